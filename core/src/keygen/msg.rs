@@ -1,0 +1,149 @@
+//! Keygen messages and their fixed layouts.
+
+use crypto_bigint::U2048;
+use k256::AffinePoint;
+
+use crate::{
+    Error, Result,
+    paillier::{Ciphertext, ModNN, PublicKey},
+    pedersen,
+    session::ID_LEN,
+    wire::{
+        HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, Message, MsgType, POINT_LEN, Reader, Writer,
+    },
+    zk::{
+        KEY_CHALLENGE_LEN, dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof,
+        pdl::PdlProof, range,
+    },
+};
+
+/// P1 → P2: P1's nonce, its commitments, N, c_key and the Pedersen commitment to x1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg1 {
+    pub(crate) nonce1: [u8; ID_LEN],
+    pub(crate) com_q1: [u8; HASH_LEN],
+    pub(crate) paillier: PublicKey,
+    pub(crate) c_key: Ciphertext,
+    pub(crate) pedersen: pedersen::Element,
+    pub(crate) com_eq: [u8; HASH_LEN],
+    pub(crate) com_range: [u8; HASH_LEN],
+}
+
+/// P2 → P1: P2's nonce, Q2 with its proof, and P2's challenges for P1's proofs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg2 {
+    pub(crate) nonce2: [u8; ID_LEN],
+    pub(crate) q2: AffinePoint,
+    pub(crate) proof_q2: DlogProof,
+    pub(crate) key_challenge: [u8; KEY_CHALLENGE_LEN],
+    pub(crate) e_eq: u64,
+    pub(crate) e_range: u64,
+}
+
+/// P1 → P2: Q1 opened, with every proof about Q1, N and c_key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg3 {
+    pub(crate) q1: AffinePoint,
+    pub(crate) open_q1: [u8; HASH_LEN],
+    pub(crate) proof_q1: DlogProof,
+    pub(crate) pdl: PdlProof,
+    pub(crate) eq: eq_paillier_pedersen::Response,
+    pub(crate) range: range::Response,
+    pub(crate) key_proof: PaillierKeyProof,
+}
+
+impl Message for Msg1 {
+    const TYPE: MsgType = MsgType::Keygen1;
+    const LEN: usize =
+        HEADER_LEN + ID_LEN + HASH_LEN + MOD_N_LEN + MOD_NN_LEN + MOD_N_LEN + 2 * HASH_LEN;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.bytes(&self.nonce1)?;
+        w.bytes(&self.com_q1)?;
+        w.integer(MOD_N_LEN, self.paillier.modulus())?;
+        w.integer(MOD_NN_LEN, self.c_key.as_uint())?;
+        w.integer(MOD_N_LEN, &self.pedersen.retrieve())?;
+        w.bytes(&self.com_eq)?;
+        w.bytes(&self.com_range)
+    }
+
+    /// Checks N (size, parity, small factors, not prime), c_key against N, and that the
+    /// Pedersen commitment lies in the subgroup.
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        let nonce1 = r.array()?;
+        let com_q1 = r.array()?;
+        let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
+        let c_key = paillier.validate(&r.integer_unbounded::<{ ModNN::LIMBS }>(MOD_NN_LEN)?)?;
+        let pedersen =
+            pedersen::subgroup_element(&r.integer_unbounded::<{ U2048::LIMBS }>(MOD_N_LEN)?)
+                .ok_or(Error::Malformed)?;
+        Ok(Self {
+            nonce1,
+            com_q1,
+            paillier,
+            c_key,
+            pedersen,
+            com_eq: r.array()?,
+            com_range: r.array()?,
+        })
+    }
+}
+
+impl Message for Msg2 {
+    const TYPE: MsgType = MsgType::Keygen2;
+    const LEN: usize = HEADER_LEN + ID_LEN + POINT_LEN + DlogProof::LEN + KEY_CHALLENGE_LEN + 8 + 8;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.bytes(&self.nonce2)?;
+        w.point(&self.q2)?;
+        self.proof_q2.write(w)?;
+        w.bytes(&self.key_challenge)?;
+        w.u64(self.e_eq)?;
+        w.u64(self.e_range)
+    }
+
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            nonce2: r.array()?,
+            q2: r.point()?,
+            proof_q2: DlogProof::read(r)?,
+            key_challenge: r.array()?,
+            e_eq: r.bits(crate::zk::EQ_CHALLENGE_BITS)?,
+            e_range: r.bits(crate::zk::RANGE_REPS as u32)?,
+        })
+    }
+}
+
+impl Message for Msg3 {
+    const TYPE: MsgType = MsgType::Keygen3;
+    const LEN: usize = HEADER_LEN
+        + POINT_LEN
+        + HASH_LEN
+        + DlogProof::LEN
+        + PdlProof::LEN
+        + eq_paillier_pedersen::Response::LEN
+        + range::Response::LEN
+        + PaillierKeyProof::LEN;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.point(&self.q1)?;
+        w.bytes(&self.open_q1)?;
+        self.proof_q1.write(w)?;
+        self.pdl.write(w)?;
+        self.eq.write(w)?;
+        self.range.write(w)?;
+        self.key_proof.write(w)
+    }
+
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            q1: r.point()?,
+            open_q1: r.array()?,
+            proof_q1: DlogProof::read(r)?,
+            pdl: PdlProof::read(r)?,
+            eq: eq_paillier_pedersen::Response::read(r)?,
+            range: range::Response::read(r)?,
+            key_proof: PaillierKeyProof::read(r)?,
+        })
+    }
+}

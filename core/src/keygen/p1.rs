@@ -1,0 +1,183 @@
+//! Keygen, P1's side: owns the Paillier key, commits first, proves everything about c_key.
+
+use crypto_bigint::U2048;
+use k256::{AffinePoint, Scalar};
+use rand_core::CryptoRng;
+use zeroize::Zeroize;
+
+use super::{Msg1, Msg2, Msg3, RUN, label};
+use crate::{
+    Result, bigint, commitment, curve,
+    paillier::{Ciphertext, ModN, SecretKey},
+    pedersen,
+    session::{self, Binding, Context, ID_LEN},
+    share::{KeyShareP1, PublicShares},
+    tags,
+    transcript::Transcript,
+    wire::redacted_debug,
+    zk::{dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof, pdl, range},
+};
+
+/// P1 after sending [`Msg1`], waiting for [`Msg2`].
+#[must_use]
+pub struct AwaitMsg2 {
+    x1: Scalar,
+    q1: AffinePoint,
+    open_q1: [u8; 32],
+    paillier: SecretKey,
+    c_key: Ciphertext,
+    r_key: ModN,
+    ped_rho: U2048,
+    eq: eq_paillier_pedersen::Prover,
+    range: range::Prover,
+    prefix: [u8; ID_LEN],
+    pid1: [u8; ID_LEN],
+    pid2: [u8; ID_LEN],
+}
+redacted_debug!(AwaitMsg2);
+
+/// The transcript P1 commits to Q1 under.
+pub(crate) fn q1_transcript(
+    q1: &AffinePoint,
+    prefix: &[u8; ID_LEN],
+    pid1: &[u8; ID_LEN],
+) -> Transcript {
+    let mut t = Binding {
+        session: prefix,
+        prover: pid1,
+        label: label::Q1,
+    }
+    .transcript(tags::KEYGEN_Q1);
+    t.point("Q1", q1);
+    t
+}
+
+/// Starts keygen with a Paillier key made beforehand (see [`SecretKey::generate`]).
+///
+/// # Errors
+/// [`crate::Error::SessionMismatch`] if the context names us as our own peer.
+pub fn start<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    ctx: &Context<'_>,
+    paillier: SecretKey,
+) -> Result<(AwaitMsg2, Msg1)> {
+    let (pid1, pid2) = ctx.pids(true)?;
+    let nonce1 = session::nonce(rng);
+    let prefix = ctx.prefix(true, RUN, &nonce1, &[])?;
+    let x1 = curve::random_scalar(rng);
+    let q1 = curve::mul_g(&x1);
+    let open_q1 = commitment::randomness(rng);
+    let com_q1 = commitment::seal(q1_transcript(&q1, &prefix, &pid1), &open_q1);
+
+    let pk = paillier.public_key().clone();
+    let x1_int: U2048 = bigint::scalar_to_uint(&x1);
+    let (c_key, r_key) = pk.encrypt(rng, &x1_int);
+    let ped_rho = bigint::random_below(rng, &pedersen::order_nz());
+    let (g, h) = pedersen::generators();
+    let ped = g.pow(&x1_int).mul(&h.pow(&ped_rho));
+
+    let at = |label| Binding {
+        session: &prefix,
+        prover: &pid1,
+        label,
+    };
+    let (eq, com_eq) = eq_paillier_pedersen::Prover::commit(rng, &pk, &at(label::EQ));
+    let (range, com_range) = range::Prover::commit(rng, &at(label::RANGE));
+    let msg = Msg1 {
+        nonce1,
+        com_q1,
+        paillier: pk,
+        c_key,
+        pedersen: ped,
+        com_eq,
+        com_range,
+    };
+    let state = AwaitMsg2 {
+        x1,
+        q1,
+        open_q1,
+        paillier,
+        c_key,
+        r_key,
+        ped_rho,
+        eq,
+        range,
+        prefix,
+        pid1,
+        pid2,
+    };
+    Ok((state, msg))
+}
+
+impl AwaitMsg2 {
+    /// Checks P2's proof of Q2, answers P2's challenges and outputs P1's share.
+    ///
+    /// # Errors
+    /// [`crate::Error::ProofInvalid`] if P2's proof of x2 fails, [`crate::Error::InvalidPoint`]
+    /// if Q1 + Q2 is the identity.
+    pub fn on_msg2<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg2,
+    ) -> Result<(KeyShareP1, Msg3)> {
+        let sid = session::sid(&self.prefix, &msg.nonce2);
+        msg.proof_q2.verify(
+            &msg.q2,
+            &Binding {
+                session: &sid,
+                prover: &self.pid2,
+                label: label::Q2,
+            },
+        )?;
+        let public = PublicShares::combine(self.q1, msg.q2)?;
+
+        let at = |label| Binding {
+            session: &sid,
+            prover: &self.pid1,
+            label,
+        };
+        let pk = self.paillier.public_key();
+        let proof_q1 = DlogProof::prove(rng, &self.x1, &self.q1, &at(label::Q1));
+        let statement = pdl::Statement {
+            key: pk,
+            c_key: &self.c_key,
+            q1: &self.q1,
+        };
+        let pdl = pdl::PdlProof::prove(rng, &statement, &self.x1, &self.r_key, &at(label::PDL));
+        let eq = self
+            .eq
+            .respond(pk, &self.x1, &self.r_key, &self.ped_rho, msg.e_eq);
+        let range = self.range.respond(&self.x1, &self.ped_rho, msg.e_range);
+        let key_proof =
+            PaillierKeyProof::prove(&self.paillier, &msg.key_challenge, &at(label::KEY));
+
+        let reply = Msg3 {
+            q1: self.q1,
+            open_q1: self.open_q1,
+            proof_q1,
+            pdl,
+            eq,
+            range,
+            key_proof,
+        };
+        let share = KeyShareP1 {
+            x1: self.x1,
+            paillier: self.paillier.clone(),
+            c_key: self.c_key,
+            public,
+            own_pid: self.pid1,
+            peer_pid: self.pid2,
+            epoch: 0,
+            locked: false,
+        };
+        Ok((share, reply))
+    }
+}
+
+impl Drop for AwaitMsg2 {
+    fn drop(&mut self) {
+        self.x1.zeroize();
+        self.r_key.zeroize();
+        self.ped_rho.zeroize();
+    }
+}

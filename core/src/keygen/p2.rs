@@ -1,0 +1,157 @@
+//! Keygen, P2's side: answers P1's commitment, then checks every proof about N and c_key.
+
+use k256::{AffinePoint, Scalar};
+use rand_core::CryptoRng;
+use zeroize::Zeroize;
+
+use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
+use crate::{
+    Result, commitment, curve,
+    session::{self, Binding, Context, ID_LEN},
+    share::{KeyShareP2, PublicShares},
+    wire::redacted_debug,
+    zk::{
+        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_REPS, dlog::DlogProof, eq_paillier_pedersen,
+        pdl,
+    },
+};
+
+/// P2 after sending [`Msg2`], waiting for [`Msg3`].
+#[must_use]
+pub struct AwaitMsg3 {
+    x2: Scalar,
+    q2: AffinePoint,
+    first: Msg1,
+    prefix: [u8; ID_LEN],
+    sid: [u8; ID_LEN],
+    pid1: [u8; ID_LEN],
+    pid2: [u8; ID_LEN],
+    key_challenge: [u8; KEY_CHALLENGE_LEN],
+    e_eq: u64,
+    e_range: u64,
+}
+redacted_debug!(AwaitMsg3);
+
+/// Answers P1's first message (already decoded, so N and c_key passed their checks).
+///
+/// # Errors
+/// [`crate::Error::SessionMismatch`] if the context names us as our own peer.
+pub fn start<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    ctx: &Context<'_>,
+    msg: &Msg1,
+) -> Result<(AwaitMsg3, Msg2)> {
+    let (pid1, pid2) = ctx.pids(false)?;
+    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &[])?;
+    let nonce2 = session::nonce(rng);
+    let sid = session::sid(&prefix, &nonce2);
+    let x2 = curve::random_scalar(rng);
+    let q2 = curve::mul_g(&x2);
+    let proof_q2 = DlogProof::prove(
+        rng,
+        &x2,
+        &q2,
+        &Binding {
+            session: &sid,
+            prover: &pid2,
+            label: label::Q2,
+        },
+    );
+    let mut key_challenge = [0u8; KEY_CHALLENGE_LEN];
+    rng.fill_bytes(&mut key_challenge);
+    let e_eq = rng.next_u64() >> (64 - EQ_CHALLENGE_BITS);
+    let e_range = rng.next_u64() >> (64 - RANGE_REPS as u32);
+    let reply = Msg2 {
+        nonce2,
+        q2,
+        proof_q2,
+        key_challenge,
+        e_eq,
+        e_range,
+    };
+    let state = AwaitMsg3 {
+        x2,
+        q2,
+        first: msg.clone(),
+        prefix,
+        sid,
+        pid1,
+        pid2,
+        key_challenge,
+        e_eq,
+        e_range,
+    };
+    Ok((state, reply))
+}
+
+impl AwaitMsg3 {
+    /// Opens Q1 and verifies, in order: P1's proof of x1, the Paillier key proof, PDL,
+    /// Paillier–Pedersen equality and the range proof. Only then is a share produced.
+    ///
+    /// # Errors
+    /// [`crate::Error::CommitmentMismatch`], [`crate::Error::InvalidPoint`] or
+    /// [`crate::Error::ProofInvalid`] naming the proof that failed.
+    pub fn on_msg3<R: CryptoRng + ?Sized>(self, rng: &mut R, msg: &Msg3) -> Result<KeyShareP2> {
+        commitment::open(
+            &self.first.com_q1,
+            q1_transcript(&msg.q1, &self.prefix, &self.pid1),
+            &msg.open_q1,
+        )?;
+        let at = |label| Binding {
+            session: &self.sid,
+            prover: &self.pid1,
+            label,
+        };
+        msg.proof_q1.verify(&msg.q1, &at(label::Q1))?;
+        let public = PublicShares::combine(msg.q1, self.q2)?;
+
+        let key = &self.first.paillier;
+        msg.key_proof
+            .verify(key, &self.key_challenge, &at(label::KEY))?;
+        let statement = pdl::Statement {
+            key,
+            c_key: &self.first.c_key,
+            q1: &msg.q1,
+        };
+        msg.pdl.verify(&statement, &at(label::PDL))?;
+        let committed = |label| Binding {
+            session: &self.prefix,
+            prover: &self.pid1,
+            label,
+        };
+        let eq_statement = eq_paillier_pedersen::Statement {
+            key,
+            ciphertext: &self.first.c_key,
+            commitment: &self.first.pedersen,
+        };
+        msg.eq.verify(
+            &self.first.com_eq,
+            &eq_statement,
+            self.e_eq,
+            &committed(label::EQ),
+        )?;
+        msg.range.verify(
+            &self.first.com_range,
+            &self.first.pedersen,
+            self.e_range,
+            &committed(label::RANGE),
+            rng,
+        )?;
+
+        Ok(KeyShareP2 {
+            x2: self.x2,
+            paillier: key.clone(),
+            c_key: self.first.c_key,
+            public,
+            own_pid: self.pid2,
+            peer_pid: self.pid1,
+            epoch: 0,
+        })
+    }
+}
+
+impl Drop for AwaitMsg3 {
+    fn drop(&mut self) {
+        self.x2.zeroize();
+    }
+}

@@ -1,0 +1,32 @@
+#![no_std]
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(clippy::integer_division_remainder_used)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod bigint;
+pub mod commitment;
+pub mod curve;
+mod error;
+#[cfg(test)]
+mod fixtures;
+pub mod keygen;
+pub mod paillier;
+pub mod pedersen;
+pub mod session;
+pub mod share;
+pub mod sign;
+pub mod tags;
+pub mod transcript;
+pub mod wire;
+pub mod zk;
+
+pub use error::{Error, Proof, Result};

@@ -1,0 +1,56 @@
+//! Paillier encryption over a 2048-bit modulus, with g = N + 1.
+//!
+//! P1 owns a [`SecretKey`] and decrypts with CRT; P2 holds only the [`PublicKey`].
+
+mod decrypt;
+mod encrypt;
+mod keygen;
+mod validate;
+
+pub use keygen::{PRIME_BITS, SecretKey, generate_prime};
+pub use validate::SMALL_PRIMES;
+
+use crypto_bigint::{U2048, U4096, modular::FixedMontyParams};
+
+/// Bits of every Paillier modulus, exactly.
+pub const MODULUS_BITS: u32 = 2048;
+
+/// An integer mod N.
+pub type ModN = U2048;
+/// An integer mod N², such as a ciphertext.
+pub type ModNN = U4096;
+
+/// A Paillier public key: the modulus N and its Montgomery parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    n: ModN,
+    nn: ModNN,
+    monty_n: FixedMontyParams<{ U2048::LIMBS }>,
+    monty_nn: FixedMontyParams<{ U4096::LIMBS }>,
+}
+
+/// A Paillier ciphertext, checked to be in `(0, N²)` and coprime to N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ciphertext(pub(crate) ModNN);
+
+impl Ciphertext {
+    /// The ciphertext as an integer mod N².
+    #[must_use]
+    pub fn as_uint(&self) -> &ModNN {
+        &self.0
+    }
+}
+
+impl PublicKey {
+    /// The modulus N.
+    #[must_use]
+    pub fn modulus(&self) -> &ModN {
+        &self.n
+    }
+
+    /// N².
+    #[must_use]
+    pub fn modulus_squared(&self) -> &ModNN {
+        &self.nn
+    }
+}

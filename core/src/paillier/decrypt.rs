@@ -1,0 +1,140 @@
+//! CRT decryption and N-th roots: every step constant time in the secret key and the plaintext.
+
+use crypto_bigint::{U1024, U2048, modular::FixedMontyForm};
+use k256::Scalar;
+use subtle::{ConditionallySelectable, ConstantTimeLess};
+
+use super::{Ciphertext, ModN, SecretKey, keygen::CrtHalf};
+use crate::bigint;
+
+impl SecretKey {
+    /// Dec(c) in `[0, N)`.
+    #[must_use]
+    pub fn decrypt(&self, c: &Ciphertext) -> ModN {
+        let mp = self.p.decrypt_half(c);
+        let mq = self.q.decrypt_half(c);
+        self.combine(&mp, &mq)
+    }
+
+    /// Dec(c) read as a signed value in (−N/2, N/2), reduced mod q.
+    ///
+    /// An honest plaintext is far below N/2; a larger one is a negative value that a cheating
+    /// peer wrapped around N, and must not be reduced as if it were positive.
+    #[must_use]
+    pub fn decrypt_centered_mod_q(&self, c: &Ciphertext) -> Scalar {
+        let m = self.decrypt(c);
+        let n = self.public.n;
+        let half = n.shr_vartime(1).wrapping_add(&ModN::ONE);
+        let negative = !m.ct_lt(&half);
+        let positive = bigint::reduce_mod_q(&m);
+        let wrapped = positive - bigint::reduce_mod_q(&n);
+        Scalar::conditional_select(&positive, &wrapped, negative)
+    }
+
+    /// The N-th root of a unit x mod N: x^(N⁻¹ mod φ(N)), by CRT.
+    #[must_use]
+    pub fn nth_root(&self, x: &ModN) -> ModN {
+        let rp = self.p.root_half(x);
+        let rq = self.q.root_half(x);
+        self.combine(&rp, &rq)
+    }
+
+    /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
+    fn combine(&self, a: &U1024, b: &U1024) -> ModN {
+        let p = &self.p.prime;
+        let b_mod_p = b.rem(p);
+        let diff = a.sub_mod(&b_mod_p, p);
+        let h = diff.mul_mod(&self.q_inv_p, p);
+        let qh: U2048 = self.q.prime.get().concatenating_mul(&h);
+        qh.wrapping_add(&b.resize())
+    }
+}
+
+impl CrtHalf {
+    /// L_p(c^(p−1) mod p²) · h_p mod p: the plaintext mod p.
+    fn decrypt_half(&self, c: &Ciphertext) -> U1024 {
+        let c_mod: U2048 = c.0.rem(&self.square_wide).resize();
+        let u = FixedMontyForm::new(&c_mod, &self.monty_sq)
+            .pow(&self.minus_one)
+            .retrieve();
+        let l: U1024 = u
+            .wrapping_sub(&U2048::ONE)
+            .div_rem(&self.prime_wide)
+            .0
+            .resize();
+        l.mul_mod(&self.h, &self.prime)
+    }
+
+    /// x^(N⁻¹ mod (p−1)) mod p.
+    fn root_half(&self, x: &ModN) -> U1024 {
+        let x_mod: U1024 = x.rem(&self.prime_wide).resize();
+        FixedMontyForm::new(&x_mod, &self.monty)
+            .pow(&self.n_inv)
+            .retrieve()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crypto_bigint::{U256, U4096};
+
+    use crate::{Error, fixtures, paillier::PublicKey};
+
+    #[test]
+    fn round_trip_and_homomorphism() {
+        let sk = fixtures::paillier_key(0);
+        let pk = sk.public_key();
+        let mut rng = fixtures::rng(1);
+        let a = U256::from_u64(123_456_789);
+        let b = U256::from_u64(987_654_321);
+        let (ca, _) = pk.encrypt(&mut rng, &a);
+        let (cb, _) = pk.encrypt(&mut rng, &b);
+        assert_eq!(sk.decrypt(&ca), a.resize());
+        assert_eq!(sk.decrypt(&pk.add(&ca, &cb)), a.wrapping_add(&b).resize());
+        assert_eq!(
+            sk.decrypt(&pk.add_plain(&ca, &b)),
+            a.wrapping_add(&b).resize()
+        );
+        let prod: crypto_bigint::U512 = a.concatenating_mul(&b);
+        assert_eq!(sk.decrypt(&pk.mul_plain(&ca, &b)), prod.resize());
+    }
+
+    #[test]
+    fn centered_lift_treats_top_half_as_negative() {
+        let sk = fixtures::paillier_key(0);
+        let pk = sk.public_key();
+        let mut rng = fixtures::rng(2);
+        // Enc(N − 5) is "−5".
+        let minus_five = pk.modulus().wrapping_sub(&crypto_bigint::U2048::from_u8(5));
+        let (c, _) = pk.encrypt(&mut rng, &minus_five);
+        assert_eq!(sk.decrypt_centered_mod_q(&c), -k256::Scalar::from(5u64));
+        let (c, _) = pk.encrypt(&mut rng, &U256::from_u8(5));
+        assert_eq!(sk.decrypt_centered_mod_q(&c), k256::Scalar::from(5u64));
+    }
+
+    #[test]
+    fn nth_root_is_a_root() {
+        let sk = fixtures::paillier_key(1);
+        let pk = sk.public_key();
+        let x = crypto_bigint::U2048::from_u64(0xdead_beef);
+        let root = sk.nth_root(&x);
+        assert_eq!(pk.pow_n_vartime(&root, pk.modulus()), x);
+    }
+
+    #[test]
+    fn ciphertext_validation() {
+        let sk = fixtures::paillier_key(0);
+        let pk: &PublicKey = sk.public_key();
+        let n: U4096 = pk.modulus().resize();
+        assert_eq!(pk.validate(&U4096::ZERO), Err(Error::InvalidCiphertext));
+        assert_eq!(
+            pk.validate(pk.modulus_squared()),
+            Err(Error::InvalidCiphertext)
+        );
+        assert_eq!(pk.validate(&n), Err(Error::InvalidCiphertext));
+        let p: U4096 = sk.primes().0.resize();
+        assert_eq!(pk.validate(&p), Err(Error::InvalidCiphertext));
+        assert!(pk.validate(&U4096::from_u8(4)).is_ok());
+        assert_eq!(PublicKey::from_modulus(*pk.modulus()).unwrap(), *pk);
+    }
+}

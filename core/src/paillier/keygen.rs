@@ -1,0 +1,193 @@
+//! P1's Paillier secret key: primes p ≡ q ≡ 3 (mod 4) and the CRT constants derived from them.
+
+use core::fmt;
+
+use crypto_bigint::{NonZero, Odd, U1024, U2048, U4096, modular::FixedMontyParams};
+use crypto_primes::{Flavor, is_prime, random_prime};
+use rand_core::CryptoRng;
+use zeroize::Zeroize;
+
+use super::{MODULUS_BITS, PublicKey};
+use crate::{Error, Result};
+
+/// Bits of each prime factor.
+pub const PRIME_BITS: u32 = 1024;
+
+/// A random 1024-bit prime ≡ 3 (mod 4); the slow half of key generation, safe to run on any thread.
+#[must_use]
+pub fn generate_prime<R: CryptoRng + ?Sized>(rng: &mut R) -> U1024 {
+    loop {
+        let p: U1024 = random_prime(rng, Flavor::Any, PRIME_BITS);
+        if p.as_limbs()[0].0 & 3 == 3 {
+            return p;
+        }
+    }
+}
+
+/// A Paillier secret key with everything CRT decryption needs.
+#[derive(Clone)]
+pub struct SecretKey {
+    pub(crate) public: PublicKey,
+    pub(crate) p: CrtHalf,
+    pub(crate) q: CrtHalf,
+    /// q⁻¹ mod p.
+    pub(crate) q_inv_p: U1024,
+}
+
+/// The constants of one prime factor.
+#[derive(Clone)]
+pub(crate) struct CrtHalf {
+    pub(crate) prime: NonZero<U1024>,
+    pub(crate) minus_one: U1024,
+    pub(crate) monty: FixedMontyParams<{ U1024::LIMBS }>,
+    pub(crate) monty_sq: FixedMontyParams<{ U2048::LIMBS }>,
+    /// The prime at N's width, as a divisor.
+    pub(crate) prime_wide: NonZero<U2048>,
+    /// The prime squared at N²'s width, as a divisor.
+    pub(crate) square_wide: NonZero<U4096>,
+    /// L_p((1+N)^(p−1) mod p²)⁻¹ mod p, which is (−q)⁻¹ mod p.
+    pub(crate) h: U1024,
+    /// N⁻¹ mod (p − 1), the exponent of N-th roots.
+    pub(crate) n_inv: U1024,
+}
+
+impl SecretKey {
+    /// Generates a fresh key (two primes, then [`SecretKey::from_primes`]).
+    #[must_use]
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        loop {
+            let p = generate_prime(rng);
+            let q = generate_prime(rng);
+            if let Ok(key) = Self::from_primes(&p, &q) {
+                return key;
+            }
+        }
+    }
+
+    /// Builds a key from two primes; checks primality, p ≠ q, p ≡ q ≡ 3 (mod 4) and |N| = 2048.
+    ///
+    /// # Errors
+    /// [`Error::PaillierModulus`] if any check fails.
+    pub fn from_primes(p: &U1024, q: &U1024) -> Result<Self> {
+        let three_mod_four = |x: &U1024| x.as_limbs()[0].0 & 3 == 3;
+        // vartime: p ≠ q leaks nothing useful; the rest must hold for any key we accept.
+        if p == q || !three_mod_four(p) || !three_mod_four(q) {
+            return Err(Error::PaillierModulus);
+        }
+        if !is_prime(Flavor::Any, p) || !is_prime(Flavor::Any, q) {
+            return Err(Error::PaillierModulus);
+        }
+        let n: U2048 = p.concatenating_mul(q);
+        if n.bit_width() != MODULUS_BITS {
+            return Err(Error::PaillierModulus);
+        }
+        let n_odd = Odd::new(n).into_option().ok_or(Error::PaillierModulus)?;
+        let public = PublicKey::from_odd(n_odd)?;
+        let half_p = CrtHalf::new(p, q, &n)?;
+        let half_q = CrtHalf::new(q, p, &n)?;
+        let q_inv_p = q
+            .invert_odd_mod(&half_p.odd()?)
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        Ok(Self {
+            public,
+            p: half_p,
+            q: half_q,
+            q_inv_p,
+        })
+    }
+
+    /// The public half.
+    #[must_use]
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The two primes, for storage.
+    #[must_use]
+    pub fn primes(&self) -> (U1024, U1024) {
+        (self.p.prime.get(), self.q.prime.get())
+    }
+}
+
+impl CrtHalf {
+    fn new(prime: &U1024, other: &U1024, n: &U2048) -> Result<Self> {
+        let odd = Odd::new(*prime)
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        let nz = NonZero::new(*prime)
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        let square: U2048 = prime.concatenating_square();
+        let square_odd = Odd::new(square)
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        let minus_one = prime.wrapping_sub(&U1024::ONE);
+        let minus_one_wide = NonZero::new(minus_one.resize::<{ U2048::LIMBS }>())
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        let n_mod: U1024 = n.rem(&minus_one_wide).resize();
+        let n_inv = n_mod
+            .invert_mod(
+                &NonZero::new(minus_one)
+                    .into_option()
+                    .ok_or(Error::PaillierModulus)?,
+            )
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        let other_mod = other.rem(&nz);
+        let neg_other = prime.wrapping_sub(&other_mod);
+        let h = neg_other
+            .invert_odd_mod(&odd)
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        Ok(Self {
+            prime: nz,
+            minus_one,
+            monty: FixedMontyParams::new(odd),
+            monty_sq: FixedMontyParams::new(square_odd),
+            prime_wide: NonZero::new(prime.resize())
+                .into_option()
+                .ok_or(Error::PaillierModulus)?,
+            square_wide: NonZero::new(square.resize())
+                .into_option()
+                .ok_or(Error::PaillierModulus)?,
+            h,
+            n_inv,
+        })
+    }
+
+    fn odd(&self) -> Result<Odd<U1024>> {
+        Odd::new(self.prime.get())
+            .into_option()
+            .ok_or(Error::PaillierModulus)
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.q_inv_p.zeroize();
+    }
+}
+
+impl Drop for CrtHalf {
+    fn drop(&mut self) {
+        self.minus_one.zeroize();
+        self.h.zeroize();
+        self.n_inv.zeroize();
+        self.monty.zeroize();
+        self.monty_sq.zeroize();
+        let mut prime = self.prime.get();
+        prime.zeroize();
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for SecretKey {}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}

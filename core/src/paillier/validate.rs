@@ -1,0 +1,135 @@
+//! Validation of a peer's modulus and ciphertexts: everything checked before any arithmetic.
+
+use crypto_bigint::{Limb, NonZero, Odd, U2048, modular::FixedMontyParams};
+
+use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
+use crate::{Error, Result};
+
+/// Every prime below 2^13: no valid modulus may have one as a factor.
+pub const SMALL_PRIMES: [u16; 1028] = small_primes();
+
+const fn small_primes() -> [u16; 1028] {
+    let mut sieve = [true; 8192];
+    let mut out = [0u16; 1028];
+    let mut count = 0;
+    let mut i = 2;
+    while i < 8192 {
+        if sieve[i] {
+            out[count] = i as u16;
+            count += 1;
+            let mut j = i * i;
+            while j < 8192 {
+                sieve[j] = false;
+                j += i;
+            }
+        }
+        i += 1;
+    }
+    assert!(count == 1028);
+    out
+}
+
+impl PublicKey {
+    /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^13, not prime.
+    ///
+    /// # Errors
+    /// [`Error::PaillierModulus`].
+    pub fn from_modulus(n: ModN) -> Result<Self> {
+        // vartime: N is public.
+        if n.bit_width_vartime() != MODULUS_BITS {
+            return Err(Error::PaillierModulus);
+        }
+        let odd = Option::<Odd<ModN>>::from(Odd::new(n)).ok_or(Error::PaillierModulus)?;
+        if has_small_factor(&n) {
+            return Err(Error::PaillierModulus);
+        }
+        // A prime N passes the N-th-root proof (gcd(N, N−1) = 1) but is no Paillier modulus.
+        if crypto_primes::is_prime(crypto_primes::Flavor::Any, &n) {
+            return Err(Error::PaillierModulus);
+        }
+        Self::from_odd(odd)
+    }
+
+    /// Builds the key for a modulus already known to be good (our own, or validated).
+    pub(crate) fn from_odd(n: Odd<ModN>) -> Result<Self> {
+        let nn: ModNN = n.get().concatenating_square();
+        let nn_odd = Odd::new(nn).into_option().ok_or(Error::PaillierModulus)?;
+        Ok(Self {
+            n: n.get(),
+            nn,
+            // vartime: N and N² are public.
+            monty_n: FixedMontyParams::new_vartime(n),
+            monty_nn: FixedMontyParams::new_vartime(nn_odd),
+        })
+    }
+
+    /// Checks a ciphertext: `0 < c < N²` and `gcd(c, N) = 1`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCiphertext`].
+    pub fn validate(&self, c: &ModNN) -> Result<Ciphertext> {
+        // vartime: ciphertexts on the wire are public.
+        if c.is_zero_vartime() || c.cmp_vartime(&self.nn).is_ge() {
+            return Err(Error::InvalidCiphertext);
+        }
+        if !self.is_unit(c) {
+            return Err(Error::InvalidCiphertext);
+        }
+        Ok(Ciphertext(*c))
+    }
+
+    /// Whether `gcd(x mod N, N) = 1`, for public `x`.
+    pub(crate) fn is_unit<const L: usize>(&self, x: &crypto_bigint::Uint<L>) -> bool {
+        let n_wide = NonZero::new(self.n.resize::<L>()).into_option();
+        let Some(n_wide) = n_wide else { return false };
+        // vartime: only public values are checked for coprimality.
+        let reduced: ModN = x.rem_vartime(&n_wide).resize();
+        let Some(n_odd) = Odd::new(self.n).into_option() else {
+            return false;
+        };
+        n_odd.gcd_unsigned_vartime(&reduced).get() == U2048::ONE
+    }
+}
+
+/// Whether a public N has a prime factor below 2^13.
+fn has_small_factor(n: &ModN) -> bool {
+    SMALL_PRIMES.iter().any(|&p| {
+        NonZero::new(Limb::from(p))
+            .into_option()
+            .is_some_and(|p| n.rem_limb(p) == Limb::ZERO)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_primes_table_is_the_primes_below_8192() {
+        assert_eq!(SMALL_PRIMES[0], 2);
+        assert_eq!(SMALL_PRIMES[1027], 8191);
+        assert!(SMALL_PRIMES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn rejects_wrong_size_even_and_smooth_moduli() {
+        let top = U2048::ONE.shl_vartime(2047);
+        // Even.
+        assert_eq!(PublicKey::from_modulus(top), Err(Error::PaillierModulus));
+        // 2047 bits.
+        assert_eq!(
+            PublicKey::from_modulus(top.shr_vartime(1).wrapping_add(&U2048::ONE)),
+            Err(Error::PaillierModulus)
+        );
+        // Multiple of 8191.
+        let n = top.wrapping_add(&U2048::ONE);
+        let r = n.rem_limb(NonZero::new(Limb::from(8191u16)).unwrap());
+        let n = n.wrapping_add(&U2048::from(8191u64 - r.0 as u64));
+        let n = if n.is_odd().into() {
+            n
+        } else {
+            n.wrapping_add(&U2048::from(8191u64))
+        };
+        assert_eq!(PublicKey::from_modulus(n), Err(Error::PaillierModulus));
+    }
+}

@@ -1,0 +1,105 @@
+//! The Pedersen group of the range proofs: quadratic residues mod the RFC 3526 group-14 prime.
+//!
+//! p is a 2048-bit safe prime nobody chose for this project, p' = (p − 1)/2 is prime, and the
+//! quadratic residues form the subgroup of order p'. The generators are g = 4 = 2² and
+//! h = u², u hashed from a fixed tag, so nobody knows log_g h. Their square roots 2 and u let a
+//! prover commit in the full group while the verifier squares into the subgroup.
+
+use crypto_bigint::{NonZero, U2048, Uint, const_monty_params, modular::ConstMontyForm};
+
+use crate::{tags, transcript::Transcript};
+
+const_monty_params!(
+    GroupPrime,
+    U2048,
+    concat!(
+        "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22",
+        "514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6",
+        "F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3D",
+        "C2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB",
+        "9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3BE39E772C180E8603",
+        "9B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510",
+        "15728E5A8AACAA68FFFFFFFFFFFFFFFF"
+    ),
+    "The RFC 3526 group-14 safe prime."
+);
+
+/// An element of Z_p^* in Montgomery form.
+pub type Element = ConstMontyForm<GroupPrime, { U2048::LIMBS }>;
+
+/// The prime p.
+pub const P: U2048 =
+    <GroupPrime as crypto_bigint::modular::ConstMontyParams<{ U2048::LIMBS }>>::PARAMS
+        .modulus()
+        .get_copy();
+
+/// The subgroup order p' = (p − 1)/2.
+pub const ORDER: U2048 = P.shr_vartime(1);
+
+/// p' as a divisor.
+#[must_use]
+pub fn order_nz() -> NonZero<U2048> {
+    NonZero::new(ORDER)
+        .into_option()
+        .unwrap_or(NonZero::<U2048>::ONE)
+}
+
+/// The square roots of the generators: 2 and u.
+#[must_use]
+pub fn generator_roots() -> (Element, Element) {
+    let two = Element::new(&U2048::from_u8(2));
+    let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
+    let wide: Uint<{ U2048::LIMBS + 4 }> = xof.integer_mod(
+        &NonZero::new(P.resize())
+            .into_option()
+            .unwrap_or(NonZero::ONE),
+    );
+    (two, Element::new(&wide.resize()))
+}
+
+/// The generators g = 4 and h = u².
+#[must_use]
+pub fn generators() -> (Element, Element) {
+    let (sg, sh) = generator_roots();
+    (sg.square(), sh.square())
+}
+
+/// Parses an element of `(1, p)` that lies in the order-p' subgroup (a public check).
+#[must_use]
+pub fn subgroup_element(value: &U2048) -> Option<Element> {
+    // vartime: group elements on the wire are public.
+    if value.cmp_vartime(&U2048::ONE).is_le() || value.cmp_vartime(&P).is_ge() {
+        return None;
+    }
+    let e = Element::new(value);
+    (e.pow_vartime(&ORDER) == Element::ONE).then_some(e)
+}
+
+/// Parses an element of `(0, p)` (any unit; the verifier squares it into the subgroup).
+#[must_use]
+pub fn unit_element(value: &U2048) -> Option<Element> {
+    // vartime: group elements on the wire are public.
+    if value.is_zero_vartime() || value.cmp_vartime(&P).is_ge() {
+        return None;
+    }
+    Some(Element::new(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p_is_a_safe_prime_and_generators_are_in_the_subgroup() {
+        assert!(crypto_primes::is_prime(crypto_primes::Flavor::Any, &P));
+        assert!(crypto_primes::is_prime(crypto_primes::Flavor::Any, &ORDER));
+        let (g, h) = generators();
+        assert!(subgroup_element(&g.retrieve()).is_some());
+        assert!(subgroup_element(&h.retrieve()).is_some());
+        assert_ne!(g, h);
+        // −1 is not a residue (p ≡ 3 mod 4); the subgroup check must notice.
+        assert!(subgroup_element(&P.wrapping_sub(&U2048::ONE)).is_none());
+        assert!(subgroup_element(&U2048::ONE).is_none());
+        assert!(subgroup_element(&P).is_none());
+    }
+}

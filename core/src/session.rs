@@ -1,0 +1,92 @@
+//! Session binding: the caller's context, the session id and the binding of every proof.
+
+use crate::{Error, Result, tags, transcript::Transcript};
+
+/// Length of a party id, a nonce and a session id.
+pub const ID_LEN: usize = 32;
+
+/// What the transport knows about this session; the core treats it as opaque bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// Our party id: SHA-256 of our certificate's SubjectPublicKeyInfo.
+    pub own_pid: [u8; ID_LEN],
+    /// The peer's party id, likewise.
+    pub peer_pid: [u8; ID_LEN],
+    /// A value both ends of the channel share and nobody else does (a TLS exporter).
+    pub channel_binding: &'a [u8],
+}
+
+impl Context<'_> {
+    /// (P1's pid, P2's pid), given whether we are P1.
+    ///
+    /// # Errors
+    /// [`Error::SessionMismatch`] if both ids are equal: a party talking to itself.
+    pub(crate) fn pids(&self, we_are_p1: bool) -> Result<([u8; ID_LEN], [u8; ID_LEN])> {
+        if self.own_pid == self.peer_pid {
+            return Err(Error::SessionMismatch);
+        }
+        Ok(if we_are_p1 {
+            (self.own_pid, self.peer_pid)
+        } else {
+            (self.peer_pid, self.own_pid)
+        })
+    }
+
+    /// The hash of everything known before P2's nonce: binds P1's commitments.
+    pub(crate) fn prefix(
+        &self,
+        we_are_p1: bool,
+        protocol: &'static str,
+        nonce1: &[u8; ID_LEN],
+        extra: &[u8],
+    ) -> Result<[u8; ID_LEN]> {
+        let (pid1, pid2) = self.pids(we_are_p1)?;
+        let mut t = Transcript::new(tags::SESSION_PREFIX);
+        t.bytes("protocol", tags::PROTOCOL)
+            .bytes("run", protocol.as_bytes())
+            .bytes("pid1", &pid1)
+            .bytes("pid2", &pid2)
+            .bytes("channel", self.channel_binding)
+            .bytes("nonce1", nonce1)
+            .bytes("extra", extra);
+        Ok(t.finish())
+    }
+}
+
+/// The session id: the prefix and P2's nonce.
+#[must_use]
+pub(crate) fn sid(prefix: &[u8; ID_LEN], nonce2: &[u8; ID_LEN]) -> [u8; ID_LEN] {
+    let mut t = Transcript::new(tags::SESSION_ID);
+    t.bytes("prefix", prefix).bytes("nonce2", nonce2);
+    t.finish()
+}
+
+/// What a proof is bound to: the session, the prover and the statement's role in it.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding<'a> {
+    /// The session id (or prefix, for commitments made before it is known).
+    pub session: &'a [u8; ID_LEN],
+    /// The prover's party id.
+    pub prover: &'a [u8; ID_LEN],
+    /// Which statement of the protocol this is, e.g. `"keygen/Q1"`.
+    pub label: &'static str,
+}
+
+impl Binding<'_> {
+    /// A transcript under `tag` that starts with this binding.
+    #[must_use]
+    pub(crate) fn transcript(&self, tag: &'static [u8]) -> Transcript {
+        let mut t = Transcript::new(tag);
+        t.bytes("session", self.session)
+            .bytes("prover", self.prover)
+            .bytes("label", self.label.as_bytes());
+        t
+    }
+}
+
+/// A fresh random nonce.
+pub(crate) fn nonce<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> [u8; ID_LEN] {
+    let mut n = [0u8; ID_LEN];
+    rng.fill_bytes(&mut n);
+    n
+}

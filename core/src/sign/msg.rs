@@ -1,0 +1,140 @@
+//! Signing messages and their fixed layouts.
+
+use k256::{AffinePoint, Scalar};
+
+use crate::{
+    Result,
+    paillier::ModNN,
+    session::ID_LEN,
+    wire::{
+        HASH_LEN, HEADER_LEN, MOD_NN_LEN, Message, MsgType, POINT_LEN, Reader, SCALAR_LEN, Writer,
+    },
+    zk::dlog::DlogProof,
+};
+
+/// P1 → P2: P1's nonce, the fingerprint of its key share and a commitment to (R1, digest).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg1 {
+    pub(crate) nonce1: [u8; ID_LEN],
+    pub(crate) fingerprint: [u8; HASH_LEN],
+    pub(crate) com_r1: [u8; HASH_LEN],
+}
+
+/// P2 → P1: P2's nonce, R2 and its proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg2 {
+    pub(crate) nonce2: [u8; ID_LEN],
+    pub(crate) r2: AffinePoint,
+    pub(crate) proof_r2: DlogProof,
+}
+
+/// P1 → P2: R1 opened, with its proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg3 {
+    pub(crate) r1: AffinePoint,
+    pub(crate) open_r1: [u8; HASH_LEN],
+    pub(crate) proof_r1: DlogProof,
+}
+
+/// P2 → P1: the ciphertext of P2's half of s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg4 {
+    pub(crate) c: ModNN,
+}
+
+/// P1 → P2: the signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg5 {
+    pub(crate) r: Scalar,
+    pub(crate) s: Scalar,
+}
+
+impl Message for Msg1 {
+    const TYPE: MsgType = MsgType::Sign1;
+    const LEN: usize = HEADER_LEN + ID_LEN + 2 * HASH_LEN;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.bytes(&self.nonce1)?;
+        w.bytes(&self.fingerprint)?;
+        w.bytes(&self.com_r1)
+    }
+
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            nonce1: r.array()?,
+            fingerprint: r.array()?,
+            com_r1: r.array()?,
+        })
+    }
+}
+
+impl Message for Msg2 {
+    const TYPE: MsgType = MsgType::Sign2;
+    const LEN: usize = HEADER_LEN + ID_LEN + POINT_LEN + DlogProof::LEN;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.bytes(&self.nonce2)?;
+        w.point(&self.r2)?;
+        self.proof_r2.write(w)
+    }
+
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            nonce2: r.array()?,
+            r2: r.point()?,
+            proof_r2: DlogProof::read(r)?,
+        })
+    }
+}
+
+impl Message for Msg3 {
+    const TYPE: MsgType = MsgType::Sign3;
+    const LEN: usize = HEADER_LEN + POINT_LEN + HASH_LEN + DlogProof::LEN;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.point(&self.r1)?;
+        w.bytes(&self.open_r1)?;
+        self.proof_r1.write(w)
+    }
+
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            r1: r.point()?,
+            open_r1: r.array()?,
+            proof_r1: DlogProof::read(r)?,
+        })
+    }
+}
+
+impl Message for Msg4 {
+    const TYPE: MsgType = MsgType::Sign4;
+    const LEN: usize = HEADER_LEN + MOD_NN_LEN;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.integer(MOD_NN_LEN, &self.c)
+    }
+
+    /// The ciphertext's range and coprimality with N are checked by P1's round, which has N.
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            c: r.integer_unbounded(MOD_NN_LEN)?,
+        })
+    }
+}
+
+impl Message for Msg5 {
+    const TYPE: MsgType = MsgType::Sign5;
+    const LEN: usize = HEADER_LEN + 2 * SCALAR_LEN;
+
+    fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.scalar(&self.r)?;
+        w.scalar(&self.s)
+    }
+
+    fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            r: r.scalar()?,
+            s: r.scalar()?,
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! Signing, P1's side: commits to R1, decrypts P2's ciphertext, finishes and checks the signature.
+
+use k256::{AffinePoint, ProjectivePoint, Scalar, ecdsa::Signature};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, label};
+use crate::{
+    Error, Result, commitment, curve,
+    session::{self, Binding, Context, ID_LEN},
+    share::KeyShareP1,
+    tags,
+    transcript::Transcript,
+    zk::dlog::DlogProof,
+};
+
+/// P1 after sending [`Msg1`], waiting for [`Msg2`]. Holds the share mutably: a failed
+/// signature must lock it, and no second session can run on it meanwhile.
+#[must_use]
+pub struct AwaitMsg2<'s> {
+    share: &'s mut KeyShareP1,
+    k1: Zeroizing<Scalar>,
+    r1: AffinePoint,
+    open_r1: [u8; 32],
+    digest: Digest,
+    prefix: [u8; ID_LEN],
+}
+
+/// P1 after sending [`Msg3`], waiting for [`Msg4`].
+#[must_use]
+pub struct AwaitMsg4<'s> {
+    share: &'s mut KeyShareP1,
+    k1: Zeroizing<Scalar>,
+    r: Scalar,
+    digest: Digest,
+}
+
+/// The transcript P1 commits to (R1, digest) under.
+pub(crate) fn r1_transcript(
+    r1: &AffinePoint,
+    digest: &Digest,
+    prefix: &[u8; ID_LEN],
+    pid1: &[u8; ID_LEN],
+) -> Transcript {
+    let mut t = Binding {
+        session: prefix,
+        prover: pid1,
+        label: label::R1,
+    }
+    .transcript(tags::SIGN_R1);
+    t.point("R1", r1).bytes("digest", digest);
+    t
+}
+
+/// Starts signing `digest` with P1's share.
+///
+/// # Errors
+/// [`Error::KeyLocked`] if the share is locked; [`Error::SessionMismatch`] if the context's
+/// peer is not the peer recorded in the share.
+pub fn start<'s, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &'s mut KeyShareP1,
+    ctx: &Context<'_>,
+    digest: &Digest,
+) -> Result<(AwaitMsg2<'s>, Msg1)> {
+    if share.locked {
+        return Err(Error::KeyLocked);
+    }
+    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
+        return Err(Error::SessionMismatch);
+    }
+    let fingerprint = share.fingerprint();
+    let nonce1 = session::nonce(rng);
+    let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
+    let k1 = curve::random_scalar(rng);
+    let r1 = curve::mul_g(&k1);
+    let open_r1 = commitment::randomness(rng);
+    let com_r1 = commitment::seal(
+        r1_transcript(&r1, digest, &prefix, &share.own_pid),
+        &open_r1,
+    );
+    let state = AwaitMsg2 {
+        share,
+        k1: Zeroizing::new(k1),
+        r1,
+        open_r1,
+        digest: *digest,
+        prefix,
+    };
+    Ok((
+        state,
+        Msg1 {
+            nonce1,
+            fingerprint,
+            com_r1,
+        },
+    ))
+}
+
+impl<'s> AwaitMsg2<'s> {
+    /// Checks P2's proof of k2 and opens R1 with P1's own proof.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] if P2's proof fails; [`Error::Malformed`] if r = 0.
+    pub fn on_msg2<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg2,
+    ) -> Result<(AwaitMsg4<'s>, Msg3)> {
+        let sid = session::sid(&self.prefix, &msg.nonce2);
+        let (pid1, pid2) = (self.share.own_pid, self.share.peer_pid);
+        msg.proof_r2.verify(
+            &msg.r2,
+            &Binding {
+                session: &sid,
+                prover: &pid2,
+                label: label::R2,
+            },
+        )?;
+        let big_r = (ProjectivePoint::from(msg.r2) * *self.k1).to_affine();
+        let r = curve::x_mod_q(&big_r);
+        if bool::from(k256::elliptic_curve::Field::is_zero(&r)) {
+            return Err(Error::Malformed);
+        }
+        let proof_r1 = DlogProof::prove(
+            rng,
+            &self.k1,
+            &self.r1,
+            &Binding {
+                session: &sid,
+                prover: &pid1,
+                label: label::R1,
+            },
+        );
+        let reply = Msg3 {
+            r1: self.r1,
+            open_r1: self.open_r1,
+            proof_r1,
+        };
+        let next = AwaitMsg4 {
+            share: self.share,
+            k1: self.k1,
+            r,
+            digest: self.digest,
+        };
+        Ok((next, reply))
+    }
+}
+
+impl AwaitMsg4<'_> {
+    /// Decrypts P2's ciphertext, finishes s, and verifies the signature against Q.
+    ///
+    /// A signature that does not verify locks the share before this returns: P2 may be
+    /// probing x1 one bit at a time (the Lindell'17 selective abort).
+    ///
+    /// # Errors
+    /// [`Error::InvalidCiphertext`] for a ciphertext out of range; [`Error::SignatureInvalid`]
+    /// (and the share locked) if the result does not verify.
+    pub fn on_msg4(self, msg: &Msg4) -> Result<(Signature, Msg5)> {
+        let c = self.share.paillier.public_key().validate(&msg.c)?;
+        let s_prime = self.share.paillier.decrypt_centered_mod_q(&c);
+        let k1_inv = Option::<Scalar>::from(self.k1.invert()).unwrap_or(Scalar::ZERO);
+        let s = s_prime * k1_inv;
+        let signature = Signature::from_scalars(self.r, s)
+            .ok()
+            .map(|sig| sig.normalize_s());
+        let verified =
+            signature.filter(|sig| super::verify(&self.share.public.q, &self.digest, sig).is_ok());
+        let Some(signature) = verified else {
+            self.share.locked = true;
+            return Err(Error::SignatureInvalid);
+        };
+        let (r, s) = signature.split_scalars();
+        Ok((signature, Msg5 { r: *r, s: *s }))
+    }
+}
+
+impl core::fmt::Debug for AwaitMsg2<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AwaitMsg2").finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for AwaitMsg4<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AwaitMsg4").finish_non_exhaustive()
+    }
+}

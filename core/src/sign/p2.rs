@@ -1,0 +1,208 @@
+//! Signing, P2's side: proves R2, then computes its half of s under P1's Paillier key.
+
+use crypto_bigint::{NonZero, U384, U512, U1024, Uint};
+use k256::{ProjectivePoint, Scalar, ecdsa::Signature};
+use rand_core::CryptoRng;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript};
+use crate::{
+    Error, Result, bigint, commitment, curve,
+    session::{self, Binding, Context, ID_LEN},
+    share::KeyShareP2,
+    zk::{STAT_BITS, dlog::DlogProof},
+};
+
+/// Bits of the statistical mask beyond q²: ρ < q²·2^128.
+pub const MASK_SLACK_BITS: u32 = 128;
+const _: () = assert!(MASK_SLACK_BITS >= 128);
+
+/// Bound on the mask ρ: q²·2^128.
+const MASK_BOUND: Uint<10> = bigint::order_sq_shl(MASK_SLACK_BITS);
+
+/// P2 after sending [`Msg2`], waiting for [`Msg3`].
+#[must_use]
+pub struct AwaitMsg3<'s> {
+    share: &'s KeyShareP2,
+    k2: Zeroizing<Scalar>,
+    com_r1: [u8; 32],
+    digest: Digest,
+    prefix: [u8; ID_LEN],
+    sid: [u8; ID_LEN],
+}
+
+/// P2 after sending [`Msg4`], waiting for the signature.
+#[must_use]
+pub struct AwaitMsg5<'s> {
+    share: &'s KeyShareP2,
+    r: Scalar,
+    digest: Digest,
+}
+
+/// Answers P1's first message for `digest`.
+///
+/// # Errors
+/// [`Error::SessionMismatch`] if P1's share fingerprint differs from ours (another key or
+/// epoch) or the context's peer is not the peer recorded in the share.
+pub fn start<'s, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &'s KeyShareP2,
+    ctx: &Context<'_>,
+    digest: &Digest,
+    msg: &Msg1,
+) -> Result<(AwaitMsg3<'s>, Msg2)> {
+    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
+        return Err(Error::SessionMismatch);
+    }
+    let fingerprint = share.fingerprint();
+    if msg.fingerprint != fingerprint {
+        return Err(Error::SessionMismatch);
+    }
+    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &fingerprint)?;
+    let nonce2 = session::nonce(rng);
+    let sid = session::sid(&prefix, &nonce2);
+    let k2 = curve::random_scalar(rng);
+    let r2 = curve::mul_g(&k2);
+    let proof_r2 = DlogProof::prove(
+        rng,
+        &k2,
+        &r2,
+        &Binding {
+            session: &sid,
+            prover: &share.own_pid,
+            label: label::R2,
+        },
+    );
+    let state = AwaitMsg3 {
+        share,
+        k2: Zeroizing::new(k2),
+        com_r1: msg.com_r1,
+        digest: *digest,
+        prefix,
+        sid,
+    };
+    Ok((
+        state,
+        Msg2 {
+            nonce2,
+            r2,
+            proof_r2,
+        },
+    ))
+}
+
+impl<'s> AwaitMsg3<'s> {
+    /// Opens R1, checks P1's proof, and sends c encrypting k2⁻¹·(m + r·x) + ρ·q (mod q: s·k1).
+    ///
+    /// # Errors
+    /// [`Error::CommitmentMismatch`] if R1 or the digest differ from P1's commitment;
+    /// [`Error::ProofInvalid`] if P1's proof fails; [`Error::Malformed`] if r = 0.
+    pub fn on_msg3<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg3,
+    ) -> Result<(AwaitMsg5<'s>, Msg4)> {
+        let share = self.share;
+        let (pid1, _) = (share.peer_pid, share.own_pid);
+        commitment::open(
+            &self.com_r1,
+            r1_transcript(&msg.r1, &self.digest, &self.prefix, &pid1),
+            &msg.open_r1,
+        )?;
+        msg.proof_r1.verify(
+            &msg.r1,
+            &Binding {
+                session: &self.sid,
+                prover: &pid1,
+                label: label::R1,
+            },
+        )?;
+        let big_r = (ProjectivePoint::from(msg.r1) * *self.k2).to_affine();
+        let r = curve::x_mod_q(&big_r);
+        if bool::from(k256::elliptic_curve::Field::is_zero(&r)) {
+            return Err(Error::Malformed);
+        }
+        let c = homomorphic_half(rng, share, &self.k2, &r, &digest_scalar(&self.digest));
+        Ok((
+            AwaitMsg5 {
+                share,
+                r,
+                digest: self.digest,
+            },
+            Msg4 { c },
+        ))
+    }
+}
+
+/// c = (c_key ⊕ q·2^64)^(w1·r) ⊕ Enc(w1·m + w2·r + ρ·q) with w1 = k2⁻¹, w2 = k2⁻¹·x2.
+///
+/// Adding q·2^64 (≡ 0 mod q) keeps the plaintext positive whatever x1 in [0, q·2^64) the range
+/// proof allowed, so nothing wraps mod N; ρ·q masks everything but the value mod q.
+fn homomorphic_half<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &KeyShareP2,
+    k2: &Scalar,
+    r: &Scalar,
+    m: &Scalar,
+) -> crate::paillier::ModNN {
+    let key = &share.paillier;
+    let mut w1 = Option::<Scalar>::from(k2.invert()).unwrap_or(Scalar::ZERO);
+    let mut w2 = w1 * share.x2;
+    let mut rho = NonZero::new(MASK_BOUND)
+        .into_option()
+        .map_or(Uint::ZERO, |b| bigint::random_below(rng, &b));
+    let w1_int: U512 = bigint::scalar_to_uint(&w1);
+    let w2_int: U512 = bigint::scalar_to_uint(&w2);
+    let q: U1024 = bigint::ORDER.resize();
+    let mut plain: U1024 = w1_int
+        .wrapping_mul(&bigint::scalar_to_uint::<8>(m))
+        .resize::<16>()
+        .wrapping_add(
+            &w2_int
+                .wrapping_mul(&bigint::scalar_to_uint::<8>(r))
+                .resize(),
+        )
+        .wrapping_add(&rho.resize::<16>().wrapping_mul(&q));
+    let (c_tag, mut nonce) = key.encrypt(rng, &plain);
+    let shift: U384 = bigint::order_shl(STAT_BITS);
+    let c_shifted = key.add_plain(&share.c_key, &shift);
+    let mut exponent: U512 = w1_int.wrapping_mul(&bigint::scalar_to_uint::<8>(r));
+    let c = key.add(&key.mul_plain(&c_shifted, &exponent), &c_tag);
+    w1.zeroize();
+    w2.zeroize();
+    rho.zeroize();
+    plain.zeroize();
+    nonce.zeroize();
+    exponent.zeroize();
+    c.0
+}
+
+impl AwaitMsg5<'_> {
+    /// Checks P1's signature: same r, low s, valid under Q.
+    ///
+    /// # Errors
+    /// [`Error::SignatureInvalid`].
+    pub fn on_msg5(self, msg: &Msg5) -> Result<Signature> {
+        if msg.r != self.r {
+            return Err(Error::SignatureInvalid);
+        }
+        let sig = Signature::from_scalars(msg.r, msg.s).map_err(|_| Error::SignatureInvalid)?;
+        if sig.normalize_s() != sig {
+            return Err(Error::SignatureInvalid);
+        }
+        super::verify(&self.share.public.q, &self.digest, &sig)?;
+        Ok(sig)
+    }
+}
+
+impl core::fmt::Debug for AwaitMsg3<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AwaitMsg3").finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for AwaitMsg5<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AwaitMsg5").finish_non_exhaustive()
+    }
+}

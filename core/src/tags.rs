@@ -1,0 +1,30 @@
+//! Versioned domain-separation tags: one per hash use, so no two uses can collide.
+
+/// Protocol name and version, hashed into every session id.
+pub const PROTOCOL: &[u8] = b"ecdsa2pc/v1";
+/// Session-id prefix before P2's nonce is known (binds P1's commitments).
+pub const SESSION_PREFIX: &[u8] = b"ecdsa2pc/v1/session-prefix";
+/// Session id once both nonces are known.
+pub const SESSION_ID: &[u8] = b"ecdsa2pc/v1/sid";
+/// Hash commitment.
+pub const COMMITMENT: &[u8] = b"ecdsa2pc/v1/commitment";
+/// Schnorr proof of knowledge of a discrete log.
+pub const ZK_DLOG: &[u8] = b"ecdsa2pc/v1/zk/dlog";
+/// PDL proof.
+pub const ZK_PDL: &[u8] = b"ecdsa2pc/v1/zk/pdl";
+/// Seed of the N-th-root challenges of the Paillier key proof.
+pub const ZK_PAILLIER_KEY: &[u8] = b"ecdsa2pc/v1/zk/paillier-key";
+/// First message of the Paillier-Pedersen equality proof.
+pub const ZK_EQ_COMMIT: &[u8] = b"ecdsa2pc/v1/zk/paillier-pedersen-eq";
+/// First message of the range proof.
+pub const ZK_RANGE_COMMIT: &[u8] = b"ecdsa2pc/v1/zk/range";
+/// Keygen: P1's commitment to Q1.
+pub const KEYGEN_Q1: &[u8] = b"ecdsa2pc/v1/keygen/q1";
+/// Sign: P1's commitment to R1 and the digest.
+pub const SIGN_R1: &[u8] = b"ecdsa2pc/v1/sign/r1";
+/// Fingerprint of a key's public state (Q, N, c_key).
+pub const KEY_FINGERPRINT: &[u8] = b"ecdsa2pc/v1/key-fingerprint";
+/// Random weights of batched verification equations.
+pub const BATCH_WEIGHTS: &[u8] = b"ecdsa2pc/v1/batch-weights";
+/// Hash-derived Pedersen generator h.
+pub const PEDERSEN_H: &[u8] = b"ecdsa2pc/v1/pedersen/h";

@@ -1,0 +1,36 @@
+//! Zero-knowledge proofs, each with its prover and verifier, and their soundness parameters.
+//!
+//! Parameters follow cb-mpc's ECDSA-2PC (docs/PROTOCOL.md has the rationale). The interactive
+//! proofs take the verifier's challenge from P2's keygen message; Schnorr and PDL are made
+//! non-interactive by Fiat–Shamir over the binding, the whole statement and the first message.
+
+pub mod dlog;
+pub mod eq_paillier_pedersen;
+pub mod paillier_key;
+pub mod pdl;
+pub mod range;
+
+/// Statistical slack λ: masks are 2^λ times wider than what they hide.
+pub const STAT_BITS: u32 = 64;
+/// Repetitions of the Paillier–Pedersen equality proof, each with a 13-bit challenge chunk.
+pub const EQ_CHUNKS: usize = 4;
+/// Bits of each challenge chunk: below the smallest prime factor N may have (2^13).
+pub const EQ_CHUNK_BITS: u32 = 13;
+/// Bits of the whole equality challenge.
+pub const EQ_CHALLENGE_BITS: u32 = EQ_CHUNKS as u32 * EQ_CHUNK_BITS;
+/// Binary repetitions of the range proof.
+pub const RANGE_REPS: usize = 50;
+/// N-th roots in the Paillier key proof; each one a cheater passes with probability ≤ 2^-13.
+pub const KEY_ROOTS: usize = 4;
+/// Length of the verifier's challenge seed for the key proof.
+pub const KEY_CHALLENGE_LEN: usize = 16;
+
+// Soundness floors: lowering any parameter below cb-mpc's fails the build.
+const _: () = assert!(STAT_BITS >= 64);
+const _: () = assert!(EQ_CHALLENGE_BITS >= 52 && EQ_CHUNK_BITS <= 13);
+const _: () = assert!(RANGE_REPS >= 50);
+const _: () = assert!(KEY_ROOTS * 13 >= 52);
+const _: () = assert!(KEY_CHALLENGE_LEN * 8 >= 128);
+const _: () = assert!(crate::paillier::MODULUS_BITS >= 2048);
+// N must exceed everything P2 packs into one plaintext: q³·2^(3λ+128+1) (reference §3.1).
+const _: () = assert!(crate::paillier::MODULUS_BITS > 3 * 256 + 3 * STAT_BITS + 128 + 1);

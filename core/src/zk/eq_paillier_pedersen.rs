@@ -1,0 +1,370 @@
+//! Interactive proof that a Paillier ciphertext and a Pedersen commitment hold the same x.
+//!
+//! Statement: c = Enc(x; R) under N and Com = g^x·h^ρ in the Pedersen group. The prover commits
+//! to t masked encryptions c̃_i = Enc(r_i; R̃_i) and to Com̃ = g^r·h^μ with r = Σ r_i·2^(13i); the
+//! verifier sends e < 2^(13t), cut into 13-bit chunks e_i; the prover answers d_i = e_i·x + r_i,
+//! D_i = R^(e_i)·R̃_i, ν = e·ρ + μ mod p'. Chunks stay below every prime factor of N (no factor is
+//! below 2^13), so no challenge is ≡ 0 modulo a factor.
+
+use crypto_bigint::{NonZero, U64, U384, U2048, Uint};
+use k256::Scalar;
+use rand_core::CryptoRng;
+use zeroize::Zeroize;
+
+use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS};
+use crate::{
+    Error, Proof, Result, bigint, commitment,
+    paillier::{Ciphertext, ModN, ModNN, PublicKey},
+    pedersen,
+    session::Binding,
+    tags,
+    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, Reader, Writer},
+};
+
+/// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).
+type Packed = Uint<7>;
+/// Bound on each mask r_i: q·2^(13+λ).
+const MASK_BOUND: U384 = bigint::order_shl(EQ_CHUNK_BITS + STAT_BITS);
+/// Bound on each response d_i = e_i·x + r_i: q·(2^(13+λ) + 2^13).
+const D_BOUND: U384 = MASK_BOUND.wrapping_add(&bigint::order_shl(EQ_CHUNK_BITS));
+/// Bytes of each d_i on the wire.
+const D_LEN: usize = 42;
+const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
+
+/// The public statement.
+#[derive(Clone, Copy, Debug)]
+pub struct Statement<'a> {
+    /// The Paillier key c is under.
+    pub key: &'a PublicKey,
+    /// c = Enc(x; R).
+    pub ciphertext: &'a Ciphertext,
+    /// Com = g^x·h^ρ, already checked to lie in the subgroup.
+    pub commitment: &'a pedersen::Element,
+}
+
+/// The prover between its commitment and the verifier's challenge.
+pub struct Prover {
+    masks: [U384; EQ_CHUNKS],
+    nonces: [ModN; EQ_CHUNKS],
+    mu: U2048,
+    first: First,
+    opening: [u8; HASH_LEN],
+}
+
+/// The prover's first message, sent in the clear with the response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct First {
+    c_tilde: [ModNN; EQ_CHUNKS],
+    com_tilde: U2048,
+}
+
+/// The prover's answer: the opened first message and the responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    first: First,
+    opening: [u8; HASH_LEN],
+    d: [U384; EQ_CHUNKS],
+    big_d: [ModN; EQ_CHUNKS],
+    nu: U2048,
+}
+
+impl Prover {
+    /// Draws the masks and returns the prover with the hash commitment to send.
+    #[must_use]
+    pub fn commit<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        key: &PublicKey,
+        binding: &Binding<'_>,
+    ) -> (Self, [u8; HASH_LEN]) {
+        let mask_bound = NonZero::new(MASK_BOUND).into_option();
+        let masks: [U384; EQ_CHUNKS] = core::array::from_fn(|_| {
+            mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
+        });
+        let nonces: [ModN; EQ_CHUNKS] = core::array::from_fn(|_| key.random_nonce(rng));
+        let c_tilde = core::array::from_fn(|i| {
+            masks
+                .get(i)
+                .zip(nonces.get(i))
+                .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
+        });
+        let mu = bigint::random_below(rng, &pedersen::order_nz());
+        let (g, h) = pedersen::generators();
+        let com_tilde = g.pow(&pack(&masks)).mul(&h.pow(&mu)).retrieve();
+        let first = First { c_tilde, com_tilde };
+        let opening = commitment::randomness(rng);
+        let sealed = commitment::seal(first.transcript(binding), &opening);
+        (
+            Self {
+                masks,
+                nonces,
+                mu,
+                first,
+                opening,
+            },
+            sealed,
+        )
+    }
+
+    /// Answers challenge `e` for witness x = Dec(c) with randomness `r_key` and Pedersen ρ.
+    #[must_use]
+    pub fn respond(
+        &self,
+        key: &PublicKey,
+        x: &Scalar,
+        r_key: &ModN,
+        rho: &U2048,
+        e: u64,
+    ) -> Response {
+        let x_int: U384 = bigint::scalar_to_uint(x);
+        let mut d = [U384::ZERO; EQ_CHUNKS];
+        let mut big_d = [ModN::ZERO; EQ_CHUNKS];
+        for (i, (d_i, big_d_i)) in d.iter_mut().zip(big_d.iter_mut()).enumerate() {
+            let e_i = U64::from_u64(bigint::chunk(e, i as u32, EQ_CHUNK_BITS));
+            let mask = self.masks.get(i).copied().unwrap_or_default();
+            let nonce = self.nonces.get(i).copied().unwrap_or_default();
+            *d_i = x_int.wrapping_mul(&e_i).wrapping_add(&mask);
+            *big_d_i = key.mul_n(&key.pow_n(r_key, &e_i), &nonce);
+        }
+        let nu = mod_order(
+            &rho.resize::<33>().wrapping_mul(&U64::from_u64(e)),
+            &self.mu,
+        );
+        Response {
+            first: self.first.clone(),
+            opening: self.opening,
+            d,
+            big_d,
+            nu,
+        }
+    }
+}
+
+impl Drop for Prover {
+    fn drop(&mut self) {
+        self.masks.zeroize();
+        self.nonces.zeroize();
+        self.mu.zeroize();
+    }
+}
+
+impl Response {
+    /// Encoded length.
+    pub const LEN: usize =
+        EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + HASH_LEN + MOD_N_LEN;
+
+    /// Opens the commitment and checks both relations for challenge `e`.
+    ///
+    /// # Errors
+    /// [`Error::CommitmentMismatch`] if the first message differs from the committed one,
+    /// else [`Error::ProofInvalid`] with [`Proof::PaillierPedersenEq`].
+    pub fn verify(
+        &self,
+        sealed: &[u8; HASH_LEN],
+        st: &Statement<'_>,
+        e: u64,
+        binding: &Binding<'_>,
+    ) -> Result<()> {
+        commitment::open(sealed, self.first.transcript(binding), &self.opening)?;
+        let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);
+        if e >> EQ_CHALLENGE_BITS != 0 {
+            return Err(bad);
+        }
+        let com_tilde = pedersen::subgroup_element(&self.first.com_tilde).ok_or(bad)?;
+        for i in 0..EQ_CHUNKS {
+            let (Some(c_t), Some(d_i), Some(big_d_i)) =
+                (self.first.c_tilde.get(i), self.d.get(i), self.big_d.get(i))
+            else {
+                return Err(bad);
+            };
+            st.key.validate(c_t).map_err(|_| bad)?;
+            if big_d_i.is_zero_vartime()
+                || big_d_i.cmp_vartime(st.key.modulus()).is_ge()
+                || !st.key.is_unit(big_d_i)
+            {
+                return Err(bad);
+            }
+            let e_i = U64::from_u64(bigint::chunk(e, i as u32, EQ_CHUNK_BITS));
+            let lhs = st
+                .key
+                .mul_nn(c_t, &st.key.pow_nn_vartime(st.ciphertext.as_uint(), &e_i));
+            if st.key.encrypt_vartime(d_i, big_d_i) != lhs {
+                return Err(bad);
+            }
+        }
+        let (g, h) = pedersen::generators();
+        // vartime: every exponent and base here is public.
+        let lhs = st.commitment.pow_vartime(&U64::from_u64(e)).mul(&com_tilde);
+        let rhs = g.pow_vartime(&pack(&self.d)).mul(&h.pow_vartime(&self.nu));
+        if lhs == rhs { Ok(()) } else { Err(bad) }
+    }
+
+    /// Writes the response.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+        self.first
+            .c_tilde
+            .iter()
+            .try_for_each(|c| w.integer(MOD_NN_LEN, c))?;
+        w.integer(MOD_N_LEN, &self.first.com_tilde)?;
+        w.bytes(&self.opening)?;
+        self.d.iter().try_for_each(|d| w.integer(D_LEN, d))?;
+        self.big_d
+            .iter()
+            .try_for_each(|d| w.integer(MOD_N_LEN, d))?;
+        w.integer(MOD_N_LEN, &self.nu)
+    }
+
+    /// Reads the response, each field below its bound (N-dependent bounds: in `verify`).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`].
+    pub fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let mut c_tilde = [ModNN::ZERO; EQ_CHUNKS];
+        for c in &mut c_tilde {
+            *c = r.integer_unbounded(MOD_NN_LEN)?;
+        }
+        let com_tilde = r.integer(MOD_N_LEN, &pedersen::P)?;
+        let opening = r.array()?;
+        let mut d = [U384::ZERO; EQ_CHUNKS];
+        for d_i in &mut d {
+            *d_i = r.integer(D_LEN, &D_BOUND)?;
+        }
+        let mut big_d = [ModN::ZERO; EQ_CHUNKS];
+        for d_i in &mut big_d {
+            *d_i = r.integer_unbounded(MOD_N_LEN)?;
+        }
+        let nu = r.integer(MOD_N_LEN, &pedersen::ORDER)?;
+        Ok(Self {
+            first: First { c_tilde, com_tilde },
+            opening,
+            d,
+            big_d,
+            nu,
+        })
+    }
+}
+
+impl First {
+    fn transcript(&self, binding: &Binding<'_>) -> crate::transcript::Transcript {
+        let mut t = binding.transcript(tags::ZK_EQ_COMMIT);
+        for c in &self.c_tilde {
+            t.integer("c~", c);
+        }
+        t.integer("Com~", &self.com_tilde);
+        t
+    }
+}
+
+/// Σ v_i·2^(13i).
+fn pack(values: &[U384; EQ_CHUNKS]) -> Packed {
+    values.iter().enumerate().fold(Packed::ZERO, |acc, (i, v)| {
+        acc.wrapping_add(&v.resize::<7>().shl_vartime(i as u32 * EQ_CHUNK_BITS))
+    })
+}
+
+/// (a + b) mod p' in constant time, for a wide a.
+fn mod_order(a: &Uint<33>, b: &U2048) -> U2048 {
+    let order = NonZero::new(pedersen::ORDER.resize::<33>()).into_option();
+    order.map_or(U2048::ZERO, |o| {
+        a.wrapping_add(&b.resize()).rem(&o).resize()
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::{curve, fixtures};
+
+    const SID: [u8; 32] = [7; 32];
+    const PID: [u8; 32] = [1; 32];
+
+    /// An honest statement: (key, c_key, Com) with its witnesses.
+    pub(crate) struct Setup {
+        pub key: crate::paillier::SecretKey,
+        pub x: Scalar,
+        pub c: Ciphertext,
+        pub r_key: ModN,
+        pub rho: U2048,
+        pub com: pedersen::Element,
+    }
+
+    pub(crate) fn setup(seed: u64, x_int: &U384) -> Setup {
+        let key = fixtures::paillier_key(0);
+        let mut rng = fixtures::rng(seed);
+        let (c, r_key) = key.public_key().encrypt(&mut rng, x_int);
+        let rho = bigint::random_below(&mut rng, &pedersen::order_nz());
+        let (g, h) = pedersen::generators();
+        let com = g.pow(x_int).mul(&h.pow(&rho));
+        let x = bigint::reduce_mod_q(x_int);
+        Setup {
+            key,
+            x,
+            c,
+            r_key,
+            rho,
+            com,
+        }
+    }
+
+    #[test]
+    fn honest_proof_verifies_and_tampering_fails() {
+        let mut rng = fixtures::rng(5);
+        let x = curve::random_scalar(&mut rng);
+        let s = setup(6, &bigint::scalar_to_uint(&x));
+        let pk = s.key.public_key();
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "keygen/eq",
+        };
+        let st = Statement {
+            key: pk,
+            ciphertext: &s.c,
+            commitment: &s.com,
+        };
+        let (prover, sealed) = Prover::commit(&mut rng, pk, &b);
+        let e = 0x000f_1234_5678_9abc;
+        let resp = prover.respond(pk, &s.x, &s.r_key, &s.rho, e);
+        assert_eq!(resp.verify(&sealed, &st, e, &b), Ok(()));
+        let bad = Err(Error::ProofInvalid(Proof::PaillierPedersenEq));
+        assert_eq!(resp.verify(&sealed, &st, e ^ 1, &b), bad);
+        assert_eq!(resp.verify(&sealed, &st, e ^ (1 << 40), &b), bad);
+        let mut other = [0u8; 32];
+        other[0] = 1;
+        assert_eq!(
+            resp.verify(&other, &st, e, &b),
+            Err(Error::CommitmentMismatch)
+        );
+        let mut t = resp.clone();
+        t.d[1] = t.d[1].wrapping_add(&U384::ONE);
+        assert_eq!(t.verify(&sealed, &st, e, &b), bad);
+        let mut t = resp.clone();
+        t.nu = t.nu.wrapping_add(&U2048::ONE);
+        assert_eq!(t.verify(&sealed, &st, e, &b), bad);
+        let mut t = resp.clone();
+        t.first.c_tilde[0] = ModNN::ONE;
+        assert_eq!(
+            t.verify(&sealed, &st, e, &b),
+            Err(Error::CommitmentMismatch)
+        );
+        // A commitment to another value fails even with an honest Paillier side.
+        let (g, h) = pedersen::generators();
+        let com2 = g
+            .pow(&bigint::scalar_to_uint::<4>(&(s.x + Scalar::ONE)))
+            .mul(&h.pow(&s.rho));
+        assert_eq!(
+            resp.verify(
+                &sealed,
+                &Statement {
+                    commitment: &com2,
+                    ..st
+                },
+                e,
+                &b
+            ),
+            bad
+        );
+    }
+}

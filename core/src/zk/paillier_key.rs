@@ -1,0 +1,134 @@
+//! Proof that N is a valid Paillier modulus: gcd(N, φ(N)) = 1, shown by N-th roots.
+//!
+//! The verifier picks a seed; both derive ρ_1..ρ_t in Z_N from it; the prover returns
+//! σ_i = ρ_i^(N⁻¹ mod φ(N)). If gcd(N, φ(N)) ≠ 1 and N has no factor below 2^13 (checked by
+//! [`PublicKey::from_modulus`]), at most a 2^-13 fraction of units are N-th residues.
+
+use crypto_bigint::NonZero;
+
+use super::{KEY_CHALLENGE_LEN, KEY_ROOTS};
+use crate::{
+    Error, Proof, Result,
+    paillier::{ModN, PublicKey, SecretKey},
+    session::Binding,
+    tags,
+    wire::{MOD_N_LEN, Reader, Writer},
+};
+
+/// The roots σ_1..σ_t.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaillierKeyProof {
+    roots: [ModN; KEY_ROOTS],
+}
+
+/// The verifier's challenge seed.
+pub type Challenge = [u8; KEY_CHALLENGE_LEN];
+
+impl PaillierKeyProof {
+    /// Encoded length.
+    pub const LEN: usize = KEY_ROOTS * MOD_N_LEN;
+
+    /// Answers the verifier's challenge.
+    #[must_use]
+    pub fn prove(key: &SecretKey, challenge: &Challenge, binding: &Binding<'_>) -> Self {
+        let rhos = challenges(key.public_key(), challenge, binding);
+        Self {
+            roots: rhos.map(|rho| key.nth_root(&rho)),
+        }
+    }
+
+    /// Checks every root: σ_i^N = ρ_i mod N, and the ρ_i are units.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] with [`Proof::PaillierKey`].
+    pub fn verify(
+        &self,
+        key: &PublicKey,
+        challenge: &Challenge,
+        binding: &Binding<'_>,
+    ) -> Result<()> {
+        let rhos = challenges(key, challenge, binding);
+        let n = key.modulus();
+        for (root, rho) in self.roots.iter().zip(rhos.iter()) {
+            if !key.is_unit(rho)
+                || root.is_zero_vartime()
+                || root.cmp_vartime(n).is_ge()
+                || key.pow_n_vartime(root, n) != *rho
+            {
+                return Err(Error::ProofInvalid(Proof::PaillierKey));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the roots.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+        self.roots.iter().try_for_each(|r| w.integer(MOD_N_LEN, r))
+    }
+
+    /// Reads the roots (their bound N is checked in `verify`).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`].
+    pub fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let mut roots = [ModN::ZERO; KEY_ROOTS];
+        for root in &mut roots {
+            *root = r.integer_unbounded(MOD_N_LEN)?;
+        }
+        Ok(Self { roots })
+    }
+}
+
+/// ρ_1..ρ_t, uniform in Z_N, from the seed, N and the binding.
+fn challenges(key: &PublicKey, challenge: &Challenge, binding: &Binding<'_>) -> [ModN; KEY_ROOTS] {
+    let mut t = binding.transcript(tags::ZK_PAILLIER_KEY);
+    t.bytes("seed", challenge).integer("N", key.modulus());
+    let mut xof = t.into_xof();
+    let n_wide = NonZero::new(key.modulus().resize::<{ ModN::LIMBS + 4 }>()).into_option();
+    core::array::from_fn(|_| {
+        n_wide.map_or(ModN::ZERO, |n| {
+            xof.integer_mod::<{ ModN::LIMBS + 4 }>(&n)
+                .resize::<{ ModN::LIMBS }>()
+        })
+    })
+}
+
+#[cfg(test)]
+pub(crate) fn roots_mut(proof: &mut PaillierKeyProof) -> &mut [ModN; KEY_ROOTS] {
+    &mut proof.roots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    const SID: [u8; 32] = [7; 32];
+    const PID: [u8; 32] = [1; 32];
+
+    #[test]
+    fn honest_roots_verify_and_tampering_fails() {
+        let sk = fixtures::paillier_key(0);
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "keygen/N",
+        };
+        let seed = [9u8; KEY_CHALLENGE_LEN];
+        let mut proof = PaillierKeyProof::prove(&sk, &seed, &b);
+        assert_eq!(proof.verify(sk.public_key(), &seed, &b), Ok(()));
+        let bad = Err(Error::ProofInvalid(Proof::PaillierKey));
+        assert_eq!(
+            proof.verify(sk.public_key(), &[8u8; KEY_CHALLENGE_LEN], &b),
+            bad
+        );
+        // A proof for another N does not carry over.
+        let other = fixtures::paillier_key(1);
+        assert_eq!(proof.verify(other.public_key(), &seed, &b), bad);
+        roots_mut(&mut proof)[2] = ModN::ONE;
+        assert_eq!(proof.verify(sk.public_key(), &seed, &b), bad);
+    }
+}

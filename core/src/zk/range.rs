@@ -1,0 +1,258 @@
+//! Interactive range proof: the value x in Com = g^x·h^ρ lies in [0, q·2^λ) (honestly < q).
+//!
+//! t binary repetitions. The prover commits to c̃_i = 2^(ξ_i)·u^(r_i) (square roots of the
+//! generators) with ξ_i < q·2^λ; for challenge bit e_i it answers d_i = ξ_i + e_i·x and
+//! f_i = r_i + e_i·ρ mod p'. The verifier squares c̃_i into the subgroup and checks
+//! c̃_i²·Com^(e_i) = g^(d_i)·h^(f_i) for all i at once with random 64-bit weights.
+
+use crypto_bigint::{NonZero, U64, U128, U384, U2048, Uint};
+use k256::Scalar;
+use rand_core::CryptoRng;
+use subtle::{Choice, ConditionallySelectable};
+use zeroize::Zeroize;
+
+use super::{RANGE_REPS, STAT_BITS};
+use crate::{
+    Error, Proof, Result, bigint, commitment, pedersen,
+    session::Binding,
+    tags,
+    transcript::Transcript,
+    wire::{HASH_LEN, MOD_N_LEN, Reader, Writer},
+};
+
+/// Bound on each mask ξ_i: q·2^λ.
+const MASK_BOUND: U384 = bigint::order_shl(STAT_BITS);
+/// Bound on each response d_i: q·(2^λ + 1).
+const D_BOUND: U384 = bigint::order_slack(STAT_BITS);
+/// Bytes of each d_i on the wire.
+const D_LEN: usize = 41;
+const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
+
+/// The prover between its commitment and the challenge.
+pub struct Prover {
+    masks: [U384; RANGE_REPS],
+    nonces: [U2048; RANGE_REPS],
+    c_tilde: [U2048; RANGE_REPS],
+    opening: [u8; HASH_LEN],
+}
+
+/// The opened first message and the responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    c_tilde: [U2048; RANGE_REPS],
+    opening: [u8; HASH_LEN],
+    d: [U384; RANGE_REPS],
+    f: [U2048; RANGE_REPS],
+}
+
+impl Prover {
+    /// Draws the masks and returns the prover with the hash commitment to send.
+    #[must_use]
+    pub fn commit<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        binding: &Binding<'_>,
+    ) -> (Self, [u8; HASH_LEN]) {
+        let mask_bound = NonZero::new(MASK_BOUND).into_option();
+        let masks: [U384; RANGE_REPS] = core::array::from_fn(|_| {
+            mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
+        });
+        let nonces: [U2048; RANGE_REPS] =
+            core::array::from_fn(|_| bigint::random_below(rng, &pedersen::order_nz()));
+        let (sg, sh) = pedersen::generator_roots();
+        let c_tilde = core::array::from_fn(|i| {
+            let (m, n) = (
+                masks.get(i).copied().unwrap_or_default(),
+                nonces.get(i).copied().unwrap_or_default(),
+            );
+            sg.pow(&m).mul(&sh.pow(&n)).retrieve()
+        });
+        let opening = commitment::randomness(rng);
+        let sealed = commitment::seal(first_transcript(&c_tilde, binding), &opening);
+        (
+            Self {
+                masks,
+                nonces,
+                c_tilde,
+                opening,
+            },
+            sealed,
+        )
+    }
+
+    /// Answers the challenge bits `e` for witness x (< q) and Pedersen randomness ρ.
+    #[must_use]
+    pub fn respond(&self, x: &Scalar, rho: &U2048, e: u64) -> Response {
+        let x_int: U384 = bigint::scalar_to_uint(x);
+        let order = pedersen::order_nz();
+        let mut d = [U384::ZERO; RANGE_REPS];
+        let mut f = [U2048::ZERO; RANGE_REPS];
+        for (i, (d_i, f_i)) in d.iter_mut().zip(f.iter_mut()).enumerate() {
+            let bit = Choice::from(bigint::chunk(e, i as u32, 1) as u8);
+            let mask = self.masks.get(i).copied().unwrap_or_default();
+            let nonce = self.nonces.get(i).copied().unwrap_or_default();
+            let ex = U384::conditional_select(&U384::ZERO, &x_int, bit);
+            let erho = U2048::conditional_select(&U2048::ZERO, rho, bit);
+            *d_i = mask.wrapping_add(&ex);
+            *f_i = nonce.add_mod(&erho, &order);
+        }
+        Response {
+            c_tilde: self.c_tilde,
+            opening: self.opening,
+            d,
+            f,
+        }
+    }
+}
+
+impl Drop for Prover {
+    fn drop(&mut self) {
+        self.masks.zeroize();
+        self.nonces.zeroize();
+    }
+}
+
+impl Response {
+    /// Encoded length.
+    pub const LEN: usize = RANGE_REPS * (MOD_N_LEN + D_LEN + MOD_N_LEN) + HASH_LEN;
+
+    /// Opens the commitment and checks every repetition, batched with weights from `rng`.
+    ///
+    /// # Errors
+    /// [`Error::CommitmentMismatch`] if the first message differs from the committed one,
+    /// else [`Error::ProofInvalid`] with [`Proof::Range`].
+    pub fn verify<R: CryptoRng + ?Sized>(
+        &self,
+        sealed: &[u8; HASH_LEN],
+        com: &pedersen::Element,
+        e: u64,
+        binding: &Binding<'_>,
+        rng: &mut R,
+    ) -> Result<()> {
+        commitment::open(
+            sealed,
+            first_transcript(&self.c_tilde, binding),
+            &self.opening,
+        )?;
+        let bad = Error::ProofInvalid(Proof::Range);
+        if e >> RANGE_REPS != 0 {
+            return Err(bad);
+        }
+        let order = pedersen::order_nz();
+        let mut lhs = pedersen::Element::ONE;
+        let mut d_sum = Uint::<7>::ZERO;
+        let mut f_sum = U2048::ZERO;
+        let mut e_sum = U128::ZERO;
+        for i in 0..RANGE_REPS {
+            let (Some(c_t), Some(d_i), Some(f_i)) =
+                (self.c_tilde.get(i), self.d.get(i), self.f.get(i))
+            else {
+                return Err(bad);
+            };
+            let c_t = pedersen::unit_element(c_t).ok_or(bad)?;
+            let weight = U64::from_u64(rng.next_u64());
+            // vartime: c̃_i, the weights, d_i and f_i are all public.
+            lhs = lhs.mul(&c_t.pow_vartime(&weight));
+            d_sum = d_sum.wrapping_add(&d_i.resize::<7>().wrapping_mul(&weight));
+            f_sum = f_sum.add_mod(&f_i.mul_mod_vartime(&weight.resize(), &order), &order);
+            if bigint::chunk(e, i as u32, 1) == 1 {
+                e_sum = e_sum.wrapping_add(&weight.resize());
+            }
+        }
+        let (g, h) = pedersen::generators();
+        // vartime: every exponent and base here is public.
+        let lhs = lhs.square().mul(&com.pow_vartime(&e_sum));
+        let rhs = g.pow_vartime(&d_sum).mul(&h.pow_vartime(&f_sum));
+        if lhs == rhs { Ok(()) } else { Err(bad) }
+    }
+
+    /// Writes the response.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+        self.c_tilde
+            .iter()
+            .try_for_each(|c| w.integer(MOD_N_LEN, c))?;
+        w.bytes(&self.opening)?;
+        self.d.iter().try_for_each(|d| w.integer(D_LEN, d))?;
+        self.f.iter().try_for_each(|f| w.integer(MOD_N_LEN, f))
+    }
+
+    /// Reads the response, each field below its bound.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`].
+    pub fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let mut c_tilde = [U2048::ZERO; RANGE_REPS];
+        for c in &mut c_tilde {
+            *c = r.integer(MOD_N_LEN, &pedersen::P)?;
+        }
+        let opening = r.array()?;
+        let mut d = [U384::ZERO; RANGE_REPS];
+        for d_i in &mut d {
+            *d_i = r.integer(D_LEN, &D_BOUND)?;
+        }
+        let mut f = [U2048::ZERO; RANGE_REPS];
+        for f_i in &mut f {
+            *f_i = r.integer(MOD_N_LEN, &pedersen::ORDER)?;
+        }
+        Ok(Self {
+            c_tilde,
+            opening,
+            d,
+            f,
+        })
+    }
+}
+
+fn first_transcript(c_tilde: &[U2048; RANGE_REPS], binding: &Binding<'_>) -> Transcript {
+    let mut t = binding.transcript(tags::ZK_RANGE_COMMIT);
+    for c in c_tilde {
+        t.integer("c~", c);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{curve, fixtures, zk::eq_paillier_pedersen::tests::setup};
+
+    const SID: [u8; 32] = [7; 32];
+    const PID: [u8; 32] = [1; 32];
+
+    #[test]
+    fn honest_proof_verifies_and_out_of_range_fails() {
+        let mut rng = fixtures::rng(7);
+        let x = curve::random_scalar(&mut rng);
+        let s = setup(8, &bigint::scalar_to_uint(&x));
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "keygen/range",
+        };
+        let (prover, sealed) = Prover::commit(&mut rng, &b);
+        let e = 0x0002_a5a5_5a5a_f00f;
+        let resp = prover.respond(&s.x, &s.rho, e);
+        assert_eq!(resp.verify(&sealed, &s.com, e, &b, &mut rng), Ok(()));
+        let bad = Err(Error::ProofInvalid(Proof::Range));
+        assert_eq!(resp.verify(&sealed, &s.com, e ^ 4, &b, &mut rng), bad);
+        let mut t = resp.clone();
+        t.f[3] = t.f[3].wrapping_add(&U2048::ONE);
+        assert_eq!(t.verify(&sealed, &s.com, e, &b, &mut rng), bad);
+        let mut t = resp.clone();
+        t.c_tilde[0] = U2048::ONE;
+        assert_eq!(
+            t.verify(&sealed, &s.com, e, &b, &mut rng),
+            Err(Error::CommitmentMismatch)
+        );
+
+        // x = 2^300·q + x1 is out of range: the honest prover's responses overflow the bound,
+        // and forcing them below it breaks the equation.
+        let big: U384 = bigint::scalar_to_uint::<6>(&x).wrapping_add(&bigint::order_shl(300));
+        let s_big = setup(9, &big);
+        let (prover, sealed) = Prover::commit(&mut rng, &b);
+        let resp = prover.respond(&s_big.x, &s_big.rho, e);
+        assert_eq!(resp.verify(&sealed, &s_big.com, e, &b, &mut rng), bad);
+    }
+}
