@@ -20,36 +20,56 @@ use crate::{
 /// P1 → P2: P1's nonce, its commitments, N, c_key and the Pedersen commitment to x1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg1 {
-    pub(crate) nonce1: [u8; ID_LEN],
-    pub(crate) com_q1: [u8; HASH_LEN],
-    pub(crate) paillier: PublicKey,
-    pub(crate) c_key: Ciphertext,
-    pub(crate) pedersen: pedersen::Element,
-    pub(crate) com_eq: [u8; HASH_LEN],
-    pub(crate) com_range: [u8; HASH_LEN],
+    /// P1's fresh session nonce.
+    pub nonce1: [u8; ID_LEN],
+    /// Commitment to Q1, bound to the session prefix and P1's pid.
+    pub com_q1: [u8; HASH_LEN],
+    /// P1's Paillier public key N (validated on decode).
+    pub paillier: PublicKey,
+    /// c_key = Enc(x1) under N (validated against N on decode).
+    pub c_key: Ciphertext,
+    /// Pedersen commitment g^x1·h^ρ (checked to lie in the subgroup on decode).
+    pub pedersen: pedersen::Element,
+    /// Commitment to the first message of the Paillier–Pedersen equality proof.
+    pub com_eq: [u8; HASH_LEN],
+    /// Commitment to the first message of the range proof.
+    pub com_range: [u8; HASH_LEN],
 }
 
 /// P2 → P1: P2's nonce, Q2 with its proof, and P2's challenges for P1's proofs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg2 {
-    pub(crate) nonce2: [u8; ID_LEN],
-    pub(crate) q2: AffinePoint,
-    pub(crate) proof_q2: DlogProof,
-    pub(crate) key_challenge: [u8; KEY_CHALLENGE_LEN],
-    pub(crate) e_eq: u64,
-    pub(crate) e_range: u64,
+    /// P2's fresh session nonce.
+    pub nonce2: [u8; ID_LEN],
+    /// P2's public share Q2 = x2·G.
+    pub q2: AffinePoint,
+    /// P2's proof of knowledge of x2.
+    pub proof_q2: DlogProof,
+    /// P2's challenge seed for the Paillier key proof.
+    pub key_challenge: [u8; KEY_CHALLENGE_LEN],
+    /// P2's challenge for the equality proof (< 2^52).
+    pub e_eq: u64,
+    /// P2's challenge bits for the range proof (< 2^50).
+    pub e_range: u64,
 }
 
 /// P1 → P2: Q1 opened, with every proof about Q1, N and c_key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg3 {
-    pub(crate) q1: AffinePoint,
-    pub(crate) open_q1: [u8; HASH_LEN],
-    pub(crate) proof_q1: DlogProof,
-    pub(crate) pdl: PdlProof,
-    pub(crate) eq: eq_paillier_pedersen::Response,
-    pub(crate) range: range::Response,
-    pub(crate) key_proof: PaillierKeyProof,
+    /// P1's public share Q1 = x1·G.
+    pub q1: AffinePoint,
+    /// Opening of the commitment to Q1.
+    pub open_q1: [u8; HASH_LEN],
+    /// P1's proof of knowledge of x1.
+    pub proof_q1: DlogProof,
+    /// PDL proof: Dec(c_key) = log_G(Q1).
+    pub pdl: PdlProof,
+    /// Paillier–Pedersen equality proof response.
+    pub eq: eq_paillier_pedersen::Response,
+    /// Range proof response.
+    pub range: range::Response,
+    /// Paillier key validity proof (N-th roots).
+    pub key_proof: PaillierKeyProof,
 }
 
 impl Message for Msg1 {

@@ -5,32 +5,35 @@ use crypto_bigint::{Limb, NonZero, Odd, U2048, modular::FixedMontyParams};
 use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
 use crate::{Error, Result};
 
-/// Every prime below 2^13: no valid modulus may have one as a factor.
-pub const SMALL_PRIMES: [u16; 1028] = small_primes();
+/// Every prime below 2^16: no valid modulus may have one as a factor.
+///
+/// The proofs need no factor below 2^13 (their challenge chunks are 13 bits); going to 2^16
+/// also refuses outright the published smooth moduli of 16-bit primes ("6ix1een").
+pub const SMALL_PRIMES: [u16; 6542] = small_primes();
 
-const fn small_primes() -> [u16; 1028] {
-    let mut sieve = [true; 8192];
-    let mut out = [0u16; 1028];
+const fn small_primes() -> [u16; 6542] {
+    let mut composite = [false; 1 << 16];
+    let mut out = [0u16; 6542];
     let mut count = 0;
     let mut i = 2;
-    while i < 8192 {
-        if sieve[i] {
+    while i < 1 << 16 {
+        if !composite[i] {
             out[count] = i as u16;
             count += 1;
             let mut j = i * i;
-            while j < 8192 {
-                sieve[j] = false;
+            while j < 1 << 16 {
+                composite[j] = true;
                 j += i;
             }
         }
         i += 1;
     }
-    assert!(count == 1028);
+    assert!(count == 6542);
     out
 }
 
 impl PublicKey {
-    /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^13, not prime.
+    /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^16, not prime.
     ///
     /// # Errors
     /// [`Error::PaillierModulus`].
@@ -91,7 +94,7 @@ impl PublicKey {
     }
 }
 
-/// Whether a public N has a prime factor below 2^13.
+/// Whether a public N has a prime factor below 2^16.
 fn has_small_factor(n: &ModN) -> bool {
     SMALL_PRIMES.iter().any(|&p| {
         NonZero::new(Limb::from(p))
@@ -105,9 +108,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_primes_table_is_the_primes_below_8192() {
+    fn small_primes_table_is_the_primes_below_2_16() {
         assert_eq!(SMALL_PRIMES[0], 2);
         assert_eq!(SMALL_PRIMES[1027], 8191);
+        assert_eq!(SMALL_PRIMES[6541], 65521);
         assert!(SMALL_PRIMES.windows(2).all(|w| w[0] < w[1]));
     }
 

@@ -15,38 +15,50 @@ use crate::{
 /// P1 → P2: P1's nonce, the fingerprint of its key share and a commitment to (R1, digest).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg1 {
-    pub(crate) nonce1: [u8; ID_LEN],
-    pub(crate) fingerprint: [u8; HASH_LEN],
-    pub(crate) com_r1: [u8; HASH_LEN],
+    /// P1's fresh session nonce.
+    pub nonce1: [u8; ID_LEN],
+    /// Fingerprint of P1's share: (Q, N, c_key, epoch).
+    pub fingerprint: [u8; HASH_LEN],
+    /// Commitment to (R1, digest), bound to the session prefix and P1's pid.
+    pub com_r1: [u8; HASH_LEN],
 }
 
 /// P2 → P1: P2's nonce, R2 and its proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg2 {
-    pub(crate) nonce2: [u8; ID_LEN],
-    pub(crate) r2: AffinePoint,
-    pub(crate) proof_r2: DlogProof,
+    /// P2's fresh session nonce.
+    pub nonce2: [u8; ID_LEN],
+    /// P2's nonce point R2 = k2·G.
+    pub r2: AffinePoint,
+    /// P2's proof of knowledge of k2.
+    pub proof_r2: DlogProof,
 }
 
 /// P1 → P2: R1 opened, with its proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg3 {
-    pub(crate) r1: AffinePoint,
-    pub(crate) open_r1: [u8; HASH_LEN],
-    pub(crate) proof_r1: DlogProof,
+    /// P1's nonce point R1 = k1·G.
+    pub r1: AffinePoint,
+    /// Opening of the commitment to R1.
+    pub open_r1: [u8; HASH_LEN],
+    /// P1's proof of knowledge of k1.
+    pub proof_r1: DlogProof,
 }
 
 /// P2 → P1: the ciphertext of P2's half of s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg4 {
-    pub(crate) c: ModNN,
+    /// The ciphertext of k2⁻¹·(m + r·x) + ρ·q (range checked by P1's round).
+    pub c: ModNN,
 }
 
 /// P1 → P2: the signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg5 {
-    pub(crate) r: Scalar,
-    pub(crate) s: Scalar,
+    /// Signature r.
+    pub r: Scalar,
+    /// Signature s (low).
+    pub s: Scalar,
 }
 
 impl Message for Msg1 {

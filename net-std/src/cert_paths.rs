@@ -1,0 +1,44 @@
+//! Where a party finds its CA, certificate and key: [`CertPaths`].
+
+use std::path::{Path, PathBuf};
+
+/// The three PEM files a party needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertPaths {
+    /// CA certificate(s) that the peer's certificate must chain to.
+    pub ca: PathBuf,
+    /// Our certificate (chain), end-entity certificate first.
+    pub cert: PathBuf,
+    /// Our private key (PKCS#8, SEC1 or PKCS#1).
+    pub key: PathBuf,
+}
+
+impl CertPaths {
+    /// The files `certs/generate_certs.sh` writes into `dir` for `party`:
+    /// party 0 (server) uses `server-cert.pem`/`server-key.pem`, any other party
+    /// `client1-cert.pem`/`client1-key.pem`; both use `ca-cert.pem`.
+    pub fn for_party(dir: &Path, party: u8) -> Self {
+        let name = if party == 0 { "server" } else { "client1" };
+        Self {
+            ca: dir.join("ca-cert.pem"),
+            cert: dir.join(format!("{name}-cert.pem")),
+            key: dir.join(format!("{name}-key.pem")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn party_file_names() {
+        let p0 = CertPaths::for_party(Path::new("d"), 0);
+        assert_eq!(p0.ca, Path::new("d/ca-cert.pem"));
+        assert_eq!(p0.cert, Path::new("d/server-cert.pem"));
+        assert_eq!(p0.key, Path::new("d/server-key.pem"));
+        let p1 = CertPaths::for_party(Path::new("d"), 1);
+        assert_eq!(p1.cert, Path::new("d/client1-cert.pem"));
+        assert_eq!(p1.key, Path::new("d/client1-key.pem"));
+    }
+}

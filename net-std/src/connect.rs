@@ -1,0 +1,191 @@
+//! Establishing the connection: party 0 listens and accepts one client ([`listen`],
+//! [`Listener::accept`], [`listen_and_accept`]); party 1 connects, retrying while party 0
+//! is not up yet ([`connect`]).
+
+use core::net::SocketAddr;
+use core::time::Duration;
+use std::io;
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::thread;
+use std::time::Instant;
+
+use crate::cert_paths::CertPaths;
+use crate::channel::Channel;
+use crate::error::{NetError, Phase};
+use crate::handshake::{establish_client, establish_server};
+use crate::tls::{ServerSetup, client_setup, server_name_for, server_setup};
+
+/// First pause between connection attempts; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// Longest pause between connection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// How often a listener checks for a new connection while waiting.
+const ACCEPT_POLL: Duration = Duration::from_millis(10);
+
+fn resolve(addr: &str) -> Result<Vec<SocketAddr>, NetError> {
+    let bad = |reason: String| NetError::BadAddress {
+        addr: addr.to_owned(),
+        reason,
+    };
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|e| bad(format!("cannot resolve it ({e})")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(bad("it resolves to no address".to_owned()));
+    }
+    Ok(addrs)
+}
+
+/// Party 0's listening socket, bound but not yet accepting.
+#[derive(Debug)]
+pub struct Listener {
+    inner: TcpListener,
+    addr: String,
+}
+
+/// Binds `addr` (`host:port`; port 0 picks a free port, see [`Listener::local_addr`]).
+/// An address in use gives [`NetError::Bind`] naming it.
+pub fn listen(addr: &str) -> Result<Listener, NetError> {
+    let addrs = resolve(addr)?;
+    let inner = TcpListener::bind(addrs.as_slice()).map_err(|source| NetError::Bind {
+        addr: addr.to_owned(),
+        source,
+    })?;
+    Ok(Listener {
+        inner,
+        addr: addr.to_owned(),
+    })
+}
+
+impl Listener {
+    /// The bound address (with the real port when bound to port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
+        self.inner.local_addr().map_err(|source| NetError::Io {
+            phase: Phase::Accept,
+            source,
+        })
+    }
+
+    /// Waits up to `timeout` for one client, then completes the mutual-TLS handshake
+    /// within `timeout` more (certificates are loaded first, so a missing file is
+    /// reported before waiting).
+    pub fn accept(&self, paths: &CertPaths, timeout: Duration) -> Result<Channel, NetError> {
+        let setup = server_setup(paths)?;
+        self.accept_with(&setup, timeout)
+    }
+
+    fn accept_with(&self, setup: &ServerSetup, timeout: Duration) -> Result<Channel, NetError> {
+        let sock = self.accept_tcp(timeout)?;
+        establish_server(sock, setup, timeout)
+    }
+
+    /// Polls the nonblocking listener so that waiting ends at the deadline.
+    fn accept_tcp(&self, timeout: Duration) -> Result<TcpStream, NetError> {
+        let io = |source| NetError::Io {
+            phase: Phase::Accept,
+            source,
+        };
+        let deadline = Instant::now() + timeout;
+        self.inner.set_nonblocking(true).map_err(io)?;
+        loop {
+            match self.inner.accept() {
+                Ok((sock, _peer)) => return Ok(sock),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) => return Err(io(e)),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(NetError::Timeout {
+                    phase: Phase::Accept,
+                    after: Some(timeout),
+                });
+            }
+            thread::sleep(left.min(ACCEPT_POLL));
+        }
+    }
+
+    /// The address as given to [`listen`].
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+}
+
+/// Party 0: loads the certificates, binds `addr`, waits up to `timeout` for party 1 and
+/// completes the handshake within `timeout` more.
+pub fn listen_and_accept(
+    addr: &str,
+    paths: &CertPaths,
+    timeout: Duration,
+) -> Result<Channel, NetError> {
+    let setup = server_setup(paths)?;
+    listen(addr)?.accept_with(&setup, timeout)
+}
+
+/// Errors after which party 1 tries again (party 0 not listening yet, network down).
+fn retryable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::TimedOut
+            | io::ErrorKind::WouldBlock
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::NetworkDown
+            | io::ErrorKind::AddrNotAvailable
+    )
+}
+
+/// Party 1: loads the certificates, connects to `addr` (retrying with back-off 50 ms → 1 s
+/// while refused or unreachable, for up to `timeout`; then
+/// [`NetError::ConnectTimeout`]), and completes the handshake within `timeout` more.
+/// Party 0's certificate must be valid for the host part of `addr`.
+pub fn connect(addr: &str, paths: &CertPaths, timeout: Duration) -> Result<Channel, NetError> {
+    let server_name = server_name_for(addr)?;
+    let setup = client_setup(paths)?;
+    let sock = connect_tcp(addr, timeout)?;
+    establish_client(sock, &setup, server_name, timeout)
+}
+
+fn connect_tcp(addr: &str, timeout: Duration) -> Result<TcpStream, NetError> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let mut backoff = FIRST_BACKOFF;
+    let mut last_error = None;
+    loop {
+        for target in resolve(addr)? {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match TcpStream::connect_timeout(&target, left) {
+                Ok(sock) => return Ok(sock),
+                Err(e) if retryable(&e) => last_error = Some(e),
+                Err(source) => {
+                    return Err(NetError::Io {
+                        phase: Phase::Connect,
+                        source,
+                    });
+                }
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(NetError::ConnectTimeout {
+                addr: addr.to_owned(),
+                waited: start.elapsed(),
+                last_error,
+            });
+        }
+        thread::sleep(backoff.min(left));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}

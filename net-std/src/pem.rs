@@ -1,0 +1,105 @@
+//! Loading certificates, keys and CA roots from PEM files with `rustls-pki-types`'
+//! [`PemObject`] trait. Every failure is a [`NetError::CertFile`] naming the file.
+
+use std::io;
+use std::path::Path;
+
+use rustls::RootCertStore;
+use rustls_pki_types::pem::{self, PemObject};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::error::NetError;
+
+fn cert_file_error(path: &Path, reason: impl Into<String>) -> NetError {
+    NetError::CertFile {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn pem_error(path: &Path, what: &str, err: &pem::Error) -> NetError {
+    let reason = match err {
+        pem::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => {
+            "the file does not exist".to_owned()
+        }
+        pem::Error::Io(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            "permission denied (check the file's owner and mode)".to_owned()
+        }
+        pem::Error::Io(e) => format!("cannot read it: {e}"),
+        pem::Error::NoItemsFound => format!("it contains no PEM {what}"),
+        other => format!("it is not a valid PEM file ({other})"),
+    };
+    cert_file_error(path, reason)
+}
+
+/// Loads every certificate of a PEM file (a chain: end-entity certificate first).
+/// An empty file or one without `CERTIFICATE` sections is an error.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    const WHAT: &str = "certificate (-----BEGIN CERTIFICATE-----)";
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| pem_error(path, WHAT, &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_error(path, WHAT, &e))?;
+    if certs.is_empty() {
+        return Err(pem_error(path, WHAT, &pem::Error::NoItemsFound));
+    }
+    Ok(certs)
+}
+
+/// Loads the first private key (PKCS#8, SEC1 or PKCS#1) of a PEM file.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, NetError> {
+    PrivateKeyDer::from_pem_file(path)
+        .map_err(|e| pem_error(path, "private key (-----BEGIN PRIVATE KEY-----)", &e))
+}
+
+/// Loads the CA certificates of a PEM file as the roots the peer must chain to.
+pub fn load_roots(path: &Path) -> Result<RootCertStore, NetError> {
+    let mut roots = RootCertStore::empty();
+    for cert in load_certs(path)? {
+        roots.add(cert).map_err(|e| {
+            cert_file_error(path, format!("it holds an unusable CA certificate ({e})"))
+        })?;
+    }
+    Ok(roots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("ecdsa2pc-net-pem-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let path = Path::new("/nonexistent/ecdsa2pc/ca-cert.pem");
+        let err = load_certs(path).unwrap_err();
+        assert!(matches!(&err, NetError::CertFile { path: p, .. } if p == path));
+        let msg = err.to_string();
+        assert!(msg.contains("/nonexistent/ecdsa2pc/ca-cert.pem"), "{msg}");
+        assert!(
+            msg.contains("does not exist") && msg.contains("generate_certs.sh"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn empty_and_garbage_files_are_refused() {
+        let dir = temp_dir("bad");
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, b"").unwrap();
+        let garbage = dir.join("garbage-key.pem");
+        std::fs::write(&garbage, b"not a key at all\n").unwrap();
+        let empty_err = load_certs(&empty);
+        let garbage_err = load_key(&garbage);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(empty_err, Err(NetError::CertFile { .. })));
+        let err = garbage_err.unwrap_err();
+        assert!(err.to_string().contains("no PEM private key"), "{err}");
+    }
+}

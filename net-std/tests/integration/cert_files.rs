@@ -1,0 +1,72 @@
+//! Missing or bad certificate files are reported with the file's path.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ecdsa2pc_net::{CertPaths, NetError, connect, listen_and_accept};
+
+use crate::support::{TempDir, certs, party};
+
+fn assert_cert_file(err: &NetError, want: &Path, reason_part: &str) {
+    match err {
+        NetError::CertFile { path, reason } => {
+            assert_eq!(path, want, "{err}");
+            assert!(reason.contains(reason_part), "{reason}");
+        }
+        other => panic!("expected CertFile, got {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains(&want.display().to_string()), "{msg}");
+    assert!(
+        msg.contains("generate_certs.sh") && msg.contains("--certs"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_files_are_named() {
+    let empty = TempDir::new("empty");
+    let paths = CertPaths::for_party(empty.path(), 1);
+    let err = connect("127.0.0.1:1", &paths, Duration::from_secs(1)).unwrap_err();
+    assert_cert_file(&err, &paths.ca, "does not exist");
+
+    // CA and certificate present, key missing.
+    let dir = certs("nokey");
+    let paths = party(&dir, 0);
+    std::fs::remove_file(&paths.key).unwrap();
+    let err = listen_and_accept("127.0.0.1:0", &paths, Duration::from_secs(1)).unwrap_err();
+    assert_cert_file(&err, &paths.key, "does not exist");
+}
+
+#[test]
+fn garbage_or_unreadable_key_is_named() {
+    let dir = certs("garbage");
+    let paths = party(&dir, 1);
+    std::fs::write(&paths.key, "this is not PEM\n").unwrap();
+    let err = connect("127.0.0.1:1", &paths, Duration::from_secs(1)).unwrap_err();
+    assert_cert_file(&err, &paths.key, "no PEM private key");
+
+    // A directory where the key should be: opening works, reading fails.
+    std::fs::remove_file(&paths.key).unwrap();
+    std::fs::create_dir(&paths.key).unwrap();
+    let err = connect("127.0.0.1:1", &paths, Duration::from_secs(1)).unwrap_err();
+    assert_cert_file(&err, &paths.key, "cannot read");
+}
+
+#[test]
+fn empty_certificate_file_is_named() {
+    let dir = certs("emptycert");
+    let paths = party(&dir, 1);
+    std::fs::write(&paths.cert, "").unwrap();
+    let err = connect("127.0.0.1:1", &paths, Duration::from_secs(1)).unwrap_err();
+    assert_cert_file(&err, &paths.cert, "no PEM certificate");
+}
+
+#[test]
+fn key_of_another_certificate_is_refused() {
+    let dir = certs("mismatch");
+    let mut paths = party(&dir, 1);
+    paths.key = party(&dir, 0).key;
+    let err = connect("127.0.0.1:1", &paths, Duration::from_secs(1)).unwrap_err();
+    assert_cert_file(&err, &paths.key, "does not belong to the certificate");
+}

@@ -1,0 +1,19 @@
+//! Integration tests of ecdsa2pc-net over real TCP on 127.0.0.1 with certificates made by
+//! `certs/generate_certs.sh` into temporary directories.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::std_instead_of_core,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod cert_files;
+mod connect_timing;
+mod frames;
+mod generate_certs;
+mod happy;
+mod stall;
+mod support;
+mod tls_errors;

@@ -1,0 +1,136 @@
+//! Certificate problems are reported at connect time with a classified TlsProblem.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ecdsa2pc_net::{NetError, TlsProblem, connect, pem};
+use rustls::{ClientConfig, ClientConnection};
+use rustls_pki_types::ServerName;
+
+use crate::support::{OK_TIMEOUT, certs, party, serve};
+
+fn tls(err: &NetError) -> &ecdsa2pc_net::TlsFailure {
+    match err {
+        NetError::Tls(f) => f,
+        other => panic!("expected a TLS error, got {other:?}: {other}"),
+    }
+}
+
+#[test]
+fn client_certificate_from_another_ca_is_rejected_by_party_0() {
+    let (a, b) = (certs("ca-a"), certs("ca-b"));
+    let (addr, server) = serve(party(&a, 0), OK_TIMEOUT, |_| ());
+    let mut client_paths = party(&b, 1);
+    client_paths.ca = party(&a, 1).ca; // the client trusts party 0, but its cert is from CA b
+    let client_err = connect(&addr, &client_paths, OK_TIMEOUT).unwrap_err();
+    let server_err = server.join().unwrap().unwrap_err();
+
+    let s = tls(&server_err);
+    assert_eq!(s.problem(), &TlsProblem::UnknownCa, "{server_err}");
+    assert!(!s.reported_by_peer());
+    let msg = server_err.to_string();
+    assert!(
+        msg.contains("not signed by our CA") && msg.contains("ca-cert.pem"),
+        "{msg}"
+    );
+    assert!(msg.contains("same CA"), "{msg}");
+    // Party 1 learns it at connect time (from the alert), not at its first message.
+    let c = tls(&client_err);
+    assert_eq!(c.problem(), &TlsProblem::UnknownCa, "{client_err}");
+    assert!(c.reported_by_peer());
+}
+
+#[test]
+fn server_certificate_from_another_ca_is_rejected_by_party_1() {
+    let (a, b) = (certs("ca-a2"), certs("ca-b2"));
+    let mut server_paths = party(&b, 0);
+    server_paths.ca = party(&a, 0).ca;
+    let (addr, server) = serve(server_paths, OK_TIMEOUT, |_| ());
+    let client_err = connect(&addr, &party(&a, 1), OK_TIMEOUT).unwrap_err();
+    let server_err = server.join().unwrap().unwrap_err();
+
+    let c = tls(&client_err);
+    assert_eq!(c.problem(), &TlsProblem::UnknownCa, "{client_err}");
+    assert!(!c.reported_by_peer());
+    assert!(client_err.to_string().contains("not signed by our CA"));
+    assert!(
+        matches!(c.rustls_error(), rustls::Error::InvalidCertificate(_)),
+        "source kept: {:?}",
+        c.rustls_error()
+    );
+    tls(&server_err);
+}
+
+#[test]
+fn client_without_certificate_is_refused() {
+    let dir = certs("nocert");
+    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |_| ());
+    // A client that trusts the CA but has no client certificate.
+    let roots = pem::load_roots(&party(&dir, 1).ca).unwrap();
+    let config = ClientConfig::builder_with_provider(ecdsa2pc_net::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut conn =
+        ClientConnection::new(Arc::new(config), ServerName::try_from("127.0.0.1").unwrap())
+            .unwrap();
+    let mut sock = TcpStream::connect(&addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock.set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    while conn.is_handshaking() {
+        if conn.complete_io(&mut sock).is_err() {
+            break;
+        }
+    }
+    // Read until the server's verdict arrives (an alert) or the socket ends.
+    let mut stream = rustls::Stream::new(&mut conn, &mut sock);
+    let client_result = stream.read(&mut [0u8; 64]);
+    let server_err = server.join().unwrap().unwrap_err();
+
+    assert_eq!(
+        tls(&server_err).problem(),
+        &TlsProblem::NoClientCertificate,
+        "{server_err}"
+    );
+    let msg = server_err.to_string();
+    assert!(msg.contains("without a client certificate"), "{msg}");
+    assert!(
+        client_result.is_err(),
+        "the client must not get data: {client_result:?}"
+    );
+    let _ = stream.flush();
+}
+
+#[test]
+fn server_certificate_used_as_client_certificate_is_refused() {
+    let dir = certs("purpose");
+    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |_| ());
+    let mut client_paths = party(&dir, 1);
+    let server_paths = party(&dir, 0);
+    client_paths.cert = server_paths.cert;
+    client_paths.key = server_paths.key;
+    let client_err = connect(&addr, &client_paths, OK_TIMEOUT).unwrap_err();
+    let server_err = server.join().unwrap().unwrap_err();
+
+    assert_eq!(
+        tls(&server_err).problem(),
+        &TlsProblem::WrongPurpose,
+        "{server_err}"
+    );
+    assert!(
+        server_err
+            .to_string()
+            .contains("party 1 must use a client certificate (client1-cert.pem)")
+    );
+    let c = tls(&client_err);
+    assert_eq!(c.problem(), &TlsProblem::WrongPurpose, "{client_err}");
+    assert!(c.reported_by_peer());
+    assert!(
+        client_err.to_string().contains("client1-cert.pem"),
+        "{client_err}"
+    );
+}
