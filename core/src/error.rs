@@ -58,6 +58,52 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A one-byte code for the abort message; [`Error::from_code`] reverses it.
+    #[must_use]
+    pub const fn code(&self) -> u8 {
+        match self {
+            Self::Malformed => 1,
+            Self::InvalidPoint => 2,
+            Self::InvalidCiphertext => 3,
+            Self::PaillierModulus => 4,
+            Self::ProofInvalid(Proof::DlogPoK) => 5,
+            Self::ProofInvalid(Proof::PaillierKey) => 6,
+            Self::ProofInvalid(Proof::Pdl) => 7,
+            Self::ProofInvalid(Proof::PaillierPedersenEq) => 8,
+            Self::ProofInvalid(Proof::Range) => 9,
+            Self::CommitmentMismatch => 10,
+            Self::SessionMismatch => 11,
+            Self::SignatureInvalid => 12,
+            Self::KeyLocked => 13,
+            Self::InvalidShare => 14,
+            Self::BufferTooSmall => 15,
+        }
+    }
+
+    /// The error an abort code names; unknown codes read as [`Error::Malformed`].
+    #[must_use]
+    pub const fn from_code(code: u8) -> Self {
+        match code {
+            2 => Self::InvalidPoint,
+            3 => Self::InvalidCiphertext,
+            4 => Self::PaillierModulus,
+            5 => Self::ProofInvalid(Proof::DlogPoK),
+            6 => Self::ProofInvalid(Proof::PaillierKey),
+            7 => Self::ProofInvalid(Proof::Pdl),
+            8 => Self::ProofInvalid(Proof::PaillierPedersenEq),
+            9 => Self::ProofInvalid(Proof::Range),
+            10 => Self::CommitmentMismatch,
+            11 => Self::SessionMismatch,
+            12 => Self::SignatureInvalid,
+            13 => Self::KeyLocked,
+            14 => Self::InvalidShare,
+            15 => Self::BufferTooSmall,
+            _ => Self::Malformed,
+        }
+    }
+}
+
 impl From<Proof> for Error {
     fn from(proof: Proof) -> Self {
         Self::ProofInvalid(proof)
@@ -102,3 +148,33 @@ impl core::error::Error for Error {}
 
 /// Result with the core's [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abort_codes_round_trip() {
+        let all = [
+            Error::Malformed,
+            Error::InvalidPoint,
+            Error::InvalidCiphertext,
+            Error::PaillierModulus,
+            Error::ProofInvalid(Proof::DlogPoK),
+            Error::ProofInvalid(Proof::PaillierKey),
+            Error::ProofInvalid(Proof::Pdl),
+            Error::ProofInvalid(Proof::PaillierPedersenEq),
+            Error::ProofInvalid(Proof::Range),
+            Error::CommitmentMismatch,
+            Error::SessionMismatch,
+            Error::SignatureInvalid,
+            Error::KeyLocked,
+            Error::InvalidShare,
+            Error::BufferTooSmall,
+        ];
+        for e in all {
+            assert_eq!(Error::from_code(e.code()), e);
+        }
+        assert_eq!(Error::from_code(200), Error::Malformed);
+    }
+}

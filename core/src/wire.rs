@@ -31,7 +31,51 @@ pub enum MsgType {
     Sign4 = 0x24,
     /// Sign message 5, P1 → P2.
     Sign5 = 0x25,
+    /// Either party: the run failed here; one more byte carries [`crate::Error::code`].
+    Abort = 0xff,
 }
+
+/// Length of an abort message: header and error code.
+pub const ABORT_LEN: usize = HEADER_LEN + 1;
+
+/// The abort message a party sends when a round fails, so the peer stops waiting.
+#[must_use]
+pub fn abort_message(error: crate::Error) -> [u8; ABORT_LEN] {
+    [VERSION, MsgType::Abort as u8, error.code()]
+}
+
+/// The peer's error if `bytes` is an abort message.
+#[must_use]
+pub fn peer_abort(bytes: &[u8]) -> Option<crate::Error> {
+    match bytes {
+        [VERSION, t, code] if *t == MsgType::Abort as u8 => Some(crate::Error::from_code(*code)),
+        _ => None,
+    }
+}
+
+/// The largest message of any protocol: the frame cap a transport needs.
+pub const MAX_MSG_LEN: usize = {
+    use crate::{keygen, sign};
+    let lens = [
+        keygen::Msg1::LEN,
+        keygen::Msg2::LEN,
+        keygen::Msg3::LEN,
+        sign::Msg1::LEN,
+        sign::Msg2::LEN,
+        sign::Msg3::LEN,
+        sign::Msg4::LEN,
+        sign::Msg5::LEN,
+    ];
+    let mut max = ABORT_LEN;
+    let mut i = 0;
+    while i < lens.len() {
+        if lens[i] > max {
+            max = lens[i];
+        }
+        i += 1;
+    }
+    max
+};
 
 /// Length of the version and type header.
 pub const HEADER_LEN: usize = 2;

@@ -111,6 +111,21 @@ pub enum NetError {
         /// What was received instead.
         detail: String,
     },
+    /// Our side of the protocol rejected a message (or refused to run): the peer is faulty
+    /// or malicious, or the two parties do not hold matching shares.
+    Protocol {
+        /// What the protocol core reported.
+        error: ecdsa2pc_core::Error,
+        /// The step that failed, e.g. "sign, message 4".
+        step: &'static str,
+    },
+    /// The peer stopped the run and told us why.
+    PeerAborted {
+        /// The error the peer reported.
+        error: ecdsa2pc_core::Error,
+        /// Our step when the abort arrived.
+        step: &'static str,
+    },
     /// Any other I/O error.
     Io {
         /// What we were doing.
@@ -208,6 +223,14 @@ fn secs(d: Duration) -> String {
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Protocol { error, step } => {
+                write!(f, "{step}: {error}")?;
+                f.write_str(protocol_hint(*error))
+            }
+            Self::PeerAborted { error, step } => {
+                write!(f, "{step}: the peer stopped the run: {error}")?;
+                f.write_str(protocol_hint(*error))
+            }
             Self::CertFile { path, reason } => write!(
                 f,
                 "cannot use {}: {reason}; run certs/generate_certs.sh to create the \
@@ -381,5 +404,22 @@ mod tests {
             a.to_string()
                 .contains("no connection from party 1 within 3 s")
         );
+    }
+}
+
+/// What a user can do about a protocol error.
+fn protocol_hint(error: ecdsa2pc_core::Error) -> &'static str {
+    use ecdsa2pc_core::Error as E;
+    match error {
+        E::SessionMismatch => {
+            "; the two parties hold shares of different keys (or epochs), sign different \
+             digests, or the peer's certificate is not the one recorded in the share"
+        }
+        E::KeyLocked | E::SignatureInvalid => {
+            "; a final signature failed to verify, so party 0 locked this key share: the peer \
+             may be probing the key. Do not use the share again; investigate, then run a new keygen"
+        }
+        E::InvalidShare => "; the key share file is damaged or was altered: restore it from backup",
+        _ => "; the peer is faulty or malicious. Nothing was saved; check both versions and retry",
     }
 }

@@ -58,6 +58,7 @@ mod cert_paths;
 mod channel;
 mod connect;
 mod der;
+pub mod driver;
 mod error;
 mod framing;
 mod handshake;

@@ -11,6 +11,7 @@
 
 mod cert_files;
 mod connect_timing;
+mod drivers;
 mod frames;
 mod generate_certs;
 mod happy;

@@ -1,0 +1,132 @@
+//! The protocol drivers over an in-memory pipe and over real mTLS: keygen, sign, aborts.
+
+use std::thread;
+use std::time::Duration;
+
+use ecdsa2pc_core::{Error as CoreError, paillier::SecretKey, session::Context};
+use ecdsa2pc_net::{Framed, NetError, driver, memory_pipe};
+use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
+
+use crate::support;
+
+#[path = "../../../core/fixtures/primes.rs"]
+mod primes;
+
+fn paillier() -> SecretKey {
+    let (p, q) = primes::PRIME_PAIRS[0];
+    SecretKey::from_primes(
+        &crypto_bigint::U1024::from_be_hex(p),
+        &crypto_bigint::U1024::from_be_hex(q),
+    )
+    .unwrap()
+}
+
+const BINDING: &[u8] = b"pipe";
+
+fn ctx(own: u8, peer: u8) -> Context<'static> {
+    Context {
+        own_pid: [own; 32],
+        peer_pid: [peer; 32],
+        channel_binding: BINDING,
+    }
+}
+
+#[test]
+fn keygen_and_sign_over_a_memory_pipe() {
+    let (a, b) = memory_pipe();
+    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let digest = [0x42u8; 32];
+    let p2 = thread::spawn(move || {
+        let mut t = Framed::new(b, max);
+        let mut rng = driver::os_rng().unwrap();
+        let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
+        let sig = driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &digest).unwrap();
+        (share.public().q, sig)
+    });
+    let mut t = Framed::new(a, max);
+    let mut rng = driver::os_rng().unwrap();
+    let mut share = driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), paillier()).unwrap();
+    let sig = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &digest).unwrap();
+    let (q, sig2) = p2.join().unwrap();
+    assert_eq!(q, share.public().q);
+    assert_eq!(sig, sig2);
+    VerifyingKey::from_affine(q)
+        .unwrap()
+        .verify_prehash(&digest, &sig)
+        .unwrap();
+}
+
+#[test]
+fn a_rejected_message_aborts_both_sides_at_once() {
+    let (a, b) = memory_pipe();
+    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let p2 = thread::spawn(move || {
+        let mut t = Framed::new(b, max);
+        let mut rng = driver::os_rng().unwrap();
+        let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
+        // Party 1 was asked to sign another message.
+        driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &[2u8; 32]).unwrap_err()
+    });
+    let mut t = Framed::new(a, max);
+    let mut rng = driver::os_rng().unwrap();
+    let mut share = driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), paillier()).unwrap();
+    let started = std::time::Instant::now();
+    let err = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &[1u8; 32]).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the abort arrives, not a timeout"
+    );
+    assert!(
+        matches!(
+            err,
+            NetError::PeerAborted {
+                error: CoreError::CommitmentMismatch,
+                ..
+            }
+        ),
+        "party 0 hears why: {err}"
+    );
+    let err2 = p2.join().unwrap();
+    assert!(
+        matches!(
+            err2,
+            NetError::Protocol {
+                error: CoreError::CommitmentMismatch,
+                ..
+            }
+        ),
+        "{err2}"
+    );
+    assert!(
+        !share.is_locked(),
+        "a mismatch before decryption is no reason to lock"
+    );
+}
+
+#[test]
+fn keygen_and_sign_over_mutual_tls() {
+    let dir = support::certs("drivers-tls");
+    let timeout = Duration::from_secs(30);
+    let digest = [0x17u8; 32];
+    let (addr, server) = support::serve(support::party(&dir, 0), timeout, move |mut ch| {
+        let info = ch.info().clone();
+        let ctx = driver::context(&info);
+        let mut rng = driver::os_rng().unwrap();
+        let mut share = driver::keygen_p1(&mut ch, &mut rng, &ctx, paillier()).unwrap();
+        let sig = driver::sign_p1(&mut ch, &mut rng, &mut share, &ctx, &digest).unwrap();
+        (share.public().q, sig)
+    });
+    let mut ch = ecdsa2pc_net::connect(&addr, &support::party(&dir, 1), timeout).unwrap();
+    let info = ch.info().clone();
+    let ctx = driver::context(&info);
+    let mut rng = driver::os_rng().unwrap();
+    let share = driver::keygen_p2(&mut ch, &mut rng, &ctx).unwrap();
+    let sig = driver::sign_p2(&mut ch, &mut rng, &share, &ctx, &digest).unwrap();
+    let (q, sig1) = server.join().unwrap().unwrap();
+    assert_eq!(sig, sig1);
+    assert_eq!(q, share.public().q);
+    VerifyingKey::from_affine(q)
+        .unwrap()
+        .verify_prehash(&digest, &sig)
+        .unwrap();
+}
