@@ -15,26 +15,25 @@ pub(crate) fn from_be<const L: usize>(bytes: &[u8]) -> Option<Uint<L>> {
         return None;
     }
     let mut limbs = [Limb::ZERO; L];
-    for (i, byte) in bytes.iter().rev().enumerate() {
-        let limb = limbs.get_mut(i / Limb::BYTES)?;
-        limb.0 |= Word::from(*byte) << (8 * (i % Limb::BYTES));
+    for (limb, chunk) in limbs.iter_mut().zip(bytes.rchunks(Limb::BYTES)) {
+        limb.0 = chunk
+            .iter()
+            .fold(0, |acc: Word, b| (acc << 8) | Word::from(*b));
     }
     Some(Uint::new(limbs))
 }
 
-/// Writes the low `out.len()` bytes of `value` big-endian; `None` if `value` does not fit.
+/// Writes `value` big-endian into exactly `out.len()` bytes; `None` if it does not fit.
 #[must_use]
 pub(crate) fn to_be<const L: usize>(value: &Uint<L>, out: &mut [u8]) -> Option<()> {
-    let limbs = value.as_limbs();
-    let width = out.len();
-    for (i, byte) in out.iter_mut().rev().enumerate() {
-        *byte = limbs
-            .get(i / Limb::BYTES)
-            .map_or(0, |l| (l.0 >> (8 * (i % Limb::BYTES))) as u8);
-    }
-    // The bytes above `width` must all be zero for the encoding to be exact.
-    if value.bit_width_vartime() as usize > width * 8 {
+    if value.bit_width_vartime() as usize > out.len() * 8 {
         return None;
+    }
+    out.fill(0);
+    for (limb, chunk) in value.as_limbs().iter().zip(out.rchunks_mut(Limb::BYTES)) {
+        let bytes = limb.0.to_be_bytes();
+        let skip = bytes.len().saturating_sub(chunk.len());
+        chunk.copy_from_slice(bytes.get(skip..)?);
     }
     Some(())
 }
@@ -94,10 +93,11 @@ pub(crate) fn scalar_to_uint<const L: usize>(scalar: &Scalar) -> Uint<L> {
         .resize()
 }
 
-/// Bit `i` of `value` as a `u64` chunk of `width` bits starting there.
+/// Chunk `index` of `width` bits of `value` (0 past the top).
 #[must_use]
-pub(crate) fn chunk(value: u64, index: u32, width: u32) -> u64 {
-    (value >> (index * width)) & ((1u64 << width) - 1)
+pub(crate) fn chunk(value: u64, index: usize, width: u32) -> u64 {
+    let shift = u32::try_from(index).map_or(u32::MAX, |i| i.saturating_mul(width));
+    value.checked_shr(shift).unwrap_or(0) & !(u64::MAX.checked_shl(width).unwrap_or(0))
 }
 
 #[cfg(test)]

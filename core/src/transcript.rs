@@ -41,8 +41,7 @@ impl Transcript {
 
     fn absorb(&mut self, kind: Kind, label: &[u8], data: &[u8]) {
         self.hasher.update([kind as u8]);
-        // Labels are short static strings; a longer one would still be length-prefixed.
-        self.hasher.update((label.len() as u32).to_be_bytes());
+        self.hasher.update((label.len() as u64).to_be_bytes());
         self.hasher.update(label);
         self.hasher.update((data.len() as u64).to_be_bytes());
         self.hasher.update(data);

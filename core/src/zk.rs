@@ -17,9 +17,11 @@ pub const EQ_CHUNKS: usize = 4;
 /// Bits of each challenge chunk: below the smallest prime factor N may have (2^13).
 pub const EQ_CHUNK_BITS: u32 = 13;
 /// Bits of the whole equality challenge.
-pub const EQ_CHALLENGE_BITS: u32 = EQ_CHUNKS as u32 * EQ_CHUNK_BITS;
+pub const EQ_CHALLENGE_BITS: u32 = 52;
 /// Binary repetitions of the range proof.
 pub const RANGE_REPS: usize = 50;
+/// Bits of the range challenge: one per repetition.
+pub const RANGE_CHALLENGE_BITS: u32 = 50;
 /// N-th roots in the Paillier key proof; each one a cheater passes with probability ≤ 2^-13.
 pub const KEY_ROOTS: usize = 4;
 /// Length of the verifier's challenge seed for the key proof.
@@ -27,8 +29,9 @@ pub const KEY_CHALLENGE_LEN: usize = 16;
 
 // Soundness floors: lowering any parameter below cb-mpc's fails the build.
 const _: () = assert!(STAT_BITS >= 64);
+const _: () = assert!(EQ_CHALLENGE_BITS as usize == EQ_CHUNKS * EQ_CHUNK_BITS as usize);
 const _: () = assert!(EQ_CHALLENGE_BITS >= 52 && EQ_CHUNK_BITS <= 13);
-const _: () = assert!(RANGE_REPS >= 50);
+const _: () = assert!(RANGE_REPS >= 50 && RANGE_CHALLENGE_BITS as usize == RANGE_REPS);
 const _: () = assert!(KEY_ROOTS * 13 >= 52);
 const _: () = assert!(KEY_CHALLENGE_LEN * 8 >= 128);
 const _: () = assert!(crate::paillier::MODULUS_BITS >= 2048);

@@ -129,7 +129,7 @@ impl Message for Msg2 {
             proof_q2: DlogProof::read(r)?,
             key_challenge: r.array()?,
             e_eq: r.bits(crate::zk::EQ_CHALLENGE_BITS)?,
-            e_range: r.bits(crate::zk::RANGE_REPS as u32)?,
+            e_range: r.bits(crate::zk::RANGE_CHALLENGE_BITS)?,
         })
     }
 }

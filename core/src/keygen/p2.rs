@@ -11,8 +11,8 @@ use crate::{
     share::{KeyShareP2, PublicShares},
     wire::redacted_debug,
     zk::{
-        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_REPS, dlog::DlogProof, eq_paillier_pedersen,
-        pdl,
+        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof,
+        eq_paillier_pedersen, pdl,
     },
 };
 
@@ -60,7 +60,7 @@ pub fn start<R: CryptoRng + ?Sized>(
     let mut key_challenge = [0u8; KEY_CHALLENGE_LEN];
     rng.fill_bytes(&mut key_challenge);
     let e_eq = rng.next_u64() >> (64 - EQ_CHALLENGE_BITS);
-    let e_range = rng.next_u64() >> (64 - RANGE_REPS as u32);
+    let e_range = rng.next_u64() >> (64 - RANGE_CHALLENGE_BITS);
     let reply = Msg2 {
         nonce2,
         q2,

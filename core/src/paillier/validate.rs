@@ -11,6 +11,8 @@ use crate::{Error, Result};
 /// also refuses outright the published smooth moduli of 16-bit primes ("6ix1een").
 pub const SMALL_PRIMES: [u16; 6542] = small_primes();
 
+// Evaluated at compile time: an index out of bounds or a wrong count fails the build.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
 const fn small_primes() -> [u16; 6542] {
     let mut composite = [false; 1 << 16];
     let mut out = [0u16; 6542];

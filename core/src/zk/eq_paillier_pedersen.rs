@@ -119,7 +119,7 @@ impl Prover {
         let mut d = [U384::ZERO; EQ_CHUNKS];
         let mut big_d = [ModN::ZERO; EQ_CHUNKS];
         for (i, (d_i, big_d_i)) in d.iter_mut().zip(big_d.iter_mut()).enumerate() {
-            let e_i = U64::from_u64(bigint::chunk(e, i as u32, EQ_CHUNK_BITS));
+            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
             let mask = self.masks.get(i).copied().unwrap_or_default();
             let nonce = self.nonces.get(i).copied().unwrap_or_default();
             *d_i = x_int.wrapping_mul(&e_i).wrapping_add(&mask);
@@ -183,7 +183,7 @@ impl Response {
             {
                 return Err(bad);
             }
-            let e_i = U64::from_u64(bigint::chunk(e, i as u32, EQ_CHUNK_BITS));
+            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
             let lhs = st
                 .key
                 .mul_nn(c_t, &st.key.pow_nn_vartime(st.ciphertext.as_uint(), &e_i));
@@ -259,8 +259,8 @@ impl First {
 
 /// Σ v_i·2^(13i).
 fn pack(values: &[U384; EQ_CHUNKS]) -> Packed {
-    values.iter().enumerate().fold(Packed::ZERO, |acc, (i, v)| {
-        acc.wrapping_add(&v.resize::<7>().shl_vartime(i as u32 * EQ_CHUNK_BITS))
+    values.iter().rev().fold(Packed::ZERO, |acc, v| {
+        acc.shl_vartime(EQ_CHUNK_BITS).wrapping_add(&v.resize())
     })
 }
 

@@ -11,7 +11,7 @@ use rand_core::CryptoRng;
 use subtle::{Choice, ConditionallySelectable};
 use zeroize::Zeroize;
 
-use super::{RANGE_REPS, STAT_BITS};
+use super::{RANGE_CHALLENGE_BITS, RANGE_REPS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint, commitment, pedersen,
     session::Binding,
@@ -87,7 +87,7 @@ impl Prover {
         let mut d = [U384::ZERO; RANGE_REPS];
         let mut f = [U2048::ZERO; RANGE_REPS];
         for (i, (d_i, f_i)) in d.iter_mut().zip(f.iter_mut()).enumerate() {
-            let bit = Choice::from(bigint::chunk(e, i as u32, 1) as u8);
+            let bit = Choice::from(u8::from(bigint::chunk(e, i, 1) == 1));
             let mask = self.masks.get(i).copied().unwrap_or_default();
             let nonce = self.nonces.get(i).copied().unwrap_or_default();
             let ex = U384::conditional_select(&U384::ZERO, &x_int, bit);
@@ -134,7 +134,7 @@ impl Response {
             &self.opening,
         )?;
         let bad = Error::ProofInvalid(Proof::Range);
-        if e >> RANGE_REPS != 0 {
+        if e >> RANGE_CHALLENGE_BITS != 0 {
             return Err(bad);
         }
         let order = pedersen::order_nz();
@@ -154,7 +154,7 @@ impl Response {
             lhs = lhs.mul(&c_t.pow_vartime(&weight));
             d_sum = d_sum.wrapping_add(&d_i.resize::<7>().wrapping_mul(&weight));
             f_sum = f_sum.add_mod(&f_i.mul_mod_vartime(&weight.resize(), &order), &order);
-            if bigint::chunk(e, i as u32, 1) == 1 {
+            if bigint::chunk(e, i, 1) == 1 {
                 e_sum = e_sum.wrapping_add(&weight.resize());
             }
         }
