@@ -26,7 +26,7 @@ fn keygen_then_hundreds_of_signatures_verify_with_k256() {
 #[test]
 fn random_seeds_and_fresh_paillier_keys() {
     use rand_core::{Rng, SeedableRng};
-    let mut seeder = rand_chacha::ChaCha20Rng::from_seed(std::array::from_fn(|i| i as u8 ^ 0x5a));
+    let mut seeder = rand_chacha::ChaCha20Rng::from_seed([0x5a; 32]);
     let seed: u64 = seeder.next_u64();
     let mut rng = support::rng(seed);
     let key = ecdsa2pc_core::paillier::SecretKey::generate(&mut rng);

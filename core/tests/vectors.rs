@@ -38,7 +38,7 @@ fn transcript() -> Vec<String> {
     let q = k256::ecdsa::VerifyingKey::from_affine(s1.public().q).unwrap();
     out.push(format!(
         "public-key {}",
-        hex(&q.to_sec1_point(true).as_bytes())
+        hex(q.to_sec1_point(true).as_bytes())
     ));
 
     let digest: [u8; 32] = Sha256::digest(b"deterministic vector").into();

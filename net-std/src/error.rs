@@ -341,6 +341,23 @@ impl core::error::Error for NetError {
     }
 }
 
+/// What a user can do about a protocol error.
+fn protocol_hint(error: ecdsa2pc_core::Error) -> &'static str {
+    use ecdsa2pc_core::Error as E;
+    match error {
+        E::SessionMismatch => {
+            "; the two parties hold shares of different keys (or epochs), sign different \
+             digests, or the peer's certificate is not the one recorded in the share"
+        }
+        E::KeyLocked | E::SignatureInvalid => {
+            "; a final signature failed to verify, so party 0 locked this key share: the peer \
+             may be probing the key. Do not use the share again; investigate, then run a new keygen"
+        }
+        E::InvalidShare => "; the key share file is damaged or was altered: restore it from backup",
+        _ => "; the peer is faulty or malicious. Nothing was saved; check both versions and retry",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,22 +421,5 @@ mod tests {
             a.to_string()
                 .contains("no connection from party 1 within 3 s")
         );
-    }
-}
-
-/// What a user can do about a protocol error.
-fn protocol_hint(error: ecdsa2pc_core::Error) -> &'static str {
-    use ecdsa2pc_core::Error as E;
-    match error {
-        E::SessionMismatch => {
-            "; the two parties hold shares of different keys (or epochs), sign different \
-             digests, or the peer's certificate is not the one recorded in the share"
-        }
-        E::KeyLocked | E::SignatureInvalid => {
-            "; a final signature failed to verify, so party 0 locked this key share: the peer \
-             may be probing the key. Do not use the share again; investigate, then run a new keygen"
-        }
-        E::InvalidShare => "; the key share file is damaged or was altered: restore it from backup",
-        _ => "; the peer is faulty or malicious. Nothing was saved; check both versions and retry",
     }
 }

@@ -130,7 +130,7 @@ mod tests {
         // Multiple of 8191.
         let n = top.wrapping_add(&U2048::ONE);
         let r = n.rem_limb(NonZero::new(Limb::from(8191u16)).unwrap());
-        let n = n.wrapping_add(&U2048::from(8191u64 - r.0 as u64));
+        let n = n.wrapping_add(&U2048::from(8191u64 - r.0));
         let n = if n.is_odd().into() {
             n
         } else {

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every check of the project: formatting, lints, all tests, and the no_std link probe.
+# Works on a fresh clone: it checks (and where it can, installs) what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n==> %s\n' "$*"; }
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ -n "${2:-}" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing $2 (needed for $1)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2") >/dev/null
+    command -v "$1" >/dev/null 2>&1 && return 0
+  fi
+  echo "error: '$1' is required${2:+ (Debian package: $2)}; install it and rerun." >&2
+  exit 2
+}
+
+need cargo
+need openssl openssl
+cargo fmt --version >/dev/null 2>&1 || { echo "error: rustfmt missing: rustup component add rustfmt" >&2; exit 2; }
+cargo clippy --version >/dev/null 2>&1 || { echo "error: clippy missing: rustup component add clippy" >&2; exit 2; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (workspace, all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+step "no_std link probe (core without std or alloc)"
+cargo build --release --locked --manifest-path nostd-probe/Cargo.toml
+
+step "all checks passed"
