@@ -16,6 +16,8 @@ pub enum Proof {
     PaillierPedersenEq,
     /// The Pedersen-committed value lies in range.
     Range,
+    /// Two ciphertexts under two Paillier keys hold the same plaintext (refresh).
+    PaillierEq,
 }
 
 /// Everything that can go wrong in a protocol round.
@@ -78,6 +80,7 @@ impl Error {
             Self::KeyLocked => 13,
             Self::InvalidShare => 14,
             Self::BufferTooSmall => 15,
+            Self::ProofInvalid(Proof::PaillierEq) => 16,
         }
     }
 
@@ -99,6 +102,7 @@ impl Error {
             13 => Self::KeyLocked,
             14 => Self::InvalidShare,
             15 => Self::BufferTooSmall,
+            16 => Self::ProofInvalid(Proof::PaillierEq),
             _ => Self::Malformed,
         }
     }
@@ -118,6 +122,7 @@ impl fmt::Display for Proof {
             Self::Pdl => "PDL proof",
             Self::PaillierPedersenEq => "Paillier-Pedersen equality proof",
             Self::Range => "range proof",
+            Self::PaillierEq => "Paillier-Paillier equality proof",
         })
     }
 }
@@ -171,6 +176,7 @@ mod tests {
             Error::KeyLocked,
             Error::InvalidShare,
             Error::BufferTooSmall,
+            Error::ProofInvalid(Proof::PaillierEq),
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);

@@ -21,6 +21,7 @@ mod fixtures;
 pub mod keygen;
 pub mod paillier;
 pub mod pedersen;
+pub mod refresh;
 pub mod session;
 pub mod share;
 pub mod sign;

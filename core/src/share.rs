@@ -1,8 +1,13 @@
 //! Key shares: what each party keeps after keygen, and the abort lock.
 
+mod codec;
+
+pub use codec::{Role, role_of};
+
 use core::fmt;
 
 use k256::{AffinePoint, ProjectivePoint, Scalar};
+
 use zeroize::Zeroize;
 
 use crate::{
@@ -38,9 +43,16 @@ impl PublicShares {
     }
 }
 
+/// The integer x1 is kept unreduced: refresh adds ρ over the integers so that it stays the
+/// exact Paillier plaintext of c_key. It grows by less than q per epoch.
+pub type X1 = crypto_bigint::U384;
+
 /// P1's share: x1, the Paillier secret key and c_key = Enc(x1).
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct KeyShareP1 {
-    pub(crate) x1: Scalar,
+    pub(crate) x1: X1,
     pub(crate) paillier: SecretKey,
     pub(crate) c_key: Ciphertext,
     pub(crate) public: PublicShares,
@@ -51,6 +63,9 @@ pub struct KeyShareP1 {
 }
 
 /// P2's share: x2, P1's Paillier public key and c_key.
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct KeyShareP2 {
     pub(crate) x2: Scalar,
     pub(crate) paillier: PublicKey,
@@ -103,9 +118,9 @@ impl KeyShareP1 {
     /// # Errors
     /// [`Error::InvalidShare`].
     pub fn check(&self) -> Result<()> {
-        let consistent = curve::mul_g(&self.x1) == self.public.q1
+        let consistent = curve::mul_g(&bigint::reduce_mod_q(&self.x1)) == self.public.q1
             && PublicShares::combine(self.public.q1, self.public.q2).ok() == Some(self.public)
-            && self.paillier.decrypt(&self.c_key) == bigint::scalar_to_uint(&self.x1);
+            && self.paillier.decrypt(&self.c_key) == self.x1.resize();
         if consistent {
             Ok(())
         } else {

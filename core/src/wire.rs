@@ -31,6 +31,14 @@ pub enum MsgType {
     Sign4 = 0x24,
     /// Sign message 5, P1 → P2.
     Sign5 = 0x25,
+    /// Refresh message 1, P1 → P2.
+    Refresh1 = 0x31,
+    /// Refresh message 2, P2 → P1.
+    Refresh2 = 0x32,
+    /// Refresh message 3, P1 → P2.
+    Refresh3 = 0x33,
+    /// Refresh message 4, P2 → P1.
+    Refresh4 = 0x34,
     /// Either party: the run failed here; one more byte carries [`crate::Error::code`].
     Abort = 0xff,
 }
@@ -57,7 +65,7 @@ pub fn peer_abort(bytes: &[u8]) -> Option<crate::Error> {
 // Evaluated at compile time: an index out of bounds fails the build.
 #[allow(clippy::indexing_slicing)]
 pub const MAX_MSG_LEN: usize = {
-    use crate::{keygen, sign};
+    use crate::{keygen, refresh, sign};
     let lens = [
         keygen::Msg1::LEN,
         keygen::Msg2::LEN,
@@ -67,6 +75,10 @@ pub const MAX_MSG_LEN: usize = {
         sign::Msg3::LEN,
         sign::Msg4::LEN,
         sign::Msg5::LEN,
+        refresh::Msg1::LEN,
+        refresh::Msg2::LEN,
+        refresh::Msg3::LEN,
+        refresh::Msg4::LEN,
     ];
     let mut max = ABORT_LEN;
     let mut i = 0;

@@ -5,6 +5,7 @@
 //! non-interactive by Fiat–Shamir over the binding, the whole statement and the first message.
 
 pub mod dlog;
+pub mod eq_paillier_paillier;
 pub mod eq_paillier_pedersen;
 pub mod paillier_key;
 pub mod pdl;

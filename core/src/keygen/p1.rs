@@ -20,6 +20,9 @@ use crate::{
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`].
 #[must_use]
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct AwaitMsg2 {
     x1: Scalar,
     q1: AffinePoint,
@@ -161,7 +164,7 @@ impl AwaitMsg2 {
             key_proof,
         };
         let share = KeyShareP1 {
-            x1: self.x1,
+            x1: bigint::scalar_to_uint(&self.x1),
             paillier: self.paillier.clone(),
             c_key: self.c_key,
             public,

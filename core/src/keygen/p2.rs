@@ -18,6 +18,9 @@ use crate::{
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
 #[must_use]
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct AwaitMsg3 {
     x2: Scalar,
     q2: AffinePoint,

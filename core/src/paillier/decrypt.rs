@@ -39,6 +39,15 @@ impl SecretKey {
         self.combine(&rp, &rq)
     }
 
+    /// The randomness r of a ciphertext c = (1 + m·N)·r^N: the N-th root of c mod N.
+    #[must_use]
+    pub fn randomness_of(&self, c: &Ciphertext) -> ModN {
+        let n = crypto_bigint::NonZero::new(self.public.n.resize::<{ super::ModNN::LIMBS }>())
+            .into_option();
+        let c_mod_n: ModN = n.map_or(ModN::ZERO, |n| c.0.rem(&n).resize());
+        self.nth_root(&c_mod_n)
+    }
+
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
     fn combine(&self, a: &U1024, b: &U1024) -> ModN {
         let p = &self.p.prime;

@@ -22,6 +22,9 @@ const MASK_BOUND: Uint<10> = bigint::order_sq_shl(MASK_SLACK_BITS);
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
 #[must_use]
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct AwaitMsg3<'s> {
     share: &'s KeyShareP2,
     k2: Zeroizing<Scalar>,
@@ -33,6 +36,9 @@ pub struct AwaitMsg3<'s> {
 
 /// P2 after sending [`Msg4`], waiting for the signature.
 #[must_use]
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct AwaitMsg5<'s> {
     share: &'s KeyShareP2,
     r: Scalar,

@@ -43,6 +43,9 @@ pub struct Statement<'a> {
 }
 
 /// The prover between its commitment and the verifier's challenge.
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct Prover {
     masks: [U384; EQ_CHUNKS],
     nonces: [ModN; EQ_CHUNKS],

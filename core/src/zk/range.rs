@@ -29,6 +29,9 @@ const D_LEN: usize = 41;
 const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 
 /// The prover between its commitment and the challenge.
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
 pub struct Prover {
     masks: [U384; RANGE_REPS],
     nonces: [U2048; RANGE_REPS],

@@ -1,0 +1,200 @@
+//! Refresh, P1's side: a new Paillier key, proven valid and holding the same x1.
+
+use k256::{ProjectivePoint, Scalar};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use super::{MAX_EPOCH, Msg1, Msg2, Msg3, Msg4, RUN, label};
+use crate::{
+    Error, Result, bigint, commitment, curve,
+    paillier::{Ciphertext, ModN, SecretKey},
+    session::{self, Binding, Context, ID_LEN},
+    share::{KeyShareP1, PublicShares},
+    tags,
+    transcript::Transcript,
+    zk::{eq_paillier_paillier, paillier_key::PaillierKeyProof},
+};
+
+/// P1 after sending [`Msg1`], waiting for [`Msg2`].
+#[must_use]
+pub struct AwaitMsg2<'s> {
+    share: &'s KeyShareP1,
+    new_key: SecretKey,
+    c_key: Ciphertext,
+    r_key: Zeroizing<ModN>,
+    rho1: Zeroizing<Scalar>,
+    open_rho1: [u8; 32],
+    eq: eq_paillier_paillier::Prover,
+    prefix: [u8; ID_LEN],
+}
+
+/// P1 after sending [`Msg3`], holding the new share until P2 confirms it.
+#[must_use]
+pub struct AwaitMsg4 {
+    pending: KeyShareP1,
+}
+
+/// The transcript P1 commits to ρ1 under.
+pub(crate) fn rho1_transcript(
+    rho1: &Scalar,
+    prefix: &[u8; ID_LEN],
+    pid1: &[u8; ID_LEN],
+) -> Transcript {
+    let mut t = Binding {
+        session: prefix,
+        prover: pid1,
+        label: label::RHO1,
+    }
+    .transcript(tags::REFRESH_RHO1);
+    t.scalar("rho1", rho1);
+    t
+}
+
+/// Starts a refresh of `share` with a fresh Paillier key made beforehand.
+///
+/// # Errors
+/// [`Error::KeyLocked`] for a locked share; [`Error::SessionMismatch`] if the context's peer
+/// is not the share's; [`Error::InvalidShare`] past [`MAX_EPOCH`].
+pub fn start<'s, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &'s KeyShareP1,
+    ctx: &Context<'_>,
+    new_key: SecretKey,
+) -> Result<(AwaitMsg2<'s>, Msg1)> {
+    if share.locked {
+        return Err(Error::KeyLocked);
+    }
+    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
+        return Err(Error::SessionMismatch);
+    }
+    if share.epoch >= MAX_EPOCH {
+        return Err(Error::InvalidShare);
+    }
+    let fingerprint = share.fingerprint();
+    let nonce1 = session::nonce(rng);
+    let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
+    let rho1 = curve::random_scalar(rng);
+    let open_rho1 = commitment::randomness(rng);
+    let com_rho1 = commitment::seal(rho1_transcript(&rho1, &prefix, &share.own_pid), &open_rho1);
+    let new_pk = new_key.public_key().clone();
+    let (c_key, r_key) = new_pk.encrypt(rng, &share.x1);
+    let at = Binding {
+        session: &prefix,
+        prover: &share.own_pid,
+        label: label::EQ,
+    };
+    let (eq, com_eq) =
+        eq_paillier_paillier::Prover::commit(rng, share.paillier.public_key(), &new_pk, &at);
+    let msg = Msg1 {
+        nonce1,
+        fingerprint,
+        com_rho1,
+        paillier: new_pk,
+        c_key,
+        com_eq,
+    };
+    let state = AwaitMsg2 {
+        share,
+        new_key,
+        c_key,
+        r_key: Zeroizing::new(r_key),
+        rho1: Zeroizing::new(rho1),
+        open_rho1,
+        eq,
+        prefix,
+    };
+    Ok((state, msg))
+}
+
+impl AwaitMsg2<'_> {
+    /// Answers P2's challenges, opens ρ1 and computes the new share (pending P2's confirmation).
+    ///
+    /// # Errors
+    /// None in practice; the signature keeps room for checks on P2's message.
+    pub fn on_msg2<R: CryptoRng + ?Sized>(
+        self,
+        _rng: &mut R,
+        msg: &Msg2,
+    ) -> Result<(AwaitMsg4, Msg3)> {
+        let share = self.share;
+        let sid = session::sid(&self.prefix, &msg.nonce2);
+        let old = &share.paillier;
+        let r0 = Zeroizing::new(old.randomness_of(&share.c_key));
+        let st = eq_paillier_paillier::Statement {
+            key0: old.public_key(),
+            c0: &share.c_key,
+            key1: self.new_key.public_key(),
+            c1: &self.c_key,
+        };
+        let eq = self.eq.respond(&st, &share.x1, &r0, &self.r_key, msg.e_eq);
+        let at = Binding {
+            session: &sid,
+            prover: &share.own_pid,
+            label: label::KEY,
+        };
+        let key_proof = PaillierKeyProof::prove(&self.new_key, &msg.key_challenge, &at);
+        let rho = *self.rho1 + msg.rho2;
+        let pending = next_share_p1(share, self.new_key.clone(), &self.c_key, &rho)?;
+        Ok((
+            AwaitMsg4 { pending },
+            Msg3 {
+                rho1: *self.rho1,
+                open_rho1: self.open_rho1,
+                eq,
+                key_proof,
+            },
+        ))
+    }
+}
+
+/// P1's share after adding ρ: x1 + ρ over the integers, c_key' ⊕ ρ, Q1 + ρ·G, Q2 − ρ·G.
+fn next_share_p1(
+    share: &KeyShareP1,
+    key: SecretKey,
+    c_key: &Ciphertext,
+    rho: &Scalar,
+) -> Result<KeyShareP1> {
+    let rho_int: crate::share::X1 = bigint::scalar_to_uint(rho);
+    let shift = ProjectivePoint::GENERATOR * rho;
+    let q1 = (ProjectivePoint::from(share.public.q1) + shift).to_affine();
+    let q2 = (ProjectivePoint::from(share.public.q2) - shift).to_affine();
+    let public = PublicShares::combine(q1, q2)?;
+    let c_key = key.public_key().add_plain(c_key, &rho_int);
+    Ok(KeyShareP1 {
+        x1: share.x1.wrapping_add(&rho_int),
+        paillier: key,
+        c_key,
+        public,
+        own_pid: share.own_pid,
+        peer_pid: share.peer_pid,
+        epoch: share.epoch + 1,
+        locked: false,
+    })
+}
+
+impl AwaitMsg4 {
+    /// The new share, to persist as pending before P2's confirmation arrives.
+    #[must_use]
+    pub fn pending(&self) -> &KeyShareP1 {
+        &self.pending
+    }
+
+    /// Takes P2's confirmation; the new share is now the one both hold.
+    ///
+    /// # Errors
+    /// [`Error::SessionMismatch`] if P2 holds a different new share.
+    pub fn on_msg4(self, msg: &Msg4) -> Result<KeyShareP1> {
+        if msg.fingerprint != self.pending.fingerprint() {
+            return Err(Error::SessionMismatch);
+        }
+        Ok(self.pending)
+    }
+}
+
+crate::wire::redacted_debug!(AwaitMsg4);
+
+impl core::fmt::Debug for AwaitMsg2<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AwaitMsg2").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,142 @@
+//! Refresh, P2's side: checks N' and that c_key' holds the same x1, then shifts its share.
+
+use k256::{ProjectivePoint, Scalar};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use super::{MAX_EPOCH, Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
+use crate::{
+    Error, Result, bigint, commitment, curve,
+    session::{self, Binding, Context, ID_LEN},
+    share::{KeyShareP2, PublicShares, X1},
+    zk::{EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier},
+};
+
+/// P2 after sending [`Msg2`], waiting for [`Msg3`].
+#[must_use]
+pub struct AwaitMsg3<'s> {
+    share: &'s KeyShareP2,
+    first: Msg1,
+    rho2: Zeroizing<Scalar>,
+    key_challenge: [u8; KEY_CHALLENGE_LEN],
+    e_eq: u64,
+    prefix: [u8; ID_LEN],
+    sid: [u8; ID_LEN],
+}
+
+/// Answers P1's first refresh message (already decoded, so N' and c_key' passed their checks).
+///
+/// # Errors
+/// [`Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the context's
+/// peer is not the share's; [`Error::InvalidShare`] past [`MAX_EPOCH`].
+pub fn start<'s, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &'s KeyShareP2,
+    ctx: &Context<'_>,
+    msg: &Msg1,
+) -> Result<(AwaitMsg3<'s>, Msg2)> {
+    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
+        return Err(Error::SessionMismatch);
+    }
+    let fingerprint = share.fingerprint();
+    if msg.fingerprint != fingerprint {
+        return Err(Error::SessionMismatch);
+    }
+    if share.epoch >= MAX_EPOCH {
+        return Err(Error::InvalidShare);
+    }
+    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &fingerprint)?;
+    let nonce2 = session::nonce(rng);
+    let sid = session::sid(&prefix, &nonce2);
+    let rho2 = curve::random_scalar(rng);
+    let mut key_challenge = [0u8; KEY_CHALLENGE_LEN];
+    rng.fill_bytes(&mut key_challenge);
+    let e_eq = rng.next_u64() >> (64 - EQ_CHALLENGE_BITS);
+    let reply = Msg2 {
+        nonce2,
+        rho2,
+        key_challenge,
+        e_eq,
+    };
+    let state = AwaitMsg3 {
+        share,
+        first: msg.clone(),
+        rho2: Zeroizing::new(rho2),
+        key_challenge,
+        e_eq,
+        prefix,
+        sid,
+    };
+    Ok((state, reply))
+}
+
+impl AwaitMsg3<'_> {
+    /// Verifies the key proof for N', the equality of c_key and c_key', opens ρ1, and
+    /// returns the new share with the confirmation for P1.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] naming the proof, or [`Error::CommitmentMismatch`] for an
+    /// equivocated ρ1 or proof commitment.
+    pub fn on_msg3<R: CryptoRng + ?Sized>(
+        self,
+        _rng: &mut R,
+        msg: &Msg3,
+    ) -> Result<(KeyShareP2, Msg4)> {
+        let share = self.share;
+        let pid1 = share.peer_pid;
+        let new_key = &self.first.paillier;
+        let at = Binding {
+            session: &self.sid,
+            prover: &pid1,
+            label: label::KEY,
+        };
+        msg.key_proof.verify(new_key, &self.key_challenge, &at)?;
+        let st = eq_paillier_paillier::Statement {
+            key0: &share.paillier,
+            c0: &share.c_key,
+            key1: new_key,
+            c1: &self.first.c_key,
+        };
+        let committed = Binding {
+            session: &self.prefix,
+            prover: &pid1,
+            label: label::EQ,
+        };
+        msg.eq
+            .verify(&self.first.com_eq, &st, self.e_eq, &committed)?;
+        commitment::open(
+            &self.first.com_rho1,
+            rho1_transcript(&msg.rho1, &self.prefix, &pid1),
+            &msg.open_rho1,
+        )?;
+
+        let rho = msg.rho1 + *self.rho2;
+        let shift = ProjectivePoint::GENERATOR * rho;
+        let q1 = (ProjectivePoint::from(share.public.q1) + shift).to_affine();
+        let q2 = (ProjectivePoint::from(share.public.q2) - shift).to_affine();
+        let public = PublicShares::combine(q1, q2)?;
+        let rho_int: X1 = bigint::scalar_to_uint(&rho);
+        let next = KeyShareP2 {
+            x2: share.x2 - rho,
+            paillier: new_key.clone(),
+            c_key: new_key.add_plain(&self.first.c_key, &rho_int),
+            public,
+            own_pid: share.own_pid,
+            peer_pid: share.peer_pid,
+            epoch: share.epoch + 1,
+        };
+        if public.q != share.public.q {
+            return Err(Error::InvalidShare);
+        }
+        let confirm = Msg4 {
+            fingerprint: next.fingerprint(),
+        };
+        Ok((next, confirm))
+    }
+}
+
+impl core::fmt::Debug for AwaitMsg3<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AwaitMsg3").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,259 @@
+//! The share file format: versioned, fixed layout, checksummed, checked for consistency.
+//!
+//! ```text
+//! magic "E2PC" (4) ‖ format version (1) ‖ role (1: 0 = P1, 1 = P2) ‖ curve (1: 1 = secp256k1)
+//! ‖ epoch (8) ‖ locked (1) ‖ own pid (32) ‖ peer pid (32) ‖ Q, Q1, Q2 (3 × 33) ‖ c_key (512)
+//! ‖ P1: x1 (48) ‖ p (128) ‖ q (128)      P2: N (256) ‖ x2 (32)
+//! ‖ SHA-256 of everything before (32)
+//! ```
+//!
+//! The checksum catches corruption, not an attacker who can write the file; the consistency
+//! checks on load (x_i·G = Q_i, Q1 + Q2 = Q, Dec(c_key) = x1) catch a mismatched file.
+
+use crypto_bigint::U1024;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{KeyShareP1, KeyShareP2, PublicShares, X1};
+use crate::{
+    Error, Result,
+    paillier::{PublicKey, SecretKey},
+    refresh::MAX_EPOCH,
+    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, SCALAR_LEN, Writer},
+};
+
+const MAGIC: &[u8; 4] = b"E2PC";
+const FORMAT_VERSION: u8 = 1;
+const CURVE_SECP256K1: u8 = 1;
+const HEADER_LEN: usize = 4 + 1 + 1 + 1 + 8 + 1 + 2 * HASH_LEN + 3 * POINT_LEN + MOD_NN_LEN;
+const X1_LEN: usize = 48;
+const PRIME_LEN: usize = 128;
+
+/// Which party a share file belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Party 0, P1.
+    P1 = 0,
+    /// Party 1, P2.
+    P2 = 1,
+}
+
+/// Reads the role a share file claims, to pick the decoder.
+///
+/// # Errors
+/// [`Error::InvalidShare`] if the bytes are not a share file of a known version.
+pub fn role_of(bytes: &[u8]) -> Result<Role> {
+    match bytes {
+        [m0, m1, m2, m3, FORMAT_VERSION, role, ..] if [*m0, *m1, *m2, *m3] == *MAGIC => {
+            match role {
+                0 => Ok(Role::P1),
+                1 => Ok(Role::P2),
+                _ => Err(Error::InvalidShare),
+            }
+        }
+        _ => Err(Error::InvalidShare),
+    }
+}
+
+struct Common {
+    epoch: u64,
+    locked: bool,
+    own_pid: [u8; HASH_LEN],
+    peer_pid: [u8; HASH_LEN],
+    public: PublicShares,
+    c_key: crate::paillier::ModNN,
+}
+
+fn write_common(w: &mut Writer<'_>, role: Role, c: &Common) -> Result<()> {
+    w.bytes(MAGIC)?;
+    w.bytes(&[FORMAT_VERSION, role as u8, CURVE_SECP256K1])?;
+    w.u64(c.epoch)?;
+    w.bytes(&[u8::from(c.locked)])?;
+    w.bytes(&c.own_pid)?;
+    w.bytes(&c.peer_pid)?;
+    w.point(&c.public.q)?;
+    w.point(&c.public.q1)?;
+    w.point(&c.public.q2)?;
+    w.integer(MOD_NN_LEN, &c.c_key)
+}
+
+fn read_common(r: &mut Reader<'_>, role: Role) -> Result<Common> {
+    let head: [u8; 7] = r.array()?;
+    if head
+        != [
+            MAGIC[0],
+            MAGIC[1],
+            MAGIC[2],
+            MAGIC[3],
+            FORMAT_VERSION,
+            role as u8,
+            CURVE_SECP256K1,
+        ]
+    {
+        return Err(Error::InvalidShare);
+    }
+    let epoch = u64::from_be_bytes(r.array()?);
+    let locked = match r.array::<1>()? {
+        [0] => false,
+        [1] => true,
+        _ => return Err(Error::InvalidShare),
+    };
+    if epoch > MAX_EPOCH {
+        return Err(Error::InvalidShare);
+    }
+    let own_pid = r.array()?;
+    let peer_pid = r.array()?;
+    let (q, q1, q2) = (r.point()?, r.point()?, r.point()?);
+    let public = PublicShares::combine(q1, q2)?;
+    if public.q != q {
+        return Err(Error::InvalidShare);
+    }
+    let c_key = r.integer_unbounded(MOD_NN_LEN)?;
+    Ok(Common {
+        epoch,
+        locked,
+        own_pid,
+        peer_pid,
+        public,
+        c_key,
+    })
+}
+
+/// Splits off and checks the trailing checksum.
+fn body(bytes: &[u8], len: usize) -> Result<&[u8]> {
+    if bytes.len() != len {
+        return Err(Error::InvalidShare);
+    }
+    let (body, sum) = bytes
+        .split_at_checked(len - HASH_LEN)
+        .ok_or(Error::InvalidShare)?;
+    if bool::from(Sha256::digest(body).as_slice().ct_eq(sum)) {
+        Ok(body)
+    } else {
+        Err(Error::InvalidShare)
+    }
+}
+
+/// Appends the checksum of `out[..len]` and returns the total length.
+fn seal(out: &mut [u8], len: usize) -> Result<usize> {
+    let sum = Sha256::digest(out.get(..len).ok_or(Error::BufferTooSmall)?);
+    out.get_mut(len..len + HASH_LEN)
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(&sum);
+    Ok(len + HASH_LEN)
+}
+
+impl KeyShareP1 {
+    /// Length of the encoded share.
+    pub const ENCODED_LEN: usize = HEADER_LEN + X1_LEN + 2 * PRIME_LEN + HASH_LEN;
+
+    /// Encodes the share (secret material included: store it with care).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
+        let mut w = Writer::new(out);
+        let common = Common {
+            epoch: self.epoch,
+            locked: self.locked,
+            own_pid: self.own_pid,
+            peer_pid: self.peer_pid,
+            public: self.public,
+            c_key: *self.c_key.as_uint(),
+        };
+        write_common(&mut w, Role::P1, &common)?;
+        w.integer(X1_LEN, &self.x1)?;
+        let (p, q) = self.paillier.primes();
+        w.integer(PRIME_LEN, &p)?;
+        w.integer(PRIME_LEN, &q)?;
+        let len = w.position();
+        seal(out, len)
+    }
+
+    /// Decodes and checks a share: format, checksum, key, and x1·G = Q1, Dec(c_key) = x1.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShare`] (or [`Error::InvalidPoint`] / [`Error::PaillierModulus`] for
+    /// a bad field).
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(body(bytes, Self::ENCODED_LEN)?);
+        let c = read_common(&mut r, Role::P1)?;
+        let x1: X1 = r.integer_unbounded(X1_LEN)?;
+        let p: U1024 = r.integer_unbounded(PRIME_LEN)?;
+        let q: U1024 = r.integer_unbounded(PRIME_LEN)?;
+        r.finish()?;
+        let paillier = SecretKey::from_primes(&p, &q)?;
+        let c_key = paillier
+            .public_key()
+            .validate(&c.c_key)
+            .map_err(|_| Error::InvalidShare)?;
+        let share = Self {
+            x1,
+            paillier,
+            c_key,
+            public: c.public,
+            own_pid: c.own_pid,
+            peer_pid: c.peer_pid,
+            epoch: c.epoch,
+            locked: c.locked,
+        };
+        share.check()?;
+        Ok(share)
+    }
+}
+
+impl KeyShareP2 {
+    /// Length of the encoded share.
+    pub const ENCODED_LEN: usize = HEADER_LEN + MOD_N_LEN + SCALAR_LEN + HASH_LEN;
+
+    /// Encodes the share (secret material included: store it with care).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
+        let mut w = Writer::new(out);
+        let common = Common {
+            epoch: self.epoch,
+            locked: false,
+            own_pid: self.own_pid,
+            peer_pid: self.peer_pid,
+            public: self.public,
+            c_key: *self.c_key.as_uint(),
+        };
+        write_common(&mut w, Role::P2, &common)?;
+        w.integer(MOD_N_LEN, self.paillier.modulus())?;
+        w.scalar(&self.x2)?;
+        let len = w.position();
+        seal(out, len)
+    }
+
+    /// Decodes and checks a share: format, checksum, N, and x2·G = Q2.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShare`] (or [`Error::InvalidPoint`] / [`Error::PaillierModulus`] for
+    /// a bad field).
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(body(bytes, Self::ENCODED_LEN)?);
+        let c = read_common(&mut r, Role::P2)?;
+        let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
+        let x2 = r.scalar().map_err(|_| Error::InvalidShare)?;
+        r.finish()?;
+        if c.locked {
+            return Err(Error::InvalidShare);
+        }
+        let c_key = paillier
+            .validate(&c.c_key)
+            .map_err(|_| Error::InvalidShare)?;
+        let share = Self {
+            x2,
+            paillier,
+            c_key,
+            public: c.public,
+            own_pid: c.own_pid,
+            peer_pid: c.peer_pid,
+            epoch: c.epoch,
+        };
+        share.check()?;
+        Ok(share)
+    }
+}

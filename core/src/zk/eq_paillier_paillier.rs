@@ -1,0 +1,302 @@
+//! Interactive proof that c0 under N0 and c1 under N1 encrypt the same integer x (refresh).
+//!
+//! The prover commits to c̃0_i = Enc0(τ_i; R̃0_i) and c̃1_i = Enc1(τ_i; R̃1_i); for 13-bit
+//! challenge chunks e_i it answers d_i = e_i·x + τ_i, r̂0_i = r0^(e_i)·R̃0_i mod N0 and
+//! r̂1_i = r1^(e_i)·R̃1_i mod N1. Chunks stay below every prime factor of either modulus.
+
+use crypto_bigint::{NonZero, U64, U512};
+use rand_core::CryptoRng;
+use zeroize::Zeroize;
+
+use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS};
+use crate::{
+    Error, Proof, Result, bigint, commitment,
+    paillier::{Ciphertext, ModN, ModNN, PublicKey},
+    session::Binding,
+    share::X1,
+    tags,
+    transcript::Transcript,
+    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, Reader, Writer},
+};
+
+/// Bits by which x may exceed q: x1 grows by < q per refresh epoch.
+pub const X_SLACK_BITS: u32 = 16;
+/// Bound on each mask τ_i: q·2^(16+13+λ).
+const MASK_BOUND: U512 = bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS + STAT_BITS);
+/// Bound on each d_i = e_i·x + τ_i.
+const D_BOUND: U512 = MASK_BOUND.wrapping_add(&bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS));
+/// Bytes of each d_i on the wire.
+const D_LEN: usize = 44;
+const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
+
+/// The public statement.
+#[derive(Clone, Copy, Debug)]
+pub struct Statement<'a> {
+    /// The old key and ciphertext.
+    pub key0: &'a PublicKey,
+    /// c0 = Enc0(x; r0).
+    pub c0: &'a Ciphertext,
+    /// The new key and ciphertext.
+    pub key1: &'a PublicKey,
+    /// c1 = Enc1(x; r1).
+    pub c1: &'a Ciphertext,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct First {
+    c0: [ModNN; EQ_CHUNKS],
+    c1: [ModNN; EQ_CHUNKS],
+}
+
+/// The prover between its commitment and the challenge.
+#[cfg_attr(fuzzing, derive(Clone))]
+pub struct Prover {
+    masks: [U512; EQ_CHUNKS],
+    nonces0: [ModN; EQ_CHUNKS],
+    nonces1: [ModN; EQ_CHUNKS],
+    first: First,
+    opening: [u8; HASH_LEN],
+}
+
+/// The opened first message and the responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    first: First,
+    opening: [u8; HASH_LEN],
+    d: [U512; EQ_CHUNKS],
+    r0: [ModN; EQ_CHUNKS],
+    r1: [ModN; EQ_CHUNKS],
+}
+
+impl Prover {
+    /// Draws the masks and returns the prover with the hash commitment to send.
+    #[must_use]
+    pub fn commit<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        key0: &PublicKey,
+        key1: &PublicKey,
+        binding: &Binding<'_>,
+    ) -> (Self, [u8; HASH_LEN]) {
+        let bound = NonZero::new(MASK_BOUND).into_option();
+        let masks: [U512; EQ_CHUNKS] =
+            core::array::from_fn(|_| bound.map_or(U512::ZERO, |b| bigint::random_below(rng, &b)));
+        let nonces0: [ModN; EQ_CHUNKS] = core::array::from_fn(|_| key0.random_nonce(rng));
+        let nonces1: [ModN; EQ_CHUNKS] = core::array::from_fn(|_| key1.random_nonce(rng));
+        let enc = |key: &PublicKey, nonces: &[ModN; EQ_CHUNKS]| -> [ModNN; EQ_CHUNKS] {
+            core::array::from_fn(|i| {
+                masks
+                    .get(i)
+                    .zip(nonces.get(i))
+                    .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
+            })
+        };
+        let first = First {
+            c0: enc(key0, &nonces0),
+            c1: enc(key1, &nonces1),
+        };
+        let opening = commitment::randomness(rng);
+        let sealed = commitment::seal(first.transcript(binding), &opening);
+        (
+            Self {
+                masks,
+                nonces0,
+                nonces1,
+                first,
+                opening,
+            },
+            sealed,
+        )
+    }
+
+    /// Answers challenge `e` for the integer x and both ciphertexts' randomness.
+    #[must_use]
+    pub fn respond(&self, st: &Statement<'_>, x: &X1, r0: &ModN, r1: &ModN, e: u64) -> Response {
+        let x_wide: U512 = x.resize();
+        let mut d = [U512::ZERO; EQ_CHUNKS];
+        let mut out0 = [ModN::ZERO; EQ_CHUNKS];
+        let mut out1 = [ModN::ZERO; EQ_CHUNKS];
+        for i in 0..EQ_CHUNKS {
+            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
+            let mask = self.masks.get(i).copied().unwrap_or_default();
+            if let (Some(d_i), Some(o0), Some(o1), Some(n0), Some(n1)) = (
+                d.get_mut(i),
+                out0.get_mut(i),
+                out1.get_mut(i),
+                self.nonces0.get(i),
+                self.nonces1.get(i),
+            ) {
+                *d_i = x_wide.wrapping_mul(&e_i).wrapping_add(&mask);
+                *o0 = st.key0.mul_n(&st.key0.pow_n(r0, &e_i), n0);
+                *o1 = st.key1.mul_n(&st.key1.pow_n(r1, &e_i), n1);
+            }
+        }
+        Response {
+            first: self.first.clone(),
+            opening: self.opening,
+            d,
+            r0: out0,
+            r1: out1,
+        }
+    }
+}
+
+impl Drop for Prover {
+    fn drop(&mut self) {
+        self.masks.zeroize();
+        self.nonces0.zeroize();
+        self.nonces1.zeroize();
+    }
+}
+
+impl Response {
+    /// Encoded length.
+    pub const LEN: usize = EQ_CHUNKS * (2 * MOD_NN_LEN + D_LEN + 2 * MOD_N_LEN) + HASH_LEN;
+
+    /// Opens the commitment and checks both relations for every chunk.
+    ///
+    /// # Errors
+    /// [`Error::CommitmentMismatch`] if the first message differs from the committed one,
+    /// else [`Error::ProofInvalid`] with [`Proof::PaillierEq`].
+    pub fn verify(
+        &self,
+        sealed: &[u8; HASH_LEN],
+        st: &Statement<'_>,
+        e: u64,
+        binding: &Binding<'_>,
+    ) -> Result<()> {
+        commitment::open(sealed, self.first.transcript(binding), &self.opening)?;
+        let bad = Error::ProofInvalid(Proof::PaillierEq);
+        if e >> EQ_CHALLENGE_BITS != 0 {
+            return Err(bad);
+        }
+        for i in 0..EQ_CHUNKS {
+            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
+            let d_i = self.d.get(i).ok_or(bad)?;
+            let sides = [
+                (st.key0, st.c0, self.first.c0.get(i), self.r0.get(i)),
+                (st.key1, st.c1, self.first.c1.get(i), self.r1.get(i)),
+            ];
+            for (key, c, c_tilde, r_hat) in sides {
+                let (Some(c_tilde), Some(r_hat)) = (c_tilde, r_hat) else {
+                    return Err(bad);
+                };
+                key.validate(c_tilde).map_err(|_| bad)?;
+                if r_hat.is_zero_vartime()
+                    || r_hat.cmp_vartime(key.modulus()).is_ge()
+                    || !key.is_unit(r_hat)
+                {
+                    return Err(bad);
+                }
+                let lhs = key.mul_nn(c_tilde, &key.pow_nn_vartime(c.as_uint(), &e_i));
+                if key.encrypt_vartime(d_i, r_hat) != lhs {
+                    return Err(bad);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the response.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+        self.first
+            .c0
+            .iter()
+            .chain(self.first.c1.iter())
+            .try_for_each(|c| w.integer(MOD_NN_LEN, c))?;
+        w.bytes(&self.opening)?;
+        self.d.iter().try_for_each(|d| w.integer(D_LEN, d))?;
+        self.r0
+            .iter()
+            .chain(self.r1.iter())
+            .try_for_each(|r| w.integer(MOD_N_LEN, r))
+    }
+
+    /// Reads the response; d_i below its bound (N-dependent bounds: in `verify`).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`].
+    pub fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let mut first = First {
+            c0: [ModNN::ZERO; EQ_CHUNKS],
+            c1: [ModNN::ZERO; EQ_CHUNKS],
+        };
+        for c in first.c0.iter_mut().chain(first.c1.iter_mut()) {
+            *c = r.integer_unbounded(MOD_NN_LEN)?;
+        }
+        let opening = r.array()?;
+        let mut d = [U512::ZERO; EQ_CHUNKS];
+        for d_i in &mut d {
+            *d_i = r.integer(D_LEN, &D_BOUND)?;
+        }
+        let mut r0 = [ModN::ZERO; EQ_CHUNKS];
+        let mut r1 = [ModN::ZERO; EQ_CHUNKS];
+        for x in r0.iter_mut().chain(r1.iter_mut()) {
+            *x = r.integer_unbounded(MOD_N_LEN)?;
+        }
+        Ok(Self {
+            first,
+            opening,
+            d,
+            r0,
+            r1,
+        })
+    }
+}
+
+impl First {
+    fn transcript(&self, binding: &Binding<'_>) -> Transcript {
+        let mut t = binding.transcript(tags::ZK_EQ_PAILLIER_COMMIT);
+        for c in self.c0.iter().chain(self.c1.iter()) {
+            t.integer("c~", c);
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    const SID: [u8; 32] = [7; 32];
+    const PID: [u8; 32] = [1; 32];
+
+    #[test]
+    fn honest_proof_verifies_and_a_different_plaintext_fails() {
+        let k0 = fixtures::paillier_key(0);
+        let k1 = fixtures::paillier_key(1);
+        let mut rng = fixtures::rng(12);
+        let x = bigint::order_shl::<6>(3).wrapping_add(&X1::from_u64(99));
+        let (c0, _) = k0.public_key().encrypt(&mut rng, &x);
+        let r0 = k0.randomness_of(&c0);
+        let (c1, r1) = k1.public_key().encrypt(&mut rng, &x);
+        let st = Statement {
+            key0: k0.public_key(),
+            c0: &c0,
+            key1: k1.public_key(),
+            c1: &c1,
+        };
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "refresh/eq",
+        };
+        let (prover, sealed) = Prover::commit(&mut rng, st.key0, st.key1, &b);
+        let e = 0x000b_eef0_1234_5678;
+        let resp = prover.respond(&st, &x, &r0, &r1, e);
+        assert_eq!(resp.verify(&sealed, &st, e, &b), Ok(()));
+        let bad = Err(Error::ProofInvalid(Proof::PaillierEq));
+        assert_eq!(resp.verify(&sealed, &st, e ^ 2, &b), bad);
+
+        // c1 for x + 1, with the proof made as well as a cheater can.
+        let x_plus = x.wrapping_add(&X1::ONE);
+        let (c1b, r1b) = k1.public_key().encrypt(&mut rng, &x_plus);
+        let st_b = Statement { c1: &c1b, ..st };
+        let (prover, sealed) = Prover::commit(&mut rng, st.key0, st.key1, &b);
+        let resp = prover.respond(&st_b, &x, &r0, &r1b, e);
+        assert_eq!(resp.verify(&sealed, &st_b, e, &b), bad);
+    }
+}

@@ -1,0 +1,223 @@
+//! Refresh: the public key stays, shares and the Paillier key change, signing keeps working,
+//! and every check of the refresh rejects its bad input. Also the share file format.
+
+mod support;
+
+use ecdsa2pc_core::{
+    Error, Proof,
+    refresh::{self, Msg1, Msg2, Msg3},
+    share::{KeyShareP1, KeyShareP2},
+    wire::Message,
+};
+use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
+
+/// One honest refresh with fixture key `key` as the new Paillier key.
+fn refresh(seed: u64, s1: &KeyShareP1, s2: &KeyShareP2, key: usize) -> (KeyShareP1, KeyShareP2) {
+    let mut r1 = support::rng(seed);
+    let mut r2 = support::rng(seed ^ 0x77);
+    let (p1, m1) =
+        refresh::p1::start(&mut r1, s1, &support::ctx1(), support::paillier(key)).unwrap();
+    let (p2, m2) = refresh::p2::start(&mut r2, s2, &support::ctx2(), &support::wire(&m1)).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut r1, &support::wire(&m2)).unwrap();
+    let (n2, m4) = p2.on_msg3(&mut r2, &support::wire(&m3)).unwrap();
+    let n1 = p1.on_msg4(&support::wire(&m4)).unwrap();
+    (n1, n2)
+}
+
+/// The messages of one refresh up to message 3, for tampering.
+fn messages(s1: &KeyShareP1, s2: &KeyShareP2) -> (Msg1, Msg2, Msg3) {
+    let mut r1 = support::rng(5);
+    let mut r2 = support::rng(6);
+    let (p1, m1) = refresh::p1::start(&mut r1, s1, &support::ctx1(), support::paillier(2)).unwrap();
+    let (_, m2) = refresh::p2::start(&mut r2, s2, &support::ctx2(), &m1).unwrap();
+    let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+    (m1, m2, m3)
+}
+
+fn p2_result(s2: &KeyShareP2, m1: &Msg1, m3: &Msg3) -> Result<KeyShareP2, Error> {
+    let mut r2 = support::rng(6);
+    let (p2, _) = refresh::p2::start(&mut r2, s2, &support::ctx2(), m1)?;
+    p2.on_msg3(&mut r2, m3).map(|(s, _)| s)
+}
+
+#[test]
+fn refresh_keeps_the_public_key_and_signing_works_across_epochs() {
+    let (s1, s2) = support::keygen(40, 0);
+    let q = s1.public().q;
+    let vk = VerifyingKey::from_affine(q).unwrap();
+    let (mut a1, a2) = refresh(41, &s1, &s2, 1);
+    assert_eq!(a1.public().q, q);
+    assert_eq!(a2.public().q, q);
+    assert_ne!(a1.public().q1, s1.public().q1, "the shares moved");
+    assert_eq!(a1.epoch(), 1);
+    assert_eq!(a1.fingerprint(), a2.fingerprint());
+    a1.check().unwrap();
+    a2.check().unwrap();
+    let digest = [3u8; 32];
+    let (sig, _) = support::sign(42, &mut a1, &a2, &digest).unwrap();
+    vk.verify_prehash(&digest, &sig).unwrap();
+    // A second refresh from there, back to the first key: x1 is now larger than q.
+    let (mut b1, b2) = refresh(43, &a1, &a2, 0);
+    assert_eq!(b1.epoch(), 2);
+    b1.check().unwrap();
+    let (sig, _) = support::sign(44, &mut b1, &b2, &digest).unwrap();
+    vk.verify_prehash(&digest, &sig).unwrap();
+    // The old epoch's shares cannot sign with the new ones.
+    let mut old1 = KeyShareP1::decode(&encode1(&s1)).unwrap();
+    assert_eq!(
+        support::sign(45, &mut old1, &b2, &digest).unwrap_err(),
+        Error::SessionMismatch
+    );
+}
+
+#[test]
+fn a_bad_refresh_is_refused_and_the_old_shares_still_sign() {
+    let (mut s1, s2) = support::keygen(50, 0);
+    let (m1, _, m3) = messages(&s1, &s2);
+    assert!(
+        p2_result(&s2, &m1, &m3).is_ok(),
+        "the untampered run passes"
+    );
+
+    // c_key' for x1 + 1, with the equality proof made as well as a cheater can.
+    let mut r1 = support::rng(51);
+    let new_key = support::paillier(2);
+    let (p1, mut m1b) =
+        refresh::p1::start(&mut r1, &s1, &support::ctx1(), new_key.clone()).unwrap();
+    let one = crypto_bigint::U64::ONE;
+    m1b.c_key = new_key.public_key().add_plain(&m1b.c_key, &one);
+    let mut r2 = support::rng(52);
+    let (p2, m2) = refresh::p2::start(&mut r2, &s2, &support::ctx2(), &m1b).unwrap();
+    let (_, m3b) = p1.on_msg2(&mut r1, &m2).unwrap();
+    assert_eq!(
+        p2.on_msg3(&mut r2, &m3b).unwrap_err(),
+        Error::ProofInvalid(Proof::PaillierEq)
+    );
+
+    // An equivocated coin-toss opening.
+    let mut m3c = m3.clone();
+    m3c.rho1 += k256::Scalar::ONE;
+    assert_eq!(
+        p2_result(&s2, &m1, &m3c).unwrap_err(),
+        Error::CommitmentMismatch
+    );
+
+    // A proof answered for another N'.
+    let (m1d, _, _) = messages(&s1, &s2);
+    let mut m1e = m1d.clone();
+    m1e.paillier = support::paillier(3).public_key().clone();
+    m1e.c_key = m1e
+        .paillier
+        .validate(m1d.c_key.as_uint())
+        .unwrap_or(m1d.c_key);
+    assert!(matches!(
+        p2_result(&s2, &m1e, &m3),
+        Err(Error::ProofInvalid(_) | Error::CommitmentMismatch)
+    ));
+
+    // A smooth or wrong-size N' is refused at decode.
+    let mut bytes = support::bytes(&m1);
+    bytes[2 + 96] = 0; // top byte of N': 2040 bits
+    assert_eq!(Msg1::decode(&bytes).unwrap_err(), Error::PaillierModulus);
+
+    // Another share's fingerprint.
+    let (_, other2) = support::keygen(53, 1);
+    let mut r2 = support::rng(54);
+    assert_eq!(
+        refresh::p2::start(&mut r2, &other2, &support::ctx2(), &m1).unwrap_err(),
+        Error::SessionMismatch
+    );
+
+    // The old shares still sign.
+    let digest = [9u8; 32];
+    let (sig, _) = support::sign(55, &mut s1, &s2, &digest).unwrap();
+    VerifyingKey::from_affine(s1.public().q)
+        .unwrap()
+        .verify_prehash(&digest, &sig)
+        .unwrap();
+}
+
+#[test]
+fn a_locked_share_refuses_refresh() {
+    let (s1, _) = support::keygen(60, 0);
+    let mut bytes = encode1(&s1);
+    // Set the lock flag (byte 15) and fix the checksum, as a persisted lock would be.
+    bytes[15] = 1;
+    reseal(&mut bytes);
+    let locked = KeyShareP1::decode(&bytes).unwrap();
+    assert!(locked.is_locked());
+    let mut rng = support::rng(61);
+    let err =
+        refresh::p1::start(&mut rng, &locked, &support::ctx1(), support::paillier(1)).unwrap_err();
+    assert_eq!(err, Error::KeyLocked);
+}
+
+fn encode1(s: &KeyShareP1) -> Vec<u8> {
+    let mut out = vec![0u8; KeyShareP1::ENCODED_LEN];
+    assert_eq!(s.encode(&mut out).unwrap(), out.len());
+    out
+}
+
+fn encode2(s: &KeyShareP2) -> Vec<u8> {
+    let mut out = vec![0u8; KeyShareP2::ENCODED_LEN];
+    assert_eq!(s.encode(&mut out).unwrap(), out.len());
+    out
+}
+
+fn reseal(bytes: &mut [u8]) {
+    use sha2::Digest;
+    let n = bytes.len() - 32;
+    let sum = sha2::Sha256::digest(&bytes[..n]);
+    bytes[n..].copy_from_slice(&sum);
+}
+
+#[test]
+fn share_files_round_trip_and_refuse_damage() {
+    let (s1, s2) = support::keygen(70, 0);
+    let b1 = encode1(&s1);
+    let b2 = encode2(&s2);
+    let d1 = KeyShareP1::decode(&b1).unwrap();
+    let d2 = KeyShareP2::decode(&b2).unwrap();
+    assert_eq!(d1.fingerprint(), s1.fingerprint());
+    assert_eq!(d2.fingerprint(), s2.fingerprint());
+    assert_eq!(
+        ecdsa2pc_core::share::role_of(&b1),
+        Ok(ecdsa2pc_core::share::Role::P1)
+    );
+    assert_eq!(
+        ecdsa2pc_core::share::role_of(&b2),
+        Ok(ecdsa2pc_core::share::Role::P2)
+    );
+
+    // Truncated, extended, bit-flipped anywhere: refused.
+    assert_eq!(
+        KeyShareP1::decode(&b1[..b1.len() - 1]).unwrap_err(),
+        Error::InvalidShare
+    );
+    assert_eq!(
+        KeyShareP2::decode(&[b2.as_slice(), &[0]].concat()).unwrap_err(),
+        Error::InvalidShare
+    );
+    for pos in (0..b1.len()).step_by(41) {
+        let mut t = b1.clone();
+        t[pos] ^= 0x10;
+        assert!(KeyShareP1::decode(&t).is_err(), "flip at {pos} accepted");
+    }
+    // A P2 file read as P1's.
+    assert_eq!(KeyShareP1::decode(&b2).unwrap_err(), Error::InvalidShare);
+
+    // Consistent checksum but x2 swapped for another: x2·G ≠ Q2.
+    let mut t = b2.clone();
+    let x2_at = b2.len() - 32 - 32;
+    t[x2_at + 31] ^= 1;
+    reseal(&mut t);
+    assert_eq!(KeyShareP2::decode(&t).unwrap_err(), Error::InvalidShare);
+    // Consistent checksum but c_key from another key: Dec(c_key) ≠ x1.
+    let (other1, _) = support::keygen(71, 0);
+    let ob = encode1(&other1);
+    let mut t = b1.clone();
+    let c_at = 4 + 3 + 8 + 1 + 64 + 99;
+    t[c_at..c_at + 512].copy_from_slice(&ob[c_at..c_at + 512]);
+    reseal(&mut t);
+    assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
+}
