@@ -6,7 +6,7 @@
 //!       ◀── Msg2: nonce2, ρ2, key seed, e ──────────────────────────────────────
 //! on_msg2 ── Msg3: ρ1, opening, equality proof, N'-th roots ──────────────────▶ on_msg3
 //!       ◀── Msg4: fingerprint of the new share ─────────────────────────────────
-//! on_msg4 → new KeyShareP1                                         → new KeyShareP2
+//! on_msg4 → new KeyShareP1 ── Msg5: promoted (persistence only) ──▶ → new KeyShareP2
 //! ```
 //!
 //! ρ = ρ1 + ρ2 is a coin toss (P1 commits first); x1' = x1 + ρ over the integers, so it stays
@@ -18,7 +18,7 @@ mod msg;
 pub mod p1;
 pub mod p2;
 
-pub use msg::{Msg1, Msg2, Msg3, Msg4};
+pub use msg::{Msg1, Msg2, Msg3, Msg4, Msg5};
 
 use crate::zk::eq_paillier_paillier::X_SLACK_BITS;
 

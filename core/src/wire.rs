@@ -39,6 +39,8 @@ pub enum MsgType {
     Refresh3 = 0x33,
     /// Refresh message 4, P2 → P1.
     Refresh4 = 0x34,
+    /// Refresh message 5, P1 → P2 (persistence acknowledgement).
+    Refresh5 = 0x35,
     /// Either party: the run failed here; one more byte carries [`crate::Error::code`].
     Abort = 0xff,
 }

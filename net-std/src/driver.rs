@@ -8,6 +8,7 @@
 use ecdsa2pc_core::{
     Error as CoreError, keygen,
     paillier::SecretKey,
+    refresh,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign::{self, Digest},
@@ -17,7 +18,57 @@ use k256::ecdsa::Signature;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, SeedableRng};
 
-use crate::{NetError, SessionInfo, Transport};
+use crate::{
+    NetError, SessionInfo, Transport,
+    store::{ShareFiles, StoredShare},
+};
+
+/// Where a driver puts what must survive a crash, at the moments the protocol requires.
+pub trait Persist<S> {
+    /// A refreshed share, before the message that lets the peer adopt it.
+    ///
+    /// # Errors
+    /// Whatever the storage reports; the run stops without sending that message.
+    fn pending(&mut self, share: &S) -> Result<(), NetError>;
+    /// The peer confirmed the pending share: make it the active one.
+    ///
+    /// # Errors
+    /// Whatever the storage reports.
+    fn promote(&mut self) -> Result<(), NetError>;
+    /// A share that just locked itself after a failed signature, before any reply.
+    ///
+    /// # Errors
+    /// Whatever the storage reports; no reply is sent then either.
+    fn locked(&mut self, share: &S) -> Result<(), NetError>;
+}
+
+/// Persistence for in-memory use (tests, the demo): nothing is stored.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InMemory;
+
+impl<S> Persist<S> for InMemory {
+    fn pending(&mut self, _: &S) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn promote(&mut self) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn locked(&mut self, _: &S) -> Result<(), NetError> {
+        Ok(())
+    }
+}
+
+impl<S: StoredShare> Persist<S> for ShareFiles {
+    fn pending(&mut self, share: &S) -> Result<(), NetError> {
+        self.write_pending(share)
+    }
+    fn promote(&mut self) -> Result<(), NetError> {
+        ShareFiles::promote(self)
+    }
+    fn locked(&mut self, share: &S) -> Result<(), NetError> {
+        self.write_active(share)
+    }
+}
 
 /// The core's session context for a TLS session: our pid, the peer's, the channel binding.
 #[must_use]
@@ -79,17 +130,32 @@ pub fn keygen_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     link.step("keygen, message 3", state.on_msg3(rng, &m3))
 }
 
-/// Signs `digest` as party 0 (P1). If the final signature fails to verify, the share is
-/// locked when this returns: persist it before anything else.
+/// Signs `digest` as party 0 (P1) without storage; see [`sign_p1_persisted`].
 ///
 /// # Errors
-/// As [`keygen_p1`]; [`CoreError::KeyLocked`] for a locked share.
+/// As [`sign_p1_persisted`].
 pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     share: &mut KeyShareP1,
     ctx: &Context<'_>,
     digest: &Digest,
+) -> Result<Signature, NetError> {
+    sign_p1_persisted(t, rng, share, ctx, digest, &mut InMemory)
+}
+
+/// Signs `digest` as party 0 (P1). If the final signature fails to verify, the share locks
+/// itself and is handed to `persist.locked` before the abort goes out to the peer.
+///
+/// # Errors
+/// As [`keygen_p1`]; [`CoreError::KeyLocked`] for a locked share.
+pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
+    t: &mut T,
+    rng: &mut R,
+    share: &mut KeyShareP1,
+    ctx: &Context<'_>,
+    digest: &Digest,
+    persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<Signature, NetError> {
     let mut link = Link::new(t);
     let (state, m1) = link.step("sign, message 1", sign::p1::start(rng, share, ctx, digest))?;
@@ -98,7 +164,11 @@ pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let (state, m3) = link.step("sign, message 2", state.on_msg2(rng, &m2))?;
     link.send(&m3)?;
     let m4 = link.recv::<sign::Msg4>("sign, message 4")?;
-    let (signature, m5) = link.step("sign, message 4", state.on_msg4(&m4))?;
+    let finished = state.on_msg4(&m4);
+    if share.is_locked() {
+        persist.locked(share)?;
+    }
+    let (signature, m5) = link.step("sign, message 4", finished)?;
     link.send(&m5)?;
     Ok(signature)
 }
@@ -126,6 +196,64 @@ pub fn sign_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     link.send(&m4)?;
     let m5 = link.recv::<sign::Msg5>("sign, message 5")?;
     link.step("sign, message 5", state.on_msg5(&m5))
+}
+
+/// Refreshes as party 0 (P1) with a new Paillier key: the new share goes to
+/// `persist.pending` before message 3 leaves, and is promoted once party 1 confirms.
+///
+/// # Errors
+/// As [`keygen_p1`]; on any error before the promotion the old share stays active.
+pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
+    t: &mut T,
+    rng: &mut R,
+    share: &KeyShareP1,
+    ctx: &Context<'_>,
+    new_key: SecretKey,
+    persist: &mut dyn Persist<KeyShareP1>,
+) -> Result<KeyShareP1, NetError> {
+    let mut link = Link::new(t);
+    let (state, m1) = link.step(
+        "refresh, message 1",
+        refresh::p1::start(rng, share, ctx, new_key),
+    )?;
+    link.send(&m1)?;
+    let m2 = link.recv::<refresh::Msg2>("refresh, message 2")?;
+    let (state, m3) = link.step("refresh, message 2", state.on_msg2(rng, &m2))?;
+    persist.pending(state.pending())?;
+    link.send(&m3)?;
+    let m4 = link.recv::<refresh::Msg4>("refresh, message 4")?;
+    let fresh = link.step("refresh, message 4", state.on_msg4(&m4))?;
+    persist.promote()?;
+    link.send(&refresh::Msg5)?;
+    Ok(fresh)
+}
+
+/// Refreshes as party 1 (P2): the verified new share goes to `persist.pending` before the
+/// confirmation leaves, and is promoted when party 0 says it promoted its own.
+///
+/// # Errors
+/// As [`keygen_p2`]; a bad N' or proof from party 0 is [`NetError::Protocol`].
+pub fn refresh_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
+    t: &mut T,
+    rng: &mut R,
+    share: &KeyShareP2,
+    ctx: &Context<'_>,
+    persist: &mut dyn Persist<KeyShareP2>,
+) -> Result<KeyShareP2, NetError> {
+    let mut link = Link::new(t);
+    let m1 = link.recv::<refresh::Msg1>("refresh, message 1")?;
+    let (state, m2) = link.step(
+        "refresh, message 1",
+        refresh::p2::start(rng, share, ctx, &m1),
+    )?;
+    link.send(&m2)?;
+    let m3 = link.recv::<refresh::Msg3>("refresh, message 3")?;
+    let (fresh, m4) = link.step("refresh, message 3", state.on_msg3(rng, &m3))?;
+    persist.pending(&fresh)?;
+    link.send(&m4)?;
+    link.recv::<refresh::Msg5>("refresh, message 5")?;
+    persist.promote()?;
+    Ok(fresh)
 }
 
 /// A transport with one receive buffer and the abort rule.

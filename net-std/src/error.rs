@@ -119,6 +119,20 @@ pub enum NetError {
         /// The step that failed, e.g. "sign, message 4".
         step: &'static str,
     },
+    /// A key-share file is missing, unreadable, damaged, or in use by another process.
+    ShareFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it, and what to do.
+        problem: String,
+    },
+    /// The two parties hold no key-share epoch in common.
+    EpochMismatch {
+        /// Our epochs (active, and pending if any).
+        ours: Vec<u64>,
+        /// The peer's.
+        theirs: Vec<u64>,
+    },
     /// The peer stopped the run and told us why.
     PeerAborted {
         /// The error the peer reported.
@@ -227,6 +241,15 @@ impl fmt::Display for NetError {
                 write!(f, "{step}: {error}")?;
                 f.write_str(protocol_hint(*error))
             }
+            Self::ShareFile { path, problem } => {
+                write!(f, "key share {}: {problem}", path.display())
+            }
+            Self::EpochMismatch { ours, theirs } => write!(
+                f,
+                "the parties hold no key share in common (our epochs {ours:?}, the peer's \
+                 {theirs:?}): they were made by different keygen runs, or one side's files were \
+                 replaced; use the share files of the same key on both sides"
+            ),
             Self::PeerAborted { error, step } => {
                 write!(f, "{step}: the peer stopped the run: {error}")?;
                 f.write_str(protocol_hint(*error))

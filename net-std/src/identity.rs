@@ -139,7 +139,7 @@ fn push_value(out: &mut String, value: der::Tlv<'_>) {
         // TeletexString: treated as Latin-1, as most software does
         0x14 => Some(value.content.iter().map(|&b| char::from(b)).collect()),
         // BMPString: UTF-16BE
-        0x1e if value.content.len() % 2 == 0 => char::decode_utf16(
+        0x1e if value.content.len().is_multiple_of(2) => char::decode_utf16(
             value
                 .content
                 .chunks_exact(2)

@@ -65,6 +65,24 @@ pub struct Msg4 {
     pub fingerprint: [u8; HASH_LEN],
 }
 
+/// P1 → P2: P1 made the new share active; P2 may do the same (it would at the next
+/// connection's epoch agreement anyway).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Msg5;
+
+impl Message for Msg5 {
+    const TYPE: MsgType = MsgType::Refresh5;
+    const LEN: usize = HEADER_LEN;
+
+    fn write_fields(&self, _: &mut Writer<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn read_fields(_: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self)
+    }
+}
+
 impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Refresh1;
     const LEN: usize = HEADER_LEN + ID_LEN + 2 * HASH_LEN + MOD_N_LEN + MOD_NN_LEN + HASH_LEN;

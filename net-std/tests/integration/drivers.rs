@@ -3,23 +3,11 @@
 use std::thread;
 use std::time::Duration;
 
-use ecdsa2pc_core::{Error as CoreError, paillier::SecretKey, session::Context};
+use ecdsa2pc_core::{Error as CoreError, session::Context};
 use ecdsa2pc_net::{Framed, NetError, driver, memory_pipe};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 use crate::support;
-
-#[path = "../../../core/fixtures/primes.rs"]
-mod primes;
-
-fn paillier() -> SecretKey {
-    let (p, q) = primes::PRIME_PAIRS[0];
-    SecretKey::from_primes(
-        &crypto_bigint::U1024::from_be_hex(p),
-        &crypto_bigint::U1024::from_be_hex(q),
-    )
-    .unwrap()
-}
 
 const BINDING: &[u8] = b"pipe";
 
@@ -45,7 +33,8 @@ fn keygen_and_sign_over_a_memory_pipe() {
     });
     let mut t = Framed::new(a, max);
     let mut rng = driver::os_rng().unwrap();
-    let mut share = driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), paillier()).unwrap();
+    let mut share =
+        driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let sig = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &digest).unwrap();
     let (q, sig2) = p2.join().unwrap();
     assert_eq!(q, share.public().q);
@@ -69,7 +58,8 @@ fn a_rejected_message_aborts_both_sides_at_once() {
     });
     let mut t = Framed::new(a, max);
     let mut rng = driver::os_rng().unwrap();
-    let mut share = driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), paillier()).unwrap();
+    let mut share =
+        driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let started = std::time::Instant::now();
     let err = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &[1u8; 32]).unwrap_err();
     assert!(
@@ -112,7 +102,8 @@ fn keygen_and_sign_over_mutual_tls() {
         let info = ch.info().clone();
         let ctx = driver::context(&info);
         let mut rng = driver::os_rng().unwrap();
-        let mut share = driver::keygen_p1(&mut ch, &mut rng, &ctx, paillier()).unwrap();
+        let mut share =
+            driver::keygen_p1(&mut ch, &mut rng, &ctx, crate::fixtures::paillier(0)).unwrap();
         let sig = driver::sign_p1(&mut ch, &mut rng, &mut share, &ctx, &digest).unwrap();
         (share.public().q, sig)
     });

@@ -12,9 +12,12 @@
 mod cert_files;
 mod connect_timing;
 mod drivers;
+mod fixtures;
 mod frames;
 mod generate_certs;
 mod happy;
+mod refresh_crash;
 mod stall;
+mod store;
 mod support;
 mod tls_errors;

@@ -1,0 +1,188 @@
+//! Share files: atomic 0600 writes, clear errors for damaged or foreign files, the process
+//! lock, and the abort lock written before party 0 replies.
+
+use std::os::unix::fs::PermissionsExt;
+use std::thread;
+
+use ecdsa2pc_core::{
+    Error as CoreError,
+    session::Context,
+    share::{KeyShareP1, KeyShareP2},
+    sign,
+    wire::Message,
+};
+use ecdsa2pc_net::{
+    Framed, NetError, Transport,
+    driver::{self, InMemory},
+    memory_pipe,
+    store::ShareFiles,
+};
+
+use crate::support::TempDir;
+
+fn ctx(own: u8, peer: u8) -> Context<'static> {
+    Context {
+        own_pid: [own; 32],
+        peer_pid: [peer; 32],
+        channel_binding: b"store",
+    }
+}
+
+fn keygen() -> (KeyShareP1, KeyShareP2) {
+    let key = crate::fixtures::paillier(0);
+    let (a, b) = memory_pipe();
+    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let p2 = thread::spawn(move || {
+        let mut rng = driver::os_rng().unwrap();
+        driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
+    });
+    let mut rng = driver::os_rng().unwrap();
+    let s1 = driver::keygen_p1(&mut Framed::new(a, max), &mut rng, &ctx(1, 2), key).unwrap();
+    (s1, p2.join().unwrap())
+}
+
+fn problem(err: NetError) -> String {
+    match err {
+        NetError::ShareFile { problem, .. } => problem,
+        other => panic!("expected ShareFile, got {other}"),
+    }
+}
+
+#[test]
+fn share_files_are_private_atomic_and_checked() {
+    let dir = TempDir::new("store");
+    let (s1, s2) = keygen();
+    let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+    let f2 = ShareFiles::new(&dir.path().join("p2.share"));
+    f1.write_active(&s1).unwrap();
+    f2.write_active(&s2).unwrap();
+    let mode = std::fs::metadata(f1.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(
+        f1.load::<KeyShareP1>().unwrap().active.fingerprint(),
+        s1.fingerprint()
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".tmp-"))
+    );
+
+    // Party 1's file given to party 0.
+    let wrong = problem(ShareFiles::new(f2.path()).load::<KeyShareP1>().unwrap_err());
+    assert!(wrong.contains("not a party 0 key share"), "{wrong}");
+    // Truncated.
+    let bytes = std::fs::read(f1.path()).unwrap();
+    std::fs::write(f1.path(), &bytes[..bytes.len() / 2]).unwrap();
+    assert!(problem(f1.load::<KeyShareP1>().unwrap_err()).contains("damaged"));
+    // Bit flip.
+    let mut flipped = bytes.clone();
+    flipped[300] ^= 4;
+    std::fs::write(f1.path(), &flipped).unwrap();
+    assert!(problem(f1.load::<KeyShareP1>().unwrap_err()).contains("damaged"));
+    // Missing: the error names the file.
+    let missing = ShareFiles::new(&dir.path().join("nope.share"));
+    match missing.load::<KeyShareP1>().unwrap_err() {
+        NetError::ShareFile { path, problem } => {
+            assert!(path.ends_with("nope.share"));
+            assert!(problem.contains("ecdsa2pc keygen"), "{problem}");
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn one_process_at_a_time_per_share() {
+    let dir = TempDir::new("store-lock");
+    let files = ShareFiles::new(&dir.path().join("p1.share"));
+    let held = files.lock().unwrap();
+    let err = problem(ShareFiles::new(files.path()).lock().unwrap_err());
+    assert!(err.contains("in use by another ecdsa2pc process"), "{err}");
+    drop(held);
+    files.lock().unwrap();
+}
+
+#[test]
+fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
+    let dir = TempDir::new("store-abort");
+    let (s1, s2) = keygen();
+    let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+    f1.write_active(&s1).unwrap();
+    let path = f1.path().to_path_buf();
+    let (a, b) = memory_pipe();
+    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let digest = [1u8; 32];
+    // A malicious party 1: honest until message 4, whose ciphertext it replaces.
+    let attacker = thread::spawn(move || {
+        let mut t = Framed::new(b, max);
+        let mut buf = vec![0u8; max];
+        let mut rng = driver::os_rng().unwrap();
+        let m1 = sign::Msg1::decode(t.recv(&mut buf).unwrap()).unwrap();
+        let (p2, m2) = sign::p2::start(&mut rng, &s2, &ctx(2, 1), &digest, &m1).unwrap();
+        send(&mut t, &m2);
+        let m3 = sign::Msg3::decode(t.recv(&mut buf).unwrap()).unwrap();
+        let (_, mut m4) = p2.on_msg3(&mut rng, &m3).unwrap();
+        m4.c = m4.c.wrapping_add(&crypto_bigint::U4096::ONE);
+        send(&mut t, &m4);
+        // When party 0's abort arrives, its share must already be locked on disk.
+        let reply = t.recv(&mut buf).unwrap().to_vec();
+        let on_disk = ShareFiles::new(&path).load::<KeyShareP1>().unwrap().active;
+        (ecdsa2pc_core::wire::peer_abort(&reply), on_disk.is_locked())
+    });
+    let mut share = f1.load::<KeyShareP1>().unwrap().active;
+    let mut rng = driver::os_rng().unwrap();
+    let mut files = f1.clone();
+    let err = driver::sign_p1_persisted(
+        &mut Framed::new(a, max),
+        &mut rng,
+        &mut share,
+        &ctx(1, 2),
+        &digest,
+        &mut files,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NetError::Protocol {
+                error: CoreError::SignatureInvalid,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let (abort, locked_before_reply) = attacker.join().unwrap();
+    assert_eq!(abort, Some(CoreError::SignatureInvalid));
+    assert!(locked_before_reply);
+    // After a restart the share is still locked and refuses to sign.
+    let mut again = f1.load::<KeyShareP1>().unwrap().active;
+    assert!(again.is_locked());
+    let (a, _b) = memory_pipe();
+    let err = driver::sign_p1_persisted(
+        &mut Framed::new(a, max),
+        &mut rng,
+        &mut again,
+        &ctx(1, 2),
+        &digest,
+        &mut InMemory,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NetError::Protocol {
+                error: CoreError::KeyLocked,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+fn send<M: Message>(t: &mut impl Transport, msg: &M) {
+    let mut out = vec![0u8; M::LEN];
+    msg.encode(&mut out).unwrap();
+    t.send(&out).unwrap();
+}
