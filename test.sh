@@ -24,6 +24,9 @@ cargo clippy --version >/dev/null 2>&1 || { echo "error: clippy missing: rustup 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "constant time: no *_vartime in modules that handle secrets"
+scripts/check-vartime.sh
+
 step "cargo clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

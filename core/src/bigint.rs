@@ -26,7 +26,7 @@ pub(crate) fn from_be<const L: usize>(bytes: &[u8]) -> Option<Uint<L>> {
 /// Writes `value` big-endian into exactly `out.len()` bytes; `None` if it does not fit.
 #[must_use]
 pub(crate) fn to_be<const L: usize>(value: &Uint<L>, out: &mut [u8]) -> Option<()> {
-    if value.bit_width_vartime() as usize > out.len() * 8 {
+    if value.bit_width() as usize > out.len() * 8 {
         return None;
     }
     out.fill(0);
@@ -51,6 +51,7 @@ pub(crate) fn random_below<const L: usize, R: CryptoRng + ?Sized>(
 /// `q · 2^k` as a `Uint<L>`, for the slack bounds of the proofs.
 #[must_use]
 pub(crate) const fn order_shl<const L: usize>(k: u32) -> Uint<L> {
+    // vartime: public constants shifted by public amounts.
     ORDER.resize::<L>().shl_vartime(k)
 }
 
@@ -58,6 +59,7 @@ pub(crate) const fn order_shl<const L: usize>(k: u32) -> Uint<L> {
 #[must_use]
 pub(crate) const fn order_sq_shl<const L: usize>(k: u32) -> Uint<L> {
     let sq: Uint<L> = ORDER.concatenating_mul::<4, 8>(&ORDER).resize();
+    // vartime: public constants shifted by public amounts.
     sq.shl_vartime(k)
 }
 
@@ -65,6 +67,7 @@ pub(crate) const fn order_sq_shl<const L: usize>(k: u32) -> Uint<L> {
 #[must_use]
 pub(crate) const fn order_sq_slack<const L: usize>(k: u32) -> Uint<L> {
     let sq: Uint<L> = ORDER.concatenating_mul::<4, 8>(&ORDER).resize();
+    // vartime: public constants shifted by public amounts.
     sq.shl_vartime(k).wrapping_add(&sq)
 }
 
@@ -72,6 +75,7 @@ pub(crate) const fn order_sq_slack<const L: usize>(k: u32) -> Uint<L> {
 #[must_use]
 pub(crate) const fn order_slack<const L: usize>(k: u32) -> Uint<L> {
     let q: Uint<L> = ORDER.resize();
+    // vartime: public constants shifted by public amounts.
     q.shl_vartime(k).wrapping_add(&q)
 }
 

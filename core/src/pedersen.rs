@@ -34,6 +34,7 @@ pub const P: U2048 =
         .get_copy();
 
 /// The subgroup order p' = (p − 1)/2.
+// vartime: public group constants.
 pub const ORDER: U2048 = P.shr_vartime(1);
 
 /// p' as a divisor.

@@ -128,6 +128,7 @@ impl Xof {
     /// Draws an integer uniform mod `modulus` up to 2^-128; `W` must hold 128 bits more than it.
     pub fn integer_mod<const W: usize>(&mut self, modulus: &NonZero<Uint<W>>) -> Uint<W> {
         let mut buf = [0u8; 1024];
+        // vartime: the modulus of a public challenge.
         let len = (modulus.bit_width_vartime() as usize).div_ceil(8) + 16;
         let len = len.min(Uint::<W>::BYTES).min(buf.len());
         let bytes = buf.get_mut(..len).unwrap_or_default();

@@ -24,7 +24,7 @@ impl SecretKey {
     pub fn decrypt_centered_mod_q(&self, c: &Ciphertext) -> Scalar {
         let m = self.decrypt(c);
         let n = self.public.n;
-        let half = n.shr_vartime(1).wrapping_add(&ModN::ONE);
+        let half = n.shr(1).wrapping_add(&ModN::ONE);
         let negative = !m.ct_lt(&half);
         let positive = bigint::reduce_mod_q(&m);
         let wrapped = positive - bigint::reduce_mod_q(&n);

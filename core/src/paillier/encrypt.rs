@@ -90,16 +90,16 @@ impl PublicKey {
     }
 
     /// base^e mod N² where both are public (proof verification).
+    // vartime: for proof verification; callers pass public values only.
     pub(crate) fn pow_nn_vartime<const L: usize>(&self, base: &ModNN, e: &Uint<L>) -> ModNN {
-        // vartime: callers pass public bases and exponents only.
         FixedMontyForm::new(base, &self.monty_nn)
             .pow_vartime(e)
             .retrieve()
     }
 
     /// Enc(m; r) where m, r are public (proof verification).
+    // vartime: for proof verification; callers pass public values only.
     pub(crate) fn encrypt_vartime<const L: usize>(&self, m: &Uint<L>, r: &ModN) -> ModNN {
-        // vartime: r and m are public proof responses.
         let rn = FixedMontyForm::new(&r.resize(), &self.monty_nn).pow_vartime(&self.n);
         self.plaintext_factor(m).mul(&rn).retrieve()
     }
@@ -117,8 +117,8 @@ impl PublicKey {
     }
 
     /// base^e mod N for public values.
+    // vartime: for proof verification; callers pass public values only.
     pub(crate) fn pow_n_vartime<const L: usize>(&self, base: &ModN, e: &Uint<L>) -> ModN {
-        // vartime: callers pass public values only.
         FixedMontyForm::new(base, &self.monty_n)
             .pow_vartime(e)
             .retrieve()

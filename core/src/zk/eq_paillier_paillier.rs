@@ -27,6 +27,7 @@ const MASK_BOUND: U512 = bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS + STAT_B
 const D_BOUND: U512 = MASK_BOUND.wrapping_add(&bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS));
 /// Bytes of each d_i on the wire.
 const D_LEN: usize = 44;
+// vartime: public proof responses and statement.
 const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 
 /// The public statement.
@@ -181,12 +182,14 @@ impl Response {
                     return Err(bad);
                 };
                 key.validate(c_tilde).map_err(|_| bad)?;
+                // vartime: public proof responses and statement.
                 if r_hat.is_zero_vartime()
                     || r_hat.cmp_vartime(key.modulus()).is_ge()
                     || !key.is_unit(r_hat)
                 {
                     return Err(bad);
                 }
+                // vartime: public proof responses and statement.
                 let lhs = key.mul_nn(c_tilde, &key.pow_nn_vartime(c.as_uint(), &e_i));
                 if key.encrypt_vartime(d_i, r_hat) != lhs {
                     return Err(bad);

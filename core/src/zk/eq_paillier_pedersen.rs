@@ -29,6 +29,7 @@ const MASK_BOUND: U384 = bigint::order_shl(EQ_CHUNK_BITS + STAT_BITS);
 const D_BOUND: U384 = MASK_BOUND.wrapping_add(&bigint::order_shl(EQ_CHUNK_BITS));
 /// Bytes of each d_i on the wire.
 const D_LEN: usize = 42;
+// vartime: public proof responses and statement; the shift amount is a constant.
 const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 
 /// The public statement.
@@ -180,6 +181,7 @@ impl Response {
                 return Err(bad);
             };
             st.key.validate(c_t).map_err(|_| bad)?;
+            // vartime: public proof responses and statement; the shift amount is a constant.
             if big_d_i.is_zero_vartime()
                 || big_d_i.cmp_vartime(st.key.modulus()).is_ge()
                 || !st.key.is_unit(big_d_i)
@@ -189,6 +191,7 @@ impl Response {
             let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
             let lhs = st
                 .key
+                // vartime: public proof responses and statement; the shift amount is a constant.
                 .mul_nn(c_t, &st.key.pow_nn_vartime(st.ciphertext.as_uint(), &e_i));
             if st.key.encrypt_vartime(d_i, big_d_i) != lhs {
                 return Err(bad);
@@ -263,6 +266,7 @@ impl First {
 /// Σ v_i·2^(13i).
 fn pack(values: &[U384; EQ_CHUNKS]) -> Packed {
     values.iter().rev().fold(Packed::ZERO, |acc, v| {
+        // vartime: public proof responses and statement; the shift amount is a constant.
         acc.shl_vartime(EQ_CHUNK_BITS).wrapping_add(&v.resize())
     })
 }

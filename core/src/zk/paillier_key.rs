@@ -51,6 +51,7 @@ impl PaillierKeyProof {
         let n = key.modulus();
         for (root, rho) in self.roots.iter().zip(rhos.iter()) {
             if !key.is_unit(rho)
+                // vartime: public roots, challenges and N.
                 || root.is_zero_vartime()
                 || root.cmp_vartime(n).is_ge()
                 || key.pow_n_vartime(root, n) != *rho

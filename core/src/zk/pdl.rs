@@ -25,6 +25,7 @@ type Wide = Uint<10>;
 const Z_BOUND: Wide = bigint::order_sq_slack(STAT_BITS);
 /// Bytes of z on the wire.
 const Z_LEN: usize = 73;
+// vartime: public proof responses and statement.
 const _: () = assert!(Z_BOUND.bit_width_vartime() as usize <= Z_LEN * 8);
 
 /// The public statement: c_key under N encrypts log_G(Q1).
@@ -113,6 +114,7 @@ impl PdlProof {
         let e_int: U256 = bigint::scalar_to_uint(&e);
         let expected = st.key.mul_nn(
             &self.c_r,
+            // vartime: public proof responses and statement.
             &st.key.pow_nn_vartime(st.c_key.as_uint(), &e_int),
         );
         if st.key.encrypt_vartime(&self.z, &self.rho_z) != expected {

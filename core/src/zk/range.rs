@@ -26,6 +26,7 @@ const MASK_BOUND: U384 = bigint::order_shl(STAT_BITS);
 const D_BOUND: U384 = bigint::order_slack(STAT_BITS);
 /// Bytes of each d_i on the wire.
 const D_LEN: usize = 41;
+// vartime: a public constant bound.
 const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 
 /// The prover between its commitment and the challenge.
