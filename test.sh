@@ -26,6 +26,7 @@ cargo fmt --all -- --check
 
 step "constant time: no *_vartime in modules that handle secrets"
 scripts/check-vartime.sh
+scripts/test-check-vartime.sh
 
 step "cargo clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -2,8 +2,9 @@
 # Constant-time discipline in core: `*_vartime` may appear only in modules that handle public
 # data (the allow-list below), and each use carries a `// vartime: <why>` comment on one of
 # the six lines above it. Code after a file's `#[cfg(test)]` is not checked.
+# Usage: check-vartime.sh [CORE_SRC_DIR]   (default: core/src)
 set -euo pipefail
-cd "$(dirname "$0")/../core/src"
+cd "${1:-$(dirname "$0")/../core/src}"
 
 allowed=(
   bigint.rs            # public bounds; rejection sampling leaks only the number of draws
