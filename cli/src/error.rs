@@ -1,0 +1,168 @@
+//! Errors of the CLI and the exit code each one maps to.
+
+use core::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ecdsa2pc_net::NetError;
+
+/// The process exit status, one per class of outcome (documented in `--help` and README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExitStatus {
+    /// Every step succeeded and every signature verified.
+    Success = 0,
+    /// A protocol step failed (the peer's message was rejected, the peer aborted) or a
+    /// signature did not verify.
+    Failure = 1,
+    /// Bad command line or configuration: missing certificate files, a bad address, an
+    /// unreadable input file, an unwritable output directory.
+    Usage = 2,
+    /// Network: could not connect or listen, timeout, TLS handshake failure, peer gone.
+    Network = 3,
+}
+
+impl ExitStatus {
+    /// Prints argh's help (exit 0) or its parse error (exit 2).
+    pub(crate) fn from_early_exit(early: &argh::EarlyExit) -> Self {
+        if early.status.is_ok() {
+            print!("{}", early.output);
+            Self::Success
+        } else {
+            eprintln!("error: {}", early.output.trim_end());
+            eprintln!("Run with --help for usage.");
+            Self::Usage
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        Self::from(status as u8)
+    }
+}
+
+/// Everything that can make a command fail.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// A bad argument or argument combination.
+    Usage(String),
+    /// A transport or protocol error from `ecdsa2pc-net` (carries its own exit class).
+    Net(NetError),
+    /// A signature did not verify (or a tampered one did): the result cannot be trusted.
+    Verification(String),
+    /// A local file could not be read or written.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What we were doing with it.
+        action: &'static str,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A local input file has the wrong content.
+    BadInput {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl CliError {
+    /// The exit status of this error.
+    pub(crate) fn exit_status(&self) -> ExitStatus {
+        match self {
+            Self::Usage(_) | Self::File { .. } | Self::BadInput { .. } => ExitStatus::Usage,
+            Self::Verification(_) => ExitStatus::Failure,
+            Self::Net(e) => net_exit_status(e),
+        }
+    }
+
+    /// Whether this error means party 0 locked its key share after a failed signature.
+    pub(crate) fn locked_share(&self) -> bool {
+        match self {
+            Self::Net(NetError::Protocol { error, .. } | NetError::PeerAborted { error, .. }) => {
+                matches!(
+                    error,
+                    ecdsa2pc_core::Error::SignatureInvalid | ecdsa2pc_core::Error::KeyLocked
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Exit class of a transport error: configuration (2), protocol (1) or network (3).
+fn net_exit_status(e: &NetError) -> ExitStatus {
+    match e {
+        NetError::CertFile { .. } | NetError::BadAddress { .. } => ExitStatus::Usage,
+        NetError::Protocol { .. }
+        | NetError::PeerAborted { .. }
+        | NetError::MessageTooLarge { .. } => ExitStatus::Failure,
+        _ => ExitStatus::Network,
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage(msg) | Self::Verification(msg) => f.write_str(msg),
+            Self::Net(e) => fmt::Display::fmt(e, f),
+            Self::File {
+                path,
+                action,
+                source,
+            } => write!(f, "cannot {action} {}: {source}", path.display()),
+            Self::BadInput { path, reason } => write!(f, "{}: {reason}", path.display()),
+        }
+    }
+}
+
+impl core::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Net(e) => core::error::Error::source(e),
+            Self::File { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<NetError> for CliError {
+    fn from(e: NetError) -> Self {
+        Self::Net(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::time::Duration;
+
+    #[test]
+    fn exit_classes() {
+        let cert = CliError::Net(NetError::CertFile {
+            path: "x".into(),
+            reason: "missing".into(),
+        });
+        assert_eq!(cert.exit_status(), ExitStatus::Usage);
+        let timeout = CliError::Net(NetError::ConnectTimeout {
+            addr: "a:1".into(),
+            waited: Duration::from_secs(1),
+            last_error: None,
+        });
+        assert_eq!(timeout.exit_status(), ExitStatus::Network);
+        let locked = CliError::Net(NetError::Protocol {
+            error: ecdsa2pc_core::Error::SignatureInvalid,
+            step: "sign, message 4",
+        });
+        assert_eq!(locked.exit_status(), ExitStatus::Failure);
+        assert!(locked.locked_share());
+        assert!(!timeout.locked_share());
+        assert_eq!(
+            CliError::Verification("x".into()).exit_status(),
+            ExitStatus::Failure
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Failures end with the documented exit code and a message that names the cause.
+
+use core::time::Duration;
+use std::time::Instant;
+
+use crate::support::{TempDir, dir_with_certs, finish, free_addr, make_certs, spawn_party};
+
+#[test]
+fn certificates_from_another_ca_fail_both_parties_with_exit_3() {
+    let dir = dir_with_certs("wrong-ca");
+    let other = dir.path().join("other-certs");
+    make_certs(&other);
+    let addr = free_addr();
+    let p0 = spawn_party(0, &addr, &dir.path().join("certs"), &["--timeout", "20"]);
+    let p1 = spawn_party(1, &addr, &other, &["--timeout", "20"]);
+    let (r1, r0) = (finish(p1), finish(p0));
+    for (name, run) in [("party 0", &r0), ("party 1", &r1)] {
+        assert_eq!(run.code, Some(3), "{name}:\n{run}");
+        assert!(
+            run.stderr.contains("certificates from the same CA"),
+            "{name} names the CA problem:\n{run}"
+        );
+        assert!(run.stderr.starts_with("error: "), "{name}:\n{run}");
+    }
+}
+
+#[test]
+fn party_1_alone_times_out_with_exit_3() {
+    let dir = dir_with_certs("alone");
+    let started = Instant::now();
+    let p1 = spawn_party(
+        1,
+        &free_addr(),
+        &dir.path().join("certs"),
+        &["--timeout", "2"],
+    );
+    let run = finish(p1);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "gave up in time"
+    );
+    assert_eq!(run.code, Some(3), "{run}");
+    assert!(run.stderr.contains("could not reach party 0"), "{run}");
+    assert!(
+        run.stderr.contains("within 2 s"),
+        "mentions the timeout:\n{run}"
+    );
+    assert!(
+        run.stderr.contains("--timeout"),
+        "says how to change it:\n{run}"
+    );
+}
+
+#[test]
+fn missing_cert_dir_exits_2_naming_the_file() {
+    let dir = TempDir::new("no-certs");
+    let missing = dir.path().join("no-such-dir");
+    for party in [0, 1] {
+        let run = finish(spawn_party(
+            party,
+            &free_addr(),
+            &missing,
+            &["--timeout", "5"],
+        ));
+        assert_eq!(run.code, Some(2), "party {party}:\n{run}");
+        assert!(
+            run.stderr.contains("no-such-dir/ca-cert.pem"),
+            "party {party} names the file:\n{run}"
+        );
+        assert!(
+            run.stderr.contains("generate_certs.sh"),
+            "and the fix:\n{run}"
+        );
+    }
+}
+
+#[test]
+fn bad_party_number_is_a_usage_error() {
+    let dir = TempDir::new("bad-party");
+    let run = finish(spawn_party(7, &free_addr(), dir.path(), &[]));
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(run.stderr.contains("--party must be 0"), "{run}");
+}

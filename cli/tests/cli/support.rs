@@ -1,0 +1,161 @@
+//! Shared helpers: temporary directories, certificates, free ports, running the binary.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The binary under test.
+pub(crate) fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ecdsa2pc")
+}
+
+/// A directory removed on drop.
+pub(crate) struct TempDir(PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "ecdsa2pc-cli-test-{}-{n}-{tag}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `certs/generate_certs.sh DIR`: a fresh CA and both party identities.
+pub(crate) fn make_certs(dir: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../certs/generate_certs.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .arg(dir)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "generate_certs.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A temporary directory with `certs/` made by the script.
+pub(crate) fn dir_with_certs(tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    make_certs(&dir.path().join("certs"));
+    dir
+}
+
+/// `127.0.0.1:PORT` with a port that was free a moment ago.
+pub(crate) fn free_addr() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("127.0.0.1:{port}")
+}
+
+/// Starts `ecdsa2pc demo --party N --server ADDR --certs CERTS ARGS...` with piped output.
+pub(crate) fn spawn_party(party: u8, addr: &str, certs: &Path, args: &[&str]) -> Child {
+    Command::new(bin())
+        .args(["demo", "--party", &party.to_string(), "--server", addr])
+        .arg("--certs")
+        .arg(certs)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// A finished process: exit code and its output as text.
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    pub(crate) fn from_output(out: Output) -> Self {
+        Self {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The rest of the stdout line that contains `label` (e.g. `"signature #1 (DER): "`).
+    pub(crate) fn field(&self, label: &str) -> String {
+        self.stdout
+            .lines()
+            .find_map(|line| {
+                line.split_once(label)
+                    .map(|(_, rest)| rest.trim().to_owned())
+            })
+            .unwrap_or_else(|| panic!("no '{label}' in output:\n{}", self.stdout))
+    }
+}
+
+impl core::fmt::Display for Run {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Waits for a spawned party.
+pub(crate) fn finish(child: Child) -> Run {
+    Run::from_output(child.wait_with_output().expect("wait"))
+}
+
+/// Runs the binary with `args` to completion.
+pub(crate) fn run(args: &[&str]) -> Run {
+    Run::from_output(
+        Command::new(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary starts"),
+    )
+}
+
+/// Decodes hex (test helper).
+pub(crate) fn unhex(text: &str) -> Vec<u8> {
+    assert!(text.len().is_multiple_of(2), "odd hex: {text}");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// SHA-256 of `data`.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data).into()
+}
+
+/// Runs `openssl ARGS...`.
+pub(crate) fn openssl(args: &[&str]) -> Run {
+    Run::from_output(
+        Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("the openssl command is installed"),
+    )
+}

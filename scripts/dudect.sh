@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Constant-time smoke test (non-gating): fixed-vs-random timing of P1's decryption and of the
+# signature finalisation, Welch's t-test. Results are recorded in docs/SECURITY.md.
+# Usage: scripts/dudect.sh [SAMPLES]   (default 4000; noisy machines need more)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo run --release --quiet -p ecdsa2pc-core --example dudect -- "${1:-4000}"
