@@ -20,6 +20,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| paillier::generate_prime(&mut rng))
     });
     g.bench_function("encrypt_public", |b| b.iter(|| pk.encrypt(&mut rng, &m)));
+    g.bench_function("nonce_power (pool refill, per nonce)", |b| {
+        b.iter(|| pk.nonce_power_random(&mut rng))
+    });
     g.bench_function("decrypt_crt", |b| b.iter(|| sk.decrypt(&ct)));
     g.bench_function("decrypt_centered_mod_q", |b| {
         b.iter(|| sk.decrypt_centered_mod_q(&ct))

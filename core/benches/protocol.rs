@@ -48,6 +48,36 @@ fn bench(c: &mut Criterion) {
             criterion::BatchSize::SmallInput,
         )
     });
+    let mut storage = vec![ecdsa2pc_core::paillier::ModNN::ZERO; sign::p2::table_len(4)];
+    let table = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
+    g.bench_function("sign/p2_step3_table_and_pooled_nonce", |b| {
+        b.iter_batched(
+            || {
+                let (p1, m1) =
+                    sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+                let (p2, m2) =
+                    sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+                let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+                let nonce = s2.paillier_key().nonce_power_random(&mut r2);
+                (p2, m3, nonce)
+            },
+            |(p2, m3, nonce)| {
+                p2.on_msg3_with(&mut r3, &m3, Some(&table), Some(nonce))
+                    .unwrap()
+                    .1
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("sign/p2_table_build_w4", |b| {
+        b.iter(|| {
+            let mut storage = vec![ecdsa2pc_core::paillier::ModNN::ZERO; sign::p2::table_len(4)];
+            sign::p2::Precomputed::new(&s2, 4, &mut storage)
+                .map(|_| ())
+                .unwrap()
+        })
+    });
+
     // Per-party steps of keygen.
     let mut r1 = support::rng(31);
     let mut r2 = support::rng(32);

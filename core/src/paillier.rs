@@ -4,9 +4,11 @@
 
 mod decrypt;
 mod encrypt;
+mod fixed_base;
 mod keygen;
 mod validate;
 
+pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
 pub use keygen::{PRIME_BITS, SecretKey, generate_prime};
 pub use validate::SMALL_PRIMES;
 

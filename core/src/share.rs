@@ -154,6 +154,12 @@ impl KeyShareP2 {
         fingerprint(&self.public, &self.paillier, &self.c_key, self.epoch)
     }
 
+    /// P1's Paillier public key, under which c_key is encrypted.
+    #[must_use]
+    pub fn paillier_key(&self) -> &PublicKey {
+        &self.paillier
+    }
+
     /// Checks x2·G = Q2 and Q1 + Q2 = Q.
     ///
     /// # Errors

@@ -1,6 +1,8 @@
 //! Signing, P2's side: proves R2, then computes its half of s under P1's Paillier key.
 
 use crypto_bigint::{NonZero, U384, U512, U1024, Uint};
+
+use crate::paillier::{Ciphertext, FixedBase, ModNN, NoncePower};
 use k256::{ProjectivePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, Zeroizing};
@@ -108,8 +110,24 @@ impl<'s> AwaitMsg3<'s> {
         rng: &mut R,
         msg: &Msg3,
     ) -> Result<(AwaitMsg5<'s>, Msg4)> {
+        self.on_msg3_with(rng, msg, None, None)
+    }
+
+    /// As [`AwaitMsg3::on_msg3`], with work done ahead of time: the fixed-base table of
+    /// c_key ⊕ q·2^64 and a precomputed encryption nonce (either may be `None`).
+    ///
+    /// # Errors
+    /// As [`AwaitMsg3::on_msg3`]; [`Error::InvalidShare`] if the table or the nonce was made
+    /// for another share.
+    pub fn on_msg3_with<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg3,
+        table: Option<&Precomputed<'_>>,
+        nonce: Option<NoncePower>,
+    ) -> Result<(AwaitMsg5<'s>, Msg4)> {
         let share = self.share;
-        let (pid1, _) = (share.peer_pid, share.own_pid);
+        let pid1 = share.peer_pid;
         commitment::open(
             &self.com_r1,
             r1_transcript(&msg.r1, &self.digest, &self.prefix, &pid1),
@@ -128,7 +146,11 @@ impl<'s> AwaitMsg3<'s> {
         if bool::from(k256::elliptic_curve::Field::is_zero(&r)) {
             return Err(Error::Malformed);
         }
-        let c = homomorphic_half(rng, share, &self.k2, &r, &digest_scalar(&self.digest));
+        if table.is_some_and(|t| t.fingerprint != share.fingerprint()) {
+            return Err(Error::InvalidShare);
+        }
+        let m = digest_scalar(&self.digest);
+        let c = homomorphic_half(rng, share, &self.k2, &r, &m, table, nonce)?;
         Ok((
             AwaitMsg5 {
                 share,
@@ -150,7 +172,9 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
     k2: &Scalar,
     r: &Scalar,
     m: &Scalar,
-) -> crate::paillier::ModNN {
+    table: Option<&Precomputed<'_>>,
+    nonce: Option<NoncePower>,
+) -> Result<ModNN> {
     let key = &share.paillier;
     let mut w1 = Option::<Scalar>::from(k2.invert()).unwrap_or(Scalar::ZERO);
     let mut w2 = w1 * share.x2;
@@ -169,18 +193,66 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
                 .resize(),
         )
         .wrapping_add(&rho.resize::<16>().wrapping_mul(&q));
-    let (c_tag, mut nonce) = key.encrypt(rng, &plain);
-    let shift: U384 = bigint::order_shl(STAT_BITS);
-    let c_shifted = key.add_plain(&share.c_key, &shift);
+    let nonce = nonce.unwrap_or_else(|| key.nonce_power_random(rng));
+    let c_tag = key.encrypt_with_nonce(&plain, nonce);
     let mut exponent: U512 = w1_int.wrapping_mul(&bigint::scalar_to_uint::<8>(r));
-    let c = key.add(&key.mul_plain(&c_shifted, &exponent), &c_tag);
+    let raised = match table {
+        Some(t) => key.pow_fixed(&t.table, &exponent),
+        None => Ok(key.mul_plain(&shifted_key(share), &exponent)),
+    };
     w1.zeroize();
     w2.zeroize();
     rho.zeroize();
     plain.zeroize();
-    nonce.zeroize();
     exponent.zeroize();
-    c.0
+    Ok(key.add(&raised?, &c_tag?).0)
+}
+
+/// c_key ⊕ q·2^64: the base P2 raises in every signature.
+fn shifted_key(share: &KeyShareP2) -> Ciphertext {
+    let shift: U384 = bigint::order_shl(STAT_BITS);
+    share.paillier.add_plain(&share.c_key, &shift)
+}
+
+/// Bits of P2's exponent w1·r (< q²).
+pub const EXPONENT_BITS: u32 = 512;
+
+/// Entries of P2's fixed-base table for `window`-bit digits (512 bytes each).
+#[must_use]
+pub const fn table_len(window: u32) -> usize {
+    crate::paillier::table_len(window, EXPONENT_BITS)
+}
+
+/// P2's fixed-base table for one share, in caller-owned storage of [`table_len`] entries.
+pub struct Precomputed<'t> {
+    table: FixedBase<'t>,
+    fingerprint: [u8; 32],
+}
+
+impl<'t> Precomputed<'t> {
+    /// Builds the table of c_key ⊕ q·2^64 for `share` (once per share, about 2^w/w
+    /// multiplications per exponent bit).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] if `storage` does not hold exactly [`table_len`]`(window)`.
+    pub fn new(share: &KeyShareP2, window: u32, storage: &'t mut [ModNN]) -> Result<Self> {
+        let base = shifted_key(share);
+        let table = share
+            .paillier
+            .fixed_base(&base, window, EXPONENT_BITS, storage)?;
+        Ok(Self {
+            table,
+            fingerprint: share.fingerprint(),
+        })
+    }
+}
+
+impl core::fmt::Debug for Precomputed<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Precomputed")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AwaitMsg5<'_> {

@@ -1,0 +1,61 @@
+//! P2's precomputation: the fixed-base table of c_key ⊕ q·2^64 and precomputed nonces give
+//! the same kind of signatures, and refuse to serve another share.
+
+mod support;
+
+use ecdsa2pc_core::{Error, paillier::ModNN, sign};
+use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
+
+#[test]
+fn signatures_with_table_and_pooled_nonces_verify() {
+    let (mut s1, s2) = support::keygen(80, 0);
+    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
+    let table = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
+    let vk = VerifyingKey::from_affine(s1.public().q).unwrap();
+    let mut r1 = support::rng(81);
+    let mut r2 = support::rng(82);
+    for i in 0..10u8 {
+        let digest = [i; 32];
+        let nonce = s2.paillier_key().nonce_power_random(&mut r2);
+        let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+        let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+        let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+        let (p2, m4) = p2
+            .on_msg3_with(&mut r2, &m3, Some(&table), Some(nonce))
+            .unwrap();
+        let (sig, m5) = p1.on_msg4(&m4).unwrap();
+        assert_eq!(p2.on_msg5(&m5).unwrap(), sig);
+        vk.verify_prehash(&digest, &sig).unwrap();
+    }
+}
+
+#[test]
+fn a_table_or_nonce_of_another_share_is_refused() {
+    let (mut s1, s2) = support::keygen(83, 0);
+    let (_, other2) = support::keygen(84, 1);
+    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(2)];
+    let other_table = sign::p2::Precomputed::new(&other2, 2, &mut storage).unwrap();
+    let digest = [1u8; 32];
+    let mut r1 = support::rng(85);
+    let mut r2 = support::rng(86);
+    let run = |r1: &mut _, r2: &mut _, s1: &mut _, table, nonce| {
+        let (p1, m1) = sign::p1::start(r1, s1, &support::ctx1(), &digest).unwrap();
+        let (p2, m2) = sign::p2::start(r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+        let (_, m3) = p1.on_msg2(r1, &m2).unwrap();
+        p2.on_msg3_with(r2, &m3, table, nonce).map(|_| ())
+    };
+    assert_eq!(
+        run(&mut r1, &mut r2, &mut s1, Some(&other_table), None),
+        Err(Error::InvalidShare)
+    );
+    let foreign_nonce = other2.paillier_key().nonce_power_random(&mut r2);
+    assert_eq!(
+        run(&mut r1, &mut r2, &mut s1, None, Some(foreign_nonce)),
+        Err(Error::InvalidShare)
+    );
+    let mut bad = vec![ModNN::ZERO; 10];
+    assert_eq!(
+        sign::p2::Precomputed::new(&s2, 4, &mut bad).unwrap_err(),
+        Error::BufferTooSmall
+    );
+}
