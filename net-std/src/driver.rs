@@ -184,6 +184,30 @@ pub fn sign_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     digest: &Digest,
 ) -> Result<Signature, NetError> {
+    sign_p2_with(t, rng, share, ctx, digest, &Accel::default())
+}
+
+/// What P2 computed ahead of time: its fixed-base table and a nonce pool (both optional).
+#[derive(Debug, Default)]
+pub struct Accel<'a, 't> {
+    /// The fixed-base table of the share's c_key ⊕ q·2^64.
+    pub table: Option<&'a sign::p2::Precomputed<'t>>,
+    /// Precomputed encryption nonces for the share's Paillier key.
+    pub pool: Option<&'a crate::pool::NoncePool>,
+}
+
+/// As [`sign_p2`], with precomputation.
+///
+/// # Errors
+/// As [`sign_p2`].
+pub fn sign_p2_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
+    t: &mut T,
+    rng: &mut R,
+    share: &KeyShareP2,
+    ctx: &Context<'_>,
+    digest: &Digest,
+    accel: &Accel<'_, '_>,
+) -> Result<Signature, NetError> {
     let mut link = Link::new(t);
     let m1 = link.recv::<sign::Msg1>("sign, message 1")?;
     let (state, m2) = link.step(
@@ -192,7 +216,11 @@ pub fn sign_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     )?;
     link.send(&m2)?;
     let m3 = link.recv::<sign::Msg3>("sign, message 3")?;
-    let (state, m4) = link.step("sign, message 3", state.on_msg3(rng, &m3))?;
+    let nonce = accel.pool.and_then(crate::pool::NoncePool::take);
+    let (state, m4) = link.step(
+        "sign, message 3",
+        state.on_msg3_with(rng, &m3, accel.table, nonce),
+    )?;
     link.send(&m4)?;
     let m5 = link.recv::<sign::Msg5>("sign, message 5")?;
     link.step("sign, message 5", state.on_msg5(&m5))

@@ -264,8 +264,8 @@ impl fmt::Display for NetError {
             Self::ConnectTimeout { addr, waited, .. } => write!(
                 f,
                 "could not reach party 0 at {addr} within {}: is party 0 running? start it \
-                 with `ecdsa2pc demo --party 0 ...` (start order does not matter; raise \
-                 --timeout if needed)",
+                 with the same ecdsa2pc command and `--party 0` (start order does not \
+                 matter; raise --timeout if needed)",
                 secs(*waited)
             ),
             Self::Bind { addr, source } => match source.kind() {
@@ -297,9 +297,9 @@ impl fmt::Display for NetError {
                 match phase {
                     Phase::Accept => write!(
                         f,
-                        "no connection from party 1{within}: start party 1 (`ecdsa2pc demo \
-                         --party 1 ...`) with --server pointing at this address, or raise \
-                         --timeout"
+                        "no connection from party 1{within}: start party 1 (the same ecdsa2pc \
+                         command with `--party 1`) with --server pointing at this address, \
+                         or raise --timeout"
                     ),
                     _ => write!(
                         f,

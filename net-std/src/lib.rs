@@ -66,6 +66,7 @@ mod handshake;
 pub mod identity;
 mod memory;
 pub mod pem;
+pub mod pool;
 mod session;
 pub mod store;
 pub mod tls;

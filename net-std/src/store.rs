@@ -159,6 +159,22 @@ impl ShareFiles {
         Ok(Held { active, pending })
     }
 
+    /// Loads the active share only; a pending file, damaged or not, is not read.
+    ///
+    /// # Errors
+    /// [`NetError::ShareFile`] naming the file and what is wrong with it.
+    pub fn load_active<S: StoredShare>(&self) -> Result<S, NetError> {
+        self.read(&self.active)
+    }
+
+    /// Loads the pending share only (it must exist).
+    ///
+    /// # Errors
+    /// [`NetError::ShareFile`] naming the pending file and what is wrong with it.
+    pub fn load_pending<S: StoredShare>(&self) -> Result<S, NetError> {
+        self.read(&self.pending)
+    }
+
     fn read<S: StoredShare>(&self, path: &Path) -> Result<S, NetError> {
         let bytes = fs::read(path).map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::NotFound {

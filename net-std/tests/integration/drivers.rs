@@ -121,3 +121,47 @@ fn keygen_and_sign_over_mutual_tls() {
         .verify_prehash(&digest, &sig)
         .unwrap();
 }
+
+#[test]
+fn party_1_signs_with_its_table_and_nonce_pool() {
+    use ecdsa2pc_core::{paillier::ModNN, sign};
+    use ecdsa2pc_net::{driver::Accel, pool::NoncePool};
+
+    let (a, b) = memory_pipe();
+    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let digests: Vec<[u8; 32]> = (0u8..5).map(|i| [i; 32]).collect();
+    let ds = digests.clone();
+    let p2 = thread::spawn(move || {
+        let mut t = Framed::new(b, max);
+        let mut rng = driver::os_rng().unwrap();
+        let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
+        let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
+        let table = sign::p2::Precomputed::new(&share, 4, &mut storage).unwrap();
+        let pool = NoncePool::spawn(share.paillier_key().clone(), 4).unwrap();
+        assert!(
+            pool.wait(Duration::from_secs(10)).is_some(),
+            "the pool fills"
+        );
+        let accel = Accel {
+            table: Some(&table),
+            pool: Some(&pool),
+        };
+        ds.iter()
+            .map(|d| driver::sign_p2_with(&mut t, &mut rng, &share, &ctx(2, 1), d, &accel).unwrap())
+            .collect::<Vec<_>>()
+    });
+    let mut t = Framed::new(a, max);
+    let mut rng = driver::os_rng().unwrap();
+    let mut share =
+        driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
+    let vk = VerifyingKey::from_affine(share.public().q).unwrap();
+    let ours: Vec<_> = digests
+        .iter()
+        .map(|d| driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), d).unwrap())
+        .collect();
+    let theirs = p2.join().unwrap();
+    assert_eq!(ours, theirs);
+    for (d, sig) in digests.iter().zip(&ours) {
+        vk.verify_prehash(d, sig).unwrap();
+    }
+}
