@@ -43,6 +43,32 @@ impl Ciphertext {
     }
 }
 
+/// Something that encrypts under a key: the public key, or (faster, by CRT) its owner.
+pub trait Encryptor {
+    /// The key encrypted under.
+    fn public_key(&self) -> &PublicKey;
+    /// Enc(m; r).
+    fn encrypt_with<const L: usize>(&self, m: &crypto_bigint::Uint<L>, r: &ModN) -> Ciphertext;
+}
+
+impl Encryptor for PublicKey {
+    fn public_key(&self) -> &PublicKey {
+        self
+    }
+    fn encrypt_with<const L: usize>(&self, m: &crypto_bigint::Uint<L>, r: &ModN) -> Ciphertext {
+        PublicKey::encrypt_with(self, m, r)
+    }
+}
+
+impl Encryptor for SecretKey {
+    fn public_key(&self) -> &PublicKey {
+        SecretKey::public_key(self)
+    }
+    fn encrypt_with<const L: usize>(&self, m: &crypto_bigint::Uint<L>, r: &ModN) -> Ciphertext {
+        SecretKey::encrypt_with(self, m, r)
+    }
+}
+
 impl PublicKey {
     /// The modulus N.
     #[must_use]

@@ -1,6 +1,6 @@
 //! Shared test helpers: fixture keys, seeded RNGs and an in-memory run of every protocol,
 //! with each message passed through its encoder and decoder as it would cross the wire.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, missing_docs)]
 
 #[path = "../fixtures/primes.rs"]
 mod fixtures_data;
@@ -93,4 +93,174 @@ pub fn sign(
     let (sig1, m5) = p1.on_msg4(&wire(&m4))?;
     let sig2 = p2.on_msg5(&wire(&m5))?;
     Ok((sig1, sig2))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the adversarial and robustness suites. They rebuild, from the public API only, what
+// an attacker sitting at one end of the channel can compute: the session prefix and id, the
+// commitment transcripts, and the secret shares of a run whose RNG seed the test controls.
+// `control_*` tests in adversarial.rs check that these replicas agree with the real rounds, so a
+// negative test cannot pass merely because a replica is wrong.
+// ---------------------------------------------------------------------------------------------
+
+use ecdsa2pc_core::{curve, session::Binding, tags, transcript::Transcript};
+use k256::{AffinePoint, Scalar};
+
+/// P1's and P2's pids as the support contexts name them.
+pub fn pids() -> ([u8; 32], [u8; 32]) {
+    (PID1, PID2)
+}
+
+/// The session prefix of `run` ("keygen" or "sign") for the support contexts.
+pub fn prefix(run: &'static str, nonce1: &[u8; 32], extra: &[u8]) -> [u8; 32] {
+    let mut t = Transcript::new(tags::SESSION_PREFIX);
+    t.bytes("protocol", tags::PROTOCOL)
+        .bytes("run", run.as_bytes())
+        .bytes("pid1", &PID1)
+        .bytes("pid2", &PID2)
+        .bytes("channel", BINDING)
+        .bytes("nonce1", nonce1)
+        .bytes("extra", extra);
+    t.finish()
+}
+
+/// The session id from the prefix and P2's nonce.
+pub fn sid(prefix: &[u8; 32], nonce2: &[u8; 32]) -> [u8; 32] {
+    let mut t = Transcript::new(tags::SESSION_ID);
+    t.bytes("prefix", prefix).bytes("nonce2", nonce2);
+    t.finish()
+}
+
+/// A transcript that starts with a binding, as the core's proofs and commitments do.
+pub fn bound_transcript(tag: &'static [u8], b: &Binding<'_>) -> Transcript {
+    let mut t = Transcript::new(tag);
+    t.bytes("session", b.session)
+        .bytes("prover", b.prover)
+        .bytes("label", b.label.as_bytes());
+    t
+}
+
+/// P1's keygen commitment to Q1.
+pub fn com_q1(q1: &AffinePoint, prefix: &[u8; 32], open: &[u8; 32]) -> [u8; 32] {
+    let b = Binding {
+        session: prefix,
+        prover: &PID1,
+        label: "keygen/Q1",
+    };
+    let mut t = bound_transcript(tags::KEYGEN_Q1, &b);
+    t.point("Q1", q1);
+    ecdsa2pc_core::commitment::seal(t, open)
+}
+
+/// P1's signing commitment to (R1, digest).
+pub fn com_r1(r1: &AffinePoint, digest: &[u8; 32], prefix: &[u8; 32], open: &[u8; 32]) -> [u8; 32] {
+    let b = Binding {
+        session: prefix,
+        prover: &PID1,
+        label: "sign/R1",
+    };
+    let mut t = bound_transcript(tags::SIGN_R1, &b);
+    t.point("R1", r1).bytes("digest", digest);
+    ecdsa2pc_core::commitment::seal(t, open)
+}
+
+/// The secret scalar a round draws right after its 32-byte nonce (x1, x2, k1 or k2), predicted
+/// from a clone of the RNG the round is about to use.
+pub fn predict_secret(rng: &ChaCha20Rng) -> Scalar {
+    use rand_core::Rng;
+    let mut r = rng.clone();
+    let mut nonce = [0u8; 32];
+    r.fill_bytes(&mut nonce);
+    curve::random_scalar(&mut r)
+}
+
+/// Every message of an honest keygen, with both shares and both secrets.
+pub struct KeygenRun {
+    pub s1: KeyShareP1,
+    pub s2: KeyShareP2,
+    pub m1: keygen::Msg1,
+    pub m2: keygen::Msg2,
+    pub m3: keygen::Msg3,
+    pub x1: Scalar,
+    pub x2: Scalar,
+}
+
+/// An honest keygen that records its transcript; same shares as [`keygen`] for the same inputs.
+pub fn keygen_run(seed: u64, key: usize) -> KeygenRun {
+    let mut r1 = rng(seed);
+    let mut r2 = rng(seed ^ 0xffff);
+    let x1 = predict_secret(&r1);
+    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key)).unwrap();
+    let m1 = wire(&m1);
+    let x2 = predict_secret(&r2);
+    let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &m1).unwrap();
+    let m2 = wire(&m2);
+    let (s1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+    let m3 = wire(&m3);
+    let s2 = p2.on_msg3(&mut r2, &m3).unwrap();
+    assert_eq!(curve::mul_g(&x1), s1.public().q1, "x1 prediction");
+    assert_eq!(curve::mul_g(&x2), s1.public().q2, "x2 prediction");
+    KeygenRun {
+        s1,
+        s2,
+        m1,
+        m2,
+        m3,
+        x1,
+        x2,
+    }
+}
+
+/// P1's share of the honest keygen [`keygen`]`(seed, key)` would run, without P2's (slow)
+/// verification of Msg3: the same share, for tests that need a fresh, unlocked copy.
+pub fn p1_share(seed: u64, key: usize) -> KeyShareP1 {
+    let mut r1 = rng(seed);
+    let mut r2 = rng(seed ^ 0xffff);
+    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key)).unwrap();
+    let (_, m2) = keygen::p2::start(&mut r2, &ctx2(), &wire(&m1)).unwrap();
+    p1.on_msg2(&mut r1, &wire(&m2)).unwrap().0
+}
+
+/// The messages of an honest signing run up to (and including) Msg4, with the live states.
+pub struct SignRun<'a, 'b> {
+    pub p1: sign::p1::AwaitMsg4<'a>,
+    pub p2: sign::p2::AwaitMsg5<'b>,
+    pub m1: sign::Msg1,
+    pub m2: sign::Msg2,
+    pub m3: sign::Msg3,
+    pub m4: sign::Msg4,
+}
+
+/// Runs an honest signing session up to P2's Msg4, stopping before P1 decrypts.
+pub fn sign_to_msg4<'a, 'b>(
+    seed: u64,
+    s1: &'a mut KeyShareP1,
+    s2: &'b KeyShareP2,
+    digest: &[u8; 32],
+) -> SignRun<'a, 'b> {
+    let mut r1 = rng(seed);
+    let mut r2 = rng(seed ^ 0xabcd);
+    let (p1, m1) = sign::p1::start(&mut r1, s1, &ctx1(), digest).unwrap();
+    let m1 = wire(&m1);
+    let (p2, m2) = sign::p2::start(&mut r2, s2, &ctx2(), digest, &m1).unwrap();
+    let m2 = wire(&m2);
+    let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+    let m3 = wire(&m3);
+    let (p2, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
+    let m4 = wire(&m4);
+    SignRun {
+        p1,
+        p2,
+        m1,
+        m2,
+        m3,
+        m4,
+    }
+}
+
+/// `bytes` with one bit flipped.
+pub fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[bit / 8] ^= 1 << (bit % 8);
+    out
 }

@@ -74,7 +74,7 @@ pub fn start<R: CryptoRng + ?Sized>(
 
     let pk = paillier.public_key().clone();
     let x1_int: U2048 = bigint::scalar_to_uint(&x1);
-    let (c_key, r_key) = pk.encrypt(rng, &x1_int);
+    let (c_key, r_key) = paillier.encrypt(rng, &x1_int);
     let ped_rho = bigint::random_below(rng, &pedersen::order_nz());
     let (g, h) = pedersen::generators();
     let ped = g.pow(&x1_int).mul(&h.pow(&ped_rho));
@@ -84,7 +84,7 @@ pub fn start<R: CryptoRng + ?Sized>(
         prover: &pid1,
         label,
     };
-    let (eq, com_eq) = eq_paillier_pedersen::Prover::commit(rng, &pk, &at(label::EQ));
+    let (eq, com_eq) = eq_paillier_pedersen::Prover::commit(rng, &paillier, &at(label::EQ));
     let (range, com_range) = range::Prover::commit(rng, &at(label::RANGE));
     let msg = Msg1 {
         nonce1,
@@ -146,7 +146,14 @@ impl AwaitMsg2 {
             c_key: &self.c_key,
             q1: &self.q1,
         };
-        let pdl = pdl::PdlProof::prove(rng, &statement, &self.x1, &self.r_key, &at(label::PDL));
+        let pdl = pdl::PdlProof::prove_with(
+            rng,
+            &self.paillier,
+            &statement,
+            &self.x1,
+            &self.r_key,
+            &at(label::PDL),
+        );
         let eq = self
             .eq
             .respond(pk, &self.x1, &self.r_key, &self.ped_rho, msg.e_eq);

@@ -1,10 +1,11 @@
 //! CRT decryption and N-th roots: every step constant time in the secret key and the plaintext.
 
-use crypto_bigint::{U1024, U2048, modular::FixedMontyForm};
+use crypto_bigint::{NonZero, U1024, U2048, Uint, modular::FixedMontyForm};
 use k256::Scalar;
+use rand_core::CryptoRng;
 use subtle::{ConditionallySelectable, ConstantTimeLess};
 
-use super::{Ciphertext, ModN, SecretKey, keygen::CrtHalf};
+use super::{Ciphertext, ModN, ModNN, SecretKey, keygen::CrtHalf};
 use crate::bigint;
 
 impl SecretKey {
@@ -39,11 +40,37 @@ impl SecretKey {
         self.combine(&rp, &rq)
     }
 
+    /// Enc(m; r) by CRT: r^N mod p² and mod q² (half-size moduli), joined mod N².
+    #[must_use]
+    pub fn encrypt_with<const L: usize>(&self, m: &Uint<L>, r: &ModN) -> Ciphertext {
+        let a = self.p.nonce_power_half(r);
+        let b = self.q.nonce_power_half(r);
+        let pp = NonZero::new(self.p.square).into_option();
+        let joined = pp.map_or(ModNN::ZERO, |pp| {
+            let b_mod = b.rem(&pp);
+            let h = a.sub_mod(&b_mod, &pp).mul_mod(&self.qq_inv_pp, &pp);
+            let qq_h: ModNN = self.q.square.concatenating_mul(&h);
+            qq_h.wrapping_add(&b.resize())
+        });
+        let rn = FixedMontyForm::new(&joined, &self.public.monty_nn);
+        self.public.encrypt_with_power(m, &rn)
+    }
+
+    /// Enc(m) with fresh randomness, by CRT; also returns the randomness.
+    #[must_use]
+    pub fn encrypt<const L: usize, R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        m: &Uint<L>,
+    ) -> (Ciphertext, ModN) {
+        let r = self.public.random_nonce(rng);
+        (self.encrypt_with(m, &r), r)
+    }
+
     /// The randomness r of a ciphertext c = (1 + m·N)·r^N: the N-th root of c mod N.
     #[must_use]
     pub fn randomness_of(&self, c: &Ciphertext) -> ModN {
-        let n = crypto_bigint::NonZero::new(self.public.n.resize::<{ super::ModNN::LIMBS }>())
-            .into_option();
+        let n = NonZero::new(self.public.n.resize::<{ ModNN::LIMBS }>()).into_option();
         let c_mod_n: ModN = n.map_or(ModN::ZERO, |n| c.0.rem(&n).resize());
         self.nth_root(&c_mod_n)
     }
@@ -72,6 +99,18 @@ impl CrtHalf {
             .0
             .resize();
         l.mul_mod(&self.h, &self.prime)
+    }
+
+    /// r^N mod p², with the exponent reduced mod φ(p²).
+    fn nonce_power_half(&self, r: &ModN) -> U2048 {
+        let r_mod = r.rem(
+            &NonZero::new(self.square)
+                .into_option()
+                .unwrap_or(self.prime_wide),
+        );
+        FixedMontyForm::new(&r_mod, &self.monty_sq)
+            .pow(&self.n_exp)
+            .retrieve()
     }
 
     /// x^(N⁻¹ mod (p−1)) mod p.
@@ -119,6 +158,21 @@ mod tests {
         assert_eq!(sk.decrypt_centered_mod_q(&c), -k256::Scalar::from(5u64));
         let (c, _) = pk.encrypt(&mut rng, &U256::from_u8(5));
         assert_eq!(sk.decrypt_centered_mod_q(&c), k256::Scalar::from(5u64));
+    }
+
+    #[test]
+    fn crt_encryption_equals_public_encryption() {
+        let sk = fixtures::paillier_key(2);
+        let mut rng = fixtures::rng(3);
+        let r = sk.public_key().random_nonce(&mut rng);
+        let m = U256::from_u64(424_242);
+        assert_eq!(
+            sk.encrypt_with(&m, &r),
+            sk.public_key().encrypt_with(&m, &r)
+        );
+        let (c, r2) = sk.encrypt(&mut rng, &m);
+        assert_eq!(sk.decrypt(&c), m.resize());
+        assert_eq!(sk.randomness_of(&c), r2);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct SecretKey {
     pub(crate) q: CrtHalf,
     /// q⁻¹ mod p.
     pub(crate) q_inv_p: U1024,
+    /// (q²)⁻¹ mod p², to join r^N mod p² and mod q².
+    pub(crate) qq_inv_pp: U2048,
 }
 
 /// The constants of one prime factor.
@@ -49,6 +51,10 @@ pub(crate) struct CrtHalf {
     pub(crate) h: U1024,
     /// N⁻¹ mod (p − 1), the exponent of N-th roots.
     pub(crate) n_inv: U1024,
+    /// p² as a value.
+    pub(crate) square: U2048,
+    /// N mod p(p − 1) = N mod φ(p²): the exponent of r^N mod p².
+    pub(crate) n_exp: U2048,
 }
 
 impl SecretKey {
@@ -89,11 +95,20 @@ impl SecretKey {
             .invert_odd_mod(&half_p.odd()?)
             .into_option()
             .ok_or(Error::PaillierModulus)?;
+        let pp = Odd::new(half_p.square)
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        let qq_mod_pp = half_q.square.rem(&pp.into_nz());
+        let qq_inv_pp = qq_mod_pp
+            .invert_odd_mod(&pp)
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
         Ok(Self {
             public,
             p: half_p,
             q: half_q,
             q_inv_p,
+            qq_inv_pp,
         })
     }
 
@@ -135,6 +150,10 @@ impl CrtHalf {
             )
             .into_option()
             .ok_or(Error::PaillierModulus)?;
+        let phi_sq = NonZero::new(prime.concatenating_mul(&minus_one))
+            .into_option()
+            .ok_or(Error::PaillierModulus)?;
+        let n_exp = n.rem(&phi_sq);
         let other_mod = other.rem(&nz);
         let neg_other = prime.wrapping_sub(&other_mod);
         let h = neg_other
@@ -144,6 +163,8 @@ impl CrtHalf {
         Ok(Self {
             prime: nz,
             minus_one,
+            square,
+            n_exp,
             monty: FixedMontyParams::new(odd),
             monty_sq: FixedMontyParams::new(square_odd),
             prime_wide: NonZero::new(prime.resize())
@@ -167,6 +188,7 @@ impl CrtHalf {
 impl Drop for SecretKey {
     fn drop(&mut self) {
         self.q_inv_p.zeroize();
+        self.qq_inv_pp.zeroize();
     }
 }
 
@@ -175,6 +197,8 @@ impl Drop for CrtHalf {
         self.minus_one.zeroize();
         self.h.zeroize();
         self.n_inv.zeroize();
+        self.square.zeroize();
+        self.n_exp.zeroize();
         self.monty.zeroize();
         self.monty_sq.zeroize();
         let mut prime = self.prime.get();

@@ -77,14 +77,13 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     let open_rho1 = commitment::randomness(rng);
     let com_rho1 = commitment::seal(rho1_transcript(&rho1, &prefix, &share.own_pid), &open_rho1);
     let new_pk = new_key.public_key().clone();
-    let (c_key, r_key) = new_pk.encrypt(rng, &share.x1);
+    let (c_key, r_key) = new_key.encrypt(rng, &share.x1);
     let at = Binding {
         session: &prefix,
         prover: &share.own_pid,
         label: label::EQ,
     };
-    let (eq, com_eq) =
-        eq_paillier_paillier::Prover::commit(rng, share.paillier.public_key(), &new_pk, &at);
+    let (eq, com_eq) = eq_paillier_paillier::Prover::commit(rng, &share.paillier, &new_key, &at);
     let msg = Msg1 {
         nonce1,
         fingerprint,

@@ -11,7 +11,7 @@ use zeroize::Zeroize;
 use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint, commitment,
-    paillier::{Ciphertext, ModN, ModNN, PublicKey},
+    paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     session::Binding,
     share::X1,
     tags,
@@ -72,28 +72,22 @@ pub struct Response {
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
     #[must_use]
-    pub fn commit<R: CryptoRng + ?Sized>(
+    pub fn commit<R: CryptoRng + ?Sized, E0: Encryptor, E1: Encryptor>(
         rng: &mut R,
-        key0: &PublicKey,
-        key1: &PublicKey,
+        key0: &E0,
+        key1: &E1,
         binding: &Binding<'_>,
     ) -> (Self, [u8; HASH_LEN]) {
         let bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U512; EQ_CHUNKS] =
             core::array::from_fn(|_| bound.map_or(U512::ZERO, |b| bigint::random_below(rng, &b)));
-        let nonces0: [ModN; EQ_CHUNKS] = core::array::from_fn(|_| key0.random_nonce(rng));
-        let nonces1: [ModN; EQ_CHUNKS] = core::array::from_fn(|_| key1.random_nonce(rng));
-        let enc = |key: &PublicKey, nonces: &[ModN; EQ_CHUNKS]| -> [ModNN; EQ_CHUNKS] {
-            core::array::from_fn(|i| {
-                masks
-                    .get(i)
-                    .zip(nonces.get(i))
-                    .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
-            })
-        };
+        let nonces0: [ModN; EQ_CHUNKS] =
+            core::array::from_fn(|_| key0.public_key().random_nonce(rng));
+        let nonces1: [ModN; EQ_CHUNKS] =
+            core::array::from_fn(|_| key1.public_key().random_nonce(rng));
         let first = First {
-            c0: enc(key0, &nonces0),
-            c1: enc(key1, &nonces1),
+            c0: encrypt_masks(key0, &masks, &nonces0),
+            c1: encrypt_masks(key1, &masks, &nonces1),
         };
         let opening = commitment::randomness(rng);
         let sealed = commitment::seal(first.transcript(binding), &opening);
@@ -139,6 +133,20 @@ impl Prover {
             r1: out1,
         }
     }
+}
+
+/// Enc(τ_i; R̃_i) for every chunk.
+fn encrypt_masks<E: Encryptor>(
+    key: &E,
+    masks: &[U512; EQ_CHUNKS],
+    nonces: &[ModN; EQ_CHUNKS],
+) -> [ModNN; EQ_CHUNKS] {
+    core::array::from_fn(|i| {
+        masks
+            .get(i)
+            .zip(nonces.get(i))
+            .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
+    })
 }
 
 impl Drop for Prover {

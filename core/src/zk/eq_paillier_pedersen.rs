@@ -14,7 +14,7 @@ use zeroize::Zeroize;
 use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint, commitment,
-    paillier::{Ciphertext, ModN, ModNN, PublicKey},
+    paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     pedersen,
     session::Binding,
     tags,
@@ -75,16 +75,17 @@ pub struct Response {
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
     #[must_use]
-    pub fn commit<R: CryptoRng + ?Sized>(
+    pub fn commit<R: CryptoRng + ?Sized, E: Encryptor>(
         rng: &mut R,
-        key: &PublicKey,
+        key: &E,
         binding: &Binding<'_>,
     ) -> (Self, [u8; HASH_LEN]) {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U384; EQ_CHUNKS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
-        let nonces: [ModN; EQ_CHUNKS] = core::array::from_fn(|_| key.random_nonce(rng));
+        let nonces: [ModN; EQ_CHUNKS] =
+            core::array::from_fn(|_| key.public_key().random_nonce(rng));
         let c_tilde = core::array::from_fn(|i| {
             masks
                 .get(i)

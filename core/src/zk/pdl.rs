@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 use super::STAT_BITS;
 use crate::{
     Error, Proof, Result, bigint, curve,
-    paillier::{Ciphertext, ModN, ModNN, PublicKey},
+    paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     session::Binding,
     tags,
     wire::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, Writer},
@@ -61,6 +61,20 @@ impl PdlProof {
         r_key: &ModN,
         binding: &Binding<'_>,
     ) -> Self {
+        Self::prove_with(rng, st.key, st, x1, r_key, binding)
+    }
+
+    /// Proves with witness x1 (< q) and the randomness `r_key` of c_key; `owner` encrypts
+    /// (P1's secret key, for CRT speed, or the public key).
+    #[must_use]
+    pub fn prove_with<R: CryptoRng + ?Sized, E: Encryptor>(
+        rng: &mut R,
+        owner: &E,
+        st: &Statement<'_>,
+        x1: &Scalar,
+        r_key: &ModN,
+        binding: &Binding<'_>,
+    ) -> Self {
         let a_bound = NonZero::new(bigint::order_shl::<{ U384::LIMBS }>(STAT_BITS)).into_option();
         let mut a = a_bound.map_or(U384::ZERO, |bound| bigint::random_below(rng, &bound));
         let mut b = curve::random_scalar(rng);
@@ -69,7 +83,8 @@ impl PdlProof {
             .concatenating_mul::<{ U384::LIMBS }, 12>(&q)
             .resize::<10>()
             .wrapping_add(&bigint::scalar_to_uint(&b));
-        let (c_r, mut rho) = st.key.encrypt(rng, &r);
+        let mut rho = st.key.random_nonce(rng);
+        let c_r = owner.encrypt_with(&r, &rho);
         let r_point = curve::mul_g(&b);
         let e = challenge(st, &c_r.0, &r_point, binding);
         let e_int: U256 = bigint::scalar_to_uint(&e);
