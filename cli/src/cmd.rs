@@ -1,9 +1,10 @@
 //! The command line: one argh subcommand per task, each in its own module.
-//!
-//! Later subcommands (keygen / sign / refresh / pubkey with share files, issue #4) slot
-//! into [`Command`] next to the existing ones.
 
 mod demo;
+mod keygen;
+mod pubkey;
+mod refresh;
+mod sign;
 mod verify;
 
 use argh::FromArgs;
@@ -14,15 +15,21 @@ use crate::error::ExitStatus;
 /// signing key and together produce ordinary ECDSA signatures.
 #[derive(FromArgs, Debug)]
 #[argh(
-    note = "Run `{command_name} <command> --help` for the options of a command.",
+    note = "Key shares on disk: `keygen` once, then `sign` as often as needed and `refresh` \
+            now and then, each run by both parties at the same time (party 0 listens, party 1 \
+            connects); `pubkey` prints the joint public key. `demo` runs everything in memory. \
+            Run `{command_name} <command> --help` for the options of a command.",
     error_code(0, "success: every step succeeded and every signature verified"),
     error_code(
         1,
-        "protocol or verification failure (peer rejected or aborted, signature invalid)"
+        "protocol or verification failure (peer rejected or aborted, no common share epoch, \
+         signature invalid, key share locked)"
     ),
     error_code(
         2,
-        "usage or configuration error (bad option, missing certificate file, bad address)"
+        "usage or configuration error (bad option, missing certificate file, bad address, \
+         missing, damaged, other-party or busy share file, peer certificate not the one of the \
+         share)"
     ),
     error_code(
         3,
@@ -38,14 +45,22 @@ pub(crate) struct TopLevel {
 #[derive(FromArgs, Debug)]
 #[argh(subcommand)]
 enum Command {
-    Demo(demo::DemoArgs),
+    Keygen(keygen::KeygenArgs),
+    Sign(sign::SignArgs),
+    Refresh(refresh::RefreshArgs),
+    Pubkey(pubkey::PubkeyArgs),
     Verify(verify::VerifyArgs),
+    Demo(demo::DemoArgs),
 }
 
 /// Runs the chosen subcommand; it prints its own output and errors.
 pub(crate) fn run(top: TopLevel) -> ExitStatus {
     match top.command {
-        Command::Demo(args) => demo::run(&args),
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Sign(args) => sign::run(&args),
+        Command::Refresh(args) => refresh::run(&args),
+        Command::Pubkey(args) => pubkey::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Demo(args) => demo::run(&args),
     }
 }

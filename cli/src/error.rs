@@ -16,7 +16,8 @@ pub(crate) enum ExitStatus {
     /// signature did not verify.
     Failure = 1,
     /// Bad command line or configuration: missing certificate files, a bad address, an
-    /// unreadable input file, an unwritable output directory.
+    /// unreadable input file, an unwritable output directory, a missing, damaged or busy
+    /// key share, a session whose certificates are not the ones the share was made with.
     Usage = 2,
     /// Network: could not connect or listen, timeout, TLS handshake failure, peer gone.
     Network = 3,
@@ -67,13 +68,37 @@ pub(crate) enum CliError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The session's certificates are not the ones the key share was made with; found
+    /// before any protocol message.
+    WrongCertificate {
+        /// The key share file.
+        share: PathBuf,
+        /// The peer's certificate, if it is not the recorded one.
+        peer: Option<Box<CertMismatch>>,
+        /// Our own certificate, if it is not the recorded one.
+        own: Option<Box<CertMismatch>>,
+    },
+}
+
+/// A certificate whose pid is not the one a key share records.
+#[derive(Debug)]
+pub(crate) struct CertMismatch {
+    /// The certificate's subject, e.g. `CN=client1`.
+    pub(crate) subject: String,
+    /// Hex prefix of the certificate's pid.
+    pub(crate) got: String,
+    /// Hex prefix of the pid the share records.
+    pub(crate) expected: String,
 }
 
 impl CliError {
     /// The exit status of this error.
     pub(crate) fn exit_status(&self) -> ExitStatus {
         match self {
-            Self::Usage(_) | Self::File { .. } | Self::BadInput { .. } => ExitStatus::Usage,
+            Self::Usage(_)
+            | Self::File { .. }
+            | Self::BadInput { .. }
+            | Self::WrongCertificate { .. } => ExitStatus::Usage,
             Self::Verification(_) => ExitStatus::Failure,
             Self::Net(e) => net_exit_status(e),
         }
@@ -96,10 +121,13 @@ impl CliError {
 /// Exit class of a transport error: configuration (2), protocol (1) or network (3).
 fn net_exit_status(e: &NetError) -> ExitStatus {
     match e {
-        NetError::CertFile { .. } | NetError::BadAddress { .. } => ExitStatus::Usage,
+        NetError::CertFile { .. } | NetError::BadAddress { .. } | NetError::ShareFile { .. } => {
+            ExitStatus::Usage
+        }
         NetError::Protocol { .. }
         | NetError::PeerAborted { .. }
-        | NetError::MessageTooLarge { .. } => ExitStatus::Failure,
+        | NetError::MessageTooLarge { .. }
+        | NetError::EpochMismatch { .. } => ExitStatus::Failure,
         _ => ExitStatus::Network,
     }
 }
@@ -115,6 +143,36 @@ impl fmt::Display for CliError {
                 source,
             } => write!(f, "cannot {action} {}: {source}", path.display()),
             Self::BadInput { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Self::WrongCertificate { share, peer, own } => {
+                write!(
+                    f,
+                    "key share {} was made with other certificates than this session's: ",
+                    share.display()
+                )?;
+                if let Some(m) = peer {
+                    write!(
+                        f,
+                        "the peer's certificate ({}, pid {}) is not the one this share was \
+                         made with (pid {}); ",
+                        m.subject, m.got, m.expected
+                    )?;
+                }
+                if let Some(m) = own {
+                    write!(
+                        f,
+                        "our own certificate ({}, pid {}) is not the one this share was made \
+                         with (pid {}); ",
+                        m.subject, m.got, m.expected
+                    )?;
+                }
+                let who = if peer.is_some() { "peer" } else { "party" };
+                write!(
+                    f,
+                    "another certificate from the same CA is not the same {who}. Use the \
+                     certificates both parties had at keygen (--certs), or make a new key with \
+                     `ecdsa2pc keygen`. Nothing was sent to the peer"
+                )
+            }
         }
     }
 }
@@ -164,5 +222,31 @@ mod tests {
             CliError::Verification("x".into()).exit_status(),
             ExitStatus::Failure
         );
+        let share = CliError::Net(NetError::ShareFile {
+            path: "p1.share".into(),
+            problem: "is damaged".into(),
+        });
+        assert_eq!(share.exit_status(), ExitStatus::Usage);
+        let epochs = CliError::Net(NetError::EpochMismatch {
+            ours: vec![1],
+            theirs: vec![0],
+        });
+        assert_eq!(epochs.exit_status(), ExitStatus::Failure);
+        let wrong = CliError::WrongCertificate {
+            share: "p1.share".into(),
+            peer: Some(Box::new(CertMismatch {
+                subject: "CN=other".into(),
+                got: "aa…".into(),
+                expected: "bb…".into(),
+            })),
+            own: None,
+        };
+        assert_eq!(wrong.exit_status(), ExitStatus::Usage);
+        let text = wrong.to_string();
+        assert!(
+            text.contains("the peer's certificate (CN=other, pid aa…) is not the one"),
+            "{text}"
+        );
+        assert!(!text.contains("our own"), "{text}");
     }
 }

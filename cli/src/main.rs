@@ -1,8 +1,10 @@
 //! `ecdsa2pc`: the command-line tool of ecdsa2pc.
 //!
-//! `ecdsa2pc demo` runs both halves of two-party ECDSA (one process per party) over mutual
-//! TLS: keygen, sign, verify, sign again. `ecdsa2pc verify` checks an ordinary ECDSA
-//! signature without a peer. This is the only crate of the workspace that prints.
+//! `ecdsa2pc keygen`, `sign` and `refresh` run one operation of two-party ECDSA (one process
+//! per party, over mutual TLS) with key shares kept in files; `pubkey` prints the joint
+//! public key of a share file. `ecdsa2pc demo` runs keygen, sign, refresh and sign again in
+//! memory. `ecdsa2pc verify` checks an ordinary ECDSA signature without a peer. This is the
+//! only crate of the workspace that prints.
 //!
 //! Exit codes (see [`error::ExitStatus`]): 0 success, 1 protocol or verification failure,
 //! 2 usage or configuration error, 3 network error.
@@ -13,6 +15,8 @@ mod digest;
 mod error;
 mod keyfile;
 mod output;
+mod session;
+mod shares;
 
 use std::process::ExitCode;
 

@@ -4,7 +4,7 @@ use core::fmt::{self, Write as _};
 use core::time::Duration;
 use std::time::Instant;
 
-use crate::error::CliError;
+use crate::error::{CliError, ExitStatus};
 
 /// Width of a phase name padded with dots, so that the results line up.
 const PHASE_WIDTH: usize = 16;
@@ -123,6 +123,25 @@ pub(crate) fn report_error(err: &CliError, verbose: bool) {
         eprintln!("error: *  The peer may be trying to extract the secret key.        *");
         eprintln!("error: *  Do not sign with this key again; run a new keygen.       *");
         eprintln!("error: ************************************************************");
+    }
+}
+
+/// Ends a command: prints `result: SUMMARY`, or `result: FAILED` and the error; returns the
+/// exit status.
+pub(crate) fn finish(log: &Log, verbose: bool, result: Result<String, CliError>) -> ExitStatus {
+    match result {
+        Ok(summary) => {
+            log.line(format_args!("result: {summary}"));
+            ExitStatus::Success
+        }
+        Err(err) => {
+            log.line(format_args!(
+                "result: FAILED (exit code {}); see the error below",
+                err.exit_status() as u8
+            ));
+            report_error(&err, verbose);
+            err.exit_status()
+        }
     }
 }
 

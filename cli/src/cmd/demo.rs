@@ -1,41 +1,33 @@
 //! `ecdsa2pc demo`: one party of a complete run over one mutual-TLS connection.
 //!
 //! handshake → (party 0: Paillier key) → keygen → sign → verify → tampered message is
-//! rejected → refresh (not available yet) → sign again → verify → close.
+//! rejected → (party 0: new Paillier key) → refresh → sign again with the refreshed shares
+//! → verify → close. The shares stay in memory.
 
-use core::time::Duration;
 use std::path::{Path, PathBuf};
-use std::thread;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{
-    paillier::{self, SecretKey},
-    share::{KeyShareP1, KeyShareP2},
-    sign::Digest,
-};
-use ecdsa2pc_net::{CertPaths, Channel, NetError, SessionInfo, driver};
+use ecdsa2pc_net::{Channel, SessionInfo, driver};
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use rand_chacha::ChaCha20Rng;
-use zeroize::Zeroize;
 
 use crate::digest::sha256;
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::{spki_pem, write_atomic};
-use crate::output::{Log, hex, report_error};
+use crate::output::{Log, finish, hex, report_error};
+use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
+use crate::shares::{Share, public_key_hex};
 
-/// Default address party 0 listens on and party 1 connects to.
-const DEFAULT_SERVER: &str = "localhost:8443";
 /// Default message to sign.
 const DEFAULT_MESSAGE: &str = "Hello, MPC ECDSA with mTLS!";
-/// Default timeout in seconds.
-const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// Appended to the message for the negative check.
 const TAMPERED_SUFFIX: &str = " (tampered)";
 /// Appended to the message for the second signature.
 const SECOND_SUFFIX: &str = " #2";
 
-/// Run one party of a full two-party ECDSA session over mutual TLS: keygen, sign, verify,
-/// sign again. Start one process with --party 0 and one with --party 1 (in any order).
+/// Run one party of a full two-party ECDSA session over mutual TLS, shares in memory only:
+/// keygen, sign, verify, refresh, sign again. Start one process with --party 0 and one with
+/// --party 1 (in any order).
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
@@ -86,221 +78,68 @@ pub(crate) struct DemoArgs {
 
 /// Runs the demo as one party; prints progress and errors; returns the exit status.
 pub(crate) fn run(args: &DemoArgs) -> ExitStatus {
-    if args.party > 1 {
-        let err = CliError::Usage(format!(
-            "--party must be 0 (listens) or 1 (connects), got {}",
-            args.party
-        ));
+    let net = Net {
+        party: args.party,
+        server: &args.server,
+        certs: &args.certs,
+        timeout_secs: args.timeout,
+    };
+    if let Err(err) = net.validate() {
         report_error(&err, args.verbose);
         return err.exit_status();
     }
-    if args.timeout == 0 {
-        let err = CliError::Usage("--timeout must be at least 1 second".to_owned());
-        report_error(&err, args.verbose);
-        return err.exit_status();
-    }
-    let log = Log::new(format!("[party {}]", args.party), args.verbose);
-    match Demo::new(args, &log).run() {
-        Ok(()) => {
-            log.line("result: every step succeeded; both signatures verified");
-            ExitStatus::Success
-        }
-        Err(err) => {
-            log.line(format_args!(
-                "result: FAILED (exit code {}); see the error below",
-                err.exit_status() as u8
-            ));
-            report_error(&err, args.verbose);
-            err.exit_status()
-        }
-    }
+    let log = net.log(args.verbose);
+    let demo = Demo {
+        args,
+        net,
+        log: &log,
+    };
+    let result = demo
+        .run()
+        .map(|()| "every step succeeded; both signatures verified".to_owned());
+    finish(&log, args.verbose, result)
 }
 
 /// One party's run.
 struct Demo<'a> {
     args: &'a DemoArgs,
+    net: Net<'a>,
     log: &'a Log,
-    timeout: Duration,
 }
 
-/// A party's key share after keygen.
-enum Share {
-    /// Party 0's share (protocol role P1); boxed: it holds the Paillier secret key.
-    P1(Box<KeyShareP1>),
-    /// Party 1's share (protocol role P2).
-    P2(Box<KeyShareP2>),
-}
-
-impl Share {
-    /// The joint public key Q.
-    fn public_key(&self) -> Result<VerifyingKey, CliError> {
-        let q = match self {
-            Self::P1(s) => s.public().q,
-            Self::P2(s) => s.public().q,
-        };
-        VerifyingKey::from_affine(q)
-            .map_err(|_| CliError::Verification("keygen produced an invalid public key".into()))
-    }
-
-    /// Runs the signing protocol for `digest`.
-    fn sign(
-        &mut self,
-        ch: &mut Channel,
-        rng: &mut ChaCha20Rng,
-        info: &SessionInfo,
-        digest: &Digest,
-    ) -> Result<Signature, NetError> {
-        let ctx = driver::context(info);
-        match self {
-            Self::P1(share) => driver::sign_p1(ch, rng, share, &ctx, digest),
-            Self::P2(share) => driver::sign_p2(ch, rng, share, &ctx, digest),
-        }
-    }
-}
-
-impl<'a> Demo<'a> {
-    fn new(args: &'a DemoArgs, log: &'a Log) -> Self {
-        Self {
-            args,
-            log,
-            timeout: Duration::from_secs(args.timeout),
-        }
-    }
-
-    fn party(&self) -> u8 {
-        self.args.party
-    }
-
+impl Demo<'_> {
     fn run(&self) -> Result<(), CliError> {
         let log = self.log;
         let args = self.args;
-        let paths = CertPaths::for_party(&args.certs, self.party());
-        if self.party() == 0 {
-            log.line(format_args!(
-                "party 0 (TLS server, Paillier key owner): listening on {}, waiting up to {} s \
-                 for party 1",
-                args.server, args.timeout
-            ));
-        } else {
-            log.line(format_args!(
-                "party 1 (TLS client): connecting to party 0 at {} (retrying for up to {} s)",
-                args.server, args.timeout
-            ));
-        }
-        log.detail(format_args!(
-            "certificates: {}, {}, {}",
-            paths.ca.display(),
-            paths.cert.display(),
-            paths.key.display()
-        ));
-
-        let connect_phase = if self.party() == 0 {
-            "accept (mTLS)"
-        } else {
-            "connect (mTLS)"
-        };
-        let mut ch = log.phase(
-            connect_phase,
-            || self.connect(&paths).map_err(CliError::from),
-            |ch| {
-                let info = ch.info();
-                format!("{}, peer {}", info.tls_version, info.peer_subject)
-            },
-        )?;
+        let mut ch = self.net.open(log)?;
         let info = ch.info().clone();
-        self.print_session(&info);
         let mut rng = driver::os_rng()?;
 
-        let mut share = self.keygen(&mut ch, &mut rng, &info)?;
+        let mut share = Share::keygen(self.net.party, &mut ch, &mut rng, &info, log)?;
         let key = share.public_key()?;
         log.line(format_args!(
             "public key (SEC1 compressed): {}",
-            hex(key.to_sec1_point(true).as_bytes())
+            public_key_hex(&key)
         ));
 
         let message = args.message.as_str();
         let sig1 = self.sign_and_verify(1, message, &mut share, &mut ch, &mut rng, &info, &key)?;
         self.tampered_check(message, &key, &sig1)?;
-        log.line("refresh: not available yet (tracked in issue #4)");
+        let mut share = share.refresh(&mut ch, &mut rng, &info, log, None)?;
+        // `refresh` already refuses a changed Q; the demo states it once more.
+        if share.public_key()? != key {
+            return Err(CliError::Verification(
+                "the public key changed in the refresh".to_owned(),
+            ));
+        }
         let message2 = format!("{message}{SECOND_SUFFIX}");
         self.sign_and_verify(2, &message2, &mut share, &mut ch, &mut rng, &info, &key)?;
 
         if let Some(dir) = &args.out_dir {
             self.write_outputs(dir, message, &key, &sig1)?;
         }
-        match ch.close() {
-            Ok(()) => log.line("connection closed"),
-            // Both signatures are verified at this point; a lost close_notify changes nothing.
-            Err(e) => log.line(format_args!("connection closed (warning: {e})")),
-        }
+        session::close(log, ch);
         Ok(())
-    }
-
-    /// Party 0 listens and accepts one client; party 1 connects (retrying until the timeout).
-    fn connect(&self, paths: &CertPaths) -> Result<Channel, NetError> {
-        if self.party() == 0 {
-            ecdsa2pc_net::listen_and_accept(&self.args.server, paths, self.timeout)
-        } else {
-            ecdsa2pc_net::connect(&self.args.server, paths, self.timeout)
-        }
-    }
-
-    fn print_session(&self, info: &SessionInfo) {
-        let log = self.log;
-        if !log.verbose() {
-            return;
-        }
-        log.detail(format_args!(
-            "TLS {}, cipher suite {}",
-            info.tls_version, info.cipher_suite
-        ));
-        log.detail(format_args!(
-            "own certificate:  {}  pid {}",
-            info.own_subject,
-            hex(&info.own_pid)
-        ));
-        log.detail(format_args!(
-            "peer certificate: {}  pid {}  at {}",
-            info.peer_subject,
-            hex(&info.peer_pid),
-            info.peer_addr
-        ));
-    }
-
-    /// Party 0 makes its Paillier key, then both run the keygen protocol.
-    fn keygen(
-        &self,
-        ch: &mut Channel,
-        rng: &mut ChaCha20Rng,
-        info: &SessionInfo,
-    ) -> Result<Share, CliError> {
-        let ctx = driver::context(info);
-        if self.party() == 0 {
-            let (paillier, _attempts) =
-                self.log
-                    .phase("paillier key", paillier_key, |(_key, attempts)| {
-                        format!(
-                            "{}-bit modulus, {attempts} attempt{}",
-                            paillier::MODULUS_BITS,
-                            if *attempts == 1 { "" } else { "s" }
-                        )
-                    })?;
-            self.log.phase(
-                "keygen",
-                || {
-                    Ok(Share::P1(Box::new(driver::keygen_p1(
-                        ch, rng, &ctx, paillier,
-                    )?)))
-                },
-                |_| String::new(),
-            )
-        } else {
-            self.log.phase(
-                "keygen",
-                || Ok(Share::P2(Box::new(driver::keygen_p2(ch, rng, &ctx)?))),
-                |_| "(includes party 0's Paillier key generation)".to_owned(),
-            )
-        }
     }
 
     /// Signs SHA-256(`message`) with the peer, prints the signature, verifies it against Q.
@@ -323,7 +162,7 @@ impl<'a> Demo<'a> {
         ));
         let sig = log.phase(
             &format!("sign #{n}"),
-            || Ok(share.sign(ch, rng, info, &digest)?),
+            || Ok(share.sign(ch, rng, info, &digest, None)?),
             |_| format!("message {message:?}"),
         )?;
         log.line(format_args!(
@@ -393,31 +232,5 @@ impl<'a> Demo<'a> {
             dir.display()
         ));
         Ok(())
-    }
-}
-
-/// A fresh Paillier key: the two 1024-bit primes are generated in parallel, and the pair
-/// is drawn again while the modulus is not exactly 2048 bits. Returns the key and the
-/// number of pairs drawn.
-fn paillier_key() -> Result<(SecretKey, u32), CliError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let (p, q) = thread::scope(|s| {
-            let other =
-                s.spawn(|| driver::os_rng().map(|mut rng| paillier::generate_prime(&mut rng)));
-            let here = driver::os_rng().map(|mut rng| paillier::generate_prime(&mut rng));
-            let other = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (here, other)
-        });
-        let (mut p, mut q) = (p?, q?);
-        let key = SecretKey::from_primes(&p, &q);
-        p.zeroize();
-        q.zeroize();
-        if let Ok(key) = key {
-            return Ok((key, attempts));
-        }
     }
 }

@@ -40,9 +40,9 @@ fn assert_agree_and_verify(p0: &Run, p1: &Run) -> (VerifyingKey, Signature) {
     for run in [p0, p1] {
         assert!(run.stdout.contains("rejected as expected"), "{run}");
         assert!(
-            run.stdout
-                .contains("refresh: not available yet (tracked in issue #4)"),
-            "{run}"
+            run.stdout.contains("refresh ........ ok")
+                && run.stdout.contains("epoch 0 → 1, public key unchanged"),
+            "the demo refreshes the shares before signature #2:\n{run}"
         );
         assert!(run.stderr.is_empty(), "no errors expected:\n{run}");
     }

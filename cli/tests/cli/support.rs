@@ -1,9 +1,10 @@
 //! Shared helpers: temporary directories, certificates, free ports, running the binary.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
+use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 /// The binary under test.
 pub(crate) fn bin() -> &'static str {
@@ -39,10 +40,16 @@ impl Drop for TempDir {
 
 /// Runs `certs/generate_certs.sh DIR`: a fresh CA and both party identities.
 pub(crate) fn make_certs(dir: &Path) {
+    make_certs_with(dir, &[]);
+}
+
+/// Runs `certs/generate_certs.sh DIR ARGS...` (e.g. `--extra other`).
+pub(crate) fn make_certs_with(dir: &Path, args: &[&str]) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../certs/generate_certs.sh");
     let out = Command::new("bash")
         .arg(script)
         .arg(dir)
+        .args(args)
         .output()
         .expect("bash runs");
     assert!(
@@ -68,9 +75,21 @@ pub(crate) fn free_addr() -> String {
 }
 
 /// Starts `ecdsa2pc demo --party N --server ADDR --certs CERTS ARGS...` with piped output.
-pub(crate) fn spawn_party(party: u8, addr: &str, certs: &Path, args: &[&str]) -> Child {
-    Command::new(bin())
-        .args(["demo", "--party", &party.to_string(), "--server", addr])
+pub(crate) fn spawn_party(party: u8, addr: &str, certs: &Path, args: &[&str]) -> Party {
+    spawn_command("demo", party, addr, certs, args)
+}
+
+/// Starts `ecdsa2pc COMMAND --party N --server ADDR --certs CERTS ARGS...` with piped
+/// output.
+pub(crate) fn spawn_command(
+    command: &str,
+    party: u8,
+    addr: &str,
+    certs: &Path,
+    args: &[&str],
+) -> Party {
+    let child = Command::new(bin())
+        .args([command, "--party", &party.to_string(), "--server", addr])
         .arg("--certs")
         .arg(certs)
         .args(args)
@@ -78,7 +97,50 @@ pub(crate) fn spawn_party(party: u8, addr: &str, certs: &Path, args: &[&str]) ->
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary starts")
+        .expect("the binary starts");
+    Party {
+        child: Some(child),
+        stdout: None,
+    }
+}
+
+/// A running party process, killed on drop (a failed assertion leaves no process behind).
+pub(crate) struct Party {
+    child: Option<Child>,
+    /// Its stdout once [`Party::wait_for_stdout`] took it (kept open so the process can
+    /// go on printing).
+    stdout: Option<BufReader<ChildStdout>>,
+}
+
+impl Party {
+    /// Reads the process's stdout until a line contains `needle`; returns what was read.
+    /// [`finish`] then returns only the rest of its output.
+    pub(crate) fn wait_for_stdout(&mut self, needle: &str) -> String {
+        if self.stdout.is_none() {
+            let pipe = self.child.as_mut().and_then(|c| c.stdout.take());
+            self.stdout = pipe.map(BufReader::new);
+        }
+        let reader = self.stdout.as_mut().expect("stdout is piped");
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).expect("read stdout");
+            assert!(n > 0, "no line with {needle:?} before the end:\n{seen}");
+            seen.push_str(&line);
+            if line.contains(needle) {
+                return seen;
+            }
+        }
+    }
+}
+
+impl Drop for Party {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// A finished process: exit code and its output as text.
@@ -120,7 +182,8 @@ impl core::fmt::Display for Run {
 }
 
 /// Waits for a spawned party.
-pub(crate) fn finish(child: Child) -> Run {
+pub(crate) fn finish(mut party: Party) -> Run {
+    let child = party.child.take().expect("not finished yet");
     Run::from_output(child.wait_with_output().expect("wait"))
 }
 

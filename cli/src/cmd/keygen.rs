@@ -1,0 +1,123 @@
+//! `ecdsa2pc keygen`: make a new key with the peer and write this party's share to a file.
+
+use std::path::PathBuf;
+
+use argh::FromArgs;
+use ecdsa2pc_net::{driver, store::ShareFiles};
+
+use crate::error::{CliError, ExitStatus};
+use crate::output::{Log, finish, report_error};
+use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
+use crate::shares::{Share, public_key_hex};
+
+/// Generate a new two-party key with the peer and write this party's share to --share.
+#[derive(FromArgs, Debug)]
+#[argh(
+    subcommand,
+    name = "keygen",
+    example = "{command_name} --party 0 --share p0.share\n\
+               {command_name} --party 1 --share p1.share    (on the other machine)",
+    note = "Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
+            records both parties' certificates (pids): later runs must use the same ones. The \
+            file is written atomically with mode 0600; an existing share (or FILE.pending) is \
+            never overwritten without --force.",
+    error_code(0, "the key was made and the share written"),
+    error_code(1, "protocol failure (peer rejected or aborted)"),
+    error_code(
+        2,
+        "usage or configuration error (bad option, missing certificate file, share file exists \
+         or is in use, unwritable directory)"
+    ),
+    error_code(
+        3,
+        "network error (cannot connect or listen, timeout, TLS handshake failure)"
+    )
+)]
+pub(crate) struct KeygenArgs {
+    /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
+    #[argh(option)]
+    party: u8,
+    /// file to write this party's key share to (FILE.pending and FILE.lock sit beside it)
+    #[argh(option)]
+    share: PathBuf,
+    /// overwrite an existing share file (the old key is lost unless backed up)
+    #[argh(switch)]
+    force: bool,
+    /// address party 0 listens on and party 1 connects to (default: localhost:8443)
+    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    server: String,
+    /// directory holding ca-cert.pem and this party's certificate and key (default: ./certs)
+    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    certs: PathBuf,
+    /// seconds to wait for the peer: to connect, and for each message (default: 60)
+    #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
+    timeout: u64,
+    /// also print TLS details, party ids and the causes of an error
+    #[argh(switch, short = 'v')]
+    verbose: bool,
+}
+
+/// Runs keygen as one party; prints progress and errors; returns the exit status.
+pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
+    let net = Net {
+        party: args.party,
+        server: &args.server,
+        certs: &args.certs,
+        timeout_secs: args.timeout,
+    };
+    if let Err(err) = net.validate() {
+        report_error(&err, args.verbose);
+        return err.exit_status();
+    }
+    let log = net.log(args.verbose);
+    finish(&log, args.verbose, keygen(args, &net, &log))
+}
+
+fn keygen(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
+    let files = ShareFiles::new(&args.share);
+    if let Some(dir) = args.share.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(CliError::Usage(format!(
+            "--share {}: the directory {} does not exist; create it first",
+            args.share.display(),
+            dir.display()
+        )));
+    }
+    // Held until the share is written: no other run can use or write these files meanwhile.
+    let _lock = files.lock()?;
+    if !args.force {
+        for existing in [files.path(), files.pending_path()] {
+            if existing.exists() {
+                return Err(CliError::Usage(format!(
+                    "{} already exists: refusing to overwrite a key share (its key would be \
+                     lost). Choose another --share, or add --force to replace it",
+                    existing.display()
+                )));
+            }
+        }
+    }
+    let mut ch = net.open(log)?;
+    let info = ch.info().clone();
+    let mut rng = driver::os_rng()?;
+    let share = Share::keygen(net.party, &mut ch, &mut rng, &info, log)?;
+    let key = share.public_key()?;
+    match &share {
+        Share::P1(s) => files.write_active(&**s)?,
+        Share::P2(s) => files.write_active(&**s)?,
+    }
+    // A pending share of the replaced key (only with --force) must not outlive it.
+    files.discard_pending()?;
+    log.line(format_args!(
+        "public key (SEC1 compressed): {}",
+        public_key_hex(&key)
+    ));
+    log.line(format_args!(
+        "wrote key share {} (party {}, epoch {}, mode 0600); keep it private and backed up",
+        files.path().display(),
+        net.party,
+        share.epoch()
+    ));
+    session::close(log, ch);
+    Ok("key generated; the share is on disk".to_owned())
+}

@@ -1,0 +1,111 @@
+//! `ecdsa2pc pubkey`: print the joint public key of a key share file (no network).
+
+use core::str::FromStr;
+use std::path::PathBuf;
+
+use argh::FromArgs;
+use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2, Role};
+use ecdsa2pc_net::store::ShareFiles;
+
+use crate::error::{CliError, ExitStatus};
+use crate::keyfile::spki_pem;
+use crate::output::report_error;
+use crate::shares::{View, public_key, public_key_hex, role_of_file, role_party};
+
+/// Print the joint public key of a key share file: SEC1 compressed hex, or PEM.
+#[derive(FromArgs, Debug)]
+#[argh(
+    subcommand,
+    name = "pubkey",
+    example = "{command_name} --share p0.share\n\
+               {command_name} --share p1.share --format pem > public-key.pem",
+    note = "The key goes to stdout alone (pipe it to a file); a line naming the share's party \
+            and epoch goes to stderr. --format pem writes a SubjectPublicKeyInfo, as `demo \
+            --out-dir` does, for `openssl dgst -sha256 -verify`. A pending share from an \
+            interrupted refresh is not used here (it holds the same public key); the note says \
+            if there is one.",
+    error_code(0, "the key was printed"),
+    error_code(2, "usage error, or a missing, unreadable or damaged share file")
+)]
+pub(crate) struct PubkeyArgs {
+    /// the key share file (either party's)
+    #[argh(option)]
+    share: PathBuf,
+    /// output format: hex (SEC1 compressed, default) or pem (SubjectPublicKeyInfo)
+    #[argh(option, default = "Format::Hex")]
+    format: Format,
+}
+
+/// The output format of the public key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// SEC1 compressed point, hex.
+    Hex,
+    /// SubjectPublicKeyInfo, PEM.
+    Pem,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "hex" => Ok(Self::Hex),
+            "pem" => Ok(Self::Pem),
+            other => Err(format!("--format must be hex or pem, got '{other}'")),
+        }
+    }
+}
+
+/// Prints the key; returns the exit status.
+pub(crate) fn run(args: &PubkeyArgs) -> ExitStatus {
+    match pubkey(args) {
+        Ok(()) => ExitStatus::Success,
+        Err(err) => {
+            report_error(&err, false);
+            err.exit_status()
+        }
+    }
+}
+
+fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
+    let role = role_of_file(&args.share)?;
+    let files = ShareFiles::new(&args.share);
+    let (key, epoch, locked) = match role {
+        Role::P1 => summary(&files.load_active::<KeyShareP1>()?)?,
+        Role::P2 => summary(&files.load_active::<KeyShareP2>()?)?,
+    };
+    match args.format {
+        Format::Hex => println!("{}", public_key_hex(&key)),
+        Format::Pem => print!("{}", spki_pem(&key)),
+    }
+    eprintln!(
+        "key share {}: party {}, epoch {epoch}{}",
+        args.share.display(),
+        role_party(role),
+        if locked {
+            ", LOCKED (a final signature failed to verify: do not sign with this key again)"
+        } else {
+            ""
+        }
+    );
+    if files.pending_path().exists() {
+        let pending = match role {
+            Role::P1 => files.load_pending::<KeyShareP1>().map(|s| s.share_epoch()),
+            Role::P2 => files.load_pending::<KeyShareP2>().map(|s| s.share_epoch()),
+        };
+        let state = match pending {
+            Ok(e) => format!("epoch {e}"),
+            Err(e) => format!("unusable: {e}"),
+        };
+        eprintln!(
+            "note: {} ({state}) is a pending share from an interrupted refresh; it is ignored \
+             here, and the next sign or refresh settles with the peer which epoch stays",
+            files.pending_path().display()
+        );
+    }
+    Ok(())
+}
+
+fn summary(share: &dyn View) -> Result<(k256::ecdsa::VerifyingKey, u64, bool), CliError> {
+    Ok((public_key(share)?, share.share_epoch(), share.locked()))
+}

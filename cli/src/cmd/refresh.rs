@@ -1,0 +1,102 @@
+//! `ecdsa2pc refresh`: re-randomise both shares of the key (same public key, next epoch).
+
+use std::path::PathBuf;
+
+use argh::FromArgs;
+use ecdsa2pc_net::{driver, store::ShareFiles};
+
+use crate::error::CliError;
+use crate::error::ExitStatus;
+use crate::output::{Log, finish, report_error};
+use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
+use crate::shares::{Stored, public_key_hex};
+
+/// Refresh the key shares with the peer: new random shares of the same key (and a new
+/// Paillier key for party 0); the public key stays the same, the epoch goes up by one.
+#[derive(FromArgs, Debug)]
+#[argh(
+    subcommand,
+    name = "refresh",
+    example = "{command_name} --party 0 --share p0.share\n\
+               {command_name} --party 1 --share p1.share    (on the other machine)",
+    note = "Two-phase: each party writes its new share to FILE.pending before the message that \
+            lets the peer go on, and makes it active once the peer confirmed. If a run is cut \
+            off, the next sign or refresh settles on the newest epoch both parties hold. The \
+            old shares are useless once both parties have moved on.",
+    error_code(0, "the shares were refreshed; the public key is unchanged"),
+    error_code(
+        1,
+        "protocol failure (peer rejected or aborted, no common epoch, key share locked)"
+    ),
+    error_code(
+        2,
+        "usage or configuration error (bad option, missing certificate file, missing, damaged, \
+         other-party or busy share file, peer certificate not the one of the share)"
+    ),
+    error_code(
+        3,
+        "network error (cannot connect or listen, timeout, TLS handshake failure)"
+    )
+)]
+pub(crate) struct RefreshArgs {
+    /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
+    #[argh(option)]
+    party: u8,
+    /// this party's key share file (made by `ecdsa2pc keygen`)
+    #[argh(option)]
+    share: PathBuf,
+    /// address party 0 listens on and party 1 connects to (default: localhost:8443)
+    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    server: String,
+    /// directory holding ca-cert.pem and this party's certificate and key (default: ./certs)
+    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    certs: PathBuf,
+    /// seconds to wait for the peer: to connect, and for each message (default: 60)
+    #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
+    timeout: u64,
+    /// also print TLS details, party ids and the causes of an error
+    #[argh(switch, short = 'v')]
+    verbose: bool,
+}
+
+/// Refreshes as one party; prints progress and errors; returns the exit status.
+pub(crate) fn run(args: &RefreshArgs) -> ExitStatus {
+    let net = Net {
+        party: args.party,
+        server: &args.server,
+        certs: &args.certs,
+        timeout_secs: args.timeout,
+    };
+    if let Err(err) = net.validate() {
+        report_error(&err, args.verbose);
+        return err.exit_status();
+    }
+    let log = net.log(args.verbose);
+    finish(&log, args.verbose, refresh(args, &net, &log))
+}
+
+fn refresh(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
+    let mut files = ShareFiles::new(&args.share);
+    let (_lock, stored) = Stored::lock_and_load(&files, net.party, log)?;
+    let mut ch = net.open(log)?;
+    let info = ch.info().clone();
+    stored.check_certificates(files.path(), &info, log)?;
+    let share = stored.agree(&mut ch, &files, log)?;
+    let mut rng = driver::os_rng()?;
+    let fresh = share.refresh(&mut ch, &mut rng, &info, log, Some(&mut files))?;
+    log.line(format_args!(
+        "public key (SEC1 compressed): {} (unchanged)",
+        public_key_hex(&fresh.public_key()?)
+    ));
+    log.line(format_args!(
+        "key share {}: epoch {} → {}",
+        files.path().display(),
+        share.epoch(),
+        fresh.epoch()
+    ));
+    session::close(log, ch);
+    Ok(format!(
+        "key shares refreshed to epoch {}; the public key is unchanged",
+        fresh.epoch()
+    ))
+}

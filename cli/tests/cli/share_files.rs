@@ -1,0 +1,549 @@
+//! Key shares on disk: `keygen`, `sign`, `refresh` and `pubkey` as separate process runs
+//! over real mutual TLS, and the refusals (damaged, foreign or busy share files, a peer
+//! certificate other than the one the share was made with, overwriting a share).
+//!
+//! One keygen (the slow part) makes the shares for every test; each test works on its own
+//! copies.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::support::{
+    Run, TempDir, finish, free_addr, make_certs_with, openssl, run, sha256, spawn_command,
+};
+
+/// Certificates (with an `other` identity from the same CA) and one key's two shares.
+struct Fixture {
+    dir: PathBuf,
+    /// Q as `keygen` printed it (SEC1 compressed hex).
+    key_hex: String,
+}
+
+impl Fixture {
+    fn certs(&self) -> PathBuf {
+        self.dir.join("certs")
+    }
+
+    /// Copies both shares into `dir` as `p0.share` and `p1.share`.
+    fn copy_shares(&self, dir: &Path) -> (PathBuf, PathBuf) {
+        let p0 = dir.join("p0.share");
+        let p1 = dir.join("p1.share");
+        std::fs::copy(self.dir.join("p0.share"), &p0).unwrap();
+        std::fs::copy(self.dir.join("p1.share"), &p1).unwrap();
+        (p0, p1)
+    }
+}
+
+/// Made once per test binary, under cargo's scratch directory for tests.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale_fixtures(root);
+        let dir = root.join(format!("cli-share-fixture-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        make_certs_with(&dir.join("certs"), &["--extra", "other"]);
+        let p0 = dir.join("p0.share");
+        let p1 = dir.join("p1.share");
+        let (r0, r1) = both(
+            "keygen",
+            &dir.join("certs"),
+            &["--share", p0.to_str().unwrap()],
+            &["--share", p1.to_str().unwrap()],
+        );
+        for (name, r, path) in [("party 0", &r0, &p0), ("party 1", &r1, &p1)] {
+            assert_eq!(r.code, Some(0), "{name} keygen:\n{r}");
+            assert!(
+                r.stdout.contains(&format!(
+                    "wrote key share {} (party {}, epoch 0",
+                    path.display(),
+                    &name[6..]
+                )),
+                "{name} names the share file and epoch 0:\n{r}"
+            );
+        }
+        let key_hex = r0.field("public key (SEC1 compressed): ");
+        assert_eq!(key_hex, r1.field("public key (SEC1 compressed): "));
+        assert_eq!(key_hex.len(), 66, "{r0}");
+        Fixture { dir, key_hex }
+    })
+}
+
+/// Fixtures of test runs that are over (their process is gone).
+fn remove_stale_fixtures(root: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("cli-share-fixture-")
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Runs `ecdsa2pc COMMAND` as both parties (party 0 listening on a free port) and waits
+/// for both.
+fn both(command: &str, certs: &Path, args0: &[&str], args1: &[&str]) -> (Run, Run) {
+    both_with_certs(command, certs, certs, args0, args1)
+}
+
+fn both_with_certs(
+    command: &str,
+    certs0: &Path,
+    certs1: &Path,
+    args0: &[&str],
+    args1: &[&str],
+) -> (Run, Run) {
+    let addr = free_addr();
+    let timeout = ["--timeout", "30"];
+    let p0 = spawn_command(command, 0, &addr, certs0, &[args0, &timeout].concat());
+    let p1 = spawn_command(command, 1, &addr, certs1, &[args1, &timeout].concat());
+    let r1 = finish(p1);
+    (finish(p0), r1)
+}
+
+/// `ecdsa2pc pubkey --share FILE --format FORMAT`: (stdout, stderr); must succeed.
+fn pubkey(share: &Path, format: &str) -> (String, String) {
+    let r = run(&[
+        "pubkey",
+        "--share",
+        share.to_str().unwrap(),
+        "--format",
+        format,
+    ]);
+    assert_eq!(r.code, Some(0), "{r}");
+    (r.stdout, r.stderr)
+}
+
+/// Signs `message` with both parties (party 0 writes `sig`); both verify the result.
+fn sign_both(
+    dir: &Path,
+    certs: &Path,
+    message: &str,
+    sig: &Path,
+    party0_digest: bool,
+) -> (Run, Run) {
+    let (p0, p1) = (dir.join("p0.share"), dir.join("p1.share"));
+    let digest_hex: String = sha256(message.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Party 0 may give the digest instead of the message: both sign the same 32 bytes.
+    let what0 = if party0_digest {
+        ["--digest", digest_hex.as_str()]
+    } else {
+        ["--message", message]
+    };
+    let (r0, r1) = both(
+        "sign",
+        certs,
+        &[
+            &[
+                "--share",
+                p0.to_str().unwrap(),
+                "--out",
+                sig.to_str().unwrap(),
+            ],
+            &what0[..],
+        ]
+        .concat(),
+        &["--share", p1.to_str().unwrap(), "--message", message],
+    );
+    for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
+        assert_eq!(r.code, Some(0), "{name} sign {message:?}:\n{r}");
+        assert!(
+            r.stdout.contains("verify ......... ok"),
+            "{name} verified the signature:\n{r}"
+        );
+        assert!(r.stderr.is_empty(), "{name}:\n{r}");
+    }
+    let der = std::fs::read(sig).unwrap();
+    assert_eq!(
+        r0.field("signature (DER): "),
+        r1.field("signature (DER): "),
+        "both parties print the same signature"
+    );
+    assert_eq!(
+        r0.field("signature (DER): "),
+        der.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "--out holds the printed signature"
+    );
+    (r0, r1)
+}
+
+/// `openssl dgst -sha256 -verify PEM -signature SIG MSGFILE` accepts.
+fn openssl_verifies(pem: &Path, sig: &Path, message_file: &Path) {
+    let check = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        pem.to_str().unwrap(),
+        "-signature",
+        sig.to_str().unwrap(),
+        message_file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        check.code,
+        Some(0),
+        "openssl rejects {}:\n{check}",
+        sig.display()
+    );
+    assert!(check.stdout.contains("Verified OK"), "{check}");
+}
+
+#[test]
+fn sign_twice_refresh_sign_again_all_under_one_public_key() {
+    let fx = fixture();
+    let dir = TempDir::new("lifecycle");
+    let certs = fx.certs();
+    let (p0, p1) = fx.copy_shares(dir.path());
+
+    // The public key of both shares, as hex and as the PEM openssl reads.
+    let (hex0, info0) = pubkey(&p0, "hex");
+    let (hex1, info1) = pubkey(&p1, "hex");
+    assert_eq!(hex0.trim(), fx.key_hex);
+    assert_eq!(hex1.trim(), fx.key_hex);
+    assert!(info0.contains("party 0, epoch 0"), "{info0}");
+    assert!(info1.contains("party 1, epoch 0"), "{info1}");
+    let (pem, _) = pubkey(&p1, "pem");
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+    let pem_file = dir.path().join("public-key.pem");
+    std::fs::write(&pem_file, &pem).unwrap();
+
+    let messages = [
+        "first: pay 1 BTC to Bob",
+        "second: pay 2 BTC to Carol",
+        "third, after the refresh",
+    ];
+    let sigs: Vec<PathBuf> = (1..=3)
+        .map(|i| dir.path().join(format!("sig{i}.der")))
+        .collect();
+    let message_files: Vec<PathBuf> = (1..=3)
+        .map(|i| dir.path().join(format!("message{i}.txt")))
+        .collect();
+    for (file, message) in message_files.iter().zip(messages) {
+        std::fs::write(file, message).unwrap();
+    }
+
+    // Two signatures in two separate runs, the second with party 0 giving the digest.
+    sign_both(dir.path(), &certs, messages[0], &sigs[0], false);
+    sign_both(dir.path(), &certs, messages[1], &sigs[1], true);
+
+    // Party 1 keeps a copy of its epoch-0 share to show that an old share is refused.
+    let old1 = dir.path().join("p1-epoch0.share");
+    std::fs::copy(&p1, &old1).unwrap();
+
+    let (r0, r1) = both(
+        "refresh",
+        &certs,
+        &["--share", p0.to_str().unwrap()],
+        &["--share", p1.to_str().unwrap()],
+    );
+    for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
+        assert_eq!(r.code, Some(0), "{name} refresh:\n{r}");
+        assert!(
+            r.stdout.contains("epoch 0 → 1, public key unchanged"),
+            "{name}:\n{r}"
+        );
+        assert_eq!(
+            r.field("public key (SEC1 compressed): "),
+            format!("{} (unchanged)", fx.key_hex)
+        );
+    }
+    assert!(
+        !dir.path().join("p0.share.pending").exists()
+            && !dir.path().join("p1.share.pending").exists(),
+        "the pending shares were promoted"
+    );
+
+    // Same key after the refresh, next epoch.
+    for (share, party) in [(&p0, 0), (&p1, 1)] {
+        let (hex, info) = pubkey(share, "hex");
+        assert_eq!(hex.trim(), fx.key_hex);
+        assert!(info.contains(&format!("party {party}, epoch 1")), "{info}");
+        assert_eq!(pubkey(share, "pem").0, pem);
+    }
+
+    // As if party 1 had died before promoting its refreshed share: epoch 0 active, epoch 1
+    // pending. `pubkey` reads the active share and mentions the pending one; the next
+    // `sign` settles on epoch 1 and promotes it.
+    let pending1 = dir.path().join("p1.share.pending");
+    std::fs::rename(&p1, &pending1).unwrap();
+    std::fs::copy(&old1, &p1).unwrap();
+    let (hex, info) = pubkey(&p1, "hex");
+    assert_eq!(hex.trim(), fx.key_hex);
+    assert!(
+        info.contains("party 1, epoch 0") && info.contains("p1.share.pending (epoch 1)"),
+        "{info}"
+    );
+
+    let (_, r1) = sign_both(dir.path(), &certs, messages[2], &sigs[2], false);
+    assert!(
+        r1.stdout.contains(
+            "epoch 1 (both parties); the pending share of the interrupted refresh is now active"
+        ),
+        "{r1}"
+    );
+    assert!(!pending1.exists(), "the pending share was promoted");
+    assert!(pubkey(&p1, "hex").1.contains("party 1, epoch 1"));
+    for (sig, message_file) in sigs.iter().zip(&message_files) {
+        openssl_verifies(&pem_file, sig, message_file);
+    }
+    // A signature is for its own message only.
+    let wrong = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        pem_file.to_str().unwrap(),
+        "-signature",
+        sigs[0].to_str().unwrap(),
+        message_files[1].to_str().unwrap(),
+    ]);
+    assert_ne!(wrong.code, Some(0), "{wrong}");
+
+    // Party 1 with its pre-refresh share: no epoch in common, both stop with exit 1.
+    let (r0, r1) = both(
+        "sign",
+        &certs,
+        &["--share", p0.to_str().unwrap(), "--message", "old"],
+        &["--share", old1.to_str().unwrap(), "--message", "old"],
+    );
+    for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
+        assert_eq!(r.code, Some(1), "{name}:\n{r}");
+        assert!(
+            r.stderr.contains("the parties hold no key share in common"),
+            "{name}:\n{r}"
+        );
+    }
+    assert_eq!(
+        pubkey(&p0, "hex").0.trim(),
+        fx.key_hex,
+        "p0.share is intact"
+    );
+}
+
+#[test]
+fn damaged_truncated_or_other_party_share_exits_2_naming_the_file() {
+    let fx = fixture();
+    let dir = TempDir::new("damaged");
+    let (p0, p1) = fx.copy_shares(dir.path());
+    let bytes = std::fs::read(&p1).unwrap();
+    // Party 1 alone: the share is checked before any connection is made.
+    let sign1 = |share: &Path| {
+        run(&[
+            "sign",
+            "--party",
+            "1",
+            "--share",
+            share.to_str().unwrap(),
+            "--message",
+            "m",
+            "--server",
+            &free_addr(),
+            "--timeout",
+            "5",
+        ])
+    };
+
+    let flipped = dir.path().join("flipped.share");
+    let mut altered = bytes.clone();
+    altered[600] ^= 0x20;
+    std::fs::write(&flipped, &altered).unwrap();
+    let r = sign1(&flipped);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("key share ") && r.stderr.contains("flipped.share: is not a party 1"),
+        "{r}"
+    );
+    assert!(r.stderr.contains("damaged"), "{r}");
+    let r = run(&["pubkey", "--share", flipped.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("flipped.share") && r.stderr.contains("damaged"),
+        "{r}"
+    );
+
+    let truncated = dir.path().join("truncated.share");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 100]).unwrap();
+    let r = sign1(&truncated);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("truncated.share") && r.stderr.contains("damaged"),
+        "{r}"
+    );
+
+    let r = sign1(&p0);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("p0.share: is not a party 1 key share"),
+        "{r}"
+    );
+    assert!(r.stderr.contains("use it with --party 0"), "{r}");
+
+    let missing = dir.path().join("missing.share");
+    let r = run(&["pubkey", "--share", missing.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("missing.share: does not exist"),
+        "names the file:\n{r}"
+    );
+    let r = sign1(&missing);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("missing.share: does not exist"), "{r}");
+    assert!(
+        !dir.path().join("missing.share.lock").exists(),
+        "no lock file for a share that does not exist"
+    );
+}
+
+#[test]
+fn a_peer_with_another_certificate_of_the_same_ca_is_refused_by_both() {
+    let fx = fixture();
+    let dir = TempDir::new("wrong-peer");
+    let (p0, p1) = fx.copy_shares(dir.path());
+    // Party 1 presents the `other` identity (same CA) instead of client1's.
+    let other = dir.path().join("other-certs");
+    std::fs::create_dir_all(&other).unwrap();
+    for (from, to) in [
+        ("ca-cert.pem", "ca-cert.pem"),
+        ("other-cert.pem", "client1-cert.pem"),
+        ("other-key.pem", "client1-key.pem"),
+    ] {
+        std::fs::copy(fx.certs().join(from), other.join(to)).unwrap();
+    }
+    let before = (std::fs::read(&p0).unwrap(), std::fs::read(&p1).unwrap());
+    let (r0, r1) = both_with_certs(
+        "sign",
+        &fx.certs(),
+        &other,
+        &["--share", p0.to_str().unwrap(), "--message", "m"],
+        &["--share", p1.to_str().unwrap(), "--message", "m"],
+    );
+    for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
+        assert_eq!(r.code, Some(2), "{name}:\n{r}");
+        assert!(
+            r.stderr.contains("is not the one this share was made with")
+                && r.stderr
+                    .contains("another certificate from the same CA is not the same"),
+            "{name}:\n{r}"
+        );
+        assert!(
+            r.stdout.contains("certificates ... FAILED") && !r.stdout.contains("epoch ...."),
+            "{name} stops before any protocol message:\n{r}"
+        );
+    }
+    assert!(
+        r0.stderr.contains("the peer's certificate (CN=other, pid "),
+        "party 0 names the peer's pid:\n{r0}"
+    );
+    assert!(
+        r1.stderr.contains("our own certificate (CN=other, pid "),
+        "party 1 names its own pid:\n{r1}"
+    );
+    assert_eq!(
+        (std::fs::read(&p0).unwrap(), std::fs::read(&p1).unwrap()),
+        before,
+        "the shares are untouched"
+    );
+}
+
+#[test]
+fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
+    let fx = fixture();
+    let dir = TempDir::new("overwrite");
+    let (p0, p1) = fx.copy_shares(dir.path());
+    let before = std::fs::read(&p0).unwrap();
+    let addr = free_addr();
+    let keygen = |share: &Path| {
+        run(&[
+            "keygen",
+            "--party",
+            "0",
+            "--share",
+            share.to_str().unwrap(),
+            "--server",
+            &addr,
+            "--timeout",
+            "5",
+        ])
+    };
+    let r = keygen(&p0);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("p0.share already exists: refusing to overwrite")
+            && r.stderr.contains("--force"),
+        "{r}"
+    );
+    assert!(
+        !r.stdout.contains("listening"),
+        "refused before listening:\n{r}"
+    );
+    assert_eq!(std::fs::read(&p0).unwrap(), before);
+
+    // With --force both shares are replaced by a new key's, and a stale pending share goes.
+    let stale = dir.path().join("p1.share.pending");
+    std::fs::copy(&p1, &stale).unwrap();
+    let (r0, r1) = both(
+        "keygen",
+        &fx.certs(),
+        &["--share", p0.to_str().unwrap(), "--force"],
+        &["--share", p1.to_str().unwrap(), "--force"],
+    );
+    assert_eq!((r0.code, r1.code), (Some(0), Some(0)), "{r0}\n{r1}");
+    let new_key = r0.field("public key (SEC1 compressed): ");
+    assert_ne!(new_key, fx.key_hex, "a new key");
+    assert_eq!(pubkey(&p1, "hex").0.trim(), new_key);
+    assert!(!stale.exists(), "the old key's pending share is gone");
+
+    // A pending share alone (an interrupted refresh) is protected as well.
+    let fresh = dir.path().join("new.share");
+    std::fs::write(dir.path().join("new.share.pending"), b"x").unwrap();
+    let r = keygen(&fresh);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("new.share.pending already exists"), "{r}");
+
+    // While one run uses a share (party 0 waiting for its peer), another is refused.
+    let mut busy = spawn_command(
+        "sign",
+        0,
+        &addr,
+        &fx.certs(),
+        &[
+            "--share",
+            p0.to_str().unwrap(),
+            "--message",
+            "m",
+            "--timeout",
+            "30",
+        ],
+    );
+    // It takes the share's lock before it starts listening.
+    busy.wait_for_stdout("listening on");
+    let r = run(&[
+        "sign",
+        "--party",
+        "0",
+        "--share",
+        p0.to_str().unwrap(),
+        "--message",
+        "m",
+        "--server",
+        &free_addr(),
+        "--timeout",
+        "1",
+    ]);
+    drop(busy);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("in use by another ecdsa2pc process"),
+        "{r}"
+    );
+}
