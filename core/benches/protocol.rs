@@ -17,6 +17,53 @@ fn bench(c: &mut Criterion) {
             support::keygen(seed, 0)
         })
     });
+    let mut table_storage = vec![crypto_bigint::U2048::ZERO; ecdsa2pc_core::pedersen::TABLE_LEN];
+    let table = ecdsa2pc_core::pedersen::Table::new(&mut table_storage).unwrap();
+    g.bench_function("keygen_with_pedersen_table_without_paillier_keygen", |b| {
+        b.iter(|| {
+            seed += 1;
+            let mut r1 = support::rng(seed);
+            let mut r2 = support::rng(seed ^ 0xffff);
+            let (p1, m1) = keygen::p1::start_with(
+                &mut r1,
+                &support::ctx1(),
+                support::paillier(0),
+                Some(&table),
+            )
+            .unwrap();
+            let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1).unwrap();
+            let (s1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+            (s1, p2.on_msg3(&mut r2, &m3).unwrap())
+        })
+    });
+    g.bench_function("pedersen_table_build", |b| {
+        b.iter(|| {
+            let mut storage = vec![crypto_bigint::U2048::ZERO; ecdsa2pc_core::pedersen::TABLE_LEN];
+            ecdsa2pc_core::pedersen::Table::new(&mut storage)
+                .map(|_| ())
+                .unwrap()
+        })
+    });
+    g.bench_function("refresh_without_paillier_keygen", |b| {
+        let (s1, s2) = support::keygen(3, 0);
+        b.iter(|| {
+            seed += 1;
+            let mut r1 = support::rng(seed);
+            let mut r2 = support::rng(seed ^ 0x77);
+            let (p1, m1) = ecdsa2pc_core::refresh::p1::start(
+                &mut r1,
+                &s1,
+                &support::ctx1(),
+                support::paillier(1),
+            )
+            .unwrap();
+            let (p2, m2) =
+                ecdsa2pc_core::refresh::p2::start(&mut r2, &s2, &support::ctx2(), &m1).unwrap();
+            let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+            let (n2, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
+            (p1.on_msg4(&m4).unwrap(), n2)
+        })
+    });
     g.bench_function("paillier_keygen", |b| {
         let mut rng = support::rng(11);
         b.iter(|| ecdsa2pc_core::paillier::SecretKey::generate(&mut rng))

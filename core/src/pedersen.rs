@@ -65,6 +65,97 @@ pub fn generators() -> (Element, Element) {
     (sg.square(), sh.square())
 }
 
+/// Digit width of [`Table`].
+pub const TABLE_WINDOW: u32 = 4;
+/// Entries of a [`Table`] (256 bytes each: 2 MiB).
+pub const TABLE_LEN: usize = 2048usize.div_ceil(TABLE_WINDOW as usize) << TABLE_WINDOW;
+
+/// A fixed-base table of u, the square root of h: u^(d·16^i) for every 4-bit window i and
+/// digit d, in caller-owned storage. It makes the prover's u^r and h^r about three times
+/// faster (one multiplication per window, each row scanned in constant time). The same table
+/// serves every key and every party: build it once per process.
+pub struct Table<'t> {
+    entries: &'t [U2048],
+}
+
+impl<'t> Table<'t> {
+    /// Fills `storage` (exactly [`TABLE_LEN`] entries).
+    ///
+    /// # Errors
+    /// [`crate::Error::BufferTooSmall`] for any other length.
+    pub fn new(storage: &'t mut [U2048]) -> crate::Result<Self> {
+        if storage.len() != TABLE_LEN {
+            return Err(crate::Error::BufferTooSmall);
+        }
+        let (_, mut row_base) = generator_roots();
+        for row in storage.chunks_exact_mut(1 << TABLE_WINDOW) {
+            let mut acc = Element::ONE;
+            for entry in row.iter_mut() {
+                *entry = acc.to_montgomery();
+                acc = acc.mul(&row_base);
+            }
+            row_base = acc;
+        }
+        Ok(Self { entries: storage })
+    }
+
+    /// u^e in constant time in e.
+    #[must_use]
+    pub fn pow_root_h(&self, e: &U2048) -> Element {
+        let mut acc = Element::ONE;
+        for (i, row) in self.entries.chunks_exact(1 << TABLE_WINDOW).enumerate() {
+            let shift = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(TABLE_WINDOW));
+            let digit = e
+                .wrapping_shr(shift)
+                .as_limbs()
+                .first()
+                .map_or(0, |l| limb_u64(l.0) & 0xf);
+            let mut picked = U2048::ZERO;
+            for (d, entry) in (0u64..).zip(row.iter()) {
+                subtle::ConditionallySelectable::conditional_assign(
+                    &mut picked,
+                    entry,
+                    subtle::ConstantTimeEq::ct_eq(&d, &digit),
+                );
+            }
+            acc = acc.mul(&Element::from_montgomery(picked));
+        }
+        acc
+    }
+}
+
+/// A limb as `u64` (limbs are `u32` on 32-bit targets).
+#[allow(clippy::useless_conversion)]
+fn limb_u64(word: crypto_bigint::Word) -> u64 {
+    u64::from(word)
+}
+
+/// u^e, with the table if there is one (constant time in e either way).
+#[must_use]
+pub fn pow_root_h(table: Option<&Table<'_>>, e: &U2048) -> Element {
+    match table {
+        Some(t) => t.pow_root_h(e),
+        None => generator_roots().1.pow(e),
+    }
+}
+
+/// h^e = u^(2e) for e < p' (so 2e fits), with the table if there is one (constant time in e).
+#[must_use]
+pub fn pow_h(table: Option<&Table<'_>>, e: &U2048) -> Element {
+    match table {
+        Some(t) => t.pow_root_h(&e.shl(1)),
+        None => generators().1.pow(e),
+    }
+}
+
+impl core::fmt::Debug for Table<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Table")
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
 /// Parses an element of `(1, p)` that lies in the order-p' subgroup (a public check).
 #[must_use]
 pub fn subgroup_element(value: &U2048) -> Option<Element> {
@@ -89,6 +180,25 @@ pub fn unit_element(value: &U2048) -> Option<Element> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_powers_match_plain_powers() {
+        extern crate std;
+        let mut storage = std::vec![U2048::ZERO; TABLE_LEN];
+        let table = Table::new(&mut storage).unwrap();
+        let (_, h) = generators();
+        for e in [
+            U2048::ZERO,
+            U2048::ONE,
+            ORDER.wrapping_sub(&U2048::ONE),
+            U2048::from_u64(0xfeed).shl_vartime(1500),
+        ] {
+            assert_eq!(pow_root_h(Some(&table), &e), generator_roots().1.pow(&e));
+            assert_eq!(pow_h(Some(&table), &e), h.pow(&e));
+        }
+        let mut short = std::vec![U2048::ZERO; 5];
+        assert!(Table::new(&mut short).is_err());
+    }
 
     #[test]
     fn p_is_a_safe_prime_and_generators_are_in_the_subgroup() {

@@ -59,3 +59,28 @@ fn a_table_or_nonce_of_another_share_is_refused() {
         Error::BufferTooSmall
     );
 }
+
+#[test]
+fn keygen_with_the_pedersen_table_is_accepted_and_signs() {
+    use ecdsa2pc_core::{keygen, pedersen};
+    let mut storage = vec![crypto_bigint::U2048::ZERO; pedersen::TABLE_LEN];
+    let table = pedersen::Table::new(&mut storage).unwrap();
+    let mut r1 = support::rng(90);
+    let mut r2 = support::rng(91);
+    let (p1, m1) = keygen::p1::start_with(
+        &mut r1,
+        &support::ctx1(),
+        support::paillier(1),
+        Some(&table),
+    )
+    .unwrap();
+    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &support::wire(&m1)).unwrap();
+    let (mut s1, m3) = p1.on_msg2(&mut r1, &support::wire(&m2)).unwrap();
+    let s2 = p2.on_msg3(&mut r2, &support::wire(&m3)).unwrap();
+    let digest = [4u8; 32];
+    let (sig, _) = support::sign(92, &mut s1, &s2, &digest).unwrap();
+    VerifyingKey::from_affine(s1.public().q)
+        .unwrap()
+        .verify_prehash(&digest, &sig)
+        .unwrap();
+}

@@ -105,7 +105,10 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     paillier: SecretKey,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
-    let (state, m1) = link.step("keygen, message 1", keygen::p1::start(rng, ctx, paillier))?;
+    let (state, m1) = link.step(
+        "keygen, message 1",
+        keygen::p1::start_with(rng, ctx, paillier, crate::tables::pedersen()),
+    )?;
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2(rng, &m2))?;

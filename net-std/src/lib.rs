@@ -69,6 +69,7 @@ pub mod pem;
 pub mod pool;
 mod session;
 pub mod store;
+pub mod tables;
 pub mod tls;
 mod tls_problem;
 mod transport;

@@ -64,6 +64,20 @@ pub fn start<R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     paillier: SecretKey,
 ) -> Result<(AwaitMsg2, Msg1)> {
+    start_with(rng, ctx, paillier, None)
+}
+
+/// As [`start`], with the Pedersen fixed-base table (2 MiB, built once per process) if the
+/// caller has one: it makes P1's proofs about three times faster.
+///
+/// # Errors
+/// As [`start`].
+pub fn start_with<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    ctx: &Context<'_>,
+    paillier: SecretKey,
+    table: Option<&pedersen::Table<'_>>,
+) -> Result<(AwaitMsg2, Msg1)> {
     let (pid1, pid2) = ctx.pids(true)?;
     let nonce1 = session::nonce(rng);
     let prefix = ctx.prefix(true, RUN, &nonce1, &[])?;
@@ -76,16 +90,17 @@ pub fn start<R: CryptoRng + ?Sized>(
     let x1_int: U2048 = bigint::scalar_to_uint(&x1);
     let (c_key, r_key) = paillier.encrypt(rng, &x1_int);
     let ped_rho = bigint::random_below(rng, &pedersen::order_nz());
-    let (g, h) = pedersen::generators();
-    let ped = g.pow(&x1_int).mul(&h.pow(&ped_rho));
+    let (g, _) = pedersen::generators();
+    let ped = g.pow(&x1_int).mul(&pedersen::pow_h(table, &ped_rho));
 
     let at = |label| Binding {
         session: &prefix,
         prover: &pid1,
         label,
     };
-    let (eq, com_eq) = eq_paillier_pedersen::Prover::commit(rng, &paillier, &at(label::EQ));
-    let (range, com_range) = range::Prover::commit(rng, &at(label::RANGE));
+    let (eq, com_eq) =
+        eq_paillier_pedersen::Prover::commit_with(rng, &paillier, &at(label::EQ), table);
+    let (range, com_range) = range::Prover::commit_with(rng, &at(label::RANGE), table);
     let msg = Msg1 {
         nonce1,
         com_q1,

@@ -80,6 +80,17 @@ impl Prover {
         key: &E,
         binding: &Binding<'_>,
     ) -> (Self, [u8; HASH_LEN]) {
+        Self::commit_with(rng, key, binding, None)
+    }
+
+    /// As [`Prover::commit`], with the Pedersen fixed-base table if the caller has one.
+    #[must_use]
+    pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor>(
+        rng: &mut R,
+        key: &E,
+        binding: &Binding<'_>,
+        table: Option<&pedersen::Table<'_>>,
+    ) -> (Self, [u8; HASH_LEN]) {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U384; EQ_CHUNKS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
@@ -93,8 +104,11 @@ impl Prover {
                 .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
         });
         let mu = bigint::random_below(rng, &pedersen::order_nz());
-        let (g, h) = pedersen::generators();
-        let com_tilde = g.pow(&pack(&masks)).mul(&h.pow(&mu)).retrieve();
+        let (g, _) = pedersen::generators();
+        let com_tilde = g
+            .pow(&pack(&masks))
+            .mul(&pedersen::pow_h(table, &mu))
+            .retrieve();
         let first = First { c_tilde, com_tilde };
         let opening = commitment::randomness(rng);
         let sealed = commitment::seal(first.transcript(binding), &opening);

@@ -56,19 +56,29 @@ impl Prover {
         rng: &mut R,
         binding: &Binding<'_>,
     ) -> (Self, [u8; HASH_LEN]) {
+        Self::commit_with(rng, binding, None)
+    }
+
+    /// As [`Prover::commit`], with the Pedersen fixed-base table if the caller has one.
+    #[must_use]
+    pub fn commit_with<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        binding: &Binding<'_>,
+        table: Option<&pedersen::Table<'_>>,
+    ) -> (Self, [u8; HASH_LEN]) {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U384; RANGE_REPS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces: [U2048; RANGE_REPS] =
             core::array::from_fn(|_| bigint::random_below(rng, &pedersen::order_nz()));
-        let (sg, sh) = pedersen::generator_roots();
+        let (sg, _) = pedersen::generator_roots();
         let c_tilde = core::array::from_fn(|i| {
             let (m, n) = (
                 masks.get(i).copied().unwrap_or_default(),
                 nonces.get(i).copied().unwrap_or_default(),
             );
-            sg.pow(&m).mul(&sh.pow(&n)).retrieve()
+            sg.pow(&m).mul(&pedersen::pow_root_h(table, &n)).retrieve()
         });
         let opening = commitment::randomness(rng);
         let sealed = commitment::seal(first_transcript(&c_tilde, binding), &opening);

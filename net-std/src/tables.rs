@@ -1,0 +1,18 @@
+//! Process-wide precomputed tables, built on first use.
+
+use std::sync::OnceLock;
+
+use crypto_bigint::U2048;
+use ecdsa2pc_core::pedersen::{TABLE_LEN, Table};
+
+/// The Pedersen fixed-base table (2 MiB), shared by every keygen in this process.
+#[must_use]
+pub fn pedersen() -> Option<&'static Table<'static>> {
+    static TABLE: OnceLock<Option<Table<'static>>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let storage: &'static mut [U2048] = Vec::leak(vec![U2048::ZERO; TABLE_LEN]);
+            Table::new(storage).ok()
+        })
+        .as_ref()
+}
