@@ -1,5 +1,6 @@
 //! The command line: one argh subcommand per task, each in its own module.
 
+mod bench;
 mod demo;
 mod keygen;
 mod pubkey;
@@ -51,6 +52,7 @@ enum Command {
     Pubkey(pubkey::PubkeyArgs),
     Verify(verify::VerifyArgs),
     Demo(demo::DemoArgs),
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the chosen subcommand; it prints its own output and errors.
@@ -62,5 +64,6 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Pubkey(args) => pubkey::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

@@ -146,7 +146,7 @@ pub(crate) fn paillier_key(log: &Log) -> Result<SecretKey, CliError> {
 /// A fresh Paillier key: the two 1024-bit primes are generated in parallel, and the pair
 /// is drawn again while the modulus is not exactly 2048 bits. Returns the key and the
 /// number of pairs drawn.
-fn new_paillier_key() -> Result<(SecretKey, u32), CliError> {
+pub(crate) fn new_paillier_key() -> Result<(SecretKey, u32), CliError> {
     let mut attempts = 0;
     loop {
         attempts += 1;

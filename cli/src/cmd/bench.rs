@@ -1,0 +1,261 @@
+//! `ecdsa2pc bench`: keygens, signatures and refreshes over one real mutual-TLS connection
+//! between two processes; prints median, p99 and throughput per operation.
+
+use core::time::Duration;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use argh::FromArgs;
+use ecdsa2pc_core::{paillier::ModNN, share::KeyShareP1, share::KeyShareP2, sign};
+use ecdsa2pc_net::{Channel, driver, pool::NoncePool};
+use sha2::{Digest, Sha256};
+
+use crate::error::{CliError, ExitStatus};
+use crate::output::{Log, finish, report_error};
+use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
+
+/// Measure keygen, sign and refresh end to end between two processes (run both parties with
+/// the same counts); party 1 signs with its fixed-base table and a nonce pool.
+#[derive(FromArgs, Debug)]
+#[argh(
+    subcommand,
+    name = "bench",
+    example = "{command_name} --party 0 --signs 500 & {command_name} --party 1 --signs 500",
+    note = "All timings are wall-clock latencies of one party, from its first message to its \
+            result, over one persistent connection; keygen and refresh include party 0's \
+            Paillier key generation. bench.sh runs both parties and prints party 0's table."
+)]
+pub(crate) struct BenchArgs {
+    /// which party this process is: 0 (listens) or 1 (connects)
+    #[argh(option)]
+    party: u8,
+    /// address party 0 listens on and party 1 connects to (default: localhost:8443)
+    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    server: String,
+    /// directory holding ca-cert.pem and this party's certificate and key (default: ./certs)
+    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    certs: PathBuf,
+    /// seconds to wait for the peer (default: 60)
+    #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
+    timeout: u64,
+    /// number of keygens (default: 5)
+    #[argh(option, default = "5")]
+    keygens: usize,
+    /// number of signatures (default: 300)
+    #[argh(option, default = "300")]
+    signs: usize,
+    /// number of refreshes (default: 5)
+    #[argh(option, default = "5")]
+    refreshes: usize,
+    /// window of party 1's fixed-base table in bits, 0 for none (default: 4, 1 MiB)
+    #[argh(option, default = "4")]
+    window: u32,
+    /// nonces party 1 keeps ready, 0 for no pool (default: 64)
+    #[argh(option, default = "64")]
+    pool: usize,
+    /// also print TLS details
+    #[argh(switch, short = 'v')]
+    verbose: bool,
+}
+
+/// Runs the benchmark as one party; party 0 prints the table.
+pub(crate) fn run(args: &BenchArgs) -> ExitStatus {
+    let net = Net {
+        party: args.party,
+        server: &args.server,
+        certs: &args.certs,
+        timeout_secs: args.timeout,
+    };
+    if let Err(err) = net.validate() {
+        report_error(&err, args.verbose);
+        return err.exit_status();
+    }
+    if args.keygens == 0 {
+        let err = CliError::Usage("--keygens must be at least 1 (signing needs a key)".to_owned());
+        report_error(&err, args.verbose);
+        return err.exit_status();
+    }
+    let log = net.log(args.verbose);
+    finish(&log, args.verbose, bench(args, &net, &log))
+}
+
+/// Latencies of one operation.
+struct Series {
+    name: &'static str,
+    samples: Vec<Duration>,
+    total: Duration,
+}
+
+impl Series {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            samples: Vec::new(),
+            total: Duration::ZERO,
+        }
+    }
+
+    fn time<T>(&mut self, f: impl FnOnce() -> Result<T, CliError>) -> Result<T, CliError> {
+        let start = Instant::now();
+        let out = f()?;
+        let took = start.elapsed();
+        self.samples.push(took);
+        self.total += took;
+        Ok(out)
+    }
+
+    fn row(&self) -> String {
+        let mut v = self.samples.clone();
+        v.sort();
+        // Nearest-rank percentile.
+        let pick = |percent: usize| {
+            let rank = (percent * v.len()).div_ceil(100).clamp(1, v.len().max(1));
+            v.get(rank - 1).copied().unwrap_or_default()
+        };
+        let per_sec = if self.total.is_zero() {
+            0.0
+        } else {
+            v.len() as f64 / self.total.as_secs_f64()
+        };
+        format!(
+            "| {:<8} | {:>5} | {:>10.2} | {:>10.2} | {:>10.1} |",
+            self.name,
+            v.len(),
+            pick(50).as_secs_f64() * 1e3,
+            pick(99).as_secs_f64() * 1e3,
+            per_sec
+        )
+    }
+}
+
+fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
+    let mut ch = net.open(log)?;
+    // Party 0's Paillier key generation can outlast a short timeout.
+    ch.set_timeout(Duration::from_secs(args.timeout.max(120)))?;
+    let info = ch.info().clone();
+    let ctx = driver::context(&info);
+    let mut rng = driver::os_rng()?;
+    let (mut keygen, mut signing, mut refresh) = (
+        Series::new("keygen"),
+        Series::new("sign"),
+        Series::new("refresh"),
+    );
+
+    let rows = if args.party == 0 {
+        let mut share: Option<KeyShareP1> = None;
+        for _ in 0..args.keygens {
+            share = Some(keygen.time(|| {
+                let (key, _) = session::new_paillier_key()?;
+                Ok(driver::keygen_p1(&mut ch, &mut rng, &ctx, key)?)
+            })?);
+        }
+        let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
+        for i in 0..args.signs {
+            let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
+            signing.time(|| {
+                Ok(driver::sign_p1(
+                    &mut ch, &mut rng, &mut share, &ctx, &digest,
+                )?)
+            })?;
+        }
+        for _ in 0..args.refreshes {
+            share = refresh.time(|| {
+                let (key, _) = session::new_paillier_key()?;
+                Ok(driver::refresh_p1(
+                    &mut ch,
+                    &mut rng,
+                    &share,
+                    &ctx,
+                    key,
+                    &mut driver::InMemory,
+                )?)
+            })?;
+        }
+        [keygen.row(), signing.row(), refresh.row()]
+    } else {
+        let mut share: Option<KeyShareP2> = None;
+        for _ in 0..args.keygens {
+            share = Some(keygen.time(|| Ok(driver::keygen_p2(&mut ch, &mut rng, &ctx)?))?);
+        }
+        let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
+        sign_as_p2(args, &mut ch, &mut rng, &share, &ctx, &mut signing, log)?;
+        for _ in 0..args.refreshes {
+            share = refresh.time(|| {
+                Ok(driver::refresh_p2(
+                    &mut ch,
+                    &mut rng,
+                    &share,
+                    &ctx,
+                    &mut driver::InMemory,
+                )?)
+            })?;
+        }
+        [keygen.row(), signing.row(), refresh.row()]
+    };
+    session::close(log, ch);
+    log.line("| op       |     n | median ms  |    p99 ms  |   ops/s    |");
+    log.line("|----------|-------|------------|------------|------------|");
+    for row in &rows {
+        log.line(row);
+    }
+    Ok(format!(
+        "benchmark done ({} keygens, {} signatures, {} refreshes)",
+        args.keygens, args.signs, args.refreshes
+    ))
+}
+
+fn sign_as_p2(
+    args: &BenchArgs,
+    ch: &mut Channel,
+    rng: &mut rand_chacha::ChaCha20Rng,
+    share: &KeyShareP2,
+    ctx: &ecdsa2pc_core::session::Context<'_>,
+    signing: &mut Series,
+    log: &Log,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    let table_kib = if args.window == 0 {
+        0
+    } else {
+        sign::p2::table_len(args.window) * size_of::<ModNN>() / 1024
+    };
+    let mut storage = if args.window == 0 {
+        Vec::new()
+    } else {
+        vec![ModNN::ZERO; sign::p2::table_len(args.window)]
+    };
+    let table = if args.window == 0 {
+        None
+    } else {
+        Some(
+            sign::p2::Precomputed::new(share, args.window, &mut storage).map_err(|e| {
+                CliError::Usage(format!(
+                    "--window {}: {e} (use 1 to {})",
+                    args.window,
+                    ecdsa2pc_core::paillier::MAX_WINDOW
+                ))
+            })?,
+        )
+    };
+    let pool = if args.pool == 0 {
+        None
+    } else {
+        Some(NoncePool::spawn(share.paillier_key().clone(), args.pool)?)
+    };
+    log.line(format_args!(
+        "precomputation: table w={} ({} KiB) built in {:.1} ms; nonce pool of {}",
+        args.window,
+        table_kib,
+        started.elapsed().as_secs_f64() * 1e3,
+        args.pool
+    ));
+    let accel = driver::Accel {
+        table: table.as_ref(),
+        pool: pool.as_ref(),
+    };
+    for i in 0..args.signs {
+        let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
+        signing.time(|| Ok(driver::sign_p2_with(ch, rng, share, ctx, &digest, &accel)?))?;
+    }
+    Ok(())
+}
