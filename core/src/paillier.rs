@@ -8,6 +8,7 @@ mod fixed_base;
 mod keygen;
 mod validate;
 
+pub use decrypt::{HalfPlaintext, Prime};
 pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
 pub use keygen::{PRIME_BITS, SecretKey, generate_prime};
 pub use validate::SMALL_PRIMES;

@@ -84,3 +84,32 @@ fn keygen_with_the_pedersen_table_is_accepted_and_signs() {
         .verify_prehash(&digest, &sig)
         .unwrap();
 }
+
+#[test]
+fn decryption_in_halves_gives_the_same_signature_and_refuses_two_of_one_prime() {
+    use ecdsa2pc_core::paillier::Prime;
+    let (mut s1, s2) = support::keygen(93, 0);
+    let digest = [6u8; 32];
+    let mut r1 = support::rng(94);
+    let mut r2 = support::rng(95);
+    let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+    let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+    let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
+    let d = p1.check_msg4(&m4).unwrap();
+    let (p, q) = (d.decrypt_half(Prime::P), d.decrypt_half(Prime::Q));
+    let (sig, _) = d.finish(&q, &p).unwrap();
+    VerifyingKey::from_affine(s1.public().q)
+        .unwrap()
+        .verify_prehash(&digest, &sig)
+        .unwrap();
+
+    let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+    let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+    let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
+    let d = p1.check_msg4(&m4).unwrap();
+    let p = d.decrypt_half(Prime::P);
+    assert_eq!(d.finish(&p, &p).unwrap_err(), Error::SignatureInvalid);
+    assert!(s1.is_locked(), "a wrong join fails closed");
+}

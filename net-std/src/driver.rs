@@ -7,7 +7,7 @@
 
 use ecdsa2pc_core::{
     Error as CoreError, keygen,
-    paillier::SecretKey,
+    paillier::{Prime, SecretKey},
     refresh,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
@@ -167,7 +167,18 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let (state, m3) = link.step("sign, message 2", state.on_msg2(rng, &m2))?;
     link.send(&m3)?;
     let m4 = link.recv::<sign::Msg4>("sign, message 4")?;
-    let finished = state.on_msg4(&m4);
+    let finished = state.check_msg4(&m4).and_then(|d| {
+        // The two CRT halves of the decryption are independent: one runs on another thread.
+        let (p, q) = std::thread::scope(|s| {
+            let other = s.spawn(|| d.decrypt_half(Prime::Q));
+            let here = d.decrypt_half(Prime::P);
+            (here, other.join())
+        });
+        match q {
+            Ok(q) => d.finish(&p, &q),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
     if share.is_locked() {
         persist.locked(share)?;
     }

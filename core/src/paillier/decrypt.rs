@@ -23,7 +23,34 @@ impl SecretKey {
     /// peer wrapped around N, and must not be reduced as if it were positive.
     #[must_use]
     pub fn decrypt_centered_mod_q(&self, c: &Ciphertext) -> Scalar {
-        let m = self.decrypt(c);
+        self.centered_mod_q(&self.decrypt(c))
+    }
+
+    /// The plaintext mod one prime (the two halves are independent: they may run in parallel).
+    #[must_use]
+    pub fn decrypt_half(&self, c: &Ciphertext, prime: Prime) -> HalfPlaintext {
+        let value = match prime {
+            Prime::P => self.p.decrypt_half(c),
+            Prime::Q => self.q.decrypt_half(c),
+        };
+        HalfPlaintext { value, prime }
+    }
+
+    /// Joins the two halves and reads the plaintext as [`SecretKey::decrypt_centered_mod_q`]
+    /// does; `None` unless one half is mod p and the other mod q.
+    #[must_use]
+    pub fn join_centered_mod_q(&self, a: &HalfPlaintext, b: &HalfPlaintext) -> Option<Scalar> {
+        let (p, q) = match (a.prime, b.prime) {
+            (Prime::P, Prime::Q) => (a, b),
+            (Prime::Q, Prime::P) => (b, a),
+            _ => return None,
+        };
+        Some(self.centered_mod_q(&self.combine(&p.value, &q.value)))
+    }
+
+    /// m read as a signed value in (−N/2, N/2), reduced mod q, in constant time.
+    fn centered_mod_q(&self, m: &ModN) -> Scalar {
+        let m = *m;
         let n = self.public.n;
         let half = n.shr(1).wrapping_add(&ModN::ONE);
         let negative = !m.ct_lt(&half);
@@ -83,6 +110,35 @@ impl SecretKey {
         let h = diff.mul_mod(&self.q_inv_p, p);
         let qh: U2048 = self.q.prime.get().concatenating_mul(&h);
         qh.wrapping_add(&b.resize())
+    }
+}
+
+/// Which prime factor of N a half of a decryption belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prime {
+    /// The first prime.
+    P,
+    /// The second prime.
+    Q,
+}
+
+/// A plaintext mod one prime factor: half a CRT decryption.
+pub struct HalfPlaintext {
+    value: U1024,
+    prime: Prime,
+}
+
+impl Drop for HalfPlaintext {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.value);
+    }
+}
+
+impl core::fmt::Debug for HalfPlaintext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HalfPlaintext")
+            .field("prime", &self.prime)
+            .finish_non_exhaustive()
     }
 }
 

@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, label};
 use crate::{
     Error, Result, commitment, curve,
+    paillier::{Ciphertext, HalfPlaintext, Prime},
     session::{self, Binding, Context, ID_LEN},
     share::KeyShareP1,
     tags,
@@ -147,7 +148,7 @@ impl<'s> AwaitMsg2<'s> {
     }
 }
 
-impl AwaitMsg4<'_> {
+impl<'s> AwaitMsg4<'s> {
     /// Decrypts P2's ciphertext, finishes s, and verifies the signature against Q.
     ///
     /// A signature that does not verify locks the share before this returns: P2 may be
@@ -157,8 +158,57 @@ impl AwaitMsg4<'_> {
     /// [`Error::InvalidCiphertext`] for a ciphertext out of range; [`Error::SignatureInvalid`]
     /// (and the share locked) if the result does not verify.
     pub fn on_msg4(self, msg: &Msg4) -> Result<(Signature, Msg5)> {
+        let decrypting = self.check_msg4(msg)?;
+        let p = decrypting.decrypt_half(Prime::P);
+        let q = decrypting.decrypt_half(Prime::Q);
+        decrypting.finish(&p, &q)
+    }
+
+    /// The first half of [`AwaitMsg4::on_msg4`]: checks the ciphertext and leaves its
+    /// decryption to the caller, whose two halves may run on two threads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCiphertext`] (the share is not locked).
+    pub fn check_msg4(self, msg: &Msg4) -> Result<AwaitDecryption<'s>> {
         let c = self.share.paillier.public_key().validate(&msg.c)?;
-        let s_prime = self.share.paillier.decrypt_centered_mod_q(&c);
+        Ok(AwaitDecryption {
+            share: self.share,
+            k1: self.k1,
+            r: self.r,
+            digest: self.digest,
+            c,
+        })
+    }
+}
+
+/// P1 holding a checked ciphertext, waiting for its decryption halves.
+#[must_use]
+pub struct AwaitDecryption<'s> {
+    share: &'s mut KeyShareP1,
+    k1: Zeroizing<Scalar>,
+    r: Scalar,
+    digest: Digest,
+    c: Ciphertext,
+}
+
+impl AwaitDecryption<'_> {
+    /// One half of the decryption; the halves are independent.
+    #[must_use]
+    pub fn decrypt_half(&self, prime: Prime) -> HalfPlaintext {
+        self.share.paillier.decrypt_half(&self.c, prime)
+    }
+
+    /// Finishes s, verifies the signature against Q, and locks the share if it fails.
+    ///
+    /// # Errors
+    /// [`Error::SignatureInvalid`] (and the share locked) if the result does not verify,
+    /// including when the halves are not one of each prime.
+    pub fn finish(self, a: &HalfPlaintext, b: &HalfPlaintext) -> Result<(Signature, Msg5)> {
+        let s_prime = self
+            .share
+            .paillier
+            .join_centered_mod_q(a, b)
+            .unwrap_or(Scalar::ZERO);
         let k1_inv = Option::<Scalar>::from(self.k1.invert()).unwrap_or(Scalar::ZERO);
         let s = s_prime * k1_inv;
         let signature = Signature::from_scalars(self.r, s)
@@ -178,6 +228,12 @@ impl AwaitMsg4<'_> {
 impl core::fmt::Debug for AwaitMsg2<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AwaitMsg2").finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for AwaitDecryption<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AwaitDecryption").finish_non_exhaustive()
     }
 }
 
