@@ -5,10 +5,12 @@ use core::time::Duration;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use rustls::{ClientConnection, CommonState, ServerConnection, StreamOwned};
 
 use crate::error::{NetError, Phase};
+use crate::framing::read_frame;
 use crate::session::SessionInfo;
 use crate::transport::{Framed, Transport};
 
@@ -180,8 +182,41 @@ impl Transport for Channel {
         self.framed.send(msg).map_err(|e| self.contextualize(e))
     }
 
+    /// The whole message must arrive within the timeout: a peer that sends one byte per
+    /// timeout period cannot hold the receive open (a per-read timeout alone would let it).
     fn recv<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b [u8], NetError> {
-        let result = self.framed.recv(buf);
+        let cap = buf.len().min(self.framed.max_len());
+        let (usable, _) = buf.split_at_mut(cap);
+        let mut reader = Deadline {
+            stream: self.framed.get_mut(),
+            deadline: Instant::now() + self.timeout,
+        };
+        let result = read_frame(&mut reader, usable);
+        // Deadline shortened the socket's read timeout; put the per-operation one back.
+        let _ = self.framed.get_ref().set_timeouts(self.timeout);
         result.map_err(|e| self.contextualize(e))
+    }
+}
+
+/// Reads from the TLS stream with the socket's read timeout cut to what is left before
+/// `deadline`; once it has passed, reads fail with [`io::ErrorKind::TimedOut`].
+struct Deadline<'a> {
+    stream: &'a mut TlsStream,
+    deadline: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the message did not arrive within the timeout",
+            ));
+        }
+        self.stream
+            .sock()
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+        self.stream.read(buf)
     }
 }
