@@ -16,6 +16,7 @@ mod fixtures;
 mod frames;
 mod generate_certs;
 mod happy;
+mod malicious;
 mod refresh_crash;
 mod stall;
 mod store;
