@@ -106,8 +106,10 @@ impl CliError {
 
     /// Whether this error means party 0 locked its key share after a failed signature.
     pub(crate) fn locked_share(&self) -> bool {
+        // Only our own round's verdict counts: an abort code from the peer is the peer's word,
+        // and a malicious peer could send it to raise a false alarm.
         match self {
-            Self::Net(NetError::Protocol { error, .. } | NetError::PeerAborted { error, .. }) => {
+            Self::Net(NetError::Protocol { error, .. }) => {
                 matches!(
                     error,
                     ecdsa2pc_core::Error::SignatureInvalid | ecdsa2pc_core::Error::KeyLocked
@@ -218,6 +220,14 @@ mod tests {
         assert_eq!(locked.exit_status(), ExitStatus::Failure);
         assert!(locked.locked_share());
         assert!(!timeout.locked_share());
+        let peer_says_locked = CliError::Net(NetError::PeerAborted {
+            error: ecdsa2pc_core::Error::KeyLocked,
+            step: "sign, message 2",
+        });
+        assert!(
+            !peer_says_locked.locked_share(),
+            "the peer cannot raise our alarm"
+        );
         assert_eq!(
             CliError::Verification("x".into()).exit_status(),
             ExitStatus::Failure

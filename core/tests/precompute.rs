@@ -113,3 +113,24 @@ fn decryption_in_halves_gives_the_same_signature_and_refuses_two_of_one_prime() 
     assert_eq!(d.finish(&p, &p).unwrap_err(), Error::SignatureInvalid);
     assert!(s1.is_locked(), "a wrong join fails closed");
 }
+
+#[test]
+fn a_decryption_abandoned_midway_leaves_the_share_locked() {
+    let (mut s1, s2) = support::keygen(96, 0);
+    let digest = [8u8; 32];
+    let mut r1 = support::rng(97);
+    let mut r2 = support::rng(98);
+    let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+    let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+    let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
+    let d = p1.check_msg4(&m4).unwrap();
+    let _half = d.decrypt_half(ecdsa2pc_core::paillier::Prime::P);
+    drop(d);
+    assert!(s1.is_locked(), "fail closed");
+    let mut r1 = support::rng(99);
+    assert_eq!(
+        sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap_err(),
+        Error::KeyLocked
+    );
+}

@@ -165,12 +165,16 @@ impl<'s> AwaitMsg4<'s> {
     }
 
     /// The first half of [`AwaitMsg4::on_msg4`]: checks the ciphertext and leaves its
-    /// decryption to the caller, whose two halves may run on two threads.
+    /// decryption to the caller, whose two halves may run on two threads. From here until
+    /// [`AwaitDecryption::finish`] succeeds, the share counts as locked.
     ///
     /// # Errors
     /// [`Error::InvalidCiphertext`] (the share is not locked).
     pub fn check_msg4(self, msg: &Msg4) -> Result<AwaitDecryption<'s>> {
         let c = self.share.paillier.public_key().validate(&msg.c)?;
+        // Fail closed: locked until `finish` sees a valid signature, so a caller that drops
+        // this state after decrypting cannot leave an unlocked share behind.
+        self.share.locked = true;
         Ok(AwaitDecryption {
             share: self.share,
             k1: self.k1,
@@ -198,7 +202,8 @@ impl AwaitDecryption<'_> {
         self.share.paillier.decrypt_half(&self.c, prime)
     }
 
-    /// Finishes s, verifies the signature against Q, and locks the share if it fails.
+    /// Finishes s and verifies the signature against Q. The share is locked from
+    /// [`AwaitMsg4::check_msg4`] on and unlocked here only if the signature verifies.
     ///
     /// # Errors
     /// [`Error::SignatureInvalid`] (and the share locked) if the result does not verify,
@@ -220,6 +225,7 @@ impl AwaitDecryption<'_> {
             self.share.locked = true;
             return Err(Error::SignatureInvalid);
         };
+        self.share.locked = false;
         let (r, s) = signature.split_scalars();
         Ok((signature, Msg5 { r: *r, s: *s }))
     }
