@@ -35,6 +35,6 @@ step "cargo test (workspace)"
 cargo test --workspace --locked
 
 step "no_std link probe (core without std or alloc)"
-cargo build --release --locked --manifest-path nostd-probe/Cargo.toml
+(cd nostd-probe && cargo build --release --locked)
 
 step "all checks passed"
