@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check of the project: formatting, lints, all tests, and the no_std link probe.
+# Runs every check of the project: formatting, lints, all tests, the no_std link probe and a
+# fuzz smoke run (ECDSA2PC_FUZZ_SECONDS per target, default 30; needs the nightly toolchain).
 # Works on a fresh clone: it checks (and where it can, installs) what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,5 +37,8 @@ cargo test --workspace --locked
 
 step "no_std link probe (core without std or alloc)"
 (cd nostd-probe && cargo build --release --locked)
+
+step "fuzz smoke run: every target for ${ECDSA2PC_FUZZ_SECONDS:-30} s (nightly toolchain)"
+fuzz/run.sh "${ECDSA2PC_FUZZ_SECONDS:-30}"
 
 step "all checks passed"

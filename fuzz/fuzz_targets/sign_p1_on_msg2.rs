@@ -1,0 +1,7 @@
+//! P1's sign round on an arbitrary Msg2, from the state after its honest Msg1.
+//! Any `Ok` or `Err` is fine; a panic is a finding.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(init: ecdsa2pc_fuzz::warm_up("sign_p1_on_msg2"), |data: &[u8]| {
+    let _ = ecdsa2pc_fuzz::sign_p1_on_msg2(data);
+});

@@ -1,0 +1,7 @@
+//! P1's final sign round on an arbitrary Msg4 (ciphertext), after honest Msg1–Msg3; checks the abort lock.
+//! Any `Ok` or `Err` is fine; a panic is a finding.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(init: ecdsa2pc_fuzz::warm_up("sign_p1_on_msg4"), |data: &[u8]| {
+    let _ = ecdsa2pc_fuzz::sign_p1_on_msg4(data);
+});
