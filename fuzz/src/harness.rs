@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use ecdsa2pc_core::{
     Error, keygen,
     paillier::SecretKey,
+    refresh,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign,
@@ -48,6 +49,10 @@ mod seed {
     pub(super) const SIGN_P2_START: u64 = 0x2201;
     pub(super) const SIGN_P1_MSG2: u64 = 0x2102;
     pub(super) const SIGN_P2_MSG3: u64 = 0x2203;
+    pub(super) const REFRESH_P1_START: u64 = 0x3101;
+    pub(super) const REFRESH_P2_START: u64 = 0x3201;
+    pub(super) const REFRESH_P1_MSG2: u64 = 0x3102;
+    pub(super) const REFRESH_P2_MSG3: u64 = 0x3203;
 }
 
 /// A seeded RNG.
@@ -141,6 +146,10 @@ pub struct Honest {
     pub keygen: (keygen::Msg1, keygen::Msg2, keygen::Msg3),
     /// Sign messages 1–5.
     pub sign: (sign::Msg1, sign::Msg2, sign::Msg3, sign::Msg4, sign::Msg5),
+    /// Refresh messages 1–4 (of a refresh of the keygen's shares).
+    pub refresh: (refresh::Msg1, refresh::Msg2, refresh::Msg3, refresh::Msg4),
+    /// The keygen's shares as share files (P1's, P2's).
+    pub files: (Vec<u8>, Vec<u8>),
     share1: KeyShareP1,
     share2: KeyShareP2,
 }
@@ -217,11 +226,106 @@ fn run_honest() -> Honest {
     let sig2 = p2.on_msg5(&m5).expect("honest sign msg5");
     assert_eq!(sig1, sig2, "both parties output the same signature");
     assert!(!share1.is_locked(), "an honest run does not lock the share");
+    let refresh = run_refresh(&share1, &share2);
+    let files = (encode_share1(&share1), encode_share2(&share2));
     Honest {
         keygen,
         sign: (m1, m2, m3, m4, m5),
+        refresh,
+        files,
         share1,
         share2,
+    }
+}
+
+/// The new Paillier key of the harness's refresh: fixture pair 1.
+fn refresh_key() -> SecretKey {
+    let (p, q) = primes::PRIME_PAIRS[1];
+    SecretKey::from_primes(
+        &crypto_bigint::U1024::from_be_hex(p),
+        &crypto_bigint::U1024::from_be_hex(q),
+    )
+    .expect("fixture primes")
+}
+
+fn refresh_p1_start(share: &KeyShareP1) -> (refresh::p1::AwaitMsg2<'_>, refresh::Msg1) {
+    let (state, msg) = refresh::p1::start(
+        &mut rng(seed::REFRESH_P1_START),
+        share,
+        &ctx1(),
+        refresh_key(),
+    )
+    .expect("honest refresh start");
+    (state, wired(&msg))
+}
+
+fn refresh_p2_start<'s>(
+    share: &'s KeyShareP2,
+    msg: &refresh::Msg1,
+) -> ecdsa2pc_core::Result<(refresh::p2::AwaitMsg3<'s>, refresh::Msg2)> {
+    refresh::p2::start(&mut rng(seed::REFRESH_P2_START), share, &ctx2(), msg)
+}
+
+/// An honest refresh of the given shares: its messages 1–4. Deterministic.
+fn run_refresh(
+    share1: &KeyShareP1,
+    share2: &KeyShareP2,
+) -> (refresh::Msg1, refresh::Msg2, refresh::Msg3, refresh::Msg4) {
+    let (p1, m1) = refresh_p1_start(share1);
+    let (p2, m2) = refresh_p2_start(share2, &m1).expect("honest refresh msg1");
+    let m2 = wired(&m2);
+    let (p1, m3) = p1
+        .on_msg2(&mut rng(seed::REFRESH_P1_MSG2), &m2)
+        .expect("honest refresh msg2");
+    let m3 = wired(&m3);
+    let (_, m4) = p2
+        .on_msg3(&mut rng(seed::REFRESH_P2_MSG3), &m3)
+        .expect("honest refresh msg3");
+    let m4 = wired(&m4);
+    p1.on_msg4(&m4).expect("honest refresh msg4");
+    (m1, m2, m3, m4)
+}
+
+fn encode_share1(share: &KeyShareP1) -> Vec<u8> {
+    let mut out = vec![0u8; KeyShareP1::ENCODED_LEN];
+    let n = share.encode(&mut out).expect("share encodes");
+    assert_eq!(n, out.len(), "share encodes to its length");
+    out
+}
+
+fn encode_share2(share: &KeyShareP2) -> Vec<u8> {
+    let mut out = vec![0u8; KeyShareP2::ENCODED_LEN];
+    let n = share.encode(&mut out).expect("share encodes");
+    assert_eq!(n, out.len(), "share encodes to its length");
+    out
+}
+
+/// Share-file parser (party 0): never panics; an accepted file re-encodes to the same bytes.
+pub fn decode_share_p1(data: &[u8]) -> Outcome {
+    let _ = ecdsa2pc_core::share::role_of(data);
+    match KeyShareP1::decode(data) {
+        Err(e) => Outcome::Undecodable(e),
+        Ok(share) => {
+            assert!(
+                encode_share1(&share) == data,
+                "share file accepted in a non-canonical form"
+            );
+            Outcome::Accepted
+        }
+    }
+}
+
+/// Share-file parser (party 1): never panics; an accepted file re-encodes to the same bytes.
+pub fn decode_share_p2(data: &[u8]) -> Outcome {
+    match KeyShareP2::decode(data) {
+        Err(e) => Outcome::Undecodable(e),
+        Ok(share) => {
+            assert!(
+                encode_share2(&share) == data,
+                "share file accepted in a non-canonical form"
+            );
+            Outcome::Accepted
+        }
     }
 }
 
@@ -370,11 +474,44 @@ pub fn sign_p2_on_msg5(data: &[u8]) -> Outcome {
     outcome(sign_p2_state5().on_msg5(&msg))
 }
 
+/// P2, holding the honest share, answers an arbitrary refresh Msg1.
+pub fn refresh_p2_on_msg1(data: &[u8]) -> Outcome {
+    let msg = decode_or_return!(refresh::Msg1, data);
+    outcome(refresh_p2_start(&honest().share2, &msg))
+}
+
+/// P1, after its honest refresh Msg1, receives an arbitrary Msg2.
+pub fn refresh_p1_on_msg2(data: &[u8]) -> Outcome {
+    let msg = decode_or_return!(refresh::Msg2, data);
+    let share = &honest().share1;
+    let (state, _) = refresh_p1_start(share);
+    outcome(state.on_msg2(&mut rng(seed::REFRESH_P1_MSG2), &msg))
+}
+
+/// P2, after the honest refresh Msg1, receives an arbitrary Msg3.
+pub fn refresh_p2_on_msg3(data: &[u8]) -> Outcome {
+    let msg = decode_or_return!(refresh::Msg3, data);
+    let h = honest();
+    let (state, _) = refresh_p2_start(&h.share2, &h.refresh.0).expect("honest refresh msg1");
+    outcome(state.on_msg3(&mut rng(seed::REFRESH_P2_MSG3), &msg))
+}
+
+/// P1, after the honest refresh Msg1–Msg3, receives an arbitrary confirmation Msg4.
+pub fn refresh_p1_on_msg4(data: &[u8]) -> Outcome {
+    let msg = decode_or_return!(refresh::Msg4, data);
+    let h = honest();
+    let (state, _) = refresh_p1_start(&h.share1);
+    let (state, _) = state
+        .on_msg2(&mut rng(seed::REFRESH_P1_MSG2), &h.refresh.1)
+        .expect("honest refresh msg2");
+    outcome(state.on_msg4(&msg))
+}
+
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]) -> Outcome;
 
 /// Every target: its name (the file in `fuzz/fuzz_targets/`) and its entry point.
-pub const TARGETS: [(&str, Target); 16] = [
+pub const TARGETS: [(&str, Target); 27] = [
     ("decode_keygen_msg1", decode::<keygen::Msg1>),
     ("decode_keygen_msg2", decode::<keygen::Msg2>),
     ("decode_keygen_msg3", decode::<keygen::Msg3>),
@@ -391,6 +528,17 @@ pub const TARGETS: [(&str, Target); 16] = [
     ("sign_p2_on_msg3", sign_p2_on_msg3),
     ("sign_p1_on_msg4", sign_p1_on_msg4),
     ("sign_p2_on_msg5", sign_p2_on_msg5),
+    ("decode_refresh_msg1", decode::<refresh::Msg1>),
+    ("decode_refresh_msg2", decode::<refresh::Msg2>),
+    ("decode_refresh_msg3", decode::<refresh::Msg3>),
+    ("decode_refresh_msg4", decode::<refresh::Msg4>),
+    ("decode_refresh_msg5", decode::<refresh::Msg5>),
+    ("refresh_p2_on_msg1", refresh_p2_on_msg1),
+    ("refresh_p1_on_msg2", refresh_p1_on_msg2),
+    ("refresh_p2_on_msg3", refresh_p2_on_msg3),
+    ("refresh_p1_on_msg4", refresh_p1_on_msg4),
+    ("decode_share_p1", decode_share_p1),
+    ("decode_share_p2", decode_share_p2),
 ];
 
 /// The entry point of the target called `name`.
@@ -403,7 +551,8 @@ pub fn target(name: &str) -> Option<Target> {
 #[must_use]
 pub fn honest_input(name: &str) -> Option<Vec<u8>> {
     let h = honest();
-    // Each target is named after the message it takes: `…_msgN` of keygen or sign.
+    // Each target is named after the message it takes: `…_msgN` of keygen, sign or refresh,
+    // or the share file of a party.
     let bytes = match name {
         "decode_keygen_msg1" | "keygen_p2_on_msg1" => encode(&h.keygen.0),
         "decode_keygen_msg2" | "keygen_p1_on_msg2" => encode(&h.keygen.1),
@@ -413,6 +562,13 @@ pub fn honest_input(name: &str) -> Option<Vec<u8>> {
         "decode_sign_msg3" | "sign_p2_on_msg3" => encode(&h.sign.2),
         "decode_sign_msg4" | "sign_p1_on_msg4" => encode(&h.sign.3),
         "decode_sign_msg5" | "sign_p2_on_msg5" => encode(&h.sign.4),
+        "decode_refresh_msg1" | "refresh_p2_on_msg1" => encode(&h.refresh.0),
+        "decode_refresh_msg2" | "refresh_p1_on_msg2" => encode(&h.refresh.1),
+        "decode_refresh_msg3" | "refresh_p2_on_msg3" => encode(&h.refresh.2),
+        "decode_refresh_msg4" | "refresh_p1_on_msg4" => encode(&h.refresh.3),
+        "decode_refresh_msg5" => encode(&refresh::Msg5),
+        "decode_share_p1" => h.files.0.clone(),
+        "decode_share_p2" => h.files.1.clone(),
         _ => return None,
     };
     Some(bytes)
