@@ -9,8 +9,8 @@ use ecdsa2pc_core::paillier::{self, SecretKey};
 use ecdsa2pc_net::{CertPaths, Channel, NetError, SessionInfo, driver};
 use zeroize::Zeroize;
 
-use crate::error::CliError;
-use crate::output::{Log, hex};
+use crate::error::{CliError, ExitStatus};
+use crate::output::{Log, finish, hex, report_error};
 
 /// Default address party 0 listens on and party 1 connects to.
 pub(crate) const DEFAULT_SERVER: &str = "localhost:8443";
@@ -45,6 +45,21 @@ impl Net<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// Checks the options, runs `body` with this party's log, and prints its outcome: the
+    /// frame every networked command shares.
+    pub(crate) fn run(
+        &self,
+        verbose: bool,
+        body: impl FnOnce(&Log) -> Result<String, CliError>,
+    ) -> ExitStatus {
+        if let Err(err) = self.validate() {
+            report_error(&err, verbose);
+            return err.exit_status();
+        }
+        let log = self.log(verbose);
+        finish(&log, verbose, body(&log))
     }
 
     /// The log of this party: lines prefixed with `[party N]`.

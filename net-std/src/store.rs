@@ -30,43 +30,32 @@ pub trait StoredShare: Sized {
     fn fingerprint(&self) -> [u8; 32];
 }
 
-impl StoredShare for KeyShareP1 {
-    const WHAT: &'static str = "a party 0 key share";
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![0u8; Self::ENCODED_LEN];
-        let len = self.encode(&mut out).unwrap_or(0);
-        out.truncate(len);
-        out
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self, ecdsa2pc_core::Error> {
-        Self::decode(bytes)
-    }
-    fn epoch(&self) -> u64 {
-        KeyShareP1::epoch(self)
-    }
-    fn fingerprint(&self) -> [u8; 32] {
-        KeyShareP1::fingerprint(self)
-    }
+/// `StoredShare` for a core share type: its codec, epoch and fingerprint.
+macro_rules! stored_share {
+    ($ty:ty, $what:literal) => {
+        impl StoredShare for $ty {
+            const WHAT: &'static str = $what;
+            fn to_bytes(&self) -> Vec<u8> {
+                let mut out = vec![0u8; <$ty>::ENCODED_LEN];
+                let len = self.encode(&mut out).unwrap_or(0);
+                out.truncate(len);
+                out
+            }
+            fn from_bytes(bytes: &[u8]) -> Result<Self, ecdsa2pc_core::Error> {
+                <$ty>::decode(bytes)
+            }
+            fn epoch(&self) -> u64 {
+                <$ty>::epoch(self)
+            }
+            fn fingerprint(&self) -> [u8; 32] {
+                <$ty>::fingerprint(self)
+            }
+        }
+    };
 }
 
-impl StoredShare for KeyShareP2 {
-    const WHAT: &'static str = "a party 1 key share";
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![0u8; Self::ENCODED_LEN];
-        let len = self.encode(&mut out).unwrap_or(0);
-        out.truncate(len);
-        out
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self, ecdsa2pc_core::Error> {
-        Self::decode(bytes)
-    }
-    fn epoch(&self) -> u64 {
-        KeyShareP2::epoch(self)
-    }
-    fn fingerprint(&self) -> [u8; 32] {
-        KeyShareP2::fingerprint(self)
-    }
-}
+stored_share!(KeyShareP1, "a party 0 key share");
+stored_share!(KeyShareP2, "a party 1 key share");
 
 /// The files of one share.
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@ use ecdsa2pc_net::{Channel, driver, pool::NoncePool};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, ExitStatus};
-use crate::output::{Log, finish, report_error};
+use crate::output::Log;
 use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 
 /// Measure keygen, sign and refresh end to end between two processes (run both parties with
@@ -66,17 +66,14 @@ pub(crate) fn run(args: &BenchArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    if let Err(err) = net.validate() {
-        report_error(&err, args.verbose);
-        return err.exit_status();
-    }
-    if args.keygens == 0 {
-        let err = CliError::Usage("--keygens must be at least 1 (signing needs a key)".to_owned());
-        report_error(&err, args.verbose);
-        return err.exit_status();
-    }
-    let log = net.log(args.verbose);
-    finish(&log, args.verbose, bench(args, &net, &log))
+    net.run(args.verbose, |log| {
+        if args.keygens == 0 {
+            return Err(CliError::Usage(
+                "--keygens must be at least 1 (signing needs a key)".to_owned(),
+            ));
+        }
+        bench(args, &net, log)
+    })
 }
 
 /// Latencies of one operation.

@@ -6,7 +6,7 @@ use argh::FromArgs;
 use ecdsa2pc_net::{driver, store::ShareFiles};
 
 use crate::error::{CliError, ExitStatus};
-use crate::output::{Log, finish, report_error};
+use crate::output::Log;
 use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::shares::{Share, public_key_hex};
 
@@ -65,12 +65,7 @@ pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    if let Err(err) = net.validate() {
-        report_error(&err, args.verbose);
-        return err.exit_status();
-    }
-    let log = net.log(args.verbose);
-    finish(&log, args.verbose, keygen(args, &net, &log))
+    net.run(args.verbose, |log| keygen(args, &net, log))
 }
 
 fn keygen(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {

@@ -7,7 +7,7 @@ use ecdsa2pc_net::{driver, store::ShareFiles};
 
 use crate::error::CliError;
 use crate::error::ExitStatus;
-use crate::output::{Log, finish, report_error};
+use crate::output::Log;
 use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::shares::{Stored, public_key_hex};
 
@@ -67,12 +67,7 @@ pub(crate) fn run(args: &RefreshArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    if let Err(err) = net.validate() {
-        report_error(&err, args.verbose);
-        return err.exit_status();
-    }
-    let log = net.log(args.verbose);
-    finish(&log, args.verbose, refresh(args, &net, &log))
+    net.run(args.verbose, |log| refresh(args, &net, log))
 }
 
 fn refresh(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
