@@ -182,25 +182,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_powers_match_plain_powers() {
-        extern crate std;
-        let mut storage = std::vec![U2048::ZERO; TABLE_LEN];
-        let table = Table::new(&mut storage).unwrap();
-        let (_, h) = generators();
-        for e in [
-            U2048::ZERO,
-            U2048::ONE,
-            ORDER.wrapping_sub(&U2048::ONE),
-            U2048::from_u64(0xfeed).shl_vartime(1500),
-        ] {
-            assert_eq!(pow_root_h(Some(&table), &e), generator_roots().1.pow(&e));
-            assert_eq!(pow_h(Some(&table), &e), h.pow(&e));
-        }
-        let mut short = std::vec![U2048::ZERO; 5];
-        assert!(Table::new(&mut short).is_err());
-    }
-
-    #[test]
     fn p_is_a_safe_prime_and_generators_are_in_the_subgroup() {
         assert!(crypto_primes::is_prime(crypto_primes::Flavor::Any, &P));
         assert!(crypto_primes::is_prime(crypto_primes::Flavor::Any, &ORDER));

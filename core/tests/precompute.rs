@@ -134,3 +134,85 @@ fn a_decryption_abandoned_midway_leaves_the_share_locked() {
         Error::KeyLocked
     );
 }
+
+#[test]
+fn fixed_base_powers_match_plain_powers_for_every_window() {
+    use crypto_bigint::{U256, U512};
+    use ecdsa2pc_core::paillier::table_len;
+    let sk = support::paillier(0);
+    let pk = sk.public_key();
+    let mut rng = support::rng(20);
+    let (c, _) = pk.encrypt(&mut rng, &U256::from_u64(77));
+    for window in [1u32, 2, 4, 5] {
+        let mut storage = vec![ModNN::ZERO; table_len(window, 512)];
+        let table = pk.fixed_base(&c, window, 512, &mut storage).unwrap();
+        for e in [
+            U512::ZERO,
+            U512::ONE,
+            U512::MAX,
+            U512::from_u64(0xdead_beef).shl_vartime(300),
+        ] {
+            assert_eq!(
+                pk.pow_fixed(&table, &e).unwrap(),
+                pk.mul_plain(&c, &e),
+                "window {window}"
+            );
+        }
+    }
+    let mut wrong = vec![ModNN::ZERO; 3];
+    assert_eq!(
+        pk.fixed_base(&c, 4, 512, &mut wrong).unwrap_err(),
+        Error::BufferTooSmall
+    );
+    let other = support::paillier(1);
+    let mut storage = vec![ModNN::ZERO; table_len(4, 512)];
+    let table = pk.fixed_base(&c, 4, 512, &mut storage).unwrap();
+    assert_eq!(
+        other
+            .public_key()
+            .pow_fixed(&table, &U512::ONE)
+            .unwrap_err(),
+        Error::InvalidShare
+    );
+}
+
+#[test]
+fn precomputed_nonces_encrypt_correctly_and_only_under_their_key() {
+    use crypto_bigint::{U256, U2048};
+    let sk = support::paillier(0);
+    let pk = sk.public_key();
+    let mut rng = support::rng(21);
+    let nonce = pk.nonce_power_random(&mut rng);
+    let c = pk.encrypt_with_nonce(&U256::from_u64(5), nonce).unwrap();
+    assert_eq!(sk.decrypt(&c), U2048::from_u64(5));
+    let other = support::paillier(1);
+    let nonce = pk.nonce_power_random(&mut rng);
+    assert_eq!(
+        other
+            .public_key()
+            .encrypt_with_nonce(&U256::ONE, nonce)
+            .unwrap_err(),
+        Error::InvalidShare
+    );
+}
+
+#[test]
+fn pedersen_table_powers_match_plain_powers() {
+    use crypto_bigint::U2048;
+    use ecdsa2pc_core::pedersen::{self, TABLE_LEN, Table};
+    let mut storage = vec![U2048::ZERO; TABLE_LEN];
+    let table = Table::new(&mut storage).unwrap();
+    let (_, h) = pedersen::generators();
+    let (_, u) = pedersen::generator_roots();
+    for e in [
+        U2048::ZERO,
+        U2048::ONE,
+        pedersen::ORDER.wrapping_sub(&U2048::ONE),
+        U2048::from_u64(0xfeed).shl_vartime(1500),
+    ] {
+        assert_eq!(pedersen::pow_root_h(Some(&table), &e), u.pow(&e));
+        assert_eq!(pedersen::pow_h(Some(&table), &e), h.pow(&e));
+    }
+    let mut short = vec![U2048::ZERO; 5];
+    assert_eq!(Table::new(&mut short).unwrap_err(), Error::BufferTooSmall);
+}
