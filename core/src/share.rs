@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 use crate::{
     Error, Result, bigint, curve,
     paillier::{Ciphertext, PublicKey, SecretKey},
-    session::ID_LEN,
+    session::{Context, ID_LEN},
     tags,
     transcript::Transcript,
 };
@@ -113,6 +113,16 @@ impl KeyShareP1 {
         )
     }
 
+    /// Admits a session: the share is not locked and the context's pids are the recorded
+    /// ones. Returns the share's fingerprint.
+    pub(crate) fn admit(&self, ctx: &Context<'_>) -> Result<[u8; 32]> {
+        if self.locked {
+            return Err(Error::KeyLocked);
+        }
+        same_pids(ctx, &self.own_pid, &self.peer_pid)?;
+        Ok(self.fingerprint())
+    }
+
     /// Checks x1·G = Q1, Q1 + Q2 = Q and Dec(c_key) = x1.
     ///
     /// # Errors
@@ -154,6 +164,17 @@ impl KeyShareP2 {
         fingerprint(&self.public, &self.paillier, &self.c_key, self.epoch)
     }
 
+    /// Admits a session: the context's pids are the recorded ones and P1 holds this very
+    /// share (its fingerprint). Returns the fingerprint.
+    pub(crate) fn admit(&self, ctx: &Context<'_>, peer_fingerprint: &[u8; 32]) -> Result<[u8; 32]> {
+        same_pids(ctx, &self.own_pid, &self.peer_pid)?;
+        let fingerprint = self.fingerprint();
+        if *peer_fingerprint != fingerprint {
+            return Err(Error::SessionMismatch);
+        }
+        Ok(fingerprint)
+    }
+
     /// P1's Paillier public key, under which c_key is encrypted.
     #[must_use]
     pub fn paillier_key(&self) -> &PublicKey {
@@ -172,6 +193,15 @@ impl KeyShareP2 {
         } else {
             Err(Error::InvalidShare)
         }
+    }
+}
+
+/// The context's pids must be those recorded in the share.
+fn same_pids(ctx: &Context<'_>, own: &[u8; ID_LEN], peer: &[u8; ID_LEN]) -> Result<()> {
+    if ctx.own_pid == *own && ctx.peer_pid == *peer {
+        Ok(())
+    } else {
+        Err(Error::SessionMismatch)
     }
 }
 

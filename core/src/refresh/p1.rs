@@ -61,16 +61,10 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     new_key: SecretKey,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
-    if share.locked {
-        return Err(Error::KeyLocked);
-    }
-    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
-        return Err(Error::SessionMismatch);
-    }
+    let fingerprint = share.admit(ctx)?;
     if share.epoch >= MAX_EPOCH {
         return Err(Error::InvalidShare);
     }
-    let fingerprint = share.fingerprint();
     let nonce1 = session::nonce(rng);
     let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
     let rho1 = curve::random_scalar(rng);

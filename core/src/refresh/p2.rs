@@ -35,13 +35,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
-    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
-        return Err(Error::SessionMismatch);
-    }
-    let fingerprint = share.fingerprint();
-    if msg.fingerprint != fingerprint {
-        return Err(Error::SessionMismatch);
-    }
+    let fingerprint = share.admit(ctx, &msg.fingerprint)?;
     if share.epoch >= MAX_EPOCH {
         return Err(Error::InvalidShare);
     }

@@ -64,13 +64,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     digest: &Digest,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
-    if share.locked {
-        return Err(Error::KeyLocked);
-    }
-    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
-        return Err(Error::SessionMismatch);
-    }
-    let fingerprint = share.fingerprint();
+    let fingerprint = share.admit(ctx)?;
     let nonce1 = session::nonce(rng);
     let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
     let k1 = curve::random_scalar(rng);

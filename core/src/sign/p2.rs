@@ -59,13 +59,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     digest: &Digest,
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
-    if ctx.own_pid != share.own_pid || ctx.peer_pid != share.peer_pid {
-        return Err(Error::SessionMismatch);
-    }
-    let fingerprint = share.fingerprint();
-    if msg.fingerprint != fingerprint {
-        return Err(Error::SessionMismatch);
-    }
+    let fingerprint = share.admit(ctx, &msg.fingerprint)?;
     let prefix = ctx.prefix(false, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
     let sid = session::sid(&prefix, &nonce2);
