@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use ecdsa2pc_core::{
-    share::{KeyShareP1, KeyShareP2, PublicShares, Role, role_of},
+    Party,
+    share::{KeyShareP1, KeyShareP2, PublicShares, role_of},
     sign::Digest,
 };
 use ecdsa2pc_net::{
@@ -386,28 +387,20 @@ fn check_role(path: &Path, party: u8) -> Result<(), CliError> {
         return Ok(());
     };
     match role_of(&bytes) {
-        Ok(role) if role_party(role) != party => Err(CliError::Net(NetError::ShareFile {
+        Ok(role) if role.index() != party => Err(CliError::Net(NetError::ShareFile {
             path: path.to_path_buf(),
             problem: format!(
                 "is not a party {party} key share but party {0}'s: use it with --party {0}, \
                  or give party {party} its own share file",
-                role_party(role)
+                role.index()
             ),
         })),
         _ => Ok(()),
     }
 }
 
-/// The party number (0 or 1) of a role.
-pub(crate) fn role_party(role: Role) -> u8 {
-    match role {
-        Role::P1 => 0,
-        Role::P2 => 1,
-    }
-}
-
 /// Which role a share file claims: reads it and looks at its header.
-pub(crate) fn role_of_file(path: &Path) -> Result<Role, CliError> {
+pub(crate) fn role_of_file(path: &Path) -> Result<Party, CliError> {
     let bytes = std::fs::read(path).map_err(|e| {
         let problem = if e.kind() == std::io::ErrorKind::NotFound {
             format!("does not exist: run `ecdsa2pc keygen` first, or check --share ({e})")

@@ -20,6 +20,7 @@ mod error;
 mod fixtures;
 pub mod keygen;
 pub mod paillier;
+mod party;
 pub mod pedersen;
 pub mod refresh;
 pub mod session;
@@ -31,3 +32,4 @@ pub mod wire;
 pub mod zk;
 
 pub use error::{Error, Proof, Result};
+pub use party::{Party, UnknownParty};

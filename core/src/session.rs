@@ -1,6 +1,6 @@
 //! Session binding: the caller's context, the session id and the binding of every proof.
 
-use crate::{Error, Result, tags, transcript::Transcript};
+use crate::{Error, Party, Result, tags, transcript::Transcript};
 
 /// Length of a party id, a nonce and a session id.
 pub const ID_LEN: usize = 32;
@@ -17,30 +17,29 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// (P1's pid, P2's pid), given whether we are P1.
+    /// (P1's pid, P2's pid), given which party we are.
     ///
     /// # Errors
     /// [`Error::SessionMismatch`] if both ids are equal: a party talking to itself.
-    pub(crate) fn pids(&self, we_are_p1: bool) -> Result<([u8; ID_LEN], [u8; ID_LEN])> {
+    pub(crate) fn pids(&self, we: Party) -> Result<([u8; ID_LEN], [u8; ID_LEN])> {
         if self.own_pid == self.peer_pid {
             return Err(Error::SessionMismatch);
         }
-        Ok(if we_are_p1 {
-            (self.own_pid, self.peer_pid)
-        } else {
-            (self.peer_pid, self.own_pid)
+        Ok(match we {
+            Party::P1 => (self.own_pid, self.peer_pid),
+            Party::P2 => (self.peer_pid, self.own_pid),
         })
     }
 
     /// The hash of everything known before P2's nonce: binds P1's commitments.
     pub(crate) fn prefix(
         &self,
-        we_are_p1: bool,
+        we: Party,
         protocol: &'static str,
         nonce1: &[u8; ID_LEN],
         extra: &[u8],
     ) -> Result<[u8; ID_LEN]> {
-        let (pid1, pid2) = self.pids(we_are_p1)?;
+        let (pid1, pid2) = self.pids(we)?;
         let mut t = Transcript::new(tags::SESSION_PREFIX);
         t.bytes("protocol", tags::PROTOCOL)
             .bytes("run", protocol.as_bytes())

@@ -2,7 +2,7 @@
 
 mod codec;
 
-pub use codec::{Role, role_of};
+pub use codec::role_of;
 
 use core::fmt;
 

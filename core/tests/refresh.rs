@@ -182,11 +182,11 @@ fn share_files_round_trip_and_refuse_damage() {
     assert_eq!(d2.fingerprint(), s2.fingerprint());
     assert_eq!(
         ecdsa2pc_core::share::role_of(&b1),
-        Ok(ecdsa2pc_core::share::Role::P1)
+        Ok(ecdsa2pc_core::Party::P1)
     );
     assert_eq!(
         ecdsa2pc_core::share::role_of(&b2),
-        Ok(ecdsa2pc_core::share::Role::P2)
+        Ok(ecdsa2pc_core::Party::P2)
     );
 
     // Truncated, extended, bit-flipped anywhere: refused.

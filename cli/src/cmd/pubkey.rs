@@ -4,13 +4,16 @@ use core::str::FromStr;
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2, Role};
+use ecdsa2pc_core::{
+    Party,
+    share::{KeyShareP1, KeyShareP2},
+};
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::spki_pem;
 use crate::output::report_error;
-use crate::shares::{View, public_key, public_key_hex, role_of_file, role_party};
+use crate::shares::{View, public_key, public_key_hex, role_of_file};
 
 /// Print the joint public key of a key share file: SEC1 compressed hex, or PEM.
 #[derive(FromArgs, Debug)]
@@ -71,8 +74,8 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
     let role = role_of_file(&args.share)?;
     let files = ShareFiles::new(&args.share);
     let (key, epoch, locked) = match role {
-        Role::P1 => summary(&files.load_active::<KeyShareP1>()?)?,
-        Role::P2 => summary(&files.load_active::<KeyShareP2>()?)?,
+        Party::P1 => summary(&files.load_active::<KeyShareP1>()?)?,
+        Party::P2 => summary(&files.load_active::<KeyShareP2>()?)?,
     };
     match args.format {
         Format::Hex => println!("{}", public_key_hex(&key)),
@@ -81,7 +84,7 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
     eprintln!(
         "key share {}: party {}, epoch {epoch}{}",
         args.share.display(),
-        role_party(role),
+        role.index(),
         if locked {
             ", LOCKED (a final signature failed to verify: do not sign with this key again)"
         } else {
@@ -90,8 +93,8 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
     );
     if files.pending_path().exists() {
         let pending = match role {
-            Role::P1 => files.load_pending::<KeyShareP1>().map(|s| s.share_epoch()),
-            Role::P2 => files.load_pending::<KeyShareP2>().map(|s| s.share_epoch()),
+            Party::P1 => files.load_pending::<KeyShareP1>().map(|s| s.share_epoch()),
+            Party::P2 => files.load_pending::<KeyShareP2>().map(|s| s.share_epoch()),
         };
         let state = match pending {
             Ok(e) => format!("epoch {e}"),

@@ -7,7 +7,7 @@ use zeroize::Zeroize;
 
 use super::{Msg1, Msg2, Msg3, RUN, label};
 use crate::{
-    Result, bigint, commitment, curve,
+    Party, Result, bigint, commitment, curve,
     paillier::{Ciphertext, ModN, SecretKey},
     pedersen,
     session::{self, Binding, Context, ID_LEN},
@@ -78,9 +78,9 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     paillier: SecretKey,
     table: Option<&pedersen::Table<'_>>,
 ) -> Result<(AwaitMsg2, Msg1)> {
-    let (pid1, pid2) = ctx.pids(true)?;
+    let (pid1, pid2) = ctx.pids(Party::P1)?;
     let nonce1 = session::nonce(rng);
-    let prefix = ctx.prefix(true, RUN, &nonce1, &[])?;
+    let prefix = ctx.prefix(Party::P1, RUN, &nonce1, &[])?;
     let x1 = curve::random_scalar(rng);
     let q1 = curve::mul_g(&x1);
     let open_q1 = commitment::randomness(rng);

@@ -6,7 +6,7 @@ use zeroize::Zeroize;
 
 use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
 use crate::{
-    Result, commitment, curve,
+    Party, Result, commitment, curve,
     session::{self, Binding, Context, ID_LEN},
     share::{KeyShareP2, PublicShares},
     wire::redacted_debug,
@@ -44,8 +44,8 @@ pub fn start<R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     msg: &Msg1,
 ) -> Result<(AwaitMsg3, Msg2)> {
-    let (pid1, pid2) = ctx.pids(false)?;
-    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &[])?;
+    let (pid1, pid2) = ctx.pids(Party::P2)?;
+    let prefix = ctx.prefix(Party::P2, RUN, &msg.nonce1, &[])?;
     let nonce2 = session::nonce(rng);
     let sid = session::sid(&prefix, &nonce2);
     let x2 = curve::random_scalar(rng);

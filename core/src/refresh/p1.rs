@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{MAX_EPOCH, Msg1, Msg2, Msg3, Msg4, RUN, label};
 use crate::{
-    Error, Result, bigint, commitment, curve,
+    Error, Party, Result, bigint, commitment, curve,
     paillier::{Ciphertext, ModN, SecretKey},
     session::{self, Binding, Context, ID_LEN},
     share::{KeyShareP1, PublicShares},
@@ -66,7 +66,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
         return Err(Error::InvalidShare);
     }
     let nonce1 = session::nonce(rng);
-    let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
+    let prefix = ctx.prefix(Party::P1, RUN, &nonce1, &fingerprint)?;
     let rho1 = curve::random_scalar(rng);
     let open_rho1 = commitment::randomness(rng);
     let com_rho1 = commitment::seal(rho1_transcript(&rho1, &prefix, &share.own_pid), &open_rho1);

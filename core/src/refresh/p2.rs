@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{MAX_EPOCH, Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
 use crate::{
-    Error, Result, bigint, commitment, curve,
+    Error, Party, Result, bigint, commitment, curve,
     session::{self, Binding, Context, ID_LEN},
     share::{KeyShareP2, PublicShares, X1},
     zk::{EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier},
@@ -39,7 +39,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     if share.epoch >= MAX_EPOCH {
         return Err(Error::InvalidShare);
     }
-    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &fingerprint)?;
+    let prefix = ctx.prefix(Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
     let sid = session::sid(&prefix, &nonce2);
     let rho2 = curve::random_scalar(rng);

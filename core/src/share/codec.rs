@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 
 use super::{KeyShareP1, KeyShareP2, PublicShares, X1};
 use crate::{
-    Error, Result,
+    Error, Party, Result,
     paillier::{PublicKey, SecretKey},
     refresh::MAX_EPOCH,
     wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, SCALAR_LEN, Writer},
@@ -29,27 +29,14 @@ const HEADER_LEN: usize = 4 + 1 + 1 + 1 + 8 + 1 + 2 * HASH_LEN + 3 * POINT_LEN +
 const X1_LEN: usize = 48;
 const PRIME_LEN: usize = 128;
 
-/// Which party a share file belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Party 0, P1.
-    P1 = 0,
-    /// Party 1, P2.
-    P2 = 1,
-}
-
 /// Reads the role a share file claims, to pick the decoder.
 ///
 /// # Errors
 /// [`Error::InvalidShare`] if the bytes are not a share file of a known version.
-pub fn role_of(bytes: &[u8]) -> Result<Role> {
+pub fn role_of(bytes: &[u8]) -> Result<Party> {
     match bytes {
         [m0, m1, m2, m3, FORMAT_VERSION, role, ..] if [*m0, *m1, *m2, *m3] == *MAGIC => {
-            match role {
-                0 => Ok(Role::P1),
-                1 => Ok(Role::P2),
-                _ => Err(Error::InvalidShare),
-            }
+            Party::from_index(*role).ok_or(Error::InvalidShare)
         }
         _ => Err(Error::InvalidShare),
     }
@@ -64,9 +51,9 @@ struct Common {
     c_key: crate::paillier::ModNN,
 }
 
-fn write_common(w: &mut Writer<'_>, role: Role, c: &Common) -> Result<()> {
+fn write_common(w: &mut Writer<'_>, role: Party, c: &Common) -> Result<()> {
     w.bytes(MAGIC)?;
-    w.bytes(&[FORMAT_VERSION, role as u8, CURVE_SECP256K1])?;
+    w.bytes(&[FORMAT_VERSION, role.index(), CURVE_SECP256K1])?;
     w.u64(c.epoch)?;
     w.bytes(&[u8::from(c.locked)])?;
     w.bytes(&c.own_pid)?;
@@ -77,7 +64,7 @@ fn write_common(w: &mut Writer<'_>, role: Role, c: &Common) -> Result<()> {
     w.integer(MOD_NN_LEN, &c.c_key)
 }
 
-fn read_common(r: &mut Reader<'_>, role: Role) -> Result<Common> {
+fn read_common(r: &mut Reader<'_>, role: Party) -> Result<Common> {
     let head: [u8; 7] = r.array()?;
     if head
         != [
@@ -86,7 +73,7 @@ fn read_common(r: &mut Reader<'_>, role: Role) -> Result<Common> {
             MAGIC[2],
             MAGIC[3],
             FORMAT_VERSION,
-            role as u8,
+            role.index(),
             CURVE_SECP256K1,
         ]
     {
@@ -161,7 +148,7 @@ impl KeyShareP1 {
             public: self.public,
             c_key: *self.c_key.as_uint(),
         };
-        write_common(&mut w, Role::P1, &common)?;
+        write_common(&mut w, Party::P1, &common)?;
         w.integer(X1_LEN, &self.x1)?;
         let (p, q) = self.paillier.primes();
         w.integer(PRIME_LEN, &p)?;
@@ -177,7 +164,7 @@ impl KeyShareP1 {
     /// a bad field).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(body(bytes, Self::ENCODED_LEN)?);
-        let c = read_common(&mut r, Role::P1)?;
+        let c = read_common(&mut r, Party::P1)?;
         let x1: X1 = r.integer_unbounded(X1_LEN)?;
         let p: U1024 = r.integer_unbounded(PRIME_LEN)?;
         let q: U1024 = r.integer_unbounded(PRIME_LEN)?;
@@ -220,7 +207,7 @@ impl KeyShareP2 {
             public: self.public,
             c_key: *self.c_key.as_uint(),
         };
-        write_common(&mut w, Role::P2, &common)?;
+        write_common(&mut w, Party::P2, &common)?;
         w.integer(MOD_N_LEN, self.paillier.modulus())?;
         w.scalar(&self.x2)?;
         let len = w.position();
@@ -234,7 +221,7 @@ impl KeyShareP2 {
     /// a bad field).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(body(bytes, Self::ENCODED_LEN)?);
-        let c = read_common(&mut r, Role::P2)?;
+        let c = read_common(&mut r, Party::P2)?;
         let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
         let x2 = r.scalar().map_err(|_| Error::InvalidShare)?;
         r.finish()?;

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, label};
 use crate::{
-    Error, Result, commitment, curve,
+    Error, Party, Result, commitment, curve,
     paillier::{Ciphertext, HalfPlaintext, Prime},
     session::{self, Binding, Context, ID_LEN},
     share::KeyShareP1,
@@ -66,7 +66,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
     let fingerprint = share.admit(ctx)?;
     let nonce1 = session::nonce(rng);
-    let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
+    let prefix = ctx.prefix(Party::P1, RUN, &nonce1, &fingerprint)?;
     let k1 = curve::random_scalar(rng);
     let r1 = curve::mul_g(&k1);
     let open_r1 = commitment::randomness(rng);

@@ -9,7 +9,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript};
 use crate::{
-    Error, Result, bigint, commitment, curve,
+    Error, Party, Result, bigint, commitment, curve,
     session::{self, Binding, Context, ID_LEN},
     share::KeyShareP2,
     zk::{STAT_BITS, dlog::DlogProof},
@@ -60,7 +60,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
-    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &fingerprint)?;
+    let prefix = ctx.prefix(Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
     let sid = session::sid(&prefix, &nonce2);
     let k2 = curve::random_scalar(rng);
