@@ -220,4 +220,21 @@ fn share_files_round_trip_and_refuse_damage() {
     t[c_at..c_at + 512].copy_from_slice(&ob[c_at..c_at + 512]);
     reseal(&mut t);
     assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
+    // Consistent checksum but p replaced by a composite p' ≡ 3 (mod 4) for which every CRT
+    // constant exists. Loading does not test primality (variable time on the secret primes):
+    // Dec(c_key) = x1 refuses it.
+    let p_at = b1.len() - 32 - 2 * 128;
+    let p = crypto_bigint::U1024::from_be_slice(&b1[p_at..p_at + 128]);
+    let q = crypto_bigint::U1024::from_be_slice(&b1[p_at + 128..p_at + 256]);
+    let composite = (1..1000u64)
+        .map(|k| p.wrapping_add(&crypto_bigint::U1024::from_u64(4 * k)))
+        .find(|c| {
+            !crypto_primes::is_prime(crypto_primes::Flavor::Any, c)
+                && ecdsa2pc_core::paillier::SecretKey::from_primes(c, &q).is_ok()
+        })
+        .expect("a composite with a usable CRT near p");
+    let mut t = b1.clone();
+    t[p_at..p_at + 128].copy_from_slice(&composite.to_be_bytes());
+    reseal(&mut t);
+    assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
 }

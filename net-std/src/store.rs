@@ -4,9 +4,17 @@
 //! share waiting for both parties to confirm) and `PATH.lock` (held while a process uses the
 //! share, so two runs cannot use one share at once). Every write goes to a temporary file,
 //! is synced, renamed over the target and the directory synced; files are mode 0600.
+//!
+//! The temporary file (`PATH.tmp-<32 random hex digits>`) is created with `O_CREAT|O_EXCL`
+//! (`create_new`) and `O_NOFOLLOW`: a file or symlink planted at that name by someone else
+//! makes the open fail (POSIX: O_EXCL fails on any existing name, symlinks included, dangling
+//! or not), and the next random name is tried; nothing is ever written through it. Its mode
+//! is set to 0600 on the open descriptor (fchmod) whatever the umask, and it is removed on
+//! every error path. Loading refuses a share that group or others may read or write, as ssh
+//! refuses a loose private key, and says the `chmod` that fixes it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2};
@@ -165,14 +173,33 @@ impl ShareFiles {
     }
 
     fn read<S: StoredShare>(&self, path: &Path) -> Result<S, NetError> {
-        let bytes = fs::read(path).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             let hint = if e.kind() == std::io::ErrorKind::NotFound {
                 "does not exist: run `ecdsa2pc keygen` first, or check --share"
             } else {
                 "cannot be read"
             };
             self.problem(path, format!("{hint} ({e})"))
-        })?;
+        };
+        let mut file = File::open(path).map_err(cannot_read)?;
+        // The mode of the file opened (fstat), not of whatever the path names a moment later.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file.metadata().map_err(cannot_read)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(self.problem(
+                    path,
+                    format!(
+                        "can be read or written by other users (mode {:04o}); a key share must                          be private to its owner: fix it with `chmod 600 {}`, and if others                          may have copied it, treat the key as exposed",
+                        mode & 0o7777,
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(cannot_read)?;
         S::from_bytes(&bytes).map_err(|e| {
             self.problem(
                 path,
@@ -224,21 +251,25 @@ impl ShareFiles {
     }
 
     fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), NetError> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(format!(".tmp-{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
+        self.write_atomic_via(path, bytes, random_suffix)
+    }
+
+    /// [`ShareFiles::write_atomic`] with the temporary names from `suffix` (tests plant files
+    /// at the names it gives).
+    fn write_atomic_via(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        suffix: impl FnMut() -> std::io::Result<String>,
+    ) -> Result<(), NetError> {
         let fail = |what: &str, e: std::io::Error| self.problem(path, format!("{what}: {e}"));
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&tmp)
+        let (tmp, mut file) = TempFile::create(path, suffix)
             .map_err(|e| fail("cannot create a temporary file", e))?;
         file.write_all(bytes).map_err(|e| fail("cannot write", e))?;
         file.sync_all().map_err(|e| fail("cannot sync", e))?;
         drop(file);
-        fs::rename(&tmp, path).map_err(|e| fail("cannot replace", e))?;
+        fs::rename(&tmp.path, path).map_err(|e| fail("cannot replace", e))?;
+        tmp.renamed();
         self.sync_dir()
     }
 
@@ -257,5 +288,202 @@ impl ShareFiles {
             path: path.to_path_buf(),
             problem,
         }
+    }
+}
+
+/// 16 bytes from the OS RNG as hex: a temporary name nobody can plant a file at in advance.
+fn random_suffix() -> std::io::Result<String> {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|e| std::io::Error::other(format!("OS RNG: {e}")))?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A temporary file beside its target, removed on drop unless it was renamed into place.
+struct TempFile {
+    path: PathBuf,
+    renamed: bool,
+}
+
+impl TempFile {
+    /// Names tried before giving up: a clash with a random name means someone plants files.
+    const ATTEMPTS: usize = 8;
+
+    /// Creates `TARGET.tmp-<suffix>` exclusively (never an existing file or symlink), not
+    /// following a symlink, mode 0600 whatever the umask.
+    fn create(
+        target: &Path,
+        mut suffix: impl FnMut() -> std::io::Result<String>,
+    ) -> std::io::Result<(Self, File)> {
+        for _ in 0..Self::ATTEMPTS {
+            let mut name = target.as_os_str().to_owned();
+            name.push(format!(".tmp-{}", suffix()?));
+            let path = PathBuf::from(name);
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+            }
+            match options.open(&path) {
+                Ok(file) => {
+                    let tmp = Self {
+                        path,
+                        renamed: false,
+                    };
+                    // The umask may have taken bits from 0o600 (never added): set it exactly.
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt;
+                        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+                    }
+                    return Ok((tmp, file));
+                }
+                // Someone else's file or symlink: leave it alone, take another name.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} random temporary names beside it were all taken; another user may be \
+                 planting files in its directory: check who can write there",
+                Self::ATTEMPTS
+            ),
+        ))
+    }
+
+    /// The file is now the target: nothing to remove.
+    fn renamed(mut self) {
+        self.renamed = true;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            // Best effort: the error that got us here is the one worth reporting.
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
+    use super::*;
+
+    const SECRET: &[u8] = b"secret share bytes";
+
+    /// A fresh empty directory under the system temporary directory.
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "ecdsa2pc-store-{tag}-{}-{}",
+            std::process::id(),
+            random_suffix().unwrap()
+        ));
+        fs::create_dir(&dir).unwrap();
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn plant_private_victim(dir: &Path) -> PathBuf {
+        let victim = dir.join("victim");
+        fs::write(&victim, b"someone else's file").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        victim
+    }
+
+    #[test]
+    fn planted_file_and_symlinks_at_temporary_names_are_neither_followed_nor_leaked() {
+        let dir = scratch("planted");
+        let target = dir.join("p.share");
+        let victim = plant_private_victim(&dir);
+        symlink(&victim, dir.join("p.share.tmp-1")).unwrap();
+        fs::write(dir.join("p.share.tmp-2"), b"planted").unwrap();
+        fs::set_permissions(dir.join("p.share.tmp-2"), fs::Permissions::from_mode(0o644)).unwrap();
+        symlink(dir.join("would-be-created"), dir.join("p.share.tmp-3")).unwrap();
+        let mut next = 0;
+        let suffix = || {
+            next += 1;
+            Ok(next.to_string())
+        };
+
+        let files = ShareFiles::new(&target);
+        files.write_atomic_via(&target, SECRET, suffix).unwrap();
+
+        // The share went to the fourth name and then into place, mode 0600.
+        assert_eq!(fs::read(&target).unwrap(), SECRET);
+        let mode = fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // Nothing planted was written through, re-moded or removed; nothing was created.
+        assert_eq!(fs::read(&victim).unwrap(), b"someone else's file");
+        assert_eq!(
+            fs::metadata(&victim).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        assert_eq!(fs::read(dir.join("p.share.tmp-2")).unwrap(), b"planted");
+        let planted_mode = fs::metadata(dir.join("p.share.tmp-2"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(planted_mode & 0o777, 0o644);
+        assert_eq!(fs::read_link(dir.join("p.share.tmp-1")).unwrap(), victim);
+        assert!(!dir.join("would-be-created").exists());
+        assert_eq!(
+            names(&dir),
+            [
+                "p.share",
+                "p.share.tmp-1",
+                "p.share.tmp-2",
+                "p.share.tmp-3",
+                "victim"
+            ]
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_temporary_name_taken_fails_without_writing_anywhere() {
+        let dir = scratch("taken");
+        let target = dir.join("p.share");
+        let victim = plant_private_victim(&dir);
+        symlink(&victim, dir.join("p.share.tmp-x")).unwrap();
+
+        let files = ShareFiles::new(&target);
+        let err = files
+            .write_atomic_via(&target, SECRET, || Ok("x".to_owned()))
+            .unwrap_err();
+        let NetError::ShareFile { path, problem } = err else {
+            panic!("expected ShareFile, got {err}");
+        };
+        assert_eq!(path, target);
+        assert!(
+            problem.contains("cannot create a temporary file"),
+            "{problem}"
+        );
+        assert!(problem.contains("were all taken"), "{problem}");
+        assert_eq!(fs::read(&victim).unwrap(), b"someone else's file");
+        assert_eq!(names(&dir), ["p.share.tmp-x", "victim"]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn random_temporary_names_differ() {
+        let a = random_suffix().unwrap();
+        let b = random_suffix().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
     }
 }

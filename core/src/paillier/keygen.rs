@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crypto_bigint::{NonZero, Odd, U1024, U2048, U4096, modular::FixedMontyParams};
-use crypto_primes::{Flavor, is_prime, random_prime};
+use crypto_primes::{Flavor, random_prime};
 use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
@@ -70,17 +70,21 @@ impl SecretKey {
         }
     }
 
-    /// Builds a key from two primes; checks primality, p ≠ q, p ≡ q ≡ 3 (mod 4) and |N| = 2048.
+    /// Builds a key from two primes (from [`generate_prime`]); checks p ≠ q,
+    /// p ≡ q ≡ 3 (mod 4), |N| = 2048 and that the CRT constants exist.
+    ///
+    /// Primality is not tested here: this runs at every load of P1's share, and every
+    /// primality test we have (crypto-primes) is variable time in the candidate, a timing
+    /// oracle on the secret primes. Primes come from [`generate_prime`], which makes them;
+    /// a damaged share file is refused by its checksum and by Dec(c_key) = x1, which no
+    /// altered prime passes (the altered N changes the decryption).
     ///
     /// # Errors
     /// [`Error::PaillierModulus`] if any check fails.
     pub fn from_primes(p: &U1024, q: &U1024) -> Result<Self> {
         let three_mod_four = |x: &U1024| x.as_limbs()[0].0 & 3 == 3;
-        // vartime: p ≠ q leaks nothing useful; the rest must hold for any key we accept.
+        // p == q compares in constant time; the low two bits of a valid prime are public (11).
         if p == q || !three_mod_four(p) || !three_mod_four(q) {
-            return Err(Error::PaillierModulus);
-        }
-        if !is_prime(Flavor::Any, p) || !is_prime(Flavor::Any, q) {
             return Err(Error::PaillierModulus);
         }
         let n: U2048 = p.concatenating_mul(q);

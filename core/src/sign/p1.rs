@@ -32,7 +32,8 @@ pub struct AwaitMsg2<'s> {
 pub struct AwaitMsg4<'s> {
     share: &'s mut KeyShareP1,
     k1: Zeroizing<Scalar>,
-    r: Scalar,
+    /// R = k1·R2 (public: P2 computes it as k2·R1); r = x(R) mod q.
+    big_r: AffinePoint,
     digest: Digest,
 }
 
@@ -135,7 +136,7 @@ impl<'s> AwaitMsg2<'s> {
         let next = AwaitMsg4 {
             share: self.share,
             k1: self.k1,
-            r,
+            big_r,
             digest: self.digest,
         };
         Ok((next, reply))
@@ -172,7 +173,7 @@ impl<'s> AwaitMsg4<'s> {
         Ok(AwaitDecryption {
             share: self.share,
             k1: self.k1,
-            r: self.r,
+            big_r: self.big_r,
             digest: self.digest,
             c,
         })
@@ -184,7 +185,7 @@ impl<'s> AwaitMsg4<'s> {
 pub struct AwaitDecryption<'s> {
     share: &'s mut KeyShareP1,
     k1: Zeroizing<Scalar>,
-    r: Scalar,
+    big_r: AffinePoint,
     digest: Digest,
     c: Ciphertext,
 }
@@ -210,11 +211,14 @@ impl AwaitDecryption<'_> {
             .unwrap_or(Scalar::ZERO);
         let k1_inv = Option::<Scalar>::from(self.k1.invert()).unwrap_or(Scalar::ZERO);
         let s = s_prime * k1_inv;
-        let signature = Signature::from_scalars(self.r, s)
+        let signature = Signature::from_scalars(curve::x_mod_q(&self.big_r), s)
             .ok()
             .map(|sig| sig.normalize_s());
-        let verified =
-            signature.filter(|sig| super::verify(&self.share.public.q, &self.digest, sig).is_ok());
+        // Not `super::verify`: it inverts s in variable time, and until it verifies, s is
+        // an unreleased value computed from k1 and P2's ciphertext (docs/SECURITY.md).
+        let verified = signature.filter(|sig| {
+            super::verify_with_nonce(&self.share.public.q, &self.big_r, &self.digest, sig)
+        });
         let Some(signature) = verified else {
             self.share.locked = true;
             return Err(Error::SignatureInvalid);

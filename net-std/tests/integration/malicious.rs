@@ -310,8 +310,13 @@ impl Fixture {
         }
     }
     fn install(&self, dir: &Path) {
-        std::fs::write(dir.join("p1.share"), &self.p1).unwrap();
-        std::fs::write(dir.join("p2.share"), &self.p2).unwrap();
+        for (name, bytes) in [("p1.share", &self.p1), ("p2.share", &self.p2)] {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            // Share files must be private (a looser one is refused).
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
     }
 }
 

@@ -93,6 +93,73 @@ fn share_files_are_private_atomic_and_checked() {
     }
 }
 
+fn chmod(path: &std::path::Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_share_others_can_read_or_write_is_refused_with_the_chmod_that_fixes_it() {
+    let dir = TempDir::new("store-perms");
+    let (s1, _) = keygen();
+    let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+    f1.write_active(&s1).unwrap();
+    for mode in [0o640, 0o604, 0o602, 0o620, 0o666] {
+        chmod(f1.path(), mode);
+        let err = problem(f1.load::<KeyShareP1>().unwrap_err());
+        assert!(
+            err.contains(&format!("mode {mode:04o}"))
+                && err.contains(&format!("`chmod 600 {}`", f1.path().display())),
+            "{mode:o}: {err}"
+        );
+    }
+    // The owner's own bits do not matter; group and others' do.
+    chmod(f1.path(), 0o400);
+    assert!(f1.load::<KeyShareP1>().is_ok());
+    chmod(f1.path(), 0o600);
+    assert!(f1.load::<KeyShareP1>().is_ok());
+
+    // A loose pending share is refused too, with its own path.
+    f1.write_pending(&s1).unwrap();
+    chmod(f1.pending_path(), 0o644);
+    match f1.load::<KeyShareP1>().unwrap_err() {
+        NetError::ShareFile { path, problem } => {
+            assert_eq!(path, f1.pending_path());
+            assert!(problem.contains("chmod 600"), "{problem}");
+        }
+        other => panic!("expected ShareFile, got {other}"),
+    }
+}
+
+#[test]
+fn a_rewrite_is_0600_even_over_a_loose_file() {
+    let dir = TempDir::new("store-rewrite");
+    let (s1, _) = keygen();
+    let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+    std::fs::write(f1.path(), b"old").unwrap();
+    chmod(f1.path(), 0o666);
+    f1.write_active(&s1).unwrap();
+    let mode = std::fs::metadata(f1.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_failed_write_leaves_no_temporary_file() {
+    let dir = TempDir::new("store-tmp-cleanup");
+    let (s1, _) = keygen();
+    // The target is a non-empty directory: the rename fails after the secret was written
+    // to the temporary file, which must then be gone.
+    let target = dir.path().join("p1.share");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep"), b"x").unwrap();
+    let err = problem(ShareFiles::new(&target).write_active(&s1).unwrap_err());
+    assert!(err.contains("cannot replace"), "{err}");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["p1.share"], "no temporary file left");
+}
+
 #[test]
 fn one_process_at_a_time_per_share() {
     let dir = TempDir::new("store-lock");
