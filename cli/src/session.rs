@@ -5,8 +5,11 @@ use core::time::Duration;
 use std::path::Path;
 use std::thread;
 
-use ecdsa2pc_core::paillier::{self, SecretKey};
-use ecdsa2pc_net::{CertPaths, Channel, NetError, SessionInfo, driver};
+use ecdsa2pc_core::{
+    Party,
+    paillier::{self, SecretKey},
+};
+use ecdsa2pc_net::{CertPaths, Channel, SessionInfo, rng::os_rng};
 use zeroize::Zeroize;
 
 use crate::error::{CliError, ExitStatus};
@@ -20,8 +23,8 @@ pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// The network options of a command (`--party`, `--server`, `--certs`, `--timeout`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Net<'a> {
-    /// 0 (listens, owns the Paillier key) or 1 (connects).
-    pub(crate) party: u8,
+    /// Party 0 (listens, owns the Paillier key) or party 1 (connects).
+    pub(crate) party: Party,
     /// Address party 0 listens on and party 1 connects to.
     pub(crate) server: &'a str,
     /// Directory with `ca-cert.pem` and the party's certificate and key.
@@ -31,14 +34,8 @@ pub(crate) struct Net<'a> {
 }
 
 impl Net<'_> {
-    /// Checks `--party` and `--timeout`.
+    /// Checks `--timeout` (argh already refused a `--party` other than 0 or 1).
     pub(crate) fn validate(&self) -> Result<(), CliError> {
-        if self.party > 1 {
-            return Err(CliError::Usage(format!(
-                "--party must be 0 (listens) or 1 (connects), got {}",
-                self.party
-            )));
-        }
         if self.timeout_secs == 0 {
             return Err(CliError::Usage(
                 "--timeout must be at least 1 second".to_owned(),
@@ -64,39 +61,43 @@ impl Net<'_> {
 
     /// The log of this party: lines prefixed with `[party N]`.
     pub(crate) fn log(&self, verbose: bool) -> Log {
-        Log::new(format!("[party {}]", self.party), verbose)
+        Log::new(format!("[{}]", self.party), verbose)
     }
 
     /// Party 0 listens and accepts one client; party 1 connects (retrying until the
     /// timeout). Prints what it does, the result, and with `--verbose` the session details.
     pub(crate) fn open(&self, log: &Log) -> Result<Channel, CliError> {
         let paths = CertPaths::for_party(self.certs, self.party);
-        if self.party == 0 {
-            log.line(format_args!(
-                "party 0 (TLS server, Paillier key owner): listening on {}, waiting up to {} s \
-                 for party 1",
-                self.server, self.timeout_secs
-            ));
-        } else {
-            log.line(format_args!(
-                "party 1 (TLS client): connecting to party 0 at {} (retrying for up to {} s)",
-                self.server, self.timeout_secs
-            ));
-        }
+        let phase = match self.party {
+            Party::P1 => {
+                log.line(format_args!(
+                    "party 0 (TLS server, Paillier key owner): listening on {}, waiting up to \
+                     {} s for party 1",
+                    self.server, self.timeout_secs
+                ));
+                "accept (mTLS)"
+            }
+            Party::P2 => {
+                log.line(format_args!(
+                    "party 1 (TLS client): connecting to party 0 at {} (retrying for up to {} s)",
+                    self.server, self.timeout_secs
+                ));
+                "connect (mTLS)"
+            }
+        };
         log.detail(format_args!(
             "certificates: {}, {}, {}",
             paths.ca.display(),
             paths.cert.display(),
             paths.key.display()
         ));
-        let phase = if self.party == 0 {
-            "accept (mTLS)"
-        } else {
-            "connect (mTLS)"
-        };
+        let timeout = Duration::from_secs(self.timeout_secs);
         let ch = log.phase(
             phase,
-            || self.connect(&paths).map_err(CliError::from),
+            || {
+                ecdsa2pc_net::establish(self.party, self.server, &paths, timeout)
+                    .map_err(CliError::from)
+            },
             |ch| {
                 let info = ch.info();
                 format!("{}, peer {}", info.tls_version, info.peer_subject)
@@ -104,15 +105,6 @@ impl Net<'_> {
         )?;
         print_session(log, ch.info());
         Ok(ch)
-    }
-
-    fn connect(&self, paths: &CertPaths) -> Result<Channel, NetError> {
-        let timeout = Duration::from_secs(self.timeout_secs);
-        if self.party == 0 {
-            ecdsa2pc_net::listen_and_accept(self.server, paths, timeout)
-        } else {
-            ecdsa2pc_net::connect(self.server, paths, timeout)
-        }
     }
 }
 
@@ -166,9 +158,8 @@ pub(crate) fn new_paillier_key() -> Result<(SecretKey, u32), CliError> {
     loop {
         attempts += 1;
         let (p, q) = thread::scope(|s| {
-            let other =
-                s.spawn(|| driver::os_rng().map(|mut rng| paillier::generate_prime(&mut rng)));
-            let here = driver::os_rng().map(|mut rng| paillier::generate_prime(&mut rng));
+            let other = s.spawn(|| os_rng().map(|mut rng| paillier::generate_prime(&mut rng)));
+            let here = os_rng().map(|mut rng| paillier::generate_prime(&mut rng));
             let other = other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

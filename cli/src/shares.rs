@@ -5,11 +5,11 @@ use std::path::Path;
 
 use ecdsa2pc_core::{
     Party,
-    share::{KeyShareP1, KeyShareP2, PublicShares, role_of},
+    share::{KeyShareP1, KeyShareP2, PublicShares},
     sign::Digest,
 };
 use ecdsa2pc_net::{
-    Channel, NetError, Pid, SessionInfo, driver,
+    Channel, NetError, Pid, SessionInfo, StoreError, driver,
     driver::{InMemory, Persist},
     epoch,
     store::{Held, ShareFiles, ShareLock},
@@ -111,30 +111,31 @@ impl Share {
 
     /// Runs keygen: party 0 first makes its Paillier key.
     pub(crate) fn keygen(
-        party: u8,
+        party: Party,
         ch: &mut Channel,
         rng: &mut ChaCha20Rng,
         info: &SessionInfo,
         log: &Log,
     ) -> Result<Self, CliError> {
         let ctx = driver::context(info);
-        if party == 0 {
-            let paillier = session::paillier_key(log)?;
-            log.phase(
-                "keygen",
-                || {
-                    Ok(Self::P1(Box::new(driver::keygen_p1(
-                        ch, rng, &ctx, paillier,
-                    )?)))
-                },
-                |_| String::new(),
-            )
-        } else {
-            log.phase(
+        match party {
+            Party::P1 => {
+                let paillier = session::paillier_key(log)?;
+                log.phase(
+                    "keygen",
+                    || {
+                        Ok(Self::P1(Box::new(driver::keygen_p1(
+                            ch, rng, &ctx, paillier,
+                        )?)))
+                    },
+                    |_| String::new(),
+                )
+            }
+            Party::P2 => log.phase(
                 "keygen",
                 || Ok(Self::P2(Box::new(driver::keygen_p2(ch, rng, &ctx)?))),
                 |_| "(includes party 0's Paillier key generation)".to_owned(),
-            )
+            ),
         }
     }
 
@@ -247,23 +248,24 @@ impl Stored {
     /// pending) and prints a summary.
     pub(crate) fn lock_and_load(
         files: &ShareFiles,
-        party: u8,
+        party: Party,
         log: &Log,
     ) -> Result<(ShareLock, Self), CliError> {
         // A missing share: report it without creating a lock file next to nothing.
         if !files.exists() {
-            return Err(load_error(files, party));
+            return Err(NetError::from(StoreError::Missing {
+                path: files.path().to_path_buf(),
+            })
+            .into());
         }
         let lock = files.lock()?;
-        check_role(files.path(), party)?;
-        let stored = if party == 0 {
-            Self::P1(Box::new(files.load()?))
-        } else {
-            Self::P2(Box::new(files.load()?))
+        let stored = match party {
+            Party::P1 => Self::P1(Box::new(files.load()?)),
+            Party::P2 => Self::P2(Box::new(files.load()?)),
         };
         let active = stored.active();
         log.line(format_args!(
-            "key share {}: party {party}, epoch {}, public key {}{}",
+            "key share {}: {party}, epoch {}, public key {}{}",
             files.path().display(),
             active.share_epoch(),
             public_key_hex(&public_key(active)?),
@@ -362,63 +364,4 @@ impl Stored {
             },
         )
     }
-}
-
-/// The error of loading a share that does not exist (or cannot be read).
-fn load_error(files: &ShareFiles, party: u8) -> CliError {
-    let result = if party == 0 {
-        files.load_active::<KeyShareP1>().map(drop)
-    } else {
-        files.load_active::<KeyShareP2>().map(drop)
-    };
-    match result {
-        Err(e) => e.into(),
-        Ok(()) => CliError::Net(NetError::ShareFile {
-            path: files.path().to_path_buf(),
-            problem: "vanished while it was being opened".to_owned(),
-        }),
-    }
-}
-
-/// A share file of the other role is refused with a message that says whose it is.
-fn check_role(path: &Path, party: u8) -> Result<(), CliError> {
-    let Ok(bytes) = std::fs::read(path) else {
-        // Loading reports a file that cannot be read.
-        return Ok(());
-    };
-    match role_of(&bytes) {
-        Ok(role) if role.index() != party => Err(CliError::Net(NetError::ShareFile {
-            path: path.to_path_buf(),
-            problem: format!(
-                "is not a party {party} key share but party {0}'s: use it with --party {0}, \
-                 or give party {party} its own share file",
-                role.index()
-            ),
-        })),
-        _ => Ok(()),
-    }
-}
-
-/// Which role a share file claims: reads it and looks at its header.
-pub(crate) fn role_of_file(path: &Path) -> Result<Party, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        let problem = if e.kind() == std::io::ErrorKind::NotFound {
-            format!("does not exist: run `ecdsa2pc keygen` first, or check --share ({e})")
-        } else {
-            format!("cannot be read ({e})")
-        };
-        CliError::Net(NetError::ShareFile {
-            path: path.to_path_buf(),
-            problem,
-        })
-    })?;
-    role_of(&bytes).map_err(|e| {
-        CliError::Net(NetError::ShareFile {
-            path: path.to_path_buf(),
-            problem: format!(
-                "is not an ecdsa2pc key share of a known version, or is damaged ({e}): restore \
-                 it from a backup"
-            ),
-        })
-    })
 }

@@ -15,11 +15,11 @@ use ecdsa2pc_core::{
     wire::{self, MAX_MSG_LEN, Message},
 };
 use k256::ecdsa::Signature;
-use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, SeedableRng};
+use rand_core::CryptoRng;
 
 use crate::{
     NetError, SessionInfo, Transport,
+    error::{PeerAbort, ProtocolError},
     store::{ShareFiles, StoredShare},
 };
 
@@ -60,13 +60,13 @@ impl<S> Persist<S> for InMemory {
 
 impl<S: StoredShare> Persist<S> for ShareFiles {
     fn pending(&mut self, share: &S) -> Result<(), NetError> {
-        self.write_pending(share)
+        Ok(self.write_pending(share)?)
     }
     fn promote(&mut self) -> Result<(), NetError> {
-        ShareFiles::promote(self)
+        Ok(ShareFiles::promote(self)?)
     }
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
-        self.write_active(share)
+        Ok(self.write_active(share)?)
     }
 }
 
@@ -80,24 +80,11 @@ pub fn context(info: &SessionInfo) -> Context<'_> {
     }
 }
 
-/// A CSPRNG (ChaCha20) seeded from the operating system.
-///
-/// # Errors
-/// [`NetError::Io`] if the operating system has no entropy source.
-pub fn os_rng() -> Result<ChaCha20Rng, NetError> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| NetError::Io {
-        phase: crate::Phase::Connect,
-        source: std::io::Error::other(format!("the operating system gave no randomness: {e}")),
-    })?;
-    Ok(ChaCha20Rng::from_seed(seed))
-}
-
 /// Runs keygen as party 0 (P1) with a Paillier key made beforehand.
 ///
 /// # Errors
 /// Transport errors, [`NetError::Protocol`] if the peer's messages fail a check,
-/// [`NetError::PeerAborted`] if the peer rejected ours.
+/// [`NetError::PeerAbort`] if the peer rejected ours.
 pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
@@ -314,7 +301,7 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
 
     fn send<M: Message>(&mut self, msg: &M) -> Result<(), NetError> {
         let mut out = vec![0u8; M::LEN];
-        let len = msg.encode(&mut out).map_err(|error| NetError::Protocol {
+        let len = msg.encode(&mut out).map_err(|error| ProtocolError {
             error,
             step: "encoding",
         })?;
@@ -324,7 +311,7 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
     fn recv<M: Message>(&mut self, step: &'static str) -> Result<M, NetError> {
         let bytes = self.transport.recv(&mut self.buf)?;
         if let Some(error) = wire::peer_abort(bytes) {
-            return Err(NetError::PeerAborted { error, step });
+            return Err(PeerAbort { error, step }.into());
         }
         let decoded = M::decode(bytes);
         self.step(step, decoded)
@@ -335,7 +322,7 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
         result.map_err(|error| {
             // Best effort: the peer may already be gone, and our error is the one to report.
             let _ = self.transport.send(&wire::abort_message(error));
-            NetError::Protocol { error, step }
+            ProtocolError { error, step }.into()
         })
     }
 }

@@ -1,5 +1,5 @@
 //! Loading certificates, keys and CA roots from PEM files with `rustls-pki-types`'
-//! [`PemObject`] trait. Every failure is a [`NetError::CertFile`] naming the file.
+//! [`PemObject`] trait. Every failure is a [`ConfigError::CertFile`] naming the file.
 
 use std::io;
 use std::path::Path;
@@ -8,16 +8,16 @@ use rustls::RootCertStore;
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::NetError;
+use crate::error::ConfigError;
 
-fn cert_file_error(path: &Path, reason: impl Into<String>) -> NetError {
-    NetError::CertFile {
+fn cert_file_error(path: &Path, reason: impl Into<String>) -> ConfigError {
+    ConfigError::CertFile {
         path: path.to_path_buf(),
         reason: reason.into(),
     }
 }
 
-fn pem_error(path: &Path, what: &str, err: &pem::Error) -> NetError {
+fn pem_error(path: &Path, what: &str, err: &pem::Error) -> ConfigError {
     let reason = match err {
         pem::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => {
             "the file does not exist".to_owned()
@@ -34,7 +34,7 @@ fn pem_error(path: &Path, what: &str, err: &pem::Error) -> NetError {
 
 /// Loads every certificate of a PEM file (a chain: end-entity certificate first).
 /// An empty file or one without `CERTIFICATE` sections is an error.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     const WHAT: &str = "certificate (-----BEGIN CERTIFICATE-----)";
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| pem_error(path, WHAT, &e))?
@@ -47,13 +47,13 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError>
 }
 
 /// Loads the first private key (PKCS#8, SEC1 or PKCS#1) of a PEM file.
-pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, NetError> {
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
     PrivateKeyDer::from_pem_file(path)
         .map_err(|e| pem_error(path, "private key (-----BEGIN PRIVATE KEY-----)", &e))
 }
 
 /// Loads the CA certificates of a PEM file as the roots the peer must chain to.
-pub fn load_roots(path: &Path) -> Result<RootCertStore, NetError> {
+pub fn load_roots(path: &Path) -> Result<RootCertStore, ConfigError> {
     let mut roots = RootCertStore::empty();
     for cert in load_certs(path)? {
         roots.add(cert).map_err(|e| {
@@ -79,7 +79,7 @@ mod tests {
     fn missing_file_is_named() {
         let path = Path::new("/nonexistent/ecdsa2pc/ca-cert.pem");
         let err = load_certs(path).unwrap_err();
-        assert!(matches!(&err, NetError::CertFile { path: p, .. } if p == path));
+        assert!(matches!(&err, ConfigError::CertFile { path: p, .. } if p == path));
         let msg = err.to_string();
         assert!(msg.contains("/nonexistent/ecdsa2pc/ca-cert.pem"), "{msg}");
         assert!(
@@ -98,7 +98,7 @@ mod tests {
         let empty_err = load_certs(&empty);
         let garbage_err = load_key(&garbage);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(matches!(empty_err, Err(NetError::CertFile { .. })));
+        assert!(matches!(empty_err, Err(ConfigError::CertFile { .. })));
         let err = garbage_err.unwrap_err();
         assert!(err.to_string().contains("no PEM private key"), "{err}");
     }

@@ -9,14 +9,16 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2};
+use ecdsa2pc_core::Party;
+use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2, role_of};
+use zeroize::Zeroizing;
 
-use crate::NetError;
+use crate::error::StoreError;
 
 /// A share type that can live in a file.
 pub trait StoredShare: Sized {
-    /// What the file must hold; used in messages.
-    const WHAT: &'static str;
+    /// Which party holds this kind of share.
+    const PARTY: Party;
     /// Encodes the share.
     fn to_bytes(&self) -> Vec<u8>;
     /// Decodes and checks a share.
@@ -32,9 +34,9 @@ pub trait StoredShare: Sized {
 
 /// `StoredShare` for a core share type: its codec, epoch and fingerprint.
 macro_rules! stored_share {
-    ($ty:ty, $what:literal) => {
+    ($ty:ty, $party:expr) => {
         impl StoredShare for $ty {
-            const WHAT: &'static str = $what;
+            const PARTY: Party = $party;
             fn to_bytes(&self) -> Vec<u8> {
                 let mut out = vec![0u8; <$ty>::ENCODED_LEN];
                 let len = self.encode(&mut out).unwrap_or(0);
@@ -54,8 +56,8 @@ macro_rules! stored_share {
     };
 }
 
-stored_share!(KeyShareP1, "a party 0 key share");
-stored_share!(KeyShareP2, "a party 1 key share");
+stored_share!(KeyShareP1, Party::P1);
+stored_share!(KeyShareP2, Party::P2);
 
 /// The files of one share.
 #[derive(Clone, Debug)]
@@ -111,19 +113,20 @@ impl ShareFiles {
     /// Takes the exclusive lock, or fails at once if another process holds it.
     ///
     /// # Errors
-    /// [`NetError::ShareFile`] if the lock is held elsewhere or cannot be created.
-    pub fn lock(&self) -> Result<ShareLock, NetError> {
+    /// [`StoreError::InUse`] if the lock is held elsewhere, [`StoreError::LockFile`] if it
+    /// cannot be created.
+    pub fn lock(&self) -> Result<ShareLock, StoreError> {
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&self.lock)
-            .map_err(|e| self.problem(&self.lock, format!("cannot create its lock file: {e}")))?;
-        file.try_lock().map_err(|_| {
-            self.problem(
-                &self.active,
-                "is in use by another ecdsa2pc process; wait for it to finish".to_owned(),
-            )
+            .map_err(|source| StoreError::LockFile {
+                path: self.lock.clone(),
+                source,
+            })?;
+        file.try_lock().map_err(|_| StoreError::InUse {
+            path: self.active.clone(),
         })?;
         Ok(ShareLock { _file: file })
     }
@@ -134,11 +137,11 @@ impl ShareFiles {
         self.active.exists()
     }
 
-    /// Loads the active share and the pending one, if any.
+    /// Loads the active share and the pending one, if any; each file is read once.
     ///
     /// # Errors
-    /// [`NetError::ShareFile`] naming the file and what is wrong with it.
-    pub fn load<S: StoredShare>(&self) -> Result<Held<S>, NetError> {
+    /// A [`StoreError`] naming the file and what is wrong with it.
+    pub fn load<S: StoredShare>(&self) -> Result<Held<S>, StoreError> {
         let active = self.read(&self.active)?;
         let pending = if self.pending.exists() {
             Some(self.read(&self.pending)?)
@@ -151,83 +154,110 @@ impl ShareFiles {
     /// Loads the active share only; a pending file, damaged or not, is not read.
     ///
     /// # Errors
-    /// [`NetError::ShareFile`] naming the file and what is wrong with it.
-    pub fn load_active<S: StoredShare>(&self) -> Result<S, NetError> {
+    /// A [`StoreError`] naming the file and what is wrong with it.
+    pub fn load_active<S: StoredShare>(&self) -> Result<S, StoreError> {
         self.read(&self.active)
     }
 
     /// Loads the pending share only (it must exist).
     ///
     /// # Errors
-    /// [`NetError::ShareFile`] naming the pending file and what is wrong with it.
-    pub fn load_pending<S: StoredShare>(&self) -> Result<S, NetError> {
+    /// A [`StoreError`] naming the pending file and what is wrong with it.
+    pub fn load_pending<S: StoredShare>(&self) -> Result<S, StoreError> {
         self.read(&self.pending)
     }
 
-    fn read<S: StoredShare>(&self, path: &Path) -> Result<S, NetError> {
-        let bytes = fs::read(path).map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
-                "does not exist: run `ecdsa2pc keygen` first, or check --share"
-            } else {
-                "cannot be read"
-            };
-            self.problem(path, format!("{hint} ({e})"))
-        })?;
-        S::from_bytes(&bytes).map_err(|e| {
-            self.problem(
-                path,
-                format!(
-                    "is not {} or is damaged ({e}); it may belong to the other party, be \
-                     truncated, or have been altered: restore it from a backup",
-                    S::WHAT
-                ),
-            )
+    /// The active share's bytes, for a caller that learns the party from the file itself
+    /// ([`ecdsa2pc_core::share::role_of`]) and then calls [`ShareFiles::decode`]. The
+    /// buffer is wiped when dropped.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] or [`StoreError::Unreadable`].
+    pub fn read_active(&self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        read_bytes(&self.active)
+    }
+
+    /// Decodes the bytes of the file at `path` as a share of `S::PARTY`: a share of the
+    /// other party is [`StoreError::OtherParty`], anything else that does not decode
+    /// [`StoreError::Damaged`].
+    ///
+    /// # Errors
+    /// As above.
+    pub fn decode<S: StoredShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
+        if let Ok(found) = role_of(bytes)
+            && found != S::PARTY
+        {
+            return Err(StoreError::OtherParty {
+                path: path.to_path_buf(),
+                expected: S::PARTY,
+                found,
+            });
+        }
+        S::from_bytes(bytes).map_err(|error| StoreError::Damaged {
+            path: path.to_path_buf(),
+            expected: S::PARTY,
+            error,
         })
+    }
+
+    fn read<S: StoredShare>(&self, path: &Path) -> Result<S, StoreError> {
+        Self::decode(path, &read_bytes(path)?)
     }
 
     /// Writes the active share atomically (keygen, or a lock flag after a failed signature).
     ///
     /// # Errors
-    /// [`NetError::ShareFile`].
-    pub fn write_active<S: StoredShare>(&self, share: &S) -> Result<(), NetError> {
+    /// [`StoreError::Write`].
+    pub fn write_active<S: StoredShare>(&self, share: &S) -> Result<(), StoreError> {
         self.write_atomic(&self.active, &share.to_bytes())
     }
 
     /// Writes a refreshed share as pending, beside the active one.
     ///
     /// # Errors
-    /// [`NetError::ShareFile`].
-    pub fn write_pending<S: StoredShare>(&self, share: &S) -> Result<(), NetError> {
+    /// [`StoreError::Write`].
+    pub fn write_pending<S: StoredShare>(&self, share: &S) -> Result<(), StoreError> {
         self.write_atomic(&self.pending, &share.to_bytes())
     }
 
     /// Makes the pending share the active one; the old epoch is gone for good.
     ///
     /// # Errors
-    /// [`NetError::ShareFile`].
-    pub fn promote(&self) -> Result<(), NetError> {
-        fs::rename(&self.pending, &self.active)
-            .map_err(|e| self.problem(&self.pending, format!("cannot be made active: {e}")))?;
+    /// [`StoreError::Write`].
+    pub fn promote(&self) -> Result<(), StoreError> {
+        fs::rename(&self.pending, &self.active).map_err(|source| StoreError::Write {
+            path: self.pending.clone(),
+            action: "cannot be made active",
+            source,
+        })?;
         self.sync_dir()
     }
 
     /// Deletes a pending share the peer never confirmed.
     ///
     /// # Errors
-    /// [`NetError::ShareFile`].
-    pub fn discard_pending(&self) -> Result<(), NetError> {
+    /// [`StoreError::Write`].
+    pub fn discard_pending(&self) -> Result<(), StoreError> {
         match fs::remove_file(&self.pending) {
             Ok(()) => self.sync_dir(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(self.problem(&self.pending, format!("cannot be removed: {e}"))),
+            Err(source) => Err(StoreError::Write {
+                path: self.pending.clone(),
+                action: "cannot be removed",
+                source,
+            }),
         }
     }
 
-    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), NetError> {
+    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(format!(".tmp-{}", std::process::id()));
         let tmp = PathBuf::from(tmp);
-        let fail = |what: &str, e: std::io::Error| self.problem(path, format!("{what}: {e}"));
+        let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
+            path: path.to_path_buf(),
+            action,
+            source,
+        };
         let mut options = OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -242,20 +272,33 @@ impl ShareFiles {
         self.sync_dir()
     }
 
-    fn sync_dir(&self) -> Result<(), NetError> {
+    fn sync_dir(&self) -> Result<(), StoreError> {
         let dir = match self.active.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
         File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(|e| self.problem(dir, format!("cannot sync the directory: {e}")))
+            .map_err(|source| StoreError::Write {
+                path: dir.to_path_buf(),
+                action: "cannot sync the directory",
+                source,
+            })
     }
+}
 
-    fn problem(&self, path: &Path, problem: String) -> NetError {
-        NetError::ShareFile {
-            path: path.to_path_buf(),
-            problem,
+/// Reads a share file into a buffer that is wiped when dropped.
+fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    fs::read(path).map(Zeroizing::new).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            StoreError::Missing {
+                path: path.to_path_buf(),
+            }
+        } else {
+            StoreError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            }
         }
-    }
+    })
 }

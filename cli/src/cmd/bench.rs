@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{paillier::ModNN, share::KeyShareP1, share::KeyShareP2, sign};
-use ecdsa2pc_net::{Channel, driver, pool::NoncePool};
+use ecdsa2pc_core::{Party, paillier::ModNN, share::KeyShareP1, share::KeyShareP2, sign};
+use ecdsa2pc_net::{Channel, driver, pool::NoncePool, rng::os_rng};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, ExitStatus};
@@ -28,7 +28,7 @@ use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 pub(crate) struct BenchArgs {
     /// which party this process is: 0 (listens) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// address party 0 listens on and party 1 connects to (default: localhost:8443)
     #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
     server: String,
@@ -131,63 +131,66 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError>
     ch.set_timeout(Duration::from_secs(args.timeout.max(120)))?;
     let info = ch.info().clone();
     let ctx = driver::context(&info);
-    let mut rng = driver::os_rng()?;
+    let mut rng = os_rng()?;
     let (mut keygen, mut signing, mut refresh) = (
         Series::new("keygen"),
         Series::new("sign"),
         Series::new("refresh"),
     );
 
-    let rows = if args.party == 0 {
-        let mut share: Option<KeyShareP1> = None;
-        for _ in 0..args.keygens {
-            share = Some(keygen.time(|| {
-                let (key, _) = session::new_paillier_key()?;
-                Ok(driver::keygen_p1(&mut ch, &mut rng, &ctx, key)?)
-            })?);
+    let rows = match args.party {
+        Party::P1 => {
+            let mut share: Option<KeyShareP1> = None;
+            for _ in 0..args.keygens {
+                share = Some(keygen.time(|| {
+                    let (key, _) = session::new_paillier_key()?;
+                    Ok(driver::keygen_p1(&mut ch, &mut rng, &ctx, key)?)
+                })?);
+            }
+            let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
+            for i in 0..args.signs {
+                let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
+                signing.time(|| {
+                    Ok(driver::sign_p1(
+                        &mut ch, &mut rng, &mut share, &ctx, &digest,
+                    )?)
+                })?;
+            }
+            for _ in 0..args.refreshes {
+                share = refresh.time(|| {
+                    let (key, _) = session::new_paillier_key()?;
+                    Ok(driver::refresh_p1(
+                        &mut ch,
+                        &mut rng,
+                        &share,
+                        &ctx,
+                        key,
+                        &mut driver::InMemory,
+                    )?)
+                })?;
+            }
+            [keygen.row(), signing.row(), refresh.row()]
         }
-        let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
-        for i in 0..args.signs {
-            let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
-            signing.time(|| {
-                Ok(driver::sign_p1(
-                    &mut ch, &mut rng, &mut share, &ctx, &digest,
-                )?)
-            })?;
+        Party::P2 => {
+            let mut share: Option<KeyShareP2> = None;
+            for _ in 0..args.keygens {
+                share = Some(keygen.time(|| Ok(driver::keygen_p2(&mut ch, &mut rng, &ctx)?))?);
+            }
+            let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
+            sign_as_p2(args, &mut ch, &mut rng, &share, &ctx, &mut signing, log)?;
+            for _ in 0..args.refreshes {
+                share = refresh.time(|| {
+                    Ok(driver::refresh_p2(
+                        &mut ch,
+                        &mut rng,
+                        &share,
+                        &ctx,
+                        &mut driver::InMemory,
+                    )?)
+                })?;
+            }
+            [keygen.row(), signing.row(), refresh.row()]
         }
-        for _ in 0..args.refreshes {
-            share = refresh.time(|| {
-                let (key, _) = session::new_paillier_key()?;
-                Ok(driver::refresh_p1(
-                    &mut ch,
-                    &mut rng,
-                    &share,
-                    &ctx,
-                    key,
-                    &mut driver::InMemory,
-                )?)
-            })?;
-        }
-        [keygen.row(), signing.row(), refresh.row()]
-    } else {
-        let mut share: Option<KeyShareP2> = None;
-        for _ in 0..args.keygens {
-            share = Some(keygen.time(|| Ok(driver::keygen_p2(&mut ch, &mut rng, &ctx)?))?);
-        }
-        let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
-        sign_as_p2(args, &mut ch, &mut rng, &share, &ctx, &mut signing, log)?;
-        for _ in 0..args.refreshes {
-            share = refresh.time(|| {
-                Ok(driver::refresh_p2(
-                    &mut ch,
-                    &mut rng,
-                    &share,
-                    &ctx,
-                    &mut driver::InMemory,
-                )?)
-            })?;
-        }
-        [keygen.row(), signing.row(), refresh.row()]
     };
     session::close(log, ch);
     log.line("| op       |     n | median ms  |    p99 ms  |   ops/s    |");

@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
-use ecdsa2pc_net::{Channel, SessionInfo, driver};
+use ecdsa2pc_core::Party;
+use ecdsa2pc_net::{Channel, SessionInfo, rng::os_rng};
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use rand_chacha::ChaCha20Rng;
 
@@ -55,7 +56,7 @@ const SECOND_SUFFIX: &str = " #2";
 pub(crate) struct DemoArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// address party 0 listens on and party 1 connects to (default: localhost:8443)
     #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
     server: String,
@@ -113,7 +114,7 @@ impl Demo<'_> {
         let args = self.args;
         let mut ch = self.net.open(log)?;
         let info = ch.info().clone();
-        let mut rng = driver::os_rng()?;
+        let mut rng = os_rng()?;
 
         let mut share = Share::keygen(self.net.party, &mut ch, &mut rng, &info, log)?;
         let key = share.public_key()?;

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_net::{driver, store::ShareFiles};
+use ecdsa2pc_core::Party;
+use ecdsa2pc_net::{rng::os_rng, store::ShareFiles};
 
 use crate::error::{CliError, ExitStatus};
 use crate::output::Log;
@@ -36,7 +37,7 @@ use crate::shares::{Share, public_key_hex};
 pub(crate) struct KeygenArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// file to write this party's key share to (FILE.pending and FILE.lock sit beside it)
     #[argh(option)]
     share: PathBuf,
@@ -94,7 +95,7 @@ fn keygen(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliErro
     }
     let mut ch = net.open(log)?;
     let info = ch.info().clone();
-    let mut rng = driver::os_rng()?;
+    let mut rng = os_rng()?;
     let share = Share::keygen(net.party, &mut ch, &mut rng, &info, log)?;
     let key = share.public_key()?;
     match &share {
@@ -108,7 +109,7 @@ fn keygen(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliErro
         public_key_hex(&key)
     ));
     log.line(format_args!(
-        "wrote key share {} (party {}, epoch {}, mode 0600); keep it private and backed up",
+        "wrote key share {} ({}, epoch {}, mode 0600); keep it private and backed up",
         files.path().display(),
         net.party,
         share.epoch()

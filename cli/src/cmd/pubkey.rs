@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use argh::FromArgs;
 use ecdsa2pc_core::{
     Party,
-    share::{KeyShareP1, KeyShareP2},
+    share::{KeyShareP1, KeyShareP2, role_of},
 };
-use ecdsa2pc_net::store::ShareFiles;
+use ecdsa2pc_net::{StoreError, store::ShareFiles};
 
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::spki_pem;
 use crate::output::report_error;
-use crate::shares::{View, public_key, public_key_hex, role_of_file};
+use crate::shares::{View, public_key, public_key_hex};
 
 /// Print the joint public key of a key share file: SEC1 compressed hex, or PEM.
 #[derive(FromArgs, Debug)]
@@ -71,20 +71,25 @@ pub(crate) fn run(args: &PubkeyArgs) -> ExitStatus {
 }
 
 fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
-    let role = role_of_file(&args.share)?;
     let files = ShareFiles::new(&args.share);
-    let (key, epoch, locked) = match role {
-        Party::P1 => summary(&files.load_active::<KeyShareP1>()?)?,
-        Party::P2 => summary(&files.load_active::<KeyShareP2>()?)?,
+    // Read once: the party comes from the file's own header.
+    let bytes = files.read_active()?;
+    let role = role_of(&bytes).map_err(|error| StoreError::Unrecognised {
+        path: args.share.clone(),
+        error,
+    })?;
+    let decode = |bytes: &[u8]| match role {
+        Party::P1 => summary(&ShareFiles::decode::<KeyShareP1>(files.path(), bytes)?),
+        Party::P2 => summary(&ShareFiles::decode::<KeyShareP2>(files.path(), bytes)?),
     };
+    let (key, epoch, locked) = decode(&bytes)?;
     match args.format {
         Format::Hex => println!("{}", public_key_hex(&key)),
         Format::Pem => print!("{}", spki_pem(&key)),
     }
     eprintln!(
-        "key share {}: party {}, epoch {epoch}{}",
+        "key share {}: {role}, epoch {epoch}{}",
         args.share.display(),
-        role.index(),
         if locked {
             ", LOCKED (a final signature failed to verify: do not sign with this key again)"
         } else {

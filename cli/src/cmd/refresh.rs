@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_net::{driver, store::ShareFiles};
+use ecdsa2pc_core::Party;
+use ecdsa2pc_net::{rng::os_rng, store::ShareFiles};
 
 use crate::error::CliError;
 use crate::error::ExitStatus;
@@ -41,7 +42,7 @@ use crate::shares::{Stored, public_key_hex};
 pub(crate) struct RefreshArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// this party's key share file (made by `ecdsa2pc keygen`)
     #[argh(option)]
     share: PathBuf,
@@ -77,7 +78,7 @@ fn refresh(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliEr
     let info = ch.info().clone();
     stored.check_certificates(files.path(), &info, log)?;
     let share = stored.agree(&mut ch, &files, log)?;
-    let mut rng = driver::os_rng()?;
+    let mut rng = os_rng()?;
     let fresh = share.refresh(&mut ch, &mut rng, &info, log, Some(&mut files))?;
     log.line(format_args!(
         "public key (SEC1 compressed): {} (unchanged)",

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
-use ecdsa2pc_net::{driver, store::ShareFiles};
+use ecdsa2pc_core::Party;
+use ecdsa2pc_net::{rng::os_rng, store::ShareFiles};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 
 use crate::digest::{parse_digest_hex, sha256};
@@ -45,7 +46,7 @@ use crate::shares::{Stored, public_key_hex};
 pub(crate) struct SignArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// this party's key share file (made by `ecdsa2pc keygen`)
     #[argh(option)]
     share: PathBuf,
@@ -124,7 +125,7 @@ fn sign(
     stored.check_certificates(files.path(), &info, log)?;
     let mut share = stored.agree(&mut ch, &files, log)?;
     let key = share.public_key()?;
-    let mut rng = driver::os_rng()?;
+    let mut rng = os_rng()?;
     let what = match &args.message {
         Some(message) => format!("SHA-256 of message {message:?}"),
         None => format!("digest {}", hex(digest)),

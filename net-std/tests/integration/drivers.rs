@@ -3,8 +3,9 @@
 use std::thread;
 use std::time::Duration;
 
+use ecdsa2pc_core::Party;
 use ecdsa2pc_core::{Error as CoreError, session::Context};
-use ecdsa2pc_net::{Framed, NetError, driver, memory_pipe};
+use ecdsa2pc_net::{Framed, NetError, PeerAbort, ProtocolError, driver, memory_pipe};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 use crate::support;
@@ -26,13 +27,13 @@ fn keygen_and_sign_over_a_memory_pipe() {
     let digest = [0x42u8; 32];
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
         let sig = driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &digest).unwrap();
         (share.public().q, sig)
     });
     let mut t = Framed::new(a, max);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut share =
         driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let sig = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &digest).unwrap();
@@ -51,13 +52,13 @@ fn a_rejected_message_aborts_both_sides_at_once() {
     let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
         // Party 1 was asked to sign another message.
         driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &[2u8; 32]).unwrap_err()
     });
     let mut t = Framed::new(a, max);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut share =
         driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let started = std::time::Instant::now();
@@ -69,10 +70,10 @@ fn a_rejected_message_aborts_both_sides_at_once() {
     assert!(
         matches!(
             err,
-            NetError::PeerAborted {
+            NetError::PeerAbort(PeerAbort {
                 error: CoreError::CommitmentMismatch,
                 ..
-            }
+            })
         ),
         "party 0 hears why: {err}"
     );
@@ -80,10 +81,10 @@ fn a_rejected_message_aborts_both_sides_at_once() {
     assert!(
         matches!(
             err2,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::CommitmentMismatch,
                 ..
-            }
+            })
         ),
         "{err2}"
     );
@@ -98,19 +99,19 @@ fn keygen_and_sign_over_mutual_tls() {
     let dir = support::certs("drivers-tls");
     let timeout = Duration::from_secs(30);
     let digest = [0x17u8; 32];
-    let (addr, server) = support::serve(support::party(&dir, 0), timeout, move |mut ch| {
+    let (addr, server) = support::serve(support::party(&dir, Party::P1), timeout, move |mut ch| {
         let info = ch.info().clone();
         let ctx = driver::context(&info);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let mut share =
             driver::keygen_p1(&mut ch, &mut rng, &ctx, crate::fixtures::paillier(0)).unwrap();
         let sig = driver::sign_p1(&mut ch, &mut rng, &mut share, &ctx, &digest).unwrap();
         (share.public().q, sig)
     });
-    let mut ch = ecdsa2pc_net::connect(&addr, &support::party(&dir, 1), timeout).unwrap();
+    let mut ch = ecdsa2pc_net::connect(&addr, &support::party(&dir, Party::P2), timeout).unwrap();
     let info = ch.info().clone();
     let ctx = driver::context(&info);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let share = driver::keygen_p2(&mut ch, &mut rng, &ctx).unwrap();
     let sig = driver::sign_p2(&mut ch, &mut rng, &share, &ctx, &digest).unwrap();
     let (q, sig1) = server.join().unwrap().unwrap();
@@ -133,7 +134,7 @@ fn party_1_signs_with_its_table_and_nonce_pool() {
     let ds = digests.clone();
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
         let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
         let table = sign::p2::Precomputed::new(&share, 4, &mut storage).unwrap();
@@ -151,7 +152,7 @@ fn party_1_signs_with_its_table_and_nonce_pool() {
             .collect::<Vec<_>>()
     });
     let mut t = Framed::new(a, max);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut share =
         driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let vk = VerifyingKey::from_affine(share.public().q).unwrap();

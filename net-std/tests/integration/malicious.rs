@@ -3,7 +3,7 @@
 //! message; the other side is the real driver (`driver::*`, share files on disk).
 //!
 //! Every run asserts, for the honest side:
-//! - its exact error: `NetError::Protocol { error, step }` with the core's variant and the
+//! - its exact error: `NetError::Protocol(ProtocolError { error, step })` with the core's variant and the
 //!   step, or `Timeout` / `PeerClosed` / `FrameTooLarge` for transport-level attacks;
 //! - everything it wrote: the protocol messages due before the failure, then nothing but the
 //!   3-byte abort carrying that error (no abort after a transport failure);
@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use ecdsa2pc_core::Party;
 use ecdsa2pc_core::{
     Error as CoreError, Proof, keygen, refresh,
     session::Context,
@@ -36,8 +37,9 @@ use ecdsa2pc_core::{
     wire::{self, MAX_MSG_LEN, Message},
 };
 use ecdsa2pc_net::{
-    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, SessionInfo, Transport,
-    connect, driver, epoch, identity, listen, memory_pipe, pem,
+    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, PeerAbort,
+    ProtocolError, SessionInfo, Transport, TransportError, connect, driver, epoch, identity,
+    listen, memory_pipe, pem,
     store::{ShareFiles, StoredShare},
     tls,
 };
@@ -70,24 +72,11 @@ enum Proto {
     Refresh,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Party {
-    P1,
-    P2,
-}
-
-impl Party {
-    fn other(self) -> Self {
-        match self {
-            Self::P1 => Self::P2,
-            Self::P2 => Self::P1,
-        }
-    }
-    fn file(self) -> &'static str {
-        match self {
-            Self::P1 => "p1.share",
-            Self::P2 => "p2.share",
-        }
+/// The share file of `party` in a case's directory.
+fn share_file(party: Party) -> &'static str {
+    match party {
+        Party::P1 => "p1.share",
+        Party::P2 => "p2.share",
     }
 }
 
@@ -233,7 +222,7 @@ fn pair<A: Send, B>(
         Net::Tls(dir) | Net::RawTls(dir) => {
             let listener = listen("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap().to_string();
-            let paths0 = support::party(dir, 0);
+            let paths0 = support::party(dir, Party::P1);
             let h = s.spawn(move || {
                 let mut ch = listener.accept(&paths0, support::OK_TIMEOUT).unwrap();
                 ch.set_timeout(sides[0].timeout).unwrap();
@@ -241,7 +230,7 @@ fn pair<A: Send, B>(
                 let ctx = Ctx::of(ch.info());
                 f0(Conn::Tls(Box::new(ch)), ctx)
             });
-            let paths1 = support::party(dir, 1);
+            let paths1 = support::party(dir, Party::P2);
             let (conn, ctx) = if let Net::RawTls(_) = net {
                 raw_connect(&addr, &paths1, sides[1])
             } else {
@@ -322,11 +311,11 @@ fn keygen_with_control(net: Net<'_>) -> (Vec<u8>, Vec<u8>, Log) {
         net,
         [ATTACKER, HONEST],
         |t, ctx| {
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             MaliciousPeer::new(t).keygen_p1(&mut rng, &ctx.get(), crate::fixtures::paillier(0))
         },
         |mut t, ctx| {
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             driver::keygen_p2(&mut t, &mut rng, &ctx.get())
         },
     );
@@ -346,12 +335,12 @@ fn fixture() -> &'static Fixture {
             Net::Pipe,
             [HONEST, ATTACKER],
             move |mut t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let mut share = KeyShareP1::from_bytes(&b1).unwrap();
                 driver::sign_p1(&mut t, &mut rng, &mut share, &ctx.get(), &DIGEST).unwrap()
             },
             move |t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let share = KeyShareP2::from_bytes(&b2).unwrap();
                 MaliciousPeer::new(t).sign_p2(&mut rng, &share, &ctx.get(), &DIGEST)
             },
@@ -364,7 +353,7 @@ fn fixture() -> &'static Fixture {
             Net::Pipe,
             [ATTACKER, HONEST],
             move |t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let share = KeyShareP1::from_bytes(&b1).unwrap();
                 MaliciousPeer::new(t).refresh_p1(
                     &mut rng,
@@ -374,7 +363,7 @@ fn fixture() -> &'static Fixture {
                 )
             },
             move |mut t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let share = KeyShareP2::from_bytes(&b2).unwrap();
                 driver::refresh_p2(&mut t, &mut rng, &share, &ctx.get(), &mut driver::InMemory)
                     .unwrap()
@@ -447,12 +436,12 @@ fn run_driver(
     dir: &Path,
     ctx: &Context<'_>,
 ) -> Result<(), NetError> {
-    let mut rng = driver::os_rng()?;
-    let mut files = ShareFiles::new(&dir.join(party.file()));
+    let mut rng = ecdsa2pc_net::rng::os_rng()?;
+    let mut files = ShareFiles::new(&dir.join(share_file(party)));
     match proto {
         Proto::Keygen => {
-            let out = ShareFiles::new(&dir.join(format!("keygen-{}", party.file())));
-            match party {
+            let out = ShareFiles::new(&dir.join(format!("keygen-{}", share_file(party))));
+            Ok(match party {
                 Party::P1 => out.write_active(&driver::keygen_p1(
                     t,
                     &mut rng,
@@ -460,7 +449,7 @@ fn run_driver(
                     crate::fixtures::paillier(0),
                 )?),
                 Party::P2 => out.write_active(&driver::keygen_p2(t, &mut rng, ctx)?),
-            }
+            }?)
         }
         Proto::Sign => {
             let _lock = files.lock()?;
@@ -501,7 +490,7 @@ fn attacker(
     ctx: &Ctx,
     shares: &Fixture,
 ) -> (End, Log) {
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let ctx = ctx.get();
     macro_rules! ran {
         ($o:expr) => {{
@@ -663,7 +652,7 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
     shares.install(dir.path());
     let before = snapshot(dir.path());
     let rss_before = rss();
-    let honest_party = case.attacker.other();
+    let honest_party = case.attacker.peer();
     let attacks = std::mem::take(&mut case.attacks);
     let make_peer = |t: Conn| {
         attacks
@@ -702,10 +691,10 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
         Err(e) => e,
     };
     match (&case.expect, err) {
-        (Expect::Protocol(want, want_step), NetError::Protocol { error, step }) => {
+        (Expect::Protocol(want, want_step), NetError::Protocol(ProtocolError { error, step })) => {
             assert_eq!((error, step), (want, want_step), "{name}: {err}");
         }
-        (Expect::Timeout, NetError::Timeout { .. }) => {
+        (Expect::Timeout, NetError::Transport(TransportError::Timeout { .. })) => {
             assert!(run.waited >= case.timeout, "{name}: gave up early");
             assert!(
                 run.waited < case.timeout + MARGIN,
@@ -716,11 +705,11 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
         }
         (
             Expect::PeerClosed { mid_message },
-            NetError::PeerClosed {
+            NetError::Transport(TransportError::PeerClosed {
                 mid_message: got, ..
-            },
+            }),
         ) => assert_eq!(got, mid_message, "{name}: {err}"),
-        (Expect::FrameTooLarge, NetError::FrameTooLarge { max, .. }) => {
+        (Expect::FrameTooLarge, NetError::Transport(TransportError::FrameTooLarge { max, .. })) => {
             assert_eq!(*max, MAX_MSG_LEN, "{name}");
         }
         (want, got) => panic!("{name}: expected {want:?}, got {got:?}: {got}"),
@@ -739,7 +728,7 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
     for (i, m) in run.sent.iter().enumerate() {
         if m[1] == wire::MsgType::Abort as u8 {
             assert_eq!(i, run.sent.len() - 1, "{name}: nothing after the abort");
-            let NetError::Protocol { error, .. } = err else {
+            let NetError::Protocol(ProtocolError { error, .. }) = err else {
                 panic!("{name}: an abort after a transport error");
             };
             assert_eq!(
@@ -806,7 +795,7 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
         }
     }
     let outcome = match err {
-        NetError::Protocol { error, step } => format!("{error:?} at {step:?}"),
+        NetError::Protocol(ProtocolError { error, step }) => format!("{error:?} at {step:?}"),
         other => format!("{other:?}"),
     };
     format!(
@@ -825,7 +814,7 @@ fn agree_and_sign(net: Net<'_>, dir: &Path) -> u64 {
             let f = ShareFiles::new(&dir.join("p1.share"));
             let _lock = f.lock().unwrap();
             let mut s: KeyShareP1 = epoch::agree(&mut t, &f, f.load().unwrap()).unwrap();
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             let sig = driver::sign_p1(&mut t, &mut rng, &mut s, &ctx.get(), &DIGEST).unwrap();
             (s.epoch(), s.fingerprint(), sig)
         },
@@ -833,7 +822,7 @@ fn agree_and_sign(net: Net<'_>, dir: &Path) -> u64 {
             let f = ShareFiles::new(&dir.join("p2.share"));
             let _lock = f.lock().unwrap();
             let s: KeyShareP2 = epoch::agree(&mut t, &f, f.load().unwrap()).unwrap();
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             let sig = driver::sign_p2(&mut t, &mut rng, &s, &ctx.get(), &DIGEST).unwrap();
             (s.epoch(), s.fingerprint(), sig)
         },
@@ -1518,7 +1507,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 sent: Vec::new(),
                 last: Instant::now(),
             };
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             let mut persist = files.clone();
             let r = driver::sign_p1_persisted(
                 &mut rec,
@@ -1537,10 +1526,10 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
     assert!(
         matches!(
             err,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::SignatureInvalid,
                 step: "sign, message 4"
-            }
+            })
         ),
         "{err}"
     );
@@ -1570,7 +1559,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                     sent: Vec::new(),
                     last: Instant::now(),
                 };
-                let mut rng = driver::os_rng().unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let mut persist = files.clone();
                 let r = driver::sign_p1_persisted(
                     &mut rec,
@@ -1584,17 +1573,17 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
             },
             |mut t, ctx| {
                 let share2 = KeyShareP2::from_bytes(&shares.p2).unwrap();
-                let mut rng = driver::os_rng().unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 driver::sign_p2(&mut t, &mut rng, &share2, &ctx.get(), &DIGEST)
             },
         );
         assert!(
             matches!(
                 mine.0,
-                Err(NetError::Protocol {
+                Err(NetError::Protocol(ProtocolError {
                     error: CoreError::KeyLocked,
                     ..
-                })
+                }))
             ),
             "sign {what}: {:?}",
             mine.0
@@ -1603,15 +1592,15 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
         assert!(
             matches!(
                 theirs,
-                Err(NetError::PeerAborted {
+                Err(NetError::PeerAbort(PeerAbort {
                     error: CoreError::KeyLocked,
                     ..
-                })
+                }))
             ),
             "party 1 hears why ({what}): {theirs:?}"
         );
         let (a, _b) = memory_pipe();
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let r = driver::refresh_p1(
             &mut Framed::new(a, MAX_MSG_LEN),
             &mut rng,
@@ -1623,10 +1612,10 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
         assert!(
             matches!(
                 r,
-                Err(NetError::Protocol {
+                Err(NetError::Protocol(ProtocolError {
                     error: CoreError::KeyLocked,
                     ..
-                })
+                }))
             ),
             "refresh {what}: {r:?}"
         );
@@ -1796,10 +1785,10 @@ fn a_retry_after_an_abort_gets_fresh_nonces() {
         );
         assert!(matches!(
             run.result,
-            Err(NetError::Protocol {
+            Err(NetError::Protocol(ProtocolError {
                 error: CoreError::Malformed,
                 ..
-            })
+            }))
         ));
         assert!(matches!(end.0, End::PeerAborted(CoreError::Malformed)));
         let m2 = sign::Msg2::decode(&end.1.received[0]).unwrap();
@@ -1824,16 +1813,16 @@ fn a_session_with_ourselves_is_refused() {
         peer: [1; 32],
         binding: b"mirror".to_vec(),
     };
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let err =
         driver::keygen_p1(&mut rec, &mut rng, &me.get(), crate::fixtures::paillier(0)).unwrap_err();
     assert!(
         matches!(
             err,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::SessionMismatch,
                 step: "keygen, message 1"
-            }
+            })
         ),
         "{err}"
     );

@@ -18,7 +18,7 @@ use ecdsa2pc_core::{
     sign::{self, Digest},
     wire::{self, Message},
 };
-use ecdsa2pc_net::{Channel, Framed, MemoryEnd, NetError, Phase, Transport};
+use ecdsa2pc_net::{Channel, Framed, MemoryEnd, NetError, Phase, Transport, TransportError};
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;
 
@@ -32,10 +32,10 @@ pub trait Link: Transport {
 }
 
 fn io_err(e: std::io::Error) -> NetError {
-    NetError::Io {
+    NetError::Transport(TransportError::Io {
         phase: Phase::Send,
         source: e,
-    }
+    })
 }
 
 impl Link for Framed<MemoryEnd> {
