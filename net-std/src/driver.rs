@@ -6,7 +6,7 @@
 //! [`crate::memory_pipe`] in tests.
 
 use ecdsa2pc_core::{
-    Error as CoreError, keygen,
+    Error as CoreError, KeyShare, keygen,
     paillier::{Prime, SecretKey},
     refresh,
     session::Context,

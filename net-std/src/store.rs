@@ -9,12 +9,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2};
 
 use crate::NetError;
 
-/// A share type that can live in a file.
-pub trait StoredShare: Sized {
+/// A share type that can live in a file (epoch and fingerprint come from [`KeyShare`]).
+pub trait StoredShare: KeyShare {
     /// What the file must hold; used in messages.
     const WHAT: &'static str;
     /// Encodes the share.
@@ -24,13 +24,9 @@ pub trait StoredShare: Sized {
     /// # Errors
     /// The core's error for a damaged or inconsistent share.
     fn from_bytes(bytes: &[u8]) -> Result<Self, ecdsa2pc_core::Error>;
-    /// The refresh epoch.
-    fn epoch(&self) -> u64;
-    /// The fingerprint both parties agree on.
-    fn fingerprint(&self) -> [u8; 32];
 }
 
-/// `StoredShare` for a core share type: its codec, epoch and fingerprint.
+/// `StoredShare` for a core share type: its codec.
 macro_rules! stored_share {
     ($ty:ty, $what:literal) => {
         impl StoredShare for $ty {
@@ -43,12 +39,6 @@ macro_rules! stored_share {
             }
             fn from_bytes(bytes: &[u8]) -> Result<Self, ecdsa2pc_core::Error> {
                 <$ty>::decode(bytes)
-            }
-            fn epoch(&self) -> u64 {
-                <$ty>::epoch(self)
-            }
-            fn fingerprint(&self) -> [u8; 32] {
-                <$ty>::fingerprint(self)
             }
         }
     };

@@ -3,7 +3,7 @@
 use std::thread;
 use std::time::Duration;
 
-use ecdsa2pc_core::{Error as CoreError, session::Context};
+use ecdsa2pc_core::{Error as CoreError, KeyShare, session::Context};
 use ecdsa2pc_net::{Framed, NetError, driver, memory_pipe};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 

@@ -29,7 +29,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ecdsa2pc_core::{
-    Error as CoreError, Proof, keygen, refresh,
+    Error as CoreError, KeyShare, Proof, keygen, refresh,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign,

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use ecdsa2pc_core::{
+    KeyShare,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
 };
