@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ecdsa2pc_core::{
-    Party,
+    KeyShare, Party,
     share::{KeyShareP1, KeyShareP2, PublicShares},
     sign::Digest,
 };

@@ -33,3 +33,4 @@ pub mod zk;
 
 pub use error::{Error, Proof, Result};
 pub use party::{Party, UnknownParty};
+pub use share::{KeyShare, KeyShareP1, KeyShareP2, PublicShares};

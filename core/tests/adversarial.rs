@@ -13,7 +13,7 @@ use crypto_bigint::{
     modular::{FixedMontyForm, FixedMontyParams},
 };
 use ecdsa2pc_core::{
-    Error, Proof, curve, keygen,
+    Error, KeyShare, Proof, curve, keygen,
     paillier::{Ciphertext, PublicKey, SecretKey},
     pedersen,
     session::{Binding, Context},

@@ -3,7 +3,7 @@
 
 mod support;
 
-use ecdsa2pc_core::{Error, paillier::ModNN, sign};
+use ecdsa2pc_core::{Error, KeyShare, paillier::ModNN, sign};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 #[test]
@@ -46,12 +46,12 @@ fn a_table_or_nonce_of_another_share_is_refused() {
     };
     assert_eq!(
         run(&mut r1, &mut r2, &mut s1, Some(&other_table), None),
-        Err(Error::InvalidShare)
+        Err(Error::ForeignPrecomputation)
     );
     let foreign_nonce = other2.paillier_key().nonce_power_random(&mut r2);
     assert_eq!(
         run(&mut r1, &mut r2, &mut s1, None, Some(foreign_nonce)),
-        Err(Error::InvalidShare)
+        Err(Error::ForeignPrecomputation)
     );
     let mut bad = vec![ModNN::ZERO; 10];
     assert_eq!(
@@ -172,7 +172,13 @@ fn fixed_base_powers_match_plain_powers_for_every_window() {
             .public_key()
             .pow_fixed(&table, &U512::ONE)
             .unwrap_err(),
-        Error::InvalidShare
+        Error::ForeignPrecomputation
+    );
+    // A table made for 512-bit exponents cannot raise to a wider one.
+    assert_eq!(
+        pk.pow_fixed(&table, &crypto_bigint::U1024::ONE)
+            .unwrap_err(),
+        Error::ForeignPrecomputation
     );
 }
 
@@ -192,7 +198,7 @@ fn precomputed_nonces_encrypt_correctly_and_only_under_their_key() {
             .public_key()
             .encrypt_with_nonce(&U256::ONE, nonce)
             .unwrap_err(),
-        Error::InvalidShare
+        Error::ForeignPrecomputation
     );
 }
 

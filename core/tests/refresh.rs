@@ -4,7 +4,7 @@
 mod support;
 
 use ecdsa2pc_core::{
-    Error, Proof,
+    Error, KeyShare, Proof,
     refresh::{self, Msg1, Msg2, Msg3},
     share::{KeyShareP1, KeyShareP2},
     wire::Message,
@@ -220,4 +220,41 @@ fn share_files_round_trip_and_refuse_damage() {
     t[c_at..c_at + 512].copy_from_slice(&ob[c_at..c_at + 512]);
     reseal(&mut t);
     assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
+}
+
+/// A share file rewritten to epoch `epoch` (the epoch field follows magic, version, role and
+/// curve), resealed and decoded: a share at the end of its epochs, as it would be loaded.
+fn at_epoch<S: KeyShare>(bytes: &[u8], epoch: u64) -> S {
+    let mut t = bytes.to_vec();
+    t[7..15].copy_from_slice(&epoch.to_be_bytes());
+    reseal(&mut t);
+    S::decode(&t).unwrap()
+}
+
+#[test]
+fn a_share_at_the_last_epoch_refuses_to_refresh_but_still_signs() {
+    let (s1, s2) = support::keygen(72, 0);
+    let last = refresh::MAX_EPOCH;
+    let (mut e1, e2): (KeyShareP1, KeyShareP2) =
+        (at_epoch(&encode1(&s1), last), at_epoch(&encode2(&s2), last));
+    assert_eq!(e1.epoch(), last);
+    let mut r1 = support::rng(73);
+    let err = refresh::p1::start(&mut r1, &e1, &support::ctx1(), support::paillier(1));
+    assert_eq!(err.unwrap_err(), Error::EpochExhausted);
+    // P2 refuses too, even when P1 names its share correctly.
+    let (mut m1, _, _) = messages(&s1, &s2);
+    m1.fingerprint = e2.fingerprint();
+    let mut r2 = support::rng(74);
+    let err = refresh::p2::start(&mut r2, &e2, &support::ctx2(), &m1);
+    assert_eq!(err.unwrap_err(), Error::EpochExhausted);
+    // One epoch earlier both still refresh, into the last epoch.
+    let (b1, b2): (KeyShareP1, KeyShareP2) = (
+        at_epoch(&encode1(&s1), last - 1),
+        at_epoch(&encode2(&s2), last - 1),
+    );
+    let (n1, n2) = refresh(75, &b1, &b2, 1);
+    assert_eq!((n1.epoch(), n2.epoch()), (last, last));
+    // Signing does not depend on the epoch.
+    let (sig1, sig2) = support::sign(76, &mut e1, &e2, &[9u8; 32]).unwrap();
+    assert_eq!(sig1, sig2);
 }

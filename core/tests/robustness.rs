@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
 use ecdsa2pc_core::{
-    Error, keygen,
+    Error, KeyShare, keygen,
     share::KeyShareP1,
     sign,
     wire::{Message, MsgType, VERSION},

@@ -2,6 +2,7 @@
 
 mod support;
 
+use ecdsa2pc_core::KeyShare;
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 use sha2::{Digest, Sha256};
 

@@ -6,7 +6,7 @@
 mod fixtures_data;
 
 use ecdsa2pc_core::{
-    Result, keygen,
+    KeyShare, Result, keygen,
     paillier::SecretKey,
     session::Context,
     share::{KeyShareP1, KeyShareP2},

@@ -7,6 +7,7 @@
 
 mod support;
 
+use ecdsa2pc_core::KeyShare;
 use ecdsa2pc_core::{keygen, sign, wire::Message};
 use sha2::{Digest, Sha256};
 

@@ -16,7 +16,7 @@
 use std::sync::OnceLock;
 
 use ecdsa2pc_core::{
-    Error, keygen,
+    Error, KeyShare, keygen,
     paillier::SecretKey,
     refresh,
     session::Context,

@@ -6,7 +6,7 @@
 //! [`crate::memory_pipe`] in tests.
 
 use ecdsa2pc_core::{
-    Error as CoreError, keygen,
+    Error as CoreError, KeyShare, keygen,
     paillier::{Prime, SecretKey},
     refresh,
     session::Context,
@@ -20,7 +20,7 @@ use rand_core::CryptoRng;
 use crate::{
     NetError, SessionInfo, Transport,
     error::{PeerAbort, ProtocolError},
-    store::{ShareFiles, StoredShare},
+    store::ShareFiles,
 };
 
 /// Where a driver puts what must survive a crash, at the moments the protocol requires.
@@ -58,7 +58,7 @@ impl<S> Persist<S> for InMemory {
     }
 }
 
-impl<S: StoredShare> Persist<S> for ShareFiles {
+impl<S: KeyShare> Persist<S> for ShareFiles {
     fn pending(&mut self, share: &S) -> Result<(), NetError> {
         Ok(self.write_pending(share)?)
     }

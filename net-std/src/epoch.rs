@@ -6,10 +6,12 @@
 //! chosen pending share is promoted, a pending share not chosen is deleted (it is never used
 //! again), and if nothing matches the run stops with [`StoreError::NoCommonEpoch`].
 
+use ecdsa2pc_core::KeyShare;
+
 use crate::{
     NetError, Transport,
     error::{ProtocolError, StoreError},
-    store::{Held, ShareFiles, StoredShare},
+    store::{Held, ShareFiles},
 };
 
 const MAGIC: &[u8; 8] = b"E2HELLO1";
@@ -21,7 +23,7 @@ const MAX_LEN: usize = MAGIC.len() + 1 + 2 * ENTRY_LEN;
 /// # Errors
 /// Transport errors, a malformed reply as [`NetError::Protocol`], or a [`StoreError`]: no
 /// common epoch, or promoting or discarding failed.
-pub fn agree<T: Transport + ?Sized, S: StoredShare>(
+pub fn agree<T: Transport + ?Sized, S: KeyShare>(
     t: &mut T,
     files: &ShareFiles,
     held: Held<S>,

@@ -9,55 +9,10 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ecdsa2pc_core::Party;
-use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2, role_of};
+use ecdsa2pc_core::{KeyShare, share::role_of};
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
-
-/// A share type that can live in a file.
-pub trait StoredShare: Sized {
-    /// Which party holds this kind of share.
-    const PARTY: Party;
-    /// Encodes the share.
-    fn to_bytes(&self) -> Vec<u8>;
-    /// Decodes and checks a share.
-    ///
-    /// # Errors
-    /// The core's error for a damaged or inconsistent share.
-    fn from_bytes(bytes: &[u8]) -> Result<Self, ecdsa2pc_core::Error>;
-    /// The refresh epoch.
-    fn epoch(&self) -> u64;
-    /// The fingerprint both parties agree on.
-    fn fingerprint(&self) -> [u8; 32];
-}
-
-/// `StoredShare` for a core share type: its codec, epoch and fingerprint.
-macro_rules! stored_share {
-    ($ty:ty, $party:expr) => {
-        impl StoredShare for $ty {
-            const PARTY: Party = $party;
-            fn to_bytes(&self) -> Vec<u8> {
-                let mut out = vec![0u8; <$ty>::ENCODED_LEN];
-                let len = self.encode(&mut out).unwrap_or(0);
-                out.truncate(len);
-                out
-            }
-            fn from_bytes(bytes: &[u8]) -> Result<Self, ecdsa2pc_core::Error> {
-                <$ty>::decode(bytes)
-            }
-            fn epoch(&self) -> u64 {
-                <$ty>::epoch(self)
-            }
-            fn fingerprint(&self) -> [u8; 32] {
-                <$ty>::fingerprint(self)
-            }
-        }
-    };
-}
-
-stored_share!(KeyShareP1, Party::P1);
-stored_share!(KeyShareP2, Party::P2);
 
 /// The files of one share.
 #[derive(Clone, Debug)]
@@ -141,7 +96,7 @@ impl ShareFiles {
     ///
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
-    pub fn load<S: StoredShare>(&self) -> Result<Held<S>, StoreError> {
+    pub fn load<S: KeyShare>(&self) -> Result<Held<S>, StoreError> {
         let active = self.read(&self.active)?;
         let pending = if self.pending.exists() {
             Some(self.read(&self.pending)?)
@@ -155,7 +110,7 @@ impl ShareFiles {
     ///
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
-    pub fn load_active<S: StoredShare>(&self) -> Result<S, StoreError> {
+    pub fn load_active<S: KeyShare>(&self) -> Result<S, StoreError> {
         self.read(&self.active)
     }
 
@@ -163,7 +118,7 @@ impl ShareFiles {
     ///
     /// # Errors
     /// A [`StoreError`] naming the pending file and what is wrong with it.
-    pub fn load_pending<S: StoredShare>(&self) -> Result<S, StoreError> {
+    pub fn load_pending<S: KeyShare>(&self) -> Result<S, StoreError> {
         self.read(&self.pending)
     }
 
@@ -183,7 +138,7 @@ impl ShareFiles {
     ///
     /// # Errors
     /// As above.
-    pub fn decode<S: StoredShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
+    pub fn decode<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
         if let Ok(found) = role_of(bytes)
             && found != S::PARTY
         {
@@ -193,14 +148,14 @@ impl ShareFiles {
                 found,
             });
         }
-        S::from_bytes(bytes).map_err(|error| StoreError::Damaged {
+        S::decode(bytes).map_err(|error| StoreError::Damaged {
             path: path.to_path_buf(),
             expected: S::PARTY,
             error,
         })
     }
 
-    fn read<S: StoredShare>(&self, path: &Path) -> Result<S, StoreError> {
+    fn read<S: KeyShare>(&self, path: &Path) -> Result<S, StoreError> {
         Self::decode(path, &read_bytes(path)?)
     }
 
@@ -208,16 +163,16 @@ impl ShareFiles {
     ///
     /// # Errors
     /// [`StoreError::Write`].
-    pub fn write_active<S: StoredShare>(&self, share: &S) -> Result<(), StoreError> {
-        self.write_atomic(&self.active, &share.to_bytes())
+    pub fn write_active<S: KeyShare>(&self, share: &S) -> Result<(), StoreError> {
+        self.write_atomic(&self.active, &encode(&self.active, share)?)
     }
 
     /// Writes a refreshed share as pending, beside the active one.
     ///
     /// # Errors
     /// [`StoreError::Write`].
-    pub fn write_pending<S: StoredShare>(&self, share: &S) -> Result<(), StoreError> {
-        self.write_atomic(&self.pending, &share.to_bytes())
+    pub fn write_pending<S: KeyShare>(&self, share: &S) -> Result<(), StoreError> {
+        self.write_atomic(&self.pending, &encode(&self.pending, share)?)
     }
 
     /// Makes the pending share the active one; the old epoch is gone for good.
@@ -285,6 +240,20 @@ impl ShareFiles {
                 source,
             })
     }
+}
+
+/// Encodes `share` (for the file at `path`) into a buffer that is wiped when dropped.
+fn encode<S: KeyShare>(path: &Path, share: &S) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    let mut out = Zeroizing::new(vec![0u8; S::ENCODED_LEN]);
+    // ENCODED_LEN always fits, so this fails only on a bug; it is reported, never
+    // written as a short file.
+    let len = share.encode(&mut out).map_err(|error| StoreError::Write {
+        path: path.to_path_buf(),
+        action: "cannot encode the share",
+        source: std::io::Error::other(error),
+    })?;
+    out.truncate(len);
+    Ok(out)
 }
 
 /// Reads a share file into a buffer that is wiped when dropped.

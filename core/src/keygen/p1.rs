@@ -11,7 +11,7 @@ use crate::{
     paillier::{Ciphertext, ModN, SecretKey},
     pedersen,
     session::{self, Binding, Context, ID_LEN},
-    share::{KeyShareP1, PublicShares},
+    share::{Common, KeyShareP1, PublicShares},
     tags,
     transcript::Transcript,
     wire::redacted_debug,
@@ -188,11 +188,13 @@ impl AwaitMsg2 {
         let share = KeyShareP1 {
             x1: bigint::scalar_to_uint(&self.x1),
             paillier: self.paillier.clone(),
-            c_key: self.c_key,
-            public,
-            own_pid: self.pid1,
-            peer_pid: self.pid2,
-            epoch: 0,
+            common: Common {
+                public,
+                c_key: self.c_key,
+                own_pid: self.pid1,
+                peer_pid: self.pid2,
+                epoch: 0,
+            },
             locked: false,
         };
         Ok((share, reply))

@@ -8,7 +8,7 @@ use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
 use crate::{
     Party, Result, commitment, curve,
     session::{self, Binding, Context, ID_LEN},
-    share::{KeyShareP2, PublicShares},
+    share::{Common, KeyShareP2, PublicShares},
     wire::redacted_debug,
     zk::{
         EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof,
@@ -144,11 +144,13 @@ impl AwaitMsg3 {
         Ok(KeyShareP2 {
             x2: self.x2,
             paillier: key.clone(),
-            c_key: self.first.c_key,
-            public,
-            own_pid: self.pid2,
-            peer_pid: self.pid1,
-            epoch: 0,
+            common: Common {
+                public,
+                c_key: self.first.c_key,
+                own_pid: self.pid2,
+                peer_pid: self.pid1,
+                epoch: 0,
+            },
         })
     }
 }

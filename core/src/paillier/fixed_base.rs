@@ -81,8 +81,8 @@ impl PublicKey {
     /// base^e with the table, in constant time in `e`.
     ///
     /// # Errors
-    /// [`Error::InvalidShare`] if the table was built for another key, or `e` is wider than
-    /// the table.
+    /// [`Error::ForeignPrecomputation`] if the table was built for another key, or `e` is
+    /// wider than the table.
     pub fn pow_fixed<const L: usize>(
         &self,
         table: &FixedBase<'_>,
@@ -91,7 +91,7 @@ impl PublicKey {
         if !bool::from(table.modulus.ct_eq(&self.n))
             || Uint::<L>::BITS as usize > table.rows * table.window as usize
         {
-            return Err(Error::InvalidShare);
+            return Err(Error::ForeignPrecomputation);
         }
         let width = 1usize << table.window;
         let mask = (1u64 << table.window) - 1;
@@ -127,14 +127,14 @@ impl PublicKey {
     /// Enc(m) with a precomputed nonce.
     ///
     /// # Errors
-    /// [`Error::InvalidShare`] if the nonce was made for another key.
+    /// [`Error::ForeignPrecomputation`] if the nonce was made for another key.
     pub fn encrypt_with_nonce<const L: usize>(
         &self,
         m: &Uint<L>,
         nonce: NoncePower,
     ) -> Result<Ciphertext> {
         if !bool::from(nonce.modulus.ct_eq(&self.n)) {
-            return Err(Error::InvalidShare);
+            return Err(Error::ForeignPrecomputation);
         }
         let rn = FixedMontyForm::from_montgomery(nonce.power, &self.monty_nn);
         Ok(self.encrypt_with_power(m, &rn))

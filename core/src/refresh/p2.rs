@@ -1,14 +1,14 @@
 //! Refresh, P2's side: checks N' and that c_key' holds the same x1, then shifts its share.
 
-use k256::{ProjectivePoint, Scalar};
+use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::{MAX_EPOCH, Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
+use super::{Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
 use crate::{
-    Error, Party, Result, bigint, commitment, curve,
+    Party, Result, commitment, curve,
     session::{self, Binding, Context, ID_LEN},
-    share::{KeyShareP2, PublicShares, X1},
+    share::{KeyShare, KeyShareP2},
     zk::{EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier},
 };
 
@@ -28,7 +28,7 @@ pub struct AwaitMsg3<'s> {
 ///
 /// # Errors
 /// [`Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the context's
-/// peer is not the share's; [`Error::InvalidShare`] past [`MAX_EPOCH`].
+/// peer is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](super::MAX_EPOCH).
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP2,
@@ -36,9 +36,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
-    if share.epoch >= MAX_EPOCH {
-        return Err(Error::InvalidShare);
-    }
+    super::check_epoch(share.common.epoch)?;
     let prefix = ctx.prefix(Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
     let sid = session::sid(&prefix, &nonce2);
@@ -77,7 +75,7 @@ impl AwaitMsg3<'_> {
         msg: &Msg3,
     ) -> Result<(KeyShareP2, Msg4)> {
         let share = self.share;
-        let pid1 = share.peer_pid;
+        let pid1 = share.common.peer_pid;
         let new_key = &self.first.paillier;
         let at = Binding {
             session: &self.sid,
@@ -87,7 +85,7 @@ impl AwaitMsg3<'_> {
         msg.key_proof.verify(new_key, &self.key_challenge, &at)?;
         let st = eq_paillier_paillier::Statement {
             key0: &share.paillier,
-            c0: &share.c_key,
+            c0: &share.common.c_key,
             key1: new_key,
             c1: &self.first.c_key,
         };
@@ -105,23 +103,12 @@ impl AwaitMsg3<'_> {
         )?;
 
         let rho = msg.rho1 + *self.rho2;
-        let shift = ProjectivePoint::GENERATOR * rho;
-        let q1 = (ProjectivePoint::from(share.public.q1) + shift).to_affine();
-        let q2 = (ProjectivePoint::from(share.public.q2) - shift).to_affine();
-        let public = PublicShares::combine(q1, q2)?;
-        let rho_int: X1 = bigint::scalar_to_uint(&rho);
+        let common = super::shift_common(&share.common, new_key, &self.first.c_key, &rho)?;
         let next = KeyShareP2 {
             x2: share.x2 - rho,
             paillier: new_key.clone(),
-            c_key: new_key.add_plain(&self.first.c_key, &rho_int),
-            public,
-            own_pid: share.own_pid,
-            peer_pid: share.peer_pid,
-            epoch: share.epoch + 1,
+            common,
         };
-        if public.q != share.public.q {
-            return Err(Error::InvalidShare);
-        }
         let confirm = Msg4 {
             fingerprint: next.fingerprint(),
         };

@@ -1,6 +1,6 @@
 //! Signing, P1's side: commits to R1, decrypts P2's ciphertext, finishes and checks the signature.
 
-use k256::{AffinePoint, ProjectivePoint, Scalar, ecdsa::Signature};
+use k256::{AffinePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
@@ -71,7 +71,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     let r1 = curve::mul_g(&k1);
     let open_r1 = commitment::randomness(rng);
     let com_r1 = commitment::seal(
-        r1_transcript(&r1, digest, &prefix, &share.own_pid),
+        r1_transcript(&r1, digest, &prefix, &share.common.own_pid),
         &open_r1,
     );
     let state = AwaitMsg2 {
@@ -96,14 +96,14 @@ impl<'s> AwaitMsg2<'s> {
     /// Checks P2's proof of k2 and opens R1 with P1's own proof.
     ///
     /// # Errors
-    /// [`Error::ProofInvalid`] if P2's proof fails; [`Error::Malformed`] if r = 0.
+    /// [`Error::ProofInvalid`] if P2's proof fails; [`Error::DegenerateNonce`] if r = 0.
     pub fn on_msg2<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
         msg: &Msg2,
     ) -> Result<(AwaitMsg4<'s>, Msg3)> {
         let sid = session::sid(&self.prefix, &msg.nonce2);
-        let (pid1, pid2) = (self.share.own_pid, self.share.peer_pid);
+        let (pid1, pid2) = (self.share.common.own_pid, self.share.common.peer_pid);
         msg.proof_r2.verify(
             &msg.r2,
             &Binding {
@@ -112,11 +112,7 @@ impl<'s> AwaitMsg2<'s> {
                 label: label::R2,
             },
         )?;
-        let big_r = (ProjectivePoint::from(msg.r2) * *self.k1).to_affine();
-        let r = curve::x_mod_q(&big_r);
-        if bool::from(k256::elliptic_curve::Field::is_zero(&r)) {
-            return Err(Error::Malformed);
-        }
+        let r = super::joint_r(&self.k1, &msg.r2)?;
         let proof_r1 = DlogProof::prove(
             rng,
             &self.k1,
@@ -213,8 +209,8 @@ impl AwaitDecryption<'_> {
         let signature = Signature::from_scalars(self.r, s)
             .ok()
             .map(|sig| sig.normalize_s());
-        let verified =
-            signature.filter(|sig| super::verify(&self.share.public.q, &self.digest, sig).is_ok());
+        let verified = signature
+            .filter(|sig| super::verify(&self.share.common.public.q, &self.digest, sig).is_ok());
         let Some(signature) = verified else {
             self.share.locked = true;
             return Err(Error::SignatureInvalid);

@@ -3,7 +3,7 @@
 use crypto_bigint::{NonZero, U384, U512, U1024, Uint};
 
 use crate::paillier::{Ciphertext, FixedBase, ModNN, NoncePower};
-use k256::{ProjectivePoint, Scalar, ecdsa::Signature};
+use k256::{Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -11,7 +11,7 @@ use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1:
 use crate::{
     Error, Party, Result, bigint, commitment, curve,
     session::{self, Binding, Context, ID_LEN},
-    share::KeyShareP2,
+    share::{KeyShare, KeyShareP2},
     zk::{STAT_BITS, dlog::DlogProof},
 };
 
@@ -71,7 +71,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
         &r2,
         &Binding {
             session: &sid,
-            prover: &share.own_pid,
+            prover: &share.common.own_pid,
             label: label::R2,
         },
     );
@@ -98,7 +98,7 @@ impl<'s> AwaitMsg3<'s> {
     ///
     /// # Errors
     /// [`Error::CommitmentMismatch`] if R1 or the digest differ from P1's commitment;
-    /// [`Error::ProofInvalid`] if P1's proof fails; [`Error::Malformed`] if r = 0.
+    /// [`Error::ProofInvalid`] if P1's proof fails; [`Error::DegenerateNonce`] if r = 0.
     pub fn on_msg3<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
@@ -111,8 +111,8 @@ impl<'s> AwaitMsg3<'s> {
     /// c_key ⊕ q·2^64 and a precomputed encryption nonce (either may be `None`).
     ///
     /// # Errors
-    /// As [`AwaitMsg3::on_msg3`]; [`Error::InvalidShare`] if the table or the nonce was made
-    /// for another share.
+    /// As [`AwaitMsg3::on_msg3`]; [`Error::ForeignPrecomputation`] if the table or the nonce
+    /// was made for another share.
     pub fn on_msg3_with<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
@@ -121,7 +121,7 @@ impl<'s> AwaitMsg3<'s> {
         nonce: Option<NoncePower>,
     ) -> Result<(AwaitMsg5<'s>, Msg4)> {
         let share = self.share;
-        let pid1 = share.peer_pid;
+        let pid1 = share.common.peer_pid;
         commitment::open(
             &self.com_r1,
             r1_transcript(&msg.r1, &self.digest, &self.prefix, &pid1),
@@ -135,13 +135,9 @@ impl<'s> AwaitMsg3<'s> {
                 label: label::R1,
             },
         )?;
-        let big_r = (ProjectivePoint::from(msg.r1) * *self.k2).to_affine();
-        let r = curve::x_mod_q(&big_r);
-        if bool::from(k256::elliptic_curve::Field::is_zero(&r)) {
-            return Err(Error::Malformed);
-        }
+        let r = super::joint_r(&self.k2, &msg.r1)?;
         if table.is_some_and(|t| t.fingerprint != share.fingerprint()) {
-            return Err(Error::InvalidShare);
+            return Err(Error::ForeignPrecomputation);
         }
         let m = digest_scalar(&self.digest);
         let c = homomorphic_half(rng, share, &self.k2, &r, &m, table, nonce)?;
@@ -205,7 +201,7 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
 /// c_key ⊕ q·2^64: the base P2 raises in every signature.
 fn shifted_key(share: &KeyShareP2) -> Ciphertext {
     let shift: U384 = bigint::order_shl(STAT_BITS);
-    share.paillier.add_plain(&share.c_key, &shift)
+    share.paillier.add_plain(&share.common.c_key, &shift)
 }
 
 /// Bits of P2's exponent w1·r (< q²).
@@ -262,7 +258,7 @@ impl AwaitMsg5<'_> {
         if sig.normalize_s() != sig {
             return Err(Error::SignatureInvalid);
         }
-        super::verify(&self.share.public.q, &self.digest, &sig)?;
+        super::verify(&self.share.common.public.q, &self.digest, &sig)?;
         Ok(sig)
     }
 }

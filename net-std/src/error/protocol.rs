@@ -54,6 +54,10 @@ fn hint(error: CoreError) -> &'static str {
         CoreError::InvalidShare => {
             "; the key share file is damaged or was altered: restore it from backup"
         }
+        // The core's own message already says what to do about these.
+        CoreError::EpochExhausted | CoreError::ForeignPrecomputation => "",
+        CoreError::RefreshChangesKey => "; the peer is faulty or malicious",
+        CoreError::DegenerateNonce => "; nothing was saved",
         _ => "; the peer is faulty or malicious. Nothing was saved; check both versions and retry",
     }
 }

@@ -3,8 +3,7 @@
 use std::thread;
 use std::time::Duration;
 
-use ecdsa2pc_core::Party;
-use ecdsa2pc_core::{Error as CoreError, session::Context};
+use ecdsa2pc_core::{Error as CoreError, KeyShare, Party, session::Context};
 use ecdsa2pc_net::{Framed, NetError, PeerAbort, ProtocolError, driver, memory_pipe};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 

@@ -28,9 +28,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ecdsa2pc_core::Party;
 use ecdsa2pc_core::{
-    Error as CoreError, Proof, keygen, refresh,
+    Error as CoreError, KeyShare, Party, Proof, keygen, refresh,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign,
@@ -39,9 +38,7 @@ use ecdsa2pc_core::{
 use ecdsa2pc_net::{
     CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, PeerAbort,
     ProtocolError, SessionInfo, Transport, TransportError, connect, driver, epoch, identity,
-    listen, memory_pipe, pem,
-    store::{ShareFiles, StoredShare},
-    tls,
+    listen, memory_pipe, pem, store::ShareFiles, tls,
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 
@@ -70,6 +67,14 @@ enum Proto {
     Keygen,
     Sign,
     Refresh,
+}
+
+/// A share's file bytes.
+fn encoded<S: KeyShare>(share: &S) -> Vec<u8> {
+    let mut out = vec![0u8; S::ENCODED_LEN];
+    let len = share.encode(&mut out).unwrap();
+    out.truncate(len);
+    out
 }
 
 /// The share file of `party` in a case's directory.
@@ -323,7 +328,7 @@ fn keygen_with_control(net: Net<'_>) -> (Vec<u8>, Vec<u8>, Log) {
     let s1 = mal.output.unwrap();
     let s2 = honest.unwrap();
     assert_eq!(s1.fingerprint(), s2.fingerprint(), "control keygen agrees");
-    (s1.to_bytes(), s2.to_bytes(), mal.log)
+    (encoded(&s1), encoded(&s2), mal.log)
 }
 
 fn fixture() -> &'static Fixture {
@@ -336,12 +341,12 @@ fn fixture() -> &'static Fixture {
             [HONEST, ATTACKER],
             move |mut t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-                let mut share = KeyShareP1::from_bytes(&b1).unwrap();
+                let mut share = KeyShareP1::decode(&b1).unwrap();
                 driver::sign_p1(&mut t, &mut rng, &mut share, &ctx.get(), &DIGEST).unwrap()
             },
             move |t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-                let share = KeyShareP2::from_bytes(&b2).unwrap();
+                let share = KeyShareP2::decode(&b2).unwrap();
                 MaliciousPeer::new(t).sign_p2(&mut rng, &share, &ctx.get(), &DIGEST)
             },
         );
@@ -354,7 +359,7 @@ fn fixture() -> &'static Fixture {
             [ATTACKER, HONEST],
             move |t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-                let share = KeyShareP1::from_bytes(&b1).unwrap();
+                let share = KeyShareP1::decode(&b1).unwrap();
                 MaliciousPeer::new(t).refresh_p1(
                     &mut rng,
                     &share,
@@ -364,7 +369,7 @@ fn fixture() -> &'static Fixture {
             },
             move |mut t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-                let share = KeyShareP2::from_bytes(&b2).unwrap();
+                let share = KeyShareP2::decode(&b2).unwrap();
                 driver::refresh_p2(&mut t, &mut rng, &share, &ctx.get(), &mut driver::InMemory)
                     .unwrap()
             },
@@ -498,8 +503,8 @@ fn attacker(
             (o.end, o.log)
         }};
     }
-    let p1 = || KeyShareP1::from_bytes(&shares.p1).unwrap();
-    let p2 = || KeyShareP2::from_bytes(&shares.p2).unwrap();
+    let p1 = || KeyShareP1::decode(&shares.p1).unwrap();
+    let p2 = || KeyShareP2::decode(&shares.p2).unwrap();
     match (proto, party) {
         (Proto::Keygen, Party::P1) => {
             ran!(peer.keygen_p1(&mut rng, &ctx, crate::fixtures::paillier(0)))
@@ -765,8 +770,8 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
             continue;
         };
         if case.locks() && file == "p1.share" {
-            let locked = KeyShareP1::from_bytes(bytes).unwrap();
-            let original = KeyShareP1::from_bytes(old).unwrap();
+            let locked = KeyShareP1::decode(bytes).unwrap();
+            let original = KeyShareP1::decode(old).unwrap();
             assert!(locked.is_locked(), "{name}: the share is locked on disk");
             assert_eq!(locked.fingerprint(), original.fingerprint(), "{name}");
             let n = bytes.len();
@@ -1461,7 +1466,7 @@ fn rogue_key_p1_cannot_open_its_commitment_to_another_q1() {
 
 /// c ⊕ Enc(1): a well-formed ciphertext of the wrong plaintext, as a key-probing P2 sends.
 fn wrong_ciphertext(shares: &Fixture) -> Action {
-    let key = KeyShareP2::from_bytes(&shares.p2)
+    let key = KeyShareP2::decode(&shares.p2)
         .unwrap()
         .paillier_key()
         .clone();
@@ -1492,7 +1497,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
             .attack(4, wrong_ciphertext(shares))
             .on_reply(move |reply| {
                 // The abort just arrived: what does P1's file say right now?
-                let on_disk = KeyShareP1::from_bytes(&std::fs::read(&watched).unwrap()).unwrap();
+                let on_disk = KeyShareP1::decode(&std::fs::read(&watched).unwrap()).unwrap();
                 *seen2.lock().unwrap() = Some((reply.to_vec(), on_disk.is_locked()));
             })
     };
@@ -1572,7 +1577,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 (r, rec.sent)
             },
             |mut t, ctx| {
-                let share2 = KeyShareP2::from_bytes(&shares.p2).unwrap();
+                let share2 = KeyShareP2::decode(&shares.p2).unwrap();
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 driver::sign_p2(&mut t, &mut rng, &share2, &ctx.get(), &DIGEST)
             },

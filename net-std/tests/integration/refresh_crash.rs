@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use ecdsa2pc_core::{
+    KeyShare,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
 };
@@ -15,7 +16,7 @@ use ecdsa2pc_net::{
     Framed, MemoryEnd, NetError, Phase, Transport, TransportError,
     driver::{self, Persist},
     epoch, memory_pipe,
-    store::{ShareFiles, StoredShare},
+    store::ShareFiles,
 };
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
@@ -89,7 +90,7 @@ impl Crashing {
     }
 }
 
-impl<S: StoredShare> Persist<S> for Crashing {
+impl<S: KeyShare> Persist<S> for Crashing {
     fn pending(&mut self, share: &S) -> Result<(), NetError> {
         self.check("pending", false)?;
         self.files.write_pending(share)?;

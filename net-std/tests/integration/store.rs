@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::thread;
 
 use ecdsa2pc_core::{
-    Error as CoreError,
+    Error as CoreError, KeyShare,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign,
