@@ -7,12 +7,14 @@ use std::time::Instant;
 
 use argh::FromArgs;
 use ecdsa2pc_core::{Party, paillier::ModNN, share::KeyShareP1, share::KeyShareP2, sign};
-use ecdsa2pc_net::{Channel, driver, pool::NoncePool, rng::os_rng};
+use ecdsa2pc_net::{Channel, driver, pool::NoncePool};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, ExitStatus};
+use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::Log;
-use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
+use crate::paillier_key::new_paillier_key;
+use crate::session::Session;
 
 /// Measure keygen, sign and refresh end to end between two processes (run both parties with
 /// the same counts); party 1 signs with its fixed-base table and a nonce pool.
@@ -126,12 +128,14 @@ impl Series {
 }
 
 fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
-    let mut ch = net.open(log)?;
+    let Session {
+        mut ch,
+        info,
+        mut rng,
+    } = Session::open(net, log)?;
     // Party 0's Paillier key generation can outlast a short timeout.
     ch.set_timeout(Duration::from_secs(args.timeout.max(120)))?;
-    let info = ch.info().clone();
     let ctx = driver::context(&info);
-    let mut rng = os_rng()?;
     let (mut keygen, mut signing, mut refresh) = (
         Series::new("keygen"),
         Series::new("sign"),
@@ -143,7 +147,7 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError>
             let mut share: Option<KeyShareP1> = None;
             for _ in 0..args.keygens {
                 share = Some(keygen.time(|| {
-                    let (key, _) = session::new_paillier_key()?;
+                    let (key, _) = new_paillier_key()?;
                     Ok(driver::keygen_p1(&mut ch, &mut rng, &ctx, key)?)
                 })?);
             }
@@ -158,7 +162,7 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError>
             }
             for _ in 0..args.refreshes {
                 share = refresh.time(|| {
-                    let (key, _) = session::new_paillier_key()?;
+                    let (key, _) = new_paillier_key()?;
                     Ok(driver::refresh_p1(
                         &mut ch,
                         &mut rng,
@@ -192,7 +196,7 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError>
             [keygen.row(), signing.row(), refresh.row()]
         }
     };
-    session::close(log, ch);
+    Session { ch, info, rng }.close(log);
     log.line("| op       |     n | median ms  |    p99 ms  |   ops/s    |");
     log.line("|----------|-------|------------|------------|------------|");
     for row in &rows {

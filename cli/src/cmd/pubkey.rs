@@ -4,16 +4,13 @@ use core::str::FromStr;
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{
-    Party,
-    share::{KeyShareP1, KeyShareP2, role_of},
-};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party, share::role_of};
 use ecdsa2pc_net::{StoreError, store::ShareFiles};
 
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::spki_pem;
 use crate::output::report_error;
-use crate::shares::{View, public_key, public_key_hex};
+use crate::share_file::{public_key, public_key_hex};
 
 /// Print the joint public key of a key share file: SEC1 compressed hex, or PEM.
 #[derive(FromArgs, Debug)]
@@ -74,35 +71,38 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
     let files = ShareFiles::new(&args.share);
     // Read once: the party comes from the file's own header.
     let bytes = files.read_active()?;
-    let role = role_of(&bytes).map_err(|error| StoreError::Unrecognised {
+    let party = role_of(&bytes).map_err(|error| StoreError::Unrecognised {
         path: args.share.clone(),
         error,
     })?;
-    let decode = |bytes: &[u8]| match role {
-        Party::P1 => summary(&ShareFiles::decode::<KeyShareP1>(files.path(), bytes)?),
-        Party::P2 => summary(&ShareFiles::decode::<KeyShareP2>(files.path(), bytes)?),
-    };
-    let (key, epoch, locked) = decode(&bytes)?;
-    match args.format {
+    match party {
+        Party::P1 => show::<KeyShareP1>(args.format, &files, &bytes),
+        Party::P2 => show::<KeyShareP2>(args.format, &files, &bytes),
+    }
+}
+
+/// Prints the key of the share in `bytes` (read from `files`) and notes on stderr.
+fn show<S: KeyShare>(format: Format, files: &ShareFiles, bytes: &[u8]) -> Result<(), CliError> {
+    let share = ShareFiles::decode::<S>(files.path(), bytes)?;
+    let key = public_key(&share)?;
+    match format {
         Format::Hex => println!("{}", public_key_hex(&key)),
         Format::Pem => print!("{}", spki_pem(&key)),
     }
     eprintln!(
-        "key share {}: {role}, epoch {epoch}{}",
-        args.share.display(),
-        if locked {
+        "key share {}: {}, epoch {}{}",
+        files.path().display(),
+        S::PARTY,
+        share.epoch(),
+        if share.is_locked() {
             ", LOCKED (a final signature failed to verify: do not sign with this key again)"
         } else {
             ""
         }
     );
     if files.pending_path().exists() {
-        let pending = match role {
-            Party::P1 => files.load_pending::<KeyShareP1>().map(|s| s.share_epoch()),
-            Party::P2 => files.load_pending::<KeyShareP2>().map(|s| s.share_epoch()),
-        };
-        let state = match pending {
-            Ok(e) => format!("epoch {e}"),
+        let state = match files.load_pending::<S>() {
+            Ok(pending) => format!("epoch {}", pending.epoch()),
             Err(e) => format!("unusable: {e}"),
         };
         eprintln!(
@@ -112,8 +112,4 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-fn summary(share: &dyn View) -> Result<(k256::ecdsa::VerifyingKey, u64, bool), CliError> {
-    Ok((public_key(share)?, share.share_epoch(), share.locked()))
 }
