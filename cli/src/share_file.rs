@@ -2,10 +2,7 @@
 //! once), a one-line summary, and the joint public key.
 
 use ecdsa2pc_core::KeyShare;
-use ecdsa2pc_net::{
-    StoreError,
-    store::{Held, ShareFiles, ShareLock},
-};
+use ecdsa2pc_net::store::{Held, ShareFiles, ShareLock};
 use k256::ecdsa::VerifyingKey;
 
 use crate::error::CliError;
@@ -17,14 +14,7 @@ pub(crate) fn lock_and_load<S: KeyShare>(
     files: &ShareFiles,
     log: &Log,
 ) -> Result<(ShareLock, Held<S>), CliError> {
-    // A missing share: report it without creating a lock file next to nothing.
-    if !files.exists() {
-        return Err(StoreError::Missing {
-            path: files.path().to_path_buf(),
-        }
-        .into());
-    }
-    let lock = files.lock()?;
+    let lock = files.lock_existing()?;
     let held = files.load::<S>()?;
     log.line(format_args!(
         "key share {}: {}, epoch {}, public key {}{}",

@@ -9,7 +9,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ecdsa2pc_core::{KeyShare, share::role_of};
+use ecdsa2pc_core::{KeyShare, Party, share::role_of};
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
@@ -92,6 +92,20 @@ impl ShareFiles {
         self.active.exists()
     }
 
+    /// Takes the lock of a share that must already exist: a missing share is reported as
+    /// [`StoreError::Missing`] without creating a lock file next to nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], or as [`ShareFiles::lock`].
+    pub fn lock_existing(&self) -> Result<ShareLock, StoreError> {
+        if !self.exists() {
+            return Err(StoreError::Missing {
+                path: self.active.clone(),
+            });
+        }
+        self.lock()
+    }
+
     /// Loads the active share and the pending one, if any; each file is read once.
     ///
     /// # Errors
@@ -123,8 +137,8 @@ impl ShareFiles {
     }
 
     /// The active share's bytes, for a caller that learns the party from the file itself
-    /// ([`ecdsa2pc_core::share::role_of`]) and then calls [`ShareFiles::decode`]. The
-    /// buffer is wiped when dropped.
+    /// ([`ShareFiles::party_of`]) and then calls [`ShareFiles::decode`]. The buffer is
+    /// wiped when dropped.
     ///
     /// # Errors
     /// [`StoreError::Missing`] or [`StoreError::Unreadable`].
@@ -139,6 +153,7 @@ impl ShareFiles {
     /// # Errors
     /// As above.
     pub fn decode<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
+        // A header that names no party falls through to the decoder, which says why.
         if let Ok(found) = role_of(bytes)
             && found != S::PARTY
         {
@@ -151,6 +166,18 @@ impl ShareFiles {
         S::decode(bytes).map_err(|error| StoreError::Damaged {
             path: path.to_path_buf(),
             expected: S::PARTY,
+            error,
+        })
+    }
+
+    /// The party whose share the bytes of the file at `path` claim to be (from the
+    /// header alone: [`ShareFiles::decode`] checks the rest).
+    ///
+    /// # Errors
+    /// [`StoreError::Unrecognised`] if the header names no known version or party.
+    pub fn party_of(path: &Path, bytes: &[u8]) -> Result<Party, StoreError> {
+        role_of(bytes).map_err(|error| StoreError::Unrecognised {
+            path: path.to_path_buf(),
             error,
         })
     }

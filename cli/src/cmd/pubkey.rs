@@ -4,8 +4,8 @@ use core::str::FromStr;
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party, share::role_of};
-use ecdsa2pc_net::{StoreError, store::ShareFiles};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
+use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::spki_pem;
@@ -71,11 +71,7 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
     let files = ShareFiles::new(&args.share);
     // Read once: the party comes from the file's own header.
     let bytes = files.read_active()?;
-    let party = role_of(&bytes).map_err(|error| StoreError::Unrecognised {
-        path: args.share.clone(),
-        error,
-    })?;
-    match party {
+    match ShareFiles::party_of(files.path(), &bytes)? {
         Party::P1 => show::<KeyShareP1>(args.format, &files, &bytes),
         Party::P2 => show::<KeyShareP2>(args.format, &files, &bytes),
     }

@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::thread;
 
 use ecdsa2pc_core::{
-    Error as CoreError, KeyShare,
+    Error as CoreError, KeyShare, Party,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign,
@@ -67,13 +67,45 @@ fn share_files_are_private_atomic_and_checked() {
             .contains(".tmp-"))
     );
 
-    // Party 1's file given to party 0.
-    let wrong = problem(ShareFiles::new(f2.path()).load::<KeyShareP1>().unwrap_err());
+    // Party 1's file given to party 0: told apart from a damaged file by its header.
+    let err = ShareFiles::new(f2.path()).load::<KeyShareP1>().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::OtherParty {
+                expected: Party::P1,
+                found: Party::P2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let wrong = problem(err);
     assert!(wrong.contains("not a party 0 key share"), "{wrong}");
+    // The party a file claims, read from the bytes a caller read once.
+    let bytes2 = f2.read_active().unwrap();
+    assert_eq!(ShareFiles::party_of(f2.path(), &bytes2).unwrap(), Party::P2);
+    let garbage = ShareFiles::party_of(f2.path(), b"not a share").unwrap_err();
+    assert!(
+        matches!(garbage, StoreError::Unrecognised { .. }),
+        "{garbage:?}"
+    );
+    assert!(problem(garbage).contains("known version"));
     // Truncated.
     let bytes = std::fs::read(f1.path()).unwrap();
     std::fs::write(f1.path(), &bytes[..bytes.len() / 2]).unwrap();
-    assert!(problem(f1.load::<KeyShareP1>().unwrap_err()).contains("damaged"));
+    let err = f1.load::<KeyShareP1>().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Damaged {
+                expected: Party::P1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(problem(err).contains("damaged"));
     // Bit flip.
     let mut flipped = bytes.clone();
     flipped[300] ^= 4;
@@ -86,6 +118,12 @@ fn share_files_are_private_atomic_and_checked() {
         StoreError::Missing { path } => assert!(path.ends_with("nope.share")),
         other => panic!("{other}"),
     }
+    // Locking a missing share reports it and leaves no lock file behind.
+    assert!(matches!(
+        missing.lock_existing().unwrap_err(),
+        StoreError::Missing { .. }
+    ));
+    assert!(!dir.path().join("nope.share.lock").exists());
 }
 
 #[test]
@@ -93,7 +131,9 @@ fn one_process_at_a_time_per_share() {
     let dir = TempDir::new("store-lock");
     let files = ShareFiles::new(&dir.path().join("p1.share"));
     let held = files.lock().unwrap();
-    let err = problem(ShareFiles::new(files.path()).lock().unwrap_err());
+    let err = ShareFiles::new(files.path()).lock().unwrap_err();
+    assert!(matches!(err, StoreError::InUse { .. }), "{err:?}");
+    let err = problem(err);
     assert!(err.contains("in use by another ecdsa2pc process"), "{err}");
     drop(held);
     files.lock().unwrap();
