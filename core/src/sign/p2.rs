@@ -10,7 +10,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript};
 use crate::{
     Error, Party, Result, bigint, commitment, curve,
-    session::{self, Binding, Context, ID_LEN},
+    session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
     zk::{STAT_BITS, dlog::DlogProof},
 };
@@ -32,8 +32,7 @@ pub struct AwaitMsg3<'s> {
     k2: Zeroizing<Scalar>,
     com_r1: [u8; 32],
     digest: Digest,
-    prefix: [u8; ID_LEN],
-    sid: [u8; ID_LEN],
+    ids: SessionIds,
 }
 
 /// P2 after sending [`Msg4`], waiting for the signature.
@@ -60,28 +59,18 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
-    let prefix = ctx.prefix(Party::P2, RUN, &msg.nonce1, &fingerprint)?;
+    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
-    let sid = session::sid(&prefix, &nonce2);
+    let ids = run.with_nonce2(&nonce2);
     let k2 = curve::random_scalar(rng);
     let r2 = curve::mul_g(&k2);
-    let proof_r2 = DlogProof::prove(
-        rng,
-        &k2,
-        &r2,
-        &Binding {
-            session: &sid,
-            prover: &share.common.own_pid,
-            label: label::R2,
-        },
-    );
+    let proof_r2 = DlogProof::prove(rng, &k2, &r2, &ids.proof_by(Party::P2, label::R2));
     let state = AwaitMsg3 {
         share,
         k2: Zeroizing::new(k2),
         com_r1: msg.com_r1,
         digest: *digest,
-        prefix,
-        sid,
+        ids,
     };
     Ok((
         state,
@@ -121,20 +110,13 @@ impl<'s> AwaitMsg3<'s> {
         nonce: Option<NoncePower>,
     ) -> Result<(AwaitMsg5<'s>, Msg4)> {
         let share = self.share;
-        let pid1 = share.common.peer_pid;
         commitment::open(
             &self.com_r1,
-            r1_transcript(&msg.r1, &self.digest, &self.prefix, &pid1),
+            r1_transcript(&msg.r1, &self.digest, &self.ids.run),
             &msg.open_r1,
         )?;
-        msg.proof_r1.verify(
-            &msg.r1,
-            &Binding {
-                session: &self.sid,
-                prover: &pid1,
-                label: label::R1,
-            },
-        )?;
+        msg.proof_r1
+            .verify(&msg.r1, &self.ids.proof_by(Party::P1, label::R1))?;
         let r = super::joint_r(&self.k2, &msg.r1)?;
         if table.is_some_and(|t| t.fingerprint != share.fingerprint()) {
             return Err(Error::ForeignPrecomputation);

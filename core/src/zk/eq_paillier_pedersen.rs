@@ -11,7 +11,7 @@ use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
-use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS};
+use super::{EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
     Error, Proof, Result, bigint, commitment,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
@@ -95,14 +95,8 @@ impl Prover {
         let masks: [U384; EQ_CHUNKS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
-        let nonces: [ModN; EQ_CHUNKS] =
-            core::array::from_fn(|_| key.public_key().random_nonce(rng));
-        let c_tilde = core::array::from_fn(|i| {
-            masks
-                .get(i)
-                .zip(nonces.get(i))
-                .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
-        });
+        let nonces = sigma::nonces(rng, key);
+        let c_tilde = sigma::commit(key, &masks, &nonces);
         let mu = bigint::random_below(rng, &pedersen::order_nz());
         let (g, _) = pedersen::generators();
         let com_tilde = g
@@ -134,16 +128,9 @@ impl Prover {
         rho: &U2048,
         e: u64,
     ) -> Response {
-        let x_int: U384 = bigint::scalar_to_uint(x);
-        let mut d = [U384::ZERO; EQ_CHUNKS];
-        let mut big_d = [ModN::ZERO; EQ_CHUNKS];
-        for (i, (d_i, big_d_i)) in d.iter_mut().zip(big_d.iter_mut()).enumerate() {
-            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
-            let mask = self.masks.get(i).copied().unwrap_or_default();
-            let nonce = self.nonces.get(i).copied().unwrap_or_default();
-            *d_i = x_int.wrapping_mul(&e_i).wrapping_add(&mask);
-            *big_d_i = key.mul_n(&key.pow_n(r_key, &e_i), &nonce);
-        }
+        let mut x_int: U384 = bigint::scalar_to_uint(x);
+        let (d, big_d) = sigma::respond(key, &x_int, r_key, &self.masks, &self.nonces, e);
+        x_int.zeroize();
         let nu = mod_order(
             &rho.resize::<33>().wrapping_mul(&U64::from_u64(e)),
             &self.mu,
@@ -185,7 +172,7 @@ impl Response {
     ) -> Result<()> {
         commitment::open(sealed, self.first.transcript(binding), &self.opening)?;
         let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);
-        if e >> EQ_CHALLENGE_BITS != 0 {
+        if !sigma::challenge_fits(e) {
             return Err(bad);
         }
         let com_tilde = pedersen::subgroup_element(&self.first.com_tilde).ok_or(bad)?;
@@ -195,20 +182,8 @@ impl Response {
             else {
                 return Err(bad);
             };
-            st.key.validate(c_t).map_err(|_| bad)?;
-            // vartime: public proof responses and statement; the shift amount is a constant.
-            if big_d_i.is_zero_vartime()
-                || big_d_i.cmp_vartime(st.key.modulus()).is_ge()
-                || !st.key.is_unit(big_d_i)
-            {
-                return Err(bad);
-            }
-            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
-            let lhs = st
-                .key
-                // vartime: public proof responses and statement; the shift amount is a constant.
-                .mul_nn(c_t, &st.key.pow_nn_vartime(st.ciphertext.as_uint(), &e_i));
-            if st.key.encrypt_vartime(d_i, big_d_i) != lhs {
+            let e_i = sigma::chunk(e, i);
+            if !sigma::holds(st.key, st.ciphertext, c_t, &e_i, d_i, big_d_i) {
                 return Err(bad);
             }
         }
