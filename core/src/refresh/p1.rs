@@ -45,7 +45,7 @@ pub(crate) fn rho1_transcript(rho1: &Scalar, ids: &RunIds) -> Transcript {
 ///
 /// # Errors
 /// [`Error::KeyLocked`] for a locked share; [`Error::SessionMismatch`] if the context's peer
-/// is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](super::MAX_EPOCH).
+/// is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](crate::MAX_EPOCH).
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP1,

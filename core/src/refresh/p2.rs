@@ -27,7 +27,7 @@ pub struct AwaitMsg3<'s> {
 ///
 /// # Errors
 /// [`Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the context's
-/// peer is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](super::MAX_EPOCH).
+/// peer is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](crate::MAX_EPOCH).
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP2,

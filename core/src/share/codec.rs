@@ -18,8 +18,8 @@ use super::{Common, KeyShare, KeyShareP1, KeyShareP2, PublicShares, X1};
 use crate::{
     Error, Party, Result,
     paillier::{Ciphertext, PublicKey, SecretKey},
-    refresh::MAX_EPOCH,
-    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, SCALAR_LEN, Writer},
+    sizes::{HASH_LEN, MAX_EPOCH, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, SCALAR_LEN},
+    wire::{Reader, Writer},
 };
 
 const MAGIC: &[u8; 4] = b"E2PC";

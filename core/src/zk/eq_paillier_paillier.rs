@@ -14,13 +14,12 @@ use crate::{
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     session::Binding,
     share::X1,
+    sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, X_SLACK_BITS},
     tags,
     transcript::Transcript,
-    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
-/// Bits by which x may exceed q: x1 grows by < q per refresh epoch.
-pub const X_SLACK_BITS: u32 = 16;
 /// Bound on each mask τ_i: q·2^(16+13+λ).
 const MASK_BOUND: U512 = bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each d_i = e_i·x + τ_i.

@@ -17,8 +17,9 @@ use crate::{
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     pedersen,
     session::Binding,
+    sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
     tags,
-    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
 /// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).

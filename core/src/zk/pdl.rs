@@ -15,8 +15,9 @@ use crate::{
     Error, Proof, Result, bigint, curve,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     session::Binding,
+    sizes::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     tags,
-    wire::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
 /// Width of the integer response z.

@@ -15,9 +15,10 @@ use super::{RANGE_CHALLENGE_BITS, RANGE_REPS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint, commitment, pedersen,
     session::Binding,
+    sizes::{HASH_LEN, MOD_N_LEN},
     tags,
     transcript::Transcript,
-    wire::{HASH_LEN, MOD_N_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
 /// Bound on each mask ξ_i: q·2^λ.
