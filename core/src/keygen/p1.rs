@@ -3,7 +3,7 @@
 use crypto_bigint::U2048;
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label};
 use crate::{
@@ -23,16 +23,20 @@ use crate::{
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct AwaitMsg2 {
     x1: Scalar,
+    #[zeroize(skip)]
     q1: AffinePoint,
     open_q1: [u8; 32],
     paillier: SecretKey,
+    #[zeroize(skip)]
     c_key: Ciphertext,
     r_key: ModN,
     ped_rho: U2048,
     eq: eq_paillier_pedersen::Prover,
     range: range::Prover,
+    #[zeroize(skip)]
     ids: RunIds,
 }
 redacted_debug!(AwaitMsg2);
@@ -172,10 +176,22 @@ impl AwaitMsg2 {
     }
 }
 
-impl Drop for AwaitMsg2 {
-    fn drop(&mut self) {
-        self.x1.zeroize();
-        self.r_key.zeroize();
-        self.ped_rho.zeroize();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_the_state_wipes_x1_and_the_proof_secrets() {
+        let (ctx1, _) = fixtures::contexts();
+        let mut rng = fixtures::rng(50);
+        let (mut state, _) = start(&mut rng, &ctx1, fixtures::paillier_key(0)).unwrap();
+        state.zeroize();
+        assert_eq!(state.x1, Scalar::ZERO);
+        assert_eq!(state.open_q1, [0; 32]);
+        assert_eq!(state.r_key, ModN::ZERO);
+        assert_eq!(state.ped_rho, U2048::ZERO);
+        assert_eq!(state.paillier.q_inv_p, crypto_bigint::U1024::ZERO);
+        assert!(state.eq.is_wiped() && state.range.is_wiped());
     }
 }

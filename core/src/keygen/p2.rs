@@ -2,7 +2,7 @@
 
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
 use crate::{
@@ -20,13 +20,21 @@ use crate::{
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct AwaitMsg3 {
     x2: Scalar,
+    // Everything else here is public (sent, received or derived from both).
+    #[zeroize(skip)]
     q2: AffinePoint,
+    #[zeroize(skip)]
     first: Msg1,
+    #[zeroize(skip)]
     ids: SessionIds,
+    #[zeroize(skip)]
     key_challenge: [u8; KEY_CHALLENGE_LEN],
+    #[zeroize(skip)]
     e_eq: u64,
+    #[zeroize(skip)]
     e_range: u64,
 }
 redacted_debug!(AwaitMsg3);
@@ -128,8 +136,19 @@ impl AwaitMsg3 {
     }
 }
 
-impl Drop for AwaitMsg3 {
-    fn drop(&mut self) {
-        self.x2.zeroize();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_the_state_wipes_x2() {
+        let (ctx1, ctx2) = fixtures::contexts();
+        let mut rng = fixtures::rng(51);
+        let (_, m1) = super::super::p1::start(&mut rng, &ctx1, fixtures::paillier_key(0)).unwrap();
+        let (mut state, _) = start(&mut rng, &ctx2, &m1).unwrap();
+        assert_ne!(state.x2, Scalar::ZERO);
+        state.zeroize();
+        assert_eq!(state.x2, Scalar::ZERO);
     }
 }

@@ -153,8 +153,8 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
     let mut rho = NonZero::new(MASK_BOUND)
         .into_option()
         .map_or(Uint::ZERO, |b| bigint::random_below(rng, &b));
-    let w1_int: U512 = bigint::scalar_to_uint(&w1);
-    let w2_int: U512 = bigint::scalar_to_uint(&w2);
+    let mut w1_int: U512 = bigint::scalar_to_uint(&w1);
+    let mut w2_int: U512 = bigint::scalar_to_uint(&w2);
     let q: U1024 = bigint::ORDER.resize();
     let mut plain: U1024 = w1_int
         .wrapping_mul(&bigint::scalar_to_uint::<8>(m))
@@ -172,8 +172,11 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
         Some(t) => key.pow_fixed(&t.table, &exponent),
         None => Ok(key.mul_plain(&shifted_key(share), &exponent)),
     };
+    // w1 and w2 = k2⁻¹·x2 together give x2.
     w1.zeroize();
     w2.zeroize();
+    w1_int.zeroize();
+    w2_int.zeroize();
     rho.zeroize();
     plain.zeroize();
     exponent.zeroize();

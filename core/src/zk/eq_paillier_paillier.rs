@@ -6,7 +6,7 @@
 
 use crypto_bigint::{NonZero, U512};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
@@ -50,11 +50,15 @@ struct First {
 
 /// The prover between its commitment and the challenge.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Prover {
     masks: [U512; EQ_CHUNKS],
     nonces0: [ModN; EQ_CHUNKS],
     nonces1: [ModN; EQ_CHUNKS],
+    // The first message and its opening are sent: public.
+    #[zeroize(skip)]
     first: First,
+    #[zeroize(skip)]
     opening: [u8; HASH_LEN],
 }
 
@@ -115,14 +119,6 @@ impl Prover {
             r0: out0,
             r1: out1,
         }
-    }
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        self.masks.zeroize();
-        self.nonces0.zeroize();
-        self.nonces1.zeroize();
     }
 }
 
@@ -227,6 +223,17 @@ impl First {
 }
 
 #[cfg(test)]
+impl Prover {
+    /// Whether every secret of the prover is zero (its zeroization test, and the states').
+    pub(crate) fn is_wiped(&self) -> bool {
+        fn is_zero<T: Default + PartialEq + Copy, const N: usize>(v: &[T; N]) -> bool {
+            v.iter().all(|x| *x == T::default())
+        }
+        is_zero(&self.masks) && is_zero(&self.nonces0) && is_zero(&self.nonces1)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures;
@@ -268,5 +275,19 @@ mod tests {
         let (prover, sealed) = Prover::commit(&mut rng, st.key0, st.key1, &b);
         let resp = prover.respond(&st_b, &x, &r0, &r1b, e);
         assert_eq!(resp.verify(&sealed, &st_b, e, &b), bad);
+    }
+
+    #[test]
+    fn zeroizing_the_prover_wipes_masks_and_both_nonces() {
+        let (k0, k1) = (fixtures::paillier_key(0), fixtures::paillier_key(1));
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "refresh/eq",
+        };
+        let (mut prover, _) = Prover::commit(&mut fixtures::rng(32), &k0, k1.public_key(), &b);
+        assert!(!prover.is_wiped());
+        prover.zeroize();
+        assert!(prover.is_wiped());
     }
 }

@@ -9,7 +9,7 @@
 use crypto_bigint::{NonZero, U64, U384, U2048, Uint};
 use k256::Scalar;
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
@@ -48,11 +48,15 @@ pub struct Statement<'a> {
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Prover {
     masks: [U384; EQ_CHUNKS],
     nonces: [ModN; EQ_CHUNKS],
     mu: U2048,
+    // The first message and its opening are sent: public.
+    #[zeroize(skip)]
     first: First,
+    #[zeroize(skip)]
     opening: [u8; HASH_LEN],
 }
 
@@ -143,14 +147,6 @@ impl Prover {
             big_d,
             nu,
         }
-    }
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        self.masks.zeroize();
-        self.nonces.zeroize();
-        self.mu.zeroize();
     }
 }
 
@@ -271,6 +267,17 @@ fn mod_order(a: &Uint<33>, b: &U2048) -> U2048 {
 }
 
 #[cfg(test)]
+impl Prover {
+    /// Whether every secret of the prover is zero (its zeroization test, and the states').
+    pub(crate) fn is_wiped(&self) -> bool {
+        fn is_zero<T: Default + PartialEq + Copy, const N: usize>(v: &[T; N]) -> bool {
+            v.iter().all(|x| *x == T::default())
+        }
+        is_zero(&self.masks) && is_zero(&self.nonces) && self.mu == U2048::ZERO
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::{curve, fixtures};
@@ -364,5 +371,19 @@ pub(crate) mod tests {
             ),
             bad
         );
+    }
+
+    #[test]
+    fn zeroizing_the_prover_wipes_masks_nonces_and_mu() {
+        let key = fixtures::paillier_key(0);
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "keygen/eq",
+        };
+        let (mut prover, _) = Prover::commit(&mut fixtures::rng(31), key.public_key(), &b);
+        assert!(!prover.is_wiped());
+        prover.zeroize();
+        assert!(prover.is_wiped());
     }
 }
