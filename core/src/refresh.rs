@@ -26,12 +26,8 @@ use crate::{
     Error, Result, bigint,
     paillier::{Ciphertext, PublicKey},
     share::{Common, PublicShares, X1},
-    zk::eq_paillier_paillier::X_SLACK_BITS,
+    sizes::MAX_EPOCH,
 };
-
-/// The last epoch a share may reach: x1 grows by < q per refresh and must stay below
-/// q·2^16, the bound the refresh equality proof masks.
-pub const MAX_EPOCH: u64 = (1 << X_SLACK_BITS) - 1;
 
 /// The run name hashed into the session prefix.
 pub(crate) const RUN: &str = "refresh";

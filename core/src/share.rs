@@ -8,7 +8,7 @@ use core::fmt;
 
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{
     Error, Party, Result, bigint, curve,
@@ -67,10 +67,14 @@ impl Common {
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct KeyShareP1 {
     pub(crate) x1: X1,
     pub(crate) paillier: SecretKey,
+    #[zeroize(skip)]
     pub(crate) common: Common,
+    // Not secret, and a wiped share must not read as unlocked.
+    #[zeroize(skip)]
     pub(crate) locked: bool,
 }
 
@@ -78,9 +82,12 @@ pub struct KeyShareP1 {
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct KeyShareP2 {
     pub(crate) x2: Scalar,
+    #[zeroize(skip)]
     pub(crate) paillier: PublicKey,
+    #[zeroize(skip)]
     pub(crate) common: Common,
 }
 
@@ -289,21 +296,6 @@ impl KeyShareP2 {
     }
 }
 
-impl Drop for KeyShareP1 {
-    fn drop(&mut self) {
-        self.x1.zeroize();
-    }
-}
-
-impl Drop for KeyShareP2 {
-    fn drop(&mut self) {
-        self.x2.zeroize();
-    }
-}
-
-impl zeroize::ZeroizeOnDrop for KeyShareP1 {}
-impl zeroize::ZeroizeOnDrop for KeyShareP2 {}
-
 impl fmt::Debug for KeyShareP1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyShareP1")
@@ -320,5 +312,26 @@ impl fmt::Debug for KeyShareP2 {
             .field("public", &self.common.public)
             .field("epoch", &self.common.epoch)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_a_share_wipes_its_secrets_and_keeps_the_lock() {
+        let (mut s1, mut s2) = fixtures::keygen(40);
+        s1.locked = true;
+        s1.zeroize();
+        assert_eq!(s1.x1, X1::ZERO);
+        assert_eq!(s1.paillier.p.prime.get(), crypto_bigint::U1024::ONE);
+        assert_eq!(s1.paillier.q_inv_p, crypto_bigint::U1024::ZERO);
+        assert!(s1.is_locked(), "a wiped share must not read as unlocked");
+        s2.zeroize();
+        assert_eq!(s2.x2, Scalar::ZERO);
+        // The public part is kept: it is what both parties already know.
+        assert_eq!(s1.public(), s2.public());
     }
 }

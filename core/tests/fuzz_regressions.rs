@@ -28,7 +28,10 @@ fn honest_inputs_are_accepted() {
 /// Inputs of every wrong and borderline shape, for every target.
 fn nasty_inputs(honest: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let len = honest.len();
-    let header = honest.get(..wire::HEADER_LEN).expect("header").to_vec();
+    let header = honest
+        .get(..ecdsa2pc_core::sizes::HEADER_LEN)
+        .expect("header")
+        .to_vec();
     let body = |byte: u8| {
         let mut v = header.clone();
         v.resize(len, byte);
@@ -49,8 +52,14 @@ fn nasty_inputs(honest: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
         ("all 0xff", vec![0xff; len]),
         ("header, then 0xff", body(0xff)),
         ("header, then 0x00", body(0x00)),
-        ("largest frame of 0xff", vec![0xff; wire::MAX_MSG_LEN]),
-        ("past the largest frame", vec![0xff; wire::MAX_MSG_LEN + 1]),
+        (
+            "largest frame of 0xff",
+            vec![0xff; ecdsa2pc_core::MAX_MSG_LEN],
+        ),
+        (
+            "past the largest frame",
+            vec![0xff; ecdsa2pc_core::MAX_MSG_LEN + 1],
+        ),
     ]
 }
 

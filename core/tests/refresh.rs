@@ -234,7 +234,7 @@ fn at_epoch<S: KeyShare>(bytes: &[u8], epoch: u64) -> S {
 #[test]
 fn a_share_at_the_last_epoch_refuses_to_refresh_but_still_signs() {
     let (s1, s2) = support::keygen(72, 0);
-    let last = refresh::MAX_EPOCH;
+    let last = ecdsa2pc_core::MAX_EPOCH;
     let (mut e1, e2): (KeyShareP1, KeyShareP2) =
         (at_epoch(&encode1(&s1), last), at_epoch(&encode2(&s2), last));
     assert_eq!(e1.epoch(), last);

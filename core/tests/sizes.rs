@@ -5,7 +5,7 @@
 
 use core::mem::size_of;
 
-use ecdsa2pc_core::{keygen, share, sign, wire};
+use ecdsa2pc_core::{keygen, share, sign};
 
 /// (name, size, cap) for every state a caller holds between messages.
 fn sizes() -> [(&'static str, usize, usize); 9] {
@@ -50,7 +50,7 @@ fn sizes() -> [(&'static str, usize, usize); 9] {
             size_of::<share::KeyShareP2>(),
             6 * 1024,
         ),
-        ("wire::MAX_MSG_LEN", wire::MAX_MSG_LEN, 34 * 1024),
+        ("MAX_MSG_LEN", ecdsa2pc_core::MAX_MSG_LEN, 34 * 1024),
     ]
 }
 

@@ -6,13 +6,13 @@
 //! [`crate::memory_pipe`] in tests.
 
 use ecdsa2pc_core::{
-    Error as CoreError, KeyShare, keygen,
+    Error as CoreError, KeyShare, MAX_MSG_LEN, keygen,
     paillier::{Prime, SecretKey},
     refresh,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign::{self, Digest},
-    wire::{self, MAX_MSG_LEN, Message},
+    wire::{self, Message},
 };
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;

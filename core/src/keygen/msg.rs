@@ -8,9 +8,8 @@ use crate::{
     paillier::{Ciphertext, ModNN, PublicKey},
     pedersen,
     session::ID_LEN,
-    wire::{
-        HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, Message, MsgType, POINT_LEN, Reader, Writer,
-    },
+    sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
+    wire::{Message, MsgType, Reader, Writer},
     zk::{
         KEY_CHALLENGE_LEN, dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof,
         pdl::PdlProof, range,

@@ -13,7 +13,7 @@
 use crypto_bigint::{Uint, modular::FixedMontyForm};
 use rand_core::CryptoRng;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Ciphertext, ModN, ModNN, PublicKey};
 use crate::{Error, Result};
@@ -37,8 +37,10 @@ pub struct FixedBase<'t> {
 }
 
 /// r^N mod N² for a fresh random r, in Montgomery form, for one encryption under one key.
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct NoncePower {
     power: ModNN,
+    #[zeroize(skip)]
     modulus: ModN,
 }
 
@@ -155,12 +157,6 @@ impl FixedBase<'_> {
     }
 }
 
-impl Drop for NoncePower {
-    fn drop(&mut self) {
-        self.power.zeroize();
-    }
-}
-
 impl core::fmt::Debug for NoncePower {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("NoncePower").finish_non_exhaustive()
@@ -173,5 +169,21 @@ impl core::fmt::Debug for FixedBase<'_> {
             .field("window", &self.window)
             .field("rows", &self.rows)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_a_nonce_power_wipes_the_power() {
+        let sk = fixtures::paillier_key(0);
+        let mut nonce = sk.public_key().nonce_power_random(&mut fixtures::rng(3));
+        assert_ne!(nonce.power, ModNN::ZERO);
+        nonce.zeroize();
+        assert_eq!(nonce.power, ModNN::ZERO);
+        assert_eq!(nonce.modulus, *sk.public_key().modulus());
     }
 }

@@ -83,6 +83,12 @@ impl PublicKey {
         Ok(Ciphertext(*c))
     }
 
+    /// Whether a public `x` is Paillier randomness: `0 < x < N` and `gcd(x, N) = 1`.
+    pub(crate) fn is_unit_below_n(&self, x: &ModN) -> bool {
+        // vartime: only public values (proof responses) are checked.
+        !x.is_zero_vartime() && x.cmp_vartime(&self.n).is_lt() && self.is_unit(x)
+    }
+
     /// Whether `gcd(x mod N, N) = 1`, for public `x`.
     pub(crate) fn is_unit<const L: usize>(&self, x: &crypto_bigint::Uint<L>) -> bool {
         let n_wide = NonZero::new(self.n.resize::<L>()).into_option();

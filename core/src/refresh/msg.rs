@@ -6,9 +6,8 @@ use crate::{
     Result,
     paillier::{Ciphertext, ModNN, PublicKey},
     session::ID_LEN,
-    wire::{
-        HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, Message, MsgType, Reader, SCALAR_LEN, Writer,
-    },
+    sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, SCALAR_LEN},
+    wire::{Message, MsgType, Reader, Writer},
     zk::{
         EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier, paillier_key::PaillierKeyProof,
     },

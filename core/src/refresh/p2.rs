@@ -7,9 +7,9 @@ use zeroize::Zeroizing;
 use super::{Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
 use crate::{
     Party, Result, commitment, curve,
-    session::{self, Binding, Context, ID_LEN},
+    session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
-    zk::{EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier},
+    zk::{self, KEY_CHALLENGE_LEN, eq_paillier_paillier},
 };
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
@@ -20,15 +20,14 @@ pub struct AwaitMsg3<'s> {
     rho2: Zeroizing<Scalar>,
     key_challenge: [u8; KEY_CHALLENGE_LEN],
     e_eq: u64,
-    prefix: [u8; ID_LEN],
-    sid: [u8; ID_LEN],
+    ids: SessionIds,
 }
 
 /// Answers P1's first refresh message (already decoded, so N' and c_key' passed their checks).
 ///
 /// # Errors
 /// [`Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the context's
-/// peer is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](super::MAX_EPOCH).
+/// peer is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](crate::MAX_EPOCH).
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP2,
@@ -37,13 +36,11 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
     super::check_epoch(share.common.epoch)?;
-    let prefix = ctx.prefix(Party::P2, RUN, &msg.nonce1, &fingerprint)?;
+    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
-    let sid = session::sid(&prefix, &nonce2);
+    let ids = run.with_nonce2(&nonce2);
     let rho2 = curve::random_scalar(rng);
-    let mut key_challenge = [0u8; KEY_CHALLENGE_LEN];
-    rng.fill_bytes(&mut key_challenge);
-    let e_eq = rng.next_u64() >> (64 - EQ_CHALLENGE_BITS);
+    let (key_challenge, e_eq) = zk::draw_challenges(rng);
     let reply = Msg2 {
         nonce2,
         rho2,
@@ -56,8 +53,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
         rho2: Zeroizing::new(rho2),
         key_challenge,
         e_eq,
-        prefix,
-        sid,
+        ids,
     };
     Ok((state, reply))
 }
@@ -75,30 +71,27 @@ impl AwaitMsg3<'_> {
         msg: &Msg3,
     ) -> Result<(KeyShareP2, Msg4)> {
         let share = self.share;
-        let pid1 = share.common.peer_pid;
         let new_key = &self.first.paillier;
-        let at = Binding {
-            session: &self.sid,
-            prover: &pid1,
-            label: label::KEY,
-        };
-        msg.key_proof.verify(new_key, &self.key_challenge, &at)?;
+        msg.key_proof.verify(
+            new_key,
+            &self.key_challenge,
+            &self.ids.proof_by(Party::P1, label::KEY),
+        )?;
         let st = eq_paillier_paillier::Statement {
             key0: &share.paillier,
             c0: &share.common.c_key,
             key1: new_key,
             c1: &self.first.c_key,
         };
-        let committed = Binding {
-            session: &self.prefix,
-            prover: &pid1,
-            label: label::EQ,
-        };
-        msg.eq
-            .verify(&self.first.com_eq, &st, self.e_eq, &committed)?;
+        msg.eq.verify(
+            &self.first.com_eq,
+            &st,
+            self.e_eq,
+            &self.ids.run.committed(label::EQ),
+        )?;
         commitment::open(
             &self.first.com_rho1,
-            rho1_transcript(&msg.rho1, &self.prefix, &pid1),
+            rho1_transcript(&msg.rho1, &self.ids.run),
             &msg.open_rho1,
         )?;
 

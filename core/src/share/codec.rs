@@ -13,13 +13,14 @@
 use crypto_bigint::U1024;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use super::{Common, KeyShare, KeyShareP1, KeyShareP2, PublicShares, X1};
 use crate::{
     Error, Party, Result,
     paillier::{Ciphertext, PublicKey, SecretKey},
-    refresh::MAX_EPOCH,
-    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, SCALAR_LEN, Writer},
+    sizes::{HASH_LEN, MAX_EPOCH, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, SCALAR_LEN},
+    wire::{Reader, Writer},
 };
 
 const MAGIC: &[u8; 4] = b"E2PC";
@@ -141,8 +142,9 @@ pub(super) fn encode_p1(share: &KeyShareP1, out: &mut [u8]) -> Result<usize> {
     write_common(&mut w, Party::P1, &share.common, share.locked)?;
     w.integer(X1_LEN, &share.x1)?;
     let (p, q) = share.paillier.primes();
-    w.integer(PRIME_LEN, &p)?;
-    w.integer(PRIME_LEN, &q)?;
+    let (p, q) = (Zeroizing::new(p), Zeroizing::new(q));
+    w.integer(PRIME_LEN, &*p)?;
+    w.integer(PRIME_LEN, &*q)?;
     let len = w.position();
     seal(out, len)
 }
@@ -150,14 +152,15 @@ pub(super) fn encode_p1(share: &KeyShareP1, out: &mut [u8]) -> Result<usize> {
 pub(super) fn decode_p1(bytes: &[u8]) -> Result<KeyShareP1> {
     let mut r = Reader::new(body(bytes, P1_LEN)?);
     let (mut common, locked) = read_common(&mut r, Party::P1)?;
-    let x1: X1 = r.integer_unbounded(X1_LEN)?;
-    let p: U1024 = r.integer_unbounded(PRIME_LEN)?;
-    let q: U1024 = r.integer_unbounded(PRIME_LEN)?;
+    // Wiped on every return, the early ones included.
+    let x1: Zeroizing<X1> = Zeroizing::new(r.integer_unbounded(X1_LEN)?);
+    let p: Zeroizing<U1024> = Zeroizing::new(r.integer_unbounded(PRIME_LEN)?);
+    let q: Zeroizing<U1024> = Zeroizing::new(r.integer_unbounded(PRIME_LEN)?);
     r.finish()?;
     let paillier = SecretKey::from_primes(&p, &q)?;
     check_c_key(&mut common, paillier.public_key())?;
     let share = KeyShareP1 {
-        x1,
+        x1: *x1,
         paillier,
         common,
         locked,

@@ -6,9 +6,8 @@ use crate::{
     Result,
     paillier::ModNN,
     session::ID_LEN,
-    wire::{
-        HASH_LEN, HEADER_LEN, MOD_NN_LEN, Message, MsgType, POINT_LEN, Reader, SCALAR_LEN, Writer,
-    },
+    sizes::{HASH_LEN, HEADER_LEN, MOD_NN_LEN, POINT_LEN, SCALAR_LEN},
+    wire::{Message, MsgType, Reader, Writer},
     zk::dlog::DlogProof,
 };
 

@@ -22,7 +22,7 @@ fn ctx(own: u8, peer: u8) -> Context<'static> {
 #[test]
 fn keygen_and_sign_over_a_memory_pipe() {
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let digest = [0x42u8; 32];
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
@@ -48,7 +48,7 @@ fn keygen_and_sign_over_a_memory_pipe() {
 #[test]
 fn a_rejected_message_aborts_both_sides_at_once() {
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
@@ -128,7 +128,7 @@ fn party_1_signs_with_its_table_and_nonce_pool() {
     use ecdsa2pc_net::{driver::Accel, pool::NoncePool};
 
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let digests: Vec<[u8; 32]> = (0u8..5).map(|i| [i; 32]).collect();
     let ds = digests.clone();
     let p2 = thread::spawn(move || {

@@ -29,11 +29,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ecdsa2pc_core::{
-    Error as CoreError, KeyShare, Party, Proof, keygen, refresh,
+    Error as CoreError, KeyShare, MAX_MSG_LEN, Party, Proof, keygen, refresh,
     session::Context,
     share::{KeyShareP1, KeyShareP2},
     sign,
-    wire::{self, MAX_MSG_LEN, Message},
+    wire::{self, Message},
 };
 use ecdsa2pc_net::{
     CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, PeerAbort,

@@ -58,7 +58,7 @@ impl Transport for Cut {
 
 fn pipe(budget: usize) -> (Cut, Cut) {
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let budget = Arc::new(AtomicUsize::new(budget));
     (
         Cut {

@@ -31,7 +31,7 @@ fn ctx(own: u8, peer: u8) -> Context<'static> {
 fn keygen() -> (KeyShareP1, KeyShareP2) {
     let key = crate::fixtures::paillier(0);
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
@@ -147,7 +147,7 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
     f1.write_active(&s1).unwrap();
     let path = f1.path().to_path_buf();
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let digest = [1u8; 32];
     // A malicious party 1: honest until message 4, whose ciphertext it replaces.
     let attacker = thread::spawn(move || {
