@@ -139,10 +139,10 @@ fn net_hint(e: &NetError) -> Option<String> {
         NetError::Config(_) => "or check that --certs points at the directory holding them".into(),
         NetError::Tls(tls) => match tls.problem() {
             TlsProblem::UnknownCa | TlsProblem::CertificateRejected => {
-                "check that both parties' --certs hold certificates of one CA".into()
+                "check --certs on both sides".into()
             }
-            TlsProblem::NoClientCertificate => "party 1's --certs directory must hold them".into(),
-            TlsProblem::Expired => "to regenerate them, run certs/generate_certs.sh --force".into(),
+            TlsProblem::NoClientCertificate => "they belong in party 1's --certs directory".into(),
+            TlsProblem::Expired => "certs/generate_certs.sh --force regenerates them".into(),
             _ => return None,
         },
         NetError::Transport(t) => match t {
@@ -255,14 +255,14 @@ mod tests {
     use super::*;
     use core::time::Duration;
     use ecdsa2pc_core::Party;
-    use ecdsa2pc_net::{ConfigError, PeerAbort, ProtocolError};
+    use ecdsa2pc_net::{CertProblem, ConfigError, PeerAbort, ProtocolError};
 
     #[test]
     fn exit_classes() {
         let cert = CliError::Net(
             ConfigError::CertFile {
                 path: "x".into(),
-                reason: "missing".into(),
+                problem: CertProblem::NotFound,
             }
             .into(),
         );
@@ -277,6 +277,20 @@ mod tests {
             .into(),
         );
         assert_eq!(timeout.exit_status(), ExitStatus::Network);
+        let accept = CliError::Net(
+            TransportError::Timeout {
+                phase: ecdsa2pc_net::Phase::Accept,
+                after: Some(Duration::from_secs(3)),
+            }
+            .into(),
+        );
+        let text = accept.to_string();
+        assert!(
+            text.contains("no connection from party 1 within 3 s")
+                && text.contains("`--party 1`")
+                && text.contains("--timeout"),
+            "{text}"
+        );
         let text = timeout.to_string();
         assert!(
             text.contains("could not reach party 0")

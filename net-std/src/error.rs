@@ -1,7 +1,7 @@
 //! The errors of this crate, layered as rustls and snow do it: one top-level [`NetError`]
 //! whose variants wrap one type per category.
 //!
-//! - [`ConfigError`]: a certificate, key or CA file is missing or unusable.
+//! - [`ConfigError`]: a certificate, key or CA file is missing or unusable ([`CertProblem`]).
 //! - [`TlsError`](crate::TlsError): the TLS handshake or a TLS record failed.
 //! - [`TransportError`]: TCP (address, bind, connect), timeouts, framing, a vanished peer.
 //! - [`ProtocolError`]: our side of a protocol step rejected a message, and which step.
@@ -22,7 +22,7 @@ mod transport;
 use core::fmt;
 use std::io;
 
-pub use config::ConfigError;
+pub use config::{CertProblem, ConfigError};
 pub use protocol::{PeerAbort, ProtocolError};
 pub use store::StoreError;
 pub use system::SystemError;

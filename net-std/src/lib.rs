@@ -87,7 +87,8 @@ pub use cert_paths::CertPaths;
 pub use channel::Channel;
 pub use connect::{Listener, connect, establish, listen, listen_and_accept};
 pub use error::{
-    ConfigError, NetError, PeerAbort, Phase, ProtocolError, StoreError, SystemError, TransportError,
+    CertProblem, ConfigError, NetError, PeerAbort, Phase, ProtocolError, StoreError, SystemError,
+    TransportError,
 };
 pub use framing::{FRAME_HEADER_LEN, read_frame, write_frame};
 pub use identity::Pid;

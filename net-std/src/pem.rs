@@ -8,28 +8,26 @@ use rustls::RootCertStore;
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::ConfigError;
+use crate::error::{CertProblem, ConfigError};
 
-fn cert_file_error(path: &Path, reason: impl Into<String>) -> ConfigError {
+fn cert_file_error(path: &Path, problem: CertProblem) -> ConfigError {
     ConfigError::CertFile {
         path: path.to_path_buf(),
-        reason: reason.into(),
+        problem,
     }
 }
 
-fn pem_error(path: &Path, what: &str, err: &pem::Error) -> ConfigError {
-    let reason = match err {
-        pem::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => {
-            "the file does not exist".to_owned()
-        }
+fn pem_error(path: &Path, what: &'static str, err: pem::Error) -> ConfigError {
+    let problem = match err {
+        pem::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => CertProblem::NotFound,
         pem::Error::Io(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-            "permission denied (check the file's owner and mode)".to_owned()
+            CertProblem::PermissionDenied
         }
-        pem::Error::Io(e) => format!("cannot read it: {e}"),
-        pem::Error::NoItemsFound => format!("it contains no PEM {what}"),
-        other => format!("it is not a valid PEM file ({other})"),
+        pem::Error::Io(e) => CertProblem::Unreadable(e),
+        pem::Error::NoItemsFound => CertProblem::NoPem(what),
+        other => CertProblem::InvalidPem(other.to_string()),
     };
-    cert_file_error(path, reason)
+    cert_file_error(path, problem)
 }
 
 /// Loads every certificate of a PEM file (a chain: end-entity certificate first).
@@ -37,11 +35,11 @@ fn pem_error(path: &Path, what: &str, err: &pem::Error) -> ConfigError {
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     const WHAT: &str = "certificate (-----BEGIN CERTIFICATE-----)";
     let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| pem_error(path, WHAT, &e))?
+        .map_err(|e| pem_error(path, WHAT, e))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem_error(path, WHAT, &e))?;
+        .map_err(|e| pem_error(path, WHAT, e))?;
     if certs.is_empty() {
-        return Err(pem_error(path, WHAT, &pem::Error::NoItemsFound));
+        return Err(pem_error(path, WHAT, pem::Error::NoItemsFound));
     }
     Ok(certs)
 }
@@ -49,16 +47,16 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigErr
 /// Loads the first private key (PKCS#8, SEC1 or PKCS#1) of a PEM file.
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
     PrivateKeyDer::from_pem_file(path)
-        .map_err(|e| pem_error(path, "private key (-----BEGIN PRIVATE KEY-----)", &e))
+        .map_err(|e| pem_error(path, "private key (-----BEGIN PRIVATE KEY-----)", e))
 }
 
 /// Loads the CA certificates of a PEM file as the roots the peer must chain to.
 pub fn load_roots(path: &Path) -> Result<RootCertStore, ConfigError> {
     let mut roots = RootCertStore::empty();
     for cert in load_certs(path)? {
-        roots.add(cert).map_err(|e| {
-            cert_file_error(path, format!("it holds an unusable CA certificate ({e})"))
-        })?;
+        roots
+            .add(cert)
+            .map_err(|e| cert_file_error(path, CertProblem::UnusableCa(e.to_string())))?;
     }
     Ok(roots)
 }

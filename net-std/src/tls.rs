@@ -19,7 +19,7 @@ use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
 use crate::cert_paths::CertPaths;
-use crate::error::{ConfigError, NetError, TransportError};
+use crate::error::{CertProblem, ConfigError, NetError, TransportError};
 use crate::identity::{Pid, pid_of_cert, subject_of_cert};
 use crate::pem::{load_certs, load_key, load_roots};
 use crate::tls_error::TlsError;
@@ -57,7 +57,7 @@ pub(crate) struct ClientSetup {
 fn own_identity(path: &Path, chain: &[CertificateDer<'_>]) -> Result<OwnIdentity, ConfigError> {
     let unparsable = || ConfigError::CertFile {
         path: path.to_path_buf(),
-        reason: "its first certificate cannot be parsed as X.509".to_owned(),
+        problem: CertProblem::Unparsable,
     };
     let leaf = chain.first().ok_or_else(unparsable)?;
     Ok(OwnIdentity {
@@ -68,19 +68,18 @@ fn own_identity(path: &Path, chain: &[CertificateDer<'_>]) -> Result<OwnIdentity
 
 /// Maps an error of installing our certificate and key into a config.
 fn key_error(paths: &CertPaths, party: Party, err: rustls::Error) -> NetError {
-    let reason = match &err {
-        rustls::Error::InconsistentKeys(_) => format!(
-            "this private key does not belong to the certificate {}",
-            paths.cert.display()
-        ),
-        rustls::Error::General(msg) => format!("unusable private key ({msg})"),
+    let problem = match &err {
+        rustls::Error::InconsistentKeys(_) => CertProblem::KeyMismatch {
+            cert: paths.cert.clone(),
+        },
+        rustls::Error::General(msg) => CertProblem::UnusableKey(msg.clone()),
         _ => {
             return TlsError::new(err).with_context(party, &paths.ca).into();
         }
     };
     ConfigError::CertFile {
         path: paths.key.clone(),
-        reason,
+        problem,
     }
     .into()
 }
@@ -109,7 +108,7 @@ pub(crate) fn server_setup(paths: &CertPaths) -> Result<ServerSetup, NetError> {
         .build()
         .map_err(|e| ConfigError::CertFile {
             path: paths.ca.clone(),
-            reason: format!("it cannot be used to verify client certificates ({e})"),
+            problem: CertProblem::UnusableVerifier(e.to_string()),
         })?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(VERSIONS)

@@ -10,9 +10,10 @@ use crate::support::{TempDir, certs, party};
 
 fn assert_cert_file(err: &NetError, want: &Path, reason_part: &str) {
     match err {
-        NetError::Config(ConfigError::CertFile { path, reason }) => {
+        NetError::Config(ConfigError::CertFile { path, problem }) => {
             assert_eq!(path, want, "{err}");
-            assert!(reason.contains(reason_part), "{reason}");
+            let problem = problem.to_string();
+            assert!(problem.contains(reason_part), "{problem}");
         }
         other => panic!("expected CertFile, got {other:?}"),
     }
