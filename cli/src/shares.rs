@@ -3,11 +3,7 @@
 
 use std::path::Path;
 
-use ecdsa2pc_core::{
-    KeyShare, Party,
-    share::{KeyShareP1, KeyShareP2, PublicShares, role_of},
-    sign::Digest,
-};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party, PublicShares, role_of, sign::Digest};
 use ecdsa2pc_net::{
     Channel, NetError, Pid, SessionInfo, driver,
     driver::{InMemory, Persist},

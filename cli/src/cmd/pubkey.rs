@@ -4,10 +4,7 @@ use core::str::FromStr;
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{
-    Party,
-    share::{KeyShareP1, KeyShareP2},
-};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};

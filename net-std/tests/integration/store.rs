@@ -4,13 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::thread;
 
-use ecdsa2pc_core::{
-    Error as CoreError, KeyShare,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign,
-    wire::Message,
-};
+use ecdsa2pc_core::{Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, sign};
 use ecdsa2pc_net::{
     Framed, NetError, Transport,
     driver::{self, InMemory},
@@ -129,7 +123,7 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
         // When party 0's abort arrives, its share must already be locked on disk.
         let reply = t.recv(&mut buf).unwrap().to_vec();
         let on_disk = ShareFiles::new(&path).load::<KeyShareP1>().unwrap().active;
-        (ecdsa2pc_core::wire::peer_abort(&reply), on_disk.is_locked())
+        (ecdsa2pc_core::peer_abort(&reply), on_disk.is_locked())
     });
     let mut share = f1.load::<KeyShareP1>().unwrap().active;
     let mut rng = driver::os_rng().unwrap();
