@@ -1,9 +1,7 @@
 //! The protocols a party runs, chosen by the type of its key share: keygen, sign and
 //! refresh through the `ecdsa2pc-net` drivers, with party 0's Paillier key made first.
 
-use ecdsa2pc_core::{
-    KeyShare, KeyShareP1, KeyShareP2, paillier::SecretKey, session::Context, sign::Digest,
-};
+use ecdsa2pc_core::{Context, KeyShare, KeyShareP1, KeyShareP2, PaillierSecretKey, sign::Digest};
 use ecdsa2pc_net::{
     Channel, NetError,
     driver::{self, Persist},
@@ -53,10 +51,10 @@ pub(crate) trait Protocols: KeyShare {
 }
 
 impl Protocols for KeyShareP1 {
-    type Fresh = SecretKey;
+    type Fresh = PaillierSecretKey;
     const NOTE: &'static str = "";
 
-    fn fresh(log: &Log) -> Result<SecretKey, CliError> {
+    fn fresh(log: &Log) -> Result<PaillierSecretKey, CliError> {
         paillier_key(log)
     }
 
@@ -64,7 +62,7 @@ impl Protocols for KeyShareP1 {
         ch: &mut Channel,
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
-        fresh: SecretKey,
+        fresh: PaillierSecretKey,
     ) -> Result<Self, NetError> {
         driver::keygen_p1(ch, rng, ctx, fresh)
     }
@@ -85,7 +83,7 @@ impl Protocols for KeyShareP1 {
         ch: &mut Channel,
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
-        fresh: SecretKey,
+        fresh: PaillierSecretKey,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError> {
         driver::refresh_p1(ch, rng, self, ctx, fresh, persist)

@@ -45,7 +45,7 @@ impl PublicShares {
 
 /// The integer x1 is kept unreduced: refresh adds ρ over the integers so that it stays the
 /// exact Paillier plaintext of c_key. It grows by less than q per epoch.
-pub type X1 = crypto_bigint::U384;
+pub(crate) type X1 = crypto_bigint::U384;
 
 impl Common {
     /// The context's pids must be those recorded in the share.

@@ -23,6 +23,6 @@ pub const MAX_MSG_LEN: usize = 33_496;
 /// the refresh equality proof masks x1 < q·2^16.
 pub const X_SLACK_BITS: u32 = 16;
 
-/// The last epoch a share may reach (x1 < q·2^[`X_SLACK_BITS`]); a share there can sign
+/// The last epoch a share may reach (x1 < q·2^16, see `X_SLACK_BITS`); a share there can sign
 /// but not refresh.
 pub const MAX_EPOCH: u64 = (1 << X_SLACK_BITS) - 1;

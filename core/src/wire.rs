@@ -77,13 +77,23 @@ macro_rules! redacted_debug {
 }
 pub(crate) use redacted_debug;
 
-/// A message that encodes to a fixed number of bytes.
-pub trait Message: Sized {
-    /// Its type byte.
-    const TYPE: MsgType;
-    /// Its exact encoded length, header included.
-    const LEN: usize;
+/// The seal of [`Message`]: only this crate's messages implement it.
+mod seal {
+    /// Implemented by [`sealed!`](super::sealed) for each message type.
+    pub trait Sealed {}
+}
 
+/// Seals message types: `sealed!(Msg1, Msg2)` lets them implement [`Fields`] and [`Message`].
+macro_rules! sealed {
+    ($($ty:ident),+ $(,)?) => {$(
+        impl crate::wire::Sealed for $ty {}
+    )+};
+}
+pub(crate) use {seal::Sealed, sealed};
+
+/// How a message writes and reads its fields after the header: the codec's half of
+/// [`Message`], kept out of the public API (tests reach it through `internals`).
+pub trait Fields: Sealed + Sized {
     /// Writes the fields after the header.
     ///
     /// # Errors
@@ -95,6 +105,16 @@ pub trait Message: Sized {
     /// # Errors
     /// [`crate::Error::Malformed`] or a more specific error for a bad field.
     fn read_fields(r: &mut Reader<'_>) -> crate::Result<Self>;
+}
+
+/// A protocol message: a fixed number of bytes, `version ‖ type ‖ fields`. Sealed: only
+/// the messages of [`keygen`](crate::keygen), [`sign`](crate::sign) and
+/// [`refresh`](crate::refresh) implement it.
+pub trait Message: Fields {
+    /// Its type byte.
+    const TYPE: MsgType;
+    /// Its exact encoded length, header included.
+    const LEN: usize;
 
     /// Encodes into `out`, returning the number of bytes written (always [`Self::LEN`]).
     ///

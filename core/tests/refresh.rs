@@ -4,10 +4,8 @@
 mod support;
 
 use ecdsa2pc_core::{
-    Error, KeyShare, Proof,
-    refresh::{self, Msg1, Msg2, Msg3},
-    share::{KeyShareP1, KeyShareP2},
-    wire::Message,
+    Error, KeyShare, KeyShareP1, KeyShareP2, Message, Proof, refresh,
+    refresh::{Msg1, Msg2, Msg3},
 };
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
@@ -180,14 +178,8 @@ fn share_files_round_trip_and_refuse_damage() {
     let d2 = KeyShareP2::decode(&b2).unwrap();
     assert_eq!(d1.fingerprint(), s1.fingerprint());
     assert_eq!(d2.fingerprint(), s2.fingerprint());
-    assert_eq!(
-        ecdsa2pc_core::share::role_of(&b1),
-        Ok(ecdsa2pc_core::Party::P1)
-    );
-    assert_eq!(
-        ecdsa2pc_core::share::role_of(&b2),
-        Ok(ecdsa2pc_core::Party::P2)
-    );
+    assert_eq!(ecdsa2pc_core::role_of(&b1), Ok(ecdsa2pc_core::Party::P1));
+    assert_eq!(ecdsa2pc_core::role_of(&b2), Ok(ecdsa2pc_core::Party::P2));
 
     // Truncated, extended, bit-flipped anywhere: refused.
     assert_eq!(

@@ -6,14 +6,10 @@
 //! [`crate::memory_pipe`] in tests.
 
 use ecdsa2pc_core::{
-    Error as CoreError, KeyShare, MAX_MSG_LEN, keygen,
-    paillier::{Prime, SecretKey},
-    refresh,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign::{self, Digest},
-    wire::{self, Message},
+    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
+    PaillierSecretKey, Prime, keygen, refresh, sign, sign::Digest,
 };
+use ecdsa2pc_core::{abort_message, peer_abort};
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;
 
@@ -89,7 +85,7 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     ctx: &Context<'_>,
-    paillier: SecretKey,
+    paillier: PaillierSecretKey,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
     let (state, m1) = link.step(
@@ -237,7 +233,7 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &KeyShareP1,
     ctx: &Context<'_>,
-    new_key: SecretKey,
+    new_key: PaillierSecretKey,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
@@ -310,7 +306,7 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
 
     fn recv<M: Message>(&mut self, step: &'static str) -> Result<M, NetError> {
         let bytes = self.transport.recv(&mut self.buf)?;
-        if let Some(error) = wire::peer_abort(bytes) {
+        if let Some(error) = peer_abort(bytes) {
             return Err(PeerAbort { error, step }.into());
         }
         let decoded = M::decode(bytes);
@@ -321,7 +317,7 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
     fn step<V>(&mut self, step: &'static str, result: Result<V, CoreError>) -> Result<V, NetError> {
         result.map_err(|error| {
             // Best effort: the peer may already be gone, and our error is the one to report.
-            let _ = self.transport.send(&wire::abort_message(error));
+            let _ = self.transport.send(&abort_message(error));
             ProtocolError { error, step }.into()
         })
     }

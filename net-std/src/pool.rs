@@ -9,7 +9,7 @@ use core::time::Duration;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
 
-use ecdsa2pc_core::paillier::{NoncePower, PublicKey};
+use ecdsa2pc_core::{NoncePower, PaillierPublicKey};
 
 use crate::error::SystemError;
 use crate::rng::os_rng;
@@ -26,7 +26,7 @@ impl NoncePool {
     ///
     /// # Errors
     /// [`SystemError`] if the OS gives no randomness or no thread.
-    pub fn spawn(key: PublicKey, capacity: usize) -> Result<Self, SystemError> {
+    pub fn spawn(key: PaillierPublicKey, capacity: usize) -> Result<Self, SystemError> {
         let mut rng = os_rng()?;
         let (tx, rx) = sync_channel::<NoncePower>(capacity.max(1));
         let worker = thread::Builder::new()
@@ -54,7 +54,7 @@ impl NoncePool {
     }
 }
 
-fn fill(key: &PublicKey, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<NoncePower>) {
+fn fill(key: &PaillierPublicKey, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<NoncePower>) {
     loop {
         let mut nonce = key.nonce_power_random(rng);
         // A full pool blocks here; a dropped pool ends the thread.

@@ -9,7 +9,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ecdsa2pc_core::{KeyShare, Party, share::role_of};
+use ecdsa2pc_core::{KeyShare, Party, role_of};
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;

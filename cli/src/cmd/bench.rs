@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{Party, paillier::ModNN, share::KeyShareP1, share::KeyShareP2, sign};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, ModNN, Party, sign};
 use ecdsa2pc_net::{Channel, driver, pool::NoncePool};
 use sha2::{Digest, Sha256};
 
@@ -213,7 +213,7 @@ fn sign_as_p2(
     ch: &mut Channel,
     rng: &mut rand_chacha::ChaCha20Rng,
     share: &KeyShareP2,
-    ctx: &ecdsa2pc_core::session::Context<'_>,
+    ctx: &ecdsa2pc_core::Context<'_>,
     signing: &mut Series,
     log: &Log,
 ) -> Result<(), CliError> {
@@ -236,7 +236,7 @@ fn sign_as_p2(
                 CliError::Usage(format!(
                     "--window {}: {e} (use 1 to {})",
                     args.window,
-                    ecdsa2pc_core::paillier::MAX_WINDOW
+                    ecdsa2pc_core::MAX_WINDOW
                 ))
             })?,
         )

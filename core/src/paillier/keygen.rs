@@ -11,7 +11,7 @@ use super::{MODULUS_BITS, PublicKey};
 use crate::{Error, Result};
 
 /// Bits of each prime factor.
-pub const PRIME_BITS: u32 = 1024;
+pub(crate) const PRIME_BITS: u32 = 1024;
 
 /// A random 1024-bit prime ≡ 3 (mod 4); the slow half of key generation, safe to run on any thread.
 #[must_use]

@@ -9,7 +9,7 @@ use crate::{Error, Result};
 ///
 /// The proofs need no factor below 2^13 (their challenge chunks are 13 bits); going to 2^16
 /// also refuses outright the published smooth moduli of 16-bit primes ("6ix1een").
-pub const SMALL_PRIMES: [u16; 6542] = small_primes();
+pub(crate) const SMALL_PRIMES: [u16; 6542] = small_primes();
 
 // Evaluated at compile time: an index out of bounds or a wrong count fails the build.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]

@@ -26,8 +26,9 @@ pub struct AwaitMsg3<'s> {
 /// Answers P1's first refresh message (already decoded, so N' and c_key' passed their checks).
 ///
 /// # Errors
-/// [`Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the context's
-/// peer is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](crate::MAX_EPOCH).
+/// [`crate::Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the
+/// context's peer is not the share's; [`crate::Error::EpochExhausted`] at
+/// [`MAX_EPOCH`](crate::MAX_EPOCH).
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP2,
@@ -63,8 +64,8 @@ impl AwaitMsg3<'_> {
     /// returns the new share with the confirmation for P1.
     ///
     /// # Errors
-    /// [`Error::ProofInvalid`] naming the proof, or [`Error::CommitmentMismatch`] for an
-    /// equivocated ρ1 or proof commitment.
+    /// [`crate::Error::ProofInvalid`] naming the proof, or
+    /// [`crate::Error::CommitmentMismatch`] for an equivocated ρ1 or proof commitment.
     pub fn on_msg3<R: CryptoRng + ?Sized>(
         self,
         _rng: &mut R,

@@ -79,6 +79,8 @@ pub struct Response {
 
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
+    // The rounds always pass their table (or None) to `commit_with`; tests and benches use this.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit<R: CryptoRng + ?Sized, E: Encryptor>(
         rng: &mut R,
@@ -88,7 +90,8 @@ impl Prover {
         Self::commit_with(rng, key, binding, None)
     }
 
-    /// As [`Prover::commit`], with the Pedersen fixed-base table if the caller has one.
+    /// Draws the masks, with the Pedersen fixed-base table if the caller has one, and returns
+    /// the prover with the hash commitment to send.
     #[must_use]
     pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor>(
         rng: &mut R,

@@ -3,7 +3,7 @@
 use std::thread;
 use std::time::Duration;
 
-use ecdsa2pc_core::{Error as CoreError, KeyShare, Party, session::Context};
+use ecdsa2pc_core::{Context, Error as CoreError, KeyShare, Party};
 use ecdsa2pc_net::{Framed, NetError, PeerAbort, ProtocolError, driver, memory_pipe};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
@@ -124,7 +124,7 @@ fn keygen_and_sign_over_mutual_tls() {
 
 #[test]
 fn party_1_signs_with_its_table_and_nonce_pool() {
-    use ecdsa2pc_core::{paillier::ModNN, sign};
+    use ecdsa2pc_core::{ModNN, sign};
     use ecdsa2pc_net::{driver::Accel, pool::NoncePool};
 
     let (a, b) = memory_pipe();

@@ -29,12 +29,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ecdsa2pc_core::{
-    Error as CoreError, KeyShare, MAX_MSG_LEN, Party, Proof, keygen, refresh,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign,
-    wire::{self, Message},
+    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message, Party,
+    Proof, keygen, refresh, sign,
 };
+use ecdsa2pc_core::{MsgType, abort_message};
 use ecdsa2pc_net::{
     CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, PeerAbort,
     ProtocolError, SessionInfo, Transport, TransportError, connect, driver, epoch, identity,
@@ -731,16 +729,12 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
     let types: Vec<u8> = run.sent.iter().map(|m| m[1]).collect();
     assert_eq!(types, case.sent, "{name}: message types written");
     for (i, m) in run.sent.iter().enumerate() {
-        if m[1] == wire::MsgType::Abort as u8 {
+        if m[1] == MsgType::Abort as u8 {
             assert_eq!(i, run.sent.len() - 1, "{name}: nothing after the abort");
             let NetError::Protocol(ProtocolError { error, .. }) = err else {
                 panic!("{name}: an abort after a transport error");
             };
-            assert_eq!(
-                m[..],
-                wire::abort_message(*error),
-                "{name}: the abort names it"
-            );
+            assert_eq!(m[..], abort_message(*error), "{name}: the abort names it");
         }
     }
     // And the abort reached the attacker.
@@ -1546,7 +1540,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
         End::PeerAborted(CoreError::SignatureInvalid)
     ));
     let (reply, locked_when_abort_arrived) = seen.lock().unwrap().take().unwrap();
-    assert_eq!(reply, wire::abort_message(CoreError::SignatureInvalid));
+    assert_eq!(reply, abort_message(CoreError::SignatureInvalid));
     assert!(locked_when_abort_arrived, "locked on disk before the abort");
     assert!(share.is_locked());
 
@@ -1593,7 +1587,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
             "sign {what}: {:?}",
             mine.0
         );
-        assert_eq!(mine.1, [wire::abort_message(CoreError::KeyLocked).to_vec()]);
+        assert_eq!(mine.1, [abort_message(CoreError::KeyLocked).to_vec()]);
         assert!(
             matches!(
                 theirs,
@@ -1833,6 +1827,6 @@ fn a_session_with_ourselves_is_refused() {
     );
     assert_eq!(
         rec.sent,
-        [wire::abort_message(CoreError::SessionMismatch).to_vec()]
+        [abort_message(CoreError::SessionMismatch).to_vec()]
     );
 }

@@ -7,11 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use ecdsa2pc_core::{
-    KeyShare,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-};
+use ecdsa2pc_core::{Context, KeyShare, KeyShareP1, KeyShareP2};
 use ecdsa2pc_net::{
     Framed, MemoryEnd, NetError, Phase, Transport, TransportError,
     driver::{self, Persist},

@@ -5,11 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::thread;
 
 use ecdsa2pc_core::{
-    Error as CoreError, KeyShare, Party,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign,
-    wire::Message,
+    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, Party, sign,
 };
 use ecdsa2pc_net::{
     Framed, NetError, ProtocolError, StoreError, Transport,
@@ -164,7 +160,7 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
         // When party 0's abort arrives, its share must already be locked on disk.
         let reply = t.recv(&mut buf).unwrap().to_vec();
         let on_disk = ShareFiles::new(&path).load::<KeyShareP1>().unwrap().active;
-        (ecdsa2pc_core::wire::peer_abort(&reply), on_disk.is_locked())
+        (ecdsa2pc_core::peer_abort(&reply), on_disk.is_locked())
     });
     let mut share = f1.load::<KeyShareP1>().unwrap().active;
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
