@@ -40,6 +40,7 @@ core/src/paillier/validate.rs:PublicKey::from_modulus   the peer'"'"'s modulus i
 core/src/paillier/validate.rs:PublicKey::from_odd       N (ours or the peer'"'"'s) is public
 core/src/paillier/validate.rs:PublicKey::validate       ciphertexts on the wire are public
 core/src/paillier/validate.rs:PublicKey::is_unit        the values checked are public wire values
+core/src/paillier/validate.rs:PublicKey::is_unit_below_n  the values checked are public proof responses
 core/src/pedersen.rs:(module)             group constants
 core/src/pedersen.rs:subgroup_element     group elements on the wire are public
 core/src/pedersen.rs:unit_element         group elements on the wire are public
@@ -53,7 +54,7 @@ core/src/zk/eq_paillier_pedersen.rs:(module)          compile-time bound on a pu
 core/src/zk/eq_paillier_pedersen.rs:Response::verify  verifier: statement and responses are public
 core/src/zk/eq_paillier_pedersen.rs:pack              packs public responses (verifier side)
 core/src/zk/eq_paillier_paillier.rs:(module)          compile-time bound on a public constant
-core/src/zk/eq_paillier_paillier.rs:Response::verify  verifier: statement and responses are public
+core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the Paillier equality proofs are public
 core/src/zk/range.rs:(module)             compile-time bound on a public constant
 core/src/zk/range.rs:Response::verify     verifier: statement and responses are public
 '

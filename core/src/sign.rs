@@ -41,6 +41,19 @@ pub(crate) fn digest_scalar(digest: &Digest) -> Scalar {
     <Scalar as Reduce<k256::FieldBytes>>::reduce(&k256::FieldBytes::from(*digest))
 }
 
+/// The joint nonce point R = k·R_peer and its ECDSA r = x(R) mod q, the same for both roles.
+///
+/// # Errors
+/// [`Error::DegenerateNonce`] if r = 0.
+pub(crate) fn joint_r(own_k: &Scalar, peer_r: &AffinePoint) -> Result<(AffinePoint, Scalar)> {
+    let big_r = (ProjectivePoint::from(*peer_r) * own_k).to_affine();
+    let r = curve::x_mod_q(&big_r);
+    if bool::from(r.is_zero()) {
+        return Err(Error::DegenerateNonce);
+    }
+    Ok((big_r, r))
+}
+
 /// Verifies a signature over a digest with the joint public key, as any verifier would.
 ///
 /// Variable time in the signature (ecdsa inverts s with `invert_vartime`): for public
@@ -75,7 +88,7 @@ pub(crate) fn verify_with_nonce(
         + ProjectivePoint::from(*q) * *r;
     let matches = lhs.ct_eq(&rhs) | lhs.ct_eq(&-rhs);
     // r and R are public (P2 computes R = k2·R1 and receives r in Msg5).
-    curve::scalar_eq(&curve::x_mod_q(big_r), &r) && bool::from(matches)
+    bool::from(curve::x_mod_q(big_r).ct_eq(&r) & matches)
 }
 
 #[cfg(test)]
@@ -127,5 +140,27 @@ mod tests {
         // R whose x is not r: refused even though s·R is computed consistently.
         let other_r = curve::mul_g(&Scalar::from(5u64));
         assert!(!verify_with_nonce(&q, &other_r, &digest, &sig));
+    }
+
+    #[test]
+    fn joint_r_is_symmetric() {
+        let (k1, k2) = (Scalar::from(3u64), Scalar::from(5u64));
+        let (big_r, r) = joint_r(&k1, &curve::mul_g(&k2)).unwrap();
+        assert_eq!(joint_r(&k2, &curve::mul_g(&k1)).unwrap(), (big_r, r));
+        assert_eq!(big_r, curve::mul_g(&Scalar::from(15u64)));
+        assert_eq!(r, curve::x_mod_q(&big_r));
+    }
+
+    #[test]
+    fn a_zero_r_is_a_degenerate_nonce() {
+        // The point at infinity has x = 0, so r = 0.
+        assert_eq!(
+            joint_r(&Scalar::from(3u64), &AffinePoint::IDENTITY),
+            Err(Error::DegenerateNonce)
+        );
+        assert_eq!(
+            joint_r(&Scalar::ZERO, &AffinePoint::GENERATOR),
+            Err(Error::DegenerateNonce)
+        );
     }
 }

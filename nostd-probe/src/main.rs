@@ -5,7 +5,7 @@
 
 use core::{convert::Infallible, panic::PanicInfo};
 
-use ecdsa2pc_core::{keygen, paillier::SecretKey, session::Context, sign, wire::Message};
+use ecdsa2pc_core::{keygen, PaillierSecretKey, Context, sign, Message};
 use rand_core::{TryCryptoRng, TryRng};
 
 #[panic_handler]
@@ -56,7 +56,7 @@ fn ecdsa2pc_probe(seed: u64, out: *mut u8) -> usize {
     let ctx1 = Context { own_pid: [1; 32], peer_pid: [2; 32], channel_binding: b"probe" };
     let ctx2 = Context { own_pid: [2; 32], peer_pid: [1; 32], channel_binding: b"probe" };
     let mut buf = [0u8; keygen::Msg3::LEN];
-    let key = SecretKey::generate(&mut rng);
+    let key = PaillierSecretKey::generate(&mut rng);
     let Ok((p1, m1)) = keygen::p1::start(&mut rng, &ctx1, key) else { return 0 };
     let Ok(n) = m1.encode(&mut buf) else { return 0 };
     let Ok(m1) = keygen::Msg1::decode(&buf[..n]) else { return 0 };

@@ -399,6 +399,7 @@ fn damaged_truncated_or_other_party_share_exits_2_naming_the_file() {
     let r = sign1(&missing);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("missing.share: does not exist"), "{r}");
+    assert!(r.stderr.contains("`ecdsa2pc keygen`"), "{r}");
     assert!(
         !dir.path().join("missing.share.lock").exists(),
         "no lock file for a share that does not exist"

@@ -123,15 +123,11 @@ pub enum Prime {
 }
 
 /// A plaintext mod one prime factor: half a CRT decryption.
+#[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct HalfPlaintext {
     value: U1024,
+    #[zeroize(skip)]
     prime: Prime,
-}
-
-impl Drop for HalfPlaintext {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.value);
-    }
 }
 
 impl core::fmt::Debug for HalfPlaintext {
@@ -255,5 +251,18 @@ mod tests {
         assert_eq!(pk.validate(&p), Err(Error::InvalidCiphertext));
         assert!(pk.validate(&U4096::from_u8(4)).is_ok());
         assert_eq!(PublicKey::from_modulus(*pk.modulus()).unwrap(), *pk);
+    }
+
+    #[test]
+    fn zeroizing_a_half_plaintext_wipes_its_value() {
+        use zeroize::Zeroize;
+        let sk = fixtures::paillier_key(0);
+        let mut rng = fixtures::rng(9);
+        let (c, _) = sk.public_key().encrypt(&mut rng, &U256::from_u64(77));
+        let mut half = sk.decrypt_half(&c, super::Prime::Q);
+        assert_ne!(half.value, crypto_bigint::U1024::ZERO);
+        half.zeroize();
+        assert_eq!(half.value, crypto_bigint::U1024::ZERO);
+        assert_eq!(half.prime, super::Prime::Q);
     }
 }
