@@ -14,6 +14,7 @@ allowed=(
   transcript.rs        # challenges are public
   wire/reader.rs       # bounds of received fields
   zk/dlog.rs zk/pdl.rs zk/paillier_key.rs zk/eq_paillier_pedersen.rs zk/eq_paillier_paillier.rs zk/range.rs
+  zk/paillier_sigma.rs # the Paillier relation both equality proofs verify, on public values
 )
 
 status=0
