@@ -19,29 +19,45 @@ mod fixtures;
 mod party;
 mod share;
 
-// The modules below hold the protocol's building blocks. Their `pub` items are reachable
-// from outside only through `internals` (feature "internals"): without it they are unused
-// as public items, which `unreachable_pub` would report for every one of them.
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod commitment;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod curve;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod paillier;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod pedersen;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod session;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod sizes;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod tags;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod transcript;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod wire;
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-mod zk;
+/// Declares the modules that hold the protocol's building blocks: private, and with the
+/// `internals` feature re-exported under [`internals`] for this workspace's tests, benches
+/// and fuzz targets. Without the feature their `pub` items are reachable from nowhere,
+/// which `unreachable_pub` would report for every one of them.
+macro_rules! building_blocks {
+    ($($name:ident: $what:literal),+ $(,)?) => {
+        $(
+            #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+            mod $name;
+        )+
+
+        /// The building blocks behind the rounds, for this workspace's tests, benchmarks and
+        /// fuzz targets (feature `internals`). Not a stable API: nothing here is needed to
+        /// run the protocol, and any of it may change in any release.
+        #[cfg(feature = "internals")]
+        #[doc(hidden)]
+        pub mod internals {
+            $(
+                #[doc = $what]
+                pub mod $name {
+                    pub use crate::$name::*;
+                }
+            )+
+        }
+    };
+}
+
+building_blocks! {
+    commitment: "Hash commitments.",
+    curve: "secp256k1 helpers.",
+    paillier: "Paillier encryption.",
+    pedersen: "The Pedersen group.",
+    session: "Session binding.",
+    sizes: "Field widths and bounds.",
+    tags: "Domain-separation tags.",
+    transcript: "Transcripts.",
+    wire: "The wire codec, including the field half of `Message`.",
+    zk: "The zero-knowledge proofs.",
+}
 
 pub mod keygen;
 pub mod refresh;
@@ -60,54 +76,6 @@ pub use session::{Context, ID_LEN};
 pub use share::{KeyShare, KeyShareP1, KeyShareP2, PublicShares, role_of};
 pub use sizes::{MAX_EPOCH, MAX_MSG_LEN};
 pub use wire::{ABORT_LEN, Message, MsgType, abort_message, peer_abort};
-
-/// The building blocks behind the rounds, for this workspace's tests, benchmarks and fuzz
-/// targets (feature `internals`). Not a stable API: nothing here is needed to run the
-/// protocol, and any of it may change in any release.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod internals {
-    /// Hash commitments.
-    pub mod commitment {
-        pub use crate::commitment::*;
-    }
-    /// secp256k1 helpers.
-    pub mod curve {
-        pub use crate::curve::*;
-    }
-    /// Paillier encryption.
-    pub mod paillier {
-        pub use crate::paillier::*;
-    }
-    /// The Pedersen group.
-    pub mod pedersen {
-        pub use crate::pedersen::*;
-    }
-    /// Session binding.
-    pub mod session {
-        pub use crate::session::*;
-    }
-    /// Field widths and bounds.
-    pub mod sizes {
-        pub use crate::sizes::*;
-    }
-    /// Domain-separation tags.
-    pub mod tags {
-        pub use crate::tags::*;
-    }
-    /// Transcripts.
-    pub mod transcript {
-        pub use crate::transcript::*;
-    }
-    /// The wire codec, including the field half of `Message`.
-    pub mod wire {
-        pub use crate::wire::*;
-    }
-    /// The zero-knowledge proofs.
-    pub mod zk {
-        pub use crate::zk::*;
-    }
-}
 
 // MAX_MSG_LEN is a plain number so that `sizes` depends on nothing; here, where every
 // protocol is in view, the build fails unless it is exactly the longest message.

@@ -48,6 +48,22 @@ impl PublicShares {
 pub(crate) type X1 = crypto_bigint::U384;
 
 impl Common {
+    /// The common part of a share fresh from keygen (epoch 0).
+    pub(crate) fn new(
+        public: PublicShares,
+        c_key: Ciphertext,
+        own_pid: [u8; ID_LEN],
+        peer_pid: [u8; ID_LEN],
+    ) -> Self {
+        Self {
+            public,
+            c_key,
+            own_pid,
+            peer_pid,
+            epoch: 0,
+        }
+    }
+
     /// The context's pids must be those recorded in the share.
     fn same_pids(&self, ctx: &Context<'_>) -> Result<()> {
         if ctx.own_pid == self.own_pid && ctx.peer_pid == self.peer_pid {
@@ -102,6 +118,9 @@ mod sealed {
         fn common(&self) -> &Common;
         /// P1's Paillier public key, under which c_key is encrypted.
         fn paillier_public(&self) -> &PublicKey;
+        /// Whether the secret half matches the public one: x_i·G = Q_i, and for P1
+        /// Dec(c_key) = x1.
+        fn secret_consistent(&self) -> bool;
     }
 
     /// What both parties' shares hold alike: the public state and who the key is shared with.
@@ -175,7 +194,13 @@ pub trait KeyShare: sealed::Sealed + Sized {
     ///
     /// # Errors
     /// [`Error::InvalidShare`].
-    fn check(&self) -> Result<()>;
+    fn check(&self) -> Result<()> {
+        if self.secret_consistent() && self.common().public_consistent() {
+            Ok(())
+        } else {
+            Err(Error::InvalidShare)
+        }
+    }
 
     /// Encodes into `out` (at least [`KeyShare::ENCODED_LEN`] bytes, secret material
     /// included: store it with care); returns the length.
@@ -199,6 +224,10 @@ impl sealed::Sealed for KeyShareP1 {
     fn paillier_public(&self) -> &PublicKey {
         self.paillier.public_key()
     }
+    fn secret_consistent(&self) -> bool {
+        curve::mul_g(&bigint::reduce_mod_q(&self.x1)) == self.common.public.q1
+            && self.paillier.decrypt(&self.common.c_key) == self.x1.resize()
+    }
 }
 
 impl sealed::Sealed for KeyShareP2 {
@@ -208,6 +237,9 @@ impl sealed::Sealed for KeyShareP2 {
     fn paillier_public(&self) -> &PublicKey {
         &self.paillier
     }
+    fn secret_consistent(&self) -> bool {
+        curve::mul_g(&self.x2) == self.common.public.q2
+    }
 }
 
 impl KeyShare for KeyShareP1 {
@@ -216,17 +248,6 @@ impl KeyShare for KeyShareP1 {
 
     fn is_locked(&self) -> bool {
         self.locked
-    }
-
-    fn check(&self) -> Result<()> {
-        let consistent = curve::mul_g(&bigint::reduce_mod_q(&self.x1)) == self.common.public.q1
-            && self.common.public_consistent()
-            && self.paillier.decrypt(&self.common.c_key) == self.x1.resize();
-        if consistent {
-            Ok(())
-        } else {
-            Err(Error::InvalidShare)
-        }
     }
 
     fn encode(&self, out: &mut [u8]) -> Result<usize> {
@@ -244,16 +265,6 @@ impl KeyShare for KeyShareP2 {
 
     fn is_locked(&self) -> bool {
         false
-    }
-
-    fn check(&self) -> Result<()> {
-        let consistent =
-            curve::mul_g(&self.x2) == self.common.public.q2 && self.common.public_consistent();
-        if consistent {
-            Ok(())
-        } else {
-            Err(Error::InvalidShare)
-        }
     }
 
     fn encode(&self, out: &mut [u8]) -> Result<usize> {

@@ -108,8 +108,7 @@ pub trait Fields: Sealed + Sized {
 }
 
 /// A protocol message: a fixed number of bytes, `version ‖ type ‖ fields`. Sealed: only
-/// the messages of [`keygen`](crate::keygen), [`sign`](crate::sign) and
-/// [`refresh`](crate::refresh) implement it.
+/// the messages of keygen, sign and refresh implement it.
 pub trait Message: Fields {
     /// Its type byte.
     const TYPE: MsgType;

@@ -163,13 +163,12 @@ impl AwaitMsg2 {
         let share = KeyShareP1 {
             x1: bigint::scalar_to_uint(&self.x1),
             paillier: self.paillier.clone(),
-            common: Common {
+            common: Common::new(
                 public,
-                c_key: self.c_key,
-                own_pid: *self.ids.pid(Party::P1),
-                peer_pid: *self.ids.pid(Party::P2),
-                epoch: 0,
-            },
+                self.c_key,
+                *self.ids.pid(Party::P1),
+                *self.ids.pid(Party::P2),
+            ),
             locked: false,
         };
         Ok((share, reply))

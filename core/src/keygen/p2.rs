@@ -125,13 +125,12 @@ impl AwaitMsg3 {
         Ok(KeyShareP2 {
             x2: self.x2,
             paillier: key.clone(),
-            common: Common {
+            common: Common::new(
                 public,
-                c_key: self.first.c_key,
-                own_pid: *self.ids.run.pid(Party::P2),
-                peer_pid: *self.ids.run.pid(Party::P1),
-                epoch: 0,
-            },
+                self.first.c_key,
+                *self.ids.run.pid(Party::P2),
+                *self.ids.run.pid(Party::P1),
+            ),
         })
     }
 }
