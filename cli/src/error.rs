@@ -7,6 +7,7 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ecdsa2pc_net::request::RefusalCode;
 use ecdsa2pc_net::{NetError, StoreError, SystemError, TlsProblem, TransportError};
 
 /// The process exit status, one per class of outcome (documented in `--help` and README).
@@ -127,6 +128,7 @@ fn net_exit_status(e: &NetError) -> ExitStatus {
         NetError::Store(_) => ExitStatus::Usage,
         NetError::Protocol(_)
         | NetError::PeerAbort(_)
+        | NetError::Refused(_)
         | NetError::Transport(TransportError::MessageTooLarge { .. }) => ExitStatus::Failure,
         _ => ExitStatus::Network,
     }
@@ -157,6 +159,13 @@ fn net_hint(e: &NetError) -> Option<String> {
                   or raise --timeout"
                 .into(),
             TransportError::Timeout { .. } => "or raise --timeout if it is only slow".into(),
+            _ => return None,
+        },
+        NetError::Refused(r) => match r.code {
+            RefusalCode::Mismatch => "give both parties the same command, --message or \
+                 --digest, and the shares of one key (--share)"
+                .into(),
+            RefusalCode::Busy => "try again in a moment".into(),
             _ => return None,
         },
         NetError::Store(s) => match s {

@@ -8,6 +8,7 @@ use std::path::Path;
 use ecdsa2pc_core::KeyShare;
 use ecdsa2pc_net::{
     Channel, SessionInfo,
+    request::{self, Operation, Request, key_id, key_id_hex},
     rng::os_rng,
     store::{ShareFiles, ShareLock},
 };
@@ -30,10 +31,19 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// Party 0 accepts party 1, party 1 connects to party 0 (see [`Net::open`]); then seeds
-    /// the RNG.
-    pub(crate) fn open(net: &Net<'_>, log: &Log) -> Result<Self, CliError> {
-        let ch = net.open(log)?;
+    /// Party 0 accepts party 1, party 1 connects to party 0 (see [`Net::open`]); then party
+    /// 1 sends `request` and party 0 accepts it if it is its own (else both sides see the
+    /// refusal naming both values); then seeds the RNG.
+    pub(crate) fn open(net: &Net<'_>, log: &Log, req: &Request) -> Result<Self, CliError> {
+        let mut ch = net.open(log)?;
+        log.phase(
+            "request",
+            || Ok(request::exchange(&mut ch, net.party, req)?),
+            |()| match req.key {
+                Some(id) => format!("{} with key {}", req.operation.name(), key_id_hex(&id)),
+                None => req.operation.name().to_owned(),
+            },
+        )?;
         let info = ch.info().clone();
         Ok(Self {
             ch,
@@ -63,12 +73,18 @@ pub(crate) struct ShareSession<S> {
 
 impl<S: KeyShare> ShareSession<S> {
     /// Locks and loads the share at `path` (before any network traffic), opens the
-    /// session, checks that both certificates are the ones the share was made with, and
-    /// agrees the epoch with the peer.
-    pub(crate) fn establish(net: &Net<'_>, path: &Path, log: &Log) -> Result<Self, CliError> {
+    /// session asking for `operation` on the share's key, checks that both certificates
+    /// are the ones the share was made with, and agrees the epoch with the peer.
+    pub(crate) fn establish(
+        net: &Net<'_>,
+        path: &Path,
+        log: &Log,
+        operation: Operation,
+    ) -> Result<Self, CliError> {
         let files = ShareFiles::new(path);
         let (lock, held) = share_file::lock_and_load::<S>(&files, log)?;
-        let mut session = Session::open(net, log)?;
+        let req = Request::on_key(operation, key_id(&held.active.public().q));
+        let mut session = Session::open(net, log, &req)?;
         certificates::check(&held.active, files.path(), &session.info, log)?;
         let share = epoch::agree(&mut session.ch, &files, held, log)?;
         Ok(Self {

@@ -9,6 +9,7 @@
 //! - [`StoreError`]: a key-share file is missing, damaged, busy or cannot be written, or
 //!   the parties hold no share epoch in common.
 //! - [`SystemError`]: the operating system gave no randomness or no thread.
+//! - [`Refusal`](crate::request::Refusal): party 0 refused party 1's request.
 //!
 //! Messages name the cause and a fix that does not depend on how the library is driven;
 //! a front end (the `ecdsa2pc` command line) adds hints naming its own options.
@@ -51,6 +52,8 @@ pub enum NetError {
     Store(StoreError),
     /// The operating system could not provide randomness or a thread.
     System(SystemError),
+    /// Party 0 refused party 1's request (on party 1: received; on party 0: sent).
+    Refused(crate::request::Refusal),
 }
 
 impl NetError {
@@ -110,6 +113,7 @@ impl fmt::Display for NetError {
             Self::PeerAbort(e) => fmt::Display::fmt(e, f),
             Self::Store(e) => fmt::Display::fmt(e, f),
             Self::System(e) => fmt::Display::fmt(e, f),
+            Self::Refused(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -125,6 +129,7 @@ impl core::error::Error for NetError {
             Self::PeerAbort(e) => e.source(),
             Self::Store(e) => e.source(),
             Self::System(e) => e.source(),
+            Self::Refused(e) => e.source(),
         }
     }
 }
@@ -147,6 +152,7 @@ category!(
     PeerAbort(PeerAbort),
     Store(StoreError),
     System(SystemError),
+    Refused(crate::request::Refusal),
 );
 
 impl From<TlsError> for NetError {

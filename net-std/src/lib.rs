@@ -30,7 +30,8 @@
 //!   rustls configurations.
 //! - Protocols: [`driver`] runs keygen, sign and refresh over a [`Transport`]; [`store`]
 //!   keeps key shares on disk; [`epoch`] settles which share epoch both parties use;
-//!   [`rng::os_rng`] seeds the randomness.
+//!   [`rng::os_rng`] seeds the randomness; [`request`] is the request every connection
+//!   starts with.
 //! - Errors: [`NetError`] has one variant per category, each its own type:
 //!   [`ConfigError`], [`TlsError`], [`TransportError`], [`ProtocolError`], [`PeerAbort`],
 //!   [`StoreError`], [`SystemError`].
@@ -73,8 +74,10 @@ mod framing;
 mod handshake;
 pub mod identity;
 mod memory;
+pub mod paillier;
 pub mod pem;
 pub mod pool;
+pub mod request;
 pub mod rng;
 mod session;
 pub mod store;

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, ModNN, Party, sign};
-use ecdsa2pc_net::{Channel, driver, pool::NoncePool};
+use ecdsa2pc_net::{
+    Channel, driver, paillier::new_paillier_key, pool::NoncePool, request::Request,
+};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, ExitStatus};
 use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::Log;
-use crate::paillier_key::new_paillier_key;
 use crate::session::Session;
 
 /// Measure keygen, sign and refresh end to end between two processes (run both parties with
@@ -132,7 +133,7 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError>
         mut ch,
         info,
         mut rng,
-    } = Session::open(net, log)?;
+    } = Session::open(net, log, &Request::keygen())?;
     // Party 0's Paillier key generation can outlast a short timeout.
     ch.set_timeout(Duration::from_secs(args.timeout.max(120)))?;
     let ctx = driver::context(&info);

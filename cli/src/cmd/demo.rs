@@ -4,6 +4,7 @@
 //! rejected → (party 0: new Paillier key) → refresh → sign again with the refreshed shares
 //! → verify → close. The shares stay in memory.
 
+use ecdsa2pc_net::request::Request;
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
@@ -115,7 +116,7 @@ impl Demo<'_> {
     fn run<S: Protocols>(&self) -> Result<(), CliError> {
         let log = self.log;
         let args = self.args;
-        let mut session = Session::open(&self.net, log)?;
+        let mut session = Session::open(&self.net, log, &Request::keygen())?;
 
         let mut share = protocols::keygen::<S>(&mut session, log)?;
         let key = public_key(&share)?;

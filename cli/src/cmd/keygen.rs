@@ -1,5 +1,6 @@
 //! `ecdsa2pc keygen`: make a new key with the peer and write this party's share to a file.
 
+use ecdsa2pc_net::request::Request;
 use std::path::PathBuf;
 
 use argh::FromArgs;
@@ -98,7 +99,7 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<S
             }
         }
     }
-    let mut session = Session::open(net, log)?;
+    let mut session = Session::open(net, log, &Request::keygen())?;
     let share = protocols::keygen::<S>(&mut session, log)?;
     let key = public_key(&share)?;
     files.write_active(&share)?;

@@ -1,5 +1,6 @@
 //! `ecdsa2pc refresh`: re-randomise both shares of the key (same public key, next epoch).
 
+use ecdsa2pc_net::request::Operation;
 use std::path::PathBuf;
 
 use argh::FromArgs;
@@ -76,7 +77,7 @@ pub(crate) fn run(args: &RefreshArgs) -> ExitStatus {
 
 fn refresh<S: Protocols>(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
     // Holds the share's lock until the end of the command.
-    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
+    let mut held = ShareSession::<S>::establish(net, &args.share, log, Operation::Refresh)?;
     let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.files)?;
     log.line(format_args!(
         "public key (SEC1 compressed): {} (unchanged)",

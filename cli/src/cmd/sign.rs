@@ -1,5 +1,6 @@
 //! `ecdsa2pc sign`: sign one digest with the peer, using the share on disk.
 
+use ecdsa2pc_net::request::Operation;
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
@@ -124,7 +125,7 @@ fn sign<S: Protocols>(
         }
     }
     // Holds the share's lock until the end of the command.
-    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
+    let mut held = ShareSession::<S>::establish(net, &args.share, log, Operation::Sign(*digest))?;
     let key = public_key(&held.share)?;
     let what = match &args.message {
         Some(message) => format!("SHA-256 of message {message:?}"),

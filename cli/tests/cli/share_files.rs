@@ -556,3 +556,70 @@ fn private(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
+
+#[test]
+fn operator_mistakes_are_refused_naming_both_sides() {
+    let fx = fixture();
+    let dir = TempDir::new("mistakes");
+    let (p0, p1) = fx.copy_shares(dir.path());
+    let (p0, p1) = (p0.to_str().unwrap(), p1.to_str().unwrap());
+    let hex = |m: &str| -> String {
+        sha256(m.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let (r0, r1) = both(
+        "sign",
+        &fx.certs(),
+        &["--share", p0, "--message", "pay Bob"],
+        &["--share", p1, "--message", "pay Eve"],
+    );
+    for r in [&r0, &r1] {
+        assert_eq!(r.code, Some(1), "{r}");
+        assert!(
+            r.stderr.contains(&format!(
+                "party 1 signs digest {} but party 0 digest {}",
+                hex("pay Eve"),
+                hex("pay Bob")
+            )),
+            "{r}"
+        );
+    }
+    assert!(r1.stderr.contains("the same command, --message"), "{r1}");
+    // One side runs refresh, the other sign: refused before any share changes.
+    let addr = free_addr();
+    let timeout = ["--timeout", "30"];
+    let s0 = spawn_command(
+        "sign",
+        0,
+        &addr,
+        &fx.certs(),
+        &[&["--share", p0, "--message", "m"][..], &timeout].concat(),
+    );
+    let s1 = spawn_command(
+        "refresh",
+        1,
+        &addr,
+        &fx.certs(),
+        &[&["--share", p1][..], &timeout].concat(),
+    );
+    let (r1, r0) = (finish(s1), finish(s0));
+    for r in [&r0, &r1] {
+        assert_eq!(r.code, Some(1), "{r}");
+        assert!(
+            r.stderr
+                .contains("party 1 runs refresh but party 0 runs sign"),
+            "{r}"
+        );
+    }
+    // The shares are untouched and still sign.
+    let (r0, r1) = sign_both(
+        dir.path(),
+        &fx.certs(),
+        "after",
+        &dir.path().join("sig.der"),
+        false,
+    );
+    assert_eq!((r0.code, r1.code), (Some(0), Some(0)), "{r0}\n{r1}");
+}

@@ -1,0 +1,696 @@
+//! The request at the start of every connection: party 1 says what it wants before any
+//! protocol message, party 0 accepts or refuses with a [`Refusal`].
+//!
+//! The request has one fixed layout ([`REQUEST_LEN`] bytes, see docs/PROTOCOL.md); decoding
+//! checks the length, the magic, the version, every flag and that unused fields are zero,
+//! and never panics. The same exchange runs against `serve` and in one-shot mode, where
+//! party 0 compares the request with what it was started to do ([`Request::check_matches`])
+//! so that an operator mistake is a clear refusal naming both sides' values.
+
+use core::fmt;
+
+use ecdsa2pc_core::sign::Digest;
+use k256::AffinePoint;
+use k256::elliptic_curve::sec1::ToSec1Point;
+use sha2::{Digest as _, Sha256};
+
+use crate::{NetError, Transport};
+
+/// Version of the request exchange (and of the protocols it starts) this build speaks.
+pub const REQUEST_VERSION: u8 = 1;
+/// First bytes of every request.
+const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
+/// First bytes of every reply.
+const REPLY_MAGIC: &[u8; 4] = b"E2RA";
+/// Length of a key id in bytes.
+pub const KEY_ID_LEN: usize = 16;
+/// Length of every request: magic, version, operation, key flag, key id, digest.
+pub const REQUEST_LEN: usize = 4 + 1 + 1 + 1 + KEY_ID_LEN + 32;
+/// Longest refusal text; longer texts are cut (at a character boundary) when sent.
+pub const MAX_REASON_LEN: usize = 512;
+/// Longest reply: magic, code, 2-byte text length, text.
+pub const MAX_REPLY_LEN: usize = 4 + 1 + 2 + MAX_REASON_LEN;
+
+/// A key's id: the first 16 bytes of SHA-256 of its public key Q in compressed SEC1 form.
+pub type KeyId = [u8; KEY_ID_LEN];
+
+/// The id of the key with joint public key `q`.
+#[must_use]
+pub fn key_id(q: &AffinePoint) -> KeyId {
+    let hash = Sha256::digest(q.to_sec1_point(true).as_bytes());
+    let mut id = [0u8; KEY_ID_LEN];
+    id.copy_from_slice(hash.get(..KEY_ID_LEN).unwrap_or(&[0u8; KEY_ID_LEN]));
+    id
+}
+
+/// A key id as 32 lower-case hex digits (the share file name `serve` uses).
+#[must_use]
+pub fn key_id_hex(id: &KeyId) -> String {
+    hex(id)
+}
+
+/// Parses 32 hex digits as a key id.
+#[must_use]
+pub fn parse_key_id(text: &str) -> Option<KeyId> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 2 * KEY_ID_LEN {
+        return None;
+    }
+    let mut id = [0u8; KEY_ID_LEN];
+    for (out, pair) in id.iter_mut().zip(bytes.chunks_exact(2)) {
+        let digit = |c: u8| (c as char).to_digit(16);
+        let (Some(hi), Some(lo)) = (
+            pair.first().copied().and_then(digit),
+            pair.get(1).copied().and_then(digit),
+        ) else {
+            return None;
+        };
+        *out = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(id)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What party 1 asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Make a new key (no key id).
+    Keygen,
+    /// Sign this digest with the key.
+    Sign(Digest),
+    /// Refresh the key's shares.
+    Refresh,
+    /// Send the key's public key (party 0 answers with 33 bytes of compressed SEC1).
+    Pubkey,
+}
+
+impl Operation {
+    fn code(&self) -> u8 {
+        match self {
+            Self::Keygen => 1,
+            Self::Sign(_) => 2,
+            Self::Refresh => 3,
+            Self::Pubkey => 4,
+        }
+    }
+
+    /// The operation's name, as in the command line.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Keygen => "keygen",
+            Self::Sign(_) => "sign",
+            Self::Refresh => "refresh",
+            Self::Pubkey => "pubkey",
+        }
+    }
+}
+
+/// Party 1's request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// What to do.
+    pub operation: Operation,
+    /// With which key; `None` exactly for keygen.
+    pub key: Option<KeyId>,
+}
+
+impl Request {
+    /// A keygen request.
+    #[must_use]
+    pub fn keygen() -> Self {
+        Self {
+            operation: Operation::Keygen,
+            key: None,
+        }
+    }
+
+    /// A request for `operation` (not keygen) on the key `key`.
+    #[must_use]
+    pub fn on_key(operation: Operation, key: KeyId) -> Self {
+        Self {
+            operation,
+            key: Some(key),
+        }
+    }
+
+    /// The fixed-layout encoding.
+    #[must_use]
+    pub fn encode(&self) -> [u8; REQUEST_LEN] {
+        let mut out = [0u8; REQUEST_LEN];
+        let (magic, rest) = out.split_at_mut(REQUEST_MAGIC.len());
+        magic.copy_from_slice(REQUEST_MAGIC);
+        let (head, rest) = rest.split_at_mut(3);
+        let (key, digest) = rest.split_at_mut(KEY_ID_LEN);
+        head.copy_from_slice(&[
+            REQUEST_VERSION,
+            self.operation.code(),
+            u8::from(self.key.is_some()),
+        ]);
+        if let Some(id) = &self.key {
+            key.copy_from_slice(id);
+        }
+        if let Operation::Sign(d) = &self.operation {
+            digest.copy_from_slice(d);
+        }
+        out
+    }
+
+    /// Decodes a request; every byte is checked.
+    ///
+    /// # Errors
+    /// [`RefusalCode::VersionNotSupported`] for another version, [`RefusalCode::BadRequest`]
+    /// for anything else that is not a well-formed request.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Refusal> {
+        let bad = |why: &str| Refusal::new(RefusalCode::BadRequest, format!("bad request: {why}"));
+        let rest = bytes
+            .strip_prefix(REQUEST_MAGIC)
+            .ok_or_else(|| bad("it does not start with the request magic"))?;
+        let Some((&version, rest)) = rest.split_first() else {
+            return Err(bad("it is too short"));
+        };
+        if version != REQUEST_VERSION {
+            return Err(Refusal::new(
+                RefusalCode::VersionNotSupported,
+                format!(
+                    "party 1 speaks version {version}, party 0 speaks version \
+                     {REQUEST_VERSION}: run the same ecdsa2pc release on both sides"
+                ),
+            ));
+        }
+        if bytes.len() != REQUEST_LEN {
+            return Err(bad(&format!(
+                "{} bytes, a request has {REQUEST_LEN}",
+                bytes.len()
+            )));
+        }
+        let (head, rest) = rest.split_at(2);
+        let (key, digest) = rest.split_at(KEY_ID_LEN);
+        let (op, flag) = match head {
+            [op, flag] => (*op, *flag),
+            _ => return Err(bad("it is too short")),
+        };
+        let zero = |field: &[u8]| field.iter().all(|b| *b == 0);
+        let key = match flag {
+            0 if zero(key) => None,
+            0 => return Err(bad("a key id is present without its flag")),
+            1 => {
+                let mut id = [0u8; KEY_ID_LEN];
+                id.copy_from_slice(key);
+                Some(id)
+            }
+            _ => return Err(bad("the key flag is neither 0 nor 1")),
+        };
+        let operation = match op {
+            1 => Operation::Keygen,
+            2 => {
+                let mut d = [0u8; 32];
+                d.copy_from_slice(digest);
+                Operation::Sign(d)
+            }
+            3 => Operation::Refresh,
+            4 => Operation::Pubkey,
+            other => return Err(bad(&format!("unknown operation {other}"))),
+        };
+        if !matches!(operation, Operation::Sign(_)) && !zero(digest) {
+            return Err(bad("a digest is present in a request that does not sign"));
+        }
+        match (operation, key) {
+            (Operation::Keygen, Some(_)) => Err(bad("keygen names a key")),
+            (Operation::Keygen, None) | (_, Some(_)) => Ok(Self { operation, key }),
+            (_, None) => Err(bad(&format!("{} names no key", operation.name()))),
+        }
+    }
+
+    /// One-shot mode: party 0 was started for `self`; `theirs` is what party 1 asked.
+    /// Differences are operator mistakes, refused naming both sides' values.
+    ///
+    /// # Errors
+    /// [`RefusalCode::Mismatch`] naming both values.
+    pub fn check_matches(&self, theirs: &Self) -> Result<(), Refusal> {
+        let mismatch = |what: String| Err(Refusal::new(RefusalCode::Mismatch, what));
+        if self.operation.code() != theirs.operation.code() {
+            return mismatch(format!(
+                "party 1 runs {} but party 0 runs {}: start both sides with the same command",
+                theirs.operation.name(),
+                self.operation.name()
+            ));
+        }
+        if self.key != theirs.key {
+            let show = |k: &Option<KeyId>| k.as_ref().map_or_else(|| "none".to_owned(), |k| hex(k));
+            return mismatch(format!(
+                "party 1 uses key {} but party 0 key {}: both shares must be of the same key",
+                show(&theirs.key),
+                show(&self.key)
+            ));
+        }
+        if let (Operation::Sign(ours), Operation::Sign(other)) = (self.operation, theirs.operation)
+            && ours != other
+        {
+            return mismatch(format!(
+                "party 1 signs digest {} but party 0 digest {}: both sides must sign the same \
+                 message",
+                hex(&other),
+                hex(&ours)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why party 0 refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusalCode {
+    /// Party 0 holds no key with that id.
+    UnknownKey,
+    /// The key was made with another client certificate.
+    NotOwner,
+    /// The key locked itself after a failed signature.
+    KeyLocked,
+    /// Party 1 speaks another version.
+    VersionNotSupported,
+    /// Another session holds the key, or the service is at its connection cap.
+    Busy,
+    /// The service's policy refused the request.
+    Policy,
+    /// One-shot mode: the two sides were started for different things.
+    Mismatch,
+    /// The request is not well formed.
+    BadRequest,
+    /// Party 0 cannot serve the key (its share is unusable or its own certificate changed).
+    Unavailable,
+}
+
+impl RefusalCode {
+    const ALL: [Self; 9] = [
+        Self::UnknownKey,
+        Self::NotOwner,
+        Self::KeyLocked,
+        Self::VersionNotSupported,
+        Self::Busy,
+        Self::Policy,
+        Self::Mismatch,
+        Self::BadRequest,
+        Self::Unavailable,
+    ];
+
+    fn code(self) -> u8 {
+        match self {
+            Self::UnknownKey => 1,
+            Self::NotOwner => 2,
+            Self::KeyLocked => 3,
+            Self::VersionNotSupported => 4,
+            Self::Busy => 5,
+            Self::Policy => 6,
+            Self::Mismatch => 7,
+            Self::BadRequest => 8,
+            Self::Unavailable => 9,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// A short name for logs.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UnknownKey => "unknown key",
+            Self::NotOwner => "not the key's client",
+            Self::KeyLocked => "key locked",
+            Self::VersionNotSupported => "version not supported",
+            Self::Busy => "busy",
+            Self::Policy => "refused by policy",
+            Self::Mismatch => "the two sides differ",
+            Self::BadRequest => "bad request",
+            Self::Unavailable => "key unavailable",
+        }
+    }
+}
+
+/// A refusal: its code and party 0's explanation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Why, for programs.
+    pub code: RefusalCode,
+    /// Why, for people (printable text, at most [`MAX_REASON_LEN`] bytes).
+    pub reason: String,
+}
+
+impl Refusal {
+    /// A refusal with `reason`, made printable and cut to [`MAX_REASON_LEN`] bytes.
+    #[must_use]
+    pub fn new(code: RefusalCode, reason: impl Into<String>) -> Self {
+        let mut reason: String = reason
+            .into()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if reason.len() > MAX_REASON_LEN {
+            let mut cut = MAX_REASON_LEN;
+            while !reason.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            reason.truncate(cut);
+        }
+        Self { code, reason }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = REPLY_MAGIC.to_vec();
+        out.push(self.code.code());
+        let len = u16::try_from(self.reason.len()).unwrap_or(0);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(
+            self.reason
+                .as_bytes()
+                .get(..usize::from(len))
+                .unwrap_or(&[]),
+        );
+        out
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "party 0 refused the request ({}): {}",
+            self.code.name(),
+            self.reason
+        )
+    }
+}
+
+impl core::error::Error for Refusal {}
+
+/// The accept reply: magic, code 0, empty text.
+fn accept_bytes() -> [u8; 7] {
+    let mut out = [0u8; 7];
+    out[..4].copy_from_slice(REPLY_MAGIC);
+    out
+}
+
+/// Decodes party 0's reply: `Ok(())` for accept.
+///
+/// # Errors
+/// The [`Refusal`] it carries; a malformed reply as [`RefusalCode::BadRequest`].
+pub fn decode_reply(bytes: &[u8]) -> Result<(), Refusal> {
+    let bad = || {
+        Refusal::new(
+            RefusalCode::BadRequest,
+            "party 0 answered the request with a malformed reply: is it an ecdsa2pc of the same \
+             release?",
+        )
+    };
+    let rest = bytes.strip_prefix(REPLY_MAGIC).ok_or_else(bad)?;
+    let Some((&code, rest)) = rest.split_first() else {
+        return Err(bad());
+    };
+    let (len, text) = match rest.split_first_chunk::<2>() {
+        Some((len, text)) => (usize::from(u16::from_be_bytes(*len)), text),
+        None => return Err(bad()),
+    };
+    if len > MAX_REASON_LEN || text.len() != len {
+        return Err(bad());
+    }
+    let text = core::str::from_utf8(text).map_err(|_| bad())?;
+    if code == 0 {
+        return if text.is_empty() { Ok(()) } else { Err(bad()) };
+    }
+    let code = RefusalCode::from_code(code).ok_or_else(bad)?;
+    Err(Refusal::new(code, text))
+}
+
+/// Party 1: sends `request` and waits for the answer.
+///
+/// # Errors
+/// Transport errors; [`NetError::Refused`] with party 0's refusal.
+pub fn ask<T: Transport + ?Sized>(t: &mut T, request: &Request) -> Result<(), NetError> {
+    t.send(&request.encode())?;
+    let mut buf = [0u8; MAX_REPLY_LEN];
+    Ok(decode_reply(t.recv(&mut buf)?)?)
+}
+
+/// Party 0: receives and decodes party 1's request; a malformed one or one of another
+/// version is refused on the wire before the error returns.
+///
+/// # Errors
+/// Transport errors; [`NetError::Refused`] with the refusal sent.
+pub fn receive<T: Transport + ?Sized>(t: &mut T) -> Result<Request, NetError> {
+    let mut buf = [0u8; REQUEST_LEN];
+    let decoded = match t.recv(&mut buf) {
+        Ok(bytes) => Request::decode(bytes),
+        // An oversized request is a bad request too: say so before hanging up.
+        Err(NetError::Transport(crate::TransportError::FrameTooLarge { .. })) => Err(Refusal::new(
+            RefusalCode::BadRequest,
+            "bad request: longer than any request",
+        )),
+        Err(e) => return Err(e),
+    };
+    decoded.map_err(|refusal| refuse(t, refusal))
+}
+
+/// Party 0: accepts the request.
+///
+/// # Errors
+/// Transport errors.
+pub fn accept<T: Transport + ?Sized>(t: &mut T) -> Result<(), NetError> {
+    t.send(&accept_bytes())
+}
+
+/// Party 0: sends `refusal` (best effort: the peer may be gone) and returns it as the error.
+pub fn refuse<T: Transport + ?Sized>(t: &mut T, refusal: Refusal) -> NetError {
+    let _ = t.send(&refusal.encode());
+    NetError::Refused(refusal)
+}
+
+/// One-shot party 0: receives party 1's request and accepts it if it is `ours`.
+///
+/// # Errors
+/// As [`receive`]; a different request is refused as [`RefusalCode::Mismatch`].
+pub fn expect<T: Transport + ?Sized>(t: &mut T, ours: &Request) -> Result<(), NetError> {
+    let theirs = receive(t)?;
+    match ours.check_matches(&theirs) {
+        Ok(()) => accept(t),
+        Err(refusal) => Err(refuse(t, refusal)),
+    }
+}
+
+/// Either party's side of the exchange in one-shot mode: party 1 asks, party 0 expects.
+///
+/// # Errors
+/// As [`ask`] or [`expect`].
+pub fn exchange<T: Transport + ?Sized>(
+    t: &mut T,
+    party: ecdsa2pc_core::Party,
+    request: &Request,
+) -> Result<(), NetError> {
+    match party {
+        ecdsa2pc_core::Party::P1 => expect(t, request),
+        ecdsa2pc_core::Party::P2 => ask(t, request),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DEFAULT_MAX_FRAME_LEN, Framed, MemoryEnd};
+
+    fn memory_pipe() -> (Framed<MemoryEnd>, Framed<MemoryEnd>) {
+        let (a, b) = crate::memory_pipe();
+        (
+            Framed::new(a, DEFAULT_MAX_FRAME_LEN),
+            Framed::new(b, DEFAULT_MAX_FRAME_LEN),
+        )
+    }
+
+    const KEY: KeyId = [7u8; KEY_ID_LEN];
+
+    fn all() -> [Request; 4] {
+        [
+            Request::keygen(),
+            Request::on_key(Operation::Sign([9u8; 32]), KEY),
+            Request::on_key(Operation::Refresh, KEY),
+            Request::on_key(Operation::Pubkey, KEY),
+        ]
+    }
+
+    fn code_of(bytes: &[u8]) -> RefusalCode {
+        Request::decode(bytes).map(|_| ()).unwrap_err().code
+    }
+
+    #[test]
+    fn requests_round_trip() {
+        for r in all() {
+            assert_eq!(Request::decode(&r.encode()), Ok(r));
+        }
+    }
+
+    #[test]
+    fn every_length_but_the_right_one_is_refused() {
+        let good = Request::on_key(Operation::Sign([9u8; 32]), KEY).encode();
+        for len in 0..=good.len() + 8 {
+            let mut bytes = good.to_vec();
+            bytes.resize(len, 0);
+            if len != REQUEST_LEN {
+                assert_eq!(code_of(&bytes), RefusalCode::BadRequest, "length {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_fields_are_refused() {
+        let good = Request::on_key(Operation::Refresh, KEY).encode();
+        let with = |at: usize, value: u8| {
+            let mut b = good;
+            b[at] = value;
+            b
+        };
+        assert_eq!(code_of(&with(0, b'X')), RefusalCode::BadRequest, "magic");
+        assert_eq!(code_of(&with(4, 2)), RefusalCode::VersionNotSupported);
+        assert_eq!(code_of(&with(5, 0)), RefusalCode::BadRequest, "operation 0");
+        assert_eq!(code_of(&with(5, 5)), RefusalCode::BadRequest, "operation 5");
+        assert_eq!(code_of(&with(6, 2)), RefusalCode::BadRequest, "key flag 2");
+        assert_eq!(
+            code_of(&with(6, 0)),
+            RefusalCode::BadRequest,
+            "key without flag"
+        );
+        assert_eq!(
+            code_of(&with(REQUEST_LEN - 1, 1)),
+            RefusalCode::BadRequest,
+            "digest"
+        );
+        let mut keygen_with_key = with(5, 1);
+        keygen_with_key[6] = 1;
+        assert_eq!(code_of(&keygen_with_key), RefusalCode::BadRequest);
+        let mut sign_without_key = Request::keygen().encode();
+        sign_without_key[5] = 2;
+        assert_eq!(code_of(&sign_without_key), RefusalCode::BadRequest);
+    }
+
+    #[test]
+    fn another_version_names_both() {
+        let mut bytes = Request::keygen().encode().to_vec();
+        bytes[4] = 9;
+        bytes.truncate(5);
+        let refusal = Request::decode(&bytes).unwrap_err();
+        assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
+        assert!(refusal.reason.contains("version 9"), "{}", refusal.reason);
+        assert!(refusal.reason.contains("version 1"), "{}", refusal.reason);
+    }
+
+    #[test]
+    fn mismatches_name_both_sides() {
+        let sign = |d: u8| Request::on_key(Operation::Sign([d; 32]), KEY);
+        let r = sign(1).check_matches(&sign(2)).unwrap_err();
+        assert_eq!(r.code, RefusalCode::Mismatch);
+        assert!(r.reason.contains(&hex(&[2u8; 32])) && r.reason.contains(&hex(&[1u8; 32])));
+        let r = sign(1)
+            .check_matches(&Request::on_key(Operation::Refresh, KEY))
+            .unwrap_err();
+        assert!(
+            r.reason
+                .contains("party 1 runs refresh but party 0 runs sign")
+        );
+        let r = sign(1)
+            .check_matches(&Request::on_key(Operation::Sign([1; 32]), [8; 16]))
+            .unwrap_err();
+        assert!(r.reason.contains(&hex(&[8u8; 16])) && r.reason.contains(&hex(&KEY)));
+        assert_eq!(sign(1).check_matches(&sign(1)), Ok(()));
+    }
+
+    #[test]
+    fn replies_round_trip_and_bad_replies_are_refused() {
+        assert_eq!(decode_reply(&accept_bytes()), Ok(()));
+        for code in RefusalCode::ALL {
+            let r = Refusal::new(code, "why");
+            assert_eq!(decode_reply(&r.encode()), Err(r));
+        }
+        let bad = |b: &[u8]| decode_reply(b).unwrap_err().code;
+        assert_eq!(bad(b"E2RA"), RefusalCode::BadRequest);
+        assert_eq!(
+            bad(b"E2RA\x00\x00\x01x"),
+            RefusalCode::BadRequest,
+            "accept with text"
+        );
+        assert_eq!(
+            bad(b"E2RA\x63\x00\x00"),
+            RefusalCode::BadRequest,
+            "unknown code"
+        );
+        assert_eq!(
+            bad(b"E2RA\x01\x00\x05ab"),
+            RefusalCode::BadRequest,
+            "short text"
+        );
+        assert_eq!(
+            bad(b"E2RA\x01\x00\x02\xff\xfe"),
+            RefusalCode::BadRequest,
+            "not utf-8"
+        );
+        assert_eq!(bad(b"XXXX\x00\x00\x00"), RefusalCode::BadRequest, "magic");
+    }
+
+    #[test]
+    fn refusal_text_is_printable_and_bounded() {
+        let r = Refusal::new(
+            RefusalCode::Policy,
+            format!("a\u{1b}[2J{}", "é".repeat(600)),
+        );
+        assert!(!r.reason.chars().any(char::is_control));
+        assert!(r.reason.len() <= MAX_REASON_LEN);
+        assert_eq!(decode_reply(&r.encode()), Err(r));
+    }
+
+    #[test]
+    fn key_ids_parse_back() {
+        let id = [0xab; KEY_ID_LEN];
+        assert_eq!(parse_key_id(&key_id_hex(&id)), Some(id));
+        assert_eq!(parse_key_id("ab"), None);
+        assert_eq!(parse_key_id(&"zz".repeat(KEY_ID_LEN)), None);
+        assert_eq!(
+            key_id(&AffinePoint::GENERATOR),
+            // SHA-256 of G compressed (0279be66…), first 16 bytes.
+            parse_key_id("0f715baf5d4c2ed329785cef29e562f7").unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn one_shot_exchange_accepts_the_same_and_refuses_a_mistake() {
+        let ours = Request::on_key(Operation::Sign([1; 32]), KEY);
+        let (mut a, mut b) = memory_pipe();
+        let p0 = std::thread::spawn(move || expect(&mut a, &ours));
+        assert!(ask(&mut b, &ours).is_ok());
+        assert!(p0.join().unwrap().is_ok());
+
+        let (mut a, mut b) = memory_pipe();
+        let p0 = std::thread::spawn(move || expect(&mut a, &ours));
+        let theirs = Request::on_key(Operation::Refresh, KEY);
+        let NetError::Refused(seen) = ask(&mut b, &theirs).unwrap_err() else {
+            panic!("not a refusal")
+        };
+        assert_eq!(seen.code, RefusalCode::Mismatch);
+        let NetError::Refused(sent) = p0.join().unwrap().unwrap_err() else {
+            panic!("not a refusal")
+        };
+        assert_eq!(sent, seen);
+    }
+
+    #[test]
+    fn garbage_request_is_refused_on_the_wire() {
+        let (mut a, mut b) = memory_pipe();
+        let p0 = std::thread::spawn(move || receive(&mut a));
+        b.send(b"GET / HTTP/1.1").unwrap();
+        let mut buf = [0u8; MAX_REPLY_LEN];
+        let reply = decode_reply(b.recv(&mut buf).unwrap()).unwrap_err();
+        assert_eq!(reply.code, RefusalCode::BadRequest);
+        assert!(matches!(p0.join().unwrap(), Err(NetError::Refused(_))));
+    }
+}
