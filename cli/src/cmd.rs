@@ -5,6 +5,7 @@ mod demo;
 mod keygen;
 mod pubkey;
 mod refresh;
+mod serve;
 mod sign;
 mod verify;
 
@@ -53,6 +54,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Demo(demo::DemoArgs),
     Bench(bench::BenchArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the chosen subcommand; it prints its own output and errors.
@@ -65,5 +67,6 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

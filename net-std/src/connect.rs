@@ -115,6 +115,11 @@ impl Listener {
         }
     }
 
+    /// The bound socket itself, for a caller that runs its own accept loop.
+    pub(crate) fn into_tcp(self) -> TcpListener {
+        self.inner
+    }
+
     /// The address as given to [`listen`].
     pub fn addr(&self) -> &str {
         &self.addr

@@ -31,7 +31,7 @@
 //! - Protocols: [`driver`] runs keygen, sign and refresh over a [`Transport`]; [`store`]
 //!   keeps key shares on disk; [`epoch`] settles which share epoch both parties use;
 //!   [`rng::os_rng`] seeds the randomness; [`request`] is the request every connection
-//!   starts with.
+//!   starts with; [`service`] runs party 0 as a long-running co-signer.
 //! - Errors: [`NetError`] has one variant per category, each its own type:
 //!   [`ConfigError`], [`TlsError`], [`TransportError`], [`ProtocolError`], [`PeerAbort`],
 //!   [`StoreError`], [`SystemError`].
@@ -79,6 +79,7 @@ pub mod pem;
 pub mod pool;
 pub mod request;
 pub mod rng;
+pub mod service;
 mod session;
 pub mod store;
 pub mod tables;

@@ -4,6 +4,7 @@
 
 mod demo;
 mod failures;
+mod serve;
 mod share_files;
 mod support;
 mod verify;

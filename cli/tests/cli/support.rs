@@ -222,3 +222,23 @@ pub(crate) fn openssl(args: &[&str]) -> Run {
             .expect("the openssl command is installed"),
     )
 }
+
+/// Starts `ecdsa2pc serve --listen ADDR --certs CERTS --shares SHARES` with piped output;
+/// it runs until killed (on drop).
+pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path) -> Party {
+    let child = Command::new(bin())
+        .args(["serve", "--listen", addr])
+        .arg("--certs")
+        .arg(certs)
+        .arg("--shares")
+        .arg(shares)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    Party {
+        child: Some(child),
+        stdout: None,
+    }
+}

@@ -18,6 +18,7 @@ mod generate_certs;
 mod happy;
 mod malicious;
 mod refresh_crash;
+mod service;
 mod stall;
 mod store;
 mod support;

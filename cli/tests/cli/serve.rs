@@ -1,0 +1,98 @@
+//! `ecdsa2pc serve` with the usual party-1 commands as its clients, over real mutual TLS.
+
+use crate::support::{TempDir, dir_with_certs, free_addr, openssl, run, spawn_serve};
+
+#[test]
+fn party_1_commands_work_against_serve_and_openssl_verifies() {
+    let dir = dir_with_certs("serve");
+    let certs = dir.path().join("certs");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    let addr = free_addr();
+    let mut service = spawn_serve(&addr, &certs, &shares);
+    service.wait_for_stdout("party 0 serving on");
+
+    let share = dir.path().join("k.share");
+    let client = |command: &str, extra: &[&str]| {
+        let base = [
+            command,
+            "--party",
+            "1",
+            "--server",
+            &addr,
+            "--certs",
+            certs.to_str().unwrap(),
+            "--share",
+            share.to_str().unwrap(),
+            "--timeout",
+            "120",
+        ];
+        run(&[&base[..], extra].concat())
+    };
+    let r = client("keygen", &[]);
+    assert_eq!(r.code, Some(0), "{r}");
+    let q = r.field("public key (SEC1 compressed): ");
+    let log = service.wait_for_stdout("keygen new key: ok");
+    assert!(log.contains("CN=client1"), "{log}");
+    assert_eq!(
+        std::fs::read_dir(&shares).unwrap().count(),
+        2,
+        "the share and its lock file"
+    );
+
+    let sig = dir.path().join("sig.der");
+    let r = client(
+        "sign",
+        &["--message", "pay Bob", "--out", sig.to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(0), "{r}");
+    service.wait_for_stdout("ok, signed");
+    let r = client("refresh", &[]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(r.stdout.contains("epoch 0 → 1"), "{r}");
+
+    // The signature verifies with OpenSSL against the key the client printed.
+    let pem = dir.path().join("pub.pem");
+    let r = run(&[
+        "pubkey",
+        "--share",
+        share.to_str().unwrap(),
+        "--format",
+        "pem",
+    ]);
+    assert_eq!(r.code, Some(0), "{r}");
+    std::fs::write(&pem, &r.stdout).unwrap();
+    let msg = dir.path().join("msg.txt");
+    std::fs::write(&msg, "pay Bob").unwrap();
+    let v = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        pem.to_str().unwrap(),
+        "-signature",
+        sig.to_str().unwrap(),
+        msg.to_str().unwrap(),
+    ]);
+    assert!(v.stdout.contains("Verified OK"), "{v}");
+    let r = run(&["pubkey", "--share", share.to_str().unwrap()]);
+    assert_eq!(r.stdout.trim(), q, "{r}");
+}
+
+#[test]
+fn serve_refuses_bad_options_with_exit_2() {
+    let dir = TempDir::new("serve-usage");
+    let missing = dir.path().join("missing");
+    let r = run(&["serve", "--shares", missing.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("not a directory; create it first"), "{r}");
+    let shares = dir.path().to_str().unwrap();
+    let r = run(&["serve", "--shares", shares, "--workers", "0"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("--workers and --max-connections"), "{r}");
+    let r = run(&["serve", "--shares", shares, "--timeout", "0"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("--handshake-timeout and --timeout"),
+        "{r}"
+    );
+}
