@@ -102,6 +102,13 @@ impl Shutdown {
         self.0.store(true, Ordering::SeqCst);
     }
 
+    /// The flag behind this handle, for a signal handler that sets it (such as
+    /// `signal_hook::flag::register`): setting it is the same as [`Shutdown::stop`].
+    #[must_use]
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+
     /// Whether a stop was asked for.
     #[must_use]
     pub fn is_stopped(&self) -> bool {
@@ -248,6 +255,7 @@ impl Service {
                 }
             }
         }
+        log("stopping: no new connections; finishing the sessions in progress");
         drop(tx);
         for worker in workers {
             if let Err(panic) = worker.join() {

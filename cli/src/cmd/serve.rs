@@ -24,7 +24,8 @@ use crate::output::{Log, finish, report_error};
     note = "Party 0's shares live in --shares, one file per key named by its key id (the first \
             16 bytes of SHA-256 of the compressed public key, in hex). A key is served only to \
             the client certificate it was made with, one session at a time. Clients are the \
-            usual `ecdsa2pc keygen|sign|refresh --party 1`. One log line per connection.",
+            usual `ecdsa2pc keygen|sign|refresh --party 1`. One log line per connection. SIGTERM \
+            or SIGINT stops accepting, lets sessions in progress finish, and exits 0.",
     error_code(0, "the service stopped"),
     error_code(
         2,
@@ -99,6 +100,14 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<String, CliError> {
     let paths = CertPaths::for_party(&args.certs, Party::P1);
     let sink = Arc::new(|line: &str| println!("[serve] {line}"));
     let service = Service::bind(&args.listen, &paths, config, sink)?;
+    // SIGTERM or SIGINT (Ctrl-C): stop accepting, let the sessions in progress finish
+    // (each bounded by the timeouts), exit 0.
+    let stop = service.shutdown_handle();
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, stop.flag()).map_err(|e| {
+            CliError::Usage(format!("cannot install a handler for signal {signal}: {e}"))
+        })?;
+    }
     log.line(format_args!(
         "party 0 serving on {} (shares in {}, {} workers)",
         service.local_addr()?,

@@ -1,6 +1,6 @@
 //! `ecdsa2pc serve` with the usual party-1 commands as its clients, over real mutual TLS.
 
-use crate::support::{TempDir, dir_with_certs, free_addr, openssl, run, spawn_serve};
+use crate::support::{TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_serve};
 
 #[test]
 fn party_1_commands_work_against_serve_and_openssl_verifies() {
@@ -76,6 +76,13 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     assert!(v.stdout.contains("Verified OK"), "{v}");
     let r = run(&["pubkey", "--share", share.to_str().unwrap()]);
     assert_eq!(r.stdout.trim(), q, "{r}");
+
+    // SIGTERM: the service stops accepting, finishes, and exits 0.
+    service.signal("TERM");
+    let log = service.wait_for_stdout("[serve] stopped");
+    assert!(log.contains("finishing the sessions in progress"), "{log}");
+    let r = finish(service);
+    assert_eq!(r.code, Some(0), "{r}");
 }
 
 #[test]

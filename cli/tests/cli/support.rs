@@ -134,6 +134,19 @@ impl Party {
     }
 }
 
+impl Party {
+    /// Sends the process `signal` (e.g. "TERM") with kill(1).
+    pub(crate) fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("still running").id();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+}
+
 impl Drop for Party {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
