@@ -19,7 +19,8 @@ use crate::error::ExitStatus;
 #[argh(
     note = "Key shares on disk: `keygen` once, then `sign` as often as needed and `refresh` \
             now and then, each run by both parties at the same time (party 0 listens, party 1 \
-            connects); `pubkey` prints the joint public key. `demo` runs everything in memory. \
+            connects), or with party 0 kept running as `serve` for many clients and keys; \
+            `pubkey` prints the joint public key. `demo` runs everything in memory. \
             Run `{command_name} <command> --help` for the options of a command.",
     error_code(0, "success: every step succeeded and every signature verified"),
     error_code(

@@ -2,7 +2,8 @@
 //!
 //! `ecdsa2pc keygen`, `sign` and `refresh` run one operation of two-party ECDSA (one process
 //! per party, over mutual TLS) with key shares kept in files; `pubkey` prints the joint
-//! public key of a share file. `ecdsa2pc demo` runs keygen, sign, refresh and sign again in
+//! public key of a share file. `ecdsa2pc serve` keeps party 0 running for many party-1
+//! clients and keys. `ecdsa2pc demo` runs keygen, sign, refresh and sign again in
 //! memory. `ecdsa2pc verify` checks an ordinary ECDSA signature without a peer. This is the
 //! only crate of the workspace that prints.
 //!
