@@ -13,6 +13,7 @@
 )]
 
 mod bigint;
+pub mod bip32;
 pub mod commitment;
 pub mod curve;
 mod error;
