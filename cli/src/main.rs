@@ -17,6 +17,7 @@ mod keyfile;
 mod output;
 mod session;
 mod shares;
+mod wallet;
 
 use std::process::ExitCode;
 
