@@ -12,6 +12,7 @@
 
 pub(crate) mod address;
 pub(crate) mod message;
+pub(crate) mod pubkey;
 pub(crate) mod signature;
 pub(crate) mod xpub;
 

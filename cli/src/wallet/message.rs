@@ -26,6 +26,22 @@ pub(crate) enum MessageHash {
     BitcoinSigned,
 }
 
+impl core::str::FromStr for MessageHash {
+    type Err = String;
+
+    /// The names `--hash` takes; the prefixed forms have their own flags.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "sha256" => Ok(Self::Sha256),
+            "keccak256" => Ok(Self::Keccak256),
+            other => Err(format!(
+                "unknown hash '{other}': use sha256 or keccak256 (or --eth-message / \
+                 --btc-message for the prefixed message forms)"
+            )),
+        }
+    }
+}
+
 impl MessageHash {
     /// The digest of `message` under this rule.
     pub(crate) fn digest(self, message: &[u8]) -> Digest {
@@ -70,7 +86,7 @@ pub(crate) fn bitcoin_message_digest(message: &[u8]) -> Digest {
 /// little-endian bytes.
 fn compact_size(len: usize) -> Vec<u8> {
     // usize is at most 64 bits on every target Rust supports.
-    let n = len as u64;
+    let n = u64::try_from(len).unwrap_or(u64::MAX);
     match n {
         0..=0xfc => vec![n.to_le_bytes()[0]],
         0xfd..=0xffff => [&[0xfd][..], &n.to_le_bytes()[..2]].concat(),
@@ -94,6 +110,14 @@ mod tests {
         );
         assert_eq!(MessageHash::Keccak256.digest(b""), keccak256(b""));
         assert_eq!(MessageHash::Sha256.digest(b"abc"), sha256(b"abc"));
+        assert_eq!("keccak256".parse(), Ok(MessageHash::Keccak256));
+        assert_eq!("sha256".parse(), Ok(MessageHash::Sha256));
+        assert!(
+            "sha3"
+                .parse::<MessageHash>()
+                .unwrap_err()
+                .contains("unknown hash 'sha3'")
+        );
     }
 
     #[test]

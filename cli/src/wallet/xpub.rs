@@ -271,6 +271,36 @@ mod tests {
         assert!(master.encode().starts_with("xpub"));
     }
 
+    /// The two-party rule: P2 adds the tweak to its share, P1 keeps its own; the sum signs
+    /// for the child key the xpub derives, and k256 verifies it.
+    #[test]
+    fn shares_shifted_by_the_tweak_sign_for_the_child_key() {
+        use k256::ecdsa::signature::hazmat::{PrehashSigner as _, PrehashVerifier as _};
+        use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
+
+        let x1 = Scalar::from(0x1234_5678_u64);
+        let x2 = Scalar::from(0x9abc_def0_u64);
+        let q = (ProjectivePoint::GENERATOR * (x1 + x2)).to_affine();
+        let master = Xpub::master(
+            ExtendedPublicKey::new(q, [42; 32]).unwrap(),
+            Network::Mainnet,
+        );
+        for path in ["m/0", "m/0/7", "m/1/2/3/2147483647"] {
+            let (child, tweak) = master.derive(&path.parse().unwrap()).unwrap();
+            let x2_shifted = x2 + tweak;
+            let signer = SigningKey::from_bytes(&(x1 + x2_shifted).to_bytes()).unwrap();
+            let digest = crate::digest::sha256(path.as_bytes());
+            let signature: Signature = signer.sign_prehash(&digest).unwrap();
+            let child_key = VerifyingKey::from_affine(*child.key.key()).unwrap();
+            assert!(
+                child_key.verify_prehash(&digest, &signature).is_ok(),
+                "{path}"
+            );
+            // Re-read from its xpub text, the child is the same key.
+            assert_eq!(Xpub::decode(&child.encode()).unwrap(), child);
+        }
+    }
+
     #[test]
     fn depth_past_255_is_refused() {
         let mut deep = Xpub::decode(VECTOR_1[5].1).unwrap();
