@@ -3,9 +3,9 @@
 //! A two-party key has no single private key, so only BIP32's *public* rule (CKDpub) can be
 //! run: both parties compute, from the joint key Q, the agreed chain code and the path, the
 //! child key `Q_child = Q + t·G` and the tweak `t` (the sum of the per-step `I_L`). P2 adds
-//! `t` to its share for one signature; P1's share and `c_key` stay as they are (see
-//! `docs/PROTOCOL.md` and the design research note on BIP32). Hardened steps need the private
-//! key inside the HMAC, which would take a two-party HMAC; they are refused.
+//! `t` to its share for one signature; P1's share and `c_key` stay as they are, so a refresh
+//! keeps every child key. Hardened steps need the private key inside the HMAC, which would
+//! take a two-party HMAC; they are refused.
 //!
 //! Everything here is public data: Q, the chain code (it is part of every xpub) and the path
 //! are public, so the tweak is too (anyone holding the xpub computes it). No secret enters
