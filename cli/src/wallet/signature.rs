@@ -270,6 +270,9 @@ pub(crate) fn verify(
                     hex(digest)
                 ));
             }
+            // Recovery solves the verification equation, but k256's recovery does not re-check
+            // it: verify plainly too, so a 65-byte signature never passes on recovery alone.
+            key.verify_prehash(digest, signature).map_err(|_| fails())?;
             Ok(Verified { high_s: false })
         }
     }
