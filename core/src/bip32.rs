@@ -118,7 +118,9 @@ impl DerivationPath {
         depth: 0,
     };
 
-    /// Parses `m`, `m/0`, `m/0/7`, …: decimal indexes only.
+    /// Parses `m`, `m/0`, `m/0/7`, …: decimal indexes only. Leading zeros are read as
+    /// decimal (`m/007` is `m/7`): a path means its indexes, and those are what two parties
+    /// compare, never the text.
     ///
     /// # Errors
     /// [`DeriveError::HardenedStep`] for `'`, `h`, `H` suffixes and indexes ≥ 2^31;
