@@ -22,6 +22,7 @@ mod paillier_key;
 mod protocols;
 mod session;
 mod share_file;
+mod wallet;
 
 use std::process::ExitCode;
 
