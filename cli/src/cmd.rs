@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod inspect;
 mod keygen;
 mod pubkey;
 mod refresh;
@@ -16,10 +17,15 @@ use crate::error::ExitStatus;
 /// signing key and together produce ordinary ECDSA signatures.
 #[derive(FromArgs, Debug)]
 #[argh(
+    help_triggers("-h", "--help", "help"),
     note = "Key shares on disk: `keygen` once, then `sign` as often as needed and `refresh` \
             now and then, each run by both parties at the same time (party 0 listens, party 1 \
-            connects); `pubkey` prints the joint public key. `demo` runs everything in memory. \
-            Run `{command_name} <command> --help` for the options of a command.",
+            connects); `pubkey` prints the joint public key, `inspect` the public facts of a \
+            share. `demo` runs everything in memory. Each command prints its result alone on \
+            stdout (one JSON object with --json) and its progress on stderr (none with \
+            --quiet). $ECDSA2PC_CERTS and $ECDSA2PC_SERVER set the defaults of --certs and \
+            --server; the flags take precedence. `{command_name} --version` (or -V) prints the \
+            version. Run `{command_name} <command> -h` for the options of a command.",
     error_code(0, "success: every step succeeded and every signature verified"),
     error_code(
         1,
@@ -28,7 +34,8 @@ use crate::error::ExitStatus;
     ),
     error_code(
         2,
-        "usage or configuration error (bad option, missing certificate file, bad address, \
+        "usage or configuration error (bad option, non-UTF-8 argument, --timeout outside 1 to \
+         86400, missing certificate file, bad address, \
          missing, damaged, other-party or busy share file, peer certificate not the one of the \
          share)"
     ),
@@ -50,6 +57,7 @@ enum Command {
     Sign(sign::SignArgs),
     Refresh(refresh::RefreshArgs),
     Pubkey(pubkey::PubkeyArgs),
+    Inspect(inspect::InspectArgs),
     Verify(verify::VerifyArgs),
     Demo(demo::DemoArgs),
     Bench(bench::BenchArgs),
@@ -62,6 +70,7 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Sign(args) => sign::run(&args),
         Command::Refresh(args) => refresh::run(&args),
         Command::Pubkey(args) => pubkey::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),

@@ -5,10 +5,6 @@
 //! Bitcoin's base64 message signature), addresses ([`address`]: EIP-55 Ethereum, P2WPKH) and
 //! BIP32 extended public keys ([`xpub`]). Pure functions over public data; the commands call
 //! them.
-// Not every function is called by a command yet: `sign --format`, `pubkey --format/--path`
-// and `verify` get wired to them in issue 12's CLI integration. Until then the unit tests
-// below each module are their callers.
-#![allow(dead_code)]
 
 pub(crate) mod address;
 pub(crate) mod message;

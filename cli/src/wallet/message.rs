@@ -43,6 +43,26 @@ impl core::str::FromStr for MessageHash {
 }
 
 impl MessageHash {
+    /// The name `--json` output gives this rule (and `--hash` takes, for the first two).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "sha256",
+            Self::Keccak256 => "keccak256",
+            Self::EthPersonal => "eip191",
+            Self::BitcoinSigned => "bitcoin-message",
+        }
+    }
+
+    /// How the log describes this rule.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Sha256 => "SHA-256",
+            Self::Keccak256 => "Keccak-256",
+            Self::EthPersonal => "EIP-191 personal-message hash",
+            Self::BitcoinSigned => "Bitcoin signed-message hash",
+        }
+    }
+
     /// The digest of `message` under this rule.
     pub(crate) fn digest(self, message: &[u8]) -> Digest {
         match self {

@@ -7,7 +7,7 @@ use k256::ecdsa::VerifyingKey;
 use crate::keyfile::{spki_der, spki_pem};
 use crate::share_file::public_key_hex;
 use crate::wallet::Network;
-use crate::wallet::address::{eth_address, p2wpkh, uncompressed_hex};
+use crate::wallet::address::{eth_address, p2pkh, p2wpkh, uncompressed_hex};
 use crate::wallet::xpub::Xpub;
 
 /// A public-key output format (the table in [`crate::wallet::address`] says what each is).
@@ -27,6 +27,9 @@ pub(crate) enum PublicKeyFormat {
     EthAddress,
     /// Native segwit v0 address (`bc1q`/`tb1q`).
     BtcP2wpkh,
+    /// Legacy address of the compressed key (`1…`, testnet `m…`/`n…`): the one Bitcoin
+    /// Core's `verifymessage` takes for a `sign --btc-message` signature.
+    BtcP2pkh,
 }
 
 impl FromStr for PublicKeyFormat {
@@ -41,10 +44,11 @@ impl FromStr for PublicKeyFormat {
             "xpub" => Self::Xpub,
             "eth-address" => Self::EthAddress,
             "btc-p2wpkh" => Self::BtcP2wpkh,
+            "btc-p2pkh" => Self::BtcP2pkh,
             other => {
                 return Err(format!(
                     "unknown public key format '{other}': use hex, uncompressed, pem, der, \
-                     xpub, eth-address or btc-p2wpkh"
+                     xpub, eth-address, btc-p2wpkh or btc-p2pkh"
                 ));
             }
         })
@@ -52,6 +56,20 @@ impl FromStr for PublicKeyFormat {
 }
 
 impl PublicKeyFormat {
+    /// The name `--format` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Hex => "hex",
+            Self::Uncompressed => "uncompressed",
+            Self::Pem => "pem",
+            Self::Der => "der",
+            Self::Xpub => "xpub",
+            Self::EthAddress => "eth-address",
+            Self::BtcP2wpkh => "btc-p2wpkh",
+            Self::BtcP2pkh => "btc-p2pkh",
+        }
+    }
+
     /// The bytes to print or write (only [`Self::Der`] is binary). `xpub` is the extended
     /// key of `key` when the share has a chain code (it must be the same key, at the path
     /// asked for); `network` picks `xpub`/`tpub` and `bc`/`tb`.
@@ -68,10 +86,12 @@ impl PublicKeyFormat {
             Self::Der => spki_der(key),
             Self::EthAddress => eth_address(key).into_bytes(),
             Self::BtcP2wpkh => p2wpkh(key, network).into_bytes(),
+            Self::BtcP2pkh => p2pkh(key, network).into_bytes(),
             Self::Xpub => {
                 let xpub = xpub.ok_or_else(|| {
-                    "this key share has no chain code (it predates BIP32 support), so it has \
-                     no xpub: run keygen again for a key that has one"
+                    "this key share has no chain code, so it has no xpub: an xpub needs a \
+                     key made by a keygen that agrees a BIP32 chain code, which this version's \
+                     keygen does not do yet"
                         .to_owned()
                 })?;
                 if xpub.key.key() != key.as_affine() {
@@ -122,6 +142,11 @@ mod tests {
         assert_eq!(
             render("eth-address", None, main).unwrap(),
             "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
+        );
+        // The compressed generator's P2PKH address (private key 1).
+        assert_eq!(
+            render("btc-p2pkh", None, main).unwrap(),
+            "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH"
         );
         assert_eq!(
             render("btc-p2wpkh", None, Network::Testnet).unwrap(),

@@ -51,6 +51,18 @@ impl FromStr for SignatureFormat {
     }
 }
 
+impl SignatureFormat {
+    /// The name `--format` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Der => "der",
+            Self::DerHex => "hex",
+            Self::Compact => "compact",
+            Self::Eth => "eth",
+        }
+    }
+}
+
 /// A low-s signature with the recovery id that gives back the signer's key from it and the
 /// digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

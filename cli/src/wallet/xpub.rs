@@ -35,6 +35,13 @@ pub(crate) struct Xpub {
 
 impl Xpub {
     /// The master xpub of a joint key and its agreed chain code (depth 0).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "called once keygen agrees a chain code (issue 12)"
+        )
+    )]
     pub(crate) fn master(key: ExtendedPublicKey, network: Network) -> Self {
         Self {
             network,
@@ -46,12 +53,26 @@ impl Xpub {
     }
 
     /// This key's fingerprint (its children carry it as their parent fingerprint).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "called once keygen agrees a chain code (issue 12)"
+        )
+    )]
     pub(crate) fn fingerprint(&self) -> [u8; 4] {
         fingerprint(&self.key)
     }
 
     /// The xpub at `path` below this one, and the tweak `t` with child key = this key + t·G
     /// (what P2 adds to its share).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "called once keygen agrees a chain code (issue 12)"
+        )
+    )]
     pub(crate) fn derive(&self, path: &DerivationPath) -> Result<(Self, Scalar), String> {
         let derived = derive_path(&self.key, path).map_err(|e| e.to_string())?;
         let Some(parent) = derived.parent_key else {
@@ -99,6 +120,13 @@ impl Xpub {
 
     /// Reads an `xpub…`/`tpub…`, with BIP32's validity rules (checksum, length, version,
     /// a valid compressed point, depth 0 only with zero fingerprint and index).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "called once keygen agrees a chain code (issue 12)"
+        )
+    )]
     pub(crate) fn decode(text: &str) -> Result<Self, String> {
         let raw = bs58::decode(text.trim())
             .with_check(None)

@@ -13,19 +13,19 @@ use crate::support::{
 };
 
 /// Certificates (with an `other` identity from the same CA) and one key's two shares.
-struct Fixture {
+pub(crate) struct Fixture {
     dir: PathBuf,
     /// Q as `keygen` printed it (SEC1 compressed hex).
-    key_hex: String,
+    pub(crate) key_hex: String,
 }
 
 impl Fixture {
-    fn certs(&self) -> PathBuf {
+    pub(crate) fn certs(&self) -> PathBuf {
         self.dir.join("certs")
     }
 
     /// Copies both shares into `dir` as `p0.share` and `p1.share`.
-    fn copy_shares(&self, dir: &Path) -> (PathBuf, PathBuf) {
+    pub(crate) fn copy_shares(&self, dir: &Path) -> (PathBuf, PathBuf) {
         let p0 = dir.join("p0.share");
         let p1 = dir.join("p1.share");
         std::fs::copy(self.dir.join("p0.share"), &p0).unwrap();
@@ -35,7 +35,7 @@ impl Fixture {
 }
 
 /// Made once per test binary, under cargo's scratch directory for tests.
-fn fixture() -> &'static Fixture {
+pub(crate) fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -55,7 +55,7 @@ fn fixture() -> &'static Fixture {
         for (name, r, path) in [("party 0", &r0, &p0), ("party 1", &r1, &p1)] {
             assert_eq!(r.code, Some(0), "{name} keygen:\n{r}");
             assert!(
-                r.stdout.contains(&format!(
+                r.stderr.contains(&format!(
                     "wrote key share {} (party {}, epoch 0",
                     path.display(),
                     &name[6..]
@@ -65,6 +65,9 @@ fn fixture() -> &'static Fixture {
         }
         let key_hex = r0.field("public key (SEC1 compressed): ");
         assert_eq!(key_hex, r1.field("public key (SEC1 compressed): "));
+        for r in [&r0, &r1] {
+            assert_eq!(r.stdout.trim(), key_hex, "stdout holds the key alone:\n{r}");
+        }
         assert_eq!(key_hex.len(), 66, "{r0}");
         Fixture { dir, key_hex }
     })
@@ -90,7 +93,7 @@ fn remove_stale_fixtures(root: &Path) {
 
 /// Runs `ecdsa2pc COMMAND` as both parties (party 0 listening on a free port) and waits
 /// for both.
-fn both(command: &str, certs: &Path, args0: &[&str], args1: &[&str]) -> (Run, Run) {
+pub(crate) fn both(command: &str, certs: &Path, args0: &[&str], args1: &[&str]) -> (Run, Run) {
     both_with_certs(command, certs, certs, args0, args1)
 }
 
@@ -159,10 +162,15 @@ fn sign_both(
     for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
         assert_eq!(r.code, Some(0), "{name} sign {message:?}:\n{r}");
         assert!(
-            r.stdout.contains("verify ......... ok"),
+            r.stderr.contains("verify ......... ok"),
             "{name} verified the signature:\n{r}"
         );
-        assert!(r.stderr.is_empty(), "{name}:\n{r}");
+        assert!(!r.stderr.contains("error"), "{name}:\n{r}");
+        assert_eq!(
+            r.stdout.trim(),
+            r.field("signature (DER): "),
+            "{name}: stdout holds the signature alone"
+        );
     }
     let der = std::fs::read(sig).unwrap();
     assert_eq!(
@@ -249,7 +257,7 @@ fn sign_twice_refresh_sign_again_all_under_one_public_key() {
     for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
         assert_eq!(r.code, Some(0), "{name} refresh:\n{r}");
         assert!(
-            r.stdout.contains("epoch 0 → 1, public key unchanged"),
+            r.stderr.contains("epoch 0 → 1, public key unchanged"),
             "{name}:\n{r}"
         );
         assert_eq!(
@@ -286,7 +294,7 @@ fn sign_twice_refresh_sign_again_all_under_one_public_key() {
 
     let (_, r1) = sign_both(dir.path(), &certs, messages[2], &sigs[2], false);
     assert!(
-        r1.stdout.contains(
+        r1.stderr.contains(
             "epoch 1 (both parties); the pending share of the interrupted refresh is now active"
         ),
         "{r1}"
@@ -438,7 +446,7 @@ fn a_peer_with_another_certificate_of_the_same_ca_is_refused_by_both() {
             "{name}:\n{r}"
         );
         assert!(
-            r.stdout.contains("certificates ... FAILED") && !r.stdout.contains("epoch ...."),
+            r.stderr.contains("certificates ... FAILED") && !r.stderr.contains("epoch ...."),
             "{name} stops before any protocol message:\n{r}"
         );
     }
@@ -486,7 +494,7 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
         "{r}"
     );
     assert!(
-        !r.stdout.contains("listening"),
+        !r.stderr.contains("listening"),
         "refused before listening:\n{r}"
     );
     assert_eq!(std::fs::read(&p0).unwrap(), before);
@@ -529,7 +537,7 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
         ],
     );
     // It takes the share's lock before it starts listening.
-    busy.wait_for_stdout("listening on");
+    busy.wait_for_stderr("listening on");
     let r = run(&[
         "sign",
         "--party",

@@ -4,7 +4,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 
 /// The binary under test.
 pub(crate) fn bin() -> &'static str {
@@ -100,31 +100,31 @@ pub(crate) fn spawn_command(
         .expect("the binary starts");
     Party {
         child: Some(child),
-        stdout: None,
+        stderr: None,
     }
 }
 
 /// A running party process, killed on drop (a failed assertion leaves no process behind).
 pub(crate) struct Party {
     child: Option<Child>,
-    /// Its stdout once [`Party::wait_for_stdout`] took it (kept open so the process can
-    /// go on printing).
-    stdout: Option<BufReader<ChildStdout>>,
+    /// Its stderr (the progress log) once [`Party::wait_for_stderr`] took it (kept open so
+    /// the process can go on printing).
+    stderr: Option<BufReader<ChildStderr>>,
 }
 
 impl Party {
-    /// Reads the process's stdout until a line contains `needle`; returns what was read.
-    /// [`finish`] then returns only the rest of its output.
-    pub(crate) fn wait_for_stdout(&mut self, needle: &str) -> String {
-        if self.stdout.is_none() {
-            let pipe = self.child.as_mut().and_then(|c| c.stdout.take());
-            self.stdout = pipe.map(BufReader::new);
+    /// Reads the process's progress log (stderr) until a line contains `needle`; returns
+    /// what was read. [`finish`] then returns only the rest of its log.
+    pub(crate) fn wait_for_stderr(&mut self, needle: &str) -> String {
+        if self.stderr.is_none() {
+            let pipe = self.child.as_mut().and_then(|c| c.stderr.take());
+            self.stderr = pipe.map(BufReader::new);
         }
-        let reader = self.stdout.as_mut().expect("stdout is piped");
+        let reader = self.stderr.as_mut().expect("stderr is piped");
         let mut seen = String::new();
         loop {
             let mut line = String::new();
-            let n = reader.read_line(&mut line).expect("read stdout");
+            let n = reader.read_line(&mut line).expect("read stderr");
             assert!(n > 0, "no line with {needle:?} before the end:\n{seen}");
             seen.push_str(&line);
             if line.contains(needle) {
@@ -147,6 +147,8 @@ impl Drop for Party {
 pub(crate) struct Run {
     pub(crate) code: Option<i32>,
     pub(crate) stdout: String,
+    /// The stdout bytes as written (binary DER is not text).
+    pub(crate) stdout_raw: Vec<u8>,
     pub(crate) stderr: String,
 }
 
@@ -155,19 +157,21 @@ impl Run {
         Self {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stdout_raw: out.stdout.clone(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
 
-    /// The rest of the stdout line that contains `label` (e.g. `"signature #1 (DER): "`).
+    /// The rest of the progress-log (stderr) line that contains `label` (e.g.
+    /// `"signature #1 (DER): "`).
     pub(crate) fn field(&self, label: &str) -> String {
-        self.stdout
+        self.stderr
             .lines()
             .find_map(|line| {
                 line.split_once(label)
                     .map(|(_, rest)| rest.trim().to_owned())
             })
-            .unwrap_or_else(|| panic!("no '{label}' in output:\n{}", self.stdout))
+            .unwrap_or_else(|| panic!("no '{label}' in the log:\n{}", self.stderr))
     }
 }
 
