@@ -79,7 +79,7 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
 
 /// Prints the key of the share in `bytes` (read from `files`) and notes on stderr.
 fn show<S: KeyShare>(format: Format, files: &ShareFiles, bytes: &[u8]) -> Result<(), CliError> {
-    let share = ShareFiles::decode::<S>(files.path(), bytes)?;
+    let share = files.decode::<S>(files.path(), bytes)?;
     let key = public_key(&share)?;
     match format {
         Format::Hex => println!("{}", public_key_hex(&key)),
