@@ -30,8 +30,8 @@ use crate::error::ExitStatus;
     error_code(
         2,
         "usage or configuration error (bad option, missing certificate file, bad address, \
-         missing, damaged, other-party or busy share file, peer certificate not the one of the \
-         share)"
+         missing, damaged, other-party or busy share file, wrong or missing passphrase or key \
+         file, peer certificate not the one of the share)"
     ),
     error_code(
         3,

@@ -23,7 +23,8 @@ use crate::share_file::{public_key, public_key_hex};
                {command_name} --party 1 --share p1.share    (on the other machine)",
     note = "Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
             records both parties' certificates (pids): later runs must use the same ones. The \
-            file is written atomically with mode 0600; an existing share (or FILE.pending) is \
+            file is written atomically with mode 0600, encrypted when --passphrase-file, --key-file or \
+            ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share (or FILE.pending) is \
             never overwritten without --force.",
     error_code(0, "the key was made and the share written"),
     error_code(1, "protocol failure (peer rejected or aborted)"),

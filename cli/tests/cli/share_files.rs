@@ -635,14 +635,16 @@ fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
     let r = run(&["pubkey", "--share", s0, "--passphrase-file", wrong_s]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
-        r.stderr.contains("the passphrase given does not open it")
+        r.stderr
+            .contains("encrypted with a passphrase, and the secret given does not open it")
             && r.stderr.contains("check --passphrase-file"),
         "{r}"
     );
     let r = run(&["pubkey", "--share", s1, "--passphrase-file", pass_s]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
-        r.stderr.contains("the key file given does not open it"),
+        r.stderr
+            .contains("encrypted with a key file, and the secret given does not open it"),
         "{r}"
     );
     let short = dir.path().join("short.key");

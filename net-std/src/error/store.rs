@@ -188,8 +188,8 @@ impl fmt::Display for StoreError {
             ),
             Self::WrongSecret { sealed_with, .. } => write!(
                 f,
-                "is encrypted, and the {sealed_with} given does not open it: give the {sealed_with} \
-                 it was encrypted with"
+                "is encrypted with a {sealed_with}, and the secret given does not open it: give \
+                 the {sealed_with} it was encrypted with"
             ),
             Self::NoSecret { sealed_with, .. } => write!(
                 f,

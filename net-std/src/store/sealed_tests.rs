@@ -169,7 +169,7 @@ fn wrong_secret_missing_secret_and_wrong_kind_are_told_apart() {
     );
     assert!(
         err.to_string()
-            .contains("the passphrase given does not open it"),
+            .contains("encrypted with a passphrase, and the secret given does not open it"),
         "{err}"
     );
     let err = sealed_files(&dir, "p1.share", &key_file(1))
