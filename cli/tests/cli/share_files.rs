@@ -658,6 +658,21 @@ fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
     ]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("holds 5 bytes"), "{r}");
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\nsecond line\n").unwrap();
+    let r = run(&[
+        "pubkey",
+        "--share",
+        s0,
+        "--passphrase-file",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("the first line (the passphrase) is empty"),
+        "{r}"
+    );
     // The right secret, from a file or from the environment.
     let r = run(&["pubkey", "--share", s0, "--passphrase-file", pass_s]);
     assert_eq!(r.code, Some(0), "{r}");
