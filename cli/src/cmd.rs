@@ -5,6 +5,7 @@ mod demo;
 mod keygen;
 mod pubkey;
 mod refresh;
+mod share;
 mod sign;
 mod verify;
 
@@ -18,7 +19,7 @@ use crate::error::ExitStatus;
 #[argh(
     note = "Key shares on disk: `keygen` once, then `sign` as often as needed and `refresh` \
             now and then, each run by both parties at the same time (party 0 listens, party 1 \
-            connects); `pubkey` prints the joint public key. `demo` runs everything in memory. \
+            connects); `pubkey` prints the joint public key; `share encrypt` encrypts a plaintext share in place. `demo` runs everything in memory. \
             Run `{command_name} <command> --help` for the options of a command.",
     error_code(0, "success: every step succeeded and every signature verified"),
     error_code(
@@ -29,8 +30,8 @@ use crate::error::ExitStatus;
     error_code(
         2,
         "usage or configuration error (bad option, missing certificate file, bad address, \
-         missing, damaged, other-party or busy share file, peer certificate not the one of the \
-         share)"
+         missing, damaged, other-party or busy share file, wrong or missing passphrase or key \
+         file, peer certificate not the one of the share)"
     ),
     error_code(
         3,
@@ -53,6 +54,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Demo(demo::DemoArgs),
     Bench(bench::BenchArgs),
+    Share(share::ShareArgs),
 }
 
 /// Runs the chosen subcommand; it prints its own output and errors.
@@ -65,5 +67,6 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Share(args) => share::run(&args),
     }
 }

@@ -164,6 +164,12 @@ fn net_hint(e: &NetError) -> Option<String> {
             StoreError::OtherParty { found, .. } => {
                 format!("or use it with --party {}", found.index())
             }
+            StoreError::WrongSecret { .. } => "check --passphrase-file, --key-file or the \
+                 ECDSA2PC_PASSPHRASE environment variable"
+                .into(),
+            StoreError::NoSecret { .. } => "with --passphrase-file FILE, --key-file FILE or \
+                 the ECDSA2PC_PASSPHRASE environment variable"
+                .into(),
             _ => return None,
         },
         _ => return None,

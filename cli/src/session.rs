@@ -3,8 +3,6 @@
 //! [`ShareSession`] (lock and load the share first, then check the certificates against it
 //! and agree the epoch with the peer).
 
-use std::path::Path;
-
 use ecdsa2pc_core::KeyShare;
 use ecdsa2pc_net::{
     Channel, SessionInfo,
@@ -62,11 +60,10 @@ pub(crate) struct ShareSession<S> {
 }
 
 impl<S: KeyShare> ShareSession<S> {
-    /// Locks and loads the share at `path` (before any network traffic), opens the
+    /// Locks and loads the share of `files` (before any network traffic), opens the
     /// session, checks that both certificates are the ones the share was made with, and
     /// agrees the epoch with the peer.
-    pub(crate) fn establish(net: &Net<'_>, path: &Path, log: &Log) -> Result<Self, CliError> {
-        let files = ShareFiles::new(path);
+    pub(crate) fn establish(net: &Net<'_>, files: ShareFiles, log: &Log) -> Result<Self, CliError> {
         let (lock, held) = share_file::lock_and_load::<S>(&files, log)?;
         let mut session = Session::open(net, log)?;
         certificates::check(&held.active, files.path(), &session.info, log)?;

@@ -10,6 +10,7 @@ use ecdsa2pc_net::store::ShareFiles;
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::spki_pem;
 use crate::output::report_error;
+use crate::secret::{SecretOptions, existing_share};
 use crate::share_file::{public_key, public_key_hex};
 
 /// Print the joint public key of a key share file: SEC1 compressed hex, or PEM.
@@ -31,9 +32,27 @@ pub(crate) struct PubkeyArgs {
     /// the key share file (either party's)
     #[argh(option)]
     share: PathBuf,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// output format: hex (SEC1 compressed, default) or pem (SubjectPublicKeyInfo)
     #[argh(option, default = "Format::Hex")]
     format: Format,
+}
+
+impl PubkeyArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// The output format of the public key.
@@ -68,7 +87,10 @@ pub(crate) fn run(args: &PubkeyArgs) -> ExitStatus {
 }
 
 fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
-    let files = ShareFiles::new(&args.share);
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
+    }
     // Read once: the party comes from the file's own header.
     let bytes = files.read_active()?;
     match ShareFiles::party_of(files.path(), &bytes)? {
@@ -79,7 +101,7 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
 
 /// Prints the key of the share in `bytes` (read from `files`) and notes on stderr.
 fn show<S: KeyShare>(format: Format, files: &ShareFiles, bytes: &[u8]) -> Result<(), CliError> {
-    let share = ShareFiles::decode::<S>(files.path(), bytes)?;
+    let share = files.decode::<S>(files.path(), bytes)?;
     let key = public_key(&share)?;
     match format {
         Format::Hex => println!("{}", public_key_hex(&key)),

@@ -9,6 +9,7 @@ use crate::error::{CliError, ExitStatus};
 use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::Log;
 use crate::protocols::{self, Protocols};
+use crate::secret::{SecretOptions, existing_share};
 use crate::session::ShareSession;
 use crate::share_file::{public_key, public_key_hex};
 
@@ -46,6 +47,14 @@ pub(crate) struct RefreshArgs {
     /// this party's key share file (made by `ecdsa2pc keygen`)
     #[argh(option)]
     share: PathBuf,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// address party 0 listens on and party 1 connects to (default: localhost:8443)
     #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
     server: String,
@@ -58,6 +67,16 @@ pub(crate) struct RefreshArgs {
     /// also print TLS details, party ids and the causes of an error
     #[argh(switch, short = 'v')]
     verbose: bool,
+}
+
+impl RefreshArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// Refreshes as one party; prints progress and errors; returns the exit status.
@@ -76,7 +95,11 @@ pub(crate) fn run(args: &RefreshArgs) -> ExitStatus {
 
 fn refresh<S: Protocols>(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
     // Holds the share's lock until the end of the command.
-    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
+    let mut held = ShareSession::<S>::establish(net, files, log)?;
     let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.files)?;
     log.line(format_args!(
         "public key (SEC1 compressed): {} (unchanged)",
@@ -88,6 +111,14 @@ fn refresh<S: Protocols>(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result
         held.share.epoch(),
         fresh.epoch()
     ));
+    eprintln!(
+        "back up {} now (epoch {}), and destroy every older copy of it (backups of epoch {} or \
+         less): they are useless with the peer's new share, but together with an old copy of \
+         the peer's share of the same epoch they still sign, and reveal the whole key",
+        held.files.path().display(),
+        fresh.epoch(),
+        held.share.epoch()
+    );
     held.session.close(log);
     Ok(format!(
         "key shares refreshed to epoch {}; the public key is unchanged",

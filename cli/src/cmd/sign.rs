@@ -12,6 +12,7 @@ use crate::keyfile::write_atomic;
 use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::{Log, finish, hex, report_error};
 use crate::protocols::{self, Protocols};
+use crate::secret::{SecretOptions, existing_share};
 use crate::session::ShareSession;
 use crate::share_file::{public_key, public_key_hex};
 
@@ -60,6 +61,14 @@ pub(crate) struct SignArgs {
     /// also write the signature (DER) to this file
     #[argh(option)]
     out: Option<PathBuf>,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// address party 0 listens on and party 1 connects to (default: localhost:8443)
     #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
     server: String,
@@ -72,6 +81,16 @@ pub(crate) struct SignArgs {
     /// also print TLS details, party ids and the causes of an error
     #[argh(switch, short = 'v')]
     verbose: bool,
+}
+
+impl SignArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// Signs as one party; prints progress and errors; returns the exit status.
@@ -124,7 +143,11 @@ fn sign<S: Protocols>(
         }
     }
     // Holds the share's lock until the end of the command.
-    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
+    let mut held = ShareSession::<S>::establish(net, files, log)?;
     let key = public_key(&held.share)?;
     let what = match &args.message {
         Some(message) => format!("SHA-256 of message {message:?}"),
