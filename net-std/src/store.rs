@@ -251,34 +251,61 @@ impl ShareFiles {
         bytes: &[u8],
         suffix: impl FnMut() -> std::io::Result<String>,
     ) -> Result<(), StoreError> {
-        let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
-            path: path.to_path_buf(),
-            action,
-            source,
-        };
-        let (tmp, mut file) = TempFile::create(path, suffix)
-            .map_err(|e| fail("cannot create a temporary file", e))?;
-        file.write_all(bytes).map_err(|e| fail("cannot write", e))?;
-        file.sync_all().map_err(|e| fail("cannot sync", e))?;
-        drop(file);
-        fs::rename(&tmp.path, path).map_err(|e| fail("cannot replace", e))?;
-        tmp.renamed();
-        self.sync_dir()
+        write_atomic_with(path, bytes, suffix)
     }
 
     fn sync_dir(&self) -> Result<(), StoreError> {
-        let dir = match self.active.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|source| StoreError::Write {
-                path: dir.to_path_buf(),
-                action: "cannot sync the directory",
-                source,
-            })
+        sync_parent(&self.active)
     }
+}
+
+/// Writes `bytes` to `path` atomically and durably: a private temporary file beside it,
+/// synced, renamed over `path`, and the directory synced. Share files and lock-registry
+/// entries both go through here.
+///
+/// # Errors
+/// [`StoreError::Write`].
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_with(path, bytes, random_suffix)
+}
+
+/// [`write_atomic`] with the temporary names from `suffix`.
+fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    suffix: impl FnMut() -> std::io::Result<String>,
+) -> Result<(), StoreError> {
+    let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
+    let (tmp, mut file) =
+        TempFile::create(path, suffix).map_err(|e| fail("cannot create a temporary file", e))?;
+    file.write_all(bytes).map_err(|e| fail("cannot write", e))?;
+    file.sync_all().map_err(|e| fail("cannot sync", e))?;
+    drop(file);
+    fs::rename(&tmp.path, path).map_err(|e| fail("cannot replace", e))?;
+    tmp.renamed();
+    sync_parent(path)
+}
+
+/// Syncs the directory holding `path`, so that a rename or removal in it is durable.
+///
+/// # Errors
+/// [`StoreError::Write`] naming the directory.
+pub(crate) fn sync_parent(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::Write {
+            path: dir.to_path_buf(),
+            action: "cannot sync the directory",
+            source,
+        })
 }
 
 /// Encodes `share` (for the file at `path`) into a buffer that is wiped when dropped.

@@ -77,14 +77,14 @@ pub(crate) fn run(args: &RefreshArgs) -> ExitStatus {
 fn refresh<S: Protocols>(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
     // Holds the share's lock until the end of the command.
     let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
-    let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.files)?;
+    let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.store)?;
     log.line(format_args!(
         "public key (SEC1 compressed): {} (unchanged)",
         public_key_hex(&public_key(&fresh)?)
     ));
     log.line(format_args!(
         "key share {}: epoch {} → {}",
-        held.files.path().display(),
+        held.store.files().path().display(),
         held.share.epoch(),
         fresh.epoch()
     ));
