@@ -123,7 +123,9 @@ fn net_exit_status(e: &NetError) -> ExitStatus {
         NetError::Config(_)
         | NetError::Transport(TransportError::BadAddress { .. })
         | NetError::System(_) => ExitStatus::Usage,
-        NetError::Store(StoreError::NoCommonEpoch { .. }) => ExitStatus::Failure,
+        NetError::Store(StoreError::NoCommonEpoch { .. } | StoreError::KeyLocked { .. }) => {
+            ExitStatus::Failure
+        }
         NetError::Store(_) => ExitStatus::Usage,
         NetError::Protocol(_)
         | NetError::PeerAbort(_)

@@ -71,14 +71,6 @@ pub(crate) const fn order_sq_slack<const L: usize>(k: u32) -> Uint<L> {
     sq.shl_vartime(k).wrapping_add(&sq)
 }
 
-/// q · (2^k + 1): the bound of a response ξ + e·x with ξ < q·2^k and e·x < q.
-#[must_use]
-pub(crate) const fn order_slack<const L: usize>(k: u32) -> Uint<L> {
-    let q: Uint<L> = ORDER.resize();
-    // vartime: public constants shifted by public amounts.
-    q.shl_vartime(k).wrapping_add(&q)
-}
-
 /// Reduces any integer mod q, in constant time.
 #[must_use]
 pub(crate) fn reduce_mod_q<const L: usize>(value: &Uint<L>) -> Scalar {

@@ -64,7 +64,7 @@ mod k3 {
     pub(crate) const RANGE_CT: usize = RANGE;
     pub(crate) const RANGE_OPEN: usize = RANGE_CT + 50 * 256;
     pub(crate) const RANGE_D: usize = RANGE_OPEN + 32;
-    pub(crate) const RANGE_F: usize = RANGE_D + 50 * 41;
+    pub(crate) const RANGE_F: usize = RANGE_D + 50 * 40;
     pub(crate) const KEY: usize = RANGE_F + 50 * 256;
     pub(crate) const END: usize = KEY + 4 * 256;
 }
@@ -1047,7 +1047,7 @@ fn k3_equality_proof_tampered_is_rejected() {
 fn k3_range_proof_tampered_is_rejected() {
     let honest = k3_honest();
     let bad = Error::ProofInvalid(Proof::Range);
-    let d = |i: usize| k3::RANGE_D + 41 * i;
+    let d = |i: usize| k3::RANGE_D + 40 * i;
     let f = |i: usize| k3::RANGE_F + 256 * i;
     let responses: Vec<(&str, Vec<u8>)> = vec![
         ("d_0 + 1", plus_one(&honest, d(0), d(1))),
@@ -1078,9 +1078,9 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     // PDL z < q²·(2^64 + 1).
     let qq = q.wrapping_mul(&q);
     let pdl_z = qq.shl_vartime(64).wrapping_add(&qq);
-    // Equality d_i < q·(2^77 + 2^13); range d_i < q·(2^64 + 1).
+    // Equality d_i < q·(2^77 + 2^13); range d_i < q·2^64 (cb-mpc's bound).
     let eq_d = q.shl_vartime(77).wrapping_add(&q.shl_vartime(13));
-    let range_d = q.shl_vartime(64).wrapping_add(&q);
+    let range_d = q.shl_vartime(64);
     let ped_order = pedersen::ORDER;
     let ped_p = pedersen::P;
     /// (name, offset, width, value at the bound, value one below).
@@ -1123,10 +1123,10 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
         ),
         (
             "range d_9",
-            k3::RANGE_D + 9 * 41,
-            41,
-            be(&range_d, 41),
-            be(&range_d.wrapping_sub(&Uint::ONE), 41),
+            k3::RANGE_D + 9 * 40,
+            40,
+            be(&range_d, 40),
+            be(&range_d.wrapping_sub(&Uint::ONE), 40),
         ),
         (
             "range f_49",
@@ -1160,8 +1160,8 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     );
     assert_eq!(
         below(
-            k3::RANGE_D + 9 * 41,
-            be(&range_d.wrapping_sub(&Uint::ONE), 41)
+            k3::RANGE_D + 9 * 40,
+            be(&range_d.wrapping_sub(&Uint::ONE), 40)
         ),
         Error::ProofInvalid(Proof::Range)
     );

@@ -72,6 +72,7 @@ mod error;
 mod framing;
 mod handshake;
 pub mod identity;
+pub mod lock_registry;
 mod memory;
 pub mod pem;
 pub mod pool;

@@ -371,47 +371,11 @@ impl ShareFiles {
         suffix: impl FnMut() -> std::io::Result<String>,
         fault: &mut dyn FnMut(Step) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
-        let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
-            path: path.to_path_buf(),
-            action,
-            source,
-        };
-        fault(Step::Create).map_err(|e| fail("cannot create a temporary file", e))?;
-        let (tmp, mut file) = TempFile::create(path, suffix)
-            .map_err(|e| fail("cannot create a temporary file", e))?;
-        let (first, rest) = bytes.split_at(bytes.len() / 2);
-        file.write_all(first)
-            .and_then(|()| fault(Step::Write))
-            .and_then(|()| file.write_all(rest))
-            .map_err(|e| fail("cannot write", e))?;
-        fault(Step::Sync)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| fail("cannot sync", e))?;
-        drop(file);
-        fault(Step::Rename)
-            .and_then(|()| fs::rename(&tmp.path, path))
-            .map_err(|e| fail("cannot replace", e))?;
-        tmp.renamed();
-        fault(Step::SyncDir).map_err(|source| StoreError::Write {
-            path: path.to_path_buf(),
-            action: "cannot sync the directory",
-            source,
-        })?;
-        self.sync_dir()
+        write_atomic_with(path, bytes, suffix, fault)
     }
 
     fn sync_dir(&self) -> Result<(), StoreError> {
-        let dir = match self.active.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|source| StoreError::Write {
-                path: dir.to_path_buf(),
-                action: "cannot sync the directory",
-                source,
-            })
+        sync_parent(&self.active)
     }
 }
 
@@ -442,6 +406,72 @@ fn decode_plain<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError>
         expected: S::PARTY,
         error,
     })
+}
+
+/// Writes `bytes` to `path` atomically and durably: a private temporary file beside it,
+/// synced, renamed over `path`, and the directory synced. Share files and lock-registry
+/// entries both go through here.
+///
+/// # Errors
+/// [`StoreError::Write`].
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_with(path, bytes, random_suffix, &mut |_| Ok(()))
+}
+
+/// [`write_atomic`] with the temporary names from `suffix` (tests plant files at the names it
+/// gives) and `fault` called before each step (tests make it fail there; before
+/// [`Step::Write`] half the bytes are already written, as on a full disk).
+fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    suffix: impl FnMut() -> std::io::Result<String>,
+    fault: &mut dyn FnMut(Step) -> std::io::Result<()>,
+) -> Result<(), StoreError> {
+    let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
+    fault(Step::Create).map_err(|e| fail("cannot create a temporary file", e))?;
+    let (tmp, mut file) =
+        TempFile::create(path, suffix).map_err(|e| fail("cannot create a temporary file", e))?;
+    let (first, rest) = bytes.split_at(bytes.len() / 2);
+    file.write_all(first)
+        .and_then(|()| fault(Step::Write))
+        .and_then(|()| file.write_all(rest))
+        .map_err(|e| fail("cannot write", e))?;
+    fault(Step::Sync)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| fail("cannot sync", e))?;
+    drop(file);
+    fault(Step::Rename)
+        .and_then(|()| fs::rename(&tmp.path, path))
+        .map_err(|e| fail("cannot replace", e))?;
+    tmp.renamed();
+    fault(Step::SyncDir).map_err(|source| StoreError::Write {
+        path: path.to_path_buf(),
+        action: "cannot sync the directory",
+        source,
+    })?;
+    sync_parent(path)
+}
+
+/// Syncs the directory holding `path`, so that a rename or removal in it is durable.
+///
+/// # Errors
+/// [`StoreError::Write`] naming the directory.
+pub(crate) fn sync_parent(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::Write {
+            path: dir.to_path_buf(),
+            action: "cannot sync the directory",
+            source,
+        })
 }
 
 /// Encodes `share` (for the file at `path`) into a buffer that is wiped when dropped.

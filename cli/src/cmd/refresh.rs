@@ -100,14 +100,14 @@ fn refresh<S: Protocols>(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result
         log.line(warning);
     }
     let mut held = ShareSession::<S>::establish(net, files, log)?;
-    let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.files)?;
+    let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.store)?;
     log.line(format_args!(
         "public key (SEC1 compressed): {} (unchanged)",
         public_key_hex(&public_key(&fresh)?)
     ));
     log.line(format_args!(
         "key share {}: epoch {} → {}",
-        held.files.path().display(),
+        held.store.files().path().display(),
         held.share.epoch(),
         fresh.epoch()
     ));
@@ -115,7 +115,7 @@ fn refresh<S: Protocols>(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result
         "back up {} now (epoch {}), and destroy every older copy of it (backups of epoch {} or \
          less): they are useless with the peer's new share, but together with an old copy of \
          the peer's share of the same epoch they still sign, and reveal the whole key",
-        held.files.path().display(),
+        held.store.files().path().display(),
         fresh.epoch(),
         held.share.epoch()
     );

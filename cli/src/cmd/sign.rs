@@ -162,7 +162,7 @@ fn sign<S: Protocols>(
                     &mut held.share,
                     &mut held.session,
                     digest,
-                    &mut held.files,
+                    &mut held.store,
                 )?)
             },
             |_| what.clone(),

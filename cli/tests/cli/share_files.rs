@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::support::{
-    Run, TempDir, finish, free_addr, make_certs_with, openssl, run, sha256, spawn_command,
+    Run, TempDir, finish, free_addr, make_certs_with, openssl, run, run_with_lock_dir, sha256,
+    spawn_command, unhex,
 };
 
 /// Certificates (with an `other` identity from the same CA) and one key's two shares.
@@ -552,6 +553,74 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
 }
 
 /// Mode 0600, as a share file must have (a looser one is refused before it is read).
+/// A key recorded in party 0's lock registry (by an earlier failed signature, or a run that
+/// stopped while deciding) is refused before any connection, with the entry named, whatever
+/// copy of the share is used: an unlocked older copy, or a copy at another path.
+#[test]
+fn a_key_in_the_lock_registry_is_refused_before_any_connection_for_every_copy() {
+    let fx = fixture();
+    let dir = TempDir::new("registry");
+    let (p0, _) = fx.copy_shares(dir.path());
+    let id: String = sha256(&unhex(&fx.key_hex))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sign0 = |share: &Path, locks: &Path| {
+        run_with_lock_dir(
+            &[
+                "sign",
+                "--party",
+                "0",
+                "--share",
+                share.to_str().unwrap(),
+                "--message",
+                "m",
+                "--server",
+                &free_addr(),
+                "--timeout",
+                "5",
+            ],
+            locks,
+        )
+    };
+
+    // The per-user registry says the key locked; the share file itself is not locked.
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let entry = state.join(format!("{id}.locked"));
+    std::fs::write(&entry, "state: locked\n").unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let copy = elsewhere.join("copy.share");
+    std::fs::copy(&p0, &copy).unwrap();
+    for share in [&p0, &copy] {
+        let r = sign0(share, &state);
+        assert_eq!(r.code, Some(1), "{r}");
+        let name = share.file_name().unwrap().to_str().unwrap();
+        assert!(
+            r.stderr.contains(&format!("{name}: its key is locked")),
+            "{r}"
+        );
+        assert!(r.stderr.contains("failed party 0's final check"), "{r}");
+        assert!(r.stderr.contains(&entry.display().to_string()), "{r}");
+        assert!(r.stderr.contains("older copy"), "{r}");
+        assert!(r.stderr.contains("make a new key"), "{r}");
+        assert!(!r.stderr.contains("attack"), "{r}");
+        // Refused before the session: party 0 never listened.
+        assert!(!r.stdout.contains("listening"), "{r}");
+    }
+
+    // An unfinished decision recorded beside the share, no per-user registry entry.
+    std::fs::remove_file(&entry).unwrap();
+    let beside = elsewhere.join(".ecdsa2pc-locks");
+    std::fs::create_dir(&beside).unwrap();
+    std::fs::write(beside.join(format!("{id}.deciding")), "state: deciding\n").unwrap();
+    let r = sign0(&copy, &state);
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(r.stderr.contains("never recorded its outcome"), "{r}");
+    assert!(r.stderr.contains(".ecdsa2pc-locks"), "{r}");
+}
+
 fn private(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();

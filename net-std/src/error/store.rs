@@ -122,6 +122,17 @@ pub enum StoreError {
         /// The error from the operating system.
         source: io::Error,
     },
+    /// The lock registry refuses this key (party 0): a signature with it failed its final
+    /// check, or a signing run ended after decrypting without a recorded outcome. Restoring
+    /// or copying the share file does not lift this: the entry is keyed by the public key.
+    KeyLocked {
+        /// The share file that was to be used.
+        path: PathBuf,
+        /// The registry entry that refuses it.
+        entry: PathBuf,
+        /// What the entry records.
+        state: crate::lock_registry::LockState,
+    },
     /// The two parties hold no key-share epoch in common.
     NoCommonEpoch {
         /// Our epochs (active, and pending if any).
@@ -147,7 +158,8 @@ impl StoreError {
             | Self::OtherKey { path, .. }
             | Self::LockFile { path, .. }
             | Self::InUse { path }
-            | Self::Write { path, .. } => Some(path),
+            | Self::Write { path, .. }
+            | Self::KeyLocked { path, .. } => Some(path),
             Self::NoCommonEpoch { .. } => None,
         }
     }
@@ -222,6 +234,29 @@ impl fmt::Display for StoreError {
                 f.write_str("is in use by another ecdsa2pc process; wait for it to finish")
             }
             Self::Write { action, source, .. } => write!(f, "{action}: {source}"),
+            Self::KeyLocked { entry, state, .. } => {
+                use crate::lock_registry::LockState;
+                match state {
+                    LockState::Locked => write!(
+                        f,
+                        "its key is locked: a signature with this key failed party 0's final \
+                         check, which an honest party 1 never causes, and that was recorded in \
+                         the lock registry ({}). A backup, an older copy or a copy at another \
+                         path of the share is locked too. Do not sign with this key again: \
+                         make a new key with keygen and move the funds to it",
+                        entry.display()
+                    ),
+                    LockState::Deciding => write!(
+                        f,
+                        "its key is locked: a signing run started decrypting party 1's \
+                         message and never recorded its outcome (the process was stopped or \
+                         crashed, or a write to the lock registry {} failed), so party 0 \
+                         cannot tell whether party 1 learned anything. Treat the key as \
+                         locked: make a new key with keygen and move the funds to it",
+                        entry.display()
+                    ),
+                }
+            }
             Self::NoCommonEpoch { ours, theirs } => write!(
                 f,
                 "the parties hold no key share in common (our epochs {ours:?}, the peer's \
