@@ -5,7 +5,7 @@
 //! h = u², u hashed from a fixed tag, so nobody knows log_g h. Their square roots 2 and u let a
 //! prover commit in the full group while the verifier squares into the subgroup.
 
-use crypto_bigint::{NonZero, U2048, Uint, const_monty_params, modular::ConstMontyForm};
+use crypto_bigint::{NonZero, U128, U2048, Uint, const_monty_params, modular::ConstMontyForm};
 
 use crate::{tags, transcript::Transcript};
 
@@ -50,7 +50,7 @@ pub fn order_nz() -> NonZero<U2048> {
 pub fn generator_roots() -> (Element, Element) {
     let two = Element::new(&U2048::from_u8(2));
     let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
-    let wide: Uint<{ U2048::LIMBS + 4 }> = xof.integer_mod(
+    let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
         &NonZero::new(P.resize())
             .into_option()
             .unwrap_or(NonZero::ONE),
