@@ -22,14 +22,12 @@ const CTRL_RX_EN: u32 = 1 << 1;
 /// The smallest divider the CMSDK UART accepts; the emulated line has no real baud rate.
 const BAUDDIV_MIN: u32 = 16;
 
-/// Timer 0 of the AN386, clocked by the 25 MHz peripheral clock.
+/// Timer 0 of the AN386, clocked by the 25 MHz peripheral clock (`proto::TICKS_HZ`).
 const TIMER0: usize = 0x4000_0000;
 const TIMER_CTRL: usize = 0x00;
 const TIMER_VALUE: usize = 0x04;
 const TIMER_RELOAD: usize = 0x08;
 const TIMER_CTRL_EN: u32 = 1 << 0;
-/// Frequency of the clock timer 0 counts (the board's peripheral clock).
-pub const TIMER_HZ: u32 = 25_000_000;
 
 fn reg_read(addr: usize) -> u32 {
     // SAFETY: `addr` is one of the peripheral registers above, always mapped on this board;

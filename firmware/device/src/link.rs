@@ -1,55 +1,15 @@
-//! Frames over the UART, the host's commands and the firmware's reports.
+//! Frames over the UART, timed steps and the firmware's reports.
 //!
 //! The wire format is the network's: each frame is a 4-byte big-endian payload length, then
 //! the payload; protocol messages are the core's own encoding (`wire::Message`), and a failed
 //! run sends the core's abort message. Around the protocol messages the host sends one
-//! command frame per run and the firmware answers with one report frame.
+//! command frame per run and the firmware answers with one report frame (both defined in
+//! `ecdsa2pc-firmware-proto`).
 
 use ecdsa2pc_core::{Error, Result, wire};
+use ecdsa2pc_firmware_proto::{FRAME_HEADER_LEN, MAX_STEPS, REPORT_LEN, Report, SEED_LEN, cmd};
 
 use crate::board::{StandInRng, Timer, Uart};
-
-/// Size of the frame header (the big-endian `u32` payload length).
-pub const FRAME_HEADER_LEN: usize = 4;
-/// Length of a message digest to sign.
-pub const DIGEST_LEN: usize = 32;
-/// Length of the stand-in generator's seed.
-pub const SEED_LEN: usize = 32;
-/// Length of a signature (r ‖ s).
-pub const SIGNATURE_LEN: usize = 64;
-/// Most timed steps one run reports.
-pub const MAX_STEPS: usize = 4;
-
-/// Command bytes (the first payload byte of a command frame).
-pub mod cmd {
-    /// Seed the stand-in generator: followed by [`super::SEED_LEN`] bytes.
-    pub const SEED: u8 = b'S';
-    /// Key generation as party 1.
-    pub const KEYGEN: u8 = b'K';
-    /// Signing: followed by the [`super::DIGEST_LEN`]-byte digest.
-    pub const SIGN: u8 = b'G';
-    /// Key refresh as party 1.
-    pub const REFRESH: u8 = b'F';
-    /// Party 0's share, provisioned by the host: followed by the share's encoding.
-    pub const PROVISION: u8 = b'P';
-    /// End the emulation.
-    pub const QUIT: u8 = b'Q';
-}
-
-/// First payload byte of a report frame.
-pub const REPORT: u8 = b'R';
-
-/// Largest report: tag, status, static RAM, stack peak, step count, steps, signature flag
-/// and signature.
-pub const REPORT_LEN: usize = 1 + 1 + 4 + 4 + 1 + 4 * MAX_STEPS + 1 + SIGNATURE_LEN;
-
-/// The party ids both sides use: a real deployment takes them from its certificates.
-pub const PID_PARTY0: [u8; 32] = [0x10; 32];
-/// Party 1's id.
-pub const PID_PARTY1: [u8; 32] = [0x21; 32];
-/// The channel binding: constant here, because the UART is not a secure channel; a real
-/// deployment binds every run to its secure channel (as the TLS exporter does on the network).
-pub const CHANNEL_BINDING: &[u8] = b"ecdsa2pc firmware example over the emulated UART";
 
 /// The UART seen as a frame transport, timing the device's work between frames.
 ///
@@ -173,57 +133,25 @@ impl Link {
         }
     }
 
-    /// Timer ticks of each step of this run.
-    #[must_use]
-    pub fn steps(&self) -> &[u32] {
-        self.ticks.get(..self.len).unwrap_or_default()
-    }
-}
-
-/// What one run measured and produced.
-pub struct Report {
-    /// The run's result.
-    pub outcome: Result<()>,
-    /// Static RAM of the image.
-    pub static_ram: u32,
-    /// Deepest stack use during the run.
-    pub stack_peak: u32,
-    /// The signature, for a signing run.
-    pub signature: Option<[u8; SIGNATURE_LEN]>,
-}
-
-impl Report {
-    /// Sends the report frame: tag, status (0, or 1 + the error's code), static RAM and
-    /// stack peak (big-endian `u32`), step count and ticks, then an optional signature.
-    pub fn send(&self, link: &mut Link) {
+    /// Sends the report of this run (its timed steps included).
+    pub fn report(
+        &mut self,
+        outcome: Result<()>,
+        static_ram: u32,
+        stack_peak: u32,
+        signature: Option<[u8; ecdsa2pc_firmware_proto::SIGNATURE_LEN]>,
+    ) {
+        let report = Report {
+            outcome,
+            static_ram,
+            stack_peak,
+            steps: self.ticks,
+            step_count: self.len,
+            signature,
+        };
         let mut out = [0u8; REPORT_LEN];
-        let mut n = 0;
-        let mut put = |bytes: &[u8]| {
-            if let Some(dst) = out.get_mut(n..n + bytes.len()) {
-                dst.copy_from_slice(bytes);
-                n += bytes.len();
-            }
-        };
-        let status = match &self.outcome {
-            Ok(()) => 0,
-            Err(e) => e.code().saturating_add(1),
-        };
-        put(&[REPORT, status]);
-        put(&self.static_ram.to_be_bytes());
-        put(&self.stack_peak.to_be_bytes());
-        let steps = link.steps();
-        put(&[u8::try_from(steps.len()).unwrap_or(0)]);
-        for t in steps {
-            put(&t.to_be_bytes());
-        }
-        match &self.signature {
-            Some(sig) => {
-                put(&[1]);
-                put(sig);
-            }
-            None => put(&[0]),
-        }
-        link.send(out.get(..n).unwrap_or_default());
+        let n = report.encode(&mut out);
+        self.send(out.get(..n).unwrap_or_default());
     }
 }
 

@@ -20,6 +20,10 @@ use ecdsa2pc_core::{
     keygen, paillier::SecretKey, refresh, session::Context, share::KeyShareP1, sign, wire,
     wire::Message,
 };
+use ecdsa2pc_firmware_proto::{
+    CHANNEL_BINDING, DIGEST_LEN, PID_PARTY0, PID_PARTY1, Report as DeviceReport, SEED_LEN,
+    SIGNATURE_LEN, TICKS_HZ, cmd,
+};
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -29,26 +33,12 @@ const CAP_PARTY1: u32 = 128 * 1024;
 /// RAM cap for party 0's signing.
 const CAP_PARTY0: u32 = 64 * 1024;
 const ROLE_PARTY1: &str = "party 1 (P2)";
-/// Frequency of the firmware's tick counter (the board's 25 MHz peripheral clock).
-const TIMER_HZ: u64 = 25_000_000;
 /// Under `-icount shift=0` one guest instruction is 1 ns of virtual time.
-const INSTRUCTIONS_PER_TICK: u64 = 1_000_000_000 / TIMER_HZ;
+const INSTRUCTIONS_PER_TICK: u64 = 1_000_000_000 / TICKS_HZ as u64;
 /// The clock the README's time estimates assume.
 const REFERENCE_HZ: f64 = 100e6;
 /// How long one firmware reply may take in the emulator before the run is declared hung.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(900);
-
-// Same values as the firmware's `link` module (the device crate is no_std and bare-metal).
-const CMD_SEED: u8 = b'S';
-const CMD_KEYGEN: u8 = b'K';
-const CMD_SIGN: u8 = b'G';
-const CMD_REFRESH: u8 = b'F';
-const CMD_PROVISION: u8 = b'P';
-const CMD_QUIT: u8 = b'Q';
-const REPORT: u8 = b'R';
-const PID_PARTY0: [u8; 32] = [0x10; 32];
-const PID_PARTY1: [u8; 32] = [0x21; 32];
-const CHANNEL_BINDING: &[u8] = b"ecdsa2pc firmware example over the emulated UART";
 
 type Fallible<T> = Result<T, String>;
 
@@ -91,18 +81,9 @@ fn parse_args() -> Fallible<Args> {
     })
 }
 
-/// One firmware run's report frame, decoded.
-struct DeviceReport {
-    static_ram: u32,
-    stack_peak: u32,
-    steps: Vec<u32>,
-    signature: Option<[u8; 64]>,
-}
-
-impl DeviceReport {
-    fn ram(&self) -> u32 {
-        self.static_ram + self.stack_peak
-    }
+/// RAM a run needs: static RAM and the stack peak.
+fn ram(r: &DeviceReport) -> u32 {
+    r.static_ram + r.stack_peak
 }
 
 /// One measured row of the report.
@@ -193,39 +174,16 @@ impl Emulator {
 
     fn report(&mut self) -> Fallible<DeviceReport> {
         let frame = self.recv()?;
-        let bad = || format!("malformed report frame {frame:02x?}");
-        let [REPORT, status, rest @ ..] = frame.as_slice() else {
-            return Err(bad());
-        };
-        if *status != 0 {
-            let e = ecdsa2pc_core::Error::from_code(status - 1);
-            return Err(format!("firmware run failed: {e:?}"));
-        }
-        let word = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-        if rest.len() < 9 {
-            return Err(bad());
-        }
-        let (static_ram, stack_peak, n) = (word(&rest[0..4]), word(&rest[4..8]), rest[8] as usize);
-        let rest = &rest[9..];
-        if rest.len() < 4 * n + 1 {
-            return Err(bad());
-        }
-        let steps = rest[..4 * n].chunks(4).map(word).collect();
-        let signature = match &rest[4 * n..] {
-            [0] => None,
-            [1, sig @ ..] => Some(<[u8; 64]>::try_from(sig).map_err(|_| bad())?),
-            _ => return Err(bad()),
-        };
-        Ok(DeviceReport {
-            static_ram,
-            stack_peak,
-            steps,
-            signature,
-        })
+        let report = DeviceReport::decode(&frame)
+            .ok_or_else(|| format!("malformed report frame {frame:02x?}"))?;
+        report
+            .outcome
+            .map_err(|e| format!("firmware run failed: {e:?}"))?;
+        Ok(report)
     }
 
     fn quit(mut self) -> Fallible<Duration> {
-        self.send(&[CMD_QUIT])?;
+        self.send(&[cmd::QUIT])?;
         let status = self.child.wait().map_err(|e| e.to_string())?;
         if !status.success() {
             return Err(format!("QEMU exited with {status}"));
@@ -259,7 +217,7 @@ fn verify(
     q: &k256::AffinePoint,
     digest: &[u8; 32],
     host: &Signature,
-    device: Option<[u8; 64]>,
+    device: Option<[u8; SIGNATURE_LEN]>,
 ) -> Fallible<()> {
     let device = device.ok_or("firmware reported no signature")?;
     if host.to_bytes().as_slice() != device.as_slice() {
@@ -273,13 +231,13 @@ fn verify(
 fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> Fallible<Duration> {
     let ctx0 = ctx(PID_PARTY0, PID_PARTY1);
     let mut emu = Emulator::start(&args.qemu, &args.party1)?;
-    let mut seed = [CMD_SEED; 33];
+    let mut seed = [cmd::SEED; 1 + SEED_LEN];
     rng.fill_bytes(&mut seed[1..]);
     emu.send(&seed)?;
 
     eprintln!("party 1 in firmware: keygen");
     let key = SecretKey::generate(rng);
-    emu.send(&[CMD_KEYGEN])?;
+    emu.send(&[cmd::KEYGEN])?;
     let (p1, m1) = keygen::p1::start(rng, &ctx0, key).map_err(core_err("keygen"))?;
     emu.send_message(&m1)?;
     let m2 = emu.recv_message::<keygen::Msg2>()?;
@@ -296,7 +254,7 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         eprintln!("party 1 in firmware: {protocol}");
         if run == 1 {
             let new_key = SecretKey::generate(rng);
-            emu.send(&[CMD_REFRESH])?;
+            emu.send(&[cmd::REFRESH])?;
             let (st, m1) =
                 refresh::p1::start(rng, &share, &ctx0, new_key).map_err(core_err("refresh"))?;
             emu.send_message(&m1)?;
@@ -316,9 +274,9 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
             ));
             continue;
         }
-        let mut digest = [0u8; 32];
+        let mut digest = [0u8; DIGEST_LEN];
         rng.fill_bytes(&mut digest);
-        let mut command = vec![CMD_SIGN];
+        let mut command = vec![cmd::SIGN];
         command.extend_from_slice(&digest);
         emu.send(&command)?;
         let (st, m1) =
@@ -372,11 +330,11 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
     let q = share1.public().q;
 
     let mut emu = Emulator::start(&args.qemu, &args.party0)?;
-    let mut seed = [CMD_SEED; 33];
+    let mut seed = [cmd::SEED; 1 + SEED_LEN];
     rng.fill_bytes(&mut seed[1..]);
     emu.send(&seed)?;
     let mut command = vec![0u8; 1 + KeyShareP1::ENCODED_LEN];
-    command[0] = CMD_PROVISION;
+    command[0] = cmd::PROVISION;
     let n = share0
         .encode(&mut command[1..])
         .map_err(core_err("share encoding"))?;
@@ -392,9 +350,9 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
 
     for _ in 0..2 {
         eprintln!("party 0 in firmware: sign");
-        let mut digest = [0u8; 32];
+        let mut digest = [0u8; DIGEST_LEN];
         rng.fill_bytes(&mut digest);
-        let mut command = vec![CMD_SIGN];
+        let mut command = vec![cmd::SIGN];
         command.extend_from_slice(&digest);
         emu.send(&command)?;
         let m1 = emu.recv_message::<sign::Msg1>()?;
@@ -508,7 +466,7 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
             r.protocol,
             r.report.static_ram,
             r.report.stack_peak,
-            kib(r.report.ram().into()),
+            kib(ram(&r.report).into()),
             r.cap
                 .map_or("none (one-time)".to_string(), |c| kib(c.into()))
         );
@@ -534,7 +492,7 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
         "| role | protocol | step | instructions | at 100 MHz |\n|---|---|---|---|---|"
     );
     for r in rows {
-        for (name, ticks) in r.step_names.iter().zip(&r.report.steps) {
+        for (name, ticks) in r.step_names.iter().zip(r.report.steps()) {
             let insns = u64::from(*ticks) * INSTRUCTIONS_PER_TICK;
             let _ = writeln!(
                 md,
@@ -585,13 +543,13 @@ fn run() -> Fallible<()> {
     print!("{md}");
     let over: Vec<String> = rows
         .iter()
-        .filter(|r| r.cap.is_some_and(|cap| r.report.ram() > cap))
+        .filter(|r| r.cap.is_some_and(|cap| ram(&r.report) > cap))
         .map(|r| {
             format!(
                 "{} {} needs {} B of RAM, cap {} B",
                 r.role,
                 r.protocol,
-                r.report.ram(),
+                ram(&r.report),
                 r.cap.unwrap_or(0)
             )
         })

@@ -13,17 +13,18 @@ use ecdsa2pc_core::{
 };
 use ecdsa2pc_firmware::{
     board::{self, StandInRng, Timer, Uart},
-    link::{self, Link, Report, SIGNATURE_LEN, cmd},
+    link::{self, Link},
 };
+use ecdsa2pc_firmware_proto::{self as proto, SIGNATURE_LEN, cmd};
 
 /// A command frame: the command byte and the provisioned share (the longest argument).
 const COMMAND_LEN: usize = 1 + KeyShareP1::ENCODED_LEN;
 
 fn ctx() -> Context<'static> {
     Context {
-        own_pid: link::PID_PARTY0,
-        peer_pid: link::PID_PARTY1,
-        channel_binding: link::CHANNEL_BINDING,
+        own_pid: proto::PID_PARTY0,
+        peer_pid: proto::PID_PARTY1,
+        channel_binding: proto::CHANNEL_BINDING,
     }
 }
 
@@ -40,7 +41,7 @@ fn main() -> ! {
         let digest = command
             .get(1..len)
             .and_then(|d| d.first_chunk().copied())
-            .unwrap_or([0; link::DIGEST_LEN]);
+            .unwrap_or([0; proto::DIGEST_LEN]);
         board::paint_stack();
         link.begin_run();
         let mut signature = None;
@@ -65,13 +66,8 @@ fn main() -> ! {
         {
             link.send(&wire::abort_message(*e));
         }
-        Report {
-            outcome,
-            static_ram: board::static_ram(),
-            stack_peak: board::stack_peak(),
-            signature,
-        }
-        .send(&mut link);
+        let stack_peak = board::stack_peak();
+        link.report(outcome, board::static_ram(), stack_peak, signature);
     }
 }
 

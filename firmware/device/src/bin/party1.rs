@@ -13,17 +13,18 @@ use ecdsa2pc_core::{
 };
 use ecdsa2pc_firmware::{
     board::{self, StandInRng, Timer, Uart},
-    link::{self, Link, Report, SIGNATURE_LEN, cmd},
+    link::{self, Link},
 };
+use ecdsa2pc_firmware_proto::{self as proto, SIGNATURE_LEN, cmd};
 
 /// A command frame: the command byte and at most a digest or a seed.
-const COMMAND_LEN: usize = 1 + link::DIGEST_LEN;
+const COMMAND_LEN: usize = 1 + proto::DIGEST_LEN;
 
 fn ctx() -> Context<'static> {
     Context {
-        own_pid: link::PID_PARTY1,
-        peer_pid: link::PID_PARTY0,
-        channel_binding: link::CHANNEL_BINDING,
+        own_pid: proto::PID_PARTY1,
+        peer_pid: proto::PID_PARTY0,
+        channel_binding: proto::CHANNEL_BINDING,
     }
 }
 
@@ -40,7 +41,7 @@ fn main() -> ! {
         let digest = command
             .get(1..len)
             .and_then(|d| d.first_chunk().copied())
-            .unwrap_or([0; link::DIGEST_LEN]);
+            .unwrap_or([0; proto::DIGEST_LEN]);
         board::paint_stack();
         link.begin_run();
         let mut signature = None;
@@ -62,13 +63,8 @@ fn main() -> ! {
         if let Err(e) = &outcome {
             link.send(&wire::abort_message(*e));
         }
-        Report {
-            outcome,
-            static_ram: board::static_ram(),
-            stack_peak: board::stack_peak(),
-            signature,
-        }
-        .send(&mut link);
+        let stack_peak = board::stack_peak();
+        link.report(outcome, board::static_ram(), stack_peak, signature);
     }
 }
 
