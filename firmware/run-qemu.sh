@@ -39,10 +39,11 @@ if ! "$QEMU" -machine help | grep -q '^mps2-an386 '; then
   exit 2
 fi
 
-echo "--- formatting and lints of the firmware crates (not members of the main workspace)"
+echo "--- formatting, lints and unit tests of the firmware crates (not in the main workspace)"
 cargo fmt --all -- --check
 cargo clippy --locked --release -p ecdsa2pc-firmware --target "$TARGET" -- -D warnings
 cargo clippy --locked --release -p ecdsa2pc-firmware-host -- -D warnings
+cargo test --locked --release -p ecdsa2pc-firmware-proto -p ecdsa2pc-firmware-host
 
 echo "--- building the firmware images ($TARGET) and the host party"
 cargo build --locked --release -p ecdsa2pc-firmware --target "$TARGET"

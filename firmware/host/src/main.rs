@@ -512,6 +512,29 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
     md
 }
 
+/// Fails, naming every offender, if a capped run needed more RAM than its cap.
+fn check_caps(rows: &[Row]) -> Fallible<()> {
+    let over: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let cap = r.cap?;
+            (ram(&r.report) > cap).then(|| {
+                format!(
+                    "{} {} needs {} B of RAM, cap {cap} B",
+                    r.role,
+                    r.protocol,
+                    ram(&r.report)
+                )
+            })
+        })
+        .collect();
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("memory cap exceeded: {}", over.join("; ")))
+    }
+}
+
 fn run() -> Fallible<()> {
     let args = parse_args()?;
     let (flash1, ram1) = elf_footprint(&args.party1)?;
@@ -541,22 +564,80 @@ fn run() -> Fallible<()> {
     );
     std::fs::write(&args.report, &md).map_err(|e| format!("{}: {e}", args.report))?;
     print!("{md}");
-    let over: Vec<String> = rows
-        .iter()
-        .filter(|r| r.cap.is_some_and(|cap| ram(&r.report) > cap))
-        .map(|r| {
-            format!(
-                "{} {} needs {} B of RAM, cap {} B",
-                r.role,
-                r.protocol,
-                ram(&r.report),
-                r.cap.unwrap_or(0)
-            )
-        })
-        .collect();
-    if !over.is_empty() {
-        return Err(format!("memory cap exceeded: {}", over.join("; ")));
-    }
+    check_caps(&rows)?;
     eprintln!("all firmware signatures verified; RAM within the caps");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecdsa2pc_firmware_proto::MAX_STEPS;
+
+    fn row(stack_peak: u32, cap: Option<u32>) -> Row {
+        Row {
+            role: ROLE_PARTY1,
+            protocol: "keygen",
+            report: DeviceReport {
+                outcome: Ok(()),
+                static_ram: 12,
+                stack_peak,
+                steps: [0; MAX_STEPS],
+                step_count: 0,
+                signature: None,
+            },
+            step_names: &[],
+            cap,
+        }
+    }
+
+    #[test]
+    fn a_run_over_its_cap_fails_and_is_named() {
+        assert_eq!(
+            check_caps(&[row(CAP_PARTY1 - 12, Some(CAP_PARTY1))]),
+            Ok(())
+        );
+        let err = check_caps(&[
+            row(CAP_PARTY1 - 12, Some(CAP_PARTY1)),
+            row(CAP_PARTY1 - 11, Some(CAP_PARTY1)),
+        ])
+        .unwrap_err();
+        assert!(err.contains("needs 131073 B of RAM, cap 131072 B"), "{err}");
+        // An uncapped run (provisioning) is reported, not checked.
+        assert_eq!(check_caps(&[row(u32::MAX / 2, None)]), Ok(()));
+    }
+
+    #[test]
+    fn a_file_that_is_no_32_bit_elf_is_refused() {
+        let path = std::env::temp_dir().join("ecdsa2pc-firmware-host-not-elf");
+        std::fs::write(&path, b"\x7fELF\x02\x01 a 64-bit header").unwrap();
+        let err = elf_footprint(path.to_str().unwrap()).unwrap_err();
+        assert!(err.contains("not a 32-bit little-endian ELF file"), "{err}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn flash_counts_loaded_sections_and_ram_writable_ones() {
+        // A minimal ELF32 header and three section headers: code (alloc, 100 B), .bss
+        // (alloc + write, no bits, 12 B) and debug info (not allocated, 999 B).
+        let mut elf = vec![0u8; 52];
+        elf[..6].copy_from_slice(b"\x7fELF\x01\x01");
+        elf[0x20..0x24].copy_from_slice(&52u32.to_le_bytes());
+        elf[0x2e..0x30].copy_from_slice(&40u16.to_le_bytes());
+        elf[0x30..0x32].copy_from_slice(&3u16.to_le_bytes());
+        for (kind, flags, size) in [(1u32, 0x6u32, 100u32), (8, 0x3, 12), (1, 0, 999)] {
+            let mut h = [0u8; 40];
+            h[4..8].copy_from_slice(&kind.to_le_bytes());
+            h[8..12].copy_from_slice(&flags.to_le_bytes());
+            h[20..24].copy_from_slice(&size.to_le_bytes());
+            elf.extend_from_slice(&h);
+        }
+        let path = std::env::temp_dir().join("ecdsa2pc-firmware-host-elf32");
+        std::fs::write(&path, &elf).unwrap();
+        assert_eq!(elf_footprint(path.to_str().unwrap()), Ok((100, 12)));
+        // Cut inside the section headers: refused, not a panic.
+        std::fs::write(&path, &elf[..elf.len() - 30]).unwrap();
+        assert!(elf_footprint(path.to_str().unwrap()).is_err());
+        let _ = std::fs::remove_file(&path);
+    }
 }

@@ -142,3 +142,69 @@ impl Report {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Report {
+        Report {
+            outcome: Ok(()),
+            static_ram: 12,
+            stack_peak: 125_000,
+            steps: [7, 8, 9, 0],
+            step_count: 3,
+            signature: Some([0xab; SIGNATURE_LEN]),
+        }
+    }
+
+    fn encoded(r: &Report) -> ([u8; REPORT_LEN], usize) {
+        let mut out = [0u8; REPORT_LEN];
+        let n = r.encode(&mut out);
+        (out, n)
+    }
+
+    #[test]
+    fn reports_round_trip() {
+        let r = sample();
+        let (out, n) = encoded(&r);
+        assert_eq!(n, REPORT_LEN - 4);
+        assert_eq!(Report::decode(&out[..n]), Some(r));
+        let failed = Report {
+            outcome: Err(Error::ProofInvalid(ecdsa2pc_core::Proof::Range)),
+            steps: [0; MAX_STEPS],
+            step_count: 0,
+            signature: None,
+            ..sample()
+        };
+        let (out, n) = encoded(&failed);
+        assert_eq!(Report::decode(&out[..n]), Some(failed));
+    }
+
+    #[test]
+    fn malformed_reports_are_refused() {
+        let (out, n) = encoded(&sample());
+        // Wrong tag: an abort message or a protocol message is no report.
+        let mut wrong_tag = out;
+        wrong_tag[0] = b'X';
+        assert_eq!(Report::decode(&wrong_tag[..n]), None);
+        // Truncated anywhere, or one byte too long.
+        for cut in 0..n {
+            assert_eq!(Report::decode(&out[..cut]), None, "cut at {cut}");
+        }
+        let mut long = [0u8; REPORT_LEN + 1];
+        long[..n].copy_from_slice(&out[..n]);
+        assert_eq!(Report::decode(&long[..=n]), None);
+        // More steps than a report holds.
+        let mut too_many = out;
+        too_many[10] = u8::try_from(MAX_STEPS + 1).unwrap();
+        assert_eq!(Report::decode(&too_many[..n]), None);
+        // A signature flag other than 0 or 1.
+        let (mut bad_flag, m) = encoded(&Report {
+            signature: None,
+            ..sample()
+        });
+        bad_flag[m - 1] = 2;
+        assert_eq!(Report::decode(&bad_flag[..m]), None);
+    }
+}
