@@ -6,7 +6,8 @@
 #      on the host;
 # over the emulated UART, verifies every signature with k256, checks the RAM caps (party 1
 # <= 128 KiB per protocol, party 0's signing <= 64 KiB: static RAM + painted-stack peak) and
-# writes the figures to firmware/target/qemu-report.md. Exits non-zero on any failure.
+# writes the figures to firmware/target/qemu-report.md ($CARGO_TARGET_DIR/qemu-report.md if
+# that is set). Exits non-zero on any failure.
 # Installs what it can (the rustup target; qemu-system-arm with apt-get as root) and says how
 # to get anything else.
 set -euo pipefail
@@ -14,7 +15,8 @@ cd "$(dirname "$0")"
 
 TARGET=thumbv7em-none-eabihf
 QEMU=${QEMU:-qemu-system-arm}
-REPORT=target/qemu-report.md
+OUT=${CARGO_TARGET_DIR:-target}
+REPORT=$OUT/qemu-report.md
 
 if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
   rustup target add "$TARGET" || {
@@ -50,10 +52,10 @@ cargo build --locked --release -p ecdsa2pc-firmware --target "$TARGET"
 cargo build --locked --release -p ecdsa2pc-firmware-host
 
 echo "--- running both scenarios in QEMU"
-mkdir -p target
-./target/release/ecdsa2pc-firmware-host \
+mkdir -p "$OUT"
+"$OUT/release/ecdsa2pc-firmware-host" \
   --qemu "$QEMU" \
-  --party1 "target/$TARGET/release/party1" \
-  --party0 "target/$TARGET/release/party0" \
+  --party1 "$OUT/$TARGET/release/party1" \
+  --party0 "$OUT/$TARGET/release/party0" \
   --report "$REPORT"
-echo "--- figures written to firmware/$REPORT"
+echo "--- figures written to $REPORT"

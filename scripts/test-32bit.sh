@@ -20,16 +20,18 @@ need_target() {
 
 # A 32-bit C toolchain to link i686 test binaries (crt files and a 32-bit libc).
 need_multilib() {
-  local probe
+  local probe ok=0
   probe=$(mktemp -d)
-  trap 'rm -rf "$probe"' RETURN
   echo 'int main(void) { return 0; }' >"$probe/t.c"
-  cc -m32 "$probe/t.c" -o "$probe/t" 2>/dev/null && return 0
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  cc -m32 "$probe/t.c" -o "$probe/t" 2>/dev/null || ok=$?
+  if [ "$ok" != 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "installing gcc-multilib (links 32-bit x86 test binaries)"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-multilib) >/dev/null
-    cc -m32 "$probe/t.c" -o "$probe/t" && return 0
+    ok=0
+    cc -m32 "$probe/t.c" -o "$probe/t" || ok=$?
   fi
+  rm -rf "$probe"
+  [ "$ok" = 0 ] && return 0
   echo "error: cannot link 32-bit x86 programs: install gcc-multilib (Debian/Ubuntu:" \
     "apt-get install gcc-multilib; Fedora: dnf install glibc-devel.i686 libgcc.i686)" >&2
   exit 2
