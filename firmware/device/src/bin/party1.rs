@@ -93,9 +93,20 @@ fn keygen_finish(
     // 33 KB: decoded in place, since every copy of it counts against the RAM cap.
     let mut m3 = keygen::Msg3::EMPTY;
     link.recv_into::<_, { keygen::Msg3::LEN }>(&mut m3)?;
-    let share = state.on_msg3(rng, &m3)?;
+    let share = keygen_verify(rng, state, &m3)?;
     link.step_stop();
     Ok(share)
+}
+
+/// P2's verification of message 3, in its own frame: inlined, its locals would sit next to
+/// the 33 KB message while the message's frame buffer is still on the stack.
+#[inline(never)]
+fn keygen_verify(
+    rng: &mut StandInRng,
+    state: keygen::p2::AwaitMsg3,
+    m3: &keygen::Msg3,
+) -> Result<KeyShareP2> {
+    state.on_msg3(rng, m3)
 }
 
 #[inline(never)]
