@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generate a demo CA and the mutual-TLS identities of the two ecdsa2pc parties.
 #
-#   certs/generate_certs.sh [DIR] [--force] [--extra NAME]
+#   certs/generate_certs.sh [DIR] [--san NAME]... [--extra NAME] [--renew | --force]
 #
 # Writes into DIR (default: the directory holding this script):
 #   ca-cert.pem       ca-key.pem        CA "ecdsa2pc demo CA" (CA:TRUE, keyCertSign)
@@ -11,9 +11,18 @@
 #   NAME-cert.pem     NAME-key.pem      only with --extra NAME: another clientAuth
 #                                       identity (CN=NAME) from the same CA
 #
+# --san NAME   (repeatable) also names the server certificate after NAME: a host name
+#              (SAN DNS:NAME) or an IPv4/IPv6 address (SAN IP:NAME), beside localhost.
+# --renew      re-issues every certificate in DIR over its EXISTING key (new validity and
+#              serial, SANs kept, --san ones added). Key shares keep working: a party id is
+#              the SHA-256 of the certificate's public key, which does not change.
+# --force      makes everything anew, NEW KEYS included: key shares made with the old
+#              certificates stop working (their party ids no longer match). Use --renew
+#              to extend or rename certificates.
+#
 # Keys are ECDSA P-256 (PKCS#8), mode 0600; certificates are valid for 825 days.
-# Existing files are never overwritten unless --force is given. If every file already
-# exists the script says so and exits 0; if only some exist it refuses (exit 1).
+# Existing files are never overwritten unless --force or --renew is given. If every file
+# already exists the script says so and exits 0; if only some exist it refuses (exit 1).
 # With --extra and an existing CA, only the extra identity is created (signed by that CA).
 set -euo pipefail
 
@@ -21,7 +30,7 @@ readonly DAYS=825
 readonly CURVE=P-256
 
 usage() {
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -32,11 +41,20 @@ die() {
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out_dir=""
 force=0
+renew=0
 extra=""
+sans=()
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --force) force=1 ;;
+        --renew) renew=1 ;;
+        --san)
+            [[ $# -ge 2 ]] || die "--san needs a NAME (a host name or an IP address)"
+            sans+=("$2")
+            shift
+            ;;
+        --san=*) sans+=("${1#--san=}") ;;
         --extra)
             [[ $# -ge 2 ]] || die "--extra needs a NAME"
             extra="$2"
@@ -62,6 +80,31 @@ if [[ -n "$extra" ]]; then
         ca | server | client1) die "--extra NAME must not be '$extra' (that name is already used)" ;;
     esac
 fi
+
+[[ $force -eq 0 || $renew -eq 0 ]] || die "--force and --renew exclude each other: --renew keeps the keys, --force replaces them"
+[[ $renew -eq 0 || -z "$extra" ]] || die "--renew and --extra cannot be combined: add the identity first, then renew (or the other way round)"
+
+# The SAN entry for NAME: IP:NAME for an IPv4 or IPv6 address, DNS:NAME for a host name.
+san_entry() {
+    local name="$1" octet
+    if [[ "$name" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+        for octet in ${name//./ }; do
+            [[ ${#octet} -le 3 && $((10#$octet)) -le 255 ]] || die "--san $name: not an IPv4 address (each part must be 0-255)"
+        done
+        echo "IP:$name"
+    elif [[ "$name" == *:* ]]; then
+        [[ "$name" =~ ^[0-9A-Fa-f:.]+$ ]] || die "--san $name: not an IPv6 address"
+        echo "IP:$name"
+    elif [[ "$name" =~ ^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$ ]]; then
+        echo "DNS:$name"
+    else
+        die "--san $name: neither an IP address nor a host name (letters, digits, '-' and '.')"
+    fi
+}
+server_sans=("DNS:localhost" "IP:127.0.0.1")
+for name in "${sans[@]}"; do
+    server_sans+=("$(san_entry "$name")")
+done
 
 if ! command -v openssl >/dev/null 2>&1; then
     echo "generate_certs.sh: error: the 'openssl' command is not installed." >&2
@@ -90,7 +133,19 @@ make_base=1
 make_extra=0
 [[ -z "$extra" ]] || make_extra=1
 
-if [[ $force -eq 0 ]]; then
+if [[ $renew -eq 1 ]]; then
+    mapfile -t have_base < <(existing "${base_files[@]}")
+    [[ ${#have_base[@]} -eq ${#base_files[@]} ]] \
+        || die "--renew needs every file of an existing set in $out_dir (${base_files[*]}); found: ${have_base[*]:-none}"
+elif [[ $force -eq 1 ]]; then
+    mapfile -t have_any < <(existing "${base_files[@]}" "${extra_files[@]}")
+    if [[ ${#have_any[@]} -gt 0 ]]; then
+        echo "WARNING: --force makes NEW keys and certificates in $out_dir (replacing ${have_any[*]})." >&2
+        echo "WARNING: key shares made with the old certificates will stop working: a party id is" >&2
+        echo "WARNING: the hash of the certificate's public key, so both parties must run keygen again." >&2
+        echo "WARNING: to extend or rename certificates and keep the keys (and shares), use --renew." >&2
+    fi
+else
     mapfile -t have_base < <(existing "${base_files[@]}")
     if [[ ${#have_base[@]} -eq ${#base_files[@]} ]]; then
         make_base=0
@@ -107,9 +162,14 @@ if [[ $force -eq 0 ]]; then
                 "delete them or rerun with --force"
         fi
     fi
+    if [[ $make_base -eq 0 && ${#sans[@]} -gt 0 ]]; then
+        die "the certificates in $out_dir exist already; --san applies when one is issued:" \
+            "add --renew to re-issue them over the same keys with the new names"
+    fi
     if [[ $make_base -eq 0 && $make_extra -eq 0 ]]; then
         echo "All certificate files already exist in $out_dir; nothing to do."
-        echo "Rerun with --force to regenerate them (both parties then need the new files)."
+        echo "Rerun with --renew to re-issue the certificates over the same keys (key shares keep"
+        echo "working), or --force for new keys (key shares made with the old ones stop working)."
         exit 0
     fi
 fi
@@ -131,7 +191,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectAltName = @SANS@
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 [client]
@@ -141,6 +201,26 @@ extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
+
+# The SANs of an existing server certificate, as config entries (kept on renewal).
+old_sans() {
+    openssl x509 -noout -ext subjectAltName -in "$1" 2>/dev/null \
+        | tail -n +2 | tr ',' '\n' | sed 's/^[[:space:]]*//; s/^IP Address:/IP:/' | grep -E '^(DNS|IP):' || true
+}
+if [[ $renew -eq 1 ]]; then
+    mapfile -t kept < <(old_sans "$out_dir/server-cert.pem")
+    server_sans=("${kept[@]}" "${server_sans[@]}")
+fi
+# Deduplicated, in order, comma-separated.
+san_line="$(printf '%s\n' "${server_sans[@]}" | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g')"
+sed "s/@SANS@/$san_line/" "$work/ext.cnf" >"$work/ext.cnf.new" && mv -- "$work/ext.cnf.new" "$work/ext.cnf"
+
+# The CN of an existing certificate (kept on renewal), or $2 if it has none.
+old_cn() {
+    local cn
+    cn="$(openssl x509 -noout -subject -nameopt RFC2253 -in "$1" 2>/dev/null | sed -n 's/^subject=.*CN=\([^,]*\).*/\1/p')"
+    echo "${cn:-$2}"
+}
 
 new_key() {
     openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:$CURVE" -out "$1" 2>/dev/null \
@@ -152,11 +232,10 @@ serial() {
     echo "0x01$(openssl rand -hex 15)"
 }
 
-# new_leaf NAME CN SECTION CA_CERT CA_KEY
-new_leaf() {
-    local name="$1" cn="$2" section="$3" ca_cert="$4" ca_key="$5"
-    new_key "$work/$name-key.pem"
-    openssl req -new -config "$work/ext.cnf" -key "$work/$name-key.pem" \
+# issue_leaf NAME CN SECTION KEY CA_CERT CA_KEY: the certificate of KEY into $work/NAME-cert.pem.
+issue_leaf() {
+    local name="$1" cn="$2" section="$3" key="$4" ca_cert="$5" ca_key="$6"
+    openssl req -new -config "$work/ext.cnf" -key "$key" \
         -subj "/CN=$cn" -out "$work/$name.csr" \
         || die "openssl could not create the request for $name"
     openssl x509 -req -in "$work/$name.csr" -CA "$ca_cert" -CAkey "$ca_key" \
@@ -165,12 +244,39 @@ new_leaf() {
         || die "openssl could not sign the certificate of $name"
 }
 
-if [[ $make_base -eq 1 ]]; then
-    new_key "$work/ca-key.pem"
+# new_leaf NAME CN SECTION CA_CERT CA_KEY: a new key and its certificate.
+new_leaf() {
+    new_key "$work/$1-key.pem"
+    issue_leaf "$1" "$2" "$3" "$work/$1-key.pem" "$4" "$5"
+}
+
+# issue_ca KEY CN: the self-signed CA certificate of KEY into $work/ca-cert.pem.
+issue_ca() {
     openssl req -x509 -new -config "$work/ext.cnf" -extensions v3_ca \
-        -key "$work/ca-key.pem" -subj "/CN=ecdsa2pc demo CA" \
+        -key "$1" -subj "/CN=$2" \
         -set_serial "$(serial)" -days "$DAYS" -sha256 -out "$work/ca-cert.pem" \
         || die "openssl could not create the CA certificate"
+}
+
+renewed=()
+if [[ $renew -eq 1 ]]; then
+    # Same keys, same names: only validity, serial and (for --san) the server's names change.
+    make_base=0
+    ca_key="$out_dir/ca-key.pem"
+    issue_ca "$ca_key" "$(old_cn "$out_dir/ca-cert.pem" "ecdsa2pc demo CA")"
+    ca_cert="$work/ca-cert.pem"
+    renewed+=(ca-cert.pem)
+    for cert in "$out_dir"/*-cert.pem; do
+        name="$(basename "$cert" -cert.pem)"
+        [[ "$name" != ca && -f "$out_dir/$name-key.pem" ]] || continue
+        section=client
+        [[ "$name" != server ]] || section=server
+        issue_leaf "$name" "$(old_cn "$cert" "$name")" "$section" "$out_dir/$name-key.pem" "$ca_cert" "$ca_key"
+        renewed+=("$name-cert.pem")
+    done
+elif [[ $make_base -eq 1 ]]; then
+    new_key "$work/ca-key.pem"
+    issue_ca "$work/ca-key.pem" "ecdsa2pc demo CA"
     ca_cert="$work/ca-cert.pem"
     ca_key="$work/ca-key.pem"
     new_leaf server localhost server "$ca_cert" "$ca_key"
@@ -181,7 +287,7 @@ else
 fi
 [[ $make_extra -eq 0 ]] || new_leaf "$extra" "$extra" client "$ca_cert" "$ca_key"
 
-written=()
+written=("${renewed[@]}")
 [[ $make_base -eq 0 ]] || written+=("${base_files[@]}")
 [[ $make_extra -eq 0 ]] || written+=("${extra_files[@]}")
 
@@ -200,7 +306,7 @@ for f in "${written[@]}"; do
     case "$f" in
         ca-cert.pem) what="CA certificate (CN=ecdsa2pc demo CA); both parties need it" ;;
         ca-key.pem) what="CA private key (keep offline; only needed to issue more certificates)" ;;
-        server-cert.pem) what="party 0 (TLS server) certificate, CN=localhost, SAN localhost, 127.0.0.1" ;;
+        server-cert.pem) what="party 0 (TLS server) certificate, CN=localhost, SAN $san_line" ;;
         server-key.pem) what="party 0 private key" ;;
         client1-cert.pem) what="party 1 (TLS client) certificate, CN=client1" ;;
         client1-key.pem) what="party 1 private key" ;;
@@ -210,3 +316,7 @@ for f in "${written[@]}"; do
     printf '  %-18s %s\n' "$f" "$what"
 done
 echo "Certificates are valid for $DAYS days; keys are ECDSA $CURVE with mode 0600."
+if [[ $renew -eq 1 ]]; then
+    echo "Renewed over the existing keys: party ids and key shares are unchanged; give each party"
+    echo "its new certificate and both the new ca-cert.pem."
+fi

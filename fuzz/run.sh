@@ -45,12 +45,20 @@ start=$(date +%s)
 echo "==> cargo +nightly fuzz build -O --debug-assertions"
 cargo +nightly fuzz build -O --debug-assertions
 triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
-bin_dir="$fuzz_dir/target/$triple/release"
+# Where cargo put the binaries: fuzz/target by default, but CARGO_TARGET_DIR, a
+# .cargo/config.toml build.target-dir or CARGO_BUILD_TARGET_DIR move it; cargo itself says where.
+target_dir=$(cargo +nightly metadata --format-version 1 --no-deps --manifest-path "$fuzz_dir/Cargo.toml" |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+if [ -z "$target_dir" ] || [ ! -d "$target_dir" ]; then
+  echo "error: cannot find cargo's target directory for fuzz/ ('cargo metadata' said: '${target_dir}')" >&2
+  exit 1
+fi
+bin_dir="$target_dir/$triple/release"
 
 echo "==> seed corpus"
 SEED_BIN="$bin_dir/seed" "$fuzz_dir/seed_corpus.sh" "$fuzz_dir/corpus" >/dev/null
 
-logs="$fuzz_dir/target/run-logs"
+logs="$target_dir/run-logs"
 mkdir -p "$logs"
 targets=()
 for f in "$fuzz_dir"/fuzz_targets/*.rs; do

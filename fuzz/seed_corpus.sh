@@ -9,6 +9,10 @@ set -euo pipefail
 fuzz_dir=$(cd "$(dirname "$0")" && pwd)
 out=$(realpath -m "${1:-$fuzz_dir/corpus}")
 if [ -n "${SEED_BIN:-}" ]; then
+  if [ ! -x "$SEED_BIN" ]; then
+    echo "error: SEED_BIN=$SEED_BIN is not an executable (build it with 'cargo fuzz build', or unset SEED_BIN to build it here)" >&2
+    exit 2
+  fi
   "$SEED_BIN" "$out"
 else
   cargo run --quiet --release --locked --manifest-path "$fuzz_dir/Cargo.toml" --bin seed -- "$out"

@@ -1,11 +1,13 @@
-//! Errors of the CLI and the exit code each one maps to.
+//! Errors of the CLI, the exit code each one maps to, and the hints that name the CLI's
+//! options and commands: the libraries below describe cause and fix in their own terms,
+//! this module adds how to apply the fix with `ecdsa2pc`.
 
 use core::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ecdsa2pc_net::NetError;
+use ecdsa2pc_net::{NetError, StoreError, SystemError, TlsProblem, TransportError};
 
 /// The process exit status, one per class of outcome (documented in `--help` and README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,36 +111,76 @@ impl CliError {
         // Only our own round's verdict counts: an abort code from the peer is the peer's word,
         // and a malicious peer could send it to raise a false alarm.
         match self {
-            Self::Net(NetError::Protocol { error, .. }) => {
-                matches!(
-                    error,
-                    ecdsa2pc_core::Error::SignatureInvalid | ecdsa2pc_core::Error::KeyLocked
-                )
-            }
+            Self::Net(NetError::Protocol(e)) => e.error.locks_key(),
             _ => false,
         }
     }
 }
 
-/// Exit class of a transport error: configuration (2), protocol (1) or network (3).
+/// Exit class of an `ecdsa2pc-net` error: configuration (2), protocol (1) or network (3).
 fn net_exit_status(e: &NetError) -> ExitStatus {
     match e {
-        NetError::CertFile { .. } | NetError::BadAddress { .. } | NetError::ShareFile { .. } => {
-            ExitStatus::Usage
-        }
-        NetError::Protocol { .. }
-        | NetError::PeerAborted { .. }
-        | NetError::MessageTooLarge { .. }
-        | NetError::EpochMismatch { .. } => ExitStatus::Failure,
+        NetError::Config(_)
+        | NetError::Transport(TransportError::BadAddress { .. })
+        | NetError::System(_) => ExitStatus::Usage,
+        NetError::Store(StoreError::NoCommonEpoch { .. }) => ExitStatus::Failure,
+        NetError::Store(_) => ExitStatus::Usage,
+        NetError::Protocol(_)
+        | NetError::PeerAbort(_)
+        | NetError::Transport(TransportError::MessageTooLarge { .. }) => ExitStatus::Failure,
         _ => ExitStatus::Network,
     }
+}
+
+/// How to apply the fix of an `ecdsa2pc-net` error with this tool's options and commands;
+/// `None` where the library's message says all there is to say.
+fn net_hint(e: &NetError) -> Option<String> {
+    Some(match e {
+        NetError::Config(_) => "or check that --certs points at the directory holding them".into(),
+        NetError::Tls(tls) => match tls.problem() {
+            TlsProblem::UnknownCa | TlsProblem::CertificateRejected => {
+                "check --certs on both sides".into()
+            }
+            TlsProblem::NoClientCertificate => "they belong in party 1's --certs directory".into(),
+            TlsProblem::Expired => "certs/generate_certs.sh --force regenerates them".into(),
+            _ => return None,
+        },
+        NetError::Transport(t) => match t {
+            TransportError::BadAddress { .. } => "check --server".into(),
+            TransportError::ConnectTimeout { .. } => "start it with the same ecdsa2pc command \
+                 and `--party 0`, or raise --timeout if needed"
+                .into(),
+            TransportError::Timeout {
+                phase: ecdsa2pc_net::Phase::Accept,
+                ..
+            } => "that is the same ecdsa2pc command with `--party 1` and --server set to it; \
+                  or raise --timeout"
+                .into(),
+            TransportError::Timeout { .. } => "or raise --timeout if it is only slow".into(),
+            _ => return None,
+        },
+        NetError::Store(s) => match s {
+            StoreError::Missing { .. } => "run `ecdsa2pc keygen` first, or check --share".into(),
+            StoreError::OtherParty { found, .. } => {
+                format!("or use it with --party {}", found.index())
+            }
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Usage(msg) | Self::Verification(msg) => f.write_str(msg),
-            Self::Net(e) => fmt::Display::fmt(e, f),
+            Self::Net(e) => {
+                fmt::Display::fmt(e, f)?;
+                match net_hint(e) {
+                    Some(hint) => write!(f, "; {hint}"),
+                    None => Ok(()),
+                }
+            }
             Self::File {
                 path,
                 action,
@@ -195,35 +237,84 @@ impl From<NetError> for CliError {
     }
 }
 
+/// `?` on a call that returns one category of `ecdsa2pc-net` error.
+macro_rules! from_net_category {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for CliError {
+            fn from(e: $ty) -> Self {
+                Self::Net(e.into())
+            }
+        }
+    )*};
+}
+
+from_net_category!(StoreError, SystemError);
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use core::time::Duration;
+    use ecdsa2pc_core::Party;
+    use ecdsa2pc_net::{CertProblem, ConfigError, PeerAbort, ProtocolError};
 
     #[test]
     fn exit_classes() {
-        let cert = CliError::Net(NetError::CertFile {
-            path: "x".into(),
-            reason: "missing".into(),
-        });
+        let cert = CliError::Net(
+            ConfigError::CertFile {
+                path: "x".into(),
+                problem: CertProblem::NotFound,
+            }
+            .into(),
+        );
         assert_eq!(cert.exit_status(), ExitStatus::Usage);
-        let timeout = CliError::Net(NetError::ConnectTimeout {
-            addr: "a:1".into(),
-            waited: Duration::from_secs(1),
-            last_error: None,
-        });
+        assert!(cert.to_string().contains("--certs"), "{cert}");
+        let timeout = CliError::Net(
+            TransportError::ConnectTimeout {
+                addr: "a:1".into(),
+                waited: Duration::from_secs(1),
+                last_error: None,
+            }
+            .into(),
+        );
         assert_eq!(timeout.exit_status(), ExitStatus::Network);
-        let locked = CliError::Net(NetError::Protocol {
-            error: ecdsa2pc_core::Error::SignatureInvalid,
-            step: "sign, message 4",
-        });
+        let accept = CliError::Net(
+            TransportError::Timeout {
+                phase: ecdsa2pc_net::Phase::Accept,
+                after: Some(Duration::from_secs(3)),
+            }
+            .into(),
+        );
+        let text = accept.to_string();
+        assert!(
+            text.contains("no connection from party 1 within 3 s")
+                && text.contains("`--party 1`")
+                && text.contains("--timeout"),
+            "{text}"
+        );
+        let text = timeout.to_string();
+        assert!(
+            text.contains("could not reach party 0")
+                && text.contains("`--party 0`")
+                && text.contains("--timeout"),
+            "{text}"
+        );
+        let locked = CliError::Net(
+            ProtocolError {
+                error: ecdsa2pc_core::Error::SignatureInvalid,
+                step: "sign, message 4",
+            }
+            .into(),
+        );
         assert_eq!(locked.exit_status(), ExitStatus::Failure);
         assert!(locked.locked_share());
         assert!(!timeout.locked_share());
-        let peer_says_locked = CliError::Net(NetError::PeerAborted {
-            error: ecdsa2pc_core::Error::KeyLocked,
-            step: "sign, message 2",
-        });
+        let peer_says_locked = CliError::Net(
+            PeerAbort {
+                error: ecdsa2pc_core::Error::KeyLocked,
+                step: "sign, message 2",
+            }
+            .into(),
+        );
         assert!(
             !peer_says_locked.locked_share(),
             "the peer cannot raise our alarm"
@@ -232,15 +323,48 @@ mod tests {
             CliError::Verification("x".into()).exit_status(),
             ExitStatus::Failure
         );
-        let share = CliError::Net(NetError::ShareFile {
-            path: "p1.share".into(),
-            problem: "is damaged".into(),
-        });
+        let share = CliError::Net(
+            StoreError::Damaged {
+                path: "p1.share".into(),
+                expected: Party::P2,
+                error: ecdsa2pc_core::Error::InvalidShare,
+            }
+            .into(),
+        );
         assert_eq!(share.exit_status(), ExitStatus::Usage);
-        let epochs = CliError::Net(NetError::EpochMismatch {
-            ours: vec![1],
-            theirs: vec![0],
-        });
+        let missing = CliError::Net(
+            StoreError::Missing {
+                path: "p1.share".into(),
+            }
+            .into(),
+        );
+        assert!(
+            missing
+                .to_string()
+                .contains("does not exist; run `ecdsa2pc keygen` first"),
+            "{missing}"
+        );
+        let other = CliError::Net(
+            StoreError::OtherParty {
+                path: "p0.share".into(),
+                expected: Party::P2,
+                found: Party::P1,
+            }
+            .into(),
+        );
+        let text = other.to_string();
+        assert!(
+            text.contains("is not a party 1 key share but party 0's")
+                && text.contains("with --party 0"),
+            "{text}"
+        );
+        let epochs = CliError::Net(
+            StoreError::NoCommonEpoch {
+                ours: vec![1],
+                theirs: vec![0],
+            }
+            .into(),
+        );
         assert_eq!(epochs.exit_status(), ExitStatus::Failure);
         let wrong = CliError::WrongCertificate {
             share: "p1.share".into(),

@@ -10,13 +10,19 @@
 //! 2 usage or configuration error, 3 network error.
 #![forbid(unsafe_code)]
 
+mod certificates;
 mod cmd;
 mod digest;
+mod epoch;
 mod error;
 mod keyfile;
+mod network;
 mod output;
+mod paillier_key;
+mod protocols;
 mod session;
-mod shares;
+mod share_file;
+mod wallet;
 
 use std::process::ExitCode;
 

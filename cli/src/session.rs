@@ -1,185 +1,81 @@
-//! What every networked command shares: the network options, opening the mutual-TLS
-//! connection (party 0 listens, party 1 connects), and party 0's Paillier key.
+//! The one step every networked command starts with: a [`Session`] (connect or accept,
+//! the session facts, a seeded RNG) and, for commands that use a share on disk, a
+//! [`ShareSession`] (lock and load the share first, then check the certificates against it
+//! and agree the epoch with the peer).
 
-use core::time::Duration;
 use std::path::Path;
-use std::thread;
 
-use ecdsa2pc_core::paillier::{self, SecretKey};
-use ecdsa2pc_net::{CertPaths, Channel, NetError, SessionInfo, driver};
-use zeroize::Zeroize;
+use ecdsa2pc_core::KeyShare;
+use ecdsa2pc_net::{
+    Channel, SessionInfo,
+    rng::os_rng,
+    store::{ShareFiles, ShareLock},
+};
+use rand_chacha::ChaCha20Rng;
 
-use crate::error::{CliError, ExitStatus};
-use crate::output::{Log, finish, hex, report_error};
+use crate::error::CliError;
+use crate::network::{self, Net};
+use crate::output::Log;
+use crate::{certificates, epoch, share_file};
 
-/// Default address party 0 listens on and party 1 connects to.
-pub(crate) const DEFAULT_SERVER: &str = "localhost:8443";
-/// Default timeout in seconds.
-pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 60;
-
-/// The network options of a command (`--party`, `--server`, `--certs`, `--timeout`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Net<'a> {
-    /// 0 (listens, owns the Paillier key) or 1 (connects).
-    pub(crate) party: u8,
-    /// Address party 0 listens on and party 1 connects to.
-    pub(crate) server: &'a str,
-    /// Directory with `ca-cert.pem` and the party's certificate and key.
-    pub(crate) certs: &'a Path,
-    /// Seconds to wait for the peer.
-    pub(crate) timeout_secs: u64,
+/// An authenticated connection to the peer and what a protocol run needs with it.
+#[derive(Debug)]
+pub(crate) struct Session {
+    /// The mutual-TLS channel.
+    pub(crate) ch: Channel,
+    /// The session facts: pids, channel binding, TLS details.
+    pub(crate) info: SessionInfo,
+    /// The run's randomness, seeded from the operating system.
+    pub(crate) rng: ChaCha20Rng,
 }
 
-impl Net<'_> {
-    /// Checks `--party` and `--timeout`.
-    pub(crate) fn validate(&self) -> Result<(), CliError> {
-        if self.party > 1 {
-            return Err(CliError::Usage(format!(
-                "--party must be 0 (listens) or 1 (connects), got {}",
-                self.party
-            )));
-        }
-        if self.timeout_secs == 0 {
-            return Err(CliError::Usage(
-                "--timeout must be at least 1 second".to_owned(),
-            ));
-        }
-        Ok(())
+impl Session {
+    /// Party 0 accepts party 1, party 1 connects to party 0 (see [`Net::open`]); then seeds
+    /// the RNG.
+    pub(crate) fn open(net: &Net<'_>, log: &Log) -> Result<Self, CliError> {
+        let ch = net.open(log)?;
+        let info = ch.info().clone();
+        Ok(Self {
+            ch,
+            info,
+            rng: os_rng()?,
+        })
     }
 
-    /// Checks the options, runs `body` with this party's log, and prints its outcome: the
-    /// frame every networked command shares.
-    pub(crate) fn run(
-        &self,
-        verbose: bool,
-        body: impl FnOnce(&Log) -> Result<String, CliError>,
-    ) -> ExitStatus {
-        if let Err(err) = self.validate() {
-            report_error(&err, verbose);
-            return err.exit_status();
-        }
-        let log = self.log(verbose);
-        finish(&log, verbose, body(&log))
-    }
-
-    /// The log of this party: lines prefixed with `[party N]`.
-    pub(crate) fn log(&self, verbose: bool) -> Log {
-        Log::new(format!("[party {}]", self.party), verbose)
-    }
-
-    /// Party 0 listens and accepts one client; party 1 connects (retrying until the
-    /// timeout). Prints what it does, the result, and with `--verbose` the session details.
-    pub(crate) fn open(&self, log: &Log) -> Result<Channel, CliError> {
-        let paths = CertPaths::for_party(self.certs, self.party);
-        if self.party == 0 {
-            log.line(format_args!(
-                "party 0 (TLS server, Paillier key owner): listening on {}, waiting up to {} s \
-                 for party 1",
-                self.server, self.timeout_secs
-            ));
-        } else {
-            log.line(format_args!(
-                "party 1 (TLS client): connecting to party 0 at {} (retrying for up to {} s)",
-                self.server, self.timeout_secs
-            ));
-        }
-        log.detail(format_args!(
-            "certificates: {}, {}, {}",
-            paths.ca.display(),
-            paths.cert.display(),
-            paths.key.display()
-        ));
-        let phase = if self.party == 0 {
-            "accept (mTLS)"
-        } else {
-            "connect (mTLS)"
-        };
-        let ch = log.phase(
-            phase,
-            || self.connect(&paths).map_err(CliError::from),
-            |ch| {
-                let info = ch.info();
-                format!("{}, peer {}", info.tls_version, info.peer_subject)
-            },
-        )?;
-        print_session(log, ch.info());
-        Ok(ch)
-    }
-
-    fn connect(&self, paths: &CertPaths) -> Result<Channel, NetError> {
-        let timeout = Duration::from_secs(self.timeout_secs);
-        if self.party == 0 {
-            ecdsa2pc_net::listen_and_accept(self.server, paths, timeout)
-        } else {
-            ecdsa2pc_net::connect(self.server, paths, timeout)
-        }
+    /// Closes the connection (see [`network::close`]).
+    pub(crate) fn close(self, log: &Log) {
+        network::close(log, self.ch);
     }
 }
 
-/// With `--verbose`: TLS version and cipher suite, both certificate subjects and pids.
-fn print_session(log: &Log, info: &SessionInfo) {
-    if !log.verbose() {
-        return;
-    }
-    log.detail(format_args!(
-        "TLS {}, cipher suite {}",
-        info.tls_version, info.cipher_suite
-    ));
-    log.detail(format_args!(
-        "own certificate:  {}  pid {}",
-        info.own_subject,
-        hex(&info.own_pid)
-    ));
-    log.detail(format_args!(
-        "peer certificate: {}  pid {}  at {}",
-        info.peer_subject,
-        hex(&info.peer_pid),
-        info.peer_addr
-    ));
+/// A [`Session`] over a key share on disk, ready for a protocol run: the share is locked
+/// against other processes for as long as this lives.
+#[derive(Debug)]
+pub(crate) struct ShareSession<S> {
+    /// The connection.
+    pub(crate) session: Session,
+    /// The share both parties agreed to use.
+    pub(crate) share: S,
+    /// The share's files (the driver persists to them).
+    pub(crate) files: ShareFiles,
+    _lock: ShareLock,
 }
 
-/// Closes the connection; a lost `close_notify` changes nothing once the work is done.
-pub(crate) fn close(log: &Log, ch: Channel) {
-    match ch.close() {
-        Ok(()) => log.line("connection closed"),
-        Err(e) => log.line(format_args!("connection closed (warning: {e})")),
-    }
-}
-
-/// Party 0's fresh Paillier key, timed and reported as the `paillier key` phase.
-pub(crate) fn paillier_key(log: &Log) -> Result<SecretKey, CliError> {
-    let (key, _attempts) = log.phase("paillier key", new_paillier_key, |(_key, attempts)| {
-        format!(
-            "{}-bit modulus, {attempts} attempt{}",
-            paillier::MODULUS_BITS,
-            if *attempts == 1 { "" } else { "s" }
-        )
-    })?;
-    Ok(key)
-}
-
-/// A fresh Paillier key: the two 1024-bit primes are generated in parallel, and the pair
-/// is drawn again while the modulus is not exactly 2048 bits. Returns the key and the
-/// number of pairs drawn.
-pub(crate) fn new_paillier_key() -> Result<(SecretKey, u32), CliError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let (p, q) = thread::scope(|s| {
-            let other =
-                s.spawn(|| driver::os_rng().map(|mut rng| paillier::generate_prime(&mut rng)));
-            let here = driver::os_rng().map(|mut rng| paillier::generate_prime(&mut rng));
-            let other = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (here, other)
-        });
-        let (mut p, mut q) = (p?, q?);
-        let key = SecretKey::from_primes(&p, &q);
-        p.zeroize();
-        q.zeroize();
-        if let Ok(key) = key {
-            return Ok((key, attempts));
-        }
+impl<S: KeyShare> ShareSession<S> {
+    /// Locks and loads the share at `path` (before any network traffic), opens the
+    /// session, checks that both certificates are the ones the share was made with, and
+    /// agrees the epoch with the peer.
+    pub(crate) fn establish(net: &Net<'_>, path: &Path, log: &Log) -> Result<Self, CliError> {
+        let files = ShareFiles::new(path);
+        let (lock, held) = share_file::lock_and_load::<S>(&files, log)?;
+        let mut session = Session::open(net, log)?;
+        certificates::check(&held.active, files.path(), &session.info, log)?;
+        let share = epoch::agree(&mut session.ch, &files, held, log)?;
+        Ok(Self {
+            session,
+            share,
+            files,
+            _lock: lock,
+        })
     }
 }

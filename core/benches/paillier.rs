@@ -3,10 +3,10 @@
 
 #[path = "../tests/support.rs"]
 mod support;
+use ecdsa2pc_core::generate_prime;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_bigint::{U256, U512};
-use ecdsa2pc_core::paillier;
 
 fn bench(c: &mut Criterion) {
     let sk = support::paillier(0);
@@ -17,7 +17,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("paillier");
     g.sample_size(20);
     g.bench_function("generate_prime_1024", |b| {
-        b.iter(|| paillier::generate_prime(&mut rng))
+        b.iter(|| generate_prime(&mut rng))
     });
     g.bench_function("encrypt_public", |b| b.iter(|| pk.encrypt(&mut rng, &m)));
     g.bench_function("nonce_power (pool refill, per nonce)", |b| {

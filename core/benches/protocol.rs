@@ -17,8 +17,8 @@ fn bench(c: &mut Criterion) {
             support::keygen(seed, 0)
         })
     });
-    let mut table_storage = vec![crypto_bigint::U2048::ZERO; ecdsa2pc_core::pedersen::TABLE_LEN];
-    let table = ecdsa2pc_core::pedersen::Table::new(&mut table_storage).unwrap();
+    let mut table_storage = vec![crypto_bigint::U2048::ZERO; ecdsa2pc_core::PEDERSEN_TABLE_LEN];
+    let table = ecdsa2pc_core::PedersenTable::new(&mut table_storage).unwrap();
     g.bench_function("keygen_with_pedersen_table_without_paillier_keygen", |b| {
         b.iter(|| {
             seed += 1;
@@ -38,8 +38,8 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("pedersen_table_build", |b| {
         b.iter(|| {
-            let mut storage = vec![crypto_bigint::U2048::ZERO; ecdsa2pc_core::pedersen::TABLE_LEN];
-            ecdsa2pc_core::pedersen::Table::new(&mut storage)
+            let mut storage = vec![crypto_bigint::U2048::ZERO; ecdsa2pc_core::PEDERSEN_TABLE_LEN];
+            ecdsa2pc_core::PedersenTable::new(&mut storage)
                 .map(|_| ())
                 .unwrap()
         })
@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("paillier_keygen", |b| {
         let mut rng = support::rng(11);
-        b.iter(|| ecdsa2pc_core::paillier::SecretKey::generate(&mut rng))
+        b.iter(|| ecdsa2pc_core::PaillierSecretKey::generate(&mut rng))
     });
     let (mut s1, s2) = support::keygen(1, 0);
     let digest = [9u8; 32];
@@ -95,7 +95,7 @@ fn bench(c: &mut Criterion) {
             criterion::BatchSize::SmallInput,
         )
     });
-    let mut storage = vec![ecdsa2pc_core::paillier::ModNN::ZERO; sign::p2::table_len(4)];
+    let mut storage = vec![ecdsa2pc_core::ModNN::ZERO; sign::p2::table_len(4)];
     let table = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
     g.bench_function("sign/p2_step3_table_and_pooled_nonce", |b| {
         b.iter_batched(
@@ -138,7 +138,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("sign/p2_table_build_w4", |b| {
         b.iter(|| {
-            let mut storage = vec![ecdsa2pc_core::paillier::ModNN::ZERO; sign::p2::table_len(4)];
+            let mut storage = vec![ecdsa2pc_core::ModNN::ZERO; sign::p2::table_len(4)];
             sign::p2::Precomputed::new(&s2, 4, &mut storage)
                 .map(|_| ())
                 .unwrap()

@@ -6,8 +6,8 @@ mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_bigint::U2048;
-use ecdsa2pc_core::{
-    curve, pedersen,
+use ecdsa2pc_core::internals::{curve, pedersen};
+use ecdsa2pc_core::internals::{
     session::Binding,
     zk::{dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof, pdl},
 };
@@ -87,11 +87,11 @@ fn bench(c: &mut Criterion) {
     let er = 0x0002_5a5a_a5a5_0ff0;
     grp.bench_function("range_prove", |b| {
         b.iter(|| {
-            let (p, _) = ecdsa2pc_core::zk::range::Prover::commit(&mut rng, &at("r"));
+            let (p, _) = ecdsa2pc_core::internals::zk::range::Prover::commit(&mut rng, &at("r"));
             p.respond(&x, &rho, er)
         })
     });
-    let (p, sealed) = ecdsa2pc_core::zk::range::Prover::commit(&mut rng, &at("r"));
+    let (p, sealed) = ecdsa2pc_core::internals::zk::range::Prover::commit(&mut rng, &at("r"));
     let resp = p.respond(&x, &rho, er);
     let mut vr = support::rng(9);
     grp.bench_function("range_verify", |b| {

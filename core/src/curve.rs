@@ -79,12 +79,6 @@ pub fn random_scalar<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Scalar {
     }
 }
 
-/// Constant-time scalar equality.
-#[must_use]
-pub fn scalar_eq(a: &Scalar, b: &Scalar) -> bool {
-    a.ct_eq(b).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,10 +44,20 @@ pub enum Error {
     SignatureInvalid,
     /// The key share is locked after a failed signature and must not be used again.
     KeyLocked,
-    /// A key share is not self-consistent.
+    /// A key share (or its file) is damaged or not self-consistent.
     InvalidShare,
     /// The caller's output buffer is too small for the message.
     BufferTooSmall,
+    /// The share's refresh epoch cannot advance further: the share can still sign, but a
+    /// new key must be generated to refresh again.
+    EpochExhausted,
+    /// A refresh result would change the joint public key Q; the old share stays in use.
+    RefreshChangesKey,
+    /// A precomputed table or nonce was made for another key (or another exponent size);
+    /// build it again for this share.
+    ForeignPrecomputation,
+    /// The joint nonce is degenerate (r = 0); sign again with fresh nonces.
+    DegenerateNonce,
 }
 
 impl Error {
@@ -81,6 +91,10 @@ impl Error {
             Self::InvalidShare => 14,
             Self::BufferTooSmall => 15,
             Self::ProofInvalid(Proof::PaillierEq) => 16,
+            Self::EpochExhausted => 17,
+            Self::RefreshChangesKey => 18,
+            Self::ForeignPrecomputation => 19,
+            Self::DegenerateNonce => 20,
         }
     }
 
@@ -103,6 +117,10 @@ impl Error {
             14 => Self::InvalidShare,
             15 => Self::BufferTooSmall,
             16 => Self::ProofInvalid(Proof::PaillierEq),
+            17 => Self::EpochExhausted,
+            18 => Self::RefreshChangesKey,
+            19 => Self::ForeignPrecomputation,
+            20 => Self::DegenerateNonce,
             _ => Self::Malformed,
         }
     }
@@ -143,8 +161,19 @@ impl fmt::Display for Error {
                 f.write_str("final signature does not verify: the key share is now locked")
             }
             Self::KeyLocked => f.write_str("key share is locked after a failed signature"),
-            Self::InvalidShare => f.write_str("key share is not self-consistent"),
+            Self::InvalidShare => f.write_str("key share is damaged or not self-consistent"),
             Self::BufferTooSmall => f.write_str("output buffer too small"),
+            Self::EpochExhausted => f.write_str(
+                "key share has reached its last refresh epoch: it can still sign, but refreshing \
+                 again needs a new key",
+            ),
+            Self::RefreshChangesKey => {
+                f.write_str("refresh would change the joint public key: the old share is kept")
+            }
+            Self::ForeignPrecomputation => f.write_str(
+                "precomputed table or nonce was made for another key: build it for this share",
+            ),
+            Self::DegenerateNonce => f.write_str("degenerate nonce (r = 0): sign again"),
         }
     }
 }
@@ -177,10 +206,17 @@ mod tests {
             Error::InvalidShare,
             Error::BufferTooSmall,
             Error::ProofInvalid(Proof::PaillierEq),
+            Error::EpochExhausted,
+            Error::RefreshChangesKey,
+            Error::ForeignPrecomputation,
+            Error::DegenerateNonce,
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);
         }
         assert_eq!(Error::from_code(200), Error::Malformed);
+        // Codes are assigned once: new variants take new codes.
+        assert_eq!(Error::EpochExhausted.code(), 17);
+        assert_eq!(Error::DegenerateNonce.code(), 20);
     }
 }

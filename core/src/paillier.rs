@@ -10,8 +10,7 @@ mod validate;
 
 pub use decrypt::{HalfPlaintext, Prime};
 pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
-pub use keygen::{PRIME_BITS, SecretKey, generate_prime};
-pub use validate::SMALL_PRIMES;
+pub use keygen::{SecretKey, generate_prime};
 
 use crypto_bigint::{U2048, U4096, modular::FixedMontyParams};
 

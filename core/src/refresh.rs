@@ -20,11 +20,14 @@ pub mod p2;
 
 pub use msg::{Msg1, Msg2, Msg3, Msg4, Msg5};
 
-use crate::zk::eq_paillier_paillier::X_SLACK_BITS;
+use k256::{ProjectivePoint, Scalar};
 
-/// The last epoch a share may reach: x1 grows by < q per refresh and must stay below
-/// q·2^16, the bound the refresh equality proof masks.
-pub const MAX_EPOCH: u64 = (1 << X_SLACK_BITS) - 1;
+use crate::{
+    Error, Result, bigint,
+    paillier::{Ciphertext, PublicKey},
+    share::{Common, PublicShares, X1},
+    sizes::MAX_EPOCH,
+};
 
 /// The run name hashed into the session prefix.
 pub(crate) const RUN: &str = "refresh";
@@ -33,4 +36,102 @@ pub(crate) mod label {
     pub(crate) const RHO1: &str = "refresh/rho1";
     pub(crate) const EQ: &str = "refresh/eq";
     pub(crate) const KEY: &str = "refresh/paillier-key";
+}
+
+/// A share may start another refresh only below [`MAX_EPOCH`].
+///
+/// # Errors
+/// [`Error::EpochExhausted`] at [`MAX_EPOCH`].
+pub(crate) fn check_epoch(epoch: u64) -> Result<()> {
+    if epoch >= MAX_EPOCH {
+        return Err(Error::EpochExhausted);
+    }
+    Ok(())
+}
+
+/// The common part of a share after refresh adds ρ to x1 and takes it from x2 (both roles):
+/// Q1 + ρ·G, Q2 − ρ·G, c_key' ⊕ ρ under the new key, the next epoch.
+///
+/// # Errors
+/// [`Error::RefreshChangesKey`] if Q would change (it cannot for a consistent share);
+/// [`Error::EpochExhausted`] past the last epoch.
+pub(crate) fn shift_common(
+    old: &Common,
+    key: &PublicKey,
+    c_key: &Ciphertext,
+    rho: &Scalar,
+) -> Result<Common> {
+    let shift = ProjectivePoint::GENERATOR * rho;
+    let q1 = (ProjectivePoint::from(old.public.q1) + shift).to_affine();
+    let q2 = (ProjectivePoint::from(old.public.q2) - shift).to_affine();
+    let public = PublicShares::combine(q1, q2)?;
+    if public.q != old.public.q {
+        return Err(Error::RefreshChangesKey);
+    }
+    check_epoch(old.epoch)?;
+    let rho_int: X1 = bigint::scalar_to_uint(rho);
+    Ok(Common {
+        public,
+        c_key: key.add_plain(c_key, &rho_int),
+        own_pid: old.own_pid,
+        peer_pid: old.peer_pid,
+        epoch: old.epoch + 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{curve, fixtures};
+
+    fn common(epoch: u64, q_offset: u64) -> (Common, PublicKey) {
+        let key = fixtures::paillier_key(0).public_key().clone();
+        let (x1, x2) = (Scalar::from(5u64), Scalar::from(7u64));
+        let (q1, q2) = (curve::mul_g(&x1), curve::mul_g(&x2));
+        let mut public = PublicShares::combine(q1, q2).unwrap();
+        // An inconsistent share records a Q other than Q1 + Q2.
+        public.q = curve::mul_g(&(x1 + x2 + Scalar::from(q_offset)));
+        let c_key = key.encrypt_with(
+            &crypto_bigint::U256::from_u64(5),
+            &crate::paillier::ModN::ONE,
+        );
+        let common = Common {
+            public,
+            c_key,
+            own_pid: [1; 32],
+            peer_pid: [2; 32],
+            epoch,
+        };
+        (common, key)
+    }
+
+    #[test]
+    fn a_shift_keeps_q_and_advances_the_epoch() {
+        let (old, key) = common(3, 0);
+        let rho = Scalar::from(11u64);
+        let next = shift_common(&old, &key, &old.c_key, &rho).unwrap();
+        assert_eq!(next.public.q, old.public.q);
+        assert_eq!(next.public.q1, curve::mul_g(&Scalar::from(16u64)));
+        assert_eq!(next.epoch, 4);
+    }
+
+    #[test]
+    fn a_shift_that_would_change_q_is_refused() {
+        let (old, key) = common(0, 1);
+        assert_eq!(
+            shift_common(&old, &key, &old.c_key, &Scalar::ONE).unwrap_err(),
+            Error::RefreshChangesKey
+        );
+    }
+
+    #[test]
+    fn the_last_epoch_cannot_advance() {
+        assert_eq!(check_epoch(MAX_EPOCH - 1), Ok(()));
+        assert_eq!(check_epoch(MAX_EPOCH), Err(Error::EpochExhausted));
+        let (old, key) = common(MAX_EPOCH, 0);
+        assert_eq!(
+            shift_common(&old, &key, &old.c_key, &Scalar::ONE).unwrap_err(),
+            Error::EpochExhausted
+        );
+    }
 }

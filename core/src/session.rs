@@ -1,6 +1,6 @@
 //! Session binding: the caller's context, the session id and the binding of every proof.
 
-use crate::{Error, Result, tags, transcript::Transcript};
+use crate::{Error, Party, Result, tags, transcript::Transcript};
 
 /// Length of a party id, a nonce and a session id.
 pub const ID_LEN: usize = 32;
@@ -17,48 +17,104 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// (P1's pid, P2's pid), given whether we are P1.
+    /// (P1's pid, P2's pid), given which party we are.
     ///
     /// # Errors
     /// [`Error::SessionMismatch`] if both ids are equal: a party talking to itself.
-    pub(crate) fn pids(&self, we_are_p1: bool) -> Result<([u8; ID_LEN], [u8; ID_LEN])> {
+    pub(crate) fn pids(&self, we: Party) -> Result<([u8; ID_LEN], [u8; ID_LEN])> {
         if self.own_pid == self.peer_pid {
             return Err(Error::SessionMismatch);
         }
-        Ok(if we_are_p1 {
-            (self.own_pid, self.peer_pid)
-        } else {
-            (self.peer_pid, self.own_pid)
+        Ok(match we {
+            Party::P1 => (self.own_pid, self.peer_pid),
+            Party::P2 => (self.peer_pid, self.own_pid),
         })
-    }
-
-    /// The hash of everything known before P2's nonce: binds P1's commitments.
-    pub(crate) fn prefix(
-        &self,
-        we_are_p1: bool,
-        protocol: &'static str,
-        nonce1: &[u8; ID_LEN],
-        extra: &[u8],
-    ) -> Result<[u8; ID_LEN]> {
-        let (pid1, pid2) = self.pids(we_are_p1)?;
-        let mut t = Transcript::new(tags::SESSION_PREFIX);
-        t.bytes("protocol", tags::PROTOCOL)
-            .bytes("run", protocol.as_bytes())
-            .bytes("pid1", &pid1)
-            .bytes("pid2", &pid2)
-            .bytes("channel", self.channel_binding)
-            .bytes("nonce1", nonce1)
-            .bytes("extra", extra);
-        Ok(t.finish())
     }
 }
 
-/// The session id: the prefix and P2's nonce.
-#[must_use]
-pub(crate) fn sid(prefix: &[u8; ID_LEN], nonce2: &[u8; ID_LEN]) -> [u8; ID_LEN] {
-    let mut t = Transcript::new(tags::SESSION_ID);
-    t.bytes("prefix", prefix).bytes("nonce2", nonce2);
-    t.finish()
+/// The ids of one run before P2's nonce is known: both pids and the prefix, the hash of
+/// everything known so far. Makes the bindings of P1's commitments.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunIds {
+    pid1: [u8; ID_LEN],
+    pid2: [u8; ID_LEN],
+    prefix: [u8; ID_LEN],
+}
+
+impl RunIds {
+    /// The ids of a `run` (keygen, sign, refresh) P1 opened with `nonce1`; `extra` is what
+    /// the run is about (the share's fingerprint, or nothing for keygen).
+    ///
+    /// # Errors
+    /// [`Error::SessionMismatch`] if both ids of the context are equal.
+    pub(crate) fn new(
+        ctx: &Context<'_>,
+        we: Party,
+        run: &'static str,
+        nonce1: &[u8; ID_LEN],
+        extra: &[u8],
+    ) -> Result<Self> {
+        let (pid1, pid2) = ctx.pids(we)?;
+        let mut t = Transcript::new(tags::SESSION_PREFIX);
+        t.bytes("protocol", tags::PROTOCOL)
+            .bytes("run", run.as_bytes())
+            .bytes("pid1", &pid1)
+            .bytes("pid2", &pid2)
+            .bytes("channel", ctx.channel_binding)
+            .bytes("nonce1", nonce1)
+            .bytes("extra", extra);
+        Ok(Self {
+            pid1,
+            pid2,
+            prefix: t.finish(),
+        })
+    }
+
+    /// The party id of `party`.
+    pub(crate) fn pid(&self, party: Party) -> &[u8; ID_LEN] {
+        match party {
+            Party::P1 => &self.pid1,
+            Party::P2 => &self.pid2,
+        }
+    }
+
+    /// The binding of a statement P1 commits to before P2's nonce: the prefix, prover P1.
+    pub(crate) fn committed(&self, label: &'static str) -> Binding<'_> {
+        Binding {
+            session: &self.prefix,
+            prover: &self.pid1,
+            label,
+        }
+    }
+
+    /// The ids once P2's nonce is known.
+    pub(crate) fn with_nonce2(self, nonce2: &[u8; ID_LEN]) -> SessionIds {
+        let mut t = Transcript::new(tags::SESSION_ID);
+        t.bytes("prefix", &self.prefix).bytes("nonce2", nonce2);
+        SessionIds {
+            run: self,
+            sid: t.finish(),
+        }
+    }
+}
+
+/// The ids of a run once both nonces are known: adds the session id.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SessionIds {
+    /// The ids before P2's nonce, still binding P1's commitments.
+    pub(crate) run: RunIds,
+    sid: [u8; ID_LEN],
+}
+
+impl SessionIds {
+    /// The binding of a proof `prover` makes in this session.
+    pub(crate) fn proof_by(&self, prover: Party, label: &'static str) -> Binding<'_> {
+        Binding {
+            session: &self.sid,
+            prover: self.run.pid(prover),
+            label,
+        }
+    }
 }
 
 /// What a proof is bound to: the session, the prover and the statement's role in it.

@@ -2,16 +2,16 @@
 
 mod codec;
 
-pub use codec::{Role, role_of};
+pub use codec::role_of;
 
 use core::fmt;
 
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{
-    Error, Result, bigint, curve,
+    Error, Party, Result, bigint, curve,
     paillier::{Ciphertext, PublicKey, SecretKey},
     session::{Context, ID_LEN},
     tags,
@@ -45,20 +45,52 @@ impl PublicShares {
 
 /// The integer x1 is kept unreduced: refresh adds ρ over the integers so that it stays the
 /// exact Paillier plaintext of c_key. It grows by less than q per epoch.
-pub type X1 = crypto_bigint::U384;
+pub(crate) type X1 = crypto_bigint::U384;
+
+impl Common {
+    /// The common part of a share fresh from keygen (epoch 0).
+    pub(crate) fn new(
+        public: PublicShares,
+        c_key: Ciphertext,
+        own_pid: [u8; ID_LEN],
+        peer_pid: [u8; ID_LEN],
+    ) -> Self {
+        Self {
+            public,
+            c_key,
+            own_pid,
+            peer_pid,
+            epoch: 0,
+        }
+    }
+
+    /// The context's pids must be those recorded in the share.
+    fn same_pids(&self, ctx: &Context<'_>) -> Result<()> {
+        if ctx.own_pid == self.own_pid && ctx.peer_pid == self.peer_pid {
+            Ok(())
+        } else {
+            Err(Error::SessionMismatch)
+        }
+    }
+
+    /// Q1 + Q2 = Q, as recorded.
+    fn public_consistent(&self) -> bool {
+        PublicShares::combine(self.public.q1, self.public.q2).ok() == Some(self.public)
+    }
+}
 
 /// P1's share: x1, the Paillier secret key and c_key = Enc(x1).
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct KeyShareP1 {
     pub(crate) x1: X1,
     pub(crate) paillier: SecretKey,
-    pub(crate) c_key: Ciphertext,
-    pub(crate) public: PublicShares,
-    pub(crate) own_pid: [u8; ID_LEN],
-    pub(crate) peer_pid: [u8; ID_LEN],
-    pub(crate) epoch: u64,
+    #[zeroize(skip)]
+    pub(crate) common: Common,
+    // Not secret, and a wiped share must not read as unlocked.
+    #[zeroize(skip)]
     pub(crate) locked: bool,
 }
 
@@ -66,108 +98,201 @@ pub struct KeyShareP1 {
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct KeyShareP2 {
     pub(crate) x2: Scalar,
+    #[zeroize(skip)]
     pub(crate) paillier: PublicKey,
-    pub(crate) c_key: Ciphertext,
-    pub(crate) public: PublicShares,
-    pub(crate) own_pid: [u8; ID_LEN],
-    pub(crate) peer_pid: [u8; ID_LEN],
-    pub(crate) epoch: u64,
+    #[zeroize(skip)]
+    pub(crate) common: Common,
 }
 
-impl KeyShareP1 {
-    /// The joint public key and both halves.
-    #[must_use]
-    pub fn public(&self) -> &PublicShares {
-        &self.public
+/// The seal of [`KeyShare`] and the common part it reads. Public inside a private module:
+/// nameable in this crate only, so nobody else can implement the trait or build a share.
+mod sealed {
+    use super::{Ciphertext, ID_LEN, PublicKey, PublicShares};
+
+    /// Only this crate's share types are key shares.
+    pub trait Sealed {
+        /// The fields both shares hold.
+        fn common(&self) -> &Common;
+        /// P1's Paillier public key, under which c_key is encrypted.
+        fn paillier_public(&self) -> &PublicKey;
+        /// Whether the secret half matches the public one: x_i·G = Q_i, and for P1
+        /// Dec(c_key) = x1.
+        fn secret_consistent(&self) -> bool;
     }
 
-    /// Whether a failed signature locked this share. A caller must persist the lock before
-    /// it does anything else, and must never unlock it.
+    /// What both parties' shares hold alike: the public state and who the key is shared with.
+    /// Embedded in [`KeyShareP1`](super::KeyShareP1) and [`KeyShareP2`](super::KeyShareP2);
+    /// [`KeyShare`](super::KeyShare) reads it for both.
+    // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): see `KeyShareP1`.
+    #[cfg_attr(fuzzing, derive(Clone))]
+    #[derive(Debug)]
+    pub struct Common {
+        /// Q, Q1 and Q2.
+        pub(crate) public: PublicShares,
+        /// c_key = Enc(x1) under P1's Paillier key.
+        pub(crate) c_key: Ciphertext,
+        /// Our party id, as recorded at keygen.
+        pub(crate) own_pid: [u8; ID_LEN],
+        /// The peer's party id, as recorded at keygen.
+        pub(crate) peer_pid: [u8; ID_LEN],
+        /// The refresh epoch (0 after keygen).
+        pub(crate) epoch: u64,
+    }
+}
+
+pub(crate) use sealed::Common;
+
+/// A key share of either party: what a store or a caller needs without knowing which.
+pub trait KeyShare: sealed::Sealed + Sized {
+    /// Which party holds this kind of share.
+    const PARTY: Party;
+    /// Length of the encoded share file.
+    const ENCODED_LEN: usize;
+
+    /// The joint public key and both halves.
     #[must_use]
-    pub fn is_locked(&self) -> bool {
-        self.locked
+    fn public(&self) -> &PublicShares {
+        &self.common().public
     }
 
     /// Our party id and the peer's, as recorded at keygen.
     #[must_use]
-    pub fn pids(&self) -> (&[u8; ID_LEN], &[u8; ID_LEN]) {
-        (&self.own_pid, &self.peer_pid)
+    fn pids(&self) -> (&[u8; ID_LEN], &[u8; ID_LEN]) {
+        let c = self.common();
+        (&c.own_pid, &c.peer_pid)
     }
 
     /// The refresh epoch (0 after keygen).
     #[must_use]
-    pub fn epoch(&self) -> u64 {
-        self.epoch
+    fn epoch(&self) -> u64 {
+        self.common().epoch
     }
 
     /// Fingerprint of the public state both parties must share: (Q, N, c_key, epoch).
     #[must_use]
-    pub fn fingerprint(&self) -> [u8; 32] {
-        fingerprint(
-            &self.public,
-            self.paillier.public_key(),
-            &self.c_key,
-            self.epoch,
-        )
+    fn fingerprint(&self) -> [u8; 32] {
+        let c = self.common();
+        let mut t = Transcript::new(tags::KEY_FINGERPRINT);
+        t.point("Q", &c.public.q)
+            .point("Q1", &c.public.q1)
+            .point("Q2", &c.public.q2)
+            .integer("N", self.paillier_public().modulus())
+            .integer("c_key", c.c_key.as_uint())
+            .u64("epoch", c.epoch);
+        t.finish()
     }
 
+    /// Whether a failed signature locked this share (always false for P2's share). A
+    /// caller must persist the lock before it does anything else, and must never unlock it.
+    #[must_use]
+    fn is_locked(&self) -> bool;
+
+    /// Self-consistency check: x_i·G = Q_i, Q1 + Q2 = Q, and for P1 Dec(c_key) = x1.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShare`].
+    fn check(&self) -> Result<()> {
+        if self.secret_consistent() && self.common().public_consistent() {
+            Ok(())
+        } else {
+            Err(Error::InvalidShare)
+        }
+    }
+
+    /// Encodes into `out` (at least [`KeyShare::ENCODED_LEN`] bytes, secret material
+    /// included: store it with care); returns the length.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    fn encode(&self, out: &mut [u8]) -> Result<usize>;
+
+    /// Decodes and checks a share file: format, checksum, key, and [`KeyShare::check`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidShare`] (or [`Error::InvalidPoint`] / [`Error::PaillierModulus`] for
+    /// a bad field).
+    fn decode(bytes: &[u8]) -> Result<Self>;
+}
+
+impl sealed::Sealed for KeyShareP1 {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+    fn paillier_public(&self) -> &PublicKey {
+        self.paillier.public_key()
+    }
+    fn secret_consistent(&self) -> bool {
+        curve::mul_g(&bigint::reduce_mod_q(&self.x1)) == self.common.public.q1
+            && self.paillier.decrypt(&self.common.c_key) == self.x1.resize()
+    }
+}
+
+impl sealed::Sealed for KeyShareP2 {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+    fn paillier_public(&self) -> &PublicKey {
+        &self.paillier
+    }
+    fn secret_consistent(&self) -> bool {
+        curve::mul_g(&self.x2) == self.common.public.q2
+    }
+}
+
+impl KeyShare for KeyShareP1 {
+    const PARTY: Party = Party::P1;
+    const ENCODED_LEN: usize = codec::P1_LEN;
+
+    fn is_locked(&self) -> bool {
+        self.locked
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Result<usize> {
+        codec::encode_p1(self, out)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self> {
+        codec::decode_p1(bytes)
+    }
+}
+
+impl KeyShare for KeyShareP2 {
+    const PARTY: Party = Party::P2;
+    const ENCODED_LEN: usize = codec::P2_LEN;
+
+    fn is_locked(&self) -> bool {
+        false
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Result<usize> {
+        codec::encode_p2(self, out)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self> {
+        codec::decode_p2(bytes)
+    }
+}
+
+impl KeyShareP1 {
     /// Admits a session: the share is not locked and the context's pids are the recorded
     /// ones. Returns the share's fingerprint.
     pub(crate) fn admit(&self, ctx: &Context<'_>) -> Result<[u8; 32]> {
         if self.locked {
             return Err(Error::KeyLocked);
         }
-        same_pids(ctx, &self.own_pid, &self.peer_pid)?;
+        self.common.same_pids(ctx)?;
         Ok(self.fingerprint())
-    }
-
-    /// Checks x1·G = Q1, Q1 + Q2 = Q and Dec(c_key) = x1.
-    ///
-    /// # Errors
-    /// [`Error::InvalidShare`].
-    pub fn check(&self) -> Result<()> {
-        let consistent = curve::mul_g(&bigint::reduce_mod_q(&self.x1)) == self.public.q1
-            && PublicShares::combine(self.public.q1, self.public.q2).ok() == Some(self.public)
-            && self.paillier.decrypt(&self.c_key) == self.x1.resize();
-        if consistent {
-            Ok(())
-        } else {
-            Err(Error::InvalidShare)
-        }
     }
 }
 
 impl KeyShareP2 {
-    /// The joint public key and both halves.
-    #[must_use]
-    pub fn public(&self) -> &PublicShares {
-        &self.public
-    }
-
-    /// Our party id and the peer's, as recorded at keygen.
-    #[must_use]
-    pub fn pids(&self) -> (&[u8; ID_LEN], &[u8; ID_LEN]) {
-        (&self.own_pid, &self.peer_pid)
-    }
-
-    /// The refresh epoch (0 after keygen).
-    #[must_use]
-    pub fn epoch(&self) -> u64 {
-        self.epoch
-    }
-
-    /// Fingerprint of the public state both parties must share: (Q, N, c_key, epoch).
-    #[must_use]
-    pub fn fingerprint(&self) -> [u8; 32] {
-        fingerprint(&self.public, &self.paillier, &self.c_key, self.epoch)
-    }
-
     /// Admits a session: the context's pids are the recorded ones and P1 holds this very
     /// share (its fingerprint). Returns the fingerprint.
     pub(crate) fn admit(&self, ctx: &Context<'_>, peer_fingerprint: &[u8; 32]) -> Result<[u8; 32]> {
-        same_pids(ctx, &self.own_pid, &self.peer_pid)?;
+        self.common.same_pids(ctx)?;
         let fingerprint = self.fingerprint();
         if *peer_fingerprint != fingerprint {
             return Err(Error::SessionMismatch);
@@ -180,62 +305,13 @@ impl KeyShareP2 {
     pub fn paillier_key(&self) -> &PublicKey {
         &self.paillier
     }
-
-    /// Checks x2·G = Q2 and Q1 + Q2 = Q.
-    ///
-    /// # Errors
-    /// [`Error::InvalidShare`].
-    pub fn check(&self) -> Result<()> {
-        let consistent = curve::mul_g(&self.x2) == self.public.q2
-            && PublicShares::combine(self.public.q1, self.public.q2).ok() == Some(self.public);
-        if consistent {
-            Ok(())
-        } else {
-            Err(Error::InvalidShare)
-        }
-    }
 }
-
-/// The context's pids must be those recorded in the share.
-fn same_pids(ctx: &Context<'_>, own: &[u8; ID_LEN], peer: &[u8; ID_LEN]) -> Result<()> {
-    if ctx.own_pid == *own && ctx.peer_pid == *peer {
-        Ok(())
-    } else {
-        Err(Error::SessionMismatch)
-    }
-}
-
-fn fingerprint(public: &PublicShares, key: &PublicKey, c_key: &Ciphertext, epoch: u64) -> [u8; 32] {
-    let mut t = Transcript::new(tags::KEY_FINGERPRINT);
-    t.point("Q", &public.q)
-        .point("Q1", &public.q1)
-        .point("Q2", &public.q2)
-        .integer("N", key.modulus())
-        .integer("c_key", c_key.as_uint())
-        .u64("epoch", epoch);
-    t.finish()
-}
-
-impl Drop for KeyShareP1 {
-    fn drop(&mut self) {
-        self.x1.zeroize();
-    }
-}
-
-impl Drop for KeyShareP2 {
-    fn drop(&mut self) {
-        self.x2.zeroize();
-    }
-}
-
-impl zeroize::ZeroizeOnDrop for KeyShareP1 {}
-impl zeroize::ZeroizeOnDrop for KeyShareP2 {}
 
 impl fmt::Debug for KeyShareP1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyShareP1")
-            .field("public", &self.public)
-            .field("epoch", &self.epoch)
+            .field("public", &self.common.public)
+            .field("epoch", &self.common.epoch)
             .field("locked", &self.locked)
             .finish_non_exhaustive()
     }
@@ -244,8 +320,29 @@ impl fmt::Debug for KeyShareP1 {
 impl fmt::Debug for KeyShareP2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyShareP2")
-            .field("public", &self.public)
-            .field("epoch", &self.epoch)
+            .field("public", &self.common.public)
+            .field("epoch", &self.common.epoch)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_a_share_wipes_its_secrets_and_keeps_the_lock() {
+        let (mut s1, mut s2) = fixtures::keygen(40);
+        s1.locked = true;
+        s1.zeroize();
+        assert_eq!(s1.x1, X1::ZERO);
+        assert_eq!(s1.paillier.p.prime.get(), crypto_bigint::U1024::ONE);
+        assert_eq!(s1.paillier.q_inv_p, crypto_bigint::U1024::ZERO);
+        assert!(s1.is_locked(), "a wiped share must not read as unlocked");
+        s2.zeroize();
+        assert_eq!(s2.x2, Scalar::ZERO);
+        // The public part is kept: it is what both parties already know.
+        assert_eq!(s1.public(), s2.public());
     }
 }

@@ -17,12 +17,12 @@ pub mod p2;
 pub use msg::{Msg1, Msg2, Msg3, Msg4, Msg5};
 
 use k256::{
-    AffinePoint, Scalar,
+    AffinePoint, ProjectivePoint, Scalar,
     ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier},
-    elliptic_curve::ops::Reduce,
+    elliptic_curve::{ops::Reduce, subtle::ConstantTimeEq},
 };
 
-use crate::{Error, Result};
+use crate::{Error, Result, curve};
 
 /// A 32-byte message digest (e.g. SHA-256 of the message).
 pub type Digest = [u8; 32];
@@ -41,7 +41,23 @@ pub(crate) fn digest_scalar(digest: &Digest) -> Scalar {
     <Scalar as Reduce<k256::FieldBytes>>::reduce(&k256::FieldBytes::from(*digest))
 }
 
+/// The joint nonce point R = k·R_peer and its ECDSA r = x(R) mod q, the same for both roles.
+///
+/// # Errors
+/// [`Error::DegenerateNonce`] if r = 0.
+pub(crate) fn joint_r(own_k: &Scalar, peer_r: &AffinePoint) -> Result<(AffinePoint, Scalar)> {
+    let big_r = (ProjectivePoint::from(*peer_r) * own_k).to_affine();
+    let r = curve::x_mod_q(&big_r);
+    if bool::from(r.is_zero()) {
+        return Err(Error::DegenerateNonce);
+    }
+    Ok((big_r, r))
+}
+
 /// Verifies a signature over a digest with the joint public key, as any verifier would.
+///
+/// Variable time in the signature (ecdsa inverts s with `invert_vartime`): for public
+/// signatures only, never for one not yet released.
 ///
 /// # Errors
 /// [`Error::SignatureInvalid`].
@@ -49,4 +65,102 @@ pub fn verify(q: &AffinePoint, digest: &Digest, signature: &Signature) -> Result
     let key = VerifyingKey::from_affine(*q).map_err(|_| Error::SignatureInvalid)?;
     key.verify_prehash(digest, signature)
         .map_err(|_| Error::SignatureInvalid)
+}
+
+/// P1's check of a signature it has not released yet, given the nonce point R whose x
+/// coordinate gave r: s·R = ±(m·G + r·Q).
+///
+/// This is ECDSA verification without inverting s: s⁻¹·(m·G + r·Q) = ±R, whose x is
+/// r mod q (± because `normalize_s` may negate s). Constant time in s, which on the failure
+/// path comes from k1 and a decryption of P2's ciphertext. It accepts only signatures the
+/// standard check accepts; it could refuse a valid one only if s⁻¹·(m·G + r·Q) were a point
+/// other than ±R with the same x mod q, which an honest run never produces.
+#[must_use]
+pub(crate) fn verify_with_nonce(
+    q: &AffinePoint,
+    big_r: &AffinePoint,
+    digest: &Digest,
+    signature: &Signature,
+) -> bool {
+    let (r, s) = signature.split_scalars();
+    let lhs = ProjectivePoint::from(*big_r) * *s;
+    let rhs = ProjectivePoint::from(curve::mul_g(&digest_scalar(digest)))
+        + ProjectivePoint::from(*q) * *r;
+    let matches = lhs.ct_eq(&rhs) | lhs.ct_eq(&-rhs);
+    // r and R are public (P2 computes R = k2·R1 and receives r in Msg5).
+    bool::from(curve::x_mod_q(big_r).ct_eq(&r) & matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A signature made in the clear: (Q, R, digest, signature).
+    fn clear_signature() -> (AffinePoint, AffinePoint, Digest, Signature) {
+        let x = Scalar::from(0x1234_5678_u64);
+        let k = Scalar::from(0x0bad_cafe_u64);
+        let digest = [7u8; 32];
+        let big_r = curve::mul_g(&k);
+        let r = curve::x_mod_q(&big_r);
+        let k_inv = Option::<Scalar>::from(k.invert()).unwrap();
+        let s = k_inv * (digest_scalar(&digest) + r * x);
+        let sig = Signature::from_scalars(r, s).unwrap();
+        (curve::mul_g(&x), big_r, digest, sig)
+    }
+
+    #[test]
+    fn verify_with_nonce_agrees_with_ecdsa_verification() {
+        let (q, big_r, digest, sig) = clear_signature();
+        assert_eq!(verify(&q, &digest, &sig), Ok(()));
+        assert!(verify_with_nonce(&q, &big_r, &digest, &sig));
+        // The low-s form (s negated when high) verifies both ways too.
+        let low = sig.normalize_s();
+        assert_eq!(verify(&q, &digest, &low), Ok(()));
+        assert!(verify_with_nonce(&q, &big_r, &digest, &low));
+        let (r, s) = sig.split_scalars();
+        let negated = Signature::from_scalars(*r, -*s).unwrap();
+        assert!(verify_with_nonce(&q, &big_r, &digest, &negated));
+
+        // A wrong s, digest, key or nonce point: refused by both.
+        let wrong_s = Signature::from_scalars(*r, *s + Scalar::ONE).unwrap();
+        assert_eq!(verify(&q, &digest, &wrong_s), Err(Error::SignatureInvalid));
+        assert!(!verify_with_nonce(&q, &big_r, &digest, &wrong_s));
+        let other_digest = [8u8; 32];
+        assert_eq!(
+            verify(&q, &other_digest, &sig),
+            Err(Error::SignatureInvalid)
+        );
+        assert!(!verify_with_nonce(&q, &big_r, &other_digest, &sig));
+        let other_q = curve::mul_g(&Scalar::from(99u64));
+        assert_eq!(
+            verify(&other_q, &digest, &sig),
+            Err(Error::SignatureInvalid)
+        );
+        assert!(!verify_with_nonce(&other_q, &big_r, &digest, &sig));
+        // R whose x is not r: refused even though s·R is computed consistently.
+        let other_r = curve::mul_g(&Scalar::from(5u64));
+        assert!(!verify_with_nonce(&q, &other_r, &digest, &sig));
+    }
+
+    #[test]
+    fn joint_r_is_symmetric() {
+        let (k1, k2) = (Scalar::from(3u64), Scalar::from(5u64));
+        let (big_r, r) = joint_r(&k1, &curve::mul_g(&k2)).unwrap();
+        assert_eq!(joint_r(&k2, &curve::mul_g(&k1)).unwrap(), (big_r, r));
+        assert_eq!(big_r, curve::mul_g(&Scalar::from(15u64)));
+        assert_eq!(r, curve::x_mod_q(&big_r));
+    }
+
+    #[test]
+    fn a_zero_r_is_a_degenerate_nonce() {
+        // The point at infinity has x = 0, so r = 0.
+        assert_eq!(
+            joint_r(&Scalar::from(3u64), &AffinePoint::IDENTITY),
+            Err(Error::DegenerateNonce)
+        );
+        assert_eq!(
+            joint_r(&Scalar::ZERO, &AffinePoint::GENERATOR),
+            Err(Error::DegenerateNonce)
+        );
+    }
 }

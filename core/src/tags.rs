@@ -6,8 +6,6 @@ pub const PROTOCOL: &[u8] = b"ecdsa2pc/v1";
 pub const SESSION_PREFIX: &[u8] = b"ecdsa2pc/v1/session-prefix";
 /// Session id once both nonces are known.
 pub const SESSION_ID: &[u8] = b"ecdsa2pc/v1/sid";
-/// Hash commitment.
-pub const COMMITMENT: &[u8] = b"ecdsa2pc/v1/commitment";
 /// Schnorr proof of knowledge of a discrete log.
 pub const ZK_DLOG: &[u8] = b"ecdsa2pc/v1/zk/dlog";
 /// PDL proof.
@@ -28,7 +26,5 @@ pub const KEYGEN_Q1: &[u8] = b"ecdsa2pc/v1/keygen/q1";
 pub const SIGN_R1: &[u8] = b"ecdsa2pc/v1/sign/r1";
 /// Fingerprint of a key's public state (Q, N, c_key).
 pub const KEY_FINGERPRINT: &[u8] = b"ecdsa2pc/v1/key-fingerprint";
-/// Random weights of batched verification equations.
-pub const BATCH_WEIGHTS: &[u8] = b"ecdsa2pc/v1/batch-weights";
 /// Hash-derived Pedersen generator h.
 pub const PEDERSEN_H: &[u8] = b"ecdsa2pc/v1/pedersen/h";

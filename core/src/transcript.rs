@@ -137,11 +137,4 @@ impl Xof {
         // vartime: the challenge and the modulus are public.
         wide.rem_vartime(modulus)
     }
-
-    /// Draws a `u64` below `2^bits`.
-    pub fn bits(&mut self, bits: u32) -> u64 {
-        let mut b = [0u8; 8];
-        self.fill(&mut b);
-        u64::from_be_bytes(b) >> (64 - bits)
-    }
 }

@@ -8,6 +8,8 @@ mod writer;
 pub use reader::Reader;
 pub use writer::Writer;
 
+use crate::sizes::HEADER_LEN;
+
 /// Protocol version byte of every message.
 pub const VERSION: u8 = 1;
 
@@ -63,49 +65,6 @@ pub fn peer_abort(bytes: &[u8]) -> Option<crate::Error> {
     }
 }
 
-/// The largest message of any protocol: the frame cap a transport needs.
-// Evaluated at compile time: an index out of bounds fails the build.
-#[allow(clippy::indexing_slicing)]
-pub const MAX_MSG_LEN: usize = {
-    use crate::{keygen, refresh, sign};
-    let lens = [
-        keygen::Msg1::LEN,
-        keygen::Msg2::LEN,
-        keygen::Msg3::LEN,
-        sign::Msg1::LEN,
-        sign::Msg2::LEN,
-        sign::Msg3::LEN,
-        sign::Msg4::LEN,
-        sign::Msg5::LEN,
-        refresh::Msg1::LEN,
-        refresh::Msg2::LEN,
-        refresh::Msg3::LEN,
-        refresh::Msg4::LEN,
-    ];
-    let mut max = ABORT_LEN;
-    let mut i = 0;
-    while i < lens.len() {
-        if lens[i] > max {
-            max = lens[i];
-        }
-        i += 1;
-    }
-    max
-};
-
-/// Length of the version and type header.
-pub const HEADER_LEN: usize = 2;
-/// A compressed SEC1 point.
-pub const POINT_LEN: usize = 33;
-/// A scalar mod q.
-pub const SCALAR_LEN: usize = 32;
-/// A hash, nonce, commitment or opening.
-pub const HASH_LEN: usize = 32;
-/// An integer mod N (or mod the Pedersen prime).
-pub const MOD_N_LEN: usize = 256;
-/// An integer mod N².
-pub const MOD_NN_LEN: usize = 512;
-
 /// Redacted `Debug` for types that hold secrets: the type name only.
 macro_rules! redacted_debug {
     ($($ty:ident),+ $(,)?) => {$(
@@ -118,13 +77,23 @@ macro_rules! redacted_debug {
 }
 pub(crate) use redacted_debug;
 
-/// A message that encodes to a fixed number of bytes.
-pub trait Message: Sized {
-    /// Its type byte.
-    const TYPE: MsgType;
-    /// Its exact encoded length, header included.
-    const LEN: usize;
+/// The seal of [`Message`]: only this crate's messages implement it.
+mod seal {
+    /// Implemented by [`sealed!`](super::sealed) for each message type.
+    pub trait Sealed {}
+}
 
+/// Seals message types: `sealed!(Msg1, Msg2)` lets them implement [`Fields`] and [`Message`].
+macro_rules! sealed {
+    ($($ty:ident),+ $(,)?) => {$(
+        impl crate::wire::Sealed for $ty {}
+    )+};
+}
+pub(crate) use {seal::Sealed, sealed};
+
+/// How a message writes and reads its fields after the header: the codec's half of
+/// [`Message`], kept out of the public API (tests reach it through `internals`).
+pub trait Fields: Sealed + Sized {
     /// Writes the fields after the header.
     ///
     /// # Errors
@@ -137,17 +106,26 @@ pub trait Message: Sized {
     /// [`crate::Error::Malformed`] or a more specific error for a bad field.
     fn read_fields(r: &mut Reader<'_>) -> crate::Result<Self>;
 
-    /// As [`Message::read_fields`], overwriting `out`. The default reads a value and moves it
+    /// As [`Fields::read_fields`], overwriting `out`. The default reads a value and moves it
     /// in; the largest messages override it to fill `out` field by field, so that decoding
     /// needs no stack beyond the message itself (every copy of keygen's 33 KB third message
     /// counts on a microcontroller).
     ///
     /// # Errors
-    /// As [`Message::read_fields`]; `out` is then partly overwritten.
+    /// As [`Fields::read_fields`]; `out` is then partly overwritten.
     fn read_fields_into(r: &mut Reader<'_>, out: &mut Self) -> crate::Result<()> {
         *out = Self::read_fields(r)?;
         Ok(())
     }
+}
+
+/// A protocol message: a fixed number of bytes, `version ‖ type ‖ fields`. Sealed: only
+/// the messages of keygen, sign and refresh implement it.
+pub trait Message: Fields {
+    /// Its type byte.
+    const TYPE: MsgType;
+    /// Its exact encoded length, header included.
+    const LEN: usize;
 
     /// Encodes into `out`, returning the number of bytes written (always [`Self::LEN`]).
     ///
@@ -171,7 +149,7 @@ pub trait Message: Sized {
         Ok(msg)
     }
 
-    /// As [`Message::decode`], into caller-owned storage (see [`Message::read_fields_into`]).
+    /// As [`Message::decode`], into caller-owned storage (see [`Fields::read_fields_into`]).
     ///
     /// # Errors
     /// As [`Message::decode`]; `out` is then partly overwritten and must not be used.

@@ -12,21 +12,19 @@ use crypto_bigint::{
     NonZero, Odd, RandomMod, U128, U256, U512, U768, U1024, U2048, U4096, Uint,
     modular::{FixedMontyForm, FixedMontyParams},
 };
+use ecdsa2pc_core::internals::{curve, pedersen, tags};
 use ecdsa2pc_core::{
-    Error, Proof, curve, keygen,
-    paillier::{Ciphertext, PublicKey, SecretKey},
-    pedersen,
-    session::{Binding, Context},
-    share::{KeyShareP1, KeyShareP2},
-    sign, tags,
-    wire::{Message, Reader},
-    zk::{
-        dlog::DlogProof,
-        eq_paillier_pedersen as eqp,
-        paillier_key::PaillierKeyProof,
-        pdl::{self, PdlProof},
-        range,
+    Ciphertext, Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierPublicKey,
+    PaillierSecretKey, Proof,
+    internals::{
+        session::Binding,
+        wire::Reader,
+        zk::{
+            dlog::DlogProof, eq_paillier_pedersen as eqp, paillier_key::PaillierKeyProof, pdl,
+            pdl::PdlProof, range,
+        },
     },
+    keygen, sign,
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_chacha::ChaCha20Rng;
@@ -171,7 +169,7 @@ fn dlog_from(a: &AffinePoint, z: &Scalar) -> DlogProof {
 /// (A, z) of a Schnorr proof.
 fn dlog_parts(p: &DlogProof) -> (AffinePoint, Scalar) {
     let mut buf = [0u8; DlogProof::LEN];
-    p.write(&mut ecdsa2pc_core::wire::Writer::new(&mut buf))
+    p.write(&mut ecdsa2pc_core::internals::wire::Writer::new(&mut buf))
         .unwrap();
     let a = curve::decode_point(buf[..33].try_into().unwrap()).unwrap();
     let z = curve::decode_scalar(buf[33..].try_into().unwrap()).unwrap();
@@ -225,7 +223,7 @@ fn bad_scalars() -> Vec<(&'static str, Vec<u8>)> {
 #[allow(clippy::large_enum_variant)] // a handful of values in a test
 enum KeyMaterial {
     /// With the real secret key.
-    Honest(SecretKey),
+    Honest(PaillierSecretKey),
     /// Without one: roots σ = ρ^(N⁻¹ mod φ') for a φ' the cheater hopes works.
     Forged { phi: U2048 },
 }
@@ -245,7 +243,7 @@ struct Cheat {
 
 struct MalP1 {
     rng: ChaCha20Rng,
-    pk: PublicKey,
+    pk: PaillierPublicKey,
     key: KeyMaterial,
     x1: Scalar,
     q1: AffinePoint,
@@ -259,14 +257,19 @@ struct MalP1 {
 }
 
 impl MalP1 {
-    fn start(seed: u64, pk: PublicKey, key: KeyMaterial, cheat: &Cheat) -> (Self, keygen::Msg1) {
+    fn start(
+        seed: u64,
+        pk: PaillierPublicKey,
+        key: KeyMaterial,
+        cheat: &Cheat,
+    ) -> (Self, keygen::Msg1) {
         let mut rng = support::rng(seed);
         let mut nonce1 = [0u8; 32];
         rng.fill_bytes(&mut nonce1);
         let prefix = support::prefix("keygen", &nonce1, &[]);
         let x1 = curve::random_scalar(&mut rng);
         let q1 = cheat.q1.unwrap_or_else(|| curve::mul_g(&x1));
-        let open_q1 = ecdsa2pc_core::commitment::randomness(&mut rng);
+        let open_q1 = ecdsa2pc_core::internals::commitment::randomness(&mut rng);
         let com_q1 = support::com_q1(&q1, &prefix, &open_q1);
         let plaintext = cheat.plaintext.unwrap_or_else(|| scalar_uint(&x1));
         let (c_key, r_key) = match cheat.raw_c_key {
@@ -349,7 +352,7 @@ impl MalP1 {
 }
 
 /// The key proof's challenges ρ_i, recomputed from the seed, N and the binding.
-fn key_challenges(pk: &PublicKey, seed: &[u8; 16], b: &Binding<'_>) -> [U2048; 4] {
+fn key_challenges(pk: &PaillierPublicKey, seed: &[u8; 16], b: &Binding<'_>) -> [U2048; 4] {
     let mut t = support::bound_transcript(tags::ZK_PAILLIER_KEY, b);
     t.bytes("seed", seed).integer("N", pk.modulus());
     let mut xof = t.into_xof();
@@ -358,7 +361,12 @@ fn key_challenges(pk: &PublicKey, seed: &[u8; 16], b: &Binding<'_>) -> [U2048; 4
 }
 
 /// Roots ρ_i^(N⁻¹ mod φ'): the real N-th roots when φ' = φ(N) of a valid key, else a forgery.
-fn forge_roots(pk: &PublicKey, phi: &U2048, seed: &[u8; 16], b: &Binding<'_>) -> PaillierKeyProof {
+fn forge_roots(
+    pk: &PaillierPublicKey,
+    phi: &U2048,
+    seed: &[u8; 16],
+    b: &Binding<'_>,
+) -> PaillierKeyProof {
     let n = *pk.modulus();
     let phi_nz = NonZero::new(*phi).unwrap();
     let d = n.rem(&phi_nz).invert_mod(&phi_nz).unwrap();
@@ -579,7 +587,7 @@ fn k1_modulus_p_squared_q_fails_the_key_proof() {
             break (p, n);
         }
     };
-    let pk = PublicKey::from_modulus(n).expect("p²q passes the decode checks");
+    let pk = PaillierPublicKey::from_modulus(n).expect("p²q passes the decode checks");
     let phi = p
         .wrapping_sub(&U512::ONE)
         .resize::<{ U1024::LIMBS }>()

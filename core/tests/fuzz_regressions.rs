@@ -12,7 +12,8 @@ mod harness;
 
 use std::{fs, path::Path};
 
-use ecdsa2pc_core::{Error, wire};
+use ecdsa2pc_core::Error;
+use ecdsa2pc_core::{abort_message, internals::wire};
 use harness::{Outcome, TARGETS, honest_input, target};
 
 /// The honest message of every target is accepted: the fuzzed states are valid ones, so the
@@ -28,7 +29,10 @@ fn honest_inputs_are_accepted() {
 /// Inputs of every wrong and borderline shape, for every target.
 fn nasty_inputs(honest: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let len = honest.len();
-    let header = honest.get(..wire::HEADER_LEN).expect("header").to_vec();
+    let header = honest
+        .get(..ecdsa2pc_core::internals::sizes::HEADER_LEN)
+        .expect("header")
+        .to_vec();
     let body = |byte: u8| {
         let mut v = header.clone();
         v.resize(len, byte);
@@ -40,17 +44,20 @@ fn nasty_inputs(honest: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
         ("empty", Vec::new()),
         ("one byte", vec![wire::VERSION]),
         ("header only", header.clone()),
-        (
-            "abort message",
-            wire::abort_message(Error::Malformed).to_vec(),
-        ),
+        ("abort message", abort_message(Error::Malformed).to_vec()),
         ("one short", honest.get(..len - 1).expect("short").to_vec()),
         ("one long", longer),
         ("all 0xff", vec![0xff; len]),
         ("header, then 0xff", body(0xff)),
         ("header, then 0x00", body(0x00)),
-        ("largest frame of 0xff", vec![0xff; wire::MAX_MSG_LEN]),
-        ("past the largest frame", vec![0xff; wire::MAX_MSG_LEN + 1]),
+        (
+            "largest frame of 0xff",
+            vec![0xff; ecdsa2pc_core::MAX_MSG_LEN],
+        ),
+        (
+            "past the largest frame",
+            vec![0xff; ecdsa2pc_core::MAX_MSG_LEN + 1],
+        ),
     ]
 }
 

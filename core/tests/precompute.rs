@@ -3,7 +3,8 @@
 
 mod support;
 
-use ecdsa2pc_core::{Error, paillier::ModNN, sign};
+use ecdsa2pc_core::{Error, KeyShare, ModNN, sign};
+use ecdsa2pc_core::{PEDERSEN_TABLE_LEN, PedersenTable, internals::pedersen};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 #[test]
@@ -46,12 +47,12 @@ fn a_table_or_nonce_of_another_share_is_refused() {
     };
     assert_eq!(
         run(&mut r1, &mut r2, &mut s1, Some(&other_table), None),
-        Err(Error::InvalidShare)
+        Err(Error::ForeignPrecomputation)
     );
     let foreign_nonce = other2.paillier_key().nonce_power_random(&mut r2);
     assert_eq!(
         run(&mut r1, &mut r2, &mut s1, None, Some(foreign_nonce)),
-        Err(Error::InvalidShare)
+        Err(Error::ForeignPrecomputation)
     );
     let mut bad = vec![ModNN::ZERO; 10];
     assert_eq!(
@@ -62,9 +63,9 @@ fn a_table_or_nonce_of_another_share_is_refused() {
 
 #[test]
 fn keygen_with_the_pedersen_table_is_accepted_and_signs() {
-    use ecdsa2pc_core::{keygen, pedersen};
-    let mut storage = vec![crypto_bigint::U2048::ZERO; pedersen::TABLE_LEN];
-    let table = pedersen::Table::new(&mut storage).unwrap();
+    use ecdsa2pc_core::keygen;
+    let mut storage = vec![crypto_bigint::U2048::ZERO; PEDERSEN_TABLE_LEN];
+    let table = PedersenTable::new(&mut storage).unwrap();
     let mut r1 = support::rng(90);
     let mut r2 = support::rng(91);
     let (p1, m1) = keygen::p1::start_with(
@@ -87,7 +88,7 @@ fn keygen_with_the_pedersen_table_is_accepted_and_signs() {
 
 #[test]
 fn decryption_in_halves_gives_the_same_signature_and_refuses_two_of_one_prime() {
-    use ecdsa2pc_core::paillier::Prime;
+    use ecdsa2pc_core::Prime;
     let (mut s1, s2) = support::keygen(93, 0);
     let digest = [6u8; 32];
     let mut r1 = support::rng(94);
@@ -125,7 +126,7 @@ fn a_decryption_abandoned_midway_leaves_the_share_locked() {
     let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
     let d = p1.check_msg4(&m4).unwrap();
-    let _half = d.decrypt_half(ecdsa2pc_core::paillier::Prime::P);
+    let _half = d.decrypt_half(ecdsa2pc_core::Prime::P);
     drop(d);
     assert!(s1.is_locked(), "fail closed");
     let mut r1 = support::rng(99);
@@ -138,7 +139,7 @@ fn a_decryption_abandoned_midway_leaves_the_share_locked() {
 #[test]
 fn fixed_base_powers_match_plain_powers_for_every_window() {
     use crypto_bigint::{U256, U512};
-    use ecdsa2pc_core::paillier::table_len;
+    use ecdsa2pc_core::internals::paillier::table_len;
     let sk = support::paillier(0);
     let pk = sk.public_key();
     let mut rng = support::rng(20);
@@ -172,7 +173,13 @@ fn fixed_base_powers_match_plain_powers_for_every_window() {
             .public_key()
             .pow_fixed(&table, &U512::ONE)
             .unwrap_err(),
-        Error::InvalidShare
+        Error::ForeignPrecomputation
+    );
+    // A table made for 512-bit exponents cannot raise to a wider one.
+    assert_eq!(
+        pk.pow_fixed(&table, &crypto_bigint::U1024::ONE)
+            .unwrap_err(),
+        Error::ForeignPrecomputation
     );
 }
 
@@ -192,16 +199,16 @@ fn precomputed_nonces_encrypt_correctly_and_only_under_their_key() {
             .public_key()
             .encrypt_with_nonce(&U256::ONE, nonce)
             .unwrap_err(),
-        Error::InvalidShare
+        Error::ForeignPrecomputation
     );
 }
 
 #[test]
 fn pedersen_table_powers_match_plain_powers() {
     use crypto_bigint::U2048;
-    use ecdsa2pc_core::pedersen::{self, TABLE_LEN, Table};
-    let mut storage = vec![U2048::ZERO; TABLE_LEN];
-    let table = Table::new(&mut storage).unwrap();
+    use ecdsa2pc_core::{PEDERSEN_TABLE_LEN, PedersenTable};
+    let mut storage = vec![U2048::ZERO; PEDERSEN_TABLE_LEN];
+    let table = PedersenTable::new(&mut storage).unwrap();
     let (_, h) = pedersen::generators();
     let (_, u) = pedersen::generator_roots();
     for e in [
@@ -214,5 +221,8 @@ fn pedersen_table_powers_match_plain_powers() {
         assert_eq!(pedersen::pow_h(Some(&table), &e), h.pow(&e));
     }
     let mut short = vec![U2048::ZERO; 5];
-    assert_eq!(Table::new(&mut short).unwrap_err(), Error::BufferTooSmall);
+    assert_eq!(
+        PedersenTable::new(&mut short).unwrap_err(),
+        Error::BufferTooSmall
+    );
 }

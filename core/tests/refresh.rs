@@ -4,10 +4,8 @@
 mod support;
 
 use ecdsa2pc_core::{
-    Error, Proof,
-    refresh::{self, Msg1, Msg2, Msg3},
-    share::{KeyShareP1, KeyShareP2},
-    wire::Message,
+    Error, KeyShare, KeyShareP1, KeyShareP2, Message, Proof, refresh,
+    refresh::{Msg1, Msg2, Msg3},
 };
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
@@ -180,14 +178,8 @@ fn share_files_round_trip_and_refuse_damage() {
     let d2 = KeyShareP2::decode(&b2).unwrap();
     assert_eq!(d1.fingerprint(), s1.fingerprint());
     assert_eq!(d2.fingerprint(), s2.fingerprint());
-    assert_eq!(
-        ecdsa2pc_core::share::role_of(&b1),
-        Ok(ecdsa2pc_core::share::Role::P1)
-    );
-    assert_eq!(
-        ecdsa2pc_core::share::role_of(&b2),
-        Ok(ecdsa2pc_core::share::Role::P2)
-    );
+    assert_eq!(ecdsa2pc_core::role_of(&b1), Ok(ecdsa2pc_core::Party::P1));
+    assert_eq!(ecdsa2pc_core::role_of(&b2), Ok(ecdsa2pc_core::Party::P2));
 
     // Truncated, extended, bit-flipped anywhere: refused.
     assert_eq!(
@@ -220,4 +212,58 @@ fn share_files_round_trip_and_refuse_damage() {
     t[c_at..c_at + 512].copy_from_slice(&ob[c_at..c_at + 512]);
     reseal(&mut t);
     assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
+    // Consistent checksum but p replaced by a composite p' ≡ 3 (mod 4) for which every CRT
+    // constant exists. Loading does not test primality (variable time on the secret primes):
+    // Dec(c_key) = x1 refuses it.
+    let p_at = b1.len() - 32 - 2 * 128;
+    let p = crypto_bigint::U1024::from_be_slice(&b1[p_at..p_at + 128]);
+    let q = crypto_bigint::U1024::from_be_slice(&b1[p_at + 128..p_at + 256]);
+    let composite = (1..1000u64)
+        .map(|k| p.wrapping_add(&crypto_bigint::U1024::from_u64(4 * k)))
+        .find(|c| {
+            !crypto_primes::is_prime(crypto_primes::Flavor::Any, c)
+                && ecdsa2pc_core::PaillierSecretKey::from_primes(c, &q).is_ok()
+        })
+        .expect("a composite with a usable CRT near p");
+    let mut t = b1.clone();
+    t[p_at..p_at + 128].copy_from_slice(&composite.to_be_bytes());
+    reseal(&mut t);
+    assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
+}
+
+/// A share file rewritten to epoch `epoch` (the epoch field follows magic, version, role and
+/// curve), resealed and decoded: a share at the end of its epochs, as it would be loaded.
+fn at_epoch<S: KeyShare>(bytes: &[u8], epoch: u64) -> S {
+    let mut t = bytes.to_vec();
+    t[7..15].copy_from_slice(&epoch.to_be_bytes());
+    reseal(&mut t);
+    S::decode(&t).unwrap()
+}
+
+#[test]
+fn a_share_at_the_last_epoch_refuses_to_refresh_but_still_signs() {
+    let (s1, s2) = support::keygen(72, 0);
+    let last = ecdsa2pc_core::MAX_EPOCH;
+    let (mut e1, e2): (KeyShareP1, KeyShareP2) =
+        (at_epoch(&encode1(&s1), last), at_epoch(&encode2(&s2), last));
+    assert_eq!(e1.epoch(), last);
+    let mut r1 = support::rng(73);
+    let err = refresh::p1::start(&mut r1, &e1, &support::ctx1(), support::paillier(1));
+    assert_eq!(err.unwrap_err(), Error::EpochExhausted);
+    // P2 refuses too, even when P1 names its share correctly.
+    let (mut m1, _, _) = messages(&s1, &s2);
+    m1.fingerprint = e2.fingerprint();
+    let mut r2 = support::rng(74);
+    let err = refresh::p2::start(&mut r2, &e2, &support::ctx2(), &m1);
+    assert_eq!(err.unwrap_err(), Error::EpochExhausted);
+    // One epoch earlier both still refresh, into the last epoch.
+    let (b1, b2): (KeyShareP1, KeyShareP2) = (
+        at_epoch(&encode1(&s1), last - 1),
+        at_epoch(&encode2(&s2), last - 1),
+    );
+    let (n1, n2) = refresh(75, &b1, &b2, 1);
+    assert_eq!((n1.epoch(), n2.epoch()), (last, last));
+    // Signing does not depend on the epoch.
+    let (sig1, sig2) = support::sign(76, &mut e1, &e2, &[9u8; 32]).unwrap();
+    assert_eq!(sig1, sig2);
 }

@@ -16,10 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
 use ecdsa2pc_core::{
-    Error, keygen,
-    share::KeyShareP1,
-    sign,
-    wire::{Message, MsgType, VERSION},
+    Error, KeyShare, KeyShareP1, Message, MsgType, internals::wire::VERSION, keygen, sign,
 };
 use rand_core::Rng;
 

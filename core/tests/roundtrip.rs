@@ -2,6 +2,7 @@
 
 mod support;
 
+use ecdsa2pc_core::KeyShare;
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 use sha2::{Digest, Sha256};
 
@@ -29,7 +30,7 @@ fn random_seeds_and_fresh_paillier_keys() {
     let mut seeder = rand_chacha::ChaCha20Rng::from_seed([0x5a; 32]);
     let seed: u64 = seeder.next_u64();
     let mut rng = support::rng(seed);
-    let key = ecdsa2pc_core::paillier::SecretKey::generate(&mut rng);
+    let key = ecdsa2pc_core::PaillierSecretKey::generate(&mut rng);
     let mut r2 = support::rng(seed ^ 1);
     let (p1, m1) = ecdsa2pc_core::keygen::p1::start(&mut rng, &support::ctx1(), key).unwrap();
     let (p2, m2) =

@@ -5,7 +5,8 @@
 
 use core::mem::size_of;
 
-use ecdsa2pc_core::{keygen, share, sign, wire};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2};
+use ecdsa2pc_core::{keygen, sign};
 
 /// (name, size, cap) for every state a caller holds between messages.
 fn sizes() -> [(&'static str, usize, usize); 9] {
@@ -40,17 +41,9 @@ fn sizes() -> [(&'static str, usize, usize); 9] {
             size_of::<sign::p2::AwaitMsg5<'_>>(),
             512,
         ),
-        (
-            "share::KeyShareP1",
-            size_of::<share::KeyShareP1>(),
-            12 * 1024,
-        ),
-        (
-            "share::KeyShareP2",
-            size_of::<share::KeyShareP2>(),
-            6 * 1024,
-        ),
-        ("wire::MAX_MSG_LEN", wire::MAX_MSG_LEN, 34 * 1024),
+        ("KeyShareP1", size_of::<KeyShareP1>(), 12 * 1024),
+        ("KeyShareP2", size_of::<KeyShareP2>(), 6 * 1024),
+        ("MAX_MSG_LEN", ecdsa2pc_core::MAX_MSG_LEN, 34 * 1024),
     ]
 }
 

@@ -5,13 +5,9 @@
 #[path = "../fixtures/primes.rs"]
 mod fixtures_data;
 
+use ecdsa2pc_core::internals::{curve, tags};
 use ecdsa2pc_core::{
-    Result, keygen,
-    paillier::SecretKey,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign,
-    wire::Message,
+    Context, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, Result, keygen, sign,
 };
 pub use fixtures_data::PRIME_PAIRS;
 use k256::ecdsa::Signature;
@@ -26,9 +22,9 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-pub fn paillier(i: usize) -> SecretKey {
+pub fn paillier(i: usize) -> PaillierSecretKey {
     let (p, q) = PRIME_PAIRS[i % PRIME_PAIRS.len()];
-    SecretKey::from_primes(
+    PaillierSecretKey::from_primes(
         &crypto_bigint::U1024::from_be_hex(p),
         &crypto_bigint::U1024::from_be_hex(q),
     )
@@ -103,7 +99,7 @@ pub fn sign(
 // negative test cannot pass merely because a replica is wrong.
 // ---------------------------------------------------------------------------------------------
 
-use ecdsa2pc_core::{curve, session::Binding, tags, transcript::Transcript};
+use ecdsa2pc_core::internals::{session::Binding, transcript::Transcript};
 use k256::{AffinePoint, Scalar};
 
 /// P1's and P2's pids as the support contexts name them.
@@ -149,7 +145,7 @@ pub fn com_q1(q1: &AffinePoint, prefix: &[u8; 32], open: &[u8; 32]) -> [u8; 32] 
     };
     let mut t = bound_transcript(tags::KEYGEN_Q1, &b);
     t.point("Q1", q1);
-    ecdsa2pc_core::commitment::seal(t, open)
+    ecdsa2pc_core::internals::commitment::seal(t, open)
 }
 
 /// P1's signing commitment to (R1, digest).
@@ -161,7 +157,7 @@ pub fn com_r1(r1: &AffinePoint, digest: &[u8; 32], prefix: &[u8; 32], open: &[u8
     };
     let mut t = bound_transcript(tags::SIGN_R1, &b);
     t.point("R1", r1).bytes("digest", digest);
-    ecdsa2pc_core::commitment::seal(t, open)
+    ecdsa2pc_core::internals::commitment::seal(t, open)
 }
 
 /// The secret scalar a round draws right after its 32-byte nonce (x1, x2, k1 or k2), predicted

@@ -9,14 +9,17 @@
 mod support;
 
 use crypto_bigint::{U64, U256};
+use ecdsa2pc_core::internals::curve;
 use ecdsa2pc_core::{
-    Error, Proof, curve,
-    session::Binding,
-    transcript::Transcript,
-    zk::{
-        dlog::DlogProof,
-        paillier_key::PaillierKeyProof,
-        pdl::{PdlProof, Statement},
+    Error, Proof,
+    internals::{
+        session::Binding,
+        transcript::Transcript,
+        zk::{
+            dlog::DlogProof,
+            paillier_key::PaillierKeyProof,
+            pdl::{PdlProof, Statement},
+        },
     },
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar, elliptic_curve::sec1::ToSec1Point};
@@ -302,12 +305,12 @@ fn each_bit_flip(id: &[u8; 32]) -> impl Iterator<Item = [u8; 32]> + '_ {
 fn dlog_from(a: &AffinePoint, z: &Scalar) -> DlogProof {
     let mut buf = curve::encode_point(a).unwrap().to_vec();
     buf.extend_from_slice(&z.to_bytes());
-    DlogProof::read(&mut ecdsa2pc_core::wire::Reader::new(&buf)).unwrap()
+    DlogProof::read(&mut ecdsa2pc_core::internals::wire::Reader::new(&buf)).unwrap()
 }
 
 fn dlog_parts(p: &DlogProof) -> (AffinePoint, Scalar) {
     let mut buf = [0u8; DlogProof::LEN];
-    p.write(&mut ecdsa2pc_core::wire::Writer::new(&mut buf))
+    p.write(&mut ecdsa2pc_core::internals::wire::Writer::new(&mut buf))
         .unwrap();
     (
         curve::decode_point(buf[..33].try_into().unwrap()).unwrap(),

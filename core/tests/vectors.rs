@@ -7,7 +7,8 @@
 
 mod support;
 
-use ecdsa2pc_core::{keygen, sign, wire::Message};
+use ecdsa2pc_core::KeyShare;
+use ecdsa2pc_core::{Message, keygen, sign};
 use sha2::{Digest, Sha256};
 
 const FILE: &str = concat!(

@@ -15,14 +15,10 @@
 
 use std::sync::OnceLock;
 
+use ecdsa2pc_core::peer_abort;
 use ecdsa2pc_core::{
-    Error, keygen,
-    paillier::SecretKey,
-    refresh,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
+    Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, keygen, refresh,
     sign,
-    wire::{self, Message},
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -78,9 +74,9 @@ fn ctx2() -> Context<'static> {
 }
 
 /// P1's Paillier key: fixture pair 0.
-fn paillier() -> SecretKey {
+fn paillier() -> PaillierSecretKey {
     let (p, q) = primes::PRIME_PAIRS[0];
-    SecretKey::from_primes(
+    PaillierSecretKey::from_primes(
         &crypto_bigint::U1024::from_be_hex(p),
         &crypto_bigint::U1024::from_be_hex(q),
     )
@@ -125,7 +121,7 @@ pub fn encode<M: Message>(msg: &M) -> Vec<u8> {
 /// Decoder target: `decode` never panics, and on accepted input `encode ∘ decode` is the
 /// identity (one canonical encoding per message). `peer_abort` never panics either.
 pub fn decode<M: Message>(data: &[u8]) -> Outcome {
-    let _ = wire::peer_abort(data);
+    let _ = peer_abort(data);
     match M::decode(data) {
         Err(e) => Outcome::Undecodable(e),
         Ok(msg) => {
@@ -239,9 +235,9 @@ fn run_honest() -> Honest {
 }
 
 /// The new Paillier key of the harness's refresh: fixture pair 1.
-fn refresh_key() -> SecretKey {
+fn refresh_key() -> PaillierSecretKey {
     let (p, q) = primes::PRIME_PAIRS[1];
-    SecretKey::from_primes(
+    PaillierSecretKey::from_primes(
         &crypto_bigint::U1024::from_be_hex(p),
         &crypto_bigint::U1024::from_be_hex(q),
     )
@@ -302,7 +298,7 @@ fn encode_share2(share: &KeyShareP2) -> Vec<u8> {
 
 /// Share-file parser (party 0): never panics; an accepted file re-encodes to the same bytes.
 pub fn decode_share_p1(data: &[u8]) -> Outcome {
-    let _ = ecdsa2pc_core::share::role_of(data);
+    let _ = ecdsa2pc_core::role_of(data);
     match KeyShareP1::decode(data) {
         Err(e) => Outcome::Undecodable(e),
         Ok(share) => {

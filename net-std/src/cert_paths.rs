@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use ecdsa2pc_core::Party;
+
 /// The three PEM files a party needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertPaths {
@@ -15,10 +17,13 @@ pub struct CertPaths {
 
 impl CertPaths {
     /// The files `certs/generate_certs.sh` writes into `dir` for `party`:
-    /// party 0 (server) uses `server-cert.pem`/`server-key.pem`, any other party
-    /// `client1-cert.pem`/`client1-key.pem`; both use `ca-cert.pem`.
-    pub fn for_party(dir: &Path, party: u8) -> Self {
-        let name = if party == 0 { "server" } else { "client1" };
+    /// party 0 (the TLS server) uses `server-cert.pem`/`server-key.pem`, party 1 (the
+    /// client) `client1-cert.pem`/`client1-key.pem`; both use `ca-cert.pem`.
+    pub fn for_party(dir: &Path, party: Party) -> Self {
+        let name = match party {
+            Party::P1 => "server",
+            Party::P2 => "client1",
+        };
         Self {
             ca: dir.join("ca-cert.pem"),
             cert: dir.join(format!("{name}-cert.pem")),
@@ -33,11 +38,11 @@ mod tests {
 
     #[test]
     fn party_file_names() {
-        let p0 = CertPaths::for_party(Path::new("d"), 0);
+        let p0 = CertPaths::for_party(Path::new("d"), Party::P1);
         assert_eq!(p0.ca, Path::new("d/ca-cert.pem"));
         assert_eq!(p0.cert, Path::new("d/server-cert.pem"));
         assert_eq!(p0.key, Path::new("d/server-key.pem"));
-        let p1 = CertPaths::for_party(Path::new("d"), 1);
+        let p1 = CertPaths::for_party(Path::new("d"), Party::P2);
         assert_eq!(p1.cert, Path::new("d/client1-cert.pem"));
         assert_eq!(p1.key, Path::new("d/client1-key.pem"));
     }

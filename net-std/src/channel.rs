@@ -89,7 +89,7 @@ impl Write for TlsStream {
 /// [`connect`](crate::connect) or [`Listener::accept`](crate::Listener::accept).
 ///
 /// It sends and receives framed messages ([`Transport`]); every blocking operation ends
-/// within the timeout (a stalled peer gives [`NetError::Timeout`]). After any error the
+/// within the timeout (a stalled peer gives [`TransportError::Timeout`](crate::TransportError::Timeout)). After any error the
 /// channel must be dropped.
 pub struct Channel {
     framed: Framed<TlsStream>,
@@ -157,7 +157,8 @@ impl Channel {
     }
 
     /// Ends the session cleanly: sends TLS `close_notify` and closes the connection. The
-    /// peer's next receive then fails with [`NetError::PeerClosed`].
+    /// peer's next receive then fails with
+    /// [`TransportError::PeerClosed`](crate::TransportError::PeerClosed).
     pub fn close(mut self) -> Result<(), NetError> {
         let stream = self.framed.get_mut();
         stream.send_close_notify();
@@ -166,11 +167,11 @@ impl Channel {
         flushed.map_err(|e| self.contextualize(NetError::from_io(e, Phase::Close)))
     }
 
-    /// Adds what only the channel knows to an error: the timeout, our role, the CA file.
+    /// Adds what only the channel knows to an error: the timeout, our party, the CA file.
     pub(crate) fn contextualize(&self, err: NetError) -> NetError {
         match err.with_timeout(self.timeout) {
             NetError::Tls(failure) => NetError::Tls(Box::new(
-                failure.with_context(self.info.role, &self.ca_file),
+                failure.with_context(self.info.party, &self.ca_file),
             )),
             other => other,
         }

@@ -1,6 +1,6 @@
 //! Establishing the connection: party 0 listens and accepts one client ([`listen`],
 //! [`Listener::accept`], [`listen_and_accept`]); party 1 connects, retrying while party 0
-//! is not up yet ([`connect`]).
+//! is not up yet ([`connect`]); [`establish`] picks the right one for a [`Party`].
 
 use core::net::SocketAddr;
 use core::time::Duration;
@@ -9,9 +9,11 @@ use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::thread;
 use std::time::Instant;
 
+use ecdsa2pc_core::Party;
+
 use crate::cert_paths::CertPaths;
 use crate::channel::Channel;
-use crate::error::{NetError, Phase};
+use crate::error::{NetError, Phase, TransportError};
 use crate::handshake::{establish_client, establish_server};
 use crate::tls::{ServerSetup, client_setup, server_name_for, server_setup};
 
@@ -22,8 +24,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// How often a listener checks for a new connection while waiting.
 const ACCEPT_POLL: Duration = Duration::from_millis(10);
 
-fn resolve(addr: &str) -> Result<Vec<SocketAddr>, NetError> {
-    let bad = |reason: String| NetError::BadAddress {
+fn resolve(addr: &str) -> Result<Vec<SocketAddr>, TransportError> {
+    let bad = |reason: String| TransportError::BadAddress {
         addr: addr.to_owned(),
         reason,
     };
@@ -45,10 +47,10 @@ pub struct Listener {
 }
 
 /// Binds `addr` (`host:port`; port 0 picks a free port, see [`Listener::local_addr`]).
-/// An address in use gives [`NetError::Bind`] naming it.
+/// An address in use gives [`TransportError::Bind`] naming it.
 pub fn listen(addr: &str) -> Result<Listener, NetError> {
     let addrs = resolve(addr)?;
-    let inner = TcpListener::bind(addrs.as_slice()).map_err(|source| NetError::Bind {
+    let inner = TcpListener::bind(addrs.as_slice()).map_err(|source| TransportError::Bind {
         addr: addr.to_owned(),
         source,
     })?;
@@ -61,9 +63,12 @@ pub fn listen(addr: &str) -> Result<Listener, NetError> {
 impl Listener {
     /// The bound address (with the real port when bound to port 0).
     pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
-        self.inner.local_addr().map_err(|source| NetError::Io {
-            phase: Phase::Accept,
-            source,
+        self.inner.local_addr().map_err(|source| {
+            TransportError::Io {
+                phase: Phase::Accept,
+                source,
+            }
+            .into()
         })
     }
 
@@ -81,8 +86,8 @@ impl Listener {
     }
 
     /// Polls the nonblocking listener so that waiting ends at the deadline.
-    fn accept_tcp(&self, timeout: Duration) -> Result<TcpStream, NetError> {
-        let io = |source| NetError::Io {
+    fn accept_tcp(&self, timeout: Duration) -> Result<TcpStream, TransportError> {
+        let io = |source| TransportError::Io {
             phase: Phase::Accept,
             source,
         };
@@ -101,7 +106,7 @@ impl Listener {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(NetError::Timeout {
+                return Err(TransportError::Timeout {
                     phase: Phase::Accept,
                     after: Some(timeout),
                 });
@@ -127,6 +132,25 @@ pub fn listen_and_accept(
     listen(addr)?.accept_with(&setup, timeout)
 }
 
+/// Opens `party`'s side of the session: party 0 (the TLS server) listens on `addr` and
+/// accepts party 1; party 1 (the TLS client) connects to party 0 at `addr`. The TLS role
+/// follows from the party; `paths` must be that party's files
+/// ([`CertPaths::for_party`]).
+///
+/// # Errors
+/// As [`listen_and_accept`] or [`connect`].
+pub fn establish(
+    party: Party,
+    addr: &str,
+    paths: &CertPaths,
+    timeout: Duration,
+) -> Result<Channel, NetError> {
+    match party {
+        Party::P1 => listen_and_accept(addr, paths, timeout),
+        Party::P2 => connect(addr, paths, timeout),
+    }
+}
+
 /// Errors after which party 1 tries again (party 0 not listening yet, network down).
 fn retryable(e: &io::Error) -> bool {
     matches!(
@@ -146,7 +170,7 @@ fn retryable(e: &io::Error) -> bool {
 
 /// Party 1: loads the certificates, connects to `addr` (retrying with back-off 50 ms → 1 s
 /// while refused or unreachable, for up to `timeout`; then
-/// [`NetError::ConnectTimeout`]), and completes the handshake within `timeout` more.
+/// [`TransportError::ConnectTimeout`]), and completes the handshake within `timeout` more.
 /// Party 0's certificate must be valid for the host part of `addr`.
 pub fn connect(addr: &str, paths: &CertPaths, timeout: Duration) -> Result<Channel, NetError> {
     let server_name = server_name_for(addr)?;
@@ -155,7 +179,7 @@ pub fn connect(addr: &str, paths: &CertPaths, timeout: Duration) -> Result<Chann
     establish_client(sock, &setup, server_name, timeout)
 }
 
-fn connect_tcp(addr: &str, timeout: Duration) -> Result<TcpStream, NetError> {
+fn connect_tcp(addr: &str, timeout: Duration) -> Result<TcpStream, TransportError> {
     let start = Instant::now();
     let deadline = start + timeout;
     let mut backoff = FIRST_BACKOFF;
@@ -170,7 +194,7 @@ fn connect_tcp(addr: &str, timeout: Duration) -> Result<TcpStream, NetError> {
                 Ok(sock) => return Ok(sock),
                 Err(e) if retryable(&e) => last_error = Some(e),
                 Err(source) => {
-                    return Err(NetError::Io {
+                    return Err(TransportError::Io {
                         phase: Phase::Connect,
                         source,
                     });
@@ -179,9 +203,11 @@ fn connect_tcp(addr: &str, timeout: Duration) -> Result<TcpStream, NetError> {
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(NetError::ConnectTimeout {
+            // The timeout the user gave, not the elapsed time: that overshoots it by the
+            // last attempt's scheduling delay (2.1 s for a 2 s timeout on a busy machine).
+            return Err(TransportError::ConnectTimeout {
                 addr: addr.to_owned(),
-                waited: start.elapsed(),
+                waited: timeout,
                 last_error,
             });
         }

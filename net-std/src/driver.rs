@@ -6,21 +6,17 @@
 //! [`crate::memory_pipe`] in tests.
 
 use ecdsa2pc_core::{
-    Error as CoreError, keygen,
-    paillier::{Prime, SecretKey},
-    refresh,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign::{self, Digest},
-    wire::{self, MAX_MSG_LEN, Message},
+    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
+    PaillierSecretKey, Prime, keygen, refresh, sign, sign::Digest,
 };
+use ecdsa2pc_core::{abort_message, peer_abort};
 use k256::ecdsa::Signature;
-use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, SeedableRng};
+use rand_core::CryptoRng;
 
 use crate::{
     NetError, SessionInfo, Transport,
-    store::{ShareFiles, StoredShare},
+    error::{PeerAbort, ProtocolError},
+    store::ShareFiles,
 };
 
 /// Where a driver puts what must survive a crash, at the moments the protocol requires.
@@ -58,15 +54,15 @@ impl<S> Persist<S> for InMemory {
     }
 }
 
-impl<S: StoredShare> Persist<S> for ShareFiles {
+impl<S: KeyShare> Persist<S> for ShareFiles {
     fn pending(&mut self, share: &S) -> Result<(), NetError> {
-        self.write_pending(share)
+        Ok(self.write_pending(share)?)
     }
     fn promote(&mut self) -> Result<(), NetError> {
-        ShareFiles::promote(self)
+        Ok(ShareFiles::promote(self)?)
     }
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
-        self.write_active(share)
+        Ok(self.write_active(share)?)
     }
 }
 
@@ -80,29 +76,16 @@ pub fn context(info: &SessionInfo) -> Context<'_> {
     }
 }
 
-/// A CSPRNG (ChaCha20) seeded from the operating system.
-///
-/// # Errors
-/// [`NetError::Io`] if the operating system has no entropy source.
-pub fn os_rng() -> Result<ChaCha20Rng, NetError> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| NetError::Io {
-        phase: crate::Phase::Connect,
-        source: std::io::Error::other(format!("the operating system gave no randomness: {e}")),
-    })?;
-    Ok(ChaCha20Rng::from_seed(seed))
-}
-
 /// Runs keygen as party 0 (P1) with a Paillier key made beforehand.
 ///
 /// # Errors
 /// Transport errors, [`NetError::Protocol`] if the peer's messages fail a check,
-/// [`NetError::PeerAborted`] if the peer rejected ours.
+/// [`NetError::PeerAbort`] if the peer rejected ours.
 pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     ctx: &Context<'_>,
-    paillier: SecretKey,
+    paillier: PaillierSecretKey,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
     let (state, m1) = link.step(
@@ -250,7 +233,7 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &KeyShareP1,
     ctx: &Context<'_>,
-    new_key: SecretKey,
+    new_key: PaillierSecretKey,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
@@ -314,7 +297,7 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
 
     fn send<M: Message>(&mut self, msg: &M) -> Result<(), NetError> {
         let mut out = vec![0u8; M::LEN];
-        let len = msg.encode(&mut out).map_err(|error| NetError::Protocol {
+        let len = msg.encode(&mut out).map_err(|error| ProtocolError {
             error,
             step: "encoding",
         })?;
@@ -323,8 +306,8 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
 
     fn recv<M: Message>(&mut self, step: &'static str) -> Result<M, NetError> {
         let bytes = self.transport.recv(&mut self.buf)?;
-        if let Some(error) = wire::peer_abort(bytes) {
-            return Err(NetError::PeerAborted { error, step });
+        if let Some(error) = peer_abort(bytes) {
+            return Err(PeerAbort { error, step }.into());
         }
         let decoded = M::decode(bytes);
         self.step(step, decoded)
@@ -334,8 +317,8 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
     fn step<V>(&mut self, step: &'static str, result: Result<V, CoreError>) -> Result<V, NetError> {
         result.map_err(|error| {
             // Best effort: the peer may already be gone, and our error is the one to report.
-            let _ = self.transport.send(&wire::abort_message(error));
-            NetError::Protocol { error, step }
+            let _ = self.transport.send(&abort_message(error));
+            ProtocolError { error, step }.into()
         })
     }
 }

@@ -4,11 +4,14 @@
 //! other may or may not have. Each party sends `hello`: the (epoch, fingerprint) of its active
 //! share and of its pending one. Both choose the highest pair present on both sides; the
 //! chosen pending share is promoted, a pending share not chosen is deleted (it is never used
-//! again), and if nothing matches the run stops with [`NetError::EpochMismatch`].
+//! again), and if nothing matches the run stops with [`StoreError::NoCommonEpoch`].
+
+use ecdsa2pc_core::KeyShare;
 
 use crate::{
     NetError, Transport,
-    store::{Held, ShareFiles, StoredShare},
+    error::{ProtocolError, StoreError},
+    store::{Held, ShareFiles},
 };
 
 const MAGIC: &[u8; 8] = b"E2HELLO1";
@@ -18,9 +21,9 @@ const MAX_LEN: usize = MAGIC.len() + 1 + 2 * ENTRY_LEN;
 /// Runs the exchange and returns the share to use, with the files brought in line.
 ///
 /// # Errors
-/// Transport errors, [`NetError::EpochMismatch`], or [`NetError::ShareFile`] if promoting or
-/// discarding fails.
-pub fn agree<T: Transport + ?Sized, S: StoredShare>(
+/// Transport errors, a malformed reply as [`NetError::Protocol`], or a [`StoreError`]: no
+/// common epoch, or promoting or discarding failed.
+pub fn agree<T: Transport + ?Sized, S: KeyShare>(
     t: &mut T,
     files: &ShareFiles,
     held: Held<S>,
@@ -38,10 +41,11 @@ pub fn agree<T: Transport + ?Sized, S: StoredShare>(
         .max_by_key(|(e, _)| *e)
         .copied();
     let Some(chosen) = chosen else {
-        return Err(NetError::EpochMismatch {
+        return Err(StoreError::NoCommonEpoch {
             ours: ours.iter().map(|(e, _)| *e).collect(),
             theirs: theirs.iter().map(|(e, _)| *e).collect(),
-        });
+        }
+        .into());
     };
     match held.pending {
         Some(pending) if (pending.epoch(), pending.fingerprint()) == chosen => {
@@ -66,8 +70,8 @@ fn encode(entries: &[(u64, [u8; 32])]) -> Vec<u8> {
     out
 }
 
-fn decode(bytes: &[u8]) -> Result<Vec<(u64, [u8; 32])>, NetError> {
-    let bad = || NetError::Protocol {
+fn decode(bytes: &[u8]) -> Result<Vec<(u64, [u8; 32])>, ProtocolError> {
+    let bad = || ProtocolError {
         error: ecdsa2pc_core::Error::Malformed,
         step: "epoch agreement",
     };

@@ -5,7 +5,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::error::{NetError, Phase};
+use crate::error::{NetError, Phase, TransportError};
 
 /// Size of the frame header (the big-endian `u32` payload length).
 pub const FRAME_HEADER_LEN: usize = 4;
@@ -13,17 +13,19 @@ pub const FRAME_HEADER_LEN: usize = 4;
 /// Writes one frame (`payload.len()` as big-endian `u32`, then `payload`) and flushes.
 ///
 /// Refuses a payload longer than `max_len` (or than `u32::MAX`) with
-/// [`NetError::MessageTooLarge`] without writing anything.
+/// [`TransportError::MessageTooLarge`] without writing anything.
 pub fn write_frame<W: Write>(w: &mut W, payload: &[u8], max_len: usize) -> Result<(), NetError> {
-    let too_large = NetError::MessageTooLarge {
-        len: payload.len(),
-        max: max_len,
+    let too_large = || {
+        NetError::from(TransportError::MessageTooLarge {
+            len: payload.len(),
+            max: max_len,
+        })
     };
     if payload.len() > max_len {
-        return Err(too_large);
+        return Err(too_large());
     }
     let Ok(len) = u32::try_from(payload.len()) else {
-        return Err(too_large);
+        return Err(too_large());
     };
     let io = |e: io::Error| NetError::from_io(e, Phase::Send);
     w.write_all(&len.to_be_bytes()).map_err(io)?;
@@ -33,11 +35,12 @@ pub fn write_frame<W: Write>(w: &mut W, payload: &[u8], max_len: usize) -> Resul
 
 /// Reads one frame into `buf` and returns the payload (a prefix of `buf`).
 ///
-/// - A length above `buf.len()` gives [`NetError::FrameTooLarge`]; the body is not read.
-/// - End of stream before the first header byte gives
-///   [`NetError::PeerClosed`] with `mid_message: false` (the peer hung up between
-///   messages); end of stream inside the header or body gives `mid_message: true`.
-/// - A timeout of the underlying reader gives [`NetError::Timeout`].
+/// - A length above `buf.len()` gives [`TransportError::FrameTooLarge`]; the body is not
+///   read.
+/// - End of stream before the first header byte gives [`TransportError::PeerClosed`] with
+///   `mid_message: false` (the peer hung up between messages); end of stream inside the
+///   header or body gives `mid_message: true`.
+/// - A timeout of the underlying reader gives [`TransportError::Timeout`].
 pub fn read_frame<'b, R: Read>(r: &mut R, buf: &'b mut [u8]) -> Result<&'b [u8], NetError> {
     let mut header = [0u8; FRAME_HEADER_LEN];
     read_full(r, &mut header, false)?;
@@ -45,7 +48,7 @@ pub fn read_frame<'b, R: Read>(r: &mut R, buf: &'b mut [u8]) -> Result<&'b [u8],
     let len = usize::try_from(announced).unwrap_or(usize::MAX);
     let max = buf.len();
     let Some(body) = buf.get_mut(..len) else {
-        return Err(NetError::FrameTooLarge { len, max });
+        return Err(TransportError::FrameTooLarge { len, max }.into());
     };
     read_full(r, body, true)?;
     Ok(body)
@@ -60,19 +63,23 @@ fn read_full<R: Read>(r: &mut R, out: &mut [u8], started: bool) -> Result<(), Ne
         };
         match r.read(rest) {
             Ok(0) => {
-                return Err(NetError::PeerClosed {
+                return Err(TransportError::PeerClosed {
                     phase: Phase::Recv,
                     mid_message: started || filled > 0,
-                });
+                }
+                .into());
             }
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 return Err(match NetError::from_io(e, Phase::Recv) {
-                    NetError::PeerClosed { phase, .. } => NetError::PeerClosed {
-                        phase,
-                        mid_message: started || filled > 0,
-                    },
+                    NetError::Transport(TransportError::PeerClosed { phase, .. }) => {
+                        TransportError::PeerClosed {
+                            phase,
+                            mid_message: started || filled > 0,
+                        }
+                        .into()
+                    }
                     other => other,
                 });
             }
@@ -99,10 +106,10 @@ mod tests {
         let end = read_frame(&mut r, &mut buf).unwrap_err();
         assert!(matches!(
             end,
-            NetError::PeerClosed {
+            NetError::Transport(TransportError::PeerClosed {
                 mid_message: false,
                 ..
-            }
+            })
         ));
     }
 
@@ -113,7 +120,9 @@ mod tests {
         let mut r = Cursor::new(wire);
         let mut buf = [0u8; 8];
         let err = read_frame(&mut r, &mut buf).unwrap_err();
-        assert!(matches!(err, NetError::FrameTooLarge { len, max: 8 } if len == 0xffff_ffff));
+        assert!(
+            matches!(err, NetError::Transport(TransportError::FrameTooLarge { len, max: 8 }) if len == 0xffff_ffff)
+        );
         assert_eq!(r.position(), 4, "only the header was consumed");
         assert_eq!(buf, [0u8; 8], "the buffer was not touched");
     }
@@ -135,7 +144,7 @@ mod tests {
         let err = write_frame(&mut wire, &[0u8; 17], 16).unwrap_err();
         assert!(matches!(
             err,
-            NetError::MessageTooLarge { len: 17, max: 16 }
+            NetError::Transport(TransportError::MessageTooLarge { len: 17, max: 16 })
         ));
         assert!(wire.is_empty());
     }
@@ -146,18 +155,18 @@ mod tests {
         let err = read_frame(&mut Cursor::new(vec![0u8, 0]), &mut buf).unwrap_err();
         assert!(matches!(
             err,
-            NetError::PeerClosed {
+            NetError::Transport(TransportError::PeerClosed {
                 mid_message: true,
                 ..
-            }
+            })
         ));
         let err = read_frame(&mut Cursor::new(vec![0u8, 0, 0, 9, 1, 2]), &mut buf).unwrap_err();
         assert!(matches!(
             err,
-            NetError::PeerClosed {
+            NetError::Transport(TransportError::PeerClosed {
                 mid_message: true,
                 ..
-            }
+            })
         ));
     }
 }

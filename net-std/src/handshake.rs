@@ -18,11 +18,13 @@ use rustls::{
 use rustls_pki_types::ServerName;
 
 use crate::channel::{Channel, TlsStream};
-use crate::error::{NetError, Phase};
+use ecdsa2pc_core::Party;
+
+use crate::error::{NetError, Phase, TransportError};
 use crate::identity::{pid_of_cert, subject_of_cert};
 use crate::session::{CHANNEL_BINDING_LABEL, SessionInfo};
 use crate::tls::{ClientSetup, OwnIdentity, ServerSetup};
-use crate::tls_problem::{Role, TlsFailure};
+use crate::tls_error::TlsError;
 use crate::transport::{DEFAULT_MAX_FRAME_LEN, Framed, Transport};
 
 /// The frame party 0 sends after the handshake (transport version 1).
@@ -138,11 +140,11 @@ fn version_name(v: Option<ProtocolVersion>) -> &'static str {
 /// Collects the session facts once the handshake is complete.
 fn session_info(
     stream: &TlsStream,
-    role: Role,
+    party: Party,
     own: &OwnIdentity,
 ) -> Result<SessionInfo, NetError> {
     let state = stream.state();
-    let tls = |e: rustls::Error| NetError::Tls(Box::new(TlsFailure::new(e)));
+    let tls = |e: rustls::Error| NetError::from(TlsError::new(e));
     let peer_cert = state
         .peer_certificates()
         .and_then(|chain| chain.first())
@@ -160,7 +162,7 @@ fn session_info(
         .peer_addr()
         .map_err(|e| NetError::from_io(e, Phase::Handshake))?;
     Ok(SessionInfo {
-        role,
+        party,
         own_pid: own.pid,
         peer_pid,
         channel_binding,
@@ -175,10 +177,10 @@ fn session_info(
     })
 }
 
-/// Puts an error into the handshake phase and adds the timeout, our role and CA file.
-fn in_context(err: NetError, role: Role, ca_file: &Path, timeout: Duration) -> NetError {
+/// Puts an error into the handshake phase and adds the timeout, our party and CA file.
+fn in_context(err: NetError, party: Party, ca_file: &Path, timeout: Duration) -> NetError {
     match err.in_phase(Phase::Handshake).with_timeout(timeout) {
-        NetError::Tls(failure) => NetError::Tls(Box::new(failure.with_context(role, ca_file))),
+        NetError::Tls(failure) => NetError::Tls(Box::new(failure.with_context(party, ca_file))),
         other => other,
     }
 }
@@ -197,15 +199,15 @@ pub(crate) fn establish_server(
     timeout: Duration,
 ) -> Result<Channel, NetError> {
     let deadline = Instant::now() + timeout;
-    let ctx = |e| in_context(e, Role::Server, &setup.ca_file, timeout);
+    let ctx = |e| in_context(e, Party::P1, &setup.ca_file, timeout);
     prepare(&sock)?;
     let mut conn = ServerConnection::new(setup.config.clone())
-        .map_err(|e| ctx(NetError::Tls(Box::new(TlsFailure::new(e)))))?;
+        .map_err(|e| ctx(NetError::from(TlsError::new(e))))?;
     drive(&mut conn, &mut sock, deadline).map_err(ctx)?;
     let stream = TlsStream::Server(Box::new(StreamOwned::new(conn, sock)));
     finish(
         stream,
-        Role::Server,
+        Party::P1,
         &setup.own,
         &setup.ca_file,
         deadline,
@@ -221,15 +223,15 @@ pub(crate) fn establish_client(
     timeout: Duration,
 ) -> Result<Channel, NetError> {
     let deadline = Instant::now() + timeout;
-    let ctx = |e| in_context(e, Role::Client, &setup.ca_file, timeout);
+    let ctx = |e| in_context(e, Party::P2, &setup.ca_file, timeout);
     prepare(&sock)?;
     let mut conn = ClientConnection::new(setup.config.clone(), server_name)
-        .map_err(|e| ctx(NetError::Tls(Box::new(TlsFailure::new(e)))))?;
+        .map_err(|e| ctx(NetError::from(TlsError::new(e))))?;
     drive(&mut conn, &mut sock, deadline).map_err(ctx)?;
     let stream = TlsStream::Client(Box::new(StreamOwned::new(conn, sock)));
     finish(
         stream,
-        Role::Client,
+        Party::P2,
         &setup.own,
         &setup.ca_file,
         deadline,
@@ -241,42 +243,45 @@ pub(crate) fn establish_client(
 /// the socket to the per-operation `timeout`.
 fn finish(
     stream: TlsStream,
-    role: Role,
+    party: Party,
     own: &OwnIdentity,
     ca_file: &Path,
     deadline: Instant,
     timeout: Duration,
 ) -> Result<Channel, NetError> {
-    let ctx = |e| in_context(e, role, ca_file, timeout);
-    let info = session_info(&stream, role, own).map_err(ctx)?;
+    let ctx = |e| in_context(e, party, ca_file, timeout);
+    let info = session_info(&stream, party, own).map_err(ctx)?;
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
-        return Err(NetError::Timeout {
+        return Err(TransportError::Timeout {
             phase: Phase::Handshake,
             after: Some(timeout),
-        });
+        }
+        .into());
     }
     stream
         .set_timeouts(left)
         .map_err(|e| ctx(NetError::from_io(e, Phase::Handshake)))?;
     let mut framed = Framed::new(stream, DEFAULT_MAX_FRAME_LEN);
-    match role {
-        Role::Server => framed.send(READY).map_err(ctx)?,
-        Role::Client => {
+    match party {
+        Party::P1 => framed.send(READY).map_err(ctx)?,
+        Party::P2 => {
             let mut buf = [0u8; 64];
             let got = match framed.recv(&mut buf) {
                 Ok(got) => got,
-                Err(NetError::FrameTooLarge { len, .. }) => {
-                    return Err(NetError::UnexpectedPeer {
+                Err(NetError::Transport(TransportError::FrameTooLarge { len, .. })) => {
+                    return Err(TransportError::UnexpectedPeer {
                         detail: format!("its first message announces {len} bytes"),
-                    });
+                    }
+                    .into());
                 }
                 Err(e) => return Err(ctx(e)),
             };
             if got != READY {
-                return Err(NetError::UnexpectedPeer {
+                return Err(TransportError::UnexpectedPeer {
                     detail: format!("its first message is {} unexpected bytes", got.len()),
-                });
+                }
+                .into());
             }
         }
     }

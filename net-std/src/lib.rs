@@ -9,9 +9,10 @@
 //!
 //! - Connecting: [`listen_and_accept`] (or [`listen`] + [`Listener::local_addr`] +
 //!   [`Listener::accept`]) for party 0, [`connect`] for party 1 (it retries while party 0
-//!   is not up yet, so start order does not matter). Both return a [`Channel`] once the
-//!   handshake is complete, so certificate problems surface there, as [`NetError::Tls`]
-//!   with a [`TlsProblem`] that says what to fix.
+//!   is not up yet, so start order does not matter), or [`establish`] for either
+//!   [`Party`](ecdsa2pc_core::Party): the TLS role follows from the party. They return a
+//!   [`Channel`] once the handshake is complete, so certificate problems surface there, as
+//!   [`NetError::Tls`] with a [`TlsProblem`] that says what to fix.
 //! - [`Channel`] implements [`Transport`] (`send` / `recv` of whole messages) and tells
 //!   the [`SessionInfo`]: own and peer pid (SHA-256 of the certificate's
 //!   SubjectPublicKeyInfo), a 32-byte channel binding exported from TLS (equal on both
@@ -19,21 +20,28 @@
 //!   `close_notify`.
 //! - Every blocking call ends within the timeout given to `connect` / `accept`
 //!   ([`Channel::set_timeout`] changes it later): a stalled peer gives
-//!   [`NetError::Timeout`], a vanished one [`NetError::PeerClosed`].
+//!   [`TransportError::Timeout`], a vanished one [`TransportError::PeerClosed`].
 //! - Framing: [`write_frame`], [`read_frame`] (never allocates; an announced length
-//!   above the buffer gives [`NetError::FrameTooLarge`] without reading the body),
+//!   above the buffer gives [`TransportError::FrameTooLarge`] without reading the body),
 //!   [`Framed`] (a [`Transport`] over any `Read + Write`), and [`memory_pipe`], an
 //!   in-memory duplex stream for testing protocol drivers without sockets.
 //! - Certificates: [`CertPaths::for_party`] names the files `certs/generate_certs.sh`
 //!   writes; [`pem`] loads them with `rustls-pki-types`' `PemObject`; [`tls`] builds the
 //!   rustls configurations.
+//! - Protocols: [`driver`] runs keygen, sign and refresh over a [`Transport`]; [`store`]
+//!   keeps key shares on disk; [`epoch`] settles which share epoch both parties use;
+//!   [`rng::os_rng`] seeds the randomness.
+//! - Errors: [`NetError`] has one variant per category, each its own type:
+//!   [`ConfigError`], [`TlsError`], [`TransportError`], [`ProtocolError`], [`PeerAbort`],
+//!   [`StoreError`], [`SystemError`].
 //!
 //! ```no_run
 //! use std::path::Path;
 //! use std::time::Duration;
+//! use ecdsa2pc_core::Party;
 //! use ecdsa2pc_net::{connect, CertPaths, Transport};
 //!
-//! let paths = CertPaths::for_party(Path::new("certs"), 1);
+//! let paths = CertPaths::for_party(Path::new("certs"), Party::P2);
 //! let mut ch = connect("localhost:7000", &paths, Duration::from_secs(30))?;
 //! println!("peer {} over {}", ch.info().peer_subject, ch.info().tls_version);
 //! ch.send(b"hello")?;
@@ -67,20 +75,24 @@ pub mod identity;
 mod memory;
 pub mod pem;
 pub mod pool;
+pub mod rng;
 mod session;
 pub mod store;
 pub mod tables;
 pub mod tls;
-mod tls_problem;
+mod tls_error;
 mod transport;
 
 pub use cert_paths::CertPaths;
 pub use channel::Channel;
-pub use connect::{Listener, connect, listen, listen_and_accept};
-pub use error::{NetError, Phase};
+pub use connect::{Listener, connect, establish, listen, listen_and_accept};
+pub use error::{
+    CertProblem, ConfigError, NetError, PeerAbort, Phase, ProtocolError, StoreError, SystemError,
+    TransportError,
+};
 pub use framing::{FRAME_HEADER_LEN, read_frame, write_frame};
 pub use identity::Pid;
 pub use memory::{DEFAULT_PIPE_TIMEOUT, MemoryEnd, memory_pipe};
 pub use session::{CHANNEL_BINDING_LABEL, SessionInfo};
-pub use tls_problem::{Role, TlsFailure, TlsProblem};
+pub use tls_error::{TlsError, TlsProblem};
 pub use transport::{DEFAULT_MAX_FRAME_LEN, Framed, Transport};

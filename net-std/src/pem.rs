@@ -1,5 +1,5 @@
 //! Loading certificates, keys and CA roots from PEM files with `rustls-pki-types`'
-//! [`PemObject`] trait. Every failure is a [`NetError::CertFile`] naming the file.
+//! [`PemObject`] trait. Every failure is a [`ConfigError::CertFile`] naming the file.
 
 use std::io;
 use std::path::Path;
@@ -8,57 +8,55 @@ use rustls::RootCertStore;
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::NetError;
+use crate::error::{CertProblem, ConfigError};
 
-fn cert_file_error(path: &Path, reason: impl Into<String>) -> NetError {
-    NetError::CertFile {
+fn cert_file_error(path: &Path, problem: CertProblem) -> ConfigError {
+    ConfigError::CertFile {
         path: path.to_path_buf(),
-        reason: reason.into(),
+        problem,
     }
 }
 
-fn pem_error(path: &Path, what: &str, err: &pem::Error) -> NetError {
-    let reason = match err {
-        pem::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => {
-            "the file does not exist".to_owned()
-        }
+fn pem_error(path: &Path, what: &'static str, err: pem::Error) -> ConfigError {
+    let problem = match err {
+        pem::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => CertProblem::NotFound,
         pem::Error::Io(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-            "permission denied (check the file's owner and mode)".to_owned()
+            CertProblem::PermissionDenied
         }
-        pem::Error::Io(e) => format!("cannot read it: {e}"),
-        pem::Error::NoItemsFound => format!("it contains no PEM {what}"),
-        other => format!("it is not a valid PEM file ({other})"),
+        pem::Error::Io(e) => CertProblem::Unreadable(e),
+        pem::Error::NoItemsFound => CertProblem::NoPem(what),
+        other => CertProblem::InvalidPem(other.to_string()),
     };
-    cert_file_error(path, reason)
+    cert_file_error(path, problem)
 }
 
 /// Loads every certificate of a PEM file (a chain: end-entity certificate first).
 /// An empty file or one without `CERTIFICATE` sections is an error.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     const WHAT: &str = "certificate (-----BEGIN CERTIFICATE-----)";
     let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| pem_error(path, WHAT, &e))?
+        .map_err(|e| pem_error(path, WHAT, e))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem_error(path, WHAT, &e))?;
+        .map_err(|e| pem_error(path, WHAT, e))?;
     if certs.is_empty() {
-        return Err(pem_error(path, WHAT, &pem::Error::NoItemsFound));
+        return Err(pem_error(path, WHAT, pem::Error::NoItemsFound));
     }
     Ok(certs)
 }
 
 /// Loads the first private key (PKCS#8, SEC1 or PKCS#1) of a PEM file.
-pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, NetError> {
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
     PrivateKeyDer::from_pem_file(path)
-        .map_err(|e| pem_error(path, "private key (-----BEGIN PRIVATE KEY-----)", &e))
+        .map_err(|e| pem_error(path, "private key (-----BEGIN PRIVATE KEY-----)", e))
 }
 
 /// Loads the CA certificates of a PEM file as the roots the peer must chain to.
-pub fn load_roots(path: &Path) -> Result<RootCertStore, NetError> {
+pub fn load_roots(path: &Path) -> Result<RootCertStore, ConfigError> {
     let mut roots = RootCertStore::empty();
     for cert in load_certs(path)? {
-        roots.add(cert).map_err(|e| {
-            cert_file_error(path, format!("it holds an unusable CA certificate ({e})"))
-        })?;
+        roots
+            .add(cert)
+            .map_err(|e| cert_file_error(path, CertProblem::UnusableCa(e.to_string())))?;
     }
     Ok(roots)
 }
@@ -79,7 +77,7 @@ mod tests {
     fn missing_file_is_named() {
         let path = Path::new("/nonexistent/ecdsa2pc/ca-cert.pem");
         let err = load_certs(path).unwrap_err();
-        assert!(matches!(&err, NetError::CertFile { path: p, .. } if p == path));
+        assert!(matches!(&err, ConfigError::CertFile { path: p, .. } if p == path));
         let msg = err.to_string();
         assert!(msg.contains("/nonexistent/ecdsa2pc/ca-cert.pem"), "{msg}");
         assert!(
@@ -98,7 +96,7 @@ mod tests {
         let empty_err = load_certs(&empty);
         let garbage_err = load_key(&garbage);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(matches!(empty_err, Err(NetError::CertFile { .. })));
+        assert!(matches!(empty_err, Err(ConfigError::CertFile { .. })));
         let err = garbage_err.unwrap_err();
         assert!(err.to_string().contains("no PEM private key"), "{err}");
     }

@@ -9,9 +9,10 @@ use core::time::Duration;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
 
-use ecdsa2pc_core::paillier::{NoncePower, PublicKey};
+use ecdsa2pc_core::{NoncePower, PaillierPublicKey};
 
-use crate::{NetError, driver};
+use crate::error::SystemError;
+use crate::rng::os_rng;
 
 /// Precomputed nonces for one Paillier key; the thread stops when the pool is dropped.
 #[derive(Debug)]
@@ -24,17 +25,14 @@ impl NoncePool {
     /// Starts a thread that keeps up to `capacity` nonces ready for `key`.
     ///
     /// # Errors
-    /// [`NetError::Io`] if the OS gives no randomness or no thread.
-    pub fn spawn(key: PublicKey, capacity: usize) -> Result<Self, NetError> {
-        let mut rng = driver::os_rng()?;
+    /// [`SystemError`] if the OS gives no randomness or no thread.
+    pub fn spawn(key: PaillierPublicKey, capacity: usize) -> Result<Self, SystemError> {
+        let mut rng = os_rng()?;
         let (tx, rx) = sync_channel::<NoncePower>(capacity.max(1));
         let worker = thread::Builder::new()
             .name("ecdsa2pc-nonce-pool".into())
             .spawn(move || fill(&key, &mut rng, &tx))
-            .map_err(|source| NetError::Io {
-                phase: crate::Phase::Connect,
-                source,
-            })?;
+            .map_err(SystemError::NoThread)?;
         Ok(Self {
             rx: Some(rx),
             worker: Some(worker),
@@ -56,7 +54,7 @@ impl NoncePool {
     }
 }
 
-fn fill(key: &PublicKey, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<NoncePower>) {
+fn fill(key: &PaillierPublicKey, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<NoncePower>) {
     loop {
         let mut nonce = key.nonce_power_random(rng);
         // A full pool blocks here; a dropped pool ends the thread.

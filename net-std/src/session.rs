@@ -2,8 +2,9 @@
 
 use core::net::SocketAddr;
 
+use ecdsa2pc_core::Party;
+
 use crate::identity::Pid;
-use crate::tls_problem::Role;
 
 /// Label of the TLS exporter (RFC 5705 / RFC 8446 §7.5) that yields
 /// [`SessionInfo::channel_binding`]; the context is absent.
@@ -12,8 +13,8 @@ pub const CHANNEL_BINDING_LABEL: &[u8] = b"EXPORTER-ecdsa2pc-v1";
 /// Facts about an established, authenticated connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
-    /// Our role (party 0 = server, party 1 = client).
-    pub role: Role,
+    /// Our party; it fixes our TLS role (party 0 is the server, party 1 the client).
+    pub party: Party,
     /// Our pid: SHA-256 of our certificate's DER SubjectPublicKeyInfo.
     pub own_pid: Pid,
     /// The peer's pid: SHA-256 of its (verified) certificate's DER SubjectPublicKeyInfo.

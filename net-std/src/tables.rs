@@ -3,16 +3,16 @@
 use std::sync::OnceLock;
 
 use crypto_bigint::U2048;
-use ecdsa2pc_core::pedersen::{TABLE_LEN, Table};
+use ecdsa2pc_core::{PEDERSEN_TABLE_LEN, PedersenTable};
 
 /// The Pedersen fixed-base table (2 MiB), shared by every keygen in this process.
 #[must_use]
-pub fn pedersen() -> Option<&'static Table<'static>> {
-    static TABLE: OnceLock<Option<Table<'static>>> = OnceLock::new();
+pub fn pedersen() -> Option<&'static PedersenTable<'static>> {
+    static TABLE: OnceLock<Option<PedersenTable<'static>>> = OnceLock::new();
     TABLE
         .get_or_init(|| {
-            let storage: &'static mut [U2048] = Vec::leak(vec![U2048::ZERO; TABLE_LEN]);
-            Table::new(storage).ok()
+            let storage: &'static mut [U2048] = Vec::leak(vec![U2048::ZERO; PEDERSEN_TABLE_LEN]);
+            PedersenTable::new(storage).ok()
         })
         .as_ref()
 }

@@ -19,10 +19,11 @@ use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
 use crate::cert_paths::CertPaths;
-use crate::error::NetError;
+use crate::error::{CertProblem, ConfigError, NetError, TransportError};
 use crate::identity::{Pid, pid_of_cert, subject_of_cert};
 use crate::pem::{load_certs, load_key, load_roots};
-use crate::tls_problem::{Role, TlsFailure};
+use crate::tls_error::TlsError;
+use ecdsa2pc_core::Party;
 
 /// The protocol versions we accept, preferred first.
 const VERSIONS: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
@@ -53,10 +54,10 @@ pub(crate) struct ClientSetup {
     pub(crate) ca_file: PathBuf,
 }
 
-fn own_identity(path: &Path, chain: &[CertificateDer<'_>]) -> Result<OwnIdentity, NetError> {
-    let unparsable = || NetError::CertFile {
+fn own_identity(path: &Path, chain: &[CertificateDer<'_>]) -> Result<OwnIdentity, ConfigError> {
+    let unparsable = || ConfigError::CertFile {
         path: path.to_path_buf(),
-        reason: "its first certificate cannot be parsed as X.509".to_owned(),
+        problem: CertProblem::Unparsable,
     };
     let leaf = chain.first().ok_or_else(unparsable)?;
     Ok(OwnIdentity {
@@ -66,21 +67,21 @@ fn own_identity(path: &Path, chain: &[CertificateDer<'_>]) -> Result<OwnIdentity
 }
 
 /// Maps an error of installing our certificate and key into a config.
-fn key_error(paths: &CertPaths, role: Role, err: rustls::Error) -> NetError {
-    let reason = match &err {
-        rustls::Error::InconsistentKeys(_) => format!(
-            "this private key does not belong to the certificate {}",
-            paths.cert.display()
-        ),
-        rustls::Error::General(msg) => format!("unusable private key ({msg})"),
+fn key_error(paths: &CertPaths, party: Party, err: rustls::Error) -> NetError {
+    let problem = match &err {
+        rustls::Error::InconsistentKeys(_) => CertProblem::KeyMismatch {
+            cert: paths.cert.clone(),
+        },
+        rustls::Error::General(msg) => CertProblem::UnusableKey(msg.clone()),
         _ => {
-            return NetError::Tls(Box::new(TlsFailure::new(err).with_context(role, &paths.ca)));
+            return TlsError::new(err).with_context(party, &paths.ca).into();
         }
     };
-    NetError::CertFile {
+    ConfigError::CertFile {
         path: paths.key.clone(),
-        reason,
+        problem,
     }
+    .into()
 }
 
 fn loaded(
@@ -105,16 +106,16 @@ pub(crate) fn server_setup(paths: &CertPaths) -> Result<ServerSetup, NetError> {
     let provider = provider();
     let verifier = WebPkiClientVerifier::builder_with_provider(roots, Arc::clone(&provider))
         .build()
-        .map_err(|e| NetError::CertFile {
+        .map_err(|e| ConfigError::CertFile {
             path: paths.ca.clone(),
-            reason: format!("it cannot be used to verify client certificates ({e})"),
+            problem: CertProblem::UnusableVerifier(e.to_string()),
         })?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(VERSIONS)
-        .map_err(|e| key_error(paths, Role::Server, e))?
+        .map_err(|e| key_error(paths, Party::P1, e))?
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
-        .map_err(|e| key_error(paths, Role::Server, e))?;
+        .map_err(|e| key_error(paths, Party::P1, e))?;
     config.session_storage = Arc::new(NoServerSessionStorage {});
     config.send_tls13_tickets = 0;
     config.require_ems = true;
@@ -130,10 +131,10 @@ pub(crate) fn client_setup(paths: &CertPaths) -> Result<ClientSetup, NetError> {
     let (chain, key, own) = loaded(paths)?;
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
-        .map_err(|e| key_error(paths, Role::Client, e))?
+        .map_err(|e| key_error(paths, Party::P2, e))?
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)
-        .map_err(|e| key_error(paths, Role::Client, e))?;
+        .map_err(|e| key_error(paths, Party::P2, e))?;
     config.resumption = Resumption::disabled();
     config.require_ems = true;
     Ok(ClientSetup {
@@ -156,8 +157,8 @@ pub fn client_config(paths: &CertPaths) -> Result<Arc<ClientConfig>, NetError> {
 }
 
 /// Splits `host:port` (or `[v6]:port`) and returns the host, without brackets.
-pub(crate) fn host_of(addr: &str) -> Result<&str, NetError> {
-    let bad = |reason: &str| NetError::BadAddress {
+pub(crate) fn host_of(addr: &str) -> Result<&str, TransportError> {
+    let bad = |reason: &str| TransportError::BadAddress {
         addr: addr.to_owned(),
         reason: reason.to_owned(),
     };
@@ -179,9 +180,9 @@ pub(crate) fn host_of(addr: &str) -> Result<&str, NetError> {
 
 /// The name party 1 expects in party 0's certificate: the host part of `addr`, as an IP
 /// address if it is one, else as a DNS name.
-pub fn server_name_for(addr: &str) -> Result<ServerName<'static>, NetError> {
+pub fn server_name_for(addr: &str) -> Result<ServerName<'static>, TransportError> {
     let host = host_of(addr)?;
-    ServerName::try_from(host.to_owned()).map_err(|_| NetError::BadAddress {
+    ServerName::try_from(host.to_owned()).map_err(|_| TransportError::BadAddress {
         addr: addr.to_owned(),
         reason: format!("'{host}' is neither a valid DNS name nor an IP address"),
     })
@@ -206,7 +207,7 @@ mod tests {
         ));
         for bad in ["localhost", "localhost:x", ":7000", "[::1:7000", "a b:1"] {
             assert!(
-                matches!(server_name_for(bad), Err(NetError::BadAddress { .. })),
+                matches!(server_name_for(bad), Err(TransportError::BadAddress { .. })),
                 "{bad}"
             );
         }

@@ -19,7 +19,7 @@ pub trait Transport {
 
     /// Receives one message into `buf` and returns it (a prefix of `buf`). A message longer
     /// than `buf` (or than the transport's limit) is refused with
-    /// [`NetError::FrameTooLarge`].
+    /// [`TransportError::FrameTooLarge`](crate::TransportError::FrameTooLarge).
     fn recv<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b [u8], NetError>;
 }
 
@@ -78,6 +78,7 @@ impl<S: Read + Write> Transport for Framed<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::TransportError;
     use crate::memory::memory_pipe;
 
     #[test]
@@ -98,6 +99,9 @@ mod tests {
         a.send(&[0u8; 9]).unwrap();
         let mut buf = [0u8; 64];
         let err = b.recv(&mut buf).unwrap_err();
-        assert!(matches!(err, NetError::FrameTooLarge { len: 9, max: 8 }));
+        assert!(matches!(
+            err,
+            NetError::Transport(TransportError::FrameTooLarge { len: 9, max: 8 })
+        ));
     }
 }

@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{paillier::ModNN, share::KeyShareP1, share::KeyShareP2, sign};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, ModNN, Party, sign};
 use ecdsa2pc_net::{Channel, driver, pool::NoncePool};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, ExitStatus};
+use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::Log;
-use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
+use crate::paillier_key::new_paillier_key;
+use crate::session::Session;
 
 /// Measure keygen, sign and refresh end to end between two processes (run both parties with
 /// the same counts); party 1 signs with its fixed-base table and a nonce pool.
@@ -28,7 +30,7 @@ use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 pub(crate) struct BenchArgs {
     /// which party this process is: 0 (listens) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// address party 0 listens on and party 1 connects to (default: localhost:8443)
     #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
     server: String,
@@ -126,70 +128,75 @@ impl Series {
 }
 
 fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
-    let mut ch = net.open(log)?;
+    let Session {
+        mut ch,
+        info,
+        mut rng,
+    } = Session::open(net, log)?;
     // Party 0's Paillier key generation can outlast a short timeout.
     ch.set_timeout(Duration::from_secs(args.timeout.max(120)))?;
-    let info = ch.info().clone();
     let ctx = driver::context(&info);
-    let mut rng = driver::os_rng()?;
     let (mut keygen, mut signing, mut refresh) = (
         Series::new("keygen"),
         Series::new("sign"),
         Series::new("refresh"),
     );
 
-    let rows = if args.party == 0 {
-        let mut share: Option<KeyShareP1> = None;
-        for _ in 0..args.keygens {
-            share = Some(keygen.time(|| {
-                let (key, _) = session::new_paillier_key()?;
-                Ok(driver::keygen_p1(&mut ch, &mut rng, &ctx, key)?)
-            })?);
+    let rows = match args.party {
+        Party::P1 => {
+            let mut share: Option<KeyShareP1> = None;
+            for _ in 0..args.keygens {
+                share = Some(keygen.time(|| {
+                    let (key, _) = new_paillier_key()?;
+                    Ok(driver::keygen_p1(&mut ch, &mut rng, &ctx, key)?)
+                })?);
+            }
+            let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
+            for i in 0..args.signs {
+                let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
+                signing.time(|| {
+                    Ok(driver::sign_p1(
+                        &mut ch, &mut rng, &mut share, &ctx, &digest,
+                    )?)
+                })?;
+            }
+            for _ in 0..args.refreshes {
+                share = refresh.time(|| {
+                    let (key, _) = new_paillier_key()?;
+                    Ok(driver::refresh_p1(
+                        &mut ch,
+                        &mut rng,
+                        &share,
+                        &ctx,
+                        key,
+                        &mut driver::InMemory,
+                    )?)
+                })?;
+            }
+            [keygen.row(), signing.row(), refresh.row()]
         }
-        let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
-        for i in 0..args.signs {
-            let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
-            signing.time(|| {
-                Ok(driver::sign_p1(
-                    &mut ch, &mut rng, &mut share, &ctx, &digest,
-                )?)
-            })?;
+        Party::P2 => {
+            let mut share: Option<KeyShareP2> = None;
+            for _ in 0..args.keygens {
+                share = Some(keygen.time(|| Ok(driver::keygen_p2(&mut ch, &mut rng, &ctx)?))?);
+            }
+            let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
+            sign_as_p2(args, &mut ch, &mut rng, &share, &ctx, &mut signing, log)?;
+            for _ in 0..args.refreshes {
+                share = refresh.time(|| {
+                    Ok(driver::refresh_p2(
+                        &mut ch,
+                        &mut rng,
+                        &share,
+                        &ctx,
+                        &mut driver::InMemory,
+                    )?)
+                })?;
+            }
+            [keygen.row(), signing.row(), refresh.row()]
         }
-        for _ in 0..args.refreshes {
-            share = refresh.time(|| {
-                let (key, _) = session::new_paillier_key()?;
-                Ok(driver::refresh_p1(
-                    &mut ch,
-                    &mut rng,
-                    &share,
-                    &ctx,
-                    key,
-                    &mut driver::InMemory,
-                )?)
-            })?;
-        }
-        [keygen.row(), signing.row(), refresh.row()]
-    } else {
-        let mut share: Option<KeyShareP2> = None;
-        for _ in 0..args.keygens {
-            share = Some(keygen.time(|| Ok(driver::keygen_p2(&mut ch, &mut rng, &ctx)?))?);
-        }
-        let mut share = share.ok_or_else(|| CliError::Usage("no keygen ran".to_owned()))?;
-        sign_as_p2(args, &mut ch, &mut rng, &share, &ctx, &mut signing, log)?;
-        for _ in 0..args.refreshes {
-            share = refresh.time(|| {
-                Ok(driver::refresh_p2(
-                    &mut ch,
-                    &mut rng,
-                    &share,
-                    &ctx,
-                    &mut driver::InMemory,
-                )?)
-            })?;
-        }
-        [keygen.row(), signing.row(), refresh.row()]
     };
-    session::close(log, ch);
+    Session { ch, info, rng }.close(log);
     log.line("| op       |     n | median ms  |    p99 ms  |   ops/s    |");
     log.line("|----------|-------|------------|------------|------------|");
     for row in &rows {
@@ -206,7 +213,7 @@ fn sign_as_p2(
     ch: &mut Channel,
     rng: &mut rand_chacha::ChaCha20Rng,
     share: &KeyShareP2,
-    ctx: &ecdsa2pc_core::session::Context<'_>,
+    ctx: &ecdsa2pc_core::Context<'_>,
     signing: &mut Series,
     log: &Log,
 ) -> Result<(), CliError> {
@@ -229,7 +236,7 @@ fn sign_as_p2(
                 CliError::Usage(format!(
                     "--window {}: {e} (use 1 to {})",
                     args.window,
-                    ecdsa2pc_core::paillier::MAX_WINDOW
+                    ecdsa2pc_core::MAX_WINDOW
                 ))
             })?,
         )

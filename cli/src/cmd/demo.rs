@@ -7,16 +7,18 @@
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
-use ecdsa2pc_net::{Channel, SessionInfo, driver};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
+use ecdsa2pc_net::driver::InMemory;
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
-use rand_chacha::ChaCha20Rng;
 
 use crate::digest::sha256;
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::{spki_pem, write_atomic};
+use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::{Log, finish, hex, report_error};
-use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::shares::{Share, public_key_hex};
+use crate::protocols::{self, Protocols};
+use crate::session::Session;
+use crate::share_file::{public_key, public_key_hex};
 
 /// Default message to sign.
 const DEFAULT_MESSAGE: &str = "Hello, MPC ECDSA with mTLS!";
@@ -55,7 +57,7 @@ const SECOND_SUFFIX: &str = " #2";
 pub(crate) struct DemoArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// address party 0 listens on and party 1 connects to (default: localhost:8443)
     #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
     server: String,
@@ -94,9 +96,11 @@ pub(crate) fn run(args: &DemoArgs) -> ExitStatus {
         net,
         log: &log,
     };
-    let result = demo
-        .run()
-        .map(|()| "every step succeeded; both signatures verified".to_owned());
+    let result = match args.party {
+        Party::P1 => demo.run::<KeyShareP1>(),
+        Party::P2 => demo.run::<KeyShareP2>(),
+    }
+    .map(|()| "every step succeeded; both signatures verified".to_owned());
     finish(&log, args.verbose, result)
 }
 
@@ -108,50 +112,45 @@ struct Demo<'a> {
 }
 
 impl Demo<'_> {
-    fn run(&self) -> Result<(), CliError> {
+    fn run<S: Protocols>(&self) -> Result<(), CliError> {
         let log = self.log;
         let args = self.args;
-        let mut ch = self.net.open(log)?;
-        let info = ch.info().clone();
-        let mut rng = driver::os_rng()?;
+        let mut session = Session::open(&self.net, log)?;
 
-        let mut share = Share::keygen(self.net.party, &mut ch, &mut rng, &info, log)?;
-        let key = share.public_key()?;
+        let mut share = protocols::keygen::<S>(&mut session, log)?;
+        let key = public_key(&share)?;
         log.line(format_args!(
             "public key (SEC1 compressed): {}",
             public_key_hex(&key)
         ));
 
         let message = args.message.as_str();
-        let sig1 = self.sign_and_verify(1, message, &mut share, &mut ch, &mut rng, &info, &key)?;
+        let sig1 = self.sign_and_verify(1, message, &mut share, &mut session, &key)?;
         self.tampered_check(message, &key, &sig1)?;
-        let mut share = share.refresh(&mut ch, &mut rng, &info, log, None)?;
+        let mut share = protocols::refresh(&share, &mut session, log, &mut InMemory)?;
         // `refresh` already refuses a changed Q; the demo states it once more.
-        if share.public_key()? != key {
+        if public_key(&share)? != key {
             return Err(CliError::Verification(
                 "the public key changed in the refresh".to_owned(),
             ));
         }
         let message2 = format!("{message}{SECOND_SUFFIX}");
-        self.sign_and_verify(2, &message2, &mut share, &mut ch, &mut rng, &info, &key)?;
+        self.sign_and_verify(2, &message2, &mut share, &mut session, &key)?;
 
         if let Some(dir) = &args.out_dir {
             self.write_outputs(dir, message, &key, &sig1)?;
         }
-        session::close(log, ch);
+        session.close(log);
         Ok(())
     }
 
     /// Signs SHA-256(`message`) with the peer, prints the signature, verifies it against Q.
-    #[allow(clippy::too_many_arguments)]
-    fn sign_and_verify(
+    fn sign_and_verify<S: Protocols>(
         &self,
         n: u8,
         message: &str,
-        share: &mut Share,
-        ch: &mut Channel,
-        rng: &mut ChaCha20Rng,
-        info: &SessionInfo,
+        share: &mut S,
+        session: &mut Session,
         key: &VerifyingKey,
     ) -> Result<Signature, CliError> {
         let log = self.log;
@@ -162,7 +161,7 @@ impl Demo<'_> {
         ));
         let sig = log.phase(
             &format!("sign #{n}"),
-            || Ok(share.sign(ch, rng, info, &digest, None)?),
+            || Ok(protocols::sign(share, session, &digest, &mut InMemory)?),
             |_| format!("message {message:?}"),
         )?;
         log.line(format_args!(

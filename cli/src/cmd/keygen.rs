@@ -3,12 +3,15 @@
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_net::{driver, store::ShareFiles};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
+use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
+use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::Log;
-use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::shares::{Share, public_key_hex};
+use crate::protocols::{self, Protocols};
+use crate::session::Session;
+use crate::share_file::{public_key, public_key_hex};
 
 /// Generate a new two-party key with the peer and write this party's share to --share.
 #[derive(FromArgs, Debug)]
@@ -36,7 +39,7 @@ use crate::shares::{Share, public_key_hex};
 pub(crate) struct KeygenArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// file to write this party's key share to (FILE.pending and FILE.lock sit beside it)
     #[argh(option)]
     share: PathBuf,
@@ -65,10 +68,13 @@ pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    net.run(args.verbose, |log| keygen(args, &net, log))
+    net.run(args.verbose, |log| match args.party {
+        Party::P1 => keygen::<KeyShareP1>(args, &net, log),
+        Party::P2 => keygen::<KeyShareP2>(args, &net, log),
+    })
 }
 
-fn keygen(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
+fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
     let files = ShareFiles::new(&args.share);
     if let Some(dir) = args.share.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.is_dir()
@@ -92,15 +98,10 @@ fn keygen(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliErro
             }
         }
     }
-    let mut ch = net.open(log)?;
-    let info = ch.info().clone();
-    let mut rng = driver::os_rng()?;
-    let share = Share::keygen(net.party, &mut ch, &mut rng, &info, log)?;
-    let key = share.public_key()?;
-    match &share {
-        Share::P1(s) => files.write_active(&**s)?,
-        Share::P2(s) => files.write_active(&**s)?,
-    }
+    let mut session = Session::open(net, log)?;
+    let share = protocols::keygen::<S>(&mut session, log)?;
+    let key = public_key(&share)?;
+    files.write_active(&share)?;
     // A pending share of the replaced key (only with --force) must not outlive it.
     files.discard_pending()?;
     log.line(format_args!(
@@ -108,11 +109,11 @@ fn keygen(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliErro
         public_key_hex(&key)
     ));
     log.line(format_args!(
-        "wrote key share {} (party {}, epoch {}, mode 0600); keep it private and backed up",
+        "wrote key share {} ({}, epoch {}, mode 0600); keep it private and backed up",
         files.path().display(),
-        net.party,
+        S::PARTY,
         share.epoch()
     ));
-    session::close(log, ch);
+    session.close(log);
     Ok("key generated; the share is on disk".to_owned())
 }

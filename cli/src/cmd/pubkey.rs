@@ -4,13 +4,13 @@ use core::str::FromStr;
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_core::share::{KeyShareP1, KeyShareP2, Role};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::spki_pem;
 use crate::output::report_error;
-use crate::shares::{View, public_key, public_key_hex, role_of_file, role_party};
+use crate::share_file::{public_key, public_key_hex};
 
 /// Print the joint public key of a key share file: SEC1 compressed hex, or PEM.
 #[derive(FromArgs, Debug)]
@@ -68,33 +68,37 @@ pub(crate) fn run(args: &PubkeyArgs) -> ExitStatus {
 }
 
 fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
-    let role = role_of_file(&args.share)?;
     let files = ShareFiles::new(&args.share);
-    let (key, epoch, locked) = match role {
-        Role::P1 => summary(&files.load_active::<KeyShareP1>()?)?,
-        Role::P2 => summary(&files.load_active::<KeyShareP2>()?)?,
-    };
-    match args.format {
+    // Read once: the party comes from the file's own header.
+    let bytes = files.read_active()?;
+    match ShareFiles::party_of(files.path(), &bytes)? {
+        Party::P1 => show::<KeyShareP1>(args.format, &files, &bytes),
+        Party::P2 => show::<KeyShareP2>(args.format, &files, &bytes),
+    }
+}
+
+/// Prints the key of the share in `bytes` (read from `files`) and notes on stderr.
+fn show<S: KeyShare>(format: Format, files: &ShareFiles, bytes: &[u8]) -> Result<(), CliError> {
+    let share = ShareFiles::decode::<S>(files.path(), bytes)?;
+    let key = public_key(&share)?;
+    match format {
         Format::Hex => println!("{}", public_key_hex(&key)),
         Format::Pem => print!("{}", spki_pem(&key)),
     }
     eprintln!(
-        "key share {}: party {}, epoch {epoch}{}",
-        args.share.display(),
-        role_party(role),
-        if locked {
+        "key share {}: {}, epoch {}{}",
+        files.path().display(),
+        S::PARTY,
+        share.epoch(),
+        if share.is_locked() {
             ", LOCKED (a final signature failed to verify: do not sign with this key again)"
         } else {
             ""
         }
     );
     if files.pending_path().exists() {
-        let pending = match role {
-            Role::P1 => files.load_pending::<KeyShareP1>().map(|s| s.share_epoch()),
-            Role::P2 => files.load_pending::<KeyShareP2>().map(|s| s.share_epoch()),
-        };
-        let state = match pending {
-            Ok(e) => format!("epoch {e}"),
+        let state = match files.load_pending::<S>() {
+            Ok(pending) => format!("epoch {}", pending.epoch()),
             Err(e) => format!("unusable: {e}"),
         };
         eprintln!(
@@ -104,8 +108,4 @@ fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-fn summary(share: &dyn View) -> Result<(k256::ecdsa::VerifyingKey, u64, bool), CliError> {
-    Ok((public_key(share)?, share.share_epoch(), share.locked()))
 }

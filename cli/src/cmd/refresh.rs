@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use ecdsa2pc_net::{driver, store::ShareFiles};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 
-use crate::error::CliError;
-use crate::error::ExitStatus;
+use crate::error::{CliError, ExitStatus};
+use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::Log;
-use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::shares::{Stored, public_key_hex};
+use crate::protocols::{self, Protocols};
+use crate::session::ShareSession;
+use crate::share_file::{public_key, public_key_hex};
 
 /// Refresh the key shares with the peer: new random shares of the same key (and a new
 /// Paillier key for party 0); the public key stays the same, the epoch goes up by one.
@@ -41,7 +42,7 @@ use crate::shares::{Stored, public_key_hex};
 pub(crate) struct RefreshArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// this party's key share file (made by `ecdsa2pc keygen`)
     #[argh(option)]
     share: PathBuf,
@@ -67,29 +68,27 @@ pub(crate) fn run(args: &RefreshArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    net.run(args.verbose, |log| refresh(args, &net, log))
+    net.run(args.verbose, |log| match args.party {
+        Party::P1 => refresh::<KeyShareP1>(args, &net, log),
+        Party::P2 => refresh::<KeyShareP2>(args, &net, log),
+    })
 }
 
-fn refresh(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
-    let mut files = ShareFiles::new(&args.share);
-    let (_lock, stored) = Stored::lock_and_load(&files, net.party, log)?;
-    let mut ch = net.open(log)?;
-    let info = ch.info().clone();
-    stored.check_certificates(files.path(), &info, log)?;
-    let share = stored.agree(&mut ch, &files, log)?;
-    let mut rng = driver::os_rng()?;
-    let fresh = share.refresh(&mut ch, &mut rng, &info, log, Some(&mut files))?;
+fn refresh<S: Protocols>(args: &RefreshArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
+    // Holds the share's lock until the end of the command.
+    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
+    let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.files)?;
     log.line(format_args!(
         "public key (SEC1 compressed): {} (unchanged)",
-        public_key_hex(&fresh.public_key()?)
+        public_key_hex(&public_key(&fresh)?)
     ));
     log.line(format_args!(
         "key share {}: epoch {} → {}",
-        files.path().display(),
-        share.epoch(),
+        held.files.path().display(),
+        held.share.epoch(),
         fresh.epoch()
     ));
-    session::close(log, ch);
+    held.session.close(log);
     Ok(format!(
         "key shares refreshed to epoch {}; the public key is unchanged",
         fresh.epoch()

@@ -3,15 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
-use ecdsa2pc_net::{driver, store::ShareFiles};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party, sign::Digest};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 
 use crate::digest::{parse_digest_hex, sha256};
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::write_atomic;
+use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
 use crate::output::{Log, finish, hex, report_error};
-use crate::session::{self, DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::shares::{Stored, public_key_hex};
+use crate::protocols::{self, Protocols};
+use crate::session::ShareSession;
+use crate::share_file::{public_key, public_key_hex};
 
 /// Sign SHA-256(--message) or a given --digest with the peer, using this party's key share.
 #[derive(FromArgs, Debug)]
@@ -45,7 +47,7 @@ use crate::shares::{Stored, public_key_hex};
 pub(crate) struct SignArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
-    party: u8,
+    party: Party,
     /// this party's key share file (made by `ecdsa2pc keygen`)
     #[argh(option)]
     share: PathBuf,
@@ -98,14 +100,18 @@ pub(crate) fn run(args: &SignArgs) -> ExitStatus {
         }
     };
     let log = net.log(args.verbose);
-    finish(&log, args.verbose, sign(args, &net, &log, &digest))
+    let result = match args.party {
+        Party::P1 => sign::<KeyShareP1>(args, &net, &log, &digest),
+        Party::P2 => sign::<KeyShareP2>(args, &net, &log, &digest),
+    };
+    finish(&log, args.verbose, result)
 }
 
-fn sign(
+fn sign<S: Protocols>(
     args: &SignArgs,
     net: &Net<'_>,
     log: &Log,
-    digest: &ecdsa2pc_core::sign::Digest,
+    digest: &Digest,
 ) -> Result<String, CliError> {
     if let Some(out) = &args.out {
         let (dir, _) = split(out)?;
@@ -117,14 +123,9 @@ fn sign(
             )));
         }
     }
-    let mut files = ShareFiles::new(&args.share);
-    let (_lock, stored) = Stored::lock_and_load(&files, net.party, log)?;
-    let mut ch = net.open(log)?;
-    let info = ch.info().clone();
-    stored.check_certificates(files.path(), &info, log)?;
-    let mut share = stored.agree(&mut ch, &files, log)?;
-    let key = share.public_key()?;
-    let mut rng = driver::os_rng()?;
+    // Holds the share's lock until the end of the command.
+    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
+    let key = public_key(&held.share)?;
     let what = match &args.message {
         Some(message) => format!("SHA-256 of message {message:?}"),
         None => format!("digest {}", hex(digest)),
@@ -133,7 +134,14 @@ fn sign(
     let sig = log
         .phase(
             "sign",
-            || Ok(share.sign(&mut ch, &mut rng, &info, digest, Some(&mut files))?),
+            || {
+                Ok(protocols::sign(
+                    &mut held.share,
+                    &mut held.session,
+                    digest,
+                    &mut held.files,
+                )?)
+            },
             |_| what.clone(),
         )
         .inspect_err(|err| {
@@ -166,10 +174,10 @@ fn sign(
         write_atomic(dir, name, sig.to_der().as_bytes())?;
         log.line(format_args!("wrote {} (DER)", out.display()));
     }
-    session::close(log, ch);
+    let epoch = held.share.epoch();
+    held.session.close(log);
     Ok(format!(
-        "signature made with key share epoch {} and verified",
-        share.epoch()
+        "signature made with key share epoch {epoch} and verified"
     ))
 }
 

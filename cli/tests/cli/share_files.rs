@@ -356,6 +356,7 @@ fn damaged_truncated_or_other_party_share_exits_2_naming_the_file() {
     let mut altered = bytes.clone();
     altered[600] ^= 0x20;
     std::fs::write(&flipped, &altered).unwrap();
+    private(&flipped);
     let r = sign1(&flipped);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
@@ -372,6 +373,7 @@ fn damaged_truncated_or_other_party_share_exits_2_naming_the_file() {
 
     let truncated = dir.path().join("truncated.share");
     std::fs::write(&truncated, &bytes[..bytes.len() - 100]).unwrap();
+    private(&truncated);
     let r = sign1(&truncated);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
@@ -397,6 +399,7 @@ fn damaged_truncated_or_other_party_share_exits_2_naming_the_file() {
     let r = sign1(&missing);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("missing.share: does not exist"), "{r}");
+    assert!(r.stderr.contains("`ecdsa2pc keygen`"), "{r}");
     assert!(
         !dir.path().join("missing.share.lock").exists(),
         "no lock file for a share that does not exist"
@@ -546,4 +549,10 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
         r.stderr.contains("in use by another ecdsa2pc process"),
         "{r}"
     );
+}
+
+/// Mode 0600, as a share file must have (a looser one is refused before it is read).
+fn private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }

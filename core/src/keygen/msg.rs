@@ -8,9 +8,8 @@ use crate::{
     paillier::{Ciphertext, ModNN, PublicKey},
     pedersen,
     session::ID_LEN,
-    wire::{
-        HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, Message, MsgType, POINT_LEN, Reader, Writer,
-    },
+    sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
+    wire::{Fields, Message, MsgType, Reader, Writer},
     zk::{
         KEY_CHALLENGE_LEN, dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof,
         pdl::PdlProof, range,
@@ -90,7 +89,9 @@ impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Keygen1;
     const LEN: usize =
         HEADER_LEN + ID_LEN + HASH_LEN + MOD_N_LEN + MOD_NN_LEN + MOD_N_LEN + 2 * HASH_LEN;
+}
 
+impl Fields for Msg1 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.com_q1)?;
@@ -126,7 +127,9 @@ impl Message for Msg1 {
 impl Message for Msg2 {
     const TYPE: MsgType = MsgType::Keygen2;
     const LEN: usize = HEADER_LEN + ID_LEN + POINT_LEN + DlogProof::LEN + KEY_CHALLENGE_LEN + 8 + 8;
+}
 
+impl Fields for Msg2 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce2)?;
         w.point(&self.q2)?;
@@ -158,7 +161,9 @@ impl Message for Msg3 {
         + eq_paillier_pedersen::Response::LEN
         + range::Response::LEN
         + PaillierKeyProof::LEN;
+}
 
+impl Fields for Msg3 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.point(&self.q1)?;
         w.bytes(&self.open_q1)?;
@@ -186,3 +191,5 @@ impl Message for Msg3 {
         Ok(())
     }
 }
+
+crate::wire::sealed!(Msg1, Msg2, Msg3);

@@ -3,15 +3,15 @@
 use crypto_bigint::U2048;
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label};
 use crate::{
-    Result, bigint, commitment, curve,
+    Party, Result, bigint, commitment, curve,
     paillier::{Ciphertext, ModN, SecretKey},
     pedersen,
-    session::{self, Binding, Context, ID_LEN},
-    share::{KeyShareP1, PublicShares},
+    session::{self, Context, RunIds},
+    share::{Common, KeyShareP1, PublicShares},
     tags,
     transcript::Transcript,
     wire::redacted_debug,
@@ -23,34 +23,27 @@ use crate::{
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct AwaitMsg2 {
     x1: Scalar,
+    #[zeroize(skip)]
     q1: AffinePoint,
     open_q1: [u8; 32],
     paillier: SecretKey,
+    #[zeroize(skip)]
     c_key: Ciphertext,
     r_key: ModN,
     ped_rho: U2048,
     eq: eq_paillier_pedersen::Prover,
     range: range::Prover,
-    prefix: [u8; ID_LEN],
-    pid1: [u8; ID_LEN],
-    pid2: [u8; ID_LEN],
+    #[zeroize(skip)]
+    ids: RunIds,
 }
 redacted_debug!(AwaitMsg2);
 
 /// The transcript P1 commits to Q1 under.
-pub(crate) fn q1_transcript(
-    q1: &AffinePoint,
-    prefix: &[u8; ID_LEN],
-    pid1: &[u8; ID_LEN],
-) -> Transcript {
-    let mut t = Binding {
-        session: prefix,
-        prover: pid1,
-        label: label::Q1,
-    }
-    .transcript(tags::KEYGEN_Q1);
+pub(crate) fn q1_transcript(q1: &AffinePoint, ids: &RunIds) -> Transcript {
+    let mut t = ids.committed(label::Q1).transcript(tags::KEYGEN_Q1);
     t.point("Q1", q1);
     t
 }
@@ -78,13 +71,12 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     paillier: SecretKey,
     table: Option<&pedersen::Table<'_>>,
 ) -> Result<(AwaitMsg2, Msg1)> {
-    let (pid1, pid2) = ctx.pids(true)?;
     let nonce1 = session::nonce(rng);
-    let prefix = ctx.prefix(true, RUN, &nonce1, &[])?;
+    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &[])?;
     let x1 = curve::random_scalar(rng);
     let q1 = curve::mul_g(&x1);
     let open_q1 = commitment::randomness(rng);
-    let com_q1 = commitment::seal(q1_transcript(&q1, &prefix, &pid1), &open_q1);
+    let com_q1 = commitment::seal(q1_transcript(&q1, &ids), &open_q1);
 
     let pk = paillier.public_key().clone();
     let x1_int: U2048 = bigint::scalar_to_uint(&x1);
@@ -93,14 +85,9 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     let (g, _) = pedersen::generators();
     let ped = g.pow(&x1_int).mul(&pedersen::pow_h(table, &ped_rho));
 
-    let at = |label| Binding {
-        session: &prefix,
-        prover: &pid1,
-        label,
-    };
     let (eq, com_eq) =
-        eq_paillier_pedersen::Prover::commit_with(rng, &paillier, &at(label::EQ), table);
-    let (range, com_range) = range::Prover::commit_with(rng, &at(label::RANGE), table);
+        eq_paillier_pedersen::Prover::commit_with(rng, &paillier, &ids.committed(label::EQ), table);
+    let (range, com_range) = range::Prover::commit_with(rng, &ids.committed(label::RANGE), table);
     let msg = Msg1 {
         nonce1,
         com_q1,
@@ -120,9 +107,7 @@ pub fn start_with<R: CryptoRng + ?Sized>(
         ped_rho,
         eq,
         range,
-        prefix,
-        pid1,
-        pid2,
+        ids,
     };
     Ok((state, msg))
 }
@@ -138,22 +123,12 @@ impl AwaitMsg2 {
         rng: &mut R,
         msg: &Msg2,
     ) -> Result<(KeyShareP1, Msg3)> {
-        let sid = session::sid(&self.prefix, &msg.nonce2);
-        msg.proof_q2.verify(
-            &msg.q2,
-            &Binding {
-                session: &sid,
-                prover: &self.pid2,
-                label: label::Q2,
-            },
-        )?;
+        let ids = self.ids.with_nonce2(&msg.nonce2);
+        msg.proof_q2
+            .verify(&msg.q2, &ids.proof_by(Party::P2, label::Q2))?;
         let public = PublicShares::combine(self.q1, msg.q2)?;
 
-        let at = |label| Binding {
-            session: &sid,
-            prover: &self.pid1,
-            label,
-        };
+        let at = |label| ids.proof_by(Party::P1, label);
         let pk = self.paillier.public_key();
         let proof_q1 = DlogProof::prove(rng, &self.x1, &self.q1, &at(label::Q1));
         let statement = pdl::Statement {
@@ -188,21 +163,34 @@ impl AwaitMsg2 {
         let share = KeyShareP1 {
             x1: bigint::scalar_to_uint(&self.x1),
             paillier: self.paillier.clone(),
-            c_key: self.c_key,
-            public,
-            own_pid: self.pid1,
-            peer_pid: self.pid2,
-            epoch: 0,
+            common: Common::new(
+                public,
+                self.c_key,
+                *self.ids.pid(Party::P1),
+                *self.ids.pid(Party::P2),
+            ),
             locked: false,
         };
         Ok((share, reply))
     }
 }
 
-impl Drop for AwaitMsg2 {
-    fn drop(&mut self) {
-        self.x1.zeroize();
-        self.r_key.zeroize();
-        self.ped_rho.zeroize();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_the_state_wipes_x1_and_the_proof_secrets() {
+        let (ctx1, _) = fixtures::contexts();
+        let mut rng = fixtures::rng(50);
+        let (mut state, _) = start(&mut rng, &ctx1, fixtures::paillier_key(0)).unwrap();
+        state.zeroize();
+        assert_eq!(state.x1, Scalar::ZERO);
+        assert_eq!(state.open_q1, [0; 32]);
+        assert_eq!(state.r_key, ModN::ZERO);
+        assert_eq!(state.ped_rho, U2048::ZERO);
+        assert_eq!(state.paillier.q_inv_p, crypto_bigint::U1024::ZERO);
+        assert!(state.eq.is_wiped() && state.range.is_wiped());
     }
 }

@@ -2,17 +2,16 @@
 
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
 use crate::{
-    Result, commitment, curve,
-    session::{self, Binding, Context, ID_LEN},
-    share::{KeyShareP2, PublicShares},
+    Party, Result, commitment, curve,
+    session::{self, Context, RunIds, SessionIds},
+    share::{Common, KeyShareP2, PublicShares},
     wire::redacted_debug,
     zk::{
-        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof,
-        eq_paillier_pedersen, pdl,
+        self, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof, eq_paillier_pedersen, pdl,
     },
 };
 
@@ -21,16 +20,21 @@ use crate::{
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct AwaitMsg3 {
     x2: Scalar,
+    // Everything else here is public (sent, received or derived from both).
+    #[zeroize(skip)]
     q2: AffinePoint,
+    #[zeroize(skip)]
     first: Msg1,
-    prefix: [u8; ID_LEN],
-    sid: [u8; ID_LEN],
-    pid1: [u8; ID_LEN],
-    pid2: [u8; ID_LEN],
+    #[zeroize(skip)]
+    ids: SessionIds,
+    #[zeroize(skip)]
     key_challenge: [u8; KEY_CHALLENGE_LEN],
+    #[zeroize(skip)]
     e_eq: u64,
+    #[zeroize(skip)]
     e_range: u64,
 }
 redacted_debug!(AwaitMsg3);
@@ -44,26 +48,14 @@ pub fn start<R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     msg: &Msg1,
 ) -> Result<(AwaitMsg3, Msg2)> {
-    let (pid1, pid2) = ctx.pids(false)?;
-    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &[])?;
+    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &[])?;
     let nonce2 = session::nonce(rng);
-    let sid = session::sid(&prefix, &nonce2);
+    let ids = run.with_nonce2(&nonce2);
     let x2 = curve::random_scalar(rng);
     let q2 = curve::mul_g(&x2);
-    let proof_q2 = DlogProof::prove(
-        rng,
-        &x2,
-        &q2,
-        &Binding {
-            session: &sid,
-            prover: &pid2,
-            label: label::Q2,
-        },
-    );
-    let mut key_challenge = [0u8; KEY_CHALLENGE_LEN];
-    rng.fill_bytes(&mut key_challenge);
-    let e_eq = rng.next_u64() >> (64 - EQ_CHALLENGE_BITS);
-    let e_range = rng.next_u64() >> (64 - RANGE_CHALLENGE_BITS);
+    let proof_q2 = DlogProof::prove(rng, &x2, &q2, &ids.proof_by(Party::P2, label::Q2));
+    let (key_challenge, e_eq) = zk::draw_challenges(rng);
+    let e_range = zk::draw_bits(rng, RANGE_CHALLENGE_BITS);
     let reply = Msg2 {
         nonce2,
         q2,
@@ -76,10 +68,7 @@ pub fn start<R: CryptoRng + ?Sized>(
         x2,
         q2,
         first: msg.clone(),
-        prefix,
-        sid,
-        pid1,
-        pid2,
+        ids,
         key_challenge,
         e_eq,
         e_range,
@@ -97,14 +86,10 @@ impl AwaitMsg3 {
     pub fn on_msg3<R: CryptoRng + ?Sized>(self, rng: &mut R, msg: &Msg3) -> Result<KeyShareP2> {
         commitment::open(
             &self.first.com_q1,
-            q1_transcript(&msg.q1, &self.prefix, &self.pid1),
+            q1_transcript(&msg.q1, &self.ids.run),
             &msg.open_q1,
         )?;
-        let at = |label| Binding {
-            session: &self.sid,
-            prover: &self.pid1,
-            label,
-        };
+        let at = |label| self.ids.proof_by(Party::P1, label);
         msg.proof_q1.verify(&msg.q1, &at(label::Q1))?;
         let public = PublicShares::combine(msg.q1, self.q2)?;
 
@@ -117,11 +102,7 @@ impl AwaitMsg3 {
             q1: &msg.q1,
         };
         msg.pdl.verify(&statement, &at(label::PDL))?;
-        let committed = |label| Binding {
-            session: &self.prefix,
-            prover: &self.pid1,
-            label,
-        };
+        let committed = |label| self.ids.run.committed(label);
         let eq_statement = eq_paillier_pedersen::Statement {
             key,
             ciphertext: &self.first.c_key,
@@ -144,17 +125,29 @@ impl AwaitMsg3 {
         Ok(KeyShareP2 {
             x2: self.x2,
             paillier: key.clone(),
-            c_key: self.first.c_key,
-            public,
-            own_pid: self.pid2,
-            peer_pid: self.pid1,
-            epoch: 0,
+            common: Common::new(
+                public,
+                self.first.c_key,
+                *self.ids.run.pid(Party::P2),
+                *self.ids.run.pid(Party::P1),
+            ),
         })
     }
 }
 
-impl Drop for AwaitMsg3 {
-    fn drop(&mut self) {
-        self.x2.zeroize();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_the_state_wipes_x2() {
+        let (ctx1, ctx2) = fixtures::contexts();
+        let mut rng = fixtures::rng(51);
+        let (_, m1) = super::super::p1::start(&mut rng, &ctx1, fixtures::paillier_key(0)).unwrap();
+        let (mut state, _) = start(&mut rng, &ctx2, &m1).unwrap();
+        assert_ne!(state.x2, Scalar::ZERO);
+        state.zeroize();
+        assert_eq!(state.x2, Scalar::ZERO);
     }
 }

@@ -6,14 +6,17 @@ use rand_core::CryptoRng;
 use subtle::{ConditionallySelectable, ConstantTimeLess};
 
 use super::{Ciphertext, ModN, ModNN, SecretKey, keygen::CrtHalf};
+use zeroize::Zeroizing;
+
 use crate::bigint;
 
 impl SecretKey {
     /// Dec(c) in `[0, N)`.
     #[must_use]
     pub fn decrypt(&self, c: &Ciphertext) -> ModN {
-        let mp = self.p.decrypt_half(c);
-        let mq = self.q.decrypt_half(c);
+        // The plaintext mod p and mod q: wiped once joined.
+        let mp = Zeroizing::new(self.p.decrypt_half(c));
+        let mq = Zeroizing::new(self.q.decrypt_half(c));
         self.combine(&mp, &mq)
     }
 
@@ -105,10 +108,11 @@ impl SecretKey {
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
     fn combine(&self, a: &U1024, b: &U1024) -> ModN {
         let p = &self.p.prime;
-        let b_mod_p = b.rem(p);
-        let diff = a.sub_mod(&b_mod_p, p);
-        let h = diff.mul_mod(&self.q_inv_p, p);
-        let qh: U2048 = self.q.prime.get().concatenating_mul(&h);
+        // Every intermediate is a function of the plaintext and the primes: wiped on return.
+        let b_mod_p = Zeroizing::new(b.rem(p));
+        let diff = Zeroizing::new(a.sub_mod(&b_mod_p, p));
+        let h = Zeroizing::new(diff.mul_mod(&self.q_inv_p, p));
+        let qh: Zeroizing<U2048> = Zeroizing::new(self.q.prime.get().concatenating_mul(&*h));
         qh.wrapping_add(&b.resize())
     }
 }
@@ -123,15 +127,11 @@ pub enum Prime {
 }
 
 /// A plaintext mod one prime factor: half a CRT decryption.
+#[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct HalfPlaintext {
     value: U1024,
+    #[zeroize(skip)]
     prime: Prime,
-}
-
-impl Drop for HalfPlaintext {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.value);
-    }
 }
 
 impl core::fmt::Debug for HalfPlaintext {
@@ -255,5 +255,18 @@ mod tests {
         assert_eq!(pk.validate(&p), Err(Error::InvalidCiphertext));
         assert!(pk.validate(&U4096::from_u8(4)).is_ok());
         assert_eq!(PublicKey::from_modulus(*pk.modulus()).unwrap(), *pk);
+    }
+
+    #[test]
+    fn zeroizing_a_half_plaintext_wipes_its_value() {
+        use zeroize::Zeroize;
+        let sk = fixtures::paillier_key(0);
+        let mut rng = fixtures::rng(9);
+        let (c, _) = sk.public_key().encrypt(&mut rng, &U256::from_u64(77));
+        let mut half = sk.decrypt_half(&c, super::Prime::Q);
+        assert_ne!(half.value, crypto_bigint::U1024::ZERO);
+        half.zeroize();
+        assert_eq!(half.value, crypto_bigint::U1024::ZERO);
+        assert_eq!(half.prime, super::Prime::Q);
     }
 }

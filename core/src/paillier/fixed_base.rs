@@ -13,7 +13,7 @@
 use crypto_bigint::{Uint, modular::FixedMontyForm};
 use rand_core::CryptoRng;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Ciphertext, ModN, ModNN, PublicKey};
 use crate::{Error, Result};
@@ -37,8 +37,10 @@ pub struct FixedBase<'t> {
 }
 
 /// r^N mod N² for a fresh random r, in Montgomery form, for one encryption under one key.
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct NoncePower {
     power: ModNN,
+    #[zeroize(skip)]
     modulus: ModN,
 }
 
@@ -81,8 +83,8 @@ impl PublicKey {
     /// base^e with the table, in constant time in `e`.
     ///
     /// # Errors
-    /// [`Error::InvalidShare`] if the table was built for another key, or `e` is wider than
-    /// the table.
+    /// [`Error::ForeignPrecomputation`] if the table was built for another key, or `e` is
+    /// wider than the table.
     pub fn pow_fixed<const L: usize>(
         &self,
         table: &FixedBase<'_>,
@@ -91,7 +93,7 @@ impl PublicKey {
         if !bool::from(table.modulus.ct_eq(&self.n))
             || Uint::<L>::BITS as usize > table.rows * table.window as usize
         {
-            return Err(Error::InvalidShare);
+            return Err(Error::ForeignPrecomputation);
         }
         let width = 1usize << table.window;
         let mask = (1u64 << table.window) - 1;
@@ -127,14 +129,14 @@ impl PublicKey {
     /// Enc(m) with a precomputed nonce.
     ///
     /// # Errors
-    /// [`Error::InvalidShare`] if the nonce was made for another key.
+    /// [`Error::ForeignPrecomputation`] if the nonce was made for another key.
     pub fn encrypt_with_nonce<const L: usize>(
         &self,
         m: &Uint<L>,
         nonce: NoncePower,
     ) -> Result<Ciphertext> {
         if !bool::from(nonce.modulus.ct_eq(&self.n)) {
-            return Err(Error::InvalidShare);
+            return Err(Error::ForeignPrecomputation);
         }
         let rn = FixedMontyForm::from_montgomery(nonce.power, &self.monty_nn);
         Ok(self.encrypt_with_power(m, &rn))
@@ -155,12 +157,6 @@ impl FixedBase<'_> {
     }
 }
 
-impl Drop for NoncePower {
-    fn drop(&mut self) {
-        self.power.zeroize();
-    }
-}
-
 impl core::fmt::Debug for NoncePower {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("NoncePower").finish_non_exhaustive()
@@ -173,5 +169,21 @@ impl core::fmt::Debug for FixedBase<'_> {
             .field("window", &self.window)
             .field("rows", &self.rows)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_a_nonce_power_wipes_the_power() {
+        let sk = fixtures::paillier_key(0);
+        let mut nonce = sk.public_key().nonce_power_random(&mut fixtures::rng(3));
+        assert_ne!(nonce.power, ModNN::ZERO);
+        nonce.zeroize();
+        assert_eq!(nonce.power, ModNN::ZERO);
+        assert_eq!(nonce.modulus, *sk.public_key().modulus());
     }
 }

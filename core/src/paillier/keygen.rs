@@ -3,15 +3,15 @@
 use core::fmt;
 
 use crypto_bigint::{NonZero, Odd, U1024, U2048, U4096, modular::FixedMontyParams};
-use crypto_primes::{Flavor, is_prime, random_prime};
+use crypto_primes::{Flavor, random_prime};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{MODULUS_BITS, PublicKey};
 use crate::{Error, Result};
 
 /// Bits of each prime factor.
-pub const PRIME_BITS: u32 = 1024;
+pub(crate) const PRIME_BITS: u32 = 1024;
 
 /// A random 1024-bit prime ≡ 3 (mod 4); the slow half of key generation, safe to run on any thread.
 #[must_use]
@@ -24,9 +24,11 @@ pub fn generate_prime<R: CryptoRng + ?Sized>(rng: &mut R) -> U1024 {
     }
 }
 
-/// A Paillier secret key with everything CRT decryption needs.
-#[derive(Clone)]
+/// A Paillier secret key with everything CRT decryption needs. Wiped on drop; after an
+/// explicit [`Zeroize::zeroize`] it decrypts nothing meaningful and must not be used.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct SecretKey {
+    #[zeroize(skip)]
     pub(crate) public: PublicKey,
     pub(crate) p: CrtHalf,
     pub(crate) q: CrtHalf,
@@ -36,8 +38,9 @@ pub struct SecretKey {
     pub(crate) qq_inv_pp: U2048,
 }
 
-/// The constants of one prime factor.
-#[derive(Clone)]
+/// The constants of one prime factor: every one of them gives the prime away.
+/// (Zeroizing a `NonZero` leaves it 1, the nearest value to 0 it can hold.)
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub(crate) struct CrtHalf {
     pub(crate) prime: NonZero<U1024>,
     pub(crate) minus_one: U1024,
@@ -62,25 +65,29 @@ impl SecretKey {
     #[must_use]
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         loop {
-            let p = generate_prime(rng);
-            let q = generate_prime(rng);
+            let p = Zeroizing::new(generate_prime(rng));
+            let q = Zeroizing::new(generate_prime(rng));
             if let Ok(key) = Self::from_primes(&p, &q) {
                 return key;
             }
         }
     }
 
-    /// Builds a key from two primes; checks primality, p ≠ q, p ≡ q ≡ 3 (mod 4) and |N| = 2048.
+    /// Builds a key from two primes (from [`generate_prime`]); checks p ≠ q,
+    /// p ≡ q ≡ 3 (mod 4), |N| = 2048 and that the CRT constants exist.
+    ///
+    /// Primality is not tested here: this runs at every load of P1's share, and every
+    /// primality test we have (crypto-primes) is variable time in the candidate, a timing
+    /// oracle on the secret primes. Primes come from [`generate_prime`], which makes them;
+    /// a damaged share file is refused by its checksum and by Dec(c_key) = x1, which no
+    /// altered prime passes (the altered N changes the decryption).
     ///
     /// # Errors
     /// [`Error::PaillierModulus`] if any check fails.
     pub fn from_primes(p: &U1024, q: &U1024) -> Result<Self> {
         let three_mod_four = |x: &U1024| x.as_limbs()[0].0 & 3 == 3;
-        // vartime: p ≠ q leaks nothing useful; the rest must hold for any key we accept.
+        // p == q compares in constant time; the low two bits of a valid prime are public (11).
         if p == q || !three_mod_four(p) || !three_mod_four(q) {
-            return Err(Error::PaillierModulus);
-        }
-        if !is_prime(Flavor::Any, p) || !is_prime(Flavor::Any, q) {
             return Err(Error::PaillierModulus);
         }
         let n: U2048 = p.concatenating_mul(q);
@@ -98,7 +105,7 @@ impl SecretKey {
         let pp = Odd::new(half_p.square)
             .into_option()
             .ok_or(Error::PaillierModulus)?;
-        let qq_mod_pp = half_q.square.rem(&pp.into_nz());
+        let qq_mod_pp = Zeroizing::new(half_q.square.rem(&pp.into_nz()));
         let qq_inv_pp = qq_mod_pp
             .invert_odd_mod(&pp)
             .into_option()
@@ -141,7 +148,7 @@ impl CrtHalf {
         let minus_one_wide = NonZero::new(minus_one.resize::<{ U2048::LIMBS }>())
             .into_option()
             .ok_or(Error::PaillierModulus)?;
-        let n_mod: U1024 = n.rem(&minus_one_wide).resize();
+        let n_mod: Zeroizing<U1024> = Zeroizing::new(n.rem(&minus_one_wide).resize());
         let n_inv = n_mod
             .invert_mod(
                 &NonZero::new(minus_one)
@@ -154,8 +161,8 @@ impl CrtHalf {
             .into_option()
             .ok_or(Error::PaillierModulus)?;
         let n_exp = n.rem(&phi_sq);
-        let other_mod = other.rem(&nz);
-        let neg_other = prime.wrapping_sub(&other_mod);
+        let other_mod = Zeroizing::new(other.rem(&nz));
+        let neg_other = Zeroizing::new(prime.wrapping_sub(&other_mod));
         let h = neg_other
             .invert_odd_mod(&odd)
             .into_option()
@@ -185,33 +192,37 @@ impl CrtHalf {
     }
 }
 
-impl Drop for SecretKey {
-    fn drop(&mut self) {
-        self.q_inv_p.zeroize();
-        self.qq_inv_pp.zeroize();
-    }
-}
-
-impl Drop for CrtHalf {
-    fn drop(&mut self) {
-        self.minus_one.zeroize();
-        self.h.zeroize();
-        self.n_inv.zeroize();
-        self.square.zeroize();
-        self.n_exp.zeroize();
-        self.monty.zeroize();
-        self.monty_sq.zeroize();
-        let mut prime = self.prime.get();
-        prime.zeroize();
-    }
-}
-
-impl zeroize::ZeroizeOnDrop for SecretKey {}
-
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretKey")
             .field("public", &self.public)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_a_secret_key_wipes_the_primes_and_everything_derived_from_them() {
+        let mut key = fixtures::paillier_key(0);
+        key.zeroize();
+        assert_eq!((key.q_inv_p, key.qq_inv_pp), (U1024::ZERO, U2048::ZERO));
+        for half in [&key.p, &key.q] {
+            // A NonZero or Odd wipes to 1, the nearest it can hold to 0.
+            assert_eq!(half.prime.get(), U1024::ONE);
+            assert_eq!(half.prime_wide.get(), U2048::ONE);
+            assert_eq!(half.square_wide.get(), U4096::ONE);
+            assert_eq!([half.minus_one, half.h, half.n_inv], [U1024::ZERO; 3]);
+            assert_eq!([half.square, half.n_exp], [U2048::ZERO; 2]);
+            assert_eq!(half.monty.modulus().get(), U1024::ONE);
+            assert_eq!(*half.monty.r2(), U1024::ZERO);
+            assert_eq!(half.monty_sq.modulus().get(), U2048::ONE);
+            assert_eq!(*half.monty_sq.r2(), U2048::ZERO);
+        }
+        // The public half is not secret and stays.
+        assert_eq!(key.public, *fixtures::paillier_key(0).public_key());
     }
 }

@@ -9,7 +9,7 @@ use crate::{Error, Result};
 ///
 /// The proofs need no factor below 2^13 (their challenge chunks are 13 bits); going to 2^16
 /// also refuses outright the published smooth moduli of 16-bit primes ("6ix1een").
-pub const SMALL_PRIMES: [u16; 6542] = small_primes();
+pub(crate) const SMALL_PRIMES: [u16; 6542] = small_primes();
 
 // Evaluated at compile time: an index out of bounds or a wrong count fails the build.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
@@ -81,6 +81,12 @@ impl PublicKey {
             return Err(Error::InvalidCiphertext);
         }
         Ok(Ciphertext(*c))
+    }
+
+    /// Whether a public `x` is Paillier randomness: `0 < x < N` and `gcd(x, N) = 1`.
+    pub(crate) fn is_unit_below_n(&self, x: &ModN) -> bool {
+        // vartime: only public values (proof responses) are checked.
+        !x.is_zero_vartime() && x.cmp_vartime(&self.n).is_lt() && self.is_unit(x)
     }
 
     /// Whether `gcd(x mod N, N) = 1`, for public `x`.

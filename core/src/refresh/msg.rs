@@ -6,9 +6,8 @@ use crate::{
     Result,
     paillier::{Ciphertext, ModNN, PublicKey},
     session::ID_LEN,
-    wire::{
-        HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, Message, MsgType, Reader, SCALAR_LEN, Writer,
-    },
+    sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, SCALAR_LEN},
+    wire::{Fields, Message, MsgType, Reader, Writer},
     zk::{
         EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier, paillier_key::PaillierKeyProof,
     },
@@ -73,7 +72,9 @@ pub struct Msg5;
 impl Message for Msg5 {
     const TYPE: MsgType = MsgType::Refresh5;
     const LEN: usize = HEADER_LEN;
+}
 
+impl Fields for Msg5 {
     fn write_fields(&self, _: &mut Writer<'_>) -> Result<()> {
         Ok(())
     }
@@ -86,7 +87,9 @@ impl Message for Msg5 {
 impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Refresh1;
     const LEN: usize = HEADER_LEN + ID_LEN + 2 * HASH_LEN + MOD_N_LEN + MOD_NN_LEN + HASH_LEN;
+}
 
+impl Fields for Msg1 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.fingerprint)?;
@@ -117,7 +120,9 @@ impl Message for Msg1 {
 impl Message for Msg2 {
     const TYPE: MsgType = MsgType::Refresh2;
     const LEN: usize = HEADER_LEN + ID_LEN + SCALAR_LEN + KEY_CHALLENGE_LEN + 8;
+}
 
+impl Fields for Msg2 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce2)?;
         w.scalar(&self.rho2)?;
@@ -142,7 +147,9 @@ impl Message for Msg3 {
         + HASH_LEN
         + eq_paillier_paillier::Response::LEN
         + PaillierKeyProof::LEN;
+}
 
+impl Fields for Msg3 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.scalar(&self.rho1)?;
         w.bytes(&self.open_rho1)?;
@@ -163,7 +170,9 @@ impl Message for Msg3 {
 impl Message for Msg4 {
     const TYPE: MsgType = MsgType::Refresh4;
     const LEN: usize = HEADER_LEN + HASH_LEN;
+}
 
+impl Fields for Msg4 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.fingerprint)
     }
@@ -174,3 +183,5 @@ impl Message for Msg4 {
         })
     }
 }
+
+crate::wire::sealed!(Msg5, Msg1, Msg2, Msg3, Msg4);

@@ -1,15 +1,15 @@
 //! Refresh, P1's side: a new Paillier key, proven valid and holding the same x1.
 
-use k256::{ProjectivePoint, Scalar};
+use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::{MAX_EPOCH, Msg1, Msg2, Msg3, Msg4, RUN, label};
+use super::{Msg1, Msg2, Msg3, Msg4, RUN, label};
 use crate::{
-    Error, Result, bigint, commitment, curve,
+    Error, Party, Result, bigint, commitment, curve,
     paillier::{Ciphertext, ModN, SecretKey},
-    session::{self, Binding, Context, ID_LEN},
-    share::{KeyShareP1, PublicShares},
+    session::{self, Context, RunIds},
+    share::{KeyShare, KeyShareP1, X1},
     tags,
     transcript::Transcript,
     zk::{eq_paillier_paillier, paillier_key::PaillierKeyProof},
@@ -25,7 +25,7 @@ pub struct AwaitMsg2<'s> {
     rho1: Zeroizing<Scalar>,
     open_rho1: [u8; 32],
     eq: eq_paillier_paillier::Prover,
-    prefix: [u8; ID_LEN],
+    ids: RunIds,
 }
 
 /// P1 after sending [`Msg3`], holding the new share until P2 confirms it.
@@ -35,17 +35,8 @@ pub struct AwaitMsg4 {
 }
 
 /// The transcript P1 commits to ρ1 under.
-pub(crate) fn rho1_transcript(
-    rho1: &Scalar,
-    prefix: &[u8; ID_LEN],
-    pid1: &[u8; ID_LEN],
-) -> Transcript {
-    let mut t = Binding {
-        session: prefix,
-        prover: pid1,
-        label: label::RHO1,
-    }
-    .transcript(tags::REFRESH_RHO1);
+pub(crate) fn rho1_transcript(rho1: &Scalar, ids: &RunIds) -> Transcript {
+    let mut t = ids.committed(label::RHO1).transcript(tags::REFRESH_RHO1);
     t.scalar("rho1", rho1);
     t
 }
@@ -54,7 +45,7 @@ pub(crate) fn rho1_transcript(
 ///
 /// # Errors
 /// [`Error::KeyLocked`] for a locked share; [`Error::SessionMismatch`] if the context's peer
-/// is not the share's; [`Error::InvalidShare`] past [`MAX_EPOCH`].
+/// is not the share's; [`Error::EpochExhausted`] at [`MAX_EPOCH`](crate::MAX_EPOCH).
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP1,
@@ -62,22 +53,20 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     new_key: SecretKey,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
     let fingerprint = share.admit(ctx)?;
-    if share.epoch >= MAX_EPOCH {
-        return Err(Error::InvalidShare);
-    }
+    super::check_epoch(share.common.epoch)?;
     let nonce1 = session::nonce(rng);
-    let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
+    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &fingerprint)?;
     let rho1 = curve::random_scalar(rng);
     let open_rho1 = commitment::randomness(rng);
-    let com_rho1 = commitment::seal(rho1_transcript(&rho1, &prefix, &share.own_pid), &open_rho1);
+    let com_rho1 = commitment::seal(rho1_transcript(&rho1, &ids), &open_rho1);
     let new_pk = new_key.public_key().clone();
     let (c_key, r_key) = new_key.encrypt(rng, &share.x1);
-    let at = Binding {
-        session: &prefix,
-        prover: &share.own_pid,
-        label: label::EQ,
-    };
-    let (eq, com_eq) = eq_paillier_paillier::Prover::commit(rng, &share.paillier, &new_key, &at);
+    let (eq, com_eq) = eq_paillier_paillier::Prover::commit(
+        rng,
+        &share.paillier,
+        &new_key,
+        &ids.committed(label::EQ),
+    );
     let msg = Msg1 {
         nonce1,
         fingerprint,
@@ -94,7 +83,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
         rho1: Zeroizing::new(rho1),
         open_rho1,
         eq,
-        prefix,
+        ids,
     };
     Ok((state, msg))
 }
@@ -110,22 +99,21 @@ impl AwaitMsg2<'_> {
         msg: &Msg2,
     ) -> Result<(AwaitMsg4, Msg3)> {
         let share = self.share;
-        let sid = session::sid(&self.prefix, &msg.nonce2);
+        let ids = self.ids.with_nonce2(&msg.nonce2);
         let old = &share.paillier;
-        let r0 = Zeroizing::new(old.randomness_of(&share.c_key));
+        let r0 = Zeroizing::new(old.randomness_of(&share.common.c_key));
         let st = eq_paillier_paillier::Statement {
             key0: old.public_key(),
-            c0: &share.c_key,
+            c0: &share.common.c_key,
             key1: self.new_key.public_key(),
             c1: &self.c_key,
         };
         let eq = self.eq.respond(&st, &share.x1, &r0, &self.r_key, msg.e_eq);
-        let at = Binding {
-            session: &sid,
-            prover: &share.own_pid,
-            label: label::KEY,
-        };
-        let key_proof = PaillierKeyProof::prove(&self.new_key, &msg.key_challenge, &at);
+        let key_proof = PaillierKeyProof::prove(
+            &self.new_key,
+            &msg.key_challenge,
+            &ids.proof_by(Party::P1, label::KEY),
+        );
         let rho = *self.rho1 + msg.rho2;
         let pending = next_share_p1(share, self.new_key.clone(), &self.c_key, &rho)?;
         Ok((
@@ -140,27 +128,19 @@ impl AwaitMsg2<'_> {
     }
 }
 
-/// P1's share after adding ρ: x1 + ρ over the integers, c_key' ⊕ ρ, Q1 + ρ·G, Q2 − ρ·G.
+/// P1's share after adding ρ: x1 + ρ over the integers, and the shifted common part.
 fn next_share_p1(
     share: &KeyShareP1,
     key: SecretKey,
     c_key: &Ciphertext,
     rho: &Scalar,
 ) -> Result<KeyShareP1> {
-    let rho_int: crate::share::X1 = bigint::scalar_to_uint(rho);
-    let shift = ProjectivePoint::GENERATOR * rho;
-    let q1 = (ProjectivePoint::from(share.public.q1) + shift).to_affine();
-    let q2 = (ProjectivePoint::from(share.public.q2) - shift).to_affine();
-    let public = PublicShares::combine(q1, q2)?;
-    let c_key = key.public_key().add_plain(c_key, &rho_int);
+    let common = super::shift_common(&share.common, key.public_key(), c_key, rho)?;
+    let rho_int: X1 = bigint::scalar_to_uint(rho);
     Ok(KeyShareP1 {
         x1: share.x1.wrapping_add(&rho_int),
         paillier: key,
-        c_key,
-        public,
-        own_pid: share.own_pid,
-        peer_pid: share.peer_pid,
-        epoch: share.epoch + 1,
+        common,
         locked: false,
     })
 }

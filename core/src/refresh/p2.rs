@@ -1,15 +1,15 @@
 //! Refresh, P2's side: checks N' and that c_key' holds the same x1, then shifts its share.
 
-use k256::{ProjectivePoint, Scalar};
+use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::{MAX_EPOCH, Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
+use super::{Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
 use crate::{
-    Error, Result, bigint, commitment, curve,
-    session::{self, Binding, Context, ID_LEN},
-    share::{KeyShareP2, PublicShares, X1},
-    zk::{EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier},
+    Party, Result, commitment, curve,
+    session::{self, Context, RunIds, SessionIds},
+    share::{KeyShare, KeyShareP2},
+    zk::{self, KEY_CHALLENGE_LEN, eq_paillier_paillier},
 };
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
@@ -20,15 +20,15 @@ pub struct AwaitMsg3<'s> {
     rho2: Zeroizing<Scalar>,
     key_challenge: [u8; KEY_CHALLENGE_LEN],
     e_eq: u64,
-    prefix: [u8; ID_LEN],
-    sid: [u8; ID_LEN],
+    ids: SessionIds,
 }
 
 /// Answers P1's first refresh message (already decoded, so N' and c_key' passed their checks).
 ///
 /// # Errors
-/// [`Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the context's
-/// peer is not the share's; [`Error::InvalidShare`] past [`MAX_EPOCH`].
+/// [`crate::Error::SessionMismatch`] if P1 refreshes another share (fingerprint) or the
+/// context's peer is not the share's; [`crate::Error::EpochExhausted`] at
+/// [`MAX_EPOCH`](crate::MAX_EPOCH).
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP2,
@@ -36,16 +36,12 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
-    if share.epoch >= MAX_EPOCH {
-        return Err(Error::InvalidShare);
-    }
-    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &fingerprint)?;
+    super::check_epoch(share.common.epoch)?;
+    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
-    let sid = session::sid(&prefix, &nonce2);
+    let ids = run.with_nonce2(&nonce2);
     let rho2 = curve::random_scalar(rng);
-    let mut key_challenge = [0u8; KEY_CHALLENGE_LEN];
-    rng.fill_bytes(&mut key_challenge);
-    let e_eq = rng.next_u64() >> (64 - EQ_CHALLENGE_BITS);
+    let (key_challenge, e_eq) = zk::draw_challenges(rng);
     let reply = Msg2 {
         nonce2,
         rho2,
@@ -58,8 +54,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
         rho2: Zeroizing::new(rho2),
         key_challenge,
         e_eq,
-        prefix,
-        sid,
+        ids,
     };
     Ok((state, reply))
 }
@@ -69,59 +64,45 @@ impl AwaitMsg3<'_> {
     /// returns the new share with the confirmation for P1.
     ///
     /// # Errors
-    /// [`Error::ProofInvalid`] naming the proof, or [`Error::CommitmentMismatch`] for an
-    /// equivocated ρ1 or proof commitment.
+    /// [`crate::Error::ProofInvalid`] naming the proof, or
+    /// [`crate::Error::CommitmentMismatch`] for an equivocated ρ1 or proof commitment.
     pub fn on_msg3<R: CryptoRng + ?Sized>(
         self,
         _rng: &mut R,
         msg: &Msg3,
     ) -> Result<(KeyShareP2, Msg4)> {
         let share = self.share;
-        let pid1 = share.peer_pid;
         let new_key = &self.first.paillier;
-        let at = Binding {
-            session: &self.sid,
-            prover: &pid1,
-            label: label::KEY,
-        };
-        msg.key_proof.verify(new_key, &self.key_challenge, &at)?;
+        msg.key_proof.verify(
+            new_key,
+            &self.key_challenge,
+            &self.ids.proof_by(Party::P1, label::KEY),
+        )?;
         let st = eq_paillier_paillier::Statement {
             key0: &share.paillier,
-            c0: &share.c_key,
+            c0: &share.common.c_key,
             key1: new_key,
             c1: &self.first.c_key,
         };
-        let committed = Binding {
-            session: &self.prefix,
-            prover: &pid1,
-            label: label::EQ,
-        };
-        msg.eq
-            .verify(&self.first.com_eq, &st, self.e_eq, &committed)?;
+        msg.eq.verify(
+            &self.first.com_eq,
+            &st,
+            self.e_eq,
+            &self.ids.run.committed(label::EQ),
+        )?;
         commitment::open(
             &self.first.com_rho1,
-            rho1_transcript(&msg.rho1, &self.prefix, &pid1),
+            rho1_transcript(&msg.rho1, &self.ids.run),
             &msg.open_rho1,
         )?;
 
         let rho = msg.rho1 + *self.rho2;
-        let shift = ProjectivePoint::GENERATOR * rho;
-        let q1 = (ProjectivePoint::from(share.public.q1) + shift).to_affine();
-        let q2 = (ProjectivePoint::from(share.public.q2) - shift).to_affine();
-        let public = PublicShares::combine(q1, q2)?;
-        let rho_int: X1 = bigint::scalar_to_uint(&rho);
+        let common = super::shift_common(&share.common, new_key, &self.first.c_key, &rho)?;
         let next = KeyShareP2 {
             x2: share.x2 - rho,
             paillier: new_key.clone(),
-            c_key: new_key.add_plain(&self.first.c_key, &rho_int),
-            public,
-            own_pid: share.own_pid,
-            peer_pid: share.peer_pid,
-            epoch: share.epoch + 1,
+            common,
         };
-        if public.q != share.public.q {
-            return Err(Error::InvalidShare);
-        }
         let confirm = Msg4 {
             fingerprint: next.fingerprint(),
         };

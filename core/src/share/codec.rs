@@ -13,13 +13,14 @@
 use crypto_bigint::U1024;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
-use super::{KeyShareP1, KeyShareP2, PublicShares, X1};
+use super::{Common, KeyShare, KeyShareP1, KeyShareP2, PublicShares, X1};
 use crate::{
-    Error, Result,
-    paillier::{PublicKey, SecretKey},
-    refresh::MAX_EPOCH,
-    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, SCALAR_LEN, Writer},
+    Error, Party, Result,
+    paillier::{Ciphertext, PublicKey, SecretKey},
+    sizes::{HASH_LEN, MAX_EPOCH, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, SCALAR_LEN},
+    wire::{Reader, Writer},
 };
 
 const MAGIC: &[u8; 4] = b"E2PC";
@@ -29,55 +30,35 @@ const HEADER_LEN: usize = 4 + 1 + 1 + 1 + 8 + 1 + 2 * HASH_LEN + 3 * POINT_LEN +
 const X1_LEN: usize = 48;
 const PRIME_LEN: usize = 128;
 
-/// Which party a share file belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Party 0, P1.
-    P1 = 0,
-    /// Party 1, P2.
-    P2 = 1,
-}
-
 /// Reads the role a share file claims, to pick the decoder.
 ///
 /// # Errors
 /// [`Error::InvalidShare`] if the bytes are not a share file of a known version.
-pub fn role_of(bytes: &[u8]) -> Result<Role> {
+pub fn role_of(bytes: &[u8]) -> Result<Party> {
     match bytes {
         [m0, m1, m2, m3, FORMAT_VERSION, role, ..] if [*m0, *m1, *m2, *m3] == *MAGIC => {
-            match role {
-                0 => Ok(Role::P1),
-                1 => Ok(Role::P2),
-                _ => Err(Error::InvalidShare),
-            }
+            Party::from_index(*role).ok_or(Error::InvalidShare)
         }
         _ => Err(Error::InvalidShare),
     }
 }
 
-struct Common {
-    epoch: u64,
-    locked: bool,
-    own_pid: [u8; HASH_LEN],
-    peer_pid: [u8; HASH_LEN],
-    public: PublicShares,
-    c_key: crate::paillier::ModNN,
-}
-
-fn write_common(w: &mut Writer<'_>, role: Role, c: &Common) -> Result<()> {
+fn write_common(w: &mut Writer<'_>, role: Party, c: &Common, locked: bool) -> Result<()> {
     w.bytes(MAGIC)?;
-    w.bytes(&[FORMAT_VERSION, role as u8, CURVE_SECP256K1])?;
+    w.bytes(&[FORMAT_VERSION, role.index(), CURVE_SECP256K1])?;
     w.u64(c.epoch)?;
-    w.bytes(&[u8::from(c.locked)])?;
+    w.bytes(&[u8::from(locked)])?;
     w.bytes(&c.own_pid)?;
     w.bytes(&c.peer_pid)?;
     w.point(&c.public.q)?;
     w.point(&c.public.q1)?;
     w.point(&c.public.q2)?;
-    w.integer(MOD_NN_LEN, &c.c_key)
+    w.integer(MOD_NN_LEN, c.c_key.as_uint())
 }
 
-fn read_common(r: &mut Reader<'_>, role: Role) -> Result<Common> {
+/// Reads the common header and the lock flag. The c_key it returns is not yet checked
+/// against the key, which comes later in the file: the caller must [`check_c_key`] it.
+fn read_common(r: &mut Reader<'_>, role: Party) -> Result<(Common, bool)> {
     let head: [u8; 7] = r.array()?;
     if head
         != [
@@ -86,7 +67,7 @@ fn read_common(r: &mut Reader<'_>, role: Role) -> Result<Common> {
             MAGIC[2],
             MAGIC[3],
             FORMAT_VERSION,
-            role as u8,
+            role.index(),
             CURVE_SECP256K1,
         ]
     {
@@ -108,15 +89,23 @@ fn read_common(r: &mut Reader<'_>, role: Role) -> Result<Common> {
     if public.q != q {
         return Err(Error::InvalidShare);
     }
-    let c_key = r.integer_unbounded(MOD_NN_LEN)?;
-    Ok(Common {
-        epoch,
-        locked,
-        own_pid,
-        peer_pid,
+    let c_key = Ciphertext(r.integer_unbounded(MOD_NN_LEN)?);
+    let common = Common {
         public,
         c_key,
-    })
+        own_pid,
+        peer_pid,
+        epoch,
+    };
+    Ok((common, locked))
+}
+
+/// Checks the header's c_key against the key read after it.
+fn check_c_key(common: &mut Common, key: &PublicKey) -> Result<()> {
+    common.c_key = key
+        .validate(common.c_key.as_uint())
+        .map_err(|_| Error::InvalidShare)?;
+    Ok(())
 }
 
 /// Splits off and checks the trailing checksum.
@@ -143,117 +132,67 @@ fn seal(out: &mut [u8], len: usize) -> Result<usize> {
     Ok(len + HASH_LEN)
 }
 
-impl KeyShareP1 {
-    /// Length of the encoded share.
-    pub const ENCODED_LEN: usize = HEADER_LEN + X1_LEN + 2 * PRIME_LEN + HASH_LEN;
+/// Length of P1's encoded share.
+pub(super) const P1_LEN: usize = HEADER_LEN + X1_LEN + 2 * PRIME_LEN + HASH_LEN;
+/// Length of P2's encoded share.
+pub(super) const P2_LEN: usize = HEADER_LEN + MOD_N_LEN + SCALAR_LEN + HASH_LEN;
 
-    /// Encodes the share (secret material included: store it with care).
-    ///
-    /// # Errors
-    /// [`Error::BufferTooSmall`].
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
-        let mut w = Writer::new(out);
-        let common = Common {
-            epoch: self.epoch,
-            locked: self.locked,
-            own_pid: self.own_pid,
-            peer_pid: self.peer_pid,
-            public: self.public,
-            c_key: *self.c_key.as_uint(),
-        };
-        write_common(&mut w, Role::P1, &common)?;
-        w.integer(X1_LEN, &self.x1)?;
-        let (p, q) = self.paillier.primes();
-        w.integer(PRIME_LEN, &p)?;
-        w.integer(PRIME_LEN, &q)?;
-        let len = w.position();
-        seal(out, len)
-    }
-
-    /// Decodes and checks a share: format, checksum, key, and x1·G = Q1, Dec(c_key) = x1.
-    ///
-    /// # Errors
-    /// [`Error::InvalidShare`] (or [`Error::InvalidPoint`] / [`Error::PaillierModulus`] for
-    /// a bad field).
-    pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(body(bytes, Self::ENCODED_LEN)?);
-        let c = read_common(&mut r, Role::P1)?;
-        let x1: X1 = r.integer_unbounded(X1_LEN)?;
-        let p: U1024 = r.integer_unbounded(PRIME_LEN)?;
-        let q: U1024 = r.integer_unbounded(PRIME_LEN)?;
-        r.finish()?;
-        let paillier = SecretKey::from_primes(&p, &q)?;
-        let c_key = paillier
-            .public_key()
-            .validate(&c.c_key)
-            .map_err(|_| Error::InvalidShare)?;
-        let share = Self {
-            x1,
-            paillier,
-            c_key,
-            public: c.public,
-            own_pid: c.own_pid,
-            peer_pid: c.peer_pid,
-            epoch: c.epoch,
-            locked: c.locked,
-        };
-        share.check()?;
-        Ok(share)
-    }
+pub(super) fn encode_p1(share: &KeyShareP1, out: &mut [u8]) -> Result<usize> {
+    let mut w = Writer::new(out);
+    write_common(&mut w, Party::P1, &share.common, share.locked)?;
+    w.integer(X1_LEN, &share.x1)?;
+    let (p, q) = share.paillier.primes();
+    let (p, q) = (Zeroizing::new(p), Zeroizing::new(q));
+    w.integer(PRIME_LEN, &*p)?;
+    w.integer(PRIME_LEN, &*q)?;
+    let len = w.position();
+    seal(out, len)
 }
 
-impl KeyShareP2 {
-    /// Length of the encoded share.
-    pub const ENCODED_LEN: usize = HEADER_LEN + MOD_N_LEN + SCALAR_LEN + HASH_LEN;
+pub(super) fn decode_p1(bytes: &[u8]) -> Result<KeyShareP1> {
+    let mut r = Reader::new(body(bytes, P1_LEN)?);
+    let (mut common, locked) = read_common(&mut r, Party::P1)?;
+    // Wiped on every return, the early ones included.
+    let x1: Zeroizing<X1> = Zeroizing::new(r.integer_unbounded(X1_LEN)?);
+    let p: Zeroizing<U1024> = Zeroizing::new(r.integer_unbounded(PRIME_LEN)?);
+    let q: Zeroizing<U1024> = Zeroizing::new(r.integer_unbounded(PRIME_LEN)?);
+    r.finish()?;
+    let paillier = SecretKey::from_primes(&p, &q)?;
+    check_c_key(&mut common, paillier.public_key())?;
+    let share = KeyShareP1 {
+        x1: *x1,
+        paillier,
+        common,
+        locked,
+    };
+    share.check()?;
+    Ok(share)
+}
 
-    /// Encodes the share (secret material included: store it with care).
-    ///
-    /// # Errors
-    /// [`Error::BufferTooSmall`].
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
-        let mut w = Writer::new(out);
-        let common = Common {
-            epoch: self.epoch,
-            locked: false,
-            own_pid: self.own_pid,
-            peer_pid: self.peer_pid,
-            public: self.public,
-            c_key: *self.c_key.as_uint(),
-        };
-        write_common(&mut w, Role::P2, &common)?;
-        w.integer(MOD_N_LEN, self.paillier.modulus())?;
-        w.scalar(&self.x2)?;
-        let len = w.position();
-        seal(out, len)
-    }
+pub(super) fn encode_p2(share: &KeyShareP2, out: &mut [u8]) -> Result<usize> {
+    let mut w = Writer::new(out);
+    write_common(&mut w, Party::P2, &share.common, false)?;
+    w.integer(MOD_N_LEN, share.paillier.modulus())?;
+    w.scalar(&share.x2)?;
+    let len = w.position();
+    seal(out, len)
+}
 
-    /// Decodes and checks a share: format, checksum, N, and x2·G = Q2.
-    ///
-    /// # Errors
-    /// [`Error::InvalidShare`] (or [`Error::InvalidPoint`] / [`Error::PaillierModulus`] for
-    /// a bad field).
-    pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(body(bytes, Self::ENCODED_LEN)?);
-        let c = read_common(&mut r, Role::P2)?;
-        let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
-        let x2 = r.scalar().map_err(|_| Error::InvalidShare)?;
-        r.finish()?;
-        if c.locked {
-            return Err(Error::InvalidShare);
-        }
-        let c_key = paillier
-            .validate(&c.c_key)
-            .map_err(|_| Error::InvalidShare)?;
-        let share = Self {
-            x2,
-            paillier,
-            c_key,
-            public: c.public,
-            own_pid: c.own_pid,
-            peer_pid: c.peer_pid,
-            epoch: c.epoch,
-        };
-        share.check()?;
-        Ok(share)
+pub(super) fn decode_p2(bytes: &[u8]) -> Result<KeyShareP2> {
+    let mut r = Reader::new(body(bytes, P2_LEN)?);
+    let (mut common, locked) = read_common(&mut r, Party::P2)?;
+    let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
+    let x2 = r.scalar().map_err(|_| Error::InvalidShare)?;
+    r.finish()?;
+    if locked {
+        return Err(Error::InvalidShare);
     }
+    check_c_key(&mut common, &paillier)?;
+    let share = KeyShareP2 {
+        x2,
+        paillier,
+        common,
+    };
+    share.check()?;
+    Ok(share)
 }

@@ -6,9 +6,8 @@ use crate::{
     Result,
     paillier::ModNN,
     session::ID_LEN,
-    wire::{
-        HASH_LEN, HEADER_LEN, MOD_NN_LEN, Message, MsgType, POINT_LEN, Reader, SCALAR_LEN, Writer,
-    },
+    sizes::{HASH_LEN, HEADER_LEN, MOD_NN_LEN, POINT_LEN, SCALAR_LEN},
+    wire::{Fields, Message, MsgType, Reader, Writer},
     zk::dlog::DlogProof,
 };
 
@@ -64,7 +63,9 @@ pub struct Msg5 {
 impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Sign1;
     const LEN: usize = HEADER_LEN + ID_LEN + 2 * HASH_LEN;
+}
 
+impl Fields for Msg1 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.fingerprint)?;
@@ -83,7 +84,9 @@ impl Message for Msg1 {
 impl Message for Msg2 {
     const TYPE: MsgType = MsgType::Sign2;
     const LEN: usize = HEADER_LEN + ID_LEN + POINT_LEN + DlogProof::LEN;
+}
 
+impl Fields for Msg2 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce2)?;
         w.point(&self.r2)?;
@@ -102,7 +105,9 @@ impl Message for Msg2 {
 impl Message for Msg3 {
     const TYPE: MsgType = MsgType::Sign3;
     const LEN: usize = HEADER_LEN + POINT_LEN + HASH_LEN + DlogProof::LEN;
+}
 
+impl Fields for Msg3 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.point(&self.r1)?;
         w.bytes(&self.open_r1)?;
@@ -121,7 +126,9 @@ impl Message for Msg3 {
 impl Message for Msg4 {
     const TYPE: MsgType = MsgType::Sign4;
     const LEN: usize = HEADER_LEN + MOD_NN_LEN;
+}
 
+impl Fields for Msg4 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.integer(MOD_NN_LEN, &self.c)
     }
@@ -137,7 +144,9 @@ impl Message for Msg4 {
 impl Message for Msg5 {
     const TYPE: MsgType = MsgType::Sign5;
     const LEN: usize = HEADER_LEN + 2 * SCALAR_LEN;
+}
 
+impl Fields for Msg5 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.scalar(&self.r)?;
         w.scalar(&self.s)
@@ -150,3 +159,5 @@ impl Message for Msg5 {
         })
     }
 }
+
+crate::wire::sealed!(Msg1, Msg2, Msg3, Msg4, Msg5);

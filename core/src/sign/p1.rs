@@ -1,14 +1,14 @@
 //! Signing, P1's side: commits to R1, decrypts P2's ciphertext, finishes and checks the signature.
 
-use k256::{AffinePoint, ProjectivePoint, Scalar, ecdsa::Signature};
+use k256::{AffinePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, label};
 use crate::{
-    Error, Result, commitment, curve,
+    Error, Party, Result, commitment, curve,
     paillier::{Ciphertext, HalfPlaintext, Prime},
-    session::{self, Binding, Context, ID_LEN},
+    session::{self, Context, RunIds},
     share::KeyShareP1,
     tags,
     transcript::Transcript,
@@ -24,7 +24,7 @@ pub struct AwaitMsg2<'s> {
     r1: AffinePoint,
     open_r1: [u8; 32],
     digest: Digest,
-    prefix: [u8; ID_LEN],
+    ids: RunIds,
 }
 
 /// P1 after sending [`Msg3`], waiting for [`Msg4`].
@@ -32,23 +32,14 @@ pub struct AwaitMsg2<'s> {
 pub struct AwaitMsg4<'s> {
     share: &'s mut KeyShareP1,
     k1: Zeroizing<Scalar>,
-    r: Scalar,
+    /// R = k1·R2 (public: P2 computes it as k2·R1); r = x(R) mod q.
+    big_r: AffinePoint,
     digest: Digest,
 }
 
 /// The transcript P1 commits to (R1, digest) under.
-pub(crate) fn r1_transcript(
-    r1: &AffinePoint,
-    digest: &Digest,
-    prefix: &[u8; ID_LEN],
-    pid1: &[u8; ID_LEN],
-) -> Transcript {
-    let mut t = Binding {
-        session: prefix,
-        prover: pid1,
-        label: label::R1,
-    }
-    .transcript(tags::SIGN_R1);
+pub(crate) fn r1_transcript(r1: &AffinePoint, digest: &Digest, ids: &RunIds) -> Transcript {
+    let mut t = ids.committed(label::R1).transcript(tags::SIGN_R1);
     t.point("R1", r1).bytes("digest", digest);
     t
 }
@@ -66,21 +57,18 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
     let fingerprint = share.admit(ctx)?;
     let nonce1 = session::nonce(rng);
-    let prefix = ctx.prefix(true, RUN, &nonce1, &fingerprint)?;
+    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &fingerprint)?;
     let k1 = curve::random_scalar(rng);
     let r1 = curve::mul_g(&k1);
     let open_r1 = commitment::randomness(rng);
-    let com_r1 = commitment::seal(
-        r1_transcript(&r1, digest, &prefix, &share.own_pid),
-        &open_r1,
-    );
+    let com_r1 = commitment::seal(r1_transcript(&r1, digest, &ids), &open_r1);
     let state = AwaitMsg2 {
         share,
         k1: Zeroizing::new(k1),
         r1,
         open_r1,
         digest: *digest,
-        prefix,
+        ids,
     };
     Ok((
         state,
@@ -96,37 +84,18 @@ impl<'s> AwaitMsg2<'s> {
     /// Checks P2's proof of k2 and opens R1 with P1's own proof.
     ///
     /// # Errors
-    /// [`Error::ProofInvalid`] if P2's proof fails; [`Error::Malformed`] if r = 0.
+    /// [`Error::ProofInvalid`] if P2's proof fails; [`Error::DegenerateNonce`] if r = 0.
     pub fn on_msg2<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
         msg: &Msg2,
     ) -> Result<(AwaitMsg4<'s>, Msg3)> {
-        let sid = session::sid(&self.prefix, &msg.nonce2);
-        let (pid1, pid2) = (self.share.own_pid, self.share.peer_pid);
-        msg.proof_r2.verify(
-            &msg.r2,
-            &Binding {
-                session: &sid,
-                prover: &pid2,
-                label: label::R2,
-            },
-        )?;
-        let big_r = (ProjectivePoint::from(msg.r2) * *self.k1).to_affine();
-        let r = curve::x_mod_q(&big_r);
-        if bool::from(k256::elliptic_curve::Field::is_zero(&r)) {
-            return Err(Error::Malformed);
-        }
-        let proof_r1 = DlogProof::prove(
-            rng,
-            &self.k1,
-            &self.r1,
-            &Binding {
-                session: &sid,
-                prover: &pid1,
-                label: label::R1,
-            },
-        );
+        let ids = self.ids.with_nonce2(&msg.nonce2);
+        msg.proof_r2
+            .verify(&msg.r2, &ids.proof_by(Party::P2, label::R2))?;
+        let (big_r, _) = super::joint_r(&self.k1, &msg.r2)?;
+        let proof_r1 =
+            DlogProof::prove(rng, &self.k1, &self.r1, &ids.proof_by(Party::P1, label::R1));
         let reply = Msg3 {
             r1: self.r1,
             open_r1: self.open_r1,
@@ -135,7 +104,7 @@ impl<'s> AwaitMsg2<'s> {
         let next = AwaitMsg4 {
             share: self.share,
             k1: self.k1,
-            r,
+            big_r,
             digest: self.digest,
         };
         Ok((next, reply))
@@ -172,7 +141,7 @@ impl<'s> AwaitMsg4<'s> {
         Ok(AwaitDecryption {
             share: self.share,
             k1: self.k1,
-            r: self.r,
+            big_r: self.big_r,
             digest: self.digest,
             c,
         })
@@ -184,7 +153,7 @@ impl<'s> AwaitMsg4<'s> {
 pub struct AwaitDecryption<'s> {
     share: &'s mut KeyShareP1,
     k1: Zeroizing<Scalar>,
-    r: Scalar,
+    big_r: AffinePoint,
     digest: Digest,
     c: Ciphertext,
 }
@@ -210,11 +179,14 @@ impl AwaitDecryption<'_> {
             .unwrap_or(Scalar::ZERO);
         let k1_inv = Option::<Scalar>::from(self.k1.invert()).unwrap_or(Scalar::ZERO);
         let s = s_prime * k1_inv;
-        let signature = Signature::from_scalars(self.r, s)
+        let signature = Signature::from_scalars(curve::x_mod_q(&self.big_r), s)
             .ok()
             .map(|sig| sig.normalize_s());
-        let verified =
-            signature.filter(|sig| super::verify(&self.share.public.q, &self.digest, sig).is_ok());
+        // Not `super::verify`: it inverts s in variable time, and until it verifies, s is
+        // an unreleased value computed from k1 and P2's ciphertext (docs/SECURITY.md).
+        let verified = signature.filter(|sig| {
+            super::verify_with_nonce(&self.share.common.public.q, &self.big_r, &self.digest, sig)
+        });
         let Some(signature) = verified else {
             self.share.locked = true;
             return Err(Error::SignatureInvalid);

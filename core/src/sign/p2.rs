@@ -3,15 +3,15 @@
 use crypto_bigint::{NonZero, U384, U512, U640, U1024, Uint};
 
 use crate::paillier::{Ciphertext, FixedBase, ModNN, NoncePower};
-use k256::{ProjectivePoint, Scalar, ecdsa::Signature};
+use k256::{Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript};
 use crate::{
-    Error, Result, bigint, commitment, curve,
-    session::{self, Binding, Context, ID_LEN},
-    share::KeyShareP2,
+    Error, Party, Result, bigint, commitment, curve,
+    session::{self, Context, RunIds, SessionIds},
+    share::{KeyShare, KeyShareP2},
     zk::{STAT_BITS, dlog::DlogProof},
 };
 
@@ -32,8 +32,7 @@ pub struct AwaitMsg3<'s> {
     k2: Zeroizing<Scalar>,
     com_r1: [u8; 32],
     digest: Digest,
-    prefix: [u8; ID_LEN],
-    sid: [u8; ID_LEN],
+    ids: SessionIds,
 }
 
 /// P2 after sending [`Msg4`], waiting for the signature.
@@ -60,28 +59,18 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
-    let prefix = ctx.prefix(false, RUN, &msg.nonce1, &fingerprint)?;
+    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
-    let sid = session::sid(&prefix, &nonce2);
+    let ids = run.with_nonce2(&nonce2);
     let k2 = curve::random_scalar(rng);
     let r2 = curve::mul_g(&k2);
-    let proof_r2 = DlogProof::prove(
-        rng,
-        &k2,
-        &r2,
-        &Binding {
-            session: &sid,
-            prover: &share.own_pid,
-            label: label::R2,
-        },
-    );
+    let proof_r2 = DlogProof::prove(rng, &k2, &r2, &ids.proof_by(Party::P2, label::R2));
     let state = AwaitMsg3 {
         share,
         k2: Zeroizing::new(k2),
         com_r1: msg.com_r1,
         digest: *digest,
-        prefix,
-        sid,
+        ids,
     };
     Ok((
         state,
@@ -98,7 +87,7 @@ impl<'s> AwaitMsg3<'s> {
     ///
     /// # Errors
     /// [`Error::CommitmentMismatch`] if R1 or the digest differ from P1's commitment;
-    /// [`Error::ProofInvalid`] if P1's proof fails; [`Error::Malformed`] if r = 0.
+    /// [`Error::ProofInvalid`] if P1's proof fails; [`Error::DegenerateNonce`] if r = 0.
     pub fn on_msg3<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
@@ -111,8 +100,8 @@ impl<'s> AwaitMsg3<'s> {
     /// c_key ⊕ q·2^64 and a precomputed encryption nonce (either may be `None`).
     ///
     /// # Errors
-    /// As [`AwaitMsg3::on_msg3`]; [`Error::InvalidShare`] if the table or the nonce was made
-    /// for another share.
+    /// As [`AwaitMsg3::on_msg3`]; [`Error::ForeignPrecomputation`] if the table or the nonce
+    /// was made for another share.
     pub fn on_msg3_with<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
@@ -121,27 +110,16 @@ impl<'s> AwaitMsg3<'s> {
         nonce: Option<NoncePower>,
     ) -> Result<(AwaitMsg5<'s>, Msg4)> {
         let share = self.share;
-        let pid1 = share.peer_pid;
         commitment::open(
             &self.com_r1,
-            r1_transcript(&msg.r1, &self.digest, &self.prefix, &pid1),
+            r1_transcript(&msg.r1, &self.digest, &self.ids.run),
             &msg.open_r1,
         )?;
-        msg.proof_r1.verify(
-            &msg.r1,
-            &Binding {
-                session: &self.sid,
-                prover: &pid1,
-                label: label::R1,
-            },
-        )?;
-        let big_r = (ProjectivePoint::from(msg.r1) * *self.k2).to_affine();
-        let r = curve::x_mod_q(&big_r);
-        if bool::from(k256::elliptic_curve::Field::is_zero(&r)) {
-            return Err(Error::Malformed);
-        }
+        msg.proof_r1
+            .verify(&msg.r1, &self.ids.proof_by(Party::P1, label::R1))?;
+        let (_, r) = super::joint_r(&self.k2, &msg.r1)?;
         if table.is_some_and(|t| t.fingerprint != share.fingerprint()) {
-            return Err(Error::InvalidShare);
+            return Err(Error::ForeignPrecomputation);
         }
         let m = digest_scalar(&self.digest);
         let c = homomorphic_half(rng, share, &self.k2, &r, &m, table, nonce)?;
@@ -175,8 +153,8 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
     let mut rho = NonZero::new(MASK_BOUND)
         .into_option()
         .map_or(Uint::ZERO, |b| bigint::random_below(rng, &b));
-    let w1_int: U512 = bigint::scalar_to_uint(&w1);
-    let w2_int: U512 = bigint::scalar_to_uint(&w2);
+    let mut w1_int: U512 = bigint::scalar_to_uint(&w1);
+    let mut w2_int: U512 = bigint::scalar_to_uint(&w2);
     let q: U1024 = bigint::ORDER.resize();
     let mut plain: U1024 = w1_int
         .wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(m))
@@ -194,8 +172,11 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
         Some(t) => key.pow_fixed(&t.table, &exponent),
         None => Ok(key.mul_plain(&shifted_key(share), &exponent)),
     };
+    // w1 and w2 = k2⁻¹·x2 together give x2.
     w1.zeroize();
     w2.zeroize();
+    w1_int.zeroize();
+    w2_int.zeroize();
     rho.zeroize();
     plain.zeroize();
     exponent.zeroize();
@@ -205,7 +186,7 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
 /// c_key ⊕ q·2^64: the base P2 raises in every signature.
 fn shifted_key(share: &KeyShareP2) -> Ciphertext {
     let shift: U384 = bigint::order_shl(STAT_BITS);
-    share.paillier.add_plain(&share.c_key, &shift)
+    share.paillier.add_plain(&share.common.c_key, &shift)
 }
 
 /// Bits of P2's exponent w1·r (< q²).
@@ -262,7 +243,7 @@ impl AwaitMsg5<'_> {
         if sig.normalize_s() != sig {
             return Err(Error::SignatureInvalid);
         }
-        super::verify(&self.share.public.q, &self.digest, &sig)?;
+        super::verify(&self.share.common.public.q, &self.digest, &sig)?;
         Ok(sig)
     }
 }

@@ -3,6 +3,8 @@
 use crypto_bigint::Uint;
 use k256::{AffinePoint, Scalar};
 
+use zeroize::Zeroize;
+
 use crate::{Error, Result, bigint, curve};
 
 /// Reads fixed-width fields from a byte slice; never panics, never reads past the end.
@@ -48,7 +50,11 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// [`Error::Malformed`] if too short or `≥ q`.
     pub fn scalar(&mut self) -> Result<Scalar> {
-        curve::decode_scalar(&self.array()?)
+        // The scalar may be a secret (x2 in a share file): wipe the copy.
+        let mut bytes = self.array()?;
+        let scalar = curve::decode_scalar(&bytes);
+        bytes.zeroize();
+        scalar
     }
 
     /// An integer of `width` bytes that must be `< bound`.

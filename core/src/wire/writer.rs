@@ -3,7 +3,9 @@
 use crypto_bigint::Uint;
 use k256::{AffinePoint, Scalar};
 
-use crate::{Error, Result, bigint, curve};
+use zeroize::Zeroize;
+
+use crate::{Error, Result, bigint, curve, sizes::SCALAR_LEN};
 
 /// Writes fixed-width fields into a caller-owned buffer; never panics.
 pub struct Writer<'a> {
@@ -54,7 +56,11 @@ impl<'a> Writer<'a> {
     /// # Errors
     /// [`Error::BufferTooSmall`].
     pub fn scalar(&mut self, scalar: &Scalar) -> Result<()> {
-        self.bytes(&scalar.to_bytes())
+        // The scalar may be a secret (x2 in a share file): wipe the copy.
+        let mut bytes: [u8; SCALAR_LEN] = scalar.to_bytes().into();
+        let written = self.bytes(&bytes);
+        bytes.zeroize();
+        written
     }
 
     /// Appends an integer at exactly `width` bytes.

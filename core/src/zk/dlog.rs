@@ -7,8 +7,9 @@ use zeroize::Zeroize;
 use crate::{
     Error, Proof, Result, curve,
     session::Binding,
+    sizes::{POINT_LEN, SCALAR_LEN},
     tags,
-    wire::{POINT_LEN, Reader, SCALAR_LEN, Writer},
+    wire::{Reader, Writer},
 };
 
 /// A proof (A, z) with z·G = A + e·X.

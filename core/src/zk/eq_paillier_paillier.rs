@@ -1,26 +1,25 @@
 //! Interactive proof that c0 under N0 and c1 under N1 encrypt the same integer x (refresh).
 //!
-//! The prover commits to c̃0_i = Enc0(τ_i; R̃0_i) and c̃1_i = Enc1(τ_i; R̃1_i); for 13-bit
-//! challenge chunks e_i it answers d_i = e_i·x + τ_i, r̂0_i = r0^(e_i)·R̃0_i mod N0 and
-//! r̂1_i = r1^(e_i)·R̃1_i mod N1. Chunks stay below every prime factor of either modulus.
+//! The Paillier Σ-relation of `paillier_sigma` run under both keys with the same masks τ_i
+//! and the same challenge: the prover commits to c̃0_i = Enc0(τ_i; R̃0_i) and
+//! c̃1_i = Enc1(τ_i; R̃1_i), and one d_i = e_i·x + τ_i answers both, with r̂0_i and r̂1_i.
 
-use crypto_bigint::{NonZero, U64, U512};
+use crypto_bigint::{NonZero, U512};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS};
+use super::{EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
     Error, Proof, Result, bigint, commitment,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     session::Binding,
     share::X1,
+    sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, X_SLACK_BITS},
     tags,
     transcript::Transcript,
-    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
-/// Bits by which x may exceed q: x1 grows by < q per refresh epoch.
-pub const X_SLACK_BITS: u32 = 16;
 /// Bound on each mask τ_i: q·2^(16+13+λ).
 const MASK_BOUND: U512 = bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each d_i = e_i·x + τ_i.
@@ -51,11 +50,15 @@ struct First {
 
 /// The prover between its commitment and the challenge.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Prover {
     masks: [U512; EQ_CHUNKS],
     nonces0: [ModN; EQ_CHUNKS],
     nonces1: [ModN; EQ_CHUNKS],
+    // The first message and its opening are sent: public.
+    #[zeroize(skip)]
     first: First,
+    #[zeroize(skip)]
     opening: [u8; HASH_LEN],
 }
 
@@ -81,13 +84,11 @@ impl Prover {
         let bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U512; EQ_CHUNKS] =
             core::array::from_fn(|_| bound.map_or(U512::ZERO, |b| bigint::random_below(rng, &b)));
-        let nonces0: [ModN; EQ_CHUNKS] =
-            core::array::from_fn(|_| key0.public_key().random_nonce(rng));
-        let nonces1: [ModN; EQ_CHUNKS] =
-            core::array::from_fn(|_| key1.public_key().random_nonce(rng));
+        let nonces0 = sigma::nonces(rng, key0);
+        let nonces1 = sigma::nonces(rng, key1);
         let first = First {
-            c0: encrypt_masks(key0, &masks, &nonces0),
-            c1: encrypt_masks(key1, &masks, &nonces1),
+            c0: sigma::commit(key0, &masks, &nonces0),
+            c1: sigma::commit(key1, &masks, &nonces1),
         };
         let opening = commitment::randomness(rng);
         let sealed = commitment::seal(first.transcript(binding), &opening);
@@ -106,25 +107,11 @@ impl Prover {
     /// Answers challenge `e` for the integer x and both ciphertexts' randomness.
     #[must_use]
     pub fn respond(&self, st: &Statement<'_>, x: &X1, r0: &ModN, r1: &ModN, e: u64) -> Response {
-        let x_wide: U512 = x.resize();
-        let mut d = [U512::ZERO; EQ_CHUNKS];
-        let mut out0 = [ModN::ZERO; EQ_CHUNKS];
-        let mut out1 = [ModN::ZERO; EQ_CHUNKS];
-        for i in 0..EQ_CHUNKS {
-            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
-            let mask = self.masks.get(i).copied().unwrap_or_default();
-            if let (Some(d_i), Some(o0), Some(o1), Some(n0), Some(n1)) = (
-                d.get_mut(i),
-                out0.get_mut(i),
-                out1.get_mut(i),
-                self.nonces0.get(i),
-                self.nonces1.get(i),
-            ) {
-                *d_i = x_wide.wrapping_mul(&e_i).wrapping_add(&mask);
-                *o0 = st.key0.mul_n(&st.key0.pow_n(r0, &e_i), n0);
-                *o1 = st.key1.mul_n(&st.key1.pow_n(r1, &e_i), n1);
-            }
-        }
+        let mut x_wide: U512 = x.resize();
+        // Both sides answer with the same d_i: the masks and the challenge are shared.
+        let (d, out0) = sigma::respond(st.key0, &x_wide, r0, &self.masks, &self.nonces0, e);
+        let (_, out1) = sigma::respond(st.key1, &x_wide, r1, &self.masks, &self.nonces1, e);
+        x_wide.zeroize();
         Response {
             first: self.first.clone(),
             opening: self.opening,
@@ -132,28 +119,6 @@ impl Prover {
             r0: out0,
             r1: out1,
         }
-    }
-}
-
-/// Enc(τ_i; R̃_i) for every chunk.
-fn encrypt_masks<E: Encryptor>(
-    key: &E,
-    masks: &[U512; EQ_CHUNKS],
-    nonces: &[ModN; EQ_CHUNKS],
-) -> [ModNN; EQ_CHUNKS] {
-    core::array::from_fn(|i| {
-        masks
-            .get(i)
-            .zip(nonces.get(i))
-            .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
-    })
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        self.masks.zeroize();
-        self.nonces0.zeroize();
-        self.nonces1.zeroize();
     }
 }
 
@@ -175,11 +140,11 @@ impl Response {
     ) -> Result<()> {
         commitment::open(sealed, self.first.transcript(binding), &self.opening)?;
         let bad = Error::ProofInvalid(Proof::PaillierEq);
-        if e >> EQ_CHALLENGE_BITS != 0 {
+        if !sigma::challenge_fits(e) {
             return Err(bad);
         }
         for i in 0..EQ_CHUNKS {
-            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
+            let e_i = sigma::chunk(e, i);
             let d_i = self.d.get(i).ok_or(bad)?;
             let sides = [
                 (st.key0, st.c0, self.first.c0.get(i), self.r0.get(i)),
@@ -189,17 +154,7 @@ impl Response {
                 let (Some(c_tilde), Some(r_hat)) = (c_tilde, r_hat) else {
                     return Err(bad);
                 };
-                key.validate(c_tilde).map_err(|_| bad)?;
-                // vartime: public proof responses and statement.
-                if r_hat.is_zero_vartime()
-                    || r_hat.cmp_vartime(key.modulus()).is_ge()
-                    || !key.is_unit(r_hat)
-                {
-                    return Err(bad);
-                }
-                // vartime: public proof responses and statement.
-                let lhs = key.mul_nn(c_tilde, &key.pow_nn_vartime(c.as_uint(), &e_i));
-                if key.encrypt_vartime(d_i, r_hat) != lhs {
+                if !sigma::holds(key, c, c_tilde, &e_i, d_i, r_hat) {
                     return Err(bad);
                 }
             }
@@ -268,6 +223,17 @@ impl First {
 }
 
 #[cfg(test)]
+impl Prover {
+    /// Whether every secret of the prover is zero (its zeroization test, and the states').
+    pub(crate) fn is_wiped(&self) -> bool {
+        fn is_zero<T: Default + PartialEq + Copy, const N: usize>(v: &[T; N]) -> bool {
+            v.iter().all(|x| *x == T::default())
+        }
+        is_zero(&self.masks) && is_zero(&self.nonces0) && is_zero(&self.nonces1)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures;
@@ -310,5 +276,19 @@ mod tests {
         let (prover, sealed) = Prover::commit(&mut rng, st.key0, st.key1, &b);
         let resp = prover.respond(&st_b, &x, &r0, &r1b, e);
         assert_eq!(resp.verify(&sealed, &st_b, e, &b), bad);
+    }
+
+    #[test]
+    fn zeroizing_the_prover_wipes_masks_and_both_nonces() {
+        let (k0, k1) = (fixtures::paillier_key(0), fixtures::paillier_key(1));
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "refresh/eq",
+        };
+        let (mut prover, _) = Prover::commit(&mut fixtures::rng(32), &k0, k1.public_key(), &b);
+        assert!(!prover.is_wiped());
+        prover.zeroize();
+        assert!(prover.is_wiped());
     }
 }

@@ -9,16 +9,17 @@
 use crypto_bigint::{NonZero, U64, U384, U448, U2048, Uint};
 use k256::Scalar;
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS};
+use super::{EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
     Error, Proof, Result, bigint, commitment,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     pedersen,
     session::Binding,
+    sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
     tags,
-    wire::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
 /// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).
@@ -49,11 +50,15 @@ pub struct Statement<'a> {
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Prover {
     masks: [U384; EQ_CHUNKS],
     nonces: [ModN; EQ_CHUNKS],
     mu: U2048,
+    // The first message and its opening are sent: public.
+    #[zeroize(skip)]
     first: First,
+    #[zeroize(skip)]
     opening: [u8; HASH_LEN],
 }
 
@@ -76,6 +81,8 @@ pub struct Response {
 
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
+    // The rounds always pass their table (or None) to `commit_with`; tests and benches use this.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit<R: CryptoRng + ?Sized, E: Encryptor>(
         rng: &mut R,
@@ -85,7 +92,8 @@ impl Prover {
         Self::commit_with(rng, key, binding, None)
     }
 
-    /// As [`Prover::commit`], with the Pedersen fixed-base table if the caller has one.
+    /// Draws the masks, with the Pedersen fixed-base table if the caller has one, and returns
+    /// the prover with the hash commitment to send.
     #[must_use]
     pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor>(
         rng: &mut R,
@@ -97,14 +105,8 @@ impl Prover {
         let masks: [U384; EQ_CHUNKS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
-        let nonces: [ModN; EQ_CHUNKS] =
-            core::array::from_fn(|_| key.public_key().random_nonce(rng));
-        let c_tilde = core::array::from_fn(|i| {
-            masks
-                .get(i)
-                .zip(nonces.get(i))
-                .map_or(ModNN::ZERO, |(m, n)| key.encrypt_with(m, n).0)
-        });
+        let nonces = sigma::nonces(rng, key);
+        let c_tilde = sigma::commit(key, &masks, &nonces);
         let mu = bigint::random_below(rng, &pedersen::order_nz());
         let (g, _) = pedersen::generators();
         let com_tilde = g
@@ -136,16 +138,9 @@ impl Prover {
         rho: &U2048,
         e: u64,
     ) -> Response {
-        let x_int: U384 = bigint::scalar_to_uint(x);
-        let mut d = [U384::ZERO; EQ_CHUNKS];
-        let mut big_d = [ModN::ZERO; EQ_CHUNKS];
-        for (i, (d_i, big_d_i)) in d.iter_mut().zip(big_d.iter_mut()).enumerate() {
-            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
-            let mask = self.masks.get(i).copied().unwrap_or_default();
-            let nonce = self.nonces.get(i).copied().unwrap_or_default();
-            *d_i = x_int.wrapping_mul(&e_i).wrapping_add(&mask);
-            *big_d_i = key.mul_n(&key.pow_n(r_key, &e_i), &nonce);
-        }
+        let mut x_int: U384 = bigint::scalar_to_uint(x);
+        let (d, big_d) = sigma::respond(key, &x_int, r_key, &self.masks, &self.nonces, e);
+        x_int.zeroize();
         let nu = mod_order(
             &rho.resize::<{ MaskTimesChallenge::LIMBS }>()
                 .wrapping_mul(&U64::from_u64(e)),
@@ -158,14 +153,6 @@ impl Prover {
             big_d,
             nu,
         }
-    }
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        self.masks.zeroize();
-        self.nonces.zeroize();
-        self.mu.zeroize();
     }
 }
 
@@ -199,7 +186,7 @@ impl Response {
     ) -> Result<()> {
         commitment::open(sealed, self.first.transcript(binding), &self.opening)?;
         let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);
-        if e >> EQ_CHALLENGE_BITS != 0 {
+        if !sigma::challenge_fits(e) {
             return Err(bad);
         }
         let com_tilde = pedersen::subgroup_element(&self.first.com_tilde).ok_or(bad)?;
@@ -209,20 +196,8 @@ impl Response {
             else {
                 return Err(bad);
             };
-            st.key.validate(c_t).map_err(|_| bad)?;
-            // vartime: public proof responses and statement; the shift amount is a constant.
-            if big_d_i.is_zero_vartime()
-                || big_d_i.cmp_vartime(st.key.modulus()).is_ge()
-                || !st.key.is_unit(big_d_i)
-            {
-                return Err(bad);
-            }
-            let e_i = U64::from_u64(bigint::chunk(e, i, EQ_CHUNK_BITS));
-            let lhs = st
-                .key
-                // vartime: public proof responses and statement; the shift amount is a constant.
-                .mul_nn(c_t, &st.key.pow_nn_vartime(st.ciphertext.as_uint(), &e_i));
-            if st.key.encrypt_vartime(d_i, big_d_i) != lhs {
+            let e_i = sigma::chunk(e, i);
+            if !sigma::holds(st.key, st.ciphertext, c_t, &e_i, d_i, big_d_i) {
                 return Err(bad);
             }
         }
@@ -307,6 +282,17 @@ fn mod_order(a: &MaskTimesChallenge, b: &U2048) -> U2048 {
     order.map_or(U2048::ZERO, |o| {
         a.wrapping_add(&b.resize()).rem(&o).resize()
     })
+}
+
+#[cfg(test)]
+impl Prover {
+    /// Whether every secret of the prover is zero (its zeroization test, and the states').
+    pub(crate) fn is_wiped(&self) -> bool {
+        fn is_zero<T: Default + PartialEq + Copy, const N: usize>(v: &[T; N]) -> bool {
+            v.iter().all(|x| *x == T::default())
+        }
+        is_zero(&self.masks) && is_zero(&self.nonces) && self.mu == U2048::ZERO
+    }
 }
 
 #[cfg(test)]
@@ -405,5 +391,19 @@ pub(crate) mod tests {
             ),
             bad
         );
+    }
+
+    #[test]
+    fn zeroizing_the_prover_wipes_masks_nonces_and_mu() {
+        let key = fixtures::paillier_key(0);
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "keygen/eq",
+        };
+        let (mut prover, _) = Prover::commit(&mut fixtures::rng(31), key.public_key(), &b);
+        assert!(!prover.is_wiped());
+        prover.zeroize();
+        assert!(prover.is_wiped());
     }
 }

@@ -11,8 +11,9 @@ use crate::{
     Error, Proof, Result,
     paillier::{ModN, PublicKey, SecretKey},
     session::Binding,
+    sizes::MOD_N_LEN,
     tags,
-    wire::{MOD_N_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
 /// The roots σ_1..σ_t.

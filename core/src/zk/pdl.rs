@@ -15,8 +15,9 @@ use crate::{
     Error, Proof, Result, bigint, curve,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     session::Binding,
+    sizes::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     tags,
-    wire::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
 /// Width of the integer response z.
@@ -120,11 +121,7 @@ impl PdlProof {
         let bad = Error::ProofInvalid(Proof::Pdl);
         st.key.validate(&self.c_r).map_err(|_| bad)?;
         // vartime: z and ρ_z are public responses.
-        if self.z.cmp_vartime(&Z_BOUND).is_ge()
-            || self.rho_z.is_zero_vartime()
-            || self.rho_z.cmp_vartime(st.key.modulus()).is_ge()
-            || !st.key.is_unit(&self.rho_z)
-        {
+        if self.z.cmp_vartime(&Z_BOUND).is_ge() || !st.key.is_unit_below_n(&self.rho_z) {
             return Err(bad);
         }
         let e = challenge(st, &self.c_r, &self.r_point, binding);

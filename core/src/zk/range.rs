@@ -9,15 +9,16 @@ use crypto_bigint::{NonZero, U64, U128, U384, U448, U2048};
 use k256::Scalar;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConditionallySelectable};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{RANGE_CHALLENGE_BITS, RANGE_REPS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint, commitment, pedersen,
     session::Binding,
+    sizes::{HASH_LEN, MOD_N_LEN},
     tags,
     transcript::Transcript,
-    wire::{HASH_LEN, MOD_N_LEN, Reader, Writer},
+    wire::{Reader, Writer},
 };
 
 /// Bound on each mask ξ_i: q·2^λ.
@@ -33,10 +34,14 @@ const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Prover {
     masks: [U384; RANGE_REPS],
     nonces: [U2048; RANGE_REPS],
+    // The first message and its opening are sent: public.
+    #[zeroize(skip)]
     c_tilde: [U2048; RANGE_REPS],
+    #[zeroize(skip)]
     opening: [u8; HASH_LEN],
 }
 
@@ -51,6 +56,8 @@ pub struct Response {
 
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
+    // The rounds always pass their table (or None) to `commit_with`; tests and benches use this.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit<R: CryptoRng + ?Sized>(
         rng: &mut R,
@@ -59,7 +66,8 @@ impl Prover {
         Self::commit_with(rng, binding, None)
     }
 
-    /// As [`Prover::commit`], with the Pedersen fixed-base table if the caller has one.
+    /// Draws the masks, with the Pedersen fixed-base table if the caller has one, and returns
+    /// the prover with the hash commitment to send.
     #[must_use]
     pub fn commit_with<R: CryptoRng + ?Sized>(
         rng: &mut R,
@@ -115,13 +123,6 @@ impl Prover {
             d,
             f,
         }
-    }
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        self.masks.zeroize();
-        self.nonces.zeroize();
     }
 }
 
@@ -239,6 +240,17 @@ fn first_transcript(c_tilde: &[U2048; RANGE_REPS], binding: &Binding<'_>) -> Tra
 }
 
 #[cfg(test)]
+impl Prover {
+    /// Whether every secret of the prover is zero (its zeroization test, and the states').
+    pub(crate) fn is_wiped(&self) -> bool {
+        fn is_zero<T: Default + PartialEq + Copy, const N: usize>(v: &[T; N]) -> bool {
+            v.iter().all(|x| *x == T::default())
+        }
+        is_zero(&self.masks) && is_zero(&self.nonces)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::{curve, fixtures, zk::eq_paillier_pedersen::tests::setup};
@@ -280,5 +292,18 @@ mod tests {
         let (prover, sealed) = Prover::commit(&mut rng, &b);
         let resp = prover.respond(&s_big.x, &s_big.rho, e);
         assert_eq!(resp.verify(&sealed, &s_big.com, e, &b, &mut rng), bad);
+    }
+
+    #[test]
+    fn zeroizing_the_prover_wipes_masks_and_nonces() {
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "keygen/range",
+        };
+        let (mut prover, _) = Prover::commit(&mut fixtures::rng(30), &b);
+        assert!(!prover.is_wiped());
+        prover.zeroize();
+        assert!(prover.is_wiped());
     }
 }

@@ -6,7 +6,7 @@
 //! command frame per run and the firmware answers with one report frame (both defined in
 //! `ecdsa2pc-firmware-proto`).
 
-use ecdsa2pc_core::{Error, Result, wire};
+use ecdsa2pc_core::{Error, Message, Result, peer_abort};
 use ecdsa2pc_firmware_proto::{FRAME_HEADER_LEN, MAX_STEPS, REPORT_LEN, Report, SEED_LEN, cmd};
 
 use crate::board::{StandInRng, Timer, Uart};
@@ -74,12 +74,12 @@ impl Link {
     /// # Errors
     /// The host's abort reason, or the decoding error.
     #[inline(never)]
-    pub fn recv_into<M: wire::Message, const N: usize>(&mut self, out: &mut M) -> Result<()> {
+    pub fn recv_into<M: Message, const N: usize>(&mut self, out: &mut M) -> Result<()> {
         let mut buf = [0u8; N];
         let len = self.recv(&mut buf)?;
         self.step_start();
         let frame = buf.get(..len).ok_or(Error::Malformed)?;
-        if let Some(e) = wire::peer_abort(frame) {
+        if let Some(e) = peer_abort(frame) {
             return Err(e);
         }
         M::decode_into(frame, out)
@@ -90,12 +90,12 @@ impl Link {
     /// # Errors
     /// The host's abort reason, or the decoding error.
     #[inline(never)]
-    pub fn recv_message<M: wire::Message, const N: usize>(&mut self) -> Result<M> {
+    pub fn recv_message<M: Message, const N: usize>(&mut self) -> Result<M> {
         let mut buf = [0u8; N];
         let len = self.recv(&mut buf)?;
         self.step_start();
         let frame = buf.get(..len).ok_or(Error::Malformed)?;
-        match wire::peer_abort(frame) {
+        match peer_abort(frame) {
             Some(e) => Err(e),
             None => M::decode(frame),
         }
@@ -106,7 +106,7 @@ impl Link {
     /// # Errors
     /// [`Error::BufferTooSmall`] if `N` is too small for it.
     #[inline(never)]
-    pub fn send_message<M: wire::Message, const N: usize>(&mut self, msg: &M) -> Result<()> {
+    pub fn send_message<M: Message, const N: usize>(&mut self, msg: &M) -> Result<()> {
         let mut buf = [0u8; N];
         let n = msg.encode(&mut buf)?;
         self.step_stop();

@@ -17,8 +17,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use ecdsa2pc_core::{
-    keygen, paillier::SecretKey, refresh, session::Context, share::KeyShareP1, sign, wire,
-    wire::Message,
+    Context, KeyShare, KeyShareP1, MAX_MSG_LEN, Message, PaillierSecretKey as SecretKey, keygen,
+    peer_abort, refresh, sign,
 };
 use ecdsa2pc_firmware_proto::{
     CHANNEL_BINDING, DIGEST_LEN, PID_PARTY0, PID_PARTY1, Report as DeviceReport, SEED_LEN,
@@ -147,7 +147,7 @@ impl Emulator {
             .read_exact(&mut header)
             .map_err(|e| format!("receive from firmware: {e}"))?;
         let len = u32::from_be_bytes(header) as usize;
-        if len > wire::MAX_MSG_LEN {
+        if len > MAX_MSG_LEN {
             return Err(format!("firmware sent a {len}-byte frame"));
         }
         let mut body = vec![0u8; len];
@@ -160,7 +160,7 @@ impl Emulator {
     /// Receives a protocol message; the firmware's abort (or its report) is an error.
     fn recv_message<M: Message>(&mut self) -> Fallible<M> {
         let frame = self.recv()?;
-        if let Some(e) = wire::peer_abort(&frame) {
+        if let Some(e) = peer_abort(&frame) {
             return Err(format!("firmware aborted: {e:?}"));
         }
         M::decode(&frame).map_err(|e| format!("bad message from firmware: {e:?}"))

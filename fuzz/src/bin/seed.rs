@@ -5,7 +5,8 @@
 
 use std::{fs, path::PathBuf, process::ExitCode};
 
-use ecdsa2pc_core::{Error, wire};
+use ecdsa2pc_core::Error;
+use ecdsa2pc_core::abort_message;
 use ecdsa2pc_fuzz::{TARGETS, honest_input};
 
 fn main() -> ExitCode {
@@ -18,12 +19,7 @@ fn main() -> ExitCode {
         let honest = honest_input(name).expect("every target has an honest input");
         let written = fs::create_dir_all(&target_dir)
             .and_then(|()| fs::write(target_dir.join("honest"), &honest))
-            .and_then(|()| {
-                fs::write(
-                    target_dir.join("abort"),
-                    wire::abort_message(Error::Malformed),
-                )
-            });
+            .and_then(|()| fs::write(target_dir.join("abort"), abort_message(Error::Malformed)));
         if let Err(e) = written {
             eprintln!("seed: cannot write {}: {e}", target_dir.display());
             return ExitCode::FAILURE;

@@ -3,8 +3,8 @@
 use std::thread;
 use std::time::Duration;
 
-use ecdsa2pc_core::{Error as CoreError, session::Context};
-use ecdsa2pc_net::{Framed, NetError, driver, memory_pipe};
+use ecdsa2pc_core::{Context, Error as CoreError, KeyShare, Party};
+use ecdsa2pc_net::{Framed, NetError, PeerAbort, ProtocolError, driver, memory_pipe};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 use crate::support;
@@ -22,17 +22,17 @@ fn ctx(own: u8, peer: u8) -> Context<'static> {
 #[test]
 fn keygen_and_sign_over_a_memory_pipe() {
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let digest = [0x42u8; 32];
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
         let sig = driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &digest).unwrap();
         (share.public().q, sig)
     });
     let mut t = Framed::new(a, max);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut share =
         driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let sig = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &digest).unwrap();
@@ -48,16 +48,16 @@ fn keygen_and_sign_over_a_memory_pipe() {
 #[test]
 fn a_rejected_message_aborts_both_sides_at_once() {
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
         // Party 1 was asked to sign another message.
         driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &[2u8; 32]).unwrap_err()
     });
     let mut t = Framed::new(a, max);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut share =
         driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let started = std::time::Instant::now();
@@ -69,10 +69,10 @@ fn a_rejected_message_aborts_both_sides_at_once() {
     assert!(
         matches!(
             err,
-            NetError::PeerAborted {
+            NetError::PeerAbort(PeerAbort {
                 error: CoreError::CommitmentMismatch,
                 ..
-            }
+            })
         ),
         "party 0 hears why: {err}"
     );
@@ -80,10 +80,10 @@ fn a_rejected_message_aborts_both_sides_at_once() {
     assert!(
         matches!(
             err2,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::CommitmentMismatch,
                 ..
-            }
+            })
         ),
         "{err2}"
     );
@@ -98,19 +98,19 @@ fn keygen_and_sign_over_mutual_tls() {
     let dir = support::certs("drivers-tls");
     let timeout = Duration::from_secs(30);
     let digest = [0x17u8; 32];
-    let (addr, server) = support::serve(support::party(&dir, 0), timeout, move |mut ch| {
+    let (addr, server) = support::serve(support::party(&dir, Party::P1), timeout, move |mut ch| {
         let info = ch.info().clone();
         let ctx = driver::context(&info);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let mut share =
             driver::keygen_p1(&mut ch, &mut rng, &ctx, crate::fixtures::paillier(0)).unwrap();
         let sig = driver::sign_p1(&mut ch, &mut rng, &mut share, &ctx, &digest).unwrap();
         (share.public().q, sig)
     });
-    let mut ch = ecdsa2pc_net::connect(&addr, &support::party(&dir, 1), timeout).unwrap();
+    let mut ch = ecdsa2pc_net::connect(&addr, &support::party(&dir, Party::P2), timeout).unwrap();
     let info = ch.info().clone();
     let ctx = driver::context(&info);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let share = driver::keygen_p2(&mut ch, &mut rng, &ctx).unwrap();
     let sig = driver::sign_p2(&mut ch, &mut rng, &share, &ctx, &digest).unwrap();
     let (q, sig1) = server.join().unwrap().unwrap();
@@ -124,16 +124,16 @@ fn keygen_and_sign_over_mutual_tls() {
 
 #[test]
 fn party_1_signs_with_its_table_and_nonce_pool() {
-    use ecdsa2pc_core::{paillier::ModNN, sign};
+    use ecdsa2pc_core::{ModNN, sign};
     use ecdsa2pc_net::{driver::Accel, pool::NoncePool};
 
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let digests: Vec<[u8; 32]> = (0u8..5).map(|i| [i; 32]).collect();
     let ds = digests.clone();
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
         let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
         let table = sign::p2::Precomputed::new(&share, 4, &mut storage).unwrap();
@@ -151,7 +151,7 @@ fn party_1_signs_with_its_table_and_nonce_pool() {
             .collect::<Vec<_>>()
     });
     let mut t = Framed::new(a, max);
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut share =
         driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
     let vk = VerifyingKey::from_affine(share.public().q).unwrap();

@@ -3,12 +3,12 @@
 #[path = "../../../core/fixtures/primes.rs"]
 mod primes;
 
-use ecdsa2pc_core::paillier::SecretKey;
+use ecdsa2pc_core::PaillierSecretKey;
 
 /// The Paillier key of fixture pair `i`.
-pub fn paillier(i: usize) -> SecretKey {
+pub fn paillier(i: usize) -> PaillierSecretKey {
     let (p, q) = primes::PRIME_PAIRS[i];
-    SecretKey::from_primes(
+    PaillierSecretKey::from_primes(
         &crypto_bigint::U1024::from_be_hex(p),
         &crypto_bigint::U1024::from_be_hex(q),
     )

@@ -5,9 +5,10 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
+use ecdsa2pc_core::Party;
 use ecdsa2pc_net::{
-    DEFAULT_MAX_FRAME_LEN, Framed, NetError, Transport, connect, memory_pipe, read_frame,
-    write_frame,
+    DEFAULT_MAX_FRAME_LEN, Framed, NetError, Transport, TransportError, connect, memory_pipe,
+    read_frame, write_frame,
 };
 
 use crate::support::{OK_TIMEOUT, certs, party, serve};
@@ -23,10 +24,10 @@ fn disconnect_mid_frame_over_memory_pipe_is_peer_closed() {
     assert!(
         matches!(
             err,
-            NetError::PeerClosed {
+            NetError::Transport(TransportError::PeerClosed {
                 mid_message: true,
                 ..
-            }
+            })
         ),
         "{err:?}"
     );
@@ -54,10 +55,10 @@ fn disconnect_mid_frame_over_tcp_is_peer_closed() {
     assert!(
         matches!(
             err,
-            NetError::PeerClosed {
+            NetError::Transport(TransportError::PeerClosed {
                 mid_message: true,
                 ..
-            }
+            })
         ),
         "{err:?}"
     );
@@ -72,7 +73,7 @@ fn header_claiming_4_gib_gives_frame_too_large_without_reading() {
     let mut buf = [0xaau8; 1024];
     let err = framed.recv(&mut buf).unwrap_err();
     assert!(
-        matches!(err, NetError::FrameTooLarge { len, max: 1024 } if len == 0xffff_ffff),
+        matches!(err, NetError::Transport(TransportError::FrameTooLarge { len, max: 1024 }) if len == 0xffff_ffff),
         "{err:?}"
     );
     assert_eq!(buf, [0xaau8; 1024], "the caller's buffer is untouched");
@@ -87,7 +88,10 @@ fn write_frame_over_cap_is_refused() {
     let mut out = Vec::new();
     let err = write_frame(&mut out, &[0u8; 33], 32).unwrap_err();
     assert!(
-        matches!(err, NetError::MessageTooLarge { len: 33, max: 32 }),
+        matches!(
+            err,
+            NetError::Transport(TransportError::MessageTooLarge { len: 33, max: 32 })
+        ),
         "{err:?}"
     );
     assert!(out.is_empty());
@@ -96,21 +100,27 @@ fn write_frame_over_cap_is_refused() {
 #[test]
 fn channel_enforces_frame_limits_both_ways() {
     let dir = certs("limits");
-    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |mut ch| {
+    let (addr, server) = serve(party(&dir, Party::P1), OK_TIMEOUT, |mut ch| {
         ch.set_max_frame_len(16);
         ch.recv(&mut [0u8; 1024]).unwrap_err()
     });
-    let mut client = connect(&addr, &party(&dir, 1), OK_TIMEOUT).unwrap();
+    let mut client = connect(&addr, &party(&dir, Party::P2), OK_TIMEOUT).unwrap();
     client.set_max_frame_len(32);
     let err = client.send(&[0u8; 33]).unwrap_err();
     assert!(
-        matches!(err, NetError::MessageTooLarge { len: 33, max: 32 }),
+        matches!(
+            err,
+            NetError::Transport(TransportError::MessageTooLarge { len: 33, max: 32 })
+        ),
         "{err:?}"
     );
     client.send(&[0u8; 17]).unwrap();
     let server_err = server.join().unwrap().unwrap();
     assert!(
-        matches!(server_err, NetError::FrameTooLarge { len: 17, max: 16 }),
+        matches!(
+            server_err,
+            NetError::Transport(TransportError::FrameTooLarge { len: 17, max: 16 })
+        ),
         "{server_err:?}"
     );
 }

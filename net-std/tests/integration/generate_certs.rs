@@ -58,6 +58,14 @@ fn does_not_overwrite_without_force() {
 
     let forced = run_script(dir.path(), &["--force"]);
     assert!(forced.status.success(), "{}", stdout(&forced));
+    // --force over existing files says what it costs: new keys, shares stop working.
+    let warning = String::from_utf8_lossy(&forced.stderr);
+    assert!(
+        warning.contains("WARNING: --force makes NEW keys")
+            && warning.contains("key shares made with the old certificates will stop working")
+            && warning.contains("use --renew"),
+        "{warning}"
+    );
     let after = snapshot(dir.path());
     for f in BASE {
         assert_ne!(after[f].0, before[f].0, "{f} regenerated");
@@ -162,4 +170,174 @@ fn extra_identity_can_be_added_to_an_existing_set() {
         .output()
         .unwrap();
     assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+#[test]
+fn force_into_an_empty_directory_does_not_warn() {
+    let dir = TempDir::new("gen-force-empty");
+    let out = run_script(dir.path(), &["--force"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("WARNING"), "{}", stdout(&out));
+}
+
+/// The party id the transport derives from the certificate at `path`.
+fn pid(path: &Path) -> ecdsa2pc_net::Pid {
+    let certs = ecdsa2pc_net::pem::load_certs(path).unwrap();
+    ecdsa2pc_net::identity::pid_of_cert(&certs[0]).unwrap()
+}
+
+fn openssl_verify(ca: &Path, certs: &[std::path::PathBuf]) -> std::process::Output {
+    Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(ca)
+        .args(certs)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn renew_reissues_certificates_over_the_same_keys() {
+    let dir = TempDir::new("gen-renew");
+    let d = dir.path();
+    assert!(
+        run_script(d, &["--extra", "other", "--san", "old.example"])
+            .status
+            .success()
+    );
+    let idents = ["server", "client1", "other"];
+    let keys_before: Vec<_> = ["ca", "server", "client1", "other"]
+        .iter()
+        .map(|n| std::fs::read(d.join(format!("{n}-key.pem"))).unwrap())
+        .collect();
+    let certs: Vec<_> = idents
+        .iter()
+        .map(|n| d.join(format!("{n}-cert.pem")))
+        .collect();
+    let pids_before: Vec<_> = certs.iter().map(|c| pid(c)).collect();
+    let certs_before: Vec<_> = certs.iter().map(|c| std::fs::read(c).unwrap()).collect();
+    let old_ca = std::fs::read(d.join("ca-cert.pem")).unwrap();
+
+    let out = run_script(d, &["--renew", "--san", "new.example"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("key shares are unchanged"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Keys untouched, certificates new, party ids (SHA-256 of the SPKI) identical.
+    let keys_after: Vec<_> = ["ca", "server", "client1", "other"]
+        .iter()
+        .map(|n| std::fs::read(d.join(format!("{n}-key.pem"))).unwrap())
+        .collect();
+    assert_eq!(keys_after, keys_before);
+    for (i, c) in certs.iter().enumerate() {
+        assert_ne!(
+            std::fs::read(c).unwrap(),
+            certs_before[i],
+            "{c:?} re-issued"
+        );
+        assert_eq!(pid(c), pids_before[i], "{c:?} keeps its party id");
+    }
+    assert_ne!(std::fs::read(d.join("ca-cert.pem")).unwrap(), old_ca);
+    // The new certificates verify under the new CA certificate, and under the old one too
+    // (same CA key and name), so the parties need not switch at the same moment.
+    let out = openssl_verify(&d.join("ca-cert.pem"), &certs);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let old_ca_path = d.join("old-ca.pem.keep");
+    std::fs::write(&old_ca_path, &old_ca).unwrap();
+    let out = openssl_verify(&old_ca_path, &certs);
+    assert!(out.status.success(), "{}", stdout(&out));
+    // The server keeps its names and gains the new one; roles and names are unchanged.
+    let server = x509_text(&d.join("server-cert.pem"));
+    for name in [
+        "DNS:localhost",
+        "IP Address:127.0.0.1",
+        "DNS:old.example",
+        "DNS:new.example",
+    ] {
+        assert!(server.contains(name), "{name}: {server}");
+    }
+    assert!(server.contains("CN = localhost") && server.contains("TLS Web Server Authentication"));
+    let other = x509_text(&d.join("other-cert.pem"));
+    assert!(other.contains("CN = other") && other.contains("TLS Web Client Authentication"));
+    // Still only the pem files (and the copy made above): no temporaries left.
+    let count = std::fs::read_dir(d).unwrap().count();
+    assert_eq!(count, 9);
+}
+
+#[test]
+fn renew_needs_a_complete_set_and_excludes_force() {
+    let dir = TempDir::new("gen-renew-bad");
+    let out = run_script(dir.path(), &["--renew"]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("--renew needs every file"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    assert!(run_script(dir.path(), &[]).status.success());
+    let before = snapshot(dir.path());
+    let out = run_script(dir.path(), &["--renew", "--force"]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("exclude each other"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn san_names_and_addresses_go_into_the_server_certificate() {
+    let dir = TempDir::new("gen-san");
+    let out = run_script(
+        dir.path(),
+        &[
+            "--san",
+            "signer.example.com",
+            "--san",
+            "10.1.2.3",
+            "--san=fd00::1",
+        ],
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let server = x509_text(&dir.path().join("server-cert.pem"));
+    for name in [
+        "DNS:localhost",
+        "IP Address:127.0.0.1",
+        "DNS:signer.example.com",
+        "IP Address:10.1.2.3",
+        "IP Address:FD00:0:0:0:0:0:0:1",
+    ] {
+        assert!(server.contains(name), "{name}: {server}");
+    }
+    // The client certificate is not a server: it gets no names.
+    let client = x509_text(&dir.path().join("client1-cert.pem"));
+    assert!(!client.contains("signer.example.com"), "{client}");
+
+    // On an existing set --san alone would be ignored: it is refused with the fix.
+    let before = snapshot(dir.path());
+    let out = run_script(dir.path(), &["--san", "other.example"]);
+    assert!(!out.status.success());
+    assert!(stdout(&out).contains("add --renew"), "{}", stdout(&out));
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn san_that_is_neither_a_name_nor_an_address_is_refused() {
+    for (bad, says) in [
+        ("two words", "neither an IP address nor a host name"),
+        ("a/b", "neither an IP address nor a host name"),
+        ("300.1.2.3", "not an IPv4 address"),
+        ("fd00::zz", "not an IPv6 address"),
+    ] {
+        let dir = TempDir::new("gen-san-bad");
+        let out = run_script(dir.path(), &["--san", bad]);
+        assert!(!out.status.success(), "{bad}");
+        assert!(stdout(&out).contains(says), "{bad}: {}", stdout(&out));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{bad}");
+    }
 }

@@ -2,7 +2,8 @@
 
 use std::thread;
 
-use ecdsa2pc_net::{NetError, Role, Transport, connect, listen_and_accept};
+use ecdsa2pc_core::Party;
+use ecdsa2pc_net::{NetError, Transport, TransportError, connect, listen_and_accept};
 
 use crate::support::{OK_TIMEOUT, certs, free_port, openssl_spki_sha256, party, serve};
 
@@ -11,7 +12,7 @@ fn mtls_happy_path_exchanges_frames_and_agrees_on_session() {
     let dir = certs("happy");
     let big: Vec<u8> = (0..100_000u32).map(|i| i.to_le_bytes()[0]).collect();
     let big_for_server = big.clone();
-    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, move |mut ch| {
+    let (addr, server) = serve(party(&dir, Party::P1), OK_TIMEOUT, move |mut ch| {
         let mut buf = vec![0u8; 200_000];
         assert_eq!(ch.recv(&mut buf).unwrap(), b"hello from party 1");
         ch.send(b"hello from party 0").unwrap();
@@ -22,16 +23,16 @@ fn mtls_happy_path_exchanges_frames_and_agrees_on_session() {
         assert!(
             matches!(
                 end,
-                NetError::PeerClosed {
+                NetError::Transport(TransportError::PeerClosed {
                     mid_message: false,
                     ..
-                }
+                })
             ),
             "{end:?}"
         );
         ch.info().clone()
     });
-    let mut client = connect(&addr, &party(&dir, 1), OK_TIMEOUT).unwrap();
+    let mut client = connect(&addr, &party(&dir, Party::P2), OK_TIMEOUT).unwrap();
     client.send(b"hello from party 1").unwrap();
     let mut buf = [0u8; 64];
     assert_eq!(client.recv(&mut buf).unwrap(), b"hello from party 0");
@@ -41,7 +42,7 @@ fn mtls_happy_path_exchanges_frames_and_agrees_on_session() {
     client.close().unwrap();
     let s = server.join().unwrap().unwrap();
 
-    assert_eq!((s.role, c.role), (Role::Server, Role::Client));
+    assert_eq!((s.party, c.party), (Party::P1, Party::P2));
     assert_eq!(c.peer_pid, s.own_pid);
     assert_eq!(s.peer_pid, c.own_pid);
     assert_ne!(c.own_pid, c.peer_pid);
@@ -69,8 +70,10 @@ fn each_connection_has_its_own_channel_binding() {
     let dir = certs("binding");
     let mut bindings = Vec::new();
     for _ in 0..2 {
-        let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |ch| ch.info().channel_binding);
-        let client = connect(&addr, &party(&dir, 1), OK_TIMEOUT).unwrap();
+        let (addr, server) = serve(party(&dir, Party::P1), OK_TIMEOUT, |ch| {
+            ch.info().channel_binding
+        });
+        let client = connect(&addr, &party(&dir, Party::P2), OK_TIMEOUT).unwrap();
         let server_binding = server.join().unwrap().unwrap();
         assert_eq!(client.info().channel_binding, server_binding);
         bindings.push(server_binding);
@@ -82,12 +85,17 @@ fn each_connection_has_its_own_channel_binding() {
 fn listen_and_accept_with_dns_server_name() {
     let dir = certs("dnsname");
     let port = free_port();
-    let server_paths = party(&dir, 0);
+    let server_paths = party(&dir, Party::P1);
     let server = thread::spawn(move || {
         listen_and_accept(&format!("127.0.0.1:{port}"), &server_paths, OK_TIMEOUT)
     });
     // "localhost" is verified as a DNS name against the certificate's SAN.
-    let mut client = connect(&format!("localhost:{port}"), &party(&dir, 1), OK_TIMEOUT).unwrap();
+    let mut client = connect(
+        &format!("localhost:{port}"),
+        &party(&dir, Party::P2),
+        OK_TIMEOUT,
+    )
+    .unwrap();
     let mut server = server.join().unwrap().unwrap();
     server.send(b"x").unwrap();
     assert_eq!(client.recv(&mut [0u8; 4]).unwrap(), b"x");
@@ -99,8 +107,8 @@ fn other_identity_from_the_same_ca_is_accepted_with_its_own_pid() {
     // TLS accepts any certificate of the CA; pinning the peer's pid is the job of the
     // key-share layer, which needs the distinct pid seen here.
     let dir = certs("extra");
-    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |ch| ch.info().clone());
-    let mut paths = party(&dir, 1);
+    let (addr, server) = serve(party(&dir, Party::P1), OK_TIMEOUT, |ch| ch.info().clone());
+    let mut paths = party(&dir, Party::P2);
     paths.cert = dir.path().join("other-cert.pem");
     paths.key = dir.path().join("other-key.pem");
     let client = connect(&addr, &paths, OK_TIMEOUT).unwrap();
@@ -123,8 +131,8 @@ fn tls12_client_gets_the_same_channel_binding_and_ready_frame() {
     use rustls_pki_types::ServerName;
 
     let dir = certs("tls12");
-    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |ch| ch.info().clone());
-    let paths = party(&dir, 1);
+    let (addr, server) = serve(party(&dir, Party::P1), OK_TIMEOUT, |ch| ch.info().clone());
+    let paths = party(&dir, Party::P2);
     let config = ClientConfig::builder_with_provider(tls::provider())
         .with_protocol_versions(&[&rustls::version::TLS12])
         .unwrap()

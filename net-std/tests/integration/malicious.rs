@@ -3,7 +3,7 @@
 //! message; the other side is the real driver (`driver::*`, share files on disk).
 //!
 //! Every run asserts, for the honest side:
-//! - its exact error: `NetError::Protocol { error, step }` with the core's variant and the
+//! - its exact error: `NetError::Protocol(ProtocolError { error, step })` with the core's variant and the
 //!   step, or `Timeout` / `PeerClosed` / `FrameTooLarge` for transport-level attacks;
 //! - everything it wrote: the protocol messages due before the failure, then nothing but the
 //!   3-byte abort carrying that error (no abort after a transport failure);
@@ -29,17 +29,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ecdsa2pc_core::{
-    Error as CoreError, Proof, keygen, refresh,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign,
-    wire::{self, MAX_MSG_LEN, Message},
+    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message, Party,
+    Proof, keygen, refresh, sign,
 };
+use ecdsa2pc_core::{MsgType, abort_message};
 use ecdsa2pc_net::{
-    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, SessionInfo, Transport,
-    connect, driver, epoch, identity, listen, memory_pipe, pem,
-    store::{ShareFiles, StoredShare},
-    tls,
+    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, PeerAbort,
+    ProtocolError, SessionInfo, Transport, TransportError, connect, driver, epoch, identity,
+    listen, memory_pipe, pem, store::ShareFiles, tls,
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 
@@ -70,24 +67,19 @@ enum Proto {
     Refresh,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Party {
-    P1,
-    P2,
+/// A share's file bytes.
+fn encoded<S: KeyShare>(share: &S) -> Vec<u8> {
+    let mut out = vec![0u8; S::ENCODED_LEN];
+    let len = share.encode(&mut out).unwrap();
+    out.truncate(len);
+    out
 }
 
-impl Party {
-    fn other(self) -> Self {
-        match self {
-            Self::P1 => Self::P2,
-            Self::P2 => Self::P1,
-        }
-    }
-    fn file(self) -> &'static str {
-        match self {
-            Self::P1 => "p1.share",
-            Self::P2 => "p2.share",
-        }
+/// The share file of `party` in a case's directory.
+fn share_file(party: Party) -> &'static str {
+    match party {
+        Party::P1 => "p1.share",
+        Party::P2 => "p2.share",
     }
 }
 
@@ -233,7 +225,7 @@ fn pair<A: Send, B>(
         Net::Tls(dir) | Net::RawTls(dir) => {
             let listener = listen("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap().to_string();
-            let paths0 = support::party(dir, 0);
+            let paths0 = support::party(dir, Party::P1);
             let h = s.spawn(move || {
                 let mut ch = listener.accept(&paths0, support::OK_TIMEOUT).unwrap();
                 ch.set_timeout(sides[0].timeout).unwrap();
@@ -241,7 +233,7 @@ fn pair<A: Send, B>(
                 let ctx = Ctx::of(ch.info());
                 f0(Conn::Tls(Box::new(ch)), ctx)
             });
-            let paths1 = support::party(dir, 1);
+            let paths1 = support::party(dir, Party::P2);
             let (conn, ctx) = if let Net::RawTls(_) = net {
                 raw_connect(&addr, &paths1, sides[1])
             } else {
@@ -310,8 +302,13 @@ impl Fixture {
         }
     }
     fn install(&self, dir: &Path) {
-        std::fs::write(dir.join("p1.share"), &self.p1).unwrap();
-        std::fs::write(dir.join("p2.share"), &self.p2).unwrap();
+        for (name, bytes) in [("p1.share", &self.p1), ("p2.share", &self.p2)] {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            // Share files must be private (a looser one is refused).
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
     }
 }
 
@@ -322,11 +319,11 @@ fn keygen_with_control(net: Net<'_>) -> (Vec<u8>, Vec<u8>, Log) {
         net,
         [ATTACKER, HONEST],
         |t, ctx| {
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             MaliciousPeer::new(t).keygen_p1(&mut rng, &ctx.get(), crate::fixtures::paillier(0))
         },
         |mut t, ctx| {
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             driver::keygen_p2(&mut t, &mut rng, &ctx.get())
         },
     );
@@ -334,7 +331,7 @@ fn keygen_with_control(net: Net<'_>) -> (Vec<u8>, Vec<u8>, Log) {
     let s1 = mal.output.unwrap();
     let s2 = honest.unwrap();
     assert_eq!(s1.fingerprint(), s2.fingerprint(), "control keygen agrees");
-    (s1.to_bytes(), s2.to_bytes(), mal.log)
+    (encoded(&s1), encoded(&s2), mal.log)
 }
 
 fn fixture() -> &'static Fixture {
@@ -346,13 +343,13 @@ fn fixture() -> &'static Fixture {
             Net::Pipe,
             [HONEST, ATTACKER],
             move |mut t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
-                let mut share = KeyShareP1::from_bytes(&b1).unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+                let mut share = KeyShareP1::decode(&b1).unwrap();
                 driver::sign_p1(&mut t, &mut rng, &mut share, &ctx.get(), &DIGEST).unwrap()
             },
             move |t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
-                let share = KeyShareP2::from_bytes(&b2).unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+                let share = KeyShareP2::decode(&b2).unwrap();
                 MaliciousPeer::new(t).sign_p2(&mut rng, &share, &ctx.get(), &DIGEST)
             },
         );
@@ -364,8 +361,8 @@ fn fixture() -> &'static Fixture {
             Net::Pipe,
             [ATTACKER, HONEST],
             move |t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
-                let share = KeyShareP1::from_bytes(&b1).unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+                let share = KeyShareP1::decode(&b1).unwrap();
                 MaliciousPeer::new(t).refresh_p1(
                     &mut rng,
                     &share,
@@ -374,8 +371,8 @@ fn fixture() -> &'static Fixture {
                 )
             },
             move |mut t, ctx| {
-                let mut rng = driver::os_rng().unwrap();
-                let share = KeyShareP2::from_bytes(&b2).unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+                let share = KeyShareP2::decode(&b2).unwrap();
                 driver::refresh_p2(&mut t, &mut rng, &share, &ctx.get(), &mut driver::InMemory)
                     .unwrap()
             },
@@ -447,12 +444,12 @@ fn run_driver(
     dir: &Path,
     ctx: &Context<'_>,
 ) -> Result<(), NetError> {
-    let mut rng = driver::os_rng()?;
-    let mut files = ShareFiles::new(&dir.join(party.file()));
+    let mut rng = ecdsa2pc_net::rng::os_rng()?;
+    let mut files = ShareFiles::new(&dir.join(share_file(party)));
     match proto {
         Proto::Keygen => {
-            let out = ShareFiles::new(&dir.join(format!("keygen-{}", party.file())));
-            match party {
+            let out = ShareFiles::new(&dir.join(format!("keygen-{}", share_file(party))));
+            Ok(match party {
                 Party::P1 => out.write_active(&driver::keygen_p1(
                     t,
                     &mut rng,
@@ -460,7 +457,7 @@ fn run_driver(
                     crate::fixtures::paillier(0),
                 )?),
                 Party::P2 => out.write_active(&driver::keygen_p2(t, &mut rng, ctx)?),
-            }
+            }?)
         }
         Proto::Sign => {
             let _lock = files.lock()?;
@@ -501,7 +498,7 @@ fn attacker(
     ctx: &Ctx,
     shares: &Fixture,
 ) -> (End, Log) {
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let ctx = ctx.get();
     macro_rules! ran {
         ($o:expr) => {{
@@ -509,8 +506,8 @@ fn attacker(
             (o.end, o.log)
         }};
     }
-    let p1 = || KeyShareP1::from_bytes(&shares.p1).unwrap();
-    let p2 = || KeyShareP2::from_bytes(&shares.p2).unwrap();
+    let p1 = || KeyShareP1::decode(&shares.p1).unwrap();
+    let p2 = || KeyShareP2::decode(&shares.p2).unwrap();
     match (proto, party) {
         (Proto::Keygen, Party::P1) => {
             ran!(peer.keygen_p1(&mut rng, &ctx, crate::fixtures::paillier(0)))
@@ -663,7 +660,7 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
     shares.install(dir.path());
     let before = snapshot(dir.path());
     let rss_before = rss();
-    let honest_party = case.attacker.other();
+    let honest_party = case.attacker.peer();
     let attacks = std::mem::take(&mut case.attacks);
     let make_peer = |t: Conn| {
         attacks
@@ -702,10 +699,10 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
         Err(e) => e,
     };
     match (&case.expect, err) {
-        (Expect::Protocol(want, want_step), NetError::Protocol { error, step }) => {
+        (Expect::Protocol(want, want_step), NetError::Protocol(ProtocolError { error, step })) => {
             assert_eq!((error, step), (want, want_step), "{name}: {err}");
         }
-        (Expect::Timeout, NetError::Timeout { .. }) => {
+        (Expect::Timeout, NetError::Transport(TransportError::Timeout { .. })) => {
             assert!(run.waited >= case.timeout, "{name}: gave up early");
             assert!(
                 run.waited < case.timeout + MARGIN,
@@ -716,11 +713,11 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
         }
         (
             Expect::PeerClosed { mid_message },
-            NetError::PeerClosed {
+            NetError::Transport(TransportError::PeerClosed {
                 mid_message: got, ..
-            },
+            }),
         ) => assert_eq!(got, mid_message, "{name}: {err}"),
-        (Expect::FrameTooLarge, NetError::FrameTooLarge { max, .. }) => {
+        (Expect::FrameTooLarge, NetError::Transport(TransportError::FrameTooLarge { max, .. })) => {
             assert_eq!(*max, MAX_MSG_LEN, "{name}");
         }
         (want, got) => panic!("{name}: expected {want:?}, got {got:?}: {got}"),
@@ -737,16 +734,12 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
     let types: Vec<u8> = run.sent.iter().map(|m| m[1]).collect();
     assert_eq!(types, case.sent, "{name}: message types written");
     for (i, m) in run.sent.iter().enumerate() {
-        if m[1] == wire::MsgType::Abort as u8 {
+        if m[1] == MsgType::Abort as u8 {
             assert_eq!(i, run.sent.len() - 1, "{name}: nothing after the abort");
-            let NetError::Protocol { error, .. } = err else {
+            let NetError::Protocol(ProtocolError { error, .. }) = err else {
                 panic!("{name}: an abort after a transport error");
             };
-            assert_eq!(
-                m[..],
-                wire::abort_message(*error),
-                "{name}: the abort names it"
-            );
+            assert_eq!(m[..], abort_message(*error), "{name}: the abort names it");
         }
     }
     // And the abort reached the attacker.
@@ -776,8 +769,8 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
             continue;
         };
         if case.locks() && file == "p1.share" {
-            let locked = KeyShareP1::from_bytes(bytes).unwrap();
-            let original = KeyShareP1::from_bytes(old).unwrap();
+            let locked = KeyShareP1::decode(bytes).unwrap();
+            let original = KeyShareP1::decode(old).unwrap();
             assert!(locked.is_locked(), "{name}: the share is locked on disk");
             assert_eq!(locked.fingerprint(), original.fingerprint(), "{name}");
             let n = bytes.len();
@@ -806,7 +799,7 @@ fn run_case(net: Net<'_>, shares: &Fixture, mut case: Case) -> String {
         }
     }
     let outcome = match err {
-        NetError::Protocol { error, step } => format!("{error:?} at {step:?}"),
+        NetError::Protocol(ProtocolError { error, step }) => format!("{error:?} at {step:?}"),
         other => format!("{other:?}"),
     };
     format!(
@@ -825,7 +818,7 @@ fn agree_and_sign(net: Net<'_>, dir: &Path) -> u64 {
             let f = ShareFiles::new(&dir.join("p1.share"));
             let _lock = f.lock().unwrap();
             let mut s: KeyShareP1 = epoch::agree(&mut t, &f, f.load().unwrap()).unwrap();
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             let sig = driver::sign_p1(&mut t, &mut rng, &mut s, &ctx.get(), &DIGEST).unwrap();
             (s.epoch(), s.fingerprint(), sig)
         },
@@ -833,7 +826,7 @@ fn agree_and_sign(net: Net<'_>, dir: &Path) -> u64 {
             let f = ShareFiles::new(&dir.join("p2.share"));
             let _lock = f.lock().unwrap();
             let s: KeyShareP2 = epoch::agree(&mut t, &f, f.load().unwrap()).unwrap();
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             let sig = driver::sign_p2(&mut t, &mut rng, &s, &ctx.get(), &DIGEST).unwrap();
             (s.epoch(), s.fingerprint(), sig)
         },
@@ -1472,7 +1465,7 @@ fn rogue_key_p1_cannot_open_its_commitment_to_another_q1() {
 
 /// c ⊕ Enc(1): a well-formed ciphertext of the wrong plaintext, as a key-probing P2 sends.
 fn wrong_ciphertext(shares: &Fixture) -> Action {
-    let key = KeyShareP2::from_bytes(&shares.p2)
+    let key = KeyShareP2::decode(&shares.p2)
         .unwrap()
         .paillier_key()
         .clone();
@@ -1503,7 +1496,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
             .attack(4, wrong_ciphertext(shares))
             .on_reply(move |reply| {
                 // The abort just arrived: what does P1's file say right now?
-                let on_disk = KeyShareP1::from_bytes(&std::fs::read(&watched).unwrap()).unwrap();
+                let on_disk = KeyShareP1::decode(&std::fs::read(&watched).unwrap()).unwrap();
                 *seen2.lock().unwrap() = Some((reply.to_vec(), on_disk.is_locked()));
             })
     };
@@ -1518,7 +1511,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 sent: Vec::new(),
                 last: Instant::now(),
             };
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             let mut persist = files.clone();
             let r = driver::sign_p1_persisted(
                 &mut rec,
@@ -1537,10 +1530,10 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
     assert!(
         matches!(
             err,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::SignatureInvalid,
                 step: "sign, message 4"
-            }
+            })
         ),
         "{err}"
     );
@@ -1552,7 +1545,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
         End::PeerAborted(CoreError::SignatureInvalid)
     ));
     let (reply, locked_when_abort_arrived) = seen.lock().unwrap().take().unwrap();
-    assert_eq!(reply, wire::abort_message(CoreError::SignatureInvalid));
+    assert_eq!(reply, abort_message(CoreError::SignatureInvalid));
     assert!(locked_when_abort_arrived, "locked on disk before the abort");
     assert!(share.is_locked());
 
@@ -1570,7 +1563,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                     sent: Vec::new(),
                     last: Instant::now(),
                 };
-                let mut rng = driver::os_rng().unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let mut persist = files.clone();
                 let r = driver::sign_p1_persisted(
                     &mut rec,
@@ -1583,35 +1576,35 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 (r, rec.sent)
             },
             |mut t, ctx| {
-                let share2 = KeyShareP2::from_bytes(&shares.p2).unwrap();
-                let mut rng = driver::os_rng().unwrap();
+                let share2 = KeyShareP2::decode(&shares.p2).unwrap();
+                let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 driver::sign_p2(&mut t, &mut rng, &share2, &ctx.get(), &DIGEST)
             },
         );
         assert!(
             matches!(
                 mine.0,
-                Err(NetError::Protocol {
+                Err(NetError::Protocol(ProtocolError {
                     error: CoreError::KeyLocked,
                     ..
-                })
+                }))
             ),
             "sign {what}: {:?}",
             mine.0
         );
-        assert_eq!(mine.1, [wire::abort_message(CoreError::KeyLocked).to_vec()]);
+        assert_eq!(mine.1, [abort_message(CoreError::KeyLocked).to_vec()]);
         assert!(
             matches!(
                 theirs,
-                Err(NetError::PeerAborted {
+                Err(NetError::PeerAbort(PeerAbort {
                     error: CoreError::KeyLocked,
                     ..
-                })
+                }))
             ),
             "party 1 hears why ({what}): {theirs:?}"
         );
         let (a, _b) = memory_pipe();
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let r = driver::refresh_p1(
             &mut Framed::new(a, MAX_MSG_LEN),
             &mut rng,
@@ -1623,10 +1616,10 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
         assert!(
             matches!(
                 r,
-                Err(NetError::Protocol {
+                Err(NetError::Protocol(ProtocolError {
                     error: CoreError::KeyLocked,
                     ..
-                })
+                }))
             ),
             "refresh {what}: {r:?}"
         );
@@ -1796,10 +1789,10 @@ fn a_retry_after_an_abort_gets_fresh_nonces() {
         );
         assert!(matches!(
             run.result,
-            Err(NetError::Protocol {
+            Err(NetError::Protocol(ProtocolError {
                 error: CoreError::Malformed,
                 ..
-            })
+            }))
         ));
         assert!(matches!(end.0, End::PeerAborted(CoreError::Malformed)));
         let m2 = sign::Msg2::decode(&end.1.received[0]).unwrap();
@@ -1824,21 +1817,21 @@ fn a_session_with_ourselves_is_refused() {
         peer: [1; 32],
         binding: b"mirror".to_vec(),
     };
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let err =
         driver::keygen_p1(&mut rec, &mut rng, &me.get(), crate::fixtures::paillier(0)).unwrap_err();
     assert!(
         matches!(
             err,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::SessionMismatch,
                 step: "keygen, message 1"
-            }
+            })
         ),
         "{err}"
     );
     assert_eq!(
         rec.sent,
-        [wire::abort_message(CoreError::SessionMismatch).to_vec()]
+        [abort_message(CoreError::SessionMismatch).to_vec()]
     );
 }

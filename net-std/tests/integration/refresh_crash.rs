@@ -7,15 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use ecdsa2pc_core::{
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-};
+use ecdsa2pc_core::{Context, KeyShare, KeyShareP1, KeyShareP2};
 use ecdsa2pc_net::{
-    Framed, MemoryEnd, NetError, Phase, Transport,
+    Framed, MemoryEnd, NetError, Phase, Transport, TransportError,
     driver::{self, Persist},
     epoch, memory_pipe,
-    store::{ShareFiles, StoredShare},
+    store::ShareFiles,
 };
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
@@ -43,10 +40,10 @@ impl Transport for Cut {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
             .is_err()
         {
-            return Err(NetError::PeerClosed {
+            return Err(NetError::Transport(TransportError::PeerClosed {
                 phase: Phase::Send,
                 mid_message: false,
-            });
+            }));
         }
         self.inner.send(msg)
     }
@@ -57,7 +54,7 @@ impl Transport for Cut {
 
 fn pipe(budget: usize) -> (Cut, Cut) {
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let budget = Arc::new(AtomicUsize::new(budget));
     (
         Cut {
@@ -80,16 +77,16 @@ struct Crashing {
 impl Crashing {
     fn check(&self, step: &'static str, after: bool) -> Result<(), NetError> {
         if self.at == Some((step, after)) {
-            return Err(NetError::Io {
+            return Err(NetError::Transport(TransportError::Io {
                 phase: Phase::Close,
                 source: std::io::Error::other("simulated crash"),
-            });
+            }));
         }
         Ok(())
     }
 }
 
-impl<S: StoredShare> Persist<S> for Crashing {
+impl<S: KeyShare> Persist<S> for Crashing {
     fn pending(&mut self, share: &S) -> Result<(), NetError> {
         self.check("pending", false)?;
         self.files.write_pending(share)?;
@@ -101,7 +98,7 @@ impl<S: StoredShare> Persist<S> for Crashing {
         self.check("promote", true)
     }
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
-        self.files.write_active(share)
+        Ok(self.files.write_active(share)?)
     }
 }
 
@@ -120,7 +117,7 @@ fn restart_and_sign(dir: &Path, q: &k256::AffinePoint) -> u64 {
     let digest = [0x5au8; 32];
     let p2 = thread::spawn(move || {
         let share: KeyShareP2 = epoch::agree(&mut b, &f2, f2.load().unwrap()).unwrap();
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let sig = driver::sign_p2(&mut b, &mut rng, &share, &ctx(2, 1), &digest).unwrap();
         assert!(
             !f2.pending_path().exists(),
@@ -129,7 +126,7 @@ fn restart_and_sign(dir: &Path, q: &k256::AffinePoint) -> u64 {
         (share.epoch(), share.fingerprint(), sig)
     });
     let mut share: KeyShareP1 = epoch::agree(&mut a, &f1, f1.load().unwrap()).unwrap();
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let sig = driver::sign_p1(&mut a, &mut rng, &mut share, &ctx(1, 2), &digest).unwrap();
     assert!(
         !f1.pending_path().exists(),
@@ -165,7 +162,7 @@ fn attempt(
     let (mut a, mut b) = pipe(budget);
     let p2 = thread::spawn(move || {
         let share: KeyShareP2 = f2.load().unwrap().active;
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let mut persist = Crashing {
             files: f2,
             at: crash2,
@@ -173,7 +170,7 @@ fn attempt(
         driver::refresh_p2(&mut b, &mut rng, &share, &ctx(2, 1), &mut persist).is_ok()
     });
     let share: KeyShareP1 = f1.load().unwrap().active;
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut persist = Crashing {
         files: f1,
         at: crash1,
@@ -198,10 +195,10 @@ fn refresh_survives_a_cut_or_a_crash_at_every_step() {
     let q = {
         let (mut a, mut b) = pipe(usize::MAX);
         let p2 = thread::spawn(move || {
-            let mut rng = driver::os_rng().unwrap();
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
             driver::keygen_p2(&mut b, &mut rng, &ctx(2, 1)).unwrap()
         });
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let s1 =
             driver::keygen_p1(&mut a, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
         let s2 = p2.join().unwrap();

@@ -5,14 +5,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::thread;
 
 use ecdsa2pc_core::{
-    Error as CoreError,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign,
-    wire::Message,
+    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, Party, sign,
 };
 use ecdsa2pc_net::{
-    Framed, NetError, Transport,
+    Framed, NetError, ProtocolError, StoreError, Transport,
     driver::{self, InMemory},
     memory_pipe,
     store::ShareFiles,
@@ -31,21 +27,18 @@ fn ctx(own: u8, peer: u8) -> Context<'static> {
 fn keygen() -> (KeyShareP1, KeyShareP2) {
     let key = crate::fixtures::paillier(0);
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
     });
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let s1 = driver::keygen_p1(&mut Framed::new(a, max), &mut rng, &ctx(1, 2), key).unwrap();
     (s1, p2.join().unwrap())
 }
 
-fn problem(err: NetError) -> String {
-    match err {
-        NetError::ShareFile { problem, .. } => problem,
-        other => panic!("expected ShareFile, got {other}"),
-    }
+fn problem(err: StoreError) -> String {
+    err.to_string()
 }
 
 #[test]
@@ -70,13 +63,45 @@ fn share_files_are_private_atomic_and_checked() {
             .contains(".tmp-"))
     );
 
-    // Party 1's file given to party 0.
-    let wrong = problem(ShareFiles::new(f2.path()).load::<KeyShareP1>().unwrap_err());
+    // Party 1's file given to party 0: told apart from a damaged file by its header.
+    let err = ShareFiles::new(f2.path()).load::<KeyShareP1>().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::OtherParty {
+                expected: Party::P1,
+                found: Party::P2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let wrong = problem(err);
     assert!(wrong.contains("not a party 0 key share"), "{wrong}");
+    // The party a file claims, read from the bytes a caller read once.
+    let bytes2 = f2.read_active().unwrap();
+    assert_eq!(ShareFiles::party_of(f2.path(), &bytes2).unwrap(), Party::P2);
+    let garbage = ShareFiles::party_of(f2.path(), b"not a share").unwrap_err();
+    assert!(
+        matches!(garbage, StoreError::Unrecognised { .. }),
+        "{garbage:?}"
+    );
+    assert!(problem(garbage).contains("known version"));
     // Truncated.
     let bytes = std::fs::read(f1.path()).unwrap();
     std::fs::write(f1.path(), &bytes[..bytes.len() / 2]).unwrap();
-    assert!(problem(f1.load::<KeyShareP1>().unwrap_err()).contains("damaged"));
+    let err = f1.load::<KeyShareP1>().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Damaged {
+                expected: Party::P1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(problem(err).contains("damaged"));
     // Bit flip.
     let mut flipped = bytes.clone();
     flipped[300] ^= 4;
@@ -84,13 +109,84 @@ fn share_files_are_private_atomic_and_checked() {
     assert!(problem(f1.load::<KeyShareP1>().unwrap_err()).contains("damaged"));
     // Missing: the error names the file.
     let missing = ShareFiles::new(&dir.path().join("nope.share"));
+    // (The hint to run keygen is the command line's: cli/src/error.rs.)
     match missing.load::<KeyShareP1>().unwrap_err() {
-        NetError::ShareFile { path, problem } => {
-            assert!(path.ends_with("nope.share"));
-            assert!(problem.contains("ecdsa2pc keygen"), "{problem}");
-        }
+        StoreError::Missing { path } => assert!(path.ends_with("nope.share")),
         other => panic!("{other}"),
     }
+    // Locking a missing share reports it and leaves no lock file behind.
+    assert!(matches!(
+        missing.lock_existing().unwrap_err(),
+        StoreError::Missing { .. }
+    ));
+    assert!(!dir.path().join("nope.share.lock").exists());
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_share_others_can_read_or_write_is_refused_with_the_chmod_that_fixes_it() {
+    let dir = TempDir::new("store-perms");
+    let (s1, _) = keygen();
+    let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+    f1.write_active(&s1).unwrap();
+    for mode in [0o640, 0o604, 0o602, 0o620, 0o666] {
+        chmod(f1.path(), mode);
+        let err = problem(f1.load::<KeyShareP1>().unwrap_err());
+        assert!(
+            err.contains(&format!("mode {mode:04o}"))
+                && err.contains(&format!("`chmod 600 {}`", f1.path().display())),
+            "{mode:o}: {err}"
+        );
+    }
+    // The owner's own bits do not matter; group and others' do.
+    chmod(f1.path(), 0o400);
+    assert!(f1.load::<KeyShareP1>().is_ok());
+    chmod(f1.path(), 0o600);
+    assert!(f1.load::<KeyShareP1>().is_ok());
+
+    // A loose pending share is refused too, with its own path.
+    f1.write_pending(&s1).unwrap();
+    chmod(f1.pending_path(), 0o644);
+    match f1.load::<KeyShareP1>().unwrap_err() {
+        StoreError::LoosePermissions { path, mode } => {
+            assert_eq!(path, f1.pending_path());
+            assert_eq!(mode, 0o644);
+        }
+        other => panic!("expected LoosePermissions, got {other}"),
+    }
+}
+
+#[test]
+fn a_rewrite_is_0600_even_over_a_loose_file() {
+    let dir = TempDir::new("store-rewrite");
+    let (s1, _) = keygen();
+    let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+    std::fs::write(f1.path(), b"old").unwrap();
+    chmod(f1.path(), 0o666);
+    f1.write_active(&s1).unwrap();
+    let mode = std::fs::metadata(f1.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_failed_write_leaves_no_temporary_file() {
+    let dir = TempDir::new("store-tmp-cleanup");
+    let (s1, _) = keygen();
+    // The target is a non-empty directory: the rename fails after the secret was written
+    // to the temporary file, which must then be gone.
+    let target = dir.path().join("p1.share");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep"), b"x").unwrap();
+    let err = problem(ShareFiles::new(&target).write_active(&s1).unwrap_err());
+    assert!(err.contains("cannot replace"), "{err}");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["p1.share"], "no temporary file left");
 }
 
 #[test]
@@ -98,7 +194,9 @@ fn one_process_at_a_time_per_share() {
     let dir = TempDir::new("store-lock");
     let files = ShareFiles::new(&dir.path().join("p1.share"));
     let held = files.lock().unwrap();
-    let err = problem(ShareFiles::new(files.path()).lock().unwrap_err());
+    let err = ShareFiles::new(files.path()).lock().unwrap_err();
+    assert!(matches!(err, StoreError::InUse { .. }), "{err:?}");
+    let err = problem(err);
     assert!(err.contains("in use by another ecdsa2pc process"), "{err}");
     drop(held);
     files.lock().unwrap();
@@ -112,13 +210,13 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
     f1.write_active(&s1).unwrap();
     let path = f1.path().to_path_buf();
     let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::wire::MAX_MSG_LEN;
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
     let digest = [1u8; 32];
     // A malicious party 1: honest until message 4, whose ciphertext it replaces.
     let attacker = thread::spawn(move || {
         let mut t = Framed::new(b, max);
         let mut buf = vec![0u8; max];
-        let mut rng = driver::os_rng().unwrap();
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let m1 = sign::Msg1::decode(t.recv(&mut buf).unwrap()).unwrap();
         let (p2, m2) = sign::p2::start(&mut rng, &s2, &ctx(2, 1), &digest, &m1).unwrap();
         send(&mut t, &m2);
@@ -129,10 +227,10 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
         // When party 0's abort arrives, its share must already be locked on disk.
         let reply = t.recv(&mut buf).unwrap().to_vec();
         let on_disk = ShareFiles::new(&path).load::<KeyShareP1>().unwrap().active;
-        (ecdsa2pc_core::wire::peer_abort(&reply), on_disk.is_locked())
+        (ecdsa2pc_core::peer_abort(&reply), on_disk.is_locked())
     });
     let mut share = f1.load::<KeyShareP1>().unwrap().active;
-    let mut rng = driver::os_rng().unwrap();
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut files = f1.clone();
     let err = driver::sign_p1_persisted(
         &mut Framed::new(a, max),
@@ -146,10 +244,10 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
     assert!(
         matches!(
             err,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::SignatureInvalid,
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -172,10 +270,10 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
     assert!(
         matches!(
             err,
-            NetError::Protocol {
+            NetError::Protocol(ProtocolError {
                 error: CoreError::KeyLocked,
                 ..
-            }
+            })
         ),
         "{err}"
     );

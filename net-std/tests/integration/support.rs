@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use ecdsa2pc_core::Party;
 use ecdsa2pc_net::{CertPaths, Channel, NetError, listen};
 
 /// Timeout for operations that are expected to succeed.
@@ -65,7 +66,7 @@ pub fn certs(tag: &str) -> TempDir {
     dir
 }
 
-pub fn party(dir: &TempDir, party: u8) -> CertPaths {
+pub fn party(dir: &TempDir, party: Party) -> CertPaths {
     CertPaths::for_party(dir.path(), party)
 }
 

@@ -5,13 +5,14 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecdsa2pc_core::Party;
 use ecdsa2pc_net::{NetError, TlsProblem, connect, pem};
 use rustls::{ClientConfig, ClientConnection};
 use rustls_pki_types::ServerName;
 
 use crate::support::{OK_TIMEOUT, certs, party, serve};
 
-fn tls(err: &NetError) -> &ecdsa2pc_net::TlsFailure {
+fn tls(err: &NetError) -> &ecdsa2pc_net::TlsError {
     match err {
         NetError::Tls(f) => f,
         other => panic!("expected a TLS error, got {other:?}: {other}"),
@@ -21,9 +22,9 @@ fn tls(err: &NetError) -> &ecdsa2pc_net::TlsFailure {
 #[test]
 fn client_certificate_from_another_ca_is_rejected_by_party_0() {
     let (a, b) = (certs("ca-a"), certs("ca-b"));
-    let (addr, server) = serve(party(&a, 0), OK_TIMEOUT, |_| ());
-    let mut client_paths = party(&b, 1);
-    client_paths.ca = party(&a, 1).ca; // the client trusts party 0, but its cert is from CA b
+    let (addr, server) = serve(party(&a, Party::P1), OK_TIMEOUT, |_| ());
+    let mut client_paths = party(&b, Party::P2);
+    client_paths.ca = party(&a, Party::P2).ca; // the client trusts party 0, but its cert is from CA b
     let client_err = connect(&addr, &client_paths, OK_TIMEOUT).unwrap_err();
     let server_err = server.join().unwrap().unwrap_err();
 
@@ -45,10 +46,10 @@ fn client_certificate_from_another_ca_is_rejected_by_party_0() {
 #[test]
 fn server_certificate_from_another_ca_is_rejected_by_party_1() {
     let (a, b) = (certs("ca-a2"), certs("ca-b2"));
-    let mut server_paths = party(&b, 0);
-    server_paths.ca = party(&a, 0).ca;
+    let mut server_paths = party(&b, Party::P1);
+    server_paths.ca = party(&a, Party::P1).ca;
     let (addr, server) = serve(server_paths, OK_TIMEOUT, |_| ());
-    let client_err = connect(&addr, &party(&a, 1), OK_TIMEOUT).unwrap_err();
+    let client_err = connect(&addr, &party(&a, Party::P2), OK_TIMEOUT).unwrap_err();
     let server_err = server.join().unwrap().unwrap_err();
 
     let c = tls(&client_err);
@@ -66,9 +67,9 @@ fn server_certificate_from_another_ca_is_rejected_by_party_1() {
 #[test]
 fn client_without_certificate_is_refused() {
     let dir = certs("nocert");
-    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |_| ());
+    let (addr, server) = serve(party(&dir, Party::P1), OK_TIMEOUT, |_| ());
     // A client that trusts the CA but has no client certificate.
-    let roots = pem::load_roots(&party(&dir, 1).ca).unwrap();
+    let roots = pem::load_roots(&party(&dir, Party::P2).ca).unwrap();
     let config = ClientConfig::builder_with_provider(ecdsa2pc_net::tls::provider())
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -108,9 +109,9 @@ fn client_without_certificate_is_refused() {
 #[test]
 fn server_certificate_used_as_client_certificate_is_refused() {
     let dir = certs("purpose");
-    let (addr, server) = serve(party(&dir, 0), OK_TIMEOUT, |_| ());
-    let mut client_paths = party(&dir, 1);
-    let server_paths = party(&dir, 0);
+    let (addr, server) = serve(party(&dir, Party::P1), OK_TIMEOUT, |_| ());
+    let mut client_paths = party(&dir, Party::P2);
+    let server_paths = party(&dir, Party::P1);
     client_paths.cert = server_paths.cert;
     client_paths.key = server_paths.key;
     let client_err = connect(&addr, &client_paths, OK_TIMEOUT).unwrap_err();

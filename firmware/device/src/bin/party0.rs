@@ -4,13 +4,7 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use ecdsa2pc_core::{
-    Error, Result,
-    session::Context,
-    share::KeyShareP1,
-    sign,
-    wire::{self, Message},
-};
+use ecdsa2pc_core::{Context, Error, KeyShare, KeyShareP1, Message, Result, abort_message, sign};
 use ecdsa2pc_firmware::{
     board::{self, StandInRng, Timer, Uart},
     link::{self, Link},
@@ -64,7 +58,7 @@ fn main() -> ! {
         if let Err(e) = &outcome
             && command[0] != cmd::PROVISION
         {
-            link.send(&wire::abort_message(*e));
+            link.send(&abort_message(*e));
         }
         let stack_peak = board::stack_peak();
         link.report(outcome, board::static_ram(), stack_peak, signature);

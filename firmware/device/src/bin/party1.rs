@@ -5,11 +5,7 @@
 
 use cortex_m_rt::entry;
 use ecdsa2pc_core::{
-    Error, Result, keygen, refresh,
-    session::Context,
-    share::KeyShareP2,
-    sign,
-    wire::{self, Message},
+    Context, Error, KeyShareP2, Message, Result, abort_message, keygen, refresh, sign,
 };
 use ecdsa2pc_firmware::{
     board::{self, StandInRng, Timer, Uart},
@@ -61,7 +57,7 @@ fn main() -> ! {
             _ => Err(Error::Malformed),
         };
         if let Err(e) = &outcome {
-            link.send(&wire::abort_message(*e));
+            link.send(&abort_message(*e));
         }
         let stack_peak = board::stack_peak();
         link.report(outcome, board::static_ram(), stack_peak, signature);

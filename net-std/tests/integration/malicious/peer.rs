@@ -10,15 +10,11 @@ use std::io::Write;
 use std::ops::Range;
 
 use ecdsa2pc_core::{
-    Error as CoreError, keygen,
-    paillier::SecretKey,
-    refresh,
-    session::Context,
-    share::{KeyShareP1, KeyShareP2},
-    sign::{self, Digest},
-    wire::{self, Message},
+    Context, Error as CoreError, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, keygen,
+    refresh, sign, sign::Digest,
 };
-use ecdsa2pc_net::{Channel, Framed, MemoryEnd, NetError, Phase, Transport};
+use ecdsa2pc_core::{abort_message, peer_abort};
+use ecdsa2pc_net::{Channel, Framed, MemoryEnd, NetError, Phase, Transport, TransportError};
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;
 
@@ -32,10 +28,10 @@ pub trait Link: Transport {
 }
 
 fn io_err(e: std::io::Error) -> NetError {
-    NetError::Io {
+    NetError::Transport(TransportError::Io {
         phase: Phase::Send,
         source: e,
-    }
+    })
 }
 
 impl Link for Framed<MemoryEnd> {
@@ -307,7 +303,7 @@ impl<T: Link> MaliciousPeer<T> {
             hook(&got);
         }
         self.log.received.push(got.clone());
-        if let Some(e) = wire::peer_abort(&got) {
+        if let Some(e) = peer_abort(&got) {
             return Err(End::PeerAborted(e));
         }
         let decoded = M::decode(&got);
@@ -321,7 +317,7 @@ impl<T: Link> MaliciousPeer<T> {
             hook(&got);
         }
         self.log.received.push(got.clone());
-        wire::peer_abort(&got)
+        peer_abort(&got)
     }
 
     /// A round's result; on error the attacker aborts like an honest implementation,
@@ -342,7 +338,7 @@ impl<T: Link> MaliciousPeer<T> {
                 }
                 return self.reaction().map_or(End::Withheld, End::PeerAborted);
             }
-            let _ = self.t.send(&wire::abort_message(e));
+            let _ = self.t.send(&abort_message(e));
             End::Rejected(e)
         })
     }
@@ -378,7 +374,7 @@ impl<T: Link> MaliciousPeer<T> {
         mut self,
         rng: &mut R,
         ctx: &Context<'_>,
-        key: SecretKey,
+        key: PaillierSecretKey,
     ) -> Outcome<KeyShareP1> {
         let r = (|| -> Step<KeyShareP1> {
             let (st, m1) = self.round(keygen::p1::start(rng, ctx, key))?;
@@ -456,7 +452,7 @@ impl<T: Link> MaliciousPeer<T> {
         rng: &mut R,
         share: &KeyShareP1,
         ctx: &Context<'_>,
-        key: SecretKey,
+        key: PaillierSecretKey,
     ) -> Outcome<KeyShareP1> {
         let r = (|| -> Step<KeyShareP1> {
             let (st, m1) = self.round(refresh::p1::start(rng, share, ctx, key))?;

@@ -1,33 +1,16 @@
-//! Classification of rustls errors into problems a user can fix ([`TlsProblem`]).
+//! TLS errors: a rustls error classified into a problem a user can fix ([`TlsProblem`]),
+//! with our party (which fixes our TLS role: party 0 is the server) and CA file.
 
 use core::fmt;
 use std::path::{Path, PathBuf};
 
+use ecdsa2pc_core::Party;
 use rustls::{AlertDescription, CertificateError, Error as RustlsError};
-
-/// Our TLS role, which is also our party number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Party 0: the TLS server, listens.
-    Server,
-    /// Party 1: the TLS client, connects.
-    Client,
-}
-
-impl Role {
-    /// The party number of this role (0 for the server, 1 for the client).
-    pub fn party(self) -> u8 {
-        match self {
-            Self::Server => 0,
-            Self::Client => 1,
-        }
-    }
-}
 
 /// What went wrong in TLS, classified so that the message can say how to fix it.
 ///
 /// Whether we detected the problem ourselves or the peer reported it (with a TLS alert)
-/// is told by [`TlsFailure::reported_by_peer`].
+/// is told by [`TlsError::reported_by_peer`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TlsProblem {
@@ -59,30 +42,30 @@ pub enum TlsProblem {
     Other,
 }
 
-/// A classified TLS error: the [`TlsProblem`], our role and CA file when known, and the
-/// rustls error itself (the `source()` of the [`NetError`](crate::NetError)).
+/// A classified TLS error: the [`TlsProblem`], our party and CA file when known, and the
+/// rustls error itself (its `source()`).
 #[derive(Debug)]
-pub struct TlsFailure {
+pub struct TlsError {
     problem: TlsProblem,
-    role: Option<Role>,
+    party: Option<Party>,
     ca_file: Option<PathBuf>,
     error: RustlsError,
 }
 
-impl TlsFailure {
+impl TlsError {
     /// Classifies a rustls error.
     pub(crate) fn new(error: RustlsError) -> Self {
         Self {
             problem: classify(&error),
-            role: None,
+            party: None,
             ca_file: None,
             error,
         }
     }
 
-    /// Adds our role and CA file (used in the message) where not known yet.
-    pub(crate) fn with_context(mut self, role: Role, ca_file: &Path) -> Self {
-        self.role.get_or_insert(role);
+    /// Adds our party and CA file (used in the message) where not known yet.
+    pub(crate) fn with_context(mut self, party: Party, ca_file: &Path) -> Self {
+        self.party.get_or_insert(party);
         if self.ca_file.is_none() {
             self.ca_file = Some(ca_file.to_path_buf());
         }
@@ -94,9 +77,9 @@ impl TlsFailure {
         &self.problem
     }
 
-    /// Our role, when known.
-    pub fn role(&self) -> Option<Role> {
-        self.role
+    /// Our party, when known: party 0 is the TLS server, party 1 the client.
+    pub fn party(&self) -> Option<Party> {
+        self.party
     }
 
     /// `true` if the peer reported the problem with a TLS alert, `false` if we found it.
@@ -157,7 +140,7 @@ pub(crate) fn classify(error: &RustlsError) -> TlsProblem {
     }
 }
 
-impl fmt::Display for TlsFailure {
+impl fmt::Display for TlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ca = self
             .ca_file
@@ -165,21 +148,19 @@ impl fmt::Display for TlsFailure {
             .map(|p| format!(" (ca file {})", p.display()))
             .unwrap_or_default();
         let by_peer = self.reported_by_peer();
-        let peer = match self.role {
-            Some(Role::Server) => "party 1",
-            Some(Role::Client) => "party 0",
-            None => "the peer",
-        };
+        let peer = self
+            .party
+            .map_or_else(|| "the peer".to_owned(), |ours| ours.peer().to_string());
         match (&self.problem, by_peer) {
             (TlsProblem::UnknownCa, false) => write!(
                 f,
                 "TLS: the peer's certificate is not signed by our CA{ca}: both parties must \
-                 use certificates from the same CA (--certs)"
+                 use certificates from the same CA"
             ),
             (TlsProblem::UnknownCa, true) => write!(
                 f,
                 "TLS: {peer} rejected our certificate as not signed by its CA{ca}: both \
-                 parties must use certificates from the same CA (--certs)"
+                 parties must use certificates from the same CA"
             ),
             (TlsProblem::NoClientCertificate, false) => write!(
                 f,
@@ -190,13 +171,13 @@ impl fmt::Display for TlsFailure {
             (TlsProblem::NoClientCertificate, true) => write!(
                 f,
                 "TLS: party 0 requires a client certificate and we presented none: party 1 \
-                 needs client1-cert.pem and client1-key.pem in its --certs directory"
+                 needs client1-cert.pem and client1-key.pem in its certificate directory"
             ),
             (TlsProblem::WrongPurpose, _) => {
                 // Whose certificate is wrong: the peer's if we found it, ours if reported.
-                let wrong_is_client = match (self.role, by_peer) {
-                    (Some(Role::Server), false) | (Some(Role::Client), true) => Some(true),
-                    (Some(Role::Client), false) | (Some(Role::Server), true) => Some(false),
+                let wrong_is_client = match (self.party, by_peer) {
+                    (Some(Party::P1), false) | (Some(Party::P2), true) => Some(true),
+                    (Some(Party::P2), false) | (Some(Party::P1), true) => Some(false),
                     (None, _) => None,
                 };
                 match wrong_is_client {
@@ -239,17 +220,17 @@ impl fmt::Display for TlsFailure {
             (TlsProblem::Expired, false) => write!(
                 f,
                 "TLS: the peer's certificate has expired or is not valid yet: check both \
-                 clocks, or regenerate the certificates (certs/generate_certs.sh --force)"
+                 clocks, or regenerate the certificates (certs/generate_certs.sh)"
             ),
             (TlsProblem::Expired, true) => write!(
                 f,
                 "TLS: {peer} says our certificate has expired or is not valid yet: check \
-                 both clocks, or regenerate the certificates (certs/generate_certs.sh --force)"
+                 both clocks, or regenerate the certificates (certs/generate_certs.sh)"
             ),
             (TlsProblem::CertificateRejected, _) => write!(
                 f,
                 "TLS: {peer} rejected our certificate ({}): both parties must use \
-                 certificates from the same CA (--certs), and party 0's certificate must \
+                 certificates from the same CA, and party 0's certificate must \
                  name the host party 1 connects to; see {peer}'s log",
                 self.error
             ),
@@ -261,6 +242,12 @@ impl fmt::Display for TlsFailure {
             ),
             (TlsProblem::Other, _) => write!(f, "TLS error with {peer}: {}", self.error),
         }
+    }
+}
+
+impl core::error::Error for TlsError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 
@@ -291,7 +278,7 @@ mod tests {
             expected,
             presented: vec!["DnsName(\"localhost\")".to_owned()],
         });
-        let failure = TlsFailure::new(e).with_context(Role::Client, Path::new("ca.pem"));
+        let failure = TlsError::new(e).with_context(Party::P2, Path::new("ca.pem"));
         assert!(
             matches!(failure.problem(), TlsProblem::NameMismatch { expected, .. }
             if expected == "party0.example")
@@ -317,7 +304,7 @@ mod tests {
                 TlsProblem::CertificateRejected,
             ),
         ] {
-            let failure = TlsFailure::new(RustlsError::AlertReceived(alert));
+            let failure = TlsError::new(RustlsError::AlertReceived(alert));
             assert_eq!(failure.problem(), &want);
             assert!(failure.reported_by_peer());
         }
@@ -325,19 +312,19 @@ mod tests {
 
     #[test]
     fn wrong_purpose_message_names_the_party_to_fix() {
-        let local = TlsFailure::new(RustlsError::InvalidCertificate(
+        let local = TlsError::new(RustlsError::InvalidCertificate(
             CertificateError::InvalidPurpose,
         ))
-        .with_context(Role::Server, Path::new("ca.pem"));
+        .with_context(Party::P1, Path::new("ca.pem"));
         assert!(
             local
                 .to_string()
                 .contains("party 1 must use a client certificate (client1-cert.pem)")
         );
-        let reported = TlsFailure::new(RustlsError::AlertReceived(
+        let reported = TlsError::new(RustlsError::AlertReceived(
             AlertDescription::UnsupportedCertificate,
         ))
-        .with_context(Role::Server, Path::new("ca.pem"));
+        .with_context(Party::P1, Path::new("ca.pem"));
         assert!(
             reported
                 .to_string()

@@ -1,0 +1,134 @@
+//! The network options of a command and the mutual-TLS connection they describe: party 0
+//! listens, party 1 connects.
+
+use core::time::Duration;
+use std::path::Path;
+
+use ecdsa2pc_core::Party;
+use ecdsa2pc_net::{CertPaths, Channel, SessionInfo};
+
+use crate::error::{CliError, ExitStatus};
+use crate::output::{Log, finish, hex, report_error};
+
+/// Default address party 0 listens on and party 1 connects to.
+pub(crate) const DEFAULT_SERVER: &str = "localhost:8443";
+/// Default timeout in seconds.
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+/// The network options of a command (`--party`, `--server`, `--certs`, `--timeout`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Net<'a> {
+    /// Party 0 (listens, owns the Paillier key) or party 1 (connects).
+    pub(crate) party: Party,
+    /// Address party 0 listens on and party 1 connects to.
+    pub(crate) server: &'a str,
+    /// Directory with `ca-cert.pem` and the party's certificate and key.
+    pub(crate) certs: &'a Path,
+    /// Seconds to wait for the peer.
+    pub(crate) timeout_secs: u64,
+}
+
+impl Net<'_> {
+    /// Checks `--timeout` (argh already refused a `--party` other than 0 or 1).
+    pub(crate) fn validate(&self) -> Result<(), CliError> {
+        if self.timeout_secs == 0 {
+            return Err(CliError::Usage(
+                "--timeout must be at least 1 second".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the options, runs `body` with this party's log, and prints its outcome: the
+    /// frame every networked command shares.
+    pub(crate) fn run(
+        &self,
+        verbose: bool,
+        body: impl FnOnce(&Log) -> Result<String, CliError>,
+    ) -> ExitStatus {
+        if let Err(err) = self.validate() {
+            report_error(&err, verbose);
+            return err.exit_status();
+        }
+        let log = self.log(verbose);
+        finish(&log, verbose, body(&log))
+    }
+
+    /// The log of this party: lines prefixed with `[party N]`.
+    pub(crate) fn log(&self, verbose: bool) -> Log {
+        Log::new(format!("[{}]", self.party), verbose)
+    }
+
+    /// Party 0 listens and accepts one client; party 1 connects (retrying until the
+    /// timeout). Prints what it does, the result, and with `--verbose` the session details.
+    pub(crate) fn open(&self, log: &Log) -> Result<Channel, CliError> {
+        let paths = CertPaths::for_party(self.certs, self.party);
+        let phase = match self.party {
+            Party::P1 => {
+                log.line(format_args!(
+                    "party 0 (TLS server, Paillier key owner): listening on {}, waiting up to \
+                     {} s for party 1",
+                    self.server, self.timeout_secs
+                ));
+                "accept (mTLS)"
+            }
+            Party::P2 => {
+                log.line(format_args!(
+                    "party 1 (TLS client): connecting to party 0 at {} (retrying for up to {} s)",
+                    self.server, self.timeout_secs
+                ));
+                "connect (mTLS)"
+            }
+        };
+        log.detail(format_args!(
+            "certificates: {}, {}, {}",
+            paths.ca.display(),
+            paths.cert.display(),
+            paths.key.display()
+        ));
+        let timeout = Duration::from_secs(self.timeout_secs);
+        let ch = log.phase(
+            phase,
+            || {
+                ecdsa2pc_net::establish(self.party, self.server, &paths, timeout)
+                    .map_err(CliError::from)
+            },
+            |ch| {
+                let info = ch.info();
+                format!("{}, peer {}", info.tls_version, info.peer_subject)
+            },
+        )?;
+        print_session(log, ch.info());
+        Ok(ch)
+    }
+}
+
+/// With `--verbose`: TLS version and cipher suite, both certificate subjects and pids.
+fn print_session(log: &Log, info: &SessionInfo) {
+    if !log.verbose() {
+        return;
+    }
+    log.detail(format_args!(
+        "TLS {}, cipher suite {}",
+        info.tls_version, info.cipher_suite
+    ));
+    log.detail(format_args!(
+        "own certificate:  {}  pid {}",
+        info.own_subject,
+        hex(&info.own_pid)
+    ));
+    log.detail(format_args!(
+        "peer certificate: {}  pid {}  at {}",
+        info.peer_subject,
+        hex(&info.peer_pid),
+        info.peer_addr
+    ));
+}
+
+/// Closes the connection; a lost `close_notify` changes nothing once the work is done.
+pub(crate) fn close(log: &Log, ch: Channel) {
+    match ch.close() {
+        Ok(()) => log.line("connection closed"),
+        Err(e) => log.line(format_args!("connection closed (warning: {e})")),
+    }
+}

@@ -1,0 +1,51 @@
+//! A party's key share on disk as the commands use it: lock and load (each file read
+//! once), a one-line summary, and the joint public key.
+
+use ecdsa2pc_core::KeyShare;
+use ecdsa2pc_net::store::{Held, ShareFiles, ShareLock};
+use k256::ecdsa::VerifyingKey;
+
+use crate::error::CliError;
+use crate::output::{Log, hex};
+
+/// Takes the share's process lock, then loads the share (active and pending) of the
+/// party `S` belongs to, and prints a summary.
+pub(crate) fn lock_and_load<S: KeyShare>(
+    files: &ShareFiles,
+    log: &Log,
+) -> Result<(ShareLock, Held<S>), CliError> {
+    let lock = files.lock_existing()?;
+    let held = files.load::<S>()?;
+    log.line(format_args!(
+        "key share {}: {}, epoch {}, public key {}{}",
+        files.path().display(),
+        S::PARTY,
+        held.active.epoch(),
+        public_key_hex(&public_key(&held.active)?),
+        if held.active.is_locked() {
+            ", LOCKED"
+        } else {
+            ""
+        }
+    ));
+    if let Some(pending) = &held.pending {
+        log.line(format_args!(
+            "pending share {} (epoch {}) from an interrupted refresh: the parties will \
+             settle on their newest common epoch",
+            files.pending_path().display(),
+            pending.epoch()
+        ));
+    }
+    Ok((lock, held))
+}
+
+/// The joint public key Q of a share.
+pub(crate) fn public_key<S: KeyShare>(share: &S) -> Result<VerifyingKey, CliError> {
+    VerifyingKey::from_affine(share.public().q)
+        .map_err(|_| CliError::Verification("the key share holds an invalid public key".into()))
+}
+
+/// Q as SEC1 compressed hex.
+pub(crate) fn public_key_hex(key: &VerifyingKey) -> String {
+    hex(key.to_sec1_point(true).as_bytes())
+}

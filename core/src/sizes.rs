@@ -1,0 +1,28 @@
+//! Sizes and bounds: the width of every field on the wire, the largest message and the last
+//! refresh epoch. Depends on nothing else in the crate, so any module, and any transport,
+//! can use it without pulling in the protocol.
+
+/// Length of the version and type header of every message.
+pub const HEADER_LEN: usize = 2;
+/// A compressed SEC1 point.
+pub const POINT_LEN: usize = 33;
+/// A scalar mod q.
+pub const SCALAR_LEN: usize = 32;
+/// A hash, nonce, commitment or opening.
+pub const HASH_LEN: usize = 32;
+/// An integer mod N (or mod the Pedersen prime).
+pub const MOD_N_LEN: usize = 256;
+/// An integer mod N².
+pub const MOD_NN_LEN: usize = 512;
+
+/// The largest message of any protocol (keygen's third): the frame cap a transport needs.
+/// The crate root checks at compile time that it is exactly the longest message.
+pub const MAX_MSG_LEN: usize = 33_496;
+
+/// Bits by which P1's x1 may exceed q: refresh adds ρ < q over the integers each epoch, and
+/// the refresh equality proof masks x1 < q·2^16.
+pub const X_SLACK_BITS: u32 = 16;
+
+/// The last epoch a share may reach (x1 < q·2^16, see `X_SLACK_BITS`); a share there can sign
+/// but not refresh.
+pub const MAX_EPOCH: u64 = (1 << X_SLACK_BITS) - 1;
