@@ -8,7 +8,7 @@
 //! residue among ±u): a commitment 2^ξ·u^r then always has Legendre symbol 1, whereas a
 //! non-residue u would reveal the parity of every nonce r through the symbol of the commitment.
 
-use crypto_bigint::{NonZero, U2048, Uint, const_monty_params, modular::ConstMontyForm};
+use crypto_bigint::{NonZero, U128, U2048, Uint, const_monty_params, modular::ConstMontyForm};
 
 use crate::{tags, transcript::Transcript};
 
@@ -57,7 +57,7 @@ pub fn order_nz() -> NonZero<U2048> {
 pub fn generator_roots() -> (Element, Element) {
     let two = Element::new(&U2048::from_u8(2));
     let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
-    let wide: Uint<{ U2048::LIMBS + 4 }> = xof.integer_mod(
+    let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
         &NonZero::new(P.resize())
             .into_option()
             .unwrap_or(NonZero::ONE),

@@ -6,7 +6,7 @@
 //! verifier squares c̃_i into the subgroup and checks c̃_i²·Com^(e_i) = g^(d_i)·h^(f_i) for
 //! all i at once with random 64-bit weights.
 
-use crypto_bigint::{NonZero, U64, U128, U384, U2048, Uint};
+use crypto_bigint::{NonZero, U64, U128, U384, U448, U2048};
 use k256::Scalar;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConditionallySelectable};
@@ -160,7 +160,7 @@ impl Response {
         }
         let order = pedersen::order_nz();
         let mut lhs = pedersen::Element::ONE;
-        let mut d_sum = Uint::<7>::ZERO;
+        let mut d_sum = U448::ZERO;
         let mut f_sum = U2048::ZERO;
         let mut e_sum = U128::ZERO;
         for i in 0..RANGE_REPS {
@@ -173,7 +173,7 @@ impl Response {
             let weight = U64::from_u64(rng.next_u64());
             // vartime: c̃_i, the weights, d_i and f_i are all public.
             lhs = lhs.mul(&c_t.pow_vartime(&weight));
-            d_sum = d_sum.wrapping_add(&d_i.resize::<7>().wrapping_mul(&weight));
+            d_sum = d_sum.wrapping_add(&d_i.resize::<{ U448::LIMBS }>().wrapping_mul(&weight));
             f_sum = f_sum.add_mod(&f_i.mul_mod_vartime(&weight.resize(), &order), &order);
             if bigint::chunk(e, i, 1) == 1 {
                 e_sum = e_sum.wrapping_add(&weight.resize());
@@ -204,25 +204,36 @@ impl Response {
     /// # Errors
     /// [`Error::Malformed`].
     pub fn read(r: &mut Reader<'_>) -> Result<Self> {
-        let mut c_tilde = [U2048::ZERO; RANGE_REPS];
-        for c in &mut c_tilde {
+        let mut out = Self::EMPTY;
+        out.read_into(r)?;
+        Ok(out)
+    }
+
+    /// All zeros: storage for [`Response::read_into`], not a response any verifier accepts.
+    pub const EMPTY: Self = Self {
+        c_tilde: [U2048::ZERO; RANGE_REPS],
+        opening: [0; HASH_LEN],
+        d: [U384::ZERO; RANGE_REPS],
+        f: [U2048::ZERO; RANGE_REPS],
+    };
+
+    /// As [`Response::read`], overwriting `self` in place: at 28 KB this is the largest field
+    /// of the largest message, and every copy of it counts on a microcontroller's stack.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`]; `self` is then partly overwritten.
+    pub fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        for c in &mut self.c_tilde {
             *c = r.integer(MOD_N_LEN, &pedersen::P)?;
         }
-        let opening = r.array()?;
-        let mut d = [U384::ZERO; RANGE_REPS];
-        for d_i in &mut d {
+        self.opening = r.array()?;
+        for d_i in &mut self.d {
             *d_i = r.integer(D_LEN, &D_BOUND)?;
         }
-        let mut f = [U2048::ZERO; RANGE_REPS];
-        for f_i in &mut f {
+        for f_i in &mut self.f {
             *f_i = r.integer(MOD_N_LEN, &pedersen::ORDER)?;
         }
-        Ok(Self {
-            c_tilde,
-            opening,
-            d,
-            f,
-        })
+        Ok(())
     }
 }
 
@@ -289,7 +300,8 @@ mod tests {
 
         // x = 2^300·q + x1 is out of range: the honest prover's responses overflow the bound,
         // and forcing them below it breaks the equation.
-        let big: U384 = bigint::scalar_to_uint::<6>(&x).wrapping_add(&bigint::order_shl(300));
+        let big: U384 =
+            bigint::scalar_to_uint::<{ U384::LIMBS }>(&x).wrapping_add(&bigint::order_shl(300));
         let s_big = setup(9, &big);
         let (prover, sealed) = Prover::commit(&mut rng, &b);
         let resp = prover.respond(&s_big.x, &s_big.rho, e);
