@@ -300,7 +300,7 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
             report,
             &[
                 "msg 1 → msg 2",
-                "msg 3 → msg 4 (c, π_c3)",
+                "msg 3 → msg 4 (c)",
                 "msg 5 → signature",
             ],
         ));
@@ -372,7 +372,7 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
             &[
                 "→ msg 1",
                 "msg 2 → msg 3",
-                "msg 4 (verify π_c3, decrypt) → msg 5",
+                "msg 4 (decrypt, check) → msg 5",
             ],
             true,
         ));
