@@ -6,6 +6,7 @@ mod inspect;
 mod keygen;
 mod pubkey;
 mod refresh;
+mod share;
 mod sign;
 mod verify;
 
@@ -21,7 +22,7 @@ use crate::error::ExitStatus;
     note = "Key shares on disk: `keygen` once, then `sign` as often as needed and `refresh` \
             now and then, each run by both parties at the same time (party 0 listens, party 1 \
             connects); `pubkey` prints the joint public key, `inspect` the public facts of a \
-            share. `demo` runs everything in memory. Each command prints its result alone on \
+            share; `share encrypt` encrypts a plaintext share in place. `demo` runs everything in memory. Each command prints its result alone on \
             stdout (one JSON object with --json) and its progress on stderr (none with \
             --quiet). $ECDSA2PC_CERTS and $ECDSA2PC_SERVER set the defaults of --certs and \
             --server; the flags take precedence. `{command_name} --version` (or -V) prints the \
@@ -36,8 +37,8 @@ use crate::error::ExitStatus;
         2,
         "usage or configuration error (bad option, non-UTF-8 argument, --timeout outside 1 to \
          86400, missing certificate file, bad address, \
-         missing, damaged, other-party or busy share file, peer certificate not the one of the \
-         share)"
+         missing, damaged, other-party or busy share file, wrong or missing passphrase or key \
+         file, peer certificate not the one of the share)"
     ),
     error_code(
         3,
@@ -61,6 +62,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Demo(demo::DemoArgs),
     Bench(bench::BenchArgs),
+    Share(share::ShareArgs),
 }
 
 /// Runs the chosen subcommand; it prints its own output and errors.
@@ -74,5 +76,6 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Share(args) => share::run(&args),
     }
 }

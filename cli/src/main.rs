@@ -21,6 +21,7 @@ mod network;
 mod output;
 mod paillier_key;
 mod protocols;
+mod secret;
 mod session;
 mod share_file;
 mod wallet;

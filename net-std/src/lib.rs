@@ -29,7 +29,7 @@
 //!   writes; [`pem`] loads them with `rustls-pki-types`' `PemObject`; [`tls`] builds the
 //!   rustls configurations.
 //! - Protocols: [`driver`] runs keygen, sign and refresh over a [`Transport`]; [`store`]
-//!   keeps key shares on disk; [`epoch`] settles which share epoch both parties use;
+//!   keeps key shares on disk, [`sealed`] encrypted at rest; [`epoch`] settles which share epoch both parties use;
 //!   [`rng::os_rng`] seeds the randomness.
 //! - Errors: [`NetError`] has one variant per category, each its own type:
 //!   [`ConfigError`], [`TlsError`], [`TransportError`], [`ProtocolError`], [`PeerAbort`],
@@ -72,10 +72,12 @@ mod error;
 mod framing;
 mod handshake;
 pub mod identity;
+pub mod lock_registry;
 mod memory;
 pub mod pem;
 pub mod pool;
 pub mod rng;
+pub mod sealed;
 mod session;
 pub mod store;
 pub mod tables;
@@ -87,8 +89,8 @@ pub use cert_paths::CertPaths;
 pub use channel::Channel;
 pub use connect::{Listener, connect, establish, listen, listen_and_accept};
 pub use error::{
-    CertProblem, ConfigError, NetError, PeerAbort, Phase, ProtocolError, StoreError, SystemError,
-    TransportError,
+    CertProblem, ConfigError, NetError, PeerAbort, Phase, ProtocolError, SealPart, StoreError,
+    SystemError, TransportError,
 };
 pub use framing::{FRAME_HEADER_LEN, read_frame, write_frame};
 pub use identity::Pid;

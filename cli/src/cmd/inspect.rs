@@ -8,6 +8,7 @@ use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
 use crate::output::{Log, Outcome, Style, finish, hex};
+use crate::secret::{SecretOptions, existing_share};
 use crate::share_file::{public_key, public_key_hex};
 use crate::wallet::address::hash160;
 
@@ -33,12 +34,30 @@ pub(crate) struct InspectArgs {
     /// the key share file (either party's)
     #[argh(option)]
     share: PathBuf,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// print the result as one JSON object on stdout
     #[argh(switch)]
     json: bool,
     /// print nothing on stderr but errors
     #[argh(switch, short = 'q')]
     quiet: bool,
+}
+
+impl InspectArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// Shows the share; returns the exit status.
@@ -49,11 +68,15 @@ pub(crate) fn run(args: &InspectArgs) -> ExitStatus {
         verbose: false,
     };
     let log = Log::new("", style);
-    finish(&log, style, inspect(args))
+    finish(&log, style, inspect(args, &log))
 }
 
-fn inspect(args: &InspectArgs) -> Result<Outcome, CliError> {
-    let files = ShareFiles::new(&args.share);
+fn inspect(args: &InspectArgs, log: &Log) -> Result<Outcome, CliError> {
+    // A sealed share needs its secret: the facts are checked against the decrypted share.
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
     let bytes = files.read_active()?;
     match ShareFiles::party_of(files.path(), &bytes)? {
         Party::P1 => facts::<KeyShareP1>(&files, &bytes),
@@ -63,7 +86,7 @@ fn inspect(args: &InspectArgs) -> Result<Outcome, CliError> {
 
 /// The facts of the share in `bytes`, as text lines and JSON fields.
 fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliError> {
-    let share = ShareFiles::decode::<S>(files.path(), bytes)?;
+    let share = files.decode::<S>(files.path(), bytes)?;
     let key = public_key(&share)?;
     let (own_pid, peer_pid) = share.pids();
     let (pid0, pid1) = match S::PARTY {

@@ -10,6 +10,7 @@ use crate::error::{CliError, ExitStatus};
 use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style};
 use crate::protocols::{self, Protocols};
+use crate::secret::{Prompt, SecretOptions, plaintext_warning};
 use crate::session::Session;
 use crate::share_file::{public_key, public_key_hex};
 
@@ -24,7 +25,8 @@ use crate::share_file::{public_key, public_key_hex};
     note = "The joint public key (SEC1 compressed hex) is printed on stdout; progress goes to \
             stderr. Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
             records both parties' certificates (pids): later runs must use the same ones. The \
-            file is written atomically with mode 0600; an existing share (or FILE.pending) is \
+            file is written atomically with mode 0600, encrypted when --passphrase-file, --key-file or \
+            ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share (or FILE.pending) is \
             never overwritten without --force.",
     error_code(0, "the key was made and the share written"),
     error_code(1, "protocol failure (peer rejected or aborted)"),
@@ -48,6 +50,14 @@ pub(crate) struct KeygenArgs {
     /// overwrite an existing share file (the old key is lost unless backed up)
     #[argh(switch)]
     force: bool,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
     /// localhost:8443)
     #[argh(option, default = "default_server()")]
@@ -70,6 +80,16 @@ pub(crate) struct KeygenArgs {
     quiet: bool,
 }
 
+impl KeygenArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
+}
+
 /// Runs keygen as one party; prints progress and errors; returns the exit status.
 pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
     let net = Net {
@@ -90,7 +110,9 @@ pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
 }
 
 fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError> {
-    let files = ShareFiles::new(&args.share);
+    // Asked before the network run: a prompt must not make the peer wait.
+    let sealer = args.secret().sealer(Prompt::NewOptional)?;
+    let files = ShareFiles::new(&args.share).sealed_with(sealer);
     if let Some(dir) = args.share.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.is_dir()
     {
@@ -124,10 +146,23 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
         public_key_hex(&key)
     ));
     log.line(format_args!(
-        "wrote key share {} ({}, epoch {}, mode 0600); keep it private and backed up",
+        "wrote key share {} ({}, epoch {}, mode 0600, {}); keep it private and backed up",
         files.path().display(),
         S::PARTY,
-        share.epoch()
+        share.epoch(),
+        if files.sealer().is_some() {
+            "encrypted"
+        } else {
+            "NOT encrypted"
+        }
+    ));
+    if files.sealer().is_none() {
+        log.line(plaintext_warning(files.path()));
+    }
+    log.line(format_args!(
+        "back up {} now (one copy, kept private): it is this party's only half of the new key. \
+         After each refresh, back up the new file and destroy older copies",
+        files.path().display()
     ));
     session.close(log);
     Ok(Outcome::summary("key generated; the share is on disk")

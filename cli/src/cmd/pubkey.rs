@@ -9,6 +9,7 @@ use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
 use crate::output::{Log, Outcome, Style, finish, hex};
+use crate::secret::{SecretOptions, existing_share};
 use crate::share_file::{public_key, public_key_hex};
 use crate::wallet::Network;
 use crate::wallet::pubkey::PublicKeyFormat;
@@ -40,6 +41,14 @@ pub(crate) struct PubkeyArgs {
     /// the key share file (either party's)
     #[argh(option)]
     share: PathBuf,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// output format: hex (default), uncompressed, pem, der, xpub, eth-address, btc-p2wpkh
     /// or btc-p2pkh
     #[argh(option, default = "PublicKeyFormat::Hex")]
@@ -55,6 +64,16 @@ pub(crate) struct PubkeyArgs {
     quiet: bool,
 }
 
+impl PubkeyArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
+}
+
 /// Prints the key; returns the exit status.
 pub(crate) fn run(args: &PubkeyArgs) -> ExitStatus {
     let style = Style {
@@ -67,7 +86,10 @@ pub(crate) fn run(args: &PubkeyArgs) -> ExitStatus {
 }
 
 fn pubkey(args: &PubkeyArgs, log: &Log) -> Result<Outcome, CliError> {
-    let files = ShareFiles::new(&args.share);
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
     // Read once: the party comes from the file's own header.
     let bytes = files.read_active()?;
     match ShareFiles::party_of(files.path(), &bytes)? {
@@ -83,7 +105,7 @@ fn show<S: KeyShare>(
     bytes: &[u8],
     log: &Log,
 ) -> Result<Outcome, CliError> {
-    let share = ShareFiles::decode::<S>(files.path(), bytes)?;
+    let share = files.decode::<S>(files.path(), bytes)?;
     let key = public_key(&share)?;
     let network = if args.testnet {
         Network::Testnet

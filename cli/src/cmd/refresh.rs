@@ -9,6 +9,7 @@ use crate::error::{CliError, ExitStatus};
 use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style};
 use crate::protocols::{self, Protocols};
+use crate::secret::{SecretOptions, existing_share};
 use crate::session::ShareSession;
 use crate::share_file::{public_key, public_key_hex};
 
@@ -47,6 +48,14 @@ pub(crate) struct RefreshArgs {
     /// this party's key share file (made by `ecdsa2pc keygen`)
     #[argh(option)]
     share: PathBuf,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
     /// localhost:8443)
     #[argh(option, default = "default_server()")]
@@ -67,6 +76,16 @@ pub(crate) struct RefreshArgs {
     /// print nothing on stderr but errors
     #[argh(switch, short = 'q')]
     quiet: bool,
+}
+
+impl RefreshArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// Refreshes as one party; prints progress and errors; returns the exit status.
@@ -94,17 +113,29 @@ fn refresh<S: Protocols>(
     log: &Log,
 ) -> Result<Outcome, CliError> {
     // Holds the share's lock until the end of the command.
-    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
-    let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.files)?;
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
+    let mut held = ShareSession::<S>::establish(net, files, log)?;
+    let fresh = protocols::refresh(&held.share, &mut held.session, log, &mut held.store)?;
     let key = public_key_hex(&public_key(&fresh)?);
     log.line(format_args!(
         "public key (SEC1 compressed): {key} (unchanged)"
     ));
     log.line(format_args!(
         "key share {}: epoch {} → {}",
-        held.files.path().display(),
+        held.store.files().path().display(),
         held.share.epoch(),
         fresh.epoch()
+    ));
+    log.line(format_args!(
+        "back up {} now (epoch {}), and destroy every older copy of it (backups of epoch {} or \
+         less): they are useless with the peer's new share, but together with an old copy of \
+         the peer's share of the same epoch they still sign, and reveal the whole key",
+        held.store.files().path().display(),
+        fresh.epoch(),
+        held.share.epoch()
     ));
     held.session.close(log);
     Ok(Outcome::summary(format!(
@@ -115,6 +146,6 @@ fn refresh<S: Protocols>(
     .field("command", "refresh")
     .field("party", S::PARTY.index())
     .field("public_key", key)
-    .field("share", held.files.path().display().to_string())
+    .field("share", held.store.files().path().display().to_string())
     .field("epoch", fresh.epoch()))
 }

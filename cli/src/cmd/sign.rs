@@ -12,6 +12,7 @@ use crate::keyfile::write_atomic;
 use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
+use crate::secret::{SecretOptions, existing_share};
 use crate::session::ShareSession;
 use crate::share_file::{public_key, public_key_hex};
 use crate::wallet::message::MessageHash;
@@ -87,6 +88,14 @@ pub(crate) struct SignArgs {
     /// also write the signature to this file
     #[argh(option)]
     out: Option<PathBuf>,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
     /// localhost:8443)
     #[argh(option, default = "default_server()")]
@@ -116,6 +125,16 @@ enum Output {
     Format(Option<SignatureFormat>),
     /// `--btc-message`: base64 of `header || r || s`.
     BitcoinMessage,
+}
+
+impl SignArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// Signs as one party; prints progress and errors; returns the exit status.
@@ -182,7 +201,11 @@ fn sign<S: Protocols>(
         }
     }
     // Holds the share's lock until the end of the command.
-    let mut held = ShareSession::<S>::establish(net, &args.share, log)?;
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
+    let mut held = ShareSession::<S>::establish(net, files, log)?;
     let key = public_key(&held.share)?;
     log.detail(format_args!("digest: {}", hex(digest)));
     let sig = log
@@ -193,7 +216,7 @@ fn sign<S: Protocols>(
                     &mut held.share,
                     &mut held.session,
                     digest,
-                    &mut held.files,
+                    &mut held.store,
                 )?)
             },
             |_| input.what.clone(),

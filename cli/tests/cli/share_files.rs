@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::support::{
-    Run, TempDir, finish, free_addr, make_certs_with, openssl, run, sha256, spawn_command,
+    Run, TempDir, finish, free_addr, make_certs_with, openssl, run, run_with_lock_dir, sha256,
+    spawn_command, unhex,
 };
 
 /// Certificates (with an `other` identity from the same CA) and one key's two shares.
@@ -560,7 +561,288 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
 }
 
 /// Mode 0600, as a share file must have (a looser one is refused before it is read).
+/// A key recorded in party 0's lock registry (by an earlier failed signature, or a run that
+/// stopped while deciding) is refused before any connection, with the entry named, whatever
+/// copy of the share is used: an unlocked older copy, or a copy at another path.
+#[test]
+fn a_key_in_the_lock_registry_is_refused_before_any_connection_for_every_copy() {
+    let fx = fixture();
+    let dir = TempDir::new("registry");
+    let (p0, _) = fx.copy_shares(dir.path());
+    let id: String = sha256(&unhex(&fx.key_hex))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sign0 = |share: &Path, locks: &Path| {
+        run_with_lock_dir(
+            &[
+                "sign",
+                "--party",
+                "0",
+                "--share",
+                share.to_str().unwrap(),
+                "--message",
+                "m",
+                "--server",
+                &free_addr(),
+                "--timeout",
+                "5",
+            ],
+            locks,
+        )
+    };
+
+    // The per-user registry says the key locked; the share file itself is not locked.
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let entry = state.join(format!("{id}.locked"));
+    std::fs::write(&entry, "state: locked\n").unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let copy = elsewhere.join("copy.share");
+    std::fs::copy(&p0, &copy).unwrap();
+    for share in [&p0, &copy] {
+        let r = sign0(share, &state);
+        assert_eq!(r.code, Some(1), "{r}");
+        let name = share.file_name().unwrap().to_str().unwrap();
+        assert!(
+            r.stderr.contains(&format!("{name}: its key is locked")),
+            "{r}"
+        );
+        assert!(r.stderr.contains("failed party 0's final check"), "{r}");
+        assert!(r.stderr.contains(&entry.display().to_string()), "{r}");
+        assert!(r.stderr.contains("older copy"), "{r}");
+        assert!(r.stderr.contains("make a new key"), "{r}");
+        assert!(!r.stderr.contains("attack"), "{r}");
+        // Refused before the session: party 0 never listened.
+        assert!(!r.stdout.contains("listening"), "{r}");
+    }
+
+    // An unfinished decision recorded beside the share, no per-user registry entry.
+    std::fs::remove_file(&entry).unwrap();
+    let beside = elsewhere.join(".ecdsa2pc-locks");
+    std::fs::create_dir(&beside).unwrap();
+    std::fs::write(beside.join(format!("{id}.deciding")), "state: deciding\n").unwrap();
+    let r = sign0(&copy, &state);
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(r.stderr.contains("never recorded its outcome"), "{r}");
+    assert!(r.stderr.contains(".ecdsa2pc-locks"), "{r}");
+}
+
 fn private(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// Whether the file at `path` is a sealed (encrypted) share.
+fn is_sealed(path: &Path) -> bool {
+    std::fs::read(path).unwrap().starts_with(b"E2PS")
+}
+
+#[test]
+fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
+    let fx = fixture();
+    let dir = TempDir::new("cli-sealed");
+    let (p0, p1) = fx.copy_shares(dir.path());
+    let (s0, s1) = (p0.to_str().unwrap(), p1.to_str().unwrap());
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "correct horse battery\n").unwrap();
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "incorrect\n").unwrap();
+    let key = dir.path().join("share.key");
+    std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let (pass_s, wrong_s, key_s) = (
+        pass.to_str().unwrap(),
+        wrong.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+
+    // A plaintext share loads, with a warning naming the command that encrypts it.
+    let (out, err) = pubkey(&p0, "hex");
+    assert_eq!(out.trim(), fx.key_hex);
+    assert!(
+        err.contains("is not encrypted") && err.contains("ecdsa2pc share encrypt --share"),
+        "{err}"
+    );
+    // No secret (stdin is not a terminal: no prompt), or two: refused, nothing changed.
+    let r = run(&["share", "encrypt", "--share", s0]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("no secret to encrypt with"), "{r}");
+    let r = run(&[
+        "share",
+        "encrypt",
+        "--share",
+        s0,
+        "--passphrase-file",
+        pass_s,
+        "--key-file",
+        key_s,
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("not both"), "{r}");
+    assert!(!is_sealed(&p0));
+
+    // Encrypt in place: party 0 under a passphrase, party 1 under a key file.
+    let r = run(&[
+        "share",
+        "encrypt",
+        "--share",
+        s0,
+        "--passphrase-file",
+        pass_s,
+    ]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(r.stderr.contains("encrypted key share"), "{r}");
+    let r = run(&["share", "encrypt", "--share", s1, "--key-file", key_s]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(is_sealed(&p0) && is_sealed(&p1));
+    let r = run(&["share", "encrypt", "--share", s1, "--key-file", key_s]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(r.stderr.contains("already encrypted"), "{r}");
+
+    // Missing, wrong and malformed secrets each say what to give.
+    let r = run(&["pubkey", "--share", s0]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("encrypted with a passphrase, and none was given")
+            && r.stderr.contains("--passphrase-file FILE"),
+        "{r}"
+    );
+    let r = run(&["pubkey", "--share", s0, "--passphrase-file", wrong_s]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("encrypted with a passphrase, and the secret given does not open it")
+            && r.stderr.contains("check --passphrase-file"),
+        "{r}"
+    );
+    let r = run(&["pubkey", "--share", s1, "--passphrase-file", pass_s]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("encrypted with a key file, and the secret given does not open it"),
+        "{r}"
+    );
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, "short").unwrap();
+    let r = run(&[
+        "pubkey",
+        "--share",
+        s1,
+        "--key-file",
+        short.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("holds 5 bytes"), "{r}");
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\nsecond line\n").unwrap();
+    let r = run(&[
+        "pubkey",
+        "--share",
+        s0,
+        "--passphrase-file",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("the first line (the passphrase) is empty"),
+        "{r}"
+    );
+    // The right secret, from a file or from the environment.
+    let r = run(&["pubkey", "--share", s0, "--passphrase-file", pass_s]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert_eq!(r.stdout.trim(), fx.key_hex);
+    assert!(!r.stderr.contains("not encrypted"), "{r}");
+    let r = Run::from_output(
+        std::process::Command::new(crate::support::bin())
+            .args(["pubkey", "--share", s0])
+            .env("ECDSA2PC_PASSPHRASE", "correct horse battery")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, Some(0), "{r}");
+    assert_eq!(r.stdout.trim(), fx.key_hex);
+
+    // Sign, refresh (the pending and promoted shares stay sealed) and sign again.
+    let secret0 = ["--share", s0, "--passphrase-file", pass_s];
+    let secret1 = ["--share", s1, "--key-file", key_s];
+    for command in ["sign", "refresh", "sign"] {
+        let message: &[&str] = if command == "sign" {
+            &["--message", "sealed"]
+        } else {
+            &[]
+        };
+        let (r0, r1) = both(
+            command,
+            &fx.certs(),
+            &[&secret0[..], message].concat(),
+            &[&secret1[..], message].concat(),
+        );
+        for (r, file) in [(&r0, &p0), (&r1, &p1)] {
+            assert_eq!(r.code, Some(0), "{command}:\n{r}");
+            assert!(!r.stdout.contains("not encrypted"), "{r}");
+            if command == "refresh" {
+                assert!(
+                    r.stderr
+                        .contains(&format!("back up {} now (epoch 1)", file.display()))
+                        && r.stderr.contains("destroy every older copy")
+                        && r.stderr.contains("they still sign"),
+                    "{r}"
+                );
+            }
+        }
+        assert!(is_sealed(&p0) && is_sealed(&p1), "after {command}");
+    }
+    let pending = dir.path().join("p0.share.pending");
+    assert!(!pending.exists());
+}
+
+#[test]
+fn keygen_with_a_secret_writes_encrypted_shares() {
+    let fx = fixture();
+    let dir = TempDir::new("cli-sealed-keygen");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "keygen passphrase\n").unwrap();
+    let key = dir.path().join("share.key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    let (p0, p1) = (dir.path().join("p0.share"), dir.path().join("p1.share"));
+    let (r0, r1) = both(
+        "keygen",
+        &fx.certs(),
+        &[
+            "--share",
+            p0.to_str().unwrap(),
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+        &[
+            "--share",
+            p1.to_str().unwrap(),
+            "--key-file",
+            key.to_str().unwrap(),
+        ],
+    );
+    for (r, file) in [(&r0, &p0), (&r1, &p1)] {
+        assert_eq!(r.code, Some(0), "{r}");
+        assert!(r.stdout.contains("mode 0600, encrypted)"), "{r}");
+        assert!(!r.stdout.contains("not encrypted"), "{r}");
+        assert!(
+            r.stderr
+                .contains(&format!("back up {} now", file.display())),
+            "{r}"
+        );
+    }
+    assert!(is_sealed(&p0) && is_sealed(&p1));
+    let r = run(&[
+        "pubkey",
+        "--share",
+        p1.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert_eq!(r.stdout.trim(), r0.field("public key (SEC1 compressed): "));
 }

@@ -11,6 +11,12 @@ pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ecdsa2pc")
 }
 
+/// The per-user lock registry the binary uses in tests (`ECDSA2PC_LOCK_DIR`), under cargo's
+/// scratch directory rather than the tester's `~/.local/state`.
+pub(crate) fn lock_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-test-locks")
+}
+
 /// A directory removed on drop.
 pub(crate) struct TempDir(PathBuf);
 
@@ -89,6 +95,7 @@ pub(crate) fn spawn_command(
     args: &[&str],
 ) -> Party {
     let child = Command::new(bin())
+        .env("ECDSA2PC_LOCK_DIR", lock_dir())
         .args([command, "--party", &party.to_string(), "--server", addr])
         .arg("--certs")
         .arg(certs)
@@ -193,8 +200,14 @@ pub(crate) fn finish(mut party: Party) -> Run {
 
 /// Runs the binary with `args` to completion.
 pub(crate) fn run(args: &[&str]) -> Run {
+    run_with_lock_dir(args, &lock_dir())
+}
+
+/// [`run`] with the per-user lock registry at `locks`.
+pub(crate) fn run_with_lock_dir(args: &[&str], locks: &Path) -> Run {
     Run::from_output(
         Command::new(bin())
+            .env("ECDSA2PC_LOCK_DIR", locks)
             .args(args)
             .stdin(Stdio::null())
             .output()
