@@ -783,7 +783,7 @@ fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
         );
         for (r, file) in [(&r0, &p0), (&r1, &p1)] {
             assert_eq!(r.code, Some(0), "{command}:\n{r}");
-            assert!(!r.stdout.contains("not encrypted"), "{r}");
+            assert!(!r.stderr.contains("NOT encrypted"), "{r}");
             if command == "refresh" {
                 assert!(
                     r.stderr
@@ -827,8 +827,8 @@ fn keygen_with_a_secret_writes_encrypted_shares() {
     );
     for (r, file) in [(&r0, &p0), (&r1, &p1)] {
         assert_eq!(r.code, Some(0), "{r}");
-        assert!(r.stdout.contains("mode 0600, encrypted)"), "{r}");
-        assert!(!r.stdout.contains("not encrypted"), "{r}");
+        assert!(r.stderr.contains("mode 0600, encrypted)"), "{r}");
+        assert!(!r.stderr.contains("NOT encrypted"), "{r}");
         assert!(
             r.stderr
                 .contains(&format!("back up {} now", file.display())),
