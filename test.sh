@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check of the project: formatting, lints, all tests, the no_std link probe and a
-# fuzz smoke run (ECDSA2PC_FUZZ_SECONDS per target, default 30; needs the nightly toolchain).
+# Runs every check of the project: formatting, lints, all tests, the core on 32-bit targets,
+# the firmware example in QEMU and a fuzz smoke run (ECDSA2PC_FUZZ_SECONDS per target,
+# default 30; needs the nightly toolchain).
 # Works on a fresh clone: it checks (and where it can, installs) what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -35,8 +36,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (workspace)"
 cargo test --workspace --locked
 
-step "no_std link probe (core without std or alloc)"
-(cd nostd-probe && cargo build --release --locked)
+# ---- issue 13: the core on 32-bit targets (begin) ----
+step "core on 32-bit targets: no_std/no-alloc builds for Cortex-M4F, Cortex-M33, RISC-V 32; tests on i686"
+scripts/test-32bit.sh
+# ---- issue 13: the core on 32-bit targets (end) ----
+
+# ---- issue 13: firmware in QEMU (begin) ----
+step "firmware in QEMU (Cortex-M4): party 1, and party 0's signing; signatures and RAM caps"
+firmware/run-qemu.sh
+# ---- issue 13: firmware in QEMU (end) ----
 
 step "fuzz smoke run: every target for ${ECDSA2PC_FUZZ_SECONDS:-30} s (nightly toolchain)"
 fuzz/run.sh "${ECDSA2PC_FUZZ_SECONDS:-30}"

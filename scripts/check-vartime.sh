@@ -30,7 +30,6 @@ core/src/bigint.rs:random_below           the bound is public; rejection samplin
 core/src/bigint.rs:order_shl              public constants shifted by public amounts
 core/src/bigint.rs:order_sq_shl           public constants shifted by public amounts
 core/src/bigint.rs:order_sq_slack         public constants shifted by public amounts
-core/src/bigint.rs:order_slack            public constants shifted by public amounts
 core/src/paillier/keygen.rs:generate_prime    key generation: every prime generator is variable time; it runs once per key and a rejected candidate says nothing about the prime kept
 core/src/paillier/keygen.rs:SecretKey::generate  key generation, through generate_prime (see there)
 net-std/src/paillier.rs:new_paillier_key  key generation, through generate_prime (see there); moved here from the CLI so that the service makes keys too
@@ -43,6 +42,7 @@ core/src/paillier/validate.rs:PublicKey::validate       ciphertexts on the wire 
 core/src/paillier/validate.rs:PublicKey::is_unit        the values checked are public wire values
 core/src/paillier/validate.rs:PublicKey::is_unit_below_n  the values checked are public proof responses
 core/src/pedersen.rs:(module)             group constants
+core/src/pedersen.rs:generator_roots      the Legendre symbol of u, a public constant hashed from a fixed tag
 core/src/pedersen.rs:subgroup_element     group elements on the wire are public
 core/src/pedersen.rs:unit_element         group elements on the wire are public
 core/src/transcript.rs:Xof::integer_mod   challenges and their modulus are public
@@ -56,6 +56,8 @@ core/src/zk/eq_paillier_pedersen.rs:Response::verify  verifier: statement and re
 core/src/zk/eq_paillier_pedersen.rs:pack              packs public responses (verifier side)
 core/src/zk/eq_paillier_paillier.rs:(module)          compile-time bound on a public constant
 core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the Paillier equality proofs are public
+core/src/zk/prm.rs:Params::monty          checks of public ring-Pedersen parameters
+core/src/zk/prm.rs:PrmProof::verify       verifier: parameters and proof are public
 core/src/zk/range.rs:(module)             compile-time bound on a public constant
 core/src/zk/range.rs:Response::verify     verifier: statement and responses are public
 '

@@ -2,10 +2,12 @@
 
 mod bench;
 mod demo;
+mod inspect;
 mod keygen;
 mod pubkey;
 mod refresh;
 mod serve;
+mod share;
 mod sign;
 mod verify;
 
@@ -17,11 +19,17 @@ use crate::error::ExitStatus;
 /// signing key and together produce ordinary ECDSA signatures.
 #[derive(FromArgs, Debug)]
 #[argh(
+    help_triggers("-h", "--help", "help"),
     note = "Key shares on disk: `keygen` once, then `sign` as often as needed and `refresh` \
             now and then, each run by both parties at the same time (party 0 listens, party 1 \
             connects), or with party 0 kept running as `serve` for many clients and keys; \
-            `pubkey` prints the joint public key. `demo` runs everything in memory. \
-            Run `{command_name} <command> --help` for the options of a command.",
+            `pubkey` prints the joint public key, `inspect` the public facts of a share; \
+            `share encrypt` encrypts a plaintext share in place. `demo` runs everything in \
+            memory. Each command prints its result alone on stdout (one JSON object with \
+            --json) and its progress on stderr (none with --quiet). $ECDSA2PC_CERTS and \
+            $ECDSA2PC_SERVER set the defaults of --certs and --server; the flags take \
+            precedence. `{command_name} --version` (or -V) prints the version. Run \
+            `{command_name} <command> -h` for the options of a command.",
     error_code(0, "success: every step succeeded and every signature verified"),
     error_code(
         1,
@@ -30,9 +38,10 @@ use crate::error::ExitStatus;
     ),
     error_code(
         2,
-        "usage or configuration error (bad option, missing certificate file, bad address, \
-         missing, damaged, other-party or busy share file, peer certificate not the one of the \
-         share)"
+        "usage or configuration error (bad option, non-UTF-8 argument, --timeout outside 1 to \
+         86400, missing certificate file, bad address, \
+         missing, damaged, other-party or busy share file, wrong or missing passphrase or key \
+         file, peer certificate not the one of the share)"
     ),
     error_code(
         3,
@@ -52,9 +61,11 @@ enum Command {
     Sign(sign::SignArgs),
     Refresh(refresh::RefreshArgs),
     Pubkey(pubkey::PubkeyArgs),
+    Inspect(inspect::InspectArgs),
     Verify(verify::VerifyArgs),
     Demo(demo::DemoArgs),
     Bench(bench::BenchArgs),
+    Share(share::ShareArgs),
     Serve(serve::ServeArgs),
 }
 
@@ -65,9 +76,11 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Sign(args) => sign::run(&args),
         Command::Refresh(args) => refresh::run(&args),
         Command::Pubkey(args) => pubkey::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Share(args) => share::run(&args),
         Command::Serve(args) => serve::run(&args),
     }
 }

@@ -124,7 +124,9 @@ fn net_exit_status(e: &NetError) -> ExitStatus {
         NetError::Config(_)
         | NetError::Transport(TransportError::BadAddress { .. })
         | NetError::System(_) => ExitStatus::Usage,
-        NetError::Store(StoreError::NoCommonEpoch { .. }) => ExitStatus::Failure,
+        NetError::Store(StoreError::NoCommonEpoch { .. } | StoreError::KeyLocked { .. }) => {
+            ExitStatus::Failure
+        }
         NetError::Store(_) => ExitStatus::Usage,
         NetError::Protocol(_)
         | NetError::PeerAbort(_)
@@ -173,6 +175,12 @@ fn net_hint(e: &NetError) -> Option<String> {
             StoreError::OtherParty { found, .. } => {
                 format!("or use it with --party {}", found.index())
             }
+            StoreError::WrongSecret { .. } => "check --passphrase-file, --key-file or the \
+                 ECDSA2PC_PASSPHRASE environment variable"
+                .into(),
+            StoreError::NoSecret { .. } => "with --passphrase-file FILE, --key-file FILE or \
+                 the ECDSA2PC_PASSPHRASE environment variable"
+                .into(),
             _ => return None,
         },
         _ => return None,

@@ -1,5 +1,6 @@
-//! Public keys and signatures as files other tools read: SubjectPublicKeyInfo PEM (what
-//! `openssl dgst -verify` takes) and DER signatures.
+//! Public keys as files other tools read: SubjectPublicKeyInfo PEM (what `openssl dgst
+//! -verify` takes) and DER; input files; atomic output files. Signatures are read by
+//! [`crate::wallet::signature::parse_signature`].
 //!
 //! The SPKI of a secp256k1 key is a fixed 23-byte DER prefix followed by the SEC1 point,
 //! so it is written and read here directly instead of pulling in a DER/PEM stack.
@@ -8,7 +9,8 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use k256::ecdsa::{Signature, VerifyingKey};
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
+use k256::ecdsa::VerifyingKey;
 
 use crate::digest::parse_hex;
 use crate::error::CliError;
@@ -40,7 +42,7 @@ pub(crate) fn spki_der(key: &VerifyingKey) -> Vec<u8> {
 
 /// The PEM `PUBLIC KEY` block of `key`.
 pub(crate) fn spki_pem(key: &VerifyingKey) -> String {
-    let b64 = base64_encode(&spki_der(key));
+    let b64 = BASE64.encode(spki_der(key));
     let mut pem = String::from(PEM_BEGIN);
     pem.push('\n');
     for line in b64.as_bytes().chunks(64) {
@@ -89,26 +91,6 @@ pub(crate) fn read_public_key(path: &Path) -> Result<VerifyingKey, CliError> {
         .map_err(|_| bad("the point is not on secp256k1 (or is malformed)"))
 }
 
-/// Reads a signature file: DER (as `signature.der` and OpenSSL write it), or hex text of
-/// the DER or of the 64-byte `r || s`.
-pub(crate) fn read_signature(path: &Path) -> Result<Signature, CliError> {
-    let bytes = read(path)?;
-    let bad = |reason: String| CliError::BadInput {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let raw = match hex_text(&bytes) {
-        Some(text) => parse_hex(text).map_err(|e| bad(format!("not a hex signature: {e}")))?,
-        None => bytes,
-    };
-    let parsed = if raw.len() == 64 {
-        Signature::from_slice(&raw)
-    } else {
-        Signature::from_der(&raw)
-    };
-    parsed.map_err(|_| bad("not a valid ECDSA signature (DER, or 64-byte r || s)".to_owned()))
-}
-
 /// The file as text if it is nothing but hex digits (and surrounding whitespace). Binary
 /// DER never is, although it starts with 0x30 = `'0'`: the tags inside it (0x02 INTEGER,
 /// 0x03 BIT STRING, 0x06 OID) are not hex digits.
@@ -131,10 +113,11 @@ fn pem_body(bytes: &[u8]) -> Option<Result<Vec<u8>, String>> {
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
-    Some(base64_decode(&body))
+    Some(BASE64.decode(body).map_err(|e| e.to_string()))
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+/// The bytes of an input file, or a [`CliError::File`] naming it.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     fs::read(path).map_err(|source| CliError::File {
         path: path.to_path_buf(),
         action: "read",
@@ -162,69 +145,9 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> Result<Pa
     Ok(path)
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (usize::from(b[0]) << 16) | (usize::from(b[1]) << 8) | usize::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(B64[(n >> (18 - 6 * i)) & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Decodes standard base64 (padding optional, no whitespace).
-fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let digits = text.trim_end_matches('=');
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for c in digits.bytes() {
-        let value = B64
-            .iter()
-            .position(|&d| d == c)
-            .ok_or_else(|| format!("'{}' is not a base64 character", char::from(c)))?;
-        // Only the low `bits` + 6 < 14 bits matter.
-        acc = ((acc << 6) | u32::try_from(value).map_err(|_| "base64".to_owned())?) & 0x3fff;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((acc >> bits) & 0xff).map_err(|_| "base64".to_owned())?);
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_round_trip() {
-        for (raw, b64) in [
-            (&b""[..], ""),
-            (b"f", "Zg=="),
-            (b"fo", "Zm8="),
-            (b"foo", "Zm9v"),
-            (b"foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64_encode(raw), b64);
-            assert_eq!(base64_decode(b64).unwrap(), raw);
-        }
-        assert!(base64_decode("Zm9v!").is_err());
-    }
 
     #[test]
     fn hex_text_is_told_from_der() {

@@ -7,8 +7,9 @@
 //! memory. `ecdsa2pc verify` checks an ordinary ECDSA signature without a peer. This is the
 //! only crate of the workspace that prints.
 //!
-//! Exit codes (see [`error::ExitStatus`]): 0 success, 1 protocol or verification failure,
-//! 2 usage or configuration error, 3 network error.
+//! The result goes alone to stdout (one JSON object with `--json`), progress and errors to
+//! stderr. Exit codes (see [`error::ExitStatus`]): 0 success, 1 protocol or verification
+//! failure, 2 usage or configuration error, 3 network error.
 #![forbid(unsafe_code)]
 
 mod certificates;
@@ -21,15 +22,31 @@ mod network;
 mod output;
 mod paillier_key;
 mod protocols;
+mod secret;
 mod session;
 mod share_file;
+mod wallet;
 
 use std::process::ExitCode;
 
 use crate::error::ExitStatus;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args = Vec::new();
+    for (position, arg) in std::env::args_os().enumerate() {
+        match arg.into_string() {
+            Ok(arg) => args.push(arg),
+            Err(raw) => {
+                eprintln!(
+                    "error: argument {position} ({}) is not valid UTF-8; options take text: \
+                     to sign arbitrary bytes, put them in a file and use --message-file FILE",
+                    raw.to_string_lossy()
+                );
+                eprintln!("Run with --help for usage.");
+                return ExitStatus::Usage.into();
+            }
+        }
+    }
     let (program, rest) = match args.split_first() {
         Some((program, rest)) => (program.as_str(), rest),
         None => ("ecdsa2pc", &[][..]),
@@ -41,7 +58,20 @@ fn main() -> ExitCode {
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let top = match <cmd::TopLevel as argh::FromArgs>::from_args(&[command_name], &rest) {
         Ok(top) => top,
+        // argh has no version flag: one it refused is ours. Checked after parsing, so that
+        // `--message --version` still signs the text "--version".
+        Err(early) if early.status.is_err() && asks_for_version(&rest) => {
+            println!("ecdsa2pc {}", env!("CARGO_PKG_VERSION"));
+            return ExitStatus::Success.into();
+        }
         Err(early) => return ExitStatus::from_early_exit(&early).into(),
     };
     cmd::run(top).into()
+}
+
+/// Whether `--version` or `-V` is among the arguments (before a `--`).
+fn asks_for_version(args: &[&str]) -> bool {
+    args.iter()
+        .take_while(|a| **a != "--")
+        .any(|a| matches!(*a, "--version" | "-V"))
 }

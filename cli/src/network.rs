@@ -2,18 +2,42 @@
 //! listens, party 1 connects.
 
 use core::time::Duration;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ecdsa2pc_core::Party;
 use ecdsa2pc_net::{CertPaths, Channel, SessionInfo};
 
 use crate::error::{CliError, ExitStatus};
-use crate::output::{Log, finish, hex, report_error};
+use crate::output::{Log, Outcome, Style, fail, finish, hex};
 
 /// Default address party 0 listens on and party 1 connects to.
 pub(crate) const DEFAULT_SERVER: &str = "localhost:8443";
 /// Default timeout in seconds.
 pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// Longest `--timeout` accepted: one day. Far beyond any real wait, and far below the point
+/// where adding it to the clock overflows.
+pub(crate) const MAX_TIMEOUT_SECS: u64 = 86_400;
+/// Environment variable for `--server`, for deployments that set it once.
+pub(crate) const SERVER_ENV: &str = "ECDSA2PC_SERVER";
+/// Environment variable for `--certs`.
+pub(crate) const CERTS_ENV: &str = "ECDSA2PC_CERTS";
+
+/// The `--server` default: `$ECDSA2PC_SERVER` if set and not empty, else
+/// [`DEFAULT_SERVER`]. The flag, when given, takes precedence (argh calls this only without
+/// it).
+pub(crate) fn default_server() -> String {
+    std::env::var(SERVER_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_SERVER.to_owned())
+}
+
+/// The `--certs` default: `$ECDSA2PC_CERTS` if set and not empty, else `./certs`.
+pub(crate) fn default_certs() -> PathBuf {
+    std::env::var_os(CERTS_ENV)
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| PathBuf::from("certs"), PathBuf::from)
+}
 
 /// The network options of a command (`--party`, `--server`, `--certs`, `--timeout`).
 #[derive(Clone, Copy, Debug)]
@@ -31,10 +55,11 @@ pub(crate) struct Net<'a> {
 impl Net<'_> {
     /// Checks `--timeout` (argh already refused a `--party` other than 0 or 1).
     pub(crate) fn validate(&self) -> Result<(), CliError> {
-        if self.timeout_secs == 0 {
-            return Err(CliError::Usage(
-                "--timeout must be at least 1 second".to_owned(),
-            ));
+        if !(1..=MAX_TIMEOUT_SECS).contains(&self.timeout_secs) {
+            return Err(CliError::Usage(format!(
+                "--timeout {}: must be from 1 to {MAX_TIMEOUT_SECS} seconds (one day)",
+                self.timeout_secs
+            )));
         }
         Ok(())
     }
@@ -43,20 +68,19 @@ impl Net<'_> {
     /// frame every networked command shares.
     pub(crate) fn run(
         &self,
-        verbose: bool,
-        body: impl FnOnce(&Log) -> Result<String, CliError>,
+        style: Style,
+        body: impl FnOnce(&Log) -> Result<Outcome, CliError>,
     ) -> ExitStatus {
+        let log = self.log(style);
         if let Err(err) = self.validate() {
-            report_error(&err, verbose);
-            return err.exit_status();
+            return fail(&log, style, &err);
         }
-        let log = self.log(verbose);
-        finish(&log, verbose, body(&log))
+        finish(&log, style, body(&log))
     }
 
     /// The log of this party: lines prefixed with `[party N]`.
-    pub(crate) fn log(&self, verbose: bool) -> Log {
-        Log::new(format!("[{}]", self.party), verbose)
+    pub(crate) fn log(&self, style: Style) -> Log {
+        Log::new(format!("[{}]", self.party), style)
     }
 
     /// Party 0 listens and accepts one client; party 1 connects (retrying until the

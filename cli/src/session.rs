@@ -1,13 +1,14 @@
 //! The one step every networked command starts with: a [`Session`] (connect or accept,
 //! the session facts, a seeded RNG) and, for commands that use a share on disk, a
-//! [`ShareSession`] (lock and load the share first, then check the certificates against it
-//! and agree the epoch with the peer).
+//! [`ShareSession`] (lock and load the share first, check party 0's lock registry, then check
+//! the certificates against it and agree the epoch with the peer).
 
 use std::path::Path;
 
-use ecdsa2pc_core::KeyShare;
+use ecdsa2pc_core::{KeyShare, Party};
 use ecdsa2pc_net::{
     Channel, SessionInfo,
+    lock_registry::{Guarded, LockRegistry},
     request::{self, Operation, Request, key_id, key_id_hex},
     rng::os_rng,
     store::{ShareFiles, ShareLock},
@@ -66,23 +67,46 @@ pub(crate) struct ShareSession<S> {
     pub(crate) session: Session,
     /// The share both parties agreed to use.
     pub(crate) share: S,
-    /// The share's files (the driver persists to them).
-    pub(crate) files: ShareFiles,
+    /// The share's files and lock registry (the driver persists to them).
+    pub(crate) store: Guarded,
     _lock: ShareLock,
 }
 
+/// Environment variable naming the per-user lock-registry directory, instead of
+/// `$XDG_STATE_HOME/ecdsa2pc/locks` or `~/.local/state/ecdsa2pc/locks`.
+pub(crate) const LOCK_DIR_ENV: &str = "ECDSA2PC_LOCK_DIR";
+
+/// The per-user lock-registry directory: `$ECDSA2PC_LOCK_DIR` if set and not empty, else
+/// [`LockRegistry::default_state_dir`].
+pub(crate) fn lock_state_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os(LOCK_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(LockRegistry::default_state_dir)
+}
+
+/// The lock registry of the share at `path` (see `ecdsa2pc_net::lock_registry`).
+pub(crate) fn lock_registry(path: &Path) -> LockRegistry {
+    LockRegistry::new(path, lock_state_dir())
+}
+
 impl<S: KeyShare> ShareSession<S> {
-    /// Locks and loads the share at `path` (before any network traffic), opens the
-    /// session asking for `operation` on the share's key, checks that both certificates
+    /// Locks and loads the share of `files` and, for party 0, checks the lock registry (all
+    /// before any network traffic: a locked key never reaches the epoch agreement), opens
+    /// the session asking for `operation` on the share's key, checks that both certificates
     /// are the ones the share was made with, and agrees the epoch with the peer.
     pub(crate) fn establish(
         net: &Net<'_>,
-        path: &Path,
+        files: ShareFiles,
         log: &Log,
         operation: Operation,
     ) -> Result<Self, CliError> {
-        let files = ShareFiles::new(path);
         let (lock, held) = share_file::lock_and_load::<S>(&files, log)?;
+        let registry = lock_registry(files.path());
+        if S::PARTY == Party::P1 {
+            // Every epoch (active and pending) has the same Q: one check covers both.
+            registry.check(held.active.public())?;
+        }
         let req = Request::on_key(operation, key_id(&held.active.public().q));
         let mut session = Session::open(net, log, &req)?;
         certificates::check(&held.active, files.path(), &session.info, log)?;
@@ -90,7 +114,7 @@ impl<S: KeyShare> ShareSession<S> {
         Ok(Self {
             session,
             share,
-            files,
+            store: registry.guard(files),
             _lock: lock,
         })
     }

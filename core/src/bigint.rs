@@ -1,6 +1,6 @@
 //! Fixed-width integer helpers: byte conversion, sampling, reduction mod q.
 
-use crypto_bigint::{Limb, NonZero, RandomMod, U256, Uint, Word};
+use crypto_bigint::{Limb, NonZero, RandomMod, U256, U512, Uint, Word};
 use k256::{Scalar, elliptic_curve::ops::Reduce};
 use rand_core::CryptoRng;
 
@@ -55,10 +55,13 @@ pub(crate) const fn order_shl<const L: usize>(k: u32) -> Uint<L> {
     ORDER.resize::<L>().shl_vartime(k)
 }
 
+/// q², 512 bits wide (q is 256 bits).
+const ORDER_SQ: U512 = ORDER.concatenating_square();
+
 /// q² · 2^k.
 #[must_use]
 pub(crate) const fn order_sq_shl<const L: usize>(k: u32) -> Uint<L> {
-    let sq: Uint<L> = ORDER.concatenating_mul::<4, 8>(&ORDER).resize();
+    let sq: Uint<L> = ORDER_SQ.resize();
     // vartime: public constants shifted by public amounts.
     sq.shl_vartime(k)
 }
@@ -66,24 +69,16 @@ pub(crate) const fn order_sq_shl<const L: usize>(k: u32) -> Uint<L> {
 /// q² · (2^k + 1): the bound of a response r + e·x with r < q²·2^k and e, x < q.
 #[must_use]
 pub(crate) const fn order_sq_slack<const L: usize>(k: u32) -> Uint<L> {
-    let sq: Uint<L> = ORDER.concatenating_mul::<4, 8>(&ORDER).resize();
+    let sq: Uint<L> = ORDER_SQ.resize();
     // vartime: public constants shifted by public amounts.
     sq.shl_vartime(k).wrapping_add(&sq)
-}
-
-/// q · (2^k + 1): the bound of a response ξ + e·x with ξ < q·2^k and e·x < q.
-#[must_use]
-pub(crate) const fn order_slack<const L: usize>(k: u32) -> Uint<L> {
-    let q: Uint<L> = ORDER.resize();
-    // vartime: public constants shifted by public amounts.
-    q.shl_vartime(k).wrapping_add(&q)
 }
 
 /// Reduces any integer mod q, in constant time.
 #[must_use]
 pub(crate) fn reduce_mod_q<const L: usize>(value: &Uint<L>) -> Scalar {
-    if L <= U256::LIMBS * 2 {
-        return <Scalar as Reduce<crypto_bigint::U512>>::reduce(&value.resize());
+    if L <= U512::LIMBS {
+        return <Scalar as Reduce<U512>>::reduce(&value.resize());
     }
     let q = NonZero::<Uint<L>>::new_unwrap(ORDER.resize());
     <Scalar as Reduce<U256>>::reduce(&value.rem(&q).resize())
@@ -92,7 +87,7 @@ pub(crate) fn reduce_mod_q<const L: usize>(value: &Uint<L>) -> Scalar {
 /// A scalar as an integer in `[0, q)`.
 #[must_use]
 pub(crate) fn scalar_to_uint<const L: usize>(scalar: &Scalar) -> Uint<L> {
-    from_be::<4>(&scalar.to_bytes())
+    from_be::<{ U256::LIMBS }>(&scalar.to_bytes())
         .unwrap_or(U256::ZERO)
         .resize()
 }
@@ -107,26 +102,26 @@ pub(crate) fn chunk(value: u64, index: usize, width: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crypto_bigint::{U384, U512};
+    use crypto_bigint::{U64, U384, U768};
 
     #[test]
     fn bytes_round_trip_and_refuse_overflow() {
         let v = U384::from_u128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10);
         let mut out = [0u8; 16];
         assert!(to_be(&v, &mut out).is_some());
-        assert_eq!(from_be::<6>(&out), Some(v));
+        assert_eq!(from_be::<{ U384::LIMBS }>(&out), Some(v));
         let mut short = [0u8; 15];
         assert!(to_be(&v, &mut short).is_none());
-        assert!(from_be::<1>(&[1u8; 9]).is_none());
+        assert!(from_be::<{ U64::LIMBS }>(&[1u8; 9]).is_none());
     }
 
     #[test]
     fn reduction_matches_for_wide_values() {
-        let q = ORDER.resize::<8>();
+        let q = ORDER.resize::<{ U512::LIMBS }>();
         let v = q.wrapping_add(&U512::from_u8(5));
         assert_eq!(reduce_mod_q(&v), Scalar::from(5u64));
-        let wide: Uint<12> = ORDER
-            .resize::<12>()
+        let wide: U768 = ORDER
+            .resize::<{ U768::LIMBS }>()
             .shl_vartime(300)
             .wrapping_add(&Uint::from_u8(7));
         assert_eq!(reduce_mod_q(&wide), Scalar::from(7u64));

@@ -18,6 +18,8 @@ pub enum Proof {
     Range,
     /// Two ciphertexts under two Paillier keys hold the same plaintext (refresh).
     PaillierEq,
+    /// Ring-Pedersen parameters: g lies in the group h generates (Π^prm).
+    RingPedersenParams,
 }
 
 /// Everything that can go wrong in a protocol round.
@@ -58,6 +60,9 @@ pub enum Error {
     ForeignPrecomputation,
     /// The joint nonce is degenerate (r = 0); sign again with fresh nonces.
     DegenerateNonce,
+    /// Ring-Pedersen parameters have the wrong size, an even modulus, g = h, or a g or h
+    /// that is not a unit in (1, N̂ − 1).
+    PedersenParameters,
 }
 
 impl Error {
@@ -95,6 +100,8 @@ impl Error {
             Self::RefreshChangesKey => 18,
             Self::ForeignPrecomputation => 19,
             Self::DegenerateNonce => 20,
+            Self::ProofInvalid(Proof::RingPedersenParams) => 21,
+            Self::PedersenParameters => 22,
         }
     }
 
@@ -121,6 +128,8 @@ impl Error {
             18 => Self::RefreshChangesKey,
             19 => Self::ForeignPrecomputation,
             20 => Self::DegenerateNonce,
+            21 => Self::ProofInvalid(Proof::RingPedersenParams),
+            22 => Self::PedersenParameters,
             _ => Self::Malformed,
         }
     }
@@ -141,6 +150,7 @@ impl fmt::Display for Proof {
             Self::PaillierPedersenEq => "Paillier-Pedersen equality proof",
             Self::Range => "range proof",
             Self::PaillierEq => "Paillier-Paillier equality proof",
+            Self::RingPedersenParams => "ring-Pedersen parameter proof (Π^prm)",
         })
     }
 }
@@ -174,6 +184,10 @@ impl fmt::Display for Error {
                 "precomputed table or nonce was made for another key: build it for this share",
             ),
             Self::DegenerateNonce => f.write_str("degenerate nonce (r = 0): sign again"),
+            Self::PedersenParameters => f.write_str(
+                "invalid ring-Pedersen parameters (modulus size or parity, g = h, or g or h not \
+                 a unit)",
+            ),
         }
     }
 }
@@ -210,6 +224,8 @@ mod tests {
             Error::RefreshChangesKey,
             Error::ForeignPrecomputation,
             Error::DegenerateNonce,
+            Error::ProofInvalid(Proof::RingPedersenParams),
+            Error::PedersenParameters,
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);

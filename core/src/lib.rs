@@ -59,6 +59,7 @@ building_blocks! {
     zk: "The zero-knowledge proofs.",
 }
 
+pub mod bip32;
 pub mod keygen;
 pub mod refresh;
 pub mod sign;

@@ -3,9 +3,12 @@
 //! p is a 2048-bit safe prime nobody chose for this project, p' = (p − 1)/2 is prime, and the
 //! quadratic residues form the subgroup of order p'. The generators are g = 4 = 2² and
 //! h = u², u hashed from a fixed tag, so nobody knows log_g h. Their square roots 2 and u let a
-//! prover commit in the full group while the verifier squares into the subgroup.
+//! prover commit with them while the verifier squares into the subgroup. Both roots are
+//! themselves quadratic residues (2 because p ≡ 7 mod 8; u because [`generator_roots`] picks the
+//! residue among ±u): a commitment 2^ξ·u^r then always has Legendre symbol 1, whereas a
+//! non-residue u would reveal the parity of every nonce r through the symbol of the commitment.
 
-use crypto_bigint::{NonZero, U2048, Uint, const_monty_params, modular::ConstMontyForm};
+use crypto_bigint::{NonZero, U128, U2048, Uint, const_monty_params, modular::ConstMontyForm};
 
 use crate::{tags, transcript::Transcript};
 
@@ -45,17 +48,24 @@ pub fn order_nz() -> NonZero<U2048> {
         .unwrap_or(NonZero::<U2048>::ONE)
 }
 
-/// The square roots of the generators: 2 and u.
+/// The square roots of the generators: 2 and u, both quadratic residues mod p.
+///
+/// u is hashed from a fixed tag; of the two roots ±u of h (exactly one is a residue, as −1 is
+/// not one for p ≡ 3 mod 4) the residue is kept, so that commitments made with u carry no
+/// information about their nonce in their Legendre symbol. h = u² is the same either way.
 #[must_use]
 pub fn generator_roots() -> (Element, Element) {
     let two = Element::new(&U2048::from_u8(2));
     let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
-    let wide: Uint<{ U2048::LIMBS + 4 }> = xof.integer_mod(
+    let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
         &NonZero::new(P.resize())
             .into_option()
             .unwrap_or(NonZero::ONE),
     );
-    (two, Element::new(&wide.resize()))
+    let hashed = Element::new(&wide.resize());
+    // vartime: the symbol of a public constant derived from a fixed tag.
+    let residue = hashed.jacobi_symbol_vartime() == crypto_bigint::JacobiSymbol::One;
+    (two, if residue { hashed } else { hashed.neg() })
 }
 
 /// The generators g = 4 and h = u².
@@ -179,6 +189,9 @@ pub fn unit_element(value: &U2048) -> Option<Element> {
 
 #[cfg(test)]
 mod tests {
+    // The 2 MiB table lives on the heap in this test only.
+    extern crate std;
+
     use super::*;
 
     #[test]
@@ -193,5 +206,53 @@ mod tests {
         assert!(subgroup_element(&P.wrapping_sub(&U2048::ONE)).is_none());
         assert!(subgroup_element(&U2048::ONE).is_none());
         assert!(subgroup_element(&P).is_none());
+    }
+
+    /// Both roots are residues: r^((p−1)/2) = 1, and they still square to the generators.
+    #[test]
+    fn generator_roots_are_quadratic_residues() {
+        let (sg, sh) = generator_roots();
+        assert_eq!(sg.pow(&ORDER), Element::ONE);
+        assert_eq!(sh.pow(&ORDER), Element::ONE);
+        // The hashed value itself was a non-residue: the fix chose −u, and h = u² is unchanged.
+        let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
+        let wide: Uint<{ U2048::LIMBS + 4 }> = xof.integer_mod(
+            &NonZero::new(P.resize())
+                .into_option()
+                .unwrap_or(NonZero::ONE),
+        );
+        let hashed = Element::new(&wide.resize());
+        assert_eq!(
+            hashed.neg(),
+            sh,
+            "the hashed root was expected to be the non-residue"
+        );
+        assert_eq!(hashed.square(), generators().1);
+        assert_eq!(sh.square(), generators().1);
+    }
+
+    /// u^r through the fixed-base table, h^r through it, and the plain powers agree, for an
+    /// even and an odd r, and the symbol of 2^ξ·u^r is 1 whatever r's parity.
+    #[test]
+    fn table_matches_the_residue_root_and_symbols_hide_nonce_parity() {
+        let mut storage = std::vec![U2048::ZERO; TABLE_LEN];
+        let table = Table::new(&mut storage).unwrap();
+        let (sg, sh) = generator_roots();
+        for r in [
+            U2048::from_u64(0x1234_5678),
+            U2048::from_u64(0x1234_5679),
+            ORDER.wrapping_sub(&U2048::ONE),
+            ORDER.wrapping_sub(&U2048::from_u8(2)),
+        ] {
+            assert_eq!(table.pow_root_h(&r), sh.pow(&r));
+            assert_eq!(pow_h(Some(&table), &r), generators().1.pow(&r));
+            let com = sg
+                .pow(&U2048::from_u8(3))
+                .mul(&pow_root_h(Some(&table), &r));
+            assert_eq!(
+                com.jacobi_symbol_vartime(),
+                crypto_bigint::JacobiSymbol::One
+            );
+        }
     }
 }

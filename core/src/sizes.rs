@@ -17,7 +17,7 @@ pub const MOD_NN_LEN: usize = 512;
 
 /// The largest message of any protocol (keygen's third): the frame cap a transport needs.
 /// The crate root checks at compile time that it is exactly the longest message.
-pub const MAX_MSG_LEN: usize = 33_496;
+pub const MAX_MSG_LEN: usize = 33_446;
 
 /// Bits by which P1's x1 may exceed q: refresh adds ρ < q over the integers each epoch, and
 /// the refresh equality proof masks x1 < q·2^16.

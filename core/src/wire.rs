@@ -105,6 +105,18 @@ pub trait Fields: Sealed + Sized {
     /// # Errors
     /// [`crate::Error::Malformed`] or a more specific error for a bad field.
     fn read_fields(r: &mut Reader<'_>) -> crate::Result<Self>;
+
+    /// As [`Fields::read_fields`], overwriting `out`. The default reads a value and moves it
+    /// in; the largest messages override it to fill `out` field by field, so that decoding
+    /// needs no stack beyond the message itself (every copy of keygen's 33 KB third message
+    /// counts on a microcontroller).
+    ///
+    /// # Errors
+    /// As [`Fields::read_fields`]; `out` is then partly overwritten.
+    fn read_fields_into(r: &mut Reader<'_>, out: &mut Self) -> crate::Result<()> {
+        *out = Self::read_fields(r)?;
+        Ok(())
+    }
 }
 
 /// A protocol message: a fixed number of bytes, `version ‖ type ‖ fields`. Sealed: only
@@ -131,6 +143,27 @@ pub trait Message: Fields {
     /// # Errors
     /// [`crate::Error::Malformed`] for a wrong length, version or type, or the field's error.
     fn decode(bytes: &[u8]) -> crate::Result<Self> {
+        let mut r = Self::reader(bytes)?;
+        let msg = Self::read_fields(&mut r)?;
+        r.finish()?;
+        Ok(msg)
+    }
+
+    /// As [`Message::decode`], into caller-owned storage (see [`Fields::read_fields_into`]).
+    ///
+    /// # Errors
+    /// As [`Message::decode`]; `out` is then partly overwritten and must not be used.
+    fn decode_into(bytes: &[u8], out: &mut Self) -> crate::Result<()> {
+        let mut r = Self::reader(bytes)?;
+        Self::read_fields_into(&mut r, out)?;
+        r.finish()
+    }
+
+    /// A reader over the fields of `bytes` after checking its length and header.
+    ///
+    /// # Errors
+    /// [`crate::Error::Malformed`] for a wrong length, version or type.
+    fn reader(bytes: &[u8]) -> crate::Result<Reader<'_>> {
         if bytes.len() != Self::LEN {
             return Err(crate::Error::Malformed);
         }
@@ -138,8 +171,6 @@ pub trait Message: Fields {
         if r.array::<HEADER_LEN>()? != [VERSION, Self::TYPE as u8] {
             return Err(crate::Error::Malformed);
         }
-        let msg = Self::read_fields(&mut r)?;
-        r.finish()?;
-        Ok(msg)
+        Ok(r)
     }
 }

@@ -10,6 +10,9 @@ pub mod eq_paillier_pedersen;
 pub mod paillier_key;
 mod paillier_sigma;
 pub mod pdl;
+// Standalone until π_c3 commits under P1's ring-Pedersen parameters (issue 10).
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
+pub mod prm;
 pub mod range;
 
 /// Statistical slack λ: masks are 2^λ times wider than what they hide.
@@ -26,6 +29,8 @@ pub const RANGE_REPS: usize = 50;
 pub const RANGE_CHALLENGE_BITS: u32 = 50;
 /// N-th roots in the Paillier key proof; each one a cheater passes with probability ≤ 2^-13.
 pub const KEY_ROOTS: usize = 4;
+/// Binary repetitions of the ring-Pedersen parameter proof Π^prm (soundness 2^-m in any group).
+pub const PRM_REPS: usize = 128;
 /// Length of the verifier's challenge seed for the key proof.
 pub const KEY_CHALLENGE_LEN: usize = 16;
 
@@ -50,6 +55,7 @@ const _: () = assert!(EQ_CHALLENGE_BITS as usize == EQ_CHUNKS * EQ_CHUNK_BITS as
 const _: () = assert!(EQ_CHALLENGE_BITS >= 52 && EQ_CHUNK_BITS <= 13);
 const _: () = assert!(RANGE_REPS >= 50 && RANGE_CHALLENGE_BITS as usize == RANGE_REPS);
 const _: () = assert!(KEY_ROOTS * 13 >= 52);
+const _: () = assert!(PRM_REPS >= 128 && PRM_REPS & 7 == 0);
 const _: () = assert!(KEY_CHALLENGE_LEN * 8 >= 128);
 const _: () = assert!(crate::paillier::MODULUS_BITS >= 2048);
 // N must exceed everything P2 packs into one plaintext: q³·2^(3λ+128+1) (reference §3.1).

@@ -9,7 +9,7 @@
 mod support;
 
 use crypto_bigint::{
-    NonZero, Odd, RandomMod, U256, U512, U1024, U2048, U4096, Uint,
+    NonZero, Odd, RandomMod, U128, U256, U512, U768, U1024, U2048, U4096, Uint,
     modular::{FixedMontyForm, FixedMontyParams},
 };
 use ecdsa2pc_core::internals::{curve, pedersen, tags};
@@ -64,7 +64,7 @@ mod k3 {
     pub(crate) const RANGE_CT: usize = RANGE;
     pub(crate) const RANGE_OPEN: usize = RANGE_CT + 50 * 256;
     pub(crate) const RANGE_D: usize = RANGE_OPEN + 32;
-    pub(crate) const RANGE_F: usize = RANGE_D + 50 * 41;
+    pub(crate) const RANGE_F: usize = RANGE_D + 50 * 40;
     pub(crate) const KEY: usize = RANGE_F + 50 * 256;
     pub(crate) const END: usize = KEY + 4 * 256;
 }
@@ -356,7 +356,7 @@ fn key_challenges(pk: &PaillierPublicKey, seed: &[u8; 16], b: &Binding<'_>) -> [
     let mut t = support::bound_transcript(tags::ZK_PAILLIER_KEY, b);
     t.bytes("seed", seed).integer("N", pk.modulus());
     let mut xof = t.into_xof();
-    let n_wide = NonZero::new(pk.modulus().resize::<{ U2048::LIMBS + 4 }>()).unwrap();
+    let n_wide = NonZero::new(pk.modulus().resize::<{ U2048::LIMBS + U128::LIMBS }>()).unwrap();
     core::array::from_fn(|_| xof.integer_mod(&n_wide).resize())
 }
 
@@ -465,9 +465,11 @@ fn with_n(bytes: &[u8], n: &U2048) -> Vec<u8> {
 fn multiple_of(f: u64) -> U2048 {
     let n = U2048::ONE.shl_vartime(2047).wrapping_add(&U2048::ONE);
     let r = n
-        .rem_limb(NonZero::new(crypto_bigint::Limb::from(f)).unwrap())
+        .rem_limb(NonZero::new(crypto_bigint::Limb::from(u32::try_from(f).unwrap())).unwrap())
         .0;
-    let mut n = n.wrapping_add(&U2048::from_u64((f - r) % f));
+    // A limb is u32 on 32-bit targets, where this conversion is not useless.
+    #[allow(clippy::useless_conversion)]
+    let mut n = n.wrapping_add(&U2048::from_u64((f - u64::from(r)) % f));
     if !bool::from(n.is_odd()) {
         n = n.wrapping_add(&U2048::from_u64(f));
     }
@@ -866,6 +868,28 @@ fn k3_honest() -> Vec<u8> {
     support::bytes(&run().m3)
 }
 
+#[test]
+fn keygen_msg3_decodes_in_place_as_decode_does() {
+    let honest = k3_honest();
+    let mut m3 = keygen::Msg3::EMPTY;
+    keygen::Msg3::decode_into(&honest, &mut m3).unwrap();
+    assert_eq!(m3, run().m3);
+    // The storage is reused as it is: decoding again over a decoded message is the same.
+    keygen::Msg3::decode_into(&honest, &mut m3).unwrap();
+    assert_eq!(m3, run().m3);
+    // Length and header are checked before any field.
+    assert_eq!(
+        keygen::Msg3::decode_into(&honest[..honest.len() - 1], &mut m3),
+        Err(Error::Malformed)
+    );
+    assert_eq!(
+        keygen::Msg3::decode_into(&support::flipped(&honest, 0), &mut m3),
+        Err(Error::Malformed)
+    );
+    // The placeholder is no message P2 accepts.
+    assert_ne!(keygen::Msg3::EMPTY, run().m3);
+}
+
 /// The round's error for tampered Msg3 bytes, which must decode.
 #[track_caller]
 fn k3_round_error(bytes: &[u8]) -> Error {
@@ -1047,7 +1071,7 @@ fn k3_equality_proof_tampered_is_rejected() {
 fn k3_range_proof_tampered_is_rejected() {
     let honest = k3_honest();
     let bad = Error::ProofInvalid(Proof::Range);
-    let d = |i: usize| k3::RANGE_D + 41 * i;
+    let d = |i: usize| k3::RANGE_D + 40 * i;
     let f = |i: usize| k3::RANGE_F + 256 * i;
     let responses: Vec<(&str, Vec<u8>)> = vec![
         ("d_0 + 1", plus_one(&honest, d(0), d(1))),
@@ -1074,13 +1098,13 @@ fn k3_range_proof_tampered_is_rejected() {
 #[test]
 fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     let honest = k3_honest();
-    let q: Uint<12> = q_wide();
+    let q: U768 = q_wide();
     // PDL z < q²·(2^64 + 1).
     let qq = q.wrapping_mul(&q);
     let pdl_z = qq.shl_vartime(64).wrapping_add(&qq);
-    // Equality d_i < q·(2^77 + 2^13); range d_i < q·(2^64 + 1).
+    // Equality d_i < q·(2^77 + 2^13); range d_i < q·2^64 (cb-mpc's bound).
     let eq_d = q.shl_vartime(77).wrapping_add(&q.shl_vartime(13));
-    let range_d = q.shl_vartime(64).wrapping_add(&q);
+    let range_d = q.shl_vartime(64);
     let ped_order = pedersen::ORDER;
     let ped_p = pedersen::P;
     /// (name, offset, width, value at the bound, value one below).
@@ -1123,10 +1147,10 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
         ),
         (
             "range d_9",
-            k3::RANGE_D + 9 * 41,
-            41,
-            be(&range_d, 41),
-            be(&range_d.wrapping_sub(&Uint::ONE), 41),
+            k3::RANGE_D + 9 * 40,
+            40,
+            be(&range_d, 40),
+            be(&range_d.wrapping_sub(&Uint::ONE), 40),
         ),
         (
             "range f_49",
@@ -1147,6 +1171,18 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
             keygen::Msg3::decode(&splice(&honest, at, &below)).is_ok(),
             "{name} = bound - 1 must decode"
         );
+        // Decoding in place (what a firmware does) applies the same checks.
+        let mut in_place = keygen::Msg3::EMPTY;
+        assert_eq!(
+            keygen::Msg3::decode_into(&splice(&honest, at, &at_bound), &mut in_place),
+            Err(Error::Malformed),
+            "{name} = bound, in place"
+        );
+        assert_eq!(
+            keygen::Msg3::decode_into(&splice(&honest, at, &below), &mut in_place),
+            Ok(()),
+            "{name} = bound - 1 must decode in place"
+        );
     }
     // Just below the bound decodes but is no valid response (one case per proof).
     let below = |at, v: Vec<u8>| k3_round_error(&splice(&honest, at, &v));
@@ -1160,8 +1196,8 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     );
     assert_eq!(
         below(
-            k3::RANGE_D + 9 * 41,
-            be(&range_d.wrapping_sub(&Uint::ONE), 41)
+            k3::RANGE_D + 9 * 40,
+            be(&range_d.wrapping_sub(&Uint::ONE), 40)
         ),
         Error::ProofInvalid(Proof::Range)
     );

@@ -270,10 +270,10 @@ fn keygen_p2_accepts_msg3(m3: &keygen::Msg3) -> Result<(), Error> {
 /// Field boundaries of keygen Msg3 (see adversarial.rs for the layout).
 const K3_FIELDS: [usize; 20] = [
     2, 35, 67, 100, 132, 644, 677, 750, 1006, 3054, 3310, 3342, 3510, 4534, 4790, 17590, 17622,
-    19672, 32472, 33496,
+    19622, 32422, 33446,
 ];
 const K3_RANGE: usize = 4790;
-const K3_KEY: usize = 32472;
+const K3_KEY: usize = 32422;
 
 fn keygen_msg3_flips(regions: &[(usize, usize, usize)], with_fields: bool) {
     let honest = support::bytes(&keys().m3);
@@ -287,7 +287,7 @@ fn keygen_msg3_flips(regions: &[(usize, usize, usize)], with_fields: bool) {
 fn keygen_msg3_framing_and_bit_flips_before_the_range_proof() {
     let honest = support::bytes(&keys().m3);
     framing_checks::<keygen::Msg3>(&honest);
-    keygen_msg3_flips(&[(2, K3_RANGE, 97), (K3_KEY, 33496, 97)], true);
+    keygen_msg3_flips(&[(2, K3_RANGE, 97), (K3_KEY, 33446, 97)], true);
 }
 
 #[test]

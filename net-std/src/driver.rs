@@ -7,7 +7,7 @@
 
 use ecdsa2pc_core::{
     Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
-    PaillierSecretKey, Prime, keygen, refresh, sign, sign::Digest,
+    PaillierSecretKey, Prime, PublicShares, keygen, refresh, sign, sign::Digest,
 };
 use ecdsa2pc_core::{abort_message, peer_abort};
 use k256::ecdsa::Signature;
@@ -31,6 +31,20 @@ pub trait Persist<S> {
     /// # Errors
     /// Whatever the storage reports.
     fn promote(&mut self) -> Result<(), NetError>;
+    /// Party 0 is about to decrypt party 1's ciphertext for the key `key`: record durably
+    /// that a decision is pending, so that a crash, a kill or a failed write from here on
+    /// leaves the key refused rather than unlocked (the core's in-memory share is locked over
+    /// the same span).
+    ///
+    /// # Errors
+    /// Whatever the storage reports; nothing is decrypted or sent then.
+    fn deciding(&mut self, key: &PublicShares) -> Result<(), NetError>;
+    /// The run recorded its outcome (a verified signature, or nothing decrypted): lift what
+    /// [`Persist::deciding`] recorded. Never called after a lock.
+    ///
+    /// # Errors
+    /// Whatever the storage reports; the key then stays refused and nothing is sent.
+    fn decided(&mut self, key: &PublicShares) -> Result<(), NetError>;
     /// A share that just locked itself after a failed signature, before any reply.
     ///
     /// # Errors
@@ -49,17 +63,32 @@ impl<S> Persist<S> for InMemory {
     fn promote(&mut self) -> Result<(), NetError> {
         Ok(())
     }
+    fn deciding(&mut self, _: &PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn decided(&mut self, _: &PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
     fn locked(&mut self, _: &S) -> Result<(), NetError> {
         Ok(())
     }
 }
 
+/// The share's files alone: the lock goes into the share file only, and nothing records a
+/// decryption in progress. Party 0 runs with [`crate::lock_registry::Guarded`], which adds
+/// the lock registry; this is for party 1, whose share never locks.
 impl<S: KeyShare> Persist<S> for ShareFiles {
     fn pending(&mut self, share: &S) -> Result<(), NetError> {
         Ok(self.write_pending(share)?)
     }
     fn promote(&mut self) -> Result<(), NetError> {
         Ok(ShareFiles::promote(self)?)
+    }
+    fn deciding(&mut self, _: &PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn decided(&mut self, _: &PublicShares) -> Result<(), NetError> {
+        Ok(())
     }
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
         Ok(self.write_active(share)?)
@@ -130,8 +159,11 @@ pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     sign_p1_persisted(t, rng, share, ctx, digest, &mut InMemory)
 }
 
-/// Signs `digest` as party 0 (P1). If the final signature fails to verify, the share locks
-/// itself and is handed to `persist.locked` before the abort goes out to the peer.
+/// Signs `digest` as party 0 (P1). Before decrypting party 1's message 4 it has
+/// `persist.deciding` record that a decision is pending, and once the outcome is known
+/// `persist.decided` lift it; if the final signature fails to verify, the share locks itself
+/// and is handed to `persist.locked` before the abort goes out to the peer. A failure of any
+/// of these writes ends the run without sending anything more.
 ///
 /// # Errors
 /// As [`keygen_p1`]; [`CoreError::KeyLocked`] for a locked share.
@@ -143,6 +175,7 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     digest: &Digest,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<Signature, NetError> {
+    let key = *share.public();
     let mut link = Link::new(t);
     let (state, m1) = link.step("sign, message 1", sign::p1::start(rng, share, ctx, digest))?;
     link.send(&m1)?;
@@ -150,6 +183,7 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let (state, m3) = link.step("sign, message 2", state.on_msg2(rng, &m2))?;
     link.send(&m3)?;
     let m4 = link.recv::<sign::Msg4>("sign, message 4")?;
+    persist.deciding(&key)?;
     let finished = state.check_msg4(&m4).and_then(|d| {
         // The two CRT halves of the decryption are independent: one runs on another thread.
         let (p, q) = std::thread::scope(|s| {
@@ -164,6 +198,8 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     });
     if share.is_locked() {
         persist.locked(share)?;
+    } else {
+        persist.decided(&key)?;
     }
     let (signature, m5) = link.step("sign, message 4", finished)?;
     link.send(&m5)?;

@@ -25,7 +25,7 @@ use std::io;
 
 pub use config::{CertProblem, ConfigError};
 pub use protocol::{PeerAbort, ProtocolError};
-pub use store::StoreError;
+pub use store::{SealPart, StoreError};
 pub use system::SystemError;
 pub use transport::{Phase, TransportError};
 

@@ -29,9 +29,9 @@
 //!   writes; [`pem`] loads them with `rustls-pki-types`' `PemObject`; [`tls`] builds the
 //!   rustls configurations.
 //! - Protocols: [`driver`] runs keygen, sign and refresh over a [`Transport`]; [`store`]
-//!   keeps key shares on disk; [`epoch`] settles which share epoch both parties use;
-//!   [`rng::os_rng`] seeds the randomness; [`request`] is the request every connection
-//!   starts with; [`service`] runs party 0 as a long-running co-signer.
+//!   keeps key shares on disk, [`sealed`] encrypted at rest; [`epoch`] settles which share
+//!   epoch both parties use; [`rng::os_rng`] seeds the randomness; [`request`] is the request
+//!   every connection starts with; [`service`] runs party 0 as a long-running co-signer.
 //! - Errors: [`NetError`] has one variant per category, each its own type:
 //!   [`ConfigError`], [`TlsError`], [`TransportError`], [`ProtocolError`], [`PeerAbort`],
 //!   [`StoreError`], [`SystemError`].
@@ -73,12 +73,14 @@ mod error;
 mod framing;
 mod handshake;
 pub mod identity;
+pub mod lock_registry;
 mod memory;
 pub mod paillier;
 pub mod pem;
 pub mod pool;
 pub mod request;
 pub mod rng;
+pub mod sealed;
 pub mod service;
 mod session;
 pub mod store;
@@ -91,8 +93,8 @@ pub use cert_paths::CertPaths;
 pub use channel::Channel;
 pub use connect::{Listener, connect, establish, listen, listen_and_accept};
 pub use error::{
-    CertProblem, ConfigError, NetError, PeerAbort, Phase, ProtocolError, StoreError, SystemError,
-    TransportError,
+    CertProblem, ConfigError, NetError, PeerAbort, Phase, ProtocolError, SealPart, StoreError,
+    SystemError, TransportError,
 };
 pub use framing::{FRAME_HEADER_LEN, read_frame, write_frame};
 pub use identity::Pid;

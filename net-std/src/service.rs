@@ -14,6 +14,10 @@
 //! same key waits up to [`ServiceConfig::key_wait`], then is refused as busy. The share
 //! file's process lock is taken as well, so a one-shot `ecdsa2pc` run on the same file
 //! cannot interleave.
+//!
+//! Shares are opened and written with [`ServiceConfig::sealer`] (sealed at rest,
+//! [`crate::sealed`]), and party 0's abort lock is kept in each key's [`LockRegistry`] as in a
+//! one-shot run: a key the registry holds is refused as locked.
 
 mod keys;
 
@@ -38,7 +42,9 @@ use crate::channel::Channel;
 use crate::driver;
 use crate::error::{NetError, Phase, ProtocolError, SystemError, TransportError};
 use crate::handshake::establish_server;
+use crate::lock_registry::LockRegistry;
 use crate::request::{self, KeyId, Operation, Refusal, RefusalCode, Request, key_id, key_id_hex};
+use crate::sealed::Sealer;
 use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
 use crate::{CertPaths, Transport, epoch, paillier::new_paillier_key, rng::os_rng};
@@ -49,11 +55,17 @@ const ACCEPT_POLL: Duration = Duration::from_millis(20);
 /// Length of the public key party 0 sends for a pubkey request (compressed SEC1).
 pub const PUBKEY_LEN: usize = 33;
 
-/// The service's limits; [`ServiceConfig::default`] suits most uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The service's limits and where its keys live; [`ServiceConfig::new`] suits most uses.
+#[derive(Clone, Debug)]
 pub struct ServiceConfig {
     /// Directory of party 0's share files, one per key.
     pub shares: PathBuf,
+    /// Opens sealed shares and seals every share written; `None` writes plaintext shares
+    /// (and can open only those).
+    pub sealer: Option<Sealer>,
+    /// The per-user lock-registry directory of every key ([`LockRegistry::new`]); the
+    /// directory beside the shares is always one too.
+    pub lock_dir: Option<PathBuf>,
     /// Connections served at once (worker threads).
     pub workers: usize,
     /// Accepted connections waiting for a worker; one more is dropped at once.
@@ -67,12 +79,15 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// Defaults for the share directory `shares`: 4 workers, 64 waiting connections,
+    /// Defaults for the share directory `shares`: plaintext shares, the per-user lock
+    /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 waiting connections,
     /// 10 s for handshake and request, 60 s per message, 10 s wait for a busy key.
     #[must_use]
     pub fn new(shares: &Path) -> Self {
         Self {
             shares: shares.to_path_buf(),
+            sealer: None,
+            lock_dir: LockRegistry::default_state_dir(),
             workers: 4,
             max_waiting: 64,
             handshake_timeout: Duration::from_secs(10),
@@ -85,6 +100,13 @@ impl ServiceConfig {
     #[must_use]
     pub fn files_of(&self, id: &KeyId) -> ShareFiles {
         ShareFiles::new(&self.shares.join(format!("{}.share", key_id_hex(id))))
+            .sealed_with(self.sealer.clone())
+    }
+
+    /// The lock registry of the share files `files`.
+    #[must_use]
+    pub fn registry_of(&self, files: &ShareFiles) -> LockRegistry {
+        LockRegistry::new(files.path(), self.lock_dir.clone())
     }
 }
 
@@ -418,6 +440,20 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
             format!("party 0's file for key {hex_id} holds another key"),
         ));
     }
+    // The registry outlives a restored or copied share file (every epoch has the same Q).
+    let registry = cfg.registry_of(&files);
+    if !matches!(req.operation, Operation::Pubkey) && registry.check(held.active.public()).is_err()
+    {
+        return Err(refuse(
+            ch,
+            RefusalCode::KeyLocked,
+            format!(
+                "key {hex_id} is locked in party 0's lock registry (a signature failed its \
+                 final check, or a signing run stopped while deciding): it signs and \
+                 refreshes no more; make a new key"
+            ),
+        ));
+    }
     request::accept(ch)?;
     let ctx_info = info;
     let ctx = driver::context(&ctx_info);
@@ -429,14 +465,14 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
         }
         Operation::Sign(digest) => {
             let mut share = epoch::agree(ch, &files, held)?;
-            let mut persist = files.clone();
+            let mut persist = registry.guard(files.clone());
             driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, &mut persist)?;
             Ok(format!("signed, epoch {}", share.epoch()))
         }
         Operation::Refresh => {
             let share = epoch::agree(ch, &files, held)?;
             let (paillier, _) = new_paillier_key()?;
-            let mut persist = files.clone();
+            let mut persist = registry.guard(files.clone());
             let new = driver::refresh_p1(ch, &mut rng, &share, &ctx, paillier, &mut persist)?;
             Ok(format!("epoch {} → {}", share.epoch(), new.epoch()))
         }

@@ -12,6 +12,11 @@
 //! is set to 0600 on the open descriptor (fchmod) whatever the umask, and it is removed on
 //! every error path. Loading refuses a share that group or others may read or write, as ssh
 //! refuses a loose private key, and says the `chmod` that fixes it.
+//!
+//! Given a [`Sealer`] ([`ShareFiles::sealed_with`]), every share written is sealed
+//! ([`crate::sealed`]: XChaCha20-Poly1305 under a passphrase or key file) and sealed files
+//! are opened with it; a plaintext share still loads (the caller warns, see
+//! [`ShareFiles::active_is_sealed`]) and [`ShareFiles::encrypt_in_place`] seals it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -20,7 +25,8 @@ use std::path::{Path, PathBuf};
 use ecdsa2pc_core::{KeyShare, Party, role_of};
 use zeroize::Zeroizing;
 
-use crate::error::StoreError;
+use crate::error::{SealPart, StoreError};
+use crate::sealed::{self, KeyId, Sealer, key_id};
 
 /// The files of one share.
 #[derive(Clone, Debug)]
@@ -28,6 +34,7 @@ pub struct ShareFiles {
     active: PathBuf,
     pending: PathBuf,
     lock: PathBuf,
+    sealer: Option<Sealer>,
 }
 
 /// What a party holds: the active share and, after an interrupted refresh, a pending one.
@@ -58,7 +65,29 @@ impl ShareFiles {
             active: path.to_path_buf(),
             pending: with(".pending"),
             lock: with(".lock"),
+            sealer: None,
         }
+    }
+
+    /// These files, sealing every share written and opening sealed ones with `sealer`.
+    #[must_use]
+    pub fn sealed_with(mut self, sealer: Option<Sealer>) -> Self {
+        self.sealer = sealer;
+        self
+    }
+
+    /// The sealer shares are written with, if any.
+    #[must_use]
+    pub fn sealer(&self) -> Option<&Sealer> {
+        self.sealer.as_ref()
+    }
+
+    /// Whether the active share on disk is sealed (a plaintext one deserves a warning).
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] or [`StoreError::Unreadable`].
+    pub fn active_is_sealed(&self) -> Result<bool, StoreError> {
+        Ok(sealed::is_sealed(&read_bytes(&self.active)?))
     }
 
     /// The active share's path.
@@ -119,9 +148,9 @@ impl ShareFiles {
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
     pub fn load<S: KeyShare>(&self) -> Result<Held<S>, StoreError> {
-        let active = self.read(&self.active)?;
+        let active: S = self.read(&self.active, None)?;
         let pending = if self.pending.exists() {
-            Some(self.read(&self.pending)?)
+            Some(self.read(&self.pending, Some(&key_id(&active)))?)
         } else {
             None
         };
@@ -133,7 +162,7 @@ impl ShareFiles {
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
     pub fn load_active<S: KeyShare>(&self) -> Result<S, StoreError> {
-        self.read(&self.active)
+        self.read(&self.active, None)
     }
 
     /// Loads the pending share only (it must exist).
@@ -141,7 +170,7 @@ impl ShareFiles {
     /// # Errors
     /// A [`StoreError`] naming the pending file and what is wrong with it.
     pub fn load_pending<S: KeyShare>(&self) -> Result<S, StoreError> {
-        self.read(&self.pending)
+        self.read(&self.pending, None)
     }
 
     /// The active share's bytes, for a caller that learns the party from the file itself
@@ -154,44 +183,133 @@ impl ShareFiles {
         read_bytes(&self.active)
     }
 
-    /// Decodes the bytes of the file at `path` as a share of `S::PARTY`: a share of the
-    /// other party is [`StoreError::OtherParty`], anything else that does not decode
+    /// Decodes the bytes of the file at `path` as a share of `S::PARTY`, opening them with
+    /// the sealer if they are sealed: a share of the other party is
+    /// [`StoreError::OtherParty`], a sealed file without a sealer [`StoreError::NoSecret`],
+    /// one that does not open as in [`Sealer::open`], anything else that does not decode
     /// [`StoreError::Damaged`].
     ///
     /// # Errors
     /// As above.
-    pub fn decode<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
-        // A header that names no party falls through to the decoder, which says why.
-        if let Ok(found) = role_of(bytes)
-            && found != S::PARTY
-        {
-            return Err(StoreError::OtherParty {
+    pub fn decode<S: KeyShare>(&self, path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
+        self.decode_expecting(path, bytes, None)
+    }
+
+    /// [`ShareFiles::decode`], also refusing a share of another key than `expected_key`
+    /// ([`StoreError::OtherKey`]).
+    fn decode_expecting<S: KeyShare>(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        expected_key: Option<&KeyId>,
+    ) -> Result<S, StoreError> {
+        let other_key = |found: KeyId| match expected_key {
+            Some(want) if *want != found => Err(StoreError::OtherKey {
                 path: path.to_path_buf(),
-                expected: S::PARTY,
+                expected: *want,
                 found,
+            }),
+            _ => Ok(()),
+        };
+        if !sealed::is_sealed(bytes) {
+            let share: S = decode_plain(path, bytes)?;
+            other_key(key_id(&share))?;
+            return Ok(share);
+        }
+        let head = sealed::header(path, bytes)?;
+        let Some(sealer) = &self.sealer else {
+            return Err(StoreError::NoSecret {
+                path: path.to_path_buf(),
+                sealed_with: head.kind,
+            });
+        };
+        let plain = sealer.open(path, bytes, S::PARTY, expected_key)?;
+        let share: S = decode_plain(path, &plain)?;
+        // The header is authenticated, so only a writer that sealed a share under another
+        // share's header gets here; refuse rather than trust either.
+        if key_id(&share) != head.key_id || share.epoch() != head.epoch {
+            return Err(StoreError::SealBroken {
+                path: path.to_path_buf(),
+                part: SealPart::Payload,
+                why: "the header does not describe the share inside",
             });
         }
-        S::decode(bytes).map_err(|error| StoreError::Damaged {
-            path: path.to_path_buf(),
-            expected: S::PARTY,
-            error,
-        })
+        Ok(share)
     }
 
     /// The party whose share the bytes of the file at `path` claim to be (from the
-    /// header alone: [`ShareFiles::decode`] checks the rest).
+    /// header alone, sealed or not: [`ShareFiles::decode`] checks the rest).
     ///
     /// # Errors
-    /// [`StoreError::Unrecognised`] if the header names no known version or party.
+    /// [`StoreError::Unrecognised`] if the header names no known version or party,
+    /// [`StoreError::SealBroken`] if a sealed header is damaged.
     pub fn party_of(path: &Path, bytes: &[u8]) -> Result<Party, StoreError> {
+        if sealed::is_sealed(bytes) {
+            return Ok(sealed::header(path, bytes)?.party);
+        }
         role_of(bytes).map_err(|error| StoreError::Unrecognised {
             path: path.to_path_buf(),
             error,
         })
     }
 
-    fn read<S: KeyShare>(&self, path: &Path) -> Result<S, StoreError> {
-        Self::decode(path, &read_bytes(path)?)
+    fn read<S: KeyShare>(
+        &self,
+        path: &Path,
+        expected_key: Option<&KeyId>,
+    ) -> Result<S, StoreError> {
+        self.decode_expecting(path, &read_bytes(path)?, expected_key)
+    }
+
+    /// The file bytes of `share` for `path`: sealed if a sealer is set.
+    fn file_bytes<S: KeyShare>(
+        &self,
+        path: &Path,
+        share: &S,
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let plain = encode(path, share)?;
+        match &self.sealer {
+            Some(sealer) => sealer.seal(path, share, &plain),
+            None => Ok(plain),
+        }
+    }
+
+    /// Seals a plaintext share (and a plaintext pending share) in place, each with one
+    /// atomic write: if it fails or is cut off at any point, the file holds the old
+    /// plaintext share or the sealed one, never a mix. The caller holds the lock. Returns
+    /// how many files were sealed (0 if all were already sealed).
+    ///
+    /// # Errors
+    /// [`StoreError::NoSecret`] without a sealer; a [`StoreError`] if a share does not load
+    /// or cannot be written.
+    pub fn encrypt_in_place<S: KeyShare>(&self) -> Result<usize, StoreError> {
+        self.encrypt_in_place_via::<S>(&mut |_| Ok(()))
+    }
+
+    fn encrypt_in_place_via<S: KeyShare>(
+        &self,
+        fault: &mut dyn FnMut(Step) -> std::io::Result<()>,
+    ) -> Result<usize, StoreError> {
+        let Some(sealer) = &self.sealer else {
+            return Err(StoreError::NoSecret {
+                path: self.active.clone(),
+                sealed_with: sealed::SecretKind::Passphrase,
+            });
+        };
+        // Both are loaded (and checked) before anything is written.
+        let held = self.load::<S>()?;
+        let mut sealed_count = 0;
+        for (path, share) in core::iter::once((&self.active, &held.active))
+            .chain(held.pending.as_ref().map(|p| (&self.pending, p)))
+        {
+            if sealed::is_sealed(&read_bytes(path)?) {
+                continue;
+            }
+            let bytes = sealer.seal(path, share, &encode(path, share)?)?;
+            self.write_atomic_via(path, &bytes, random_suffix, fault)?;
+            sealed_count += 1;
+        }
+        Ok(sealed_count)
     }
 
     /// Writes the active share atomically (keygen, or a lock flag after a failed signature).
@@ -199,7 +317,7 @@ impl ShareFiles {
     /// # Errors
     /// [`StoreError::Write`].
     pub fn write_active<S: KeyShare>(&self, share: &S) -> Result<(), StoreError> {
-        self.write_atomic(&self.active, &encode(&self.active, share)?)
+        self.write_atomic(&self.active, &self.file_bytes(&self.active, share)?)
     }
 
     /// Writes a refreshed share as pending, beside the active one.
@@ -207,7 +325,7 @@ impl ShareFiles {
     /// # Errors
     /// [`StoreError::Write`].
     pub fn write_pending<S: KeyShare>(&self, share: &S) -> Result<(), StoreError> {
-        self.write_atomic(&self.pending, &encode(&self.pending, share)?)
+        self.write_atomic(&self.pending, &self.file_bytes(&self.pending, share)?)
     }
 
     /// Makes the pending share the active one; the old epoch is gone for good.
@@ -240,45 +358,120 @@ impl ShareFiles {
     }
 
     fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-        self.write_atomic_via(path, bytes, random_suffix)
+        self.write_atomic_via(path, bytes, random_suffix, &mut |_| Ok(()))
     }
 
     /// [`ShareFiles::write_atomic`] with the temporary names from `suffix` (tests plant files
-    /// at the names it gives).
+    /// at the names it gives) and `fault` called before each step (tests make it fail there;
+    /// before [`Step::Write`] half the bytes are already written, as on a full disk).
     fn write_atomic_via(
         &self,
         path: &Path,
         bytes: &[u8],
         suffix: impl FnMut() -> std::io::Result<String>,
+        fault: &mut dyn FnMut(Step) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
-        let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
-            path: path.to_path_buf(),
-            action,
-            source,
-        };
-        let (tmp, mut file) = TempFile::create(path, suffix)
-            .map_err(|e| fail("cannot create a temporary file", e))?;
-        file.write_all(bytes).map_err(|e| fail("cannot write", e))?;
-        file.sync_all().map_err(|e| fail("cannot sync", e))?;
-        drop(file);
-        fs::rename(&tmp.path, path).map_err(|e| fail("cannot replace", e))?;
-        tmp.renamed();
-        self.sync_dir()
+        write_atomic_with(path, bytes, suffix, fault)
     }
 
     fn sync_dir(&self) -> Result<(), StoreError> {
-        let dir = match self.active.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|source| StoreError::Write {
-                path: dir.to_path_buf(),
-                action: "cannot sync the directory",
-                source,
-            })
+        sync_parent(&self.active)
     }
+}
+
+/// The steps of an atomic write, for fault injection in tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Create,
+    Write,
+    Sync,
+    Rename,
+    SyncDir,
+}
+
+/// Decodes a plaintext share encoding (see [`ShareFiles::decode`]).
+fn decode_plain<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
+    // A header that names no party falls through to the decoder, which says why.
+    if let Ok(found) = role_of(bytes)
+        && found != S::PARTY
+    {
+        return Err(StoreError::OtherParty {
+            path: path.to_path_buf(),
+            expected: S::PARTY,
+            found,
+        });
+    }
+    S::decode(bytes).map_err(|error| StoreError::Damaged {
+        path: path.to_path_buf(),
+        expected: S::PARTY,
+        error,
+    })
+}
+
+/// Writes `bytes` to `path` atomically and durably: a private temporary file beside it,
+/// synced, renamed over `path`, and the directory synced. Share files and lock-registry
+/// entries both go through here.
+///
+/// # Errors
+/// [`StoreError::Write`].
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_with(path, bytes, random_suffix, &mut |_| Ok(()))
+}
+
+/// [`write_atomic`] with the temporary names from `suffix` (tests plant files at the names it
+/// gives) and `fault` called before each step (tests make it fail there; before
+/// [`Step::Write`] half the bytes are already written, as on a full disk).
+fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    suffix: impl FnMut() -> std::io::Result<String>,
+    fault: &mut dyn FnMut(Step) -> std::io::Result<()>,
+) -> Result<(), StoreError> {
+    let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
+    fault(Step::Create).map_err(|e| fail("cannot create a temporary file", e))?;
+    let (tmp, mut file) =
+        TempFile::create(path, suffix).map_err(|e| fail("cannot create a temporary file", e))?;
+    let (first, rest) = bytes.split_at(bytes.len() / 2);
+    file.write_all(first)
+        .and_then(|()| fault(Step::Write))
+        .and_then(|()| file.write_all(rest))
+        .map_err(|e| fail("cannot write", e))?;
+    fault(Step::Sync)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| fail("cannot sync", e))?;
+    drop(file);
+    fault(Step::Rename)
+        .and_then(|()| fs::rename(&tmp.path, path))
+        .map_err(|e| fail("cannot replace", e))?;
+    tmp.renamed();
+    fault(Step::SyncDir).map_err(|source| StoreError::Write {
+        path: path.to_path_buf(),
+        action: "cannot sync the directory",
+        source,
+    })?;
+    sync_parent(path)
+}
+
+/// Syncs the directory holding `path`, so that a rename or removal in it is durable.
+///
+/// # Errors
+/// [`StoreError::Write`] naming the directory.
+pub(crate) fn sync_parent(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::Write {
+            path: dir.to_path_buf(),
+            action: "cannot sync the directory",
+            source,
+        })
 }
 
 /// Encodes `share` (for the file at `path`) into a buffer that is wiped when dropped.
@@ -407,6 +600,9 @@ impl Drop for TempFile {
 }
 
 #[cfg(test)]
+mod sealed_tests;
+
+#[cfg(test)]
 mod tests {
     use std::os::unix::fs::{PermissionsExt, symlink};
 
@@ -415,7 +611,7 @@ mod tests {
     const SECRET: &[u8] = b"secret share bytes";
 
     /// A fresh empty directory under the system temporary directory.
-    fn scratch(tag: &str) -> PathBuf {
+    pub(super) fn scratch(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "ecdsa2pc-store-{tag}-{}-{}",
             std::process::id(),
@@ -425,7 +621,7 @@ mod tests {
         dir
     }
 
-    fn names(dir: &Path) -> Vec<String> {
+    pub(super) fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -457,7 +653,9 @@ mod tests {
         };
 
         let files = ShareFiles::new(&target);
-        files.write_atomic_via(&target, SECRET, suffix).unwrap();
+        files
+            .write_atomic_via(&target, SECRET, suffix, &mut |_| Ok(()))
+            .unwrap();
 
         // The share went to the fourth name and then into place, mode 0600.
         assert_eq!(fs::read(&target).unwrap(), SECRET);
@@ -499,7 +697,7 @@ mod tests {
 
         let files = ShareFiles::new(&target);
         let err = files
-            .write_atomic_via(&target, SECRET, || Ok("x".to_owned()))
+            .write_atomic_via(&target, SECRET, || Ok("x".to_owned()), &mut |_| Ok(()))
             .unwrap_err();
         let StoreError::Write {
             ref path,

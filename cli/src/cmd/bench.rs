@@ -13,8 +13,8 @@ use ecdsa2pc_net::{
 use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::output::Log;
+use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::output::{Log, Outcome, Style};
 use crate::session::Session;
 
 /// Measure keygen, sign and refresh end to end between two processes (run both parties with
@@ -22,6 +22,7 @@ use crate::session::Session;
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
+    help_triggers("-h", "--help", "help"),
     name = "bench",
     example = "{command_name} --party 0 --signs 500 & {command_name} --party 1 --signs 500",
     note = "All timings are wall-clock latencies of one party, from its first message to its \
@@ -32,11 +33,13 @@ pub(crate) struct BenchArgs {
     /// which party this process is: 0 (listens) or 1 (connects)
     #[argh(option)]
     party: Party,
-    /// address party 0 listens on and party 1 connects to (default: localhost:8443)
-    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
+    /// localhost:8443)
+    #[argh(option, default = "default_server()")]
     server: String,
-    /// directory holding ca-cert.pem and this party's certificate and key (default: ./certs)
-    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    /// directory holding ca-cert.pem and this party's certificate and key (default:
+    /// $ECDSA2PC_CERTS, else ./certs)
+    #[argh(option, default = "default_certs()")]
     certs: PathBuf,
     /// seconds to wait for the peer (default: 60)
     #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
@@ -59,6 +62,12 @@ pub(crate) struct BenchArgs {
     /// also print TLS details
     #[argh(switch, short = 'v')]
     verbose: bool,
+    /// print the result as one JSON object on stdout
+    #[argh(switch)]
+    json: bool,
+    /// print nothing on stderr but errors
+    #[argh(switch, short = 'q')]
+    quiet: bool,
 }
 
 /// Runs the benchmark as one party; party 0 prints the table.
@@ -69,7 +78,12 @@ pub(crate) fn run(args: &BenchArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    net.run(args.verbose, |log| {
+    let style = Style {
+        json: args.json,
+        quiet: args.quiet,
+        verbose: args.verbose,
+    };
+    net.run(style, |log| {
         if args.keygens == 0 {
             return Err(CliError::Usage(
                 "--keygens must be at least 1 (signing needs a key)".to_owned(),
@@ -128,7 +142,7 @@ impl Series {
     }
 }
 
-fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
+fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError> {
     let Session {
         mut ch,
         info,
@@ -203,10 +217,14 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError>
     for row in &rows {
         log.line(row);
     }
-    Ok(format!(
+    // The table stays in the log (bench.sh reads it there); `--json` carries its rows.
+    Ok(Outcome::summary(format!(
         "benchmark done ({} keygens, {} signatures, {} refreshes)",
         args.keygens, args.signs, args.refreshes
     ))
+    .field("command", "bench")
+    .field("party", args.party.index())
+    .field("table", rows.to_vec()))
 }
 
 fn sign_as_p2(

@@ -15,8 +15,8 @@ use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use crate::digest::sha256;
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::{spki_pem, write_atomic};
-use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::output::{Log, finish, hex, report_error};
+use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
 use crate::session::Session;
 use crate::share_file::{public_key, public_key_hex};
@@ -34,6 +34,7 @@ const SECOND_SUFFIX: &str = " #2";
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
+    help_triggers("-h", "--help", "help"),
     name = "demo",
     example = "{command_name} --party 0 --out-dir demo-out\n\
                {command_name} --party 1    (in a second terminal)",
@@ -59,11 +60,13 @@ pub(crate) struct DemoArgs {
     /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
     #[argh(option)]
     party: Party,
-    /// address party 0 listens on and party 1 connects to (default: localhost:8443)
-    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
+    /// localhost:8443)
+    #[argh(option, default = "default_server()")]
     server: String,
-    /// directory holding ca-cert.pem and this party's certificate and key (default: ./certs)
-    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    /// directory holding ca-cert.pem and this party's certificate and key (default:
+    /// $ECDSA2PC_CERTS, else ./certs)
+    #[argh(option, default = "default_certs()")]
     certs: PathBuf,
     /// text to sign; its SHA-256 digest is signed (default: "Hello, MPC ECDSA with mTLS!")
     #[argh(option, default = "DEFAULT_MESSAGE.to_owned()")]
@@ -74,6 +77,12 @@ pub(crate) struct DemoArgs {
     /// also print TLS details, party ids and the causes of an error
     #[argh(switch, short = 'v')]
     verbose: bool,
+    /// print the result as one JSON object on stdout
+    #[argh(switch)]
+    json: bool,
+    /// print nothing on stderr but errors
+    #[argh(switch, short = 'q')]
+    quiet: bool,
     /// write public-key.pem, message.txt and signature.der (the first signature) here
     #[argh(option)]
     out_dir: Option<PathBuf>,
@@ -87,11 +96,15 @@ pub(crate) fn run(args: &DemoArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
+    let style = Style {
+        json: args.json,
+        quiet: args.quiet,
+        verbose: args.verbose,
+    };
+    let log = net.log(style);
     if let Err(err) = net.validate() {
-        report_error(&err, args.verbose);
-        return err.exit_status();
+        return fail(&log, style, &err);
     }
-    let log = net.log(args.verbose);
     let demo = Demo {
         args,
         net,
@@ -100,9 +113,8 @@ pub(crate) fn run(args: &DemoArgs) -> ExitStatus {
     let result = match args.party {
         Party::P1 => demo.run::<KeyShareP1>(),
         Party::P2 => demo.run::<KeyShareP2>(),
-    }
-    .map(|()| "every step succeeded; both signatures verified".to_owned());
-    finish(&log, args.verbose, result)
+    };
+    finish(&log, style, result)
 }
 
 /// One party's run.
@@ -113,7 +125,7 @@ struct Demo<'a> {
 }
 
 impl Demo<'_> {
-    fn run<S: Protocols>(&self) -> Result<(), CliError> {
+    fn run<S: Protocols>(&self) -> Result<Outcome, CliError> {
         let log = self.log;
         let args = self.args;
         let mut session = Session::open(&self.net, log, &Request::keygen())?;
@@ -142,7 +154,13 @@ impl Demo<'_> {
             self.write_outputs(dir, message, &key, &sig1)?;
         }
         session.close(log);
-        Ok(())
+        Ok(
+            Outcome::summary("every step succeeded; both signatures verified")
+                .field("command", "demo")
+                .field("party", S::PARTY.index())
+                .field("public_key", public_key_hex(&key))
+                .field("signature", hex(sig1.to_der().as_bytes())),
+        )
     }
 
     /// Signs SHA-256(`message`) with the peer, prints the signature, verifies it against Q.

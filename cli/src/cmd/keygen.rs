@@ -8,9 +8,10 @@ use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::output::Log;
+use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::output::{Log, Outcome, Style};
 use crate::protocols::{self, Protocols};
+use crate::secret::{Prompt, SecretOptions, plaintext_warning};
 use crate::session::Session;
 use crate::share_file::{public_key, public_key_hex};
 
@@ -18,12 +19,15 @@ use crate::share_file::{public_key, public_key_hex};
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
+    help_triggers("-h", "--help", "help"),
     name = "keygen",
     example = "{command_name} --party 0 --share p0.share\n\
                {command_name} --party 1 --share p1.share    (on the other machine)",
-    note = "Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
+    note = "The joint public key (SEC1 compressed hex) is printed on stdout; progress goes to \
+            stderr. Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
             records both parties' certificates (pids): later runs must use the same ones. The \
-            file is written atomically with mode 0600; an existing share (or FILE.pending) is \
+            file is written atomically with mode 0600, encrypted when --passphrase-file, --key-file or \
+            ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share (or FILE.pending) is \
             never overwritten without --force.",
     error_code(0, "the key was made and the share written"),
     error_code(1, "protocol failure (peer rejected or aborted)"),
@@ -47,11 +51,21 @@ pub(crate) struct KeygenArgs {
     /// overwrite an existing share file (the old key is lost unless backed up)
     #[argh(switch)]
     force: bool,
-    /// address party 0 listens on and party 1 connects to (default: localhost:8443)
-    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
+    /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
+    /// localhost:8443)
+    #[argh(option, default = "default_server()")]
     server: String,
-    /// directory holding ca-cert.pem and this party's certificate and key (default: ./certs)
-    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    /// directory holding ca-cert.pem and this party's certificate and key (default:
+    /// $ECDSA2PC_CERTS, else ./certs)
+    #[argh(option, default = "default_certs()")]
     certs: PathBuf,
     /// seconds to wait for the peer: to connect, and for each message (default: 60)
     #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
@@ -59,6 +73,22 @@ pub(crate) struct KeygenArgs {
     /// also print TLS details, party ids and the causes of an error
     #[argh(switch, short = 'v')]
     verbose: bool,
+    /// print the result as one JSON object on stdout
+    #[argh(switch)]
+    json: bool,
+    /// print nothing on stderr but errors
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+}
+
+impl KeygenArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// Runs keygen as one party; prints progress and errors; returns the exit status.
@@ -69,14 +99,21 @@ pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    net.run(args.verbose, |log| match args.party {
+    let style = Style {
+        json: args.json,
+        quiet: args.quiet,
+        verbose: args.verbose,
+    };
+    net.run(style, |log| match args.party {
         Party::P1 => keygen::<KeyShareP1>(args, &net, log),
         Party::P2 => keygen::<KeyShareP2>(args, &net, log),
     })
 }
 
-fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<String, CliError> {
-    let files = ShareFiles::new(&args.share);
+fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError> {
+    // Asked before the network run: a prompt must not make the peer wait.
+    let sealer = args.secret().sealer(Prompt::NewOptional)?;
+    let files = ShareFiles::new(&args.share).sealed_with(sealer);
     if let Some(dir) = args.share.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.is_dir()
     {
@@ -110,11 +147,30 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<S
         public_key_hex(&key)
     ));
     log.line(format_args!(
-        "wrote key share {} ({}, epoch {}, mode 0600); keep it private and backed up",
+        "wrote key share {} ({}, epoch {}, mode 0600, {}); keep it private and backed up",
         files.path().display(),
         S::PARTY,
-        share.epoch()
+        share.epoch(),
+        if files.sealer().is_some() {
+            "encrypted"
+        } else {
+            "NOT encrypted"
+        }
+    ));
+    if files.sealer().is_none() {
+        log.line(plaintext_warning(files.path()));
+    }
+    log.line(format_args!(
+        "back up {} now (one copy, kept private): it is this party's only half of the new key. \
+         After each refresh, back up the new file and destroy older copies",
+        files.path().display()
     ));
     session.close(log);
-    Ok("key generated; the share is on disk".to_owned())
+    Ok(Outcome::summary("key generated; the share is on disk")
+        .text(public_key_hex(&key))
+        .field("command", "keygen")
+        .field("party", S::PARTY.index())
+        .field("public_key", public_key_hex(&key))
+        .field("share", files.path().display().to_string())
+        .field("epoch", share.epoch()))
 }

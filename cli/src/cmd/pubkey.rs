@@ -1,6 +1,6 @@
-//! `ecdsa2pc pubkey`: print the joint public key of a key share file (no network).
+//! `ecdsa2pc pubkey`: print the joint public key of a key share file (no network), in the
+//! formats wallets and tools read.
 
-use core::str::FromStr;
 use std::path::PathBuf;
 
 use argh::FromArgs;
@@ -8,20 +8,30 @@ use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
-use crate::keyfile::spki_pem;
-use crate::output::report_error;
+use crate::output::{Log, Outcome, Style, finish, hex};
+use crate::secret::{SecretOptions, existing_share};
 use crate::share_file::{public_key, public_key_hex};
+use crate::wallet::Network;
+use crate::wallet::pubkey::PublicKeyFormat;
 
-/// Print the joint public key of a key share file: SEC1 compressed hex, or PEM.
+/// Print the joint public key of a key share file: SEC1 hex (compressed or not), PEM, DER,
+/// an Ethereum address or a Bitcoin P2WPKH address.
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
+    help_triggers("-h", "--help", "help"),
     name = "pubkey",
     example = "{command_name} --share p0.share\n\
-               {command_name} --share p1.share --format pem > public-key.pem",
+               {command_name} --share p1.share --format pem > public-key.pem\n\
+               {command_name} --share p0.share --format eth-address\n\
+               {command_name} --share p0.share --format btc-p2wpkh --testnet",
     note = "The key goes to stdout alone (pipe it to a file); a line naming the share's party \
-            and epoch goes to stderr. --format pem writes a SubjectPublicKeyInfo, as `demo \
-            --out-dir` does, for `openssl dgst -sha256 -verify`. A pending share from an \
+            and epoch goes to stderr. Formats: hex (SEC1 compressed, default), uncompressed \
+            (SEC1 04||x||y hex), pem and der (SubjectPublicKeyInfo, for `openssl dgst -sha256 \
+            -verify`; der is binary), eth-address (EIP-55 checksummed), btc-p2wpkh (bc1q..., \
+            tb1q... with --testnet), btc-p2pkh (1..., the address Bitcoin Core's \
+            verifymessage takes for a `sign --btc-message` signature), xpub (needs a share whose keygen agreed a BIP32 chain \
+            code; this version's keygen does not make one yet). A pending share from an \
             interrupted refresh is not used here (it holds the same public key); the note says \
             if there is one.",
     error_code(0, "the key was printed"),
@@ -31,61 +41,83 @@ pub(crate) struct PubkeyArgs {
     /// the key share file (either party's)
     #[argh(option)]
     share: PathBuf,
-    /// output format: hex (SEC1 compressed, default) or pem (SubjectPublicKeyInfo)
-    #[argh(option, default = "Format::Hex")]
-    format: Format,
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
+    /// output format: hex (default), uncompressed, pem, der, xpub, eth-address, btc-p2wpkh
+    /// or btc-p2pkh
+    #[argh(option, default = "PublicKeyFormat::Hex")]
+    format: PublicKeyFormat,
+    /// use the Bitcoin testnet forms (tb1 addresses, tpub keys) instead of mainnet
+    #[argh(switch)]
+    testnet: bool,
+    /// print the result as one JSON object on stdout
+    #[argh(switch)]
+    json: bool,
+    /// print nothing on stderr but errors
+    #[argh(switch, short = 'q')]
+    quiet: bool,
 }
 
-/// The output format of the public key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// SEC1 compressed point, hex.
-    Hex,
-    /// SubjectPublicKeyInfo, PEM.
-    Pem,
-}
-
-impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "hex" => Ok(Self::Hex),
-            "pem" => Ok(Self::Pem),
-            other => Err(format!("--format must be hex or pem, got '{other}'")),
+impl PubkeyArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
         }
     }
 }
 
 /// Prints the key; returns the exit status.
 pub(crate) fn run(args: &PubkeyArgs) -> ExitStatus {
-    match pubkey(args) {
-        Ok(()) => ExitStatus::Success,
-        Err(err) => {
-            report_error(&err, false);
-            err.exit_status()
-        }
-    }
+    let style = Style {
+        json: args.json,
+        quiet: args.quiet,
+        verbose: false,
+    };
+    let log = Log::new("", style);
+    finish(&log, style, pubkey(args, &log))
 }
 
-fn pubkey(args: &PubkeyArgs) -> Result<(), CliError> {
-    let files = ShareFiles::new(&args.share);
+fn pubkey(args: &PubkeyArgs, log: &Log) -> Result<Outcome, CliError> {
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
     // Read once: the party comes from the file's own header.
     let bytes = files.read_active()?;
     match ShareFiles::party_of(files.path(), &bytes)? {
-        Party::P1 => show::<KeyShareP1>(args.format, &files, &bytes),
-        Party::P2 => show::<KeyShareP2>(args.format, &files, &bytes),
+        Party::P1 => show::<KeyShareP1>(args, &files, &bytes, log),
+        Party::P2 => show::<KeyShareP2>(args, &files, &bytes, log),
     }
 }
 
-/// Prints the key of the share in `bytes` (read from `files`) and notes on stderr.
-fn show<S: KeyShare>(format: Format, files: &ShareFiles, bytes: &[u8]) -> Result<(), CliError> {
-    let share = ShareFiles::decode::<S>(files.path(), bytes)?;
+/// The key of the share in `bytes` (read from `files`); notes on stderr.
+fn show<S: KeyShare>(
+    args: &PubkeyArgs,
+    files: &ShareFiles,
+    bytes: &[u8],
+    log: &Log,
+) -> Result<Outcome, CliError> {
+    let share = files.decode::<S>(files.path(), bytes)?;
     let key = public_key(&share)?;
-    match format {
-        Format::Hex => println!("{}", public_key_hex(&key)),
-        Format::Pem => print!("{}", spki_pem(&key)),
-    }
-    eprintln!(
+    let network = if args.testnet {
+        Network::Testnet
+    } else {
+        Network::Mainnet
+    };
+    // Shares carry no chain code yet: `xpub` says so (see `PublicKeyFormat::render`).
+    let rendered = args
+        .format
+        .render(&key, None, network)
+        .map_err(|e| CliError::Usage(format!("--format {}: {e}", args.format.name())))?;
+    log.line(format_args!(
         "key share {}: {}, epoch {}{}",
         files.path().display(),
         S::PARTY,
@@ -95,17 +127,36 @@ fn show<S: KeyShare>(format: Format, files: &ShareFiles, bytes: &[u8]) -> Result
         } else {
             ""
         }
-    );
+    ));
     if files.pending_path().exists() {
         let state = match files.load_pending::<S>() {
             Ok(pending) => format!("epoch {}", pending.epoch()),
             Err(e) => format!("unusable: {e}"),
         };
-        eprintln!(
+        log.line(format_args!(
             "note: {} ({state}) is a pending share from an interrupted refresh; it is ignored \
              here, and the next sign or refresh settles with the peer which epoch stays",
             files.pending_path().display()
-        );
+        ));
     }
-    Ok(())
+    let text = if args.format == PublicKeyFormat::Der {
+        hex(&rendered)
+    } else {
+        String::from_utf8_lossy(&rendered).trim_end().to_owned()
+    };
+    let mut stdout = rendered;
+    if args.format != PublicKeyFormat::Der && !stdout.ends_with(b"\n") {
+        stdout.push(b'\n');
+    }
+    let mut outcome = Outcome::default()
+        .field("command", "pubkey")
+        .field("format", args.format.name())
+        .field("public_key", text)
+        .field("public_key_hex", public_key_hex(&key))
+        .field("testnet", args.testnet)
+        .field("party", S::PARTY.index())
+        .field("epoch", share.epoch())
+        .field("locked", share.is_locked());
+    outcome.stdout = stdout;
+    Ok(outcome)
 }

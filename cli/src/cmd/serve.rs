@@ -10,40 +10,55 @@ use ecdsa2pc_net::CertPaths;
 use ecdsa2pc_net::service::{Service, ServiceConfig};
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::DEFAULT_SERVER;
-use crate::output::{Log, finish, report_error};
+use crate::network::{default_certs, default_server};
+use crate::output::{Log, Outcome, Style, finish};
+use crate::secret::{Prompt, SecretOptions};
+use crate::session::lock_state_dir;
 
 /// Run party 0 as a service: serve keygen, sign, refresh and pubkey requests of party-1
 /// clients for many keys, until stopped.
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
+    help_triggers("-h", "--help", "help"),
     name = "serve",
     example = "{command_name} --listen 0.0.0.0:8443 --certs certs --shares shares\n\
                ecdsa2pc keygen --party 1 --server HOST:8443 --share p1.share   (a client)",
     note = "Party 0's shares live in --shares, one file per key named by its key id (the first \
             16 bytes of SHA-256 of the compressed public key, in hex). A key is served only to \
             the client certificate it was made with, one session at a time. Clients are the \
-            usual `ecdsa2pc keygen|sign|refresh --party 1`. One log line per connection. SIGTERM \
-            or SIGINT stops accepting, lets sessions in progress finish, and exits 0.",
+            usual `ecdsa2pc keygen|sign|refresh --party 1`. With --passphrase-file, --key-file or \
+            ECDSA2PC_PASSPHRASE every share is written encrypted and encrypted ones are opened \
+            (on a terminal, the passphrase is asked for). One log line per connection, on \
+            stderr. SIGTERM or SIGINT stops accepting, lets sessions in progress finish, and \
+            exits 0.",
     error_code(0, "the service stopped"),
     error_code(
         2,
         "usage or configuration error (bad option, missing certificate file, missing share \
-         directory)"
+         directory, unreadable passphrase or key file)"
     ),
     error_code(3, "network error (cannot listen)")
 )]
 pub(crate) struct ServeArgs {
-    /// address to listen on (default: localhost:8443)
-    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    /// address to listen on (default: $ECDSA2PC_SERVER, else localhost:8443)
+    #[argh(option, default = "default_server()")]
     listen: String,
-    /// directory holding ca-cert.pem and party 0's certificate and key (default: ./certs)
-    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    /// directory holding ca-cert.pem and party 0's certificate and key (default:
+    /// $ECDSA2PC_CERTS, else ./certs)
+    #[argh(option, default = "default_certs()")]
     certs: PathBuf,
     /// directory of party 0's share files, one per key (must exist)
     #[argh(option)]
     shares: PathBuf,
+    /// file whose first line is the passphrase that encrypts the key shares (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key shares,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
     /// connections served at once (default: 4)
     #[argh(option, default = "4")]
     workers: usize,
@@ -64,24 +79,39 @@ pub(crate) struct ServeArgs {
     verbose: bool,
 }
 
-/// Runs the service until it stops; returns the exit status.
-pub(crate) fn run(args: &ServeArgs) -> ExitStatus {
-    if args.workers == 0 || args.max_connections == 0 {
-        let err = CliError::Usage("--workers and --max-connections must be at least 1".into());
-        report_error(&err, args.verbose);
-        return err.exit_status();
+impl ServeArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
     }
-    if args.handshake_timeout == 0 || args.timeout == 0 {
-        let err = CliError::Usage("--handshake-timeout and --timeout must be at least 1".into());
-        report_error(&err, args.verbose);
-        return err.exit_status();
-    }
-    let log = Log::new("[serve]", args.verbose);
-    let result = serve(args, &log);
-    finish(&log, args.verbose, result)
 }
 
-fn serve(args: &ServeArgs, log: &Log) -> Result<String, CliError> {
+/// Runs the service until it stops; returns the exit status.
+pub(crate) fn run(args: &ServeArgs) -> ExitStatus {
+    // No --json or --quiet: the service's output is its log, and it has no result.
+    let style = Style {
+        verbose: args.verbose,
+        ..Style::default()
+    };
+    let log = Log::new("[serve]", style);
+    let result = serve(args, &log);
+    finish(&log, style, result)
+}
+
+fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
+    if args.workers == 0 || args.max_connections == 0 {
+        return Err(CliError::Usage(
+            "--workers and --max-connections must be at least 1".into(),
+        ));
+    }
+    if args.handshake_timeout == 0 || args.timeout == 0 {
+        return Err(CliError::Usage(
+            "--handshake-timeout and --timeout must be at least 1".into(),
+        ));
+    }
     if !args.shares.is_dir() {
         return Err(CliError::Usage(format!(
             "--shares {}: not a directory; create it first (mkdir -m 700 {})",
@@ -95,10 +125,20 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<String, CliError> {
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         session_timeout: Duration::from_secs(args.timeout),
         key_wait: Duration::from_secs(args.key_wait),
+        sealer: args.secret().sealer(Prompt::NewOptional)?,
+        lock_dir: lock_state_dir(),
         ..ServiceConfig::new(&args.shares)
     };
+    if config.sealer.is_none() {
+        log.line(format_args!(
+            "warning: no --passphrase-file, --key-file or ECDSA2PC_PASSPHRASE: new key shares \
+             in {} are written unencrypted, and encrypted ones cannot be opened",
+            args.shares.display()
+        ));
+    }
     let paths = CertPaths::for_party(&args.certs, Party::P1);
-    let sink = Arc::new(|line: &str| println!("[serve] {line}"));
+    // The service's log is progress, not a result: stderr, like every command's.
+    let sink = Arc::new(|line: &str| eprintln!("[serve] {line}"));
     let service = Service::bind(&args.listen, &paths, config, sink)?;
     // SIGTERM or SIGINT (Ctrl-C): stop accepting, let the sessions in progress finish
     // (each bounded by the timeouts), exit 0.
@@ -115,5 +155,5 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<String, CliError> {
         args.workers
     ));
     service.run()?;
-    Ok("service stopped".to_owned())
+    Ok(Outcome::summary("service stopped"))
 }

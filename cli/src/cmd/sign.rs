@@ -4,31 +4,44 @@ use ecdsa2pc_net::request::Operation;
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
-use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party, sign::Digest};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 
-use crate::digest::{parse_digest_hex, sha256};
+use crate::digest::{MessageDigest, MessageOptions};
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::write_atomic;
-use crate::network::{DEFAULT_SERVER, DEFAULT_TIMEOUT_SECS, Net};
-use crate::output::{Log, finish, hex, report_error};
+use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
+use crate::secret::{SecretOptions, existing_share};
 use crate::session::ShareSession;
 use crate::share_file::{public_key, public_key_hex};
+use crate::wallet::message::MessageHash;
+use crate::wallet::signature::{RecoverableSignature, SignatureFormat};
 
-/// Sign SHA-256(--message) or a given --digest with the peer, using this party's key share.
+/// Sign a message (SHA-256 by default, or another --hash) or a given --digest with the
+/// peer, using this party's key share.
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
+    help_triggers("-h", "--help", "help"),
     name = "sign",
     example = "{command_name} --party 0 --share p0.share --message \"pay Bob\" --out sig.der\n\
-               {command_name} --party 1 --share p1.share --message \"pay Bob\"    (other machine)",
-    note = "Both parties must sign the same message or digest. Before any protocol message \
+               {command_name} --party 1 --share p1.share --message \"pay Bob\"    (other machine)\n\
+               {command_name} --party 0 --share p0.share --message-file tx.bin --format compact\n\
+               {command_name} --party 0 --share p0.share --message hello --eth-message --format eth\n\
+               {command_name} --party 0 --share p0.share --message hello --btc-message",
+    note = "Both parties must sign the same message or digest with the same hash option. The \
+            signature alone is printed on stdout (progress on stderr): DER hex by default, or \
+            --format der (binary DER), hex (DER hex), compact (64-byte r||s hex) or eth \
+            (0x-prefixed 65-byte r||s||v, v = 27 + recovery id); --btc-message prints the \
+            base64 65-byte signature Bitcoin's verifymessage takes. --out writes the same \
+            format (binary DER without --format). Always low-s. Before any protocol message \
             each party checks that the TLS peer (and its own certificate) is the one its share \
-            was made with, then both settle on their newest common share epoch. The signature \
-            is printed as DER hex; both parties verify it against the public key. If party 0's \
-            final check of a signature fails it locks its share on disk before replying: do not \
-            sign with that key again.",
+            was made with, then both settle on their newest common share epoch; both parties \
+            verify the signature against the public key. If party 0's final check of a \
+            signature fails it locks its share on disk before replying: do not sign with that \
+            key again.",
     error_code(0, "the signature was made and verifies against the public key"),
     error_code(
         1,
@@ -52,20 +65,45 @@ pub(crate) struct SignArgs {
     /// this party's key share file (made by `ecdsa2pc keygen`)
     #[argh(option)]
     share: PathBuf,
-    /// the text to sign: its SHA-256 digest is signed
+    /// the text to sign (hashed with --hash, default SHA-256)
     #[argh(option)]
     message: Option<String>,
-    /// the 32-byte digest to sign as 64 hex digits, instead of --message
+    /// sign the exact bytes of this file (`-` for standard input), trailing newlines included
+    #[argh(option)]
+    message_file: Option<PathBuf>,
+    /// the 32-byte digest to sign as 64 hex digits, instead of a message
     #[argh(option)]
     digest: Option<String>,
-    /// also write the signature (DER) to this file
+    /// how the message is hashed: sha256 (default) or keccak256
+    #[argh(option)]
+    hash: Option<MessageHash>,
+    /// hash the message as an Ethereum personal message (EIP-191, personal_sign)
+    #[argh(switch)]
+    eth_message: bool,
+    /// hash the message as a Bitcoin signed message and print the base64 65-byte signature
+    #[argh(switch)]
+    btc_message: bool,
+    /// signature format: der, hex, compact or eth (default: DER hex on stdout, DER in --out)
+    #[argh(option)]
+    format: Option<SignatureFormat>,
+    /// also write the signature to this file
     #[argh(option)]
     out: Option<PathBuf>,
-    /// address party 0 listens on and party 1 connects to (default: localhost:8443)
-    #[argh(option, default = "DEFAULT_SERVER.to_owned()")]
+    /// file whose first line is the passphrase that encrypts the key share (or set
+    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
+    #[argh(option)]
+    passphrase_file: Option<PathBuf>,
+    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
+    /// instead of a passphrase
+    #[argh(option)]
+    key_file: Option<PathBuf>,
+    /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
+    /// localhost:8443)
+    #[argh(option, default = "default_server()")]
     server: String,
-    /// directory holding ca-cert.pem and this party's certificate and key (default: ./certs)
-    #[argh(option, default = "PathBuf::from(\"certs\")")]
+    /// directory holding ca-cert.pem and this party's certificate and key (default:
+    /// $ECDSA2PC_CERTS, else ./certs)
+    #[argh(option, default = "default_certs()")]
     certs: PathBuf,
     /// seconds to wait for the peer: to connect, and for each message (default: 60)
     #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
@@ -73,6 +111,31 @@ pub(crate) struct SignArgs {
     /// also print TLS details, party ids and the causes of an error
     #[argh(switch, short = 'v')]
     verbose: bool,
+    /// print the result as one JSON object on stdout
+    #[argh(switch)]
+    json: bool,
+    /// print nothing on stderr but errors
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+}
+
+/// How the signature is written: one of the `--format`s, or Bitcoin's message signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    /// `--format` (or the default: hex on stdout, DER in `--out`).
+    Format(Option<SignatureFormat>),
+    /// `--btc-message`: base64 of `header || r || s`.
+    BitcoinMessage,
+}
+
+impl SignArgs {
+    /// The secret options.
+    fn secret(&self) -> SecretOptions<'_> {
+        SecretOptions {
+            passphrase_file: self.passphrase_file.as_deref(),
+            key_file: self.key_file.as_deref(),
+        }
+    }
 }
 
 /// Signs as one party; prints progress and errors; returns the exit status.
@@ -83,37 +146,51 @@ pub(crate) fn run(args: &SignArgs) -> ExitStatus {
         certs: &args.certs,
         timeout_secs: args.timeout,
     };
-    let digest = match (&args.message, &args.digest) {
-        (Some(message), None) => Ok(sha256(message.as_bytes())),
-        (None, Some(text)) => {
-            parse_digest_hex(text).map_err(|e| CliError::Usage(format!("--digest: {e}")))
-        }
-        _ => Err(CliError::Usage(
-            "give exactly one of --message TEXT and --digest HEX".to_owned(),
+    let style = Style {
+        json: args.json,
+        quiet: args.quiet,
+        verbose: args.verbose,
+    };
+    let log = net.log(style);
+    let options = MessageOptions {
+        message: args.message.as_deref(),
+        message_file: args.message_file.as_deref(),
+        digest: args.digest.as_deref(),
+        hash: args.hash,
+        eth_message: args.eth_message,
+        btc_message: args.btc_message,
+    };
+    let output = match (args.btc_message, args.format) {
+        (false, format) => Ok(Output::Format(format)),
+        (true, None) => Ok(Output::BitcoinMessage),
+        (true, Some(_)) => Err(CliError::Usage(
+            "--btc-message writes Bitcoin's base64 message signature: leave out --format"
+                .to_owned(),
         )),
     };
-    let checked = net.validate().and(digest);
-    let digest = match checked {
-        Ok(digest) => digest,
-        Err(err) => {
-            report_error(&err, args.verbose);
-            return err.exit_status();
-        }
+    let checked = net
+        .validate()
+        .and(output)
+        .and_then(|output| Ok((output, options.resolve()?)));
+    let (output, input) = match checked {
+        Ok(checked) => checked,
+        Err(err) => return fail(&log, style, &err),
     };
-    let log = net.log(args.verbose);
     let result = match args.party {
-        Party::P1 => sign::<KeyShareP1>(args, &net, &log, &digest),
-        Party::P2 => sign::<KeyShareP2>(args, &net, &log, &digest),
+        Party::P1 => sign::<KeyShareP1>(args, &net, &log, &input, output),
+        Party::P2 => sign::<KeyShareP2>(args, &net, &log, &input, output),
     };
-    finish(&log, args.verbose, result)
+    finish(&log, style, result)
 }
 
 fn sign<S: Protocols>(
     args: &SignArgs,
     net: &Net<'_>,
     log: &Log,
-    digest: &Digest,
-) -> Result<String, CliError> {
+    input: &MessageDigest,
+    output: Output,
+) -> Result<Outcome, CliError> {
+    let digest = &input.digest;
     if let Some(out) = &args.out {
         let (dir, _) = split(out)?;
         if !dir.is_dir() {
@@ -125,12 +202,12 @@ fn sign<S: Protocols>(
         }
     }
     // Holds the share's lock until the end of the command.
-    let mut held = ShareSession::<S>::establish(net, &args.share, log, Operation::Sign(*digest))?;
+    let (files, warning) = existing_share(&args.share, args.secret())?;
+    if let Some(warning) = warning {
+        log.line(warning);
+    }
+    let mut held = ShareSession::<S>::establish(net, files, log, Operation::Sign(*digest))?;
     let key = public_key(&held.share)?;
-    let what = match &args.message {
-        Some(message) => format!("SHA-256 of message {message:?}"),
-        None => format!("digest {}", hex(digest)),
-    };
     log.detail(format_args!("digest: {}", hex(digest)));
     let sig = log
         .phase(
@@ -140,16 +217,16 @@ fn sign<S: Protocols>(
                     &mut held.share,
                     &mut held.session,
                     digest,
-                    &mut held.files,
+                    &mut held.store,
                 )?)
             },
-            |_| what.clone(),
+            |_| input.what.clone(),
         )
         .inspect_err(|err| {
             if err.exit_status() == ExitStatus::Failure && !err.locked_share() {
                 log.line(format_args!(
                     "note: both parties must sign the same digest (ours: {}); a different \
-                     --message or --digest fails like a faulty peer would",
+                     message, --digest or hash option fails like a faulty peer would",
                     hex(digest)
                 ));
             }
@@ -158,7 +235,7 @@ fn sign<S: Protocols>(
         "signature (DER): {}",
         hex(sig.to_der().as_bytes())
     ));
-    log.phase(
+    let rec = log.phase(
         "verify",
         || {
             key.verify_prehash(digest, &sig).map_err(|_| {
@@ -166,20 +243,67 @@ fn sign<S: Protocols>(
                     "the signature does NOT verify against the joint public key {}",
                     public_key_hex(&key)
                 ))
-            })
+            })?;
+            RecoverableSignature::new(&key, digest, &sig).map_err(CliError::Verification)
         },
-        |()| format!("valid for public key {}", public_key_hex(&key)),
+        |_| format!("valid for public key {}", public_key_hex(&key)),
     )?;
+    let encoded = |format| rec.encode(format).map_err(CliError::Verification);
+    // What stdout shows, what `--out` holds, and the text `--json` gives.
+    let (stdout, file, text, format_name) = match output {
+        Output::Format(None) => {
+            let der_hex = encoded(SignatureFormat::DerHex)?;
+            let text = String::from_utf8_lossy(&der_hex).into_owned();
+            (line(der_hex), encoded(SignatureFormat::Der)?, text, "hex")
+        }
+        Output::Format(Some(SignatureFormat::Der)) => {
+            let der = encoded(SignatureFormat::Der)?;
+            (der.clone(), der.clone(), hex(&der), "der")
+        }
+        Output::Format(Some(format)) => {
+            let bytes = encoded(format)?;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            (line(bytes.clone()), bytes, text, format.name())
+        }
+        Output::BitcoinMessage => {
+            let text = rec.bitcoin_message_base64();
+            (
+                line(text.clone().into_bytes()),
+                text.clone().into_bytes(),
+                text,
+                "btc-message",
+            )
+        }
+    };
     if let Some(out) = &args.out {
         let (dir, name) = split(out)?;
-        write_atomic(dir, name, sig.to_der().as_bytes())?;
-        log.line(format_args!("wrote {} (DER)", out.display()));
+        write_atomic(dir, name, &file)?;
+        log.line(format_args!("wrote {}", out.display()));
     }
     let epoch = held.share.epoch();
     held.session.close(log);
-    Ok(format!(
+    let mut outcome = Outcome::summary(format!(
         "signature made with key share epoch {epoch} and verified"
     ))
+    .field("command", "sign")
+    .field("party", S::PARTY.index())
+    .field("signature", text)
+    .field("format", format_name)
+    .field("digest", hex(digest))
+    .field("hash", input.hash.map(MessageHash::name))
+    .field("public_key", public_key_hex(&key))
+    .field("der", hex(rec.signature().to_der().as_bytes()))
+    .field("recovery_id", rec.recovery_id().to_byte())
+    .field("epoch", epoch)
+    .field("out", args.out.as_ref().map(|p| p.display().to_string()));
+    outcome.stdout = stdout;
+    Ok(outcome)
+}
+
+/// `bytes` followed by a newline, for text on stdout.
+fn line(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.push(b'\n');
+    bytes
 }
 
 /// The directory and file name of an output file.

@@ -3,23 +3,32 @@
 use std::path::PathBuf;
 
 use argh::FromArgs;
-use k256::ecdsa::signature::hazmat::PrehashVerifier;
 
-use crate::digest::{parse_digest_hex, sha256};
+use crate::digest::MessageOptions;
 use crate::error::{CliError, ExitStatus};
-use crate::keyfile::{read_public_key, read_signature};
-use crate::output::{hex, report_error};
+use crate::keyfile::{read, read_public_key};
+use crate::output::{Log, Outcome, Style, finish, hex};
+use crate::share_file::public_key_hex;
+use crate::wallet::message::MessageHash;
+use crate::wallet::signature::{self, ParsedSignature};
 
-/// Verify an ECDSA (secp256k1) signature over SHA-256(message) or over a given digest.
+/// Verify an ECDSA (secp256k1) signature over a message (SHA-256 by default, or another
+/// --hash) or over a given digest.
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
+    help_triggers("-h", "--help", "help"),
     name = "verify",
     example = "{command_name} --public-key demo-out/public-key.pem --signature \
-               demo-out/signature.der --message \"$(cat demo-out/message.txt)\"",
-    note = "--public-key takes a SubjectPublicKeyInfo PEM or DER (as `demo --out-dir` and \
-            OpenSSL write it) or a SEC1 point in hex. --signature takes DER, or hex of the DER \
-            or of the 64-byte r||s. A high-s signature is accepted (plain ECDSA) with a note.",
+               demo-out/signature.der --message-file demo-out/message.txt\n\
+               {command_name} --public-key key.hex --signature sig.txt --message hello --eth-message",
+    note = "--public-key takes a SubjectPublicKeyInfo PEM or DER (as `demo --out-dir`, `pubkey \
+            --format pem|der` and OpenSSL write it) or a SEC1 point in hex. --signature takes \
+            every format `sign` writes: binary DER, DER hex, 64-byte r||s (hex or binary), \
+            Ethereum's 65-byte r||s||v (hex, with or without 0x), Bitcoin's base64 message \
+            signature. For a 65-byte signature the public key recovered from it must be \
+            --public-key. A high-s signature without recovery id is accepted (plain ECDSA) \
+            with a note on stderr. The verdict goes to stdout.",
     error_code(0, "the signature is valid"),
     error_code(1, "the signature is not valid for this key and message"),
     error_code(2, "usage error, or an unreadable or malformed input file")
@@ -28,60 +37,88 @@ pub(crate) struct VerifyArgs {
     /// public key file (SPKI PEM or DER, or SEC1 hex)
     #[argh(option)]
     public_key: PathBuf,
-    /// signature file (DER, or hex)
+    /// signature file (any format `sign` writes)
     #[argh(option)]
     signature: PathBuf,
-    /// the signed text (its SHA-256 digest is verified)
+    /// the signed text
     #[argh(option)]
     message: Option<String>,
-    /// the signed 32-byte digest as 64 hex digits, instead of --message
+    /// the signed message: the exact bytes of this file (`-` for standard input)
+    #[argh(option)]
+    message_file: Option<PathBuf>,
+    /// the signed 32-byte digest as 64 hex digits, instead of a message
     #[argh(option)]
     digest: Option<String>,
+    /// how the message was hashed: sha256 (default) or keccak256
+    #[argh(option)]
+    hash: Option<MessageHash>,
+    /// the message was hashed as an Ethereum personal message (EIP-191)
+    #[argh(switch)]
+    eth_message: bool,
+    /// the message was hashed as a Bitcoin signed message
+    #[argh(switch)]
+    btc_message: bool,
+    /// print the result as one JSON object on stdout
+    #[argh(switch)]
+    json: bool,
+    /// print nothing on stderr but errors
+    #[argh(switch, short = 'q')]
+    quiet: bool,
 }
 
 /// Verifies; prints the result; returns the exit status.
 pub(crate) fn run(args: &VerifyArgs) -> ExitStatus {
-    match verify(args) {
-        Ok(()) => ExitStatus::Success,
-        Err(err) => {
-            report_error(&err, false);
-            err.exit_status()
-        }
-    }
+    let style = Style {
+        json: args.json,
+        quiet: args.quiet,
+        verbose: false,
+    };
+    let log = Log::new("", style);
+    finish(&log, style, verify(args, &log))
 }
 
-fn verify(args: &VerifyArgs) -> Result<(), CliError> {
-    let digest = match (&args.message, &args.digest) {
-        (Some(message), None) => sha256(message.as_bytes()),
-        (None, Some(text)) => {
-            parse_digest_hex(text).map_err(|e| CliError::Usage(format!("--digest: {e}")))?
-        }
-        _ => {
-            return Err(CliError::Usage(
-                "give exactly one of --message TEXT and --digest HEX".to_owned(),
-            ));
-        }
-    };
-    let key = read_public_key(&args.public_key)?;
-    let signature = read_signature(&args.signature)?;
-    let low_s = signature.normalize_s();
-    if key.verify_prehash(&digest, &low_s).is_err() {
-        return Err(CliError::Verification(format!(
-            "the signature does NOT verify for public key {} and digest {}",
-            hex(key.to_sec1_point(true).as_bytes()),
-            hex(&digest)
-        )));
+fn verify(args: &VerifyArgs, log: &Log) -> Result<Outcome, CliError> {
+    let input = MessageOptions {
+        message: args.message.as_deref(),
+        message_file: args.message_file.as_deref(),
+        digest: args.digest.as_deref(),
+        hash: args.hash,
+        eth_message: args.eth_message,
+        btc_message: args.btc_message,
     }
-    if low_s != signature {
-        println!(
+    .resolve()?;
+    let digest = &input.digest;
+    let key = read_public_key(&args.public_key)?;
+    let parsed = signature::parse_signature(&read(&args.signature)?).map_err(|reason| {
+        CliError::BadInput {
+            path: args.signature.clone(),
+            reason,
+        }
+    })?;
+    let verified = signature::verify(&parsed, &key, digest).map_err(CliError::Verification)?;
+    if verified.high_s {
+        log.line(
             "note: the signature has a high s; valid as plain ECDSA, but Bitcoin and \
-             Ethereum rules accept only the low-s form"
+             Ethereum rules accept only the low-s form",
         );
     }
-    println!(
-        "valid: the signature verifies for public key {} and digest {}",
-        hex(key.to_sec1_point(true).as_bytes()),
-        hex(&digest)
-    );
-    Ok(())
+    let recoverable = matches!(parsed, ParsedSignature::Recoverable { .. });
+    let how = if recoverable {
+        " (and recovers that key)"
+    } else {
+        ""
+    };
+    Ok(Outcome::default()
+        .text(format_args!(
+            "valid: the signature verifies for public key {} and digest {}{how}",
+            public_key_hex(&key),
+            hex(digest)
+        ))
+        .field("command", "verify")
+        .field("valid", true)
+        .field("public_key", public_key_hex(&key))
+        .field("digest", hex(digest))
+        .field("hash", input.hash.map(MessageHash::name))
+        .field("recovered", recoverable)
+        .field("high_s", verified.high_s))
 }

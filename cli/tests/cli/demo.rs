@@ -38,13 +38,16 @@ fn assert_agree_and_verify(p0: &Run, p1: &Run) -> (VerifyingKey, Signature) {
         "signature #2 is for the second message only"
     );
     for run in [p0, p1] {
-        assert!(run.stdout.contains("rejected as expected"), "{run}");
+        assert!(run.stderr.contains("rejected as expected"), "{run}");
         assert!(
-            run.stdout.contains("refresh ........ ok")
-                && run.stdout.contains("epoch 0 → 1, public key unchanged"),
+            run.stderr.contains("refresh ........ ok")
+                && run.stderr.contains("epoch 0 → 1, public key unchanged"),
             "the demo refreshes the shares before signature #2:\n{run}"
         );
-        assert!(run.stderr.is_empty(), "no errors expected:\n{run}");
+        assert!(
+            !run.stderr.contains("error:") && run.stdout.is_empty(),
+            "no errors expected, and no result on stdout without --json:\n{run}"
+        );
     }
     (key, sig1)
 }
@@ -86,11 +89,11 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
     let (r1, r0) = (finish(p1), finish(p0));
     let (key, sig1) = assert_agree_and_verify(&r0, &r1);
     assert!(
-        r0.stdout.contains("TLSv1.3"),
+        r0.stderr.contains("TLSv1.3"),
         "--verbose shows the TLS version:\n{r0}"
     );
     assert!(
-        r0.stdout.contains("CN=client1"),
+        r0.stderr.contains("CN=client1"),
         "--verbose shows the peer:\n{r0}"
     );
 

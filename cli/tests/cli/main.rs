@@ -1,10 +1,13 @@
 //! Integration tests of the `ecdsa2pc` binary: two real processes over mutual TLS on
 //! 127.0.0.1 (`demo`, and `keygen` / `sign` / `refresh` with share files), the failure
-//! exits, and the `verify` and `pubkey` subcommands.
+//! exits, the `verify`, `pubkey` and `inspect` subcommands, the scripting contract (stdout,
+//! `--json`, usage errors) and the wallet formats.
 
 mod demo;
 mod failures;
+mod scripting;
 mod serve;
 mod share_files;
 mod support;
 mod verify;
+mod wallet;

@@ -10,7 +10,7 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     std::fs::create_dir(&shares).unwrap();
     let addr = free_addr();
     let mut service = spawn_serve(&addr, &certs, &shares);
-    service.wait_for_stdout("party 0 serving on");
+    service.wait_for_stderr("party 0 serving on");
 
     let share = dir.path().join("k.share");
     let client = |command: &str, extra: &[&str]| {
@@ -32,7 +32,7 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     let r = client("keygen", &[]);
     assert_eq!(r.code, Some(0), "{r}");
     let q = r.field("public key (SEC1 compressed): ");
-    let log = service.wait_for_stdout("keygen new key: ok");
+    let log = service.wait_for_stderr("keygen new key: ok");
     assert!(log.contains("CN=client1"), "{log}");
     assert_eq!(
         std::fs::read_dir(&shares).unwrap().count(),
@@ -46,10 +46,11 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
         &["--message", "pay Bob", "--out", sig.to_str().unwrap()],
     );
     assert_eq!(r.code, Some(0), "{r}");
-    service.wait_for_stdout("ok, signed");
+    service.wait_for_stderr("ok, signed");
     let r = client("refresh", &[]);
     assert_eq!(r.code, Some(0), "{r}");
-    assert!(r.stdout.contains("epoch 0 → 1"), "{r}");
+    assert_eq!(r.stdout.trim(), "1", "{r}");
+    assert!(r.stderr.contains("epoch 0 → 1"), "{r}");
 
     // The signature verifies with OpenSSL against the key the client printed.
     let pem = dir.path().join("pub.pem");
@@ -79,7 +80,7 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
 
     // SIGTERM: the service stops accepting, finishes, and exits 0.
     service.signal("TERM");
-    let log = service.wait_for_stdout("[serve] stopped");
+    let log = service.wait_for_stderr("[serve] stopped");
     assert!(log.contains("finishing the sessions in progress"), "{log}");
     let r = finish(service);
     assert_eq!(r.code, Some(0), "{r}");

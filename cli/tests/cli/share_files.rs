@@ -9,23 +9,24 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::support::{
-    Run, TempDir, finish, free_addr, make_certs_with, openssl, run, sha256, spawn_command,
+    Run, TempDir, finish, free_addr, make_certs_with, openssl, run, run_with_lock_dir, sha256,
+    spawn_command, unhex,
 };
 
 /// Certificates (with an `other` identity from the same CA) and one key's two shares.
-struct Fixture {
+pub(crate) struct Fixture {
     dir: PathBuf,
     /// Q as `keygen` printed it (SEC1 compressed hex).
-    key_hex: String,
+    pub(crate) key_hex: String,
 }
 
 impl Fixture {
-    fn certs(&self) -> PathBuf {
+    pub(crate) fn certs(&self) -> PathBuf {
         self.dir.join("certs")
     }
 
     /// Copies both shares into `dir` as `p0.share` and `p1.share`.
-    fn copy_shares(&self, dir: &Path) -> (PathBuf, PathBuf) {
+    pub(crate) fn copy_shares(&self, dir: &Path) -> (PathBuf, PathBuf) {
         let p0 = dir.join("p0.share");
         let p1 = dir.join("p1.share");
         std::fs::copy(self.dir.join("p0.share"), &p0).unwrap();
@@ -35,7 +36,7 @@ impl Fixture {
 }
 
 /// Made once per test binary, under cargo's scratch directory for tests.
-fn fixture() -> &'static Fixture {
+pub(crate) fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -55,7 +56,7 @@ fn fixture() -> &'static Fixture {
         for (name, r, path) in [("party 0", &r0, &p0), ("party 1", &r1, &p1)] {
             assert_eq!(r.code, Some(0), "{name} keygen:\n{r}");
             assert!(
-                r.stdout.contains(&format!(
+                r.stderr.contains(&format!(
                     "wrote key share {} (party {}, epoch 0",
                     path.display(),
                     &name[6..]
@@ -65,6 +66,9 @@ fn fixture() -> &'static Fixture {
         }
         let key_hex = r0.field("public key (SEC1 compressed): ");
         assert_eq!(key_hex, r1.field("public key (SEC1 compressed): "));
+        for r in [&r0, &r1] {
+            assert_eq!(r.stdout.trim(), key_hex, "stdout holds the key alone:\n{r}");
+        }
         assert_eq!(key_hex.len(), 66, "{r0}");
         Fixture { dir, key_hex }
     })
@@ -90,7 +94,7 @@ fn remove_stale_fixtures(root: &Path) {
 
 /// Runs `ecdsa2pc COMMAND` as both parties (party 0 listening on a free port) and waits
 /// for both.
-fn both(command: &str, certs: &Path, args0: &[&str], args1: &[&str]) -> (Run, Run) {
+pub(crate) fn both(command: &str, certs: &Path, args0: &[&str], args1: &[&str]) -> (Run, Run) {
     both_with_certs(command, certs, certs, args0, args1)
 }
 
@@ -159,10 +163,15 @@ fn sign_both(
     for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
         assert_eq!(r.code, Some(0), "{name} sign {message:?}:\n{r}");
         assert!(
-            r.stdout.contains("verify ......... ok"),
+            r.stderr.contains("verify ......... ok"),
             "{name} verified the signature:\n{r}"
         );
-        assert!(r.stderr.is_empty(), "{name}:\n{r}");
+        assert!(!r.stderr.contains("error"), "{name}:\n{r}");
+        assert_eq!(
+            r.stdout.trim(),
+            r.field("signature (DER): "),
+            "{name}: stdout holds the signature alone"
+        );
     }
     let der = std::fs::read(sig).unwrap();
     assert_eq!(
@@ -249,7 +258,7 @@ fn sign_twice_refresh_sign_again_all_under_one_public_key() {
     for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
         assert_eq!(r.code, Some(0), "{name} refresh:\n{r}");
         assert!(
-            r.stdout.contains("epoch 0 → 1, public key unchanged"),
+            r.stderr.contains("epoch 0 → 1, public key unchanged"),
             "{name}:\n{r}"
         );
         assert_eq!(
@@ -286,7 +295,7 @@ fn sign_twice_refresh_sign_again_all_under_one_public_key() {
 
     let (_, r1) = sign_both(dir.path(), &certs, messages[2], &sigs[2], false);
     assert!(
-        r1.stdout.contains(
+        r1.stderr.contains(
             "epoch 1 (both parties); the pending share of the interrupted refresh is now active"
         ),
         "{r1}"
@@ -438,7 +447,7 @@ fn a_peer_with_another_certificate_of_the_same_ca_is_refused_by_both() {
             "{name}:\n{r}"
         );
         assert!(
-            r.stdout.contains("certificates ... FAILED") && !r.stdout.contains("epoch ...."),
+            r.stderr.contains("certificates ... FAILED") && !r.stderr.contains("epoch ...."),
             "{name} stops before any protocol message:\n{r}"
         );
     }
@@ -486,7 +495,7 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
         "{r}"
     );
     assert!(
-        !r.stdout.contains("listening"),
+        !r.stderr.contains("listening"),
         "refused before listening:\n{r}"
     );
     assert_eq!(std::fs::read(&p0).unwrap(), before);
@@ -529,7 +538,7 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
         ],
     );
     // It takes the share's lock before it starts listening.
-    busy.wait_for_stdout("listening on");
+    busy.wait_for_stderr("listening on");
     let r = run(&[
         "sign",
         "--party",
@@ -552,6 +561,74 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
 }
 
 /// Mode 0600, as a share file must have (a looser one is refused before it is read).
+/// A key recorded in party 0's lock registry (by an earlier failed signature, or a run that
+/// stopped while deciding) is refused before any connection, with the entry named, whatever
+/// copy of the share is used: an unlocked older copy, or a copy at another path.
+#[test]
+fn a_key_in_the_lock_registry_is_refused_before_any_connection_for_every_copy() {
+    let fx = fixture();
+    let dir = TempDir::new("registry");
+    let (p0, _) = fx.copy_shares(dir.path());
+    let id: String = sha256(&unhex(&fx.key_hex))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sign0 = |share: &Path, locks: &Path| {
+        run_with_lock_dir(
+            &[
+                "sign",
+                "--party",
+                "0",
+                "--share",
+                share.to_str().unwrap(),
+                "--message",
+                "m",
+                "--server",
+                &free_addr(),
+                "--timeout",
+                "5",
+            ],
+            locks,
+        )
+    };
+
+    // The per-user registry says the key locked; the share file itself is not locked.
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let entry = state.join(format!("{id}.locked"));
+    std::fs::write(&entry, "state: locked\n").unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let copy = elsewhere.join("copy.share");
+    std::fs::copy(&p0, &copy).unwrap();
+    for share in [&p0, &copy] {
+        let r = sign0(share, &state);
+        assert_eq!(r.code, Some(1), "{r}");
+        let name = share.file_name().unwrap().to_str().unwrap();
+        assert!(
+            r.stderr.contains(&format!("{name}: its key is locked")),
+            "{r}"
+        );
+        assert!(r.stderr.contains("failed party 0's final check"), "{r}");
+        assert!(r.stderr.contains(&entry.display().to_string()), "{r}");
+        assert!(r.stderr.contains("older copy"), "{r}");
+        assert!(r.stderr.contains("make a new key"), "{r}");
+        assert!(!r.stderr.contains("attack"), "{r}");
+        // Refused before the session: party 0 never listened.
+        assert!(!r.stdout.contains("listening"), "{r}");
+    }
+
+    // An unfinished decision recorded beside the share, no per-user registry entry.
+    std::fs::remove_file(&entry).unwrap();
+    let beside = elsewhere.join(".ecdsa2pc-locks");
+    std::fs::create_dir(&beside).unwrap();
+    std::fs::write(beside.join(format!("{id}.deciding")), "state: deciding\n").unwrap();
+    let r = sign0(&copy, &state);
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(r.stderr.contains("never recorded its outcome"), "{r}");
+    assert!(r.stderr.contains(".ecdsa2pc-locks"), "{r}");
+}
+
 fn private(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -622,4 +699,217 @@ fn operator_mistakes_are_refused_naming_both_sides() {
         false,
     );
     assert_eq!((r0.code, r1.code), (Some(0), Some(0)), "{r0}\n{r1}");
+}
+
+/// Whether the file at `path` is a sealed (encrypted) share.
+fn is_sealed(path: &Path) -> bool {
+    std::fs::read(path).unwrap().starts_with(b"E2PS")
+}
+
+#[test]
+fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
+    let fx = fixture();
+    let dir = TempDir::new("cli-sealed");
+    let (p0, p1) = fx.copy_shares(dir.path());
+    let (s0, s1) = (p0.to_str().unwrap(), p1.to_str().unwrap());
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "correct horse battery\n").unwrap();
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "incorrect\n").unwrap();
+    let key = dir.path().join("share.key");
+    std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let (pass_s, wrong_s, key_s) = (
+        pass.to_str().unwrap(),
+        wrong.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+
+    // A plaintext share loads, with a warning naming the command that encrypts it.
+    let (out, err) = pubkey(&p0, "hex");
+    assert_eq!(out.trim(), fx.key_hex);
+    assert!(
+        err.contains("is not encrypted") && err.contains("ecdsa2pc share encrypt --share"),
+        "{err}"
+    );
+    // No secret (stdin is not a terminal: no prompt), or two: refused, nothing changed.
+    let r = run(&["share", "encrypt", "--share", s0]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("no secret to encrypt with"), "{r}");
+    let r = run(&[
+        "share",
+        "encrypt",
+        "--share",
+        s0,
+        "--passphrase-file",
+        pass_s,
+        "--key-file",
+        key_s,
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("not both"), "{r}");
+    assert!(!is_sealed(&p0));
+
+    // Encrypt in place: party 0 under a passphrase, party 1 under a key file.
+    let r = run(&[
+        "share",
+        "encrypt",
+        "--share",
+        s0,
+        "--passphrase-file",
+        pass_s,
+    ]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(r.stderr.contains("encrypted key share"), "{r}");
+    let r = run(&["share", "encrypt", "--share", s1, "--key-file", key_s]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(is_sealed(&p0) && is_sealed(&p1));
+    let r = run(&["share", "encrypt", "--share", s1, "--key-file", key_s]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(r.stderr.contains("already encrypted"), "{r}");
+
+    // Missing, wrong and malformed secrets each say what to give.
+    let r = run(&["pubkey", "--share", s0]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("encrypted with a passphrase, and none was given")
+            && r.stderr.contains("--passphrase-file FILE"),
+        "{r}"
+    );
+    let r = run(&["pubkey", "--share", s0, "--passphrase-file", wrong_s]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("encrypted with a passphrase, and the secret given does not open it")
+            && r.stderr.contains("check --passphrase-file"),
+        "{r}"
+    );
+    let r = run(&["pubkey", "--share", s1, "--passphrase-file", pass_s]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("encrypted with a key file, and the secret given does not open it"),
+        "{r}"
+    );
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, "short").unwrap();
+    let r = run(&[
+        "pubkey",
+        "--share",
+        s1,
+        "--key-file",
+        short.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("holds 5 bytes"), "{r}");
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\nsecond line\n").unwrap();
+    let r = run(&[
+        "pubkey",
+        "--share",
+        s0,
+        "--passphrase-file",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("the first line (the passphrase) is empty"),
+        "{r}"
+    );
+    // The right secret, from a file or from the environment.
+    let r = run(&["pubkey", "--share", s0, "--passphrase-file", pass_s]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert_eq!(r.stdout.trim(), fx.key_hex);
+    assert!(!r.stderr.contains("not encrypted"), "{r}");
+    let r = Run::from_output(
+        std::process::Command::new(crate::support::bin())
+            .args(["pubkey", "--share", s0])
+            .env("ECDSA2PC_PASSPHRASE", "correct horse battery")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, Some(0), "{r}");
+    assert_eq!(r.stdout.trim(), fx.key_hex);
+
+    // Sign, refresh (the pending and promoted shares stay sealed) and sign again.
+    let secret0 = ["--share", s0, "--passphrase-file", pass_s];
+    let secret1 = ["--share", s1, "--key-file", key_s];
+    for command in ["sign", "refresh", "sign"] {
+        let message: &[&str] = if command == "sign" {
+            &["--message", "sealed"]
+        } else {
+            &[]
+        };
+        let (r0, r1) = both(
+            command,
+            &fx.certs(),
+            &[&secret0[..], message].concat(),
+            &[&secret1[..], message].concat(),
+        );
+        for (r, file) in [(&r0, &p0), (&r1, &p1)] {
+            assert_eq!(r.code, Some(0), "{command}:\n{r}");
+            assert!(!r.stderr.contains("NOT encrypted"), "{r}");
+            if command == "refresh" {
+                assert!(
+                    r.stderr
+                        .contains(&format!("back up {} now (epoch 1)", file.display()))
+                        && r.stderr.contains("destroy every older copy")
+                        && r.stderr.contains("they still sign"),
+                    "{r}"
+                );
+            }
+        }
+        assert!(is_sealed(&p0) && is_sealed(&p1), "after {command}");
+    }
+    let pending = dir.path().join("p0.share.pending");
+    assert!(!pending.exists());
+}
+
+#[test]
+fn keygen_with_a_secret_writes_encrypted_shares() {
+    let fx = fixture();
+    let dir = TempDir::new("cli-sealed-keygen");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "keygen passphrase\n").unwrap();
+    let key = dir.path().join("share.key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    let (p0, p1) = (dir.path().join("p0.share"), dir.path().join("p1.share"));
+    let (r0, r1) = both(
+        "keygen",
+        &fx.certs(),
+        &[
+            "--share",
+            p0.to_str().unwrap(),
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+        &[
+            "--share",
+            p1.to_str().unwrap(),
+            "--key-file",
+            key.to_str().unwrap(),
+        ],
+    );
+    for (r, file) in [(&r0, &p0), (&r1, &p1)] {
+        assert_eq!(r.code, Some(0), "{r}");
+        assert!(r.stderr.contains("mode 0600, encrypted)"), "{r}");
+        assert!(!r.stderr.contains("NOT encrypted"), "{r}");
+        assert!(
+            r.stderr
+                .contains(&format!("back up {} now", file.display())),
+            "{r}"
+        );
+    }
+    assert!(is_sealed(&p0) && is_sealed(&p1));
+    let r = run(&[
+        "pubkey",
+        "--share",
+        p1.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert_eq!(r.stdout.trim(), r0.field("public key (SEC1 compressed): "));
 }

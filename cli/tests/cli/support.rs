@@ -4,11 +4,17 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 
 /// The binary under test.
 pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ecdsa2pc")
+}
+
+/// The per-user lock registry the binary uses in tests (`ECDSA2PC_LOCK_DIR`), under cargo's
+/// scratch directory rather than the tester's `~/.local/state`.
+pub(crate) fn lock_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-test-locks")
 }
 
 /// A directory removed on drop.
@@ -89,6 +95,7 @@ pub(crate) fn spawn_command(
     args: &[&str],
 ) -> Party {
     let child = Command::new(bin())
+        .env("ECDSA2PC_LOCK_DIR", lock_dir())
         .args([command, "--party", &party.to_string(), "--server", addr])
         .arg("--certs")
         .arg(certs)
@@ -100,31 +107,31 @@ pub(crate) fn spawn_command(
         .expect("the binary starts");
     Party {
         child: Some(child),
-        stdout: None,
+        stderr: None,
     }
 }
 
 /// A running party process, killed on drop (a failed assertion leaves no process behind).
 pub(crate) struct Party {
     child: Option<Child>,
-    /// Its stdout once [`Party::wait_for_stdout`] took it (kept open so the process can
-    /// go on printing).
-    stdout: Option<BufReader<ChildStdout>>,
+    /// Its stderr (the progress log) once [`Party::wait_for_stderr`] took it (kept open so
+    /// the process can go on printing).
+    stderr: Option<BufReader<ChildStderr>>,
 }
 
 impl Party {
-    /// Reads the process's stdout until a line contains `needle`; returns what was read.
-    /// [`finish`] then returns only the rest of its output.
-    pub(crate) fn wait_for_stdout(&mut self, needle: &str) -> String {
-        if self.stdout.is_none() {
-            let pipe = self.child.as_mut().and_then(|c| c.stdout.take());
-            self.stdout = pipe.map(BufReader::new);
+    /// Reads the process's progress log (stderr) until a line contains `needle`; returns
+    /// what was read. [`finish`] then returns only the rest of its log.
+    pub(crate) fn wait_for_stderr(&mut self, needle: &str) -> String {
+        if self.stderr.is_none() {
+            let pipe = self.child.as_mut().and_then(|c| c.stderr.take());
+            self.stderr = pipe.map(BufReader::new);
         }
-        let reader = self.stdout.as_mut().expect("stdout is piped");
+        let reader = self.stderr.as_mut().expect("stderr is piped");
         let mut seen = String::new();
         loop {
             let mut line = String::new();
-            let n = reader.read_line(&mut line).expect("read stdout");
+            let n = reader.read_line(&mut line).expect("read stderr");
             assert!(n > 0, "no line with {needle:?} before the end:\n{seen}");
             seen.push_str(&line);
             if line.contains(needle) {
@@ -160,6 +167,8 @@ impl Drop for Party {
 pub(crate) struct Run {
     pub(crate) code: Option<i32>,
     pub(crate) stdout: String,
+    /// The stdout bytes as written (binary DER is not text).
+    pub(crate) stdout_raw: Vec<u8>,
     pub(crate) stderr: String,
 }
 
@@ -168,19 +177,21 @@ impl Run {
         Self {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stdout_raw: out.stdout.clone(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
 
-    /// The rest of the stdout line that contains `label` (e.g. `"signature #1 (DER): "`).
+    /// The rest of the progress-log (stderr) line that contains `label` (e.g.
+    /// `"signature #1 (DER): "`).
     pub(crate) fn field(&self, label: &str) -> String {
-        self.stdout
+        self.stderr
             .lines()
             .find_map(|line| {
                 line.split_once(label)
                     .map(|(_, rest)| rest.trim().to_owned())
             })
-            .unwrap_or_else(|| panic!("no '{label}' in output:\n{}", self.stdout))
+            .unwrap_or_else(|| panic!("no '{label}' in the log:\n{}", self.stderr))
     }
 }
 
@@ -202,8 +213,14 @@ pub(crate) fn finish(mut party: Party) -> Run {
 
 /// Runs the binary with `args` to completion.
 pub(crate) fn run(args: &[&str]) -> Run {
+    run_with_lock_dir(args, &lock_dir())
+}
+
+/// [`run`] with the per-user lock registry at `locks`.
+pub(crate) fn run_with_lock_dir(args: &[&str], locks: &Path) -> Run {
     Run::from_output(
         Command::new(bin())
+            .env("ECDSA2PC_LOCK_DIR", locks)
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -236,10 +253,11 @@ pub(crate) fn openssl(args: &[&str]) -> Run {
     )
 }
 
-/// Starts `ecdsa2pc serve --listen ADDR --certs CERTS --shares SHARES` with piped output;
-/// it runs until killed (on drop).
+/// Starts `ecdsa2pc serve --listen ADDR --certs CERTS --shares SHARES` with piped output
+/// (its log is on stderr); it runs until killed (on drop).
 pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path) -> Party {
     let child = Command::new(bin())
+        .env("ECDSA2PC_LOCK_DIR", lock_dir())
         .args(["serve", "--listen", addr])
         .arg("--certs")
         .arg(certs)
@@ -252,6 +270,6 @@ pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path) -> Party {
         .expect("the binary starts");
     Party {
         child: Some(child),
-        stdout: None,
+        stderr: None,
     }
 }

@@ -71,6 +71,20 @@ pub struct Msg3 {
     pub key_proof: PaillierKeyProof,
 }
 
+impl Msg3 {
+    /// Storage for [`Message::decode_into`] (33 KB, so a firmware keeps one and decodes into
+    /// it in place); not a message P2 accepts: its Q1 is the identity.
+    pub const EMPTY: Self = Self {
+        q1: AffinePoint::IDENTITY,
+        open_q1: [0; HASH_LEN],
+        proof_q1: DlogProof::EMPTY,
+        pdl: PdlProof::EMPTY,
+        eq: eq_paillier_pedersen::Response::EMPTY,
+        range: range::Response::EMPTY,
+        key_proof: PaillierKeyProof::EMPTY,
+    };
+}
+
 impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Keygen1;
     const LEN: usize =
@@ -161,15 +175,20 @@ impl Fields for Msg3 {
     }
 
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
-        Ok(Self {
-            q1: r.point()?,
-            open_q1: r.array()?,
-            proof_q1: DlogProof::read(r)?,
-            pdl: PdlProof::read(r)?,
-            eq: eq_paillier_pedersen::Response::read(r)?,
-            range: range::Response::read(r)?,
-            key_proof: PaillierKeyProof::read(r)?,
-        })
+        let mut out = Self::EMPTY;
+        Self::read_fields_into(r, &mut out)?;
+        Ok(out)
+    }
+
+    fn read_fields_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
+        out.q1 = r.point()?;
+        out.open_q1 = r.array()?;
+        out.proof_q1 = DlogProof::read(r)?;
+        out.pdl = PdlProof::read(r)?;
+        out.eq = eq_paillier_pedersen::Response::read(r)?;
+        out.range.read_into(r)?;
+        out.key_proof = PaillierKeyProof::read(r)?;
+        Ok(())
     }
 }
 

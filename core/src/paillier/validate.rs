@@ -136,7 +136,9 @@ mod tests {
         // Multiple of 8191.
         let n = top.wrapping_add(&U2048::ONE);
         let r = n.rem_limb(NonZero::new(Limb::from(8191u16)).unwrap());
-        let n = n.wrapping_add(&U2048::from(8191u64 - r.0));
+        // A limb is u32 on 32-bit targets, where this conversion is not useless.
+        #[allow(clippy::useless_conversion)]
+        let n = n.wrapping_add(&U2048::from(8191u64 - u64::from(r.0)));
         let n = if n.is_odd().into() {
             n
         } else {

@@ -1,6 +1,6 @@
 //! Signing, P2's side: proves R2, then computes its half of s under P1's Paillier key.
 
-use crypto_bigint::{NonZero, U384, U512, U1024, Uint};
+use crypto_bigint::{NonZero, U384, U512, U640, U1024, Uint};
 
 use crate::paillier::{Ciphertext, FixedBase, ModNN, NoncePower};
 use k256::{Scalar, ecdsa::Signature};
@@ -20,7 +20,7 @@ pub const MASK_SLACK_BITS: u32 = 128;
 const _: () = assert!(MASK_SLACK_BITS >= 128);
 
 /// Bound on the mask ρ: q²·2^128.
-const MASK_BOUND: Uint<10> = bigint::order_sq_shl(MASK_SLACK_BITS);
+const MASK_BOUND: U640 = bigint::order_sq_shl(MASK_SLACK_BITS);
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
 #[must_use]
@@ -157,17 +157,17 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
     let mut w2_int: U512 = bigint::scalar_to_uint(&w2);
     let q: U1024 = bigint::ORDER.resize();
     let mut plain: U1024 = w1_int
-        .wrapping_mul(&bigint::scalar_to_uint::<8>(m))
-        .resize::<16>()
+        .wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(m))
+        .resize::<{ U1024::LIMBS }>()
         .wrapping_add(
             &w2_int
-                .wrapping_mul(&bigint::scalar_to_uint::<8>(r))
+                .wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(r))
                 .resize(),
         )
-        .wrapping_add(&rho.resize::<16>().wrapping_mul(&q));
+        .wrapping_add(&rho.resize::<{ U1024::LIMBS }>().wrapping_mul(&q));
     let nonce = nonce.unwrap_or_else(|| key.nonce_power_random(rng));
     let c_tag = key.encrypt_with_nonce(&plain, nonce);
-    let mut exponent: U512 = w1_int.wrapping_mul(&bigint::scalar_to_uint::<8>(r));
+    let mut exponent: U512 = w1_int.wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(r));
     let raised = match table {
         Some(t) => key.pow_fixed(&t.table, &exponent),
         None => Ok(key.mul_plain(&shifted_key(share), &exponent)),

@@ -20,6 +20,11 @@ pub struct DlogProof {
 }
 
 impl DlogProof {
+    /// Storage for a proof about to be read, not a valid proof.
+    pub(crate) const EMPTY: Self = Self {
+        a: AffinePoint::IDENTITY,
+        z: Scalar::ZERO,
+    };
     /// Encoded length.
     pub const LEN: usize = POINT_LEN + SCALAR_LEN;
 

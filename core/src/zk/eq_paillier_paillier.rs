@@ -246,7 +246,8 @@ mod tests {
         let k0 = fixtures::paillier_key(0);
         let k1 = fixtures::paillier_key(1);
         let mut rng = fixtures::rng(12);
-        let x = bigint::order_shl::<6>(3).wrapping_add(&X1::from_u64(99));
+        let x =
+            bigint::order_shl::<{ crypto_bigint::U384::LIMBS }>(3).wrapping_add(&X1::from_u64(99));
         let (c0, _) = k0.public_key().encrypt(&mut rng, &x);
         let r0 = k0.randomness_of(&c0);
         let (c1, r1) = k1.public_key().encrypt(&mut rng, &x);

@@ -6,7 +6,7 @@
 //! D_i = R^(e_i)·R̃_i, ν = e·ρ + μ mod p'. Chunks stay below every prime factor of N (no factor is
 //! below 2^13), so no challenge is ≡ 0 modulo a factor.
 
-use crypto_bigint::{NonZero, U64, U384, U2048, Uint};
+use crypto_bigint::{NonZero, U64, U384, U448, U2048, Uint};
 use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -23,7 +23,9 @@ use crate::{
 };
 
 /// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).
-type Packed = Uint<7>;
+type Packed = U448;
+/// Width of ρ·e before reduction mod p': 2048 + 64 bits.
+type MaskTimesChallenge = Uint<{ U2048::LIMBS + U64::LIMBS }>;
 /// Bound on each mask r_i: q·2^(13+λ).
 const MASK_BOUND: U384 = bigint::order_shl(EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each response d_i = e_i·x + r_i: q·(2^(13+λ) + 2^13).
@@ -140,7 +142,8 @@ impl Prover {
         let (d, big_d) = sigma::respond(key, &x_int, r_key, &self.masks, &self.nonces, e);
         x_int.zeroize();
         let nu = mod_order(
-            &rho.resize::<33>().wrapping_mul(&U64::from_u64(e)),
+            &rho.resize::<{ MaskTimesChallenge::LIMBS }>()
+                .wrapping_mul(&U64::from_u64(e)),
             &self.mu,
         );
         Response {
@@ -154,6 +157,17 @@ impl Prover {
 }
 
 impl Response {
+    /// Storage for a response about to be read, not a valid response.
+    pub(crate) const EMPTY: Self = Self {
+        first: First {
+            c_tilde: [ModNN::ZERO; EQ_CHUNKS],
+            com_tilde: U2048::ZERO,
+        },
+        opening: [0; HASH_LEN],
+        d: [U384::ZERO; EQ_CHUNKS],
+        big_d: [ModN::ZERO; EQ_CHUNKS],
+        nu: U2048::ZERO,
+    };
     /// Encoded length.
     pub const LEN: usize =
         EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + HASH_LEN + MOD_N_LEN;
@@ -262,8 +276,9 @@ fn pack(values: &[U384; EQ_CHUNKS]) -> Packed {
 }
 
 /// (a + b) mod p' in constant time, for a wide a.
-fn mod_order(a: &Uint<33>, b: &U2048) -> U2048 {
-    let order = NonZero::new(pedersen::ORDER.resize::<33>()).into_option();
+fn mod_order(a: &MaskTimesChallenge, b: &U2048) -> U2048 {
+    let order =
+        NonZero::new(pedersen::ORDER.resize::<{ MaskTimesChallenge::LIMBS }>()).into_option();
     order.map_or(U2048::ZERO, |o| {
         a.wrapping_add(&b.resize()).rem(&o).resize()
     })
@@ -360,7 +375,9 @@ pub(crate) mod tests {
         // A commitment to another value fails even with an honest Paillier side.
         let (g, h) = pedersen::generators();
         let com2 = g
-            .pow(&bigint::scalar_to_uint::<4>(&(s.x + Scalar::ONE)))
+            .pow(&bigint::scalar_to_uint::<{ crypto_bigint::U256::LIMBS }>(
+                &(s.x + Scalar::ONE),
+            ))
             .mul(&h.pow(&s.rho));
         assert_eq!(
             resp.verify(

@@ -4,7 +4,7 @@
 //! σ_i = ρ_i^(N⁻¹ mod φ(N)). If gcd(N, φ(N)) ≠ 1 and N has no factor below 2^13 (checked by
 //! [`PublicKey::from_modulus`]), at most a 2^-13 fraction of units are N-th residues.
 
-use crypto_bigint::NonZero;
+use crypto_bigint::{NonZero, U128};
 
 use super::{KEY_CHALLENGE_LEN, KEY_ROOTS};
 use crate::{
@@ -26,6 +26,10 @@ pub struct PaillierKeyProof {
 pub type Challenge = [u8; KEY_CHALLENGE_LEN];
 
 impl PaillierKeyProof {
+    /// Storage for a proof about to be read, not a valid proof.
+    pub(crate) const EMPTY: Self = Self {
+        roots: [ModN::ZERO; KEY_ROOTS],
+    };
     /// Encoded length.
     pub const LEN: usize = KEY_ROOTS * MOD_N_LEN;
 
@@ -89,10 +93,11 @@ fn challenges(key: &PublicKey, challenge: &Challenge, binding: &Binding<'_>) -> 
     let mut t = binding.transcript(tags::ZK_PAILLIER_KEY);
     t.bytes("seed", challenge).integer("N", key.modulus());
     let mut xof = t.into_xof();
-    let n_wide = NonZero::new(key.modulus().resize::<{ ModN::LIMBS + 4 }>()).into_option();
+    let n_wide =
+        NonZero::new(key.modulus().resize::<{ ModN::LIMBS + U128::LIMBS }>()).into_option();
     core::array::from_fn(|_| {
         n_wide.map_or(ModN::ZERO, |n| {
-            xof.integer_mod::<{ ModN::LIMBS + 4 }>(&n)
+            xof.integer_mod::<{ ModN::LIMBS + U128::LIMBS }>(&n)
                 .resize::<{ ModN::LIMBS }>()
         })
     })

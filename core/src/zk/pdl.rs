@@ -5,7 +5,7 @@
 //! z < q²·(2^λ + 1) and Enc(z; ρ_z) = c_r · c_key^e mod N². Sound only together with the range
 //! proof, which bounds x1; keygen always sends both.
 
-use crypto_bigint::{NonZero, U256, U384, Uint};
+use crypto_bigint::{NonZero, U256, U384, U512, U640, U768};
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_core::CryptoRng;
 use zeroize::Zeroize;
@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// Width of the integer response z.
-type Wide = Uint<10>;
+type Wide = U640;
 /// Bound on z: q²·(2^λ + 1).
 const Z_BOUND: Wide = bigint::order_sq_slack(STAT_BITS);
 /// Bytes of z on the wire.
@@ -50,6 +50,13 @@ pub struct PdlProof {
 }
 
 impl PdlProof {
+    /// Storage for a proof about to be read, not a valid proof.
+    pub(crate) const EMPTY: Self = Self {
+        c_r: ModNN::ZERO,
+        r_point: AffinePoint::IDENTITY,
+        z: Wide::ZERO,
+        rho_z: ModN::ZERO,
+    };
     /// Encoded length.
     pub const LEN: usize = MOD_NN_LEN + POINT_LEN + Z_LEN + MOD_N_LEN;
 
@@ -81,16 +88,16 @@ impl PdlProof {
         let mut b = curve::random_scalar(rng);
         let q: U384 = bigint::ORDER.resize();
         let mut r: Wide = a
-            .concatenating_mul::<{ U384::LIMBS }, 12>(&q)
-            .resize::<10>()
+            .concatenating_mul::<{ U384::LIMBS }, { U768::LIMBS }>(&q)
+            .resize::<{ Wide::LIMBS }>()
             .wrapping_add(&bigint::scalar_to_uint(&b));
         let mut rho = st.key.random_nonce(rng);
         let c_r = owner.encrypt_with(&r, &rho);
         let r_point = curve::mul_g(&b);
         let e = challenge(st, &c_r.0, &r_point, binding);
         let e_int: U256 = bigint::scalar_to_uint(&e);
-        let ex: Wide = bigint::scalar_to_uint::<4>(x1)
-            .concatenating_mul::<4, 8>(&e_int)
+        let ex: Wide = bigint::scalar_to_uint::<{ U256::LIMBS }>(x1)
+            .concatenating_mul::<{ U256::LIMBS }, { U512::LIMBS }>(&e_int)
             .resize();
         let z = r.wrapping_add(&ex);
         let rho_z = st.key.mul_n(&rho, &st.key.pow_n(r_key, &e_int));
@@ -179,6 +186,7 @@ fn challenge(
 mod tests {
     use super::*;
     use crate::fixtures;
+    use crypto_bigint::U320;
 
     const SID: [u8; 32] = [7; 32];
     const PID: [u8; 32] = [1; 32];
@@ -189,7 +197,7 @@ mod tests {
         let pk = sk.public_key();
         let mut rng = fixtures::rng(4);
         let x1 = curve::random_scalar(&mut rng);
-        let (c_key, r_key) = pk.encrypt(&mut rng, &bigint::scalar_to_uint::<4>(&x1));
+        let (c_key, r_key) = pk.encrypt(&mut rng, &bigint::scalar_to_uint::<{ U256::LIMBS }>(&x1));
         let q1 = curve::mul_g(&x1);
         let st = Statement {
             key: pk,
@@ -215,7 +223,7 @@ mod tests {
             ),
             bad
         );
-        let (other_c, _) = pk.encrypt(&mut rng, &bigint::scalar_to_uint::<4>(&x1));
+        let (other_c, _) = pk.encrypt(&mut rng, &bigint::scalar_to_uint::<{ U256::LIMBS }>(&x1));
         assert_eq!(
             proof.verify(
                 &Statement {
@@ -236,7 +244,8 @@ mod tests {
         rho_zero.rho_z = ModN::ZERO;
         assert_eq!(rho_zero.verify(&st, &b), bad);
         // c_key holding x1 + q passes nothing: its plaintext is not x1 as an integer.
-        let x1_plus_q = bigint::scalar_to_uint::<5>(&x1).wrapping_add(&bigint::ORDER.resize());
+        let x1_plus_q =
+            bigint::scalar_to_uint::<{ U320::LIMBS }>(&x1).wrapping_add(&bigint::ORDER.resize());
         let (c_shift, r_shift) = pk.encrypt(&mut rng, &x1_plus_q);
         let st_shift = Statement {
             c_key: &c_shift,

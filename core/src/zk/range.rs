@@ -1,11 +1,12 @@
-//! Interactive range proof: the value x in Com = g^x·h^ρ lies in [0, q·2^λ) (honestly < q).
+//! Interactive range proof: the value x in Com = g^x·h^ρ lies in (−q·2^λ, q·2^λ) (honestly < q).
 //!
 //! t binary repetitions. The prover commits to c̃_i = 2^(ξ_i)·u^(r_i) (square roots of the
-//! generators) with ξ_i < q·2^λ; for challenge bit e_i it answers d_i = ξ_i + e_i·x and
-//! f_i = r_i + e_i·ρ mod p'. The verifier squares c̃_i into the subgroup and checks
-//! c̃_i²·Com^(e_i) = g^(d_i)·h^(f_i) for all i at once with random 64-bit weights.
+//! generators) with ξ_i < q·(2^λ − 1); for challenge bit e_i it answers d_i = ξ_i + e_i·x and
+//! f_i = r_i + e_i·ρ mod p', and the verifier accepts d_i < q·2^λ (cb-mpc's bound). The
+//! verifier squares c̃_i into the subgroup and checks c̃_i²·Com^(e_i) = g^(d_i)·h^(f_i) for
+//! all i at once with random 64-bit weights.
 
-use crypto_bigint::{NonZero, U64, U128, U384, U2048, Uint};
+use crypto_bigint::{NonZero, U64, U128, U384, U448, U2048};
 use k256::Scalar;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConditionallySelectable};
@@ -21,12 +22,17 @@ use crate::{
     wire::{Reader, Writer},
 };
 
-/// Bound on each mask ξ_i: q·2^λ.
-const MASK_BOUND: U384 = bigint::order_shl(STAT_BITS);
-/// Bound on each response d_i: q·(2^λ + 1).
-const D_BOUND: U384 = bigint::order_slack(STAT_BITS);
-/// Bytes of each d_i on the wire.
-const D_LEN: usize = 41;
+/// Bound on each response d_i: q·2^λ, cb-mpc's bound. Two accepted responses to the two
+/// challenges of one repetition then differ by less than q·2^λ, so the extracted x satisfies
+/// |x| < q·2^λ and the signing shift c_key ⊕ q·2^λ keeps P2's plaintext positive (a bound of
+/// q·(2^λ + 1) would let x reach −q·2^λ − q + 1).
+const D_BOUND: U384 = bigint::order_shl(STAT_BITS);
+/// Bound on each mask ξ_i: q·(2^λ − 1) = D_BOUND − q. With x < q, every honest response
+/// ξ_i + e_i·x is below D_BOUND: the proof is perfectly complete (no abort-and-retry), and a
+/// response with e_i = 1 is within statistical distance q/(q·(2^λ − 1)) ≈ 2^−λ of uniform.
+const MASK_BOUND: U384 = D_BOUND.wrapping_sub(&bigint::order_shl(0));
+/// Bytes of each d_i on the wire: q·2^λ < 2^320.
+const D_LEN: usize = 40;
 // vartime: a public constant bound.
 const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 
@@ -154,7 +160,7 @@ impl Response {
         }
         let order = pedersen::order_nz();
         let mut lhs = pedersen::Element::ONE;
-        let mut d_sum = Uint::<7>::ZERO;
+        let mut d_sum = U448::ZERO;
         let mut f_sum = U2048::ZERO;
         let mut e_sum = U128::ZERO;
         for i in 0..RANGE_REPS {
@@ -167,7 +173,7 @@ impl Response {
             let weight = U64::from_u64(rng.next_u64());
             // vartime: c̃_i, the weights, d_i and f_i are all public.
             lhs = lhs.mul(&c_t.pow_vartime(&weight));
-            d_sum = d_sum.wrapping_add(&d_i.resize::<7>().wrapping_mul(&weight));
+            d_sum = d_sum.wrapping_add(&d_i.resize::<{ U448::LIMBS }>().wrapping_mul(&weight));
             f_sum = f_sum.add_mod(&f_i.mul_mod_vartime(&weight.resize(), &order), &order);
             if bigint::chunk(e, i, 1) == 1 {
                 e_sum = e_sum.wrapping_add(&weight.resize());
@@ -198,25 +204,36 @@ impl Response {
     /// # Errors
     /// [`Error::Malformed`].
     pub fn read(r: &mut Reader<'_>) -> Result<Self> {
-        let mut c_tilde = [U2048::ZERO; RANGE_REPS];
-        for c in &mut c_tilde {
+        let mut out = Self::EMPTY;
+        out.read_into(r)?;
+        Ok(out)
+    }
+
+    /// All zeros: storage for [`Response::read_into`], not a response any verifier accepts.
+    pub const EMPTY: Self = Self {
+        c_tilde: [U2048::ZERO; RANGE_REPS],
+        opening: [0; HASH_LEN],
+        d: [U384::ZERO; RANGE_REPS],
+        f: [U2048::ZERO; RANGE_REPS],
+    };
+
+    /// As [`Response::read`], overwriting `self` in place: at 28 KB this is the largest field
+    /// of the largest message, and every copy of it counts on a microcontroller's stack.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`]; `self` is then partly overwritten.
+    pub fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        for c in &mut self.c_tilde {
             *c = r.integer(MOD_N_LEN, &pedersen::P)?;
         }
-        let opening = r.array()?;
-        let mut d = [U384::ZERO; RANGE_REPS];
-        for d_i in &mut d {
+        self.opening = r.array()?;
+        for d_i in &mut self.d {
             *d_i = r.integer(D_LEN, &D_BOUND)?;
         }
-        let mut f = [U2048::ZERO; RANGE_REPS];
-        for f_i in &mut f {
+        for f_i in &mut self.f {
             *f_i = r.integer(MOD_N_LEN, &pedersen::ORDER)?;
         }
-        Ok(Self {
-            c_tilde,
-            opening,
-            d,
-            f,
-        })
+        Ok(())
     }
 }
 
@@ -261,6 +278,14 @@ mod tests {
         let e = 0x0002_a5a5_5a5a_f00f;
         let resp = prover.respond(&s.x, &s.rho, e);
         assert_eq!(resp.verify(&sealed, &s.com, e, &b, &mut rng), Ok(()));
+        // Every c̃_i is a quadratic residue whatever the parity of its nonce r_i (both
+        // generator roots are residues): the Legendre symbol says nothing about r_i.
+        for c in &resp.c_tilde {
+            assert_eq!(
+                pedersen::Element::new(c).jacobi_symbol_vartime(),
+                crypto_bigint::JacobiSymbol::One
+            );
+        }
         let bad = Err(Error::ProofInvalid(Proof::Range));
         assert_eq!(resp.verify(&sealed, &s.com, e ^ 4, &b, &mut rng), bad);
         let mut t = resp.clone();
@@ -275,11 +300,23 @@ mod tests {
 
         // x = 2^300·q + x1 is out of range: the honest prover's responses overflow the bound,
         // and forcing them below it breaks the equation.
-        let big: U384 = bigint::scalar_to_uint::<6>(&x).wrapping_add(&bigint::order_shl(300));
+        let big: U384 =
+            bigint::scalar_to_uint::<{ U384::LIMBS }>(&x).wrapping_add(&bigint::order_shl(300));
         let s_big = setup(9, &big);
         let (prover, sealed) = Prover::commit(&mut rng, &b);
         let resp = prover.respond(&s_big.x, &s_big.rho, e);
         assert_eq!(resp.verify(&sealed, &s_big.com, e, &b, &mut rng), bad);
+    }
+
+    /// Completeness without retries: the largest mask plus the largest witness (q − 1),
+    /// q·2^λ − 2, is below the bound q·2^λ, which is cb-mpc's.
+    #[test]
+    fn largest_honest_response_is_below_the_bound() {
+        let q_minus_1: U384 = bigint::order_shl(0).wrapping_sub(&U384::ONE);
+        let largest = MASK_BOUND.wrapping_sub(&U384::ONE).wrapping_add(&q_minus_1);
+        assert_eq!(largest, D_BOUND.wrapping_sub(&U384::from_u8(2)));
+        assert!(largest < D_BOUND);
+        assert_eq!(D_BOUND, bigint::order_shl(64));
     }
 
     #[test]

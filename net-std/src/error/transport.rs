@@ -57,7 +57,7 @@ pub enum TransportError {
     ConnectTimeout {
         /// The address party 1 tried.
         addr: String,
-        /// How long it kept trying.
+        /// How long it kept trying: the timeout it was given.
         waited: Duration,
         /// The error of the last attempt, if any.
         last_error: Option<io::Error>,

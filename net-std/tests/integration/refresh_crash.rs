@@ -97,6 +97,13 @@ impl<S: KeyShare> Persist<S> for Crashing {
         self.files.promote()?;
         self.check("promote", true)
     }
+    // Refresh never decrypts a signature: these are not reached here.
+    fn deciding(&mut self, _: &ecdsa2pc_core::PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn decided(&mut self, _: &ecdsa2pc_core::PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
         Ok(self.files.write_active(share)?)
     }

@@ -1,0 +1,198 @@
+//! The scripting contract without a peer: usage errors instead of panics for arguments that
+//! are not text or out of range, `--version`, `-h`, and the environment defaults.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt as _;
+use std::process::{Command, Stdio};
+
+use crate::support::{Run, TempDir, bin, run};
+
+/// Runs the binary with raw (possibly non-UTF-8) arguments.
+fn run_os(args: &[&OsStr]) -> Run {
+    Run::from_output(
+        Command::new(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary starts"),
+    )
+}
+
+/// Exit 2 with a usage message naming `needle`, and no panic.
+fn assert_usage_error(r: &Run, needle: &str) {
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains(needle), "names {needle:?}:\n{r}");
+    assert!(!r.stderr.contains("panicked"), "{r}");
+    assert!(r.stdout.is_empty(), "nothing on stdout:\n{r}");
+}
+
+#[test]
+fn non_utf8_arguments_are_usage_errors() {
+    let bad = OsStr::from_bytes(b"\xFF");
+    for args in [
+        &[
+            "sign",
+            "--party",
+            "0",
+            "--share",
+            "p0.share",
+            "--message",
+            "X",
+        ][..],
+        &[
+            "verify",
+            "--public-key",
+            "k",
+            "--signature",
+            "s",
+            "--message",
+            "X",
+        ][..],
+    ] {
+        let os: Vec<&OsStr> = args
+            .iter()
+            .map(|a| if *a == "X" { bad } else { OsStr::new(a) })
+            .collect();
+        let r = run_os(&os);
+        assert_usage_error(&r, "is not valid UTF-8");
+        assert!(
+            r.stderr.contains("--message-file"),
+            "names the way out:\n{r}"
+        );
+    }
+}
+
+#[test]
+fn out_of_range_timeouts_are_usage_errors() {
+    for command in ["sign", "keygen", "refresh", "demo"] {
+        for timeout in ["18446744073709551615", "86401", "0"] {
+            let mut args = vec![command, "--party", "0", "--timeout", timeout];
+            if command != "demo" && command != "keygen" {
+                args.extend(["--share", "p0.share"]);
+            }
+            if command == "keygen" {
+                args.extend(["--share", "new.share"]);
+            }
+            if command == "sign" {
+                args.extend(["--message", "m"]);
+            }
+            let r = run(&args);
+            assert_usage_error(&r, &format!("--timeout {timeout}: must be from 1 to 86400"));
+        }
+    }
+    // Beyond u64: argh refuses the number itself.
+    let r = run(&["demo", "--party", "0", "--timeout", "18446744073709551616"]);
+    assert_usage_error(&r, "--timeout");
+}
+
+#[test]
+fn version_and_short_help_everywhere() {
+    let version = format!("ecdsa2pc {}", env!("CARGO_PKG_VERSION"));
+    for args in [
+        &["--version"][..],
+        &["-V"],
+        &["sign", "--version"],
+        &["pubkey", "-V"],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, Some(0), "{args:?}:\n{r}");
+        assert_eq!(r.stdout.trim(), version, "{args:?}");
+    }
+    for command in [
+        "keygen", "sign", "refresh", "pubkey", "inspect", "verify", "demo", "bench",
+    ] {
+        let r = run(&[command, "-h"]);
+        assert_eq!(r.code, Some(0), "{command} -h:\n{r}");
+        assert!(
+            r.stdout.starts_with(&format!("Usage: ecdsa2pc {command}")),
+            "{command} -h prints its usage:\n{r}"
+        );
+        assert!(
+            r.stdout.contains("--json") && r.stdout.contains("--quiet"),
+            "{r}"
+        );
+    }
+    let top = run(&["-h"]);
+    assert_eq!(top.code, Some(0), "{top}");
+    assert!(
+        top.stdout.contains("ECDSA2PC_CERTS") && top.stdout.contains("ECDSA2PC_SERVER"),
+        "the environment variables are documented:\n{top}"
+    );
+    // A `--version` that is an option's value is that value, not a version request.
+    let r = run(&[
+        "verify",
+        "--public-key",
+        "missing.pem",
+        "--signature",
+        "s",
+        "--message",
+        "--version",
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("missing.pem"), "{r}");
+}
+
+#[test]
+fn environment_sets_the_certificate_directory_and_flags_take_precedence() {
+    let dir = TempDir::new("env-certs");
+    let from_env = dir.path().join("env-certs-dir");
+    let from_flag = dir.path().join("flag-certs-dir");
+    // `demo` reads the certificates first: the directory it names shows which one won.
+    let demo = |extra: &[&str]| {
+        Run::from_output(
+            Command::new(bin())
+                .args(["demo", "--party", "0", "--timeout", "2"])
+                .args(extra)
+                .env("ECDSA2PC_CERTS", &from_env)
+                .stdin(Stdio::null())
+                .output()
+                .expect("the binary starts"),
+        )
+    };
+    let r = demo(&[]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("env-certs-dir/ca-cert.pem"), "{r}");
+    let r = demo(&["--certs", from_flag.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("flag-certs-dir/ca-cert.pem") && !r.stderr.contains("env-certs-dir"),
+        "the flag wins:\n{r}"
+    );
+    // The server address from the environment: party 1 tries to reach it.
+    let r = Run::from_output(
+        Command::new(bin())
+            .args(["demo", "--party", "1", "--timeout", "1", "--certs"])
+            .arg(dir.path())
+            .env("ECDSA2PC_SERVER", "127.0.0.1:1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary starts"),
+    );
+    assert!(r.stderr.contains("127.0.0.1:1"), "{r}");
+}
+
+#[test]
+fn json_errors_are_one_object_on_stdout() {
+    let dir = TempDir::new("json-error");
+    let missing = dir.path().join("missing.share");
+    let r = run(&["pubkey", "--share", missing.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
+    assert_eq!(v["ok"], false, "{r}");
+    assert_eq!(v["exit_code"], 2, "{r}");
+    assert!(
+        v["error"].as_str().unwrap().contains("missing.share"),
+        "{r}"
+    );
+    assert!(
+        r.stderr.contains("error: "),
+        "the error is on stderr too:\n{r}"
+    );
+    // --quiet keeps stderr to the error.
+    let r = run(&["pubkey", "--share", missing.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.lines().all(|l| l.starts_with("error: ")),
+        "only errors with --quiet:\n{r}"
+    );
+}

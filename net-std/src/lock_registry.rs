@@ -1,0 +1,239 @@
+//! The lock registry: party 0's abort lock recorded outside the share file, keyed by the
+//! joint public key Q, so that restoring an older copy of the share, or copying it to another
+//! path, does not unlock it.
+//!
+//! An entry is a file named by the hex SHA-256 of Q's compressed SEC1 encoding, with the
+//! suffix `.locked` (a signature failed its final check) or `.deciding` (a signing run is
+//! decrypting, or stopped after decrypting without recording an outcome). Its presence is
+//! the lock; its text only helps a reader. Entries go to every registry directory: a
+//! per-user state directory (`$XDG_STATE_HOME/ecdsa2pc/locks`, else
+//! `$HOME/.local/state/ecdsa2pc/locks`, or a directory the caller names) and a directory
+//! `.ecdsa2pc-locks` beside the share. A key is refused if any of them holds an entry.
+//! Every write is atomic and synced like a share file, before the protocol goes on.
+//!
+//! Limits: a copy of the share taken to another user account or machine, or a deleted entry,
+//! escapes the registry. It narrows mistakes and casual rollback; it is no defence against
+//! someone who controls party 0's files (who holds x1 anyway).
+
+use std::fs::{self, DirBuilder};
+use std::path::{Path, PathBuf};
+
+use ecdsa2pc_core::{KeyShare, PublicShares};
+use k256::elliptic_curve::sec1::ToSec1Point;
+use sha2::{Digest as _, Sha256};
+
+use crate::NetError;
+use crate::driver::Persist;
+use crate::error::StoreError;
+use crate::identity::hex;
+use crate::store::{self, ShareFiles};
+
+/// Name of the registry directory kept beside the share file.
+pub const BESIDE_SHARE: &str = ".ecdsa2pc-locks";
+
+/// What a registry entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockState {
+    /// A signature with the key failed party 0's final check.
+    Locked,
+    /// Party 0 began decrypting party 1's ciphertext and no outcome was recorded.
+    Deciding,
+}
+
+impl LockState {
+    /// Both states, the stronger first (the one reported when both are present).
+    const ALL: [Self; 2] = [Self::Locked, Self::Deciding];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Locked => "locked",
+            Self::Deciding => "deciding",
+        }
+    }
+}
+
+/// The registry directories of one share, and what they say about its key.
+#[derive(Clone, Debug)]
+pub struct LockRegistry {
+    share: PathBuf,
+    dirs: Vec<PathBuf>,
+}
+
+impl LockRegistry {
+    /// The registry of the share at `share`: `state_dir` (the per-user one, see
+    /// [`LockRegistry::default_state_dir`]; none if `None`) and the directory beside the share.
+    #[must_use]
+    pub fn new(share: &Path, state_dir: Option<PathBuf>) -> Self {
+        let beside = match share.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.join(BESIDE_SHARE),
+            _ => PathBuf::from(BESIDE_SHARE),
+        };
+        let mut dirs: Vec<PathBuf> = state_dir.into_iter().collect();
+        dirs.push(beside);
+        Self {
+            share: share.to_path_buf(),
+            dirs,
+        }
+    }
+
+    /// The per-user registry directory: `$XDG_STATE_HOME/ecdsa2pc/locks` if that variable
+    /// holds an absolute path, else `$HOME/.local/state/ecdsa2pc/locks`, else none.
+    #[must_use]
+    pub fn default_state_dir() -> Option<PathBuf> {
+        let absolute = |var: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        };
+        absolute("XDG_STATE_HOME")
+            .or_else(|| absolute("HOME").map(|h| h.join(".local").join("state")))
+            .map(|d| d.join("ecdsa2pc").join("locks"))
+    }
+
+    /// The directories this registry reads and writes.
+    #[must_use]
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// Refuses a key the registry holds an entry for; call it before any session with the
+    /// share (before the epoch agreement: every epoch of one key has the same Q).
+    ///
+    /// # Errors
+    /// [`StoreError::KeyLocked`] naming the entry, the `.locked` one first.
+    pub fn check(&self, key: &PublicShares) -> Result<(), StoreError> {
+        for state in LockState::ALL {
+            for dir in &self.dirs {
+                let entry = entry_path(dir, key, state);
+                // symlink_metadata: an entry that is a dangling symlink still counts.
+                if fs::symlink_metadata(&entry).is_ok() {
+                    return Err(StoreError::KeyLocked {
+                        path: self.share.clone(),
+                        entry,
+                        state,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `state` for the key in every registry directory, durably, creating them
+    /// (mode 0700) if needed.
+    ///
+    /// # Errors
+    /// [`StoreError::Write`] for the first directory or entry that cannot be written.
+    pub fn record(&self, key: &PublicShares, state: LockState) -> Result<(), StoreError> {
+        let text = format!(
+            "ecdsa2pc lock registry entry\nstate: {}\npublic key: {}\nshare: {}\n",
+            state.suffix(),
+            hex(key.q.to_sec1_point(true).as_bytes()),
+            self.share.display()
+        );
+        for dir in &self.dirs {
+            let mut builder = DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).map_err(|source| StoreError::Write {
+                path: dir.clone(),
+                action: "cannot create the lock registry directory",
+                source,
+            })?;
+            store::write_atomic(&entry_path(dir, key, state), text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Removes the `.deciding` entries of the key (a decision was recorded, or nothing was
+    /// decrypted), durably. A missing entry is fine.
+    ///
+    /// # Errors
+    /// [`StoreError::Write`] for the first entry that cannot be removed (the others are
+    /// still tried); the key then stays refused.
+    pub fn clear_deciding(&self, key: &PublicShares) -> Result<(), StoreError> {
+        let mut first = Ok(());
+        for dir in &self.dirs {
+            let entry = entry_path(dir, key, LockState::Deciding);
+            let removed = match fs::remove_file(&entry) {
+                Ok(()) => store::sync_parent(&entry),
+                // No entry there (or no directory): nothing to lift, and nothing that
+                // `check` would see.
+                Err(_) if fs::symlink_metadata(&entry).is_err() => Ok(()),
+                Err(source) => Err(StoreError::Write {
+                    path: entry,
+                    action: "cannot be removed",
+                    source,
+                }),
+            };
+            if first.is_ok() {
+                first = removed;
+            }
+        }
+        first
+    }
+
+    /// Persistence for a protocol run over the share's files that records the lock here
+    /// too: see the [`Persist`] implementation of [`Guarded`].
+    #[must_use]
+    pub fn guard(self, files: ShareFiles) -> Guarded {
+        Guarded {
+            files,
+            registry: self,
+        }
+    }
+}
+
+/// A share's files together with its lock registry: the [`Persist`] party 0 runs with.
+#[derive(Clone, Debug)]
+pub struct Guarded {
+    files: ShareFiles,
+    registry: LockRegistry,
+}
+
+impl Guarded {
+    /// The share's files.
+    #[must_use]
+    pub fn files(&self) -> &ShareFiles {
+        &self.files
+    }
+
+    /// The lock registry.
+    #[must_use]
+    pub fn registry(&self) -> &LockRegistry {
+        &self.registry
+    }
+}
+
+impl<S: KeyShare> Persist<S> for Guarded {
+    fn pending(&mut self, share: &S) -> Result<(), NetError> {
+        Persist::<S>::pending(&mut self.files, share)
+    }
+    fn promote(&mut self) -> Result<(), NetError> {
+        Persist::<S>::promote(&mut self.files)
+    }
+    fn deciding(&mut self, key: &PublicShares) -> Result<(), NetError> {
+        self.registry.record(key, LockState::Deciding).map_err(|e| {
+            // Nothing is decrypted after a failed record: undo what was written, so
+            // that a key nothing leaked from stays usable (best effort; what remains
+            // only refuses the key, which is safe).
+            let _ = self.registry.clear_deciding(key);
+            e.into()
+        })
+    }
+    fn decided(&mut self, key: &PublicShares) -> Result<(), NetError> {
+        Ok(self.registry.clear_deciding(key)?)
+    }
+    fn locked(&mut self, share: &S) -> Result<(), NetError> {
+        // The registry first: it is what a restored copy of the share cannot undo. The
+        // `.deciding` entry stays, so a failure of either write still leaves the key refused.
+        self.registry.record(share.public(), LockState::Locked)?;
+        Persist::<S>::locked(&mut self.files, share)
+    }
+}
+
+/// `DIR/<hex SHA-256 of Q compressed>.<state>`.
+fn entry_path(dir: &Path, key: &PublicShares, state: LockState) -> PathBuf {
+    let id = Sha256::digest(key.q.to_sec1_point(true).as_bytes());
+    dir.join(format!("{}.{}", hex(&id), state.suffix()))
+}
