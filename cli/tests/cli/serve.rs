@@ -8,9 +8,17 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     let certs = dir.path().join("certs");
     let shares = dir.path().join("shares");
     std::fs::create_dir(&shares).unwrap();
+    let key_file = dir.path().join("serve.key");
+    std::fs::write(&key_file, format!("{}\n", "5a".repeat(32))).unwrap();
     let addr = free_addr();
-    let mut service = spawn_serve(&addr, &certs, &shares);
-    service.wait_for_stderr("party 0 serving on");
+    let mut service = spawn_serve(
+        &addr,
+        &certs,
+        &shares,
+        &["--key-file", key_file.to_str().unwrap()],
+    );
+    let log = service.wait_for_stderr("party 0 serving on");
+    assert!(!log.contains("unencrypted"), "{log}");
 
     let share = dir.path().join("k.share");
     let client = |command: &str, extra: &[&str]| {
@@ -39,6 +47,13 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
         2,
         "the share and its lock file"
     );
+    // Party 0's new share is encrypted under --key-file (and opened with it to sign below).
+    let p0 = std::fs::read_dir(&shares)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "share"))
+        .expect("party 0's share");
+    assert!(std::fs::read(&p0).unwrap().starts_with(b"E2PS"), "{p0:?}");
 
     let sig = dir.path().join("sig.der");
     let r = client(
@@ -103,4 +118,25 @@ fn serve_refuses_bad_options_with_exit_2() {
         r.stderr.contains("--handshake-timeout and --timeout"),
         "{r}"
     );
+    // Without a secret it warns that new shares are written unencrypted (here before the
+    // missing certificates stop it); a key file that is no key is refused.
+    let no_certs = dir.path().join("no-certs");
+    let no_certs = no_certs.to_str().unwrap();
+    let r = run(&["serve", "--shares", shares, "--certs", no_certs]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("are written unencrypted"), "{r}");
+    let bad_key = dir.path().join("bad.key");
+    std::fs::write(&bad_key, "not a key\n").unwrap();
+    let r = run(&[
+        "serve",
+        "--shares",
+        shares,
+        "--certs",
+        no_certs,
+        "--key-file",
+        bad_key.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("--key-file"), "{r}");
+    assert!(!r.stderr.contains("unencrypted"), "{r}");
 }

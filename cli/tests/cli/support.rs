@@ -253,9 +253,9 @@ pub(crate) fn openssl(args: &[&str]) -> Run {
     )
 }
 
-/// Starts `ecdsa2pc serve --listen ADDR --certs CERTS --shares SHARES` with piped output
+/// Starts `ecdsa2pc serve --listen ADDR --certs CERTS --shares SHARES ARGS...` with piped output
 /// (its log is on stderr); it runs until killed (on drop).
-pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path) -> Party {
+pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path, args: &[&str]) -> Party {
     let child = Command::new(bin())
         .env("ECDSA2PC_LOCK_DIR", lock_dir())
         .args(["serve", "--listen", addr])
@@ -263,6 +263,7 @@ pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path) -> Party {
         .arg(certs)
         .arg("--shares")
         .arg(shares)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -8,12 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use ecdsa2pc_core::{KeyShare, KeyShareP2, Party};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
+use ecdsa2pc_net::lock_registry::{LockRegistry, LockState};
 use ecdsa2pc_net::request::{self, Operation, RefusalCode, Request, key_id, key_id_hex};
+use ecdsa2pc_net::sealed::{self, Sealer, Secret};
 use ecdsa2pc_net::service::{Service, ServiceConfig, Shutdown, fetch_pubkey};
 use ecdsa2pc_net::store::ShareFiles;
-use ecdsa2pc_net::{CertPaths, NetError, Transport, connect, driver, epoch, rng::os_rng};
+use ecdsa2pc_net::{
+    CertPaths, NetError, StoreError, Transport, connect, driver, epoch, rng::os_rng,
+};
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
+use zeroize::Zeroizing;
 
 use crate::support::{OK_TIMEOUT, TempDir, certs, party};
 
@@ -29,11 +34,22 @@ struct Running {
 }
 
 impl Running {
-    fn start(dir: &TempDir, shares: &Path) -> Self {
+    /// The test service's configuration: short handshake, long sessions, and only the lock
+    /// registry beside the shares (never the tester's own state directory).
+    fn config(shares: &Path) -> ServiceConfig {
         let mut config = ServiceConfig::new(shares);
         config.handshake_timeout = Duration::from_secs(2);
         config.session_timeout = KEYGEN_TIMEOUT;
         config.key_wait = Duration::from_secs(60);
+        config.lock_dir = None;
+        config
+    }
+
+    fn start(dir: &TempDir, shares: &Path) -> Self {
+        Self::start_with(dir, Self::config(shares))
+    }
+
+    fn start_with(dir: &TempDir, config: ServiceConfig) -> Self {
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         let service = Service::bind(
@@ -301,4 +317,55 @@ fn service_refuses_a_missing_share_directory_and_zero_limits() {
     config.max_waiting = 0;
     let e = Service::bind("127.0.0.1:0", &paths, config, sink).unwrap_err();
     assert!(e.to_string().contains("at least 1"), "{e}");
+}
+
+#[test]
+fn service_seals_its_shares_and_refuses_a_key_its_lock_registry_holds() {
+    let dir = certs("service-sealed");
+    let shares = TempDir::new("service-sealed-shares");
+    let state = TempDir::new("service-sealed-locks");
+    let client_dir = TempDir::new("service-sealed-client");
+    let client = party(&dir, Party::P2);
+    let sealer = Sealer::new(Secret::Key(Zeroizing::new([0x5a; 32])));
+    let mut config = Running::config(shares.path());
+    config.sealer = Some(sealer.clone());
+    config.lock_dir = Some(state.path().to_path_buf());
+    let svc = Running::start_with(&dir, config.clone());
+
+    // The new share is written sealed, and the service opens it again to sign.
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let public = *k.load_active::<KeyShareP2>().unwrap().public();
+    let id = key_id(&public.q);
+    let p0 = config.files_of(&id);
+    assert!(sealed::is_sealed(&std::fs::read(p0.path()).unwrap()));
+    assert!(matches!(
+        ShareFiles::new(p0.path()).load::<KeyShareP1>(),
+        Err(StoreError::NoSecret { .. })
+    ));
+    client_sign(&svc.addr, &client, &k, [1; 32]).unwrap();
+    // The run's `deciding` entry was lifted: the key is not held by its registry.
+    config.registry_of(&p0).check(&public).unwrap();
+
+    // A `locked` entry in the per-user registry refuses sign and refresh; pubkey still works.
+    LockRegistry::new(p0.path(), Some(state.path().to_path_buf()))
+        .record(&public, LockState::Locked)
+        .unwrap();
+    let e = client_sign(&svc.addr, &client, &k, [2; 32]).unwrap_err();
+    assert_eq!(refusal(e), RefusalCode::KeyLocked);
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let e = request::ask(&mut ch, &Request::on_key(Operation::Refresh, id)).unwrap_err();
+    assert_eq!(refusal(e), RefusalCode::KeyLocked);
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    assert_eq!(fetch_pubkey(&mut ch, id).unwrap(), public.q);
+    let lines = svc.stop();
+    assert!(
+        lines.iter().filter(|l| l.contains("lock registry")).count() >= 2,
+        "{lines:#?}"
+    );
+
+    // Without the secret the service cannot open the sealed share: unavailable.
+    let svc = Running::start(&dir, shares.path());
+    let e = client_sign(&svc.addr, &client, &k, [3; 32]).unwrap_err();
+    assert_eq!(refusal(e), RefusalCode::Unavailable);
+    svc.stop();
 }
