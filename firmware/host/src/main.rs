@@ -298,11 +298,7 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         rows.push(row1(
             name,
             report,
-            &[
-                "msg 1 → msg 2",
-                "msg 3 → msg 4 (c)",
-                "msg 5 → signature",
-            ],
+            &["msg 1 → msg 2", "msg 3 → msg 4 (c)", "msg 5 → signature"],
         ));
     }
     emu.quit()
@@ -369,11 +365,7 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         rows.push(row0(
             "sign",
             report,
-            &[
-                "→ msg 1",
-                "msg 2 → msg 3",
-                "msg 4 (decrypt, check) → msg 5",
-            ],
+            &["→ msg 1", "msg 2 → msg 3", "msg 4 (decrypt, check) → msg 5"],
             true,
         ));
     }
