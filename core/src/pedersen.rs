@@ -216,7 +216,7 @@ mod tests {
         assert_eq!(sh.pow(&ORDER), Element::ONE);
         // The hashed value itself was a non-residue: the fix chose −u, and h = u² is unchanged.
         let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
-        let wide: Uint<{ U2048::LIMBS + 4 }> = xof.integer_mod(
+        let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
             &NonZero::new(P.resize())
                 .into_option()
                 .unwrap_or(NonZero::ONE),
