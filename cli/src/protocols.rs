@@ -23,12 +23,14 @@ pub(crate) trait Protocols: KeyShare {
     const NOTE: &'static str;
     /// Makes [`Protocols::Fresh`], reported as its own phase.
     fn fresh(log: &Log) -> Result<Self::Fresh, CliError>;
-    /// Runs keygen.
+    /// Runs keygen; the new share goes to `persist` as pending, and is promoted once the
+    /// peer confirms it stored its own.
     fn keygen(
         ch: &mut Channel,
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         fresh: Self::Fresh,
+        persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError>;
     /// Signs `digest`; a share that locks itself goes to `persist` before any reply.
     fn sign(
@@ -63,8 +65,9 @@ impl Protocols for KeyShareP1 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         fresh: PaillierSecretKey,
+        persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError> {
-        driver::keygen_p1(ch, rng, ctx, fresh)
+        driver::keygen_p1_persisted(ch, rng, ctx, fresh, persist)
     }
 
     fn sign(
@@ -103,8 +106,9 @@ impl Protocols for KeyShareP2 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         (): (),
+        persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError> {
-        driver::keygen_p2(ch, rng, ctx)
+        driver::keygen_p2_persisted(ch, rng, ctx, persist)
     }
 
     fn sign(
@@ -131,14 +135,19 @@ impl Protocols for KeyShareP2 {
     }
 }
 
-/// Runs keygen (party 0 first makes its Paillier key), reported as the `keygen` phase.
-pub(crate) fn keygen<S: Protocols>(session: &mut Session, log: &Log) -> Result<S, CliError> {
+/// Runs keygen (party 0 first makes its Paillier key), reported as the `keygen` phase; the
+/// share goes to `persist` (pending, then promoted when both parties have stored theirs).
+pub(crate) fn keygen<S: Protocols>(
+    session: &mut Session,
+    log: &Log,
+    persist: &mut dyn Persist<S>,
+) -> Result<S, CliError> {
     let fresh = S::fresh(log)?;
     let Session { ch, info, rng } = session;
     let ctx = driver::context(info);
     log.phase(
         "keygen",
-        || Ok(S::keygen(ch, rng, &ctx, fresh)?),
+        || Ok(S::keygen(ch, rng, &ctx, fresh, persist)?),
         |_| S::NOTE.to_owned(),
     )
 }

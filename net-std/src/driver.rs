@@ -21,12 +21,13 @@ use crate::{
 
 /// Where a driver puts what must survive a crash, at the moments the protocol requires.
 pub trait Persist<S> {
-    /// A refreshed share, before the message that lets the peer adopt it.
+    /// A new share (keygen) or a refreshed one, before the message that lets the peer adopt
+    /// it.
     ///
     /// # Errors
     /// Whatever the storage reports; the run stops without sending that message.
     fn pending(&mut self, share: &S) -> Result<(), NetError>;
-    /// The peer confirmed the pending share: make it the active one.
+    /// The peer confirmed the pending share (it stored its own): make it the active one.
     ///
     /// # Errors
     /// Whatever the storage reports.
@@ -50,6 +51,12 @@ pub trait Persist<S> {
     /// # Errors
     /// Whatever the storage reports; no reply is sent then either.
     fn locked(&mut self, share: &S) -> Result<(), NetError>;
+    /// A keygen ended before its share was promoted, at a point where the peer cannot hold
+    /// the key as active: remove what [`Persist::pending`] stored.
+    ///
+    /// # Errors
+    /// Whatever the storage reports (a pending file left behind is never used as a share).
+    fn discard(&mut self) -> Result<(), NetError>;
 }
 
 /// Persistence for in-memory use (tests, the demo): nothing is stored.
@@ -70,6 +77,9 @@ impl<S> Persist<S> for InMemory {
         Ok(())
     }
     fn locked(&mut self, _: &S) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn discard(&mut self) -> Result<(), NetError> {
         Ok(())
     }
 }
@@ -93,6 +103,9 @@ impl<S: KeyShare> Persist<S> for ShareFiles {
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
         Ok(self.write_active(share)?)
     }
+    fn discard(&mut self) -> Result<(), NetError> {
+        Ok(self.discard_pending()?)
+    }
 }
 
 /// The core's session context for a TLS session: our pid, the peer's, the channel binding.
@@ -105,16 +118,36 @@ pub fn context(info: &SessionInfo) -> Context<'_> {
     }
 }
 
-/// Runs keygen as party 0 (P1) with a Paillier key made beforehand.
+/// Runs keygen as party 0 (P1) with a Paillier key made beforehand, storing nothing; see
+/// [`keygen_p1_persisted`] (the wire exchange is the same).
 ///
 /// # Errors
-/// Transport errors, [`NetError::Protocol`] if the peer's messages fail a check,
-/// [`NetError::PeerAbort`] if the peer rejected ours.
+/// As [`keygen_p1_persisted`].
 pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     ctx: &Context<'_>,
     paillier: PaillierSecretKey,
+) -> Result<KeyShareP1, NetError> {
+    keygen_p1_persisted(t, rng, ctx, paillier, &mut InMemory)
+}
+
+/// Runs keygen as party 0 (P1), confirmed: the new share goes to `persist.pending` before
+/// message 3 leaves, and is promoted only when party 1 says it has stored its own
+/// ([`KeygenConfirmation::Stored`]); then party 0 tells party 1 so
+/// ([`KeygenConfirmation::Active`]). On any error before the promotion the pending share is
+/// discarded: party 1 promotes only after that last message, so it cannot hold the key as
+/// active either.
+///
+/// # Errors
+/// Transport errors, [`NetError::Protocol`] if the peer's messages fail a check,
+/// [`NetError::PeerAbort`] if the peer rejected ours, a [`crate::StoreError`] from `persist`.
+pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
+    t: &mut T,
+    rng: &mut R,
+    ctx: &Context<'_>,
+    paillier: PaillierSecretKey,
+    persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
     let (state, m1) = link.step(
@@ -124,25 +157,102 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2(rng, &m2))?;
-    link.send(&m3)?;
+    persist.pending(&share)?;
+    let confirmed = link.send(&m3).and_then(|()| {
+        link.recv_confirmation(KeygenConfirmation::Stored, share.public())?;
+        persist.promote()
+    });
+    if let Err(e) = confirmed {
+        // Best effort: a pending file left behind is never loaded as a share anyway.
+        let _ = persist.discard();
+        return Err(e);
+    }
+    // Our share is active now whatever happens to this message: party 1 stored its own.
+    link.send_raw(&KeygenConfirmation::Active.encode(share.public()))?;
     Ok(share)
 }
 
-/// Runs keygen as party 1 (P2).
+/// Runs keygen as party 1 (P2), storing nothing; see [`keygen_p2_persisted`].
 ///
 /// # Errors
-/// As [`keygen_p1`]; a bad Paillier key or proof from party 0 is [`NetError::Protocol`].
+/// As [`keygen_p2_persisted`].
 pub fn keygen_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     ctx: &Context<'_>,
+) -> Result<KeyShareP2, NetError> {
+    keygen_p2_persisted(t, rng, ctx, &mut InMemory)
+}
+
+/// Runs keygen as party 1 (P2), confirmed: the verified share goes to `persist.pending`
+/// before the acknowledgement ([`KeygenConfirmation::Stored`]) leaves, and is promoted when
+/// party 0 says it made its own active ([`KeygenConfirmation::Active`]). On an error after
+/// the pending write the pending share stays (party 0 may hold the key as active): the
+/// caller tells the operator, see [`crate::StoreError::Unconfirmed`].
+///
+/// # Errors
+/// As [`keygen_p1_persisted`]; a bad Paillier key or proof from party 0 is
+/// [`NetError::Protocol`].
+pub fn keygen_p2_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
+    t: &mut T,
+    rng: &mut R,
+    ctx: &Context<'_>,
+    persist: &mut dyn Persist<KeyShareP2>,
 ) -> Result<KeyShareP2, NetError> {
     let mut link = Link::new(t);
     let m1 = link.recv::<keygen::Msg1>("keygen, message 1")?;
     let (state, m2) = link.step("keygen, message 1", keygen::p2::start(rng, ctx, &m1))?;
     link.send(&m2)?;
     let m3 = link.recv::<keygen::Msg3>("keygen, message 3")?;
-    link.step("keygen, message 3", state.on_msg3(rng, &m3))
+    let share = link.step("keygen, message 3", state.on_msg3(rng, &m3))?;
+    persist.pending(&share)?;
+    // From here on party 0 may hold the key as active (even a failed send may have reached
+    // it): the pending share stays on any error.
+    link.send_raw(&KeygenConfirmation::Stored.encode(share.public()))?;
+    link.recv_confirmation(KeygenConfirmation::Active, share.public())?;
+    persist.promote()?;
+    Ok(share)
+}
+
+/// The two messages that end a keygen, so that neither party uses a share the other has not
+/// stored: a fixed tag and the joint public key Q (compressed SEC1), which the receiver
+/// compares with its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeygenConfirmation {
+    /// Party 1 to party 0, after message 3: "my share is stored" (the acknowledgement).
+    Stored,
+    /// Party 0 to party 1, last: "mine is active; make yours active".
+    Active,
+}
+
+impl KeygenConfirmation {
+    /// Length of either message: 16-byte tag and 33-byte Q.
+    pub const LEN: usize = 16 + 33;
+
+    fn tag(self) -> &'static [u8; 16] {
+        match self {
+            Self::Stored => b"E2KEYGEN-STORED1",
+            Self::Active => b"E2KEYGEN-ACTIVE1",
+        }
+    }
+
+    fn step(self) -> &'static str {
+        match self {
+            Self::Stored => "keygen, acknowledgement",
+            Self::Active => "keygen, confirmation",
+        }
+    }
+
+    /// The message for the key `key`.
+    #[must_use]
+    pub fn encode(self, key: &PublicShares) -> [u8; Self::LEN] {
+        use k256::elliptic_curve::sec1::ToSec1Point;
+        let mut out = [0u8; Self::LEN];
+        let (tag, q) = out.split_at_mut(16);
+        tag.copy_from_slice(self.tag());
+        q.copy_from_slice(key.q.to_sec1_point(true).as_bytes());
+        out
+    }
 }
 
 /// Signs `digest` as party 0 (P1) without storage; see [`sign_p1_persisted`].
@@ -347,6 +457,34 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
         }
         let decoded = M::decode(bytes);
         self.step(step, decoded)
+    }
+
+    /// Sends bytes that are no core message (the keygen confirmations).
+    fn send_raw(&mut self, bytes: &[u8]) -> Result<(), NetError> {
+        self.transport.send(bytes)
+    }
+
+    /// Receives `expected` for `key`: another length or tag is [`CoreError::Malformed`],
+    /// another Q [`CoreError::SessionMismatch`] (the peer made another key).
+    fn recv_confirmation(
+        &mut self,
+        expected: KeygenConfirmation,
+        key: &PublicShares,
+    ) -> Result<(), NetError> {
+        let step = expected.step();
+        let bytes = self.transport.recv(&mut self.buf)?;
+        if let Some(error) = peer_abort(bytes) {
+            return Err(PeerAbort { error, step }.into());
+        }
+        let want = expected.encode(key);
+        let checked = if bytes.len() != want.len() || bytes.get(..16) != want.get(..16) {
+            Err(CoreError::Malformed)
+        } else if bytes != want {
+            Err(CoreError::SessionMismatch)
+        } else {
+            Ok(())
+        };
+        self.step(step, checked)
     }
 
     /// Passes a round's result through; on error tells the peer before returning it.

@@ -230,6 +230,9 @@ impl<S: KeyShare> Persist<S> for Guarded {
         self.registry.record(share.public(), LockState::Locked)?;
         Persist::<S>::locked(&mut self.files, share)
     }
+    fn discard(&mut self) -> Result<(), NetError> {
+        Persist::<S>::discard(&mut self.files)
+    }
 }
 
 /// `DIR/<hex SHA-256 of Q compressed>.<state>`.

@@ -40,12 +40,12 @@ use k256::elliptic_curve::sec1::ToSec1Point;
 
 use crate::channel::Channel;
 use crate::driver;
-use crate::error::{NetError, Phase, ProtocolError, SystemError, TransportError};
+use crate::error::{NetError, Phase, ProtocolError, StoreError, SystemError, TransportError};
 use crate::handshake::establish_server;
 use crate::lock_registry::LockRegistry;
 use crate::request::{self, KeyId, Operation, Refusal, RefusalCode, Request, key_id, key_id_hex};
 use crate::sealed::Sealer;
-use crate::store::ShareFiles;
+use crate::store::{ShareFiles, ShareLock};
 use crate::tls::{ServerSetup, server_setup};
 use crate::{CertPaths, Transport, epoch, paillier::new_paillier_key, rng::os_rng};
 use keys::KeyLocks;
@@ -485,25 +485,77 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
     }
 }
 
-/// Keygen: a new key, its share written to the share directory under its key id.
+/// Keygen: a new key, its share written to the share directory under its key id, pending
+/// until party 1 confirms it stored its own (see [`driver::keygen_p1_persisted`]).
 fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     request::accept(ch)?;
     let (paillier, _) = new_paillier_key()?;
     let mut rng = os_rng()?;
     let info = ch.info().clone();
-    let share = driver::keygen_p1(ch, &mut rng, &driver::context(&info), paillier)?;
-    let id = key_id(&share.public().q);
-    let files = shared.config.files_of(&id);
-    let _lock = files.lock()?;
-    if files.exists() {
-        // Q is uniformly random: this happens only if someone planted the file.
-        return Err(crate::error::StoreError::InUse {
-            path: files.path().to_path_buf(),
-        }
-        .into());
+    let mut persist = NewKey {
+        config: &shared.config,
+        held: None,
+    };
+    let share = driver::keygen_p1_persisted(
+        ch,
+        &mut rng,
+        &driver::context(&info),
+        paillier,
+        &mut persist,
+    )?;
+    Ok(format!("new key {}", key_id_hex(&key_id(&share.public().q))))
+}
+
+/// Where a new key's share goes: its files are named once the key is known, at the pending
+/// write, and locked from then on.
+struct NewKey<'a> {
+    config: &'a ServiceConfig,
+    held: Option<(ShareFiles, ShareLock)>,
+}
+
+impl NewKey<'_> {
+    fn files(&self) -> Result<&ShareFiles, NetError> {
+        self.held.as_ref().map(|(files, _)| files).ok_or_else(|| {
+            // The driver promotes or discards only after a pending write.
+            StoreError::Missing {
+                path: self.config.shares.clone(),
+            }
+            .into()
+        })
     }
-    files.write_active(&share)?;
-    Ok(format!("new key {}", key_id_hex(&id)))
+}
+
+impl driver::Persist<KeyShareP1> for NewKey<'_> {
+    fn pending(&mut self, share: &KeyShareP1) -> Result<(), NetError> {
+        let files = self.config.files_of(&key_id(&share.public().q));
+        let lock = files.lock()?;
+        if files.exists() {
+            // Q is uniformly random: this happens only if someone planted the file.
+            return Err(StoreError::InUse {
+                path: files.path().to_path_buf(),
+            }
+            .into());
+        }
+        files.write_pending(share)?;
+        self.held = Some((files, lock));
+        Ok(())
+    }
+    fn promote(&mut self) -> Result<(), NetError> {
+        Ok(self.files()?.promote()?)
+    }
+    fn discard(&mut self) -> Result<(), NetError> {
+        Ok(self.files()?.discard_pending()?)
+    }
+    // A new key signs nothing during keygen.
+    fn deciding(&mut self, _: &ecdsa2pc_core::PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn decided(&mut self, _: &ecdsa2pc_core::PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn locked(&mut self, _: &KeyShareP1) -> Result<(), NetError> {
+        Ok(())
+    }
 }
 
 fn refuse(ch: &mut Channel, code: RefusalCode, reason: String) -> NetError {

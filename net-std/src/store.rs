@@ -87,7 +87,7 @@ impl ShareFiles {
     /// # Errors
     /// [`StoreError::Missing`] or [`StoreError::Unreadable`].
     pub fn active_is_sealed(&self) -> Result<bool, StoreError> {
-        Ok(sealed::is_sealed(&read_bytes(&self.active)?))
+        Ok(sealed::is_sealed(&self.read_active()?))
     }
 
     /// The active share's path.
@@ -136,11 +136,26 @@ impl ShareFiles {
     /// [`StoreError::Missing`], or as [`ShareFiles::lock`].
     pub fn lock_existing(&self) -> Result<ShareLock, StoreError> {
         if !self.exists() {
-            return Err(StoreError::Missing {
-                path: self.active.clone(),
-            });
+            return Err(self.no_active());
         }
         self.lock()
+    }
+
+    /// The error for a missing active share: [`StoreError::Unconfirmed`] if a pending share
+    /// lies beside it (a keygen that was never confirmed by both parties), else
+    /// [`StoreError::Missing`].
+    fn no_active(&self) -> StoreError {
+        // symlink_metadata: whatever sits at the pending name is worth mentioning.
+        if fs::symlink_metadata(&self.pending).is_ok() {
+            StoreError::Unconfirmed {
+                path: self.active.clone(),
+                pending: self.pending.clone(),
+            }
+        } else {
+            StoreError::Missing {
+                path: self.active.clone(),
+            }
+        }
     }
 
     /// Loads the active share and the pending one, if any; each file is read once.
@@ -148,7 +163,7 @@ impl ShareFiles {
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
     pub fn load<S: KeyShare>(&self) -> Result<Held<S>, StoreError> {
-        let active: S = self.read(&self.active, None)?;
+        let active: S = self.load_active()?;
         let pending = if self.pending.exists() {
             Some(self.read(&self.pending, Some(&key_id(&active)))?)
         } else {
@@ -162,7 +177,7 @@ impl ShareFiles {
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
     pub fn load_active<S: KeyShare>(&self) -> Result<S, StoreError> {
-        self.read(&self.active, None)
+        self.decode_expecting(&self.active, &self.read_active()?, None)
     }
 
     /// Loads the pending share only (it must exist).
@@ -178,9 +193,13 @@ impl ShareFiles {
     /// wiped when dropped.
     ///
     /// # Errors
-    /// [`StoreError::Missing`] or [`StoreError::Unreadable`].
+    /// [`StoreError::Missing`] ([`StoreError::Unconfirmed`] if only a pending share exists)
+    /// or [`StoreError::Unreadable`].
     pub fn read_active(&self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        read_bytes(&self.active)
+        read_bytes(&self.active).map_err(|e| match e {
+            StoreError::Missing { .. } => self.no_active(),
+            other => other,
+        })
     }
 
     /// Decodes the bytes of the file at `path` as a share of `S::PARTY`, opening them with

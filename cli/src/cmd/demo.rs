@@ -130,7 +130,7 @@ impl Demo<'_> {
         let args = self.args;
         let mut session = Session::open(&self.net, log, &Request::keygen())?;
 
-        let mut share = protocols::keygen::<S>(&mut session, log)?;
+        let mut share = protocols::keygen::<S>(&mut session, log, &mut InMemory)?;
         let key = public_key(&share)?;
         log.line(format_args!(
             "public key (SEC1 compressed): {}",

@@ -27,8 +27,11 @@ use crate::share_file::{public_key, public_key_hex};
             stderr. Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
             records both parties' certificates (pids): later runs must use the same ones. The \
             file is written atomically with mode 0600, encrypted when --passphrase-file, --key-file or \
-            ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share (or FILE.pending) is \
-            never overwritten without --force.",
+            ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share is \
+            never overwritten without --force. The share is written as FILE.pending first and \
+            becomes FILE only when both parties have stored theirs (the last keygen message \
+            is acknowledged): an interrupted keygen leaves no share, and a run again replaces \
+            the pending file.",
     error_code(0, "the key was made and the share written"),
     error_code(1, "protocol failure (peer rejected or aborted)"),
     error_code(
@@ -125,23 +128,40 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
     }
     // Held until the share is written: no other run can use or write these files meanwhile.
     let _lock = files.lock()?;
-    if !args.force {
-        for existing in [files.path(), files.pending_path()] {
-            if existing.exists() {
-                return Err(CliError::Usage(format!(
-                    "{} already exists: refusing to overwrite a key share (its key would be \
-                     lost). Choose another --share, or add --force to replace it",
-                    existing.display()
-                )));
-            }
-        }
+    if files.exists() && !args.force {
+        return Err(CliError::Usage(format!(
+            "{} already exists: refusing to overwrite a key share (its key would be lost). \
+             Choose another --share, or add --force to replace it",
+            files.path().display()
+        )));
+    }
+    if !files.exists() && files.pending_path().exists() {
+        // Never active: the share of a keygen that stopped before both sides confirmed.
+        log.line(format_args!(
+            "replacing {}, the share of an earlier keygen that was never confirmed by both \
+             parties",
+            files.pending_path().display()
+        ));
     }
     let mut session = Session::open(net, log, &Request::keygen())?;
-    let share = protocols::keygen::<S>(&mut session, log)?;
+    // The share is written as FILE.pending, made active only once the peer has stored its
+    // own; a replaced share (--force) stays in place until then.
+    let mut persist = files.clone();
+    let share = protocols::keygen::<S>(&mut session, log, &mut persist).map_err(|e| {
+        // Party 0 discards its pending share itself: party 1 cannot hold the key as active.
+        if S::PARTY == Party::P2 && files.pending_path().exists() {
+            log.line(format_args!(
+                "this party's share is stored as {} but stays pending: the peer never \
+                 confirmed that both shares are stored. It is not used as a share. If the \
+                 other party reported the key as made, rename it to {}; otherwise run keygen \
+                 again",
+                files.pending_path().display(),
+                files.path().display()
+            ));
+        }
+        e
+    })?;
     let key = public_key(&share)?;
-    files.write_active(&share)?;
-    // A pending share of the replaced key (only with --force) must not outlive it.
-    files.discard_pending()?;
     log.line(format_args!(
         "public key (SEC1 compressed): {}",
         public_key_hex(&key)

@@ -29,6 +29,15 @@ pub enum StoreError {
         /// The file.
         path: PathBuf,
     },
+    /// The share file does not exist, but a pending share lies beside it: a keygen that
+    /// stopped before both parties confirmed they stored their shares. A pending share is
+    /// never used in place of an active one.
+    Unconfirmed {
+        /// The share file.
+        path: PathBuf,
+        /// The pending file beside it.
+        pending: PathBuf,
+    },
     /// The share file exists but cannot be read.
     Unreadable {
         /// The file.
@@ -147,6 +156,7 @@ impl StoreError {
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
             Self::Missing { path }
+            | Self::Unconfirmed { path, .. }
             | Self::Unreadable { path, .. }
             | Self::LoosePermissions { path, .. }
             | Self::OtherParty { path, .. }
@@ -172,6 +182,16 @@ impl fmt::Display for StoreError {
         }
         match self {
             Self::Missing { .. } => f.write_str("does not exist"),
+            Self::Unconfirmed { pending, .. } => write!(
+                f,
+                "does not exist; {} beside it is the share of a keygen that stopped before \
+                 both parties confirmed they had stored theirs, and a pending share is never \
+                 used as one. If party 0 reported the key as made, party 1 alone missed the \
+                 last confirmation: rename the pending file to the share file to use it. \
+                 Otherwise the key was never made on both sides: run keygen again (it \
+                 replaces the pending file) and fund no key until both sides report success",
+                pending.display()
+            ),
             Self::Unreadable { source, .. } => write!(f, "cannot be read ({source})"),
             Self::LoosePermissions { path, mode } => write!(
                 f,

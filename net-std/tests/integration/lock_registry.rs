@@ -233,6 +233,9 @@ impl Persist<KeyShareP1> for LockWriteFails {
     fn decided(&mut self, key: &PublicShares) -> Result<(), NetError> {
         Persist::<KeyShareP1>::decided(&mut self.0, key)
     }
+    fn discard(&mut self) -> Result<(), NetError> {
+        Persist::<KeyShareP1>::discard(&mut self.0)
+    }
     fn locked(&mut self, _: &KeyShareP1) -> Result<(), NetError> {
         Err(StoreError::Write {
             path: "registry".into(),

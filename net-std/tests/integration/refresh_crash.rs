@@ -107,6 +107,11 @@ impl<S: KeyShare> Persist<S> for Crashing {
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
         Ok(self.files.write_active(share)?)
     }
+    fn discard(&mut self) -> Result<(), NetError> {
+        self.check("discard", false)?;
+        self.files.discard_pending()?;
+        self.check("discard", true)
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {

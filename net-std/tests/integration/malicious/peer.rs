@@ -10,10 +10,11 @@ use std::io::Write;
 use std::ops::Range;
 
 use ecdsa2pc_core::{
-    Context, Error as CoreError, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, keygen,
-    refresh, sign, sign::Digest,
+    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey,
+    PublicShares, keygen, refresh, sign, sign::Digest,
 };
 use ecdsa2pc_core::{abort_message, peer_abort};
+use ecdsa2pc_net::driver::KeygenConfirmation;
 use ecdsa2pc_net::{Channel, Framed, MemoryEnd, NetError, Phase, Transport, TransportError};
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;
@@ -323,6 +324,19 @@ impl<T: Link> MaliciousPeer<T> {
     /// A round's result; on error the attacker aborts like an honest implementation,
     /// unless a replay is still pending: a replaying attacker ignores its own checks (its
     /// state belongs to another session) and sends the old message anyway.
+    /// Receives the keygen confirmation `expected` for `key` (as the honest driver sends it).
+    fn confirmation(&mut self, expected: KeygenConfirmation, key: &PublicShares) -> Step<()> {
+        let got = self.t.recv(&mut self.buf).map_err(End::Net)?.to_vec();
+        self.log.received.push(got.clone());
+        if let Some(e) = peer_abort(&got) {
+            return Err(End::PeerAborted(e));
+        }
+        if got != expected.encode(key) {
+            return Err(End::Rejected(CoreError::Malformed));
+        }
+        Ok(())
+    }
+
     fn round<V>(&mut self, r: Result<V, CoreError>) -> Step<V> {
         r.map_err(|e| {
             let replay = self
@@ -382,6 +396,11 @@ impl<T: Link> MaliciousPeer<T> {
             let m2 = self.recv::<keygen::Msg2>()?;
             let (share, m3) = self.round(st.on_msg2(rng, &m2))?;
             self.send(3, &m3)?;
+            if !self.attacked {
+                // The honest confirmation: party 1's acknowledgement, then "active".
+                self.confirmation(KeygenConfirmation::Stored, share.public())?;
+                self.put(KeygenConfirmation::Active.encode(share.public()).to_vec())?;
+            }
             Ok(share)
         })();
         self.finish(r)
@@ -398,7 +417,10 @@ impl<T: Link> MaliciousPeer<T> {
             let (st, m2) = self.round(keygen::p2::start(rng, ctx, &m1))?;
             self.send(2, &m2)?;
             let m3 = self.recv::<keygen::Msg3>()?;
-            self.round(st.on_msg3(rng, &m3))
+            let share = self.round(st.on_msg3(rng, &m3))?;
+            self.put(KeygenConfirmation::Stored.encode(share.public()).to_vec())?;
+            self.confirmation(KeygenConfirmation::Active, share.public())?;
+            Ok(share)
         })();
         self.finish(r)
     }
