@@ -5,6 +5,7 @@
 
 mod demo;
 mod failures;
+mod keygen_confirm;
 mod scripting;
 mod serve;
 mod share_files;

@@ -16,6 +16,7 @@ mod fixtures;
 mod frames;
 mod generate_certs;
 mod happy;
+mod keygen_confirm;
 mod lock_registry;
 mod malicious;
 mod refresh_crash;

@@ -1,6 +1,7 @@
 //! Refresh that survives failure: cut the link before every message, or crash either party
 //! before or after every persistence step; after a restart both parties agree on one epoch,
-//! sign with it under the unchanged public key, and can refresh again.
+//! sign with it under the unchanged public key, and can refresh again. The cut link and the
+//! crashing persistence serve the keygen tests too (`keygen_confirm`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 use crate::support::TempDir;
 
-fn ctx(own: u8, peer: u8) -> Context<'static> {
+pub(crate) fn ctx(own: u8, peer: u8) -> Context<'static> {
     Context {
         own_pid: [own; 32],
         peer_pid: [peer; 32],
@@ -28,7 +29,7 @@ fn ctx(own: u8, peer: u8) -> Context<'static> {
 
 /// A transport that stops working once the shared budget of sent messages is spent, as a
 /// cut connection would; the peer then sees the pipe close.
-struct Cut {
+pub(crate) struct Cut {
     inner: Framed<MemoryEnd>,
     budget: Arc<AtomicUsize>,
 }
@@ -52,7 +53,7 @@ impl Transport for Cut {
     }
 }
 
-fn pipe(budget: usize) -> (Cut, Cut) {
+pub(crate) fn pipe(budget: usize) -> (Cut, Cut) {
     let (a, b) = memory_pipe();
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let budget = Arc::new(AtomicUsize::new(budget));
@@ -69,9 +70,9 @@ fn pipe(budget: usize) -> (Cut, Cut) {
 }
 
 /// Persistence that "crashes" (stops the run) at one step, before or after doing it.
-struct Crashing {
-    files: ShareFiles,
-    at: Crash,
+pub(crate) struct Crashing {
+    pub(crate) files: ShareFiles,
+    pub(crate) at: Crash,
 }
 
 impl Crashing {
@@ -157,7 +158,7 @@ fn restart_and_sign(dir: &Path, q: &k256::AffinePoint) -> u64 {
 }
 
 /// Where a party crashes: (persistence step, after doing it).
-type Crash = Option<(&'static str, bool)>;
+pub(crate) type Crash = Option<(&'static str, bool)>;
 
 /// A named failure: (name, messages before the cut, party 0's crash, party 1's crash).
 type Case = (String, usize, Crash, Crash);

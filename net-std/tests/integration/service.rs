@@ -369,3 +369,86 @@ fn service_seals_its_shares_and_refuses_a_key_its_lock_registry_holds() {
     assert_eq!(refusal(e), RefusalCode::Unavailable);
     svc.stop();
 }
+
+/// Party 1's persistence that cannot store its keygen share (it dies after party 0's last
+/// message, before acknowledging).
+struct CannotStore;
+
+impl driver::Persist<KeyShareP2> for CannotStore {
+    fn pending(&mut self, _: &KeyShareP2) -> Result<(), NetError> {
+        Err(StoreError::Write {
+            path: "p2.share.pending".into(),
+            action: "cannot write",
+            source: std::io::Error::other("no space left on device (simulated)"),
+        }
+        .into())
+    }
+    fn promote(&mut self) -> Result<(), NetError> {
+        unreachable!("nothing pending")
+    }
+    fn discard(&mut self) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn deciding(&mut self, _: &ecdsa2pc_core::PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn decided(&mut self, _: &ecdsa2pc_core::PublicShares) -> Result<(), NetError> {
+        Ok(())
+    }
+    fn locked(&mut self, _: &KeyShareP2) -> Result<(), NetError> {
+        Ok(())
+    }
+}
+
+/// Issue 11: keygen interrupted after party 0's last message. The service reports no
+/// success, keeps no share (nor a pending one) of the key, and a retry makes a usable key.
+#[test]
+fn service_keygen_interrupted_after_party_0s_last_message_leaves_nothing_and_a_retry_works() {
+    let dir = certs("service-keygen-cut");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    let running = Running::start(&dir, &shares);
+    let paths = party(&dir, Party::P2);
+
+    let mut ch = connect(&running.addr, &paths, KEYGEN_TIMEOUT).unwrap();
+    request::ask(&mut ch, &Request::keygen()).unwrap();
+    let info = ch.info().clone();
+    let err = driver::keygen_p2_persisted(
+        &mut ch,
+        &mut os_rng().unwrap(),
+        &driver::context(&info),
+        &mut CannotStore,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, NetError::Store(StoreError::Write { .. })),
+        "{err}"
+    );
+    drop(ch);
+    // The service's session ends when the connection does; wait for its log line.
+    let deadline = std::time::Instant::now() + KEYGEN_TIMEOUT;
+    let line = loop {
+        if let Some(l) = running.lines().into_iter().find(|l| l.contains("keygen")) {
+            break l;
+        }
+        assert!(std::time::Instant::now() < deadline, "no keygen log line");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(line.contains("keygen new key: failed"), "{line}");
+    let left: Vec<String> = std::fs::read_dir(&shares)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "no share and no pending share: {left:?}");
+
+    // A retry: a key both sides hold, and it signs.
+    let files = client_keygen(&running.addr, &paths, dir.path(), "retry.share");
+    let sig = client_sign(&running.addr, &paths, &files, [7; 32]).unwrap();
+    let q = files.load_active::<KeyShareP2>().unwrap().public().q;
+    VerifyingKey::from_affine(q)
+        .unwrap()
+        .verify_prehash(&[7; 32], &sig)
+        .unwrap();
+    running.stop();
+}

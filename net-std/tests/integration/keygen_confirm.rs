@@ -1,0 +1,196 @@
+//! Confirmed keygen: cut the link before every message, or crash either party before or
+//! after every persistence step. Whatever happens, a party that reports success knows the
+//! other has stored its share; a share that is not confirmed stays pending and is refused as
+//! a share (saying so); no temporary file is left; and a retry into the same files works.
+
+use std::path::Path;
+use std::thread;
+
+use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2};
+use ecdsa2pc_net::{StoreError, driver, store::ShareFiles};
+use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
+
+use crate::refresh_crash::{Crash, Crashing, ctx, pipe};
+use crate::support::TempDir;
+
+/// Whether each party's keygen reported success.
+struct Attempt {
+    ok1: bool,
+    ok2: bool,
+}
+
+fn attempt(dir: &Path, budget: usize, crash1: Crash, crash2: Crash) -> Attempt {
+    let f1 = ShareFiles::new(&dir.join("p1.share"));
+    let f2 = ShareFiles::new(&dir.join("p2.share"));
+    let (mut a, mut b) = pipe(budget);
+    let p2 = thread::spawn(move || {
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+        let mut persist = Crashing {
+            files: f2,
+            at: crash2,
+        };
+        driver::keygen_p2_persisted(&mut b, &mut rng, &ctx(2, 1), &mut persist).is_ok()
+    });
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+    let mut persist = Crashing {
+        files: f1,
+        at: crash1,
+    };
+    let ok1 = driver::keygen_p1_persisted(
+        &mut a,
+        &mut rng,
+        &ctx(1, 2),
+        crate::fixtures::paillier(0),
+        &mut persist,
+    )
+    .is_ok();
+    drop(a);
+    Attempt {
+        ok1,
+        ok2: p2.join().unwrap(),
+    }
+}
+
+/// The party's share as the files hold it: `Some(active)`, or `None` if there is no active
+/// share (and then loading says why: no file, or an unconfirmed pending one).
+fn active<S: KeyShare>(files: &ShareFiles) -> Option<S> {
+    match files.load::<S>() {
+        Ok(held) => {
+            assert!(
+                held.pending.is_none(),
+                "no pending share beside an active one"
+            );
+            Some(held.active)
+        }
+        Err(StoreError::Missing { .. }) => {
+            assert!(!files.pending_path().exists());
+            None
+        }
+        Err(e @ StoreError::Unconfirmed { .. }) => {
+            assert!(files.pending_path().exists());
+            let text = e.to_string();
+            assert!(
+                text.contains("a pending share is never used as one")
+                    && (text.contains("p1.share.pending") || text.contains("p2.share.pending")),
+                "{text}"
+            );
+            None
+        }
+        Err(e) => panic!("unexpected: {e}"),
+    }
+}
+
+/// Both parties sign with their active shares; the signature verifies under Q.
+fn sign_together(s1: &mut KeyShareP1, s2: &KeyShareP2) {
+    let (mut a, mut b) = pipe(usize::MAX);
+    let digest = [0x4bu8; 32];
+    let sig = thread::scope(|s| {
+        let p2 = s.spawn(move || {
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+            driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest).unwrap()
+        });
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+        let sig = driver::sign_p1(&mut a, &mut rng, s1, &ctx(1, 2), &digest).unwrap();
+        assert_eq!(sig, p2.join().unwrap());
+        sig
+    });
+    VerifyingKey::from_affine(s1.public().q)
+        .unwrap()
+        .verify_prehash(&digest, &sig)
+        .unwrap();
+}
+
+fn no_temporary_files(dir: &Path, name: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!file.contains(".tmp-"), "{name}: {file} left behind");
+    }
+}
+
+#[test]
+fn keygen_is_confirmed_whatever_is_cut_or_crashes() {
+    type Case = (String, usize, Crash, Crash);
+    let mut cases: Vec<Case> = Vec::new();
+    // Messages: 1, 2, 3, party 1's acknowledgement, party 0's confirmation.
+    for budget in 0..=4 {
+        cases.push((
+            format!("link cut before message {}", budget + 1),
+            budget,
+            None,
+            None,
+        ));
+    }
+    for step in ["pending", "promote"] {
+        for after in [false, true] {
+            let when = if after { "after" } else { "before" };
+            cases.push((
+                format!("party 0 dies {when} {step}"),
+                usize::MAX,
+                Some((step, after)),
+                None,
+            ));
+            cases.push((
+                format!("party 1 dies {when} {step}"),
+                usize::MAX,
+                None,
+                Some((step, after)),
+            ));
+        }
+    }
+    let mut summary = Vec::new();
+    for (name, budget, c1, c2) in &cases {
+        let dir = TempDir::new("keygen-case");
+        let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+        let f2 = ShareFiles::new(&dir.path().join("p2.share"));
+        let Attempt { ok1, ok2 } = attempt(dir.path(), *budget, *c1, *c2);
+        no_temporary_files(dir.path(), name);
+        let s1 = active::<KeyShareP1>(&f1);
+        let s2 = active::<KeyShareP2>(&f2);
+        // Success on one side means the other side has stored its share.
+        if ok1 {
+            assert!(
+                s1.is_some(),
+                "{name}: party 0 succeeded with its share active"
+            );
+            assert!(
+                f2.path().exists() || f2.pending_path().exists(),
+                "{name}: party 0 succeeded, so party 1 stored its share"
+            );
+        }
+        if ok2 {
+            assert!(
+                s2.is_some(),
+                "{name}: party 1 succeeded with its share active"
+            );
+            assert!(
+                s1.is_some(),
+                "{name}: party 1 succeeded, so party 0's is active"
+            );
+        }
+        // Party 1 makes its share active only after party 0 did.
+        if s2.is_some() {
+            assert!(s1.is_some(), "{name}: party 1 active alone");
+        }
+        match (s1, s2) {
+            // Both active (party 1 may still have died after its promotion): they sign.
+            (Some(mut s1), Some(s2)) => sign_together(&mut s1, &s2),
+            // Party 0 active, party 1 still pending (it missed the confirmation): the
+            // pending file is party 1's half, which the refusal tells how to adopt.
+            (Some(_), None) => assert!(
+                f2.pending_path().exists(),
+                "{name}: party 0 is active, so party 1 stored its share"
+            ),
+            (None, _) => assert!(!ok1 && !ok2, "{name}: nobody reports success"),
+        }
+        // A retry into the same files makes a key both sides hold and can sign with.
+        let retry = attempt(dir.path(), usize::MAX, None, None);
+        assert!(retry.ok1 && retry.ok2, "{name}: retry");
+        let mut s1 = active::<KeyShareP1>(&f1).expect("retry: party 0 active");
+        let s2 = active::<KeyShareP2>(&f2).expect("retry: party 1 active");
+        assert_eq!(s1.public().q, s2.public().q, "{name}: one key");
+        sign_together(&mut s1, &s2);
+        no_temporary_files(dir.path(), name);
+        summary.push(format!("{name}: party 0 ok {ok1}, party 1 ok {ok2}"));
+    }
+    assert_eq!(summary.len(), 13, "{summary:#?}");
+}
