@@ -503,7 +503,10 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
         paillier,
         &mut persist,
     )?;
-    Ok(format!("new key {}", key_id_hex(&key_id(&share.public().q))))
+    Ok(format!(
+        "new key {}",
+        key_id_hex(&key_id(&share.public().q))
+    ))
 }
 
 /// Where a new key's share goes: its files are named once the key is known, at the pending
