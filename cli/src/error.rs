@@ -140,7 +140,11 @@ fn net_exit_status(e: &NetError) -> ExitStatus {
 /// `None` where the library's message says all there is to say.
 fn net_hint(e: &NetError) -> Option<String> {
     Some(match e {
-        NetError::Config(_) => "or check that --certs points at the directory holding them".into(),
+        NetError::Config(_) => {
+            "or check that --certs points at the directory holding them (or --ca, --cert, \
+             --key at the files)"
+                .into()
+        }
         NetError::Tls(tls) => match tls.problem() {
             TlsProblem::UnknownCa | TlsProblem::CertificateRejected => {
                 "check --certs on both sides".into()

@@ -39,7 +39,45 @@ pub(crate) fn default_certs() -> PathBuf {
         .map_or_else(|| PathBuf::from("certs"), PathBuf::from)
 }
 
-/// The network options of a command (`--party`, `--server`, `--certs`, `--timeout`).
+/// The certificate file options (`--ca`, `--cert`, `--key`): each replaces the file of that
+/// name in `--certs`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CertFiles<'a> {
+    /// `--ca`: the CA certificate(s).
+    pub(crate) ca: Option<&'a Path>,
+    /// `--cert`: this party's certificate (chain).
+    pub(crate) cert: Option<&'a Path>,
+    /// `--key`: this party's private key.
+    pub(crate) key: Option<&'a Path>,
+}
+
+impl CertFiles<'_> {
+    /// The files `party` uses: those of `dir`, each replaced by its option if given. A
+    /// given file that cannot be read is refused here, naming the option and the file (a
+    /// missing file of the directory is reported when it is loaded, with a hint at
+    /// `--certs`).
+    pub(crate) fn paths(&self, dir: &Path, party: Party) -> Result<CertPaths, CliError> {
+        for (option, given) in [
+            ("--ca", self.ca),
+            ("--cert", self.cert),
+            ("--key", self.key),
+        ] {
+            if let Some(file) = given {
+                std::fs::File::open(file).map_err(|e| {
+                    CliError::Usage(format!(
+                        "{option} {}: cannot read this file ({e}); give the path of the PEM \
+                         file, or leave {option} out to use the one in --certs",
+                        file.display()
+                    ))
+                })?;
+            }
+        }
+        Ok(CertPaths::for_party(dir, party).with_files(self.ca, self.cert, self.key))
+    }
+}
+
+/// The network options of a command (`--party`, `--server`, `--certs` with `--ca`,
+/// `--cert`, `--key`, `--timeout`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Net<'a> {
     /// Party 0 (listens, owns the Paillier key) or party 1 (connects).
@@ -48,6 +86,8 @@ pub(crate) struct Net<'a> {
     pub(crate) server: &'a str,
     /// Directory with `ca-cert.pem` and the party's certificate and key.
     pub(crate) certs: &'a Path,
+    /// Files that replace those of `certs`.
+    pub(crate) files: CertFiles<'a>,
     /// Seconds to wait for the peer.
     pub(crate) timeout_secs: u64,
 }
@@ -86,7 +126,7 @@ impl Net<'_> {
     /// Party 0 listens and accepts one client; party 1 connects (retrying until the
     /// timeout). Prints what it does, the result, and with `--verbose` the session details.
     pub(crate) fn open(&self, log: &Log) -> Result<Channel, CliError> {
-        let paths = CertPaths::for_party(self.certs, self.party);
+        let paths = self.files.paths(self.certs, self.party)?;
         let phase = match self.party {
             Party::P1 => {
                 log.line(format_args!(

@@ -30,6 +30,19 @@ impl CertPaths {
             key: dir.join(format!("{name}-key.pem")),
         }
     }
+
+    /// These paths with each file that is given replacing the one named here (a CA,
+    /// certificate or key kept outside the certificate directory).
+    #[must_use]
+    pub fn with_files(self, ca: Option<&Path>, cert: Option<&Path>, key: Option<&Path>) -> Self {
+        let pick =
+            |given: Option<&Path>, default: PathBuf| given.map_or(default, Path::to_path_buf);
+        Self {
+            ca: pick(ca, self.ca),
+            cert: pick(cert, self.cert),
+            key: pick(key, self.key),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -45,5 +58,17 @@ mod tests {
         let p1 = CertPaths::for_party(Path::new("d"), Party::P2);
         assert_eq!(p1.cert, Path::new("d/client1-cert.pem"));
         assert_eq!(p1.key, Path::new("d/client1-key.pem"));
+    }
+
+    #[test]
+    fn given_files_replace_the_directory_ones_one_by_one() {
+        let p = CertPaths::for_party(Path::new("d"), Party::P2).with_files(
+            Some(Path::new("/etc/ca.pem")),
+            None,
+            Some(Path::new("k.pem")),
+        );
+        assert_eq!(p.ca, Path::new("/etc/ca.pem"));
+        assert_eq!(p.cert, Path::new("d/client1-cert.pem"));
+        assert_eq!(p.key, Path::new("k.pem"));
     }
 }

@@ -13,7 +13,7 @@ use ecdsa2pc_net::{
 use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style};
 use crate::session::Session;
 
@@ -41,6 +41,15 @@ pub(crate) struct BenchArgs {
     /// $ECDSA2PC_CERTS, else ./certs)
     #[argh(option, default = "default_certs()")]
     certs: PathBuf,
+    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
+    #[argh(option)]
+    ca: Option<PathBuf>,
+    /// this party's certificate file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    cert: Option<PathBuf>,
+    /// this party's private key file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    key: Option<PathBuf>,
     /// seconds to wait for the peer (default: 60)
     #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
     timeout: u64,
@@ -76,6 +85,11 @@ pub(crate) fn run(args: &BenchArgs) -> ExitStatus {
         party: args.party,
         server: &args.server,
         certs: &args.certs,
+        files: CertFiles {
+            ca: args.ca.as_deref(),
+            cert: args.cert.as_deref(),
+            key: args.key.as_deref(),
+        },
         timeout_secs: args.timeout,
     };
     let style = Style {

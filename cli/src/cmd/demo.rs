@@ -15,7 +15,7 @@ use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use crate::digest::sha256;
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::{spki_pem, write_atomic};
-use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
 use crate::session::Session;
@@ -68,6 +68,15 @@ pub(crate) struct DemoArgs {
     /// $ECDSA2PC_CERTS, else ./certs)
     #[argh(option, default = "default_certs()")]
     certs: PathBuf,
+    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
+    #[argh(option)]
+    ca: Option<PathBuf>,
+    /// this party's certificate file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    cert: Option<PathBuf>,
+    /// this party's private key file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    key: Option<PathBuf>,
     /// text to sign; its SHA-256 digest is signed (default: "Hello, MPC ECDSA with mTLS!")
     #[argh(option, default = "DEFAULT_MESSAGE.to_owned()")]
     message: String,
@@ -94,6 +103,11 @@ pub(crate) fn run(args: &DemoArgs) -> ExitStatus {
         party: args.party,
         server: &args.server,
         certs: &args.certs,
+        files: CertFiles {
+            ca: args.ca.as_deref(),
+            cert: args.cert.as_deref(),
+            key: args.key.as_deref(),
+        },
         timeout_secs: args.timeout,
     };
     let style = Style {

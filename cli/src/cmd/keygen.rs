@@ -8,7 +8,7 @@ use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style};
 use crate::protocols::{self, Protocols};
 use crate::secret::{Prompt, SecretOptions, plaintext_warning};
@@ -70,6 +70,15 @@ pub(crate) struct KeygenArgs {
     /// $ECDSA2PC_CERTS, else ./certs)
     #[argh(option, default = "default_certs()")]
     certs: PathBuf,
+    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
+    #[argh(option)]
+    ca: Option<PathBuf>,
+    /// this party's certificate file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    cert: Option<PathBuf>,
+    /// this party's private key file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    key: Option<PathBuf>,
     /// seconds to wait for the peer: to connect, and for each message (default: 60)
     #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
     timeout: u64,
@@ -100,6 +109,11 @@ pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
         party: args.party,
         server: &args.server,
         certs: &args.certs,
+        files: CertFiles {
+            ca: args.ca.as_deref(),
+            cert: args.cert.as_deref(),
+            key: args.key.as_deref(),
+        },
         timeout_secs: args.timeout,
     };
     let style = Style {

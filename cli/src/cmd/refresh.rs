@@ -7,7 +7,7 @@ use argh::FromArgs;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style};
 use crate::protocols::{self, Protocols};
 use crate::secret::{SecretOptions, existing_share};
@@ -65,6 +65,15 @@ pub(crate) struct RefreshArgs {
     /// $ECDSA2PC_CERTS, else ./certs)
     #[argh(option, default = "default_certs()")]
     certs: PathBuf,
+    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
+    #[argh(option)]
+    ca: Option<PathBuf>,
+    /// this party's certificate file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    cert: Option<PathBuf>,
+    /// this party's private key file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    key: Option<PathBuf>,
     /// seconds to wait for the peer: to connect, and for each message (default: 60)
     #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
     timeout: u64,
@@ -95,6 +104,11 @@ pub(crate) fn run(args: &RefreshArgs) -> ExitStatus {
         party: args.party,
         server: &args.server,
         certs: &args.certs,
+        files: CertFiles {
+            ca: args.ca.as_deref(),
+            cert: args.cert.as_deref(),
+            key: args.key.as_deref(),
+        },
         timeout_secs: args.timeout,
     };
     let style = Style {

@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use argh::FromArgs;
 use ecdsa2pc_core::Party;
-use ecdsa2pc_net::CertPaths;
 use ecdsa2pc_net::service::{Service, ServiceConfig};
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{default_certs, default_server};
+use crate::network::{CertFiles, default_certs, default_server};
 use crate::output::{Log, Outcome, Style, finish};
 use crate::secret::{Prompt, SecretOptions};
 use crate::session::lock_state_dir;
@@ -48,6 +47,15 @@ pub(crate) struct ServeArgs {
     /// $ECDSA2PC_CERTS, else ./certs)
     #[argh(option, default = "default_certs()")]
     certs: PathBuf,
+    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
+    #[argh(option)]
+    ca: Option<PathBuf>,
+    /// this party's certificate file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    cert: Option<PathBuf>,
+    /// this party's private key file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    key: Option<PathBuf>,
     /// directory of party 0's share files, one per key (must exist)
     #[argh(option)]
     shares: PathBuf,
@@ -136,7 +144,12 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
             args.shares.display()
         ));
     }
-    let paths = CertPaths::for_party(&args.certs, Party::P1);
+    let paths = CertFiles {
+        ca: args.ca.as_deref(),
+        cert: args.cert.as_deref(),
+        key: args.key.as_deref(),
+    }
+    .paths(&args.certs, Party::P1)?;
     // The service's log is progress, not a result: stderr, like every command's.
     let sink = Arc::new(|line: &str| eprintln!("[serve] {line}"));
     let service = Service::bind(&args.listen, &paths, config, sink)?;

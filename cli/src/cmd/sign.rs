@@ -10,7 +10,7 @@ use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use crate::digest::{MessageDigest, MessageOptions};
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::write_atomic;
-use crate::network::{DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
+use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
 use crate::secret::{SecretOptions, existing_share};
@@ -105,6 +105,15 @@ pub(crate) struct SignArgs {
     /// $ECDSA2PC_CERTS, else ./certs)
     #[argh(option, default = "default_certs()")]
     certs: PathBuf,
+    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
+    #[argh(option)]
+    ca: Option<PathBuf>,
+    /// this party's certificate file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    cert: Option<PathBuf>,
+    /// this party's private key file (PEM) to use instead of the one in --certs
+    #[argh(option)]
+    key: Option<PathBuf>,
     /// seconds to wait for the peer: to connect, and for each message (default: 60)
     #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
     timeout: u64,
@@ -144,6 +153,11 @@ pub(crate) fn run(args: &SignArgs) -> ExitStatus {
         party: args.party,
         server: &args.server,
         certs: &args.certs,
+        files: CertFiles {
+            ca: args.ca.as_deref(),
+            cert: args.cert.as_deref(),
+            key: args.key.as_deref(),
+        },
         timeout_secs: args.timeout,
     };
     let style = Style {

@@ -3,6 +3,7 @@
 //! exits, the `verify`, `pubkey` and `inspect` subcommands, the scripting contract (stdout,
 //! `--json`, usage errors) and the wallet formats.
 
+mod cert_files;
 mod demo;
 mod failures;
 mod keygen_confirm;
