@@ -135,9 +135,9 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 /// Runs keygen as party 0 (P1), confirmed: the new share goes to `persist.pending` before
 /// message 3 leaves, and is promoted only when party 1 says it has stored its own
 /// ([`KeygenConfirmation::Stored`]); then party 0 tells party 1 so
-/// ([`KeygenConfirmation::Active`]). On any error before the promotion the pending share is
-/// discarded: party 1 promotes only after that last message, so it cannot hold the key as
-/// active either.
+/// ([`KeygenConfirmation::Active`]). On any error before the promotion (the pending write
+/// included) the pending share is discarded: party 1 promotes only after that last message,
+/// so it cannot hold the key as active either.
 ///
 /// # Errors
 /// Transport errors, [`NetError::Protocol`] if the peer's messages fail a check,
@@ -157,8 +157,8 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2(rng, &m2))?;
-    persist.pending(&share)?;
-    let confirmed = link.send(&m3).and_then(|()| {
+    let confirmed = persist.pending(&share).and_then(|()| {
+        link.send(&m3)?;
         link.recv_confirmation(KeygenConfirmation::Stored, share.public())?;
         persist.promote()
     });
@@ -186,8 +186,8 @@ pub fn keygen_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 
 /// Runs keygen as party 1 (P2), confirmed: the verified share goes to `persist.pending`
 /// before the acknowledgement ([`KeygenConfirmation::Stored`]) leaves, and is promoted when
-/// party 0 says it made its own active ([`KeygenConfirmation::Active`]). On an error after
-/// the pending write the pending share stays (party 0 may hold the key as active): the
+/// party 0 says it made its own active ([`KeygenConfirmation::Active`]). A failed pending
+/// write is discarded (nothing was acknowledged); on an error after it the pending share stays (party 0 may hold the key as active): the
 /// caller tells the operator, see [`crate::StoreError::Unconfirmed`].
 ///
 /// # Errors
@@ -205,7 +205,12 @@ pub fn keygen_p2_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     link.send(&m2)?;
     let m3 = link.recv::<keygen::Msg3>("keygen, message 3")?;
     let share = link.step("keygen, message 3", state.on_msg3(rng, &m3))?;
-    persist.pending(&share)?;
+    if let Err(e) = persist.pending(&share) {
+        // Nothing acknowledged: party 0 cannot promote. A write that failed after its
+        // rename may have left the file: remove it (best effort, as in party 0's case).
+        let _ = persist.discard();
+        return Err(e);
+    }
     // From here on party 0 may hold the key as active (even a failed send may have reached
     // it): the pending share stays on any error.
     link.send_raw(&KeygenConfirmation::Stored.encode(share.public()))?;

@@ -352,9 +352,16 @@ impl ShareFiles {
     /// # Errors
     /// [`StoreError::Write`].
     pub fn promote(&self) -> Result<(), StoreError> {
-        fs::rename(&self.pending, &self.active).map_err(|source| StoreError::Write {
-            path: self.pending.clone(),
-            action: "cannot be made active",
+        injected(&self.pending, Step::Rename)
+            .and_then(|()| fs::rename(&self.pending, &self.active))
+            .map_err(|source| StoreError::Write {
+                path: self.pending.clone(),
+                action: "cannot be made active",
+                source,
+            })?;
+        injected(&self.active, Step::SyncDir).map_err(|source| StoreError::Write {
+            path: self.active.clone(),
+            action: "cannot sync the directory",
             source,
         })?;
         self.sync_dir()
@@ -377,7 +384,7 @@ impl ShareFiles {
     }
 
     fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-        self.write_atomic_via(path, bytes, random_suffix, &mut |_| Ok(()))
+        self.write_atomic_via(path, bytes, random_suffix, &mut |step| injected(path, step))
     }
 
     /// [`ShareFiles::write_atomic`] with the temporary names from `suffix` (tests plant files
@@ -434,7 +441,29 @@ fn decode_plain<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError>
 /// # Errors
 /// [`StoreError::Write`].
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    write_atomic_with(path, bytes, random_suffix, &mut |_| Ok(()))
+    write_atomic_with(path, bytes, random_suffix, &mut |step| injected(path, step))
+}
+
+/// A fault for the writes of one test thread: called with the file and each step of its
+/// write (and of a promotion) before the step; an error fails the write there.
+#[cfg(test)]
+type Injector = Box<dyn FnMut(&Path, Step) -> std::io::Result<()>>;
+
+#[cfg(test)]
+thread_local! {
+    /// The fault every write on this thread goes through (tests set it, see `fault_tests`).
+    static INJECT: core::cell::RefCell<Option<Injector>> = const { core::cell::RefCell::new(None) };
+}
+
+/// The injected fault for `step` of the write of `path`: none outside tests.
+fn injected(path: &Path, step: Step) -> std::io::Result<()> {
+    #[cfg(test)]
+    return INJECT.with(|i| i.borrow_mut().as_mut().map_or(Ok(()), |f| f(path, step)));
+    #[cfg(not(test))]
+    {
+        let _ = (path, step);
+        Ok(())
+    }
 }
 
 /// [`write_atomic`] with the temporary names from `suffix` (tests plant files at the names it
@@ -618,6 +647,8 @@ impl Drop for TempFile {
     }
 }
 
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod sealed_tests;
 

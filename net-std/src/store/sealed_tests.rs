@@ -23,7 +23,7 @@ const CHEAP: KdfParams = KdfParams {
     p: 1,
 };
 
-fn paillier(i: usize) -> PaillierSecretKey {
+pub(super) fn paillier(i: usize) -> PaillierSecretKey {
     let (p, q) = primes::PRIME_PAIRS[i];
     PaillierSecretKey::from_primes(
         &crypto_bigint::U1024::from_be_hex(p),
@@ -51,7 +51,7 @@ fn keygen(i: usize) -> (KeyShareP1, KeyShareP2) {
 }
 
 /// Two keys, made once for all tests.
-fn keys() -> &'static [(KeyShareP1, KeyShareP2); 2] {
+pub(super) fn keys() -> &'static [(KeyShareP1, KeyShareP2); 2] {
     static KEYS: OnceLock<[(KeyShareP1, KeyShareP2); 2]> = OnceLock::new();
     KEYS.get_or_init(|| [keygen(0), keygen(1)])
 }

@@ -1,0 +1,370 @@
+//! The failing-write matrix (issue 14): keygen's share write and promotion, refresh's pending
+//! write and promotion, and party 0's lock-registry records fail at every step of their write
+//! (half the bytes written, as on a full disk, at `Step::Write`). After each failure the
+//! failing party reports a [`StoreError::Write`] naming the file, no temporary file is left,
+//! and the previous valid share is still there and signs (or, for a lock, the key stays
+//! refused and nothing was decrypted).
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::thread;
+
+use ecdsa2pc_core::{Context, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Party};
+use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
+
+use super::sealed_tests::{keys, paillier};
+use super::tests::{names, scratch};
+use super::*;
+use crate::driver::{self, Persist};
+use crate::lock_registry::LockRegistry;
+use crate::{Framed, MemoryEnd, NetError, epoch, memory_pipe};
+
+const STEPS: [Step; 5] = [
+    Step::Create,
+    Step::Write,
+    Step::Sync,
+    Step::Rename,
+    Step::SyncDir,
+];
+
+/// While it lives, the `nth` time (1-based) this thread reaches `step` in a write (or
+/// promotion) of a file whose name ends in `suffix`, that step fails with ENOSPC.
+struct Fault {
+    hit: Rc<Cell<bool>>,
+}
+
+impl Fault {
+    fn at(suffix: &'static str, step: Step, nth: usize) -> Self {
+        let hit = Rc::new(Cell::new(false));
+        let seen = Rc::clone(&hit);
+        let mut count = 0;
+        INJECT.with(|i| {
+            *i.borrow_mut() = Some(Box::new(move |path: &Path, at: Step| {
+                if at == step && path.to_string_lossy().ends_with(suffix) {
+                    count += 1;
+                    if count == nth {
+                        seen.set(true);
+                        return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+                    }
+                }
+                Ok(())
+            }));
+        });
+        Self { hit }
+    }
+
+    /// Whether the fault was reached.
+    fn hit(&self) -> bool {
+        self.hit.get()
+    }
+}
+
+impl Drop for Fault {
+    fn drop(&mut self) {
+        INJECT.with(|i| *i.borrow_mut() = None);
+    }
+}
+
+/// Where a case fails: (file suffix, step, occurrence), and a name for messages.
+type Case = (&'static str, Step, usize, String);
+
+/// The pending write at every step, then the promotion's rename and directory sync.
+fn pending_and_promote_cases() -> Vec<Case> {
+    let mut cases: Vec<Case> = STEPS
+        .iter()
+        .map(|&s| (".pending", s, 1, format!("pending write, {s:?}")))
+        .collect();
+    cases.push((".pending", Step::Rename, 2, "promotion, rename".into()));
+    cases.push((
+        ".share",
+        Step::SyncDir,
+        1,
+        "promotion, directory sync".into(),
+    ));
+    cases
+}
+
+fn ctx(own: u8, peer: u8) -> Context<'static> {
+    Context {
+        own_pid: [own; 32],
+        peer_pid: [peer; 32],
+        channel_binding: b"faults",
+    }
+}
+
+fn pipe() -> (Framed<MemoryEnd>, Framed<MemoryEnd>) {
+    let (a, b) = memory_pipe();
+    (Framed::new(a, MAX_MSG_LEN), Framed::new(b, MAX_MSG_LEN))
+}
+
+/// Both parties sign with `s1`, `s2`; the signature verifies under their Q.
+fn signs(s1: &mut KeyShareP1, s2: &KeyShareP2) {
+    let digest = [0x33u8; 32];
+    let (mut a, mut b) = pipe();
+    let sig = thread::scope(|s| {
+        let p2 = s.spawn(move || {
+            let mut rng = crate::rng::os_rng().unwrap();
+            driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest).unwrap()
+        });
+        let mut rng = crate::rng::os_rng().unwrap();
+        let sig = driver::sign_p1(&mut a, &mut rng, s1, &ctx(1, 2), &digest).unwrap();
+        assert_eq!(sig, p2.join().unwrap());
+        sig
+    });
+    VerifyingKey::from_affine(s1.public().q)
+        .unwrap()
+        .verify_prehash(&digest, &sig)
+        .unwrap();
+}
+
+/// The failing party's error: a write error naming one of its files and the cause.
+fn assert_names_file(err: &NetError, files: &ShareFiles, name: &str) {
+    let NetError::Store(StoreError::Write { path, .. }) = err else {
+        panic!("{name}: expected a write error, got {err}");
+    };
+    assert!(
+        path == files.path() || path == files.pending_path(),
+        "{name}: {}",
+        path.display()
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&files.path().display().to_string()) && text.contains("No space left"),
+        "{name}: {text}"
+    );
+}
+
+fn assert_no_temporary_file(dir: &Path, name: &str) {
+    for file in names(dir) {
+        assert!(!file.contains(".tmp-"), "{name}: {file} left behind");
+    }
+}
+
+/// Two share files in `dir` holding key 0 at epoch 0.
+fn with_old_key(dir: &Path) -> (ShareFiles, ShareFiles) {
+    let (s1, s2) = &keys()[0];
+    let f1 = ShareFiles::new(&dir.join("p1.share"));
+    let f2 = ShareFiles::new(&dir.join("p2.share"));
+    f1.write_active(s1).unwrap();
+    f2.write_active(s2).unwrap();
+    (f1, f2)
+}
+
+#[test]
+fn keygen_writes_failing_at_each_step_lose_nothing() {
+    let old_q = keys()[0].0.public().q;
+    for faulty in [Party::P1, Party::P2] {
+        for (suffix, step, nth, what) in pending_and_promote_cases() {
+            let name = format!("{faulty}, keygen {what}");
+            let dir = scratch("fault-keygen");
+            // Keygen over an existing key's files (as with --force): the old key must survive
+            // every failure before the new one is active on both sides.
+            let (f1, f2) = with_old_key(&dir);
+            let (mut a, mut b) = pipe();
+            let (r1, r2) = thread::scope(|s| {
+                let mut p2files = f2.clone();
+                let p2 = s.spawn(move || {
+                    let fault = (faulty == Party::P2).then(|| Fault::at(suffix, step, nth));
+                    let mut rng = crate::rng::os_rng().unwrap();
+                    let r = driver::keygen_p2_persisted(&mut b, &mut rng, &ctx(2, 1), &mut p2files);
+                    drop(b);
+                    assert!(fault.is_none_or(|f| f.hit()), "the fault was reached");
+                    r
+                });
+                let fault = (faulty == Party::P1).then(|| Fault::at(suffix, step, nth));
+                let mut p1files = f1.clone();
+                let mut rng = crate::rng::os_rng().unwrap();
+                let r1 = driver::keygen_p1_persisted(
+                    &mut a,
+                    &mut rng,
+                    &ctx(1, 2),
+                    paillier(1),
+                    &mut p1files,
+                );
+                drop(a);
+                assert!(
+                    fault.is_none_or(|f| f.hit()),
+                    "{name}: the fault was reached"
+                );
+                (r1, p2.join().unwrap())
+            });
+            let (err, files) = match faulty {
+                Party::P1 => (r1.as_ref().map(drop).unwrap_err(), &f1),
+                Party::P2 => (r2.as_ref().map(drop).unwrap_err(), &f2),
+            };
+            assert_names_file(err, files, &name);
+            assert_no_temporary_file(&dir, &name);
+            let mut a1: KeyShareP1 = f1.load_active().unwrap();
+            let a2: KeyShareP2 = f2.load_active().unwrap();
+            if a1.public().q == old_q {
+                // Party 0 never promoted: the old key is intact on both sides, and signs.
+                assert!(r1.is_err() && r2.is_err(), "{name}: nobody reports success");
+                assert_eq!(a2.public().q, old_q, "{name}");
+                assert!(!f1.pending_path().exists(), "{name}: party 0 discarded");
+                signs(&mut a1, &a2);
+            } else {
+                // Party 0 promoted, so party 1 had stored the new share: active (then both
+                // sign with it) or pending (kept, refused as a share until adopted).
+                if a2.public().q == a1.public().q {
+                    signs(&mut a1, &a2);
+                } else {
+                    let pending: KeyShareP2 = f2.load_pending().unwrap();
+                    assert_eq!(pending.public().q, a1.public().q, "{name}");
+                    assert!(r2.is_err(), "{name}");
+                }
+            }
+            fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}
+
+#[test]
+fn refresh_writes_failing_at_each_step_lose_nothing() {
+    let q = keys()[0].0.public().q;
+    for faulty in [Party::P1, Party::P2] {
+        for (suffix, step, nth, what) in pending_and_promote_cases() {
+            let name = format!("{faulty}, refresh {what}");
+            let dir = scratch("fault-refresh");
+            let (f1, f2) = with_old_key(&dir);
+            let (mut a, mut b) = pipe();
+            let (r1, r2) = thread::scope(|s| {
+                let mut p2files = f2.clone();
+                let p2 = s.spawn(move || {
+                    let share: KeyShareP2 = p2files.load_active().unwrap();
+                    let fault = (faulty == Party::P2).then(|| Fault::at(suffix, step, nth));
+                    let mut rng = crate::rng::os_rng().unwrap();
+                    let r = driver::refresh_p2(&mut b, &mut rng, &share, &ctx(2, 1), &mut p2files);
+                    drop(b);
+                    assert!(fault.is_none_or(|f| f.hit()), "the fault was reached");
+                    r.map(drop)
+                });
+                let share: KeyShareP1 = f1.load_active().unwrap();
+                let fault = (faulty == Party::P1).then(|| Fault::at(suffix, step, nth));
+                let mut p1files = f1.clone();
+                let mut rng = crate::rng::os_rng().unwrap();
+                let r1 = driver::refresh_p1(
+                    &mut a,
+                    &mut rng,
+                    &share,
+                    &ctx(1, 2),
+                    paillier(1),
+                    &mut p1files,
+                );
+                drop(a);
+                assert!(
+                    fault.is_none_or(|f| f.hit()),
+                    "{name}: the fault was reached"
+                );
+                (r1.map(drop), p2.join().unwrap())
+            });
+            let (err, files) = match faulty {
+                Party::P1 => (r1.as_ref().unwrap_err(), &f1),
+                Party::P2 => (r2.as_ref().unwrap_err(), &f2),
+            };
+            assert_names_file(err, files, &name);
+            assert_no_temporary_file(&dir, &name);
+            // A restart: both agree on an epoch they hold, and it signs under the same Q.
+            let (mut a, mut b) = pipe();
+            let (mut s1, s2) = thread::scope(|s| {
+                let p2 = s.spawn(|| epoch::agree(&mut b, &f2, f2.load::<KeyShareP2>().unwrap()));
+                let s1 = epoch::agree(&mut a, &f1, f1.load::<KeyShareP1>().unwrap()).unwrap();
+                (s1, p2.join().unwrap().unwrap())
+            });
+            assert_eq!(s1.epoch(), s2.epoch(), "{name}");
+            assert_eq!(s1.public().q, q, "{name}");
+            signs(&mut s1, &s2);
+            fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}
+
+#[test]
+fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused() {
+    let (s1, s2) = &keys()[0];
+    // The `.deciding` record before decryption: nothing is decrypted or sent, and the key
+    // is usable again afterwards (nothing leaked).
+    for step in STEPS {
+        let name = format!("deciding record, {step:?}");
+        let dir = scratch("fault-deciding");
+        let (f1, _) = with_old_key(&dir);
+        let registry = LockRegistry::new(f1.path(), Some(dir.join("state")));
+        let mut share: KeyShareP1 = f1.load_active().unwrap();
+        let (mut a, mut b) = pipe();
+        let digest = [0x44u8; 32];
+        let (r1, r2) = thread::scope(|s| {
+            let p2 = s.spawn(move || {
+                let mut rng = crate::rng::os_rng().unwrap();
+                driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest)
+            });
+            let fault = Fault::at(".deciding", step, 1);
+            let mut rng = crate::rng::os_rng().unwrap();
+            let mut guard = registry.clone().guard(f1.clone());
+            let r = driver::sign_p1_persisted(
+                &mut a,
+                &mut rng,
+                &mut share,
+                &ctx(1, 2),
+                &digest,
+                &mut guard,
+            );
+            drop(a);
+            assert!(fault.hit(), "{name}: the fault was reached");
+            (r, p2.join().unwrap())
+        });
+        let err = r1.unwrap_err();
+        assert!(
+            matches!(&err, NetError::Store(StoreError::Write { path, .. })
+                if path.to_string_lossy().ends_with(".deciding")),
+            "{name}: {err}"
+        );
+        assert!(err.to_string().contains("No space left"), "{name}: {err}");
+        // Party 1 got no signature: party 0 sent nothing after the failed record.
+        assert!(r2.is_err(), "{name}: party 1 got a signature");
+        for d in registry.dirs() {
+            if d.exists() {
+                assert_no_temporary_file(d, &name);
+            }
+        }
+        registry.check(s1.public()).unwrap();
+        let mut again: KeyShareP1 = f1.load_active().unwrap();
+        signs(&mut again, s2);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    // The lock after a failed signature: the registry's `.locked` entry and then the share
+    // file. Whichever write fails, the key stays refused (the `.deciding` entry stays).
+    for (suffix, what) in [(".locked", "registry entry"), ("p1.share", "share file")] {
+        for step in STEPS {
+            let name = format!("lock, {what}, {step:?}");
+            let dir = scratch("fault-locked");
+            let (f1, _) = with_old_key(&dir);
+            let registry = LockRegistry::new(f1.path(), Some(dir.join("state")));
+            let mut guard = registry.clone().guard(f1.clone());
+            Persist::<KeyShareP1>::deciding(&mut guard, s1.public()).unwrap();
+            let fault = Fault::at(suffix, step, 1);
+            let err = Persist::<KeyShareP1>::locked(&mut guard, s1).unwrap_err();
+            assert!(fault.hit(), "{name}: the fault was reached");
+            drop(fault);
+            assert!(
+                matches!(&err, NetError::Store(StoreError::Write { path, .. })
+                    if path.to_string_lossy().ends_with(suffix)),
+                "{name}: {err}"
+            );
+            assert!(err.to_string().contains("No space left"), "{name}: {err}");
+            assert!(
+                matches!(
+                    registry.check(s1.public()),
+                    Err(StoreError::KeyLocked { .. })
+                ),
+                "{name}: the key stays refused"
+            );
+            assert_no_temporary_file(&dir, &name);
+            for d in registry.dirs() {
+                assert_no_temporary_file(d, &name);
+            }
+            // The share file itself is whole: the old one or the rewritten one.
+            let kept: KeyShareP1 = f1.load_active().unwrap();
+            assert_eq!(kept.fingerprint(), s1.fingerprint(), "{name}");
+            fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}
