@@ -6,6 +6,7 @@
 mod cert_files;
 mod demo;
 mod failures;
+mod full_disk;
 mod keygen_confirm;
 mod scripting;
 mod serve;

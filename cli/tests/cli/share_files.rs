@@ -127,7 +127,7 @@ fn pubkey(share: &Path, format: &str) -> (String, String) {
 }
 
 /// Signs `message` with both parties (party 0 writes `sig`); both verify the result.
-fn sign_both(
+pub(crate) fn sign_both(
     dir: &Path,
     certs: &Path,
     message: &str,

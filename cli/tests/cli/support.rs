@@ -274,3 +274,28 @@ pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path, args: &[&str]
         stderr: None,
     }
 }
+
+/// Starts the binary with `args` under `ulimit -f BLOCKS` (1024-byte blocks) and with
+/// SIGXFSZ ignored, so that a write past the limit fails with EFBIG ("File too large") as on
+/// a full disk, instead of killing the process. Needs no privilege: any process may lower
+/// its own limit, and an ignored signal stays ignored across exec.
+pub(crate) fn spawn_size_limited(blocks: u32, args: &[&str]) -> Party {
+    let child = Command::new("bash")
+        .args([
+            "-c",
+            r#"ulimit -f "$1" && trap '' XFSZ && exec "$0" "${@:2}""#,
+            bin(),
+            &blocks.to_string(),
+        ])
+        .args(args)
+        .env("ECDSA2PC_LOCK_DIR", lock_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bash starts");
+    Party {
+        child: Some(child),
+        stderr: None,
+    }
+}
