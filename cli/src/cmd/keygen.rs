@@ -161,7 +161,7 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
     // The share is written as FILE.pending, made active only once the peer has stored its
     // own; a replaced share (--force) stays in place until then.
     let mut persist = files.clone();
-    let share = protocols::keygen::<S>(&mut session, log, &mut persist).map_err(|e| {
+    let share = protocols::keygen::<S>(&mut session, log, &mut persist).inspect_err(|_| {
         // Party 0 discards its pending share itself: party 1 cannot hold the key as active.
         if S::PARTY == Party::P2 && files.pending_path().exists() {
             log.line(format_args!(
@@ -173,7 +173,6 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
                 files.path().display()
             ));
         }
-        e
     })?;
     let key = public_key(&share)?;
     log.line(format_args!(

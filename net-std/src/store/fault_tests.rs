@@ -5,7 +5,7 @@
 //! and the previous valid share is still there and signs (or, for a lock, the key stays
 //! refused and nothing was decrypted).
 
-use std::cell::Cell;
+use core::cell::Cell;
 use std::rc::Rc;
 use std::thread;
 
