@@ -10,7 +10,6 @@ use std::rc::Rc;
 use std::thread;
 
 use ecdsa2pc_core::{Context, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Party};
-use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 use super::sealed_tests::{keys, paillier};
 use super::tests::{names, scratch};
@@ -97,11 +96,12 @@ fn pipe() -> (Framed<MemoryEnd>, Framed<MemoryEnd>) {
     (Framed::new(a, MAX_MSG_LEN), Framed::new(b, MAX_MSG_LEN))
 }
 
-/// Both parties sign with `s1`, `s2`; the signature verifies under their Q.
+/// Both parties sign with `s1`, `s2` and get the same signature (each driver verifies it
+/// under Q before returning it).
 fn signs(s1: &mut KeyShareP1, s2: &KeyShareP2) {
     let digest = [0x33u8; 32];
     let (mut a, mut b) = pipe();
-    let sig = thread::scope(|s| {
+    thread::scope(|s| {
         let p2 = s.spawn(move || {
             let mut rng = crate::rng::os_rng().unwrap();
             driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest).unwrap()
@@ -109,12 +109,7 @@ fn signs(s1: &mut KeyShareP1, s2: &KeyShareP2) {
         let mut rng = crate::rng::os_rng().unwrap();
         let sig = driver::sign_p1(&mut a, &mut rng, s1, &ctx(1, 2), &digest).unwrap();
         assert_eq!(sig, p2.join().unwrap());
-        sig
     });
-    VerifyingKey::from_affine(s1.public().q)
-        .unwrap()
-        .verify_prehash(&digest, &sig)
-        .unwrap();
 }
 
 /// The failing party's error: a write error naming one of its files and the cause.
@@ -140,6 +135,38 @@ fn assert_no_temporary_file(dir: &Path, name: &str) {
     }
 }
 
+/// The failing party, and where its write fails: (file suffix, step, occurrence).
+type Where = (Party, &'static str, Step, usize);
+
+/// Runs party 0's side `p1` here and party 1's side `p2` on another thread, each over its end
+/// of a pipe with its share files and randomness, the fault installed on the failing party's
+/// thread (and checked to have been reached). Each side's end closes when it returns.
+fn run_pair<A, B: Send>(
+    (faulty, suffix, step, nth): Where,
+    (f1, f2): (&ShareFiles, &ShareFiles),
+    p1: impl FnOnce(&mut Framed<MemoryEnd>, &mut rand_chacha::ChaCha20Rng, &mut ShareFiles) -> A,
+    p2: impl FnOnce(&mut Framed<MemoryEnd>, &mut rand_chacha::ChaCha20Rng, &mut ShareFiles) -> B + Send,
+) -> (A, B) {
+    let (mut a, mut b) = pipe();
+    let installed = move |party: Party| (faulty == party).then(|| Fault::at(suffix, step, nth));
+    let reached = |fault: Option<Fault>| assert!(fault.is_none_or(|f| f.hit()), "fault reached");
+    thread::scope(|s| {
+        let mut p2files = f2.clone();
+        let theirs = s.spawn(move || {
+            let fault = installed(Party::P2);
+            let out = p2(&mut b, &mut crate::rng::os_rng().unwrap(), &mut p2files);
+            drop(b);
+            reached(fault);
+            out
+        });
+        let fault = installed(Party::P1);
+        let ours = p1(&mut a, &mut crate::rng::os_rng().unwrap(), &mut f1.clone());
+        drop(a);
+        reached(fault);
+        (ours, theirs.join().unwrap())
+    })
+}
+
 /// Two share files in `dir` holding key 0 at epoch 0.
 fn with_old_key(dir: &Path) -> (ShareFiles, ShareFiles) {
     let (s1, s2) = &keys()[0];
@@ -160,34 +187,12 @@ fn keygen_writes_failing_at_each_step_lose_nothing() {
             // Keygen over an existing key's files (as with --force): the old key must survive
             // every failure before the new one is active on both sides.
             let (f1, f2) = with_old_key(&dir);
-            let (mut a, mut b) = pipe();
-            let (r1, r2) = thread::scope(|s| {
-                let mut p2files = f2.clone();
-                let p2 = s.spawn(move || {
-                    let fault = (faulty == Party::P2).then(|| Fault::at(suffix, step, nth));
-                    let mut rng = crate::rng::os_rng().unwrap();
-                    let r = driver::keygen_p2_persisted(&mut b, &mut rng, &ctx(2, 1), &mut p2files);
-                    drop(b);
-                    assert!(fault.is_none_or(|f| f.hit()), "the fault was reached");
-                    r
-                });
-                let fault = (faulty == Party::P1).then(|| Fault::at(suffix, step, nth));
-                let mut p1files = f1.clone();
-                let mut rng = crate::rng::os_rng().unwrap();
-                let r1 = driver::keygen_p1_persisted(
-                    &mut a,
-                    &mut rng,
-                    &ctx(1, 2),
-                    paillier(1),
-                    &mut p1files,
-                );
-                drop(a);
-                assert!(
-                    fault.is_none_or(|f| f.hit()),
-                    "{name}: the fault was reached"
-                );
-                (r1, p2.join().unwrap())
-            });
+            let (r1, r2) = run_pair(
+                (faulty, suffix, step, nth),
+                (&f1, &f2),
+                |t, rng, files| driver::keygen_p1_persisted(t, rng, &ctx(1, 2), paillier(1), files),
+                |t, rng, files| driver::keygen_p2_persisted(t, rng, &ctx(2, 1), files),
+            );
             let (err, files) = match faulty {
                 Party::P1 => (r1.as_ref().map(drop).unwrap_err(), &f1),
                 Party::P2 => (r2.as_ref().map(drop).unwrap_err(), &f2),
@@ -226,37 +231,18 @@ fn refresh_writes_failing_at_each_step_lose_nothing() {
             let name = format!("{faulty}, refresh {what}");
             let dir = scratch("fault-refresh");
             let (f1, f2) = with_old_key(&dir);
-            let (mut a, mut b) = pipe();
-            let (r1, r2) = thread::scope(|s| {
-                let mut p2files = f2.clone();
-                let p2 = s.spawn(move || {
-                    let share: KeyShareP2 = p2files.load_active().unwrap();
-                    let fault = (faulty == Party::P2).then(|| Fault::at(suffix, step, nth));
-                    let mut rng = crate::rng::os_rng().unwrap();
-                    let r = driver::refresh_p2(&mut b, &mut rng, &share, &ctx(2, 1), &mut p2files);
-                    drop(b);
-                    assert!(fault.is_none_or(|f| f.hit()), "the fault was reached");
-                    r.map(drop)
-                });
-                let share: KeyShareP1 = f1.load_active().unwrap();
-                let fault = (faulty == Party::P1).then(|| Fault::at(suffix, step, nth));
-                let mut p1files = f1.clone();
-                let mut rng = crate::rng::os_rng().unwrap();
-                let r1 = driver::refresh_p1(
-                    &mut a,
-                    &mut rng,
-                    &share,
-                    &ctx(1, 2),
-                    paillier(1),
-                    &mut p1files,
-                );
-                drop(a);
-                assert!(
-                    fault.is_none_or(|f| f.hit()),
-                    "{name}: the fault was reached"
-                );
-                (r1.map(drop), p2.join().unwrap())
-            });
+            let (r1, r2) = run_pair(
+                (faulty, suffix, step, nth),
+                (&f1, &f2),
+                |t, rng, files| {
+                    let share: KeyShareP1 = files.load_active().unwrap();
+                    driver::refresh_p1(t, rng, &share, &ctx(1, 2), paillier(1), files).map(drop)
+                },
+                |t, rng, files| {
+                    let share: KeyShareP2 = files.load_active().unwrap();
+                    driver::refresh_p2(t, rng, &share, &ctx(2, 1), files).map(drop)
+                },
+            );
             let (err, files) = match faulty {
                 Party::P1 => (r1.as_ref().unwrap_err(), &f1),
                 Party::P2 => (r2.as_ref().unwrap_err(), &f2),

@@ -10,7 +10,7 @@ use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2};
 use ecdsa2pc_net::{StoreError, driver, store::ShareFiles};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
-use crate::refresh_crash::{Crash, Crashing, ctx, pipe};
+use crate::refresh_crash::{Crash, Crashing, ctx, failures, pipe};
 use crate::support::TempDir;
 
 /// Whether each party's keygen reported success.
@@ -109,34 +109,8 @@ fn no_temporary_files(dir: &Path, name: &str) {
 
 #[test]
 fn keygen_is_confirmed_whatever_is_cut_or_crashes() {
-    type Case = (String, usize, Crash, Crash);
-    let mut cases: Vec<Case> = Vec::new();
     // Messages: 1, 2, 3, party 1's acknowledgement, party 0's confirmation.
-    for budget in 0..=4 {
-        cases.push((
-            format!("link cut before message {}", budget + 1),
-            budget,
-            None,
-            None,
-        ));
-    }
-    for step in ["pending", "promote"] {
-        for after in [false, true] {
-            let when = if after { "after" } else { "before" };
-            cases.push((
-                format!("party 0 dies {when} {step}"),
-                usize::MAX,
-                Some((step, after)),
-                None,
-            ));
-            cases.push((
-                format!("party 1 dies {when} {step}"),
-                usize::MAX,
-                None,
-                Some((step, after)),
-            ));
-        }
-    }
+    let cases = failures(5);
     let mut summary = Vec::new();
     for (name, budget, c1, c2) in &cases {
         let dir = TempDir::new("keygen-case");

@@ -161,7 +161,36 @@ fn restart_and_sign(dir: &Path, q: &k256::AffinePoint) -> u64 {
 pub(crate) type Crash = Option<(&'static str, bool)>;
 
 /// A named failure: (name, messages before the cut, party 0's crash, party 1's crash).
-type Case = (String, usize, Crash, Crash);
+pub(crate) type Case = (String, usize, Crash, Crash);
+
+/// Every failure of a two-phase protocol of `messages` messages: the link cut before each
+/// message, and either party crashing before or after its pending write and its promotion.
+pub(crate) fn failures(messages: usize) -> Vec<Case> {
+    let mut cases: Vec<Case> = (0..messages)
+        .map(|budget| {
+            let name = format!("link cut before message {}", budget + 1);
+            (name, budget, None, None)
+        })
+        .collect();
+    for step in ["pending", "promote"] {
+        for after in [false, true] {
+            let when = if after { "after" } else { "before" };
+            cases.push((
+                format!("party 0 dies {when} {step}"),
+                usize::MAX,
+                Some((step, after)),
+                None,
+            ));
+            cases.push((
+                format!("party 1 dies {when} {step}"),
+                usize::MAX,
+                None,
+                Some((step, after)),
+            ));
+        }
+    }
+    cases
+}
 
 /// One refresh attempt that may be cut after `budget` messages or crash at a persistence step.
 fn attempt(
@@ -224,32 +253,7 @@ fn refresh_survives_a_cut_or_a_crash_at_every_step() {
         s1.public().q
     };
 
-    let mut cases: Vec<Case> = Vec::new();
-    for budget in 0..=5 {
-        cases.push((
-            format!("link cut before message {}", budget + 1),
-            budget,
-            None,
-            None,
-        ));
-    }
-    for step in ["pending", "promote"] {
-        for after in [false, true] {
-            let when = if after { "after" } else { "before" };
-            cases.push((
-                format!("party 0 dies {when} {step}"),
-                usize::MAX,
-                Some((step, after)),
-                None,
-            ));
-            cases.push((
-                format!("party 1 dies {when} {step}"),
-                usize::MAX,
-                None,
-                Some((step, after)),
-            ));
-        }
-    }
+    let cases = failures(6);
     let mut summary: Vec<String> = Vec::new();
     for (name, budget, c1, c2) in &cases {
         let dir = TempDir::new("crash-case");
