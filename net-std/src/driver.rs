@@ -187,7 +187,9 @@ pub fn keygen_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 /// Runs keygen as party 1 (P2), confirmed: the verified share goes to `persist.pending`
 /// before the acknowledgement ([`KeygenConfirmation::Stored`]) leaves, and is promoted when
 /// party 0 says it made its own active ([`KeygenConfirmation::Active`]). A failed pending
-/// write is discarded (nothing was acknowledged); on an error after it the pending share stays (party 0 may hold the key as active): the
+/// write is discarded (nothing was acknowledged), and so is the share when party 0 aborts
+/// instead of confirming (it aborts only before promoting); on any other error after the
+/// acknowledgement the pending share stays (party 0 may hold the key as active): the
 /// caller tells the operator, see [`crate::StoreError::Unconfirmed`].
 ///
 /// # Errors
@@ -212,9 +214,16 @@ pub fn keygen_p2_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
         return Err(e);
     }
     // From here on party 0 may hold the key as active (even a failed send may have reached
-    // it): the pending share stays on any error.
+    // it): the pending share stays on error, except when party 0 aborts instead of
+    // confirming, which it does only before its own promotion.
     link.send_raw(&KeygenConfirmation::Stored.encode(share.public()))?;
-    link.recv_confirmation(KeygenConfirmation::Active, share.public())?;
+    match link.recv_confirmation(KeygenConfirmation::Active, share.public()) {
+        Err(e @ NetError::PeerAbort(_)) => {
+            let _ = persist.discard();
+            return Err(e);
+        }
+        other => other?,
+    }
     persist.promote()?;
     Ok(share)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::thread;
 
 use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2};
-use ecdsa2pc_net::{StoreError, driver, store::ShareFiles};
+use ecdsa2pc_net::{NetError, StoreError, Transport, driver, store::ShareFiles};
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
 use crate::refresh_crash::{Crash, Crashing, ctx, failures, pipe};
@@ -167,4 +167,174 @@ fn keygen_is_confirmed_whatever_is_cut_or_crashes() {
         summary.push(format!("{name}: party 0 ok {ok1}, party 1 ok {ok2}"));
     }
     assert_eq!(summary.len(), 13, "{summary:#?}");
+}
+
+/// A transport that replaces the `nth` message it sends (1-based) with `rewrite` of it.
+struct Rewriting<T> {
+    inner: T,
+    sent: usize,
+    nth: usize,
+    rewrite: fn(&[u8]) -> Vec<u8>,
+}
+
+impl<T: Transport> Transport for Rewriting<T> {
+    fn send(&mut self, msg: &[u8]) -> Result<(), NetError> {
+        self.sent += 1;
+        if self.sent == self.nth {
+            return self.inner.send(&(self.rewrite)(msg));
+        }
+        self.inner.send(msg)
+    }
+    fn recv<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b [u8], NetError> {
+        self.inner.recv(buf)
+    }
+}
+
+/// Keygen in `dir` with `party`'s `nth` sent message rewritten; returns both results.
+fn keygen_rewritten(
+    dir: &Path,
+    party: ecdsa2pc_core::Party,
+    nth: usize,
+    rewrite: fn(&[u8]) -> Vec<u8>,
+) -> (Result<KeyShareP1, NetError>, Result<KeyShareP2, NetError>) {
+    use ecdsa2pc_core::Party;
+    let wrap = |inner, who| Rewriting {
+        inner,
+        sent: 0,
+        nth: if who == party { nth } else { 0 },
+        rewrite,
+    };
+    let (a, b) = pipe(usize::MAX);
+    let (mut a, mut b) = (wrap(a, Party::P1), wrap(b, Party::P2));
+    let mut f1 = ShareFiles::new(&dir.join("p1.share"));
+    let mut f2 = ShareFiles::new(&dir.join("p2.share"));
+    thread::scope(|s| {
+        let p2 = s.spawn(|| {
+            let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+            let r = driver::keygen_p2_persisted(&mut b, &mut rng, &ctx(2, 1), &mut f2);
+            drop(b);
+            r
+        });
+        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+        let r1 = driver::keygen_p1_persisted(
+            &mut a,
+            &mut rng,
+            &ctx(1, 2),
+            crate::fixtures::paillier(0),
+            &mut f1,
+        );
+        drop(a);
+        (r1, p2.join().unwrap())
+    })
+}
+
+/// Each check of the confirmation frames, fed the bad input: another length or tag is
+/// `Malformed`, another key `SessionMismatch`; the receiver aborts, and nobody keeps an
+/// active share.
+#[test]
+fn a_bad_acknowledgement_or_confirmation_is_refused_with_its_own_error() {
+    use ecdsa2pc_core::{Error as CoreError, Party};
+    use ecdsa2pc_net::{PeerAbort, ProtocolError};
+    fn truncated(m: &[u8]) -> Vec<u8> {
+        m[..m.len() - 1].to_vec()
+    }
+    fn other_tag(m: &[u8]) -> Vec<u8> {
+        // A reflected confirmation: party 0's tag where party 1's belongs, and back.
+        let mut v = m.to_vec();
+        let swapped: &[u8; 16] = if m.starts_with(b"E2KEYGEN-STORED1") {
+            b"E2KEYGEN-ACTIVE1"
+        } else {
+            b"E2KEYGEN-STORED1"
+        };
+        v[..16].copy_from_slice(swapped);
+        v
+    }
+    fn other_key(m: &[u8]) -> Vec<u8> {
+        let mut v = m.to_vec();
+        *v.last_mut().unwrap() ^= 1;
+        v
+    }
+    type Rewrite = fn(&[u8]) -> Vec<u8>;
+    let cases: [(&str, Party, usize, Rewrite, CoreError, &str); 6] = [
+        (
+            "acknowledgement cut short",
+            Party::P2,
+            2,
+            truncated,
+            CoreError::Malformed,
+            "keygen, acknowledgement",
+        ),
+        (
+            "acknowledgement with party 0's tag",
+            Party::P2,
+            2,
+            other_tag,
+            CoreError::Malformed,
+            "keygen, acknowledgement",
+        ),
+        (
+            "acknowledgement for another key",
+            Party::P2,
+            2,
+            other_key,
+            CoreError::SessionMismatch,
+            "keygen, acknowledgement",
+        ),
+        (
+            "confirmation cut short",
+            Party::P1,
+            3,
+            truncated,
+            CoreError::Malformed,
+            "keygen, confirmation",
+        ),
+        (
+            "confirmation with party 1's tag",
+            Party::P1,
+            3,
+            other_tag,
+            CoreError::Malformed,
+            "keygen, confirmation",
+        ),
+        (
+            "confirmation for another key",
+            Party::P1,
+            3,
+            other_key,
+            CoreError::SessionMismatch,
+            "keygen, confirmation",
+        ),
+    ];
+    for (name, sender, nth, rewrite, error, step) in cases {
+        let dir = TempDir::new("keygen-bad-confirmation");
+        let (r1, r2) = keygen_rewritten(dir.path(), sender, nth, rewrite);
+        let f1 = ShareFiles::new(&dir.path().join("p1.share"));
+        let f2 = ShareFiles::new(&dir.path().join("p2.share"));
+        let (refused, other) = match sender {
+            Party::P2 => (r1.map(drop).unwrap_err(), r2.map(drop)),
+            Party::P1 => (r2.map(drop).unwrap_err(), r1.map(drop)),
+        };
+        assert!(
+            matches!(&refused, NetError::Protocol(ProtocolError { error: e, step: s }) if *e == error && *s == step),
+            "{name}: {refused}"
+        );
+        match sender {
+            // Party 0 refused the acknowledgement: it told party 1, and neither keeps
+            // anything (an abort in place of the confirmation means party 0 never promoted).
+            Party::P2 => {
+                assert!(
+                    matches!(other, Err(NetError::PeerAbort(PeerAbort { error: e, .. })) if e == error),
+                    "{name}: {other:?}"
+                );
+                assert!(!f1.path().exists() && !f1.pending_path().exists(), "{name}");
+                assert!(!f2.path().exists() && !f2.pending_path().exists(), "{name}");
+            }
+            // Party 1 refused the confirmation: party 0 had already promoted (it sends the
+            // confirmation last), party 1 keeps its share pending and says why.
+            Party::P1 => {
+                assert!(other.is_ok(), "{name}: {other:?}");
+                assert!(!f2.path().exists() && f2.pending_path().exists(), "{name}");
+            }
+        }
+    }
 }
