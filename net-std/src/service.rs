@@ -588,3 +588,53 @@ pub fn fetch_pubkey<T: Transport + ?Sized>(t: &mut T, id: KeyId) -> Result<Affin
     let repr = k256::CompressedPoint::from(*bytes);
     Option::<AffinePoint>::from(AffinePoint::from_bytes(&repr)).ok_or_else(|| bad.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::Persist;
+    use crate::store::sealed_tests::keys;
+    use crate::store::tests::scratch;
+
+    #[test]
+    fn a_new_keys_share_is_named_at_its_pending_write_and_a_planted_share_is_refused() {
+        let dir = scratch("service-new-key");
+        let mut config = ServiceConfig::new(&dir);
+        config.lock_dir = None;
+        let mut new_key = NewKey {
+            config: &config,
+            held: None,
+        };
+        // Before the pending write there is nothing to promote or discard.
+        for done in [
+            Persist::<KeyShareP1>::promote(&mut new_key),
+            Persist::<KeyShareP1>::discard(&mut new_key),
+        ] {
+            assert!(
+                matches!(&done, Err(NetError::Store(StoreError::Missing { path })) if *path == dir),
+                "{done:?}"
+            );
+        }
+        // A share already at the new key's name (only someone planting files can do that)
+        // is refused and left alone.
+        let (share, _) = &keys()[0];
+        let files = config.files_of(&key_id(&share.public().q));
+        files.write_active(share).unwrap();
+        let planted = std::fs::read(files.path()).unwrap();
+        let err = new_key.pending(share).unwrap_err();
+        assert!(
+            matches!(&err, NetError::Store(StoreError::InUse { path }) if path == files.path()),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(files.path()).unwrap(), planted);
+        assert!(!files.pending_path().exists());
+        // Without it: pending, then active once promoted.
+        std::fs::remove_file(files.path()).unwrap();
+        new_key.pending(share).unwrap();
+        assert!(files.pending_path().exists() && !files.exists());
+        Persist::<KeyShareP1>::promote(&mut new_key).unwrap();
+        assert!(files.exists() && !files.pending_path().exists());
+        drop(new_key);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

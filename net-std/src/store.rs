@@ -650,10 +650,10 @@ impl Drop for TempFile {
 #[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
-mod sealed_tests;
+pub(crate) mod sealed_tests;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::os::unix::fs::{PermissionsExt, symlink};
 
     use super::*;
@@ -661,7 +661,7 @@ mod tests {
     const SECRET: &[u8] = b"secret share bytes";
 
     /// A fresh empty directory under the system temporary directory.
-    pub(super) fn scratch(tag: &str) -> PathBuf {
+    pub(crate) fn scratch(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "ecdsa2pc-store-{tag}-{}-{}",
             std::process::id(),

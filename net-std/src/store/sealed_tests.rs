@@ -51,7 +51,7 @@ fn keygen(i: usize) -> (KeyShareP1, KeyShareP2) {
 }
 
 /// Two keys, made once for all tests.
-pub(super) fn keys() -> &'static [(KeyShareP1, KeyShareP2); 2] {
+pub(crate) fn keys() -> &'static [(KeyShareP1, KeyShareP2); 2] {
     static KEYS: OnceLock<[(KeyShareP1, KeyShareP2); 2]> = OnceLock::new();
     KEYS.get_or_init(|| [keygen(0), keygen(1)])
 }
