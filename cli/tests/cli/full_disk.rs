@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::share_files::{fixture, sign_both};
+use crate::share_files::{both, fixture, sign_both};
 use crate::support::{
     Run, TempDir, finish, free_addr, lock_dir, spawn_command, spawn_size_limited,
 };
@@ -64,10 +64,19 @@ fn assert_failed_naming(r: &Run, file: &Path, what: &str) {
 
 #[test]
 fn size_limited_writes_lose_nothing() {
-    let fx = fixture();
-    let certs = fx.certs();
+    let certs = fixture().certs();
     let dir = TempDir::new("full-disk");
-    let (p0, p1) = fx.copy_shares(dir.path());
+    // A key of its own: a run stopped at party 0's lock record must not meet the shared
+    // fixture key's signing runs in other tests (one key's `.deciding` entry refuses it
+    // everywhere while it exists).
+    let (p0, p1) = (dir.path().join("p0.share"), dir.path().join("p1.share"));
+    let (r0, r1) = both(
+        "keygen",
+        &certs,
+        &["--share", p0.to_str().unwrap()],
+        &["--share", p1.to_str().unwrap()],
+    );
+    assert_eq!((r0.code, r1.code), (Some(0), Some(0)), "{r0}\n{r1}");
     let before = std::fs::read(&p0).unwrap();
     assert!(
         before.len() > 1024 && before.len() / 2 < 1024,
