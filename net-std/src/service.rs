@@ -9,7 +9,7 @@
 //! during a session is logged with the peer address and dropped, and the service goes on.
 //!
 //! Keys live in one directory, one share file per key named `<key id>.share`
-//! ([`crate::request::key_id`]). A key is served to the client certificate it was made with
+//! ([`crate::key_id`]). A key is served to the client certificate it was made with
 //! (the peer pid recorded in the share), one session at a time: a second session on the
 //! same key waits up to [`ServiceConfig::key_wait`], then is refused as busy. The share
 //! file's process lock is taken as well, so a one-shot `ecdsa2pc` run on the same file
@@ -18,12 +18,23 @@
 //! Shares are opened and written with [`ServiceConfig::sealer`] (sealed at rest,
 //! [`crate::sealed`]), and party 0's abort lock is kept in each key's [`LockRegistry`] as in a
 //! one-shot run: a key the registry holds is refused as locked.
+//!
+//! Operations: an [`ApproveHook`] may approve or refuse each sign and refresh request; a
+//! health request ([`fetch_health`]) answers the service's status without a protocol run;
+//! the log has one line per request, as text or JSON lines ([`LogFormat`]).
 
+mod approve;
+mod health;
 mod keys;
+mod log;
+
+pub use approve::{ApproveHook, MAX_OUTPUT as MAX_APPROVE_OUTPUT, Verdict};
+pub use health::{Health, MAX_HEALTH_LEN, cpu_ms_of, fetch_health, process_cpu_ms};
+pub use log::{LogFormat, LogSink};
 
 use core::net::SocketAddr;
 use core::panic::AssertUnwindSafe;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration;
 use std::io;
 use std::net::{TcpListener, TcpStream};
@@ -42,13 +53,16 @@ use crate::channel::Channel;
 use crate::driver;
 use crate::error::{NetError, Phase, ProtocolError, SystemError, TransportError};
 use crate::handshake::establish_server;
+use crate::identity::hex;
+use crate::key_id::{KeyId, key_id, key_id_hex};
 use crate::lock_registry::LockRegistry;
-use crate::request::{self, KeyId, Operation, Refusal, RefusalCode, Request, key_id, key_id_hex};
+use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Request};
 use crate::sealed::Sealer;
 use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
 use crate::{CertPaths, Transport, epoch, paillier::new_paillier_key, rng::os_rng};
 use keys::KeyLocks;
+use log::{Client, Logger, key_json};
 
 /// How often the accept loop looks for a new connection or a stop request.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
@@ -76,12 +90,18 @@ pub struct ServiceConfig {
     pub session_timeout: Duration,
     /// Time a request waits for another session on the same key to end before "busy".
     pub key_wait: Duration,
+    /// The program that approves each sign and refresh request; `None` approves every
+    /// request of the key's own client (and says so in the log).
+    pub approve: Option<ApproveHook>,
+    /// How the log lines are written.
+    pub log_format: LogFormat,
 }
 
 impl ServiceConfig {
     /// Defaults for the share directory `shares`: plaintext shares, the per-user lock
     /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 waiting connections,
-    /// 10 s for handshake and request, 60 s per message, 10 s wait for a busy key.
+    /// 10 s for handshake and request, 60 s per message, 10 s wait for a busy key, no
+    /// approval hook, text log.
     #[must_use]
     pub fn new(shares: &Path) -> Self {
         Self {
@@ -93,6 +113,8 @@ impl ServiceConfig {
             handshake_timeout: Duration::from_secs(10),
             session_timeout: Duration::from_secs(60),
             key_wait: Duration::from_secs(10),
+            approve: None,
+            log_format: LogFormat::Text,
         }
     }
 
@@ -109,9 +131,6 @@ impl ServiceConfig {
         LockRegistry::new(files.path(), self.lock_dir.clone())
     }
 }
-
-/// Where the service writes its log lines (one per connection, never a secret).
-pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Stops a running service: the accept loop ends, in-flight and queued sessions finish
 /// (each bounded by its timeouts), then [`Service::run`] returns.
@@ -159,7 +178,18 @@ struct Shared {
     setup: ServerSetup,
     config: ServiceConfig,
     keys: KeyLocks,
-    log: LogSink,
+    log: Logger,
+    started: Instant,
+    counters: Counters,
+}
+
+/// What the health reply counts.
+#[derive(Default)]
+struct Counters {
+    busy: AtomicUsize,
+    ok: AtomicU64,
+    failed: AtomicU64,
+    signatures: AtomicU64,
 }
 
 impl Service {
@@ -198,9 +228,14 @@ impl Service {
             listener,
             shared: Arc::new(Shared {
                 setup,
+                log: Logger {
+                    sink: log,
+                    format: config.log_format,
+                },
                 config,
                 keys: KeyLocks::default(),
-                log,
+                started: Instant::now(),
+                counters: Counters::default(),
             }),
             shutdown: Shutdown::default(),
         })
@@ -255,10 +290,12 @@ impl Service {
                 Ok((sock, addr)) => match tx.try_send((sock, addr)) {
                     Ok(()) => {}
                     Err(TrySendError::Full((sock, addr))) => {
-                        log(&format!(
-                            "{addr}: dropped: {} connections already wait for a worker",
-                            cfg.max_waiting
-                        ));
+                        log.dropped(
+                            addr,
+                            None,
+                            &format!("{} connections already wait for a worker", cfg.max_waiting),
+                        );
+                        self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
                         drop(sock);
                     }
                     Err(TrySendError::Disconnected(_)) => break,
@@ -272,19 +309,22 @@ impl Service {
                     ) => {}
                 Err(e) => {
                     // Out of file descriptors and the like: say so, wait, keep serving.
-                    log(&format!("accept failed: {e}"));
+                    log.event("error", &format!("accept failed: {e}"));
                     thread::sleep(ACCEPT_POLL * 10);
                 }
             }
         }
-        log("stopping: no new connections; finishing the sessions in progress");
+        log.event(
+            "stopping",
+            "stopping: no new connections; finishing the sessions in progress",
+        );
         drop(tx);
         for worker in workers {
             if let Err(panic) = worker.join() {
                 std::panic::resume_unwind(panic);
             }
         }
-        log("stopped");
+        log.event("stopped", "stopped");
         Ok(())
     }
 }
@@ -295,13 +335,17 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>) {
         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok((sock, addr)) = next else { return };
         // A bug in one session must not take a worker (and its capacity) away for good.
+        shared.counters.busy.fetch_add(1, Ordering::Relaxed);
         let served = std::panic::catch_unwind(AssertUnwindSafe(|| {
             serve(shared, sock, addr);
         }));
+        shared.counters.busy.fetch_sub(1, Ordering::Relaxed);
         if served.is_err() {
-            (shared.log)(&format!(
-                "{addr}: session ended by an internal error (a bug)"
-            ));
+            shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+            shared.log.event(
+                "error",
+                &format!("{addr}: session ended by an internal error (a bug)"),
+            );
         }
     }
 }
@@ -311,56 +355,60 @@ fn serve(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
     let start = Instant::now();
     let log = &shared.log;
     let cfg = &shared.config;
+    let failed = || shared.counters.failed.fetch_add(1, Ordering::Relaxed);
     // The handshake runs under its own deadline, and the channel keeps that timeout until
     // the request has arrived: a client that stalls holds this worker no longer.
     let mut ch = match establish_server(sock, &shared.setup, cfg.handshake_timeout) {
         Ok(ch) => ch,
         Err(e) => {
-            log(&format!("{addr}: dropped before a session: {e}"));
+            failed();
+            log.dropped(addr, None, &format!("before a session: {e}"));
             return;
         }
     };
-    let client = format!(
-        "{addr} client {:?} pid {}…",
-        ch.info().peer_subject,
-        hex8(&ch.info().peer_pid)
-    );
+    let info = ch.info().clone();
+    let client = Client {
+        peer: addr,
+        subject: &info.peer_subject,
+        pid: &info.peer_pid,
+    };
     let req = match request::receive(&mut ch) {
         Ok(req) => req,
         Err(e) => {
-            log(&format!("{client}: dropped: {e}"));
+            failed();
+            log.dropped(addr, Some(&client), &e.to_string());
             return;
         }
     };
-    let key = req.key.map_or_else(
-        || "new key".to_owned(),
-        |id| format!("key {}", key_id_hex(&id)),
-    );
     let outcome = if let Err(e) = ch.set_timeout(cfg.session_timeout) {
         Err(e)
     } else {
-        handle(shared, &mut ch, &req)
+        handle(shared, &mut ch, &req, &client)
     };
-    let ms = start.elapsed().as_millis();
-    match outcome {
-        Ok(done) => {
-            let _ = ch.close();
-            log(&format!(
-                "{client}: {} {key}: ok, {done} ({ms} ms)",
-                req.operation.name()
-            ));
+    if outcome.is_ok() {
+        let _ = ch.close();
+        shared.counters.ok.fetch_add(1, Ordering::Relaxed);
+        if matches!(req.operation, Operation::Sign(_)) {
+            shared.counters.signatures.fetch_add(1, Ordering::Relaxed);
         }
-        Err(e) => log(&format!(
-            "{client}: {} {key}: failed: {e} ({ms} ms)",
-            req.operation.name()
-        )),
+    } else {
+        failed();
     }
+    log.request(&client, &req, &outcome, start.elapsed());
 }
 
 /// Runs the request; returns what to log on success.
-fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, NetError> {
+fn handle(
+    shared: &Shared,
+    ch: &mut Channel,
+    req: &Request,
+    client: &Client<'_>,
+) -> Result<String, NetError> {
     let Some(id) = req.key else {
-        return keygen(shared, ch);
+        return match req.operation {
+            Operation::Health => health(shared, ch),
+            _ => keygen(shared, ch),
+        };
     };
     let cfg = &shared.config;
     let hex_id = key_id_hex(&id);
@@ -454,6 +502,7 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
             ),
         ));
     }
+    let approval = approve(shared, ch, req, client)?;
     request::accept(ch)?;
     let ctx_info = info;
     let ctx = driver::context(&ctx_info);
@@ -467,20 +516,24 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
             let mut share = epoch::agree(ch, &files, held)?;
             let mut persist = registry.guard(files.clone());
             driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, &mut persist)?;
-            Ok(format!("signed, epoch {}", share.epoch()))
+            Ok(format!("signed, epoch {}, {approval}", share.epoch()))
         }
         Operation::Refresh => {
             let share = epoch::agree(ch, &files, held)?;
             let (paillier, _) = new_paillier_key()?;
             let mut persist = registry.guard(files.clone());
             let new = driver::refresh_p1(ch, &mut rng, &share, &ctx, paillier, &mut persist)?;
-            Ok(format!("epoch {} → {}", share.epoch(), new.epoch()))
+            Ok(format!(
+                "epoch {} → {}, {approval}",
+                share.epoch(),
+                new.epoch()
+            ))
         }
-        // Keygen names no key: handled above.
-        Operation::Keygen => Err(refuse(
+        // Keygen and health name no key: handled above.
+        Operation::Keygen | Operation::Health => Err(refuse(
             ch,
             RefusalCode::BadRequest,
-            "keygen names no key".to_owned(),
+            format!("{} names no key", req.operation.name()),
         )),
     }
 }
@@ -506,12 +559,86 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     Ok(format!("new key {}", key_id_hex(&id)))
 }
 
+/// Sign and refresh: asks the approval hook, if any; returns what to log of the approval.
+fn approve(
+    shared: &Shared,
+    ch: &mut Channel,
+    req: &Request,
+    client: &Client<'_>,
+) -> Result<&'static str, NetError> {
+    if !matches!(req.operation, Operation::Sign(_) | Operation::Refresh) {
+        return Ok("");
+    }
+    let Some(hook) = &shared.config.approve else {
+        return Ok("approved: no hook");
+    };
+    let digest = match req.operation {
+        Operation::Sign(d) => serde_json::Value::String(hex(&d)),
+        _ => serde_json::Value::Null,
+    };
+    let request = serde_json::json!({
+        "operation": req.operation.name(),
+        "key_id": key_json(req.key.as_ref()),
+        "digest": digest,
+        "client": {
+            "address": client.peer.to_string(),
+            "subject": client.subject,
+            "pid": hex(client.pid),
+        },
+    });
+    match hook.decide(&request) {
+        Verdict::Approved => Ok("approved by hook"),
+        Verdict::Refused { reason, detail } => {
+            shared.log.event(
+                "policy",
+                &format!(
+                    "{}: {} refused by the approval hook: {detail}",
+                    client.peer,
+                    req.operation.name()
+                ),
+            );
+            Err(refuse(ch, RefusalCode::Policy, reason))
+        }
+    }
+}
+
+/// Health: the service's status, no key, no protocol run.
+fn health(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
+    request::accept(ch)?;
+    let c = &shared.counters;
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let status = Health {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocol: REQUEST_VERSION,
+        keys: count(count_keys(&shared.config.shares)),
+        uptime_secs: shared.started.elapsed().as_secs(),
+        workers: count(shared.config.workers),
+        busy_workers: count(c.busy.load(Ordering::Relaxed)),
+        ok: c.ok.load(Ordering::Relaxed),
+        failed: c.failed.load(Ordering::Relaxed),
+        signatures: c.signatures.load(Ordering::Relaxed),
+        cpu_ms: process_cpu_ms(),
+    };
+    ch.send(status.to_json().to_string().as_bytes())?;
+    Ok("status sent".to_owned())
+}
+
+/// The share files in `dir` (`*.share`).
+fn count_keys(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "share"))
+            .count()
+    })
+}
+
 fn refuse(ch: &mut Channel, code: RefusalCode, reason: String) -> NetError {
     request::refuse(ch, Refusal::new(code, reason))
 }
 
 fn hex8(bytes: &[u8]) -> String {
-    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    hex(bytes.get(..8).unwrap_or(bytes))
 }
 
 /// Party 1: asks for the public key of key `id` on a fresh connection to the service.

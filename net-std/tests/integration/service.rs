@@ -194,7 +194,7 @@ fn service_serves_many_keys_and_clients_and_survives_junk() {
     assert_eq!(fetch_pubkey(&mut ch, key_id(&q1)).unwrap(), q1);
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     assert_eq!(
-        refusal(fetch_pubkey(&mut ch, [0xee; 16]).unwrap_err()),
+        refusal(fetch_pubkey(&mut ch, [0xee; 32]).unwrap_err()),
         RefusalCode::UnknownKey
     );
     // A file under one key's name that holds another key, and a damaged file: unavailable.
@@ -205,17 +205,17 @@ fn service_serves_many_keys_and_clients_and_survives_junk() {
     };
     let planted = shares
         .path()
-        .join(format!("{}.share", key_id_hex(&[0xdd; 16])));
+        .join(format!("{}.share", key_id_hex(&[0xdd; 32])));
     std::fs::copy(p0_of(&q1), &planted).unwrap();
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     assert_eq!(
-        refusal(fetch_pubkey(&mut ch, [0xdd; 16]).unwrap_err()),
+        refusal(fetch_pubkey(&mut ch, [0xdd; 32]).unwrap_err()),
         RefusalCode::Unavailable
     );
     std::fs::write(&planted, b"not a share").unwrap();
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     assert_eq!(
-        refusal(fetch_pubkey(&mut ch, [0xdd; 16]).unwrap_err()),
+        refusal(fetch_pubkey(&mut ch, [0xdd; 32]).unwrap_err()),
         RefusalCode::Unavailable
     );
     // Another process holding the key's share file: busy, at once.
@@ -277,7 +277,7 @@ fn service_refuses_bad_requests_and_stops_with_a_session_waiting() {
     // Another protocol version.
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     let mut bytes = Request::keygen().encode();
-    bytes[4] = 2;
+    bytes[4] = 9;
     ch.send(&bytes).unwrap();
     let mut buf = [0u8; request::MAX_REPLY_LEN];
     let reply = request::decode_reply(ch.recv(&mut buf).unwrap()).unwrap_err();
