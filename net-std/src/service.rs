@@ -25,6 +25,7 @@
 
 mod approve;
 mod health;
+pub mod junk;
 mod keys;
 mod log;
 
