@@ -1,10 +1,11 @@
 //! The command line: one argh subcommand per task, each in its own module.
 
-mod bench;
+pub(crate) mod bench;
 mod demo;
-mod health;
+pub(crate) mod health;
 mod inspect;
 mod keygen;
+mod load;
 mod pubkey;
 mod refresh;
 mod serve;
@@ -71,6 +72,7 @@ enum Command {
     Share(share::ShareArgs),
     Serve(serve::ServeArgs),
     Health(health::HealthArgs),
+    Load(load::LoadArgs),
     Version(version::VersionArgs),
 }
 
@@ -88,6 +90,7 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Share(args) => share::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Health(args) => health::run(&args),
+        Command::Load(args) => load::run(&args),
         Command::Version(args) => version::run(&args),
     }
 }

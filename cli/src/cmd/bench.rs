@@ -121,11 +121,7 @@ impl Series {
     fn row(&self) -> String {
         let mut v = self.samples.clone();
         v.sort();
-        // Nearest-rank percentile.
-        let pick = |percent: usize| {
-            let rank = (percent * v.len()).div_ceil(100).clamp(1, v.len().max(1));
-            v.get(rank - 1).copied().unwrap_or_default()
-        };
+        let pick = |percent: usize| percentile(&v, percent);
         let per_sec = if self.total.is_zero() {
             0.0
         } else {
@@ -281,4 +277,12 @@ fn sign_as_p2(
         signing.time(|| Ok(driver::sign_p2_with(ch, rng, share, ctx, &digest, &accel)?))?;
     }
     Ok(())
+}
+
+/// The nearest-rank `percent` percentile of `sorted` (zero for no samples).
+pub(crate) fn percentile(sorted: &[Duration], percent: usize) -> Duration {
+    let rank = (percent * sorted.len())
+        .div_ceil(100)
+        .clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().unwrap_or_default()
 }

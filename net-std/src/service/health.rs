@@ -27,9 +27,10 @@ pub struct Health {
     /// Workers serving a connection right now, this health request's own included
     /// (`busy_workers`).
     pub busy_workers: u64,
-    /// Requests that ended well so far (`ok`).
+    /// Requests that ended well so far (`requests_ok`).
     pub ok: u64,
-    /// Requests that were refused or failed so far, dropped connections included (`failed`).
+    /// Requests that were refused or failed so far, dropped connections included
+    /// (`requests_failed`).
     pub failed: u64,
     /// Signatures made so far (`signatures`).
     pub signatures: u64,
@@ -50,8 +51,8 @@ impl Health {
             "uptime_secs": self.uptime_secs,
             "workers": self.workers,
             "busy_workers": self.busy_workers,
-            "ok": self.ok,
-            "failed": self.failed,
+            "requests_ok": self.ok,
+            "requests_failed": self.failed,
             "signatures": self.signatures,
             "cpu_ms": self.cpu_ms,
         })
@@ -69,8 +70,8 @@ impl Health {
             uptime_secs: n("uptime_secs")?,
             workers: n("workers")?,
             busy_workers: n("busy_workers")?,
-            ok: n("ok")?,
-            failed: n("failed")?,
+            ok: n("requests_ok")?,
+            failed: n("requests_failed")?,
             signatures: n("signatures")?,
             cpu_ms: match value.get("cpu_ms")? {
                 Value::Null => None,
