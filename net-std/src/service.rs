@@ -26,11 +26,13 @@
 mod approve;
 mod health;
 pub mod junk;
+mod key_store;
 mod keys;
 mod log;
 
 pub use approve::{ApproveHook, MAX_OUTPUT as MAX_APPROVE_OUTPUT, Verdict};
 pub use health::{Health, MAX_HEALTH_LEN, cpu_ms_of, fetch_health, process_cpu_ms};
+pub use key_store::{KeyInUse, KeyStore, ShareDir};
 pub use log::{LogFormat, LogSink};
 
 use core::net::SocketAddr;
@@ -45,14 +47,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
-use ecdsa2pc_core::{KeyShare, KeyShareP1};
+use ecdsa2pc_core::KeyShare;
 use k256::AffinePoint;
 use k256::elliptic_curve::group::GroupEncoding as _;
 use k256::elliptic_curve::sec1::ToSec1Point;
 
 use crate::channel::Channel;
 use crate::driver;
-use crate::error::{NetError, Phase, ProtocolError, SystemError, TransportError};
+use crate::error::{NetError, Phase, ProtocolError, StoreError, SystemError, TransportError};
 use crate::handshake::establish_server;
 use crate::identity::hex;
 use crate::key_id::{KeyId, key_id, key_id_hex};
@@ -61,7 +63,7 @@ use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Req
 use crate::sealed::Sealer;
 use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
-use crate::{CertPaths, Transport, epoch, paillier::new_paillier_key, rng::os_rng};
+use crate::{CertPaths, Transport, paillier::new_paillier_key, rng::os_rng};
 use keys::KeyLocks;
 use log::{Client, Logger, key_json};
 
@@ -119,17 +121,22 @@ impl ServiceConfig {
         }
     }
 
-    /// The share files of key `id`.
+    /// The store these settings describe: the share files in [`ServiceConfig::shares`].
     #[must_use]
-    pub fn files_of(&self, id: &KeyId) -> ShareFiles {
-        ShareFiles::new(&self.shares.join(format!("{}.share", key_id_hex(id))))
-            .sealed_with(self.sealer.clone())
+    pub fn share_dir(&self) -> ShareDir {
+        ShareDir::new(&self.shares, self.sealer.clone(), self.lock_dir.clone())
     }
 
-    /// The lock registry of the share files `files`.
+    /// The share files of key `id` ([`ShareDir::files_of`]).
+    #[must_use]
+    pub fn files_of(&self, id: &KeyId) -> ShareFiles {
+        self.share_dir().files_of(id)
+    }
+
+    /// The lock registry of the share files `files` ([`ShareDir::registry_of`]).
     #[must_use]
     pub fn registry_of(&self, files: &ShareFiles) -> LockRegistry {
-        LockRegistry::new(files.path(), self.lock_dir.clone())
+        self.share_dir().registry_of(files)
     }
 }
 
@@ -178,6 +185,7 @@ impl core::fmt::Debug for Service {
 struct Shared {
     setup: ServerSetup,
     config: ServiceConfig,
+    store: Arc<dyn KeyStore>,
     keys: KeyLocks,
     log: Logger,
     started: Instant,
@@ -207,6 +215,22 @@ impl Service {
         config: ServiceConfig,
         log: LogSink,
     ) -> Result<Self, NetError> {
+        let store = Arc::new(config.share_dir());
+        Self::bind_with_store(addr, paths, config, store, log)
+    }
+
+    /// As [`Service::bind`], with the keys in `store` rather than the share directory of
+    /// `config` (which must exist all the same: it is checked).
+    ///
+    /// # Errors
+    /// As [`Service::bind`].
+    pub fn bind_with_store(
+        addr: &str,
+        paths: &CertPaths,
+        config: ServiceConfig,
+        store: Arc<dyn KeyStore>,
+        log: LogSink,
+    ) -> Result<Self, NetError> {
         let setup = server_setup(paths)?;
         let unusable = |what: String| TransportError::Io {
             phase: Phase::Accept,
@@ -234,6 +258,7 @@ impl Service {
                     format: config.log_format,
                 },
                 config,
+                store,
                 keys: KeyLocks::default(),
                 started: Instant::now(),
                 counters: Counters::default(),
@@ -413,8 +438,7 @@ fn handle(
     };
     let cfg = &shared.config;
     let hex_id = key_id_hex(&id);
-    let files = cfg.files_of(&id);
-    if !files.exists() {
+    if !shared.store.contains(&id) {
         return Err(refuse(
             ch,
             RefusalCode::UnknownKey,
@@ -431,24 +455,20 @@ fn handle(
             ),
         ));
     };
-    let Ok(_file_lock) = files.lock() else {
-        return Err(refuse(
-            ch,
-            RefusalCode::Busy,
-            format!("another process is using key {hex_id}"),
-        ));
-    };
-    let held = match files.load::<KeyShareP1>() {
-        Ok(held) => held,
-        Err(e) => {
-            // The details name party 0's files: they go to its log, not to the client.
-            let refusal = Refusal::new(
-                RefusalCode::Unavailable,
-                format!("party 0 cannot use its share of key {hex_id}"),
-            );
-            let _ = request::refuse(ch, refusal);
-            return Err(e.into());
+    let mut key = match shared.store.take(&id) {
+        Ok(key) => key,
+        Err(StoreError::InUse { .. }) => {
+            return Err(refuse(
+                ch,
+                RefusalCode::Busy,
+                format!("another process is using key {hex_id}"),
+            ));
         }
+        Err(e) => return Err(unavailable(ch, &hex_id, e)),
+    };
+    let held = match key.load() {
+        Ok(held) => held,
+        Err(e) => return Err(unavailable(ch, &hex_id, e)),
     };
     let info = ch.info().clone();
     let (own_pid, peer_pid) = held.active.pids();
@@ -490,8 +510,7 @@ fn handle(
         ));
     }
     // The registry outlives a restored or copied share file (every epoch has the same Q).
-    let registry = cfg.registry_of(&files);
-    if !matches!(req.operation, Operation::Pubkey) && registry.check(held.active.public()).is_err()
+    if !matches!(req.operation, Operation::Pubkey) && key.check_lock(held.active.public()).is_err()
     {
         return Err(refuse(
             ch,
@@ -514,16 +533,14 @@ fn handle(
             Ok("public key sent".to_owned())
         }
         Operation::Sign(digest) => {
-            let mut share = epoch::agree(ch, &files, held)?;
-            let mut persist = registry.guard(files.clone());
-            driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, &mut persist)?;
+            let mut share = key.agree(ch, held)?;
+            driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, key.persist())?;
             Ok(format!("signed, epoch {}, {approval}", share.epoch()))
         }
         Operation::Refresh => {
-            let share = epoch::agree(ch, &files, held)?;
+            let share = key.agree(ch, held)?;
             let (paillier, _) = new_paillier_key()?;
-            let mut persist = registry.guard(files.clone());
-            let new = driver::refresh_p1(ch, &mut rng, &share, &ctx, paillier, &mut persist)?;
+            let new = driver::refresh_p1(ch, &mut rng, &share, &ctx, paillier, key.persist())?;
             Ok(format!(
                 "epoch {} → {}, {approval}",
                 share.epoch(),
@@ -547,16 +564,7 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     let info = ch.info().clone();
     let share = driver::keygen_p1(ch, &mut rng, &driver::context(&info), paillier)?;
     let id = key_id(&share.public().q);
-    let files = shared.config.files_of(&id);
-    let _lock = files.lock()?;
-    if files.exists() {
-        // Q is uniformly random: this happens only if someone planted the file.
-        return Err(crate::error::StoreError::InUse {
-            path: files.path().to_path_buf(),
-        }
-        .into());
-    }
-    files.write_active(&share)?;
+    shared.store.take(&id)?.create(&share)?;
     Ok(format!("new key {}", key_id_hex(&id)))
 }
 
@@ -611,7 +619,7 @@ fn health(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     let status = Health {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol: REQUEST_VERSION,
-        keys: count(count_keys(&shared.config.shares)),
+        keys: count(shared.store.count()),
         uptime_secs: shared.started.elapsed().as_secs(),
         workers: count(shared.config.workers),
         busy_workers: count(c.busy.load(Ordering::Relaxed)),
@@ -624,14 +632,15 @@ fn health(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     Ok("status sent".to_owned())
 }
 
-/// The share files in `dir` (`*.share`).
-fn count_keys(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map_or(0, |entries| {
-        entries
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "share"))
-            .count()
-    })
+/// A store error on key `hex_id`: the client learns only that the key is unavailable, the
+/// details (which name party 0's files) go to the service's log with the returned error.
+fn unavailable(ch: &mut Channel, hex_id: &str, e: StoreError) -> NetError {
+    let _ = refuse(
+        ch,
+        RefusalCode::Unavailable,
+        format!("party 0 cannot use its share of key {hex_id}"),
+    );
+    e.into()
 }
 
 fn refuse(ch: &mut Channel, code: RefusalCode, reason: String) -> NetError {

@@ -13,7 +13,8 @@ use ecdsa2pc_net::lock_registry::{LockRegistry, LockState};
 use ecdsa2pc_net::request::{self, Operation, RefusalCode, Request, key_id, key_id_hex};
 use ecdsa2pc_net::sealed::{self, Sealer, Secret};
 use ecdsa2pc_net::service::{
-    ApproveHook, LogFormat, Service, ServiceConfig, Shutdown, fetch_health, fetch_pubkey, junk,
+    ApproveHook, KeyInUse, KeyStore, LogFormat, Service, ServiceConfig, ShareDir, Shutdown,
+    fetch_health, fetch_pubkey, junk,
 };
 use ecdsa2pc_net::store::ShareFiles;
 use ecdsa2pc_net::{
@@ -612,4 +613,81 @@ fn sigterm_during_a_session_lets_it_finish_and_leaves_nothing_half_written() {
         .unwrap()
         .collect();
     assert!(registry.is_empty(), "no deciding entry left: {registry:?}");
+}
+
+/// A store that delegates to the share directory, counts what the service asks of it, and
+/// refuses every key taken while `broken` is set (as a database that is down would).
+#[derive(Debug)]
+struct Observed {
+    inner: ShareDir,
+    takes: std::sync::atomic::AtomicUsize,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl KeyStore for Observed {
+    fn contains(&self, id: &ecdsa2pc_net::KeyId) -> bool {
+        self.inner.contains(id)
+    }
+    fn count(&self) -> usize {
+        self.inner.count()
+    }
+    fn take(&self, id: &ecdsa2pc_net::KeyId) -> Result<Box<dyn KeyInUse + '_>, StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.takes.fetch_add(1, SeqCst);
+        if self.broken.load(SeqCst) {
+            return Err(StoreError::Missing {
+                path: "db://shares".into(),
+            });
+        }
+        self.inner.take(id)
+    }
+}
+
+#[test]
+fn the_service_uses_its_store_through_the_trait() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = certs("service-store");
+    let shares = TempDir::new("service-store-shares");
+    let client_dir = TempDir::new("service-store-client");
+    let client = party(&dir, Party::P2);
+    let config = Running::config(shares.path());
+    let store = Arc::new(Observed {
+        inner: config.share_dir(),
+        takes: Default::default(),
+        broken: Default::default(),
+    });
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&log);
+    let service = Service::bind_with_store(
+        "127.0.0.1:0",
+        &party(&dir, Party::P1),
+        config,
+        Arc::clone(&store) as Arc<dyn KeyStore>,
+        Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned())),
+    )
+    .unwrap();
+    let addr = service.local_addr().unwrap().to_string();
+    let stop = service.shutdown_handle();
+    let thread = thread::spawn(move || service.run());
+
+    let k = client_keygen(&addr, &client, client_dir.path(), "k.share");
+    client_sign(&addr, &client, &k, [1; 32]).unwrap();
+    assert_eq!(
+        store.takes.load(SeqCst),
+        2,
+        "keygen and sign each take the key"
+    );
+    let mut ch = connect(&addr, &client, OK_TIMEOUT).unwrap();
+    assert_eq!(fetch_health(&mut ch).unwrap().keys, 1);
+    // A store that fails: the client learns only "key unavailable", the log the cause.
+    store.broken.store(true, SeqCst);
+    let e = client_sign(&addr, &client, &k, [2; 32]).unwrap_err();
+    assert_eq!(refusal(e), RefusalCode::Unavailable);
+    stop.stop();
+    thread.join().unwrap().unwrap();
+    let lines = log.lock().unwrap();
+    assert!(
+        lines.iter().any(|l| l.contains("db://shares")),
+        "{lines:#?}"
+    );
 }
