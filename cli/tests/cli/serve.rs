@@ -1,6 +1,8 @@
 //! `ecdsa2pc serve` with the usual party-1 commands as its clients, over real mutual TLS.
 
-use crate::support::{TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_serve};
+use crate::support::{
+    TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command, spawn_serve,
+};
 
 #[test]
 fn party_1_commands_work_against_serve_and_openssl_verifies() {
@@ -366,4 +368,82 @@ fn load_generator_smoke_test_with_junk() {
     let r = run(&["load", "--shares", "x", "--clients", "0"]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("at least 1"), "{r}");
+}
+
+#[test]
+fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = dir_with_certs("serve-term");
+    let certs = dir.path().join("certs");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    // The hook holds the session open: it says it runs, then waits a moment and approves.
+    let started = dir.path().join("hook-started");
+    let hook = dir.path().join("approve.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ncat > /dev/null\ntouch {}\nsleep 1\nexit 0\n",
+            started.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let addr = free_addr();
+    let mut service = spawn_serve(
+        &addr,
+        &certs,
+        &shares,
+        &["--approve", hook.to_str().unwrap()],
+    );
+    service.wait_for_stderr("party 0 serving on");
+    let share = dir.path().join("k.share");
+    let share_arg = ["--share", share.to_str().unwrap(), "--timeout", "120"];
+    let r = run(&[
+        &["keygen", "--party", "1", "--server", &addr, "--certs"][..],
+        &[certs.to_str().unwrap()],
+        &share_arg,
+    ]
+    .concat());
+    assert_eq!(r.code, Some(0), "{r}");
+
+    let signer = spawn_command(
+        "sign",
+        1,
+        &addr,
+        &certs,
+        &[&share_arg[..], &["--message", "pay Bob"]].concat(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !started.exists() {
+        assert!(std::time::Instant::now() < deadline, "the hook never ran");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    service.signal("TERM");
+    let signed = finish(signer);
+    assert_eq!(
+        signed.code,
+        Some(0),
+        "the session in progress finishes:\n{signed}"
+    );
+    let log = service.wait_for_stderr("[serve] stopped");
+    let stopping = log
+        .find("stopping: no new connections")
+        .expect("stopping logged");
+    let ok = log.find("ok, signed").expect("the signature logged");
+    assert!(stopping < ok, "{log}");
+    let r = finish(service);
+    assert_eq!(r.code, Some(0), "{r}");
+    // Nothing half-written: the share, its lock file and the registry directory only.
+    let mut names: Vec<String> = std::fs::read_dir(&shares)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names[0] == ".ecdsa2pc-locks" && names[1].ends_with(".share"),
+        "{names:?}"
+    );
+    assert!(names[2].ends_with(".share.lock"), "{names:?}");
 }
