@@ -414,10 +414,10 @@ fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
         &certs,
         &[&share_arg[..], &["--message", "pay Bob"]].concat(),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + core::time::Duration::from_secs(60);
     while !started.exists() {
         assert!(std::time::Instant::now() < deadline, "the hook never ran");
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::thread::sleep(core::time::Duration::from_millis(10));
     }
     service.signal("TERM");
     let signed = finish(signer);
