@@ -1,7 +1,9 @@
 //! `ecdsa2pc serve` with the usual party-1 commands as its clients, over real mutual TLS.
 
+use std::path::{Path, PathBuf};
+
 use crate::support::{
-    TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command, spawn_serve,
+    Party, TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command, spawn_serve,
 };
 
 #[test]
@@ -151,33 +153,64 @@ fn json_lines(log: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn serve_operations_approval_refusals_health_and_json_log() {
+/// A running `serve` with an approval hook, and where its files are.
+struct Hooked {
+    dir: TempDir,
+    certs: PathBuf,
+    shares: PathBuf,
+    addr: String,
+    service: Party,
+}
+
+/// Starts `serve --approve HOOK EXTRA...`, HOOK a shell script that reads its stdin and then
+/// runs `body(dir)` (`dir` the test's directory).
+fn serve_with_hook(tag: &str, body: impl FnOnce(&Path) -> String, extra: &[&str]) -> Hooked {
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = dir_with_certs("serve-ops");
+    let dir = dir_with_certs(tag);
     let certs = dir.path().join("certs");
     let shares = dir.path().join("shares");
     std::fs::create_dir(&shares).unwrap();
-    // The hook refuses while a marker file exists, with a reason on its first line.
-    let marker = dir.path().join("deny");
     let hook = dir.path().join("approve.sh");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\ncat > /dev/null\n[ -e {} ] || exit 0\necho 'over the daily limit'\nexit 1\n",
-            marker.display()
-        ),
-    )
-    .unwrap();
+    let script = format!("#!/bin/sh\ncat > /dev/null\n{}\n", body(dir.path()));
+    std::fs::write(&hook, script).unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o700)).unwrap();
     let addr = free_addr();
     let mut service = spawn_serve(
         &addr,
         &certs,
         &shares,
-        &["--approve", hook.to_str().unwrap(), "--log-format", "json"],
+        &[&["--approve", hook.to_str().unwrap()][..], extra].concat(),
     );
     service.wait_for_stderr("party 0 serving on");
+    Hooked {
+        dir,
+        certs,
+        shares,
+        addr,
+        service,
+    }
+}
+
+#[test]
+fn serve_operations_approval_refusals_health_and_json_log() {
+    // The hook refuses while a marker file exists, with a reason on its first line.
+    let Hooked {
+        dir,
+        certs,
+        shares,
+        addr,
+        mut service,
+    } = serve_with_hook(
+        "serve-ops",
+        |dir| {
+            format!(
+                "[ -e {} ] || exit 0\necho 'over the daily limit'\nexit 1",
+                dir.join("deny").display()
+            )
+        },
+        &["--log-format", "json"],
+    );
+    let marker = dir.path().join("deny");
     let health = |extra: &[&str]| {
         run(&[
             &[
@@ -341,7 +374,7 @@ fn load_generator_smoke_test_with_junk() {
         "{v}"
     );
     assert!(v["per_second"].as_f64().unwrap() > 0.0, "{v}");
-    if std::path::Path::new("/proc/self/stat").exists() {
+    if Path::new("/proc/self/stat").exists() {
         assert!(v["server_cpu_ms_per_signature"].as_f64().is_some(), "{v}");
     }
     let r = load(&["--junk", "--keys", "1"]);
@@ -372,31 +405,24 @@ fn load_generator_smoke_test_with_junk() {
 
 #[test]
 fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
-    use std::os::unix::fs::PermissionsExt as _;
-    let dir = dir_with_certs("serve-term");
-    let certs = dir.path().join("certs");
-    let shares = dir.path().join("shares");
-    std::fs::create_dir(&shares).unwrap();
     // The hook holds the session open: it says it runs, then waits a moment and approves.
-    let started = dir.path().join("hook-started");
-    let hook = dir.path().join("approve.sh");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\ncat > /dev/null\ntouch {}\nsleep 1\nexit 0\n",
-            started.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let addr = free_addr();
-    let mut service = spawn_serve(
-        &addr,
-        &certs,
-        &shares,
-        &["--approve", hook.to_str().unwrap()],
+    let Hooked {
+        dir,
+        certs,
+        shares,
+        addr,
+        mut service,
+    } = serve_with_hook(
+        "serve-term",
+        |dir| {
+            format!(
+                "touch {}\nsleep 1\nexit 0",
+                dir.join("hook-started").display()
+            )
+        },
+        &[],
     );
-    service.wait_for_stderr("party 0 serving on");
+    let started = dir.path().join("hook-started");
     let share = dir.path().join("k.share");
     let share_arg = ["--share", share.to_str().unwrap(), "--timeout", "120"];
     let r = run(&[
