@@ -3,8 +3,27 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::{
-    Party, TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command, spawn_serve,
+    Party, Run, TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command,
+    spawn_serve,
 };
+
+/// Runs `ecdsa2pc COMMAND --party 1` against the service at `addr` with `share`.
+fn client_run(addr: &str, certs: &Path, share: &Path, command: &str, extra: &[&str]) -> Run {
+    let base = [
+        command,
+        "--party",
+        "1",
+        "--server",
+        addr,
+        "--certs",
+        certs.to_str().unwrap(),
+        "--share",
+        share.to_str().unwrap(),
+        "--timeout",
+        "120",
+    ];
+    run(&[&base[..], extra].concat())
+}
 
 #[test]
 fn party_1_commands_work_against_serve_and_openssl_verifies() {
@@ -25,22 +44,7 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     assert!(!log.contains("unencrypted"), "{log}");
 
     let share = dir.path().join("k.share");
-    let client = |command: &str, extra: &[&str]| {
-        let base = [
-            command,
-            "--party",
-            "1",
-            "--server",
-            &addr,
-            "--certs",
-            certs.to_str().unwrap(),
-            "--share",
-            share.to_str().unwrap(),
-            "--timeout",
-            "120",
-        ];
-        run(&[&base[..], extra].concat())
-    };
+    let client = |command: &str, extra: &[&str]| client_run(&addr, &certs, &share, command, extra);
     let r = client("keygen", &[]);
     assert_eq!(r.code, Some(0), "{r}");
     let q = r.field("public key (SEC1 compressed): ");
@@ -229,22 +233,7 @@ fn serve_operations_approval_refusals_health_and_json_log() {
     assert!(r.stdout.contains("0 keys"), "{r}");
 
     let share = dir.path().join("k.share");
-    let client = |command: &str, extra: &[&str]| {
-        let base = [
-            command,
-            "--party",
-            "1",
-            "--server",
-            &addr,
-            "--certs",
-            certs.to_str().unwrap(),
-            "--share",
-            share.to_str().unwrap(),
-            "--timeout",
-            "120",
-        ];
-        run(&[&base[..], extra].concat())
-    };
+    let client = |command: &str, extra: &[&str]| client_run(&addr, &certs, &share, command, extra);
     let r = client("keygen", &[]);
     assert_eq!(r.code, Some(0), "{r}");
     let r = client("sign", &["--message", "pay Bob"]);
@@ -425,12 +414,7 @@ fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
     let started = dir.path().join("hook-started");
     let share = dir.path().join("k.share");
     let share_arg = ["--share", share.to_str().unwrap(), "--timeout", "120"];
-    let r = run(&[
-        &["keygen", "--party", "1", "--server", &addr, "--certs"][..],
-        &[certs.to_str().unwrap()],
-        &share_arg,
-    ]
-    .concat());
+    let r = client_run(&addr, &certs, &share, "keygen", &[]);
     assert_eq!(r.code, Some(0), "{r}");
 
     let signer = spawn_command(
