@@ -90,9 +90,11 @@ impl Logger {
     ) {
         let ms = elapsed.as_millis();
         let key = req.key.as_ref().map(key_id_hex);
-        let key_text = key
-            .as_ref()
-            .map_or_else(|| "new key".to_owned(), |k| format!("key {k}"));
+        let key_text = match (&key, req.operation) {
+            (Some(k), _) => format!(" key {k}"),
+            (None, Operation::Keygen) => " new key".to_owned(),
+            (None, _) => String::new(),
+        };
         let op = req.operation.name();
         let (result, detail, refusal) = match outcome {
             Ok(done) => ("ok", done.clone(), None),
@@ -100,8 +102,8 @@ impl Logger {
             Err(e) => ("failed", e.to_string(), None),
         };
         let text = match outcome {
-            Ok(done) => format!("{}: {op} {key_text}: ok, {done} ({ms} ms)", client.text()),
-            Err(e) => format!("{}: {op} {key_text}: failed: {e} ({ms} ms)", client.text()),
+            Ok(done) => format!("{}: {op}{key_text}: ok, {done} ({ms} ms)", client.text()),
+            Err(e) => format!("{}: {op}{key_text}: failed: {e} ({ms} ms)", client.text()),
         };
         let digest = match req.operation {
             Operation::Sign(d) => Some(hex(&d)),
