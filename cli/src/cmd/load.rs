@@ -182,13 +182,14 @@ fn load(args: &LoadArgs, log: &Log) -> Result<Outcome, CliError> {
     let barrier = Barrier::new(args.clients + 1);
     let mut elapsed = Duration::ZERO;
     std::thread::scope(|s| {
+        let mut clients = Vec::with_capacity(args.clients);
         for client in 0..args.clients {
             let (key, table) = (
                 keys.get(client % keys.len()),
                 tables.get(client % keys.len()),
             );
             let (paths, latencies, errors, barrier) = (&paths, &latencies, &errors, &barrier);
-            s.spawn(move || {
+            clients.push(s.spawn(move || {
                 barrier.wait();
                 let (Some(key), Some(table)) = (key, table) else {
                     return;
@@ -201,7 +202,7 @@ fn load(args: &LoadArgs, log: &Log) -> Result<Outcome, CliError> {
                         Err(e) => lock(errors).push(format!("client {client}: {e}")),
                     }
                 }
-            });
+            }));
         }
         if args.junk {
             let (server, ca, done, junk_sent) = (&args.server, &paths.ca, &done, &junk_sent);
@@ -217,8 +218,10 @@ fn load(args: &LoadArgs, log: &Log) -> Result<Outcome, CliError> {
         let start = Instant::now();
         barrier.wait();
         // The clients end on their own; the junk thread when told.
-        while lock(&latencies).len() + lock(&errors).len() < args.clients * args.signs {
-            std::thread::sleep(Duration::from_millis(5));
+        for (n, client) in clients.into_iter().enumerate() {
+            if client.join().is_err() {
+                lock(&errors).push(format!("client {n}: its thread panicked"));
+            }
         }
         elapsed = start.elapsed();
         done.store(true, Ordering::Relaxed);
