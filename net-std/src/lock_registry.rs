@@ -2,9 +2,10 @@
 //! joint public key Q, so that restoring an older copy of the share, or copying it to another
 //! path, does not unlock it.
 //!
-//! An entry is a file named by the key id (hex SHA-256 of Q's compressed SEC1 encoding, [`crate::key_id`]), with the
-//! suffix `.locked` (a signature failed its final check) or `.deciding` (a signing run is
-//! decrypting, or stopped after decrypting without recording an outcome). Its presence is
+//! An entry is a file named by the key id (hex SHA-256 of Q's compressed SEC1 encoding,
+//! [`mod@crate::key_id`]), with the suffix `.locked` (a signature failed its final check) or
+//! `.deciding` (a signing run is decrypting, or stopped after decrypting without recording an
+//! outcome). Its presence is
 //! the lock; its text only helps a reader. Entries go to every registry directory: a
 //! per-user state directory (`$XDG_STATE_HOME/ecdsa2pc/locks`, else
 //! `$HOME/.local/state/ecdsa2pc/locks`, or a directory the caller names) and a directory
@@ -231,7 +232,7 @@ impl<S: KeyShare> Persist<S> for Guarded {
     }
 }
 
-/// `DIR/<key id>.<state>` ([`crate::key_id`]).
+/// `DIR/<key id>.<state>` ([`mod@crate::key_id`]).
 fn entry_path(dir: &Path, key: &PublicShares, state: LockState) -> PathBuf {
     let id = crate::key_id::key_id(&key.q);
     dir.join(format!(

@@ -9,7 +9,7 @@
 //! during a session is logged with the peer address and dropped, and the service goes on.
 //!
 //! Keys live in one directory, one share file per key named `<key id>.share`
-//! ([`crate::key_id`]). A key is served to the client certificate it was made with
+//! ([`mod@crate::key_id`]). A key is served to the client certificate it was made with
 //! (the peer pid recorded in the share), one session at a time: a second session on the
 //! same key waits up to [`ServiceConfig::key_wait`], then is refused as busy. The share
 //! file's process lock is taken as well, so a one-shot `ecdsa2pc` run on the same file
