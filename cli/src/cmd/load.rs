@@ -7,7 +7,7 @@ use std::sync::{Barrier, Mutex};
 use std::time::Instant;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{KeyShare, KeyShareP2, ModNN, Party, sign};
+use ecdsa2pc_core::{KeyShare, KeyShareP2, Party, sign};
 use ecdsa2pc_net::request::{self, Operation, Request};
 use ecdsa2pc_net::service::{cpu_ms_of, junk};
 use ecdsa2pc_net::store::ShareFiles;
@@ -16,7 +16,7 @@ use k256::ecdsa::VerifyingKey;
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use sha2::{Digest as _, Sha256};
 
-use crate::cmd::bench::percentile;
+use crate::cmd::bench::{percentile, table_storage};
 use crate::cmd::health;
 use crate::error::{CliError, ExitStatus};
 use crate::network::{Net, default_certs, default_server};
@@ -128,6 +128,8 @@ fn load(args: &LoadArgs, log: &Log) -> Result<Outcome, CliError> {
         action: "create the directory",
         source,
     })?;
+    // Checked before any key is made.
+    let table = table_storage(args.window)?;
     let paths = CertPaths::for_party(&args.certs, Party::P2);
     let timeout = Duration::from_secs(args.timeout);
     let keys = (0..keys)
@@ -143,12 +145,7 @@ fn load(args: &LoadArgs, log: &Log) -> Result<Outcome, CliError> {
 
     // Warm state: each key's fixed-base table, built before the clock starts.
     let started = Instant::now();
-    let len = if args.window == 0 {
-        0
-    } else {
-        sign::p2::table_len(args.window)
-    };
-    let mut storage: Vec<Vec<ModNN>> = keys.iter().map(|_| vec![ModNN::ZERO; len]).collect();
+    let mut storage: Vec<_> = keys.iter().map(|_| table.clone()).collect();
     let tables = keys
         .iter()
         .zip(storage.iter_mut())

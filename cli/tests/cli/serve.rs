@@ -120,6 +120,29 @@ fn serve_refuses_bad_options_with_exit_2() {
     let r = run(&["serve", "--shares", shares, "--workers", "0"]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("--workers and --max-connections"), "{r}");
+    let r = run(&["serve", "--shares", shares, "--log-format", "xml"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("--log-format xml: must be text or json"),
+        "{r}"
+    );
+    let r = run(&["serve", "--shares", shares, "--approve", " "]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("--approve: the command is empty"), "{r}");
+    let r = run(&[
+        "serve",
+        "--shares",
+        shares,
+        "--approve",
+        "/bin/true",
+        "--approve-timeout",
+        "0",
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("--approve-timeout must be at least 1"),
+        "{r}"
+    );
     let r = run(&["serve", "--shares", shares, "--timeout", "0"]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
@@ -344,15 +367,13 @@ fn load_generator_smoke_test_with_junk() {
                 "2",
                 "--signs",
                 "4",
-                "--window",
-                "2",
             ][..],
             extra,
         ]
         .concat())
     };
     // The first run makes the two keys; the second reuses them, with junk mixed in.
-    let r = load(&["--json"]);
+    let r = load(&["--json", "--window", "2"]);
     assert_eq!(r.code, Some(0), "{r}");
     assert_eq!(r.stderr.matches("made key").count(), 2, "{r}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -366,7 +387,7 @@ fn load_generator_smoke_test_with_junk() {
     if Path::new("/proc/self/stat").exists() {
         assert!(v["server_cpu_ms_per_signature"].as_f64().is_some(), "{v}");
     }
-    let r = load(&["--junk", "--keys", "1"]);
+    let r = load(&["--junk", "--keys", "1", "--window", "2"]);
     assert_eq!(r.code, Some(0), "{r}");
     assert!(!r.stderr.contains("made key"), "{r}");
     assert!(r.stderr.contains("| clients | keys |"), "{r}");
@@ -375,6 +396,11 @@ fn load_generator_smoke_test_with_junk() {
         row.starts_with("|       2 |    1 |     8 |      0 |"),
         "{r}"
     );
+
+    // A table window the core does not offer: a usage error naming the option.
+    let r = load(&["--window", "99"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("--window 99: at most 8"), "{r}");
 
     service.signal("TERM");
     let log = service.wait_for_stderr("\"stopped\"");

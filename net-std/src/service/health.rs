@@ -152,6 +152,30 @@ mod tests {
     }
 
     #[test]
+    fn a_reply_that_is_no_health_object_is_a_protocol_error() {
+        use crate::{DEFAULT_MAX_FRAME_LEN, Framed};
+        for reply in [&b"not json"[..], b"{\"version\":\"0.1.0\"}"] {
+            let (a, b) = crate::memory_pipe();
+            let (mut p0, mut p1) = (
+                Framed::new(a, DEFAULT_MAX_FRAME_LEN),
+                Framed::new(b, DEFAULT_MAX_FRAME_LEN),
+            );
+            let server = std::thread::spawn(move || {
+                let req = request::receive(&mut p0).unwrap();
+                assert_eq!(req, Request::health());
+                request::accept(&mut p0).unwrap();
+                p0.send(reply).unwrap();
+            });
+            let e = fetch_health(&mut p1).unwrap_err();
+            assert!(
+                matches!(e, NetError::Protocol(p) if p.step == "health reply"),
+                "{e}"
+            );
+            server.join().unwrap();
+        }
+    }
+
+    #[test]
     fn this_process_has_used_some_cpu() {
         if std::path::Path::new("/proc/self/stat").exists() {
             // Busy until the kernel has counted a tick of CPU time (10 ms), at most 10 s.

@@ -677,6 +677,24 @@ fn the_service_uses_its_store_through_the_trait() {
         2,
         "keygen and sign each take the key"
     );
+    // A key id that is taken already cannot be created again.
+    let id = key_id(&k.load_active::<KeyShareP2>().unwrap().public().q);
+    let p0 = store
+        .inner
+        .files_of(&id)
+        .load_active::<KeyShareP1>()
+        .unwrap();
+    assert!(matches!(
+        store.inner.take(&id).unwrap().create(&p0),
+        Err(StoreError::InUse { .. })
+    ));
+    // Nor can a second holder take it while the first holds it.
+    let held = store.inner.take(&id).unwrap();
+    assert!(matches!(
+        store.inner.take(&id),
+        Err(StoreError::InUse { .. })
+    ));
+    drop(held);
     let mut ch = connect(&addr, &client, OK_TIMEOUT).unwrap();
     assert_eq!(fetch_health(&mut ch).unwrap().keys, 1);
     // A store that fails: the client learns only "key unavailable", the log the cause.
