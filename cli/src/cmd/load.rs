@@ -34,11 +34,11 @@ use crate::output::{Log, Outcome, Style};
                {command_name} --server localhost:8443 --certs certs --shares load-shares --clients 8 --signs 50 --junk",
     note = "The keys are party 1's share files load-0.share ... in --shares (made with the \
             service by keygen first if missing, then reused). Client i signs with key i mod K, \
-            so keys shared by several clients serialize at the service. Each client's \
+            so keys shared by several clients serialize at the service. Each key's \
             fixed-base table is built before the clock starts; a signature's latency runs \
             from connect to a verified signature (every one is verified with k256). The \
             service's CPU time comes from /proc/PID/stat with --server-pid, else from its \
-            health reply, divided by the signatures it made meanwhile. --junk adds a thread \
+            health reply, divided by the signatures made meanwhile. --junk adds a thread \
             that keeps sending plain TCP connects, TLS handshakes without a client \
             certificate and stalled connections (held 1 s). The summary row goes to stdout \
             (--json: one object); exit 1 if any signature failed.",

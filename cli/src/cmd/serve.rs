@@ -15,7 +15,7 @@ use crate::output::{Log, Outcome, Style, finish};
 use crate::secret::{Prompt, SecretOptions};
 use crate::session::lock_state_dir;
 
-/// Run party 0 as a service: serve keygen, sign, refresh and pubkey requests of party-1
+/// Run party 0 as a service: serve keygen, sign, refresh, pubkey and health requests of party-1
 /// clients for many keys, until stopped.
 #[derive(FromArgs, Debug)]
 #[argh(
@@ -24,7 +24,7 @@ use crate::session::lock_state_dir;
     name = "serve",
     example = "{command_name} --listen 0.0.0.0:8443 --certs certs --shares shares\n\
                ecdsa2pc keygen --party 1 --server HOST:8443 --share p1.share   (a client)",
-    note = "Party 0's shares live in --shares, one file per key named by its key id (the first \
+    note = "Party 0's shares live in --shares, one file per key named by its key id (\
             SHA-256 of the compressed public key, 64 hex digits). A key is served only to the \
             client certificate it was made with, one session at a time. --approve runs a \
             program before each sign and refresh with the request as JSON on its stdin \
