@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes every decoder and every round function of ecdsa2pc-core, SECONDS per target.
+# Fuzzes every decoder and every round function of ecdsa2pc-core, and ecdsa2pc-net's request
+# decoder, SECONDS per target.
 #
-# Usage: fuzz/run.sh [SECONDS]     (default 30; 27 targets, so ~27×SECONDS plus one build)
+# Usage: fuzz/run.sh [SECONDS]     (default 30; 28 targets, so ~28×SECONDS plus one build)
 #
 # Needs the nightly toolchain (libFuzzer instrumentation) and cargo-fuzz (installed here if
 # missing). Builds every target once (release, debug assertions and overflow checks on,

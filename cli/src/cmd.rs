@@ -1,15 +1,18 @@
 //! The command line: one argh subcommand per task, each in its own module.
 
-mod bench;
+pub(crate) mod bench;
 mod demo;
+pub(crate) mod health;
 mod inspect;
 mod keygen;
+mod load;
 mod pubkey;
 mod refresh;
 mod serve;
 mod share;
 mod sign;
 mod verify;
+pub(crate) mod version;
 
 use argh::FromArgs;
 
@@ -28,7 +31,8 @@ use crate::error::ExitStatus;
             memory. Each command prints its result alone on stdout (one JSON object with \
             --json) and its progress on stderr (none with --quiet). $ECDSA2PC_CERTS and \
             $ECDSA2PC_SERVER set the defaults of --certs and --server; the flags take \
-            precedence. `{command_name} --version` (or -V) prints the version. Run \
+            precedence. `{command_name} --version` (or -V, or `version`) prints the release and protocol \
+            version; `health` asks a running `serve` for its status. Run \
             `{command_name} <command> -h` for the options of a command.",
     error_code(0, "success: every step succeeded and every signature verified"),
     error_code(
@@ -67,6 +71,9 @@ enum Command {
     Bench(bench::BenchArgs),
     Share(share::ShareArgs),
     Serve(serve::ServeArgs),
+    Health(health::HealthArgs),
+    Load(load::LoadArgs),
+    Version(version::VersionArgs),
 }
 
 /// Runs the chosen subcommand; it prints its own output and errors.
@@ -82,5 +89,8 @@ pub(crate) fn run(top: TopLevel) -> ExitStatus {
         Command::Bench(args) => bench::run(&args),
         Command::Share(args) => share::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Health(args) => health::run(&args),
+        Command::Load(args) => load::run(&args),
+        Command::Version(args) => version::run(&args),
     }
 }

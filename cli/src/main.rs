@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         // argh has no version flag: one it refused is ours. Checked after parsing, so that
         // `--message --version` still signs the text "--version".
         Err(early) if early.status.is_err() && asks_for_version(&rest) => {
-            println!("ecdsa2pc {}", env!("CARGO_PKG_VERSION"));
+            println!("{}", cmd::version::line());
             return ExitStatus::Success.into();
         }
         Err(early) => return ExitStatus::from_early_exit(&early).into(),

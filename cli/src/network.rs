@@ -118,6 +118,12 @@ impl Net<'_> {
         finish(&log, style, body(&log))
     }
 
+    /// This party's certificate files: those of `--certs`, each replaced by its file option
+    /// if given.
+    pub(crate) fn cert_paths(&self) -> Result<CertPaths, CliError> {
+        self.files.paths(self.certs, self.party)
+    }
+
     /// The log of this party: lines prefixed with `[party N]`.
     pub(crate) fn log(&self, style: Style) -> Log {
         Log::new(format!("[{}]", self.party), style)
@@ -126,7 +132,7 @@ impl Net<'_> {
     /// Party 0 listens and accepts one client; party 1 connects (retrying until the
     /// timeout). Prints what it does, the result, and with `--verbose` the session details.
     pub(crate) fn open(&self, log: &Log) -> Result<Channel, CliError> {
-        let paths = self.files.paths(self.certs, self.party)?;
+        let paths = self.cert_paths()?;
         let phase = match self.party {
             Party::P1 => {
                 log.line(format_args!(

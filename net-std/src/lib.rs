@@ -73,6 +73,7 @@ mod error;
 mod framing;
 mod handshake;
 pub mod identity;
+pub mod key_id;
 pub mod lock_registry;
 mod memory;
 pub mod paillier;
@@ -98,6 +99,7 @@ pub use error::{
 };
 pub use framing::{FRAME_HEADER_LEN, read_frame, write_frame};
 pub use identity::Pid;
+pub use key_id::{KEY_ID_LEN, KeyId, key_id, key_id_hex};
 pub use memory::{DEFAULT_PIPE_TIMEOUT, MemoryEnd, memory_pipe};
 pub use session::{CHANNEL_BINDING_LABEL, SessionInfo};
 pub use tls_error::{TlsError, TlsProblem};

@@ -2,9 +2,10 @@
 //! joint public key Q, so that restoring an older copy of the share, or copying it to another
 //! path, does not unlock it.
 //!
-//! An entry is a file named by the hex SHA-256 of Q's compressed SEC1 encoding, with the
-//! suffix `.locked` (a signature failed its final check) or `.deciding` (a signing run is
-//! decrypting, or stopped after decrypting without recording an outcome). Its presence is
+//! An entry is a file named by the key id (hex SHA-256 of Q's compressed SEC1 encoding,
+//! [`mod@crate::key_id`]), with the suffix `.locked` (a signature failed its final check) or
+//! `.deciding` (a signing run is decrypting, or stopped after decrypting without recording an
+//! outcome). Its presence is
 //! the lock; its text only helps a reader. Entries go to every registry directory: a
 //! per-user state directory (`$XDG_STATE_HOME/ecdsa2pc/locks`, else
 //! `$HOME/.local/state/ecdsa2pc/locks`, or a directory the caller names) and a directory
@@ -20,7 +21,6 @@ use std::path::{Path, PathBuf};
 
 use ecdsa2pc_core::{KeyShare, PublicShares};
 use k256::elliptic_curve::sec1::ToSec1Point;
-use sha2::{Digest as _, Sha256};
 
 use crate::NetError;
 use crate::driver::Persist;
@@ -235,8 +235,12 @@ impl<S: KeyShare> Persist<S> for Guarded {
     }
 }
 
-/// `DIR/<hex SHA-256 of Q compressed>.<state>`.
+/// `DIR/<key id>.<state>` ([`mod@crate::key_id`]).
 fn entry_path(dir: &Path, key: &PublicShares, state: LockState) -> PathBuf {
-    let id = Sha256::digest(key.q.to_sec1_point(true).as_bytes());
-    dir.join(format!("{}.{}", hex(&id), state.suffix()))
+    let id = crate::key_id::key_id(&key.q);
+    dir.join(format!(
+        "{}.{}",
+        crate::key_id::key_id_hex(&id),
+        state.suffix()
+    ))
 }

@@ -9,66 +9,22 @@
 
 use core::fmt;
 
-use ecdsa2pc_core::sign::Digest;
-use k256::AffinePoint;
-use k256::elliptic_curve::sec1::ToSec1Point;
-use sha2::{Digest as _, Sha256};
-
+pub use crate::key_id::{KEY_ID_LEN, KeyId, key_id, key_id_hex, parse_key_id};
 use crate::{NetError, Transport};
+use ecdsa2pc_core::sign::Digest;
 
 /// Version of the request exchange (and of the protocols it starts) this build speaks.
-pub const REQUEST_VERSION: u8 = 1;
+pub const REQUEST_VERSION: u8 = 2;
 /// First bytes of every request.
 const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
 /// First bytes of every reply.
 const REPLY_MAGIC: &[u8; 4] = b"E2RA";
-/// Length of a key id in bytes.
-pub const KEY_ID_LEN: usize = 16;
 /// Length of every request: magic, version, operation, key flag, key id, digest.
 pub const REQUEST_LEN: usize = 4 + 1 + 1 + 1 + KEY_ID_LEN + 32;
 /// Longest refusal text; longer texts are cut (at a character boundary) when sent.
 pub const MAX_REASON_LEN: usize = 512;
 /// Longest reply: magic, code, 2-byte text length, text.
 pub const MAX_REPLY_LEN: usize = 4 + 1 + 2 + MAX_REASON_LEN;
-
-/// A key's id: the first 16 bytes of SHA-256 of its public key Q in compressed SEC1 form.
-pub type KeyId = [u8; KEY_ID_LEN];
-
-/// The id of the key with joint public key `q`.
-#[must_use]
-pub fn key_id(q: &AffinePoint) -> KeyId {
-    let hash = Sha256::digest(q.to_sec1_point(true).as_bytes());
-    let mut id = [0u8; KEY_ID_LEN];
-    id.copy_from_slice(hash.get(..KEY_ID_LEN).unwrap_or(&[0u8; KEY_ID_LEN]));
-    id
-}
-
-/// A key id as 32 lower-case hex digits (the share file name `serve` uses).
-#[must_use]
-pub fn key_id_hex(id: &KeyId) -> String {
-    hex(id)
-}
-
-/// Parses 32 hex digits as a key id.
-#[must_use]
-pub fn parse_key_id(text: &str) -> Option<KeyId> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 2 * KEY_ID_LEN {
-        return None;
-    }
-    let mut id = [0u8; KEY_ID_LEN];
-    for (out, pair) in id.iter_mut().zip(bytes.chunks_exact(2)) {
-        let digit = |c: u8| (c as char).to_digit(16);
-        let (Some(hi), Some(lo)) = (
-            pair.first().copied().and_then(digit),
-            pair.get(1).copied().and_then(digit),
-        ) else {
-            return None;
-        };
-        *out = u8::try_from(hi * 16 + lo).ok()?;
-    }
-    Some(id)
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -85,6 +41,9 @@ pub enum Operation {
     Refresh,
     /// Send the key's public key (party 0 answers with 33 bytes of compressed SEC1).
     Pubkey,
+    /// Send the service's status (no key, no protocol run; party 0 answers with one JSON
+    /// frame, see [`crate::service::Health`]).
+    Health,
 }
 
 impl Operation {
@@ -94,6 +53,7 @@ impl Operation {
             Self::Sign(_) => 2,
             Self::Refresh => 3,
             Self::Pubkey => 4,
+            Self::Health => 5,
         }
     }
 
@@ -105,6 +65,7 @@ impl Operation {
             Self::Sign(_) => "sign",
             Self::Refresh => "refresh",
             Self::Pubkey => "pubkey",
+            Self::Health => "health",
         }
     }
 }
@@ -124,6 +85,15 @@ impl Request {
     pub fn keygen() -> Self {
         Self {
             operation: Operation::Keygen,
+            key: None,
+        }
+    }
+
+    /// A health request (names no key).
+    #[must_use]
+    pub fn health() -> Self {
+        Self {
+            operation: Operation::Health,
             key: None,
         }
     }
@@ -213,14 +183,17 @@ impl Request {
             }
             3 => Operation::Refresh,
             4 => Operation::Pubkey,
+            5 => Operation::Health,
             other => return Err(bad(&format!("unknown operation {other}"))),
         };
         if !matches!(operation, Operation::Sign(_)) && !zero(digest) {
             return Err(bad("a digest is present in a request that does not sign"));
         }
+        let keyless = matches!(operation, Operation::Keygen | Operation::Health);
         match (operation, key) {
-            (Operation::Keygen, Some(_)) => Err(bad("keygen names a key")),
-            (Operation::Keygen, None) | (_, Some(_)) => Ok(Self { operation, key }),
+            (_, Some(_)) if keyless => Err(bad(&format!("{} names a key", operation.name()))),
+            (_, None) if keyless => Ok(Self { operation, key }),
+            (_, Some(_)) => Ok(Self { operation, key }),
             (_, None) => Err(bad(&format!("{} names no key", operation.name()))),
         }
     }
@@ -512,9 +485,10 @@ mod tests {
 
     const KEY: KeyId = [7u8; KEY_ID_LEN];
 
-    fn all() -> [Request; 4] {
+    fn all() -> [Request; 5] {
         [
             Request::keygen(),
+            Request::health(),
             Request::on_key(Operation::Sign([9u8; 32]), KEY),
             Request::on_key(Operation::Refresh, KEY),
             Request::on_key(Operation::Pubkey, KEY),
@@ -553,9 +527,9 @@ mod tests {
             b
         };
         assert_eq!(code_of(&with(0, b'X')), RefusalCode::BadRequest, "magic");
-        assert_eq!(code_of(&with(4, 2)), RefusalCode::VersionNotSupported);
+        assert_eq!(code_of(&with(4, 1)), RefusalCode::VersionNotSupported);
         assert_eq!(code_of(&with(5, 0)), RefusalCode::BadRequest, "operation 0");
-        assert_eq!(code_of(&with(5, 5)), RefusalCode::BadRequest, "operation 5");
+        assert_eq!(code_of(&with(5, 6)), RefusalCode::BadRequest, "operation 6");
         assert_eq!(code_of(&with(6, 2)), RefusalCode::BadRequest, "key flag 2");
         assert_eq!(
             code_of(&with(6, 0)),
@@ -570,6 +544,10 @@ mod tests {
         let mut keygen_with_key = with(5, 1);
         keygen_with_key[6] = 1;
         assert_eq!(code_of(&keygen_with_key), RefusalCode::BadRequest);
+        let mut health_with_key = with(5, 5);
+        health_with_key[6] = 1;
+        let refusal = Request::decode(&health_with_key).unwrap_err();
+        assert_eq!(refusal.reason, "bad request: health names a key");
         let mut sign_without_key = Request::keygen().encode();
         sign_without_key[5] = 2;
         assert_eq!(code_of(&sign_without_key), RefusalCode::BadRequest);
@@ -583,7 +561,7 @@ mod tests {
         let refusal = Request::decode(&bytes).unwrap_err();
         assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
         assert!(refusal.reason.contains("version 9"), "{}", refusal.reason);
-        assert!(refusal.reason.contains("version 1"), "{}", refusal.reason);
+        assert!(refusal.reason.contains("version 2"), "{}", refusal.reason);
     }
 
     #[test]
@@ -600,9 +578,9 @@ mod tests {
                 .contains("party 1 runs refresh but party 0 runs sign")
         );
         let r = sign(1)
-            .check_matches(&Request::on_key(Operation::Sign([1; 32]), [8; 16]))
+            .check_matches(&Request::on_key(Operation::Sign([1; 32]), [8; KEY_ID_LEN]))
             .unwrap_err();
-        assert!(r.reason.contains(&hex(&[8u8; 16])) && r.reason.contains(&hex(&KEY)));
+        assert!(r.reason.contains(&hex(&[8u8; KEY_ID_LEN])) && r.reason.contains(&hex(&KEY)));
         assert_eq!(sign(1).check_matches(&sign(1)), Ok(()));
     }
 
@@ -647,19 +625,6 @@ mod tests {
         assert!(!r.reason.chars().any(char::is_control));
         assert!(r.reason.len() <= MAX_REASON_LEN);
         assert_eq!(decode_reply(&r.encode()), Err(r));
-    }
-
-    #[test]
-    fn key_ids_parse_back() {
-        let id = [0xab; KEY_ID_LEN];
-        assert_eq!(parse_key_id(&key_id_hex(&id)), Some(id));
-        assert_eq!(parse_key_id("ab"), None);
-        assert_eq!(parse_key_id(&"zz".repeat(KEY_ID_LEN)), None);
-        assert_eq!(
-            key_id(&AffinePoint::GENERATOR),
-            // SHA-256 of G compressed (0279be66…), first 16 bytes.
-            parse_key_id("0f715baf5d4c2ed329785cef29e562f7").unwrap_or_default()
-        );
     }
 
     #[test]

@@ -40,7 +40,6 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use ecdsa2pc_core::{KeyShare, Party};
-use k256::elliptic_curve::sec1::ToSec1Point;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -66,15 +65,7 @@ const KIND_KEY_FILE: u8 = 2;
 const CHECK_DOMAIN: &[u8] = b"ecdsa2pc sealed check v1";
 const KEY_DOMAIN: &[u8] = b"ecdsa2pc sealed key v1";
 
-/// SHA-256 of the joint public key Q (SEC1 compressed): names the key a sealed file belongs
-/// to, the same across refreshes.
-pub type KeyId = [u8; 32];
-
-/// The key id of a share: SHA-256 of its joint public key, SEC1 compressed.
-#[must_use]
-pub fn key_id<S: KeyShare>(share: &S) -> KeyId {
-    Sha256::digest(share.public().q.to_sec1_point(true).as_bytes()).into()
-}
+pub use crate::key_id::{KeyId, key_id};
 
 /// Argon2id cost parameters, stored in each sealed file so that they can be raised later
 /// without making older files unreadable.
@@ -418,7 +409,7 @@ impl Sealer {
             party: S::PARTY,
             kind: self.kind(),
             params,
-            key_id: key_id(share),
+            key_id: key_id(&share.public().q),
             epoch: share.epoch(),
             salt,
             nonce,

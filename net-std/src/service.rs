@@ -9,7 +9,7 @@
 //! during a session is logged with the peer address and dropped, and the service goes on.
 //!
 //! Keys live in one directory, one share file per key named `<key id>.share`
-//! ([`crate::request::key_id`]). A key is served to the client certificate it was made with
+//! ([`mod@crate::key_id`]). A key is served to the client certificate it was made with
 //! (the peer pid recorded in the share), one session at a time: a second session on the
 //! same key waits up to [`ServiceConfig::key_wait`], then is refused as busy. The share
 //! file's process lock is taken as well, so a one-shot `ecdsa2pc` run on the same file
@@ -18,12 +18,26 @@
 //! Shares are opened and written with [`ServiceConfig::sealer`] (sealed at rest,
 //! [`crate::sealed`]), and party 0's abort lock is kept in each key's [`LockRegistry`] as in a
 //! one-shot run: a key the registry holds is refused as locked.
+//!
+//! Operations: an [`ApproveHook`] may approve or refuse each sign and refresh request; a
+//! health request ([`fetch_health`]) answers the service's status without a protocol run;
+//! the log has one line per request, as text or JSON lines ([`LogFormat`]).
 
+mod approve;
+mod health;
+pub mod junk;
+mod key_store;
 mod keys;
+mod log;
+
+pub use approve::{ApproveHook, MAX_OUTPUT as MAX_APPROVE_OUTPUT, Verdict};
+pub use health::{Health, MAX_HEALTH_LEN, cpu_ms_of, fetch_health, process_cpu_ms};
+pub use key_store::{KeyInUse, KeyStore, ShareDir};
+pub use log::{LogFormat, LogSink};
 
 use core::net::SocketAddr;
 use core::panic::AssertUnwindSafe;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration;
 use std::io;
 use std::net::{TcpListener, TcpStream};
@@ -42,13 +56,16 @@ use crate::channel::Channel;
 use crate::driver;
 use crate::error::{NetError, Phase, ProtocolError, StoreError, SystemError, TransportError};
 use crate::handshake::establish_server;
+use crate::identity::hex;
+use crate::key_id::{KeyId, key_id, key_id_hex};
 use crate::lock_registry::LockRegistry;
-use crate::request::{self, KeyId, Operation, Refusal, RefusalCode, Request, key_id, key_id_hex};
+use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Request};
 use crate::sealed::Sealer;
-use crate::store::{ShareFiles, ShareLock};
+use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
-use crate::{CertPaths, Transport, epoch, paillier::new_paillier_key, rng::os_rng};
+use crate::{CertPaths, Transport, paillier::new_paillier_key, rng::os_rng};
 use keys::KeyLocks;
+use log::{Client, Logger, key_json};
 
 /// How often the accept loop looks for a new connection or a stop request.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
@@ -76,12 +93,18 @@ pub struct ServiceConfig {
     pub session_timeout: Duration,
     /// Time a request waits for another session on the same key to end before "busy".
     pub key_wait: Duration,
+    /// The program that approves each sign and refresh request; `None` approves every
+    /// request of the key's own client (and says so in the log).
+    pub approve: Option<ApproveHook>,
+    /// How the log lines are written.
+    pub log_format: LogFormat,
 }
 
 impl ServiceConfig {
     /// Defaults for the share directory `shares`: plaintext shares, the per-user lock
     /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 waiting connections,
-    /// 10 s for handshake and request, 60 s per message, 10 s wait for a busy key.
+    /// 10 s for handshake and request, 60 s per message, 10 s wait for a busy key, no
+    /// approval hook, text log.
     #[must_use]
     pub fn new(shares: &Path) -> Self {
         Self {
@@ -93,25 +116,29 @@ impl ServiceConfig {
             handshake_timeout: Duration::from_secs(10),
             session_timeout: Duration::from_secs(60),
             key_wait: Duration::from_secs(10),
+            approve: None,
+            log_format: LogFormat::Text,
         }
     }
 
-    /// The share files of key `id`.
+    /// The store these settings describe: the share files in [`ServiceConfig::shares`].
+    #[must_use]
+    pub fn share_dir(&self) -> ShareDir {
+        ShareDir::new(&self.shares, self.sealer.clone(), self.lock_dir.clone())
+    }
+
+    /// The share files of key `id` ([`ShareDir::files_of`]).
     #[must_use]
     pub fn files_of(&self, id: &KeyId) -> ShareFiles {
-        ShareFiles::new(&self.shares.join(format!("{}.share", key_id_hex(id))))
-            .sealed_with(self.sealer.clone())
+        self.share_dir().files_of(id)
     }
 
-    /// The lock registry of the share files `files`.
+    /// The lock registry of the share files `files` ([`ShareDir::registry_of`]).
     #[must_use]
     pub fn registry_of(&self, files: &ShareFiles) -> LockRegistry {
-        LockRegistry::new(files.path(), self.lock_dir.clone())
+        self.share_dir().registry_of(files)
     }
 }
-
-/// Where the service writes its log lines (one per connection, never a secret).
-pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Stops a running service: the accept loop ends, in-flight and queued sessions finish
 /// (each bounded by its timeouts), then [`Service::run`] returns.
@@ -158,8 +185,20 @@ impl core::fmt::Debug for Service {
 struct Shared {
     setup: ServerSetup,
     config: ServiceConfig,
+    store: Arc<dyn KeyStore>,
     keys: KeyLocks,
-    log: LogSink,
+    log: Logger,
+    started: Instant,
+    counters: Counters,
+}
+
+/// What the health reply counts.
+#[derive(Default)]
+struct Counters {
+    busy: AtomicUsize,
+    ok: AtomicU64,
+    failed: AtomicU64,
+    signatures: AtomicU64,
 }
 
 impl Service {
@@ -174,6 +213,22 @@ impl Service {
         addr: &str,
         paths: &CertPaths,
         config: ServiceConfig,
+        log: LogSink,
+    ) -> Result<Self, NetError> {
+        let store = Arc::new(config.share_dir());
+        Self::bind_with_store(addr, paths, config, store, log)
+    }
+
+    /// As [`Service::bind`], with the keys in `store` rather than the share directory of
+    /// `config` (which must exist all the same: it is checked).
+    ///
+    /// # Errors
+    /// As [`Service::bind`].
+    pub fn bind_with_store(
+        addr: &str,
+        paths: &CertPaths,
+        config: ServiceConfig,
+        store: Arc<dyn KeyStore>,
         log: LogSink,
     ) -> Result<Self, NetError> {
         let setup = server_setup(paths)?;
@@ -198,9 +253,15 @@ impl Service {
             listener,
             shared: Arc::new(Shared {
                 setup,
+                log: Logger {
+                    sink: log,
+                    format: config.log_format,
+                },
                 config,
+                store,
                 keys: KeyLocks::default(),
-                log,
+                started: Instant::now(),
+                counters: Counters::default(),
             }),
             shutdown: Shutdown::default(),
         })
@@ -255,10 +316,12 @@ impl Service {
                 Ok((sock, addr)) => match tx.try_send((sock, addr)) {
                     Ok(()) => {}
                     Err(TrySendError::Full((sock, addr))) => {
-                        log(&format!(
-                            "{addr}: dropped: {} connections already wait for a worker",
-                            cfg.max_waiting
-                        ));
+                        log.dropped(
+                            addr,
+                            None,
+                            &format!("{} connections already wait for a worker", cfg.max_waiting),
+                        );
+                        self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
                         drop(sock);
                     }
                     Err(TrySendError::Disconnected(_)) => break,
@@ -272,19 +335,22 @@ impl Service {
                     ) => {}
                 Err(e) => {
                     // Out of file descriptors and the like: say so, wait, keep serving.
-                    log(&format!("accept failed: {e}"));
+                    log.event("error", &format!("accept failed: {e}"));
                     thread::sleep(ACCEPT_POLL * 10);
                 }
             }
         }
-        log("stopping: no new connections; finishing the sessions in progress");
+        log.event(
+            "stopping",
+            "stopping: no new connections; finishing the sessions in progress",
+        );
         drop(tx);
         for worker in workers {
             if let Err(panic) = worker.join() {
                 std::panic::resume_unwind(panic);
             }
         }
-        log("stopped");
+        log.event("stopped", "stopped");
         Ok(())
     }
 }
@@ -295,13 +361,17 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>) {
         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok((sock, addr)) = next else { return };
         // A bug in one session must not take a worker (and its capacity) away for good.
+        shared.counters.busy.fetch_add(1, Ordering::Relaxed);
         let served = std::panic::catch_unwind(AssertUnwindSafe(|| {
             serve(shared, sock, addr);
         }));
+        shared.counters.busy.fetch_sub(1, Ordering::Relaxed);
         if served.is_err() {
-            (shared.log)(&format!(
-                "{addr}: session ended by an internal error (a bug)"
-            ));
+            shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+            shared.log.event(
+                "error",
+                &format!("{addr}: session ended by an internal error (a bug)"),
+            );
         }
     }
 }
@@ -311,61 +381,64 @@ fn serve(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
     let start = Instant::now();
     let log = &shared.log;
     let cfg = &shared.config;
+    let failed = || shared.counters.failed.fetch_add(1, Ordering::Relaxed);
     // The handshake runs under its own deadline, and the channel keeps that timeout until
     // the request has arrived: a client that stalls holds this worker no longer.
     let mut ch = match establish_server(sock, &shared.setup, cfg.handshake_timeout) {
         Ok(ch) => ch,
         Err(e) => {
-            log(&format!("{addr}: dropped before a session: {e}"));
+            failed();
+            log.dropped(addr, None, &format!("before a session: {e}"));
             return;
         }
     };
-    let client = format!(
-        "{addr} client {:?} pid {}…",
-        ch.info().peer_subject,
-        hex8(&ch.info().peer_pid)
-    );
+    let info = ch.info().clone();
+    let client = Client {
+        peer: addr,
+        subject: &info.peer_subject,
+        pid: &info.peer_pid,
+    };
     let req = match request::receive(&mut ch) {
         Ok(req) => req,
         Err(e) => {
-            log(&format!("{client}: dropped: {e}"));
+            failed();
+            log.dropped(addr, Some(&client), &e.to_string());
             return;
         }
     };
-    let key = req.key.map_or_else(
-        || "new key".to_owned(),
-        |id| format!("key {}", key_id_hex(&id)),
-    );
     let outcome = if let Err(e) = ch.set_timeout(cfg.session_timeout) {
         Err(e)
     } else {
-        handle(shared, &mut ch, &req)
+        handle(shared, &mut ch, &req, &client)
     };
-    let ms = start.elapsed().as_millis();
-    match outcome {
-        Ok(done) => {
-            let _ = ch.close();
-            log(&format!(
-                "{client}: {} {key}: ok, {done} ({ms} ms)",
-                req.operation.name()
-            ));
+    if outcome.is_ok() {
+        let _ = ch.close();
+        shared.counters.ok.fetch_add(1, Ordering::Relaxed);
+        if matches!(req.operation, Operation::Sign(_)) {
+            shared.counters.signatures.fetch_add(1, Ordering::Relaxed);
         }
-        Err(e) => log(&format!(
-            "{client}: {} {key}: failed: {e} ({ms} ms)",
-            req.operation.name()
-        )),
+    } else {
+        failed();
     }
+    log.request(&client, &req, &outcome, start.elapsed());
 }
 
 /// Runs the request; returns what to log on success.
-fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, NetError> {
+fn handle(
+    shared: &Shared,
+    ch: &mut Channel,
+    req: &Request,
+    client: &Client<'_>,
+) -> Result<String, NetError> {
     let Some(id) = req.key else {
-        return keygen(shared, ch);
+        return match req.operation {
+            Operation::Health => health(shared, ch),
+            _ => keygen(shared, ch),
+        };
     };
     let cfg = &shared.config;
     let hex_id = key_id_hex(&id);
-    let files = cfg.files_of(&id);
-    if !files.exists() {
+    if !shared.store.contains(&id) {
         return Err(refuse(
             ch,
             RefusalCode::UnknownKey,
@@ -382,24 +455,20 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
             ),
         ));
     };
-    let Ok(_file_lock) = files.lock() else {
-        return Err(refuse(
-            ch,
-            RefusalCode::Busy,
-            format!("another process is using key {hex_id}"),
-        ));
-    };
-    let held = match files.load::<KeyShareP1>() {
-        Ok(held) => held,
-        Err(e) => {
-            // The details name party 0's files: they go to its log, not to the client.
-            let refusal = Refusal::new(
-                RefusalCode::Unavailable,
-                format!("party 0 cannot use its share of key {hex_id}"),
-            );
-            let _ = request::refuse(ch, refusal);
-            return Err(e.into());
+    let mut key = match shared.store.take(&id) {
+        Ok(key) => key,
+        Err(StoreError::InUse { .. }) => {
+            return Err(refuse(
+                ch,
+                RefusalCode::Busy,
+                format!("another process is using key {hex_id}"),
+            ));
         }
+        Err(e) => return Err(unavailable(ch, &hex_id, e)),
+    };
+    let held = match key.load() {
+        Ok(held) => held,
+        Err(e) => return Err(unavailable(ch, &hex_id, e)),
     };
     let info = ch.info().clone();
     let (own_pid, peer_pid) = held.active.pids();
@@ -441,8 +510,7 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
         ));
     }
     // The registry outlives a restored or copied share file (every epoch has the same Q).
-    let registry = cfg.registry_of(&files);
-    if !matches!(req.operation, Operation::Pubkey) && registry.check(held.active.public()).is_err()
+    if !matches!(req.operation, Operation::Pubkey) && key.check_lock(held.active.public()).is_err()
     {
         return Err(refuse(
             ch,
@@ -454,6 +522,7 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
             ),
         ));
     }
+    let approval = approve(shared, ch, req, client)?;
     request::accept(ch)?;
     let ctx_info = info;
     let ctx = driver::context(&ctx_info);
@@ -464,23 +533,25 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
             Ok("public key sent".to_owned())
         }
         Operation::Sign(digest) => {
-            let mut share = epoch::agree(ch, &files, held)?;
-            let mut persist = registry.guard(files.clone());
-            driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, &mut persist)?;
-            Ok(format!("signed, epoch {}", share.epoch()))
+            let mut share = key.agree(ch, held)?;
+            driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, key.persist())?;
+            Ok(format!("signed, epoch {}, {approval}", share.epoch()))
         }
         Operation::Refresh => {
-            let share = epoch::agree(ch, &files, held)?;
+            let share = key.agree(ch, held)?;
             let (paillier, _) = new_paillier_key()?;
-            let mut persist = registry.guard(files.clone());
-            let new = driver::refresh_p1(ch, &mut rng, &share, &ctx, paillier, &mut persist)?;
-            Ok(format!("epoch {} → {}", share.epoch(), new.epoch()))
+            let new = driver::refresh_p1(ch, &mut rng, &share, &ctx, paillier, key.persist())?;
+            Ok(format!(
+                "epoch {} → {}, {approval}",
+                share.epoch(),
+                new.epoch()
+            ))
         }
-        // Keygen names no key: handled above.
-        Operation::Keygen => Err(refuse(
+        // Keygen and health name no key: handled above.
+        Operation::Keygen | Operation::Health => Err(refuse(
             ch,
             RefusalCode::BadRequest,
-            "keygen names no key".to_owned(),
+            format!("{} names no key", req.operation.name()),
         )),
     }
 }
@@ -493,7 +564,8 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     let mut rng = os_rng()?;
     let info = ch.info().clone();
     let mut persist = NewKey {
-        config: &shared.config,
+        store: shared.store.as_ref(),
+        shares: &shared.config.shares,
         held: None,
     };
     let share = driver::keygen_p1_persisted(
@@ -509,45 +581,40 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     ))
 }
 
-/// Where a new key's share goes: its files are named once the key is known, at the pending
-/// write, and locked from then on.
+/// Where a new key's share goes: the key is taken from the store once it is known, at the
+/// pending write, and held from then on.
 struct NewKey<'a> {
-    config: &'a ServiceConfig,
-    held: Option<(ShareFiles, ShareLock)>,
+    store: &'a dyn KeyStore,
+    /// Named by the error of a promote or discard before any write.
+    shares: &'a Path,
+    held: Option<Box<dyn KeyInUse + 'a>>,
 }
 
 impl NewKey<'_> {
-    fn files(&self) -> Result<&ShareFiles, NetError> {
-        self.held.as_ref().map(|(files, _)| files).ok_or_else(|| {
+    fn key(&mut self) -> Result<&mut (dyn KeyInUse + '_), NetError> {
+        match self.held.as_mut() {
+            Some(key) => Ok(key.as_mut()),
             // The driver promotes or discards only after a pending write.
-            StoreError::Missing {
-                path: self.config.shares.clone(),
+            None => Err(StoreError::Missing {
+                path: self.shares.to_path_buf(),
             }
-            .into()
-        })
+            .into()),
+        }
     }
 }
 
 impl driver::Persist<KeyShareP1> for NewKey<'_> {
     fn pending(&mut self, share: &KeyShareP1) -> Result<(), NetError> {
-        let files = self.config.files_of(&key_id(&share.public().q));
-        let lock = files.lock()?;
-        if files.exists() {
-            // Q is uniformly random: this happens only if someone planted the file.
-            return Err(StoreError::InUse {
-                path: files.path().to_path_buf(),
-            }
-            .into());
-        }
-        files.write_pending(share)?;
-        self.held = Some((files, lock));
+        let mut key = self.store.take(&key_id(&share.public().q))?;
+        key.create(share)?;
+        self.held = Some(key);
         Ok(())
     }
     fn promote(&mut self) -> Result<(), NetError> {
-        Ok(self.files()?.promote()?)
+        self.key()?.persist().promote()
     }
     fn discard(&mut self) -> Result<(), NetError> {
-        Ok(self.files()?.discard_pending()?)
+        self.key()?.persist().discard()
     }
     // A new key signs nothing during keygen.
     fn deciding(&mut self, _: &ecdsa2pc_core::PublicShares) -> Result<(), NetError> {
@@ -561,12 +628,87 @@ impl driver::Persist<KeyShareP1> for NewKey<'_> {
     }
 }
 
+/// Sign and refresh: asks the approval hook, if any; returns what to log of the approval.
+fn approve(
+    shared: &Shared,
+    ch: &mut Channel,
+    req: &Request,
+    client: &Client<'_>,
+) -> Result<&'static str, NetError> {
+    if !matches!(req.operation, Operation::Sign(_) | Operation::Refresh) {
+        return Ok("");
+    }
+    let Some(hook) = &shared.config.approve else {
+        return Ok("approved: no hook");
+    };
+    let digest = match req.operation {
+        Operation::Sign(d) => serde_json::Value::String(hex(&d)),
+        _ => serde_json::Value::Null,
+    };
+    let request = serde_json::json!({
+        "operation": req.operation.name(),
+        "key_id": key_json(req.key.as_ref()),
+        "digest": digest,
+        "client": {
+            "address": client.peer.to_string(),
+            "subject": client.subject,
+            "pid": hex(client.pid),
+        },
+    });
+    match hook.decide(&request) {
+        Verdict::Approved => Ok("approved by hook"),
+        Verdict::Refused { reason, detail } => {
+            shared.log.event(
+                "policy",
+                &format!(
+                    "{}: {} refused by the approval hook: {detail}",
+                    client.peer,
+                    req.operation.name()
+                ),
+            );
+            Err(refuse(ch, RefusalCode::Policy, reason))
+        }
+    }
+}
+
+/// Health: the service's status, no key, no protocol run.
+fn health(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
+    request::accept(ch)?;
+    let c = &shared.counters;
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let status = Health {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocol: REQUEST_VERSION,
+        keys: count(shared.store.count()),
+        uptime_secs: shared.started.elapsed().as_secs(),
+        workers: count(shared.config.workers),
+        busy_workers: count(c.busy.load(Ordering::Relaxed)),
+        ok: c.ok.load(Ordering::Relaxed),
+        failed: c.failed.load(Ordering::Relaxed),
+        signatures: c.signatures.load(Ordering::Relaxed),
+        cpu_ms: process_cpu_ms(),
+    };
+    ch.send(status.to_json().to_string().as_bytes())?;
+    Ok("status sent".to_owned())
+}
+
+/// A store error on key `hex_id`: the client learns only that the key is unavailable, the
+/// details (which name party 0's files) go to the service's log with the returned error.
+fn unavailable(ch: &mut Channel, hex_id: &str, e: StoreError) -> NetError {
+    let _ = refuse(
+        ch,
+        RefusalCode::Unavailable,
+        format!("party 0 cannot use its share of key {hex_id}"),
+    );
+    e.into()
+}
+
 fn refuse(ch: &mut Channel, code: RefusalCode, reason: String) -> NetError {
     request::refuse(ch, Refusal::new(code, reason))
 }
 
 fn hex8(bytes: &[u8]) -> String {
-    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    hex(bytes.get(..8).unwrap_or(bytes))
 }
 
 /// Party 1: asks for the public key of key `id` on a fresh connection to the service.
@@ -601,8 +743,10 @@ mod tests {
         let dir = scratch("service-new-key");
         let mut config = ServiceConfig::new(&dir);
         config.lock_dir = None;
+        let store = ShareDir::new(&dir, None, None);
         let mut new_key = NewKey {
-            config: &config,
+            store: &store,
+            shares: &dir,
             held: None,
         };
         // Before the pending write there is nothing to promote or discard.

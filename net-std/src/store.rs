@@ -165,7 +165,7 @@ impl ShareFiles {
     pub fn load<S: KeyShare>(&self) -> Result<Held<S>, StoreError> {
         let active: S = self.load_active()?;
         let pending = if self.pending.exists() {
-            Some(self.read(&self.pending, Some(&key_id(&active)))?)
+            Some(self.read(&self.pending, Some(&key_id(&active.public().q)))?)
         } else {
             None
         };
@@ -232,7 +232,7 @@ impl ShareFiles {
         };
         if !sealed::is_sealed(bytes) {
             let share: S = decode_plain(path, bytes)?;
-            other_key(key_id(&share))?;
+            other_key(key_id(&share.public().q))?;
             return Ok(share);
         }
         let head = sealed::header(path, bytes)?;
@@ -246,7 +246,7 @@ impl ShareFiles {
         let share: S = decode_plain(path, &plain)?;
         // The header is authenticated, so only a writer that sealed a share under another
         // share's header gets here; refuse rather than trust either.
-        if key_id(&share) != head.key_id || share.epoch() != head.epoch {
+        if key_id(&share.public().q) != head.key_id || share.epoch() != head.epoch {
             return Err(StoreError::SealBroken {
                 path: path.to_path_buf(),
                 part: SealPart::Payload,

@@ -135,11 +135,7 @@ impl Series {
     fn row(&self) -> String {
         let mut v = self.samples.clone();
         v.sort();
-        // Nearest-rank percentile.
-        let pick = |percent: usize| {
-            let rank = (percent * v.len()).div_ceil(100).clamp(1, v.len().max(1));
-            v.get(rank - 1).copied().unwrap_or_default()
-        };
+        let pick = |percent: usize| percentile(&v, percent);
         let per_sec = if self.total.is_zero() {
             0.0
         } else {
@@ -251,16 +247,8 @@ fn sign_as_p2(
     log: &Log,
 ) -> Result<(), CliError> {
     let started = Instant::now();
-    let table_kib = if args.window == 0 {
-        0
-    } else {
-        sign::p2::table_len(args.window) * size_of::<ModNN>() / 1024
-    };
-    let mut storage = if args.window == 0 {
-        Vec::new()
-    } else {
-        vec![ModNN::ZERO; sign::p2::table_len(args.window)]
-    };
+    let mut storage = table_storage(args.window)?;
+    let table_kib = storage.len() * size_of::<ModNN>() / 1024;
     let table = if args.window == 0 {
         None
     } else {
@@ -295,4 +283,31 @@ fn sign_as_p2(
         signing.time(|| Ok(driver::sign_p2_with(ch, rng, share, ctx, &digest, &accel)?))?;
     }
     Ok(())
+}
+
+/// The nearest-rank `percent` percentile of `sorted` (zero for no samples).
+pub(crate) fn percentile(sorted: &[Duration], percent: usize) -> Duration {
+    let rank = (percent * sorted.len())
+        .div_ceil(100)
+        .clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().unwrap_or_default()
+}
+
+/// Storage for party 1's fixed-base table of `window` bits (none for 0).
+///
+/// # Errors
+/// A window above [`ecdsa2pc_core::MAX_WINDOW`], checked here because the core's table size
+/// is defined only up to it.
+pub(crate) fn table_storage(window: u32) -> Result<Vec<ModNN>, CliError> {
+    if window > ecdsa2pc_core::MAX_WINDOW {
+        return Err(CliError::Usage(format!(
+            "--window {window}: at most {} (0 for no table)",
+            ecdsa2pc_core::MAX_WINDOW
+        )));
+    }
+    Ok(if window == 0 {
+        Vec::new()
+    } else {
+        vec![ModNN::ZERO; sign::p2::table_len(window)]
+    })
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::store::ShareFiles;
+use ecdsa2pc_net::{key_id, key_id_hex};
 
 use crate::error::{CliError, ExitStatus};
 use crate::output::{Log, Outcome, Style, finish, hex};
@@ -20,9 +21,11 @@ use crate::wallet::address::hash160;
     help_triggers("-h", "--help", "help"),
     name = "inspect",
     example = "{command_name} --share p0.share\n{command_name} --share p1.share --json",
-    note = "One `name: value` line per fact on stdout. The key id is BIP32's key identifier, \
-            HASH160 of the compressed public key (its first 4 bytes are the fingerprint wallets \
-            show); the share fingerprint is the hash of the public state both parties must \
+    note = "One `name: value` line per fact on stdout. The key id is ecdsa2pc's name of the \
+            key (SHA-256 of the compressed public key: the name of party 0's file under `serve`, \
+            of the lock registry's entries and in the service's log); bip32_key_identifier is \
+            the wallet format's HASH160 of the compressed public key (its first 4 bytes are the \
+            fingerprint wallets show); the share fingerprint is the hash of the public state both parties must \
             hold (Q, Q1, Q2, the Paillier modulus, c_key, epoch) and is the same in both \
             parties' shares of one epoch. Party ids are the hashes of the certificates the \
             share was made with. The share's secret (x1 or x2, the Paillier secret key) is \
@@ -98,13 +101,14 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
         Party::P2 => "party 1 (TLS client)",
     };
     let pending = files.pending_path().exists();
-    let fields: [(&str, serde_json::Value); 10] = [
+    let fields: [(&str, serde_json::Value); 11] = [
         ("share", files.path().display().to_string().into()),
         ("party", S::PARTY.index().into()),
         ("role", role.into()),
         ("public_key", public_key_hex(&key).into()),
+        ("key_id", key_id_hex(&key_id(key.as_affine())).into()),
         (
-            "key_id",
+            "bip32_key_identifier",
             hex(&hash160(key.to_sec1_point(true).as_bytes())).into(),
         ),
         ("fingerprint", hex(&share.fingerprint()).into()),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use argh::FromArgs;
 use ecdsa2pc_core::Party;
-use ecdsa2pc_net::service::{Service, ServiceConfig};
+use ecdsa2pc_net::service::{ApproveHook, LogFormat, Service, ServiceConfig};
 
 use crate::error::{CliError, ExitStatus};
 use crate::network::{CertFiles, default_certs, default_server};
@@ -14,7 +14,7 @@ use crate::output::{Log, Outcome, Style, finish};
 use crate::secret::{Prompt, SecretOptions};
 use crate::session::lock_state_dir;
 
-/// Run party 0 as a service: serve keygen, sign, refresh and pubkey requests of party-1
+/// Run party 0 as a service: serve keygen, sign, refresh, pubkey and health requests of party-1
 /// clients for many keys, until stopped.
 #[derive(FromArgs, Debug)]
 #[argh(
@@ -23,13 +23,19 @@ use crate::session::lock_state_dir;
     name = "serve",
     example = "{command_name} --listen 0.0.0.0:8443 --certs certs --shares shares\n\
                ecdsa2pc keygen --party 1 --server HOST:8443 --share p1.share   (a client)",
-    note = "Party 0's shares live in --shares, one file per key named by its key id (the first \
-            16 bytes of SHA-256 of the compressed public key, in hex). A key is served only to \
-            the client certificate it was made with, one session at a time. Clients are the \
+    note = "Party 0's shares live in --shares, one file per key named by its key id (\
+            SHA-256 of the compressed public key, 64 hex digits). A key is served only to the \
+            client certificate it was made with, one session at a time. --approve runs a \
+            program before each sign and refresh with the request as JSON on its stdin \
+            (fields operation, key_id, digest, and client with address, subject, pid): \
+            exit 0 approves, anything else (or no exit within --approve-timeout, or a program \
+            that cannot start) refuses with its first output line, which the client prints. \
+            `ecdsa2pc health` asks a running service for its status. Clients are the \
             usual `ecdsa2pc keygen|sign|refresh --party 1`. With --passphrase-file, --key-file or \
             ECDSA2PC_PASSPHRASE every share is written encrypted and encrypted ones are opened \
             (on a terminal, the passphrase is asked for). One log line per connection, on \
-            stderr. SIGTERM or SIGINT stops accepting, lets sessions in progress finish, and \
+            stderr (--log-format json: one JSON object per line, fields event, peer, client, \
+            client_pid, key_id, operation, digest, result, refusal, detail, duration_ms). SIGTERM or SIGINT stops accepting, lets sessions in progress finish, and \
             exits 0.",
     error_code(0, "the service stopped"),
     error_code(
@@ -82,6 +88,18 @@ pub(crate) struct ServeArgs {
     /// seconds a request waits for another session on the same key (default: 10)
     #[argh(option, default = "10")]
     key_wait: u64,
+    /// program that approves each sign and refresh request: run without a shell (split at
+    /// spaces), the request as JSON on its stdin; exit 0 approves, anything else refuses
+    /// with its first output line as the reason
+    #[argh(option)]
+    approve: Option<String>,
+    /// seconds the --approve program has before it is killed and the request refused
+    /// (default: 10)
+    #[argh(option, default = "10")]
+    approve_timeout: u64,
+    /// log format: text (default) or json (one JSON object per line)
+    #[argh(option, default = "String::from(\"text\")")]
+    log_format: String,
     /// also print the causes of an error
     #[argh(switch, short = 'v')]
     verbose: bool,
@@ -120,6 +138,29 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
             "--handshake-timeout and --timeout must be at least 1".into(),
         ));
     }
+    let log_format = match args.log_format.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            return Err(CliError::Usage(format!(
+                "--log-format {other}: must be text or json"
+            )));
+        }
+    };
+    let approve = match &args.approve {
+        None => None,
+        Some(command) => {
+            if args.approve_timeout == 0 {
+                return Err(CliError::Usage(
+                    "--approve-timeout must be at least 1".into(),
+                ));
+            }
+            Some(
+                ApproveHook::parse(command, Duration::from_secs(args.approve_timeout))
+                    .ok_or_else(|| CliError::Usage("--approve: the command is empty".into()))?,
+            )
+        }
+    };
     if !args.shares.is_dir() {
         return Err(CliError::Usage(format!(
             "--shares {}: not a directory; create it first (mkdir -m 700 {})",
@@ -135,6 +176,8 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
         key_wait: Duration::from_secs(args.key_wait),
         sealer: args.secret().sealer(Prompt::NewOptional)?,
         lock_dir: lock_state_dir(),
+        approve,
+        log_format,
         ..ServiceConfig::new(&args.shares)
     };
     if config.sealer.is_none() {
@@ -151,7 +194,11 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
     }
     .paths(&args.certs, Party::P1)?;
     // The service's log is progress, not a result: stderr, like every command's.
-    let sink = Arc::new(|line: &str| eprintln!("[serve] {line}"));
+    // JSON lines stand alone, for a log shipper; text lines carry the usual prefix.
+    let sink: ecdsa2pc_net::service::LogSink = match log_format {
+        LogFormat::Json => Arc::new(|line: &str| eprintln!("{line}")),
+        LogFormat::Text => Arc::new(|line: &str| eprintln!("[serve] {line}")),
+    };
     let service = Service::bind(&args.listen, &paths, config, sink)?;
     // SIGTERM or SIGINT (Ctrl-C): stop accepting, let the sessions in progress finish
     // (each bounded by the timeouts), exit 0.
@@ -162,10 +209,14 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
         })?;
     }
     log.line(format_args!(
-        "party 0 serving on {} (shares in {}, {} workers)",
+        "party 0 serving on {} (shares in {}, {} workers, {})",
         service.local_addr()?,
         args.shares.display(),
-        args.workers
+        args.workers,
+        args.approve.as_ref().map_or_else(
+            || "no approval hook: every request of a key's own client is approved".to_owned(),
+            |c| format!("approval hook: {c}")
+        )
     ));
     service.run()?;
     Ok(Outcome::summary("service stopped"))

@@ -87,13 +87,27 @@ fn out_of_range_timeouts_are_usage_errors() {
 
 #[test]
 fn version_and_short_help_everywhere() {
-    let version = format!("ecdsa2pc {}", env!("CARGO_PKG_VERSION"));
+    // The release and the protocol (request) version, from every command.
+    let version = format!(
+        "ecdsa2pc {} (protocol {})",
+        env!("CARGO_PKG_VERSION"),
+        ecdsa2pc_net::request::REQUEST_VERSION
+    );
+    let commands = [
+        "keygen", "sign", "refresh", "pubkey", "inspect", "verify", "demo", "bench", "share",
+        "serve", "health", "load",
+    ];
+    let every = commands.iter().map(|c| vec![*c, "--version"]);
     for args in [
-        &["--version"][..],
-        &["-V"],
-        &["sign", "--version"],
-        &["pubkey", "-V"],
-    ] {
+        vec!["--version"],
+        vec!["-V"],
+        vec!["version"],
+        vec!["pubkey", "-V"],
+    ]
+    .into_iter()
+    .chain(every)
+    {
+        let args = &args[..];
         let r = run(args);
         assert_eq!(r.code, Some(0), "{args:?}:\n{r}");
         assert_eq!(r.stdout.trim(), version, "{args:?}");

@@ -1,6 +1,29 @@
 //! `ecdsa2pc serve` with the usual party-1 commands as its clients, over real mutual TLS.
 
-use crate::support::{TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_serve};
+use std::path::{Path, PathBuf};
+
+use crate::support::{
+    Party, Run, TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command,
+    spawn_serve,
+};
+
+/// Runs `ecdsa2pc COMMAND --party 1` against the service at `addr` with `share`.
+fn client_run(addr: &str, certs: &Path, share: &Path, command: &str, extra: &[&str]) -> Run {
+    let base = [
+        command,
+        "--party",
+        "1",
+        "--server",
+        addr,
+        "--certs",
+        certs.to_str().unwrap(),
+        "--share",
+        share.to_str().unwrap(),
+        "--timeout",
+        "120",
+    ];
+    run(&[&base[..], extra].concat())
+}
 
 #[test]
 fn party_1_commands_work_against_serve_and_openssl_verifies() {
@@ -24,22 +47,7 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     std::fs::remove_file(&key_file).unwrap();
 
     let share = dir.path().join("k.share");
-    let client = |command: &str, extra: &[&str]| {
-        let base = [
-            command,
-            "--party",
-            "1",
-            "--server",
-            &addr,
-            "--certs",
-            certs.to_str().unwrap(),
-            "--share",
-            share.to_str().unwrap(),
-            "--timeout",
-            "120",
-        ];
-        run(&[&base[..], extra].concat())
-    };
+    let client = |command: &str, extra: &[&str]| client_run(&addr, &certs, &share, command, extra);
     let r = client("keygen", &[]);
     assert_eq!(r.code, Some(0), "{r}");
     let q = r.field("public key (SEC1 compressed): ");
@@ -115,6 +123,29 @@ fn serve_refuses_bad_options_with_exit_2() {
     let r = run(&["serve", "--shares", shares, "--workers", "0"]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("--workers and --max-connections"), "{r}");
+    let r = run(&["serve", "--shares", shares, "--log-format", "xml"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("--log-format xml: must be text or json"),
+        "{r}"
+    );
+    let r = run(&["serve", "--shares", shares, "--approve", " "]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("--approve: the command is empty"), "{r}");
+    let r = run(&[
+        "serve",
+        "--shares",
+        shares,
+        "--approve",
+        "/bin/true",
+        "--approve-timeout",
+        "0",
+    ]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("--approve-timeout must be at least 1"),
+        "{r}"
+    );
     let r = run(&["serve", "--shares", shares, "--timeout", "0"]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
@@ -142,4 +173,316 @@ fn serve_refuses_bad_options_with_exit_2() {
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("--key-file"), "{r}");
     assert!(!r.stderr.contains("unencrypted"), "{r}");
+}
+
+/// The JSON lines of a `serve --log-format json` log.
+fn json_lines(log: &str) -> Vec<serde_json::Value> {
+    log.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// A running `serve` with an approval hook, and where its files are.
+struct Hooked {
+    dir: TempDir,
+    certs: PathBuf,
+    shares: PathBuf,
+    addr: String,
+    service: Party,
+}
+
+/// Starts `serve --approve HOOK EXTRA...`, HOOK a shell script that reads its stdin and then
+/// runs `body(dir)` (`dir` the test's directory).
+fn serve_with_hook(tag: &str, body: impl FnOnce(&Path) -> String, extra: &[&str]) -> Hooked {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = dir_with_certs(tag);
+    let certs = dir.path().join("certs");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    let hook = dir.path().join("approve.sh");
+    let script = format!("#!/bin/sh\ncat > /dev/null\n{}\n", body(dir.path()));
+    std::fs::write(&hook, script).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let addr = free_addr();
+    let mut service = spawn_serve(
+        &addr,
+        &certs,
+        &shares,
+        &[&["--approve", hook.to_str().unwrap()][..], extra].concat(),
+    );
+    service.wait_for_stderr("party 0 serving on");
+    Hooked {
+        dir,
+        certs,
+        shares,
+        addr,
+        service,
+    }
+}
+
+#[test]
+fn serve_operations_approval_refusals_health_and_json_log() {
+    // The hook refuses while a marker file exists, with a reason on its first line.
+    let Hooked {
+        dir,
+        certs,
+        shares,
+        addr,
+        mut service,
+    } = serve_with_hook(
+        "serve-ops",
+        |dir| {
+            format!(
+                "[ -e {} ] || exit 0\necho 'over the daily limit'\nexit 1",
+                dir.join("deny").display()
+            )
+        },
+        &["--log-format", "json"],
+    );
+    let marker = dir.path().join("deny");
+    let health = |extra: &[&str]| {
+        run(&[
+            &[
+                "health",
+                "--server",
+                &addr,
+                "--certs",
+                certs.to_str().unwrap(),
+            ][..],
+            extra,
+        ]
+        .concat())
+    };
+    let r = health(&[]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(r.stdout.contains("0 keys"), "{r}");
+
+    let share = dir.path().join("k.share");
+    let client = |command: &str, extra: &[&str]| client_run(&addr, &certs, &share, command, extra);
+    let r = client("keygen", &[]);
+    assert_eq!(r.code, Some(0), "{r}");
+    let r = client("sign", &["--message", "pay Bob"]);
+    assert_eq!(r.code, Some(0), "{r}");
+
+    // Refused by policy: the client prints the hook's reason and exits 1.
+    std::fs::write(&marker, "").unwrap();
+    let r = client("sign", &["--message", "pay Mallory"]);
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(r.stderr.contains("refused by policy"), "{r}");
+    assert!(r.stderr.contains("over the daily limit"), "{r}");
+    std::fs::remove_file(&marker).unwrap();
+
+    // A key party 0's lock registry holds: the client prints the refusal and exits 1.
+    let inspect = run(&["inspect", "--share", share.to_str().unwrap(), "--json"]);
+    let id = serde_json::from_str::<serde_json::Value>(&inspect.stdout).unwrap()["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(shares.join(format!("{id}.share")).is_file(), "{id}");
+    let registry = shares.join(".ecdsa2pc-locks");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::write(
+        registry.join(format!("{id}.locked")),
+        "locked by the test\n",
+    )
+    .unwrap();
+    let r = client("sign", &["--message", "pay Bob"]);
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(r.stderr.contains("key locked"), "{r}");
+    assert!(r.stderr.contains("lock registry"), "{r}");
+
+    // Health as JSON: one key, one signature, the failures counted.
+    let r = health(&["--json"]);
+    assert_eq!(r.code, Some(0), "{r}");
+    let h: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(h["ok"], true, "{h}");
+    assert_eq!(h["keys"], 1, "{h}");
+    assert_eq!(h["signatures"], 1, "{h}");
+    assert_eq!(h["protocol"], ecdsa2pc_net::request::REQUEST_VERSION, "{h}");
+    assert!(h["requests_failed"].as_u64().unwrap() >= 2, "{h}");
+
+    service.signal("TERM");
+    let log = service.wait_for_stderr("\"stopped\"");
+    let events = json_lines(&log);
+    let results: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["event"] == "request")
+        .map(|e| {
+            (
+                e["operation"].as_str().unwrap(),
+                e["result"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("health", "ok"),
+            ("keygen", "ok"),
+            ("sign", "ok"),
+            ("sign", "refused"),
+            ("sign", "refused"),
+            ("health", "ok"),
+        ],
+        "{log}"
+    );
+    let refusals: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["refusal"].as_str())
+        .collect();
+    assert_eq!(refusals, ["refused by policy", "key locked"], "{log}");
+    assert!(events.iter().all(|e| e.get("event").is_some()), "{log}");
+    let r = finish(service);
+    assert_eq!(r.code, Some(0), "{r}");
+
+    // Nothing listening: health fails with the network exit code.
+    let r = health(&["--timeout", "1"]);
+    assert_eq!(r.code, Some(3), "{r}");
+}
+
+#[test]
+fn load_generator_smoke_test_with_junk() {
+    let dir = dir_with_certs("serve-load");
+    let certs = dir.path().join("certs");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    let addr = free_addr();
+    let mut service = spawn_serve(
+        &addr,
+        &certs,
+        &shares,
+        &["--handshake-timeout", "2", "--log-format", "json"],
+    );
+    service.wait_for_stderr("party 0 serving on");
+    let load_shares = dir.path().join("load");
+    let load = |extra: &[&str]| {
+        run(&[
+            &[
+                "load",
+                "--server",
+                &addr,
+                "--certs",
+                certs.to_str().unwrap(),
+                "--shares",
+                load_shares.to_str().unwrap(),
+                "--clients",
+                "2",
+                "--signs",
+                "4",
+            ][..],
+            extra,
+        ]
+        .concat())
+    };
+    // The first run makes the two keys; the second reuses them, with junk mixed in.
+    let r = load(&["--json", "--window", "2"]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert_eq!(r.stderr.matches("made key").count(), 2, "{r}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["signatures"], 8, "{v}");
+    assert_eq!(v["errors"], 0, "{v}");
+    assert!(
+        v["p99_ms"].as_f64().unwrap() >= v["p50_ms"].as_f64().unwrap(),
+        "{v}"
+    );
+    assert!(v["per_second"].as_f64().unwrap() > 0.0, "{v}");
+    if Path::new("/proc/self/stat").exists() {
+        assert!(v["server_cpu_ms_per_signature"].as_f64().is_some(), "{v}");
+    }
+    let r = load(&["--junk", "--keys", "1", "--window", "2"]);
+    assert_eq!(r.code, Some(0), "{r}");
+    assert!(!r.stderr.contains("made key"), "{r}");
+    assert!(r.stderr.contains("| clients | keys |"), "{r}");
+    let row = r.stdout.trim();
+    assert!(
+        row.starts_with("|       2 |    1 |     8 |      0 |"),
+        "{r}"
+    );
+
+    // A table window the core does not offer: a usage error naming the option.
+    let r = load(&["--window", "99"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("--window 99: at most 8"), "{r}");
+
+    service.signal("TERM");
+    let log = service.wait_for_stderr("\"stopped\"");
+    let dropped = json_lines(&log)
+        .iter()
+        .filter(|e| e["event"] == "dropped")
+        .count();
+    assert!(dropped >= 2, "junk was dropped and logged:\n{log}");
+    let r = finish(service);
+    assert_eq!(r.code, Some(0), "{r}");
+
+    // Bad counts are usage errors.
+    let r = run(&["load", "--shares", "x", "--clients", "0"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("at least 1"), "{r}");
+}
+
+#[test]
+fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
+    // The hook holds the session open: it says it runs, then waits a moment and approves.
+    let Hooked {
+        dir,
+        certs,
+        shares,
+        addr,
+        mut service,
+    } = serve_with_hook(
+        "serve-term",
+        |dir| {
+            format!(
+                "touch {}\nsleep 1\nexit 0",
+                dir.join("hook-started").display()
+            )
+        },
+        &[],
+    );
+    let started = dir.path().join("hook-started");
+    let share = dir.path().join("k.share");
+    let share_arg = ["--share", share.to_str().unwrap(), "--timeout", "120"];
+    let r = client_run(&addr, &certs, &share, "keygen", &[]);
+    assert_eq!(r.code, Some(0), "{r}");
+
+    let signer = spawn_command(
+        "sign",
+        1,
+        &addr,
+        &certs,
+        &[&share_arg[..], &["--message", "pay Bob"]].concat(),
+    );
+    let deadline = std::time::Instant::now() + core::time::Duration::from_secs(60);
+    while !started.exists() {
+        assert!(std::time::Instant::now() < deadline, "the hook never ran");
+        std::thread::sleep(core::time::Duration::from_millis(10));
+    }
+    service.signal("TERM");
+    let signed = finish(signer);
+    assert_eq!(
+        signed.code,
+        Some(0),
+        "the session in progress finishes:\n{signed}"
+    );
+    let log = service.wait_for_stderr("[serve] stopped");
+    let stopping = log
+        .find("stopping: no new connections")
+        .expect("stopping logged");
+    let ok = log.find("ok, signed").expect("the signature logged");
+    assert!(stopping < ok, "{log}");
+    let r = finish(service);
+    assert_eq!(r.code, Some(0), "{r}");
+    // Nothing half-written: the share, its lock file and the registry directory only.
+    let mut names: Vec<String> = std::fs::read_dir(&shares)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names[0] == ".ecdsa2pc-locks" && names[1].ends_with(".share"),
+        "{names:?}"
+    );
+    assert!(names[2].ends_with(".share.lock"), "{names:?}");
 }

@@ -12,9 +12,18 @@ pub(crate) fn bin() -> &'static str {
 }
 
 /// The per-user lock registry the binary uses in tests (`ECDSA2PC_LOCK_DIR`), under cargo's
-/// scratch directory rather than the tester's `~/.local/state`.
+/// scratch directory rather than the tester's `~/.local/state`: one per test (libtest runs
+/// each test on a thread named after it). Many tests sign copies of one fixture key, and a
+/// signing run's `.deciding` entry refuses that key to every other run sharing the registry
+/// until it is decided, so a shared registry made concurrent tests refuse each other.
 pub(crate) fn lock_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-test-locks")
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .replace("::", "-");
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli-test-locks")
+        .join(test)
 }
 
 /// A directory removed on drop.

@@ -333,8 +333,8 @@ fn inspect_shows_the_public_facts_and_no_secret() {
         assert_eq!(v["epoch"], 0);
         assert_eq!(v["locked"], false);
         assert_eq!(v["chain_code"], false);
-        assert_eq!(v["key_id"].as_str().unwrap().len(), 40);
-        for field in ["fingerprint", "party0_id", "party1_id"] {
+        assert_eq!(v["bip32_key_identifier"].as_str().unwrap().len(), 40);
+        for field in ["fingerprint", "party0_id", "party1_id", "key_id"] {
             assert_eq!(v[field].as_str().unwrap().len(), 64, "{field}");
             assert!(
                 text.stdout
@@ -350,7 +350,13 @@ fn inspect_shows_the_public_facts_and_no_secret() {
         }
         seen.push(v);
     }
-    for field in ["fingerprint", "party0_id", "party1_id", "key_id"] {
+    for field in [
+        "fingerprint",
+        "party0_id",
+        "party1_id",
+        "key_id",
+        "bip32_key_identifier",
+    ] {
         assert_eq!(
             seen[0][field], seen[1][field],
             "both shares agree on {field}"

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use crate::request::KeyId;
+use crate::key_id::KeyId;
 
 /// The keys some session is using right now.
 #[derive(Debug, Default)]
@@ -58,28 +58,37 @@ impl Drop for KeyGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key_id::KEY_ID_LEN;
 
     #[test]
     fn one_holder_per_key_and_a_bounded_wait() {
         let locks = KeyLocks::default();
-        let held = locks.acquire([1; 16], Duration::ZERO).unwrap();
+        let held = locks.acquire([1; KEY_ID_LEN], Duration::ZERO).unwrap();
         assert!(
-            locks.acquire([2; 16], Duration::ZERO).is_some(),
+            locks.acquire([2; KEY_ID_LEN], Duration::ZERO).is_some(),
             "other keys are free"
         );
         let start = Instant::now();
-        assert!(locks.acquire([1; 16], Duration::from_millis(50)).is_none());
+        assert!(
+            locks
+                .acquire([1; KEY_ID_LEN], Duration::from_millis(50))
+                .is_none()
+        );
         assert!(start.elapsed() >= Duration::from_millis(50));
         drop(held);
-        assert!(locks.acquire([1; 16], Duration::ZERO).is_some());
+        assert!(locks.acquire([1; KEY_ID_LEN], Duration::ZERO).is_some());
     }
 
     #[test]
     fn a_waiter_gets_the_key_when_it_is_released() {
         let locks = KeyLocks::default();
         std::thread::scope(|s| {
-            let held = locks.acquire([1; 16], Duration::ZERO).unwrap();
-            let waiter = s.spawn(|| locks.acquire([1; 16], Duration::from_secs(10)).is_some());
+            let held = locks.acquire([1; KEY_ID_LEN], Duration::ZERO).unwrap();
+            let waiter = s.spawn(|| {
+                locks
+                    .acquire([1; KEY_ID_LEN], Duration::from_secs(10))
+                    .is_some()
+            });
             std::thread::sleep(Duration::from_millis(30));
             drop(held);
             assert!(waiter.join().unwrap());

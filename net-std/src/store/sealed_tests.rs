@@ -118,7 +118,7 @@ fn sealed_shares_round_trip_with_a_passphrase_and_a_key_file() {
     assert_eq!(h.party, Party::P1);
     assert_eq!(h.kind, SecretKind::Passphrase);
     assert_eq!(h.params, CHEAP);
-    assert_eq!(h.key_id, key_id(s1));
+    assert_eq!(h.key_id, key_id(&s1.public().q));
     assert_eq!(h.epoch, 0);
     let h2 = sealed::header(f2.path(), &fs::read(f2.path()).unwrap()).unwrap();
     assert_eq!(h2.kind, SecretKind::KeyFile);
@@ -355,8 +355,8 @@ fn a_file_for_another_key_is_refused() {
         panic!("expected OtherKey, got {err}");
     };
     assert_eq!(path, files.pending_path());
-    assert_eq!(expected, key_id(a));
-    assert_eq!(found, key_id(b));
+    assert_eq!(expected, key_id(&a.public().q));
+    assert_eq!(found, key_id(&b.public().q));
     assert!(err.to_string().contains("belongs to another key"), "{err}");
     // Headers swapped: key b's header on key a's sealed body, as the pending file.
     let body_a = fs::read(files.path()).unwrap();

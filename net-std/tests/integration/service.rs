@@ -12,7 +12,10 @@ use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::lock_registry::{LockRegistry, LockState};
 use ecdsa2pc_net::request::{self, Operation, RefusalCode, Request, key_id, key_id_hex};
 use ecdsa2pc_net::sealed::{self, Sealer, Secret};
-use ecdsa2pc_net::service::{Service, ServiceConfig, Shutdown, fetch_pubkey};
+use ecdsa2pc_net::service::{
+    ApproveHook, KeyInUse, KeyStore, LogFormat, Service, ServiceConfig, ShareDir, Shutdown,
+    fetch_health, fetch_pubkey, junk,
+};
 use ecdsa2pc_net::store::ShareFiles;
 use ecdsa2pc_net::{
     CertPaths, NetError, StoreError, Transport, connect, driver, epoch, rng::os_rng,
@@ -132,7 +135,7 @@ fn refusal(e: NetError) -> RefusalCode {
 }
 
 /// Connections that are no ecdsa2pc session; each must be dropped and logged.
-fn junk(addr: &str, other_ca: &TempDir) -> Vec<JoinHandle<()>> {
+fn junk(addr: &str, dir: &TempDir, other_ca: &TempDir) -> Vec<JoinHandle<()>> {
     let a = addr.to_owned();
     let mut out = vec![thread::spawn(move || {
         // Plain TCP that sends garbage, one that says nothing (stalls), one that vanishes.
@@ -142,10 +145,16 @@ fn junk(addr: &str, other_ca: &TempDir) -> Vec<JoinHandle<()>> {
         drop(TcpStream::connect(&a).unwrap());
         thread::sleep(Duration::from_secs(3));
     })];
-    let (a, paths) = (addr.to_owned(), party(other_ca, Party::P2));
+    let (a, paths, ca) = (
+        addr.to_owned(),
+        party(other_ca, Party::P2),
+        party(dir, Party::P2).ca,
+    );
     out.push(thread::spawn(move || {
         // A certificate from another CA: the handshake fails.
         assert!(connect(&a, &paths, OK_TIMEOUT).is_err());
+        // TLS without a client certificate: the service refuses it and sends no data.
+        assert!(!junk::tls_without_certificate(&a, &ca, OK_TIMEOUT).unwrap());
     }));
     out
 }
@@ -180,7 +189,7 @@ fn service_serves_many_keys_and_clients_and_survives_junk() {
                 s.spawn(move || client_sign(addr, client, files, [d; 32]))
             })
             .collect();
-        let junk = junk(&svc.addr, &other_ca);
+        let junk = junk(&svc.addr, &dir, &other_ca);
         for j in junk {
             j.join().unwrap();
         }
@@ -194,7 +203,7 @@ fn service_serves_many_keys_and_clients_and_survives_junk() {
     assert_eq!(fetch_pubkey(&mut ch, key_id(&q1)).unwrap(), q1);
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     assert_eq!(
-        refusal(fetch_pubkey(&mut ch, [0xee; 16]).unwrap_err()),
+        refusal(fetch_pubkey(&mut ch, [0xee; 32]).unwrap_err()),
         RefusalCode::UnknownKey
     );
     // A file under one key's name that holds another key, and a damaged file: unavailable.
@@ -205,17 +214,17 @@ fn service_serves_many_keys_and_clients_and_survives_junk() {
     };
     let planted = shares
         .path()
-        .join(format!("{}.share", key_id_hex(&[0xdd; 16])));
+        .join(format!("{}.share", key_id_hex(&[0xdd; 32])));
     std::fs::copy(p0_of(&q1), &planted).unwrap();
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     assert_eq!(
-        refusal(fetch_pubkey(&mut ch, [0xdd; 16]).unwrap_err()),
+        refusal(fetch_pubkey(&mut ch, [0xdd; 32]).unwrap_err()),
         RefusalCode::Unavailable
     );
     std::fs::write(&planted, b"not a share").unwrap();
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     assert_eq!(
-        refusal(fetch_pubkey(&mut ch, [0xdd; 16]).unwrap_err()),
+        refusal(fetch_pubkey(&mut ch, [0xdd; 32]).unwrap_err()),
         RefusalCode::Unavailable
     );
     // Another process holding the key's share file: busy, at once.
@@ -277,7 +286,7 @@ fn service_refuses_bad_requests_and_stops_with_a_session_waiting() {
     // Another protocol version.
     let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     let mut bytes = Request::keygen().encode();
-    bytes[4] = 2;
+    bytes[4] = 9;
     ch.send(&bytes).unwrap();
     let mut buf = [0u8; request::MAX_REPLY_LEN];
     let reply = request::decode_reply(ch.recv(&mut buf).unwrap()).unwrap_err();
@@ -451,4 +460,335 @@ fn service_keygen_interrupted_after_party_0s_last_message_leaves_nothing_and_a_r
         .verify_prehash(&[7; 32], &sig)
         .unwrap();
     running.stop();
+}
+
+/// An executable shell script at `dir/name`.
+fn script(dir: &Path, name: &str, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn policy_reason(e: NetError) -> String {
+    match e {
+        NetError::Refused(r) if r.code == RefusalCode::Policy => r.reason,
+        other => panic!("not a policy refusal: {other}"),
+    }
+}
+
+#[test]
+fn the_approval_hook_sees_the_request_and_approves_refuses_or_fails_closed() {
+    let dir = certs("service-approve");
+    let shares = TempDir::new("service-approve-shares");
+    let client_dir = TempDir::new("service-approve-client");
+    let hooks = TempDir::new("service-approve-hooks");
+    let client = party(&dir, Party::P2);
+    let seen = hooks.path().join("seen.json");
+    // Approves digests of 0x01 bytes, refuses the rest with a reason; keeps what it saw.
+    let hook = script(
+        hooks.path(),
+        "approve.sh",
+        &format!(
+            "cat > {seen}\ngrep -q '\"digest\":\"{ones}\"' {seen} && exit 0\necho \"digest not \
+             on the allow list\"\nexit 1",
+            seen = seen.display(),
+            ones = "01".repeat(32)
+        ),
+    );
+    let mut config = Running::config(shares.path());
+    config.approve = ApproveHook::parse(&hook, Duration::from_secs(5));
+    let svc = Running::start_with(&dir, config.clone());
+    // Keygen is not an operation the hook decides.
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    client_sign(&svc.addr, &client, &k, [1; 32]).unwrap();
+    let request: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&seen).unwrap()).unwrap();
+    let q = k.load_active::<KeyShareP2>().unwrap().public().q;
+    assert_eq!(request["operation"], "sign");
+    assert_eq!(request["key_id"], key_id_hex(&key_id(&q)));
+    assert_eq!(request["client"]["subject"], "CN=client1");
+    assert_eq!(
+        request["client"]["pid"].as_str().unwrap().len(),
+        64,
+        "{request}"
+    );
+    let e = client_sign(&svc.addr, &client, &k, [2; 32]).unwrap_err();
+    assert_eq!(policy_reason(e), "digest not on the allow list");
+    let lines = svc.stop();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ok, signed") && l.contains("approved by hook")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("refused by the approval hook")),
+        "{lines:#?}"
+    );
+
+    // A hook that hangs is killed at its timeout; one that cannot start refuses too.
+    config.approve = Some(ApproveHook {
+        argv: vec!["sleep".into(), "30".into()],
+        timeout: Duration::from_millis(300),
+    });
+    let svc = Running::start_with(&dir, config.clone());
+    let e = client_sign(&svc.addr, &client, &k, [1; 32]).unwrap_err();
+    assert_eq!(policy_reason(e), "the approval hook did not answer in time");
+    svc.stop();
+    config.approve = ApproveHook::parse("/nonexistent/hook --flag", Duration::from_secs(5));
+    let svc = Running::start_with(&dir, config);
+    let e = client_sign(&svc.addr, &client, &k, [1; 32]).unwrap_err();
+    assert_eq!(policy_reason(e), "the approval hook could not be started");
+    let lines = svc.stop();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("cannot start /nonexistent/hook")),
+        "{lines:#?}"
+    );
+
+    // No hook: approved, and the log says so.
+    let svc = Running::start(&dir, shares.path());
+    client_sign(&svc.addr, &client, &k, [3; 32]).unwrap();
+    let lines = svc.stop();
+    assert!(
+        lines.iter().any(|l| l.contains("approved: no hook")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn health_answers_over_mtls_and_the_json_log_has_one_line_per_request() {
+    let dir = certs("service-health");
+    let shares = TempDir::new("service-health-shares");
+    let client_dir = TempDir::new("service-health-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.log_format = LogFormat::Json;
+    let svc = Running::start_with(&dir, config);
+
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let h = fetch_health(&mut ch).unwrap();
+    assert_eq!(h.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(h.protocol, request::REQUEST_VERSION);
+    assert_eq!((h.keys, h.signatures, h.workers), (0, 0, 4));
+    assert_eq!(h.busy_workers, 1, "the health request's own worker");
+
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let q = k.load_active::<KeyShareP2>().unwrap().public().q;
+    client_sign(&svc.addr, &client, &k, [1; 32]).unwrap();
+    // A plain TCP connect and a TLS client without a certificate: dropped and logged.
+    junk::plain_tcp(&svc.addr).unwrap();
+    let ca = party(&dir, Party::P2).ca;
+    assert!(!junk::tls_without_certificate(&svc.addr, &ca, OK_TIMEOUT).unwrap());
+    thread::sleep(Duration::from_millis(300));
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let h = fetch_health(&mut ch).unwrap();
+    assert_eq!((h.keys, h.signatures), (1, 1), "{h:?}");
+    assert!(h.ok >= 3 && h.failed >= 2, "{h:?}");
+    if Path::new("/proc/self/stat").exists() {
+        assert!(h.cpu_ms.is_some_and(|ms| ms > 0), "{h:?}");
+    }
+
+    let lines = svc.stop();
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let requests: Vec<_> = events.iter().filter(|e| e["event"] == "request").collect();
+    let ops: Vec<_> = requests
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["health", "keygen", "sign", "health"], "{lines:#?}");
+    for e in &requests {
+        assert_eq!(e["result"], "ok", "{e}");
+        assert_eq!(e["client"], "CN=client1", "{e}");
+        assert!(e["duration_ms"].is_u64(), "{e}");
+        assert!(e["peer"].as_str().unwrap().starts_with("127.0.0.1:"), "{e}");
+    }
+    assert_eq!(requests[2]["key_id"], key_id_hex(&key_id(&q)));
+    assert_eq!(requests[2]["digest"], "01".repeat(32));
+    let dropped = events.iter().filter(|e| e["event"] == "dropped").count();
+    assert!(dropped >= 2, "{lines:#?}");
+    assert_eq!(events.last().unwrap()["event"], "stopped");
+    // Never a secret: the log holds no share bytes (the service's x1 as hex, say).
+    let p0 = ShareFiles::new(
+        &shares
+            .path()
+            .join(format!("{}.share", key_id_hex(&key_id(&q)))),
+    );
+    let share_hex: String = std::fs::read(p0.path())
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for window in share_hex.as_bytes().chunks(64).skip(4).take(8) {
+        let window = std::str::from_utf8(window).unwrap();
+        assert!(!lines.iter().any(|l| l.contains(window)), "{window}");
+    }
+}
+
+#[test]
+fn sigterm_during_a_session_lets_it_finish_and_leaves_nothing_half_written() {
+    let dir = certs("service-stop");
+    let shares = TempDir::new("service-stop-shares");
+    let client_dir = TempDir::new("service-stop-client");
+    let client = party(&dir, Party::P2);
+    let svc = Running::start(&dir, shares.path());
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let held = k.load::<KeyShareP2>().unwrap();
+    let q = held.active.public().q;
+    // The session is accepted, then the stop arrives, then the protocol runs.
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    ch.set_timeout(KEYGEN_TIMEOUT).unwrap();
+    request::ask(
+        &mut ch,
+        &Request::on_key(Operation::Sign([4; 32]), key_id(&q)),
+    )
+    .unwrap();
+    svc.stop.stop();
+    thread::sleep(Duration::from_millis(100));
+    let share = epoch::agree(&mut ch, &k, held).unwrap();
+    let info = ch.info().clone();
+    let sig = driver::sign_p2(
+        &mut ch,
+        &mut os_rng().unwrap(),
+        &share,
+        &driver::context(&info),
+        &[4; 32],
+    )
+    .unwrap();
+    VerifyingKey::from_affine(q)
+        .unwrap()
+        .verify_prehash(&[4; 32], &sig)
+        .unwrap();
+    let addr = svc.addr.clone();
+    let lines = svc.stop();
+    let stopping = lines
+        .iter()
+        .position(|l| l.starts_with("stopping"))
+        .unwrap();
+    let signed = lines.iter().position(|l| l.contains("ok, signed")).unwrap();
+    assert!(stopping < signed, "{lines:#?}");
+    // No new connection is served after the stop.
+    assert!(connect(&addr, &client, Duration::from_millis(500)).is_err());
+    // Nothing half-written: the share, its lock file, and the lock registry beside it only.
+    let mut names: Vec<String> = std::fs::read_dir(shares.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let id = key_id_hex(&key_id(&q));
+    assert_eq!(
+        names,
+        [
+            ".ecdsa2pc-locks".to_owned(),
+            format!("{id}.share"),
+            format!("{id}.share.lock")
+        ],
+    );
+    let registry: Vec<_> = std::fs::read_dir(shares.path().join(".ecdsa2pc-locks"))
+        .unwrap()
+        .collect();
+    assert!(registry.is_empty(), "no deciding entry left: {registry:?}");
+}
+
+/// A store that delegates to the share directory, counts what the service asks of it, and
+/// refuses every key taken while `broken` is set (as a database that is down would).
+#[derive(Debug)]
+struct Observed {
+    inner: ShareDir,
+    takes: std::sync::atomic::AtomicUsize,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl KeyStore for Observed {
+    fn contains(&self, id: &ecdsa2pc_net::KeyId) -> bool {
+        self.inner.contains(id)
+    }
+    fn count(&self) -> usize {
+        self.inner.count()
+    }
+    fn take(&self, id: &ecdsa2pc_net::KeyId) -> Result<Box<dyn KeyInUse + '_>, StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.takes.fetch_add(1, SeqCst);
+        if self.broken.load(SeqCst) {
+            return Err(StoreError::Missing {
+                path: "db://shares".into(),
+            });
+        }
+        self.inner.take(id)
+    }
+}
+
+#[test]
+fn the_service_uses_its_store_through_the_trait() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = certs("service-store");
+    let shares = TempDir::new("service-store-shares");
+    let client_dir = TempDir::new("service-store-client");
+    let client = party(&dir, Party::P2);
+    let config = Running::config(shares.path());
+    let store = Arc::new(Observed {
+        inner: config.share_dir(),
+        takes: Default::default(),
+        broken: Default::default(),
+    });
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&log);
+    let service = Service::bind_with_store(
+        "127.0.0.1:0",
+        &party(&dir, Party::P1),
+        config,
+        Arc::clone(&store) as Arc<dyn KeyStore>,
+        Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned())),
+    )
+    .unwrap();
+    let addr = service.local_addr().unwrap().to_string();
+    let stop = service.shutdown_handle();
+    let thread = thread::spawn(move || service.run());
+
+    let k = client_keygen(&addr, &client, client_dir.path(), "k.share");
+    client_sign(&addr, &client, &k, [1; 32]).unwrap();
+    assert_eq!(
+        store.takes.load(SeqCst),
+        2,
+        "keygen and sign each take the key"
+    );
+    // A key id that is taken already cannot be created again.
+    let id = key_id(&k.load_active::<KeyShareP2>().unwrap().public().q);
+    let p0 = store
+        .inner
+        .files_of(&id)
+        .load_active::<KeyShareP1>()
+        .unwrap();
+    assert!(matches!(
+        store.inner.take(&id).unwrap().create(&p0),
+        Err(StoreError::InUse { .. })
+    ));
+    // Nor can a second holder take it while the first holds it.
+    let held = store.inner.take(&id).unwrap();
+    assert!(matches!(
+        store.inner.take(&id),
+        Err(StoreError::InUse { .. })
+    ));
+    drop(held);
+    let mut ch = connect(&addr, &client, OK_TIMEOUT).unwrap();
+    assert_eq!(fetch_health(&mut ch).unwrap().keys, 1);
+    // A store that fails: the client learns only "key unavailable", the log the cause.
+    store.broken.store(true, SeqCst);
+    let e = client_sign(&addr, &client, &k, [2; 32]).unwrap_err();
+    assert_eq!(refusal(e), RefusalCode::Unavailable);
+    stop.stop();
+    thread.join().unwrap().unwrap();
+    let lines = log.lock().unwrap();
+    assert!(
+        lines.iter().any(|l| l.contains("db://shares")),
+        "{lines:#?}"
+    );
 }
