@@ -56,7 +56,9 @@ core/src/zk/eq_paillier_pedersen.rs:Response::verify  verifier: statement and re
 core/src/zk/eq_paillier_pedersen.rs:pack              packs public responses (verifier side)
 core/src/zk/eq_paillier_paillier.rs:(module)          compile-time bound on a public constant
 core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the Paillier equality proofs are public
-core/src/zk/prm.rs:Params::monty          checks of public ring-Pedersen parameters
+core/src/ring_pedersen.rs:RingPedersenParams::monty  checks of public ring-Pedersen parameters
+core/src/ring_pedersen.rs:RingPedersenSecret::generate  parameter generation: every safe-prime search is variable time; it runs once per party-0 identity and a rejected candidate says nothing about the primes kept
+core/src/ring_pedersen.rs:RingPedersenSecret::from_safe_primes  parameter generation from primes just made (tests, a pool): tested once, never at load (decode re-checks structure only)
 core/src/zk/prm.rs:PrmProof::verify       verifier: parameters and proof are public
 core/src/zk/range.rs:(module)             compile-time bound on a public constant
 core/src/zk/range.rs:Response::verify     verifier: statement and responses are public

@@ -10,8 +10,6 @@ pub mod eq_paillier_pedersen;
 pub mod paillier_key;
 mod paillier_sigma;
 pub mod pdl;
-// Standalone until π_c3 commits under P1's ring-Pedersen parameters (issue 10).
-#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub mod prm;
 pub mod range;
 

@@ -74,7 +74,8 @@ mod k1 {
     pub(crate) const N: usize = 2 + 32 + 32;
     pub(crate) const C_KEY: usize = N + 256;
     pub(crate) const PED: usize = C_KEY + 512;
-    pub(crate) const END: usize = PED + 256 + 64;
+    pub(crate) const PARAMS_HASH: usize = PED + 256 + 64;
+    pub(crate) const END: usize = PARAMS_HASH + 32;
 }
 
 /// Byte offsets of keygen Msg2.
@@ -266,7 +267,8 @@ impl MalP1 {
         let mut rng = support::rng(seed);
         let mut nonce1 = [0u8; 32];
         rng.fill_bytes(&mut nonce1);
-        let prefix = support::prefix("keygen", &nonce1, &[]);
+        let params_hash = support::rp().params().hash();
+        let prefix = support::prefix("keygen", &nonce1, &params_hash);
         let x1 = curve::random_scalar(&mut rng);
         let q1 = cheat.q1.unwrap_or_else(|| curve::mul_g(&x1));
         let open_q1 = ecdsa2pc_core::internals::commitment::randomness(&mut rng);
@@ -295,6 +297,7 @@ impl MalP1 {
             pedersen: ped,
             com_eq,
             com_range,
+            params_hash,
         };
         let state = Self {
             rng,
@@ -396,7 +399,7 @@ fn run_against_p2(
 ) -> ecdsa2pc_core::Result<KeyShareP2> {
     let m1 = keygen::Msg1::decode(&support::bytes(m1))?;
     let mut r2 = support::rng(P2_SEED);
-    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1)?;
+    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1, support::rp().params())?;
     let m2 = support::wire(&m2);
     let mut m3 = mal.respond(&m2);
     tweak(&mut m3, &m2);
@@ -724,10 +727,17 @@ fn p1_and_msg2() -> (keygen::p1::AwaitMsg2, keygen::Msg1, keygen::Msg2) {
         &mut support::rng(P1_SEED),
         &support::ctx1(),
         support::paillier(0),
+        support::rp().params(),
     )
     .unwrap();
     let m1 = support::wire(&m1);
-    let (_, m2) = keygen::p2::start(&mut support::rng(P2_SEED), &support::ctx2(), &m1).unwrap();
+    let (_, m2) = keygen::p2::start(
+        &mut support::rng(P2_SEED),
+        &support::ctx2(),
+        &m1,
+        support::rp().params(),
+    )
+    .unwrap();
     (p1, m1, support::wire(&m2))
 }
 
@@ -775,7 +785,10 @@ fn k2_rogue_q2_equal_to_minus_q1_is_rejected() {
     let mut rng = support::rng(32);
     let mut nonce2 = [0u8; 32];
     rng.fill_bytes(&mut nonce2);
-    let sid = support::sid(&support::prefix("keygen", &m1.nonce1, &[]), &nonce2);
+    let sid = support::sid(
+        &support::prefix("keygen", &m1.nonce1, &support::rp().params().hash()),
+        &nonce2,
+    );
     let q2 = -curve::mul_g(&x1);
     let proof_q2 = DlogProof::prove(
         &mut rng,
@@ -858,7 +871,8 @@ fn run() -> &'static support::KeygenRun {
 fn p2_on_bytes(bytes: &[u8]) -> ecdsa2pc_core::Result<KeyShareP2> {
     let run = run();
     let mut r2 = support::rng(K3_SEED ^ 0xffff);
-    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &run.m1).unwrap();
+    let (p2, m2) =
+        keygen::p2::start(&mut r2, &support::ctx2(), &run.m1, support::rp().params()).unwrap();
     assert_eq!(support::wire(&m2), run.m2, "P2 replays the same session");
     let m3 = keygen::Msg3::decode(bytes)?;
     p2.on_msg3(&mut r2, &m3)
@@ -1253,7 +1267,14 @@ fn ctx(own: [u8; 32], peer: [u8; 32]) -> Context<'static> {
 #[test]
 fn s1_other_fingerprint_is_a_session_mismatch() {
     with_shares(|s1, s2| {
-        let (_, m1) = sign::p1::start(&mut support::rng(1), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (_, m1) = sign::p1::start(
+            &mut support::rng(1),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         let mut m1 = support::wire(&m1);
         m1.fingerprint[0] ^= 1;
         let r = sign::p2::start(&mut support::rng(2), s2, &support::ctx2(), &DIGEST, &m1);
@@ -1261,8 +1282,14 @@ fn s1_other_fingerprint_is_a_session_mismatch() {
         // A Msg1 from P1 holding another key.
         let other = support::keygen_run(41, 1);
         let mut s1b = other.s1;
-        let (_, m1b) =
-            sign::p1::start(&mut support::rng(3), &mut s1b, &support::ctx1(), &DIGEST).unwrap();
+        let (_, m1b) = sign::p1::start(
+            &mut support::rng(3),
+            &mut s1b,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         let r = sign::p2::start(&mut support::rng(2), s2, &support::ctx2(), &DIGEST, &m1b);
         assert_eq!(err(r), Error::SessionMismatch);
     });
@@ -1273,10 +1300,17 @@ fn s1_context_with_another_peer_is_a_session_mismatch() {
     with_shares(|s1, s2| {
         let stranger = [0x33; 32];
         for c in [ctx(PID1, stranger), ctx(stranger, PID2), ctx(PID1, PID1)] {
-            let r = sign::p1::start(&mut support::rng(1), s1, &c, &DIGEST);
+            let r = sign::p1::start(&mut support::rng(1), s1, support::rp(), &c, &DIGEST);
             assert_eq!(err(r), Error::SessionMismatch);
         }
-        let (_, m1) = sign::p1::start(&mut support::rng(1), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (_, m1) = sign::p1::start(
+            &mut support::rng(1),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         for c in [ctx(PID2, stranger), ctx(stranger, PID1), ctx(PID2, PID2)] {
             let r = sign::p2::start(&mut support::rng(2), s2, &c, &DIGEST, &m1);
             assert_eq!(err(r), Error::SessionMismatch);
@@ -1290,8 +1324,14 @@ fn s1_other_channel_binding_fails_p2s_proof() {
     // A relay between two TLS sessions: P2 sees another channel binding, so its session id and
     // P1's differ and P1 refuses P2's proof.
     with_shares(|s1, s2| {
-        let (p1, m1) =
-            sign::p1::start(&mut support::rng(1), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (p1, m1) = sign::p1::start(
+            &mut support::rng(1),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         let relayed = Context {
             channel_binding: b"another TLS session",
             ..support::ctx2()
@@ -1309,8 +1349,14 @@ fn p1_with_msg2<'a>(
     s1: &'a mut KeyShareP1,
     s2: &KeyShareP2,
 ) -> (sign::p1::AwaitMsg2<'a>, sign::Msg2) {
-    let (p1, m1) =
-        sign::p1::start(&mut support::rng(SIGN_SEED), s1, &support::ctx1(), &DIGEST).unwrap();
+    let (p1, m1) = sign::p1::start(
+        &mut support::rng(SIGN_SEED),
+        s1,
+        support::rp(),
+        &support::ctx1(),
+        &DIGEST,
+    )
+    .unwrap();
     let (_, m2) = sign::p2::start(
         &mut support::rng(SIGN_SEED + 1),
         s2,
@@ -1358,8 +1404,14 @@ fn s2_bad_proof_r2_is_rejected() {
         }
         // P2's Msg2 of an earlier session, replayed.
         let (_, old) = p1_with_msg2(s1, s2);
-        let (p1, _) =
-            sign::p1::start(&mut support::rng(77), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (p1, _) = sign::p1::start(
+            &mut support::rng(77),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         assert_eq!(err(p1.on_msg2(&mut support::rng(9), &old)), bad, "replay");
         assert!(!s1.is_locked());
     });
@@ -1371,8 +1423,14 @@ fn p2_with_msg3<'a>(
     s2: &'a KeyShareP2,
     p2_digest: &[u8; 32],
 ) -> (sign::p2::AwaitMsg3<'a>, sign::Msg3) {
-    let (p1, m1) =
-        sign::p1::start(&mut support::rng(SIGN_SEED), s1, &support::ctx1(), &DIGEST).unwrap();
+    let (p1, m1) = sign::p1::start(
+        &mut support::rng(SIGN_SEED),
+        s1,
+        support::rp(),
+        &support::ctx1(),
+        &DIGEST,
+    )
+    .unwrap();
     let (p2, m2) = sign::p2::start(
         &mut support::rng(SIGN_SEED + 1),
         s2,
@@ -1513,6 +1571,7 @@ fn s4_wrong_ciphertext_locks_the_share() {
         err(sign::p1::start(
             &mut support::rng(82),
             &mut s1,
+            support::rp(),
             &support::ctx1(),
             &DIGEST
         )),
@@ -1536,7 +1595,13 @@ fn broken_record(s1: &mut KeyShareP1, ell: u32, guess_right: bool) -> ecdsa2pc_c
     let pk = &keys.m1.paillier;
     let n = *pk.modulus();
     let n_nz = NonZero::new(n).unwrap();
-    let (p1, m1) = sign::p1::start(&mut support::rng(91), s1, &support::ctx1(), &DIGEST)?;
+    let (p1, m1) = sign::p1::start(
+        &mut support::rng(91),
+        s1,
+        support::rp(),
+        &support::ctx1(),
+        &DIGEST,
+    )?;
     let m1 = support::wire(&m1);
 
     // Msg2: R2 = 2^ℓ·G with an honest proof (P2 knows k2).
@@ -1628,7 +1693,7 @@ fn p2_with_msg5<'a>(
 ) -> (sign::p2::AwaitMsg5<'a>, sign::Msg5, k256::ecdsa::Signature) {
     let mut r1 = support::rng(seed);
     let mut r2 = support::rng(seed + 1);
-    let (p1, m1) = sign::p1::start(&mut r1, s1, &support::ctx1(), &DIGEST).unwrap();
+    let (p1, m1) = sign::p1::start(&mut r1, s1, support::rp(), &support::ctx1(), &DIGEST).unwrap();
     let (p2, m2) = sign::p2::start(&mut r2, s2, &support::ctx2(), &DIGEST, &m1).unwrap();
     let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     let (p2, m4) = p2.on_msg3(&mut r2, &m3).unwrap();

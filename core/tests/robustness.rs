@@ -191,7 +191,7 @@ fn random_campaign<M: Message + core::fmt::Debug>(
 /// P2 fed a keygen Msg1; P1 answers (honestly) as it did in the shared run. True if accepted.
 fn keygen_p2_accepts(m1: &keygen::Msg1) -> Result<(), Error> {
     let mut r2 = support::rng(KEYGEN_SEED ^ 0xffff);
-    let (p2, _) = keygen::p2::start(&mut r2, &support::ctx2(), m1)?;
+    let (p2, _) = keygen::p2::start(&mut r2, &support::ctx2(), m1, support::rp().params())?;
     p2.on_msg3(&mut r2, &keys().m3).map(|_| ())
 }
 
@@ -221,11 +221,18 @@ fn keygen_p1_accepts(m2: &keygen::Msg2) -> Result<(), Error> {
         &mut support::rng(KEYGEN_SEED),
         &support::ctx1(),
         support::paillier(0),
+        support::rp().params(),
     )
     .unwrap();
     let (_, m3) = p1.on_msg2(&mut support::rng(KEYGEN_SEED + 7), m2)?;
     let mut r2 = support::rng(KEYGEN_SEED ^ 0xffff);
-    let (p2, _) = keygen::p2::start(&mut r2, &support::ctx2(), &keys().m1).unwrap();
+    let (p2, _) = keygen::p2::start(
+        &mut r2,
+        &support::ctx2(),
+        &keys().m1,
+        support::rp().params(),
+    )
+    .unwrap();
     p2.on_msg3(&mut r2, &support::wire(&m3)).map(|_| ())
 }
 
@@ -263,7 +270,13 @@ fn keygen_msg2_random_bytes() {
 /// P2 fed a keygen Msg3 in the shared run's session.
 fn keygen_p2_accepts_msg3(m3: &keygen::Msg3) -> Result<(), Error> {
     let mut r2 = support::rng(KEYGEN_SEED ^ 0xffff);
-    let (p2, _) = keygen::p2::start(&mut r2, &support::ctx2(), &keys().m1).unwrap();
+    let (p2, _) = keygen::p2::start(
+        &mut r2,
+        &support::ctx2(),
+        &keys().m1,
+        support::rp().params(),
+    )
+    .unwrap();
     p2.on_msg3(&mut r2, m3).map(|_| ())
 }
 
@@ -330,8 +343,14 @@ fn sign_msg1_every_bit_flip() {
 /// P1 fed a sign Msg2 (P1 refuses before decrypting anything, so its share is not locked).
 fn sign_p1_accepts_msg2(m2: &sign::Msg2) -> Result<(), Error> {
     with_p1(|s1| {
-        let (p1, _) =
-            sign::p1::start(&mut support::rng(SIGN_SEED), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (p1, _) = sign::p1::start(
+            &mut support::rng(SIGN_SEED),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         p1.on_msg2(&mut support::rng(SIGN_SEED + 9), m2).map(|_| ())
     })
 }

@@ -17,14 +17,16 @@ use std::sync::OnceLock;
 
 use ecdsa2pc_core::peer_abort;
 use ecdsa2pc_core::{
-    Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, keygen, refresh,
-    sign,
+    Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey,
+    RingPedersenSecret, keygen, refresh, sign,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 #[path = "../../core/fixtures/primes.rs"]
 mod primes;
+#[path = "../../core/fixtures/safe_primes.rs"]
+mod safe_primes;
 
 /// P1's party id in every harness run.
 pub const PID1: [u8; 32] = [0x11; 32];
@@ -37,6 +39,7 @@ pub const DIGEST: [u8; 32] = [0x5a; 32];
 
 /// One RNG seed per (party, round), used both by the honest run and by the fuzzed round.
 mod seed {
+    pub(super) const RING_PEDERSEN: u64 = 0x0101;
     pub(super) const KEYGEN_P1_START: u64 = 0x1101;
     pub(super) const KEYGEN_P2_START: u64 = 0x1201;
     pub(super) const KEYGEN_P1_MSG2: u64 = 0x1102;
@@ -81,6 +84,20 @@ fn paillier() -> PaillierSecretKey {
         &crypto_bigint::U1024::from_be_hex(q),
     )
     .expect("fixture primes make a valid Paillier key")
+}
+
+/// P1's ring-Pedersen secret: fixture safe-prime pair 0, made once per process.
+fn ring_pedersen() -> &'static RingPedersenSecret {
+    static CELL: OnceLock<RingPedersenSecret> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let (p, q) = safe_primes::SAFE_PRIME_PAIRS[0];
+        RingPedersenSecret::from_safe_primes(
+            &mut rng(seed::RING_PEDERSEN),
+            &crypto_bigint::U1024::from_be_hex(p),
+            &crypto_bigint::U1024::from_be_hex(q),
+        )
+        .expect("fixture safe primes make valid parameters")
+    })
 }
 
 /// What one target did with one input.
@@ -161,20 +178,36 @@ fn wired<M: Message>(msg: &M) -> M {
 }
 
 fn keygen_p1_start() -> (keygen::p1::AwaitMsg2, keygen::Msg1) {
-    let (state, msg) = keygen::p1::start(&mut rng(seed::KEYGEN_P1_START), &ctx1(), paillier())
-        .expect("honest keygen start");
+    let (state, msg) = keygen::p1::start(
+        &mut rng(seed::KEYGEN_P1_START),
+        &ctx1(),
+        paillier(),
+        ring_pedersen().params(),
+    )
+    .expect("honest keygen start");
     (state, wired(&msg))
 }
 
 fn keygen_p2_start(
     msg: &keygen::Msg1,
 ) -> ecdsa2pc_core::Result<(keygen::p2::AwaitMsg3, keygen::Msg2)> {
-    keygen::p2::start(&mut rng(seed::KEYGEN_P2_START), &ctx2(), msg)
+    keygen::p2::start(
+        &mut rng(seed::KEYGEN_P2_START),
+        &ctx2(),
+        msg,
+        ring_pedersen().params(),
+    )
 }
 
 fn sign_p1_start(share: &mut KeyShareP1) -> (sign::p1::AwaitMsg2<'_>, sign::Msg1) {
-    let (state, msg) = sign::p1::start(&mut rng(seed::SIGN_P1_START), share, &ctx1(), &DIGEST)
-        .expect("honest sign start");
+    let (state, msg) = sign::p1::start(
+        &mut rng(seed::SIGN_P1_START),
+        share,
+        ring_pedersen(),
+        &ctx1(),
+        &DIGEST,
+    )
+    .expect("honest sign start");
     (state, wired(&msg))
 }
 

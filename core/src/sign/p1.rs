@@ -8,8 +8,9 @@ use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, label};
 use crate::{
     Error, Party, Result, commitment, curve,
     paillier::{Ciphertext, HalfPlaintext, Prime},
+    ring_pedersen::RingPedersenSecret,
     session::{self, Context, RunIds},
-    share::KeyShareP1,
+    share::{KeyShare, KeyShareP1},
     tags,
     transcript::Transcript,
     zk::dlog::DlogProof,
@@ -20,6 +21,7 @@ use crate::{
 #[must_use]
 pub struct AwaitMsg2<'s> {
     share: &'s mut KeyShareP1,
+    params: &'s RingPedersenSecret,
     k1: Zeroizing<Scalar>,
     r1: AffinePoint,
     open_r1: [u8; 32],
@@ -31,6 +33,9 @@ pub struct AwaitMsg2<'s> {
 #[must_use]
 pub struct AwaitMsg4<'s> {
     share: &'s mut KeyShareP1,
+    // Read by π_c3's verification (the next step of issue 10).
+    #[allow(dead_code)]
+    params: &'s RingPedersenSecret,
     k1: Zeroizing<Scalar>,
     /// R = k1·R2 (public: P2 computes it as k2·R1); r = x(R) mod q.
     big_r: AffinePoint,
@@ -44,18 +49,24 @@ pub(crate) fn r1_transcript(r1: &AffinePoint, digest: &Digest, ids: &RunIds) -> 
     t
 }
 
-/// Starts signing `digest` with P1's share.
+/// Starts signing `digest` with P1's share and P1's ring-Pedersen secret (the one whose
+/// parameters the share pinned at keygen: P1 verifies P2's proof with it).
 ///
 /// # Errors
-/// [`Error::KeyLocked`] if the share is locked; [`Error::SessionMismatch`] if the context's
-/// peer is not the peer recorded in the share.
+/// [`Error::KeyLocked`] if the share is locked; [`Error::ParamsMismatch`] if `params` are not
+/// the parameters the share was made under; [`Error::SessionMismatch`] if the context's peer
+/// is not the peer recorded in the share.
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s mut KeyShareP1,
+    params: &'s RingPedersenSecret,
     ctx: &Context<'_>,
     digest: &Digest,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
     let fingerprint = share.admit(ctx)?;
+    if params.params().hash() != share.params_hash() {
+        return Err(Error::ParamsMismatch);
+    }
     let nonce1 = session::nonce(rng);
     let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &fingerprint)?;
     let k1 = curve::random_scalar(rng);
@@ -64,6 +75,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     let com_r1 = commitment::seal(r1_transcript(&r1, digest, &ids), &open_r1);
     let state = AwaitMsg2 {
         share,
+        params,
         k1: Zeroizing::new(k1),
         r1,
         open_r1,
@@ -103,6 +115,7 @@ impl<'s> AwaitMsg2<'s> {
         };
         let next = AwaitMsg4 {
             share: self.share,
+            params: self.params,
             k1: self.k1,
             big_r,
             digest: self.digest,

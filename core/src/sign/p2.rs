@@ -3,9 +3,9 @@
 use crypto_bigint::{NonZero, U384, U512, U640, U1024, Uint};
 
 use crate::paillier::{Ciphertext, FixedBase, ModNN, NoncePower};
-use k256::{Scalar, ecdsa::Signature};
+use k256::{AffinePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript};
 use crate::{
@@ -29,7 +29,7 @@ const MASK_BOUND: U640 = bigint::order_sq_shl(MASK_SLACK_BITS);
 #[cfg_attr(fuzzing, derive(Clone))]
 pub struct AwaitMsg3<'s> {
     share: &'s KeyShareP2,
-    k2: Zeroizing<Scalar>,
+    pre: Presign,
     com_r1: [u8; 32],
     digest: Digest,
     ids: SessionIds,
@@ -46,11 +46,46 @@ pub struct AwaitMsg5<'s> {
     digest: Digest,
 }
 
+/// P2's work for one signature that depends neither on R1 nor on the message: the nonce k2
+/// and R2, and the randomness of the ciphertext. Made ahead of time (a pool, off the critical
+/// path), used once (consumed by value), wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+// Fuzzing only: the fuzz targets clone the state that holds it.
+#[cfg_attr(fuzzing, derive(Clone))]
+pub struct Presign {
+    k2: Scalar,
+    #[zeroize(skip)]
+    r2: AffinePoint,
+    nonce: NoncePower,
+    #[zeroize(skip)]
+    fingerprint: [u8; 32],
+}
+
+impl Presign {
+    /// Does the message-independent work of one signature with `share`.
+    #[must_use]
+    pub fn new<R: CryptoRng + ?Sized>(rng: &mut R, share: &KeyShareP2) -> Self {
+        let k2 = curve::random_scalar(rng);
+        Self {
+            k2,
+            r2: curve::mul_g(&k2),
+            nonce: share.paillier.nonce_power_random(rng),
+            fingerprint: share.fingerprint(),
+        }
+    }
+}
+
+impl core::fmt::Debug for Presign {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Presign").finish_non_exhaustive()
+    }
+}
+
 /// Answers P1's first message for `digest`.
 ///
 /// # Errors
-/// [`Error::SessionMismatch`] if P1's share fingerprint differs from ours (another key or
-/// epoch) or the context's peer is not the peer recorded in the share.
+/// [`Error::SessionMismatch`] if P1's share fingerprint differs from ours (another key, epoch
+/// or ring-Pedersen parameters) or the context's peer is not the peer recorded in the share.
 pub fn start<'s, R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &'s KeyShareP2,
@@ -58,16 +93,36 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     digest: &Digest,
     msg: &Msg1,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
+    start_with(rng, share, ctx, digest, msg, None)
+}
+
+/// As [`start`], with the message-independent work done ahead of time ([`Presign::new`]);
+/// `None` does it now.
+///
+/// # Errors
+/// As [`start`]; [`Error::ForeignPrecomputation`] if `pre` was made for another share (or
+/// another epoch of this one).
+pub fn start_with<'s, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &'s KeyShareP2,
+    ctx: &Context<'_>,
+    digest: &Digest,
+    msg: &Msg1,
+    pre: Option<Presign>,
+) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
+    if pre.as_ref().is_some_and(|p| p.fingerprint != fingerprint) {
+        return Err(Error::ForeignPrecomputation);
+    }
     let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
     let ids = run.with_nonce2(&nonce2);
-    let k2 = curve::random_scalar(rng);
-    let r2 = curve::mul_g(&k2);
-    let proof_r2 = DlogProof::prove(rng, &k2, &r2, &ids.proof_by(Party::P2, label::R2));
+    let pre = pre.unwrap_or_else(|| Presign::new(rng, share));
+    let r2 = pre.r2;
+    let proof_r2 = DlogProof::prove(rng, &pre.k2, &r2, &ids.proof_by(Party::P2, label::R2));
     let state = AwaitMsg3 {
         share,
-        k2: Zeroizing::new(k2),
+        pre,
         com_r1: msg.com_r1,
         digest: *digest,
         ids,
@@ -93,21 +148,20 @@ impl<'s> AwaitMsg3<'s> {
         rng: &mut R,
         msg: &Msg3,
     ) -> Result<(AwaitMsg5<'s>, Msg4)> {
-        self.on_msg3_with(rng, msg, None, None)
+        self.on_msg3_with(rng, msg, None)
     }
 
-    /// As [`AwaitMsg3::on_msg3`], with work done ahead of time: the fixed-base table of
-    /// c_key ⊕ q·2^64 and a precomputed encryption nonce (either may be `None`).
+    /// As [`AwaitMsg3::on_msg3`], with the fixed-base table of c_key ⊕ q·2^64 built ahead of
+    /// time (once per share), if the caller has one.
     ///
     /// # Errors
-    /// As [`AwaitMsg3::on_msg3`]; [`Error::ForeignPrecomputation`] if the table or the nonce
-    /// was made for another share.
+    /// As [`AwaitMsg3::on_msg3`]; [`Error::ForeignPrecomputation`] if the table was made for
+    /// another share.
     pub fn on_msg3_with<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
         msg: &Msg3,
         table: Option<&Precomputed<'_>>,
-        nonce: Option<NoncePower>,
     ) -> Result<(AwaitMsg5<'s>, Msg4)> {
         let share = self.share;
         commitment::open(
@@ -117,12 +171,12 @@ impl<'s> AwaitMsg3<'s> {
         )?;
         msg.proof_r1
             .verify(&msg.r1, &self.ids.proof_by(Party::P1, label::R1))?;
-        let (_, r) = super::joint_r(&self.k2, &msg.r1)?;
+        let (_, r) = super::joint_r(&self.pre.k2, &msg.r1)?;
         if table.is_some_and(|t| t.fingerprint != share.fingerprint()) {
             return Err(Error::ForeignPrecomputation);
         }
         let m = digest_scalar(&self.digest);
-        let c = homomorphic_half(rng, share, &self.k2, &r, &m, table, nonce)?;
+        let c = homomorphic_half(rng, share, self.pre, &r, &m, table)?;
         Ok((
             AwaitMsg5 {
                 share,
@@ -141,14 +195,13 @@ impl<'s> AwaitMsg3<'s> {
 fn homomorphic_half<R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &KeyShareP2,
-    k2: &Scalar,
+    pre: Presign,
     r: &Scalar,
     m: &Scalar,
     table: Option<&Precomputed<'_>>,
-    nonce: Option<NoncePower>,
 ) -> Result<ModNN> {
     let key = &share.paillier;
-    let mut w1 = Option::<Scalar>::from(k2.invert()).unwrap_or(Scalar::ZERO);
+    let mut w1 = Option::<Scalar>::from(pre.k2.invert()).unwrap_or(Scalar::ZERO);
     let mut w2 = w1 * share.x2;
     let mut rho = NonZero::new(MASK_BOUND)
         .into_option()
@@ -165,8 +218,7 @@ fn homomorphic_half<R: CryptoRng + ?Sized>(
                 .resize(),
         )
         .wrapping_add(&rho.resize::<{ U1024::LIMBS }>().wrapping_mul(&q));
-    let nonce = nonce.unwrap_or_else(|| key.nonce_power_random(rng));
-    let c_tag = key.encrypt_with_nonce(&plain, nonce);
+    let c_tag = key.encrypt_with_nonce(&plain, &pre.nonce);
     let mut exponent: U512 = w1_int.wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(r));
     let raised = match table {
         Some(t) => key.pow_fixed(&t.table, &exponent),
