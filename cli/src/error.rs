@@ -124,9 +124,11 @@ fn net_exit_status(e: &NetError) -> ExitStatus {
         NetError::Config(_)
         | NetError::Transport(TransportError::BadAddress { .. })
         | NetError::System(_) => ExitStatus::Usage,
-        NetError::Store(StoreError::NoCommonEpoch { .. } | StoreError::KeyLocked { .. }) => {
-            ExitStatus::Failure
-        }
+        NetError::Store(
+            StoreError::NoCommonEpoch { .. }
+            | StoreError::KeyLocked { .. }
+            | StoreError::ParamsPinned { .. },
+        ) => ExitStatus::Failure,
         NetError::Store(_) => ExitStatus::Usage,
         NetError::Protocol(_)
         | NetError::PeerAbort(_)
@@ -180,6 +182,9 @@ fn net_hint(e: &NetError) -> Option<String> {
                 .into(),
             StoreError::NoSecret { .. } => "with --passphrase-file FILE, --key-file FILE or \
                  the ECDSA2PC_PASSPHRASE environment variable"
+                .into(),
+            StoreError::OldFormat { .. } => "`ecdsa2pc keygen` on both parties makes the new \
+                 key (into a new --share file)"
                 .into(),
             _ => return None,
         },

@@ -18,6 +18,10 @@
 //! Shares are opened and written with [`ServiceConfig::sealer`] (sealed at rest,
 //! [`crate::sealed`]), and party 0's abort lock is kept in each key's [`LockRegistry`] as in a
 //! one-shot run: a key the registry holds is refused as locked.
+//!
+//! Party 0's commitment-parameter secret ([`crate::params_secret`]) sits in the share
+//! directory too, sealed like the shares; [`Service::bind`] loads it, or makes it (seconds,
+//! said in the log) the first time, and every keygen and signature uses it.
 
 mod keys;
 
@@ -33,7 +37,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
-use ecdsa2pc_core::{KeyShare, KeyShareP1};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, RingPedersenSecret};
 use k256::AffinePoint;
 use k256::elliptic_curve::group::GroupEncoding as _;
 use k256::elliptic_curve::sec1::ToSec1Point;
@@ -43,6 +47,7 @@ use crate::driver;
 use crate::error::{NetError, Phase, ProtocolError, SystemError, TransportError};
 use crate::handshake::establish_server;
 use crate::lock_registry::LockRegistry;
+use crate::params_secret::{self, ParamsSecretFile};
 use crate::request::{self, KeyId, Operation, Refusal, RefusalCode, Request, key_id, key_id_hex};
 use crate::sealed::Sealer;
 use crate::store::ShareFiles;
@@ -108,6 +113,13 @@ impl ServiceConfig {
     pub fn registry_of(&self, files: &ShareFiles) -> LockRegistry {
         LockRegistry::new(files.path(), self.lock_dir.clone())
     }
+
+    /// The file of party 0's commitment-parameter secret: in the share directory, sealed
+    /// with the shares' sealer.
+    #[must_use]
+    pub fn params_file(&self) -> ParamsSecretFile {
+        ParamsSecretFile::in_dir(&self.shares).sealed_with(self.sealer.clone())
+    }
 }
 
 /// Where the service writes its log lines (one per connection, never a secret).
@@ -158,18 +170,21 @@ impl core::fmt::Debug for Service {
 struct Shared {
     setup: ServerSetup,
     config: ServiceConfig,
+    params: RingPedersenSecret,
     keys: KeyLocks,
     log: LogSink,
 }
 
 impl Service {
-    /// Loads party 0's certificates from `paths`, checks the share directory and binds
-    /// `addr` (port 0 picks a free port, see [`Service::local_addr`]).
+    /// Loads party 0's certificates from `paths`, checks the share directory, loads party 0's
+    /// commitment-parameter secret from it (or makes and writes one, seconds, saying so in
+    /// `log`) and binds `addr` (port 0 picks a free port, see [`Service::local_addr`]).
     ///
     /// # Errors
     /// Certificate problems ([`NetError::Config`]), a bad or busy address
     /// ([`TransportError`]), a share directory that is not a directory or a zero limit
-    /// ([`TransportError::Io`] in phase accept, naming it).
+    /// ([`TransportError::Io`] in phase accept, naming it), a parameter secret that does
+    /// not load ([`NetError::Store`]).
     pub fn bind(
         addr: &str,
         paths: &CertPaths,
@@ -193,12 +208,16 @@ impl Service {
                 unusable("workers and waiting connections must be at least 1".into()).into(),
             );
         }
+        let params = config
+            .params_file()
+            .load_or_make(&mut os_rng()?, &mut || log(params_secret::MAKING))?;
         let listener = crate::connect::listen(addr)?.into_tcp();
         Ok(Self {
             listener,
             shared: Arc::new(Shared {
                 setup,
                 config,
+                params,
                 keys: KeyLocks::default(),
                 log,
             }),
@@ -466,7 +485,15 @@ fn handle(shared: &Shared, ch: &mut Channel, req: &Request) -> Result<String, Ne
         Operation::Sign(digest) => {
             let mut share = epoch::agree(ch, &files, held)?;
             let mut persist = registry.guard(files.clone());
-            driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, &mut persist)?;
+            driver::sign_p1_persisted(
+                ch,
+                &mut rng,
+                &mut share,
+                &shared.params,
+                &ctx,
+                &digest,
+                &mut persist,
+            )?;
             Ok(format!("signed, epoch {}", share.epoch()))
         }
         Operation::Refresh => {
@@ -491,7 +518,13 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     let (paillier, _) = new_paillier_key()?;
     let mut rng = os_rng()?;
     let info = ch.info().clone();
-    let share = driver::keygen_p1(ch, &mut rng, &driver::context(&info), paillier)?;
+    let share = driver::keygen_p1(
+        ch,
+        &mut rng,
+        &driver::context(&info),
+        paillier,
+        &shared.params,
+    )?;
     let id = key_id(&share.public().q);
     let files = shared.config.files_of(&id);
     let _lock = files.lock()?;

@@ -28,7 +28,13 @@ use crate::share_file::{public_key, public_key_hex};
             records both parties' certificates (pids): later runs must use the same ones. The \
             file is written atomically with mode 0600, encrypted when --passphrase-file, --key-file or \
             ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share (or FILE.pending) is \
-            never overwritten without --force.",
+            never overwritten without --force. Party 0 keeps its commitment-parameter secret in \
+            ring-pedersen.secret in the directory of --share (made at the first keygen there, a \
+            few seconds; encrypted like the share; back it up with the shares: every key made \
+            with it needs it to sign). Party 1 checks party 0's parameter proof at the first \
+            keygen with that party 0 and pins the parameters in its state directory \
+            ($ECDSA2PC_LOCK_DIR/pins, else ~/.local/state/ecdsa2pc/pins); other parameters from \
+            the same party 0 are refused until that pin is deleted.",
     error_code(0, "the key was made and the share written"),
     error_code(1, "protocol failure (peer rejected or aborted)"),
     error_code(
@@ -136,8 +142,10 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
             }
         }
     }
+    // Party 0's parameter secret is loaded (or made, seconds) before the network run too.
+    let params = S::params_on_disk(&args.share, files.sealer(), true, log)?;
     let mut session = Session::open(net, log, &Request::keygen())?;
-    let share = protocols::keygen::<S>(&mut session, log)?;
+    let share = protocols::keygen::<S>(&mut session, &params, log)?;
     let key = public_key(&share)?;
     files.write_active(&share)?;
     // A pending share of the replaced key (only with --force) must not outlive it.

@@ -13,6 +13,9 @@ use crate::support::{
     spawn_command, unhex,
 };
 
+/// Party 0's commitment-parameter secret, beside its shares.
+pub(crate) const PARAMS_FILE: &str = "ring-pedersen.secret";
+
 /// Certificates (with an `other` identity from the same CA) and one key's two shares.
 pub(crate) struct Fixture {
     dir: PathBuf,
@@ -25,12 +28,14 @@ impl Fixture {
         self.dir.join("certs")
     }
 
-    /// Copies both shares into `dir` as `p0.share` and `p1.share`.
+    /// Copies both shares into `dir` as `p0.share` and `p1.share`, with party 0's
+    /// commitment-parameter secret beside them (party 0 signs only with it).
     pub(crate) fn copy_shares(&self, dir: &Path) -> (PathBuf, PathBuf) {
         let p0 = dir.join("p0.share");
         let p1 = dir.join("p1.share");
         std::fs::copy(self.dir.join("p0.share"), &p0).unwrap();
         std::fs::copy(self.dir.join("p1.share"), &p1).unwrap();
+        std::fs::copy(self.dir.join(PARAMS_FILE), dir.join(PARAMS_FILE)).unwrap();
         (p0, p1)
     }
 }
@@ -52,6 +57,22 @@ pub(crate) fn fixture() -> &'static Fixture {
             &dir.join("certs"),
             &["--share", p0.to_str().unwrap()],
             &["--share", p1.to_str().unwrap()],
+        );
+        // The first keygen in a directory makes party 0's parameters; party 1 checks their
+        // proof and pins them.
+        assert!(
+            r0.stderr.contains("making party 0's commitment parameters")
+                && r0.stderr.contains(&format!(
+                    "wrote party 0's commitment-parameter secret {}",
+                    dir.join(PARAMS_FILE).display()
+                )),
+            "{r0}"
+        );
+        assert!(
+            r1.stderr
+                .contains("checking party 0's commitment-parameter proof")
+                && r1.stderr.contains("verified and pinned in"),
+            "{r1}"
         );
         for (name, r, path) in [("party 0", &r0, &p0), ("party 1", &r1, &p1)] {
             assert_eq!(r.code, Some(0), "{name} keygen:\n{r}");

@@ -33,10 +33,23 @@ fn keygen() -> (KeyShareP1, KeyShareP2) {
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
+        driver::keygen_p2(
+            &mut Framed::new(b, max),
+            &mut rng,
+            &ctx(2, 1),
+            &mut crate::fixtures::trusted,
+        )
+        .unwrap()
     });
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let s1 = driver::keygen_p1(&mut Framed::new(a, max), &mut rng, &ctx(1, 2), key).unwrap();
+    let s1 = driver::keygen_p1(
+        &mut Framed::new(a, max),
+        &mut rng,
+        &ctx(1, 2),
+        key,
+        crate::fixtures::params(),
+    )
+    .unwrap();
     (s1, p2.join().unwrap())
 }
 
@@ -91,7 +104,15 @@ fn sign_with(
     let peer = party_1(copy(s2), Framed::new(b, max), cheat);
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut t = Framed::new(a, max);
-    let r = driver::sign_p1_persisted(&mut t, &mut rng, share, &ctx(1, 2), &DIGEST, persist);
+    let r = driver::sign_p1_persisted(
+        &mut t,
+        &mut rng,
+        share,
+        crate::fixtures::params(),
+        &ctx(1, 2),
+        &DIGEST,
+        persist,
+    );
     drop(t);
     (r, peer.join().unwrap())
 }

@@ -18,6 +18,7 @@ mod generate_certs;
 mod happy;
 mod lock_registry;
 mod malicious;
+mod params;
 mod refresh_crash;
 mod service;
 mod stall;

@@ -320,11 +320,16 @@ fn keygen_with_control(net: Net<'_>) -> (Vec<u8>, Vec<u8>, Log) {
         [ATTACKER, HONEST],
         |t, ctx| {
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            MaliciousPeer::new(t).keygen_p1(&mut rng, &ctx.get(), crate::fixtures::paillier(0))
+            MaliciousPeer::new(t).keygen_p1(
+                &mut rng,
+                &ctx.get(),
+                crate::fixtures::paillier(0),
+                crate::fixtures::params(),
+            )
         },
         |mut t, ctx| {
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            driver::keygen_p2(&mut t, &mut rng, &ctx.get())
+            driver::keygen_p2(&mut t, &mut rng, &ctx.get(), &mut crate::fixtures::trusted)
         },
     );
     assert!(matches!(mal.end, End::Completed), "control: {:?}", mal.end);
@@ -345,7 +350,8 @@ fn fixture() -> &'static Fixture {
             move |mut t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let mut share = KeyShareP1::decode(&b1).unwrap();
-                driver::sign_p1(&mut t, &mut rng, &mut share, &ctx.get(), &DIGEST).unwrap()
+                let params = crate::fixtures::params();
+                driver::sign_p1(&mut t, &mut rng, &mut share, params, &ctx.get(), &DIGEST).unwrap()
             },
             move |t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
@@ -455,8 +461,14 @@ fn run_driver(
                     &mut rng,
                     ctx,
                     crate::fixtures::paillier(0),
+                    crate::fixtures::params(),
                 )?),
-                Party::P2 => out.write_active(&driver::keygen_p2(t, &mut rng, ctx)?),
+                Party::P2 => out.write_active(&driver::keygen_p2(
+                    t,
+                    &mut rng,
+                    ctx,
+                    &mut crate::fixtures::trusted,
+                )?),
             }?)
         }
         Proto::Sign => {
@@ -464,8 +476,11 @@ fn run_driver(
             match party {
                 Party::P1 => {
                     let mut share: KeyShareP1 = files.load_active()?;
-                    driver::sign_p1_persisted(t, &mut rng, &mut share, ctx, &DIGEST, &mut files)
-                        .map(drop)
+                    let params = crate::fixtures::params();
+                    driver::sign_p1_persisted(
+                        t, &mut rng, &mut share, params, ctx, &DIGEST, &mut files,
+                    )
+                    .map(drop)
                 }
                 Party::P2 => {
                     let share: KeyShareP2 = files.load_active()?;
@@ -510,10 +525,21 @@ fn attacker(
     let p2 = || KeyShareP2::decode(&shares.p2).unwrap();
     match (proto, party) {
         (Proto::Keygen, Party::P1) => {
-            ran!(peer.keygen_p1(&mut rng, &ctx, crate::fixtures::paillier(0)))
+            ran!(peer.keygen_p1(
+                &mut rng,
+                &ctx,
+                crate::fixtures::paillier(0),
+                crate::fixtures::params(),
+            ))
         }
         (Proto::Keygen, Party::P2) => ran!(peer.keygen_p2(&mut rng, &ctx)),
-        (Proto::Sign, Party::P1) => ran!(peer.sign_p1(&mut rng, &mut p1(), &ctx, &DIGEST)),
+        (Proto::Sign, Party::P1) => ran!(peer.sign_p1(
+            &mut rng,
+            &mut p1(),
+            crate::fixtures::params(),
+            &ctx,
+            &DIGEST
+        )),
         (Proto::Sign, Party::P2) => ran!(peer.sign_p2(&mut rng, &p2(), &ctx, &DIGEST)),
         (Proto::Refresh, Party::P1) => {
             ran!(peer.refresh_p1(&mut rng, &p1(), &ctx, crate::fixtures::paillier(1)))
@@ -819,7 +845,9 @@ fn agree_and_sign(net: Net<'_>, dir: &Path) -> u64 {
             let _lock = f.lock().unwrap();
             let mut s: KeyShareP1 = epoch::agree(&mut t, &f, f.load().unwrap()).unwrap();
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            let sig = driver::sign_p1(&mut t, &mut rng, &mut s, &ctx.get(), &DIGEST).unwrap();
+            let params = crate::fixtures::params();
+            let sig =
+                driver::sign_p1(&mut t, &mut rng, &mut s, params, &ctx.get(), &DIGEST).unwrap();
             (s.epoch(), s.fingerprint(), sig)
         },
         |mut t, ctx| {
@@ -1517,6 +1545,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 &mut rec,
                 &mut rng,
                 &mut share,
+                crate::fixtures::params(),
                 &ctx.get(),
                 &DIGEST,
                 &mut persist,
@@ -1569,6 +1598,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                     &mut rec,
                     &mut rng,
                     &mut *s,
+                    crate::fixtures::params(),
                     &ctx.get(),
                     &DIGEST,
                     &mut persist,
@@ -1818,8 +1848,14 @@ fn a_session_with_ourselves_is_refused() {
         binding: b"mirror".to_vec(),
     };
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let err =
-        driver::keygen_p1(&mut rec, &mut rng, &me.get(), crate::fixtures::paillier(0)).unwrap_err();
+    let err = driver::keygen_p1(
+        &mut rec,
+        &mut rng,
+        &me.get(),
+        crate::fixtures::paillier(0),
+        crate::fixtures::params(),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,

@@ -50,6 +50,12 @@ impl Running {
     }
 
     fn start_with(dir: &TempDir, config: ServiceConfig) -> Self {
+        // The fixture parameter secret (sealed like the shares), so that no test pays for a
+        // safe-prime search; a restart finds it in place.
+        config
+            .params_file()
+            .write_new(&crate::fixtures::params_secret(0))
+            .unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         let service = Service::bind(
@@ -86,8 +92,13 @@ fn client_keygen(addr: &str, paths: &CertPaths, dir: &Path, name: &str) -> Share
     let mut ch = connect(addr, paths, KEYGEN_TIMEOUT).unwrap();
     request::ask(&mut ch, &Request::keygen()).unwrap();
     let info = ch.info().clone();
-    let share =
-        driver::keygen_p2(&mut ch, &mut os_rng().unwrap(), &driver::context(&info)).unwrap();
+    let share = driver::keygen_p2(
+        &mut ch,
+        &mut os_rng().unwrap(),
+        &driver::context(&info),
+        &mut crate::fixtures::trusted,
+    )
+    .unwrap();
     let files = ShareFiles::new(&dir.join(name));
     files.write_active(&share).unwrap();
     files

@@ -30,10 +30,23 @@ fn keygen() -> (KeyShareP1, KeyShareP2) {
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
+        driver::keygen_p2(
+            &mut Framed::new(b, max),
+            &mut rng,
+            &ctx(2, 1),
+            &mut crate::fixtures::trusted,
+        )
+        .unwrap()
     });
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let s1 = driver::keygen_p1(&mut Framed::new(a, max), &mut rng, &ctx(1, 2), key).unwrap();
+    let s1 = driver::keygen_p1(
+        &mut Framed::new(a, max),
+        &mut rng,
+        &ctx(1, 2),
+        key,
+        crate::fixtures::params(),
+    )
+    .unwrap();
     (s1, p2.join().unwrap())
 }
 
@@ -236,6 +249,7 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
         &mut Framed::new(a, max),
         &mut rng,
         &mut share,
+        crate::fixtures::params(),
         &ctx(1, 2),
         &digest,
         &mut files,
@@ -262,6 +276,7 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
         &mut Framed::new(a, max),
         &mut rng,
         &mut again,
+        crate::fixtures::params(),
         &ctx(1, 2),
         &digest,
         &mut InMemory,
