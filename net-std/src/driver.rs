@@ -123,7 +123,8 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     params: &RingPedersenSecret,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
-    link.send(&params.params_msg(rng, &ctx.own_pid))?;
+    // Message 1 first: its round checks the context (e.g. a session with ourselves) before
+    // anything is sent.
     let (state, m1) = link.step(
         "keygen, message 1",
         keygen::p1::start_with(
@@ -134,6 +135,7 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
             crate::tables::pedersen(),
         ),
     )?;
+    link.send(&params.params_msg(rng, &ctx.own_pid))?;
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2(rng, &m2))?;

@@ -216,7 +216,9 @@ fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_nothing
     let mut guarded = registry.clone().guard(files.clone());
     let mut share = files.load::<KeyShareP1>().unwrap().active;
 
-    let (r, reply) = sign_with(&mut share, &s2, true, &mut guarded);
+    // An honest party 1: its message 4 passes every check, and the registry write that
+    // must precede decryption fails.
+    let (r, reply) = sign_with(&mut share, &s2, false, &mut guarded);
     let err = r.unwrap_err();
     assert!(
         matches!(
@@ -228,14 +230,19 @@ fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_nothing
         ),
         "{err}"
     );
-    // Nothing after message 4: no abort, no signature.
+    // Nothing after message 4: no abort, no signature (nothing was decrypted, so there is
+    // nothing to send).
     assert_eq!(reply, None);
-    // Nothing was decrypted: the core locks the share in memory from the moment it accepts
-    // message 4 for decryption, and the cheating ciphertext would have locked it for good.
-    assert!(!share.is_locked());
-    // Nothing leaked, so nothing stays behind in the registry and the share is usable.
+    // The core holds the share locked in memory from the moment it accepts message 4 for
+    // decryption (fail closed); that copy is dropped with the run.
+    assert!(share.is_locked());
+    // Nothing leaked, so nothing stays behind in the registry and the share on disk signs.
     registry.check(s1.public()).unwrap();
-    assert!(!files.load::<KeyShareP1>().unwrap().active.is_locked());
+    let mut reloaded = files.load::<KeyShareP1>().unwrap().active;
+    assert!(!reloaded.is_locked());
+    let mut guarded = LockRegistry::new(&path, None).guard(files.clone());
+    let (r, _) = sign_with(&mut reloaded, &s2, false, &mut guarded);
+    r.unwrap();
 }
 
 /// Guarded persistence whose lock write fails (a full disk at the worst moment).

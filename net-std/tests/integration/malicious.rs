@@ -875,6 +875,9 @@ fn run_all(net: Net<'_>, shares: &Fixture, cases: Vec<Case>) {
 // ---------------------------------------------------------------------------------------
 // Offsets of the fields attacked (docs/PROTOCOL.md; checked against the layouts below).
 
+/// Where party 0's keygen messages sit in a recorded log: the parameter message comes first.
+const KG_M1: usize = 1;
+const KG_M3: usize = 2;
 /// keygen msg1: Com(Q1) at 34..66.
 const K1_COM_Q1: usize = 34 + 31;
 /// keygen msg2: π(x2).z at 100..132.
@@ -907,8 +910,8 @@ const R4_FP: usize = 33;
 fn field_offsets_match_the_layouts() {
     let fx = fixture();
     // A flip at each offset changes exactly the field it names.
-    let k3 = keygen::Msg3::decode(&fx.keygen.sent[1]).unwrap();
-    let mut b = fx.keygen.sent[1].clone();
+    let k3 = keygen::Msg3::decode(&fx.keygen.sent[KG_M3]).unwrap();
+    let mut b = fx.keygen.sent[KG_M3].clone();
     b[K3_PDL_Z] ^= 1;
     let t = keygen::Msg3::decode(&b).unwrap();
     assert_eq!(
@@ -946,7 +949,7 @@ fn field_offsets_match_the_layouts() {
 #[test]
 fn honest_malicious_peer_completes_every_protocol() {
     let fx = fixture();
-    assert_eq!(fx.keygen.sent.len(), 2);
+    assert_eq!(fx.keygen.sent.len(), 3, "parameters, message 1, message 3");
     assert_eq!(fx.sign.sent.len(), 2);
     assert_eq!(fx.sign.received.len(), 3);
     assert_eq!(fx.refresh.sent.len(), 3);
@@ -987,7 +990,7 @@ fn keygen_attacks_over_memory_pipes() {
             2,
             flip(K2_Z),
             proto_err(CoreError::ProofInvalid(Proof::DlogPoK), "keygen, message 2"),
-            &[0x11, 0xff],
+            &[0x01, 0x11, 0xff],
         ),
         case(
             "keygen msg2: truncated",
@@ -996,7 +999,7 @@ fn keygen_attacks_over_memory_pipes() {
             2,
             Action::Truncate(keygen::Msg2::LEN - 1),
             proto_err(CoreError::Malformed, "keygen, message 2"),
-            &[0x11, 0xff],
+            &[0x01, 0x11, 0xff],
         ),
         case(
             "keygen msg3: PDL response bit flip",
@@ -1033,7 +1036,8 @@ fn keygen_attacks_over_memory_pipes() {
             Keygen,
             P1,
             3,
-            Action::Extend(vec![0]),
+            // The cap is the longest message's length (the parameter message's).
+            Action::Extend(vec![0; MAX_MSG_LEN - keygen::Msg3::LEN + 1]),
             Expect::FrameTooLarge,
             &[0x12],
         ),
@@ -1298,7 +1302,7 @@ fn replay_and_reorder_over_memory_pipes() {
             Keygen,
             P1,
             3,
-            Action::Replay(fx.keygen.sent[1].clone()),
+            Action::Replay(fx.keygen.sent[KG_M3].clone()),
             proto_err(CoreError::CommitmentMismatch, "keygen, message 3"),
             &[0x12, 0xff],
         ),
@@ -1307,11 +1311,11 @@ fn replay_and_reorder_over_memory_pipes() {
             Keygen,
             P1,
             1,
-            Action::Replay(fx.keygen.sent[0].clone()),
+            Action::Replay(fx.keygen.sent[KG_M1].clone()),
             proto_err(CoreError::ProofInvalid(Proof::DlogPoK), "keygen, message 3"),
             &[0x12, 0xff],
         )
-        .also(3, Action::Replay(fx.keygen.sent[1].clone())),
+        .also(3, Action::Replay(fx.keygen.sent[KG_M3].clone())),
         case(
             "sign msg3 replayed from an earlier session",
             Sign,
@@ -1713,7 +1717,7 @@ fn attacks_over_mutual_tls() {
                 Proto::Keygen,
                 P1,
                 3,
-                Action::Replay(fx.keygen.sent[1].clone()),
+                Action::Replay(fx.keygen.sent[KG_M3].clone()),
                 proto_err(CoreError::CommitmentMismatch, "keygen, message 3"),
                 &[0x12, 0xff],
             ),
@@ -1725,11 +1729,11 @@ fn attacks_over_mutual_tls() {
                 Proto::Keygen,
                 P1,
                 1,
-                Action::Replay(fx.keygen.sent[0].clone()),
+                Action::Replay(fx.keygen.sent[KG_M1].clone()),
                 proto_err(CoreError::CommitmentMismatch, "keygen, message 3"),
                 &[0x12, 0xff],
             )
-            .also(3, Action::Replay(fx.keygen.sent[1].clone())),
+            .also(3, Action::Replay(fx.keygen.sent[KG_M3].clone())),
         ),
         (
             tls,

@@ -374,7 +374,24 @@ fn service_seals_its_shares_and_refuses_a_key_its_lock_registry_holds() {
         "{lines:#?}"
     );
 
-    // Without the secret the service cannot open the sealed share: unavailable.
+    // Without the secret the service cannot open its sealed parameter secret: it does not
+    // start, and says which file it could not open.
+    let plain = Running::config(shares.path());
+    let e = Service::bind(
+        "127.0.0.1:0",
+        &party(&dir, Party::P1),
+        plain.clone(),
+        Arc::new(|_: &str| {}),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, NetError::Store(StoreError::NoSecret { ref path, .. })
+            if *path == plain.params_file().path()),
+        "{e}"
+    );
+    // With a plaintext parameter secret it starts, and cannot open the sealed share:
+    // unavailable.
+    std::fs::remove_file(plain.params_file().path()).unwrap();
     let svc = Running::start(&dir, shares.path());
     let e = client_sign(&svc.addr, &client, &k, [3; 32]).unwrap_err();
     assert_eq!(refusal(e), RefusalCode::Unavailable);
