@@ -94,8 +94,21 @@ pub(crate) fn spawn_command(
     certs: &Path,
     args: &[&str],
 ) -> Party {
+    spawn_command_with_lock_dir(command, party, addr, certs, args, &lock_dir())
+}
+
+/// [`spawn_command`] with the per-user state directory (lock registry, party 1's pins) at
+/// `locks`.
+pub(crate) fn spawn_command_with_lock_dir(
+    command: &str,
+    party: u8,
+    addr: &str,
+    certs: &Path,
+    args: &[&str],
+    locks: &Path,
+) -> Party {
     let child = Command::new(bin())
-        .env("ECDSA2PC_LOCK_DIR", lock_dir())
+        .env("ECDSA2PC_LOCK_DIR", locks)
         .args([command, "--party", &party.to_string(), "--server", addr])
         .arg("--certs")
         .arg(certs)
