@@ -53,6 +53,25 @@ fn keygen() -> (KeyShareP1, KeyShareP2) {
     (s1, p2.join().unwrap())
 }
 
+/// A signature that fails party 0's final check after a valid π_c3, as only a broken proof
+/// system would allow: the core's rounds in-process, with both decryption halves taken mod
+/// p̂ (as the core's own test does). Returns with `s1` locked in memory, as the driver sees it
+/// before [`Persist::locked`].
+fn fail_final_check(s1: &mut KeyShareP1, s2: &KeyShareP2) {
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+    let params = crate::fixtures::params();
+    let (p1, m1) = sign::p1::start(&mut rng, s1, params, &ctx(1, 2), &DIGEST).unwrap();
+    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx(2, 1), &DIGEST, &m1).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
+    let (_, m4) = p2.on_msg3(&mut rng, &m3).unwrap();
+    let decrypting = p1.check_msg4(&m4).unwrap();
+    let half = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
+    assert_eq!(
+        decrypting.finish(&half, &half).unwrap_err(),
+        CoreError::SignatureInvalid
+    );
+}
+
 /// Party 1's share is not `Clone` (secrets are never copied by accident): a test copy.
 fn copy(s2: &KeyShareP2) -> KeyShareP2 {
     let mut buf = vec![0u8; KeyShareP2::ENCODED_LEN];
@@ -150,22 +169,25 @@ fn a_locked_key_stays_locked_after_an_older_copy_is_restored_or_the_share_is_cop
         assert_eq!(std::fs::read_dir(d).unwrap().count(), 0, "{}", d.display());
     }
 
-    // A failed signature locks the share and records the lock in both registry directories.
+    // A cheating ciphertext is refused by π_c3: nothing is recorded, nothing locked.
     let (r, reply) = sign_with(&mut share, &s2, true, &mut guarded);
+    let refused = CoreError::ProofInvalid(ecdsa2pc_core::Proof::SignCiphertext);
     assert!(
-        matches!(
-            r,
-            Err(NetError::Protocol(ProtocolError {
-                error: CoreError::SignatureInvalid,
-                ..
-            }))
-        ),
+        matches!(r, Err(NetError::Protocol(ProtocolError { error, .. })) if error == refused),
         "{r:?}"
     );
-    assert_eq!(
-        ecdsa2pc_core::peer_abort(&reply.unwrap()),
-        Some(CoreError::SignatureInvalid)
-    );
+    assert_eq!(ecdsa2pc_core::peer_abort(&reply.unwrap()), Some(refused));
+    assert!(!share.is_locked());
+    registry.check(s1.public()).unwrap();
+    for d in registry.dirs() {
+        assert_eq!(std::fs::read_dir(d).unwrap().count(), 0, "{}", d.display());
+    }
+
+    // A failed final check (a broken proof system) locks the share; the driver's persistence
+    // records it in both registry directories, then in the file.
+    fail_final_check(&mut share, &s2);
+    Persist::<KeyShareP1>::deciding(&mut guarded, share.public()).unwrap();
+    Persist::locked(&mut guarded, &share).unwrap();
     assert!(files.load::<KeyShareP1>().unwrap().active.is_locked());
     let msg = assert_refused(&registry, s1.public(), LockState::Locked);
     assert!(msg.contains("its key is locked"), "{msg}");
@@ -282,10 +304,12 @@ fn a_failing_lock_write_after_a_failed_signature_leaves_the_key_refused() {
     let mut persist = LockWriteFails(registry.clone().guard(files.clone()));
     let mut share = files.load::<KeyShareP1>().unwrap().active;
 
-    let (r, reply) = sign_with(&mut share, &s2, true, &mut persist);
+    // As the driver runs it: `deciding` before decrypting, then the failed final check and
+    // a lock write that fails (the driver then sends nothing more).
+    Persist::<KeyShareP1>::deciding(&mut persist, share.public()).unwrap();
+    fail_final_check(&mut share, &s2);
+    let r = persist.locked(&share);
     assert!(matches!(r, Err(NetError::Store(_))), "{r:?}");
-    // No abort went out: the lock was not durable.
-    assert_eq!(reply, None);
     // The share file was never locked, but the record made before decrypting refuses the key
     // in every later run, in this process or another.
     assert!(!files.load::<KeyShareP1>().unwrap().active.is_locked());

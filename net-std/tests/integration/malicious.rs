@@ -34,9 +34,9 @@ use ecdsa2pc_core::{
 };
 use ecdsa2pc_core::{MsgType, abort_message};
 use ecdsa2pc_net::{
-    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, PeerAbort,
-    ProtocolError, SessionInfo, Transport, TransportError, connect, driver, epoch, identity,
-    listen, memory_pipe, pem, store::ShareFiles, tls,
+    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, ProtocolError,
+    SessionInfo, Transport, TransportError, connect, driver, epoch, identity, listen, memory_pipe,
+    pem, store::ShareFiles, tls,
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 
@@ -1124,12 +1124,15 @@ fn sign_attacks_over_memory_pipes() {
             &[0x22, 0xff],
         ),
         case(
-            "sign msg4: ciphertext bit flip (decrypts to garbage)",
+            "sign msg4: ciphertext bit flip (π_c3 fails, nothing decrypted)",
             Sign,
             P2,
             4,
             flip(S4_C),
-            proto_err(CoreError::SignatureInvalid, "sign, message 4"),
+            proto_err(
+                CoreError::ProofInvalid(Proof::SignCiphertext),
+                "sign, message 4",
+            ),
             &[0x21, 0x23, 0xff],
         ),
         case(
@@ -1137,9 +1140,10 @@ fn sign_attacks_over_memory_pipes() {
             Sign,
             P2,
             4,
+            // c alone (its 512 bytes after the header); the proof after it stays.
             Action::Replace {
-                range: 2..sign::Msg4::LEN,
-                bytes: vec![0; sign::Msg4::LEN - 2],
+                range: 2..S4_C + 1,
+                bytes: vec![0; S4_C - 1],
             },
             proto_err(CoreError::InvalidCiphertext, "sign, message 4"),
             &[0x21, 0x23, 0xff],
@@ -1341,7 +1345,10 @@ fn replay_and_reorder_over_memory_pipes() {
             P2,
             4,
             Action::Replay(fx.sign.sent[1].clone()),
-            proto_err(CoreError::SignatureInvalid, "sign, message 4"),
+            proto_err(
+                CoreError::ProofInvalid(Proof::SignCiphertext),
+                "sign, message 4",
+            ),
             &[0x21, 0x23, 0xff],
         ),
         case(
@@ -1518,6 +1525,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
     let dir = TempDir::new("malicious-lock");
     shares.install(dir.path());
     let path = dir.path().join("p1.share");
+    let before = std::fs::read(&path).unwrap();
     // (the reply that reached the attacker, whether P1's file was locked at that moment)
     type Seen = Mutex<Option<(Vec<u8>, bool)>>;
     let seen: Arc<Seen> = Arc::default();
@@ -1560,54 +1568,56 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
     );
     let (result, sent) = first;
     let err = result.unwrap_err();
+    let refused = CoreError::ProofInvalid(Proof::SignCiphertext);
     assert!(
         matches!(
             err,
             NetError::Protocol(ProtocolError {
-                error: CoreError::SignatureInvalid,
+                error,
                 step: "sign, message 4"
-            })
+            }) if error == refused
         ),
         "{err}"
     );
-    assert_no_secret("lock", &err.to_string(), &secrets(&shares.p1, Party::P1));
+    let text = err.to_string();
+    assert!(
+        text.contains("nothing was decrypted") && text.contains("NOT locked"),
+        "{text}"
+    );
+    assert_no_secret("proof refused", &text, &secrets(&shares.p1, Party::P1));
     let types: Vec<u8> = sent.iter().map(|m| m[1]).collect();
     assert_eq!(types, [0x21, 0x23, 0xff]);
-    assert!(matches!(
-        end.0,
-        End::PeerAborted(CoreError::SignatureInvalid)
-    ));
+    assert!(matches!(end.0, End::PeerAborted(e) if e == refused));
     let (reply, locked_when_abort_arrived) = seen.lock().unwrap().take().unwrap();
-    assert_eq!(reply, abort_message(CoreError::SignatureInvalid));
-    assert!(locked_when_abort_arrived, "locked on disk before the abort");
-    assert!(share.is_locked());
+    assert_eq!(reply, abort_message(refused));
+    assert!(
+        !locked_when_abort_arrived,
+        "nothing to lock: party 1 learned nothing"
+    );
+    assert!(!share.is_locked());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the share file is untouched"
+    );
 
-    // The same share object, and the share reloaded from disk (a restart): sign and refresh
-    // are refused with KeyLocked before anything but the abort is written.
+    // The same share object, and the share reloaded from disk (a restart), sign honestly.
     let mut reloaded: KeyShareP1 = files.load_active().unwrap();
-    assert!(reloaded.is_locked());
     for (what, s) in [("in memory", &mut share), ("after restart", &mut reloaded)] {
         let (mine, theirs) = pair(
             net.honest(),
             [HONEST, HONEST],
-            |t, ctx| {
-                let mut rec = Recorder {
-                    inner: t,
-                    sent: Vec::new(),
-                    last: Instant::now(),
-                };
+            |mut t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-                let mut persist = files.clone();
-                let r = driver::sign_p1_persisted(
-                    &mut rec,
+                driver::sign_p1_persisted(
+                    &mut t,
                     &mut rng,
                     &mut *s,
                     crate::fixtures::params(),
                     &ctx.get(),
                     &DIGEST,
-                    &mut persist,
-                );
-                (r, rec.sent)
+                    &mut files.clone(),
+                )
             },
             |mut t, ctx| {
                 let share2 = KeyShareP2::decode(&shares.p2).unwrap();
@@ -1615,70 +1625,16 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 driver::sign_p2(&mut t, &mut rng, &share2, &ctx.get(), &DIGEST)
             },
         );
-        assert!(
-            matches!(
-                mine.0,
-                Err(NetError::Protocol(ProtocolError {
-                    error: CoreError::KeyLocked,
-                    ..
-                }))
-            ),
-            "sign {what}: {:?}",
-            mine.0
-        );
-        assert_eq!(mine.1, [abort_message(CoreError::KeyLocked).to_vec()]);
-        assert!(
-            matches!(
-                theirs,
-                Err(NetError::PeerAbort(PeerAbort {
-                    error: CoreError::KeyLocked,
-                    ..
-                }))
-            ),
-            "party 1 hears why ({what}): {theirs:?}"
-        );
-        let (a, _b) = memory_pipe();
-        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let r = driver::refresh_p1(
-            &mut Framed::new(a, MAX_MSG_LEN),
-            &mut rng,
-            &*s,
-            &Ctx::of_share(s).get(),
-            crate::fixtures::paillier(1),
-            &mut files.clone(),
-        );
-        assert!(
-            matches!(
-                r,
-                Err(NetError::Protocol(ProtocolError {
-                    error: CoreError::KeyLocked,
-                    ..
-                }))
-            ),
-            "refresh {what}: {r:?}"
-        );
+        assert_eq!(mine.unwrap(), theirs.unwrap(), "sign {what}");
     }
-    assert!(!files.pending_path().exists(), "no pending share");
     println!(
-        "selective abort [{}]: SignatureInvalid, locked on disk before the abort; sign and refresh then KeyLocked, also after restart",
+        "selective abort [{}]: ProofInvalid(π_c3) before decryption, nothing locked; the share signs after, also after restart",
         net.name()
     );
 }
 
-impl Ctx {
-    /// A context naming the pids a share recorded (the channel binding does not matter here).
-    fn of_share(share: &KeyShareP1) -> Self {
-        let (own, peer) = share.pids();
-        Self {
-            own: *own,
-            peer: *peer,
-            binding: b"any".to_vec(),
-        }
-    }
-}
-
 #[test]
-fn selective_abort_locks_the_share_on_disk_before_the_abort_and_for_good() {
+fn selective_abort_ciphertext_is_refused_by_pic3_without_decrypting_or_locking() {
     selective_abort(Net::Pipe, fixture());
 }
 
