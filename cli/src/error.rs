@@ -124,9 +124,11 @@ fn net_exit_status(e: &NetError) -> ExitStatus {
         NetError::Config(_)
         | NetError::Transport(TransportError::BadAddress { .. })
         | NetError::System(_) => ExitStatus::Usage,
-        NetError::Store(StoreError::NoCommonEpoch { .. } | StoreError::KeyLocked { .. }) => {
-            ExitStatus::Failure
-        }
+        NetError::Store(
+            StoreError::NoCommonEpoch { .. }
+            | StoreError::KeyLocked { .. }
+            | StoreError::ParamsPinned { .. },
+        ) => ExitStatus::Failure,
         NetError::Store(_) => ExitStatus::Usage,
         NetError::Protocol(_)
         | NetError::PeerAbort(_)
@@ -175,6 +177,14 @@ fn net_hint(e: &NetError) -> Option<String> {
             _ => return None,
         },
         NetError::Store(s) => match s {
+            StoreError::Missing { path }
+                if path.file_name() == Some(ecdsa2pc_net::params_secret::FILE_NAME.as_ref()) =>
+            {
+                "party 0 keeps it beside its --share file, where `ecdsa2pc keygen --party 0` made \
+                 it: restore it there from the backup of the shares (a new one would not match \
+                 the keys made with the old one)"
+                    .into()
+            }
             StoreError::Missing { .. } => "run `ecdsa2pc keygen` first, or check --share".into(),
             StoreError::OtherParty { found, .. } => {
                 format!("or use it with --party {}", found.index())
@@ -184,6 +194,9 @@ fn net_hint(e: &NetError) -> Option<String> {
                 .into(),
             StoreError::NoSecret { .. } => "with --passphrase-file FILE, --key-file FILE or \
                  the ECDSA2PC_PASSPHRASE environment variable"
+                .into(),
+            StoreError::OldFormat { .. } => "`ecdsa2pc keygen` on both parties makes the new \
+                 key (into a new --share file)"
                 .into(),
             _ => return None,
         },
@@ -353,6 +366,20 @@ mod tests {
             .into(),
         );
         assert_eq!(share.exit_status(), ExitStatus::Usage);
+        let params = CliError::Net(
+            StoreError::Missing {
+                path: "keys/ring-pedersen.secret".into(),
+            }
+            .into(),
+        );
+        let text = params.to_string();
+        assert!(
+            text.starts_with(
+                "party 0's commitment-parameter secret keys/ring-pedersen.secret: does not exist"
+            ) && text.contains("beside its --share file")
+                && text.contains("restore it"),
+            "{text}"
+        );
         let missing = CliError::Net(
             StoreError::Missing {
                 path: "p1.share".into(),

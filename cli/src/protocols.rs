@@ -1,10 +1,20 @@
 //! The protocols a party runs, chosen by the type of its key share: keygen, sign and
-//! refresh through the `ecdsa2pc-net` drivers, with party 0's Paillier key made first.
+//! refresh through the `ecdsa2pc-net` drivers, with party 0's Paillier key made first, and
+//! the commitment parameters of issue 10 (party 0's secret, party 1's pins).
 
-use ecdsa2pc_core::{Context, KeyShare, KeyShareP1, KeyShareP2, PaillierSecretKey, sign::Digest};
+use std::path::Path;
+
+use ecdsa2pc_core::{
+    Context, KeyShare, KeyShareP1, KeyShareP2, PaillierSecretKey, ParamsMsg, RingPedersenParams,
+    RingPedersenSecret, sign::Digest,
+};
 use ecdsa2pc_net::{
-    Channel, NetError,
+    Channel, NetError, Pid,
     driver::{self, Persist},
+    params_secret::{self, ParamsSecretFile},
+    pins::{self, PinStore},
+    rng::os_rng,
+    sealed::Sealer,
 };
 use k256::ecdsa::Signature;
 use rand_chacha::ChaCha20Rng;
@@ -21,8 +31,24 @@ pub(crate) trait Protocols: KeyShare {
     type Fresh;
     /// Said of keygen and refresh timings: party 1 waits for party 0's Paillier key.
     const NOTE: &'static str;
+    /// What keygen and signing need besides the share: party 0 its commitment-parameter
+    /// secret, party 1 the way it checks party 0's parameters.
+    type Params;
     /// Makes [`Protocols::Fresh`], reported as its own phase.
     fn fresh(log: &Log) -> Result<Self::Fresh, CliError>;
+    /// [`Protocols::Params`] for a run with the share file `share`, before any network
+    /// traffic: party 0 loads its parameter secret from beside the share (opened with
+    /// `sealer`), or for keygen (`make`) makes and writes one if there is none; party 1 uses
+    /// its pins.
+    fn params_on_disk(
+        share: &Path,
+        sealer: Option<&Sealer>,
+        make: bool,
+        log: &Log,
+    ) -> Result<Self::Params, CliError>;
+    /// [`Protocols::Params`] kept in memory (the demo): party 0 makes a parameter secret,
+    /// party 1 checks party 0's parameter proof every time.
+    fn params_in_memory(log: &Log) -> Result<Self::Params, CliError>;
     /// Runs keygen; the new share goes to `persist` as pending, and is promoted once the
     /// peer confirms it stored its own.
     fn keygen(
@@ -30,6 +56,8 @@ pub(crate) trait Protocols: KeyShare {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         fresh: Self::Fresh,
+        params: &Self::Params,
+        log: &Log,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError>;
     /// Signs `digest`; a share that locks itself goes to `persist` before any reply.
@@ -39,6 +67,7 @@ pub(crate) trait Protocols: KeyShare {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         digest: &Digest,
+        params: &Self::Params,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Signature, NetError>;
     /// Refreshes; the new share goes to `persist` as pending, then is promoted.
@@ -54,10 +83,52 @@ pub(crate) trait Protocols: KeyShare {
 
 impl Protocols for KeyShareP1 {
     type Fresh = PaillierSecretKey;
+    type Params = RingPedersenSecret;
     const NOTE: &'static str = "";
 
     fn fresh(log: &Log) -> Result<PaillierSecretKey, CliError> {
         paillier_key(log)
+    }
+
+    fn params_on_disk(
+        share: &Path,
+        sealer: Option<&Sealer>,
+        make: bool,
+        log: &Log,
+    ) -> Result<RingPedersenSecret, CliError> {
+        let file = ParamsSecretFile::beside(share).sealed_with(sealer.cloned());
+        if !make {
+            return Ok(file.load()?);
+        }
+        let mut rng = os_rng()?;
+        let mut made = false;
+        let secret = file.load_or_make(&mut rng, &mut || {
+            made = true;
+            log.line(params_secret::MAKING);
+        })?;
+        if made {
+            log.line(format_args!(
+                "wrote party 0's commitment-parameter secret {} ({}): every key party 0 makes \
+                 from now on needs it to sign; back it up with the shares",
+                file.path().display(),
+                if sealer.is_some() {
+                    "encrypted"
+                } else {
+                    "NOT encrypted"
+                }
+            ));
+        }
+        Ok(secret)
+    }
+
+    fn params_in_memory(log: &Log) -> Result<RingPedersenSecret, CliError> {
+        let mut rng = os_rng()?;
+        log.line(params_secret::MAKING);
+        log.phase(
+            "commitment parameters",
+            || Ok(RingPedersenSecret::generate(&mut rng)),
+            |_| "kept in memory".to_owned(),
+        )
     }
 
     fn keygen(
@@ -65,9 +136,11 @@ impl Protocols for KeyShareP1 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         fresh: PaillierSecretKey,
+        params: &RingPedersenSecret,
+        _: &Log,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError> {
-        driver::keygen_p1_persisted(ch, rng, ctx, fresh, persist)
+        driver::keygen_p1_persisted(ch, rng, ctx, fresh, params, persist)
     }
 
     fn sign(
@@ -76,9 +149,10 @@ impl Protocols for KeyShareP1 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         digest: &Digest,
+        params: &RingPedersenSecret,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Signature, NetError> {
-        driver::sign_p1_persisted(ch, rng, self, ctx, digest, persist)
+        driver::sign_p1_persisted(ch, rng, self, params, ctx, digest, persist)
     }
 
     fn refresh(
@@ -93,12 +167,63 @@ impl Protocols for KeyShareP1 {
     }
 }
 
+/// How party 1 checks party 0's commitment parameters at keygen.
+#[derive(Debug)]
+pub(crate) enum ParamsCheck {
+    /// Against its pins: the proof once per party 0, a changed parameter set refused.
+    Pinned(PinStore),
+    /// The proof every time, nothing written (the demo).
+    Always,
+}
+
+impl ParamsCheck {
+    fn check(
+        &self,
+        msg: &ParamsMsg,
+        owner: &Pid,
+        log: &Log,
+    ) -> Result<RingPedersenParams, NetError> {
+        match self {
+            Self::Pinned(pins) => pins.check(msg, owner, &mut |event| log.line(event)),
+            Self::Always => pins::verify(msg, owner),
+        }
+    }
+}
+
 impl Protocols for KeyShareP2 {
     type Fresh = ();
+    type Params = ParamsCheck;
     const NOTE: &'static str = "(includes party 0's Paillier key generation)";
 
     fn fresh(_: &Log) -> Result<(), CliError> {
         Ok(())
+    }
+
+    fn params_on_disk(
+        _: &Path,
+        _: Option<&Sealer>,
+        make: bool,
+        _: &Log,
+    ) -> Result<ParamsCheck, CliError> {
+        if !make {
+            // Signing: party 1's share holds the parameters; no pin is read.
+            return Ok(ParamsCheck::Always);
+        }
+        pin_dir()
+            .map(|dir| ParamsCheck::Pinned(PinStore::new(&dir)))
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "party 1 keeps its pins of party 0's commitment parameters in a state \
+                 directory, and neither {} nor $XDG_STATE_HOME nor $HOME names one: set {} to \
+                 a private directory",
+                    crate::session::LOCK_DIR_ENV,
+                    crate::session::LOCK_DIR_ENV
+                ))
+            })
+    }
+
+    fn params_in_memory(_: &Log) -> Result<ParamsCheck, CliError> {
+        Ok(ParamsCheck::Always)
     }
 
     fn keygen(
@@ -106,9 +231,17 @@ impl Protocols for KeyShareP2 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         (): (),
+        params: &ParamsCheck,
+        log: &Log,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError> {
-        driver::keygen_p2_persisted(ch, rng, ctx, persist)
+        driver::keygen_p2_persisted(
+            ch,
+            rng,
+            ctx,
+            &mut |msg, owner| params.check(msg, owner, log),
+            persist,
+        )
     }
 
     fn sign(
@@ -117,6 +250,7 @@ impl Protocols for KeyShareP2 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         digest: &Digest,
+        _: &ParamsCheck,
         _: &mut dyn Persist<Self>,
     ) -> Result<Signature, NetError> {
         // Party 1's share never changes while signing: nothing to persist.
@@ -135,10 +269,20 @@ impl Protocols for KeyShareP2 {
     }
 }
 
+/// Party 1's pin directory: `pins` in `$ECDSA2PC_LOCK_DIR` if set (the state directory the
+/// tests and sandboxes name), else the per-user one ([`PinStore::default_dir`]).
+pub(crate) fn pin_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os(crate::session::LOCK_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(|d| std::path::PathBuf::from(d).join("pins"))
+        .or_else(PinStore::default_dir)
+}
+
 /// Runs keygen (party 0 first makes its Paillier key), reported as the `keygen` phase; the
 /// share goes to `persist` (pending, then promoted when both parties have stored theirs).
 pub(crate) fn keygen<S: Protocols>(
     session: &mut Session,
+    params: &S::Params,
     log: &Log,
     persist: &mut dyn Persist<S>,
 ) -> Result<S, CliError> {
@@ -147,7 +291,7 @@ pub(crate) fn keygen<S: Protocols>(
     let ctx = driver::context(info);
     log.phase(
         "keygen",
-        || Ok(S::keygen(ch, rng, &ctx, fresh, persist)?),
+        || Ok(S::keygen(ch, rng, &ctx, fresh, params, log, persist)?),
         |_| S::NOTE.to_owned(),
     )
 }
@@ -157,10 +301,11 @@ pub(crate) fn sign<S: Protocols>(
     share: &mut S,
     session: &mut Session,
     digest: &Digest,
+    params: &S::Params,
     persist: &mut dyn Persist<S>,
 ) -> Result<Signature, NetError> {
     let Session { ch, info, rng } = session;
-    share.sign(ch, rng, &driver::context(info), digest, persist)
+    share.sign(ch, rng, &driver::context(info), digest, params, persist)
 }
 
 /// Runs refresh (party 0 first makes a new Paillier key), reported as the `refresh` phase;

@@ -101,21 +101,38 @@ impl<S: KeyShare> ShareSession<S> {
         log: &Log,
         operation: Operation,
     ) -> Result<Self, CliError> {
+        Self::establish_with(net, files, log, operation, |_| Ok(())).map(|(s, ())| s)
+    }
+
+    /// [`ShareSession::establish`] that also runs `prepare` on the share's files after the
+    /// local checks (a locked key is reported as such first) and before any network traffic
+    /// (the peer is not kept waiting for it): party 0 loads its parameter secret there.
+    pub(crate) fn establish_with<P>(
+        net: &Net<'_>,
+        files: ShareFiles,
+        log: &Log,
+        operation: Operation,
+        prepare: impl FnOnce(&ShareFiles) -> Result<P, CliError>,
+    ) -> Result<(Self, P), CliError> {
         let (lock, held) = share_file::lock_and_load::<S>(&files, log)?;
         let registry = lock_registry(files.path());
         if S::PARTY == Party::P1 {
             // Every epoch (active and pending) has the same Q: one check covers both.
             registry.check(held.active.public())?;
         }
+        let prepared = prepare(&files)?;
         let req = Request::on_key(operation, key_id(&held.active.public().q));
         let mut session = Session::open(net, log, &req)?;
         certificates::check(&held.active, files.path(), &session.info, log)?;
         let share = epoch::agree(&mut session.ch, &files, held, log)?;
-        Ok(Self {
-            session,
-            share,
-            store: registry.guard(files),
-            _lock: lock,
-        })
+        Ok((
+            Self {
+                session,
+                share,
+                store: registry.guard(files),
+                _lock: lock,
+            },
+            prepared,
+        ))
     }
 }

@@ -28,10 +28,12 @@ fn bench(c: &mut Criterion) {
                 &mut r1,
                 &support::ctx1(),
                 support::paillier(0),
+                support::rp().params(),
                 Some(&table),
             )
             .unwrap();
-            let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1).unwrap();
+            let (p2, m2) =
+                keygen::p2::start(&mut r2, &support::ctx2(), &m1, support::rp().params()).unwrap();
             let (s1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
             (s1, p2.on_msg3(&mut r2, &m3).unwrap())
         })
@@ -85,7 +87,8 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let (p1, m1) =
-                    sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+                    sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest)
+                        .unwrap();
                 let (p2, m2) =
                     sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
                 let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
@@ -97,39 +100,38 @@ fn bench(c: &mut Criterion) {
     });
     let mut storage = vec![ecdsa2pc_core::ModNN::ZERO; sign::p2::table_len(4)];
     let table = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
-    g.bench_function("sign/p2_step3_table_and_pooled_nonce", |b| {
+    g.bench_function("sign/p2_step3_table_and_presign", |b| {
         b.iter_batched(
             || {
+                let pre = sign::p2::Presign::new(&mut r2, &s2);
                 let (p1, m1) =
-                    sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+                    sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest)
+                        .unwrap();
                 let (p2, m2) =
-                    sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+                    sign::p2::start_with(&mut r2, &s2, &support::ctx2(), &digest, &m1, Some(pre))
+                        .unwrap();
                 let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
-                let nonce = s2.paillier_key().nonce_power_random(&mut r2);
-                (p2, m3, nonce)
+                (p2, m3)
             },
-            |(p2, m3, nonce)| {
-                p2.on_msg3_with(&mut r3, &m3, Some(&table), Some(nonce))
-                    .unwrap()
-                    .1
-            },
+            |(p2, m3)| p2.on_msg3_with(&mut r3, &m3, Some(&table)).unwrap().1,
             criterion::BatchSize::SmallInput,
         )
     });
     g.bench_function("sign_with_p2_precomputation", |b| {
         b.iter_batched(
-            || s2.paillier_key().nonce_power_random(&mut r2),
-            |nonce| {
+            || sign::p2::Presign::new(&mut r2, &s2),
+            |pre| {
                 seed += 1;
                 let mut a = support::rng(seed);
                 let mut c = support::rng(seed ^ 0xabcd);
-                let (p1, m1) = sign::p1::start(&mut a, &mut s1, &support::ctx1(), &digest).unwrap();
+                let (p1, m1) =
+                    sign::p1::start(&mut a, &mut s1, support::rp(), &support::ctx1(), &digest)
+                        .unwrap();
                 let (p2, m2) =
-                    sign::p2::start(&mut c, &s2, &support::ctx2(), &digest, &m1).unwrap();
+                    sign::p2::start_with(&mut c, &s2, &support::ctx2(), &digest, &m1, Some(pre))
+                        .unwrap();
                 let (p1, m3) = p1.on_msg2(&mut a, &m2).unwrap();
-                let (p2, m4) = p2
-                    .on_msg3_with(&mut c, &m3, Some(&table), Some(nonce))
-                    .unwrap();
+                let (p2, m4) = p2.on_msg3_with(&mut c, &m3, Some(&table)).unwrap();
                 let (sig, m5) = p1.on_msg4(&m4).unwrap();
                 (p2.on_msg5(&m5).unwrap(), sig)
             },
@@ -150,14 +152,29 @@ fn bench(c: &mut Criterion) {
     let mut r2 = support::rng(32);
     let mut r3 = support::rng(33);
     g.bench_function("keygen/p1_step1", |b| {
-        b.iter(|| keygen::p1::start(&mut r3, &support::ctx1(), support::paillier(0)).unwrap())
+        b.iter(|| {
+            keygen::p1::start(
+                &mut r3,
+                &support::ctx1(),
+                support::paillier(0),
+                support::rp().params(),
+            )
+            .unwrap()
+        })
     });
     g.bench_function("keygen/p1_step2_prove", |b| {
         b.iter_batched(
             || {
-                let (p1, m1) =
-                    keygen::p1::start(&mut r1, &support::ctx1(), support::paillier(0)).unwrap();
-                let (_, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1).unwrap();
+                let (p1, m1) = keygen::p1::start(
+                    &mut r1,
+                    &support::ctx1(),
+                    support::paillier(0),
+                    support::rp().params(),
+                )
+                .unwrap();
+                let (_, m2) =
+                    keygen::p2::start(&mut r2, &support::ctx2(), &m1, support::rp().params())
+                        .unwrap();
                 (p1, m2)
             },
             |(p1, m2)| p1.on_msg2(&mut r3, &m2).unwrap(),
@@ -167,9 +184,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("keygen/p2_step2_verify", |b| {
         b.iter_batched(
             || {
-                let (p1, m1) =
-                    keygen::p1::start(&mut r1, &support::ctx1(), support::paillier(0)).unwrap();
-                let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1).unwrap();
+                let (p1, m1) = keygen::p1::start(
+                    &mut r1,
+                    &support::ctx1(),
+                    support::paillier(0),
+                    support::rp().params(),
+                )
+                .unwrap();
+                let (p2, m2) =
+                    keygen::p2::start(&mut r2, &support::ctx2(), &m1, support::rp().params())
+                        .unwrap();
                 let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
                 (p2, m3)
             },

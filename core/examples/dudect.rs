@@ -104,8 +104,14 @@ fn main() {
         } else {
             support::rng(1000 + i as u64)
         };
-        let (p1, m1) =
-            sign::p1::start(&mut fixed_seed_rng, &mut s1, &support::ctx1(), &digest).unwrap();
+        let (p1, m1) = sign::p1::start(
+            &mut fixed_seed_rng,
+            &mut s1,
+            support::rp(),
+            &support::ctx1(),
+            &digest,
+        )
+        .unwrap();
         let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
         let (p1, m3) = p1.on_msg2(&mut fixed_seed_rng, &m2).unwrap();
         let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();

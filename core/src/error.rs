@@ -20,6 +20,9 @@ pub enum Proof {
     PaillierEq,
     /// Ring-Pedersen parameters: g lies in the group h generates (Π^prm).
     RingPedersenParams,
+    /// π_c3: P2's signing ciphertext c is well formed (its plaintext is k2⁻¹·(m + r·x) + ρ·q
+    /// for the k2 of R2, the x2 of Q2 and a bounded ρ), checked before P1 decrypts anything.
+    SignCiphertext,
 }
 
 /// Everything that can go wrong in a protocol round.
@@ -63,6 +66,10 @@ pub enum Error {
     /// Ring-Pedersen parameters have the wrong size, an even modulus, g = h, or a g or h
     /// that is not a unit in (1, N̂ − 1).
     PedersenParameters,
+    /// The ring-Pedersen parameters are not the ones pinned in the key share, or not the ones
+    /// the peer announced: use the parameter set the share was made with (P1), or verify and
+    /// pin the peer's current set before keygen (P2).
+    ParamsMismatch,
 }
 
 impl Error {
@@ -102,6 +109,8 @@ impl Error {
             Self::DegenerateNonce => 20,
             Self::ProofInvalid(Proof::RingPedersenParams) => 21,
             Self::PedersenParameters => 22,
+            Self::ParamsMismatch => 23,
+            Self::ProofInvalid(Proof::SignCiphertext) => 24,
         }
     }
 
@@ -130,6 +139,8 @@ impl Error {
             20 => Self::DegenerateNonce,
             21 => Self::ProofInvalid(Proof::RingPedersenParams),
             22 => Self::PedersenParameters,
+            23 => Self::ParamsMismatch,
+            24 => Self::ProofInvalid(Proof::SignCiphertext),
             _ => Self::Malformed,
         }
     }
@@ -151,6 +162,7 @@ impl fmt::Display for Proof {
             Self::Range => "range proof",
             Self::PaillierEq => "Paillier-Paillier equality proof",
             Self::RingPedersenParams => "ring-Pedersen parameter proof (Π^prm)",
+            Self::SignCiphertext => "signing ciphertext proof (π_c3)",
         })
     }
 }
@@ -187,6 +199,10 @@ impl fmt::Display for Error {
             Self::PedersenParameters => f.write_str(
                 "invalid ring-Pedersen parameters (modulus size or parity, g = h, or g or h not \
                  a unit)",
+            ),
+            Self::ParamsMismatch => f.write_str(
+                "ring-Pedersen parameters differ from those pinned in the share or announced by \
+                 the peer",
             ),
         }
     }
@@ -226,6 +242,8 @@ mod tests {
             Error::DegenerateNonce,
             Error::ProofInvalid(Proof::RingPedersenParams),
             Error::PedersenParameters,
+            Error::ParamsMismatch,
+            Error::ProofInvalid(Proof::SignCiphertext),
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);

@@ -17,6 +17,7 @@ mod error;
 #[cfg(test)]
 mod fixtures;
 mod party;
+mod ring_pedersen;
 mod share;
 
 /// Declares the modules that hold the protocol's building blocks: private, and with the
@@ -73,6 +74,7 @@ pub use paillier::{
 };
 pub use party::{Party, UnknownParty};
 pub use pedersen::{TABLE_LEN as PEDERSEN_TABLE_LEN, Table as PedersenTable};
+pub use ring_pedersen::{ParamsMsg, RingPedersenParams, RingPedersenSecret};
 pub use session::{Context, ID_LEN};
 pub use share::{KeyShare, KeyShareP1, KeyShareP2, PublicShares, role_of};
 pub use sizes::{MAX_EPOCH, MAX_MSG_LEN};
@@ -85,6 +87,7 @@ pub use wire::{ABORT_LEN, Message, MsgType, abort_message, peer_abort};
 const _: () = {
     use wire::Message;
     let lens = [
+        ParamsMsg::LEN,
         keygen::Msg1::LEN,
         keygen::Msg2::LEN,
         keygen::Msg3::LEN,

@@ -13,6 +13,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::{
     Error, Party, Result, bigint, curve,
     paillier::{Ciphertext, PublicKey, SecretKey},
+    ring_pedersen::RingPedersenParams,
     session::{Context, ID_LEN},
     tags,
     transcript::Transcript,
@@ -89,6 +90,10 @@ pub struct KeyShareP1 {
     pub(crate) paillier: SecretKey,
     #[zeroize(skip)]
     pub(crate) common: Common,
+    /// Hash of P1's ring-Pedersen parameters the key was made under: signing needs the
+    /// secret whose parameters hash to it.
+    #[zeroize(skip)]
+    pub(crate) params_hash: [u8; 32],
     // Not secret, and a wiped share must not read as unlocked.
     #[zeroize(skip)]
     pub(crate) locked: bool,
@@ -103,6 +108,9 @@ pub struct KeyShareP2 {
     pub(crate) x2: Scalar,
     #[zeroize(skip)]
     pub(crate) paillier: PublicKey,
+    /// P1's ring-Pedersen parameters, verified (Π^prm) before keygen: π_c3 commits under them.
+    #[zeroize(skip)]
+    pub(crate) params: RingPedersenParams,
     #[zeroize(skip)]
     pub(crate) common: Common,
 }
@@ -118,6 +126,8 @@ mod sealed {
         fn common(&self) -> &Common;
         /// P1's Paillier public key, under which c_key is encrypted.
         fn paillier_public(&self) -> &PublicKey;
+        /// Hash of P1's ring-Pedersen parameters the key was made under.
+        fn pinned_params_hash(&self) -> [u8; 32];
         /// Whether the secret half matches the public one: x_i·G = Q_i, and for P1
         /// Dec(c_key) = x1.
         fn secret_consistent(&self) -> bool;
@@ -171,7 +181,15 @@ pub trait KeyShare: sealed::Sealed + Sized {
         self.common().epoch
     }
 
-    /// Fingerprint of the public state both parties must share: (Q, N, c_key, epoch).
+    /// Hash of P1's ring-Pedersen parameters ([`RingPedersenParams::hash`]) the key was
+    /// made under; the fingerprint covers it, so every sign and refresh session id does.
+    #[must_use]
+    fn params_hash(&self) -> [u8; 32] {
+        self.pinned_params_hash()
+    }
+
+    /// Fingerprint of the public state both parties must share: (Q, N, c_key, epoch, the
+    /// ring-Pedersen parameters' hash).
     #[must_use]
     fn fingerprint(&self) -> [u8; 32] {
         let c = self.common();
@@ -181,7 +199,8 @@ pub trait KeyShare: sealed::Sealed + Sized {
             .point("Q2", &c.public.q2)
             .integer("N", self.paillier_public().modulus())
             .integer("c_key", c.c_key.as_uint())
-            .u64("epoch", c.epoch);
+            .u64("epoch", c.epoch)
+            .bytes("params", &self.pinned_params_hash());
         t.finish()
     }
 
@@ -224,6 +243,9 @@ impl sealed::Sealed for KeyShareP1 {
     fn paillier_public(&self) -> &PublicKey {
         self.paillier.public_key()
     }
+    fn pinned_params_hash(&self) -> [u8; 32] {
+        self.params_hash
+    }
     fn secret_consistent(&self) -> bool {
         curve::mul_g(&bigint::reduce_mod_q(&self.x1)) == self.common.public.q1
             && self.paillier.decrypt(&self.common.c_key) == self.x1.resize()
@@ -236,6 +258,9 @@ impl sealed::Sealed for KeyShareP2 {
     }
     fn paillier_public(&self) -> &PublicKey {
         &self.paillier
+    }
+    fn pinned_params_hash(&self) -> [u8; 32] {
+        self.params.hash()
     }
     fn secret_consistent(&self) -> bool {
         curve::mul_g(&self.x2) == self.common.public.q2
@@ -304,6 +329,12 @@ impl KeyShareP2 {
     #[must_use]
     pub fn paillier_key(&self) -> &PublicKey {
         &self.paillier
+    }
+
+    /// P1's ring-Pedersen parameters, pinned at keygen.
+    #[must_use]
+    pub fn ring_pedersen_params(&self) -> &RingPedersenParams {
+        &self.params
     }
 }
 

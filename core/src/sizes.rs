@@ -15,9 +15,10 @@ pub const MOD_N_LEN: usize = 256;
 /// An integer mod N².
 pub const MOD_NN_LEN: usize = 512;
 
-/// The largest message of any protocol (keygen's third): the frame cap a transport needs.
-/// The crate root checks at compile time that it is exactly the longest message.
-pub const MAX_MSG_LEN: usize = 33_446;
+/// The largest message of any protocol (party 0's ring-Pedersen parameter message): the frame
+/// cap a transport needs. The crate root checks at compile time that it is exactly the
+/// longest message.
+pub const MAX_MSG_LEN: usize = 33_554;
 
 /// Bits by which P1's x1 may exceed q: refresh adds ρ < q over the integers each epoch, and
 /// the refresh equality proof masks x1 < q·2^16.

@@ -17,6 +17,8 @@ pub const VERSION: u8 = 1;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum MsgType {
+    /// Ring-Pedersen parameters with their proof, party 0 → party 1 (once per party 0).
+    Params = 0x01,
     /// Keygen message 1, P1 → P2.
     Keygen1 = 0x11,
     /// Keygen message 2, P2 → P1.

@@ -74,7 +74,8 @@ mod k1 {
     pub(crate) const N: usize = 2 + 32 + 32;
     pub(crate) const C_KEY: usize = N + 256;
     pub(crate) const PED: usize = C_KEY + 512;
-    pub(crate) const END: usize = PED + 256 + 64;
+    pub(crate) const PARAMS_HASH: usize = PED + 256 + 64;
+    pub(crate) const END: usize = PARAMS_HASH + 32;
 }
 
 /// Byte offsets of keygen Msg2.
@@ -99,7 +100,13 @@ fn layouts_match_the_message_lengths() {
     assert_eq!(k3::END - k3::KEY, PaillierKeyProof::LEN);
     assert_eq!(sign::Msg2::LEN, 2 + 32 + 33 + 65);
     assert_eq!(sign::Msg3::LEN, 2 + 33 + 32 + 65);
-    assert_eq!(sign::Msg4::LEN, 2 + 512);
+    // c, W_1..3, A_1..3, G', Q2', C_α, z1, z2, z3, u_1..3, v.
+    assert_eq!(
+        sign::Msg4::LEN,
+        2 + 512 + 6 * 256 + 2 * 33 + 512 + 2 * 57 + 105 + 3 * 289 + 256
+    );
+    assert_eq!(sign::Msg4::LEN, 3970);
+    assert_eq!(ecdsa2pc_core::ParamsMsg::LEN, 2 + 3 * 256 + 16 + 128 * 256);
     assert_eq!(sign::Msg5::LEN, 2 + 64);
 }
 
@@ -266,7 +273,8 @@ impl MalP1 {
         let mut rng = support::rng(seed);
         let mut nonce1 = [0u8; 32];
         rng.fill_bytes(&mut nonce1);
-        let prefix = support::prefix("keygen", &nonce1, &[]);
+        let params_hash = support::rp().params().hash();
+        let prefix = support::prefix("keygen", &nonce1, &params_hash);
         let x1 = curve::random_scalar(&mut rng);
         let q1 = cheat.q1.unwrap_or_else(|| curve::mul_g(&x1));
         let open_q1 = ecdsa2pc_core::internals::commitment::randomness(&mut rng);
@@ -295,6 +303,7 @@ impl MalP1 {
             pedersen: ped,
             com_eq,
             com_range,
+            params_hash,
         };
         let state = Self {
             rng,
@@ -396,7 +405,7 @@ fn run_against_p2(
 ) -> ecdsa2pc_core::Result<KeyShareP2> {
     let m1 = keygen::Msg1::decode(&support::bytes(m1))?;
     let mut r2 = support::rng(P2_SEED);
-    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1)?;
+    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &m1, support::rp().params())?;
     let m2 = support::wire(&m2);
     let mut m3 = mal.respond(&m2);
     tweak(&mut m3, &m2);
@@ -724,10 +733,17 @@ fn p1_and_msg2() -> (keygen::p1::AwaitMsg2, keygen::Msg1, keygen::Msg2) {
         &mut support::rng(P1_SEED),
         &support::ctx1(),
         support::paillier(0),
+        support::rp().params(),
     )
     .unwrap();
     let m1 = support::wire(&m1);
-    let (_, m2) = keygen::p2::start(&mut support::rng(P2_SEED), &support::ctx2(), &m1).unwrap();
+    let (_, m2) = keygen::p2::start(
+        &mut support::rng(P2_SEED),
+        &support::ctx2(),
+        &m1,
+        support::rp().params(),
+    )
+    .unwrap();
     (p1, m1, support::wire(&m2))
 }
 
@@ -775,7 +791,10 @@ fn k2_rogue_q2_equal_to_minus_q1_is_rejected() {
     let mut rng = support::rng(32);
     let mut nonce2 = [0u8; 32];
     rng.fill_bytes(&mut nonce2);
-    let sid = support::sid(&support::prefix("keygen", &m1.nonce1, &[]), &nonce2);
+    let sid = support::sid(
+        &support::prefix("keygen", &m1.nonce1, &support::rp().params().hash()),
+        &nonce2,
+    );
     let q2 = -curve::mul_g(&x1);
     let proof_q2 = DlogProof::prove(
         &mut rng,
@@ -858,7 +877,8 @@ fn run() -> &'static support::KeygenRun {
 fn p2_on_bytes(bytes: &[u8]) -> ecdsa2pc_core::Result<KeyShareP2> {
     let run = run();
     let mut r2 = support::rng(K3_SEED ^ 0xffff);
-    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &run.m1).unwrap();
+    let (p2, m2) =
+        keygen::p2::start(&mut r2, &support::ctx2(), &run.m1, support::rp().params()).unwrap();
     assert_eq!(support::wire(&m2), run.m2, "P2 replays the same session");
     let m3 = keygen::Msg3::decode(bytes)?;
     p2.on_msg3(&mut r2, &m3)
@@ -1253,7 +1273,14 @@ fn ctx(own: [u8; 32], peer: [u8; 32]) -> Context<'static> {
 #[test]
 fn s1_other_fingerprint_is_a_session_mismatch() {
     with_shares(|s1, s2| {
-        let (_, m1) = sign::p1::start(&mut support::rng(1), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (_, m1) = sign::p1::start(
+            &mut support::rng(1),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         let mut m1 = support::wire(&m1);
         m1.fingerprint[0] ^= 1;
         let r = sign::p2::start(&mut support::rng(2), s2, &support::ctx2(), &DIGEST, &m1);
@@ -1261,8 +1288,14 @@ fn s1_other_fingerprint_is_a_session_mismatch() {
         // A Msg1 from P1 holding another key.
         let other = support::keygen_run(41, 1);
         let mut s1b = other.s1;
-        let (_, m1b) =
-            sign::p1::start(&mut support::rng(3), &mut s1b, &support::ctx1(), &DIGEST).unwrap();
+        let (_, m1b) = sign::p1::start(
+            &mut support::rng(3),
+            &mut s1b,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         let r = sign::p2::start(&mut support::rng(2), s2, &support::ctx2(), &DIGEST, &m1b);
         assert_eq!(err(r), Error::SessionMismatch);
     });
@@ -1273,10 +1306,17 @@ fn s1_context_with_another_peer_is_a_session_mismatch() {
     with_shares(|s1, s2| {
         let stranger = [0x33; 32];
         for c in [ctx(PID1, stranger), ctx(stranger, PID2), ctx(PID1, PID1)] {
-            let r = sign::p1::start(&mut support::rng(1), s1, &c, &DIGEST);
+            let r = sign::p1::start(&mut support::rng(1), s1, support::rp(), &c, &DIGEST);
             assert_eq!(err(r), Error::SessionMismatch);
         }
-        let (_, m1) = sign::p1::start(&mut support::rng(1), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (_, m1) = sign::p1::start(
+            &mut support::rng(1),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         for c in [ctx(PID2, stranger), ctx(stranger, PID1), ctx(PID2, PID2)] {
             let r = sign::p2::start(&mut support::rng(2), s2, &c, &DIGEST, &m1);
             assert_eq!(err(r), Error::SessionMismatch);
@@ -1290,8 +1330,14 @@ fn s1_other_channel_binding_fails_p2s_proof() {
     // A relay between two TLS sessions: P2 sees another channel binding, so its session id and
     // P1's differ and P1 refuses P2's proof.
     with_shares(|s1, s2| {
-        let (p1, m1) =
-            sign::p1::start(&mut support::rng(1), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (p1, m1) = sign::p1::start(
+            &mut support::rng(1),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         let relayed = Context {
             channel_binding: b"another TLS session",
             ..support::ctx2()
@@ -1309,8 +1355,14 @@ fn p1_with_msg2<'a>(
     s1: &'a mut KeyShareP1,
     s2: &KeyShareP2,
 ) -> (sign::p1::AwaitMsg2<'a>, sign::Msg2) {
-    let (p1, m1) =
-        sign::p1::start(&mut support::rng(SIGN_SEED), s1, &support::ctx1(), &DIGEST).unwrap();
+    let (p1, m1) = sign::p1::start(
+        &mut support::rng(SIGN_SEED),
+        s1,
+        support::rp(),
+        &support::ctx1(),
+        &DIGEST,
+    )
+    .unwrap();
     let (_, m2) = sign::p2::start(
         &mut support::rng(SIGN_SEED + 1),
         s2,
@@ -1358,8 +1410,14 @@ fn s2_bad_proof_r2_is_rejected() {
         }
         // P2's Msg2 of an earlier session, replayed.
         let (_, old) = p1_with_msg2(s1, s2);
-        let (p1, _) =
-            sign::p1::start(&mut support::rng(77), s1, &support::ctx1(), &DIGEST).unwrap();
+        let (p1, _) = sign::p1::start(
+            &mut support::rng(77),
+            s1,
+            support::rp(),
+            &support::ctx1(),
+            &DIGEST,
+        )
+        .unwrap();
         assert_eq!(err(p1.on_msg2(&mut support::rng(9), &old)), bad, "replay");
         assert!(!s1.is_locked());
     });
@@ -1371,8 +1429,14 @@ fn p2_with_msg3<'a>(
     s2: &'a KeyShareP2,
     p2_digest: &[u8; 32],
 ) -> (sign::p2::AwaitMsg3<'a>, sign::Msg3) {
-    let (p1, m1) =
-        sign::p1::start(&mut support::rng(SIGN_SEED), s1, &support::ctx1(), &DIGEST).unwrap();
+    let (p1, m1) = sign::p1::start(
+        &mut support::rng(SIGN_SEED),
+        s1,
+        support::rp(),
+        &support::ctx1(),
+        &DIGEST,
+    )
+    .unwrap();
     let (p2, m2) = sign::p2::start(
         &mut support::rng(SIGN_SEED + 1),
         s2,
@@ -1494,9 +1558,9 @@ fn s4_invalid_ciphertexts_are_refused_without_locking() {
 }
 
 #[test]
-fn s4_wrong_ciphertext_locks_the_share() {
-    // A1: the final signature does not verify → SignatureInvalid, the share is locked before
-    // the round returns, and every later session is refused with KeyLocked.
+fn s4_wrong_ciphertext_fails_pic3_without_decrypting_or_locking() {
+    // A1: c ⊕ Enc(1) under the proof made for the honest c. π_c3 fails before P1 decrypts
+    // anything, so P2 learns nothing that depends on x1, and the share stays usable.
     let (mut s1, s2) = fresh_shares();
     let pk = run().m1.paillier.clone();
     let session = support::sign_to_msg4(80, &mut s1, s2, &DIGEST);
@@ -1504,8 +1568,27 @@ fn s4_wrong_ciphertext_locks_the_share() {
     let (one, _) = pk.encrypt(&mut support::rng(81), &U256::ONE);
     let m4 = sign::Msg4 {
         c: *pk.add(&c, &one).as_uint(),
+        proof: session.m4.proof.clone(),
     };
     let e = err(session.p1.on_msg4(&m4));
+    assert_eq!(e, Error::ProofInvalid(Proof::SignCiphertext));
+    assert!(!e.locks_key());
+    assert!(!s1.is_locked());
+    let (a, b) = support::sign(83, &mut s1, s2, &[1; 32]).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn s4_failed_signature_after_a_valid_proof_locks_the_share() {
+    // Defence in depth: a proof that verifies followed by a signature that does not (here,
+    // two decryption halves mod the same prime) gives SignatureInvalid, locks the share before
+    // the round returns, and every later session is refused with KeyLocked.
+    let (mut s1, s2) = fresh_shares();
+    let session = support::sign_to_msg4(84, &mut s1, s2, &DIGEST);
+    let decrypting = session.p1.check_msg4(&session.m4).unwrap();
+    let a = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
+    let b = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
+    let e = err(decrypting.finish(&a, &b));
     assert_eq!(e, Error::SignatureInvalid);
     assert!(e.locks_key());
     assert!(s1.is_locked());
@@ -1513,6 +1596,7 @@ fn s4_wrong_ciphertext_locks_the_share() {
         err(sign::p1::start(
             &mut support::rng(82),
             &mut s1,
+            support::rp(),
             &support::ctx1(),
             &DIGEST
         )),
@@ -1536,7 +1620,13 @@ fn broken_record(s1: &mut KeyShareP1, ell: u32, guess_right: bool) -> ecdsa2pc_c
     let pk = &keys.m1.paillier;
     let n = *pk.modulus();
     let n_nz = NonZero::new(n).unwrap();
-    let (p1, m1) = sign::p1::start(&mut support::rng(91), s1, &support::ctx1(), &DIGEST)?;
+    let (p1, m1) = sign::p1::start(
+        &mut support::rng(91),
+        s1,
+        support::rp(),
+        &support::ctx1(),
+        &DIGEST,
+    )?;
     let m1 = support::wire(&m1);
 
     // Msg2: R2 = 2^ℓ·G with an honest proof (P2 knows k2).
@@ -1595,29 +1685,35 @@ fn broken_record(s1: &mut KeyShareP1, ell: u32, guess_right: bool) -> ecdsa2pc_c
     let plain = positive.sub_mod(&correction, &n_nz);
     let (c_plain, _) = pk.encrypt(&mut rng, &plain);
     let c = pk.add(&pk.mul_plain(&keys.m1.c_key, &exponent), &c_plain);
-    p1.on_msg4(&sign::Msg4 { c: *c.as_uint() }).map(|_| ())
+    let m4 = support::forged_msg4(
+        93,
+        &keys.s2,
+        &keys.m1.c_key,
+        &keys.x2,
+        &k2,
+        &r,
+        &DIGEST,
+        &sid,
+        &c,
+    );
+    p1.on_msg4(&support::wire(&m4)).map(|_| ())
 }
 
 #[test]
-fn s4_broken_record_wrong_guess_locks_and_right_guess_leaks_one_bit() {
-    // Two identical copies of P1's share (keygen is deterministic); x1 is known to the test.
+fn s4_broken_record_fails_pic3_for_either_guess() {
+    // A1 (Broken Record, k2 = 2^ℓ): without π_c3 the right guess of a bit of x1 gave a valid
+    // signature and the wrong one a lock, one bit per key. With π_c3 both guesses fail the
+    // proof before anything is decrypted: the outcome no longer depends on x1, and nothing locks.
     let ell = 6u32;
-
-    // Wrong guess of bit ℓ−1: SignatureInvalid, and the share is locked for good.
-    let mut share = fresh_p1();
-    assert_eq!(
-        err(broken_record(&mut share, ell, false)),
-        Error::SignatureInvalid
-    );
-    assert!(share.is_locked());
-    assert_eq!(err(broken_record(&mut share, ell, true)), Error::KeyLocked);
-
-    // Right guess: the signature verifies, so P2 learned one bit of x1. Without π_c3 this is the
-    // residual leak of the global-abort variant, which the lock bounds to one bit per key.
-    // When π_c3 lands, both guesses must give ProofInvalid(SignC3) instead.
-    let mut twin = fresh_p1();
-    assert_eq!(broken_record(&mut twin, ell, true), Ok(()));
-    assert!(!twin.is_locked());
+    for guess_right in [false, true] {
+        let mut share = fresh_p1();
+        assert_eq!(
+            err(broken_record(&mut share, ell, guess_right)),
+            Error::ProofInvalid(Proof::SignCiphertext),
+            "guess right: {guess_right}"
+        );
+        assert!(!share.is_locked());
+    }
 }
 
 /// P2 waiting for Msg5 in a fresh honest session, with P1's honest Msg5.
@@ -1628,7 +1724,7 @@ fn p2_with_msg5<'a>(
 ) -> (sign::p2::AwaitMsg5<'a>, sign::Msg5, k256::ecdsa::Signature) {
     let mut r1 = support::rng(seed);
     let mut r2 = support::rng(seed + 1);
-    let (p1, m1) = sign::p1::start(&mut r1, s1, &support::ctx1(), &DIGEST).unwrap();
+    let (p1, m1) = sign::p1::start(&mut r1, s1, support::rp(), &support::ctx1(), &DIGEST).unwrap();
     let (p2, m2) = sign::p2::start(&mut r2, s2, &support::ctx2(), &DIGEST, &m1).unwrap();
     let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     let (p2, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
@@ -1741,14 +1837,13 @@ fn sign_scalars_are_checked_at_decode() {
 fn a_locked_share_is_not_unlocked_by_an_honest_session_attempt() {
     // Lock, then try every entry point P1 has for signing: all refuse, and the flag stays set.
     let (mut s1, s2) = fresh_shares();
-    let pk = run().m1.paillier.clone();
     let session = support::sign_to_msg4(140, &mut s1, s2, &DIGEST);
-    let m4 = sign::Msg4 {
-        c: *pk
-            .mul_plain(&pk.validate(&session.m4.c).unwrap(), &U256::from_u8(2))
-            .as_uint(),
-    };
-    assert_eq!(err(session.p1.on_msg4(&m4)), Error::SignatureInvalid);
+    let decrypting = session.p1.check_msg4(&session.m4).unwrap();
+    let q_half = decrypting.decrypt_half(ecdsa2pc_core::Prime::Q);
+    assert_eq!(
+        err(decrypting.finish(&q_half, &q_half)),
+        Error::SignatureInvalid
+    );
     for seed in 0..3 {
         assert_eq!(
             err(support::sign(seed, &mut s1, s2, &DIGEST)),

@@ -1,5 +1,5 @@
-//! P2's precomputation: the fixed-base table of c_key ⊕ q·2^64 and precomputed nonces give
-//! the same kind of signatures, and refuse to serve another share.
+//! P2's precomputation: the fixed-base table of c_key ⊕ q·2^64 and presigning work
+//! ([`sign::p2::Presign`]) give the same kind of signatures, and refuse to serve another share.
 
 mod support;
 
@@ -17,13 +17,13 @@ fn signatures_with_table_and_pooled_nonces_verify() {
     let mut r2 = support::rng(82);
     for i in 0..10u8 {
         let digest = [i; 32];
-        let nonce = s2.paillier_key().nonce_power_random(&mut r2);
-        let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
-        let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+        let pre = sign::p2::Presign::new(&mut r2, &s2);
+        let (p1, m1) =
+            sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap();
+        let (p2, m2) =
+            sign::p2::start_with(&mut r2, &s2, &support::ctx2(), &digest, &m1, Some(pre)).unwrap();
         let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
-        let (p2, m4) = p2
-            .on_msg3_with(&mut r2, &m3, Some(&table), Some(nonce))
-            .unwrap();
+        let (p2, m4) = p2.on_msg3_with(&mut r2, &m3, Some(&table)).unwrap();
         let (sig, m5) = p1.on_msg4(&m4).unwrap();
         assert_eq!(p2.on_msg5(&m5).unwrap(), sig);
         vk.verify_prehash(&digest, &sig).unwrap();
@@ -31,7 +31,7 @@ fn signatures_with_table_and_pooled_nonces_verify() {
 }
 
 #[test]
-fn a_table_or_nonce_of_another_share_is_refused() {
+fn a_table_or_presign_of_another_share_is_refused() {
     let (mut s1, s2) = support::keygen(83, 0);
     let (_, other2) = support::keygen(84, 1);
     let mut storage = vec![ModNN::ZERO; sign::p2::table_len(2)];
@@ -39,19 +39,19 @@ fn a_table_or_nonce_of_another_share_is_refused() {
     let digest = [1u8; 32];
     let mut r1 = support::rng(85);
     let mut r2 = support::rng(86);
-    let run = |r1: &mut _, r2: &mut _, s1: &mut _, table, nonce| {
-        let (p1, m1) = sign::p1::start(r1, s1, &support::ctx1(), &digest).unwrap();
-        let (p2, m2) = sign::p2::start(r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
+    let run = |r1: &mut _, r2: &mut _, s1: &mut _, table, pre| {
+        let (p1, m1) = sign::p1::start(r1, s1, support::rp(), &support::ctx1(), &digest).unwrap();
+        let (p2, m2) = sign::p2::start_with(r2, &s2, &support::ctx2(), &digest, &m1, pre)?;
         let (_, m3) = p1.on_msg2(r1, &m2).unwrap();
-        p2.on_msg3_with(r2, &m3, table, nonce).map(|_| ())
+        p2.on_msg3_with(r2, &m3, table).map(|_| ())
     };
     assert_eq!(
         run(&mut r1, &mut r2, &mut s1, Some(&other_table), None),
         Err(Error::ForeignPrecomputation)
     );
-    let foreign_nonce = other2.paillier_key().nonce_power_random(&mut r2);
+    let foreign = sign::p2::Presign::new(&mut r2, &other2);
     assert_eq!(
-        run(&mut r1, &mut r2, &mut s1, None, Some(foreign_nonce)),
+        run(&mut r1, &mut r2, &mut s1, None, Some(foreign)),
         Err(Error::ForeignPrecomputation)
     );
     let mut bad = vec![ModNN::ZERO; 10];
@@ -72,10 +72,17 @@ fn keygen_with_the_pedersen_table_is_accepted_and_signs() {
         &mut r1,
         &support::ctx1(),
         support::paillier(1),
+        support::rp().params(),
         Some(&table),
     )
     .unwrap();
-    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &support::wire(&m1)).unwrap();
+    let (p2, m2) = keygen::p2::start(
+        &mut r2,
+        &support::ctx2(),
+        &support::wire(&m1),
+        support::rp().params(),
+    )
+    .unwrap();
     let (mut s1, m3) = p1.on_msg2(&mut r1, &support::wire(&m2)).unwrap();
     let s2 = p2.on_msg3(&mut r2, &support::wire(&m3)).unwrap();
     let digest = [4u8; 32];
@@ -93,7 +100,8 @@ fn decryption_in_halves_gives_the_same_signature_and_refuses_two_of_one_prime() 
     let digest = [6u8; 32];
     let mut r1 = support::rng(94);
     let mut r2 = support::rng(95);
-    let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+    let (p1, m1) =
+        sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap();
     let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
     let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
@@ -105,7 +113,8 @@ fn decryption_in_halves_gives_the_same_signature_and_refuses_two_of_one_prime() 
         .verify_prehash(&digest, &sig)
         .unwrap();
 
-    let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+    let (p1, m1) =
+        sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap();
     let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
     let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
@@ -121,7 +130,8 @@ fn a_decryption_abandoned_midway_leaves_the_share_locked() {
     let digest = [8u8; 32];
     let mut r1 = support::rng(97);
     let mut r2 = support::rng(98);
-    let (p1, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+    let (p1, m1) =
+        sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap();
     let (p2, m2) = sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &m1).unwrap();
     let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     let (_, m4) = p2.on_msg3(&mut r2, &m3).unwrap();
@@ -131,7 +141,7 @@ fn a_decryption_abandoned_midway_leaves_the_share_locked() {
     assert!(s1.is_locked(), "fail closed");
     let mut r1 = support::rng(99);
     assert_eq!(
-        sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap_err(),
+        sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap_err(),
         Error::KeyLocked
     );
 }
@@ -190,14 +200,14 @@ fn precomputed_nonces_encrypt_correctly_and_only_under_their_key() {
     let pk = sk.public_key();
     let mut rng = support::rng(21);
     let nonce = pk.nonce_power_random(&mut rng);
-    let c = pk.encrypt_with_nonce(&U256::from_u64(5), nonce).unwrap();
+    let c = pk.encrypt_with_nonce(&U256::from_u64(5), &nonce).unwrap();
     assert_eq!(sk.decrypt(&c), U2048::from_u64(5));
     let other = support::paillier(1);
     let nonce = pk.nonce_power_random(&mut rng);
     assert_eq!(
         other
             .public_key()
-            .encrypt_with_nonce(&U256::ONE, nonce)
+            .encrypt_with_nonce(&U256::ONE, &nonce)
             .unwrap_err(),
         Error::ForeignPrecomputation
     );

@@ -200,10 +200,23 @@ fn share_files_round_trip_and_refuse_damage() {
 
     // Consistent checksum but x2 swapped for another: x2·G ≠ Q2.
     let mut t = b2.clone();
-    let x2_at = b2.len() - 32 - 32;
+    let x2_at = b2.len() - 32 - 768 - 32;
     t[x2_at + 31] ^= 1;
     reseal(&mut t);
     assert_eq!(KeyShareP2::decode(&t).unwrap_err(), Error::InvalidShare);
+    // Consistent checksum but ring-Pedersen parameters that fail the public checks (g = h).
+    let mut t = b2.clone();
+    let h_at = b2.len() - 32 - 256;
+    let h = t[h_at..h_at + 256].to_vec();
+    t[h_at - 256..h_at].copy_from_slice(&h);
+    reseal(&mut t);
+    assert_eq!(KeyShareP2::decode(&t).unwrap_err(), Error::InvalidShare);
+    // A version-1 file (made before the ring-Pedersen parameters): refused.
+    let mut t = b1.clone();
+    t[4] = 1;
+    reseal(&mut t);
+    assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
+    assert_eq!(ecdsa2pc_core::role_of(&t).unwrap_err(), Error::InvalidShare);
     // Consistent checksum but c_key from another key: Dec(c_key) ≠ x1.
     let (other1, _) = support::keygen(71, 0);
     let ob = encode1(&other1);
@@ -215,7 +228,7 @@ fn share_files_round_trip_and_refuse_damage() {
     // Consistent checksum but p replaced by a composite p' ≡ 3 (mod 4) for which every CRT
     // constant exists. Loading does not test primality (variable time on the secret primes):
     // Dec(c_key) = x1 refuses it.
-    let p_at = b1.len() - 32 - 2 * 128;
+    let p_at = b1.len() - 32 - 32 - 2 * 128;
     let p = crypto_bigint::U1024::from_be_slice(&b1[p_at..p_at + 128]);
     let q = crypto_bigint::U1024::from_be_slice(&b1[p_at + 128..p_at + 256]);
     let composite = (1..1000u64)

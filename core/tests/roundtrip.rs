@@ -32,9 +32,16 @@ fn random_seeds_and_fresh_paillier_keys() {
     let mut rng = support::rng(seed);
     let key = ecdsa2pc_core::PaillierSecretKey::generate(&mut rng);
     let mut r2 = support::rng(seed ^ 1);
-    let (p1, m1) = ecdsa2pc_core::keygen::p1::start(&mut rng, &support::ctx1(), key).unwrap();
-    let (p2, m2) =
-        ecdsa2pc_core::keygen::p2::start(&mut r2, &support::ctx2(), &support::wire(&m1)).unwrap();
+    let (p1, m1) =
+        ecdsa2pc_core::keygen::p1::start(&mut rng, &support::ctx1(), key, support::rp().params())
+            .unwrap();
+    let (p2, m2) = ecdsa2pc_core::keygen::p2::start(
+        &mut r2,
+        &support::ctx2(),
+        &support::wire(&m1),
+        support::rp().params(),
+    )
+    .unwrap();
     let (mut s1, m3) = p1.on_msg2(&mut rng, &support::wire(&m2)).unwrap();
     let s2 = p2.on_msg3(&mut r2, &support::wire(&m3)).unwrap();
     let vk = VerifyingKey::from_affine(s1.public().q).unwrap();

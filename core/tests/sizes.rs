@@ -34,7 +34,8 @@ fn sizes() -> [(&'static str, usize, usize); 9] {
         (
             "sign::p2::AwaitMsg3",
             size_of::<sign::p2::AwaitMsg3<'_>>(),
-            512,
+            // Holds P2's presigning work (π_c3's witnesses, masks and commitments).
+            8 * 1024,
         ),
         (
             "sign::p2::AwaitMsg5",

@@ -4,15 +4,19 @@
 
 #[path = "../fixtures/primes.rs"]
 mod fixtures_data;
+#[path = "../fixtures/safe_primes.rs"]
+mod safe_primes_data;
 
 use ecdsa2pc_core::internals::{curve, tags};
 use ecdsa2pc_core::{
-    Context, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, Result, keygen, sign,
+    Context, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, Result,
+    RingPedersenSecret, keygen, sign,
 };
 pub use fixtures_data::PRIME_PAIRS;
 use k256::ecdsa::Signature;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+pub use safe_primes_data::SAFE_PRIME_PAIRS;
 
 pub const PID1: [u8; 32] = [0x11; 32];
 pub const PID2: [u8; 32] = [0x22; 32];
@@ -29,6 +33,24 @@ pub fn paillier(i: usize) -> PaillierSecretKey {
         &crypto_bigint::U1024::from_be_hex(q),
     )
     .unwrap()
+}
+
+/// P1's ring-Pedersen secret over fixture safe-prime pair `i` (fresh: tests that need
+/// another parameter set than [`rp`]'s).
+pub fn ring_pedersen(i: usize) -> RingPedersenSecret {
+    let (p, q) = SAFE_PRIME_PAIRS[i % SAFE_PRIME_PAIRS.len()];
+    RingPedersenSecret::from_safe_primes(
+        &mut rng(0x5afe + i as u64),
+        &crypto_bigint::U1024::from_be_hex(p),
+        &crypto_bigint::U1024::from_be_hex(q),
+    )
+    .unwrap()
+}
+
+/// P1's ring-Pedersen secret of every fixture key (pair 0), made once per test binary.
+pub fn rp() -> &'static RingPedersenSecret {
+    static RP: std::sync::OnceLock<RingPedersenSecret> = std::sync::OnceLock::new();
+    RP.get_or_init(|| ring_pedersen(0))
 }
 
 pub fn ctx1() -> Context<'static> {
@@ -66,8 +88,8 @@ pub fn bytes<M: Message>(msg: &M) -> Vec<u8> {
 pub fn keygen(seed: u64, key: usize) -> (KeyShareP1, KeyShareP2) {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0xffff);
-    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key)).unwrap();
-    let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &wire(&m1)).unwrap();
+    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key), rp().params()).unwrap();
+    let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &wire(&m1), rp().params()).unwrap();
     let (share1, m3) = p1.on_msg2(&mut r1, &wire(&m2)).unwrap();
     let share2 = p2.on_msg3(&mut r2, &wire(&m3)).unwrap();
     (share1, share2)
@@ -82,7 +104,7 @@ pub fn sign(
 ) -> Result<(Signature, Signature)> {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0xabcd);
-    let (p1, m1) = sign::p1::start(&mut r1, s1, &ctx1(), digest)?;
+    let (p1, m1) = sign::p1::start(&mut r1, s1, rp(), &ctx1(), digest)?;
     let (p2, m2) = sign::p2::start(&mut r2, s2, &ctx2(), digest, &wire(&m1))?;
     let (p1, m3) = p1.on_msg2(&mut r1, &wire(&m2))?;
     let (p2, m4) = p2.on_msg3(&mut r2, &wire(&m3))?;
@@ -186,10 +208,10 @@ pub fn keygen_run(seed: u64, key: usize) -> KeygenRun {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0xffff);
     let x1 = predict_secret(&r1);
-    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key)).unwrap();
+    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key), rp().params()).unwrap();
     let m1 = wire(&m1);
     let x2 = predict_secret(&r2);
-    let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &m1).unwrap();
+    let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &m1, rp().params()).unwrap();
     let m2 = wire(&m2);
     let (s1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     let m3 = wire(&m3);
@@ -212,8 +234,8 @@ pub fn keygen_run(seed: u64, key: usize) -> KeygenRun {
 pub fn p1_share(seed: u64, key: usize) -> KeyShareP1 {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0xffff);
-    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key)).unwrap();
-    let (_, m2) = keygen::p2::start(&mut r2, &ctx2(), &wire(&m1)).unwrap();
+    let (p1, m1) = keygen::p1::start(&mut r1, &ctx1(), paillier(key), rp().params()).unwrap();
+    let (_, m2) = keygen::p2::start(&mut r2, &ctx2(), &wire(&m1), rp().params()).unwrap();
     p1.on_msg2(&mut r1, &wire(&m2)).unwrap().0
 }
 
@@ -236,7 +258,7 @@ pub fn sign_to_msg4<'a, 'b>(
 ) -> SignRun<'a, 'b> {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0xabcd);
-    let (p1, m1) = sign::p1::start(&mut r1, s1, &ctx1(), digest).unwrap();
+    let (p1, m1) = sign::p1::start(&mut r1, s1, rp(), &ctx1(), digest).unwrap();
     let m1 = wire(&m1);
     let (p2, m2) = sign::p2::start(&mut r2, s2, &ctx2(), digest, &m1).unwrap();
     let m2 = wire(&m2);
@@ -260,3 +282,73 @@ pub fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
     out[bit / 8] ^= 1 << (bit % 8);
     out
 }
+
+/// The session id of a signing run from P1's Msg1 and P2's nonce.
+pub fn sign_sid(m1: &sign::Msg1, nonce2: &[u8; 32]) -> [u8; 32] {
+    sid(&prefix("sign", &m1.nonce1, &m1.fingerprint), nonce2)
+}
+
+/// A cheating P2's message 4: the ciphertext `c` with a π_c3 made by the honest prover from the
+/// honest witnesses k2 (R2 = k2·G) and x2, for the statement that names `c`. This is the best a
+/// P2 without P1's trapdoors can do with a `c` that is not the honest one.
+#[allow(clippy::too_many_arguments)]
+pub fn forged_msg4(
+    seed: u64,
+    s2: &KeyShareP2,
+    c_key: &ecdsa2pc_core::Ciphertext,
+    x2: &Scalar,
+    k2: &Scalar,
+    r: &Scalar,
+    digest: &[u8; 32],
+    sid: &[u8; 32],
+    c: &ecdsa2pc_core::Ciphertext,
+) -> sign::Msg4 {
+    use ecdsa2pc_core::internals::zk::sign_ciphertext::{Prover, Statement};
+    let key = s2.paillier_key();
+    let shift: crypto_bigint::U384 = Q_ORDER
+        .resize::<{ crypto_bigint::U384::LIMBS }>()
+        .shl_vartime(64);
+    let c_prime = key.add_plain(c_key, &shift);
+    let r2 = curve::mul_g(k2);
+    let prover = Prover::new(
+        &mut rng(seed),
+        k2,
+        x2,
+        &r2,
+        key,
+        &c_prime,
+        None,
+        s2.ring_pedersen_params(),
+    );
+    let m = <Scalar as k256::elliptic_curve::ops::Reduce<k256::FieldBytes>>::reduce(
+        &k256::FieldBytes::from(*digest),
+    );
+    let fingerprint = s2.fingerprint();
+    let statement = Statement {
+        key,
+        c_prime: &c_prime,
+        c,
+        q2: &s2.public().q2,
+        r2: &r2,
+        m: &m,
+        r,
+        params: s2.ring_pedersen_params(),
+        fingerprint: &fingerprint,
+        epoch: s2.epoch(),
+        verifier: &PID1,
+    };
+    let binding = Binding {
+        session: sid,
+        prover: &PID2,
+        label: "sign/c",
+    };
+    sign::Msg4 {
+        c: *c.as_uint(),
+        proof: prover.prove(&statement, &binding).unwrap(),
+    }
+}
+
+/// The secp256k1 group order q.
+pub const Q_ORDER: crypto_bigint::U256 = crypto_bigint::U256::from_be_hex(
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
+);

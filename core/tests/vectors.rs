@@ -29,9 +29,21 @@ fn transcript() -> Vec<String> {
     let mut out = Vec::new();
     let mut r1 = support::rng(7);
     let mut r2 = support::rng(8);
-    let (p1, m1) = keygen::p1::start(&mut r1, &support::ctx1(), support::paillier(0)).unwrap();
+    let (p1, m1) = keygen::p1::start(
+        &mut r1,
+        &support::ctx1(),
+        support::paillier(0),
+        support::rp().params(),
+    )
+    .unwrap();
     out.push(line("keygen.msg1", &m1));
-    let (p2, m2) = keygen::p2::start(&mut r2, &support::ctx2(), &support::wire(&m1)).unwrap();
+    let (p2, m2) = keygen::p2::start(
+        &mut r2,
+        &support::ctx2(),
+        &support::wire(&m1),
+        support::rp().params(),
+    )
+    .unwrap();
     out.push(line("keygen.msg2", &m2));
     let (mut s1, m3) = p1.on_msg2(&mut r1, &support::wire(&m2)).unwrap();
     out.push(line("keygen.msg3", &m3));
@@ -43,7 +55,8 @@ fn transcript() -> Vec<String> {
     ));
 
     let digest: [u8; 32] = Sha256::digest(b"deterministic vector").into();
-    let (a, m1) = sign::p1::start(&mut r1, &mut s1, &support::ctx1(), &digest).unwrap();
+    let (a, m1) =
+        sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap();
     out.push(line("sign.msg1", &m1));
     let (b, m2) =
         sign::p2::start(&mut r2, &s2, &support::ctx2(), &digest, &support::wire(&m1)).unwrap();

@@ -7,15 +7,17 @@
 
 use ecdsa2pc_core::{
     Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
-    PaillierSecretKey, Prime, PublicShares, keygen, refresh, sign, sign::Digest,
+    PaillierSecretKey, ParamsMsg, Prime, PublicShares, RingPedersenParams, RingPedersenSecret,
+    keygen, refresh, sign, sign::Digest,
 };
 use ecdsa2pc_core::{abort_message, peer_abort};
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;
 
 use crate::{
-    NetError, SessionInfo, Transport,
+    NetError, Pid, SessionInfo, Transport,
     error::{PeerAbort, ProtocolError},
+    pins::PARAMS_STEP,
     store::ShareFiles,
 };
 
@@ -118,8 +120,9 @@ pub fn context(info: &SessionInfo) -> Context<'_> {
     }
 }
 
-/// Runs keygen as party 0 (P1) with a Paillier key made beforehand, storing nothing; see
-/// [`keygen_p1_persisted`] (the wire exchange is the same).
+/// Runs keygen as party 0 (P1) with a Paillier key made beforehand and its commitment
+/// parameters ([`crate::params_secret`]), storing nothing; see [`keygen_p1_persisted`] (the
+/// wire exchange is the same).
 ///
 /// # Errors
 /// As [`keygen_p1_persisted`].
@@ -128,12 +131,14 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     rng: &mut R,
     ctx: &Context<'_>,
     paillier: PaillierSecretKey,
+    params: &RingPedersenSecret,
 ) -> Result<KeyShareP1, NetError> {
-    keygen_p1_persisted(t, rng, ctx, paillier, &mut InMemory)
+    keygen_p1_persisted(t, rng, ctx, paillier, params, &mut InMemory)
 }
 
-/// Runs keygen as party 0 (P1), confirmed: the new share goes to `persist.pending` before
-/// message 3 leaves, and is promoted only when party 1 says it has stored its own
+/// Runs keygen as party 0 (P1), confirmed. The parameter message (parameters and their
+/// proof, bound to our pid) goes first, then keygen message 1, which names the parameters'
+/// hash. The new share goes to `persist.pending` before message 3 leaves, and is promoted only when party 1 says it has stored its own
 /// ([`KeygenConfirmation::Stored`]); then party 0 tells party 1 so
 /// ([`KeygenConfirmation::Active`]). On any error before the promotion (the pending write
 /// included) the pending share is discarded: party 1 promotes only after that last message,
@@ -141,19 +146,30 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 ///
 /// # Errors
 /// Transport errors, [`NetError::Protocol`] if the peer's messages fail a check,
-/// [`NetError::PeerAbort`] if the peer rejected ours, a [`crate::StoreError`] from `persist`.
+/// [`NetError::PeerAbort`] if the peer rejected ours (e.g. party 1 pinned other parameters
+/// for us: [`CoreError::ParamsMismatch`]), a [`crate::StoreError`] from `persist`.
 pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     ctx: &Context<'_>,
     paillier: PaillierSecretKey,
+    params: &RingPedersenSecret,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
+    // Message 1 first: its round checks the context (e.g. a session with ourselves) before
+    // anything is sent.
     let (state, m1) = link.step(
         "keygen, message 1",
-        keygen::p1::start_with(rng, ctx, paillier, crate::tables::pedersen()),
+        keygen::p1::start_with(
+            rng,
+            ctx,
+            paillier,
+            params.params(),
+            crate::tables::pedersen(),
+        ),
     )?;
+    link.send(&params.params_msg(rng, &ctx.own_pid))?;
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2(rng, &m2))?;
@@ -172,6 +188,12 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     Ok(share)
 }
 
+/// How party 1 accepts party 0's commitment parameters at keygen: given party 0's parameter
+/// message and its pid, the parameters to use, or why not. [`crate::pins::PinStore::check`]
+/// (pinned per party 0) and [`crate::pins::verify`] (the proof every time) are the two ways.
+pub type AcceptParams<'a> =
+    dyn FnMut(&ParamsMsg, &Pid) -> Result<RingPedersenParams, NetError> + 'a;
+
 /// Runs keygen as party 1 (P2), storing nothing; see [`keygen_p2_persisted`].
 ///
 /// # Errors
@@ -180,11 +202,14 @@ pub fn keygen_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     ctx: &Context<'_>,
+    accept: &mut AcceptParams<'_>,
 ) -> Result<KeyShareP2, NetError> {
-    keygen_p2_persisted(t, rng, ctx, &mut InMemory)
+    keygen_p2_persisted(t, rng, ctx, accept, &mut InMemory)
 }
 
-/// Runs keygen as party 1 (P2), confirmed: the verified share goes to `persist.pending`
+/// Runs keygen as party 1 (P2), confirmed: first party 0's parameter message, judged by
+/// `accept` (a refusal goes to party 0 as an abort), then keygen with the parameters
+/// accepted; the verified share goes to `persist.pending`
 /// before the acknowledgement ([`KeygenConfirmation::Stored`]) leaves, and is promoted when
 /// party 0 says it made its own active ([`KeygenConfirmation::Active`]). A failed pending
 /// write is discarded (nothing was acknowledged), and so is the share when party 0 aborts
@@ -194,16 +219,32 @@ pub fn keygen_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 ///
 /// # Errors
 /// As [`keygen_p1_persisted`]; a bad Paillier key or proof from party 0 is
-/// [`NetError::Protocol`].
+/// [`NetError::Protocol`]; what `accept` returns.
 pub fn keygen_p2_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     ctx: &Context<'_>,
+    accept: &mut AcceptParams<'_>,
     persist: &mut dyn Persist<KeyShareP2>,
 ) -> Result<KeyShareP2, NetError> {
     let mut link = Link::new(t);
+    let msg = link.recv::<ParamsMsg>(PARAMS_STEP)?;
+    // Party 0 sends message 1 right behind the parameters: read it before judging them, so
+    // that an abort leaves nothing unread here (closing with unread data resets the TCP
+    // connection, and party 0 would see the reset instead of the abort).
     let m1 = link.recv::<keygen::Msg1>("keygen, message 1")?;
-    let (state, m2) = link.step("keygen, message 1", keygen::p2::start(rng, ctx, &m1))?;
+    let params = accept(&msg, &ctx.peer_pid).inspect_err(|e| {
+        // Party 0 must hear why (a bad proof, a changed parameter set), not time out; a
+        // local failure (a pin that cannot be read or written) is ours alone, as when a
+        // share cannot be written.
+        if let Some(code) = params_abort(e) {
+            let _ = link.transport.send(&abort_message(code));
+        }
+    })?;
+    let (state, m2) = link.step(
+        "keygen, message 1",
+        keygen::p2::start(rng, ctx, &m1, &params),
+    )?;
     link.send(&m2)?;
     let m3 = link.recv::<keygen::Msg3>("keygen, message 3")?;
     let share = link.step("keygen, message 3", state.on_msg3(rng, &m3))?;
@@ -269,6 +310,16 @@ impl KeygenConfirmation {
     }
 }
 
+/// The abort code that tells party 0 why its parameters were refused, if it is party 0's
+/// business.
+fn params_abort(e: &NetError) -> Option<CoreError> {
+    match e {
+        NetError::Protocol(p) => Some(p.error),
+        NetError::Store(crate::StoreError::ParamsPinned { .. }) => Some(CoreError::ParamsMismatch),
+        _ => None,
+    }
+}
+
 /// Signs `digest` as party 0 (P1) without storage; see [`sign_p1_persisted`].
 ///
 /// # Errors
@@ -277,49 +328,59 @@ pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     share: &mut KeyShareP1,
+    params: &RingPedersenSecret,
     ctx: &Context<'_>,
     digest: &Digest,
 ) -> Result<Signature, NetError> {
-    sign_p1_persisted(t, rng, share, ctx, digest, &mut InMemory)
+    sign_p1_persisted(t, rng, share, params, ctx, digest, &mut InMemory)
 }
 
-/// Signs `digest` as party 0 (P1). Before decrypting party 1's message 4 it has
+/// Signs `digest` as party 0 (P1) with the commitment-parameter secret the share was made
+/// with. Party 1's message 4 carries a proof (π_c3) that its ciphertext is well formed; it is
+/// checked before anything is decrypted, and an invalid one ends the run with
+/// [`CoreError::ProofInvalid`] and nothing decrypted, recorded or locked. Only then does
 /// `persist.deciding` record that a decision is pending, and once the outcome is known
-/// `persist.decided` lift it; if the final signature fails to verify, the share locks itself
-/// and is handed to `persist.locked` before the abort goes out to the peer. A failure of any
-/// of these writes ends the run without sending anything more.
+/// `persist.decided` lift it; if the final signature fails to verify (which a valid proof
+/// rules out unless its soundness broke), the share locks itself and is handed to
+/// `persist.locked` before the abort goes out to the peer. A failure of any of these writes
+/// ends the run without sending anything more.
 ///
 /// # Errors
-/// As [`keygen_p1`]; [`CoreError::KeyLocked`] for a locked share.
+/// As [`keygen_p1`]; [`CoreError::KeyLocked`] for a locked share;
+/// [`CoreError::ParamsMismatch`] if `params` are not the ones the share was made with.
 pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     share: &mut KeyShareP1,
+    params: &RingPedersenSecret,
     ctx: &Context<'_>,
     digest: &Digest,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<Signature, NetError> {
     let key = *share.public();
     let mut link = Link::new(t);
-    let (state, m1) = link.step("sign, message 1", sign::p1::start(rng, share, ctx, digest))?;
+    let (state, m1) = link.step(
+        "sign, message 1",
+        sign::p1::start(rng, share, params, ctx, digest),
+    )?;
     link.send(&m1)?;
     let m2 = link.recv::<sign::Msg2>("sign, message 2")?;
     let (state, m3) = link.step("sign, message 2", state.on_msg2(rng, &m2))?;
     link.send(&m3)?;
     let m4 = link.recv::<sign::Msg4>("sign, message 4")?;
+    // π_c3 and every other check of message 4, before any decryption.
+    let checked = link.step("sign, message 4", state.check_msg4(&m4))?;
     persist.deciding(&key)?;
-    let finished = state.check_msg4(&m4).and_then(|d| {
-        // The two CRT halves of the decryption are independent: one runs on another thread.
-        let (p, q) = std::thread::scope(|s| {
-            let other = s.spawn(|| d.decrypt_half(Prime::Q));
-            let here = d.decrypt_half(Prime::P);
-            (here, other.join())
-        });
-        match q {
-            Ok(q) => d.finish(&p, &q),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+    // The two CRT halves of the decryption are independent: one runs on another thread.
+    let (p, q) = std::thread::scope(|s| {
+        let other = s.spawn(|| checked.decrypt_half(Prime::Q));
+        let here = checked.decrypt_half(Prime::P);
+        (here, other.join())
     });
+    let finished = match q {
+        Ok(q) => checked.finish(&p, &q),
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     if share.is_locked() {
         persist.locked(share)?;
     } else {
@@ -344,13 +405,14 @@ pub fn sign_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     sign_p2_with(t, rng, share, ctx, digest, &Accel::default())
 }
 
-/// What P2 computed ahead of time: its fixed-base table and a nonce pool (both optional).
+/// What P2 computed ahead of time: its fixed-base table and a pool of message-independent
+/// signing work (both optional).
 #[derive(Debug, Default)]
 pub struct Accel<'a, 't> {
     /// The fixed-base table of the share's c_key ⊕ q·2^64.
     pub table: Option<&'a sign::p2::Precomputed<'t>>,
-    /// Precomputed encryption nonces for the share's Paillier key.
-    pub pool: Option<&'a crate::pool::NoncePool>,
+    /// Precomputed signing work ([`sign::p2::Presign`]) for the share.
+    pub pool: Option<&'a crate::pool::PresignPool>,
 }
 
 /// As [`sign_p2`], with precomputation.
@@ -367,17 +429,14 @@ pub fn sign_p2_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 ) -> Result<Signature, NetError> {
     let mut link = Link::new(t);
     let m1 = link.recv::<sign::Msg1>("sign, message 1")?;
+    let pre = accel.pool.and_then(crate::pool::PresignPool::take);
     let (state, m2) = link.step(
         "sign, message 1",
-        sign::p2::start(rng, share, ctx, digest, &m1),
+        sign::p2::start_with(rng, share, ctx, digest, &m1, pre),
     )?;
     link.send(&m2)?;
     let m3 = link.recv::<sign::Msg3>("sign, message 3")?;
-    let nonce = accel.pool.and_then(crate::pool::NoncePool::take);
-    let (state, m4) = link.step(
-        "sign, message 3",
-        state.on_msg3_with(rng, &m3, accel.table, nonce),
-    )?;
+    let (state, m4) = link.step("sign, message 3", state.on_msg3_with(rng, &m3, accel.table))?;
     link.send(&m4)?;
     let m5 = link.recv::<sign::Msg5>("sign, message 5")?;
     link.step("sign, message 5", state.on_msg5(&m5))

@@ -29,7 +29,9 @@
 //!   writes; [`pem`] loads them with `rustls-pki-types`' `PemObject`; [`tls`] builds the
 //!   rustls configurations.
 //! - Protocols: [`driver`] runs keygen, sign and refresh over a [`Transport`]; [`store`]
-//!   keeps key shares on disk, [`sealed`] encrypted at rest; [`epoch`] settles which share
+//!   keeps key shares on disk, [`sealed`] encrypted at rest; [`params_secret`] keeps party 0's
+//!   commitment-parameter secret beside them and [`pins`] party 1's pins of party 0's
+//!   parameters; [`epoch`] settles which share
 //!   epoch both parties use; [`rng::os_rng`] seeds the randomness; [`request`] is the request
 //!   every connection starts with; [`service`] runs party 0 as a long-running co-signer.
 //! - Errors: [`NetError`] has one variant per category, each its own type:
@@ -77,7 +79,9 @@ pub mod key_id;
 pub mod lock_registry;
 mod memory;
 pub mod paillier;
+pub mod params_secret;
 pub mod pem;
+pub mod pins;
 pub mod pool;
 pub mod request;
 pub mod rng;

@@ -80,14 +80,7 @@ impl LockRegistry {
     /// holds an absolute path, else `$HOME/.local/state/ecdsa2pc/locks`, else none.
     #[must_use]
     pub fn default_state_dir() -> Option<PathBuf> {
-        let absolute = |var: &str| {
-            std::env::var_os(var)
-                .map(PathBuf::from)
-                .filter(|p| p.is_absolute())
-        };
-        absolute("XDG_STATE_HOME")
-            .or_else(|| absolute("HOME").map(|h| h.join(".local").join("state")))
-            .map(|d| d.join("ecdsa2pc").join("locks"))
+        state_dir().map(|d| d.join("locks"))
     }
 
     /// The directories this registry reads and writes.
@@ -233,6 +226,21 @@ impl<S: KeyShare> Persist<S> for Guarded {
     fn discard(&mut self) -> Result<(), NetError> {
         Persist::<S>::discard(&mut self.files)
     }
+}
+
+/// The per-user state directory of ecdsa2pc: `$XDG_STATE_HOME/ecdsa2pc` if that variable
+/// holds an absolute path, else `$HOME/.local/state/ecdsa2pc`, else none. The lock registry
+/// and party 1's parameter pins ([`crate::pins`]) live below it.
+#[must_use]
+pub fn state_dir() -> Option<PathBuf> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    absolute("XDG_STATE_HOME")
+        .or_else(|| absolute("HOME").map(|h| h.join(".local").join("state")))
+        .map(|d| d.join("ecdsa2pc"))
 }
 
 /// `DIR/<key id>.<state>` ([`mod@crate::key_id`]).

@@ -1,37 +1,43 @@
-//! A pool of Paillier encryption nonces r^N filled on a background thread.
+//! A pool of party 1's precomputed signing work ([`Presign`]) filled on a background thread.
 //!
-//! The nonce is the most expensive part of P2's signing step and does not depend on the
-//! message, so P2 computes it ahead of time. When the pool is empty, the caller computes one
-//! inline; a sustained signing rate is therefore bounded by the refill rate, which is the
-//! figure BENCHMARKS.md reports.
+//! Everything party 1 does for a signature that depends neither on the message nor on
+//! party 0's nonce (its own nonce k2 and R2, the Paillier nonce r^N, and the parts of the
+//! proof π_c3 that need only the witnesses' randomness) is done ahead of time. When the pool
+//! is empty the signing round computes it inline; a sustained signing rate is therefore
+//! bounded by the refill rate, which is the figure BENCHMARKS.md reports. Each [`Presign`]
+//! is used once ([`PresignPool::take`] hands it over by value).
 
 use core::time::Duration;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
 
-use ecdsa2pc_core::{NoncePower, PaillierPublicKey};
+use ecdsa2pc_core::{KeyShare, KeyShareP2, sign::p2::Presign};
+use zeroize::Zeroizing;
 
-use crate::error::SystemError;
+use crate::error::{NetError, ProtocolError, SystemError};
 use crate::rng::os_rng;
 
-/// Precomputed nonces for one Paillier key; the thread stops when the pool is dropped.
+/// Precomputed signing work for one share; the thread stops when the pool is dropped.
 #[derive(Debug)]
-pub struct NoncePool {
-    rx: Option<Receiver<NoncePower>>,
+pub struct PresignPool {
+    rx: Option<Receiver<Presign>>,
     worker: Option<JoinHandle<()>>,
 }
 
-impl NoncePool {
-    /// Starts a thread that keeps up to `capacity` nonces ready for `key`.
+impl PresignPool {
+    /// Starts a thread that keeps up to `capacity` [`Presign`]s ready for `share` (it works
+    /// on its own copy of the share).
     ///
     /// # Errors
-    /// [`SystemError`] if the OS gives no randomness or no thread.
-    pub fn spawn(key: PaillierPublicKey, capacity: usize) -> Result<Self, SystemError> {
+    /// [`SystemError`] if the OS gives no randomness or no thread; [`NetError::Protocol`] if
+    /// the share cannot be copied (a bug).
+    pub fn spawn(share: &KeyShareP2, capacity: usize) -> Result<Self, NetError> {
+        let copy = copy_of(share)?;
         let mut rng = os_rng()?;
-        let (tx, rx) = sync_channel::<NoncePower>(capacity.max(1));
+        let (tx, rx) = sync_channel::<Presign>(capacity.max(1));
         let worker = thread::Builder::new()
-            .name("ecdsa2pc-nonce-pool".into())
-            .spawn(move || fill(&key, &mut rng, &tx))
+            .name("ecdsa2pc-presign-pool".into())
+            .spawn(move || fill(&copy, &mut rng, &tx))
             .map_err(SystemError::NoThread)?;
         Ok(Self {
             rx: Some(rx),
@@ -39,30 +45,43 @@ impl NoncePool {
         })
     }
 
-    /// A ready nonce, or `None` if the pool is empty right now.
+    /// Ready work, or `None` if the pool is empty right now.
     #[must_use]
-    pub fn take(&self) -> Option<NoncePower> {
+    pub fn take(&self) -> Option<Presign> {
         self.rx.as_ref().and_then(|rx| rx.try_recv().ok())
     }
 
-    /// Waits up to `timeout` for the pool to hold a nonce (for benchmarks and warm-up).
+    /// Waits up to `timeout` for the pool to hold work (for benchmarks and warm-up).
     #[must_use]
-    pub fn wait(&self, timeout: Duration) -> Option<NoncePower> {
+    pub fn wait(&self, timeout: Duration) -> Option<Presign> {
         self.rx
             .as_ref()
             .and_then(|rx| rx.recv_timeout(timeout).ok())
     }
 }
 
-fn fill(key: &PaillierPublicKey, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<NoncePower>) {
+/// A second copy of `share` for the pool's thread (shares are not `Clone`, so that a
+/// consumed protocol state cannot be reused; the encoding round trip is exact).
+fn copy_of(share: &KeyShareP2) -> Result<KeyShareP2, NetError> {
+    let failed = |error| ProtocolError {
+        error,
+        step: "presign pool",
+    };
+    let mut bytes = Zeroizing::new(vec![0u8; KeyShareP2::ENCODED_LEN]);
+    let len = share.encode(&mut bytes).map_err(failed)?;
+    let encoded = bytes.get(..len).unwrap_or(&bytes);
+    Ok(KeyShareP2::decode(encoded).map_err(failed)?)
+}
+
+fn fill(share: &KeyShareP2, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<Presign>) {
     loop {
-        let mut nonce = key.nonce_power_random(rng);
+        let mut pre = Presign::new(rng, share);
         // A full pool blocks here; a dropped pool ends the thread.
         loop {
-            match tx.try_send(nonce) {
+            match tx.try_send(pre) {
                 Ok(()) => break,
                 Err(TrySendError::Full(back)) => {
-                    nonce = back;
+                    pre = back;
                     thread::sleep(Duration::from_millis(2));
                 }
                 Err(TrySendError::Disconnected(_)) => return,
@@ -71,7 +90,7 @@ fn fill(key: &PaillierPublicKey, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSe
     }
 }
 
-impl Drop for NoncePool {
+impl Drop for PresignPool {
     fn drop(&mut self) {
         drop(self.rx.take());
         if let Some(worker) = self.worker.take() {

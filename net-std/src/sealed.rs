@@ -11,13 +11,13 @@
 //! | 4 | 1 | sealed format version, 1 |
 //! | 5 | 1 | party index (0 or 1) |
 //! | 6 | 1 | secret kind: 1 passphrase (Argon2id), 2 key file |
-//! | 7 | 1 | reserved, 0 |
+//! | 7 | 1 | content: 0 a key share, 1 party 0's commitment-parameter secret |
 //! | 8 | 4 | Argon2id memory m in KiB (0 for a key file) |
 //! | 12 | 4 | Argon2id passes t (0 for a key file) |
 //! | 16 | 4 | Argon2id lanes p (0 for a key file) |
 //! | 20 | 16 | salt (random per derivation) |
-//! | 36 | 32 | key id: SHA-256 of the joint public key Q, SEC1 compressed |
-//! | 68 | 8 | epoch |
+//! | 36 | 32 | key id: SHA-256 of the joint public key Q, SEC1 compressed (a parameter secret: the parameters' hash) |
+//! | 68 | 8 | epoch (a parameter secret: 0) |
 //! | 76 | 24 | XChaCha20 nonce (random per write) |
 //! | 100 | 16 | secret check: SHA-256(`ecdsa2pc sealed check v1` ‖ salt ‖ M), first 16 bytes |
 //! | 116 | 16 | header checksum: SHA-256 of bytes 0..116, first 16 bytes |
@@ -133,6 +133,51 @@ impl Secret {
     }
 }
 
+/// What a sealed file holds (header byte 7; files written before it existed hold 0, a share).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// A key share ([`crate::store`]).
+    Share,
+    /// Party 0's ring-Pedersen parameter secret ([`crate::params_secret`]).
+    ParamsSecret,
+}
+
+impl Content {
+    fn byte(self) -> u8 {
+        match self {
+            Self::Share => 0,
+            Self::ParamsSecret => 1,
+        }
+    }
+}
+
+/// What the header of a sealed file says about its content: written in the clear, and
+/// authenticated with the rest of the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// What the file holds.
+    pub content: Content,
+    /// The party it belongs to.
+    pub party: Party,
+    /// The key id ([`key_id`]) of a share; the parameters' hash of a parameter secret.
+    pub key_id: KeyId,
+    /// The epoch of a share; 0 for a parameter secret.
+    pub epoch: u64,
+}
+
+impl Label {
+    /// The label of `share`.
+    #[must_use]
+    pub fn of_share<S: KeyShare>(share: &S) -> Self {
+        Self {
+            content: Content::Share,
+            party: S::PARTY,
+            key_id: key_id(&share.public().q),
+            epoch: share.epoch(),
+        }
+    }
+}
+
 /// The kind of secret a sealed file was made with, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SecretKind {
@@ -176,6 +221,8 @@ impl fmt::Debug for Derived {
 /// The public header of a sealed file, parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// What the file holds.
+    pub content: Content,
     /// Whose share it is.
     pub party: Party,
     /// The kind of secret it was sealed with.
@@ -219,6 +266,11 @@ pub fn header(path: &Path, bytes: &[u8]) -> Result<Header, StoreError> {
         return Err(broken("unknown sealed format version"));
     }
     let party = Party::from_index(head[5]).ok_or(broken("unknown party"))?;
+    let content = match head[7] {
+        0 => Content::Share,
+        1 => Content::ParamsSecret,
+        _ => return Err(broken("unknown kind of content")),
+    };
     let kind = match head[6] {
         KIND_PASSPHRASE => SecretKind::Passphrase,
         KIND_KEY_FILE => SecretKind::KeyFile,
@@ -248,6 +300,7 @@ pub fn header(path: &Path, bytes: &[u8]) -> Result<Header, StoreError> {
     let mut epoch = [0u8; 8];
     epoch.copy_from_slice(&head[68..76]);
     let mut h = Header {
+        content,
         party,
         kind,
         params,
@@ -274,6 +327,7 @@ impl Header {
             SecretKind::Passphrase => KIND_PASSPHRASE,
             SecretKind::KeyFile => KIND_KEY_FILE,
         };
+        out[7] = self.content.byte();
         out[8..12].copy_from_slice(&self.params.m_kib.to_be_bytes());
         out[12..16].copy_from_slice(&self.params.t.to_be_bytes());
         out[16..20].copy_from_slice(&self.params.p.to_be_bytes());
@@ -395,9 +449,22 @@ impl Sealer {
         share: &S,
         plain: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        self.seal_labelled(path, Label::of_share(share), plain)
+    }
+
+    /// Seals `plain` (written to `path`) under a header that says `label`.
+    ///
+    /// # Errors
+    /// As [`Sealer::seal`].
+    pub fn seal_labelled(
+        &self,
+        path: &Path,
+        label: Label,
+        plain: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
         let fail = |why: String| StoreError::Write {
             path: path.to_path_buf(),
-            action: "cannot seal the share",
+            action: "cannot seal the file",
             source: std::io::Error::other(why),
         };
         let salt = self.salt_for_writing().map_err(fail)?;
@@ -406,11 +473,12 @@ impl Sealer {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|e| fail(format!("OS RNG: {e}")))?;
         let h = Header {
-            party: S::PARTY,
+            content: label.content,
+            party: label.party,
             kind: self.kind(),
             params,
-            key_id: key_id(&share.public().q),
-            epoch: share.epoch(),
+            key_id: label.key_id,
+            epoch: label.epoch,
             salt,
             nonce,
             check: check_value(&salt, &master),
@@ -433,7 +501,37 @@ impl Sealer {
         expected: Party,
         expected_key: Option<&KeyId>,
     ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        self.open_content(path, bytes, Content::Share, expected, expected_key)
+    }
+
+    /// [`Sealer::open`] for a file that must hold `content`: another content is
+    /// [`StoreError::SealBroken`] ([`SealPart::Header`]) before anything else is checked.
+    ///
+    /// # Errors
+    /// As [`Sealer::open`].
+    pub fn open_content(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        content: Content,
+        expected: Party,
+        expected_key: Option<&KeyId>,
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
         let h = header(path, bytes)?;
+        if h.content != content {
+            return Err(StoreError::SealBroken {
+                path: path.to_path_buf(),
+                part: SealPart::Header,
+                why: match content {
+                    Content::Share => {
+                        "it holds party 0's commitment-parameter secret, not a key share"
+                    }
+                    Content::ParamsSecret => {
+                        "it holds a key share, not party 0's commitment-parameter secret"
+                    }
+                },
+            });
+        }
         if h.party != expected {
             return Err(StoreError::OtherParty {
                 path: path.to_path_buf(),

@@ -22,6 +22,9 @@
 //! Operations: an [`ApproveHook`] may approve or refuse each sign and refresh request; a
 //! health request ([`fetch_health`]) answers the service's status without a protocol run;
 //! the log has one line per request, as text or JSON lines ([`LogFormat`]).
+//! Party 0's commitment-parameter secret ([`crate::params_secret`]) sits in the share
+//! directory too, sealed like the shares; [`Service::bind`] loads it, or makes it (seconds,
+//! said in the log) the first time, and every keygen and signature uses it.
 
 mod approve;
 mod health;
@@ -47,7 +50,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
-use ecdsa2pc_core::{KeyShare, KeyShareP1};
+use ecdsa2pc_core::{KeyShare, KeyShareP1, RingPedersenSecret};
 use k256::AffinePoint;
 use k256::elliptic_curve::group::GroupEncoding as _;
 use k256::elliptic_curve::sec1::ToSec1Point;
@@ -59,6 +62,7 @@ use crate::handshake::establish_server;
 use crate::identity::hex;
 use crate::key_id::{KeyId, key_id, key_id_hex};
 use crate::lock_registry::LockRegistry;
+use crate::params_secret::{self, ParamsSecretFile};
 use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Request};
 use crate::sealed::Sealer;
 use crate::store::ShareFiles;
@@ -138,6 +142,13 @@ impl ServiceConfig {
     pub fn registry_of(&self, files: &ShareFiles) -> LockRegistry {
         self.share_dir().registry_of(files)
     }
+
+    /// The file of party 0's commitment-parameter secret: in the share directory, sealed
+    /// with the shares' sealer.
+    #[must_use]
+    pub fn params_file(&self) -> ParamsSecretFile {
+        ParamsSecretFile::in_dir(&self.shares).sealed_with(self.sealer.clone())
+    }
 }
 
 /// Stops a running service: the accept loop ends, in-flight and queued sessions finish
@@ -186,6 +197,7 @@ struct Shared {
     setup: ServerSetup,
     config: ServiceConfig,
     store: Arc<dyn KeyStore>,
+    params: RingPedersenSecret,
     keys: KeyLocks,
     log: Logger,
     started: Instant,
@@ -202,13 +214,15 @@ struct Counters {
 }
 
 impl Service {
-    /// Loads party 0's certificates from `paths`, checks the share directory and binds
-    /// `addr` (port 0 picks a free port, see [`Service::local_addr`]).
+    /// Loads party 0's certificates from `paths`, checks the share directory, loads party 0's
+    /// commitment-parameter secret from it (or makes and writes one, seconds, saying so in
+    /// `log`) and binds `addr` (port 0 picks a free port, see [`Service::local_addr`]).
     ///
     /// # Errors
     /// Certificate problems ([`NetError::Config`]), a bad or busy address
     /// ([`TransportError`]), a share directory that is not a directory or a zero limit
-    /// ([`TransportError::Io`] in phase accept, naming it).
+    /// ([`TransportError::Io`] in phase accept, naming it), a parameter secret that does
+    /// not load ([`NetError::Store`]).
     pub fn bind(
         addr: &str,
         paths: &CertPaths,
@@ -248,17 +262,22 @@ impl Service {
                 unusable("workers and waiting connections must be at least 1".into()).into(),
             );
         }
+        let logger = Logger {
+            sink: log,
+            format: config.log_format,
+        };
+        let params = config.params_file().load_or_make(&mut os_rng()?, &mut || {
+            logger.event("params", params_secret::MAKING);
+        })?;
         let listener = crate::connect::listen(addr)?.into_tcp();
         Ok(Self {
             listener,
             shared: Arc::new(Shared {
                 setup,
-                log: Logger {
-                    sink: log,
-                    format: config.log_format,
-                },
+                log: logger,
                 config,
                 store,
+                params,
                 keys: KeyLocks::default(),
                 started: Instant::now(),
                 counters: Counters::default(),
@@ -534,7 +553,15 @@ fn handle(
         }
         Operation::Sign(digest) => {
             let mut share = key.agree(ch, held)?;
-            driver::sign_p1_persisted(ch, &mut rng, &mut share, &ctx, &digest, key.persist())?;
+            driver::sign_p1_persisted(
+                ch,
+                &mut rng,
+                &mut share,
+                &shared.params,
+                &ctx,
+                &digest,
+                key.persist(),
+            )?;
             Ok(format!("signed, epoch {}, {approval}", share.epoch()))
         }
         Operation::Refresh => {
@@ -573,6 +600,7 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
         &mut rng,
         &driver::context(&info),
         paillier,
+        &shared.params,
         &mut persist,
     )?;
     Ok(format!(

@@ -261,10 +261,16 @@ impl ShareFiles {
     ///
     /// # Errors
     /// [`StoreError::Unrecognised`] if the header names no known version or party,
+    /// [`StoreError::OldFormat`] for a share made before the commitment parameters,
     /// [`StoreError::SealBroken`] if a sealed header is damaged.
     pub fn party_of(path: &Path, bytes: &[u8]) -> Result<Party, StoreError> {
         if sealed::is_sealed(bytes) {
             return Ok(sealed::header(path, bytes)?.party);
+        }
+        if bytes.starts_with(PRE_PARAMS_SHARE) {
+            return Err(StoreError::OldFormat {
+                path: path.to_path_buf(),
+            });
         }
         role_of(bytes).map_err(|error| StoreError::Unrecognised {
             path: path.to_path_buf(),
@@ -415,8 +421,17 @@ enum Step {
     SyncDir,
 }
 
+/// The start of a share in the core's format 1 (magic, version): made before signing carried
+/// a proof (issue 10), so without the commitment parameters every share now records.
+const PRE_PARAMS_SHARE: &[u8] = b"E2PC\x01";
+
 /// Decodes a plaintext share encoding (see [`ShareFiles::decode`]).
 fn decode_plain<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
+    if bytes.starts_with(PRE_PARAMS_SHARE) {
+        return Err(StoreError::OldFormat {
+            path: path.to_path_buf(),
+        });
+    }
     // A header that names no party falls through to the decoder, which says why.
     if let Ok(found) = role_of(bytes)
         && found != S::PARTY
@@ -504,6 +519,35 @@ fn write_atomic_with(
     sync_parent(path)
 }
 
+/// Writes `bytes` to `path` durably as [`write_atomic`] does, but only if `path` does not
+/// exist yet: the synced temporary file is linked to `path` (which fails on any existing
+/// name), never renamed over it. Returns `false`, writing nothing, if `path` exists: two
+/// processes that make the same file at once both end up using the one that won.
+///
+/// # Errors
+/// [`StoreError::Write`].
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
+    let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
+    let (tmp, mut file) = TempFile::create(path, random_suffix)
+        .map_err(|e| fail("cannot create a temporary file", e))?;
+    file.write_all(bytes).map_err(|e| fail("cannot write", e))?;
+    file.sync_all().map_err(|e| fail("cannot sync", e))?;
+    drop(file);
+    // The temporary name is removed when `tmp` drops, linked or not.
+    match fs::hard_link(&tmp.path, path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(fail("cannot create", e)),
+    }
+    drop(tmp);
+    sync_parent(path)?;
+    Ok(true)
+}
+
 /// Syncs the directory holding `path`, so that a rename or removal in it is durable.
 ///
 /// # Errors
@@ -536,9 +580,10 @@ fn encode<S: KeyShare>(path: &Path, share: &S) -> Result<Zeroizing<Vec<u8>>, Sto
     Ok(out)
 }
 
-/// Reads a share file into a buffer that is wiped when dropped; a file that group or others
-/// may read or write is refused ([`StoreError::LoosePermissions`]).
-fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+/// Reads a share file (or another private file of the store: a parameter secret, a pin)
+/// into a buffer that is wiped when dropped; a file that group or others may read or write
+/// is refused ([`StoreError::LoosePermissions`]).
+pub(crate) fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
     let cannot_read = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::NotFound {
             StoreError::Missing {

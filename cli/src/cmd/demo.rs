@@ -1,6 +1,6 @@
 //! `ecdsa2pc demo`: one party of a complete run over one mutual-TLS connection.
 //!
-//! handshake → (party 0: Paillier key) → keygen → sign → verify → tampered message is
+//! (party 0: commitment parameters) → handshake → (party 0: Paillier key) → keygen → sign → verify → tampered message is
 //! rejected → (party 0: new Paillier key) → refresh → sign again with the refreshed shares
 //! → verify → close. The shares stay in memory.
 
@@ -142,9 +142,11 @@ impl Demo<'_> {
     fn run<S: Protocols>(&self) -> Result<Outcome, CliError> {
         let log = self.log;
         let args = self.args;
+        // Before the connection: party 0's safe-prime search must not make party 1 wait.
+        let params = S::params_in_memory(log)?;
         let mut session = Session::open(&self.net, log, &Request::keygen())?;
 
-        let mut share = protocols::keygen::<S>(&mut session, log, &mut InMemory)?;
+        let mut share = protocols::keygen::<S>(&mut session, &params, log, &mut InMemory)?;
         let key = public_key(&share)?;
         log.line(format_args!(
             "public key (SEC1 compressed): {}",
@@ -152,7 +154,7 @@ impl Demo<'_> {
         ));
 
         let message = args.message.as_str();
-        let sig1 = self.sign_and_verify(1, message, &mut share, &mut session, &key)?;
+        let sig1 = self.sign_and_verify(1, message, &mut share, &mut session, &params, &key)?;
         self.tampered_check(message, &key, &sig1)?;
         let mut share = protocols::refresh(&share, &mut session, log, &mut InMemory)?;
         // `refresh` already refuses a changed Q; the demo states it once more.
@@ -162,7 +164,7 @@ impl Demo<'_> {
             ));
         }
         let message2 = format!("{message}{SECOND_SUFFIX}");
-        self.sign_and_verify(2, &message2, &mut share, &mut session, &key)?;
+        self.sign_and_verify(2, &message2, &mut share, &mut session, &params, &key)?;
 
         if let Some(dir) = &args.out_dir {
             self.write_outputs(dir, message, &key, &sig1)?;
@@ -184,6 +186,7 @@ impl Demo<'_> {
         message: &str,
         share: &mut S,
         session: &mut Session,
+        params: &S::Params,
         key: &VerifyingKey,
     ) -> Result<Signature, CliError> {
         let log = self.log;
@@ -194,7 +197,15 @@ impl Demo<'_> {
         ));
         let sig = log.phase(
             &format!("sign #{n}"),
-            || Ok(protocols::sign(share, session, &digest, &mut InMemory)?),
+            || {
+                Ok(protocols::sign(
+                    share,
+                    session,
+                    &digest,
+                    params,
+                    &mut InMemory,
+                )?)
+            },
             |_| format!("message {message:?}"),
         )?;
         log.line(format_args!(

@@ -101,7 +101,7 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
         Party::P2 => "party 1 (TLS client)",
     };
     let pending = files.pending_path().exists();
-    let fields: [(&str, serde_json::Value); 11] = [
+    let fields: [(&str, serde_json::Value); 12] = [
         ("share", files.path().display().to_string().into()),
         ("party", S::PARTY.index().into()),
         ("role", role.into()),
@@ -116,6 +116,8 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
         ("locked", share.is_locked().into()),
         ("party0_id", hex(pid0).into()),
         ("party1_id", hex(pid1).into()),
+        // What party 1 pins for party 0: the same on both shares and in the pin file.
+        ("params_hash", hex(&share.params_hash()).into()),
     ];
     let mut text = String::new();
     let mut outcome = Outcome::default().field("command", "inspect");

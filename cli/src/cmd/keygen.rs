@@ -31,7 +31,13 @@ use crate::share_file::{public_key, public_key_hex};
             never overwritten without --force. The share is written as FILE.pending first and \
             becomes FILE only when both parties have stored theirs (the last keygen message \
             is acknowledged): an interrupted keygen leaves no share, and a run again replaces \
-            the pending file.",
+            the pending file. Party 0 keeps its commitment-parameter secret in \
+            ring-pedersen.secret in the directory of --share (made at the first keygen there, a \
+            few seconds; encrypted like the share; back it up with the shares: every key made \
+            with it needs it to sign). Party 1 checks party 0's parameter proof at the first \
+            keygen with that party 0 and pins the parameters in its state directory \
+            ($ECDSA2PC_LOCK_DIR/pins, else ~/.local/state/ecdsa2pc/pins); other parameters from \
+            the same party 0 are refused until that pin is deleted.",
     error_code(0, "the key was made and the share written"),
     error_code(1, "protocol failure (peer rejected or aborted)"),
     error_code(
@@ -157,23 +163,26 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
             files.pending_path().display()
         ));
     }
+    // Party 0's parameter secret is loaded (or made, seconds) before the network run too.
+    let params = S::params_on_disk(&args.share, files.sealer(), true, log)?;
     let mut session = Session::open(net, log, &Request::keygen())?;
     // The share is written as FILE.pending, made active only once the peer has stored its
     // own; a replaced share (--force) stays in place until then.
     let mut persist = files.clone();
-    let share = protocols::keygen::<S>(&mut session, log, &mut persist).inspect_err(|_| {
-        // Party 0 discards its pending share itself: party 1 cannot hold the key as active.
-        if S::PARTY == Party::P2 && files.pending_path().exists() {
-            log.line(format_args!(
-                "this party's share is stored as {} but stays pending: the peer never \
+    let share =
+        protocols::keygen::<S>(&mut session, &params, log, &mut persist).inspect_err(|_| {
+            // Party 0 discards its pending share itself: party 1 cannot hold the key as active.
+            if S::PARTY == Party::P2 && files.pending_path().exists() {
+                log.line(format_args!(
+                    "this party's share is stored as {} but stays pending: the peer never \
                  confirmed that both shares are stored. It is not used as a share. If the \
                  other party reported the key as made, rename it to {}; otherwise run keygen \
                  again",
-                files.pending_path().display(),
-                files.path().display()
-            ));
-        }
-    })?;
+                    files.pending_path().display(),
+                    files.path().display()
+                ));
+            }
+        })?;
     let key = public_key(&share)?;
     log.line(format_args!(
         "public key (SEC1 compressed): {}",

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShare, KeyShareP2, Party, sign};
+use ecdsa2pc_net::pins::PinStore;
 use ecdsa2pc_net::request::{self, Operation, Request};
 use ecdsa2pc_net::service::{cpu_ms_of, junk};
 use ecdsa2pc_net::store::ShareFiles;
@@ -337,10 +338,16 @@ fn load_key(
         let mut ch = connect(&args.server, paths, Duration::from_secs(args.timeout))?;
         request::ask(&mut ch, &Request::keygen())?;
         let info = ch.info().clone();
-        let share = driver::keygen_p2(&mut ch, &mut os_rng()?, &driver::context(&info))?;
-        files
-            .write_active(&share)
-            .map_err(ecdsa2pc_net::NetError::from)?;
+        // Party 0's parameters pinned beside the load-test shares: the proof is checked at
+        // the first key only.
+        let pins = PinStore::new(&args.shares.join("pins"));
+        driver::keygen_p2_persisted(
+            &mut ch,
+            &mut os_rng()?,
+            &driver::context(&info),
+            &mut |msg, owner| pins.check(msg, owner, &mut |event| log.line(event)),
+            &mut files.clone(),
+        )?;
         let _ = ch.close();
         log.line(format_args!(
             "made key {} in {} ms",

@@ -33,9 +33,13 @@ use crate::session::lock_state_dir;
             `ecdsa2pc health` asks a running service for its status. Clients are the \
             usual `ecdsa2pc keygen|sign|refresh --party 1`. With --passphrase-file, --key-file or \
             ECDSA2PC_PASSPHRASE every share is written encrypted and encrypted ones are opened \
-            (on a terminal, the passphrase is asked for). One log line per connection, on \
-            stderr (--log-format json: one JSON object per line, fields event, peer, client, \
-            client_pid, key_id, operation, digest, result, refusal, detail, duration_ms). SIGTERM or SIGINT stops accepting, lets sessions in progress finish, and \
+            (on a terminal, the passphrase is asked for). Party 0's commitment-parameter secret \
+            is ring-pedersen.secret in --shares, encrypted like the shares: made at the first \
+            start (a few seconds), loaded at every later one; back it up with the shares. One \
+            log line per connection, on stderr (--log-format json: one JSON object per line, \
+            fields event, peer, client, client_pid, key_id, operation, digest, result, refusal, \
+            detail, duration_ms). SIGTERM or SIGINT stops accepting, lets sessions in progress \
+            finish, and \
             exits 0.",
     error_code(0, "the service stopped"),
     error_code(

@@ -220,7 +220,11 @@ fn sign<S: Protocols>(
     if let Some(warning) = warning {
         log.line(warning);
     }
-    let mut held = ShareSession::<S>::establish(net, files, log, Operation::Sign(*digest))?;
+    // Party 0's parameter secret, loaded and checked before the peer is kept waiting.
+    let (mut held, params) =
+        ShareSession::<S>::establish_with(net, files, log, Operation::Sign(*digest), |files| {
+            S::params_on_disk(files.path(), files.sealer(), false, log)
+        })?;
     let key = public_key(&held.share)?;
     log.detail(format_args!("digest: {}", hex(digest)));
     let sig = log
@@ -231,6 +235,7 @@ fn sign<S: Protocols>(
                     &mut held.share,
                     &mut held.session,
                     digest,
+                    &params,
                     &mut held.store,
                 )?)
             },

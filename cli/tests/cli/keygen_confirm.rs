@@ -13,7 +13,9 @@ use ecdsa2pc_net::driver::{self, Persist};
 use ecdsa2pc_net::request::{self, Request};
 use ecdsa2pc_net::{CertPaths, NetError, StoreError};
 
-use crate::support::{TempDir, dir_with_certs, finish, free_addr, run, spawn_command};
+use crate::support::{
+    TempDir, dir_with_certs, finish, free_addr, params_secret, run, spawn_command,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -101,6 +103,7 @@ fn party_1_dies_after_party_0s_last_message_so_party_0_keeps_nothing() {
         &mut ch,
         &mut ecdsa2pc_net::rng::os_rng().unwrap(),
         &driver::context(&info),
+        &mut ecdsa2pc_net::pins::verify,
         &mut FailAt("pending"),
     )
     .unwrap_err();
@@ -150,6 +153,7 @@ fn party_0_dies_after_the_acknowledgement_so_party_1_keeps_a_pending_share_it_re
         &mut ecdsa2pc_net::rng::os_rng().unwrap(),
         &driver::context(&info),
         paillier,
+        &params_secret(),
         &mut FailAt("promote"),
     )
     .map(|_: KeyShareP1| ())

@@ -8,6 +8,8 @@ mod demo;
 mod failures;
 mod full_disk;
 mod keygen_confirm;
+#[path = "../../../core/fixtures/safe_primes.rs"]
+mod safe_primes;
 mod scripting;
 mod serve;
 mod share_files;

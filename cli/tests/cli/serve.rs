@@ -45,6 +45,11 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     // The service took its secret once, at start (issue 14): without the key file from here
     // on it still seals the new share and opens it to sign and refresh.
     std::fs::remove_file(&key_file).unwrap();
+    // The first start in a share directory makes party 0's parameters, before serving.
+    assert!(
+        log.contains("making party 0's commitment parameters"),
+        "{log}"
+    );
 
     let share = dir.path().join("k.share");
     let client = |command: &str, extra: &[&str]| client_run(&addr, &certs, &share, command, extra);
@@ -55,8 +60,14 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     assert!(log.contains("CN=client1"), "{log}");
     assert_eq!(
         std::fs::read_dir(&shares).unwrap().count(),
-        2,
-        "the share and its lock file"
+        3,
+        "the share, its lock file and party 0's parameter secret"
+    );
+    assert!(
+        std::fs::read(shares.join("ring-pedersen.secret"))
+            .unwrap()
+            .starts_with(b"E2PS"),
+        "the parameter secret is encrypted under --key-file too"
     );
     // Party 0's new share is encrypted under --key-file (and opened with it to sign below).
     let p0 = std::fs::read_dir(&shares)

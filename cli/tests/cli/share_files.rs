@@ -10,8 +10,11 @@ use std::sync::OnceLock;
 
 use crate::support::{
     Run, TempDir, finish, free_addr, make_certs_with, openssl, run, run_with_lock_dir, sha256,
-    spawn_command, unhex,
+    spawn_command, spawn_command_with_lock_dir, unhex,
 };
+
+/// Party 0's commitment-parameter secret, beside its shares.
+pub(crate) const PARAMS_FILE: &str = "ring-pedersen.secret";
 
 /// Certificates (with an `other` identity from the same CA) and one key's two shares.
 pub(crate) struct Fixture {
@@ -25,12 +28,14 @@ impl Fixture {
         self.dir.join("certs")
     }
 
-    /// Copies both shares into `dir` as `p0.share` and `p1.share`.
+    /// Copies both shares into `dir` as `p0.share` and `p1.share`, with party 0's
+    /// commitment-parameter secret beside them (party 0 signs only with it).
     pub(crate) fn copy_shares(&self, dir: &Path) -> (PathBuf, PathBuf) {
         let p0 = dir.join("p0.share");
         let p1 = dir.join("p1.share");
         std::fs::copy(self.dir.join("p0.share"), &p0).unwrap();
         std::fs::copy(self.dir.join("p1.share"), &p1).unwrap();
+        std::fs::copy(self.dir.join(PARAMS_FILE), dir.join(PARAMS_FILE)).unwrap();
         (p0, p1)
     }
 }
@@ -52,6 +57,22 @@ pub(crate) fn fixture() -> &'static Fixture {
             &dir.join("certs"),
             &["--share", p0.to_str().unwrap()],
             &["--share", p1.to_str().unwrap()],
+        );
+        // The first keygen in a directory makes party 0's parameters; party 1 checks their
+        // proof and pins them.
+        assert!(
+            r0.stderr.contains("making party 0's commitment parameters")
+                && r0.stderr.contains(&format!(
+                    "wrote party 0's commitment-parameter secret {}",
+                    dir.join(PARAMS_FILE).display()
+                )),
+            "{r0}"
+        );
+        assert!(
+            r1.stderr
+                .contains("checking party 0's commitment-parameter proof")
+                && r1.stderr.contains("verified and pinned in"),
+            "{r1}"
         );
         for (name, r, path) in [("party 0", &r0, &p0), ("party 1", &r1, &p1)] {
             assert_eq!(r.code, Some(0), "{name} keygen:\n{r}");
@@ -864,7 +885,7 @@ fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
 }
 
 #[test]
-fn keygen_with_a_secret_writes_encrypted_shares() {
+fn keygen_with_a_secret_writes_encrypted_shares_and_parameters_and_pins_refuse_new_parameters() {
     let fx = fixture();
     let dir = TempDir::new("cli-sealed-keygen");
     let pass = dir.path().join("pass");
@@ -872,22 +893,66 @@ fn keygen_with_a_secret_writes_encrypted_shares() {
     let key = dir.path().join("share.key");
     std::fs::write(&key, [7u8; 32]).unwrap();
     let (p0, p1) = (dir.path().join("p0.share"), dir.path().join("p1.share"));
-    let (r0, r1) = both(
-        "keygen",
-        &fx.certs(),
-        &[
-            "--share",
-            p0.to_str().unwrap(),
-            "--passphrase-file",
-            pass.to_str().unwrap(),
-        ],
-        &[
-            "--share",
-            p1.to_str().unwrap(),
-            "--key-file",
-            key.to_str().unwrap(),
-        ],
+    let params = dir.path().join(PARAMS_FILE);
+    let args0 = [
+        "--share",
+        p0.to_str().unwrap(),
+        "--passphrase-file",
+        pass.to_str().unwrap(),
+    ];
+    let args1 = [
+        "--share",
+        p1.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+    ];
+    // Party 0 (the fixture's identity) makes new parameters in this directory, encrypted
+    // like its shares. Party 1 pinned the fixture's parameters for this party 0: refused.
+    let (r0, r1) = both("keygen", &fx.certs(), &args0, &args1);
+    assert!(
+        r0.stderr.contains("making party 0's commitment parameters"),
+        "{r0}"
     );
+    assert!(is_sealed(&params), "the parameter secret is encrypted");
+    assert_eq!(r1.code, Some(1), "{r1}");
+    for needle in [
+        "party 0 offers commitment parameters",
+        "but party 1 pinned",
+        "delete the pin",
+        ".pin",
+    ] {
+        assert!(r1.stderr.contains(needle), "{needle:?}:\n{r1}");
+    }
+    assert_eq!(r0.code, Some(1), "{r0}");
+    assert!(r0.stderr.contains("delete its pin"), "{r0}");
+    assert!(
+        !p0.exists() && !p1.exists(),
+        "no share from a refused keygen"
+    );
+
+    // A party 1 without that pin (its own state directory) checks the proof and pins.
+    let locks = dir.path().join("state");
+    let addr = free_addr();
+    let timeout = ["--timeout", "30"];
+    let s0 = spawn_command(
+        "keygen",
+        0,
+        &addr,
+        &fx.certs(),
+        &[&args0[..], &timeout].concat(),
+    );
+    let s1 = spawn_command_with_lock_dir(
+        "keygen",
+        1,
+        &addr,
+        &fx.certs(),
+        &[&args1[..], &timeout].concat(),
+        &locks,
+    );
+    let (r1, r0) = (finish(s1), finish(s0));
+    assert!(!r0.stderr.contains("making party 0's"), "made once:\n{r0}");
+    assert!(r1.stderr.contains("verified and pinned in"), "{r1}");
+    assert!(locks.join("pins").is_dir(), "{r1}");
     for (r, file) in [(&r0, &p0), (&r1, &p1)] {
         assert_eq!(r.code, Some(0), "{r}");
         assert!(r.stderr.contains("mode 0600, encrypted)"), "{r}");

@@ -103,8 +103,21 @@ pub(crate) fn spawn_command(
     certs: &Path,
     args: &[&str],
 ) -> Party {
+    spawn_command_with_lock_dir(command, party, addr, certs, args, &lock_dir())
+}
+
+/// [`spawn_command`] with the per-user state directory (lock registry, party 1's pins) at
+/// `locks`.
+pub(crate) fn spawn_command_with_lock_dir(
+    command: &str,
+    party: u8,
+    addr: &str,
+    certs: &Path,
+    args: &[&str],
+    locks: &Path,
+) -> Party {
     let child = Command::new(bin())
-        .env("ECDSA2PC_LOCK_DIR", lock_dir())
+        .env("ECDSA2PC_LOCK_DIR", locks)
         .args([command, "--party", &party.to_string(), "--server", addr])
         .arg("--certs")
         .arg(certs)
@@ -307,4 +320,16 @@ pub(crate) fn spawn_size_limited(blocks: u32, args: &[&str]) -> Party {
         child: Some(child),
         stderr: None,
     }
+}
+
+/// Party 0's commitment-parameter secret over the core's fixture safe primes, for tests that
+/// play party 0 in-process (the binary makes or loads its own).
+pub(crate) fn params_secret() -> ecdsa2pc_core::RingPedersenSecret {
+    let (p, q) = crate::safe_primes::SAFE_PRIME_PAIRS[0];
+    ecdsa2pc_core::RingPedersenSecret::from_safe_primes(
+        &mut ecdsa2pc_net::rng::os_rng().unwrap(),
+        &crypto_bigint::U1024::from_be_hex(p),
+        &crypto_bigint::U1024::from_be_hex(q),
+    )
+    .unwrap()
 }

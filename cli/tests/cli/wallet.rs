@@ -306,12 +306,13 @@ fn inspect_shows_the_public_facts_and_no_secret() {
     let dir = TempDir::new("inspect");
     let (p0, p1) = fx.copy_shares(dir.path());
     // Share file layout (core/src/share/codec.rs): a 691-byte header, then P1: x1 (48) ‖ p
-    // ‖ q, P2: N (256) ‖ x2 (32); a 32-byte checksum last.
+    // ‖ q ‖ the parameters' hash (32), P2: N (256) ‖ x2 (32) ‖ the parameters (768); a 32-byte
+    // checksum last.
     let f0 = std::fs::read(&p0).unwrap();
     let f1 = std::fs::read(&p1).unwrap();
     assert_eq!(
         (f0.len(), f1.len()),
-        (1027, 1011),
+        (1059, 1779),
         "the layout this test reads"
     );
     assert!(
@@ -350,12 +351,14 @@ fn inspect_shows_the_public_facts_and_no_secret() {
         }
         seen.push(v);
     }
+    assert_eq!(seen[0]["params_hash"].as_str().unwrap().len(), 64);
     for field in [
         "fingerprint",
         "party0_id",
         "party1_id",
         "key_id",
         "bip32_key_identifier",
+        "params_hash",
     ] {
         assert_eq!(
             seen[0][field], seen[1][field],

@@ -33,6 +33,9 @@ pub struct Msg1 {
     pub com_eq: [u8; HASH_LEN],
     /// Commitment to the first message of the range proof.
     pub com_range: [u8; HASH_LEN],
+    /// Hash of P1's ring-Pedersen parameters ([`crate::RingPedersenParams::hash`]): P2
+    /// refuses the run unless it is the hash of the parameters it verified and pinned.
+    pub params_hash: [u8; HASH_LEN],
 }
 
 /// P2 → P1: P2's nonce, Q2 with its proof, and P2's challenges for P1's proofs.
@@ -88,7 +91,7 @@ impl Msg3 {
 impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Keygen1;
     const LEN: usize =
-        HEADER_LEN + ID_LEN + HASH_LEN + MOD_N_LEN + MOD_NN_LEN + MOD_N_LEN + 2 * HASH_LEN;
+        HEADER_LEN + ID_LEN + HASH_LEN + MOD_N_LEN + MOD_NN_LEN + MOD_N_LEN + 3 * HASH_LEN;
 }
 
 impl Fields for Msg1 {
@@ -99,7 +102,8 @@ impl Fields for Msg1 {
         w.integer(MOD_NN_LEN, self.c_key.as_uint())?;
         w.integer(MOD_N_LEN, &self.pedersen.retrieve())?;
         w.bytes(&self.com_eq)?;
-        w.bytes(&self.com_range)
+        w.bytes(&self.com_range)?;
+        w.bytes(&self.params_hash)
     }
 
     /// Checks N (size, parity, small factors, not prime), c_key against N, and that the
@@ -120,6 +124,7 @@ impl Fields for Msg1 {
             pedersen,
             com_eq: r.array()?,
             com_range: r.array()?,
+            params_hash: r.array()?,
         })
     }
 }

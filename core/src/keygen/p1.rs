@@ -10,6 +10,7 @@ use crate::{
     Party, Result, bigint, commitment, curve,
     paillier::{Ciphertext, ModN, SecretKey},
     pedersen,
+    ring_pedersen::RingPedersenParams,
     session::{self, Context, RunIds},
     share::{Common, KeyShareP1, PublicShares},
     tags,
@@ -38,6 +39,8 @@ pub struct AwaitMsg2 {
     range: range::Prover,
     #[zeroize(skip)]
     ids: RunIds,
+    #[zeroize(skip)]
+    params_hash: [u8; 32],
 }
 redacted_debug!(AwaitMsg2);
 
@@ -48,7 +51,9 @@ pub(crate) fn q1_transcript(q1: &AffinePoint, ids: &RunIds) -> Transcript {
     t
 }
 
-/// Starts keygen with a Paillier key made beforehand (see [`SecretKey::generate`]).
+/// Starts keygen with a Paillier key made beforehand (see [`SecretKey::generate`]) and P1's
+/// ring-Pedersen parameters (those of its [`crate::RingPedersenSecret`]), whose hash the new
+/// shares pin and the session ids include.
 ///
 /// # Errors
 /// [`crate::Error::SessionMismatch`] if the context names us as our own peer.
@@ -56,8 +61,9 @@ pub fn start<R: CryptoRng + ?Sized>(
     rng: &mut R,
     ctx: &Context<'_>,
     paillier: SecretKey,
+    params: &RingPedersenParams,
 ) -> Result<(AwaitMsg2, Msg1)> {
-    start_with(rng, ctx, paillier, None)
+    start_with(rng, ctx, paillier, params, None)
 }
 
 /// As [`start`], with the Pedersen fixed-base table (2 MiB, built once per process) if the
@@ -69,10 +75,12 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     rng: &mut R,
     ctx: &Context<'_>,
     paillier: SecretKey,
+    params: &RingPedersenParams,
     table: Option<&pedersen::Table<'_>>,
 ) -> Result<(AwaitMsg2, Msg1)> {
     let nonce1 = session::nonce(rng);
-    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &[])?;
+    let params_hash = params.hash();
+    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &params_hash)?;
     let x1 = curve::random_scalar(rng);
     let q1 = curve::mul_g(&x1);
     let open_q1 = commitment::randomness(rng);
@@ -96,6 +104,7 @@ pub fn start_with<R: CryptoRng + ?Sized>(
         pedersen: ped,
         com_eq,
         com_range,
+        params_hash,
     };
     let state = AwaitMsg2 {
         x1,
@@ -108,6 +117,7 @@ pub fn start_with<R: CryptoRng + ?Sized>(
         eq,
         range,
         ids,
+        params_hash,
     };
     Ok((state, msg))
 }
@@ -169,6 +179,7 @@ impl AwaitMsg2 {
                 *self.ids.pid(Party::P1),
                 *self.ids.pid(Party::P2),
             ),
+            params_hash: self.params_hash,
             locked: false,
         };
         Ok((share, reply))
@@ -184,7 +195,13 @@ mod tests {
     fn zeroizing_the_state_wipes_x1_and_the_proof_secrets() {
         let (ctx1, _) = fixtures::contexts();
         let mut rng = fixtures::rng(50);
-        let (mut state, _) = start(&mut rng, &ctx1, fixtures::paillier_key(0)).unwrap();
+        let (mut state, _) = start(
+            &mut rng,
+            &ctx1,
+            fixtures::paillier_key(0),
+            fixtures::ring_pedersen(0).params(),
+        )
+        .unwrap();
         state.zeroize();
         assert_eq!(state.x1, Scalar::ZERO);
         assert_eq!(state.open_q1, [0; 32]);

@@ -6,7 +6,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
 use crate::{
-    Party, Result, commitment, curve,
+    Error, Party, Result, commitment, curve,
+    ring_pedersen::RingPedersenParams,
     session::{self, Context, RunIds, SessionIds},
     share::{Common, KeyShareP2, PublicShares},
     wire::redacted_debug,
@@ -36,19 +37,29 @@ pub struct AwaitMsg3 {
     e_eq: u64,
     #[zeroize(skip)]
     e_range: u64,
+    #[zeroize(skip)]
+    params: RingPedersenParams,
 }
 redacted_debug!(AwaitMsg3);
 
-/// Answers P1's first message (already decoded, so N and c_key passed their checks).
+/// Answers P1's first message (already decoded, so N and c_key passed their checks), with
+/// P1's ring-Pedersen parameters as P2 verified them ([`crate::ParamsMsg::verify`]) or found
+/// them pinned for this peer. The new share stores them.
 ///
 /// # Errors
-/// [`crate::Error::SessionMismatch`] if the context names us as our own peer.
+/// [`Error::ParamsMismatch`] if `params` are not the parameters whose hash P1 announced;
+/// [`Error::SessionMismatch`] if the context names us as our own peer.
 pub fn start<R: CryptoRng + ?Sized>(
     rng: &mut R,
     ctx: &Context<'_>,
     msg: &Msg1,
+    params: &RingPedersenParams,
 ) -> Result<(AwaitMsg3, Msg2)> {
-    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &[])?;
+    let params_hash = params.hash();
+    if params_hash != msg.params_hash {
+        return Err(Error::ParamsMismatch);
+    }
+    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &params_hash)?;
     let nonce2 = session::nonce(rng);
     let ids = run.with_nonce2(&nonce2);
     let x2 = curve::random_scalar(rng);
@@ -72,6 +83,7 @@ pub fn start<R: CryptoRng + ?Sized>(
         key_challenge,
         e_eq,
         e_range,
+        params: *params,
     };
     Ok((state, reply))
 }
@@ -125,6 +137,7 @@ impl AwaitMsg3 {
         Ok(KeyShareP2 {
             x2: self.x2,
             paillier: key.clone(),
+            params: self.params,
             common: Common::new(
                 public,
                 self.first.c_key,
@@ -144,8 +157,10 @@ mod tests {
     fn zeroizing_the_state_wipes_x2() {
         let (ctx1, ctx2) = fixtures::contexts();
         let mut rng = fixtures::rng(51);
-        let (_, m1) = super::super::p1::start(&mut rng, &ctx1, fixtures::paillier_key(0)).unwrap();
-        let (mut state, _) = start(&mut rng, &ctx2, &m1).unwrap();
+        let params = *fixtures::ring_pedersen(0).params();
+        let (_, m1) =
+            super::super::p1::start(&mut rng, &ctx1, fixtures::paillier_key(0), &params).unwrap();
+        let (mut state, _) = start(&mut rng, &ctx2, &m1, &params).unwrap();
         assert_ne!(state.x2, Scalar::ZERO);
         state.zeroize();
         assert_eq!(state.x2, Scalar::ZERO);

@@ -37,6 +37,8 @@ pub struct FixedBase<'t> {
 }
 
 /// r^N mod N² for a fresh random r, in Montgomery form, for one encryption under one key.
+// Fuzzing only (`--cfg fuzzing`): the fuzz targets clone P2's states, which hold one.
+#[cfg_attr(fuzzing, derive(Clone))]
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct NoncePower {
     power: ModNN,
@@ -126,6 +128,16 @@ impl PublicKey {
         }
     }
 
+    /// r^N for a given r, to spend on one later encryption whose randomness the caller keeps
+    /// (π_c3 answers with it).
+    #[must_use]
+    pub(crate) fn nonce_power_of(&self, r: &ModN) -> NoncePower {
+        NoncePower {
+            power: self.nonce_power(r).to_montgomery(),
+            modulus: self.n,
+        }
+    }
+
     /// Enc(m) with a precomputed nonce.
     ///
     /// # Errors
@@ -133,7 +145,7 @@ impl PublicKey {
     pub fn encrypt_with_nonce<const L: usize>(
         &self,
         m: &Uint<L>,
-        nonce: NoncePower,
+        nonce: &NoncePower,
     ) -> Result<Ciphertext> {
         if !bool::from(nonce.modulus.ct_eq(&self.n)) {
             return Err(Error::ForeignPrecomputation);

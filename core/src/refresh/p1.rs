@@ -141,6 +141,7 @@ fn next_share_p1(
         x1: share.x1.wrapping_add(&rho_int),
         paillier: key,
         common,
+        params_hash: share.params_hash,
         locked: false,
     })
 }

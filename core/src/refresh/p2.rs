@@ -101,6 +101,7 @@ impl AwaitMsg3<'_> {
         let next = KeyShareP2 {
             x2: share.x2 - rho,
             paillier: new_key.clone(),
+            params: share.params,
             common,
         };
         let confirm = Msg4 {

@@ -3,9 +3,13 @@
 //! ```text
 //! magic "E2PC" (4) ‖ format version (1) ‖ role (1: 0 = P1, 1 = P2) ‖ curve (1: 1 = secp256k1)
 //! ‖ epoch (8) ‖ locked (1) ‖ own pid (32) ‖ peer pid (32) ‖ Q, Q1, Q2 (3 × 33) ‖ c_key (512)
-//! ‖ P1: x1 (48) ‖ p (128) ‖ q (128)      P2: N (256) ‖ x2 (32)
+//! ‖ P1: x1 (48) ‖ p (128) ‖ q (128) ‖ ring-Pedersen parameters' hash (32)
+//!   P2: N (256) ‖ x2 (32) ‖ ring-Pedersen N̂, g, h (3 × 256)
 //! ‖ SHA-256 of everything before (32)
 //! ```
+//!
+//! Version 2 added the ring-Pedersen parameters (π_c3, issue 10); a version-1 file is
+//! refused as [`Error::InvalidShare`]: it was made without them, and keygen must run again.
 //!
 //! The checksum catches corruption, not an attacker who can write the file; the consistency
 //! checks on load (x_i·G = Q_i, Q1 + Q2 = Q, Dec(c_key) = x1) catch a mismatched file.
@@ -19,12 +23,13 @@ use super::{Common, KeyShare, KeyShareP1, KeyShareP2, PublicShares, X1};
 use crate::{
     Error, Party, Result,
     paillier::{Ciphertext, PublicKey, SecretKey},
+    ring_pedersen::RingPedersenParams,
     sizes::{HASH_LEN, MAX_EPOCH, MOD_N_LEN, MOD_NN_LEN, POINT_LEN, SCALAR_LEN},
     wire::{Reader, Writer},
 };
 
 const MAGIC: &[u8; 4] = b"E2PC";
-const FORMAT_VERSION: u8 = 1;
+const FORMAT_VERSION: u8 = 2;
 const CURVE_SECP256K1: u8 = 1;
 const HEADER_LEN: usize = 4 + 1 + 1 + 1 + 8 + 1 + 2 * HASH_LEN + 3 * POINT_LEN + MOD_NN_LEN;
 const X1_LEN: usize = 48;
@@ -133,9 +138,10 @@ fn seal(out: &mut [u8], len: usize) -> Result<usize> {
 }
 
 /// Length of P1's encoded share.
-pub(super) const P1_LEN: usize = HEADER_LEN + X1_LEN + 2 * PRIME_LEN + HASH_LEN;
+pub(super) const P1_LEN: usize = HEADER_LEN + X1_LEN + 2 * PRIME_LEN + HASH_LEN + HASH_LEN;
 /// Length of P2's encoded share.
-pub(super) const P2_LEN: usize = HEADER_LEN + MOD_N_LEN + SCALAR_LEN + HASH_LEN;
+pub(super) const P2_LEN: usize =
+    HEADER_LEN + MOD_N_LEN + SCALAR_LEN + RingPedersenParams::ENCODED_LEN + HASH_LEN;
 
 pub(super) fn encode_p1(share: &KeyShareP1, out: &mut [u8]) -> Result<usize> {
     let mut w = Writer::new(out);
@@ -145,6 +151,7 @@ pub(super) fn encode_p1(share: &KeyShareP1, out: &mut [u8]) -> Result<usize> {
     let (p, q) = (Zeroizing::new(p), Zeroizing::new(q));
     w.integer(PRIME_LEN, &*p)?;
     w.integer(PRIME_LEN, &*q)?;
+    w.bytes(&share.params_hash)?;
     let len = w.position();
     seal(out, len)
 }
@@ -156,6 +163,7 @@ pub(super) fn decode_p1(bytes: &[u8]) -> Result<KeyShareP1> {
     let x1: Zeroizing<X1> = Zeroizing::new(r.integer_unbounded(X1_LEN)?);
     let p: Zeroizing<U1024> = Zeroizing::new(r.integer_unbounded(PRIME_LEN)?);
     let q: Zeroizing<U1024> = Zeroizing::new(r.integer_unbounded(PRIME_LEN)?);
+    let params_hash = r.array()?;
     r.finish()?;
     let paillier = SecretKey::from_primes(&p, &q)?;
     check_c_key(&mut common, paillier.public_key())?;
@@ -163,6 +171,7 @@ pub(super) fn decode_p1(bytes: &[u8]) -> Result<KeyShareP1> {
         x1: *x1,
         paillier,
         common,
+        params_hash,
         locked,
     };
     share.check()?;
@@ -174,6 +183,7 @@ pub(super) fn encode_p2(share: &KeyShareP2, out: &mut [u8]) -> Result<usize> {
     write_common(&mut w, Party::P2, &share.common, false)?;
     w.integer(MOD_N_LEN, share.paillier.modulus())?;
     w.scalar(&share.x2)?;
+    share.params.write(&mut w)?;
     let len = w.position();
     seal(out, len)
 }
@@ -183,7 +193,9 @@ pub(super) fn decode_p2(bytes: &[u8]) -> Result<KeyShareP2> {
     let (mut common, locked) = read_common(&mut r, Party::P2)?;
     let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
     let x2 = r.scalar().map_err(|_| Error::InvalidShare)?;
+    let params = RingPedersenParams::read(&mut r)?;
     r.finish()?;
+    params.monty().map_err(|_| Error::InvalidShare)?;
     if locked {
         return Err(Error::InvalidShare);
     }
@@ -191,6 +203,7 @@ pub(super) fn decode_p2(bytes: &[u8]) -> Result<KeyShareP2> {
     let share = KeyShareP2 {
         x2,
         paillier,
+        params,
         common,
     };
     share.check()?;

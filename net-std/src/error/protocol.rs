@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use ecdsa2pc_core::Error as CoreError;
+use ecdsa2pc_core::{Error as CoreError, Proof};
 
 /// Our side of the protocol rejected a message (or refused to run): the peer is faulty or
 /// malicious, or the two parties do not hold matching shares.
@@ -26,15 +26,66 @@ pub struct PeerAbort {
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.step, self.error)?;
-        f.write_str(hint(self.error))
+        f.write_str(own_hint(self.error, self.step).unwrap_or_else(|| hint(self.error)))
     }
 }
 
 impl fmt::Display for PeerAbort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: the peer stopped the run: {}", self.step, self.error)?;
-        f.write_str(hint(self.error))
+        f.write_str(peer_hint(self.error, self.step).unwrap_or_else(|| hint(self.error)))
     }
+}
+
+/// What a user can do about an error our own round found, where the step matters.
+fn own_hint(error: CoreError, step: &str) -> Option<&'static str> {
+    Some(match error {
+        // Party 0 checks its parameter secret against the share before signing.
+        CoreError::ParamsMismatch if step.starts_with("sign") => {
+            "; party 0's key share was made with other commitment parameters than the parameter \
+             secret given (was the parameter secret file replaced, or does the share come from \
+             another party 0 directory?): use the parameter secret file that sat beside the \
+             share at keygen, restored from a backup if need be. Nothing was sent but the abort"
+        }
+        // Party 1: keygen message 1 names other parameters than the ones proved or pinned.
+        CoreError::ParamsMismatch => {
+            "; party 0 announced other commitment parameters in keygen than the ones it proved \
+             (or party 1 pinned): party 0 is faulty or malicious. Nothing was saved"
+        }
+        CoreError::ProofInvalid(Proof::SignCiphertext) => {
+            "; party 1 sent a malformed or dishonest signing ciphertext (its proof π_c3 is \
+             invalid): nothing was decrypted and the key is NOT locked, since party 1 learned \
+             nothing. Party 1 is faulty, runs an incompatible version, or is probing the key: \
+             find out which before signing with it again"
+        }
+        _ => return None,
+    })
+}
+
+/// What a user can do about an abort the peer sent, where the step matters.
+fn peer_hint(error: CoreError, step: &str) -> Option<&'static str> {
+    Some(match error {
+        // Party 0 refused to sign: its parameter secret is not the one of its share.
+        CoreError::ParamsMismatch if step.starts_with("sign") => {
+            "; party 0's commitment-parameter secret is not the one this key was made with: \
+             party 0 must restore the parameter secret file that sat beside its share at \
+             keygen"
+        }
+        // Party 1 refused party 0's parameters at keygen (a pin, or a keygen message 1 that
+        // names other parameters).
+        CoreError::ParamsMismatch => {
+            "; party 1 holds other commitment parameters for this party 0 (pinned at an \
+             earlier keygen). If party 0 replaced its parameter secret on purpose, party 1 must \
+             delete its pin (the error on party 1's side names the file); otherwise find out \
+             why party 0's parameter secret changed"
+        }
+        CoreError::ProofInvalid(Proof::SignCiphertext) => {
+            "; party 0 rejected our proof that the signing ciphertext is well formed: nothing \
+             was decrypted and the key is not locked. Check that both parties run the same \
+             version"
+        }
+        _ => return None,
+    })
 }
 
 impl core::error::Error for ProtocolError {}

@@ -70,6 +70,12 @@ pub enum StoreError {
         /// What the core's decoder reported.
         error: CoreError,
     },
+    /// The share was made by an older version, before signatures carried a proof (π_c3) and
+    /// shares recorded party 0's commitment parameters: it cannot be used.
+    OldFormat {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file's header names no known share version or party.
     Unrecognised {
         /// The file.
@@ -142,6 +148,29 @@ pub enum StoreError {
         /// What the entry records.
         state: crate::lock_registry::LockState,
     },
+    /// Party 0's commitment-parameter secret file does not decode, or its checks fail (the
+    /// core re-checks the safe primes and the parameters on every load).
+    ParamsDamaged {
+        /// The file.
+        path: PathBuf,
+        /// What the core's decoder reported.
+        error: CoreError,
+    },
+    /// Party 1 pinned other commitment parameters for this party 0 at an earlier keygen
+    /// than the ones it now offers ([`crate::pins`]).
+    ParamsPinned {
+        /// The pin file.
+        pin: PathBuf,
+        /// The hash pinned.
+        pinned: [u8; 32],
+        /// The hash of the parameters party 0 offered.
+        offered: [u8; 32],
+    },
+    /// A pin file does not parse, or names another party 0 than its file name.
+    PinDamaged {
+        /// The pin file.
+        pin: PathBuf,
+    },
     /// The two parties hold no key-share epoch in common.
     NoCommonEpoch {
         /// Our epochs (active, and pending if any).
@@ -152,7 +181,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The share file this error is about, if it is about one.
+    /// The file this error is about (a share, a parameter secret, a pin), if any.
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
             Self::Missing { path }
@@ -162,6 +191,7 @@ impl StoreError {
             | Self::OtherParty { path, .. }
             | Self::Damaged { path, .. }
             | Self::Unrecognised { path, .. }
+            | Self::OldFormat { path }
             | Self::WrongSecret { path, .. }
             | Self::NoSecret { path, .. }
             | Self::SealBroken { path, .. }
@@ -169,7 +199,9 @@ impl StoreError {
             | Self::LockFile { path, .. }
             | Self::InUse { path }
             | Self::Write { path, .. }
-            | Self::KeyLocked { path, .. } => Some(path),
+            | Self::KeyLocked { path, .. }
+            | Self::ParamsDamaged { path, .. } => Some(path),
+            Self::PinDamaged { pin } | Self::ParamsPinned { pin, .. } => Some(pin),
             Self::NoCommonEpoch { .. } => None,
         }
     }
@@ -178,7 +210,7 @@ impl StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(path) = self.path() {
-            write!(f, "key share {}: ", path.display())?;
+            write!(f, "{} {}: ", noun(path), path.display())?;
         }
         match self {
             Self::Missing { .. } => f.write_str("does not exist"),
@@ -195,9 +227,10 @@ impl fmt::Display for StoreError {
             Self::Unreadable { source, .. } => write!(f, "cannot be read ({source})"),
             Self::LoosePermissions { path, mode } => write!(
                 f,
-                "can be read or written by other users (mode {mode:04o}); a key share must be \
+                "can be read or written by other users (mode {mode:04o}); a {} must be \
                  private to its owner: fix it with `chmod 600 {}`, and if others may have \
                  copied it, treat the key as exposed",
+                noun(path),
                 path.display()
             ),
             Self::OtherParty {
@@ -212,6 +245,12 @@ impl fmt::Display for StoreError {
                 f,
                 "is not a {expected} key share or is damaged ({error}); it may belong to the \
                  other party, be truncated, or have been altered: restore it from a backup"
+            ),
+            Self::OldFormat { .. } => f.write_str(
+                "was made by an older version of ecdsa2pc, before every signature carried a \
+                 proof that party 1's ciphertext is well formed (π_c3) and shares recorded \
+                 party 0's commitment parameters: it cannot sign or refresh any more. Run keygen \
+                 again on both parties and move the funds to the new key",
             ),
             Self::Unrecognised { error, .. } => write!(
                 f,
@@ -277,6 +316,33 @@ impl fmt::Display for StoreError {
                     ),
                 }
             }
+            Self::ParamsDamaged { error, .. } => write!(
+                f,
+                "does not hold valid commitment parameters ({error}); it is damaged or was \
+                 altered: restore it from a backup (party 0 signs only with the parameter \
+                 secret its keys were made with)"
+            ),
+            Self::ParamsPinned {
+                pin,
+                pinned,
+                offered,
+            } => write!(
+                f,
+                "party 0 offers commitment parameters {}… but party 1 pinned {}… for this \
+                 party 0 at an earlier keygen: refusing them (party 0's parameter secret was \
+                 replaced, or someone else holds its certificate). If party 0 rotated its \
+                 parameters on purpose, delete the pin {} and run keygen again",
+                crate::pins::short(offered),
+                crate::pins::short(pinned),
+                pin.display()
+            ),
+            Self::PinDamaged { pin } => write!(
+                f,
+                "is not a pin this version wrote for the party 0 its name says; it is damaged or \
+                 was altered: delete it (the next keygen checks party 0's parameter proof again \
+                 and pins them anew) after checking who could write {}",
+                pin.display()
+            ),
             Self::NoCommonEpoch { ours, theirs } => write!(
                 f,
                 "the parties hold no key share in common (our epochs {ours:?}, the peer's \
@@ -284,6 +350,17 @@ impl fmt::Display for StoreError {
                  replaced; use the share files of the same key on both sides"
             ),
         }
+    }
+}
+
+/// What the file at `path` is, for messages: the store's files have fixed names or suffixes.
+fn noun(path: &std::path::Path) -> &'static str {
+    if path.file_name() == Some(crate::params_secret::FILE_NAME.as_ref()) {
+        "party 0's commitment-parameter secret"
+    } else if path.extension() == Some(crate::pins::PIN_SUFFIX.as_ref()) {
+        "parameter pin"
+    } else {
+        "key share"
     }
 }
 

@@ -11,7 +11,7 @@ use std::thread;
 
 use ecdsa2pc_core::{Context, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Party};
 
-use super::sealed_tests::{keys, paillier};
+use super::sealed_tests::{keys, paillier, ring_pedersen};
 use super::tests::{names, scratch};
 use super::*;
 use crate::driver::{self, Persist};
@@ -107,7 +107,8 @@ fn signs(s1: &mut KeyShareP1, s2: &KeyShareP2) {
             driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest).unwrap()
         });
         let mut rng = crate::rng::os_rng().unwrap();
-        let sig = driver::sign_p1(&mut a, &mut rng, s1, &ctx(1, 2), &digest).unwrap();
+        let sig =
+            driver::sign_p1(&mut a, &mut rng, s1, ring_pedersen(), &ctx(1, 2), &digest).unwrap();
         assert_eq!(sig, p2.join().unwrap());
     });
 }
@@ -190,8 +191,19 @@ fn keygen_writes_failing_at_each_step_lose_nothing() {
             let (r1, r2) = run_pair(
                 (faulty, suffix, step, nth),
                 (&f1, &f2),
-                |t, rng, files| driver::keygen_p1_persisted(t, rng, &ctx(1, 2), paillier(1), files),
-                |t, rng, files| driver::keygen_p2_persisted(t, rng, &ctx(2, 1), files),
+                |t, rng, files| {
+                    driver::keygen_p1_persisted(
+                        t,
+                        rng,
+                        &ctx(1, 2),
+                        paillier(1),
+                        ring_pedersen(),
+                        files,
+                    )
+                },
+                |t, rng, files| {
+                    driver::keygen_p2_persisted(t, rng, &ctx(2, 1), &mut crate::pins::verify, files)
+                },
             );
             let (err, files) = match faulty {
                 Party::P1 => (r1.as_ref().map(drop).unwrap_err(), &f1),
@@ -289,6 +301,7 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
                 &mut a,
                 &mut rng,
                 &mut share,
+                ring_pedersen(),
                 &ctx(1, 2),
                 &digest,
                 &mut guard,

@@ -15,6 +15,8 @@ use crate::{Framed, driver, memory_pipe};
 
 #[path = "../../../core/fixtures/primes.rs"]
 mod primes;
+#[path = "../../../core/fixtures/safe_primes.rs"]
+mod safe_primes;
 
 /// Cheap Argon2id parameters: the tests check the format, not the cost.
 const CHEAP: KdfParams = KdfParams {
@@ -32,6 +34,20 @@ pub(super) fn paillier(i: usize) -> PaillierSecretKey {
     .unwrap()
 }
 
+/// Party 0's commitment-parameter secret over the core's fixture safe primes, made once.
+pub(super) fn ring_pedersen() -> &'static ecdsa2pc_core::RingPedersenSecret {
+    static SECRET: OnceLock<ecdsa2pc_core::RingPedersenSecret> = OnceLock::new();
+    SECRET.get_or_init(|| {
+        let (p, q) = safe_primes::SAFE_PRIME_PAIRS[0];
+        ecdsa2pc_core::RingPedersenSecret::from_safe_primes(
+            &mut crate::rng::os_rng().unwrap(),
+            &crypto_bigint::U1024::from_be_hex(p),
+            &crypto_bigint::U1024::from_be_hex(q),
+        )
+        .unwrap()
+    })
+}
+
 fn keygen(i: usize) -> (KeyShareP1, KeyShareP2) {
     let ctx = |own: u8, peer: u8| Context {
         own_pid: [own; 32],
@@ -42,11 +58,23 @@ fn keygen(i: usize) -> (KeyShareP1, KeyShareP2) {
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut rng = crate::rng::os_rng().unwrap();
-        driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
+        driver::keygen_p2(
+            &mut Framed::new(b, max),
+            &mut rng,
+            &ctx(2, 1),
+            &mut crate::pins::verify,
+        )
+        .unwrap()
     });
     let mut rng = crate::rng::os_rng().unwrap();
-    let s1 =
-        driver::keygen_p1(&mut Framed::new(a, max), &mut rng, &ctx(1, 2), paillier(i)).unwrap();
+    let s1 = driver::keygen_p1(
+        &mut Framed::new(a, max),
+        &mut rng,
+        &ctx(1, 2),
+        paillier(i),
+        ring_pedersen(),
+    )
+    .unwrap();
     (s1, p2.join().unwrap())
 }
 
@@ -434,11 +462,12 @@ fn a_sealed_share_file_holds_none_of_its_secret_values() {
     let dir = scratch("seal-leak");
     let (s1, s2) = &keys()[0];
     // The secrets, from the in-memory shares' own encodings (x1 48 bytes, then p and q,
-    // then a 32-byte checksum; x2 32 bytes before the checksum) and the fixture primes.
+    // then the 32-byte parameters' hash and a 32-byte checksum; x2 32 bytes before the
+    // 768-byte ring-Pedersen parameters and the checksum) and the fixture primes.
     let plain1 = encode(Path::new("x"), s1).unwrap();
     let plain2 = encode(Path::new("x"), s2).unwrap();
-    let n1 = plain1.len();
-    let n2 = plain2.len();
+    let n1 = plain1.len() - 32;
+    let n2 = plain2.len() - 768;
     let x1 = &plain1[n1 - 32 - 256 - 48..n1 - 32 - 256];
     let p = &plain1[n1 - 32 - 256..n1 - 32 - 128];
     let q = &plain1[n1 - 32 - 128..n1 - 32];

@@ -27,15 +27,30 @@ fn keygen_and_sign_over_a_memory_pipe() {
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
+        let share =
+            driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1), &mut crate::fixtures::trusted).unwrap();
         let sig = driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &digest).unwrap();
         (share.public().q, sig)
     });
     let mut t = Framed::new(a, max);
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let mut share =
-        driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
-    let sig = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &digest).unwrap();
+    let mut share = driver::keygen_p1(
+        &mut t,
+        &mut rng,
+        &ctx(1, 2),
+        crate::fixtures::paillier(0),
+        crate::fixtures::params(),
+    )
+    .unwrap();
+    let sig = driver::sign_p1(
+        &mut t,
+        &mut rng,
+        &mut share,
+        crate::fixtures::params(),
+        &ctx(1, 2),
+        &digest,
+    )
+    .unwrap();
     let (q, sig2) = p2.join().unwrap();
     assert_eq!(q, share.public().q);
     assert_eq!(sig, sig2);
@@ -52,16 +67,31 @@ fn a_rejected_message_aborts_both_sides_at_once() {
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
+        let share =
+            driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1), &mut crate::fixtures::trusted).unwrap();
         // Party 1 was asked to sign another message.
         driver::sign_p2(&mut t, &mut rng, &share, &ctx(2, 1), &[2u8; 32]).unwrap_err()
     });
     let mut t = Framed::new(a, max);
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let mut share =
-        driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
+    let mut share = driver::keygen_p1(
+        &mut t,
+        &mut rng,
+        &ctx(1, 2),
+        crate::fixtures::paillier(0),
+        crate::fixtures::params(),
+    )
+    .unwrap();
     let started = std::time::Instant::now();
-    let err = driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), &[1u8; 32]).unwrap_err();
+    let err = driver::sign_p1(
+        &mut t,
+        &mut rng,
+        &mut share,
+        crate::fixtures::params(),
+        &ctx(1, 2),
+        &[1u8; 32],
+    )
+    .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the abort arrives, not a timeout"
@@ -102,16 +132,30 @@ fn keygen_and_sign_over_mutual_tls() {
         let info = ch.info().clone();
         let ctx = driver::context(&info);
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let mut share =
-            driver::keygen_p1(&mut ch, &mut rng, &ctx, crate::fixtures::paillier(0)).unwrap();
-        let sig = driver::sign_p1(&mut ch, &mut rng, &mut share, &ctx, &digest).unwrap();
+        let mut share = driver::keygen_p1(
+            &mut ch,
+            &mut rng,
+            &ctx,
+            crate::fixtures::paillier(0),
+            crate::fixtures::params(),
+        )
+        .unwrap();
+        let sig = driver::sign_p1(
+            &mut ch,
+            &mut rng,
+            &mut share,
+            crate::fixtures::params(),
+            &ctx,
+            &digest,
+        )
+        .unwrap();
         (share.public().q, sig)
     });
     let mut ch = ecdsa2pc_net::connect(&addr, &support::party(&dir, Party::P2), timeout).unwrap();
     let info = ch.info().clone();
     let ctx = driver::context(&info);
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let share = driver::keygen_p2(&mut ch, &mut rng, &ctx).unwrap();
+    let share = driver::keygen_p2(&mut ch, &mut rng, &ctx, &mut crate::fixtures::trusted).unwrap();
     let sig = driver::sign_p2(&mut ch, &mut rng, &share, &ctx, &digest).unwrap();
     let (q, sig1) = server.join().unwrap().unwrap();
     assert_eq!(sig, sig1);
@@ -125,7 +169,7 @@ fn keygen_and_sign_over_mutual_tls() {
 #[test]
 fn party_1_signs_with_its_table_and_nonce_pool() {
     use ecdsa2pc_core::{ModNN, sign};
-    use ecdsa2pc_net::{driver::Accel, pool::NoncePool};
+    use ecdsa2pc_net::{driver::Accel, pool::PresignPool};
 
     let (a, b) = memory_pipe();
     let max = ecdsa2pc_core::MAX_MSG_LEN;
@@ -134,10 +178,11 @@ fn party_1_signs_with_its_table_and_nonce_pool() {
     let p2 = thread::spawn(move || {
         let mut t = Framed::new(b, max);
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let share = driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1)).unwrap();
+        let share =
+            driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1), &mut crate::fixtures::trusted).unwrap();
         let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
         let table = sign::p2::Precomputed::new(&share, 4, &mut storage).unwrap();
-        let pool = NoncePool::spawn(share.paillier_key().clone(), 4).unwrap();
+        let pool = PresignPool::spawn(&share, 4).unwrap();
         assert!(
             pool.wait(Duration::from_secs(10)).is_some(),
             "the pool fills"
@@ -152,12 +197,28 @@ fn party_1_signs_with_its_table_and_nonce_pool() {
     });
     let mut t = Framed::new(a, max);
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let mut share =
-        driver::keygen_p1(&mut t, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
+    let mut share = driver::keygen_p1(
+        &mut t,
+        &mut rng,
+        &ctx(1, 2),
+        crate::fixtures::paillier(0),
+        crate::fixtures::params(),
+    )
+    .unwrap();
     let vk = VerifyingKey::from_affine(share.public().q).unwrap();
     let ours: Vec<_> = digests
         .iter()
-        .map(|d| driver::sign_p1(&mut t, &mut rng, &mut share, &ctx(1, 2), d).unwrap())
+        .map(|d| {
+            driver::sign_p1(
+                &mut t,
+                &mut rng,
+                &mut share,
+                crate::fixtures::params(),
+                &ctx(1, 2),
+                d,
+            )
+            .unwrap()
+        })
         .collect();
     let theirs = p2.join().unwrap();
     assert_eq!(ours, theirs);

@@ -29,7 +29,14 @@ fn attempt(dir: &Path, budget: usize, crash1: Crash, crash2: Crash) -> Attempt {
             files: f2,
             at: crash2,
         };
-        driver::keygen_p2_persisted(&mut b, &mut rng, &ctx(2, 1), &mut persist).is_ok()
+        driver::keygen_p2_persisted(
+            &mut b,
+            &mut rng,
+            &ctx(2, 1),
+            &mut crate::fixtures::trusted,
+            &mut persist,
+        )
+        .is_ok()
     });
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut persist = Crashing {
@@ -41,6 +48,7 @@ fn attempt(dir: &Path, budget: usize, crash1: Crash, crash2: Crash) -> Attempt {
         &mut rng,
         &ctx(1, 2),
         crate::fixtures::paillier(0),
+        crate::fixtures::params(),
         &mut persist,
     )
     .is_ok();
@@ -90,7 +98,15 @@ fn sign_together(s1: &mut KeyShareP1, s2: &KeyShareP2) {
             driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest).unwrap()
         });
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let sig = driver::sign_p1(&mut a, &mut rng, s1, &ctx(1, 2), &digest).unwrap();
+        let sig = driver::sign_p1(
+            &mut a,
+            &mut rng,
+            s1,
+            crate::fixtures::params(),
+            &ctx(1, 2),
+            &digest,
+        )
+        .unwrap();
         assert_eq!(sig, p2.join().unwrap());
         sig
     });
@@ -211,7 +227,13 @@ fn keygen_rewritten(
     thread::scope(|s| {
         let p2 = s.spawn(|| {
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            let r = driver::keygen_p2_persisted(&mut b, &mut rng, &ctx(2, 1), &mut f2);
+            let r = driver::keygen_p2_persisted(
+                &mut b,
+                &mut rng,
+                &ctx(2, 1),
+                &mut crate::fixtures::trusted,
+                &mut f2,
+            );
             drop(b);
             r
         });
@@ -221,6 +243,7 @@ fn keygen_rewritten(
             &mut rng,
             &ctx(1, 2),
             crate::fixtures::paillier(0),
+            crate::fixtures::params(),
             &mut f1,
         );
         drop(a);

@@ -33,11 +33,43 @@ fn keygen() -> (KeyShareP1, KeyShareP2) {
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
+        driver::keygen_p2(
+            &mut Framed::new(b, max),
+            &mut rng,
+            &ctx(2, 1),
+            &mut crate::fixtures::trusted,
+        )
+        .unwrap()
     });
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let s1 = driver::keygen_p1(&mut Framed::new(a, max), &mut rng, &ctx(1, 2), key).unwrap();
+    let s1 = driver::keygen_p1(
+        &mut Framed::new(a, max),
+        &mut rng,
+        &ctx(1, 2),
+        key,
+        crate::fixtures::params(),
+    )
+    .unwrap();
     (s1, p2.join().unwrap())
+}
+
+/// A signature that fails party 0's final check after a valid π_c3, as only a broken proof
+/// system would allow: the core's rounds in-process, with both decryption halves taken mod
+/// p̂ (as the core's own test does). Returns with `s1` locked in memory, as the driver sees it
+/// before [`Persist::locked`].
+fn fail_final_check(s1: &mut KeyShareP1, s2: &KeyShareP2) {
+    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
+    let params = crate::fixtures::params();
+    let (p1, m1) = sign::p1::start(&mut rng, s1, params, &ctx(1, 2), &DIGEST).unwrap();
+    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx(2, 1), &DIGEST, &m1).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
+    let (_, m4) = p2.on_msg3(&mut rng, &m3).unwrap();
+    let decrypting = p1.check_msg4(&m4).unwrap();
+    let half = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
+    assert_eq!(
+        decrypting.finish(&half, &half).unwrap_err(),
+        CoreError::SignatureInvalid
+    );
 }
 
 /// Party 1's share is not `Clone` (secrets are never copied by accident): a test copy.
@@ -91,7 +123,15 @@ fn sign_with(
     let peer = party_1(copy(s2), Framed::new(b, max), cheat);
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let mut t = Framed::new(a, max);
-    let r = driver::sign_p1_persisted(&mut t, &mut rng, share, &ctx(1, 2), &DIGEST, persist);
+    let r = driver::sign_p1_persisted(
+        &mut t,
+        &mut rng,
+        share,
+        crate::fixtures::params(),
+        &ctx(1, 2),
+        &DIGEST,
+        persist,
+    );
     drop(t);
     (r, peer.join().unwrap())
 }
@@ -129,22 +169,25 @@ fn a_locked_key_stays_locked_after_an_older_copy_is_restored_or_the_share_is_cop
         assert_eq!(std::fs::read_dir(d).unwrap().count(), 0, "{}", d.display());
     }
 
-    // A failed signature locks the share and records the lock in both registry directories.
+    // A cheating ciphertext is refused by π_c3: nothing is recorded, nothing locked.
     let (r, reply) = sign_with(&mut share, &s2, true, &mut guarded);
+    let refused = CoreError::ProofInvalid(ecdsa2pc_core::Proof::SignCiphertext);
     assert!(
-        matches!(
-            r,
-            Err(NetError::Protocol(ProtocolError {
-                error: CoreError::SignatureInvalid,
-                ..
-            }))
-        ),
+        matches!(r, Err(NetError::Protocol(ProtocolError { error, .. })) if error == refused),
         "{r:?}"
     );
-    assert_eq!(
-        ecdsa2pc_core::peer_abort(&reply.unwrap()),
-        Some(CoreError::SignatureInvalid)
-    );
+    assert_eq!(ecdsa2pc_core::peer_abort(&reply.unwrap()), Some(refused));
+    assert!(!share.is_locked());
+    registry.check(s1.public()).unwrap();
+    for d in registry.dirs() {
+        assert_eq!(std::fs::read_dir(d).unwrap().count(), 0, "{}", d.display());
+    }
+
+    // A failed final check (a broken proof system) locks the share; the driver's persistence
+    // records it in both registry directories, then in the file.
+    fail_final_check(&mut share, &s2);
+    Persist::<KeyShareP1>::deciding(&mut guarded, share.public()).unwrap();
+    Persist::locked(&mut guarded, &share).unwrap();
     assert!(files.load::<KeyShareP1>().unwrap().active.is_locked());
     let msg = assert_refused(&registry, s1.public(), LockState::Locked);
     assert!(msg.contains("its key is locked"), "{msg}");
@@ -195,7 +238,9 @@ fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_nothing
     let mut guarded = registry.clone().guard(files.clone());
     let mut share = files.load::<KeyShareP1>().unwrap().active;
 
-    let (r, reply) = sign_with(&mut share, &s2, true, &mut guarded);
+    // An honest party 1: its message 4 passes every check, and the registry write that
+    // must precede decryption fails.
+    let (r, reply) = sign_with(&mut share, &s2, false, &mut guarded);
     let err = r.unwrap_err();
     assert!(
         matches!(
@@ -207,14 +252,19 @@ fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_nothing
         ),
         "{err}"
     );
-    // Nothing after message 4: no abort, no signature.
+    // Nothing after message 4: no abort, no signature (nothing was decrypted, so there is
+    // nothing to send).
     assert_eq!(reply, None);
-    // Nothing was decrypted: the core locks the share in memory from the moment it accepts
-    // message 4 for decryption, and the cheating ciphertext would have locked it for good.
-    assert!(!share.is_locked());
-    // Nothing leaked, so nothing stays behind in the registry and the share is usable.
+    // The core holds the share locked in memory from the moment it accepts message 4 for
+    // decryption (fail closed); that copy is dropped with the run.
+    assert!(share.is_locked());
+    // Nothing leaked, so nothing stays behind in the registry and the share on disk signs.
     registry.check(s1.public()).unwrap();
-    assert!(!files.load::<KeyShareP1>().unwrap().active.is_locked());
+    let mut reloaded = files.load::<KeyShareP1>().unwrap().active;
+    assert!(!reloaded.is_locked());
+    let mut guarded = LockRegistry::new(&path, None).guard(files.clone());
+    let (r, _) = sign_with(&mut reloaded, &s2, false, &mut guarded);
+    r.unwrap();
 }
 
 /// Guarded persistence whose lock write fails (a full disk at the worst moment).
@@ -257,10 +307,12 @@ fn a_failing_lock_write_after_a_failed_signature_leaves_the_key_refused() {
     let mut persist = LockWriteFails(registry.clone().guard(files.clone()));
     let mut share = files.load::<KeyShareP1>().unwrap().active;
 
-    let (r, reply) = sign_with(&mut share, &s2, true, &mut persist);
+    // As the driver runs it: `deciding` before decrypting, then the failed final check and
+    // a lock write that fails (the driver then sends nothing more).
+    Persist::<KeyShareP1>::deciding(&mut persist, share.public()).unwrap();
+    fail_final_check(&mut share, &s2);
+    let r = persist.locked(&share);
     assert!(matches!(r, Err(NetError::Store(_))), "{r:?}");
-    // No abort went out: the lock was not durable.
-    assert_eq!(reply, None);
     // The share file was never locked, but the record made before decrypting refuses the key
     // in every later run, in this process or another.
     assert!(!files.load::<KeyShareP1>().unwrap().active.is_locked());

@@ -34,9 +34,9 @@ use ecdsa2pc_core::{
 };
 use ecdsa2pc_core::{MsgType, abort_message};
 use ecdsa2pc_net::{
-    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, PeerAbort,
-    ProtocolError, SessionInfo, Transport, TransportError, connect, driver, epoch, identity,
-    listen, memory_pipe, pem, store::ShareFiles, tls,
+    CHANNEL_BINDING_LABEL, CertPaths, Channel, Framed, MemoryEnd, NetError, ProtocolError,
+    SessionInfo, Transport, TransportError, connect, driver, epoch, identity, listen, memory_pipe,
+    pem, store::ShareFiles, tls,
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 
@@ -320,11 +320,16 @@ fn keygen_with_control(net: Net<'_>) -> (Vec<u8>, Vec<u8>, Log) {
         [ATTACKER, HONEST],
         |t, ctx| {
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            MaliciousPeer::new(t).keygen_p1(&mut rng, &ctx.get(), crate::fixtures::paillier(0))
+            MaliciousPeer::new(t).keygen_p1(
+                &mut rng,
+                &ctx.get(),
+                crate::fixtures::paillier(0),
+                crate::fixtures::params(),
+            )
         },
         |mut t, ctx| {
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            driver::keygen_p2(&mut t, &mut rng, &ctx.get())
+            driver::keygen_p2(&mut t, &mut rng, &ctx.get(), &mut crate::fixtures::trusted)
         },
     );
     assert!(matches!(mal.end, End::Completed), "control: {:?}", mal.end);
@@ -345,7 +350,8 @@ fn fixture() -> &'static Fixture {
             move |mut t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
                 let mut share = KeyShareP1::decode(&b1).unwrap();
-                driver::sign_p1(&mut t, &mut rng, &mut share, &ctx.get(), &DIGEST).unwrap()
+                let params = crate::fixtures::params();
+                driver::sign_p1(&mut t, &mut rng, &mut share, params, &ctx.get(), &DIGEST).unwrap()
             },
             move |t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
@@ -455,8 +461,14 @@ fn run_driver(
                     &mut rng,
                     ctx,
                     crate::fixtures::paillier(0),
+                    crate::fixtures::params(),
                 )?),
-                Party::P2 => out.write_active(&driver::keygen_p2(t, &mut rng, ctx)?),
+                Party::P2 => out.write_active(&driver::keygen_p2(
+                    t,
+                    &mut rng,
+                    ctx,
+                    &mut crate::fixtures::trusted,
+                )?),
             }?)
         }
         Proto::Sign => {
@@ -464,8 +476,11 @@ fn run_driver(
             match party {
                 Party::P1 => {
                     let mut share: KeyShareP1 = files.load_active()?;
-                    driver::sign_p1_persisted(t, &mut rng, &mut share, ctx, &DIGEST, &mut files)
-                        .map(drop)
+                    let params = crate::fixtures::params();
+                    driver::sign_p1_persisted(
+                        t, &mut rng, &mut share, params, ctx, &DIGEST, &mut files,
+                    )
+                    .map(drop)
                 }
                 Party::P2 => {
                     let share: KeyShareP2 = files.load_active()?;
@@ -510,10 +525,21 @@ fn attacker(
     let p2 = || KeyShareP2::decode(&shares.p2).unwrap();
     match (proto, party) {
         (Proto::Keygen, Party::P1) => {
-            ran!(peer.keygen_p1(&mut rng, &ctx, crate::fixtures::paillier(0)))
+            ran!(peer.keygen_p1(
+                &mut rng,
+                &ctx,
+                crate::fixtures::paillier(0),
+                crate::fixtures::params(),
+            ))
         }
         (Proto::Keygen, Party::P2) => ran!(peer.keygen_p2(&mut rng, &ctx)),
-        (Proto::Sign, Party::P1) => ran!(peer.sign_p1(&mut rng, &mut p1(), &ctx, &DIGEST)),
+        (Proto::Sign, Party::P1) => ran!(peer.sign_p1(
+            &mut rng,
+            &mut p1(),
+            crate::fixtures::params(),
+            &ctx,
+            &DIGEST
+        )),
         (Proto::Sign, Party::P2) => ran!(peer.sign_p2(&mut rng, &p2(), &ctx, &DIGEST)),
         (Proto::Refresh, Party::P1) => {
             ran!(peer.refresh_p1(&mut rng, &p1(), &ctx, crate::fixtures::paillier(1)))
@@ -819,7 +845,9 @@ fn agree_and_sign(net: Net<'_>, dir: &Path) -> u64 {
             let _lock = f.lock().unwrap();
             let mut s: KeyShareP1 = epoch::agree(&mut t, &f, f.load().unwrap()).unwrap();
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            let sig = driver::sign_p1(&mut t, &mut rng, &mut s, &ctx.get(), &DIGEST).unwrap();
+            let params = crate::fixtures::params();
+            let sig =
+                driver::sign_p1(&mut t, &mut rng, &mut s, params, &ctx.get(), &DIGEST).unwrap();
             (s.epoch(), s.fingerprint(), sig)
         },
         |mut t, ctx| {
@@ -847,6 +875,9 @@ fn run_all(net: Net<'_>, shares: &Fixture, cases: Vec<Case>) {
 // ---------------------------------------------------------------------------------------
 // Offsets of the fields attacked (docs/PROTOCOL.md; checked against the layouts below).
 
+/// Where party 0's keygen messages sit in a recorded log: the parameter message comes first.
+const KG_M1: usize = 1;
+const KG_M3: usize = 2;
 /// keygen msg1: Com(Q1) at 34..66.
 const K1_COM_Q1: usize = 34 + 31;
 /// keygen msg2: π(x2).z at 100..132.
@@ -879,8 +910,8 @@ const R4_FP: usize = 33;
 fn field_offsets_match_the_layouts() {
     let fx = fixture();
     // A flip at each offset changes exactly the field it names.
-    let k3 = keygen::Msg3::decode(&fx.keygen.sent[1]).unwrap();
-    let mut b = fx.keygen.sent[1].clone();
+    let k3 = keygen::Msg3::decode(&fx.keygen.sent[KG_M3]).unwrap();
+    let mut b = fx.keygen.sent[KG_M3].clone();
     b[K3_PDL_Z] ^= 1;
     let t = keygen::Msg3::decode(&b).unwrap();
     assert_eq!(
@@ -918,8 +949,8 @@ fn field_offsets_match_the_layouts() {
 #[test]
 fn honest_malicious_peer_completes_every_protocol() {
     let fx = fixture();
-    // Messages 1 and 3, then the confirmation that ends keygen.
-    assert_eq!(fx.keygen.sent.len(), 3);
+    // The parameters, messages 1 and 3, then the confirmation that ends keygen.
+    assert_eq!(fx.keygen.sent.len(), 4);
     assert_eq!(fx.sign.sent.len(), 2);
     assert_eq!(fx.sign.received.len(), 3);
     assert_eq!(fx.refresh.sent.len(), 3);
@@ -961,7 +992,7 @@ fn keygen_attacks_over_memory_pipes() {
             2,
             flip(K2_Z),
             proto_err(CoreError::ProofInvalid(Proof::DlogPoK), "keygen, message 2"),
-            &[0x11, 0xff],
+            &[0x01, 0x11, 0xff],
         ),
         case(
             "keygen msg2: truncated",
@@ -970,7 +1001,7 @@ fn keygen_attacks_over_memory_pipes() {
             2,
             Action::Truncate(keygen::Msg2::LEN - 1),
             proto_err(CoreError::Malformed, "keygen, message 2"),
-            &[0x11, 0xff],
+            &[0x01, 0x11, 0xff],
         ),
         case(
             "keygen msg3: PDL response bit flip",
@@ -1007,7 +1038,8 @@ fn keygen_attacks_over_memory_pipes() {
             Keygen,
             P1,
             3,
-            Action::Extend(vec![0]),
+            // The cap is the longest message's length (the parameter message's).
+            Action::Extend(vec![0; MAX_MSG_LEN - keygen::Msg3::LEN + 1]),
             Expect::FrameTooLarge,
             &[0x12],
         ),
@@ -1094,12 +1126,15 @@ fn sign_attacks_over_memory_pipes() {
             &[0x22, 0xff],
         ),
         case(
-            "sign msg4: ciphertext bit flip (decrypts to garbage)",
+            "sign msg4: ciphertext bit flip (π_c3 fails, nothing decrypted)",
             Sign,
             P2,
             4,
             flip(S4_C),
-            proto_err(CoreError::SignatureInvalid, "sign, message 4"),
+            proto_err(
+                CoreError::ProofInvalid(Proof::SignCiphertext),
+                "sign, message 4",
+            ),
             &[0x21, 0x23, 0xff],
         ),
         case(
@@ -1107,9 +1142,10 @@ fn sign_attacks_over_memory_pipes() {
             Sign,
             P2,
             4,
+            // c alone (its 512 bytes after the header); the proof after it stays.
             Action::Replace {
-                range: 2..sign::Msg4::LEN,
-                bytes: vec![0; sign::Msg4::LEN - 2],
+                range: 2..S4_C + 1,
+                bytes: vec![0; S4_C - 1],
             },
             proto_err(CoreError::InvalidCiphertext, "sign, message 4"),
             &[0x21, 0x23, 0xff],
@@ -1272,7 +1308,7 @@ fn replay_and_reorder_over_memory_pipes() {
             Keygen,
             P1,
             3,
-            Action::Replay(fx.keygen.sent[1].clone()),
+            Action::Replay(fx.keygen.sent[KG_M3].clone()),
             proto_err(CoreError::CommitmentMismatch, "keygen, message 3"),
             &[0x12, 0xff],
         ),
@@ -1281,11 +1317,11 @@ fn replay_and_reorder_over_memory_pipes() {
             Keygen,
             P1,
             1,
-            Action::Replay(fx.keygen.sent[0].clone()),
+            Action::Replay(fx.keygen.sent[KG_M1].clone()),
             proto_err(CoreError::ProofInvalid(Proof::DlogPoK), "keygen, message 3"),
             &[0x12, 0xff],
         )
-        .also(3, Action::Replay(fx.keygen.sent[1].clone())),
+        .also(3, Action::Replay(fx.keygen.sent[KG_M3].clone())),
         case(
             "sign msg3 replayed from an earlier session",
             Sign,
@@ -1311,7 +1347,10 @@ fn replay_and_reorder_over_memory_pipes() {
             P2,
             4,
             Action::Replay(fx.sign.sent[1].clone()),
-            proto_err(CoreError::SignatureInvalid, "sign, message 4"),
+            proto_err(
+                CoreError::ProofInvalid(Proof::SignCiphertext),
+                "sign, message 4",
+            ),
             &[0x21, 0x23, 0xff],
         ),
         case(
@@ -1488,6 +1527,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
     let dir = TempDir::new("malicious-lock");
     shares.install(dir.path());
     let path = dir.path().join("p1.share");
+    let before = std::fs::read(&path).unwrap();
     // (the reply that reached the attacker, whether P1's file was locked at that moment)
     type Seen = Mutex<Option<(Vec<u8>, bool)>>;
     let seen: Arc<Seen> = Arc::default();
@@ -1519,6 +1559,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 &mut rec,
                 &mut rng,
                 &mut share,
+                crate::fixtures::params(),
                 &ctx.get(),
                 &DIGEST,
                 &mut persist,
@@ -1529,53 +1570,56 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
     );
     let (result, sent) = first;
     let err = result.unwrap_err();
+    let refused = CoreError::ProofInvalid(Proof::SignCiphertext);
     assert!(
         matches!(
             err,
             NetError::Protocol(ProtocolError {
-                error: CoreError::SignatureInvalid,
+                error,
                 step: "sign, message 4"
-            })
+            }) if error == refused
         ),
         "{err}"
     );
-    assert_no_secret("lock", &err.to_string(), &secrets(&shares.p1, Party::P1));
+    let text = err.to_string();
+    assert!(
+        text.contains("nothing was decrypted") && text.contains("NOT locked"),
+        "{text}"
+    );
+    assert_no_secret("proof refused", &text, &secrets(&shares.p1, Party::P1));
     let types: Vec<u8> = sent.iter().map(|m| m[1]).collect();
     assert_eq!(types, [0x21, 0x23, 0xff]);
-    assert!(matches!(
-        end.0,
-        End::PeerAborted(CoreError::SignatureInvalid)
-    ));
+    assert!(matches!(end.0, End::PeerAborted(e) if e == refused));
     let (reply, locked_when_abort_arrived) = seen.lock().unwrap().take().unwrap();
-    assert_eq!(reply, abort_message(CoreError::SignatureInvalid));
-    assert!(locked_when_abort_arrived, "locked on disk before the abort");
-    assert!(share.is_locked());
+    assert_eq!(reply, abort_message(refused));
+    assert!(
+        !locked_when_abort_arrived,
+        "nothing to lock: party 1 learned nothing"
+    );
+    assert!(!share.is_locked());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the share file is untouched"
+    );
 
-    // The same share object, and the share reloaded from disk (a restart): sign and refresh
-    // are refused with KeyLocked before anything but the abort is written.
+    // The same share object, and the share reloaded from disk (a restart), sign honestly.
     let mut reloaded: KeyShareP1 = files.load_active().unwrap();
-    assert!(reloaded.is_locked());
     for (what, s) in [("in memory", &mut share), ("after restart", &mut reloaded)] {
         let (mine, theirs) = pair(
             net.honest(),
             [HONEST, HONEST],
-            |t, ctx| {
-                let mut rec = Recorder {
-                    inner: t,
-                    sent: Vec::new(),
-                    last: Instant::now(),
-                };
+            |mut t, ctx| {
                 let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-                let mut persist = files.clone();
-                let r = driver::sign_p1_persisted(
-                    &mut rec,
+                driver::sign_p1_persisted(
+                    &mut t,
                     &mut rng,
                     &mut *s,
+                    crate::fixtures::params(),
                     &ctx.get(),
                     &DIGEST,
-                    &mut persist,
-                );
-                (r, rec.sent)
+                    &mut files.clone(),
+                )
             },
             |mut t, ctx| {
                 let share2 = KeyShareP2::decode(&shares.p2).unwrap();
@@ -1583,70 +1627,16 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 driver::sign_p2(&mut t, &mut rng, &share2, &ctx.get(), &DIGEST)
             },
         );
-        assert!(
-            matches!(
-                mine.0,
-                Err(NetError::Protocol(ProtocolError {
-                    error: CoreError::KeyLocked,
-                    ..
-                }))
-            ),
-            "sign {what}: {:?}",
-            mine.0
-        );
-        assert_eq!(mine.1, [abort_message(CoreError::KeyLocked).to_vec()]);
-        assert!(
-            matches!(
-                theirs,
-                Err(NetError::PeerAbort(PeerAbort {
-                    error: CoreError::KeyLocked,
-                    ..
-                }))
-            ),
-            "party 1 hears why ({what}): {theirs:?}"
-        );
-        let (a, _b) = memory_pipe();
-        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let r = driver::refresh_p1(
-            &mut Framed::new(a, MAX_MSG_LEN),
-            &mut rng,
-            &*s,
-            &Ctx::of_share(s).get(),
-            crate::fixtures::paillier(1),
-            &mut files.clone(),
-        );
-        assert!(
-            matches!(
-                r,
-                Err(NetError::Protocol(ProtocolError {
-                    error: CoreError::KeyLocked,
-                    ..
-                }))
-            ),
-            "refresh {what}: {r:?}"
-        );
+        assert_eq!(mine.unwrap(), theirs.unwrap(), "sign {what}");
     }
-    assert!(!files.pending_path().exists(), "no pending share");
     println!(
-        "selective abort [{}]: SignatureInvalid, locked on disk before the abort; sign and refresh then KeyLocked, also after restart",
+        "selective abort [{}]: ProofInvalid(π_c3) before decryption, nothing locked; the share signs after, also after restart",
         net.name()
     );
 }
 
-impl Ctx {
-    /// A context naming the pids a share recorded (the channel binding does not matter here).
-    fn of_share(share: &KeyShareP1) -> Self {
-        let (own, peer) = share.pids();
-        Self {
-            own: *own,
-            peer: *peer,
-            binding: b"any".to_vec(),
-        }
-    }
-}
-
 #[test]
-fn selective_abort_locks_the_share_on_disk_before_the_abort_and_for_good() {
+fn selective_abort_ciphertext_is_refused_by_pic3_without_decrypting_or_locking() {
     selective_abort(Net::Pipe, fixture());
 }
 
@@ -1685,7 +1675,7 @@ fn attacks_over_mutual_tls() {
                 Proto::Keygen,
                 P1,
                 3,
-                Action::Replay(fx.keygen.sent[1].clone()),
+                Action::Replay(fx.keygen.sent[KG_M3].clone()),
                 proto_err(CoreError::CommitmentMismatch, "keygen, message 3"),
                 &[0x12, 0xff],
             ),
@@ -1697,11 +1687,11 @@ fn attacks_over_mutual_tls() {
                 Proto::Keygen,
                 P1,
                 1,
-                Action::Replay(fx.keygen.sent[0].clone()),
+                Action::Replay(fx.keygen.sent[KG_M1].clone()),
                 proto_err(CoreError::CommitmentMismatch, "keygen, message 3"),
                 &[0x12, 0xff],
             )
-            .also(3, Action::Replay(fx.keygen.sent[1].clone())),
+            .also(3, Action::Replay(fx.keygen.sent[KG_M3].clone())),
         ),
         (
             tls,
@@ -1820,8 +1810,14 @@ fn a_session_with_ourselves_is_refused() {
         binding: b"mirror".to_vec(),
     };
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let err =
-        driver::keygen_p1(&mut rec, &mut rng, &me.get(), crate::fixtures::paillier(0)).unwrap_err();
+    let err = driver::keygen_p1(
+        &mut rec,
+        &mut rng,
+        &me.get(),
+        crate::fixtures::paillier(0),
+        crate::fixtures::params(),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,

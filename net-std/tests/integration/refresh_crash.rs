@@ -140,7 +140,15 @@ fn restart_and_sign(dir: &Path, q: &k256::AffinePoint) -> u64 {
     });
     let mut share: KeyShareP1 = epoch::agree(&mut a, &f1, f1.load().unwrap()).unwrap();
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let sig = driver::sign_p1(&mut a, &mut rng, &mut share, &ctx(1, 2), &digest).unwrap();
+    let sig = driver::sign_p1(
+        &mut a,
+        &mut rng,
+        &mut share,
+        crate::fixtures::params(),
+        &ctx(1, 2),
+        &digest,
+    )
+    .unwrap();
     assert!(
         !f1.pending_path().exists(),
         "no pending share is left behind"
@@ -238,11 +246,17 @@ fn refresh_survives_a_cut_or_a_crash_at_every_step() {
         let (mut a, mut b) = pipe(usize::MAX);
         let p2 = thread::spawn(move || {
             let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-            driver::keygen_p2(&mut b, &mut rng, &ctx(2, 1)).unwrap()
+            driver::keygen_p2(&mut b, &mut rng, &ctx(2, 1), &mut crate::fixtures::trusted).unwrap()
         });
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        let s1 =
-            driver::keygen_p1(&mut a, &mut rng, &ctx(1, 2), crate::fixtures::paillier(0)).unwrap();
+        let s1 = driver::keygen_p1(
+            &mut a,
+            &mut rng,
+            &ctx(1, 2),
+            crate::fixtures::paillier(0),
+            crate::fixtures::params(),
+        )
+        .unwrap();
         let s2 = p2.join().unwrap();
         ShareFiles::new(&base.path().join("p1.share"))
             .write_active(&s1)

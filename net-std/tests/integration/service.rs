@@ -53,6 +53,12 @@ impl Running {
     }
 
     fn start_with(dir: &TempDir, config: ServiceConfig) -> Self {
+        // The fixture parameter secret (sealed like the shares), so that no test pays for a
+        // safe-prime search; a restart finds it in place.
+        config
+            .params_file()
+            .write_new(&crate::fixtures::params_secret(0))
+            .unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         let service = Service::bind(
@@ -89,8 +95,13 @@ fn client_keygen(addr: &str, paths: &CertPaths, dir: &Path, name: &str) -> Share
     let mut ch = connect(addr, paths, KEYGEN_TIMEOUT).unwrap();
     request::ask(&mut ch, &Request::keygen()).unwrap();
     let info = ch.info().clone();
-    let share =
-        driver::keygen_p2(&mut ch, &mut os_rng().unwrap(), &driver::context(&info)).unwrap();
+    let share = driver::keygen_p2(
+        &mut ch,
+        &mut os_rng().unwrap(),
+        &driver::context(&info),
+        &mut crate::fixtures::trusted,
+    )
+    .unwrap();
     let files = ShareFiles::new(&dir.join(name));
     files.write_active(&share).unwrap();
     files
@@ -372,7 +383,24 @@ fn service_seals_its_shares_and_refuses_a_key_its_lock_registry_holds() {
         "{lines:#?}"
     );
 
-    // Without the secret the service cannot open the sealed share: unavailable.
+    // Without the secret the service cannot open its sealed parameter secret: it does not
+    // start, and says which file it could not open.
+    let plain = Running::config(shares.path());
+    let e = Service::bind(
+        "127.0.0.1:0",
+        &party(&dir, Party::P1),
+        plain.clone(),
+        Arc::new(|_: &str| {}),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, NetError::Store(StoreError::NoSecret { ref path, .. })
+            if *path == plain.params_file().path()),
+        "{e}"
+    );
+    // With a plaintext parameter secret it starts, and cannot open the sealed share:
+    // unavailable.
+    std::fs::remove_file(plain.params_file().path()).unwrap();
     let svc = Running::start(&dir, shares.path());
     let e = client_sign(&svc.addr, &client, &k, [3; 32]).unwrap_err();
     assert_eq!(refusal(e), RefusalCode::Unavailable);
@@ -426,6 +454,7 @@ fn service_keygen_interrupted_after_party_0s_last_message_leaves_nothing_and_a_r
         &mut ch,
         &mut os_rng().unwrap(),
         &driver::context(&info),
+        &mut crate::fixtures::trusted,
         &mut CannotStore,
     )
     .unwrap_err();

@@ -1,5 +1,5 @@
 //! Share files: atomic 0600 writes, clear errors for damaged or foreign files, the process
-//! lock, and the abort lock written before party 0 replies.
+//! lock, and a ciphertext refused by π_c3 leaving the share file as it was.
 
 use std::os::unix::fs::PermissionsExt;
 use std::thread;
@@ -8,10 +8,7 @@ use ecdsa2pc_core::{
     Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, Party, sign,
 };
 use ecdsa2pc_net::{
-    Framed, NetError, ProtocolError, StoreError, Transport,
-    driver::{self, InMemory},
-    memory_pipe,
-    store::ShareFiles,
+    Framed, NetError, ProtocolError, StoreError, Transport, driver, memory_pipe, store::ShareFiles,
 };
 
 use crate::support::TempDir;
@@ -30,10 +27,23 @@ fn keygen() -> (KeyShareP1, KeyShareP2) {
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        driver::keygen_p2(&mut Framed::new(b, max), &mut rng, &ctx(2, 1)).unwrap()
+        driver::keygen_p2(
+            &mut Framed::new(b, max),
+            &mut rng,
+            &ctx(2, 1),
+            &mut crate::fixtures::trusted,
+        )
+        .unwrap()
     });
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let s1 = driver::keygen_p1(&mut Framed::new(a, max), &mut rng, &ctx(1, 2), key).unwrap();
+    let s1 = driver::keygen_p1(
+        &mut Framed::new(a, max),
+        &mut rng,
+        &ctx(1, 2),
+        key,
+        crate::fixtures::params(),
+    )
+    .unwrap();
     (s1, p2.join().unwrap())
 }
 
@@ -203,12 +213,13 @@ fn one_process_at_a_time_per_share() {
 }
 
 #[test]
-fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
+fn a_ciphertext_refused_by_pic3_leaves_the_share_file_as_it_was_and_the_key_usable() {
     let dir = TempDir::new("store-abort");
     let (s1, s2) = keygen();
     let f1 = ShareFiles::new(&dir.path().join("p1.share"));
     f1.write_active(&s1).unwrap();
     let path = f1.path().to_path_buf();
+    let before = std::fs::read(&path).unwrap();
     let (a, b) = memory_pipe();
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let digest = [1u8; 32];
@@ -224,10 +235,10 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
         let (_, mut m4) = p2.on_msg3(&mut rng, &m3).unwrap();
         m4.c = m4.c.wrapping_add(&crypto_bigint::U4096::ONE);
         send(&mut t, &m4);
-        // When party 0's abort arrives, its share must already be locked on disk.
+        // When party 0's abort arrives, its share file is as it was.
         let reply = t.recv(&mut buf).unwrap().to_vec();
-        let on_disk = ShareFiles::new(&path).load::<KeyShareP1>().unwrap().active;
-        (ecdsa2pc_core::peer_abort(&reply), on_disk.is_locked())
+        let on_disk = std::fs::read(&path).unwrap();
+        (ecdsa2pc_core::peer_abort(&reply), on_disk)
     });
     let mut share = f1.load::<KeyShareP1>().unwrap().active;
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
@@ -236,47 +247,22 @@ fn a_failed_signature_is_locked_on_disk_before_party_0_replies() {
         &mut Framed::new(a, max),
         &mut rng,
         &mut share,
+        crate::fixtures::params(),
         &ctx(1, 2),
         &digest,
         &mut files,
     )
     .unwrap_err();
+    let refused = CoreError::ProofInvalid(ecdsa2pc_core::Proof::SignCiphertext);
     assert!(
-        matches!(
-            err,
-            NetError::Protocol(ProtocolError {
-                error: CoreError::SignatureInvalid,
-                ..
-            })
-        ),
+        matches!(err, NetError::Protocol(ProtocolError { error, .. }) if error == refused),
         "{err}"
     );
-    let (abort, locked_before_reply) = attacker.join().unwrap();
-    assert_eq!(abort, Some(CoreError::SignatureInvalid));
-    assert!(locked_before_reply);
-    // After a restart the share is still locked and refuses to sign.
-    let mut again = f1.load::<KeyShareP1>().unwrap().active;
-    assert!(again.is_locked());
-    let (a, _b) = memory_pipe();
-    let err = driver::sign_p1_persisted(
-        &mut Framed::new(a, max),
-        &mut rng,
-        &mut again,
-        &ctx(1, 2),
-        &digest,
-        &mut InMemory,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            NetError::Protocol(ProtocolError {
-                error: CoreError::KeyLocked,
-                ..
-            })
-        ),
-        "{err}"
-    );
+    let (abort, on_disk) = attacker.join().unwrap();
+    assert_eq!(abort, Some(refused));
+    assert_eq!(on_disk, before, "nothing written before the abort");
+    assert!(!share.is_locked());
+    assert_eq!(std::fs::read(f1.path()).unwrap(), before);
 }
 
 fn send<M: Message>(t: &mut impl Transport, msg: &M) {

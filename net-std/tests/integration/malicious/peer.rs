@@ -1,8 +1,8 @@
 //! `MaliciousPeer`: either role of keygen, signing or refresh, run with the core's real round
 //! functions, that applies an [`Action`] to chosen outgoing messages.
 //!
-//! Messages are numbered per protocol as in docs/PROTOCOL.md (keygen 1–3, sign 1–5, refresh
-//! 1–5); an attack on message `n` applies when this peer is the one that sends it. After an
+//! Messages are numbered per protocol as in docs/PROTOCOL.md (keygen 0–3, where 0 is party 0's
+//! parameter message, sign 1–5, refresh 1–5); an attack on message `n` applies when this peer is the one that sends it. After an
 //! attacked message the peer keeps running the real protocol, so the honest side's reaction
 //! (normally its abort message) arrives and is logged.
 
@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use ecdsa2pc_core::{
     Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey,
-    PublicShares, keygen, refresh, sign, sign::Digest,
+    ParamsMsg, PublicShares, RingPedersenSecret, keygen, refresh, sign, sign::Digest,
 };
 use ecdsa2pc_core::{abort_message, peer_abort};
 use ecdsa2pc_net::driver::KeygenConfirmation;
@@ -383,15 +383,17 @@ impl<T: Link> MaliciousPeer<T> {
         }
     }
 
-    /// Keygen as P1 (party 0).
+    /// Keygen as P1 (party 0), with the commitment parameters of `params`.
     pub fn keygen_p1<R: CryptoRng>(
         mut self,
         rng: &mut R,
         ctx: &Context<'_>,
         key: PaillierSecretKey,
+        params: &RingPedersenSecret,
     ) -> Outcome<KeyShareP1> {
         let r = (|| -> Step<KeyShareP1> {
-            let (st, m1) = self.round(keygen::p1::start(rng, ctx, key))?;
+            self.send(0, &params.params_msg(rng, &ctx.own_pid))?;
+            let (st, m1) = self.round(keygen::p1::start(rng, ctx, key, params.params()))?;
             self.send(1, &m1)?;
             let m2 = self.recv::<keygen::Msg2>()?;
             let (share, m3) = self.round(st.on_msg2(rng, &m2))?;
@@ -413,8 +415,17 @@ impl<T: Link> MaliciousPeer<T> {
         ctx: &Context<'_>,
     ) -> Outcome<KeyShareP2> {
         let r = (|| -> Step<KeyShareP2> {
+            let m0 = self.recv::<ParamsMsg>()?;
+            // The fixture parameters skip their proof, as a pinned party 1 does.
+            let params =
+                self.round(
+                    crate::fixtures::trusted(&m0, &ctx.peer_pid).map_err(|e| match e {
+                        NetError::Protocol(p) => p.error,
+                        _ => CoreError::ParamsMismatch,
+                    }),
+                )?;
             let m1 = self.recv::<keygen::Msg1>()?;
-            let (st, m2) = self.round(keygen::p2::start(rng, ctx, &m1))?;
+            let (st, m2) = self.round(keygen::p2::start(rng, ctx, &m1, &params))?;
             self.send(2, &m2)?;
             let m3 = self.recv::<keygen::Msg3>()?;
             let share = self.round(st.on_msg3(rng, &m3))?;
@@ -430,11 +441,12 @@ impl<T: Link> MaliciousPeer<T> {
         mut self,
         rng: &mut R,
         share: &mut KeyShareP1,
+        params: &RingPedersenSecret,
         ctx: &Context<'_>,
         digest: &Digest,
     ) -> Outcome<Signature> {
         let r = (|| -> Step<Signature> {
-            let (st, m1) = self.round(sign::p1::start(rng, share, ctx, digest))?;
+            let (st, m1) = self.round(sign::p1::start(rng, share, params, ctx, digest))?;
             self.send(1, &m1)?;
             let m2 = self.recv::<sign::Msg2>()?;
             let (st, m3) = self.round(st.on_msg2(rng, &m2))?;

@@ -1,0 +1,180 @@
+//! Party 0's ring-Pedersen parameter secret on disk (issue 10).
+//!
+//! Party 0 makes one parameter set (N̂ from two 1024-bit safe primes, g = h^λ) per identity
+//! and reuses it for every key and refresh: the safe-prime search takes seconds, and party 1
+//! checks the parameter proof once per party 0 and pins the result ([`crate::pins`]). The
+//! secret (p̂, q̂, λ) is kept in one file, [`FILE_NAME`], beside party 0's share files (the
+//! directory of a one-shot share, the service's share directory), written and read by the
+//! same code as the shares: atomic and synced, mode 0600, refused if others may read it, and
+//! sealed with the shares' passphrase or key file when one is given ([`crate::sealed`],
+//! content [`Content::ParamsSecret`]). Loading re-checks the primes and the parameters (the
+//! core's decoder does).
+//!
+//! Every share party 0 makes records the parameters' hash, and signing refuses a parameter
+//! secret with another hash: replacing or losing this file makes party 0's keys unusable, so
+//! it is backed up with the shares. It is not per key: deleting it makes a new one at the
+//! next keygen, which party 1 then refuses until it deletes its pin.
+
+use std::path::{Path, PathBuf};
+
+use ecdsa2pc_core::{Party, RingPedersenSecret};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::error::StoreError;
+use crate::sealed::{self, Content, Label, Sealer};
+use crate::store;
+
+/// The file name of party 0's parameter secret, in the directory of its shares.
+pub const FILE_NAME: &str = "ring-pedersen.secret";
+
+/// Said on stderr (by the caller) before the safe-prime search.
+pub const MAKING: &str =
+    "making party 0's commitment parameters: safe-prime search, a few seconds, once";
+
+/// The file of party 0's parameter secret, and the sealer it is written and opened with.
+#[derive(Clone, Debug)]
+pub struct ParamsSecretFile {
+    path: PathBuf,
+    sealer: Option<Sealer>,
+}
+
+impl ParamsSecretFile {
+    /// The parameter secret in the directory `dir` (the service's share directory).
+    #[must_use]
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            path: dir.join(FILE_NAME),
+            sealer: None,
+        }
+    }
+
+    /// The parameter secret beside the share file `share` (a one-shot run's `--share`).
+    #[must_use]
+    pub fn beside(share: &Path) -> Self {
+        match share.parent() {
+            Some(d) if !d.as_os_str().is_empty() => Self::in_dir(d),
+            _ => Self::in_dir(Path::new(".")),
+        }
+    }
+
+    /// This file, sealed with `sealer` when written and opened with it when sealed (the
+    /// shares' sealer: one secret for all of party 0's files).
+    #[must_use]
+    pub fn sealed_with(mut self, sealer: Option<Sealer>) -> Self {
+        self.sealer = sealer;
+        self
+    }
+
+    /// The file's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the file exists.
+    #[must_use]
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    /// Loads and re-checks the parameter secret.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], [`StoreError::Unreadable`], [`StoreError::LoosePermissions`];
+    /// for a sealed file [`StoreError::NoSecret`] without a sealer and the errors of
+    /// [`Sealer::open_content`] (a wrong passphrase is [`StoreError::WrongSecret`]);
+    /// [`StoreError::ParamsDamaged`] if it does not decode or its checks fail.
+    pub fn load(&self) -> Result<RingPedersenSecret, StoreError> {
+        self.decode(&store::read_bytes(&self.path)?)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<RingPedersenSecret, StoreError> {
+        let damaged = |error| StoreError::ParamsDamaged {
+            path: self.path.clone(),
+            error,
+        };
+        if !sealed::is_sealed(bytes) {
+            return RingPedersenSecret::decode(bytes).map_err(damaged);
+        }
+        let head = sealed::header(&self.path, bytes)?;
+        let Some(sealer) = &self.sealer else {
+            return Err(StoreError::NoSecret {
+                path: self.path.clone(),
+                sealed_with: head.kind,
+            });
+        };
+        let plain =
+            sealer.open_content(&self.path, bytes, Content::ParamsSecret, Party::P1, None)?;
+        let secret = RingPedersenSecret::decode(&plain).map_err(damaged)?;
+        // The header is authenticated: only a writer that sealed one secret under another's
+        // header gets here; refuse rather than trust either.
+        if secret.params().hash() != head.key_id {
+            return Err(StoreError::SealBroken {
+                path: self.path.clone(),
+                part: crate::SealPart::Payload,
+                why: "the header does not describe the parameters inside",
+            });
+        }
+        Ok(secret)
+    }
+
+    /// The file's bytes for `secret`: sealed if a sealer is set.
+    fn file_bytes(&self, secret: &RingPedersenSecret) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let mut plain = Zeroizing::new(vec![0u8; RingPedersenSecret::ENCODED_LEN]);
+        let len = secret
+            .encode(&mut plain)
+            .map_err(|error| StoreError::Write {
+                path: self.path.clone(),
+                action: "cannot encode the parameter secret",
+                source: std::io::Error::other(error),
+            })?;
+        plain.truncate(len);
+        match &self.sealer {
+            Some(sealer) => sealer.seal_labelled(
+                &self.path,
+                Label {
+                    content: Content::ParamsSecret,
+                    party: Party::P1,
+                    key_id: secret.params().hash(),
+                    epoch: 0,
+                },
+                &plain,
+            ),
+            None => Ok(plain),
+        }
+    }
+
+    /// Writes `secret` if no parameter secret exists yet; returns whether it was written. An
+    /// existing file is never replaced: every share made with it needs it to sign.
+    ///
+    /// # Errors
+    /// [`StoreError::Write`].
+    pub fn write_new(&self, secret: &RingPedersenSecret) -> Result<bool, StoreError> {
+        store::write_new(&self.path, &self.file_bytes(secret)?)
+    }
+
+    /// Loads the parameter secret, or makes and writes one if there is none: `making` is
+    /// called before the safe-prime search (seconds). If another process wrote one
+    /// meanwhile, that one is loaded and used, so two first keygens at once agree.
+    ///
+    /// # Errors
+    /// As [`ParamsSecretFile::load`] and [`ParamsSecretFile::write_new`].
+    pub fn load_or_make<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        making: &mut dyn FnMut(),
+    ) -> Result<RingPedersenSecret, StoreError> {
+        match self.load() {
+            Err(StoreError::Missing { .. }) => {}
+            loaded => return loaded,
+        }
+        making();
+        let secret = RingPedersenSecret::generate(rng);
+        if self.write_new(&secret)? {
+            Ok(secret)
+        } else {
+            self.load()
+        }
+    }
+}
