@@ -67,7 +67,7 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
             "--message",
             MESSAGE,
             "--timeout",
-            "30",
+            "120",
             "--verbose",
             "--out-dir",
             out0.to_str().unwrap(),
@@ -81,7 +81,7 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
             "--message",
             MESSAGE,
             "--timeout",
-            "30",
+            "120",
             "--out-dir",
             out1.to_str().unwrap(),
         ],
@@ -144,7 +144,9 @@ fn party_1_started_first_still_succeeds() {
     let dir = dir_with_certs("p1-first");
     let certs = dir.path().join("certs");
     let addr = free_addr();
-    let args = ["--message", MESSAGE, "--timeout", "30"];
+    // 120 s: party 0 searches safe primes for its parameters before it listens (seconds,
+    // longer on a loaded machine), and party 1 keeps retrying meanwhile.
+    let args = ["--message", MESSAGE, "--timeout", "120"];
     let p1 = spawn_party(1, &addr, &certs, &args);
     thread::sleep(Duration::from_secs(1));
     let p0 = spawn_party(0, &addr, &certs, &args);

@@ -148,12 +148,18 @@ fn party_0_dies_after_the_acknowledgement_so_party_1_keeps_a_pending_share_it_re
     request::expect(&mut ch, &Request::keygen()).unwrap();
     let info = ch.info().clone();
     let (paillier, _) = ecdsa2pc_net::paillier::new_paillier_key().unwrap();
+    // Party 0's parameter secret where the real party 0 of the retry below finds it: party 1
+    // pins these parameters now and would refuse others from the same party 0.
+    let secret = params_secret();
+    ecdsa2pc_net::params_secret::ParamsSecretFile::in_dir(dir.path())
+        .write_new(&secret)
+        .unwrap();
     let err = driver::keygen_p1_persisted(
         &mut ch,
         &mut ecdsa2pc_net::rng::os_rng().unwrap(),
         &driver::context(&info),
         paillier,
-        &params_secret(),
+        &secret,
         &mut FailAt("promote"),
     )
     .map(|_: KeyShareP1| ())

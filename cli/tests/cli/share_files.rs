@@ -38,7 +38,24 @@ impl Fixture {
         std::fs::copy(self.dir.join(PARAMS_FILE), dir.join(PARAMS_FILE)).unwrap();
         (p0, p1)
     }
+
+    /// Copies party 1's pin of the fixture's parameters into this test's lock directory, as
+    /// if this test's party 1 had made the fixture key.
+    pub(crate) fn copy_pins(&self) {
+        let from = crate::support::lock_root()
+            .join(FIXTURE_THREAD)
+            .join("pins");
+        let to = crate::support::lock_dir().join("pins");
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
 }
+
+/// The name of the thread that makes the fixture key, and so of its lock directory.
+const FIXTURE_THREAD: &str = "share-fixture";
 
 /// Made once per test binary, under cargo's scratch directory for tests.
 pub(crate) fn fixture() -> &'static Fixture {
@@ -52,12 +69,25 @@ pub(crate) fn fixture() -> &'static Fixture {
         make_certs_with(&dir.join("certs"), &["--extra", "other"]);
         let p0 = dir.join("p0.share");
         let p1 = dir.join("p1.share");
-        let (r0, r1) = both(
-            "keygen",
-            &dir.join("certs"),
-            &["--share", p0.to_str().unwrap()],
-            &["--share", p1.to_str().unwrap()],
-        );
+        // On a thread of its own, so that party 1 pins the fixture's parameters in a lock
+        // directory of their own (`lock_dir` is per thread), not in that of whichever test
+        // made the fixture first; tests that need the pin copy it (`Fixture::copy_pins`).
+        let certs = dir.join("certs");
+        let (r0, r1) = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name(FIXTURE_THREAD.into())
+                .spawn_scoped(s, || {
+                    both(
+                        "keygen",
+                        &certs,
+                        &["--share", p0.to_str().unwrap()],
+                        &["--share", p1.to_str().unwrap()],
+                    )
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        });
         // The first keygen in a directory makes party 0's parameters; party 1 checks their
         // proof and pins them.
         assert!(
@@ -908,6 +938,7 @@ fn keygen_with_a_secret_writes_encrypted_shares_and_parameters_and_pins_refuse_n
     ];
     // Party 0 (the fixture's identity) makes new parameters in this directory, encrypted
     // like its shares. Party 1 pinned the fixture's parameters for this party 0: refused.
+    fx.copy_pins();
     let (r0, r1) = both("keygen", &fx.certs(), &args0, &args1);
     assert!(
         r0.stderr.contains("making party 0's commitment parameters"),

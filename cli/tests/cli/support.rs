@@ -21,9 +21,15 @@ pub(crate) fn lock_dir() -> PathBuf {
         .name()
         .unwrap_or("unnamed")
         .replace("::", "-");
+    lock_root().join(test)
+}
+
+/// Where the per-test lock registries of this test process live (party 1's parameter pins
+/// with them): a fresh directory per run, so no pin of an earlier run is found.
+pub(crate) fn lock_root() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("cli-test-locks")
-        .join(test)
+        .join(std::process::id().to_string())
 }
 
 /// A directory removed on drop.
