@@ -66,8 +66,9 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
         &[
             "--message",
             MESSAGE,
+            // Party 0's safe-prime search comes first: seconds, more beside other tests.
             "--timeout",
-            "30",
+            "120",
             "--verbose",
             "--out-dir",
             out0.to_str().unwrap(),
@@ -80,8 +81,9 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
         &[
             "--message",
             MESSAGE,
+            // Party 0's safe-prime search comes first: seconds, more beside other tests.
             "--timeout",
-            "30",
+            "120",
             "--out-dir",
             out1.to_str().unwrap(),
         ],
@@ -144,7 +146,7 @@ fn party_1_started_first_still_succeeds() {
     let dir = dir_with_certs("p1-first");
     let certs = dir.path().join("certs");
     let addr = free_addr();
-    let args = ["--message", MESSAGE, "--timeout", "30"];
+    let args = ["--message", MESSAGE, "--timeout", "120"];
     let p1 = spawn_party(1, &addr, &certs, &args);
     thread::sleep(Duration::from_secs(1));
     let p0 = spawn_party(0, &addr, &certs, &args);
