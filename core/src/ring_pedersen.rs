@@ -37,6 +37,14 @@ pub(crate) const MODULUS_BITS: u32 = 2048;
 /// Bits of each safe prime factor of N̂.
 pub(crate) const PRIME_BITS: u32 = 1024;
 
+/// A random 1024-bit safe prime for [`RingPedersenSecret::from_safe_primes`]: the slow half of
+/// making the parameters (about a second on average, with high variance), safe to run on any
+/// thread, so that a caller can show progress between the two primes or find them in parallel.
+#[must_use]
+pub fn generate_safe_prime<R: CryptoRng + ?Sized>(rng: &mut R) -> U1024 {
+    random_prime(rng, Flavor::Safe, PRIME_BITS)
+}
+
 /// Montgomery parameters mod N̂.
 pub(crate) type MontyN = FixedMontyParams<{ U2048::LIMBS }>;
 /// An element mod N̂ in Montgomery form.
@@ -227,8 +235,8 @@ impl RingPedersenSecret {
     #[must_use]
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         loop {
-            let p: Zeroizing<U1024> = Zeroizing::new(random_prime(rng, Flavor::Safe, PRIME_BITS));
-            let q: Zeroizing<U1024> = Zeroizing::new(random_prime(rng, Flavor::Safe, PRIME_BITS));
+            let p = Zeroizing::new(generate_safe_prime(rng));
+            let q = Zeroizing::new(generate_safe_prime(rng));
             if let Ok(secret) = Self::build(rng, &p, &q) {
                 return secret;
             }
