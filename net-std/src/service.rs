@@ -210,7 +210,7 @@ impl Service {
         }
         let params = config
             .params_file()
-            .load_or_make(&mut os_rng()?, &mut || log(params_secret::MAKING))?;
+            .load_or_make(&mut || log(params_secret::MAKING))?;
         let listener = crate::connect::listen(addr)?.into_tcp();
         Ok(Self {
             listener,
