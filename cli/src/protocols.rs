@@ -13,7 +13,6 @@ use ecdsa2pc_net::{
     driver::{self, Persist},
     params_secret::{self, ParamsSecretFile},
     pins::{self, PinStore},
-    rng::os_rng,
     sealed::Sealer,
 };
 use k256::ecdsa::Signature;
@@ -100,9 +99,8 @@ impl Protocols for KeyShareP1 {
         if !make {
             return Ok(file.load()?);
         }
-        let mut rng = os_rng()?;
         let mut made = false;
-        let secret = file.load_or_make(&mut rng, &mut || {
+        let secret = file.load_or_make(&mut || {
             made = true;
             log.line(params_secret::MAKING);
         })?;
@@ -122,11 +120,10 @@ impl Protocols for KeyShareP1 {
     }
 
     fn params_in_memory(log: &Log) -> Result<RingPedersenSecret, CliError> {
-        let mut rng = os_rng()?;
         log.line(params_secret::MAKING);
         log.phase(
             "commitment parameters",
-            || Ok(RingPedersenSecret::generate(&mut rng)),
+            || Ok(params_secret::new_params_secret()?),
             |_| "kept in memory".to_owned(),
         )
     }

@@ -16,12 +16,14 @@
 //! next keygen, which party 1 then refuses until it deletes its pin.
 
 use std::path::{Path, PathBuf};
+use std::thread;
 
-use ecdsa2pc_core::{Party, RingPedersenSecret};
-use rand_core::CryptoRng;
-use zeroize::Zeroizing;
+use ecdsa2pc_core::{Party, RingPedersenSecret, generate_safe_prime};
+use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::StoreError;
+use crate::NetError;
+use crate::error::{StoreError, SystemError};
+use crate::rng::os_rng;
 use crate::sealed::{self, Content, Label, Sealer};
 use crate::store;
 
@@ -154,27 +156,50 @@ impl ParamsSecretFile {
         store::write_new(&self.path, &self.file_bytes(secret)?)
     }
 
-    /// Loads the parameter secret, or makes and writes one if there is none: `making` is
-    /// called before the safe-prime search (seconds). If another process wrote one
-    /// meanwhile, that one is loaded and used, so two first keygens at once agree.
+    /// Loads the parameter secret, or makes ([`new_params_secret`]) and writes one if there
+    /// is none: `making` is called before the safe-prime search (seconds). If another process
+    /// wrote one meanwhile, that one is loaded and used, so two first keygens at once agree.
     ///
     /// # Errors
-    /// As [`ParamsSecretFile::load`] and [`ParamsSecretFile::write_new`].
-    pub fn load_or_make<R: CryptoRng + ?Sized>(
-        &self,
-        rng: &mut R,
-        making: &mut dyn FnMut(),
-    ) -> Result<RingPedersenSecret, StoreError> {
+    /// As [`ParamsSecretFile::load`] and [`ParamsSecretFile::write_new`];
+    /// [`SystemError::NoEntropy`] if the operating system gives no randomness.
+    pub fn load_or_make(&self, making: &mut dyn FnMut()) -> Result<RingPedersenSecret, NetError> {
         match self.load() {
             Err(StoreError::Missing { .. }) => {}
-            loaded => return loaded,
+            loaded => return Ok(loaded?),
         }
         making();
-        let secret = RingPedersenSecret::generate(rng);
+        let secret = new_params_secret()?;
         if self.write_new(&secret)? {
             Ok(secret)
         } else {
-            self.load()
+            Ok(self.load()?)
+        }
+    }
+}
+
+/// Fresh parameters for party 0, the two 1024-bit safe primes searched in parallel (the
+/// search is nearly all the work: about a second per prime on average, with high variance),
+/// drawn again in the rare case that they are equal or their product is short.
+///
+/// # Errors
+/// [`SystemError::NoEntropy`] if the operating system gives no randomness.
+pub fn new_params_secret() -> Result<RingPedersenSecret, SystemError> {
+    loop {
+        let (p, q) = thread::scope(|s| {
+            let other = s.spawn(|| os_rng().map(|mut rng| generate_safe_prime(&mut rng)));
+            let here = os_rng().map(|mut rng| generate_safe_prime(&mut rng));
+            let other = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (here, other)
+        });
+        let (mut p, mut q) = (p?, q?);
+        let secret = RingPedersenSecret::from_safe_primes(&mut os_rng()?, &p, &q);
+        p.zeroize();
+        q.zeroize();
+        if let Ok(secret) = secret {
+            return Ok(secret);
         }
     }
 }

@@ -266,7 +266,7 @@ impl Service {
             sink: log,
             format: config.log_format,
         };
-        let params = config.params_file().load_or_make(&mut os_rng()?, &mut || {
+        let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING);
         })?;
         let listener = crate::connect::listen(addr)?.into_tcp();

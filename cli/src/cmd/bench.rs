@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use argh::FromArgs;
-use ecdsa2pc_core::{KeyShareP1, KeyShareP2, ModNN, Party, RingPedersenSecret, sign};
+use ecdsa2pc_core::{KeyShareP1, KeyShareP2, ModNN, Party, sign};
 use ecdsa2pc_net::{
     Channel, driver, paillier::new_paillier_key, params_secret, pins, pool::PresignPool,
-    request::Request, rng::os_rng,
+    request::Request,
 };
 use sha2::{Digest, Sha256};
 
@@ -162,7 +162,7 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError
     let params = match args.party {
         Party::P1 => {
             log.line(params_secret::MAKING);
-            Some(RingPedersenSecret::generate(&mut os_rng()?))
+            Some(params_secret::new_params_secret()?)
         }
         Party::P2 => None,
     };

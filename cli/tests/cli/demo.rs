@@ -66,6 +66,7 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
         &[
             "--message",
             MESSAGE,
+            // Party 0's safe-prime search comes first: seconds, more beside other tests.
             "--timeout",
             "120",
             "--verbose",
@@ -80,6 +81,7 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
         &[
             "--message",
             MESSAGE,
+            // Party 0's safe-prime search comes first: seconds, more beside other tests.
             "--timeout",
             "120",
             "--out-dir",

@@ -157,7 +157,9 @@ fn both_with_certs(
     args1: &[&str],
 ) -> (Run, Run) {
     let addr = free_addr();
-    let timeout = ["--timeout", "30"];
+    // Generous: party 0's first keygen in a directory includes its safe-prime search, which
+    // takes seconds alone and much longer beside the other tests on two cores.
+    let timeout = ["--timeout", "120"];
     let p0 = spawn_command(command, 0, &addr, certs0, &[args0, &timeout].concat());
     let p1 = spawn_command(command, 1, &addr, certs1, &[args1, &timeout].concat());
     let r1 = finish(p1);
@@ -964,7 +966,7 @@ fn keygen_with_a_secret_writes_encrypted_shares_and_parameters_and_pins_refuse_n
     // A party 1 without that pin (its own state directory) checks the proof and pins.
     let locks = dir.path().join("state");
     let addr = free_addr();
-    let timeout = ["--timeout", "30"];
+    let timeout = ["--timeout", "120"];
     let s0 = spawn_command(
         "keygen",
         0,

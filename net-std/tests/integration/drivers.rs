@@ -167,7 +167,7 @@ fn keygen_and_sign_over_mutual_tls() {
 }
 
 #[test]
-fn party_1_signs_with_its_table_and_nonce_pool() {
+fn party_1_signs_with_its_table_and_presign_pool() {
     use ecdsa2pc_core::{ModNN, sign};
     use ecdsa2pc_net::{driver::Accel, pool::PresignPool};
 
