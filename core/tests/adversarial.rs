@@ -1631,28 +1631,7 @@ fn broken_record(s1: &mut KeyShareP1, ell: u32, guess_right: bool) -> ecdsa2pc_c
 
     // Msg2: R2 = 2^ℓ·G with an honest proof (P2 knows k2).
     let k2 = Scalar::from(1u64 << ell);
-    let r2 = curve::mul_g(&k2);
-    let mut nonce2 = [0u8; 32];
-    rng.fill_bytes(&mut nonce2);
-    let sid = support::sid(
-        &support::prefix("sign", &m1.nonce1, &m1.fingerprint),
-        &nonce2,
-    );
-    let proof_r2 = DlogProof::prove(
-        &mut rng,
-        &k2,
-        &r2,
-        &Binding {
-            session: &sid,
-            prover: &PID2,
-            label: "sign/R2",
-        },
-    );
-    let m2 = sign::Msg2 {
-        nonce2,
-        r2,
-        proof_r2,
-    };
+    let (m2, sid) = support::msg2_with_nonce(&mut rng, &m1, &k2);
     let (p1, m3) = p1.on_msg2(&mut support::rng(92), &support::wire(&m2))?;
 
     // Msg4: c = c_key^(r·[2^-ℓ]_N) · Enc(w1·m + w1·x2·r + w1·r·y − r·y·[2^-ℓ]_N + ρ·q), w1 = 2^-ℓ

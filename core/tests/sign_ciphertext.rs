@@ -404,24 +404,7 @@ fn honest_witnesses_with_a_ciphertext_of_another_value_fail() {
     let (p1, m1) =
         sign::p1::start(&mut rng, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap();
     let k2 = curve::random_scalar(&mut rng);
-    let r2 = curve::mul_g(&k2);
-    let nonce2 = [0x42u8; 32];
-    let sid = support::sign_sid(&m1, &nonce2);
-    let proof_r2 = ecdsa2pc_core::internals::zk::dlog::DlogProof::prove(
-        &mut rng,
-        &k2,
-        &r2,
-        &Binding {
-            session: &sid,
-            prover: &PID2,
-            label: "sign/R2",
-        },
-    );
-    let m2 = sign::Msg2 {
-        nonce2,
-        r2,
-        proof_r2,
-    };
+    let (m2, sid) = support::msg2_with_nonce(&mut rng, &m1, &k2);
     let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
     let r = curve::x_mod_q(&(k256::ProjectivePoint::from(m3.r1) * k2).to_affine());
     let pk = keys.s2.paillier_key();

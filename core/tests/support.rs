@@ -288,6 +288,32 @@ pub fn sign_sid(m1: &sign::Msg1, nonce2: &[u8; 32]) -> [u8; 32] {
     sid(&prefix("sign", &m1.nonce1, &m1.fingerprint), nonce2)
 }
 
+/// A P2 that picks its own nonce k2: its Msg2 answering P1's `m1` (a fresh nonce2 from `rng`
+/// and an honest proof of k2) and the session id.
+pub fn msg2_with_nonce(
+    rng: &mut ChaCha20Rng,
+    m1: &sign::Msg1,
+    k2: &Scalar,
+) -> (sign::Msg2, [u8; 32]) {
+    use rand_core::Rng;
+    let r2 = curve::mul_g(k2);
+    let mut nonce2 = [0u8; 32];
+    rng.fill_bytes(&mut nonce2);
+    let sid = sign_sid(m1, &nonce2);
+    let binding = Binding {
+        session: &sid,
+        prover: &PID2,
+        label: "sign/R2",
+    };
+    let proof_r2 = ecdsa2pc_core::internals::zk::dlog::DlogProof::prove(rng, k2, &r2, &binding);
+    let msg = sign::Msg2 {
+        nonce2,
+        r2,
+        proof_r2,
+    };
+    (msg, sid)
+}
+
 /// A cheating P2's message 4: the ciphertext `c` with a π_c3 made by the honest prover from the
 /// honest witnesses k2 (R2 = k2·G) and x2, for the statement that names `c`. This is the best a
 /// P2 without P1's trapdoors can do with a `c` that is not the honest one.

@@ -13,14 +13,11 @@
 mod support;
 
 use crypto_bigint::{NonZero, U256, U2048};
-use ecdsa2pc_core::internals::{
-    curve, paillier::half_decryptions, session::Binding, zk::dlog::DlogProof,
-};
+use ecdsa2pc_core::internals::{curve, paillier::half_decryptions};
 use ecdsa2pc_core::{Error, KeyShare, Proof, sign};
 use k256::elliptic_curve::ops::Reduce;
 use k256::{ProjectivePoint, Scalar};
 use rand_core::Rng;
-use support::PID2;
 
 const DIGEST: [u8; 32] = [0x3c; 32];
 
@@ -84,25 +81,7 @@ fn every_threshold_probe_fails_the_proof_decrypts_nothing_and_leaves_the_share_u
         let m1 = support::wire(&m1);
         // P2's Msg2 with its own k2 and an honest proof of it.
         let k2 = curve::random_scalar(&mut rng);
-        let r2 = curve::mul_g(&k2);
-        let mut nonce2 = [0u8; 32];
-        rng.fill_bytes(&mut nonce2);
-        let sid = support::sign_sid(&m1, &nonce2);
-        let proof_r2 = DlogProof::prove(
-            &mut rng,
-            &k2,
-            &r2,
-            &Binding {
-                session: &sid,
-                prover: &PID2,
-                label: "sign/R2",
-            },
-        );
-        let m2 = sign::Msg2 {
-            nonce2,
-            r2,
-            proof_r2,
-        };
+        let (m2, sid) = support::msg2_with_nonce(&mut rng, &m1, &k2);
         let (p1, m3) = p1
             .on_msg2(&mut support::rng(seed + 2), &support::wire(&m2))
             .unwrap();
