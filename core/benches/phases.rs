@@ -49,13 +49,14 @@ fn report(phase: &str, mut ms: Vec<f64>) {
         println!("SAMPLE {phase} {m:.3}");
     }
     ms.sort_by(f64::total_cmp);
-    let at = |f: f64| ms[((ms.len() - 1) as f64 * f).round() as usize];
+    // Nearest rank: index round((n − 1)·f) for f = k/10.
+    let at = |tenths: usize| ms[((ms.len() - 1) * tenths + 5) / 10];
     println!(
         "SUMMARY {phase} {} {:.3} {:.3} {:.3} {:.3} {:.3}",
         ms.len(),
-        at(0.5),
-        at(0.1),
-        at(0.9),
+        at(5),
+        at(1),
+        at(9),
         ms[0],
         ms[ms.len() - 1]
     );
@@ -74,8 +75,9 @@ fn keygen_steps(
 ) -> ([f64; 4], (KeyShareP1, KeyShareP2)) {
     let mut r1 = support::rng(seed);
     let mut r2 = support::rng(seed ^ 0xffff);
-    let ((p1, m1), a) =
-        time(|| keygen::p1::start_with(&mut r1, &support::ctx1(), support::paillier(0), table).unwrap());
+    let ((p1, m1), a) = time(|| {
+        keygen::p1::start_with(&mut r1, &support::ctx1(), support::paillier(0), table).unwrap()
+    });
     let ((p2, m2), b) = time(|| {
         let m1 = support::wire(&m1);
         keygen::p2::start(&mut r2, &support::ctx2(), &m1).unwrap()
@@ -94,7 +96,9 @@ fn main() {
         let mut rng = support::rng(args.seed);
         report(
             "generate_prime",
-            (0..n).map(|_| time(|| generate_prime(&mut rng)).1).collect(),
+            (0..n)
+                .map(|_| time(|| generate_prime(&mut rng)).1)
+                .collect(),
         );
     }
     if want("paillier_keygen") {

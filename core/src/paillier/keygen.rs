@@ -235,7 +235,7 @@ mod tests {
         for x in [&p, &q] {
             assert_eq!(x.as_limbs()[0].0 & 3, 3);
             assert!(x.bit(PRIME_BITS - 1).to_bool() && x.bit(PRIME_BITS - 2).to_bool());
-            assert!(crypto_primes::is_prime(Flavor::Any, x));
+            assert!(is_prime(Flavor::Any, x));
         }
         let smallest = U1024::ONE
             .shl(PRIME_BITS - 1)
