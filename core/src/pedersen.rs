@@ -77,13 +77,22 @@ pub fn generators() -> (Element, Element) {
 
 /// Digit width of [`Table`].
 pub const TABLE_WINDOW: u32 = 4;
-/// Entries of a [`Table`] (256 bytes each: 2 MiB).
-pub const TABLE_LEN: usize = 2048usize.div_ceil(TABLE_WINDOW as usize) << TABLE_WINDOW;
+/// Bits of the exponents of 2, the root of g, that a [`Table`] covers: the range proof's
+/// masks ξ_i (below q·2^λ < 2^320), raised 50 times per keygen.
+pub const TABLE_ROOT_G_BITS: u32 = 320;
+/// Entries of one row: the 16 digits of one window.
+const ROW: usize = 1 << TABLE_WINDOW;
+/// Entries for u, whose exponents reach 2048 bits.
+const ROOT_H_ENTRIES: usize = 2048usize.div_ceil(TABLE_WINDOW as usize) * ROW;
+/// Entries of a [`Table`] (256 bytes each: 2.3 MiB).
+pub const TABLE_LEN: usize =
+    ROOT_H_ENTRIES + (TABLE_ROOT_G_BITS as usize).div_ceil(TABLE_WINDOW as usize) * ROW;
 
-/// A fixed-base table of u, the square root of h: u^(d·16^i) for every 4-bit window i and
-/// digit d, in caller-owned storage. It makes the prover's u^r and h^r about three times
-/// faster (one multiplication per window, each row scanned in constant time). The same table
-/// serves every key and every party: build it once per process.
+/// A fixed-base table of the generators' roots u and 2: b^(d·16^i) for every 4-bit window i
+/// and digit d, in caller-owned storage, for exponents of u below 2^2048 and of 2 below
+/// 2^[`TABLE_ROOT_G_BITS`]. It makes the prover's u^r, h^r and 2^ξ several times faster (one
+/// multiplication per window, each row scanned in constant time). The same table serves every
+/// key and every party: build it once per process.
 pub struct Table<'t> {
     entries: &'t [U2048],
 }
@@ -97,41 +106,61 @@ impl<'t> Table<'t> {
         if storage.len() != TABLE_LEN {
             return Err(crate::Error::BufferTooSmall);
         }
-        let (_, mut row_base) = generator_roots();
-        for row in storage.chunks_exact_mut(1 << TABLE_WINDOW) {
-            let mut acc = Element::ONE;
-            for entry in row.iter_mut() {
-                *entry = acc.to_montgomery();
-                acc = acc.mul(&row_base);
-            }
-            row_base = acc;
-        }
+        let (root_g, root_h) = generator_roots();
+        let (h_rows, g_rows) = storage.split_at_mut(ROOT_H_ENTRIES);
+        fill_rows(h_rows, root_h);
+        fill_rows(g_rows, root_g);
         Ok(Self { entries: storage })
     }
 
     /// u^e in constant time in e.
     #[must_use]
     pub fn pow_root_h(&self, e: &U2048) -> Element {
-        let mut acc = Element::ONE;
-        for (i, row) in self.entries.chunks_exact(1 << TABLE_WINDOW).enumerate() {
-            let shift = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(TABLE_WINDOW));
-            let digit = e
-                .wrapping_shr(shift)
-                .as_limbs()
-                .first()
-                .map_or(0, |l| limb_u64(l.0) & 0xf);
-            let mut picked = U2048::ZERO;
-            for (d, entry) in (0u64..).zip(row.iter()) {
-                subtle::ConditionallySelectable::conditional_assign(
-                    &mut picked,
-                    entry,
-                    subtle::ConstantTimeEq::ct_eq(&d, &digit),
-                );
-            }
-            acc = acc.mul(&Element::from_montgomery(picked));
-        }
-        acc
+        pow_rows(self.entries.get(..ROOT_H_ENTRIES).unwrap_or_default(), e)
     }
+
+    /// 2^e for e < 2^[`TABLE_ROOT_G_BITS`] (higher bits are not read), in constant time in e.
+    #[must_use]
+    pub fn pow_root_g<const L: usize>(&self, e: &Uint<L>) -> Element {
+        pow_rows(self.entries.get(ROOT_H_ENTRIES..).unwrap_or_default(), e)
+    }
+}
+
+/// Row i of `rows` gets base^(d·16^i) for d = 0..16, in Montgomery form.
+fn fill_rows(rows: &mut [U2048], base: Element) {
+    let mut row_base = base;
+    for row in rows.chunks_exact_mut(ROW) {
+        let mut acc = Element::ONE;
+        for entry in row.iter_mut() {
+            *entry = acc.to_montgomery();
+            acc = acc.mul(&row_base);
+        }
+        row_base = acc;
+    }
+}
+
+/// The product over rows i of row i's entry for digit i of e: base^e for the exponent bits the
+/// rows cover. Every entry of every row is read, whatever e.
+fn pow_rows<const L: usize>(rows: &[U2048], e: &Uint<L>) -> Element {
+    let mut acc = Element::ONE;
+    for (i, row) in rows.chunks_exact(ROW).enumerate() {
+        let shift = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(TABLE_WINDOW));
+        let digit = e
+            .wrapping_shr(shift)
+            .as_limbs()
+            .first()
+            .map_or(0, |l| limb_u64(l.0) & 0xf);
+        let mut picked = U2048::ZERO;
+        for (d, entry) in (0u64..).zip(row.iter()) {
+            subtle::ConditionallySelectable::conditional_assign(
+                &mut picked,
+                entry,
+                subtle::ConstantTimeEq::ct_eq(&d, &digit),
+            );
+        }
+        acc = acc.mul(&Element::from_montgomery(picked));
+    }
+    acc
 }
 
 /// A limb as `u64` (limbs are `u32` on 32-bit targets).
@@ -146,6 +175,16 @@ pub fn pow_root_h(table: Option<&Table<'_>>, e: &U2048) -> Element {
     match table {
         Some(t) => t.pow_root_h(e),
         None => generator_roots().1.pow(e),
+    }
+}
+
+/// 2^e for e < 2^`bits`, with the table if there is one and it covers `bits` (constant time
+/// in e; `bits` is public).
+#[must_use]
+pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
+    match table {
+        Some(t) if bits <= TABLE_ROOT_G_BITS => t.pow_root_g(e),
+        _ => generator_roots().0.pow_bounded_exp(e, bits),
     }
 }
 
@@ -194,7 +233,7 @@ pub fn unit_element(value: &U2048) -> Option<Element> {
 
 #[cfg(test)]
 mod tests {
-    // The 2 MiB table lives on the heap in this test only.
+    // The 2.3 MiB table lives on the heap in this test only.
     extern crate std;
 
     use super::*;
@@ -262,6 +301,8 @@ mod tests {
         let mut storage = std::vec![U2048::ZERO; TABLE_LEN];
         let table = Table::new(&mut storage).unwrap();
         let (sg, sh) = generator_roots();
+        let top = crypto_bigint::U320::MAX;
+        assert_eq!(pow_root_g(Some(&table), &top, 320), sg.pow(&top));
         for r in [
             U2048::from_u64(0x1234_5678),
             U2048::from_u64(0x1234_5679),
@@ -269,6 +310,11 @@ mod tests {
             ORDER.wrapping_sub(&U2048::from_u8(2)),
         ] {
             assert_eq!(table.pow_root_h(&r), sh.pow(&r));
+            let xi = r.resize::<{ crypto_bigint::U320::LIMBS }>();
+            assert_eq!(pow_root_g(Some(&table), &xi, 320), sg.pow(&xi));
+            assert_eq!(pow_root_g(None, &xi, 320), sg.pow(&xi));
+            // A width the table does not cover takes the plain power.
+            assert_eq!(pow_root_g(Some(&table), &r, 2048), sg.pow(&r));
             assert_eq!(pow_h(Some(&table), &r), generators().1.pow(&r));
             let com = sg
                 .pow(&U2048::from_u8(3))

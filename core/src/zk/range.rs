@@ -32,8 +32,10 @@ const D_BOUND: U384 = bigint::order_shl(STAT_BITS);
 /// response with e_i = 1 is within statistical distance q/(q·(2^λ − 1)) ≈ 2^−λ of uniform.
 const MASK_BOUND: U384 = D_BOUND.wrapping_sub(&bigint::order_shl(0));
 /// Bits of every mask ξ_i, the public bound of the prover's 2^(ξ_i): a full-width exponent
-/// would spend 64 of its 384 squarings on bits that are always 0.
+/// would spend 64 of its 384 squarings on bits that are always 0, a table 16 rows.
 const MASK_BITS: u32 = MASK_BOUND.bit_width_vartime();
+// The Pedersen table covers every mask.
+const _: () = assert!(MASK_BITS <= pedersen::TABLE_ROOT_G_BITS);
 /// Bases raised together in [`Response::verify`]'s shared squaring chain: 10 elements of
 /// 256 bytes on the stack at a time, as much saved as 50 at once within a few percent.
 const STRAUS_GROUP: usize = 10;
@@ -92,13 +94,12 @@ impl Prover {
         });
         let nonces: [U2048; RANGE_REPS] =
             core::array::from_fn(|_| bigint::random_below(rng, &pedersen::order_nz()));
-        let (sg, _) = pedersen::generator_roots();
         let c_tilde = core::array::from_fn(|i| {
             let (m, n) = (
                 masks.get(i).copied().unwrap_or_default(),
                 nonces.get(i).copied().unwrap_or_default(),
             );
-            sg.pow_bounded_exp(&m, MASK_BITS)
+            pedersen::pow_root_g(table, &m, MASK_BITS)
                 .mul(&pedersen::pow_root_h(table, &n))
                 .retrieve()
         });
