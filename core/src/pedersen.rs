@@ -55,7 +55,7 @@ pub fn order_nz() -> NonZero<U2048> {
 /// information about their nonce in their Legendre symbol. h = u² is the same either way.
 #[must_use]
 pub fn generator_roots() -> (Element, Element) {
-    let two = Element::new(&U2048::from_u8(2));
+    let two = root_g();
     let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
     let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
         &NonZero::new(P.resize())
@@ -66,6 +66,11 @@ pub fn generator_roots() -> (Element, Element) {
     // vartime: the symbol of a public constant derived from a fixed tag.
     let residue = hashed.jacobi_symbol_vartime() == crypto_bigint::JacobiSymbol::One;
     (two, if residue { hashed } else { hashed.neg() })
+}
+
+/// 2, the square root of g (without hashing u as [`generator_roots`] does).
+fn root_g() -> Element {
+    Element::new(&U2048::from_u8(2))
 }
 
 /// The generators g = 4 and h = u².
@@ -184,7 +189,7 @@ pub fn pow_root_h(table: Option<&Table<'_>>, e: &U2048) -> Element {
 pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
     match table {
         Some(t) if bits <= TABLE_ROOT_G_BITS => t.pow_root_g(e),
-        _ => generator_roots().0.pow_bounded_exp(e, bits),
+        _ => root_g().pow_bounded_exp(e, bits),
     }
 }
 
