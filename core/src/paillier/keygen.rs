@@ -77,8 +77,8 @@ pub(crate) struct CrtHalf {
     pub(crate) n_inv: U1024,
     /// p² as a value.
     pub(crate) square: U2048,
-    /// N mod p(p − 1) = N mod φ(p²): the exponent of r^N mod p².
-    pub(crate) n_exp: U2048,
+    /// N mod (p − 1): the exponent of r^N mod p, the first step of r^N mod p².
+    pub(crate) n_mod: U1024,
 }
 
 impl SecretKey {
@@ -169,7 +169,7 @@ impl CrtHalf {
         let minus_one_wide = NonZero::new(minus_one.resize::<{ U2048::LIMBS }>())
             .into_option()
             .ok_or(Error::PaillierModulus)?;
-        let n_mod: Zeroizing<U1024> = Zeroizing::new(n.rem(&minus_one_wide).resize());
+        let n_mod: U1024 = n.rem(&minus_one_wide).resize();
         let n_inv = n_mod
             .invert_mod(
                 &NonZero::new(minus_one)
@@ -178,10 +178,6 @@ impl CrtHalf {
             )
             .into_option()
             .ok_or(Error::PaillierModulus)?;
-        let phi_sq = NonZero::new(prime.concatenating_mul(&minus_one))
-            .into_option()
-            .ok_or(Error::PaillierModulus)?;
-        let n_exp = n.rem(&phi_sq);
         let other_mod = Zeroizing::new(other.rem(&nz));
         let neg_other = Zeroizing::new(prime.wrapping_sub(&other_mod));
         let h = neg_other
@@ -192,7 +188,7 @@ impl CrtHalf {
             prime: nz,
             minus_one,
             square,
-            n_exp,
+            n_mod,
             monty: FixedMontyParams::new(odd),
             monty_sq: FixedMontyParams::new(square_odd),
             prime_wide: NonZero::new(prime.resize())
@@ -257,8 +253,11 @@ mod tests {
             assert_eq!(half.prime.get(), U1024::ONE);
             assert_eq!(half.prime_wide.get(), U2048::ONE);
             assert_eq!(half.square_wide.get(), U4096::ONE);
-            assert_eq!([half.minus_one, half.h, half.n_inv], [U1024::ZERO; 3]);
-            assert_eq!([half.square, half.n_exp], [U2048::ZERO; 2]);
+            assert_eq!(
+                [half.minus_one, half.h, half.n_inv, half.n_mod],
+                [U1024::ZERO; 4]
+            );
+            assert_eq!(half.square, U2048::ZERO);
             assert_eq!(half.monty.modulus().get(), U1024::ONE);
             assert_eq!(*half.monty.r2(), U1024::ZERO);
             assert_eq!(half.monty_sq.modulus().get(), U2048::ONE);
