@@ -55,7 +55,7 @@ pub fn order_nz() -> NonZero<U2048> {
 /// information about their nonce in their Legendre symbol. h = u² is the same either way.
 #[must_use]
 pub fn generator_roots() -> (Element, Element) {
-    let two = Element::new(&U2048::from_u8(2));
+    let two = root_g();
     let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
     let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
         &NonZero::new(P.resize())
@@ -68,6 +68,11 @@ pub fn generator_roots() -> (Element, Element) {
     (two, if residue { hashed } else { hashed.neg() })
 }
 
+/// 2, the square root of g (without hashing u as [`generator_roots`] does).
+fn root_g() -> Element {
+    Element::new(&U2048::from_u8(2))
+}
+
 /// The generators g = 4 and h = u².
 #[must_use]
 pub fn generators() -> (Element, Element) {
@@ -77,13 +82,22 @@ pub fn generators() -> (Element, Element) {
 
 /// Digit width of [`Table`].
 pub const TABLE_WINDOW: u32 = 4;
-/// Entries of a [`Table`] (256 bytes each: 2 MiB).
-pub const TABLE_LEN: usize = 2048usize.div_ceil(TABLE_WINDOW as usize) << TABLE_WINDOW;
+/// Bits of the exponents of 2, the root of g, that a [`Table`] covers: the range proof's
+/// masks ξ_i (below q·2^λ < 2^320), raised 50 times per keygen.
+pub const TABLE_ROOT_G_BITS: u32 = 320;
+/// Entries of one row: the 16 digits of one window.
+const ROW: usize = 1 << TABLE_WINDOW;
+/// Entries for u, whose exponents reach 2048 bits.
+const ROOT_H_ENTRIES: usize = 2048usize.div_ceil(TABLE_WINDOW as usize) * ROW;
+/// Entries of a [`Table`] (256 bytes each: 2.3 MiB).
+pub const TABLE_LEN: usize =
+    ROOT_H_ENTRIES + (TABLE_ROOT_G_BITS as usize).div_ceil(TABLE_WINDOW as usize) * ROW;
 
-/// A fixed-base table of u, the square root of h: u^(d·16^i) for every 4-bit window i and
-/// digit d, in caller-owned storage. It makes the prover's u^r and h^r about three times
-/// faster (one multiplication per window, each row scanned in constant time). The same table
-/// serves every key and every party: build it once per process.
+/// A fixed-base table of the generators' roots u and 2: b^(d·16^i) for every 4-bit window i
+/// and digit d, in caller-owned storage, for exponents of u below 2^2048 and of 2 below
+/// 2^[`TABLE_ROOT_G_BITS`]. It makes the prover's u^r, h^r and 2^ξ several times faster (one
+/// multiplication per window, each row scanned in constant time). The same table serves every
+/// key and every party: build it once per process.
 pub struct Table<'t> {
     entries: &'t [U2048],
 }
@@ -97,41 +111,61 @@ impl<'t> Table<'t> {
         if storage.len() != TABLE_LEN {
             return Err(crate::Error::BufferTooSmall);
         }
-        let (_, mut row_base) = generator_roots();
-        for row in storage.chunks_exact_mut(1 << TABLE_WINDOW) {
-            let mut acc = Element::ONE;
-            for entry in row.iter_mut() {
-                *entry = acc.to_montgomery();
-                acc = acc.mul(&row_base);
-            }
-            row_base = acc;
-        }
+        let (root_g, root_h) = generator_roots();
+        let (h_rows, g_rows) = storage.split_at_mut(ROOT_H_ENTRIES);
+        fill_rows(h_rows, root_h);
+        fill_rows(g_rows, root_g);
         Ok(Self { entries: storage })
     }
 
     /// u^e in constant time in e.
     #[must_use]
     pub fn pow_root_h(&self, e: &U2048) -> Element {
-        let mut acc = Element::ONE;
-        for (i, row) in self.entries.chunks_exact(1 << TABLE_WINDOW).enumerate() {
-            let shift = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(TABLE_WINDOW));
-            let digit = e
-                .wrapping_shr(shift)
-                .as_limbs()
-                .first()
-                .map_or(0, |l| limb_u64(l.0) & 0xf);
-            let mut picked = U2048::ZERO;
-            for (d, entry) in (0u64..).zip(row.iter()) {
-                subtle::ConditionallySelectable::conditional_assign(
-                    &mut picked,
-                    entry,
-                    subtle::ConstantTimeEq::ct_eq(&d, &digit),
-                );
-            }
-            acc = acc.mul(&Element::from_montgomery(picked));
-        }
-        acc
+        pow_rows(self.entries.get(..ROOT_H_ENTRIES).unwrap_or_default(), e)
     }
+
+    /// 2^e for e < 2^[`TABLE_ROOT_G_BITS`] (higher bits are not read), in constant time in e.
+    #[must_use]
+    pub fn pow_root_g<const L: usize>(&self, e: &Uint<L>) -> Element {
+        pow_rows(self.entries.get(ROOT_H_ENTRIES..).unwrap_or_default(), e)
+    }
+}
+
+/// Row i of `rows` gets base^(d·16^i) for d = 0..16, in Montgomery form.
+fn fill_rows(rows: &mut [U2048], base: Element) {
+    let mut row_base = base;
+    for row in rows.chunks_exact_mut(ROW) {
+        let mut acc = Element::ONE;
+        for entry in row.iter_mut() {
+            *entry = acc.to_montgomery();
+            acc = acc.mul(&row_base);
+        }
+        row_base = acc;
+    }
+}
+
+/// The product over rows i of row i's entry for digit i of e: base^e for the exponent bits the
+/// rows cover. Every entry of every row is read, whatever e.
+fn pow_rows<const L: usize>(rows: &[U2048], e: &Uint<L>) -> Element {
+    let mut acc = Element::ONE;
+    for (i, row) in rows.chunks_exact(ROW).enumerate() {
+        let shift = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(TABLE_WINDOW));
+        let digit = e
+            .wrapping_shr(shift)
+            .as_limbs()
+            .first()
+            .map_or(0, |l| limb_u64(l.0) & 0xf);
+        let mut picked = U2048::ZERO;
+        for (d, entry) in (0u64..).zip(row.iter()) {
+            subtle::ConditionallySelectable::conditional_assign(
+                &mut picked,
+                entry,
+                subtle::ConstantTimeEq::ct_eq(&d, &digit),
+            );
+        }
+        acc = acc.mul(&Element::from_montgomery(picked));
+    }
+    acc
 }
 
 /// A limb as `u64` (limbs are `u32` on 32-bit targets).
@@ -146,6 +180,16 @@ pub fn pow_root_h(table: Option<&Table<'_>>, e: &U2048) -> Element {
     match table {
         Some(t) => t.pow_root_h(e),
         None => generator_roots().1.pow(e),
+    }
+}
+
+/// 2^e for e < 2^`bits`, with the table if there is one and it covers `bits` (constant time
+/// in e; `bits` is public).
+#[must_use]
+pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
+    match table {
+        Some(t) if bits <= TABLE_ROOT_G_BITS => t.pow_root_g(e),
+        _ => root_g().pow_bounded_exp(e, bits),
     }
 }
 
@@ -167,6 +211,10 @@ impl core::fmt::Debug for Table<'_> {
 }
 
 /// Parses an element of `(1, p)` that lies in the order-p' subgroup (a public check).
+///
+/// For the safe prime p that subgroup is exactly the quadratic residues (Euler's criterion:
+/// x^p' = (x | p)), so the Legendre symbol decides membership: the same answer as x^p' = 1
+/// for a small fraction of a 2048-bit exponentiation's cost.
 #[must_use]
 pub fn subgroup_element(value: &U2048) -> Option<Element> {
     // vartime: group elements on the wire are public.
@@ -174,7 +222,8 @@ pub fn subgroup_element(value: &U2048) -> Option<Element> {
         return None;
     }
     let e = Element::new(value);
-    (e.pow_vartime(&ORDER) == Element::ONE).then_some(e)
+    // vartime: group elements on the wire are public.
+    (e.jacobi_symbol_vartime() == crypto_bigint::JacobiSymbol::One).then_some(e)
 }
 
 /// Parses an element of `(0, p)` (any unit; the verifier squares it into the subgroup).
@@ -189,7 +238,7 @@ pub fn unit_element(value: &U2048) -> Option<Element> {
 
 #[cfg(test)]
 mod tests {
-    // The 2 MiB table lives on the heap in this test only.
+    // The 2.3 MiB table lives on the heap in this test only.
     extern crate std;
 
     use super::*;
@@ -206,6 +255,25 @@ mod tests {
         assert!(subgroup_element(&P.wrapping_sub(&U2048::ONE)).is_none());
         assert!(subgroup_element(&U2048::ONE).is_none());
         assert!(subgroup_element(&P).is_none());
+    }
+
+    /// The symbol test accepts exactly the elements x^p' = 1 accepts: residues and
+    /// non-residues alike, including the boundary values and −1 (order 2).
+    #[test]
+    fn subgroup_test_by_symbol_agrees_with_the_order_test() {
+        let mut xof = Transcript::new(b"subgroup symbol test").into_xof();
+        let mut seen = [0usize; 2];
+        let two = U2048::from_u8(2);
+        for value in (0..40)
+            .map(|_| xof.integer_mod(&order_nz()).wrapping_add(&two))
+            .chain([two, U2048::from_u8(3), P.wrapping_sub(&two), P.wrapping_sub(&U2048::ONE)])
+        {
+            let by_order = Element::new(&value).pow(&ORDER) == Element::ONE;
+            assert_eq!(subgroup_element(&value).is_some(), by_order, "{value}");
+            seen[usize::from(by_order)] += 1;
+        }
+        // Both kinds were tried.
+        assert!(seen[0] > 5 && seen[1] > 5, "{seen:?}");
     }
 
     /// Both roots are residues: r^((p−1)/2) = 1, and they still square to the generators.
@@ -238,6 +306,8 @@ mod tests {
         let mut storage = std::vec![U2048::ZERO; TABLE_LEN];
         let table = Table::new(&mut storage).unwrap();
         let (sg, sh) = generator_roots();
+        let top = crypto_bigint::U320::MAX;
+        assert_eq!(pow_root_g(Some(&table), &top, 320), sg.pow(&top));
         for r in [
             U2048::from_u64(0x1234_5678),
             U2048::from_u64(0x1234_5679),
@@ -245,6 +315,11 @@ mod tests {
             ORDER.wrapping_sub(&U2048::from_u8(2)),
         ] {
             assert_eq!(table.pow_root_h(&r), sh.pow(&r));
+            let xi = r.resize::<{ crypto_bigint::U320::LIMBS }>();
+            assert_eq!(pow_root_g(Some(&table), &xi, 320), sg.pow(&xi));
+            assert_eq!(pow_root_g(None, &xi, 320), sg.pow(&xi));
+            // A width the table does not cover takes the plain power.
+            assert_eq!(pow_root_g(Some(&table), &r, 2048), sg.pow(&r));
             assert_eq!(pow_h(Some(&table), &r), generators().1.pow(&r));
             let com = sg
                 .pow(&U2048::from_u8(3))

@@ -73,8 +73,8 @@ impl SecretKey {
     /// Enc(m; r) by CRT: r^N mod p² and mod q² (half-size moduli), joined mod N².
     #[must_use]
     pub fn encrypt_with<const L: usize>(&self, m: &Uint<L>, r: &ModN) -> Ciphertext {
-        let a = self.p.nonce_power_half(r);
-        let b = self.q.nonce_power_half(r);
+        let a = self.p.nth_power_half(r);
+        let b = self.q.nth_power_half(r);
         let pp = NonZero::new(self.p.square).into_option();
         let joined = pp.map_or(ModNN::ZERO, |pp| {
             let b_mod = b.rem(&pp);
@@ -200,26 +200,23 @@ impl CrtHalf {
         l.mul_mod(&self.h, &self.prime)
     }
 
-    /// r^N mod p², with the exponent reduced mod φ(p²).
-    fn nonce_power_half(&self, r: &ModN) -> U2048 {
-        let r_mod = r.rem(
-            &NonZero::new(self.square)
-                .into_option()
-                .unwrap_or(self.prime_wide),
+    /// r^N mod p², as (r^(N mod (p−1)) mod p)^p mod p²: a Paillier nonce's power, and the
+    /// v^N of π_c3's Paillier relation.
+    ///
+    /// Z_{p²}^* is the product of the roots of unity μ_{p−1} and the order-p group 1 + pZ. As p
+    /// divides N, r^N kills r's 1 + pZ part: r^N = ω^N for the root of unity ω ≡ r (mod p), so
+    /// r^N mod p² is the root of unity ≡ r^N (mod p). For any y, y^p is the root of unity
+    /// ≡ y (mod p) (its 1 + pZ part vanishes, and ω^p = ω). So a 1024-bit exponentiation mod p
+    /// and one with the 1024-bit exponent p mod p² replace one 2048-bit exponentiation mod p²:
+    /// about 5/8 of the work, both constant time like before.
+    fn nth_power_half(&self, r: &ModN) -> U2048 {
+        let r_mod_p: Zeroizing<U1024> = Zeroizing::new(r.rem(&self.prime_wide).resize());
+        let root_mod_p: Zeroizing<U1024> = Zeroizing::new(
+            FixedMontyForm::new(&*r_mod_p, &self.monty)
+                .pow(&self.n_mod)
+                .retrieve(),
         );
-        FixedMontyForm::new(&r_mod, &self.monty_sq)
-            .pow(&self.n_exp)
-            .retrieve()
-    }
-
-    /// v^N mod p² for a unit v, as ((v mod p)^(N mod (p−1)) mod p)^p mod p²: v is
-    /// ω·(1 + p·t) with ω = (v mod p)^p its Teichmüller lift, (1 + p·t)^N ≡ 1 because p | N, and
-    /// x^p mod p² depends only on x mod p. Two 1024-bit exponents instead of one of 2048 bits
-    /// mod p².
-    fn nth_power_half(&self, v: &ModN) -> U2048 {
-        let a: U1024 = v.rem(&self.prime_wide).resize();
-        let b = FixedMontyForm::new(&a, &self.monty).pow(&self.n_mod).retrieve();
-        FixedMontyForm::new(&b.resize(), &self.monty_sq)
+        FixedMontyForm::new(&root_mod_p.resize(), &self.monty_sq)
             .pow(&self.prime.get())
             .retrieve()
     }
@@ -275,8 +272,27 @@ mod tests {
     fn crt_encryption_equals_public_encryption() {
         let sk = fixtures::paillier_key(2);
         let mut rng = fixtures::rng(3);
-        let r = sk.public_key().random_nonce(&mut rng);
         let m = U256::from_u64(424_242);
+        // Random nonces, and the edges: 1, N − 1, and multiples of either prime (r^N mod p²
+        // is then 0 on that side, by both routes).
+        let (p, q) = sk.primes();
+        let n = *sk.public_key().modulus();
+        let edges = [
+            crypto_bigint::U2048::ONE,
+            n.wrapping_sub(&crypto_bigint::U2048::ONE),
+            p.resize(),
+            q.resize::<{ crypto_bigint::U2048::LIMBS }>().shl_vartime(1),
+        ];
+        for r in (0..6)
+            .map(|_| sk.public_key().random_nonce(&mut rng))
+            .chain(edges)
+        {
+            assert_eq!(
+                sk.encrypt_with(&m, &r),
+                sk.public_key().encrypt_with(&m, &r)
+            );
+        }
+        let r = sk.public_key().random_nonce(&mut rng);
         assert_eq!(
             sk.encrypt_with(&m, &r),
             sk.public_key().encrypt_with(&m, &r)

@@ -1,6 +1,6 @@
 //! Validation of a peer's modulus and ciphertexts: everything checked before any arithmetic.
 
-use crypto_bigint::{Limb, NonZero, Odd, U2048, modular::FixedMontyParams};
+use crypto_bigint::{Limb, NonZero, Odd, U2048, Word, modular::FixedMontyParams};
 
 use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
 use crate::{Error, Result};
@@ -102,12 +102,22 @@ impl PublicKey {
     }
 }
 
+/// Small primes multiplied into one divisor: each is below 2^16 (two bytes), so a limb holds
+/// the product of this many.
+const PRIMES_PER_LIMB: usize = Limb::BYTES >> 1;
+
 /// Whether a public N has a prime factor below 2^16.
+///
+/// One multi-limb division of N per limb-sized product of small primes (a quarter as many as
+/// primes with 64-bit limbs), then one machine division of the remainder per prime.
 fn has_small_factor(n: &ModN) -> bool {
-    SMALL_PRIMES.iter().any(|&p| {
-        NonZero::new(Limb::from(p))
-            .into_option()
-            .is_some_and(|p| n.rem_limb(p) == Limb::ZERO)
+    SMALL_PRIMES.chunks(PRIMES_PER_LIMB).any(|group| {
+        let product = group.iter().fold(1, |acc: Word, &p| acc * Word::from(p));
+        NonZero::new(Limb(product)).into_option().is_some_and(|d| {
+            let r = n.rem_limb(d).0;
+            // A machine division may take variable time: N is public.
+            group.iter().any(|&p| r.is_multiple_of(Word::from(p)))
+        })
     })
 }
 
@@ -121,6 +131,25 @@ mod tests {
         assert_eq!(SMALL_PRIMES[1027], 8191);
         assert_eq!(SMALL_PRIMES[6541], 65521);
         assert!(SMALL_PRIMES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// Every position in a product group is caught: N = p·K for small primes p spread over
+    /// the table (and both ends), with K free of small factors; a good modulus has none.
+    #[test]
+    fn small_factor_found_wherever_it_sits_in_its_group() {
+        let good = *crate::fixtures::paillier_key(0).public_key().modulus();
+        assert!(!has_small_factor(&good));
+        // K: a 1024-bit prime of the fixtures, so N = p·K has no other small factor.
+        let k = crate::fixtures::paillier_key(0).primes().0;
+        // Every 5th prime (5 and the group size are coprime: every position) and the last 4.
+        let last = SMALL_PRIMES.len() - 4;
+        for (i, &p) in SMALL_PRIMES.iter().enumerate() {
+            if !i.is_multiple_of(5) && i < last {
+                continue;
+            }
+            let n: U2048 = k.resize::<{ U2048::LIMBS }>().wrapping_mul(&U2048::from_u16(p));
+            assert!(has_small_factor(&n), "{p}");
+        }
     }
 
     #[test]
