@@ -576,7 +576,7 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
         "# Firmware run (QEMU mps2-an386, Cortex-M4, thumbv7em-none-eabihf)\n\n\
          Written by `firmware/run-qemu.sh`. RAM = static RAM (`.data` + `.bss`, from the \
          linker's symbols) + peak stack (painted before each run, scanned after it). Caps: \
-         party 1 {} per protocol, party 0's signing {}; no optional tables.\n",
+         party 1 {} per run, party 0's signing {}; no optional tables.\n",
         kib(CAP_PARTY1.into()),
         kib(CAP_PARTY0.into())
     );
