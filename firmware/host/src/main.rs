@@ -442,7 +442,11 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
 
     eprintln!("party 0 in firmware: refusals");
     emu.send(&[cmd::SIGN])?;
-    emu.expect_refusal("signing without a share", cmd::SIGN, Error::Malformed)?;
+    emu.expect_refusal(
+        "a sign command without its digest",
+        cmd::SIGN,
+        Error::Malformed,
+    )?;
     let mut command = vec![cmd::SIGN];
     command.extend_from_slice(&[0x5a; DIGEST_LEN]);
     emu.send(&command)?;
