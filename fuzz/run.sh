@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every decoder and every round function of ecdsa2pc-core, SECONDS per target.
 #
-# Usage: fuzz/run.sh [SECONDS]     (default 30; 27 targets, so ~27×SECONDS plus one build)
+# Usage: fuzz/run.sh [SECONDS]     (default 30; 29 targets, so ~29×SECONDS plus one build)
 #
 # Needs the nightly toolchain (libFuzzer instrumentation) and cargo-fuzz (installed here if
 # missing). Builds every target once (release, debug assertions and overflow checks on,

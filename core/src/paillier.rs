@@ -8,6 +8,8 @@ mod fixed_base;
 mod keygen;
 mod validate;
 
+#[cfg(any(test, feature = "internals"))]
+pub use decrypt::half_decryptions;
 pub use decrypt::{HalfPlaintext, Prime};
 pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
 pub use keygen::{SecretKey, generate_prime};

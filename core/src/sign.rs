@@ -5,8 +5,9 @@
 //! start ── Msg1: nonce1, fingerprint, Com(R1, digest) ──▶ p2::start
 //!       ◀── Msg2: nonce2, R2, π(k2) ─────────────────────
 //! on_msg2 ── Msg3: R1, opening, π(k1) ──────────────────▶ on_msg3
-//!       ◀── Msg4: c = (c_key ⊕ q·2^64)^(k2⁻¹·r) ⊕ Enc(k2⁻¹·m + k2⁻¹·x2·r + ρ·q)
+//!       ◀── Msg4: c = (c_key ⊕ q·2^64)^(k2⁻¹·r) ⊕ Enc(k2⁻¹·m + k2⁻¹·x2·r + ρ·q), π_c3
 //! on_msg4 ── Msg5: (r, s) ──────────────────────────────▶ on_msg5
+//!         (π_c3 verified before c is decrypted)
 //! → Signature (or SignatureInvalid + lock)                 → Signature
 //! ```
 
@@ -22,7 +23,7 @@ use k256::{
     elliptic_curve::{ops::Reduce, subtle::ConstantTimeEq},
 };
 
-use crate::{Error, Result, curve};
+use crate::{Error, Result, curve, paillier::Ciphertext};
 
 /// A 32-byte message digest (e.g. SHA-256 of the message).
 pub type Digest = [u8; 32];
@@ -33,6 +34,16 @@ pub(crate) const RUN: &str = "sign";
 pub(crate) mod label {
     pub(crate) const R1: &str = "sign/R1";
     pub(crate) const R2: &str = "sign/R2";
+    pub(crate) const C: &str = "sign/c";
+}
+
+/// C' = c_key ⊕ q·2^64: the base P2 raises in every signature, and part of π_c3's statement.
+///
+/// Adding q·2^64 (≡ 0 mod q) keeps the plaintext positive whatever x1 in [0, q·2^64) the range
+/// proof allowed, so nothing wraps mod N.
+pub(crate) fn shifted_key(key: &crate::paillier::PublicKey, c_key: &Ciphertext) -> Ciphertext {
+    let shift: crypto_bigint::U384 = crate::bigint::order_shl(crate::zk::STAT_BITS);
+    key.add_plain(c_key, &shift)
 }
 
 /// The digest as an integer mod q (bits2int, then reduction, as FIPS 186-4).

@@ -24,6 +24,8 @@ pub const ZK_RANGE_COMMIT: &[u8] = b"ecdsa2pc/v1/zk/range";
 pub const ZK_PRM: &[u8] = b"ecdsa2pc/v1/zk/ring-pedersen-params";
 /// Hash of ring-Pedersen parameters (N̂, g, h): what shares and session ids pin.
 pub const RING_PEDERSEN_PARAMS: &[u8] = b"ecdsa2pc/v1/ring-pedersen-params";
+/// π_c3, P2's proof that its signing ciphertext is well formed (challenge).
+pub const ZK_SIGN_CIPHERTEXT: &[u8] = b"ecdsa2pc/v1/zk/sign-ciphertext";
 /// Keygen: P1's commitment to Q1.
 pub const KEYGEN_Q1: &[u8] = b"ecdsa2pc/v1/keygen/q1";
 /// Sign: P1's commitment to R1 and the digest.

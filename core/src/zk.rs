@@ -12,6 +12,7 @@ mod paillier_sigma;
 pub mod pdl;
 pub mod prm;
 pub mod range;
+pub mod sign_ciphertext;
 
 /// Statistical slack λ: masks are 2^λ times wider than what they hide.
 pub const STAT_BITS: u32 = 64;
@@ -29,6 +30,11 @@ pub const RANGE_CHALLENGE_BITS: u32 = 50;
 pub const KEY_ROOTS: usize = 4;
 /// Binary repetitions of the ring-Pedersen parameter proof Π^prm (soundness 2^-m in any group).
 pub const PRM_REPS: usize = 128;
+/// Bits of P2's signing mask beyond q²: ρ < q²·2^128 hides everything of its plaintext but
+/// the value mod q.
+pub const MASK_SLACK_BITS: u32 = 128;
+/// Bits κ of π_c3's challenge (binary soundness 2^-κ).
+pub const SIGN_CHALLENGE_BITS: u32 = 128;
 /// Length of the verifier's challenge seed for the key proof.
 pub const KEY_CHALLENGE_LEN: usize = 16;
 
@@ -55,6 +61,12 @@ const _: () = assert!(RANGE_REPS >= 50 && RANGE_CHALLENGE_BITS as usize == RANGE
 const _: () = assert!(KEY_ROOTS * 13 >= 52);
 const _: () = assert!(PRM_REPS >= 128 && PRM_REPS & 7 == 0);
 const _: () = assert!(KEY_CHALLENGE_LEN * 8 >= 128);
+const _: () = assert!(SIGN_CHALLENGE_BITS == 128);
+const _: () = assert!(MASK_SLACK_BITS >= 128);
+// π_c3: a cheating plaintext stays below N/2 (|N| ≥ 3|q| + 3s + κ + 1, cb-mpc's check).
+const _: () = assert!(
+    crate::paillier::MODULUS_BITS > 3 * 256 + 3 * STAT_BITS + SIGN_CHALLENGE_BITS + 1
+);
 const _: () = assert!(crate::paillier::MODULUS_BITS >= 2048);
 // N must exceed everything P2 packs into one plaintext: q³·2^(3λ+128+1) (reference §3.1).
 const _: () = assert!(crate::paillier::MODULUS_BITS > 3 * 256 + 3 * STAT_BITS + 128 + 1);

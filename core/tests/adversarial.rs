@@ -100,7 +100,13 @@ fn layouts_match_the_message_lengths() {
     assert_eq!(k3::END - k3::KEY, PaillierKeyProof::LEN);
     assert_eq!(sign::Msg2::LEN, 2 + 32 + 33 + 65);
     assert_eq!(sign::Msg3::LEN, 2 + 33 + 32 + 65);
-    assert_eq!(sign::Msg4::LEN, 2 + 512);
+    // c, W_1..3, A_1..3, G', Q2', C_α, z1, z2, z3, u_1..3, v.
+    assert_eq!(
+        sign::Msg4::LEN,
+        2 + 512 + 6 * 256 + 2 * 33 + 512 + 2 * 57 + 105 + 3 * 289 + 256
+    );
+    assert_eq!(sign::Msg4::LEN, 3970);
+    assert_eq!(ecdsa2pc_core::ParamsMsg::LEN, 2 + 3 * 256 + 16 + 128 * 256);
     assert_eq!(sign::Msg5::LEN, 2 + 64);
 }
 
@@ -1552,9 +1558,9 @@ fn s4_invalid_ciphertexts_are_refused_without_locking() {
 }
 
 #[test]
-fn s4_wrong_ciphertext_locks_the_share() {
-    // A1: the final signature does not verify → SignatureInvalid, the share is locked before
-    // the round returns, and every later session is refused with KeyLocked.
+fn s4_wrong_ciphertext_fails_pic3_without_decrypting_or_locking() {
+    // A1: c ⊕ Enc(1) under the proof made for the honest c. π_c3 fails before P1 decrypts
+    // anything, so P2 learns nothing that depends on x1, and the share stays usable.
     let (mut s1, s2) = fresh_shares();
     let pk = run().m1.paillier.clone();
     let session = support::sign_to_msg4(80, &mut s1, s2, &DIGEST);
@@ -1562,8 +1568,27 @@ fn s4_wrong_ciphertext_locks_the_share() {
     let (one, _) = pk.encrypt(&mut support::rng(81), &U256::ONE);
     let m4 = sign::Msg4 {
         c: *pk.add(&c, &one).as_uint(),
+        proof: session.m4.proof.clone(),
     };
     let e = err(session.p1.on_msg4(&m4));
+    assert_eq!(e, Error::ProofInvalid(Proof::SignCiphertext));
+    assert!(!e.locks_key());
+    assert!(!s1.is_locked());
+    let (a, b) = support::sign(83, &mut s1, s2, &[1; 32]).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn s4_failed_signature_after_a_valid_proof_locks_the_share() {
+    // Defence in depth: a proof that verifies followed by a signature that does not (here,
+    // two decryption halves mod the same prime) gives SignatureInvalid, locks the share before
+    // the round returns, and every later session is refused with KeyLocked.
+    let (mut s1, s2) = fresh_shares();
+    let session = support::sign_to_msg4(84, &mut s1, s2, &DIGEST);
+    let decrypting = session.p1.check_msg4(&session.m4).unwrap();
+    let a = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
+    let b = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
+    let e = err(decrypting.finish(&a, &b));
     assert_eq!(e, Error::SignatureInvalid);
     assert!(e.locks_key());
     assert!(s1.is_locked());
@@ -1660,29 +1685,35 @@ fn broken_record(s1: &mut KeyShareP1, ell: u32, guess_right: bool) -> ecdsa2pc_c
     let plain = positive.sub_mod(&correction, &n_nz);
     let (c_plain, _) = pk.encrypt(&mut rng, &plain);
     let c = pk.add(&pk.mul_plain(&keys.m1.c_key, &exponent), &c_plain);
-    p1.on_msg4(&sign::Msg4 { c: *c.as_uint() }).map(|_| ())
+    let m4 = support::forged_msg4(
+        93,
+        &keys.s2,
+        &keys.m1.c_key,
+        &keys.x2,
+        &k2,
+        &r,
+        &DIGEST,
+        &sid,
+        &c,
+    );
+    p1.on_msg4(&support::wire(&m4)).map(|_| ())
 }
 
 #[test]
-fn s4_broken_record_wrong_guess_locks_and_right_guess_leaks_one_bit() {
-    // Two identical copies of P1's share (keygen is deterministic); x1 is known to the test.
+fn s4_broken_record_fails_pic3_for_either_guess() {
+    // A1 (Broken Record, k2 = 2^ℓ): without π_c3 the right guess of a bit of x1 gave a valid
+    // signature and the wrong one a lock, one bit per key. With π_c3 both guesses fail the
+    // proof before anything is decrypted: the outcome no longer depends on x1, and nothing locks.
     let ell = 6u32;
-
-    // Wrong guess of bit ℓ−1: SignatureInvalid, and the share is locked for good.
-    let mut share = fresh_p1();
-    assert_eq!(
-        err(broken_record(&mut share, ell, false)),
-        Error::SignatureInvalid
-    );
-    assert!(share.is_locked());
-    assert_eq!(err(broken_record(&mut share, ell, true)), Error::KeyLocked);
-
-    // Right guess: the signature verifies, so P2 learned one bit of x1. Without π_c3 this is the
-    // residual leak of the global-abort variant, which the lock bounds to one bit per key.
-    // When π_c3 lands, both guesses must give ProofInvalid(SignC3) instead.
-    let mut twin = fresh_p1();
-    assert_eq!(broken_record(&mut twin, ell, true), Ok(()));
-    assert!(!twin.is_locked());
+    for guess_right in [false, true] {
+        let mut share = fresh_p1();
+        assert_eq!(
+            err(broken_record(&mut share, ell, guess_right)),
+            Error::ProofInvalid(Proof::SignCiphertext),
+            "guess right: {guess_right}"
+        );
+        assert!(!share.is_locked());
+    }
 }
 
 /// P2 waiting for Msg5 in a fresh honest session, with P1's honest Msg5.
@@ -1806,14 +1837,13 @@ fn sign_scalars_are_checked_at_decode() {
 fn a_locked_share_is_not_unlocked_by_an_honest_session_attempt() {
     // Lock, then try every entry point P1 has for signing: all refuse, and the flag stays set.
     let (mut s1, s2) = fresh_shares();
-    let pk = run().m1.paillier.clone();
     let session = support::sign_to_msg4(140, &mut s1, s2, &DIGEST);
-    let m4 = sign::Msg4 {
-        c: *pk
-            .mul_plain(&pk.validate(&session.m4.c).unwrap(), &U256::from_u8(2))
-            .as_uint(),
-    };
-    assert_eq!(err(session.p1.on_msg4(&m4)), Error::SignatureInvalid);
+    let decrypting = session.p1.check_msg4(&session.m4).unwrap();
+    let q_half = decrypting.decrypt_half(ecdsa2pc_core::Prime::Q);
+    assert_eq!(
+        err(decrypting.finish(&q_half, &q_half)),
+        Error::SignatureInvalid
+    );
     for seed in 0..3 {
         assert_eq!(
             err(support::sign(seed, &mut s1, s2, &DIGEST)),

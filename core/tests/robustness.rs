@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
 use ecdsa2pc_core::{
-    Error, KeyShare, KeyShareP1, Message, MsgType, internals::wire::VERSION, keygen, sign,
+    Error, KeyShare, KeyShareP1, Message, MsgType, Proof, internals::wire::VERSION, keygen, sign,
 };
 use rand_core::Rng;
 
@@ -395,52 +395,95 @@ fn sign_msg2_and_msg3_share_a_length_but_not_a_type() {
 
 #[test]
 fn sign_msg4_every_bit_flip() {
-    // Msg4 carries one integer mod N²; without N, decode can only check the frame, so every
-    // flip decodes. P1's checks are then: range and coprimality (InvalidCiphertext, no lock),
-    // else decryption and the final verification (SignatureInvalid, which locks the share).
+    // Msg4 is c and π_c3. Decoding checks the frame and the two points (G', Q2'); P1's round
+    // then checks c (InvalidCiphertext) and the proof (ProofInvalid(SignCiphertext)) before it
+    // decrypts anything, and neither locks. Every flip that decodes goes to the proof's
+    // verifier with P1's statement and trapdoors: every bit of the fields the challenge or the
+    // EC relations read (fast refusals), every 8th bit of z3, u and v, whose refusals need the
+    // Pedersen or Paillier relations.
+    use ecdsa2pc_core::internals::{session::Binding, zk::sign_ciphertext::Statement};
     let msgs = sign_msgs();
     let honest = support::bytes(&msgs.m4);
     framing_checks::<sign::Msg4>(&honest);
+    let k = keys();
+    let s2 = &k.s2;
+    let key = s2.paillier_key();
+    let shift: crypto_bigint::U384 = support::Q_ORDER.resize().shl_vartime(64);
+    let c_prime = key.add_plain(&k.m1.c_key, &shift);
+    let m = <k256::Scalar as k256::elliptic_curve::ops::Reduce<k256::FieldBytes>>::reduce(
+        &k256::FieldBytes::from(DIGEST),
+    );
+    let fingerprint = s2.fingerprint();
+    let sid = support::sign_sid(&msgs.m1, &msgs.m2.nonce2);
+    let binding = Binding {
+        session: &sid,
+        prover: &support::PID2,
+        label: "sign/c",
+    };
     let sk = support::paillier(0);
-    let pk = sk.public_key();
-    let honest_plain = sk.decrypt_centered_mod_q(&pk.validate(&msgs.m4.c).unwrap());
-    let mut refused = 0;
+    let verdict = |m4: &sign::Msg4| -> Result<(), Error> {
+        let c = key.validate(&m4.c)?;
+        let st = Statement {
+            key,
+            c_prime: &c_prime,
+            c: &c,
+            q2: &s2.public().q2,
+            r2: &msgs.m2.r2,
+            m: &m,
+            r: &msgs.m5.r,
+            params: s2.ring_pedersen_params(),
+            fingerprint: &fingerprint,
+            epoch: s2.epoch(),
+            verifier: &support::PID1,
+        };
+        m4.proof
+            .verify_with_trapdoors(&st, &binding, support::rp(), &sk)
+    };
+    assert_eq!(
+        verdict(&msgs.m4),
+        Ok(()),
+        "control: the honest message verifies"
+    );
+    // z3 starts after c, W, A, G', Q2', C_α, z1, z2.
+    let slow_from = 2 + 512 + 6 * 256 + 2 * 33 + 512 + 2 * 57;
+    let (mut undecodable, mut invalid_c, mut invalid_proof) = (0, 0, 0);
     for bit in 16..honest.len() * 8 {
-        let m4 = sign::Msg4::decode(&support::flipped(&honest, bit)).expect("Msg4 decodes");
-        match pk.validate(&m4.c) {
-            Err(e) => {
-                assert_eq!(e, Error::InvalidCiphertext);
-                refused += 1;
-            }
-            // Decryption is the slow part (~10 ms): every 32nd bit goes through it, and the
-            // flip must change what P1 decrypts, so its final verification fails.
-            Ok(c) if bit % 32 == (bit / 256) % 32 => {
-                assert_ne!(sk.decrypt_centered_mod_q(&c), honest_plain, "bit {bit}");
-            }
-            Ok(_) => {}
+        if bit / 8 >= slow_from && bit % 8 != (bit / 8) % 8 {
+            continue;
+        }
+        let Ok(m4) = sign::Msg4::decode(&support::flipped(&honest, bit)) else {
+            undecodable += 1;
+            continue;
+        };
+        match verdict(&m4) {
+            Err(Error::InvalidCiphertext) => invalid_c += 1,
+            Err(Error::ProofInvalid(Proof::SignCiphertext)) => invalid_proof += 1,
+            other => panic!("bit {bit}: {other:?}"),
         }
     }
-    assert!(refused > 0, "some top-bit flips leave [0, N²)");
+    assert!(undecodable > 0 && invalid_c > 0 && invalid_proof > 0);
 
-    // The real round, on a few flips: each either refuses the ciphertext without locking, or
-    // fails the signature and locks. Shares locked along the way are replaced.
-    let mut pool: Option<KeyShareP1> = None;
-    for k in [4095, 4090, 2048, 0] {
-        let bit = value_bit(2, 512, k);
-        if pool.as_ref().is_none_or(KeyShareP1::is_locked) {
-            pool = Some(support::p1_share(KEYGEN_SEED, 0));
-        }
-        let share = pool.as_mut().unwrap();
-        let run = support::sign_to_msg4(SIGN_SEED, share, &keys().s2, &DIGEST);
-        assert_eq!(run.m4, msgs.m4, "the session replays");
-        let m4 = sign::Msg4::decode(&support::flipped(&honest, bit)).unwrap();
-        let e = run.p1.on_msg4(&m4).expect_err("a flipped Msg4 is refused");
-        let locked = pool.as_ref().is_some_and(KeyShareP1::is_locked);
-        match e {
-            Error::InvalidCiphertext => assert!(!locked, "bit {bit}"),
-            Error::SignatureInvalid => assert!(locked, "bit {bit}"),
-            other => panic!("bit {bit}: unexpected {other:?}"),
-        }
+    // The real round, on a few flips (c's top bit, a bit of W_1, of z1, of v): each refused
+    // without decrypting anything or locking the share.
+    for bit in [
+        value_bit(2, 512, 4095),
+        514 * 8 + 3,
+        2628 * 8 + 9,
+        (3970 - 1) * 8,
+    ] {
+        let e = with_p1(|share| {
+            let run = support::sign_to_msg4(SIGN_SEED, share, &keys().s2, &DIGEST);
+            assert_eq!(run.m4, msgs.m4, "the session replays");
+            let m4 = sign::Msg4::decode(&support::flipped(&honest, bit)).unwrap();
+            run.p1.on_msg4(&m4).expect_err("a flipped Msg4 is refused")
+        });
+        assert!(
+            matches!(
+                e,
+                Error::InvalidCiphertext | Error::ProofInvalid(Proof::SignCiphertext)
+            ),
+            "bit {bit}: {e:?}"
+        );
     }
 }
 

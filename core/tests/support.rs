@@ -282,3 +282,73 @@ pub fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
     out[bit / 8] ^= 1 << (bit % 8);
     out
 }
+
+/// The session id of a signing run from P1's Msg1 and P2's nonce.
+pub fn sign_sid(m1: &sign::Msg1, nonce2: &[u8; 32]) -> [u8; 32] {
+    sid(&prefix("sign", &m1.nonce1, &m1.fingerprint), nonce2)
+}
+
+/// A cheating P2's message 4: the ciphertext `c` with a π_c3 made by the honest prover from the
+/// honest witnesses k2 (R2 = k2·G) and x2, for the statement that names `c`. This is the best a
+/// P2 without P1's trapdoors can do with a `c` that is not the honest one.
+#[allow(clippy::too_many_arguments)]
+pub fn forged_msg4(
+    seed: u64,
+    s2: &KeyShareP2,
+    c_key: &ecdsa2pc_core::Ciphertext,
+    x2: &Scalar,
+    k2: &Scalar,
+    r: &Scalar,
+    digest: &[u8; 32],
+    sid: &[u8; 32],
+    c: &ecdsa2pc_core::Ciphertext,
+) -> sign::Msg4 {
+    use ecdsa2pc_core::internals::zk::sign_ciphertext::{Prover, Statement};
+    let key = s2.paillier_key();
+    let shift: crypto_bigint::U384 = Q_ORDER
+        .resize::<{ crypto_bigint::U384::LIMBS }>()
+        .shl_vartime(64);
+    let c_prime = key.add_plain(c_key, &shift);
+    let r2 = curve::mul_g(k2);
+    let prover = Prover::new(
+        &mut rng(seed),
+        k2,
+        x2,
+        &r2,
+        key,
+        &c_prime,
+        None,
+        s2.ring_pedersen_params(),
+    );
+    let m = <Scalar as k256::elliptic_curve::ops::Reduce<k256::FieldBytes>>::reduce(
+        &k256::FieldBytes::from(*digest),
+    );
+    let fingerprint = s2.fingerprint();
+    let statement = Statement {
+        key,
+        c_prime: &c_prime,
+        c,
+        q2: &s2.public().q2,
+        r2: &r2,
+        m: &m,
+        r,
+        params: s2.ring_pedersen_params(),
+        fingerprint: &fingerprint,
+        epoch: s2.epoch(),
+        verifier: &PID1,
+    };
+    let binding = Binding {
+        session: sid,
+        prover: &PID2,
+        label: "sign/c",
+    };
+    sign::Msg4 {
+        c: *c.as_uint(),
+        proof: prover.prove(&statement, &binding).unwrap(),
+    }
+}
+
+/// The secp256k1 group order q.
+pub const Q_ORDER: crypto_bigint::U256 = crypto_bigint::U256::from_be_hex(
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
+);

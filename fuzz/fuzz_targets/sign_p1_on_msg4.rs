@@ -1,4 +1,5 @@
-//! P1's final sign round on an arbitrary Msg4 (ciphertext), after honest Msg1–Msg3; checks the abort lock.
+//! P1's final sign round on an arbitrary Msg4 (ciphertext and π_c3), after honest Msg1–Msg3;
+//! checks the abort lock (an invalid proof must not lock).
 //! Any `Ok` or `Err` is fine; a panic is a finding.
 #![no_main]
 

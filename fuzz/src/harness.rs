@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use ecdsa2pc_core::peer_abort;
 use ecdsa2pc_core::{
-    Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey,
+    Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, ParamsMsg,
     RingPedersenSecret, keygen, refresh, sign,
 };
 use rand_chacha::ChaCha20Rng;
@@ -40,6 +40,7 @@ pub const DIGEST: [u8; 32] = [0x5a; 32];
 /// One RNG seed per (party, round), used both by the honest run and by the fuzzed round.
 mod seed {
     pub(super) const RING_PEDERSEN: u64 = 0x0101;
+    pub(super) const PARAMS_MSG: u64 = 0x0102;
     pub(super) const KEYGEN_P1_START: u64 = 0x1101;
     pub(super) const KEYGEN_P2_START: u64 = 0x1201;
     pub(super) const KEYGEN_P1_MSG2: u64 = 0x1102;
@@ -155,6 +156,8 @@ pub fn decode<M: Message>(data: &[u8]) -> Outcome {
 
 /// The messages of one honest run, and the shares it produced.
 pub struct Honest {
+    /// Party 0's ring-Pedersen parameter message, for party 0's pid.
+    pub params: ParamsMsg,
     /// Keygen messages 1–3.
     pub keygen: (keygen::Msg1, keygen::Msg2, keygen::Msg3),
     /// Sign messages 1–5.
@@ -257,7 +260,9 @@ fn run_honest() -> Honest {
     assert!(!share1.is_locked(), "an honest run does not lock the share");
     let refresh = run_refresh(&share1, &share2);
     let files = (encode_share1(&share1), encode_share2(&share2));
+    let params = wired(&ring_pedersen().params_msg(&mut rng(seed::PARAMS_MSG), &PID1));
     Honest {
+        params,
         keygen,
         sign: (m1, m2, m3, m4, m5),
         refresh,
@@ -497,6 +502,17 @@ pub fn sign_p1_on_msg4(data: &[u8]) -> Outcome {
     outcome(result)
 }
 
+/// Party 1's check of an arbitrary parameter message from party 0: the public checks, then
+/// Π^prm. An accepted message must carry the parameters it returns.
+pub fn params_p2_verify(data: &[u8]) -> Outcome {
+    let msg = decode_or_return!(ParamsMsg, data);
+    let result = msg.verify(&PID1);
+    if let Ok(params) = &result {
+        assert_eq!(params, msg.params(), "verify returned other parameters");
+    }
+    outcome(result)
+}
+
 /// P2, after the honest sign Msg1–Msg4, receives an arbitrary Msg5.
 pub fn sign_p2_on_msg5(data: &[u8]) -> Outcome {
     let msg = decode_or_return!(sign::Msg5, data);
@@ -540,7 +556,9 @@ pub fn refresh_p1_on_msg4(data: &[u8]) -> Outcome {
 pub type Target = fn(&[u8]) -> Outcome;
 
 /// Every target: its name (the file in `fuzz/fuzz_targets/`) and its entry point.
-pub const TARGETS: [(&str, Target); 27] = [
+pub const TARGETS: [(&str, Target); 29] = [
+    ("decode_params_msg", decode::<ParamsMsg>),
+    ("params_p2_verify", params_p2_verify),
     ("decode_keygen_msg1", decode::<keygen::Msg1>),
     ("decode_keygen_msg2", decode::<keygen::Msg2>),
     ("decode_keygen_msg3", decode::<keygen::Msg3>),
@@ -583,6 +601,7 @@ pub fn honest_input(name: &str) -> Option<Vec<u8>> {
     // Each target is named after the message it takes: `…_msgN` of keygen, sign or refresh,
     // or the share file of a party.
     let bytes = match name {
+        "decode_params_msg" | "params_p2_verify" => encode(&h.params),
         "decode_keygen_msg1" | "keygen_p2_on_msg1" => encode(&h.keygen.0),
         "decode_keygen_msg2" | "keygen_p1_on_msg2" => encode(&h.keygen.1),
         "decode_keygen_msg3" | "keygen_p2_on_msg3" => encode(&h.keygen.2),

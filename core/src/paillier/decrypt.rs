@@ -105,6 +105,22 @@ impl SecretKey {
         self.nth_root(&c_mod_n)
     }
 
+    /// Whether lhs·v^N ≡ rhs (mod N²), for public lhs, v, rhs: v^N by CRT (mod p² it depends
+    /// only on v mod p² and the exponent reduces mod p(p − 1)), each half compared apart,
+    /// which by the CRT is the comparison mod N². Constant time in the primes; decrypts
+    /// nothing.
+    #[must_use]
+    pub(crate) fn relation_holds(&self, lhs: &ModNN, v: &ModN, rhs: &ModNN) -> bool {
+        let mut ok = subtle::Choice::from(1);
+        for half in [&self.p, &self.q] {
+            let reduce = |x: &ModNN| -> U2048 { x.rem(&half.square_wide).resize() };
+            let vn = FixedMontyForm::new(&half.nonce_power_half(v), &half.monty_sq);
+            let left = FixedMontyForm::new(&reduce(lhs), &half.monty_sq).mul(&vn);
+            ok &= subtle::ConstantTimeEq::ct_eq(&left.retrieve(), &reduce(rhs));
+        }
+        ok.into()
+    }
+
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
     fn combine(&self, a: &U1024, b: &U1024) -> ModN {
         let p = &self.p.prime;
@@ -142,9 +158,24 @@ impl core::fmt::Debug for HalfPlaintext {
     }
 }
 
+/// Test instrument (`internals` builds only): how many half-decryptions ran in this process,
+/// so that tests can show a round decrypted nothing.
+#[cfg(any(test, feature = "internals"))]
+static HALF_DECRYPTIONS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Test instrument (`internals` builds only): half-decryptions so far in this process (two per
+/// decryption). Tests that read it must run alone in their binary.
+#[cfg(any(test, feature = "internals"))]
+#[must_use]
+pub fn half_decryptions() -> usize {
+    HALF_DECRYPTIONS.load(core::sync::atomic::Ordering::SeqCst)
+}
+
 impl CrtHalf {
     /// L_p(c^(p−1) mod p²) · h_p mod p: the plaintext mod p.
     fn decrypt_half(&self, c: &Ciphertext) -> U1024 {
+        #[cfg(any(test, feature = "internals"))]
+        HALF_DECRYPTIONS.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
         let c_mod: U2048 = c.0.rem(&self.square_wide).resize();
         let u = FixedMontyForm::new(&c_mod, &self.monty_sq)
             .pow(&self.minus_one)

@@ -128,6 +128,16 @@ impl PublicKey {
         }
     }
 
+    /// r^N for a given r, to spend on one later encryption whose randomness the caller keeps
+    /// (π_c3 answers with it).
+    #[must_use]
+    pub(crate) fn nonce_power_of(&self, r: &ModN) -> NoncePower {
+        NoncePower {
+            power: self.nonce_power(r).to_montgomery(),
+            modulus: self.n,
+        }
+    }
+
     /// Enc(m) with a precomputed nonce.
     ///
     /// # Errors

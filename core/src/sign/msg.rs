@@ -8,7 +8,7 @@ use crate::{
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_NN_LEN, POINT_LEN, SCALAR_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
-    zk::dlog::DlogProof,
+    zk::{dlog::DlogProof, sign_ciphertext::SignCiphertextProof},
 };
 
 /// P1 → P2: P1's nonce, the fingerprint of its key share and a commitment to (R1, digest).
@@ -44,11 +44,13 @@ pub struct Msg3 {
     pub proof_r1: DlogProof,
 }
 
-/// P2 → P1: the ciphertext of P2's half of s.
+/// P2 → P1: the ciphertext of P2's half of s and π_c3, the proof that it is well formed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg4 {
     /// The ciphertext of k2⁻¹·(m + r·x) + ρ·q (range checked by P1's round).
     pub c: ModNN,
+    /// π_c3 (every range checked by P1's round, before anything else).
+    pub proof: SignCiphertextProof,
 }
 
 /// P1 → P2: the signature.
@@ -123,21 +125,36 @@ impl Fields for Msg3 {
     }
 }
 
+impl Msg4 {
+    /// Storage for [`Message::decode_into`]; not a message P1 accepts.
+    pub const EMPTY: Self = Self {
+        c: ModNN::ZERO,
+        proof: SignCiphertextProof::EMPTY,
+    };
+}
+
 impl Message for Msg4 {
     const TYPE: MsgType = MsgType::Sign4;
-    const LEN: usize = HEADER_LEN + MOD_NN_LEN;
+    const LEN: usize = HEADER_LEN + MOD_NN_LEN + SignCiphertextProof::LEN;
 }
 
 impl Fields for Msg4 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
-        w.integer(MOD_NN_LEN, &self.c)
+        w.integer(MOD_NN_LEN, &self.c)?;
+        self.proof.write(w)
     }
 
-    /// The ciphertext's range and coprimality with N are checked by P1's round, which has N.
+    /// The ciphertext's range and coprimality with N, and every range of the proof, are
+    /// checked by P1's round, which has N and N̂. Points must be valid.
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
-        Ok(Self {
-            c: r.integer_unbounded(MOD_NN_LEN)?,
-        })
+        let mut out = Self::EMPTY;
+        Self::read_fields_into(r, &mut out)?;
+        Ok(out)
+    }
+
+    fn read_fields_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
+        out.c = r.integer_unbounded(MOD_NN_LEN)?;
+        out.proof.read_into(r)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Signing, P1's side: commits to R1, decrypts P2's ciphertext, finishes and checks the signature.
+//! Signing, P1's side: commits to R1, verifies π_c3, only then decrypts P2's ciphertext,
+//! finishes and checks the signature.
 
 use k256::{AffinePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
@@ -9,11 +10,11 @@ use crate::{
     Error, Party, Result, commitment, curve,
     paillier::{Ciphertext, HalfPlaintext, Prime},
     ring_pedersen::RingPedersenSecret,
-    session::{self, Context, RunIds},
+    session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP1},
     tags,
     transcript::Transcript,
-    zk::dlog::DlogProof,
+    zk::{dlog::DlogProof, sign_ciphertext::Statement},
 };
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`]. Holds the share mutably: a failed
@@ -33,13 +34,14 @@ pub struct AwaitMsg2<'s> {
 #[must_use]
 pub struct AwaitMsg4<'s> {
     share: &'s mut KeyShareP1,
-    // Read by π_c3's verification (the next step of issue 10).
-    #[allow(dead_code)]
     params: &'s RingPedersenSecret,
     k1: Zeroizing<Scalar>,
     /// R = k1·R2 (public: P2 computes it as k2·R1); r = x(R) mod q.
     big_r: AffinePoint,
+    /// P2's nonce point, part of π_c3's statement.
+    r2: AffinePoint,
     digest: Digest,
+    ids: SessionIds,
 }
 
 /// The transcript P1 commits to (R1, digest) under.
@@ -118,21 +120,28 @@ impl<'s> AwaitMsg2<'s> {
             params: self.params,
             k1: self.k1,
             big_r,
+            r2: msg.r2,
             digest: self.digest,
+            ids,
         };
         Ok((next, reply))
     }
 }
 
 impl<'s> AwaitMsg4<'s> {
-    /// Decrypts P2's ciphertext, finishes s, and verifies the signature against Q.
+    /// Verifies π_c3, then decrypts P2's ciphertext, finishes s, and verifies the signature
+    /// against Q.
     ///
-    /// A signature that does not verify locks the share before this returns: P2 may be
-    /// probing x1 one bit at a time (the Lindell'17 selective abort).
+    /// An invalid proof aborts before anything is decrypted and leaves the share unlocked:
+    /// P2 learns nothing from it that depends on x1. A valid proof followed by a signature
+    /// that does not verify (impossible unless π_c3's soundness broke) locks the share before
+    /// this returns, as defence in depth.
     ///
     /// # Errors
-    /// [`Error::InvalidCiphertext`] for a ciphertext out of range; [`Error::SignatureInvalid`]
-    /// (and the share locked) if the result does not verify.
+    /// [`Error::InvalidCiphertext`] for a ciphertext out of range or not a unit;
+    /// [`Error::ProofInvalid`] with [`crate::Proof::SignCiphertext`] if π_c3 fails (nothing
+    /// decrypted, the share not locked); [`Error::SignatureInvalid`] (and the share locked)
+    /// if the result does not verify.
     pub fn on_msg4(self, msg: &Msg4) -> Result<(Signature, Msg5)> {
         let decrypting = self.check_msg4(msg)?;
         let p = decrypting.decrypt_half(Prime::P);
@@ -140,14 +149,42 @@ impl<'s> AwaitMsg4<'s> {
         decrypting.finish(&p, &q)
     }
 
-    /// The first half of [`AwaitMsg4::on_msg4`]: checks the ciphertext and leaves its
-    /// decryption to the caller, whose two halves may run on two threads. From here until
-    /// [`AwaitDecryption::finish`] succeeds, the share counts as locked.
+    /// The first half of [`AwaitMsg4::on_msg4`]: checks the ciphertext and verifies π_c3 in
+    /// the order ranges and units, EC relations, Pedersen relations, Paillier relation, and
+    /// leaves the decryption to the caller, whose two halves may run on two threads. From a
+    /// successful return until [`AwaitDecryption::finish`] succeeds, the share counts as
+    /// locked.
     ///
     /// # Errors
-    /// [`Error::InvalidCiphertext`] (the share is not locked).
+    /// [`Error::InvalidCiphertext`] or [`Error::ProofInvalid`] with
+    /// [`crate::Proof::SignCiphertext`] (nothing decrypted, the share not locked).
     pub fn check_msg4(self, msg: &Msg4) -> Result<AwaitDecryption<'s>> {
-        let c = self.share.paillier.public_key().validate(&msg.c)?;
+        let share = &*self.share;
+        let key = share.paillier.public_key();
+        let c = key.validate(&msg.c)?;
+        let c_prime = super::shifted_key(key, &share.common.c_key);
+        let m = super::digest_scalar(&self.digest);
+        let r = curve::x_mod_q(&self.big_r);
+        let fingerprint = share.fingerprint();
+        let statement = Statement {
+            key,
+            c_prime: &c_prime,
+            c: &c,
+            q2: &share.common.public.q2,
+            r2: &self.r2,
+            m: &m,
+            r: &r,
+            params: self.params.params(),
+            fingerprint: &fingerprint,
+            epoch: share.common.epoch,
+            verifier: self.ids.run.pid(Party::P1),
+        };
+        msg.proof.verify_with_trapdoors(
+            &statement,
+            &self.ids.proof_by(Party::P2, label::C),
+            self.params,
+            &share.paillier,
+        )?;
         // Fail closed: locked until `finish` sees a valid signature, so a caller that drops
         // this state after decrypting cannot leave an unlocked share behind.
         self.share.locked = true;

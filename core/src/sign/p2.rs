@@ -1,26 +1,24 @@
-//! Signing, P2's side: proves R2, then computes its half of s under P1's Paillier key.
+//! Signing, P2's side: proves R2, then computes its half of s under P1's Paillier key and
+//! proves it well formed (π_c3).
 
-use crypto_bigint::{NonZero, U384, U512, U640, U1024, Uint};
-
-use crate::paillier::{Ciphertext, FixedBase, ModNN, NoncePower};
 use k256::{AffinePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript};
+use super::{
+    Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript, shifted_key,
+};
+pub use crate::zk::MASK_SLACK_BITS;
 use crate::{
-    Error, Party, Result, bigint, commitment, curve,
+    Error, Party, Result, commitment, curve,
+    paillier::{FixedBase, ModNN},
     session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
-    zk::{STAT_BITS, dlog::DlogProof},
+    zk::{
+        dlog::DlogProof,
+        sign_ciphertext::{Prover, Statement},
+    },
 };
-
-/// Bits of the statistical mask beyond q²: ρ < q²·2^128.
-pub const MASK_SLACK_BITS: u32 = 128;
-const _: () = assert!(MASK_SLACK_BITS >= 128);
-
-/// Bound on the mask ρ: q²·2^128.
-const MASK_BOUND: U640 = bigint::order_sq_shl(MASK_SLACK_BITS);
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
 #[must_use]
@@ -47,8 +45,10 @@ pub struct AwaitMsg5<'s> {
 }
 
 /// P2's work for one signature that depends neither on R1 nor on the message: the nonce k2
-/// and R2, and the randomness of the ciphertext. Made ahead of time (a pool, off the critical
-/// path), used once (consumed by value), wiped on drop.
+/// and R2, and π_c3's witnesses, masks and commitments with the powers of C' and of the
+/// Paillier nonces (design-research.md §1.5, "P2-local pools"). About 100 ms of work that a
+/// pool does off the critical path; the online step is then two 256-bit exponentiations mod
+/// N². Used once (consumed by value), wiped on drop.
 #[derive(Zeroize, ZeroizeOnDrop)]
 // Fuzzing only: the fuzz targets clone the state that holds it.
 #[cfg_attr(fuzzing, derive(Clone))]
@@ -56,7 +56,9 @@ pub struct Presign {
     k2: Scalar,
     #[zeroize(skip)]
     r2: AffinePoint,
-    nonce: NoncePower,
+    /// π_c3's work; `None` only inside a session started without a presign, which does this
+    /// work at message 3 instead.
+    prover: Option<Prover>,
     #[zeroize(skip)]
     fingerprint: [u8; 32],
 }
@@ -65,14 +67,67 @@ impl Presign {
     /// Does the message-independent work of one signature with `share`.
     #[must_use]
     pub fn new<R: CryptoRng + ?Sized>(rng: &mut R, share: &KeyShareP2) -> Self {
+        Self::make(rng, share, None)
+    }
+
+    /// As [`Presign::new`], raising C' with the share's fixed-base table (about 5× faster
+    /// for that part).
+    ///
+    /// # Errors
+    /// [`Error::ForeignPrecomputation`] if the table was made for another share.
+    pub fn new_with<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        share: &KeyShareP2,
+        table: &Precomputed<'_>,
+    ) -> Result<Self> {
+        if table.fingerprint != share.fingerprint() {
+            return Err(Error::ForeignPrecomputation);
+        }
+        Ok(Self::make(rng, share, Some(&table.table)))
+    }
+
+    fn make<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        share: &KeyShareP2,
+        table: Option<&FixedBase<'_>>,
+    ) -> Self {
+        let mut pre = Self::nonce(rng, share);
+        pre.prover = Some(prover(rng, share, &pre.k2, &pre.r2, table));
+        pre
+    }
+
+    /// The nonce alone (k2, R2): a session started without a presign does the rest at
+    /// message 3, so that its first reply stays as cheap as it was.
+    fn nonce<R: CryptoRng + ?Sized>(rng: &mut R, share: &KeyShareP2) -> Self {
         let k2 = curve::random_scalar(rng);
         Self {
             k2,
             r2: curve::mul_g(&k2),
-            nonce: share.paillier.nonce_power_random(rng),
+            prover: None,
             fingerprint: share.fingerprint(),
         }
     }
+}
+
+/// π_c3's message-independent work for nonce k2 with `share`.
+fn prover<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &KeyShareP2,
+    k2: &Scalar,
+    r2: &AffinePoint,
+    table: Option<&FixedBase<'_>>,
+) -> Prover {
+    let c_prime = shifted_key(&share.paillier, &share.common.c_key);
+    Prover::new(
+        rng,
+        k2,
+        &share.x2,
+        r2,
+        &share.paillier,
+        &c_prime,
+        table,
+        &share.params,
+    )
 }
 
 impl core::fmt::Debug for Presign {
@@ -117,7 +172,7 @@ pub fn start_with<'s, R: CryptoRng + ?Sized>(
     let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &fingerprint)?;
     let nonce2 = session::nonce(rng);
     let ids = run.with_nonce2(&nonce2);
-    let pre = pre.unwrap_or_else(|| Presign::new(rng, share));
+    let pre = pre.unwrap_or_else(|| Presign::nonce(rng, share));
     let r2 = pre.r2;
     let proof_r2 = DlogProof::prove(rng, &pre.k2, &r2, &ids.proof_by(Party::P2, label::R2));
     let state = AwaitMsg3 {
@@ -138,7 +193,9 @@ pub fn start_with<'s, R: CryptoRng + ?Sized>(
 }
 
 impl<'s> AwaitMsg3<'s> {
-    /// Opens R1, checks P1's proof, and sends c encrypting k2⁻¹·(m + r·x) + ρ·q (mod q: s·k1).
+    /// Opens R1, checks P1's proof, and sends c encrypting k2⁻¹·(m + r·x) + ρ·q (mod q: s·k1)
+    /// with π_c3. With a [`Presign`] given at [`start_with`] this is the online step only;
+    /// otherwise the presigning work is done here, with `rng`.
     ///
     /// # Errors
     /// [`Error::CommitmentMismatch`] if R1 or the digest differ from P1's commitment;
@@ -151,7 +208,7 @@ impl<'s> AwaitMsg3<'s> {
         self.on_msg3_with(rng, msg, None)
     }
 
-    /// As [`AwaitMsg3::on_msg3`], with the fixed-base table of c_key ⊕ q·2^64 built ahead of
+    /// As [`AwaitMsg3::on_msg3`], with the fixed-base table of C' = c_key ⊕ q·2^64 built ahead of
     /// time (once per share), if the caller has one.
     ///
     /// # Errors
@@ -176,72 +233,42 @@ impl<'s> AwaitMsg3<'s> {
             return Err(Error::ForeignPrecomputation);
         }
         let m = digest_scalar(&self.digest);
-        let c = homomorphic_half(rng, share, self.pre, &r, &m, table)?;
+        let key = &share.paillier;
+        let c_prime = shifted_key(key, &share.common.c_key);
+        let mut pre = self.pre;
+        let table = table.map(|t| &t.table);
+        let prover = match pre.prover.take() {
+            Some(prover) => prover,
+            None => prover(rng, share, &pre.k2, &pre.r2, table),
+        };
+        let c = prover.ciphertext(key, &r, &m, table)?;
+        let fingerprint = share.fingerprint();
+        let statement = Statement {
+            key,
+            c_prime: &c_prime,
+            c: &c,
+            q2: &share.common.public.q2,
+            r2: &pre.r2,
+            m: &m,
+            r: &r,
+            params: &share.params,
+            fingerprint: &fingerprint,
+            epoch: share.common.epoch,
+            verifier: self.ids.run.pid(Party::P1),
+        };
+        let proof = prover.prove(&statement, &self.ids.proof_by(Party::P2, label::C))?;
         Ok((
             AwaitMsg5 {
                 share,
                 r,
                 digest: self.digest,
             },
-            Msg4 { c },
+            Msg4 { c: c.0, proof },
         ))
     }
 }
 
-/// c = (c_key ⊕ q·2^64)^(w1·r) ⊕ Enc(w1·m + w2·r + ρ·q) with w1 = k2⁻¹, w2 = k2⁻¹·x2.
-///
-/// Adding q·2^64 (≡ 0 mod q) keeps the plaintext positive whatever x1 in [0, q·2^64) the range
-/// proof allowed, so nothing wraps mod N; ρ·q masks everything but the value mod q.
-fn homomorphic_half<R: CryptoRng + ?Sized>(
-    rng: &mut R,
-    share: &KeyShareP2,
-    pre: Presign,
-    r: &Scalar,
-    m: &Scalar,
-    table: Option<&Precomputed<'_>>,
-) -> Result<ModNN> {
-    let key = &share.paillier;
-    let mut w1 = Option::<Scalar>::from(pre.k2.invert()).unwrap_or(Scalar::ZERO);
-    let mut w2 = w1 * share.x2;
-    let mut rho = NonZero::new(MASK_BOUND)
-        .into_option()
-        .map_or(Uint::ZERO, |b| bigint::random_below(rng, &b));
-    let mut w1_int: U512 = bigint::scalar_to_uint(&w1);
-    let mut w2_int: U512 = bigint::scalar_to_uint(&w2);
-    let q: U1024 = bigint::ORDER.resize();
-    let mut plain: U1024 = w1_int
-        .wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(m))
-        .resize::<{ U1024::LIMBS }>()
-        .wrapping_add(
-            &w2_int
-                .wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(r))
-                .resize(),
-        )
-        .wrapping_add(&rho.resize::<{ U1024::LIMBS }>().wrapping_mul(&q));
-    let c_tag = key.encrypt_with_nonce(&plain, &pre.nonce);
-    let mut exponent: U512 = w1_int.wrapping_mul(&bigint::scalar_to_uint::<{ U512::LIMBS }>(r));
-    let raised = match table {
-        Some(t) => key.pow_fixed(&t.table, &exponent),
-        None => Ok(key.mul_plain(&shifted_key(share), &exponent)),
-    };
-    // w1 and w2 = k2⁻¹·x2 together give x2.
-    w1.zeroize();
-    w2.zeroize();
-    w1_int.zeroize();
-    w2_int.zeroize();
-    rho.zeroize();
-    plain.zeroize();
-    exponent.zeroize();
-    Ok(key.add(&raised?, &c_tag?).0)
-}
-
-/// c_key ⊕ q·2^64: the base P2 raises in every signature.
-fn shifted_key(share: &KeyShareP2) -> Ciphertext {
-    let shift: U384 = bigint::order_shl(STAT_BITS);
-    share.paillier.add_plain(&share.common.c_key, &shift)
-}
-
-/// Bits of P2's exponent w1·r (< q²).
+/// Bits of the exponents P2's table serves: w1·r (< q²) and the presigning powers.
 pub const EXPONENT_BITS: u32 = 512;
 
 /// Entries of P2's fixed-base table for `window`-bit digits (512 bytes each).
@@ -263,7 +290,7 @@ impl<'t> Precomputed<'t> {
     /// # Errors
     /// [`Error::BufferTooSmall`] if `storage` does not hold exactly [`table_len`]`(window)`.
     pub fn new(share: &KeyShareP2, window: u32, storage: &'t mut [ModNN]) -> Result<Self> {
-        let base = shifted_key(share);
+        let base = shifted_key(&share.paillier, &share.common.c_key);
         let table = share
             .paillier
             .fixed_base(&base, window, EXPONENT_BITS, storage)?;
