@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use crypto_bigint::U1024;
 use ecdsa2pc_core::{
     Context, Error, KeyShare, KeyShareP1, MAX_MSG_LEN, Message, PaillierSecretKey as SecretKey,
-    ParamsMsg, RingPedersenSecret, keygen, peer_abort, refresh, sign,
+    ParamsMsg, Proof, RingPedersenSecret, keygen, peer_abort, refresh, sign,
 };
 use ecdsa2pc_firmware_proto::{
     CHANNEL_BINDING, DIGEST_LEN, PID_PARTY0, PID_PARTY1, Report as DeviceReport, SEED_LEN,
@@ -194,8 +194,13 @@ impl Emulator {
     }
 
     /// The end of a run the firmware must refuse with `expected`: for a protocol run its abort
-    /// message names the error first; the report must name it too.
-    fn expect_refusal(&mut self, what: &str, command: u8, expected: Error) -> Fallible<()> {
+    /// message names the error first; the report must name it too. Returns the report.
+    fn expect_refusal(
+        &mut self,
+        what: &str,
+        command: u8,
+        expected: Error,
+    ) -> Fallible<DeviceReport> {
         if cmd::runs_protocol(command) {
             let frame = self.recv()?;
             if peer_abort(&frame) != Some(expected) {
@@ -205,14 +210,15 @@ impl Emulator {
                 ));
             }
         }
-        let outcome = self.any_report()?.outcome;
-        if outcome != Err(expected) {
+        let report = self.any_report()?;
+        if report.outcome != Err(expected) {
             return Err(format!(
-                "{what}: expected the firmware to refuse with {expected:?}, it reported {outcome:?}"
+                "{what}: expected the firmware to refuse with {expected:?}, it reported {:?}",
+                report.outcome
             ));
         }
         eprintln!("  refused as expected ({what}): {expected:?}");
-        Ok(())
+        Ok(report)
     }
 
     fn quit(mut self) -> Fallible<Duration> {
@@ -253,6 +259,16 @@ fn ring_pedersen(rng: &mut ChaCha20Rng, i: usize) -> Fallible<RingPedersenSecret
     let (p, q) = safe_primes::SAFE_PRIME_PAIRS[i];
     RingPedersenSecret::from_safe_primes(rng, &U1024::from_be_hex(p), &U1024::from_be_hex(q))
         .map_err(core_err("ring-Pedersen parameters"))
+}
+
+/// `msg`'s encoding with the lowest bit of its last byte flipped: for sign message 4, the
+/// last field of π_c3 (v), so the message still decodes and the proof fails.
+fn with_last_bit_flipped<M: Message>(msg: &M) -> Fallible<Vec<u8>> {
+    let mut bytes = vec![0u8; M::LEN];
+    let n = msg.encode(&mut bytes).map_err(core_err("encoding"))?;
+    bytes.truncate(n);
+    *bytes.last_mut().ok_or("an empty message")? ^= 1;
+    Ok(bytes)
 }
 
 /// `msg`'s encoding with g replaced by h: parameters that fail the public checks.
@@ -479,8 +495,18 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         false,
     ));
 
-    for _ in 0..2 {
-        eprintln!("party 0 in firmware: sign");
+    // Run 0: party 1 (here) sends a message 4 whose π_c3 fails; the firmware must refuse it
+    // before decrypting, and leave the share unlocked: runs 1 and 2 sign with it.
+    for run in 0..3 {
+        let tamper = run == 0;
+        eprintln!(
+            "party 0 in firmware: sign{}",
+            if tamper {
+                ", message 4's π_c3 broken"
+            } else {
+                ""
+            }
+        );
         let mut digest = [0u8; DIGEST_LEN];
         rng.fill_bytes(&mut digest);
         let mut command = vec![cmd::SIGN];
@@ -492,24 +518,33 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         emu.send_message(&m2)?;
         let m3 = emu.recv_message::<sign::Msg3>()?;
         let (st, m4) = st.on_msg3(rng, &m3).map_err(core_err("sign"))?;
+        if tamper {
+            emu.send(&with_last_bit_flipped(&m4)?)?;
+            let report = emu.expect_refusal(
+                "a message 4 whose π_c3 fails (v changed)",
+                cmd::SIGN,
+                Error::ProofInvalid(Proof::SignCiphertext),
+            )?;
+            rows.push(row0("sign, π_c3 refused", report, SIGN_STEPS_P0, true));
+            continue;
+        }
         emu.send_message(&m4)?;
         let m5 = emu.recv_message::<sign::Msg5>()?;
         let sig = st.on_msg5(&m5).map_err(core_err("sign"))?;
         let report = emu.report()?;
         verify(&q, &digest, &sig, report.signature)?;
-        rows.push(row0(
-            "sign",
-            report,
-            &[
-                "→ msg 1",
-                "msg 2 → msg 3",
-                "msg 4 (verify π_c3, decrypt, check) → msg 5",
-            ],
-            true,
-        ));
+        rows.push(row0("sign", report, SIGN_STEPS_P0, true));
     }
     emu.quit()
 }
+
+/// The timed steps of party 0's signing (a refused π_c3 ends after the third).
+const SIGN_STEPS_P0: &[&str] = &[
+    "→ msg 1",
+    "msg 2 → msg 3",
+    "msg 4 → π_c3 verified (nothing decrypted yet)",
+    "decrypt, check the signature → msg 5",
+];
 
 /// A party 0 row; `capped` is false for provisioning, which the caps do not cover (it runs
 /// once, before deployment, and rebuilds the CRT key from the primes).
@@ -693,7 +728,10 @@ fn run() -> Fallible<()> {
                 "party 1 image (refusals, parameters, keygen, sign, refresh, sign)",
                 t1,
             ),
-            ("party 0 image (refusals, provision, 2 × sign)", t0),
+            (
+                "party 0 image (refusals, provision, refused π_c3, 2 × sign)",
+                t0,
+            ),
         ],
     );
     std::fs::write(&args.report, &md).map_err(|e| format!("{}: {e}", args.report))?;

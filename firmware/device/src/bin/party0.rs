@@ -7,7 +7,7 @@
 
 use cortex_m_rt::entry;
 use ecdsa2pc_core::{
-    Context, Error, KeyShare, KeyShareP1, Message, Result, RingPedersenSecret, sign,
+    Context, Error, KeyShare, KeyShareP1, Message, Prime, Result, RingPedersenSecret, sign,
 };
 use ecdsa2pc_firmware::{
     board::StandInRng,
@@ -82,6 +82,13 @@ fn provision(link: &mut Link, out: &mut Option<Provisioned>) -> Result<()> {
     Ok(())
 }
 
+/// Signing as P1, four timed steps: → msg 1; msg 2 → msg 3; msg 4 → π_c3 verified (timed
+/// even when it fails, so that a refused proof shows what its verification cost); decryption
+/// and the signature check → msg 5.
+///
+/// Each phase is its own `#[inline(never)]` function, so that message 4 (4 KB decoded) and
+/// the states of the other phases are not all in one frame under π_c3's verification, the
+/// deepest point of the run (the 64 KiB cap).
 #[inline(never)]
 fn run_sign(
     link: &mut Link,
@@ -90,14 +97,54 @@ fn run_sign(
     params: &RingPedersenSecret,
     digest: &sign::Digest,
 ) -> Result<[u8; SIGNATURE_LEN]> {
+    let state = sign_open(link, rng, share, params, digest)?;
+    let decrypting = sign_check(link, state)?;
+    sign_finish(link, decrypting)
+}
+
+/// → msg 1, msg 2 → msg 3.
+#[inline(never)]
+fn sign_open<'s>(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    share: &'s mut KeyShareP1,
+    params: &'s RingPedersenSecret,
+    digest: &sign::Digest,
+) -> Result<sign::p1::AwaitMsg4<'s>> {
     link.step_start();
     let (state, m1) = sign::p1::start(rng, share, params, &ctx(), digest)?;
     link.send_message::<_, { sign::Msg1::LEN }>(&m1)?;
     let m2 = link.recv_message::<sign::Msg2, { sign::Msg2::LEN }>()?;
     let (state, m3) = state.on_msg2(rng, &m2)?;
     link.send_message::<_, { sign::Msg3::LEN }>(&m3)?;
-    let m4 = link.recv_message::<sign::Msg4, { sign::Msg4::LEN }>()?;
-    let (signature, m5) = state.on_msg4(&m4)?;
+    Ok(state)
+}
+
+/// Msg 4 → π_c3 verified. π_c3 first: nothing is decrypted unless it verifies, and a failure
+/// leaves the share unlocked (party 1 learns nothing that depends on x1 from it).
+#[inline(never)]
+fn sign_check<'s>(
+    link: &mut Link,
+    state: sign::p1::AwaitMsg4<'s>,
+) -> Result<sign::p1::AwaitDecryption<'s>> {
+    // Decoded in place: a decoded copy returned by value would sit in this frame as well.
+    let mut m4 = sign::Msg4::EMPTY;
+    link.recv_into::<_, { sign::Msg4::LEN }>(&mut m4)?;
+    let checked = state.check_msg4(&m4);
+    link.step_stop();
+    checked
+}
+
+/// Decryption (both CRT halves) and the signature check → msg 5.
+#[inline(never)]
+fn sign_finish(
+    link: &mut Link,
+    decrypting: sign::p1::AwaitDecryption<'_>,
+) -> Result<[u8; SIGNATURE_LEN]> {
+    link.step_start();
+    let p = decrypting.decrypt_half(Prime::P);
+    let q = decrypting.decrypt_half(Prime::Q);
+    let (signature, m5) = decrypting.finish(&p, &q)?;
     link.send_message::<_, { sign::Msg5::LEN }>(&m5)?;
     let mut out = [0u8; SIGNATURE_LEN];
     out.copy_from_slice(&signature.to_bytes());
