@@ -403,8 +403,9 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
             name,
             report,
             &[
+                "presign (k2, R2, π_c3's message-independent part)",
                 "msg 1 → msg 2",
-                "msg 3 → msg 4 (c, π_c3)",
+                "msg 3 → msg 4 (c, the rest of π_c3)",
                 "msg 5 → signature",
             ],
         ));

@@ -120,6 +120,9 @@ fn keygen_verify(
     Ok(())
 }
 
+/// Signing as P2, four timed steps: the message-independent work (`Presign`: k2, R2 and
+/// π_c3's commitments, which a device would do ahead of time, while idle), msg 1 → msg 2,
+/// msg 3 → msg 4 (c and the rest of π_c3), msg 5 → signature.
 #[inline(never)]
 fn run_sign(
     link: &mut Link,
@@ -127,8 +130,11 @@ fn run_sign(
     share: &KeyShareP2,
     digest: &sign::Digest,
 ) -> Result<[u8; SIGNATURE_LEN]> {
+    link.step_start();
+    let pre = sign::p2::Presign::new(rng, share);
+    link.step_stop();
     let m1 = link.recv_message::<sign::Msg1, { sign::Msg1::LEN }>()?;
-    let (state, m2) = sign::p2::start(rng, share, &ctx(), digest, &m1)?;
+    let (state, m2) = sign::p2::start_with(rng, share, &ctx(), digest, &m1, Some(pre))?;
     link.send_message::<_, { sign::Msg2::LEN }>(&m2)?;
     let m3 = link.recv_message::<sign::Msg3, { sign::Msg3::LEN }>()?;
     let (state, m4) = state.on_msg3(rng, &m3)?;
