@@ -60,9 +60,8 @@ core/src/ring_pedersen.rs:RingPedersenParams::monty  checks of public ring-Peder
 core/src/ring_pedersen.rs:RingPedersenParams::monty_checked  Montgomery parameters of the public N̂
 core/src/ring_pedersen.rs:RingPedersenParams::is_unit_below_n  unit checks of public proof commitments (π_c3'"'"'s W_j, A_j)
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::check_ranges  verifier: bounds and units of the public proof
-core/src/zk/sign_ciphertext.rs:SignCiphertextProof::verify  verifier without trapdoors: statement and proof are public
+core/src/zk/sign_ciphertext.rs:SignCiphertextProof::verify  verifier without trapdoors: statement and proof are public (P1 uses verify_with_trapdoors, constant time in its secrets)
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::pedersen_rhs  verifier: A_j·W_j^e from public commitments and challenge
-core/src/zk/sign_ciphertext.rs:SignCiphertextProof::paillier_sides  verifier: C'"'"'^(r·z1), c^e with public bases and exponents (the secret-dependent v^N is computed by SecretKey::relation_holds in constant time)
 core/src/ring_pedersen.rs:RingPedersenSecret::generate  parameter generation: every safe-prime search is variable time; it runs once per party-0 identity and a rejected candidate says nothing about the primes kept
 core/src/ring_pedersen.rs:RingPedersenSecret::from_safe_primes  parameter generation from primes just made (tests, a pool): tested once, never at load (decode re-checks structure only)
 core/src/zk/prm.rs:PrmProof::verify       verifier: parameters and proof are public

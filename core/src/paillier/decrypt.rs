@@ -105,18 +105,30 @@ impl SecretKey {
         self.nth_root(&c_mod_n)
     }
 
-    /// Whether lhs·v^N ≡ rhs (mod N²), for public lhs, v, rhs: v^N by CRT (mod p² it depends
-    /// only on v mod p² and the exponent reduces mod p(p − 1)), each half compared apart,
-    /// which by the CRT is the comparison mod N². Constant time in the primes; decrypts
-    /// nothing.
+    /// Whether base^exp · plain · v^N ≡ rhs · c^e (mod N²), for public values, by CRT: each
+    /// side mod p² and mod q², compared half by half, which by the CRT is the comparison mod
+    /// N². Constant time in the primes; decrypts nothing.
     #[must_use]
-    pub(crate) fn relation_holds(&self, lhs: &ModNN, v: &ModN, rhs: &ModNN) -> bool {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn relation_holds<const E: usize, const F: usize>(
+        &self,
+        base: &ModNN,
+        exp: &Uint<E>,
+        plain: &ModNN,
+        v: &ModN,
+        rhs: &ModNN,
+        c: &ModNN,
+        e: &Uint<F>,
+    ) -> bool {
         let mut ok = subtle::Choice::from(1);
         for half in [&self.p, &self.q] {
-            let reduce = |x: &ModNN| -> U2048 { x.rem(&half.square_wide).resize() };
-            let vn = FixedMontyForm::new(&half.nonce_power_half(v), &half.monty_sq);
-            let left = FixedMontyForm::new(&reduce(lhs), &half.monty_sq).mul(&vn);
-            ok &= subtle::ConstantTimeEq::ct_eq(&left.retrieve(), &reduce(rhs));
+            let reduce = |x: &ModNN| {
+                FixedMontyForm::new(&x.rem(&half.square_wide).resize(), &half.monty_sq)
+            };
+            let vn = FixedMontyForm::new(&half.nth_power_half(v), &half.monty_sq);
+            let left = reduce(base).pow(exp).mul(&reduce(plain)).mul(&vn);
+            let right = reduce(rhs).mul(&reduce(c).pow(e));
+            ok &= subtle::ConstantTimeEq::ct_eq(&left.retrieve(), &right.retrieve());
         }
         ok.into()
     }
@@ -197,6 +209,18 @@ impl CrtHalf {
         );
         FixedMontyForm::new(&r_mod, &self.monty_sq)
             .pow(&self.n_exp)
+            .retrieve()
+    }
+
+    /// v^N mod p² for a unit v, as ((v mod p)^(N mod (p−1)) mod p)^p mod p²: v is
+    /// ω·(1 + p·t) with ω = (v mod p)^p its Teichmüller lift, (1 + p·t)^N ≡ 1 because p | N, and
+    /// x^p mod p² depends only on x mod p. Two 1024-bit exponents instead of one of 2048 bits
+    /// mod p².
+    fn nth_power_half(&self, v: &ModN) -> U2048 {
+        let a: U1024 = v.rem(&self.prime_wide).resize();
+        let b = FixedMontyForm::new(&a, &self.monty).pow(&self.n_mod).retrieve();
+        FixedMontyForm::new(&b.resize(), &self.monty_sq)
+            .pow(&self.prime.get())
             .retrieve()
     }
 

@@ -54,6 +54,8 @@ pub(crate) struct CrtHalf {
     pub(crate) h: U1024,
     /// N⁻¹ mod (p − 1), the exponent of N-th roots.
     pub(crate) n_inv: U1024,
+    /// N mod (p − 1): with x^p mod p², the exponent of N-th powers mod p².
+    pub(crate) n_mod: U1024,
     /// p² as a value.
     pub(crate) square: U2048,
     /// N mod p(p − 1) = N mod φ(p²): the exponent of r^N mod p².
@@ -182,6 +184,7 @@ impl CrtHalf {
                 .ok_or(Error::PaillierModulus)?,
             h,
             n_inv,
+            n_mod: *n_mod,
         })
     }
 
@@ -215,7 +218,10 @@ mod tests {
             assert_eq!(half.prime.get(), U1024::ONE);
             assert_eq!(half.prime_wide.get(), U2048::ONE);
             assert_eq!(half.square_wide.get(), U4096::ONE);
-            assert_eq!([half.minus_one, half.h, half.n_inv], [U1024::ZERO; 3]);
+            assert_eq!(
+                [half.minus_one, half.h, half.n_inv, half.n_mod],
+                [U1024::ZERO; 4]
+            );
             assert_eq!([half.square, half.n_exp], [U2048::ZERO; 2]);
             assert_eq!(half.monty.modulus().get(), U1024::ONE);
             assert_eq!(*half.monty.r2(), U1024::ZERO);

@@ -32,7 +32,7 @@
 //! design-research.md §1.4, which decrypts c and C_α before the proof has verified: P1 never
 //! decrypts a signing ciphertext whose proof has not verified (docs/PROTOCOL.md).
 
-use crypto_bigint::{NonZero, U128, U320, U512, U640, U896, U2048, Uint};
+use crypto_bigint::{NonZero, U128, U320, U512, U640, U896, U1024, U2048, Uint};
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_core::CryptoRng;
 use subtle::Choice;
@@ -230,9 +230,15 @@ impl SignCiphertextProof {
                 return Err(bad);
             }
         }
-        let (lhs, rhs) = self.paillier_sides(st, &c_alpha, &e);
-        let rn = st.key.pow_nn_vartime(&self.v.resize(), st.key.modulus());
-        if st.key.mul_nn(&lhs, &rn) != rhs {
+        let key = st.key;
+        let (r_z1, plain) = self.paillier_parts(st);
+        // vartime: every base and exponent here is public (C', c, C_α, v; r·z1, e, N).
+        let lhs = key.mul_nn(
+            &key.mul_nn(&key.pow_nn_vartime(st.c_prime.as_uint(), &r_z1), &plain),
+            &key.pow_nn_vartime(&self.v.resize(), key.modulus()),
+        );
+        let rhs = key.mul_nn(c_alpha.as_uint(), &key.pow_nn_vartime(st.c.as_uint(), &e));
+        if lhs != rhs {
             return Err(bad);
         }
         Ok(())
@@ -267,8 +273,16 @@ impl SignCiphertextProof {
         if !bool::from(ok) {
             return Err(bad);
         }
-        let (lhs, rhs) = self.paillier_sides(st, &c_alpha, &e);
-        if !paillier.relation_holds(&lhs, &self.v, &rhs) {
+        let (r_z1, plain) = self.paillier_parts(st);
+        if !paillier.relation_holds(
+            st.c_prime.as_uint(),
+            &r_z1,
+            &plain,
+            &self.v,
+            c_alpha.as_uint(),
+            st.c.as_uint(),
+            &e,
+        ) {
             return Err(bad);
         }
         Ok(())
@@ -286,19 +300,15 @@ impl SignCiphertextProof {
             .retrieve()
     }
 
-    /// The Paillier equation without its v^N factor: (C'^(r·z1)·(1+N)^(z1·m + z2·r + z3·q),
-    /// C_α·c^e), both mod N² and public.
-    fn paillier_sides(&self, st: &Statement<'_>, c_alpha: &Ciphertext, e: &U128) -> (ModNN, ModNN) {
-        let key = st.key;
+    /// The public inputs of the Paillier equation C'^(r·z1)·(1+N)^(z1·m + z2·r + z3·q)·v^N =
+    /// C_α·c^e: the exponent r·z1 and the factor (1+N)^(z1·m + z2·r + z3·q) mod N².
+    fn paillier_parts(&self, st: &Statement<'_>) -> (U1024, ModNN) {
         let r: U512 = bigint::scalar_to_uint(st.r);
         let m: U512 = bigint::scalar_to_uint(st.m);
-        let r_z1: Uint<{ U512::LIMBS * 2 }> = r.concatenating_mul(&self.z1);
-        let plain = linear(&self.z1, &self.z2, &self.z3, &r, &m);
-        // vartime: every exponent here is public (r, z1, e).
-        let lhs = key.pow_nn_vartime(st.c_prime.as_uint(), &r_z1);
-        let lhs = key.add_plain(&Ciphertext(lhs), &plain).0;
-        let rhs = key.mul_nn(c_alpha.as_uint(), &key.pow_nn_vartime(st.c.as_uint(), e));
-        (lhs, rhs)
+        let r_z1: U1024 = r.concatenating_mul(&self.z1);
+        let x = linear(&self.z1, &self.z2, &self.z3, &r, &m);
+        let plain = st.key.add_plain(&Ciphertext(ModNN::ONE), &x).0;
+        (r_z1, plain)
     }
 
     /// z1·R2 = G' + e·G and z2·R2 = Q2' + e·Q2 (public points and scalars).
