@@ -17,7 +17,7 @@
 # - ecdsa 0.17 verification and recovery: verify_prehash / verify_prehashed / verify_digest /
 #   the Verifier and DigestVerifier traits / recover_from_* invert s with invert_vartime and
 #   use mul_by_generator_and_mul_add_vartime;
-# - our own wrappers of those (generate_prime).
+# - our own wrappers of those (generate_prime, generate_safe_prime).
 # Not covered (review by hand): `==` on byte arrays and slices, `/` and `%` on machine integers.
 set -euo pipefail
 root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
@@ -62,7 +62,8 @@ core/src/ring_pedersen.rs:RingPedersenParams::is_unit_below_n  unit checks of pu
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::check_ranges  verifier: bounds and units of the public proof
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::verify  verifier without trapdoors: statement and proof are public (P1 uses verify_with_trapdoors, constant time in its secrets)
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::pedersen_rhs  verifier: A_j·W_j^e from public commitments and challenge
-core/src/ring_pedersen.rs:RingPedersenSecret::generate  parameter generation: every safe-prime search is variable time; it runs once per party-0 identity and a rejected candidate says nothing about the primes kept
+core/src/ring_pedersen.rs:RingPedersenSecret::generate  parameter generation, through generate_safe_prime (see there)
+core/src/ring_pedersen.rs:generate_safe_prime  parameter generation: every safe-prime search is variable time; it runs once per party-0 identity and a rejected candidate says nothing about the prime kept
 core/src/ring_pedersen.rs:RingPedersenSecret::from_safe_primes  parameter generation from primes just made (tests, a pool): tested once, never at load (decode re-checks structure only)
 core/src/zk/prm.rs:PrmProof::verify       verifier: parameters and proof are public
 core/src/zk/range.rs:(module)             compile-time bound on a public constant

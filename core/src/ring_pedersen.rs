@@ -37,6 +37,14 @@ pub(crate) const MODULUS_BITS: u32 = 2048;
 /// Bits of each safe prime factor of N̂.
 pub(crate) const PRIME_BITS: u32 = 1024;
 
+/// A random 1024-bit safe prime for [`RingPedersenSecret::from_safe_primes`]: the slow half of
+/// making the parameters (about a second on average, with high variance), safe to run on any
+/// thread, so that a caller can show progress between the two primes or find them in parallel.
+#[must_use]
+pub fn generate_safe_prime<R: CryptoRng + ?Sized>(rng: &mut R) -> U1024 {
+    random_prime(rng, Flavor::Safe, PRIME_BITS)
+}
+
 /// Montgomery parameters mod N̂.
 pub(crate) type MontyN = FixedMontyParams<{ U2048::LIMBS }>;
 /// An element mod N̂ in Montgomery form.
@@ -227,8 +235,8 @@ impl RingPedersenSecret {
     #[must_use]
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         loop {
-            let p: Zeroizing<U1024> = Zeroizing::new(random_prime(rng, Flavor::Safe, PRIME_BITS));
-            let q: Zeroizing<U1024> = Zeroizing::new(random_prime(rng, Flavor::Safe, PRIME_BITS));
+            let p = Zeroizing::new(generate_safe_prime(rng));
+            let q = Zeroizing::new(generate_safe_prime(rng));
             if let Ok(secret) = Self::build(rng, &p, &q) {
                 return secret;
             }
@@ -504,3 +512,44 @@ impl Fields for ParamsMsg {
 }
 
 crate::wire::sealed!(ParamsMsg);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_the_secret_wipes_primes_lambda_and_the_crt_halves() {
+        let mut s = fixtures::ring_pedersen(0);
+        let params = *s.params();
+        s.zeroize();
+        assert_eq!((s.p, s.q), (U1024::ZERO, U1024::ZERO));
+        assert_eq!((s.lambda, s.phi), (U2048::ZERO, U2048::ZERO));
+        for half in &s.halves {
+            // A NonZero or Odd wipes to 1, the nearest it can hold to 0.
+            assert_eq!(half.prime.get(), U2048::ONE);
+            assert_eq!(half.order.get(), U2048::ONE);
+            assert_eq!(half.h, U1024::ZERO);
+            assert_eq!(half.monty.modulus().get(), U1024::ONE);
+        }
+        // The public parameters are kept: both parties know them.
+        assert_eq!(*s.params(), params);
+    }
+
+    #[test]
+    fn the_trapdoor_check_is_the_public_equation() {
+        let s = fixtures::ring_pedersen(0);
+        let p = s.params();
+        let monty = p.monty().unwrap();
+        let (g, h) = (ElementN::new(&p.g, &monty), ElementN::new(&p.h, &monty));
+        let mut rng = fixtures::rng(3);
+        for _ in 0..4 {
+            let z = bigint::random_below(&mut rng, &NonZero::new(U896::MAX).unwrap());
+            let u = bigint::random_below(&mut rng, &NonZero::new(U2368::MAX).unwrap());
+            let x = g.pow(&z).mul(&h.pow(&u)).retrieve();
+            assert!(bool::from(s.pedersen_holds(&z, &u, &x)));
+            let off = x.add_mod(&U2048::ONE, &NonZero::new(p.n).unwrap());
+            assert!(!bool::from(s.pedersen_holds(&z, &u, &off)));
+        }
+    }
+}

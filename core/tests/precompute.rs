@@ -17,7 +17,12 @@ fn signatures_with_table_and_pooled_nonces_verify() {
     let mut r2 = support::rng(82);
     for i in 0..10u8 {
         let digest = [i; 32];
-        let pre = sign::p2::Presign::new(&mut r2, &s2);
+        // Every other presign raises C' with the table.
+        let pre = if i % 2 == 0 {
+            sign::p2::Presign::new(&mut r2, &s2)
+        } else {
+            sign::p2::Presign::new_with(&mut r2, &s2, &table).unwrap()
+        };
         let (p1, m1) =
             sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest).unwrap();
         let (p2, m2) =
@@ -48,6 +53,10 @@ fn a_table_or_presign_of_another_share_is_refused() {
     assert_eq!(
         run(&mut r1, &mut r2, &mut s1, Some(&other_table), None),
         Err(Error::ForeignPrecomputation)
+    );
+    assert_eq!(
+        sign::p2::Presign::new_with(&mut r2, &s2, &other_table).unwrap_err(),
+        Error::ForeignPrecomputation
     );
     let foreign = sign::p2::Presign::new(&mut r2, &other2);
     assert_eq!(

@@ -578,3 +578,36 @@ fn linear(x1: &U512, x2: &U512, x3: &U896, r: &U512, m: &U512) -> U2048 {
 fn nz<const L: usize>(x: Uint<L>) -> NonZero<Uint<L>> {
     NonZero::new(x).into_option().unwrap_or(NonZero::<Uint<L>>::ONE)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn zeroizing_the_prover_wipes_witnesses_masks_and_nonces() {
+        let sk = fixtures::paillier_key(0);
+        let key = sk.public_key();
+        let mut rng = fixtures::rng(1);
+        let (c_key, _) = key.encrypt(&mut rng, &U512::from_u64(7));
+        let params = *fixtures::ring_pedersen(0).params();
+        let k2 = Scalar::from(11u64);
+        let mut p = Prover::new(
+            &mut rng,
+            &k2,
+            &Scalar::from(13u64),
+            &crate::curve::mul_g(&k2),
+            key,
+            &c_key,
+            None,
+            &params,
+        );
+        p.zeroize();
+        assert_eq!((p.w1, p.w2), (Scalar::ZERO, Scalar::ZERO));
+        assert_eq!((p.w3, p.w4, p.gamma), (U640::ZERO, ModN::ZERO, ModN::ZERO));
+        assert_eq!((p.alpha1, p.alpha2, p.alpha3), (U512::ZERO, U512::ZERO, U896::ZERO));
+        assert_eq!(p.rho, [U2368::ZERO; 3]);
+        assert_eq!(p.beta, [U2368::ZERO; 3]);
+        assert_eq!((p.c_w1, p.c_alpha1), (ModNN::ZERO, ModNN::ZERO));
+    }
+}
