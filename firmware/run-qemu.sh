@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The firmware example, end to end: builds the two no_std, no_main, allocator-free images for
 # the Cortex-M4 board QEMU emulates (MPS2 AN386, thumbv7em-none-eabihf), runs
-#   1. party 1 in firmware: keygen, sign, refresh, sign, against party 0 on the host;
-#   2. party 0's signing in firmware, with a share provisioned from the host, against party 1
-#      on the host;
-# over the emulated UART, verifies every signature with k256, checks the RAM caps (party 1
-# <= 128 KiB per protocol, party 0's signing <= 64 KiB: static RAM + painted-stack peak) and
+#   1. party 1 in firmware: verification of party 0's ring-Pedersen parameters (Π^prm), keygen,
+#      sign (party 1 proves π_c3), refresh, sign, against party 0 on the host;
+#   2. party 0's signing in firmware (verifying π_c3 before decrypting), with a share and
+#      party 0's parameter secret provisioned from the host, against party 1 on the host;
+# each after inputs the firmware must refuse (the error each names is checked), over the
+# emulated UART, verifies every signature with k256, checks the RAM caps (party 1 <= 128 KiB
+# per run, party 0's signing <= 64 KiB: static RAM + painted-stack peak) and
 # writes the figures to firmware/target/qemu-report.md ($CARGO_TARGET_DIR/qemu-report.md if
 # that is set). Exits non-zero on any failure.
 # Installs what it can (the rustup target; qemu-system-arm with apt-get as root) and says how

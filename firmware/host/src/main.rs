@@ -1,8 +1,11 @@
 //! Runs the firmware images in QEMU and plays the other party on the host.
 //!
-//! Scenario 1: party 1 in firmware (`party1` image) — keygen, sign, refresh, sign again —
-//! against party 0 here. Scenario 2: party 0's signing in firmware (`party0` image) with a
-//! share provisioned from here (keygen runs on the host), against party 1 here. Every
+//! Scenario 1: party 1 in firmware (`party1` image) — verification of party 0's ring-Pedersen
+//! parameters, keygen, sign (party 1 proves π_c3), refresh, sign again — against party 0
+//! here. Scenario 2: party 0's signing in firmware (`party0` image, verifying π_c3) with a
+//! share and party 0's parameter secret provisioned from here (keygen runs on the host),
+//! against party 1 here. Before the honest runs each scenario feeds the firmware inputs it
+//! must refuse and checks the error it names. Every
 //! signature is verified with k256 against the joint public key; each run's RAM (static +
 //! painted-stack peak, as the firmware reports it) is checked against the role's cap; the
 //! figures go to a Markdown report. Exits non-zero on any failure.
@@ -16,9 +19,10 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use crypto_bigint::U1024;
 use ecdsa2pc_core::{
-    Context, KeyShare, KeyShareP1, MAX_MSG_LEN, Message, PaillierSecretKey as SecretKey, keygen,
-    peer_abort, refresh, sign,
+    Context, Error, KeyShare, KeyShareP1, MAX_MSG_LEN, Message, PaillierSecretKey as SecretKey,
+    ParamsMsg, Proof, RingPedersenSecret, keygen, peer_abort, refresh, sign,
 };
 use ecdsa2pc_firmware_proto::{
     CHANNEL_BINDING, DIGEST_LEN, PID_PARTY0, PID_PARTY1, Report as DeviceReport, SEED_LEN,
@@ -27,6 +31,9 @@ use ecdsa2pc_firmware_proto::{
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
+
+#[path = "../../../core/fixtures/safe_primes.rs"]
+mod safe_primes;
 
 /// RAM cap for party 1 (keygen, sign, refresh): static RAM plus peak stack.
 const CAP_PARTY1: u32 = 128 * 1024;
@@ -172,13 +179,45 @@ impl Emulator {
         self.send(&buf[..n])
     }
 
+    /// The report of a run that must have succeeded.
     fn report(&mut self) -> Fallible<DeviceReport> {
-        let frame = self.recv()?;
-        let report = DeviceReport::decode(&frame)
-            .ok_or_else(|| format!("malformed report frame {frame:02x?}"))?;
+        let report = self.any_report()?;
         report
             .outcome
             .map_err(|e| format!("firmware run failed: {e:?}"))?;
+        Ok(report)
+    }
+
+    fn any_report(&mut self) -> Fallible<DeviceReport> {
+        let frame = self.recv()?;
+        DeviceReport::decode(&frame).ok_or_else(|| format!("malformed report frame {frame:02x?}"))
+    }
+
+    /// The end of a run the firmware must refuse with `expected`: for a protocol run its abort
+    /// message names the error first; the report must name it too. Returns the report.
+    fn expect_refusal(
+        &mut self,
+        what: &str,
+        command: u8,
+        expected: Error,
+    ) -> Fallible<DeviceReport> {
+        if cmd::runs_protocol(command) {
+            let frame = self.recv()?;
+            if peer_abort(&frame) != Some(expected) {
+                return Err(format!(
+                    "{what}: expected the firmware to abort with {expected:?}, got the frame \
+                     {frame:02x?}"
+                ));
+            }
+        }
+        let report = self.any_report()?;
+        if report.outcome != Err(expected) {
+            return Err(format!(
+                "{what}: expected the firmware to refuse with {expected:?}, it reported {:?}",
+                report.outcome
+            ));
+        }
+        eprintln!("  refused as expected ({what}): {expected:?}");
         Ok(report)
     }
 
@@ -212,6 +251,42 @@ fn core_err(what: &str) -> impl Fn(ecdsa2pc_core::Error) -> String + '_ {
     move |e| format!("{what} on the host: {e:?}")
 }
 
+/// Party 0's ring-Pedersen secret over the core's fixture safe-prime pair `i`: a real party 0
+/// makes its own once (`RingPedersenSecret::generate`, seconds of safe-prime search) and
+/// keeps it; the example takes fixed primes so that no run pays that search. Only the primes
+/// are fixed: τ and λ are drawn from `rng`.
+fn ring_pedersen(rng: &mut ChaCha20Rng, i: usize) -> Fallible<RingPedersenSecret> {
+    let (p, q) = safe_primes::SAFE_PRIME_PAIRS[i];
+    RingPedersenSecret::from_safe_primes(rng, &U1024::from_be_hex(p), &U1024::from_be_hex(q))
+        .map_err(core_err("ring-Pedersen parameters"))
+}
+
+/// `msg`'s encoding with the lowest bit of its last byte flipped: for sign message 4, the
+/// last field of π_c3 (v), so the message still decodes and the proof fails.
+fn with_last_bit_flipped<M: Message>(msg: &M) -> Fallible<Vec<u8>> {
+    let mut bytes = vec![0u8; M::LEN];
+    let n = msg.encode(&mut bytes).map_err(core_err("encoding"))?;
+    bytes.truncate(n);
+    *bytes.last_mut().ok_or("an empty message")? ^= 1;
+    Ok(bytes)
+}
+
+/// `msg`'s encoding with g replaced by h: parameters that fail the public checks.
+fn params_with_g_equal_h(msg: &ParamsMsg) -> Fallible<Vec<u8>> {
+    let mut bytes = vec![0u8; ParamsMsg::LEN];
+    let n = msg.encode(&mut bytes).map_err(core_err("encoding"))?;
+    bytes.truncate(n);
+    // The message carries the parameters' own encoding, N̂ ‖ g ‖ h, in one piece.
+    let params = msg.params().encode();
+    let at = bytes
+        .windows(params.len())
+        .position(|w| w == params)
+        .ok_or("the parameter message does not carry N̂ ‖ g ‖ h in one piece")?;
+    let field = params.len() / 3;
+    bytes.copy_within(at + 2 * field..at + 3 * field, at + field);
+    Ok(bytes)
+}
+
 /// Checks a signature with k256 against the joint key, and that both parties output it.
 fn verify(
     q: &k256::AffinePoint,
@@ -235,10 +310,39 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
     rng.fill_bytes(&mut seed[1..]);
     emu.send(&seed)?;
 
+    eprintln!("party 1 in firmware: refusals");
+    // Keygen before any verified parameters: refused before a message is read.
+    emu.send(&[cmd::KEYGEN])?;
+    emu.expect_refusal(
+        "keygen without parameters",
+        cmd::KEYGEN,
+        Error::ParamsMismatch,
+    )?;
+    let secret = ring_pedersen(rng, 0)?;
+    let params_msg = secret.params_msg(rng, &PID_PARTY0);
+    // Parameters that fail the public checks (g = h): refused before Π^prm is looked at.
+    emu.send(&[cmd::PARAMS])?;
+    emu.send(&params_with_g_equal_h(&params_msg)?)?;
+    emu.expect_refusal(
+        "parameters with g = h",
+        cmd::PARAMS,
+        Error::PedersenParameters,
+    )?;
+
+    eprintln!("party 1 in firmware: verification of party 0's ring-Pedersen parameters");
+    emu.send(&[cmd::PARAMS])?;
+    emu.send_message(&params_msg)?;
+    rows.push(row1(
+        "ring-Pedersen parameters",
+        emu.report()?,
+        &["parameter message → verified (Π^prm)"],
+    ));
+
     eprintln!("party 1 in firmware: keygen");
     let key = SecretKey::generate(rng);
     emu.send(&[cmd::KEYGEN])?;
-    let (p1, m1) = keygen::p1::start(rng, &ctx0, key).map_err(core_err("keygen"))?;
+    let (p1, m1) =
+        keygen::p1::start(rng, &ctx0, key, secret.params()).map_err(core_err("keygen"))?;
     emu.send_message(&m1)?;
     let m2 = emu.recv_message::<keygen::Msg2>()?;
     let (mut share, m3) = p1.on_msg2(rng, &m2).map_err(core_err("keygen"))?;
@@ -280,7 +384,7 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         command.extend_from_slice(&digest);
         emu.send(&command)?;
         let (st, m1) =
-            sign::p1::start(rng, &mut share, &ctx0, &digest).map_err(core_err("sign"))?;
+            sign::p1::start(rng, &mut share, &secret, &ctx0, &digest).map_err(core_err("sign"))?;
         emu.send_message(&m1)?;
         let m2 = emu.recv_message::<sign::Msg2>()?;
         let (st, m3) = st.on_msg2(rng, &m2).map_err(core_err("sign"))?;
@@ -298,7 +402,12 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         rows.push(row1(
             name,
             report,
-            &["msg 1 → msg 2", "msg 3 → msg 4 (c)", "msg 5 → signature"],
+            &[
+                "presign (k2, R2, π_c3's message-independent part)",
+                "msg 1 → msg 2",
+                "msg 3 → msg 4 (c, the rest of π_c3)",
+                "msg 5 → signature",
+            ],
         ));
     }
     emu.quit()
@@ -319,8 +428,15 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
     let ctx0 = ctx(PID_PARTY0, PID_PARTY1);
     let ctx1 = ctx(PID_PARTY1, PID_PARTY0);
     let key = SecretKey::generate(rng);
-    let (p1, m1) = keygen::p1::start(rng, &ctx0, key).map_err(core_err("keygen"))?;
-    let (p2, m2) = keygen::p2::start(rng, &ctx1, &m1).map_err(core_err("keygen"))?;
+    let secret = ring_pedersen(rng, 0)?;
+    // Party 1 on the host verifies the parameters as the firmware does in scenario 1.
+    let params = secret
+        .params_msg(rng, &PID_PARTY0)
+        .verify(&PID_PARTY0)
+        .map_err(core_err("parameter verification"))?;
+    let (p1, m1) =
+        keygen::p1::start(rng, &ctx0, key, secret.params()).map_err(core_err("keygen"))?;
+    let (p2, m2) = keygen::p2::start(rng, &ctx1, &m1, &params).map_err(core_err("keygen"))?;
     let (share0, m3) = p1.on_msg2(rng, &m2).map_err(core_err("keygen"))?;
     let share1 = p2.on_msg3(rng, &m3).map_err(core_err("keygen"))?;
     let q = share1.public().q;
@@ -329,23 +445,69 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
     let mut seed = [cmd::SEED; 1 + SEED_LEN];
     rng.fill_bytes(&mut seed[1..]);
     emu.send(&seed)?;
-    let mut command = vec![0u8; 1 + KeyShareP1::ENCODED_LEN];
-    command[0] = cmd::PROVISION;
+    let mut share_bytes = vec![0u8; KeyShareP1::ENCODED_LEN];
     let n = share0
-        .encode(&mut command[1..])
+        .encode(&mut share_bytes)
         .map_err(core_err("share encoding"))?;
-    command.truncate(1 + n);
+    share_bytes.truncate(n);
     drop(share0);
+    let mut secret_bytes = vec![0u8; RingPedersenSecret::ENCODED_LEN];
+    let n = secret
+        .encode(&mut secret_bytes)
+        .map_err(core_err("parameter secret encoding"))?;
+    secret_bytes.truncate(n);
+
+    eprintln!("party 0 in firmware: refusals");
+    emu.send(&[cmd::SIGN])?;
+    emu.expect_refusal(
+        "a sign command without its digest",
+        cmd::SIGN,
+        Error::Malformed,
+    )?;
+    let mut command = vec![cmd::SIGN];
+    command.extend_from_slice(&[0x5a; DIGEST_LEN]);
     emu.send(&command)?;
+    emu.expect_refusal("signing without a share", cmd::SIGN, Error::InvalidShare)?;
+    // The share with a parameter secret it did not pin (another fixture pair).
+    let mut other_bytes = vec![0u8; RingPedersenSecret::ENCODED_LEN];
+    let n = ring_pedersen(rng, 1)?
+        .encode(&mut other_bytes)
+        .map_err(core_err("parameter secret encoding"))?;
+    other_bytes.truncate(n);
+    emu.send(&[cmd::PROVISION])?;
+    emu.send(&share_bytes)?;
+    emu.send(&other_bytes)?;
+    emu.expect_refusal(
+        "a share with another party's parameter secret",
+        cmd::PROVISION,
+        Error::ParamsMismatch,
+    )?;
+
+    emu.send(&[cmd::PROVISION])?;
+    emu.send(&share_bytes)?;
+    emu.send(&secret_bytes)?;
     rows.push(row0(
-        "provision share",
+        "provision share and parameter secret",
         emu.report()?,
-        &["decode + check"],
+        &[
+            "decode + check share",
+            "decode + check ring-Pedersen secret",
+        ],
         false,
     ));
 
-    for _ in 0..2 {
-        eprintln!("party 0 in firmware: sign");
+    // Run 0: party 1 (here) sends a message 4 whose π_c3 fails; the firmware must refuse it
+    // before decrypting, and leave the share unlocked: runs 1 and 2 sign with it.
+    for run in 0..3 {
+        let tamper = run == 0;
+        eprintln!(
+            "party 0 in firmware: sign{}",
+            if tamper {
+                ", message 4's π_c3 broken"
+            } else {
+                ""
+            }
+        );
         let mut digest = [0u8; DIGEST_LEN];
         rng.fill_bytes(&mut digest);
         let mut command = vec![cmd::SIGN];
@@ -357,20 +519,33 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         emu.send_message(&m2)?;
         let m3 = emu.recv_message::<sign::Msg3>()?;
         let (st, m4) = st.on_msg3(rng, &m3).map_err(core_err("sign"))?;
+        if tamper {
+            emu.send(&with_last_bit_flipped(&m4)?)?;
+            let report = emu.expect_refusal(
+                "a message 4 whose π_c3 fails (v changed)",
+                cmd::SIGN,
+                Error::ProofInvalid(Proof::SignCiphertext),
+            )?;
+            rows.push(row0("sign, π_c3 refused", report, SIGN_STEPS_P0, true));
+            continue;
+        }
         emu.send_message(&m4)?;
         let m5 = emu.recv_message::<sign::Msg5>()?;
         let sig = st.on_msg5(&m5).map_err(core_err("sign"))?;
         let report = emu.report()?;
         verify(&q, &digest, &sig, report.signature)?;
-        rows.push(row0(
-            "sign",
-            report,
-            &["→ msg 1", "msg 2 → msg 3", "msg 4 (decrypt, check) → msg 5"],
-            true,
-        ));
+        rows.push(row0("sign", report, SIGN_STEPS_P0, true));
     }
     emu.quit()
 }
+
+/// The timed steps of party 0's signing (a refused π_c3 ends after the third).
+const SIGN_STEPS_P0: &[&str] = &[
+    "→ msg 1",
+    "msg 2 → msg 3",
+    "msg 4 → π_c3 verified (nothing decrypted yet)",
+    "decrypt, check the signature → msg 5",
+];
 
 /// A party 0 row; `capped` is false for provisioning, which the caps do not cover (it runs
 /// once, before deployment, and rebuilds the CRT key from the primes).
@@ -441,7 +616,7 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
         "# Firmware run (QEMU mps2-an386, Cortex-M4, thumbv7em-none-eabihf)\n\n\
          Written by `firmware/run-qemu.sh`. RAM = static RAM (`.data` + `.bss`, from the \
          linker's symbols) + peak stack (painted before each run, scanned after it). Caps: \
-         party 1 {} per protocol, party 0's signing {}; no optional tables.\n",
+         party 1 {} per run, party 0's signing {}; no optional tables.\n",
         kib(CAP_PARTY1.into()),
         kib(CAP_PARTY0.into())
     );
@@ -550,8 +725,14 @@ fn run() -> Fallible<()> {
         &rows,
         (flash1, flash0),
         &[
-            ("party 1 image (keygen, sign, refresh, sign)", t1),
-            ("party 0 image (provision, 2 × sign)", t0),
+            (
+                "party 1 image (refusals, parameters, keygen, sign, refresh, sign)",
+                t1,
+            ),
+            (
+                "party 0 image (refusals, provision, refused π_c3, 2 × sign)",
+                t0,
+            ),
         ],
     );
     std::fs::write(&args.report, &md).map_err(|e| format!("{}: {e}", args.report))?;
@@ -597,6 +778,19 @@ mod tests {
         assert!(err.contains("needs 131073 B of RAM, cap 131072 B"), "{err}");
         // An uncapped run (provisioning) is reported, not checked.
         assert_eq!(check_caps(&[row(u32::MAX / 2, None)]), Ok(()));
+    }
+
+    #[test]
+    fn the_tampered_parameter_message_fails_the_public_checks() {
+        // What the firmware must refuse in scenario 1: the same message with g = h decodes
+        // (the decoder checks only the layout) and fails the public checks, before Π^prm.
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let secret = ring_pedersen(&mut rng, 0).unwrap();
+        let msg = secret.params_msg(&mut rng, &PID_PARTY0);
+        let bytes = params_with_g_equal_h(&msg).unwrap();
+        let tampered = ParamsMsg::decode(&bytes).unwrap();
+        assert_ne!(tampered.params(), msg.params());
+        assert_eq!(tampered.verify(&PID_PARTY0), Err(Error::PedersenParameters));
     }
 
     #[test]

@@ -16,6 +16,14 @@ pub const DIGEST_LEN: usize = 32;
 pub const SEED_LEN: usize = 32;
 /// Length of a signature (r ‖ s).
 pub const SIGNATURE_LEN: usize = 64;
+/// Longest command frame: the command byte and its argument (a digest or a seed). Bulky
+/// inputs (the parameter message, a provisioned share) follow a command in frames of their
+/// own, so that the command buffer, which lives across every run, stays small.
+pub const COMMAND_LEN: usize = 1 + if DIGEST_LEN > SEED_LEN {
+    DIGEST_LEN
+} else {
+    SEED_LEN
+};
 /// Most timed steps one run reports.
 pub const MAX_STEPS: usize = 4;
 /// Rate of the ticks in a report: the board's 25 MHz peripheral clock (MPS2 AN386 timer 0).
@@ -25,16 +33,29 @@ pub const TICKS_HZ: u32 = 25_000_000;
 pub mod cmd {
     /// Seed the stand-in generator: followed by [`super::SEED_LEN`] bytes.
     pub const SEED: u8 = b'S';
-    /// Key generation as party 1.
+    /// Party 0's ring-Pedersen parameters for party 1 to verify and keep for keygen: followed
+    /// by one frame, the core's parameter message (`ParamsMsg`, Π^prm included).
+    pub const PARAMS: u8 = b'R';
+    /// Key generation as party 1 (under the parameters a [`PARAMS`] step verified).
     pub const KEYGEN: u8 = b'K';
     /// Signing: followed by the [`super::DIGEST_LEN`]-byte digest.
     pub const SIGN: u8 = b'G';
     /// Key refresh as party 1.
     pub const REFRESH: u8 = b'F';
-    /// Party 0's share, provisioned by the host: followed by the share's encoding.
+    /// Party 0's share, provisioned by the host: followed by two frames, the share's encoding
+    /// and the encoding of party 0's ring-Pedersen secret (the one the share pinned).
     pub const PROVISION: u8 = b'P';
     /// End the emulation.
     pub const QUIT: u8 = b'Q';
+
+    /// Whether the command runs a protocol with the host, so that a failure on the device
+    /// sends the core's abort message (the host's protocol state waits for a message) before
+    /// the report. The other commands (seed, parameters, provisioning) are answered by the
+    /// report alone.
+    #[must_use]
+    pub const fn runs_protocol(command: u8) -> bool {
+        matches!(command, KEYGEN | SIGN | REFRESH)
+    }
 }
 
 /// The party ids both sides use: a real deployment takes them from its certificates.
@@ -162,6 +183,16 @@ mod tests {
         let mut out = [0u8; REPORT_LEN];
         let n = r.encode(&mut out);
         (out, n)
+    }
+
+    #[test]
+    fn only_protocol_runs_answer_a_failure_with_an_abort() {
+        for c in [cmd::KEYGEN, cmd::SIGN, cmd::REFRESH] {
+            assert!(cmd::runs_protocol(c), "{c}");
+        }
+        for c in [cmd::SEED, cmd::PARAMS, cmd::PROVISION, cmd::QUIT, b'?'] {
+            assert!(!cmd::runs_protocol(c), "{c}");
+        }
     }
 
     #[test]

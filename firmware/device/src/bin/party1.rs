@@ -1,20 +1,20 @@
-//! Party 1 (protocol role P2) in firmware: key generation, signing and key refresh against
-//! party 0 on the host, over the UART.
+//! Party 1 (protocol role P2) in firmware: verification of party 0's ring-Pedersen parameters,
+//! key generation under them, signing and key refresh against party 0 on the host, over the
+//! UART.
 #![no_std]
 #![no_main]
 
 use cortex_m_rt::entry;
 use ecdsa2pc_core::{
-    Context, Error, KeyShareP2, Message, Result, abort_message, keygen, refresh, sign,
+    Context, Error, KeyShareP2, Message, ParamsMsg, Result, RingPedersenParams, keygen, refresh,
+    sign,
 };
 use ecdsa2pc_firmware::{
-    board::{self, StandInRng, Timer, Uart},
-    link::{self, Link},
+    board::StandInRng,
+    link::Link,
+    serve::{self, serve},
 };
 use ecdsa2pc_firmware_proto::{self as proto, SIGNATURE_LEN, cmd};
-
-/// A command frame: the command byte and at most a digest or a seed.
-const COMMAND_LEN: usize = 1 + proto::DIGEST_LEN;
 
 fn ctx() -> Context<'static> {
     Context {
@@ -26,55 +26,67 @@ fn ctx() -> Context<'static> {
 
 #[entry]
 fn main() -> ! {
-    let mut link = Link::new(Uart::init(), Timer::start());
-    let mut rng = link::wait_for_seed(&mut link);
+    // Party 0's parameters once verified (pinned into the share by keygen), and the share.
+    // Each run writes its result into these slots from its own frame: a share returned by
+    // value would leave a copy in every frame it passes through, all counted by the RAM cap.
+    let mut params: Option<RingPedersenParams> = None;
     let mut share: Option<KeyShareP2> = None;
-    loop {
-        let mut command = [0u8; COMMAND_LEN];
-        let Ok(len) = link.recv(&mut command) else {
-            continue;
-        };
-        let digest = command
-            .get(1..len)
-            .and_then(|d| d.first_chunk().copied())
-            .unwrap_or([0; proto::DIGEST_LEN]);
-        board::paint_stack();
-        link.begin_run();
-        let mut signature = None;
-        let outcome = match command[0] {
-            cmd::KEYGEN => run_keygen(&mut link, &mut rng).map(|s| share = Some(s)),
-            cmd::SIGN => match &share {
-                Some(s) => run_sign(&mut link, &mut rng, s, &digest).map(|sig| {
-                    signature = Some(sig);
-                }),
-                None => Err(Error::InvalidShare),
-            },
-            cmd::REFRESH => match &share {
-                Some(s) => run_refresh(&mut link, &mut rng, s).map(|next| share = Some(next)),
-                None => Err(Error::InvalidShare),
-            },
-            cmd::QUIT => board::exit(true),
-            _ => Err(Error::Malformed),
-        };
-        if let Err(e) = &outcome {
-            link.send(&abort_message(*e));
+    serve(|link, rng, command, argument| match command {
+        cmd::PARAMS => receive_params(link, &mut params).map(|()| None),
+        cmd::KEYGEN => {
+            let pinned = params.as_ref().ok_or(Error::ParamsMismatch)?;
+            run_keygen(link, rng, pinned, &mut share).map(|()| None)
         }
-        let stack_peak = board::stack_peak();
-        link.report(outcome, board::static_ram(), stack_peak, signature);
-    }
+        cmd::SIGN => {
+            let digest = serve::digest(argument)?;
+            let s = share.as_ref().ok_or(Error::InvalidShare)?;
+            run_sign(link, rng, s, &digest).map(Some)
+        }
+        cmd::REFRESH => run_refresh(link, rng, &mut share).map(|()| None),
+        _ => Err(Error::Malformed),
+    })
 }
 
+/// The parameter message → verified parameters in `out`: one timed step, Π^prm's
+/// verification. Parameters that fail leave `out` as it was.
 #[inline(never)]
-fn run_keygen(link: &mut Link, rng: &mut StandInRng) -> Result<KeyShareP2> {
-    let state = keygen_start(link, rng)?;
-    keygen_finish(link, rng, state)
+fn receive_params(link: &mut Link, out: &mut Option<RingPedersenParams>) -> Result<()> {
+    // 33.6 KB, as large as keygen's message 3: decoded in place, and verified in a frame of
+    // its own once the receive buffer is gone.
+    let mut msg = ParamsMsg::EMPTY;
+    link.recv_into::<_, { ParamsMsg::LEN }>(&mut msg)?;
+    *out = Some(verify_params(&msg)?);
+    link.step_stop();
+    Ok(())
+}
+
+/// The public checks on the parameters and Π^prm (g ∈ ⟨h⟩), bound to party 0's id.
+#[inline(never)]
+fn verify_params(msg: &ParamsMsg) -> Result<RingPedersenParams> {
+    msg.verify(&proto::PID_PARTY0)
+}
+
+/// Keygen under `params`; the new share goes to `out` (a failed run leaves `out` as it was).
+#[inline(never)]
+fn run_keygen(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    params: &RingPedersenParams,
+    out: &mut Option<KeyShareP2>,
+) -> Result<()> {
+    let state = keygen_start(link, rng, params)?;
+    keygen_finish(link, rng, state, out)
 }
 
 /// Keygen message 1 → message 2 (its own frame: Msg1's decoding is done before Msg3 comes).
 #[inline(never)]
-fn keygen_start(link: &mut Link, rng: &mut StandInRng) -> Result<keygen::p2::AwaitMsg3> {
+fn keygen_start(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    params: &RingPedersenParams,
+) -> Result<keygen::p2::AwaitMsg3> {
     let m1 = link.recv_message::<keygen::Msg1, { keygen::Msg1::LEN }>()?;
-    let (state, m2) = keygen::p2::start(rng, &ctx(), &m1)?;
+    let (state, m2) = keygen::p2::start(rng, &ctx(), &m1, params)?;
     link.send_message::<_, { keygen::Msg2::LEN }>(&m2)?;
     Ok(state)
 }
@@ -85,13 +97,14 @@ fn keygen_finish(
     link: &mut Link,
     rng: &mut StandInRng,
     state: keygen::p2::AwaitMsg3,
-) -> Result<KeyShareP2> {
+    out: &mut Option<KeyShareP2>,
+) -> Result<()> {
     // 33 KB: decoded in place, since every copy of it counts against the RAM cap.
     let mut m3 = keygen::Msg3::EMPTY;
     link.recv_into::<_, { keygen::Msg3::LEN }>(&mut m3)?;
-    let share = keygen_verify(rng, state, &m3)?;
+    keygen_verify(rng, state, &m3, out)?;
     link.step_stop();
-    Ok(share)
+    Ok(())
 }
 
 /// P2's verification of message 3, in its own frame: inlined, its locals would sit next to
@@ -101,10 +114,15 @@ fn keygen_verify(
     rng: &mut StandInRng,
     state: keygen::p2::AwaitMsg3,
     m3: &keygen::Msg3,
-) -> Result<KeyShareP2> {
-    state.on_msg3(rng, m3)
+    out: &mut Option<KeyShareP2>,
+) -> Result<()> {
+    *out = Some(state.on_msg3(rng, m3)?);
+    Ok(())
 }
 
+/// Signing as P2, four timed steps: the message-independent work (`Presign`: k2, R2 and
+/// π_c3's commitments, which a device would do ahead of time, while idle), msg 1 → msg 2,
+/// msg 3 → msg 4 (c and the rest of π_c3), msg 5 → signature.
 #[inline(never)]
 fn run_sign(
     link: &mut Link,
@@ -112,8 +130,11 @@ fn run_sign(
     share: &KeyShareP2,
     digest: &sign::Digest,
 ) -> Result<[u8; SIGNATURE_LEN]> {
+    link.step_start();
+    let pre = sign::p2::Presign::new(rng, share);
+    link.step_stop();
     let m1 = link.recv_message::<sign::Msg1, { sign::Msg1::LEN }>()?;
-    let (state, m2) = sign::p2::start(rng, share, &ctx(), digest, &m1)?;
+    let (state, m2) = sign::p2::start_with(rng, share, &ctx(), digest, &m1, Some(pre))?;
     link.send_message::<_, { sign::Msg2::LEN }>(&m2)?;
     let m3 = link.recv_message::<sign::Msg3, { sign::Msg3::LEN }>()?;
     let (state, m4) = state.on_msg3(rng, &m3)?;
@@ -126,13 +147,16 @@ fn run_sign(
     Ok(out)
 }
 
+/// Refresh of the share in `slot`, replaced by the new one once message 4 is sent.
 #[inline(never)]
-fn run_refresh(link: &mut Link, rng: &mut StandInRng, share: &KeyShareP2) -> Result<KeyShareP2> {
+fn run_refresh(link: &mut Link, rng: &mut StandInRng, slot: &mut Option<KeyShareP2>) -> Result<()> {
+    let share = slot.as_ref().ok_or(Error::InvalidShare)?;
     let m1 = link.recv_message::<refresh::Msg1, { refresh::Msg1::LEN }>()?;
     let (state, m2) = refresh::p2::start(rng, share, &ctx(), &m1)?;
     link.send_message::<_, { refresh::Msg2::LEN }>(&m2)?;
     let m3 = link.recv_message::<refresh::Msg3, { refresh::Msg3::LEN }>()?;
     let (next, m4) = state.on_msg3(rng, &m3)?;
     link.send_message::<_, { refresh::Msg4::LEN }>(&m4)?;
-    Ok(next)
+    *slot = Some(next);
+    Ok(())
 }
