@@ -76,11 +76,18 @@ fn keygen_steps(
     let mut r1 = support::rng(seed);
     let mut r2 = support::rng(seed ^ 0xffff);
     let ((p1, m1), a) = time(|| {
-        keygen::p1::start_with(&mut r1, &support::ctx1(), support::paillier(0), table).unwrap()
+        keygen::p1::start_with(
+            &mut r1,
+            &support::ctx1(),
+            support::paillier(0),
+            support::rp().params(),
+            table,
+        )
+        .unwrap()
     });
     let ((p2, m2), b) = time(|| {
         let m1 = support::wire(&m1);
-        keygen::p2::start(&mut r2, &support::ctx2(), &m1).unwrap()
+        keygen::p2::start(&mut r2, &support::ctx2(), &m1, support::rp().params()).unwrap()
     });
     let ((s1, m3), c) = time(|| p1.on_msg2(&mut r1, &support::wire(&m2)).unwrap());
     let (s2, d) = time(|| p2.on_msg3(&mut r2, &support::wire(&m3)).unwrap());
