@@ -306,7 +306,7 @@ fn a_bad_acknowledgement_or_confirmation_is_refused_with_its_own_error() {
         (
             "confirmation cut short",
             Party::P1,
-            3,
+            4,
             truncated,
             CoreError::Malformed,
             "keygen, confirmation",
@@ -314,7 +314,7 @@ fn a_bad_acknowledgement_or_confirmation_is_refused_with_its_own_error() {
         (
             "confirmation with party 1's tag",
             Party::P1,
-            3,
+            4,
             other_tag,
             CoreError::Malformed,
             "keygen, confirmation",
@@ -322,7 +322,7 @@ fn a_bad_acknowledgement_or_confirmation_is_refused_with_its_own_error() {
         (
             "confirmation for another key",
             Party::P1,
-            3,
+            4,
             other_key,
             CoreError::SessionMismatch,
             "keygen, confirmation",

@@ -955,7 +955,7 @@ fn honest_malicious_peer_completes_every_protocol() {
     assert_eq!(fx.sign.received.len(), 3);
     assert_eq!(fx.refresh.sent.len(), 3);
     assert_eq!(
-        fx.keygen.sent[..2],
+        fx.keygen.sent[..3],
         fx.keygen.honest,
         "no action: sent as encoded"
     );

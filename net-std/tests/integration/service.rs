@@ -476,7 +476,7 @@ fn service_keygen_interrupted_after_party_0s_last_message_leaves_nothing_and_a_r
     let left: Vec<String> = std::fs::read_dir(&shares)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| !n.ends_with(".lock"))
+        .filter(|n| !n.ends_with(".lock") && n != "ring-pedersen.secret")
         .collect();
     assert!(left.is_empty(), "no share and no pending share: {left:?}");
 
@@ -706,7 +706,8 @@ fn sigterm_during_a_session_lets_it_finish_and_leaves_nothing_half_written() {
     assert!(stopping < signed, "{lines:#?}");
     // No new connection is served after the stop.
     assert!(connect(&addr, &client, Duration::from_millis(500)).is_err());
-    // Nothing half-written: the share, its lock file, and the lock registry beside it only.
+    // Nothing half-written: the share, its lock file, the lock registry beside it and party
+    // 0's parameter secret only.
     let mut names: Vec<String> = std::fs::read_dir(shares.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -718,7 +719,8 @@ fn sigterm_during_a_session_lets_it_finish_and_leaves_nothing_half_written() {
         [
             ".ecdsa2pc-locks".to_owned(),
             format!("{id}.share"),
-            format!("{id}.share.lock")
+            format!("{id}.share.lock"),
+            "ring-pedersen.secret".to_owned(),
         ],
     );
     let registry: Vec<_> = std::fs::read_dir(shares.path().join(".ecdsa2pc-locks"))
