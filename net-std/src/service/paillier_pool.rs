@@ -351,7 +351,17 @@ mod tests {
     }
 
     #[test]
-    fn a_drop_does_not_wait_for_the_prime_being_searched() {
+    fn a_stop_or_drop_does_not_wait_for_the_prime_being_searched() {
+        // Without a grace period a stop says the generator has not ended yet (it is in its
+        // first prime search) and returns at once; the thread ends on its own.
+        let pool = PaillierPool::start(1).unwrap();
+        let start = Instant::now();
+        assert!(!pool.stop(Duration::ZERO));
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "{:?}",
+            start.elapsed()
+        );
         let pool = PaillierPool::start(1).unwrap();
         let start = Instant::now();
         drop(pool);

@@ -948,6 +948,14 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
     };
     assert_eq!(r.code, RefusalCode::Busy);
     assert!(r.reason.contains("connection cap"), "{e}");
+    drop(ch);
+    // One that sends no request, but garbage: a bad request (no busy refusal), logged.
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    ch.send(b"garbage").unwrap();
+    let mut buf = [0u8; request::MAX_REPLY_LEN];
+    let reply = request::decode_reply(ch.recv(&mut buf).unwrap()).unwrap_err();
+    assert_eq!(reply.code, RefusalCode::BadRequest);
+    drop(ch);
 
     // Over the cap with the refuser's queue full too: dropped at once. The refuser gives a
     // silent connection REFUSAL_DEADLINE, so one holds it and MAX_REFUSING more fill its
@@ -1005,6 +1013,12 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
         lines
             .iter()
             .any(|l| l.contains("dropped") && l.contains("no busy refusal")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("CN=client1")
+            && l.contains("no busy refusal")
+            && l.contains("bad request")),
         "{lines:#?}"
     );
 }
