@@ -100,7 +100,9 @@ fn an_unreadable_certificate_file_is_refused_naming_its_option() {
 
 #[test]
 fn every_networked_command_documents_the_file_options() {
-    for command in ["keygen", "sign", "refresh", "demo", "bench", "serve", "health", "load"] {
+    for command in [
+        "keygen", "sign", "refresh", "demo", "bench", "serve", "health", "load",
+    ] {
         let r = run(&[command, "--help"]);
         assert_eq!(r.code, Some(0), "{command}:\n{r}");
         for option in ["--certs", "--ca", "--cert", "--key"] {
