@@ -2,8 +2,9 @@
 //! clients and serves keygen, sign, refresh and pubkey requests for many keys.
 //!
 //! Threads, no async runtime. One accept loop hands each TCP connection to a bounded pool
-//! of workers through a bounded queue: a connection that finds the queue full is dropped at
-//! once. The TLS handshake runs in the worker under its own deadline, so a client that
+//! of workers through a bounded queue: a connection that finds the queue full is refused as
+//! busy by one refuser thread within a small budget, or else dropped at once
+//! ([`MAX_REFUSING`], [`REFUSAL_DEADLINE`]). The TLS handshake runs in the worker under its own deadline, so a client that
 //! stalls it (slow loris) holds one worker for at most that long and never the accept loop.
 //! Every connection then starts with a [`crate::request`]; anything that fails before or
 //! during a session is logged with the peer address and dropped, and the service goes on.
@@ -21,22 +22,28 @@
 //!
 //! Operations: an [`ApproveHook`] may approve or refuse each sign and refresh request; a
 //! health request ([`fetch_health`]) answers the service's status without a protocol run;
-//! the log has one line per request, as text or JSON lines ([`LogFormat`]).
+//! the log has one line per request, as text or JSON lines ([`LogFormat`]). Keygen and
+//! refresh take party 0's new Paillier key from a [`PaillierPool`] made in the background.
+//!
 //! Party 0's commitment-parameter secret ([`crate::params_secret`]) sits in the share
 //! directory too, sealed like the shares; [`Service::bind`] loads it, or makes it (seconds,
 //! said in the log) the first time, and every keygen and signature uses it.
 
 mod approve;
+mod busy;
 mod health;
 pub mod junk;
 mod key_store;
 mod keys;
 mod log;
+mod paillier_pool;
 
 pub use approve::{ApproveHook, MAX_OUTPUT as MAX_APPROVE_OUTPUT, Verdict};
+pub use busy::{MAX_REFUSING, REFUSAL_DEADLINE};
 pub use health::{Health, MAX_HEALTH_LEN, cpu_ms_of, fetch_health, process_cpu_ms};
 pub use key_store::{KeyInUse, KeyStore, ShareDir};
 pub use log::{LogFormat, LogSink};
+pub use paillier_pool::{GENERATOR_THREAD, PaillierPool, PoolLevel};
 
 use core::net::SocketAddr;
 use core::panic::AssertUnwindSafe;
@@ -67,12 +74,14 @@ use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Req
 use crate::sealed::Sealer;
 use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
-use crate::{CertPaths, Transport, paillier::new_paillier_key, rng::os_rng};
+use crate::{CertPaths, Transport, rng::os_rng};
 use keys::KeyLocks;
 use log::{Client, Logger, key_json};
 
 /// How often the accept loop looks for a new connection or a stop request.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
+/// How long a stopping service waits for the Paillier key generator to finish its prime.
+const GENERATOR_GRACE: Duration = Duration::from_secs(1);
 /// Length of the public key party 0 sends for a pubkey request (compressed SEC1).
 pub const PUBKEY_LEN: usize = 33;
 
@@ -89,7 +98,8 @@ pub struct ServiceConfig {
     pub lock_dir: Option<PathBuf>,
     /// Connections served at once (worker threads).
     pub workers: usize,
-    /// Accepted connections waiting for a worker; one more is dropped at once.
+    /// Accepted connections waiting for a worker; one more is refused as busy within a
+    /// small budget, or dropped ([`MAX_REFUSING`]).
     pub max_waiting: usize,
     /// Time a client has to complete the TLS handshake and send its request.
     pub handshake_timeout: Duration,
@@ -102,13 +112,16 @@ pub struct ServiceConfig {
     pub approve: Option<ApproveHook>,
     /// How the log lines are written.
     pub log_format: LogFormat,
+    /// Paillier keys made ahead of time for keygen and refresh ([`PaillierPool`]); 0 makes
+    /// each one inline.
+    pub paillier_pool: usize,
 }
 
 impl ServiceConfig {
     /// Defaults for the share directory `shares`: plaintext shares, the per-user lock
     /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 waiting connections,
     /// 10 s for handshake and request, 60 s per message, 10 s wait for a busy key, no
-    /// approval hook, text log.
+    /// approval hook, text log, 2 Paillier keys made ahead of time.
     #[must_use]
     pub fn new(shares: &Path) -> Self {
         Self {
@@ -122,6 +135,7 @@ impl ServiceConfig {
             key_wait: Duration::from_secs(10),
             approve: None,
             log_format: LogFormat::Text,
+            paillier_pool: 2,
         }
     }
 
@@ -202,6 +216,7 @@ struct Shared {
     log: Logger,
     started: Instant,
     counters: Counters,
+    paillier: PaillierPool,
 }
 
 /// What the health reply counts.
@@ -270,6 +285,7 @@ impl Service {
             logger.event("params", params_secret::MAKING);
         })?;
         let listener = crate::connect::listen(addr)?.into_tcp();
+        let paillier = PaillierPool::start(config.paillier_pool)?;
         Ok(Self {
             listener,
             shared: Arc::new(Shared {
@@ -281,6 +297,7 @@ impl Service {
                 keys: KeyLocks::default(),
                 started: Instant::now(),
                 counters: Counters::default(),
+                paillier,
             }),
             shutdown: Shutdown::default(),
         })
@@ -306,11 +323,13 @@ impl Service {
         self.shutdown.clone()
     }
 
-    /// Serves until [`Shutdown::stop`]; then waits for the sessions in progress.
+    /// Serves until [`Shutdown::stop`]; then waits for the sessions in progress, wipes the
+    /// ready Paillier keys and stops their generator (waiting for it at most a second: it
+    /// stops after the prime it is searching).
     ///
     /// # Errors
-    /// [`SystemError::NoThread`] if a worker cannot be started; an error of the listening
-    /// socket itself.
+    /// [`SystemError::NoThread`] if a worker or the busy refuser cannot be started; an error
+    /// of the listening socket itself.
     pub fn run(self) -> Result<(), NetError> {
         let io = |source| TransportError::Io {
             phase: Phase::Accept,
@@ -328,20 +347,35 @@ impl Service {
                 .map_err(SystemError::NoThread)?;
             workers.push(worker);
         }
+        let (refusing, refuse_rx) = mpsc::sync_channel(MAX_REFUSING);
+        let shared = Arc::clone(&self.shared);
+        let refuser = thread::Builder::new()
+            .name("ecdsa2pc-busy".into())
+            .spawn(move || busy::refuser(&shared, &refuse_rx))
+            .map_err(SystemError::NoThread)?;
         self.listener.set_nonblocking(true).map_err(io)?;
         let log = &self.shared.log;
         while !self.shutdown.is_stopped() {
             match self.listener.accept() {
                 Ok((sock, addr)) => match tx.try_send((sock, addr)) {
                     Ok(()) => {}
-                    Err(TrySendError::Full((sock, addr))) => {
-                        log.dropped(
-                            addr,
-                            None,
-                            &format!("{} connections already wait for a worker", cfg.max_waiting),
-                        );
-                        self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                        drop(sock);
+                    Err(TrySendError::Full(over)) => {
+                        if let Err(
+                            TrySendError::Full((sock, addr))
+                            | TrySendError::Disconnected((sock, addr)),
+                        ) = refusing.try_send(over)
+                        {
+                            log.dropped(
+                                addr,
+                                None,
+                                &format!(
+                                    "{}, and {MAX_REFUSING} more wait for their busy refusal",
+                                    busy::over_cap(&self.shared)
+                                ),
+                            );
+                            self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+                            drop(sock);
+                        }
                     }
                     Err(TrySendError::Disconnected(_)) => break,
                 },
@@ -363,12 +397,13 @@ impl Service {
             "stopping",
             "stopping: no new connections; finishing the sessions in progress",
         );
-        drop(tx);
-        for worker in workers {
+        drop((tx, refusing));
+        for worker in workers.into_iter().chain([refuser]) {
             if let Err(panic) = worker.join() {
                 std::panic::resume_unwind(panic);
             }
         }
+        self.shared.paillier.stop(GENERATOR_GRACE);
         log.event("stopped", "stopped");
         Ok(())
     }
@@ -566,7 +601,7 @@ fn handle(
         }
         Operation::Refresh => {
             let share = key.agree(ch, held)?;
-            let (paillier, _) = new_paillier_key()?;
+            let paillier = shared.paillier.key()?;
             let new = driver::refresh_p1(ch, &mut rng, &share, &ctx, paillier, key.persist())?;
             Ok(format!(
                 "epoch {} → {}, {approval}",
@@ -587,7 +622,7 @@ fn handle(
 /// until party 1 confirms it stored its own (see [`driver::keygen_p1_persisted`]).
 fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     request::accept(ch)?;
-    let (paillier, _) = new_paillier_key()?;
+    let paillier = shared.paillier.key()?;
     let mut rng = os_rng()?;
     let info = ch.info().clone();
     let mut persist = NewKey {
@@ -715,6 +750,7 @@ fn health(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
         failed: c.failed.load(Ordering::Relaxed),
         signatures: c.signatures.load(Ordering::Relaxed),
         cpu_ms: process_cpu_ms(),
+        paillier_pool: shared.paillier.level(),
     };
     ch.send(status.to_json().to_string().as_bytes())?;
     Ok("status sent".to_owned())

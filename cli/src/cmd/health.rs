@@ -23,8 +23,9 @@ use crate::output::{Outcome, Style};
                {command_name} --server localhost:8443 --certs certs --json --timeout 5",
     note = "Connects as party 1 over mutual TLS (any client certificate of the service's CA) \
             and prints the service's release, protocol version, number of keys, uptime, busy \
-            and total workers, requests ok and failed, signatures made and the CPU time it has \
-            used. With --json the same as one JSON object (`ok`: true, and the fields of the \
+            and total workers, requests ok and failed, signatures made, the CPU time it has \
+            used and its Paillier key pool (keys ready of the target, keys taken from it, keys \
+            made inline because it was empty). With --json the same as one JSON object (`ok`: true, and the fields of the \
             health reply).",
     error_code(0, "the service answered"),
     error_code(1, "the service refused the request or answered something else"),
@@ -103,7 +104,8 @@ fn outcome(h: &Health) -> Outcome {
         .map_or_else(|| "unknown".to_owned(), |ms| format!("{ms} ms"));
     let text = format!(
         "ecdsa2pc {} (protocol {}): {} keys, up {} s, {}/{} workers busy, {} requests ok, {} \
-         failed, {} signatures, CPU {cpu}",
+         failed, {} signatures, CPU {cpu}, Paillier keys {}/{} ready ({} taken, {} made \
+         inline)",
         h.version,
         h.protocol,
         h.keys,
@@ -112,7 +114,11 @@ fn outcome(h: &Health) -> Outcome {
         h.workers,
         h.ok,
         h.failed,
-        h.signatures
+        h.signatures,
+        h.paillier_pool.ready,
+        h.paillier_pool.target,
+        h.paillier_pool.taken,
+        h.paillier_pool.inline
     );
     let mut outcome = Outcome::summary("the service answered").text(text);
     if let serde_json::Value::Object(fields) = h.to_json() {

@@ -80,7 +80,8 @@ pub(crate) struct ServeArgs {
     /// connections served at once (default: 4)
     #[argh(option, default = "4")]
     workers: usize,
-    /// accepted connections waiting for a worker; more are dropped (default: 64)
+    /// accepted connections waiting for a worker; more are refused as busy (a few at a
+    /// time, within a second each) or dropped (default: 64)
     #[argh(option, default = "64")]
     max_connections: usize,
     /// seconds a client has for the TLS handshake and its request (default: 10)
@@ -101,6 +102,10 @@ pub(crate) struct ServeArgs {
     /// (default: 10)
     #[argh(option, default = "10")]
     approve_timeout: u64,
+    /// number of party 0's Paillier keys made ahead of time, at the lowest priority, so
+    /// that keygen and refresh do not wait for a prime search; 0: none (default: 2)
+    #[argh(option, default = "2")]
+    paillier_pool: usize,
     /// log format: text (default) or json (one JSON object per line)
     #[argh(option, default = "String::from(\"text\")")]
     log_format: String,
@@ -182,6 +187,7 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
         lock_dir: lock_state_dir(),
         approve,
         log_format,
+        paillier_pool: args.paillier_pool,
         ..ServiceConfig::new(&args.shares)
     };
     if config.sealer.is_none() {
@@ -213,10 +219,11 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
         })?;
     }
     log.line(format_args!(
-        "party 0 serving on {} (shares in {}, {} workers, {})",
+        "party 0 serving on {} (shares in {}, {} workers, {} Paillier keys made ahead, {})",
         service.local_addr()?,
         args.shares.display(),
         args.workers,
+        args.paillier_pool,
         args.approve.as_ref().map_or_else(
             || "no approval hook: every request of a key's own client is approved".to_owned(),
             |c| format!("approval hook: {c}")

@@ -249,7 +249,8 @@ fn serve_operations_approval_refusals_health_and_json_log() {
                 dir.join("deny").display()
             )
         },
-        &["--log-format", "json"],
+        // No Paillier pool: the keygen below draws its key inline, which health counts.
+        &["--log-format", "json", "--paillier-pool", "0"],
     );
     let marker = dir.path().join("deny");
     let health = |extra: &[&str]| {
@@ -268,6 +269,11 @@ fn serve_operations_approval_refusals_health_and_json_log() {
     let r = health(&[]);
     assert_eq!(r.code, Some(0), "{r}");
     assert!(r.stdout.contains("0 keys"), "{r}");
+    assert!(
+        r.stdout
+            .contains("Paillier keys 0/0 ready (0 taken, 0 made inline)"),
+        "{r}"
+    );
 
     let share = dir.path().join("k.share");
     let client = |command: &str, extra: &[&str]| client_run(&addr, &certs, &share, command, extra);
@@ -312,6 +318,11 @@ fn serve_operations_approval_refusals_health_and_json_log() {
     assert_eq!(h["signatures"], 1, "{h}");
     assert_eq!(h["protocol"], ecdsa2pc_net::request::REQUEST_VERSION, "{h}");
     assert!(h["requests_failed"].as_u64().unwrap() >= 2, "{h}");
+    assert_eq!(
+        h["paillier_pool"],
+        serde_json::json!({"ready": 0, "target": 0, "taken": 0, "inline": 1}),
+        "{h}"
+    );
 
     service.signal("TERM");
     let log = service.wait_for_stderr("\"stopped\"");

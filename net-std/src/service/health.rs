@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::PoolLevel;
 use crate::Transport;
 use crate::error::{NetError, ProtocolError};
 #[cfg(doc)]
@@ -38,6 +39,9 @@ pub struct Health {
     /// (`cpu_ms`; `null` where the system does not tell it: it is read from
     /// `/proc/self/stat`, in clock ticks of 10 ms).
     pub cpu_ms: Option<u64>,
+    /// Paillier keys made ahead of time (`paillier_pool`: an object with the fields
+    /// `ready`, `target`, `taken` and `inline` of [`PoolLevel`]).
+    pub paillier_pool: PoolLevel,
 }
 
 impl Health {
@@ -55,6 +59,12 @@ impl Health {
             "requests_failed": self.failed,
             "signatures": self.signatures,
             "cpu_ms": self.cpu_ms,
+            "paillier_pool": {
+                "ready": self.paillier_pool.ready,
+                "target": self.paillier_pool.target,
+                "taken": self.paillier_pool.taken,
+                "inline": self.paillier_pool.inline,
+            },
         })
     }
 
@@ -76,6 +86,16 @@ impl Health {
             cpu_ms: match value.get("cpu_ms")? {
                 Value::Null => None,
                 other => Some(other.as_u64()?),
+            },
+            paillier_pool: {
+                let pool = value.get("paillier_pool")?;
+                let n = |field: &str| pool.get(field).and_then(Value::as_u64);
+                PoolLevel {
+                    ready: n("ready")?,
+                    target: n("target")?,
+                    taken: n("taken")?,
+                    inline: n("inline")?,
+                }
             },
         })
     }
@@ -137,6 +157,12 @@ mod tests {
             failed: 2,
             signatures: 5,
             cpu_ms: None,
+            paillier_pool: PoolLevel {
+                ready: 1,
+                target: 2,
+                taken: 3,
+                inline: 4,
+            },
         };
         assert_eq!(Health::from_json(&h.to_json()), Some(h.clone()));
         let with_cpu = Health {
@@ -145,6 +171,11 @@ mod tests {
         };
         let mut value = with_cpu.to_json();
         assert_eq!(Health::from_json(&value), Some(with_cpu));
+        let mut pool_field = value.clone();
+        pool_field["paillier_pool"]["inline"] = json!(-1);
+        assert_eq!(Health::from_json(&pool_field), None);
+        pool_field["paillier_pool"] = json!(2);
+        assert_eq!(Health::from_json(&pool_field), None);
         value["keys"] = json!("three");
         assert_eq!(Health::from_json(&value), None);
         value.as_object_mut().unwrap().remove("keys");

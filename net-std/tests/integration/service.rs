@@ -13,8 +13,8 @@ use ecdsa2pc_net::lock_registry::{LockRegistry, LockState};
 use ecdsa2pc_net::request::{self, Operation, RefusalCode, Request, key_id, key_id_hex};
 use ecdsa2pc_net::sealed::{self, Sealer, Secret};
 use ecdsa2pc_net::service::{
-    ApproveHook, KeyInUse, KeyStore, LogFormat, Service, ServiceConfig, ShareDir, Shutdown,
-    fetch_health, fetch_pubkey, junk,
+    ApproveHook, KeyInUse, KeyStore, LogFormat, MAX_REFUSING, PoolLevel, REFUSAL_DEADLINE, Service,
+    ServiceConfig, ShareDir, Shutdown, fetch_health, fetch_pubkey, junk,
 };
 use ecdsa2pc_net::store::ShareFiles;
 use ecdsa2pc_net::{
@@ -820,6 +820,236 @@ fn the_service_uses_its_store_through_the_trait() {
     let lines = log.lock().unwrap();
     assert!(
         lines.iter().any(|l| l.contains("db://shares")),
+        "{lines:#?}"
+    );
+}
+
+/// Party 1 refreshes its key with the service; its share file moves to the new epoch.
+fn client_refresh(addr: &str, paths: &CertPaths, files: &ShareFiles) -> Result<(), NetError> {
+    let held = files.load::<KeyShareP2>()?;
+    let q = held.active.public().q;
+    let mut ch = connect(addr, paths, OK_TIMEOUT)?;
+    ch.set_timeout(KEYGEN_TIMEOUT)?;
+    request::ask(&mut ch, &Request::on_key(Operation::Refresh, key_id(&q)))?;
+    let share = epoch::agree(&mut ch, files, held)?;
+    let info = ch.info().clone();
+    let mut persist = files.clone();
+    driver::refresh_p2(
+        &mut ch,
+        &mut os_rng()?,
+        &share,
+        &driver::context(&info),
+        &mut persist,
+    )?;
+    Ok(())
+}
+
+/// The service's health, asked on a fresh connection.
+fn health_of(addr: &str, client: &CertPaths) -> ecdsa2pc_net::service::Health {
+    let mut ch = connect(addr, client, OK_TIMEOUT).unwrap();
+    fetch_health(&mut ch).unwrap()
+}
+
+/// Generous: the generator runs at the lowest priority, on a machine the tests load.
+const POOL_FILL: Duration = Duration::from_secs(600);
+
+/// Polls the health reply until the Paillier pool holds `ready` keys.
+fn wait_for_pool(addr: &str, client: &CertPaths, ready: u64) -> PoolLevel {
+    let start = std::time::Instant::now();
+    loop {
+        let level = health_of(addr, client).paillier_pool;
+        if level.ready >= ready {
+            return level;
+        }
+        assert!(
+            start.elapsed() < POOL_FILL,
+            "the pool never refilled: {level:?}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn keygen_and_refresh_take_pooled_paillier_keys_and_the_pool_refills() {
+    let dir = certs("service-pool");
+    let shares = TempDir::new("service-pool-shares");
+    let client_dir = TempDir::new("service-pool-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 1;
+    let svc = Running::start_with(&dir, config);
+
+    let level = wait_for_pool(&svc.addr, &client, 1);
+    assert_eq!(
+        level,
+        PoolLevel {
+            ready: 1,
+            target: 1,
+            taken: 0,
+            inline: 0
+        }
+    );
+    // Keygen takes the ready key: taken counts it, nothing was drawn inline.
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let level = health_of(&svc.addr, &client).paillier_pool;
+    assert_eq!((level.taken, level.inline), (1, 0), "{level:?}");
+    // The generator makes its replacement; refresh takes that one.
+    let level = wait_for_pool(&svc.addr, &client, 1);
+    assert_eq!((level.ready, level.taken), (1, 1), "{level:?}");
+    client_refresh(&svc.addr, &client, &k).unwrap();
+    assert_eq!(k.load_active::<KeyShareP2>().unwrap().epoch(), 1);
+    let level = health_of(&svc.addr, &client).paillier_pool;
+    assert_eq!((level.taken, level.inline), (2, 0), "{level:?}");
+    // The refreshed shares (party 0's under the pooled key) sign.
+    client_sign(&svc.addr, &client, &k, [1; 32]).unwrap();
+    let lines = svc.stop();
+    assert!(lines.last().is_some_and(|l| l == "stopped"), "{lines:#?}");
+}
+
+#[test]
+fn without_a_pool_keygen_and_refresh_draw_their_keys_inline() {
+    let dir = certs("service-no-pool");
+    let shares = TempDir::new("service-no-pool-shares");
+    let client_dir = TempDir::new("service-no-pool-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    client_refresh(&svc.addr, &client, &k).unwrap();
+    client_sign(&svc.addr, &client, &k, [2; 32]).unwrap();
+    assert_eq!(
+        health_of(&svc.addr, &client).paillier_pool,
+        PoolLevel {
+            ready: 0,
+            target: 0,
+            taken: 0,
+            inline: 2
+        }
+    );
+    svc.stop();
+}
+
+#[test]
+fn a_service_stops_promptly_while_its_generator_searches_a_prime() {
+    let dir = certs("service-pool-stop");
+    let shares = TempDir::new("service-pool-stop-shares");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 2;
+    let svc = Running::start_with(&dir, config);
+    // The generator is at work from the start (a key takes far longer than this request).
+    let level = health_of(&svc.addr, &client).paillier_pool;
+    assert_eq!(level.target, 2);
+    assert!(level.ready < 2, "{level:?}");
+    let start = std::time::Instant::now();
+    let lines = svc.stop();
+    // The accept poll, the workers' ends and at most the generator grace (1 s), with room
+    // for a loaded machine; never a whole key search.
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(lines.last().is_some_and(|l| l == "stopped"), "{lines:#?}");
+}
+
+#[test]
+fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_serving() {
+    let dir = certs("service-cap");
+    let shares = TempDir::new("service-cap-shares");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.workers = 1;
+    config.max_waiting = 1;
+    config.handshake_timeout = Duration::from_secs(20);
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+
+    // The one worker holds a client that has not sent its request yet, and one plain TCP
+    // connection waits for it: the service is at its cap.
+    let holding = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let waiting = TcpStream::connect(&svc.addr).unwrap();
+    thread::sleep(Duration::from_millis(200));
+    // A client over the cap gets a busy refusal it can print.
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let e = fetch_health(&mut ch).unwrap_err();
+    let NetError::Refused(r) = &e else {
+        panic!("not a refusal: {e}")
+    };
+    assert_eq!(r.code, RefusalCode::Busy);
+    assert!(r.reason.contains("connection cap"), "{e}");
+    drop(ch);
+    // One that sends no request, but garbage: a bad request (no busy refusal), logged.
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    ch.send(b"garbage").unwrap();
+    let mut buf = [0u8; request::MAX_REPLY_LEN];
+    let reply = request::decode_reply(ch.recv(&mut buf).unwrap()).unwrap_err();
+    assert_eq!(reply.code, RefusalCode::BadRequest);
+    drop(ch);
+
+    // Over the cap with the refuser's queue full too: dropped at once. The refuser gives a
+    // silent connection REFUSAL_DEADLINE, so one holds it and MAX_REFUSING more fill its
+    // queue; the next finds the socket closed well before that deadline.
+    let mut silent = vec![TcpStream::connect(&svc.addr).unwrap()];
+    // Time for the refuser to take the first one, so that the queue holds the rest.
+    thread::sleep(Duration::from_millis(300));
+    silent.extend((0..MAX_REFUSING).map(|_| TcpStream::connect(&svc.addr).unwrap()));
+    thread::sleep(Duration::from_millis(100));
+    let mut dropped = TcpStream::connect(&svc.addr).unwrap();
+    dropped
+        .set_read_timeout(Some(REFUSAL_DEADLINE / 2))
+        .unwrap();
+    let start = std::time::Instant::now();
+    let read = std::io::Read::read(&mut dropped, &mut [0u8; 1]);
+    assert!(
+        matches!(read, Ok(0))
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{read:?} after {:?}: {:#?}",
+        start.elapsed(),
+        svc.lines()
+    );
+    drop((silent, holding, waiting));
+
+    // Once the cap clears, the service serves again.
+    let start = std::time::Instant::now();
+    let h = loop {
+        let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+        match fetch_health(&mut ch) {
+            Ok(h) => break h,
+            Err(NetError::Refused(r)) if r.code == RefusalCode::Busy => {
+                assert!(start.elapsed() < Duration::from_secs(30), "still busy");
+                thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert!(h.failed >= 3, "{h:?}");
+    let lines = svc.stop();
+    assert!(
+        lines.iter().any(|l| l.contains("health: failed")
+            && l.contains("(busy)")
+            && l.contains("connection cap")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("dropped") && l.contains("more wait for their busy refusal")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("dropped") && l.contains("no busy refusal")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("CN=client1")
+            && l.contains("no busy refusal")
+            && l.contains("bad request")),
         "{lines:#?}"
     );
 }
