@@ -238,9 +238,6 @@ pub fn unit_element(value: &U2048) -> Option<Element> {
 
 #[cfg(test)]
 mod tests {
-    // The 2.3 MiB table lives on the heap in this test only.
-    extern crate std;
-
     use super::*;
 
     #[test]
@@ -297,37 +294,5 @@ mod tests {
         );
         assert_eq!(hashed.square(), generators().1);
         assert_eq!(sh.square(), generators().1);
-    }
-
-    /// u^r through the fixed-base table, h^r through it, and the plain powers agree, for an
-    /// even and an odd r, and the symbol of 2^ξ·u^r is 1 whatever r's parity.
-    #[test]
-    fn table_matches_the_residue_root_and_symbols_hide_nonce_parity() {
-        let mut storage = std::vec![U2048::ZERO; TABLE_LEN];
-        let table = Table::new(&mut storage).unwrap();
-        let (sg, sh) = generator_roots();
-        let top = crypto_bigint::U320::MAX;
-        assert_eq!(pow_root_g(Some(&table), &top, 320), sg.pow(&top));
-        for r in [
-            U2048::from_u64(0x1234_5678),
-            U2048::from_u64(0x1234_5679),
-            ORDER.wrapping_sub(&U2048::ONE),
-            ORDER.wrapping_sub(&U2048::from_u8(2)),
-        ] {
-            assert_eq!(table.pow_root_h(&r), sh.pow(&r));
-            let xi = r.resize::<{ crypto_bigint::U320::LIMBS }>();
-            assert_eq!(pow_root_g(Some(&table), &xi, 320), sg.pow(&xi));
-            assert_eq!(pow_root_g(None, &xi, 320), sg.pow(&xi));
-            // A width the table does not cover takes the plain power.
-            assert_eq!(pow_root_g(Some(&table), &r, 2048), sg.pow(&r));
-            assert_eq!(pow_h(Some(&table), &r), generators().1.pow(&r));
-            let com = sg
-                .pow(&U2048::from_u8(3))
-                .mul(&pow_root_h(Some(&table), &r));
-            assert_eq!(
-                com.jacobi_symbol_vartime(),
-                crypto_bigint::JacobiSymbol::One
-            );
-        }
     }
 }

@@ -245,3 +245,39 @@ fn pedersen_table_powers_match_plain_powers() {
         Error::BufferTooSmall
     );
 }
+
+/// u^r through the fixed-base table, h^r through it, and the plain powers agree, for an
+/// even and an odd r, and the symbol of 2^ξ·u^r is 1 whatever r's parity.
+#[test]
+fn pedersen_table_matches_the_residue_root_and_symbols_hide_nonce_parity() {
+    use crypto_bigint::U2048;
+    let mut storage = vec![U2048::ZERO; PEDERSEN_TABLE_LEN];
+    let table = PedersenTable::new(&mut storage).unwrap();
+    let (sg, sh) = pedersen::generator_roots();
+    let top = crypto_bigint::U320::MAX;
+    assert_eq!(pedersen::pow_root_g(Some(&table), &top, 320), sg.pow(&top));
+    for r in [
+        U2048::from_u64(0x1234_5678),
+        U2048::from_u64(0x1234_5679),
+        pedersen::ORDER.wrapping_sub(&U2048::ONE),
+        pedersen::ORDER.wrapping_sub(&U2048::from_u8(2)),
+    ] {
+        assert_eq!(table.pow_root_h(&r), sh.pow(&r));
+        let xi = r.resize::<{ crypto_bigint::U320::LIMBS }>();
+        assert_eq!(pedersen::pow_root_g(Some(&table), &xi, 320), sg.pow(&xi));
+        assert_eq!(pedersen::pow_root_g(None, &xi, 320), sg.pow(&xi));
+        // A width the table does not cover takes the plain power.
+        assert_eq!(pedersen::pow_root_g(Some(&table), &r, 2048), sg.pow(&r));
+        assert_eq!(
+            pedersen::pow_h(Some(&table), &r),
+            pedersen::generators().1.pow(&r)
+        );
+        let com = sg
+            .pow(&U2048::from_u8(3))
+            .mul(&pedersen::pow_root_h(Some(&table), &r));
+        assert_eq!(
+            com.jacobi_symbol_vartime(),
+            crypto_bigint::JacobiSymbol::One
+        );
+    }
+}

@@ -72,6 +72,7 @@ use crate::lock_registry::LockRegistry;
 use crate::params_secret::{self, ParamsSecretFile};
 use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Request};
 use crate::sealed::Sealer;
+use crate::session::SessionInfo;
 use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
 use crate::{CertPaths, Transport, rng::os_rng};
@@ -430,36 +431,68 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>) {
     }
 }
 
+/// Where an accepted connection failed before its request was read.
+#[derive(Clone, Copy)]
+enum Opening {
+    /// The TLS handshake.
+    Handshake,
+    /// Receiving the request.
+    Request,
+}
+
+/// The TLS handshake and the request, both under `deadline` (the channel keeps that timeout
+/// until the request has arrived: a client that stalls holds the thread no longer), as every
+/// accepted connection starts. On failure the connection is dropped and logged with
+/// `cause(step, error)`.
+fn open_connection(
+    shared: &Shared,
+    sock: TcpStream,
+    addr: SocketAddr,
+    deadline: Duration,
+    cause: impl Fn(Opening, &NetError) -> String,
+) -> Option<(Channel, SessionInfo, Request)> {
+    let mut ch = match establish_server(sock, &shared.setup, deadline) {
+        Ok(ch) => ch,
+        Err(e) => {
+            shared
+                .log
+                .dropped(addr, None, &cause(Opening::Handshake, &e));
+            return None;
+        }
+    };
+    let info = ch.info().clone();
+    match request::receive(&mut ch) {
+        Ok(req) => Some((ch, info, req)),
+        Err(e) => {
+            let client = Client::of(addr, &info);
+            shared
+                .log
+                .dropped(addr, Some(&client), &cause(Opening::Request, &e));
+            None
+        }
+    }
+}
+
 /// Serves one connection and logs one line about it.
 fn serve(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
     let start = Instant::now();
     let log = &shared.log;
     let cfg = &shared.config;
     let failed = || shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-    // The handshake runs under its own deadline, and the channel keeps that timeout until
-    // the request has arrived: a client that stalls holds this worker no longer.
-    let mut ch = match establish_server(sock, &shared.setup, cfg.handshake_timeout) {
-        Ok(ch) => ch,
-        Err(e) => {
-            failed();
-            log.dropped(addr, None, &format!("before a session: {e}"));
-            return;
-        }
+    let Some((mut ch, info, req)) = open_connection(
+        shared,
+        sock,
+        addr,
+        cfg.handshake_timeout,
+        |step, e| match step {
+            Opening::Handshake => format!("before a session: {e}"),
+            Opening::Request => e.to_string(),
+        },
+    ) else {
+        failed();
+        return;
     };
-    let info = ch.info().clone();
-    let client = Client {
-        peer: addr,
-        subject: &info.peer_subject,
-        pid: &info.peer_pid,
-    };
-    let req = match request::receive(&mut ch) {
-        Ok(req) => req,
-        Err(e) => {
-            failed();
-            log.dropped(addr, Some(&client), &e.to_string());
-            return;
-        }
-    };
+    let client = Client::of(addr, &info);
     let outcome = if let Err(e) = ch.set_timeout(cfg.session_timeout) {
         Err(e)
     } else {

@@ -21,9 +21,8 @@ use std::time::Instant;
 #[cfg(doc)]
 use super::ServiceConfig;
 use super::log::Client;
-use super::{Shared, refuse};
-use crate::handshake::establish_server;
-use crate::request::{self, RefusalCode};
+use super::{Shared, open_connection, refuse};
+use crate::request::RefusalCode;
 
 /// Connections over the cap that wait for their "busy" refusal; one more is dropped at once.
 pub const MAX_REFUSING: usize = 4;
@@ -62,26 +61,12 @@ fn refuse_busy(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
     shared.counters.failed.fetch_add(1, Ordering::Relaxed);
     let deadline = shared.config.handshake_timeout.min(REFUSAL_DEADLINE);
     let why = over_cap(shared);
-    let mut ch = match establish_server(sock, &shared.setup, deadline) {
-        Ok(ch) => ch,
-        Err(e) => {
-            log.dropped(addr, None, &format!("{why}; no busy refusal: {e}"));
-            return;
-        }
+    let Some((mut ch, info, req)) = open_connection(shared, sock, addr, deadline, |_, e| {
+        format!("{why}; no busy refusal: {e}")
+    }) else {
+        return;
     };
-    let info = ch.info().clone();
-    let client = Client {
-        peer: addr,
-        subject: &info.peer_subject,
-        pid: &info.peer_pid,
-    };
-    let req = match request::receive(&mut ch) {
-        Ok(req) => req,
-        Err(e) => {
-            log.dropped(addr, Some(&client), &format!("{why}; no busy refusal: {e}"));
-            return;
-        }
-    };
+    let client = Client::of(addr, &info);
     let refused = refuse(
         &mut ch,
         RefusalCode::Busy,

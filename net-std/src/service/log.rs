@@ -2,6 +2,7 @@
 //! one per event (a dropped connection, stopping), as text for people or JSON lines for
 //! machines. Never a secret: ids, names, digests and durations only.
 
+use crate::session::SessionInfo;
 use core::net::SocketAddr;
 use core::time::Duration;
 
@@ -40,7 +41,16 @@ pub(crate) struct Client<'a> {
     pub(crate) pid: &'a [u8; 32],
 }
 
-impl Client<'_> {
+impl<'a> Client<'a> {
+    /// The client of a connection from `peer` whose handshake gave `info`.
+    pub(crate) fn of(peer: SocketAddr, info: &'a SessionInfo) -> Self {
+        Self {
+            peer,
+            subject: &info.peer_subject,
+            pid: &info.peer_pid,
+        }
+    }
+
     fn text(&self) -> String {
         format!(
             "{} client {:?} pid {}…",
