@@ -32,7 +32,7 @@
 //! design-research.md §1.4, which decrypts c and C_α before the proof has verified: P1 never
 //! decrypts a signing ciphertext whose proof has not verified (docs/PROTOCOL.md).
 
-use crypto_bigint::{NonZero, U128, U320, U512, U640, U896, U1024, U2048, Uint};
+use crypto_bigint::{NonZero, U128, U256, U320, U512, U640, U896, U1024, U2048, Uint};
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_core::CryptoRng;
 use subtle::Choice;
@@ -66,6 +66,21 @@ const U_SHIFT: u32 = STAT_BITS + MASK_BITS;
 const Z12_BOUND: U512 = bigint::order_shl(MASK_BITS + 1);
 /// Bound on z3: q²·2^(3s+κ+1).
 const Z3_BOUND: U896 = bigint::order_sq_shl(2 * STAT_BITS + MASK_BITS + 1);
+
+/// Bits of q (q < 2^256) and of q² (< 2^512): the exponent widths below are bounds on secret
+/// values, public by construction, so an exponentiation may stop at them in constant time.
+const Q_BITS: u32 = 256;
+/// Bits of w1, w2 (< q), w3 (< q²·2^128), α1, α2 (< q·2^(s+κ)) and α3 (< q²·2^(3s+κ)), in the
+/// order the prover commits them.
+const WITNESS_BITS: [u32; 3] = [Q_BITS, Q_BITS, 2 * Q_BITS + MASK_SLACK_BITS];
+const ALPHA_BITS: [u32; 3] = [
+    Q_BITS + MASK_BITS,
+    Q_BITS + MASK_BITS,
+    2 * Q_BITS + 2 * STAT_BITS + MASK_BITS,
+];
+/// Bits of ρ_j (< N̂·2^s) and β_j (< N̂·2^(2s+κ)).
+const RHO_BITS: u32 = crate::ring_pedersen::MODULUS_BITS + STAT_BITS;
+const BETA_BITS: u32 = crate::ring_pedersen::MODULUS_BITS + U_SHIFT;
 
 /// Wire widths of the responses: the bytes of their bounds.
 const Z12_LEN: usize = (256 + MASK_BITS as usize + 1).div_ceil(8);
@@ -439,13 +454,19 @@ impl Prover {
         let w3_int = Zeroizing::new(w3.resize::<{ U896::LIMBS }>());
         let wits = [&*w1_int, &*w2_int, &*w3_int];
         let alphas = [alpha1.resize(), alpha2.resize(), alpha3];
-        let commit = |x: &U896, blind: &U2368| g.pow(x).mul(&h.pow(blind)).retrieve();
-        let w = core::array::from_fn(|j| match (wits.get(j), rho.get(j)) {
-            (Some(x), Some(b)) => commit(x, b),
+        // Each exponentiation stops at its exponent's public bound: the same values in
+        // constant time, without the squarings of the always-zero top bits.
+        let commit = |x: &U896, x_bits: u32, blind: &U2368, blind_bits: u32| {
+            g.pow_bounded_exp(x, x_bits)
+                .mul(&h.pow_bounded_exp(blind, blind_bits))
+                .retrieve()
+        };
+        let w = core::array::from_fn(|j| match (wits.get(j), WITNESS_BITS.get(j), rho.get(j)) {
+            (Some(x), Some(bits), Some(b)) => commit(x, *bits, b, RHO_BITS),
             _ => U2048::ZERO,
         });
-        let a = core::array::from_fn(|j| match (alphas.get(j), beta.get(j)) {
-            (Some(x), Some(b)) => commit(x, b),
+        let a = core::array::from_fn(|j| match (alphas.get(j), ALPHA_BITS.get(j), beta.get(j)) {
+            (Some(x), Some(bits), Some(b)) => commit(x, *bits, b, BETA_BITS),
             _ => U2048::ZERO,
         });
         let alpha1_s = bigint::reduce_mod_q(&alpha1);
@@ -544,7 +565,8 @@ impl Prover {
         let raised = match table {
             // w1·r < q² fits the table's 512-bit exponents.
             Some(t) => key.pow_fixed(t, &Zeroizing::new(w1.wrapping_mul(&r)))?,
-            None => key.mul_plain(&Ciphertext(self.c_w1), &r),
+            // r < q: a 256-bit exponent, not the 512 bits r is held in for `linear`.
+            None => key.mul_plain(&Ciphertext(self.c_w1), &r.resize::<{ U256::LIMBS }>()),
         };
         Ok(key.add(&raised, &key.encrypt_with_nonce(&*plain, &self.w4_n)?))
     }
@@ -552,7 +574,8 @@ impl Prover {
     /// C_α = (C'^α1)^r·(1+N)^(α1·m + α2·r + α3·q)·γ^N.
     fn c_alpha(&self, key: &PublicKey, r: &U512, m: &U512) -> Result<ModNN> {
         let plain = Zeroizing::new(linear(&self.alpha1, &self.alpha2, &self.alpha3, r, m));
-        let raised = key.mul_plain(&Ciphertext(self.c_alpha1), r);
+        // r < q: a 256-bit exponent (half the squarings of its 512-bit container).
+        let raised = key.mul_plain(&Ciphertext(self.c_alpha1), &r.resize::<{ U256::LIMBS }>());
         Ok(key.add(&raised, &key.encrypt_with_nonce(&*plain, &self.gamma_n)?).0)
     }
 
