@@ -42,7 +42,9 @@ use super::{MASK_SLACK_BITS, SIGN_CHALLENGE_BITS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint,
     paillier::{Ciphertext, FixedBase, ModN, ModNN, NoncePower, PublicKey, SecretKey},
-    ring_pedersen::{ElementN, MontyN, RingPedersenParams, RingPedersenSecret},
+    ring_pedersen::{
+        CommitTables, ElementN, MontyN, RingPedersenParams, RingPedersenSecret, TrapdoorTables,
+    },
     session::{Binding, ID_LEN},
     sizes::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     tags,
@@ -81,6 +83,16 @@ const ALPHA_BITS: [u32; 3] = [
 /// Bits of ρ_j (< N̂·2^s) and β_j (< N̂·2^(2s+κ)).
 const RHO_BITS: u32 = crate::ring_pedersen::MODULUS_BITS + STAT_BITS;
 const BETA_BITS: u32 = crate::ring_pedersen::MODULUS_BITS + U_SHIFT;
+/// The widest exponents of g and of h in P2's commitments: what its ring-Pedersen tables cover.
+pub(crate) const G_EXPONENT_BITS: u32 = ALPHA_BITS[2];
+pub(crate) const H_EXPONENT_BITS: u32 = BETA_BITS;
+const _: () = assert!(
+    G_EXPONENT_BITS >= ALPHA_BITS[0]
+        && G_EXPONENT_BITS >= WITNESS_BITS[2]
+        && H_EXPONENT_BITS >= RHO_BITS
+        && G_EXPONENT_BITS <= U896::BITS
+        && H_EXPONENT_BITS <= U2368::BITS
+);
 
 /// Wire widths of the responses: the bytes of their bounds.
 const Z12_LEN: usize = (256 + MASK_BITS as usize + 1).div_ceil(8);
@@ -262,6 +274,7 @@ impl SignCiphertextProof {
     /// P1's check: the same equations as [`SignCiphertextProof::verify`], computed with P1's
     /// trapdoors (λ and N̂'s factors; N's factors), in this order: ranges and units, the EC
     /// relations, the Pedersen relations, the Paillier relation. Nothing is decrypted.
+    /// `tables`, if any, are `ring`'s comb tables of h (the same check, faster).
     ///
     /// # Errors
     /// [`Error::ProofInvalid`] with [`Proof::SignCiphertext`].
@@ -270,6 +283,7 @@ impl SignCiphertextProof {
         st: &Statement<'_>,
         binding: &Binding<'_>,
         ring: &RingPedersenSecret,
+        tables: Option<&TrapdoorTables<'_>>,
         paillier: &SecretKey,
     ) -> Result<()> {
         let bad = Error::ProofInvalid(Proof::SignCiphertext);
@@ -283,7 +297,7 @@ impl SignCiphertextProof {
             let (Some(zj), Some(uj)) = (z.get(j), self.u.get(j)) else {
                 return Err(bad);
             };
-            ok &= ring.pedersen_holds(zj, uj, &self.pedersen_rhs(j, &e, &monty));
+            ok &= ring.pedersen_holds(zj, uj, &self.pedersen_rhs(j, &e, &monty), tables);
         }
         if !bool::from(ok) {
             return Err(bad);
@@ -419,7 +433,8 @@ pub struct Prover {
 impl Prover {
     /// The message-independent work for a signature with nonce k2 (R2 = k2·G) by the holder of
     /// x2: everything but the factors that need r and m. `c_prime` is C' = c_key ⊕ q·2^64 and
-    /// `table`, if any, its fixed-base table.
+    /// `table`, if any, its fixed-base table; `commit_tables`, if any, the tables of `params`'
+    /// g and h (tables for other parameters are not used).
     #[must_use]
     #[allow(clippy::too_many_arguments)]
     pub fn new<R: CryptoRng + ?Sized>(
@@ -431,6 +446,7 @@ impl Prover {
         c_prime: &Ciphertext,
         table: Option<&FixedBase<'_>>,
         params: &RingPedersenParams,
+        commit_tables: Option<&CommitTables<'_>>,
     ) -> Self {
         let w1 = Option::<Scalar>::from(k2.invert()).unwrap_or(Scalar::ZERO);
         let w2 = w1 * x2;
@@ -457,9 +473,13 @@ impl Prover {
         // Each exponentiation stops at its exponent's public bound: the same values in
         // constant time, without the squarings of the always-zero top bits.
         let commit = |x: &U896, x_bits: u32, blind: &U2368, blind_bits: u32| {
-            g.pow_bounded_exp(x, x_bits)
-                .mul(&h.pow_bounded_exp(blind, blind_bits))
-                .retrieve()
+            commit_tables
+                .and_then(|t| t.commit(params, x, x_bits, blind, blind_bits))
+                .unwrap_or_else(|| {
+                    g.pow_bounded_exp(x, x_bits)
+                        .mul(&h.pow_bounded_exp(blind, blind_bits))
+                        .retrieve()
+                })
         };
         let w = core::array::from_fn(|j| match (wits.get(j), WITNESS_BITS.get(j), rho.get(j)) {
             (Some(x), Some(bits), Some(b)) => commit(x, *bits, b, RHO_BITS),
@@ -624,6 +644,7 @@ mod tests {
             &c_key,
             None,
             &params,
+            None,
         );
         p.zeroize();
         assert_eq!((p.w1, p.w2), (Scalar::ZERO, Scalar::ZERO));
