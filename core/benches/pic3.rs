@@ -10,20 +10,35 @@
 mod support;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use crypto_bigint::{U1024, U2048};
 use ecdsa2pc_core::internals::{
     curve,
     session::Binding,
     zk::sign_ciphertext::{Prover, Statement},
 };
-use ecdsa2pc_core::{KeyShare, ModNN, RingPedersenSecret, sign};
+use ecdsa2pc_core::{
+    CommitTables, KeyShare, ModNN, RingPedersenSecret, commit_tables_len, sign, trapdoor_tables_len,
+};
 
 fn bench(crit: &mut Criterion) {
     let mut g = crit.benchmark_group("pic3");
     g.sample_size(10);
     let (mut s1, s2) = support::keygen(1, 0);
     let digest = [9u8; 32];
-    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
+    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4).unwrap()];
     let table = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
+    // P2's tables of g and h mod N̂ on top (once per pinned parameter set), and P1's tables of
+    // h mod p̂, q̂ (once per process that keeps the secret).
+    let mut storage_all = vec![ModNN::ZERO; sign::p2::table_len(4).unwrap()];
+    let mut commit_storage = vec![U2048::ZERO; commit_tables_len(4).unwrap()];
+    let all_tables = sign::p2::Precomputed::new(&s2, 4, &mut storage_all)
+        .unwrap()
+        .with_commit_tables(&s2, 4, &mut commit_storage)
+        .unwrap();
+    let mut trapdoor_storage = vec![U1024::ZERO; trapdoor_tables_len(4).unwrap()];
+    let trapdoor = support::rp()
+        .trapdoor_tables(4, &mut trapdoor_storage)
+        .unwrap();
     let mut seed = 1000u64;
     let mut r1 = support::rng(21);
     let mut r2 = support::rng(22);
@@ -58,12 +73,55 @@ fn bench(crit: &mut Criterion) {
         )
     });
 
+    g.bench_function("sign_with_proof_presign_and_all_tables", |b| {
+        b.iter_batched(
+            || sign::p2::Presign::new_with(&mut r2, &s2, &all_tables).unwrap(),
+            |pre| {
+                seed += 1;
+                let mut a = support::rng(seed);
+                let mut c = support::rng(seed ^ 0xabcd);
+                let (p1, m1) =
+                    sign::p1::start(&mut a, &mut s1, support::rp(), &support::ctx1(), &digest)
+                        .unwrap();
+                let (p2, m2) =
+                    sign::p2::start_with(&mut c, &s2, &support::ctx2(), &digest, &m1, Some(pre))
+                        .unwrap();
+                let (p1, m3) = p1.on_msg2(&mut a, &m2).unwrap();
+                let (p2, m4) = p2.on_msg3_with(&mut c, &m3, Some(&all_tables)).unwrap();
+                let (sig, m5) = p1.on_msg4_with(&m4, Some(&trapdoor)).unwrap();
+                (p2.on_msg5(&m5).unwrap(), sig)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    // The tables' one-time cost.
+    g.bench_function("p2_commit_tables_build", |b| {
+        let mut st = vec![U2048::ZERO; commit_tables_len(4).unwrap()];
+        b.iter(|| {
+            let params = s2.ring_pedersen_params();
+            CommitTables::new(params, 4, &mut st).map(|_| ()).unwrap()
+        })
+    });
+    g.bench_function("p1_trapdoor_tables_build", |b| {
+        let mut st = vec![U1024::ZERO; trapdoor_tables_len(4).unwrap()];
+        b.iter(|| {
+            support::rp()
+                .trapdoor_tables(4, &mut st)
+                .map(|_| ())
+                .unwrap()
+        })
+    });
+
     // P2's presigning, off the critical path.
     g.bench_function("p2_presign", |b| {
         b.iter(|| sign::p2::Presign::new(&mut r2, &s2))
     });
     g.bench_function("p2_presign_with_table", |b| {
         b.iter(|| sign::p2::Presign::new_with(&mut r2, &s2, &table).unwrap())
+    });
+    g.bench_function("p2_presign_with_all_tables", |b| {
+        b.iter(|| sign::p2::Presign::new_with(&mut r2, &s2, &all_tables).unwrap())
     });
 
     // P2's online step (message 3 → message 4) with a presign: with π_c3, and the bare
@@ -95,7 +153,7 @@ fn bench(crit: &mut Criterion) {
         let (k2, x2) = (curve::random_scalar(rng), curve::random_scalar(rng));
         let r2p = curve::mul_g(&k2);
         (
-            Prover::new(rng, &k2, &x2, &r2p, &key, &c_prime, None, &params),
+            Prover::new(rng, &k2, &x2, &r2p, &key, &c_prime, None, &params, None),
             r2p,
             curve::mul_g(&x2),
         )
@@ -136,7 +194,14 @@ fn bench(crit: &mut Criterion) {
     g.bench_function("p1_verify_with_trapdoors", |b| {
         b.iter(|| {
             proof
-                .verify_with_trapdoors(&st, &binding, support::rp(), &sk)
+                .verify_with_trapdoors(&st, &binding, support::rp(), None, &sk)
+                .unwrap()
+        })
+    });
+    g.bench_function("p1_verify_with_trapdoor_tables", |b| {
+        b.iter(|| {
+            proof
+                .verify_with_trapdoors(&st, &binding, support::rp(), Some(&trapdoor), &sk)
                 .unwrap()
         })
     });
@@ -152,6 +217,19 @@ fn bench(crit: &mut Criterion) {
                 let run = support::sign_to_msg4(seed, &mut s1, &s2, &digest);
                 let start = std::time::Instant::now();
                 core::hint::black_box(run.p1.on_msg4(&run.m4).unwrap());
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.bench_function("p1_step4_verify_and_decrypt_with_tables", |b| {
+        b.iter_custom(|iters| {
+            let mut total = core::time::Duration::ZERO;
+            for _ in 0..iters {
+                seed += 1;
+                let run = support::sign_to_msg4(seed, &mut s1, &s2, &digest);
+                let start = std::time::Instant::now();
+                core::hint::black_box(run.p1.on_msg4_with(&run.m4, Some(&trapdoor)).unwrap());
                 total += start.elapsed();
             }
             total

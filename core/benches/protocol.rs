@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
             criterion::BatchSize::SmallInput,
         )
     });
-    let mut storage = vec![ecdsa2pc_core::ModNN::ZERO; sign::p2::table_len(4)];
+    let mut storage = vec![ecdsa2pc_core::ModNN::ZERO; sign::p2::table_len(4).unwrap()];
     let table = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
     g.bench_function("sign/p2_step3_table_and_presign", |b| {
         b.iter_batched(
@@ -140,7 +140,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("sign/p2_table_build_w4", |b| {
         b.iter(|| {
-            let mut storage = vec![ecdsa2pc_core::ModNN::ZERO; sign::p2::table_len(4)];
+            let mut storage = vec![ecdsa2pc_core::ModNN::ZERO; sign::p2::table_len(4).unwrap()];
             sign::p2::Precomputed::new(&s2, 4, &mut storage)
                 .map(|_| ())
                 .unwrap()

@@ -70,6 +70,9 @@ pub enum Error {
     /// the peer announced: use the parameter set the share was made with (P1), or verify and
     /// pin the peer's current set before keygen (P2).
     ParamsMismatch,
+    /// A fixed-base table's window is outside 1..=[`crate::MAX_WINDOW`] bits: pick a window in that
+    /// range (4 is the usual trade of memory for speed).
+    TableWindow,
 }
 
 impl Error {
@@ -111,6 +114,7 @@ impl Error {
             Self::PedersenParameters => 22,
             Self::ParamsMismatch => 23,
             Self::ProofInvalid(Proof::SignCiphertext) => 24,
+            Self::TableWindow => 25,
         }
     }
 
@@ -141,6 +145,7 @@ impl Error {
             22 => Self::PedersenParameters,
             23 => Self::ParamsMismatch,
             24 => Self::ProofInvalid(Proof::SignCiphertext),
+            25 => Self::TableWindow,
             _ => Self::Malformed,
         }
     }
@@ -204,6 +209,9 @@ impl fmt::Display for Error {
                 "ring-Pedersen parameters differ from those pinned in the share or announced by \
                  the peer",
             ),
+            Self::TableWindow => f.write_str(
+                "fixed-base table window out of range: use 1 to 8 bits (4 is the usual choice)",
+            ),
         }
     }
 }
@@ -244,6 +252,7 @@ mod tests {
             Error::PedersenParameters,
             Error::ParamsMismatch,
             Error::ProofInvalid(Proof::SignCiphertext),
+            Error::TableWindow,
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);

@@ -74,7 +74,10 @@ pub use paillier::{
 };
 pub use party::{Party, UnknownParty};
 pub use pedersen::{TABLE_LEN as PEDERSEN_TABLE_LEN, Table as PedersenTable};
-pub use ring_pedersen::{ParamsMsg, RingPedersenParams, RingPedersenSecret, generate_safe_prime};
+pub use ring_pedersen::{
+    CommitTables, ParamsMsg, RingPedersenParams, RingPedersenSecret, TrapdoorTables,
+    commit_tables_len, generate_safe_prime, trapdoor_tables_len,
+};
 pub use session::{Context, ID_LEN};
 pub use share::{KeyShare, KeyShareP1, KeyShareP2, PublicShares, role_of};
 pub use sizes::{MAX_EPOCH, MAX_MSG_LEN};

@@ -11,6 +11,7 @@ mod validate;
 #[cfg(any(test, feature = "internals"))]
 pub use decrypt::half_decryptions;
 pub use decrypt::{HalfPlaintext, Prime};
+pub(crate) use fixed_base::Comb;
 pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
 pub use keygen::{SecretKey, generate_prime};
 

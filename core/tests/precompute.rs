@@ -10,7 +10,7 @@ use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 #[test]
 fn signatures_with_table_and_pooled_nonces_verify() {
     let (mut s1, s2) = support::keygen(80, 0);
-    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
+    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4).unwrap()];
     let table = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
     let vk = VerifyingKey::from_affine(s1.public().q).unwrap();
     let mut r1 = support::rng(81);
@@ -39,7 +39,7 @@ fn signatures_with_table_and_pooled_nonces_verify() {
 fn a_table_or_presign_of_another_share_is_refused() {
     let (mut s1, s2) = support::keygen(83, 0);
     let (_, other2) = support::keygen(84, 1);
-    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(2)];
+    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(2).unwrap()];
     let other_table = sign::p2::Precomputed::new(&other2, 2, &mut storage).unwrap();
     let digest = [1u8; 32];
     let mut r1 = support::rng(85);
@@ -164,7 +164,7 @@ fn fixed_base_powers_match_plain_powers_for_every_window() {
     let mut rng = support::rng(20);
     let (c, _) = pk.encrypt(&mut rng, &U256::from_u64(77));
     for window in [1u32, 2, 4, 5] {
-        let mut storage = vec![ModNN::ZERO; table_len(window, 512)];
+        let mut storage = vec![ModNN::ZERO; table_len(window, 512).unwrap()];
         let table = pk.fixed_base(&c, window, 512, &mut storage).unwrap();
         for e in [
             U512::ZERO,
@@ -185,7 +185,7 @@ fn fixed_base_powers_match_plain_powers_for_every_window() {
         Error::BufferTooSmall
     );
     let other = support::paillier(1);
-    let mut storage = vec![ModNN::ZERO; table_len(4, 512)];
+    let mut storage = vec![ModNN::ZERO; table_len(4, 512).unwrap()];
     let table = pk.fixed_base(&c, 4, 512, &mut storage).unwrap();
     assert_eq!(
         other
@@ -280,4 +280,76 @@ fn pedersen_table_matches_the_residue_root_and_symbols_hide_nonce_parity() {
             crypto_bigint::JacobiSymbol::One
         );
     }
+}
+
+#[test]
+fn a_window_outside_one_to_max_window_is_an_error_not_a_panic() {
+    use ecdsa2pc_core::{MAX_WINDOW, internals::paillier::table_len};
+    for window in [0, MAX_WINDOW + 1, 63, 64, u32::MAX] {
+        assert_eq!(
+            table_len(window, 512),
+            Err(Error::TableWindow),
+            "window {window}"
+        );
+        assert_eq!(sign::p2::table_len(window), Err(Error::TableWindow));
+    }
+    assert_eq!(table_len(MAX_WINDOW, 512), Ok(64 << MAX_WINDOW));
+    let sk = support::paillier(0);
+    let pk = sk.public_key();
+    let (c, _) = pk.encrypt(&mut support::rng(21), &crypto_bigint::U256::from_u64(5));
+    let mut storage = vec![ModNN::ZERO; 16];
+    for window in [0, MAX_WINDOW + 1] {
+        assert_eq!(
+            pk.fixed_base(&c, window, 512, &mut storage).unwrap_err(),
+            Error::TableWindow
+        );
+    }
+}
+
+#[test]
+fn commit_tables_give_the_same_message_4_byte_for_byte() {
+    use crypto_bigint::U2048;
+    let (mut s1, s2) = support::keygen(87, 0);
+    let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4).unwrap()];
+    let mut commit = vec![U2048::ZERO; ecdsa2pc_core::commit_tables_len(3).unwrap()];
+    let plain = sign::p2::Precomputed::new(&s2, 4, &mut storage).unwrap();
+    let mut storage2 = vec![ModNN::ZERO; sign::p2::table_len(4).unwrap()];
+    let tabled = sign::p2::Precomputed::new(&s2, 4, &mut storage2)
+        .unwrap()
+        .with_commit_tables(&s2, 3, &mut commit)
+        .unwrap();
+    let digest = [5u8; 32];
+    // The same seeds through both tables: presigned, and computed at message 3.
+    for presign in [true, false] {
+        let mut msgs = Vec::new();
+        for table in [&plain, &tabled] {
+            let mut r1 = support::rng(88);
+            let mut r2 = support::rng(89);
+            let pre = presign.then(|| sign::p2::Presign::new_with(&mut r2, &s2, table).unwrap());
+            let (p1, m1) =
+                sign::p1::start(&mut r1, &mut s1, support::rp(), &support::ctx1(), &digest)
+                    .unwrap();
+            let (p2, m2) =
+                sign::p2::start_with(&mut r2, &s2, &support::ctx2(), &digest, &m1, pre).unwrap();
+            let (p1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+            let (_, m4) = p2.on_msg3_with(&mut r2, &m3, Some(table)).unwrap();
+            p1.on_msg4(&m4).unwrap();
+            let mut buf = vec![0u8; ecdsa2pc_core::MAX_MSG_LEN];
+            let len = ecdsa2pc_core::Message::encode(&m4, &mut buf).unwrap();
+            buf.truncate(len);
+            msgs.push(buf);
+        }
+        assert!(msgs[0] == msgs[1], "presign {presign}");
+    }
+    // Tables of another share's parameters are refused when attached.
+    let (_, other2) = support::keygen(84, 1);
+    let mut storage3 = vec![ModNN::ZERO; sign::p2::table_len(2).unwrap()];
+    let mut commit3 = vec![U2048::ZERO; ecdsa2pc_core::commit_tables_len(2).unwrap()];
+    assert_eq!(
+        sign::p2::Precomputed::new(&other2, 2, &mut storage3)
+            .unwrap()
+            .with_commit_tables(&s2, 2, &mut commit3)
+            .unwrap_err(),
+        Error::ForeignPrecomputation
+    );
 }

@@ -437,7 +437,7 @@ fn sign_msg4_every_bit_flip() {
             verifier: &support::PID1,
         };
         m4.proof
-            .verify_with_trapdoors(&st, &binding, support::rp(), &sk)
+            .verify_with_trapdoors(&st, &binding, support::rp(), None, &sk)
     };
     assert_eq!(
         verdict(&msgs.m4),

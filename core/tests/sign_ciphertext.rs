@@ -59,7 +59,7 @@ impl Fixture {
             curve::random_scalar(&mut rng),
         );
         let params = *support::rp().params();
-        let prover = Prover::new(&mut rng, &k2, &x2, &r2, key, &c_prime, None, &params);
+        let prover = Prover::new(&mut rng, &k2, &x2, &r2, key, &c_prime, None, &params, None);
         let c = prover.ciphertext(key, &r, &m, None).unwrap();
         let mut f = Self {
             c_prime,
@@ -102,13 +102,30 @@ impl Fixture {
         b: &Binding<'_>,
     ) -> Result<(), Error> {
         let public = proof.verify(st, b);
-        let trapdoor = proof.verify_with_trapdoors(st, b, support::rp(), &self.sk);
+        let trapdoor = proof.verify_with_trapdoors(st, b, support::rp(), None, &self.sk);
         assert_eq!(
             public, trapdoor,
             "P1's trapdoor verifier disagrees with the public one"
         );
+        let tabled =
+            proof.verify_with_trapdoors(st, b, support::rp(), Some(trapdoor_tables()), &self.sk);
+        assert_eq!(
+            public, tabled,
+            "P1's trapdoor verifier with its tables disagrees with the public one"
+        );
         public
     }
+}
+
+/// P1's comb tables of h mod p̂, q̂ for the support secret, built once for the whole binary.
+fn trapdoor_tables() -> &'static ecdsa2pc_core::TrapdoorTables<'static> {
+    static TABLES: std::sync::OnceLock<ecdsa2pc_core::TrapdoorTables<'static>> =
+        std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let len = ecdsa2pc_core::trapdoor_tables_len(4).unwrap();
+        let storage = Box::leak(vec![crypto_bigint::U1024::ZERO; len].into_boxed_slice());
+        support::rp().trapdoor_tables(4, storage).unwrap()
+    })
 }
 
 fn binding(sid: &[u8; 32]) -> Binding<'_> {

@@ -345,6 +345,7 @@ pub fn forged_msg4(
         &c_prime,
         None,
         s2.ring_pedersen_params(),
+        None,
     );
     let m = <Scalar as k256::elliptic_curve::ops::Reduce<k256::FieldBytes>>::reduce(
         &k256::FieldBytes::from(*digest),

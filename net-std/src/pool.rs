@@ -11,7 +11,11 @@ use core::time::Duration;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
 
-use ecdsa2pc_core::{KeyShare, KeyShareP2, sign::p2::Presign};
+use crypto_bigint::U2048;
+use ecdsa2pc_core::{
+    KeyShare, KeyShareP2, ModNN, commit_tables_len,
+    sign::{self, p2::Presign},
+};
 use zeroize::Zeroizing;
 
 use crate::error::{NetError, ProtocolError, SystemError};
@@ -73,9 +77,29 @@ fn copy_of(share: &KeyShareP2) -> Result<KeyShareP2, NetError> {
     Ok(KeyShareP2::decode(encoded).map_err(failed)?)
 }
 
+/// Window of the pool thread's own tables: 1 MiB for C', 3.2 MiB for g and h.
+const POOL_WINDOW: u32 = 4;
+
 fn fill(share: &KeyShareP2, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<Presign>) {
+    // The thread's own fixed-base tables of C' and of the parameters' g and h, built once
+    // (tens of ms) and paid back by the first presign; the pool works without them if the
+    // core refuses them.
+    let mut c_storage = sign::p2::table_len(POOL_WINDOW)
+        .map(|len| vec![ModNN::ZERO; len])
+        .unwrap_or_default();
+    let mut g_h_storage = commit_tables_len(POOL_WINDOW)
+        .map(|len| vec![U2048::ZERO; len])
+        .unwrap_or_default();
+    let tables = sign::p2::Precomputed::new(share, POOL_WINDOW, &mut c_storage)
+        .and_then(|t| t.with_commit_tables(share, POOL_WINDOW, &mut g_h_storage))
+        .ok();
     loop {
-        let mut pre = Presign::new(rng, share);
+        let mut pre = match &tables {
+            Some(t) => {
+                Presign::new_with(rng, share, t).unwrap_or_else(|_| Presign::new(rng, share))
+            }
+            None => Presign::new(rng, share),
+        };
         // A full pool blocks here; a dropped pool ends the thread.
         loop {
             match tx.try_send(pre) {

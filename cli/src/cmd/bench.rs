@@ -331,6 +331,8 @@ pub(crate) fn table_storage(window: u32) -> Result<Vec<ModNN>, CliError> {
     Ok(if window == 0 {
         Vec::new()
     } else {
-        vec![ModNN::ZERO; sign::p2::table_len(window)]
+        let len = sign::p2::table_len(window)
+            .map_err(|e| CliError::Usage(format!("--window {window}: {e}")))?;
+        vec![ModNN::ZERO; len]
     })
 }

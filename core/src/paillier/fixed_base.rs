@@ -10,7 +10,10 @@
 //! The randomness factor r^N of an encryption does not depend on the message, so a caller can
 //! compute [`NoncePower`]s ahead of time, off the critical path.
 
-use crypto_bigint::{Uint, modular::FixedMontyForm};
+use crypto_bigint::{
+    Limb, Uint,
+    modular::{FixedMontyForm, FixedMontyParams},
+};
 use rand_core::CryptoRng;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -22,16 +25,123 @@ use crate::{Error, Result};
 pub const MAX_WINDOW: u32 = 8;
 
 /// Entries a table needs for `window`-bit digits of an `exp_bits`-bit exponent.
-#[must_use]
-pub const fn table_len(window: u32, exp_bits: u32) -> usize {
-    (exp_bits.div_ceil(window) as usize) << window
+///
+/// # Errors
+/// [`Error::TableWindow`] unless `1 ≤ window ≤ MAX_WINDOW`.
+pub const fn table_len(window: u32, exp_bits: u32) -> Result<usize> {
+    if window == 0 || window > MAX_WINDOW {
+        return Err(Error::TableWindow);
+    }
+    Ok((exp_bits.div_ceil(window) as usize) << window)
+}
+
+/// A comb table of one base modulo one modulus of `L` limbs, in caller-owned storage:
+/// base^(d·2^(w·i)) in Montgomery form for every w-bit window i and digit d, so that base^e
+/// is one multiplication per window of e. The one table type behind every fixed base: P2's
+/// C' mod N² ([`FixedBase`]), and the ring-Pedersen bases g, h mod N̂ (P2) and h mod p̂, q̂ (P1).
+pub(crate) struct Comb<'t, const L: usize> {
+    table: &'t mut [Uint<L>],
+    window: u32,
+    rows: usize,
+}
+
+impl<'t, const L: usize> Comb<'t, L> {
+    /// Fills `storage` with the table of `base` for exponents of up to `exp_bits` bits.
+    ///
+    /// # Errors
+    /// [`Error::TableWindow`] for a window outside `1..=MAX_WINDOW`; [`Error::BufferTooSmall`]
+    /// unless `storage.len() == table_len(window, exp_bits)`.
+    pub(crate) fn build(
+        base: &FixedMontyForm<L>,
+        window: u32,
+        exp_bits: u32,
+        storage: &'t mut [Uint<L>],
+    ) -> Result<Self> {
+        if storage.len() != table_len(window, exp_bits)? {
+            return Err(Error::BufferTooSmall);
+        }
+        let width = 1usize << window;
+        let one = FixedMontyForm::one(base.params());
+        let mut row_base = *base;
+        for row in storage.chunks_exact_mut(width) {
+            let mut acc = one;
+            for entry in row.iter_mut() {
+                *entry = acc.to_montgomery();
+                acc = acc.mul(&row_base);
+            }
+            row_base = acc;
+        }
+        Ok(Self {
+            rows: storage.len() >> window,
+            table: storage,
+            window,
+        })
+    }
+
+    /// Whether the table serves exponents of `bits` bits.
+    pub(crate) fn covers(&self, bits: u32) -> bool {
+        (bits as usize) <= self.rows.saturating_mul(self.window as usize)
+    }
+
+    /// base^e over the low `bits` bits of `e` (a public bound), constant time in `e`: each row
+    /// is scanned in full with constant-time selects, so no digit picks a memory address.
+    ///
+    /// # Errors
+    /// [`Error::ForeignPrecomputation`] if the table does not cover `bits`.
+    pub(crate) fn pow_bounded<const E: usize>(
+        &self,
+        e: &Uint<E>,
+        bits: u32,
+        params: &FixedMontyParams<L>,
+    ) -> Result<FixedMontyForm<L>> {
+        if !self.covers(bits) {
+            return Err(Error::ForeignPrecomputation);
+        }
+        let width = 1usize << self.window;
+        let rows = (bits.div_ceil(self.window)) as usize;
+        let mut acc = FixedMontyForm::one(params);
+        for (i, row) in self.table.chunks_exact(width).take(rows).enumerate() {
+            let position = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(self.window));
+            // The top row may reach past `bits`: those bits are not part of the exponent.
+            let digit = digit(e, position, self.window.min(bits.saturating_sub(position)));
+            let mut picked = Uint::<L>::ZERO;
+            for (d, entry) in (0u64..).zip(row.iter()) {
+                picked.conditional_assign(entry, d.ct_eq(&digit));
+            }
+            acc = acc.mul(&FixedMontyForm::from_montgomery(picked, params));
+        }
+        Ok(acc)
+    }
+}
+
+impl<const L: usize> Zeroize for Comb<'_, L> {
+    /// Wipes the entries: a table of a secret base (P1's h mod p̂) gives the secret away.
+    fn zeroize(&mut self) {
+        self.table.zeroize();
+    }
+}
+
+/// The `window`-bit digit of `e` at bit `position` (0 past the top), read from at most two
+/// limbs at public positions.
+fn digit<const E: usize>(e: &Uint<E>, position: u32, window: u32) -> u64 {
+    let limb_shift = Limb::BITS.trailing_zeros();
+    let index = (position >> limb_shift) as usize;
+    let offset = position & (Limb::BITS - 1);
+    let limbs = e.as_limbs();
+    let low = limbs.get(index).map_or(0, |l| limb_u64(l.0)) >> offset;
+    let high = if offset + window > Limb::BITS {
+        limbs
+            .get(index + 1)
+            .map_or(0, |l| limb_u64(l.0) << (Limb::BITS - offset))
+    } else {
+        0
+    };
+    (low | high) & !(u64::MAX << window)
 }
 
 /// A fixed-base table in caller-owned storage, tied to one key and one base.
 pub struct FixedBase<'t> {
-    table: &'t [ModNN],
-    window: u32,
-    rows: usize,
+    comb: Comb<'t, { ModNN::LIMBS }>,
     modulus: ModN,
     base: ModNN,
 }
@@ -50,8 +160,8 @@ impl PublicKey {
     /// Fills `storage` with the table of `base` for exponents of up to `exp_bits` bits.
     ///
     /// # Errors
-    /// [`Error::BufferTooSmall`] unless `storage.len() == table_len(window, exp_bits)` and
-    /// `1 ≤ window ≤ MAX_WINDOW`.
+    /// [`Error::TableWindow`] unless `1 ≤ window ≤ MAX_WINDOW`; [`Error::BufferTooSmall`]
+    /// unless `storage.len() == table_len(window, exp_bits)`.
     pub fn fixed_base<'t>(
         &self,
         base: &Ciphertext,
@@ -59,24 +169,9 @@ impl PublicKey {
         exp_bits: u32,
         storage: &'t mut [ModNN],
     ) -> Result<FixedBase<'t>> {
-        if window == 0 || window > MAX_WINDOW || storage.len() != table_len(window, exp_bits) {
-            return Err(Error::BufferTooSmall);
-        }
-        let width = 1usize << window;
-        let one = FixedMontyForm::one(&self.monty_nn);
-        let mut row_base = FixedMontyForm::new(&base.0, &self.monty_nn);
-        for row in storage.chunks_exact_mut(width) {
-            let mut acc = one;
-            for entry in row.iter_mut() {
-                *entry = acc.to_montgomery();
-                acc = acc.mul(&row_base);
-            }
-            row_base = acc;
-        }
+        let base_monty = FixedMontyForm::new(&base.0, &self.monty_nn);
         Ok(FixedBase {
-            rows: storage.len() >> window,
-            table: storage,
-            window,
+            comb: Comb::build(&base_monty, window, exp_bits, storage)?,
             modulus: self.n,
             base: base.0,
         })
@@ -92,28 +187,13 @@ impl PublicKey {
         table: &FixedBase<'_>,
         e: &Uint<L>,
     ) -> Result<Ciphertext> {
-        if !bool::from(table.modulus.ct_eq(&self.n))
-            || Uint::<L>::BITS as usize > table.rows * table.window as usize
-        {
+        if !bool::from(table.modulus.ct_eq(&self.n)) {
             return Err(Error::ForeignPrecomputation);
         }
-        let width = 1usize << table.window;
-        let mask = (1u64 << table.window) - 1;
-        let mut acc = FixedMontyForm::one(&self.monty_nn);
-        for (i, row) in table.table.chunks_exact(width).enumerate() {
-            let shift = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(table.window));
-            let digit = e
-                .wrapping_shr(shift)
-                .as_limbs()
-                .first()
-                .map_or(0, |l| limb_u64(l.0) & mask);
-            let mut picked = ModNN::ZERO;
-            for (d, entry) in (0u64..).zip(row.iter()) {
-                picked.conditional_assign(entry, d.ct_eq(&digit));
-            }
-            acc = acc.mul(&FixedMontyForm::from_montgomery(picked, &self.monty_nn));
-        }
-        Ok(Ciphertext(acc.retrieve()))
+        let power = table
+            .comb
+            .pow_bounded(e, Uint::<L>::BITS, &self.monty_nn)?;
+        Ok(Ciphertext(power.retrieve()))
     }
 
     /// A fresh r^N, to spend on one later encryption.
@@ -178,8 +258,8 @@ impl core::fmt::Debug for NoncePower {
 impl core::fmt::Debug for FixedBase<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("FixedBase")
-            .field("window", &self.window)
-            .field("rows", &self.rows)
+            .field("window", &self.comb.window)
+            .field("rows", &self.comb.rows)
             .finish_non_exhaustive()
     }
 }

@@ -32,7 +32,7 @@
 //! design-research.md §1.4, which decrypts c and C_α before the proof has verified: P1 never
 //! decrypts a signing ciphertext whose proof has not verified (docs/PROTOCOL.md).
 
-use crypto_bigint::{NonZero, U128, U320, U512, U640, U896, U1024, U2048, Uint};
+use crypto_bigint::{NonZero, U128, U256, U320, U512, U640, U896, U1024, U2048, Uint};
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_core::CryptoRng;
 use subtle::Choice;
@@ -42,7 +42,9 @@ use super::{MASK_SLACK_BITS, SIGN_CHALLENGE_BITS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint,
     paillier::{Ciphertext, FixedBase, ModN, ModNN, NoncePower, PublicKey, SecretKey},
-    ring_pedersen::{ElementN, MontyN, RingPedersenParams, RingPedersenSecret},
+    ring_pedersen::{
+        CommitTables, ElementN, MontyN, RingPedersenParams, RingPedersenSecret, TrapdoorTables,
+    },
     session::{Binding, ID_LEN},
     sizes::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     tags,
@@ -66,6 +68,31 @@ const U_SHIFT: u32 = STAT_BITS + MASK_BITS;
 const Z12_BOUND: U512 = bigint::order_shl(MASK_BITS + 1);
 /// Bound on z3: q²·2^(3s+κ+1).
 const Z3_BOUND: U896 = bigint::order_sq_shl(2 * STAT_BITS + MASK_BITS + 1);
+
+/// Bits of q (q < 2^256) and of q² (< 2^512): the exponent widths below are bounds on secret
+/// values, public by construction, so an exponentiation may stop at them in constant time.
+const Q_BITS: u32 = 256;
+/// Bits of w1, w2 (< q), w3 (< q²·2^128), α1, α2 (< q·2^(s+κ)) and α3 (< q²·2^(3s+κ)), in the
+/// order the prover commits them.
+const WITNESS_BITS: [u32; 3] = [Q_BITS, Q_BITS, 2 * Q_BITS + MASK_SLACK_BITS];
+const ALPHA_BITS: [u32; 3] = [
+    Q_BITS + MASK_BITS,
+    Q_BITS + MASK_BITS,
+    2 * Q_BITS + 2 * STAT_BITS + MASK_BITS,
+];
+/// Bits of ρ_j (< N̂·2^s) and β_j (< N̂·2^(2s+κ)).
+const RHO_BITS: u32 = crate::ring_pedersen::MODULUS_BITS + STAT_BITS;
+const BETA_BITS: u32 = crate::ring_pedersen::MODULUS_BITS + U_SHIFT;
+/// The widest exponents of g and of h in P2's commitments: what its ring-Pedersen tables cover.
+pub(crate) const G_EXPONENT_BITS: u32 = ALPHA_BITS[2];
+pub(crate) const H_EXPONENT_BITS: u32 = BETA_BITS;
+const _: () = assert!(
+    G_EXPONENT_BITS >= ALPHA_BITS[0]
+        && G_EXPONENT_BITS >= WITNESS_BITS[2]
+        && H_EXPONENT_BITS >= RHO_BITS
+        && G_EXPONENT_BITS <= U896::BITS
+        && H_EXPONENT_BITS <= U2368::BITS
+);
 
 /// Wire widths of the responses: the bytes of their bounds.
 const Z12_LEN: usize = (256 + MASK_BITS as usize + 1).div_ceil(8);
@@ -247,6 +274,7 @@ impl SignCiphertextProof {
     /// P1's check: the same equations as [`SignCiphertextProof::verify`], computed with P1's
     /// trapdoors (λ and N̂'s factors; N's factors), in this order: ranges and units, the EC
     /// relations, the Pedersen relations, the Paillier relation. Nothing is decrypted.
+    /// `tables`, if any, are `ring`'s comb tables of h (the same check, faster).
     ///
     /// # Errors
     /// [`Error::ProofInvalid`] with [`Proof::SignCiphertext`].
@@ -255,6 +283,7 @@ impl SignCiphertextProof {
         st: &Statement<'_>,
         binding: &Binding<'_>,
         ring: &RingPedersenSecret,
+        tables: Option<&TrapdoorTables<'_>>,
         paillier: &SecretKey,
     ) -> Result<()> {
         let bad = Error::ProofInvalid(Proof::SignCiphertext);
@@ -268,7 +297,7 @@ impl SignCiphertextProof {
             let (Some(zj), Some(uj)) = (z.get(j), self.u.get(j)) else {
                 return Err(bad);
             };
-            ok &= ring.pedersen_holds(zj, uj, &self.pedersen_rhs(j, &e, &monty));
+            ok &= ring.pedersen_holds(zj, uj, &self.pedersen_rhs(j, &e, &monty), tables);
         }
         if !bool::from(ok) {
             return Err(bad);
@@ -404,7 +433,8 @@ pub struct Prover {
 impl Prover {
     /// The message-independent work for a signature with nonce k2 (R2 = k2·G) by the holder of
     /// x2: everything but the factors that need r and m. `c_prime` is C' = c_key ⊕ q·2^64 and
-    /// `table`, if any, its fixed-base table.
+    /// `table`, if any, its fixed-base table; `commit_tables`, if any, the tables of `params`'
+    /// g and h (tables for other parameters are not used).
     #[must_use]
     #[allow(clippy::too_many_arguments)]
     pub fn new<R: CryptoRng + ?Sized>(
@@ -416,6 +446,7 @@ impl Prover {
         c_prime: &Ciphertext,
         table: Option<&FixedBase<'_>>,
         params: &RingPedersenParams,
+        commit_tables: Option<&CommitTables<'_>>,
     ) -> Self {
         let w1 = Option::<Scalar>::from(k2.invert()).unwrap_or(Scalar::ZERO);
         let w2 = w1 * x2;
@@ -439,13 +470,23 @@ impl Prover {
         let w3_int = Zeroizing::new(w3.resize::<{ U896::LIMBS }>());
         let wits = [&*w1_int, &*w2_int, &*w3_int];
         let alphas = [alpha1.resize(), alpha2.resize(), alpha3];
-        let commit = |x: &U896, blind: &U2368| g.pow(x).mul(&h.pow(blind)).retrieve();
-        let w = core::array::from_fn(|j| match (wits.get(j), rho.get(j)) {
-            (Some(x), Some(b)) => commit(x, b),
+        // Each exponentiation stops at its exponent's public bound: the same values in
+        // constant time, without the squarings of the always-zero top bits.
+        let commit = |x: &U896, x_bits: u32, blind: &U2368, blind_bits: u32| {
+            commit_tables
+                .and_then(|t| t.commit(params, x, x_bits, blind, blind_bits))
+                .unwrap_or_else(|| {
+                    g.pow_bounded_exp(x, x_bits)
+                        .mul(&h.pow_bounded_exp(blind, blind_bits))
+                        .retrieve()
+                })
+        };
+        let w = core::array::from_fn(|j| match (wits.get(j), WITNESS_BITS.get(j), rho.get(j)) {
+            (Some(x), Some(bits), Some(b)) => commit(x, *bits, b, RHO_BITS),
             _ => U2048::ZERO,
         });
-        let a = core::array::from_fn(|j| match (alphas.get(j), beta.get(j)) {
-            (Some(x), Some(b)) => commit(x, b),
+        let a = core::array::from_fn(|j| match (alphas.get(j), ALPHA_BITS.get(j), beta.get(j)) {
+            (Some(x), Some(bits), Some(b)) => commit(x, *bits, b, BETA_BITS),
             _ => U2048::ZERO,
         });
         let alpha1_s = bigint::reduce_mod_q(&alpha1);
@@ -544,7 +585,8 @@ impl Prover {
         let raised = match table {
             // w1·r < q² fits the table's 512-bit exponents.
             Some(t) => key.pow_fixed(t, &Zeroizing::new(w1.wrapping_mul(&r)))?,
-            None => key.mul_plain(&Ciphertext(self.c_w1), &r),
+            // r < q: a 256-bit exponent, not the 512 bits r is held in for `linear`.
+            None => key.mul_plain(&Ciphertext(self.c_w1), &r.resize::<{ U256::LIMBS }>()),
         };
         Ok(key.add(&raised, &key.encrypt_with_nonce(&*plain, &self.w4_n)?))
     }
@@ -552,7 +594,8 @@ impl Prover {
     /// C_α = (C'^α1)^r·(1+N)^(α1·m + α2·r + α3·q)·γ^N.
     fn c_alpha(&self, key: &PublicKey, r: &U512, m: &U512) -> Result<ModNN> {
         let plain = Zeroizing::new(linear(&self.alpha1, &self.alpha2, &self.alpha3, r, m));
-        let raised = key.mul_plain(&Ciphertext(self.c_alpha1), r);
+        // r < q: a 256-bit exponent (half the squarings of its 512-bit container).
+        let raised = key.mul_plain(&Ciphertext(self.c_alpha1), &r.resize::<{ U256::LIMBS }>());
         Ok(key.add(&raised, &key.encrypt_with_nonce(&*plain, &self.gamma_n)?).0)
     }
 
@@ -601,6 +644,7 @@ mod tests {
             &c_key,
             None,
             &params,
+            None,
         );
         p.zeroize();
         assert_eq!((p.w1, p.w2), (Scalar::ZERO, Scalar::ZERO));

@@ -180,7 +180,7 @@ fn party_1_signs_with_its_table_and_presign_pool() {
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let share =
             driver::keygen_p2(&mut t, &mut rng, &ctx(2, 1), &mut crate::fixtures::trusted).unwrap();
-        let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4)];
+        let mut storage = vec![ModNN::ZERO; sign::p2::table_len(4).unwrap()];
         let table = sign::p2::Precomputed::new(&share, 4, &mut storage).unwrap();
         let pool = PresignPool::spawn(&share, 4).unwrap();
         assert!(
