@@ -15,6 +15,7 @@ use ecdsa2pc_firmware::{
     serve::{self, serve},
 };
 use ecdsa2pc_firmware_proto::{self as proto, SIGNATURE_LEN, cmd};
+use zeroize::Zeroizing;
 
 fn ctx() -> Context<'static> {
     Context {
@@ -62,10 +63,12 @@ fn main() -> ! {
 #[inline(never)]
 fn provision(link: &mut Link, out: &mut Option<Provisioned>) -> Result<()> {
     *out = None;
-    let mut share_buf = [0u8; KeyShareP1::ENCODED_LEN];
-    let mut params_buf = [0u8; RingPedersenSecret::ENCODED_LEN];
-    let share_len = link.recv(&mut share_buf);
-    let params_len = link.recv(&mut params_buf);
+    // The encodings hold x1, the Paillier primes and λ in the clear: wiped when this frame
+    // ends, on every path, so that no copy outlives provisioning on the stack.
+    let mut share_buf = Zeroizing::new([0u8; KeyShareP1::ENCODED_LEN]);
+    let mut params_buf = Zeroizing::new([0u8; RingPedersenSecret::ENCODED_LEN]);
+    let share_len = link.recv(share_buf.as_mut_slice());
+    let params_len = link.recv(params_buf.as_mut_slice());
     let share_bytes = share_buf.get(..share_len?).ok_or(Error::Malformed)?;
     let params_bytes = params_buf.get(..params_len?).ok_or(Error::Malformed)?;
     link.step_start();
