@@ -70,6 +70,15 @@ pub enum Error {
     /// the peer announced: use the parameter set the share was made with (P1), or verify and
     /// pin the peer's current set before keygen (P2).
     ParamsMismatch,
+    /// The share was made before keygen agreed on a BIP32 chain code (share format 2): it
+    /// signs with the master key only; a new keygen is needed to derive child keys.
+    NoChainCode,
+    /// The parties asked to sign under different BIP32 derivation paths (a caller mistake,
+    /// caught before anything is computed from the peer's messages).
+    PathMismatch,
+    /// BIP32's invalid child (I_L ≥ n or the point at infinity, odds below 2^-127) along the
+    /// path: use the next index.
+    InvalidChildKey,
 }
 
 impl Error {
@@ -111,6 +120,9 @@ impl Error {
             Self::PedersenParameters => 22,
             Self::ParamsMismatch => 23,
             Self::ProofInvalid(Proof::SignCiphertext) => 24,
+            Self::NoChainCode => 25,
+            Self::PathMismatch => 26,
+            Self::InvalidChildKey => 27,
         }
     }
 
@@ -141,6 +153,9 @@ impl Error {
             22 => Self::PedersenParameters,
             23 => Self::ParamsMismatch,
             24 => Self::ProofInvalid(Proof::SignCiphertext),
+            25 => Self::NoChainCode,
+            26 => Self::PathMismatch,
+            27 => Self::InvalidChildKey,
             _ => Self::Malformed,
         }
     }
@@ -204,6 +219,16 @@ impl fmt::Display for Error {
                 "ring-Pedersen parameters differ from those pinned in the share or announced by \
                  the peer",
             ),
+            Self::NoChainCode => f.write_str(
+                "this share was made before chain codes; run a new keygen to derive child keys",
+            ),
+            Self::PathMismatch => f.write_str(
+                "the parties signed under different derivation paths: give both the same path",
+            ),
+            Self::InvalidChildKey => f.write_str(
+                "the derivation path hits BIP32's invalid child (odds below 2^-127): use the \
+                 next index",
+            ),
         }
     }
 }
@@ -244,6 +269,9 @@ mod tests {
             Error::PedersenParameters,
             Error::ParamsMismatch,
             Error::ProofInvalid(Proof::SignCiphertext),
+            Error::NoChainCode,
+            Error::PathMismatch,
+            Error::InvalidChildKey,
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);
