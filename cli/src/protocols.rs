@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_core::{
     Context, KeyShare, KeyShareP1, KeyShareP2, PaillierSecretKey, ParamsMsg, RingPedersenParams,
     RingPedersenSecret, sign::Digest,
@@ -59,13 +60,17 @@ pub(crate) trait Protocols: KeyShare {
         log: &Log,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError>;
-    /// Signs `digest`; a share that locks itself goes to `persist` before any reply.
+    /// Signs `digest` under the BIP32 `path` (m: the joint key); a share that locks itself
+    /// goes to `persist` before any reply.
+    // The driver's own arguments plus the share: no smaller grouping says more.
+    #[allow(clippy::too_many_arguments)]
     fn sign(
         &mut self,
         ch: &mut Channel,
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         digest: &Digest,
+        path: &DerivationPath,
         params: &Self::Params,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Signature, NetError>;
@@ -146,10 +151,11 @@ impl Protocols for KeyShareP1 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         digest: &Digest,
+        path: &DerivationPath,
         params: &RingPedersenSecret,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Signature, NetError> {
-        driver::sign_p1_persisted(ch, rng, self, params, ctx, digest, persist)
+        driver::sign_p1_persisted(ch, rng, self, params, ctx, digest, path, persist)
     }
 
     fn refresh(
@@ -247,11 +253,12 @@ impl Protocols for KeyShareP2 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         digest: &Digest,
+        path: &DerivationPath,
         _: &ParamsCheck,
         _: &mut dyn Persist<Self>,
     ) -> Result<Signature, NetError> {
         // Party 1's share never changes while signing: nothing to persist.
-        driver::sign_p2(ch, rng, self, ctx, digest)
+        driver::sign_p2_with(ch, rng, self, ctx, digest, path, &driver::Accel::default())
     }
 
     fn refresh(
@@ -298,11 +305,20 @@ pub(crate) fn sign<S: Protocols>(
     share: &mut S,
     session: &mut Session,
     digest: &Digest,
+    path: &DerivationPath,
     params: &S::Params,
     persist: &mut dyn Persist<S>,
 ) -> Result<Signature, NetError> {
     let Session { ch, info, rng } = session;
-    share.sign(ch, rng, &driver::context(info), digest, params, persist)
+    share.sign(
+        ch,
+        rng,
+        &driver::context(info),
+        digest,
+        path,
+        params,
+        persist,
+    )
 }
 
 /// Runs refresh (party 0 first makes a new Paillier key), reported as the `refresh` phase;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_core::{KeyShare, Party};
 use ecdsa2pc_net::{
     Channel, SessionInfo,
@@ -101,27 +102,43 @@ impl<S: KeyShare> ShareSession<S> {
         log: &Log,
         operation: Operation,
     ) -> Result<Self, CliError> {
-        Self::establish_with(net, files, log, operation, |_| Ok(())).map(|(s, ())| s)
+        Self::establish_with(net, files, log, operation, &DerivationPath::MASTER, |_| {
+            Ok(())
+        })
+        .map(|(s, ())| s)
     }
 
     /// [`ShareSession::establish`] that also runs `prepare` on the share's files after the
     /// local checks (a locked key is reported as such first) and before any network traffic
     /// (the peer is not kept waiting for it): party 0 loads its parameter secret there.
+    /// `path` is the BIP32 path a signature is made under (in the request, so that party 0
+    /// compares it or, serving, uses it); a path on a share without a chain code is refused
+    /// here, before any network traffic.
     pub(crate) fn establish_with<P>(
         net: &Net<'_>,
         files: ShareFiles,
         log: &Log,
         operation: Operation,
+        path: &DerivationPath,
         prepare: impl FnOnce(&ShareFiles) -> Result<P, CliError>,
     ) -> Result<(Self, P), CliError> {
         let (lock, held) = share_file::lock_and_load::<S>(&files, log)?;
+        if path.depth() != 0 && held.active.chain_code().is_none() {
+            return Err(CliError::Usage(format!(
+                "--path {path}: {}",
+                ecdsa2pc_core::Error::NoChainCode
+            )));
+        }
         let registry = lock_registry(files.path());
         if S::PARTY == Party::P1 {
             // Every epoch (active and pending) has the same Q: one check covers both.
             registry.check(held.active.public())?;
         }
         let prepared = prepare(&files)?;
-        let req = Request::on_key(operation, key_id(&held.active.public().q));
+        let req = Request {
+            path: *path,
+            ..Request::on_key(operation, key_id(&held.active.public().q))
+        };
         let mut session = Session::open(net, log, &req)?;
         certificates::check(&held.active, files.path(), &session.info, log)?;
         let share = epoch::agree(&mut session.ch, &files, held, log)?;

@@ -2,11 +2,14 @@
 //! once), a one-line summary, and the joint public key.
 
 use ecdsa2pc_core::KeyShare;
+use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_net::store::{Held, ShareFiles, ShareLock};
 use k256::ecdsa::VerifyingKey;
 
 use crate::error::CliError;
 use crate::output::{Log, hex};
+use crate::wallet::Network;
+use crate::wallet::xpub::Xpub;
 
 /// Takes the share's process lock, then loads the share (active and pending) of the
 /// party `S` belongs to, and prints a summary.
@@ -48,4 +51,30 @@ pub(crate) fn public_key<S: KeyShare>(share: &S) -> Result<VerifyingKey, CliErro
 /// Q as SEC1 compressed hex.
 pub(crate) fn public_key_hex(key: &VerifyingKey) -> String {
     hex(key.to_sec1_point(true).as_bytes())
+}
+
+/// The key at `path` below a share's joint key (the key itself for `m`), with its extended
+/// key when the share has a chain code (`network` picks xpub or tpub).
+///
+/// # Errors
+/// A usage error for a path other than `m` on a share made before chain codes (naming
+/// the fix), or for BIP32's invalid child.
+pub(crate) fn derived_key<S: KeyShare>(
+    share: &S,
+    path: &DerivationPath,
+    network: Network,
+) -> Result<(VerifyingKey, Option<Xpub>), CliError> {
+    let root = match share.extended_key() {
+        Ok(root) => root,
+        Err(ecdsa2pc_core::Error::NoChainCode) if path.depth() == 0 => {
+            return Ok((public_key(share)?, None));
+        }
+        Err(e) => return Err(CliError::Usage(format!("--path {path}: {e}"))),
+    };
+    let (child, _) = Xpub::master(root, network)
+        .derive(path)
+        .map_err(|e| CliError::Usage(format!("--path {path}: {e}")))?;
+    let key = VerifyingKey::from_affine(*child.key.key())
+        .map_err(|_| CliError::Verification("the derived public key is invalid".into()))?;
+    Ok((key, Some(child)))
 }

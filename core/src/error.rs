@@ -70,6 +70,15 @@ pub enum Error {
     /// the peer announced: use the parameter set the share was made with (P1), or verify and
     /// pin the peer's current set before keygen (P2).
     ParamsMismatch,
+    /// The share was made before keygen agreed on a BIP32 chain code (share format 2): it
+    /// signs with the master key only; a new keygen is needed to derive child keys.
+    NoChainCode,
+    /// The parties asked to sign under different BIP32 derivation paths (a caller mistake,
+    /// caught before anything is computed from the peer's messages).
+    PathMismatch,
+    /// BIP32's invalid child (I_L ≥ n or the point at infinity, odds below 2^-127) along the
+    /// path: use the next index.
+    InvalidChildKey,
     /// A fixed-base table's window is outside 1..=[`crate::MAX_WINDOW`] bits: pick a window in that
     /// range (4 is the usual trade of memory for speed).
     TableWindow,
@@ -114,7 +123,10 @@ impl Error {
             Self::PedersenParameters => 22,
             Self::ParamsMismatch => 23,
             Self::ProofInvalid(Proof::SignCiphertext) => 24,
-            Self::TableWindow => 25,
+            Self::NoChainCode => 25,
+            Self::PathMismatch => 26,
+            Self::InvalidChildKey => 27,
+            Self::TableWindow => 28,
         }
     }
 
@@ -145,7 +157,10 @@ impl Error {
             22 => Self::PedersenParameters,
             23 => Self::ParamsMismatch,
             24 => Self::ProofInvalid(Proof::SignCiphertext),
-            25 => Self::TableWindow,
+            25 => Self::NoChainCode,
+            26 => Self::PathMismatch,
+            27 => Self::InvalidChildKey,
+            28 => Self::TableWindow,
             _ => Self::Malformed,
         }
     }
@@ -209,6 +224,16 @@ impl fmt::Display for Error {
                 "ring-Pedersen parameters differ from those pinned in the share or announced by \
                  the peer",
             ),
+            Self::NoChainCode => f.write_str(
+                "this share was made before chain codes; run a new keygen to derive child keys",
+            ),
+            Self::PathMismatch => f.write_str(
+                "the parties signed under different derivation paths: give both the same path",
+            ),
+            Self::InvalidChildKey => f.write_str(
+                "the derivation path hits BIP32's invalid child (odds below 2^-127): use the \
+                 next index",
+            ),
             Self::TableWindow => f.write_str(
                 "fixed-base table window out of range: use 1 to 8 bits (4 is the usual choice)",
             ),
@@ -252,6 +277,9 @@ mod tests {
             Error::PedersenParameters,
             Error::ParamsMismatch,
             Error::ProofInvalid(Proof::SignCiphertext),
+            Error::NoChainCode,
+            Error::PathMismatch,
+            Error::InvalidChildKey,
             Error::TableWindow,
         ];
         for e in all {

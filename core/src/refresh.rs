@@ -76,6 +76,8 @@ pub(crate) fn shift_common(
         own_pid: old.own_pid,
         peer_pid: old.peer_pid,
         epoch: old.epoch + 1,
+        // Q and the chain code are unchanged, so every derived key survives a refresh.
+        chain_code: old.chain_code,
     })
 }
 
@@ -101,6 +103,7 @@ mod tests {
             own_pid: [1; 32],
             peer_pid: [2; 32],
             epoch,
+            chain_code: Some([3; 32]),
         };
         (common, key)
     }

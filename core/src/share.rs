@@ -11,7 +11,9 @@ use k256::{AffinePoint, ProjectivePoint, Scalar};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{
-    Error, Party, Result, bigint, curve,
+    Error, Party, Result, bigint,
+    bip32::{self, ChainCode, DerivationPath, ExtendedPublicKey},
+    curve,
     paillier::{Ciphertext, PublicKey, SecretKey},
     ring_pedersen::RingPedersenParams,
     session::{Context, ID_LEN},
@@ -55,6 +57,7 @@ impl Common {
         c_key: Ciphertext,
         own_pid: [u8; ID_LEN],
         peer_pid: [u8; ID_LEN],
+        chain_code: ChainCode,
     ) -> Self {
         Self {
             public,
@@ -62,6 +65,7 @@ impl Common {
             own_pid,
             peer_pid,
             epoch: 0,
+            chain_code: Some(chain_code),
         }
     }
 
@@ -118,7 +122,7 @@ pub struct KeyShareP2 {
 /// The seal of [`KeyShare`] and the common part it reads. Public inside a private module:
 /// nameable in this crate only, so nobody else can implement the trait or build a share.
 mod sealed {
-    use super::{Ciphertext, ID_LEN, PublicKey, PublicShares};
+    use super::{ChainCode, Ciphertext, ID_LEN, PublicKey, PublicShares};
 
     /// Only this crate's share types are key shares.
     pub trait Sealed {
@@ -150,6 +154,9 @@ mod sealed {
         pub(crate) peer_pid: [u8; ID_LEN],
         /// The refresh epoch (0 after keygen).
         pub(crate) epoch: u64,
+        /// The BIP32 chain code agreed at keygen; `None` for a share made before keygen
+        /// agreed one (share format 2), which signs with the master key only.
+        pub(crate) chain_code: Option<ChainCode>,
     }
 }
 
@@ -189,7 +196,10 @@ pub trait KeyShare: sealed::Sealed + Sized {
     }
 
     /// Fingerprint of the public state both parties must share: (Q, N, c_key, epoch, the
-    /// ring-Pedersen parameters' hash).
+    /// ring-Pedersen parameters' hash, and the chain code if the share has one).
+    ///
+    /// A share without a chain code (format 2) hashes exactly what it did before chain codes
+    /// existed, so its fingerprint, and the agreement on it, do not change.
     #[must_use]
     fn fingerprint(&self) -> [u8; 32] {
         let c = self.common();
@@ -201,7 +211,38 @@ pub trait KeyShare: sealed::Sealed + Sized {
             .integer("c_key", c.c_key.as_uint())
             .u64("epoch", c.epoch)
             .bytes("params", &self.pinned_params_hash());
+        if let Some(chain_code) = &c.chain_code {
+            t.bytes("chain_code", chain_code);
+        }
         t.finish()
+    }
+
+    /// The BIP32 chain code agreed at keygen (public: it is part of every xpub); `None` for
+    /// a share made before keygen agreed one.
+    #[must_use]
+    fn chain_code(&self) -> Option<&ChainCode> {
+        self.common().chain_code.as_ref()
+    }
+
+    /// The joint key with its chain code: the root of every derived key.
+    ///
+    /// # Errors
+    /// [`Error::NoChainCode`] for a share made before chain codes.
+    fn extended_key(&self) -> Result<ExtendedPublicKey> {
+        let chain_code = self.chain_code().ok_or(Error::NoChainCode)?;
+        ExtendedPublicKey::new(self.public().q, *chain_code).map_err(|_| Error::InvalidPoint)
+    }
+
+    /// The child key at `path` (BIP32 public derivation from Q and the chain code), with the
+    /// tweak P2 adds and what an xpub of the child needs.
+    ///
+    /// # Errors
+    /// [`Error::NoChainCode`] for a share made before chain codes (even for the path `m`:
+    /// its result carries a chain code, which such a share does not have);
+    /// [`Error::InvalidChildKey`] if a step hits BIP32's invalid child.
+    fn derive(&self, path: &DerivationPath) -> Result<bip32::Derived> {
+        let start = self.extended_key()?;
+        bip32::derive_path(&start, path).map_err(|_| Error::InvalidChildKey)
     }
 
     /// Whether a failed signature locked this share (always false for P2's share). A

@@ -23,7 +23,10 @@ use k256::{
     elliptic_curve::{ops::Reduce, subtle::ConstantTimeEq},
 };
 
-use crate::{Error, Result, curve, paillier::Ciphertext};
+use crate::{
+    Error, Result, bip32::DerivationPath, curve, paillier::Ciphertext, share::KeyShare, tags,
+    transcript::Transcript,
+};
 
 /// A 32-byte message digest (e.g. SHA-256 of the message).
 pub type Digest = [u8; 32];
@@ -35,6 +38,76 @@ pub(crate) mod label {
     pub(crate) const R1: &str = "sign/R1";
     pub(crate) const R2: &str = "sign/R2";
     pub(crate) const C: &str = "sign/c";
+}
+
+/// What one signature's derivation path means for the two parties: BIP32's tweak δ (the sum
+/// of the tweaks along the path, 0 for `m`) and the path's id.
+///
+/// Everything here is public: Q, the chain code and the path give δ to anyone. P2 signs with
+/// x2 + δ; P1 keeps x1 and c_key and uses the child key Q + δ·G for its checks, so its view
+/// of P2's half in π_c3's statement is Q_child − Q1 = Q2 + δ·G, the point P2 proves.
+/// The states keep only δ (32 bytes) and recompute the points when needed, so that a
+/// signing state stays small on a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Derivation {
+    /// δ, the sum of BIP32's tweaks along the path (0 for `m`).
+    pub(crate) tweak: Scalar,
+    /// The path's id, sent in [`Msg1`] and hashed into the session prefix.
+    pub(crate) path_id: [u8; 32],
+}
+
+impl Derivation {
+    /// The derivation of `path` below `share`'s joint key. The path `m` works on every
+    /// share; any other path needs the chain code a share has had since keygen agreed one.
+    ///
+    /// # Errors
+    /// [`Error::NoChainCode`] for a non-empty path on a share without a chain code;
+    /// [`Error::InvalidChildKey`] if the path hits BIP32's invalid child.
+    pub(crate) fn new<S: KeyShare>(share: &S, path: &DerivationPath) -> Result<Self> {
+        let tweak = if path.depth() == 0 {
+            Scalar::ZERO
+        } else {
+            share.derive(path)?.tweak
+        };
+        Ok(Self {
+            tweak,
+            path_id: path_id(path),
+        })
+    }
+
+    /// Whether P2 signs with x2 itself (the path `m`): then a presign made for the share
+    /// still fits.
+    pub(crate) fn keeps_x2(&self) -> bool {
+        self.tweak == Scalar::ZERO
+    }
+
+    /// What P1 hashes into the session prefix: the share's fingerprint and the path's id,
+    /// so that both parties must agree on the path to share a session.
+    pub(crate) fn session_extra(&self, fingerprint: &[u8; 32]) -> [u8; 64] {
+        let mut extra = [0u8; 64];
+        let (key, path) = extra.split_at_mut(32);
+        key.copy_from_slice(fingerprint);
+        path.copy_from_slice(&self.path_id);
+        extra
+    }
+}
+
+/// `point + tweak·G`: the child key from Q, or P2's half of it from Q2 (public values only).
+pub(crate) fn tweaked(point: &AffinePoint, tweak: &Scalar) -> AffinePoint {
+    if *tweak == Scalar::ZERO {
+        return *point;
+    }
+    (ProjectivePoint::from(*point) + ProjectivePoint::GENERATOR * tweak).to_affine()
+}
+
+/// The id of a derivation path: a hash of its indexes (the empty list for `m`).
+fn path_id(path: &DerivationPath) -> [u8; 32] {
+    let mut t = Transcript::new(tags::SIGN_PATH);
+    t.u64("depth", u64::from(path.depth()));
+    for index in path.steps() {
+        t.u64("index", u64::from(*index));
+    }
+    t.finish()
 }
 
 /// C' = c_key ⊕ q·2^64: the base P2 raises in every signature, and part of π_c3's statement.

@@ -28,6 +28,10 @@ pub const RING_PEDERSEN_PARAMS: &[u8] = b"ecdsa2pc/v1/ring-pedersen-params";
 pub const ZK_SIGN_CIPHERTEXT: &[u8] = b"ecdsa2pc/v1/zk/sign-ciphertext";
 /// Keygen: P1's commitment to Q1.
 pub const KEYGEN_Q1: &[u8] = b"ecdsa2pc/v1/keygen/q1";
+/// Keygen: the joint BIP32 chain code from P1's committed cc1 and P2's cc2.
+pub const KEYGEN_CHAIN_CODE: &[u8] = b"ecdsa2pc/v1/keygen/bip32-chain-code";
+/// Sign: the derivation path a signature is made under (its id in sign message 1).
+pub const SIGN_PATH: &[u8] = b"ecdsa2pc/v1/sign/derivation-path";
 /// Sign: P1's commitment to R1 and the digest.
 pub const SIGN_R1: &[u8] = b"ecdsa2pc/v1/sign/r1";
 /// Fingerprint of a key's public state (Q, N, c_key).

@@ -45,7 +45,8 @@ const FIELD_P: U256 =
 /// Byte offsets of every field of keygen Msg3 (checked against the LEN constants).
 mod k3 {
     pub(crate) const Q1: usize = 2;
-    pub(crate) const OPEN: usize = Q1 + 33;
+    pub(crate) const CC1: usize = Q1 + 33;
+    pub(crate) const OPEN: usize = CC1 + 32;
     pub(crate) const PROOF: usize = OPEN + 32;
     pub(crate) const PROOF_Z: usize = PROOF + 33;
     pub(crate) const PDL: usize = PROOF + 65;
@@ -86,7 +87,8 @@ mod k2 {
     pub(crate) const SEED: usize = PROOF_Z + 32;
     pub(crate) const E_EQ: usize = SEED + 16;
     pub(crate) const E_RANGE: usize = E_EQ + 8;
-    pub(crate) const END: usize = E_RANGE + 8;
+    pub(crate) const CC2: usize = E_RANGE + 8;
+    pub(crate) const END: usize = CC2 + 32;
 }
 
 #[test]
@@ -254,6 +256,7 @@ struct MalP1 {
     key: KeyMaterial,
     x1: Scalar,
     q1: AffinePoint,
+    cc1: [u8; 32],
     open_q1: [u8; 32],
     prefix: [u8; 32],
     c_key: Ciphertext,
@@ -277,8 +280,9 @@ impl MalP1 {
         let prefix = support::prefix("keygen", &nonce1, &params_hash);
         let x1 = curve::random_scalar(&mut rng);
         let q1 = cheat.q1.unwrap_or_else(|| curve::mul_g(&x1));
+        let cc1 = [0xc1; 32];
         let open_q1 = ecdsa2pc_core::internals::commitment::randomness(&mut rng);
-        let com_q1 = support::com_q1(&q1, &prefix, &open_q1);
+        let com_q1 = support::com_q1(&q1, &cc1, &prefix, &open_q1);
         let plaintext = cheat.plaintext.unwrap_or_else(|| scalar_uint(&x1));
         let (c_key, r_key) = match cheat.raw_c_key {
             Some(raw) => (pk.validate(&raw).unwrap(), U2048::ONE),
@@ -311,6 +315,7 @@ impl MalP1 {
             key,
             x1,
             q1,
+            cc1,
             open_q1,
             prefix,
             c_key,
@@ -350,6 +355,7 @@ impl MalP1 {
         };
         keygen::Msg3 {
             q1: self.q1,
+            cc1: self.cc1,
             open_q1: self.open_q1,
             proof_q1,
             pdl,
@@ -813,6 +819,7 @@ fn k2_rogue_q2_equal_to_minus_q1_is_rejected() {
         key_challenge: [1; 16],
         e_eq: 5,
         e_range: 7,
+        cc2: [2; 32],
     };
     // The proof is valid (so the session-id replica is right); the sum check refuses Q = O.
     assert_eq!(p1_on(p1, &m2), Error::InvalidPoint);
@@ -938,6 +945,15 @@ fn k3_q1_opened_to_another_point_is_a_commitment_mismatch() {
 #[test]
 fn k3_opening_flipped_is_a_commitment_mismatch() {
     for at in [k3::OPEN, k3::OPEN + 31] {
+        let bytes = xor_byte(&k3_honest(), at, 0x01);
+        assert_eq!(k3_round_error(&bytes), Error::CommitmentMismatch);
+    }
+}
+
+#[test]
+fn k3_chain_code_share_opened_to_another_value_is_a_commitment_mismatch() {
+    // cc1 is committed with Q1 in message 1: P1 cannot change it after seeing cc2.
+    for at in [k3::CC1, k3::CC1 + 31] {
         let bytes = xor_byte(&k3_honest(), at, 0x01);
         assert_eq!(k3_round_error(&bytes), Error::CommitmentMismatch);
     }

@@ -39,6 +39,19 @@ fn p2_result(s2: &KeyShareP2, m1: &Msg1, m3: &Msg3) -> Result<KeyShareP2, Error>
 }
 
 #[test]
+fn refresh_keeps_the_chain_code_and_every_child_key() {
+    let (s1, s2) = support::keygen(44, 0);
+    let path: ecdsa2pc_core::bip32::DerivationPath = "m/3/4".parse().unwrap();
+    let before = s1.derive(&path).unwrap();
+    let (n1, n2) = refresh(45, &s1, &s2, 1);
+    assert!(s1.chain_code().is_some());
+    assert_eq!(n1.chain_code(), s1.chain_code());
+    assert_eq!(n2.chain_code(), s1.chain_code());
+    assert_eq!(n1.derive(&path).unwrap(), before);
+    assert_eq!(n2.derive(&path).unwrap(), before);
+}
+
+#[test]
 fn refresh_keeps_the_public_key_and_signing_works_across_epochs() {
     let (s1, s2) = support::keygen(40, 0);
     let q = s1.public().q;

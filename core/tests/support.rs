@@ -159,14 +159,14 @@ pub fn bound_transcript(tag: &'static [u8], b: &Binding<'_>) -> Transcript {
 }
 
 /// P1's keygen commitment to Q1.
-pub fn com_q1(q1: &AffinePoint, prefix: &[u8; 32], open: &[u8; 32]) -> [u8; 32] {
+pub fn com_q1(q1: &AffinePoint, cc1: &[u8; 32], prefix: &[u8; 32], open: &[u8; 32]) -> [u8; 32] {
     let b = Binding {
         session: prefix,
         prover: &PID1,
         label: "keygen/Q1",
     };
     let mut t = bound_transcript(tags::KEYGEN_Q1, &b);
-    t.point("Q1", q1);
+    t.point("Q1", q1).bytes("cc1", cc1);
     ecdsa2pc_core::internals::commitment::seal(t, open)
 }
 
@@ -285,7 +285,11 @@ pub fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
 
 /// The session id of a signing run from P1's Msg1 and P2's nonce.
 pub fn sign_sid(m1: &sign::Msg1, nonce2: &[u8; 32]) -> [u8; 32] {
-    sid(&prefix("sign", &m1.nonce1, &m1.fingerprint), nonce2)
+    // The prefix hashes the share's fingerprint followed by the derivation path's id.
+    let mut extra = [0u8; 64];
+    extra[..32].copy_from_slice(&m1.fingerprint);
+    extra[32..].copy_from_slice(&m1.path_id);
+    sid(&prefix("sign", &m1.nonce1, &extra), nonce2)
 }
 
 /// A P2 that picks its own nonce k2: its Msg2 answering P1's `m1` (a fresh nonce2 from `rng`

@@ -1,6 +1,7 @@
-//! The request every connection to party 0 starts with (ecdsa2pc-net): `Request::decode`
-//! never panics and an accepted request re-encodes to the same bytes (one canonical form);
-//! party 1's reply decoder never panics either.
+//! The request every connection to party 0 starts with (ecdsa2pc-net), a sign request's
+//! derivation path included: `Request::decode` never panics and an accepted request
+//! re-encodes to the same bytes (one canonical form); party 1's reply decoder never panics
+//! either.
 #![no_main]
 
 use ecdsa2pc_net::request::{Request, decode_reply};

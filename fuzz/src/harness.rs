@@ -334,6 +334,30 @@ fn encode_share2(share: &KeyShareP2) -> Vec<u8> {
     out
 }
 
+/// BIP32 path parser: never panics; an accepted path prints as text that parses to the same
+/// path, and its indexes rebuild it (what a sign request carries).
+pub fn parse_derivation_path(data: &[u8]) -> Outcome {
+    use ecdsa2pc_core::bip32::DerivationPath;
+    let Ok(text) = core::str::from_utf8(data) else {
+        return Outcome::Undecodable(Error::Malformed);
+    };
+    match DerivationPath::parse(text) {
+        Err(_) => Outcome::Undecodable(Error::Malformed),
+        Ok(path) => {
+            let printed = path.to_string();
+            assert!(
+                DerivationPath::parse(&printed) == Ok(path),
+                "a path does not survive its own printing"
+            );
+            assert!(
+                DerivationPath::from_steps(path.steps()) == Ok(path),
+                "a path's indexes do not rebuild it"
+            );
+            Outcome::Accepted
+        }
+    }
+}
+
 /// Share-file parser (party 0): never panics; an accepted file re-encodes to the same bytes.
 pub fn decode_share_p1(data: &[u8]) -> Outcome {
     let _ = ecdsa2pc_core::role_of(data);
@@ -556,7 +580,7 @@ pub fn refresh_p1_on_msg4(data: &[u8]) -> Outcome {
 pub type Target = fn(&[u8]) -> Outcome;
 
 /// Every target: its name (the file in `fuzz/fuzz_targets/`) and its entry point.
-pub const TARGETS: [(&str, Target); 29] = [
+pub const TARGETS: [(&str, Target); 30] = [
     ("decode_params_msg", decode::<ParamsMsg>),
     ("params_p2_verify", params_p2_verify),
     ("decode_keygen_msg1", decode::<keygen::Msg1>),
@@ -586,6 +610,7 @@ pub const TARGETS: [(&str, Target); 29] = [
     ("refresh_p1_on_msg4", refresh_p1_on_msg4),
     ("decode_share_p1", decode_share_p1),
     ("decode_share_p2", decode_share_p2),
+    ("parse_derivation_path", parse_derivation_path),
 ];
 
 /// The entry point of the target called `name`.
@@ -617,6 +642,7 @@ pub fn honest_input(name: &str) -> Option<Vec<u8>> {
         "decode_refresh_msg5" => encode(&refresh::Msg5),
         "decode_share_p1" => h.files.0.clone(),
         "decode_share_p2" => h.files.1.clone(),
+        "parse_derivation_path" => b"m/44/0/7".to_vec(),
         _ => return None,
     };
     Some(bytes)

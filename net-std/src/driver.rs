@@ -10,7 +10,7 @@ use ecdsa2pc_core::{
     PaillierSecretKey, ParamsMsg, Prime, PublicShares, RingPedersenParams, RingPedersenSecret,
     TrapdoorTables, keygen, refresh, sign, sign::Digest,
 };
-use ecdsa2pc_core::{abort_message, peer_abort};
+use ecdsa2pc_core::{abort_message, bip32::DerivationPath, peer_abort};
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;
 
@@ -332,11 +332,21 @@ pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     digest: &Digest,
 ) -> Result<Signature, NetError> {
-    sign_p1_persisted(t, rng, share, params, ctx, digest, &mut InMemory)
+    sign_p1_persisted(
+        t,
+        rng,
+        share,
+        params,
+        ctx,
+        digest,
+        &DerivationPath::MASTER,
+        &mut InMemory,
+    )
 }
 
 /// Signs `digest` as party 0 (P1) with the commitment-parameter secret the share was made
-/// with. Party 1's message 4 carries a proof (π_c3) that its ciphertext is well formed; it is
+/// with, under the BIP32 child key at `path` ([`DerivationPath::MASTER`] for the key
+/// itself; party 1 must sign under the same path). Party 1's message 4 carries a proof (π_c3) that its ciphertext is well formed; it is
 /// checked before anything is decrypted, and an invalid one ends the run with
 /// [`CoreError::ProofInvalid`] and nothing decrypted, recorded or locked. Only then does
 /// `persist.deciding` record that a decision is pending, and once the outcome is known
@@ -347,7 +357,9 @@ pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 ///
 /// # Errors
 /// As [`keygen_p1`]; [`CoreError::KeyLocked`] for a locked share;
-/// [`CoreError::ParamsMismatch`] if `params` are not the ones the share was made with.
+/// [`CoreError::ParamsMismatch`] if `params` are not the ones the share was made with;
+/// [`CoreError::NoChainCode`] for a path on a share made before chain codes.
+#[allow(clippy::too_many_arguments)]
 pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
@@ -355,6 +367,7 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     params: &RingPedersenSecret,
     ctx: &Context<'_>,
     digest: &Digest,
+    path: &DerivationPath,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<Signature, NetError> {
     sign_p1_persisted_with(t, rng, share, params, None, ctx, digest, persist)
@@ -382,7 +395,7 @@ pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let mut link = Link::new(t);
     let (state, m1) = link.step(
         "sign, message 1",
-        sign::p1::start(rng, share, params, ctx, digest),
+        sign::p1::start_derived(rng, share, params, ctx, digest, path),
     )?;
     link.send(&m1)?;
     let m2 = link.recv::<sign::Msg2>("sign, message 2")?;
@@ -423,7 +436,15 @@ pub fn sign_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     digest: &Digest,
 ) -> Result<Signature, NetError> {
-    sign_p2_with(t, rng, share, ctx, digest, &Accel::default())
+    sign_p2_with(
+        t,
+        rng,
+        share,
+        ctx,
+        digest,
+        &DerivationPath::MASTER,
+        &Accel::default(),
+    )
 }
 
 /// What P2 computed ahead of time: its fixed-base table and a pool of message-independent
@@ -436,16 +457,19 @@ pub struct Accel<'a, 't> {
     pub pool: Option<&'a crate::pool::PresignPool>,
 }
 
-/// As [`sign_p2`], with precomputation.
+/// As [`sign_p2`], under the BIP32 child key at `path` ([`DerivationPath::MASTER`] for the
+/// key itself), with precomputation.
 ///
 /// # Errors
-/// As [`sign_p2`].
+/// As [`sign_p2`]; [`CoreError::PathMismatch`] if party 0 signs under another path;
+/// [`CoreError::NoChainCode`] for a path on a share made before chain codes.
 pub fn sign_p2_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     t: &mut T,
     rng: &mut R,
     share: &KeyShareP2,
     ctx: &Context<'_>,
     digest: &Digest,
+    path: &DerivationPath,
     accel: &Accel<'_, '_>,
 ) -> Result<Signature, NetError> {
     let mut link = Link::new(t);
@@ -453,7 +477,7 @@ pub fn sign_p2_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let pre = accel.pool.and_then(crate::pool::PresignPool::take);
     let (state, m2) = link.step(
         "sign, message 1",
-        sign::p2::start_with(rng, share, ctx, digest, &m1, pre),
+        sign::p2::start_derived(rng, share, ctx, digest, &m1, pre, path),
     )?;
     link.send(&m2)?;
     let m3 = link.recv::<sign::Msg3>("sign, message 3")?;

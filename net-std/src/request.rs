@@ -1,9 +1,11 @@
 //! The request at the start of every connection: party 1 says what it wants before any
 //! protocol message, party 0 accepts or refuses with a [`Refusal`].
 //!
-//! The request has one fixed layout ([`REQUEST_LEN`] bytes, see docs/PROTOCOL.md); decoding
-//! checks the length, the magic, the version, every flag and that unused fields are zero,
-//! and never panics. The same exchange runs against `serve` and in one-shot mode, where
+//! The request has one fixed layout ([`REQUEST_LEN`] bytes, see docs/PROTOCOL.md), and a
+//! sign request under a BIP32 path appends the path (one depth byte, then each index as 4
+//! big-endian bytes); a request without the tail is the master key, as every request of an
+//! older release is. Decoding checks the length, the magic, the version, every flag, the
+//! path's indexes and that unused fields are zero, and never panics. The same exchange runs against `serve` and in one-shot mode, where
 //! party 0 compares the request with what it was started to do ([`Request::check_matches`])
 //! so that an operator mistake is a clear refusal naming both sides' values.
 
@@ -11,6 +13,7 @@ use core::fmt;
 
 pub use crate::key_id::{KEY_ID_LEN, KeyId, key_id, key_id_hex, parse_key_id};
 use crate::{NetError, Transport};
+use ecdsa2pc_core::bip32::{DerivationPath, MAX_DEPTH};
 use ecdsa2pc_core::sign::Digest;
 
 /// Version of the request exchange (and of the protocols it starts) this build speaks.
@@ -21,6 +24,8 @@ const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
 const REPLY_MAGIC: &[u8; 4] = b"E2RA";
 /// Length of every request: magic, version, operation, key flag, key id, digest.
 pub const REQUEST_LEN: usize = 4 + 1 + 1 + 1 + KEY_ID_LEN + 32;
+/// Length of the longest request: a sign request under a path of [`MAX_DEPTH`] steps.
+pub const MAX_REQUEST_LEN: usize = REQUEST_LEN + 1 + 4 * MAX_DEPTH;
 /// Longest refusal text; longer texts are cut (at a character boundary) when sent.
 pub const MAX_REASON_LEN: usize = 512;
 /// Longest reply: magic, code, 2-byte text length, text.
@@ -77,6 +82,9 @@ pub struct Request {
     pub operation: Operation,
     /// With which key; `None` exactly for keygen.
     pub key: Option<KeyId>,
+    /// The BIP32 path a signature is made under ([`DerivationPath::MASTER`], the key itself,
+    /// for every other operation).
+    pub path: DerivationPath,
 }
 
 impl Request {
@@ -86,6 +94,7 @@ impl Request {
         Self {
             operation: Operation::Keygen,
             key: None,
+            path: DerivationPath::MASTER,
         }
     }
 
@@ -95,6 +104,7 @@ impl Request {
         Self {
             operation: Operation::Health,
             key: None,
+            path: DerivationPath::MASTER,
         }
     }
 
@@ -104,12 +114,35 @@ impl Request {
         Self {
             operation,
             key: Some(key),
+            path: DerivationPath::MASTER,
         }
     }
 
-    /// The fixed-layout encoding.
+    /// A sign request for `digest` with the key `key`, under the BIP32 child key at `path`.
     #[must_use]
-    pub fn encode(&self) -> [u8; REQUEST_LEN] {
+    pub fn sign_under(digest: Digest, key: KeyId, path: DerivationPath) -> Self {
+        Self {
+            path,
+            ..Self::on_key(Operation::Sign(digest), key)
+        }
+    }
+
+    /// The encoding: the fixed layout, then the path for a sign request under one.
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = self.encode_fixed().to_vec();
+        let steps = self.path.steps();
+        if !steps.is_empty() {
+            out.push(self.path.depth());
+            for index in steps {
+                out.extend_from_slice(&index.to_be_bytes());
+            }
+        }
+        out
+    }
+
+    /// The fixed-layout part of the encoding.
+    fn encode_fixed(&self) -> [u8; REQUEST_LEN] {
         let mut out = [0u8; REQUEST_LEN];
         let (magic, rest) = out.split_at_mut(REQUEST_MAGIC.len());
         magic.copy_from_slice(REQUEST_MAGIC);
@@ -151,12 +184,14 @@ impl Request {
                 ),
             ));
         }
-        if bytes.len() != REQUEST_LEN {
+        if bytes.len() < REQUEST_LEN {
             return Err(bad(&format!(
                 "{} bytes, a request has {REQUEST_LEN}",
                 bytes.len()
             )));
         }
+        let (rest, tail) = rest.split_at(REQUEST_LEN - REQUEST_MAGIC.len() - 1);
+        let path = decode_path(tail).map_err(|why| bad(&why))?;
         let (head, rest) = rest.split_at(2);
         let (key, digest) = rest.split_at(KEY_ID_LEN);
         let (op, flag) = match head {
@@ -189,11 +224,24 @@ impl Request {
         if !matches!(operation, Operation::Sign(_)) && !zero(digest) {
             return Err(bad("a digest is present in a request that does not sign"));
         }
+        if !matches!(operation, Operation::Sign(_)) && path.depth() != 0 {
+            return Err(bad(
+                "a derivation path is present in a request that does not sign",
+            ));
+        }
         let keyless = matches!(operation, Operation::Keygen | Operation::Health);
         match (operation, key) {
             (_, Some(_)) if keyless => Err(bad(&format!("{} names a key", operation.name()))),
-            (_, None) if keyless => Ok(Self { operation, key }),
-            (_, Some(_)) => Ok(Self { operation, key }),
+            (_, None) if keyless => Ok(Self {
+                operation,
+                key,
+                path,
+            }),
+            (_, Some(_)) => Ok(Self {
+                operation,
+                key,
+                path,
+            }),
             (_, None) => Err(bad(&format!("{} names no key", operation.name()))),
         }
     }
@@ -230,8 +278,40 @@ impl Request {
                 hex(&ours)
             ));
         }
+        if self.path != theirs.path {
+            return mismatch(format!(
+                "the parties signed under different derivation paths: party 1 under {} but \
+                 party 0 under {}; give both sides the same path",
+                theirs.path, self.path
+            ));
+        }
         Ok(())
     }
+}
+
+/// The path tail of a request: empty for the master key, else a depth byte (1 to
+/// [`MAX_DEPTH`]) and exactly that many 4-byte big-endian non-hardened indexes.
+fn decode_path(tail: &[u8]) -> Result<DerivationPath, String> {
+    let Some((&depth, indexes)) = tail.split_first() else {
+        return Ok(DerivationPath::MASTER);
+    };
+    if depth == 0 {
+        return Err("a derivation path of depth 0 is sent as no path".to_owned());
+    }
+    if indexes.len() != 4 * usize::from(depth) {
+        return Err(format!(
+            "the derivation path says {depth} steps but carries {} bytes of indexes",
+            indexes.len()
+        ));
+    }
+    let mut steps = [0u32; MAX_DEPTH];
+    for (step, bytes) in steps.iter_mut().zip(indexes.chunks_exact(4)) {
+        let mut index = [0u8; 4];
+        index.copy_from_slice(bytes);
+        *step = u32::from_be_bytes(index);
+    }
+    let steps = steps.get(..usize::from(depth)).unwrap_or_default();
+    DerivationPath::from_steps(steps).map_err(|e| format!("derivation path: {e}"))
 }
 
 /// Why party 0 refused a request.
@@ -416,7 +496,7 @@ pub fn ask<T: Transport + ?Sized>(t: &mut T, request: &Request) -> Result<(), Ne
 /// # Errors
 /// Transport errors; [`NetError::Refused`] with the refusal sent.
 pub fn receive<T: Transport + ?Sized>(t: &mut T) -> Result<Request, NetError> {
-    let mut buf = [0u8; REQUEST_LEN];
+    let mut buf = [0u8; MAX_REQUEST_LEN];
     let decoded = match t.recv(&mut buf) {
         Ok(bytes) => Request::decode(bytes),
         // An oversized request is a bad request too: say so before hanging up.
@@ -485,11 +565,17 @@ mod tests {
 
     const KEY: KeyId = [7u8; KEY_ID_LEN];
 
-    fn all() -> [Request; 5] {
+    fn path(text: &str) -> DerivationPath {
+        text.parse().unwrap()
+    }
+
+    fn all() -> [Request; 7] {
         [
             Request::keygen(),
             Request::health(),
             Request::on_key(Operation::Sign([9u8; 32]), KEY),
+            Request::sign_under([9u8; 32], KEY, path("m/0/7")),
+            Request::sign_under([9u8; 32], KEY, path("m/2147483647/0/1/2")),
             Request::on_key(Operation::Refresh, KEY),
             Request::on_key(Operation::Pubkey, KEY),
         ]
@@ -504,6 +590,74 @@ mod tests {
         for r in all() {
             assert_eq!(Request::decode(&r.encode()), Ok(r));
         }
+    }
+
+    #[test]
+    fn a_sign_request_carries_its_path_after_the_fixed_layout() {
+        let master = Request::on_key(Operation::Sign([9u8; 32]), KEY).encode();
+        assert_eq!(
+            master.len(),
+            REQUEST_LEN,
+            "no path: the layout of older releases"
+        );
+        let under = Request::sign_under([9u8; 32], KEY, path("m/0/7")).encode();
+        assert_eq!(under[..REQUEST_LEN], master[..]);
+        assert_eq!(under[REQUEST_LEN..], [2, 0, 0, 0, 0, 0, 0, 0, 7]);
+        let deepest = DerivationPath::from_steps(&[5; MAX_DEPTH]).unwrap();
+        let longest = Request::sign_under([1; 32], KEY, deepest).encode();
+        assert_eq!(longest.len(), MAX_REQUEST_LEN);
+        assert_eq!(Request::decode(&longest).unwrap().path, deepest);
+    }
+
+    #[test]
+    fn bad_paths_are_refused() {
+        let under = Request::sign_under([9u8; 32], KEY, path("m/0/7")).encode();
+        let reason = |bytes: &[u8]| {
+            let refusal = Request::decode(bytes).unwrap_err();
+            assert_eq!(refusal.code, RefusalCode::BadRequest);
+            refusal.reason
+        };
+        // A hardened index says why it is refused.
+        let mut hardened = under.clone();
+        hardened[REQUEST_LEN + 5] = 0x80;
+        assert!(
+            reason(&hardened).contains("two-party hardened derivation is not supported"),
+            "{}",
+            reason(&hardened)
+        );
+        // Depth 0, a depth that disagrees with the bytes, a cut index.
+        let mut zero = under[..REQUEST_LEN].to_vec();
+        zero.push(0);
+        assert!(reason(&zero).contains("depth 0"));
+        let mut deeper = under.clone();
+        deeper[REQUEST_LEN] = 3;
+        assert!(reason(&deeper).contains("says 3 steps but carries 8 bytes"));
+        assert!(reason(&under[..under.len() - 1]).contains("carries 7 bytes"));
+        // A path on a request that does not sign.
+        let mut refresh = Request::on_key(Operation::Refresh, KEY).encode();
+        refresh.extend_from_slice(&under[REQUEST_LEN..]);
+        assert!(reason(&refresh).contains("does not sign"));
+    }
+
+    #[test]
+    fn a_path_mismatch_names_both_paths() {
+        let ours = Request::sign_under([1; 32], KEY, path("m/0/7"));
+        let theirs = Request::sign_under([1; 32], KEY, path("m/0/8"));
+        let r = ours.check_matches(&theirs).unwrap_err();
+        assert_eq!(r.code, RefusalCode::Mismatch);
+        assert!(
+            r.reason
+                .starts_with("the parties signed under different derivation paths"),
+            "{}",
+            r.reason
+        );
+        assert!(
+            r.reason
+                .contains("party 1 under m/0/8 but party 0 under m/0/7")
+        );
+        let master = Request::on_key(Operation::Sign([1; 32]), KEY);
+        assert!(master.check_matches(&theirs).is_err());
+        assert_eq!(ours.check_matches(&ours), Ok(()));
     }
 
     #[test]
@@ -522,7 +676,7 @@ mod tests {
     fn bad_fields_are_refused() {
         let good = Request::on_key(Operation::Refresh, KEY).encode();
         let with = |at: usize, value: u8| {
-            let mut b = good;
+            let mut b = good.clone();
             b[at] = value;
             b
         };

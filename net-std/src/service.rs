@@ -648,6 +648,7 @@ fn handle(
                 shared.trapdoor.as_ref(),
                 &ctx,
                 &digest,
+                &req.path,
                 key.persist(),
             )?;
             Ok(format!("signed, epoch {}, {approval}", share.epoch()))
@@ -761,10 +762,16 @@ fn approve(
         Operation::Sign(d) => serde_json::Value::String(hex(&d)),
         _ => serde_json::Value::Null,
     };
+    // The path, so that a policy approves (digest, path), not a bare digest (SECURITY.md).
+    let path = match req.operation {
+        Operation::Sign(_) => serde_json::Value::String(req.path.to_string()),
+        _ => serde_json::Value::Null,
+    };
     let request = serde_json::json!({
         "operation": req.operation.name(),
         "key_id": key_json(req.key.as_ref()),
         "digest": digest,
+        "path": path,
         "client": {
             "address": client.peer.to_string(),
             "subject": client.subject,

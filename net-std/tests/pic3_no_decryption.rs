@@ -116,6 +116,7 @@ fn a_dishonest_ciphertext_is_refused_before_any_decryption_and_locks_nothing() {
             fixtures::params(),
             &ctx(1, 2),
             &DIGEST,
+            &ecdsa2pc_core::bip32::DerivationPath::MASTER,
             &mut registry.clone().guard(files.clone()),
         );
         (r, peer.join().unwrap())

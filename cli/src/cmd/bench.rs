@@ -303,7 +303,17 @@ fn sign_as_p2(
     };
     for i in 0..args.signs {
         let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
-        signing.time(|| Ok(driver::sign_p2_with(ch, rng, share, ctx, &digest, &accel)?))?;
+        signing.time(|| {
+            Ok(driver::sign_p2_with(
+                ch,
+                rng,
+                share,
+                ctx,
+                &digest,
+                &ecdsa2pc_core::bip32::DerivationPath::MASTER,
+                &accel,
+            )?)
+        })?;
     }
     Ok(())
 }

@@ -202,6 +202,7 @@ impl Demo<'_> {
                     share,
                     session,
                     &digest,
+                    &ecdsa2pc_core::bip32::DerivationPath::MASTER,
                     params,
                     &mut InMemory,
                 )?)

@@ -123,8 +123,12 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
     let mut outcome = Outcome::default().field("command", "inspect");
     for (name, value) in fields
         .into_iter()
-        // Shares have no BIP32 chain code yet (keygen does not agree one): said, not hidden.
-        .chain([("chain_code", false.into()), ("pending", pending.into())])
+        // Whether keygen agreed a BIP32 chain code (format-3 shares); without one the share
+        // signs with the joint key only and has no xpub.
+        .chain([
+            ("chain_code", share.chain_code().is_some().into()),
+            ("pending", pending.into()),
+        ])
     {
         let shown = match &value {
             serde_json::Value::String(s) => s.clone(),

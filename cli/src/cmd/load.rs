@@ -389,6 +389,7 @@ fn sign_once(
         &share,
         &driver::context(&info),
         digest,
+        &ecdsa2pc_core::bip32::DerivationPath::MASTER,
         &accel,
     )?;
     let _ = ch.close();

@@ -4,18 +4,19 @@
 use std::path::PathBuf;
 
 use argh::FromArgs;
+use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
 use crate::output::{Log, Outcome, Style, finish, hex};
 use crate::secret::{SecretOptions, existing_share};
-use crate::share_file::{public_key, public_key_hex};
+use crate::share_file::{derived_key, public_key_hex};
 use crate::wallet::Network;
 use crate::wallet::pubkey::PublicKeyFormat;
 
-/// Print the joint public key of a key share file: SEC1 hex (compressed or not), PEM, DER,
-/// an Ethereum address or a Bitcoin P2WPKH address.
+/// Print the joint public key of a key share file, or its BIP32 child at --path: SEC1 hex
+/// (compressed or not), PEM, DER, an xpub, an Ethereum address or a Bitcoin address.
 #[derive(FromArgs, Debug)]
 #[argh(
     subcommand,
@@ -24,14 +25,19 @@ use crate::wallet::pubkey::PublicKeyFormat;
     example = "{command_name} --share p0.share\n\
                {command_name} --share p1.share --format pem > public-key.pem\n\
                {command_name} --share p0.share --format eth-address\n\
-               {command_name} --share p0.share --format btc-p2wpkh --testnet",
+               {command_name} --share p0.share --format btc-p2wpkh --testnet\n\
+               {command_name} --share p0.share --path m/0/7 --format eth-address\n\
+               {command_name} --share p0.share --format xpub",
     note = "The key goes to stdout alone (pipe it to a file); a line naming the share's party \
             and epoch goes to stderr. Formats: hex (SEC1 compressed, default), uncompressed \
             (SEC1 04||x||y hex), pem and der (SubjectPublicKeyInfo, for `openssl dgst -sha256 \
             -verify`; der is binary), eth-address (EIP-55 checksummed), btc-p2wpkh (bc1q..., \
             tb1q... with --testnet), btc-p2pkh (1..., the address Bitcoin Core's \
-            verifymessage takes for a `sign --btc-message` signature), xpub (needs a share whose keygen agreed a BIP32 chain \
-            code; this version's keygen does not make one yet). A pending share from an \
+            verifymessage takes for a `sign --btc-message` signature), xpub (the BIP32 extended \
+            public key, tpub... with --testnet; any BIP32 library derives the same non-hardened \
+            children from it). --path m/0/7 shows the child key at that non-hardened path (the \
+            key `sign --path` signs with), in any format. Shares made before chain codes have \
+            no xpub and no children. A pending share from an \
             interrupted refresh is not used here (it holds the same public key); the note says \
             if there is one.",
     error_code(0, "the key was printed"),
@@ -53,6 +59,9 @@ pub(crate) struct PubkeyArgs {
     /// or btc-p2pkh
     #[argh(option, default = "PublicKeyFormat::Hex")]
     format: PublicKeyFormat,
+    /// the BIP32 child key at this non-hardened path, e.g. m/0/7 (default: m, the joint key)
+    #[argh(option, default = "DerivationPath::MASTER")]
+    path: DerivationPath,
     /// use the Bitcoin testnet forms (tb1 addresses, tpub keys) instead of mainnet
     #[argh(switch)]
     testnet: bool,
@@ -106,16 +115,16 @@ fn show<S: KeyShare>(
     log: &Log,
 ) -> Result<Outcome, CliError> {
     let share = files.decode::<S>(files.path(), bytes)?;
-    let key = public_key(&share)?;
     let network = if args.testnet {
         Network::Testnet
     } else {
         Network::Mainnet
     };
-    // Shares carry no chain code yet: `xpub` says so (see `PublicKeyFormat::render`).
+    // A share made before chain codes has no xpub: `render` says so.
+    let (key, xpub) = derived_key(&share, &args.path, network)?;
     let rendered = args
         .format
-        .render(&key, None, network)
+        .render(&key, xpub.as_ref(), network)
         .map_err(|e| CliError::Usage(format!("--format {}: {e}", args.format.name())))?;
     log.line(format_args!(
         "key share {}: {}, epoch {}{}",
@@ -151,6 +160,7 @@ fn show<S: KeyShare>(
     let mut outcome = Outcome::default()
         .field("command", "pubkey")
         .field("format", args.format.name())
+        .field("path", args.path.to_string())
         .field("public_key", text)
         .field("public_key_hex", public_key_hex(&key))
         .field("testnet", args.testnet)

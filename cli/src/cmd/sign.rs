@@ -4,6 +4,7 @@ use ecdsa2pc_net::request::Operation;
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
+use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 
@@ -15,7 +16,8 @@ use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
 use crate::secret::{SecretOptions, existing_share};
 use crate::session::ShareSession;
-use crate::share_file::{public_key, public_key_hex};
+use crate::share_file::{derived_key, public_key_hex};
+use crate::wallet::Network;
 use crate::wallet::message::MessageHash;
 use crate::wallet::signature::{RecoverableSignature, SignatureFormat};
 
@@ -30,7 +32,8 @@ use crate::wallet::signature::{RecoverableSignature, SignatureFormat};
                {command_name} --party 1 --share p1.share --message \"pay Bob\"    (other machine)\n\
                {command_name} --party 0 --share p0.share --message-file tx.bin --format compact\n\
                {command_name} --party 0 --share p0.share --message hello --eth-message --format eth\n\
-               {command_name} --party 0 --share p0.share --message hello --btc-message",
+               {command_name} --party 0 --share p0.share --message hello --btc-message\n\
+               {command_name} --party 0 --share p0.share --message hello --path m/0/7",
     note = "Both parties must sign the same message or digest with the same hash option. The \
             signature alone is printed on stdout (progress on stderr): DER hex by default, or \
             --format der (binary DER), hex (DER hex), compact (64-byte r||s hex) or eth \
@@ -39,7 +42,10 @@ use crate::wallet::signature::{RecoverableSignature, SignatureFormat};
             format (binary DER without --format). Always low-s. Before any protocol message \
             each party checks that the TLS peer (and its own certificate) is the one its share \
             was made with, then both settle on their newest common share epoch; both parties \
-            verify the signature against the public key. If party 0's final check of a \
+            verify the signature against the public key. --path m/0/7 signs with the BIP32 \
+            child key at that non-hardened path (`pubkey --path` shows it); both parties must \
+            give the same path, and the signature verifies under the child key, not the joint \
+            key. If party 0's final check of a \
             signature fails it locks its share on disk before replying: do not sign with that \
             key again.",
     error_code(0, "the signature was made and verifies against the public key"),
@@ -83,6 +89,10 @@ pub(crate) struct SignArgs {
     /// hash the message as a Bitcoin signed message and print the base64 65-byte signature
     #[argh(switch)]
     btc_message: bool,
+    /// sign with the BIP32 child key at this non-hardened path, e.g. m/0/7 (both parties
+    /// give the same path; default: m, the joint key)
+    #[argh(option, default = "DerivationPath::MASTER")]
+    path: DerivationPath,
     /// signature format: der, hex, compact or eth (default: DER hex on stdout, DER in --out)
     #[argh(option)]
     format: Option<SignatureFormat>,
@@ -221,12 +231,24 @@ fn sign<S: Protocols>(
         log.line(warning);
     }
     // Party 0's parameter secret, loaded and checked before the peer is kept waiting.
-    let (mut held, params) =
-        ShareSession::<S>::establish_with(net, files, log, Operation::Sign(*digest), |files| {
-            S::params_on_disk(files.path(), files.sealer(), false, log)
-        })?;
-    let key = public_key(&held.share)?;
+    let (mut held, params) = ShareSession::<S>::establish_with(
+        net,
+        files,
+        log,
+        Operation::Sign(*digest),
+        &args.path,
+        |files| S::params_on_disk(files.path(), files.sealer(), false, log),
+    )?;
+    // The key the signature verifies under: the child key at --path (the joint key for m).
+    let (key, _) = derived_key(&held.share, &args.path, Network::Mainnet)?;
     log.detail(format_args!("digest: {}", hex(digest)));
+    if args.path.depth() != 0 {
+        log.line(format_args!(
+            "signing under {} (public key {})",
+            args.path,
+            public_key_hex(&key)
+        ));
+    }
     let sig = log
         .phase(
             "sign",
@@ -235,6 +257,7 @@ fn sign<S: Protocols>(
                     &mut held.share,
                     &mut held.session,
                     digest,
+                    &args.path,
                     &params,
                     &mut held.store,
                 )?)
@@ -244,9 +267,11 @@ fn sign<S: Protocols>(
         .inspect_err(|err| {
             if err.exit_status() == ExitStatus::Failure && !err.locked_share() {
                 log.line(format_args!(
-                    "note: both parties must sign the same digest (ours: {}); a different \
-                     message, --digest or hash option fails like a faulty peer would",
-                    hex(digest)
+                    "note: both parties must sign the same digest (ours: {}) under the same \
+                     --path (ours: {}); a different message, --digest, hash option or path \
+                     fails like a faulty peer would",
+                    hex(digest),
+                    args.path
                 ));
             }
         })?;
@@ -259,8 +284,9 @@ fn sign<S: Protocols>(
         || {
             key.verify_prehash(digest, &sig).map_err(|_| {
                 CliError::Verification(format!(
-                    "the signature does NOT verify against the joint public key {}",
-                    public_key_hex(&key)
+                    "the signature does NOT verify against the public key {} ({})",
+                    public_key_hex(&key),
+                    args.path
                 ))
             })?;
             RecoverableSignature::new(&key, digest, &sig).map_err(CliError::Verification)
@@ -311,6 +337,7 @@ fn sign<S: Protocols>(
     .field("digest", hex(digest))
     .field("hash", input.hash.map(MessageHash::name))
     .field("public_key", public_key_hex(&key))
+    .field("path", args.path.to_string())
     .field("der", hex(rec.signature().to_der().as_bytes()))
     .field("recovery_id", rec.recovery_id().to_byte())
     .field("epoch", epoch)

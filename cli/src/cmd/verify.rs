@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use argh::FromArgs;
+use ecdsa2pc_core::bip32::DerivationPath;
+use k256::ecdsa::VerifyingKey;
 
 use crate::digest::MessageOptions;
 use crate::error::{CliError, ExitStatus};
@@ -11,6 +13,7 @@ use crate::output::{Log, Outcome, Style, finish, hex};
 use crate::share_file::public_key_hex;
 use crate::wallet::message::MessageHash;
 use crate::wallet::signature::{self, ParsedSignature};
+use crate::wallet::xpub::Xpub;
 
 /// Verify an ECDSA (secp256k1) signature over a message (SHA-256 by default, or another
 /// --hash) or over a given digest.
@@ -21,9 +24,11 @@ use crate::wallet::signature::{self, ParsedSignature};
     name = "verify",
     example = "{command_name} --public-key demo-out/public-key.pem --signature \
                demo-out/signature.der --message-file demo-out/message.txt\n\
-               {command_name} --public-key key.hex --signature sig.txt --message hello --eth-message",
+               {command_name} --public-key key.hex --signature sig.txt --message hello --eth-message\n\
+               {command_name} --public-key key.xpub --path m/0/7 --signature sig.txt --message hello",
     note = "--public-key takes a SubjectPublicKeyInfo PEM or DER (as `demo --out-dir`, `pubkey \
-            --format pem|der` and OpenSSL write it) or a SEC1 point in hex. --signature takes \
+            --format pem|der` and OpenSSL write it), a SEC1 point in hex, or an xpub/tpub \
+            (`pubkey --format xpub`), whose child at --path m/0/7 is then the key. --signature takes \
             every format `sign` writes: binary DER, DER hex, 64-byte r||s (hex or binary), \
             Ethereum's 65-byte r||s||v (hex, with or without 0x), Bitcoin's base64 message \
             signature. For a 65-byte signature the public key recovered from it must be \
@@ -34,9 +39,13 @@ use crate::wallet::signature::{self, ParsedSignature};
     error_code(2, "usage error, or an unreadable or malformed input file")
 )]
 pub(crate) struct VerifyArgs {
-    /// public key file (SPKI PEM or DER, or SEC1 hex)
+    /// public key file (SPKI PEM or DER, SEC1 hex, or an xpub/tpub)
     #[argh(option)]
     public_key: PathBuf,
+    /// verify under the BIP32 child at this non-hardened path (e.g. m/0/7) of the xpub in
+    /// --public-key (default: m, the key itself)
+    #[argh(option, default = "DerivationPath::MASTER")]
+    path: DerivationPath,
     /// signature file (any format `sign` writes)
     #[argh(option)]
     signature: PathBuf,
@@ -88,7 +97,7 @@ fn verify(args: &VerifyArgs, log: &Log) -> Result<Outcome, CliError> {
     }
     .resolve()?;
     let digest = &input.digest;
-    let key = read_public_key(&args.public_key)?;
+    let key = verifying_key(args)?;
     let parsed = signature::parse_signature(&read(&args.signature)?).map_err(|reason| {
         CliError::BadInput {
             path: args.signature.clone(),
@@ -121,4 +130,31 @@ fn verify(args: &VerifyArgs, log: &Log) -> Result<Outcome, CliError> {
         .field("hash", input.hash.map(MessageHash::name))
         .field("recovered", recoverable)
         .field("high_s", verified.high_s))
+}
+
+/// The key to verify under: the file's key, or the child at `--path` of the xpub in it.
+fn verifying_key(args: &VerifyArgs) -> Result<VerifyingKey, CliError> {
+    let bytes = read(&args.public_key)?;
+    let text = core::str::from_utf8(&bytes)
+        .map(str::trim)
+        .unwrap_or_default();
+    if !(text.starts_with("xpub") || text.starts_with("tpub")) {
+        if args.path.depth() != 0 {
+            return Err(CliError::Usage(format!(
+                "--path {}: a path derives from an extended public key; give --public-key a \
+                 file holding an xpub or tpub (`ecdsa2pc pubkey --format xpub`)",
+                args.path
+            )));
+        }
+        return read_public_key(&args.public_key);
+    }
+    let xpub = Xpub::decode(text).map_err(|reason| CliError::BadInput {
+        path: args.public_key.clone(),
+        reason,
+    })?;
+    let (child, _) = xpub
+        .derive(&args.path)
+        .map_err(|e| CliError::Usage(format!("--path {}: {e}", args.path)))?;
+    VerifyingKey::from_affine(*child.key.key())
+        .map_err(|_| CliError::Verification("the derived public key is invalid".into()))
 }

@@ -88,12 +88,7 @@ impl PublicKeyFormat {
             Self::BtcP2wpkh => p2wpkh(key, network).into_bytes(),
             Self::BtcP2pkh => p2pkh(key, network).into_bytes(),
             Self::Xpub => {
-                let xpub = xpub.ok_or_else(|| {
-                    "this key share has no chain code, so it has no xpub: an xpub needs a \
-                     key made by a keygen that agrees a BIP32 chain code, which this version's \
-                     keygen does not do yet"
-                        .to_owned()
-                })?;
+                let xpub = xpub.ok_or_else(|| ecdsa2pc_core::Error::NoChainCode.to_string())?;
                 if xpub.key.key() != key.as_affine() {
                     return Err("the extended key is not of this public key".to_owned());
                 }
@@ -174,7 +169,7 @@ mod tests {
         assert!(
             render("xpub", None, main)
                 .unwrap_err()
-                .contains("no chain code")
+                .contains("made before chain codes")
         );
         let other = Xpub::master(
             ExtendedPublicKey::new(

@@ -35,13 +35,6 @@ pub(crate) struct Xpub {
 
 impl Xpub {
     /// The master xpub of a joint key and its agreed chain code (depth 0).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "called once keygen agrees a chain code (issue 12)"
-        )
-    )]
     pub(crate) fn master(key: ExtendedPublicKey, network: Network) -> Self {
         Self {
             network,
@@ -52,27 +45,8 @@ impl Xpub {
         }
     }
 
-    /// This key's fingerprint (its children carry it as their parent fingerprint).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "called once keygen agrees a chain code (issue 12)"
-        )
-    )]
-    pub(crate) fn fingerprint(&self) -> [u8; 4] {
-        fingerprint(&self.key)
-    }
-
     /// The xpub at `path` below this one, and the tweak `t` with child key = this key + t·G
     /// (what P2 adds to its share).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "called once keygen agrees a chain code (issue 12)"
-        )
-    )]
     pub(crate) fn derive(&self, path: &DerivationPath) -> Result<(Self, Scalar), String> {
         let derived = derive_path(&self.key, path).map_err(|e| e.to_string())?;
         let Some(parent) = derived.parent_key else {
@@ -120,13 +94,6 @@ impl Xpub {
 
     /// Reads an `xpub…`/`tpub…`, with BIP32's validity rules (checksum, length, version,
     /// a valid compressed point, depth 0 only with zero fingerprint and index).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "called once keygen agrees a chain code (issue 12)"
-        )
-    )]
     pub(crate) fn decode(text: &str) -> Result<Self, String> {
         let raw = bs58::decode(text.trim())
             .with_check(None)
@@ -276,7 +243,7 @@ mod tests {
                 let path: DerivationPath = format!("m/{last}").parse().unwrap();
                 let (derived, tweak) = parent.derive(&path).unwrap();
                 assert_eq!(derived.encode(), *child, "{child_path}");
-                assert_eq!(derived.parent_fingerprint, parent.fingerprint());
+                assert_eq!(derived.parent_fingerprint, fingerprint(&parent.key));
                 let shifted = (ProjectivePoint::from(*parent.key.key())
                     + ProjectivePoint::GENERATOR * tweak)
                     .to_affine();
@@ -402,5 +369,38 @@ mod tests {
                 .unwrap_err()
                 .contains("not a compressed point")
         );
+    }
+
+    /// Fuzz-style: the decoder never panics on any text, and what it accepts is canonical
+    /// (it re-encodes to the same text). Random bytes, random base58 text, and every byte of
+    /// a valid xpub's payload replaced by random values under a valid checksum.
+    #[test]
+    fn decode_never_panics_and_accepts_only_canonical_text() {
+        use rand_chacha::rand_core::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed([0x32; 32]);
+        let check = |text: &str| {
+            if let Ok(x) = Xpub::decode(text) {
+                assert_eq!(x.encode(), text.trim(), "accepted in a non-canonical form");
+            }
+        };
+        let good = Xpub::decode(VECTOR_2[1].1).unwrap().to_bytes();
+        let mut accepted = 0;
+        for round in 0..3000 {
+            let mut raw = [0u8; 100];
+            rng.fill_bytes(&mut raw);
+            let len = (raw[0] as usize) % raw.len();
+            check(&String::from_utf8_lossy(&raw[..len]));
+            check(&bs58::encode(&raw[..len]).into_string());
+            check(&bs58::encode(&raw[..len]).with_check().into_string());
+            let mut mutated = good;
+            mutated[round % XPUB_LEN] = raw[1];
+            if raw[2] & 1 == 0 {
+                mutated[(round * 7 + 3) % XPUB_LEN] = raw[3];
+            }
+            let text = bs58::encode(mutated).with_check().into_string();
+            check(&text);
+            accepted += usize::from(Xpub::decode(&text).is_ok());
+        }
+        assert!(accepted > 100, "the mutations reach the accepting path too");
     }
 }

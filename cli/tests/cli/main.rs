@@ -5,6 +5,7 @@
 
 mod cert_files;
 mod demo;
+mod derivation;
 mod failures;
 mod full_disk;
 mod keygen_confirm;

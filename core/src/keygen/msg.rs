@@ -5,6 +5,7 @@ use k256::AffinePoint;
 
 use crate::{
     Error, Result,
+    bip32::ChainCode,
     paillier::{Ciphertext, ModNN, PublicKey},
     pedersen,
     session::ID_LEN,
@@ -21,7 +22,8 @@ use crate::{
 pub struct Msg1 {
     /// P1's fresh session nonce.
     pub nonce1: [u8; ID_LEN],
-    /// Commitment to Q1, bound to the session prefix and P1's pid.
+    /// Commitment to Q1 and P1's chain-code contribution cc1, bound to the session prefix
+    /// and P1's pid.
     pub com_q1: [u8; HASH_LEN],
     /// P1's Paillier public key N (validated on decode).
     pub paillier: PublicKey,
@@ -53,6 +55,8 @@ pub struct Msg2 {
     pub e_eq: u64,
     /// P2's challenge bits for the range proof (< 2^50).
     pub e_range: u64,
+    /// P2's random contribution to the BIP32 chain code, sent after P1 committed to its own.
+    pub cc2: ChainCode,
 }
 
 /// P1 → P2: Q1 opened, with every proof about Q1, N and c_key.
@@ -60,7 +64,9 @@ pub struct Msg2 {
 pub struct Msg3 {
     /// P1's public share Q1 = x1·G.
     pub q1: AffinePoint,
-    /// Opening of the commitment to Q1.
+    /// P1's contribution to the BIP32 chain code, committed with Q1 in [`Msg1`].
+    pub cc1: ChainCode,
+    /// Opening of the commitment to Q1 and cc1.
     pub open_q1: [u8; HASH_LEN],
     /// P1's proof of knowledge of x1.
     pub proof_q1: DlogProof,
@@ -79,6 +85,7 @@ impl Msg3 {
     /// it in place); not a message P2 accepts: its Q1 is the identity.
     pub const EMPTY: Self = Self {
         q1: AffinePoint::IDENTITY,
+        cc1: [0; CHAIN_CODE_LEN],
         open_q1: [0; HASH_LEN],
         proof_q1: DlogProof::EMPTY,
         pdl: PdlProof::EMPTY,
@@ -131,7 +138,14 @@ impl Fields for Msg1 {
 
 impl Message for Msg2 {
     const TYPE: MsgType = MsgType::Keygen2;
-    const LEN: usize = HEADER_LEN + ID_LEN + POINT_LEN + DlogProof::LEN + KEY_CHALLENGE_LEN + 8 + 8;
+    const LEN: usize = HEADER_LEN
+        + ID_LEN
+        + POINT_LEN
+        + DlogProof::LEN
+        + KEY_CHALLENGE_LEN
+        + 8
+        + 8
+        + CHAIN_CODE_LEN;
 }
 
 impl Fields for Msg2 {
@@ -141,7 +155,8 @@ impl Fields for Msg2 {
         self.proof_q2.write(w)?;
         w.bytes(&self.key_challenge)?;
         w.u64(self.e_eq)?;
-        w.u64(self.e_range)
+        w.u64(self.e_range)?;
+        w.bytes(&self.cc2)
     }
 
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
@@ -152,6 +167,7 @@ impl Fields for Msg2 {
             key_challenge: r.array()?,
             e_eq: r.bits(crate::zk::EQ_CHALLENGE_BITS)?,
             e_range: r.bits(crate::zk::RANGE_CHALLENGE_BITS)?,
+            cc2: r.array()?,
         })
     }
 }
@@ -160,6 +176,7 @@ impl Message for Msg3 {
     const TYPE: MsgType = MsgType::Keygen3;
     const LEN: usize = HEADER_LEN
         + POINT_LEN
+        + CHAIN_CODE_LEN
         + HASH_LEN
         + DlogProof::LEN
         + PdlProof::LEN
@@ -171,6 +188,7 @@ impl Message for Msg3 {
 impl Fields for Msg3 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.point(&self.q1)?;
+        w.bytes(&self.cc1)?;
         w.bytes(&self.open_q1)?;
         self.proof_q1.write(w)?;
         self.pdl.write(w)?;
@@ -187,6 +205,7 @@ impl Fields for Msg3 {
 
     fn read_fields_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
         out.q1 = r.point()?;
+        out.cc1 = r.array()?;
         out.open_q1 = r.array()?;
         out.proof_q1 = DlogProof::read(r)?;
         out.pdl = PdlProof::read(r)?;
@@ -196,5 +215,8 @@ impl Fields for Msg3 {
         Ok(())
     }
 }
+
+/// Length of a chain code (and of each party's contribution to it).
+const CHAIN_CODE_LEN: usize = 32;
 
 crate::wire::sealed!(Msg1, Msg2, Msg3);

@@ -7,7 +7,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label};
 use crate::{
-    Party, Result, bigint, commitment, curve,
+    Party, Result, bigint,
+    bip32::ChainCode,
+    commitment, curve,
     paillier::{Ciphertext, ModN, SecretKey},
     pedersen,
     ring_pedersen::RingPedersenParams,
@@ -29,6 +31,8 @@ pub struct AwaitMsg2 {
     x1: Scalar,
     #[zeroize(skip)]
     q1: AffinePoint,
+    // Public once opened, but kept secret until then: P2 must not see it before sending cc2.
+    cc1: ChainCode,
     open_q1: [u8; 32],
     paillier: SecretKey,
     #[zeroize(skip)]
@@ -44,10 +48,10 @@ pub struct AwaitMsg2 {
 }
 redacted_debug!(AwaitMsg2);
 
-/// The transcript P1 commits to Q1 under.
-pub(crate) fn q1_transcript(q1: &AffinePoint, ids: &RunIds) -> Transcript {
+/// The transcript P1 commits to Q1 and its chain-code contribution cc1 under.
+pub(crate) fn q1_transcript(q1: &AffinePoint, cc1: &ChainCode, ids: &RunIds) -> Transcript {
     let mut t = ids.committed(label::Q1).transcript(tags::KEYGEN_Q1);
-    t.point("Q1", q1);
+    t.point("Q1", q1).bytes("cc1", cc1);
     t
 }
 
@@ -83,8 +87,10 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &params_hash)?;
     let x1 = curve::random_scalar(rng);
     let q1 = curve::mul_g(&x1);
+    let mut cc1: ChainCode = [0; 32];
+    rng.fill_bytes(&mut cc1);
     let open_q1 = commitment::randomness(rng);
-    let com_q1 = commitment::seal(q1_transcript(&q1, &ids), &open_q1);
+    let com_q1 = commitment::seal(q1_transcript(&q1, &cc1, &ids), &open_q1);
 
     let pk = paillier.public_key().clone();
     let x1_int: U2048 = bigint::scalar_to_uint(&x1);
@@ -109,6 +115,7 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     let state = AwaitMsg2 {
         x1,
         q1,
+        cc1,
         open_q1,
         paillier,
         c_key,
@@ -161,8 +168,10 @@ impl AwaitMsg2 {
         let key_proof =
             PaillierKeyProof::prove(&self.paillier, &msg.key_challenge, &at(label::KEY));
 
+        let chain_code = super::chain_code(&ids, &self.cc1, &msg.cc2);
         let reply = Msg3 {
             q1: self.q1,
+            cc1: self.cc1,
             open_q1: self.open_q1,
             proof_q1,
             pdl,
@@ -178,6 +187,7 @@ impl AwaitMsg2 {
                 self.c_key,
                 *self.ids.pid(Party::P1),
                 *self.ids.pid(Party::P2),
+                chain_code,
             ),
             params_hash: self.params_hash,
             locked: false,
@@ -205,6 +215,7 @@ mod tests {
         state.zeroize();
         assert_eq!(state.x1, Scalar::ZERO);
         assert_eq!(state.open_q1, [0; 32]);
+        assert_eq!(state.cc1, [0; 32]);
         assert_eq!(state.r_key, ModN::ZERO);
         assert_eq!(state.ped_rho, U2048::ZERO);
         assert_eq!(state.paillier.q_inv_p, crypto_bigint::U1024::ZERO);

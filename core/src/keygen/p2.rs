@@ -6,7 +6,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
 use crate::{
-    Error, Party, Result, commitment, curve,
+    Error, Party, Result,
+    bip32::ChainCode,
+    commitment, curve,
     ring_pedersen::RingPedersenParams,
     session::{self, Context, RunIds, SessionIds},
     share::{Common, KeyShareP2, PublicShares},
@@ -38,6 +40,8 @@ pub struct AwaitMsg3 {
     #[zeroize(skip)]
     e_range: u64,
     #[zeroize(skip)]
+    cc2: ChainCode,
+    #[zeroize(skip)]
     params: RingPedersenParams,
 }
 redacted_debug!(AwaitMsg3);
@@ -67,6 +71,8 @@ pub fn start<R: CryptoRng + ?Sized>(
     let proof_q2 = DlogProof::prove(rng, &x2, &q2, &ids.proof_by(Party::P2, label::Q2));
     let (key_challenge, e_eq) = zk::draw_challenges(rng);
     let e_range = zk::draw_bits(rng, RANGE_CHALLENGE_BITS);
+    let mut cc2 = [0u8; 32];
+    rng.fill_bytes(&mut cc2);
     let reply = Msg2 {
         nonce2,
         q2,
@@ -74,6 +80,7 @@ pub fn start<R: CryptoRng + ?Sized>(
         key_challenge,
         e_eq,
         e_range,
+        cc2,
     };
     let state = AwaitMsg3 {
         x2,
@@ -83,13 +90,14 @@ pub fn start<R: CryptoRng + ?Sized>(
         key_challenge,
         e_eq,
         e_range,
+        cc2,
         params: *params,
     };
     Ok((state, reply))
 }
 
 impl AwaitMsg3 {
-    /// Opens Q1 and verifies, in order: P1's proof of x1, the Paillier key proof, PDL,
+    /// Opens Q1 and cc1 and verifies, in order: P1's proof of x1, the Paillier key proof, PDL,
     /// Paillier–Pedersen equality and the range proof. Only then is a share produced.
     ///
     /// # Errors
@@ -98,7 +106,7 @@ impl AwaitMsg3 {
     pub fn on_msg3<R: CryptoRng + ?Sized>(self, rng: &mut R, msg: &Msg3) -> Result<KeyShareP2> {
         commitment::open(
             &self.first.com_q1,
-            q1_transcript(&msg.q1, &self.ids.run),
+            q1_transcript(&msg.q1, &msg.cc1, &self.ids.run),
             &msg.open_q1,
         )?;
         let at = |label| self.ids.proof_by(Party::P1, label);
@@ -143,6 +151,7 @@ impl AwaitMsg3 {
                 self.first.c_key,
                 *self.ids.run.pid(Party::P2),
                 *self.ids.run.pid(Party::P1),
+                super::chain_code(&self.ids, &msg.cc1, &self.cc2),
             ),
         })
     }

@@ -3,6 +3,7 @@
 //! ```text
 //! magic "E2PC" (4) ‖ format version (1) ‖ role (1: 0 = P1, 1 = P2) ‖ curve (1: 1 = secp256k1)
 //! ‖ epoch (8) ‖ locked (1) ‖ own pid (32) ‖ peer pid (32) ‖ Q, Q1, Q2 (3 × 33) ‖ c_key (512)
+//! ‖ chain code (32, format 3 only)
 //! ‖ P1: x1 (48) ‖ p (128) ‖ q (128) ‖ ring-Pedersen parameters' hash (32)
 //!   P2: N (256) ‖ x2 (32) ‖ ring-Pedersen N̂, g, h (3 × 256)
 //! ‖ SHA-256 of everything before (32)
@@ -10,6 +11,9 @@
 //!
 //! Version 2 added the ring-Pedersen parameters (π_c3, issue 10); a version-1 file is
 //! refused as [`Error::InvalidShare`]: it was made without them, and keygen must run again.
+//! Version 3 adds the BIP32 chain code agreed at keygen (issue 12). A version-2 file still
+//! loads and signs with the master key (its chain code is `None`), and is written back as
+//! version 2, so that an older release can still read it after a refresh or a lock.
 //!
 //! The checksum catches corruption, not an attacker who can write the file; the consistency
 //! checks on load (x_i·G = Q_i, Q1 + Q2 = Q, Dec(c_key) = x1) catch a mismatched file.
@@ -29,9 +33,46 @@ use crate::{
 };
 
 const MAGIC: &[u8; 4] = b"E2PC";
-const FORMAT_VERSION: u8 = 2;
+/// Format of a share without a chain code.
+const FORMAT_NO_CHAIN_CODE: u8 = 2;
+/// Format of a share with a chain code (every share keygen makes now).
+const FORMAT_VERSION: u8 = 3;
 const CURVE_SECP256K1: u8 = 1;
 const HEADER_LEN: usize = 4 + 1 + 1 + 1 + 8 + 1 + 2 * HASH_LEN + 3 * POINT_LEN + MOD_NN_LEN;
+const CHAIN_CODE_LEN: usize = 32;
+
+/// The format a share is written in: 3 with a chain code, 2 without.
+fn format_of(c: &Common) -> u8 {
+    if c.chain_code.is_some() {
+        FORMAT_VERSION
+    } else {
+        FORMAT_NO_CHAIN_CODE
+    }
+}
+
+/// The extra length of a format over format 2.
+fn extra_len(format: u8) -> usize {
+    if format == FORMAT_VERSION {
+        CHAIN_CODE_LEN
+    } else {
+        0
+    }
+}
+
+/// The format byte of a share file (after the magic), if it is one this build reads.
+fn read_format(bytes: &[u8]) -> Result<u8> {
+    match bytes {
+        [
+            m0,
+            m1,
+            m2,
+            m3,
+            format @ (FORMAT_NO_CHAIN_CODE | FORMAT_VERSION),
+            ..,
+        ] if [*m0, *m1, *m2, *m3] == *MAGIC => Ok(*format),
+        _ => Err(Error::InvalidShare),
+    }
+}
 const X1_LEN: usize = 48;
 const PRIME_LEN: usize = 128;
 
@@ -40,17 +81,14 @@ const PRIME_LEN: usize = 128;
 /// # Errors
 /// [`Error::InvalidShare`] if the bytes are not a share file of a known version.
 pub fn role_of(bytes: &[u8]) -> Result<Party> {
-    match bytes {
-        [m0, m1, m2, m3, FORMAT_VERSION, role, ..] if [*m0, *m1, *m2, *m3] == *MAGIC => {
-            Party::from_index(*role).ok_or(Error::InvalidShare)
-        }
-        _ => Err(Error::InvalidShare),
-    }
+    read_format(bytes)?;
+    let role = bytes.get(5).ok_or(Error::InvalidShare)?;
+    Party::from_index(*role).ok_or(Error::InvalidShare)
 }
 
 fn write_common(w: &mut Writer<'_>, role: Party, c: &Common, locked: bool) -> Result<()> {
     w.bytes(MAGIC)?;
-    w.bytes(&[FORMAT_VERSION, role.index(), CURVE_SECP256K1])?;
+    w.bytes(&[format_of(c), role.index(), CURVE_SECP256K1])?;
     w.u64(c.epoch)?;
     w.bytes(&[u8::from(locked)])?;
     w.bytes(&c.own_pid)?;
@@ -58,12 +96,16 @@ fn write_common(w: &mut Writer<'_>, role: Party, c: &Common, locked: bool) -> Re
     w.point(&c.public.q)?;
     w.point(&c.public.q1)?;
     w.point(&c.public.q2)?;
-    w.integer(MOD_NN_LEN, c.c_key.as_uint())
+    w.integer(MOD_NN_LEN, c.c_key.as_uint())?;
+    match &c.chain_code {
+        Some(chain_code) => w.bytes(chain_code),
+        None => Ok(()),
+    }
 }
 
 /// Reads the common header and the lock flag. The c_key it returns is not yet checked
 /// against the key, which comes later in the file: the caller must [`check_c_key`] it.
-fn read_common(r: &mut Reader<'_>, role: Party) -> Result<(Common, bool)> {
+fn read_common(r: &mut Reader<'_>, role: Party, format: u8) -> Result<(Common, bool)> {
     let head: [u8; 7] = r.array()?;
     if head
         != [
@@ -71,7 +113,7 @@ fn read_common(r: &mut Reader<'_>, role: Party) -> Result<(Common, bool)> {
             MAGIC[1],
             MAGIC[2],
             MAGIC[3],
-            FORMAT_VERSION,
+            format,
             role.index(),
             CURVE_SECP256K1,
         ]
@@ -95,12 +137,18 @@ fn read_common(r: &mut Reader<'_>, role: Party) -> Result<(Common, bool)> {
         return Err(Error::InvalidShare);
     }
     let c_key = Ciphertext(r.integer_unbounded(MOD_NN_LEN)?);
+    let chain_code = if format == FORMAT_VERSION {
+        Some(r.array()?)
+    } else {
+        None
+    };
     let common = Common {
         public,
         c_key,
         own_pid,
         peer_pid,
         epoch,
+        chain_code,
     };
     Ok((common, locked))
 }
@@ -137,11 +185,15 @@ fn seal(out: &mut [u8], len: usize) -> Result<usize> {
     Ok(len + HASH_LEN)
 }
 
-/// Length of P1's encoded share.
-pub(super) const P1_LEN: usize = HEADER_LEN + X1_LEN + 2 * PRIME_LEN + HASH_LEN + HASH_LEN;
-/// Length of P2's encoded share.
-pub(super) const P2_LEN: usize =
+/// Length of P1's encoded share in format 2 (format 3 adds the chain code).
+const P1_LEN_V2: usize = HEADER_LEN + X1_LEN + 2 * PRIME_LEN + HASH_LEN + HASH_LEN;
+/// Length of P2's encoded share in format 2 (format 3 adds the chain code).
+const P2_LEN_V2: usize =
     HEADER_LEN + MOD_N_LEN + SCALAR_LEN + RingPedersenParams::ENCODED_LEN + HASH_LEN;
+/// Longest encoding of P1's share (format 3).
+pub(super) const P1_LEN: usize = P1_LEN_V2 + CHAIN_CODE_LEN;
+/// Longest encoding of P2's share (format 3).
+pub(super) const P2_LEN: usize = P2_LEN_V2 + CHAIN_CODE_LEN;
 
 pub(super) fn encode_p1(share: &KeyShareP1, out: &mut [u8]) -> Result<usize> {
     let mut w = Writer::new(out);
@@ -157,8 +209,9 @@ pub(super) fn encode_p1(share: &KeyShareP1, out: &mut [u8]) -> Result<usize> {
 }
 
 pub(super) fn decode_p1(bytes: &[u8]) -> Result<KeyShareP1> {
-    let mut r = Reader::new(body(bytes, P1_LEN)?);
-    let (mut common, locked) = read_common(&mut r, Party::P1)?;
+    let format = read_format(bytes)?;
+    let mut r = Reader::new(body(bytes, P1_LEN_V2 + extra_len(format))?);
+    let (mut common, locked) = read_common(&mut r, Party::P1, format)?;
     // Wiped on every return, the early ones included.
     let x1: Zeroizing<X1> = Zeroizing::new(r.integer_unbounded(X1_LEN)?);
     let p: Zeroizing<U1024> = Zeroizing::new(r.integer_unbounded(PRIME_LEN)?);
@@ -189,8 +242,9 @@ pub(super) fn encode_p2(share: &KeyShareP2, out: &mut [u8]) -> Result<usize> {
 }
 
 pub(super) fn decode_p2(bytes: &[u8]) -> Result<KeyShareP2> {
-    let mut r = Reader::new(body(bytes, P2_LEN)?);
-    let (mut common, locked) = read_common(&mut r, Party::P2)?;
+    let format = read_format(bytes)?;
+    let mut r = Reader::new(body(bytes, P2_LEN_V2 + extra_len(format))?);
+    let (mut common, locked) = read_common(&mut r, Party::P2, format)?;
     let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
     let x2 = r.scalar().map_err(|_| Error::InvalidShare)?;
     let params = RingPedersenParams::read(&mut r)?;

@@ -18,6 +18,9 @@ pub struct Msg1 {
     pub nonce1: [u8; ID_LEN],
     /// Fingerprint of P1's share: (Q, N, c_key, epoch).
     pub fingerprint: [u8; HASH_LEN],
+    /// Id of the BIP32 path P1 signs under (a hash of its indexes): P2 refuses a path
+    /// other than its own before it computes anything.
+    pub path_id: [u8; HASH_LEN],
     /// Commitment to (R1, digest), bound to the session prefix and P1's pid.
     pub com_r1: [u8; HASH_LEN],
 }
@@ -64,13 +67,14 @@ pub struct Msg5 {
 
 impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Sign1;
-    const LEN: usize = HEADER_LEN + ID_LEN + 2 * HASH_LEN;
+    const LEN: usize = HEADER_LEN + ID_LEN + 3 * HASH_LEN;
 }
 
 impl Fields for Msg1 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.fingerprint)?;
+        w.bytes(&self.path_id)?;
         w.bytes(&self.com_r1)
     }
 
@@ -78,6 +82,7 @@ impl Fields for Msg1 {
         Ok(Self {
             nonce1: r.array()?,
             fingerprint: r.array()?,
+            path_id: r.array()?,
             com_r1: r.array()?,
         })
     }

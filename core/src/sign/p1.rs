@@ -5,9 +5,11 @@ use k256::{AffinePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::{Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, label};
+use super::{Derivation, Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, label};
 use crate::{
-    Error, Party, Result, commitment, curve,
+    Error, Party, Result,
+    bip32::DerivationPath,
+    commitment, curve,
     paillier::{Ciphertext, HalfPlaintext, Prime},
     ring_pedersen::{RingPedersenSecret, TrapdoorTables},
     session::{self, Context, RunIds, SessionIds},
@@ -27,6 +29,8 @@ pub struct AwaitMsg2<'s> {
     r1: AffinePoint,
     open_r1: [u8; 32],
     digest: Digest,
+    /// δ of the derivation path (0 for the joint key).
+    tweak: Scalar,
     ids: RunIds,
 }
 
@@ -41,6 +45,8 @@ pub struct AwaitMsg4<'s> {
     /// P2's nonce point, part of π_c3's statement.
     r2: AffinePoint,
     digest: Digest,
+    /// δ of the derivation path (0 for the joint key).
+    tweak: Scalar,
     ids: SessionIds,
 }
 
@@ -65,12 +71,38 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     digest: &Digest,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
+    start_derived(rng, share, params, ctx, digest, &DerivationPath::MASTER)
+}
+
+/// As [`start`], signing under the BIP32 child key at `path` (non-hardened; `m` is the
+/// joint key). x1 and c_key are used as they are: P2 adds the tweak to its share, and P1
+/// checks π_c3 and the signature against the child key. The path is sent (as its id) and
+/// hashed into the session, so P2 refuses a session under another path.
+///
+/// # Errors
+/// As [`start`]; [`Error::NoChainCode`] for a path other than `m` on a share made before
+/// chain codes; [`Error::InvalidChildKey`] if the path hits BIP32's invalid child.
+pub fn start_derived<'s, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &'s mut KeyShareP1,
+    params: &'s RingPedersenSecret,
+    ctx: &Context<'_>,
+    digest: &Digest,
+    path: &DerivationPath,
+) -> Result<(AwaitMsg2<'s>, Msg1)> {
     let fingerprint = share.admit(ctx)?;
     if params.params().hash() != share.params_hash() {
         return Err(Error::ParamsMismatch);
     }
+    let derivation = Derivation::new(&*share, path)?;
     let nonce1 = session::nonce(rng);
-    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &fingerprint)?;
+    let ids = RunIds::new(
+        ctx,
+        Party::P1,
+        RUN,
+        &nonce1,
+        &derivation.session_extra(&fingerprint),
+    )?;
     let k1 = curve::random_scalar(rng);
     let r1 = curve::mul_g(&k1);
     let open_r1 = commitment::randomness(rng);
@@ -82,6 +114,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
         r1,
         open_r1,
         digest: *digest,
+        tweak: derivation.tweak,
         ids,
     };
     Ok((
@@ -89,6 +122,7 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
         Msg1 {
             nonce1,
             fingerprint,
+            path_id: derivation.path_id,
             com_r1,
         },
     ))
@@ -122,6 +156,7 @@ impl<'s> AwaitMsg2<'s> {
             big_r,
             r2: msg.r2,
             digest: self.digest,
+            tweak: self.tweak,
             ids,
         };
         Ok((next, reply))
@@ -193,11 +228,13 @@ impl<'s> AwaitMsg4<'s> {
         let m = super::digest_scalar(&self.digest);
         let r = curve::x_mod_q(&self.big_r);
         let fingerprint = share.fingerprint();
+        // Q_child − x1·G = Q2 + δ·G: P2's half of the child key, which P2 holds as x2 + δ.
+        let q2 = super::tweaked(&share.common.public.q2, &self.tweak);
         let statement = Statement {
             key,
             c_prime: &c_prime,
             c: &c,
-            q2: &share.common.public.q2,
+            q2: &q2,
             r2: &self.r2,
             m: &m,
             r: &r,
@@ -221,6 +258,7 @@ impl<'s> AwaitMsg4<'s> {
             k1: self.k1,
             big_r: self.big_r,
             digest: self.digest,
+            tweak: self.tweak,
             c,
         })
     }
@@ -233,6 +271,8 @@ pub struct AwaitDecryption<'s> {
     k1: Zeroizing<Scalar>,
     big_r: AffinePoint,
     digest: Digest,
+    /// δ of the derivation path: the signature must verify under Q + δ·G.
+    tweak: Scalar,
     c: Ciphertext,
 }
 
@@ -243,7 +283,7 @@ impl AwaitDecryption<'_> {
         self.share.paillier.decrypt_half(&self.c, prime)
     }
 
-    /// Finishes s and verifies the signature against Q. The share is locked from
+    /// Finishes s and verifies the signature against Q (the child key under a path). The share is locked from
     /// [`AwaitMsg4::check_msg4`] on and unlocked here only if the signature verifies.
     ///
     /// # Errors
@@ -262,9 +302,9 @@ impl AwaitDecryption<'_> {
             .map(|sig| sig.normalize_s());
         // Not `super::verify`: it inverts s in variable time, and until it verifies, s is
         // an unreleased value computed from k1 and P2's ciphertext (docs/SECURITY.md).
-        let verified = signature.filter(|sig| {
-            super::verify_with_nonce(&self.share.common.public.q, &self.big_r, &self.digest, sig)
-        });
+        let q = super::tweaked(&self.share.common.public.q, &self.tweak);
+        let verified =
+            signature.filter(|sig| super::verify_with_nonce(&q, &self.big_r, &self.digest, sig));
         let Some(signature) = verified else {
             self.share.locked = true;
             return Err(Error::SignatureInvalid);

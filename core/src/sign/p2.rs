@@ -4,14 +4,17 @@
 use crypto_bigint::U2048;
 use k256::{AffinePoint, Scalar, ecdsa::Signature};
 use rand_core::CryptoRng;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{
-    Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript, shifted_key,
+    Derivation, Digest, Msg1, Msg2, Msg3, Msg4, Msg5, RUN, digest_scalar, label, p1::r1_transcript,
+    shifted_key,
 };
 pub use crate::zk::MASK_SLACK_BITS;
 use crate::{
-    Error, Party, Result, commitment, curve,
+    Error, Party, Result,
+    bip32::DerivationPath,
+    commitment, curve,
     paillier::{FixedBase, ModNN},
     ring_pedersen::CommitTables,
     session::{self, Context, RunIds, SessionIds},
@@ -32,6 +35,8 @@ pub struct AwaitMsg3<'s> {
     pre: Presign,
     com_r1: [u8; 32],
     digest: Digest,
+    /// δ of the derivation path (0 for the joint key): P2 signs with x2 + δ.
+    tweak: Scalar,
     ids: SessionIds,
 }
 
@@ -41,9 +46,12 @@ pub struct AwaitMsg3<'s> {
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
 #[cfg_attr(fuzzing, derive(Clone))]
 pub struct AwaitMsg5<'s> {
-    share: &'s KeyShareP2,
+    // Holds the share's borrow to the end of the session, as every earlier state does.
+    share: core::marker::PhantomData<&'s KeyShareP2>,
     r: Scalar,
     digest: Digest,
+    /// The key the signature must verify under (the child key under a path).
+    q: AffinePoint,
 }
 
 /// P2's work for one signature that depends neither on R1 nor on the message: the nonce k2
@@ -95,7 +103,7 @@ impl Presign {
         table: Option<&Precomputed<'_>>,
     ) -> Self {
         let mut pre = Self::nonce(rng, share);
-        pre.prover = Some(prover(rng, share, &pre.k2, &pre.r2, table));
+        pre.prover = Some(prover(rng, share, &share.x2, &pre.k2, &pre.r2, table));
         pre
     }
 
@@ -112,10 +120,12 @@ impl Presign {
     }
 }
 
-/// π_c3's message-independent work for nonce k2 with `share`.
+/// π_c3's message-independent work for nonce k2 with `share`, whose x2 is `x2` (the share's
+/// own, or x2 + δ under a derivation path).
 fn prover<R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &KeyShareP2,
+    x2: &Scalar,
     k2: &Scalar,
     r2: &AffinePoint,
     table: Option<&Precomputed<'_>>,
@@ -124,7 +134,7 @@ fn prover<R: CryptoRng + ?Sized>(
     Prover::new(
         rng,
         k2,
-        &share.x2,
+        x2,
         r2,
         &share.paillier,
         &c_prime,
@@ -169,14 +179,50 @@ pub fn start_with<'s, R: CryptoRng + ?Sized>(
     msg: &Msg1,
     pre: Option<Presign>,
 ) -> Result<(AwaitMsg3<'s>, Msg2)> {
+    start_derived(rng, share, ctx, digest, msg, pre, &DerivationPath::MASTER)
+}
+
+/// As [`start_with`], signing under the BIP32 child key at `path` (non-hardened; `m` is the
+/// joint key): P2 signs with x2 + δ, δ the path's tweak. P1 must sign under the same path;
+/// another path is refused before anything is computed. A presign keeps its nonce under a
+/// path other than `m`, but its π_c3 work was made for x2 and is redone at message 3.
+///
+/// # Errors
+/// As [`start`]; [`Error::PathMismatch`] if P1 signs under another path;
+/// [`Error::NoChainCode`] for a path other than `m` on a share made before chain codes;
+/// [`Error::InvalidChildKey`] if the path hits BIP32's invalid child;
+/// [`Error::ForeignPrecomputation`] as [`start_with`].
+pub fn start_derived<'s, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &'s KeyShareP2,
+    ctx: &Context<'_>,
+    digest: &Digest,
+    msg: &Msg1,
+    pre: Option<Presign>,
+    path: &DerivationPath,
+) -> Result<(AwaitMsg3<'s>, Msg2)> {
     let fingerprint = share.admit(ctx, &msg.fingerprint)?;
+    let derivation = Derivation::new(share, path)?;
+    if msg.path_id != derivation.path_id {
+        return Err(Error::PathMismatch);
+    }
     if pre.as_ref().is_some_and(|p| p.fingerprint != fingerprint) {
         return Err(Error::ForeignPrecomputation);
     }
-    let run = RunIds::new(ctx, Party::P2, RUN, &msg.nonce1, &fingerprint)?;
+    let run = RunIds::new(
+        ctx,
+        Party::P2,
+        RUN,
+        &msg.nonce1,
+        &derivation.session_extra(&fingerprint),
+    )?;
     let nonce2 = session::nonce(rng);
     let ids = run.with_nonce2(&nonce2);
-    let pre = pre.unwrap_or_else(|| Presign::nonce(rng, share));
+    let mut pre = pre.unwrap_or_else(|| Presign::nonce(rng, share));
+    if !derivation.keeps_x2() {
+        // Its witnesses and commitments were made for x2, not x2 + δ.
+        pre.prover = None;
+    }
     let r2 = pre.r2;
     let proof_r2 = DlogProof::prove(rng, &pre.k2, &r2, &ids.proof_by(Party::P2, label::R2));
     let state = AwaitMsg3 {
@@ -184,6 +230,7 @@ pub fn start_with<'s, R: CryptoRng + ?Sized>(
         pre,
         com_r1: msg.com_r1,
         digest: *digest,
+        tweak: derivation.tweak,
         ids,
     };
     Ok((
@@ -242,15 +289,20 @@ impl<'s> AwaitMsg3<'s> {
         let mut pre = self.pre;
         let prover = match pre.prover.take() {
             Some(prover) => prover,
-            None => prover(rng, share, &pre.k2, &pre.r2, table),
+            None => {
+                let x2 = Zeroizing::new(share.x2 + self.tweak);
+                prover(rng, share, &x2, &pre.k2, &pre.r2, table)
+            }
         };
         let c = prover.ciphertext(key, &r, &m, table.map(|t| &t.table))?;
         let fingerprint = share.fingerprint();
+        // Q2 + δ·G = (x2 + δ)·G, which P1 computes as Q_child − Q1.
+        let q2 = super::tweaked(&share.common.public.q2, &self.tweak);
         let statement = Statement {
             key,
             c_prime: &c_prime,
             c: &c,
-            q2: &share.common.public.q2,
+            q2: &q2,
             r2: &pre.r2,
             m: &m,
             r: &r,
@@ -262,9 +314,10 @@ impl<'s> AwaitMsg3<'s> {
         let proof = prover.prove(&statement, &self.ids.proof_by(Party::P2, label::C))?;
         Ok((
             AwaitMsg5 {
-                share,
+                share: core::marker::PhantomData,
                 r,
                 digest: self.digest,
+                q: super::tweaked(&share.common.public.q, &self.tweak),
             },
             Msg4 { c: c.0, proof },
         ))
@@ -339,7 +392,7 @@ impl core::fmt::Debug for Precomputed<'_> {
 }
 
 impl AwaitMsg5<'_> {
-    /// Checks P1's signature: same r, low s, valid under Q.
+    /// Checks P1's signature: same r, low s, valid under Q (the child key under a path).
     ///
     /// # Errors
     /// [`Error::SignatureInvalid`].
@@ -351,7 +404,7 @@ impl AwaitMsg5<'_> {
         if sig.normalize_s() != sig {
             return Err(Error::SignatureInvalid);
         }
-        super::verify(&self.share.common.public.q, &self.digest, &sig)?;
+        super::verify(&self.q, &self.digest, &sig)?;
         Ok(sig)
     }
 }

@@ -105,10 +105,55 @@ fn hint(error: CoreError) -> &'static str {
         CoreError::InvalidShare => {
             "; the key share file is damaged or was altered: restore it from backup"
         }
+        // A caller mistake on one side, found before anything was computed from the peer's
+        // messages: nothing to suspect.
+        CoreError::PathMismatch => {
+            "; nothing was computed or decrypted, and the key is not locked: start both sides \
+             with the same derivation path"
+        }
         // The core's own message already says what to do about these.
-        CoreError::EpochExhausted | CoreError::ForeignPrecomputation => "",
+        CoreError::EpochExhausted
+        | CoreError::ForeignPrecomputation
+        | CoreError::NoChainCode
+        | CoreError::InvalidChildKey => "",
         CoreError::RefreshChangesKey => "; the peer is faulty or malicious",
         CoreError::DegenerateNonce => "; nothing was saved",
         _ => "; the peer is faulty or malicious. Nothing was saved; check both versions and retry",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_mismatch_reads_as_a_caller_mistake_not_an_attack() {
+        let own = ProtocolError {
+            error: CoreError::PathMismatch,
+            step: "sign, message 1",
+        }
+        .to_string();
+        let peer = PeerAbort {
+            error: CoreError::PathMismatch,
+            step: "sign, message 2",
+        }
+        .to_string();
+        for text in [&own, &peer] {
+            assert!(
+                text.contains("the parties signed under different derivation paths")
+                    && text.contains("start both sides with the same derivation path"),
+                "{text}"
+            );
+            assert!(!text.contains("malicious"), "{text}");
+        }
+        let old = ProtocolError {
+            error: CoreError::NoChainCode,
+            step: "sign, message 1",
+        }
+        .to_string();
+        assert!(
+            old.ends_with("run a new keygen to derive child keys"),
+            "{old}"
+        );
     }
 }

@@ -115,9 +115,9 @@ impl Logger {
             Ok(done) => format!("{}: {op}{key_text}: ok, {done} ({ms} ms)", client.text()),
             Err(e) => format!("{}: {op}{key_text}: failed: {e} ({ms} ms)", client.text()),
         };
-        let digest = match req.operation {
-            Operation::Sign(d) => Some(hex(&d)),
-            _ => None,
+        let (digest, path) = match req.operation {
+            Operation::Sign(d) => (Some(hex(&d)), Some(req.path.to_string())),
+            _ => (None, None),
         };
         self.emit(
             &text,
@@ -129,6 +129,7 @@ impl Logger {
                 "key_id": key,
                 "operation": op,
                 "digest": digest,
+                "path": path,
                 "result": result,
                 "refusal": refusal,
                 "detail": detail,

@@ -304,6 +304,7 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
                 ring_pedersen(),
                 &ctx(1, 2),
                 &digest,
+                &ecdsa2pc_core::bip32::DerivationPath::MASTER,
                 &mut guard,
             );
             drop(a);

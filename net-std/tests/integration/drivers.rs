@@ -192,7 +192,18 @@ fn party_1_signs_with_its_table_and_presign_pool() {
             pool: Some(&pool),
         };
         ds.iter()
-            .map(|d| driver::sign_p2_with(&mut t, &mut rng, &share, &ctx(2, 1), d, &accel).unwrap())
+            .map(|d| {
+                driver::sign_p2_with(
+                    &mut t,
+                    &mut rng,
+                    &share,
+                    &ctx(2, 1),
+                    d,
+                    &ecdsa2pc_core::bip32::DerivationPath::MASTER,
+                    &accel,
+                )
+                .unwrap()
+            })
             .collect::<Vec<_>>()
     });
     let mut t = Framed::new(a, max);

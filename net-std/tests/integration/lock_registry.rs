@@ -130,6 +130,7 @@ fn sign_with(
         crate::fixtures::params(),
         &ctx(1, 2),
         &DIGEST,
+        &ecdsa2pc_core::bip32::DerivationPath::MASTER,
         persist,
     );
     drop(t);

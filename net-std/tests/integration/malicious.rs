@@ -478,7 +478,14 @@ fn run_driver(
                     let mut share: KeyShareP1 = files.load_active()?;
                     let params = crate::fixtures::params();
                     driver::sign_p1_persisted(
-                        t, &mut rng, &mut share, params, ctx, &DIGEST, &mut files,
+                        t,
+                        &mut rng,
+                        &mut share,
+                        params,
+                        ctx,
+                        &DIGEST,
+                        &ecdsa2pc_core::bip32::DerivationPath::MASTER,
+                        &mut files,
                     )
                     .map(drop)
                 }
@@ -886,9 +893,10 @@ const K2_Z: usize = 131;
 const K3_PDL_Z: usize = 749;
 /// keygen msg3: the last N-th root of the key proof ends the message.
 const K3_KEY_ROOT: usize = keygen::Msg3::LEN - 1;
-/// sign msg1: fingerprint 34..66, Com(R1) 66..98.
+/// sign msg1: fingerprint 34..66, path id 66..98, Com(R1) 98..130.
 const S1_FP: usize = 65;
-const S1_COM: usize = 97;
+const S1_PATH: usize = 97;
+const S1_COM: usize = 129;
 /// sign msg2 / msg3: π.z at 100..132.
 const S_Z: usize = 131;
 /// sign msg4: c at 2..514.
@@ -1069,6 +1077,15 @@ fn sign_attacks_over_memory_pipes() {
             1,
             flip(S1_FP),
             proto_err(CoreError::SessionMismatch, "sign, message 1"),
+            &[0xff],
+        ),
+        case(
+            "sign msg1: derivation path id bit flip",
+            Sign,
+            P1,
+            1,
+            flip(S1_PATH),
+            proto_err(CoreError::PathMismatch, "sign, message 1"),
             &[0xff],
         ),
         case(
@@ -1562,6 +1579,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                 crate::fixtures::params(),
                 &ctx.get(),
                 &DIGEST,
+                &ecdsa2pc_core::bip32::DerivationPath::MASTER,
                 &mut persist,
             );
             (r, rec.sent)
@@ -1618,6 +1636,7 @@ fn selective_abort(net: Net<'_>, shares: &Fixture) {
                     crate::fixtures::params(),
                     &ctx.get(),
                     &DIGEST,
+                    &ecdsa2pc_core::bip32::DerivationPath::MASTER,
                     &mut files.clone(),
                 )
             },

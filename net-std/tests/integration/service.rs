@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::lock_registry::{LockRegistry, LockState};
 use ecdsa2pc_net::request::{self, Operation, RefusalCode, Request, key_id, key_id_hex};
@@ -114,24 +115,40 @@ fn client_sign(
     files: &ShareFiles,
     digest: [u8; 32],
 ) -> Result<Signature, NetError> {
+    client_sign_under(addr, paths, files, digest, &DerivationPath::MASTER)
+}
+
+/// [`client_sign`] with the BIP32 child key at `path`; the signature is verified with k256
+/// under that child key.
+fn client_sign_under(
+    addr: &str,
+    paths: &CertPaths,
+    files: &ShareFiles,
+    digest: [u8; 32],
+    path: &DerivationPath,
+) -> Result<Signature, NetError> {
     let held = files.load::<KeyShareP2>()?;
     let q = held.active.public().q;
     let mut ch = connect(addr, paths, OK_TIMEOUT)?;
     ch.set_timeout(KEYGEN_TIMEOUT)?;
-    request::ask(
-        &mut ch,
-        &Request::on_key(Operation::Sign(digest), key_id(&q)),
-    )?;
+    request::ask(&mut ch, &Request::sign_under(digest, key_id(&q), *path))?;
     let share = epoch::agree(&mut ch, files, held)?;
     let info = ch.info().clone();
-    let sig = driver::sign_p2(
+    let sig = driver::sign_p2_with(
         &mut ch,
         &mut os_rng()?,
         &share,
         &driver::context(&info),
         &digest,
+        path,
+        &driver::Accel::default(),
     )?;
-    VerifyingKey::from_affine(q)
+    let key = if path.depth() == 0 {
+        q
+    } else {
+        *share.derive(path).unwrap().key.key()
+    };
+    VerifyingKey::from_affine(key)
         .unwrap()
         .verify_prehash(&digest, &sig)
         .expect("the signature verifies with k256");
@@ -284,6 +301,9 @@ fn service_serves_many_keys_and_clients_and_survives_junk() {
     let svc = Running::start(&dir, shares.path());
     client_sign(&svc.addr, &client, &k2, [5; 32]).unwrap();
     client_sign(&svc.addr, &client, &k1, [6; 32]).unwrap();
+    // The service signs under the path the request names (checked under the child key).
+    let path: DerivationPath = "m/0/7".parse().unwrap();
+    client_sign_under(&svc.addr, &client, &k1, [8; 32], &path).unwrap();
     let lines = svc.stop();
     assert!(lines.last().is_some_and(|l| l == "stopped"), "{lines:#?}");
 }
@@ -537,6 +557,7 @@ fn the_approval_hook_sees_the_request_and_approves_refuses_or_fails_closed() {
     let q = k.load_active::<KeyShareP2>().unwrap().public().q;
     assert_eq!(request["operation"], "sign");
     assert_eq!(request["key_id"], key_id_hex(&key_id(&q)));
+    assert_eq!(request["path"], "m");
     assert_eq!(request["client"]["subject"], "CN=client1");
     assert_eq!(
         request["client"]["pid"].as_str().unwrap().len(),
@@ -545,6 +566,12 @@ fn the_approval_hook_sees_the_request_and_approves_refuses_or_fails_closed() {
     );
     let e = client_sign(&svc.addr, &client, &k, [2; 32]).unwrap_err();
     assert_eq!(policy_reason(e), "digest not on the allow list");
+    // The hook sees the derivation path, so it can approve (digest, path) pairs.
+    let path: DerivationPath = "m/3/1".parse().unwrap();
+    client_sign_under(&svc.addr, &client, &k, [1; 32], &path).unwrap();
+    let request: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&seen).unwrap()).unwrap();
+    assert_eq!(request["path"], "m/3/1");
     let lines = svc.stop();
     assert!(
         lines
@@ -642,6 +669,7 @@ fn health_answers_over_mtls_and_the_json_log_has_one_line_per_request() {
     }
     assert_eq!(requests[2]["key_id"], key_id_hex(&key_id(&q)));
     assert_eq!(requests[2]["digest"], "01".repeat(32));
+    assert_eq!(requests[2]["path"], "m");
     let dropped = events.iter().filter(|e| e["event"] == "dropped").count();
     assert!(dropped >= 2, "{lines:#?}");
     assert_eq!(events.last().unwrap()["event"], "stopped");

@@ -250,6 +250,7 @@ fn a_ciphertext_refused_by_pic3_leaves_the_share_file_as_it_was_and_the_key_usab
         crate::fixtures::params(),
         &ctx(1, 2),
         &digest,
+        &ecdsa2pc_core::bip32::DerivationPath::MASTER,
         &mut files,
     )
     .unwrap_err();
