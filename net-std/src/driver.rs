@@ -370,7 +370,7 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     path: &DerivationPath,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<Signature, NetError> {
-    sign_p1_persisted_with(t, rng, share, params, None, ctx, digest, persist)
+    sign_p1_persisted_with(t, rng, share, params, None, ctx, digest, path, persist)
 }
 
 /// As [`sign_p1_persisted`], checking π_c3 with `tables`, the comb tables of `params`' h mod
@@ -389,6 +389,7 @@ pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     tables: Option<&TrapdoorTables<'_>>,
     ctx: &Context<'_>,
     digest: &Digest,
+    path: &DerivationPath,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<Signature, NetError> {
     let key = *share.public();
