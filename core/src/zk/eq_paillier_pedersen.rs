@@ -11,7 +11,7 @@ use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
+use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
     Error, Proof, Result, bigint, commitment,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
@@ -30,6 +30,12 @@ type MaskTimesChallenge = Uint<{ U2048::LIMBS + U64::LIMBS }>;
 const MASK_BOUND: U384 = bigint::order_shl(EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each response d_i = e_i·x + r_i: q·(2^(13+λ) + 2^13).
 const D_BOUND: U384 = MASK_BOUND.wrapping_add(&bigint::order_shl(EQ_CHUNK_BITS));
+/// Bits of r = Σ r_i·2^(13i) for masks below [`MASK_BOUND`]: the sum is below
+/// MASK_BOUND·2^(13(t−1))·(1 + 2^−13 + …) < MASK_BOUND·2^(13(t−1)+1). The prover's g^r uses
+/// this public bound instead of [`Packed`]'s full width (75 squarings fewer).
+const PACKED_MASK_BITS: u32 =
+    MASK_BOUND.bit_width_vartime() + (EQ_CHALLENGE_BITS - EQ_CHUNK_BITS) + 1;
+const _: () = assert!(PACKED_MASK_BITS <= Packed::BITS);
 /// Bytes of each d_i on the wire.
 const D_LEN: usize = 42;
 // vartime: public proof responses and statement; the shift amount is a constant.
@@ -110,7 +116,7 @@ impl Prover {
         let mu = bigint::random_below(rng, &pedersen::order_nz());
         let (g, _) = pedersen::generators();
         let com_tilde = g
-            .pow(&pack(&masks))
+            .pow_bounded_exp(&pack(&masks), PACKED_MASK_BITS)
             .mul(&pedersen::pow_h(table, &mu))
             .retrieve();
         let first = First { c_tilde, com_tilde };
@@ -391,6 +397,17 @@ pub(crate) mod tests {
             ),
             bad
         );
+    }
+
+    /// The prover raises g to its packed masks with [`PACKED_MASK_BITS`] as the public bound:
+    /// the largest masks must pack below it, or g^r would silently drop their top bits.
+    #[test]
+    fn the_largest_packed_masks_fit_the_exponent_bound() {
+        let largest = [MASK_BOUND.wrapping_sub(&U384::ONE); EQ_CHUNKS];
+        let packed = pack(&largest);
+        assert!(packed.bit_width() <= PACKED_MASK_BITS);
+        let (g, _) = pedersen::generators();
+        assert_eq!(g.pow_bounded_exp(&packed, PACKED_MASK_BITS), g.pow(&packed));
     }
 
     #[test]
