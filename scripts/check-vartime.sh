@@ -31,8 +31,7 @@ core/src/bigint.rs:order_shl              public constants shifted by public amo
 core/src/bigint.rs:order_sq_shl           public constants shifted by public amounts
 core/src/bigint.rs:order_sq_slack         public constants shifted by public amounts
 core/src/paillier/keygen.rs:generate_prime    key generation: every prime generator is variable time; it runs once per key and a rejected candidate says nothing about the prime kept
-core/src/paillier/keygen.rs:SecretKey::generate  key generation, through generate_prime (see there)
-net-std/src/paillier.rs:new_paillier_key  key generation, through generate_prime (see there); moved here from the CLI so that the service makes keys too
+core/src/paillier/keygen.rs:PrimeSearch::run  key generation, through generate_prime (see there): one prime search of a key as a work item, run on any thread
 net-std/src/service/paillier_pool.rs:draw  key generation, through generate_prime (see there): the keys the service makes ahead in the background
 net-std/src/params_secret.rs:new_params_secret  key generation, through generate_safe_prime (see there): the two ring-Pedersen primes of party 0, searched once per identity of party 0
 core/src/paillier/encrypt.rs:PublicKey::pow_nn_vartime  proof verification on public ciphertexts and challenges
