@@ -53,7 +53,7 @@ core/src/zk/pdl.rs:(module)               compile-time bound on a public constan
 core/src/zk/pdl.rs:PdlProof::verify       verifier: statement and proof are public
 core/src/zk/paillier_key.rs:PaillierKeyProof::verify  verifier: N and the roots are public
 core/src/zk/eq_paillier_pedersen.rs:(module)          compile-time bound on a public constant
-core/src/zk/eq_paillier_pedersen.rs:Response::verify  verifier: statement and responses are public
+core/src/zk/eq_paillier_pedersen.rs:Response::verify_commitment  verifier: statement and responses are public
 core/src/zk/eq_paillier_pedersen.rs:pack              packs public responses (verifier side)
 core/src/zk/eq_paillier_paillier.rs:(module)          compile-time bound on a public constant
 core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the Paillier equality proofs are public
@@ -68,7 +68,7 @@ core/src/ring_pedersen.rs:generate_safe_prime  parameter generation: every safe-
 core/src/ring_pedersen.rs:RingPedersenSecret::from_safe_primes  parameter generation from primes just made (tests, a pool): tested once, never at load (decode re-checks structure only)
 core/src/zk/prm.rs:PrmProof::verify       verifier: parameters and proof are public
 core/src/zk/range.rs:(module)             compile-time bound on a public constant
-core/src/zk/range.rs:Response::verify     verifier: statement and responses are public
+core/src/zk/range.rs:Response::verify_weighted  verifier: statement and responses are public
 '
 
 # Names of variable-time functions and traits (besides any identifier ending in `_vartime`).

@@ -138,25 +138,43 @@ impl Response {
         e: u64,
         binding: &Binding<'_>,
     ) -> Result<()> {
+        self.verify_opening(sealed, e, binding)?;
+        (0..EQ_CHUNKS).try_for_each(|i| self.verify_chunk(st, e, i))
+    }
+
+    /// Opens the commitment and checks that `e` fits: every check of [`Self::verify`] but the
+    /// chunks, which a caller with threads may run apart (see [`crate::work`]).
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub fn verify_opening(&self, sealed: &[u8; HASH_LEN], e: u64, binding: &Binding<'_>) -> Result<()> {
         commitment::open(sealed, self.first.transcript(binding), &self.opening)?;
-        let bad = Error::ProofInvalid(Proof::PaillierEq);
-        if !sigma::challenge_fits(e) {
-            return Err(bad);
+        if sigma::challenge_fits(e) {
+            Ok(())
+        } else {
+            Err(Error::ProofInvalid(Proof::PaillierEq))
         }
-        for i in 0..EQ_CHUNKS {
-            let e_i = sigma::chunk(e, i);
-            let d_i = self.d.get(i).ok_or(bad)?;
-            let sides = [
-                (st.key0, st.c0, self.first.c0.get(i), self.r0.get(i)),
-                (st.key1, st.c1, self.first.c1.get(i), self.r1.get(i)),
-            ];
-            for (key, c, c_tilde, r_hat) in sides {
-                let (Some(c_tilde), Some(r_hat)) = (c_tilde, r_hat) else {
-                    return Err(bad);
-                };
-                if !sigma::holds(key, c, c_tilde, &e_i, d_i, r_hat) {
-                    return Err(bad);
-                }
+    }
+
+    /// Checks chunk `i` (< [`EQ_CHUNKS`]) under both keys. Meaningful only with
+    /// [`Self::verify_opening`], which opens the c̃ it checks.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] with [`Proof::PaillierEq`], also for `i` out of range.
+    pub fn verify_chunk(&self, st: &Statement<'_>, e: u64, i: usize) -> Result<()> {
+        let bad = Error::ProofInvalid(Proof::PaillierEq);
+        let e_i = sigma::chunk(e, i);
+        let d_i = self.d.get(i).ok_or(bad)?;
+        let sides = [
+            (st.key0, st.c0, self.first.c0.get(i), self.r0.get(i)),
+            (st.key1, st.c1, self.first.c1.get(i), self.r1.get(i)),
+        ];
+        for (key, c, c_tilde, r_hat) in sides {
+            let (Some(c_tilde), Some(r_hat)) = (c_tilde, r_hat) else {
+                return Err(bad);
+            };
+            if !sigma::holds(key, c, c_tilde, &e_i, d_i, r_hat) {
+                return Err(bad);
             }
         }
         Ok(())

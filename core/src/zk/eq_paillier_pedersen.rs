@@ -178,12 +178,30 @@ impl Response {
     pub const LEN: usize =
         EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + HASH_LEN + MOD_N_LEN;
 
-    /// Opens the commitment and checks both relations for challenge `e`.
+    /// Opens the commitment and checks both relations for challenge `e`: [`Self::verify_commitment`]
+    /// and then [`Self::verify_chunk`] for every chunk, the independent checks a caller with
+    /// threads may run apart (see [`crate::work`]).
     ///
     /// # Errors
     /// [`Error::CommitmentMismatch`] if the first message differs from the committed one,
     /// else [`Error::ProofInvalid`] with [`Proof::PaillierPedersenEq`].
     pub fn verify(
+        &self,
+        sealed: &[u8; HASH_LEN],
+        st: &Statement<'_>,
+        e: u64,
+        binding: &Binding<'_>,
+    ) -> Result<()> {
+        self.verify_commitment(sealed, st, e, binding)?;
+        (0..EQ_CHUNKS).try_for_each(|i| self.verify_chunk(st, e, i))
+    }
+
+    /// Opens the commitment and checks the Pedersen relation Com^e·Com̃ = g^d·h^ν: every
+    /// check of [`Self::verify`] but the Paillier chunks.
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub fn verify_commitment(
         &self,
         sealed: &[u8; HASH_LEN],
         st: &Statement<'_>,
@@ -196,22 +214,31 @@ impl Response {
             return Err(bad);
         }
         let com_tilde = pedersen::subgroup_element(&self.first.com_tilde).ok_or(bad)?;
-        for i in 0..EQ_CHUNKS {
-            let (Some(c_t), Some(d_i), Some(big_d_i)) =
-                (self.first.c_tilde.get(i), self.d.get(i), self.big_d.get(i))
-            else {
-                return Err(bad);
-            };
-            let e_i = sigma::chunk(e, i);
-            if !sigma::holds(st.key, st.ciphertext, c_t, &e_i, d_i, big_d_i) {
-                return Err(bad);
-            }
-        }
         let (g, h) = pedersen::generators();
         // vartime: every exponent and base here is public.
         let lhs = st.commitment.pow_vartime(&U64::from_u64(e)).mul(&com_tilde);
         let rhs = g.pow_vartime(&pack(&self.d)).mul(&h.pow_vartime(&self.nu));
         if lhs == rhs { Ok(()) } else { Err(bad) }
+    }
+
+    /// Checks the Paillier relation of chunk `i` (< [`EQ_CHUNKS`]): Enc(d_i; D_i) = c̃_i·c^(e_i).
+    /// Meaningful only with [`Self::verify_commitment`], which opens c̃_i.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] with [`Proof::PaillierPedersenEq`], also for `i` out of range.
+    pub fn verify_chunk(&self, st: &Statement<'_>, e: u64, i: usize) -> Result<()> {
+        let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);
+        let (Some(c_t), Some(d_i), Some(big_d_i)) =
+            (self.first.c_tilde.get(i), self.d.get(i), self.big_d.get(i))
+        else {
+            return Err(bad);
+        };
+        let e_i = sigma::chunk(e, i);
+        if sigma::holds(st.key, st.ciphertext, c_t, &e_i, d_i, big_d_i) {
+            Ok(())
+        } else {
+            Err(bad)
+        }
     }
 
     /// Writes the response.
