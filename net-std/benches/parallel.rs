@@ -20,7 +20,8 @@
 #[path = "../../core/fixtures/safe_primes.rs"]
 mod safe_primes;
 
-use std::{cell::Cell, time::Instant};
+use core::cell::Cell;
+use std::time::Instant;
 
 use crypto_bigint::{U1024, U2048};
 use ecdsa2pc_core::{

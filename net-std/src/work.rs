@@ -1,7 +1,8 @@
 //! Runs core's independent work items ([`ecdsa2pc_core::work`]) on every core of the machine:
 //! the one place in net-std that spreads such work over threads.
 
-use std::{num::NonZeroUsize, sync::Mutex, sync::PoisonError, thread};
+use core::num::NonZeroUsize;
+use std::{sync::Mutex, sync::PoisonError, thread};
 
 use ecdsa2pc_core::work::{Executor, Work, run_all};
 
