@@ -10,7 +10,8 @@
 //! - `keygen` / `keygen_cores` (and `keygen_table*`, with the Pedersen table): a Paillier key
 //!   and the whole protocol, both parties, every message through its codec; `_cores` with the
 //!   key's prime searches and P2's proof checks on every core;
-//! - `refresh` / `refresh_cores`: likewise with the refresh's new key and P2's checks;
+//! - `refresh` / `refresh_cores`: likewise with the refresh's new key, P1's equality-proof
+//!   encryptions and P2's checks;
 //! - `*_modeled`: the one-thread run's time minus what a 2-core schedule of its work items
 //!   would save, from each item's own time on one thread ([`Modeled`]). On a machine whose
 //!   other load leaves this process less than two cores (the scheduler shares CPU between
@@ -174,7 +175,7 @@ fn refresh_run<X: Executor>(
 ) {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0x7777);
-    let (p1, m1) = refresh::p1::start(&mut r1, s1, &ctx1(), key).unwrap();
+    let (p1, m1) = refresh::p1::start_with(&mut r1, s1, &ctx1(), key, exec).unwrap();
     let (p2, m2) = refresh::p2::start(&mut r2, s2, &ctx2(), &wire(&m1)).unwrap();
     let (p1, m3) = p1.on_msg2(&mut r1, &wire(&m2)).unwrap();
     let (_, m4) = p2.on_msg3_with(&mut r2, &wire(&m3), exec).unwrap();

@@ -460,7 +460,8 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let mut link = Link::new(t);
     let (state, m1) = link.step(
         "refresh, message 1",
-        refresh::p1::start(rng, share, ctx, new_key),
+        // The equality proof's 8 encryptions are independent: they run on every core.
+        refresh::p1::start_with(rng, share, ctx, new_key, &Parallel),
     )?;
     link.send(&m1)?;
     let m2 = link.recv::<refresh::Msg2>("refresh, message 2")?;

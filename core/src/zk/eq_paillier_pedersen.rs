@@ -20,6 +20,7 @@ use crate::{
     sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
     tags,
     wire::{Reader, Writer},
+    work::Sequential,
 };
 
 /// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).
@@ -90,7 +91,7 @@ impl Prover {
     // The rounds always pass their table (or None) to `commit_with`; tests and benches use this.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
-    pub fn commit<R: CryptoRng + ?Sized, E: Encryptor>(
+    pub fn commit<R: CryptoRng + ?Sized, E: Encryptor + Sync>(
         rng: &mut R,
         key: &E,
         binding: &Binding<'_>,
@@ -101,7 +102,7 @@ impl Prover {
     /// Draws the masks, with the Pedersen fixed-base table if the caller has one, and returns
     /// the prover with the hash commitment to send.
     #[must_use]
-    pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor>(
+    pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor + Sync>(
         rng: &mut R,
         key: &E,
         binding: &Binding<'_>,
@@ -112,7 +113,8 @@ impl Prover {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces = sigma::nonces(rng, key);
-        let c_tilde = sigma::commit(key, &masks, &nonces);
+        // P1's keygen step runs on one thread (its round takes no executor yet).
+        let c_tilde = sigma::commit(key, &masks, &nonces, &Sequential);
         let mu = bigint::random_below(rng, &pedersen::order_nz());
         let (g, _) = pedersen::generators();
         let com_tilde = g

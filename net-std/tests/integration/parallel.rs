@@ -1,5 +1,6 @@
-//! P2's keygen and refresh checks run on every core (`work::Parallel`) give what the
-//! sequential checks give: the same share from an honest run, the same error from a bad one.
+//! Keygen and refresh work run on every core (`work::Parallel`: P2's checks, refresh P1's
+//! encryptions) gives what one thread gives: the same messages and share from an honest run,
+//! the same error from a bad one.
 
 use ecdsa2pc_core::{Context, Error, KeyShare, Proof, keygen, refresh};
 use ecdsa2pc_net::work::Parallel;
@@ -73,7 +74,12 @@ fn refresh_checks_on_every_core_give_the_sequential_outcome() {
     let run = |bad: Option<&refresh::Msg3>, parallel: bool| {
         let mut r1 = rng(82);
         let mut r2 = rng(83);
-        let (p1, m1) = refresh::p1::start(&mut r1, &s1, &ctx1(), fixtures::paillier(1)).unwrap();
+        let (p1, m1) = if parallel {
+            refresh::p1::start_with(&mut r1, &s1, &ctx1(), fixtures::paillier(1), &Parallel)
+        } else {
+            refresh::p1::start(&mut r1, &s1, &ctx1(), fixtures::paillier(1))
+        }
+        .unwrap();
         let (p2, m2) = refresh::p2::start(&mut r2, &s2, &ctx2(), &m1).unwrap();
         let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
         let m3 = bad.cloned().unwrap_or(m3);
@@ -84,11 +90,15 @@ fn refresh_checks_on_every_core_give_the_sequential_outcome() {
         };
         (
             out.map(|(share, confirm)| (share.fingerprint(), confirm)),
+            m1,
             m3,
         )
     };
-    let (sequential, honest) = run(None, false);
-    let (parallel, _) = run(None, true);
+    // P1's encryptions and P2's checks on every core: the same messages and the same share.
+    let (sequential, m1_sequential, honest) = run(None, false);
+    let (parallel, m1_parallel, m3_parallel) = run(None, true);
+    assert_eq!(m1_sequential, m1_parallel);
+    assert_eq!(honest, m3_parallel);
     assert_eq!(sequential.unwrap(), parallel.unwrap());
 
     // Proofs from another refresh (another new key): with only its equality proof, the
