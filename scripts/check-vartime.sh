@@ -31,8 +31,7 @@ core/src/bigint.rs:order_shl              public constants shifted by public amo
 core/src/bigint.rs:order_sq_shl           public constants shifted by public amounts
 core/src/bigint.rs:order_sq_slack         public constants shifted by public amounts
 core/src/paillier/keygen.rs:generate_prime    key generation: every prime generator is variable time; it runs once per key and a rejected candidate says nothing about the prime kept
-core/src/paillier/keygen.rs:SecretKey::generate  key generation, through generate_prime (see there)
-net-std/src/paillier.rs:new_paillier_key  key generation, through generate_prime (see there); moved here from the CLI so that the service makes keys too
+core/src/paillier/keygen.rs:PrimeSearch::run  key generation, through generate_prime (see there): one prime search of a key as a work item, run on any thread
 net-std/src/service/paillier_pool.rs:draw  key generation, through generate_prime (see there): the keys the service makes ahead in the background
 net-std/src/params_secret.rs:new_params_secret  key generation, through generate_safe_prime (see there): the two ring-Pedersen primes of party 0, searched once per identity of party 0
 core/src/paillier/encrypt.rs:PublicKey::pow_nn_vartime  proof verification on public ciphertexts and challenges
@@ -54,7 +53,7 @@ core/src/zk/pdl.rs:(module)               compile-time bound on a public constan
 core/src/zk/pdl.rs:PdlProof::verify       verifier: statement and proof are public
 core/src/zk/paillier_key.rs:PaillierKeyProof::verify  verifier: N and the roots are public
 core/src/zk/eq_paillier_pedersen.rs:(module)          compile-time bound on a public constant
-core/src/zk/eq_paillier_pedersen.rs:Response::verify  verifier: statement and responses are public
+core/src/zk/eq_paillier_pedersen.rs:Response::verify_commitment  verifier: statement and responses are public
 core/src/zk/eq_paillier_pedersen.rs:pack              packs public responses (verifier side)
 core/src/zk/eq_paillier_paillier.rs:(module)          compile-time bound on a public constant
 core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the Paillier equality proofs are public
@@ -69,7 +68,7 @@ core/src/ring_pedersen.rs:generate_safe_prime  parameter generation: every safe-
 core/src/ring_pedersen.rs:RingPedersenSecret::from_safe_primes  parameter generation from primes just made (tests, a pool): tested once, never at load (decode re-checks structure only)
 core/src/zk/prm.rs:PrmProof::verify       verifier: parameters and proof are public
 core/src/zk/range.rs:(module)             compile-time bound on a public constant
-core/src/zk/range.rs:Response::verify     verifier: statement and responses are public
+core/src/zk/range.rs:Response::verify_weighted  verifier: statement and responses are public
 '
 
 # Names of variable-time functions and traits (besides any identifier ending in `_vartime`).

@@ -64,13 +64,14 @@ pub mod bip32;
 pub mod keygen;
 pub mod refresh;
 pub mod sign;
+pub mod work;
 
 // The public interface is:
 pub use error::{Error, Proof, Result};
 pub use paillier::{
-    Ciphertext, HalfPlaintext, MAX_WINDOW, MODULUS_BITS as PAILLIER_MODULUS_BITS, ModNN,
-    NoncePower, Prime, PublicKey as PaillierPublicKey, SecretKey as PaillierSecretKey,
-    generate_prime,
+    Ciphertext, HalfPlaintext, KeySearch as PaillierKeySearch, MAX_WINDOW,
+    MODULUS_BITS as PAILLIER_MODULUS_BITS, ModNN, NoncePower, Prime, PrimeSearch,
+    PublicKey as PaillierPublicKey, SecretKey as PaillierSecretKey, generate_prime,
 };
 pub use party::{Party, UnknownParty};
 pub use pedersen::{TABLE_LEN as PEDERSEN_TABLE_LEN, Table as PedersenTable};

@@ -14,6 +14,7 @@ use ecdsa2pc_core::{abort_message, bip32::DerivationPath, peer_abort};
 use k256::ecdsa::Signature;
 use rand_core::CryptoRng;
 
+use crate::work::Parallel;
 use crate::{
     NetError, Pid, SessionInfo, Transport,
     error::{PeerAbort, ProtocolError},
@@ -247,7 +248,8 @@ pub fn keygen_p2_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     )?;
     link.send(&m2)?;
     let m3 = link.recv::<keygen::Msg3>("keygen, message 3")?;
-    let share = link.step("keygen, message 3", state.on_msg3(rng, &m3))?;
+    // P2's proof checks are independent: they run on every core.
+    let share = link.step("keygen, message 3", state.on_msg3_with(rng, &m3, &Parallel))?;
     if let Err(e) = persist.pending(&share) {
         // Nothing acknowledged: party 0 cannot promote. A write that failed after its
         // rename may have left the file: remove it (best effort, as in party 0's case).
@@ -504,7 +506,8 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let mut link = Link::new(t);
     let (state, m1) = link.step(
         "refresh, message 1",
-        refresh::p1::start(rng, share, ctx, new_key),
+        // The equality proof's 8 encryptions are independent: they run on every core.
+        refresh::p1::start_with(rng, share, ctx, new_key, &Parallel),
     )?;
     link.send(&m1)?;
     let m2 = link.recv::<refresh::Msg2>("refresh, message 2")?;
@@ -538,7 +541,11 @@ pub fn refresh_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     )?;
     link.send(&m2)?;
     let m3 = link.recv::<refresh::Msg3>("refresh, message 3")?;
-    let (fresh, m4) = link.step("refresh, message 3", state.on_msg3(rng, &m3))?;
+    // P2's proof checks are independent: they run on every core.
+    let (fresh, m4) = link.step(
+        "refresh, message 3",
+        state.on_msg3_with(rng, &m3, &Parallel),
+    )?;
     persist.pending(&fresh)?;
     link.send(&m4)?;
     link.recv::<refresh::Msg5>("refresh, message 5")?;

@@ -93,6 +93,7 @@ pub mod tables;
 pub mod tls;
 mod tls_error;
 mod transport;
+pub mod work;
 
 pub use cert_paths::CertPaths;
 pub use channel::Channel;

@@ -1,6 +1,6 @@
 //! Keygen, P1's side: owns the Paillier key, commits first, proves everything about c_key.
 
-use crypto_bigint::U2048;
+use crypto_bigint::{U256, U2048};
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -97,7 +97,10 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     let (c_key, r_key) = paillier.encrypt(rng, &x1_int);
     let ped_rho = bigint::random_below(rng, &pedersen::order_nz());
     let (g, _) = pedersen::generators();
-    let ped = g.pow(&x1_int).mul(&pedersen::pow_h(table, &ped_rho));
+    // x1 < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
+    let ped = g
+        .pow_bounded_exp(&x1_int, U256::BITS)
+        .mul(&pedersen::pow_h(table, &ped_rho));
 
     let (eq, com_eq) =
         eq_paillier_pedersen::Prover::commit_with(rng, &paillier, &ids.committed(label::EQ), table);

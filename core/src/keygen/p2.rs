@@ -13,8 +13,10 @@ use crate::{
     session::{self, Context, RunIds, SessionIds},
     share::{Common, KeyShareP2, PublicShares},
     wire::redacted_debug,
+    work::{self, Check, Executor, Sequential},
     zk::{
-        self, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof, eq_paillier_pedersen, pdl,
+        self, EQ_CHUNKS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof,
+        eq_paillier_pedersen, pdl, range,
     },
 };
 
@@ -104,6 +106,22 @@ impl AwaitMsg3 {
     /// [`crate::Error::CommitmentMismatch`], [`crate::Error::InvalidPoint`] or
     /// [`crate::Error::ProofInvalid`] naming the proof that failed.
     pub fn on_msg3<R: CryptoRng + ?Sized>(self, rng: &mut R, msg: &Msg3) -> Result<KeyShareP2> {
+        self.on_msg3_with(rng, msg, &Sequential)
+    }
+
+    /// As [`Self::on_msg3`], with the proof checks (the key proof, PDL, each Paillier equation
+    /// of the equality proof, its Pedersen relation and the range proof: independent of each
+    /// other) run by `exec`, e.g. on every core. The outcome, the error included, and what
+    /// `rng` gives afterwards are those of [`Self::on_msg3`].
+    ///
+    /// # Errors
+    /// As [`Self::on_msg3`].
+    pub fn on_msg3_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg3,
+        exec: &X,
+    ) -> Result<KeyShareP2> {
         commitment::open(
             &self.first.com_q1,
             q1_transcript(&msg.q1, &msg.cc1, &self.ids.run),
@@ -114,32 +132,56 @@ impl AwaitMsg3 {
         let public = PublicShares::combine(msg.q1, self.q2)?;
 
         let key = &self.first.paillier;
-        msg.key_proof
-            .verify(key, &self.key_challenge, &at(label::KEY))?;
         let statement = pdl::Statement {
             key,
             c_key: &self.first.c_key,
             q1: &msg.q1,
         };
-        msg.pdl.verify(&statement, &at(label::PDL))?;
         let committed = |label| self.ids.run.committed(label);
         let eq_statement = eq_paillier_pedersen::Statement {
             key,
             ciphertext: &self.first.c_key,
             commitment: &self.first.pedersen,
         };
-        msg.eq.verify(
-            &self.first.com_eq,
-            &eq_statement,
-            self.e_eq,
-            &committed(label::EQ),
-        )?;
-        msg.range.verify(
-            &self.first.com_range,
-            &self.first.pedersen,
-            self.e_range,
-            &committed(label::RANGE),
-            rng,
+        // The range proof's weights come from `rng` as its sequential check draws them.
+        let weights = range::draw_weights(rng);
+        let key_proof = || {
+            msg.key_proof
+                .verify(key, &self.key_challenge, &at(label::KEY))
+        };
+        let pdl = || msg.pdl.verify(&statement, &at(label::PDL));
+        let eq = || {
+            msg.eq.verify_commitment(
+                &self.first.com_eq,
+                &eq_statement,
+                self.e_eq,
+                &committed(label::EQ),
+            )
+        };
+        let chunk = |i| move || msg.eq.verify_chunk(&eq_statement, self.e_eq, i);
+        let [c0, c1, c2, c3] = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
+        let range = || {
+            msg.range.verify_weighted(
+                &self.first.com_range,
+                &self.first.pedersen,
+                self.e_range,
+                &committed(label::RANGE),
+                &weights,
+            )
+        };
+        // In the order of the sequential checks, so the first failure is the same error.
+        work::run_checks(
+            exec,
+            &mut [
+                Check::new(&key_proof),
+                Check::new(&pdl),
+                Check::new(&eq),
+                Check::new(&c0),
+                Check::new(&c1),
+                Check::new(&c2),
+                Check::new(&c3),
+                Check::new(&range),
+            ],
         )?;
 
         Ok(KeyShareP2 {
@@ -161,6 +203,44 @@ impl AwaitMsg3 {
 mod tests {
     use super::*;
     use crate::fixtures;
+
+    /// An honest run up to P2's last step, from `seed`.
+    fn up_to_msg3(seed: u64) -> (AwaitMsg3, Msg3) {
+        let (ctx1, ctx2) = fixtures::contexts();
+        let params = *fixtures::ring_pedersen(0).params();
+        let mut r1 = fixtures::rng(seed);
+        let (p1, m1) =
+            super::super::p1::start(&mut r1, &ctx1, fixtures::paillier_key(0), &params).unwrap();
+        let (p2, m2) = start(&mut fixtures::rng(seed + 1), &ctx2, &m1, &params).unwrap();
+        let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+        (p2, m3)
+    }
+
+    /// The checks run out of order give the sequential outcome: the same share, and for a
+    /// message with two bad proofs the error of the first in the sequential order (PDL, then
+    /// the range proof), whichever finished first.
+    #[test]
+    fn checks_run_out_of_order_give_the_sequential_outcome() {
+        use crate::{KeyShare, Proof, work::Reversed};
+        let (p2, m3) = up_to_msg3(60);
+        let sequential = p2.on_msg3(&mut fixtures::rng(61), &m3).unwrap();
+        let (p2, m3) = up_to_msg3(60);
+        let reversed = p2
+            .on_msg3_with(&mut fixtures::rng(61), &m3, &Reversed)
+            .unwrap();
+        assert_eq!(sequential.fingerprint(), reversed.fingerprint());
+        assert_eq!(sequential.x2, reversed.x2);
+
+        let (_, other) = up_to_msg3(62);
+        let (p2, mut m3) = up_to_msg3(60);
+        m3.pdl = other.pdl.clone();
+        m3.range = other.range.clone();
+        assert_eq!(
+            p2.on_msg3_with(&mut fixtures::rng(61), &m3, &Reversed)
+                .err(),
+            Some(Error::ProofInvalid(Proof::Pdl))
+        );
+    }
 
     #[test]
     fn zeroizing_the_state_wipes_x2() {

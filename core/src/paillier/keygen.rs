@@ -12,7 +12,10 @@ use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{MODULUS_BITS, PublicKey};
-use crate::{Error, Result};
+use crate::{
+    Error, Result,
+    work::{SEED_LEN, SeededRng, Work},
+};
 
 /// Bits of each prime factor.
 pub(crate) const PRIME_BITS: u32 = 1024;
@@ -41,6 +44,64 @@ pub fn generate_prime<R: CryptoRng + ?Sized>(rng: &mut R) -> U1024 {
         });
         if let Ok(Some(p)) = found {
             return p;
+        }
+    }
+}
+
+/// The search for one prime of a Paillier key ([`generate_prime`]) from its own seed: a
+/// [`Work`] item, the slow and variable part of key generation. Wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct PrimeSearch {
+    seed: [u8; SEED_LEN],
+    prime: Option<U1024>,
+}
+
+impl Work for PrimeSearch {
+    fn run(&mut self) {
+        self.prime = Some(generate_prime(&mut SeededRng::new(&self.seed)));
+    }
+}
+
+/// The two prime searches of one Paillier key as independent [`Work`] items, each with a seed
+/// drawn from the caller's RNG: the key depends on that RNG alone, whichever threads run the
+/// searches and in whatever order. [`SecretKey::generate`] runs them one after the other.
+pub struct KeySearch {
+    searches: [PrimeSearch; 2],
+}
+
+impl KeySearch {
+    /// Draws the seeds of both searches from `rng` (64 bytes).
+    #[must_use]
+    pub fn draw<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut seed = || PrimeSearch {
+            seed: SeededRng::draw_seed(rng),
+            prime: None,
+        };
+        let p = seed();
+        let q = seed();
+        Self { searches: [p, q] }
+    }
+
+    /// The two searches, to run in any order on any threads (see [`crate::work`]).
+    pub fn items(&mut self) -> &mut [PrimeSearch] {
+        &mut self.searches
+    }
+
+    /// The key from the two primes, after running any search not yet run.
+    ///
+    /// # Errors
+    /// [`Error::PaillierModulus`] if the primes make no key (see [`SecretKey::from_primes`]:
+    /// only if both searches found the same prime); draw a new search then.
+    pub fn finish(mut self) -> Result<SecretKey> {
+        for search in &mut self.searches {
+            if search.prime.is_none() {
+                search.run();
+            }
+        }
+        let [p, q] = &self.searches;
+        match (&p.prime, &q.prime) {
+            (Some(p), Some(q)) => SecretKey::from_primes(p, q),
+            _ => Err(Error::PaillierModulus),
         }
     }
 }
@@ -83,13 +144,12 @@ pub(crate) struct CrtHalf {
 }
 
 impl SecretKey {
-    /// Generates a fresh key (two primes, then [`SecretKey::from_primes`]).
+    /// Generates a fresh key on this thread: the two searches of a [`KeySearch`] one after
+    /// the other, so a caller that runs them in parallel gets the same key from the same RNG.
     #[must_use]
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         loop {
-            let p = Zeroizing::new(generate_prime(rng));
-            let q = Zeroizing::new(generate_prime(rng));
-            if let Ok(key) = Self::from_primes(&p, &q) {
+            if let Ok(key) = KeySearch::draw(rng).finish() {
                 return key;
             }
         }
@@ -242,6 +302,35 @@ mod tests {
         let key = SecretKey::from_primes(&p, &q).unwrap();
         assert_eq!(key.public_key().modulus().bit_width(), MODULUS_BITS);
         assert_eq!(key.primes(), (p, q));
+    }
+
+    /// The split and the sequential schedules make the same key from the same RNG: the two
+    /// searches run in reverse order here, and `generate` runs them in order.
+    #[test]
+    fn prime_searches_in_any_order_make_the_key_generate_makes() {
+        let key = SecretKey::generate(&mut fixtures::rng(16));
+        let mut split = KeySearch::draw(&mut fixtures::rng(16));
+        for search in split.items().iter_mut().rev() {
+            search.run();
+        }
+        assert_eq!(split.finish().unwrap().primes(), key.primes());
+        // `finish` runs what the caller left unrun.
+        let mut half = KeySearch::draw(&mut fixtures::rng(16));
+        if let Some(q) = half.items().get_mut(1) {
+            q.run();
+        }
+        assert_eq!(half.finish().unwrap().primes(), key.primes());
+    }
+
+    /// Two searches from one seed find the same prime, which makes no key.
+    #[test]
+    fn two_searches_that_find_the_same_prime_make_no_key() {
+        let seed = [3; SEED_LEN];
+        let same = || PrimeSearch { seed, prime: None };
+        let search = KeySearch {
+            searches: [same(), same()],
+        };
+        assert_eq!(search.finish().err(), Some(Error::PaillierModulus));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::{
     share::{KeyShare, KeyShareP1, X1},
     tags,
     transcript::Transcript,
+    work::{Executor, Sequential},
     zk::{eq_paillier_paillier, paillier_key::PaillierKeyProof},
 };
 
@@ -52,6 +53,22 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     new_key: SecretKey,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
+    start_with(rng, share, ctx, new_key, &Sequential)
+}
+
+/// As [`start`], with the equality proof's 8 encryptions (independent of each other) run by
+/// `exec`, e.g. on every core. The same randomness is drawn in the same order, so the message
+/// is the one [`start`] makes from the same RNG.
+///
+/// # Errors
+/// As [`start`].
+pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+    rng: &mut R,
+    share: &'s KeyShareP1,
+    ctx: &Context<'_>,
+    new_key: SecretKey,
+    exec: &X,
+) -> Result<(AwaitMsg2<'s>, Msg1)> {
     let fingerprint = share.admit(ctx)?;
     super::check_epoch(share.common.epoch)?;
     let nonce1 = session::nonce(rng);
@@ -61,11 +78,12 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     let com_rho1 = commitment::seal(rho1_transcript(&rho1, &ids), &open_rho1);
     let new_pk = new_key.public_key().clone();
     let (c_key, r_key) = new_key.encrypt(rng, &share.x1);
-    let (eq, com_eq) = eq_paillier_paillier::Prover::commit(
+    let (eq, com_eq) = eq_paillier_paillier::Prover::commit_with(
         rng,
         &share.paillier,
         &new_key,
         &ids.committed(label::EQ),
+        exec,
     );
     let msg = Msg1 {
         nonce1,

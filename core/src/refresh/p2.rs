@@ -9,7 +9,8 @@ use crate::{
     Party, Result, commitment, curve,
     session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
-    zk::{self, KEY_CHALLENGE_LEN, eq_paillier_paillier},
+    work::{self, Check, Executor, Sequential},
+    zk::{self, EQ_CHUNKS, KEY_CHALLENGE_LEN, eq_paillier_paillier},
 };
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
@@ -68,27 +69,59 @@ impl AwaitMsg3<'_> {
     /// [`crate::Error::CommitmentMismatch`] for an equivocated ρ1 or proof commitment.
     pub fn on_msg3<R: CryptoRng + ?Sized>(
         self,
+        rng: &mut R,
+        msg: &Msg3,
+    ) -> Result<(KeyShareP2, Msg4)> {
+        self.on_msg3_with(rng, msg, &Sequential)
+    }
+
+    /// As [`Self::on_msg3`], with the proof checks (the key proof and each chunk of the
+    /// equality proof under both keys: independent of each other) run by `exec`, e.g. on
+    /// every core. The outcome, the error included, is that of [`Self::on_msg3`].
+    ///
+    /// # Errors
+    /// As [`Self::on_msg3`].
+    pub fn on_msg3_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
         _rng: &mut R,
         msg: &Msg3,
+        exec: &X,
     ) -> Result<(KeyShareP2, Msg4)> {
         let share = self.share;
         let new_key = &self.first.paillier;
-        msg.key_proof.verify(
-            new_key,
-            &self.key_challenge,
-            &self.ids.proof_by(Party::P1, label::KEY),
-        )?;
+        let key_proof = || {
+            msg.key_proof.verify(
+                new_key,
+                &self.key_challenge,
+                &self.ids.proof_by(Party::P1, label::KEY),
+            )
+        };
         let st = eq_paillier_paillier::Statement {
             key0: &share.paillier,
             c0: &share.common.c_key,
             key1: new_key,
             c1: &self.first.c_key,
         };
-        msg.eq.verify(
-            &self.first.com_eq,
-            &st,
-            self.e_eq,
-            &self.ids.run.committed(label::EQ),
+        let opening = || {
+            msg.eq.verify_opening(
+                &self.first.com_eq,
+                self.e_eq,
+                &self.ids.run.committed(label::EQ),
+            )
+        };
+        let chunk = |i| move || msg.eq.verify_chunk(&st, self.e_eq, i);
+        let [c0, c1, c2, c3] = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
+        // In the order of the sequential checks, so the first failure is the same error.
+        work::run_checks(
+            exec,
+            &mut [
+                Check::new(&key_proof),
+                Check::new(&opening),
+                Check::new(&c0),
+                Check::new(&c1),
+                Check::new(&c2),
+                Check::new(&c3),
+            ],
         )?;
         commitment::open(
             &self.first.com_rho1,

@@ -18,6 +18,7 @@ use crate::{
     tags,
     transcript::Transcript,
     wire::{Reader, Writer},
+    work::Executor,
 };
 
 /// Bound on each mask τ_i: q·2^(16+13+λ).
@@ -74,12 +75,33 @@ pub struct Response {
 
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
+    // The round passes its executor to `commit_with`; tests and benches use this.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
-    pub fn commit<R: CryptoRng + ?Sized, E0: Encryptor, E1: Encryptor>(
+    pub fn commit<R: CryptoRng + ?Sized, E0: Encryptor + Sync, E1: Encryptor + Sync>(
         rng: &mut R,
         key0: &E0,
         key1: &E1,
         binding: &Binding<'_>,
+    ) -> (Self, [u8; HASH_LEN]) {
+        Self::commit_with(rng, key0, key1, binding, &crate::work::Sequential)
+    }
+
+    /// As [`Self::commit`], with the 8 encryptions (4 under each key, independent of each
+    /// other) run by `exec`: the same randomness is drawn in the same order, so the same
+    /// commitment comes out on any schedule.
+    #[must_use]
+    pub fn commit_with<
+        R: CryptoRng + ?Sized,
+        E0: Encryptor + Sync,
+        E1: Encryptor + Sync,
+        X: Executor + ?Sized,
+    >(
+        rng: &mut R,
+        key0: &E0,
+        key1: &E1,
+        binding: &Binding<'_>,
+        exec: &X,
     ) -> (Self, [u8; HASH_LEN]) {
         let bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U512; EQ_CHUNKS] =
@@ -87,8 +109,8 @@ impl Prover {
         let nonces0 = sigma::nonces(rng, key0);
         let nonces1 = sigma::nonces(rng, key1);
         let first = First {
-            c0: sigma::commit(key0, &masks, &nonces0),
-            c1: sigma::commit(key1, &masks, &nonces1),
+            c0: sigma::commit(key0, &masks, &nonces0, exec),
+            c1: sigma::commit(key1, &masks, &nonces1, exec),
         };
         let opening = commitment::randomness(rng);
         let sealed = commitment::seal(first.transcript(binding), &opening);
@@ -138,25 +160,43 @@ impl Response {
         e: u64,
         binding: &Binding<'_>,
     ) -> Result<()> {
+        self.verify_opening(sealed, e, binding)?;
+        (0..EQ_CHUNKS).try_for_each(|i| self.verify_chunk(st, e, i))
+    }
+
+    /// Opens the commitment and checks that `e` fits: every check of [`Self::verify`] but the
+    /// chunks, which a caller with threads may run apart (see [`crate::work`]).
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub fn verify_opening(&self, sealed: &[u8; HASH_LEN], e: u64, binding: &Binding<'_>) -> Result<()> {
         commitment::open(sealed, self.first.transcript(binding), &self.opening)?;
-        let bad = Error::ProofInvalid(Proof::PaillierEq);
-        if !sigma::challenge_fits(e) {
-            return Err(bad);
+        if sigma::challenge_fits(e) {
+            Ok(())
+        } else {
+            Err(Error::ProofInvalid(Proof::PaillierEq))
         }
-        for i in 0..EQ_CHUNKS {
-            let e_i = sigma::chunk(e, i);
-            let d_i = self.d.get(i).ok_or(bad)?;
-            let sides = [
-                (st.key0, st.c0, self.first.c0.get(i), self.r0.get(i)),
-                (st.key1, st.c1, self.first.c1.get(i), self.r1.get(i)),
-            ];
-            for (key, c, c_tilde, r_hat) in sides {
-                let (Some(c_tilde), Some(r_hat)) = (c_tilde, r_hat) else {
-                    return Err(bad);
-                };
-                if !sigma::holds(key, c, c_tilde, &e_i, d_i, r_hat) {
-                    return Err(bad);
-                }
+    }
+
+    /// Checks chunk `i` (< [`EQ_CHUNKS`]) under both keys. Meaningful only with
+    /// [`Self::verify_opening`], which opens the c̃ it checks.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] with [`Proof::PaillierEq`], also for `i` out of range.
+    pub fn verify_chunk(&self, st: &Statement<'_>, e: u64, i: usize) -> Result<()> {
+        let bad = Error::ProofInvalid(Proof::PaillierEq);
+        let e_i = sigma::chunk(e, i);
+        let d_i = self.d.get(i).ok_or(bad)?;
+        let sides = [
+            (st.key0, st.c0, self.first.c0.get(i), self.r0.get(i)),
+            (st.key1, st.c1, self.first.c1.get(i), self.r1.get(i)),
+        ];
+        for (key, c, c_tilde, r_hat) in sides {
+            let (Some(c_tilde), Some(r_hat)) = (c_tilde, r_hat) else {
+                return Err(bad);
+            };
+            if !sigma::holds(key, c, c_tilde, &e_i, d_i, r_hat) {
+                return Err(bad);
             }
         }
         Ok(())
@@ -240,6 +280,28 @@ mod tests {
 
     const SID: [u8; 32] = [7; 32];
     const PID: [u8; 32] = [1; 32];
+
+    /// The encryptions run out of order give the commitment and prover of the sequential run.
+    #[test]
+    fn encryptions_run_out_of_order_give_the_sequential_commitment() {
+        let (k0, k1) = (fixtures::paillier_key(0), fixtures::paillier_key(1));
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "refresh/eq",
+        };
+        let (a, sealed_a) = Prover::commit(&mut fixtures::rng(13), &k0, &k1, &b);
+        let (r, sealed_r) = Prover::commit_with(
+            &mut fixtures::rng(13),
+            &k0,
+            &k1,
+            &b,
+            &crate::work::Reversed,
+        );
+        assert_eq!(sealed_a, sealed_r);
+        assert_eq!(a.first, r.first);
+        assert_eq!((a.masks, a.opening), (r.masks, r.opening));
+    }
 
     #[test]
     fn honest_proof_verifies_and_a_different_plaintext_fails() {

@@ -11,7 +11,7 @@ use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
+use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
     Error, Proof, Result, bigint, commitment,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
@@ -20,6 +20,7 @@ use crate::{
     sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
     tags,
     wire::{Reader, Writer},
+    work::Sequential,
 };
 
 /// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).
@@ -30,6 +31,12 @@ type MaskTimesChallenge = Uint<{ U2048::LIMBS + U64::LIMBS }>;
 const MASK_BOUND: U384 = bigint::order_shl(EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each response d_i = e_i·x + r_i: q·(2^(13+λ) + 2^13).
 const D_BOUND: U384 = MASK_BOUND.wrapping_add(&bigint::order_shl(EQ_CHUNK_BITS));
+/// Bits of r = Σ r_i·2^(13i) for masks below [`MASK_BOUND`]: the sum is below
+/// MASK_BOUND·2^(13(t−1))·(1 + 2^−13 + …) < MASK_BOUND·2^(13(t−1)+1). The prover's g^r uses
+/// this public bound instead of [`Packed`]'s full width (75 squarings fewer).
+const PACKED_MASK_BITS: u32 =
+    MASK_BOUND.bit_width_vartime() + (EQ_CHALLENGE_BITS - EQ_CHUNK_BITS) + 1;
+const _: () = assert!(PACKED_MASK_BITS <= Packed::BITS);
 /// Bytes of each d_i on the wire.
 const D_LEN: usize = 42;
 // vartime: public proof responses and statement; the shift amount is a constant.
@@ -84,7 +91,7 @@ impl Prover {
     // The rounds always pass their table (or None) to `commit_with`; tests and benches use this.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
-    pub fn commit<R: CryptoRng + ?Sized, E: Encryptor>(
+    pub fn commit<R: CryptoRng + ?Sized, E: Encryptor + Sync>(
         rng: &mut R,
         key: &E,
         binding: &Binding<'_>,
@@ -95,7 +102,7 @@ impl Prover {
     /// Draws the masks, with the Pedersen fixed-base table if the caller has one, and returns
     /// the prover with the hash commitment to send.
     #[must_use]
-    pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor>(
+    pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor + Sync>(
         rng: &mut R,
         key: &E,
         binding: &Binding<'_>,
@@ -106,11 +113,12 @@ impl Prover {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces = sigma::nonces(rng, key);
-        let c_tilde = sigma::commit(key, &masks, &nonces);
+        // P1's keygen step runs on one thread (its round takes no executor yet).
+        let c_tilde = sigma::commit(key, &masks, &nonces, &Sequential);
         let mu = bigint::random_below(rng, &pedersen::order_nz());
         let (g, _) = pedersen::generators();
         let com_tilde = g
-            .pow(&pack(&masks))
+            .pow_bounded_exp(&pack(&masks), PACKED_MASK_BITS)
             .mul(&pedersen::pow_h(table, &mu))
             .retrieve();
         let first = First { c_tilde, com_tilde };
@@ -172,12 +180,30 @@ impl Response {
     pub const LEN: usize =
         EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + HASH_LEN + MOD_N_LEN;
 
-    /// Opens the commitment and checks both relations for challenge `e`.
+    /// Opens the commitment and checks both relations for challenge `e`: [`Self::verify_commitment`]
+    /// and then [`Self::verify_chunk`] for every chunk, the independent checks a caller with
+    /// threads may run apart (see [`crate::work`]).
     ///
     /// # Errors
     /// [`Error::CommitmentMismatch`] if the first message differs from the committed one,
     /// else [`Error::ProofInvalid`] with [`Proof::PaillierPedersenEq`].
     pub fn verify(
+        &self,
+        sealed: &[u8; HASH_LEN],
+        st: &Statement<'_>,
+        e: u64,
+        binding: &Binding<'_>,
+    ) -> Result<()> {
+        self.verify_commitment(sealed, st, e, binding)?;
+        (0..EQ_CHUNKS).try_for_each(|i| self.verify_chunk(st, e, i))
+    }
+
+    /// Opens the commitment and checks the Pedersen relation Com^e·Com̃ = g^d·h^ν: every
+    /// check of [`Self::verify`] but the Paillier chunks.
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub fn verify_commitment(
         &self,
         sealed: &[u8; HASH_LEN],
         st: &Statement<'_>,
@@ -190,22 +216,31 @@ impl Response {
             return Err(bad);
         }
         let com_tilde = pedersen::subgroup_element(&self.first.com_tilde).ok_or(bad)?;
-        for i in 0..EQ_CHUNKS {
-            let (Some(c_t), Some(d_i), Some(big_d_i)) =
-                (self.first.c_tilde.get(i), self.d.get(i), self.big_d.get(i))
-            else {
-                return Err(bad);
-            };
-            let e_i = sigma::chunk(e, i);
-            if !sigma::holds(st.key, st.ciphertext, c_t, &e_i, d_i, big_d_i) {
-                return Err(bad);
-            }
-        }
         let (g, h) = pedersen::generators();
         // vartime: every exponent and base here is public.
         let lhs = st.commitment.pow_vartime(&U64::from_u64(e)).mul(&com_tilde);
         let rhs = g.pow_vartime(&pack(&self.d)).mul(&h.pow_vartime(&self.nu));
         if lhs == rhs { Ok(()) } else { Err(bad) }
+    }
+
+    /// Checks the Paillier relation of chunk `i` (< [`EQ_CHUNKS`]): Enc(d_i; D_i) = c̃_i·c^(e_i).
+    /// Meaningful only with [`Self::verify_commitment`], which opens c̃_i.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] with [`Proof::PaillierPedersenEq`], also for `i` out of range.
+    pub fn verify_chunk(&self, st: &Statement<'_>, e: u64, i: usize) -> Result<()> {
+        let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);
+        let (Some(c_t), Some(d_i), Some(big_d_i)) =
+            (self.first.c_tilde.get(i), self.d.get(i), self.big_d.get(i))
+        else {
+            return Err(bad);
+        };
+        let e_i = sigma::chunk(e, i);
+        if sigma::holds(st.key, st.ciphertext, c_t, &e_i, d_i, big_d_i) {
+            Ok(())
+        } else {
+            Err(bad)
+        }
     }
 
     /// Writes the response.
@@ -391,6 +426,17 @@ pub(crate) mod tests {
             ),
             bad
         );
+    }
+
+    /// The prover raises g to its packed masks with [`PACKED_MASK_BITS`] as the public bound:
+    /// the largest masks must pack below it, or g^r would silently drop their top bits.
+    #[test]
+    fn the_largest_packed_masks_fit_the_exponent_bound() {
+        let largest = [MASK_BOUND.wrapping_sub(&U384::ONE); EQ_CHUNKS];
+        let packed = pack(&largest);
+        assert!(packed.bit_width() <= PACKED_MASK_BITS);
+        let (g, _) = pedersen::generators();
+        assert_eq!(g.pow_bounded_exp(&packed, PACKED_MASK_BITS), g.pow(&packed));
     }
 
     #[test]

@@ -158,6 +158,22 @@ impl Response {
         binding: &Binding<'_>,
         rng: &mut R,
     ) -> Result<()> {
+        self.verify_weighted(sealed, com, e, binding, &draw_weights(rng))
+    }
+
+    /// As [`Self::verify`], with the weights drawn beforehand ([`draw_weights`]): for a caller
+    /// that runs this check apart from the RNG (see [`crate::work`]).
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub fn verify_weighted(
+        &self,
+        sealed: &[u8; HASH_LEN],
+        com: &pedersen::Element,
+        e: u64,
+        binding: &Binding<'_>,
+        weights: &[u64; RANGE_REPS],
+    ) -> Result<()> {
         commitment::open(
             sealed,
             first_transcript(&self.c_tilde, binding),
@@ -167,15 +183,13 @@ impl Response {
         if e >> RANGE_CHALLENGE_BITS != 0 {
             return Err(bad);
         }
-        let mut weights = [0u64; RANGE_REPS];
         let mut d_sum = U448::ZERO;
         let mut f_sum = FSum::ZERO;
         let mut e_sum = U128::ZERO;
-        for (i, weight) in weights.iter_mut().enumerate() {
+        for (i, weight) in weights.iter().enumerate() {
             let (Some(d_i), Some(f_i)) = (self.d.get(i), self.f.get(i)) else {
                 return Err(bad);
             };
-            *weight = rng.next_u64();
             let w = U64::from_u64(*weight);
             d_sum = d_sum.wrapping_add(&d_i.resize::<{ U448::LIMBS }>().wrapping_mul(&w));
             // Σ f_i·w_i < 50·p'·2^64 fits FSum: one reduction mod p' at the end, not 50.
@@ -271,6 +285,11 @@ impl Response {
 type FSum = Uint<{ U2048::LIMBS + U128::LIMBS }>;
 
 /// p' at the width of [`FSum`].
+/// The verifier's random 64-bit weights of the repetitions, one `next_u64` each, in order.
+pub fn draw_weights<R: CryptoRng + ?Sized>(rng: &mut R) -> [u64; RANGE_REPS] {
+    core::array::from_fn(|_| rng.next_u64())
+}
+
 fn order_wide() -> NonZero<FSum> {
     NonZero::new(pedersen::ORDER.resize())
         .into_option()

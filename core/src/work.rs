@@ -1,0 +1,250 @@
+//! Independent work items: pieces of one computation that read only what they hold and write
+//! only their own result, so a caller with threads can run them on several cores, in any
+//! order, and get the same bytes as one thread would.
+//!
+//! Core runs no threads (it is `no_std`): [`run_all`] runs a list one item after another, and
+//! every call that hands out work items also finishes any item the caller left unrun. A caller
+//! with threads (net-std's `work::run_parallel`) spreads the same list over its cores. Items
+//! that need randomness carry a seed drawn from the caller's RNG when the list is made
+//! ([`SeededRng`]), so which thread runs an item, and when, never changes what it computes.
+
+use rand_core::{TryCryptoRng, TryRng};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::Result;
+
+/// One independent piece of work (see the module documentation).
+pub trait Work: Send {
+    /// Does the work and keeps the result in the item. Running an item again repeats the same
+    /// computation and gives the same result.
+    fn run(&mut self);
+}
+
+/// Runs every item here, one after another: the schedule of a caller without threads.
+pub fn run_all<W: Work>(items: &mut [W]) {
+    for item in items {
+        item.run();
+    }
+}
+
+/// Runs lists of work items for a round: the round hands its independent work to one, and
+/// the caller's choice decides how many threads do it.
+pub trait Executor {
+    /// Runs every item once, in any order, and returns when all are done.
+    fn run<W: Work>(&self, items: &mut [W]);
+}
+
+/// The executor without threads: [`run_all`] on the calling thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sequential;
+
+impl Executor for Sequential {
+    fn run<W: Work>(&self, items: &mut [W]) {
+        run_all(items);
+    }
+}
+
+/// One check of a received message (a proof, or one independent equation of one) as a work
+/// item: it runs the check and keeps the outcome for [`run_checks`].
+pub struct Check<'a> {
+    check: &'a (dyn Fn() -> Result<()> + Sync),
+    outcome: Option<Result<()>>,
+}
+
+impl<'a> Check<'a> {
+    /// The item that runs `check`.
+    #[must_use]
+    pub fn new(check: &'a (dyn Fn() -> Result<()> + Sync)) -> Self {
+        Self {
+            check,
+            outcome: None,
+        }
+    }
+}
+
+impl Work for Check<'_> {
+    fn run(&mut self) {
+        self.outcome = Some((self.check)());
+    }
+}
+
+/// Runs `checks` with `exec` and returns the first failure in list order (running any check
+/// the executor left unrun): the error a caller sees does not depend on which check finished
+/// first, and is the one running them in order would give.
+///
+/// # Errors
+/// The first check's error.
+pub fn run_checks<X: Executor + ?Sized>(exec: &X, checks: &mut [Check<'_>]) -> Result<()> {
+    exec.run(checks);
+    for check in checks {
+        match check.outcome.take() {
+            Some(outcome) => outcome?,
+            None => (check.check)()?,
+        }
+    }
+    Ok(())
+}
+
+/// An executor that runs a list backwards: the tests' stand-in for a scheduler that finishes
+/// items out of order.
+#[cfg(test)]
+pub(crate) struct Reversed;
+
+#[cfg(test)]
+impl Executor for Reversed {
+    fn run<W: Work>(&self, items: &mut [W]) {
+        items.iter_mut().rev().for_each(Work::run);
+    }
+}
+
+/// Bytes of a [`SeededRng`] seed.
+pub const SEED_LEN: usize = 32;
+
+/// The random stream of one work item: SHA-256 in counter mode over a secret seed that the
+/// item's list drew from the caller's RNG. Each item gets its own seed, so the streams are
+/// independent of each other and of the order the items run in. Wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct SeededRng {
+    seed: [u8; SEED_LEN],
+    counter: u64,
+    block: [u8; 32],
+    /// Bytes of `block` not yet handed out (they are its last `left` bytes).
+    left: usize,
+}
+
+impl SeededRng {
+    /// The stream of `seed`.
+    #[must_use]
+    pub fn new(seed: &[u8; SEED_LEN]) -> Self {
+        Self {
+            seed: *seed,
+            counter: 0,
+            block: [0; 32],
+            left: 0,
+        }
+    }
+
+    /// Draws a fresh seed from `rng`, for the stream of one work item.
+    pub fn draw_seed<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> [u8; SEED_LEN] {
+        let mut seed = [0; SEED_LEN];
+        rng.fill_bytes(&mut seed);
+        seed
+    }
+
+    fn refill(&mut self) {
+        let mut h = Sha256::new();
+        h.update(self.seed);
+        h.update(self.counter.to_be_bytes());
+        self.counter = self.counter.wrapping_add(1);
+        self.block = h.finalize().into();
+        self.left = self.block.len();
+    }
+}
+
+impl TryRng for SeededRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
+        let mut b = [0; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> core::result::Result<u64, Self::Error> {
+        let mut b = [0; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> core::result::Result<(), Self::Error> {
+        for out in dst {
+            if self.left == 0 {
+                self.refill();
+            }
+            let at = self.block.len().saturating_sub(self.left);
+            *out = self.block.get(at).copied().unwrap_or_default();
+            self.left = self.left.saturating_sub(1);
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for SeededRng {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::Rng;
+
+    /// The stream depends on the seed only, not on how its bytes are asked for; two seeds
+    /// give different streams.
+    #[test]
+    fn a_seeded_stream_is_the_same_however_it_is_read() {
+        let seed = [7; SEED_LEN];
+        let mut whole = [0u8; 100];
+        SeededRng::new(&seed).fill_bytes(&mut whole);
+        let mut pieces = [0u8; 100];
+        let mut rng = SeededRng::new(&seed);
+        let (a, rest) = pieces.split_at_mut(3);
+        rng.fill_bytes(a);
+        let (b, c) = rest.split_at_mut(40);
+        rng.fill_bytes(b);
+        rng.fill_bytes(c);
+        assert_eq!(whole, pieces);
+        let mut words = SeededRng::new(&seed);
+        assert_eq!(
+            words.next_u64().to_le_bytes(),
+            whole.get(..8).unwrap_or_default()
+        );
+        let mut other = [0u8; 100];
+        SeededRng::new(&[8; SEED_LEN]).fill_bytes(&mut other);
+        assert_ne!(whole, other);
+    }
+
+    struct Square {
+        input: u64,
+        out: Option<u64>,
+    }
+
+    impl Work for Square {
+        fn run(&mut self) {
+            self.out = Some(self.input * self.input);
+        }
+    }
+
+    /// The first failure in list order wins, whatever ran first; a check left unrun by an
+    /// executor is run by `run_checks`.
+    #[test]
+    fn run_checks_reports_the_first_failure_in_list_order() {
+        use crate::{Error, Proof};
+        let ok = || Ok(());
+        let pdl = || Err(Error::ProofInvalid(Proof::Pdl));
+        let range = || Err(Error::ProofInvalid(Proof::Range));
+        assert_eq!(
+            run_checks(&Sequential, &mut [Check::new(&ok), Check::new(&ok)]),
+            Ok(())
+        );
+        let mut checks = [Check::new(&ok), Check::new(&pdl), Check::new(&range)];
+        assert_eq!(
+            run_checks(&Reversed, &mut checks),
+            Err(Error::ProofInvalid(Proof::Pdl))
+        );
+        struct Idle;
+        impl Executor for Idle {
+            fn run<W: Work>(&self, _: &mut [W]) {}
+        }
+        let mut checks = [Check::new(&ok), Check::new(&range), Check::new(&pdl)];
+        assert_eq!(
+            run_checks(&Idle, &mut checks),
+            Err(Error::ProofInvalid(Proof::Range))
+        );
+    }
+
+    #[test]
+    fn run_all_runs_every_item() {
+        let mut items = [1, 2, 3].map(|input| Square { input, out: None });
+        run_all(&mut items);
+        assert_eq!(items.map(|s| s.out), [Some(1), Some(4), Some(9)]);
+    }
+}

@@ -1,0 +1,84 @@
+//! Runs core's independent work items ([`ecdsa2pc_core::work`]) on every core of the machine:
+//! the one place in net-std that spreads such work over threads.
+
+use core::num::NonZeroUsize;
+use std::{sync::Mutex, sync::PoisonError, thread};
+
+use ecdsa2pc_core::work::{Executor, Work, run_all};
+
+/// Runs every item once, on as many threads as the machine has cores (this thread among
+/// them). Each thread takes the next item nobody has taken yet, so one long item (a prime
+/// search that needs many candidates) does not hold up the others. The results are those of
+/// [`run_all`]: an item's result depends on the item alone. A panic in an item is raised here
+/// once every thread has stopped.
+pub fn run_parallel<W: Work>(items: &mut [W]) {
+    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let threads = cores.min(items.len());
+    if threads <= 1 {
+        run_all(items);
+        return;
+    }
+    let queue = Mutex::new(items.iter_mut());
+    // The lock is held only to take an item, never while running it.
+    let next = || queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+    let work = || {
+        while let Some(item) = next() {
+            item.run();
+        }
+    };
+    thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+}
+
+/// The executor that runs a round's work items on every core ([`run_parallel`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Parallel;
+
+impl Executor for Parallel {
+    fn run<W: Work>(&self, items: &mut [W]) {
+        run_parallel(items);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecdsa2pc_core::PaillierKeySearch;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    /// The parallel and the sequential schedules of one key's prime searches make the same
+    /// key from the same seed (core's `SecretKey::generate` is the sequential one).
+    #[test]
+    fn parallel_prime_searches_make_the_key_of_the_sequential_run() {
+        let seed = [0x15; 32];
+        let sequential =
+            ecdsa2pc_core::PaillierSecretKey::generate(&mut ChaCha20Rng::from_seed(seed));
+        let mut search = PaillierKeySearch::draw(&mut ChaCha20Rng::from_seed(seed));
+        run_parallel(search.items());
+        let parallel = search.finish().expect("two distinct primes");
+        assert_eq!(parallel.primes(), sequential.primes());
+    }
+
+    struct Count(u32);
+
+    impl Work for Count {
+        fn run(&mut self) {
+            self.0 += 1;
+        }
+    }
+
+    /// Every item runs exactly once, however many items and threads there are.
+    #[test]
+    fn every_item_runs_once() {
+        for n in [0, 1, 2, 3, 17] {
+            let mut items: Vec<Count> = (0..n).map(|_| Count(0)).collect();
+            run_parallel(&mut items);
+            assert!(items.iter().all(|c| c.0 == 1), "{n} items");
+        }
+    }
+}
