@@ -56,18 +56,8 @@ fn bench(crit: &mut Criterion) {
             || sign::p2::Presign::new_with(&mut r2, &s2, &table).unwrap(),
             |pre| {
                 seed += 1;
-                let mut a = support::rng(seed);
-                let mut c = support::rng(seed ^ 0xabcd);
-                let (p1, m1) =
-                    sign::p1::start(&mut a, &mut s1, support::rp(), &support::ctx1(), &digest)
-                        .unwrap();
-                let (p2, m2) =
-                    sign::p2::start_with(&mut c, &s2, &support::ctx2(), &digest, &m1, Some(pre))
-                        .unwrap();
-                let (p1, m3) = p1.on_msg2(&mut a, &m2).unwrap();
-                let (p2, m4) = p2.on_msg3_with(&mut c, &m3, Some(&table)).unwrap();
-                let (sig, m5) = p1.on_msg4(&m4).unwrap();
-                (p2.on_msg5(&m5).unwrap(), sig)
+                support::sign_presigned(seed, &mut s1, &s2, &digest, pre, Some(&table), None)
+                    .unwrap()
             },
             BatchSize::SmallInput,
         )
@@ -78,18 +68,16 @@ fn bench(crit: &mut Criterion) {
             || sign::p2::Presign::new_with(&mut r2, &s2, &all_tables).unwrap(),
             |pre| {
                 seed += 1;
-                let mut a = support::rng(seed);
-                let mut c = support::rng(seed ^ 0xabcd);
-                let (p1, m1) =
-                    sign::p1::start(&mut a, &mut s1, support::rp(), &support::ctx1(), &digest)
-                        .unwrap();
-                let (p2, m2) =
-                    sign::p2::start_with(&mut c, &s2, &support::ctx2(), &digest, &m1, Some(pre))
-                        .unwrap();
-                let (p1, m3) = p1.on_msg2(&mut a, &m2).unwrap();
-                let (p2, m4) = p2.on_msg3_with(&mut c, &m3, Some(&all_tables)).unwrap();
-                let (sig, m5) = p1.on_msg4_with(&m4, Some(&trapdoor)).unwrap();
-                (p2.on_msg5(&m5).unwrap(), sig)
+                support::sign_presigned(
+                    seed,
+                    &mut s1,
+                    &s2,
+                    &digest,
+                    pre,
+                    Some(&all_tables),
+                    Some(&trapdoor),
+                )
+                .unwrap()
             },
             BatchSize::SmallInput,
         )

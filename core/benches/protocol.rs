@@ -122,18 +122,8 @@ fn bench(c: &mut Criterion) {
             || sign::p2::Presign::new(&mut r2, &s2),
             |pre| {
                 seed += 1;
-                let mut a = support::rng(seed);
-                let mut c = support::rng(seed ^ 0xabcd);
-                let (p1, m1) =
-                    sign::p1::start(&mut a, &mut s1, support::rp(), &support::ctx1(), &digest)
-                        .unwrap();
-                let (p2, m2) =
-                    sign::p2::start_with(&mut c, &s2, &support::ctx2(), &digest, &m1, Some(pre))
-                        .unwrap();
-                let (p1, m3) = p1.on_msg2(&mut a, &m2).unwrap();
-                let (p2, m4) = p2.on_msg3_with(&mut c, &m3, Some(&table)).unwrap();
-                let (sig, m5) = p1.on_msg4(&m4).unwrap();
-                (p2.on_msg5(&m5).unwrap(), sig)
+                support::sign_presigned(seed, &mut s1, &s2, &digest, pre, Some(&table), None)
+                    .unwrap()
             },
             criterion::BatchSize::SmallInput,
         )

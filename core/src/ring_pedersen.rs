@@ -676,10 +676,12 @@ crate::wire::sealed!(ParamsMsg);
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
+    // The tables (MiBs) cannot live on a test thread's stack: the test harness's allocator
+    // holds them. The library itself never allocates.
+    extern crate alloc;
     use super::*;
     use crate::fixtures;
-    use std::vec;
+    use alloc::vec;
 
     #[test]
     fn zeroizing_the_secret_wipes_primes_lambda_and_the_crt_halves() {

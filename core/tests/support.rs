@@ -10,7 +10,7 @@ mod safe_primes_data;
 use ecdsa2pc_core::internals::{curve, tags};
 use ecdsa2pc_core::{
     Context, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, Result,
-    RingPedersenSecret, keygen, sign,
+    RingPedersenSecret, TrapdoorTables, keygen, sign,
 };
 pub use fixtures_data::PRIME_PAIRS;
 use k256::ecdsa::Signature;
@@ -110,6 +110,29 @@ pub fn sign(
     let (p2, m4) = p2.on_msg3(&mut r2, &wire(&m3))?;
     let (sig1, m5) = p1.on_msg4(&wire(&m4))?;
     let sig2 = p2.on_msg5(&wire(&m5))?;
+    Ok((sig1, sig2))
+}
+
+/// An honest signing run with P2's presign `pre`, P2's tables `p2_tables` and P1's trapdoor
+/// tables `p1_tables` (each optional); messages are handed over in memory, not re-encoded,
+/// so that a benchmark times the parties' compute alone. Returns both parties' signatures.
+pub fn sign_presigned(
+    seed: u64,
+    s1: &mut KeyShareP1,
+    s2: &KeyShareP2,
+    digest: &[u8; 32],
+    pre: sign::p2::Presign,
+    p2_tables: Option<&sign::p2::Precomputed<'_>>,
+    p1_tables: Option<&TrapdoorTables<'_>>,
+) -> Result<(Signature, Signature)> {
+    let mut r1 = rng(seed);
+    let mut r2 = rng(seed ^ 0xabcd);
+    let (p1, m1) = sign::p1::start(&mut r1, s1, rp(), &ctx1(), digest)?;
+    let (p2, m2) = sign::p2::start_with(&mut r2, s2, &ctx2(), digest, &m1, Some(pre))?;
+    let (p1, m3) = p1.on_msg2(&mut r1, &m2)?;
+    let (p2, m4) = p2.on_msg3_with(&mut r2, &m3, p2_tables)?;
+    let (sig1, m5) = p1.on_msg4_with(&m4, p1_tables)?;
+    let sig2 = p2.on_msg5(&m5)?;
     Ok((sig1, sig2))
 }
 
