@@ -159,7 +159,7 @@ fn keygen_run<X: Executor>(
 ) -> (KeyShareP1, KeyShareP2) {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0xffff);
-    let (p1, m1) = keygen::p1::start_with(&mut r1, &ctx1(), key, rp.params(), table).unwrap();
+    let (p1, m1) = keygen::p1::start_with(&mut r1, &ctx1(), key, rp.params(), table, exec).unwrap();
     let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &wire(&m1), rp.params()).unwrap();
     let (s1, m3) = p1.on_msg2(&mut r1, &wire(&m2)).unwrap();
     let s2 = p2.on_msg3_with(&mut r2, &wire(&m3), exec).unwrap();

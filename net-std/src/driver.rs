@@ -168,6 +168,7 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
             paillier,
             params.params(),
             crate::tables::pedersen(),
+            &Parallel,
         ),
     )?;
     link.send(&params.params_msg(rng, &ctx.own_pid))?;

@@ -3,7 +3,7 @@
 use crypto_bigint::{U256, U2048};
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{Msg1, Msg2, Msg3, RUN, label};
 use crate::{
@@ -18,7 +18,11 @@ use crate::{
     tags,
     transcript::Transcript,
     wire::redacted_debug,
-    zk::{dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof, pdl, range},
+    work::{Executor, Sequential, Task, Work},
+    zk::{
+        EQ_CHUNKS, dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof, pdl,
+        range,
+    },
 };
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`].
@@ -67,20 +71,26 @@ pub fn start<R: CryptoRng + ?Sized>(
     paillier: SecretKey,
     params: &RingPedersenParams,
 ) -> Result<(AwaitMsg2, Msg1)> {
-    start_with(rng, ctx, paillier, params, None)
+    start_with(rng, ctx, paillier, params, None, &Sequential)
 }
 
 /// As [`start`], with the Pedersen fixed-base table (2 MiB, built once per process) if the
-/// caller has one: it makes P1's proofs about three times faster.
+/// caller has one, which makes P1's proofs about three times faster, and the step's
+/// independent computations run by `exec` (e.g. on every core): the range proof's 50
+/// commitments in [`range::COMMIT_ITEMS`] pieces, the equality proof's 4 encryptions and its
+/// Pedersen commitment, c_key's encryption and the commitment to x1. All randomness is drawn
+/// first, in the order [`start`] has always drawn it, so the message is the one [`start`]
+/// makes from the same RNG on any schedule.
 ///
 /// # Errors
 /// As [`start`].
-pub fn start_with<R: CryptoRng + ?Sized>(
+pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     rng: &mut R,
     ctx: &Context<'_>,
     paillier: SecretKey,
     params: &RingPedersenParams,
     table: Option<&pedersen::Table<'_>>,
+    exec: &X,
 ) -> Result<(AwaitMsg2, Msg1)> {
     let nonce1 = session::nonce(rng);
     let params_hash = params.hash();
@@ -93,18 +103,58 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     let com_q1 = commitment::seal(q1_transcript(&q1, &cc1, &ids), &open_q1);
 
     let pk = paillier.public_key().clone();
-    let x1_int: U2048 = bigint::scalar_to_uint(&x1);
-    let (c_key, r_key) = paillier.encrypt(rng, &x1_int);
+    let x1_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(&x1));
+    let r_key = pk.random_nonce(rng);
     let ped_rho = bigint::random_below(rng, &pedersen::order_nz());
+    let mut eq = eq_paillier_pedersen::Prover::draw(rng, &paillier);
+    let mut range = range::Prover::draw(rng);
+
+    // Every piece below reads only what was drawn above: one list of work items.
+    let c_key_of = || paillier.encrypt_with(&*x1_int, &r_key);
     let (g, _) = pedersen::generators();
     // x1 < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
-    let ped = g
-        .pow_bounded_exp(&x1_int, U256::BITS)
-        .mul(&pedersen::pow_h(table, &ped_rho));
-
-    let (eq, com_eq) =
-        eq_paillier_pedersen::Prover::commit_with(rng, &paillier, &ids.committed(label::EQ), table);
-    let (range, com_range) = range::Prover::commit_with(rng, &ids.committed(label::RANGE), table);
+    let ped_of = || {
+        g.pow_bounded_exp(&*x1_int, U256::BITS)
+            .mul(&pedersen::pow_h(table, &ped_rho))
+    };
+    let com_tilde_of = || eq.com_tilde(table);
+    let (eq_ref, range_ref, key) = (&eq, &range, &paillier);
+    let encryption_of: [_; EQ_CHUNKS] = core::array::from_fn(|i| move || eq_ref.encryption(key, i));
+    let commitments_of: [_; range::COMMIT_ITEMS] =
+        core::array::from_fn(|k| move || range_ref.commitments(table, k));
+    let mut c_key = Task::new(&c_key_of);
+    let mut ped = Task::new(&ped_of);
+    let mut com_tilde = Task::new(&com_tilde_of);
+    let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
+    let mut commitments = commitments_of.each_ref().map(|f| Task::new(f));
+    {
+        let [r0, r1, r2, r3, r4] = &mut commitments;
+        let [e0, e1, e2, e3] = &mut encryptions;
+        // The longest items first: each thread takes the next one, so the short ones fill
+        // the gaps at the end.
+        let mut items: [&mut dyn Work; 12] = [
+            r0,
+            r1,
+            r2,
+            r3,
+            r4,
+            &mut c_key,
+            e0,
+            e1,
+            e2,
+            e3,
+            &mut ped,
+            &mut com_tilde,
+        ];
+        exec.run(&mut items);
+    }
+    let c_key = c_key.take();
+    let ped = ped.take();
+    let c_tilde = encryptions.each_mut().map(Task::take);
+    let com_tilde = com_tilde.take();
+    let pieces = commitments.each_mut().map(Task::take);
+    let com_eq = eq.seal(c_tilde, com_tilde, &ids.committed(label::EQ));
+    let com_range = range.seal(&pieces, &ids.committed(label::RANGE));
     let msg = Msg1 {
         nonce1,
         com_q1,
@@ -203,6 +253,34 @@ impl AwaitMsg2 {
 mod tests {
     use super::*;
     use crate::fixtures;
+
+    /// P1's first message is the same, byte for byte, whether its work items run in order,
+    /// backwards, or not at all (then `start_with` computes each itself): the schedule
+    /// never changes what P1 sends. net-std's test adds its threads to these schedules.
+    #[test]
+    fn step_one_gives_the_same_message_on_every_schedule() {
+        use crate::{
+            wire::Message,
+            work::{Idle, Reversed},
+        };
+        let (ctx1, _) = fixtures::contexts();
+        let params = fixtures::ring_pedersen(0);
+        let encoded = |msg: Msg1| {
+            let mut out = [0; Msg1::LEN];
+            assert_eq!(msg.encode(&mut out), Ok(Msg1::LEN));
+            out
+        };
+        let start_on =
+            |exec: &dyn Fn(&mut rand_chacha::ChaCha20Rng) -> Result<(AwaitMsg2, Msg1)>| {
+                encoded(exec(&mut fixtures::rng(51)).unwrap().1)
+            };
+        let key = || fixtures::paillier_key(0);
+        let sequential = start_on(&|rng| start(rng, &ctx1, key(), params.params()));
+        let reversed =
+            start_on(&|rng| start_with(rng, &ctx1, key(), params.params(), None, &Reversed));
+        let idle = start_on(&|rng| start_with(rng, &ctx1, key(), params.params(), None, &Idle));
+        assert!(sequential == reversed && sequential == idle);
+    }
 
     #[test]
     fn zeroizing_the_state_wipes_x1_and_the_proof_secrets() {

@@ -12,7 +12,7 @@ use crate::{
     share::{KeyShare, KeyShareP1, X1},
     tags,
     transcript::Transcript,
-    work::{Executor, Sequential},
+    work::{Executor, Sequential, Task, Work},
     zk::{eq_paillier_paillier, paillier_key::PaillierKeyProof},
 };
 
@@ -56,9 +56,10 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     start_with(rng, share, ctx, new_key, &Sequential)
 }
 
-/// As [`start`], with the equality proof's 8 encryptions (independent of each other) run by
-/// `exec`, e.g. on every core. The same randomness is drawn in the same order, so the message
-/// is the one [`start`] makes from the same RNG.
+/// As [`start`], with the step's 9 encryptions (c_key under the new key, and the equality
+/// proof's 8, all independent of each other) run by `exec`, e.g. on every core. The same
+/// randomness is drawn in the same order, so the message is the one [`start`] makes from the
+/// same RNG.
 ///
 /// # Errors
 /// As [`start`].
@@ -77,14 +78,24 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let open_rho1 = commitment::randomness(rng);
     let com_rho1 = commitment::seal(rho1_transcript(&rho1, &ids), &open_rho1);
     let new_pk = new_key.public_key().clone();
-    let (c_key, r_key) = new_key.encrypt(rng, &share.x1);
-    let (eq, com_eq) = eq_paillier_paillier::Prover::commit_with(
-        rng,
-        &share.paillier,
-        &new_key,
-        &ids.committed(label::EQ),
-        exec,
-    );
+    let r_key = Zeroizing::new(new_pk.random_nonce(rng));
+    let mut eq = eq_paillier_paillier::Prover::draw(rng, &share.paillier, &new_key);
+
+    // Every encryption below reads only what was drawn above: one list of work items.
+    let c_key_of = || new_key.encrypt_with(&share.x1, &r_key);
+    let (this, key0, key1) = (&eq, &share.paillier, &new_key);
+    let encryption_of: [_; eq_paillier_paillier::ENCRYPTIONS] =
+        core::array::from_fn(|i| move || this.encryption(key0, key1, i));
+    let mut c_key = Task::new(&c_key_of);
+    let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
+    {
+        let [e0, e1, e2, e3, e4, e5, e6, e7] = &mut encryptions;
+        let mut items: [&mut dyn Work; 9] = [&mut c_key, e0, e1, e2, e3, e4, e5, e6, e7];
+        exec.run(&mut items);
+    }
+    let c_key = c_key.take();
+    let c_tilde = encryptions.each_mut().map(Task::take);
+    let com_eq = eq.seal(&c_tilde, &ids.committed(label::EQ));
     let msg = Msg1 {
         nonce1,
         fingerprint,
@@ -97,7 +108,7 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         share,
         new_key,
         c_key,
-        r_key: Zeroizing::new(r_key),
+        r_key,
         rho1: Zeroizing::new(rho1),
         open_rho1,
         eq,
@@ -188,5 +199,34 @@ crate::wire::redacted_debug!(AwaitMsg4);
 impl core::fmt::Debug for AwaitMsg2<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AwaitMsg2").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        fixtures,
+        wire::Message,
+        work::{Idle, Reversed},
+    };
+
+    /// P1's first refresh message is the same, byte for byte, whether its 9 encryptions run
+    /// in order, backwards, or not at all (then `start_with` computes each itself).
+    #[test]
+    fn step_one_gives_the_same_message_on_every_schedule() {
+        let (s1, _) = fixtures::keygen(40);
+        let (ctx1, _) = fixtures::contexts();
+        let start_on = |exec: &dyn Fn(&mut rand_chacha::ChaCha20Rng) -> Result<Msg1>| {
+            let msg = exec(&mut fixtures::rng(41)).unwrap();
+            let mut out = [0; Msg1::LEN];
+            assert_eq!(msg.encode(&mut out), Ok(Msg1::LEN));
+            out
+        };
+        let key = || fixtures::paillier_key(1);
+        let sequential = start_on(&|rng| Ok(start(rng, &s1, &ctx1, key())?.1));
+        let reversed = start_on(&|rng| Ok(start_with(rng, &s1, &ctx1, key(), &Reversed)?.1));
+        let idle = start_on(&|rng| Ok(start_with(rng, &s1, &ctx1, key(), &Idle)?.1));
+        assert!(sequential == reversed && sequential == idle);
     }
 }

@@ -1,5 +1,5 @@
-//! Keygen and refresh work run on every core (`work::Parallel`: P2's checks, refresh P1's
-//! encryptions) gives what one thread gives: the same messages and share from an honest run,
+//! Keygen and refresh work run on every core (`work::Parallel`: P2's checks, P1's keygen
+//! step 1, refresh P1's encryptions) gives what one thread gives: the same messages and share from an honest run,
 //! the same error from a bad one.
 
 use ecdsa2pc_core::{Context, Error, KeyShare, Proof, keygen, refresh};
@@ -45,6 +45,46 @@ fn keygen_to_msg3(
     let (p2, m2) = keygen::p2::start(&mut rng(seed + 1), &ctx2(), &m1, params).unwrap();
     let (s1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
     (p2, m3, s1)
+}
+
+/// P1's keygen step 1 on every core sends the bytes the one-thread step sends from the same
+/// seed (core's own test adds a backwards schedule), and the run ends in the same share.
+#[test]
+fn keygen_p1_step_on_every_core_sends_the_sequential_bytes() {
+    use ecdsa2pc_core::{Message, work::Sequential};
+    let params = fixtures::params().params();
+    let run = |parallel: bool| {
+        let mut r1 = rng(60);
+        let (p1, m1) = if parallel {
+            keygen::p1::start_with(
+                &mut r1,
+                &ctx1(),
+                fixtures::paillier(0),
+                params,
+                None,
+                &Parallel,
+            )
+        } else {
+            keygen::p1::start_with(
+                &mut r1,
+                &ctx1(),
+                fixtures::paillier(0),
+                params,
+                None,
+                &Sequential,
+            )
+        }
+        .unwrap();
+        let mut bytes = vec![0; keygen::Msg1::LEN];
+        m1.encode(&mut bytes).unwrap();
+        let mut r2 = rng(61);
+        let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &m1, params).unwrap();
+        let (s1, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+        let s2 = p2.on_msg3(&mut r2, &m3).unwrap();
+        assert_eq!(s1.fingerprint(), s2.fingerprint());
+        (bytes, s1.fingerprint())
+    };
+    assert_eq!(run(false), run(true));
 }
 
 #[test]
