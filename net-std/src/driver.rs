@@ -174,7 +174,7 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     link.send(&params.params_msg(rng, &ctx.own_pid))?;
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
-    let (share, m3) = link.step("keygen, message 2", state.on_msg2(rng, &m2))?;
+    let (share, m3) = link.step("keygen, message 2", state.on_msg2_with(rng, &m2, &Parallel))?;
     let confirmed = persist.pending(&share).and_then(|()| {
         link.send(&m3)?;
         link.recv_confirmation(KeygenConfirmation::Stored, share.public())?;
@@ -512,7 +512,10 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     )?;
     link.send(&m1)?;
     let m2 = link.recv::<refresh::Msg2>("refresh, message 2")?;
-    let (state, m3) = link.step("refresh, message 2", state.on_msg2(rng, &m2))?;
+    let (state, m3) = link.step(
+        "refresh, message 2",
+        state.on_msg2_with(rng, &m2, &Parallel),
+    )?;
     persist.pending(state.pending())?;
     link.send(&m3)?;
     let m4 = link.recv::<refresh::Msg4>("refresh, message 4")?;

@@ -20,8 +20,11 @@ use crate::{
     wire::redacted_debug,
     work::{Executor, Sequential, Task, Work},
     zk::{
-        EQ_CHUNKS, dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof, pdl,
-        range,
+        EQ_CHUNKS, KEY_ROOTS,
+        dlog::DlogProof,
+        eq_paillier_pedersen,
+        paillier_key::{self, PaillierKeyProof},
+        pdl, range,
     },
 };
 
@@ -193,6 +196,21 @@ impl AwaitMsg2 {
         rng: &mut R,
         msg: &Msg2,
     ) -> Result<(KeyShareP1, Msg3)> {
+        self.on_msg2_with(rng, msg, &Sequential)
+    }
+
+    /// As [`Self::on_msg2`], with the PDL proof and the key proof's N-th roots (independent
+    /// of each other; the PDL proof's randomness drawn first, where it always was) run by
+    /// `exec`, e.g. on every core: the same reply on any schedule.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`].
+    pub fn on_msg2_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+    ) -> Result<(KeyShareP1, Msg3)> {
         let ids = self.ids.with_nonce2(&msg.nonce2);
         msg.proof_q2
             .verify(&msg.q2, &ids.proof_by(Party::P2, label::Q2))?;
@@ -206,20 +224,26 @@ impl AwaitMsg2 {
             c_key: &self.c_key,
             q1: &self.q1,
         };
-        let pdl = pdl::PdlProof::prove_with(
-            rng,
-            &self.paillier,
-            &statement,
-            &self.x1,
-            &self.r_key,
-            &at(label::PDL),
-        );
+        let pdl_masks = pdl::Masks::draw(rng, pk);
+        let (pdl_at, key_at) = (at(label::PDL), at(label::KEY));
+        let pdl_of = || pdl_masks.prove(&self.paillier, &statement, &self.x1, &self.r_key, &pdl_at);
+        let rhos = paillier_key::challenges(pk, &msg.key_challenge, &key_at);
+        let (key, rhos) = (&self.paillier, &rhos);
+        let root_of: [_; KEY_ROOTS] =
+            core::array::from_fn(|i| move || paillier_key::root(key, rhos, i));
+        let mut pdl = Task::new(&pdl_of);
+        let mut roots = root_of.each_ref().map(|f| Task::new(f));
+        {
+            let [k0, k1, k2, k3] = &mut roots;
+            let mut items: [&mut dyn Work; 5] = [&mut pdl, k0, k1, k2, k3];
+            exec.run(&mut items);
+        }
+        let pdl = pdl.take();
+        let key_proof = PaillierKeyProof::from_roots(roots.each_mut().map(Task::take));
         let eq = self
             .eq
             .respond(pk, &self.x1, &self.r_key, &self.ped_rho, msg.e_eq);
         let range = self.range.respond(&self.x1, &self.ped_rho, msg.e_range);
-        let key_proof =
-            PaillierKeyProof::prove(&self.paillier, &msg.key_challenge, &at(label::KEY));
 
         let chain_code = super::chain_code(&ids, &self.cc1, &msg.cc2);
         let reply = Msg3 {
@@ -254,32 +278,43 @@ mod tests {
     use super::*;
     use crate::fixtures;
 
-    /// P1's first message is the same, byte for byte, whether its work items run in order,
-    /// backwards, or not at all (then `start_with` computes each itself): the schedule
-    /// never changes what P1 sends. net-std's test adds its threads to these schedules.
+    /// P1's messages are the same, byte for byte, whether its work items run in order,
+    /// backwards, or not at all (then the round computes each itself): the schedule never
+    /// changes what P1 sends. net-std's test adds its threads to these schedules.
     #[test]
-    fn step_one_gives_the_same_message_on_every_schedule() {
+    fn p1_sends_the_same_bytes_on_every_schedule() {
         use crate::{
+            keygen::p2,
             wire::Message,
             work::{Idle, Reversed},
         };
-        let (ctx1, _) = fixtures::contexts();
-        let params = fixtures::ring_pedersen(0);
-        let encoded = |msg: Msg1| {
-            let mut out = [0; Msg1::LEN];
-            assert_eq!(msg.encode(&mut out), Ok(Msg1::LEN));
-            out
+        let (ctx1, ctx2) = fixtures::contexts();
+        let params = *fixtures::ring_pedersen(0).params();
+        let params = &params;
+        // 0: `start` and `on_msg2`; 1: their `_with` forms running items backwards; 2: with
+        // an executor that runs nothing.
+        let run = |sched: u8| {
+            let mut r1 = fixtures::rng(51);
+            let key = fixtures::paillier_key(0);
+            let (p1, m1) = match sched {
+                0 => start(&mut r1, &ctx1, key, params),
+                1 => start_with(&mut r1, &ctx1, key, params, None, &Reversed),
+                _ => start_with(&mut r1, &ctx1, key, params, None, &Idle),
+            }
+            .unwrap();
+            let (_, m2) = p2::start(&mut fixtures::rng(52), &ctx2, &m1, params).unwrap();
+            let (_, m3) = match sched {
+                0 => p1.on_msg2(&mut r1, &m2),
+                1 => p1.on_msg2_with(&mut r1, &m2, &Reversed),
+                _ => p1.on_msg2_with(&mut r1, &m2, &Idle),
+            }
+            .unwrap();
+            let mut out1 = [0; Msg1::LEN];
+            assert_eq!(m1.encode(&mut out1), Ok(Msg1::LEN));
+            (out1, m3)
         };
-        let start_on =
-            |exec: &dyn Fn(&mut rand_chacha::ChaCha20Rng) -> Result<(AwaitMsg2, Msg1)>| {
-                encoded(exec(&mut fixtures::rng(51)).unwrap().1)
-            };
-        let key = || fixtures::paillier_key(0);
-        let sequential = start_on(&|rng| start(rng, &ctx1, key(), params.params()));
-        let reversed =
-            start_on(&|rng| start_with(rng, &ctx1, key(), params.params(), None, &Reversed));
-        let idle = start_on(&|rng| start_with(rng, &ctx1, key(), params.params(), None, &Idle));
-        assert!(sequential == reversed && sequential == idle);
+        let sequential = run(0);
+        assert!(sequential == run(1) && sequential == run(2));
     }
 
     #[test]

@@ -124,8 +124,22 @@ impl AwaitMsg2<'_> {
     /// None in practice; the signature keeps room for checks on P2's message.
     pub fn on_msg2<R: CryptoRng + ?Sized>(
         self,
+        rng: &mut R,
+        msg: &Msg2,
+    ) -> Result<(AwaitMsg4, Msg3)> {
+        self.on_msg2_with(rng, msg, &Sequential)
+    }
+
+    /// As [`Self::on_msg2`], with the key proof's N-th roots (independent of each other) run
+    /// by `exec`, e.g. on every core: the same reply on any schedule.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`].
+    pub fn on_msg2_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
         _rng: &mut R,
         msg: &Msg2,
+        exec: &X,
     ) -> Result<(AwaitMsg4, Msg3)> {
         let share = self.share;
         let ids = self.ids.with_nonce2(&msg.nonce2);
@@ -138,10 +152,11 @@ impl AwaitMsg2<'_> {
             c1: &self.c_key,
         };
         let eq = self.eq.respond(&st, &share.x1, &r0, &self.r_key, msg.e_eq);
-        let key_proof = PaillierKeyProof::prove(
+        let key_proof = PaillierKeyProof::prove_with(
             &self.new_key,
             &msg.key_challenge,
             &ids.proof_by(Party::P1, label::KEY),
+            exec,
         );
         let rho = *self.rho1 + msg.rho2;
         let pending = next_share_p1(share, self.new_key.clone(), &self.c_key, &rho)?;
@@ -211,22 +226,37 @@ mod tests {
         work::{Idle, Reversed},
     };
 
-    /// P1's first refresh message is the same, byte for byte, whether its 9 encryptions run
-    /// in order, backwards, or not at all (then `start_with` computes each itself).
+    /// P1's refresh messages are the same, byte for byte, whether its work items (the 9
+    /// encryptions of step 1, the key proof's roots) run in order, backwards, or not at all
+    /// (then the round computes each itself).
     #[test]
-    fn step_one_gives_the_same_message_on_every_schedule() {
-        let (s1, _) = fixtures::keygen(40);
-        let (ctx1, _) = fixtures::contexts();
-        let start_on = |exec: &dyn Fn(&mut rand_chacha::ChaCha20Rng) -> Result<Msg1>| {
-            let msg = exec(&mut fixtures::rng(41)).unwrap();
-            let mut out = [0; Msg1::LEN];
-            assert_eq!(msg.encode(&mut out), Ok(Msg1::LEN));
-            out
+    fn p1_sends_the_same_bytes_on_every_schedule() {
+        let (s1, s2) = fixtures::keygen(40);
+        let (ctx1, ctx2) = fixtures::contexts();
+        // 0: `start` and `on_msg2`; 1: their `_with` forms running items backwards; 2: with
+        // an executor that runs nothing.
+        let run = |sched: u8| {
+            let mut r1 = fixtures::rng(41);
+            let key = fixtures::paillier_key(1);
+            let (p1, m1) = match sched {
+                0 => start(&mut r1, &s1, &ctx1, key),
+                1 => start_with(&mut r1, &s1, &ctx1, key, &Reversed),
+                _ => start_with(&mut r1, &s1, &ctx1, key, &Idle),
+            }
+            .unwrap();
+            let (_, m2) =
+                crate::refresh::p2::start(&mut fixtures::rng(42), &s2, &ctx2, &m1).unwrap();
+            let (_, m3) = match sched {
+                0 => p1.on_msg2(&mut r1, &m2),
+                1 => p1.on_msg2_with(&mut r1, &m2, &Reversed),
+                _ => p1.on_msg2_with(&mut r1, &m2, &Idle),
+            }
+            .unwrap();
+            let mut out1 = [0; Msg1::LEN];
+            assert_eq!(m1.encode(&mut out1), Ok(Msg1::LEN));
+            (out1, m3)
         };
-        let key = || fixtures::paillier_key(1);
-        let sequential = start_on(&|rng| Ok(start(rng, &s1, &ctx1, key())?.1));
-        let reversed = start_on(&|rng| Ok(start_with(rng, &s1, &ctx1, key(), &Reversed)?.1));
-        let idle = start_on(&|rng| Ok(start_with(rng, &s1, &ctx1, key(), &Idle)?.1));
-        assert!(sequential == reversed && sequential == idle);
+        let sequential = run(0);
+        assert!(sequential == run(1) && sequential == run(2));
     }
 }
