@@ -159,7 +159,7 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
     // Message 1 first: its round checks the context (e.g. a session with ourselves) before
-    // anything is sent.
+    // anything is sent. Both of P1's steps run their independent computations on every core.
     let (state, m1) = link.step(
         "keygen, message 1",
         keygen::p1::start_with(
@@ -507,7 +507,7 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let mut link = Link::new(t);
     let (state, m1) = link.step(
         "refresh, message 1",
-        // The equality proof's 8 encryptions are independent: they run on every core.
+        // c_key's and the equality proof's 8 encryptions are independent: on every core.
         refresh::p1::start_with(rng, share, ctx, new_key, &Parallel),
     )?;
     link.send(&m1)?;
