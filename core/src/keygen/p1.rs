@@ -80,10 +80,10 @@ pub fn start<R: CryptoRng + ?Sized>(
 /// As [`start`], with the Pedersen fixed-base table (2 MiB, built once per process) if the
 /// caller has one, which makes P1's proofs about three times faster, and the step's
 /// independent computations run by `exec` (e.g. on every core): the range proof's 50
-/// commitments in [`range::COMMIT_ITEMS`] pieces, the equality proof's 4 encryptions and its
-/// Pedersen commitment, c_key's encryption and the commitment to x1. All randomness is drawn
-/// first, in the order [`start`] has always drawn it, so the message is the one [`start`]
-/// makes from the same RNG on any schedule.
+/// commitments in 5 pieces, the equality proof's 4 encryptions and its Pedersen commitment,
+/// c_key's encryption and the commitment to x1. All randomness is drawn first, in the order
+/// [`start`] has always drawn it, so the message is the one [`start`] makes from the same RNG
+/// on any schedule.
 ///
 /// # Errors
 /// As [`start`].
