@@ -82,6 +82,7 @@ fn keygen_steps(
             support::paillier(0),
             support::rp().params(),
             table,
+            &ecdsa2pc_core::work::Sequential,
         )
         .unwrap()
     });

@@ -30,6 +30,7 @@ fn bench(c: &mut Criterion) {
                 support::paillier(0),
                 support::rp().params(),
                 Some(&table),
+                &ecdsa2pc_core::work::Sequential,
             )
             .unwrap();
             let (p2, m2) =

@@ -45,29 +45,56 @@ impl Executor for Sequential {
     }
 }
 
+/// A list of work items of different types, each behind a `&mut`: one list an executor
+/// spreads over its threads, so items of several proofs share the cores instead of waiting
+/// for each other's list to finish.
+impl<W: Work + ?Sized> Work for &mut W {
+    fn run(&mut self) {
+        (**self).run();
+    }
+}
+
+/// One computation as a work item: it calls `f` and keeps the result for [`Task::take`].
+/// `f` borrows its inputs (secret ones included) instead of copying them, so the item holds
+/// no secret of its own to wipe; its result must be one a caller may keep unwiped.
+pub struct Task<'a, T> {
+    f: &'a (dyn Fn() -> T + Sync),
+    out: Option<T>,
+}
+
+impl<'a, T> Task<'a, T> {
+    /// The item that computes `f()`.
+    #[must_use]
+    pub fn new(f: &'a (dyn Fn() -> T + Sync)) -> Self {
+        Self { f, out: None }
+    }
+
+    /// The result, computed here if no executor ran the item (or after it was taken).
+    pub fn take(&mut self) -> T {
+        self.out.take().unwrap_or_else(|| (self.f)())
+    }
+}
+
+impl<T: Send> Work for Task<'_, T> {
+    fn run(&mut self) {
+        self.out = Some((self.f)());
+    }
+}
+
+/// Runs one item per function with `exec` and returns their results in list order: the
+/// results [`Sequential`] gives, on any schedule.
+pub fn compute<T: Send, F: Fn() -> T + Sync, X: Executor + ?Sized, const N: usize>(
+    exec: &X,
+    fs: &[F; N],
+) -> [T; N] {
+    let mut tasks = fs.each_ref().map(|f| Task::new(f));
+    exec.run(&mut tasks);
+    tasks.map(|mut task| task.take())
+}
+
 /// One check of a received message (a proof, or one independent equation of one) as a work
 /// item: it runs the check and keeps the outcome for [`run_checks`].
-pub struct Check<'a> {
-    check: &'a (dyn Fn() -> Result<()> + Sync),
-    outcome: Option<Result<()>>,
-}
-
-impl<'a> Check<'a> {
-    /// The item that runs `check`.
-    #[must_use]
-    pub fn new(check: &'a (dyn Fn() -> Result<()> + Sync)) -> Self {
-        Self {
-            check,
-            outcome: None,
-        }
-    }
-}
-
-impl Work for Check<'_> {
-    fn run(&mut self) {
-        self.outcome = Some((self.check)());
-    }
-}
+pub type Check<'a> = Task<'a, Result<()>>;
 
 /// Runs `checks` with `exec` and returns the first failure in list order (running any check
 /// the executor left unrun): the error a caller sees does not depend on which check finished
@@ -77,13 +104,7 @@ impl Work for Check<'_> {
 /// The first check's error.
 pub fn run_checks<X: Executor + ?Sized>(exec: &X, checks: &mut [Check<'_>]) -> Result<()> {
     exec.run(checks);
-    for check in checks {
-        match check.outcome.take() {
-            Some(outcome) => outcome?,
-            None => (check.check)()?,
-        }
-    }
-    Ok(())
+    checks.iter_mut().try_for_each(Task::take)
 }
 
 /// An executor that runs a list backwards: the tests' stand-in for a scheduler that finishes
@@ -96,6 +117,16 @@ impl Executor for Reversed {
     fn run<W: Work>(&self, items: &mut [W]) {
         items.iter_mut().rev().for_each(Work::run);
     }
+}
+
+/// An executor that runs nothing: the tests' stand-in for a caller that leaves every item to
+/// the round that handed them out.
+#[cfg(test)]
+pub(crate) struct Idle;
+
+#[cfg(test)]
+impl Executor for Idle {
+    fn run<W: Work>(&self, _: &mut [W]) {}
 }
 
 /// Bytes of a [`SeededRng`] seed.
@@ -230,10 +261,6 @@ mod tests {
             run_checks(&Reversed, &mut checks),
             Err(Error::ProofInvalid(Proof::Pdl))
         );
-        struct Idle;
-        impl Executor for Idle {
-            fn run<W: Work>(&self, _: &mut [W]) {}
-        }
         let mut checks = [Check::new(&ok), Check::new(&range), Check::new(&pdl)];
         assert_eq!(
             run_checks(&Idle, &mut checks),

@@ -83,6 +83,7 @@ fn keygen_with_the_pedersen_table_is_accepted_and_signs() {
         support::paillier(1),
         support::rp().params(),
         Some(&table),
+        &ecdsa2pc_core::work::Sequential,
     )
     .unwrap();
     let (p2, m2) = keygen::p2::start(

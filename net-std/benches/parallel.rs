@@ -9,9 +9,10 @@
 //!   from the same seeds, so the same keys;
 //! - `keygen` / `keygen_cores` (and `keygen_table*`, with the Pedersen table): a Paillier key
 //!   and the whole protocol, both parties, every message through its codec; `_cores` with the
-//!   key's prime searches and P2's proof checks on every core;
-//! - `refresh` / `refresh_cores`: likewise with the refresh's new key, P1's equality-proof
-//!   encryptions and P2's checks;
+//!   key's prime searches, P1's step-1 commitments and encryptions and P2's proof checks on
+//!   every core;
+//! - `refresh` / `refresh_cores`: likewise with the refresh's new key, P1's encryptions (c_key
+//!   and the equality proof's) and P2's checks;
 //! - `*_modeled`: the one-thread run's time minus what a 2-core schedule of its work items
 //!   would save, from each item's own time on one thread ([`Modeled`]). On a machine whose
 //!   other load leaves this process less than two cores (the scheduler shares CPU between
@@ -159,9 +160,9 @@ fn keygen_run<X: Executor>(
 ) -> (KeyShareP1, KeyShareP2) {
     let mut r1 = rng(seed);
     let mut r2 = rng(seed ^ 0xffff);
-    let (p1, m1) = keygen::p1::start_with(&mut r1, &ctx1(), key, rp.params(), table).unwrap();
+    let (p1, m1) = keygen::p1::start_with(&mut r1, &ctx1(), key, rp.params(), table, exec).unwrap();
     let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &wire(&m1), rp.params()).unwrap();
-    let (s1, m3) = p1.on_msg2(&mut r1, &wire(&m2)).unwrap();
+    let (s1, m3) = p1.on_msg2_with(&mut r1, &wire(&m2), exec).unwrap();
     let s2 = p2.on_msg3_with(&mut r2, &wire(&m3), exec).unwrap();
     (s1, s2)
 }
@@ -177,7 +178,7 @@ fn refresh_run<X: Executor>(
     let mut r2 = rng(seed ^ 0x7777);
     let (p1, m1) = refresh::p1::start_with(&mut r1, s1, &ctx1(), key, exec).unwrap();
     let (p2, m2) = refresh::p2::start(&mut r2, s2, &ctx2(), &wire(&m1)).unwrap();
-    let (p1, m3) = p1.on_msg2(&mut r1, &wire(&m2)).unwrap();
+    let (p1, m3) = p1.on_msg2_with(&mut r1, &wire(&m2), exec).unwrap();
     let (_, m4) = p2.on_msg3_with(&mut r2, &wire(&m3), exec).unwrap();
     p1.on_msg4(&wire(&m4)).unwrap();
 }

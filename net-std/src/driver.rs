@@ -159,7 +159,7 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
     // Message 1 first: its round checks the context (e.g. a session with ourselves) before
-    // anything is sent.
+    // anything is sent. Both of P1's steps run their independent computations on every core.
     let (state, m1) = link.step(
         "keygen, message 1",
         keygen::p1::start_with(
@@ -168,12 +168,13 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
             paillier,
             params.params(),
             crate::tables::pedersen(),
+            &Parallel,
         ),
     )?;
     link.send(&params.params_msg(rng, &ctx.own_pid))?;
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
-    let (share, m3) = link.step("keygen, message 2", state.on_msg2(rng, &m2))?;
+    let (share, m3) = link.step("keygen, message 2", state.on_msg2_with(rng, &m2, &Parallel))?;
     let confirmed = persist.pending(&share).and_then(|()| {
         link.send(&m3)?;
         link.recv_confirmation(KeygenConfirmation::Stored, share.public())?;
@@ -506,12 +507,15 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let mut link = Link::new(t);
     let (state, m1) = link.step(
         "refresh, message 1",
-        // The equality proof's 8 encryptions are independent: they run on every core.
+        // c_key's and the equality proof's 8 encryptions are independent: on every core.
         refresh::p1::start_with(rng, share, ctx, new_key, &Parallel),
     )?;
     link.send(&m1)?;
     let m2 = link.recv::<refresh::Msg2>("refresh, message 2")?;
-    let (state, m3) = link.step("refresh, message 2", state.on_msg2(rng, &m2))?;
+    let (state, m3) = link.step(
+        "refresh, message 2",
+        state.on_msg2_with(rng, &m2, &Parallel),
+    )?;
     persist.pending(state.pending())?;
     link.send(&m3)?;
     let m4 = link.recv::<refresh::Msg4>("refresh, message 4")?;

@@ -3,7 +3,7 @@
 use crypto_bigint::{U256, U2048};
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{Msg1, Msg2, Msg3, RUN, label};
 use crate::{
@@ -18,7 +18,14 @@ use crate::{
     tags,
     transcript::Transcript,
     wire::redacted_debug,
-    zk::{dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof, pdl, range},
+    work::{Executor, Sequential, Task, Work},
+    zk::{
+        EQ_CHUNKS, KEY_ROOTS,
+        dlog::DlogProof,
+        eq_paillier_pedersen,
+        paillier_key::{self, PaillierKeyProof},
+        pdl, range,
+    },
 };
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`].
@@ -67,20 +74,26 @@ pub fn start<R: CryptoRng + ?Sized>(
     paillier: SecretKey,
     params: &RingPedersenParams,
 ) -> Result<(AwaitMsg2, Msg1)> {
-    start_with(rng, ctx, paillier, params, None)
+    start_with(rng, ctx, paillier, params, None, &Sequential)
 }
 
 /// As [`start`], with the Pedersen fixed-base table (2 MiB, built once per process) if the
-/// caller has one: it makes P1's proofs about three times faster.
+/// caller has one, which makes P1's proofs about three times faster, and the step's
+/// independent computations run by `exec` (e.g. on every core): the range proof's 50
+/// commitments in 5 pieces, the equality proof's 4 encryptions and its Pedersen commitment,
+/// c_key's encryption and the commitment to x1. All randomness is drawn first, in the order
+/// [`start`] has always drawn it, so the message is the one [`start`] makes from the same RNG
+/// on any schedule.
 ///
 /// # Errors
 /// As [`start`].
-pub fn start_with<R: CryptoRng + ?Sized>(
+pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     rng: &mut R,
     ctx: &Context<'_>,
     paillier: SecretKey,
     params: &RingPedersenParams,
     table: Option<&pedersen::Table<'_>>,
+    exec: &X,
 ) -> Result<(AwaitMsg2, Msg1)> {
     let nonce1 = session::nonce(rng);
     let params_hash = params.hash();
@@ -93,18 +106,58 @@ pub fn start_with<R: CryptoRng + ?Sized>(
     let com_q1 = commitment::seal(q1_transcript(&q1, &cc1, &ids), &open_q1);
 
     let pk = paillier.public_key().clone();
-    let x1_int: U2048 = bigint::scalar_to_uint(&x1);
-    let (c_key, r_key) = paillier.encrypt(rng, &x1_int);
+    let x1_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(&x1));
+    let r_key = pk.random_nonce(rng);
     let ped_rho = bigint::random_below(rng, &pedersen::order_nz());
+    let mut eq = eq_paillier_pedersen::Prover::draw(rng, &paillier);
+    let mut range = range::Prover::draw(rng);
+
+    // Every piece below reads only what was drawn above: one list of work items.
+    let c_key_of = || paillier.encrypt_with(&*x1_int, &r_key);
     let (g, _) = pedersen::generators();
     // x1 < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
-    let ped = g
-        .pow_bounded_exp(&x1_int, U256::BITS)
-        .mul(&pedersen::pow_h(table, &ped_rho));
-
-    let (eq, com_eq) =
-        eq_paillier_pedersen::Prover::commit_with(rng, &paillier, &ids.committed(label::EQ), table);
-    let (range, com_range) = range::Prover::commit_with(rng, &ids.committed(label::RANGE), table);
+    let ped_of = || {
+        g.pow_bounded_exp(&*x1_int, U256::BITS)
+            .mul(&pedersen::pow_h(table, &ped_rho))
+    };
+    let com_tilde_of = || eq.com_tilde(table);
+    let (eq_ref, range_ref, key) = (&eq, &range, &paillier);
+    let encryption_of: [_; EQ_CHUNKS] = core::array::from_fn(|i| move || eq_ref.encryption(key, i));
+    let commitments_of: [_; range::COMMIT_ITEMS] =
+        core::array::from_fn(|k| move || range_ref.commitments(table, k));
+    let mut c_key = Task::new(&c_key_of);
+    let mut ped = Task::new(&ped_of);
+    let mut com_tilde = Task::new(&com_tilde_of);
+    let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
+    let mut commitments = commitments_of.each_ref().map(|f| Task::new(f));
+    {
+        let [r0, r1, r2, r3, r4] = &mut commitments;
+        let [e0, e1, e2, e3] = &mut encryptions;
+        // The longest items first: each thread takes the next one, so the short ones fill
+        // the gaps at the end.
+        let mut items: [&mut dyn Work; 12] = [
+            r0,
+            r1,
+            r2,
+            r3,
+            r4,
+            &mut c_key,
+            e0,
+            e1,
+            e2,
+            e3,
+            &mut ped,
+            &mut com_tilde,
+        ];
+        exec.run(&mut items);
+    }
+    let c_key = c_key.take();
+    let ped = ped.take();
+    let c_tilde = encryptions.each_mut().map(Task::take);
+    let com_tilde = com_tilde.take();
+    let pieces = commitments.each_mut().map(Task::take);
+    let com_eq = eq.seal(c_tilde, com_tilde, &ids.committed(label::EQ));
+    let com_range = range.seal(&pieces, &ids.committed(label::RANGE));
     let msg = Msg1 {
         nonce1,
         com_q1,
@@ -143,6 +196,21 @@ impl AwaitMsg2 {
         rng: &mut R,
         msg: &Msg2,
     ) -> Result<(KeyShareP1, Msg3)> {
+        self.on_msg2_with(rng, msg, &Sequential)
+    }
+
+    /// As [`Self::on_msg2`], with the PDL proof and the key proof's N-th roots (independent
+    /// of each other; the PDL proof's randomness drawn first, where it always was) run by
+    /// `exec`, e.g. on every core: the same reply on any schedule.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`].
+    pub fn on_msg2_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+    ) -> Result<(KeyShareP1, Msg3)> {
         let ids = self.ids.with_nonce2(&msg.nonce2);
         msg.proof_q2
             .verify(&msg.q2, &ids.proof_by(Party::P2, label::Q2))?;
@@ -156,20 +224,26 @@ impl AwaitMsg2 {
             c_key: &self.c_key,
             q1: &self.q1,
         };
-        let pdl = pdl::PdlProof::prove_with(
-            rng,
-            &self.paillier,
-            &statement,
-            &self.x1,
-            &self.r_key,
-            &at(label::PDL),
-        );
+        let pdl_masks = pdl::Masks::draw(rng, pk);
+        let (pdl_at, key_at) = (at(label::PDL), at(label::KEY));
+        let pdl_of = || pdl_masks.prove(&self.paillier, &statement, &self.x1, &self.r_key, &pdl_at);
+        let rhos = paillier_key::challenges(pk, &msg.key_challenge, &key_at);
+        let (key, rhos) = (&self.paillier, &rhos);
+        let root_of: [_; KEY_ROOTS] =
+            core::array::from_fn(|i| move || paillier_key::root(key, rhos, i));
+        let mut pdl = Task::new(&pdl_of);
+        let mut roots = root_of.each_ref().map(|f| Task::new(f));
+        {
+            let [k0, k1, k2, k3] = &mut roots;
+            let mut items: [&mut dyn Work; 5] = [&mut pdl, k0, k1, k2, k3];
+            exec.run(&mut items);
+        }
+        let pdl = pdl.take();
+        let key_proof = PaillierKeyProof::from_roots(roots.each_mut().map(Task::take));
         let eq = self
             .eq
             .respond(pk, &self.x1, &self.r_key, &self.ped_rho, msg.e_eq);
         let range = self.range.respond(&self.x1, &self.ped_rho, msg.e_range);
-        let key_proof =
-            PaillierKeyProof::prove(&self.paillier, &msg.key_challenge, &at(label::KEY));
 
         let chain_code = super::chain_code(&ids, &self.cc1, &msg.cc2);
         let reply = Msg3 {
@@ -203,6 +277,45 @@ impl AwaitMsg2 {
 mod tests {
     use super::*;
     use crate::fixtures;
+
+    /// P1's messages are the same, byte for byte, whether its work items run in order,
+    /// backwards, or not at all (then the round computes each itself): the schedule never
+    /// changes what P1 sends. net-std's test adds its threads to these schedules.
+    #[test]
+    fn p1_sends_the_same_bytes_on_every_schedule() {
+        use crate::{
+            keygen::p2,
+            wire::Message,
+            work::{Idle, Reversed},
+        };
+        let (ctx1, ctx2) = fixtures::contexts();
+        let params = *fixtures::ring_pedersen(0).params();
+        let params = &params;
+        // 0: `start` and `on_msg2`; 1: their `_with` forms running items backwards; 2: with
+        // an executor that runs nothing.
+        let run = |sched: u8| {
+            let mut r1 = fixtures::rng(51);
+            let key = fixtures::paillier_key(0);
+            let (p1, m1) = match sched {
+                0 => start(&mut r1, &ctx1, key, params),
+                1 => start_with(&mut r1, &ctx1, key, params, None, &Reversed),
+                _ => start_with(&mut r1, &ctx1, key, params, None, &Idle),
+            }
+            .unwrap();
+            let (_, m2) = p2::start(&mut fixtures::rng(52), &ctx2, &m1, params).unwrap();
+            let (_, m3) = match sched {
+                0 => p1.on_msg2(&mut r1, &m2),
+                1 => p1.on_msg2_with(&mut r1, &m2, &Reversed),
+                _ => p1.on_msg2_with(&mut r1, &m2, &Idle),
+            }
+            .unwrap();
+            let mut out1 = [0; Msg1::LEN];
+            assert_eq!(m1.encode(&mut out1), Ok(Msg1::LEN));
+            (out1, m3)
+        };
+        let sequential = run(0);
+        assert!(sequential == run(1) && sequential == run(2));
+    }
 
     #[test]
     fn zeroizing_the_state_wipes_x1_and_the_proof_secrets() {

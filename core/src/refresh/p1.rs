@@ -12,7 +12,7 @@ use crate::{
     share::{KeyShare, KeyShareP1, X1},
     tags,
     transcript::Transcript,
-    work::{Executor, Sequential},
+    work::{Executor, Sequential, Task, Work},
     zk::{eq_paillier_paillier, paillier_key::PaillierKeyProof},
 };
 
@@ -56,9 +56,10 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     start_with(rng, share, ctx, new_key, &Sequential)
 }
 
-/// As [`start`], with the equality proof's 8 encryptions (independent of each other) run by
-/// `exec`, e.g. on every core. The same randomness is drawn in the same order, so the message
-/// is the one [`start`] makes from the same RNG.
+/// As [`start`], with the step's 9 encryptions (c_key under the new key, and the equality
+/// proof's 8, all independent of each other) run by `exec`, e.g. on every core. The same
+/// randomness is drawn in the same order, so the message is the one [`start`] makes from the
+/// same RNG.
 ///
 /// # Errors
 /// As [`start`].
@@ -77,14 +78,24 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let open_rho1 = commitment::randomness(rng);
     let com_rho1 = commitment::seal(rho1_transcript(&rho1, &ids), &open_rho1);
     let new_pk = new_key.public_key().clone();
-    let (c_key, r_key) = new_key.encrypt(rng, &share.x1);
-    let (eq, com_eq) = eq_paillier_paillier::Prover::commit_with(
-        rng,
-        &share.paillier,
-        &new_key,
-        &ids.committed(label::EQ),
-        exec,
-    );
+    let r_key = Zeroizing::new(new_pk.random_nonce(rng));
+    let mut eq = eq_paillier_paillier::Prover::draw(rng, &share.paillier, &new_key);
+
+    // Every encryption below reads only what was drawn above: one list of work items.
+    let c_key_of = || new_key.encrypt_with(&share.x1, &r_key);
+    let (this, key0, key1) = (&eq, &share.paillier, &new_key);
+    let encryption_of: [_; eq_paillier_paillier::ENCRYPTIONS] =
+        core::array::from_fn(|i| move || this.encryption(key0, key1, i));
+    let mut c_key = Task::new(&c_key_of);
+    let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
+    {
+        let [e0, e1, e2, e3, e4, e5, e6, e7] = &mut encryptions;
+        let mut items: [&mut dyn Work; 9] = [&mut c_key, e0, e1, e2, e3, e4, e5, e6, e7];
+        exec.run(&mut items);
+    }
+    let c_key = c_key.take();
+    let c_tilde = encryptions.each_mut().map(Task::take);
+    let com_eq = eq.seal(&c_tilde, &ids.committed(label::EQ));
     let msg = Msg1 {
         nonce1,
         fingerprint,
@@ -97,7 +108,7 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         share,
         new_key,
         c_key,
-        r_key: Zeroizing::new(r_key),
+        r_key,
         rho1: Zeroizing::new(rho1),
         open_rho1,
         eq,
@@ -113,8 +124,22 @@ impl AwaitMsg2<'_> {
     /// None in practice; the signature keeps room for checks on P2's message.
     pub fn on_msg2<R: CryptoRng + ?Sized>(
         self,
+        rng: &mut R,
+        msg: &Msg2,
+    ) -> Result<(AwaitMsg4, Msg3)> {
+        self.on_msg2_with(rng, msg, &Sequential)
+    }
+
+    /// As [`Self::on_msg2`], with the key proof's N-th roots (independent of each other) run
+    /// by `exec`, e.g. on every core: the same reply on any schedule.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`].
+    pub fn on_msg2_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
         _rng: &mut R,
         msg: &Msg2,
+        exec: &X,
     ) -> Result<(AwaitMsg4, Msg3)> {
         let share = self.share;
         let ids = self.ids.with_nonce2(&msg.nonce2);
@@ -127,10 +152,11 @@ impl AwaitMsg2<'_> {
             c1: &self.c_key,
         };
         let eq = self.eq.respond(&st, &share.x1, &r0, &self.r_key, msg.e_eq);
-        let key_proof = PaillierKeyProof::prove(
+        let key_proof = PaillierKeyProof::prove_with(
             &self.new_key,
             &msg.key_challenge,
             &ids.proof_by(Party::P1, label::KEY),
+            exec,
         );
         let rho = *self.rho1 + msg.rho2;
         let pending = next_share_p1(share, self.new_key.clone(), &self.c_key, &rho)?;
@@ -188,5 +214,49 @@ crate::wire::redacted_debug!(AwaitMsg4);
 impl core::fmt::Debug for AwaitMsg2<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AwaitMsg2").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        fixtures,
+        wire::Message,
+        work::{Idle, Reversed},
+    };
+
+    /// P1's refresh messages are the same, byte for byte, whether its work items (the 9
+    /// encryptions of step 1, the key proof's roots) run in order, backwards, or not at all
+    /// (then the round computes each itself).
+    #[test]
+    fn p1_sends_the_same_bytes_on_every_schedule() {
+        let (s1, s2) = fixtures::keygen(40);
+        let (ctx1, ctx2) = fixtures::contexts();
+        // 0: `start` and `on_msg2`; 1: their `_with` forms running items backwards; 2: with
+        // an executor that runs nothing.
+        let run = |sched: u8| {
+            let mut r1 = fixtures::rng(41);
+            let key = fixtures::paillier_key(1);
+            let (p1, m1) = match sched {
+                0 => start(&mut r1, &s1, &ctx1, key),
+                1 => start_with(&mut r1, &s1, &ctx1, key, &Reversed),
+                _ => start_with(&mut r1, &s1, &ctx1, key, &Idle),
+            }
+            .unwrap();
+            let (_, m2) =
+                crate::refresh::p2::start(&mut fixtures::rng(42), &s2, &ctx2, &m1).unwrap();
+            let (_, m3) = match sched {
+                0 => p1.on_msg2(&mut r1, &m2),
+                1 => p1.on_msg2_with(&mut r1, &m2, &Reversed),
+                _ => p1.on_msg2_with(&mut r1, &m2, &Idle),
+            }
+            .unwrap();
+            let mut out1 = [0; Msg1::LEN];
+            assert_eq!(m1.encode(&mut out1), Ok(Msg1::LEN));
+            (out1, m3)
+        };
+        let sequential = run(0);
+        assert!(sequential == run(1) && sequential == run(2));
     }
 }

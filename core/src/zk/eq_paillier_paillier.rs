@@ -18,7 +18,6 @@ use crate::{
     tags,
     transcript::Transcript,
     wire::{Reader, Writer},
-    work::Executor,
 };
 
 /// Bound on each mask τ_i: q·2^(16+13+λ).
@@ -27,6 +26,8 @@ const MASK_BOUND: U512 = bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS + STAT_B
 const D_BOUND: U512 = MASK_BOUND.wrapping_add(&bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS));
 /// Bytes of each d_i on the wire.
 const D_LEN: usize = 44;
+/// Encryptions in the prover's first message: one per chunk under each key.
+pub(crate) const ENCRYPTIONS: usize = 2 * EQ_CHUNKS;
 // vartime: public proof responses and statement.
 const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 
@@ -75,7 +76,8 @@ pub struct Response {
 
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
-    // The round passes its executor to `commit_with`; tests and benches use this.
+    // The round draws and computes the pieces itself (beside its own encryption); tests and
+    // benches use this.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit<R: CryptoRng + ?Sized, E0: Encryptor + Sync, E1: Encryptor + Sync>(
@@ -90,12 +92,13 @@ impl Prover {
     /// As [`Self::commit`], with the 8 encryptions (4 under each key, independent of each
     /// other) run by `exec`: the same randomness is drawn in the same order, so the same
     /// commitment comes out on any schedule.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit_with<
         R: CryptoRng + ?Sized,
         E0: Encryptor + Sync,
         E1: Encryptor + Sync,
-        X: Executor + ?Sized,
+        X: crate::work::Executor + ?Sized,
     >(
         rng: &mut R,
         key0: &E0,
@@ -103,27 +106,68 @@ impl Prover {
         binding: &Binding<'_>,
         exec: &X,
     ) -> (Self, [u8; HASH_LEN]) {
+        let mut prover = Self::draw(rng, key0, key1);
+        let this = &prover;
+        let encryption_of: [_; ENCRYPTIONS] =
+            core::array::from_fn(|i| move || this.encryption(key0, key1, i));
+        let c_tilde = crate::work::compute(exec, &encryption_of);
+        let sealed = prover.seal(&c_tilde, binding);
+        (prover, sealed)
+    }
+
+    /// Draws the masks, the nonces under both keys and the commitment's opening, in the order
+    /// [`Self::commit_with`] does; the first message is computed apart ([`Self::encryption`]
+    /// for i < [`ENCRYPTIONS`]) and sealed by [`Self::seal`].
+    pub(crate) fn draw<R: CryptoRng + ?Sized, E0: Encryptor, E1: Encryptor>(
+        rng: &mut R,
+        key0: &E0,
+        key1: &E1,
+    ) -> Self {
         let bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U512; EQ_CHUNKS] =
             core::array::from_fn(|_| bound.map_or(U512::ZERO, |b| bigint::random_below(rng, &b)));
         let nonces0 = sigma::nonces(rng, key0);
         let nonces1 = sigma::nonces(rng, key1);
-        let first = First {
-            c0: sigma::commit(key0, &masks, &nonces0, exec),
-            c1: sigma::commit(key1, &masks, &nonces1, exec),
-        };
         let opening = commitment::randomness(rng);
-        let sealed = commitment::seal(first.transcript(binding), &opening);
-        (
-            Self {
-                masks,
-                nonces0,
-                nonces1,
-                first,
-                opening,
+        Self {
+            masks,
+            nonces0,
+            nonces1,
+            first: First {
+                c0: [ModNN::ZERO; EQ_CHUNKS],
+                c1: [ModNN::ZERO; EQ_CHUNKS],
             },
-            sealed,
-        )
+            opening,
+        }
+    }
+
+    /// Encryption `i` of the first message (< [`ENCRYPTIONS`]): c̃0_i under `key0` for the
+    /// first [`EQ_CHUNKS`], then c̃1 under `key1` (the keys [`Self::draw`] drew for). Each is
+    /// an independent work item.
+    pub(crate) fn encryption<E0: Encryptor, E1: Encryptor>(
+        &self,
+        key0: &E0,
+        key1: &E1,
+        i: usize,
+    ) -> ModNN {
+        match i.checked_sub(EQ_CHUNKS) {
+            None => sigma::encryption(key0, &self.masks, &self.nonces0, i),
+            Some(j) => sigma::encryption(key1, &self.masks, &self.nonces1, j),
+        }
+    }
+
+    /// Takes the first message ([`Self::encryption`] for i = 0, 1, …) and returns the hash
+    /// commitment to send.
+    pub(crate) fn seal(
+        &mut self,
+        c_tilde: &[ModNN; ENCRYPTIONS],
+        binding: &Binding<'_>,
+    ) -> [u8; HASH_LEN] {
+        let first = self.first.c0.iter_mut().chain(self.first.c1.iter_mut());
+        for (out, c) in first.zip(c_tilde) {
+            *out = *c;
+        }
+        commitment::seal(self.first.transcript(binding), &self.opening)
     }
 
     /// Answers challenge `e` for the integer x and both ciphertexts' randomness.

@@ -20,7 +20,6 @@ use crate::{
     sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
     tags,
     wire::{Reader, Writer},
-    work::Sequential,
 };
 
 /// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).
@@ -88,7 +87,7 @@ pub struct Response {
 
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
-    // The rounds always pass their table (or None) to `commit_with`; tests and benches use this.
+    // The round draws and computes the pieces itself, with its table; tests and benches use this.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit<R: CryptoRng + ?Sized, E: Encryptor + Sync>(
@@ -101,6 +100,7 @@ impl Prover {
 
     /// Draws the masks, with the Pedersen fixed-base table if the caller has one, and returns
     /// the prover with the hash commitment to send.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit_with<R: CryptoRng + ?Sized, E: Encryptor + Sync>(
         rng: &mut R,
@@ -108,32 +108,66 @@ impl Prover {
         binding: &Binding<'_>,
         table: Option<&pedersen::Table<'_>>,
     ) -> (Self, [u8; HASH_LEN]) {
+        let mut prover = Self::draw(rng, key);
+        let c_tilde = core::array::from_fn(|i| prover.encryption(key, i));
+        let com_tilde = prover.com_tilde(table);
+        let sealed = prover.seal(c_tilde, com_tilde, binding);
+        (prover, sealed)
+    }
+
+    /// Draws the masks, the nonces under `key`, μ and the commitment's opening, in the order
+    /// [`Self::commit_with`] does; the first message is computed apart
+    /// ([`Self::encryption`] for each chunk, [`Self::com_tilde`]) and sealed by
+    /// [`Self::seal`].
+    pub(crate) fn draw<R: CryptoRng + ?Sized, E: Encryptor>(rng: &mut R, key: &E) -> Self {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U384; EQ_CHUNKS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces = sigma::nonces(rng, key);
-        // P1's keygen step runs on one thread (its round takes no executor yet).
-        let c_tilde = sigma::commit(key, &masks, &nonces, &Sequential);
         let mu = bigint::random_below(rng, &pedersen::order_nz());
-        let (g, _) = pedersen::generators();
-        let com_tilde = g
-            .pow_bounded_exp(&pack(&masks), PACKED_MASK_BITS)
-            .mul(&pedersen::pow_h(table, &mu))
-            .retrieve();
-        let first = First { c_tilde, com_tilde };
         let opening = commitment::randomness(rng);
-        let sealed = commitment::seal(first.transcript(binding), &opening);
-        (
-            Self {
-                masks,
-                nonces,
-                mu,
-                first,
-                opening,
+        Self {
+            masks,
+            nonces,
+            mu,
+            first: First {
+                c_tilde: [ModNN::ZERO; EQ_CHUNKS],
+                com_tilde: U2048::ZERO,
             },
-            sealed,
-        )
+            opening,
+        }
+    }
+
+    /// c̃_i = Enc(r_i; R̃_i) under `key` (the one [`Self::draw`] drew for), for chunk `i` <
+    /// [`EQ_CHUNKS`]: one independent work item of the first message.
+    pub(crate) fn encryption<E: Encryptor>(&self, key: &E, i: usize) -> ModNN {
+        sigma::encryption(key, &self.masks, &self.nonces, i)
+    }
+
+    /// Com̃ = g^r·h^μ with r = Σ r_i·2^(13i), with the table if the caller has one: the
+    /// first message's Pedersen part, a work item of its own.
+    pub(crate) fn com_tilde(&self, table: Option<&pedersen::Table<'_>>) -> U2048 {
+        let (g, _) = pedersen::generators();
+        let mut packed = pack(&self.masks);
+        let com = g
+            .pow_bounded_exp(&packed, PACKED_MASK_BITS)
+            .mul(&pedersen::pow_h(table, &self.mu))
+            .retrieve();
+        packed.zeroize();
+        com
+    }
+
+    /// Takes the first message ([`Self::encryption`] for every chunk, [`Self::com_tilde`])
+    /// and returns the hash commitment to send.
+    pub(crate) fn seal(
+        &mut self,
+        c_tilde: [ModNN; EQ_CHUNKS],
+        com_tilde: U2048,
+        binding: &Binding<'_>,
+    ) -> [u8; HASH_LEN] {
+        self.first = First { c_tilde, com_tilde };
+        commitment::seal(self.first.transcript(binding), &self.opening)
     }
 
     /// Answers challenge `e` for witness x = Dec(c) with randomness `r_key` and Pedersen ρ.

@@ -14,6 +14,7 @@ use crate::{
     sizes::MOD_N_LEN,
     tags,
     wire::{Reader, Writer},
+    work::{self, Executor, Sequential},
 };
 
 /// The roots σ_1..σ_t.
@@ -36,10 +37,27 @@ impl PaillierKeyProof {
     /// Answers the verifier's challenge.
     #[must_use]
     pub fn prove(key: &SecretKey, challenge: &Challenge, binding: &Binding<'_>) -> Self {
+        Self::prove_with(key, challenge, binding, &Sequential)
+    }
+
+    /// As [`Self::prove`], with the N-th roots (independent of each other) run by `exec`:
+    /// the same proof on any schedule.
+    #[must_use]
+    pub(crate) fn prove_with<X: Executor + ?Sized>(
+        key: &SecretKey,
+        challenge: &Challenge,
+        binding: &Binding<'_>,
+        exec: &X,
+    ) -> Self {
         let rhos = challenges(key.public_key(), challenge, binding);
-        Self {
-            roots: rhos.map(|rho| key.nth_root(&rho)),
-        }
+        let rhos = &rhos;
+        let root_of: [_; KEY_ROOTS] = core::array::from_fn(|i| move || root(key, rhos, i));
+        Self::from_roots(work::compute(exec, &root_of))
+    }
+
+    /// The proof of the roots σ_i = [`root`]`(key, ρ, i)` of ρ = [`challenges`].
+    pub(crate) const fn from_roots(roots: [ModN; KEY_ROOTS]) -> Self {
+        Self { roots }
     }
 
     /// Checks every root: σ_i^N = ρ_i mod N, and the ρ_i are units.
@@ -88,8 +106,14 @@ impl PaillierKeyProof {
     }
 }
 
+/// σ_i = ρ_i^(N⁻¹ mod φ(N)), root `i` of the proof (< [`KEY_ROOTS`]; zero beyond): one
+/// independent work item.
+pub(crate) fn root(key: &SecretKey, rhos: &[ModN; KEY_ROOTS], i: usize) -> ModN {
+    rhos.get(i).map_or(ModN::ZERO, |rho| key.nth_root(rho))
+}
+
 /// ρ_1..ρ_t, uniform in Z_N, from the seed, N and the binding.
-fn challenges(key: &PublicKey, challenge: &Challenge, binding: &Binding<'_>) -> [ModN; KEY_ROOTS] {
+pub(crate) fn challenges(key: &PublicKey, challenge: &Challenge, binding: &Binding<'_>) -> [ModN; KEY_ROOTS] {
     let mut t = binding.transcript(tags::ZK_PAILLIER_KEY);
     t.bytes("seed", challenge).integer("N", key.modulus());
     let mut xof = t.into_xof();

@@ -8,13 +8,11 @@
 
 use crypto_bigint::{U64, Uint};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
 
 use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS};
 use crate::{
     bigint,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
-    work::{Executor, Work},
 };
 
 /// Whether `e` is a challenge of the proofs' width.
@@ -35,47 +33,17 @@ pub(crate) fn nonces<R: CryptoRng + ?Sized, E: Encryptor>(
     core::array::from_fn(|_| key.public_key().random_nonce(rng))
 }
 
-/// The first message c̃_i = Enc(τ_i; R̃_i), its encryptions run by `exec` (independent
-/// work items: on every core for a caller with threads).
-pub(crate) fn commit<E: Encryptor + Sync, X: Executor + ?Sized, const L: usize>(
+/// The first message's c̃_i = Enc(τ_i; R̃_i): one encryption, an independent work item for
+/// a caller with threads. Zero for `i` out of range.
+pub(crate) fn encryption<E: Encryptor, const L: usize>(
     key: &E,
     masks: &[Uint<L>; EQ_CHUNKS],
     nonces: &[ModN; EQ_CHUNKS],
-    exec: &X,
-) -> [ModNN; EQ_CHUNKS] {
-    let mut items: [Encryption<'_, E, L>; EQ_CHUNKS] = core::array::from_fn(|i| Encryption {
-        key,
-        plaintext: masks.get(i).copied().unwrap_or_default(),
-        nonce: nonces.get(i).copied().unwrap_or_default(),
-        out: None,
-    });
-    exec.run(&mut items);
-    items.each_mut().map(|item| {
-        if item.out.is_none() {
-            item.run();
-        }
-        item.out.as_ref().map_or(ModNN::ZERO, |c| c.0)
-    })
-}
-
-/// One encryption of [`commit`] as a work item; the mask and nonce are wiped on drop.
-struct Encryption<'k, E, const L: usize> {
-    key: &'k E,
-    plaintext: Uint<L>,
-    nonce: ModN,
-    out: Option<Ciphertext>,
-}
-
-impl<E: Encryptor + Sync, const L: usize> Work for Encryption<'_, E, L> {
-    fn run(&mut self) {
-        self.out = Some(self.key.encrypt_with(&self.plaintext, &self.nonce));
-    }
-}
-
-impl<E, const L: usize> Drop for Encryption<'_, E, L> {
-    fn drop(&mut self) {
-        self.plaintext.zeroize();
-        self.nonce.zeroize();
+    i: usize,
+) -> ModNN {
+    match (masks.get(i), nonces.get(i)) {
+        (Some(mask), Some(nonce)) => key.encrypt_with(mask, nonce).0,
+        _ => ModNN::ZERO,
     }
 }
 

@@ -8,7 +8,7 @@
 use crypto_bigint::{NonZero, U256, U384, U512, U640, U768};
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::STAT_BITS;
 use crate::{
@@ -38,6 +38,61 @@ pub struct Statement<'a> {
     pub c_key: &'a Ciphertext,
     /// x1·G.
     pub q1: &'a AffinePoint,
+}
+
+/// The prover's randomness (a, b, ρ), drawn before the proof is computed: a caller can
+/// draw it in its place in the RNG stream and compute the proof apart, as a work item.
+/// Wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(crate) struct Masks {
+    a: U384,
+    b: Scalar,
+    rho: ModN,
+}
+
+impl Masks {
+    /// Draws a < q·2^λ, b < q and ρ under `key`, in the order [`PdlProof::prove_with`] does.
+    pub(crate) fn draw<R: CryptoRng + ?Sized>(rng: &mut R, key: &PublicKey) -> Self {
+        let a_bound = NonZero::new(bigint::order_shl::<{ U384::LIMBS }>(STAT_BITS)).into_option();
+        let a = a_bound.map_or(U384::ZERO, |bound| bigint::random_below(rng, &bound));
+        let b = curve::random_scalar(rng);
+        let rho = key.random_nonce(rng);
+        Self { a, b, rho }
+    }
+
+    /// The proof from these masks, with witness x1 (< q) and the randomness `r_key` of c_key;
+    /// `owner` encrypts (P1's secret key, for CRT speed, or the public key).
+    pub(crate) fn prove<E: Encryptor>(
+        &self,
+        owner: &E,
+        st: &Statement<'_>,
+        x1: &Scalar,
+        r_key: &ModN,
+        binding: &Binding<'_>,
+    ) -> PdlProof {
+        let q: U384 = bigint::ORDER.resize();
+        let mut r: Wide = self
+            .a
+            .concatenating_mul::<{ U384::LIMBS }, { U768::LIMBS }>(&q)
+            .resize::<{ Wide::LIMBS }>()
+            .wrapping_add(&bigint::scalar_to_uint(&self.b));
+        let c_r = owner.encrypt_with(&r, &self.rho);
+        let r_point = curve::mul_g(&self.b);
+        let e = challenge(st, &c_r.0, &r_point, binding);
+        let e_int: U256 = bigint::scalar_to_uint(&e);
+        let ex: Wide = bigint::scalar_to_uint::<{ U256::LIMBS }>(x1)
+            .concatenating_mul::<{ U256::LIMBS }, { U512::LIMBS }>(&e_int)
+            .resize();
+        let z = r.wrapping_add(&ex);
+        let rho_z = st.key.mul_n(&self.rho, &st.key.pow_n(r_key, &e_int));
+        r.zeroize();
+        PdlProof {
+            c_r: c_r.0,
+            r_point,
+            z,
+            rho_z,
+        }
+    }
 }
 
 /// The proof (c_r, R, z, ρ_z).
@@ -83,36 +138,8 @@ impl PdlProof {
         r_key: &ModN,
         binding: &Binding<'_>,
     ) -> Self {
-        let a_bound = NonZero::new(bigint::order_shl::<{ U384::LIMBS }>(STAT_BITS)).into_option();
-        let mut a = a_bound.map_or(U384::ZERO, |bound| bigint::random_below(rng, &bound));
-        let mut b = curve::random_scalar(rng);
-        let q: U384 = bigint::ORDER.resize();
-        let mut r: Wide = a
-            .concatenating_mul::<{ U384::LIMBS }, { U768::LIMBS }>(&q)
-            .resize::<{ Wide::LIMBS }>()
-            .wrapping_add(&bigint::scalar_to_uint(&b));
-        let mut rho = st.key.random_nonce(rng);
-        let c_r = owner.encrypt_with(&r, &rho);
-        let r_point = curve::mul_g(&b);
-        let e = challenge(st, &c_r.0, &r_point, binding);
-        let e_int: U256 = bigint::scalar_to_uint(&e);
-        let ex: Wide = bigint::scalar_to_uint::<{ U256::LIMBS }>(x1)
-            .concatenating_mul::<{ U256::LIMBS }, { U512::LIMBS }>(&e_int)
-            .resize();
-        let z = r.wrapping_add(&ex);
-        let rho_z = st.key.mul_n(&rho, &st.key.pow_n(r_key, &e_int));
-        a.zeroize();
-        b.zeroize();
-        r.zeroize();
-        rho.zeroize();
-        Self {
-            c_r: c_r.0,
-            r_point,
-            z,
-            rho_z,
-        }
+        Masks::draw(rng, st.key).prove(owner, st, x1, r_key, binding)
     }
-
     /// Verifies against the statement.
     ///
     /// # Errors

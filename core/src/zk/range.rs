@@ -39,6 +39,13 @@ const _: () = assert!(MASK_BITS <= pedersen::TABLE_ROOT_G_BITS);
 /// Bases raised together in [`Response::verify`]'s shared squaring chain: 10 elements of
 /// 256 bytes on the stack at a time, as much saved as 50 at once within a few percent.
 const STRAUS_GROUP: usize = 10;
+/// Repetitions per work item of the prover's first message: 5 items of 10 commitments, enough
+/// to keep two cores busy beside the other items of P1's keygen step, few enough that the
+/// list stays short.
+pub(crate) const REPS_PER_ITEM: usize = 10;
+/// Work items of the prover's first message ([`Prover::commitments`]).
+pub(crate) const COMMIT_ITEMS: usize = 5;
+const _: () = assert!(COMMIT_ITEMS * REPS_PER_ITEM == RANGE_REPS);
 /// Bytes of each d_i on the wire: q·2^λ < 2^320.
 const D_LEN: usize = 40;
 // vartime: a public constant bound.
@@ -70,7 +77,7 @@ pub struct Response {
 
 impl Prover {
     /// Draws the masks and returns the prover with the hash commitment to send.
-    // The rounds always pass their table (or None) to `commit_with`; tests and benches use this.
+    // The round draws and computes the pieces itself, with its table; tests and benches use this.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit<R: CryptoRng + ?Sized>(
@@ -82,38 +89,70 @@ impl Prover {
 
     /// Draws the masks, with the Pedersen fixed-base table if the caller has one, and returns
     /// the prover with the hash commitment to send.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn commit_with<R: CryptoRng + ?Sized>(
         rng: &mut R,
         binding: &Binding<'_>,
         table: Option<&pedersen::Table<'_>>,
     ) -> (Self, [u8; HASH_LEN]) {
+        let mut prover = Self::draw(rng);
+        let items: [_; COMMIT_ITEMS] = core::array::from_fn(|k| prover.commitments(table, k));
+        let sealed = prover.seal(&items, binding);
+        (prover, sealed)
+    }
+
+    /// Draws the masks, the nonces and the commitment's opening, in the order
+    /// [`Self::commit_with`] does; the first message is computed apart, in
+    /// [`COMMIT_ITEMS`] pieces ([`Self::commitments`]), and sealed by [`Self::seal`].
+    pub(crate) fn draw<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
         let masks: [U384; RANGE_REPS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces: [U2048; RANGE_REPS] =
             core::array::from_fn(|_| bigint::random_below(rng, &pedersen::order_nz()));
-        let c_tilde = core::array::from_fn(|i| {
-            let (m, n) = (
-                masks.get(i).copied().unwrap_or_default(),
-                nonces.get(i).copied().unwrap_or_default(),
-            );
-            pedersen::pow_root_g(table, &m, MASK_BITS)
-                .mul(&pedersen::pow_root_h(table, &n))
-                .retrieve()
-        });
+        // Drawn after the nonces, where it was drawn when the commitments were computed
+        // in between: they draw nothing, so the stream is the same.
         let opening = commitment::randomness(rng);
-        let sealed = commitment::seal(first_transcript(&c_tilde, binding), &opening);
-        (
-            Self {
-                masks,
-                nonces,
-                c_tilde,
-                opening,
-            },
-            sealed,
-        )
+        Self {
+            masks,
+            nonces,
+            c_tilde: [U2048::ZERO; RANGE_REPS],
+            opening,
+        }
+    }
+
+    /// Piece `k` (< [`COMMIT_ITEMS`]) of the first message: c̃_i = 2^(ξ_i)·u^(r_i) for the
+    /// [`REPS_PER_ITEM`] repetitions from i = k·[`REPS_PER_ITEM`] on, with the table if the
+    /// caller has one. Independent of the other pieces: a work item.
+    pub(crate) fn commitments(
+        &self,
+        table: Option<&pedersen::Table<'_>>,
+        k: usize,
+    ) -> [U2048; REPS_PER_ITEM] {
+        core::array::from_fn(|j| {
+            let i = k.saturating_mul(REPS_PER_ITEM).saturating_add(j);
+            match (self.masks.get(i), self.nonces.get(i)) {
+                (Some(m), Some(n)) => pedersen::pow_root_g(table, m, MASK_BITS)
+                    .mul(&pedersen::pow_root_h(table, n))
+                    .retrieve(),
+                _ => U2048::ZERO,
+            }
+        })
+    }
+
+    /// Takes the first message's pieces ([`Self::commitments`] for k = 0, 1, …) and returns
+    /// the hash commitment to send.
+    pub(crate) fn seal(
+        &mut self,
+        pieces: &[[U2048; REPS_PER_ITEM]; COMMIT_ITEMS],
+        binding: &Binding<'_>,
+    ) -> [u8; HASH_LEN] {
+        for (c, piece) in self.c_tilde.iter_mut().zip(pieces.as_flattened()) {
+            *c = *piece;
+        }
+        commitment::seal(first_transcript(&self.c_tilde, binding), &self.opening)
     }
 
     /// Answers the challenge bits `e` for witness x (< q) and Pedersen randomness ρ.

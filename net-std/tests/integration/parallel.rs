@@ -1,6 +1,6 @@
-//! Keygen and refresh work run on every core (`work::Parallel`: P2's checks, refresh P1's
-//! encryptions) gives what one thread gives: the same messages and share from an honest run,
-//! the same error from a bad one.
+//! Keygen and refresh work run on every core (`work::Parallel`: P2's checks, P1's keygen
+//! steps, refresh P1's encryptions and roots) gives what one thread gives: the same messages
+//! and share from an honest run, the same error from a bad one.
 
 use ecdsa2pc_core::{Context, Error, KeyShare, Proof, keygen, refresh};
 use ecdsa2pc_net::work::Parallel;
@@ -47,6 +47,51 @@ fn keygen_to_msg3(
     (p2, m3, s1)
 }
 
+/// P1's keygen steps on every core send the bytes the one-thread steps send from the same
+/// seed (core's own test adds a backwards schedule), and the run ends in the same share.
+#[test]
+fn keygen_p1_on_every_core_sends_the_sequential_bytes() {
+    use ecdsa2pc_core::{Message, work::Sequential};
+    let params = fixtures::params().params();
+    let run = |parallel: bool| {
+        let mut r1 = rng(60);
+        let (p1, m1) = if parallel {
+            keygen::p1::start_with(
+                &mut r1,
+                &ctx1(),
+                fixtures::paillier(0),
+                params,
+                None,
+                &Parallel,
+            )
+        } else {
+            keygen::p1::start_with(
+                &mut r1,
+                &ctx1(),
+                fixtures::paillier(0),
+                params,
+                None,
+                &Sequential,
+            )
+        }
+        .unwrap();
+        let mut bytes = vec![0; keygen::Msg1::LEN];
+        m1.encode(&mut bytes).unwrap();
+        let mut r2 = rng(61);
+        let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &m1, params).unwrap();
+        let (s1, m3) = if parallel {
+            p1.on_msg2_with(&mut r1, &m2, &Parallel)
+        } else {
+            p1.on_msg2(&mut r1, &m2)
+        }
+        .unwrap();
+        let s2 = p2.on_msg3(&mut r2, &m3).unwrap();
+        assert_eq!(s1.fingerprint(), s2.fingerprint());
+        (bytes, m3, s1.fingerprint())
+    };
+    assert_eq!(run(false), run(true));
+}
+
 #[test]
 fn keygen_checks_on_every_core_give_the_sequential_outcome() {
     let (p2, m3, _) = keygen_to_msg3(70);
@@ -81,7 +126,12 @@ fn refresh_checks_on_every_core_give_the_sequential_outcome() {
         }
         .unwrap();
         let (p2, m2) = refresh::p2::start(&mut r2, &s2, &ctx2(), &m1).unwrap();
-        let (_, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+        let (_, m3) = if parallel {
+            p1.on_msg2_with(&mut r1, &m2, &Parallel)
+        } else {
+            p1.on_msg2(&mut r1, &m2)
+        }
+        .unwrap();
         let m3 = bad.cloned().unwrap_or(m3);
         let out = if parallel {
             p2.on_msg3_with(&mut r2, &m3, &Parallel)
