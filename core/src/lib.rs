@@ -80,7 +80,7 @@ pub use ring_pedersen::{
     commit_tables_len, generate_safe_prime, trapdoor_tables_len,
 };
 pub use session::{Context, ID_LEN};
-pub use share::{KeyShare, KeyShareP1, KeyShareP2, PublicShares, role_of};
+pub use share::{KeyShare, KeyShareP1, KeyShareP2, PublicShares, Receipt, role_of};
 pub use sizes::{MAX_EPOCH, MAX_MSG_LEN};
 pub use wire::{ABORT_LEN, Message, MsgType, abort_message, peer_abort};
 

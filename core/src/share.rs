@@ -1,8 +1,10 @@
 //! Key shares: what each party keeps after keygen, and the abort lock.
 
 mod codec;
+mod receipt;
 
 pub use codec::role_of;
+pub use receipt::Receipt;
 
 use core::fmt;
 
@@ -276,6 +278,18 @@ pub trait KeyShare: sealed::Sealed + Sized {
     /// a bad field); [`Error::OldShareFormat`] for a share made before the ring-Pedersen
     /// parameters.
     fn decode(bytes: &[u8]) -> Result<Self>;
+
+    /// As [`KeyShare::decode`], for a caller that decodes the same file many times: if
+    /// `before` is the [`Receipt`] of exactly these bytes, the costly check of the secret half
+    /// (P1's decryption of c_key) is skipped, since it passed for them before; every other
+    /// check runs. Returns the share and the receipt of its bytes, to pass next time. Keep
+    /// receipts in memory only (see [`Receipt`]).
+    ///
+    /// # Errors
+    /// As [`KeyShare::decode`].
+    fn decode_remembered(bytes: &[u8], before: Option<&Receipt>) -> Result<(Self, Receipt)>
+    where
+        Self: Sized;
 }
 
 impl sealed::Sealed for KeyShareP1 {
@@ -322,7 +336,11 @@ impl KeyShare for KeyShareP1 {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self> {
-        codec::decode_p1(bytes)
+        codec::decode_p1(bytes, codec::Checks::All)
+    }
+
+    fn decode_remembered(bytes: &[u8], before: Option<&Receipt>) -> Result<(Self, Receipt)> {
+        receipt::decode_remembered(bytes, before, codec::decode_p1)
     }
 }
 
@@ -339,7 +357,11 @@ impl KeyShare for KeyShareP2 {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self> {
-        codec::decode_p2(bytes)
+        codec::decode_p2(bytes, codec::Checks::All)
+    }
+
+    fn decode_remembered(bytes: &[u8], before: Option<&Receipt>) -> Result<(Self, Receipt)> {
+        receipt::decode_remembered(bytes, before, codec::decode_p2)
     }
 }
 

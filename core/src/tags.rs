@@ -38,3 +38,5 @@ pub const SIGN_R1: &[u8] = b"ecdsa2pc/v1/sign/r1";
 pub const KEY_FINGERPRINT: &[u8] = b"ecdsa2pc/v1/key-fingerprint";
 /// Hash-derived Pedersen generator h.
 pub const PEDERSEN_H: &[u8] = b"ecdsa2pc/v1/pedersen/h";
+/// Receipt of share bytes that passed every check (in memory only, never on the wire).
+pub const SHARE_RECEIPT: &[u8] = b"ecdsa2pc/v1/share-receipt";

@@ -28,6 +28,10 @@ use zeroize::Zeroizing;
 use crate::error::{SealPart, StoreError};
 use crate::sealed::{self, KeyId, Sealer, key_id};
 
+mod receipts;
+
+pub use receipts::Receipts;
+
 /// The files of one share.
 #[derive(Clone, Debug)]
 pub struct ShareFiles {
@@ -163,7 +167,26 @@ impl ShareFiles {
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
     pub fn load<S: KeyShare>(&self) -> Result<Held<S>, StoreError> {
-        let active: S = self.load_active()?;
+        self.held(self.load_active()?)
+    }
+
+    /// As [`ShareFiles::load`], for a process that loads the same share many times (the
+    /// service, once per request): an active file whose bytes passed every check before, as
+    /// `receipts` remembers, skips the costly one (P1's decryption of c_key; see
+    /// [`ecdsa2pc_core::Receipt`]); changed bytes are checked in full.
+    ///
+    /// # Errors
+    /// As [`ShareFiles::load`].
+    pub fn load_remembering<S: KeyShare>(
+        &self,
+        receipts: &Receipts,
+    ) -> Result<Held<S>, StoreError> {
+        let active = self.decode_with(&self.active, &self.read_active()?, None, Some(receipts))?;
+        self.held(active)
+    }
+
+    /// `active`, and the pending share beside it if there is one (of the same key).
+    fn held<S: KeyShare>(&self, active: S) -> Result<Held<S>, StoreError> {
         let pending = if self.pending.exists() {
             Some(self.read(&self.pending, Some(&key_id(&active.public().q)))?)
         } else {
@@ -177,7 +200,7 @@ impl ShareFiles {
     /// # Errors
     /// A [`StoreError`] naming the file and what is wrong with it.
     pub fn load_active<S: KeyShare>(&self) -> Result<S, StoreError> {
-        self.decode_expecting(&self.active, &self.read_active()?, None)
+        self.decode_with(&self.active, &self.read_active()?, None, None)
     }
 
     /// Loads the pending share only (it must exist).
@@ -211,16 +234,17 @@ impl ShareFiles {
     /// # Errors
     /// As above.
     pub fn decode<S: KeyShare>(&self, path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
-        self.decode_expecting(path, bytes, None)
+        self.decode_with(path, bytes, None, None)
     }
 
     /// [`ShareFiles::decode`], also refusing a share of another key than `expected_key`
-    /// ([`StoreError::OtherKey`]).
-    fn decode_expecting<S: KeyShare>(
+    /// ([`StoreError::OtherKey`]), with the receipts of [`ShareFiles::load_remembering`].
+    fn decode_with<S: KeyShare>(
         &self,
         path: &Path,
         bytes: &[u8],
         expected_key: Option<&KeyId>,
+        receipts: Option<&Receipts>,
     ) -> Result<S, StoreError> {
         let other_key = |found: KeyId| match expected_key {
             Some(want) if *want != found => Err(StoreError::OtherKey {
@@ -231,7 +255,7 @@ impl ShareFiles {
             _ => Ok(()),
         };
         if !sealed::is_sealed(bytes) {
-            let share: S = decode_plain(path, bytes)?;
+            let share: S = decode_plain(path, bytes, receipts)?;
             other_key(key_id(&share.public().q))?;
             return Ok(share);
         }
@@ -243,7 +267,7 @@ impl ShareFiles {
             });
         };
         let plain = sealer.open(path, bytes, S::PARTY, expected_key)?;
-        let share: S = decode_plain(path, &plain)?;
+        let share: S = decode_plain(path, &plain, receipts)?;
         // The header is authenticated, so only a writer that sealed a share under another
         // share's header gets here; refuse rather than trust either.
         if key_id(&share.public().q) != head.key_id || share.epoch() != head.epoch {
@@ -275,7 +299,7 @@ impl ShareFiles {
         path: &Path,
         expected_key: Option<&KeyId>,
     ) -> Result<S, StoreError> {
-        self.decode_expecting(path, &read_bytes(path)?, expected_key)
+        self.decode_with(path, &read_bytes(path)?, expected_key, None)
     }
 
     /// The file bytes of `share` for `path`: sealed if a sealer is set.
@@ -429,7 +453,11 @@ fn unreadable_header(path: &Path, error: CoreError) -> StoreError {
 }
 
 /// Decodes a plaintext share encoding (see [`ShareFiles::decode`]).
-fn decode_plain<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError> {
+fn decode_plain<S: KeyShare>(
+    path: &Path,
+    bytes: &[u8],
+    receipts: Option<&Receipts>,
+) -> Result<S, StoreError> {
     match role_of(bytes) {
         Ok(found) if found != S::PARTY => {
             return Err(StoreError::OtherParty {
@@ -442,11 +470,18 @@ fn decode_plain<S: KeyShare>(path: &Path, bytes: &[u8]) -> Result<S, StoreError>
         // A header that names no party falls through to the decoder, which says why.
         _ => {}
     }
-    S::decode(bytes).map_err(|error| StoreError::Damaged {
+    let damaged = |error| StoreError::Damaged {
         path: path.to_path_buf(),
         expected: S::PARTY,
         error,
-    })
+    };
+    let Some(receipts) = receipts else {
+        return S::decode(bytes).map_err(damaged);
+    };
+    let (share, receipt) =
+        S::decode_remembered(bytes, receipts.get(path).as_ref()).map_err(damaged)?;
+    receipts.put(path, receipt);
+    Ok(share)
 }
 
 /// Writes `bytes` to `path` atomically and durably: a private temporary file beside it,

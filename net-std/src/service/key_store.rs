@@ -27,6 +27,7 @@
 
 use core::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ecdsa2pc_core::{KeyShareP1, PublicShares};
 
@@ -35,7 +36,7 @@ use crate::error::{NetError, StoreError};
 use crate::key_id::{KeyId, key_id_hex};
 use crate::lock_registry::{Guarded, LockRegistry};
 use crate::sealed::Sealer;
-use crate::store::{Held, ShareFiles, ShareLock};
+use crate::store::{Held, Receipts, ShareFiles, ShareLock};
 use crate::{Transport, epoch};
 
 /// Party 0's shares, one per key id, as the service uses them.
@@ -84,12 +85,15 @@ pub trait KeyInUse {
 }
 
 /// A directory of share files, `<key id>.share` each, sealed with `sealer` if given, with
-/// the lock registry beside the shares and in `lock_dir`.
+/// the lock registry beside the shares and in `lock_dir`. Clones share the receipts of the
+/// files loaded so far ([`Receipts`]): an unchanged share is checked in full once per
+/// process, not once per request.
 #[derive(Clone, Debug)]
 pub struct ShareDir {
     dir: PathBuf,
     sealer: Option<Sealer>,
     lock_dir: Option<PathBuf>,
+    receipts: Arc<Receipts>,
 }
 
 impl ShareDir {
@@ -100,6 +104,7 @@ impl ShareDir {
             dir: dir.to_path_buf(),
             sealer,
             lock_dir,
+            receipts: Arc::default(),
         }
     }
 
@@ -139,6 +144,7 @@ impl KeyStore for ShareDir {
             guarded: registry.clone().guard(files.clone()),
             files,
             registry,
+            receipts: Arc::clone(&self.receipts),
             _lock: lock,
         }))
     }
@@ -149,12 +155,13 @@ struct FileKey {
     files: ShareFiles,
     registry: LockRegistry,
     guarded: Guarded,
+    receipts: Arc<Receipts>,
     _lock: ShareLock,
 }
 
 impl KeyInUse for FileKey {
     fn load(&self) -> Result<Held<KeyShareP1>, StoreError> {
-        self.files.load()
+        self.files.load_remembering(&self.receipts)
     }
 
     fn check_lock(&self, key: &PublicShares) -> Result<(), StoreError> {
