@@ -5,9 +5,10 @@
 #
 # Checks that cargo and openssl are installed, creates the demo certificates in ./certs if
 # they are missing (certs/generate_certs.sh), builds the release binary, starts party 0
-# and party 1 in the background, waits for both, prints both logs, and checks the first
-# signature with `openssl dgst -verify`. Exits non-zero (and says why) if either party
-# failed, the parties disagree, or OpenSSL rejects the signature.
+# and party 1 in the background, waits for both, prints both logs, checks the first
+# signature with `openssl dgst -verify`, and the third (under the BIP32 child m/0/1) with
+# `ecdsa2pc verify` against the joint key's xpub. Exits non-zero (and says why) if either
+# party failed, the parties disagree, or a check rejects a signature.
 #
 # Environment:
 #   ECDSA2PC_ADDR      address party 0 listens on and party 1 connects to
@@ -16,7 +17,8 @@
 #   ECDSA2PC_TIMEOUT   seconds each party waits for the other (default 60)
 #
 # Output goes to ./demo-out/ (git-ignored): party0.log, party1.log, and per party the
-# files public-key.pem, message.txt and signature.der.
+# files public-key.pem, message.txt and signature.der (the first signature), key.xpub,
+# child-message.txt and child-signature.der (the one under m/0/1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -138,8 +140,11 @@ if [[ $failed -eq 0 ]]; then
     key1="$(grep -o 'public key (SEC1 compressed): [0-9a-f]*' "$out/party1.log" || true)"
     sig0="$(grep -o 'signature #1 (DER): [0-9a-f]*' "$out/party0.log" || true)"
     sig1="$(grep -o 'signature #1 (DER): [0-9a-f]*' "$out/party1.log" || true)"
-    if [[ -n "$key0" && "$key0" == "$key1" && -n "$sig0" && "$sig0" == "$sig1" ]]; then
-        say "both parties output the same public key and signature"
+    child0="$(grep -o 'signature #3 (DER): [0-9a-f]*' "$out/party0.log" || true)"
+    child1="$(grep -o 'signature #3 (DER): [0-9a-f]*' "$out/party1.log" || true)"
+    if [[ -n "$key0" && "$key0" == "$key1" && -n "$sig0" && "$sig0" == "$sig1" &&
+        -n "$child0" && "$child0" == "$child1" ]]; then
+        say "both parties output the same public key and signatures"
     else
         say "FAILED: the parties' public keys or signatures differ"
         failed=1
@@ -158,6 +163,19 @@ if [[ $failed -eq 0 ]]; then
             failed=1
         fi
     done
+    # The signature under m/0/1, against the child that the xpub derives there (as any
+    # BIP32 wallet would): party 0's files (party 1's are the same, as checked above for #1).
+    d="$out/party0"
+    child=(verify --public-key "$d/key.xpub" --path m/0/1 --signature "$d/child-signature.der"
+        --message-file "$d/child-message.txt")
+    say "check of the signature under m/0/1 with the xpub: ecdsa2pc ${child[*]}"
+    if result="$("$bin" "${child[@]}" 2>&1)"; then
+        echo "    ${result//$'\n'/$'\n'    }"
+    else
+        echo "    ${result//$'\n'/$'\n'    }"
+        say "FAILED: the signature under m/0/1 does not verify against the xpub's child"
+        failed=1
+    fi
 fi
 
 if grep -q "already in use" "$out/party0.log"; then
@@ -166,8 +184,8 @@ fi
 
 echo
 if [[ $failed -eq 0 ]]; then
-    say "demo succeeded: two-party keygen and two signatures over mutual TLS, verified" \
-        "by both parties and by OpenSSL"
+    say "demo succeeded: two-party keygen, two signatures and one under the BIP32 path" \
+        "m/0/1 over mutual TLS, verified by both parties, OpenSSL and the xpub"
 else
     say "demo FAILED: see the messages above (logs are in $out/)" >&2
     exit 1

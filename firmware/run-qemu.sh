@@ -7,7 +7,8 @@
 #      party 0's parameter secret provisioned from the host, against party 1 on the host;
 # each after inputs the firmware must refuse (the error each names is checked), over the
 # emulated UART, verifies every signature with k256, checks the RAM caps (party 1 <= 128 KiB
-# per run, party 0's signing <= 64 KiB: static RAM + painted-stack peak) and
+# per run and <= 96 KiB to sign, party 0's signing <= 64 KiB: static RAM + painted-stack
+# peak) and
 # writes the figures to firmware/target/qemu-report.md ($CARGO_TARGET_DIR/qemu-report.md if
 # that is set). Exits non-zero on any failure.
 # Installs what it can (the rustup target; qemu-system-arm with apt-get as root) and says how

@@ -79,6 +79,10 @@ pub enum Error {
     /// BIP32's invalid child (I_L ≥ n or the point at infinity, odds below 2^-127) along the
     /// path: use the next index.
     InvalidChildKey,
+    /// A share file in a format this version no longer reads (format 1, made before the
+    /// ring-Pedersen parameters that signing's proof π_c3 needs): it cannot sign or refresh;
+    /// run keygen again on both parties and move the funds to the new key.
+    OldShareFormat,
     /// A fixed-base table's window is outside 1..=[`crate::MAX_WINDOW`] bits: pick a window in that
     /// range (4 is the usual trade of memory for speed).
     TableWindow,
@@ -127,6 +131,7 @@ impl Error {
             Self::PathMismatch => 26,
             Self::InvalidChildKey => 27,
             Self::TableWindow => 28,
+            Self::OldShareFormat => 29,
         }
     }
 
@@ -161,6 +166,7 @@ impl Error {
             26 => Self::PathMismatch,
             27 => Self::InvalidChildKey,
             28 => Self::TableWindow,
+            29 => Self::OldShareFormat,
             _ => Self::Malformed,
         }
     }
@@ -234,6 +240,10 @@ impl fmt::Display for Error {
                 "the derivation path hits BIP32's invalid child (odds below 2^-127): use the \
                  next index",
             ),
+            Self::OldShareFormat => f.write_str(
+                "key share made by an older version, before the commitment parameters signing \
+                 needs: run keygen again on both parties",
+            ),
             Self::TableWindow => f.write_str(
                 "fixed-base table window out of range: use 1 to 8 bits (4 is the usual choice)",
             ),
@@ -281,6 +291,7 @@ mod tests {
             Error::PathMismatch,
             Error::InvalidChildKey,
             Error::TableWindow,
+            Error::OldShareFormat,
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);

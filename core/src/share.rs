@@ -275,7 +275,8 @@ pub trait KeyShare: sealed::Sealed + Sized {
     ///
     /// # Errors
     /// [`Error::InvalidShare`] (or [`Error::InvalidPoint`] / [`Error::PaillierModulus`] for
-    /// a bad field).
+    /// a bad field); [`Error::OldShareFormat`] for a share made before the ring-Pedersen
+    /// parameters.
     fn decode(bytes: &[u8]) -> Result<Self>;
 
     /// As [`KeyShare::decode`], for a caller that decodes the same file many times: if

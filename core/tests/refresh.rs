@@ -224,9 +224,23 @@ fn share_files_round_trip_and_refuse_damage() {
     t[h_at - 256..h_at].copy_from_slice(&h);
     reseal(&mut t);
     assert_eq!(KeyShareP2::decode(&t).unwrap_err(), Error::InvalidShare);
-    // A version-1 file (made before the ring-Pedersen parameters): refused.
+    // A version-1 file (made before the ring-Pedersen parameters): refused as such, by both
+    // decoders and by the header read alone, so that callers can say keygen must run again.
     let mut t = b1.clone();
     t[4] = 1;
+    reseal(&mut t);
+    assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::OldShareFormat);
+    assert_eq!(
+        ecdsa2pc_core::role_of(&t).unwrap_err(),
+        Error::OldShareFormat
+    );
+    let mut t = b2.clone();
+    t[4] = 1;
+    reseal(&mut t);
+    assert_eq!(KeyShareP2::decode(&t).unwrap_err(), Error::OldShareFormat);
+    // A format this version has never known is not taken for an old one.
+    let mut t = b1.clone();
+    t[4] = 0;
     reseal(&mut t);
     assert_eq!(KeyShareP1::decode(&t).unwrap_err(), Error::InvalidShare);
     assert_eq!(ecdsa2pc_core::role_of(&t).unwrap_err(), Error::InvalidShare);

@@ -19,6 +19,8 @@
 //!   sessions, not threads), `_cores` cannot show the gain and `_modeled` estimates it.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/integration/pair.rs"]
+mod pair;
 #[path = "../../core/fixtures/safe_primes.rs"]
 mod safe_primes;
 
@@ -27,35 +29,12 @@ use std::time::Instant;
 
 use crypto_bigint::{U1024, U2048};
 use ecdsa2pc_core::{
-    Context, KeyShareP1, KeyShareP2, Message, PEDERSEN_TABLE_LEN, PaillierKeySearch,
-    PaillierSecretKey, PedersenTable, RingPedersenSecret, keygen, refresh,
+    KeyShareP1, KeyShareP2, Message, PEDERSEN_TABLE_LEN, PaillierKeySearch, PaillierSecretKey,
+    PedersenTable, RingPedersenSecret, keygen, refresh,
     work::{Executor, Sequential, Work},
 };
 use ecdsa2pc_net::work::{Parallel, run_parallel};
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
-
-const BINDING: &[u8] = b"parallel bench";
-
-fn ctx1() -> Context<'static> {
-    Context {
-        own_pid: [1; 32],
-        peer_pid: [2; 32],
-        channel_binding: BINDING,
-    }
-}
-
-fn ctx2() -> Context<'static> {
-    Context {
-        own_pid: [2; 32],
-        peer_pid: [1; 32],
-        channel_binding: BINDING,
-    }
-}
-
-fn rng(seed: u64) -> ChaCha20Rng {
-    ChaCha20Rng::seed_from_u64(seed)
-}
+use pair::{ctx1, ctx2, rng};
 
 fn wire<M: Message>(msg: &M) -> M {
     let mut buf = vec![0u8; M::LEN];

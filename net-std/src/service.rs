@@ -214,9 +214,6 @@ struct Shared {
     config: ServiceConfig,
     store: Arc<dyn KeyStore>,
     params: RingPedersenSecret,
-    /// The comb tables of `params`' h mod its primes, built once at start (a few ms, 1 MiB,
-    /// wiped when the service ends): every signature's π_c3 check uses them.
-    trapdoor: Option<TrapdoorTables<'static>>,
     keys: KeyLocks,
     log: Logger,
     started: Instant,
@@ -227,14 +224,13 @@ struct Shared {
 /// Window of the service's trapdoor tables: 2 × 4096 entries of 128 bytes.
 const TRAPDOOR_WINDOW: u32 = 4;
 
-/// The trapdoor tables of the service's parameter secret, in storage that lives as long as the
-/// process (one service per process; the tables wipe it when the service is dropped). `None`
-/// only if the core refused the window, which it does not for this one: signing then checks
-/// without tables, as fast as before.
-fn trapdoor_tables(params: &RingPedersenSecret) -> Option<TrapdoorTables<'static>> {
-    let len = ecdsa2pc_core::trapdoor_tables_len(TRAPDOOR_WINDOW).ok()?;
-    let storage: &'static mut [U1024] = Vec::leak(vec![U1024::ZERO; len]);
-    params.trapdoor_tables(TRAPDOOR_WINDOW, storage).ok()
+/// Storage for the trapdoor tables of the service's parameter secret (1 MiB), owned by the
+/// running service: [`Service::run`] builds the tables in it, lends them to the workers for
+/// the run, and frees it when they have stopped (the tables wipe it first). Leaked instead,
+/// each service a process binds would keep its megabyte for good.
+fn trapdoor_storage() -> Vec<U1024> {
+    let len = ecdsa2pc_core::trapdoor_tables_len(TRAPDOOR_WINDOW).unwrap_or(0);
+    vec![U1024::ZERO; len]
 }
 
 /// What the health reply counts.
@@ -302,7 +298,6 @@ impl Service {
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING);
         })?;
-        let trapdoor = trapdoor_tables(&params);
         let listener = crate::connect::listen(addr)?.into_tcp();
         let paillier = PaillierPool::start(config.paillier_pool)?;
         Ok(Self {
@@ -313,7 +308,6 @@ impl Service {
                 config,
                 store,
                 params,
-                trapdoor,
                 keys: KeyLocks::default(),
                 started: Instant::now(),
                 counters: Counters::default(),
@@ -351,6 +345,25 @@ impl Service {
     /// [`SystemError::NoThread`] if a worker or the busy refuser cannot be started; an error
     /// of the listening socket itself.
     pub fn run(self) -> Result<(), NetError> {
+        // The comb tables of the parameter secret's h mod its primes (a few ms): every
+        // signature's π_c3 check uses them. `None` only if the core refused the window, which
+        // it does not for this one: signing then checks without tables, as fast as before.
+        let mut storage = trapdoor_storage();
+        let trapdoor = self
+            .shared
+            .params
+            .trapdoor_tables(TRAPDOOR_WINDOW, &mut storage)
+            .ok();
+        // Scoped: the workers borrow the tables, which must outlive them.
+        thread::scope(|scope| self.serve_until_stopped(scope, trapdoor.as_ref()))
+    }
+
+    /// The accept loop of [`Service::run`], with its workers in `scope`.
+    fn serve_until_stopped<'scope>(
+        &'scope self,
+        scope: &'scope thread::Scope<'scope, '_>,
+        trapdoor: Option<&'scope TrapdoorTables<'_>>,
+    ) -> Result<(), NetError> {
         let io = |source| TransportError::Io {
             phase: Phase::Accept,
             source,
@@ -360,18 +373,18 @@ impl Service {
         let rx = Arc::new(Mutex::new(rx));
         let mut workers = Vec::with_capacity(cfg.workers);
         for n in 0..cfg.workers {
-            let (shared, rx) = (Arc::clone(&self.shared), Arc::clone(&rx));
+            let (shared, rx) = (&*self.shared, Arc::clone(&rx));
             let worker = thread::Builder::new()
                 .name(format!("ecdsa2pc-worker-{n}"))
-                .spawn(move || work(&shared, &rx))
+                .spawn_scoped(scope, move || work(shared, trapdoor, &rx))
                 .map_err(SystemError::NoThread)?;
             workers.push(worker);
         }
         let (refusing, refuse_rx) = mpsc::sync_channel(MAX_REFUSING);
-        let shared = Arc::clone(&self.shared);
+        let shared = &*self.shared;
         let refuser = thread::Builder::new()
             .name("ecdsa2pc-busy".into())
-            .spawn(move || busy::refuser(&shared, &refuse_rx))
+            .spawn_scoped(scope, move || busy::refuser(shared, &refuse_rx))
             .map_err(SystemError::NoThread)?;
         self.listener.set_nonblocking(true).map_err(io)?;
         let log = &self.shared.log;
@@ -430,14 +443,18 @@ impl Service {
 }
 
 /// A worker: serves queued connections until the queue closes.
-fn work(shared: &Shared, rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>) {
+fn work(
+    shared: &Shared,
+    trapdoor: Option<&TrapdoorTables<'_>>,
+    rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>,
+) {
     loop {
         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok((sock, addr)) = next else { return };
         // A bug in one session must not take a worker (and its capacity) away for good.
         shared.counters.busy.fetch_add(1, Ordering::Relaxed);
         let served = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            serve(shared, sock, addr);
+            serve(shared, trapdoor, sock, addr);
         }));
         shared.counters.busy.fetch_sub(1, Ordering::Relaxed);
         if served.is_err() {
@@ -493,7 +510,12 @@ fn open_connection(
 }
 
 /// Serves one connection and logs one line about it.
-fn serve(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
+fn serve(
+    shared: &Shared,
+    trapdoor: Option<&TrapdoorTables<'_>>,
+    sock: TcpStream,
+    addr: SocketAddr,
+) {
     let start = Instant::now();
     let log = &shared.log;
     let cfg = &shared.config;
@@ -515,7 +537,7 @@ fn serve(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
     let outcome = if let Err(e) = ch.set_timeout(cfg.session_timeout) {
         Err(e)
     } else {
-        handle(shared, &mut ch, &req, &client)
+        handle(shared, trapdoor, &mut ch, &req, &client)
     };
     if outcome.is_ok() {
         let _ = ch.close();
@@ -532,6 +554,7 @@ fn serve(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
 /// Runs the request; returns what to log on success.
 fn handle(
     shared: &Shared,
+    trapdoor: Option<&TrapdoorTables<'_>>,
     ch: &mut Channel,
     req: &Request,
     client: &Client<'_>,
@@ -645,7 +668,7 @@ fn handle(
                 &mut rng,
                 &mut share,
                 &shared.params,
-                shared.trapdoor.as_ref(),
+                trapdoor,
                 &ctx,
                 &digest,
                 &req.path,

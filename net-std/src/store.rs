@@ -22,7 +22,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use ecdsa2pc_core::{KeyShare, Party, role_of};
+use ecdsa2pc_core::{Error as CoreError, KeyShare, Party, role_of};
 use zeroize::Zeroizing;
 
 use crate::error::{SealPart, StoreError};
@@ -291,15 +291,7 @@ impl ShareFiles {
         if sealed::is_sealed(bytes) {
             return Ok(sealed::header(path, bytes)?.party);
         }
-        if bytes.starts_with(PRE_PARAMS_SHARE) {
-            return Err(StoreError::OldFormat {
-                path: path.to_path_buf(),
-            });
-        }
-        role_of(bytes).map_err(|error| StoreError::Unrecognised {
-            path: path.to_path_buf(),
-            error,
-        })
+        role_of(bytes).map_err(|error| unreadable_header(path, error))
     }
 
     fn read<S: KeyShare>(
@@ -445,9 +437,20 @@ enum Step {
     SyncDir,
 }
 
-/// The start of a share in the core's format 1 (magic, version): made before signing carried
-/// a proof (issue 10), so without the commitment parameters every share now records.
-const PRE_PARAMS_SHARE: &[u8] = b"E2PC\x01";
+/// Why a share's header is unusable: the core's [`CoreError::OldShareFormat`] (a share made
+/// before the commitment parameters) becomes [`StoreError::OldFormat`], which says to run
+/// keygen again; anything else is a file of no known version.
+fn unreadable_header(path: &Path, error: CoreError) -> StoreError {
+    match error {
+        CoreError::OldShareFormat => StoreError::OldFormat {
+            path: path.to_path_buf(),
+        },
+        error => StoreError::Unrecognised {
+            path: path.to_path_buf(),
+            error,
+        },
+    }
+}
 
 /// Decodes a plaintext share encoding (see [`ShareFiles::decode`]).
 fn decode_plain<S: KeyShare>(
@@ -455,20 +458,17 @@ fn decode_plain<S: KeyShare>(
     bytes: &[u8],
     receipts: Option<&Receipts>,
 ) -> Result<S, StoreError> {
-    if bytes.starts_with(PRE_PARAMS_SHARE) {
-        return Err(StoreError::OldFormat {
-            path: path.to_path_buf(),
-        });
-    }
-    // A header that names no party falls through to the decoder, which says why.
-    if let Ok(found) = role_of(bytes)
-        && found != S::PARTY
-    {
-        return Err(StoreError::OtherParty {
-            path: path.to_path_buf(),
-            expected: S::PARTY,
-            found,
-        });
+    match role_of(bytes) {
+        Ok(found) if found != S::PARTY => {
+            return Err(StoreError::OtherParty {
+                path: path.to_path_buf(),
+                expected: S::PARTY,
+                found,
+            });
+        }
+        Err(error @ CoreError::OldShareFormat) => return Err(unreadable_header(path, error)),
+        // A header that names no party falls through to the decoder, which says why.
+        _ => {}
     }
     let damaged = |error| StoreError::Damaged {
         path: path.to_path_buf(),

@@ -11,6 +11,9 @@ pub fn pedersen() -> Option<&'static PedersenTable<'static>> {
     static TABLE: OnceLock<Option<PedersenTable<'static>>> = OnceLock::new();
     TABLE
         .get_or_init(|| {
+            // Built at most once per process (this OnceLock): the storage belongs to the
+            // static, like any static's, and is never built again, so nothing accumulates.
+            // (The service's trapdoor tables, built per service, own their storage instead.)
             let storage: &'static mut [U2048] = Vec::leak(vec![U2048::ZERO; PEDERSEN_TABLE_LEN]);
             PedersenTable::new(storage).ok()
         })

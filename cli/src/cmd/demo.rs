@@ -2,12 +2,14 @@
 //!
 //! (party 0: commitment parameters) → handshake → (party 0: Paillier key) → keygen → sign → verify → tampered message is
 //! rejected → (party 0: new Paillier key) → refresh → sign again with the refreshed shares
-//! → verify → close. The shares stay in memory.
+//! → verify → sign under the BIP32 child m/0/1 → verify under the child key → close. The
+//! shares stay in memory.
 
 use ecdsa2pc_net::request::Request;
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
+use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
 use ecdsa2pc_net::driver::InMemory;
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
@@ -19,7 +21,8 @@ use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, defaul
 use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
 use crate::session::Session;
-use crate::share_file::{public_key, public_key_hex};
+use crate::share_file::{derived_key, public_key, public_key_hex};
+use crate::wallet::Network;
 
 /// Default message to sign.
 const DEFAULT_MESSAGE: &str = "Hello, MPC ECDSA with mTLS!";
@@ -27,9 +30,13 @@ const DEFAULT_MESSAGE: &str = "Hello, MPC ECDSA with mTLS!";
 const TAMPERED_SUFFIX: &str = " (tampered)";
 /// Appended to the message for the second signature.
 const SECOND_SUFFIX: &str = " #2";
+/// The non-hardened BIP32 path of the third signature.
+const CHILD_PATH: &str = "m/0/1";
+/// Appended to the message for the third signature, under [`CHILD_PATH`].
+const CHILD_SUFFIX: &str = " #3";
 
 /// Run one party of a full two-party ECDSA session over mutual TLS, shares in memory only:
-/// keygen, sign, verify, refresh, sign again. Start one process with --party 0 and one with
+/// keygen, sign, verify, refresh, sign again, sign under the BIP32 child m/0/1. Start one process with --party 0 and one with
 /// --party 1 (in any order).
 #[derive(FromArgs, Debug)]
 #[argh(
@@ -41,7 +48,9 @@ const SECOND_SUFFIX: &str = " #2";
     note = "Party 0 is the TLS server and owns the Paillier key; party 1 connects. Both need \
             ca-cert.pem and their own certificate and key in --certs (certs/generate_certs.sh \
             makes them). With --out-dir, `openssl dgst -sha256 -verify public-key.pem \
-            -signature signature.der message.txt` checks the first signature.",
+            -signature signature.der message.txt` checks the first signature, and `ecdsa2pc \
+            verify --public-key key.xpub --path m/0/1 --signature child-signature.der \
+            --message-file child-message.txt` the one under m/0/1.",
     error_code(0, "success: every step succeeded and every signature verified"),
     error_code(
         1,
@@ -92,7 +101,8 @@ pub(crate) struct DemoArgs {
     /// print nothing on stderr but errors
     #[argh(switch, short = 'q')]
     quiet: bool,
-    /// write public-key.pem, message.txt and signature.der (the first signature) here
+    /// write public-key.pem, message.txt and signature.der (the first signature), and
+    /// key.xpub, child-message.txt and child-signature.der (the one under m/0/1) here
     #[argh(option)]
     out_dir: Option<PathBuf>,
 }
@@ -154,7 +164,13 @@ impl Demo<'_> {
         ));
 
         let message = args.message.as_str();
-        let sig1 = self.sign_and_verify(1, message, &mut share, &mut session, &params, &key)?;
+        let master = DerivationPath::MASTER;
+        let mut signer = Signer {
+            share: &mut share,
+            session: &mut session,
+            params: &params,
+        };
+        let sig1 = self.sign_and_verify(1, message, &mut signer, &master, &key)?;
         self.tampered_check(message, &key, &sig1)?;
         let mut share = protocols::refresh(&share, &mut session, log, &mut InMemory)?;
         // `refresh` already refuses a changed Q; the demo states it once more.
@@ -164,33 +180,56 @@ impl Demo<'_> {
             ));
         }
         let message2 = format!("{message}{SECOND_SUFFIX}");
-        self.sign_and_verify(2, &message2, &mut share, &mut session, &params, &key)?;
+        let mut signer = Signer {
+            share: &mut share,
+            session: &mut session,
+            params: &params,
+        };
+        self.sign_and_verify(2, &message2, &mut signer, &master, &key)?;
+
+        // A wallet's use: a child key at a non-hardened path, checked against the key the
+        // xpub of the joint key derives there (what any BIP32 library computes).
+        let child_path = DerivationPath::parse(CHILD_PATH)
+            .map_err(|e| CliError::Usage(format!("{CHILD_PATH}: {e}")))?;
+        let (_, xpub) = derived_key(signer.share, &master, Network::Mainnet)?;
+        let (child_key, _) = derived_key(signer.share, &child_path, Network::Mainnet)?;
+        let message3 = format!("{message}{CHILD_SUFFIX}");
+        let sig3 = self.sign_and_verify(3, &message3, &mut signer, &child_path, &child_key)?;
 
         if let Some(dir) = &args.out_dir {
             self.write_outputs(dir, message, &key, &sig1)?;
+            if let Some(xpub) = xpub {
+                self.write_child_outputs(dir, &xpub.encode(), &message3, &sig3)?;
+            }
         }
         session.close(log);
         Ok(
-            Outcome::summary("every step succeeded; both signatures verified")
+            Outcome::summary("every step succeeded; all three signatures verified")
                 .field("command", "demo")
                 .field("party", S::PARTY.index())
                 .field("public_key", public_key_hex(&key))
-                .field("signature", hex(sig1.to_der().as_bytes())),
+                .field("signature", hex(sig1.to_der().as_bytes()))
+                .field("child_signature", hex(sig3.to_der().as_bytes())),
         )
     }
 
-    /// Signs SHA-256(`message`) with the peer, prints the signature, verifies it against Q.
+    /// Signs SHA-256(`message`) with the peer under `path`, prints the signature, verifies it
+    /// against `key` (Q, or its child at `path`).
     fn sign_and_verify<S: Protocols>(
         &self,
         n: u8,
         message: &str,
-        share: &mut S,
-        session: &mut Session,
-        params: &S::Params,
+        signer: &mut Signer<'_, S>,
+        path: &DerivationPath,
         key: &VerifyingKey,
     ) -> Result<Signature, CliError> {
         let log = self.log;
         let digest = sha256(message.as_bytes());
+        let under = if path.depth() == 0 {
+            String::new()
+        } else {
+            format!(" under {path}")
+        };
         log.detail(format_args!(
             "message #{n}: {message:?}, SHA-256 {}",
             hex(&digest)
@@ -199,15 +238,15 @@ impl Demo<'_> {
             &format!("sign #{n}"),
             || {
                 Ok(protocols::sign(
-                    share,
-                    session,
+                    signer.share,
+                    signer.session,
                     &digest,
-                    &ecdsa2pc_core::bip32::DerivationPath::MASTER,
-                    params,
+                    path,
+                    signer.params,
                     &mut InMemory,
                 )?)
             },
-            |_| format!("message {message:?}"),
+            |_| format!("message {message:?}{under}"),
         )?;
         log.line(format_args!(
             "signature #{n} (DER): {}",
@@ -222,7 +261,13 @@ impl Demo<'_> {
                     ))
                 })
             },
-            |()| "valid for the joint public key".to_owned(),
+            |()| {
+                if path.depth() == 0 {
+                    "valid for the joint public key".to_owned()
+                } else {
+                    format!("valid for the joint key's child at {path}")
+                }
+            },
         )?;
         Ok(sig)
     }
@@ -277,4 +322,36 @@ impl Demo<'_> {
         ));
         Ok(())
     }
+
+    /// Writes key.xpub (the joint key's), child-message.txt and child-signature.der (the
+    /// signature under [`CHILD_PATH`]) into `dir`, which [`Demo::write_outputs`] made.
+    fn write_child_outputs(
+        &self,
+        dir: &Path,
+        xpub: &str,
+        message: &str,
+        sig: &Signature,
+    ) -> Result<(), CliError> {
+        write_atomic(dir, "key.xpub", format!("{xpub}\n").as_bytes())?;
+        write_atomic(dir, "child-message.txt", message.as_bytes())?;
+        write_atomic(dir, "child-signature.der", sig.to_der().as_bytes())?;
+        self.log.line(format_args!(
+            "wrote {0}/key.xpub, {0}/child-message.txt, {0}/child-signature.der",
+            dir.display()
+        ));
+        self.log.detail(format_args!(
+            "check with: ecdsa2pc verify --public-key {0}/key.xpub --path {CHILD_PATH} \
+             --signature {0}/child-signature.der --message-file {0}/child-message.txt",
+            dir.display()
+        ));
+        Ok(())
+    }
+}
+
+/// What each signature of the demo runs with: the share, the open session, the
+/// commitment parameters.
+struct Signer<'a, S: Protocols> {
+    share: &'a mut S,
+    session: &'a mut Session,
+    params: &'a S::Params,
 }

@@ -5,11 +5,14 @@ use std::thread;
 
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 
-use crate::support::{Run, dir_with_certs, finish, free_addr, openssl, sha256, spawn_party, unhex};
+use crate::support::{
+    Run, dir_with_certs, finish, free_addr, openssl, run, sha256, spawn_party, unhex,
+};
 
 const MESSAGE: &str = "integration test: pay 1 BTC to Bob";
 
-/// Both runs succeeded, agree on Q and both signatures, and the signatures verify.
+/// Both runs succeeded, agree on Q and the three signatures, and the first two verify under
+/// Q (the third, under the child m/0/1, must not: the files' check derives its key).
 fn assert_agree_and_verify(p0: &Run, p1: &Run) -> (VerifyingKey, Signature) {
     assert_eq!(p0.code, Some(0), "party 0 failed:\n{p0}");
     assert_eq!(p1.code, Some(0), "party 1 failed:\n{p1}");
@@ -17,6 +20,7 @@ fn assert_agree_and_verify(p0: &Run, p1: &Run) -> (VerifyingKey, Signature) {
         "public key (SEC1 compressed): ",
         "signature #1 (DER): ",
         "signature #2 (DER): ",
+        "signature #3 (DER): ",
     ] {
         assert_eq!(
             p0.field(label),
@@ -36,6 +40,12 @@ fn assert_agree_and_verify(p0: &Run, p1: &Run) -> (VerifyingKey, Signature) {
         key.verify_prehash(&sha256(MESSAGE.as_bytes()), &sig2)
             .is_err(),
         "signature #2 is for the second message only"
+    );
+    let sig3 = Signature::from_der(&unhex(&p0.field("signature #3 (DER): "))).expect("DER");
+    assert!(
+        key.verify_prehash(&sha256(format!("{MESSAGE} #3").as_bytes()), &sig3)
+            .is_err(),
+        "signature #3 is made with the child key at m/0/1, not with Q"
     );
     for run in [p0, p1] {
         assert!(run.stderr.contains("rejected as expected"), "{run}");
@@ -124,6 +134,31 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
             "openssl rejects:\n{check}"
         );
         assert_eq!(check.code, Some(0));
+    }
+    // The signature under m/0/1 verifies against the child that the written xpub derives
+    // there, and against no other child.
+    for out in [&out0, &out1] {
+        let check = |path: &str| {
+            run(&[
+                "verify",
+                "--public-key",
+                out.join("key.xpub").to_str().unwrap(),
+                "--path",
+                path,
+                "--signature",
+                out.join("child-signature.der").to_str().unwrap(),
+                "--message-file",
+                out.join("child-message.txt").to_str().unwrap(),
+            ])
+        };
+        let child = check("m/0/1");
+        assert_eq!(child.code, Some(0), "{child}");
+        let other = check("m/0/2");
+        assert_eq!(other.code, Some(1), "{other}");
+        assert_eq!(
+            std::fs::read(out.join("child-message.txt")).unwrap(),
+            format!("{MESSAGE} #3").as_bytes()
+        );
     }
     // The key openssl reads is Q itself.
     let text = openssl(&[

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Version 2 added the ring-Pedersen parameters (π_c3, issue 10); a version-1 file is
-//! refused as [`Error::InvalidShare`]: it was made without them, and keygen must run again.
+//! refused as [`Error::OldShareFormat`]: it was made without them, and keygen must run again.
 //! Version 3 adds the BIP32 chain code agreed at keygen (issue 12). A version-2 file still
 //! loads and signs with the master key (its chain code is `None`), and is written back as
 //! version 2, so that an older release can still read it after a refresh or a lock.
@@ -33,6 +33,9 @@ use crate::{
 };
 
 const MAGIC: &[u8; 4] = b"E2PC";
+/// Format of a share made before the ring-Pedersen parameters: refused as
+/// [`Error::OldShareFormat`], so that every caller can say that keygen must run again.
+const FORMAT_BEFORE_PARAMS: u8 = 1;
 /// Format of a share without a chain code.
 const FORMAT_NO_CHAIN_CODE: u8 = 2;
 /// Format of a share with a chain code (every share keygen makes now).
@@ -70,6 +73,9 @@ fn read_format(bytes: &[u8]) -> Result<u8> {
             format @ (FORMAT_NO_CHAIN_CODE | FORMAT_VERSION),
             ..,
         ] if [*m0, *m1, *m2, *m3] == *MAGIC => Ok(*format),
+        [m0, m1, m2, m3, FORMAT_BEFORE_PARAMS, ..] if [*m0, *m1, *m2, *m3] == *MAGIC => {
+            Err(Error::OldShareFormat)
+        }
         _ => Err(Error::InvalidShare),
     }
 }
@@ -79,6 +85,7 @@ const PRIME_LEN: usize = 128;
 /// Reads the role a share file claims, to pick the decoder.
 ///
 /// # Errors
+/// [`Error::OldShareFormat`] for a share made before the ring-Pedersen parameters;
 /// [`Error::InvalidShare`] if the bytes are not a share file of a known version.
 pub fn role_of(bytes: &[u8]) -> Result<Party> {
     read_format(bytes)?;

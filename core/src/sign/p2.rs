@@ -107,6 +107,31 @@ impl Presign {
         pre
     }
 
+    /// π_c3's work of this presign, made now for x2 + `tweak` if the session started without
+    /// it (no presign, or a derivation path). Borrowed where it lies: moved out, its 7 KB of
+    /// secrets would leave an unwiped copy in the caller's frame; and not inlined, so that
+    /// making it (under a path) does not add its locals to the online step's frame (party 1's
+    /// firmware signing grew by 9 KiB when paths came, and lost it with this).
+    #[inline(never)]
+    fn prover_for<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        share: &KeyShareP2,
+        tweak: &Scalar,
+        table: Option<&Precomputed<'_>>,
+    ) -> &Prover {
+        let Self {
+            k2,
+            r2,
+            prover: slot,
+            ..
+        } = self;
+        slot.get_or_insert_with(|| {
+            let x2 = Zeroizing::new(share.x2 + tweak);
+            prover(rng, share, &x2, k2, r2, table)
+        })
+    }
+
     /// The nonce alone (k2, R2): a session started without a presign does the rest at
     /// message 3, so that its first reply stays as cheap as it was.
     fn nonce<R: CryptoRng + ?Sized>(rng: &mut R, share: &KeyShareP2) -> Self {
@@ -266,7 +291,7 @@ impl<'s> AwaitMsg3<'s> {
     /// As [`AwaitMsg3::on_msg3`]; [`Error::ForeignPrecomputation`] if the table was made for
     /// another share.
     pub fn on_msg3_with<R: CryptoRng + ?Sized>(
-        self,
+        mut self,
         rng: &mut R,
         msg: &Msg3,
         table: Option<&Precomputed<'_>>,
@@ -286,14 +311,8 @@ impl<'s> AwaitMsg3<'s> {
         let m = digest_scalar(&self.digest);
         let key = &share.paillier;
         let c_prime = shifted_key(key, &share.common.c_key);
-        let mut pre = self.pre;
-        let prover = match pre.prover.take() {
-            Some(prover) => prover,
-            None => {
-                let x2 = Zeroizing::new(share.x2 + self.tweak);
-                prover(rng, share, &x2, &pre.k2, &pre.r2, table)
-            }
-        };
+        let r2 = self.pre.r2;
+        let prover = self.pre.prover_for(rng, share, &self.tweak, table);
         let c = prover.ciphertext(key, &r, &m, table.map(|t| &t.table))?;
         let fingerprint = share.fingerprint();
         // Q2 + δ·G = (x2 + δ)·G, which P1 computes as Q_child − Q1.
@@ -303,7 +322,7 @@ impl<'s> AwaitMsg3<'s> {
             c_prime: &c_prime,
             c: &c,
             q2: &q2,
-            r2: &pre.r2,
+            r2: &r2,
             m: &m,
             r: &r,
             params: &share.params,

@@ -115,7 +115,8 @@ fn hint(error: CoreError) -> &'static str {
         CoreError::EpochExhausted
         | CoreError::ForeignPrecomputation
         | CoreError::NoChainCode
-        | CoreError::InvalidChildKey => "",
+        | CoreError::InvalidChildKey
+        | CoreError::OldShareFormat => "",
         CoreError::RefreshChangesKey => "; the peer is faulty or malicious",
         CoreError::DegenerateNonce => "; nothing was saved",
         _ => "; the peer is faulty or malicious. Nothing was saved; check both versions and retry",

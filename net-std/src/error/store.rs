@@ -71,7 +71,8 @@ pub enum StoreError {
         error: CoreError,
     },
     /// The share was made by an older version, before signatures carried a proof (π_c3) and
-    /// shares recorded party 0's commitment parameters: it cannot be used.
+    /// shares recorded party 0's commitment parameters: it cannot be used (the core reads
+    /// its header as [`CoreError::OldShareFormat`]).
     OldFormat {
         /// The file.
         path: PathBuf,

@@ -19,6 +19,7 @@ mod happy;
 mod keygen_confirm;
 mod lock_registry;
 mod malicious;
+mod pair;
 mod parallel;
 mod params;
 mod refresh_crash;

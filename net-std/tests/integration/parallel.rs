@@ -2,34 +2,11 @@
 //! steps, refresh P1's encryptions and roots) gives what one thread gives: the same messages
 //! and share from an honest run, the same error from a bad one.
 
-use ecdsa2pc_core::{Context, Error, KeyShare, Proof, keygen, refresh};
+use ecdsa2pc_core::{Error, KeyShare, Proof, keygen, refresh};
 use ecdsa2pc_net::work::Parallel;
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 
 use crate::fixtures;
-
-const BINDING: &[u8] = b"parallel checks";
-
-fn ctx1() -> Context<'static> {
-    Context {
-        own_pid: [1; 32],
-        peer_pid: [2; 32],
-        channel_binding: BINDING,
-    }
-}
-
-fn ctx2() -> Context<'static> {
-    Context {
-        own_pid: [2; 32],
-        peer_pid: [1; 32],
-        channel_binding: BINDING,
-    }
-}
-
-fn rng(seed: u64) -> ChaCha20Rng {
-    ChaCha20Rng::seed_from_u64(seed)
-}
+use crate::pair::{ctx1, ctx2, rng};
 
 /// An honest keygen up to P2's last step.
 fn keygen_to_msg3(

@@ -123,6 +123,11 @@ fn keygen_verify(
 /// Signing as P2, four timed steps: the message-independent work (`Presign`: k2, R2 and
 /// π_c3's commitments, which a device would do ahead of time, while idle), msg 1 → msg 2,
 /// msg 3 → msg 4 (c and the rest of π_c3), msg 5 → signature.
+///
+/// Each phase is its own `#[inline(never)]` function: as one function, the core's steps
+/// inlined into it laid the presign, both states, the five messages and π_c3's statement
+/// side by side in one 58 KB frame, under every later call (party 1's signing then needed
+/// 104.7 KiB; split, the frames of finished phases are gone).
 #[inline(never)]
 fn run_sign(
     link: &mut Link,
@@ -130,15 +135,44 @@ fn run_sign(
     share: &KeyShareP2,
     digest: &sign::Digest,
 ) -> Result<[u8; SIGNATURE_LEN]> {
+    let state = sign_open(link, rng, share, digest)?;
+    let state = sign_prove(link, rng, state)?;
+    sign_finish(link, state)
+}
+
+/// Presign, then msg 1 → msg 2.
+#[inline(never)]
+fn sign_open<'s>(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    share: &'s KeyShareP2,
+    digest: &sign::Digest,
+) -> Result<sign::p2::AwaitMsg3<'s>> {
     link.step_start();
     let pre = sign::p2::Presign::new(rng, share);
     link.step_stop();
     let m1 = link.recv_message::<sign::Msg1, { sign::Msg1::LEN }>()?;
     let (state, m2) = sign::p2::start_with(rng, share, &ctx(), digest, &m1, Some(pre))?;
     link.send_message::<_, { sign::Msg2::LEN }>(&m2)?;
+    Ok(state)
+}
+
+/// Msg 3 → msg 4: c and the rest of π_c3.
+#[inline(never)]
+fn sign_prove<'s>(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    state: sign::p2::AwaitMsg3<'s>,
+) -> Result<sign::p2::AwaitMsg5<'s>> {
     let m3 = link.recv_message::<sign::Msg3, { sign::Msg3::LEN }>()?;
     let (state, m4) = state.on_msg3(rng, &m3)?;
     link.send_message::<_, { sign::Msg4::LEN }>(&m4)?;
+    Ok(state)
+}
+
+/// Msg 5 → signature.
+#[inline(never)]
+fn sign_finish(link: &mut Link, state: sign::p2::AwaitMsg5<'_>) -> Result<[u8; SIGNATURE_LEN]> {
     let m5 = link.recv_message::<sign::Msg5, { sign::Msg5::LEN }>()?;
     let signature = state.on_msg5(&m5)?;
     link.step_stop();
