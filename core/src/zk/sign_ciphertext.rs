@@ -43,7 +43,7 @@ use crate::{
     Error, Proof, Result, bigint,
     paillier::{Ciphertext, FixedBase, ModN, ModNN, NoncePower, PublicKey, SecretKey},
     ring_pedersen::{
-        CommitTables, ElementN, MontyN, RingPedersenParams, RingPedersenSecret, TrapdoorTables,
+        CommitTables, ElementN, RingPedersenParams, RingPedersenSecret, TrapdoorTables,
     },
     session::{Binding, ID_LEN},
     sizes::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
@@ -290,14 +290,15 @@ impl SignCiphertextProof {
         let c_alpha = self.check_ranges(st)?;
         let e = self.challenge(st, binding);
         self.check_curve(st, &e)?;
-        let monty = st.params.monty_checked();
         let z: [U896; 3] = [self.z1.resize(), self.z2.resize(), self.z3];
         let mut ok = Choice::from(1);
         for j in 0..3 {
-            let (Some(zj), Some(uj)) = (z.get(j), self.u.get(j)) else {
+            let (Some(zj), Some(uj), Some(aj), Some(wj)) =
+                (z.get(j), self.u.get(j), self.a.get(j), self.w.get(j))
+            else {
                 return Err(bad);
             };
-            ok &= ring.pedersen_holds(zj, uj, &self.pedersen_rhs(j, &e, &monty), tables);
+            ok &= ring.pedersen_holds(zj, uj, aj, wj, &e, tables);
         }
         if !bool::from(ok) {
             return Err(bad);
@@ -317,8 +318,9 @@ impl SignCiphertextProof {
         Ok(())
     }
 
-    /// A_j·W_j^e mod N̂ (public values).
-    fn pedersen_rhs(&self, j: usize, e: &U128, monty: &MontyN) -> U2048 {
+    /// A_j·W_j^e mod N̂ (public values), for the public verifier; P1 computes it mod p̂ and q̂.
+    #[cfg(any(test, feature = "internals"))]
+    fn pedersen_rhs(&self, j: usize, e: &U128, monty: &crate::ring_pedersen::MontyN) -> U2048 {
         let (a, w) = (
             self.a.get(j).unwrap_or(&U2048::ONE),
             self.w.get(j).unwrap_or(&U2048::ONE),
