@@ -227,11 +227,12 @@ struct Shared {
 /// Window of the service's trapdoor tables: 2 × 4096 entries of 128 bytes.
 const TRAPDOOR_WINDOW: u32 = 4;
 
-/// The trapdoor tables of the service's parameter secret, in storage that lives as long as the
-/// process (one service per process; the tables wipe it when the service is dropped). `None`
-/// only if the core refused the window, which it does not for this one: signing then checks
-/// without tables, as fast as before.
-fn trapdoor_tables(params: &RingPedersenSecret) -> Option<TrapdoorTables<'static>> {
+/// The trapdoor tables of party 0's parameter secret, in storage that lives as long as the
+/// process (built once per process: by the service at start, by `ecdsa2pc bench` before its
+/// signatures; the tables wipe it when dropped). `None` only if the core refused the window,
+/// which it does not for this one: signing then checks without tables, as fast as before.
+#[must_use]
+pub fn trapdoor_tables(params: &RingPedersenSecret) -> Option<TrapdoorTables<'static>> {
     let len = ecdsa2pc_core::trapdoor_tables_len(TRAPDOOR_WINDOW).ok()?;
     let storage: &'static mut [U1024] = Vec::leak(vec![U1024::ZERO; len]);
     params.trapdoor_tables(TRAPDOOR_WINDOW, storage).ok()
