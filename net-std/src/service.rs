@@ -647,6 +647,8 @@ fn handle(
                 &mut share,
                 &shared.params,
                 shared.trapdoor.as_ref(),
+                // Per signature in sequence: the other sessions keep the cores busy.
+                &ecdsa2pc_core::work::Sequential,
                 &ctx,
                 &digest,
                 &req.path,

@@ -213,6 +213,8 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError
                         &mut share,
                         params,
                         tables.as_ref(),
+                        // As the service checks: in sequence, its cores busy with other sessions.
+                        &ecdsa2pc_core::work::Sequential,
                         &ctx,
                         &digest,
                         &ecdsa2pc_core::bip32::DerivationPath::MASTER,

@@ -107,16 +107,18 @@ impl SecretKey {
         self.nth_root(&c_mod_n)
     }
 
-    /// Whether base^exp · plain · v^N ≡ rhs · c^e (mod N²), for public values, by CRT: each
-    /// side mod p² and mod q², compared half by half, which by the CRT is the comparison mod
-    /// N². Constant time in the primes; decrypts nothing.
+    /// Whether base^exp · plain · v^N ≡ rhs · c^e mod `prime`², for public values: one half of
+    /// the same equation mod N², which by the CRT holds exactly when both halves hold. The two
+    /// halves are independent work (two threads may run them). Constant time in the primes;
+    /// decrypts nothing.
     ///
     /// v^N mod p² is ω^p for ω = v^(N mod (p−1)) mod p (see `nth_power_half`), and base^exp·ω^p
     /// is one multi-exponentiation: the two 1024-bit exponents share one chain of squarings.
     #[must_use]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn relation_holds<const F: usize>(
+    pub(crate) fn relation_half_holds<const F: usize>(
         &self,
+        prime: Prime,
         base: &ModNN,
         exp: &U1024,
         plain: &ModNN,
@@ -124,26 +126,25 @@ impl SecretKey {
         rhs: &ModNN,
         c: &ModNN,
         e: &Uint<F>,
-    ) -> bool {
-        let mut ok = subtle::Choice::from(1);
-        for half in [&self.p, &self.q] {
-            let reduce = |x: &ModNN| {
-                FixedMontyForm::new(&x.rem(&half.square_wide).resize(), &half.monty_sq)
-            };
-            let omega = half.nth_power_mod_p(v);
-            let pair = [
-                (reduce(base), *exp),
-                (
-                    FixedMontyForm::new(&omega.resize(), &half.monty_sq),
-                    half.prime.get(),
-                ),
-            ];
-            let left = FixedMontyForm::multi_exponentiate_bounded_exp(&pair, U1024::BITS)
-                .mul(&reduce(plain));
-            let right = reduce(rhs).mul(&reduce(c).pow(e));
-            ok &= subtle::ConstantTimeEq::ct_eq(&left.retrieve(), &right.retrieve());
-        }
-        ok.into()
+    ) -> subtle::Choice {
+        let half = match prime {
+            Prime::P => &self.p,
+            Prime::Q => &self.q,
+        };
+        let reduce =
+            |x: &ModNN| FixedMontyForm::new(&x.rem(&half.square_wide).resize(), &half.monty_sq);
+        let omega = half.nth_power_mod_p(v);
+        let pair = [
+            (reduce(base), *exp),
+            (
+                FixedMontyForm::new(&omega.resize(), &half.monty_sq),
+                half.prime.get(),
+            ),
+        ];
+        let left =
+            FixedMontyForm::multi_exponentiate_bounded_exp(&pair, U1024::BITS).mul(&reduce(plain));
+        let right = reduce(rhs).mul(&reduce(c).pow(e));
+        subtle::ConstantTimeEq::ct_eq(&left.retrieve(), &right.retrieve())
     }
 
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
