@@ -116,6 +116,9 @@ impl SecretKey {
     /// is one multi-exponentiation: the two 1024-bit exponents share one chain of squarings.
     #[must_use]
     #[allow(clippy::too_many_arguments)]
+    // Its own frame, and each side's Montgomery forms (about 1 KiB each) in their own block:
+    // party 0's firmware signs with 64 KiB of RAM, and this is its deepest point.
+    #[inline(never)]
     pub(crate) fn relation_half_holds<const F: usize>(
         &self,
         prime: Prime,
@@ -133,18 +136,23 @@ impl SecretKey {
         };
         let reduce =
             |x: &ModNN| FixedMontyForm::new(&x.rem(&half.square_wide).resize(), &half.monty_sq);
-        let omega = half.nth_power_mod_p(v);
-        let pair = [
-            (reduce(base), *exp),
-            (
-                FixedMontyForm::new(&omega.resize(), &half.monty_sq),
-                half.prime.get(),
-            ),
-        ];
-        let left =
-            FixedMontyForm::multi_exponentiate_bounded_exp(&pair, U1024::BITS).mul(&reduce(plain));
-        let right = reduce(rhs).mul(&reduce(c).pow(e));
-        subtle::ConstantTimeEq::ct_eq(&left.retrieve(), &right.retrieve())
+        let right: U2048 = {
+            let c_e = reduce(c).pow(e);
+            reduce(rhs).mul(&c_e).retrieve()
+        };
+        let left: U2048 = {
+            let omega = half.nth_power_mod_p(v);
+            let pair = [
+                (reduce(base), *exp),
+                (
+                    FixedMontyForm::new(&omega.resize(), &half.monty_sq),
+                    half.prime.get(),
+                ),
+            ];
+            let product = FixedMontyForm::multi_exponentiate_bounded_exp(&pair, U1024::BITS);
+            product.mul(&reduce(plain)).retrieve()
+        };
+        subtle::ConstantTimeEq::ct_eq(&left, &right)
     }
 
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).

@@ -208,6 +208,8 @@ impl SignCiphertextProof {
     }
 
     /// The range and unit checks, before any exponentiation; returns C_α as a ciphertext.
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn check_ranges(&self, st: &Statement<'_>) -> Result<Ciphertext> {
         let bad = Error::ProofInvalid(Proof::SignCiphertext);
         let n_hat = &st.params.n;
@@ -369,6 +371,8 @@ impl SignCiphertextProof {
 
     /// The public inputs of the Paillier equation C'^(r·z1)·(1+N)^(z1·m + z2·r + z3·q)·v^N =
     /// C_α·c^e: the exponent r·z1 and the factor (1+N)^(z1·m + z2·r + z3·q) mod N².
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn paillier_parts(&self, st: &Statement<'_>) -> (U1024, ModNN) {
         let r: U512 = bigint::scalar_to_uint(st.r);
         let m: U512 = bigint::scalar_to_uint(st.m);
@@ -379,6 +383,8 @@ impl SignCiphertextProof {
     }
 
     /// z1·R2 = G' + e·G and z2·R2 = Q2' + e·Q2 (public points and scalars).
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn check_curve(&self, st: &Statement<'_>, e: &U128) -> Result<()> {
         let e = bigint::reduce_mod_q(e);
         let r2 = ProjectivePoint::from(*st.r2);
@@ -394,6 +400,8 @@ impl SignCiphertextProof {
     }
 
     /// The challenge e (κ bits) over the binding, the whole statement and every commitment.
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn challenge(&self, st: &Statement<'_>, binding: &Binding<'_>) -> U128 {
         challenge(st, binding, &self.w, &self.a, &self.g_prime, &self.q2_prime, &self.c_alpha)
     }
