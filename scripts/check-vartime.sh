@@ -60,6 +60,7 @@ core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the
 core/src/ring_pedersen.rs:RingPedersenParams::monty  checks of public ring-Pedersen parameters
 core/src/ring_pedersen.rs:RingPedersenParams::monty_checked  Montgomery parameters of the public N̂
 core/src/ring_pedersen.rs:RingPedersenParams::is_unit_below_n  unit checks of public proof commitments (π_c3'"'"'s W_j, A_j)
+core/src/ring_pedersen.rs:CrtHalf::public_power  verifier with trapdoors: A_j and W_j of pi_c3 and the challenge are public; vartime only in the challenge exponent, the products mod a secret prime stay constant time
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::check_ranges  verifier: bounds and units of the public proof
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::verify  verifier without trapdoors: statement and proof are public (P1 uses verify_with_trapdoors, constant time in its secrets)
 core/src/zk/sign_ciphertext.rs:SignCiphertextProof::pedersen_rhs  verifier: A_j·W_j^e from public commitments and challenge

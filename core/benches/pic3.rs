@@ -16,8 +16,10 @@ use ecdsa2pc_core::internals::{
     session::Binding,
     zk::sign_ciphertext::{Prover, Statement},
 };
+use ecdsa2pc_core::work::{Executor, Work};
 use ecdsa2pc_core::{
-    CommitTables, KeyShare, ModNN, RingPedersenSecret, commit_tables_len, sign, trapdoor_tables_len,
+    CommitTables, KeyShare, ModNN, Prime, RingPedersenSecret, commit_tables_len, sign,
+    trapdoor_tables_len,
 };
 
 fn bench(crit: &mut Criterion) {
@@ -193,6 +195,20 @@ fn bench(crit: &mut Criterion) {
                 .unwrap()
         })
     });
+    g.bench_function("p1_verify_with_trapdoor_tables_two_threads", |b| {
+        b.iter(|| {
+            proof
+                .verify_with_trapdoors_on(
+                    &st,
+                    &binding,
+                    support::rp(),
+                    Some(&trapdoor),
+                    &sk,
+                    &TwoThreads,
+                )
+                .unwrap()
+        })
+    });
     g.bench_function("p1_verify_public_equations", |b| {
         b.iter(|| proof.verify(&st, &binding).unwrap())
     });
@@ -223,6 +239,29 @@ fn bench(crit: &mut Criterion) {
             total
         })
     });
+    // The one-shot party 0's step (net-std's driver): the check's items on two threads, then
+    // the two decryption halves on two threads.
+    g.bench_function("p1_step4_two_threads_with_tables", |b| {
+        b.iter_custom(|iters| {
+            let mut total = core::time::Duration::ZERO;
+            for _ in 0..iters {
+                seed += 1;
+                let run = support::sign_to_msg4(seed, &mut s1, &s2, &digest);
+                let start = std::time::Instant::now();
+                let checked = run
+                    .p1
+                    .check_msg4_on(&run.m4, Some(&trapdoor), &TwoThreads)
+                    .unwrap();
+                let (p, q) = std::thread::scope(|s| {
+                    let other = s.spawn(|| checked.decrypt_half(Prime::Q));
+                    (checked.decrypt_half(Prime::P), other.join().unwrap())
+                });
+                core::hint::black_box(checked.finish(&p, &q).unwrap());
+                total += start.elapsed();
+            }
+            total
+        })
+    });
     g.finish();
 
     // Ring-Pedersen parameters: party 0 once per identity, party 1 once per party 0.
@@ -238,6 +277,22 @@ fn bench(crit: &mut Criterion) {
         b.iter(|| RingPedersenSecret::generate(&mut r1))
     });
     g.finish();
+}
+
+/// Two threads for P1's check items, as net-std's `Parallel` on a 2-core machine: this
+/// thread runs the even-numbered items, a second one the odd-numbered (one Pedersen and one
+/// Paillier half each).
+struct TwoThreads;
+
+impl Executor for TwoThreads {
+    fn run<W: Work>(&self, items: &mut [W]) {
+        let (mine, theirs): (Vec<_>, Vec<_>) =
+            items.iter_mut().enumerate().partition(|(i, _)| i % 2 == 0);
+        std::thread::scope(|s| {
+            s.spawn(|| theirs.into_iter().for_each(|(_, w)| w.run()));
+            mine.into_iter().for_each(|(_, w)| w.run());
+        });
+    }
 }
 
 criterion_group!(benches, bench);

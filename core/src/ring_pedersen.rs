@@ -13,7 +13,7 @@
 use core::fmt;
 
 use crypto_bigint::{
-    ConstOne, NonZero, Odd, U896, U1024, U2048, U3072,
+    ConstOne, NonZero, Odd, U128, U896, U1024, U2048, U3072,
     modular::{FixedMontyForm, FixedMontyParams},
 };
 use crypto_primes::{Flavor, is_prime, random_prime};
@@ -24,7 +24,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::{
     Error, Result, bigint,
-    paillier::{Comb, table_len},
+    paillier::{Comb, Prime, table_len},
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN},
     tags,
@@ -265,8 +265,8 @@ pub struct RingPedersenSecret {
 struct CrtHalf {
     /// f, at N̂'s width, as a divisor.
     prime: NonZero<U2048>,
-    /// f − 1 at N̂'s width, as a divisor (h^(f−1) = 1 mod f).
-    order: NonZero<U2048>,
+    /// f − 1 at the width of λ·z + u, as a divisor (h^(f−1) = 1 mod f).
+    order: NonZero<U3072>,
     /// Montgomery parameters mod f.
     monty: FixedMontyParams<{ U1024::LIMBS }>,
     /// h mod f.
@@ -288,16 +288,31 @@ impl CrtHalf {
         })
     }
 
-    /// Whether h^e ≡ x (mod f), constant time in e and f; with the comb table of h mod f if
-    /// the caller has one.
-    fn holds(&self, e: &U2048, x: &U2048, table: Option<&Comb<'_, { U1024::LIMBS }>>) -> Choice {
+    /// Whether h^e ≡ a·w^k (mod f), constant time in e and f; with the comb table of h mod f
+    /// if the caller has one. e is reduced mod f − 1, a multiple of h's order mod f.
+    fn holds(
+        &self,
+        e: &U3072,
+        a: &U2048,
+        w: &U2048,
+        k: &U128,
+        table: Option<&Comb<'_, { U1024::LIMBS }>>,
+    ) -> Choice {
         let e: Zeroizing<U1024> = Zeroizing::new(e.rem(&self.order).resize());
         let by_table = table.and_then(|t| t.pow_bounded(&*e, PRIME_BITS, &self.monty).ok());
         let lhs = by_table
             .unwrap_or_else(|| FixedMontyForm::new(&self.h, &self.monty).pow(&*e))
             .retrieve();
-        let x: U1024 = x.rem(&self.prime).resize();
-        lhs.ct_eq(&x)
+        lhs.ct_eq(&self.public_power(a, w, k))
+    }
+
+    /// a·w^k mod f for public a, w and k: variable time in k only (how many products the
+    /// exponentiation makes); every product and reduction is constant time in f.
+    fn public_power(&self, a: &U2048, w: &U2048, k: &U128) -> U1024 {
+        let reduce = |x: &U2048| FixedMontyForm::new(&x.rem(&self.prime).resize(), &self.monty);
+        // vartime: the exponent k is π_c3's public challenge; f enters only the constant-time
+        // products.
+        reduce(a).mul(&reduce(w).pow_vartime(k)).retrieve()
     }
 }
 
@@ -473,36 +488,57 @@ impl RingPedersenSecret {
         Self::from_parts(&p, &q, &lambda, &h)
     }
 
-    /// Whether g^z·h^u ≡ x (mod N̂), computed as h^((λ·z + u) mod φ(N̂)) mod p̂ and mod q̂: the
-    /// public equation (g = h^λ, h^φ = 1), about eight times cheaper. Constant time in λ and
-    /// the factors; z, u and x are public.
-    ///
-    /// `tables`, if they are this secret's ([`RingPedersenSecret::trapdoor_tables`]), make the
-    /// two exponentiations several times cheaper; other tables are not used.
+    /// Whether g^z·h^u ≡ a·w^k (mod N̂), computed as h^(λ·z + u) ≡ a·w^k mod p̂ and mod q̂
+    /// ([`RingPedersenSecret::pedersen_half_holds`], both halves): the public equation
+    /// (g = h^λ, and h's order divides f − 1 mod each prime f), about eight times cheaper.
+    #[cfg(test)]
     pub(crate) fn pedersen_holds(
         &self,
         z: &U896,
         u: &U2368,
-        x: &U2048,
+        a: &U2048,
+        w: &U2048,
+        k: &U128,
         tables: Option<&TrapdoorTables<'_>>,
     ) -> Choice {
-        let phi = NonZero::new(self.phi.resize::<{ U3072::LIMBS }>())
-            .into_option()
-            .unwrap_or(NonZero::ONE);
+        self.pedersen_half_holds(Prime::P, z, u, a, w, k, tables)
+            & self.pedersen_half_holds(Prime::Q, z, u, a, w, k, tables)
+    }
+
+    /// Whether g^z·h^u ≡ a·w^k mod one prime factor of N̂ (`Prime::P` for p̂, `Prime::Q` for
+    /// q̂), as h^((λ·z + u) mod (f − 1)) ≡ a·w^k (mod f), both sides at half width. The public
+    /// equation mod N̂ holds exactly when both halves hold (CRT); the halves are independent
+    /// work (two threads may run them). Constant time in λ and the factors; z, u, a, w and k
+    /// are public.
+    ///
+    /// `tables`, if they are this secret's ([`RingPedersenSecret::trapdoor_tables`]), make the
+    /// exponentiation of h several times cheaper; other tables are not used.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn pedersen_half_holds(
+        &self,
+        prime: Prime,
+        z: &U896,
+        u: &U2368,
+        a: &U2048,
+        w: &U2048,
+        k: &U128,
+        tables: Option<&TrapdoorTables<'_>>,
+    ) -> Choice {
+        let i = match prime {
+            Prime::P => 0,
+            Prime::Q => 1,
+        };
+        let Some(half) = self.halves.get(i) else {
+            return Choice::from(0);
+        };
         let lz: Zeroizing<U3072> = Zeroizing::new(
             self.lambda
                 .resize::<{ U3072::LIMBS }>()
                 .wrapping_mul(&z.resize::<{ U3072::LIMBS }>())
                 .wrapping_add(&u.resize::<{ U3072::LIMBS }>()),
         );
-        let e: Zeroizing<U2048> = Zeroizing::new(lz.rem(&phi).resize());
         let tables = tables.filter(|t| t.params == self.params);
-        self.halves
-            .iter()
-            .enumerate()
-            .fold(Choice::from(1), |ok, (i, half)| {
-                ok & half.holds(&e, x, tables.and_then(|t| t.halves.get(i)))
-            })
+        half.holds(&lz, a, w, k, tables.and_then(|t| t.halves.get(i)))
     }
 
     /// Fills `storage` with the comb tables of h mod p̂ and mod q̂ for
@@ -693,7 +729,7 @@ mod tests {
         for half in &s.halves {
             // A NonZero or Odd wipes to 1, the nearest it can hold to 0.
             assert_eq!(half.prime.get(), U2048::ONE);
-            assert_eq!(half.order.get(), U2048::ONE);
+            assert_eq!(half.order.get(), U3072::ONE);
             assert_eq!(half.h, U1024::ZERO);
             assert_eq!(half.monty.modulus().get(), U1024::ONE);
         }
@@ -751,18 +787,29 @@ mod tests {
         let other = fixtures::ring_pedersen(1);
         let mut other_storage = vec![U1024::ZERO; trapdoor_tables_len(3).unwrap()];
         let foreign = other.trapdoor_tables(3, &mut other_storage).unwrap();
+        let n = NonZero::new(p.n).unwrap();
         for _ in 0..4 {
+            // g^z·h^(u + t·k) = A·W^k for A = g^z·h^u and W = h^t.
             let z = bigint::random_below(&mut rng, &NonZero::new(U896::MAX).unwrap());
-            let u = bigint::random_below(&mut rng, &NonZero::new(U2368::MAX).unwrap());
-            let x = g.pow(&z).mul(&h.pow(&u)).retrieve();
-            assert!(bool::from(s.pedersen_holds(&z, &u, &x, None)));
-            assert!(bool::from(s.pedersen_holds(&z, &u, &x, Some(&tables))));
-            let off = x.add_mod(&U2048::ONE, &NonZero::new(p.n).unwrap());
-            assert!(!bool::from(s.pedersen_holds(&z, &u, &off, None)));
-            assert!(!bool::from(s.pedersen_holds(&z, &u, &off, Some(&tables))));
+            let u = bigint::random_below(&mut rng, &NonZero::new(U2368::MAX >> 72).unwrap());
+            let t: U128 = bigint::random_below(&mut rng, &NonZero::new(U128::MAX).unwrap());
+            let k: U128 = bigint::random_below(&mut rng, &NonZero::new(U128::MAX).unwrap());
+            let a = g.pow(&z).mul(&h.pow(&u)).retrieve();
+            let w = h.pow(&t).retrieve();
+            let u = u.wrapping_add(&t.concatenating_mul(&k).resize());
+            let holds = |a: &U2048, w: &U2048, k: &U128, tables| {
+                bool::from(s.pedersen_holds(&z, &u, a, w, k, tables))
+            };
+            let off_a = a.add_mod(&U2048::ONE, &n);
+            let off_w = w.add_mod(&U2048::ONE, &n);
+            let off_k = k.wrapping_add(&U128::ONE);
             // Tables of another secret are not used: the check stays right.
-            assert!(bool::from(s.pedersen_holds(&z, &u, &x, Some(&foreign))));
-            assert!(!bool::from(s.pedersen_holds(&z, &u, &off, Some(&foreign))));
+            for tables in [None, Some(&tables), Some(&foreign)] {
+                assert!(holds(&a, &w, &k, tables));
+                assert!(!holds(&off_a, &w, &k, tables));
+                assert!(!holds(&a, &off_w, &k, tables));
+                assert!(!holds(&a, &w, &off_k, tables));
+            }
         }
         let mut short = vec![U1024::ZERO; 3];
         assert_eq!(

@@ -12,6 +12,7 @@ use ecdsa2pc_core::internals::{
     session::Binding,
     zk::sign_ciphertext::{Prover, SignCiphertextProof, Statement, U2368},
 };
+use ecdsa2pc_core::work::{Executor, Sequential, Work};
 use ecdsa2pc_core::{
     Ciphertext, Error, KeyShare, Message, PaillierSecretKey, ParamsMsg, Proof, RingPedersenParams,
     keygen, sign,
@@ -113,8 +114,57 @@ impl Fixture {
             public, tabled,
             "P1's trapdoor verifier with its tables disagrees with the public one"
         );
+        // Its checks as work items: the same verdict (the same error) on every schedule.
+        for tables in [None, Some(trapdoor_tables())] {
+            let on = |exec: &dyn Fn(&SignCiphertextProof) -> Result<(), Error>| exec(proof);
+            let sequential = on(&|p| {
+                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Sequential)
+            });
+            let backwards = on(&|p| {
+                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Backwards)
+            });
+            let threads = on(&|p| {
+                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Threads)
+            });
+            let idle =
+                on(&|p| p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Idle));
+            for (name, got) in [
+                ("sequential", sequential),
+                ("backwards", backwards),
+                ("threads", threads),
+                ("idle", idle),
+            ] {
+                assert_eq!(got, public, "schedule {name}, tables {}", tables.is_some());
+            }
+        }
         public
     }
+}
+
+/// Schedules of P1's check items other than [`Sequential`]: backwards, each item on its own
+/// thread (finishing in any order), and none at all (the caller runs what is left).
+struct Backwards;
+struct Threads;
+struct Idle;
+
+impl Executor for Backwards {
+    fn run<W: Work>(&self, items: &mut [W]) {
+        items.iter_mut().rev().for_each(Work::run);
+    }
+}
+
+impl Executor for Threads {
+    fn run<W: Work>(&self, items: &mut [W]) {
+        std::thread::scope(|s| {
+            for item in items.iter_mut() {
+                s.spawn(move || item.run());
+            }
+        });
+    }
+}
+
+impl Executor for Idle {
+    fn run<W: Work>(&self, _: &mut [W]) {}
 }
 
 /// P1's comb tables of h mod p̂, q̂ for the support secret, built once for the whole binary.
@@ -372,6 +422,55 @@ fn tampered_answers_fail_and_both_verifiers_agree() {
         let mut t = f.proof.clone();
         one(&mut t, i);
         assert_eq!(f.verdict(&t, &st, &b), invalid(), "field {i}");
+    }
+}
+
+/// P1's round with its check on every schedule: an honest message 4 gives the same signature
+/// as the sequential check, a tampered proof is `ProofInvalid(SignCiphertext)` (no state to
+/// decrypt with) and the share not locked.
+/// P1's message-4 check on the schedule `name` (half of them with the trapdoor tables).
+fn check_on<'s>(
+    name: &str,
+    p1: sign::p1::AwaitMsg4<'s>,
+    m4: &sign::Msg4,
+) -> Result<sign::p1::AwaitDecryption<'s>, Error> {
+    match name {
+        "sequential" => p1.check_msg4_on(m4, None, &Sequential),
+        "backwards" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Backwards),
+        "threads" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Threads),
+        _ => p1.check_msg4_on(m4, None, &Idle),
+    }
+}
+
+#[test]
+fn p1_round_gives_the_same_outcome_on_every_schedule() {
+    let (mut s1, s2) = support::keygen(70, 0);
+    let digest = [5u8; 32];
+    for (n, name) in ["sequential", "backwards", "threads", "idle"]
+        .iter()
+        .enumerate()
+    {
+        let seed = 71 + n as u64;
+        // The same session replayed: the sequential check's signature is the reference.
+        let reference = support::sign_to_msg4(seed, &mut s1, &s2, &digest);
+        let expected = reference.p1.on_msg4(&reference.m4).unwrap().0;
+        let run = support::sign_to_msg4(seed, &mut s1, &s2, &digest);
+        let checked = check_on(name, run.p1, &run.m4).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let (p, q) = (
+            checked.decrypt_half(ecdsa2pc_core::Prime::P),
+            checked.decrypt_half(ecdsa2pc_core::Prime::Q),
+        );
+        assert_eq!(checked.finish(&p, &q).unwrap().0, expected, "{name}");
+        let run = support::sign_to_msg4(seed + 10, &mut s1, &s2, &digest);
+        let mut bad = run.m4.clone();
+        bad.proof.z1 = bad.proof.z1.wrapping_add(&U512::ONE);
+        // No state to decrypt with comes back (threshold_attack.rs counts decryptions).
+        assert_eq!(
+            check_on(name, run.p1, &bad).err(),
+            Some(Error::ProofInvalid(Proof::SignCiphertext)),
+            "{name}"
+        );
+        assert!(!s1.is_locked(), "{name}");
     }
 }
 

@@ -21,6 +21,7 @@ use crate::{
     pins::PARAMS_STEP,
     store::ShareFiles,
 };
+use ecdsa2pc_core::work::Executor;
 
 /// Where a driver puts what must survive a crash, at the moments the protocol requires.
 pub trait Persist<S> {
@@ -373,23 +374,30 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     path: &DerivationPath,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<Signature, NetError> {
-    sign_p1_persisted_with(t, rng, share, params, None, ctx, digest, path, persist)
+    // One signature at a time: π_c3's check on every core.
+    sign_p1_persisted_with(
+        t, rng, share, params, None, &Parallel, ctx, digest, path, persist,
+    )
 }
 
 /// As [`sign_p1_persisted`], checking π_c3 with `tables`, the comb tables of `params`' h mod
 /// its primes ([`RingPedersenSecret::trapdoor_tables`]), if the caller keeps them: the same
 /// check, faster. A process that signs many times (the service) builds them once; for one
-/// signature they cost about as much as they save.
+/// signature they cost about as much as they save. `exec` runs the check's independent
+/// items ([`sign::p1::AwaitMsg4::check_msg4_on`]): [`Parallel`] for one signature at a time
+/// ([`sign_p1_persisted`]), [`ecdsa2pc_core::work::Sequential`] where other sessions keep
+/// every core busy (the service).
 ///
 /// # Errors
 /// As [`sign_p1_persisted`].
 #[allow(clippy::too_many_arguments)]
-pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
+pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized, X: Executor>(
     t: &mut T,
     rng: &mut R,
     share: &mut KeyShareP1,
     params: &RingPedersenSecret,
     tables: Option<&TrapdoorTables<'_>>,
+    exec: &X,
     ctx: &Context<'_>,
     digest: &Digest,
     path: &DerivationPath,
@@ -407,7 +415,7 @@ pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     link.send(&m3)?;
     let m4 = link.recv::<sign::Msg4>("sign, message 4")?;
     // π_c3 and every other check of message 4, before any decryption.
-    let checked = link.step("sign, message 4", state.check_msg4_with(&m4, tables))?;
+    let checked = link.step("sign, message 4", state.check_msg4_on(&m4, tables, exec))?;
     persist.deciding(&key)?;
     // The two CRT halves of the decryption are independent: one runs on another thread.
     let (p, q) = std::thread::scope(|s| {

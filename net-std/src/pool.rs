@@ -7,7 +7,9 @@
 //! bounded by the refill rate, which is the figure BENCHMARKS.md reports. Each [`Presign`]
 //! is used once ([`PresignPool::take`] hands it over by value).
 
+use core::sync::atomic::{AtomicUsize, Ordering};
 use core::time::Duration;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
 
@@ -26,6 +28,8 @@ use crate::rng::os_rng;
 pub struct PresignPool {
     rx: Option<Receiver<Presign>>,
     worker: Option<JoinHandle<()>>,
+    /// How many [`Presign`]s wait in the channel (a channel cannot say).
+    ready: Arc<AtomicUsize>,
 }
 
 impl PresignPool {
@@ -36,23 +40,43 @@ impl PresignPool {
     /// [`SystemError`] if the OS gives no randomness or no thread; [`NetError::Protocol`] if
     /// the share cannot be copied (a bug).
     pub fn spawn(share: &KeyShareP2, capacity: usize) -> Result<Self, NetError> {
+        Self::start(share, capacity, None)
+    }
+
+    /// Starts a thread that makes exactly `count` [`Presign`]s for `share` and then ends: a
+    /// load generator waits until [`PresignPool::ready`] reaches `count` and then signs
+    /// `count` times with no refill competing for the cores it measures.
+    ///
+    /// # Errors
+    /// As [`PresignPool::spawn`].
+    pub fn batch(share: &KeyShareP2, count: usize) -> Result<Self, NetError> {
+        Self::start(share, count, Some(count))
+    }
+
+    fn start(share: &KeyShareP2, capacity: usize, limit: Option<usize>) -> Result<Self, NetError> {
         let copy = copy_of(share)?;
         let mut rng = os_rng()?;
         let (tx, rx) = sync_channel::<Presign>(capacity.max(1));
+        let ready = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&ready);
         let worker = thread::Builder::new()
             .name("ecdsa2pc-presign-pool".into())
-            .spawn(move || fill(&copy, &mut rng, &tx))
+            .spawn(move || fill(&copy, &mut rng, &tx, &counter, limit))
             .map_err(SystemError::NoThread)?;
         Ok(Self {
             rx: Some(rx),
             worker: Some(worker),
+            ready,
         })
     }
 
     /// Ready work, or `None` if the pool is empty right now.
     #[must_use]
     pub fn take(&self) -> Option<Presign> {
-        self.rx.as_ref().and_then(|rx| rx.try_recv().ok())
+        self.rx
+            .as_ref()
+            .and_then(|rx| rx.try_recv().ok())
+            .inspect(|_| self.taken())
     }
 
     /// Waits up to `timeout` for the pool to hold work (for benchmarks and warm-up).
@@ -61,6 +85,19 @@ impl PresignPool {
         self.rx
             .as_ref()
             .and_then(|rx| rx.recv_timeout(timeout).ok())
+            .inspect(|_| self.taken())
+    }
+
+    /// How many [`Presign`]s are ready now: a load generator waits for a full pool before its
+    /// clock starts, so that it measures the online step only.
+    #[must_use]
+    pub fn ready(&self) -> usize {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    fn taken(&self) {
+        // The filler counts a Presign before it enters the channel, so this never wraps.
+        self.ready.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -80,7 +117,13 @@ fn copy_of(share: &KeyShareP2) -> Result<KeyShareP2, NetError> {
 /// Window of the pool thread's own tables: 1 MiB for C', 3.2 MiB for g and h.
 const POOL_WINDOW: u32 = 4;
 
-fn fill(share: &KeyShareP2, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<Presign>) {
+fn fill(
+    share: &KeyShareP2,
+    rng: &mut rand_chacha::ChaCha20Rng,
+    tx: &SyncSender<Presign>,
+    ready: &AtomicUsize,
+    limit: Option<usize>,
+) {
     // The thread's own fixed-base tables of C' and of the parameters' g and h, built once
     // (tens of ms) and paid back by the first presign; the pool works without them if the
     // core refuses them.
@@ -93,18 +136,23 @@ fn fill(share: &KeyShareP2, rng: &mut rand_chacha::ChaCha20Rng, tx: &SyncSender<
     let tables = sign::p2::Precomputed::new(share, POOL_WINDOW, &mut c_storage)
         .and_then(|t| t.with_commit_tables(share, POOL_WINDOW, &mut g_h_storage))
         .ok();
-    loop {
+    let mut made = 0usize;
+    while limit.is_none_or(|limit| made < limit) {
+        made += 1;
         let mut pre = match &tables {
             Some(t) => {
                 Presign::new_with(rng, share, t).unwrap_or_else(|_| Presign::new(rng, share))
             }
             None => Presign::new(rng, share),
         };
-        // A full pool blocks here; a dropped pool ends the thread.
+        // A full pool blocks here; a dropped pool ends the thread. Counted before it can be
+        // taken, uncounted if it did not go in.
         loop {
+            ready.fetch_add(1, Ordering::SeqCst);
             match tx.try_send(pre) {
                 Ok(()) => break,
                 Err(TrySendError::Full(back)) => {
+                    ready.fetch_sub(1, Ordering::SeqCst);
                     pre = back;
                     thread::sleep(Duration::from_millis(2));
                 }

@@ -224,13 +224,26 @@ struct Shared {
 /// Window of the service's trapdoor tables: 2 × 4096 entries of 128 bytes.
 const TRAPDOOR_WINDOW: u32 = 4;
 
-/// Storage for the trapdoor tables of the service's parameter secret (1 MiB), owned by the
-/// running service: [`Service::run`] builds the tables in it, lends them to the workers for
-/// the run, and frees it when they have stopped (the tables wipe it first). Leaked instead,
-/// each service a process binds would keep its megabyte for good.
-fn trapdoor_storage() -> Vec<U1024> {
+/// Storage for the trapdoor tables of party 0's parameter secret (1 MiB), owned by whoever
+/// runs the signatures: [`Service::run`] builds the tables in it, lends them to the workers
+/// for the run, and frees it when they have stopped (the tables wipe it first); `ecdsa2pc
+/// bench` does the same for its signatures. Leaked instead, each service a process binds
+/// would keep its megabyte for good.
+#[must_use]
+pub fn trapdoor_storage() -> Vec<U1024> {
     let len = ecdsa2pc_core::trapdoor_tables_len(TRAPDOOR_WINDOW).unwrap_or(0);
     vec![U1024::ZERO; len]
+}
+
+/// The trapdoor tables of `params` in `storage` (from [`trapdoor_storage`]), with the
+/// service's window. `None` only if the core refused the window, which it does not for this
+/// one: signing then checks without tables, as fast as before.
+#[must_use]
+pub fn trapdoor_tables<'a>(
+    params: &RingPedersenSecret,
+    storage: &'a mut [U1024],
+) -> Option<TrapdoorTables<'a>> {
+    params.trapdoor_tables(TRAPDOOR_WINDOW, storage).ok()
 }
 
 /// What the health reply counts.
@@ -349,11 +362,7 @@ impl Service {
         // signature's π_c3 check uses them. `None` only if the core refused the window, which
         // it does not for this one: signing then checks without tables, as fast as before.
         let mut storage = trapdoor_storage();
-        let trapdoor = self
-            .shared
-            .params
-            .trapdoor_tables(TRAPDOOR_WINDOW, &mut storage)
-            .ok();
+        let trapdoor = trapdoor_tables(&self.shared.params, &mut storage);
         // Scoped: the workers borrow the tables, which must outlive them.
         thread::scope(|scope| self.serve_until_stopped(scope, trapdoor.as_ref()))
     }
@@ -669,6 +678,8 @@ fn handle(
                 &mut share,
                 &shared.params,
                 trapdoor,
+                // Per signature in sequence: the other sessions keep the cores busy.
+                &ecdsa2pc_core::work::Sequential,
                 &ctx,
                 &digest,
                 &req.path,

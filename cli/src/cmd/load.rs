@@ -9,6 +9,7 @@ use std::time::Instant;
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShare, KeyShareP2, Party, sign};
 use ecdsa2pc_net::pins::PinStore;
+use ecdsa2pc_net::pool::PresignPool;
 use ecdsa2pc_net::request::{self, Operation, Request};
 use ecdsa2pc_net::service::{cpu_ms_of, junk};
 use ecdsa2pc_net::store::ShareFiles;
@@ -36,7 +37,9 @@ use crate::output::{Log, Outcome, Style};
     note = "The keys are party 1's share files load-0.share ... in --shares (made with the \
             service by keygen first if missing, then reused). Client i signs with key i mod K, \
             so keys shared by several clients serialize at the service. Each key's \
-            fixed-base table is built before the clock starts; a signature's latency runs \
+            fixed-base table, and each client's --signs presigns (made with the C', g and h \
+            tables, as a presign pool makes them; --presign 0: inline instead), are made \
+            before the clock starts; a signature's latency runs \
             from connect to a verified signature (every one is verified with k256). The \
             service's CPU time comes from /proc/PID/stat with --server-pid, else from its \
             health reply, divided by the signatures made meanwhile. --junk adds a thread \
@@ -89,6 +92,11 @@ pub(crate) struct LoadArgs {
     /// window of each client's fixed-base table in bits, 0 for none (default: 4)
     #[argh(option, default = "4")]
     window: u32,
+    /// make each client's presigns (with the g/h tables) before the clock starts, as a
+    /// client with a presign pool has them ready: 1 (default) or 0 (each signature
+    /// presigns inline)
+    #[argh(option, default = "1")]
+    presign: u8,
     /// seconds to wait for the service: to connect, and for each message (default: 120)
     #[argh(option, default = "120")]
     timeout: u64,
@@ -184,6 +192,7 @@ fn load(args: &LoadArgs, paths: &CertPaths, log: &Log) -> Result<Outcome, CliErr
         args.window,
         started.elapsed().as_millis()
     ));
+    let pools = presign_pools(args, &keys, log)?;
 
     let before = server_cpu(args, paths)?;
     let latencies = Mutex::new(Vec::with_capacity(args.clients * args.signs));
@@ -192,12 +201,15 @@ fn load(args: &LoadArgs, paths: &CertPaths, log: &Log) -> Result<Outcome, CliErr
     let done = AtomicBool::new(false);
     let barrier = Barrier::new(args.clients + 1);
     let mut elapsed = Duration::ZERO;
+    // Each pool moves to its client's thread (a pool's receiver serves one thread).
+    let mut pools = pools.into_iter();
     std::thread::scope(|s| {
         let mut clients = Vec::with_capacity(args.clients);
         for client in 0..args.clients {
-            let (key, table) = (
+            let (key, table, pool) = (
                 keys.get(client % keys.len()),
                 tables.get(client % keys.len()),
+                pools.next().flatten(),
             );
             let (paths, latencies, errors, barrier) = (paths, &latencies, &errors, &barrier);
             clients.push(s.spawn(move || {
@@ -208,7 +220,11 @@ fn load(args: &LoadArgs, paths: &CertPaths, log: &Log) -> Result<Outcome, CliErr
                 for n in 0..args.signs {
                     let digest: [u8; 32] = Sha256::digest(format!("load {client} {n}")).into();
                     let start = Instant::now();
-                    match sign_once(&args.server, paths, key, table.as_ref(), &digest, timeout) {
+                    let accel = driver::Accel {
+                        table: table.as_ref(),
+                        pool: pool.as_ref(),
+                    };
+                    match sign_once(&args.server, paths, key, &accel, &digest, timeout) {
                         Ok(()) => lock(latencies).push(start.elapsed()),
                         Err(e) => lock(errors).push(format!("client {client}: {e}")),
                     }
@@ -365,12 +381,61 @@ fn load_key(
     })
 }
 
+/// Each client's presigns, made before the clock starts: one batch pool per client of
+/// `--signs` presigns (each pool thread builds its own C' and g/h tables, as a client's
+/// presign pool does), waited for until full, so that the run measures the online step and
+/// no refill competes with the service for the cores. None with `--presign 0`.
+fn presign_pools(
+    args: &LoadArgs,
+    keys: &[LoadKey],
+    log: &Log,
+) -> Result<Vec<Option<PresignPool>>, CliError> {
+    match args.presign {
+        0 => return Ok((0..args.clients).map(|_| None).collect()),
+        1 => {}
+        other => {
+            return Err(CliError::Usage(format!(
+                "--presign {other}: 1 (presign before the clock) or 0 (inline)"
+            )));
+        }
+    }
+    let started = Instant::now();
+    let pools = (0..args.clients)
+        .map(|client| match keys.get(client % keys.len()) {
+            Some(key) => Ok(Some(PresignPool::batch(&key.share, args.signs)?)),
+            None => Ok(None),
+        })
+        .collect::<Result<Vec<_>, CliError>>()?;
+    let deadline = started + Duration::from_secs(args.timeout.max(60) * 10);
+    loop {
+        let ready: usize = pools.iter().flatten().map(PresignPool::ready).sum();
+        if ready >= args.clients * args.signs {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Usage(format!(
+                "presigning: {ready} of {} ready after {} s; use fewer --clients or --signs, \
+                 or --presign 0",
+                args.clients * args.signs,
+                started.elapsed().as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    log.line(format_args!(
+        "{} presigns (with C', g and h tables) made in {} ms",
+        args.clients * args.signs,
+        started.elapsed().as_millis()
+    ));
+    Ok(pools)
+}
+
 /// One signature: connect, request, epoch agreement, sign, verify.
 fn sign_once(
     server: &str,
     paths: &CertPaths,
     key: &LoadKey,
-    table: Option<&sign::p2::Precomputed<'_>>,
+    accel: &driver::Accel<'_, '_>,
     digest: &[u8; 32],
     timeout: Duration,
 ) -> Result<(), CliError> {
@@ -382,7 +447,6 @@ fn sign_once(
     request::ask(&mut ch, &Request::on_key(Operation::Sign(*digest), key.id))?;
     let share = epoch::agree(&mut ch, &key.files, held)?;
     let info = ch.info().clone();
-    let accel = driver::Accel { table, pool: None };
     let sig = driver::sign_p2_with(
         &mut ch,
         &mut os_rng()?,
@@ -390,7 +454,7 @@ fn sign_once(
         &driver::context(&info),
         digest,
         &ecdsa2pc_core::bip32::DerivationPath::MASTER,
-        &accel,
+        accel,
     )?;
     let _ = ch.close();
     VerifyingKey::from_affine(share.public().q)

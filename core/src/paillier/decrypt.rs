@@ -107,16 +107,21 @@ impl SecretKey {
         self.nth_root(&c_mod_n)
     }
 
-    /// Whether base^exp · plain · v^N ≡ rhs · c^e (mod N²), for public values, by CRT: each
-    /// side mod p² and mod q², compared half by half, which by the CRT is the comparison mod
-    /// N². Constant time in the primes; decrypts nothing.
+    /// Whether base^exp · plain · v^N ≡ rhs · c^e mod `prime`², for public values: one half of
+    /// the same equation mod N², which by the CRT holds exactly when both halves hold. The two
+    /// halves are independent work (two threads may run them). Constant time in the primes;
+    /// decrypts nothing.
     ///
     /// v^N mod p² is ω^p for ω = v^(N mod (p−1)) mod p (see `nth_power_half`), and base^exp·ω^p
     /// is one multi-exponentiation: the two 1024-bit exponents share one chain of squarings.
     #[must_use]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn relation_holds<const F: usize>(
+    // Its own frame, and each side's Montgomery forms (about 1 KiB each) in their own block:
+    // party 0's firmware signs with 64 KiB of RAM, and this is its deepest point.
+    #[inline(never)]
+    pub(crate) fn relation_half_holds<const F: usize>(
         &self,
+        prime: Prime,
         base: &ModNN,
         exp: &U1024,
         plain: &ModNN,
@@ -124,12 +129,18 @@ impl SecretKey {
         rhs: &ModNN,
         c: &ModNN,
         e: &Uint<F>,
-    ) -> bool {
-        let mut ok = subtle::Choice::from(1);
-        for half in [&self.p, &self.q] {
-            let reduce = |x: &ModNN| {
-                FixedMontyForm::new(&x.rem(&half.square_wide).resize(), &half.monty_sq)
-            };
+    ) -> subtle::Choice {
+        let half = match prime {
+            Prime::P => &self.p,
+            Prime::Q => &self.q,
+        };
+        let reduce =
+            |x: &ModNN| FixedMontyForm::new(&x.rem(&half.square_wide).resize(), &half.monty_sq);
+        let right: U2048 = {
+            let c_e = reduce(c).pow(e);
+            reduce(rhs).mul(&c_e).retrieve()
+        };
+        let left: U2048 = {
             let omega = half.nth_power_mod_p(v);
             let pair = [
                 (reduce(base), *exp),
@@ -138,12 +149,10 @@ impl SecretKey {
                     half.prime.get(),
                 ),
             ];
-            let left = FixedMontyForm::multi_exponentiate_bounded_exp(&pair, U1024::BITS)
-                .mul(&reduce(plain));
-            let right = reduce(rhs).mul(&reduce(c).pow(e));
-            ok &= subtle::ConstantTimeEq::ct_eq(&left.retrieve(), &right.retrieve());
-        }
-        ok.into()
+            let product = FixedMontyForm::multi_exponentiate_bounded_exp(&pair, U1024::BITS);
+            product.mul(&reduce(plain)).retrieve()
+        };
+        subtle::ConstantTimeEq::ct_eq(&left, &right)
     }
 
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).

@@ -16,6 +16,7 @@ use crate::{
     share::{KeyShare, KeyShareP1},
     tags,
     transcript::Transcript,
+    work::{Executor, Sequential},
     zk::{dlog::DlogProof, sign_ciphertext::Statement},
 };
 
@@ -221,6 +222,24 @@ impl<'s> AwaitMsg4<'s> {
         msg: &Msg4,
         tables: Option<&TrapdoorTables<'_>>,
     ) -> Result<AwaitDecryption<'s>> {
+        self.check_msg4_on(msg, tables, &Sequential)
+    }
+
+    /// As [`AwaitMsg4::check_msg4_with`], with π_c3's checks after its ranges, units and EC
+    /// relations as independent work items run by `exec` (the Pedersen relations mod p̂ and
+    /// q̂, the Paillier relation mod p² and q²): a party that signs one signature at a time
+    /// runs them on its cores for a lower latency; a service that already has every core busy
+    /// with other sessions runs them in sequence. The outcome is the same on every schedule,
+    /// and nothing is decrypted before all of them passed.
+    ///
+    /// # Errors
+    /// As [`AwaitMsg4::check_msg4`].
+    pub fn check_msg4_on<X: Executor + ?Sized>(
+        self,
+        msg: &Msg4,
+        tables: Option<&TrapdoorTables<'_>>,
+        exec: &X,
+    ) -> Result<AwaitDecryption<'s>> {
         let share = &*self.share;
         let key = share.paillier.public_key();
         let c = key.validate(&msg.c)?;
@@ -243,12 +262,13 @@ impl<'s> AwaitMsg4<'s> {
             epoch: share.common.epoch,
             verifier: self.ids.run.pid(Party::P1),
         };
-        msg.proof.verify_with_trapdoors(
+        msg.proof.verify_with_trapdoors_on(
             &statement,
             &self.ids.proof_by(Party::P2, label::C),
             self.params,
             tables,
             &share.paillier,
+            exec,
         )?;
         // Fail closed: locked until `finish` sees a valid signature, so a caller that drops
         // this state after decrypting cannot leave an unlocked share behind.

@@ -15,7 +15,7 @@ use crate::{
     Error, Party, Result,
     bip32::DerivationPath,
     commitment, curve,
-    paillier::{FixedBase, ModNN},
+    paillier::{Ciphertext, FixedBase, ModNN},
     ring_pedersen::CommitTables,
     session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
@@ -103,7 +103,10 @@ impl Presign {
         table: Option<&Precomputed<'_>>,
     ) -> Self {
         let mut pre = Self::nonce(rng, share);
-        pre.prover = Some(prover(rng, share, &share.x2, &pre.k2, &pre.r2, table));
+        let c_prime = shifted_key(&share.paillier, &share.common.c_key);
+        pre.prover = Some(prover(
+            rng, share, &share.x2, &pre.k2, &pre.r2, &c_prime, table,
+        ));
         pre
     }
 
@@ -118,6 +121,7 @@ impl Presign {
         rng: &mut R,
         share: &KeyShareP2,
         tweak: &Scalar,
+        c_prime: &Ciphertext,
         table: Option<&Precomputed<'_>>,
     ) -> &Prover {
         let Self {
@@ -128,7 +132,7 @@ impl Presign {
         } = self;
         slot.get_or_insert_with(|| {
             let x2 = Zeroizing::new(share.x2 + tweak);
-            prover(rng, share, &x2, k2, r2, table)
+            prover(rng, share, &x2, k2, r2, c_prime, table)
         })
     }
 
@@ -146,23 +150,24 @@ impl Presign {
 }
 
 /// π_c3's message-independent work for nonce k2 with `share`, whose x2 is `x2` (the share's
-/// own, or x2 + δ under a derivation path).
+/// own, or x2 + δ under a derivation path). `c_prime` is the share's C' = c_key ⊕ q·2^64,
+/// which the caller computes once and also puts in π_c3's statement.
 fn prover<R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &KeyShareP2,
     x2: &Scalar,
     k2: &Scalar,
     r2: &AffinePoint,
+    c_prime: &Ciphertext,
     table: Option<&Precomputed<'_>>,
 ) -> Prover {
-    let c_prime = shifted_key(&share.paillier, &share.common.c_key);
     Prover::new(
         rng,
         k2,
         x2,
         r2,
         &share.paillier,
-        &c_prime,
+        c_prime,
         table.map(|t| &t.table),
         &share.params,
         table.and_then(|t| t.commit.as_ref()),
@@ -312,7 +317,9 @@ impl<'s> AwaitMsg3<'s> {
         let key = &share.paillier;
         let c_prime = shifted_key(key, &share.common.c_key);
         let r2 = self.pre.r2;
-        let prover = self.pre.prover_for(rng, share, &self.tweak, table);
+        let prover = self
+            .pre
+            .prover_for(rng, share, &self.tweak, &c_prime, table);
         let c = prover.ciphertext(key, &r, &m, table.map(|t| &t.table))?;
         let fingerprint = share.fingerprint();
         // Q2 + δ·G = (x2 + δ)·G, which P1 computes as Q_child − Q1.

@@ -41,14 +41,15 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use super::{MASK_SLACK_BITS, SIGN_CHALLENGE_BITS, STAT_BITS};
 use crate::{
     Error, Proof, Result, bigint,
-    paillier::{Ciphertext, FixedBase, ModN, ModNN, NoncePower, PublicKey, SecretKey},
+    paillier::{Ciphertext, FixedBase, ModN, ModNN, NoncePower, Prime, PublicKey, SecretKey},
     ring_pedersen::{
-        CommitTables, ElementN, MontyN, RingPedersenParams, RingPedersenSecret, TrapdoorTables,
+        CommitTables, ElementN, RingPedersenParams, RingPedersenSecret, TrapdoorTables,
     },
     session::{Binding, ID_LEN},
     sizes::{MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     tags,
     wire::{Reader, Writer},
+    work::{Check, Executor, Sequential, run_checks},
 };
 
 /// Integers mod N̂ widened by the masks: ρ_j < N̂·2^64, β_j < N̂·2^256, u_j < N̂·2^257.
@@ -207,6 +208,8 @@ impl SignCiphertextProof {
     }
 
     /// The range and unit checks, before any exponentiation; returns C_α as a ciphertext.
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn check_ranges(&self, st: &Statement<'_>) -> Result<Ciphertext> {
         let bad = Error::ProofInvalid(Proof::SignCiphertext);
         let n_hat = &st.params.n;
@@ -272,9 +275,10 @@ impl SignCiphertextProof {
     }
 
     /// P1's check: the same equations as [`SignCiphertextProof::verify`], computed with P1's
-    /// trapdoors (λ and N̂'s factors; N's factors), in this order: ranges and units, the EC
-    /// relations, the Pedersen relations, the Paillier relation. Nothing is decrypted.
-    /// `tables`, if any, are `ring`'s comb tables of h (the same check, faster).
+    /// trapdoors (λ and N̂'s factors; N's factors): first ranges and units, then the EC
+    /// relations, the Pedersen relations mod p̂ and mod q̂, and the Paillier relation mod p²
+    /// and mod q². Nothing is decrypted. `tables`, if any, are `ring`'s comb tables of h (the
+    /// same check, faster).
     ///
     /// # Errors
     /// [`Error::ProofInvalid`] with [`Proof::SignCiphertext`].
@@ -286,39 +290,75 @@ impl SignCiphertextProof {
         tables: Option<&TrapdoorTables<'_>>,
         paillier: &SecretKey,
     ) -> Result<()> {
-        let bad = Error::ProofInvalid(Proof::SignCiphertext);
-        let c_alpha = self.check_ranges(st)?;
-        let e = self.challenge(st, binding);
-        self.check_curve(st, &e)?;
-        let monty = st.params.monty_checked();
-        let z: [U896; 3] = [self.z1.resize(), self.z2.resize(), self.z3];
-        let mut ok = Choice::from(1);
-        for j in 0..3 {
-            let (Some(zj), Some(uj)) = (z.get(j), self.u.get(j)) else {
-                return Err(bad);
-            };
-            ok &= ring.pedersen_holds(zj, uj, &self.pedersen_rhs(j, &e, &monty), tables);
-        }
-        if !bool::from(ok) {
-            return Err(bad);
-        }
-        let (r_z1, plain) = self.paillier_parts(st);
-        if !paillier.relation_holds(
-            st.c_prime.as_uint(),
-            &r_z1,
-            &plain,
-            &self.v,
-            c_alpha.as_uint(),
-            st.c.as_uint(),
-            &e,
-        ) {
-            return Err(bad);
-        }
-        Ok(())
+        self.verify_with_trapdoors_on(st, binding, ring, tables, paillier, &Sequential)
     }
 
-    /// A_j·W_j^e mod N̂ (public values).
-    fn pedersen_rhs(&self, j: usize, e: &U128, monty: &MontyN) -> U2048 {
+    /// As [`SignCiphertextProof::verify_with_trapdoors`], with the checks after the ranges,
+    /// units and EC relations as four independent work items run by `exec`: the Pedersen
+    /// relations mod p̂, mod q̂, the Paillier relation mod p², mod q² (one of each per core on
+    /// two cores, which about halves the latency). Every item runs whatever the others give,
+    /// and the outcome is the same on every schedule.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] with [`Proof::SignCiphertext`].
+    pub fn verify_with_trapdoors_on<X: Executor + ?Sized>(
+        &self,
+        st: &Statement<'_>,
+        binding: &Binding<'_>,
+        ring: &RingPedersenSecret,
+        tables: Option<&TrapdoorTables<'_>>,
+        paillier: &SecretKey,
+        exec: &X,
+    ) -> Result<()> {
+        let c_alpha = self.check_ranges(st)?;
+        let e = self.challenge(st, binding);
+        // The EC relations first, in place: cheap, on public values only, and they end most
+        // bad proofs (any change to a committed value moves e) before the exponentiations.
+        self.check_curve(st, &e)?;
+        let z: [U896; 3] = [self.z1.resize(), self.z2.resize(), self.z3];
+        let (r_z1, plain) = self.paillier_parts(st);
+        let verdict = |ok: Choice| {
+            if bool::from(ok) {
+                Ok(())
+            } else {
+                Err(Error::ProofInvalid(Proof::SignCiphertext))
+            }
+        };
+        let pedersen = |prime: Prime| {
+            let mut ok = Choice::from(1);
+            for (((zj, uj), aj), wj) in z.iter().zip(&self.u).zip(&self.a).zip(&self.w) {
+                ok &= ring.pedersen_half_holds(prime, zj, uj, aj, wj, &e, tables);
+            }
+            verdict(ok)
+        };
+        let paillier_half = |prime: Prime| {
+            verdict(paillier.relation_half_holds(
+                prime,
+                st.c_prime.as_uint(),
+                &r_z1,
+                &plain,
+                &self.v,
+                c_alpha.as_uint(),
+                st.c.as_uint(),
+                &e,
+            ))
+        };
+        let (pedersen_p, pedersen_q) = (|| pedersen(Prime::P), || pedersen(Prime::Q));
+        let (paillier_p, paillier_q) = (|| paillier_half(Prime::P), || paillier_half(Prime::Q));
+        run_checks(
+            exec,
+            &mut [
+                Check::new(&pedersen_p),
+                Check::new(&pedersen_q),
+                Check::new(&paillier_p),
+                Check::new(&paillier_q),
+            ],
+        )
+    }
+
+    /// A_j·W_j^e mod N̂ (public values), for the public verifier; P1 computes it mod p̂ and q̂.
+    #[cfg(any(test, feature = "internals"))]
+    fn pedersen_rhs(&self, j: usize, e: &U128, monty: &crate::ring_pedersen::MontyN) -> U2048 {
         let (a, w) = (
             self.a.get(j).unwrap_or(&U2048::ONE),
             self.w.get(j).unwrap_or(&U2048::ONE),
@@ -331,6 +371,8 @@ impl SignCiphertextProof {
 
     /// The public inputs of the Paillier equation C'^(r·z1)·(1+N)^(z1·m + z2·r + z3·q)·v^N =
     /// C_α·c^e: the exponent r·z1 and the factor (1+N)^(z1·m + z2·r + z3·q) mod N².
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn paillier_parts(&self, st: &Statement<'_>) -> (U1024, ModNN) {
         let r: U512 = bigint::scalar_to_uint(st.r);
         let m: U512 = bigint::scalar_to_uint(st.m);
@@ -341,6 +383,8 @@ impl SignCiphertextProof {
     }
 
     /// z1·R2 = G' + e·G and z2·R2 = Q2' + e·Q2 (public points and scalars).
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn check_curve(&self, st: &Statement<'_>, e: &U128) -> Result<()> {
         let e = bigint::reduce_mod_q(e);
         let r2 = ProjectivePoint::from(*st.r2);
@@ -356,6 +400,8 @@ impl SignCiphertextProof {
     }
 
     /// The challenge e (κ bits) over the binding, the whole statement and every commitment.
+    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    #[inline(never)]
     fn challenge(&self, st: &Statement<'_>, binding: &Binding<'_>) -> U128 {
         challenge(st, binding, &self.w, &self.a, &self.g_prime, &self.q2_prime, &self.c_alpha)
     }

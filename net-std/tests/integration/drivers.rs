@@ -187,11 +187,20 @@ fn party_1_signs_with_its_table_and_presign_pool() {
             pool.wait(Duration::from_secs(10)).is_some(),
             "the pool fills"
         );
+        // It refills to its capacity and says so (the load generator waits for that).
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while pool.ready() < 4 && std::time::Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(pool.ready(), 4, "the pool refills to its capacity");
+        assert!(pool.take().is_some());
+        assert!(pool.ready() <= 3, "a taken presign is no longer counted");
         let accel = Accel {
             table: Some(&table),
             pool: Some(&pool),
         };
-        ds.iter()
+        let sigs = ds
+            .iter()
             .map(|d| {
                 driver::sign_p2_with(
                     &mut t,
@@ -204,7 +213,19 @@ fn party_1_signs_with_its_table_and_presign_pool() {
                 )
                 .unwrap()
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        // A batch makes exactly its count, then its thread ends: nothing refills.
+        let batch = PresignPool::batch(&share, 2).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while batch.ready() < 2 && std::time::Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(batch.ready(), 2, "the batch is made");
+        assert!(batch.take().is_some() && batch.take().is_some());
+        thread::sleep(Duration::from_millis(300));
+        assert_eq!(batch.ready(), 0);
+        assert!(batch.take().is_none(), "a batch does not refill");
+        sigs
     });
     let mut t = Framed::new(a, max);
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
