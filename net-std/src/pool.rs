@@ -28,8 +28,12 @@ use crate::rng::os_rng;
 pub struct PresignPool {
     rx: Option<Receiver<Presign>>,
     worker: Option<JoinHandle<()>>,
-    /// How many [`Presign`]s wait in the channel (a channel cannot say).
+    /// How many [`Presign`]s wait in the channel (a channel cannot say), counted by the
+    /// filler just before each send: one above the channel's content while a send to a full
+    /// channel is being tried.
     ready: Arc<AtomicUsize>,
+    /// The channel's capacity, the most [`PresignPool::ready`] reports.
+    capacity: usize,
 }
 
 impl PresignPool {
@@ -56,7 +60,8 @@ impl PresignPool {
     fn start(share: &KeyShareP2, capacity: usize, limit: Option<usize>) -> Result<Self, NetError> {
         let copy = copy_of(share)?;
         let mut rng = os_rng()?;
-        let (tx, rx) = sync_channel::<Presign>(capacity.max(1));
+        let capacity = capacity.max(1);
+        let (tx, rx) = sync_channel::<Presign>(capacity);
         let ready = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&ready);
         let worker = thread::Builder::new()
@@ -67,6 +72,7 @@ impl PresignPool {
             rx: Some(rx),
             worker: Some(worker),
             ready,
+            capacity,
         })
     }
 
@@ -92,7 +98,8 @@ impl PresignPool {
     /// clock starts, so that it measures the online step only.
     #[must_use]
     pub fn ready(&self) -> usize {
-        self.ready.load(Ordering::SeqCst)
+        // The filler's count runs one ahead while it tries a full channel: never more than fit.
+        self.ready.load(Ordering::SeqCst).min(self.capacity)
     }
 
     fn taken(&self) {
