@@ -425,9 +425,45 @@ fn tampered_answers_fail_and_both_verifiers_agree() {
     }
 }
 
-/// P1's round with its check on every schedule: an honest message 4 gives the same signature
-/// as the sequential check, a tampered proof is `ProofInvalid(SignCiphertext)` (no state to
-/// decrypt with) and the share not locked.
+/// Each half of P1's CRT check stands on its own: a response for which the relation holds
+/// modulo one prime and not the other is refused by every verifier and schedule, so no half
+/// is skipped or checked twice.
+#[test]
+fn a_relation_that_holds_modulo_one_prime_only_fails() {
+    let f = Fixture::new(80);
+    let st = f.statement();
+    let b = binding(&SID);
+    let n = *f.sk.public_key().modulus();
+    let (p, q) = f.sk.primes();
+    // v^N mod p² depends on v mod p only: v ± p keeps the Paillier relation mod p² and breaks
+    // it mod q², v ± q the other way round.
+    for (name, prime) in [("p", p), ("q", q)] {
+        let step: U2048 = prime.resize();
+        let up = f.proof.v.wrapping_add(&step);
+        let moved = if up < n {
+            up
+        } else {
+            f.proof.v.wrapping_sub(&step)
+        };
+        let mut t = f.proof.clone();
+        t.v = moved;
+        assert_eq!(f.verdict(&t, &st, &b), invalid(), "v moved by {name}");
+    }
+    // h^(u_j) mod p̂ depends on u_j mod (p̂ − 1): u_j + p̂ − 1 keeps the Pedersen relation mod
+    // p̂ and breaks it mod q̂, u_j + q̂ − 1 the other way round.
+    let (p_hat, q_hat) = support::SAFE_PRIME_PAIRS[0];
+    for (name, hex) in [("p̂", p_hat), ("q̂", q_hat)] {
+        let step: U2368 = crypto_bigint::U1024::from_be_hex(hex)
+            .wrapping_sub(&crypto_bigint::U1024::ONE)
+            .resize();
+        for j in 0..3 {
+            let mut t = f.proof.clone();
+            t.u[j] = t.u[j].wrapping_add(&step);
+            assert_eq!(f.verdict(&t, &st, &b), invalid(), "u{j} + {name} − 1");
+        }
+    }
+}
+
 /// P1's message-4 check on the schedule `name` (half of them with the trapdoor tables).
 fn check_on<'s>(
     name: &str,
@@ -442,6 +478,9 @@ fn check_on<'s>(
     }
 }
 
+/// P1's round with its check on every schedule: an honest message 4 gives the same signature
+/// as the sequential check, a tampered proof is `ProofInvalid(SignCiphertext)` (no state to
+/// decrypt with) and the share not locked.
 #[test]
 fn p1_round_gives_the_same_outcome_on_every_schedule() {
     let (mut s1, s2) = support::keygen(70, 0);
@@ -463,7 +502,9 @@ fn p1_round_gives_the_same_outcome_on_every_schedule() {
         assert_eq!(checked.finish(&p, &q).unwrap().0, expected, "{name}");
         let run = support::sign_to_msg4(seed + 10, &mut s1, &s2, &digest);
         let mut bad = run.m4.clone();
-        bad.proof.z1 = bad.proof.z1.wrapping_add(&U512::ONE);
+        // v is not hashed into the challenge and has no curve relation: the bad proof gets
+        // past the checks done in place and fails in the work items (both Paillier halves).
+        bad.proof.v = bad.proof.v.wrapping_add(&U2048::ONE);
         // No state to decrypt with comes back (threshold_attack.rs counts decryptions).
         assert_eq!(
             check_on(name, run.p1, &bad).err(),
