@@ -280,9 +280,9 @@ pub trait KeyShare: sealed::Sealed + Sized {
     fn decode(bytes: &[u8]) -> Result<Self>;
 
     /// As [`KeyShare::decode`], for a caller that decodes the same file many times: if
-    /// `before` is the [`Receipt`] of exactly these bytes, the costly check of the secret half
-    /// (P1's decryption of c_key) is skipped, since it passed for them before; every other
-    /// check runs. Returns the share and the receipt of its bytes, to pass next time. Keep
+    /// `before` is the [`Receipt`] of exactly these bytes, the check of the secret half
+    /// (x_i·G = Q_i, and for P1 the costly Dec(c_key) = x1) is skipped, since it passed for
+    /// them before; every other check runs. Returns the share and the receipt of its bytes, to pass next time. Keep
     /// receipts in memory only (see [`Receipt`]).
     ///
     /// # Errors

@@ -8,8 +8,11 @@
 //! the Paillier key, Q1 + Q2 = Q) and skips the consistency of the secret half.
 //!
 //! Only this module makes receipts, and only after a full decode succeeded: a caller cannot
-//! vouch for bytes itself. A receipt is a SHA-256 of the bytes it covers, which hold the
-//! share's secrets: keep it in memory, never log or store it.
+//! vouch for bytes itself. A receipt is a SHA-256 of the bytes it covers; those hold the
+//! share's secrets, but their digest gives none of them away (x1 and the primes are far too
+//! wide to guess), so a receipt is not treated as a secret: it is `Copy`, not wiped, and
+//! compared like any value. It is still kept in memory only and never shown (its `Debug`
+//! prints nothing): it means something only to the process that checked the bytes.
 //!
 //! [`KeyShare::decode`]: super::KeyShare::decode
 
@@ -37,8 +40,8 @@ impl Receipt {
         Self(digest(bytes))
     }
 
-    /// Whether this receipt was issued for exactly `bytes` (compared in constant time: the
-    /// digest depends on secret bytes).
+    /// Whether this receipt was issued for exactly `bytes` (compared in constant time, which
+    /// costs nothing here, although a digest of them tells nothing of the secrets).
     pub(super) fn covers(&self, bytes: &[u8]) -> bool {
         self.0.ct_eq(&digest(bytes)).into()
     }

@@ -17,9 +17,9 @@ pub struct Receipts {
 }
 
 impl Receipts {
-    /// How many files' receipts are kept. Past it every receipt is forgotten at once (each
-    /// file is checked in full at its next load): a bound on memory whatever the number of
-    /// keys, at a cost paid only by stores larger than this.
+    /// How many files' receipts are kept (about 150 bytes each). Past it, one receipt is
+    /// forgotten for each new one (that file is checked in full at its next load): a bound on
+    /// memory whatever the number of keys, paid only by stores larger than this.
     pub const CAPACITY: usize = 4096;
 
     /// No receipts yet.
@@ -37,8 +37,11 @@ impl Receipts {
     /// Remembers `receipt` for `path`, replacing the one before.
     pub fn put(&self, path: &Path, receipt: Receipt) {
         let mut map = self.map();
-        if map.len() >= Self::CAPACITY && !map.contains_key(path) {
-            map.clear();
+        if map.len() >= Self::CAPACITY
+            && !map.contains_key(path)
+            && let Some(evicted) = map.keys().next().cloned()
+        {
+            map.remove(&evicted);
         }
         map.insert(path.to_path_buf(), receipt);
     }
@@ -127,7 +130,13 @@ mod tests {
             receipts.put(&dir.join(format!("{i}.share")), receipt);
             assert!(receipts.len() <= Receipts::CAPACITY);
         }
-        assert!(!receipts.is_empty());
+        // Full, one is forgotten per new one, not all of them.
+        assert_eq!(receipts.len(), Receipts::CAPACITY);
+        assert_eq!(
+            receipts.get(&dir.join(format!("{}.share", Receipts::CAPACITY + 9))),
+            Some(receipt),
+            "the newest is kept"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
