@@ -108,11 +108,12 @@ pub fn run_checks<X: Executor + ?Sized>(exec: &X, checks: &mut [Check<'_>]) -> R
 }
 
 /// An executor that runs a list backwards: the tests' stand-in for a scheduler that finishes
-/// items out of order.
-#[cfg(test)]
-pub(crate) struct Reversed;
+/// items out of order (for this workspace's tests: unit tests and feature `internals`).
+#[cfg(any(test, feature = "internals"))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reversed;
 
-#[cfg(test)]
+#[cfg(any(test, feature = "internals"))]
 impl Executor for Reversed {
     fn run<W: Work>(&self, items: &mut [W]) {
         items.iter_mut().rev().for_each(Work::run);
@@ -120,11 +121,12 @@ impl Executor for Reversed {
 }
 
 /// An executor that runs nothing: the tests' stand-in for a caller that leaves every item to
-/// the round that handed them out.
-#[cfg(test)]
-pub(crate) struct Idle;
+/// the round that handed them out (for this workspace's tests, as [`Reversed`]).
+#[cfg(any(test, feature = "internals"))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Idle;
 
-#[cfg(test)]
+#[cfg(any(test, feature = "internals"))]
 impl Executor for Idle {
     fn run<W: Work>(&self, _: &mut [W]) {}
 }

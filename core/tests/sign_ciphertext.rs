@@ -12,7 +12,7 @@ use ecdsa2pc_core::internals::{
     session::Binding,
     zk::sign_ciphertext::{Prover, SignCiphertextProof, Statement, U2368},
 };
-use ecdsa2pc_core::work::{Executor, Sequential, Work};
+use ecdsa2pc_core::work::{Executor, Idle, Reversed, Sequential, Work};
 use ecdsa2pc_core::{
     Ciphertext, Error, KeyShare, Message, PaillierSecretKey, ParamsMsg, Proof, RingPedersenParams,
     keygen, sign,
@@ -121,7 +121,7 @@ impl Fixture {
                 p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Sequential)
             });
             let backwards = on(&|p| {
-                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Backwards)
+                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Reversed)
             });
             let threads = on(&|p| {
                 p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Threads)
@@ -141,17 +141,9 @@ impl Fixture {
     }
 }
 
-/// Schedules of P1's check items other than [`Sequential`]: backwards, each item on its own
-/// thread (finishing in any order), and none at all (the caller runs what is left).
-struct Backwards;
+/// The schedule of P1's check items with each item on its own thread (finishing in any
+/// order); core's `Reversed` and `Idle` give the backwards and the empty schedules.
 struct Threads;
-struct Idle;
-
-impl Executor for Backwards {
-    fn run<W: Work>(&self, items: &mut [W]) {
-        items.iter_mut().rev().for_each(Work::run);
-    }
-}
 
 impl Executor for Threads {
     fn run<W: Work>(&self, items: &mut [W]) {
@@ -161,10 +153,6 @@ impl Executor for Threads {
             }
         });
     }
-}
-
-impl Executor for Idle {
-    fn run<W: Work>(&self, _: &mut [W]) {}
 }
 
 /// P1's comb tables of h mod p̂, q̂ for the support secret, built once for the whole binary.
@@ -472,7 +460,7 @@ fn check_on<'s>(
 ) -> Result<sign::p1::AwaitDecryption<'s>, Error> {
     match name {
         "sequential" => p1.check_msg4_on(m4, None, &Sequential),
-        "backwards" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Backwards),
+        "backwards" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Reversed),
         "threads" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Threads),
         _ => p1.check_msg4_on(m4, None, &Idle),
     }
