@@ -20,7 +20,7 @@ use crate::{
     wire::redacted_debug,
     work::{Executor, Sequential, Task, Work},
     zk::{
-        EQ_CHUNKS, KEY_ROOTS,
+        EQ_CHUNKS,
         dlog::DlogProof,
         eq_paillier_pedersen,
         paillier_key::{self, PaillierKeyProof},
@@ -228,9 +228,7 @@ impl AwaitMsg2 {
         let (pdl_at, key_at) = (at(label::PDL), at(label::KEY));
         let pdl_of = || pdl_masks.prove(&self.paillier, &statement, &self.x1, &self.r_key, &pdl_at);
         let rhos = paillier_key::challenges(pk, &msg.key_challenge, &key_at);
-        let (key, rhos) = (&self.paillier, &rhos);
-        let root_of: [_; KEY_ROOTS] =
-            core::array::from_fn(|i| move || paillier_key::root(key, rhos, i));
+        let root_of = paillier_key::root_items(&self.paillier, &rhos);
         let mut pdl = Task::new(&pdl_of);
         let mut roots = root_of.each_ref().map(|f| Task::new(f));
         {

@@ -50,9 +50,7 @@ impl PaillierKeyProof {
         exec: &X,
     ) -> Self {
         let rhos = challenges(key.public_key(), challenge, binding);
-        let rhos = &rhos;
-        let root_of: [_; KEY_ROOTS] = core::array::from_fn(|i| move || root(key, rhos, i));
-        Self::from_roots(work::compute(exec, &root_of))
+        Self::from_roots(work::compute(exec, &root_items(key, &rhos)))
     }
 
     /// The proof of the roots σ_i = [`root`]`(key, ρ, i)` of ρ = [`challenges`].
@@ -108,8 +106,17 @@ impl PaillierKeyProof {
 
 /// σ_i = ρ_i^(N⁻¹ mod φ(N)), root `i` of the proof (< [`KEY_ROOTS`]; zero beyond): one
 /// independent work item.
-pub(crate) fn root(key: &SecretKey, rhos: &[ModN; KEY_ROOTS], i: usize) -> ModN {
+fn root(key: &SecretKey, rhos: &[ModN; KEY_ROOTS], i: usize) -> ModN {
     rhos.get(i).map_or(ModN::ZERO, |rho| key.nth_root(rho))
+}
+
+/// The proof's N-th roots of `rhos` as independent computations, one per root, for an
+/// executor: [`PaillierKeyProof::prove_with`] runs them alone, keygen beside its PDL proof.
+pub(crate) fn root_items<'a>(
+    key: &'a SecretKey,
+    rhos: &'a [ModN; KEY_ROOTS],
+) -> [impl Fn() -> ModN + Sync + 'a; KEY_ROOTS] {
+    core::array::from_fn(|i| move || root(key, rhos, i))
 }
 
 /// ρ_1..ρ_t, uniform in Z_N, from the seed, N and the binding.
