@@ -14,34 +14,19 @@ signs="${4:-8}"
 for b in "${bins[@]}"; do
   [ -x "$b" ] || { echo "error: $b is not an executable (build it first)" >&2; exit 2; }
 done
-work="$(mktemp -d)"
-serve_pid=
-cleanup() {
-  if [ -n "$serve_pid" ]; then kill -TERM "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-certs/generate_certs.sh "$work/certs" >/dev/null
-export ECDSA2PC_LOCK_DIR="$work/locks"
+source scripts/load-env.sh
 addr="${ECDSA2PC_LOAD_ADDR:-127.0.0.1:8564}"
 one() {
   local label=$1 bin=$2 run="$work/run"
   rm -rf "$run" "$ECDSA2PC_LOCK_DIR"
   mkdir -m 700 -p "$run/shares" "$run/client"
-  "$bin" serve --listen "$addr" --certs "$work/certs" --shares "$run/shares" \
-    --workers 4 --handshake-timeout 2 --log-format json 2>"$run/serve.log" &
-  serve_pid=$!
-  for _ in $(seq 1 100); do
-    "$bin" health --server "$addr" --certs "$work/certs" --timeout 1 -q >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  start_serve "$bin" "$addr" "$run/shares" 4 "$run/serve.log"
   "$bin" load --server "$addr" --certs "$work/certs" --shares "$run/client" --clients 8 --signs 1 -q >/dev/null
   for _ in 1 2; do
     echo "$label $("$bin" load --server "$addr" --certs "$work/certs" --shares "$run/client" \
       --server-pid "$serve_pid" --clients 8 --signs "$signs" 2>"$run/load.log")"
   done
-  kill -TERM "$serve_pid"; wait "$serve_pid" || true
-  serve_pid=
+  stop_serve
 }
 for _ in $(seq 1 "$rounds"); do
   one A "${bins[0]}"

@@ -25,24 +25,9 @@ else
 fi
 addr="${ECDSA2PC_LOAD_ADDR:-127.0.0.1:8563}"
 workers="${ECDSA2PC_LOAD_WORKERS:-4}"
-work="$(mktemp -d)"
-serve_pid=
-cleanup() {
-  if [ -n "$serve_pid" ]; then kill -TERM "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-certs/generate_certs.sh "$work/certs" >/dev/null
+source scripts/load-env.sh
 mkdir -m 700 "$work/shares" "$work/client"
-export ECDSA2PC_LOCK_DIR="$work/locks"
-"$bin" serve --listen "$addr" --certs "$work/certs" --shares "$work/shares" \
-  --workers "$workers" --handshake-timeout 2 --log-format json 2>"$work/serve.log" &
-serve_pid=$!
-for _ in $(seq 1 100); do
-  "$bin" health --server "$addr" --certs "$work/certs" --timeout 1 -q >/dev/null 2>&1 && break
-  sleep 0.1
-done
-"$bin" health --server "$addr" --certs "$work/certs" --timeout 5 -q >/dev/null
+start_serve "$bin" "$addr" "$work/shares" "$workers" "$work/serve.log"
 
 status=0
 rows=()
