@@ -28,45 +28,25 @@ fn keygen_to_msg3(
 /// seed (core's own test adds a backwards schedule), and the run ends in the same share.
 #[test]
 fn keygen_p1_on_every_core_sends_the_sequential_bytes() {
-    use ecdsa2pc_core::{Message, work::Sequential};
-    let params = fixtures::params().params();
-    let run = |parallel: bool| {
+    use ecdsa2pc_core::{Message, work::Executor, work::Sequential};
+    /// One keygen with P1's steps run by `exec`: message 1's bytes, message 3, the share's
+    /// fingerprint.
+    fn run<X: Executor>(exec: &X) -> (Vec<u8>, keygen::Msg3, [u8; 32]) {
+        let params = fixtures::params().params();
         let mut r1 = rng(60);
-        let (p1, m1) = if parallel {
-            keygen::p1::start_with(
-                &mut r1,
-                &ctx1(),
-                fixtures::paillier(0),
-                params,
-                None,
-                &Parallel,
-            )
-        } else {
-            keygen::p1::start_with(
-                &mut r1,
-                &ctx1(),
-                fixtures::paillier(0),
-                params,
-                None,
-                &Sequential,
-            )
-        }
-        .unwrap();
+        let (p1, m1) =
+            keygen::p1::start_with(&mut r1, &ctx1(), fixtures::paillier(0), params, None, exec)
+                .unwrap();
         let mut bytes = vec![0; keygen::Msg1::LEN];
         m1.encode(&mut bytes).unwrap();
         let mut r2 = rng(61);
         let (p2, m2) = keygen::p2::start(&mut r2, &ctx2(), &m1, params).unwrap();
-        let (s1, m3) = if parallel {
-            p1.on_msg2_with(&mut r1, &m2, &Parallel)
-        } else {
-            p1.on_msg2(&mut r1, &m2)
-        }
-        .unwrap();
+        let (s1, m3) = p1.on_msg2_with(&mut r1, &m2, exec).unwrap();
         let s2 = p2.on_msg3(&mut r2, &m3).unwrap();
         assert_eq!(s1.fingerprint(), s2.fingerprint());
         (bytes, m3, s1.fingerprint())
-    };
-    assert_eq!(run(false), run(true));
+    }
+    assert_eq!(run(&Sequential), run(&Parallel));
 }
 
 #[test]
