@@ -19,7 +19,7 @@ use crypto_bigint::{
 use crypto_primes::{Flavor, is_prime, random_prime};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq};
+use subtle::{Choice, ConstantTimeEq, ConstantTimeLess};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::{
@@ -154,7 +154,9 @@ impl RingPedersenParams {
         MontyN::new_vartime(Odd::new(self.n).into_option().unwrap_or(Odd::ONE))
     }
 
-    /// Whether a public x is a unit in (0, N̂).
+    /// Whether a public x is a unit in (0, N̂): the public verifier's check (P1 uses
+    /// [`RingPedersenSecret::is_unit_below_n`]).
+    #[cfg(any(test, feature = "internals"))]
     pub(crate) fn is_unit_below_n(&self, x: &U2048) -> bool {
         let Some(n_odd) = Odd::new(self.n).into_option() else {
             return false;
@@ -359,6 +361,17 @@ const PRIME_LEN: usize = 128;
 impl RingPedersenSecret {
     /// Length of [`RingPedersenSecret::encode`].
     pub const ENCODED_LEN: usize = 4 + 1 + 2 * PRIME_LEN + 2 * MOD_N_LEN + HASH_LEN;
+
+    /// Whether a public x is a unit in (0, N̂), the answer of
+    /// [`RingPedersenParams::is_unit_below_n`] from the factors: x ≢ 0 mod p̂ and mod q̂, two
+    /// reductions instead of a gcd. Constant time in the factors, both always reduced: only the
+    /// answer comes out, and anyone's gcd gives the same.
+    pub(crate) fn is_unit_below_n(&self, x: &U2048) -> bool {
+        let nonzero_mod = |half: &CrtHalf| !x.rem(&half.prime).ct_eq(&U2048::ZERO);
+        let [p, q] = &self.halves;
+        let below = x.ct_lt(&self.params.n) & !x.ct_eq(&U2048::ZERO);
+        bool::from(below & nonzero_mod(p) & nonzero_mod(q))
+    }
 
     /// Makes fresh parameters: two 1024-bit safe primes (seconds each, with high variance:
     /// run it off any latency-sensitive path, and show progress), τ and λ.
@@ -718,6 +731,33 @@ mod tests {
     use super::*;
     use crate::fixtures;
     use alloc::vec;
+
+    /// P1's unit check mod N̂ by p̂ and q̂ gives the gcd's answers, multiples of each factor
+    /// included.
+    #[test]
+    fn unit_check_by_the_factors_agrees_with_the_gcd() {
+        let s = fixtures::ring_pedersen(0);
+        let n = s.params().n;
+        let wide = |x: &U1024| x.resize::<{ U2048::LIMBS }>();
+        let cases: [(&str, U2048, bool); 8] = [
+            ("0", U2048::ZERO, false),
+            ("1", U2048::ONE, true),
+            ("h", s.params().h, true),
+            ("N̂ − 1", n.wrapping_sub(&U2048::ONE), true),
+            ("N̂", n, false),
+            ("N̂ + 1", n.wrapping_add(&U2048::ONE), false),
+            ("p̂·7", wide(&s.p).wrapping_mul(&U2048::from_u8(7)), false),
+            ("q̂", wide(&s.q), false),
+        ];
+        for (name, x, unit) in cases {
+            assert_eq!(s.is_unit_below_n(&x), unit, "{name}");
+            assert_eq!(
+                s.params().is_unit_below_n(&x),
+                unit,
+                "{name}: the gcd agrees"
+            );
+        }
+    }
 
     #[test]
     fn zeroizing_the_secret_wipes_primes_lambda_and_the_crt_halves() {

@@ -1541,8 +1541,8 @@ fn s4_invalid_ciphertexts_are_refused_without_locking() {
     with_shares(|s1, s2| {
         let sk = support::paillier(0);
         let pk = sk.public_key();
-        let (p, _) = sk.primes();
-        let cases: [(&str, U4096); 6] = [
+        let (p, q) = sk.primes();
+        let cases: [(&str, U4096); 7] = [
             ("0", U4096::ZERO),
             ("N", pk.modulus().resize()),
             ("N²", *pk.modulus_squared()),
@@ -1554,6 +1554,11 @@ fn s4_invalid_ciphertexts_are_refused_without_locking() {
             (
                 "multiple of p",
                 p.resize::<{ U4096::LIMBS }>().shl_vartime(1000),
+            ),
+            (
+                "multiple of q",
+                q.resize::<{ U4096::LIMBS }>()
+                    .wrapping_mul(&U4096::from_u8(3)),
             ),
         ];
         for (name, c) in cases {

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crypto_bigint::{NonZero, Odd, U1024, U2048, U4096, modular::FixedMontyParams};
+use subtle::{ConstantTimeEq, ConstantTimeLess};
 use crypto_primes::{
     Flavor,
     hazmat::{SetBits, SmallFactorsSieveFactory},
@@ -11,7 +12,7 @@ use crypto_primes::{
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::{MODULUS_BITS, PublicKey};
+use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
 use crate::{
     Error, Result,
     work::{SEED_LEN, SeededRng, Work},
@@ -207,6 +208,32 @@ impl SecretKey {
         &self.public
     }
 
+    /// [`PublicKey::validate`] from the factors: `0 < c < N²` and c ≢ 0 mod p and mod q (a
+    /// unit mod N² exactly when it is one mod N), two reductions instead of a gcd. Constant
+    /// time in the primes; only the answer, which anyone's gcd gives, comes out.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCiphertext`].
+    pub fn validate(&self, c: &ModNN) -> Result<Ciphertext> {
+        let below = c.ct_lt(&self.public.nn) & !c.ct_eq(&ModNN::ZERO);
+        let nonzero_mod = |half: &CrtHalf| {
+            let mod_square: U2048 = c.rem(&half.square_wide).resize();
+            !mod_square.rem(&half.prime_wide).ct_eq(&U2048::ZERO)
+        };
+        if bool::from(below & nonzero_mod(&self.p) & nonzero_mod(&self.q)) {
+            Ok(Ciphertext(*c))
+        } else {
+            Err(Error::InvalidCiphertext)
+        }
+    }
+
+    /// [`PublicKey::is_unit_below_n`] from the factors: `0 < x < N` and x ≢ 0 mod p and mod q.
+    pub(crate) fn is_unit_below_n(&self, x: &ModN) -> bool {
+        let below = x.ct_lt(&self.public.n) & !x.ct_eq(&ModN::ZERO);
+        let nonzero_mod = |half: &CrtHalf| !x.rem(&half.prime_wide).ct_eq(&U2048::ZERO);
+        bool::from(below & nonzero_mod(&self.p) & nonzero_mod(&self.q))
+    }
+
     /// The two primes, for storage.
     #[must_use]
     pub fn primes(&self) -> (U1024, U1024) {
@@ -282,6 +309,45 @@ impl fmt::Debug for SecretKey {
 mod tests {
     use super::*;
     use crate::fixtures;
+
+    /// P1's unit checks by the factors give the gcd's answers: on units, on 0 and the moduli,
+    /// above them, and on multiples of each prime (the cases only a factor can refuse).
+    #[test]
+    fn unit_checks_by_the_factors_agree_with_the_gcd() {
+        let sk = fixtures::paillier_key(0);
+        let pk = sk.public_key();
+        let (p, q) = sk.primes();
+        let n = *pk.modulus();
+        let wide = |x: &U1024| x.resize::<{ U2048::LIMBS }>();
+        let below_n: [(&str, ModN, bool); 7] = [
+            ("0", ModN::ZERO, false),
+            ("1", ModN::ONE, true),
+            ("N − 1", n.wrapping_sub(&ModN::ONE), true),
+            ("N", n, false),
+            ("p", wide(&p), false),
+            ("3·q", wide(&q).wrapping_mul(&ModN::from_u8(3)), false),
+            ("p + 1", wide(&p).wrapping_add(&ModN::ONE), true),
+        ];
+        for (name, x, unit) in below_n {
+            assert_eq!(sk.is_unit_below_n(&x), unit, "{name}");
+            assert_eq!(pk.is_unit_below_n(&x), unit, "{name}: the gcd agrees");
+        }
+        let nn = *pk.modulus_squared();
+        let ciphertexts: [(&str, ModNN, bool); 7] = [
+            ("0", ModNN::ZERO, false),
+            ("1", ModNN::ONE, true),
+            ("N² − 1", nn.wrapping_sub(&ModNN::ONE), true),
+            ("N²", nn, false),
+            ("N·5", n.resize::<{ ModNN::LIMBS }>().wrapping_mul(&ModNN::from_u8(5)), false),
+            ("p·2^1000", p.resize::<{ ModNN::LIMBS }>().shl_vartime(1000), false),
+            ("q² + 2", q.resize::<{ ModNN::LIMBS }>().wrapping_mul(&q.resize::<{ ModNN::LIMBS }>()).wrapping_add(&ModNN::from_u8(2)), true),
+        ];
+        for (name, c, valid) in ciphertexts {
+            let expected = if valid { Ok(Ciphertext(c)) } else { Err(Error::InvalidCiphertext) };
+            assert_eq!(sk.validate(&c), expected, "{name}");
+            assert_eq!(pk.validate(&c), expected, "{name}: the gcd agrees");
+        }
+    }
 
     /// Every prime has its two top bits set and is ≡ 3 (mod 4), and the smallest N two such
     /// primes can make, (2^1023 + 2^1022)², is already 2048 bits: a key is never redrawn.

@@ -242,7 +242,7 @@ impl<'s> AwaitMsg4<'s> {
     ) -> Result<AwaitDecryption<'s>> {
         let share = &*self.share;
         let key = share.paillier.public_key();
-        let c = key.validate(&msg.c)?;
+        let c = share.paillier.validate(&msg.c)?;
         let c_prime = super::shifted_key(key, &share.common.c_key);
         let m = super::digest_scalar(&self.digest);
         let r = curve::x_mod_q(&self.big_r);
