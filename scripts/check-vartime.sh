@@ -17,7 +17,7 @@
 # - ecdsa 0.17 verification and recovery: verify_prehash / verify_prehashed / verify_digest /
 #   the Verifier and DigestVerifier traits / recover_from_* invert s with invert_vartime and
 #   use mul_by_generator_and_mul_add_vartime;
-# - our own wrappers of those (generate_prime, generate_safe_prime).
+# - our own wrappers of those (search_window, first_prime, generate_prime, generate_safe_prime).
 # Not covered (review by hand): `==` on byte arrays and slices, `/` and `%` on machine integers.
 set -euo pipefail
 root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
@@ -30,8 +30,11 @@ core/src/bigint.rs:random_below           the bound is public; rejection samplin
 core/src/bigint.rs:order_shl              public constants shifted by public amounts
 core/src/bigint.rs:order_sq_shl           public constants shifted by public amounts
 core/src/bigint.rs:order_sq_slack         public constants shifted by public amounts
-core/src/paillier/keygen.rs:generate_prime    key generation: every prime generator is variable time; it runs once per key and a rejected candidate says nothing about the prime kept
-core/src/paillier/keygen.rs:PrimeSearch::run  key generation, through generate_prime (see there): one prime search of a key as a work item, run on any thread
+core/src/paillier/keygen.rs:(module)          key generation: the sieve factory of the prime search, a compile-time constant
+core/src/paillier/keygen.rs:search_window     key generation: every prime generator is variable time; it runs once per key and a rejected candidate says nothing about the prime kept
+core/src/paillier/keygen.rs:first_prime       key generation, through search_window (see there): one prime search, its windows in order
+core/src/paillier/keygen.rs:generate_prime    key generation, through first_prime (see there)
+core/src/paillier/keygen.rs:PrimeWindow::run  key generation, through search_window (see there): one window of a prime search as a work item, run on any thread
 net-std/src/service/paillier_pool.rs:draw  key generation, through generate_prime (see there): the keys the service makes ahead in the background
 net-std/src/params_secret.rs:new_params_secret  key generation, through generate_safe_prime (see there): the two ring-Pedersen primes of party 0, searched once per identity of party 0
 core/src/paillier/encrypt.rs:PublicKey::pow_nn_vartime  proof verification on public ciphertexts and challenges
@@ -73,7 +76,7 @@ core/src/zk/range.rs:Response::verify_weighted  verifier: statement and response
 '
 
 # Names of variable-time functions and traits (besides any identifier ending in `_vartime`).
-deny='is_prime is_prime_with_rng random_prime generate_prime generate_safe_prime is_safe_prime
+deny='is_prime is_prime_with_rng random_prime search_window first_prime generate_prime generate_safe_prime is_safe_prime
 sieve_and_find lucas_test MillerRabin SmallFactorsSieve SmallFactorsSieveFactory random_odd_integer
 minimum_mr_iterations LucasCheck AStarBase SelfridgeBase BruteForceBase conventions_test
 verify_prehash verify_prehashed verify_digest Verifier DigestVerifier

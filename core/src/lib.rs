@@ -69,8 +69,8 @@ pub mod work;
 // The public interface is:
 pub use error::{Error, Proof, Result};
 pub use paillier::{
-    Ciphertext, HalfPlaintext, KeySearch as PaillierKeySearch, MAX_WINDOW,
-    MODULUS_BITS as PAILLIER_MODULUS_BITS, ModNN, NoncePower, Prime, PrimeSearch,
+    Ciphertext, HalfPlaintext, KeySearch as PaillierKeySearch, MAX_SEARCH_WIDTH, MAX_WINDOW,
+    MODULUS_BITS as PAILLIER_MODULUS_BITS, ModNN, NoncePower, Prime, PrimeWindow,
     PublicKey as PaillierPublicKey, SecretKey as PaillierSecretKey, generate_prime,
 };
 pub use party::{Party, UnknownParty};

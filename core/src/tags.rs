@@ -26,6 +26,8 @@ pub const ZK_PRM: &[u8] = b"ecdsa2pc/v1/zk/ring-pedersen-params";
 pub const RING_PEDERSEN_PARAMS: &[u8] = b"ecdsa2pc/v1/ring-pedersen-params";
 /// π_c3, P2's proof that its signing ciphertext is well formed (challenge).
 pub const ZK_SIGN_CIPHERTEXT: &[u8] = b"ecdsa2pc/v1/zk/sign-ciphertext";
+/// Seed of one window of a Paillier prime search, from the search's seed and the window's index.
+pub const PRIME_WINDOW: &[u8] = b"ecdsa2pc/v1/paillier/prime-window";
 /// Keygen: P1's commitment to Q1.
 pub const KEYGEN_Q1: &[u8] = b"ecdsa2pc/v1/keygen/q1";
 /// Keygen: the joint BIP32 chain code from P1's committed cc1 and P2's cc2.

@@ -5,7 +5,7 @@
 //! `cargo bench -p ecdsa2pc-net --bench parallel -- [PHASE ...] [--n N] [--seed S]` prints
 //! `SAMPLE <phase> <ms>` and `SUMMARY <phase> <n> <median> <p10> <p90> <min> <max>` for:
 //! - `paillier_keygen` / `paillier_keygen_cores`: a Paillier key on one thread
-//!   (`SecretKey::generate`) and with its two prime searches on every core (`run_parallel`),
+//!   (`SecretKey::generate`) and with its prime-search windows on every core (`run_on`),
 //!   from the same seeds, so the same keys;
 //! - `keygen` / `keygen_cores` (and `keygen_table*`, with the Pedersen table): a Paillier key
 //!   and the whole protocol, both parties, every message through its codec; `_cores` with the
@@ -33,7 +33,7 @@ use ecdsa2pc_core::{
     PedersenTable, RingPedersenSecret, keygen, refresh,
     work::{Executor, Sequential, Work},
 };
-use ecdsa2pc_net::work::{Parallel, run_parallel};
+use ecdsa2pc_net::work::{self as net_work, Parallel};
 use pair::{ctx1, ctx2, rng};
 
 fn wire<M: Message>(msg: &M) -> M {
@@ -108,7 +108,7 @@ fn paillier_modeled(seed: u64, model: &Modeled) -> PaillierSecretKey {
     let mut r = rng(seed);
     loop {
         let mut search = PaillierKeySearch::draw(&mut r);
-        model.run(search.items());
+        search.run_on(model, 2);
         if let Ok(key) = search.finish() {
             return key;
         }
@@ -123,7 +123,7 @@ fn paillier(seed: u64, cores: bool) -> PaillierSecretKey {
     }
     loop {
         let mut search = PaillierKeySearch::draw(&mut r);
-        run_parallel(search.items());
+        search.run_on(&Parallel, net_work::cores());
         if let Ok(key) = search.finish() {
             return key;
         }

@@ -7,11 +7,11 @@ use zeroize::Zeroize;
 
 use crate::error::SystemError;
 use crate::rng::os_rng;
-use crate::work::run_parallel;
+use crate::work::{Parallel, cores};
 
-/// A fresh Paillier key: the two 1024-bit prime searches of core's [`PaillierKeySearch`] run
-/// in parallel ([`run_parallel`]), and a new pair is searched for in the (never seen) case
-/// that they make no key. Returns the key and the number of pairs searched for.
+/// A fresh Paillier key: the windows of the two 1024-bit prime searches of core's
+/// [`PaillierKeySearch`] run on every core, as many at once as there are cores, and a new
+/// pair is searched for in the (never seen) case that they make no key. Returns the key and the number of pairs searched for.
 ///
 /// # Errors
 /// [`SystemError::NoEntropy`] if the operating system gives no randomness.
@@ -21,7 +21,7 @@ pub fn new_paillier_key() -> Result<(PaillierSecretKey, u32), SystemError> {
     loop {
         attempts += 1;
         let mut search = PaillierKeySearch::draw(&mut rng);
-        run_parallel(search.items());
+        search.run_on(&Parallel, cores());
         if let Ok(key) = search.finish() {
             return Ok((key, attempts));
         }

@@ -12,8 +12,7 @@ use ecdsa2pc_core::work::{Executor, Work, run_all};
 /// [`run_all`]: an item's result depends on the item alone. A panic in an item is raised here
 /// once every thread has stopped.
 pub fn run_parallel<W: Work>(items: &mut [W]) {
-    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let threads = cores.min(items.len());
+    let threads = cores().min(items.len());
     if threads <= 1 {
         run_all(items);
         return;
@@ -34,6 +33,12 @@ pub fn run_parallel<W: Work>(items: &mut [W]) {
     });
 }
 
+/// The machine's cores (1 if it cannot tell): the threads [`run_parallel`] uses.
+#[must_use]
+pub fn cores() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
 /// The executor that runs a round's work items on every core ([`run_parallel`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Parallel;
@@ -52,14 +57,15 @@ mod tests {
     use rand_core::SeedableRng;
 
     /// The parallel and the sequential schedules of one key's prime searches make the same
-    /// key from the same seed (core's `SecretKey::generate` is the sequential one).
+    /// key from the same seed (core's `SecretKey::generate` is the sequential one, one window
+    /// at a time; here as many windows at once as there are cores).
     #[test]
     fn parallel_prime_searches_make_the_key_of_the_sequential_run() {
         let seed = [0x15; 32];
         let sequential =
             ecdsa2pc_core::PaillierSecretKey::generate(&mut ChaCha20Rng::from_seed(seed));
         let mut search = PaillierKeySearch::draw(&mut ChaCha20Rng::from_seed(seed));
-        run_parallel(search.items());
+        search.run_on(&Parallel, cores());
         let parallel = search.finish().expect("two distinct primes");
         assert_eq!(parallel.primes(), sequential.primes());
     }

@@ -6,23 +6,76 @@ use crypto_bigint::{NonZero, Odd, U1024, U2048, U4096, modular::FixedMontyParams
 use subtle::{ConstantTimeEq, ConstantTimeLess};
 use crypto_primes::{
     Flavor,
-    hazmat::{SetBits, SmallFactorsSieveFactory},
-    is_prime, sieve_and_find,
+    hazmat::{SetBits, SieveFactory, SmallFactorsSieveFactory},
+    is_prime,
 };
+use sha2::{Digest, Sha256};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
 use crate::{
-    Error, Result,
-    work::{SEED_LEN, SeededRng, Work},
+    Error, Result, tags,
+    work::{Executor, SEED_LEN, SeededRng, Sequential, Work},
 };
 
 /// Bits of each prime factor.
 pub(crate) const PRIME_BITS: u32 = 1024;
 
+/// Candidates from crypto-primes' sieve: 1024-bit odd numbers with both top bits set and no
+/// factor among its first 2048 odd primes. Checked at compile time.
+const FACTORY: SmallFactorsSieveFactory<U1024> =
+    match SmallFactorsSieveFactory::new(Flavor::Any, PRIME_BITS, SetBits::TwoMsb) {
+        Ok(factory) => factory,
+        Err(_) => panic!("no sieve for 1024-bit primes"),
+    };
+
+/// Sieve outputs one window of a prime search looks at. About half are ≡ 3 (mod 4) and get a
+/// primality test, and about one window in six holds a prime: short enough that two cores
+/// share the end of one prime's search with little waste, long enough that making a
+/// window's sieve (a residue per small prime) stays a few per cent of its work.
+pub(crate) const WINDOW_CANDIDATES: usize = 16;
+
+/// Most windows a [`KeySearch`] hands out at once.
+pub const MAX_SEARCH_WIDTH: usize = 8;
+
+/// The seed of window `index` of the prime search with seed `seed`.
+fn window_seed(seed: &[u8; SEED_LEN], index: u32) -> [u8; SEED_LEN] {
+    let mut h = Sha256::new();
+    h.update(tags::PRIME_WINDOW);
+    h.update(seed);
+    h.update(index.to_be_bytes());
+    h.finalize().into()
+}
+
+/// The first prime ≡ 3 (mod 4) among [`WINDOW_CANDIDATES`] sieve outputs from a random start
+/// drawn from `seed`, if any.
+fn search_window(seed: &[u8; SEED_LEN]) -> Option<U1024> {
+    let mut factory = FACTORY;
+    let sieve = factory
+        .make_sieve(&mut SeededRng::new(seed), None)
+        .ok()
+        .flatten()?;
+    let mut candidates = sieve.take(WINDOW_CANDIDATES);
+    // A candidate ≡ 1 (mod 4) is skipped before any primality test.
+    candidates.find(|c| c.as_limbs()[0].0 & 3 == 3 && is_prime(Flavor::Any, c))
+}
+
+/// The prime of the search with seed `seed`: its windows 0, 1, 2, … in order, on this thread,
+/// until one holds a prime. A [`KeySearch`] finds the same prime on any schedule.
+fn first_prime(seed: &[u8; SEED_LEN]) -> U1024 {
+    let mut index: u32 = 0;
+    loop {
+        if let Some(p) = search_window(&Zeroizing::new(window_seed(seed, index))) {
+            return p;
+        }
+        index = index.wrapping_add(1);
+    }
+}
+
 /// A random 1024-bit prime ≡ 3 (mod 4) with its two top bits set; the slow half of key
-/// generation, safe to run on any thread.
+/// generation, safe to run on any thread: one search ([`first_prime`]) from a seed drawn from
+/// `rng`.
 ///
 /// Both top bits set makes any two such primes multiply to exactly 2048 bits, so a key never
 /// has to be drawn again for a short N (with only the top bit set, 61% of pairs gave a 2047-bit
@@ -31,74 +84,141 @@ pub(crate) const PRIME_BITS: u32 = 1024;
 /// after a whole search. Each saves about half the work, and most of the spread.
 #[must_use]
 pub fn generate_prime<R: CryptoRng + ?Sized>(rng: &mut R) -> U1024 {
-    // Checked at compile time: a factory for 1024-bit candidates.
-    const FACTORY: SmallFactorsSieveFactory<U1024> =
-        match SmallFactorsSieveFactory::new(Flavor::Any, PRIME_BITS, SetBits::TwoMsb) {
-            Ok(factory) => factory,
-            Err(_) => panic!("no sieve for 1024-bit primes"),
-        };
-    loop {
-        // sieve_and_find fails only for candidates wider than U1024 and stops only when the
-        // factory does, which this one never does: the loop runs once.
-        let found = sieve_and_find(rng, FACTORY, |_, candidate: &U1024| {
-            candidate.as_limbs()[0].0 & 3 == 3 && is_prime(Flavor::Any, candidate)
-        });
-        if let Ok(Some(p)) = found {
-            return p;
-        }
-    }
+    first_prime(&Zeroizing::new(SeededRng::draw_seed(rng)))
 }
 
-/// The search for one prime of a Paillier key ([`generate_prime`]) from its own seed: a
-/// [`Work`] item, the slow and variable part of key generation. Wiped on drop.
+/// One window of a prime search as a [`Work`] item: the first prime ≡ 3 (mod 4) among
+/// 16 sieve outputs from a start drawn from the window's own seed, or
+/// none. Wiped on drop.
 #[derive(Zeroize, ZeroizeOnDrop)]
-pub struct PrimeSearch {
+pub struct PrimeWindow {
     seed: [u8; SEED_LEN],
     prime: Option<U1024>,
 }
 
-impl Work for PrimeSearch {
+impl Work for PrimeWindow {
     fn run(&mut self) {
-        self.prime = Some(generate_prime(&mut SeededRng::new(&self.seed)));
+        self.prime = search_window(&self.seed);
     }
 }
 
-/// The two prime searches of one Paillier key as independent [`Work`] items, each with a seed
-/// drawn from the caller's RNG: the key depends on that RNG alone, whichever threads run the
-/// searches and in whatever order. [`SecretKey::generate`] runs them one after the other.
+/// The two prime searches of one Paillier key, each from a seed drawn from the caller's RNG,
+/// cut into windows that any threads may search in any order. A prime is the one in the
+/// lowest-numbered window that holds one ([`first_prime`]), so the key depends on that RNG
+/// alone, however many windows run at once and on whatever threads; on two cores the windows
+/// of the prime still missing share both, where one search per core waited for the slower.
+/// [`SecretKey::generate`] searches one window at a time. Wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct KeySearch {
-    searches: [PrimeSearch; 2],
+    searches: [PrimeState; 2],
+    windows: [PrimeWindow; MAX_SEARCH_WIDTH],
+    /// Per window of the current batch: the search (0 or 1) it belongs to.
+    #[zeroize(skip)]
+    owners: [usize; MAX_SEARCH_WIDTH],
+    len: usize,
+}
+
+/// One prime's search within a [`KeySearch`].
+#[derive(Zeroize)]
+struct PrimeState {
+    seed: [u8; SEED_LEN],
+    /// The first window not searched yet.
+    next: u32,
+    prime: Option<U1024>,
 }
 
 impl KeySearch {
     /// Draws the seeds of both searches from `rng` (64 bytes).
     #[must_use]
     pub fn draw<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut seed = || PrimeSearch {
+        let mut search = || PrimeState {
             seed: SeededRng::draw_seed(rng),
+            next: 0,
             prime: None,
         };
-        let p = seed();
-        let q = seed();
-        Self { searches: [p, q] }
+        let p = search();
+        let q = search();
+        Self {
+            searches: [p, q],
+            windows: core::array::from_fn(|_| PrimeWindow {
+                seed: [0; SEED_LEN],
+                prime: None,
+            }),
+            owners: [0; MAX_SEARCH_WIDTH],
+            len: 0,
+        }
     }
 
-    /// The two searches, to run in any order on any threads (see [`crate::work`]).
-    pub fn items(&mut self) -> &mut [PrimeSearch] {
-        &mut self.searches
+    /// Whether both primes are found.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.searches.iter().all(|s| s.prime.is_some())
     }
 
-    /// The key from the two primes, after running any search not yet run.
+    /// Searches until both primes are found, `width` windows at a time (1 to
+    /// [`MAX_SEARCH_WIDTH`]; the number of cores is a good choice) handed to `exec`, shared
+    /// in turn among the primes still missing. The primes do not depend on `width` or `exec`.
+    pub fn run_on<X: Executor + ?Sized>(&mut self, exec: &X, width: usize) {
+        let width = width.clamp(1, MAX_SEARCH_WIDTH);
+        while !self.is_done() {
+            self.fill(width);
+            exec.run(self.windows.get_mut(..self.len).unwrap_or_default());
+            self.absorb();
+        }
+    }
+
+    /// Sets up the next `width` windows: the next unsearched ones of each missing prime,
+    /// taken in turn, each prime's in ascending order.
+    fn fill(&mut self, width: usize) {
+        let mut turns = self
+            .searches
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.prime.is_none())
+            .cycle();
+        let mut handed = [0u32; 2];
+        self.len = 0;
+        for (window, owner) in self.windows.iter_mut().zip(&mut self.owners).take(width) {
+            let Some((j, search)) = turns.next() else {
+                break;
+            };
+            let Some(offset) = handed.get_mut(j) else {
+                break;
+            };
+            *owner = j;
+            window.seed = window_seed(&search.seed, search.next.wrapping_add(*offset));
+            window.prime = None;
+            *offset += 1;
+            self.len += 1;
+        }
+    }
+
+    /// Takes each prime from its first window in this batch that holds one (the batch holds
+    /// each search's windows in ascending order); a search with none moves past the batch's
+    /// windows. Wipes the batch.
+    fn absorb(&mut self) {
+        for (window, &owner) in self.windows.iter_mut().zip(&self.owners).take(self.len) {
+            if let Some(search) = self.searches.get_mut(owner)
+                && search.prime.is_none()
+            {
+                match window.prime {
+                    Some(p) => search.prime = Some(p),
+                    None => search.next = search.next.wrapping_add(1),
+                }
+            }
+            window.zeroize();
+        }
+        self.len = 0;
+    }
+
+    /// The key from the two primes, after searching (one window at a time, on this thread)
+    /// for any prime not found yet.
     ///
     /// # Errors
     /// [`Error::PaillierModulus`] if the primes make no key (see [`SecretKey::from_primes`]:
     /// only if both searches found the same prime); draw a new search then.
     pub fn finish(mut self) -> Result<SecretKey> {
-        for search in &mut self.searches {
-            if search.prime.is_none() {
-                search.run();
-            }
-        }
+        self.run_on(&Sequential, 1);
         let [p, q] = &self.searches;
         match (&p.prime, &q.prime) {
             (Some(p), Some(q)) => SecretKey::from_primes(p, q),
@@ -370,32 +490,52 @@ mod tests {
         assert_eq!(key.primes(), (p, q));
     }
 
-    /// The split and the sequential schedules make the same key from the same RNG: the two
-    /// searches run in reverse order here, and `generate` runs them in order.
+    /// Every width and schedule of the windows makes the key `generate` makes (one window at
+    /// a time) from the same RNG.
     #[test]
-    fn prime_searches_in_any_order_make_the_key_generate_makes() {
+    fn prime_windows_on_any_schedule_and_width_make_the_key_generate_makes() {
         let key = SecretKey::generate(&mut fixtures::rng(16));
-        let mut split = KeySearch::draw(&mut fixtures::rng(16));
-        for search in split.items().iter_mut().rev() {
-            search.run();
+        for width in [1, 2, 3, MAX_SEARCH_WIDTH] {
+            let mut forward = KeySearch::draw(&mut fixtures::rng(16));
+            forward.run_on(&Sequential, width);
+            assert_eq!(forward.finish().unwrap().primes(), key.primes(), "{width}");
+            let mut backward = KeySearch::draw(&mut fixtures::rng(16));
+            backward.run_on(&crate::work::Reversed, width);
+            assert_eq!(backward.finish().unwrap().primes(), key.primes(), "{width}");
         }
-        assert_eq!(split.finish().unwrap().primes(), key.primes());
-        // `finish` runs what the caller left unrun.
-        let mut half = KeySearch::draw(&mut fixtures::rng(16));
-        if let Some(q) = half.items().get_mut(1) {
-            q.run();
-        }
-        assert_eq!(half.finish().unwrap().primes(), key.primes());
+    }
+
+    /// A batch that holds two windows with a prime gives the lower window's prime, also when
+    /// the higher one runs first: a prime is its search's first, whatever ran beside it.
+    #[test]
+    fn a_prime_comes_from_the_lowest_window_that_holds_one() {
+        // A search seed whose windows 0..4 (one prime's share of an 8-wide batch) hold two
+        // primes; about one seed in seven does.
+        let (seed, found) = (0u8..)
+            .find_map(|i| {
+                let seed = [i; SEED_LEN];
+                let found: [Option<U1024>; 4] =
+                    [0, 1, 2, 3].map(|k| search_window(&window_seed(&seed, k)));
+                (found.iter().flatten().count() >= 2).then_some((seed, found))
+            })
+            .unwrap();
+        let mut primes = found.iter().flatten();
+        let (lowest, higher) = (primes.next().unwrap(), primes.next().unwrap());
+        assert_ne!(lowest, higher);
+        assert_eq!(first_prime(&seed), *lowest);
+        let mut search = KeySearch::draw(&mut fixtures::rng(17));
+        search.searches[0].seed = seed;
+        search.run_on(&crate::work::Reversed, MAX_SEARCH_WIDTH);
+        assert_eq!(search.searches[0].prime, Some(*lowest));
     }
 
     /// Two searches from one seed find the same prime, which makes no key.
     #[test]
     fn two_searches_that_find_the_same_prime_make_no_key() {
-        let seed = [3; SEED_LEN];
-        let same = || PrimeSearch { seed, prime: None };
-        let search = KeySearch {
-            searches: [same(), same()],
-        };
+        let mut search = KeySearch::draw(&mut fixtures::rng(18));
+        for s in &mut search.searches {
+            s.seed = [3; SEED_LEN];
+        }
         assert_eq!(search.finish().err(), Some(Error::PaillierModulus));
     }
 
