@@ -15,8 +15,8 @@ use ecdsa2pc_net::{NetError, StoreError, SystemError, TlsProblem, TransportError
 pub(crate) enum ExitStatus {
     /// Every step succeeded and every signature verified.
     Success = 0,
-    /// A protocol step failed (the peer's message was rejected, the peer aborted) or a
-    /// signature did not verify.
+    /// A protocol step failed (the peer's message was rejected, the peer aborted), a
+    /// signature did not verify, or local work did not finish within its time limit.
     Failure = 1,
     /// Bad command line or configuration: missing certificate files, a bad address, an
     /// unreadable input file, an unwritable output directory, a missing, damaged or busy
@@ -55,6 +55,9 @@ pub(crate) enum CliError {
     Net(NetError),
     /// A signature did not verify (or a tampered one did): the result cannot be trusted.
     Verification(String),
+    /// Local work (not the network) did not finish within its time limit, e.g. `load`'s
+    /// presigns before the run: the command line was fine, the run failed.
+    Deadline(String),
     /// A local file could not be read or written.
     File {
         /// The file.
@@ -102,7 +105,7 @@ impl CliError {
             | Self::File { .. }
             | Self::BadInput { .. }
             | Self::WrongCertificate { .. } => ExitStatus::Usage,
-            Self::Verification(_) => ExitStatus::Failure,
+            Self::Verification(_) | Self::Deadline(_) => ExitStatus::Failure,
             Self::Net(e) => net_exit_status(e),
         }
     }
@@ -207,7 +210,7 @@ fn net_hint(e: &NetError) -> Option<String> {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Usage(msg) | Self::Verification(msg) => f.write_str(msg),
+            Self::Usage(msg) | Self::Verification(msg) | Self::Deadline(msg) => f.write_str(msg),
             Self::Net(e) => {
                 fmt::Display::fmt(e, f)?;
                 match net_hint(e) {

@@ -1,5 +1,6 @@
 //! `ecdsa2pc load`: a load generator for a running `ecdsa2pc serve` (a benchmark, not a test).
 
+use core::str::FromStr;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 use std::path::{Path, PathBuf};
@@ -38,18 +39,20 @@ use crate::output::{Log, Outcome, Style};
             service by keygen first if missing, then reused). Client i signs with key i mod K, \
             so keys shared by several clients serialize at the service. Each key's \
             fixed-base table, and each client's --signs presigns (made with the C', g and h \
-            tables, as a presign pool makes them; --presign 0: inline instead), are made \
+            tables, as a presign pool makes them; --presign inline: within each signature instead), are made \
             before the clock starts; a signature's latency runs \
             from connect to a verified signature (every one is verified with k256). The \
             service's CPU time comes from /proc/PID/stat with --server-pid, else from its \
             health reply, divided by the signatures made meanwhile. --junk adds a thread \
             that keeps sending plain TCP connects, TLS handshakes without a client \
             certificate and stalled connections (held 1 s). The summary row goes to stdout \
-            (--json: one object); exit 1 if any signature failed.",
+            (--json: one object); exit 1 if any signature failed or the presigns were not \
+            ready in time.",
     error_code(0, "every signature was made and verified"),
     error_code(
         1,
-        "some signature failed (the count and the first errors are printed)"
+        "some signature failed (the count and the first errors are printed), or the \
+         presigns were not ready within 10 times --timeout (at least 600 s), before the run"
     ),
     error_code(2, "usage or configuration error"),
     error_code(3, "network error before the run (cannot reach the service)")
@@ -92,11 +95,11 @@ pub(crate) struct LoadArgs {
     /// window of each client's fixed-base table in bits, 0 for none (default: 4)
     #[argh(option, default = "4")]
     window: u32,
-    /// make each client's presigns (with the g/h tables) before the clock starts, as a
-    /// client with a presign pool has them ready: 1 (default) or 0 (each signature
-    /// presigns inline)
-    #[argh(option, default = "1")]
-    presign: u8,
+    /// when each client presigns: ahead (default: before the clock starts, with the g/h
+    /// tables, as a client with a presign pool has them ready) or inline (within each
+    /// signature)
+    #[argh(option, default = "Presign::Ahead")]
+    presign: Presign,
     /// seconds to wait for the service: to connect, and for each message (default: 120)
     #[argh(option, default = "120")]
     timeout: u64,
@@ -109,6 +112,31 @@ pub(crate) struct LoadArgs {
     /// print nothing on stderr but errors
     #[argh(switch, short = 'q')]
     quiet: bool,
+}
+
+/// When the load clients make their presigns (`--presign`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Presign {
+    /// All of them before the clock starts, as a client's presign pool has them ready: the run
+    /// measures the online step.
+    Ahead,
+    /// Each within its signature, at message 3: the run measures the whole signature.
+    Inline,
+}
+
+impl FromStr for Presign {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "ahead" => Ok(Self::Ahead),
+            "inline" => Ok(Self::Inline),
+            other => Err(format!(
+                "unknown presign mode '{other}': use ahead (presign before the clock starts) \
+                 or inline (presign within each signature)"
+            )),
+        }
+    }
 }
 
 /// Runs the load test; returns the exit status.
@@ -384,20 +412,14 @@ fn load_key(
 /// Each client's presigns, made before the clock starts: one batch pool per client of
 /// `--signs` presigns (each pool thread builds its own C' and g/h tables, as a client's
 /// presign pool does), waited for until full, so that the run measures the online step and
-/// no refill competes with the service for the cores. None with `--presign 0`.
+/// no refill competes with the service for the cores. None with `--presign inline`.
 fn presign_pools(
     args: &LoadArgs,
     keys: &[LoadKey],
     log: &Log,
 ) -> Result<Vec<Option<PresignPool>>, CliError> {
-    match args.presign {
-        0 => return Ok((0..args.clients).map(|_| None).collect()),
-        1 => {}
-        other => {
-            return Err(CliError::Usage(format!(
-                "--presign {other}: 1 (presign before the clock) or 0 (inline)"
-            )));
-        }
+    if args.presign == Presign::Inline {
+        return Ok((0..args.clients).map(|_| None).collect());
     }
     let started = Instant::now();
     let pools = (0..args.clients)
@@ -406,28 +428,44 @@ fn presign_pools(
             None => Ok(None),
         })
         .collect::<Result<Vec<_>, CliError>>()?;
-    let deadline = started + Duration::from_secs(args.timeout.max(60) * 10);
-    loop {
-        let ready: usize = pools.iter().flatten().map(PresignPool::ready).sum();
-        if ready >= args.clients * args.signs {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(CliError::Usage(format!(
-                "presigning: {ready} of {} ready after {} s; use fewer --clients or --signs, \
-                 or --presign 0",
-                args.clients * args.signs,
-                started.elapsed().as_secs()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_presigns(
+        || pools.iter().flatten().map(PresignPool::ready).sum(),
+        args.clients * args.signs,
+        Duration::from_secs(args.timeout.max(60) * 10),
+    )?;
     log.line(format_args!(
         "{} presigns (with C', g and h tables) made in {} ms",
         args.clients * args.signs,
         started.elapsed().as_millis()
     ));
     Ok(pools)
+}
+
+/// Polls `ready` until it reaches `wanted`, for at most `limit`.
+///
+/// # Errors
+/// [`CliError::Deadline`] if fewer are ready after `limit`: the presign threads are too slow
+/// for this many (or one of them stopped); a runtime failure, not a bad command line.
+fn wait_for_presigns(
+    ready: impl Fn() -> usize,
+    wanted: usize,
+    limit: Duration,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    loop {
+        let ready = ready();
+        if ready >= wanted {
+            return Ok(());
+        }
+        if started.elapsed() > limit {
+            return Err(CliError::Deadline(format!(
+                "presigning: {ready} of {wanted} ready after {} s, before the run started; \
+                 use fewer --clients or --signs, or --presign inline",
+                started.elapsed().as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// One signature: connect, request, epoch agreement, sign, verify.
@@ -460,4 +498,32 @@ fn sign_once(
     VerifyingKey::from_affine(share.public().q)
         .and_then(|k| k.verify_prehash(digest, &sig))
         .map_err(|_| CliError::Verification("a signature does not verify".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ExitStatus;
+
+    #[test]
+    fn presign_modes_parse() {
+        assert_eq!("ahead".parse(), Ok(Presign::Ahead));
+        assert_eq!("inline".parse(), Ok(Presign::Inline));
+        assert!("".parse::<Presign>().is_err());
+    }
+
+    #[test]
+    fn presigns_not_ready_in_time_are_a_runtime_failure() {
+        let e = wait_for_presigns(|| 3, 4, Duration::ZERO).unwrap_err();
+        assert!(matches!(e, CliError::Deadline(_)), "{e:?}");
+        assert_eq!(e.exit_status(), ExitStatus::Failure);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("presigning: 3 of 4 ready after 0 s, before the run started")
+                && text.contains("--presign inline"),
+            "{text}"
+        );
+        // Enough ready: no wait, whatever the limit.
+        assert!(wait_for_presigns(|| 4, 4, Duration::ZERO).is_ok());
+    }
 }

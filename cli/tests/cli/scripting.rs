@@ -86,6 +86,20 @@ fn out_of_range_timeouts_are_usage_errors() {
 }
 
 #[test]
+fn load_presign_takes_only_its_two_modes() {
+    // The former 1/0 form and anything else: refused by the parser before any file or
+    // network step, naming both modes.
+    for value in ["1", "0", "yes", "Inline"] {
+        let r = run(&["load", "--shares", "x", "--presign", value]);
+        assert_usage_error(
+            &r,
+            &format!("unknown presign mode '{value}': use ahead (presign before the clock"),
+        );
+        assert!(r.stderr.contains("or inline"), "{r}");
+    }
+}
+
+#[test]
 fn version_and_short_help_everywhere() {
     // The release and the protocol (request) version, from every command.
     let version = format!(
