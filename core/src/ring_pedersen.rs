@@ -300,21 +300,32 @@ impl CrtHalf {
         k: &U128,
         table: Option<&Comb<'_, { U1024::LIMBS }>>,
     ) -> Choice {
+        // Secret: f, the exponent e (from λ) and both sides, which are values mod f (with the
+        // public inputs they came from, either one gives f away), and every Montgomery form,
+        // which also carries a copy of f's parameters: all wiped when they go out of scope.
+        // Only the verdict leaves. (Compiler temporaries are out of reach.)
         let e: Zeroizing<U1024> = Zeroizing::new(e.rem(&self.order).resize());
-        let by_table = table.and_then(|t| t.pow_bounded(&*e, PRIME_BITS, &self.monty).ok());
-        let lhs = by_table
-            .unwrap_or_else(|| FixedMontyForm::new(&self.h, &self.monty).pow(&*e))
-            .retrieve();
-        lhs.ct_eq(&self.public_power(a, w, k))
+        let power = Zeroizing::new(
+            table
+                .and_then(|t| t.pow_bounded(&*e, PRIME_BITS, &self.monty).ok())
+                .unwrap_or_else(|| FixedMontyForm::new(&self.h, &self.monty).pow(&*e)),
+        );
+        let lhs: Zeroizing<U1024> = Zeroizing::new(power.retrieve());
+        lhs.ct_eq(&*self.public_power(a, w, k))
     }
 
     /// a·w^k mod f for public a, w and k: variable time in k only (how many products the
-    /// exponentiation makes); every product and reduction is constant time in f.
-    fn public_power(&self, a: &U2048, w: &U2048, k: &U128) -> U1024 {
-        let reduce = |x: &U2048| FixedMontyForm::new(&x.rem(&self.prime).resize(), &self.monty);
+    /// exponentiation makes); every product and reduction is constant time in f. The
+    /// reductions mod f and the result are secret (see [`Self::holds`]): wiped on drop.
+    fn public_power(&self, a: &U2048, w: &U2048, k: &U128) -> Zeroizing<U1024> {
+        let reduce = |x: &U2048| {
+            let reduced: Zeroizing<U1024> = Zeroizing::new(x.rem(&self.prime).resize());
+            Zeroizing::new(FixedMontyForm::new(&reduced, &self.monty))
+        };
         // vartime: the exponent k is π_c3's public challenge; f enters only the constant-time
         // products.
-        reduce(a).mul(&reduce(w).pow_vartime(k)).retrieve()
+        let w_k = Zeroizing::new(reduce(w).pow_vartime(k));
+        Zeroizing::new(reduce(a).mul(&w_k).retrieve())
     }
 }
 

@@ -134,25 +134,36 @@ impl SecretKey {
             Prime::P => &self.p,
             Prime::Q => &self.q,
         };
-        let reduce =
-            |x: &ModNN| FixedMontyForm::new(&x.rem(&half.square_wide).resize(), &half.monty_sq);
-        let right: U2048 = {
-            let c_e = reduce(c).pow(e);
-            reduce(rhs).mul(&c_e).retrieve()
+        // Secret: the prime and its square. Every value below is a public input reduced mod
+        // p² (or mod p for ω), or a product or power of such: with the input it came from, any
+        // one gives p away (x − (x mod p²) is a multiple of p², a gcd with N from the factor),
+        // and each Montgomery form also carries a copy of p²'s parameters. So each is wiped
+        // when it goes out of scope; only the verdict leaves, which says whether an equation
+        // of public values holds. (Compiler temporaries are out of reach.)
+        let reduce = |x: &ModNN| {
+            let reduced: Zeroizing<U2048> = Zeroizing::new(x.rem(&half.square_wide).resize());
+            Zeroizing::new(FixedMontyForm::new(&reduced, &half.monty_sq))
         };
-        let left: U2048 = {
+        let right: Zeroizing<U2048> = {
+            let c_e = Zeroizing::new(reduce(c).pow(e));
+            Zeroizing::new(reduce(rhs).mul(&c_e).retrieve())
+        };
+        let left: Zeroizing<U2048> = {
             let omega = half.nth_power_mod_p(v);
-            let pair = [
-                (reduce(base), *exp),
+            let pair = Zeroizing::new([
+                (*reduce(base), *exp),
                 (
                     FixedMontyForm::new(&omega.resize(), &half.monty_sq),
                     half.prime.get(),
                 ),
-            ];
-            let product = FixedMontyForm::multi_exponentiate_bounded_exp(&pair, U1024::BITS);
-            product.mul(&reduce(plain)).retrieve()
+            ]);
+            let product = Zeroizing::new(FixedMontyForm::multi_exponentiate_bounded_exp(
+                &*pair,
+                U1024::BITS,
+            ));
+            Zeroizing::new(product.mul(&reduce(plain)).retrieve())
         };
-        subtle::ConstantTimeEq::ct_eq(&left, &right)
+        subtle::ConstantTimeEq::ct_eq(&*left, &*right)
     }
 
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
@@ -167,12 +178,17 @@ impl SecretKey {
     }
 }
 
-/// Which prime factor of N a half of a decryption belongs to.
+/// One of the two prime factors of a secret modulus, naming one half of a computation split
+/// by the CRT: P1's decryption ([`SecretKey::decrypt_half`]; the halves of one plaintext are
+/// joined by [`SecretKey::join_centered_mod_q`]), and the halves of π_c3's check with P1's
+/// trapdoors, mod p² and q² of the Paillier N for its Paillier relation and mod p̂ and q̂ of
+/// the ring-Pedersen N̂ for its commitments. The two halves of one computation are independent
+/// work: an executor may run them on two threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prime {
-    /// The first prime.
+    /// The first prime (p of N, p̂ of N̂).
     P,
-    /// The second prime.
+    /// The second prime (q of N, q̂ of N̂).
     Q,
 }
 
