@@ -16,11 +16,15 @@ use ecdsa2pc_core::internals::{
     session::Binding,
     zk::sign_ciphertext::{Prover, Statement},
 };
-use ecdsa2pc_core::work::{Executor, Work};
 use ecdsa2pc_core::{
     CommitTables, KeyShare, ModNN, Prime, RingPedersenSecret, commit_tables_len, sign,
     trapdoor_tables_len,
 };
+
+/// Two threads for P1's check items, as net-std's `Parallel` on a 2-core machine: this
+/// thread runs the even-numbered items, a second one the odd-numbered (one Pedersen and one
+/// Paillier half each).
+const TWO_THREADS: support::Threads = support::Threads(2);
 
 fn bench(crit: &mut Criterion) {
     let mut g = crit.benchmark_group("pic3");
@@ -204,7 +208,7 @@ fn bench(crit: &mut Criterion) {
                     support::rp(),
                     Some(&trapdoor),
                     &sk,
-                    &TwoThreads,
+                    &TWO_THREADS,
                 )
                 .unwrap()
         })
@@ -250,7 +254,7 @@ fn bench(crit: &mut Criterion) {
                 let start = std::time::Instant::now();
                 let checked = run
                     .p1
-                    .check_msg4_on(&run.m4, Some(&trapdoor), &TwoThreads)
+                    .check_msg4_on(&run.m4, Some(&trapdoor), &TWO_THREADS)
                     .unwrap();
                 let (p, q) = std::thread::scope(|s| {
                     let other = s.spawn(|| checked.decrypt_half(Prime::Q));
@@ -277,22 +281,6 @@ fn bench(crit: &mut Criterion) {
         b.iter(|| RingPedersenSecret::generate(&mut r1))
     });
     g.finish();
-}
-
-/// Two threads for P1's check items, as net-std's `Parallel` on a 2-core machine: this
-/// thread runs the even-numbered items, a second one the odd-numbered (one Pedersen and one
-/// Paillier half each).
-struct TwoThreads;
-
-impl Executor for TwoThreads {
-    fn run<W: Work>(&self, items: &mut [W]) {
-        let (mine, theirs): (Vec<_>, Vec<_>) =
-            items.iter_mut().enumerate().partition(|(i, _)| i % 2 == 0);
-        std::thread::scope(|s| {
-            s.spawn(|| theirs.into_iter().for_each(|(_, w)| w.run()));
-            mine.into_iter().for_each(|(_, w)| w.run());
-        });
-    }
 }
 
 criterion_group!(benches, bench);

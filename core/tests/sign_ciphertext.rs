@@ -12,13 +12,13 @@ use ecdsa2pc_core::internals::{
     session::Binding,
     zk::sign_ciphertext::{Prover, SignCiphertextProof, Statement, U2368},
 };
-use ecdsa2pc_core::work::{Executor, Idle, Reversed, Sequential, Work};
+use ecdsa2pc_core::work::{Idle, Reversed, Sequential};
 use ecdsa2pc_core::{
     Ciphertext, Error, KeyShare, Message, PaillierSecretKey, ParamsMsg, Proof, RingPedersenParams,
     keygen, sign,
 };
 use k256::{AffinePoint, Scalar};
-use support::{PID1, PID2};
+use support::{PID1, PID2, Threads};
 
 const SID: [u8; 32] = [7; 32];
 
@@ -124,7 +124,14 @@ impl Fixture {
                 p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Reversed)
             });
             let threads = on(&|p| {
-                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Threads)
+                p.verify_with_trapdoors_on(
+                    st,
+                    b,
+                    support::rp(),
+                    tables,
+                    &self.sk,
+                    &Threads::ONE_PER_ITEM,
+                )
             });
             let idle =
                 on(&|p| p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Idle));
@@ -138,20 +145,6 @@ impl Fixture {
             }
         }
         public
-    }
-}
-
-/// The schedule of P1's check items with each item on its own thread (finishing in any
-/// order); core's `Reversed` and `Idle` give the backwards and the empty schedules.
-struct Threads;
-
-impl Executor for Threads {
-    fn run<W: Work>(&self, items: &mut [W]) {
-        std::thread::scope(|s| {
-            for item in items.iter_mut() {
-                s.spawn(move || item.run());
-            }
-        });
     }
 }
 
@@ -461,7 +454,7 @@ fn check_on<'s>(
     match name {
         "sequential" => p1.check_msg4_on(m4, None, &Sequential),
         "backwards" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Reversed),
-        "threads" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Threads),
+        "threads" => p1.check_msg4_on(m4, Some(trapdoor_tables()), &Threads::ONE_PER_ITEM),
         _ => p1.check_msg4_on(m4, None, &Idle),
     }
 }

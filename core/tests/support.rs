@@ -8,6 +8,7 @@ mod fixtures_data;
 mod safe_primes_data;
 
 use ecdsa2pc_core::internals::{curve, tags};
+use ecdsa2pc_core::work::{Executor, Work};
 use ecdsa2pc_core::{
     Context, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, Result,
     RingPedersenSecret, TrapdoorTables, keygen, sign,
@@ -406,3 +407,36 @@ pub fn forged_msg4(
 pub const Q_ORDER: crypto_bigint::U256 = crypto_bigint::U256::from_be_hex(
     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
 );
+
+/// An executor with threads (core's library has none: it is `no_std`) for the tests and the
+/// benchmarks: runs a list on up to `self.0` threads, this one and the rest spawned, item i on
+/// thread i mod n. `Threads(2)` is net-std's `Parallel` on a 2-core machine;
+/// [`Threads::ONE_PER_ITEM`] puts each item on its own thread, finishing in any order. Core's
+/// `Reversed` and `Idle` give the backwards and the empty schedules.
+#[derive(Clone, Copy, Debug)]
+pub struct Threads(pub usize);
+
+impl Threads {
+    /// Every item on its own thread.
+    pub const ONE_PER_ITEM: Self = Self(usize::MAX);
+}
+
+impl Executor for Threads {
+    fn run<W: Work>(&self, items: &mut [W]) {
+        let n = self.0.clamp(1, items.len().max(1));
+        let mut lanes: Vec<Vec<&mut W>> = (0..n).map(|_| Vec::new()).collect();
+        for (i, item) in items.iter_mut().enumerate() {
+            if let Some(lane) = lanes.get_mut(i % n) {
+                lane.push(item);
+            }
+        }
+        let mut lanes = lanes.into_iter();
+        let here = lanes.next().unwrap_or_default();
+        std::thread::scope(|s| {
+            for lane in lanes {
+                s.spawn(move || lane.into_iter().for_each(Work::run));
+            }
+            here.into_iter().for_each(Work::run);
+        });
+    }
+}
