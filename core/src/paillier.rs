@@ -14,6 +14,7 @@ pub use decrypt::{HalfPlaintext, Prime};
 pub(crate) use fixed_base::Comb;
 pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
 pub use keygen::{KeySearch, PrimeSearch, SecretKey, generate_prime};
+pub(crate) use validate::SMALL_FACTOR_BOUND_BITS;
 
 use crypto_bigint::{U2048, U4096, modular::FixedMontyParams};
 
