@@ -20,16 +20,17 @@ use crate::{
     wire::{Reader, Writer},
 };
 
-/// Bound on each mask τ_i: q·2^(16+13+λ).
+/// Bound on each mask τ_i: q·2^(16+18+λ).
 const MASK_BOUND: U512 = bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each d_i = e_i·x + τ_i.
 const D_BOUND: U512 = MASK_BOUND.wrapping_add(&bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS));
 /// Bytes of each d_i on the wire.
-const D_LEN: usize = 44;
+/// (q·(2^98 + 2^34) < 2^354: the fewest bytes that hold it, checked below).
+const D_LEN: usize = 45;
 /// Encryptions in the prover's first message: one per chunk under each key.
 pub(crate) const ENCRYPTIONS: usize = 2 * EQ_CHUNKS;
 // vartime: public proof responses and statement.
-const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
+const _: () = assert!((D_BOUND.bit_width_vartime() as usize).div_ceil(8) == D_LEN);
 
 /// The public statement.
 #[derive(Clone, Copy, Debug)]
