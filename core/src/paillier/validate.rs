@@ -18,7 +18,7 @@ pub(crate) const SMALL_FACTOR_BOUND_BITS: u32 = 18;
 const SMALL_FACTOR_BOUND: usize = 1 << SMALL_FACTOR_BOUND_BITS;
 
 /// π(2^18): how many primes lie below the bound (the sieve checks it at compile time).
-pub(crate) const SMALL_PRIME_COUNT: usize = 23_000;
+const SMALL_PRIME_COUNT: usize = 23_000;
 
 /// Half the gap from each odd prime below the bound to the next, starting at 3 (3→5 is 1):
 /// the 23,000 primes in 22,998 bytes of flash (the largest gap below 2^18 is 86, so a half
@@ -65,7 +65,7 @@ const fn small_prime_half_gaps() -> [u8; SMALL_PRIME_COUNT - 2] {
 
 /// Every prime below the bound, in increasing order, decoded from
 /// [`SMALL_PRIME_HALF_GAPS`].
-pub(crate) fn small_primes() -> impl Iterator<Item = Word> {
+fn small_primes() -> impl Iterator<Item = Word> {
     let odd = SMALL_PRIME_HALF_GAPS.iter().scan(3, |p: &mut Word, &half_gap| {
         *p += 2 * Word::from(half_gap);
         Some(*p)
