@@ -8,13 +8,15 @@ mod fixed_base;
 mod keygen;
 mod validate;
 
+// The trial-division bound, which the proofs' chunk width and root count rest on (`crate::zk`).
+pub(crate) use validate::SMALL_FACTOR_BOUND_BITS;
+
 #[cfg(any(test, feature = "internals"))]
 pub use decrypt::half_decryptions;
 pub use decrypt::{HalfPlaintext, Prime};
 pub(crate) use fixed_base::Comb;
 pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
 pub use keygen::{KeySearch, PrimeSearch, SecretKey, generate_prime};
-pub(crate) use validate::SMALL_FACTOR_BOUND_BITS;
 
 use crypto_bigint::{U2048, U4096, modular::FixedMontyParams};
 
