@@ -375,6 +375,20 @@ mod tests {
         assert_eq!(resp.verify(&sealed, &st, e, &b), Ok(()));
         let bad = Err(Error::ProofInvalid(Proof::PaillierEq));
         assert_eq!(resp.verify(&sealed, &st, e ^ 2, &b), bad);
+        // Each of the EQ_CHUNKS chunks is checked: its challenge bits, d_i, r̂0_i and r̂1_i.
+        for i in 0..EQ_CHUNKS {
+            let top_bit = 1u64 << (EQ_CHUNK_BITS * (u32::try_from(i).unwrap() + 1) - 1);
+            assert_eq!(resp.verify(&sealed, &st, e ^ top_bit, &b), bad, "e_{i}");
+            let mut t = resp.clone();
+            t.d[i] = t.d[i].wrapping_add(&U512::ONE);
+            assert_eq!(t.verify(&sealed, &st, e, &b), bad, "d_{i}");
+            let mut t = resp.clone();
+            t.r0[i] = t.r0[i].wrapping_add(&ModN::ONE);
+            assert_eq!(t.verify(&sealed, &st, e, &b), bad, "r0_{i}");
+            let mut t = resp.clone();
+            t.r1[i] = t.r1[i].wrapping_add(&ModN::ONE);
+            assert_eq!(t.verify(&sealed, &st, e, &b), bad, "r1_{i}");
+        }
 
         // c1 for x + 1, with the proof made as well as a cheater can.
         let x_plus = x.wrapping_add(&X1::ONE);
