@@ -3,7 +3,7 @@
 
 #[path = "../tests/support.rs"]
 mod support;
-use ecdsa2pc_core::generate_prime;
+use ecdsa2pc_core::{PaillierPublicKey, generate_prime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_bigint::{U256, U512};
@@ -22,6 +22,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("encrypt_public", |b| b.iter(|| pk.encrypt(&mut rng, &m)));
     g.bench_function("nonce_power (pool refill, per nonce)", |b| {
         b.iter(|| pk.nonce_power_random(&mut rng))
+    });
+    // A peer's modulus: trial division by every small prime, then a primality test.
+    g.bench_function("from_modulus (peer modulus check)", |b| {
+        b.iter(|| PaillierPublicKey::from_modulus(*pk.modulus()))
     });
     g.bench_function("decrypt_crt", |b| b.iter(|| sk.decrypt(&ct)));
     g.bench_function("decrypt_centered_mod_q", |b| {

@@ -8,6 +8,9 @@ mod fixed_base;
 mod keygen;
 mod validate;
 
+// The trial-division bound, which the proofs' chunk width and root count rest on (`crate::zk`).
+pub(crate) use validate::SMALL_FACTOR_BOUND_BITS;
+
 #[cfg(any(test, feature = "internals"))]
 pub use decrypt::half_decryptions;
 pub use decrypt::{HalfPlaintext, Prime};

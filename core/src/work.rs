@@ -54,6 +54,28 @@ impl<W: Work + ?Sized> Work for &mut W {
     }
 }
 
+/// A place in a list of work items that may be empty: [`join`] fills a list of fixed length
+/// from items whose count follows the protocol's parameters.
+impl<W: Work> Work for Option<W> {
+    fn run(&mut self) {
+        if let Some(item) = self {
+            item.run();
+        }
+    }
+}
+
+/// The first `N` items of `items`, in order, as one list for an executor (empty places after
+/// them): the items of several proofs then share the cores, and a list's groups keep their
+/// sizes from the parameters (chunks, roots) instead of being spelled out item by item.
+/// An item beyond `N` is left unrun, which only costs time: every round finishes the items
+/// an executor left unrun.
+pub fn join<'a, const N: usize>(
+    items: impl IntoIterator<Item = &'a mut dyn Work>,
+) -> [Option<&'a mut dyn Work>; N] {
+    let mut items = items.into_iter();
+    core::array::from_fn(|_| items.next())
+}
+
 /// One computation as a work item: it calls `f` and keeps the result for [`Task::take`].
 /// `f` borrows its inputs (secret ones included) instead of copying them, so the item holds
 /// no secret of its own to wipe; its result must be one a caller may keep unwiped.
@@ -105,6 +127,27 @@ pub type Check<'a> = Task<'a, Result<()>>;
 pub fn run_checks<X: Executor + ?Sized>(exec: &X, checks: &mut [Check<'_>]) -> Result<()> {
     exec.run(checks);
     checks.iter_mut().try_for_each(Task::take)
+}
+
+/// [`run_checks`] for checks given in groups (a proof's whole check, or one per chunk of a
+/// proof): every check is one item of one list of `N` for `exec`, and the first failure in
+/// the groups' order is returned. A check beyond `N` is still run, here, after the others.
+///
+/// # Errors
+/// The first check's error.
+pub fn run_check_groups<X: Executor + ?Sized, const N: usize>(
+    exec: &X,
+    groups: &mut [&mut [Check<'_>]],
+) -> Result<()> {
+    {
+        let all = groups.iter_mut().flat_map(|g| g.iter_mut());
+        let mut items: [_; N] = join(all.map(|c| c as &mut dyn Work));
+        exec.run(&mut items);
+    }
+    groups
+        .iter_mut()
+        .flat_map(|g| g.iter_mut())
+        .try_for_each(Task::take)
 }
 
 /// An executor that runs a list backwards: the tests' stand-in for a scheduler that finishes
@@ -268,6 +311,27 @@ mod tests {
             run_checks(&Idle, &mut checks),
             Err(Error::ProofInvalid(Proof::Range))
         );
+    }
+
+    #[test]
+    fn join_fills_the_list_and_leaves_the_rest() {
+        let mut squares = [1, 2, 3].map(|input| Square { input, out: None });
+        {
+            let [a, _, c] = &mut squares;
+            let mut items: [_; 4] = join([c as &mut dyn Work, a]);
+            assert!(items[0].is_some() && items[1].is_some());
+            assert!(items[2].is_none() && items[3].is_none());
+            run_all(&mut items);
+        }
+        assert_eq!(squares.map(|s| s.out), [Some(1), None, Some(9)]);
+        // Items beyond the list's length stay unrun.
+        let mut squares = [1, 2].map(|input| Square { input, out: None });
+        {
+            let [a, b] = &mut squares;
+            let mut items: [_; 1] = join([a as &mut dyn Work, b]);
+            run_all(&mut items);
+        }
+        assert_eq!(squares.map(|s| s.out), [Some(1), None]);
     }
 
     #[test]

@@ -16,18 +16,21 @@ pub mod sign_ciphertext;
 
 /// Statistical slack λ: masks are 2^λ times wider than what they hide.
 pub const STAT_BITS: u32 = 64;
-/// Repetitions of the Paillier–Pedersen equality proof, each with a 13-bit challenge chunk.
-pub const EQ_CHUNKS: usize = 4;
-/// Bits of each challenge chunk: below the smallest prime factor N may have (2^13).
-pub const EQ_CHUNK_BITS: u32 = 13;
+/// Repetitions of the equality proofs (Paillier–Pedersen and Paillier–Paillier), each with an
+/// 18-bit challenge chunk.
+pub const EQ_CHUNKS: usize = 3;
+/// Bits of each challenge chunk: no wider than the smallest prime factor N may have (trial
+/// division leaves none below 2^18), so no difference of two chunks is ≡ 0 modulo a factor.
+pub const EQ_CHUNK_BITS: u32 = 18;
 /// Bits of the whole equality challenge.
-pub const EQ_CHALLENGE_BITS: u32 = 52;
+pub const EQ_CHALLENGE_BITS: u32 = 54;
 /// Binary repetitions of the range proof.
 pub const RANGE_REPS: usize = 50;
 /// Bits of the range challenge: one per repetition.
 pub const RANGE_CHALLENGE_BITS: u32 = 50;
-/// N-th roots in the Paillier key proof; each one a cheater passes with probability ≤ 2^-13.
-pub const KEY_ROOTS: usize = 4;
+/// N-th roots in the Paillier key proof; each one a cheater passes with probability ≤ 2^-18
+/// (a factor r ≥ 2^18 of both N and φ(N) leaves at most 1/r of the units N-th residues).
+pub const KEY_ROOTS: usize = 3;
 /// Binary repetitions of the ring-Pedersen parameter proof Π^prm (soundness 2^-m in any group).
 pub const PRM_REPS: usize = 128;
 /// Bits of P2's signing mask beyond q²: ρ < q²·2^128 hides everything of its plaintext but
@@ -55,10 +58,20 @@ pub(crate) fn draw_bits<R: rand_core::CryptoRng + ?Sized>(rng: &mut R, bits: u32
 
 // Soundness floors: lowering any parameter below cb-mpc's fails the build.
 const _: () = assert!(STAT_BITS >= 64);
+/// Every prime factor of a peer's N is ≥ 2^this (`PublicKey::from_modulus` trial-divides).
+const FACTOR_FLOOR_BITS: u32 = crate::paillier::SMALL_FACTOR_BOUND_BITS;
+/// cb-mpc's soundness for the equality and key proofs: 2^-52.
+const SOUNDNESS_BITS: usize = 52;
 const _: () = assert!(EQ_CHALLENGE_BITS as usize == EQ_CHUNKS * EQ_CHUNK_BITS as usize);
-const _: () = assert!(EQ_CHALLENGE_BITS >= 52 && EQ_CHUNK_BITS <= 13);
+// Chunk differences |Δ| < 2^EQ_CHUNK_BITS must be nonzero modulo every factor of N: lowering
+// the trial-division bound below the chunk width fails the build.
+const _: () = assert!(EQ_CHUNK_BITS <= FACTOR_FLOOR_BITS);
+const _: () = assert!(EQ_CHUNKS * EQ_CHUNK_BITS as usize >= SOUNDNESS_BITS);
+// The challenge travels as a u64 (`challenge_fits`, `draw_bits`).
+const _: () = assert!(EQ_CHALLENGE_BITS <= 64);
 const _: () = assert!(RANGE_REPS >= 50 && RANGE_CHALLENGE_BITS as usize == RANGE_REPS);
-const _: () = assert!(KEY_ROOTS * 13 >= 52);
+// Each root: ≤ 2^-FACTOR_FLOOR_BITS for a bad N.
+const _: () = assert!(KEY_ROOTS * FACTOR_FLOOR_BITS as usize >= SOUNDNESS_BITS);
 const _: () = assert!(PRM_REPS >= 128 && PRM_REPS & 7 == 0);
 const _: () = assert!(KEY_CHALLENGE_LEN * 8 >= 128);
 const _: () = assert!(SIGN_CHALLENGE_BITS == 128);

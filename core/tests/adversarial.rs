@@ -24,7 +24,7 @@ use ecdsa2pc_core::{
             pdl::PdlProof, range,
         },
     },
-    keygen, sign,
+    keygen, refresh, sign,
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_chacha::ChaCha20Rng;
@@ -56,18 +56,20 @@ mod k3 {
     pub(crate) const PDL_RHO: usize = PDL_Z + 73;
     pub(crate) const EQ: usize = PDL_RHO + 256;
     pub(crate) const EQ_CT: usize = EQ;
-    pub(crate) const EQ_COMT: usize = EQ_CT + 4 * 512;
+    pub(crate) const EQ_COMT: usize = EQ_CT + 3 * 512;
     pub(crate) const EQ_OPEN: usize = EQ_COMT + 256;
     pub(crate) const EQ_D: usize = EQ_OPEN + 32;
-    pub(crate) const EQ_BIGD: usize = EQ_D + 4 * 42;
-    pub(crate) const EQ_NU: usize = EQ_BIGD + 4 * 256;
+    /// Bytes of each d_i: q·(2^82 + 2^18) < 2^338.
+    pub(crate) const EQ_D_LEN: usize = 43;
+    pub(crate) const EQ_BIGD: usize = EQ_D + 3 * EQ_D_LEN;
+    pub(crate) const EQ_NU: usize = EQ_BIGD + 3 * 256;
     pub(crate) const RANGE: usize = EQ_NU + 256;
     pub(crate) const RANGE_CT: usize = RANGE;
     pub(crate) const RANGE_OPEN: usize = RANGE_CT + 50 * 256;
     pub(crate) const RANGE_D: usize = RANGE_OPEN + 32;
     pub(crate) const RANGE_F: usize = RANGE_D + 50 * 40;
     pub(crate) const KEY: usize = RANGE_F + 50 * 256;
-    pub(crate) const END: usize = KEY + 4 * 256;
+    pub(crate) const END: usize = KEY + 3 * 256;
 }
 
 /// Byte offsets of keygen Msg1.
@@ -530,9 +532,10 @@ fn k1_even_modulus_is_refused() {
 
 #[test]
 fn k1_modulus_with_small_factor_is_refused() {
-    // 8191 is the largest prime below 2^13 (what the proofs need); 65521 the largest below
-    // 2^16 (trial division's reach, defence in depth against 16-bit-prime moduli).
-    for f in [3u64, 8191, 65521] {
+    // 8191 and 65521 are the largest primes below 2^13 and 2^16 (cb-mpc's bound and our old
+    // one); 65537 the smallest and 262139 the largest prime between 2^16 and 2^18, the bound
+    // the proofs' 18-bit chunks and 2^-18-per-root key proof now need.
+    for f in [3u64, 8191, 65521, 65537, 262_139] {
         let bytes = with_n(&honest_k1_bytes(), &multiple_of(f));
         assert_eq!(
             keygen::Msg1::decode(&bytes).unwrap_err(),
@@ -829,8 +832,10 @@ fn k2_rogue_q2_equal_to_minus_q1_is_rejected() {
 fn k2_challenges_wider_than_their_bits_are_malformed() {
     let honest = support::bytes(&run().m2);
     let cases = [
-        (k2::E_EQ, 1u64 << 52, false),
-        (k2::E_EQ, (1u64 << 52) - 1, true),
+        (k2::E_EQ, 1u64 << 54, false),
+        (k2::E_EQ, (1u64 << 54) - 1, true),
+        // The old 52-bit width's bound is now inside the range.
+        (k2::E_EQ, 1u64 << 52, true),
         (k2::E_EQ, u64::MAX, false),
         (k2::E_RANGE, 1u64 << 50, false),
         (k2::E_RANGE, (1u64 << 50) - 1, true),
@@ -893,6 +898,26 @@ fn p2_on_bytes(bytes: &[u8]) -> ecdsa2pc_core::Result<KeyShareP2> {
 
 fn k3_honest() -> Vec<u8> {
     support::bytes(&run().m3)
+}
+
+/// Before 18-bit chunks, 4 chunks (with 42- and 44-byte d_i) and 4 roots made keygen Msg3
+/// 33,478 bytes and refresh Msg3 7,442: a peer still on that layout is refused by length.
+#[test]
+fn msg3_of_the_old_four_chunk_length_is_malformed() {
+    let honest = k3_honest();
+    assert_eq!(honest.len(), 32_415);
+    let old = [honest.as_slice(), &[0u8; 33_478 - 32_415]].concat();
+    assert_eq!(keygen::Msg3::decode(&old).unwrap_err(), Error::Malformed);
+    let mut in_place = keygen::Msg3::EMPTY;
+    assert_eq!(
+        keygen::Msg3::decode_into(&old, &mut in_place),
+        Err(Error::Malformed)
+    );
+    assert_eq!(refresh::Msg3::LEN, 5_609);
+    let mut old = vec![0u8; 7_442];
+    old[0] = honest[0];
+    old[1] = refresh::Msg3::TYPE as u8;
+    assert_eq!(refresh::Msg3::decode(&old).unwrap_err(), Error::Malformed);
 }
 
 #[test]
@@ -1041,7 +1066,7 @@ fn k3_key_proof_tampered_is_rejected() {
     let bad = Error::ProofInvalid(Proof::PaillierKey);
     let root = |i: usize| k3::KEY + 256 * i;
     assert_eq!(k3_round_error(&plus_one(&honest, root(0), root(1))), bad);
-    assert_eq!(k3_round_error(&xor_byte(&honest, root(3) + 100, 0x40)), bad);
+    assert_eq!(k3_round_error(&xor_byte(&honest, root(2) + 100, 0x40)), bad);
     assert_eq!(
         k3_round_error(&splice(&honest, root(1), &[0u8; 256])),
         bad,
@@ -1077,13 +1102,14 @@ fn k3_equality_proof_tampered_is_rejected() {
     let honest = k3_honest();
     let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);
     let n = *run().m1.paillier.modulus();
-    let d = |i: usize| k3::EQ_D + 42 * i;
+    let d = |i: usize| k3::EQ_D + k3::EQ_D_LEN * i;
     let big_d = |i: usize| k3::EQ_BIGD + 256 * i;
     let ct = |i: usize| k3::EQ_CT + 512 * i;
     let responses: Vec<(&str, Vec<u8>)> = vec![
         ("d_0 + 1", plus_one(&honest, d(0), d(1))),
-        ("d_3 + 1", plus_one(&honest, d(3), k3::EQ_BIGD)),
-        ("D_2 + 1", plus_one(&honest, big_d(2), big_d(3))),
+        ("d_1 + 1", plus_one(&honest, d(1), d(2))),
+        ("d_2 + 1", plus_one(&honest, d(2), k3::EQ_BIGD)),
+        ("D_2 + 1", plus_one(&honest, big_d(2), k3::EQ_NU)),
         ("D_0 = 0", splice(&honest, big_d(0), &[0u8; 256])),
         ("D_1 = N", splice(&honest, big_d(1), &be(&n, 256))),
         ("nu + 1", plus_one(&honest, k3::EQ_NU, k3::RANGE)),
@@ -1094,7 +1120,8 @@ fn k3_equality_proof_tampered_is_rejected() {
     // The first message is committed in Msg1: changing it breaks the opening.
     let first: Vec<(&str, Vec<u8>)> = vec![
         ("c~_0", xor_byte(&honest, ct(0) + 300, 0x10)),
-        ("c~_3", plus_one(&honest, ct(3), k3::EQ_COMT)),
+        ("c~_1", xor_byte(&honest, ct(1) + 17, 0x04)),
+        ("c~_2", plus_one(&honest, ct(2), k3::EQ_COMT)),
         ("Com~", xor_byte(&honest, k3::EQ_COMT + 200, 0x02)),
         ("opening", xor_byte(&honest, k3::EQ_OPEN, 0x80)),
     ];
@@ -1138,8 +1165,8 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     // PDL z < q²·(2^64 + 1).
     let qq = q.wrapping_mul(&q);
     let pdl_z = qq.shl_vartime(64).wrapping_add(&qq);
-    // Equality d_i < q·(2^77 + 2^13); range d_i < q·2^64 (cb-mpc's bound).
-    let eq_d = q.shl_vartime(77).wrapping_add(&q.shl_vartime(13));
+    // Equality d_i < q·(2^82 + 2^18); range d_i < q·2^64 (cb-mpc's bound).
+    let eq_d = q.shl_vartime(82).wrapping_add(&q.shl_vartime(18));
     let range_d = q.shl_vartime(64);
     let ped_order = pedersen::ORDER;
     let ped_p = pedersen::P;
@@ -1155,10 +1182,10 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
         ),
         (
             "eq d_1",
-            k3::EQ_D + 42,
-            42,
-            be(&eq_d, 42),
-            be(&eq_d.wrapping_sub(&Uint::ONE), 42),
+            k3::EQ_D + k3::EQ_D_LEN,
+            k3::EQ_D_LEN,
+            be(&eq_d, k3::EQ_D_LEN),
+            be(&eq_d.wrapping_sub(&Uint::ONE), k3::EQ_D_LEN),
         ),
         (
             "eq Com~",
@@ -1227,7 +1254,10 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
         Error::ProofInvalid(Proof::Pdl)
     );
     assert_eq!(
-        below(k3::EQ_D + 42, be(&eq_d.wrapping_sub(&Uint::ONE), 42)),
+        below(
+            k3::EQ_D + k3::EQ_D_LEN,
+            be(&eq_d.wrapping_sub(&Uint::ONE), k3::EQ_D_LEN)
+        ),
         Error::ProofInvalid(Proof::PaillierPedersenEq)
     );
     assert_eq!(

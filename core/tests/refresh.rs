@@ -307,3 +307,31 @@ fn a_share_at_the_last_epoch_refuses_to_refresh_but_still_signs() {
     let (sig1, sig2) = support::sign(76, &mut e1, &e2, &[9u8; 32]).unwrap();
     assert_eq!(sig1, sig2);
 }
+
+/// The equality challenge e in Msg2 is 54 bits (three 18-bit chunks): 2^54 − 1 decodes, 2^54
+/// and wider are `Malformed`.
+#[test]
+fn msg2_challenge_wider_than_54_bits_is_malformed() {
+    let m2 = Msg2 {
+        nonce2: [3; 32],
+        rho2: k256::Scalar::ONE,
+        key_challenge: [4; 16],
+        e_eq: 0,
+    };
+    let honest = support::bytes(&m2);
+    // After the header, nonce2, ρ2 and the seed.
+    let at = 2 + 32 + 32 + 16;
+    assert_eq!(honest.len(), at + 8);
+    let with_e = |e: u64| [&honest[..at], &e.to_be_bytes()].concat();
+    assert_eq!(
+        Msg2::decode(&with_e((1 << 54) - 1)).unwrap().e_eq,
+        (1 << 54) - 1
+    );
+    for e in [1 << 54, (1 << 55) - 1, u64::MAX] {
+        assert_eq!(
+            Msg2::decode(&with_e(e)).unwrap_err(),
+            Error::Malformed,
+            "{e:#x}"
+        );
+    }
+}

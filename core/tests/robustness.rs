@@ -251,7 +251,7 @@ fn keygen_msg2_framing_and_bit_flips() {
     // fall off the curve) and are refused by a round.
     assert!(tally.round_errors >= 5, "{tally:?}");
     // Flips in the challenge fields' zero high bits are refused at decode.
-    for (start, width) in [(148usize, 52usize), (156, 50)] {
+    for (start, width) in [(148usize, 54usize), (156, 50)] {
         let mutant = support::flipped(&honest, value_bit(start, 8, width));
         assert_eq!(
             keygen::Msg2::decode(&mutant).unwrap_err(),
@@ -281,12 +281,12 @@ fn keygen_p2_accepts_msg3(m3: &keygen::Msg3) -> Result<(), Error> {
 }
 
 /// Field boundaries of keygen Msg3 (see adversarial.rs for the layout).
-const K3_FIELDS: [usize; 20] = [
-    2, 35, 67, 100, 132, 644, 677, 750, 1006, 3054, 3310, 3342, 3510, 4534, 4790, 17590, 17622,
-    19622, 32422, 33446,
+const K3_FIELDS: [usize; 21] = [
+    2, 35, 67, 99, 132, 164, 676, 709, 782, 1038, 2574, 2830, 2862, 2991, 3759, 4015, 16815, 16847,
+    18847, 31647, 32415,
 ];
-const K3_RANGE: usize = 4790;
-const K3_KEY: usize = 32422;
+const K3_RANGE: usize = 4015;
+const K3_KEY: usize = 31647;
 
 fn keygen_msg3_flips(regions: &[(usize, usize, usize)], with_fields: bool) {
     let honest = support::bytes(&keys().m3);
@@ -300,7 +300,7 @@ fn keygen_msg3_flips(regions: &[(usize, usize, usize)], with_fields: bool) {
 fn keygen_msg3_framing_and_bit_flips_before_the_range_proof() {
     let honest = support::bytes(&keys().m3);
     framing_checks::<keygen::Msg3>(&honest);
-    keygen_msg3_flips(&[(2, K3_RANGE, 97), (K3_KEY, 33446, 97)], true);
+    keygen_msg3_flips(&[(2, K3_RANGE, 97), (K3_KEY, keygen::Msg3::LEN, 97)], true);
 }
 
 #[test]

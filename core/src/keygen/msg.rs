@@ -51,7 +51,7 @@ pub struct Msg2 {
     pub proof_q2: DlogProof,
     /// P2's challenge seed for the Paillier key proof.
     pub key_challenge: [u8; KEY_CHALLENGE_LEN],
-    /// P2's challenge for the equality proof (< 2^52).
+    /// P2's challenge for the equality proof (< 2^54).
     pub e_eq: u64,
     /// P2's challenge bits for the range proof (< 2^50).
     pub e_range: u64,

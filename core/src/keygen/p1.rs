@@ -18,9 +18,9 @@ use crate::{
     tags,
     transcript::Transcript,
     wire::redacted_debug,
-    work::{Executor, Sequential, Task, Work},
+    work::{self, Executor, Sequential, Task, Work},
     zk::{
-        EQ_CHUNKS,
+        EQ_CHUNKS, KEY_ROOTS,
         dlog::DlogProof,
         eq_paillier_pedersen,
         paillier_key::{self, PaillierKeyProof},
@@ -131,24 +131,16 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
     let mut commitments = commitments_of.each_ref().map(|f| Task::new(f));
     {
-        let [r0, r1, r2, r3, r4] = &mut commitments;
-        let [e0, e1, e2, e3] = &mut encryptions;
         // The longest items first: each thread takes the next one, so the short ones fill
         // the gaps at the end.
-        let mut items: [&mut dyn Work; 12] = [
-            r0,
-            r1,
-            r2,
-            r3,
-            r4,
-            &mut c_key,
-            e0,
-            e1,
-            e2,
-            e3,
-            &mut ped,
-            &mut com_tilde,
-        ];
+        let mut items: [_; range::COMMIT_ITEMS + 1 + EQ_CHUNKS + 2] = work::join(
+            commitments
+                .iter_mut()
+                .map(|t| t as &mut dyn Work)
+                .chain([&mut c_key as &mut dyn Work])
+                .chain(encryptions.iter_mut().map(|t| t as &mut dyn Work))
+                .chain([&mut ped as &mut dyn Work, &mut com_tilde]),
+        );
         exec.run(&mut items);
     }
     let c_key = c_key.take();
@@ -232,8 +224,11 @@ impl AwaitMsg2 {
         let mut pdl = Task::new(&pdl_of);
         let mut roots = root_of.each_ref().map(|f| Task::new(f));
         {
-            let [k0, k1, k2, k3] = &mut roots;
-            let mut items: [&mut dyn Work; 5] = [&mut pdl, k0, k1, k2, k3];
+            let mut items: [_; 1 + KEY_ROOTS] = work::join(
+                [&mut pdl as &mut dyn Work]
+                    .into_iter()
+                    .chain(roots.iter_mut().map(|t| t as &mut dyn Work)),
+            );
             exec.run(&mut items);
         }
         let pdl = pdl.take();

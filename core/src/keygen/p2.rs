@@ -159,7 +159,7 @@ impl AwaitMsg3 {
             )
         };
         let chunk = |i| move || msg.eq.verify_chunk(&eq_statement, self.e_eq, i);
-        let [c0, c1, c2, c3] = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
+        let chunk_of = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
         let range = || {
             msg.range.verify_weighted(
                 &self.first.com_range,
@@ -170,18 +170,12 @@ impl AwaitMsg3 {
             )
         };
         // In the order of the sequential checks, so the first failure is the same error.
-        work::run_checks(
+        let mut first = [Check::new(&key_proof), Check::new(&pdl), Check::new(&eq)];
+        let mut chunks = chunk_of.each_ref().map(|c| Check::new(c));
+        let mut last = [Check::new(&range)];
+        work::run_check_groups::<_, { 3 + EQ_CHUNKS + 1 }>(
             exec,
-            &mut [
-                Check::new(&key_proof),
-                Check::new(&pdl),
-                Check::new(&eq),
-                Check::new(&c0),
-                Check::new(&c1),
-                Check::new(&c2),
-                Check::new(&c3),
-                Check::new(&range),
-            ],
+            &mut [&mut first, &mut chunks, &mut last],
         )?;
 
         Ok(KeyShareP2 {

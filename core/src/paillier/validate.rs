@@ -5,37 +5,76 @@ use crypto_bigint::{Limb, NonZero, Odd, U2048, Word, modular::FixedMontyParams};
 use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
 use crate::{Error, Result};
 
-/// Every prime below 2^16: no valid modulus may have one as a factor.
+/// Bits of the trial-division bound: no valid modulus has a prime factor below
+/// 2^`SMALL_FACTOR_BOUND_BITS`.
 ///
-/// The proofs need no factor below 2^13 (their challenge chunks are 13 bits); going to 2^16
-/// also refuses outright the published smooth moduli of 16-bit primes ("6ix1een").
-pub(crate) const SMALL_PRIMES: [u16; 6542] = small_primes();
+/// The proofs' challenge chunks and N-th roots rely on it (`crate::zk` ties
+/// `EQ_CHUNK_BITS` to it at compile time): every factor of N is ≥ 2^18, so no difference of
+/// two 18-bit chunks is ≡ 0 modulo one. It also refuses outright the published smooth
+/// moduli of 16-bit primes ("6ix1een").
+pub(crate) const SMALL_FACTOR_BOUND_BITS: u32 = 18;
 
-// Evaluated at compile time: an index out of bounds or a wrong count fails the build.
+/// The trial-division bound 2^[`SMALL_FACTOR_BOUND_BITS`].
+const SMALL_FACTOR_BOUND: usize = 1 << SMALL_FACTOR_BOUND_BITS;
+
+/// π(2^18): how many primes lie below the bound (the sieve checks it at compile time).
+const SMALL_PRIME_COUNT: usize = 23_000;
+
+/// Half the gap from each odd prime below the bound to the next, starting at 3 (3→5 is 1):
+/// the 23,000 primes in 22,998 bytes of flash (the largest gap below 2^18 is 86, so a half
+/// gap fits a byte), where a `u32` table would take 92,000. A `static`, so it is stored once.
+static SMALL_PRIME_HALF_GAPS: [u8; SMALL_PRIME_COUNT - 2] = small_prime_half_gaps();
+
+/// Sieve of Eratosthenes over the odd numbers below the bound, as a bit set (16 KiB, and only
+/// in the compiler: the result is all that reaches the binary). Evaluated at compile time:
+/// an index out of bounds, a gap too wide for a byte or a wrong count fails the build.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
-const fn small_primes() -> [u16; 6542] {
-    let mut composite = [false; 1 << 16];
-    let mut out = [0u16; 6542];
-    let mut count = 0;
-    let mut i = 2;
-    while i < 1 << 16 {
-        if !composite[i] {
-            out[count] = i as u16;
-            count += 1;
+const fn small_prime_half_gaps() -> [u8; SMALL_PRIME_COUNT - 2] {
+    // Bit k (word k >> 6, bit k & 63) stands for the odd number 2k + 1; shifts, not
+    // divisions, per the crate's lint.
+    let mut composite = [0u64; SMALL_FACTOR_BOUND >> 7];
+    let mut i = 3;
+    while i * i < SMALL_FACTOR_BOUND {
+        if composite[i >> 7] >> ((i >> 1) & 63) & 1 == 0 {
             let mut j = i * i;
-            while j < 1 << 16 {
-                composite[j] = true;
-                j += i;
+            while j < SMALL_FACTOR_BOUND {
+                composite[j >> 7] |= 1 << ((j >> 1) & 63);
+                j += 2 * i;
             }
         }
-        i += 1;
+        i += 2;
     }
-    assert!(count == 6542);
+    let mut out = [0u8; SMALL_PRIME_COUNT - 2];
+    // Primes found so far: 2 and 3.
+    let mut count = 2;
+    let mut previous = 3;
+    let mut k = 5;
+    while k < SMALL_FACTOR_BOUND {
+        if composite[k >> 7] >> ((k >> 1) & 63) & 1 == 0 {
+            let half_gap = (k - previous) >> 1;
+            assert!(half_gap <= u8::MAX as usize);
+            out[count - 2] = half_gap as u8;
+            count += 1;
+            previous = k;
+        }
+        k += 2;
+    }
+    assert!(count == SMALL_PRIME_COUNT);
     out
 }
 
+/// Every prime below the bound, in increasing order, decoded from
+/// [`SMALL_PRIME_HALF_GAPS`].
+fn small_primes() -> impl Iterator<Item = Word> {
+    let odd = SMALL_PRIME_HALF_GAPS.iter().scan(3, |p: &mut Word, &half_gap| {
+        *p += 2 * Word::from(half_gap);
+        Some(*p)
+    });
+    [2, 3].into_iter().chain(odd)
+}
+
 impl PublicKey {
-    /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^16, not prime.
+    /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^18, not prime.
     ///
     /// # Errors
     /// [`Error::PaillierModulus`].
@@ -102,35 +141,73 @@ impl PublicKey {
     }
 }
 
-/// Small primes multiplied into one divisor: each is below 2^16 (two bytes), so a limb holds
-/// the product of this many.
-const PRIMES_PER_LIMB: usize = Limb::BYTES >> 1;
+/// Small primes multiplied into one divisor: each is below 2^[`SMALL_FACTOR_BOUND_BITS`], so
+/// a limb holds the product of this many (3 with 64-bit limbs, 1 with 32-bit ones).
+// (A constant division, not one on secret data: `div_euclid` says so to the crate's lint.)
+const PRIMES_PER_LIMB: usize = Limb::BITS.div_euclid(SMALL_FACTOR_BOUND_BITS) as usize;
+const _: () = assert!(PRIMES_PER_LIMB >= 1);
 
-/// Whether a public N has a prime factor below 2^16.
+/// Whether a public N has a prime factor below 2^[`SMALL_FACTOR_BOUND_BITS`].
 ///
-/// One multi-limb division of N per limb-sized product of small primes (a quarter as many as
+/// One multi-limb division of N per limb-sized product of small primes (a third as many as
 /// primes with 64-bit limbs), then one machine division of the remainder per prime.
 fn has_small_factor(n: &ModN) -> bool {
-    SMALL_PRIMES.chunks(PRIMES_PER_LIMB).any(|group| {
-        let product = group.iter().fold(1, |acc: Word, &p| acc * Word::from(p));
-        NonZero::new(Limb(product)).into_option().is_some_and(|d| {
+    let mut primes = small_primes();
+    loop {
+        let mut group = [0 as Word; PRIMES_PER_LIMB];
+        let mut len = 0;
+        for (slot, p) in group.iter_mut().zip(primes.by_ref()) {
+            *slot = p;
+            len += 1;
+        }
+        let Some(group) = group.get(..len).filter(|g| !g.is_empty()) else {
+            return false;
+        };
+        let product = group.iter().product();
+        let found = NonZero::new(Limb(product)).into_option().is_some_and(|d| {
             let r = n.rem_limb(d).0;
             // A machine division may take variable time: N is public.
-            group.iter().any(|&p| r.is_multiple_of(Word::from(p)))
-        })
-    })
+            group.iter().any(|&p| r.is_multiple_of(p))
+        });
+        if found {
+            return true;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    extern crate alloc;
+    use alloc::vec::Vec;
+
     use super::*;
 
+    /// Whether `p` is prime, by trial division: an oracle independent of the sieve.
+    fn is_prime_slow(p: Word) -> bool {
+        p >= 2 && (2..).take_while(|d| d * d <= p).all(|d| !p.is_multiple_of(d))
+    }
+
     #[test]
-    fn small_primes_table_is_the_primes_below_2_16() {
-        assert_eq!(SMALL_PRIMES[0], 2);
-        assert_eq!(SMALL_PRIMES[1027], 8191);
-        assert_eq!(SMALL_PRIMES[6541], 65521);
-        assert!(SMALL_PRIMES.windows(2).all(|w| w[0] < w[1]));
+    fn small_primes_table_is_the_primes_below_2_18() {
+        let primes: Vec<Word> = small_primes().collect();
+        assert_eq!(primes.len(), SMALL_PRIME_COUNT);
+        assert_eq!(primes.len(), 23_000);
+        assert_eq!(primes[..6], [2, 3, 5, 7, 11, 13]);
+        // The largest primes below 2^13 and 2^16 (the old bounds) and 2^18.
+        assert_eq!(primes[1027], 8191);
+        assert_eq!(primes[6541], 65521);
+        assert_eq!(primes[6542], 65537);
+        assert_eq!(primes[22_999], 262_139);
+        assert!(primes.windows(2).all(|w| w[0] < w[1]));
+        // Every entry prime, and no prime skipped: between consecutive entries (and after
+        // the last, up to the bound) no number is prime.
+        assert!(primes.iter().all(|&p| is_prime_slow(p)));
+        let bound = Word::try_from(SMALL_FACTOR_BOUND).unwrap();
+        let mut next = primes.iter().copied().skip(1).chain([bound]);
+        for &p in &primes {
+            let q = next.next().unwrap();
+            assert!((p + 1..q).all(|k| !is_prime_slow(k)), "{p}..{q}");
+        }
     }
 
     /// Every position in a product group is caught: N = p·K for small primes p spread over
@@ -141,15 +218,19 @@ mod tests {
         assert!(!has_small_factor(&good));
         // K: a 1024-bit prime of the fixtures, so N = p·K has no other small factor.
         let k = crate::fixtures::paillier_key(0).primes().0;
-        // Every 5th prime (5 and the group size are coprime: every position) and the last 4.
-        let last = SMALL_PRIMES.len() - 4;
-        for (i, &p) in SMALL_PRIMES.iter().enumerate() {
-            if !i.is_multiple_of(5) && i < last {
+        // The first 12 primes, every 97th (97 and the group size are coprime: every
+        // position) and the last 12.
+        let last = SMALL_PRIME_COUNT - 12;
+        let mut tried = 0;
+        for (i, p) in small_primes().enumerate() {
+            if i >= 12 && !i.is_multiple_of(97) && i < last {
                 continue;
             }
-            let n: U2048 = k.resize::<{ U2048::LIMBS }>().wrapping_mul(&U2048::from_u16(p));
+            let n: U2048 = k.resize::<{ U2048::LIMBS }>().wrapping_mul(&U2048::from_word(p));
             assert!(has_small_factor(&n), "{p}");
+            tried += 1;
         }
+        assert!(tried > 250, "{tried}");
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub struct Msg2 {
     pub rho2: Scalar,
     /// Challenge seed for the proof that N' is a valid Paillier key.
     pub key_challenge: [u8; KEY_CHALLENGE_LEN],
-    /// Challenge for the equality proof (< 2^52).
+    /// Challenge for the equality proof (< 2^54).
     pub e_eq: u64,
 }
 

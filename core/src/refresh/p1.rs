@@ -12,7 +12,7 @@ use crate::{
     share::{KeyShare, KeyShareP1, X1},
     tags,
     transcript::Transcript,
-    work::{Executor, Sequential, Task, Work},
+    work::{self, Executor, Sequential, Task, Work},
     zk::{eq_paillier_paillier, paillier_key::PaillierKeyProof},
 };
 
@@ -89,8 +89,11 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let mut c_key = Task::new(&c_key_of);
     let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
     {
-        let [e0, e1, e2, e3, e4, e5, e6, e7] = &mut encryptions;
-        let mut items: [&mut dyn Work; 9] = [&mut c_key, e0, e1, e2, e3, e4, e5, e6, e7];
+        let mut items: [_; 1 + eq_paillier_paillier::ENCRYPTIONS] = work::join(
+            [&mut c_key as &mut dyn Work]
+                .into_iter()
+                .chain(encryptions.iter_mut().map(|t| t as &mut dyn Work)),
+        );
         exec.run(&mut items);
     }
     let c_key = c_key.take();
@@ -226,9 +229,9 @@ mod tests {
         work::{Idle, Reversed},
     };
 
-    /// P1's refresh messages are the same, byte for byte, whether its work items (the 9
-    /// encryptions of step 1, the key proof's roots) run in order, backwards, or not at all
-    /// (then the round computes each itself).
+    /// P1's refresh messages are the same, byte for byte, whether its work items (c_key's and
+    /// the equality proof's encryptions of step 1, the key proof's roots) run in order,
+    /// backwards, or not at all (then the round computes each itself).
     #[test]
     fn p1_sends_the_same_bytes_on_every_schedule() {
         let (s1, s2) = fixtures::keygen(40);

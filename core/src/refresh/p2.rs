@@ -110,19 +110,11 @@ impl AwaitMsg3<'_> {
             )
         };
         let chunk = |i| move || msg.eq.verify_chunk(&st, self.e_eq, i);
-        let [c0, c1, c2, c3] = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
+        let chunk_of = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
         // In the order of the sequential checks, so the first failure is the same error.
-        work::run_checks(
-            exec,
-            &mut [
-                Check::new(&key_proof),
-                Check::new(&opening),
-                Check::new(&c0),
-                Check::new(&c1),
-                Check::new(&c2),
-                Check::new(&c3),
-            ],
-        )?;
+        let mut first = [Check::new(&key_proof), Check::new(&opening)];
+        let mut chunks = chunk_of.each_ref().map(|c| Check::new(c));
+        work::run_check_groups::<_, { 2 + EQ_CHUNKS }>(exec, &mut [&mut first, &mut chunks])?;
         commitment::open(
             &self.first.com_rho1,
             rho1_transcript(&msg.rho1, &self.ids.run),

@@ -20,16 +20,17 @@ use crate::{
     wire::{Reader, Writer},
 };
 
-/// Bound on each mask τ_i: q·2^(16+13+λ).
+/// Bound on each mask τ_i: q·2^(16+18+λ).
 const MASK_BOUND: U512 = bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each d_i = e_i·x + τ_i.
 const D_BOUND: U512 = MASK_BOUND.wrapping_add(&bigint::order_shl(X_SLACK_BITS + EQ_CHUNK_BITS));
 /// Bytes of each d_i on the wire.
-const D_LEN: usize = 44;
+/// (q·(2^98 + 2^34) < 2^354: the fewest bytes that hold it, checked below).
+const D_LEN: usize = 45;
 /// Encryptions in the prover's first message: one per chunk under each key.
 pub(crate) const ENCRYPTIONS: usize = 2 * EQ_CHUNKS;
 // vartime: public proof responses and statement.
-const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
+const _: () = assert!((D_BOUND.bit_width_vartime() as usize).div_ceil(8) == D_LEN);
 
 /// The public statement.
 #[derive(Clone, Copy, Debug)]
@@ -374,6 +375,20 @@ mod tests {
         assert_eq!(resp.verify(&sealed, &st, e, &b), Ok(()));
         let bad = Err(Error::ProofInvalid(Proof::PaillierEq));
         assert_eq!(resp.verify(&sealed, &st, e ^ 2, &b), bad);
+        // Each of the EQ_CHUNKS chunks is checked: its challenge bits, d_i, r̂0_i and r̂1_i.
+        for i in 0..EQ_CHUNKS {
+            let top_bit = 1u64 << (EQ_CHUNK_BITS * (u32::try_from(i).unwrap() + 1) - 1);
+            assert_eq!(resp.verify(&sealed, &st, e ^ top_bit, &b), bad, "e_{i}");
+            let mut t = resp.clone();
+            t.d[i] = t.d[i].wrapping_add(&U512::ONE);
+            assert_eq!(t.verify(&sealed, &st, e, &b), bad, "d_{i}");
+            let mut t = resp.clone();
+            t.r0[i] = t.r0[i].wrapping_add(&ModN::ONE);
+            assert_eq!(t.verify(&sealed, &st, e, &b), bad, "r0_{i}");
+            let mut t = resp.clone();
+            t.r1[i] = t.r1[i].wrapping_add(&ModN::ONE);
+            assert_eq!(t.verify(&sealed, &st, e, &b), bad, "r1_{i}");
+        }
 
         // c1 for x + 1, with the proof made as well as a cheater can.
         let x_plus = x.wrapping_add(&X1::ONE);

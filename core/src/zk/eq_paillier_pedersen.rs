@@ -1,10 +1,10 @@
 //! Interactive proof that a Paillier ciphertext and a Pedersen commitment hold the same x.
 //!
 //! Statement: c = Enc(x; R) under N and Com = g^x·h^ρ in the Pedersen group. The prover commits
-//! to t masked encryptions c̃_i = Enc(r_i; R̃_i) and to Com̃ = g^r·h^μ with r = Σ r_i·2^(13i); the
-//! verifier sends e < 2^(13t), cut into 13-bit chunks e_i; the prover answers d_i = e_i·x + r_i,
+//! to t masked encryptions c̃_i = Enc(r_i; R̃_i) and to Com̃ = g^r·h^μ with r = Σ r_i·2^(18i); the
+//! verifier sends e < 2^(18t), cut into 18-bit chunks e_i; the prover answers d_i = e_i·x + r_i,
 //! D_i = R^(e_i)·R̃_i, ν = e·ρ + μ mod p'. Chunks stay below every prime factor of N (no factor is
-//! below 2^13), so no challenge is ≡ 0 modulo a factor.
+//! below 2^18), so no challenge is ≡ 0 modulo a factor.
 
 use crypto_bigint::{NonZero, U64, U384, U448, U2048, Uint};
 use k256::Scalar;
@@ -22,24 +22,25 @@ use crate::{
     wire::{Reader, Writer},
 };
 
-/// Width of r = Σ r_i·2^(13i) and d = Σ d_i·2^(13i).
+/// Width of r = Σ r_i·2^(18i) and d = Σ d_i·2^(18i).
 type Packed = U448;
 /// Width of ρ·e before reduction mod p': 2048 + 64 bits.
 type MaskTimesChallenge = Uint<{ U2048::LIMBS + U64::LIMBS }>;
-/// Bound on each mask r_i: q·2^(13+λ).
+/// Bound on each mask r_i: q·2^(18+λ).
 const MASK_BOUND: U384 = bigint::order_shl(EQ_CHUNK_BITS + STAT_BITS);
-/// Bound on each response d_i = e_i·x + r_i: q·(2^(13+λ) + 2^13).
+/// Bound on each response d_i = e_i·x + r_i: q·(2^(18+λ) + 2^18).
 const D_BOUND: U384 = MASK_BOUND.wrapping_add(&bigint::order_shl(EQ_CHUNK_BITS));
-/// Bits of r = Σ r_i·2^(13i) for masks below [`MASK_BOUND`]: the sum is below
-/// MASK_BOUND·2^(13(t−1))·(1 + 2^−13 + …) < MASK_BOUND·2^(13(t−1)+1). The prover's g^r uses
+/// Bits of r = Σ r_i·2^(18i) for masks below [`MASK_BOUND`]: the sum is below
+/// MASK_BOUND·2^(18(t−1))·(1 + 2^−18 + …) < MASK_BOUND·2^(18(t−1)+1). The prover's g^r uses
 /// this public bound instead of [`Packed`]'s full width (75 squarings fewer).
 const PACKED_MASK_BITS: u32 =
     MASK_BOUND.bit_width_vartime() + (EQ_CHALLENGE_BITS - EQ_CHUNK_BITS) + 1;
 const _: () = assert!(PACKED_MASK_BITS <= Packed::BITS);
 /// Bytes of each d_i on the wire.
-const D_LEN: usize = 42;
+/// (q·(2^82 + 2^18) < 2^338: the fewest bytes that hold it, checked below).
+const D_LEN: usize = 43;
 // vartime: public proof responses and statement; the shift amount is a constant.
-const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
+const _: () = assert!((D_BOUND.bit_width_vartime() as usize).div_ceil(8) == D_LEN);
 
 /// The public statement.
 #[derive(Clone, Copy, Debug)]
@@ -145,7 +146,7 @@ impl Prover {
         sigma::encryption(key, &self.masks, &self.nonces, i)
     }
 
-    /// Com̃ = g^r·h^μ with r = Σ r_i·2^(13i), with the table if the caller has one: the
+    /// Com̃ = g^r·h^μ with r = Σ r_i·2^(18i), with the table if the caller has one: the
     /// first message's Pedersen part, a work item of its own.
     pub(crate) fn com_tilde(&self, table: Option<&pedersen::Table<'_>>) -> U2048 {
         let (g, _) = pedersen::generators();
@@ -336,7 +337,7 @@ impl First {
     }
 }
 
-/// Σ v_i·2^(13i).
+/// Σ v_i·2^(18i).
 fn pack(values: &[U384; EQ_CHUNKS]) -> Packed {
     values.iter().rev().fold(Packed::ZERO, |acc, v| {
         // vartime: public proof responses and statement; the shift amount is a constant.

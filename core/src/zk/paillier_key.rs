@@ -1,8 +1,8 @@
 //! Proof that N is a valid Paillier modulus: gcd(N, φ(N)) = 1, shown by N-th roots.
 //!
 //! The verifier picks a seed; both derive ρ_1..ρ_t in Z_N from it; the prover returns
-//! σ_i = ρ_i^(N⁻¹ mod φ(N)). If gcd(N, φ(N)) ≠ 1 and N has no factor below 2^13 (checked by
-//! [`PublicKey::from_modulus`]), at most a 2^-13 fraction of units are N-th residues.
+//! σ_i = ρ_i^(N⁻¹ mod φ(N)). If gcd(N, φ(N)) ≠ 1 and N has no factor below 2^18 (checked by
+//! [`PublicKey::from_modulus`]), at most a 2^-18 fraction of units are N-th residues.
 
 use crypto_bigint::{NonZero, U128};
 

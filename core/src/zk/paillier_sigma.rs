@@ -4,7 +4,7 @@
 //! The prover commits to c̃_i = Enc(τ_i; R̃_i) for each of [`EQ_CHUNKS`] masks; for the
 //! [`EQ_CHUNK_BITS`]-bit challenge chunks e_i it answers d_i = e_i·x + τ_i and
 //! r̂_i = r^(e_i)·R̃_i mod N; the verifier checks Enc(d_i; r̂_i) = c̃_i·c^(e_i) mod N². Chunks
-//! stay below every prime factor N may have (none is below 2^13), so no e_i is ≡ 0 modulo one.
+//! stay below every prime factor N may have (none is below 2^18), so no e_i is ≡ 0 modulo one.
 
 use crypto_bigint::{U64, Uint};
 use rand_core::CryptoRng;
@@ -84,4 +84,28 @@ pub(crate) fn holds<const L: usize>(
     // vartime: public proof responses and statement.
     let lhs = key.mul_nn(c_tilde, &key.pow_nn_vartime(c.as_uint(), e_i));
     key.encrypt_vartime(d_i, r_hat) == lhs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A challenge is 54 bits: one of 55 is refused, whatever its low bits.
+    #[test]
+    fn challenge_fits_only_54_bits() {
+        assert!(challenge_fits(0));
+        assert!(challenge_fits((1 << 54) - 1));
+        assert!(!challenge_fits(1 << 54));
+        assert!(!challenge_fits((1 << 55) - 1));
+        assert!(!challenge_fits(u64::MAX));
+    }
+
+    /// The chunks are the challenge's 18-bit pieces, lowest first.
+    #[test]
+    fn chunks_split_the_challenge_in_18_bits() {
+        let e = (5 << 36) | (3 << 18) | 7;
+        let chunks: [U64; EQ_CHUNKS] = core::array::from_fn(|i| chunk(e, i));
+        assert_eq!(chunks, [7, 3, 5].map(U64::from_u64));
+        assert_eq!(chunk((1 << 54) - 1, 2), U64::from_u64((1 << 18) - 1));
+    }
 }

@@ -907,8 +907,8 @@ const S5_S: usize = 65;
 const R1_COM: usize = 97;
 /// refresh msg2: ρ2 at 34..66.
 const R2_RHO: usize = 65;
-/// refresh msg3: equality d_1 at 4194..4238 (after ρ1, opening, 8 c̃, the proof opening).
-const R3_D1: usize = 2 + 32 + 32 + 8 * 512 + 32 + 43;
+/// refresh msg3: equality d_1 at 3170..3215 (after ρ1, opening, 6 c̃, the proof opening).
+const R3_D1: usize = 2 + 32 + 32 + 6 * 512 + 32 + 44;
 /// refresh msg3: the last N'-th root ends the message.
 const R3_KEY_ROOT: usize = refresh::Msg3::LEN - 1;
 /// refresh msg4: fingerprint at 2..34.
