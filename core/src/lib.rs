@@ -70,7 +70,7 @@ pub mod work;
 pub use error::{Error, Proof, Result};
 pub use paillier::{
     Ciphertext, HalfPlaintext, KeySearch as PaillierKeySearch, MAX_SEARCH_WIDTH, MAX_WINDOW,
-    MODULUS_BITS as PAILLIER_MODULUS_BITS, ModNN, NoncePower, Prime, PrimeWindow,
+    MODULUS_BITS as PAILLIER_MODULUS_BITS, ModNN, NoncePower, Prime,
     PublicKey as PaillierPublicKey, SecretKey as PaillierSecretKey, generate_prime,
 };
 pub use party::{Party, UnknownParty};

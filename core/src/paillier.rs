@@ -16,7 +16,7 @@ pub use decrypt::half_decryptions;
 pub use decrypt::{HalfPlaintext, Prime};
 pub(crate) use fixed_base::Comb;
 pub use fixed_base::{FixedBase, MAX_WINDOW, NoncePower, table_len};
-pub use keygen::{KeySearch, MAX_SEARCH_WIDTH, PrimeWindow, SecretKey, generate_prime};
+pub use keygen::{KeySearch, MAX_SEARCH_WIDTH, SecretKey, generate_prime};
 
 use crypto_bigint::{U2048, U4096, modular::FixedMontyParams};
 

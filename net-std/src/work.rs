@@ -64,10 +64,14 @@ mod tests {
         let seed = [0x15; 32];
         let sequential =
             ecdsa2pc_core::PaillierSecretKey::generate(&mut ChaCha20Rng::from_seed(seed));
-        let mut search = PaillierKeySearch::draw(&mut ChaCha20Rng::from_seed(seed));
-        search.run_on(&Parallel, cores());
-        let parallel = search.finish().expect("two distinct primes");
-        assert_eq!(parallel.primes(), sequential.primes());
+        // As many windows at once as there are cores, and fixed widths: batches of several
+        // windows whatever the machine has.
+        for width in [cores(), 2, 8] {
+            let mut search = PaillierKeySearch::draw(&mut ChaCha20Rng::from_seed(seed));
+            search.run_on(&Parallel, width);
+            let parallel = search.finish().expect("two distinct primes");
+            assert_eq!(parallel.primes(), sequential.primes(), "width {width}");
+        }
     }
 
     struct Count(u32);

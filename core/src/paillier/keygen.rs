@@ -15,7 +15,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
 use crate::{
-    Error, Result, tags,
+    Error, Result, bigint, tags,
     work::{Executor, SEED_LEN, SeededRng, Sequential, Work},
 };
 
@@ -88,17 +88,28 @@ pub fn generate_prime<R: CryptoRng + ?Sized>(rng: &mut R) -> U1024 {
 }
 
 /// One window of a prime search as a [`Work`] item: the first prime ≡ 3 (mod 4) among
-/// 16 sieve outputs from a start drawn from the window's own seed, or
+/// [`WINDOW_CANDIDATES`] sieve outputs from a start drawn from the window's own seed, or
 /// none. Wiped on drop.
 #[derive(Zeroize, ZeroizeOnDrop)]
-pub struct PrimeWindow {
+pub(crate) struct PrimeWindow {
     seed: [u8; SEED_LEN],
-    prime: Option<U1024>,
+    /// None until searched, then the window's prime if it holds one.
+    outcome: Option<Option<U1024>>,
+}
+
+impl PrimeWindow {
+    /// What the window holds, searching it here first if no executor did.
+    fn outcome(&mut self) -> Option<U1024> {
+        if self.outcome.is_none() {
+            self.run();
+        }
+        self.outcome.flatten()
+    }
 }
 
 impl Work for PrimeWindow {
     fn run(&mut self) {
-        self.prime = search_window(&self.seed);
+        self.outcome = Some(search_window(&self.seed));
     }
 }
 
@@ -142,7 +153,7 @@ impl KeySearch {
             searches: [p, q],
             windows: core::array::from_fn(|_| PrimeWindow {
                 seed: [0; SEED_LEN],
-                prime: None,
+                outcome: None,
             }),
             owners: [0; MAX_SEARCH_WIDTH],
             len: 0,
@@ -187,7 +198,7 @@ impl KeySearch {
             };
             *owner = j;
             window.seed = window_seed(&search.seed, search.next.wrapping_add(*offset));
-            window.prime = None;
+            window.outcome = None;
             *offset += 1;
             self.len += 1;
         }
@@ -201,7 +212,9 @@ impl KeySearch {
             if let Some(search) = self.searches.get_mut(owner)
                 && search.prime.is_none()
             {
-                match window.prime {
+                // A window the executor left unrun is searched here (as every round runs
+                // what its executor left): "not run" never reads as "no prime".
+                match window.outcome() {
                     Some(p) => search.prime = Some(p),
                     None => search.next = search.next.wrapping_add(1),
                 }
@@ -328,30 +341,30 @@ impl SecretKey {
         &self.public
     }
 
-    /// [`PublicKey::validate`] from the factors: `0 < c < N²` and c ≢ 0 mod p and mod q (a
-    /// unit mod N² exactly when it is one mod N), two reductions instead of a gcd. Constant
-    /// time in the primes; only the answer, which anyone's gcd gives, comes out.
+    /// [`PublicKey::validate`] from the factors: `0 < c < N²` and c mod N a unit (a unit
+    /// mod N² exactly when it is one mod N), which [`Self::is_unit_below_n`] tells without
+    /// a gcd. Same answer, same error.
     ///
     /// # Errors
     /// [`Error::InvalidCiphertext`].
     pub fn validate(&self, c: &ModNN) -> Result<Ciphertext> {
-        let below = c.ct_lt(&self.public.nn) & !c.ct_eq(&ModNN::ZERO);
-        let nonzero_mod = |half: &CrtHalf| {
-            let mod_square: U2048 = c.rem(&half.square_wide).resize();
-            !mod_square.rem(&half.prime_wide).ct_eq(&U2048::ZERO)
-        };
-        if bool::from(below & nonzero_mod(&self.p) & nonzero_mod(&self.q)) {
+        let in_range = c.ct_lt(&self.public.nn) & !c.ct_eq(&ModNN::ZERO);
+        let n_wide = NonZero::new(self.public.n.resize::<{ ModNN::LIMBS }>())
+            .into_option()
+            .ok_or(Error::InvalidCiphertext)?;
+        // c and N are public: so is c mod N.
+        let reduced: ModN = c.rem(&n_wide).resize();
+        if bool::from(in_range) && self.is_unit_below_n(&reduced) {
             Ok(Ciphertext(*c))
         } else {
             Err(Error::InvalidCiphertext)
         }
     }
 
-    /// [`PublicKey::is_unit_below_n`] from the factors: `0 < x < N` and x ≢ 0 mod p and mod q.
+    /// [`PublicKey::is_unit_below_n`] from the factors: `0 < x < N` and x ≢ 0 mod p and mod q
+    /// ([`bigint::is_unit_by_factors`]).
     pub(crate) fn is_unit_below_n(&self, x: &ModN) -> bool {
-        let below = x.ct_lt(&self.public.n) & !x.ct_eq(&ModN::ZERO);
-        let nonzero_mod = |half: &CrtHalf| !x.rem(&half.prime_wide).ct_eq(&U2048::ZERO);
-        bool::from(below & nonzero_mod(&self.p) & nonzero_mod(&self.q))
+        bigint::is_unit_by_factors(x, &self.public.n, [&self.p.prime_wide, &self.q.prime_wide])
     }
 
     /// The two primes, for storage.
@@ -502,6 +515,10 @@ mod tests {
             let mut backward = KeySearch::draw(&mut fixtures::rng(16));
             backward.run_on(&crate::work::Reversed, width);
             assert_eq!(backward.finish().unwrap().primes(), key.primes(), "{width}");
+            // An executor that runs nothing: the search runs its windows itself.
+            let mut idle = KeySearch::draw(&mut fixtures::rng(16));
+            idle.run_on(&crate::work::Idle, width);
+            assert_eq!(idle.finish().unwrap().primes(), key.primes(), "{width}");
         }
     }
 
