@@ -3,10 +3,31 @@
 use crypto_bigint::{Limb, NonZero, RandomMod, U256, U512, Uint, Word};
 use k256::{Scalar, elliptic_curve::ops::Reduce};
 use rand_core::CryptoRng;
+use subtle::{ConstantTimeEq, ConstantTimeLess};
+use zeroize::Zeroizing;
 
 /// The secp256k1 group order q.
 pub(crate) const ORDER: U256 =
     U256::from_be_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141");
+
+/// Whether a public x is a unit in (0, n), for n the product of the two secret primes
+/// `factors` (as divisors at x's width): x ≢ 0 mod each, two reductions where anyone else needs
+/// a gcd. Constant time in the factors, both always reduced, and each remainder wiped (with
+/// x it gives its factor away: gcd(x − r, n)); only the answer, which anyone's gcd gives too,
+/// comes out.
+#[must_use]
+pub(crate) fn is_unit_by_factors<const L: usize>(
+    x: &Uint<L>,
+    n: &Uint<L>,
+    factors: [&NonZero<Uint<L>>; 2],
+) -> bool {
+    let mut unit = x.ct_lt(n) & !x.ct_eq(&Uint::ZERO);
+    for factor in factors {
+        let remainder = Zeroizing::new(x.rem(factor));
+        unit &= !remainder.ct_eq(&Uint::ZERO);
+    }
+    bool::from(unit)
+}
 
 /// Reads a big-endian integer of at most `Uint<L>::BYTES` bytes; `None` if it cannot fit.
 #[must_use]

@@ -19,7 +19,7 @@ use crypto_bigint::{
 use crypto_primes::{Flavor, is_prime, random_prime};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq, ConstantTimeLess};
+use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::{
@@ -374,14 +374,11 @@ impl RingPedersenSecret {
     pub const ENCODED_LEN: usize = 4 + 1 + 2 * PRIME_LEN + 2 * MOD_N_LEN + HASH_LEN;
 
     /// Whether a public x is a unit in (0, N̂), the answer of
-    /// [`RingPedersenParams::is_unit_below_n`] from the factors: x ≢ 0 mod p̂ and mod q̂, two
-    /// reductions instead of a gcd. Constant time in the factors, both always reduced: only the
-    /// answer comes out, and anyone's gcd gives the same.
+    /// [`RingPedersenParams::is_unit_below_n`] from the factors: x ≢ 0 mod p̂ and mod q̂
+    /// ([`bigint::is_unit_by_factors`]).
     pub(crate) fn is_unit_below_n(&self, x: &U2048) -> bool {
-        let nonzero_mod = |half: &CrtHalf| !x.rem(&half.prime).ct_eq(&U2048::ZERO);
         let [p, q] = &self.halves;
-        let below = x.ct_lt(&self.params.n) & !x.ct_eq(&U2048::ZERO);
-        bool::from(below & nonzero_mod(p) & nonzero_mod(q))
+        bigint::is_unit_by_factors(x, &self.params.n, [&p.prime, &q.prime])
     }
 
     /// Makes fresh parameters: two 1024-bit safe primes (seconds each, with high variance:

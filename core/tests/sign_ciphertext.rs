@@ -326,14 +326,17 @@ fn commitments_out_of_range_or_not_units_fail() {
     let st = f.statement();
     let b = binding(&SID);
     let n_hat = f.params_n();
-    let (p_hat, _) = support::SAFE_PRIME_PAIRS[0];
+    let (p_hat, q_hat) = support::SAFE_PRIME_PAIRS[0];
     let p_hat: U2048 = crypto_bigint::U1024::from_be_hex(p_hat).resize();
+    let q_hat: U2048 = crypto_bigint::U1024::from_be_hex(q_hat).resize();
     let bad = [
         ("0", U2048::ZERO),
         ("N^", n_hat),
         ("N^ + 1", n_hat.wrapping_add(&U2048::ONE)),
         ("2^2048 − 1", U2048::MAX),
         ("p^ (not a unit)", p_hat),
+        // P1 tells units by each factor: the other one too.
+        ("3·q^ (not a unit)", q_hat.wrapping_mul(&U2048::from_u8(3))),
     ];
     for (name, x) in bad {
         for j in 0..3 {
@@ -354,8 +357,9 @@ fn paillier_values_out_of_range_or_not_units_fail() {
     let b = binding(&SID);
     let key = f.sk.public_key();
     let n = *key.modulus();
-    let (p, _) = f.sk.primes();
+    let (p, q) = f.sk.primes();
     let p_wide: U2048 = p.resize();
+    let q_wide: U2048 = q.resize();
     for (name, x) in [
         ("0", U4096::ZERO),
         ("N²", *key.modulus_squared()),
@@ -364,6 +368,12 @@ fn paillier_values_out_of_range_or_not_units_fail() {
         (
             "p·2^1000 (not a unit)",
             p.resize::<{ U4096::LIMBS }>().shl_vartime(1000),
+        ),
+        // P1 tells units by each factor: the other one too.
+        (
+            "q·(N + 1) (not a unit)",
+            q.resize::<{ U4096::LIMBS }>()
+                .wrapping_mul(&n.resize::<{ U4096::LIMBS }>().wrapping_add(&U4096::ONE)),
         ),
     ] {
         let mut t = f.proof.clone();
@@ -375,6 +385,7 @@ fn paillier_values_out_of_range_or_not_units_fail() {
         ("N", n),
         ("2^2048 − 1", U2048::MAX),
         ("p (not a unit)", p_wide),
+        ("q (not a unit)", q_wide),
     ] {
         let mut t = f.proof.clone();
         t.v = x;
