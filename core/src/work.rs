@@ -67,13 +67,17 @@ impl<W: Work> Work for Option<W> {
 /// The first `N` items of `items`, in order, as one list for an executor (empty places after
 /// them): the items of several proofs then share the cores, and a list's groups keep their
 /// sizes from the parameters (chunks, roots) instead of being spelled out item by item.
-/// An item beyond `N` is left unrun, which only costs time: every round finishes the items
-/// an executor left unrun.
+/// More than `N` items is a miscount: a debug build panics; a release build leaves the rest
+/// unrun, which only costs time (every round finishes the items an executor left unrun).
 pub fn join<'a, const N: usize>(
     items: impl IntoIterator<Item = &'a mut dyn Work>,
 ) -> [Option<&'a mut dyn Work>; N] {
     let mut items = items.into_iter();
-    core::array::from_fn(|_| items.next())
+    let list = core::array::from_fn(|_| items.next());
+    // A list sized too small is a miscount in the round (it only loses parallelism): loud in
+    // debug builds, which the tests run.
+    debug_assert!(items.next().is_none(), "work::join: more than {N} items");
+    list
 }
 
 /// One computation as a work item: it calls `f` and keeps the result for [`Task::take`].
@@ -324,14 +328,17 @@ mod tests {
             run_all(&mut items);
         }
         assert_eq!(squares.map(|s| s.out), [Some(1), None, Some(9)]);
-        // Items beyond the list's length stay unrun.
+    }
+
+    /// A list too short for its items is a miscount in the round: debug builds (the tests')
+    /// stop there.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "work::join: more than 1 items")]
+    fn join_with_more_items_than_places_panics_in_debug_builds() {
         let mut squares = [1, 2].map(|input| Square { input, out: None });
-        {
-            let [a, b] = &mut squares;
-            let mut items: [_; 1] = join([a as &mut dyn Work, b]);
-            run_all(&mut items);
-        }
-        assert_eq!(squares.map(|s| s.out), [Some(1), None]);
+        let [a, b] = &mut squares;
+        let _: [_; 1] = join([a as &mut dyn Work, b]);
     }
 
     #[test]
