@@ -559,7 +559,7 @@ fn k1_prime_modulus_is_refused() {
 #[test]
 fn k1_smooth_modulus_of_sixteen_16_bit_primes_is_refused() {
     // "6ix1een" (attacks.md A2): N = p1⋯p16·P with 16-bit p_i. Trial division by every prime
-    // below 2^16 refuses it at decode (before it, with trial division to 2^13 only, it decoded
+    // below 2^18 (2^16 when this test was written) refuses it at decode (before it, with trial division to 2^13 only, it decoded
     // and only the proofs' 13-bit challenge chunks stood between it and a key leak).
     let mut rng = support::rng(23);
     let mut small = Vec::new();

@@ -16,8 +16,11 @@ use crate::{NetError, Transport};
 use ecdsa2pc_core::bip32::{DerivationPath, MAX_DEPTH};
 use ecdsa2pc_core::sign::Digest;
 
-/// Version of the request exchange (and of the protocols it starts) this build speaks.
-pub const REQUEST_VERSION: u8 = 2;
+/// Version of the request exchange (and of the protocols it starts) this build speaks. 3:
+/// keygen's and refresh's message 3 carry three 18-bit equality chunks and three key-proof
+/// roots (version 2: four 13-bit chunks, four roots), so a peer of another release is refused
+/// by name before either side computes anything.
+pub const REQUEST_VERSION: u8 = 3;
 /// First bytes of every request.
 const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
 /// First bytes of every reply.
@@ -715,6 +718,12 @@ mod tests {
         let refusal = Request::decode(&bytes).unwrap_err();
         assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
         assert!(refusal.reason.contains("version 9"), "{}", refusal.reason);
+        assert!(refusal.reason.contains("version 3"), "{}", refusal.reason);
+        // A peer of the release before three 18-bit chunks (version 2) is refused by name.
+        let mut bytes = Request::keygen().encode().to_vec();
+        bytes[4] = 2;
+        let refusal = Request::decode(&bytes).unwrap_err();
+        assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
         assert!(refusal.reason.contains("version 2"), "{}", refusal.reason);
     }
 
