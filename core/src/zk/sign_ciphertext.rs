@@ -29,8 +29,8 @@
 //! P1 computes the same public equations faster with its trapdoors, never accepting what they
 //! reject: g^z·h^u = h^((λz + u) mod φ(N̂)) mod p̂ and q̂ (constant time in λ), and the
 //! Paillier equation mod p² and q²; a value is a unit mod N̂ (or N) when it is nonzero mod
-//! each factor, which two reductions show for the price of a tenth of a gcd. It does not use the "decryption-domain" shortcut of
-//! design-research.md §1.4, which decrypts c and C_α before the proof has verified: P1 never
+//! each factor, which two reductions show for the price of a tenth of a gcd. It does not use
+//! the "decryption-domain" shortcut of design-research.md §1.4, which decrypts c and C_α before the proof has verified: P1 never
 //! decrypts a signing ciphertext whose proof has not verified (docs/PROTOCOL.md).
 
 use crypto_bigint::{NonZero, U128, U256, U320, U512, U640, U896, U1024, U2048, Uint};
