@@ -58,9 +58,9 @@ expect "verify_prehash on P1's unreleased signature" \
   '^core/src/sign/p1.rs:[0-9]+: verify_prehash .* in AwaitDecryption::finish,'
 
 fresh
-inject core/src/zk/pdl.rs prove_with 'let _ = st.key.modulus().bits_vartime();'
+inject core/src/zk/paillier_key.rs prove_with 'let _ = key.public_key().modulus().bits_vartime();'
 expect "a vartime call in prover code of a file whose verifier is allow-listed" \
-  '^core/src/zk/pdl.rs:[0-9]+: bits_vartime .* in PdlProof::prove_with,'
+  '^core/src/zk/paillier_key.rs:[0-9]+: bits_vartime .* in PaillierKeyProof::prove_with,'
 
 fresh
 grep -q '#\[cfg(test)\]' "$tmp/core/src/pedersen.rs"
@@ -73,14 +73,14 @@ printf '\nfn leak(x: &crypto_bigint::U256) -> u32 {\n    x.bits_vartime()\n}\n' 
 expect "a vartime call in net-std" '^net-std/src/store.rs:[0-9]+: bits_vartime .* in leak,'
 
 fresh
-sed 's#^core/src/zk/pdl.rs:PdlProof::verify #core/src/zk/pdl.rs:PdlProof::prove  a wrong entry\n&#' "$check" >"$tmp/check.sh"
+sed 's#^core/src/zk/paillier_key.rs:PaillierKeyProof::verify #core/src/zk/paillier_key.rs:PaillierKeyProof::prove  a wrong entry\n&#' "$check" >"$tmp/check.sh"
 chmod +x "$tmp/check.sh"
-expect "an allow-list entry for prover code" 'PdlProof::prove is prover code' "$tmp/check.sh"
+expect "an allow-list entry for prover code" 'PaillierKeyProof::prove is prover code' "$tmp/check.sh"
 
 fresh
-sed 's#^core/src/zk/pdl.rs:PdlProof::verify #core/src/zk/pdl.rs:PdlProof::gone  a stale entry\n&#' "$check" >"$tmp/check.sh"
+sed 's#^core/src/zk/paillier_key.rs:PaillierKeyProof::verify #core/src/zk/paillier_key.rs:PaillierKeyProof::gone  a stale entry\n&#' "$check" >"$tmp/check.sh"
 chmod +x "$tmp/check.sh"
-expect "a stale allow-list entry" 'PdlProof::gone calls nothing variable-time' "$tmp/check.sh"
+expect "a stale allow-list entry" 'PaillierKeyProof::gone calls nothing variable-time' "$tmp/check.sh"
 
 # Names in comments and strings are not calls.
 fresh

@@ -9,7 +9,7 @@ use crypto_bigint::U2048;
 use ecdsa2pc_core::internals::{curve, pedersen};
 use ecdsa2pc_core::internals::{
     session::Binding,
-    zk::{dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof, pdl},
+    zk::{dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof},
 };
 
 const SID: [u8; 32] = [3; 32];
@@ -53,23 +53,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| kp.verify(pk, &seed, &at("k")).unwrap())
     });
 
-    let st = pdl::Statement {
-        key: pk,
-        c_key: &c_key,
-        q1: &xg,
-    };
-    let pp = pdl::PdlProof::prove(&mut rng, &st, &x, &r_key, &at("p"));
-    grp.bench_function("pdl_prove", |b| {
-        b.iter(|| pdl::PdlProof::prove(&mut rng, &st, &x, &r_key, &at("p")))
-    });
-    grp.bench_function("pdl_verify", |b| {
-        b.iter(|| pp.verify(&st, &at("p")).unwrap())
-    });
-
     let est = eq_paillier_pedersen::Statement {
         key: pk,
         ciphertext: &c_key,
         commitment: &com,
+        point: &xg,
     };
     let e = 0x000a_bcde_f012_3456;
     grp.bench_function("eq_prove", |b| {

@@ -87,14 +87,6 @@ pub(crate) const fn order_sq_shl<const L: usize>(k: u32) -> Uint<L> {
     sq.shl_vartime(k)
 }
 
-/// q² · (2^k + 1): the bound of a response r + e·x with r < q²·2^k and e, x < q.
-#[must_use]
-pub(crate) const fn order_sq_slack<const L: usize>(k: u32) -> Uint<L> {
-    let sq: Uint<L> = ORDER_SQ.resize();
-    // vartime: public constants shifted by public amounts.
-    sq.shl_vartime(k).wrapping_add(&sq)
-}
-
 /// Reduces any integer mod q, in constant time.
 #[must_use]
 pub(crate) fn reduce_mod_q<const L: usize>(value: &Uint<L>) -> Scalar {

@@ -10,9 +10,8 @@ pub enum Proof {
     DlogPoK,
     /// The Paillier modulus is valid: N-th roots, gcd(N, φ(N)) = 1.
     PaillierKey,
-    /// PDL: the plaintext of `c_key` is the discrete log of Q1.
-    Pdl,
-    /// The Paillier plaintext of `c_key` equals the Pedersen-committed value.
+    /// The Paillier plaintext of `c_key` equals the Pedersen-committed value and the discrete
+    /// log of Q1.
     PaillierPedersenEq,
     /// The Pedersen-committed value lies in range.
     Range,
@@ -109,7 +108,8 @@ impl Error {
             Self::PaillierModulus => 4,
             Self::ProofInvalid(Proof::DlogPoK) => 5,
             Self::ProofInvalid(Proof::PaillierKey) => 6,
-            Self::ProofInvalid(Proof::Pdl) => 7,
+            // 7 named the PDL proof up to protocol 3 (the equality proof took over its
+            // statement): never reused.
             Self::ProofInvalid(Proof::PaillierPedersenEq) => 8,
             Self::ProofInvalid(Proof::Range) => 9,
             Self::CommitmentMismatch => 10,
@@ -144,7 +144,6 @@ impl Error {
             4 => Self::PaillierModulus,
             5 => Self::ProofInvalid(Proof::DlogPoK),
             6 => Self::ProofInvalid(Proof::PaillierKey),
-            7 => Self::ProofInvalid(Proof::Pdl),
             8 => Self::ProofInvalid(Proof::PaillierPedersenEq),
             9 => Self::ProofInvalid(Proof::Range),
             10 => Self::CommitmentMismatch,
@@ -183,7 +182,6 @@ impl fmt::Display for Proof {
         f.write_str(match self {
             Self::DlogPoK => "discrete-log proof of knowledge",
             Self::PaillierKey => "Paillier key validity proof",
-            Self::Pdl => "PDL proof",
             Self::PaillierPedersenEq => "Paillier-Pedersen equality proof",
             Self::Range => "range proof",
             Self::PaillierEq => "Paillier-Paillier equality proof",
@@ -269,7 +267,6 @@ mod tests {
             Error::PaillierModulus,
             Error::ProofInvalid(Proof::DlogPoK),
             Error::ProofInvalid(Proof::PaillierKey),
-            Error::ProofInvalid(Proof::Pdl),
             Error::ProofInvalid(Proof::PaillierPedersenEq),
             Error::ProofInvalid(Proof::Range),
             Error::CommitmentMismatch,
@@ -300,5 +297,7 @@ mod tests {
         // Codes are assigned once: new variants take new codes.
         assert_eq!(Error::EpochExhausted.code(), 17);
         assert_eq!(Error::DegenerateNonce.code(), 20);
+        // The PDL proof's retired code reads as an unknown one.
+        assert_eq!(Error::from_code(7), Error::Malformed);
     }
 }

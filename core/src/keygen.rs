@@ -4,7 +4,7 @@
 //! P1                                              P2
 //! start ── Msg1: nonce1, Com(Q1, cc1), N, c_key, Com, Com(eq₁), Com(range₁) ──▶ p2::start
 //!       ◀── Msg2: nonce2, Q2, π(x2), key seed, e_eq, e_range, cc2 ──────────
-//! on_msg2 ── Msg3: Q1, cc1, opening, π(x1), PDL, eq, range, N-th roots ──▶ on_msg3
+//! on_msg2 ── Msg3: Q1, cc1, opening, π(x1), eq, range, N-th roots ──▶ on_msg3
 //! → KeyShareP1                                                          → KeyShareP2
 //! ```
 //!
@@ -27,7 +27,6 @@ pub(crate) const RUN: &str = "keygen";
 pub(crate) mod label {
     pub(crate) const Q1: &str = "keygen/Q1";
     pub(crate) const Q2: &str = "keygen/Q2";
-    pub(crate) const PDL: &str = "keygen/pdl";
     pub(crate) const EQ: &str = "keygen/eq";
     pub(crate) const RANGE: &str = "keygen/range";
     pub(crate) const KEY: &str = "keygen/paillier-key";

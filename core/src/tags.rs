@@ -8,8 +8,6 @@ pub const SESSION_PREFIX: &[u8] = b"ecdsa2pc/v1/session-prefix";
 pub const SESSION_ID: &[u8] = b"ecdsa2pc/v1/sid";
 /// Schnorr proof of knowledge of a discrete log.
 pub const ZK_DLOG: &[u8] = b"ecdsa2pc/v1/zk/dlog";
-/// PDL proof.
-pub const ZK_PDL: &[u8] = b"ecdsa2pc/v1/zk/pdl";
 /// Seed of the N-th-root challenges of the Paillier key proof.
 pub const ZK_PAILLIER_KEY: &[u8] = b"ecdsa2pc/v1/zk/paillier-key";
 /// First message of the Paillier-Pedersen equality proof.

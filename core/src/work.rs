@@ -299,18 +299,18 @@ mod tests {
     fn run_checks_reports_the_first_failure_in_list_order() {
         use crate::{Error, Proof};
         let ok = || Ok(());
-        let pdl = || Err(Error::ProofInvalid(Proof::Pdl));
+        let key = || Err(Error::ProofInvalid(Proof::PaillierKey));
         let range = || Err(Error::ProofInvalid(Proof::Range));
         assert_eq!(
             run_checks(&Sequential, &mut [Check::new(&ok), Check::new(&ok)]),
             Ok(())
         );
-        let mut checks = [Check::new(&ok), Check::new(&pdl), Check::new(&range)];
+        let mut checks = [Check::new(&ok), Check::new(&key), Check::new(&range)];
         assert_eq!(
             run_checks(&Reversed, &mut checks),
-            Err(Error::ProofInvalid(Proof::Pdl))
+            Err(Error::ProofInvalid(Proof::PaillierKey))
         );
-        let mut checks = [Check::new(&ok), Check::new(&range), Check::new(&pdl)];
+        let mut checks = [Check::new(&ok), Check::new(&range), Check::new(&key)];
         assert_eq!(
             run_checks(&Idle, &mut checks),
             Err(Error::ProofInvalid(Proof::Range))

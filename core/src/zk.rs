@@ -1,7 +1,7 @@
 //! Zero-knowledge proofs, each with its prover and verifier, and their soundness parameters.
 //!
 //! Parameters follow cb-mpc's ECDSA-2PC (docs/PROTOCOL.md has the rationale). The interactive
-//! proofs take the verifier's challenge from P2's keygen message; Schnorr and PDL are made
+//! proofs take the verifier's challenge from P2's keygen message; Schnorr is made
 //! non-interactive by Fiat–Shamir over the binding, the whole statement and the first message.
 
 pub mod dlog;
@@ -9,7 +9,6 @@ pub mod eq_paillier_paillier;
 pub mod eq_paillier_pedersen;
 pub mod paillier_key;
 mod paillier_sigma;
-pub mod pdl;
 pub mod prm;
 pub mod range;
 pub mod sign_ciphertext;

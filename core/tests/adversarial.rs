@@ -14,15 +14,12 @@ use crypto_bigint::{
 };
 use ecdsa2pc_core::internals::{curve, pedersen, tags};
 use ecdsa2pc_core::{
-    Ciphertext, Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierPublicKey,
+    Context, Error, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierPublicKey,
     PaillierSecretKey, Proof,
     internals::{
         session::Binding,
         wire::Reader,
-        zk::{
-            dlog::DlogProof, eq_paillier_pedersen as eqp, paillier_key::PaillierKeyProof, pdl,
-            pdl::PdlProof, range,
-        },
+        zk::{dlog::DlogProof, eq_paillier_pedersen as eqp, paillier_key::PaillierKeyProof, range},
     },
     keygen, refresh, sign,
 };
@@ -49,15 +46,11 @@ mod k3 {
     pub(crate) const OPEN: usize = CC1 + 32;
     pub(crate) const PROOF: usize = OPEN + 32;
     pub(crate) const PROOF_Z: usize = PROOF + 33;
-    pub(crate) const PDL: usize = PROOF + 65;
-    pub(crate) const PDL_CR: usize = PDL;
-    pub(crate) const PDL_R: usize = PDL_CR + 512;
-    pub(crate) const PDL_Z: usize = PDL_R + 33;
-    pub(crate) const PDL_RHO: usize = PDL_Z + 73;
-    pub(crate) const EQ: usize = PDL_RHO + 256;
+    pub(crate) const EQ: usize = PROOF + 65;
     pub(crate) const EQ_CT: usize = EQ;
     pub(crate) const EQ_COMT: usize = EQ_CT + 3 * 512;
-    pub(crate) const EQ_OPEN: usize = EQ_COMT + 256;
+    pub(crate) const EQ_R: usize = EQ_COMT + 256;
+    pub(crate) const EQ_OPEN: usize = EQ_R + 33;
     pub(crate) const EQ_D: usize = EQ_OPEN + 32;
     /// Bytes of each d_i: q·(2^82 + 2^18) < 2^338.
     pub(crate) const EQ_D_LEN: usize = 43;
@@ -98,7 +91,6 @@ fn layouts_match_the_message_lengths() {
     assert_eq!(k1::END, keygen::Msg1::LEN);
     assert_eq!(k2::END, keygen::Msg2::LEN);
     assert_eq!(k3::END, keygen::Msg3::LEN);
-    assert_eq!(k3::EQ - k3::PDL, PdlProof::LEN);
     assert_eq!(k3::RANGE - k3::EQ, eqp::Response::LEN);
     assert_eq!(k3::KEY - k3::RANGE, range::Response::LEN);
     assert_eq!(k3::END - k3::KEY, PaillierKeyProof::LEN);
@@ -250,6 +242,9 @@ struct Cheat {
     pedersen_value: Option<U2048>,
     /// A point committed and opened as Q1 instead of x1·G.
     q1: Option<AffinePoint>,
+    /// A scalar s ≠ x1 whose s·G is committed and opened as Q1, with an honest proof of
+    /// knowledge of s (every other proof about x1, honest).
+    q1_secret: Option<Scalar>,
 }
 
 struct MalP1 {
@@ -257,11 +252,11 @@ struct MalP1 {
     pk: PaillierPublicKey,
     key: KeyMaterial,
     x1: Scalar,
+    q1_secret: Scalar,
     q1: AffinePoint,
     cc1: [u8; 32],
     open_q1: [u8; 32],
     prefix: [u8; 32],
-    c_key: Ciphertext,
     r_key: U2048,
     ped_rho: U2048,
     eq: eqp::Prover,
@@ -281,7 +276,8 @@ impl MalP1 {
         let params_hash = support::rp().params().hash();
         let prefix = support::prefix("keygen", &nonce1, &params_hash);
         let x1 = curve::random_scalar(&mut rng);
-        let q1 = cheat.q1.unwrap_or_else(|| curve::mul_g(&x1));
+        let q1_secret = cheat.q1_secret.unwrap_or(x1);
+        let q1 = cheat.q1.unwrap_or_else(|| curve::mul_g(&q1_secret));
         let cc1 = [0xc1; 32];
         let open_q1 = ecdsa2pc_core::internals::commitment::randomness(&mut rng);
         let com_q1 = support::com_q1(&q1, &cc1, &prefix, &open_q1);
@@ -316,11 +312,11 @@ impl MalP1 {
             pk,
             key,
             x1,
+            q1_secret,
             q1,
             cc1,
             open_q1,
             prefix,
-            c_key,
             r_key,
             ped_rho,
             eq,
@@ -337,13 +333,7 @@ impl MalP1 {
             label,
         };
         let rng = &mut self.rng;
-        let proof_q1 = DlogProof::prove(rng, &self.x1, &self.q1, &at("keygen/Q1"));
-        let st = pdl::Statement {
-            key: &self.pk,
-            c_key: &self.c_key,
-            q1: &self.q1,
-        };
-        let pdl = PdlProof::prove(rng, &st, &self.x1, &self.r_key, &at("keygen/pdl"));
+        let proof_q1 = DlogProof::prove(rng, &self.q1_secret, &self.q1, &at("keygen/Q1"));
         let eq = self
             .eq
             .respond(&self.pk, &self.x1, &self.r_key, &self.ped_rho, m2.e_eq);
@@ -360,7 +350,6 @@ impl MalP1 {
             cc1: self.cc1,
             open_q1: self.open_q1,
             proof_q1,
-            pdl,
             eq,
             range,
             key_proof,
@@ -646,9 +635,9 @@ fn k1_c_key_out_of_range_or_not_a_unit_is_refused_at_decode() {
 }
 
 #[test]
-fn k1_c_key_valid_unit_but_not_enc_x1_fails_pdl() {
+fn k1_c_key_valid_unit_but_not_enc_x1_fails_equality() {
     // 1 = Enc(0; 1) and 4 ("Zero Proof") are units, so decode accepts them; P1 can prove nothing
-    // about them: PDL (checked right after the key proof) fails.
+    // about them: the equality proof (checked right after the key proof) fails.
     for raw in [U4096::ONE, U4096::from_u8(4)] {
         let cheat = Cheat {
             raw_c_key: Some(raw),
@@ -657,7 +646,7 @@ fn k1_c_key_valid_unit_but_not_enc_x1_fails_pdl() {
         let (mal, m1) = honest_mal(26, &cheat);
         assert_eq!(
             err(run_against_p2(mal, &m1, |_, _| {})),
-            Error::ProofInvalid(Proof::Pdl)
+            Error::ProofInvalid(Proof::PaillierPedersenEq)
         );
     }
 }
@@ -693,10 +682,10 @@ fn big_plaintext(x1: &Scalar) -> U2048 {
 }
 
 #[test]
-fn k1_c_key_of_x1_plus_2_300_q_fails_pdl_whatever_the_pedersen_value() {
+fn k1_c_key_of_x1_plus_2_300_q_fails_equality_whatever_the_pedersen_value() {
     // A3: the cheater encrypts x1 + 2^300·q and runs every honest prover on that ciphertext and
-    // its randomness. Verifier order is key proof → PDL → equality → range; PDL is the first to
-    // notice, since its integer response z = r + e·x1 does not open c_r·c_key^e.
+    // its randomness. Verifier order is key proof → equality → range; the equality proof is the
+    // first to notice, since its integer responses d_i = e_i·x1 + r_i do not open c̃_i·c_key^(e_i).
     let x1 = support::predict_secret(&support::rng(27));
     for pedersen_big in [false, true] {
         let cheat = Cheat {
@@ -708,7 +697,7 @@ fn k1_c_key_of_x1_plus_2_300_q_fails_pdl_whatever_the_pedersen_value() {
         assert_eq!(mal.x1, x1);
         assert_eq!(
             err(run_against_p2(mal, &m1, |_, _| {})),
-            Error::ProofInvalid(Proof::Pdl),
+            Error::ProofInvalid(Proof::PaillierPedersenEq),
             "Pedersen commitment to the big value: {pedersen_big}"
         );
     }
@@ -901,18 +890,22 @@ fn k3_honest() -> Vec<u8> {
 }
 
 /// Before 18-bit chunks, 4 chunks (with 42- and 44-byte d_i) and 4 roots made keygen Msg3
-/// 33,478 bytes and refresh Msg3 7,442: a peer still on that layout is refused by length.
+/// 33,478 bytes and refresh Msg3 7,442; with the PDL proof still beside the equality proof,
+/// keygen Msg3 was 32,415 bytes. A peer still on either layout is refused by length.
 #[test]
-fn msg3_of_the_old_four_chunk_length_is_malformed() {
+fn msg3_of_older_layouts_is_malformed() {
     let honest = k3_honest();
-    assert_eq!(honest.len(), 32_415);
-    let old = [honest.as_slice(), &[0u8; 33_478 - 32_415]].concat();
-    assert_eq!(keygen::Msg3::decode(&old).unwrap_err(), Error::Malformed);
-    let mut in_place = keygen::Msg3::EMPTY;
-    assert_eq!(
-        keygen::Msg3::decode_into(&old, &mut in_place),
-        Err(Error::Malformed)
-    );
+    assert_eq!(honest.len(), 31_574);
+    for old_len in [33_478, 32_415] {
+        let old = [honest.as_slice(), &vec![0u8; old_len - honest.len()]].concat();
+        assert_eq!(keygen::Msg3::decode(&old).unwrap_err(), Error::Malformed);
+        let mut in_place = keygen::Msg3::EMPTY;
+        assert_eq!(
+            keygen::Msg3::decode_into(&old, &mut in_place),
+            Err(Error::Malformed),
+            "{old_len} bytes"
+        );
+    }
     assert_eq!(refresh::Msg3::LEN, 5_609);
     let mut old = vec![0u8; 7_442];
     old[0] = honest[0];
@@ -1039,10 +1032,28 @@ fn k3_rogue_q1_equal_to_minus_q2_is_rejected() {
 }
 
 #[test]
+fn k3_q1_of_another_known_secret_fails_equality() {
+    // c_key and the Pedersen commitment hold x1 and every proof about them is honest, but P1
+    // commits and opens Q1 = s·G for an s ≠ x1 it knows (so its proof of knowledge passes):
+    // the equality proof's curve relation d·G = R + e·Q1 is what ties c_key to Q1.
+    let x1 = support::predict_secret(&support::rng(36));
+    let cheat = Cheat {
+        q1_secret: Some(x1 + Scalar::ONE),
+        ..Cheat::default()
+    };
+    let (mal, m1) = honest_mal(36, &cheat);
+    assert_eq!(mal.x1, x1);
+    let r = run_against_p2(mal, &m1, |m3, _| {
+        assert_eq!(m3.q1, curve::mul_g(&(x1 + Scalar::ONE)));
+    });
+    assert_eq!(err(r), Error::ProofInvalid(Proof::PaillierPedersenEq));
+}
+
+#[test]
 fn k3_points_and_scalars_are_checked_at_decode() {
     let honest = k3_honest();
     for (name, bad) in bad_points() {
-        for (field, at) in [("Q1", k3::Q1), ("proof A", k3::PROOF), ("PDL R", k3::PDL_R)] {
+        for (field, at) in [("Q1", k3::Q1), ("proof A", k3::PROOF), ("eq R", k3::EQ_R)] {
             assert_eq!(
                 keygen::Msg3::decode(&splice(&honest, at, &bad)).unwrap_err(),
                 Error::InvalidPoint,
@@ -1080,24 +1091,6 @@ fn k3_key_proof_tampered_is_rejected() {
 }
 
 #[test]
-fn k3_pdl_tampered_is_rejected() {
-    let honest = k3_honest();
-    let bad = Error::ProofInvalid(Proof::Pdl);
-    let g = curve::encode_point(&AffinePoint::GENERATOR).unwrap();
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("c_r + 1", plus_one(&honest, k3::PDL_CR, k3::PDL_R)),
-        ("c_r = 0", splice(&honest, k3::PDL_CR, &[0u8; 512])),
-        ("R = G", splice(&honest, k3::PDL_R, &g)),
-        ("z + 1", plus_one(&honest, k3::PDL_Z, k3::PDL_RHO)),
-        ("rho_z + 1", plus_one(&honest, k3::PDL_RHO, k3::EQ)),
-        ("rho_z = 0", splice(&honest, k3::PDL_RHO, &[0u8; 256])),
-    ];
-    for (name, bytes) in cases {
-        assert_eq!(k3_round_error(&bytes), bad, "{name}");
-    }
-}
-
-#[test]
 fn k3_equality_proof_tampered_is_rejected() {
     let honest = k3_honest();
     let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);
@@ -1123,6 +1116,14 @@ fn k3_equality_proof_tampered_is_rejected() {
         ("c~_1", xor_byte(&honest, ct(1) + 17, 0x04)),
         ("c~_2", plus_one(&honest, ct(2), k3::EQ_COMT)),
         ("Com~", xor_byte(&honest, k3::EQ_COMT + 200, 0x02)),
+        (
+            "R = G",
+            splice(
+                &honest,
+                k3::EQ_R,
+                &curve::encode_point(&AffinePoint::GENERATOR).unwrap(),
+            ),
+        ),
         ("opening", xor_byte(&honest, k3::EQ_OPEN, 0x80)),
     ];
     for (name, bytes) in first {
@@ -1162,9 +1163,6 @@ fn k3_range_proof_tampered_is_rejected() {
 fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     let honest = k3_honest();
     let q: U768 = q_wide();
-    // PDL z < q²·(2^64 + 1).
-    let qq = q.wrapping_mul(&q);
-    let pdl_z = qq.shl_vartime(64).wrapping_add(&qq);
     // Equality d_i < q·(2^82 + 2^18); range d_i < q·2^64 (cb-mpc's bound).
     let eq_d = q.shl_vartime(82).wrapping_add(&q.shl_vartime(18));
     let range_d = q.shl_vartime(64);
@@ -1173,13 +1171,6 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     /// (name, offset, width, value at the bound, value one below).
     type Field = (&'static str, usize, usize, Vec<u8>, Vec<u8>);
     let fields: Vec<Field> = vec![
-        (
-            "PDL z",
-            k3::PDL_Z,
-            73,
-            be(&pdl_z, 73),
-            be(&pdl_z.wrapping_sub(&Uint::ONE), 73),
-        ),
         (
             "eq d_1",
             k3::EQ_D + k3::EQ_D_LEN,
@@ -1249,10 +1240,6 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     }
     // Just below the bound decodes but is no valid response (one case per proof).
     let below = |at, v: Vec<u8>| k3_round_error(&splice(&honest, at, &v));
-    assert_eq!(
-        below(k3::PDL_Z, be(&pdl_z.wrapping_sub(&Uint::ONE), 73)),
-        Error::ProofInvalid(Proof::Pdl)
-    );
     assert_eq!(
         below(
             k3::EQ_D + k3::EQ_D_LEN,

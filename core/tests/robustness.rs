@@ -281,12 +281,12 @@ fn keygen_p2_accepts_msg3(m3: &keygen::Msg3) -> Result<(), Error> {
 }
 
 /// Field boundaries of keygen Msg3 (see adversarial.rs for the layout).
-const K3_FIELDS: [usize; 21] = [
-    2, 35, 67, 99, 132, 164, 676, 709, 782, 1038, 2574, 2830, 2862, 2991, 3759, 4015, 16815, 16847,
-    18847, 31647, 32415,
+const K3_FIELDS: [usize; 18] = [
+    2, 35, 67, 99, 132, 164, 1700, 1956, 1989, 2021, 2150, 2918, 3174, 15974, 16006, 18006, 30806,
+    31574,
 ];
-const K3_RANGE: usize = 4015;
-const K3_KEY: usize = 31647;
+const K3_RANGE: usize = 3174;
+const K3_KEY: usize = 30806;
 
 fn keygen_msg3_flips(regions: &[(usize, usize, usize)], with_fields: bool) {
     let honest = support::bytes(&keys().m3);

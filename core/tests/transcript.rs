@@ -15,11 +15,7 @@ use ecdsa2pc_core::{
     internals::{
         session::Binding,
         transcript::Transcript,
-        zk::{
-            dlog::DlogProof,
-            paillier_key::PaillierKeyProof,
-            pdl::{PdlProof, Statement},
-        },
+        zk::{dlog::DlogProof, paillier_key::PaillierKeyProof},
     },
 };
 use k256::{AffinePoint, ProjectivePoint, Scalar, elliptic_curve::sec1::ToSec1Point};
@@ -390,65 +386,6 @@ fn dlog_challenge_covers_statement_and_binding() {
 }
 
 #[test]
-fn pdl_challenge_covers_statement_and_binding() {
-    let sk = support::paillier(0);
-    let pk = sk.public_key();
-    let other_key = support::paillier(1);
-    let mut rng = support::rng(2);
-    let x1 = curve::random_scalar(&mut rng);
-    let x1_int: U256 = U256::from_be_slice(&x1.to_bytes());
-    let (c_key, r_key) = pk.encrypt(&mut rng, &x1_int);
-    let q1 = curve::mul_g(&x1);
-    let st = Statement {
-        key: pk,
-        c_key: &c_key,
-        q1: &q1,
-    };
-    let label = "keygen/pdl";
-    let proof = PdlProof::prove(&mut rng, &st, &x1, &r_key, &at(&SID, &PID, label));
-    assert_eq!(proof.verify(&st, &at(&SID, &PID, label)), Ok(()));
-    let bad = Err(Error::ProofInvalid(Proof::Pdl));
-
-    let (c_same_x1, _) = pk.encrypt(&mut rng, &x1_int);
-    let q1_other = curve::mul_g(&(x1 + Scalar::ONE));
-    let statements = [
-        (
-            "N",
-            Statement {
-                key: other_key.public_key(),
-                ..st
-            },
-        ),
-        (
-            "c_key (same plaintext)",
-            Statement {
-                c_key: &c_same_x1,
-                ..st
-            },
-        ),
-        (
-            "Q1",
-            Statement {
-                q1: &q1_other,
-                ..st
-            },
-        ),
-    ];
-    for (name, other) in statements {
-        assert_eq!(proof.verify(&other, &at(&SID, &PID, label)), bad, "{name}");
-    }
-    for bit in [0usize, 77, 255] {
-        let mut sid = SID;
-        sid[bit / 8] ^= 1 << (bit % 8);
-        assert_eq!(proof.verify(&st, &at(&sid, &PID, label)), bad);
-        let mut pid = PID;
-        pid[bit / 8] ^= 1 << (bit % 8);
-        assert_eq!(proof.verify(&st, &at(&SID, &pid, label)), bad);
-    }
-    assert_eq!(proof.verify(&st, &at(&SID, &PID, "keygen/eq")), bad);
-}
-
-#[test]
 fn paillier_key_challenges_cover_modulus_seed_and_binding() {
     let sk = support::paillier(0);
     let other = support::paillier(1);
@@ -487,7 +424,7 @@ fn paillier_key_challenges_cover_modulus_seed_and_binding() {
         "pid"
     );
     assert_eq!(
-        proof.verify(sk.public_key(), &seed, &at(&SID, &PID, "keygen/pdl")),
+        proof.verify(sk.public_key(), &seed, &at(&SID, &PID, "keygen/eq")),
         bad,
         "label"
     );

@@ -16,11 +16,12 @@ use crate::{NetError, Transport};
 use ecdsa2pc_core::bip32::{DerivationPath, MAX_DEPTH};
 use ecdsa2pc_core::sign::Digest;
 
-/// Version of the request exchange (and of the protocols it starts) this build speaks. 3:
-/// keygen's and refresh's message 3 carry three 18-bit equality chunks and three key-proof
-/// roots (version 2: four 13-bit chunks, four roots), so a peer of another release is refused
-/// by name before either side computes anything.
-pub const REQUEST_VERSION: u8 = 3;
+/// Version of the request exchange (and of the protocols it starts) this build speaks. 4:
+/// keygen's message 3 ties c_key to Q1 inside the equality proof and carries no PDL proof
+/// (version 3: a separate PDL proof; version 2: four 13-bit equality chunks and four
+/// key-proof roots), so a peer of another release is refused by name before either side
+/// computes anything.
+pub const REQUEST_VERSION: u8 = 4;
 /// First bytes of every request.
 const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
 /// First bytes of every reply.
@@ -718,13 +719,20 @@ mod tests {
         let refusal = Request::decode(&bytes).unwrap_err();
         assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
         assert!(refusal.reason.contains("version 9"), "{}", refusal.reason);
-        assert!(refusal.reason.contains("version 3"), "{}", refusal.reason);
-        // A peer of the release before three 18-bit chunks (version 2) is refused by name.
-        let mut bytes = Request::keygen().encode().to_vec();
-        bytes[4] = 2;
-        let refusal = Request::decode(&bytes).unwrap_err();
-        assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
-        assert!(refusal.reason.contains("version 2"), "{}", refusal.reason);
+        assert!(refusal.reason.contains("version 4"), "{}", refusal.reason);
+        // Peers of the releases before three 18-bit chunks (version 2) and before the
+        // equality proof took over PDL's statement (version 3) are refused by name.
+        for old in [2u8, 3] {
+            let mut bytes = Request::keygen().encode().to_vec();
+            bytes[4] = old;
+            let refusal = Request::decode(&bytes).unwrap_err();
+            assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
+            assert!(
+                refusal.reason.contains(&format!("version {old}")),
+                "{}",
+                refusal.reason
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::{
     wire::{Fields, Message, MsgType, Reader, Writer},
     zk::{
         KEY_CHALLENGE_LEN, dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof,
-        pdl::PdlProof, range,
+        range,
     },
 };
 
@@ -70,9 +70,7 @@ pub struct Msg3 {
     pub open_q1: [u8; HASH_LEN],
     /// P1's proof of knowledge of x1.
     pub proof_q1: DlogProof,
-    /// PDL proof: Dec(c_key) = log_G(Q1).
-    pub pdl: PdlProof,
-    /// Paillier–Pedersen equality proof response.
+    /// Equality proof response: c_key, the Pedersen commitment and Q1 hold the same x1.
     pub eq: eq_paillier_pedersen::Response,
     /// Range proof response.
     pub range: range::Response,
@@ -88,7 +86,6 @@ impl Msg3 {
         cc1: [0; CHAIN_CODE_LEN],
         open_q1: [0; HASH_LEN],
         proof_q1: DlogProof::EMPTY,
-        pdl: PdlProof::EMPTY,
         eq: eq_paillier_pedersen::Response::EMPTY,
         range: range::Response::EMPTY,
         key_proof: PaillierKeyProof::EMPTY,
@@ -179,7 +176,6 @@ impl Message for Msg3 {
         + CHAIN_CODE_LEN
         + HASH_LEN
         + DlogProof::LEN
-        + PdlProof::LEN
         + eq_paillier_pedersen::Response::LEN
         + range::Response::LEN
         + PaillierKeyProof::LEN;
@@ -191,7 +187,6 @@ impl Fields for Msg3 {
         w.bytes(&self.cc1)?;
         w.bytes(&self.open_q1)?;
         self.proof_q1.write(w)?;
-        self.pdl.write(w)?;
         self.eq.write(w)?;
         self.range.write(w)?;
         self.key_proof.write(w)
@@ -208,7 +203,6 @@ impl Fields for Msg3 {
         out.cc1 = r.array()?;
         out.open_q1 = r.array()?;
         out.proof_q1 = DlogProof::read(r)?;
-        out.pdl = PdlProof::read(r)?;
         out.eq = eq_paillier_pedersen::Response::read(r)?;
         out.range.read_into(r)?;
         out.key_proof = PaillierKeyProof::read(r)?;

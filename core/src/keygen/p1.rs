@@ -24,7 +24,7 @@ use crate::{
         dlog::DlogProof,
         eq_paillier_pedersen,
         paillier_key::{self, PaillierKeyProof},
-        pdl, range,
+        range,
     },
 };
 
@@ -191,9 +191,8 @@ impl AwaitMsg2 {
         self.on_msg2_with(rng, msg, &Sequential)
     }
 
-    /// As [`Self::on_msg2`], with the PDL proof and the key proof's N-th roots (independent
-    /// of each other; the PDL proof's randomness drawn first, where it always was) run by
-    /// `exec`, e.g. on every core: the same reply on any schedule.
+    /// As [`Self::on_msg2`], with the key proof's N-th roots (independent of each other) run
+    /// by `exec`, e.g. on every core: the same reply on any schedule.
     ///
     /// # Errors
     /// As [`Self::on_msg2`].
@@ -211,27 +210,14 @@ impl AwaitMsg2 {
         let at = |label| ids.proof_by(Party::P1, label);
         let pk = self.paillier.public_key();
         let proof_q1 = DlogProof::prove(rng, &self.x1, &self.q1, &at(label::Q1));
-        let statement = pdl::Statement {
-            key: pk,
-            c_key: &self.c_key,
-            q1: &self.q1,
-        };
-        let pdl_masks = pdl::Masks::draw(rng, pk);
-        let (pdl_at, key_at) = (at(label::PDL), at(label::KEY));
-        let pdl_of = || pdl_masks.prove(&self.paillier, &statement, &self.x1, &self.r_key, &pdl_at);
-        let rhos = paillier_key::challenges(pk, &msg.key_challenge, &key_at);
+        let rhos = paillier_key::challenges(pk, &msg.key_challenge, &at(label::KEY));
         let root_of = paillier_key::root_items(&self.paillier, &rhos);
-        let mut pdl = Task::new(&pdl_of);
         let mut roots = root_of.each_ref().map(|f| Task::new(f));
         {
-            let mut items: [_; 1 + KEY_ROOTS] = work::join(
-                [&mut pdl as &mut dyn Work]
-                    .into_iter()
-                    .chain(roots.iter_mut().map(|t| t as &mut dyn Work)),
-            );
+            let mut items: [_; KEY_ROOTS] =
+                work::join(roots.iter_mut().map(|t| t as &mut dyn Work));
             exec.run(&mut items);
         }
-        let pdl = pdl.take();
         let key_proof = PaillierKeyProof::from_roots(roots.each_mut().map(Task::take));
         let eq = self
             .eq
@@ -244,7 +230,6 @@ impl AwaitMsg2 {
             cc1: self.cc1,
             open_q1: self.open_q1,
             proof_q1,
-            pdl,
             eq,
             range,
             key_proof,

@@ -16,7 +16,7 @@ use crate::{
     work::{self, Check, Executor, Sequential},
     zk::{
         self, EQ_CHUNKS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof,
-        eq_paillier_pedersen, pdl, range,
+        eq_paillier_pedersen, range,
     },
 };
 
@@ -99,8 +99,9 @@ pub fn start<R: CryptoRng + ?Sized>(
 }
 
 impl AwaitMsg3 {
-    /// Opens Q1 and cc1 and verifies, in order: P1's proof of x1, the Paillier key proof, PDL,
-    /// Paillier–Pedersen equality and the range proof. Only then is a share produced.
+    /// Opens Q1 and cc1 and verifies, in order: P1's proof of x1, the Paillier key proof, the
+    /// equality proof (c_key, the Pedersen commitment and Q1 hold the same x1) and the range
+    /// proof. Only then is a share produced.
     ///
     /// # Errors
     /// [`crate::Error::CommitmentMismatch`], [`crate::Error::InvalidPoint`] or
@@ -109,8 +110,8 @@ impl AwaitMsg3 {
         self.on_msg3_with(rng, msg, &Sequential)
     }
 
-    /// As [`Self::on_msg3`], with the proof checks (the key proof, PDL, each Paillier equation
-    /// of the equality proof, its Pedersen relation and the range proof: independent of each
+    /// As [`Self::on_msg3`], with the proof checks (the key proof, each Paillier equation of
+    /// the equality proof, its group relations and the range proof: independent of each
     /// other) run by `exec`, e.g. on every core. The outcome, the error included, and what
     /// `rng` gives afterwards are those of [`Self::on_msg3`].
     ///
@@ -132,16 +133,12 @@ impl AwaitMsg3 {
         let public = PublicShares::combine(msg.q1, self.q2)?;
 
         let key = &self.first.paillier;
-        let statement = pdl::Statement {
-            key,
-            c_key: &self.first.c_key,
-            q1: &msg.q1,
-        };
         let committed = |label| self.ids.run.committed(label);
         let eq_statement = eq_paillier_pedersen::Statement {
             key,
             ciphertext: &self.first.c_key,
             commitment: &self.first.pedersen,
+            point: &msg.q1,
         };
         // The range proof's weights come from `rng` as its sequential check draws them.
         let weights = range::draw_weights(rng);
@@ -149,7 +146,6 @@ impl AwaitMsg3 {
             msg.key_proof
                 .verify(key, &self.key_challenge, &at(label::KEY))
         };
-        let pdl = || msg.pdl.verify(&statement, &at(label::PDL));
         let eq = || {
             msg.eq.verify_commitment(
                 &self.first.com_eq,
@@ -170,10 +166,10 @@ impl AwaitMsg3 {
             )
         };
         // In the order of the sequential checks, so the first failure is the same error.
-        let mut first = [Check::new(&key_proof), Check::new(&pdl), Check::new(&eq)];
+        let mut first = [Check::new(&key_proof), Check::new(&eq)];
         let mut chunks = chunk_of.each_ref().map(|c| Check::new(c));
         let mut last = [Check::new(&range)];
-        work::run_check_groups::<_, { 3 + EQ_CHUNKS + 1 }>(
+        work::run_check_groups::<_, { 2 + EQ_CHUNKS + 1 }>(
             exec,
             &mut [&mut first, &mut chunks, &mut last],
         )?;
@@ -211,8 +207,8 @@ mod tests {
     }
 
     /// The checks run out of order give the sequential outcome: the same share, and for a
-    /// message with two bad proofs the error of the first in the sequential order (PDL, then
-    /// the range proof), whichever finished first.
+    /// message with two bad proofs the error of the first in the sequential order (the key
+    /// proof, then the range proof), whichever finished first.
     #[test]
     fn checks_run_out_of_order_give_the_sequential_outcome() {
         use crate::{KeyShare, Proof, work::Reversed};
@@ -227,12 +223,12 @@ mod tests {
 
         let (_, other) = up_to_msg3(62);
         let (p2, mut m3) = up_to_msg3(60);
-        m3.pdl = other.pdl.clone();
+        m3.key_proof = other.key_proof.clone();
         m3.range = other.range.clone();
         assert_eq!(
             p2.on_msg3_with(&mut fixtures::rng(61), &m3, &Reversed)
                 .err(),
-            Some(Error::ProofInvalid(Proof::Pdl))
+            Some(Error::ProofInvalid(Proof::PaillierKey))
         );
     }
 

@@ -1,13 +1,17 @@
-//! Interactive proof that a Paillier ciphertext and a Pedersen commitment hold the same x.
+//! Interactive proof that a Paillier ciphertext, a Pedersen commitment and a curve point hold
+//! the same x.
 //!
-//! Statement: c = Enc(x; R) under N and Com = g^x·h^ρ in the Pedersen group. The prover commits
-//! to t masked encryptions c̃_i = Enc(r_i; R̃_i) and to Com̃ = g^r·h^μ with r = Σ r_i·2^(18i); the
-//! verifier sends e < 2^(18t), cut into 18-bit chunks e_i; the prover answers d_i = e_i·x + r_i,
-//! D_i = R^(e_i)·R̃_i, ν = e·ρ + μ mod p'. Chunks stay below every prime factor of N (no factor is
-//! below 2^18), so no challenge is ≡ 0 modulo a factor.
+//! Statement: c = Enc(x; R) under N, Com = g^x·h^ρ in the Pedersen group and Q1 = x·G. The
+//! prover commits to t masked encryptions c̃_i = Enc(r_i; R̃_i), to Com̃ = g^r·h^μ and to
+//! R = r·G, with r = Σ r_i·2^(18i); the verifier sends e < 2^(18t), cut into 18-bit chunks e_i;
+//! the prover answers d_i = e_i·x + r_i, D_i = R^(e_i)·R̃_i, ν = e·ρ + μ mod p'. The verifier
+//! checks each chunk under N and the packed d = Σ d_i·2^(18i) in both prime-order groups:
+//! Com^e·Com̃ = g^d·h^ν and d·G = R + e·Q1. Chunks stay below every prime factor of N (no factor
+//! is below 2^18), so no challenge is ≡ 0 modulo a factor. The curve relation is what ties c to
+//! Q1 (keygen's PDL proof did that before, for one N² exponentiation more).
 
 use crypto_bigint::{NonZero, U64, U384, U448, U2048, Uint};
-use k256::Scalar;
+use k256::{AffinePoint, ProjectivePoint, Scalar};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -17,7 +21,7 @@ use crate::{
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     pedersen,
     session::Binding,
-    sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
+    sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     tags,
     wire::{Reader, Writer},
 };
@@ -51,6 +55,8 @@ pub struct Statement<'a> {
     pub ciphertext: &'a Ciphertext,
     /// Com = g^x·h^ρ, already checked to lie in the subgroup.
     pub commitment: &'a pedersen::Element,
+    /// Q1 = x·G.
+    pub point: &'a AffinePoint,
 }
 
 /// The prover between its commitment and the verifier's challenge.
@@ -74,6 +80,7 @@ pub struct Prover {
 struct First {
     c_tilde: [ModNN; EQ_CHUNKS],
     com_tilde: U2048,
+    r_point: AffinePoint,
 }
 
 /// The prover's answer: the opened first message and the responses.
@@ -132,10 +139,7 @@ impl Prover {
             masks,
             nonces,
             mu,
-            first: First {
-                c_tilde: [ModNN::ZERO; EQ_CHUNKS],
-                com_tilde: U2048::ZERO,
-            },
+            first: First::EMPTY,
             opening,
         }
     }
@@ -159,15 +163,25 @@ impl Prover {
         com
     }
 
-    /// Takes the first message ([`Self::encryption`] for every chunk, [`Self::com_tilde`])
-    /// and returns the hash commitment to send.
+    /// Takes the first message ([`Self::encryption`] for every chunk, [`Self::com_tilde`]),
+    /// adds its curve part R = r·G (one base-point multiplication, too short to be a work
+    /// item) and returns the hash commitment to send.
     pub(crate) fn seal(
         &mut self,
         c_tilde: [ModNN; EQ_CHUNKS],
         com_tilde: U2048,
         binding: &Binding<'_>,
     ) -> [u8; HASH_LEN] {
-        self.first = First { c_tilde, com_tilde };
+        let mut packed = pack(&self.masks);
+        let mut r = bigint::reduce_mod_q(&packed);
+        let r_point = (ProjectivePoint::GENERATOR * r).to_affine();
+        packed.zeroize();
+        r.zeroize();
+        self.first = First {
+            c_tilde,
+            com_tilde,
+            r_point,
+        };
         commitment::seal(self.first.transcript(binding), &self.opening)
     }
 
@@ -202,18 +216,18 @@ impl Prover {
 impl Response {
     /// Storage for a response about to be read, not a valid response.
     pub(crate) const EMPTY: Self = Self {
-        first: First {
-            c_tilde: [ModNN::ZERO; EQ_CHUNKS],
-            com_tilde: U2048::ZERO,
-        },
+        first: First::EMPTY,
         opening: [0; HASH_LEN],
         d: [U384::ZERO; EQ_CHUNKS],
         big_d: [ModN::ZERO; EQ_CHUNKS],
         nu: U2048::ZERO,
     };
     /// Encoded length.
-    pub const LEN: usize =
-        EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + HASH_LEN + MOD_N_LEN;
+    pub const LEN: usize = EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN)
+        + MOD_N_LEN
+        + POINT_LEN
+        + HASH_LEN
+        + MOD_N_LEN;
 
     /// Opens the commitment and checks both relations for challenge `e`: [`Self::verify_commitment`]
     /// and then [`Self::verify_chunk`] for every chunk, the independent checks a caller with
@@ -233,8 +247,9 @@ impl Response {
         (0..EQ_CHUNKS).try_for_each(|i| self.verify_chunk(st, e, i))
     }
 
-    /// Opens the commitment and checks the Pedersen relation Com^e·Com̃ = g^d·h^ν: every
-    /// check of [`Self::verify`] but the Paillier chunks.
+    /// Opens the commitment and checks the relations in the two prime-order groups,
+    /// Com^e·Com̃ = g^d·h^ν and d·G = R + e·Q1: every check of [`Self::verify`] but the
+    /// Paillier chunks.
     ///
     /// # Errors
     /// As [`Self::verify`].
@@ -254,8 +269,15 @@ impl Response {
         let (g, h) = pedersen::generators();
         // vartime: every exponent and base here is public.
         let lhs = st.commitment.pow_vartime(&U64::from_u64(e)).mul(&com_tilde);
-        let rhs = g.pow_vartime(&pack(&self.d)).mul(&h.pow_vartime(&self.nu));
-        if lhs == rhs { Ok(()) } else { Err(bad) }
+        let d = pack(&self.d);
+        let rhs = g.pow_vartime(&d).mul(&h.pow_vartime(&self.nu));
+        if lhs != rhs {
+            return Err(bad);
+        }
+        let e_scalar = Scalar::from(e);
+        let on_curve = ProjectivePoint::GENERATOR * bigint::reduce_mod_q(&d);
+        let expected = ProjectivePoint::from(self.first.r_point) + ProjectivePoint::from(*st.point) * e_scalar;
+        if on_curve == expected { Ok(()) } else { Err(bad) }
     }
 
     /// Checks the Paillier relation of chunk `i` (< [`EQ_CHUNKS`]): Enc(d_i; D_i) = c̃_i·c^(e_i).
@@ -288,6 +310,7 @@ impl Response {
             .iter()
             .try_for_each(|c| w.integer(MOD_NN_LEN, c))?;
         w.integer(MOD_N_LEN, &self.first.com_tilde)?;
+        w.point(&self.first.r_point)?;
         w.bytes(&self.opening)?;
         self.d.iter().try_for_each(|d| w.integer(D_LEN, d))?;
         self.big_d
@@ -296,16 +319,18 @@ impl Response {
         w.integer(MOD_N_LEN, &self.nu)
     }
 
-    /// Reads the response, each field below its bound (N-dependent bounds: in `verify`).
+    /// Reads the response, each field below its bound (N-dependent bounds: in `verify`), R a
+    /// valid point.
     ///
     /// # Errors
-    /// [`Error::Malformed`].
+    /// [`Error::Malformed`] or [`Error::InvalidPoint`].
     pub fn read(r: &mut Reader<'_>) -> Result<Self> {
         let mut c_tilde = [ModNN::ZERO; EQ_CHUNKS];
         for c in &mut c_tilde {
             *c = r.integer_unbounded(MOD_NN_LEN)?;
         }
         let com_tilde = r.integer(MOD_N_LEN, &pedersen::P)?;
+        let r_point = r.point()?;
         let opening = r.array()?;
         let mut d = [U384::ZERO; EQ_CHUNKS];
         for d_i in &mut d {
@@ -317,7 +342,11 @@ impl Response {
         }
         let nu = r.integer(MOD_N_LEN, &pedersen::ORDER)?;
         Ok(Self {
-            first: First { c_tilde, com_tilde },
+            first: First {
+                c_tilde,
+                com_tilde,
+                r_point,
+            },
             opening,
             d,
             big_d,
@@ -327,12 +356,20 @@ impl Response {
 }
 
 impl First {
+    /// Storage for a first message not drawn or read yet.
+    const EMPTY: Self = Self {
+        c_tilde: [ModNN::ZERO; EQ_CHUNKS],
+        com_tilde: U2048::ZERO,
+        r_point: AffinePoint::IDENTITY,
+    };
+
     fn transcript(&self, binding: &Binding<'_>) -> crate::transcript::Transcript {
         let mut t = binding.transcript(tags::ZK_EQ_COMMIT);
         for c in &self.c_tilde {
             t.integer("c~", c);
         }
         t.integer("Com~", &self.com_tilde);
+        t.point("R", &self.r_point);
         t
     }
 }
@@ -381,6 +418,7 @@ pub(crate) mod tests {
         pub r_key: ModN,
         pub rho: U2048,
         pub com: pedersen::Element,
+        pub q1: AffinePoint,
     }
 
     pub(crate) fn setup(seed: u64, x_int: &U384) -> Setup {
@@ -398,6 +436,7 @@ pub(crate) mod tests {
             r_key,
             rho,
             com,
+            q1: curve::mul_g(&x),
         }
     }
 
@@ -416,6 +455,7 @@ pub(crate) mod tests {
             key: pk,
             ciphertext: &s.c,
             commitment: &s.com,
+            point: &s.q1,
         };
         let (prover, sealed) = Prover::commit(&mut rng, pk, &b);
         let e = 0x000f_1234_5678_9abc;
@@ -442,6 +482,20 @@ pub(crate) mod tests {
             t.verify(&sealed, &st, e, &b),
             Err(Error::CommitmentMismatch)
         );
+        let mut t = resp.clone();
+        t.first.r_point = curve::mul_g(&Scalar::ONE);
+        assert_eq!(
+            t.verify(&sealed, &st, e, &b),
+            Err(Error::CommitmentMismatch)
+        );
+        // Another Q1 fails on the curve alone: c and Com still hold the same x.
+        let other_q1 = curve::mul_g(&(s.x + Scalar::ONE));
+        let wrong_point = Statement {
+            point: &other_q1,
+            ..st
+        };
+        assert_eq!(resp.verify_commitment(&sealed, &wrong_point, e, &b), bad);
+        assert_eq!(resp.verify(&sealed, &wrong_point, e, &b), bad);
         // A commitment to another value fails even with an honest Paillier side.
         let (g, h) = pedersen::generators();
         let com2 = g

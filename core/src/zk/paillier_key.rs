@@ -111,7 +111,7 @@ fn root(key: &SecretKey, rhos: &[ModN; KEY_ROOTS], i: usize) -> ModN {
 }
 
 /// The proof's N-th roots of `rhos` as independent computations, one per root, for an
-/// executor: [`PaillierKeyProof::prove_with`] runs them alone, keygen beside its PDL proof.
+/// executor: [`PaillierKeyProof::prove_with`] and keygen run them as its items.
 pub(crate) fn root_items<'a>(
     key: &'a SecretKey,
     rhos: &'a [ModN; KEY_ROOTS],

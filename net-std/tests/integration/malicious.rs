@@ -889,8 +889,8 @@ const KG_M3: usize = 2;
 const K1_COM_Q1: usize = 34 + 31;
 /// keygen msg2: π(x2).z at 100..132.
 const K2_Z: usize = 131;
-/// keygen msg3: PDL z at 677..750.
-const K3_PDL_Z: usize = 749;
+/// keygen msg3: the equality proof's ν at 2918..3174.
+const K3_EQ_NU: usize = 3173;
 /// keygen msg3: the last N-th root of the key proof ends the message.
 const K3_KEY_ROOT: usize = keygen::Msg3::LEN - 1;
 /// sign msg1: fingerprint 34..66, path id 66..98, Com(R1) 98..130.
@@ -920,13 +920,13 @@ fn field_offsets_match_the_layouts() {
     // A flip at each offset changes exactly the field it names.
     let k3 = keygen::Msg3::decode(&fx.keygen.sent[KG_M3]).unwrap();
     let mut b = fx.keygen.sent[KG_M3].clone();
-    b[K3_PDL_Z] ^= 1;
+    b[K3_EQ_NU] ^= 1;
     let t = keygen::Msg3::decode(&b).unwrap();
     assert_eq!(
-        (&t.q1, &t.open_q1, &t.eq, &t.range, &t.key_proof),
-        (&k3.q1, &k3.open_q1, &k3.eq, &k3.range, &k3.key_proof)
+        (&t.q1, &t.open_q1, &t.proof_q1, &t.range, &t.key_proof),
+        (&k3.q1, &k3.open_q1, &k3.proof_q1, &k3.range, &k3.key_proof)
     );
-    assert_ne!(t.pdl, k3.pdl);
+    assert_ne!(t.eq, k3.eq);
     let r3 = refresh::Msg3::decode(&fx.refresh.sent[1]).unwrap();
     let mut b = fx.refresh.sent[1].clone();
     b[R3_D1] ^= 1;
@@ -1012,12 +1012,15 @@ fn keygen_attacks_over_memory_pipes() {
             &[0x01, 0x11, 0xff],
         ),
         case(
-            "keygen msg3: PDL response bit flip",
+            "keygen msg3: equality response bit flip",
             Keygen,
             P1,
             3,
-            flip(K3_PDL_Z),
-            proto_err(CoreError::ProofInvalid(Proof::Pdl), "keygen, message 3"),
+            flip(K3_EQ_NU),
+            proto_err(
+                CoreError::ProofInvalid(Proof::PaillierPedersenEq),
+                "keygen, message 3",
+            ),
             &[0x12, 0xff],
         ),
         case(
@@ -1678,12 +1681,15 @@ fn attacks_over_mutual_tls() {
         (
             tls,
             case(
-                "keygen msg3: PDL response bit flip",
+                "keygen msg3: equality response bit flip",
                 Proto::Keygen,
                 P1,
                 3,
-                flip(K3_PDL_Z),
-                proto_err(CoreError::ProofInvalid(Proof::Pdl), "keygen, message 3"),
+                flip(K3_EQ_NU),
+                proto_err(
+                    CoreError::ProofInvalid(Proof::PaillierPedersenEq),
+                    "keygen, message 3",
+                ),
                 &[0x12, 0xff],
             ),
         ),
