@@ -266,11 +266,10 @@ impl Response {
             return Err(bad);
         }
         let com_tilde = pedersen::subgroup_element(&self.first.com_tilde).ok_or(bad)?;
-        let (g, h) = pedersen::generators();
         // vartime: every exponent and base here is public.
         let lhs = st.commitment.pow_vartime(&U64::from_u64(e)).mul(&com_tilde);
         let d = pack(&self.d);
-        let rhs = g.pow_vartime(&d).mul(&h.pow_vartime(&self.nu));
+        let rhs = pedersen::g_h_power(&d, &self.nu);
         if lhs != rhs {
             return Err(bad);
         }

@@ -262,10 +262,9 @@ impl Response {
             lhs = lhs.mul(&acc);
         }
         let f_sum: U2048 = FSum::rem(&f_sum, &order_wide()).resize();
-        let (g, h) = pedersen::generators();
         // vartime: every exponent and base here is public.
         let lhs = lhs.square().mul(&com.pow_vartime(&e_sum));
-        let rhs = g.pow_vartime(&d_sum).mul(&h.pow_vartime(&f_sum));
+        let rhs = pedersen::g_h_power(&d_sum, &f_sum);
         if lhs == rhs { Ok(()) } else { Err(bad) }
     }
 
