@@ -536,11 +536,18 @@ fn k1_modulus_with_small_factor_is_refused() {
 
 #[test]
 fn k1_prime_modulus_is_refused() {
+    // A prime N has no small factor and decodes; gcd(N, N − 1) = 1, so its "roots" exist:
+    // σ_i = ρ_i^(N⁻¹ mod (N−1)) = ρ_i. The key proof, first of P2's checks of message 3,
+    // refuses roots that all equal their challenges, before any share holds N.
     let mut rng = support::rng(22);
     let n: U2048 = crypto_primes::random_prime(&mut rng, crypto_primes::Flavor::Any, 2048);
     let bytes = with_n(&honest_k1_bytes(), &n);
+    assert!(keygen::Msg1::decode(&bytes).is_ok());
+    let pk = PaillierPublicKey::from_modulus(n).unwrap();
+    let phi = n.wrapping_sub(&U2048::ONE);
+    let (mal, m1) = MalP1::start(22, pk, KeyMaterial::Forged { phi }, &Cheat::default());
     assert_eq!(
-        keygen::Msg1::decode(&bytes).unwrap_err(),
+        err(run_against_p2(mal, &m1, |_, _| {})),
         Error::PaillierModulus
     );
 }

@@ -74,7 +74,10 @@ fn small_primes() -> impl Iterator<Item = Word> {
 }
 
 impl PublicKey {
-    /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^18, not prime.
+    /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^18. A prime N
+    /// passes here and is refused by the key proof that must follow before any share holds N
+    /// ([`crate::zk::paillier_key::PaillierKeyProof::verify`]: for a prime N every N-th root
+    /// equals its challenge), which spares every decode a 2048-bit primality test.
     ///
     /// # Errors
     /// [`Error::PaillierModulus`].
@@ -85,10 +88,6 @@ impl PublicKey {
         }
         let odd = Option::<Odd<ModN>>::from(Odd::new(n)).ok_or(Error::PaillierModulus)?;
         if has_small_factor(&n) {
-            return Err(Error::PaillierModulus);
-        }
-        // A prime N passes the N-th-root proof (gcd(N, N−1) = 1) but is no Paillier modulus.
-        if crypto_primes::is_prime(crypto_primes::Flavor::Any, &n) {
             return Err(Error::PaillierModulus);
         }
         Self::from_odd(odd)

@@ -3,6 +3,12 @@
 //! The verifier picks a seed; both derive ρ_1..ρ_t in Z_N from it; the prover returns
 //! σ_i = ρ_i^(N⁻¹ mod φ(N)). If gcd(N, φ(N)) ≠ 1 and N has no factor below 2^18 (checked by
 //! [`PublicKey::from_modulus`]), at most a 2^-18 fraction of units are N-th residues.
+//!
+//! A prime N has gcd(N, φ(N)) = gcd(N, N − 1) = 1 and passes that test, but it is no Paillier
+//! modulus. For prime N, σ^N = σ for every σ (Fermat), so its roots are the challenges
+//! themselves; for N = p·q, σ_i = ρ_i only if ρ_i^(N−1) = 1, for a hashed ρ_i a chance of about
+//! gcd(p−1, q−1)²/N. The verifier refuses roots that all equal their challenges, which replaces a
+//! primality test of N at every decode.
 
 use crypto_bigint::{NonZero, U128};
 
@@ -61,7 +67,8 @@ impl PaillierKeyProof {
     /// Checks every root: σ_i^N = ρ_i mod N, and the ρ_i are units.
     ///
     /// # Errors
-    /// [`Error::ProofInvalid`] with [`Proof::PaillierKey`].
+    /// [`Error::ProofInvalid`] with [`Proof::PaillierKey`] for a wrong root,
+    /// [`Error::PaillierModulus`] if N is prime (every root equals its challenge).
     pub fn verify(
         &self,
         key: &PublicKey,
@@ -79,6 +86,10 @@ impl PaillierKeyProof {
             {
                 return Err(Error::ProofInvalid(Proof::PaillierKey));
             }
+        }
+        // Every root its own N-th power: N is prime (see the module documentation).
+        if self.roots == rhos {
+            return Err(Error::PaillierModulus);
         }
         Ok(())
     }
@@ -168,5 +179,35 @@ mod tests {
         assert_eq!(proof.verify(other.public_key(), &seed, &b), bad);
         roots_mut(&mut proof)[2] = ModN::ONE;
         assert_eq!(proof.verify(sk.public_key(), &seed, &b), bad);
+    }
+
+    /// A prime N decodes (it has no small factor) and its honest "roots" σ_i = ρ_i verify as
+    /// N-th roots; the verifier refuses them as a prime modulus. One root changed to another
+    /// valid value is a wrong root again.
+    #[test]
+    fn a_prime_modulus_is_refused_by_its_roots() {
+        let prime: ModN =
+            crypto_primes::random_prime(&mut fixtures::rng(3), crypto_primes::Flavor::Any, 2048);
+        let key = PublicKey::from_modulus(prime).unwrap();
+        let b = Binding {
+            session: &SID,
+            prover: &PID,
+            label: "keygen/N",
+        };
+        let seed = [5u8; KEY_CHALLENGE_LEN];
+        let rhos = challenges(&key, &seed, &b);
+        for rho in &rhos {
+            assert_eq!(key.pow_n_vartime(rho, key.modulus()), *rho, "Fermat");
+        }
+        let mut proof = PaillierKeyProof::from_roots(rhos);
+        assert_eq!(
+            proof.verify(&key, &seed, &b),
+            Err(Error::PaillierModulus)
+        );
+        roots_mut(&mut proof)[0] = ModN::ONE;
+        assert_eq!(
+            proof.verify(&key, &seed, &b),
+            Err(Error::ProofInvalid(Proof::PaillierKey))
+        );
     }
 }
