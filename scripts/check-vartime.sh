@@ -54,7 +54,7 @@ core/src/sign.rs:verify                   verifies public signatures (P2 on Msg5
 core/src/zk/paillier_key.rs:PaillierKeyProof::verify  verifier: N and the roots are public
 core/src/zk/eq_paillier_pedersen.rs:(module)          compile-time bound on a public constant
 core/src/zk/eq_paillier_pedersen.rs:Response::verify_commitment  verifier: statement and responses are public
-core/src/zk/eq_paillier_pedersen.rs:pack              packs public responses (verifier side)
+core/src/zk/eq_paillier_pedersen.rs:pack              shl_vartime by a constant shift only; the values, public d_i or secret masks, are added in constant time
 core/src/zk/eq_paillier_paillier.rs:(module)          compile-time bound on a public constant
 core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the Paillier equality proofs are public
 core/src/ring_pedersen.rs:RingPedersenParams::monty  checks of public ring-Pedersen parameters

@@ -23,7 +23,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("nonce_power (pool refill, per nonce)", |b| {
         b.iter(|| pk.nonce_power_random(&mut rng))
     });
-    // A peer's modulus: trial division by every small prime, then a primality test.
+    // A peer's modulus: size, parity and trial division by every prime below 2^18.
     g.bench_function("from_modulus (peer modulus check)", |b| {
         b.iter(|| PaillierPublicKey::from_modulus(*pk.modulus()))
     });

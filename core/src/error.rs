@@ -36,7 +36,8 @@ pub enum Error {
     InvalidPoint,
     /// A Paillier ciphertext is out of range or shares a factor with N.
     InvalidCiphertext,
-    /// The peer's Paillier modulus has the wrong size, is even, or has a small factor.
+    /// The peer's Paillier modulus has the wrong size, is even, has a small factor, or is
+    /// prime (its key proof's roots all equal their challenges).
     PaillierModulus,
     /// A zero-knowledge proof did not verify.
     ProofInvalid(Proof),

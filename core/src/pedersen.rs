@@ -178,32 +178,32 @@ fn limb_u64(word: crypto_bigint::Word) -> u64 {
 /// a 2048-bit exponent of h into four 512-bit slices that share one chain of squarings.
 const H_SHIFTED: [U2048; 3] = [
     U2048::from_be_hex(concat!(
-            "019cb641d5a13f23826960ea97b63fd81845adfab92b08cfdb8118914e7c8de2cd65e0b72b9b18a2",
-            "5ce821ca65b694907d83675fcc92fdc44e600b9df1d77dcc81593a30a69ff82ed4eead26f335b358",
-            "1dd0c89f36e209b34debd0aa7107afbdbc41c3b82cac0fa5f56ae070a5296161ef1daee19c39ec68",
-            "e147860a1a36ae6f66699ff39d3dd4053d31e94a07d25a4faa1117910ea05a402d0753665df6019f",
-            "4101c6869207ee76529a110a6e3a7f15af3abb6491a4e4525d943e8373e570ad1d69a3f8b2737b8b",
-            "1c4e39a0256596da5e1c4fb10ab8b88a2cd0f595f8579e2cbd42db8d27997b47d00e453e68da2236",
-            "6a1b01dcb54e3226a52710cc3dd87fad",
-        )),
+        "019cb641d5a13f23826960ea97b63fd81845adfab92b08cfdb8118914e7c8de2cd65e0b72b9b18a2",
+        "5ce821ca65b694907d83675fcc92fdc44e600b9df1d77dcc81593a30a69ff82ed4eead26f335b358",
+        "1dd0c89f36e209b34debd0aa7107afbdbc41c3b82cac0fa5f56ae070a5296161ef1daee19c39ec68",
+        "e147860a1a36ae6f66699ff39d3dd4053d31e94a07d25a4faa1117910ea05a402d0753665df6019f",
+        "4101c6869207ee76529a110a6e3a7f15af3abb6491a4e4525d943e8373e570ad1d69a3f8b2737b8b",
+        "1c4e39a0256596da5e1c4fb10ab8b88a2cd0f595f8579e2cbd42db8d27997b47d00e453e68da2236",
+        "6a1b01dcb54e3226a52710cc3dd87fad",
+    )),
     U2048::from_be_hex(concat!(
-            "b81f6a2526621fdb49e32cd3562e5d02601a0710a54268a3eabf60ac9076457fe20ca7c1d405e845",
-            "9b316009ffa18900b26dd2046eaeca6912b5fde58b28e2bf2f3445628b4e5f5168e9b55f5dfd8e7d",
-            "32754b4ba78cdd041a87e0eb313699e4711021b603c5d53e2e454f774d8af6fa7f7cc6d8cec6abf1",
-            "5b0e48b74848ff2a965a3ff51dccd5da3c5d583bddeef439a946c2a1decb29888ff2353f3cf1a032",
-            "e4d8ddb26daf36ecf0493f7a7f750d7bb73b7e32dafeb3d8f0886e10a4756ba425939786cb9f9e6b",
-            "0bf3302b7576b23fc3973d1d2571471248ee1ec7a4cbe6ccdbd380398cba5b468ec18b2bb3b80b41",
-            "0b2e6a89470514668f068ef342882dc6",
-        )),
+        "b81f6a2526621fdb49e32cd3562e5d02601a0710a54268a3eabf60ac9076457fe20ca7c1d405e845",
+        "9b316009ffa18900b26dd2046eaeca6912b5fde58b28e2bf2f3445628b4e5f5168e9b55f5dfd8e7d",
+        "32754b4ba78cdd041a87e0eb313699e4711021b603c5d53e2e454f774d8af6fa7f7cc6d8cec6abf1",
+        "5b0e48b74848ff2a965a3ff51dccd5da3c5d583bddeef439a946c2a1decb29888ff2353f3cf1a032",
+        "e4d8ddb26daf36ecf0493f7a7f750d7bb73b7e32dafeb3d8f0886e10a4756ba425939786cb9f9e6b",
+        "0bf3302b7576b23fc3973d1d2571471248ee1ec7a4cbe6ccdbd380398cba5b468ec18b2bb3b80b41",
+        "0b2e6a89470514668f068ef342882dc6",
+    )),
     U2048::from_be_hex(concat!(
-            "f78a16f00007d7e343083b0946e5ec9154685461a6c6c39100ad666bd0369d54776793aa01f58b21",
-            "4f480bd34f4f1a2547f621ae3e2ff1e0bf7e19b8898af4df4d38462c1a030fded641347da26aa84a",
-            "57d04e606ad19d39acc1de296529a8e1a4c9b388ec5c1cc25fc1f3d05b34e85e65bb17e0eeb20d45",
-            "99c066d9b3df461eb50cbe50ff2125a27a6fda118daf7a8a9748296ab602b0584d0af486d6c2def2",
-            "2c41ba4720453cf06f1410f8962a12067c10170df76fa046f6964d8b8d42c5afb7adf9c075a4227c",
-            "161be084d2729bece3818ff14e19c940a1751ca6c981fe311f83293ec6d0e0f417891f187b162e5a",
-            "e62486c5efcc56ae20485cd8dfd6ac17",
-        )),
+        "f78a16f00007d7e343083b0946e5ec9154685461a6c6c39100ad666bd0369d54776793aa01f58b21",
+        "4f480bd34f4f1a2547f621ae3e2ff1e0bf7e19b8898af4df4d38462c1a030fded641347da26aa84a",
+        "57d04e606ad19d39acc1de296529a8e1a4c9b388ec5c1cc25fc1f3d05b34e85e65bb17e0eeb20d45",
+        "99c066d9b3df461eb50cbe50ff2125a27a6fda118daf7a8a9748296ab602b0584d0af486d6c2def2",
+        "2c41ba4720453cf06f1410f8962a12067c10170df76fa046f6964d8b8d42c5afb7adf9c075a4227c",
+        "161be084d2729bece3818ff14e19c940a1751ca6c981fe311f83293ec6d0e0f417891f187b162e5a",
+        "e62486c5efcc56ae20485cd8dfd6ac17",
+    )),
 ];
 
 /// Bits of each slice of h's exponent in [`g_h_power`], and the bound on g's exponent there.
@@ -322,7 +322,12 @@ mod tests {
         let two = U2048::from_u8(2);
         for value in (0..40)
             .map(|_| xof.integer_mod(&order_nz()).wrapping_add(&two))
-            .chain([two, U2048::from_u8(3), P.wrapping_sub(&two), P.wrapping_sub(&U2048::ONE)])
+            .chain([
+                two,
+                U2048::from_u8(3),
+                P.wrapping_sub(&two),
+                P.wrapping_sub(&U2048::ONE),
+            ])
         {
             let by_order = Element::new(&value).pow(&ORDER) == Element::ONE;
             assert_eq!(subgroup_element(&value).is_some(), by_order, "{value}");
@@ -376,7 +381,10 @@ mod tests {
         let (g, h) = generators();
         let mut rng = crate::fixtures::rng(9);
         let mut cases = edge_cases();
-        let (d_max, e_max) = (NonZero::new(U448::MAX).unwrap(), NonZero::new(U2048::MAX).unwrap());
+        let (d_max, e_max) = (
+            NonZero::new(U448::MAX).unwrap(),
+            NonZero::new(U2048::MAX).unwrap(),
+        );
         for case in cases.iter_mut().skip(4) {
             *case = (
                 crate::bigint::random_below(&mut rng, &d_max),

@@ -587,7 +587,7 @@ fn k1_smooth_modulus_of_sixteen_16_bit_primes_is_refused() {
 
 #[test]
 fn k1_modulus_p_squared_q_fails_the_key_proof() {
-    // N = p²·q passes every decode check (2048 bits, odd, no small factor, not prime), so the
+    // N = p²·q passes every decode check (2048 bits, odd, no small factor), so the
     // N-th-root proof must catch it: gcd(N, φ(N)) = p ≠ 1, so x ↦ x^N is p-to-1 on Z_N^* and only
     // a 1/p fraction of the verifier's ρ_i have an N-th root. The cheater's best recipe (roots
     // with exponent N⁻¹ mod (p−1)(q−1)) is right mod q but not mod p².

@@ -110,7 +110,8 @@ impl Fields for Msg1 {
         w.bytes(&self.params_hash)
     }
 
-    /// Checks N (size, parity, small factors, not prime), c_key against N, and that the
+    /// Checks N (size, parity, small factors; a prime N is the key proof's to refuse), c_key
+    /// against N, and that the
     /// Pedersen commitment lies in the subgroup.
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
         let nonce1 = r.array()?;

@@ -104,8 +104,9 @@ impl AwaitMsg3 {
     /// proof. Only then is a share produced.
     ///
     /// # Errors
-    /// [`crate::Error::CommitmentMismatch`], [`crate::Error::InvalidPoint`] or
-    /// [`crate::Error::ProofInvalid`] naming the proof that failed.
+    /// [`crate::Error::CommitmentMismatch`], [`crate::Error::InvalidPoint`],
+    /// [`crate::Error::ProofInvalid`] naming the proof that failed, or
+    /// [`crate::Error::PaillierModulus`] if the key proof shows N to be prime.
     pub fn on_msg3<R: CryptoRng + ?Sized>(self, rng: &mut R, msg: &Msg3) -> Result<KeyShareP2> {
         self.on_msg3_with(rng, msg, &Sequential)
     }

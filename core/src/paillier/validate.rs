@@ -66,18 +66,21 @@ const fn small_prime_half_gaps() -> [u8; SMALL_PRIME_COUNT - 2] {
 /// Every prime below the bound, in increasing order, decoded from
 /// [`SMALL_PRIME_HALF_GAPS`].
 fn small_primes() -> impl Iterator<Item = Word> {
-    let odd = SMALL_PRIME_HALF_GAPS.iter().scan(3, |p: &mut Word, &half_gap| {
-        *p += 2 * Word::from(half_gap);
-        Some(*p)
-    });
+    let odd = SMALL_PRIME_HALF_GAPS
+        .iter()
+        .scan(3, |p: &mut Word, &half_gap| {
+            *p += 2 * Word::from(half_gap);
+            Some(*p)
+        });
     [2, 3].into_iter().chain(odd)
 }
 
 impl PublicKey {
     /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^18. A prime N
-    /// passes here and is refused by the key proof that must follow before any share holds N
-    /// ([`crate::zk::paillier_key::PaillierKeyProof::verify`]: for a prime N every N-th root
-    /// equals its challenge), which spares every decode a 2048-bit primality test.
+    /// passes here and is refused by the key proof that keygen and refresh run before a share
+    /// holds N ([`crate::zk::paillier_key::PaillierKeyProof::verify`]: for a prime N every N-th
+    /// root equals its challenge), which spares every decode a 2048-bit primality test. A
+    /// share file's N passed that proof when the share was made; the file carries no proof.
     ///
     /// # Errors
     /// [`Error::PaillierModulus`].
@@ -183,7 +186,10 @@ mod tests {
 
     /// Whether `p` is prime, by trial division: an oracle independent of the sieve.
     fn is_prime_slow(p: Word) -> bool {
-        p >= 2 && (2..).take_while(|d| d * d <= p).all(|d| !p.is_multiple_of(d))
+        p >= 2
+            && (2..)
+                .take_while(|d| d * d <= p)
+                .all(|d| !p.is_multiple_of(d))
     }
 
     #[test]
@@ -225,7 +231,9 @@ mod tests {
             if i >= 12 && !i.is_multiple_of(97) && i < last {
                 continue;
             }
-            let n: U2048 = k.resize::<{ U2048::LIMBS }>().wrapping_mul(&U2048::from_word(p));
+            let n: U2048 = k
+                .resize::<{ U2048::LIMBS }>()
+                .wrapping_mul(&U2048::from_word(p));
             assert!(has_small_factor(&n), "{p}");
             tried += 1;
         }

@@ -65,7 +65,8 @@ impl AwaitMsg3<'_> {
     /// returns the new share with the confirmation for P1.
     ///
     /// # Errors
-    /// [`crate::Error::ProofInvalid`] naming the proof, or
+    /// [`crate::Error::ProofInvalid`] naming the proof,
+    /// [`crate::Error::PaillierModulus`] if the key proof shows N' to be prime, or
     /// [`crate::Error::CommitmentMismatch`] for an equivocated ρ1 or proof commitment.
     pub fn on_msg3<R: CryptoRng + ?Sized>(
         self,
@@ -139,5 +140,57 @@ impl AwaitMsg3<'_> {
 impl core::fmt::Debug for AwaitMsg3<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AwaitMsg3").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        Error, Proof, fixtures,
+        paillier::PublicKey,
+        zk::paillier_key::{self, PaillierKeyProof},
+    };
+
+    /// A prime N' passes refresh message 1's decode checks (size, parity, small factors); its
+    /// key proof's only roots are the challenges themselves (σ^N' = σ), which P2 refuses as a
+    /// prime modulus, first of its checks and without a new share. Wrong roots for it are a
+    /// wrong proof, as for any N'.
+    #[test]
+    fn a_prime_new_modulus_is_refused_by_the_key_proof() {
+        let (s1, s2) = fixtures::keygen(70);
+        let (ctx1, ctx2) = fixtures::contexts();
+        let mut r1 = fixtures::rng(71);
+        let (p1, m1) =
+            crate::refresh::p1::start(&mut r1, &s1, &ctx1, fixtures::paillier_key(1)).unwrap();
+        let prime =
+            crypto_primes::random_prime(&mut fixtures::rng(72), crypto_primes::Flavor::Any, 2048);
+        let prime_key = PublicKey::from_modulus(prime).unwrap();
+        let mut m1 = m1;
+        m1.paillier = prime_key.clone();
+        m1.c_key = prime_key
+            .encrypt(&mut fixtures::rng(75), &crypto_bigint::U256::ONE)
+            .0;
+        let (p2, m2) = start(&mut fixtures::rng(73), &s2, &ctx2, &m1).unwrap();
+        let rhos = paillier_key::challenges(
+            &prime_key,
+            &p2.key_challenge,
+            &p2.ids.proof_by(Party::P1, label::KEY),
+        );
+        let (_, mut m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+        m3.key_proof = PaillierKeyProof::from_roots(rhos);
+        assert_eq!(
+            p2.on_msg3(&mut fixtures::rng(74), &m3).err(),
+            Some(Error::PaillierModulus)
+        );
+
+        let (p2, _) = start(&mut fixtures::rng(73), &s2, &ctx2, &m1).unwrap();
+        let mut roots = rhos;
+        roots[1] = crate::paillier::ModN::ONE;
+        m3.key_proof = PaillierKeyProof::from_roots(roots);
+        assert_eq!(
+            p2.on_msg3(&mut fixtures::rng(74), &m3).err(),
+            Some(Error::ProofInvalid(Proof::PaillierKey))
+        );
     }
 }

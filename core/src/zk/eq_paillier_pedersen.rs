@@ -11,13 +11,13 @@
 //! Q1 (keygen's PDL proof did that before, for one N² exponentiation more).
 
 use crypto_bigint::{NonZero, U64, U384, U448, U2048, Uint};
-use k256::{AffinePoint, ProjectivePoint, Scalar};
+use k256::{AffinePoint, ProjectivePoint, Scalar, elliptic_curve::ops::LinearCombination};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{EQ_CHALLENGE_BITS, EQ_CHUNK_BITS, EQ_CHUNKS, STAT_BITS, paillier_sigma as sigma};
 use crate::{
-    Error, Proof, Result, bigint, commitment,
+    Error, Proof, Result, bigint, commitment, curve,
     paillier::{Ciphertext, Encryptor, ModN, ModNN, PublicKey},
     pedersen,
     session::Binding,
@@ -174,7 +174,7 @@ impl Prover {
     ) -> [u8; HASH_LEN] {
         let mut packed = pack(&self.masks);
         let mut r = bigint::reduce_mod_q(&packed);
-        let r_point = (ProjectivePoint::GENERATOR * r).to_affine();
+        let r_point = curve::mul_g(&r);
         packed.zeroize();
         r.zeroize();
         self.first = First {
@@ -223,11 +223,8 @@ impl Response {
         nu: U2048::ZERO,
     };
     /// Encoded length.
-    pub const LEN: usize = EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN)
-        + MOD_N_LEN
-        + POINT_LEN
-        + HASH_LEN
-        + MOD_N_LEN;
+    pub const LEN: usize =
+        EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + POINT_LEN + HASH_LEN + MOD_N_LEN;
 
     /// Opens the commitment and checks both relations for challenge `e`: [`Self::verify_commitment`]
     /// and then [`Self::verify_chunk`] for every chunk, the independent checks a caller with
@@ -273,10 +270,16 @@ impl Response {
         if lhs != rhs {
             return Err(bad);
         }
-        let e_scalar = Scalar::from(e);
-        let on_curve = ProjectivePoint::GENERATOR * bigint::reduce_mod_q(&d);
-        let expected = ProjectivePoint::from(self.first.r_point) + ProjectivePoint::from(*st.point) * e_scalar;
-        if on_curve == expected { Ok(()) } else { Err(bad) }
+        // d·G − e·Q1 = R, as one double-scalar multiplication.
+        let lhs = ProjectivePoint::lincomb(&[
+            (ProjectivePoint::GENERATOR, bigint::reduce_mod_q(&d)),
+            (ProjectivePoint::from(*st.point), -Scalar::from(e)),
+        ]);
+        if lhs == ProjectivePoint::from(self.first.r_point) {
+            Ok(())
+        } else {
+            Err(bad)
+        }
     }
 
     /// Checks the Paillier relation of chunk `i` (< [`EQ_CHUNKS`]): Enc(d_i; D_i) = c̃_i·c^(e_i).
@@ -373,10 +376,11 @@ impl First {
     }
 }
 
-/// Σ v_i·2^(18i).
+/// Σ v_i·2^(18i): the verifier's d from the public d_i, the prover's r from its secret masks
+/// (variable time only in the shift, a constant; additions in constant time).
 fn pack(values: &[U384; EQ_CHUNKS]) -> Packed {
     values.iter().rev().fold(Packed::ZERO, |acc, v| {
-        // vartime: public proof responses and statement; the shift amount is a constant.
+        // vartime: only in the shift amount, a constant.
         acc.shl_vartime(EQ_CHUNK_BITS).wrapping_add(&v.resize())
     })
 }

@@ -5,8 +5,8 @@
 //! [`PublicKey::from_modulus`]), at most a 2^-18 fraction of units are N-th residues.
 //!
 //! A prime N has gcd(N, φ(N)) = gcd(N, N − 1) = 1 and passes that test, but it is no Paillier
-//! modulus. For prime N, σ^N = σ for every σ (Fermat), so its roots are the challenges
-//! themselves; for N = p·q, σ_i = ρ_i only if ρ_i^(N−1) = 1, for a hashed ρ_i a chance of about
+//! modulus. For prime N (and for a Carmichael number), σ^N = σ for every unit σ, so its roots
+//! are the challenges themselves; for N = p·q, σ_i = ρ_i only if ρ_i^(N−1) = 1, for a hashed ρ_i a chance of about
 //! gcd(p−1, q−1)²/N. The verifier refuses roots that all equal their challenges, which replaces a
 //! primality test of N at every decode.
 
@@ -131,7 +131,11 @@ pub(crate) fn root_items<'a>(
 }
 
 /// ρ_1..ρ_t, uniform in Z_N, from the seed, N and the binding.
-pub(crate) fn challenges(key: &PublicKey, challenge: &Challenge, binding: &Binding<'_>) -> [ModN; KEY_ROOTS] {
+pub(crate) fn challenges(
+    key: &PublicKey,
+    challenge: &Challenge,
+    binding: &Binding<'_>,
+) -> [ModN; KEY_ROOTS] {
     let mut t = binding.transcript(tags::ZK_PAILLIER_KEY);
     t.bytes("seed", challenge).integer("N", key.modulus());
     let mut xof = t.into_xof();
@@ -200,10 +204,7 @@ mod tests {
             assert_eq!(key.pow_n_vartime(rho, key.modulus()), *rho, "Fermat");
         }
         let mut proof = PaillierKeyProof::from_roots(rhos);
-        assert_eq!(
-            proof.verify(&key, &seed, &b),
-            Err(Error::PaillierModulus)
-        );
+        assert_eq!(proof.verify(&key, &seed, &b), Err(Error::PaillierModulus));
         roots_mut(&mut proof)[0] = ModN::ONE;
         assert_eq!(
             proof.verify(&key, &seed, &b),

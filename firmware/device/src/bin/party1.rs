@@ -99,7 +99,7 @@ fn keygen_finish(
     state: keygen::p2::AwaitMsg3,
     out: &mut Option<KeyShareP2>,
 ) -> Result<()> {
-    // 33 KB: decoded in place, since every copy of it counts against the RAM cap.
+    // 32 KB: decoded in place, since every copy of it counts against the RAM cap.
     let mut m3 = keygen::Msg3::EMPTY;
     link.recv_into::<_, { keygen::Msg3::LEN }>(&mut m3)?;
     keygen_verify(rng, state, &m3, out)?;
@@ -108,7 +108,7 @@ fn keygen_finish(
 }
 
 /// P2's verification of message 3, in its own frame: inlined, its locals would sit next to
-/// the 33 KB message while the message's frame buffer is still on the stack.
+/// the 32 KB message while the message's frame buffer is still on the stack.
 #[inline(never)]
 fn keygen_verify(
     rng: &mut StandInRng,
