@@ -77,7 +77,7 @@ pub fn start<R: CryptoRng + ?Sized>(
     start_with(rng, ctx, paillier, params, None, &Sequential)
 }
 
-/// As [`start`], with the Pedersen fixed-base table (2 MiB, built once per process) if the
+/// As [`start`], with the Pedersen fixed-base table (3.7 MiB, built once per process) if the
 /// caller has one, which makes P1's proofs about three times faster, and the step's
 /// independent computations run by `exec` (e.g. on every core): the range proof's 50
 /// commitments in 5 pieces, the equality proof's 4 encryptions and its Pedersen commitment,
