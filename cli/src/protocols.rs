@@ -12,6 +12,7 @@ use ecdsa2pc_core::{
 use ecdsa2pc_net::{
     Channel, NetError, Pid,
     driver::{self, Persist},
+    params_proof::Announcer,
     params_secret::{self, ParamsSecretFile},
     pins::{self, PinStore},
     sealed::Sealer,
@@ -85,9 +86,17 @@ pub(crate) trait Protocols: KeyShare {
     ) -> Result<Self, NetError>;
 }
 
+/// Party 0's commitment parameters: the secret, and where the parameter message that proves
+/// them comes from (proved once per identity, kept beside the secret when that is on disk).
+#[derive(Debug)]
+pub(crate) struct OwnParams {
+    secret: RingPedersenSecret,
+    announcer: Announcer,
+}
+
 impl Protocols for KeyShareP1 {
     type Fresh = PaillierSecretKey;
-    type Params = RingPedersenSecret;
+    type Params = OwnParams;
     const NOTE: &'static str = "";
 
     fn fresh(log: &Log) -> Result<PaillierSecretKey, CliError> {
@@ -99,10 +108,14 @@ impl Protocols for KeyShareP1 {
         sealer: Option<&Sealer>,
         make: bool,
         log: &Log,
-    ) -> Result<RingPedersenSecret, CliError> {
+    ) -> Result<OwnParams, CliError> {
         let file = ParamsSecretFile::beside(share).sealed_with(sealer.cloned());
+        let announcer = Announcer::beside(&file);
         if !make {
-            return Ok(file.load()?);
+            return Ok(OwnParams {
+                secret: file.load()?,
+                announcer,
+            });
         }
         let mut made = false;
         let secret = file.load_or_make(&mut || {
@@ -121,16 +134,20 @@ impl Protocols for KeyShareP1 {
                 }
             ));
         }
-        Ok(secret)
+        Ok(OwnParams { secret, announcer })
     }
 
-    fn params_in_memory(log: &Log) -> Result<RingPedersenSecret, CliError> {
+    fn params_in_memory(log: &Log) -> Result<OwnParams, CliError> {
         log.line(params_secret::MAKING);
-        log.phase(
+        let secret = log.phase(
             "commitment parameters",
             || Ok(params_secret::new_params_secret()?),
             |_| "kept in memory".to_owned(),
-        )
+        )?;
+        Ok(OwnParams {
+            secret,
+            announcer: Announcer::in_memory(),
+        })
     }
 
     fn keygen(
@@ -138,11 +155,19 @@ impl Protocols for KeyShareP1 {
         rng: &mut ChaCha20Rng,
         ctx: &Context<'_>,
         fresh: PaillierSecretKey,
-        params: &RingPedersenSecret,
+        params: &OwnParams,
         _: &Log,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError> {
-        driver::keygen_p1_persisted(ch, rng, ctx, fresh, params, persist)
+        driver::keygen_p1_persisted(
+            ch,
+            rng,
+            ctx,
+            fresh,
+            &params.secret,
+            &params.announcer,
+            persist,
+        )
     }
 
     fn sign(
@@ -152,10 +177,10 @@ impl Protocols for KeyShareP1 {
         ctx: &Context<'_>,
         digest: &Digest,
         path: &DerivationPath,
-        params: &RingPedersenSecret,
+        params: &OwnParams,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Signature, NetError> {
-        driver::sign_p1_persisted(ch, rng, self, params, ctx, digest, path, persist)
+        driver::sign_p1_persisted(ch, rng, self, &params.secret, ctx, digest, path, persist)
     }
 
     fn refresh(

@@ -18,6 +18,7 @@ use crate::work::Parallel;
 use crate::{
     NetError, Pid, SessionInfo, Transport,
     error::{PeerAbort, ProtocolError},
+    params_proof::Announcer,
     pins::PARAMS_STEP,
     store::ShareFiles,
 };
@@ -135,12 +136,20 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     paillier: PaillierSecretKey,
     params: &RingPedersenSecret,
 ) -> Result<KeyShareP1, NetError> {
-    keygen_p1_persisted(t, rng, ctx, paillier, params, &mut InMemory)
+    keygen_p1_persisted(
+        t,
+        rng,
+        ctx,
+        paillier,
+        params,
+        &Announcer::in_memory(),
+        &mut InMemory,
+    )
 }
 
 /// Runs keygen as party 0 (P1), confirmed. The parameter message (parameters and their
-/// proof, bound to our pid) goes first, then keygen message 1, which names the parameters'
-/// hash. The new share goes to `persist.pending` before message 3 leaves, and is promoted only when party 1 says it has stored its own
+/// proof, bound to our pid, from `announcer`: proved once per identity) goes first, then
+/// keygen message 1, which names the parameters' hash. The new share goes to `persist.pending` before message 3 leaves, and is promoted only when party 1 says it has stored its own
 /// ([`KeygenConfirmation::Stored`]); then party 0 tells party 1 so
 /// ([`KeygenConfirmation::Active`]). On any error before the promotion (the pending write
 /// included) the pending share is discarded: party 1 promotes only after that last message,
@@ -156,6 +165,7 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     paillier: PaillierSecretKey,
     params: &RingPedersenSecret,
+    announcer: &Announcer,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
@@ -172,7 +182,7 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
             &Parallel,
         ),
     )?;
-    link.send(&params.params_msg(rng, &ctx.own_pid))?;
+    link.send(announcer.announcement(rng, params, &ctx.own_pid).msg())?;
     link.send(&m1)?;
     let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2_with(rng, &m2, &Parallel))?;

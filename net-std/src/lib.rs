@@ -79,6 +79,7 @@ pub mod key_id;
 pub mod lock_registry;
 mod memory;
 pub mod paillier;
+pub mod params_proof;
 pub mod params_secret;
 pub mod pem;
 pub mod pins;

@@ -70,6 +70,7 @@ use crate::handshake::establish_server;
 use crate::identity::hex;
 use crate::key_id::{KeyId, key_id, key_id_hex};
 use crate::lock_registry::LockRegistry;
+use crate::params_proof::Announcer;
 use crate::params_secret::{self, ParamsSecretFile};
 use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Request};
 use crate::sealed::Sealer;
@@ -214,6 +215,9 @@ struct Shared {
     config: ServiceConfig,
     store: Arc<dyn KeyStore>,
     params: RingPedersenSecret,
+    /// The parameter message party 0 sends at keygen, proved once (and kept beside the
+    /// parameter secret).
+    announcer: Announcer,
     keys: KeyLocks,
     log: Logger,
     started: Instant,
@@ -311,6 +315,9 @@ impl Service {
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING);
         })?;
+        // Warm: the first keygen does not wait for the parameter proof.
+        let announcer = Announcer::beside(&config.params_file());
+        announcer.announcement(&mut os_rng()?, &params, &setup.own.pid);
         let listener = crate::connect::listen(addr)?.into_tcp();
         let paillier = PaillierPool::start(config.paillier_pool)?;
         Ok(Self {
@@ -321,6 +328,7 @@ impl Service {
                 config,
                 store,
                 params,
+                announcer,
                 keys: KeyLocks::default(),
                 started: Instant::now(),
                 counters: Counters::default(),
@@ -724,6 +732,7 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
         &driver::context(&info),
         paillier,
         &shared.params,
+        &shared.announcer,
         &mut persist,
     )?;
     Ok(format!(

@@ -496,17 +496,18 @@ fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
     let r = finish(service);
     assert_eq!(r.code, Some(0), "{r}");
     // Nothing half-written: the share, its lock file, the registry directory and party 0's
-    // parameter secret only.
+    // parameter secret and parameter proof only.
     let mut names: Vec<String> = std::fs::read_dir(&shares)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 5, "{names:?}");
     assert!(
         names[0] == ".ecdsa2pc-locks"
             && names[1].ends_with(".share")
-            && names[3] == "ring-pedersen.secret",
+            && names[3] == "ring-pedersen.proof"
+            && names[4] == "ring-pedersen.secret",
         "{names:?}"
     );
     assert!(names[2].ends_with(".share.lock"), "{names:?}");

@@ -997,6 +997,10 @@ fn keygen_with_a_secret_writes_encrypted_shares_and_parameters_and_pins_refuse_n
         );
     }
     assert!(is_sealed(&p0) && is_sealed(&p1));
+    // Party 0's parameter proof beside its secret, in the clear (it is public), for the
+    // next keygen here to read instead of proving again.
+    let proof = std::fs::read(dir.path().join("ring-pedersen.proof")).unwrap();
+    assert!(proof.starts_with(b"ecdsa2pc params proof v1"));
     let r = run(&[
         "pubkey",
         "--share",

@@ -10,6 +10,7 @@ use ecdsa2pc_core::{
     Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, ParamsMsg, Party, Proof,
     RingPedersenSecret, keygen,
 };
+use ecdsa2pc_net::params_proof::{Announcer, FILE_NAME as PROOF_FILE, ParamsAnnouncement};
 use ecdsa2pc_net::params_secret::{FILE_NAME, ParamsSecretFile};
 use ecdsa2pc_net::pins::{PinEvent, PinStore};
 use ecdsa2pc_net::sealed::{KdfParams, Sealer, Secret};
@@ -507,4 +508,125 @@ fn a_share_made_before_the_commitment_parameters_says_run_keygen_again() {
     assert!(err.to_string().contains("Run keygen again"), "{err}");
     let err = ShareFiles::party_of(files.path(), &bytes).unwrap_err();
     assert!(matches!(err, StoreError::OldFormat { .. }), "{err}");
+}
+
+/// Party 0's parameter message from `announcer` for the fixture parameters and pid [1; 32].
+fn announced(announcer: &Announcer) -> std::sync::Arc<ParamsAnnouncement> {
+    announcer.announcement(&mut os_rng().unwrap(), fixtures::params(), &[1; 32])
+}
+
+#[test]
+fn the_parameter_proof_is_made_once_per_identity_and_read_back_after_a_restart() {
+    let dir = TempDir::new("params-proof");
+    let secret_file = ParamsSecretFile::in_dir(dir.path());
+    let announcer = Announcer::beside(&secret_file);
+    let proof_path = dir.path().join(PROOF_FILE);
+    assert_eq!(announcer.path(), Some(proof_path.as_path()));
+
+    let first = announced(&announcer);
+    assert!(first.announces(fixtures::params(), &[1; 32]));
+    assert!(!first.announces(fixtures::params(), &[2; 32]));
+    assert!(!first.announces(&fixtures::params_secret(1), &[1; 32]));
+    assert_eq!(
+        ecdsa2pc_net::pins::verify(first.msg(), &[1; 32]).unwrap(),
+        *fixtures::params().params()
+    );
+    assert_eq!(mode(&proof_path), 0o600);
+    // The same process: the same message, not a new proof.
+    assert!(std::sync::Arc::ptr_eq(&first, &announced(&announcer)));
+    // A restart: read from the file (a new proof would be a different one: its masks are
+    // random).
+    assert_eq!(*announced(&Announcer::beside(&secret_file)), *first);
+
+    // Another identity (a new certificate) or other parameters: proved for them, and the
+    // file now holds that message.
+    let other = Announcer::beside(&secret_file).announcement(
+        &mut os_rng().unwrap(),
+        fixtures::params(),
+        &[3; 32],
+    );
+    assert!(other.announces(fixtures::params(), &[3; 32]));
+    ecdsa2pc_net::pins::verify(other.msg(), &[3; 32]).unwrap();
+    let other_params = fixtures::params_secret(1);
+    let again = Announcer::beside(&secret_file).announcement(
+        &mut os_rng().unwrap(),
+        &other_params,
+        &[3; 32],
+    );
+    assert!(again.announces(&other_params, &[3; 32]));
+    assert_eq!(
+        ecdsa2pc_net::pins::verify(again.msg(), &[3; 32]).unwrap(),
+        *other_params.params()
+    );
+    let in_memory = Announcer::in_memory();
+    assert_eq!(in_memory.path(), None);
+    assert!(std::sync::Arc::ptr_eq(
+        &announced(&in_memory),
+        &announced(&in_memory)
+    ));
+}
+
+#[test]
+fn a_damaged_or_truncated_parameter_proof_file_is_proved_again_and_replaced() {
+    let dir = TempDir::new("params-proof-damaged");
+    let secret_file = ParamsSecretFile::in_dir(dir.path());
+    let first = announced(&Announcer::beside(&secret_file));
+    let path = dir.path().join(PROOF_FILE);
+    let good = std::fs::read(&path).unwrap();
+    // The magic, the owner pid, the message's header and body, the checksum.
+    for at in [0, 30, 60, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[at] ^= 1;
+        std::fs::write(&path, &bad).unwrap();
+        let made = announced(&Announcer::beside(&secret_file));
+        assert_ne!(*made, *first, "byte {at}: a damaged file is not used");
+        ecdsa2pc_net::pins::verify(made.msg(), &[1; 32]).unwrap();
+        // Replaced by the new message: the next run reads it.
+        assert_eq!(*announced(&Announcer::beside(&secret_file)), *made);
+    }
+    std::fs::write(&path, &good[..good.len() - 1]).unwrap();
+    let made = announced(&Announcer::beside(&secret_file));
+    assert_ne!(*made, *first, "a truncated file is not used");
+    assert_eq!(*announced(&Announcer::beside(&secret_file)), *made);
+}
+
+#[test]
+fn keygen_with_a_parameter_proof_read_from_disk_passes_party_1s_full_check() {
+    let dir = TempDir::new("params-proof-keygen");
+    let secret_file = ParamsSecretFile::in_dir(dir.path());
+    let first = announced(&Announcer::beside(&secret_file));
+    let announcer = Announcer::beside(&secret_file);
+    let (a, b) = memory_pipe();
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
+    let p2 = thread::spawn(move || {
+        let mut seen = None;
+        let share = driver::keygen_p2(
+            &mut Framed::new(b, max),
+            &mut os_rng().unwrap(),
+            &ctx(2, 1),
+            &mut |msg, owner| {
+                seen = Some(msg.clone());
+                ecdsa2pc_net::pins::verify(msg, owner)
+            },
+        )
+        .unwrap();
+        (share, seen)
+    });
+    let s1 = driver::keygen_p1_persisted(
+        &mut Framed::new(a, max),
+        &mut os_rng().unwrap(),
+        &ctx(1, 2),
+        fixtures::paillier(0),
+        fixtures::params(),
+        &announcer,
+        &mut driver::InMemory,
+    )
+    .unwrap();
+    let (s2, seen) = p2.join().unwrap();
+    assert_eq!(s1.public(), s2.public());
+    assert_eq!(
+        seen.as_ref(),
+        Some(first.msg()),
+        "the message read from disk"
+    );
 }

@@ -496,7 +496,9 @@ fn service_keygen_interrupted_after_party_0s_last_message_leaves_nothing_and_a_r
     let left: Vec<String> = std::fs::read_dir(&shares)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| !n.ends_with(".lock") && n != "ring-pedersen.secret")
+        .filter(|n| {
+            !n.ends_with(".lock") && n != "ring-pedersen.secret" && n != "ring-pedersen.proof"
+        })
         .collect();
     assert!(left.is_empty(), "no share and no pending share: {left:?}");
 
@@ -748,6 +750,7 @@ fn sigterm_during_a_session_lets_it_finish_and_leaves_nothing_half_written() {
             ".ecdsa2pc-locks".to_owned(),
             format!("{id}.share"),
             format!("{id}.share.lock"),
+            "ring-pedersen.proof".to_owned(),
             "ring-pedersen.secret".to_owned(),
         ],
     );
