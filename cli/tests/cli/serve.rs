@@ -50,6 +50,12 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
         log.contains("making party 0's commitment parameters"),
         "{log}"
     );
+    // ... and their proof, kept beside them (public, in the clear): no keygen waits for it.
+    assert!(
+        std::fs::read(shares.join("ring-pedersen.proof"))
+            .unwrap()
+            .starts_with(b"ecdsa2pc params proof v1")
+    );
 
     let share = dir.path().join("k.share");
     let client = |command: &str, extra: &[&str]| client_run(&addr, &certs, &share, command, extra);
@@ -60,8 +66,8 @@ fn party_1_commands_work_against_serve_and_openssl_verifies() {
     assert!(log.contains("CN=client1"), "{log}");
     assert_eq!(
         std::fs::read_dir(&shares).unwrap().count(),
-        3,
-        "the share, its lock file and party 0's parameter secret"
+        4,
+        "the share, its lock file, party 0's parameter secret and parameter proof"
     );
     assert!(
         std::fs::read(shares.join("ring-pedersen.secret"))
