@@ -269,9 +269,9 @@ mod tests {
                 sample.extend([run[0], run[count - 1]]);
             }
         }
-        // Every 97th prime, for positions inside the products, 3 (inside the first) and the
-        // last prime (alone in its product with 32-bit limbs).
-        sample.extend(small_primes().step_by(97).chain([3, 262_139]));
+        // Every 97th prime, for positions inside the products, 3 (inside the first), the first
+        // prime above 2^16 and the last one (each alone in its product with 32-bit limbs).
+        sample.extend(small_primes().step_by(97).chain([3, 65_537, 262_139]));
         sample.sort_unstable();
         sample.dedup();
         assert_eq!(sample[..2], [2, 3]);
