@@ -143,38 +143,46 @@ impl PublicKey {
     }
 }
 
-/// Small primes multiplied into one divisor: each is below 2^[`SMALL_FACTOR_BOUND_BITS`], so
-/// a limb holds the product of this many (3 with 64-bit limbs, 1 with 32-bit ones).
-// (A constant division, not one on secret data: `div_euclid` says so to the crate's lint.)
-const PRIMES_PER_LIMB: usize = Limb::BITS.div_euclid(SMALL_FACTOR_BOUND_BITS) as usize;
-const _: () = assert!(PRIMES_PER_LIMB >= 1);
+/// The small primes in limb-sized products, in order, each with how many primes it holds:
+/// as many consecutive primes as fit a limb, so that one multi-limb division of N serves them
+/// all. Greedy by size, not a fixed count: 15 primes in the first product with 64-bit limbs
+/// and 9 with 32-bit ones, 2 per product below 2^16 with 32-bit limbs (where a fixed count
+/// allows 1 for an 18-bit prime), 3 per product at the top of the table with 64-bit limbs.
+fn limb_products() -> impl Iterator<Item = (Word, usize)> {
+    let mut primes = small_primes().peekable();
+    core::iter::from_fn(move || {
+        let mut product: Word = 1;
+        let mut count = 0;
+        // The first prime that would overflow the limb stays in `primes` to open the next
+        // product.
+        while let Some(next) = primes.peek().and_then(|&p| product.checked_mul(p)) {
+            product = next;
+            primes.next();
+            count += 1;
+        }
+        (count > 0).then_some((product, count))
+    })
+}
 
 /// Whether a public N has a prime factor below 2^[`SMALL_FACTOR_BOUND_BITS`].
 ///
-/// One multi-limb division of N per limb-sized product of small primes (a third as many as
-/// primes with 64-bit limbs), then one machine division of the remainder per prime.
+/// One multi-limb division of N per limb product of small primes (7,063 with 64-bit limbs,
+/// 19,679 with 32-bit ones, for 23,000 primes), then one machine division of the remainder
+/// per prime. A remainder tree (N modulo products of 256 to 1024 bits first, so that each
+/// limb division walks a shorter remainder) measured slower on a Cortex-M4 and at most a
+/// fifth faster on x86-64: with crypto-bigint 0.7 a limb of multi-limb division costs more
+/// than a limb of `rem_limb` (BENCHMARKS.md, "Trial division").
 fn has_small_factor(n: &ModN) -> bool {
     let mut primes = small_primes();
-    loop {
-        let mut group = [0 as Word; PRIMES_PER_LIMB];
-        let mut len = 0;
-        for (slot, p) in group.iter_mut().zip(primes.by_ref()) {
-            *slot = p;
-            len += 1;
-        }
-        let Some(group) = group.get(..len).filter(|g| !g.is_empty()) else {
-            return false;
-        };
-        let product = group.iter().product();
-        let found = NonZero::new(Limb(product)).into_option().is_some_and(|d| {
-            let r = n.rem_limb(d).0;
-            // A machine division may take variable time: N is public.
-            group.iter().any(|&p| r.is_multiple_of(p))
-        });
-        if found {
+    limb_products().any(|(product, count)| {
+        // A product of primes is never zero; refusing N is the safe answer all the same.
+        let Some(divisor) = NonZero::new(Limb(product)).into_option() else {
             return true;
-        }
-    }
+        };
+        let r = n.rem_limb(divisor).0;
+        // A machine division may take variable time: N is public.
+        primes.by_ref().take(count).any(|p| r.is_multiple_of(p))
+    })
 }
 
 #[cfg(test)]
@@ -215,29 +223,67 @@ mod tests {
         }
     }
 
-    /// Every position in a product group is caught: N = p·K for small primes p spread over
-    /// the table (and both ends), with K free of small factors; a good modulus has none.
+    /// The limb products split the table into consecutive runs, each the product of its
+    /// primes and as long as a limb allows: one more prime would overflow it.
+    #[test]
+    fn limb_products_are_greedy_runs_of_the_table() {
+        let primes: Vec<Word> = small_primes().collect();
+        let products: Vec<(Word, usize)> = limb_products().collect();
+        let mut start = 0;
+        for &(product, count) in &products {
+            let run = &primes[start..start + count];
+            assert!(!run.is_empty());
+            assert_eq!(run.iter().product::<Word>(), product);
+            if let Some(&next) = primes.get(start + count) {
+                assert_eq!(product.checked_mul(next), None, "{run:?} then {next}");
+            }
+            start += count;
+        }
+        assert_eq!(start, SMALL_PRIME_COUNT);
+        // 2·3·…·47 < 2^64 < 2·3·…·53 and 2·3·…·23 < 2^32 < 2·3·…·29.
+        let (groups, first) = if Word::BITS == 64 {
+            (7_063, 15)
+        } else {
+            (19_679, 9)
+        };
+        assert_eq!((products.len(), products[0].1), (groups, first));
+    }
+
+    /// Every product boundary is caught: N = p·K, with K free of small factors, for the
+    /// first and last prime of every limb product of two or more primes (every product with
+    /// 64-bit limbs, those below 2^16 with 32-bit ones, where the rest hold one prime each:
+    /// the test above shows how they split the table), every 97th prime, 2, 3 and the
+    /// largest prime below 2^18; a product of two 1024-bit primes passes.
     #[test]
     fn small_factor_found_wherever_it_sits_in_its_group() {
         let good = *crate::fixtures::paillier_key(0).public_key().modulus();
         assert!(!has_small_factor(&good));
+        assert!(PublicKey::from_modulus(good).is_ok());
         // K: a 1024-bit prime of the fixtures, so N = p·K has no other small factor.
         let k = crate::fixtures::paillier_key(0).primes().0;
-        // The first 12 primes, every 97th (97 and the group size are coprime: every
-        // position) and the last 12.
-        let last = SMALL_PRIME_COUNT - 12;
-        let mut tried = 0;
-        for (i, p) in small_primes().enumerate() {
-            if i >= 12 && !i.is_multiple_of(97) && i < last {
-                continue;
+        let mut sample = Vec::new();
+        let mut primes = small_primes();
+        for (_, count) in limb_products() {
+            let run: Vec<Word> = primes.by_ref().take(count).collect();
+            if count > 1 {
+                sample.extend([run[0], run[count - 1]]);
             }
+        }
+        // Every 97th prime, for positions inside the products, 3 (inside the first), the first
+        // prime above 2^16 and the last one (each alone in its product with 32-bit limbs).
+        sample.extend(small_primes().step_by(97).chain([3, 65_537, 262_139]));
+        sample.sort_unstable();
+        sample.dedup();
+        assert_eq!(sample[..2], [2, 3]);
+        assert_eq!(sample.last(), Some(&262_139));
+        for &p in &sample {
             let n: U2048 = k
                 .resize::<{ U2048::LIMBS }>()
                 .wrapping_mul(&U2048::from_word(p));
             assert!(has_small_factor(&n), "{p}");
-            tried += 1;
         }
-        assert!(tried > 250, "{tried}");
+        let expected = if Word::BITS == 64 { 14_000 } else { 6_000 };
+        assert!(sample.len() > expected, "{}", sample.len());
     }
 
     #[test]
