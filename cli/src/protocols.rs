@@ -12,7 +12,7 @@ use ecdsa2pc_core::{
 use ecdsa2pc_net::{
     Channel, NetError, Pid,
     driver::{self, Persist},
-    params_proof::Announcer,
+    params_msg::ParamsMsgCache,
     params_secret::{self, ParamsSecretFile},
     pins::{self, PinStore},
     sealed::Sealer,
@@ -33,7 +33,8 @@ pub(crate) trait Protocols: KeyShare {
     /// Said of keygen and refresh timings: party 1 waits for party 0's Paillier key.
     const NOTE: &'static str;
     /// What keygen and signing need besides the share: party 0 its commitment-parameter
-    /// secret, party 1 the way it checks party 0's parameters.
+    /// secret and the message that proves its parameters ([`OwnParams`]), party 1 the way
+    /// it checks party 0's parameters.
     type Params;
     /// Makes [`Protocols::Fresh`], reported as its own phase.
     fn fresh(log: &Log) -> Result<Self::Fresh, CliError>;
@@ -91,7 +92,7 @@ pub(crate) trait Protocols: KeyShare {
 #[derive(Debug)]
 pub(crate) struct OwnParams {
     secret: RingPedersenSecret,
-    announcer: Announcer,
+    params_msgs: ParamsMsgCache,
 }
 
 impl Protocols for KeyShareP1 {
@@ -110,11 +111,11 @@ impl Protocols for KeyShareP1 {
         log: &Log,
     ) -> Result<OwnParams, CliError> {
         let file = ParamsSecretFile::beside(share).sealed_with(sealer.cloned());
-        let announcer = Announcer::beside(&file);
+        let params_msgs = ParamsMsgCache::beside(&file);
         if !make {
             return Ok(OwnParams {
                 secret: file.load()?,
-                announcer,
+                params_msgs,
             });
         }
         let mut made = false;
@@ -134,7 +135,10 @@ impl Protocols for KeyShareP1 {
                 }
             ));
         }
-        Ok(OwnParams { secret, announcer })
+        Ok(OwnParams {
+            secret,
+            params_msgs,
+        })
     }
 
     fn params_in_memory(log: &Log) -> Result<OwnParams, CliError> {
@@ -146,7 +150,7 @@ impl Protocols for KeyShareP1 {
         )?;
         Ok(OwnParams {
             secret,
-            announcer: Announcer::in_memory(),
+            params_msgs: ParamsMsgCache::in_memory(),
         })
     }
 
@@ -156,18 +160,25 @@ impl Protocols for KeyShareP1 {
         ctx: &Context<'_>,
         fresh: PaillierSecretKey,
         params: &OwnParams,
-        _: &Log,
+        log: &Log,
         persist: &mut dyn Persist<Self>,
     ) -> Result<Self, NetError> {
-        driver::keygen_p1_persisted(
+        let share = driver::keygen_p1_persisted(
             ch,
             rng,
             ctx,
             fresh,
             &params.secret,
-            &params.announcer,
+            &params.params_msgs,
             persist,
-        )
+        );
+        if let Some(e) = params.params_msgs.take_write_error() {
+            log.line(format_args!(
+                "the parameter proof is not kept on disk, so the next keygen here proves it \
+                 again (about half a second): {e}"
+            ));
+        }
+        share
     }
 
     fn sign(

@@ -7,8 +7,8 @@
 
 use ecdsa2pc_core::{
     Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
-    PaillierSecretKey, ParamsMsg, Prime, PublicShares, RingPedersenParams, RingPedersenSecret,
-    TrapdoorTables, keygen, refresh, sign, sign::Digest,
+    PaillierSecretKey, ParamsMsg, Prime, Proof, PublicShares, RingPedersenParams,
+    RingPedersenSecret, TrapdoorTables, keygen, refresh, sign, sign::Digest,
 };
 use ecdsa2pc_core::{abort_message, bip32::DerivationPath, peer_abort};
 use k256::ecdsa::Signature;
@@ -18,7 +18,7 @@ use crate::work::Parallel;
 use crate::{
     NetError, Pid, SessionInfo, Transport,
     error::{PeerAbort, ProtocolError},
-    params_proof::Announcer,
+    params_msg::ParamsMsgCache,
     pins::PARAMS_STEP,
     store::ShareFiles,
 };
@@ -142,13 +142,14 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
         ctx,
         paillier,
         params,
-        &Announcer::in_memory(),
+        &ParamsMsgCache::in_memory(),
         &mut InMemory,
     )
 }
 
 /// Runs keygen as party 0 (P1), confirmed. The parameter message (parameters and their
-/// proof, bound to our pid, from `announcer`: proved once per identity) goes first, then
+/// proof, bound to our pid, from `params_msgs`: proved once per identity; dropped from it if
+/// party 1 refuses the proof, so that the next keygen proves again) goes first, then
 /// keygen message 1, which names the parameters' hash. The new share goes to `persist.pending` before message 3 leaves, and is promoted only when party 1 says it has stored its own
 /// ([`KeygenConfirmation::Stored`]); then party 0 tells party 1 so
 /// ([`KeygenConfirmation::Active`]). On any error before the promotion (the pending write
@@ -165,7 +166,7 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     paillier: PaillierSecretKey,
     params: &RingPedersenSecret,
-    announcer: &Announcer,
+    params_msgs: &ParamsMsgCache,
     persist: &mut dyn Persist<KeyShareP1>,
 ) -> Result<KeyShareP1, NetError> {
     let mut link = Link::new(t);
@@ -182,9 +183,21 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
             &Parallel,
         ),
     )?;
-    link.send(announcer.announcement(rng, params, &ctx.own_pid).msg())?;
+    link.send(params_msgs.get(rng, params, &ctx.own_pid).msg())?;
     link.send(&m1)?;
-    let m2 = link.recv::<keygen::Msg2>("keygen, message 2")?;
+    let m2 = link
+        .recv::<keygen::Msg2>("keygen, message 2")
+        .inspect_err(|e| {
+            if matches!(
+                e,
+                NetError::PeerAbort(PeerAbort {
+                    error: CoreError::ProofInvalid(Proof::RingPedersenParams),
+                    ..
+                })
+            ) {
+                params_msgs.forget();
+            }
+        })?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2_with(rng, &m2, &Parallel))?;
     let confirmed = persist.pending(&share).and_then(|()| {
         link.send(&m3)?;

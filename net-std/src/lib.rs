@@ -30,7 +30,8 @@
 //!   rustls configurations.
 //! - Protocols: [`driver`] runs keygen, sign and refresh over a [`Transport`]; [`store`]
 //!   keeps key shares on disk, [`sealed`] encrypted at rest; [`params_secret`] keeps party 0's
-//!   commitment-parameter secret beside them and [`pins`] party 1's pins of party 0's
+//!   commitment-parameter secret beside them, [`params_msg`] the message that proves its
+//!   parameters (made once per identity), and [`pins`] party 1's pins of party 0's
 //!   parameters; [`epoch`] settles which share
 //!   epoch both parties use; [`rng::os_rng`] seeds the randomness; [`request`] is the request
 //!   every connection starts with; [`service`] runs party 0 as a long-running co-signer.
@@ -79,7 +80,7 @@ pub mod key_id;
 pub mod lock_registry;
 mod memory;
 pub mod paillier;
-pub mod params_proof;
+pub mod params_msg;
 pub mod params_secret;
 pub mod pem;
 pub mod pins;

@@ -33,7 +33,7 @@ pub const PIN_SUFFIX: &str = "pin";
 /// What a [`PinStore::check`] did, for a progress line (never secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PinEvent {
-    /// No pin for this party 0 yet: checking the parameter proof (about a second).
+    /// No pin for this party 0 yet: checking the parameter proof (about half a second).
     Verifying {
         /// The pin file that will be written.
         pin: PathBuf,
@@ -59,7 +59,7 @@ impl fmt::Display for PinEvent {
         match self {
             Self::Verifying { .. } => f.write_str(
                 "checking party 0's commitment-parameter proof (first keygen with this party 0, \
-                 about a second)",
+                 about half a second)",
             ),
             Self::Pinned { pin, hash } => write!(
                 f,

@@ -27,7 +27,9 @@
 //!
 //! Party 0's commitment-parameter secret ([`crate::params_secret`]) sits in the share
 //! directory too, sealed like the shares; [`Service::bind`] loads it, or makes it (seconds,
-//! said in the log) the first time, and every keygen and signature uses it.
+//! said in the log) the first time, and every keygen and signature uses it. `bind` also reads
+//! or makes the parameter message every keygen sends ([`crate::params_msg`], public, kept in
+//! `ring-pedersen.proof` beside the secret), so that no keygen waits for its proof.
 
 mod approve;
 mod busy;
@@ -70,7 +72,7 @@ use crate::handshake::establish_server;
 use crate::identity::hex;
 use crate::key_id::{KeyId, key_id, key_id_hex};
 use crate::lock_registry::LockRegistry;
-use crate::params_proof::Announcer;
+use crate::params_msg::ParamsMsgCache;
 use crate::params_secret::{self, ParamsSecretFile};
 use crate::request::{self, Operation, REQUEST_VERSION, Refusal, RefusalCode, Request};
 use crate::sealed::Sealer;
@@ -217,7 +219,7 @@ struct Shared {
     params: RingPedersenSecret,
     /// The parameter message party 0 sends at keygen, proved once (and kept beside the
     /// parameter secret).
-    announcer: Announcer,
+    params_msgs: ParamsMsgCache,
     keys: KeyLocks,
     log: Logger,
     started: Instant,
@@ -315,11 +317,21 @@ impl Service {
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING);
         })?;
-        // Warm: the first keygen does not wait for the parameter proof.
-        let announcer = Announcer::beside(&config.params_file());
-        announcer.announcement(&mut os_rng()?, &params, &setup.own.pid);
+        // Bound first: a busy address fails before any proof is made.
         let listener = crate::connect::listen(addr)?.into_tcp();
         let paillier = PaillierPool::start(config.paillier_pool)?;
+        // Warm: the first keygen does not wait for the parameter proof.
+        let params_msgs = ParamsMsgCache::beside(&config.params_file());
+        params_msgs.get(&mut os_rng()?, &params, &setup.own.pid);
+        if let Some(e) = params_msgs.take_write_error() {
+            logger.event(
+                "params",
+                &format!(
+                    "the parameter proof is not kept on disk, so the next start proves it \
+                     again: {e}"
+                ),
+            );
+        }
         Ok(Self {
             listener,
             shared: Arc::new(Shared {
@@ -328,7 +340,7 @@ impl Service {
                 config,
                 store,
                 params,
-                announcer,
+                params_msgs,
                 keys: KeyLocks::default(),
                 started: Instant::now(),
                 counters: Counters::default(),
@@ -732,7 +744,7 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
         &driver::context(&info),
         paillier,
         &shared.params,
-        &shared.announcer,
+        &shared.params_msgs,
         &mut persist,
     )?;
     Ok(format!(

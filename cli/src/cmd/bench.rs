@@ -8,8 +8,8 @@ use std::time::Instant;
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, ModNN, ParamsMsg, Party, RingPedersenParams, sign};
 use ecdsa2pc_net::{
-    Channel, Pid, driver, paillier::new_paillier_key, params_proof::Announcer, params_secret, pins,
-    pool::PresignPool, request::Request,
+    Channel, Pid, driver, paillier::new_paillier_key, params_msg::ParamsMsgCache, params_secret,
+    pins, pool::PresignPool, request::Request,
 };
 use sha2::{Digest, Sha256};
 
@@ -191,8 +191,8 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError
                 .ok_or_else(|| CliError::Usage("no commitment parameters".to_owned()))?;
             // Proved once per party-0 identity in real use (kept beside the secret): made
             // here, untimed.
-            let announcer = Announcer::in_memory();
-            announcer.announcement(&mut rng, params, &ctx.own_pid);
+            let params_msgs = ParamsMsgCache::in_memory();
+            params_msgs.get(&mut rng, params, &ctx.own_pid);
             let mut share: Option<KeyShareP1> = None;
             for _ in 0..args.keygens {
                 share = Some(keygen.time(|| {
@@ -203,7 +203,7 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError
                         &ctx,
                         key,
                         params,
-                        &announcer,
+                        &params_msgs,
                         &mut driver::InMemory,
                     )?)
                 })?);
@@ -254,12 +254,12 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError
         Party::P2 => {
             // As party 1's pins do: the parameter proof checked at the first keygen, then the
             // same parameters from the same party 0 accepted as pinned.
-            let mut pinned: Option<RingPedersenParams> = None;
+            let mut pinned: Option<(Pid, RingPedersenParams)> = None;
             let mut accept = |msg: &ParamsMsg, owner: &Pid| match pinned {
-                Some(params) if params == *msg.params() => Ok(params),
+                Some((pid, params)) if pid == *owner && params == *msg.params() => Ok(params),
                 _ => {
                     let params = pins::verify(msg, owner)?;
-                    pinned = Some(params);
+                    pinned = Some((*owner, params));
                     Ok(params)
                 }
             };

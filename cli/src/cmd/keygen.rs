@@ -34,7 +34,8 @@ use crate::share_file::{public_key, public_key_hex};
             the pending file. Party 0 keeps its commitment-parameter secret in \
             ring-pedersen.secret in the directory of --share (made at the first keygen there, a \
             few seconds; encrypted like the share; back it up with the shares: every key made \
-            with it needs it to sign). Party 1 checks party 0's parameter proof at the first \
+            with it needs it to sign) and the proof of its parameters in ring-pedersen.proof \
+            (public, made at the first keygen, remade if missing). Party 1 checks party 0's parameter proof at the first \
             keygen with that party 0 and pins the parameters in its state directory \
             ($ECDSA2PC_LOCK_DIR/pins, else ~/.local/state/ecdsa2pc/pins); other parameters from \
             the same party 0 are refused until that pin is deleted.",

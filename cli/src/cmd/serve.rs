@@ -35,7 +35,9 @@ use crate::session::lock_state_dir;
             ECDSA2PC_PASSPHRASE every share is written encrypted and encrypted ones are opened \
             (on a terminal, the passphrase is asked for). Party 0's commitment-parameter secret \
             is ring-pedersen.secret in --shares, encrypted like the shares: made at the first \
-            start (a few seconds), loaded at every later one; back it up with the shares. One \
+            start (a few seconds), loaded at every later one; back it up with the shares. The \
+            proof of its parameters is ring-pedersen.proof beside it (public, made at start if \
+            missing). One \
             log line per connection, on stderr (--log-format json: one JSON object per line, \
             fields event, peer, client, client_pid, key_id, operation, digest, result, refusal, \
             detail, duration_ms). SIGTERM or SIGINT stops accepting, lets sessions in progress \

@@ -160,7 +160,7 @@ fn party_0_dies_after_the_acknowledgement_so_party_1_keeps_a_pending_share_it_re
         &driver::context(&info),
         paillier,
         &secret,
-        &ecdsa2pc_net::params_proof::Announcer::in_memory(),
+        &ecdsa2pc_net::params_msg::ParamsMsgCache::in_memory(),
         &mut FailAt("promote"),
     )
     .map(|_: KeyShareP1| ())

@@ -146,8 +146,9 @@ impl PublicKey {
 /// The small primes in limb-sized products, in order, each with how many primes it holds:
 /// as many consecutive primes as fit a limb, so that one multi-limb division of N serves them
 /// all. Greedy by size, not a fixed count: 15 primes in the first product with 64-bit limbs
-/// and 9 with 32-bit ones, 2 per product below 2^16 with 32-bit limbs (where a fixed count
-/// allows 1 for an 18-bit prime), 3 per product at the top of the table with 64-bit limbs.
+/// and 9 with 32-bit ones, 2 per product up to about 2^16 with 32-bit limbs (where a fixed
+/// count allows 1 for an 18-bit prime; the last pair is 65521·65537), 3 per product at the
+/// top of the table with 64-bit limbs.
 fn limb_products() -> impl Iterator<Item = (Word, usize)> {
     let mut primes = small_primes().peekable();
     core::iter::from_fn(move || {
@@ -251,9 +252,10 @@ mod tests {
 
     /// Every product boundary is caught: N = p·K, with K free of small factors, for the
     /// first and last prime of every limb product of two or more primes (every product with
-    /// 64-bit limbs, those below 2^16 with 32-bit ones, where the rest hold one prime each:
-    /// the test above shows how they split the table), every 97th prime, 2, 3 and the
-    /// largest prime below 2^18; a product of two 1024-bit primes passes.
+    /// 64-bit limbs, those up to 65537 with 32-bit ones, where the rest hold one prime each:
+    /// the test above shows how they split the table), the first prime alone in its product,
+    /// every 97th prime, 2, 3 and the largest prime below 2^18; a product of two 1024-bit
+    /// primes passes.
     #[test]
     fn small_factor_found_wherever_it_sits_in_its_group() {
         let good = *crate::fixtures::paillier_key(0).public_key().modulus();
@@ -269,9 +271,19 @@ mod tests {
                 sample.extend([run[0], run[count - 1]]);
             }
         }
-        // Every 97th prime, for positions inside the products, 3 (inside the first), the first
-        // prime above 2^16 and the last one (each alone in its product with 32-bit limbs).
-        sample.extend(small_primes().step_by(97).chain([3, 65_537, 262_139]));
+        // The first prime alone in its product (65539 with 32-bit limbs, after the pair
+        // 65521·65537; none with 64-bit limbs), every 97th prime for positions inside the
+        // products, 3 (inside the first) and the last prime below 2^18.
+        let mut primes = small_primes();
+        let first_alone = limb_products().find_map(|(_, count)| {
+            let run: Vec<Word> = primes.by_ref().take(count).collect();
+            (count == 1).then(|| run[0])
+        });
+        if Word::BITS == 32 {
+            assert_eq!(first_alone, Some(65_539));
+        }
+        sample.extend(first_alone);
+        sample.extend(small_primes().step_by(97).chain([3, 262_139]));
         sample.sort_unstable();
         sample.dedup();
         assert_eq!(sample[..2], [2, 3]);

@@ -84,6 +84,14 @@ fn peer_hint(error: CoreError, step: &str) -> Option<&'static str> {
              was decrypted and the key is not locked. Check that both parties run the same \
              version"
         }
+        // Party 1 refused party 0's parameter proof (party 0 kept it in ring-pedersen.proof
+        // and does not re-check what it reads).
+        CoreError::ProofInvalid(Proof::RingPedersenParams) => {
+            "; party 1 refused party 0's proof of its commitment parameters. Party 0 dropped \
+             the proof it kept (ring-pedersen.proof beside its parameter secret) and proves \
+             again at the next keygen: retry. If it fails again, check that both parties run \
+             the same version. Nothing was saved"
+        }
         _ => return None,
     })
 }

@@ -198,7 +198,7 @@ fn keygen_writes_failing_at_each_step_lose_nothing() {
                         &ctx(1, 2),
                         paillier(1),
                         ring_pedersen(),
-                        &crate::params_proof::Announcer::in_memory(),
+                        &crate::params_msg::ParamsMsgCache::in_memory(),
                         files,
                     )
                 },

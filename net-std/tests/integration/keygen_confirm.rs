@@ -8,7 +8,7 @@ use std::thread;
 
 use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2};
 use ecdsa2pc_net::{
-    NetError, StoreError, Transport, driver, params_proof::Announcer, store::ShareFiles,
+    NetError, StoreError, Transport, driver, params_msg::ParamsMsgCache, store::ShareFiles,
 };
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
@@ -51,7 +51,7 @@ fn attempt(dir: &Path, budget: usize, crash1: Crash, crash2: Crash) -> Attempt {
         &ctx(1, 2),
         crate::fixtures::paillier(0),
         crate::fixtures::params(),
-        &Announcer::in_memory(),
+        &ParamsMsgCache::in_memory(),
         &mut persist,
     )
     .is_ok();
@@ -247,7 +247,7 @@ fn keygen_rewritten(
             &ctx(1, 2),
             crate::fixtures::paillier(0),
             crate::fixtures::params(),
-            &Announcer::in_memory(),
+            &ParamsMsgCache::in_memory(),
             &mut f1,
         );
         drop(a);

@@ -10,7 +10,7 @@ use ecdsa2pc_core::{
     Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, ParamsMsg, Party, Proof,
     RingPedersenSecret, keygen,
 };
-use ecdsa2pc_net::params_proof::{Announcer, FILE_NAME as PROOF_FILE, ParamsAnnouncement};
+use ecdsa2pc_net::params_msg::{CachedParamsMsg, FILE_NAME as PROOF_FILE, ParamsMsgCache};
 use ecdsa2pc_net::params_secret::{FILE_NAME, ParamsSecretFile};
 use ecdsa2pc_net::pins::{PinEvent, PinStore};
 use ecdsa2pc_net::sealed::{KdfParams, Sealer, Secret};
@@ -510,59 +510,57 @@ fn a_share_made_before_the_commitment_parameters_says_run_keygen_again() {
     assert!(matches!(err, StoreError::OldFormat { .. }), "{err}");
 }
 
-/// Party 0's parameter message from `announcer` for the fixture parameters and pid [1; 32].
-fn announced(announcer: &Announcer) -> std::sync::Arc<ParamsAnnouncement> {
-    announcer.announcement(&mut os_rng().unwrap(), fixtures::params(), &[1; 32])
+/// Party 0's parameter message from `params_msgs` for the fixture parameters and pid [1; 32].
+fn cached(params_msgs: &ParamsMsgCache) -> std::sync::Arc<CachedParamsMsg> {
+    params_msgs.get(&mut os_rng().unwrap(), fixtures::params(), &[1; 32])
 }
 
 #[test]
 fn the_parameter_proof_is_made_once_per_identity_and_read_back_after_a_restart() {
     let dir = TempDir::new("params-proof");
     let secret_file = ParamsSecretFile::in_dir(dir.path());
-    let announcer = Announcer::beside(&secret_file);
+    let params_msgs = ParamsMsgCache::beside(&secret_file);
     let proof_path = dir.path().join(PROOF_FILE);
-    assert_eq!(announcer.path(), Some(proof_path.as_path()));
+    assert_eq!(params_msgs.path(), Some(proof_path.as_path()));
 
-    let first = announced(&announcer);
-    assert!(first.announces(fixtures::params(), &[1; 32]));
-    assert!(!first.announces(fixtures::params(), &[2; 32]));
-    assert!(!first.announces(&fixtures::params_secret(1), &[1; 32]));
+    let first = cached(&params_msgs);
+    assert!(first.is_for(fixtures::params(), &[1; 32]));
+    assert!(!first.is_for(fixtures::params(), &[2; 32]));
+    assert!(!first.is_for(&fixtures::params_secret(1), &[1; 32]));
     assert_eq!(
         ecdsa2pc_net::pins::verify(first.msg(), &[1; 32]).unwrap(),
         *fixtures::params().params()
     );
     assert_eq!(mode(&proof_path), 0o600);
     // The same process: the same message, not a new proof.
-    assert!(std::sync::Arc::ptr_eq(&first, &announced(&announcer)));
+    assert!(std::sync::Arc::ptr_eq(&first, &cached(&params_msgs)));
     // A restart: read from the file (a new proof would be a different one: its masks are
     // random).
-    assert_eq!(*announced(&Announcer::beside(&secret_file)), *first);
+    assert_eq!(*cached(&ParamsMsgCache::beside(&secret_file)), *first);
 
-    // Another identity (a new certificate) or other parameters: proved for them, and the
-    // file now holds that message.
-    let other = Announcer::beside(&secret_file).announcement(
-        &mut os_rng().unwrap(),
-        fixtures::params(),
-        &[3; 32],
-    );
-    assert!(other.announces(fixtures::params(), &[3; 32]));
-    ecdsa2pc_net::pins::verify(other.msg(), &[3; 32]).unwrap();
-    let other_params = fixtures::params_secret(1);
-    let again = Announcer::beside(&secret_file).announcement(
-        &mut os_rng().unwrap(),
-        &other_params,
-        &[3; 32],
-    );
-    assert!(again.announces(&other_params, &[3; 32]));
-    assert_eq!(
-        ecdsa2pc_net::pins::verify(again.msg(), &[3; 32]).unwrap(),
-        *other_params.params()
-    );
-    let in_memory = Announcer::in_memory();
+    // Another identity (a new certificate) or other parameters, asked of the same cache (its
+    // message in memory is not for them) and of a new one (nor is its file): proved for them,
+    // and the file now holds that message.
+    for cache in [&params_msgs, &ParamsMsgCache::beside(&secret_file)] {
+        let other = cache.get(&mut os_rng().unwrap(), fixtures::params(), &[3; 32]);
+        assert!(other.is_for(fixtures::params(), &[3; 32]));
+        ecdsa2pc_net::pins::verify(other.msg(), &[3; 32]).unwrap();
+        let other_params = fixtures::params_secret(1);
+        let again = cache.get(&mut os_rng().unwrap(), &other_params, &[3; 32]);
+        assert!(again.is_for(&other_params, &[3; 32]));
+        assert_eq!(
+            ecdsa2pc_net::pins::verify(again.msg(), &[3; 32]).unwrap(),
+            *other_params.params()
+        );
+        let back = cached(cache);
+        assert!(back.is_for(fixtures::params(), &[1; 32]));
+    }
+    assert!(params_msgs.take_write_error().is_none());
+    let in_memory = ParamsMsgCache::in_memory();
     assert_eq!(in_memory.path(), None);
     assert!(std::sync::Arc::ptr_eq(
-        &announced(&in_memory),
-        &announced(&in_memory)
+        &cached(&in_memory),
+        &cached(&in_memory)
     ));
 }
 
@@ -570,7 +568,7 @@ fn the_parameter_proof_is_made_once_per_identity_and_read_back_after_a_restart()
 fn a_damaged_or_truncated_parameter_proof_file_is_proved_again_and_replaced() {
     let dir = TempDir::new("params-proof-damaged");
     let secret_file = ParamsSecretFile::in_dir(dir.path());
-    let first = announced(&Announcer::beside(&secret_file));
+    let first = cached(&ParamsMsgCache::beside(&secret_file));
     let path = dir.path().join(PROOF_FILE);
     let good = std::fs::read(&path).unwrap();
     // The magic, the owner pid, the message's header and body, the checksum.
@@ -578,24 +576,24 @@ fn a_damaged_or_truncated_parameter_proof_file_is_proved_again_and_replaced() {
         let mut bad = good.clone();
         bad[at] ^= 1;
         std::fs::write(&path, &bad).unwrap();
-        let made = announced(&Announcer::beside(&secret_file));
+        let made = cached(&ParamsMsgCache::beside(&secret_file));
         assert_ne!(*made, *first, "byte {at}: a damaged file is not used");
         ecdsa2pc_net::pins::verify(made.msg(), &[1; 32]).unwrap();
         // Replaced by the new message: the next run reads it.
-        assert_eq!(*announced(&Announcer::beside(&secret_file)), *made);
+        assert_eq!(*cached(&ParamsMsgCache::beside(&secret_file)), *made);
     }
     std::fs::write(&path, &good[..good.len() - 1]).unwrap();
-    let made = announced(&Announcer::beside(&secret_file));
+    let made = cached(&ParamsMsgCache::beside(&secret_file));
     assert_ne!(*made, *first, "a truncated file is not used");
-    assert_eq!(*announced(&Announcer::beside(&secret_file)), *made);
+    assert_eq!(*cached(&ParamsMsgCache::beside(&secret_file)), *made);
 }
 
 #[test]
 fn keygen_with_a_parameter_proof_read_from_disk_passes_party_1s_full_check() {
     let dir = TempDir::new("params-proof-keygen");
     let secret_file = ParamsSecretFile::in_dir(dir.path());
-    let first = announced(&Announcer::beside(&secret_file));
-    let announcer = Announcer::beside(&secret_file);
+    let first = cached(&ParamsMsgCache::beside(&secret_file));
+    let params_msgs = ParamsMsgCache::beside(&secret_file);
     let (a, b) = memory_pipe();
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
@@ -618,7 +616,7 @@ fn keygen_with_a_parameter_proof_read_from_disk_passes_party_1s_full_check() {
         &ctx(1, 2),
         fixtures::paillier(0),
         fixtures::params(),
-        &announcer,
+        &params_msgs,
         &mut driver::InMemory,
     )
     .unwrap();
@@ -629,4 +627,97 @@ fn keygen_with_a_parameter_proof_read_from_disk_passes_party_1s_full_check() {
         Some(first.msg()),
         "the message read from disk"
     );
+}
+
+#[test]
+fn a_parameter_proof_that_cannot_be_kept_is_still_used_and_the_failure_reported_once() {
+    let dir = TempDir::new("params-proof-unwritable");
+    let secret_file = ParamsSecretFile::in_dir(&dir.path().join("missing"));
+    let params_msgs = ParamsMsgCache::beside(&secret_file);
+    let msg = cached(&params_msgs);
+    ecdsa2pc_net::pins::verify(msg.msg(), &[1; 32]).unwrap();
+    let err = params_msgs
+        .take_write_error()
+        .expect("the failed write is kept");
+    assert!(matches!(err, StoreError::Write { .. }), "{err}");
+    assert!(err.to_string().contains(PROOF_FILE), "{err}");
+    assert!(params_msgs.take_write_error().is_none(), "reported once");
+}
+
+#[test]
+fn a_kept_parameter_proof_that_party_1_refuses_is_dropped_and_the_retry_proves_again() {
+    use sha2::{Digest as _, Sha256};
+    let dir = TempDir::new("params-proof-refused");
+    let secret_file = ParamsSecretFile::in_dir(dir.path());
+    let path = dir.path().join(PROOF_FILE);
+    // A whole file for party 0's pid [1; 32] whose proof was made for another pid: what
+    // someone who can write party 0's directory could leave there.
+    let mut file = b"ecdsa2pc params proof v1".to_vec();
+    file.extend_from_slice(&[1; 32]);
+    file.extend_from_slice(&params_msg(&[9; 32]));
+    let sum = Sha256::digest(&file);
+    file.extend_from_slice(&sum);
+    std::fs::write(&path, &file).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let params_msgs = ParamsMsgCache::beside(&secret_file);
+    assert!(
+        cached(&params_msgs).is_for(fixtures::params(), &[1; 32]),
+        "read from the file, not proved"
+    );
+
+    let run = |params_msgs: &ParamsMsgCache| {
+        let (a, b) = memory_pipe();
+        let max = ecdsa2pc_core::MAX_MSG_LEN;
+        let p2 = thread::spawn(move || {
+            driver::keygen_p2(
+                &mut Framed::new(b, max),
+                &mut os_rng().unwrap(),
+                &ctx(2, 1),
+                &mut ecdsa2pc_net::pins::verify,
+            )
+        });
+        let r1 = driver::keygen_p1_persisted(
+            &mut Framed::new(a, max),
+            &mut os_rng().unwrap(),
+            &ctx(1, 2),
+            fixtures::paillier(0),
+            fixtures::params(),
+            params_msgs,
+            &mut driver::InMemory,
+        );
+        (r1, p2.join().unwrap())
+    };
+    let (r1, r2) = run(&params_msgs);
+    let err = r1.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NetError::PeerAbort(PeerAbort {
+                error: CoreError::ProofInvalid(Proof::RingPedersenParams),
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ring-pedersen.proof"), "{err}");
+    assert!(
+        matches!(
+            r2.unwrap_err(),
+            NetError::Protocol(ProtocolError {
+                error: CoreError::ProofInvalid(Proof::RingPedersenParams),
+                ..
+            })
+        ),
+        "party 1 refused the proof"
+    );
+    assert!(!path.exists(), "the refused proof is no longer kept");
+    // The retry with the same cache proves again; party 1 accepts, and the new proof is kept.
+    let (r1, r2) = run(&params_msgs);
+    assert_eq!(r1.unwrap().public(), r2.unwrap().public());
+    assert!(path.exists());
+    ecdsa2pc_net::pins::verify(
+        cached(&ParamsMsgCache::beside(&secret_file)).msg(),
+        &[1; 32],
+    )
+    .unwrap();
 }
