@@ -319,7 +319,6 @@ impl Service {
         })?;
         // Bound first: a busy address fails before any proof is made.
         let listener = crate::connect::listen(addr)?.into_tcp();
-        let paillier = PaillierPool::start(config.paillier_pool)?;
         // Warm: the first keygen does not wait for the parameter proof.
         let params_msgs = ParamsMsgCache::beside(&config.params_file());
         params_msgs.get(&mut os_rng()?, &params, &setup.own.pid);
@@ -332,6 +331,8 @@ impl Service {
                 ),
             );
         }
+        // Last: the pool's generator starts when the service is about to serve.
+        let paillier = PaillierPool::start(config.paillier_pool)?;
         Ok(Self {
             listener,
             shared: Arc::new(Shared {
