@@ -81,10 +81,14 @@ impl CachedParamsMsg {
         let mut out = Vec::with_capacity(FILE_LEN);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.owner);
-        let mut msg = vec![0u8; ParamsMsg::LEN];
-        // The buffer is the message's fixed length: encoding cannot run short.
-        let len = self.msg.encode(&mut msg).unwrap_or(0);
-        out.extend_from_slice(msg.get(..len).unwrap_or_default());
+        // Encoded in place: the space is the message's fixed length, so encoding cannot run
+        // short.
+        let start = out.len();
+        out.resize(start + ParamsMsg::LEN, 0);
+        let len = out
+            .get_mut(start..)
+            .map_or(0, |space| self.msg.encode(space).unwrap_or(0));
+        out.truncate(start + len);
         let sum = Sha256::digest(&out);
         out.extend_from_slice(&sum);
         out

@@ -264,21 +264,20 @@ mod tests {
         // K: a 1024-bit prime of the fixtures, so N = p·K has no other small factor.
         let k = crate::fixtures::paillier_key(0).primes().0;
         let mut sample = Vec::new();
+        // The first prime alone in its product (65539 with 32-bit limbs, after the pair
+        // 65521·65537; none with 64-bit limbs).
+        let mut first_alone = None;
         let mut primes = small_primes();
         for (_, count) in limb_products() {
             let run: Vec<Word> = primes.by_ref().take(count).collect();
             if count > 1 {
                 sample.extend([run[0], run[count - 1]]);
+            } else if first_alone.is_none() {
+                first_alone = Some(run[0]);
             }
         }
-        // The first prime alone in its product (65539 with 32-bit limbs, after the pair
-        // 65521·65537; none with 64-bit limbs), every 97th prime for positions inside the
-        // products, 3 (inside the first) and the last prime below 2^18.
-        let mut primes = small_primes();
-        let first_alone = limb_products().find_map(|(_, count)| {
-            let run: Vec<Word> = primes.by_ref().take(count).collect();
-            (count == 1).then(|| run[0])
-        });
+        // Every 97th prime for positions inside the products, 3 (inside the first) and the
+        // last prime below 2^18.
         if Word::BITS == 32 {
             assert_eq!(first_alone, Some(65_539));
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ecdsa2pc_core::{
     Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, ParamsMsg, Party, Proof,
-    RingPedersenSecret, keygen,
+    RingPedersenParams, RingPedersenSecret, keygen,
 };
 use ecdsa2pc_net::params_msg::{CachedParamsMsg, FILE_NAME as PROOF_FILE, ParamsMsgCache};
 use ecdsa2pc_net::params_secret::{FILE_NAME, ParamsSecretFile};
@@ -16,7 +16,7 @@ use ecdsa2pc_net::pins::{PinEvent, PinStore};
 use ecdsa2pc_net::sealed::{KdfParams, Sealer, Secret};
 use ecdsa2pc_net::store::ShareFiles;
 use ecdsa2pc_net::{
-    Framed, NetError, PeerAbort, ProtocolError, StoreError, Transport, connect, driver,
+    Framed, NetError, PeerAbort, Pid, ProtocolError, StoreError, Transport, connect, driver,
     memory_pipe, rng::os_rng,
 };
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
@@ -314,6 +314,16 @@ fn a_tampered_parameter_message_or_one_for_another_party_0_is_refused_and_not_pi
 
 /// Keygen over a memory pipe with the fixture parameters.
 fn keygen_pipe() -> (KeyShareP1, KeyShareP2) {
+    let (r1, r2) = keygen_over_pipe(&ParamsMsgCache::in_memory(), fixtures::trusted);
+    (r1.unwrap(), r2.unwrap())
+}
+
+/// Keygen over a memory pipe: party 0 with the fixture parameters and its message from
+/// `params_msgs`, party 1 judging that message with `accept`. Both sides' results.
+fn keygen_over_pipe(
+    params_msgs: &ParamsMsgCache,
+    mut accept: impl FnMut(&ParamsMsg, &Pid) -> Result<RingPedersenParams, NetError> + Send + 'static,
+) -> (Result<KeyShareP1, NetError>, Result<KeyShareP2, NetError>) {
     let (a, b) = memory_pipe();
     let max = ecdsa2pc_core::MAX_MSG_LEN;
     let p2 = thread::spawn(move || {
@@ -321,19 +331,19 @@ fn keygen_pipe() -> (KeyShareP1, KeyShareP2) {
             &mut Framed::new(b, max),
             &mut os_rng().unwrap(),
             &ctx(2, 1),
-            &mut fixtures::trusted,
+            &mut accept,
         )
-        .unwrap()
     });
-    let s1 = driver::keygen_p1(
+    let r1 = driver::keygen_p1_persisted(
         &mut Framed::new(a, max),
         &mut os_rng().unwrap(),
         &ctx(1, 2),
         fixtures::paillier(0),
         fixtures::params(),
-    )
-    .unwrap();
-    (s1, p2.join().unwrap())
+        params_msgs,
+        &mut driver::InMemory,
+    );
+    (r1, p2.join().unwrap())
 }
 
 fn ctx(own: u8, peer: u8) -> ecdsa2pc_core::Context<'static> {
@@ -593,38 +603,15 @@ fn keygen_with_a_parameter_proof_read_from_disk_passes_party_1s_full_check() {
     let dir = TempDir::new("params-proof-keygen");
     let secret_file = ParamsSecretFile::in_dir(dir.path());
     let first = cached(&ParamsMsgCache::beside(&secret_file));
-    let params_msgs = ParamsMsgCache::beside(&secret_file);
-    let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::MAX_MSG_LEN;
-    let p2 = thread::spawn(move || {
-        let mut seen = None;
-        let share = driver::keygen_p2(
-            &mut Framed::new(b, max),
-            &mut os_rng().unwrap(),
-            &ctx(2, 1),
-            &mut |msg, owner| {
-                seen = Some(msg.clone());
-                ecdsa2pc_net::pins::verify(msg, owner)
-            },
-        )
-        .unwrap();
-        (share, seen)
+    let (sent, seen) = std::sync::mpsc::channel();
+    let (r1, r2) = keygen_over_pipe(&ParamsMsgCache::beside(&secret_file), move |msg, owner| {
+        sent.send(msg.clone()).unwrap();
+        ecdsa2pc_net::pins::verify(msg, owner)
     });
-    let s1 = driver::keygen_p1_persisted(
-        &mut Framed::new(a, max),
-        &mut os_rng().unwrap(),
-        &ctx(1, 2),
-        fixtures::paillier(0),
-        fixtures::params(),
-        &params_msgs,
-        &mut driver::InMemory,
-    )
-    .unwrap();
-    let (s2, seen) = p2.join().unwrap();
-    assert_eq!(s1.public(), s2.public());
+    assert_eq!(r1.unwrap().public(), r2.unwrap().public());
     assert_eq!(
-        seen.as_ref(),
-        Some(first.msg()),
+        seen.try_recv().as_ref(),
+        Ok(first.msg()),
         "the message read from disk"
     );
 }
@@ -665,28 +652,7 @@ fn a_kept_parameter_proof_that_party_1_refuses_is_dropped_and_the_retry_proves_a
         "read from the file, not proved"
     );
 
-    let run = |params_msgs: &ParamsMsgCache| {
-        let (a, b) = memory_pipe();
-        let max = ecdsa2pc_core::MAX_MSG_LEN;
-        let p2 = thread::spawn(move || {
-            driver::keygen_p2(
-                &mut Framed::new(b, max),
-                &mut os_rng().unwrap(),
-                &ctx(2, 1),
-                &mut ecdsa2pc_net::pins::verify,
-            )
-        });
-        let r1 = driver::keygen_p1_persisted(
-            &mut Framed::new(a, max),
-            &mut os_rng().unwrap(),
-            &ctx(1, 2),
-            fixtures::paillier(0),
-            fixtures::params(),
-            params_msgs,
-            &mut driver::InMemory,
-        );
-        (r1, p2.join().unwrap())
-    };
+    let run = |params_msgs| keygen_over_pipe(params_msgs, ecdsa2pc_net::pins::verify);
     let (r1, r2) = run(&params_msgs);
     let err = r1.unwrap_err();
     assert!(
