@@ -11,14 +11,9 @@ mod support;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crypto_bigint::{U1024, U2048};
-use ecdsa2pc_core::internals::{
-    curve,
-    session::Binding,
-    zk::sign_ciphertext::{Prover, Statement},
-};
+use ecdsa2pc_core::internals::{curve, zk::sign_ciphertext::Prover};
 use ecdsa2pc_core::{
-    CommitTables, KeyShare, ModNN, Prime, RingPedersenSecret, commit_tables_len, sign,
-    trapdoor_tables_len,
+    CommitTables, ModNN, Prime, RingPedersenSecret, commit_tables_len, sign, trapdoor_tables_len,
 };
 
 /// Two threads for P1's check items, as net-std's `Parallel` on a 2-core machine: this
@@ -161,55 +156,28 @@ fn bench(crit: &mut Criterion) {
     });
 
     // P1's verification of π_c3 alone, with its trapdoors, and the public verifier.
-    let (prover, r2p, q2) = new_prover(&mut r2);
-    let c = prover.ciphertext(&key, &r, &m, None).unwrap();
-    let fingerprint = s2.fingerprint();
-    let st = Statement {
-        key: &key,
-        c_prime: &c_prime,
-        c: &c,
-        q2: &q2,
-        r2: &r2p,
-        m: &m,
-        r: &r,
-        params: &params,
-        fingerprint: &fingerprint,
-        epoch: 0,
-        verifier: &support::PID1,
-    };
-    let sid = [3u8; 32];
-    let binding = Binding {
-        session: &sid,
-        prover: &support::PID2,
-        label: "sign/c",
-    };
-    let proof = prover.prove(&st, &binding).unwrap();
-    let sk = support::paillier(0);
+    let fixture = support::Pic3Fixture::new(3);
+    let (proof, st) = (&fixture.proof, fixture.statement());
+    let binding = support::pic3_binding(&support::PIC3_SID);
+    let trapdoors = |tables| fixture.trapdoors(tables);
     g.bench_function("p1_verify_with_trapdoors", |b| {
         b.iter(|| {
             proof
-                .verify_with_trapdoors(&st, &binding, support::rp(), None, &sk)
+                .verify_with_trapdoors(&st, &binding, &trapdoors(None))
                 .unwrap()
         })
     });
     g.bench_function("p1_verify_with_trapdoor_tables", |b| {
         b.iter(|| {
             proof
-                .verify_with_trapdoors(&st, &binding, support::rp(), Some(&trapdoor), &sk)
+                .verify_with_trapdoors(&st, &binding, &trapdoors(Some(&trapdoor)))
                 .unwrap()
         })
     });
     g.bench_function("p1_verify_with_trapdoor_tables_two_threads", |b| {
         b.iter(|| {
             proof
-                .verify_with_trapdoors_on(
-                    &st,
-                    &binding,
-                    support::rp(),
-                    Some(&trapdoor),
-                    &sk,
-                    &TWO_THREADS,
-                )
+                .verify_with_trapdoors_on(&st, &binding, &trapdoors(Some(&trapdoor)), &TWO_THREADS)
                 .unwrap()
         })
     });

@@ -115,9 +115,19 @@ fn path_id(path: &DerivationPath) -> [u8; 32] {
 /// Adding q·2^64 (≡ 0 mod q) keeps the plaintext positive whatever x1 in [0, q·2^64) the range
 /// proof allowed, so nothing wraps mod N.
 pub(crate) fn shifted_key(key: &crate::paillier::PublicKey, c_key: &Ciphertext) -> Ciphertext {
-    let shift: crypto_bigint::U384 = crate::bigint::order_shl(crate::zk::STAT_BITS);
-    key.add_plain(c_key, &shift)
+    key.add_plain(c_key, &KEY_SHIFT)
 }
+
+/// The plaintext of C' = c_key ⊕ q·2^64, which P1 knows: x1 + q·2^64 (below 2^386 for any
+/// x1 a share can hold, far below N's primes). P1's check of π_c3 uses it
+/// (`SignCiphertextProof::verify_with_trapdoors`).
+pub(crate) fn shifted_plain(x1: &crate::share::X1) -> crypto_bigint::U512 {
+    x1.resize::<{ crypto_bigint::U512::LIMBS }>()
+        .wrapping_add(&KEY_SHIFT.resize())
+}
+
+/// q·2^64, what [`shifted_key`] adds to c_key's plaintext.
+const KEY_SHIFT: crypto_bigint::U384 = crate::bigint::order_shl(crate::zk::STAT_BITS);
 
 /// The digest as an integer mod q (bits2int, then reduction, as FIPS 186-4).
 #[must_use]

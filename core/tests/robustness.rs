@@ -401,7 +401,10 @@ fn sign_msg4_every_bit_flip() {
     // verifier with P1's statement and trapdoors: every bit of the fields the challenge or the
     // EC relations read (fast refusals), every 8th bit of z3, u and v, whose refusals need the
     // Pedersen or Paillier relations.
-    use ecdsa2pc_core::internals::{session::Binding, zk::sign_ciphertext::Statement};
+    use ecdsa2pc_core::internals::{
+        session::Binding,
+        zk::sign_ciphertext::{Statement, Trapdoors},
+    };
     let msgs = sign_msgs();
     let honest = support::bytes(&msgs.m4);
     framing_checks::<sign::Msg4>(&honest);
@@ -421,6 +424,8 @@ fn sign_msg4_every_bit_flip() {
         label: "sign/c",
     };
     let sk = support::paillier(0);
+    // P1 knows the plaintext of C' (x1 + q·2^64); the test reads it by decrypting.
+    let c_prime_plain: crypto_bigint::U512 = sk.decrypt(&c_prime).resize();
     let verdict = |m4: &sign::Msg4| -> Result<(), Error> {
         let c = key.validate(&m4.c)?;
         let st = Statement {
@@ -436,8 +441,16 @@ fn sign_msg4_every_bit_flip() {
             epoch: s2.epoch(),
             verifier: &support::PID1,
         };
-        m4.proof
-            .verify_with_trapdoors(&st, &binding, support::rp(), None, &sk)
+        m4.proof.verify_with_trapdoors(
+            &st,
+            &binding,
+            &Trapdoors {
+                ring: support::rp(),
+                tables: None,
+                paillier: &sk,
+                c_prime_plain: &c_prime_plain,
+            },
+        )
     };
     assert_eq!(
         verdict(&msgs.m4),

@@ -10,91 +10,32 @@ use crypto_bigint::{U256, U512, U896, U2048, U4096};
 use ecdsa2pc_core::internals::{
     curve,
     session::Binding,
-    zk::sign_ciphertext::{Prover, SignCiphertextProof, Statement, U2368},
+    zk::sign_ciphertext::{SignCiphertextProof, Statement, Trapdoors, U2368},
 };
 use ecdsa2pc_core::work::{Idle, Reversed, Sequential};
-use ecdsa2pc_core::{
-    Ciphertext, Error, KeyShare, Message, PaillierSecretKey, ParamsMsg, Proof, RingPedersenParams,
-    keygen, sign,
-};
-use k256::{AffinePoint, Scalar};
+use ecdsa2pc_core::{Error, KeyShare, Message, ParamsMsg, Proof, RingPedersenParams, keygen, sign};
+use k256::Scalar;
 use support::{PID1, PID2, Threads};
 
-const SID: [u8; 32] = [7; 32];
+const SID: [u8; 32] = support::PIC3_SID;
 
 fn invalid() -> Result<(), Error> {
     Err(Error::ProofInvalid(Proof::SignCiphertext))
 }
 
-/// Everything a statement borrows, owned.
-struct Fixture {
-    sk: PaillierSecretKey,
-    c_prime: Ciphertext,
-    c: Ciphertext,
-    q2: AffinePoint,
-    r2: AffinePoint,
-    m: Scalar,
-    r: Scalar,
-    params: RingPedersenParams,
-    fingerprint: [u8; 32],
-    epoch: u64,
-    proof: SignCiphertextProof,
+use support::Pic3Fixture as Fixture;
+
+/// P1's verifiers run against the public one on a fixture's statement.
+trait Verdict {
+    fn verdict(
+        &self,
+        proof: &SignCiphertextProof,
+        st: &Statement<'_>,
+        b: &Binding<'_>,
+    ) -> Result<(), Error>;
 }
 
-impl Fixture {
-    fn new(seed: u64) -> Self {
-        let mut rng = support::rng(seed);
-        let sk = support::paillier(0);
-        let key = sk.public_key();
-        let x1 = curve::random_scalar(&mut rng);
-        let (c_key, _) = key.encrypt(&mut rng, &U256::from_be_slice(&x1.to_bytes()));
-        let shift: crypto_bigint::U384 = support::Q_ORDER.resize().shl_vartime(64);
-        let c_prime = key.add_plain(&c_key, &shift);
-        let (k2, x2) = (
-            curve::random_scalar(&mut rng),
-            curve::random_scalar(&mut rng),
-        );
-        let r2 = curve::mul_g(&k2);
-        let (m, r) = (
-            curve::random_scalar(&mut rng),
-            curve::random_scalar(&mut rng),
-        );
-        let params = *support::rp().params();
-        let prover = Prover::new(&mut rng, &k2, &x2, &r2, key, &c_prime, None, &params, None);
-        let c = prover.ciphertext(key, &r, &m, None).unwrap();
-        let mut f = Self {
-            c_prime,
-            c,
-            q2: curve::mul_g(&x2),
-            r2,
-            m,
-            r,
-            params,
-            fingerprint: [9; 32],
-            epoch: 3,
-            proof: SignCiphertextProof::EMPTY,
-            sk,
-        };
-        f.proof = prover.prove(&f.statement(), &binding(&SID)).unwrap();
-        f
-    }
-
-    fn statement(&self) -> Statement<'_> {
-        Statement {
-            key: self.sk.public_key(),
-            c_prime: &self.c_prime,
-            c: &self.c,
-            q2: &self.q2,
-            r2: &self.r2,
-            m: &self.m,
-            r: &self.r,
-            params: &self.params,
-            fingerprint: &self.fingerprint,
-            epoch: self.epoch,
-            verifier: &PID1,
-        }
-    }
-
+impl Verdict for Fixture {
     /// Both verifiers' verdicts on `proof` for this statement; they must agree.
     fn verdict(
         &self,
@@ -103,38 +44,25 @@ impl Fixture {
         b: &Binding<'_>,
     ) -> Result<(), Error> {
         let public = proof.verify(st, b);
-        let trapdoor = proof.verify_with_trapdoors(st, b, support::rp(), None, &self.sk);
+        let trapdoor = proof.verify_with_trapdoors(st, b, &self.trapdoors(None));
         assert_eq!(
             public, trapdoor,
             "P1's trapdoor verifier disagrees with the public one"
         );
-        let tabled =
-            proof.verify_with_trapdoors(st, b, support::rp(), Some(trapdoor_tables()), &self.sk);
+        let tabled = proof.verify_with_trapdoors(st, b, &self.trapdoors(Some(trapdoor_tables())));
         assert_eq!(
             public, tabled,
             "P1's trapdoor verifier with its tables disagrees with the public one"
         );
         // Its checks as work items: the same verdict (the same error) on every schedule.
         for tables in [None, Some(trapdoor_tables())] {
+            let trapdoors = self.trapdoors(tables);
             let on = |exec: &dyn Fn(&SignCiphertextProof) -> Result<(), Error>| exec(proof);
-            let sequential = on(&|p| {
-                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Sequential)
-            });
-            let backwards = on(&|p| {
-                p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Reversed)
-            });
-            let threads = on(&|p| {
-                p.verify_with_trapdoors_on(
-                    st,
-                    b,
-                    support::rp(),
-                    tables,
-                    &self.sk,
-                    &Threads::ONE_PER_ITEM,
-                )
-            });
-            let idle =
-                on(&|p| p.verify_with_trapdoors_on(st, b, support::rp(), tables, &self.sk, &Idle));
+            let sequential = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Sequential));
+            let backwards = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Reversed));
+            let threads =
+                on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Threads::ONE_PER_ITEM));
+            let idle = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Idle));
             for (name, got) in [
                 ("sequential", sequential),
                 ("backwards", backwards),
@@ -160,11 +88,7 @@ fn trapdoor_tables() -> &'static ecdsa2pc_core::TrapdoorTables<'static> {
 }
 
 fn binding(sid: &[u8; 32]) -> Binding<'_> {
-    Binding {
-        session: sid,
-        prover: &PID2,
-        label: "sign/c",
-    }
+    support::pic3_binding(sid)
 }
 
 #[test]
@@ -175,6 +99,31 @@ fn honest_proofs_verify_with_both_verifiers() {
             f.verdict(&f.proof, &f.statement(), &binding(&SID)),
             Ok(()),
             "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn p1s_check_rests_on_the_plaintext_of_c_prime() {
+    // P1's Paillier check reads the plaintext of C' (x1 + q·2^64) instead of raising C' to
+    // p − 1: given any other value, it refuses an honest proof that the public equations
+    // accept. (P1's share is only used once Dec(c_key) = x1 has been checked.)
+    let f = Fixture::new(20);
+    let st = f.statement();
+    let b = binding(&SID);
+    assert_eq!(f.proof.verify(&st, &b), Ok(()));
+    for wrong in [
+        f.c_prime_plain.wrapping_add(&U512::ONE),
+        f.c_prime_plain.wrapping_sub(&support::Q_ORDER.resize()),
+        U512::ZERO,
+    ] {
+        let trapdoors = Trapdoors {
+            c_prime_plain: &wrong,
+            ..f.trapdoors(None)
+        };
+        assert_eq!(
+            f.proof.verify_with_trapdoors(&st, &b, &trapdoors),
+            invalid()
         );
     }
 }

@@ -349,13 +349,13 @@ pub fn msg2_with_nonce(
 pub fn forged_msg4(
     seed: u64,
     s2: &KeyShareP2,
-    c_key: &ecdsa2pc_core::Ciphertext,
+    c_key: &Ciphertext,
     x2: &Scalar,
     k2: &Scalar,
     r: &Scalar,
     digest: &[u8; 32],
     sid: &[u8; 32],
-    c: &ecdsa2pc_core::Ciphertext,
+    c: &Ciphertext,
 ) -> sign::Msg4 {
     use ecdsa2pc_core::internals::zk::sign_ciphertext::{Prover, Statement};
     let key = s2.paillier_key();
@@ -404,9 +404,8 @@ pub fn forged_msg4(
 }
 
 /// The secp256k1 group order q.
-pub const Q_ORDER: crypto_bigint::U256 = crypto_bigint::U256::from_be_hex(
-    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
-);
+pub const Q_ORDER: U256 =
+    U256::from_be_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141");
 
 /// An executor with threads (core's library has none: it is `no_std`) for the tests and the
 /// benchmarks: runs a list on up to `self.0` threads, this one and the rest spawned, item i on
@@ -438,5 +437,112 @@ impl Executor for Threads {
             }
             here.into_iter().for_each(Work::run);
         });
+    }
+}
+
+use crypto_bigint::{U256, U512};
+use ecdsa2pc_core::internals::zk::sign_ciphertext::{
+    Prover as Pic3Prover, SignCiphertextProof, Statement as Pic3Statement, Trapdoors,
+};
+use ecdsa2pc_core::{Ciphertext, RingPedersenParams};
+
+/// The session id of [`Pic3Fixture`]'s proof.
+pub const PIC3_SID: [u8; 32] = [7; 32];
+
+/// The binding of a π_c3 proof in session `sid`, proved by party 1.
+pub fn pic3_binding(sid: &[u8; 32]) -> Binding<'_> {
+    Binding {
+        session: sid,
+        prover: &PID2,
+        label: "sign/c",
+    }
+}
+
+/// A π_c3 statement and an honest proof of it, with everything the statement borrows owned,
+/// and the plaintext of C' that P1's verifier is given (P2's witnesses random from the seed).
+pub struct Pic3Fixture {
+    pub sk: PaillierSecretKey,
+    pub c_prime: Ciphertext,
+    /// The plaintext of C', x1 + q·2^64, which P1's verifier is given.
+    pub c_prime_plain: U512,
+    pub c: Ciphertext,
+    pub q2: AffinePoint,
+    pub r2: AffinePoint,
+    pub m: Scalar,
+    pub r: Scalar,
+    pub params: RingPedersenParams,
+    pub fingerprint: [u8; 32],
+    pub epoch: u64,
+    pub proof: SignCiphertextProof,
+}
+
+impl Pic3Fixture {
+    pub fn new(seed: u64) -> Self {
+        let mut rng = rng(seed);
+        let sk = paillier(0);
+        let key = sk.public_key();
+        let x1 = curve::random_scalar(&mut rng);
+        let (c_key, _) = key.encrypt(&mut rng, &U256::from_be_slice(&x1.to_bytes()));
+        let shift: crypto_bigint::U384 = Q_ORDER.resize().shl_vartime(64);
+        let c_prime = key.add_plain(&c_key, &shift);
+        let c_prime_plain = U256::from_be_slice(&x1.to_bytes())
+            .resize::<{ U512::LIMBS }>()
+            .wrapping_add(&shift.resize());
+        let (k2, x2) = (
+            curve::random_scalar(&mut rng),
+            curve::random_scalar(&mut rng),
+        );
+        let r2 = curve::mul_g(&k2);
+        let (m, r) = (
+            curve::random_scalar(&mut rng),
+            curve::random_scalar(&mut rng),
+        );
+        let params = *rp().params();
+        let prover = Pic3Prover::new(&mut rng, &k2, &x2, &r2, key, &c_prime, None, &params, None);
+        let c = prover.ciphertext(key, &r, &m, None).unwrap();
+        let mut f = Self {
+            c_prime,
+            c_prime_plain,
+            c,
+            q2: curve::mul_g(&x2),
+            r2,
+            m,
+            r,
+            params,
+            fingerprint: [9; 32],
+            epoch: 3,
+            proof: SignCiphertextProof::EMPTY,
+            sk,
+        };
+        f.proof = prover
+            .prove(&f.statement(), &pic3_binding(&PIC3_SID))
+            .unwrap();
+        f
+    }
+
+    pub fn statement(&self) -> Pic3Statement<'_> {
+        Pic3Statement {
+            key: self.sk.public_key(),
+            c_prime: &self.c_prime,
+            c: &self.c,
+            q2: &self.q2,
+            r2: &self.r2,
+            m: &self.m,
+            r: &self.r,
+            params: &self.params,
+            fingerprint: &self.fingerprint,
+            epoch: self.epoch,
+            verifier: &PID1,
+        }
+    }
+
+    /// P1's trapdoors for this fixture's statement.
+    pub fn trapdoors<'a>(&'a self, tables: Option<&'a TrapdoorTables<'a>>) -> Trapdoors<'a> {
+        Trapdoors {
+            ring: rp(),
+            tables,
+            paillier: &self.sk,
+            c_prime_plain: &self.c_prime_plain,
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! CRT decryption and N-th roots: every step constant time in the secret key and the plaintext.
 
 use crypto_bigint::{
-    MultiExponentiateBoundedExp, NonZero, U1024, U2048, Uint, modular::FixedMontyForm,
+    MultiExponentiateBoundedExp, NonZero, U512, U1024, U2048, Uint, modular::FixedMontyForm,
 };
 use k256::Scalar;
 use rand_core::CryptoRng;
@@ -107,24 +107,42 @@ impl SecretKey {
         self.nth_root(&c_mod_n)
     }
 
-    /// Whether base^exp · plain · v^N ≡ rhs · c^e mod `prime`², for public values: one half of
-    /// the same equation mod N², which by the CRT holds exactly when both halves hold. The two
-    /// halves are independent work (two threads may run them). Constant time in the primes;
-    /// decrypts nothing.
+    /// Whether base^exp · (1+N)^plain · v^N ≡ rhs · c^e mod `prime`², for public values and
+    /// base_plain, the plaintext of base (P1's own ciphertext C', whose plaintext it knows): one
+    /// half of the same equation mod N², which by the CRT holds exactly when both halves hold.
+    /// The two halves are independent work (two threads may run them). Constant time in the
+    /// primes and in base_plain.
     ///
-    /// v^N mod p² is ω^p for ω = v^(N mod (p−1)) mod p (see `nth_power_half`), and base^exp·ω^p
-    /// is one multi-exponentiation: the two 1024-bit exponents share one chain of squarings.
+    /// Z_{p²}^* is the product of the roots of unity μ_{p−1} and the order-p group 1 + pZ, so
+    /// for units a, b: a ≡ b (mod p²) exactly when a ≡ b (mod p) (their μ_{p−1} parts agree:
+    /// the randomness half) and a^(p−1) ≡ b^(p−1) (mod p²) (their 1 + pZ parts agree, as
+    /// gcd(p, p−1) = 1: the plaintext half). With a the left side and b = rhs·c^e mod p²:
+    /// - mod p, (1+N)^plain is 1 and v^N is v^(N mod (p−1)): one two-base
+    ///   multi-exponentiation mod p;
+    /// - a^(p−1) = 1 + N·(p−1)·(base_plain·exp + plain), since v^(N(p−1)) = 1 and
+    ///   base^(p−1) = 1 + N·(p−1)·base_plain mod p², that is 1 + p·t with
+    ///   t = −q·(base_plain·exp + plain) mod p: a few products mod p, and one exponentiation
+    ///   of b mod p².
+    ///
+    /// That is one exponentiation mod p² and one multi-exponentiation mod p, where the
+    /// equation as written needs a multi-exponentiation mod p² (base^exp·(v^N mod p²)) and an
+    /// exponentiation mod p. The verdict is the equation's on every input, given that
+    /// base_plain is base's plaintext mod p: for P1's C' it is x1 + q·2^64, and P1's share is
+    /// only used once Dec(c_key) = x1 has been checked. Nothing here decrypts c or C_α: b is
+    /// their product, and only whether b^(p−1) equals a value of public inputs and base_plain
+    /// leaves.
     #[must_use]
     #[allow(clippy::too_many_arguments)]
-    // Its own frame, and each side's Montgomery forms (about 1 KiB each) in their own block:
-    // party 0's firmware signs with 64 KiB of RAM, and this is its deepest point.
+    // Its own frame, and each side's Montgomery forms in their own block: party 0's firmware
+    // signs with 64 KiB of RAM, and this is its deepest point.
     #[inline(never)]
     pub(crate) fn relation_half_holds<const F: usize>(
         &self,
         prime: Prime,
         base: &ModNN,
+        base_plain: &U512,
         exp: &U1024,
-        plain: &ModNN,
+        plain: &U2048,
         v: &ModN,
         rhs: &ModNN,
         c: &ModNN,
@@ -134,36 +152,56 @@ impl SecretKey {
             Prime::P => &self.p,
             Prime::Q => &self.q,
         };
-        // Secret: the prime and its square. Every value below is a public input reduced mod
-        // p² (or mod p for ω), or a product or power of such: with the input it came from, any
-        // one gives p away (x − (x mod p²) is a multiple of p², a gcd with N from the factor),
-        // and each Montgomery form also carries a copy of p²'s parameters. So each is wiped
-        // when it goes out of scope; only the verdict leaves, which says whether an equation
-        // of public values holds. (Compiler temporaries are out of reach.)
-        let reduce = |x: &ModNN| {
+        // Secret: the prime, its square and base_plain. Every other value below is a public
+        // input reduced mod p² or mod p, or a product or power of such: with the input it came
+        // from, any one gives p away (x − (x mod p) is a multiple of p, a gcd with N from the
+        // factor), and each Montgomery form also carries a copy of the modulus' parameters. So
+        // each is wiped when it goes out of scope; only the verdict leaves, which says whether
+        // an equation of public values holds. (Compiler temporaries are out of reach.)
+        let reduce_sq = |x: &ModNN| {
             let reduced: Zeroizing<U2048> = Zeroizing::new(x.rem(&half.square_wide).resize());
             Zeroizing::new(FixedMontyForm::new(&reduced, &half.monty_sq))
         };
-        let right: Zeroizing<U2048> = {
-            let c_e = Zeroizing::new(reduce(c).pow(e));
-            Zeroizing::new(reduce(rhs).mul(&c_e).retrieve())
+        let mod_p =
+            |x: &U2048| -> Zeroizing<U1024> { Zeroizing::new(x.rem(&half.prime_wide).resize()) };
+        // b = rhs·c^e mod p², and b mod p for the randomness half.
+        let b = {
+            let c_e = Zeroizing::new(reduce_sq(c).pow(e));
+            Zeroizing::new(reduce_sq(rhs).mul(&c_e))
         };
-        let left: Zeroizing<U2048> = {
-            let omega = half.nth_power_mod_p(v);
+        let b_mod_p = mod_p(&b.retrieve());
+        // The randomness half: b ≡ base^exp · v^(N mod (p−1)) (mod p).
+        let randomness = {
+            let base_mod_p = mod_p(&Zeroizing::new(base.rem(&half.square_wide).resize()));
+            let v_mod_p = Zeroizing::new(v.rem(&half.prime_wide).resize::<{ U1024::LIMBS }>());
             let pair = Zeroizing::new([
-                (*reduce(base), *exp),
-                (
-                    FixedMontyForm::new(&omega.resize(), &half.monty_sq),
-                    half.prime.get(),
-                ),
+                (FixedMontyForm::new(&*base_mod_p, &half.monty), *exp),
+                (FixedMontyForm::new(&*v_mod_p, &half.monty), half.n_mod),
             ]);
-            let product = Zeroizing::new(FixedMontyForm::multi_exponentiate_bounded_exp(
-                &*pair,
-                U1024::BITS,
-            ));
-            Zeroizing::new(product.mul(&reduce(plain)).retrieve())
+            let product = Zeroizing::new(
+                FixedMontyForm::multi_exponentiate_bounded_exp(&*pair, U1024::BITS).retrieve(),
+            );
+            subtle::ConstantTimeEq::ct_eq(&*product, &*b_mod_p)
         };
-        subtle::ConstantTimeEq::ct_eq(&*left, &*right)
+        // The plaintext half: b^(p−1) ≡ 1 + p·t (mod p²), t = −q·(base_plain·exp + plain).
+        let plaintext = {
+            let power = Zeroizing::new(half.power_minus_one(&b));
+            let p = &half.prime;
+            let base_plain_mod_p: Zeroizing<U1024> =
+                Zeroizing::new(base_plain.resize::<{ U1024::LIMBS }>().rem(p));
+            let exp_mod_p = Zeroizing::new(exp.rem(p));
+            let plain_mod_p = mod_p(plain);
+            let sum = Zeroizing::new(
+                base_plain_mod_p
+                    .mul_mod(&exp_mod_p, p)
+                    .add_mod(&plain_mod_p, p),
+            );
+            let t = Zeroizing::new(sum.mul_mod(&half.neg_other, p));
+            let expected: Zeroizing<U2048> =
+                Zeroizing::new(p.get().concatenating_mul(&*t).wrapping_add(&U2048::ONE));
+            subtle::ConstantTimeEq::ct_eq(&*power, &*expected)
+        };
+        randomness & plaintext
     }
 
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
@@ -227,15 +265,21 @@ impl CrtHalf {
         #[cfg(any(test, feature = "internals"))]
         HALF_DECRYPTIONS.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
         let c_mod: U2048 = c.0.rem(&self.square_wide).resize();
-        let u = FixedMontyForm::new(&c_mod, &self.monty_sq)
-            .pow(&self.minus_one)
-            .retrieve();
+        let u = self.power_minus_one(&FixedMontyForm::new(&c_mod, &self.monty_sq));
         let l: U1024 = u
             .wrapping_sub(&U2048::ONE)
             .div_rem(&self.prime_wide)
             .0
             .resize();
         l.mul_mod(&self.h, &self.prime)
+    }
+
+    /// x^(p−1) mod p², the exponentiation of a decryption and of π_c3's plaintext half.
+    // One function for both: inlined into each, the exponentiation was compiled for the
+    // Cortex-M4 into a slower shared form (party 0's decryption +14 % instructions).
+    #[inline(never)]
+    fn power_minus_one(&self, x: &FixedMontyForm<{ U2048::LIMBS }>) -> U2048 {
+        x.pow(&self.minus_one).retrieve()
     }
 
     /// r^N mod p², as (r^(N mod (p−1)) mod p)^p mod p²: a Paillier nonce's power, and the
@@ -278,6 +322,202 @@ mod tests {
     use crypto_bigint::{U256, U4096};
 
     use crate::{Error, fixtures, paillier::PublicKey};
+
+    /// A uniform integer of L limbs.
+    fn random<const L: usize>(rng: &mut rand_chacha::ChaCha20Rng) -> crypto_bigint::Uint<L> {
+        let max = crypto_bigint::NonZero::new(crypto_bigint::Uint::<L>::MAX).unwrap();
+        crate::bigint::random_below(rng, &max)
+    }
+
+    /// The inputs of one Paillier relation base^exp·(1+N)^plain·v^N = rhs·c^e mod N², made to
+    /// hold, with base_plain the plaintext of base.
+    struct Relation {
+        sk: super::SecretKey,
+        base: super::ModNN,
+        base_plain: super::U512,
+        exp: super::U1024,
+        plain: super::U2048,
+        v: super::ModN,
+        rhs: super::ModNN,
+        c: super::ModNN,
+        e: crypto_bigint::U128,
+    }
+
+    impl Relation {
+        fn new(seed: u64) -> Self {
+            use crypto_bigint::U128;
+            let sk = fixtures::paillier_key(0);
+            let pk = sk.public_key().clone();
+            let mut rng = fixtures::rng(seed);
+            // Widths as in π_c3: base_plain = x1 + q·2^64 (321 bits), exp = r·z1 (706 bits),
+            // plain below 2^1090.
+            let base_plain = random::<{ super::U512::LIMBS }>(&mut rng).shr_vartime(512 - 321);
+            let (base, _) = pk.encrypt(&mut rng, &base_plain);
+            let exp = random::<{ super::U1024::LIMBS }>(&mut rng).shr_vartime(1024 - 706);
+            let plain = random::<{ super::U2048::LIMBS }>(&mut rng).shr_vartime(2048 - 1090);
+            let v = pk.random_nonce(&mut rng);
+            let m = random::<{ U256::LIMBS }>(&mut rng);
+            let (c, _) = pk.encrypt(&mut rng, &m);
+            let e: U128 = random(&mut rng);
+            let mut relation = Self {
+                sk,
+                base: base.0,
+                base_plain,
+                exp,
+                plain,
+                v,
+                rhs: super::ModNN::ONE,
+                c: c.0,
+                e,
+            };
+            // rhs = left · c^(−e), so that the relation holds.
+            let nn = crypto_bigint::NonZero::new(*pk.modulus_squared()).unwrap();
+            let c_inv = relation.c.invert_mod(&nn).unwrap();
+            relation.rhs = pk.mul_nn(&relation.public_left(), &pk.pow_nn_vartime(&c_inv, &e));
+            relation
+        }
+
+        /// base^exp·(1+N)^plain·v^N mod N², by the public key.
+        fn public_left(&self) -> super::ModNN {
+            let pk = self.sk.public_key();
+            let plain = pk.add_plain(&super::Ciphertext(super::ModNN::ONE), &self.plain);
+            pk.mul_nn(
+                &pk.mul_nn(&pk.pow_nn_vartime(&self.base, &self.exp), &plain.0),
+                &pk.pow_nn_vartime(&self.v.resize(), pk.modulus()),
+            )
+        }
+
+        /// The equation mod N² as any verifier checks it.
+        fn public_verdict(&self) -> bool {
+            let pk = self.sk.public_key();
+            self.public_left() == pk.mul_nn(&self.rhs, &pk.pow_nn_vartime(&self.c, &self.e))
+        }
+
+        /// P1's two halves, mod p² and mod q².
+        fn halves(&self) -> (bool, bool) {
+            let half = |prime| {
+                bool::from(self.sk.relation_half_holds(
+                    prime,
+                    &self.base,
+                    &self.base_plain,
+                    &self.exp,
+                    &self.plain,
+                    &self.v,
+                    &self.rhs,
+                    &self.c,
+                    &self.e,
+                ))
+            };
+            (half(super::Prime::P), half(super::Prime::Q))
+        }
+
+        /// x ≡ 1 (mod q) and x ≡ a (mod p): changes a value mod p only.
+        fn one_mod_q(&self, a: u64) -> super::ModN {
+            let (p, q) = self.sk.primes();
+            let a = super::U1024::from_u64(a);
+            self.sk
+                .combine(
+                    &a.rem(&crypto_bigint::NonZero::new(p).unwrap()),
+                    &super::U1024::ONE,
+                )
+                .rem(&crypto_bigint::NonZero::new(q.concatenating_mul(&p)).unwrap())
+        }
+    }
+
+    #[test]
+    fn the_relation_halves_agree_with_the_equation_mod_n_squared() {
+        for seed in 0..3 {
+            let r = Relation::new(seed);
+            assert!(
+                r.public_verdict(),
+                "seed {seed}: the fixture's relation holds"
+            );
+            assert_eq!(r.halves(), (true, true), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_randomness_mod_p_fails_the_p_half_only() {
+        // v·t with t ≡ 1 (mod q), t ≡ 2 (mod p): v^N changes mod p² only, and only in its
+        // roots-of-unity part (v^(N(p−1)) = 1 whatever v): the plaintext half still holds, so
+        // the randomness half alone must refuse it.
+        let mut r = Relation::new(4);
+        let t = r.one_mod_q(2);
+        let n = crypto_bigint::NonZero::new(*r.sk.public_key().modulus()).unwrap();
+        r.v = r.v.mul_mod(&t, &n);
+        assert!(!r.public_verdict());
+        assert_eq!(r.halves(), (false, true));
+    }
+
+    #[test]
+    fn a_wrong_plaintext_mod_p_fails_the_p_half_only() {
+        // plain + q (the Paillier prime): (1+N)^q is 1 mod q² and 1 + p·q² mod p², and 1 mod p:
+        // the randomness half still holds, so the plaintext half alone must refuse it.
+        let mut r = Relation::new(5);
+        let (_, q) = r.sk.primes();
+        r.plain = r.plain.wrapping_add(&q.resize());
+        assert!(!r.public_verdict());
+        assert_eq!(r.halves(), (false, true));
+    }
+
+    #[test]
+    fn a_wrong_plaintext_of_the_base_fails_both_halves() {
+        // base_plain is what the plaintext half rests on: one off, and neither half holds,
+        // though the public equation (which never sees it) does.
+        let mut r = Relation::new(6);
+        r.base_plain = r.base_plain.wrapping_add(&super::U512::ONE);
+        assert!(r.public_verdict());
+        assert_eq!(r.halves(), (false, false));
+    }
+
+    #[test]
+    fn every_input_of_the_relation_is_read() {
+        // Each public input changed by one: the equation fails, and so do both halves.
+        let r = Relation::new(7);
+        let pk = r.sk.public_key().clone();
+        let one_more = |x: &super::ModNN| pk.mul_nn(x, &super::ModNN::from_u8(2));
+        let cases: [(&str, Relation); 5] = [
+            (
+                "base",
+                Relation {
+                    base: one_more(&r.base),
+                    ..Relation::new(7)
+                },
+            ),
+            (
+                "exp",
+                Relation {
+                    exp: r.exp.wrapping_add(&super::U1024::ONE),
+                    ..Relation::new(7)
+                },
+            ),
+            (
+                "rhs",
+                Relation {
+                    rhs: one_more(&r.rhs),
+                    ..Relation::new(7)
+                },
+            ),
+            (
+                "c",
+                Relation {
+                    c: one_more(&r.c),
+                    ..Relation::new(7)
+                },
+            ),
+            (
+                "e",
+                Relation {
+                    e: r.e.wrapping_add(&crypto_bigint::U128::ONE),
+                    ..Relation::new(7)
+                },
+            ),
+        ];
+        for (name, case) in cases {
+            assert!(!case.public_verdict(), "{name}");
+            assert_eq!(case.halves(), (false, false), "{name}");
+        }
+    }
 
     #[test]
     fn round_trip_and_homomorphism() {

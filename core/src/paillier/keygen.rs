@@ -3,14 +3,14 @@
 use core::fmt;
 
 use crypto_bigint::{NonZero, Odd, U1024, U2048, U4096, modular::FixedMontyParams};
-use subtle::{ConstantTimeEq, ConstantTimeLess};
 use crypto_primes::{
     Flavor,
     hazmat::{SetBits, SieveFactory, SmallFactorsSieveFactory},
     is_prime,
 };
-use sha2::{Digest, Sha256};
 use rand_core::CryptoRng;
+use sha2::{Digest, Sha256};
+use subtle::{ConstantTimeEq, ConstantTimeLess};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{Ciphertext, MODULUS_BITS, ModN, ModNN, PublicKey};
@@ -267,6 +267,8 @@ pub(crate) struct CrtHalf {
     pub(crate) square_wide: NonZero<U4096>,
     /// L_p((1+N)^(p−1) mod p²)⁻¹ mod p, which is (−q)⁻¹ mod p.
     pub(crate) h: U1024,
+    /// −q mod p (q the other prime): L_p((1+N)^(p−1) mod p²), for π_c3's plaintext half.
+    pub(crate) neg_other: U1024,
     /// N⁻¹ mod (p − 1), the exponent of N-th roots.
     pub(crate) n_inv: U1024,
     /// N mod (p − 1): the exponent of x^N mod p, the first step of x^N mod p² (see
@@ -418,6 +420,7 @@ impl CrtHalf {
                 .into_option()
                 .ok_or(Error::PaillierModulus)?,
             h,
+            neg_other: *neg_other,
             n_inv,
         })
     }
@@ -466,7 +469,9 @@ mod tests {
         }
         let nn = *pk.modulus_squared();
         let wide_nn = |x: &U1024| x.resize::<{ ModNN::LIMBS }>();
-        let q_sq_plus_2 = wide_nn(&q).wrapping_mul(&wide_nn(&q)).wrapping_add(&ModNN::from_u8(2));
+        let q_sq_plus_2 = wide_nn(&q)
+            .wrapping_mul(&wide_nn(&q))
+            .wrapping_add(&ModNN::from_u8(2));
         let ciphertexts: [(&str, ModNN, bool); 7] = [
             ("0", ModNN::ZERO, false),
             ("1", ModNN::ONE, true),
@@ -477,7 +482,11 @@ mod tests {
             ("q² + 2", q_sq_plus_2, true),
         ];
         for (name, c, valid) in ciphertexts {
-            let expected = if valid { Ok(Ciphertext(c)) } else { Err(Error::InvalidCiphertext) };
+            let expected = if valid {
+                Ok(Ciphertext(c))
+            } else {
+                Err(Error::InvalidCiphertext)
+            };
             assert_eq!(sk.validate(&c), expected, "{name}");
             assert_eq!(pk.validate(&c), expected, "{name}: the gcd agrees");
         }

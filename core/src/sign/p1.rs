@@ -17,7 +17,10 @@ use crate::{
     tags,
     transcript::Transcript,
     work::{Executor, Sequential},
-    zk::{dlog::DlogProof, sign_ciphertext::Statement},
+    zk::{
+        dlog::DlogProof,
+        sign_ciphertext::{Statement, Trapdoors},
+    },
 };
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`]. Holds the share mutably: a failed
@@ -262,12 +265,17 @@ impl<'s> AwaitMsg4<'s> {
             epoch: share.common.epoch,
             verifier: self.ids.run.pid(Party::P1),
         };
+        let c_prime_plain = Zeroizing::new(super::shifted_plain(&share.x1));
+        let trapdoors = Trapdoors {
+            ring: self.params,
+            tables,
+            paillier: &share.paillier,
+            c_prime_plain: &c_prime_plain,
+        };
         msg.proof.verify_with_trapdoors_on(
             &statement,
             &self.ids.proof_by(Party::P2, label::C),
-            self.params,
-            tables,
-            &share.paillier,
+            &trapdoors,
             exec,
         )?;
         // Fail closed: locked until `finish` sees a valid signature, so a caller that drops

@@ -28,7 +28,9 @@
 //!
 //! P1 computes the same public equations faster with its trapdoors, never accepting what they
 //! reject: g^z·h^u = h^((λz + u) mod φ(N̂)) mod p̂ and q̂ (constant time in λ), and the
-//! Paillier equation mod p² and q²; a value is a unit mod N̂ (or N) when it is nonzero mod
+//! Paillier equation mod p² and q², each as its part mod p and its (p−1)-th power mod p²,
+//! the latter from the plaintext of C' (P1's x1 + q·2^64) instead of an exponentiation
+//! (`SecretKey::relation_half_holds`); a value is a unit mod N̂ (or N) when it is nonzero mod
 //! each factor, which two reductions show for the price of a tenth of a gcd. It does not use
 //! the "decryption-domain" shortcut of design-research.md §1.4, which decrypts c and C_α before the proof has verified: P1 never
 //! decrypts a signing ciphertext whose proof has not verified (docs/PROTOCOL.md).
@@ -100,6 +102,28 @@ impl Units for TrapdoorUnits<'_> {
     }
     fn ciphertext(&self, x: &ModNN) -> Result<Ciphertext> {
         self.paillier.validate(x)
+    }
+}
+
+/// What P1 knows that the public verifier does not, and that makes its check of π_c3 cheap
+/// ([`SignCiphertextProof::verify_with_trapdoors`]). Every field is secret.
+#[derive(Clone, Copy)]
+pub struct Trapdoors<'a> {
+    /// P1's ring-Pedersen secret: λ (g = h^λ) and N̂'s factors.
+    pub ring: &'a RingPedersenSecret,
+    /// `ring`'s comb tables of h mod p̂ and q̂, if built (the same check, faster).
+    pub tables: Option<&'a TrapdoorTables<'a>>,
+    /// P1's Paillier secret key: N's factors.
+    pub paillier: &'a SecretKey,
+    /// The plaintext of the statement's C': P1's x1 + q·2^64. The Paillier relation's
+    /// plaintext half is computed from it; with any other value the verdict is not the public
+    /// equations'.
+    pub c_prime_plain: &'a U512,
+}
+
+impl core::fmt::Debug for Trapdoors<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Trapdoors").finish_non_exhaustive()
     }
 }
 
@@ -311,6 +335,7 @@ impl SignCiphertextProof {
         }
         let key = st.key;
         let (r_z1, plain) = self.paillier_parts(st);
+        let plain = key.add_plain(&Ciphertext(ModNN::ONE), &plain).0;
         // vartime: every base and exponent here is public (C', c, C_α, v; r·z1, e, N).
         let lhs = key.mul_nn(
             &key.mul_nn(&key.pow_nn_vartime(st.c_prime.as_uint(), &r_z1), &plain),
@@ -324,10 +349,9 @@ impl SignCiphertextProof {
     }
 
     /// P1's check: the same equations as [`SignCiphertextProof::verify`], computed with P1's
-    /// trapdoors (λ and N̂'s factors; N's factors): first ranges and units, then the EC
-    /// relations, the Pedersen relations mod p̂ and mod q̂, and the Paillier relation mod p²
-    /// and mod q². Nothing is decrypted. `tables`, if any, are `ring`'s comb tables of h (the
-    /// same check, faster).
+    /// [`Trapdoors`]: first ranges and units, then the EC relations, the Pedersen relations
+    /// mod p̂ and mod q̂, and the Paillier relation mod p² and mod q². Neither c nor C_α is
+    /// decrypted.
     ///
     /// # Errors
     /// [`Error::ProofInvalid`] with [`Proof::SignCiphertext`].
@@ -335,11 +359,9 @@ impl SignCiphertextProof {
         &self,
         st: &Statement<'_>,
         binding: &Binding<'_>,
-        ring: &RingPedersenSecret,
-        tables: Option<&TrapdoorTables<'_>>,
-        paillier: &SecretKey,
+        trapdoors: &Trapdoors<'_>,
     ) -> Result<()> {
-        self.verify_with_trapdoors_on(st, binding, ring, tables, paillier, &Sequential)
+        self.verify_with_trapdoors_on(st, binding, trapdoors, &Sequential)
     }
 
     /// As [`SignCiphertextProof::verify_with_trapdoors`], with the checks after the ranges,
@@ -354,11 +376,15 @@ impl SignCiphertextProof {
         &self,
         st: &Statement<'_>,
         binding: &Binding<'_>,
-        ring: &RingPedersenSecret,
-        tables: Option<&TrapdoorTables<'_>>,
-        paillier: &SecretKey,
+        trapdoors: &Trapdoors<'_>,
         exec: &X,
     ) -> Result<()> {
+        let Trapdoors {
+            ring,
+            tables,
+            paillier,
+            c_prime_plain,
+        } = *trapdoors;
         let c_alpha = self.check_ranges(st, &TrapdoorUnits { ring, paillier })?;
         let e = self.challenge(st, binding);
         // The EC relations first, in place: cheap, on public values only, and they end most
@@ -384,6 +410,7 @@ impl SignCiphertextProof {
             verdict(paillier.relation_half_holds(
                 prime,
                 st.c_prime.as_uint(),
+                c_prime_plain,
                 &r_z1,
                 &plain,
                 &self.v,
@@ -419,16 +446,14 @@ impl SignCiphertextProof {
     }
 
     /// The public inputs of the Paillier equation C'^(r·z1)·(1+N)^(z1·m + z2·r + z3·q)·v^N =
-    /// C_α·c^e: the exponent r·z1 and the factor (1+N)^(z1·m + z2·r + z3·q) mod N².
+    /// C_α·c^e: the exponent r·z1 and the plaintext z1·m + z2·r + z3·q (below 2^1090 < N).
     // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
     #[inline(never)]
-    fn paillier_parts(&self, st: &Statement<'_>) -> (U1024, ModNN) {
+    fn paillier_parts(&self, st: &Statement<'_>) -> (U1024, U2048) {
         let r: U512 = bigint::scalar_to_uint(st.r);
         let m: U512 = bigint::scalar_to_uint(st.m);
         let r_z1: U1024 = r.concatenating_mul(&self.z1);
-        let x = linear(&self.z1, &self.z2, &self.z3, &r, &m);
-        let plain = st.key.add_plain(&Ciphertext(ModNN::ONE), &x).0;
-        (r_z1, plain)
+        (r_z1, linear(&self.z1, &self.z2, &self.z3, &r, &m))
     }
 
     /// z1·R2 = G' + e·G and z2·R2 = Q2' + e·Q2 (public points and scalars).
@@ -452,7 +477,15 @@ impl SignCiphertextProof {
     // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
     #[inline(never)]
     fn challenge(&self, st: &Statement<'_>, binding: &Binding<'_>) -> U128 {
-        challenge(st, binding, &self.w, &self.a, &self.g_prime, &self.q2_prime, &self.c_alpha)
+        challenge(
+            st,
+            binding,
+            &self.w,
+            &self.a,
+            &self.g_prime,
+            &self.q2_prime,
+            &self.c_alpha,
+        )
     }
 }
 
@@ -591,7 +624,9 @@ impl Prover {
         let q2_prime = (r2p * alpha2_s).to_affine();
         let w1_512 = Zeroizing::new(bigint::scalar_to_uint::<{ U512::LIMBS }>(&w1));
         let power = |e: &U512| match table {
-            Some(t) => key.pow_fixed(t, e).unwrap_or_else(|_| key.mul_plain(c_prime, e)),
+            Some(t) => key
+                .pow_fixed(t, e)
+                .unwrap_or_else(|_| key.mul_plain(c_prime, e)),
             None => key.mul_plain(c_prime, e),
         };
         let c_w1 = power(&w1_512).0;
@@ -628,7 +663,15 @@ impl Prover {
         let r: U512 = bigint::scalar_to_uint(st.r);
         let m: U512 = bigint::scalar_to_uint(st.m);
         let c_alpha = self.c_alpha(key, &r, &m)?;
-        let e = challenge(st, binding, &self.w, &self.a, &self.g_prime, &self.q2_prime, &c_alpha);
+        let e = challenge(
+            st,
+            binding,
+            &self.w,
+            &self.a,
+            &self.g_prime,
+            &self.q2_prime,
+            &c_alpha,
+        );
         let w1 = Zeroizing::new(bigint::scalar_to_uint::<{ U512::LIMBS }>(&self.w1));
         let w2 = Zeroizing::new(bigint::scalar_to_uint::<{ U512::LIMBS }>(&self.w2));
         let e512: U512 = e.resize();
@@ -691,7 +734,9 @@ impl Prover {
         let plain = Zeroizing::new(linear(&self.alpha1, &self.alpha2, &self.alpha3, r, m));
         // r < q: a 256-bit exponent (half the squarings of its 512-bit container).
         let raised = key.mul_plain(&Ciphertext(self.c_alpha1), &r.resize::<{ U256::LIMBS }>());
-        Ok(key.add(&raised, &key.encrypt_with_nonce(&*plain, &self.gamma_n)?).0)
+        Ok(key
+            .add(&raised, &key.encrypt_with_nonce(&*plain, &self.gamma_n)?)
+            .0)
     }
 
     /// The witnesses w1 = k2⁻¹ and w2 = k2⁻¹·x2, for a cheating prover in tests.
@@ -714,7 +759,9 @@ fn linear(x1: &U512, x2: &U512, x3: &U896, r: &U512, m: &U512) -> U2048 {
 
 /// A constant bound as a divisor (never zero).
 fn nz<const L: usize>(x: Uint<L>) -> NonZero<Uint<L>> {
-    NonZero::new(x).into_option().unwrap_or(NonZero::<Uint<L>>::ONE)
+    NonZero::new(x)
+        .into_option()
+        .unwrap_or(NonZero::<Uint<L>>::ONE)
 }
 
 #[cfg(test)]
@@ -744,7 +791,10 @@ mod tests {
         p.zeroize();
         assert_eq!((p.w1, p.w2), (Scalar::ZERO, Scalar::ZERO));
         assert_eq!((p.w3, p.w4, p.gamma), (U640::ZERO, ModN::ZERO, ModN::ZERO));
-        assert_eq!((p.alpha1, p.alpha2, p.alpha3), (U512::ZERO, U512::ZERO, U896::ZERO));
+        assert_eq!(
+            (p.alpha1, p.alpha2, p.alpha3),
+            (U512::ZERO, U512::ZERO, U896::ZERO)
+        );
         assert_eq!(p.rho, [U2368::ZERO; 3]);
         assert_eq!(p.beta, [U2368::ZERO; 3]);
         assert_eq!((p.c_w1, p.c_alpha1), (ModNN::ZERO, ModNN::ZERO));
