@@ -146,14 +146,19 @@ fn main() {
     let right = fixture.c_prime_plain;
     let shift: U384 = support::Q_ORDER.resize().shl_vartime(64);
     let x1_bound = NonZero::new(shift.resize::<{ U512::LIMBS }>()).unwrap();
+    let inputs: Vec<(bool, U512)> = (0..samples / 4)
+        .map(|_| {
+            let class_fixed = rng.next_u32() & 1 == 0;
+            let plain = if class_fixed {
+                right
+            } else {
+                U512::random_mod_vartime(&mut rng, &x1_bound).wrapping_add(&shift.resize())
+            };
+            (class_fixed, plain)
+        })
+        .collect();
     let (mut fixed, mut random) = (Vec::new(), Vec::new());
-    for _ in 0..samples / 4 {
-        let class_fixed = rng.next_u32() & 1 == 0;
-        let plain = if class_fixed {
-            right
-        } else {
-            U512::random_mod_vartime(&mut rng, &x1_bound).wrapping_add(&shift.resize())
-        };
+    for (class_fixed, plain) in inputs {
         let trapdoors = Trapdoors {
             c_prime_plain: &plain,
             ..fixture.trapdoors(None)

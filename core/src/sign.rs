@@ -122,8 +122,8 @@ pub(crate) fn shifted_key(key: &crate::paillier::PublicKey, c_key: &Ciphertext) 
 /// x1 a share can hold, far below N's primes). P1's check of π_c3 uses it
 /// (`SignCiphertextProof::verify_with_trapdoors`).
 pub(crate) fn shifted_plain(x1: &crate::share::X1) -> crypto_bigint::U512 {
-    x1.resize::<{ crypto_bigint::U512::LIMBS }>()
-        .wrapping_add(&KEY_SHIFT.resize())
+    let wide = zeroize::Zeroizing::new(x1.resize::<{ crypto_bigint::U512::LIMBS }>());
+    wide.wrapping_add(&KEY_SHIFT.resize())
 }
 
 /// q·2^64, what [`shifted_key`] adds to c_key's plaintext.

@@ -25,55 +25,43 @@ fn invalid() -> Result<(), Error> {
 
 use support::Pic3Fixture as Fixture;
 
-/// P1's verifiers run against the public one on a fixture's statement.
-trait Verdict {
-    fn verdict(
-        &self,
-        proof: &SignCiphertextProof,
-        st: &Statement<'_>,
-        b: &Binding<'_>,
-    ) -> Result<(), Error>;
-}
-
-impl Verdict for Fixture {
-    /// Both verifiers' verdicts on `proof` for this statement; they must agree.
-    fn verdict(
-        &self,
-        proof: &SignCiphertextProof,
-        st: &Statement<'_>,
-        b: &Binding<'_>,
-    ) -> Result<(), Error> {
-        let public = proof.verify(st, b);
-        let trapdoor = proof.verify_with_trapdoors(st, b, &self.trapdoors(None));
-        assert_eq!(
-            public, trapdoor,
-            "P1's trapdoor verifier disagrees with the public one"
-        );
-        let tabled = proof.verify_with_trapdoors(st, b, &self.trapdoors(Some(trapdoor_tables())));
-        assert_eq!(
-            public, tabled,
-            "P1's trapdoor verifier with its tables disagrees with the public one"
-        );
-        // Its checks as work items: the same verdict (the same error) on every schedule.
-        for tables in [None, Some(trapdoor_tables())] {
-            let trapdoors = self.trapdoors(tables);
-            let on = |exec: &dyn Fn(&SignCiphertextProof) -> Result<(), Error>| exec(proof);
-            let sequential = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Sequential));
-            let backwards = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Reversed));
-            let threads =
-                on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Threads::ONE_PER_ITEM));
-            let idle = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Idle));
-            for (name, got) in [
-                ("sequential", sequential),
-                ("backwards", backwards),
-                ("threads", threads),
-                ("idle", idle),
-            ] {
-                assert_eq!(got, public, "schedule {name}, tables {}", tables.is_some());
-            }
+/// Both verifiers' verdicts on `proof` for this statement; they must agree.
+fn verdict(
+    f: &Fixture,
+    proof: &SignCiphertextProof,
+    st: &Statement<'_>,
+    b: &Binding<'_>,
+) -> Result<(), Error> {
+    let public = proof.verify(st, b);
+    let trapdoor = proof.verify_with_trapdoors(st, b, &f.trapdoors(None));
+    assert_eq!(
+        public, trapdoor,
+        "P1's trapdoor verifier disagrees with the public one"
+    );
+    let tabled = proof.verify_with_trapdoors(st, b, &f.trapdoors(Some(trapdoor_tables())));
+    assert_eq!(
+        public, tabled,
+        "P1's trapdoor verifier with its tables disagrees with the public one"
+    );
+    // Its checks as work items: the same verdict (the same error) on every schedule.
+    for tables in [None, Some(trapdoor_tables())] {
+        let trapdoors = f.trapdoors(tables);
+        let on = |exec: &dyn Fn(&SignCiphertextProof) -> Result<(), Error>| exec(proof);
+        let sequential = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Sequential));
+        let backwards = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Reversed));
+        let threads =
+            on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Threads::ONE_PER_ITEM));
+        let idle = on(&|p| p.verify_with_trapdoors_on(st, b, &trapdoors, &Idle));
+        for (name, got) in [
+            ("sequential", sequential),
+            ("backwards", backwards),
+            ("threads", threads),
+            ("idle", idle),
+        ] {
+            assert_eq!(got, public, "schedule {name}, tables {}", tables.is_some());
         }
-        public
     }
+    public
 }
 
 /// P1's comb tables of h mod p̂, q̂ for the support secret, built once for the whole binary.
@@ -96,7 +84,7 @@ fn honest_proofs_verify_with_both_verifiers() {
     for seed in 0..5 {
         let f = Fixture::new(seed);
         assert_eq!(
-            f.verdict(&f.proof, &f.statement(), &binding(&SID)),
+            verdict(&f, &f.proof, &f.statement(), &binding(&SID)),
             Ok(()),
             "seed {seed}"
         );
@@ -204,21 +192,29 @@ fn every_statement_field_is_bound_by_the_challenge() {
         },
     ));
     for (name, st) in cases {
-        assert_eq!(f.verdict(&f.proof, &st, &b), invalid(), "{name}");
+        assert_eq!(verdict(&f, &f.proof, &st, &b), invalid(), "{name}");
     }
     // Another session, another prover, another label.
     assert_eq!(
-        f.verdict(&f.proof, &base, &binding(&[8; 32])),
+        verdict(&f, &f.proof, &base, &binding(&[8; 32])),
         invalid(),
         "sid"
     );
     let as_p1 = Binding { prover: &PID1, ..b };
-    assert_eq!(f.verdict(&f.proof, &base, &as_p1), invalid(), "prover pid");
+    assert_eq!(
+        verdict(&f, &f.proof, &base, &as_p1),
+        invalid(),
+        "prover pid"
+    );
     let relabelled = Binding {
         label: "sign/R2",
         ..b
     };
-    assert_eq!(f.verdict(&f.proof, &base, &relabelled), invalid(), "label");
+    assert_eq!(
+        verdict(&f, &f.proof, &base, &relabelled),
+        invalid(),
+        "label"
+    );
     // Another Paillier key N (public verifier: P1 has no other key's factors).
     let other_sk = support::paillier(1);
     let other_n = Statement {
@@ -245,22 +241,22 @@ fn every_response_one_past_its_bound_fails() {
         .shl_vartime(2 * 64 + 128 + 1);
     let mut t = f.proof.clone();
     t.z1 = z12_bound;
-    assert_eq!(f.verdict(&t, &st, &b), invalid(), "z1");
+    assert_eq!(verdict(&f, &t, &st, &b), invalid(), "z1");
     let mut t = f.proof.clone();
     t.z2 = z12_bound;
-    assert_eq!(f.verdict(&t, &st, &b), invalid(), "z2");
+    assert_eq!(verdict(&f, &t, &st, &b), invalid(), "z2");
     let mut t = f.proof.clone();
     t.z3 = z3_bound;
-    assert_eq!(f.verdict(&t, &st, &b), invalid(), "z3");
+    assert_eq!(verdict(&f, &t, &st, &b), invalid(), "z3");
     for j in 0..3 {
         let mut t = f.proof.clone();
         t.u[j] = u_bound;
-        assert_eq!(f.verdict(&t, &st, &b), invalid(), "u{j}");
+        assert_eq!(verdict(&f, &t, &st, &b), invalid(), "u{j}");
     }
     // Largest in range: still refused (by the equations), so the bound is the only difference.
     let mut t = f.proof.clone();
     t.z1 = z12_bound.wrapping_sub(&U512::ONE);
-    assert_eq!(f.verdict(&t, &st, &b), invalid(), "z1 = bound − 1");
+    assert_eq!(verdict(&f, &t, &st, &b), invalid(), "z1 = bound − 1");
 }
 
 impl Fixture {
@@ -291,10 +287,10 @@ fn commitments_out_of_range_or_not_units_fail() {
         for j in 0..3 {
             let mut t = f.proof.clone();
             t.w[j] = x;
-            assert_eq!(f.verdict(&t, &st, &b), invalid(), "W{j} = {name}");
+            assert_eq!(verdict(&f, &t, &st, &b), invalid(), "W{j} = {name}");
             let mut t = f.proof.clone();
             t.a[j] = x;
-            assert_eq!(f.verdict(&t, &st, &b), invalid(), "A{j} = {name}");
+            assert_eq!(verdict(&f, &t, &st, &b), invalid(), "A{j} = {name}");
         }
     }
 }
@@ -327,7 +323,7 @@ fn paillier_values_out_of_range_or_not_units_fail() {
     ] {
         let mut t = f.proof.clone();
         t.c_alpha = x;
-        assert_eq!(f.verdict(&t, &st, &b), invalid(), "C_alpha = {name}");
+        assert_eq!(verdict(&f, &t, &st, &b), invalid(), "C_alpha = {name}");
     }
     for (name, x) in [
         ("0", U2048::ZERO),
@@ -338,7 +334,7 @@ fn paillier_values_out_of_range_or_not_units_fail() {
     ] {
         let mut t = f.proof.clone();
         t.v = x;
-        assert_eq!(f.verdict(&t, &st, &b), invalid(), "v = {name}");
+        assert_eq!(verdict(&f, &t, &st, &b), invalid(), "v = {name}");
     }
 }
 
@@ -362,7 +358,7 @@ fn tampered_answers_fail_and_both_verifiers_agree() {
     for i in 0..16 {
         let mut t = f.proof.clone();
         one(&mut t, i);
-        assert_eq!(f.verdict(&t, &st, &b), invalid(), "field {i}");
+        assert_eq!(verdict(&f, &t, &st, &b), invalid(), "field {i}");
     }
 }
 
@@ -388,7 +384,7 @@ fn a_relation_that_holds_modulo_one_prime_only_fails() {
         };
         let mut t = f.proof.clone();
         t.v = moved;
-        assert_eq!(f.verdict(&t, &st, &b), invalid(), "v moved by {name}");
+        assert_eq!(verdict(&f, &t, &st, &b), invalid(), "v moved by {name}");
     }
     // h^(u_j) mod p̂ depends on u_j mod (p̂ − 1): u_j + p̂ − 1 keeps the Pedersen relation mod
     // p̂ and breaks it mod q̂, u_j + q̂ − 1 the other way round.
@@ -400,7 +396,7 @@ fn a_relation_that_holds_modulo_one_prime_only_fails() {
         for j in 0..3 {
             let mut t = f.proof.clone();
             t.u[j] = t.u[j].wrapping_add(&step);
-            assert_eq!(f.verdict(&t, &st, &b), invalid(), "u{j} + {name} − 1");
+            assert_eq!(verdict(&f, &t, &st, &b), invalid(), "u{j} + {name} − 1");
         }
     }
 }

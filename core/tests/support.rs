@@ -7,8 +7,13 @@ mod fixtures_data;
 #[path = "../fixtures/safe_primes.rs"]
 mod safe_primes_data;
 
+use crypto_bigint::{U256, U512};
+use ecdsa2pc_core::internals::zk::sign_ciphertext::{
+    Prover as Pic3Prover, SignCiphertextProof, Statement as Pic3Statement, Trapdoors,
+};
 use ecdsa2pc_core::internals::{curve, tags};
 use ecdsa2pc_core::work::{Executor, Work};
+use ecdsa2pc_core::{Ciphertext, RingPedersenParams};
 use ecdsa2pc_core::{
     Context, KeyShare, KeyShareP1, KeyShareP2, Message, PaillierSecretKey, Result,
     RingPedersenSecret, TrapdoorTables, keygen, sign,
@@ -439,12 +444,6 @@ impl Executor for Threads {
         });
     }
 }
-
-use crypto_bigint::{U256, U512};
-use ecdsa2pc_core::internals::zk::sign_ciphertext::{
-    Prover as Pic3Prover, SignCiphertextProof, Statement as Pic3Statement, Trapdoors,
-};
-use ecdsa2pc_core::{Ciphertext, RingPedersenParams};
 
 /// The session id of [`Pic3Fixture`]'s proof.
 pub const PIC3_SID: [u8; 32] = [7; 32];

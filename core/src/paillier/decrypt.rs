@@ -127,15 +127,17 @@ impl SecretKey {
     /// That is one exponentiation mod p² and one multi-exponentiation mod p, where the
     /// equation as written needs a multi-exponentiation mod p² (base^exp·(v^N mod p²)) and an
     /// exponentiation mod p. The verdict is the equation's on every input, given that
-    /// base_plain is base's plaintext mod p: for P1's C' it is x1 + q·2^64, and P1's share is
-    /// only used once Dec(c_key) = x1 has been checked. Nothing here decrypts c or C_α: b is
-    /// their product, and only whether b^(p−1) equals a value of public inputs and base_plain
-    /// leaves.
+    /// base_plain is base's plaintext mod p: for P1's C' it is x1 + q·2^64, and P1's share
+    /// holds Dec(c_key) = x1 whenever it signs (checked at every load, true by construction
+    /// after keygen and refresh).
+    ///
+    /// What this computes in the plaintext domain is b^(p−1), the exponentiation of a
+    /// decryption of the product C_α·c^e mod p (L_p of it times (−q)⁻¹ would be Dec(C_α) +
+    /// e·Dec(c) mod p). An accepting proof fixes that value from public responses and
+    /// base_plain; b^(p−1) is compared with it, wiped, and only the comparison's bit leaves,
+    /// which is the public equation's verdict. Nothing of c alone or of C_α alone is computed.
     #[must_use]
     #[allow(clippy::too_many_arguments)]
-    // Its own frame, and each side's Montgomery forms in their own block: party 0's firmware
-    // signs with 64 KiB of RAM, and this is its deepest point.
-    #[inline(never)]
     pub(crate) fn relation_half_holds<const F: usize>(
         &self,
         prime: Prime,
@@ -148,16 +150,41 @@ impl SecretKey {
         c: &ModNN,
         e: &Uint<F>,
     ) -> subtle::Choice {
+        let (randomness, plaintext) =
+            self.relation_half_parts(prime, base, base_plain, exp, plain, v, rhs, c, e);
+        randomness & plaintext
+    }
+
+    /// The two parts of [`SecretKey::relation_half_holds`], both always computed: whether
+    /// the two sides agree mod p, and whether their (p−1)-th powers agree mod p².
+    #[must_use]
+    #[allow(clippy::too_many_arguments)]
+    // Its own frame, and each side's Montgomery forms in their own block: party 0's firmware
+    // signs with 64 KiB of RAM, and this is its deepest point.
+    #[inline(never)]
+    fn relation_half_parts<const F: usize>(
+        &self,
+        prime: Prime,
+        base: &ModNN,
+        base_plain: &U512,
+        exp: &U1024,
+        plain: &U2048,
+        v: &ModN,
+        rhs: &ModNN,
+        c: &ModNN,
+        e: &Uint<F>,
+    ) -> (subtle::Choice, subtle::Choice) {
         let half = match prime {
             Prime::P => &self.p,
             Prime::Q => &self.q,
         };
-        // Secret: the prime, its square and base_plain. Every other value below is a public
-        // input reduced mod p² or mod p, or a product or power of such: with the input it came
-        // from, any one gives p away (x − (x mod p) is a multiple of p, a gcd with N from the
-        // factor), and each Montgomery form also carries a copy of the modulus' parameters. So
-        // each is wiped when it goes out of scope; only the verdict leaves, which says whether
-        // an equation of public values holds. (Compiler temporaries are out of reach.)
+        // Secret: the prime, its square and base_plain (x1). Every other value below is a
+        // public input reduced mod p² or mod p, or a product or power of such (b^(p−1) among
+        // them), or computed from base_plain: with the input it came from, any of the former
+        // gives p away (x − (x mod p) is a multiple of p, a gcd with N from the factor), and
+        // each Montgomery form also carries a copy of the modulus' parameters. So each is
+        // wiped when it goes out of scope; only the verdict leaves, which says whether an
+        // equation of public values holds. (Compiler temporaries are out of reach.)
         let reduce_sq = |x: &ModNN| {
             let reduced: Zeroizing<U2048> = Zeroizing::new(x.rem(&half.square_wide).resize());
             Zeroizing::new(FixedMontyForm::new(&reduced, &half.monty_sq))
@@ -169,7 +196,7 @@ impl SecretKey {
             let c_e = Zeroizing::new(reduce_sq(c).pow(e));
             Zeroizing::new(reduce_sq(rhs).mul(&c_e))
         };
-        let b_mod_p = mod_p(&b.retrieve());
+        let b_mod_p = mod_p(&Zeroizing::new(b.retrieve()));
         // The randomness half: b ≡ base^exp · v^(N mod (p−1)) (mod p).
         let randomness = {
             let base_mod_p = mod_p(&Zeroizing::new(base.rem(&half.square_wide).resize()));
@@ -187,21 +214,18 @@ impl SecretKey {
         let plaintext = {
             let power = Zeroizing::new(half.power_minus_one(&b));
             let p = &half.prime;
-            let base_plain_mod_p: Zeroizing<U1024> =
-                Zeroizing::new(base_plain.resize::<{ U1024::LIMBS }>().rem(p));
+            let base_plain_wide = Zeroizing::new(base_plain.resize::<{ U1024::LIMBS }>());
+            let base_plain_mod_p = Zeroizing::new(base_plain_wide.rem(p));
             let exp_mod_p = Zeroizing::new(exp.rem(p));
             let plain_mod_p = mod_p(plain);
-            let sum = Zeroizing::new(
-                base_plain_mod_p
-                    .mul_mod(&exp_mod_p, p)
-                    .add_mod(&plain_mod_p, p),
-            );
+            let product = Zeroizing::new(base_plain_mod_p.mul_mod(&exp_mod_p, p));
+            let sum = Zeroizing::new(product.add_mod(&plain_mod_p, p));
             let t = Zeroizing::new(sum.mul_mod(&half.neg_other, p));
-            let expected: Zeroizing<U2048> =
-                Zeroizing::new(p.get().concatenating_mul(&*t).wrapping_add(&U2048::ONE));
+            let p_t: Zeroizing<U2048> = Zeroizing::new(p.get().concatenating_mul(&*t));
+            let expected = Zeroizing::new(p_t.wrapping_add(&U2048::ONE));
             subtle::ConstantTimeEq::ct_eq(&*power, &*expected)
         };
-        randomness & plaintext
+        (randomness, plaintext)
     }
 
     /// CRT: the x mod N with x ≡ a (mod p), x ≡ b (mod q).
@@ -265,7 +289,7 @@ impl CrtHalf {
         #[cfg(any(test, feature = "internals"))]
         HALF_DECRYPTIONS.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
         let c_mod: U2048 = c.0.rem(&self.square_wide).resize();
-        let u = self.power_minus_one(&FixedMontyForm::new(&c_mod, &self.monty_sq));
+        let u = Zeroizing::new(self.power_minus_one(&FixedMontyForm::new(&c_mod, &self.monty_sq)));
         let l: U1024 = u
             .wrapping_sub(&U2048::ONE)
             .div_rem(&self.prime_wide)
@@ -278,12 +302,12 @@ impl CrtHalf {
     // One function for both: inlined into each, the exponentiation was compiled for the
     // Cortex-M4 into a slower shared form (party 0's decryption +14 % instructions).
     #[inline(never)]
+    // Callers wipe the result; the Montgomery form in between is a compiler temporary.
     fn power_minus_one(&self, x: &FixedMontyForm<{ U2048::LIMBS }>) -> U2048 {
         x.pow(&self.minus_one).retrieve()
     }
 
-    /// r^N mod p², as (r^(N mod (p−1)) mod p)^p mod p²: a Paillier nonce's power, and the
-    /// v^N of π_c3's Paillier relation.
+    /// r^N mod p², as (r^(N mod (p−1)) mod p)^p mod p²: a Paillier nonce's power.
     ///
     /// Z_{p²}^* is the product of the roots of unity μ_{p−1} and the order-p group 1 + pZ. As p
     /// divides N, r^N kills r's 1 + pZ part: r^N = ω^N for the root of unity ω ≡ r (mod p), so
@@ -370,11 +394,16 @@ mod tests {
                 c: c.0,
                 e,
             };
-            // rhs = left · c^(−e), so that the relation holds.
-            let nn = crypto_bigint::NonZero::new(*pk.modulus_squared()).unwrap();
-            let c_inv = relation.c.invert_mod(&nn).unwrap();
-            relation.rhs = pk.mul_nn(&relation.public_left(), &pk.pow_nn_vartime(&c_inv, &e));
+            relation.rhs = relation.balanced_rhs();
             relation
+        }
+
+        /// rhs = left · c^(−e): the rhs that makes the relation hold.
+        fn balanced_rhs(&self) -> super::ModNN {
+            let pk = self.sk.public_key();
+            let nn = crypto_bigint::NonZero::new(*pk.modulus_squared()).unwrap();
+            let c_inv = self.c.invert_mod(&nn).unwrap();
+            pk.mul_nn(&self.public_left(), &pk.pow_nn_vartime(&c_inv, &self.e))
         }
 
         /// base^exp·(1+N)^plain·v^N mod N², by the public key.
@@ -393,10 +422,11 @@ mod tests {
             self.public_left() == pk.mul_nn(&self.rhs, &pk.pow_nn_vartime(&self.c, &self.e))
         }
 
-        /// P1's two halves, mod p² and mod q².
-        fn halves(&self) -> (bool, bool) {
-            let half = |prime| {
-                bool::from(self.sk.relation_half_holds(
+        /// P1's two halves, mod p² and mod q², each as (agrees mod the prime, (prime−1)-th
+        /// powers agree mod its square); the halves' verdicts must be the parts' AND.
+        fn parts(&self) -> [(bool, bool); 2] {
+            [super::Prime::P, super::Prime::Q].map(|prime| {
+                let (randomness, plaintext) = self.sk.relation_half_parts(
                     prime,
                     &self.base,
                     &self.base_plain,
@@ -406,9 +436,27 @@ mod tests {
                     &self.rhs,
                     &self.c,
                     &self.e,
-                ))
-            };
-            (half(super::Prime::P), half(super::Prime::Q))
+                );
+                let holds = self.sk.relation_half_holds(
+                    prime,
+                    &self.base,
+                    &self.base_plain,
+                    &self.exp,
+                    &self.plain,
+                    &self.v,
+                    &self.rhs,
+                    &self.c,
+                    &self.e,
+                );
+                assert_eq!(bool::from(holds), bool::from(randomness & plaintext));
+                (bool::from(randomness), bool::from(plaintext))
+            })
+        }
+
+        /// P1's verdicts mod p² and mod q².
+        fn halves(&self) -> (bool, bool) {
+            let [p, q] = self.parts();
+            (p.0 && p.1, q.0 && q.1)
         }
 
         /// x ≡ 1 (mod q) and x ≡ a (mod p): changes a value mod p only.
@@ -432,8 +480,38 @@ mod tests {
                 r.public_verdict(),
                 "seed {seed}: the fixture's relation holds"
             );
-            assert_eq!(r.halves(), (true, true), "seed {seed}");
+            assert_eq!(r.parts(), [(true, true); 2], "seed {seed}");
         }
+    }
+
+    #[test]
+    fn an_exponent_above_the_prime_is_reduced_only_where_it_may_be() {
+        // r·z1 is below 2^706 in π_c3; the relation takes any 1024-bit exponent. Above p,
+        // the plaintext half reduces it mod p, the part mod p must not: exp + p moves
+        // base^exp mod p (and everything mod q) but not X·exp mod p.
+        // (exp + p stays below 2^1024: exp < 2^706.)
+        let mut r = Relation::new(8);
+        let (p, _) = r.sk.primes();
+        r.exp = p.wrapping_add(&r.exp);
+        let rhs = Relation {
+            exp: r.exp,
+            ..Relation::new(8)
+        }
+        .balanced_rhs();
+        r.rhs = rhs;
+        assert!(
+            r.public_verdict(),
+            "an exponent above p: the relation holds"
+        );
+        assert_eq!(r.parts(), [(true, true); 2]);
+        // Back below p by p (2p would not fit in 1024 bits), with the rhs of exp + p.
+        let moved = Relation {
+            exp: r.exp.wrapping_sub(&p),
+            rhs,
+            ..Relation::new(8)
+        };
+        assert!(!moved.public_verdict());
+        assert_eq!(moved.parts(), [(false, true), (false, false)]);
     }
 
     #[test]
@@ -446,7 +524,7 @@ mod tests {
         let n = crypto_bigint::NonZero::new(*r.sk.public_key().modulus()).unwrap();
         r.v = r.v.mul_mod(&t, &n);
         assert!(!r.public_verdict());
-        assert_eq!(r.halves(), (false, true));
+        assert_eq!(r.parts(), [(false, true), (true, true)]);
     }
 
     #[test]
@@ -457,7 +535,7 @@ mod tests {
         let (_, q) = r.sk.primes();
         r.plain = r.plain.wrapping_add(&q.resize());
         assert!(!r.public_verdict());
-        assert_eq!(r.halves(), (false, true));
+        assert_eq!(r.parts(), [(true, false), (true, true)]);
     }
 
     #[test]
@@ -467,16 +545,39 @@ mod tests {
         let mut r = Relation::new(6);
         r.base_plain = r.base_plain.wrapping_add(&super::U512::ONE);
         assert!(r.public_verdict());
-        assert_eq!(r.halves(), (false, false));
+        assert_eq!(r.parts(), [(true, false); 2]);
     }
 
     #[test]
     fn every_input_of_the_relation_is_read() {
-        // Each public input changed by one: the equation fails, and so do both halves.
+        // Each input changed (a value doubled, an integer one more): both halves fail, and so
+        // does the equation, except for base_plain, which the equation never sees.
         let r = Relation::new(7);
         let pk = r.sk.public_key().clone();
         let one_more = |x: &super::ModNN| pk.mul_nn(x, &super::ModNN::from_u8(2));
-        let cases: [(&str, Relation); 5] = [
+        let n = crypto_bigint::NonZero::new(*pk.modulus()).unwrap();
+        let cases: [(&str, Relation); 8] = [
+            (
+                "v",
+                Relation {
+                    v: r.v.mul_mod(&super::ModN::from_u8(2), &n),
+                    ..Relation::new(7)
+                },
+            ),
+            (
+                "plain",
+                Relation {
+                    plain: r.plain.wrapping_add(&super::U2048::ONE),
+                    ..Relation::new(7)
+                },
+            ),
+            (
+                "base_plain",
+                Relation {
+                    base_plain: r.base_plain.wrapping_add(&super::U512::ONE),
+                    ..Relation::new(7)
+                },
+            ),
             (
                 "base",
                 Relation {
@@ -514,7 +615,7 @@ mod tests {
             ),
         ];
         for (name, case) in cases {
-            assert!(!case.public_verdict(), "{name}");
+            assert_eq!(case.public_verdict(), name == "base_plain", "{name}");
             assert_eq!(case.halves(), (false, false), "{name}");
         }
     }

@@ -577,8 +577,14 @@ mod tests {
             assert_eq!(half.prime_wide.get(), U2048::ONE);
             assert_eq!(half.square_wide.get(), U4096::ONE);
             assert_eq!(
-                [half.minus_one, half.h, half.n_inv, half.n_mod],
-                [U1024::ZERO; 4]
+                [
+                    half.minus_one,
+                    half.h,
+                    half.neg_other,
+                    half.n_inv,
+                    half.n_mod
+                ],
+                [U1024::ZERO; 5]
             );
             assert_eq!(half.square, U2048::ZERO);
             assert_eq!(half.monty.modulus().get(), U1024::ONE);
