@@ -135,8 +135,7 @@ fn bench(crit: &mut Criterion) {
     let key = s2.paillier_key().clone();
     let params = *s2.ring_pedersen_params();
     let c_key = support::keygen_run(1, 0).m1.c_key;
-    let shift: crypto_bigint::U384 = support::Q_ORDER.resize().shl_vartime(64);
-    let c_prime = key.add_plain(&c_key, &shift);
+    let c_prime = key.add_plain(&c_key, &support::KEY_SHIFT);
     let (r, m) = (curve::random_scalar(&mut r3), curve::random_scalar(&mut r3));
     let new_prover = |rng: &mut rand_chacha::ChaCha20Rng| {
         let (k2, x2) = (curve::random_scalar(rng), curve::random_scalar(rng));

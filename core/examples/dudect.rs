@@ -14,7 +14,7 @@ mod support;
 
 use std::time::Instant;
 
-use crypto_bigint::{NonZero, RandomMod, U384, U512};
+use crypto_bigint::{NonZero, RandomMod, U512};
 use ecdsa2pc_core::{internals::zk::sign_ciphertext::Trapdoors, sign};
 use rand_core::Rng;
 
@@ -144,15 +144,15 @@ fn main() {
     let (proof, st) = (&fixture.proof, fixture.statement());
     let binding = support::pic3_binding(&support::PIC3_SID);
     let right = fixture.c_prime_plain;
-    let shift: U384 = support::Q_ORDER.resize().shl_vartime(64);
-    let x1_bound = NonZero::new(shift.resize::<{ U512::LIMBS }>()).unwrap();
+    let shift: U512 = support::KEY_SHIFT.resize();
+    let x1_bound = NonZero::new(shift).unwrap();
     let inputs: Vec<(bool, U512)> = (0..samples / 4)
         .map(|_| {
             let class_fixed = rng.next_u32() & 1 == 0;
             let plain = if class_fixed {
                 right
             } else {
-                U512::random_mod_vartime(&mut rng, &x1_bound).wrapping_add(&shift.resize())
+                U512::random_mod_vartime(&mut rng, &x1_bound).wrapping_add(&shift)
             };
             (class_fixed, plain)
         })

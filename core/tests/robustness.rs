@@ -411,8 +411,7 @@ fn sign_msg4_every_bit_flip() {
     let k = keys();
     let s2 = &k.s2;
     let key = s2.paillier_key();
-    let shift: crypto_bigint::U384 = support::Q_ORDER.resize().shl_vartime(64);
-    let c_prime = key.add_plain(&k.m1.c_key, &shift);
+    let c_prime = key.add_plain(&k.m1.c_key, &support::KEY_SHIFT);
     let m = <k256::Scalar as k256::elliptic_curve::ops::Reduce<k256::FieldBytes>>::reduce(
         &k256::FieldBytes::from(DIGEST),
     );

@@ -364,10 +364,7 @@ pub fn forged_msg4(
 ) -> sign::Msg4 {
     use ecdsa2pc_core::internals::zk::sign_ciphertext::{Prover, Statement};
     let key = s2.paillier_key();
-    let shift: crypto_bigint::U384 = Q_ORDER
-        .resize::<{ crypto_bigint::U384::LIMBS }>()
-        .shl_vartime(64);
-    let c_prime = key.add_plain(c_key, &shift);
+    let c_prime = key.add_plain(c_key, &KEY_SHIFT);
     let r2 = curve::mul_g(k2);
     let prover = Prover::new(
         &mut rng(seed),
@@ -411,6 +408,9 @@ pub fn forged_msg4(
 /// The secp256k1 group order q.
 pub const Q_ORDER: U256 =
     U256::from_be_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141");
+
+/// q·2^64: what C' = c_key ⊕ q·2^64 adds to c_key's plaintext x1.
+pub const KEY_SHIFT: crypto_bigint::U384 = Q_ORDER.resize().shl_vartime(64);
 
 /// An executor with threads (core's library has none: it is `no_std`) for the tests and the
 /// benchmarks: runs a list on up to `self.0` threads, this one and the rest spawned, item i on
@@ -480,13 +480,12 @@ impl Pic3Fixture {
         let mut rng = rng(seed);
         let sk = paillier(0);
         let key = sk.public_key();
-        let x1 = curve::random_scalar(&mut rng);
-        let (c_key, _) = key.encrypt(&mut rng, &U256::from_be_slice(&x1.to_bytes()));
-        let shift: crypto_bigint::U384 = Q_ORDER.resize().shl_vartime(64);
-        let c_prime = key.add_plain(&c_key, &shift);
-        let c_prime_plain = U256::from_be_slice(&x1.to_bytes())
+        let x1 = U256::from_be_slice(&curve::random_scalar(&mut rng).to_bytes());
+        let (c_key, _) = key.encrypt(&mut rng, &x1);
+        let c_prime = key.add_plain(&c_key, &KEY_SHIFT);
+        let c_prime_plain = x1
             .resize::<{ U512::LIMBS }>()
-            .wrapping_add(&shift.resize());
+            .wrapping_add(&KEY_SHIFT.resize());
         let (k2, x2) = (
             curve::random_scalar(&mut rng),
             curve::random_scalar(&mut rng),

@@ -355,6 +355,7 @@ mod tests {
 
     /// The inputs of one Paillier relation base^exp·(1+N)^plain·v^N = rhs·c^e mod N², made to
     /// hold, with base_plain the plaintext of base.
+    #[derive(Clone)]
     struct Relation {
         sk: super::SecretKey,
         base: super::ModNN,
@@ -493,23 +494,15 @@ mod tests {
         let mut r = Relation::new(8);
         let (p, _) = r.sk.primes();
         r.exp = p.wrapping_add(&r.exp);
-        let rhs = Relation {
-            exp: r.exp,
-            ..Relation::new(8)
-        }
-        .balanced_rhs();
-        r.rhs = rhs;
+        r.rhs = r.balanced_rhs();
         assert!(
             r.public_verdict(),
             "an exponent above p: the relation holds"
         );
         assert_eq!(r.parts(), [(true, true); 2]);
         // Back below p by p (2p would not fit in 1024 bits), with the rhs of exp + p.
-        let moved = Relation {
-            exp: r.exp.wrapping_sub(&p),
-            rhs,
-            ..Relation::new(8)
-        };
+        let mut moved = r.clone();
+        moved.exp = r.exp.wrapping_sub(&p);
         assert!(!moved.public_verdict());
         assert_eq!(moved.parts(), [(false, true), (false, false)]);
     }
@@ -548,73 +541,34 @@ mod tests {
         assert_eq!(r.parts(), [(true, false); 2]);
     }
 
+    /// One change to a relation's inputs.
+    type Change<'a> = dyn Fn(&mut Relation) + 'a;
+
     #[test]
     fn every_input_of_the_relation_is_read() {
         // Each input changed (a value doubled, an integer one more): both halves fail, and so
         // does the equation, except for base_plain, which the equation never sees.
         let r = Relation::new(7);
         let pk = r.sk.public_key().clone();
-        let one_more = |x: &super::ModNN| pk.mul_nn(x, &super::ModNN::from_u8(2));
+        let double = |x: &mut super::ModNN| *x = pk.mul_nn(x, &super::ModNN::from_u8(2));
         let n = crypto_bigint::NonZero::new(*pk.modulus()).unwrap();
-        let cases: [(&str, Relation); 8] = [
-            (
-                "v",
-                Relation {
-                    v: r.v.mul_mod(&super::ModN::from_u8(2), &n),
-                    ..Relation::new(7)
-                },
-            ),
-            (
-                "plain",
-                Relation {
-                    plain: r.plain.wrapping_add(&super::U2048::ONE),
-                    ..Relation::new(7)
-                },
-            ),
-            (
-                "base_plain",
-                Relation {
-                    base_plain: r.base_plain.wrapping_add(&super::U512::ONE),
-                    ..Relation::new(7)
-                },
-            ),
-            (
-                "base",
-                Relation {
-                    base: one_more(&r.base),
-                    ..Relation::new(7)
-                },
-            ),
-            (
-                "exp",
-                Relation {
-                    exp: r.exp.wrapping_add(&super::U1024::ONE),
-                    ..Relation::new(7)
-                },
-            ),
-            (
-                "rhs",
-                Relation {
-                    rhs: one_more(&r.rhs),
-                    ..Relation::new(7)
-                },
-            ),
-            (
-                "c",
-                Relation {
-                    c: one_more(&r.c),
-                    ..Relation::new(7)
-                },
-            ),
-            (
-                "e",
-                Relation {
-                    e: r.e.wrapping_add(&crypto_bigint::U128::ONE),
-                    ..Relation::new(7)
-                },
-            ),
+        let changes: [(&str, &Change<'_>); 8] = [
+            ("v", &|c| c.v = c.v.mul_mod(&super::ModN::from_u8(2), &n)),
+            ("plain", &|c| {
+                c.plain = c.plain.wrapping_add(&super::U2048::ONE)
+            }),
+            ("base_plain", &|c| {
+                c.base_plain = c.base_plain.wrapping_add(&super::U512::ONE);
+            }),
+            ("base", &|c| double(&mut c.base)),
+            ("exp", &|c| c.exp = c.exp.wrapping_add(&super::U1024::ONE)),
+            ("rhs", &|c| double(&mut c.rhs)),
+            ("c", &|c| double(&mut c.c)),
+            ("e", &|c| c.e = c.e.wrapping_add(&crypto_bigint::U128::ONE)),
         ];
-        for (name, case) in cases {
+        for (name, change) in changes {
+            let mut case = r.clone();
+            change(&mut case);
             assert_eq!(case.public_verdict(), name == "base_plain", "{name}");
             assert_eq!(case.halves(), (false, false), "{name}");
         }
