@@ -29,6 +29,7 @@ allowed='
 core/src/bigint.rs:random_below           the bound is public; rejection sampling leaks only how many draws failed, not the value kept
 core/src/bigint.rs:order_shl              public constants shifted by public amounts
 core/src/bigint.rs:order_sq_shl           public constants shifted by public amounts
+core/src/bigint.rs:pow_sliding_vartime    sliding-window power for proof verification; its callers (on this list) pass public bases and exponents only
 core/src/paillier/keygen.rs:(module)          key generation: the sieve factory of the prime search, a compile-time constant
 core/src/paillier/keygen.rs:search_window     key generation: every prime generator is variable time; it runs once per key and a rejected candidate says nothing about the prime kept
 core/src/paillier/keygen.rs:first_prime       key generation, through search_window (see there): one prime search, its windows in order
