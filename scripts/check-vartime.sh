@@ -52,7 +52,7 @@ core/src/pedersen.rs:unit_element         group elements on the wire are public
 core/src/transcript.rs:Xof::integer_mod   challenges and their modulus are public
 core/src/wire/reader.rs:Reader::integer   bounds of received fields are public
 core/src/sign.rs:verify                   verifies public signatures (P2 on Msg5, any verifier); P1 checks its own with verify_with_nonce
-core/src/zk/paillier_key.rs:PaillierKeyProof::verify  verifier: N and the roots are public
+core/src/zk/paillier_key.rs:PaillierKeyProof::verify_root  verifier: N, the root and its challenge are public
 core/src/zk/eq_paillier_pedersen.rs:(module)          compile-time bound on a public constant
 core/src/zk/eq_paillier_pedersen.rs:Response::verify_commitment  verifier: statement and responses are public
 core/src/zk/eq_paillier_pedersen.rs:pack              shl_vartime by a constant shift only; the values, public d_i or secret masks, are added in constant time
