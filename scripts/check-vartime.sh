@@ -29,6 +29,7 @@ allowed='
 core/src/bigint.rs:random_below           the bound is public; rejection sampling leaks only how many draws failed, not the value kept
 core/src/bigint.rs:order_shl              public constants shifted by public amounts
 core/src/bigint.rs:order_sq_shl           public constants shifted by public amounts
+core/src/bigint.rs:pow_sliding_vartime    sliding-window power for proof verification; its callers (on this list) pass public bases and exponents only
 core/src/paillier/keygen.rs:(module)          key generation: the sieve factory of the prime search, a compile-time constant
 core/src/paillier/keygen.rs:search_window     key generation: every prime generator is variable time; it runs once per key and a rejected candidate says nothing about the prime kept
 core/src/paillier/keygen.rs:first_prime       key generation, through search_window (see there): one prime search, its windows in order
@@ -51,7 +52,7 @@ core/src/pedersen.rs:unit_element         group elements on the wire are public
 core/src/transcript.rs:Xof::integer_mod   challenges and their modulus are public
 core/src/wire/reader.rs:Reader::integer   bounds of received fields are public
 core/src/sign.rs:verify                   verifies public signatures (P2 on Msg5, any verifier); P1 checks its own with verify_with_nonce
-core/src/zk/paillier_key.rs:PaillierKeyProof::verify  verifier: N and the roots are public
+core/src/zk/paillier_key.rs:PaillierKeyProof::verify_root  verifier: N, the root and its challenge are public
 core/src/zk/eq_paillier_pedersen.rs:(module)          compile-time bound on a public constant
 core/src/zk/eq_paillier_pedersen.rs:Response::verify_commitment  verifier: statement and responses are public
 core/src/zk/eq_paillier_pedersen.rs:pack              shl_vartime by a constant shift only; the values, public d_i or secret masks, are added in constant time

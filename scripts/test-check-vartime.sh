@@ -73,12 +73,12 @@ printf '\nfn leak(x: &crypto_bigint::U256) -> u32 {\n    x.bits_vartime()\n}\n' 
 expect "a vartime call in net-std" '^net-std/src/store.rs:[0-9]+: bits_vartime .* in leak,'
 
 fresh
-sed 's#^core/src/zk/paillier_key.rs:PaillierKeyProof::verify #core/src/zk/paillier_key.rs:PaillierKeyProof::prove  a wrong entry\n&#' "$check" >"$tmp/check.sh"
+sed 's#^core/src/zk/paillier_key.rs:PaillierKeyProof::verify_root #core/src/zk/paillier_key.rs:PaillierKeyProof::prove  a wrong entry\n&#' "$check" >"$tmp/check.sh"
 chmod +x "$tmp/check.sh"
 expect "an allow-list entry for prover code" 'PaillierKeyProof::prove is prover code' "$tmp/check.sh"
 
 fresh
-sed 's#^core/src/zk/paillier_key.rs:PaillierKeyProof::verify #core/src/zk/paillier_key.rs:PaillierKeyProof::gone  a stale entry\n&#' "$check" >"$tmp/check.sh"
+sed 's#^core/src/zk/paillier_key.rs:PaillierKeyProof::verify_root #core/src/zk/paillier_key.rs:PaillierKeyProof::gone  a stale entry\n&#' "$check" >"$tmp/check.sh"
 chmod +x "$tmp/check.sh"
 expect "a stale allow-list entry" 'PaillierKeyProof::gone calls nothing variable-time' "$tmp/check.sh"
 

@@ -13,6 +13,9 @@
 //!   every core;
 //! - `refresh` / `refresh_cores`: likewise with the refresh's new key, P1's encryptions (c_key
 //!   and the equality proof's) and P2's checks;
+//! - `refresh_p2` / `refresh_p2_cores` / `refresh_p2_modeled`: P2's check of refresh
+//!   message 3 alone (its key and equality proofs), on one core, with its checks on every
+//!   core, and modeled as below;
 //! - `*_modeled`: the one-thread run's time minus what a 2-core schedule of its work items
 //!   would save, from each item's own time on one thread ([`Modeled`]). On a machine whose
 //!   other load leaves this process less than two cores (the scheduler shares CPU between
@@ -162,6 +165,33 @@ fn refresh_run<X: Executor>(
     p1.on_msg4(&wire(&m4)).unwrap();
 }
 
+/// P2's check of refresh message 3 alone (the key proof for N' and the equality proof), on
+/// one core, on every core and modeled ([`Modeled`]), from one P1 run: the step whose checks
+/// spread over the cores.
+fn refresh_p2_check(
+    seed: u64,
+    s1: &KeyShareP1,
+    s2: &KeyShareP2,
+    key: PaillierSecretKey,
+) -> (f64, f64, f64) {
+    let mut r1 = rng(seed);
+    let (p1, m1) = refresh::p1::start_with(&mut r1, s1, &ctx1(), key, &Parallel).unwrap();
+    let p2 = || refresh::p2::start(&mut rng(seed ^ 0x7777), s2, &ctx2(), &wire(&m1)).unwrap();
+    let (_, m2) = p2();
+    let (_, m3) = p1.on_msg2_with(&mut r1, &wire(&m2), &Parallel).unwrap();
+    let m3 = wire(&m3);
+    let (state, r) = (p2().0, &mut rng(seed));
+    let (one, t1) = time(|| state.on_msg3_with(r, &m3, &Sequential).unwrap());
+    let (state, r) = (p2().0, &mut rng(seed));
+    let (all, t2) = time(|| state.on_msg3_with(r, &m3, &Parallel).unwrap());
+    assert_eq!(one.1, all.1, "the same confirmation either way");
+    let model = Modeled::default();
+    let (state, r) = (p2().0, &mut rng(seed));
+    let (modeled, t3) = time(|| state.on_msg3_with(r, &m3, &model).unwrap());
+    assert_eq!(one.1, modeled.1, "the same confirmation either way");
+    (t1, t2, t3 - model.take())
+}
+
 fn main() {
     let mut phases = Vec::new();
     let (mut n, mut seed) = (10usize, 1u64);
@@ -227,5 +257,19 @@ fn main() {
         report("refresh", one);
         report("refresh_cores", all);
         report("refresh_modeled", modeled);
+    }
+    if want("refresh_p2") {
+        let (s1, s2) = keygen_run(seed, paillier(seed, true), &rp, Some(&table), &Parallel);
+        let (mut one, mut all, mut modeled) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n as u64 {
+            let s = seed + 1000 + i;
+            let (t1, t2, t3) = refresh_p2_check(s, &s1, &s2, paillier(s, true));
+            one.push(t1);
+            all.push(t2);
+            modeled.push(t3);
+        }
+        report("refresh_p2", one);
+        report("refresh_p2_cores", all);
+        report("refresh_p2_modeled", modeled);
     }
 }

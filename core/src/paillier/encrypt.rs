@@ -92,15 +92,14 @@ impl PublicKey {
     /// base^e mod N² where both are public (proof verification).
     // vartime: for proof verification; callers pass public values only.
     pub(crate) fn pow_nn_vartime<const L: usize>(&self, base: &ModNN, e: &Uint<L>) -> ModNN {
-        FixedMontyForm::new(base, &self.monty_nn)
-            .pow_vartime(e)
-            .retrieve()
+        bigint::pow_sliding_vartime(&FixedMontyForm::new(base, &self.monty_nn), e).retrieve()
     }
 
     /// Enc(m; r) where m, r are public (proof verification).
     // vartime: for proof verification; callers pass public values only.
     pub(crate) fn encrypt_vartime<const L: usize>(&self, m: &Uint<L>, r: &ModN) -> ModNN {
-        let rn = FixedMontyForm::new(&r.resize(), &self.monty_nn).pow_vartime(&self.n);
+        let rn =
+            bigint::pow_sliding_vartime(&FixedMontyForm::new(&r.resize(), &self.monty_nn), &self.n);
         self.plaintext_factor(m).mul(&rn).retrieve()
     }
 
@@ -119,9 +118,7 @@ impl PublicKey {
     /// base^e mod N for public values.
     // vartime: for proof verification; callers pass public values only.
     pub(crate) fn pow_n_vartime<const L: usize>(&self, base: &ModN, e: &Uint<L>) -> ModN {
-        FixedMontyForm::new(base, &self.monty_n)
-            .pow_vartime(e)
-            .retrieve()
+        bigint::pow_sliding_vartime(&FixedMontyForm::new(base, &self.monty_n), e).retrieve()
     }
 }
 

@@ -10,7 +10,7 @@ use crate::{
     session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
     work::{self, Check, Executor, Sequential},
-    zk::{self, EQ_CHUNKS, KEY_CHALLENGE_LEN, eq_paillier_paillier},
+    zk::{self, KEY_CHALLENGE_LEN, KEY_ROOTS, eq_paillier_paillier, paillier_key},
 };
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
@@ -76,9 +76,9 @@ impl AwaitMsg3<'_> {
         self.on_msg3_with(rng, msg, &Sequential)
     }
 
-    /// As [`Self::on_msg3`], with the proof checks (the key proof and each chunk of the
-    /// equality proof under both keys: independent of each other) run by `exec`, e.g. on
-    /// every core. The outcome, the error included, is that of [`Self::on_msg3`].
+    /// As [`Self::on_msg3`], with the proof checks (each root of the key proof, and each
+    /// chunk of the equality proof under each key: independent of each other) run by `exec`,
+    /// e.g. on every core. The outcome, the error included, is that of [`Self::on_msg3`].
     ///
     /// # Errors
     /// As [`Self::on_msg3`].
@@ -90,13 +90,14 @@ impl AwaitMsg3<'_> {
     ) -> Result<(KeyShareP2, Msg4)> {
         let share = self.share;
         let new_key = &self.first.paillier;
-        let key_proof = || {
-            msg.key_proof.verify(
-                new_key,
-                &self.key_challenge,
-                &self.ids.proof_by(Party::P1, label::KEY),
-            )
-        };
+        let rhos = &paillier_key::challenges(
+            new_key,
+            &self.key_challenge,
+            &self.ids.proof_by(Party::P1, label::KEY),
+        );
+        let root = |i| move || msg.key_proof.verify_root(new_key, rhos, i);
+        let root_of = core::array::from_fn::<_, KEY_ROOTS, _>(root);
+        let not_prime = || msg.key_proof.verify_not_prime(rhos);
         let st = eq_paillier_paillier::Statement {
             key0: &share.paillier,
             c0: &share.common.c_key,
@@ -110,12 +111,19 @@ impl AwaitMsg3<'_> {
                 &self.ids.run.committed(label::EQ),
             )
         };
-        let chunk = |i| move || msg.eq.verify_chunk(&st, self.e_eq, i);
-        let chunk_of = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
-        // In the order of the sequential checks, so the first failure is the same error.
-        let mut first = [Check::new(&key_proof), Check::new(&opening)];
-        let mut chunks = chunk_of.each_ref().map(|c| Check::new(c));
-        work::run_check_groups::<_, { 2 + EQ_CHUNKS }>(exec, &mut [&mut first, &mut chunks])?;
+        let side = |k| move || msg.eq.verify_encryption(&st, self.e_eq, k);
+        let side_of = core::array::from_fn::<_, { eq_paillier_paillier::ENCRYPTIONS }, _>(side);
+        // In the order of the sequential checks, so the first failure is the same error (the
+        // chunks' halves all fail with one error, in any order). The 2·EQ_CHUNKS halves, one
+        // r̂^N mod N² each, are the bulk and of one size: after the short key checks they
+        // share two cores evenly, where whole chunks (3 items for 2 cores) did not.
+        let mut roots = root_of.each_ref().map(|c| Check::new(c));
+        let mut key = [Check::new(&not_prime), Check::new(&opening)];
+        let mut sides = side_of.each_ref().map(|c| Check::new(c));
+        work::run_check_groups::<_, { KEY_ROOTS + 2 + eq_paillier_paillier::ENCRYPTIONS }>(
+            exec,
+            &mut [&mut roots, &mut key, &mut sides],
+        )?;
         commitment::open(
             &self.first.com_rho1,
             rho1_transcript(&msg.rho1, &self.ids.run),
@@ -192,5 +200,44 @@ mod tests {
             p2.on_msg3(&mut fixtures::rng(74), &m3).err(),
             Some(Error::ProofInvalid(Proof::PaillierKey))
         );
+    }
+
+    /// A proof wrong only under the new key, in its last chunk (one of the halves the
+    /// checks run apart), is refused as the equality proof on any schedule; the honest
+    /// message gives the same share on any schedule.
+    #[test]
+    fn a_proof_wrong_only_under_the_new_key_is_refused_on_any_schedule() {
+        use crate::{
+            work::{Idle, Reversed},
+            zk::EQ_CHUNKS,
+        };
+        let (s1, s2) = fixtures::keygen(80);
+        let (ctx1, ctx2) = fixtures::contexts();
+        let mut r1 = fixtures::rng(81);
+        let (p1, m1) =
+            crate::refresh::p1::start(&mut r1, &s1, &ctx1, fixtures::paillier_key(1)).unwrap();
+        let p2 = || start(&mut fixtures::rng(82), &s2, &ctx2, &m1).unwrap();
+        let (_, m2) = p2();
+        let (_, honest) = p1.on_msg2(&mut r1, &m2).unwrap();
+        let outcome = |m3: &Msg3| {
+            let run = |out: Result<(KeyShareP2, Msg4)>| {
+                out.map(|(share, confirm)| (share.fingerprint(), confirm))
+            };
+            let rng = || fixtures::rng(83);
+            let sequential = run(p2().0.on_msg3_with(&mut rng(), m3, &Sequential));
+            assert_eq!(run(p2().0.on_msg3(&mut rng(), m3)), sequential);
+            assert_eq!(
+                run(p2().0.on_msg3_with(&mut rng(), m3, &Reversed)),
+                sequential
+            );
+            assert_eq!(run(p2().0.on_msg3_with(&mut rng(), m3, &Idle)), sequential);
+            sequential
+        };
+        assert!(outcome(&honest).is_ok());
+
+        let mut bad = honest;
+        let r1_last = &mut eq_paillier_paillier::r1_mut(&mut bad.eq)[EQ_CHUNKS - 1];
+        *r1_last = r1_last.wrapping_add(&crate::paillier::ModN::ONE);
+        assert_eq!(outcome(&bad), Err(Error::ProofInvalid(Proof::PaillierEq)));
     }
 }

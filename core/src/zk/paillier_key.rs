@@ -76,19 +76,45 @@ impl PaillierKeyProof {
         binding: &Binding<'_>,
     ) -> Result<()> {
         let rhos = challenges(key, challenge, binding);
+        (0..KEY_ROOTS).try_for_each(|i| self.verify_root(key, &rhos, i))?;
+        self.verify_not_prime(&rhos)
+    }
+
+    /// Checks root `i` (< [`KEY_ROOTS`]) against ρ = [`challenges`]: σ_i^N = ρ_i mod N and
+    /// ρ_i a unit. One N-th power: a caller with threads runs the roots as separate items,
+    /// then [`Self::verify_not_prime`]; the first failure in that order is the error
+    /// [`Self::verify`] gives.
+    ///
+    /// # Errors
+    /// [`Error::ProofInvalid`] with [`Proof::PaillierKey`], also for `i` out of range.
+    pub(crate) fn verify_root(
+        &self,
+        key: &PublicKey,
+        rhos: &[ModN; KEY_ROOTS],
+        i: usize,
+    ) -> Result<()> {
         let n = key.modulus();
-        for (root, rho) in self.roots.iter().zip(rhos.iter()) {
-            if !key.is_unit(rho)
-                // vartime: public roots, challenges and N.
-                || root.is_zero_vartime()
-                || root.cmp_vartime(n).is_ge()
-                || key.pow_n_vartime(root, n) != *rho
-            {
-                return Err(Error::ProofInvalid(Proof::PaillierKey));
-            }
+        let (Some(root), Some(rho)) = (self.roots.get(i), rhos.get(i)) else {
+            return Err(Error::ProofInvalid(Proof::PaillierKey));
+        };
+        if !key.is_unit(rho)
+            // vartime: public roots, challenges and N.
+            || root.is_zero_vartime()
+            || root.cmp_vartime(n).is_ge()
+            || key.pow_n_vartime(root, n) != *rho
+        {
+            return Err(Error::ProofInvalid(Proof::PaillierKey));
         }
-        // Every root its own N-th power: N is prime (see the module documentation).
-        if self.roots == rhos {
+        Ok(())
+    }
+
+    /// The check of [`Self::verify`] after the roots': not every root its own N-th power,
+    /// which would make N prime (see the module documentation).
+    ///
+    /// # Errors
+    /// [`Error::PaillierModulus`] if every root equals its challenge.
+    pub(crate) fn verify_not_prime(&self, rhos: &[ModN; KEY_ROOTS]) -> Result<()> {
+        if self.roots == *rhos {
             return Err(Error::PaillierModulus);
         }
         Ok(())
