@@ -28,8 +28,8 @@ fn bench(c: &mut Criterion) {
     let xg = curve::mul_g(&x);
     let x_int: U2048 = U2048::from_be_slice(&[&[0u8; 224][..], &x.to_bytes()[..]].concat());
     let (c_key, r_key) = pk.encrypt(&mut rng, &x_int);
-    let order = crypto_bigint::NonZero::new(pedersen::ORDER).unwrap();
-    let rho = crypto_bigint::RandomMod::random_mod_vartime(&mut rng, &order);
+    let rho: crypto_bigint::U256 =
+        crypto_bigint::RandomBits::random_bits(&mut rng, pedersen::RANDOMNESS_BITS);
     let (g, h) = pedersen::generators();
     let com = g.pow(&x_int).mul(&h.pow(&rho));
 

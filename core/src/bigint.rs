@@ -69,6 +69,16 @@ pub(crate) fn random_below<const L: usize, R: CryptoRng + ?Sized>(
     Uint::random_mod_vartime(rng, bound)
 }
 
+/// Samples uniformly from `[0, 2^bits)` (`bits` ≤ the type's width, which every caller asserts
+/// at compile time; zero otherwise).
+#[must_use]
+pub(crate) fn random_bits<const L: usize, R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    bits: u32,
+) -> Uint<L> {
+    <Uint<L> as crypto_bigint::RandomBits>::try_random_bits(rng, bits).unwrap_or(Uint::ZERO)
+}
+
 /// `q · 2^k` as a `Uint<L>`, for the slack bounds of the proofs.
 #[must_use]
 pub(crate) const fn order_shl<const L: usize>(k: u32) -> Uint<L> {
@@ -194,6 +204,30 @@ pub(crate) fn pow_sliding_vartime<const L: usize, const E: usize>(
 mod tests {
     use super::*;
     use crypto_bigint::{U64, U384, U768};
+
+    /// Draws below 2^bits for the widths the proofs use (256 in a U256, 320 and 374 in a
+    /// U384): never at or above the bound, and the top bit set in about half the draws; a
+    /// width beyond the type gives zero.
+    #[test]
+    fn random_bits_stay_below_their_width_and_reach_its_top() {
+        let mut rng = crate::fixtures::rng(40);
+        let mut top = 0;
+        for _ in 0..64 {
+            let v: U256 = random_bits(&mut rng, 256);
+            top += u32::from(v.bit_width() == 256);
+        }
+        assert!((16..=48).contains(&top), "{top}");
+        for bits in [320, 374] {
+            let mut top = 0;
+            for _ in 0..64 {
+                let v: U384 = random_bits(&mut rng, bits);
+                assert!(v.bit_width() <= bits);
+                top += u32::from(v.bit_width() == bits);
+            }
+            assert!((16..=48).contains(&top), "{bits}: {top}");
+        }
+        assert_eq!(random_bits::<{ U256::LIMBS }, _>(&mut rng, 257), U256::ZERO);
+    }
 
     #[test]
     fn bytes_round_trip_and_refuse_overflow() {

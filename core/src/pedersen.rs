@@ -8,7 +8,9 @@
 //! residue among ±u): a commitment 2^ξ·u^r then always has Legendre symbol 1, whereas a
 //! non-residue u would reveal the parity of every nonce r through the symbol of the commitment.
 
-use crypto_bigint::{NonZero, U128, U2048, Uint, const_monty_params, modular::ConstMontyForm};
+use crypto_bigint::{
+    NonZero, U128, U256, U384, U448, U2048, Uint, const_monty_params, modular::ConstMontyForm,
+};
 
 use crate::{tags, transcript::Transcript};
 
@@ -36,11 +38,14 @@ pub const P: U2048 =
         .modulus()
         .get_copy();
 
-/// The subgroup order p' = (p − 1)/2.
+/// The subgroup order p' = (p − 1)/2 (the protocol reduces nothing mod p' since its
+/// exponents are short: tests and benches use it).
+#[cfg(any(test, feature = "internals"))]
 // vartime: public group constants.
 pub const ORDER: U2048 = P.shr_vartime(1);
 
 /// p' as a divisor.
+#[cfg(any(test, feature = "internals"))]
 #[must_use]
 pub fn order_nz() -> NonZero<U2048> {
     NonZero::new(ORDER)
@@ -86,22 +91,37 @@ pub fn generators() -> (Element, Element) {
 /// faster than 5 (the rows' scans, 64 entries of 256 bytes each, outweigh the multiplications
 /// saved).
 pub const TABLE_WINDOW: u32 = 5;
+/// Bits of the Pedersen randomness ρ of keygen's Com = g^x·h^ρ: twice the 128-bit security
+/// level, the short exponent that RFC 7919 (§5.2) and NIST SP 800-56A Rev. 3 (§5.6.1.1.1) allow
+/// for Diffie–Hellman keys in a 2048-bit safe-prime group (at least 225 bits for ffdhe2048).
+/// With ρ < p' the commitment would hide x perfectly; with ρ < 2^256 it hides x under the
+/// short-exponent discrete-log assumption (the best known attack on h^ρ costs 2^128, NFS on
+/// the group 2^112 whatever the exponent), at a seventh of the exponentiations' length
+/// (docs/SECURITY.md, "Short Pedersen exponents"). The proofs' nonces are wider by their
+/// statistical slack, so their responses hide ρ as the other masks hide x.
+pub const RANDOMNESS_BITS: u32 = 256;
+// ρ is a U256; 2ρ stays within the table's rows for u.
+const _: () = assert!(RANDOMNESS_BITS <= U256::BITS && RANDOMNESS_BITS < TABLE_ROOT_H_BITS);
 /// Bits of the exponents of 2, the root of g, that a [`Table`] covers: the range proof's
 /// masks ξ_i (below q·2^λ < 2^320), raised 50 times per keygen.
 pub const TABLE_ROOT_G_BITS: u32 = 320;
+/// Bits of the exponents of u, the root of h, that a [`Table`] covers: the range proof's
+/// nonces (below 2^(256+λ) = 2^320), twice the equality proof's μ (below 2^(256+54+λ)) and
+/// twice ρ.
+pub const TABLE_ROOT_H_BITS: u32 = 384;
 /// Entries of one row: the 2^[`TABLE_WINDOW`] digits of one window.
 const ROW: usize = 1 << TABLE_WINDOW;
 /// The low bits of an exponent that pick an entry of a row.
 const DIGIT_MASK: u64 = (1 << TABLE_WINDOW) - 1;
-/// Entries for u, whose exponents reach 2048 bits.
-const ROOT_H_ENTRIES: usize = 2048usize.div_ceil(TABLE_WINDOW as usize) * ROW;
-/// Entries of a [`Table`] (256 bytes each: 3.7 MiB).
+/// Entries for u.
+const ROOT_H_ENTRIES: usize = (TABLE_ROOT_H_BITS as usize).div_ceil(TABLE_WINDOW as usize) * ROW;
+/// Entries of a [`Table`] (256 bytes each: 1.1 MiB).
 pub const TABLE_LEN: usize =
     ROOT_H_ENTRIES + (TABLE_ROOT_G_BITS as usize).div_ceil(TABLE_WINDOW as usize) * ROW;
 
 /// A fixed-base table of the generators' roots u and 2: b^(d·32^i) for every 5-bit window i
-/// and digit d, in caller-owned storage, for exponents of u below 2^2048 and of 2 below
-/// 2^[`TABLE_ROOT_G_BITS`]. It makes the prover's u^r, h^r and 2^ξ several times faster (one
+/// and digit d, in caller-owned storage, for exponents of u below 2^[`TABLE_ROOT_H_BITS`] and
+/// of 2 below 2^[`TABLE_ROOT_G_BITS`]. It makes the prover's u^r, h^r and 2^ξ several times faster (one
 /// multiplication per window, each row scanned in constant time). The same table serves every
 /// key and every party: build it once per process.
 pub struct Table<'t> {
@@ -124,9 +144,9 @@ impl<'t> Table<'t> {
         Ok(Self { entries: storage })
     }
 
-    /// u^e in constant time in e.
+    /// u^e for e < 2^[`TABLE_ROOT_H_BITS`] (higher bits are not read), in constant time in e.
     #[must_use]
-    pub fn pow_root_h(&self, e: &U2048) -> Element {
+    pub fn pow_root_h<const L: usize>(&self, e: &Uint<L>) -> Element {
         pow_rows(self.entries.get(..ROOT_H_ENTRIES).unwrap_or_default(), e)
     }
 
@@ -180,70 +200,28 @@ fn limb_u64(word: crypto_bigint::Word) -> u64 {
     u64::from(word)
 }
 
-/// h^(2^(512·k)) for k = 1, 2, 3 (a test recomputes them from [`generators`]): with h they cut
-/// a 2048-bit exponent of h into four 512-bit slices that share one chain of squarings.
-const H_SHIFTED: [U2048; 3] = [
-    U2048::from_be_hex(concat!(
-        "019cb641d5a13f23826960ea97b63fd81845adfab92b08cfdb8118914e7c8de2cd65e0b72b9b18a2",
-        "5ce821ca65b694907d83675fcc92fdc44e600b9df1d77dcc81593a30a69ff82ed4eead26f335b358",
-        "1dd0c89f36e209b34debd0aa7107afbdbc41c3b82cac0fa5f56ae070a5296161ef1daee19c39ec68",
-        "e147860a1a36ae6f66699ff39d3dd4053d31e94a07d25a4faa1117910ea05a402d0753665df6019f",
-        "4101c6869207ee76529a110a6e3a7f15af3abb6491a4e4525d943e8373e570ad1d69a3f8b2737b8b",
-        "1c4e39a0256596da5e1c4fb10ab8b88a2cd0f595f8579e2cbd42db8d27997b47d00e453e68da2236",
-        "6a1b01dcb54e3226a52710cc3dd87fad",
-    )),
-    U2048::from_be_hex(concat!(
-        "b81f6a2526621fdb49e32cd3562e5d02601a0710a54268a3eabf60ac9076457fe20ca7c1d405e845",
-        "9b316009ffa18900b26dd2046eaeca6912b5fde58b28e2bf2f3445628b4e5f5168e9b55f5dfd8e7d",
-        "32754b4ba78cdd041a87e0eb313699e4711021b603c5d53e2e454f774d8af6fa7f7cc6d8cec6abf1",
-        "5b0e48b74848ff2a965a3ff51dccd5da3c5d583bddeef439a946c2a1decb29888ff2353f3cf1a032",
-        "e4d8ddb26daf36ecf0493f7a7f750d7bb73b7e32dafeb3d8f0886e10a4756ba425939786cb9f9e6b",
-        "0bf3302b7576b23fc3973d1d2571471248ee1ec7a4cbe6ccdbd380398cba5b468ec18b2bb3b80b41",
-        "0b2e6a89470514668f068ef342882dc6",
-    )),
-    U2048::from_be_hex(concat!(
-        "f78a16f00007d7e343083b0946e5ec9154685461a6c6c39100ad666bd0369d54776793aa01f58b21",
-        "4f480bd34f4f1a2547f621ae3e2ff1e0bf7e19b8898af4df4d38462c1a030fded641347da26aa84a",
-        "57d04e606ad19d39acc1de296529a8e1a4c9b388ec5c1cc25fc1f3d05b34e85e65bb17e0eeb20d45",
-        "99c066d9b3df461eb50cbe50ff2125a27a6fda118daf7a8a9748296ab602b0584d0af486d6c2def2",
-        "2c41ba4720453cf06f1410f8962a12067c10170df76fa046f6964d8b8d42c5afb7adf9c075a4227c",
-        "161be084d2729bece3818ff14e19c940a1751ca6c981fe311f83293ec6d0e0f417891f187b162e5a",
-        "e62486c5efcc56ae20485cd8dfd6ac17",
-    )),
-];
+/// Bits of both exponents of [`g_h_power`].
+pub const G_H_BITS: u32 = 448;
 
-/// Bits of each slice of h's exponent in [`g_h_power`], and the bound on g's exponent there.
-const SLICE_BITS: u32 = 512;
-
-/// g^d·h^e for d < 2^448 and any e < 2^2048, by one chain of 512 squarings shared by g and
-/// e's four 512-bit slices over h, h^(2^512), h^(2^1024), h^(2^1536): the right-hand side of
-/// the keygen verifiers' Pedersen relations (g^d·h^ν, g^(Σd_i·w_i)·h^(Σf_i·w_i)) in about 40 %
-/// of the squarings and multiplications of g^d and h^e raised apart. Constant time in d and e
-/// (crypto-bigint's multi-exponentiation), though its callers only pass public values.
+/// g^d·h^e for d, e < 2^[`G_H_BITS`], by one chain of squarings shared by g and h: the
+/// right-hand side of the keygen verifiers' Pedersen relations (g^d·h^ν,
+/// g^(Σd_i·w_i)·h^(Σf_i·w_i)), whose exponents short Pedersen randomness keeps below 2^448.
+/// Constant time in d and e (crypto-bigint's multi-exponentiation), though its callers only
+/// pass public values.
 #[must_use]
-pub fn g_h_power(d: &crypto_bigint::U448, e: &U2048) -> Element {
-    use crypto_bigint::{MultiExponentiateBoundedExp, U512};
+pub fn g_h_power(d: &U448, e: &U448) -> Element {
+    use crypto_bigint::MultiExponentiateBoundedExp;
     let (g, h) = generators();
-    let slice = |k: u32| -> U512 { e.wrapping_shr(k * SLICE_BITS).resize() };
-    let [h1, h2, h3] = H_SHIFTED.map(|v| Element::new(&v));
-    Element::multi_exponentiate_bounded_exp(
-        &[
-            (g, d.resize()),
-            (h, slice(0)),
-            (h1, slice(1)),
-            (h2, slice(2)),
-            (h3, slice(3)),
-        ],
-        SLICE_BITS,
-    )
+    Element::multi_exponentiate_bounded_exp(&[(g, *d), (h, *e)], G_H_BITS)
 }
 
-/// u^e, with the table if there is one (constant time in e either way).
+/// u^e for e < 2^`bits`, with the table if there is one and it covers `bits` (constant time
+/// in e; `bits` is public).
 #[must_use]
-pub fn pow_root_h(table: Option<&Table<'_>>, e: &U2048) -> Element {
+pub fn pow_root_h<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
     match table {
-        Some(t) => t.pow_root_h(e),
-        None => generator_roots().1.pow(e),
+        Some(t) if bits <= TABLE_ROOT_H_BITS => t.pow_root_h(e),
+        _ => generator_roots().1.pow_bounded_exp(e, bits),
     }
 }
 
@@ -257,12 +235,13 @@ pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: 
     }
 }
 
-/// h^e = u^(2e) for e < p' (so 2e fits), with the table if there is one (constant time in e).
+/// h^e = u^(2e) for e < 2^`bits`, with the table if there is one and it covers 2e (constant
+/// time in e; `bits` is public).
 #[must_use]
-pub fn pow_h(table: Option<&Table<'_>>, e: &U2048) -> Element {
+pub fn pow_h(table: Option<&Table<'_>>, e: &U384, bits: u32) -> Element {
     match table {
-        Some(t) => t.pow_root_h(&e.shl(1)),
-        None => generators().1.pow(e),
+        Some(t) if bits < TABLE_ROOT_H_BITS => t.pow_root_h(&e.shl(1)),
+        _ => generators().1.pow_bounded_exp(e, bits),
     }
 }
 
@@ -365,42 +344,24 @@ mod tests {
         assert_eq!(sh.square(), generators().1);
     }
 
-    /// The constants are h raised to 2^512, 2^1024 and 2^1536 (512 squarings apart).
-    #[test]
-    fn h_shifted_are_the_powers_of_h() {
-        let (_, h) = generators();
-        let mut x = h;
-        for constant in H_SHIFTED {
-            for _ in 0..SLICE_BITS {
-                x = x.square();
-            }
-            assert_eq!(x.retrieve(), constant);
-        }
-    }
-
     /// g^d·h^e by the shared chain equals the two powers raised apart, for exponents at the
-    /// edges of every slice (0, all ones, a single top bit) and random ones.
+    /// edges (0, all ones, a single top bit) and random ones.
     #[test]
     fn g_h_power_is_g_to_d_times_h_to_e() {
-        use crypto_bigint::U448;
         let (g, h) = generators();
-        let check = |d: U448, e: U2048| {
+        let check = |d: U448, e: U448| {
             assert_eq!(g_h_power(&d, &e), g.pow(&d).mul(&h.pow(&e)), "{d} {e}");
         };
-        let mid = U2048::ONE.shl(1023).wrapping_add(&U2048::ONE.shl(512));
-        check(U448::ZERO, U2048::ZERO);
-        check(U448::MAX, U2048::MAX);
-        check(U448::ONE, U2048::ONE.shl(2047));
-        check(U448::ONE.shl(447), mid);
+        check(U448::ZERO, U448::ZERO);
+        check(U448::MAX, U448::MAX);
+        check(U448::ONE, U448::ONE.shl(447));
+        check(U448::ONE.shl(447), U448::ONE);
         let mut rng = crate::fixtures::rng(9);
-        let (d_max, e_max) = (
-            NonZero::new(U448::MAX).unwrap(),
-            NonZero::new(U2048::MAX).unwrap(),
-        );
+        let max = NonZero::new(U448::MAX).unwrap();
         for _ in 0..4 {
             check(
-                crate::bigint::random_below(&mut rng, &d_max),
-                crate::bigint::random_below(&mut rng, &e_max),
+                crate::bigint::random_below(&mut rng, &max),
+                crate::bigint::random_below(&mut rng, &max),
             );
         }
     }

@@ -9,7 +9,7 @@
 mod support;
 
 use crypto_bigint::{
-    NonZero, Odd, RandomMod, U128, U256, U512, U768, U1024, U2048, U4096, Uint,
+    NonZero, Odd, RandomBits, RandomMod, U128, U256, U384, U512, U768, U1024, U2048, U4096, Uint,
     modular::{FixedMontyForm, FixedMontyParams},
 };
 use ecdsa2pc_core::internals::{curve, pedersen, tags};
@@ -56,12 +56,16 @@ mod k3 {
     pub(crate) const EQ_D_LEN: usize = 43;
     pub(crate) const EQ_BIGD: usize = EQ_D + 3 * EQ_D_LEN;
     pub(crate) const EQ_NU: usize = EQ_BIGD + 3 * 256;
-    pub(crate) const RANGE: usize = EQ_NU + 256;
+    /// Bytes of ν: 2^374 + 2^310 needs 375 bits.
+    pub(crate) const EQ_NU_LEN: usize = 47;
+    pub(crate) const RANGE: usize = EQ_NU + EQ_NU_LEN;
     pub(crate) const RANGE_CT: usize = RANGE;
     pub(crate) const RANGE_OPEN: usize = RANGE_CT + 50 * 256;
     pub(crate) const RANGE_D: usize = RANGE_OPEN + 32;
     pub(crate) const RANGE_F: usize = RANGE_D + 50 * 40;
-    pub(crate) const KEY: usize = RANGE_F + 50 * 256;
+    /// Bytes of each f_i: 2^320 + 2^256 needs 321 bits.
+    pub(crate) const RANGE_F_LEN: usize = 41;
+    pub(crate) const KEY: usize = RANGE_F + 50 * RANGE_F_LEN;
     pub(crate) const END: usize = KEY + 3 * 256;
 }
 
@@ -258,7 +262,7 @@ struct MalP1 {
     open_q1: [u8; 32],
     prefix: [u8; 32],
     r_key: U2048,
-    ped_rho: U2048,
+    ped_rho: U256,
     eq: eqp::Prover,
     range: range::Prover,
 }
@@ -286,7 +290,8 @@ impl MalP1 {
             Some(raw) => (pk.validate(&raw).unwrap(), U2048::ONE),
             None => pk.encrypt(&mut rng, &plaintext),
         };
-        let ped_rho = U2048::random_mod_vartime(&mut rng, &pedersen::order_nz());
+        // Short Pedersen randomness, as the honest P1 draws it.
+        let ped_rho = U256::random_bits(&mut rng, pedersen::RANDOMNESS_BITS);
         let (g, h) = pedersen::generators();
         let value = cheat.pedersen_value.unwrap_or_else(|| scalar_uint(&x1));
         let ped = g.pow(&value).mul(&h.pow(&ped_rho));
@@ -898,12 +903,13 @@ fn k3_honest() -> Vec<u8> {
 
 /// Before 18-bit chunks, 4 chunks (with 42- and 44-byte d_i) and 4 roots made keygen Msg3
 /// 33,478 bytes and refresh Msg3 7,442; with the PDL proof still beside the equality proof,
-/// keygen Msg3 was 32,415 bytes. A peer still on either layout is refused by length.
+/// keygen Msg3 was 32,415 bytes; with Pedersen responses mod p' (before short Pedersen
+/// randomness), 31,574. A peer still on any of these layouts is refused by length.
 #[test]
 fn msg3_of_older_layouts_is_malformed() {
     let honest = k3_honest();
-    assert_eq!(honest.len(), 31_574);
-    for old_len in [33_478, 32_415] {
+    assert_eq!(honest.len(), 20_615);
+    for old_len in [33_478, 32_415, 31_574] {
         let old = [honest.as_slice(), &vec![0u8; old_len - honest.len()]].concat();
         assert_eq!(keygen::Msg3::decode(&old).unwrap_err(), Error::Malformed);
         let mut in_place = keygen::Msg3::EMPTY;
@@ -1143,7 +1149,7 @@ fn k3_range_proof_tampered_is_rejected() {
     let honest = k3_honest();
     let bad = Error::ProofInvalid(Proof::Range);
     let d = |i: usize| k3::RANGE_D + 40 * i;
-    let f = |i: usize| k3::RANGE_F + 256 * i;
+    let f = |i: usize| k3::RANGE_F + k3::RANGE_F_LEN * i;
     let responses: Vec<(&str, Vec<u8>)> = vec![
         ("d_0 + 1", plus_one(&honest, d(0), d(1))),
         ("d_49 + 1", plus_one(&honest, d(49), k3::RANGE_F)),
@@ -1173,7 +1179,13 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     // Equality d_i < q·(2^82 + 2^18); range d_i < q·2^64 (cb-mpc's bound).
     let eq_d = q.shl_vartime(82).wrapping_add(&q.shl_vartime(18));
     let range_d = q.shl_vartime(64);
-    let ped_order = pedersen::ORDER;
+    // ν < 2^374 + 2^310 and f_i < 2^320 + 2^256 (short Pedersen randomness, ρ < 2^256).
+    let nu_bound = U384::ONE
+        .shl_vartime(374)
+        .wrapping_add(&U384::ONE.shl_vartime(310));
+    let f_bound = U384::ONE
+        .shl_vartime(320)
+        .wrapping_add(&U384::ONE.shl_vartime(256));
     let ped_p = pedersen::P;
     /// (name, offset, width, value at the bound, value one below).
     type Field = (&'static str, usize, usize, Vec<u8>, Vec<u8>);
@@ -1195,9 +1207,9 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
         (
             "eq nu",
             k3::EQ_NU,
-            256,
-            be(&ped_order, 256),
-            be(&ped_order.wrapping_sub(&U2048::ONE), 256),
+            k3::EQ_NU_LEN,
+            be(&nu_bound, k3::EQ_NU_LEN),
+            be(&nu_bound.wrapping_sub(&U384::ONE), k3::EQ_NU_LEN),
         ),
         (
             "range c~_5",
@@ -1215,10 +1227,10 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
         ),
         (
             "range f_49",
-            k3::RANGE_F + 49 * 256,
-            256,
-            be(&ped_order, 256),
-            be(&ped_order.wrapping_sub(&U2048::ONE), 256),
+            k3::RANGE_F + 49 * k3::RANGE_F_LEN,
+            k3::RANGE_F_LEN,
+            be(&f_bound, k3::RANGE_F_LEN),
+            be(&f_bound.wrapping_sub(&U384::ONE), k3::RANGE_F_LEN),
         ),
     ];
     for (name, at, width, at_bound, below) in fields {

@@ -223,59 +223,60 @@ fn precomputed_nonces_encrypt_correctly_and_only_under_their_key() {
     );
 }
 
+/// Every power the provers take through the Pedersen table equals the plain power, at the
+/// edges of the widths the table covers (u below 2^384, h below 2^383, 2 below 2^320); a
+/// width beyond them takes the plain power; a wrong storage length is an error.
 #[test]
 fn pedersen_table_powers_match_plain_powers() {
-    use crypto_bigint::U2048;
-    use ecdsa2pc_core::{PEDERSEN_TABLE_LEN, PedersenTable};
-    let mut storage = vec![U2048::ZERO; PEDERSEN_TABLE_LEN];
+    use crypto_bigint::{U320, U384};
+    let mut storage = vec![crypto_bigint::U2048::ZERO; PEDERSEN_TABLE_LEN];
     let table = PedersenTable::new(&mut storage).unwrap();
     let (_, h) = pedersen::generators();
-    let (_, u) = pedersen::generator_roots();
+    let (sg, u) = pedersen::generator_roots();
+    let top_h = U384::MAX.shr_vartime(2);
     for e in [
-        U2048::ZERO,
-        U2048::ONE,
-        pedersen::ORDER.wrapping_sub(&U2048::ONE),
-        U2048::from_u64(0xfeed).shl_vartime(1500),
+        U384::ZERO,
+        U384::ONE,
+        U384::from_u64(0x1234_5678),
+        U384::from_u64(0x1234_5679),
+        U384::from_u64(0xfeed).shl_vartime(300),
+        top_h,
     ] {
-        assert_eq!(pedersen::pow_root_h(Some(&table), &e), u.pow(&e));
-        assert_eq!(pedersen::pow_h(Some(&table), &e), h.pow(&e));
+        assert_eq!(pedersen::pow_root_h(Some(&table), &e, 384), u.pow(&e));
+        assert_eq!(table.pow_root_h(&e), u.pow(&e));
+        assert_eq!(pedersen::pow_root_h(None, &e, 384), u.pow(&e));
+        assert_eq!(pedersen::pow_h(Some(&table), &e, 383), h.pow(&e));
+        assert_eq!(pedersen::pow_h(None, &e, 383), h.pow(&e));
+        // Widths the table does not cover take the plain power.
+        assert_eq!(pedersen::pow_h(Some(&table), &e, 384), h.pow(&e));
+        let xi = e.resize::<{ U320::LIMBS }>();
+        assert_eq!(pedersen::pow_root_g(Some(&table), &xi, 320), sg.pow(&xi));
+        assert_eq!(pedersen::pow_root_g(None, &xi, 320), sg.pow(&xi));
+        assert_eq!(pedersen::pow_root_g(Some(&table), &e, 384), sg.pow(&e));
     }
-    let mut short = vec![U2048::ZERO; 5];
+    let all = U384::MAX;
+    assert_eq!(pedersen::pow_root_h(Some(&table), &all, 384), u.pow(&all));
+    let top = U320::MAX;
+    assert_eq!(pedersen::pow_root_g(Some(&table), &top, 320), sg.pow(&top));
+    let mut short = vec![crypto_bigint::U2048::ZERO; 5];
     assert_eq!(
         PedersenTable::new(&mut short).unwrap_err(),
         Error::BufferTooSmall
     );
 }
 
-/// u^r through the fixed-base table, h^r through it, and the plain powers agree, for an
-/// even and an odd r, and the symbol of 2^ξ·u^r is 1 whatever r's parity.
+/// 2^ξ·u^r is a residue (symbol 1) for an even and an odd r: the Legendre symbol of a range
+/// commitment says nothing about its nonce's parity.
 #[test]
-fn pedersen_table_matches_the_residue_root_and_symbols_hide_nonce_parity() {
-    use crypto_bigint::U2048;
-    let mut storage = vec![U2048::ZERO; PEDERSEN_TABLE_LEN];
+fn pedersen_commitment_symbols_hide_nonce_parity() {
+    use crypto_bigint::U384;
+    let mut storage = vec![crypto_bigint::U2048::ZERO; PEDERSEN_TABLE_LEN];
     let table = PedersenTable::new(&mut storage).unwrap();
-    let (sg, sh) = pedersen::generator_roots();
-    let top = crypto_bigint::U320::MAX;
-    assert_eq!(pedersen::pow_root_g(Some(&table), &top, 320), sg.pow(&top));
-    for r in [
-        U2048::from_u64(0x1234_5678),
-        U2048::from_u64(0x1234_5679),
-        pedersen::ORDER.wrapping_sub(&U2048::ONE),
-        pedersen::ORDER.wrapping_sub(&U2048::from_u8(2)),
-    ] {
-        assert_eq!(table.pow_root_h(&r), sh.pow(&r));
-        let xi = r.resize::<{ crypto_bigint::U320::LIMBS }>();
-        assert_eq!(pedersen::pow_root_g(Some(&table), &xi, 320), sg.pow(&xi));
-        assert_eq!(pedersen::pow_root_g(None, &xi, 320), sg.pow(&xi));
-        // A width the table does not cover takes the plain power.
-        assert_eq!(pedersen::pow_root_g(Some(&table), &r, 2048), sg.pow(&r));
-        assert_eq!(
-            pedersen::pow_h(Some(&table), &r),
-            pedersen::generators().1.pow(&r)
-        );
+    let (sg, _) = pedersen::generator_roots();
+    for r in [U384::from_u64(0x1234_5678), U384::from_u64(0x1234_5679)] {
         let com = sg
-            .pow(&U2048::from_u8(3))
-            .mul(&pedersen::pow_root_h(Some(&table), &r));
+            .pow(&crypto_bigint::U64::from_u8(3))
+            .mul(&pedersen::pow_root_h(Some(&table), &r, 320));
         assert_eq!(
             com.jacobi_symbol_vartime(),
             crypto_bigint::JacobiSymbol::One

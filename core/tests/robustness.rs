@@ -282,11 +282,11 @@ fn keygen_p2_accepts_msg3(m3: &keygen::Msg3) -> Result<(), Error> {
 
 /// Field boundaries of keygen Msg3 (see adversarial.rs for the layout).
 const K3_FIELDS: [usize; 18] = [
-    2, 35, 67, 99, 132, 164, 1700, 1956, 1989, 2021, 2150, 2918, 3174, 15974, 16006, 18006, 30806,
-    31574,
+    2, 35, 67, 99, 132, 164, 1700, 1956, 1989, 2021, 2150, 2918, 2965, 15765, 15797, 17797, 19847,
+    20615,
 ];
-const K3_RANGE: usize = 3174;
-const K3_KEY: usize = 30806;
+const K3_RANGE: usize = 2965;
+const K3_KEY: usize = 19847;
 
 fn keygen_msg3_flips(regions: &[(usize, usize, usize)], with_fields: bool) {
     let honest = support::bytes(&keys().m3);

@@ -16,12 +16,13 @@ use crate::{NetError, Transport};
 use ecdsa2pc_core::bip32::{DerivationPath, MAX_DEPTH};
 use ecdsa2pc_core::sign::Digest;
 
-/// Version of the request exchange (and of the protocols it starts) this build speaks. 4:
-/// keygen's message 3 ties c_key to Q1 inside the equality proof and carries no PDL proof
-/// (version 3: a separate PDL proof; version 2: four 13-bit equality chunks and four
-/// key-proof roots), so a peer of another release is refused by name before either side
-/// computes anything.
-pub const REQUEST_VERSION: u8 = 4;
+/// Version of the request exchange (and of the protocols it starts) this build speaks. 5:
+/// keygen's Pedersen randomness is short (ρ < 2^256) and its proofs' Pedersen responses are
+/// integers, so message 3 is 20,615 bytes (version 4: responses mod p', 31,574 bytes;
+/// version 3: a separate PDL proof; version 2: four 13-bit equality chunks and four key-proof
+/// roots), and a peer of another release is refused by name before either side computes
+/// anything.
+pub const REQUEST_VERSION: u8 = 5;
 /// First bytes of every request.
 const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
 /// First bytes of every reply.
@@ -719,10 +720,11 @@ mod tests {
         let refusal = Request::decode(&bytes).unwrap_err();
         assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
         assert!(refusal.reason.contains("version 9"), "{}", refusal.reason);
-        assert!(refusal.reason.contains("version 4"), "{}", refusal.reason);
-        // Peers of the releases before three 18-bit chunks (version 2) and before the
-        // equality proof took over PDL's statement (version 3) are refused by name.
-        for old in [2u8, 3] {
+        assert!(refusal.reason.contains("version 5"), "{}", refusal.reason);
+        // Peers of the releases before three 18-bit chunks (version 2), before the equality
+        // proof took over PDL's statement (version 3) and before short Pedersen randomness
+        // (version 4) are refused by name.
+        for old in [2u8, 3, 4] {
             let mut bytes = Request::keygen().encode().to_vec();
             bytes[4] = old;
             let refusal = Request::decode(&bytes).unwrap_err();

@@ -45,7 +45,7 @@ pub struct AwaitMsg2 {
     #[zeroize(skip)]
     c_key: Ciphertext,
     r_key: ModN,
-    ped_rho: U2048,
+    ped_rho: U256,
     eq: eq_paillier_pedersen::Prover,
     range: range::Prover,
     #[zeroize(skip)]
@@ -108,7 +108,8 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let pk = paillier.public_key().clone();
     let x1_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(&x1));
     let r_key = pk.random_nonce(rng);
-    let ped_rho = bigint::random_below(rng, &pedersen::order_nz());
+    // Short Pedersen randomness (pedersen::RANDOMNESS_BITS): uniform below 2^256.
+    let ped_rho: U256 = bigint::random_bits(rng, pedersen::RANDOMNESS_BITS);
     let mut eq = eq_paillier_pedersen::Prover::draw(rng, &paillier);
     let mut range = range::Prover::draw(rng);
 
@@ -118,7 +119,11 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     // x1 < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
     let ped_of = || {
         g.pow_bounded_exp(&*x1_int, U256::BITS)
-            .mul(&pedersen::pow_h(table, &ped_rho))
+            .mul(&pedersen::pow_h(
+                table,
+                &ped_rho.resize(),
+                pedersen::RANDOMNESS_BITS,
+            ))
     };
     let com_tilde_of = || eq.com_tilde(table);
     let (eq_ref, range_ref, key) = (&eq, &range, &paillier);
@@ -311,7 +316,7 @@ mod tests {
         assert_eq!(state.open_q1, [0; 32]);
         assert_eq!(state.cc1, [0; 32]);
         assert_eq!(state.r_key, ModN::ZERO);
-        assert_eq!(state.ped_rho, U2048::ZERO);
+        assert_eq!(state.ped_rho, U256::ZERO);
         assert_eq!(state.paillier.q_inv_p, crypto_bigint::U1024::ZERO);
         assert!(state.eq.is_wiped() && state.range.is_wiped());
     }

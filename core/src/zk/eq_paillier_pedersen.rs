@@ -4,13 +4,14 @@
 //! Statement: c = Enc(x; R) under N, Com = g^x·h^ρ in the Pedersen group and Q1 = x·G. The
 //! prover commits to t masked encryptions c̃_i = Enc(r_i; R̃_i), to Com̃ = g^r·h^μ and to
 //! R = r·G, with r = Σ r_i·2^(18i); the verifier sends e < 2^(18t), cut into 18-bit chunks e_i;
-//! the prover answers d_i = e_i·x + r_i, D_i = R^(e_i)·R̃_i, ν = e·ρ + μ mod p'. The verifier
+//! the prover answers d_i = e_i·x + r_i, D_i = R^(e_i)·R̃_i, ν = e·ρ + μ over the integers
+//! (ρ < 2^256, μ < 2^(256+54+λ): see [`pedersen::RANDOMNESS_BITS`]). The verifier
 //! checks each chunk under N and the packed d = Σ d_i·2^(18i) in both prime-order groups:
 //! Com^e·Com̃ = g^d·h^ν and d·G = R + e·Q1. Chunks stay below every prime factor of N (no factor
 //! is below 2^18), so no challenge is ≡ 0 modulo a factor. The curve relation is what ties c to
 //! Q1 (keygen's PDL proof did that before, for one N² exponentiation more).
 
-use crypto_bigint::{NonZero, U64, U384, U448, U2048, Uint};
+use crypto_bigint::{NonZero, U64, U256, U384, U448, U2048};
 use k256::{AffinePoint, ProjectivePoint, Scalar, elliptic_curve::ops::LinearCombination};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -28,8 +29,21 @@ use crate::{
 
 /// Width of r = Σ r_i·2^(18i) and d = Σ d_i·2^(18i).
 type Packed = U448;
-/// Width of ρ·e before reduction mod p': 2048 + 64 bits.
-type MaskTimesChallenge = Uint<{ U2048::LIMBS + U64::LIMBS }>;
+/// Bits of μ: ρ's bits, the challenge's and the statistical slack, so that ν = e·ρ + μ is
+/// within 2^−λ of μ's distribution.
+const MU_BITS: u32 = pedersen::RANDOMNESS_BITS + EQ_CHALLENGE_BITS + STAT_BITS;
+/// Bound on ν = e·ρ + μ: 2^(256+54+λ) + 2^(256+54).
+const NU_BOUND: U384 = U384::ONE
+    .shl_vartime(MU_BITS)
+    .wrapping_add(&U384::ONE.shl_vartime(pedersen::RANDOMNESS_BITS + EQ_CHALLENGE_BITS));
+/// Bytes of ν on the wire (its bound needs 375 bits).
+const NU_LEN: usize = 47;
+// vartime: a public constant bound.
+const _: () = assert!(NU_BOUND.bit_width_vartime() as usize <= NU_LEN * 8);
+// μ fits its type.
+const _: () = assert!(MU_BITS <= U384::BITS);
+// The Pedersen table covers h^μ (u^(2μ)).
+const _: () = assert!(MU_BITS < pedersen::TABLE_ROOT_H_BITS);
 /// Bound on each mask r_i: q·2^(18+λ).
 const MASK_BOUND: U384 = bigint::order_shl(EQ_CHUNK_BITS + STAT_BITS);
 /// Bound on each response d_i = e_i·x + r_i: q·(2^(18+λ) + 2^18).
@@ -67,7 +81,7 @@ pub struct Statement<'a> {
 pub struct Prover {
     masks: [U384; EQ_CHUNKS],
     nonces: [ModN; EQ_CHUNKS],
-    mu: U2048,
+    mu: U384,
     // The first message and its opening are sent: public.
     #[zeroize(skip)]
     first: First,
@@ -90,7 +104,7 @@ pub struct Response {
     opening: [u8; HASH_LEN],
     d: [U384; EQ_CHUNKS],
     big_d: [ModN; EQ_CHUNKS],
-    nu: U2048,
+    nu: U384,
 }
 
 impl Prover {
@@ -133,7 +147,7 @@ impl Prover {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces = sigma::nonces(rng, key);
-        let mu = bigint::random_below(rng, &pedersen::order_nz());
+        let mu = bigint::random_bits(rng, MU_BITS);
         let opening = commitment::randomness(rng);
         Self {
             masks,
@@ -157,7 +171,7 @@ impl Prover {
         let mut packed = pack(&self.masks);
         let com = g
             .pow_bounded_exp(&packed, PACKED_MASK_BITS)
-            .mul(&pedersen::pow_h(table, &self.mu))
+            .mul(&pedersen::pow_h(table, &self.mu, MU_BITS))
             .retrieve();
         packed.zeroize();
         com
@@ -185,24 +199,26 @@ impl Prover {
         commitment::seal(self.first.transcript(binding), &self.opening)
     }
 
-    /// Answers challenge `e` for witness x = Dec(c) with randomness `r_key` and Pedersen ρ.
+    /// Answers challenge `e` (< 2^[`EQ_CHALLENGE_BITS`]) for witness x = Dec(c) with
+    /// randomness `r_key` and Pedersen ρ (< 2^[`pedersen::RANDOMNESS_BITS`]).
     #[must_use]
     pub fn respond(
         &self,
         key: &PublicKey,
         x: &Scalar,
         r_key: &ModN,
-        rho: &U2048,
+        rho: &U256,
         e: u64,
     ) -> Response {
         let mut x_int: U384 = bigint::scalar_to_uint(x);
         let (d, big_d) = sigma::respond(key, &x_int, r_key, &self.masks, &self.nonces, e);
         x_int.zeroize();
-        let nu = mod_order(
-            &rho.resize::<{ MaskTimesChallenge::LIMBS }>()
-                .wrapping_mul(&U64::from_u64(e)),
-            &self.mu,
-        );
+        // e·ρ + μ < 2^310 + 2^374: no wrap.
+        let mut e_rho = rho
+            .resize::<{ U384::LIMBS }>()
+            .wrapping_mul(&U64::from_u64(e));
+        let nu = e_rho.wrapping_add(&self.mu);
+        e_rho.zeroize();
         Response {
             first: self.first.clone(),
             opening: self.opening,
@@ -220,11 +236,11 @@ impl Response {
         opening: [0; HASH_LEN],
         d: [U384::ZERO; EQ_CHUNKS],
         big_d: [ModN::ZERO; EQ_CHUNKS],
-        nu: U2048::ZERO,
+        nu: U384::ZERO,
     };
     /// Encoded length.
     pub const LEN: usize =
-        EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + POINT_LEN + HASH_LEN + MOD_N_LEN;
+        EQ_CHUNKS * (MOD_NN_LEN + D_LEN + MOD_N_LEN) + MOD_N_LEN + POINT_LEN + HASH_LEN + NU_LEN;
 
     /// Opens the commitment and checks both relations for challenge `e`: [`Self::verify_commitment`]
     /// and then [`Self::verify_chunk`] for every chunk, the independent checks a caller with
@@ -266,7 +282,7 @@ impl Response {
         // vartime: every exponent and base here is public.
         let lhs = st.commitment.pow_vartime(&U64::from_u64(e)).mul(&com_tilde);
         let d = pack(&self.d);
-        let rhs = pedersen::g_h_power(&d, &self.nu);
+        let rhs = pedersen::g_h_power(&d, &self.nu.resize());
         if lhs != rhs {
             return Err(bad);
         }
@@ -318,7 +334,7 @@ impl Response {
         self.big_d
             .iter()
             .try_for_each(|d| w.integer(MOD_N_LEN, d))?;
-        w.integer(MOD_N_LEN, &self.nu)
+        w.integer(NU_LEN, &self.nu)
     }
 
     /// Reads the response, each field below its bound (N-dependent bounds: in `verify`), R a
@@ -342,7 +358,7 @@ impl Response {
         for d_i in &mut big_d {
             *d_i = r.integer_unbounded(MOD_N_LEN)?;
         }
-        let nu = r.integer(MOD_N_LEN, &pedersen::ORDER)?;
+        let nu = r.integer(NU_LEN, &NU_BOUND)?;
         Ok(Self {
             first: First {
                 c_tilde,
@@ -385,15 +401,6 @@ fn pack(values: &[U384; EQ_CHUNKS]) -> Packed {
     })
 }
 
-/// (a + b) mod p' in constant time, for a wide a.
-fn mod_order(a: &MaskTimesChallenge, b: &U2048) -> U2048 {
-    let order =
-        NonZero::new(pedersen::ORDER.resize::<{ MaskTimesChallenge::LIMBS }>()).into_option();
-    order.map_or(U2048::ZERO, |o| {
-        a.wrapping_add(&b.resize()).rem(&o).resize()
-    })
-}
-
 #[cfg(test)]
 impl Prover {
     /// Whether every secret of the prover is zero (its zeroization test, and the states').
@@ -401,7 +408,7 @@ impl Prover {
         fn is_zero<T: Default + PartialEq + Copy, const N: usize>(v: &[T; N]) -> bool {
             v.iter().all(|x| *x == T::default())
         }
-        is_zero(&self.masks) && is_zero(&self.nonces) && self.mu == U2048::ZERO
+        is_zero(&self.masks) && is_zero(&self.nonces) && self.mu == U384::ZERO
     }
 }
 
@@ -419,7 +426,7 @@ pub(crate) mod tests {
         pub x: Scalar,
         pub c: Ciphertext,
         pub r_key: ModN,
-        pub rho: U2048,
+        pub rho: U256,
         pub com: pedersen::Element,
         pub q1: AffinePoint,
     }
@@ -428,7 +435,7 @@ pub(crate) mod tests {
         let key = fixtures::paillier_key(0);
         let mut rng = fixtures::rng(seed);
         let (c, r_key) = key.public_key().encrypt(&mut rng, x_int);
-        let rho = bigint::random_below(&mut rng, &pedersen::order_nz());
+        let rho: U256 = bigint::random_bits(&mut rng, pedersen::RANDOMNESS_BITS);
         let (g, h) = pedersen::generators();
         let com = g.pow(x_int).mul(&h.pow(&rho));
         let x = bigint::reduce_mod_q(x_int);
@@ -477,7 +484,7 @@ pub(crate) mod tests {
         t.d[1] = t.d[1].wrapping_add(&U384::ONE);
         assert_eq!(t.verify(&sealed, &st, e, &b), bad);
         let mut t = resp.clone();
-        t.nu = t.nu.wrapping_add(&U2048::ONE);
+        t.nu = t.nu.wrapping_add(&U384::ONE);
         assert_eq!(t.verify(&sealed, &st, e, &b), bad);
         let mut t = resp.clone();
         t.first.c_tilde[0] = ModNN::ONE;
@@ -502,7 +509,7 @@ pub(crate) mod tests {
         // A commitment to another value fails even with an honest Paillier side.
         let (g, h) = pedersen::generators();
         let com2 = g
-            .pow(&bigint::scalar_to_uint::<{ crypto_bigint::U256::LIMBS }>(
+            .pow(&bigint::scalar_to_uint::<{ U256::LIMBS }>(
                 &(s.x + Scalar::ONE),
             ))
             .mul(&h.pow(&s.rho));
@@ -529,6 +536,19 @@ pub(crate) mod tests {
         assert!(packed.bit_width() <= PACKED_MASK_BITS);
         let (g, _) = pedersen::generators();
         assert_eq!(g.pow_bounded_exp(&packed, PACKED_MASK_BITS), g.pow(&packed));
+    }
+
+    /// The largest honest ν, the largest μ plus the largest e·ρ, is below its wire bound and
+    /// fits [`NU_LEN`] bytes.
+    #[test]
+    fn largest_honest_nu_is_below_its_bound() {
+        let largest_mu = U384::ONE.shl_vartime(MU_BITS).wrapping_sub(&U384::ONE);
+        let largest_e = U64::from_u64((1 << EQ_CHALLENGE_BITS) - 1);
+        let largest_rho: U384 = U256::MAX.resize();
+        let largest = largest_mu.wrapping_add(&largest_rho.wrapping_mul(&largest_e));
+        assert!(largest < NU_BOUND);
+        assert_eq!(NU_BOUND.bit_width(), 375);
+        assert_eq!(NU_LEN, 375usize.div_ceil(8));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Interactive range proof: the value x in Com = g^x·h^ρ lies in (−q·2^λ, q·2^λ) (honestly < q).
 //!
 //! t binary repetitions. The prover commits to c̃_i = 2^(ξ_i)·u^(r_i) (square roots of the
-//! generators) with ξ_i < q·(2^λ − 1); for challenge bit e_i it answers d_i = ξ_i + e_i·x and
-//! f_i = r_i + e_i·ρ mod p', and the verifier accepts d_i < q·2^λ (cb-mpc's bound). The
+//! generators) with ξ_i < q·(2^λ − 1) and r_i < 2^(256+λ); for challenge bit e_i it answers
+//! d_i = ξ_i + e_i·x and f_i = r_i + e_i·ρ over the integers (ρ < 2^256, see
+//! [`pedersen::RANDOMNESS_BITS`]), and the verifier accepts d_i < q·2^λ (cb-mpc's bound). The
 //! verifier squares c̃_i into the subgroup and checks c̃_i²·Com^(e_i) = g^(d_i)·h^(f_i) for
 //! all i at once with random 64-bit weights.
 
-use crypto_bigint::{NonZero, U64, U128, U384, U448, U2048, Uint};
+use crypto_bigint::{NonZero, U64, U128, U256, U384, U448, U2048};
 use k256::Scalar;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConditionallySelectable};
@@ -36,6 +37,21 @@ const MASK_BOUND: U384 = D_BOUND.wrapping_sub(&bigint::order_shl(0));
 const MASK_BITS: u32 = MASK_BOUND.bit_width_vartime();
 // The Pedersen table covers every mask.
 const _: () = assert!(MASK_BITS <= pedersen::TABLE_ROOT_G_BITS);
+/// Bits of every nonce r_i: ρ's bits and the statistical slack, so that r_i + ρ is within
+/// 2^−λ of r_i's distribution.
+const NONCE_BITS: u32 = pedersen::RANDOMNESS_BITS + STAT_BITS;
+/// Bound on each response f_i = r_i + e_i·ρ: 2^(256+λ) + 2^256.
+const F_BOUND: U384 = U384::ONE
+    .shl_vartime(NONCE_BITS)
+    .wrapping_add(&U384::ONE.shl_vartime(pedersen::RANDOMNESS_BITS));
+/// Bytes of each f_i on the wire (2^320 + 2^256 needs 321 bits).
+const F_LEN: usize = 41;
+// vartime: a public constant bound.
+const _: () = assert!(F_BOUND.bit_width_vartime() as usize <= F_LEN * 8);
+// The nonces fit their type.
+const _: () = assert!(NONCE_BITS <= U384::BITS);
+// The Pedersen table covers every nonce.
+const _: () = assert!(NONCE_BITS <= pedersen::TABLE_ROOT_H_BITS);
 /// Bases raised together in [`Response::verify`]'s shared squaring chain: 10 elements of
 /// 256 bytes on the stack at a time, as much saved as 50 at once within a few percent.
 const STRAUS_GROUP: usize = 10;
@@ -58,7 +74,7 @@ const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Prover {
     masks: [U384; RANGE_REPS],
-    nonces: [U2048; RANGE_REPS],
+    nonces: [U384; RANGE_REPS],
     // The first message and its opening are sent: public.
     #[zeroize(skip)]
     c_tilde: [U2048; RANGE_REPS],
@@ -72,7 +88,7 @@ pub struct Response {
     c_tilde: [U2048; RANGE_REPS],
     opening: [u8; HASH_LEN],
     d: [U384; RANGE_REPS],
-    f: [U2048; RANGE_REPS],
+    f: [U384; RANGE_REPS],
 }
 
 impl Prover {
@@ -110,8 +126,8 @@ impl Prover {
         let masks: [U384; RANGE_REPS] = core::array::from_fn(|_| {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
-        let nonces: [U2048; RANGE_REPS] =
-            core::array::from_fn(|_| bigint::random_below(rng, &pedersen::order_nz()));
+        let nonces: [U384; RANGE_REPS] =
+            core::array::from_fn(|_| bigint::random_bits(rng, NONCE_BITS));
         // Drawn after the nonces, where it was drawn when the commitments were computed
         // in between: they draw nothing, so the stream is the same.
         let opening = commitment::randomness(rng);
@@ -135,7 +151,7 @@ impl Prover {
             let i = k.saturating_mul(REPS_PER_ITEM).saturating_add(j);
             match (self.masks.get(i), self.nonces.get(i)) {
                 (Some(m), Some(n)) => pedersen::pow_root_g(table, m, MASK_BITS)
-                    .mul(&pedersen::pow_root_h(table, n))
+                    .mul(&pedersen::pow_root_h(table, n, NONCE_BITS))
                     .retrieve(),
                 _ => U2048::ZERO,
             }
@@ -155,21 +171,23 @@ impl Prover {
         commitment::seal(first_transcript(&self.c_tilde, binding), &self.opening)
     }
 
-    /// Answers the challenge bits `e` for witness x (< q) and Pedersen randomness ρ.
+    /// Answers the challenge bits `e` for witness x (< q) and Pedersen randomness ρ
+    /// (< 2^[`pedersen::RANDOMNESS_BITS`]).
     #[must_use]
-    pub fn respond(&self, x: &Scalar, rho: &U2048, e: u64) -> Response {
+    pub fn respond(&self, x: &Scalar, rho: &U256, e: u64) -> Response {
         let x_int: U384 = bigint::scalar_to_uint(x);
-        let order = pedersen::order_nz();
+        let rho_wide: U384 = rho.resize();
         let mut d = [U384::ZERO; RANGE_REPS];
-        let mut f = [U2048::ZERO; RANGE_REPS];
+        let mut f = [U384::ZERO; RANGE_REPS];
         for (i, (d_i, f_i)) in d.iter_mut().zip(f.iter_mut()).enumerate() {
             let bit = Choice::from(u8::from(bigint::chunk(e, i, 1) == 1));
             let mask = self.masks.get(i).copied().unwrap_or_default();
             let nonce = self.nonces.get(i).copied().unwrap_or_default();
             let ex = U384::conditional_select(&U384::ZERO, &x_int, bit);
-            let erho = U2048::conditional_select(&U2048::ZERO, rho, bit);
+            let erho = U384::conditional_select(&U384::ZERO, &rho_wide, bit);
             *d_i = mask.wrapping_add(&ex);
-            *f_i = nonce.add_mod(&erho, &order);
+            // Below 2^(256+λ) + 2^256: no wrap.
+            *f_i = nonce.wrapping_add(&erho);
         }
         Response {
             c_tilde: self.c_tilde,
@@ -182,7 +200,7 @@ impl Prover {
 
 impl Response {
     /// Encoded length.
-    pub const LEN: usize = RANGE_REPS * (MOD_N_LEN + D_LEN + MOD_N_LEN) + HASH_LEN;
+    pub const LEN: usize = RANGE_REPS * (MOD_N_LEN + D_LEN + F_LEN) + HASH_LEN;
 
     /// Opens the commitment and checks every repetition, batched with weights from `rng`.
     ///
@@ -222,8 +240,9 @@ impl Response {
         if e >> RANGE_CHALLENGE_BITS != 0 {
             return Err(bad);
         }
+        // Σ d_i·w_i and Σ f_i·w_i < 50·2^321·2^64 < 2^391: both fit 448 bits.
         let mut d_sum = U448::ZERO;
-        let mut f_sum = FSum::ZERO;
+        let mut f_sum = U448::ZERO;
         let mut e_sum = U128::ZERO;
         for (i, weight) in weights.iter().enumerate() {
             let (Some(d_i), Some(f_i)) = (self.d.get(i), self.f.get(i)) else {
@@ -231,8 +250,7 @@ impl Response {
             };
             let w = U64::from_u64(*weight);
             d_sum = d_sum.wrapping_add(&d_i.resize::<{ U448::LIMBS }>().wrapping_mul(&w));
-            // Σ f_i·w_i < 50·p'·2^64 fits FSum: one reduction mod p' at the end, not 50.
-            f_sum = f_sum.wrapping_add(&f_i.resize::<{ FSum::LIMBS }>().wrapping_mul(&w));
+            f_sum = f_sum.wrapping_add(&f_i.resize::<{ U448::LIMBS }>().wrapping_mul(&w));
             if bigint::chunk(e, i, 1) == 1 {
                 e_sum = e_sum.wrapping_add(&w.resize());
             }
@@ -261,7 +279,6 @@ impl Response {
             }
             lhs = lhs.mul(&acc);
         }
-        let f_sum: U2048 = FSum::rem(&f_sum, &order_wide()).resize();
         // vartime: every exponent and base here is public.
         let lhs = lhs.square().mul(&com.pow_vartime(&e_sum));
         let rhs = pedersen::g_h_power(&d_sum, &f_sum);
@@ -278,7 +295,7 @@ impl Response {
             .try_for_each(|c| w.integer(MOD_N_LEN, c))?;
         w.bytes(&self.opening)?;
         self.d.iter().try_for_each(|d| w.integer(D_LEN, d))?;
-        self.f.iter().try_for_each(|f| w.integer(MOD_N_LEN, f))
+        self.f.iter().try_for_each(|f| w.integer(F_LEN, f))
     }
 
     /// Reads the response, each field below its bound.
@@ -296,10 +313,10 @@ impl Response {
         c_tilde: [U2048::ZERO; RANGE_REPS],
         opening: [0; HASH_LEN],
         d: [U384::ZERO; RANGE_REPS],
-        f: [U2048::ZERO; RANGE_REPS],
+        f: [U384::ZERO; RANGE_REPS],
     };
 
-    /// As [`Response::read`], overwriting `self` in place: at 28 KB this is the largest field
+    /// As [`Response::read`], overwriting `self` in place: at 17 KB this is the largest field
     /// of the largest message, and every copy of it counts on a microcontroller's stack.
     ///
     /// # Errors
@@ -313,25 +330,15 @@ impl Response {
             *d_i = r.integer(D_LEN, &D_BOUND)?;
         }
         for f_i in &mut self.f {
-            *f_i = r.integer(MOD_N_LEN, &pedersen::ORDER)?;
+            *f_i = r.integer(F_LEN, &F_BOUND)?;
         }
         Ok(())
     }
 }
 
-/// Width of Σ f_i·w_i: 2048 + 64 bits, plus 6 for the 50 terms.
-type FSum = Uint<{ U2048::LIMBS + U128::LIMBS }>;
-
-/// p' at the width of [`FSum`].
 /// The verifier's random 64-bit weights of the repetitions, one `next_u64` each, in order.
 pub fn draw_weights<R: CryptoRng + ?Sized>(rng: &mut R) -> [u64; RANGE_REPS] {
     core::array::from_fn(|_| rng.next_u64())
-}
-
-fn order_wide() -> NonZero<FSum> {
-    NonZero::new(pedersen::ORDER.resize())
-        .into_option()
-        .unwrap_or(NonZero::<FSum>::ONE)
 }
 
 fn first_transcript(c_tilde: &[U2048; RANGE_REPS], binding: &Binding<'_>) -> Transcript {
@@ -386,7 +393,7 @@ mod tests {
         let bad = Err(Error::ProofInvalid(Proof::Range));
         assert_eq!(resp.verify(&sealed, &s.com, e ^ 4, &b, &mut rng), bad);
         let mut t = resp.clone();
-        t.f[3] = t.f[3].wrapping_add(&U2048::ONE);
+        t.f[3] = t.f[3].wrapping_add(&U384::ONE);
         assert_eq!(t.verify(&sealed, &s.com, e, &b, &mut rng), bad);
         let mut t = resp.clone();
         t.c_tilde[0] = U2048::ONE;
@@ -414,6 +421,19 @@ mod tests {
         assert_eq!(largest, D_BOUND.wrapping_sub(&U384::from_u8(2)));
         assert!(largest < D_BOUND);
         assert_eq!(D_BOUND, bigint::order_shl(64));
+    }
+
+    /// The largest honest f_i, the largest nonce plus the largest ρ, is below its wire bound,
+    /// and fits [`F_LEN`] bytes; one more does not.
+    #[test]
+    fn largest_honest_f_is_below_its_bound() {
+        let largest_nonce = U384::ONE.shl_vartime(NONCE_BITS).wrapping_sub(&U384::ONE);
+        let largest_rho: U384 = U256::MAX.resize();
+        let largest = largest_nonce.wrapping_add(&largest_rho);
+        assert_eq!(largest, F_BOUND.wrapping_sub(&U384::from_u8(2)));
+        assert!(largest < F_BOUND);
+        assert_eq!(F_BOUND.bit_width(), 321);
+        assert_eq!(F_LEN, 321usize.div_ceil(8));
     }
 
     #[test]

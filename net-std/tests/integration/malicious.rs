@@ -889,8 +889,8 @@ const KG_M3: usize = 2;
 const K1_COM_Q1: usize = 34 + 31;
 /// keygen msg2: π(x2).z at 100..132.
 const K2_Z: usize = 131;
-/// keygen msg3: the equality proof's ν at 2918..3174.
-const K3_EQ_NU: usize = 3173;
+/// keygen msg3: the equality proof's ν at 2918..2965.
+const K3_EQ_NU: usize = 2964;
 /// keygen msg3: the last N-th root of the key proof ends the message.
 const K3_KEY_ROOT: usize = keygen::Msg3::LEN - 1;
 /// sign msg1: fingerprint 34..66, path id 66..98, Com(R1) 98..130.
