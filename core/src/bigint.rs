@@ -69,14 +69,15 @@ pub(crate) fn random_below<const L: usize, R: CryptoRng + ?Sized>(
     Uint::random_mod_vartime(rng, bound)
 }
 
-/// Samples uniformly from `[0, 2^bits)` (`bits` ≤ the type's width, which every caller asserts
-/// at compile time; zero otherwise).
+/// Samples uniformly from `[0, 2^BITS)`; a width beyond the type's fails the build.
 #[must_use]
-pub(crate) fn random_bits<const L: usize, R: CryptoRng + ?Sized>(
+pub(crate) fn random_bits<const L: usize, const BITS: u32, R: CryptoRng + ?Sized>(
     rng: &mut R,
-    bits: u32,
 ) -> Uint<L> {
-    <Uint<L> as crypto_bigint::RandomBits>::try_random_bits(rng, bits).unwrap_or(Uint::ZERO)
+    const { assert!(BITS <= Uint::<L>::BITS) };
+    // Fails only for a width beyond the type's (ruled out above) or an RNG error, and
+    // `CryptoRng`'s error type is uninhabited.
+    <Uint<L> as crypto_bigint::RandomBits>::try_random_bits(rng, BITS).unwrap_or(Uint::ZERO)
 }
 
 /// `q · 2^k` as a `Uint<L>`, for the slack bounds of the proofs.
@@ -205,28 +206,23 @@ mod tests {
     use super::*;
     use crypto_bigint::{U64, U384, U768};
 
-    /// Draws below 2^bits for the widths the proofs use (256 in a U256, 320 and 374 in a
-    /// U384): never at or above the bound, and the top bit set in about half the draws; a
-    /// width beyond the type gives zero.
+    /// Draws below 2^bits for the widths the proofs use (256 in a U256, 326 and 374 in a
+    /// U384): never at or above the bound, and the top bit set in about half the draws.
     #[test]
     fn random_bits_stay_below_their_width_and_reach_its_top() {
+        fn tops<const L: usize, const BITS: u32>(rng: &mut rand_chacha::ChaCha20Rng) -> u32 {
+            (0..64)
+                .map(|_| {
+                    let v: Uint<L> = random_bits::<L, BITS, _>(rng);
+                    assert!(v.bit_width() <= BITS);
+                    u32::from(v.bit_width() == BITS)
+                })
+                .sum()
+        }
         let mut rng = crate::fixtures::rng(40);
-        let mut top = 0;
-        for _ in 0..64 {
-            let v: U256 = random_bits(&mut rng, 256);
-            top += u32::from(v.bit_width() == 256);
-        }
-        assert!((16..=48).contains(&top), "{top}");
-        for bits in [320, 374] {
-            let mut top = 0;
-            for _ in 0..64 {
-                let v: U384 = random_bits(&mut rng, bits);
-                assert!(v.bit_width() <= bits);
-                top += u32::from(v.bit_width() == bits);
-            }
-            assert!((16..=48).contains(&top), "{bits}: {top}");
-        }
-        assert_eq!(random_bits::<{ U256::LIMBS }, _>(&mut rng, 257), U256::ZERO);
+        assert!((16..=48).contains(&tops::<{ U256::LIMBS }, 256>(&mut rng)));
+        assert!((16..=48).contains(&tops::<{ U384::LIMBS }, 326>(&mut rng)));
+        assert!((16..=48).contains(&tops::<{ U384::LIMBS }, 374>(&mut rng)));
     }
 
     #[test]

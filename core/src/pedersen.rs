@@ -91,14 +91,14 @@ pub fn generators() -> (Element, Element) {
 /// faster than 5 (the rows' scans, 64 entries of 256 bytes each, outweigh the multiplications
 /// saved).
 pub const TABLE_WINDOW: u32 = 5;
-/// Bits of the Pedersen randomness ρ of keygen's Com = g^x·h^ρ: twice the 128-bit security
-/// level, the short exponent that RFC 7919 (§5.2) and NIST SP 800-56A Rev. 3 (§5.6.1.1.1) allow
-/// for Diffie–Hellman keys in a 2048-bit safe-prime group (at least 225 bits for ffdhe2048).
-/// With ρ < p' the commitment would hide x perfectly; with ρ < 2^256 it hides x under the
-/// short-exponent discrete-log assumption (the best known attack on h^ρ costs 2^128, NFS on
-/// the group 2^112 whatever the exponent), at a seventh of the exponentiations' length
-/// (docs/SECURITY.md, "Short Pedersen exponents"). The proofs' nonces are wider by their
-/// statistical slack, so their responses hide ρ as the other masks hide x.
+/// Bits of the Pedersen randomness ρ of keygen's Com = g^x·h^ρ: a short exponent within the
+/// 220–320 bits RFC 3526 (§8) gives for this group and above NIST SP 800-56A Rev. 3's 2s = 224
+/// for its 112-bit strength. With ρ < p' the commitment would hide x perfectly; with
+/// ρ < 2^256 it hides x computationally (short-exponent discrete log and DDH), and one
+/// discrete-log break of this fixed group would open every Com ever sent (docs/SECURITY.md,
+/// "Short Pedersen exponents", says why we accept that). h^ρ takes an eighth of the squarings.
+/// The proofs' nonces are wider by their statistical slack, so their responses hide ρ as the
+/// other masks hide x.
 pub const RANDOMNESS_BITS: u32 = 256;
 // ρ is a U256; 2ρ stays within the table's rows for u.
 const _: () = assert!(RANDOMNESS_BITS <= U256::BITS && RANDOMNESS_BITS < TABLE_ROOT_H_BITS);
@@ -177,7 +177,9 @@ fn pow_rows<const L: usize>(rows: &[U2048], e: &Uint<L>) -> Element {
     for (i, row) in rows.chunks_exact(ROW).enumerate() {
         let shift = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_mul(TABLE_WINDOW));
         let digit = e
-            .wrapping_shr(shift)
+            // Zero past the exponent's width (wrapping_shr would reduce the shift mod the
+            // width and read low bits again for a narrow exponent).
+            .unbounded_shr(shift)
             .as_limbs()
             .first()
             .map_or(0, |l| limb_u64(l.0) & DIGIT_MASK);
@@ -200,19 +202,16 @@ fn limb_u64(word: crypto_bigint::Word) -> u64 {
     u64::from(word)
 }
 
-/// Bits of both exponents of [`g_h_power`].
-pub const G_H_BITS: u32 = 448;
-
-/// g^d·h^e for d, e < 2^[`G_H_BITS`], by one chain of squarings shared by g and h: the
-/// right-hand side of the keygen verifiers' Pedersen relations (g^d·h^ν,
-/// g^(Σd_i·w_i)·h^(Σf_i·w_i)), whose exponents short Pedersen randomness keeps below 2^448.
-/// Constant time in d and e (crypto-bigint's multi-exponentiation), though its callers only
-/// pass public values.
+/// g^d·h^e for d, e < 2^`bits` (≤ 448; higher bits are not read), by one chain of `bits`
+/// squarings shared by g and h: the right-hand side of the keygen verifiers' Pedersen
+/// relations (g^d·h^ν, g^(Σd_i·w_i)·h^(Σf_i·w_i)), whose exponents short Pedersen randomness
+/// keeps below 2^448. Constant time in d and e (crypto-bigint's multi-exponentiation), though
+/// its callers only pass public values and public bounds.
 #[must_use]
-pub fn g_h_power(d: &U448, e: &U448) -> Element {
+pub fn g_h_power(d: &U448, e: &U448, bits: u32) -> Element {
     use crypto_bigint::MultiExponentiateBoundedExp;
     let (g, h) = generators();
-    Element::multi_exponentiate_bounded_exp(&[(g, *d), (h, *e)], G_H_BITS)
+    Element::multi_exponentiate_bounded_exp(&[(g, *d), (h, *e)], bits)
 }
 
 /// u^e for e < 2^`bits`, with the table if there is one and it covers `bits` (constant time
@@ -240,7 +239,10 @@ pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: 
 #[must_use]
 pub fn pow_h(table: Option<&Table<'_>>, e: &U384, bits: u32) -> Element {
     match table {
-        Some(t) if bits < TABLE_ROOT_H_BITS => t.pow_root_h(&e.shl(1)),
+        Some(t) if bits < TABLE_ROOT_H_BITS => {
+            let doubled = zeroize::Zeroizing::new(e.shl(1));
+            t.pow_root_h(&*doubled)
+        }
         _ => generators().1.pow_bounded_exp(e, bits),
     }
 }
@@ -345,12 +347,13 @@ mod tests {
     }
 
     /// g^d·h^e by the shared chain equals the two powers raised apart, for exponents at the
-    /// edges (0, all ones, a single top bit) and random ones.
+    /// edges (0, all ones, a single top bit) and random ones; a bound reads only the bits
+    /// below it.
     #[test]
     fn g_h_power_is_g_to_d_times_h_to_e() {
         let (g, h) = generators();
         let check = |d: U448, e: U448| {
-            assert_eq!(g_h_power(&d, &e), g.pow(&d).mul(&h.pow(&e)), "{d} {e}");
+            assert_eq!(g_h_power(&d, &e, 448), g.pow(&d).mul(&h.pow(&e)), "{d} {e}");
         };
         check(U448::ZERO, U448::ZERO);
         check(U448::MAX, U448::MAX);
@@ -364,5 +367,11 @@ mod tests {
                 crate::bigint::random_below(&mut rng, &max),
             );
         }
+        let low = U448::from_u64(0xdead_beef);
+        let high = U448::ONE.shl(400);
+        assert_eq!(
+            g_h_power(&high.wrapping_add(&low), &low, 375),
+            g.pow(&low).mul(&h.pow(&low))
+        );
     }
 }

@@ -110,7 +110,7 @@ pub trait Fields: Sealed + Sized {
 
     /// As [`Fields::read_fields`], overwriting `out`. The default reads a value and moves it
     /// in; the largest messages override it to fill `out` field by field, so that decoding
-    /// needs no stack beyond the message itself (every copy of keygen's 32 KB third message
+    /// needs no stack beyond the message itself (every copy of keygen's 21 KB third message
     /// counts on a microcontroller).
     ///
     /// # Errors

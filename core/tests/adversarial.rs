@@ -63,7 +63,7 @@ mod k3 {
     pub(crate) const RANGE_OPEN: usize = RANGE_CT + 50 * 256;
     pub(crate) const RANGE_D: usize = RANGE_OPEN + 32;
     pub(crate) const RANGE_F: usize = RANGE_D + 50 * 40;
-    /// Bytes of each f_i: 2^320 + 2^256 needs 321 bits.
+    /// Bytes of each f_i: 2^326 + 2^256 needs 327 bits.
     pub(crate) const RANGE_F_LEN: usize = 41;
     pub(crate) const KEY: usize = RANGE_F + 50 * RANGE_F_LEN;
     pub(crate) const END: usize = KEY + 3 * 256;
@@ -1179,12 +1179,12 @@ fn k3_each_bounded_field_one_past_its_bound_is_malformed() {
     // Equality d_i < q·(2^82 + 2^18); range d_i < q·2^64 (cb-mpc's bound).
     let eq_d = q.shl_vartime(82).wrapping_add(&q.shl_vartime(18));
     let range_d = q.shl_vartime(64);
-    // ν < 2^374 + 2^310 and f_i < 2^320 + 2^256 (short Pedersen randomness, ρ < 2^256).
+    // ν < 2^374 + 2^310 and f_i < 2^326 + 2^256 (short Pedersen randomness, ρ < 2^256).
     let nu_bound = U384::ONE
         .shl_vartime(374)
         .wrapping_add(&U384::ONE.shl_vartime(310));
     let f_bound = U384::ONE
-        .shl_vartime(320)
+        .shl_vartime(326)
         .wrapping_add(&U384::ONE.shl_vartime(256));
     let ped_p = pedersen::P;
     /// (name, offset, width, value at the bound, value one below).

@@ -256,6 +256,15 @@ fn pedersen_table_powers_match_plain_powers() {
     }
     let all = U384::MAX;
     assert_eq!(pedersen::pow_root_h(Some(&table), &all, 384), u.pow(&all));
+    // Exponents narrower than the rows: the rows past their width read zeros, not their low
+    // bits again.
+    let narrow = crypto_bigint::U256::MAX;
+    assert_eq!(table.pow_root_h(&narrow), u.pow(&narrow));
+    let narrow_g = crypto_bigint::U128::MAX;
+    assert_eq!(
+        pedersen::pow_root_g(Some(&table), &narrow_g, 128),
+        sg.pow(&narrow_g)
+    );
     let top = U320::MAX;
     assert_eq!(pedersen::pow_root_g(Some(&table), &top, 320), sg.pow(&top));
     let mut short = vec![crypto_bigint::U2048::ZERO; 5];

@@ -14,7 +14,7 @@ fn sizes() -> [(&'static str, usize, usize); 9] {
         (
             "keygen::p1::AwaitMsg2",
             size_of::<keygen::p1::AwaitMsg2>(),
-            48 * 1024,
+            32 * 1024,
         ),
         (
             "keygen::p2::AwaitMsg3",

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use crypto_bigint::U2048;
 use ecdsa2pc_core::{PEDERSEN_TABLE_LEN, PedersenTable};
 
-/// The Pedersen fixed-base table (3.7 MiB), shared by every keygen in this process.
+/// The Pedersen fixed-base table (1.1 MiB), shared by every keygen in this process.
 #[must_use]
 pub fn pedersen() -> Option<&'static PedersenTable<'static>> {
     static TABLE: OnceLock<Option<PedersenTable<'static>>> = OnceLock::new();

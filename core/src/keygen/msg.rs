@@ -79,7 +79,7 @@ pub struct Msg3 {
 }
 
 impl Msg3 {
-    /// Storage for [`Message::decode_into`] (32 KB, so a firmware keeps one and decodes into
+    /// Storage for [`Message::decode_into`] (21 KB, so a firmware keeps one and decodes into
     /// it in place); not a message P2 accepts: its Q1 is the identity.
     pub const EMPTY: Self = Self {
         q1: AffinePoint::IDENTITY,

@@ -1,6 +1,6 @@
 //! Keygen, P1's side: owns the Paillier key, commits first, proves everything about c_key.
 
-use crypto_bigint::{U256, U2048};
+use crypto_bigint::{U256, U384, U2048};
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -77,8 +77,8 @@ pub fn start<R: CryptoRng + ?Sized>(
     start_with(rng, ctx, paillier, params, None, &Sequential)
 }
 
-/// As [`start`], with the Pedersen fixed-base table (3.7 MiB, built once per process) if the
-/// caller has one, which makes P1's proofs about three times faster, and the step's
+/// As [`start`], with the Pedersen fixed-base table (1.1 MiB, built once per process) if the
+/// caller has one, which makes P1's proofs faster, and the step's
 /// independent computations run by `exec` (e.g. on every core): the range proof's 50
 /// commitments in 5 pieces, the equality proof's 4 encryptions and its Pedersen commitment,
 /// c_key's encryption and the commitment to x1. All randomness is drawn first, in the order
@@ -109,7 +109,7 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let x1_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(&x1));
     let r_key = pk.random_nonce(rng);
     // Short Pedersen randomness (pedersen::RANDOMNESS_BITS): uniform below 2^256.
-    let ped_rho: U256 = bigint::random_bits(rng, pedersen::RANDOMNESS_BITS);
+    let ped_rho: U256 = bigint::random_bits::<_, { pedersen::RANDOMNESS_BITS }, _>(rng);
     let mut eq = eq_paillier_pedersen::Prover::draw(rng, &paillier);
     let mut range = range::Prover::draw(rng);
 
@@ -118,10 +118,11 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let (g, _) = pedersen::generators();
     // x1 < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
     let ped_of = || {
+        let rho_wide: Zeroizing<U384> = Zeroizing::new(ped_rho.resize());
         g.pow_bounded_exp(&*x1_int, U256::BITS)
             .mul(&pedersen::pow_h(
                 table,
-                &ped_rho.resize(),
+                &rho_wide,
                 pedersen::RANDOMNESS_BITS,
             ))
     };

@@ -40,6 +40,13 @@ const NU_BOUND: U384 = U384::ONE
 const NU_LEN: usize = 47;
 // vartime: a public constant bound.
 const _: () = assert!(NU_BOUND.bit_width_vartime() as usize <= NU_LEN * 8);
+/// Bound on the bits of the verifier's d and ν: the length of its chain of squarings.
+const CHAIN_BITS: u32 = {
+    let nu = NU_BOUND.bit_width_vartime();
+    let d = D_BOUND.bit_width_vartime() + (EQ_CHALLENGE_BITS - EQ_CHUNK_BITS) + 1;
+    if nu > d { nu } else { d }
+};
+const _: () = assert!(CHAIN_BITS <= U448::BITS);
 // μ fits its type.
 const _: () = assert!(MU_BITS <= U384::BITS);
 // The Pedersen table covers h^μ (u^(2μ)).
@@ -147,7 +154,7 @@ impl Prover {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces = sigma::nonces(rng, key);
-        let mu = bigint::random_bits(rng, MU_BITS);
+        let mu = bigint::random_bits::<_, MU_BITS, _>(rng);
         let opening = commitment::randomness(rng);
         Self {
             masks,
@@ -210,6 +217,9 @@ impl Prover {
         rho: &U256,
         e: u64,
     ) -> Response {
+        // The round's e comes from a decoder that bounds it; a wider one would weaken ν's
+        // slack, so it is a caller's bug.
+        debug_assert!(sigma::challenge_fits(e), "challenge wider than the proof's");
         let mut x_int: U384 = bigint::scalar_to_uint(x);
         let (d, big_d) = sigma::respond(key, &x_int, r_key, &self.masks, &self.nonces, e);
         x_int.zeroize();
@@ -282,7 +292,7 @@ impl Response {
         // vartime: every exponent and base here is public.
         let lhs = st.commitment.pow_vartime(&U64::from_u64(e)).mul(&com_tilde);
         let d = pack(&self.d);
-        let rhs = pedersen::g_h_power(&d, &self.nu.resize());
+        let rhs = pedersen::g_h_power(&d, &self.nu.resize(), CHAIN_BITS);
         if lhs != rhs {
             return Err(bad);
         }
@@ -435,7 +445,7 @@ pub(crate) mod tests {
         let key = fixtures::paillier_key(0);
         let mut rng = fixtures::rng(seed);
         let (c, r_key) = key.public_key().encrypt(&mut rng, x_int);
-        let rho: U256 = bigint::random_bits(&mut rng, pedersen::RANDOMNESS_BITS);
+        let rho: U256 = bigint::random_bits::<_, { pedersen::RANDOMNESS_BITS }, _>(&mut rng);
         let (g, h) = pedersen::generators();
         let com = g.pow(x_int).mul(&h.pow(&rho));
         let x = bigint::reduce_mod_q(x_int);

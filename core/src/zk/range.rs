@@ -11,7 +11,7 @@ use crypto_bigint::{NonZero, U64, U128, U256, U384, U448, U2048};
 use k256::Scalar;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConditionallySelectable};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{RANGE_CHALLENGE_BITS, RANGE_REPS, STAT_BITS};
 use crate::{
@@ -37,15 +37,23 @@ const MASK_BOUND: U384 = D_BOUND.wrapping_sub(&bigint::order_shl(0));
 const MASK_BITS: u32 = MASK_BOUND.bit_width_vartime();
 // The Pedersen table covers every mask.
 const _: () = assert!(MASK_BITS <= pedersen::TABLE_ROOT_G_BITS);
-/// Bits of every nonce r_i: ρ's bits and the statistical slack, so that r_i + ρ is within
-/// 2^−λ of r_i's distribution.
-const NONCE_BITS: u32 = pedersen::RANDOMNESS_BITS + STAT_BITS;
-/// Bound on each response f_i = r_i + e_i·ρ: 2^(256+λ) + 2^256.
+/// Bits that cover the repetitions (2^6 ≥ 50): the nonces' extra slack, so that all 50 f_i
+/// together, not just each one, hide ρ to about 2^−λ.
+const REPS_BITS: u32 = RANGE_REPS.next_power_of_two().trailing_zeros();
+/// Bits of every nonce r_i: ρ's bits, the statistical slack and [`REPS_BITS`], so that
+/// r_i + ρ is within 2^−(λ+6) of r_i's distribution and the 50 responses within 2^−λ·50/64.
+const NONCE_BITS: u32 = pedersen::RANDOMNESS_BITS + STAT_BITS + REPS_BITS;
+/// Bound on each response f_i = r_i + e_i·ρ: 2^(256+λ+6) + 2^256.
 const F_BOUND: U384 = U384::ONE
     .shl_vartime(NONCE_BITS)
     .wrapping_add(&U384::ONE.shl_vartime(pedersen::RANDOMNESS_BITS));
-/// Bytes of each f_i on the wire (2^320 + 2^256 needs 321 bits).
+/// Bytes of each f_i on the wire (2^326 + 2^256 needs 327 bits).
 const F_LEN: usize = 41;
+/// Bound on the bits of Σ d_i·w_i and Σ f_i·w_i (50 terms below 2^6, 64-bit weights): the
+/// length of the verifier's shared chain of squarings.
+const SUM_BITS: u32 = F_BOUND.bit_width_vartime() + u64::BITS + REPS_BITS;
+const _: () = assert!(D_BOUND.bit_width_vartime() + u64::BITS + REPS_BITS <= SUM_BITS);
+const _: () = assert!(SUM_BITS <= U448::BITS);
 // vartime: a public constant bound.
 const _: () = assert!(F_BOUND.bit_width_vartime() as usize <= F_LEN * 8);
 // The nonces fit their type.
@@ -127,7 +135,7 @@ impl Prover {
             mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
         });
         let nonces: [U384; RANGE_REPS] =
-            core::array::from_fn(|_| bigint::random_bits(rng, NONCE_BITS));
+            core::array::from_fn(|_| bigint::random_bits::<_, NONCE_BITS, _>(rng));
         // Drawn after the nonces, where it was drawn when the commitments were computed
         // in between: they draw nothing, so the stream is the same.
         let opening = commitment::randomness(rng);
@@ -176,7 +184,7 @@ impl Prover {
     #[must_use]
     pub fn respond(&self, x: &Scalar, rho: &U256, e: u64) -> Response {
         let x_int: U384 = bigint::scalar_to_uint(x);
-        let rho_wide: U384 = rho.resize();
+        let rho_wide: Zeroizing<U384> = Zeroizing::new(rho.resize());
         let mut d = [U384::ZERO; RANGE_REPS];
         let mut f = [U384::ZERO; RANGE_REPS];
         for (i, (d_i, f_i)) in d.iter_mut().zip(f.iter_mut()).enumerate() {
@@ -184,9 +192,9 @@ impl Prover {
             let mask = self.masks.get(i).copied().unwrap_or_default();
             let nonce = self.nonces.get(i).copied().unwrap_or_default();
             let ex = U384::conditional_select(&U384::ZERO, &x_int, bit);
-            let erho = U384::conditional_select(&U384::ZERO, &rho_wide, bit);
+            let erho = U384::conditional_select(&U384::ZERO, &*rho_wide, bit);
             *d_i = mask.wrapping_add(&ex);
-            // Below 2^(256+λ) + 2^256: no wrap.
+            // Below 2^(256+λ+6) + 2^256: no wrap.
             *f_i = nonce.wrapping_add(&erho);
         }
         Response {
@@ -240,7 +248,7 @@ impl Response {
         if e >> RANGE_CHALLENGE_BITS != 0 {
             return Err(bad);
         }
-        // Σ d_i·w_i and Σ f_i·w_i < 50·2^321·2^64 < 2^391: both fit 448 bits.
+        // Σ d_i·w_i and Σ f_i·w_i are below 2^SUM_BITS (≤ 448).
         let mut d_sum = U448::ZERO;
         let mut f_sum = U448::ZERO;
         let mut e_sum = U128::ZERO;
@@ -281,7 +289,7 @@ impl Response {
         }
         // vartime: every exponent and base here is public.
         let lhs = lhs.square().mul(&com.pow_vartime(&e_sum));
-        let rhs = pedersen::g_h_power(&d_sum, &f_sum);
+        let rhs = pedersen::g_h_power(&d_sum, &f_sum, SUM_BITS);
         if lhs == rhs { Ok(()) } else { Err(bad) }
     }
 
@@ -432,8 +440,10 @@ mod tests {
         let largest = largest_nonce.wrapping_add(&largest_rho);
         assert_eq!(largest, F_BOUND.wrapping_sub(&U384::from_u8(2)));
         assert!(largest < F_BOUND);
-        assert_eq!(F_BOUND.bit_width(), 321);
-        assert_eq!(F_LEN, 321usize.div_ceil(8));
+        assert_eq!(F_BOUND.bit_width(), 327);
+        assert_eq!(F_LEN, 327usize.div_ceil(8));
+        assert_eq!(REPS_BITS, 6);
+        assert_eq!(SUM_BITS, 397);
     }
 
     #[test]

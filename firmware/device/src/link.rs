@@ -14,7 +14,7 @@ use crate::board::{StandInRng, Timer, Uart};
 /// The UART seen as a frame transport, timing the device's work between frames.
 ///
 /// Message buffers live in the frames of the `#[inline(never)]` receive and send functions,
-/// not in the caller: a decoded message outlives its frame buffer, so the 32 KB buffer of
+/// not in the caller: a decoded message outlives its frame buffer, so the 21 KB buffer of
 /// keygen's third message is gone before the proofs in it are verified.
 pub struct Link {
     uart: Uart,

@@ -51,7 +51,7 @@ fn main() -> ! {
 /// verification. Parameters that fail leave `out` as it was.
 #[inline(never)]
 fn receive_params(link: &mut Link, out: &mut Option<RingPedersenParams>) -> Result<()> {
-    // 33.6 KB, as large as keygen's message 3: decoded in place, and verified in a frame of
+    // 33.6 KB, larger than keygen's message 3 (20.6 KB): decoded in place, and verified in a frame of
     // its own once the receive buffer is gone.
     let mut msg = ParamsMsg::EMPTY;
     link.recv_into::<_, { ParamsMsg::LEN }>(&mut msg)?;
@@ -99,7 +99,7 @@ fn keygen_finish(
     state: keygen::p2::AwaitMsg3,
     out: &mut Option<KeyShareP2>,
 ) -> Result<()> {
-    // 32 KB: decoded in place, since every copy of it counts against the RAM cap.
+    // 21 KB: decoded in place, since every copy of it counts against the RAM cap.
     let mut m3 = keygen::Msg3::EMPTY;
     link.recv_into::<_, { keygen::Msg3::LEN }>(&mut m3)?;
     keygen_verify(rng, state, &m3, out)?;
@@ -108,7 +108,7 @@ fn keygen_finish(
 }
 
 /// P2's verification of message 3, in its own frame: inlined, its locals would sit next to
-/// the 32 KB message while the message's frame buffer is still on the stack.
+/// the 21 KB message while the message's frame buffer is still on the stack.
 #[inline(never)]
 fn keygen_verify(
     rng: &mut StandInRng,
