@@ -147,13 +147,21 @@ impl<'t> Table<'t> {
     /// u^e for e < 2^[`TABLE_ROOT_H_BITS`] (higher bits are not read), in constant time in e.
     #[must_use]
     pub fn pow_root_h<const L: usize>(&self, e: &Uint<L>) -> Element {
-        pow_rows(self.entries.get(..ROOT_H_ENTRIES).unwrap_or_default(), e)
+        pow_rows(self.root_h_rows(), e)
     }
 
     /// 2^e for e < 2^[`TABLE_ROOT_G_BITS`] (higher bits are not read), in constant time in e.
     #[must_use]
     pub fn pow_root_g<const L: usize>(&self, e: &Uint<L>) -> Element {
-        pow_rows(self.entries.get(ROOT_H_ENTRIES..).unwrap_or_default(), e)
+        pow_rows(self.root_g_rows(), e)
+    }
+
+    fn root_h_rows(&self) -> &[U2048] {
+        self.entries.get(..ROOT_H_ENTRIES).unwrap_or_default()
+    }
+
+    fn root_g_rows(&self) -> &[U2048] {
+        self.entries.get(ROOT_H_ENTRIES..).unwrap_or_default()
     }
 }
 
@@ -168,6 +176,13 @@ fn fill_rows(rows: &mut [U2048], base: Element) {
         }
         row_base = acc;
     }
+}
+
+/// The rows of `rows` that cover exponents below 2^`bits` (a public bound): a caller's short
+/// exponent walks only those, not every row the table has.
+fn rows_for(rows: &[U2048], bits: u32) -> &[U2048] {
+    let needed = (bits as usize).div_ceil(TABLE_WINDOW as usize) * ROW;
+    rows.get(..needed).unwrap_or(rows)
 }
 
 /// The product over rows i of row i's entry for digit i of e: base^e for the exponent bits the
@@ -219,7 +234,7 @@ pub fn g_h_power(d: &U448, e: &U448, bits: u32) -> Element {
 #[must_use]
 pub fn pow_root_h<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
     match table {
-        Some(t) if bits <= TABLE_ROOT_H_BITS => t.pow_root_h(e),
+        Some(t) if bits <= TABLE_ROOT_H_BITS => pow_rows(rows_for(t.root_h_rows(), bits), e),
         _ => generator_roots().1.pow_bounded_exp(e, bits),
     }
 }
@@ -229,7 +244,7 @@ pub fn pow_root_h<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: 
 #[must_use]
 pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
     match table {
-        Some(t) if bits <= TABLE_ROOT_G_BITS => t.pow_root_g(e),
+        Some(t) if bits <= TABLE_ROOT_G_BITS => pow_rows(rows_for(t.root_g_rows(), bits), e),
         _ => root_g().pow_bounded_exp(e, bits),
     }
 }
@@ -241,7 +256,7 @@ pub fn pow_h(table: Option<&Table<'_>>, e: &U384, bits: u32) -> Element {
     match table {
         Some(t) if bits < TABLE_ROOT_H_BITS => {
             let doubled = zeroize::Zeroizing::new(e.shl(1));
-            t.pow_root_h(&*doubled)
+            pow_rows(rows_for(t.root_h_rows(), bits + 1), &*doubled)
         }
         _ => generators().1.pow_bounded_exp(e, bits),
     }
