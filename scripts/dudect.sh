@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Constant-time smoke test (non-gating): fixed-vs-random timing of P1's decryption and of the
-# signature finalisation, Welch's t-test. Results are recorded in docs/SECURITY.md.
+# Constant-time smoke test (non-gating): fixed-vs-random timing of P1's secret arithmetic
+# (core/examples/dudect.rs lists the targets), Welch's t-test. Results: docs/SECURITY.md.
 # Usage: scripts/dudect.sh [SAMPLES]   (default 4000; noisy machines need more)
 set -euo pipefail
 cd "$(dirname "$0")/.."

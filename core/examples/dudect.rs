@@ -7,15 +7,26 @@
 //! plaintexts) and P1's signature finalisation, `sign::p1::AwaitMsg4::on_msg4` (fixed vs
 //! random P2 share inside the ciphertext), and P1's check of π_c3 with its trapdoors (fixed vs
 //! random plaintext of C', that is x1: the Paillier relation's plaintext half computes with
-//! it). Run: `scripts/dudect.sh [SAMPLES]`.
+//! it). Keygen's secrets on P1's side: the Pedersen table walk u^r (fixed vs random nonce r,
+//! the range proof's commitments and h^ρ walk the same rows), and the range and equality
+//! proofs' responses (fixed vs random x1, ρ and c_key's randomness). Run:
+//! `scripts/dudect.sh [SAMPLES]`.
 
 #[path = "../tests/support.rs"]
 mod support;
 
 use std::time::Instant;
 
-use crypto_bigint::{NonZero, RandomMod, U512};
-use ecdsa2pc_core::{internals::zk::sign_ciphertext::Trapdoors, sign};
+use crypto_bigint::{NonZero, RandomMod, U256, U384, U512, U2048};
+use ecdsa2pc_core::{
+    PEDERSEN_TABLE_LEN, PedersenTable,
+    internals::{
+        pedersen,
+        zk::{eq_paillier_pedersen, range, sign_ciphertext::Trapdoors},
+    },
+    sign,
+};
+use k256::{Scalar, elliptic_curve::Field};
 use rand_core::Rng;
 
 /// Welch's t statistic of two samples.
@@ -51,13 +62,48 @@ fn report(name: &str, fixed: Vec<f64>, random: Vec<f64>) {
         "POSSIBLE LEAK"
     };
     println!(
-        "{name:<28} samples {:>5}+{:<5} median fixed {:>9.1} µs random {:>9.1} µs  |t| = {:>5.2}  {verdict}",
+        "{name:<30} samples {:>5}+{:<5} median fixed {:>9.1} µs random {:>9.1} µs  |t| = {:>5.2}  {verdict}",
         fixed.len(),
         random.len(),
         median(fixed) / 1e3,
         median(random) / 1e3,
         t.abs()
     );
+}
+
+/// Times `op` on every input made beforehand (class fixed or random, interleaved at random)
+/// and reports the two classes.
+fn measure<T>(name: &str, inputs: Vec<(bool, T)>, mut op: impl FnMut(&T)) {
+    let (mut fixed, mut random) = (Vec::new(), Vec::new());
+    for (class_fixed, input) in &inputs {
+        let start = Instant::now();
+        op(core::hint::black_box(input));
+        let ns = start.elapsed().as_nanos() as f64;
+        if *class_fixed {
+            fixed.push(ns)
+        } else {
+            random.push(ns)
+        }
+    }
+    report(name, fixed, random);
+}
+
+/// `samples` inputs, each the fixed one or a fresh `random()` with probability 1/2.
+fn classes<T: Clone, R: Rng>(
+    rng: &mut R,
+    samples: usize,
+    fixed: &T,
+    mut random: impl FnMut(&mut R) -> T,
+) -> Vec<(bool, T)> {
+    (0..samples)
+        .map(|_| {
+            if rng.next_u32() & 1 == 0 {
+                (true, fixed.clone())
+            } else {
+                (false, random(rng))
+            }
+        })
+        .collect()
 }
 
 fn main() {
@@ -76,29 +122,13 @@ fn main() {
     // two measurements, an encryption (a 4096-bit exponentiation) ran before every random
     // one only, and its effect on caches and clocks showed as a difference between the
     // classes (|t| = 12 at 4000 samples, 2026-12-01) that was not the decryption's.
-    let inputs: Vec<(bool, _)> = (0..samples)
-        .map(|_| {
-            let class_fixed = rng.next_u32() & 1 == 0;
-            if class_fixed {
-                (true, fixed_ct)
-            } else {
-                let m = U512::random_mod_vartime(&mut rng, &bound);
-                (false, pk.encrypt(&mut rng, &m).0)
-            }
-        })
-        .collect();
-    let (mut fixed, mut random) = (Vec::new(), Vec::new());
-    for (class_fixed, ct) in inputs {
-        let start = Instant::now();
-        core::hint::black_box(sk.decrypt_centered_mod_q(core::hint::black_box(&ct)));
-        let ns = start.elapsed().as_nanos() as f64;
-        if class_fixed {
-            fixed.push(ns)
-        } else {
-            random.push(ns)
-        }
-    }
-    report("paillier decrypt (centered)", fixed, random);
+    let inputs = classes(&mut rng, samples, &fixed_ct, |rng| {
+        let m = U512::random_mod_vartime(rng, &bound);
+        pk.encrypt(rng, &m).0
+    });
+    measure("paillier decrypt (centered)", inputs, |ct| {
+        core::hint::black_box(sk.decrypt_centered_mod_q(ct));
+    });
 
     // Signature finalisation: the full on_msg4 of P1 with a fixed vs random run of P2.
     let (mut s1, s2) = support::keygen(1, 0);
@@ -146,32 +176,62 @@ fn main() {
     let right = fixture.c_prime_plain;
     let shift: U512 = support::KEY_SHIFT.resize();
     let x1_bound = NonZero::new(shift).unwrap();
-    let inputs: Vec<(bool, U512)> = (0..samples / 4)
-        .map(|_| {
-            let class_fixed = rng.next_u32() & 1 == 0;
-            let plain = if class_fixed {
-                right
-            } else {
-                U512::random_mod_vartime(&mut rng, &x1_bound).wrapping_add(&shift)
-            };
-            (class_fixed, plain)
-        })
-        .collect();
-    let (mut fixed, mut random) = (Vec::new(), Vec::new());
-    for (class_fixed, plain) in inputs {
+    let inputs = classes(&mut rng, samples / 4, &right, |rng| {
+        U512::random_mod_vartime(rng, &x1_bound).wrapping_add(&shift)
+    });
+    measure("pi_c3 check (x1)", inputs, |plain| {
         let trapdoors = Trapdoors {
-            c_prime_plain: &plain,
+            c_prime_plain: plain,
             ..fixture.trapdoors(None)
         };
-        let start = Instant::now();
-        let verdict = proof.verify_with_trapdoors(&st, &binding, core::hint::black_box(&trapdoors));
-        let ns = start.elapsed().as_nanos() as f64;
-        assert_eq!(verdict.is_ok(), class_fixed);
-        if class_fixed {
-            fixed.push(ns)
-        } else {
-            random.push(ns)
-        }
-    }
-    report("pi_c3 check (x1)", fixed, random);
+        let verdict = proof.verify_with_trapdoors(&st, &binding, &trapdoors);
+        assert_eq!(verdict.is_ok(), *plain == right);
+    });
+
+    // Keygen, P1: the Pedersen table walk for a range nonce u^r (r < 2^NONCE_BITS): every
+    // entry of every row the bound covers is read, whatever r.
+    let mut storage = vec![U2048::ZERO; PEDERSEN_TABLE_LEN];
+    let table = PedersenTable::new(&mut storage).expect("table storage");
+    let nonce_bound = NonZero::new(U384::ONE.shl_vartime(range::NONCE_BITS)).unwrap();
+    let fixed_nonce = U384::random_mod_vartime(&mut rng, &nonce_bound);
+    let inputs = classes(&mut rng, samples, &fixed_nonce, |rng| {
+        U384::random_mod_vartime(rng, &nonce_bound)
+    });
+    measure("pedersen table walk (u^r)", inputs, |r| {
+        core::hint::black_box(pedersen::pow_root_h(Some(&table), r, range::NONCE_BITS));
+    });
+
+    // Keygen, P1: the range proof's responses d_i = ξ_i + e_i·x1, f_i = r_i + e_i·ρ for a
+    // fixed prover and challenge, fixed vs random (x1, ρ).
+    let binding = support::pic3_binding(&support::PIC3_SID);
+    let (prover, _) = range::Prover::commit_with(&mut rng, &binding, Some(&table));
+    let e = rng.next_u64();
+    let draw_witness = |rng: &mut _| {
+        let bound = NonZero::new(U256::MAX).unwrap();
+        (
+            Scalar::random(&mut *rng),
+            U256::random_mod_vartime(rng, &bound),
+        )
+    };
+    let fixed_witness = draw_witness(&mut rng);
+    let inputs = classes(&mut rng, samples, &fixed_witness, draw_witness);
+    measure("range respond (x1, rho)", inputs, |(x, rho)| {
+        core::hint::black_box(prover.respond(x, rho, e));
+    });
+
+    // Keygen, P1: the equality proof's responses, which also multiply by c_key's randomness
+    // mod N: fixed vs random (x1, r_key, ρ).
+    let key = pk.clone();
+    let (eq_prover, _) =
+        eq_paillier_pedersen::Prover::commit_with(&mut rng, &sk, &binding, Some(&table));
+    let e_eq = rng.next_u64() >> (64 - ecdsa2pc_core::internals::zk::EQ_CHALLENGE_BITS);
+    let draw_eq = |rng: &mut _| {
+        let (x, rho) = draw_witness(rng);
+        (x, key.random_nonce(rng), rho)
+    };
+    let fixed_eq = draw_eq(&mut rng);
+    let inputs = classes(&mut rng, samples, &fixed_eq, draw_eq);
+    measure("equality respond (x1, r, rho)", inputs, |(x, r, rho)| {
+        core::hint::black_box(eq_prover.respond(&key, x, r, rho, e_eq));
+    });
 }

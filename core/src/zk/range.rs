@@ -42,7 +42,7 @@ const _: () = assert!(MASK_BITS <= pedersen::TABLE_ROOT_G_BITS);
 const REPS_BITS: u32 = RANGE_REPS.next_power_of_two().trailing_zeros();
 /// Bits of every nonce r_i: ρ's bits, the statistical slack and [`REPS_BITS`], so that
 /// r_i + ρ is within 2^−(λ+6) of r_i's distribution and the 50 responses within 2^−λ·50/64.
-const NONCE_BITS: u32 = pedersen::RANDOMNESS_BITS + STAT_BITS + REPS_BITS;
+pub const NONCE_BITS: u32 = pedersen::RANDOMNESS_BITS + STAT_BITS + REPS_BITS;
 /// Bound on each response f_i = r_i + e_i·ρ: 2^(256+λ+6) + 2^256.
 const F_BOUND: U384 = U384::ONE
     .shl_vartime(NONCE_BITS)
