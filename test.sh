@@ -33,6 +33,9 @@ scripts/test-check-vartime.sh
 step "cargo clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc (workspace, broken or private links in public docs are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -120,8 +120,8 @@ pub const TABLE_LEN: usize =
     ROOT_H_ENTRIES + (TABLE_ROOT_G_BITS as usize).div_ceil(TABLE_WINDOW as usize) * ROW;
 
 /// A fixed-base table of the generators' roots u and 2: b^(d·32^i) for every 5-bit window i
-/// and digit d, in caller-owned storage, for exponents of u below 2^[`TABLE_ROOT_H_BITS`] and
-/// of 2 below 2^[`TABLE_ROOT_G_BITS`]. It makes the prover's u^r, h^r and 2^ξ several times faster (one
+/// and digit d, in caller-owned storage, for exponents of u below 2^`TABLE_ROOT_H_BITS` and
+/// of 2 below 2^`TABLE_ROOT_G_BITS`. It makes the prover's u^r, h^r and 2^ξ several times faster (one
 /// multiplication per window, each row scanned in constant time). The same table serves every
 /// key and every party: build it once per process.
 pub struct Table<'t> {
@@ -144,13 +144,13 @@ impl<'t> Table<'t> {
         Ok(Self { entries: storage })
     }
 
-    /// u^e for e < 2^[`TABLE_ROOT_H_BITS`] (higher bits are not read), in constant time in e.
+    /// u^e for e < 2^`TABLE_ROOT_H_BITS` (higher bits are not read), in constant time in e.
     #[must_use]
     pub fn pow_root_h<const L: usize>(&self, e: &Uint<L>) -> Element {
         pow_rows(self.root_h_rows(), e)
     }
 
-    /// 2^e for e < 2^[`TABLE_ROOT_G_BITS`] (higher bits are not read), in constant time in e.
+    /// 2^e for e < 2^`TABLE_ROOT_G_BITS` (higher bits are not read), in constant time in e.
     #[must_use]
     pub fn pow_root_g<const L: usize>(&self, e: &Uint<L>) -> Element {
         pow_rows(self.root_g_rows(), e)

@@ -151,7 +151,7 @@ pub trait Message: Fields {
         Ok(msg)
     }
 
-    /// As [`Message::decode`], into caller-owned storage (see [`Fields::read_fields_into`]).
+    /// As [`Message::decode`], into caller-owned storage (see `Fields::read_fields_into`).
     ///
     /// # Errors
     /// As [`Message::decode`]; `out` is then partly overwritten and must not be used.

@@ -25,7 +25,7 @@ pub(crate) fn line() -> String {
     )
 }
 
-/// Prints [`line`].
+/// Prints [`line()`].
 pub(crate) fn run(_: &VersionArgs) -> ExitStatus {
     println!("{}", line());
     ExitStatus::Success

@@ -74,7 +74,7 @@ fn first_prime(seed: &[u8; SEED_LEN]) -> U1024 {
 }
 
 /// A random 1024-bit prime ≡ 3 (mod 4) with its two top bits set; the slow half of key
-/// generation, safe to run on any thread: one search ([`first_prime`]) from a seed drawn from
+/// generation, safe to run on any thread: one search (`first_prime`: its windows in order) from a seed drawn from
 /// `rng`.
 ///
 /// Both top bits set makes any two such primes multiply to exactly 2048 bits, so a key never
@@ -115,7 +115,7 @@ impl Work for PrimeWindow {
 
 /// The two prime searches of one Paillier key, each from a seed drawn from the caller's RNG,
 /// cut into windows that any threads may search in any order. A prime is the one in the
-/// lowest-numbered window that holds one ([`first_prime`]), so the key depends on that RNG
+/// lowest-numbered window that holds one (as `first_prime` finds it), so the key depends on that RNG
 /// alone, however many windows run at once and on whatever threads; on two cores the windows
 /// of the prime still missing share both, where one search per core waited for the slower.
 /// [`SecretKey::generate`] searches one window at a time. Wiped on drop.
@@ -343,7 +343,7 @@ impl SecretKey {
     }
 
     /// [`PublicKey::validate`] from the factors: `0 < c < N²` and c mod N a unit (a unit
-    /// mod N² exactly when it is one mod N), which [`Self::is_unit_below_n`] tells without
+    /// mod N² exactly when it is one mod N), which `is_unit_below_n` tells without
     /// a gcd. Same answer, same error.
     ///
     /// # Errors

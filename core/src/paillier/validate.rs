@@ -78,7 +78,7 @@ fn small_primes() -> impl Iterator<Item = Word> {
 impl PublicKey {
     /// Checks a peer's modulus: exactly 2048 bits, odd, no prime factor below 2^18. A prime N
     /// passes here and is refused by the key proof that keygen and refresh run before a share
-    /// holds N ([`crate::zk::paillier_key::PaillierKeyProof::verify`]: for a prime N every N-th
+    /// holds N (`PaillierKeyProof::verify`: for a prime N every N-th
     /// root equals its challenge), which spares every decode a 2048-bit primality test. A
     /// share file's N passed that proof when the share was made; the file carries no proof.
     ///

@@ -46,7 +46,7 @@ pub struct PoolLevel {
     pub inline: u64,
 }
 
-/// Ready Paillier keys and the thread that makes them; see the [module](self) docs.
+/// Ready Paillier keys and the thread that makes them; see the docs of its module, `service::paillier_pool`.
 pub struct PaillierPool {
     state: Arc<State>,
     /// Ends (dropping its sender) when the generator thread ends.
