@@ -152,7 +152,7 @@ fn net_hint(e: &NetError) -> Option<String> {
         }
         NetError::Tls(tls) => match tls.problem() {
             TlsProblem::UnknownCa | TlsProblem::CertificateRejected => {
-                "check --certs on both sides".into()
+                "check --certs (or --ca and --cert) on both sides".into()
             }
             TlsProblem::NoClientCertificate => "they belong in party 1's --certs directory".into(),
             TlsProblem::Expired => "certs/generate_certs.sh --force regenerates them".into(),
@@ -160,8 +160,8 @@ fn net_hint(e: &NetError) -> Option<String> {
         },
         NetError::Transport(t) => match t {
             TransportError::BadAddress { .. } => "check --server".into(),
-            TransportError::ConnectTimeout { .. } => "start it with the same ecdsa2pc command \
-                 and `--party 0`, or raise --timeout if needed"
+            TransportError::ConnectTimeout { .. } => "start it (`ecdsa2pc serve`, or the same \
+                 ecdsa2pc command with `--party 0`), or raise --timeout if needed"
                 .into(),
             TransportError::Timeout {
                 phase: ecdsa2pc_net::Phase::Accept,

@@ -64,9 +64,38 @@ fn main() -> ExitCode {
             println!("{}", cmd::version::line());
             return ExitStatus::Success.into();
         }
+        // argh takes `-h` for help on some commands only (not on the `share` group and its
+        // subcommands): one it refused is `--help`. After parsing, like `--version`.
+        Err(early) if early.status.is_err() && asks_for_short_help(&rest) => {
+            let long: Vec<&str> = long_help(&rest);
+            match <cmd::TopLevel as argh::FromArgs>::from_args(&[command_name], &long) {
+                Ok(top) => top,
+                Err(early) => return ExitStatus::from_early_exit(&early).into(),
+            }
+        }
         Err(early) => return ExitStatus::from_early_exit(&early).into(),
     };
     cmd::run(top).into()
+}
+
+/// Whether `-h` is among the arguments (before a `--`).
+fn asks_for_short_help(args: &[&str]) -> bool {
+    args.iter().take_while(|a| **a != "--").any(|a| *a == "-h")
+}
+
+/// The arguments with every `-h` before a `--` spelled `--help`.
+fn long_help<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut past_separator = false;
+    args.iter()
+        .map(|&a| {
+            past_separator |= a == "--";
+            if a == "-h" && !past_separator {
+                "--help"
+            } else {
+                a
+            }
+        })
+        .collect()
 }
 
 /// Whether `--version` or `-V` is among the arguments (before a `--`).

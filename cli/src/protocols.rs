@@ -121,6 +121,7 @@ impl Protocols for KeyShareP1 {
         let mut made = false;
         let secret = file.load_or_make(&mut || {
             made = true;
+            log.line(params_secret::MAKING_FOR_DIRECTORY);
             log.line(params_secret::MAKING);
         })?;
         if made {

@@ -31,8 +31,14 @@ use crate::store;
 pub const FILE_NAME: &str = "ring-pedersen.secret";
 
 /// Said on stderr (by the caller) before the safe-prime search.
-pub const MAKING: &str =
-    "making party 0's commitment parameters: safe-prime search, a few seconds, once";
+pub const MAKING: &str = "making party 0's commitment parameters: safe-prime search, a few seconds";
+
+/// Said on stderr (by the caller) when party 0 makes its parameters for a directory that
+/// has none: a party 1 that pinned party 0's parameters elsewhere will refuse the new ones.
+pub const MAKING_FOR_DIRECTORY: &str = "this directory holds no ring-pedersen.secret, so party 0 \
+     makes new commitment parameters for it; a party 1 that made keys with party 0 before has \
+     pinned the old ones and will refuse these: to keep them, stop now and copy \
+     ring-pedersen.secret from party 0's first share directory here";
 
 /// The file of party 0's parameter secret, and the sealer it is written and opened with.
 #[derive(Clone, Debug)]

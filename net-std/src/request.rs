@@ -268,7 +268,8 @@ impl Request {
         if self.key != theirs.key {
             let show = |k: &Option<KeyId>| k.as_ref().map_or_else(|| "none".to_owned(), |k| hex(k));
             return mismatch(format!(
-                "party 1 uses key {} but party 0 key {}: both shares must be of the same key",
+                "party 1's share is of key id {} but party 0's of key id {} (a key id is the \
+                 SHA-256 of the public key): both shares must be of the same key",
                 show(&theirs.key),
                 show(&self.key)
             ));
@@ -278,7 +279,7 @@ impl Request {
         {
             return mismatch(format!(
                 "party 1 signs digest {} but party 0 digest {}: both sides must sign the same \
-                 message",
+                 message, hashed the same way",
                 hex(&other),
                 hex(&ours)
             ));
@@ -754,6 +755,11 @@ mod tests {
             .check_matches(&Request::on_key(Operation::Sign([1; 32]), [8; KEY_ID_LEN]))
             .unwrap_err();
         assert!(r.reason.contains(&hex(&[8u8; KEY_ID_LEN])) && r.reason.contains(&hex(&KEY)));
+        assert!(
+            r.reason.contains("party 1's share is of key id"),
+            "{}",
+            r.reason
+        );
         assert_eq!(sign(1).check_matches(&sign(1)), Ok(()));
     }
 

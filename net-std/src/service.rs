@@ -315,6 +315,7 @@ impl Service {
             format: config.log_format,
         };
         let params = config.params_file().load_or_make(&mut || {
+            logger.event("params", params_secret::MAKING_FOR_DIRECTORY);
             logger.event("params", params_secret::MAKING);
         })?;
         // Bound first: a busy address fails before any proof is made.

@@ -38,6 +38,9 @@ pub enum TlsProblem {
     CertificateRejected,
     /// No common TLS version or cipher suite.
     Incompatible,
+    /// The peer's bytes are not TLS records at all (rustls `InvalidMessage`): a plain TCP
+    /// or HTTP client, a port scanner, or a connection corrupted on the way.
+    NotTls,
     /// Anything else: corrupted records, protocol violations, ...
     Other,
 }
@@ -119,6 +122,7 @@ pub(crate) fn classify(error: &RustlsError) -> TlsProblem {
         },
         RustlsError::NoCertificatesPresented => TlsProblem::NoClientCertificate,
         RustlsError::PeerIncompatible(_) => TlsProblem::Incompatible,
+        RustlsError::InvalidMessage(_) => TlsProblem::NotTls,
         RustlsError::AlertReceived(alert) => match alert {
             // rustls sends `decrypt_error` for a certificate whose signature does not
             // verify: with two CAs of the same name (e.g. two runs of
@@ -157,10 +161,12 @@ impl fmt::Display for TlsError {
                 "TLS: the peer's certificate is not signed by our CA{ca}: both parties must \
                  use certificates from the same CA"
             ),
+            // Our CA file says nothing about the peer's: compare the two parties' files.
             (TlsProblem::UnknownCa, true) => write!(
                 f,
-                "TLS: {peer} rejected our certificate as not signed by its CA{ca}: both \
-                 parties must use certificates from the same CA"
+                "TLS: {peer} rejected our certificate as not signed by its CA: both \
+                 parties must use certificates from the same CA (compare the two \
+                 parties' CA files)"
             ),
             (TlsProblem::NoClientCertificate, false) => write!(
                 f,
@@ -240,6 +246,22 @@ impl fmt::Display for TlsError {
                  need TLS 1.3 or 1.2 with ECDHE",
                 self.error
             ),
+            // Whoever sent it did not speak TLS: it need not be the party we expect.
+            (TlsProblem::NotTls, _) => match self.party {
+                Some(Party::P2) => write!(
+                    f,
+                    "TLS: the server answered with data that is not TLS ({}): is this \
+                     address party 0's, not another service's?",
+                    self.error
+                ),
+                _ => write!(
+                    f,
+                    "TLS: a client sent data that is not TLS ({}): a plain TCP or HTTP \
+                     client, a port scanner, or a corrupted connection, not an ecdsa2pc \
+                     party",
+                    self.error
+                ),
+            },
             (TlsProblem::Other, _) => write!(f, "TLS error with {peer}: {}", self.error),
         }
     }
@@ -284,6 +306,39 @@ mod tests {
             if expected == "party0.example")
         );
         assert!(failure.to_string().contains("'party0.example'"));
+    }
+
+    /// Bytes that are not TLS read as such, for either role, and do not blame a party.
+    #[test]
+    fn non_tls_bytes_are_named_for_what_they_are() {
+        let error = || RustlsError::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert_eq!(classify(&error()), TlsProblem::NotTls);
+        let server = TlsError::new(error())
+            .with_context(Party::P1, Path::new("ca.pem"))
+            .to_string();
+        assert!(
+            server.contains("a client sent data that is not TLS"),
+            "{server}"
+        );
+        assert!(!server.contains("party 1"), "{server}");
+        let client = TlsError::new(error())
+            .with_context(Party::P2, Path::new("ca.pem"))
+            .to_string();
+        assert!(client.contains("is this address party 0's"), "{client}");
+    }
+
+    /// A peer's "not our CA" does not point at our own CA file.
+    #[test]
+    fn a_rejection_by_the_peer_does_not_name_our_ca_file() {
+        let error = RustlsError::AlertReceived(AlertDescription::UnknownCA);
+        let text = TlsError::new(error)
+            .with_context(Party::P1, Path::new("/ours/ca-cert.pem"))
+            .to_string();
+        assert!(
+            text.contains("rejected our certificate as not signed by its CA"),
+            "{text}"
+        );
+        assert!(!text.contains("/ours/ca-cert.pem"), "{text}");
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! `ecdsa2pc inspect`: the public facts of a key share file (no network, nothing secret).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
+use ecdsa2pc_net::sealed;
 use ecdsa2pc_net::store::ShareFiles;
 use ecdsa2pc_net::{key_id, key_id_hex};
 
 use crate::error::{CliError, ExitStatus};
 use crate::output::{Log, Outcome, Style, finish, hex};
-use crate::secret::{SecretOptions, existing_share};
+use crate::secret::{Prompt, SecretOptions, existing_share};
 use crate::share_file::{public_key, public_key_hex};
 use crate::wallet::address::hash160;
 
@@ -29,7 +31,9 @@ use crate::wallet::address::hash160;
             hold (Q, Q1, Q2, the Paillier modulus, c_key, epoch) and is the same in both \
             parties' shares of one epoch. Party ids are the hashes of the certificates the \
             share was made with. The share's secret (x1 or x2, the Paillier secret key) is \
-            never printed.",
+            never printed. An encrypted share needs its secret for all of this; without one \
+            (and no terminal to ask on) its public header is shown: party, key id, epoch and \
+            the kind of secret, with header_only: true.",
     error_code(0, "the share was read and shown"),
     error_code(2, "usage error, or a missing, unreadable or damaged share file")
 )]
@@ -75,7 +79,12 @@ pub(crate) fn run(args: &InspectArgs) -> ExitStatus {
 }
 
 fn inspect(args: &InspectArgs, log: &Log) -> Result<Outcome, CliError> {
-    // A sealed share needs its secret: the facts are checked against the decrypted share.
+    // A sealed share needs its secret for the facts checked against the decrypted share;
+    // without one (none given, no terminal to ask on), its public header is what there is.
+    let sealed = ShareFiles::new(&args.share).active_is_sealed().ok() == Some(true);
+    if sealed && args.secret().sealer(Prompt::Never)?.is_none() && !std::io::stdin().is_terminal() {
+        return header_facts(args, log);
+    }
     let (files, warning) = existing_share(&args.share, args.secret())?;
     if let Some(warning) = warning {
         log.line(warning);
@@ -85,6 +94,46 @@ fn inspect(args: &InspectArgs, log: &Log) -> Result<Outcome, CliError> {
         Party::P1 => facts::<KeyShareP1>(&files, &bytes),
         Party::P2 => facts::<KeyShareP2>(&files, &bytes),
     }
+}
+
+/// The public header of a sealed share (party, key id, epoch, the kind of secret), read
+/// without its secret: unauthenticated until the share is opened, and said so.
+fn header_facts(args: &InspectArgs, log: &Log) -> Result<Outcome, CliError> {
+    let files = ShareFiles::new(&args.share);
+    let bytes = files.read_active()?;
+    let header = sealed::header(files.path(), &bytes)?;
+    log.line(format_args!(
+        "{} is encrypted: shown is its public header, not checked until the share is opened; \
+         the public key, fingerprint, lock and party ids need its secret (--passphrase-file, \
+         --key-file or the {} environment variable)",
+        files.path().display(),
+        crate::secret::PASSPHRASE_ENV
+    ));
+    let fields: [(&str, serde_json::Value); 6] = [
+        ("share", files.path().display().to_string().into()),
+        ("party", header.party.index().into()),
+        ("key_id", key_id_hex(&header.key_id).into()),
+        ("epoch", header.epoch.into()),
+        ("encrypted_with", header.kind.to_string().into()),
+        ("header_only", true.into()),
+    ];
+    Ok(lines(fields))
+}
+
+/// The facts as `name: value` lines on stdout and as JSON fields.
+fn lines(fields: impl IntoIterator<Item = (&'static str, serde_json::Value)>) -> Outcome {
+    let mut text = String::new();
+    let mut outcome = Outcome::default().field("command", "inspect");
+    for (name, value) in fields {
+        let shown = match &value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        text.push_str(&format!("{name}: {shown}\n"));
+        outcome = outcome.field(name, value);
+    }
+    outcome.stdout = text.into_bytes();
+    outcome
 }
 
 /// The facts of the share in `bytes`, as text lines and JSON fields.
@@ -119,24 +168,10 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
         // What party 1 pins for party 0: the same on both shares and in the pin file.
         ("params_hash", hex(&share.params_hash()).into()),
     ];
-    let mut text = String::new();
-    let mut outcome = Outcome::default().field("command", "inspect");
-    for (name, value) in fields
-        .into_iter()
-        // Whether keygen agreed a BIP32 chain code (format-3 shares); without one the share
-        // signs with the joint key only and has no xpub.
-        .chain([
-            ("chain_code", share.chain_code().is_some().into()),
-            ("pending", pending.into()),
-        ])
-    {
-        let shown = match &value {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        text.push_str(&format!("{name}: {shown}\n"));
-        outcome = outcome.field(name, value);
-    }
-    outcome.stdout = text.into_bytes();
-    Ok(outcome)
+    // Whether keygen agreed a BIP32 chain code (format-3 shares); without one the share
+    // signs with the joint key only and has no xpub.
+    Ok(lines(fields.into_iter().chain([
+        ("chain_code", share.chain_code().is_some().into()),
+        ("pending", pending.into()),
+    ])))
 }

@@ -140,6 +140,19 @@ fn version_and_short_help_everywhere() {
             "{r}"
         );
     }
+    // The `share` group and its subcommands, and the service's commands, too.
+    for args in [
+        &["share", "-h"][..],
+        &["share", "encrypt", "-h"],
+        &["serve", "-h"],
+        &["health", "-h"],
+        &["load", "-h"],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, Some(0), "{args:?}:\n{r}");
+        let usage = format!("Usage: ecdsa2pc {}", args[..args.len() - 1].join(" "));
+        assert!(r.stdout.starts_with(&usage), "{args:?}:\n{r}");
+    }
     let top = run(&["-h"]);
     assert_eq!(top.code, Some(0), "{top}");
     assert!(

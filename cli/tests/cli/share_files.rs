@@ -377,12 +377,17 @@ fn sign_twice_refresh_sign_again_all_under_one_public_key() {
         &["--share", p0.to_str().unwrap(), "--message", "old"],
         &["--share", old1.to_str().unwrap(), "--message", "old"],
     );
-    for (name, r) in [("party 0", &r0), ("party 1", &r1)] {
+    // Each side names who holds the stale copy: party 1, from before the refresh.
+    for (name, r, whose) in [
+        ("party 0", &r0, "the peer's share is older than ours"),
+        ("party 1", &r1, "our share is older than the peer's"),
+    ] {
         assert_eq!(r.code, Some(1), "{name}:\n{r}");
         assert!(
             r.stderr.contains("the parties hold no key share in common"),
             "{name}:\n{r}"
         );
+        assert!(r.stderr.contains(whose), "{name}:\n{r}");
     }
     assert_eq!(
         pubkey(&p0, "hex").0.trim(),
@@ -816,6 +821,26 @@ fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
     assert_eq!(r.code, Some(0), "{r}");
     assert!(r.stderr.contains("already encrypted"), "{r}");
 
+    // Without its secret, `inspect` shows the public header, and says that is all it shows.
+    let head = run(&["inspect", "--share", s1, "--json"]);
+    assert_eq!(head.code, Some(0), "{head}");
+    assert!(
+        head.stderr
+            .contains("is encrypted: shown is its public header"),
+        "{head}"
+    );
+    let full = run(&["inspect", "--share", s1, "--key-file", key_s, "--json"]);
+    assert_eq!(full.code, Some(0), "{full}");
+    let json = |r: &Run| -> serde_json::Value { serde_json::from_str(&r.stdout).unwrap() };
+    let (head, full) = (json(&head), json(&full));
+    assert_eq!(head["header_only"], true, "{head}");
+    assert_eq!(head["party"], 1, "{head}");
+    assert_eq!(head["encrypted_with"], "key file", "{head}");
+    assert_eq!(head["key_id"], full["key_id"], "{head}\n{full}");
+    assert_eq!(head["epoch"], full["epoch"], "{head}\n{full}");
+    assert!(head.get("public_key").is_none() && full.get("public_key").is_some());
+    assert!(full.get("header_only").is_none(), "{full}");
+
     // Missing, wrong and malformed secrets each say what to give.
     let r = run(&["pubkey", "--share", s0]);
     assert_eq!(r.code, Some(2), "{r}");
@@ -942,15 +967,20 @@ fn keygen_with_a_secret_writes_encrypted_shares_and_parameters_and_pins_refuse_n
     // like its shares. Party 1 pinned the fixture's parameters for this party 0: refused.
     fx.copy_pins();
     let (r0, r1) = both("keygen", &fx.certs(), &args0, &args1);
-    assert!(
-        r0.stderr.contains("making party 0's commitment parameters"),
-        "{r0}"
-    );
+    // Party 0 says before the search that a pinning party 1 will refuse new parameters.
+    for needle in [
+        "making party 0's commitment parameters",
+        "this directory holds no ring-pedersen.secret",
+    ] {
+        assert!(r0.stderr.contains(needle), "{needle:?}:\n{r0}");
+    }
     assert!(is_sealed(&params), "the parameter secret is encrypted");
     assert_eq!(r1.code, Some(1), "{r1}");
+    // The ordinary cause first: party 0 ran with another share directory.
     for needle in [
         "party 0 offers commitment parameters",
         "but party 1 pinned",
+        "another share directory",
         "delete the pin",
         ".pin",
     ] {

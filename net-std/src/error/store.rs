@@ -330,9 +330,12 @@ impl fmt::Display for StoreError {
             } => write!(
                 f,
                 "party 0 offers commitment parameters {}… but party 1 pinned {}… for this \
-                 party 0 at an earlier keygen: refusing them (party 0's parameter secret was \
-                 replaced, or someone else holds its certificate). If party 0 rotated its \
-                 parameters on purpose, delete the pin {} and run keygen again",
+                 party 0 at an earlier keygen: refusing them. Most often party 0 ran with \
+                 another share directory, which made it new parameters (they live in \
+                 ring-pedersen.secret beside its shares: copy that file from its first \
+                 directory), or lost that file; if neither, someone else may hold party 0's \
+                 certificate. If party 0 rotated its parameters on purpose, delete the pin {} \
+                 and run keygen again",
                 crate::pins::short(offered),
                 crate::pins::short(pinned),
                 pin.display()
@@ -344,12 +347,38 @@ impl fmt::Display for StoreError {
                  and pins them anew) after checking who could write {}",
                 pin.display()
             ),
-            Self::NoCommonEpoch { ours, theirs } => write!(
-                f,
-                "the parties hold no key share in common (our epochs {ours:?}, the peer's \
-                 {theirs:?}): they were made by different keygen runs, or one side's files were \
-                 replaced; use the share files of the same key on both sides"
-            ),
+            Self::NoCommonEpoch { ours, theirs } => {
+                write!(
+                    f,
+                    "the parties hold no key share in common (our epochs {ours:?}, the peer's \
+                     {theirs:?}): "
+                )?;
+                // A refresh keeps the key, so the same key at different epochs is one side
+                // holding a share from before a refresh (a restored backup, an old copy).
+                let (our_max, their_max) = (ours.iter().max(), theirs.iter().max());
+                if our_max < their_max {
+                    write!(
+                        f,
+                        "our share is older than the peer's, from before a refresh (a \
+                         restored backup or an old copy?); use this party's newest share of \
+                         the key"
+                    )
+                } else if our_max > their_max {
+                    write!(
+                        f,
+                        "the peer's share is older than ours, from before a refresh (a \
+                         restored backup or an old copy?); the peer must use its newest share \
+                         of the key"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "the shares have the same epoch but differ: they were made by \
+                         different keygen or refresh runs, or one side's files were replaced; \
+                         use the share files of the same key on both sides"
+                    )
+                }
+            }
         }
     }
 }
@@ -378,5 +407,28 @@ impl core::error::Error for StoreError {
             | Self::Write { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    /// The message says which side holds the older share, or that the shares differ at the
+    /// same epoch.
+    #[test]
+    fn no_common_epoch_names_the_stale_side() {
+        let text = |ours: &[u64], theirs: &[u64]| {
+            StoreError::NoCommonEpoch {
+                ours: ours.to_vec(),
+                theirs: theirs.to_vec(),
+            }
+            .to_string()
+        };
+        assert!(text(&[0], &[1]).contains("our share is older than the peer's"));
+        assert!(text(&[2, 3], &[1]).contains("the peer's share is older than ours"));
+        let same = text(&[1], &[1]);
+        assert!(same.contains("the same epoch but differ"), "{same}");
+        assert!(!same.contains("older"), "{same}");
     }
 }

@@ -216,8 +216,9 @@ impl fmt::Display for TransportError {
                 } else if *phase == Phase::Handshake {
                     write!(
                         f,
-                        "the peer closed the connection during the TLS handshake: it \
-                         probably rejected our certificate; see its log"
+                        "the peer closed the connection during the TLS handshake: a \
+                         party that rejected our certificate (see its log), or a probe that \
+                         connected and left (a port scan, a TCP health check)"
                     )
                 } else {
                     write!(
