@@ -33,7 +33,8 @@ use crate::wallet::xpub::Xpub;
             Ethereum's 65-byte r||s||v (hex, with or without 0x), Bitcoin's base64 message \
             signature. For a 65-byte signature the public key recovered from it must be \
             --public-key. A high-s signature without recovery id is accepted (plain ECDSA) \
-            with a note on stderr. The verdict goes to stdout.",
+            with a note on stderr. The verdict goes to stdout: a line starting with valid, or \
+            invalid (exit 1) with the reason on stderr.",
     error_code(0, "the signature is valid"),
     error_code(1, "the signature is not valid for this key and message"),
     error_code(2, "usage error, or an unreadable or malformed input file")
@@ -83,7 +84,13 @@ pub(crate) fn run(args: &VerifyArgs) -> ExitStatus {
         verbose: false,
     };
     let log = Log::new("", style);
-    finish(&log, style, verify(args, &log))
+    let result = verify(args, &log);
+    // The verdict is the result either way: "invalid" on stdout too (JSON says it with
+    // "ok": false and exit code 1), the reason on stderr.
+    if let (false, Err(CliError::Verification(_))) = (args.json, &result) {
+        println!("invalid");
+    }
+    finish(&log, style, result)
 }
 
 fn verify(args: &VerifyArgs, log: &Log) -> Result<Outcome, CliError> {

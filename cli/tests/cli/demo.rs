@@ -153,8 +153,10 @@ fn two_processes_sign_and_both_k256_and_openssl_verify() {
         };
         let child = check("m/0/1");
         assert_eq!(child.code, Some(0), "{child}");
+        assert!(child.stdout.starts_with("valid: "), "{child}");
         let other = check("m/0/2");
         assert_eq!(other.code, Some(1), "{other}");
+        assert_eq!(other.stdout, "invalid\n", "the verdict on stdout:\n{other}");
         assert_eq!(
             std::fs::read(out.join("child-message.txt")).unwrap(),
             format!("{MESSAGE} #3").as_bytes()
