@@ -4,7 +4,8 @@
 #   certs/generate_certs.sh [DIR] [--san NAME]... [--extra NAME] [--renew | --force]
 #
 # Writes into DIR (default: the directory holding this script):
-#   ca-cert.pem       ca-key.pem        CA "ecdsa2pc demo CA" (CA:TRUE, keyCertSign)
+#   ca-cert.pem       ca-key.pem        CA "ecdsa2pc demo CA XXXXXXXX" (random suffix; CA:TRUE,
+#                                       keyCertSign)
 #   server-cert.pem   server-key.pem    party 0, TLS server: CN=localhost,
 #                                       SAN DNS:localhost + IP:127.0.0.1, serverAuth
 #   client1-cert.pem  client1-key.pem   party 1, TLS client: CN=client1, clientAuth
@@ -276,7 +277,10 @@ if [[ $renew -eq 1 ]]; then
     done
 elif [[ $make_base -eq 1 ]]; then
     new_key "$work/ca-key.pem"
-    issue_ca "$work/ca-key.pem" "ecdsa2pc demo CA"
+    # A random suffix tells two CAs apart in certificates and TLS errors (`-v`): two runs
+    # of this script make two CAs whose certificates do not verify each other's.
+    ca_cn="ecdsa2pc demo CA $(openssl rand -hex 4)"
+    issue_ca "$work/ca-key.pem" "$ca_cn"
     ca_cert="$work/ca-cert.pem"
     ca_key="$work/ca-key.pem"
     new_leaf server localhost server "$ca_cert" "$ca_key"
@@ -304,7 +308,7 @@ done
 echo "Wrote into $out_dir:"
 for f in "${written[@]}"; do
     case "$f" in
-        ca-cert.pem) what="CA certificate (CN=ecdsa2pc demo CA); both parties need it" ;;
+        ca-cert.pem) what="CA certificate (CN=$(old_cn "$out_dir/ca-cert.pem" "ecdsa2pc demo CA")); both parties need it" ;;
         ca-key.pem) what="CA private key (keep offline; only needed to issue more certificates)" ;;
         server-cert.pem) what="party 0 (TLS server) certificate, CN=localhost, SAN $san_line" ;;
         server-key.pem) what="party 0 private key" ;;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ecdsa2pc_net::request::RefusalCode;
+use ecdsa2pc_net::sealed::SecretKind;
 use ecdsa2pc_net::{NetError, StoreError, SystemError, TlsProblem, TransportError};
 
 /// The process exit status, one per class of outcome (documented in `--help` and README).
@@ -192,12 +193,22 @@ fn net_hint(e: &NetError) -> Option<String> {
             StoreError::OtherParty { found, .. } => {
                 format!("or use it with --party {}", found.index())
             }
-            StoreError::WrongSecret { .. } => "check --passphrase-file, --key-file or the \
-                 ECDSA2PC_PASSPHRASE environment variable"
-                .into(),
-            StoreError::NoSecret { .. } => "with --passphrase-file FILE, --key-file FILE or \
-                 the ECDSA2PC_PASSPHRASE environment variable"
-                .into(),
+            // Only the options that can hold the kind of secret the file was sealed with.
+            StoreError::WrongSecret { sealed_with, .. } => match sealed_with {
+                SecretKind::Passphrase => "check --passphrase-file or the ECDSA2PC_PASSPHRASE \
+                     environment variable (a --key-file does not open a share encrypted with \
+                     a passphrase)"
+                    .into(),
+                SecretKind::KeyFile => "check --key-file (a passphrase does not open a share \
+                     encrypted with a key file)"
+                    .into(),
+            },
+            StoreError::NoSecret { sealed_with, .. } => match sealed_with {
+                SecretKind::Passphrase => "with --passphrase-file FILE or the \
+                     ECDSA2PC_PASSPHRASE environment variable"
+                    .into(),
+                SecretKind::KeyFile => "with --key-file FILE".into(),
+            },
             StoreError::OldFormat { .. } => "`ecdsa2pc keygen` on both parties makes the new \
                  key (into a new --share file)"
                 .into(),

@@ -73,9 +73,29 @@ fn main() -> ExitCode {
                 Err(early) => return ExitStatus::from_early_exit(&early).into(),
             }
         }
+        // A script that asked for JSON gets its failure object even for a bad option.
+        Err(early) if early.status.is_err() && wants_json(&rest) => {
+            let style = output::Style {
+                json: true,
+                quiet: false,
+                verbose: false,
+            };
+            let usage = error::CliError::Usage(format!(
+                "{} (run with --help for usage)",
+                early.output.trim_end()
+            ));
+            return output::fail(&output::Log::new("", style), style, &usage).into();
+        }
         Err(early) => return ExitStatus::from_early_exit(&early).into(),
     };
     cmd::run(top).into()
+}
+
+/// Whether `--json` is among the arguments (before a `--`).
+fn wants_json(args: &[&str]) -> bool {
+    args.iter()
+        .take_while(|a| **a != "--")
+        .any(|a| *a == "--json")
 }
 
 /// Whether `-h` is among the arguments (before a `--`).

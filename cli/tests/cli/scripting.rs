@@ -229,6 +229,20 @@ fn json_errors_are_one_object_on_stdout() {
         r.stderr.contains("error: "),
         "the error is on stderr too:\n{r}"
     );
+    // An option the parser refuses, too: the object on stdout, the error on stderr; without
+    // --json, nothing on stdout.
+    let r = run(&["sign", "--json", "--bogus"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
+    assert_eq!(
+        (v["ok"].clone(), v["exit_code"].clone()),
+        (false.into(), 2.into()),
+        "{r}"
+    );
+    assert!(v["error"].as_str().unwrap().contains("--bogus"), "{r}");
+    assert!(r.stderr.contains("--bogus"), "{r}");
+    let r = run(&["sign", "--bogus"]);
+    assert_eq!((r.code, r.stdout.as_str()), (Some(2), ""), "{r}");
     // --quiet keeps stderr to the error.
     let r = run(&["pubkey", "--share", missing.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, Some(2), "{r}");

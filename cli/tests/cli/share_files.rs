@@ -865,6 +865,15 @@ fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
             .contains("encrypted with a key file, and the secret given does not open it"),
         "{r}"
     );
+    // The hint names only what can open a key-file share.
+    assert!(r.stderr.contains("check --key-file"), "{r}");
+    assert!(!r.stderr.contains("ECDSA2PC_PASSPHRASE"), "{r}");
+    let r = run(&["pubkey", "--share", s1]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("with --key-file FILE") && !r.stderr.contains("--passphrase-file"),
+        "{r}"
+    );
     let short = dir.path().join("short.key");
     std::fs::write(&short, "short").unwrap();
     let r = run(&[
