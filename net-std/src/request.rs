@@ -286,8 +286,8 @@ impl Request {
         }
         if self.path != theirs.path {
             return mismatch(format!(
-                "the parties signed under different derivation paths: party 1 under {} but \
-                 party 0 under {}; give both sides the same path",
+                "the parties asked to sign under different derivation paths: party 1 under {} \
+                 but party 0 under {}; give both sides the same path",
                 theirs.path, self.path
             ));
         }
@@ -653,7 +653,7 @@ mod tests {
         assert_eq!(r.code, RefusalCode::Mismatch);
         assert!(
             r.reason
-                .starts_with("the parties signed under different derivation paths"),
+                .starts_with("the parties asked to sign under different derivation paths"),
             "{}",
             r.reason
         );

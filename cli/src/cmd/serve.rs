@@ -192,12 +192,23 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
         paillier_pool: args.paillier_pool,
         ..ServiceConfig::new(&args.shares)
     };
+    // The command's own lines in the service's log format: a JSON log stays JSON from its
+    // first line to the service's own "stopped" event.
+    let say = |event: &str, text: String| match log_format {
+        LogFormat::Json => {
+            eprintln!("{}", serde_json::json!({ "event": event, "detail": text }));
+        }
+        LogFormat::Text => log.line(text),
+    };
     if config.sealer.is_none() {
-        log.line(format_args!(
-            "warning: no --passphrase-file, --key-file or ECDSA2PC_PASSPHRASE: new key shares \
-             in {} are written unencrypted, and encrypted ones cannot be opened",
-            args.shares.display()
-        ));
+        say(
+            "warning",
+            format!(
+                "warning: no --passphrase-file, --key-file or ECDSA2PC_PASSPHRASE: new key \
+                 shares in {} are written unencrypted, and encrypted ones cannot be opened",
+                args.shares.display()
+            ),
+        );
     }
     let paths = CertFiles {
         ca: args.ca.as_deref(),
@@ -220,7 +231,7 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
             CliError::Usage(format!("cannot install a handler for signal {signal}: {e}"))
         })?;
     }
-    log.line(format_args!(
+    let serving = format!(
         "party 0 serving on {} (shares in {}, {} workers, {} Paillier keys made ahead, {})",
         service.local_addr()?,
         args.shares.display(),
@@ -230,7 +241,11 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
             || "no approval hook: every request of a key's own client is approved".to_owned(),
             |c| format!("approval hook: {c}")
         )
-    ));
+    );
+    say("serving", serving);
     service.run()?;
-    Ok(Outcome::summary("service stopped"))
+    Ok(match log_format {
+        LogFormat::Json => Outcome::default(),
+        LogFormat::Text => Outcome::summary("service stopped"),
+    })
 }

@@ -207,6 +207,8 @@ struct Hooked {
     shares: PathBuf,
     addr: String,
     service: Party,
+    /// The log up to the line that says the service is serving.
+    startup: String,
 }
 
 /// Starts `serve --approve HOOK EXTRA...`, HOOK a shell script that reads its stdin and then
@@ -228,13 +230,14 @@ fn serve_with_hook(tag: &str, body: impl FnOnce(&Path) -> String, extra: &[&str]
         &shares,
         &[&["--approve", hook.to_str().unwrap()][..], extra].concat(),
     );
-    service.wait_for_stderr("party 0 serving on");
+    let startup = service.wait_for_stderr("party 0 serving on");
     Hooked {
         dir,
         certs,
         shares,
         addr,
         service,
+        startup,
     }
 }
 
@@ -247,6 +250,7 @@ fn serve_operations_approval_refusals_health_and_json_log() {
         shares,
         addr,
         mut service,
+        startup,
     } = serve_with_hook(
         "serve-ops",
         |dir| {
@@ -257,6 +261,12 @@ fn serve_operations_approval_refusals_health_and_json_log() {
         },
         // No Paillier pool: the keygen below draws its key inline, which health counts.
         &["--log-format", "json", "--paillier-pool", "0"],
+    );
+    // A JSON log is JSON from its first line.
+    assert!(startup.lines().all(|l| l.starts_with('{')), "{startup}");
+    assert!(
+        json_lines(&startup).iter().any(|e| e["event"] == "serving"),
+        "{startup}"
     );
     let marker = dir.path().join("deny");
     let health = |extra: &[&str]| {
@@ -363,6 +373,8 @@ fn serve_operations_approval_refusals_health_and_json_log() {
     assert!(events.iter().all(|e| e.get("event").is_some()), "{log}");
     let r = finish(service);
     assert_eq!(r.code, Some(0), "{r}");
+    // The JSON log ends with the service's "stopped" event, no text summary after it.
+    assert!(!r.stderr.contains("result: service stopped"), "{r}");
 
     // Nothing listening: health fails with the network exit code.
     let r = health(&["--timeout", "1"]);
@@ -458,6 +470,7 @@ fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
         shares,
         addr,
         mut service,
+        ..
     } = serve_with_hook(
         "serve-term",
         |dir| {
