@@ -133,21 +133,23 @@ impl Net<'_> {
     /// timeout). Prints what it does, the result, and with `--verbose` the session details.
     pub(crate) fn open(&self, log: &Log) -> Result<Channel, CliError> {
         let paths = self.cert_paths()?;
-        let phase = match self.party {
+        // Party 0 binds before it says it listens: a busy address is the only line then.
+        let listener = match self.party {
             Party::P1 => {
+                let listener = ecdsa2pc_net::listen(self.server)?;
                 log.line(format_args!(
                     "party 0 (TLS server, Paillier key owner): listening on {}, waiting up to \
                      {} s for party 1",
                     self.server, self.timeout_secs
                 ));
-                "accept (mTLS)"
+                Some(listener)
             }
             Party::P2 => {
                 log.line(format_args!(
                     "party 1 (TLS client): connecting to party 0 at {} (retrying for up to {} s)",
                     self.server, self.timeout_secs
                 ));
-                "connect (mTLS)"
+                None
             }
         };
         log.detail(format_args!(
@@ -157,11 +159,19 @@ impl Net<'_> {
             paths.key.display()
         ));
         let timeout = Duration::from_secs(self.timeout_secs);
+        let phase = if listener.is_some() {
+            "accept (mTLS)"
+        } else {
+            "connect (mTLS)"
+        };
         let ch = log.phase(
             phase,
             || {
-                ecdsa2pc_net::establish(self.party, self.server, &paths, timeout)
-                    .map_err(CliError::from)
+                match &listener {
+                    Some(listener) => listener.accept(&paths, timeout),
+                    None => ecdsa2pc_net::connect(self.server, &paths, timeout),
+                }
+                .map_err(CliError::from)
             },
             |ch| {
                 let info = ch.info();

@@ -146,7 +146,14 @@ pub(crate) fn existing_share(
         Prompt::Never
     };
     let sealer = secret.sealer(prompt)?;
-    let warning = (sealed == Some(false)).then(|| plaintext_warning(path));
+    // Only a file that is a plaintext share gets the warning: any other file is refused by
+    // the load as not a share, and a warning first would call it one.
+    let is_plain_share = sealed == Some(false)
+        && std::fs::read(files.path())
+            .ok()
+            .map(Zeroizing::new)
+            .is_some_and(|bytes| ShareFiles::party_of(files.path(), &bytes).is_ok());
+    let warning = is_plain_share.then(|| plaintext_warning(path));
     Ok((files.sealed_with(sealer), warning))
 }
 

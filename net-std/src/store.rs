@@ -219,7 +219,7 @@ impl ShareFiles {
     /// [`StoreError::Missing`] ([`StoreError::Unconfirmed`] if only a pending share exists)
     /// or [`StoreError::Unreadable`].
     pub fn read_active(&self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        read_bytes(&self.active).map_err(|e| match e {
+        read_share_bytes(&self.active).map_err(|e| match e {
             StoreError::Missing { .. } => self.no_active(),
             other => other,
         })
@@ -299,7 +299,7 @@ impl ShareFiles {
         path: &Path,
         expected_key: Option<&KeyId>,
     ) -> Result<S, StoreError> {
-        self.decode_with(path, &read_bytes(path)?, expected_key, None)
+        self.decode_with(path, &read_share_bytes(path)?, expected_key, None)
     }
 
     /// The file bytes of `share` for `path`: sealed if a sealer is set.
@@ -647,6 +647,26 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> 
     let mut bytes = Zeroizing::new(Vec::new());
     file.read_to_end(&mut bytes).map_err(cannot_read)?;
     Ok(bytes)
+}
+
+/// [`read_bytes`] for a share file: a file that group or others may read is reported as what
+/// it is when it is no key share at all (someone passed another file), and only then as a
+/// share with loose permissions.
+fn read_share_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    match read_bytes(path) {
+        Err(loose @ StoreError::LoosePermissions { .. }) => {
+            let mut bytes = Zeroizing::new(Vec::new());
+            File::open(path)
+                .and_then(|mut f| f.read_to_end(&mut bytes))
+                .map_err(|source| StoreError::Unreadable {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            ShareFiles::party_of(path, &bytes)?;
+            Err(loose)
+        }
+        other => other,
+    }
 }
 
 /// 16 bytes from the OS RNG as hex: a temporary name nobody can plant a file at in advance.

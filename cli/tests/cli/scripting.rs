@@ -251,3 +251,26 @@ fn json_errors_are_one_object_on_stdout() {
         "only errors with --quiet:\n{r}"
     );
 }
+
+/// Party 0 on an address in use: the bind error, and no "listening on" line before it.
+#[test]
+fn a_busy_address_is_reported_without_claiming_to_listen() {
+    let dir = crate::support::dir_with_certs("busy-port");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let certs = dir.path().to_str().unwrap();
+    let r = run(&[
+        "demo",
+        "--party",
+        "0",
+        "--server",
+        &addr,
+        "--certs",
+        certs,
+        "--timeout",
+        "2",
+    ]);
+    assert_eq!(r.code, Some(3), "{r}");
+    assert!(r.stderr.contains("already in use"), "{r}");
+    assert!(!r.stderr.contains("listening on"), "{r}");
+}

@@ -419,6 +419,16 @@ fn damaged_truncated_or_other_party_share_exits_2_naming_the_file() {
         ])
     };
 
+    // A file that is no share at all, readable by others (as most files are): named as not a
+    // share, not as an exposed one, and no "not encrypted" warning calls it a share.
+    let readme = dir.path().join("README.md");
+    std::fs::write(&readme, "# not a key share\n").unwrap();
+    let r = run(&["pubkey", "--share", readme.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("is not an ecdsa2pc key share"), "{r}");
+    assert!(!r.stderr.contains("other users"), "{r}");
+    assert!(!r.stderr.contains("is not encrypted"), "{r}");
+
     let flipped = dir.path().join("flipped.share");
     let mut altered = bytes.clone();
     altered[600] ^= 0x20;
