@@ -579,7 +579,9 @@ impl Sealer {
             .map_err(|_| StoreError::SealBroken {
                 path: path.to_path_buf(),
                 part: SealPart::Payload,
-                why: "the ciphertext, its tag or the header was altered",
+                // The header is checked above, so a file cut short fails here too.
+                why: "the ciphertext, its tag or the header was altered, or the file was cut \
+                      short (an incomplete copy)",
             })?;
         Ok(Zeroizing::new(plain))
     }

@@ -74,6 +74,19 @@ impl fmt::Display for CertProblem {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // New certificates would give this party a new id, which its key shares are
+            // bound to: for a key that does not match, the fix is the right key file.
+            Self::CertFile {
+                path,
+                problem: problem @ CertProblem::KeyMismatch { .. },
+            } => write!(
+                f,
+                "cannot use {}: {problem}; use the private key made with that certificate \
+                 (certs/generate_certs.sh writes them in pairs, NAME-cert.pem and \
+                 NAME-key.pem); new certificates would change this party's id, to which its \
+                 key shares are bound",
+                path.display()
+            ),
             Self::CertFile { path, problem } => write!(
                 f,
                 "cannot use {}: {problem}; run certs/generate_certs.sh to create the \

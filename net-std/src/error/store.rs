@@ -276,8 +276,8 @@ impl fmt::Display for StoreError {
                 SealPart::Payload => write!(
                     f,
                     "is an encrypted key share that fails authentication although the secret \
-                     is right ({why}): it is damaged or was tampered with; restore it from a \
-                     backup"
+                     is right ({why}): it is damaged, cut short or was tampered with; restore \
+                     it from a backup"
                 ),
             },
             Self::OtherKey {

@@ -68,4 +68,11 @@ fn key_of_another_certificate_is_refused() {
     paths.key = party(&dir, Party::P1).key;
     let err = connect("127.0.0.1:1", &paths, Duration::from_secs(1)).unwrap_err();
     assert_cert_file(&err, &paths.key, "does not belong to the certificate");
+    // The fix is the matching key, not new certificates (they would change the party's id).
+    let msg = err.to_string();
+    assert!(
+        msg.contains("use the private key made with that certificate"),
+        "{msg}"
+    );
+    assert!(!msg.contains("to create the certificates"), "{msg}");
 }
