@@ -60,13 +60,13 @@ fn main() -> ExitCode {
         Ok(top) => top,
         // argh has no version flag: one it refused is ours. Checked after parsing, so that
         // `--message --version` still signs the text "--version".
-        Err(early) if early.status.is_err() && asks_for_version(&rest) => {
+        Err(early) if early.status.is_err() && has_flag(&rest, &["--version", "-V"]) => {
             println!("{}", cmd::version::line());
             return ExitStatus::Success.into();
         }
         // argh takes `-h` for help on some commands only (not on the `share` group and its
         // subcommands): one it refused is `--help`. After parsing, like `--version`.
-        Err(early) if early.status.is_err() && asks_for_short_help(&rest) => {
+        Err(early) if early.status.is_err() && has_flag(&rest, &["-h"]) => {
             let long: Vec<&str> = long_help(&rest);
             match <cmd::TopLevel as argh::FromArgs>::from_args(&[command_name], &long) {
                 Ok(top) => top,
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
             }
         }
         // A script that asked for JSON gets its failure object even for a bad option.
-        Err(early) if early.status.is_err() && wants_json(&rest) => {
+        Err(early) if early.status.is_err() && has_flag(&rest, &["--json"]) => {
             let style = output::Style {
                 json: true,
                 quiet: false,
@@ -89,18 +89,6 @@ fn main() -> ExitCode {
         Err(early) => return ExitStatus::from_early_exit(&early).into(),
     };
     cmd::run(top).into()
-}
-
-/// Whether `--json` is among the arguments (before a `--`).
-fn wants_json(args: &[&str]) -> bool {
-    args.iter()
-        .take_while(|a| **a != "--")
-        .any(|a| *a == "--json")
-}
-
-/// Whether `-h` is among the arguments (before a `--`).
-fn asks_for_short_help(args: &[&str]) -> bool {
-    args.iter().take_while(|a| **a != "--").any(|a| *a == "-h")
 }
 
 /// The arguments with every `-h` before a `--` spelled `--help`.
@@ -118,9 +106,9 @@ fn long_help<'a>(args: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-/// Whether `--version` or `-V` is among the arguments (before a `--`).
-fn asks_for_version(args: &[&str]) -> bool {
+/// Whether one of `flags` is among the arguments (before a `--`).
+fn has_flag(args: &[&str], flags: &[&str]) -> bool {
     args.iter()
         .take_while(|a| **a != "--")
-        .any(|a| matches!(*a, "--version" | "-V"))
+        .any(|a| flags.contains(a))
 }

@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use ecdsa2pc_net::sealed::{Sealer, Secret, parse_key};
+use ecdsa2pc_net::sealed::{self, Sealer, Secret, parse_key};
 use ecdsa2pc_net::store::ShareFiles;
 use zeroize::Zeroizing;
 
@@ -139,7 +139,8 @@ pub(crate) fn existing_share(
 ) -> Result<(ShareFiles, Option<String>), CliError> {
     let files = ShareFiles::new(path);
     // A missing or unreadable share is reported by the load that follows.
-    let sealed = files.active_is_sealed().ok();
+    let bytes = files.read_active().ok();
+    let sealed = bytes.as_ref().map(|b| sealed::is_sealed(b));
     let prompt = if sealed == Some(true) {
         Prompt::Open
     } else {
@@ -149,10 +150,7 @@ pub(crate) fn existing_share(
     // Only a file that is a plaintext share gets the warning: any other file is refused by
     // the load as not a share, and a warning first would call it one.
     let is_plain_share = sealed == Some(false)
-        && std::fs::read(files.path())
-            .ok()
-            .map(Zeroizing::new)
-            .is_some_and(|bytes| ShareFiles::party_of(files.path(), &bytes).is_ok());
+        && bytes.is_some_and(|b| ShareFiles::party_of(files.path(), &b).is_ok());
     let warning = is_plain_share.then(|| plaintext_warning(path));
     Ok((files.sealed_with(sealer), warning))
 }

@@ -619,6 +619,22 @@ fn encode<S: KeyShare>(path: &Path, share: &S) -> Result<Zeroizing<Vec<u8>>, Sto
 /// into a buffer that is wiped when dropped; a file that group or others may read or write
 /// is refused ([`StoreError::LoosePermissions`]).
 pub(crate) fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    read_bytes_checking(path, |_| Ok(()))
+}
+
+/// [`read_bytes`] for a share file: a file that group or others may read is reported as what
+/// it is when it is no key share at all (someone passed another file), and only then as a
+/// share with loose permissions.
+fn read_share_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    read_bytes_checking(path, |bytes| ShareFiles::party_of(path, bytes).map(drop))
+}
+
+/// [`read_bytes`], with `loose` told the bytes of a file with loose permissions first: its
+/// error, if any, is the one reported.
+fn read_bytes_checking(
+    path: &Path,
+    loose: impl FnOnce(&[u8]) -> Result<(), StoreError>,
+) -> Result<Zeroizing<Vec<u8>>, StoreError> {
     let cannot_read = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::NotFound {
             StoreError::Missing {
@@ -632,41 +648,24 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> 
         }
     };
     let mut file = File::open(path).map_err(cannot_read)?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.read_to_end(&mut bytes).map_err(cannot_read)?;
     // The mode of the file opened (fstat), not of whatever the path names a moment later.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = file.metadata().map_err(cannot_read)?.permissions().mode();
         if mode & 0o077 != 0 {
+            loose(&bytes)?;
             return Err(StoreError::LoosePermissions {
                 path: path.to_path_buf(),
                 mode: mode & 0o7777,
             });
         }
     }
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    #[cfg(not(unix))]
+    let _ = loose;
     Ok(bytes)
-}
-
-/// [`read_bytes`] for a share file: a file that group or others may read is reported as what
-/// it is when it is no key share at all (someone passed another file), and only then as a
-/// share with loose permissions.
-fn read_share_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-    match read_bytes(path) {
-        Err(loose @ StoreError::LoosePermissions { .. }) => {
-            let mut bytes = Zeroizing::new(Vec::new());
-            File::open(path)
-                .and_then(|mut f| f.read_to_end(&mut bytes))
-                .map_err(|source| StoreError::Unreadable {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-            ShareFiles::party_of(path, &bytes)?;
-            Err(loose)
-        }
-        other => other,
-    }
 }
 
 /// 16 bytes from the OS RNG as hex: a temporary name nobody can plant a file at in advance.
