@@ -7,7 +7,7 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ecdsa2pc_net::request::RefusalCode;
+use ecdsa2pc_net::request::{MismatchKind, RefusalCode};
 use ecdsa2pc_net::sealed::SecretKind;
 use ecdsa2pc_net::{NetError, StoreError, SystemError, TlsProblem, TransportError};
 
@@ -173,11 +173,18 @@ fn net_hint(e: &NetError) -> Option<String> {
             TransportError::Timeout { .. } => "or raise --timeout if it is only slow".into(),
             _ => return None,
         },
-        NetError::Refused(r) => match r.code {
-            RefusalCode::Mismatch => "give both parties the same command, --message or \
-                 --digest, and the shares of one key (--share)"
+        NetError::Refused(r) => match (r.code, r.mismatch()) {
+            // The reason names what differs; the hint names the options that set it.
+            (_, Some(MismatchKind::Operation)) => return None,
+            (_, Some(MismatchKind::Key)) => "check --share on both sides".into(),
+            (_, Some(MismatchKind::Digest)) => "check --message, --message-file or --digest, \
+                 and --hash, --eth-message or --btc-message, on both sides"
                 .into(),
-            RefusalCode::Busy => "try again in a moment".into(),
+            (_, Some(MismatchKind::Path)) => "check --path on both sides".into(),
+            (RefusalCode::Mismatch, _) => "give both parties the same command and options, \
+                 and the shares of one key (--share)"
+                .into(),
+            (RefusalCode::Busy, _) => "try again in a moment".into(),
             _ => return None,
         },
         NetError::Store(s) => match s {
@@ -444,5 +451,44 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("our own"), "{text}");
+    }
+
+    /// Each mismatch names the options that set what differs, and only those: a refresh
+    /// against a sign is not told about --message.
+    #[test]
+    fn mismatch_hints_name_the_options_that_differ() {
+        use ecdsa2pc_net::request::{Operation, Request};
+        let key = [7u8; ecdsa2pc_net::KEY_ID_LEN];
+        let sign = |d: u8| Request::on_key(Operation::Sign([d; 32]), key);
+        let refused = |ours: Request, theirs: Request| {
+            CliError::Net(NetError::Refused(ours.check_matches(&theirs).unwrap_err())).to_string()
+        };
+        let text = refused(sign(1), Request::on_key(Operation::Refresh, key));
+        assert!(
+            text.contains("party 1 runs refresh but party 0 runs sign"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("--message") && !text.contains("--share"),
+            "{text}"
+        );
+        let text = refused(sign(1), sign(2));
+        assert!(
+            text.ends_with("--hash, --eth-message or --btc-message, on both sides"),
+            "{text}"
+        );
+        let text = refused(sign(1), Request::on_key(Operation::Sign([1; 32]), [8; 32]));
+        assert!(text.ends_with("; check --share on both sides"), "{text}");
+        assert!(!text.contains("--message"), "{text}");
+        let under = |p: &str| Request::sign_under([1; 32], key, p.parse().unwrap());
+        let text = refused(under("m/0/1"), under("m/0/2"));
+        assert!(text.ends_with("; check --path on both sides"), "{text}");
+        // A reason worded by another release: the general hint.
+        let other = ecdsa2pc_net::request::Refusal::new(RefusalCode::Mismatch, "they differ");
+        let text = CliError::Net(NetError::Refused(other)).to_string();
+        assert!(
+            text.ends_with("and the shares of one key (--share)"),
+            "{text}"
+        );
     }
 }

@@ -131,7 +131,14 @@ impl Net<'_> {
 
     /// Party 0 listens and accepts one client; party 1 connects (retrying until the
     /// timeout). Prints what it does, the result, and with `--verbose` the session details.
-    pub(crate) fn open(&self, log: &Log) -> Result<Channel, CliError> {
+    /// `prepare` (e.g. party 0's parameter search, seconds) runs before the connection but
+    /// after party 0 has bound its address: a busy address fails at once, not after the
+    /// work, and a party 1 that connects meanwhile waits in the listen queue.
+    pub(crate) fn open<T>(
+        &self,
+        log: &Log,
+        prepare: impl FnOnce() -> Result<T, CliError>,
+    ) -> Result<(Channel, T), CliError> {
         let paths = self.cert_paths()?;
         // Party 0 binds before it says it listens: a busy address is the only line then.
         let listener = match self.party {
@@ -158,6 +165,7 @@ impl Net<'_> {
             paths.cert.display(),
             paths.key.display()
         ));
+        let prepared = prepare()?;
         let timeout = Duration::from_secs(self.timeout_secs);
         let phase = if listener.is_some() {
             "accept (mTLS)"
@@ -179,7 +187,7 @@ impl Net<'_> {
             },
         )?;
         print_session(log, ch.info());
-        Ok(ch)
+        Ok((ch, prepared))
     }
 }
 

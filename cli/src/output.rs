@@ -186,7 +186,8 @@ impl Outcome {
 
 /// Ends a command: the result on stdout (text, or the JSON object with `"ok": true`), and
 /// `result: SUMMARY` on stderr; or `result: FAILED`, the error on stderr and, with `--json`,
-/// `{"ok": false, "exit_code": N, "error": "..."}` on stdout. Returns the exit status.
+/// `{"ok": false, "exit_code": N, "error": "...", "locked_share": B}` on stdout: one failure
+/// object for every command, so a script reads one schema. Returns the exit status.
 pub(crate) fn finish(log: &Log, style: Style, result: Result<Outcome, CliError>) -> ExitStatus {
     match result {
         Ok(outcome) => {

@@ -37,7 +37,18 @@ impl Session {
     /// 1 sends `request` and party 0 accepts it if it is its own (else both sides see the
     /// refusal naming both values); then seeds the RNG.
     pub(crate) fn open(net: &Net<'_>, log: &Log, req: &Request) -> Result<Self, CliError> {
-        let mut ch = net.open(log)?;
+        Self::open_after(net, log, req, || Ok(())).map(|(session, ())| session)
+    }
+
+    /// As [`Self::open`], with `prepare` run once party 0 has bound its address and before
+    /// the connection (see [`Net::open`]).
+    pub(crate) fn open_after<T>(
+        net: &Net<'_>,
+        log: &Log,
+        req: &Request,
+        prepare: impl FnOnce() -> Result<T, CliError>,
+    ) -> Result<(Self, T), CliError> {
+        let (mut ch, prepared) = net.open(log, prepare)?;
         log.phase(
             "request",
             || Ok(request::exchange(&mut ch, net.party, req)?),
@@ -47,11 +58,12 @@ impl Session {
             },
         )?;
         let info = ch.info().clone();
-        Ok(Self {
+        let session = Self {
             ch,
             info,
             rng: os_rng()?,
-        })
+        };
+        Ok((session, prepared))
     }
 
     /// Closes the connection (see [`network::close`]).

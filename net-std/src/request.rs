@@ -257,39 +257,55 @@ impl Request {
     /// # Errors
     /// [`RefusalCode::Mismatch`] naming both values.
     pub fn check_matches(&self, theirs: &Self) -> Result<(), Refusal> {
-        let mismatch = |what: String| Err(Refusal::new(RefusalCode::Mismatch, what));
+        let mismatch = |kind: MismatchKind, what: String| {
+            Err(Refusal::new(
+                RefusalCode::Mismatch,
+                format!("{}{what}", kind.lead()),
+            ))
+        };
         if self.operation.code() != theirs.operation.code() {
-            return mismatch(format!(
-                "party 1 runs {} but party 0 runs {}: start both sides with the same command",
-                theirs.operation.name(),
-                self.operation.name()
-            ));
+            return mismatch(
+                MismatchKind::Operation,
+                format!(
+                    "party 1 runs {} but party 0 runs {}; start both sides with the same command",
+                    theirs.operation.name(),
+                    self.operation.name()
+                ),
+            );
         }
         if self.key != theirs.key {
             let show = |k: &Option<KeyId>| k.as_ref().map_or_else(|| "none".to_owned(), |k| hex(k));
-            return mismatch(format!(
-                "party 1's share is of key id {} but party 0's of key id {} (a key id is the \
-                 SHA-256 of the public key): both shares must be of the same key",
-                show(&theirs.key),
-                show(&self.key)
-            ));
+            return mismatch(
+                MismatchKind::Key,
+                format!(
+                    "party 1's is of key id {} but party 0's of key id {} (a key id is the \
+                     SHA-256 of the public key); give each side its share of the same key",
+                    show(&theirs.key),
+                    show(&self.key)
+                ),
+            );
         }
         if let (Operation::Sign(ours), Operation::Sign(other)) = (self.operation, theirs.operation)
             && ours != other
         {
-            return mismatch(format!(
-                "party 1 signs digest {} but party 0 digest {}: both sides must sign the same \
-                 message, hashed the same way",
-                hex(&other),
-                hex(&ours)
-            ));
+            return mismatch(
+                MismatchKind::Digest,
+                format!(
+                    "party 1 signs {} but party 0 {}; both sides must sign the same message, \
+                     hashed the same way",
+                    hex(&other),
+                    hex(&ours)
+                ),
+            );
         }
         if self.path != theirs.path {
-            return mismatch(format!(
-                "the parties asked to sign under different derivation paths: party 1 under {} \
-                 but party 0 under {}; give both sides the same path",
-                theirs.path, self.path
-            ));
+            return mismatch(
+                MismatchKind::Path,
+                format!(
+                    "party 1 under {} but party 0 under {}; give both sides the same path",
+                    theirs.path, self.path
+                ),
+            );
         }
         Ok(())
     }
@@ -393,12 +409,44 @@ impl RefusalCode {
 }
 
 /// A refusal: its code and party 0's explanation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Refusal {
     /// Why, for programs.
     pub code: RefusalCode,
     /// Why, for people (printable text, at most [`MAX_REASON_LEN`] bytes).
     pub reason: String,
+    /// Whether we are party 0 and sent it ([`refuse`]), rather than party 1 that received
+    /// it: the message then says "refused party 1's request", not "party 0 refused".
+    /// Not on the wire, and not part of equality.
+    sent: bool,
+}
+
+/// What differs between the two sides' requests in one-shot mode (a
+/// [`RefusalCode::Mismatch`]), for a hint that names the right option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MismatchKind {
+    /// The two sides run different operations.
+    Operation,
+    /// Their shares are of different keys.
+    Key,
+    /// They sign different digests.
+    Digest,
+    /// They sign under different derivation paths.
+    Path,
+}
+
+impl MismatchKind {
+    /// The start of the reason [`Request::check_matches`] gives for this kind: one place
+    /// that writes it and reads it back (party 1 receives only the reason's text).
+    const fn lead(self) -> &'static str {
+        match self {
+            Self::Operation => "the parties run different operations: ",
+            Self::Key => "the parties' shares are of different keys: ",
+            Self::Digest => "the parties sign different digests: ",
+            Self::Path => "the parties sign under different derivation paths: ",
+        }
+    }
 }
 
 impl Refusal {
@@ -417,7 +465,34 @@ impl Refusal {
             }
             reason.truncate(cut);
         }
-        Self { code, reason }
+        Self {
+            code,
+            reason,
+            sent: false,
+        }
+    }
+
+    /// What differs, for a [`RefusalCode::Mismatch`] made by [`Request::check_matches`];
+    /// `None` for any other refusal (or a reason worded by another release).
+    #[must_use]
+    pub fn mismatch(&self) -> Option<MismatchKind> {
+        if self.code != RefusalCode::Mismatch {
+            return None;
+        }
+        [
+            MismatchKind::Operation,
+            MismatchKind::Key,
+            MismatchKind::Digest,
+            MismatchKind::Path,
+        ]
+        .into_iter()
+        .find(|kind| self.reason.starts_with(kind.lead()))
+    }
+
+    /// Whether we sent this refusal (party 0) rather than received it (party 1).
+    #[must_use]
+    pub fn sent(&self) -> bool {
+        self.sent
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -435,14 +510,23 @@ impl Refusal {
     }
 }
 
+impl PartialEq for Refusal {
+    /// The same refusal on both sides: code and reason (whose side it is does not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.reason == other.reason
+    }
+}
+
+impl Eq for Refusal {}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "party 0 refused the request ({}): {}",
-            self.code.name(),
-            self.reason
-        )
+        let who = if self.sent {
+            "refused party 1's request"
+        } else {
+            "party 0 refused the request"
+        };
+        write!(f, "{who} ({}): {}", self.code.name(), self.reason)
     }
 }
 
@@ -524,8 +608,9 @@ pub fn accept<T: Transport + ?Sized>(t: &mut T) -> Result<(), NetError> {
 }
 
 /// Party 0: sends `refusal` (best effort: the peer may be gone) and returns it as the error.
-pub fn refuse<T: Transport + ?Sized>(t: &mut T, refusal: Refusal) -> NetError {
+pub fn refuse<T: Transport + ?Sized>(t: &mut T, mut refusal: Refusal) -> NetError {
     let _ = t.send(&refusal.encode());
+    refusal.sent = true;
     NetError::Refused(refusal)
 }
 
@@ -653,10 +738,11 @@ mod tests {
         assert_eq!(r.code, RefusalCode::Mismatch);
         assert!(
             r.reason
-                .starts_with("the parties asked to sign under different derivation paths"),
+                .starts_with("the parties sign under different derivation paths"),
             "{}",
             r.reason
         );
+        assert_eq!(r.mismatch(), Some(MismatchKind::Path));
         assert!(
             r.reason
                 .contains("party 1 under m/0/8 but party 0 under m/0/7")
@@ -744,6 +830,7 @@ mod tests {
         let r = sign(1).check_matches(&sign(2)).unwrap_err();
         assert_eq!(r.code, RefusalCode::Mismatch);
         assert!(r.reason.contains(&hex(&[2u8; 32])) && r.reason.contains(&hex(&[1u8; 32])));
+        assert_eq!(r.mismatch(), Some(MismatchKind::Digest));
         let r = sign(1)
             .check_matches(&Request::on_key(Operation::Refresh, KEY))
             .unwrap_err();
@@ -751,16 +838,21 @@ mod tests {
             r.reason
                 .contains("party 1 runs refresh but party 0 runs sign")
         );
+        assert_eq!(r.mismatch(), Some(MismatchKind::Operation));
         let r = sign(1)
             .check_matches(&Request::on_key(Operation::Sign([1; 32]), [8; KEY_ID_LEN]))
             .unwrap_err();
         assert!(r.reason.contains(&hex(&[8u8; KEY_ID_LEN])) && r.reason.contains(&hex(&KEY)));
-        assert!(
-            r.reason.contains("party 1's share is of key id"),
-            "{}",
-            r.reason
-        );
+        assert!(r.reason.contains("party 1's is of key id"), "{}", r.reason);
+        assert_eq!(r.mismatch(), Some(MismatchKind::Key));
         assert_eq!(sign(1).check_matches(&sign(1)), Ok(()));
+        // Only a mismatch made here has a kind: another code, or another release's wording,
+        // has none (the hint then stays general).
+        assert_eq!(Refusal::new(RefusalCode::Policy, r.reason).mismatch(), None);
+        assert_eq!(
+            Refusal::new(RefusalCode::Mismatch, "the two differ").mismatch(),
+            None
+        );
     }
 
     #[test]
@@ -825,6 +917,17 @@ mod tests {
             panic!("not a refusal")
         };
         assert_eq!(sent, seen);
+        // Each side tells it from where it stands.
+        assert!(sent.sent() && !seen.sent());
+        assert!(
+            seen.to_string()
+                .starts_with("party 0 refused the request (the two sides differ): ")
+        );
+        assert!(
+            sent.to_string()
+                .starts_with("refused party 1's request (the two sides differ): "),
+            "{sent}"
+        );
     }
 
     #[test]

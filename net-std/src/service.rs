@@ -44,7 +44,7 @@ pub use approve::{ApproveHook, MAX_OUTPUT as MAX_APPROVE_OUTPUT, Verdict};
 pub use busy::{MAX_REFUSING, REFUSAL_DEADLINE};
 pub use health::{Health, MAX_HEALTH_LEN, cpu_ms_of, fetch_health, process_cpu_ms};
 pub use key_store::{KeyInUse, KeyStore, ShareDir};
-pub use log::{LogFormat, LogSink};
+pub use log::{LogFormat, LogSink, Logger};
 pub use paillier_pool::{GENERATOR_THREAD, PaillierPool, PoolLevel};
 
 use core::net::SocketAddr;
@@ -81,7 +81,7 @@ use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
 use crate::{CertPaths, Transport, rng::os_rng};
 use keys::KeyLocks;
-use log::{Client, Logger, key_json};
+use log::{Client, key_json};
 
 /// How often the accept loop looks for a new connection or a stop request.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
@@ -310,10 +310,7 @@ impl Service {
                 unusable("workers and waiting connections must be at least 1".into()).into(),
             );
         }
-        let logger = Logger {
-            sink: log,
-            format: config.log_format,
-        };
+        let logger = Logger::new(log, config.log_format);
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING_FOR_DIRECTORY);
             logger.event("params", params_secret::MAKING);

@@ -152,9 +152,12 @@ impl Demo<'_> {
     fn run<S: Protocols>(&self) -> Result<Outcome, CliError> {
         let log = self.log;
         let args = self.args;
-        // Before the connection: party 0's safe-prime search must not make party 1 wait.
-        let params = S::params_in_memory(log)?;
-        let mut session = Session::open(&self.net, log, &Request::keygen())?;
+        // Party 0's safe-prime search (seconds) runs once its address is bound (a busy port
+        // fails first) and before the handshake, so no protocol timer runs during it.
+        let (mut session, params) =
+            Session::open_after(&self.net, log, &Request::keygen(), || {
+                S::params_in_memory(log)
+            })?;
 
         let mut share = protocols::keygen::<S>(&mut session, &params, log, &mut InMemory)?;
         let key = public_key(&share)?;

@@ -164,9 +164,11 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
             files.pending_path().display()
         ));
     }
-    // Party 0's parameter secret is loaded (or made, seconds) before the network run too.
-    let params = S::params_on_disk(&args.share, files.sealer(), true, log)?;
-    let mut session = Session::open(net, log, &Request::keygen())?;
+    // Party 0's parameter secret is loaded (or made, seconds) once its address is bound (a
+    // busy port fails first) and before the handshake.
+    let (mut session, params) = Session::open_after(net, log, &Request::keygen(), || {
+        S::params_on_disk(&args.share, files.sealer(), true, log)
+    })?;
     // The share is written as FILE.pending, made active only once the peer has stored its
     // own; a replaced share (--force) stays in place until then.
     let mut persist = files.clone();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use argh::FromArgs;
 use ecdsa2pc_core::Party;
-use ecdsa2pc_net::service::{ApproveHook, LogFormat, Service, ServiceConfig};
+use ecdsa2pc_net::service::{ApproveHook, LogFormat, Logger, Service, ServiceConfig};
 
 use crate::error::{CliError, ExitStatus};
 use crate::network::{CertFiles, default_certs, default_server};
@@ -134,11 +134,11 @@ pub(crate) fn run(args: &ServeArgs) -> ExitStatus {
         ..Style::default()
     };
     let log = Log::new("[serve]", style);
-    let result = serve(args, &log);
+    let result = serve(args);
     finish(&log, style, result)
 }
 
-fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
+fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
     if args.workers == 0 || args.max_connections == 0 {
         return Err(CliError::Usage(
             "--workers and --max-connections must be at least 1".into(),
@@ -192,18 +192,19 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
         paillier_pool: args.paillier_pool,
         ..ServiceConfig::new(&args.shares)
     };
-    // The command's own lines in the service's log format: a JSON log stays JSON from its
+    // The service's log is progress, not a result: stderr, like every command's.
+    // JSON lines stand alone, for a log shipper; text lines carry the usual prefix. The
+    // command's own lines go through the service's log too: a JSON log stays JSON from its
     // first line to the service's own "stopped" event.
-    let say = |event: &str, text: String| match log_format {
-        LogFormat::Json => {
-            eprintln!("{}", serde_json::json!({ "event": event, "detail": text }));
-        }
-        LogFormat::Text => log.line(text),
+    let sink: ecdsa2pc_net::service::LogSink = match log_format {
+        LogFormat::Json => Arc::new(|line: &str| eprintln!("{line}")),
+        LogFormat::Text => Arc::new(|line: &str| eprintln!("[serve] {line}")),
     };
+    let say = Logger::new(sink.clone(), log_format);
     if config.sealer.is_none() {
-        say(
+        say.event(
             "warning",
-            format!(
+            &format!(
                 "warning: no --passphrase-file, --key-file or ECDSA2PC_PASSPHRASE: new key \
                  shares in {} are written unencrypted, and encrypted ones cannot be opened",
                 args.shares.display()
@@ -216,12 +217,6 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
         key: args.key.as_deref(),
     }
     .paths(&args.certs, Party::P1)?;
-    // The service's log is progress, not a result: stderr, like every command's.
-    // JSON lines stand alone, for a log shipper; text lines carry the usual prefix.
-    let sink: ecdsa2pc_net::service::LogSink = match log_format {
-        LogFormat::Json => Arc::new(|line: &str| eprintln!("{line}")),
-        LogFormat::Text => Arc::new(|line: &str| eprintln!("[serve] {line}")),
-    };
     let service = Service::bind(&args.listen, &paths, config, sink)?;
     // SIGTERM or SIGINT (Ctrl-C): stop accepting, let the sessions in progress finish
     // (each bounded by the timeouts), exit 0.
@@ -242,7 +237,7 @@ fn serve(args: &ServeArgs, log: &Log) -> Result<Outcome, CliError> {
             |c| format!("approval hook: {c}")
         )
     );
-    say("serving", serving);
+    say.event("serving", &serving);
     service.run()?;
     Ok(match log_format {
         LogFormat::Json => Outcome::default(),

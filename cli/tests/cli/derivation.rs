@@ -218,9 +218,10 @@ fn parties_on_different_paths_are_refused_naming_both() {
         assert_eq!(r.code, Some(1), "{name}:\n{r}");
         assert!(
             r.stderr
-                .contains("the parties asked to sign under different derivation paths")
+                .contains("the parties sign under different derivation paths")
                 && r.stderr
-                    .contains("party 1 under m/0/8 but party 0 under m/0/7"),
+                    .contains("party 1 under m/0/8 but party 0 under m/0/7")
+                && r.stderr.contains("; check --path on both sides"),
             "{name}:\n{r}"
         );
         assert!(r.stdout.is_empty(), "{name}:\n{r}");

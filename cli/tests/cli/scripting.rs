@@ -225,6 +225,8 @@ fn json_errors_are_one_object_on_stdout() {
         v["error"].as_str().unwrap().contains("missing.share"),
         "{r}"
     );
+    // One failure schema for every command (README): a local failure locked nothing.
+    assert_eq!(v["locked_share"], false, "{r}");
     assert!(
         r.stderr.contains("error: "),
         "the error is on stderr too:\n{r}"
@@ -240,6 +242,7 @@ fn json_errors_are_one_object_on_stdout() {
         "{r}"
     );
     assert!(v["error"].as_str().unwrap().contains("--bogus"), "{r}");
+    assert_eq!(v["locked_share"], false, "{r}");
     assert!(r.stderr.contains("--bogus"), "{r}");
     let r = run(&["sign", "--bogus"]);
     assert_eq!((r.code, r.stdout.as_str()), (Some(2), ""), "{r}");
@@ -252,15 +255,16 @@ fn json_errors_are_one_object_on_stdout() {
     );
 }
 
-/// Party 0 on an address in use: the bind error, and no "listening on" line before it.
+/// Party 0 on an address in use: the bind error, and no "listening on" line before it, nor
+/// the seconds of its parameter search (demo and keygen make parameters only once bound).
 #[test]
 fn a_busy_address_is_reported_without_claiming_to_listen() {
     let dir = crate::support::dir_with_certs("busy-port");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let certs = dir.path().to_str().unwrap();
-    let r = run(&[
-        "demo",
+    let share = dir.path().join("p0.share");
+    let common = [
         "--party",
         "0",
         "--server",
@@ -269,8 +273,16 @@ fn a_busy_address_is_reported_without_claiming_to_listen() {
         certs,
         "--timeout",
         "2",
-    ]);
-    assert_eq!(r.code, Some(3), "{r}");
-    assert!(r.stderr.contains("already in use"), "{r}");
-    assert!(!r.stderr.contains("listening on"), "{r}");
+    ];
+    for command in [
+        &["demo"][..],
+        &["keygen", "--share", share.to_str().unwrap()],
+    ] {
+        let r = run(&[command, &common[..]].concat());
+        assert_eq!(r.code, Some(3), "{command:?}: {r}");
+        assert!(r.stderr.contains("already in use"), "{r}");
+        assert!(!r.stderr.contains("listening on"), "{r}");
+        assert!(!r.stderr.contains("commitment parameters"), "{r}");
+        assert!(!share.exists() && !dir.path().join("ring-pedersen.secret").exists());
+    }
 }

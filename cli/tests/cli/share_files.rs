@@ -720,14 +720,30 @@ fn operator_mistakes_are_refused_naming_both_sides() {
         assert_eq!(r.code, Some(1), "{r}");
         assert!(
             r.stderr.contains(&format!(
-                "party 1 signs digest {} but party 0 digest {}",
+                "the parties sign different digests: party 1 signs {} but party 0 {}",
                 hex("pay Eve"),
                 hex("pay Bob")
             )),
             "{r}"
         );
     }
-    assert!(r1.stderr.contains("the same command, --message"), "{r1}");
+    // Each side tells it from where it stands; party 1's hint names the options that set
+    // the digest.
+    assert!(
+        r0.stderr
+            .contains("refused party 1's request (the two sides differ)"),
+        "{r0}"
+    );
+    assert!(
+        r1.stderr
+            .contains("party 0 refused the request (the two sides differ)"),
+        "{r1}"
+    );
+    assert!(
+        r1.stderr
+            .contains("check --message, --message-file or --digest"),
+        "{r1}"
+    );
     // One side runs refresh, the other sign: refused before any share changes.
     let addr = free_addr();
     let timeout = ["--timeout", "30"];
@@ -753,6 +769,8 @@ fn operator_mistakes_are_refused_naming_both_sides() {
                 .contains("party 1 runs refresh but party 0 runs sign"),
             "{r}"
         );
+        // No digest option is named for a refresh against a sign.
+        assert!(!r.stderr.contains("--message"), "{r}");
     }
     // The shares are untouched and still sign.
     let (r0, r1) = sign_both(

@@ -28,10 +28,19 @@ pub enum LogFormat {
     Json,
 }
 
-/// The sink and the format.
-pub(crate) struct Logger {
+/// The service's log: the sink and the format. Public so that a program running the
+/// service writes its own lines (a warning before it starts) in the same format.
+pub struct Logger {
     pub(crate) sink: LogSink,
     pub(crate) format: LogFormat,
+}
+
+impl core::fmt::Debug for Logger {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Logger")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who sent a request.
@@ -62,6 +71,12 @@ impl<'a> Client<'a> {
 }
 
 impl Logger {
+    /// A log that writes `format` lines to `sink`.
+    #[must_use]
+    pub fn new(sink: LogSink, format: LogFormat) -> Self {
+        Self { sink, format }
+    }
+
     fn emit(&self, text: &str, value: &Value) {
         match self.format {
             LogFormat::Text => (self.sink)(text),
@@ -69,8 +84,9 @@ impl Logger {
         }
     }
 
-    /// An event of the service as a whole (`stopping`, `stopped`, `error`).
-    pub(crate) fn event(&self, event: &str, text: &str) {
+    /// An event of the service as a whole (`stopping`, `stopped`, `error`; a program's own,
+    /// e.g. `warning`, `serving`): `text` as it is, or `{"event": event, "detail": text}`.
+    pub fn event(&self, event: &str, text: &str) {
         self.emit(text, &json!({ "event": event, "detail": text }));
     }
 
