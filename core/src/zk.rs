@@ -4,6 +4,7 @@
 //! proofs take the verifier's challenge from P2's keygen message; Schnorr is made
 //! non-interactive by Fiat–Shamir over the binding, the whole statement and the first message.
 
+pub mod ckey;
 pub mod dlog;
 pub mod eq_paillier_paillier;
 pub mod eq_paillier_pedersen;

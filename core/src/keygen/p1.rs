@@ -1,16 +1,15 @@
 //! Keygen, P1's side: owns the Paillier key, commits first, proves everything about c_key.
 
-use crypto_bigint::{U256, U384, U2048};
 use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{Msg1, Msg2, Msg3, RUN, label};
 use crate::{
     Party, Result, bigint,
     bip32::ChainCode,
     commitment, curve,
-    paillier::{Ciphertext, ModN, SecretKey},
+    paillier::{Ciphertext, SecretKey},
     pedersen,
     ring_pedersen::RingPedersenParams,
     session::{self, Context, RunIds},
@@ -20,11 +19,10 @@ use crate::{
     wire::redacted_debug,
     work::{self, Executor, Sequential, Task, Work},
     zk::{
-        EQ_CHUNKS, KEY_ROOTS,
+        KEY_ROOTS,
+        ckey::{self, Challenges},
         dlog::DlogProof,
-        eq_paillier_pedersen,
         paillier_key::{self, PaillierKeyProof},
-        range,
     },
 };
 
@@ -44,10 +42,7 @@ pub struct AwaitMsg2 {
     paillier: SecretKey,
     #[zeroize(skip)]
     c_key: Ciphertext,
-    r_key: ModN,
-    ped_rho: U256,
-    eq: eq_paillier_pedersen::Prover,
-    range: range::Prover,
+    ckey: ckey::Prover,
     #[zeroize(skip)]
     ids: RunIds,
     #[zeroize(skip)]
@@ -60,6 +55,15 @@ pub(crate) fn q1_transcript(q1: &AffinePoint, cc1: &ChainCode, ids: &RunIds) -> 
     let mut t = ids.committed(label::Q1).transcript(tags::KEYGEN_Q1);
     t.point("Q1", q1).bytes("cc1", cc1);
     t
+}
+
+/// Where keygen's proofs about c_key are bound: its run ids with the labels `keygen/eq` and
+/// `keygen/range`.
+pub(crate) fn bindings(ids: &RunIds) -> ckey::Bindings<'_> {
+    ckey::Bindings {
+        eq: ids.committed(label::EQ),
+        range: ids.committed(label::RANGE),
+    }
 }
 
 /// Starts keygen with a Paillier key made beforehand (see [`SecretKey::generate`]) and P1's
@@ -105,65 +109,16 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let open_q1 = commitment::randomness(rng);
     let com_q1 = commitment::seal(q1_transcript(&q1, &cc1, &ids), &open_q1);
 
-    let pk = paillier.public_key().clone();
-    let x1_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(&x1));
-    let r_key = pk.random_nonce(rng);
-    // Short Pedersen randomness (pedersen::RANDOMNESS_BITS): uniform below 2^256.
-    let ped_rho: U256 = bigint::random_bits::<_, { pedersen::RANDOMNESS_BITS }, _>(rng);
-    let mut eq = eq_paillier_pedersen::Prover::draw(rng, &paillier);
-    let mut range = range::Prover::draw(rng);
-
-    // Every piece below reads only what was drawn above: one list of work items.
-    let c_key_of = || paillier.encrypt_with(&*x1_int, &r_key);
-    let (g, _) = pedersen::generators();
-    // x1 < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
-    let ped_of = || {
-        let rho_wide: Zeroizing<U384> = Zeroizing::new(ped_rho.resize());
-        g.pow_bounded_exp(&*x1_int, U256::BITS)
-            .mul(&pedersen::pow_h(
-                table,
-                &rho_wide,
-                pedersen::RANDOMNESS_BITS,
-            ))
-    };
-    let com_tilde_of = || eq.com_tilde(table);
-    let (eq_ref, range_ref, key) = (&eq, &range, &paillier);
-    let encryption_of: [_; EQ_CHUNKS] = core::array::from_fn(|i| move || eq_ref.encryption(key, i));
-    let commitments_of: [_; range::COMMIT_ITEMS] =
-        core::array::from_fn(|k| move || range_ref.commitments(table, k));
-    let mut c_key = Task::new(&c_key_of);
-    let mut ped = Task::new(&ped_of);
-    let mut com_tilde = Task::new(&com_tilde_of);
-    let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
-    let mut commitments = commitments_of.each_ref().map(|f| Task::new(f));
-    {
-        // The longest items first: each thread takes the next one, so the short ones fill
-        // the gaps at the end.
-        let mut items: [_; range::COMMIT_ITEMS + 1 + EQ_CHUNKS + 2] = work::join(
-            commitments
-                .iter_mut()
-                .map(|t| t as &mut dyn Work)
-                .chain([&mut c_key as &mut dyn Work])
-                .chain(encryptions.iter_mut().map(|t| t as &mut dyn Work))
-                .chain([&mut ped as &mut dyn Work, &mut com_tilde]),
-        );
-        exec.run(&mut items);
-    }
-    let c_key = c_key.take();
-    let ped = ped.take();
-    let c_tilde = encryptions.each_mut().map(Task::take);
-    let com_tilde = com_tilde.take();
-    let pieces = commitments.each_mut().map(Task::take);
-    let com_eq = eq.seal(c_tilde, com_tilde, &ids.committed(label::EQ));
-    let com_range = range.seal(&pieces, &ids.committed(label::RANGE));
+    // c_key, the Pedersen commitment and both proofs' commitments, all drawn after Q1's.
+    let (ckey, made) = ckey::Prover::commit_with(rng, &paillier, &x1, &bindings(&ids), table, exec);
     let msg = Msg1 {
         nonce1,
         com_q1,
-        paillier: pk,
-        c_key,
-        pedersen: ped,
-        com_eq,
-        com_range,
+        paillier: paillier.public_key().clone(),
+        c_key: made.c_key,
+        pedersen: made.pedersen,
+        com_eq: made.com_eq,
+        com_range: made.com_range,
         params_hash,
     };
     let state = AwaitMsg2 {
@@ -172,11 +127,8 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         cc1,
         open_q1,
         paillier,
-        c_key,
-        r_key,
-        ped_rho,
-        eq,
-        range,
+        c_key: made.c_key,
+        ckey,
         ids,
         params_hash,
     };
@@ -225,10 +177,13 @@ impl AwaitMsg2 {
             exec.run(&mut items);
         }
         let key_proof = PaillierKeyProof::from_roots(roots.each_mut().map(Task::take));
-        let eq = self
-            .eq
-            .respond(pk, &self.x1, &self.r_key, &self.ped_rho, msg.e_eq);
-        let range = self.range.respond(&self.x1, &self.ped_rho, msg.e_range);
+        let (eq, range) = self.ckey.respond(
+            pk,
+            Challenges {
+                e_eq: msg.e_eq,
+                e_range: msg.e_range,
+            },
+        );
 
         let chain_code = super::chain_code(&ids, &self.cc1, &msg.cc2);
         let reply = Msg3 {
@@ -316,9 +271,7 @@ mod tests {
         assert_eq!(state.x1, Scalar::ZERO);
         assert_eq!(state.open_q1, [0; 32]);
         assert_eq!(state.cc1, [0; 32]);
-        assert_eq!(state.r_key, ModN::ZERO);
-        assert_eq!(state.ped_rho, U256::ZERO);
         assert_eq!(state.paillier.q_inv_p, crypto_bigint::U1024::ZERO);
-        assert!(state.eq.is_wiped() && state.range.is_wiped());
+        assert!(state.ckey.is_wiped());
     }
 }

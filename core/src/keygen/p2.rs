@@ -4,7 +4,10 @@ use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{Msg1, Msg2, Msg3, RUN, label, p1::q1_transcript};
+use super::{
+    Msg1, Msg2, Msg3, RUN, label,
+    p1::{bindings, q1_transcript},
+};
 use crate::{
     Error, Party, Result,
     bip32::ChainCode,
@@ -13,10 +16,11 @@ use crate::{
     session::{self, Context, RunIds, SessionIds},
     share::{Common, KeyShareP2, PublicShares},
     wire::redacted_debug,
-    work::{self, Check, Executor, Sequential},
+    work::{Executor, Sequential},
     zk::{
-        self, EQ_CHUNKS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, dlog::DlogProof,
-        eq_paillier_pedersen, range,
+        self, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS,
+        ckey::{self, Challenges},
+        dlog::DlogProof,
     },
 };
 
@@ -134,45 +138,30 @@ impl AwaitMsg3 {
         let public = PublicShares::combine(msg.q1, self.q2)?;
 
         let key = &self.first.paillier;
-        let committed = |label| self.ids.run.committed(label);
-        let eq_statement = eq_paillier_pedersen::Statement {
-            key,
-            ciphertext: &self.first.c_key,
-            commitment: &self.first.pedersen,
-            point: &msg.q1,
-        };
-        // The range proof's weights come from `rng` as its sequential check draws them.
-        let weights = range::draw_weights(rng);
         let key_proof = || {
             msg.key_proof
                 .verify(key, &self.key_challenge, &at(label::KEY))
         };
-        let eq = || {
-            msg.eq.verify_commitment(
-                &self.first.com_eq,
-                &eq_statement,
-                self.e_eq,
-                &committed(label::EQ),
-            )
+        let statement = ckey::Statement {
+            key,
+            c_key: &self.first.c_key,
+            pedersen: &self.first.pedersen,
+            q1: &msg.q1,
+            com_eq: &self.first.com_eq,
+            com_range: &self.first.com_range,
         };
-        let chunk = |i| move || msg.eq.verify_chunk(&eq_statement, self.e_eq, i);
-        let chunk_of = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
-        let range = || {
-            msg.range.verify_weighted(
-                &self.first.com_range,
-                &self.first.pedersen,
-                self.e_range,
-                &committed(label::RANGE),
-                &weights,
-            )
-        };
-        // In the order of the sequential checks, so the first failure is the same error.
-        let mut first = [Check::new(&key_proof), Check::new(&eq)];
-        let mut chunks = chunk_of.each_ref().map(|c| Check::new(c));
-        let mut last = [Check::new(&range)];
-        work::run_check_groups::<_, { 2 + EQ_CHUNKS + 1 }>(
+        ckey::verify_with(
+            rng,
             exec,
-            &mut [&mut first, &mut chunks, &mut last],
+            [&key_proof],
+            &statement,
+            Challenges {
+                e_eq: self.e_eq,
+                e_range: self.e_range,
+            },
+            &msg.eq,
+            &msg.range,
+            &bindings(&self.ids.run),
         )?;
 
         Ok(KeyShareP2 {

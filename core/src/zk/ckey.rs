@@ -1,0 +1,361 @@
+//! c_key encrypts the discrete log of Q1, in range: the proof P1 gives P2 about the Paillier
+//! ciphertext of its share, made by keygen (c_key under N) and by refresh (c_key' under the
+//! new N'), one piece of code for both.
+//!
+//! Statement: a Paillier key N, c = Enc_N(x), and Q1 = x·G with x < q. P1 commits to x in the
+//! Pedersen group (Com = g^x·h^ρ, ρ < 2^[`pedersen::RANDOMNESS_BITS`]) and runs two
+//! interactive proofs on P2's challenges: the Paillier–Pedersen equality proof
+//! ([`eq_paillier_pedersen`]: c, Com and Q1 hold the same x, the plaintext of c ≡ dlog(Q1)
+//! mod q) and the range proof ([`range`]: Com's value lies in (−q·2^λ, q·2^λ)). P2 learns that
+//! the plaintext of c is the discrete log of Q1 mod q, and lies in (−q·2^λ, q·2^λ).
+//!
+//! Each run binds the proofs' first messages to its own [`Bindings`] (its session prefix and
+//! the labels `keygen/eq`, `keygen/range` or `refresh/eq`, `refresh/range`), so a proof of one
+//! run cannot be opened in another.
+
+use crypto_bigint::{U256, U384, U2048};
+use k256::{AffinePoint, Scalar};
+use rand_core::CryptoRng;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::{EQ_CHUNKS, eq_paillier_pedersen, range};
+use crate::{
+    Result, bigint,
+    paillier::{Ciphertext, ModN, PublicKey, SecretKey},
+    pedersen,
+    session::Binding,
+    sizes::HASH_LEN,
+    work::{self, Check, Executor, Task, Work},
+};
+
+/// Where the two proofs' first messages are bound: the run's session prefix and prover with
+/// the run's label for each proof.
+#[derive(Clone, Copy, Debug)]
+pub struct Bindings<'a> {
+    /// The equality proof's binding (label `keygen/eq`, `refresh/eq`).
+    pub eq: Binding<'a>,
+    /// The range proof's binding (label `keygen/range`, `refresh/range`).
+    pub range: Binding<'a>,
+}
+
+/// What P1 sends about c in its first message: c itself, the Pedersen commitment to x and the
+/// hash commitments to both proofs' first messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commitment {
+    /// c = Enc_N(x).
+    pub c_key: Ciphertext,
+    /// Com = g^x·h^ρ.
+    pub pedersen: pedersen::Element,
+    /// Commitment to the equality proof's first message.
+    pub com_eq: [u8; HASH_LEN],
+    /// Commitment to the range proof's first message.
+    pub com_range: [u8; HASH_LEN],
+}
+
+/// P2's challenges for the two proofs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Challenges {
+    /// The equality proof's challenge (< 2^[`super::EQ_CHALLENGE_BITS`]).
+    pub e_eq: u64,
+    /// The range proof's challenge bits (< 2^[`super::RANGE_CHALLENGE_BITS`]).
+    pub e_range: u64,
+}
+
+/// P1 between its commitment ([`Prover::commit_with`]) and P2's challenges: the witness and
+/// both proofs' secrets, wiped on drop.
+// Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
+// clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
+#[cfg_attr(fuzzing, derive(Clone))]
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct Prover {
+    x: Scalar,
+    r_key: ModN,
+    ped_rho: U256,
+    eq: eq_paillier_pedersen::Prover,
+    range: range::Prover,
+}
+
+/// Work items of [`Prover::commit_with`]: the range proof's commitment pieces, c's
+/// encryption, the equality proof's encryptions, Com and Com̃.
+const COMMIT_ITEMS: usize = range::COMMIT_ITEMS + 1 + EQ_CHUNKS + 2;
+
+/// Longest list of a caller's own checks [`verify_with`] runs before the proofs' (the key
+/// proof's roots and its prime-modulus check).
+pub const MAX_LEAD: usize = super::KEY_ROOTS + 1;
+
+/// Checks of the two proofs: the equality proof's commitment and group relations, its
+/// Paillier chunks, the range proof.
+const CHECKS: usize = 1 + EQ_CHUNKS + 1;
+
+impl Prover {
+    /// Encrypts x (< q) under `key`, commits to it in the Pedersen group (with the fixed-base
+    /// table if the caller has one) and commits to both proofs' first messages, with the
+    /// independent computations run by `exec` (e.g. on every core). The randomness is drawn
+    /// first, in one order (c's nonce, ρ, the equality proof's, the range proof's), so the
+    /// commitment is the same on any schedule.
+    pub fn commit_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        rng: &mut R,
+        key: &SecretKey,
+        x: &Scalar,
+        bindings: &Bindings<'_>,
+        table: Option<&pedersen::Table<'_>>,
+        exec: &X,
+    ) -> (Self, Commitment) {
+        let x_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(x));
+        let r_key = key.public_key().random_nonce(rng);
+        // Short Pedersen randomness (pedersen::RANDOMNESS_BITS): uniform below 2^256.
+        let ped_rho: U256 = bigint::random_bits::<_, { pedersen::RANDOMNESS_BITS }, _>(rng);
+        let mut eq = eq_paillier_pedersen::Prover::draw(rng, key);
+        let mut range = range::Prover::draw(rng);
+
+        // Every piece below reads only what was drawn above: one list of work items.
+        let c_key_of = || key.encrypt_with(&*x_int, &r_key);
+        let (g, _) = pedersen::generators();
+        // x < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
+        let ped_of = || {
+            let rho_wide: Zeroizing<U384> = Zeroizing::new(ped_rho.resize());
+            g.pow_bounded_exp(&*x_int, U256::BITS).mul(&pedersen::pow_h(
+                table,
+                &rho_wide,
+                pedersen::RANDOMNESS_BITS,
+            ))
+        };
+        let com_tilde_of = || eq.com_tilde(table);
+        let (eq_ref, range_ref) = (&eq, &range);
+        let encryption_of: [_; EQ_CHUNKS] = core::array::from_fn(|i| move || eq_ref.encryption(key, i));
+        let commitments_of: [_; range::COMMIT_ITEMS] =
+            core::array::from_fn(|k| move || range_ref.commitments(table, k));
+        let mut c_key = Task::new(&c_key_of);
+        let mut ped = Task::new(&ped_of);
+        let mut com_tilde = Task::new(&com_tilde_of);
+        let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
+        let mut commitments = commitments_of.each_ref().map(|f| Task::new(f));
+        {
+            // The longest items first: each thread takes the next one, so the short ones fill
+            // the gaps at the end.
+            let mut items: [_; COMMIT_ITEMS] = work::join(
+                commitments
+                    .iter_mut()
+                    .map(|t| t as &mut dyn Work)
+                    .chain([&mut c_key as &mut dyn Work])
+                    .chain(encryptions.iter_mut().map(|t| t as &mut dyn Work))
+                    .chain([&mut ped as &mut dyn Work, &mut com_tilde]),
+            );
+            exec.run(&mut items);
+        }
+        let c_key = c_key.take();
+        let pedersen = ped.take();
+        let c_tilde = encryptions.each_mut().map(Task::take);
+        let com_tilde = com_tilde.take();
+        let pieces = commitments.each_mut().map(Task::take);
+        let com_eq = eq.seal(c_tilde, com_tilde, &bindings.eq);
+        let com_range = range.seal(&pieces, &bindings.range);
+        let prover = Self {
+            x: *x,
+            r_key,
+            ped_rho,
+            eq,
+            range,
+        };
+        let commitment = Commitment {
+            c_key,
+            pedersen,
+            com_eq,
+            com_range,
+        };
+        (prover, commitment)
+    }
+
+    /// Answers P2's challenges: the equality proof's and the range proof's responses, for c
+    /// under `key` (the public key of the one [`Self::commit_with`] encrypted under).
+    #[must_use]
+    pub fn respond(
+        &self,
+        key: &PublicKey,
+        challenges: Challenges,
+    ) -> (eq_paillier_pedersen::Response, range::Response) {
+        let eq = self
+            .eq
+            .respond(key, &self.x, &self.r_key, &self.ped_rho, challenges.e_eq);
+        let range = self
+            .range
+            .respond(&self.x, &self.ped_rho, challenges.e_range);
+        (eq, range)
+    }
+
+    /// Whether every secret here is zero (after [`Zeroize::zeroize`]).
+    #[cfg(test)]
+    pub(crate) fn is_wiped(&self) -> bool {
+        self.x == Scalar::ZERO
+            && self.r_key == ModN::ZERO
+            && self.ped_rho == U256::ZERO
+            && self.eq.is_wiped()
+            && self.range.is_wiped()
+    }
+}
+
+/// What P2 checks the proofs against: N, c, Com and Q1, and P1's commitments to the proofs'
+/// first messages, from P1's first message (Q1 from its last in keygen, from the share in
+/// refresh).
+#[derive(Clone, Copy, Debug)]
+pub struct Statement<'a> {
+    /// The Paillier key c is under.
+    pub key: &'a PublicKey,
+    /// c, claimed Enc(dlog(Q1)).
+    pub c_key: &'a Ciphertext,
+    /// Com, checked to lie in the subgroup (on decode).
+    pub pedersen: &'a pedersen::Element,
+    /// Q1, whose discrete log c encrypts.
+    pub q1: &'a AffinePoint,
+    /// Commitment to the equality proof's first message.
+    pub com_eq: &'a [u8; HASH_LEN],
+    /// Commitment to the range proof's first message.
+    pub com_range: &'a [u8; HASH_LEN],
+}
+
+/// A check of a received message: `Ok(())` or the error it fails with.
+pub type CheckFn<'a> = &'a (dyn Fn() -> Result<()> + Sync);
+
+/// P2's check of P1's responses `eq` and `range` to `challenges` for `st`, after the caller's
+/// own checks `lead` (at most [`MAX_LEAD`], e.g. the key proof), all as one list of work items
+/// run by `exec` (e.g. on every core). The range proof's random weights come from `rng`
+/// before anything runs. The first failure in list order is returned, on any schedule: the
+/// caller's checks, then the equality proof's opening and group relations, each of its
+/// Paillier chunks, and the range proof.
+///
+/// # Errors
+/// The first failing check's: the caller's, [`crate::Error::CommitmentMismatch`] for a first
+/// message other than the committed one, [`crate::Error::ProofInvalid`] with
+/// [`crate::Proof::PaillierPedersenEq`] or [`crate::Proof::Range`].
+#[allow(clippy::too_many_arguments)]
+pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized, const L: usize>(
+    rng: &mut R,
+    exec: &X,
+    lead: [CheckFn<'_>; L],
+    st: &Statement<'_>,
+    challenges: Challenges,
+    eq: &eq_paillier_pedersen::Response,
+    range: &range::Response,
+    bindings: &Bindings<'_>,
+) -> Result<()> {
+    const { assert!(L <= MAX_LEAD, "ckey::verify_with: too many lead checks") };
+    let eq_statement = eq_paillier_pedersen::Statement {
+        key: st.key,
+        ciphertext: st.c_key,
+        commitment: st.pedersen,
+        point: st.q1,
+    };
+    let e_eq = challenges.e_eq;
+    // The range proof's weights come from `rng` as its sequential check draws them.
+    let weights = range::draw_weights(rng);
+    let eq_commitment = || eq.verify_commitment(st.com_eq, &eq_statement, e_eq, &bindings.eq);
+    let chunk = |i| move || eq.verify_chunk(&eq_statement, e_eq, i);
+    let chunk_of = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
+    let range_check = || {
+        range.verify_weighted(
+            st.com_range,
+            st.pedersen,
+            challenges.e_range,
+            &bindings.range,
+            &weights,
+        )
+    };
+    // In the order of the sequential checks, so the first failure is the same error.
+    let mut lead = lead.map(Check::new);
+    let mut first = [Check::new(&eq_commitment)];
+    let mut chunks = chunk_of.each_ref().map(|c| Check::new(c));
+    let mut last = [Check::new(&range_check)];
+    work::run_check_groups::<_, { MAX_LEAD + CHECKS }>(
+        exec,
+        &mut [&mut lead, &mut first, &mut chunks, &mut last],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Error, Proof, fixtures, work::Sequential};
+
+    fn bindings<'a>(session: &'a [u8; 32], prover: &'a [u8; 32], run: &str) -> Bindings<'a> {
+        let (eq, range) = match run {
+            "keygen" => ("keygen/eq", "keygen/range"),
+            _ => ("refresh/eq", "refresh/range"),
+        };
+        Bindings {
+            eq: Binding {
+                session,
+                prover,
+                label: eq,
+            },
+            range: Binding {
+                session,
+                prover,
+                label: range,
+            },
+        }
+    }
+
+    /// An honest proof verifies; the same proof under the other run's labels does not open
+    /// (label separation); a proof for another discrete log fails the equality proof.
+    #[test]
+    fn honest_proof_verifies_and_other_labels_or_points_do_not() {
+        let key = fixtures::paillier_key(0);
+        let x = Scalar::from(123_456_789u64);
+        let q1 = crate::curve::mul_g(&x);
+        let (session, prover) = ([7; 32], [8; 32]);
+        let made = bindings(&session, &prover, "refresh");
+        let (p, c) =
+            Prover::commit_with(&mut fixtures::rng(1), &key, &x, &made, None, &Sequential);
+        let challenges = Challenges {
+            e_eq: 0x2_1234_5678_9abc,
+            e_range: 0x3_5555_aaaa_1234,
+        };
+        let (eq, range) = p.respond(key.public_key(), challenges);
+        let check = |q1: &AffinePoint, b: &Bindings<'_>| {
+            let st = Statement {
+                key: key.public_key(),
+                c_key: &c.c_key,
+                pedersen: &c.pedersen,
+                q1,
+                com_eq: &c.com_eq,
+                com_range: &c.com_range,
+            };
+            verify_with(
+                &mut fixtures::rng(2),
+                &Sequential,
+                [],
+                &st,
+                challenges,
+                &eq,
+                &range,
+                b,
+            )
+        };
+        assert_eq!(check(&q1, &made), Ok(()));
+        assert_eq!(
+            check(&q1, &bindings(&session, &prover, "keygen")),
+            Err(Error::CommitmentMismatch)
+        );
+        let other = crate::curve::mul_g(&(x + Scalar::ONE));
+        assert_eq!(
+            check(&other, &made),
+            Err(Error::ProofInvalid(Proof::PaillierPedersenEq))
+        );
+    }
+
+    #[test]
+    fn zeroizing_the_prover_wipes_every_secret() {
+        let key = fixtures::paillier_key(0);
+        let (session, prover) = ([7; 32], [8; 32]);
+        let (mut p, _) = Prover::commit_with(
+            &mut fixtures::rng(3),
+            &key,
+            &Scalar::from(5u64),
+            &bindings(&session, &prover, "keygen"),
+            None,
+            &Sequential,
+        );
+        p.zeroize();
+        assert!(p.is_wiped());
+    }
+}
