@@ -56,7 +56,6 @@ core/src/zk/paillier_key.rs:PaillierKeyProof::verify_root  verifier: N, the root
 core/src/zk/eq_paillier_pedersen.rs:(module)          compile-time bound on a public constant
 core/src/zk/eq_paillier_pedersen.rs:Response::verify_commitment  verifier: statement and responses are public
 core/src/zk/eq_paillier_pedersen.rs:pack              shl_vartime by a constant shift only; the values, public d_i or secret masks, are added in constant time
-core/src/zk/eq_paillier_paillier.rs:(module)          compile-time bound on a public constant
 core/src/zk/paillier_sigma.rs:holds     verifier: statement and responses of the Paillier equality proofs are public
 core/src/ring_pedersen.rs:RingPedersenParams::monty  checks of public ring-Pedersen parameters
 core/src/ring_pedersen.rs:RingPedersenParams::monty_checked  Montgomery parameters of the public N̂

@@ -15,8 +15,6 @@ pub enum Proof {
     PaillierPedersenEq,
     /// The Pedersen-committed value lies in range.
     Range,
-    /// Two ciphertexts under two Paillier keys hold the same plaintext (refresh).
-    PaillierEq,
     /// Ring-Pedersen parameters: g lies in the group h generates (Π^prm).
     RingPedersenParams,
     /// π_c3: P2's signing ciphertext c is well formed (its plaintext is k2⁻¹·(m + r·x) + ρ·q
@@ -119,7 +117,8 @@ impl Error {
             Self::KeyLocked => 13,
             Self::InvalidShare => 14,
             Self::BufferTooSmall => 15,
-            Self::ProofInvalid(Proof::PaillierEq) => 16,
+            // 16 named the Paillier–Paillier equality proof of refresh up to protocol 5
+            // (refresh now proves c_key' with keygen's proofs): never reused.
             Self::EpochExhausted => 17,
             Self::RefreshChangesKey => 18,
             Self::ForeignPrecomputation => 19,
@@ -153,7 +152,6 @@ impl Error {
             13 => Self::KeyLocked,
             14 => Self::InvalidShare,
             15 => Self::BufferTooSmall,
-            16 => Self::ProofInvalid(Proof::PaillierEq),
             17 => Self::EpochExhausted,
             18 => Self::RefreshChangesKey,
             19 => Self::ForeignPrecomputation,
@@ -185,7 +183,6 @@ impl fmt::Display for Proof {
             Self::PaillierKey => "Paillier key validity proof",
             Self::PaillierPedersenEq => "Paillier-Pedersen equality proof",
             Self::Range => "range proof",
-            Self::PaillierEq => "Paillier-Paillier equality proof",
             Self::RingPedersenParams => "ring-Pedersen parameter proof (Π^prm)",
             Self::SignCiphertext => "signing ciphertext proof (π_c3)",
         })
@@ -276,7 +273,6 @@ mod tests {
             Error::KeyLocked,
             Error::InvalidShare,
             Error::BufferTooSmall,
-            Error::ProofInvalid(Proof::PaillierEq),
             Error::EpochExhausted,
             Error::RefreshChangesKey,
             Error::ForeignPrecomputation,

@@ -2,15 +2,19 @@
 //!
 //! ```text
 //! P1                                                     P2
-//! start ── Msg1: nonce1, fingerprint, Com(ρ1), N', c_key' = Enc'(x1), Com(eq₁) ──▶ p2::start
-//!       ◀── Msg2: nonce2, ρ2, key seed, e ──────────────────────────────────────
-//! on_msg2 ── Msg3: ρ1, opening, equality proof, N'-th roots ──────────────────▶ on_msg3
+//! start ── Msg1: nonce1, fingerprint, Com(ρ1), N', c_key' = Enc'(x1 mod q),
+//!                Com = g^(x1 mod q)·h^ρ, Com(eq₁), Com(range₁) ──────────────▶ p2::start
+//!       ◀── Msg2: nonce2, ρ2, key seed, e_eq, e_range ─────────────────────────
+//! on_msg2 ── Msg3: ρ1, opening, equality proof, range proof, N'-th roots ─────▶ on_msg3
 //!       ◀── Msg4: fingerprint of the new share ─────────────────────────────────
 //! on_msg4 → new KeyShareP1 ── Msg5: promoted (persistence only) ──▶ → new KeyShareP2
 //! ```
 //!
-//! ρ = ρ1 + ρ2 is a coin toss (P1 commits first); x1' = x1 + ρ over the integers, so it stays
-//! the exact plaintext of c_key' ⊕ ρ; x2' = x2 − ρ; Q is unchanged; the epoch grows by one.
+//! c_key' is proven exactly as keygen proves c_key (`core/src/zk/ckey.rs`, the same code with
+//! the labels `refresh/eq` and `refresh/range`): its plaintext is the discrete log mod q of
+//! the share's Q1, in range. ρ = ρ1 + ρ2 is a coin toss (P1 commits first); x1' = (x1 mod q) + ρ
+//! over the integers (< 2q), the exact plaintext of c_key' ⊕ ρ; x2' = x2 − ρ; Q is unchanged;
+//! the epoch grows by one.
 //! P1's new share is available as [`p1::AwaitMsg4::pending`] before P2 confirms, so a caller
 //! can persist it as pending and promote it on confirmation (two-phase).
 
@@ -35,6 +39,7 @@ pub(crate) const RUN: &str = "refresh";
 pub(crate) mod label {
     pub(crate) const RHO1: &str = "refresh/rho1";
     pub(crate) const EQ: &str = "refresh/eq";
+    pub(crate) const RANGE: &str = "refresh/range";
     pub(crate) const KEY: &str = "refresh/paillier-key";
 }
 

@@ -48,8 +48,11 @@ impl PublicShares {
     }
 }
 
-/// The integer x1 is kept unreduced: refresh adds ρ over the integers so that it stays the
-/// exact Paillier plaintext of c_key. It grows by less than q per epoch.
+/// The integer x1, the exact Paillier plaintext of c_key: refresh encrypts x1 mod q under the
+/// new key and adds ρ < q to both over the integers, so x1 < 2q after any refresh (< q after
+/// keygen). A share refreshed by a release before protocol 6 may hold a larger x1 (those
+/// added ρ to the unreduced x1, < q per epoch); it loads, signs, and its next refresh
+/// reduces it.
 pub(crate) type X1 = crypto_bigint::U384;
 
 impl Common {

@@ -20,10 +20,9 @@ pub const MOD_NN_LEN: usize = 512;
 /// longest message.
 pub const MAX_MSG_LEN: usize = 33_554;
 
-/// Bits by which P1's x1 may exceed q: refresh adds ρ < q over the integers each epoch, and
-/// the refresh equality proof masks x1 < q·2^16.
-pub const X_SLACK_BITS: u32 = 16;
-
-/// The last epoch a share may reach (x1 < q·2^16, see `X_SLACK_BITS`); a share there can sign
-/// but not refresh.
-pub const MAX_EPOCH: u64 = (1 << X_SLACK_BITS) - 1;
+/// The last epoch a share may reach; a share there can sign but not refresh. Since protocol 6
+/// refresh reduces x1 mod q before it adds ρ, so x1 < 2q at every epoch and nothing about x1
+/// needs the cap any more; it stays because shares made by older releases (whose refresh
+/// added ρ < q over the integers each epoch) hold x1 < q·2^16 only up to it, and the share
+/// format refuses a larger epoch.
+pub const MAX_EPOCH: u64 = (1 << 16) - 1;

@@ -12,8 +12,6 @@ pub const ZK_DLOG: &[u8] = b"ecdsa2pc/v1/zk/dlog";
 pub const ZK_PAILLIER_KEY: &[u8] = b"ecdsa2pc/v1/zk/paillier-key";
 /// First message of the Paillier-Pedersen equality proof.
 pub const ZK_EQ_COMMIT: &[u8] = b"ecdsa2pc/v1/zk/paillier-pedersen-eq";
-/// First message of the Paillier–Paillier equality proof (refresh).
-pub const ZK_EQ_PAILLIER_COMMIT: &[u8] = b"ecdsa2pc/v1/zk/paillier-paillier-eq";
 /// Refresh: P1's commitment to its coin-toss share ρ1.
 pub const REFRESH_RHO1: &[u8] = b"ecdsa2pc/v1/refresh/rho1";
 /// First message of the range proof.

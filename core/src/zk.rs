@@ -4,9 +4,8 @@
 //! proofs take the verifier's challenge from P2's keygen message; Schnorr is made
 //! non-interactive by Fiat–Shamir over the binding, the whole statement and the first message.
 
-pub mod ckey;
 pub mod dlog;
-pub mod eq_paillier_paillier;
+pub mod ckey;
 pub mod eq_paillier_pedersen;
 pub mod paillier_key;
 mod paillier_sigma;
@@ -16,8 +15,7 @@ pub mod sign_ciphertext;
 
 /// Statistical slack λ: masks are 2^λ times wider than what they hide.
 pub const STAT_BITS: u32 = 64;
-/// Repetitions of the equality proofs (Paillier–Pedersen and Paillier–Paillier), each with an
-/// 18-bit challenge chunk.
+/// Repetitions of the Paillier–Pedersen equality proof, each with an 18-bit challenge chunk.
 pub const EQ_CHUNKS: usize = 3;
 /// Bits of each challenge chunk: no wider than the smallest prime factor N may have (trial
 /// division leaves none below 2^18), so no difference of two chunks is ≡ 0 modulo a factor.

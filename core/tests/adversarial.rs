@@ -904,7 +904,9 @@ fn k3_honest() -> Vec<u8> {
 /// Before 18-bit chunks, 4 chunks (with 42- and 44-byte d_i) and 4 roots made keygen Msg3
 /// 33,478 bytes and refresh Msg3 7,442; with the PDL proof still beside the equality proof,
 /// keygen Msg3 was 32,415 bytes; with Pedersen responses mod p' (before short Pedersen
-/// randomness), 31,574. A peer still on any of these layouts is refused by length.
+/// randomness), 31,574. Refresh Msg3 was 5,609 bytes with the Paillier–Paillier equality proof
+/// (protocol 5) and is now 20,517 with keygen's proofs. A peer still on any of these layouts
+/// is refused by length.
 #[test]
 fn msg3_of_older_layouts_is_malformed() {
     let honest = k3_honest();
@@ -919,11 +921,34 @@ fn msg3_of_older_layouts_is_malformed() {
             "{old_len} bytes"
         );
     }
-    assert_eq!(refresh::Msg3::LEN, 5_609);
-    let mut old = vec![0u8; 7_442];
-    old[0] = honest[0];
-    old[1] = refresh::Msg3::TYPE as u8;
-    assert_eq!(refresh::Msg3::decode(&old).unwrap_err(), Error::Malformed);
+    assert_eq!(refresh::Msg3::LEN, 20_517);
+    for old_len in [7_442, 5_609] {
+        let mut old = vec![0u8; old_len];
+        old[0] = honest[0];
+        old[1] = refresh::Msg3::TYPE as u8;
+        assert_eq!(refresh::Msg3::decode(&old).unwrap_err(), Error::Malformed);
+        let mut in_place = refresh::Msg3::EMPTY;
+        assert_eq!(
+            refresh::Msg3::decode_into(&old, &mut in_place),
+            Err(Error::Malformed)
+        );
+    }
+    // Protocol 5's refresh Msg1 (898 bytes, no Pedersen commitment or range commitment) and
+    // Msg2 (90 bytes, no range challenge).
+    for (old_len, ty) in [
+        (898, refresh::Msg1::TYPE as u8),
+        (90, refresh::Msg2::TYPE as u8),
+    ] {
+        let mut old = vec![0u8; old_len];
+        old[0] = honest[0];
+        old[1] = ty;
+        assert_eq!(
+            refresh::Msg1::decode(&old)
+                .map(drop)
+                .or(refresh::Msg2::decode(&old).map(drop)),
+            Err(Error::Malformed)
+        );
+    }
 }
 
 #[test]

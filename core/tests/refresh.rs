@@ -3,9 +3,21 @@
 
 mod support;
 
+use crypto_bigint::U384;
 use ecdsa2pc_core::{
-    Error, KeyShare, KeyShareP1, KeyShareP2, Message, Proof, refresh,
+    Error, KeyShare, KeyShareP1, KeyShareP2, Message, Proof,
+    internals::{
+        commitment,
+        session::Binding,
+        tags,
+        zk::{
+            ckey::{self, Challenges},
+            paillier_key::PaillierKeyProof,
+        },
+    },
+    refresh,
     refresh::{Msg1, Msg2, Msg3},
+    work::Sequential,
 };
 use k256::ecdsa::{VerifyingKey, signature::hazmat::PrehashVerifier};
 
@@ -67,7 +79,7 @@ fn refresh_keeps_the_public_key_and_signing_works_across_epochs() {
     let digest = [3u8; 32];
     let (sig, _) = support::sign(42, &mut a1, &a2, &digest).unwrap();
     vk.verify_prehash(&digest, &sig).unwrap();
-    // A second refresh from there, back to the first key: x1 is now larger than q.
+    // A second refresh from there, back to the first key: x1 may now exceed q (it stays < 2q).
     let (mut b1, b2) = refresh(43, &a1, &a2, 0);
     assert_eq!(b1.epoch(), 2);
     b1.check().unwrap();
@@ -90,7 +102,7 @@ fn a_bad_refresh_is_refused_and_the_old_shares_still_sign() {
         "the untampered run passes"
     );
 
-    // c_key' for x1 + 1, with the equality proof made as well as a cheater can.
+    // c_key' for x1 + 1, with otherwise honest proofs (for x1).
     let mut r1 = support::rng(51);
     let new_key = support::paillier(2);
     let (p1, mut m1b) =
@@ -102,7 +114,7 @@ fn a_bad_refresh_is_refused_and_the_old_shares_still_sign() {
     let (_, m3b) = p1.on_msg2(&mut r1, &m2).unwrap();
     assert_eq!(
         p2.on_msg3(&mut r2, &m3b).unwrap_err(),
-        Error::ProofInvalid(Proof::PaillierEq)
+        Error::ProofInvalid(Proof::PaillierPedersenEq)
     );
 
     // An equivocated coin-toss opening.
@@ -309,7 +321,7 @@ fn a_share_at_the_last_epoch_refuses_to_refresh_but_still_signs() {
 }
 
 /// The equality challenge e in Msg2 is 54 bits (three 18-bit chunks): 2^54 − 1 decodes, 2^54
-/// and wider are `Malformed`.
+/// and wider are `Malformed`; the range challenge is 50 bits, likewise.
 #[test]
 fn msg2_challenge_wider_than_54_bits_is_malformed() {
     let m2 = Msg2 {
@@ -317,12 +329,13 @@ fn msg2_challenge_wider_than_54_bits_is_malformed() {
         rho2: k256::Scalar::ONE,
         key_challenge: [4; 16],
         e_eq: 0,
+        e_range: 0,
     };
     let honest = support::bytes(&m2);
-    // After the header, nonce2, ρ2 and the seed.
+    // After the header, nonce2, ρ2 and the seed; e_range follows.
     let at = 2 + 32 + 32 + 16;
-    assert_eq!(honest.len(), at + 8);
-    let with_e = |e: u64| [&honest[..at], &e.to_be_bytes()].concat();
+    assert_eq!(honest.len(), at + 8 + 8);
+    let with_e = |e: u64| [&honest[..at], &e.to_be_bytes(), &honest[at + 8..]].concat();
     assert_eq!(
         Msg2::decode(&with_e((1 << 54) - 1)).unwrap().e_eq,
         (1 << 54) - 1
@@ -334,4 +347,226 @@ fn msg2_challenge_wider_than_54_bits_is_malformed() {
             "{e:#x}"
         );
     }
+    let with_range = |e: u64| [&honest[..at + 8], &e.to_be_bytes()].concat();
+    assert_eq!(
+        Msg2::decode(&with_range((1 << 50) - 1)).unwrap().e_range,
+        (1 << 50) - 1
+    );
+    for e in [1 << 50, u64::MAX] {
+        assert_eq!(
+            Msg2::decode(&with_range(e)).unwrap_err(),
+            Error::Malformed,
+            "{e:#x}"
+        );
+    }
+}
+
+/// Offset of x1 (48 bytes) in P1's share file, format 3: header (16), pids (64), Q, Q1, Q2
+/// (99), c_key (512), chain code (32).
+const X1_AT: usize = 16 + 64 + 99 + 512 + 32;
+/// Offset of c_key in both parties' share files.
+const C_KEY_AT: usize = 16 + 64 + 99;
+
+/// P1's integer share x1, read from its share file.
+fn x1_of(s1: &KeyShareP1) -> U384 {
+    U384::from_be_slice(&encode1(s1)[X1_AT..X1_AT + 48])
+}
+
+/// x1 (< q, as keygen makes it) as a scalar.
+fn scalar_of(x1: &U384) -> k256::Scalar {
+    use k256::elliptic_curve::PrimeField;
+    let bytes: [u8; 32] = x1.to_be_bytes()[16..].try_into().unwrap();
+    Option::from(k256::Scalar::from_repr(bytes.into())).unwrap()
+}
+
+/// 2q, the bound P1's integer share now stays below.
+fn two_q() -> U384 {
+    let q = U384::from_be_hex(concat!(
+        "00000000000000000000000000000000",
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141"
+    ));
+    q.wrapping_add(&q)
+}
+
+/// Refresh message 3 with one byte of a proof response changed: the equality proof's d_1 and
+/// the range proof's d_1, each refused as its own proof.
+#[test]
+fn msg3_with_a_wrong_equality_or_range_response_is_refused() {
+    let (s1, s2) = support::keygen(56, 0);
+    let (m1, _, m3) = messages(&s1, &s2);
+    let honest = support::bytes(&m3);
+    // Header, ρ1 and its opening, then the equality proof: c̃_1..3, Com̃, R, opening, d_1..3.
+    let eq_d1 = 2 + 32 + 32 + 3 * 512 + 256 + 33 + 32;
+    let eq_len = 3 * (512 + 43 + 256) + 256 + 33 + 32 + 47;
+    // The range proof after it: c̃_1..50, opening, d_1..50, f_1..50.
+    let range_d1 = 2 + 32 + 32 + eq_len + 50 * 256 + 32;
+    for (at, proof) in [
+        (eq_d1 + 42, Proof::PaillierPedersenEq),
+        (range_d1 + 39, Proof::Range),
+    ] {
+        let mut bytes = honest.clone();
+        bytes[at] ^= 1;
+        let bad = Msg3::decode(&bytes).unwrap();
+        assert_eq!(
+            p2_result(&s2, &m1, &bad).unwrap_err(),
+            Error::ProofInvalid(proof),
+            "{proof:?}"
+        );
+    }
+}
+
+/// A refresh P1 run with a chosen witness x for c_key' and chosen labels for its proofs'
+/// commitments, everything else honest (ρ1's commitment, the key proof for N'), against P2.
+fn cheating_refresh(
+    s2: &KeyShareP2,
+    x: &k256::Scalar,
+    labels: (&'static str, &'static str),
+) -> Result<KeyShareP2, Error> {
+    let nonce1 = [0x31; 32];
+    let fingerprint = s2.fingerprint();
+    let prefix = support::prefix("refresh", &nonce1, &fingerprint);
+    let at = |label| Binding {
+        session: &prefix,
+        prover: &support::PID1,
+        label,
+    };
+    let rho1 = k256::Scalar::from(77u64);
+    let open_rho1 = [5; 32];
+    let mut t = support::bound_transcript(tags::REFRESH_RHO1, &at("refresh/rho1"));
+    t.scalar("rho1", &rho1);
+    let com_rho1 = commitment::seal(t, &open_rho1);
+    let new_key = support::paillier(2);
+    let bindings = ckey::Bindings {
+        eq: at(labels.0),
+        range: at(labels.1),
+    };
+    let mut rng = support::rng(90);
+    let (prover, made) =
+        ckey::Prover::commit_with(&mut rng, &new_key, x, &bindings, None, &Sequential);
+    let m1 = Msg1 {
+        nonce1,
+        fingerprint,
+        com_rho1,
+        paillier: new_key.public_key().clone(),
+        c_key: made.c_key,
+        pedersen: made.pedersen,
+        com_eq: made.com_eq,
+        com_range: made.com_range,
+    };
+    let mut r2 = support::rng(91);
+    let (p2, m2) = refresh::p2::start(&mut r2, s2, &support::ctx2(), &support::wire(&m1))?;
+    let sid = support::sid(&prefix, &m2.nonce2);
+    let key_binding = Binding {
+        session: &sid,
+        prover: &support::PID1,
+        label: "refresh/paillier-key",
+    };
+    let key_proof = PaillierKeyProof::prove(&new_key, &m2.key_challenge, &key_binding);
+    let (eq, range) = prover.respond(
+        new_key.public_key(),
+        Challenges {
+            e_eq: m2.e_eq,
+            e_range: m2.e_range,
+        },
+    );
+    let m3 = Msg3 {
+        rho1,
+        open_rho1,
+        eq,
+        range,
+        key_proof,
+    };
+    p2.on_msg3(&mut r2, &support::wire(&m3)).map(|(s, _)| s)
+}
+
+/// The proofs about c_key' are checked against the share's Q1 and under refresh's labels: the
+/// control run (x1, refresh's labels) passes; a c_key' with its proofs made for another
+/// discrete log (another Q1, as another share's x1 would give) fails the equality proof; the
+/// same proofs committed under keygen's labels (keygen's proof replayed into refresh) do not
+/// open.
+#[test]
+fn proofs_for_another_q1_or_under_keygen_labels_are_refused() {
+    let (s1, s2) = support::keygen(57, 0);
+    let x1 = x1_of(&s1);
+    assert!(x1 < two_q());
+    let x1 = scalar_of(&x1);
+    let refresh_labels = ("refresh/eq", "refresh/range");
+    assert!(cheating_refresh(&s2, &x1, refresh_labels).is_ok());
+    let (other1, _) = support::keygen(58, 1);
+    let other = scalar_of(&x1_of(&other1));
+    assert_eq!(
+        cheating_refresh(&s2, &other, refresh_labels).unwrap_err(),
+        Error::ProofInvalid(Proof::PaillierPedersenEq)
+    );
+    assert_eq!(
+        cheating_refresh(&s2, &(x1 + k256::Scalar::ONE), refresh_labels).unwrap_err(),
+        Error::ProofInvalid(Proof::PaillierPedersenEq)
+    );
+    assert_eq!(
+        cheating_refresh(&s2, &x1, ("keygen/eq", "keygen/range")).unwrap_err(),
+        Error::CommitmentMismatch
+    );
+    assert_eq!(
+        cheating_refresh(&s2, &x1, ("refresh/eq", "keygen/range")).unwrap_err(),
+        Error::CommitmentMismatch
+    );
+}
+
+/// P1's integer share stays below 2q over many refreshes (each reduces it mod q before adding
+/// ρ < q), and the shares still sign.
+#[test]
+fn x1_stays_below_2q_over_five_refreshes_and_signing_verifies() {
+    let (mut s1, mut s2) = support::keygen(59, 0);
+    let vk = VerifyingKey::from_affine(s1.public().q).unwrap();
+    for epoch in 1..=5u64 {
+        let (n1, n2) = refresh(600 + epoch, &s1, &s2, usize::try_from(epoch % 3).unwrap());
+        (s1, s2) = (n1, n2);
+        assert_eq!(s1.epoch(), epoch);
+        assert!(x1_of(&s1) < two_q(), "epoch {epoch}");
+        s1.check().unwrap();
+    }
+    let digest = [0x5a; 32];
+    let (sig, _) = support::sign(610, &mut s1, &s2, &digest).unwrap();
+    vk.verify_prehash(&digest, &sig).unwrap();
+}
+
+/// A share of an older release whose x1 grew past q (refresh added ρ over the integers):
+/// simulated by x1 + q with c_key ⊕ q in both files. It loads (Dec(c_key) = x1), signs,
+/// and refreshes into x1 < 2q.
+#[test]
+fn an_older_share_with_x1_above_q_loads_signs_and_refreshes() {
+    let (s1, s2) = support::keygen(62, 0);
+    let q = U384::from_be_hex(concat!(
+        "00000000000000000000000000000000",
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141"
+    ));
+    let grown = x1_of(&s1).wrapping_add(&q).wrapping_add(&q);
+    let key = support::paillier(0);
+    let mut b1 = encode1(&s1);
+    let mut b2 = encode2(&s2);
+    let old = ecdsa2pc_core::ModNN::from_be_slice(&b1[C_KEY_AT..C_KEY_AT + 512]);
+    let c_key = key.public_key().add_plain(
+        &key.public_key().validate(&old).unwrap(),
+        &q.wrapping_add(&q),
+    );
+    let c_key_bytes = c_key.as_uint().to_be_bytes();
+    b1[X1_AT..X1_AT + 48].copy_from_slice(&grown.to_be_bytes());
+    b1[C_KEY_AT..C_KEY_AT + 512].copy_from_slice(&c_key_bytes);
+    b2[C_KEY_AT..C_KEY_AT + 512].copy_from_slice(&c_key_bytes);
+    reseal(&mut b1);
+    reseal(&mut b2);
+    let (mut o1, o2) = (
+        KeyShareP1::decode(&b1).unwrap(),
+        KeyShareP2::decode(&b2).unwrap(),
+    );
+    assert!(x1_of(&o1) >= two_q());
+    let vk = VerifyingKey::from_affine(o1.public().q).unwrap();
+    let digest = [0x6b; 32];
+    let (sig, _) = support::sign(63, &mut o1, &o2, &digest).unwrap();
+    vk.verify_prehash(&digest, &sig).unwrap();
+    let (mut n1, n2) = refresh(64, &o1, &o2, 1);
+    assert!(x1_of(&n1) < two_q());
+    n1.check().unwrap();
+    let (sig, _) = support::sign(65, &mut n1, &n2, &digest).unwrap();
+    vk.verify_prehash(&digest, &sig).unwrap();
 }

@@ -538,8 +538,16 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let mut link = Link::new(t);
     let (state, m1) = link.step(
         "refresh, message 1",
-        // c_key's and the equality proof's 8 encryptions are independent: on every core.
-        refresh::p1::start_with(rng, share, ctx, new_key, &Parallel),
+        // c_key', the Pedersen commitment and the proofs' first messages are independent: on
+        // every core, with the process's Pedersen table as keygen uses it.
+        refresh::p1::start_with(
+            rng,
+            share,
+            ctx,
+            new_key,
+            crate::tables::pedersen(),
+            &Parallel,
+        ),
     )?;
     link.send(&m1)?;
     let m2 = link.recv::<refresh::Msg2>("refresh, message 2")?;

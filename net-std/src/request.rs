@@ -16,13 +16,15 @@ use crate::{NetError, Transport};
 use ecdsa2pc_core::bip32::{DerivationPath, MAX_DEPTH};
 use ecdsa2pc_core::sign::Digest;
 
-/// Version of the request exchange (and of the protocols it starts) this build speaks. 5:
-/// keygen's Pedersen randomness is short (ρ < 2^256) and its proofs' Pedersen responses are
-/// integers, so message 3 is 20,615 bytes (version 4: responses mod p', 31,574 bytes;
-/// version 3: a separate PDL proof; version 2: four 13-bit equality chunks and four key-proof
-/// roots), and a peer of another release is refused by name before either side computes
-/// anything.
-pub const REQUEST_VERSION: u8 = 5;
+/// Version of the request exchange (and of the protocols it starts) this build speaks. 6:
+/// refresh proves c_key' = Enc'(x1 mod q) with keygen's equality and range proofs against the
+/// share's Q1, so its messages are 1,186, 98 and 20,517 bytes (version 5: a Paillier–Paillier
+/// equality proof, 898, 90 and 5,609 bytes; keygen's Pedersen randomness became short
+/// (ρ < 2^256) with integer responses, keygen message 3 20,615 bytes; version 4: responses
+/// mod p', 31,574 bytes; version 3: a separate PDL proof; version 2: four 13-bit equality
+/// chunks and four key-proof roots), and a peer of another release is refused by name before
+/// either side computes anything.
+pub const REQUEST_VERSION: u8 = 6;
 /// First bytes of every request.
 const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
 /// First bytes of every reply.
@@ -807,11 +809,12 @@ mod tests {
         let refusal = Request::decode(&bytes).unwrap_err();
         assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
         assert!(refusal.reason.contains("version 9"), "{}", refusal.reason);
-        assert!(refusal.reason.contains("version 5"), "{}", refusal.reason);
+        assert!(refusal.reason.contains("version 6"), "{}", refusal.reason);
         // Peers of the releases before three 18-bit chunks (version 2), before the equality
-        // proof took over PDL's statement (version 3) and before short Pedersen randomness
-        // (version 4) are refused by name.
-        for old in [2u8, 3, 4] {
+        // proof took over PDL's statement (version 3), before short Pedersen randomness
+        // (version 4) and before refresh proved c_key' with keygen's proofs (version 5) are
+        // refused by name.
+        for old in [2u8, 3, 4, 5] {
             let mut bytes = Request::keygen().encode().to_vec();
             bytes[4] = old;
             let refusal = Request::decode(&bytes).unwrap_err();

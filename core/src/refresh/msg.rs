@@ -1,20 +1,24 @@
 //! Refresh messages and their fixed layouts.
 
+use crypto_bigint::U2048;
 use k256::Scalar;
 
 use crate::{
-    Result,
+    Error, Result,
     paillier::{Ciphertext, ModNN, PublicKey},
+    pedersen,
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, SCALAR_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
     zk::{
-        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, eq_paillier_paillier, paillier_key::PaillierKeyProof,
+        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, eq_paillier_pedersen,
+        paillier_key::PaillierKeyProof, range,
     },
 };
 
 /// P1 → P2: P1's nonce, the fingerprint of the share being refreshed, Com(ρ1), the new key
-/// N' and c_key' = Enc'(x1), and a commitment to the equality proof's first message.
+/// N' and c_key' = Enc'(x1 mod q), the Pedersen commitment to x1 mod q and commitments to the
+/// first messages of the equality and range proofs (keygen's proofs about c_key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg1 {
     /// P1's fresh session nonce.
@@ -25,10 +29,14 @@ pub struct Msg1 {
     pub com_rho1: [u8; HASH_LEN],
     /// The new Paillier key N' (validated on decode).
     pub paillier: PublicKey,
-    /// c_key' = Enc'(x1) (validated against N' on decode).
+    /// c_key' = Enc'(x1 mod q) (validated against N' on decode).
     pub c_key: Ciphertext,
-    /// Commitment to the first message of the equality proof.
+    /// Pedersen commitment g^(x1 mod q)·h^ρ (checked to lie in the subgroup on decode).
+    pub pedersen: pedersen::Element,
+    /// Commitment to the first message of the Paillier–Pedersen equality proof.
     pub com_eq: [u8; HASH_LEN],
+    /// Commitment to the first message of the range proof.
+    pub com_range: [u8; HASH_LEN],
 }
 
 /// P2 → P1: P2's nonce, its coin-toss share ρ2, and its challenges.
@@ -42,6 +50,8 @@ pub struct Msg2 {
     pub key_challenge: [u8; KEY_CHALLENGE_LEN],
     /// Challenge for the equality proof (< 2^54).
     pub e_eq: u64,
+    /// Challenge bits for the range proof (< 2^50).
+    pub e_range: u64,
 }
 
 /// P1 → P2: ρ1 opened, and the proofs about N' and c_key'.
@@ -51,8 +61,11 @@ pub struct Msg3 {
     pub rho1: Scalar,
     /// Opening of Com(ρ1).
     pub open_rho1: [u8; HASH_LEN],
-    /// c_key and c_key' hold the same x1.
-    pub eq: eq_paillier_paillier::Response,
+    /// Equality proof response: c_key', the Pedersen commitment and the share's Q1 hold the
+    /// same x1 mod q.
+    pub eq: eq_paillier_pedersen::Response,
+    /// Range proof response.
+    pub range: range::Response,
     /// N' is a valid Paillier key.
     pub key_proof: PaillierKeyProof,
 }
@@ -86,7 +99,8 @@ impl Fields for Msg5 {
 
 impl Message for Msg1 {
     const TYPE: MsgType = MsgType::Refresh1;
-    const LEN: usize = HEADER_LEN + ID_LEN + 2 * HASH_LEN + MOD_N_LEN + MOD_NN_LEN + HASH_LEN;
+    const LEN: usize =
+        HEADER_LEN + ID_LEN + 2 * HASH_LEN + MOD_N_LEN + MOD_NN_LEN + MOD_N_LEN + 2 * HASH_LEN;
 }
 
 impl Fields for Msg1 {
@@ -96,30 +110,38 @@ impl Fields for Msg1 {
         w.bytes(&self.com_rho1)?;
         w.integer(MOD_N_LEN, self.paillier.modulus())?;
         w.integer(MOD_NN_LEN, self.c_key.as_uint())?;
-        w.bytes(&self.com_eq)
+        w.integer(MOD_N_LEN, &self.pedersen.retrieve())?;
+        w.bytes(&self.com_eq)?;
+        w.bytes(&self.com_range)
     }
 
-    /// Checks N' as keygen checks N, and c_key' against N'.
+    /// Checks N' as keygen checks N, c_key' against N', and that the Pedersen commitment lies
+    /// in the subgroup.
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
         let nonce1 = r.array()?;
         let fingerprint = r.array()?;
         let com_rho1 = r.array()?;
         let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
         let c_key = paillier.validate(&r.integer_unbounded::<{ ModNN::LIMBS }>(MOD_NN_LEN)?)?;
+        let pedersen =
+            pedersen::subgroup_element(&r.integer_unbounded::<{ U2048::LIMBS }>(MOD_N_LEN)?)
+                .ok_or(Error::Malformed)?;
         Ok(Self {
             nonce1,
             fingerprint,
             com_rho1,
             paillier,
             c_key,
+            pedersen,
             com_eq: r.array()?,
+            com_range: r.array()?,
         })
     }
 }
 
 impl Message for Msg2 {
     const TYPE: MsgType = MsgType::Refresh2;
-    const LEN: usize = HEADER_LEN + ID_LEN + SCALAR_LEN + KEY_CHALLENGE_LEN + 8;
+    const LEN: usize = HEADER_LEN + ID_LEN + SCALAR_LEN + KEY_CHALLENGE_LEN + 8 + 8;
 }
 
 impl Fields for Msg2 {
@@ -127,7 +149,8 @@ impl Fields for Msg2 {
         w.bytes(&self.nonce2)?;
         w.scalar(&self.rho2)?;
         w.bytes(&self.key_challenge)?;
-        w.u64(self.e_eq)
+        w.u64(self.e_eq)?;
+        w.u64(self.e_range)
     }
 
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
@@ -136,6 +159,7 @@ impl Fields for Msg2 {
             rho2: r.scalar()?,
             key_challenge: r.array()?,
             e_eq: r.bits(EQ_CHALLENGE_BITS)?,
+            e_range: r.bits(RANGE_CHALLENGE_BITS)?,
         })
     }
 }
@@ -145,8 +169,21 @@ impl Message for Msg3 {
     const LEN: usize = HEADER_LEN
         + SCALAR_LEN
         + HASH_LEN
-        + eq_paillier_paillier::Response::LEN
+        + eq_paillier_pedersen::Response::LEN
+        + range::Response::LEN
         + PaillierKeyProof::LEN;
+}
+
+impl Msg3 {
+    /// Storage for [`Message::decode_into`] (20 KB, so a firmware keeps one and decodes into
+    /// it in place); not a message P2 accepts.
+    pub const EMPTY: Self = Self {
+        rho1: Scalar::ZERO,
+        open_rho1: [0; HASH_LEN],
+        eq: eq_paillier_pedersen::Response::EMPTY,
+        range: range::Response::EMPTY,
+        key_proof: PaillierKeyProof::EMPTY,
+    };
 }
 
 impl Fields for Msg3 {
@@ -154,16 +191,23 @@ impl Fields for Msg3 {
         w.scalar(&self.rho1)?;
         w.bytes(&self.open_rho1)?;
         self.eq.write(w)?;
+        self.range.write(w)?;
         self.key_proof.write(w)
     }
 
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
-        Ok(Self {
-            rho1: r.scalar()?,
-            open_rho1: r.array()?,
-            eq: eq_paillier_paillier::Response::read(r)?,
-            key_proof: PaillierKeyProof::read(r)?,
-        })
+        let mut out = Self::EMPTY;
+        Self::read_fields_into(r, &mut out)?;
+        Ok(out)
+    }
+
+    fn read_fields_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
+        out.rho1 = r.scalar()?;
+        out.open_rho1 = r.array()?;
+        out.eq = eq_paillier_pedersen::Response::read(r)?;
+        out.range.read_into(r)?;
+        out.key_proof = PaillierKeyProof::read(r)?;
+        Ok(())
     }
 }
 

@@ -1,4 +1,5 @@
-//! Refresh, P1's side: a new Paillier key, proven valid and holding the same x1.
+//! Refresh, P1's side: a new Paillier key, proven valid, and c_key' = Enc'(x1 mod q) proven
+//! to encrypt the discrete log of the share's Q1, as keygen proves c_key.
 
 use k256::Scalar;
 use rand_core::CryptoRng;
@@ -7,13 +8,17 @@ use zeroize::Zeroizing;
 use super::{Msg1, Msg2, Msg3, Msg4, RUN, label};
 use crate::{
     Error, Party, Result, bigint, commitment, curve,
-    paillier::{Ciphertext, ModN, SecretKey},
+    paillier::{Ciphertext, SecretKey},
+    pedersen,
     session::{self, Context, RunIds},
     share::{KeyShare, KeyShareP1, X1},
     tags,
     transcript::Transcript,
-    work::{self, Executor, Sequential, Task, Work},
-    zk::{eq_paillier_paillier, paillier_key::PaillierKeyProof},
+    work::{Executor, Sequential},
+    zk::{
+        ckey::{self, Challenges},
+        paillier_key::PaillierKeyProof,
+    },
 };
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`].
@@ -22,10 +27,11 @@ pub struct AwaitMsg2<'s> {
     share: &'s KeyShareP1,
     new_key: SecretKey,
     c_key: Ciphertext,
-    r_key: Zeroizing<ModN>,
+    // x1 mod q: the plaintext of c_key', the discrete log of the share's Q1.
+    x1: Zeroizing<Scalar>,
     rho1: Zeroizing<Scalar>,
     open_rho1: [u8; 32],
-    eq: eq_paillier_paillier::Prover,
+    ckey: ckey::Prover,
     ids: RunIds,
 }
 
@@ -42,6 +48,16 @@ pub(crate) fn rho1_transcript(rho1: &Scalar, ids: &RunIds) -> Transcript {
     t
 }
 
+/// Where refresh's proofs about c_key' are bound: its run ids with the labels `refresh/eq`
+/// and `refresh/range` (keygen's proofs, bound to `keygen/…` and to keygen's session, do not
+/// open here).
+pub(crate) fn bindings(ids: &RunIds) -> ckey::Bindings<'_> {
+    ckey::Bindings {
+        eq: ids.committed(label::EQ),
+        range: ids.committed(label::RANGE),
+    }
+}
+
 /// Starts a refresh of `share` with a fresh Paillier key made beforehand.
 ///
 /// # Errors
@@ -53,13 +69,14 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     ctx: &Context<'_>,
     new_key: SecretKey,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
-    start_with(rng, share, ctx, new_key, &Sequential)
+    start_with(rng, share, ctx, new_key, None, &Sequential)
 }
 
-/// As [`start`], with the step's 9 encryptions (c_key under the new key, and the equality
-/// proof's 8, all independent of each other) run by `exec`, e.g. on every core. The same
-/// randomness is drawn in the same order, so the message is the one [`start`] makes from the
-/// same RNG.
+/// As [`start`], with the Pedersen fixed-base table (1.1 MiB, built once per process) if the
+/// caller has one, and the step's independent computations (c_key', the Pedersen commitment
+/// and both proofs' first messages, as keygen's [`crate::keygen::p1::start_with`]) run by
+/// `exec`, e.g. on every core. The same randomness is drawn in the same order, so the message
+/// is the one [`start`] makes from the same RNG.
 ///
 /// # Errors
 /// As [`start`].
@@ -68,6 +85,7 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     share: &'s KeyShareP1,
     ctx: &Context<'_>,
     new_key: SecretKey,
+    table: Option<&pedersen::Table<'_>>,
     exec: &X,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
     let fingerprint = share.admit(ctx)?;
@@ -77,44 +95,28 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let rho1 = curve::random_scalar(rng);
     let open_rho1 = commitment::randomness(rng);
     let com_rho1 = commitment::seal(rho1_transcript(&rho1, &ids), &open_rho1);
-    let new_pk = new_key.public_key().clone();
-    let r_key = Zeroizing::new(new_pk.random_nonce(rng));
-    let mut eq = eq_paillier_paillier::Prover::draw(rng, &share.paillier, &new_key);
-
-    // Every encryption below reads only what was drawn above: one list of work items.
-    let c_key_of = || new_key.encrypt_with(&share.x1, &r_key);
-    let (this, key0, key1) = (&eq, &share.paillier, &new_key);
-    let encryption_of: [_; eq_paillier_paillier::ENCRYPTIONS] =
-        core::array::from_fn(|i| move || this.encryption(key0, key1, i));
-    let mut c_key = Task::new(&c_key_of);
-    let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
-    {
-        let mut items: [_; 1 + eq_paillier_paillier::ENCRYPTIONS] = work::join(
-            [&mut c_key as &mut dyn Work]
-                .into_iter()
-                .chain(encryptions.iter_mut().map(|t| t as &mut dyn Work)),
-        );
-        exec.run(&mut items);
-    }
-    let c_key = c_key.take();
-    let c_tilde = encryptions.each_mut().map(Task::take);
-    let com_eq = eq.seal(&c_tilde, &ids.committed(label::EQ));
+    // The share's x1 may be ≥ q (shares refreshed by older releases grew it over the
+    // integers); c_key' encrypts its residue, the discrete log of Q1, which keeps x1' < 2q.
+    let x1 = Zeroizing::new(bigint::reduce_mod_q(&share.x1));
+    let (ckey, made) = ckey::Prover::commit_with(rng, &new_key, &x1, &bindings(&ids), table, exec);
     let msg = Msg1 {
         nonce1,
         fingerprint,
         com_rho1,
-        paillier: new_pk,
-        c_key,
-        com_eq,
+        paillier: new_key.public_key().clone(),
+        c_key: made.c_key,
+        pedersen: made.pedersen,
+        com_eq: made.com_eq,
+        com_range: made.com_range,
     };
     let state = AwaitMsg2 {
         share,
         new_key,
-        c_key,
-        r_key,
+        c_key: made.c_key,
+        x1,
         rho1: Zeroizing::new(rho1),
         open_rho1,
-        eq,
+        ckey,
         ids,
     };
     Ok((state, msg))
@@ -146,15 +148,13 @@ impl AwaitMsg2<'_> {
     ) -> Result<(AwaitMsg4, Msg3)> {
         let share = self.share;
         let ids = self.ids.with_nonce2(&msg.nonce2);
-        let old = &share.paillier;
-        let r0 = Zeroizing::new(old.randomness_of(&share.common.c_key));
-        let st = eq_paillier_paillier::Statement {
-            key0: old.public_key(),
-            c0: &share.common.c_key,
-            key1: self.new_key.public_key(),
-            c1: &self.c_key,
-        };
-        let eq = self.eq.respond(&st, &share.x1, &r0, &self.r_key, msg.e_eq);
+        let (eq, range) = self.ckey.respond(
+            self.new_key.public_key(),
+            Challenges {
+                e_eq: msg.e_eq,
+                e_range: msg.e_range,
+            },
+        );
         let key_proof = PaillierKeyProof::prove_with(
             &self.new_key,
             &msg.key_challenge,
@@ -162,30 +162,35 @@ impl AwaitMsg2<'_> {
             exec,
         );
         let rho = *self.rho1 + msg.rho2;
-        let pending = next_share_p1(share, self.new_key.clone(), &self.c_key, &rho)?;
+        let pending = next_share_p1(share, &self.x1, self.new_key.clone(), &self.c_key, &rho)?;
         Ok((
             AwaitMsg4 { pending },
             Msg3 {
                 rho1: *self.rho1,
                 open_rho1: self.open_rho1,
                 eq,
+                range,
                 key_proof,
             },
         ))
     }
 }
 
-/// P1's share after adding ρ: x1 + ρ over the integers, and the shifted common part.
+/// P1's share after adding ρ: (x1 mod q) + ρ over the integers (< 2q, the plaintext of
+/// c_key' ⊕ ρ), and the shifted common part.
 fn next_share_p1(
     share: &KeyShareP1,
+    x1: &Scalar,
     key: SecretKey,
     c_key: &Ciphertext,
     rho: &Scalar,
 ) -> Result<KeyShareP1> {
     let common = super::shift_common(&share.common, key.public_key(), c_key, rho)?;
     let rho_int: X1 = bigint::scalar_to_uint(rho);
+    let x1_int: Zeroizing<X1> = Zeroizing::new(bigint::scalar_to_uint(x1));
     Ok(KeyShareP1 {
-        x1: share.x1.wrapping_add(&rho_int),
+        // Both below q < 2^256: no wrap in 384 bits.
+        x1: x1_int.wrapping_add(&rho_int),
         paillier: key,
         common,
         params_hash: share.params_hash,
@@ -229,8 +234,9 @@ mod tests {
         work::{Idle, Reversed},
     };
 
-    /// P1's refresh messages are the same, byte for byte, whether its work items (c_key's and
-    /// the equality proof's encryptions of step 1, the key proof's roots) run in order,
+    /// P1's refresh messages are the same, byte for byte, whether its work items (c_key', the
+    /// Pedersen commitment and the proofs' first messages of step 1, the key proof's roots)
+    /// run in order,
     /// backwards, or not at all (then the round computes each itself).
     #[test]
     fn p1_sends_the_same_bytes_on_every_schedule() {
@@ -243,8 +249,8 @@ mod tests {
             let key = fixtures::paillier_key(1);
             let (p1, m1) = match sched {
                 0 => start(&mut r1, &s1, &ctx1, key),
-                1 => start_with(&mut r1, &s1, &ctx1, key, &Reversed),
-                _ => start_with(&mut r1, &s1, &ctx1, key, &Idle),
+                1 => start_with(&mut r1, &s1, &ctx1, key, None, &Reversed),
+                _ => start_with(&mut r1, &s1, &ctx1, key, None, &Idle),
             }
             .unwrap();
             let (_, m2) =

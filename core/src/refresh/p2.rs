@@ -1,16 +1,24 @@
-//! Refresh, P2's side: checks N' and that c_key' holds the same x1, then shifts its share.
+//! Refresh, P2's side: checks N' and that c_key' encrypts the discrete log of the share's Q1
+//! (keygen's proofs about c_key), then shifts its share.
 
 use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::{Msg1, Msg2, Msg3, Msg4, RUN, label, p1::rho1_transcript};
+use super::{
+    Msg1, Msg2, Msg3, Msg4, RUN, label,
+    p1::{bindings, rho1_transcript},
+};
 use crate::{
     Party, Result, commitment, curve,
     session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
-    work::{self, Check, Executor, Sequential},
-    zk::{self, KEY_CHALLENGE_LEN, KEY_ROOTS, eq_paillier_paillier, paillier_key},
+    work::{Executor, Sequential},
+    zk::{
+        self, KEY_CHALLENGE_LEN, KEY_ROOTS, RANGE_CHALLENGE_BITS,
+        ckey::{self, Challenges, CheckFn},
+        paillier_key,
+    },
 };
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
@@ -20,7 +28,7 @@ pub struct AwaitMsg3<'s> {
     first: Msg1,
     rho2: Zeroizing<Scalar>,
     key_challenge: [u8; KEY_CHALLENGE_LEN],
-    e_eq: u64,
+    challenges: Challenges,
     ids: SessionIds,
 }
 
@@ -43,26 +51,30 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     let ids = run.with_nonce2(&nonce2);
     let rho2 = curve::random_scalar(rng);
     let (key_challenge, e_eq) = zk::draw_challenges(rng);
+    let e_range = zk::draw_bits(rng, RANGE_CHALLENGE_BITS);
     let reply = Msg2 {
         nonce2,
         rho2,
         key_challenge,
         e_eq,
+        e_range,
     };
     let state = AwaitMsg3 {
         share,
         first: msg.clone(),
         rho2: Zeroizing::new(rho2),
         key_challenge,
-        e_eq,
+        challenges: Challenges { e_eq, e_range },
         ids,
     };
     Ok((state, reply))
 }
 
 impl AwaitMsg3<'_> {
-    /// Verifies the key proof for N', the equality of c_key and c_key', opens ρ1, and
-    /// returns the new share with the confirmation for P1.
+    /// Verifies the key proof for N', then keygen's proofs about c_key for c_key' under N'
+    /// with the share's Q1 as the statement (the equality proof: c_key', the Pedersen
+    /// commitment and Q1 hold the same x; the range proof), opens ρ1, and returns the new
+    /// share with the confirmation for P1.
     ///
     /// # Errors
     /// [`crate::Error::ProofInvalid`] naming the proof,
@@ -76,15 +88,16 @@ impl AwaitMsg3<'_> {
         self.on_msg3_with(rng, msg, &Sequential)
     }
 
-    /// As [`Self::on_msg3`], with the proof checks (each root of the key proof, and each
-    /// chunk of the equality proof under each key: independent of each other) run by `exec`,
-    /// e.g. on every core. The outcome, the error included, is that of [`Self::on_msg3`].
+    /// As [`Self::on_msg3`], with the proof checks (each root of the key proof, the equality
+    /// proof's group relations and each of its chunks, the range proof: independent of each
+    /// other) run by `exec`, e.g. on every core. The outcome, the error included, and what
+    /// `rng` gives afterwards are those of [`Self::on_msg3`].
     ///
     /// # Errors
     /// As [`Self::on_msg3`].
     pub fn on_msg3_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         self,
-        _rng: &mut R,
+        rng: &mut R,
         msg: &Msg3,
         exec: &X,
     ) -> Result<(KeyShareP2, Msg4)> {
@@ -98,31 +111,29 @@ impl AwaitMsg3<'_> {
         let root = |i| move || msg.key_proof.verify_root(new_key, rhos, i);
         let root_of = core::array::from_fn::<_, KEY_ROOTS, _>(root);
         let not_prime = || msg.key_proof.verify_not_prime(rhos);
-        let st = eq_paillier_paillier::Statement {
-            key0: &share.paillier,
-            c0: &share.common.c_key,
-            key1: new_key,
-            c1: &self.first.c_key,
+        let mut lead: [CheckFn<'_>; KEY_ROOTS + 1] = [&not_prime; KEY_ROOTS + 1];
+        for (slot, f) in lead.iter_mut().zip(&root_of) {
+            *slot = f;
+        }
+        let statement = ckey::Statement {
+            key: new_key,
+            c_key: &self.first.c_key,
+            pedersen: &self.first.pedersen,
+            q1: &share.common.public.q1,
+            com_eq: &self.first.com_eq,
+            com_range: &self.first.com_range,
         };
-        let opening = || {
-            msg.eq.verify_opening(
-                &self.first.com_eq,
-                self.e_eq,
-                &self.ids.run.committed(label::EQ),
-            )
-        };
-        let side = |k| move || msg.eq.verify_encryption(&st, self.e_eq, k);
-        let side_of = core::array::from_fn::<_, { eq_paillier_paillier::ENCRYPTIONS }, _>(side);
-        // In the order of the sequential checks, so the first failure is the same error (the
-        // chunks' halves all fail with one error, in any order). The 2·EQ_CHUNKS halves, one
-        // r̂^N mod N² each, are the bulk and of one size: after the short key checks they
-        // share two cores evenly, where whole chunks (3 items for 2 cores) did not.
-        let mut roots = root_of.each_ref().map(|c| Check::new(c));
-        let mut key = [Check::new(&not_prime), Check::new(&opening)];
-        let mut sides = side_of.each_ref().map(|c| Check::new(c));
-        work::run_check_groups::<_, { KEY_ROOTS + 2 + eq_paillier_paillier::ENCRYPTIONS }>(
+        // The key proof first (its roots, then whether N' is prime), then the proofs about
+        // c_key', all one list for `exec`: the first failure in this order is returned.
+        ckey::verify_with(
+            rng,
             exec,
-            &mut [&mut roots, &mut key, &mut sides],
+            lead,
+            &statement,
+            self.challenges,
+            &msg.eq,
+            &msg.range,
+            &bindings(&self.ids.run),
         )?;
         commitment::open(
             &self.first.com_rho1,
@@ -202,14 +213,15 @@ mod tests {
         );
     }
 
-    /// A proof wrong only under the new key, in its last chunk (one of the halves the
-    /// checks run apart), is refused as the equality proof on any schedule; the honest
-    /// message gives the same share on any schedule.
+    /// An equality proof wrong only in its last Paillier chunk under the new key (one of the
+    /// items the checks run apart) is refused as the equality proof on any schedule, and a
+    /// message with a bad key proof as well is refused for the key proof, first in order; the
+    /// honest message gives the same share on any schedule.
     #[test]
     fn a_proof_wrong_only_under_the_new_key_is_refused_on_any_schedule() {
         use crate::{
+            wire::Message,
             work::{Idle, Reversed},
-            zk::EQ_CHUNKS,
         };
         let (s1, s2) = fixtures::keygen(80);
         let (ctx1, ctx2) = fixtures::contexts();
@@ -235,9 +247,21 @@ mod tests {
         };
         assert!(outcome(&honest).is_ok());
 
-        let mut bad = honest;
-        let r1_last = &mut eq_paillier_paillier::r1_mut(&mut bad.eq)[EQ_CHUNKS - 1];
-        *r1_last = r1_last.wrapping_add(&crate::paillier::ModN::ONE);
-        assert_eq!(outcome(&bad), Err(Error::ProofInvalid(Proof::PaillierEq)));
+        // The low byte of the equality proof's last D_i (header, ρ1 and its opening, then
+        // c̃_1..3, Com̃, R, the opening and d_1..3 come first).
+        let mut bytes = [0u8; Msg3::LEN];
+        honest.encode(&mut bytes).unwrap();
+        let last_d = 2 + 32 + 32 + 3 * 512 + 256 + 33 + 32 + 3 * 43 + 3 * 256 - 1;
+        bytes[last_d] ^= 1;
+        let bad = Msg3::decode(&bytes).unwrap();
+        assert_eq!(
+            outcome(&bad),
+            Err(Error::ProofInvalid(Proof::PaillierPedersenEq))
+        );
+        let mut both = bad;
+        let mut roots = [crate::paillier::ModN::ONE; KEY_ROOTS];
+        roots[0] = crate::paillier::ModN::from_u64(2);
+        both.key_proof = PaillierKeyProof::from_roots(roots);
+        assert_eq!(outcome(&both), Err(Error::ProofInvalid(Proof::PaillierKey)));
     }
 }

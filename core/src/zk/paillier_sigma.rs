@@ -1,5 +1,5 @@
-//! The Paillier Σ-relation both equality proofs share (keygen's Paillier–Pedersen proof and
-//! refresh's Paillier–Paillier proof), for c = Enc(x; r) under N.
+//! The Paillier Σ-relation of the Paillier–Pedersen equality proof (keygen's and refresh's
+//! proof about c_key), for c = Enc(x; r) under N.
 //!
 //! The prover commits to c̃_i = Enc(τ_i; R̃_i) for each of [`EQ_CHUNKS`] masks; for the
 //! [`EQ_CHUNK_BITS`]-bit challenge chunks e_i it answers d_i = e_i·x + τ_i and

@@ -907,8 +907,9 @@ const S5_S: usize = 65;
 const R1_COM: usize = 97;
 /// refresh msg2: ρ2 at 34..66.
 const R2_RHO: usize = 65;
-/// refresh msg3: equality d_1 at 3170..3215 (after ρ1, opening, 6 c̃, the proof opening).
-const R3_D1: usize = 2 + 32 + 32 + 6 * 512 + 32 + 44;
+/// refresh msg3: the low byte of the equality proof's d_1 at 1923..1966 (after ρ1, opening,
+/// 3 c̃, Com̃, R, the proof opening).
+const R3_D1: usize = 2 + 32 + 32 + 3 * 512 + 256 + 33 + 32 + 42;
 /// refresh msg3: the last N'-th root ends the message.
 const R3_KEY_ROOT: usize = refresh::Msg3::LEN - 1;
 /// refresh msg4: fingerprint at 2..34.
@@ -932,8 +933,8 @@ fn field_offsets_match_the_layouts() {
     b[R3_D1] ^= 1;
     let t = refresh::Msg3::decode(&b).unwrap();
     assert_eq!(
-        (&t.rho1, &t.open_rho1, &t.key_proof),
-        (&r3.rho1, &r3.open_rho1, &r3.key_proof)
+        (&t.rho1, &t.open_rho1, &t.range, &t.key_proof),
+        (&r3.rho1, &r3.open_rho1, &r3.range, &r3.key_proof)
     );
     assert_ne!(t.eq, r3.eq);
     let r1 = refresh::Msg1::decode(&fx.refresh.sent[0]).unwrap();
@@ -1251,7 +1252,7 @@ fn refresh_attacks_over_memory_pipes() {
             3,
             flip(R3_D1),
             proto_err(
-                CoreError::ProofInvalid(Proof::PaillierEq),
+                CoreError::ProofInvalid(Proof::PaillierPedersenEq),
                 "refresh, message 3",
             ),
             &[0x32, 0xff],
@@ -1727,7 +1728,7 @@ fn attacks_over_mutual_tls() {
                 3,
                 flip(R3_D1),
                 proto_err(
-                    CoreError::ProofInvalid(Proof::PaillierEq),
+                    CoreError::ProofInvalid(Proof::PaillierPedersenEq),
                     "refresh, message 3",
                 ),
                 &[0x32, 0xff],

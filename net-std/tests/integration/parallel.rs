@@ -77,7 +77,15 @@ fn refresh_checks_on_every_core_give_the_sequential_outcome() {
         let mut r1 = rng(82);
         let mut r2 = rng(83);
         let (p1, m1) = if parallel {
-            refresh::p1::start_with(&mut r1, &s1, &ctx1(), fixtures::paillier(1), &Parallel)
+            // With the process's Pedersen table, as the driver runs it: the same bytes.
+            refresh::p1::start_with(
+                &mut r1,
+                &s1,
+                &ctx1(),
+                fixtures::paillier(1),
+                ecdsa2pc_net::tables::pedersen(),
+                &Parallel,
+            )
         } else {
             refresh::p1::start(&mut r1, &s1, &ctx1(), fixtures::paillier(1))
         }
@@ -101,7 +109,7 @@ fn refresh_checks_on_every_core_give_the_sequential_outcome() {
             m3,
         )
     };
-    // P1's encryptions and P2's checks on every core: the same messages and the same share.
+    // P1's step-1 work items and P2's checks on every core: the same messages and the same share.
     let (sequential, m1_sequential, honest) = run(None, false);
     let (parallel, m1_parallel, m3_parallel) = run(None, true);
     assert_eq!(m1_sequential, m1_parallel);
