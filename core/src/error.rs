@@ -294,7 +294,8 @@ mod tests {
         // Codes are assigned once: new variants take new codes.
         assert_eq!(Error::EpochExhausted.code(), 17);
         assert_eq!(Error::DegenerateNonce.code(), 20);
-        // The PDL proof's retired code reads as an unknown one.
+        // The retired codes (PDL's, the Paillier–Paillier equality proof's) read as unknown.
         assert_eq!(Error::from_code(7), Error::Malformed);
+        assert_eq!(Error::from_code(16), Error::Malformed);
     }
 }

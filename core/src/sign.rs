@@ -112,8 +112,8 @@ fn path_id(path: &DerivationPath) -> [u8; 32] {
 
 /// C' = c_key ⊕ q·2^64: the base P2 raises in every signature, and part of π_c3's statement.
 ///
-/// Adding q·2^64 (≡ 0 mod q) keeps the plaintext positive whatever x1 in [0, q·2^64) the range
-/// proof allowed, so nothing wraps mod N.
+/// Adding q·2^64 (≡ 0 mod q) keeps the plaintext positive whatever x1 the proofs allowed (in
+/// (−q·2^64, q·2^64) by the range proof, plus ρ < q after a refresh), so nothing wraps mod N.
 pub(crate) fn shifted_key(key: &crate::paillier::PublicKey, c_key: &Ciphertext) -> Ciphertext {
     key.add_plain(c_key, &KEY_SHIFT)
 }

@@ -20,9 +20,8 @@ pub const MOD_NN_LEN: usize = 512;
 /// longest message.
 pub const MAX_MSG_LEN: usize = 33_554;
 
-/// The last epoch a share may reach; a share there can sign but not refresh. Since protocol 6
-/// refresh reduces x1 mod q before it adds ρ, so x1 < 2q at every epoch and nothing about x1
-/// needs the cap any more; it stays because shares made by older releases (whose refresh
-/// added ρ < q over the integers each epoch) hold x1 < q·2^16 only up to it, and the share
-/// format refuses a larger epoch.
+/// The last epoch a share may reach; a share there can sign but not refresh. A limit of the
+/// share format only: since protocol 6 refresh reduces x1 mod q before it adds ρ, so x1 < 2q
+/// at every epoch (an older release's share, whose x1 grew by < q per epoch, is reduced at
+/// its next refresh), and no bound on x1 depends on the epoch any more.
 pub const MAX_EPOCH: u64 = (1 << 16) - 1;

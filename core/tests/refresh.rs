@@ -323,7 +323,7 @@ fn a_share_at_the_last_epoch_refuses_to_refresh_but_still_signs() {
 /// The equality challenge e in Msg2 is 54 bits (three 18-bit chunks): 2^54 − 1 decodes, 2^54
 /// and wider are `Malformed`; the range challenge is 50 bits, likewise.
 #[test]
-fn msg2_challenge_wider_than_54_bits_is_malformed() {
+fn msg2_challenges_wider_than_their_bits_are_malformed() {
     let m2 = Msg2 {
         nonce2: [3; 32],
         rho2: k256::Scalar::ONE,
@@ -569,4 +569,40 @@ fn an_older_share_with_x1_above_q_loads_signs_and_refreshes() {
     n1.check().unwrap();
     let (sig, _) = support::sign(65, &mut n1, &n2, &digest).unwrap();
     vk.verify_prehash(&digest, &sig).unwrap();
+}
+
+/// Msg1's Pedersen commitment to x1 mod q must lie in the Pedersen subgroup: 0, 1, a
+/// non-residue, p and values above it are `Malformed` at decode, before P2 does anything.
+#[test]
+fn msg1_pedersen_commitment_outside_the_subgroup_is_malformed() {
+    use crypto_bigint::U2048;
+    use ecdsa2pc_core::internals::pedersen;
+    let (s1, _) = support::keygen(90, 0);
+    let (_, m1) = refresh::p1::start(
+        &mut support::rng(91),
+        &s1,
+        &support::ctx1(),
+        support::paillier(1),
+    )
+    .unwrap();
+    let honest = support::bytes(&m1);
+    assert!(Msg1::decode(&honest).is_ok());
+    // After the header, nonce1, the fingerprint, Com(ρ1), N' and c_key'.
+    let at = 2 + 32 + 32 + 32 + 256 + 512;
+    let p = pedersen::P;
+    let cases: [(&str, U2048); 5] = [
+        ("0", U2048::ZERO),
+        ("1", U2048::ONE),
+        ("p - 1 (a non-residue)", p.wrapping_sub(&U2048::ONE)),
+        ("p", p),
+        ("2^2048 - 1", U2048::MAX),
+    ];
+    for (name, v) in cases {
+        let bytes = [&honest[..at], &v.to_be_bytes()[..], &honest[at + 256..]].concat();
+        assert_eq!(
+            Msg1::decode(&bytes).unwrap_err(),
+            Error::Malformed,
+            "Pedersen commitment = {name}"
+        );
+    }
 }

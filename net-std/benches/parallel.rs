@@ -167,9 +167,8 @@ fn refresh_run<X: Executor>(
 }
 
 /// P2's check of refresh message 3 alone (the key proof for N', the equality and range
-/// proofs), on
-/// one core, on every core and modeled ([`Modeled`]), from one P1 run: the step whose checks
-/// spread over the cores.
+/// proofs), on one core, on every core and modeled ([`Modeled`]), from one P1 run: the step
+/// whose checks spread over the cores.
 fn refresh_p2_check(
     seed: u64,
     s1: &KeyShareP1,

@@ -1,19 +1,18 @@
 //! Keygen messages and their fixed layouts.
 
-use crypto_bigint::U2048;
 use k256::AffinePoint;
 
 use crate::{
-    Error, Result,
+    Result,
     bip32::ChainCode,
-    paillier::{Ciphertext, ModNN, PublicKey},
+    paillier::{Ciphertext, PublicKey},
     pedersen,
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
     zk::{
-        KEY_CHALLENGE_LEN, dlog::DlogProof, eq_paillier_pedersen, paillier_key::PaillierKeyProof,
-        range,
+        KEY_CHALLENGE_LEN, ckey, dlog::DlogProof, eq_paillier_pedersen,
+        paillier_key::PaillierKeyProof, range,
     },
 };
 
@@ -102,11 +101,14 @@ impl Fields for Msg1 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.com_q1)?;
-        w.integer(MOD_N_LEN, self.paillier.modulus())?;
-        w.integer(MOD_NN_LEN, self.c_key.as_uint())?;
-        w.integer(MOD_N_LEN, &self.pedersen.retrieve())?;
-        w.bytes(&self.com_eq)?;
-        w.bytes(&self.com_range)?;
+        ckey::write_commitment(
+            w,
+            &self.paillier,
+            &self.c_key,
+            &self.pedersen,
+            &self.com_eq,
+            &self.com_range,
+        )?;
         w.bytes(&self.params_hash)
     }
 
@@ -116,19 +118,15 @@ impl Fields for Msg1 {
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
         let nonce1 = r.array()?;
         let com_q1 = r.array()?;
-        let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
-        let c_key = paillier.validate(&r.integer_unbounded::<{ ModNN::LIMBS }>(MOD_NN_LEN)?)?;
-        let pedersen =
-            pedersen::subgroup_element(&r.integer_unbounded::<{ U2048::LIMBS }>(MOD_N_LEN)?)
-                .ok_or(Error::Malformed)?;
+        let (paillier, made) = ckey::read_commitment(r)?;
         Ok(Self {
             nonce1,
             com_q1,
             paillier,
-            c_key,
-            pedersen,
-            com_eq: r.array()?,
-            com_range: r.array()?,
+            c_key: made.c_key,
+            pedersen: made.pedersen,
+            com_eq: made.com_eq,
+            com_range: made.com_range,
             params_hash: r.array()?,
         })
     }

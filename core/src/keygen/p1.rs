@@ -60,10 +60,7 @@ pub(crate) fn q1_transcript(q1: &AffinePoint, cc1: &ChainCode, ids: &RunIds) -> 
 /// Where keygen's proofs about c_key are bound: its run ids with the labels `keygen/eq` and
 /// `keygen/range`.
 pub(crate) fn bindings(ids: &RunIds) -> ckey::Bindings<'_> {
-    ckey::Bindings {
-        eq: ids.committed(label::EQ),
-        range: ids.committed(label::RANGE),
-    }
+    ckey::Bindings::new(ids, label::EQ, label::RANGE)
 }
 
 /// Starts keygen with a Paillier key made beforehand (see [`SecretKey::generate`]) and P1's

@@ -1,17 +1,16 @@
 //! Refresh messages and their fixed layouts.
 
-use crypto_bigint::U2048;
 use k256::Scalar;
 
 use crate::{
-    Error, Result,
-    paillier::{Ciphertext, ModNN, PublicKey},
+    Result,
+    paillier::{Ciphertext, PublicKey},
     pedersen,
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, SCALAR_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
     zk::{
-        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, eq_paillier_pedersen,
+        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, ckey, eq_paillier_pedersen,
         paillier_key::PaillierKeyProof, range,
     },
 };
@@ -108,11 +107,14 @@ impl Fields for Msg1 {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.fingerprint)?;
         w.bytes(&self.com_rho1)?;
-        w.integer(MOD_N_LEN, self.paillier.modulus())?;
-        w.integer(MOD_NN_LEN, self.c_key.as_uint())?;
-        w.integer(MOD_N_LEN, &self.pedersen.retrieve())?;
-        w.bytes(&self.com_eq)?;
-        w.bytes(&self.com_range)
+        ckey::write_commitment(
+            w,
+            &self.paillier,
+            &self.c_key,
+            &self.pedersen,
+            &self.com_eq,
+            &self.com_range,
+        )
     }
 
     /// Checks N' as keygen checks N, c_key' against N', and that the Pedersen commitment lies
@@ -121,20 +123,16 @@ impl Fields for Msg1 {
         let nonce1 = r.array()?;
         let fingerprint = r.array()?;
         let com_rho1 = r.array()?;
-        let paillier = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
-        let c_key = paillier.validate(&r.integer_unbounded::<{ ModNN::LIMBS }>(MOD_NN_LEN)?)?;
-        let pedersen =
-            pedersen::subgroup_element(&r.integer_unbounded::<{ U2048::LIMBS }>(MOD_N_LEN)?)
-                .ok_or(Error::Malformed)?;
+        let (paillier, made) = ckey::read_commitment(r)?;
         Ok(Self {
             nonce1,
             fingerprint,
             com_rho1,
             paillier,
-            c_key,
-            pedersen,
-            com_eq: r.array()?,
-            com_range: r.array()?,
+            c_key: made.c_key,
+            pedersen: made.pedersen,
+            com_eq: made.com_eq,
+            com_range: made.com_range,
         })
     }
 }

@@ -52,10 +52,7 @@ pub(crate) fn rho1_transcript(rho1: &Scalar, ids: &RunIds) -> Transcript {
 /// and `refresh/range` (keygen's proofs, bound to `keygen/…` and to keygen's session, do not
 /// open here).
 pub(crate) fn bindings(ids: &RunIds) -> ckey::Bindings<'_> {
-    ckey::Bindings {
-        eq: ids.committed(label::EQ),
-        range: ids.committed(label::RANGE),
-    }
+    ckey::Bindings::new(ids, label::EQ, label::RANGE)
 }
 
 /// Starts a refresh of `share` with a fresh Paillier key made beforehand.
@@ -236,8 +233,7 @@ mod tests {
 
     /// P1's refresh messages are the same, byte for byte, whether its work items (c_key', the
     /// Pedersen commitment and the proofs' first messages of step 1, the key proof's roots)
-    /// run in order,
-    /// backwards, or not at all (then the round computes each itself).
+    /// run in order, backwards, or not at all (then the round computes each itself).
     #[test]
     fn p1_sends_the_same_bytes_on_every_schedule() {
         let (s1, s2) = fixtures::keygen(40);

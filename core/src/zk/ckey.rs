@@ -21,10 +21,11 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use super::{EQ_CHUNKS, eq_paillier_pedersen, range};
 use crate::{
     Result, bigint,
-    paillier::{Ciphertext, ModN, PublicKey, SecretKey},
+    paillier::{Ciphertext, ModN, ModNN, PublicKey, SecretKey},
     pedersen,
-    session::Binding,
-    sizes::HASH_LEN,
+    session::{Binding, RunIds},
+    sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
+    wire::{Reader, Writer},
     work::{self, Check, Executor, Task, Work},
 };
 
@@ -36,6 +37,16 @@ pub struct Bindings<'a> {
     pub eq: Binding<'a>,
     /// The range proof's binding (label `keygen/range`, `refresh/range`).
     pub range: Binding<'a>,
+}
+
+impl<'a> Bindings<'a> {
+    /// A run's bindings: its ids (P1's commitments) with the run's two labels.
+    pub(crate) fn new(ids: &'a RunIds, eq: &'static str, range: &'static str) -> Self {
+        Self {
+            eq: ids.committed(eq),
+            range: ids.committed(range),
+        }
+    }
 }
 
 /// What P1 sends about c in its first message: c itself, the Pedersen commitment to x and the
@@ -215,6 +226,45 @@ pub struct Statement<'a> {
 
 /// A check of a received message: `Ok(())` or the error it fails with.
 pub type CheckFn<'a> = &'a (dyn Fn() -> Result<()> + Sync);
+
+/// Writes N and what P1 commits to about c, in the order both runs' first message carries
+/// them: N, c, Com, the equality proof's and the range proof's commitments.
+///
+/// # Errors
+/// As [`Writer`]'s writes (a buffer too short).
+pub(crate) fn write_commitment(
+    w: &mut Writer<'_>,
+    key: &PublicKey,
+    c_key: &Ciphertext,
+    com: &pedersen::Element,
+    com_eq: &[u8; HASH_LEN],
+    com_range: &[u8; HASH_LEN],
+) -> Result<()> {
+    w.integer(MOD_N_LEN, key.modulus())?;
+    w.integer(MOD_NN_LEN, c_key.as_uint())?;
+    w.integer(MOD_N_LEN, &com.retrieve())?;
+    w.bytes(com_eq)?;
+    w.bytes(com_range)
+}
+
+/// Reads what [`write_commitment`] writes, checking N (size, parity, small factors; a prime N
+/// is the key proof's to refuse), c against N, and that Com lies in the Pedersen subgroup.
+///
+/// # Errors
+/// [`crate::Error::Malformed`] (or N's own error) for a field that fails its check.
+pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitment)> {
+    let key = PublicKey::from_modulus(r.integer_unbounded(MOD_N_LEN)?)?;
+    let c_key = key.validate(&r.integer_unbounded::<{ ModNN::LIMBS }>(MOD_NN_LEN)?)?;
+    let pedersen = pedersen::subgroup_element(&r.integer_unbounded::<{ U2048::LIMBS }>(MOD_N_LEN)?)
+        .ok_or(crate::Error::Malformed)?;
+    let commitment = Commitment {
+        c_key,
+        pedersen,
+        com_eq: r.array()?,
+        com_range: r.array()?,
+    };
+    Ok((key, commitment))
+}
 
 /// P2's check of P1's responses `eq` and `range` to `challenges` for `st`, after the caller's
 /// own checks `lead` (at most [`MAX_LEAD`], e.g. the key proof), all as one list of work items
