@@ -138,10 +138,6 @@ impl AwaitMsg3 {
         let public = PublicShares::combine(msg.q1, self.q2)?;
 
         let key = &self.first.paillier;
-        let key_proof = || {
-            msg.key_proof
-                .verify(key, &self.key_challenge, &at(label::KEY))
-        };
         let statement = ckey::Statement {
             key,
             c_key: &self.first.c_key,
@@ -153,7 +149,11 @@ impl AwaitMsg3 {
         ckey::verify_with(
             rng,
             exec,
-            [&key_proof],
+            ckey::KeyProof {
+                proof: &msg.key_proof,
+                challenge: &self.key_challenge,
+                binding: at(label::KEY),
+            },
             &statement,
             Challenges {
                 e_eq: self.e_eq,

@@ -15,9 +15,8 @@ use crate::{
     share::{KeyShare, KeyShareP2},
     work::{Executor, Sequential},
     zk::{
-        self, KEY_CHALLENGE_LEN, KEY_ROOTS, RANGE_CHALLENGE_BITS,
-        ckey::{self, Challenges, CheckFn},
-        paillier_key,
+        self, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS,
+        ckey::{self, Challenges},
     },
 };
 
@@ -103,18 +102,6 @@ impl AwaitMsg3<'_> {
     ) -> Result<(KeyShareP2, Msg4)> {
         let share = self.share;
         let new_key = &self.first.paillier;
-        let rhos = &paillier_key::challenges(
-            new_key,
-            &self.key_challenge,
-            &self.ids.proof_by(Party::P1, label::KEY),
-        );
-        let root = |i| move || msg.key_proof.verify_root(new_key, rhos, i);
-        let root_of = core::array::from_fn::<_, KEY_ROOTS, _>(root);
-        let not_prime = || msg.key_proof.verify_not_prime(rhos);
-        let mut lead: [CheckFn<'_>; KEY_ROOTS + 1] = [&not_prime; KEY_ROOTS + 1];
-        for (slot, f) in lead.iter_mut().zip(&root_of) {
-            *slot = f;
-        }
         let statement = ckey::Statement {
             key: new_key,
             c_key: &self.first.c_key,
@@ -128,7 +115,11 @@ impl AwaitMsg3<'_> {
         ckey::verify_with(
             rng,
             exec,
-            lead,
+            ckey::KeyProof {
+                proof: &msg.key_proof,
+                challenge: &self.key_challenge,
+                binding: self.ids.proof_by(Party::P1, label::KEY),
+            },
             &statement,
             self.challenges,
             &msg.eq,
@@ -168,7 +159,10 @@ mod tests {
     use crate::{
         Error, Proof, fixtures,
         paillier::PublicKey,
-        zk::paillier_key::{self, PaillierKeyProof},
+        zk::{
+            KEY_ROOTS,
+            paillier_key::{self, PaillierKeyProof},
+        },
     };
 
     /// A prime N' passes refresh message 1's decode checks (size, parity, small factors); its

@@ -18,7 +18,11 @@ use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::{EQ_CHUNKS, eq_paillier_pedersen, range};
+use super::{
+    EQ_CHUNKS, KEY_ROOTS, eq_paillier_pedersen,
+    paillier_key::{self, PaillierKeyProof},
+    range,
+};
 use crate::{
     Result, bigint,
     paillier::{Ciphertext, ModN, ModNN, PublicKey, SecretKey},
@@ -90,13 +94,9 @@ pub struct Prover {
 /// encryption, the equality proof's encryptions, Com and Com̃.
 const COMMIT_ITEMS: usize = range::COMMIT_ITEMS + 1 + EQ_CHUNKS + 2;
 
-/// Longest list of a caller's own checks [`verify_with`] runs before the proofs' (the key
-/// proof's roots and its prime-modulus check).
-pub const MAX_LEAD: usize = super::KEY_ROOTS + 1;
-
-/// Checks of the two proofs: the equality proof's commitment and group relations, its
-/// Paillier chunks, the range proof.
-const CHECKS: usize = 1 + EQ_CHUNKS + 1;
+/// Checks of [`verify_with`]: the key proof's roots, its prime-modulus check, the equality
+/// proof's commitment and group relations, its Paillier chunks, the range proof.
+const CHECKS: usize = KEY_ROOTS + 1 + 1 + EQ_CHUNKS + 1;
 
 impl Prover {
     /// Encrypts x (< q) under `key`, commits to it in the Pedersen group (with the fixed-base
@@ -224,8 +224,17 @@ pub struct Statement<'a> {
     pub com_range: &'a [u8; HASH_LEN],
 }
 
-/// A check of a received message: `Ok(())` or the error it fails with.
-pub type CheckFn<'a> = &'a (dyn Fn() -> Result<()> + Sync);
+/// The proof that N is a valid Paillier modulus (its N-th roots), which P2 checks before the
+/// proofs about c: the proof, P2's challenge seed for it and the binding it was made under.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyProof<'a> {
+    /// The roots P1 sent.
+    pub proof: &'a PaillierKeyProof,
+    /// P2's challenge seed.
+    pub challenge: &'a paillier_key::Challenge,
+    /// The run's binding for the key proof (label `keygen/paillier-key`, `refresh/paillier-key`).
+    pub binding: Binding<'a>,
+}
 
 /// Writes N and what P1 commits to about c, in the order both runs' first message carries
 /// them: N, c, Com, the equality proof's and the range proof's commitments.
@@ -266,29 +275,30 @@ pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitme
     Ok((key, commitment))
 }
 
-/// P2's check of P1's responses `eq` and `range` to `challenges` for `st`, after the caller's
-/// own checks `lead` (at most [`MAX_LEAD`], e.g. the key proof), all as one list of work items
-/// run by `exec` (e.g. on every core). The range proof's random weights come from `rng`
-/// before anything runs. The first failure in list order is returned, on any schedule: the
-/// caller's checks, then the equality proof's opening and group relations, each of its
-/// Paillier chunks, and the range proof.
+/// P2's check of the key proof for `st.key` and of P1's responses `eq` and `range` to
+/// `challenges` for `st`, all as one list of work items run by `exec` (e.g. on every core).
+/// The range proof's random weights come from `rng` before anything runs. The first failure
+/// in list order is returned, on any schedule: each root of the key proof, whether N is
+/// prime, then the equality proof's opening and group relations, each of its Paillier
+/// chunks, and the range proof.
 ///
 /// # Errors
-/// The first failing check's: the caller's, [`crate::Error::CommitmentMismatch`] for a first
-/// message other than the committed one, [`crate::Error::ProofInvalid`] with
-/// [`crate::Proof::PaillierPedersenEq`] or [`crate::Proof::Range`].
+/// The first failing check's: [`crate::Error::ProofInvalid`] with [`crate::Proof::PaillierKey`]
+/// for a wrong root, [`crate::Error::PaillierModulus`] for a prime N,
+/// [`crate::Error::CommitmentMismatch`] for a first message other than the committed one,
+/// [`crate::Error::ProofInvalid`] with [`crate::Proof::PaillierPedersenEq`] or
+/// [`crate::Proof::Range`].
 #[allow(clippy::too_many_arguments)]
-pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized, const L: usize>(
+pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     rng: &mut R,
     exec: &X,
-    lead: [CheckFn<'_>; L],
+    key_proof: KeyProof<'_>,
     st: &Statement<'_>,
     challenges: Challenges,
     eq: &eq_paillier_pedersen::Response,
     range: &range::Response,
     bindings: &Bindings<'_>,
 ) -> Result<()> {
-    const { assert!(L <= MAX_LEAD, "ckey::verify_with: too many lead checks") };
     let eq_statement = eq_paillier_pedersen::Statement {
         key: st.key,
         ciphertext: st.c_key,
@@ -298,6 +308,13 @@ pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized, const L: usize>(
     let e_eq = challenges.e_eq;
     // The range proof's weights come from `rng` as its sequential check draws them.
     let weights = range::draw_weights(rng);
+    let rhos = paillier_key::challenges(st.key, key_proof.challenge, &key_proof.binding);
+    let root = |i| {
+        let rhos = &rhos;
+        move || key_proof.proof.verify_root(st.key, rhos, i)
+    };
+    let root_of = core::array::from_fn::<_, KEY_ROOTS, _>(root);
+    let not_prime = || key_proof.proof.verify_not_prime(&rhos);
     let eq_commitment = || eq.verify_commitment(st.com_eq, &eq_statement, e_eq, &bindings.eq);
     let chunk = |i| move || eq.verify_chunk(&eq_statement, e_eq, i);
     let chunk_of = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
@@ -311,13 +328,15 @@ pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized, const L: usize>(
         )
     };
     // In the order of the sequential checks, so the first failure is the same error.
-    let mut lead = lead.map(Check::new);
-    let mut first = [Check::new(&eq_commitment)];
+    // The roots (one N-th power each) and the chunks are separate items, so that two cores
+    // share them evenly.
+    let mut roots = root_of.each_ref().map(|c| Check::new(c));
+    let mut key_and_first = [Check::new(&not_prime), Check::new(&eq_commitment)];
     let mut chunks = chunk_of.each_ref().map(|c| Check::new(c));
     let mut last = [Check::new(&range_check)];
-    work::run_check_groups::<_, { MAX_LEAD + CHECKS }>(
+    work::run_check_groups::<_, CHECKS>(
         exec,
-        &mut [&mut lead, &mut first, &mut chunks, &mut last],
+        &mut [&mut roots, &mut key_and_first, &mut chunks, &mut last],
     )
 }
 
@@ -370,10 +389,21 @@ mod tests {
                 com_eq: &c.com_eq,
                 com_range: &c.com_range,
             };
+            let key_challenge = [5; crate::zk::KEY_CHALLENGE_LEN];
+            let key_binding = Binding {
+                session: &session,
+                prover: &prover,
+                label: "test/paillier-key",
+            };
+            let key_proof = PaillierKeyProof::prove(&key, &key_challenge, &key_binding);
             verify_with(
                 &mut fixtures::rng(2),
                 &Sequential,
-                [],
+                KeyProof {
+                    proof: &key_proof,
+                    challenge: &key_challenge,
+                    binding: key_binding,
+                },
                 &st,
                 challenges,
                 &eq,
