@@ -139,10 +139,12 @@ impl AwaitMsg3 {
 
         let key = &self.first.paillier;
         let statement = ckey::Statement {
-            key,
-            c_key: &self.first.c_key,
-            pedersen: &self.first.pedersen,
-            q1: &msg.q1,
+            eq: zk::eq_paillier_pedersen::Statement {
+                key,
+                ciphertext: &self.first.c_key,
+                commitment: &self.first.pedersen,
+                point: &msg.q1,
+            },
             com_eq: &self.first.com_eq,
             com_range: &self.first.com_range,
         };

@@ -103,10 +103,12 @@ impl AwaitMsg3<'_> {
         let share = self.share;
         let new_key = &self.first.paillier;
         let statement = ckey::Statement {
-            key: new_key,
-            c_key: &self.first.c_key,
-            pedersen: &self.first.pedersen,
-            q1: &share.common.public.q1,
+            eq: zk::eq_paillier_pedersen::Statement {
+                key: new_key,
+                ciphertext: &self.first.c_key,
+                commitment: &self.first.pedersen,
+                point: &share.common.public.q1,
+            },
             com_eq: &self.first.com_eq,
             com_range: &self.first.com_range,
         };

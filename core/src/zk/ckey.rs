@@ -14,7 +14,7 @@
 //! run cannot be opened in another.
 
 use crypto_bigint::{U256, U384, U2048};
-use k256::{AffinePoint, Scalar};
+use k256::Scalar;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -205,19 +205,13 @@ impl Prover {
     }
 }
 
-/// What P2 checks the proofs against: N, c, Com and Q1, and P1's commitments to the proofs'
-/// first messages, from P1's first message (Q1 from its last in keygen, from the share in
-/// refresh).
+/// What P2 checks the proofs against: the equality proof's statement (N, c, Com and Q1) and
+/// P1's commitments to the proofs' first messages, from P1's first message (Q1 from its last
+/// in keygen, from the share in refresh).
 #[derive(Clone, Copy, Debug)]
 pub struct Statement<'a> {
-    /// The Paillier key c is under.
-    pub key: &'a PublicKey,
-    /// c, claimed Enc(dlog(Q1)).
-    pub c_key: &'a Ciphertext,
-    /// Com, checked to lie in the subgroup (on decode).
-    pub pedersen: &'a pedersen::Element,
-    /// Q1, whose discrete log c encrypts.
-    pub q1: &'a AffinePoint,
+    /// N, c (claimed Enc(dlog(Q1))), Com (checked to lie in the subgroup on decode) and Q1.
+    pub eq: eq_paillier_pedersen::Statement<'a>,
     /// Commitment to the equality proof's first message.
     pub com_eq: &'a [u8; HASH_LEN],
     /// Commitment to the range proof's first message.
@@ -275,7 +269,7 @@ pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitme
     Ok((key, commitment))
 }
 
-/// P2's check of the key proof for `st.key` and of P1's responses `eq` and `range` to
+/// P2's check of the key proof for `st.eq.key` and of P1's responses `eq` and `range` to
 /// `challenges` for `st`, all as one list of work items run by `exec` (e.g. on every core).
 /// The range proof's random weights come from `rng` before anything runs. The first failure
 /// in list order is returned, on any schedule: each root of the key proof, whether N is
@@ -299,19 +293,14 @@ pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     range: &range::Response,
     bindings: &Bindings<'_>,
 ) -> Result<()> {
-    let eq_statement = eq_paillier_pedersen::Statement {
-        key: st.key,
-        ciphertext: st.c_key,
-        commitment: st.pedersen,
-        point: st.q1,
-    };
+    let eq_statement = st.eq;
     let e_eq = challenges.e_eq;
     // The range proof's weights come from `rng` as its sequential check draws them.
     let weights = range::draw_weights(rng);
-    let rhos = paillier_key::challenges(st.key, key_proof.challenge, &key_proof.binding);
+    let rhos = paillier_key::challenges(st.eq.key, key_proof.challenge, &key_proof.binding);
     let root = |i| {
         let rhos = &rhos;
-        move || key_proof.proof.verify_root(st.key, rhos, i)
+        move || key_proof.proof.verify_root(st.eq.key, rhos, i)
     };
     let root_of = core::array::from_fn::<_, KEY_ROOTS, _>(root);
     let not_prime = || key_proof.proof.verify_not_prime(&rhos);
@@ -321,7 +310,7 @@ pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let range_check = || {
         range.verify_weighted(
             st.com_range,
-            st.pedersen,
+            st.eq.commitment,
             challenges.e_range,
             &bindings.range,
             &weights,
@@ -380,12 +369,14 @@ mod tests {
             e_range: 0x3_5555_aaaa_1234,
         };
         let (eq, range) = p.respond(key.public_key(), challenges);
-        let check = |q1: &AffinePoint, b: &Bindings<'_>| {
+        let check = |q1: &k256::AffinePoint, b: &Bindings<'_>| {
             let st = Statement {
-                key: key.public_key(),
-                c_key: &c.c_key,
-                pedersen: &c.pedersen,
-                q1,
+                eq: eq_paillier_pedersen::Statement {
+                    key: key.public_key(),
+                    ciphertext: &c.c_key,
+                    commitment: &c.pedersen,
+                    point: q1,
+                },
                 com_eq: &c.com_eq,
                 com_range: &c.com_range,
             };
