@@ -134,7 +134,7 @@ fn bench(crit: &mut Criterion) {
     });
     let key = s2.paillier_key().clone();
     let params = *s2.ring_pedersen_params();
-    let c_key = support::keygen_run(1, 0).m1.c_key;
+    let c_key = support::keygen_run(1, 0).m1.commitment.c_key;
     let c_prime = key.add_plain(&c_key, &support::KEY_SHIFT);
     let (r, m) = (curve::random_scalar(&mut r3), curve::random_scalar(&mut r3));
     let new_prover = |rng: &mut rand_chacha::ChaCha20Rng| {

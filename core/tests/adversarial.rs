@@ -19,7 +19,10 @@ use ecdsa2pc_core::{
     internals::{
         session::Binding,
         wire::Reader,
-        zk::{dlog::DlogProof, eq_paillier_pedersen as eqp, paillier_key::PaillierKeyProof, range},
+        zk::{
+            ckey, dlog::DlogProof, eq_paillier_pedersen as eqp, paillier_key::PaillierKeyProof,
+            range,
+        },
     },
     keygen, refresh, sign,
 };
@@ -306,10 +309,12 @@ impl MalP1 {
             nonce1,
             com_q1,
             paillier: pk.clone(),
-            c_key,
-            pedersen: ped,
-            com_eq,
-            com_range,
+            commitment: ckey::Commitment {
+                c_key,
+                pedersen: ped,
+                com_eq,
+                com_range,
+            },
             params_hash,
         };
         let state = Self {
@@ -1745,11 +1750,14 @@ fn broken_record(s1: &mut KeyShareP1, ell: u32, guess_right: bool) -> ecdsa2pc_c
     let correction = exponent.mul_mod(&U2048::from_u64(y), &n_nz);
     let plain = positive.sub_mod(&correction, &n_nz);
     let (c_plain, _) = pk.encrypt(&mut rng, &plain);
-    let c = pk.add(&pk.mul_plain(&keys.m1.c_key, &exponent), &c_plain);
+    let c = pk.add(
+        &pk.mul_plain(&keys.m1.commitment.c_key, &exponent),
+        &c_plain,
+    );
     let m4 = support::forged_msg4(
         93,
         &keys.s2,
-        &keys.m1.c_key,
+        &keys.m1.commitment.c_key,
         &keys.x2,
         &k2,
         &r,

@@ -108,7 +108,7 @@ fn a_bad_refresh_is_refused_and_the_old_shares_still_sign() {
     let (p1, mut m1b) =
         refresh::p1::start(&mut r1, &s1, &support::ctx1(), new_key.clone()).unwrap();
     let one = crypto_bigint::U64::ONE;
-    m1b.c_key = new_key.public_key().add_plain(&m1b.c_key, &one);
+    m1b.commitment.c_key = new_key.public_key().add_plain(&m1b.commitment.c_key, &one);
     let mut r2 = support::rng(52);
     let (p2, m2) = refresh::p2::start(&mut r2, &s2, &support::ctx2(), &m1b).unwrap();
     let (_, m3b) = p1.on_msg2(&mut r1, &m2).unwrap();
@@ -129,10 +129,10 @@ fn a_bad_refresh_is_refused_and_the_old_shares_still_sign() {
     let (m1d, _, _) = messages(&s1, &s2);
     let mut m1e = m1d.clone();
     m1e.paillier = support::paillier(3).public_key().clone();
-    m1e.c_key = m1e
+    m1e.commitment.c_key = m1e
         .paillier
-        .validate(m1d.c_key.as_uint())
-        .unwrap_or(m1d.c_key);
+        .validate(m1d.commitment.c_key.as_uint())
+        .unwrap_or(m1d.commitment.c_key);
     assert!(matches!(
         p2_result(&s2, &m1e, &m3),
         Err(Error::ProofInvalid(_) | Error::CommitmentMismatch)
@@ -379,12 +379,11 @@ fn scalar_of(x1: &U384) -> k256::Scalar {
     Option::from(k256::Scalar::from_repr(bytes.into())).unwrap()
 }
 
-/// 2q, the bound P1's integer share now stays below.
+/// 2q, the bound P1's integer share now stays below (q as k256 defines secp256k1's order, so
+/// the test holds no copy of it to get wrong).
 fn two_q() -> U384 {
-    let q = U384::from_be_hex(concat!(
-        "00000000000000000000000000000000",
-        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141"
-    ));
+    use k256::elliptic_curve::Curve;
+    let q: U384 = k256::Secp256k1::ORDER.get().resize();
     q.wrapping_add(&q)
 }
 
@@ -441,17 +440,14 @@ fn cheating_refresh(
         range: at(labels.1),
     };
     let mut rng = support::rng(90);
-    let (prover, made) =
+    let (prover, commitment) =
         ckey::Prover::commit_with(&mut rng, &new_key, x, &bindings, None, &Sequential);
     let m1 = Msg1 {
         nonce1,
         fingerprint,
         com_rho1,
         paillier: new_key.public_key().clone(),
-        c_key: made.c_key,
-        pedersen: made.pedersen,
-        com_eq: made.com_eq,
-        com_range: made.com_range,
+        commitment,
     };
     let mut r2 = support::rng(91);
     let (p2, m2) = refresh::p2::start(&mut r2, s2, &support::ctx2(), &support::wire(&m1))?;

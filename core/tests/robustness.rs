@@ -411,7 +411,7 @@ fn sign_msg4_every_bit_flip() {
     let k = keys();
     let s2 = &k.s2;
     let key = s2.paillier_key();
-    let c_prime = key.add_plain(&k.m1.c_key, &support::KEY_SHIFT);
+    let c_prime = key.add_plain(&k.m1.commitment.c_key, &support::KEY_SHIFT);
     let m = <k256::Scalar as k256::elliptic_curve::ops::Reduce<k256::FieldBytes>>::reduce(
         &k256::FieldBytes::from(DIGEST),
     );

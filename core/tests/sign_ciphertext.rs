@@ -506,7 +506,7 @@ fn honest_witnesses_with_a_ciphertext_of_another_value_fail() {
     let m4 = support::forged_msg4(
         72,
         &keys.s2,
-        &keys.m1.c_key,
+        &keys.m1.commitment.c_key,
         &keys.x2,
         &k2,
         &r,

@@ -100,12 +100,12 @@ fn every_threshold_probe_fails_the_proof_decrypts_nothing_and_leaves_the_share_u
             .sub_mod(&alpha.mul_mod(&t_wide, &n_nz), &n_nz)
             .add_mod(&delta, &n_nz);
         let (c_beta, _) = pk.encrypt(&mut rng, &beta);
-        let c = pk.add(&pk.mul_plain(&keys.m1.c_key, &alpha), &c_beta);
+        let c = pk.add(&pk.mul_plain(&keys.m1.commitment.c_key, &alpha), &c_beta);
 
         let m4 = support::forged_msg4(
             seed + 3,
             &keys.s2,
-            &keys.m1.c_key,
+            &keys.m1.commitment.c_key,
             &keys.x2,
             &k2,
             &r,

@@ -5,8 +5,7 @@ use k256::AffinePoint;
 use crate::{
     Result,
     bip32::ChainCode,
-    paillier::{Ciphertext, PublicKey},
-    pedersen,
+    paillier::PublicKey,
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
@@ -26,14 +25,11 @@ pub struct Msg1 {
     pub com_q1: [u8; HASH_LEN],
     /// P1's Paillier public key N (validated on decode).
     pub paillier: PublicKey,
-    /// c_key = Enc(x1) under N (validated against N on decode).
-    pub c_key: Ciphertext,
-    /// Pedersen commitment g^x1·h^ρ (checked to lie in the subgroup on decode).
-    pub pedersen: pedersen::Element,
-    /// Commitment to the first message of the Paillier–Pedersen equality proof.
-    pub com_eq: [u8; HASH_LEN],
-    /// Commitment to the first message of the range proof.
-    pub com_range: [u8; HASH_LEN],
+    /// What P1 commits to about x1 before P2's challenges, kept in one piece as P1's prover
+    /// made it: c_key = Enc(x1) under N (validated against N on decode), the Pedersen
+    /// commitment g^x1·h^ρ (checked to lie in the subgroup on decode) and the commitments to
+    /// the first messages of the Paillier–Pedersen equality proof and of the range proof.
+    pub commitment: ckey::Commitment,
     /// Hash of P1's ring-Pedersen parameters ([`crate::RingPedersenParams::hash`]): P2
     /// refuses the run unless it is the hash of the parameters it verified and pinned.
     pub params_hash: [u8; HASH_LEN],
@@ -101,14 +97,7 @@ impl Fields for Msg1 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.com_q1)?;
-        ckey::write_commitment(
-            w,
-            &self.paillier,
-            &self.c_key,
-            &self.pedersen,
-            &self.com_eq,
-            &self.com_range,
-        )?;
+        ckey::write_commitment(w, &self.paillier, &self.commitment)?;
         w.bytes(&self.params_hash)
     }
 
@@ -118,15 +107,12 @@ impl Fields for Msg1 {
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
         let nonce1 = r.array()?;
         let com_q1 = r.array()?;
-        let (paillier, made) = ckey::read_commitment(r)?;
+        let (paillier, commitment) = ckey::read_commitment(r)?;
         Ok(Self {
             nonce1,
             com_q1,
             paillier,
-            c_key: made.c_key,
-            pedersen: made.pedersen,
-            com_eq: made.com_eq,
-            com_range: made.com_range,
+            commitment,
             params_hash: r.array()?,
         })
     }

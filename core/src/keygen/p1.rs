@@ -107,15 +107,14 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let com_q1 = commitment::seal(q1_transcript(&q1, &cc1, &ids), &open_q1);
 
     // c_key, the Pedersen commitment and both proofs' commitments, all drawn after Q1's.
-    let (ckey, made) = ckey::Prover::commit_with(rng, &paillier, &x1, &bindings(&ids), table, exec);
+    let (ckey, commitment) =
+        ckey::Prover::commit_with(rng, &paillier, &x1, &bindings(&ids), table, exec);
+    let c_key = commitment.c_key;
     let msg = Msg1 {
         nonce1,
         com_q1,
         paillier: paillier.public_key().clone(),
-        c_key: made.c_key,
-        pedersen: made.pedersen,
-        com_eq: made.com_eq,
-        com_range: made.com_range,
+        commitment,
         params_hash,
     };
     let state = AwaitMsg2 {
@@ -124,7 +123,7 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         cc1,
         open_q1,
         paillier,
-        c_key: made.c_key,
+        c_key,
         ckey,
         ids,
         params_hash,

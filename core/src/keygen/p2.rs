@@ -138,15 +138,16 @@ impl AwaitMsg3 {
         let public = PublicShares::combine(msg.q1, self.q2)?;
 
         let key = &self.first.paillier;
+        let made = &self.first.commitment;
         let statement = ckey::Statement {
             eq: zk::eq_paillier_pedersen::Statement {
                 key,
-                ciphertext: &self.first.c_key,
-                commitment: &self.first.pedersen,
+                ciphertext: &made.c_key,
+                commitment: &made.pedersen,
                 point: &msg.q1,
             },
-            com_eq: &self.first.com_eq,
-            com_range: &self.first.com_range,
+            com_eq: &made.com_eq,
+            com_range: &made.com_range,
         };
         ckey::verify_with(
             rng,
@@ -172,7 +173,7 @@ impl AwaitMsg3 {
             params: self.params,
             common: Common::new(
                 public,
-                self.first.c_key,
+                made.c_key,
                 *self.ids.run.pid(Party::P2),
                 *self.ids.run.pid(Party::P1),
                 super::chain_code(&self.ids, &msg.cc1, &self.cc2),

@@ -4,8 +4,7 @@ use k256::Scalar;
 
 use crate::{
     Result,
-    paillier::{Ciphertext, PublicKey},
-    pedersen,
+    paillier::PublicKey,
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, SCALAR_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
@@ -28,14 +27,12 @@ pub struct Msg1 {
     pub com_rho1: [u8; HASH_LEN],
     /// The new Paillier key N' (validated on decode).
     pub paillier: PublicKey,
-    /// c_key' = Enc'(x1 mod q) (validated against N' on decode).
-    pub c_key: Ciphertext,
-    /// Pedersen commitment g^(x1 mod q)·h^ρ (checked to lie in the subgroup on decode).
-    pub pedersen: pedersen::Element,
-    /// Commitment to the first message of the Paillier–Pedersen equality proof.
-    pub com_eq: [u8; HASH_LEN],
-    /// Commitment to the first message of the range proof.
-    pub com_range: [u8; HASH_LEN],
+    /// What P1 commits to about x1 mod q before P2's challenges, kept in one piece as P1's
+    /// prover made it: c_key' = Enc'(x1 mod q) under N' (its `c_key`, validated against N' on
+    /// decode), the Pedersen commitment g^(x1 mod q)·h^ρ (checked to lie in the subgroup on
+    /// decode) and the commitments to the first messages of the Paillier–Pedersen equality
+    /// proof and of the range proof.
+    pub commitment: ckey::Commitment,
 }
 
 /// P2 → P1: P2's nonce, its coin-toss share ρ2, and its challenges.
@@ -107,14 +104,7 @@ impl Fields for Msg1 {
         w.bytes(&self.nonce1)?;
         w.bytes(&self.fingerprint)?;
         w.bytes(&self.com_rho1)?;
-        ckey::write_commitment(
-            w,
-            &self.paillier,
-            &self.c_key,
-            &self.pedersen,
-            &self.com_eq,
-            &self.com_range,
-        )
+        ckey::write_commitment(w, &self.paillier, &self.commitment)
     }
 
     /// Checks N' as keygen checks N, c_key' against N', and that the Pedersen commitment lies
@@ -123,16 +113,13 @@ impl Fields for Msg1 {
         let nonce1 = r.array()?;
         let fingerprint = r.array()?;
         let com_rho1 = r.array()?;
-        let (paillier, made) = ckey::read_commitment(r)?;
+        let (paillier, commitment) = ckey::read_commitment(r)?;
         Ok(Self {
             nonce1,
             fingerprint,
             com_rho1,
             paillier,
-            c_key: made.c_key,
-            pedersen: made.pedersen,
-            com_eq: made.com_eq,
-            com_range: made.com_range,
+            commitment,
         })
     }
 }

@@ -95,21 +95,20 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     // The share's x1 may be ≥ q (shares refreshed by older releases grew it over the
     // integers); c_key' encrypts its residue, the discrete log of Q1, which keeps x1' < 2q.
     let x1 = Zeroizing::new(bigint::reduce_mod_q(&share.x1));
-    let (ckey, made) = ckey::Prover::commit_with(rng, &new_key, &x1, &bindings(&ids), table, exec);
+    let (ckey, commitment) =
+        ckey::Prover::commit_with(rng, &new_key, &x1, &bindings(&ids), table, exec);
+    let c_key = commitment.c_key;
     let msg = Msg1 {
         nonce1,
         fingerprint,
         com_rho1,
         paillier: new_key.public_key().clone(),
-        c_key: made.c_key,
-        pedersen: made.pedersen,
-        com_eq: made.com_eq,
-        com_range: made.com_range,
+        commitment,
     };
     let state = AwaitMsg2 {
         share,
         new_key,
-        c_key: made.c_key,
+        c_key,
         x1,
         rho1: Zeroizing::new(rho1),
         open_rho1,

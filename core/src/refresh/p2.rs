@@ -102,15 +102,16 @@ impl AwaitMsg3<'_> {
     ) -> Result<(KeyShareP2, Msg4)> {
         let share = self.share;
         let new_key = &self.first.paillier;
+        let made = &self.first.commitment;
         let statement = ckey::Statement {
             eq: zk::eq_paillier_pedersen::Statement {
                 key: new_key,
-                ciphertext: &self.first.c_key,
-                commitment: &self.first.pedersen,
+                ciphertext: &made.c_key,
+                commitment: &made.pedersen,
                 point: &share.common.public.q1,
             },
-            com_eq: &self.first.com_eq,
-            com_range: &self.first.com_range,
+            com_eq: &made.com_eq,
+            com_range: &made.com_range,
         };
         // The key proof first (its roots, then whether N' is prime), then the proofs about
         // c_key', all one list for `exec`: the first failure in this order is returned.
@@ -135,7 +136,7 @@ impl AwaitMsg3<'_> {
         )?;
 
         let rho = msg.rho1 + *self.rho2;
-        let common = super::shift_common(&share.common, new_key, &self.first.c_key, &rho)?;
+        let common = super::shift_common(&share.common, new_key, &made.c_key, &rho)?;
         let next = KeyShareP2 {
             x2: share.x2 - rho,
             paillier: new_key.clone(),
@@ -183,7 +184,7 @@ mod tests {
         let prime_key = PublicKey::from_modulus(prime).unwrap();
         let mut m1 = m1;
         m1.paillier = prime_key.clone();
-        m1.c_key = prime_key
+        m1.commitment.c_key = prime_key
             .encrypt(&mut fixtures::rng(75), &crypto_bigint::U256::ONE)
             .0;
         let (p2, m2) = start(&mut fixtures::rng(73), &s2, &ctx2, &m1).unwrap();

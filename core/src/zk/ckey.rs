@@ -238,16 +238,13 @@ pub struct KeyProof<'a> {
 pub(crate) fn write_commitment(
     w: &mut Writer<'_>,
     key: &PublicKey,
-    c_key: &Ciphertext,
-    com: &pedersen::Element,
-    com_eq: &[u8; HASH_LEN],
-    com_range: &[u8; HASH_LEN],
+    commitment: &Commitment,
 ) -> Result<()> {
     w.integer(MOD_N_LEN, key.modulus())?;
-    w.integer(MOD_NN_LEN, c_key.as_uint())?;
-    w.integer(MOD_N_LEN, &com.retrieve())?;
-    w.bytes(com_eq)?;
-    w.bytes(com_range)
+    w.integer(MOD_NN_LEN, commitment.c_key.as_uint())?;
+    w.integer(MOD_N_LEN, &commitment.pedersen.retrieve())?;
+    w.bytes(&commitment.com_eq)?;
+    w.bytes(&commitment.com_range)
 }
 
 /// Reads what [`write_commitment`] writes, checking N (size, parity, small factors; a prime N
