@@ -36,8 +36,7 @@ use support::{PID1, PID2};
 // ---------------------------------------------------------------------------------------------
 
 /// The secp256k1 group order q.
-const Q: U256 =
-    U256::from_be_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141");
+const Q: U256 = support::Q_ORDER;
 /// The secp256k1 field prime p.
 const FIELD_P: U256 =
     U256::from_be_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F");

@@ -379,11 +379,9 @@ fn scalar_of(x1: &U384) -> k256::Scalar {
     Option::from(k256::Scalar::from_repr(bytes.into())).unwrap()
 }
 
-/// 2q, the bound P1's integer share now stays below (q as k256 defines secp256k1's order, so
-/// the test holds no copy of it to get wrong).
+/// 2q, the bound P1's integer share now stays below.
 fn two_q() -> U384 {
-    use k256::elliptic_curve::Curve;
-    let q: U384 = k256::Secp256k1::ORDER.get().resize();
+    let q: U384 = support::Q_ORDER.resize();
     q.wrapping_add(&q)
 }
 
@@ -532,10 +530,7 @@ fn x1_stays_below_2q_over_five_refreshes_and_signing_verifies() {
 #[test]
 fn an_older_share_with_x1_above_q_loads_signs_and_refreshes() {
     let (s1, s2) = support::keygen(62, 0);
-    let q = U384::from_be_hex(concat!(
-        "00000000000000000000000000000000",
-        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141"
-    ));
+    let q: U384 = support::Q_ORDER.resize();
     let grown = x1_of(&s1).wrapping_add(&q).wrapping_add(&q);
     let key = support::paillier(0);
     let mut b1 = encode1(&s1);

@@ -405,9 +405,8 @@ pub fn forged_msg4(
     }
 }
 
-/// The secp256k1 group order q.
-pub const Q_ORDER: U256 =
-    U256::from_be_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141");
+/// The secp256k1 group order q, as k256 defines it (the tests hold no copy of it).
+pub const Q_ORDER: U256 = <k256::Secp256k1 as k256::elliptic_curve::Curve>::ORDER.get_copy();
 
 /// q·2^64: what C' = c_key ⊕ q·2^64 adds to c_key's plaintext x1.
 pub const KEY_SHIFT: crypto_bigint::U384 = Q_ORDER.resize().shl_vartime(64);

@@ -139,16 +139,7 @@ impl AwaitMsg3 {
 
         let key = &self.first.paillier;
         let made = &self.first.commitment;
-        let statement = ckey::Statement {
-            eq: zk::eq_paillier_pedersen::Statement {
-                key,
-                ciphertext: &made.c_key,
-                commitment: &made.pedersen,
-                point: &msg.q1,
-            },
-            com_eq: &made.com_eq,
-            com_range: &made.com_range,
-        };
+        let statement = ckey::Statement::new(key, made, &msg.q1);
         ckey::verify_with(
             rng,
             exec,

@@ -103,16 +103,7 @@ impl AwaitMsg3<'_> {
         let share = self.share;
         let new_key = &self.first.paillier;
         let made = &self.first.commitment;
-        let statement = ckey::Statement {
-            eq: zk::eq_paillier_pedersen::Statement {
-                key: new_key,
-                ciphertext: &made.c_key,
-                commitment: &made.pedersen,
-                point: &share.common.public.q1,
-            },
-            com_eq: &made.com_eq,
-            com_range: &made.com_range,
-        };
+        let statement = ckey::Statement::new(new_key, made, &share.common.public.q1);
         // The key proof first (its roots, then whether N' is prime), then the proofs about
         // c_key', all one list for `exec`: the first failure in this order is returned.
         ckey::verify_with(

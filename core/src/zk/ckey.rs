@@ -14,7 +14,7 @@
 //! run cannot be opened in another.
 
 use crypto_bigint::{U256, U384, U2048};
-use k256::Scalar;
+use k256::{AffinePoint, Scalar};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -218,6 +218,23 @@ pub struct Statement<'a> {
     pub com_range: &'a [u8; HASH_LEN],
 }
 
+impl<'a> Statement<'a> {
+    /// The statement about what P1 committed to in its first message under `key`, for the
+    /// point Q1 that P2 holds P1's share to: keygen's opened Q1, refresh's Q1 of the share.
+    pub fn new(key: &'a PublicKey, made: &'a Commitment, point: &'a AffinePoint) -> Self {
+        Self {
+            eq: eq_paillier_pedersen::Statement {
+                key,
+                ciphertext: &made.c_key,
+                commitment: &made.pedersen,
+                point,
+            },
+            com_eq: &made.com_eq,
+            com_range: &made.com_range,
+        }
+    }
+}
+
 /// The proof that N is a valid Paillier modulus (its N-th roots), which P2 checks before the
 /// proofs about c: the proof, P2's challenge seed for it and the binding it was made under.
 #[derive(Clone, Copy, Debug)]
@@ -366,17 +383,8 @@ mod tests {
             e_range: 0x3_5555_aaaa_1234,
         };
         let (eq, range) = p.respond(key.public_key(), challenges);
-        let check = |q1: &k256::AffinePoint, b: &Bindings<'_>| {
-            let st = Statement {
-                eq: eq_paillier_pedersen::Statement {
-                    key: key.public_key(),
-                    ciphertext: &c.c_key,
-                    commitment: &c.pedersen,
-                    point: q1,
-                },
-                com_eq: &c.com_eq,
-                com_range: &c.com_range,
-            };
+        let check = |q1: &AffinePoint, b: &Bindings<'_>| {
+            let st = Statement::new(key.public_key(), &c, q1);
             let key_challenge = [5; crate::zk::KEY_CHALLENGE_LEN];
             let key_binding = Binding {
                 session: &session,
