@@ -1,4 +1,10 @@
 //! The command line: one argh subcommand per task, each in its own module.
+//!
+//! argh cannot share fields between commands (it has no `flatten`), so the commands that run a
+//! session with the peer (`keygen`, `sign`, `refresh`, `demo`) each declare the same connection,
+//! secret and output options; what the options mean is implemented once (`network`, `secret`,
+//! `output`), and a test (`the_commands_with_a_peer_describe_their_shared_options_alike`) keeps
+//! their help texts the same.
 
 pub(crate) mod bench;
 mod demo;

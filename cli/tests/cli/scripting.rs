@@ -173,6 +173,81 @@ fn version_and_short_help_everywhere() {
     assert!(r.stderr.contains("missing.pem"), "{r}");
 }
 
+/// Each option's help text in `command -h`, by the option's name as the help lists it (e.g.
+/// `--server`, `-v, --verbose`), its wrapped lines joined. argh writes the names in the first
+/// 20 columns and the text from column 20 on, wrapped lines indented to it.
+fn option_help(command: &str) -> Vec<(String, String)> {
+    const TEXT_COLUMN: usize = 20;
+    let r = run(&[command, "-h"]);
+    assert_eq!(r.code, Some(0), "{command} -h:\n{r}");
+    let options = r
+        .stdout
+        .split_once("Options:\n")
+        .and_then(|(_, rest)| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("{command} -h lists its options:\n{r}"));
+    let mut list: Vec<(String, String)> = Vec::new();
+    for line in options.lines() {
+        let (name, text) = match (line.get(..TEXT_COLUMN), line.get(TEXT_COLUMN..)) {
+            (Some(name), Some(text)) => (name.trim(), text.trim()),
+            _ => (line.trim(), ""),
+        };
+        match list.last_mut() {
+            Some((_, help)) if name.is_empty() => {
+                help.push(' ');
+                help.push_str(text);
+            }
+            _ => list.push((name.to_owned(), text.to_owned())),
+        }
+    }
+    list
+}
+
+/// argh has no way to share fields between commands (no `flatten`), so the commands that run
+/// one session with the peer each declare the same connection and output options. They must
+/// read the same everywhere: this test fails when one copy is edited and the others are not.
+#[test]
+fn the_commands_with_a_peer_describe_their_shared_options_alike() {
+    let shared = [
+        "--party",
+        "--server",
+        "--certs",
+        "--ca",
+        "--cert",
+        "--key",
+        "--timeout",
+        "-v, --verbose",
+        "--json",
+        "-q, --quiet",
+    ];
+    let secret = ["--passphrase-file", "--key-file"];
+    let reference = option_help("keygen");
+    let text = |list: &[(String, String)], name: &str| {
+        list.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, help)| help.clone())
+    };
+    for name in shared.iter().chain(&secret) {
+        assert!(
+            text(&reference, name).is_some_and(|help| !help.is_empty()),
+            "keygen -h describes {name}: {reference:?}"
+        );
+    }
+    for (command, names) in [
+        ("sign", &[&shared[..], &secret[..]]),
+        ("refresh", &[&shared[..], &secret[..]]),
+        ("demo", &[&shared[..], &[][..]]),
+    ] {
+        let list = option_help(command);
+        for name in names.iter().flat_map(|n| n.iter()) {
+            assert_eq!(
+                text(&list, name),
+                text(&reference, name),
+                "{command} -h describes {name} as keygen -h does"
+            );
+        }
+    }
+}
+
 #[test]
 fn environment_sets_the_certificate_directory_and_flags_take_precedence() {
     let dir = TempDir::new("env-certs");
