@@ -277,8 +277,9 @@ impl Response {
     /// # Errors
     /// As [`Self::verify`].
     // Out of line: P2 runs this as one of its work items (`ckey::verify_with`). Inlined into
-    // the function that lists the items, its large locals stayed in that function's frame while
-    // the other items ran (party 1's refresh peaked 16 KiB higher on a Cortex-M4).
+    // the function that lists the items, its 16 KiB of locals stayed in that function's frame
+    // while the other items ran (with `range::Response::verify_weighted`'s 4 KiB, party 1's
+    // refresh peaked 13 KiB higher on a Cortex-M4).
     #[inline(never)]
     pub fn verify_commitment(
         &self,
@@ -317,9 +318,8 @@ impl Response {
     ///
     /// # Errors
     /// [`Error::ProofInvalid`] with [`Proof::PaillierPedersenEq`], also for `i` out of range.
-    // Out of line: P2 runs this as one of its work items (`ckey::verify_with`). Inlined into
-    // the function that lists the items, its large locals stayed in that function's frame while
-    // the other items ran (party 1's refresh peaked 16 KiB higher on a Cortex-M4).
+    // Out of line like every work item of `ckey::verify_with` (see `verify_commitment`): a
+    // guard; this one was not inlined when that happened.
     #[inline(never)]
     pub fn verify_chunk(&self, st: &Statement<'_>, e: u64, i: usize) -> Result<()> {
         let bad = Error::ProofInvalid(Proof::PaillierPedersenEq);

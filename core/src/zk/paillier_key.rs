@@ -87,9 +87,9 @@ impl PaillierKeyProof {
     ///
     /// # Errors
     /// [`Error::ProofInvalid`] with [`Proof::PaillierKey`], also for `i` out of range.
-    // Out of line: P2 runs this as one of its work items (`ckey::verify_with`). Inlined into
-    // the function that lists the items, its large locals stayed in that function's frame while
-    // the other items ran (party 1's refresh peaked 16 KiB higher on a Cortex-M4).
+    // Out of line like every work item of `ckey::verify_with` (see
+    // `eq_paillier_pedersen::Response::verify_commitment`): a guard; this one was not inlined
+    // when that happened.
     #[inline(never)]
     pub(crate) fn verify_root(
         &self,

@@ -232,8 +232,8 @@ impl Response {
     /// # Errors
     /// As [`Self::verify`].
     // Out of line: P2 runs this as one of its work items (`ckey::verify_with`). Inlined into
-    // the function that lists the items, its large locals stayed in that function's frame while
-    // the other items ran (party 1's refresh peaked 16 KiB higher on a Cortex-M4).
+    // the function that lists the items, its 4 KiB of locals stayed in that function's frame
+    // while the other items ran (see `eq_paillier_pedersen::Response::verify_commitment`).
     #[inline(never)]
     pub fn verify_weighted(
         &self,
