@@ -359,9 +359,11 @@ impl MalP1 {
             cc1: self.cc1,
             open_q1: self.open_q1,
             proof_q1,
-            eq,
-            range,
-            key_proof,
+            responses: ckey::Responses {
+                eq,
+                range,
+                key_proof,
+            },
         }
     }
 }

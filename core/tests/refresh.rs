@@ -466,9 +466,11 @@ fn cheating_refresh(
     let m3 = Msg3 {
         rho1,
         open_rho1,
-        eq,
-        range,
-        key_proof,
+        responses: ckey::Responses {
+            eq,
+            range,
+            key_proof,
+        },
     };
     p2.on_msg3(&mut r2, &support::wire(&m3)).map(|(s, _)| s)
 }

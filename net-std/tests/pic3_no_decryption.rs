@@ -9,6 +9,7 @@
     unreachable_pub
 )]
 
+#[allow(dead_code)]
 #[path = "integration/fixtures.rs"]
 mod fixtures;
 

@@ -9,10 +9,7 @@ use crate::{
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
-    zk::{
-        KEY_CHALLENGE_LEN, ckey, dlog::DlogProof, eq_paillier_pedersen,
-        paillier_key::PaillierKeyProof, range,
-    },
+    zk::{KEY_CHALLENGE_LEN, ckey, dlog::DlogProof},
 };
 
 /// P1 → P2: P1's nonce, its commitments, N, c_key and the Pedersen commitment to x1.
@@ -65,12 +62,9 @@ pub struct Msg3 {
     pub open_q1: [u8; HASH_LEN],
     /// P1's proof of knowledge of x1.
     pub proof_q1: DlogProof,
-    /// Equality proof response: c_key, the Pedersen commitment and Q1 hold the same x1.
-    pub eq: eq_paillier_pedersen::Response,
-    /// Range proof response.
-    pub range: range::Response,
-    /// Paillier key validity proof (N-th roots).
-    pub key_proof: PaillierKeyProof,
+    /// The equality proof's response (c_key, the Pedersen commitment and Q1 hold the same
+    /// x1), the range proof's, and the proof that N is a valid Paillier key.
+    pub responses: ckey::Responses,
 }
 
 impl Msg3 {
@@ -81,9 +75,7 @@ impl Msg3 {
         cc1: [0; CHAIN_CODE_LEN],
         open_q1: [0; HASH_LEN],
         proof_q1: DlogProof::EMPTY,
-        eq: eq_paillier_pedersen::Response::EMPTY,
-        range: range::Response::EMPTY,
-        key_proof: PaillierKeyProof::EMPTY,
+        responses: ckey::Responses::EMPTY,
     };
 }
 
@@ -156,14 +148,8 @@ impl Fields for Msg2 {
 
 impl Message for Msg3 {
     const TYPE: MsgType = MsgType::Keygen3;
-    const LEN: usize = HEADER_LEN
-        + POINT_LEN
-        + CHAIN_CODE_LEN
-        + HASH_LEN
-        + DlogProof::LEN
-        + eq_paillier_pedersen::Response::LEN
-        + range::Response::LEN
-        + PaillierKeyProof::LEN;
+    const LEN: usize =
+        HEADER_LEN + POINT_LEN + CHAIN_CODE_LEN + HASH_LEN + DlogProof::LEN + ckey::Responses::LEN;
 }
 
 impl Fields for Msg3 {
@@ -172,9 +158,7 @@ impl Fields for Msg3 {
         w.bytes(&self.cc1)?;
         w.bytes(&self.open_q1)?;
         self.proof_q1.write(w)?;
-        self.eq.write(w)?;
-        self.range.write(w)?;
-        self.key_proof.write(w)
+        self.responses.write(w)
     }
 
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
@@ -188,10 +172,7 @@ impl Fields for Msg3 {
         out.cc1 = r.array()?;
         out.open_q1 = r.array()?;
         out.proof_q1 = DlogProof::read(r)?;
-        out.eq = eq_paillier_pedersen::Response::read(r)?;
-        out.range.read_into(r)?;
-        out.key_proof = PaillierKeyProof::read(r)?;
-        Ok(())
+        out.responses.read_into(r)
     }
 }
 

@@ -187,9 +187,11 @@ impl AwaitMsg2 {
             cc1: self.cc1,
             open_q1: self.open_q1,
             proof_q1,
-            eq,
-            range,
-            key_proof,
+            responses: ckey::Responses {
+                eq,
+                range,
+                key_proof,
+            },
         };
         let share = KeyShareP1 {
             x1: bigint::scalar_to_uint(&self.x1),

@@ -143,9 +143,8 @@ impl AwaitMsg3 {
         ckey::verify_with(
             rng,
             exec,
-            ckey::KeyProof {
-                proof: &msg.key_proof,
-                challenge: &self.key_challenge,
+            ckey::KeyChallenge {
+                seed: &self.key_challenge,
                 binding: at(label::KEY),
             },
             &statement,
@@ -153,8 +152,7 @@ impl AwaitMsg3 {
                 e_eq: self.e_eq,
                 e_range: self.e_range,
             },
-            &msg.eq,
-            &msg.range,
+            &msg.responses,
             &bindings(&self.ids.run),
         )?;
 
@@ -207,8 +205,8 @@ mod tests {
 
         let (_, other) = up_to_msg3(62);
         let (p2, mut m3) = up_to_msg3(60);
-        m3.key_proof = other.key_proof.clone();
-        m3.range = other.range.clone();
+        m3.responses.key_proof = other.responses.key_proof.clone();
+        m3.responses.range = other.responses.range.clone();
         assert_eq!(
             p2.on_msg3_with(&mut fixtures::rng(61), &m3, &Reversed)
                 .err(),

@@ -8,10 +8,7 @@ use crate::{
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, SCALAR_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
-    zk::{
-        EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, ckey, eq_paillier_pedersen,
-        paillier_key::PaillierKeyProof, range,
-    },
+    zk::{EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, ckey},
 };
 
 /// P1 → P2: P1's nonce, the fingerprint of the share being refreshed, Com(ρ1), the new key
@@ -57,13 +54,10 @@ pub struct Msg3 {
     pub rho1: Scalar,
     /// Opening of Com(ρ1).
     pub open_rho1: [u8; HASH_LEN],
-    /// Equality proof response: c_key', the Pedersen commitment and the share's Q1 hold the
-    /// same x1 mod q.
-    pub eq: eq_paillier_pedersen::Response,
-    /// Range proof response.
-    pub range: range::Response,
-    /// N' is a valid Paillier key.
-    pub key_proof: PaillierKeyProof,
+    /// The equality proof's response (c_key', the Pedersen commitment and the share's Q1
+    /// hold the same x1 mod q), the range proof's, and the proof that N' is a valid Paillier
+    /// key.
+    pub responses: ckey::Responses,
 }
 
 /// P2 → P1: P2 accepted; the fingerprint of the new share it now holds.
@@ -151,12 +145,7 @@ impl Fields for Msg2 {
 
 impl Message for Msg3 {
     const TYPE: MsgType = MsgType::Refresh3;
-    const LEN: usize = HEADER_LEN
-        + SCALAR_LEN
-        + HASH_LEN
-        + eq_paillier_pedersen::Response::LEN
-        + range::Response::LEN
-        + PaillierKeyProof::LEN;
+    const LEN: usize = HEADER_LEN + SCALAR_LEN + HASH_LEN + ckey::Responses::LEN;
 }
 
 impl Msg3 {
@@ -165,9 +154,7 @@ impl Msg3 {
     pub const EMPTY: Self = Self {
         rho1: Scalar::ZERO,
         open_rho1: [0; HASH_LEN],
-        eq: eq_paillier_pedersen::Response::EMPTY,
-        range: range::Response::EMPTY,
-        key_proof: PaillierKeyProof::EMPTY,
+        responses: ckey::Responses::EMPTY,
     };
 }
 
@@ -175,9 +162,7 @@ impl Fields for Msg3 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.scalar(&self.rho1)?;
         w.bytes(&self.open_rho1)?;
-        self.eq.write(w)?;
-        self.range.write(w)?;
-        self.key_proof.write(w)
+        self.responses.write(w)
     }
 
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
@@ -189,10 +174,7 @@ impl Fields for Msg3 {
     fn read_fields_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
         out.rho1 = r.scalar()?;
         out.open_rho1 = r.array()?;
-        out.eq = eq_paillier_pedersen::Response::read(r)?;
-        out.range.read_into(r)?;
-        out.key_proof = PaillierKeyProof::read(r)?;
-        Ok(())
+        out.responses.read_into(r)
     }
 }
 

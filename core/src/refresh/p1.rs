@@ -164,9 +164,11 @@ impl AwaitMsg2<'_> {
             Msg3 {
                 rho1: *self.rho1,
                 open_rho1: self.open_rho1,
-                eq,
-                range,
-                key_proof,
+                responses: ckey::Responses {
+                    eq,
+                    range,
+                    key_proof,
+                },
             },
         ))
     }

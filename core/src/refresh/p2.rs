@@ -109,15 +109,13 @@ impl AwaitMsg3<'_> {
         ckey::verify_with(
             rng,
             exec,
-            ckey::KeyProof {
-                proof: &msg.key_proof,
-                challenge: &self.key_challenge,
+            ckey::KeyChallenge {
+                seed: &self.key_challenge,
                 binding: self.ids.proof_by(Party::P1, label::KEY),
             },
             &statement,
             self.challenges,
-            &msg.eq,
-            &msg.range,
+            &msg.responses,
             &bindings(&self.ids.run),
         )?;
         commitment::open(
@@ -185,7 +183,7 @@ mod tests {
             &p2.ids.proof_by(Party::P1, label::KEY),
         );
         let (_, mut m3) = p1.on_msg2(&mut r1, &m2).unwrap();
-        m3.key_proof = PaillierKeyProof::from_roots(rhos);
+        m3.responses.key_proof = PaillierKeyProof::from_roots(rhos);
         assert_eq!(
             p2.on_msg3(&mut fixtures::rng(74), &m3).err(),
             Some(Error::PaillierModulus)
@@ -194,7 +192,7 @@ mod tests {
         let (p2, _) = start(&mut fixtures::rng(73), &s2, &ctx2, &m1).unwrap();
         let mut roots = rhos;
         roots[1] = crate::paillier::ModN::ONE;
-        m3.key_proof = PaillierKeyProof::from_roots(roots);
+        m3.responses.key_proof = PaillierKeyProof::from_roots(roots);
         assert_eq!(
             p2.on_msg3(&mut fixtures::rng(74), &m3).err(),
             Some(Error::ProofInvalid(Proof::PaillierKey))
@@ -249,7 +247,7 @@ mod tests {
         let mut both = bad;
         let mut roots = [crate::paillier::ModN::ONE; KEY_ROOTS];
         roots[0] = crate::paillier::ModN::from_u64(2);
-        both.key_proof = PaillierKeyProof::from_roots(roots);
+        both.responses.key_proof = PaillierKeyProof::from_roots(roots);
         assert_eq!(outcome(&both), Err(Error::ProofInvalid(Proof::PaillierKey)));
     }
 }

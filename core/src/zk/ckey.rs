@@ -67,6 +67,55 @@ pub struct Commitment {
     pub com_range: [u8; HASH_LEN],
 }
 
+/// What P1 answers in its last message, in the order keygen's and refresh's both carry it:
+/// the equality and range proofs' responses to P2's [`Challenges`] and the proof that N is a
+/// valid Paillier key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Responses {
+    /// Equality proof response: c, the Pedersen commitment and Q1 hold the same x (mod q).
+    pub eq: eq_paillier_pedersen::Response,
+    /// Range proof response.
+    pub range: range::Response,
+    /// Paillier key validity proof (N-th roots).
+    pub key_proof: PaillierKeyProof,
+}
+
+impl Responses {
+    /// Storage for [`Responses::read_into`] (part of a last message a firmware decodes in
+    /// place); no valid answer.
+    pub const EMPTY: Self = Self {
+        eq: eq_paillier_pedersen::Response::EMPTY,
+        range: range::Response::EMPTY,
+        key_proof: PaillierKeyProof::EMPTY,
+    };
+
+    /// Encoded length.
+    pub const LEN: usize =
+        eq_paillier_pedersen::Response::LEN + range::Response::LEN + PaillierKeyProof::LEN;
+
+    /// Writes the three at their fixed layouts.
+    ///
+    /// # Errors
+    /// As [`Writer`]'s writes (a buffer too short).
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+        self.eq.write(w)?;
+        self.range.write(w)?;
+        self.key_proof.write(w)
+    }
+
+    /// Reads what [`Responses::write`] writes into `self`, in place (the range response alone
+    /// is about 15 KB); every bound is the verifier's to check.
+    ///
+    /// # Errors
+    /// [`crate::Error::Malformed`] for a field that does not fit its layout.
+    pub(crate) fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        self.eq = eq_paillier_pedersen::Response::read(r)?;
+        self.range.read_into(r)?;
+        self.key_proof = PaillierKeyProof::read(r)?;
+        Ok(())
+    }
+}
+
 /// P2's challenges for the two proofs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Challenges {
@@ -235,14 +284,13 @@ impl<'a> Statement<'a> {
     }
 }
 
-/// The proof that N is a valid Paillier modulus (its N-th roots), which P2 checks before the
-/// proofs about c: the proof, P2's challenge seed for it and the binding it was made under.
+/// What P2 checks P1's proof that N is a valid Paillier modulus (its N-th roots, in
+/// [`Responses::key_proof`]) against, before the proofs about c: P2's challenge seed and the
+/// binding the proof was made under.
 #[derive(Clone, Copy, Debug)]
-pub struct KeyProof<'a> {
-    /// The roots P1 sent.
-    pub proof: &'a PaillierKeyProof,
+pub struct KeyChallenge<'a> {
     /// P2's challenge seed.
-    pub challenge: &'a paillier_key::Challenge,
+    pub seed: &'a paillier_key::Challenge,
     /// The run's binding for the key proof (label `keygen/paillier-key`, `refresh/paillier-key`).
     pub binding: Binding<'a>,
 }
@@ -283,8 +331,8 @@ pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitme
     Ok((key, commitment))
 }
 
-/// P2's check of the key proof for `st.eq.key` and of P1's responses `eq` and `range` to
-/// `challenges` for `st`, all as one list of work items run by `exec` (e.g. on every core).
+/// P2's check of P1's `responses`: the key proof for `st.eq.key` against `key_challenge`, and
+/// the equality and range proofs' responses to `challenges` for `st`, all as one list of work items run by `exec` (e.g. on every core).
 /// The range proof's random weights come from `rng` before anything runs. The first failure
 /// in list order is returned, on any schedule: each root of the key proof, whether N is
 /// prime, then the equality proof's opening and group relations, each of its Paillier
@@ -300,24 +348,28 @@ pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitme
 pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     rng: &mut R,
     exec: &X,
-    key_proof: KeyProof<'_>,
+    key_challenge: KeyChallenge<'_>,
     st: &Statement<'_>,
     challenges: Challenges,
-    eq: &eq_paillier_pedersen::Response,
-    range: &range::Response,
+    responses: &Responses,
     bindings: &Bindings<'_>,
 ) -> Result<()> {
+    let Responses {
+        eq,
+        range,
+        key_proof,
+    } = responses;
     let eq_statement = st.eq;
     let e_eq = challenges.e_eq;
     // The range proof's weights come from `rng` as its sequential check draws them.
     let weights = range::draw_weights(rng);
-    let rhos = paillier_key::challenges(st.eq.key, key_proof.challenge, &key_proof.binding);
+    let rhos = paillier_key::challenges(st.eq.key, key_challenge.seed, &key_challenge.binding);
     let root = |i| {
         let rhos = &rhos;
-        move || key_proof.proof.verify_root(st.eq.key, rhos, i)
+        move || key_proof.verify_root(st.eq.key, rhos, i)
     };
     let root_of = core::array::from_fn::<_, KEY_ROOTS, _>(root);
-    let not_prime = || key_proof.proof.verify_not_prime(&rhos);
+    let not_prime = || key_proof.verify_not_prime(&rhos);
     let eq_commitment = || eq.verify_commitment(st.com_eq, &eq_statement, e_eq, &bindings.eq);
     let chunk = |i| move || eq.verify_chunk(&eq_statement, e_eq, i);
     let chunk_of = core::array::from_fn::<_, EQ_CHUNKS, _>(chunk);
@@ -391,19 +443,21 @@ mod tests {
                 prover: &prover,
                 label: "test/paillier-key",
             };
-            let key_proof = PaillierKeyProof::prove(&key, &key_challenge, &key_binding);
+            let responses = Responses {
+                eq: eq.clone(),
+                range: range.clone(),
+                key_proof: PaillierKeyProof::prove(&key, &key_challenge, &key_binding),
+            };
             verify_with(
                 &mut fixtures::rng(2),
                 &Sequential,
-                KeyProof {
-                    proof: &key_proof,
-                    challenge: &key_challenge,
+                KeyChallenge {
+                    seed: &key_challenge,
                     binding: key_binding,
                 },
                 &st,
                 challenges,
-                &eq,
-                &range,
+                &responses,
                 b,
             )
         };

@@ -8,8 +8,11 @@ mod safe_primes;
 
 use std::sync::OnceLock;
 
-use ecdsa2pc_core::{PaillierSecretKey, ParamsMsg, RingPedersenParams, RingPedersenSecret};
-use ecdsa2pc_net::{NetError, Pid, pins};
+use ecdsa2pc_core::{
+    Context, KeyShareP1, KeyShareP2, PaillierSecretKey, ParamsMsg, RingPedersenParams,
+    RingPedersenSecret,
+};
+use ecdsa2pc_net::{Framed, NetError, Pid, driver, memory_pipe, pins, rng::os_rng};
 
 /// The Paillier key of fixture pair `i`.
 pub fn paillier(i: usize) -> PaillierSecretKey {
@@ -51,4 +54,33 @@ pub fn trusted(msg: &ParamsMsg, owner: &Pid) -> Result<RingPedersenParams, NetEr
     } else {
         pins::verify(msg, owner)
     }
+}
+
+/// Both shares of a keygen over a memory pipe between party 0 (`ctx1`, fixture key 0 and the
+/// fixture parameters) and party 1 (`ctx2`, trusting them): the starting point of the tests
+/// about what happens to shares afterwards.
+pub fn keygen_over_pipe(
+    ctx1: Context<'static>,
+    ctx2: Context<'static>,
+) -> (KeyShareP1, KeyShareP2) {
+    let (a, b) = memory_pipe();
+    let max = ecdsa2pc_core::MAX_MSG_LEN;
+    let p2 = std::thread::spawn(move || {
+        driver::keygen_p2(
+            &mut Framed::new(b, max),
+            &mut os_rng().unwrap(),
+            &ctx2,
+            &mut trusted,
+        )
+        .unwrap()
+    });
+    let s1 = driver::keygen_p1(
+        &mut Framed::new(a, max),
+        &mut os_rng().unwrap(),
+        &ctx1,
+        paillier(0),
+        params(),
+    )
+    .unwrap();
+    (s1, p2.join().unwrap())
 }

@@ -5,7 +5,7 @@
 use std::thread;
 
 use ecdsa2pc_core::{
-    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, PublicShares, sign,
+    Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, PublicShares, sign,
 };
 use ecdsa2pc_net::{
     Framed, NetError, ProtocolError, StoreError, Transport,
@@ -15,43 +15,13 @@ use ecdsa2pc_net::{
     store::ShareFiles,
 };
 
-use crate::support::TempDir;
+use crate::{
+    fixtures::keygen_over_pipe,
+    pair::{ctx1, ctx2},
+    support::TempDir,
+};
 
 const DIGEST: [u8; 32] = [3; 32];
-
-fn ctx(own: u8, peer: u8) -> Context<'static> {
-    Context {
-        own_pid: [own; 32],
-        peer_pid: [peer; 32],
-        channel_binding: b"lock-registry",
-    }
-}
-
-fn keygen() -> (KeyShareP1, KeyShareP2) {
-    let key = crate::fixtures::paillier(0);
-    let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::MAX_MSG_LEN;
-    let p2 = thread::spawn(move || {
-        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        driver::keygen_p2(
-            &mut Framed::new(b, max),
-            &mut rng,
-            &ctx(2, 1),
-            &mut crate::fixtures::trusted,
-        )
-        .unwrap()
-    });
-    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let s1 = driver::keygen_p1(
-        &mut Framed::new(a, max),
-        &mut rng,
-        &ctx(1, 2),
-        key,
-        crate::fixtures::params(),
-    )
-    .unwrap();
-    (s1, p2.join().unwrap())
-}
 
 /// A signature that fails party 0's final check after a valid π_c3, as only a broken proof
 /// system would allow: the core's rounds in-process, with both decryption halves taken mod
@@ -60,8 +30,8 @@ fn keygen() -> (KeyShareP1, KeyShareP2) {
 fn fail_final_check(s1: &mut KeyShareP1, s2: &KeyShareP2) {
     let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
     let params = crate::fixtures::params();
-    let (p1, m1) = sign::p1::start(&mut rng, s1, params, &ctx(1, 2), &DIGEST).unwrap();
-    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx(2, 1), &DIGEST, &m1).unwrap();
+    let (p1, m1) = sign::p1::start(&mut rng, s1, params, &ctx1(), &DIGEST).unwrap();
+    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx2(), &DIGEST, &m1).unwrap();
     let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
     let (_, m4) = p2.on_msg3(&mut rng, &m3).unwrap();
     let decrypting = p1.check_msg4(&m4).unwrap();
@@ -99,7 +69,7 @@ fn party_1(
         let mut buf = vec![0u8; max];
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let m1 = sign::Msg1::decode(t.recv(&mut buf).unwrap()).unwrap();
-        let (p2, m2) = sign::p2::start(&mut rng, &s2, &ctx(2, 1), &DIGEST, &m1).unwrap();
+        let (p2, m2) = sign::p2::start(&mut rng, &s2, &ctx2(), &DIGEST, &m1).unwrap();
         send(&mut t, &m2);
         let m3 = sign::Msg3::decode(t.recv(&mut buf).unwrap()).unwrap();
         let (_, mut m4) = p2.on_msg3(&mut rng, &m3).unwrap();
@@ -128,7 +98,7 @@ fn sign_with(
         &mut rng,
         share,
         crate::fixtures::params(),
-        &ctx(1, 2),
+        &ctx1(),
         &DIGEST,
         &ecdsa2pc_core::bip32::DerivationPath::MASTER,
         persist,
@@ -150,7 +120,7 @@ fn assert_refused(registry: &LockRegistry, key: &PublicShares, want: LockState) 
 fn a_locked_key_stays_locked_after_an_older_copy_is_restored_or_the_share_is_copied() {
     let dir = TempDir::new("registry-restore");
     let state = dir.path().join("state");
-    let (s1, s2) = keygen();
+    let (s1, s2) = keygen_over_pipe(ctx1(), ctx2());
     let share_dir = dir.path().join("shares");
     std::fs::create_dir(&share_dir).unwrap();
     let path = share_dir.join("p1.share");
@@ -228,7 +198,7 @@ fn a_locked_key_stays_locked_after_an_older_copy_is_restored_or_the_share_is_cop
 #[test]
 fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_nothing() {
     let dir = TempDir::new("registry-unwritable");
-    let (s1, s2) = keygen();
+    let (s1, s2) = keygen_over_pipe(ctx1(), ctx2());
     let path = dir.path().join("p1.share");
     let files = ShareFiles::new(&path);
     files.write_active(&s1).unwrap();
@@ -300,7 +270,7 @@ impl Persist<KeyShareP1> for LockWriteFails {
 #[test]
 fn a_failing_lock_write_after_a_failed_signature_leaves_the_key_refused() {
     let dir = TempDir::new("registry-lock-fails");
-    let (s1, s2) = keygen();
+    let (s1, s2) = keygen_over_pipe(ctx1(), ctx2());
     let path = dir.path().join("p1.share");
     let files = ShareFiles::new(&path);
     files.write_active(&s1).unwrap();

@@ -924,19 +924,41 @@ fn field_offsets_match_the_layouts() {
     b[K3_EQ_NU] ^= 1;
     let t = keygen::Msg3::decode(&b).unwrap();
     assert_eq!(
-        (&t.q1, &t.open_q1, &t.proof_q1, &t.range, &t.key_proof),
-        (&k3.q1, &k3.open_q1, &k3.proof_q1, &k3.range, &k3.key_proof)
+        (
+            &t.q1,
+            &t.open_q1,
+            &t.proof_q1,
+            &t.responses.range,
+            &t.responses.key_proof
+        ),
+        (
+            &k3.q1,
+            &k3.open_q1,
+            &k3.proof_q1,
+            &k3.responses.range,
+            &k3.responses.key_proof
+        )
     );
-    assert_ne!(t.eq, k3.eq);
+    assert_ne!(t.responses.eq, k3.responses.eq);
     let r3 = refresh::Msg3::decode(&fx.refresh.sent[1]).unwrap();
     let mut b = fx.refresh.sent[1].clone();
     b[R3_D1] ^= 1;
     let t = refresh::Msg3::decode(&b).unwrap();
     assert_eq!(
-        (&t.rho1, &t.open_rho1, &t.range, &t.key_proof),
-        (&r3.rho1, &r3.open_rho1, &r3.range, &r3.key_proof)
+        (
+            &t.rho1,
+            &t.open_rho1,
+            &t.responses.range,
+            &t.responses.key_proof
+        ),
+        (
+            &r3.rho1,
+            &r3.open_rho1,
+            &r3.responses.range,
+            &r3.responses.key_proof
+        )
     );
-    assert_ne!(t.eq, r3.eq);
+    assert_ne!(t.responses.eq, r3.responses.eq);
     let r1 = refresh::Msg1::decode(&fx.refresh.sent[0]).unwrap();
     let mut b = fx.refresh.sent[0].clone();
     b[R1_COM] ^= 1;

@@ -61,8 +61,8 @@ fn keygen_checks_on_every_core_give_the_sequential_outcome() {
     // then the range proof).
     let (_, other, _) = keygen_to_msg3(72);
     let (p2, mut m3, _) = keygen_to_msg3(70);
-    m3.key_proof = other.key_proof;
-    m3.range = other.range;
+    m3.responses.key_proof = other.responses.key_proof;
+    m3.responses.range = other.responses.range;
     assert_eq!(
         p2.on_msg3_with(&mut rng(71), &m3, &Parallel).err(),
         Some(Error::ProofInvalid(Proof::PaillierKey))
@@ -124,14 +124,14 @@ fn refresh_checks_on_every_core_give_the_sequential_outcome() {
     let (_, m2) = refresh::p2::start(&mut rng(92), &s2, &ctx2(), &m1).unwrap();
     let (_, other) = p1.on_msg2(&mut r1, &m2).unwrap();
     let mut bad = honest.clone();
-    bad.eq = other.eq.clone();
+    bad.responses.eq = other.responses.eq.clone();
     for parallel in [true, false] {
         assert_eq!(
             run(Some(&bad), parallel).0.err(),
             Some(Error::CommitmentMismatch)
         );
     }
-    bad.key_proof = other.key_proof;
+    bad.responses.key_proof = other.responses.key_proof;
     for parallel in [true, false] {
         assert_eq!(
             run(Some(&bad), parallel).0.err(),

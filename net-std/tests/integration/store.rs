@@ -4,48 +4,16 @@
 use std::os::unix::fs::PermissionsExt;
 use std::thread;
 
-use ecdsa2pc_core::{
-    Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, Message, Party, sign,
-};
+use ecdsa2pc_core::{Error as CoreError, KeyShare, KeyShareP1, Message, Party, sign};
 use ecdsa2pc_net::{
     Framed, NetError, ProtocolError, StoreError, Transport, driver, memory_pipe, store::ShareFiles,
 };
 
-use crate::support::TempDir;
-
-fn ctx(own: u8, peer: u8) -> Context<'static> {
-    Context {
-        own_pid: [own; 32],
-        peer_pid: [peer; 32],
-        channel_binding: b"store",
-    }
-}
-
-fn keygen() -> (KeyShareP1, KeyShareP2) {
-    let key = crate::fixtures::paillier(0);
-    let (a, b) = memory_pipe();
-    let max = ecdsa2pc_core::MAX_MSG_LEN;
-    let p2 = thread::spawn(move || {
-        let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-        driver::keygen_p2(
-            &mut Framed::new(b, max),
-            &mut rng,
-            &ctx(2, 1),
-            &mut crate::fixtures::trusted,
-        )
-        .unwrap()
-    });
-    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let s1 = driver::keygen_p1(
-        &mut Framed::new(a, max),
-        &mut rng,
-        &ctx(1, 2),
-        key,
-        crate::fixtures::params(),
-    )
-    .unwrap();
-    (s1, p2.join().unwrap())
-}
+use crate::{
+    fixtures::keygen_over_pipe,
+    pair::{ctx1, ctx2},
+    support::TempDir,
+};
 
 fn problem(err: StoreError) -> String {
     err.to_string()
@@ -54,7 +22,7 @@ fn problem(err: StoreError) -> String {
 #[test]
 fn share_files_are_private_atomic_and_checked() {
     let dir = TempDir::new("store");
-    let (s1, s2) = keygen();
+    let (s1, s2) = keygen_over_pipe(ctx1(), ctx2());
     let f1 = ShareFiles::new(&dir.path().join("p1.share"));
     let f2 = ShareFiles::new(&dir.path().join("p2.share"));
     f1.write_active(&s1).unwrap();
@@ -139,7 +107,7 @@ fn chmod(path: &std::path::Path, mode: u32) {
 #[test]
 fn a_share_others_can_read_or_write_is_refused_with_the_chmod_that_fixes_it() {
     let dir = TempDir::new("store-perms");
-    let (s1, _) = keygen();
+    let (s1, _) = keygen_over_pipe(ctx1(), ctx2());
     let f1 = ShareFiles::new(&dir.path().join("p1.share"));
     f1.write_active(&s1).unwrap();
     for mode in [0o640, 0o604, 0o602, 0o620, 0o666] {
@@ -172,7 +140,7 @@ fn a_share_others_can_read_or_write_is_refused_with_the_chmod_that_fixes_it() {
 #[test]
 fn a_rewrite_is_0600_even_over_a_loose_file() {
     let dir = TempDir::new("store-rewrite");
-    let (s1, _) = keygen();
+    let (s1, _) = keygen_over_pipe(ctx1(), ctx2());
     let f1 = ShareFiles::new(&dir.path().join("p1.share"));
     std::fs::write(f1.path(), b"old").unwrap();
     chmod(f1.path(), 0o666);
@@ -184,7 +152,7 @@ fn a_rewrite_is_0600_even_over_a_loose_file() {
 #[test]
 fn a_failed_write_leaves_no_temporary_file() {
     let dir = TempDir::new("store-tmp-cleanup");
-    let (s1, _) = keygen();
+    let (s1, _) = keygen_over_pipe(ctx1(), ctx2());
     // The target is a non-empty directory: the rename fails after the secret was written
     // to the temporary file, which must then be gone.
     let target = dir.path().join("p1.share");
@@ -215,7 +183,7 @@ fn one_process_at_a_time_per_share() {
 #[test]
 fn a_ciphertext_refused_by_pic3_leaves_the_share_file_as_it_was_and_the_key_usable() {
     let dir = TempDir::new("store-abort");
-    let (s1, s2) = keygen();
+    let (s1, s2) = keygen_over_pipe(ctx1(), ctx2());
     let f1 = ShareFiles::new(&dir.path().join("p1.share"));
     f1.write_active(&s1).unwrap();
     let path = f1.path().to_path_buf();
@@ -229,7 +197,7 @@ fn a_ciphertext_refused_by_pic3_leaves_the_share_file_as_it_was_and_the_key_usab
         let mut buf = vec![0u8; max];
         let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
         let m1 = sign::Msg1::decode(t.recv(&mut buf).unwrap()).unwrap();
-        let (p2, m2) = sign::p2::start(&mut rng, &s2, &ctx(2, 1), &digest, &m1).unwrap();
+        let (p2, m2) = sign::p2::start(&mut rng, &s2, &ctx2(), &digest, &m1).unwrap();
         send(&mut t, &m2);
         let m3 = sign::Msg3::decode(t.recv(&mut buf).unwrap()).unwrap();
         let (_, mut m4) = p2.on_msg3(&mut rng, &m3).unwrap();
@@ -248,7 +216,7 @@ fn a_ciphertext_refused_by_pic3_leaves_the_share_file_as_it_was_and_the_key_usab
         &mut rng,
         &mut share,
         crate::fixtures::params(),
-        &ctx(1, 2),
+        &ctx1(),
         &digest,
         &ecdsa2pc_core::bip32::DerivationPath::MASTER,
         &mut files,
