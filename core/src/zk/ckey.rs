@@ -104,7 +104,7 @@ impl Responses {
     }
 
     /// Reads what [`Responses::write`] writes into `self`, in place (the range response alone
-    /// is about 15 KB); every bound is the verifier's to check.
+    /// is about 17 KB); every bound is the verifier's to check.
     ///
     /// # Errors
     /// [`crate::Error::Malformed`] for a field that does not fit its layout.
@@ -332,11 +332,11 @@ pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitme
 }
 
 /// P2's check of P1's `responses`: the key proof for `st.eq.key` against `key_challenge`, and
-/// the equality and range proofs' responses to `challenges` for `st`, all as one list of work items run by `exec` (e.g. on every core).
-/// The range proof's random weights come from `rng` before anything runs. The first failure
-/// in list order is returned, on any schedule: each root of the key proof, whether N is
-/// prime, then the equality proof's opening and group relations, each of its Paillier
-/// chunks, and the range proof.
+/// the equality and range proofs' responses to `challenges` for `st`, all as one list of work
+/// items run by `exec` (e.g. on every core). The range proof's random weights come from `rng`
+/// before anything runs. The first failure in list order is returned, on any schedule: each
+/// root of the key proof, whether N is prime, then the equality proof's opening and group
+/// relations, each of its Paillier chunks, and the range proof.
 ///
 /// # Errors
 /// The first failing check's: [`crate::Error::ProofInvalid`] with [`crate::Proof::PaillierKey`]
