@@ -39,16 +39,6 @@ pub const SIGN_CHALLENGE_BITS: u32 = 128;
 /// Length of the verifier's challenge seed for the key proof.
 pub const KEY_CHALLENGE_LEN: usize = 16;
 
-/// P2's challenges for the proofs P1 answers in keygen and refresh, drawn in this order:
-/// the key proof's seed, then the equality challenge (< 2^[`EQ_CHALLENGE_BITS`]).
-pub(crate) fn draw_challenges<R: rand_core::CryptoRng + ?Sized>(
-    rng: &mut R,
-) -> ([u8; KEY_CHALLENGE_LEN], u64) {
-    let mut key = [0u8; KEY_CHALLENGE_LEN];
-    rng.fill_bytes(&mut key);
-    (key, draw_bits(rng, EQ_CHALLENGE_BITS))
-}
-
 /// A uniform challenge below 2^`bits` (1 ≤ bits ≤ 64).
 pub(crate) fn draw_bits<R: rand_core::CryptoRng + ?Sized>(rng: &mut R, bits: u32) -> u64 {
     rng.next_u64() >> (64 - bits)

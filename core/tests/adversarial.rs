@@ -343,15 +343,23 @@ impl MalP1 {
         };
         let rng = &mut self.rng;
         let proof_q1 = DlogProof::prove(rng, &self.q1_secret, &self.q1, &at("keygen/Q1"));
-        let eq = self
-            .eq
-            .respond(&self.pk, &self.x1, &self.r_key, &self.ped_rho, m2.e_eq);
-        let range = self.range.respond(&self.x1, &self.ped_rho, m2.e_range);
+        let eq = self.eq.respond(
+            &self.pk,
+            &self.x1,
+            &self.r_key,
+            &self.ped_rho,
+            m2.challenges.e_eq,
+        );
+        let range = self
+            .range
+            .respond(&self.x1, &self.ped_rho, m2.challenges.e_range);
         let key_binding = at("keygen/paillier-key");
         let key_proof = match &self.key {
-            KeyMaterial::Honest(sk) => PaillierKeyProof::prove(sk, &m2.key_challenge, &key_binding),
+            KeyMaterial::Honest(sk) => {
+                PaillierKeyProof::prove(sk, &m2.challenges.key, &key_binding)
+            }
             KeyMaterial::Forged { phi } => {
-                forge_roots(&self.pk, phi, &m2.key_challenge, &key_binding)
+                forge_roots(&self.pk, phi, &m2.challenges.key, &key_binding)
             }
         };
         keygen::Msg3 {
@@ -826,9 +834,11 @@ fn k2_rogue_q2_equal_to_minus_q1_is_rejected() {
         nonce2,
         q2,
         proof_q2,
-        key_challenge: [1; 16],
-        e_eq: 5,
-        e_range: 7,
+        challenges: ckey::Challenges {
+            key: [1; 16],
+            e_eq: 5,
+            e_range: 7,
+        },
         cc2: [2; 32],
     };
     // The proof is valid (so the session-id replica is right); the sum check refuses Q = O.

@@ -10,10 +10,7 @@ use ecdsa2pc_core::{
         commitment,
         session::Binding,
         tags,
-        zk::{
-            ckey::{self, Challenges},
-            paillier_key::PaillierKeyProof,
-        },
+        zk::ckey::{self, Challenges},
     },
     refresh,
     refresh::{Msg1, Msg2, Msg3},
@@ -327,9 +324,11 @@ fn msg2_challenges_wider_than_their_bits_are_malformed() {
     let m2 = Msg2 {
         nonce2: [3; 32],
         rho2: k256::Scalar::ONE,
-        key_challenge: [4; 16],
-        e_eq: 0,
-        e_range: 0,
+        challenges: Challenges {
+            key: [4; 16],
+            e_eq: 0,
+            e_range: 0,
+        },
     };
     let honest = support::bytes(&m2);
     // After the header, nonce2, ρ2 and the seed; e_range follows.
@@ -337,7 +336,10 @@ fn msg2_challenges_wider_than_their_bits_are_malformed() {
     assert_eq!(honest.len(), at + 8 + 8);
     let with_e = |e: u64| [&honest[..at], &e.to_be_bytes(), &honest[at + 8..]].concat();
     assert_eq!(
-        Msg2::decode(&with_e((1 << 54) - 1)).unwrap().e_eq,
+        Msg2::decode(&with_e((1 << 54) - 1))
+            .unwrap()
+            .challenges
+            .e_eq,
         (1 << 54) - 1
     );
     for e in [1 << 54, (1 << 55) - 1, u64::MAX] {
@@ -349,7 +351,10 @@ fn msg2_challenges_wider_than_their_bits_are_malformed() {
     }
     let with_range = |e: u64| [&honest[..at + 8], &e.to_be_bytes()].concat();
     assert_eq!(
-        Msg2::decode(&with_range((1 << 50) - 1)).unwrap().e_range,
+        Msg2::decode(&with_range((1 << 50) - 1))
+            .unwrap()
+            .challenges
+            .e_range,
         (1 << 50) - 1
     );
     for e in [1 << 50, u64::MAX] {
@@ -455,22 +460,11 @@ fn cheating_refresh(
         prover: &support::PID1,
         label: "refresh/paillier-key",
     };
-    let key_proof = PaillierKeyProof::prove(&new_key, &m2.key_challenge, &key_binding);
-    let (eq, range) = prover.respond(
-        new_key.public_key(),
-        Challenges {
-            e_eq: m2.e_eq,
-            e_range: m2.e_range,
-        },
-    );
+    let responses = prover.respond(&new_key, &m2.challenges, &key_binding, &Sequential);
     let m3 = Msg3 {
         rho1,
         open_rho1,
-        responses: ckey::Responses {
-            eq,
-            range,
-            key_proof,
-        },
+        responses,
     };
     p2.on_msg3(&mut r2, &support::wire(&m3)).map(|(s, _)| s)
 }

@@ -9,7 +9,7 @@ use crate::{
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, POINT_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
-    zk::{KEY_CHALLENGE_LEN, ckey, dlog::DlogProof},
+    zk::{ckey, dlog::DlogProof},
 };
 
 /// P1 → P2: P1's nonce, its commitments, N, c_key and the Pedersen commitment to x1.
@@ -41,12 +41,9 @@ pub struct Msg2 {
     pub q2: AffinePoint,
     /// P2's proof of knowledge of x2.
     pub proof_q2: DlogProof,
-    /// P2's challenge seed for the Paillier key proof.
-    pub key_challenge: [u8; KEY_CHALLENGE_LEN],
-    /// P2's challenge for the equality proof (< 2^54).
-    pub e_eq: u64,
-    /// P2's challenge bits for the range proof (< 2^50).
-    pub e_range: u64,
+    /// P2's challenges for P1's proofs: the Paillier key proof's seed, the equality proof's
+    /// challenge (< 2^54) and the range proof's challenge bits (< 2^50).
+    pub challenges: ckey::Challenges,
     /// P2's random contribution to the BIP32 chain code, sent after P1 committed to its own.
     pub cc2: ChainCode,
 }
@@ -112,14 +109,8 @@ impl Fields for Msg1 {
 
 impl Message for Msg2 {
     const TYPE: MsgType = MsgType::Keygen2;
-    const LEN: usize = HEADER_LEN
-        + ID_LEN
-        + POINT_LEN
-        + DlogProof::LEN
-        + KEY_CHALLENGE_LEN
-        + 8
-        + 8
-        + CHAIN_CODE_LEN;
+    const LEN: usize =
+        HEADER_LEN + ID_LEN + POINT_LEN + DlogProof::LEN + ckey::Challenges::LEN + CHAIN_CODE_LEN;
 }
 
 impl Fields for Msg2 {
@@ -127,9 +118,7 @@ impl Fields for Msg2 {
         w.bytes(&self.nonce2)?;
         w.point(&self.q2)?;
         self.proof_q2.write(w)?;
-        w.bytes(&self.key_challenge)?;
-        w.u64(self.e_eq)?;
-        w.u64(self.e_range)?;
+        self.challenges.write(w)?;
         w.bytes(&self.cc2)
     }
 
@@ -138,9 +127,7 @@ impl Fields for Msg2 {
             nonce2: r.array()?,
             q2: r.point()?,
             proof_q2: DlogProof::read(r)?,
-            key_challenge: r.array()?,
-            e_eq: r.bits(crate::zk::EQ_CHALLENGE_BITS)?,
-            e_range: r.bits(crate::zk::RANGE_CHALLENGE_BITS)?,
+            challenges: ckey::Challenges::read(r)?,
             cc2: r.array()?,
         })
     }

@@ -17,13 +17,8 @@ use crate::{
     tags,
     transcript::Transcript,
     wire::redacted_debug,
-    work::{self, Executor, Sequential, Task, Work},
-    zk::{
-        KEY_ROOTS,
-        ckey::{self, Challenges},
-        dlog::DlogProof,
-        paillier_key::{self, PaillierKeyProof},
-    },
+    work::{Executor, Sequential},
+    zk::{ckey, dlog::DlogProof},
 };
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`].
@@ -162,24 +157,10 @@ impl AwaitMsg2 {
         let public = PublicShares::combine(self.q1, msg.q2)?;
 
         let at = |label| ids.proof_by(Party::P1, label);
-        let pk = self.paillier.public_key();
         let proof_q1 = DlogProof::prove(rng, &self.x1, &self.q1, &at(label::Q1));
-        let rhos = paillier_key::challenges(pk, &msg.key_challenge, &at(label::KEY));
-        let root_of = paillier_key::root_items(&self.paillier, &rhos);
-        let mut roots = root_of.each_ref().map(|f| Task::new(f));
-        {
-            let mut items: [_; KEY_ROOTS] =
-                work::join(roots.iter_mut().map(|t| t as &mut dyn Work));
-            exec.run(&mut items);
-        }
-        let key_proof = PaillierKeyProof::from_roots(roots.each_mut().map(Task::take));
-        let (eq, range) = self.ckey.respond(
-            pk,
-            Challenges {
-                e_eq: msg.e_eq,
-                e_range: msg.e_range,
-            },
-        );
+        let responses = self
+            .ckey
+            .respond(&self.paillier, &msg.challenges, &at(label::KEY), exec);
 
         let chain_code = super::chain_code(&ids, &self.cc1, &msg.cc2);
         let reply = Msg3 {
@@ -187,11 +168,7 @@ impl AwaitMsg2 {
             cc1: self.cc1,
             open_q1: self.open_q1,
             proof_q1,
-            responses: ckey::Responses {
-                eq,
-                range,
-                key_proof,
-            },
+            responses,
         };
         let share = KeyShareP1 {
             x1: bigint::scalar_to_uint(&self.x1),

@@ -18,7 +18,6 @@ use crate::{
     wire::redacted_debug,
     work::{Executor, Sequential},
     zk::{
-        self, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS,
         ckey::{self, Challenges},
         dlog::DlogProof,
     },
@@ -40,11 +39,7 @@ pub struct AwaitMsg3 {
     #[zeroize(skip)]
     ids: SessionIds,
     #[zeroize(skip)]
-    key_challenge: [u8; KEY_CHALLENGE_LEN],
-    #[zeroize(skip)]
-    e_eq: u64,
-    #[zeroize(skip)]
-    e_range: u64,
+    challenges: Challenges,
     #[zeroize(skip)]
     cc2: ChainCode,
     #[zeroize(skip)]
@@ -75,17 +70,14 @@ pub fn start<R: CryptoRng + ?Sized>(
     let x2 = curve::random_scalar(rng);
     let q2 = curve::mul_g(&x2);
     let proof_q2 = DlogProof::prove(rng, &x2, &q2, &ids.proof_by(Party::P2, label::Q2));
-    let (key_challenge, e_eq) = zk::draw_challenges(rng);
-    let e_range = zk::draw_bits(rng, RANGE_CHALLENGE_BITS);
+    let challenges = Challenges::draw(rng);
     let mut cc2 = [0u8; 32];
     rng.fill_bytes(&mut cc2);
     let reply = Msg2 {
         nonce2,
         q2,
         proof_q2,
-        key_challenge,
-        e_eq,
-        e_range,
+        challenges,
         cc2,
     };
     let state = AwaitMsg3 {
@@ -93,9 +85,7 @@ pub fn start<R: CryptoRng + ?Sized>(
         q2,
         first: msg.clone(),
         ids,
-        key_challenge,
-        e_eq,
-        e_range,
+        challenges,
         cc2,
         params: *params,
     };
@@ -143,16 +133,10 @@ impl AwaitMsg3 {
         ckey::verify_with(
             rng,
             exec,
-            ckey::KeyChallenge {
-                seed: &self.key_challenge,
-                binding: at(label::KEY),
-            },
             &statement,
-            Challenges {
-                e_eq: self.e_eq,
-                e_range: self.e_range,
-            },
+            &self.challenges,
             &msg.responses,
+            &at(label::KEY),
             &bindings(&self.ids.run),
         )?;
 

@@ -8,7 +8,7 @@ use crate::{
     session::ID_LEN,
     sizes::{HASH_LEN, HEADER_LEN, MOD_N_LEN, MOD_NN_LEN, SCALAR_LEN},
     wire::{Fields, Message, MsgType, Reader, Writer},
-    zk::{EQ_CHALLENGE_BITS, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS, ckey},
+    zk::ckey,
 };
 
 /// P1 → P2: P1's nonce, the fingerprint of the share being refreshed, Com(ρ1), the new key
@@ -39,12 +39,9 @@ pub struct Msg2 {
     pub nonce2: [u8; ID_LEN],
     /// P2's share of the coin toss.
     pub rho2: Scalar,
-    /// Challenge seed for the proof that N' is a valid Paillier key.
-    pub key_challenge: [u8; KEY_CHALLENGE_LEN],
-    /// Challenge for the equality proof (< 2^54).
-    pub e_eq: u64,
-    /// Challenge bits for the range proof (< 2^50).
-    pub e_range: u64,
+    /// Challenges for P1's proofs: the seed of the proof that N' is a valid Paillier key, the
+    /// equality proof's challenge (< 2^54) and the range proof's challenge bits (< 2^50).
+    pub challenges: ckey::Challenges,
 }
 
 /// P1 → P2: ρ1 opened, and the proofs about N' and c_key'.
@@ -120,25 +117,21 @@ impl Fields for Msg1 {
 
 impl Message for Msg2 {
     const TYPE: MsgType = MsgType::Refresh2;
-    const LEN: usize = HEADER_LEN + ID_LEN + SCALAR_LEN + KEY_CHALLENGE_LEN + 8 + 8;
+    const LEN: usize = HEADER_LEN + ID_LEN + SCALAR_LEN + ckey::Challenges::LEN;
 }
 
 impl Fields for Msg2 {
     fn write_fields(&self, w: &mut Writer<'_>) -> Result<()> {
         w.bytes(&self.nonce2)?;
         w.scalar(&self.rho2)?;
-        w.bytes(&self.key_challenge)?;
-        w.u64(self.e_eq)?;
-        w.u64(self.e_range)
+        self.challenges.write(w)
     }
 
     fn read_fields(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Self {
             nonce2: r.array()?,
             rho2: r.scalar()?,
-            key_challenge: r.array()?,
-            e_eq: r.bits(EQ_CHALLENGE_BITS)?,
-            e_range: r.bits(RANGE_CHALLENGE_BITS)?,
+            challenges: ckey::Challenges::read(r)?,
         })
     }
 }

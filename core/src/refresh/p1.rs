@@ -15,10 +15,7 @@ use crate::{
     tags,
     transcript::Transcript,
     work::{Executor, Sequential},
-    zk::{
-        ckey::{self, Challenges},
-        paillier_key::PaillierKeyProof,
-    },
+    zk::ckey,
 };
 
 /// P1 after sending [`Msg1`], waiting for [`Msg2`].
@@ -144,16 +141,9 @@ impl AwaitMsg2<'_> {
     ) -> Result<(AwaitMsg4, Msg3)> {
         let share = self.share;
         let ids = self.ids.with_nonce2(&msg.nonce2);
-        let (eq, range) = self.ckey.respond(
-            self.new_key.public_key(),
-            Challenges {
-                e_eq: msg.e_eq,
-                e_range: msg.e_range,
-            },
-        );
-        let key_proof = PaillierKeyProof::prove_with(
+        let responses = self.ckey.respond(
             &self.new_key,
-            &msg.key_challenge,
+            &msg.challenges,
             &ids.proof_by(Party::P1, label::KEY),
             exec,
         );
@@ -164,11 +154,7 @@ impl AwaitMsg2<'_> {
             Msg3 {
                 rho1: *self.rho1,
                 open_rho1: self.open_rho1,
-                responses: ckey::Responses {
-                    eq,
-                    range,
-                    key_proof,
-                },
+                responses,
             },
         ))
     }

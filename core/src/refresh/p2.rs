@@ -14,10 +14,7 @@ use crate::{
     session::{self, Context, RunIds, SessionIds},
     share::{KeyShare, KeyShareP2},
     work::{Executor, Sequential},
-    zk::{
-        self, KEY_CHALLENGE_LEN, RANGE_CHALLENGE_BITS,
-        ckey::{self, Challenges},
-    },
+    zk::ckey::{self, Challenges},
 };
 
 /// P2 after sending [`Msg2`], waiting for [`Msg3`].
@@ -26,7 +23,6 @@ pub struct AwaitMsg3<'s> {
     share: &'s KeyShareP2,
     first: Msg1,
     rho2: Zeroizing<Scalar>,
-    key_challenge: [u8; KEY_CHALLENGE_LEN],
     challenges: Challenges,
     ids: SessionIds,
 }
@@ -49,21 +45,17 @@ pub fn start<'s, R: CryptoRng + ?Sized>(
     let nonce2 = session::nonce(rng);
     let ids = run.with_nonce2(&nonce2);
     let rho2 = curve::random_scalar(rng);
-    let (key_challenge, e_eq) = zk::draw_challenges(rng);
-    let e_range = zk::draw_bits(rng, RANGE_CHALLENGE_BITS);
+    let challenges = Challenges::draw(rng);
     let reply = Msg2 {
         nonce2,
         rho2,
-        key_challenge,
-        e_eq,
-        e_range,
+        challenges,
     };
     let state = AwaitMsg3 {
         share,
         first: msg.clone(),
         rho2: Zeroizing::new(rho2),
-        key_challenge,
-        challenges: Challenges { e_eq, e_range },
+        challenges,
         ids,
     };
     Ok((state, reply))
@@ -109,13 +101,10 @@ impl AwaitMsg3<'_> {
         ckey::verify_with(
             rng,
             exec,
-            ckey::KeyChallenge {
-                seed: &self.key_challenge,
-                binding: self.ids.proof_by(Party::P1, label::KEY),
-            },
             &statement,
-            self.challenges,
+            &self.challenges,
             &msg.responses,
+            &self.ids.proof_by(Party::P1, label::KEY),
             &bindings(&self.ids.run),
         )?;
         commitment::open(
@@ -179,7 +168,7 @@ mod tests {
         let (p2, m2) = start(&mut fixtures::rng(73), &s2, &ctx2, &m1).unwrap();
         let rhos = paillier_key::challenges(
             &prime_key,
-            &p2.key_challenge,
+            &p2.challenges.key,
             &p2.ids.proof_by(Party::P1, label::KEY),
         );
         let (_, mut m3) = p1.on_msg2(&mut r1, &m2).unwrap();

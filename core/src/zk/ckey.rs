@@ -19,7 +19,8 @@ use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{
-    EQ_CHUNKS, KEY_ROOTS, eq_paillier_pedersen,
+    EQ_CHALLENGE_BITS, EQ_CHUNKS, KEY_CHALLENGE_LEN, KEY_ROOTS, RANGE_CHALLENGE_BITS, draw_bits,
+    eq_paillier_pedersen,
     paillier_key::{self, PaillierKeyProof},
     range,
 };
@@ -116,13 +117,53 @@ impl Responses {
     }
 }
 
-/// P2's challenges for the two proofs.
+/// P2's challenges for P1's three proofs, in the order keygen's and refresh's second
+/// messages both carry them: the key proof's seed, the equality proof's challenge and the
+/// range proof's challenge bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Challenges {
-    /// The equality proof's challenge (< 2^[`super::EQ_CHALLENGE_BITS`]).
+    /// The seed of the key proof's challenges ρ_i ([`paillier_key::challenges`]).
+    pub key: paillier_key::Challenge,
+    /// The equality proof's challenge (< 2^[`EQ_CHALLENGE_BITS`]).
     pub e_eq: u64,
-    /// The range proof's challenge bits (< 2^[`super::RANGE_CHALLENGE_BITS`]).
+    /// The range proof's challenge bits (< 2^[`RANGE_CHALLENGE_BITS`]).
     pub e_range: u64,
+}
+
+impl Challenges {
+    /// Encoded length.
+    pub const LEN: usize = KEY_CHALLENGE_LEN + 8 + 8;
+
+    /// Fresh uniform challenges, drawn from `rng` in their wire order.
+    pub(crate) fn draw<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut key = [0u8; KEY_CHALLENGE_LEN];
+        rng.fill_bytes(&mut key);
+        let e_eq = draw_bits(rng, EQ_CHALLENGE_BITS);
+        let e_range = draw_bits(rng, RANGE_CHALLENGE_BITS);
+        Self { key, e_eq, e_range }
+    }
+
+    /// Writes the three at their fixed layouts.
+    ///
+    /// # Errors
+    /// As [`Writer`]'s writes (a buffer too short).
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+        w.bytes(&self.key)?;
+        w.u64(self.e_eq)?;
+        w.u64(self.e_range)
+    }
+
+    /// Reads what [`Challenges::write`] writes.
+    ///
+    /// # Errors
+    /// [`crate::Error::Malformed`] for a challenge at or above its bound.
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            key: r.array()?,
+            e_eq: r.bits(EQ_CHALLENGE_BITS)?,
+            e_range: r.bits(RANGE_CHALLENGE_BITS)?,
+        })
+    }
 }
 
 /// P1 between its commitment ([`Prover::commit_with`]) and P2's challenges: the witness and
@@ -226,21 +267,33 @@ impl Prover {
         (prover, commitment)
     }
 
-    /// Answers P2's challenges: the equality proof's and the range proof's responses, for c
-    /// under `key` (the public key of the one [`Self::commit_with`] encrypted under).
+    /// Answers P2's challenges: the proof that N is a valid Paillier key under `key_binding`
+    /// (its N-th roots, independent of each other, run by `exec`), and the equality and range
+    /// proofs' responses for c under `key`, the key [`Self::commit_with`] encrypted under.
     #[must_use]
-    pub fn respond(
+    pub fn respond<X: Executor + ?Sized>(
         &self,
-        key: &PublicKey,
-        challenges: Challenges,
-    ) -> (eq_paillier_pedersen::Response, range::Response) {
-        let eq = self
-            .eq
-            .respond(key, &self.x, &self.r_key, &self.ped_rho, challenges.e_eq);
+        key: &SecretKey,
+        challenges: &Challenges,
+        key_binding: &Binding<'_>,
+        exec: &X,
+    ) -> Responses {
+        let key_proof = PaillierKeyProof::prove_with(key, &challenges.key, key_binding, exec);
+        let eq = self.eq.respond(
+            key.public_key(),
+            &self.x,
+            &self.r_key,
+            &self.ped_rho,
+            challenges.e_eq,
+        );
         let range = self
             .range
             .respond(&self.x, &self.ped_rho, challenges.e_range);
-        (eq, range)
+        Responses {
+            eq,
+            range,
+            key_proof,
+        }
     }
 
     /// Whether every secret here is zero (after [`Zeroize::zeroize`]).
@@ -284,17 +337,6 @@ impl<'a> Statement<'a> {
     }
 }
 
-/// What P2 checks P1's proof that N is a valid Paillier modulus (its N-th roots, in
-/// [`Responses::key_proof`]) against, before the proofs about c: P2's challenge seed and the
-/// binding the proof was made under.
-#[derive(Clone, Copy, Debug)]
-pub struct KeyChallenge<'a> {
-    /// P2's challenge seed.
-    pub seed: &'a paillier_key::Challenge,
-    /// The run's binding for the key proof (label `keygen/paillier-key`, `refresh/paillier-key`).
-    pub binding: Binding<'a>,
-}
-
 /// Writes N and what P1 commits to about c, in the order both runs' first message carries
 /// them: N, c, Com, the equality proof's and the range proof's commitments.
 ///
@@ -331,8 +373,8 @@ pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitme
     Ok((key, commitment))
 }
 
-/// P2's check of P1's `responses`: the key proof for `st.eq.key` against `key_challenge`, and
-/// the equality and range proofs' responses to `challenges` for `st`, all as one list of work
+/// P2's check of P1's `responses` to `challenges`: the key proof for `st.eq.key` under
+/// `key_binding`, and the equality and range proofs' responses for `st`, all as one list of work
 /// items run by `exec` (e.g. on every core). The range proof's random weights come from `rng`
 /// before anything runs. The first failure in list order is returned, on any schedule: each
 /// root of the key proof, whether N is prime, then the equality proof's opening and group
@@ -348,10 +390,10 @@ pub(crate) fn read_commitment(r: &mut Reader<'_>) -> Result<(PublicKey, Commitme
 pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     rng: &mut R,
     exec: &X,
-    key_challenge: KeyChallenge<'_>,
     st: &Statement<'_>,
-    challenges: Challenges,
+    challenges: &Challenges,
     responses: &Responses,
+    key_binding: &Binding<'_>,
     bindings: &Bindings<'_>,
 ) -> Result<()> {
     let Responses {
@@ -363,7 +405,7 @@ pub fn verify_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     let e_eq = challenges.e_eq;
     // The range proof's weights come from `rng` as its sequential check draws them.
     let weights = range::draw_weights(rng);
-    let rhos = paillier_key::challenges(st.eq.key, key_challenge.seed, &key_challenge.binding);
+    let rhos = paillier_key::challenges(st.eq.key, &challenges.key, key_binding);
     let root = |i| {
         let rhos = &rhos;
         move || key_proof.verify_root(st.eq.key, rhos, i)
@@ -431,33 +473,25 @@ mod tests {
         let (p, c) =
             Prover::commit_with(&mut fixtures::rng(1), &key, &x, &made, None, &Sequential);
         let challenges = Challenges {
+            key: [5; KEY_CHALLENGE_LEN],
             e_eq: 0x2_1234_5678_9abc,
             e_range: 0x3_5555_aaaa_1234,
         };
-        let (eq, range) = p.respond(key.public_key(), challenges);
+        let key_binding = Binding {
+            session: &session,
+            prover: &prover,
+            label: "test/paillier-key",
+        };
+        let responses = p.respond(&key, &challenges, &key_binding, &Sequential);
         let check = |q1: &AffinePoint, b: &Bindings<'_>| {
             let st = Statement::new(key.public_key(), &c, q1);
-            let key_challenge = [5; crate::zk::KEY_CHALLENGE_LEN];
-            let key_binding = Binding {
-                session: &session,
-                prover: &prover,
-                label: "test/paillier-key",
-            };
-            let responses = Responses {
-                eq: eq.clone(),
-                range: range.clone(),
-                key_proof: PaillierKeyProof::prove(&key, &key_challenge, &key_binding),
-            };
             verify_with(
                 &mut fixtures::rng(2),
                 &Sequential,
-                KeyChallenge {
-                    seed: &key_challenge,
-                    binding: key_binding,
-                },
                 &st,
-                challenges,
+                &challenges,
                 &responses,
+                &key_binding,
                 b,
             )
         };
