@@ -59,7 +59,9 @@ pub(crate) fn to_be<const L: usize>(value: &Uint<L>, out: &mut [u8]) -> Option<(
     Some(())
 }
 
-/// Samples uniformly from `[0, bound)` in constant time.
+/// Samples uniformly from `[0, bound)` for a **public** `bound`: the value kept is constant
+/// time, but how many draws are rejected depends on the bound. A secret bound (φ(N̂)) is not
+/// passed here: its callers draw below the public modulus and reduce in constant time.
 #[must_use]
 pub(crate) fn random_below<const L: usize, R: CryptoRng + ?Sized>(
     rng: &mut R,

@@ -410,17 +410,18 @@ impl RingPedersenSecret {
         Self::build(rng, p, q)
     }
 
-    /// τ ← Z_N̂*, h = τ², λ ← [0, φ(N̂)), g = h^λ, after the structural checks on p̂, q̂.
+    /// τ ← Z_N̂*, h = τ², λ ← [0, N̂) mod φ(N̂), g = h^λ, after the structural checks on p̂, q̂.
     fn build<R: CryptoRng + ?Sized>(rng: &mut R, p: &U1024, q: &U1024) -> Result<Self> {
         let n = modulus(p, q)?;
-        let phi = totient(p, q)?;
         let monty = MontyN::new(Odd::new(n).into_option().ok_or(Error::PedersenParameters)?);
         let n_nz = NonZero::new(n)
             .into_option()
             .ok_or(Error::PedersenParameters)?;
         let tau = Zeroizing::new(bigint::random_below(rng, &n_nz));
         let h = ElementN::new(&tau, &monty).square().retrieve();
-        let lambda = bigint::random_below(rng, &phi);
+        // Below the public N̂, not φ(N̂) (the sampler rejects in variable time, which only a
+        // public bound allows); `from_parts` reduces it mod φ(N̂), within 2^-1021 of uniform.
+        let lambda = Zeroizing::new(bigint::random_below(rng, &n_nz));
         Self::from_parts(p, q, &lambda, &h)
     }
 

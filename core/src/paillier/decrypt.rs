@@ -288,13 +288,15 @@ impl CrtHalf {
     fn decrypt_half(&self, c: &Ciphertext) -> U1024 {
         #[cfg(any(test, feature = "internals"))]
         HALF_DECRYPTIONS.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
-        let c_mod: U2048 = c.0.rem(&self.square_wide).resize();
+        // c mod p² and L_p reveal p (gcd with the public c − c mod p²): wiped on return.
+        let c_mod: Zeroizing<U2048> = Zeroizing::new(c.0.rem(&self.square_wide).resize());
         let u = Zeroizing::new(self.power_minus_one(&FixedMontyForm::new(&c_mod, &self.monty_sq)));
-        let l: U1024 = u
-            .wrapping_sub(&U2048::ONE)
-            .div_rem(&self.prime_wide)
-            .0
-            .resize();
+        let l: Zeroizing<U1024> = Zeroizing::new(
+            u.wrapping_sub(&U2048::ONE)
+                .div_rem(&self.prime_wide)
+                .0
+                .resize(),
+        );
         l.mul_mod(&self.h, &self.prime)
     }
 
@@ -334,8 +336,9 @@ impl CrtHalf {
 
     /// x^(N⁻¹ mod (p−1)) mod p.
     fn root_half(&self, x: &ModN) -> U1024 {
-        let x_mod: U1024 = x.rem(&self.prime_wide).resize();
-        FixedMontyForm::new(&x_mod, &self.monty)
+        // x mod p reveals p (gcd with the public x − x mod p): wiped on return.
+        let x_mod: Zeroizing<U1024> = Zeroizing::new(x.rem(&self.prime_wide).resize());
+        FixedMontyForm::new(&*x_mod, &self.monty)
             .pow(&self.n_inv)
             .retrieve()
     }

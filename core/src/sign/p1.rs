@@ -318,14 +318,18 @@ impl AwaitDecryption<'_> {
     /// [`Error::SignatureInvalid`] (and the share locked) if the result does not verify,
     /// including when the halves are not one of each prime.
     pub fn finish(self, a: &HalfPlaintext, b: &HalfPlaintext) -> Result<(Signature, Msg5)> {
-        let s_prime = self
-            .share
-            .paillier
-            .join_centered_mod_q(a, b)
-            .unwrap_or(Scalar::ZERO);
-        let k1_inv = Option::<Scalar>::from(self.k1.invert()).unwrap_or(Scalar::ZERO);
-        let s = s_prime * k1_inv;
-        let signature = Signature::from_scalars(curve::x_mod_q(&self.big_r), s)
+        // Each of s′, k1⁻¹ and s gives the nonce k (and with the signature, the key) away:
+        // wiped on return like k1.
+        let s_prime = Zeroizing::new(
+            self.share
+                .paillier
+                .join_centered_mod_q(a, b)
+                .unwrap_or(Scalar::ZERO),
+        );
+        let k1_inv =
+            Zeroizing::new(Option::<Scalar>::from(self.k1.invert()).unwrap_or(Scalar::ZERO));
+        let s = Zeroizing::new(*s_prime * *k1_inv);
+        let signature = Signature::from_scalars(curve::x_mod_q(&self.big_r), *s)
             .ok()
             .map(|sig| sig.normalize_s());
         // Not `super::verify`: it inverts s in variable time, and until it verifies, s is

@@ -66,9 +66,14 @@ impl PrmProof {
         prover: &[u8; ID_LEN],
     ) -> Self {
         let h = ElementN::new(&params.h, monty);
-        // The masks a_i give λ away with z_i: wiped on return.
-        let masks: Zeroizing<[U2048; PRM_REPS]> =
-            Zeroizing::new(core::array::from_fn(|_| bigint::random_below(rng, phi)));
+        // The masks a_i give λ away with z_i: wiped on return. Drawn below the public N̂ and
+        // reduced mod φ(N̂) in constant time, not drawn below φ(N̂): the sampler rejects in
+        // variable time, which only a public bound allows. N̂ − φ(N̂) = p̂ + q̂ − 1 < 2^1026,
+        // so a_i mod φ(N̂) is within 2^-1021 of uniform.
+        let n = NonZero::new(params.n).into_option().unwrap_or(NonZero::ONE);
+        let masks: Zeroizing<[U2048; PRM_REPS]> = Zeroizing::new(core::array::from_fn(|_| {
+            bigint::random_below(rng, &n).rem(phi)
+        }));
         let mut t = transcript(params, prover);
         for a in masks.iter() {
             t.integer("A", &h.pow(a).retrieve());
