@@ -2,7 +2,6 @@
 //! `sign` and `verify` share (`--message`, `--message-file`, `--digest`, `--hash`,
 //! `--eth-message`, `--btc-message`).
 
-use std::io::Read as _;
 use std::path::Path;
 
 use ecdsa2pc_core::sign::Digest;
@@ -11,6 +10,7 @@ use sha2::{Digest as _, Sha256};
 use crate::error::CliError;
 use crate::output::hex;
 use crate::wallet::message::MessageHash;
+use ecdsa2pc_net::input_file;
 
 /// The message options of `sign` and `verify`, as given.
 #[derive(Clone, Copy, Debug)]
@@ -89,6 +89,10 @@ impl MessageOptions<'_> {
     }
 }
 
+/// The largest message `--message-file` reads: 256 MiB. A larger file is hashed by the caller
+/// and signed with `--digest`.
+pub(crate) const MAX_MESSAGE_LEN: u64 = 256 * 1024 * 1024;
+
 /// The exact bytes of `path`, or of standard input for `-` (nothing trimmed: a trailing
 /// newline is part of the message).
 fn read_message_file(path: &Path) -> Result<Vec<u8>, CliError> {
@@ -97,16 +101,21 @@ fn read_message_file(path: &Path) -> Result<Vec<u8>, CliError> {
         action: "read the message file",
         source,
     };
-    if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(fail)?;
-        Ok(bytes)
+    let bytes = if path == Path::new("-") {
+        input_file::read_stream(&mut std::io::stdin().lock(), MAX_MESSAGE_LEN)
     } else {
-        std::fs::read(path).map_err(fail)
-    }
+        input_file::read(path, MAX_MESSAGE_LEN)
+    };
+    bytes.map(|b| b.to_vec()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            fail(std::io::Error::new(
+                e.kind(),
+                format!("{e}: to sign a larger file, hash it and pass the hash with --digest"),
+            ))
+        } else {
+            fail(e)
+        }
+    })
 }
 
 fn describe_file(path: &Path) -> String {

@@ -156,7 +156,10 @@ fn net_hint(e: &NetError) -> Option<String> {
                 "check --certs (or --ca and --cert) on both sides".into()
             }
             TlsProblem::NoClientCertificate => "they belong in party 1's --certs directory".into(),
-            TlsProblem::Expired => "certs/generate_certs.sh --force regenerates them".into(),
+            // Not --force: new keys give new party ids, and every key share is bound to them.
+            TlsProblem::Expired => "--renew, not --force: new keys would make every key share \
+                 unusable"
+                .into(),
             _ => return None,
         },
         NetError::Transport(t) => match t {

@@ -14,6 +14,7 @@ use k256::ecdsa::VerifyingKey;
 
 use crate::digest::parse_hex;
 use crate::error::CliError;
+use ecdsa2pc_net::input_file;
 
 /// `SEQUENCE { SEQUENCE { id-ecPublicKey, secp256k1 }, BIT STRING (0 unused bits) ... }`
 /// for a 65-byte uncompressed point.
@@ -116,9 +117,15 @@ fn pem_body(bytes: &[u8]) -> Option<Result<Vec<u8>, String>> {
     Some(BASE64.decode(body).map_err(|e| e.to_string()))
 }
 
-/// The bytes of an input file, or a [`CliError::File`] naming it.
+/// The largest public-key or signature file `verify` reads (PEM, DER, hex or base64: a few
+/// hundred bytes).
+const MAX_INPUT_LEN: u64 = 64 * 1024;
+
+/// The bytes of an input file (a regular file of at most 64 KiB), or a [`CliError::File`]
+/// naming it.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    fs::read(path).map_err(|source| CliError::File {
+    let bytes = input_file::read(path, MAX_INPUT_LEN);
+    bytes.map(|b| b.to_vec()).map_err(|source| CliError::File {
         path: path.to_path_buf(),
         action: "read",
         source,

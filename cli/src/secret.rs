@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use ecdsa2pc_net::input_file;
 use ecdsa2pc_net::sealed::{self, Sealer, Secret, parse_key};
 use ecdsa2pc_net::store::ShareFiles;
 use zeroize::Zeroizing;
@@ -82,17 +83,16 @@ impl SecretOptions<'_> {
 
 /// Reads a secret file into a buffer wiped on drop.
 fn read_secret_file(path: &Path, flag: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|source| CliError::File {
-            path: path.to_path_buf(),
-            action: if flag == "--key-file" {
-                "read the --key-file"
-            } else {
-                "read the --passphrase-file"
-            },
-            source,
-        })
+    // A passphrase or a 32-byte key: 64 KiB is far beyond either.
+    input_file::read(path, 64 * 1024).map_err(|source| CliError::File {
+        path: path.to_path_buf(),
+        action: if flag == "--key-file" {
+            "read the --key-file"
+        } else {
+            "read the --passphrase-file"
+        },
+        source,
+    })
 }
 
 /// Asks on the terminal (no echo).

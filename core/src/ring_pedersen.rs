@@ -365,11 +365,15 @@ impl fmt::Debug for TrapdoorTables<'_> {
 }
 
 /// The secret file format: magic, version, p̂, q̂, λ, h, SHA-256 of everything before.
-const SECRET_MAGIC: &[u8; 4] = b"E2RP";
+const SECRET_MAGIC: &[u8; 4] = &RingPedersenSecret::FILE_MAGIC;
 const SECRET_VERSION: u8 = 1;
 const PRIME_LEN: usize = 128;
 
 impl RingPedersenSecret {
+    /// The first bytes of an encoded secret ([`Self::encode`]): a file that starts with them
+    /// is a parameter secret, which a tool must not overwrite by mistake.
+    pub const FILE_MAGIC: [u8; 4] = *b"E2RP";
+
     /// Length of [`RingPedersenSecret::encode`].
     pub const ENCODED_LEN: usize = 4 + 1 + 2 * PRIME_LEN + 2 * MOD_N_LEN + HASH_LEN;
 

@@ -76,6 +76,7 @@ mod error;
 mod framing;
 mod handshake;
 pub mod identity;
+pub mod input_file;
 pub mod key_id;
 pub mod lock_registry;
 mod memory;

@@ -8,7 +8,10 @@ use rustls::RootCertStore;
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use zeroize::Zeroizing;
+
 use crate::error::{CertProblem, ConfigError};
+use crate::input_file;
 
 fn cert_file_error(path: &Path, problem: CertProblem) -> ConfigError {
     ConfigError::CertFile {
@@ -30,12 +33,18 @@ fn pem_error(path: &Path, what: &'static str, err: pem::Error) -> ConfigError {
     cert_file_error(path, problem)
 }
 
+/// The bytes of a PEM file (a regular file of at most [`input_file::MAX_PEM_FILE_LEN`]).
+fn read_pem(path: &Path, what: &'static str) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+    input_file::read(path, input_file::MAX_PEM_FILE_LEN)
+        .map_err(|e| pem_error(path, what, pem::Error::Io(e)))
+}
+
 /// Loads every certificate of a PEM file (a chain: end-entity certificate first).
 /// An empty file or one without `CERTIFICATE` sections is an error.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     const WHAT: &str = "certificate (-----BEGIN CERTIFICATE-----)";
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| pem_error(path, WHAT, e))?
+    let bytes = read_pem(path, WHAT)?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| pem_error(path, WHAT, e))?;
     if certs.is_empty() {
@@ -46,8 +55,8 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigErr
 
 /// Loads the first private key (PKCS#8, SEC1 or PKCS#1) of a PEM file.
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
-    PrivateKeyDer::from_pem_file(path)
-        .map_err(|e| pem_error(path, "private key (-----BEGIN PRIVATE KEY-----)", e))
+    const WHAT: &str = "private key (-----BEGIN PRIVATE KEY-----)";
+    PrivateKeyDer::from_pem_slice(&read_pem(path, WHAT)?).map_err(|e| pem_error(path, WHAT, e))
 }
 
 /// Loads the CA certificates of a PEM file as the roots the peer must chain to.

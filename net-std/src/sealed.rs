@@ -143,6 +143,15 @@ pub enum Content {
 }
 
 impl Content {
+    /// What a file with this content holds, for messages ("a key share").
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Share => "an ecdsa2pc key share",
+            Self::ParamsSecret => "party 0's commitment-parameter secret",
+        }
+    }
+
     fn byte(self) -> u8 {
         match self {
             Self::Share => 0,

@@ -19,13 +19,14 @@
 //! [`ShareFiles::active_is_sealed`]) and [`ShareFiles::encrypt_in_place`] seals it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ecdsa2pc_core::{Error as CoreError, KeyShare, Party, role_of};
 use zeroize::Zeroizing;
 
 use crate::error::{SealPart, StoreError};
+use crate::input_file;
 use crate::sealed::{self, KeyId, Sealer, key_id};
 
 mod receipts;
@@ -647,14 +648,13 @@ fn read_bytes_checking(
             }
         }
     };
-    let mut file = File::open(path).map_err(cannot_read)?;
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.read_to_end(&mut bytes).map_err(cannot_read)?;
-    // The mode of the file opened (fstat), not of whatever the path names a moment later.
+    let (bytes, meta) = input_file::read_with_metadata(path, input_file::MAX_SECRET_FILE_LEN)
+        .map_err(cannot_read)?;
+    // The mode of the file read (fstat), not of whatever the path names a moment later.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = file.metadata().map_err(cannot_read)?.permissions().mode();
+        let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             loose(&bytes)?;
             return Err(StoreError::LoosePermissions {
@@ -664,7 +664,7 @@ fn read_bytes_checking(
         }
     }
     #[cfg(not(unix))]
-    let _ = loose;
+    let _ = (loose, meta);
     Ok(bytes)
 }
 

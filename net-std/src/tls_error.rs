@@ -226,12 +226,14 @@ impl fmt::Display for TlsError {
             (TlsProblem::Expired, false) => write!(
                 f,
                 "TLS: the peer's certificate has expired or is not valid yet: check both \
-                 clocks, or regenerate the certificates (certs/generate_certs.sh)"
+                 clocks, or renew the certificates over their keys (certs/generate_certs.sh \
+                 DIR --renew; the key shares keep working)"
             ),
             (TlsProblem::Expired, true) => write!(
                 f,
                 "TLS: {peer} says our certificate has expired or is not valid yet: check \
-                 both clocks, or regenerate the certificates (certs/generate_certs.sh)"
+                 both clocks, or renew the certificates over their keys \
+                 (certs/generate_certs.sh DIR --renew; the key shares keep working)"
             ),
             (TlsProblem::CertificateRejected, _) => write!(
                 f,
@@ -325,6 +327,21 @@ mod tests {
             .with_context(Party::P2, Path::new("ca.pem"))
             .to_string();
         assert!(client.contains("is this address party 0's"), "{client}");
+    }
+
+    /// An expired certificate names --renew, which keeps the keys (and so the party ids the
+    /// key shares are bound to), never a regeneration that would make new keys.
+    #[test]
+    fn an_expired_certificate_names_renewal_over_the_same_keys() {
+        let ours = RustlsError::InvalidCertificate(CertificateError::Expired);
+        let theirs = RustlsError::AlertReceived(AlertDescription::CertificateExpired);
+        for error in [ours, theirs] {
+            let text = TlsError::new(error)
+                .with_context(Party::P2, Path::new("ca.pem"))
+                .to_string();
+            assert!(text.contains("--renew"), "{text}");
+            assert!(!text.contains("--force"), "{text}");
+        }
     }
 
     /// A peer's "not our CA" does not point at our own CA file.

@@ -1,10 +1,12 @@
 //! `ecdsa2pc keygen`: make a new key with the peer and write this party's share to a file.
 
 use ecdsa2pc_net::request::Request;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
+use ecdsa2pc_net::input_file;
+use ecdsa2pc_net::sealed::Content;
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
@@ -147,6 +149,7 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
             dir.display()
         )));
     }
+    check_share_path(&args.share, args.force)?;
     // Held until the share is written: no other run can use or write these files meanwhile.
     let _lock = files.lock()?;
     if files.exists() && !args.force {
@@ -218,4 +221,38 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
         .field("public_key", public_key_hex(&key))
         .field("share", files.path().display().to_string())
         .field("epoch", share.epoch()))
+}
+
+/// Refuses, before the peer is involved, a `--share` a new share cannot be written to or must
+/// not replace even with `--force`: no file name, a directory, or an existing file that is no
+/// key share (party 0's parameter secret above all: every key of its directory needs it).
+fn check_share_path(share: &Path, force: bool) -> Result<(), CliError> {
+    if share.file_name().is_none() {
+        return Err(CliError::Usage(format!(
+            "--share {:?}: not a file name; give the path of the share file to write, e.g. \
+             p0.share",
+            share.display().to_string()
+        )));
+    }
+    if share.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--share {}: is a directory; give a file name in it, e.g. {}",
+            share.display(),
+            share.join("p0.share").display()
+        )));
+    }
+    match input_file::secret_content(share) {
+        Some(Content::ParamsSecret) => Err(CliError::Usage(format!(
+            "--share {}: holds {}; refusing to replace it (not even with --force). Choose \
+             another --share",
+            share.display(),
+            Content::ParamsSecret.describe()
+        ))),
+        None if force && share.exists() => Err(CliError::Usage(format!(
+            "--share {}: exists and is not an ecdsa2pc key share; refusing to replace it \
+             (not even with --force). Choose another --share",
+            share.display()
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -1,5 +1,6 @@
 //! `ecdsa2pc sign`: sign one digest with the peer, using the share on disk.
 
+use ecdsa2pc_net::input_file;
 use ecdsa2pc_net::request::Operation;
 use std::path::{Path, PathBuf};
 
@@ -216,14 +217,7 @@ fn sign<S: Protocols>(
 ) -> Result<Outcome, CliError> {
     let digest = &input.digest;
     if let Some(out) = &args.out {
-        let (dir, _) = split(out)?;
-        if !dir.is_dir() {
-            return Err(CliError::Usage(format!(
-                "--out {}: the directory {} does not exist; create it first",
-                out.display(),
-                dir.display()
-            )));
-        }
+        check_out(out)?;
     }
     // Holds the share's lock until the end of the command.
     let (files, warning) = existing_share(&args.share, args.secret())?;
@@ -350,6 +344,36 @@ fn sign<S: Protocols>(
 fn line(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes.push(b'\n');
     bytes
+}
+
+/// Refuses, before the peer is involved, an `--out` the signature could not be written to or
+/// must not replace: a missing directory, a directory, or a file holding a key share or party
+/// 0's parameter secret (a mistyped `--out` would destroy the key).
+fn check_out(out: &Path) -> Result<(), CliError> {
+    let (dir, _) = split(out)?;
+    if !dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: the directory {} does not exist; create it first",
+            out.display(),
+            dir.display()
+        )));
+    }
+    if out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: is a directory; give a file name in it, e.g. {}",
+            out.display(),
+            out.join("signature.der").display()
+        )));
+    }
+    if let Some(content) = input_file::secret_content(out) {
+        return Err(CliError::Usage(format!(
+            "--out {}: holds {}; refusing to overwrite it with a signature. Choose another \
+             --out",
+            out.display(),
+            content.describe()
+        )));
+    }
+    Ok(())
 }
 
 /// The directory and file name of an output file.

@@ -624,6 +624,86 @@ fn keygen_never_overwrites_a_share_and_a_busy_share_is_refused() {
     );
 }
 
+/// Paths that would destroy a key or cannot hold the result are refused before any
+/// connection, naming the option: `sign --out` at the share, at party 0's parameter secret or
+/// at a directory; `keygen --share` at the parameter secret, at another kind of file or at a
+/// directory (not even with --force), or empty. A device given as a share is refused without
+/// being read (`/dev/zero` never ends). Every file is left as it was.
+#[test]
+fn outputs_that_would_replace_a_secret_and_unreadable_inputs_are_refused_first() {
+    let fx = fixture();
+    let dir = TempDir::new("out-paths");
+    let (p0, _) = fx.copy_shares(dir.path());
+    let params = dir.path().join(PARAMS_FILE);
+    let (share_before, params_before) =
+        (std::fs::read(&p0).unwrap(), std::fs::read(&params).unwrap());
+    let addr = free_addr();
+    let refused = |args: &[&str], want: &str| {
+        let r = run(&[args, &["--server", &addr, "--timeout", "5"]].concat());
+        assert_eq!(r.code, Some(2), "{args:?}:\n{r}");
+        assert!(r.stderr.contains(want), "{args:?}:\n{r}");
+        assert!(
+            !r.stderr.contains("listening"),
+            "refused before listening:\n{r}"
+        );
+    };
+    let p0s = p0.to_str().unwrap();
+    let sign = |out: &str, want: &str| {
+        let args = [
+            "sign",
+            "--party",
+            "0",
+            "--share",
+            p0s,
+            "--message",
+            "m",
+            "--out",
+            out,
+        ];
+        refused(&args, want);
+    };
+    sign(p0s, "holds an ecdsa2pc key share; refusing to overwrite it");
+    sign(
+        params.to_str().unwrap(),
+        "holds party 0's commitment-parameter secret",
+    );
+    sign(
+        dir.path().to_str().unwrap(),
+        "is a directory; give a file name in it",
+    );
+
+    let keygen = |share: &str, force: bool, want: &str| {
+        let args = ["keygen", "--party", "0", "--share", share];
+        let args = if force {
+            [&args[..], &["--force"]].concat()
+        } else {
+            args.to_vec()
+        };
+        refused(&args, want);
+    };
+    keygen(
+        params.to_str().unwrap(),
+        true,
+        "refusing to replace it (not even with --force)",
+    );
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, b"not a share").unwrap();
+    keygen(
+        notes.to_str().unwrap(),
+        true,
+        "exists and is not an ecdsa2pc key share",
+    );
+    keygen(dir.path().to_str().unwrap(), true, "is a directory");
+    keygen("", false, "not a file name");
+    assert_eq!(std::fs::read(&notes).unwrap(), b"not a share");
+    assert_eq!(std::fs::read(&p0).unwrap(), share_before);
+    assert_eq!(std::fs::read(&params).unwrap(), params_before);
+
+    let r = run(&["inspect", "--share", "/dev/zero"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("not a regular file"), "{r}");
+}
+
 /// Mode 0600, as a share file must have (a looser one is refused before it is read).
 /// A key recorded in party 0's lock registry (by an earlier failed signature, or a run that
 /// stopped while deciding) is refused before any connection, with the entry named, whatever

@@ -87,10 +87,21 @@ impl fmt::Display for ConfigError {
                  key shares are bound",
                 path.display()
             ),
-            Self::CertFile { path, problem } => write!(
+            Self::CertFile {
+                path,
+                problem: problem @ CertProblem::NotFound,
+            } => write!(
                 f,
                 "cannot use {}: {problem}; run certs/generate_certs.sh to create the \
                  certificates",
+                path.display()
+            ),
+            // The file exists: the fix is the right file, not new certificates (which would
+            // change this party's id).
+            Self::CertFile { path, problem } => write!(
+                f,
+                "cannot use {}: {problem}; give the PEM file certs/generate_certs.sh wrote \
+                 (ca-cert.pem, NAME-cert.pem, NAME-key.pem)",
                 path.display()
             ),
         }

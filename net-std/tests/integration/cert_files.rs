@@ -61,6 +61,20 @@ fn empty_certificate_file_is_named() {
     assert_cert_file(&err, &paths.cert, "no PEM certificate");
 }
 
+/// A device given as the CA file (`/dev/zero` never ends) is refused before it is read, and
+/// the fix named is the right file, not new certificates.
+#[cfg(unix)]
+#[test]
+fn a_device_as_a_pem_file_is_refused_without_reading_it() {
+    let dir = certs("device");
+    let mut paths = party(&dir, Party::P2);
+    paths.ca = Path::new("/dev/zero").to_path_buf();
+    let err = connect("127.0.0.1:1", &paths, Duration::from_secs(1)).unwrap_err();
+    assert_cert_file(&err, &paths.ca, "not a regular file");
+    let msg = err.to_string();
+    assert!(!msg.contains("to create the certificates"), "{msg}");
+}
+
 #[test]
 fn key_of_another_certificate_is_refused() {
     let dir = certs("mismatch");
