@@ -184,6 +184,7 @@ fn net_hint(e: &NetError) -> Option<String> {
                  and --hash, --eth-message or --btc-message, on both sides"
                 .into(),
             (_, Some(MismatchKind::Path)) => "check --path on both sides".into(),
+            (_, Some(MismatchKind::Counts)) => return None,
             (RefusalCode::Mismatch, _) => "give both parties the same command and options, \
                  and the shares of one key (--share)"
                 .into(),

@@ -24,7 +24,7 @@ use ecdsa2pc_core::sign::Digest;
 /// mod p', 31,574 bytes; version 3: a separate PDL proof; version 2: four 13-bit equality
 /// chunks and four key-proof roots), and a peer of another release is refused by name before
 /// either side computes anything.
-pub const REQUEST_VERSION: u8 = 6;
+pub const REQUEST_VERSION: u8 = 7;
 /// First bytes of every request.
 const REQUEST_MAGIC: &[u8; 4] = b"E2RQ";
 /// First bytes of every reply.
@@ -56,6 +56,59 @@ pub enum Operation {
     /// Send the service's status (no key, no protocol run; party 0 answers with one JSON
     /// frame, see [`crate::service::Health`]).
     Health,
+    /// Run the demo's sequence (keygen, signatures, refresh; no key): with the SHA-256 of
+    /// the demo's message, so that two sides started with different messages are told so.
+    Demo(Digest),
+    /// Run the benchmark's sequence (no key) with these counts, which both sides must share.
+    Bench(BenchCounts),
+}
+
+/// How many keygens, signatures and refreshes a benchmark runs: both sides run the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchCounts {
+    /// Keygens.
+    pub keygens: u64,
+    /// Signatures.
+    pub signs: u64,
+    /// Refreshes.
+    pub refreshes: u64,
+}
+
+impl BenchCounts {
+    fn encode(self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (chunk, n) in out
+            .chunks_exact_mut(8)
+            .zip([self.keygens, self.signs, self.refreshes])
+        {
+            chunk.copy_from_slice(&n.to_be_bytes());
+        }
+        out
+    }
+
+    /// The counts of a request's last field; `None` if its unused fourth word is not zero.
+    fn decode(field: &[u8; 32]) -> Option<Self> {
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(field.get(8 * i..8 * i + 8)?);
+            Some(u64::from_be_bytes(w))
+        };
+        (word(3)? == 0).then_some(Self {
+            keygens: word(0)?,
+            signs: word(1)?,
+            refreshes: word(2)?,
+        })
+    }
+}
+
+impl fmt::Display for BenchCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} keygens, {} signs, {} refreshes",
+            self.keygens, self.signs, self.refreshes
+        )
+    }
 }
 
 impl Operation {
@@ -66,7 +119,27 @@ impl Operation {
             Self::Refresh => 3,
             Self::Pubkey => 4,
             Self::Health => 5,
+            Self::Demo(_) => 6,
+            Self::Bench(_) => 7,
         }
+    }
+
+    /// The request's last 32 bytes: the digest to sign, the demo's message digest, the
+    /// benchmark's counts, or zeros.
+    fn argument(&self) -> [u8; 32] {
+        match self {
+            Self::Sign(d) | Self::Demo(d) => *d,
+            Self::Bench(counts) => counts.encode(),
+            _ => [0; 32],
+        }
+    }
+
+    /// Whether the operation names no key (it makes one, or needs none).
+    fn keyless(&self) -> bool {
+        matches!(
+            self,
+            Self::Keygen | Self::Health | Self::Demo(_) | Self::Bench(_)
+        )
     }
 
     /// The operation's name, as in the command line.
@@ -78,6 +151,8 @@ impl Operation {
             Self::Refresh => "refresh",
             Self::Pubkey => "pubkey",
             Self::Health => "health",
+            Self::Demo(_) => "demo",
+            Self::Bench(_) => "bench",
         }
     }
 }
@@ -98,18 +173,20 @@ impl Request {
     /// A keygen request.
     #[must_use]
     pub fn keygen() -> Self {
-        Self {
-            operation: Operation::Keygen,
-            key: None,
-            path: DerivationPath::MASTER,
-        }
+        Self::keyless(Operation::Keygen)
     }
 
     /// A health request (names no key).
     #[must_use]
     pub fn health() -> Self {
+        Self::keyless(Operation::Health)
+    }
+
+    /// A request for an operation that names no key (keygen, health, demo, bench).
+    #[must_use]
+    pub fn keyless(operation: Operation) -> Self {
         Self {
-            operation: Operation::Health,
+            operation,
             key: None,
             path: DerivationPath::MASTER,
         }
@@ -163,9 +240,7 @@ impl Request {
         if let Some(id) = &self.key {
             key.copy_from_slice(id);
         }
-        if let Operation::Sign(d) = &self.operation {
-            digest.copy_from_slice(d);
-        }
+        digest.copy_from_slice(&self.operation.argument());
         out
     }
 
@@ -216,19 +291,22 @@ impl Request {
             }
             _ => return Err(bad("the key flag is neither 0 nor 1")),
         };
+        let mut argument = [0u8; 32];
+        argument.copy_from_slice(digest);
         let operation = match op {
             1 => Operation::Keygen,
-            2 => {
-                let mut d = [0u8; 32];
-                d.copy_from_slice(digest);
-                Operation::Sign(d)
-            }
+            2 => Operation::Sign(argument),
             3 => Operation::Refresh,
             4 => Operation::Pubkey,
             5 => Operation::Health,
+            6 => Operation::Demo(argument),
+            7 => Operation::Bench(
+                BenchCounts::decode(&argument)
+                    .ok_or_else(|| bad("the benchmark's unused count word is not zero"))?,
+            ),
             other => return Err(bad(&format!("unknown operation {other}"))),
         };
-        if !matches!(operation, Operation::Sign(_)) && !zero(digest) {
+        if operation.argument() != argument {
             return Err(bad("a digest is present in a request that does not sign"));
         }
         if !matches!(operation, Operation::Sign(_)) && path.depth() != 0 {
@@ -236,7 +314,7 @@ impl Request {
                 "a derivation path is present in a request that does not sign",
             ));
         }
-        let keyless = matches!(operation, Operation::Keygen | Operation::Health);
+        let keyless = operation.keyless();
         match (operation, key) {
             (_, Some(_)) if keyless => Err(bad(&format!("{} names a key", operation.name()))),
             (_, None) if keyless => Ok(Self {
@@ -265,6 +343,16 @@ impl Request {
                 format!("{}{what}", kind.lead()),
             ))
         };
+        if theirs.operation == Operation::Health && self.operation != Operation::Health {
+            return mismatch(
+                MismatchKind::Operation,
+                format!(
+                    "party 1 asks for a service's health, but this is a one-shot party 0 \
+                     running {}: point `ecdsa2pc health` at `ecdsa2pc serve`",
+                    self.operation.name()
+                ),
+            );
+        }
         if self.operation.code() != theirs.operation.code() {
             return mismatch(
                 MismatchKind::Operation,
@@ -297,6 +385,31 @@ impl Request {
                      hashed the same way",
                     hex(&other),
                     hex(&ours)
+                ),
+            );
+        }
+        if let (Operation::Demo(ours), Operation::Demo(other)) = (self.operation, theirs.operation)
+            && ours != other
+        {
+            return mismatch(
+                MismatchKind::Digest,
+                format!(
+                    "party 1's demo signs a message with SHA-256 {} but party 0's {}; give \
+                     both sides the same --message",
+                    hex(&other),
+                    hex(&ours)
+                ),
+            );
+        }
+        if let (Operation::Bench(ours), Operation::Bench(other)) =
+            (self.operation, theirs.operation)
+            && ours != other
+        {
+            return mismatch(
+                MismatchKind::Counts,
+                format!(
+                    "party 1 runs {other} but party 0 {ours}; give both sides the same \
+                     --keygens, --signs and --refreshes"
                 ),
             );
         }
@@ -436,6 +549,8 @@ pub enum MismatchKind {
     Digest,
     /// They sign under different derivation paths.
     Path,
+    /// Their benchmarks run different counts.
+    Counts,
 }
 
 impl MismatchKind {
@@ -447,6 +562,7 @@ impl MismatchKind {
             Self::Key => "the parties' shares are of different keys: ",
             Self::Digest => "the parties sign different digests: ",
             Self::Path => "the parties sign under different derivation paths: ",
+            Self::Counts => "the parties' benchmarks differ: ",
         }
     }
 }
@@ -486,6 +602,7 @@ impl Refusal {
             MismatchKind::Key,
             MismatchKind::Digest,
             MismatchKind::Path,
+            MismatchKind::Counts,
         ]
         .into_iter()
         .find(|kind| self.reason.starts_with(kind.lead()))
@@ -662,10 +779,18 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn all() -> [Request; 7] {
+    const COUNTS: BenchCounts = BenchCounts {
+        keygens: 5,
+        signs: 300,
+        refreshes: 5,
+    };
+
+    fn all() -> [Request; 9] {
         [
             Request::keygen(),
             Request::health(),
+            Request::keyless(Operation::Demo([3u8; 32])),
+            Request::keyless(Operation::Bench(COUNTS)),
             Request::on_key(Operation::Sign([9u8; 32]), KEY),
             Request::sign_under([9u8; 32], KEY, path("m/0/7")),
             Request::sign_under([9u8; 32], KEY, path("m/2147483647/0/1/2")),
@@ -777,7 +902,19 @@ mod tests {
         assert_eq!(code_of(&with(0, b'X')), RefusalCode::BadRequest, "magic");
         assert_eq!(code_of(&with(4, 1)), RefusalCode::VersionNotSupported);
         assert_eq!(code_of(&with(5, 0)), RefusalCode::BadRequest, "operation 0");
-        assert_eq!(code_of(&with(5, 6)), RefusalCode::BadRequest, "operation 6");
+        assert_eq!(code_of(&with(5, 8)), RefusalCode::BadRequest, "operation 8");
+        let mut demo_with_key = with(5, 6);
+        demo_with_key[REQUEST_LEN - 32..].fill(0);
+        let refusal = Request::decode(&demo_with_key).unwrap_err();
+        assert_eq!(refusal.reason, "bad request: demo names a key");
+        let mut bench = Request::keyless(Operation::Bench(COUNTS)).encode();
+        bench[REQUEST_LEN - 1] = 1;
+        let refusal = Request::decode(&bench).unwrap_err();
+        assert!(
+            refusal.reason.contains("unused count word"),
+            "{}",
+            refusal.reason
+        );
         assert_eq!(code_of(&with(6, 2)), RefusalCode::BadRequest, "key flag 2");
         assert_eq!(
             code_of(&with(6, 0)),
@@ -809,12 +946,12 @@ mod tests {
         let refusal = Request::decode(&bytes).unwrap_err();
         assert_eq!(refusal.code, RefusalCode::VersionNotSupported);
         assert!(refusal.reason.contains("version 9"), "{}", refusal.reason);
-        assert!(refusal.reason.contains("version 6"), "{}", refusal.reason);
+        assert!(refusal.reason.contains("version 7"), "{}", refusal.reason);
         // Peers of the releases before three 18-bit chunks (version 2), before the equality
         // proof took over PDL's statement (version 3), before short Pedersen randomness
-        // (version 4) and before refresh proved c_key' with keygen's proofs (version 5) are
-        // refused by name.
-        for old in [2u8, 3, 4, 5] {
+        // (version 4), before refresh proved c_key' with keygen's proofs (version 5) and
+        // before demo and bench said so in their requests (version 6) are refused by name.
+        for old in [2u8, 3, 4, 5, 6] {
             let mut bytes = Request::keygen().encode().to_vec();
             bytes[4] = old;
             let refusal = Request::decode(&bytes).unwrap_err();
@@ -849,6 +986,44 @@ mod tests {
         assert!(r.reason.contains("party 1's is of key id"), "{}", r.reason);
         assert_eq!(r.mismatch(), Some(MismatchKind::Key));
         assert_eq!(sign(1).check_matches(&sign(1)), Ok(()));
+
+        // A demo is not a keygen (a keygen beside a demo would report a key the demo never
+        // stored); two demos with different messages, and benchmarks with different counts,
+        // are told so; a health probe at a one-shot party 0 is pointed at the service.
+        let demo = |d: u8| Request::keyless(Operation::Demo([d; 32]));
+        let r = Request::keygen().check_matches(&demo(1)).unwrap_err();
+        assert!(
+            r.reason
+                .contains("party 1 runs demo but party 0 runs keygen"),
+            "{}",
+            r.reason
+        );
+        let r = demo(1).check_matches(&demo(2)).unwrap_err();
+        assert!(
+            r.reason.contains("give both sides the same --message"),
+            "{}",
+            r.reason
+        );
+        assert_eq!(r.mismatch(), Some(MismatchKind::Digest));
+        assert_eq!(demo(1).check_matches(&demo(1)), Ok(()));
+        let bench = |signs| Request::keyless(Operation::Bench(BenchCounts { signs, ..COUNTS }));
+        let r = bench(300).check_matches(&bench(2)).unwrap_err();
+        assert!(
+            r.reason.contains(
+                "party 1 runs 5 keygens, 2 signs, 5 refreshes but party 0 5 keygens, 300 signs"
+            ),
+            "{}",
+            r.reason
+        );
+        assert_eq!(r.mismatch(), Some(MismatchKind::Counts));
+        let r = sign(1).check_matches(&Request::health()).unwrap_err();
+        assert!(
+            r.reason
+                .contains("point `ecdsa2pc health` at `ecdsa2pc serve`"),
+            "{}",
+            r.reason
+        );
+
         // Only a mismatch made here has a kind: another code, or another release's wording,
         // has none (the hint then stays general).
         assert_eq!(Refusal::new(RefusalCode::Policy, r.reason).mismatch(), None);

@@ -590,7 +590,17 @@ fn handle(
     let Some(id) = req.key else {
         return match req.operation {
             Operation::Health => health(shared, ch),
-            _ => keygen(shared, ch),
+            Operation::Keygen => keygen(shared, ch),
+            _ => Err(refuse(
+                ch,
+                RefusalCode::BadRequest,
+                format!(
+                    "{} runs between two one-shot processes (`ecdsa2pc {} --party 0` and \
+                     `--party 1`), not against `ecdsa2pc serve`",
+                    req.operation.name(),
+                    req.operation.name()
+                ),
+            )),
         };
     };
     let cfg = &shared.config;
@@ -716,12 +726,14 @@ fn handle(
                 new.epoch()
             ))
         }
-        // Keygen and health name no key: handled above.
-        Operation::Keygen | Operation::Health => Err(refuse(
-            ch,
-            RefusalCode::BadRequest,
-            format!("{} names no key", req.operation.name()),
-        )),
+        // The keyless operations name no key: handled above.
+        Operation::Keygen | Operation::Health | Operation::Demo(_) | Operation::Bench(_) => {
+            Err(refuse(
+                ch,
+                RefusalCode::BadRequest,
+                format!("{} names no key", req.operation.name()),
+            ))
+        }
     }
 }
 

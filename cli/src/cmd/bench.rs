@@ -8,8 +8,12 @@ use std::time::Instant;
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, ModNN, ParamsMsg, Party, RingPedersenParams, sign};
 use ecdsa2pc_net::{
-    Channel, Pid, driver, paillier::new_paillier_key, params_msg::ParamsMsgCache, params_secret,
-    pins, pool::PresignPool, request::Request,
+    Channel, Pid, driver,
+    paillier::new_paillier_key,
+    params_msg::ParamsMsgCache,
+    params_secret, pins,
+    pool::PresignPool,
+    request::{BenchCounts, Operation, Request},
 };
 use sha2::{Digest, Sha256};
 
@@ -174,7 +178,15 @@ fn bench(args: &BenchArgs, net: &Net<'_>, log: &Log) -> Result<Outcome, CliError
         mut ch,
         info,
         mut rng,
-    } = Session::open(net, log, &Request::keygen())?;
+    } = Session::open(
+        net,
+        log,
+        &Request::keyless(Operation::Bench(BenchCounts {
+            keygens: args.keygens as u64,
+            signs: args.signs as u64,
+            refreshes: args.refreshes as u64,
+        })),
+    )?;
     // Party 0's Paillier key generation can outlast a short timeout.
     ch.set_timeout(Duration::from_secs(args.timeout.max(120)))?;
     let ctx = driver::context(&info);

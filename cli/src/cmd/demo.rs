@@ -5,7 +5,7 @@
 //! → verify → sign under the BIP32 child m/0/1 → verify under the child key → close. The
 //! shares stay in memory.
 
-use ecdsa2pc_net::request::Request;
+use ecdsa2pc_net::request::{Operation, Request};
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
@@ -149,15 +149,19 @@ struct Demo<'a> {
 }
 
 impl Demo<'_> {
+    /// What party 1 asks and party 0 expects: the demo, with its message's SHA-256, so that
+    /// two sides started with different messages are told so before any work.
+    fn request(&self) -> Request {
+        Request::keyless(Operation::Demo(sha256(self.args.message.as_bytes())))
+    }
+
     fn run<S: Protocols>(&self) -> Result<Outcome, CliError> {
         let log = self.log;
         let args = self.args;
         // Party 0's safe-prime search (seconds) runs once its address is bound (a busy port
         // fails first) and before the handshake, so no protocol timer runs during it.
         let (mut session, params) =
-            Session::open_after(&self.net, log, &Request::keygen(), || {
-                S::params_in_memory(log)
-            })?;
+            Session::open_after(&self.net, log, &self.request(), || S::params_in_memory(log))?;
 
         let mut share = protocols::keygen::<S>(&mut session, &params, log, &mut InMemory)?;
         let key = public_key(&share)?;

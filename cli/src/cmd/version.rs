@@ -17,7 +17,7 @@ use crate::error::ExitStatus;
 )]
 pub(crate) struct VersionArgs {}
 
-/// The one version line: `ecdsa2pc 0.1.0 (protocol 6)`.
+/// The one version line: `ecdsa2pc 0.1.0 (protocol 7)`.
 pub(crate) fn line() -> String {
     format!(
         "ecdsa2pc {} (protocol {REQUEST_VERSION})",

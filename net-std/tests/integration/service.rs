@@ -322,6 +322,18 @@ fn service_refuses_bad_requests_and_stops_with_a_session_waiting() {
     let mut buf = [0u8; request::MAX_REPLY_LEN];
     let reply = request::decode_reply(ch.recv(&mut buf).unwrap()).unwrap_err();
     assert_eq!(reply.code, RefusalCode::VersionNotSupported);
+    // A demo's request: the demo runs between two one-shot processes, not against a service.
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let e = request::ask(&mut ch, &Request::keyless(Operation::Demo([1; 32]))).unwrap_err();
+    let NetError::Refused(r) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(r.code, RefusalCode::BadRequest);
+    assert!(
+        r.reason.contains("not against `ecdsa2pc serve`"),
+        "{}",
+        r.reason
+    );
     // A client that connects and never sends its request is dropped after the handshake
     // timeout, and a stop still ends the service.
     let _silent = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
