@@ -1,8 +1,11 @@
 //! A party's key share on disk as the commands use it: lock and load (each file read
 //! once), a one-line summary, and the joint public key.
 
-use ecdsa2pc_core::KeyShare;
+use std::path::{Path, PathBuf};
+
 use ecdsa2pc_core::bip32::DerivationPath;
+use ecdsa2pc_core::{KeyShare, Party};
+use ecdsa2pc_net::StoreError;
 use ecdsa2pc_net::store::{Held, ShareFiles, ShareLock};
 use k256::ecdsa::VerifyingKey;
 
@@ -40,6 +43,23 @@ pub(crate) fn lock_and_load<S: KeyShare>(
         ));
     }
     Ok((lock, held))
+}
+
+/// Whether the key of `share` (read from `path`) is locked, and by what: the share's own flag
+/// (`None`), or for party 0 an entry of the lock registry, which outlives restored or copied
+/// share files (`Some(entry)`).
+pub(crate) fn lock_state<S: KeyShare>(path: &Path, share: &S) -> Option<Option<PathBuf>> {
+    let registry = match S::PARTY {
+        Party::P1 => crate::session::lock_registry(path)
+            .check(share.public())
+            .err(),
+        Party::P2 => None,
+    };
+    match registry {
+        Some(StoreError::KeyLocked { entry, .. }) => Some(Some(entry)),
+        // Another error reading the registry: reported by the commands that sign.
+        _ => share.is_locked().then_some(None),
+    }
 }
 
 /// The joint public key Q of a share.

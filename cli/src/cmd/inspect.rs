@@ -12,7 +12,7 @@ use ecdsa2pc_net::{key_id, key_id_hex};
 use crate::error::{CliError, ExitStatus};
 use crate::output::{Log, Outcome, Style, finish, hex};
 use crate::secret::{Prompt, SecretOptions, existing_share};
-use crate::share_file::{public_key, public_key_hex};
+use crate::share_file::{lock_state, public_key, public_key_hex};
 use crate::wallet::address::hash160;
 
 /// Show the public facts of a key share file: party, public key, key id, fingerprint,
@@ -150,6 +150,8 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
         Party::P2 => "party 1 (TLS client)",
     };
     let pending = files.pending_path().exists();
+    let lock = lock_state(files.path(), &share);
+    let lock_entry = lock.clone().flatten().map(|e| e.display().to_string());
     let fields: [(&str, serde_json::Value); 12] = [
         ("share", files.path().display().to_string().into()),
         ("party", S::PARTY.index().into()),
@@ -162,7 +164,7 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
         ),
         ("fingerprint", hex(&share.fingerprint()).into()),
         ("epoch", share.epoch().into()),
-        ("locked", share.is_locked().into()),
+        ("locked", lock.is_some().into()),
         ("party0_id", hex(pid0).into()),
         ("party1_id", hex(pid1).into()),
         // What party 1 pins for party 0: the same on both shares and in the pin file.
@@ -173,5 +175,7 @@ fn facts<S: KeyShare>(files: &ShareFiles, bytes: &[u8]) -> Result<Outcome, CliEr
     Ok(lines(fields.into_iter().chain([
         ("chain_code", share.chain_code().is_some().into()),
         ("pending", pending.into()),
+        // The lock registry's entry that locks the key, when the share's own flag does not.
+        ("lock_registry_entry", lock_entry.into()),
     ])))
 }

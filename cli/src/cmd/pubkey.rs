@@ -11,7 +11,7 @@ use ecdsa2pc_net::store::ShareFiles;
 use crate::error::{CliError, ExitStatus};
 use crate::output::{Log, Outcome, Style, finish, hex};
 use crate::secret::{SecretOptions, existing_share};
-use crate::share_file::{derived_key, public_key_hex};
+use crate::share_file::{derived_key, lock_state, public_key_hex};
 use crate::wallet::Network;
 use crate::wallet::pubkey::PublicKeyFormat;
 
@@ -126,13 +126,15 @@ fn show<S: KeyShare>(
         .format
         .render(&key, xpub.as_ref(), network)
         .map_err(|e| CliError::Usage(format!("--format {}: {e}", args.format.name())))?;
+    let locked = lock_state(files.path(), &share).is_some();
     log.line(format_args!(
         "key share {}: {}, epoch {}{}",
         files.path().display(),
         S::PARTY,
         share.epoch(),
-        if share.is_locked() {
-            ", LOCKED (a final signature failed to verify: do not sign with this key again)"
+        if locked {
+            ", LOCKED (a signing run failed or stopped while deciding: do not sign with this key \
+             again; `ecdsa2pc inspect` names why)"
         } else {
             ""
         }
@@ -166,7 +168,7 @@ fn show<S: KeyShare>(
         .field("testnet", args.testnet)
         .field("party", S::PARTY.index())
         .field("epoch", share.epoch())
-        .field("locked", share.is_locked());
+        .field("locked", locked);
     outcome.stdout = stdout;
     Ok(outcome)
 }

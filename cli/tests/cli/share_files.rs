@@ -760,7 +760,42 @@ fn a_key_in_the_lock_registry_is_refused_before_any_connection_for_every_copy() 
         assert!(!r.stderr.contains("attack"), "{r}");
         // Refused before the session: party 0 never listened.
         assert!(!r.stdout.contains("listening"), "{r}");
+        // inspect and pubkey say the key is locked, and inspect names the entry, although
+        // the share file's own flag is clear.
+        let r = run_with_lock_dir(
+            &["inspect", "--share", share.to_str().unwrap(), "--json"],
+            &state,
+        );
+        assert_eq!(r.code, Some(0), "{r}");
+        let facts: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(facts["locked"], true, "{r}");
+        assert_eq!(
+            facts["lock_registry_entry"],
+            entry.display().to_string(),
+            "{r}"
+        );
+        let r = run_with_lock_dir(
+            &["pubkey", "--share", share.to_str().unwrap(), "--json"],
+            &state,
+        );
+        let facts: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(facts["locked"], true, "{r}");
+        assert!(r.stderr.contains("LOCKED"), "{r}");
     }
+    // Without the entry, the same share reads as unlocked.
+    let r = run_with_lock_dir(
+        &["inspect", "--share", p0.to_str().unwrap(), "--json"],
+        dir.path(),
+    );
+    let facts: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (
+            facts["locked"].clone(),
+            facts["lock_registry_entry"].clone()
+        ),
+        (false.into(), serde_json::Value::Null),
+        "{r}"
+    );
 
     // An unfinished decision recorded beside the share, no per-user registry entry.
     std::fs::remove_file(&entry).unwrap();
