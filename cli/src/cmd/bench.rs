@@ -92,6 +92,9 @@ pub(crate) struct BenchArgs {
     quiet: bool,
 }
 
+/// The largest presign pool `--pool` asks for (about 32 MiB).
+const MAX_POOL: usize = 4096;
+
 /// Runs the benchmark as one party; party 0 prints the table.
 pub(crate) fn run(args: &BenchArgs) -> ExitStatus {
     let net = Net {
@@ -116,6 +119,15 @@ pub(crate) fn run(args: &BenchArgs) -> ExitStatus {
                 "--keygens must be at least 1 (signing needs a key)".to_owned(),
             ));
         }
+        // Checked before the peer is involved: a bad value must not leave it waiting.
+        if args.pool > MAX_POOL {
+            return Err(CliError::Usage(format!(
+                "--pool {}: at most {MAX_POOL} (each entry holds a signature's precomputed \
+                 work, about 8 KiB)",
+                args.pool
+            )));
+        }
+        table_len(args.window)?;
         bench(args, &net, log)
     })
 }
@@ -385,17 +397,19 @@ pub(crate) fn percentile(sorted: &[Duration], percent: usize) -> Duration {
 /// A window above [`ecdsa2pc_core::MAX_WINDOW`], checked here because the core's table size
 /// is defined only up to it.
 pub(crate) fn table_storage(window: u32) -> Result<Vec<ModNN>, CliError> {
+    Ok(vec![ModNN::ZERO; table_len(window)?])
+}
+
+/// The length of the table [`table_storage`] makes (0 for no table).
+fn table_len(window: u32) -> Result<usize, CliError> {
     if window > ecdsa2pc_core::MAX_WINDOW {
         return Err(CliError::Usage(format!(
             "--window {window}: at most {} (0 for no table)",
             ecdsa2pc_core::MAX_WINDOW
         )));
     }
-    Ok(if window == 0 {
-        Vec::new()
-    } else {
-        let len = sign::p2::table_len(window)
-            .map_err(|e| CliError::Usage(format!("--window {window}: {e}")))?;
-        vec![ModNN::ZERO; len]
-    })
+    if window == 0 {
+        return Ok(0);
+    }
+    sign::p2::table_len(window).map_err(|e| CliError::Usage(format!("--window {window}: {e}")))
 }

@@ -85,6 +85,21 @@ fn out_of_range_timeouts_are_usage_errors() {
     assert_usage_error(&r, "--timeout");
 }
 
+/// bench's --pool and --window beyond their bounds are refused before any connection (a pool
+/// of 2^32 entries aborted on a 30 TB allocation; a wide window was refused only after
+/// connecting, leaving the peer with an abort).
+#[test]
+fn bench_pool_and_window_beyond_their_bounds_are_usage_errors_before_connecting() {
+    for (option, value, want) in [
+        ("--pool", "4294967295", "--pool 4294967295: at most 4096"),
+        ("--window", "9", "--window 9: at most 8"),
+    ] {
+        let r = run(&["bench", "--party", "1", "--timeout", "2", option, value]);
+        assert_usage_error(&r, want);
+        assert!(!r.stderr.contains("connect"), "refused before connecting:\n{r}");
+    }
+}
+
 #[test]
 fn load_presign_takes_only_its_two_modes() {
     // The former 1/0 form and anything else: refused by the parser before any file or
