@@ -77,6 +77,7 @@ mod framing;
 mod handshake;
 pub mod identity;
 pub mod input_file;
+pub mod interrupt;
 pub mod key_id;
 pub mod lock_registry;
 mod memory;

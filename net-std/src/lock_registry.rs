@@ -26,6 +26,7 @@ use crate::NetError;
 use crate::driver::Persist;
 use crate::error::StoreError;
 use crate::identity::hex;
+use crate::interrupt::Deciding;
 use crate::store::{self, ShareFiles};
 
 /// Name of the registry directory kept beside the share file.
@@ -173,6 +174,7 @@ impl LockRegistry {
         Guarded {
             files,
             registry: self,
+            deciding: None,
         }
     }
 }
@@ -182,6 +184,9 @@ impl LockRegistry {
 pub struct Guarded {
     files: ShareFiles,
     registry: LockRegistry,
+    /// Held from the `.deciding` entry to the outcome: a SIGINT or SIGTERM in between is left
+    /// to the command, not acted on at once ([`crate::interrupt`]).
+    deciding: Option<Deciding>,
 }
 
 impl Guarded {
@@ -206,22 +211,32 @@ impl<S: KeyShare> Persist<S> for Guarded {
         Persist::<S>::promote(&mut self.files)
     }
     fn deciding(&mut self, key: &PublicShares) -> Result<(), NetError> {
+        // Before the entry: a stop between the entry and the outcome would refuse the key.
+        self.deciding = Some(Deciding::begin());
         self.registry.record(key, LockState::Deciding).map_err(|e| {
             // Nothing is decrypted after a failed record: undo what was written, so
             // that a key nothing leaked from stays usable (best effort; what remains
             // only refuses the key, which is safe).
             let _ = self.registry.clear_deciding(key);
+            self.deciding = None;
             e.into()
         })
     }
     fn decided(&mut self, key: &PublicShares) -> Result<(), NetError> {
-        Ok(self.registry.clear_deciding(key)?)
+        let cleared = self.registry.clear_deciding(key);
+        self.deciding = None;
+        Ok(cleared?)
     }
     fn locked(&mut self, share: &S) -> Result<(), NetError> {
         // The registry first: it is what a restored copy of the share cannot undo. The
         // `.deciding` entry stays, so a failure of either write still leaves the key refused.
-        self.registry.record(share.public(), LockState::Locked)?;
-        Persist::<S>::locked(&mut self.files, share)
+        let recorded = self
+            .registry
+            .record(share.public(), LockState::Locked)
+            .map_err(NetError::from)
+            .and_then(|()| Persist::<S>::locked(&mut self.files, share));
+        self.deciding = None;
+        recorded
     }
     fn discard(&mut self) -> Result<(), NetError> {
         Persist::<S>::discard(&mut self.files)
@@ -251,4 +266,42 @@ fn entry_path(dir: &Path, key: &PublicShares, state: LockState) -> PathBuf {
         crate::key_id::key_id_hex(&id),
         state.suffix()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use ecdsa2pc_core::KeyShareP1;
+    use k256::AffinePoint;
+
+    use super::*;
+    use crate::store::tests::scratch;
+
+    /// From the `.deciding` entry to the outcome a stop signal is held off (see
+    /// [`crate::interrupt`]), and only then: a decided, a locked or a failed record ends it.
+    #[test]
+    fn a_decision_holds_off_stops_until_its_outcome_is_recorded() {
+        let dir = scratch("guarded-hold");
+        let share = dir.join("p0.share");
+        let mut guarded = LockRegistry::new(&share, None).guard(ShareFiles::new(&share));
+        let key = PublicShares {
+            q: AffinePoint::GENERATOR,
+            q1: AffinePoint::GENERATOR,
+            q2: AffinePoint::GENERATOR,
+        };
+        assert!(guarded.deciding.is_none());
+        Persist::<KeyShareP1>::deciding(&mut guarded, &key).unwrap();
+        assert!(guarded.deciding.is_some(), "held while deciding");
+        assert!(guarded.registry.check(&key).is_err(), "and the entry is on disk");
+        Persist::<KeyShareP1>::decided(&mut guarded, &key).unwrap();
+        assert!(guarded.deciding.is_none(), "released once decided");
+        assert!(guarded.registry.check(&key).is_ok());
+
+        // A record that fails (its directory is a file) holds nothing.
+        let blocked = dir.join("blocked");
+        fs::write(&blocked, b"not a directory").unwrap();
+        let mut guarded =
+            LockRegistry::new(&blocked.join("p0.share"), None).guard(ShareFiles::new(&share));
+        assert!(Persist::<KeyShareP1>::deciding(&mut guarded, &key).is_err());
+        assert!(guarded.deciding.is_none(), "a failed record holds nothing");
+    }
 }

@@ -1,8 +1,10 @@
 //! `ecdsa2pc sign`: sign one digest with the peer, using the share on disk.
 
-use ecdsa2pc_net::input_file;
 use ecdsa2pc_net::request::Operation;
+use ecdsa2pc_net::{input_file, interrupt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use argh::FromArgs;
 use ecdsa2pc_core::bip32::DerivationPath;
@@ -202,10 +204,41 @@ pub(crate) fn run(args: &SignArgs) -> ExitStatus {
         Err(err) => return fail(&log, style, &err),
     };
     let result = match args.party {
-        Party::P1 => sign::<KeyShareP1>(args, &net, &log, &input, output),
+        Party::P1 => hold_off_stops_while_deciding().and_then(|stopped| {
+            let result = sign::<KeyShareP1>(args, &net, &log, &input, output);
+            if stopped.load(Ordering::SeqCst) {
+                log.line(
+                    "a stop signal (Ctrl-C or SIGTERM) came while party 0 was deciding the \
+                     signature: it was let finish, so that the key is not left refused",
+                );
+            }
+            result
+        }),
         Party::P2 => sign::<KeyShareP2>(args, &net, &log, &input, output),
     };
     finish(&log, style, result)
+}
+
+/// Makes SIGINT (Ctrl-C) and SIGTERM end party 0 at once as before, except while it decides
+/// a signature (from the lock registry's `.deciding` entry to the outcome, milliseconds):
+/// stopped there, the key would be refused for good. Returns the flag that says whether such
+/// a signal came (it takes effect when the run is over).
+fn hold_off_stops_while_deciding() -> Result<Arc<AtomicBool>, CliError> {
+    let stopped = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stopped))
+            .and_then(|_| {
+                signal_hook::flag::register_conditional_shutdown(
+                    signal,
+                    128 + signal,
+                    interrupt::termination_allowed(),
+                )
+            })
+            .map_err(|e| {
+                CliError::Usage(format!("cannot install a handler for signal {signal}: {e}"))
+            })?;
+    }
+    Ok(stopped)
 }
 
 fn sign<S: Protocols>(

@@ -96,7 +96,10 @@ fn bench_pool_and_window_beyond_their_bounds_are_usage_errors_before_connecting(
     ] {
         let r = run(&["bench", "--party", "1", "--timeout", "2", option, value]);
         assert_usage_error(&r, want);
-        assert!(!r.stderr.contains("connect"), "refused before connecting:\n{r}");
+        assert!(
+            !r.stderr.contains("connect"),
+            "refused before connecting:\n{r}"
+        );
     }
 }
 
