@@ -11,7 +11,7 @@
 //! run returns. A process that registers nothing (the service, which stops gracefully on its
 //! own) is unaffected.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// How many decisions are in progress, and the flag that says whether there are none.

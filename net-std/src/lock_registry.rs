@@ -291,7 +291,10 @@ mod tests {
         assert!(guarded.deciding.is_none());
         Persist::<KeyShareP1>::deciding(&mut guarded, &key).unwrap();
         assert!(guarded.deciding.is_some(), "held while deciding");
-        assert!(guarded.registry.check(&key).is_err(), "and the entry is on disk");
+        assert!(
+            guarded.registry.check(&key).is_err(),
+            "and the entry is on disk"
+        );
         Persist::<KeyShareP1>::decided(&mut guarded, &key).unwrap();
         assert!(guarded.deciding.is_none(), "released once decided");
         assert!(guarded.registry.check(&key).is_ok());

@@ -1,13 +1,22 @@
 //! Party 0 as a long-running service: accepts mutual-TLS connections from many party-1
 //! clients and serves keygen, sign, refresh and pubkey requests for many keys.
 //!
-//! Threads, no async runtime. One accept loop hands each TCP connection to a bounded pool
-//! of workers through a bounded queue: a connection that finds the queue full is refused as
-//! busy by one refuser thread within a small budget, or else dropped at once
-//! ([`MAX_REFUSING`], [`REFUSAL_DEADLINE`]). The TLS handshake runs in the worker under its own deadline, so a client that
-//! stalls it (slow loris) holds one worker for at most that long and never the accept loop.
-//! Every connection then starts with a [`crate::request`]; anything that fails before or
-//! during a session is logged with the peer address and dropped, and the service goes on.
+//! Threads, no async runtime. One accept loop hands each TCP connection through a bounded
+//! queue to a pool of openers, which run the TLS handshake and read the [`crate::request`]
+//! under [`ServiceConfig::handshake_timeout`], answer health requests themselves, and pass
+//! every other authenticated request through a second bounded queue to a smaller pool of
+//! workers that run the sessions. So a client that stalls its handshake (slow loris), or
+//! never sends a byte, holds one opener for at most the handshake timeout and never a
+//! worker: holding every opener takes [`ServiceConfig::openers`] such connections at once
+//! (64 by default). A connection that finds the openers' queue full is refused as busy by
+//! one refuser thread within a small budget, or else dropped at once ([`MAX_REFUSING`],
+//! [`REFUSAL_DEADLINE`]); an opened request that finds the workers' queue full is refused as
+//! busy at once. Anything that fails before or during a session is logged with the peer
+//! address and dropped, and the service goes on.
+//!
+//! A stop ([`Shutdown`]) ends the accept loop; connections not yet opened, and opened
+//! requests no worker has taken, are dropped or refused; the sessions in progress have
+//! [`ServiceConfig::stop_deadline`] to finish, after which their connections are closed.
 //!
 //! Keys live in one directory, one share file per key named `<key id>.share`
 //! ([`mod@crate::key_id`]). A key is served to the client certificate it was made with
@@ -54,7 +63,7 @@ use core::time::Duration;
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
@@ -103,6 +112,9 @@ pub struct ServiceConfig {
     pub lock_dir: Option<PathBuf>,
     /// Connections served at once (worker threads).
     pub workers: usize,
+    /// Connections in their TLS handshake and request at once (opener threads): a client
+    /// that stalls its handshake holds one of these, never a worker.
+    pub openers: usize,
     /// Accepted connections waiting for a worker; one more is refused as busy within a
     /// small budget, or dropped ([`MAX_REFUSING`]).
     pub max_waiting: usize,
@@ -110,6 +122,8 @@ pub struct ServiceConfig {
     pub handshake_timeout: Duration,
     /// Time to wait for each message of a session.
     pub session_timeout: Duration,
+    /// Time the sessions in progress have after a stop; then their connections are closed.
+    pub stop_deadline: Duration,
     /// Time a request waits for another session on the same key to end before "busy".
     pub key_wait: Duration,
     /// The program that approves each sign and refresh request; `None` approves every
@@ -124,8 +138,10 @@ pub struct ServiceConfig {
 
 impl ServiceConfig {
     /// Defaults for the share directory `shares`: plaintext shares, the per-user lock
-    /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 waiting connections,
-    /// 10 s for handshake and request, 60 s per message, 10 s wait for a busy key, no
+    /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 openers, 64 waiting
+    /// connections,
+    /// 10 s for handshake and request, 60 s per message, 20 s after a stop for the sessions
+    /// in progress, 10 s wait for a busy key, no
     /// approval hook, text log, 2 Paillier keys made ahead of time.
     #[must_use]
     pub fn new(shares: &Path) -> Self {
@@ -134,9 +150,11 @@ impl ServiceConfig {
             sealer: None,
             lock_dir: LockRegistry::default_state_dir(),
             workers: 4,
+            openers: 64,
             max_waiting: 64,
             handshake_timeout: Duration::from_secs(10),
             session_timeout: Duration::from_secs(60),
+            stop_deadline: Duration::from_secs(20),
             key_wait: Duration::from_secs(10),
             approve: None,
             log_format: LogFormat::Text,
@@ -170,8 +188,9 @@ impl ServiceConfig {
     }
 }
 
-/// Stops a running service: the accept loop ends, in-flight and queued sessions finish
-/// (each bounded by its timeouts), then [`Service::run`] returns.
+/// Stops a running service: the accept loop ends, connections not yet served are dropped or
+/// refused, the sessions in progress finish (within [`ServiceConfig::stop_deadline`]), then
+/// [`Service::run`] returns.
 #[derive(Clone, Debug, Default)]
 pub struct Shutdown(Arc<AtomicBool>);
 
@@ -225,6 +244,64 @@ struct Shared {
     started: Instant,
     counters: Counters,
     paillier: PaillierPool,
+    /// The connections being opened or served, for closing them at the stop deadline.
+    live: LiveConnections,
+}
+
+/// The sockets of the connections being opened or served, each under an id: closed at
+/// [`ServiceConfig::stop_deadline`] after a stop, so that a stalled session cannot hold the
+/// stop up.
+#[derive(Default)]
+struct LiveConnections {
+    next: AtomicU64,
+    sockets: Mutex<std::collections::HashMap<u64, TcpStream>>,
+}
+
+impl LiveConnections {
+    /// Registers a clone of `sock` until the returned guard drops (no clone, no entry: the
+    /// connection then ends with its own timeouts).
+    fn track(&self, sock: &TcpStream) -> Tracked<'_> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        if let Ok(clone) = sock.try_clone() {
+            self.lock().insert(id, clone);
+        }
+        Tracked { live: self, id }
+    }
+
+    /// Closes every registered connection (reads and writes on it fail at once).
+    fn close_all(&self) -> usize {
+        let sockets = self.lock();
+        for sock in sockets.values() {
+            let _ = sock.shutdown(std::net::Shutdown::Both);
+        }
+        sockets.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, TcpStream>> {
+        self.sockets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A connection's entry in [`LiveConnections`], removed on drop.
+struct Tracked<'a> {
+    live: &'a LiveConnections,
+    id: u64,
+}
+
+impl Drop for Tracked<'_> {
+    fn drop(&mut self) {
+        self.live.lock().remove(&self.id);
+    }
+}
+
+/// An authenticated request on its way from an opener to a worker.
+struct Opened<'a> {
+    ch: Channel,
+    info: SessionInfo,
+    req: Request,
+    addr: SocketAddr,
+    start: Instant,
+    _tracked: Tracked<'a>,
 }
 
 /// Window of the service's trapdoor tables: 2 × 4096 entries of 128 bytes.
@@ -305,10 +382,11 @@ impl Service {
             ))
             .into());
         }
-        if config.workers == 0 || config.max_waiting == 0 {
-            return Err(
-                unusable("workers and waiting connections must be at least 1".into()).into(),
-            );
+        if config.workers == 0 || config.openers == 0 || config.max_waiting == 0 {
+            return Err(unusable(
+                "workers, openers and waiting connections must be at least 1".into(),
+            )
+            .into());
         }
         let logger = Logger::new(log, config.log_format);
         let params = config.params_file().load_or_make(&mut || {
@@ -344,6 +422,7 @@ impl Service {
                 started: Instant::now(),
                 counters: Counters::default(),
                 paillier,
+                live: LiveConnections::default(),
             }),
             shutdown: Shutdown::default(),
         })
@@ -386,7 +465,7 @@ impl Service {
         thread::scope(|scope| self.serve_until_stopped(scope, trapdoor.as_ref()))
     }
 
-    /// The accept loop of [`Service::run`], with its workers in `scope`.
+    /// The accept loop of [`Service::run`], with its openers and workers in `scope`.
     fn serve_until_stopped<'scope>(
         &'scope self,
         scope: &'scope thread::Scope<'scope, '_>,
@@ -397,34 +476,49 @@ impl Service {
             source,
         };
         let cfg = &self.shared.config;
-        let (tx, rx) = mpsc::sync_channel::<(TcpStream, SocketAddr)>(cfg.max_waiting);
-        let rx = Arc::new(Mutex::new(rx));
-        let mut workers = Vec::with_capacity(cfg.workers);
+        let shared = &*self.shared;
+        let stop = &self.shutdown;
+        let (tx, rx) = mpsc::sync_channel::<(TcpStream, SocketAddr, Instant)>(cfg.max_waiting);
+        let (session_tx, session_rx) = mpsc::sync_channel::<Opened<'scope>>(cfg.max_waiting);
+        let (rx, session_rx) = (Arc::new(Mutex::new(rx)), Arc::new(Mutex::new(session_rx)));
+        let mut threads = Vec::with_capacity(cfg.openers + cfg.workers + 1);
+        for n in 0..cfg.openers {
+            let (rx, session_tx) = (Arc::clone(&rx), session_tx.clone());
+            threads.push(
+                thread::Builder::new()
+                    .name(format!("ecdsa2pc-opener-{n}"))
+                    .spawn_scoped(scope, move || open(shared, stop, &rx, &session_tx))
+                    .map_err(SystemError::NoThread)?,
+            );
+        }
+        drop(session_tx);
         for n in 0..cfg.workers {
-            let (shared, rx) = (&*self.shared, Arc::clone(&rx));
-            let worker = thread::Builder::new()
-                .name(format!("ecdsa2pc-worker-{n}"))
-                .spawn_scoped(scope, move || work(shared, trapdoor, &rx))
-                .map_err(SystemError::NoThread)?;
-            workers.push(worker);
+            let session_rx = Arc::clone(&session_rx);
+            threads.push(
+                thread::Builder::new()
+                    .name(format!("ecdsa2pc-worker-{n}"))
+                    .spawn_scoped(scope, move || work(shared, trapdoor, stop, &session_rx))
+                    .map_err(SystemError::NoThread)?,
+            );
         }
         let (refusing, refuse_rx) = mpsc::sync_channel(MAX_REFUSING);
-        let shared = &*self.shared;
-        let refuser = thread::Builder::new()
-            .name("ecdsa2pc-busy".into())
-            .spawn_scoped(scope, move || busy::refuser(shared, &refuse_rx))
-            .map_err(SystemError::NoThread)?;
+        threads.push(
+            thread::Builder::new()
+                .name("ecdsa2pc-busy".into())
+                .spawn_scoped(scope, move || busy::refuser(shared, &refuse_rx))
+                .map_err(SystemError::NoThread)?,
+        );
         self.listener.set_nonblocking(true).map_err(io)?;
         let log = &self.shared.log;
         while !self.shutdown.is_stopped() {
             match self.listener.accept() {
-                Ok((sock, addr)) => match tx.try_send((sock, addr)) {
+                Ok((sock, addr)) => match tx.try_send((sock, addr, Instant::now())) {
                     Ok(()) => {}
-                    Err(TrySendError::Full(over)) => {
+                    Err(TrySendError::Full((sock, addr, _))) => {
                         if let Err(
                             TrySendError::Full((sock, addr))
                             | TrySendError::Disconnected((sock, addr)),
-                        ) = refusing.try_send(over)
+                        ) = refusing.try_send((sock, addr))
                         {
                             log.dropped(
                                 addr,
@@ -456,11 +550,32 @@ impl Service {
         }
         log.event(
             "stopping",
-            "stopping: no new connections; finishing the sessions in progress",
+            &format!(
+                "stopping: no new connections; the sessions in progress have {} s to finish",
+                cfg.stop_deadline.as_secs()
+            ),
         );
         drop((tx, refusing));
-        for worker in workers.into_iter().chain([refuser]) {
-            if let Err(panic) = worker.join() {
+        // Until every thread is done: new connections are closed at once (not left in the
+        // kernel's queue), and at the deadline the sessions still running are cut off.
+        let deadline = Instant::now() + cfg.stop_deadline;
+        let mut cut_off = false;
+        while !threads.iter().all(thread::ScopedJoinHandle::is_finished) {
+            while let Ok((sock, _)) = self.listener.accept() {
+                drop(sock);
+            }
+            if !cut_off && Instant::now() >= deadline {
+                let n = self.shared.live.close_all();
+                log.event(
+                    "stopping",
+                    &format!("stop deadline: closed the {n} connections still open"),
+                );
+                cut_off = true;
+            }
+            thread::sleep(ACCEPT_POLL);
+        }
+        for thread in threads {
+            if let Err(panic) = thread.join() {
                 std::panic::resume_unwind(panic);
             }
         }
@@ -470,19 +585,136 @@ impl Service {
     }
 }
 
-/// A worker: serves queued connections until the queue closes.
-fn work(
-    shared: &Shared,
-    trapdoor: Option<&TrapdoorTables<'_>>,
-    rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>,
+/// An opener: runs the TLS handshake and reads the request of each queued connection,
+/// answers health requests, and queues the others for a worker, until the queue closes.
+/// After a stop, connections still queued are dropped unopened.
+fn open<'a>(
+    shared: &'a Shared,
+    stop: &Shutdown,
+    rx: &Mutex<Receiver<(TcpStream, SocketAddr, Instant)>>,
+    sessions: &SyncSender<Opened<'a>>,
 ) {
     loop {
         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok((sock, addr)) = next else { return };
+        let Ok((sock, addr, start)) = next else {
+            return;
+        };
+        if stop.is_stopped() {
+            shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+            shared
+                .log
+                .dropped(addr, None, "the service is stopping: not opened");
+            continue;
+        }
+        // A bug in one opening must not take an opener (and its capacity) away for good.
+        let opened = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            open_one(shared, sock, addr, start, sessions);
+        }));
+        if opened.is_err() {
+            shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+            shared.log.event(
+                "error",
+                &format!("{addr}: connection ended by an internal error (a bug)"),
+            );
+        }
+    }
+}
+
+/// Opens one connection: health is answered here; anything else goes to the workers' queue,
+/// or is refused as busy if that is full.
+fn open_one<'a>(
+    shared: &'a Shared,
+    sock: TcpStream,
+    addr: SocketAddr,
+    start: Instant,
+    sessions: &SyncSender<Opened<'a>>,
+) {
+    let tracked = shared.live.track(&sock);
+    let cfg = &shared.config;
+    let failed = || shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+    let Some((mut ch, info, req)) = open_connection(
+        shared,
+        sock,
+        addr,
+        cfg.handshake_timeout,
+        |step, e| match step {
+            Opening::Handshake => format!("before a session: {e}"),
+            Opening::Request => e.to_string(),
+        },
+    ) else {
+        failed();
+        return;
+    };
+    if req.operation == Operation::Health {
+        // No key, no protocol run: answered here, so that a monitoring check gets its
+        // answer however busy the workers are.
+        let client = Client::of(addr, &info);
+        let outcome = health(shared, &mut ch);
+        finish_request(shared, ch, &client, &req, &outcome, start);
+        return;
+    }
+    let opened = Opened {
+        ch,
+        info,
+        req,
+        addr,
+        start,
+        _tracked: tracked,
+    };
+    match sessions.try_send(opened) {
+        Ok(()) => {}
+        Err(TrySendError::Full(mut opened) | TrySendError::Disconnected(mut opened)) => {
+            let client = Client::of(opened.addr, &opened.info);
+            let refused = refuse(
+                &mut opened.ch,
+                RefusalCode::Busy,
+                format!("party 0 is {}", busy::over_cap(shared)),
+            );
+            finish_request(
+                shared,
+                opened.ch,
+                &client,
+                &opened.req,
+                &Err(refused),
+                start,
+            );
+        }
+    }
+}
+
+/// A worker: serves opened requests until the queue closes. After a stop, requests still
+/// queued are refused (party 0 is stopping) rather than served.
+fn work(
+    shared: &Shared,
+    trapdoor: Option<&TrapdoorTables<'_>>,
+    stop: &Shutdown,
+    rx: &Mutex<Receiver<Opened<'_>>>,
+) {
+    loop {
+        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(mut opened) = next else { return };
+        let addr = opened.addr;
+        if stop.is_stopped() {
+            let client = Client::of(addr, &opened.info);
+            let refused = refuse(
+                &mut opened.ch,
+                RefusalCode::Busy,
+                "party 0 is stopping; try again once it is back".to_owned(),
+            );
+            finish_request(
+                shared,
+                opened.ch,
+                &client,
+                &opened.req,
+                &Err(refused),
+                opened.start,
+            );
+            continue;
+        }
         // A bug in one session must not take a worker (and its capacity) away for good.
         shared.counters.busy.fetch_add(1, Ordering::Relaxed);
         let served = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            serve(shared, trapdoor, sock, addr);
+            serve(shared, trapdoor, opened);
         }));
         shared.counters.busy.fetch_sub(1, Ordering::Relaxed);
         if served.is_err() {
@@ -537,36 +769,34 @@ fn open_connection(
     }
 }
 
-/// Serves one connection and logs one line about it.
-fn serve(
-    shared: &Shared,
-    trapdoor: Option<&TrapdoorTables<'_>>,
-    sock: TcpStream,
-    addr: SocketAddr,
-) {
-    let start = Instant::now();
-    let log = &shared.log;
-    let cfg = &shared.config;
-    let failed = || shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-    let Some((mut ch, info, req)) = open_connection(
-        shared,
-        sock,
+/// Serves one opened request and logs one line about it.
+fn serve(shared: &Shared, trapdoor: Option<&TrapdoorTables<'_>>, opened: Opened<'_>) {
+    let Opened {
+        mut ch,
+        info,
+        req,
         addr,
-        cfg.handshake_timeout,
-        |step, e| match step {
-            Opening::Handshake => format!("before a session: {e}"),
-            Opening::Request => e.to_string(),
-        },
-    ) else {
-        failed();
-        return;
-    };
+        start,
+        _tracked,
+    } = opened;
     let client = Client::of(addr, &info);
-    let outcome = if let Err(e) = ch.set_timeout(cfg.session_timeout) {
+    let outcome = if let Err(e) = ch.set_timeout(shared.config.session_timeout) {
         Err(e)
     } else {
         handle(shared, trapdoor, &mut ch, &req, &client)
     };
+    finish_request(shared, ch, &client, &req, &outcome, start);
+}
+
+/// Closes a served connection, counts its outcome and logs its one line.
+fn finish_request(
+    shared: &Shared,
+    ch: Channel,
+    client: &Client<'_>,
+    req: &Request,
+    outcome: &Result<String, NetError>,
+    start: Instant,
+) {
     if outcome.is_ok() {
         let _ = ch.close();
         shared.counters.ok.fetch_add(1, Ordering::Relaxed);
@@ -574,9 +804,9 @@ fn serve(
             shared.counters.signatures.fetch_add(1, Ordering::Relaxed);
         }
     } else {
-        failed();
+        shared.counters.failed.fetch_add(1, Ordering::Relaxed);
     }
-    log.request(&client, &req, &outcome, start.elapsed());
+    shared.log.request(client, req, outcome, start.elapsed());
 }
 
 /// Runs the request; returns what to log on success.

@@ -79,11 +79,16 @@ pub(crate) struct ServeArgs {
     /// instead of a passphrase
     #[argh(option)]
     key_file: Option<PathBuf>,
-    /// connections served at once (default: 4)
+    /// connections served at once (default: 4, at most 1024)
     #[argh(option, default = "4")]
     workers: usize,
-    /// accepted connections waiting for a worker; more are refused as busy (a few at a
-    /// time, within a second each) or dropped (default: 64)
+    /// connections in their TLS handshake and request at once: a client that stalls its
+    /// handshake holds one of these, never a worker (default: 64, at most 4096)
+    #[argh(option, default = "64")]
+    max_handshakes: usize,
+    /// accepted connections waiting for their handshake, and requests waiting for a worker;
+    /// more are refused as busy (a few at a time, within a second each) or dropped
+    /// (default: 64, at most 65536)
     #[argh(option, default = "64")]
     max_connections: usize,
     /// seconds a client has for the TLS handshake and its request (default: 10)
@@ -138,11 +143,23 @@ pub(crate) fn run(args: &ServeArgs) -> ExitStatus {
     finish(&log, style, result)
 }
 
+/// Upper bounds of the limits: a thread each (workers, handshakes), a queue place each
+/// (connections); beyond them a mistyped value would exhaust threads or memory.
+const MAX_WORKERS: usize = 1024;
+const MAX_HANDSHAKES: usize = 4096;
+const MAX_CONNECTIONS: usize = 65536;
+
 fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
-    if args.workers == 0 || args.max_connections == 0 {
-        return Err(CliError::Usage(
-            "--workers and --max-connections must be at least 1".into(),
-        ));
+    for (option, value, max) in [
+        ("--workers", args.workers, MAX_WORKERS),
+        ("--max-handshakes", args.max_handshakes, MAX_HANDSHAKES),
+        ("--max-connections", args.max_connections, MAX_CONNECTIONS),
+    ] {
+        if value == 0 || value > max {
+            return Err(CliError::Usage(format!(
+                "{option} {value}: must be from 1 to {max}"
+            )));
+        }
     }
     if args.handshake_timeout == 0 || args.timeout == 0 {
         return Err(CliError::Usage(
@@ -181,6 +198,7 @@ fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
     }
     let config = ServiceConfig {
         workers: args.workers,
+        openers: args.max_handshakes,
         max_waiting: args.max_connections,
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         session_timeout: Duration::from_secs(args.timeout),
@@ -220,11 +238,15 @@ fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
     let service = Service::bind(&args.listen, &paths, config, sink)?;
     // SIGTERM or SIGINT (Ctrl-C): stop accepting, let the sessions in progress finish
     // (each bounded by the timeouts), exit 0.
+    // A second signal ends the process at once (the stop flag is set by the first: the
+    // conditional exit is registered before it, so the first one does not trigger it).
     let stop = service.shutdown_handle();
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, stop.flag()).map_err(|e| {
-            CliError::Usage(format!("cannot install a handler for signal {signal}: {e}"))
-        })?;
+        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, stop.flag())
+            .and_then(|_| signal_hook::flag::register(signal, stop.flag()))
+            .map_err(|e| {
+                CliError::Usage(format!("cannot install a handler for signal {signal}: {e}"))
+            })?;
     }
     let serving = format!(
         "party 0 serving on {} (shares in {}, {} workers, {} Paillier keys made ahead, {})",

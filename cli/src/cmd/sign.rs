@@ -1,10 +1,10 @@
 //! `ecdsa2pc sign`: sign one digest with the peer, using the share on disk.
 
+use core::sync::atomic::{AtomicBool, Ordering};
 use ecdsa2pc_net::request::Operation;
 use ecdsa2pc_net::{input_file, interrupt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use argh::FromArgs;
 use ecdsa2pc_core::bip32::DerivationPath;

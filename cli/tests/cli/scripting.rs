@@ -103,6 +103,41 @@ fn bench_pool_and_window_beyond_their_bounds_are_usage_errors_before_connecting(
     }
 }
 
+/// serve's thread and queue limits beyond their bounds are usage errors before anything binds
+/// (--max-connections 2^64−1 panicked on a capacity overflow, --workers 100000 hung).
+#[test]
+fn serve_limits_beyond_their_bounds_are_usage_errors() {
+    for (option, value, want) in [
+        (
+            "--workers",
+            "100000",
+            "--workers 100000: must be from 1 to 1024",
+        ),
+        (
+            "--max-handshakes",
+            "0",
+            "--max-handshakes 0: must be from 1 to 4096",
+        ),
+        (
+            "--max-connections",
+            "18446744073709551615",
+            "--max-connections 18446744073709551615: must be from 1 to 65536",
+        ),
+    ] {
+        let r = run(&[
+            "serve",
+            "--shares",
+            ".",
+            "--listen",
+            "127.0.0.1:0",
+            option,
+            value,
+        ]);
+        assert_usage_error(&r, want);
+        assert!(!r.stderr.contains("serving on"), "{r}");
+    }
+}
+
 #[test]
 fn load_presign_takes_only_its_two_modes() {
     // The former 1/0 form and anything else: refused by the parser before any file or

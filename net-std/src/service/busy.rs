@@ -1,7 +1,7 @@
 //! A connection over the service's cap gets a "busy" refusal it can print, within a small
 //! bounded budget, or is dropped.
 //!
-//! When every worker serves a connection and [`ServiceConfig::max_waiting`] more wait, the
+//! When every opener opens a connection and [`ServiceConfig::max_waiting`] more wait, the
 //! accept loop hands a new connection to one "refuser" thread through a queue of
 //! [`MAX_REFUSING`] places. The refuser runs the TLS handshake and reads the request under
 //! a deadline of [`REFUSAL_DEADLINE`] (or the handshake timeout, if shorter), answers
@@ -49,8 +49,12 @@ pub(super) fn refuser(shared: &Shared, rx: &Receiver<(TcpStream, SocketAddr)>) {
 /// Why a connection over the cap is not served, for the log.
 pub(super) fn over_cap(shared: &Shared) -> String {
     format!(
-        "over the connection cap: {} workers busy and {} connections waiting",
-        shared.config.workers, shared.config.max_waiting
+        "over the connection cap: {} workers busy and {} requests waiting, or {} connections \
+         opening and {} waiting",
+        shared.config.workers,
+        shared.config.max_waiting,
+        shared.config.openers,
+        shared.config.max_waiting
     )
 }
 

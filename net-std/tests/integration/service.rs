@@ -646,7 +646,7 @@ fn health_answers_over_mtls_and_the_json_log_has_one_line_per_request() {
     assert_eq!(h.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(h.protocol, request::REQUEST_VERSION);
     assert_eq!((h.keys, h.signatures, h.workers), (0, 0, 4));
-    assert_eq!(h.busy_workers, 1, "the health request's own worker");
+    assert_eq!(h.busy_workers, 0, "an opener answers health, not a worker");
 
     let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
     let q = k.load_active::<KeyShareP2>().unwrap().public().q;
@@ -1004,12 +1004,13 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
     let client = party(&dir, Party::P2);
     let mut config = Running::config(shares.path());
     config.workers = 1;
+    config.openers = 1;
     config.max_waiting = 1;
     config.handshake_timeout = Duration::from_secs(20);
     config.paillier_pool = 0;
     let svc = Running::start_with(&dir, config);
 
-    // The one worker holds a client that has not sent its request yet, and one plain TCP
+    // The one opener holds a client that has not sent its request yet, and one plain TCP
     // connection waits for it: the service is at its cap.
     let holding = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
     let waiting = TcpStream::connect(&svc.addr).unwrap();
@@ -1095,4 +1096,96 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
             && l.contains("bad request")),
         "{lines:#?}"
     );
+}
+
+/// Idle connections that never start their TLS handshake (slow loris, port scans that hold
+/// the socket) hold openers, not workers: with one worker and eight such connections, a
+/// health check and a signature are served at once, not after the handshake timeout.
+/// (Before openers, each idle connection held the one worker for the handshake timeout.)
+#[test]
+fn idle_connections_hold_no_worker_and_the_service_keeps_serving() {
+    let dir = certs("service-loris");
+    let shares = TempDir::new("service-loris-shares");
+    let client_dir = TempDir::new("service-loris-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.workers = 1;
+    config.handshake_timeout = Duration::from_secs(30);
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+
+    let idle: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(&svc.addr).unwrap())
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    fetch_health(&mut ch).unwrap();
+    client_sign(&svc.addr, &client, &k, [3; 32]).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "served in {:?} with 8 idle connections open",
+        start.elapsed()
+    );
+    drop(idle);
+    svc.stop();
+}
+
+/// A stop does not wait for connections that were never opened, and cuts off a session
+/// stalled past the stop deadline: a client that sent its sign request and then nothing,
+/// and idle connections queued behind a full set of openers, hold the stop up for about
+/// the deadline, not for the session's per-message timeout or a handshake timeout each.
+#[test]
+fn a_stop_drops_unopened_connections_and_cuts_a_stalled_session_at_its_deadline() {
+    let dir = certs("service-stop");
+    let shares = TempDir::new("service-stop-shares");
+    let client_dir = TempDir::new("service-stop-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.openers = 2;
+    config.handshake_timeout = Duration::from_secs(30);
+    config.session_timeout = Duration::from_secs(60);
+    config.stop_deadline = Duration::from_secs(1);
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let q = k.load_active::<KeyShareP2>().unwrap().public().q;
+
+    // An authenticated sign request, then silence: the session waits for the epoch hello.
+    let mut stalled = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    request::ask(
+        &mut stalled,
+        &Request::on_key(Operation::Sign([4; 32]), key_id(&q)),
+    )
+    .unwrap();
+    // Two idle connections hold both openers; ten more wait in their queue.
+    let idle: Vec<TcpStream> = (0..12)
+        .map(|_| TcpStream::connect(&svc.addr).unwrap())
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+
+    let start = std::time::Instant::now();
+    let lines = svc.stop();
+    let took = start.elapsed();
+    // The openers' handshakes are cut at the deadline too; the queued ten are dropped.
+    assert!(
+        took < Duration::from_secs(8),
+        "the stop took {took:?}: {lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("stop deadline: closed the")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.contains("the service is stopping: not opened"))
+            .count()
+            >= 8,
+        "{lines:#?}"
+    );
+    drop((idle, stalled));
 }
