@@ -162,6 +162,35 @@ impl ParamsSecretFile {
         store::write_new(&self.path, &self.file_bytes(secret)?)
     }
 
+    /// Seals a plaintext parameter secret in place with this file's sealer, in one atomic
+    /// write (interrupted, the file holds the plaintext or the sealed secret, never a mix);
+    /// returns whether it did (`false`: there is none, or it is sealed already). `share
+    /// encrypt` runs it for party 0's shares, so that the secret beside them is not left
+    /// readable.
+    ///
+    /// # Errors
+    /// [`StoreError::NoSecret`] without a sealer; as [`ParamsSecretFile::load`] for a file
+    /// that does not load; [`StoreError::Write`].
+    pub fn encrypt_in_place(&self) -> Result<bool, StoreError> {
+        if self.sealer.is_none() {
+            return Err(StoreError::NoSecret {
+                path: self.path.clone(),
+                sealed_with: sealed::SecretKind::Passphrase,
+            });
+        }
+        let bytes = match store::read_bytes(&self.path) {
+            Err(StoreError::Missing { .. }) => return Ok(false),
+            read => read?,
+        };
+        if sealed::is_sealed(&bytes) {
+            return Ok(false);
+        }
+        // Loaded and checked before anything is written.
+        let secret = self.decode(&bytes)?;
+        store::write_atomic(&self.path, &self.file_bytes(&secret)?)?;
+        Ok(true)
+    }
+
     /// Loads the parameter secret, or makes ([`new_params_secret`]) and writes one if there
     /// is none: `making` is called before the safe-prime search (seconds). If another process
     /// wrote one meanwhile, that one is loaded and used, so two first keygens at once agree.

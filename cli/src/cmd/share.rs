@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use argh::FromArgs;
 use ecdsa2pc_core::{KeyShareP1, KeyShareP2, Party};
+use ecdsa2pc_net::params_secret::ParamsSecretFile;
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
@@ -90,11 +91,15 @@ fn encrypt(args: &EncryptArgs) -> Result<String, CliError> {
                 .to_owned(),
         )
     })?;
-    let files = files.sealed_with(Some(sealer));
-    let count = match party {
+    let files = files.sealed_with(Some(sealer.clone()));
+    let mut count = match party {
         Party::P1 => files.encrypt_in_place::<KeyShareP1>()?,
         Party::P2 => files.encrypt_in_place::<KeyShareP2>()?,
     };
+    // Party 0's parameter secret beside the share is a secret like the share: sealed too.
+    let params = ParamsSecretFile::beside(files.path()).sealed_with(Some(sealer));
+    let params_sealed = party == Party::P1 && params.encrypt_in_place()?;
+    count += usize::from(params_sealed);
     Ok(if count == 0 {
         format!(
             "key share {} is already encrypted; nothing changed",
@@ -102,11 +107,19 @@ fn encrypt(args: &EncryptArgs) -> Result<String, CliError> {
         )
     } else {
         format!(
-            "encrypted key share {} in place ({count} file{}); copies of the plaintext file \
+            "encrypted key share {} in place ({count} file{}{}); copies of the plaintext file \
              (backups) are still readable by whoever holds them: replace them with this file \
              and destroy them",
             files.path().display(),
-            if count == 1 { "" } else { "s" }
+            if count == 1 { "" } else { "s" },
+            if params_sealed {
+                format!(
+                    ", with party 0's commitment-parameter secret {}",
+                    params.path().display()
+                )
+            } else {
+                String::new()
+            }
         )
     })
 }

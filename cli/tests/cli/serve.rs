@@ -142,7 +142,10 @@ fn serve_refuses_bad_options_with_exit_2() {
     let shares = dir.path().to_str().unwrap();
     let r = run(&["serve", "--shares", shares, "--workers", "0"]);
     assert_eq!(r.code, Some(2), "{r}");
-    assert!(r.stderr.contains("--workers 0: must be from 1 to 1024"), "{r}");
+    assert!(
+        r.stderr.contains("--workers 0: must be from 1 to 1024"),
+        "{r}"
+    );
     let r = run(&["serve", "--shares", shares, "--log-format", "xml"]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(

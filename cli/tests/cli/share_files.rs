@@ -957,6 +957,14 @@ fn shares_encrypted_in_place_need_their_secret_and_still_sign_and_refresh() {
     ]);
     assert_eq!(r.code, Some(0), "{r}");
     assert!(r.stderr.contains("encrypted key share"), "{r}");
+    // Party 0's parameter secret beside the share is sealed with it (it was plaintext).
+    let params = p0.parent().unwrap().join(PARAMS_FILE);
+    assert!(
+        r.stderr
+            .contains("with party 0's commitment-parameter secret")
+            && is_sealed(&params),
+        "{r}"
+    );
     let r = run(&["share", "encrypt", "--share", s1, "--key-file", key_s]);
     assert_eq!(r.code, Some(0), "{r}");
     assert!(is_sealed(&p0) && is_sealed(&p1));
