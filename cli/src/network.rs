@@ -176,7 +176,12 @@ impl Net<'_> {
             phase,
             || {
                 match &listener {
-                    Some(listener) => listener.accept(&paths, timeout),
+                    Some(listener) => listener.accept_skipping(&paths, timeout, &mut |peer, e| {
+                        log.line(format_args!(
+                            "ignored a connection from {peer} that is no party 1 ({e}); still \
+                             waiting for party 1"
+                        ));
+                    }),
                     None => ecdsa2pc_net::connect(self.server, &paths, timeout),
                 }
                 .map_err(CliError::from)

@@ -16,6 +16,7 @@ use crate::channel::Channel;
 use crate::error::{NetError, Phase, TransportError};
 use crate::handshake::{establish_client, establish_server};
 use crate::tls::{ServerSetup, client_setup, server_name_for, server_setup};
+use crate::tls_error::TlsProblem;
 
 /// First pause between connection attempts; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -74,28 +75,67 @@ impl Listener {
 
     /// Waits up to `timeout` for one client, then completes the mutual-TLS handshake
     /// within `timeout` more (certificates are loaded first, so a missing file is
-    /// reported before waiting).
+    /// reported before waiting). A stray connection is skipped: see [`Self::accept_skipping`].
     pub fn accept(&self, paths: &CertPaths, timeout: Duration) -> Result<Channel, NetError> {
+        self.accept_skipping(paths, timeout, &mut |_, _| {})
+    }
+
+    /// [`Self::accept`], telling `skipped` of every stray connection it goes past: one that
+    /// sends something other than TLS (a port scan's probe, an HTTP request) or closes before
+    /// its handshake is done (a health probe of a load balancer). Those are no party 1, and
+    /// waiting goes on for the one that is, until `timeout` from the call; a connection that
+    /// speaks TLS and fails it (another CA, no client certificate) ends the wait with its
+    /// error, as it is most likely party 1 misconfigured.
+    pub fn accept_skipping(
+        &self,
+        paths: &CertPaths,
+        timeout: Duration,
+        skipped: &mut dyn FnMut(SocketAddr, &NetError),
+    ) -> Result<Channel, NetError> {
         let setup = server_setup(paths)?;
-        self.accept_with(&setup, timeout)
+        self.accept_with(&setup, timeout, skipped)
     }
 
-    fn accept_with(&self, setup: &ServerSetup, timeout: Duration) -> Result<Channel, NetError> {
-        let sock = self.accept_tcp(timeout)?;
-        establish_server(sock, setup, timeout)
+    fn accept_with(
+        &self,
+        setup: &ServerSetup,
+        timeout: Duration,
+        skipped: &mut dyn FnMut(SocketAddr, &NetError),
+    ) -> Result<Channel, NetError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (sock, peer) = self.accept_tcp(left, timeout)?;
+            // The handshake keeps the whole timeout, as before: party 1 may have connected
+            // at the last moment of the wait.
+            match establish_server(sock, setup, timeout) {
+                Err(e)
+                    if is_stray(&e)
+                        && !deadline.saturating_duration_since(Instant::now()).is_zero() =>
+                {
+                    skipped(peer, &e);
+                }
+                done => return done,
+            }
+        }
     }
 
-    /// Polls the nonblocking listener so that waiting ends at the deadline.
-    fn accept_tcp(&self, timeout: Duration) -> Result<TcpStream, TransportError> {
+    /// Polls the nonblocking listener so that waiting ends after `left`; a timeout reports
+    /// `timeout`, the whole wait.
+    fn accept_tcp(
+        &self,
+        left: Duration,
+        timeout: Duration,
+    ) -> Result<(TcpStream, SocketAddr), TransportError> {
         let io = |source| TransportError::Io {
             phase: Phase::Accept,
             source,
         };
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + left;
         self.inner.set_nonblocking(true).map_err(io)?;
         loop {
             match self.inner.accept() {
-                Ok((sock, _peer)) => return Ok(sock),
+                Ok(accepted) => return Ok(accepted),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e)
                     if matches!(
@@ -134,7 +174,17 @@ pub fn listen_and_accept(
     timeout: Duration,
 ) -> Result<Channel, NetError> {
     let setup = server_setup(paths)?;
-    listen(addr)?.accept_with(&setup, timeout)
+    listen(addr)?.accept_with(&setup, timeout, &mut |_, _| {})
+}
+
+/// Whether a failed handshake was no party 1 at all: bytes that are not TLS, or a peer that
+/// closed before the handshake was done.
+fn is_stray(e: &NetError) -> bool {
+    match e {
+        NetError::Tls(t) => *t.problem() == TlsProblem::NotTls,
+        NetError::Transport(TransportError::PeerClosed { .. }) => true,
+        _ => false,
+    }
 }
 
 /// Opens `party`'s side of the session: party 0 (the TLS server) listens on `addr` and

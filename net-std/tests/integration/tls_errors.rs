@@ -135,3 +135,33 @@ fn server_certificate_used_as_client_certificate_is_refused() {
         "{client_err}"
     );
 }
+
+/// A one-shot party 0 goes past stray connections (an HTTP request, a port scan that
+/// connects and closes) and keeps waiting for party 1, telling the caller of each; party 1
+/// then connects as usual. A TLS client of another CA still ends the wait (see
+/// `client_certificate_from_another_ca_is_rejected_by_party_0`).
+#[test]
+fn stray_connections_are_skipped_and_party_1_is_still_accepted() {
+    let dir = certs("stray");
+    let listener = ecdsa2pc_net::listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let paths = party(&dir, Party::P1);
+    let server = std::thread::spawn(move || {
+        let mut skipped = Vec::new();
+        let ch = listener.accept_skipping(&paths, OK_TIMEOUT, &mut |peer, e| {
+            skipped.push(format!("{peer}: {e}"));
+        });
+        (ch.map(|ch| ch.info().peer_subject.clone()), skipped)
+    });
+    let mut http = TcpStream::connect(&addr).unwrap();
+    http.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut reply = Vec::new();
+    let _ = http.read_to_end(&mut reply);
+    drop(TcpStream::connect(&addr).unwrap());
+    std::thread::sleep(Duration::from_millis(200));
+    connect(&addr, &party(&dir, Party::P2), OK_TIMEOUT).unwrap();
+    let (accepted, skipped) = server.join().unwrap();
+    assert!(accepted.is_ok(), "{accepted:?} after {skipped:#?}");
+    assert_eq!(skipped.len(), 2, "{skipped:#?}");
+    assert!(skipped[0].contains("not TLS"), "{skipped:#?}");
+}
