@@ -747,6 +747,7 @@ fn open_connection(
     deadline: Duration,
     cause: impl Fn(Opening, &NetError) -> String,
 ) -> Option<(Channel, SessionInfo, Request)> {
+    let start = Instant::now();
     let mut ch = match establish_server(sock, &shared.setup, deadline) {
         Ok(ch) => ch,
         Err(e) => {
@@ -757,7 +758,16 @@ fn open_connection(
         }
     };
     let info = ch.info().clone();
-    match request::receive(&mut ch) {
+    // The request gets what is left of the deadline, not a deadline of its own: handshake
+    // and request together take at most `deadline` (at least a millisecond is left for a
+    // client that finished its handshake at the last moment and sends at once).
+    let left = deadline
+        .saturating_sub(start.elapsed())
+        .max(Duration::from_millis(1));
+    let received = ch
+        .set_timeout(left)
+        .and_then(|()| request::receive(&mut ch));
+    match received {
         Ok(req) => Some((ch, info, req)),
         Err(e) => {
             let client = Client::of(addr, &info);

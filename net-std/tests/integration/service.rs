@@ -1189,3 +1189,56 @@ fn a_stop_drops_unopened_connections_and_cuts_a_stalled_session_at_its_deadline(
     );
     drop((idle, stalled));
 }
+
+/// The TLS handshake and the request share one deadline: a client whose handshake takes most
+/// of `handshake_timeout` (its first bytes held back by a relay) and whose request comes after
+/// the rest is dropped, not given a second full timeout for the request.
+#[test]
+fn handshake_and_request_together_get_one_handshake_timeout() {
+    use std::io::{Read as _, Write as _};
+    let dir = certs("service-slow-open");
+    let shares = TempDir::new("service-slow-open-shares");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.handshake_timeout = Duration::from_secs(2);
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    // A relay that holds the client's bytes back for 1.3 s, then forwards both ways.
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay_addr = relay.local_addr().unwrap().to_string();
+    let upstream_addr = svc.addr.clone();
+    thread::spawn(move || {
+        let (down, _) = relay.accept().unwrap();
+        let up = TcpStream::connect(&upstream_addr).unwrap();
+        let (mut down_r, mut up_w) = (down.try_clone().unwrap(), up.try_clone().unwrap());
+        let (mut up_r, mut down_w) = (up, down);
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(1300));
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = down_r.read(&mut buf) {
+                if up_w.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = up_r.read(&mut buf) {
+            if down_w.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    });
+    let mut ch = connect(&relay_addr, &client, OK_TIMEOUT).unwrap();
+    // About 1.3 s of the 2 are gone; the request comes 1 s later, past the deadline.
+    thread::sleep(Duration::from_millis(1000));
+    let asked = request::ask(&mut ch, &Request::health());
+    assert!(asked.is_err(), "served past the deadline");
+    thread::sleep(Duration::from_millis(200));
+    let lines = svc.stop();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("dropped") && l.contains("CN=client1")),
+        "{lines:#?}"
+    );
+}
