@@ -1227,6 +1227,8 @@ fn handshake_and_request_together_get_one_handshake_timeout() {
                 break;
             }
         }
+        // The service closed: so does the relay, at once.
+        let _ = down_w.shutdown(std::net::Shutdown::Both);
     });
     let mut ch = connect(&relay_addr, &client, OK_TIMEOUT).unwrap();
     // About 1.3 s of the 2 are gone; the request comes 1 s later, past the deadline.
