@@ -304,6 +304,22 @@ struct Opened<'a> {
     _tracked: Tracked<'a>,
 }
 
+impl Opened<'_> {
+    /// Refuses the request as busy with `reason` instead of serving it, and logs it.
+    fn refuse_busy(mut self, shared: &Shared, reason: String) {
+        let client = Client::of(self.addr, &self.info);
+        let refused = refuse(&mut self.ch, RefusalCode::Busy, reason);
+        finish_request(
+            shared,
+            self.ch,
+            &client,
+            &self.req,
+            &Err(refused),
+            self.start,
+        );
+    }
+}
+
 /// Window of the service's trapdoor tables: 2 × 4096 entries of 128 bytes.
 const TRAPDOOR_WINDOW: u32 = 4;
 
@@ -663,21 +679,8 @@ fn open_one<'a>(
     };
     match sessions.try_send(opened) {
         Ok(()) => {}
-        Err(TrySendError::Full(mut opened) | TrySendError::Disconnected(mut opened)) => {
-            let client = Client::of(opened.addr, &opened.info);
-            let refused = refuse(
-                &mut opened.ch,
-                RefusalCode::Busy,
-                format!("party 0 is {}", busy::over_cap(shared)),
-            );
-            finish_request(
-                shared,
-                opened.ch,
-                &client,
-                &opened.req,
-                &Err(refused),
-                start,
-            );
+        Err(TrySendError::Full(opened) | TrySendError::Disconnected(opened)) => {
+            opened.refuse_busy(shared, format!("party 0 is {}", busy::over_cap(shared)));
         }
     }
 }
@@ -692,22 +695,12 @@ fn work(
 ) {
     loop {
         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(mut opened) = next else { return };
+        let Ok(opened) = next else { return };
         let addr = opened.addr;
         if stop.is_stopped() {
-            let client = Client::of(addr, &opened.info);
-            let refused = refuse(
-                &mut opened.ch,
-                RefusalCode::Busy,
-                "party 0 is stopping; try again once it is back".to_owned(),
-            );
-            finish_request(
+            opened.refuse_busy(
                 shared,
-                opened.ch,
-                &client,
-                &opened.req,
-                &Err(refused),
-                opened.start,
+                "party 0 is stopping; try again once it is back".into(),
             );
             continue;
         }
