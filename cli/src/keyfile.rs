@@ -132,6 +132,21 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     })
 }
 
+/// Refuses an output file (`option` gives `path`) whose directory `dir` is missing or is no
+/// directory, naming which.
+pub(crate) fn check_output_dir(option: &str, path: &Path, dir: &Path) -> Result<(), CliError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let exists = dir.exists();
+    let (path, dir) = (path.display(), dir.display());
+    Err(CliError::Usage(if exists {
+        format!("{option} {path}: {dir} is not a directory (a file of that name exists)")
+    } else {
+        format!("{option} {path}: the directory {dir} does not exist; create it first")
+    }))
+}
+
 /// Writes `contents` to `dir/name` atomically: a temporary file in `dir`, then a rename,
 /// so that a reader (or the other party writing the same file) never sees half a file.
 pub(crate) fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, CliError> {

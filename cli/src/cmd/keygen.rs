@@ -10,6 +10,7 @@ use ecdsa2pc_net::sealed::Content;
 use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
+use crate::keyfile::check_output_dir;
 use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style};
 use crate::protocols::{self, Protocols};
@@ -140,14 +141,8 @@ fn keygen<S: Protocols>(args: &KeygenArgs, net: &Net<'_>, log: &Log) -> Result<O
     // Asked before the network run: a prompt must not make the peer wait.
     let sealer = args.secret().sealer(Prompt::NewOptional)?;
     let files = ShareFiles::new(&args.share).sealed_with(sealer);
-    if let Some(dir) = args.share.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.is_dir()
-    {
-        return Err(CliError::Usage(format!(
-            "--share {}: the directory {} does not exist; create it first",
-            args.share.display(),
-            dir.display()
-        )));
+    if let Some(dir) = args.share.parent().filter(|d| !d.as_os_str().is_empty()) {
+        check_output_dir("--share", &args.share, dir)?;
     }
     check_share_path(&args.share, args.force)?;
     // Held until the share is written: no other run can use or write these files meanwhile.

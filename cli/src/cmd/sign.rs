@@ -13,7 +13,7 @@ use k256::ecdsa::signature::hazmat::PrehashVerifier;
 
 use crate::digest::{MessageDigest, MessageOptions};
 use crate::error::{CliError, ExitStatus};
-use crate::keyfile::write_atomic;
+use crate::keyfile::{check_output_dir, write_atomic};
 use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
 use crate::output::{Log, Outcome, Style, fail, finish, hex};
 use crate::protocols::{self, Protocols};
@@ -384,13 +384,7 @@ fn line(mut bytes: Vec<u8>) -> Vec<u8> {
 /// 0's parameter secret (a mistyped `--out` would destroy the key).
 fn check_out(out: &Path) -> Result<(), CliError> {
     let (dir, _) = split(out)?;
-    if !dir.is_dir() {
-        return Err(CliError::Usage(format!(
-            "--out {}: the directory {} does not exist; create it first",
-            out.display(),
-            dir.display()
-        )));
-    }
+    check_output_dir("--out", out, dir)?;
     if out.is_dir() {
         return Err(CliError::Usage(format!(
             "--out {}: is a directory; give a file name in it, e.g. {}",

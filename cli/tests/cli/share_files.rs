@@ -695,6 +695,16 @@ fn outputs_that_would_replace_a_secret_and_unreadable_inputs_are_refused_first()
     );
     keygen(dir.path().to_str().unwrap(), true, "is a directory");
     keygen("", false, "not a file name");
+    let under_a_file = dir.path().join("notes.txt").join("p0.share");
+    keygen(
+        under_a_file.to_str().unwrap(),
+        false,
+        "notes.txt is not a directory (a file of that name exists)",
+    );
+    sign(
+        under_a_file.to_str().unwrap(),
+        "notes.txt is not a directory",
+    );
     assert_eq!(std::fs::read(&notes).unwrap(), b"not a share");
     assert_eq!(std::fs::read(&p0).unwrap(), share_before);
     assert_eq!(std::fs::read(&params).unwrap(), params_before);
