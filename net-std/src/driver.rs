@@ -154,7 +154,8 @@ pub fn keygen_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 /// ([`KeygenConfirmation::Stored`]); then party 0 tells party 1 so
 /// ([`KeygenConfirmation::Active`]). On any error before the promotion (the pending write
 /// included) the pending share is discarded: party 1 promotes only after that last message,
-/// so it cannot hold the key as active either.
+/// so it cannot hold the key as active either. Once promoted, the key is party 0's whatever
+/// becomes of that last message: a failure to send it is not an error.
 ///
 /// # Errors
 /// Transport errors, [`NetError::Protocol`] if the peer's messages fail a check,
@@ -209,8 +210,10 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
         let _ = persist.discard();
         return Err(e);
     }
-    // Our share is active now whatever happens to this message: party 1 stored its own.
-    link.send_raw(&KeygenConfirmation::Active.encode(share.public()))?;
+    // Our share is active now whatever happens to this message: party 1 stored its own. So
+    // a failed send is no failure of the keygen: party 0 reports the key it keeps, and party
+    // 1, if it missed this message, holds its half as FILE.pending (README, keygen).
+    let _ = link.send_raw(&KeygenConfirmation::Active.encode(share.public()));
     Ok(share)
 }
 

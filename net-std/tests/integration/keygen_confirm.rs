@@ -128,8 +128,9 @@ fn no_temporary_files(dir: &Path, name: &str) {
 
 #[test]
 fn keygen_is_confirmed_whatever_is_cut_or_crashes() {
-    // Messages: 1, 2, 3, party 1's acknowledgement, party 0's confirmation.
-    let cases = failures(5);
+    // Messages: party 0's parameters, 1, 2, 3, party 1's acknowledgement, party 0's
+    // confirmation.
+    let cases = failures(6);
     let mut summary = Vec::new();
     for (name, budget, c1, c2) in &cases {
         let dir = TempDir::new("keygen-case");
@@ -160,6 +161,14 @@ fn keygen_is_confirmed_whatever_is_cut_or_crashes() {
                 "{name}: party 1 succeeded, so party 0's is active"
             );
         }
+        // Party 0 reports the key it keeps active unless it crashed: a cut of its last
+        // message (the confirmation) does not undo what party 1 already stored.
+        if s1.is_some() && c1.is_none() {
+            assert!(
+                ok1,
+                "{name}: party 0 keeps the key active, so it reports it"
+            );
+        }
         // Party 1 makes its share active only after party 0 did.
         if s2.is_some() {
             assert!(s1.is_some(), "{name}: party 1 active alone");
@@ -185,7 +194,7 @@ fn keygen_is_confirmed_whatever_is_cut_or_crashes() {
         no_temporary_files(dir.path(), name);
         summary.push(format!("{name}: party 0 ok {ok1}, party 1 ok {ok2}"));
     }
-    assert_eq!(summary.len(), 13, "{summary:#?}");
+    assert_eq!(summary.len(), 14, "{summary:#?}");
 }
 
 /// A transport that replaces the `nth` message it sends (1-based) with `rewrite` of it.
