@@ -7,10 +7,19 @@
 //! a time limit, after which it is killed, and at most [`MAX_OUTPUT`] bytes of its standard
 //! output are kept. Anything but exit 0 within the limit refuses the request (fail closed),
 //! with the first line of its output as the reason the client sees.
+//!
+//! On Unix the program runs in a process group of its own, and nothing of that group outlives
+//! the decision: at the time limit the whole group is killed, and when the program exits by
+//! itself whatever it left running in its group (a background child, a command of a script
+//! that hung) is killed too (SIGKILL). A hook that needs work done after its answer must hand
+//! it to something outside its process group. The reason is what the program wrote before it
+//! exited, even if a child of it still held its output open. (A process that leaves the group,
+//! with setsid for one, is beyond this: it is not killed, and while it holds the output open
+//! the reader of that output waits for it.)
 
 use core::time::Duration;
-use std::io::{self, Read as _, Write as _};
-use std::process::{Command, Stdio};
+use std::io::{self, Write as _};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
@@ -19,6 +28,10 @@ use std::time::Instant;
 pub const MAX_OUTPUT: usize = 4096;
 /// How often a running hook is checked for its exit.
 const POLL: Duration = Duration::from_millis(5);
+/// Time the output reader has, once the hook exited and its group was killed, to reach the end
+/// of the output (the pipe closes as soon as the group is gone; a process that left the group
+/// and holds the pipe gets no longer than this: what was read by then is the output).
+const OUTPUT_GRACE: Duration = Duration::from_millis(200);
 
 /// The program `--approve` names and its time limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,13 +76,16 @@ impl ApproveHook {
         let Some((program, args)) = self.argv.split_first() else {
             return refused("the approval hook is empty", "no program".to_owned());
         };
-        let spawned = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn();
-        let mut child = match spawned {
+            .stderr(Stdio::inherit());
+        // A group of its own, so that what the hook starts can be killed with it.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => {
                 return refused(
@@ -78,24 +94,20 @@ impl ApproveHook {
                 );
             }
         };
+        // Read in a thread so that a hook writing much output cannot block on a full pipe; the
+        // first MAX_OUTPUT bytes are sent as they come, the rest is read and discarded. The
+        // thread ends at the end of the output, which comes at the latest when the hook's group
+        // is killed below.
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        if let Some(stdout) = child.stdout.take() {
+            let _ = thread::Builder::new()
+                .name("ecdsa2pc-approve".into())
+                .spawn(move || read_output(stdout, &tx));
+        }
         // A hook that does not read its input, or exits early, is its own business: the
         // decision is its exit status.
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(format!("{request}\n").as_bytes());
-        }
-        let (tx, rx) = mpsc::channel();
-        if let Some(stdout) = child.stdout.take() {
-            // Read in a thread so that a hook writing much output cannot block on a full pipe;
-            // only the first MAX_OUTPUT bytes are kept.
-            let _ = thread::Builder::new()
-                .name("ecdsa2pc-approve".into())
-                .spawn(move || {
-                    let mut kept = Vec::new();
-                    let mut stdout = stdout;
-                    let _ = (&mut stdout).take(MAX_OUTPUT as u64).read_to_end(&mut kept);
-                    let _ = io::copy(&mut stdout, &mut io::sink());
-                    let _ = tx.send(kept);
-                });
         }
         let deadline = Instant::now() + self.timeout;
         let status = loop {
@@ -103,7 +115,7 @@ impl ApproveHook {
                 Ok(Some(status)) => break status,
                 Ok(None) if Instant::now() < deadline => thread::sleep(POLL),
                 Ok(None) => {
-                    let _ = child.kill();
+                    kill(&mut child);
                     let _ = child.wait();
                     return refused(
                         "the approval hook did not answer in time",
@@ -111,7 +123,7 @@ impl ApproveHook {
                     );
                 }
                 Err(e) => {
-                    let _ = child.kill();
+                    kill(&mut child);
                     return refused(
                         "the approval hook failed",
                         format!("cannot wait for {program}: {e}"),
@@ -119,12 +131,13 @@ impl ApproveHook {
                 }
             }
         };
+        // Whatever the hook left running in its group goes with it; that also closes its
+        // output, so that the reader reaches the end of what the hook wrote.
+        kill_group(&child);
         if status.success() {
             return Verdict::Approved;
         }
-        // The output is complete once the hook has exited (unless it left a child holding the
-        // pipe: then there is no reason line, only the status).
-        let output = rx.recv_timeout(POLL * 20).unwrap_or_default();
+        let output = collect(&rx, Instant::now() + OUTPUT_GRACE);
         let text = String::from_utf8_lossy(&output);
         let line = text.lines().next().unwrap_or("").trim();
         let reason = if line.is_empty() {
@@ -135,6 +148,89 @@ impl ApproveHook {
         refused(reason, format!("{program} exited with {status}"))
     }
 }
+
+/// Reads `stdout` to its end, sending its first [`MAX_OUTPUT`] bytes to `tx` as they come and
+/// discarding the rest (also once nobody receives any more).
+fn read_output(mut stdout: impl io::Read, tx: &mpsc::Sender<Vec<u8>>) {
+    let mut buf = [0_u8; 4096];
+    let mut kept = 0;
+    loop {
+        match stdout.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                let keep = n.min(MAX_OUTPUT - kept);
+                if keep > 0 {
+                    kept += keep;
+                    let _ = tx.send(buf[..keep].to_vec());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// What the reader sent until the end of the output or `deadline`, whichever comes first.
+fn collect(rx: &mpsc::Receiver<Vec<u8>>, deadline: Instant) -> Vec<u8> {
+    let mut output = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => output.extend_from_slice(&chunk),
+            // The end of the output (the reader is gone), or no more time.
+            Err(_) => return output,
+        }
+    }
+}
+
+/// Kills the hook that did not exit (it is not reaped yet, so its process group is still its
+/// own): its whole group, and the hook itself should that fail.
+fn kill(child: &mut Child) {
+    kill_group(child);
+    let _ = child.kill();
+}
+
+/// Kills (SIGKILL) the process group of `child`, which it leads (best effort: an error, such as
+/// a group with nothing left in it, is ignored). Once the hook is reaped its pid could in theory
+/// be reused, but not while anything of its group is left, and only a new group leader would
+/// share the number: the group is killed right after the hook's exit is seen.
+#[cfg(target_os = "linux")]
+fn kill_group(child: &Child) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    // Never 0 or 1 (the caller's own group; init): a spawned child is neither.
+    let Ok(id) = i32::try_from(child.id()) else {
+        return;
+    };
+    if let Some(pid) = Pid::from_raw(id).filter(|_| id > 1) {
+        let _ = kill_process_group(pid, Signal::KILL);
+    }
+}
+
+/// Kills (SIGKILL) the process group of `child`, which it leads, with the system's `kill`
+/// (best effort: this crate has no unsafe code, and no system call binding here).
+#[cfg(all(unix, not(target_os = "linux")))]
+fn kill_group(child: &Child) {
+    let id = child.id();
+    if id <= 1 {
+        return;
+    }
+    let group = format!("-{id}");
+    for kill in ["/bin/kill", "/usr/bin/kill", "kill"] {
+        let ran = Command::new(kill)
+            .args(["-s", "KILL", "--", &group])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if ran.is_ok() {
+            return;
+        }
+    }
+}
+
+/// No process groups: only the hook itself is killed.
+#[cfg(not(unix))]
+fn kill_group(_child: &Child) {}
 
 #[cfg(test)]
 mod tests {
@@ -207,5 +303,141 @@ mod tests {
         };
         assert_eq!(reason.len(), MAX_OUTPUT);
         assert_eq!(ApproveHook::parse("  ", Duration::ZERO), None);
+    }
+
+    /// A fresh path in the temporary directory for a hook to write a pid to.
+    #[cfg(unix)]
+    fn pid_file(name: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "ecdsa2pc-approve-{name}-{}.pid",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    /// Whether the `sleep` a hook left behind (its pid in `file`) still runs, allowing `wait`
+    /// for a kill to take effect. A zombie (waiting for a reaper) counts as gone.
+    #[cfg(unix)]
+    fn sleep_survives(file: &std::path::Path, wait: Duration) -> bool {
+        let pid: u32 = std::fs::read_to_string(file)
+            .expect("the hook wrote its child's pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        let _ = std::fs::remove_file(file);
+        let alive = || {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // "pid (comm) state ...": the same sleep, not a reused pid, and not a zombie.
+            let comm = stat
+                .split_once(" (")
+                .and_then(|(_, rest)| rest.rsplit_once(") "));
+            matches!(comm, Some((comm, rest)) if comm == "sleep" && !rest.starts_with(['Z', 'X']))
+        };
+        let start = Instant::now();
+        while alive() {
+            if start.elapsed() > wait {
+                // Do not leave it behind even when the test fails.
+                let _ = Command::new("kill")
+                    .args(["-s", "KILL", &pid.to_string()])
+                    .status();
+                return true;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Whether a reader thread of some hook is still there after `wait` (other tests run hooks
+    /// in parallel, so this waits for a moment with none).
+    #[cfg(target_os = "linux")]
+    fn reader_threads_remain(wait: Duration) -> bool {
+        let count = || {
+            std::fs::read_dir("/proc/self/task")
+                .map(|tasks| {
+                    tasks
+                        .filter_map(Result::ok)
+                        .filter(|task| {
+                            std::fs::read_to_string(task.path().join("comm"))
+                                // The kernel keeps 15 bytes of a thread's name.
+                                .is_ok_and(|comm| comm.starts_with("ecdsa2pc-approv"))
+                        })
+                        .count()
+                })
+                .unwrap_or(0)
+        };
+        let start = Instant::now();
+        while count() > 0 {
+            if start.elapsed() > wait {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_hook_that_hangs_with_a_child_is_killed_with_its_child() {
+        let file = pid_file("hangs");
+        let script = format!("sleep 1000 & echo $! > '{}'; wait", file.display());
+        let start = Instant::now();
+        let verdict = sh(&script, 300).decide(&serde_json::json!({}));
+        let elapsed = start.elapsed();
+        // First, so that a failing test leaves no process behind.
+        let survives = sleep_survives(&file, Duration::from_secs(1));
+        let Verdict::Refused { reason, .. } = verdict else {
+            panic!("approved")
+        };
+        assert_eq!(reason, "the approval hook did not answer in time");
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        assert!(!survives, "the hook's child outlived the timeout");
+        #[cfg(target_os = "linux")]
+        assert!(
+            !reader_threads_remain(Duration::from_secs(3)),
+            "the hook's output reader did not end"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_background_child_holding_the_output_neither_hides_the_reason_nor_outlives_the_hook() {
+        let file = pid_file("refuses");
+        let script = format!(
+            "sleep 1000 & echo $! > '{}'; echo refuse; exit 1",
+            file.display()
+        );
+        let start = Instant::now();
+        let verdict = sh(&script, 5000).decide(&serde_json::json!({}));
+        let elapsed = start.elapsed();
+        // First, so that a failing test leaves no process behind.
+        let survives = sleep_survives(&file, Duration::from_secs(1));
+        let Verdict::Refused { reason, detail } = verdict else {
+            panic!("approved")
+        };
+        assert_eq!(reason, "refuse");
+        assert!(detail.contains("exit"), "{detail}");
+        assert!(elapsed < Duration::from_millis(700), "{elapsed:?}");
+        assert!(!survives, "the hook's background child outlived it");
+        // The same when the hook approves.
+        let file = pid_file("approves");
+        let script = format!("sleep 1000 & echo $! > '{}'; exit 0", file.display());
+        let start = Instant::now();
+        let verdict = sh(&script, 5000).decide(&serde_json::json!({}));
+        let elapsed = start.elapsed();
+        let survives = sleep_survives(&file, Duration::from_secs(1));
+        assert_eq!(verdict, Verdict::Approved);
+        assert!(elapsed < Duration::from_millis(700), "{elapsed:?}");
+        assert!(
+            !survives,
+            "the approving hook's background child outlived it"
+        );
+        #[cfg(target_os = "linux")]
+        assert!(
+            !reader_threads_remain(Duration::from_secs(3)),
+            "the hook's output reader did not end"
+        );
     }
 }
