@@ -419,7 +419,8 @@ mod tests {
         };
         assert_eq!(reason, "refuse");
         assert!(detail.contains("exit"), "{detail}");
-        assert!(elapsed < Duration::from_millis(700), "{elapsed:?}");
+        // Far below the 5 s limit (a loaded machine gets slack): the exit was seen at once.
+        assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
         assert!(!survives, "the hook's background child outlived it");
         // The same when the hook approves.
         let file = pid_file("approves");
@@ -429,7 +430,8 @@ mod tests {
         let elapsed = start.elapsed();
         let survives = sleep_survives(&file, Duration::from_secs(1));
         assert_eq!(verdict, Verdict::Approved);
-        assert!(elapsed < Duration::from_millis(700), "{elapsed:?}");
+        // Far below the 5 s limit (a loaded machine gets slack): the exit was seen at once.
+        assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
         assert!(
             !survives,
             "the approving hook's background child outlived it"
