@@ -71,11 +71,7 @@ fn refuse_busy(shared: &Shared, sock: TcpStream, addr: SocketAddr) {
         return;
     };
     let client = Client::of(addr, &info);
-    let refused = refuse(
-        &mut ch,
-        RefusalCode::Busy,
-        format!("party 0 is {why}; try again later"),
-    );
+    let refused = refuse(&mut ch, RefusalCode::Busy, format!("party 0 is {why}"));
     let _ = ch.close();
     log.request(&client, &req, &Err(refused), start.elapsed());
 }
