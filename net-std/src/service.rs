@@ -115,8 +115,9 @@ pub struct ServiceConfig {
     /// Connections in their TLS handshake and request at once (opener threads): a client
     /// that stalls its handshake holds one of these, never a worker.
     pub openers: usize,
-    /// Accepted connections waiting for a worker; one more is refused as busy within a
-    /// small budget, or dropped ([`MAX_REFUSING`]).
+    /// Accepted connections waiting for an opener (one more is refused as busy within a
+    /// small budget, or dropped: [`MAX_REFUSING`]), and opened requests waiting for a worker
+    /// (one more is refused as busy at once).
     pub max_waiting: usize,
     /// Time a client has to complete the TLS handshake and send its request.
     pub handshake_timeout: Duration,
@@ -139,10 +140,9 @@ pub struct ServiceConfig {
 impl ServiceConfig {
     /// Defaults for the share directory `shares`: plaintext shares, the per-user lock
     /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 openers, 64 waiting
-    /// connections,
-    /// 10 s for handshake and request, 60 s per message, 20 s after a stop for the sessions
-    /// in progress, 10 s wait for a busy key, no
-    /// approval hook, text log, 2 Paillier keys made ahead of time.
+    /// connections, 10 s for handshake and request, 60 s per message, 20 s after a stop for
+    /// the sessions in progress, 10 s wait for a busy key, no approval hook, text log, 2
+    /// Paillier keys made ahead of time.
     #[must_use]
     pub fn new(shares: &Path) -> Self {
         Self {
