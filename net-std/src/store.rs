@@ -287,10 +287,21 @@ impl ShareFiles {
     /// # Errors
     /// [`StoreError::Unrecognised`] if the header names no known version or party,
     /// [`StoreError::OldFormat`] for a share made before the commitment parameters,
-    /// [`StoreError::SealBroken`] if a sealed header is damaged.
+    /// [`StoreError::SealBroken`] if a sealed header is damaged,
+    /// [`StoreError::ParamsNotShare`] for party 0's parameter secret (sealed or not).
     pub fn party_of(path: &Path, bytes: &[u8]) -> Result<Party, StoreError> {
+        let params = || StoreError::ParamsNotShare {
+            path: path.to_path_buf(),
+        };
         if sealed::is_sealed(bytes) {
-            return Ok(sealed::header(path, bytes)?.party);
+            let head = sealed::header(path, bytes)?;
+            if head.content == sealed::Content::ParamsSecret {
+                return Err(params());
+            }
+            return Ok(head.party);
+        }
+        if bytes.starts_with(&ecdsa2pc_core::RingPedersenSecret::FILE_MAGIC) {
+            return Err(params());
         }
         role_of(bytes).map_err(|error| unreadable_header(path, error))
     }

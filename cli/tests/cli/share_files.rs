@@ -709,6 +709,14 @@ fn outputs_that_would_replace_a_secret_and_unreadable_inputs_are_refused_first()
     assert_eq!(std::fs::read(&p0).unwrap(), share_before);
     assert_eq!(std::fs::read(&params).unwrap(), params_before);
 
+    // The parameter secret given as a share is named for what it is, not called damaged.
+    let r = run(&["inspect", "--share", params.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("not a key share (the file is intact)") && !r.stderr.contains("backup"),
+        "{r}"
+    );
+
     let r = run(&["inspect", "--share", "/dev/zero"]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("not a regular file"), "{r}");

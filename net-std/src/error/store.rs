@@ -77,6 +77,11 @@ pub enum StoreError {
         /// The file.
         path: PathBuf,
     },
+    /// The file is party 0's commitment-parameter secret, given where a key share belongs.
+    ParamsNotShare {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file's header names no known share version or party.
     Unrecognised {
         /// The file.
@@ -192,6 +197,7 @@ impl StoreError {
             | Self::OtherParty { path, .. }
             | Self::Damaged { path, .. }
             | Self::Unrecognised { path, .. }
+            | Self::ParamsNotShare { path }
             | Self::OldFormat { path }
             | Self::WrongSecret { path, .. }
             | Self::NoSecret { path, .. }
@@ -252,6 +258,10 @@ impl fmt::Display for StoreError {
                  proof that party 1's ciphertext is well formed (π_c3) and shares recorded \
                  party 0's commitment parameters: it cannot sign or refresh any more. Run keygen \
                  again on both parties and move the funds to the new key",
+            ),
+            Self::ParamsNotShare { .. } => f.write_str(
+                "holds party 0's commitment-parameter secret, not a key share (the file is \
+                 intact): give the path of the key share file",
             ),
             Self::Unrecognised { error, .. } => write!(
                 f,
