@@ -13,6 +13,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use crate::StoreError;
 use crate::sealed::{self, Content};
 use crate::store::ShareFiles;
 
@@ -74,15 +75,12 @@ pub fn secret_content(path: &Path) -> Option<Content> {
         .take(sealed::HEADER_LEN as u64)
         .read_to_end(&mut head)
         .ok()?;
-    if sealed::is_sealed(&head) {
-        return sealed::header(path, &head).ok().map(|h| h.content);
+    // The store owns the header formats: it tells a share from the parameter secret.
+    match ShareFiles::party_of(path, &head) {
+        Ok(_) => Some(Content::Share),
+        Err(StoreError::ParamsNotShare { .. }) => Some(Content::ParamsSecret),
+        Err(_) => None,
     }
-    if head.starts_with(&ecdsa2pc_core::RingPedersenSecret::FILE_MAGIC) {
-        return Some(Content::ParamsSecret);
-    }
-    ShareFiles::party_of(path, &head)
-        .ok()
-        .map(|_| Content::Share)
 }
 
 fn read_bounded(
@@ -185,5 +183,27 @@ mod tests {
         assert_eq!(secret_content(&other), None);
         assert_eq!(secret_content(&dir.join("missing")), None);
         assert_eq!(secret_content(&dir), None);
+
+        // Sealed files are judged by their authenticated header's content.
+        let sealer = sealed::Sealer::new(sealed::Secret::Key(Zeroizing::new([7; sealed::KEY_LEN])));
+        let label = |content| sealed::Label {
+            content,
+            party: ecdsa2pc_core::Party::P1,
+            key_id: [3; crate::KEY_ID_LEN],
+            epoch: 0,
+        };
+        for content in [Content::ParamsSecret, Content::Share] {
+            let path = dir.join("sealed");
+            let bytes = sealer
+                .seal_labelled(&path, label(content), b"plaintext")
+                .unwrap();
+            fs::write(&path, &bytes).unwrap();
+            assert_eq!(secret_content(&path), Some(content));
+            // A damaged header is no longer recognised as anything.
+            let mut damaged = bytes.to_vec();
+            damaged[sealed::HEADER_LEN - 1] ^= 1;
+            fs::write(&path, &damaged).unwrap();
+            assert_eq!(secret_content(&path), None, "{content:?}");
+        }
     }
 }
