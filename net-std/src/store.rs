@@ -52,9 +52,46 @@ pub struct Held<S> {
 }
 
 /// An exclusive hold on a share's files; released on drop.
+///
+/// A lock file with no share beside it (a keygen that failed or was refused, a run on a key
+/// that does not exist) is removed when the hold ends, while it is still held, so that failed
+/// keygens leave no empty `PATH.lock` behind. [`ShareFiles::lock`] makes that safe: it counts
+/// a lock as taken only if the file it locked is still the one at the path.
 #[derive(Debug)]
 pub struct ShareLock {
+    /// Open while held: its advisory lock is the hold.
     _file: File,
+    lock: PathBuf,
+    active: PathBuf,
+    pending: PathBuf,
+}
+
+impl Drop for ShareLock {
+    fn drop(&mut self) {
+        let absent = |path: &Path| matches!(fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        // Only where `is_the_file_at` can tell a removed lock file from the one at the path.
+        if cfg!(unix) && absent(&self.active) && absent(&self.pending) {
+            // Best effort: a lock file left behind is only clutter.
+            let _ = fs::remove_file(&self.lock);
+        }
+    }
+}
+
+/// Whether `file` is the file now at `path` (not one removed or replaced since it was opened).
+fn is_the_file_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::symlink_metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 impl ShareFiles {
@@ -113,19 +150,33 @@ impl ShareFiles {
     /// [`StoreError::InUse`] if the lock is held elsewhere, [`StoreError::LockFile`] if it
     /// cannot be created.
     pub fn lock(&self) -> Result<ShareLock, StoreError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock)
-            .map_err(|source| StoreError::LockFile {
-                path: self.lock.clone(),
-                source,
-            })?;
-        file.try_lock().map_err(|_| StoreError::InUse {
+        let in_use = || StoreError::InUse {
             path: self.active.clone(),
-        })?;
-        Ok(ShareLock { _file: file })
+        };
+        // A holder that found no share removes the lock file as it lets go (`ShareLock`'s
+        // drop): a file opened just before that is locked by nobody else, so a lock on it
+        // holds nothing. Open the file now at the path and try again.
+        for _ in 0..3 {
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&self.lock)
+                .map_err(|source| StoreError::LockFile {
+                    path: self.lock.clone(),
+                    source,
+                })?;
+            file.try_lock().map_err(|_| in_use())?;
+            if is_the_file_at(&file, &self.lock) {
+                return Ok(ShareLock {
+                    _file: file,
+                    lock: self.lock.clone(),
+                    active: self.active.clone(),
+                    pending: self.pending.clone(),
+                });
+            }
+        }
+        Err(in_use())
     }
 
     /// Whether an active share exists.
@@ -795,6 +846,44 @@ pub(crate) mod tests {
         fs::write(&victim, b"someone else's file").unwrap();
         fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
         victim
+    }
+
+    #[test]
+    fn a_lock_file_with_no_share_beside_it_is_removed_when_the_hold_ends() {
+        let dir = scratch("lock-file");
+        let files = ShareFiles::new(&dir.join("k.share"));
+        drop(files.lock().unwrap());
+        assert_eq!(names(&dir), Vec::<String>::new(), "no share: no lock file");
+
+        // A pending share (an unconfirmed keygen) or an active one keeps it.
+        for kept in [files.pending_path(), files.path()] {
+            let held = files.lock().unwrap();
+            fs::write(kept, SECRET).unwrap();
+            drop(held);
+            assert!(dir.join("k.share.lock").exists(), "{}", kept.display());
+            fs::remove_file(kept).unwrap();
+        }
+        drop(files.lock().unwrap());
+        assert_eq!(names(&dir), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_lock_on_a_lock_file_removed_or_replaced_since_it_was_opened_holds_nothing() {
+        let dir = scratch("lock-inode");
+        let path = dir.join("k.share.lock");
+        let opened = File::create(&path).unwrap();
+        assert!(is_the_file_at(&opened, &path));
+        // The holder before us removed it (no share) after we opened it ...
+        fs::remove_file(&path).unwrap();
+        assert!(!is_the_file_at(&opened, &path));
+        // ... and the next process created a new one, which it locks.
+        fs::write(&path, b"").unwrap();
+        assert!(!is_the_file_at(&opened, &path));
+        // `lock` locks the file now at the path, so it is refused while that one is held.
+        let files = ShareFiles::new(&dir.join("k.share"));
+        let held = files.lock().unwrap();
+        assert!(matches!(files.lock(), Err(StoreError::InUse { .. })));
+        drop(held);
     }
 
     #[test]

@@ -508,11 +508,12 @@ fn service_keygen_interrupted_after_party_0s_last_message_leaves_nothing_and_a_r
     let left: Vec<String> = std::fs::read_dir(&shares)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| {
-            !n.ends_with(".lock") && n != "ring-pedersen.secret" && n != "ring-pedersen.proof"
-        })
+        .filter(|n| n != "ring-pedersen.secret" && n != "ring-pedersen.proof")
         .collect();
-    assert!(left.is_empty(), "no share and no pending share: {left:?}");
+    assert!(
+        left.is_empty(),
+        "no share, no pending share, no lock file: {left:?}"
+    );
 
     // A retry: a key both sides hold, and it signs.
     let files = client_keygen(&running.addr, &paths, dir.path(), "retry.share");
