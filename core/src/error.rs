@@ -84,6 +84,10 @@ pub enum Error {
     /// A fixed-base table's window is outside 1..=[`crate::MAX_WINDOW`] bits: pick a window in that
     /// range (4 is the usual trade of memory for speed).
     TableWindow,
+    /// A party could not write its share or its lock record (a full disk, a read-only file
+    /// system, permissions) and stopped the run: sent in an abort so that the peer hears why
+    /// instead of seeing the connection close. The core never returns it from a round.
+    StorageFailed,
 }
 
 impl Error {
@@ -132,6 +136,7 @@ impl Error {
             Self::InvalidChildKey => 27,
             Self::TableWindow => 28,
             Self::OldShareFormat => 29,
+            Self::StorageFailed => 30,
         }
     }
 
@@ -165,6 +170,7 @@ impl Error {
             27 => Self::InvalidChildKey,
             28 => Self::TableWindow,
             29 => Self::OldShareFormat,
+            30 => Self::StorageFailed,
             _ => Self::Malformed,
         }
     }
@@ -243,6 +249,10 @@ impl fmt::Display for Error {
             Self::TableWindow => f.write_str(
                 "fixed-base table window out of range: use 1 to 8 bits (4 is the usual choice)",
             ),
+            Self::StorageFailed => f.write_str(
+                "a party could not write its key share or lock record (full disk, read-only file \
+                 system or permissions)",
+            ),
         }
     }
 }
@@ -286,6 +296,7 @@ mod tests {
             Error::InvalidChildKey,
             Error::TableWindow,
             Error::OldShareFormat,
+            Error::StorageFailed,
         ];
         for e in all {
             assert_eq!(Error::from_code(e.code()), e);

@@ -30,12 +30,13 @@ pub trait Persist<S> {
     /// it.
     ///
     /// # Errors
-    /// Whatever the storage reports; the run stops without sending that message.
+    /// Whatever the storage reports; the run stops without sending that message (the peer
+    /// gets an abort, [`CoreError::StorageFailed`]).
     fn pending(&mut self, share: &S) -> Result<(), NetError>;
     /// The peer confirmed the pending share (it stored its own): make it the active one.
     ///
     /// # Errors
-    /// Whatever the storage reports.
+    /// Whatever the storage reports (the peer gets an abort, [`CoreError::StorageFailed`]).
     fn promote(&mut self) -> Result<(), NetError>;
     /// Party 0 is about to decrypt party 1's ciphertext for the key `key`: record durably
     /// that a decision is pending, so that a crash, a kill or a failed write from here on
@@ -43,18 +44,21 @@ pub trait Persist<S> {
     /// the same span).
     ///
     /// # Errors
-    /// Whatever the storage reports; nothing is decrypted or sent then.
+    /// Whatever the storage reports; nothing is decrypted then, and only an abort
+    /// ([`CoreError::StorageFailed`]) is sent.
     fn deciding(&mut self, key: &PublicShares) -> Result<(), NetError>;
     /// The run recorded its outcome (a verified signature, or nothing decrypted): lift what
     /// [`Persist::deciding`] recorded. Never called after a lock.
     ///
     /// # Errors
-    /// Whatever the storage reports; the key then stays refused and nothing is sent.
+    /// Whatever the storage reports; the key then stays refused, and only an abort
+    /// ([`CoreError::StorageFailed`]) is sent, not the signature.
     fn decided(&mut self, key: &PublicShares) -> Result<(), NetError>;
     /// A share that just locked itself after a failed signature, before any reply.
     ///
     /// # Errors
-    /// Whatever the storage reports; no reply is sent then either.
+    /// Whatever the storage reports; no reply is sent then either (not even an abort:
+    /// nothing leaves before the lock is durable).
     fn locked(&mut self, share: &S) -> Result<(), NetError>;
     /// A keygen ended before its share was promoted, at a point where the peer cannot hold
     /// the key as active: remove what [`Persist::pending`] stored.
@@ -200,10 +204,10 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
             }
         })?;
     let (share, m3) = link.step("keygen, message 2", state.on_msg2_with(rng, &m2, &Parallel))?;
-    let confirmed = persist.pending(&share).and_then(|()| {
+    let confirmed = link.stored(persist.pending(&share)).and_then(|()| {
         link.send(&m3)?;
         link.recv_confirmation(KeygenConfirmation::Stored, share.public())?;
-        persist.promote()
+        link.stored(persist.promote())
     });
     if let Err(e) = confirmed {
         // Best effort: a pending file left behind is never loaded as a share anyway.
@@ -278,7 +282,7 @@ pub fn keygen_p2_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let m3 = link.recv::<keygen::Msg3>("keygen, message 3")?;
     // P2's proof checks are independent: they run on every core.
     let share = link.step("keygen, message 3", state.on_msg3_with(rng, &m3, &Parallel))?;
-    if let Err(e) = persist.pending(&share) {
+    if let Err(e) = link.stored(persist.pending(&share)) {
         // Nothing acknowledged: party 0 cannot promote. A write that failed after its
         // rename may have left the file: remove it (best effort, as in party 0's case).
         let _ = persist.discard();
@@ -382,8 +386,9 @@ pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 /// `persist.deciding` record that a decision is pending, and once the outcome is known
 /// `persist.decided` lift it; if the final signature fails to verify (which a valid proof
 /// rules out unless its soundness broke), the share locks itself and is handed to
-/// `persist.locked` before the abort goes out to the peer. A failure of any of these writes
-/// ends the run without sending anything more.
+/// `persist.locked` before the abort goes out to the peer. A failure of `deciding` or
+/// `decided` ends the run with an abort that says so ([`CoreError::StorageFailed`]) and
+/// nothing else; a failure of `locked` sends nothing at all.
 ///
 /// # Errors
 /// As [`keygen_p1`]; [`CoreError::KeyLocked`] for a locked share;
@@ -442,7 +447,7 @@ pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized, X: E
     let m4 = link.recv::<sign::Msg4>("sign, message 4")?;
     // π_c3 and every other check of message 4, before any decryption.
     let checked = link.step("sign, message 4", state.check_msg4_on(&m4, tables, exec))?;
-    persist.deciding(&key)?;
+    link.stored(persist.deciding(&key))?;
     // The two CRT halves of the decryption are independent: one runs on another thread.
     let (p, q) = std::thread::scope(|s| {
         let other = s.spawn(|| checked.decrypt_half(Prime::Q));
@@ -454,9 +459,10 @@ pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized, X: E
         Err(panic) => std::panic::resume_unwind(panic),
     };
     if share.is_locked() {
+        // Not even an abort goes out before the lock is durable.
         persist.locked(share)?;
     } else {
-        persist.decided(&key)?;
+        link.stored(persist.decided(&key))?;
     }
     let (signature, m5) = link.step("sign, message 4", finished)?;
     link.send(&m5)?;
@@ -558,11 +564,11 @@ pub fn refresh_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
         "refresh, message 2",
         state.on_msg2_with(rng, &m2, &Parallel),
     )?;
-    persist.pending(state.pending())?;
+    link.stored(persist.pending(state.pending()))?;
     link.send(&m3)?;
     let m4 = link.recv::<refresh::Msg4>("refresh, message 4")?;
     let fresh = link.step("refresh, message 4", state.on_msg4(&m4))?;
-    persist.promote()?;
+    link.stored(persist.promote())?;
     link.send(&refresh::Msg5)?;
     Ok(fresh)
 }
@@ -592,7 +598,7 @@ pub fn refresh_p2<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
         "refresh, message 3",
         state.on_msg3_with(rng, &m3, &Parallel),
     )?;
-    persist.pending(&fresh)?;
+    link.stored(persist.pending(&fresh))?;
     link.send(&m4)?;
     link.recv::<refresh::Msg5>("refresh, message 5")?;
     persist.promote()?;
@@ -657,6 +663,18 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
             Ok(())
         };
         self.step(step, checked)
+    }
+
+    /// Passes a storage write's result through; on error tells the peer that we could not
+    /// store ([`CoreError::StorageFailed`]), which it would otherwise see only as a closed
+    /// connection.
+    fn stored(&mut self, result: Result<(), NetError>) -> Result<(), NetError> {
+        result.inspect_err(|_| {
+            // Best effort, as in `step`: our storage error is the one to report.
+            let _ = self
+                .transport
+                .send(&abort_message(CoreError::StorageFailed));
+        })
     }
 
     /// Passes a round's result through; on error tells the peer before returning it.

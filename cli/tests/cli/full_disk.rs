@@ -62,6 +62,20 @@ fn assert_failed_naming(r: &Run, file: &Path, what: &str) {
     );
 }
 
+/// Party 1 reports no result, and says that party 0 could not store (its abort), not that
+/// the connection closed or that party 0 is malicious.
+fn assert_peer_could_not_store(r: &Run, what: &str) {
+    assert_eq!(r.code, Some(1), "{what}:\n{r}");
+    assert!(r.stdout.is_empty(), "{what}:\n{r}");
+    assert!(
+        r.stderr.contains(
+            "the peer stopped the run: a party could not write its key share or lock record"
+        ) && r.stderr.contains("The peer's own log names the file")
+            && !r.stderr.contains("malicious"),
+        "{what}:\n{r}"
+    );
+}
+
 #[test]
 fn size_limited_writes_lose_nothing() {
     let certs = fixture().certs();
@@ -118,7 +132,7 @@ fn size_limited_writes_lose_nothing() {
         &["--share", p1.to_str().unwrap()],
     );
     assert_failed_naming(&r0, &pending, "refresh");
-    assert_ne!(r1.code, Some(0), "party 1 does not report a refresh:\n{r1}");
+    assert_peer_could_not_store(&r1, "refresh");
     assert_eq!(
         std::fs::read(&p0).unwrap(),
         before,
@@ -142,8 +156,7 @@ fn size_limited_writes_lose_nothing() {
         r0.stderr.contains(".deciding") && r0.stderr.contains("File too large"),
         "{r0}"
     );
-    assert_ne!(r1.code, Some(0), "party 1 got no signature:\n{r1}");
-    assert!(r1.stdout.is_empty(), "{r1}");
+    assert_peer_could_not_store(&r1, "sign");
     for d in [dir.path().join(".ecdsa2pc-locks"), lock_dir()] {
         if d.exists() {
             no_temporary_files(&d, "sign");
@@ -167,7 +180,7 @@ fn size_limited_writes_lose_nothing() {
         &["--share", n1.to_str().unwrap()],
     );
     assert_failed_naming(&r0, &dir.path().join("n0.share.pending"), "keygen");
-    assert_ne!(r1.code, Some(0), "{r1}");
+    assert_peer_could_not_store(&r1, "keygen");
     assert!(
         r0.stdout.is_empty() && r1.stdout.is_empty(),
         "no key reported:\n{r0}\n{r1}"
@@ -177,6 +190,8 @@ fn size_limited_writes_lose_nothing() {
         "n0.share.pending",
         "n1.share",
         "n1.share.pending",
+        "n0.share.lock",
+        "n1.share.lock",
     ] {
         assert!(!dir.path().join(f).exists(), "keygen left {f}");
     }

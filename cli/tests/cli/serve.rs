@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{
     Party, Run, TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command,
-    spawn_serve,
+    spawn_serve, spawn_size_limited,
 };
 
 /// Runs `ecdsa2pc COMMAND --party 1` against the service at `addr` with `share`.
@@ -536,4 +536,64 @@ fn sigterm_during_a_signing_session_lets_it_finish_then_serve_exits_0() {
         "{names:?}"
     );
     assert!(names[2].ends_with(".share.lock"), "{names:?}");
+}
+
+/// A service that cannot write a new share (here its file-size limit, as on a full disk) tells
+/// the client why with its abort, instead of the client seeing the connection close; neither
+/// side keeps a share or reports a key, and the service keeps serving.
+#[test]
+fn a_service_that_cannot_store_a_share_tells_the_client_and_keeps_serving() {
+    let dir = dir_with_certs("serve-full");
+    let certs = dir.path().join("certs");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    let addr = free_addr();
+    // A first start makes party 0's parameters (larger than the limit below), then stops.
+    let mut first = spawn_serve(&addr, &certs, &shares, &[]);
+    first.wait_for_stderr("party 0 serving on");
+    drop(first);
+
+    let serve_args = [
+        "serve",
+        "--listen",
+        &addr,
+        "--certs",
+        certs.to_str().unwrap(),
+        "--shares",
+        shares.to_str().unwrap(),
+    ];
+    let mut service = spawn_size_limited(1, &serve_args);
+    service.wait_for_stderr("party 0 serving on");
+    let share = dir.path().join("k.share");
+    let r = client_run(&addr, &certs, &share, "keygen", &[]);
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(r.stdout.is_empty(), "no key reported:\n{r}");
+    assert!(
+        r.stderr
+            .contains("the peer stopped the run: a party could not write its key share")
+            && r.stderr.contains("The peer's own log names the file")
+            && !r.stderr.contains("malicious"),
+        "{r}"
+    );
+    let log = service.wait_for_stderr("keygen new key: ");
+    assert!(log.contains("File too large"), "{log}");
+    for f in [share.clone(), share.with_extension("share.pending")] {
+        assert!(!f.exists(), "{} left behind", f.display());
+    }
+    let names: Vec<String> = std::fs::read_dir(&shares)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains(".share")),
+        "the service keeps no share: {names:?}"
+    );
+    let r = run(&[
+        "health",
+        "--server",
+        &addr,
+        "--certs",
+        certs.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "the service still serves:\n{r}");
 }

@@ -126,6 +126,11 @@ fn hint(error: CoreError) -> &'static str {
         | CoreError::InvalidChildKey
         | CoreError::OldShareFormat => "",
         CoreError::RefreshChangesKey => "; the peer is faulty or malicious",
+        // Only ever the peer's word (an abort): its own log names the file and the cause.
+        CoreError::StorageFailed => {
+            "; nothing is wrong with the protocol or the keys. The peer's own log names the file \
+             and the cause: fix its storage (free space, permissions) and run again"
+        }
         CoreError::DegenerateNonce => "; nothing was saved",
         _ => "; the peer is faulty or malicious. Nothing was saved; check both versions and retry",
     }

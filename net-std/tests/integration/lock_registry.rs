@@ -196,7 +196,7 @@ fn a_locked_key_stays_locked_after_an_older_copy_is_restored_or_the_share_is_cop
 }
 
 #[test]
-fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_nothing() {
+fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_only_an_abort() {
     let dir = TempDir::new("registry-unwritable");
     let (s1, s2) = keygen_over_pipe(ctx1(), ctx2());
     let path = dir.path().join("p1.share");
@@ -223,9 +223,12 @@ fn a_failing_registry_write_before_decryption_decrypts_nothing_and_sends_nothing
         ),
         "{err}"
     );
-    // Nothing after message 4: no abort, no signature (nothing was decrypted, so there is
-    // nothing to send).
-    assert_eq!(reply, None);
+    // Nothing after message 4 but an abort that says party 0 could not store: no signature
+    // (nothing was decrypted, so there is nothing to send).
+    assert_eq!(
+        reply.as_deref().and_then(ecdsa2pc_core::peer_abort),
+        Some(ecdsa2pc_core::Error::StorageFailed)
+    );
     // The core holds the share locked in memory from the moment it accepts message 4 for
     // decryption (fail closed); that copy is dropped with the run.
     assert!(share.is_locked());
