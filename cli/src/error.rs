@@ -7,6 +7,7 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::network::{CERTS_ENV, SERVER_ENV, option_or_env};
 use ecdsa2pc_net::request::{MismatchKind, RefusalCode};
 use ecdsa2pc_net::sealed::SecretKind;
 use ecdsa2pc_net::{NetError, StoreError, SystemError, TlsProblem, TransportError};
@@ -146,14 +147,17 @@ fn net_exit_status(e: &NetError) -> ExitStatus {
 /// `None` where the library's message says all there is to say.
 fn net_hint(e: &NetError) -> Option<String> {
     Some(match e {
-        NetError::Config(_) => {
-            "or check that --certs points at the directory holding them (or --ca, --cert, \
-             --key at the files)"
-                .into()
-        }
+        NetError::Config(_) => format!(
+            "or check that {} points at the directory holding them (or --ca, --cert, --key at \
+             the files)",
+            option_or_env("--certs", CERTS_ENV)
+        ),
         NetError::Tls(tls) => match tls.problem() {
             TlsProblem::UnknownCa | TlsProblem::CertificateRejected => {
-                "check --certs (or --ca and --cert) on both sides".into()
+                format!(
+                    "check {} (or --ca and --cert) on both sides",
+                    option_or_env("--certs", CERTS_ENV)
+                )
             }
             TlsProblem::NoClientCertificate => "they belong in party 1's --certs directory".into(),
             // Not --force: new keys give new party ids, and every key share is bound to them.
@@ -163,7 +167,9 @@ fn net_hint(e: &NetError) -> Option<String> {
             _ => return None,
         },
         NetError::Transport(t) => match t {
-            TransportError::BadAddress { .. } => "check --server".into(),
+            TransportError::BadAddress { .. } => {
+                format!("check {}", option_or_env("--server", SERVER_ENV))
+            }
             TransportError::ConnectTimeout { .. } => "start it (`ecdsa2pc serve`, or the same \
                  ecdsa2pc command with `--party 0`), or raise --timeout if needed"
                 .into(),

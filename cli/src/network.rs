@@ -26,17 +26,41 @@ pub(crate) const CERTS_ENV: &str = "ECDSA2PC_CERTS";
 /// [`DEFAULT_SERVER`]. The flag, when given, takes precedence (argh calls this only without
 /// it).
 pub(crate) fn default_server() -> String {
-    std::env::var(SERVER_ENV)
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| DEFAULT_SERVER.to_owned())
+    from_env(SERVER_ENV).map_or_else(
+        || DEFAULT_SERVER.to_owned(),
+        |v| v.to_string_lossy().into_owned(),
+    )
 }
 
 /// The `--certs` default: `$ECDSA2PC_CERTS` if set and not empty, else `./certs`.
 pub(crate) fn default_certs() -> PathBuf {
-    std::env::var_os(CERTS_ENV)
-        .filter(|s| !s.is_empty())
-        .map_or_else(|| PathBuf::from("certs"), PathBuf::from)
+    from_env(CERTS_ENV).map_or_else(|| PathBuf::from("certs"), PathBuf::from)
+}
+
+/// The environment variables that gave an option its value in this run (argh asks for a
+/// default only when the option is not given), so that errors name the variable.
+static USED_ENV: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+/// `$env` if set and not empty, recorded as used.
+fn from_env(env: &'static str) -> Option<std::ffi::OsString> {
+    let value = std::env::var_os(env).filter(|v| !v.is_empty())?;
+    if let Ok(mut used) = USED_ENV.lock() {
+        used.push(env);
+    }
+    Some(value)
+}
+
+/// `option` as an error names it: with the environment variable `env` if that gave its value
+/// in this run.
+pub(crate) fn option_or_env(option: &str, env: &str) -> String {
+    let used = USED_ENV.lock().is_ok_and(|used| used.contains(&env));
+    match std::env::var_os(env) {
+        Some(value) if used => format!(
+            "{option} (or ${env}, set to {:?}, which {option} defaults to)",
+            value.to_string_lossy()
+        ),
+        _ => option.to_owned(),
+    }
 }
 
 /// The certificate file options (`--ca`, `--cert`, `--key`): each replaces the file of that

@@ -321,6 +321,13 @@ fn environment_sets_the_certificate_directory_and_flags_take_precedence() {
     let r = demo(&[]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(r.stderr.contains("env-certs-dir/ca-cert.pem"), "{r}");
+    // The hint names the variable that gave the directory, not only the option.
+    assert!(
+        r.stderr.contains("--certs (or $ECDSA2PC_CERTS, set to \"")
+            && r.stderr
+                .contains("env-certs-dir\", which --certs defaults to)"),
+        "{r}"
+    );
     let r = demo(&["--certs", from_flag.to_str().unwrap()]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
@@ -338,6 +345,22 @@ fn environment_sets_the_certificate_directory_and_flags_take_precedence() {
             .expect("the binary starts"),
     );
     assert!(r.stderr.contains("127.0.0.1:1"), "{r}");
+    // An address from the environment that is not one: the hint names the variable.
+    let r = Run::from_output(
+        Command::new(bin())
+            .args(["demo", "--party", "1", "--timeout", "1", "--certs"])
+            .arg(dir.path())
+            .env("ECDSA2PC_SERVER", "no port here")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary starts"),
+    );
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("check --server (or $ECDSA2PC_SERVER, set to \"no port here\", which --server defaults to)"),
+        "{r}"
+    );
 }
 
 #[test]
