@@ -33,17 +33,13 @@ use crate::error::ExitStatus;
 
 fn main() -> ExitCode {
     let mut args = Vec::new();
+    let mut not_text = None;
     for (position, arg) in std::env::args_os().enumerate() {
         match arg.into_string() {
             Ok(arg) => args.push(arg),
             Err(raw) => {
-                eprintln!(
-                    "error: argument {position} ({}) is not valid UTF-8; options take text: \
-                     to sign arbitrary bytes, put them in a file and use --message-file FILE",
-                    raw.to_string_lossy()
-                );
-                eprintln!("Run with --help for usage.");
-                return ExitStatus::Usage.into();
+                not_text.get_or_insert((position, raw.to_string_lossy().into_owned()));
+                args.push(raw.to_string_lossy().into_owned());
             }
         }
     }
@@ -51,11 +47,20 @@ fn main() -> ExitCode {
         Some((program, rest)) => (program.as_str(), rest),
         None => ("ecdsa2pc", &[][..]),
     };
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    if let Some((position, lossy)) = not_text {
+        return usage_failure(
+            &rest,
+            format!(
+                "argument {position} ({lossy}) is not valid UTF-8; options take text: to sign \
+                 arbitrary bytes, put them in a file and use --message-file FILE"
+            ),
+        );
+    }
     let command_name = std::path::Path::new(program)
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("ecdsa2pc");
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let top = match <cmd::TopLevel as argh::FromArgs>::from_args(&[command_name], &rest) {
         Ok(top) => top,
         // argh has no version flag: one it refused is ours. Checked after parsing, so that
@@ -73,22 +78,47 @@ fn main() -> ExitCode {
                 Err(early) => return ExitStatus::from_early_exit(&early).into(),
             }
         }
-        // A script that asked for JSON gets its failure object even for a bad option.
-        Err(early) if early.status.is_err() && has_flag(&rest, &["--json"]) => {
-            let style = output::Style {
-                json: true,
-                quiet: false,
-                verbose: false,
-            };
-            let usage = error::CliError::Usage(format!(
-                "{} (run with --help for usage)",
-                early.output.trim_end()
-            ));
-            return output::fail(&output::Log::new("", style), style, &usage).into();
+        Err(early) if early.status.is_err() => {
+            return usage_failure(&rest, plain_parse_error(early.output.trim_end()));
         }
         Err(early) => return ExitStatus::from_early_exit(&early).into(),
     };
     cmd::run(top).into()
+}
+
+/// A usage error before any command ran: on stderr, and as the failure object on stdout
+/// for a script that asked for JSON.
+fn usage_failure(args: &[&str], message: String) -> ExitCode {
+    if !has_flag(args, &["--json"]) {
+        eprintln!("error: {message}");
+        eprintln!("Run with --help for usage.");
+        return ExitStatus::Usage.into();
+    }
+    let style = output::Style {
+        json: true,
+        quiet: false,
+        verbose: false,
+    };
+    let usage = error::CliError::Usage(format!("{message} (run with --help for usage)"));
+    output::fail(&output::Log::new("", style), style, &usage).into()
+}
+
+/// argh's message for an option value it could not parse, with the standard library's
+/// integer-parse wording ("invalid digit found in string") said in the user's terms.
+fn plain_parse_error(message: &str) -> String {
+    for (library, plain) in [
+        (
+            "invalid digit found in string",
+            "expects a whole number of digits only (no sign, no unit)",
+        ),
+        ("number too large to fit in target type", "is too large"),
+        ("cannot parse integer from empty string", "expects a number"),
+    ] {
+        if let Some(start) = message.strip_suffix(library) {
+            return format!("{start}{plain}");
+        }
+    }
+    message.to_owned()
 }
 
 /// The arguments with every `-h` before a `--` spelled `--help`.

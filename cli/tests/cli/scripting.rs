@@ -59,6 +59,15 @@ fn non_utf8_arguments_are_usage_errors() {
             r.stderr.contains("--message-file"),
             "names the way out:\n{r}"
         );
+        // A script that asked for JSON gets its failure object.
+        let r = run_os(&[&os[..], &[OsStr::new("--json")]].concat());
+        assert_eq!(r.code, Some(2), "{r}");
+        let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one object");
+        assert_eq!(v["ok"], false, "{r}");
+        assert!(
+            v["error"].as_str().unwrap().contains("is not valid UTF-8"),
+            "{r}"
+        );
     }
 }
 
@@ -80,9 +89,22 @@ fn out_of_range_timeouts_are_usage_errors() {
             assert_usage_error(&r, &format!("--timeout {timeout}: must be from 1 to 86400"));
         }
     }
-    // Beyond u64: argh refuses the number itself.
-    let r = run(&["demo", "--party", "0", "--timeout", "18446744073709551616"]);
-    assert_usage_error(&r, "--timeout");
+    // Beyond u64, negative or not a number: argh refuses the value, said in plain words.
+    for (timeout, want) in [
+        ("18446744073709551616", "is too large"),
+        (
+            "-1",
+            "expects a whole number of digits only (no sign, no unit)",
+        ),
+        (
+            "60s",
+            "expects a whole number of digits only (no sign, no unit)",
+        ),
+    ] {
+        let r = run(&["demo", "--party", "0", "--timeout", timeout]);
+        assert_usage_error(&r, &format!("'--timeout' with value '{timeout}': {want}"));
+        assert!(!r.stderr.contains("invalid digit found in string"), "{r}");
+    }
 }
 
 /// bench's --pool and --window beyond their bounds are refused before any connection (a pool
