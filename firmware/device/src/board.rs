@@ -96,9 +96,10 @@ impl Timer {
 /// The board's random generator: ChaCha20 seeded by the host at boot.
 ///
 /// **A stand-in for a hardware RNG.** QEMU's MPS2 boards have no TRNG, so the host sends a
-/// 32-byte seed over the UART. A real board implements the same traits (`rand_core`'s
-/// `TryRng` + `TryCryptoRng`, which is what the core takes) on its TRNG peripheral, or on a
-/// DRBG that peripheral seeds; a seed that crossed a wire is not acceptable outside this demo.
+/// 32-byte seed over the UART. A real board implements the same traits (`rand_core` 0.10's
+/// `TryRng` + `TryCryptoRng` with `Error = Infallible`, i.e. `CryptoRng`, which is what the
+/// core takes) on its TRNG peripheral, or on a DRBG that peripheral seeds afresh at every
+/// boot; a seed that crossed a wire is not acceptable outside this demo.
 pub struct StandInRng(ChaCha20Rng);
 
 impl StandInRng {
@@ -187,7 +188,9 @@ pub fn exit(success: bool) -> ! {
     } else {
         debug::EXIT_FAILURE
     });
-    // Without a debugger or QEMU's semihosting the call above returns: sleep for good.
+    // Under QEMU the call above ends the emulation. On a board without a debugger attached,
+    // semihosting's breakpoint faults instead (HardFault): a board's image replaces this
+    // and the panic handler below with a wipe of RAM and `SCB::sys_reset`.
     loop {
         cortex_m::asm::wfi();
     }

@@ -6,7 +6,7 @@
 //! command frame per run and the firmware answers with one report frame (both defined in
 //! `ecdsa2pc-firmware-proto`).
 
-use ecdsa2pc_core::{Error, Message, Result, peer_abort};
+use ecdsa2pc_core::{Error, MAX_MSG_LEN, Message, Result, peer_abort};
 use ecdsa2pc_firmware_proto::{FRAME_HEADER_LEN, MAX_STEPS, REPORT_LEN, Report, SEED_LEN, cmd};
 
 use crate::board::{StandInRng, Timer, Uart};
@@ -40,8 +40,10 @@ impl Link {
     /// Reads one frame into `buf` and returns its length.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for a frame longer than `buf` (its body is read and dropped, so
-    /// the stream stays in step).
+    /// [`Error::Malformed`] for a frame longer than `buf`. A body of at most
+    /// [`MAX_MSG_LEN`] bytes is read and dropped, so that the stream stays in step; a longer
+    /// length is no frame of this protocol (line noise, or a peer out of step), and its body
+    /// is not waited for: draining up to 4 GiB would hold the device for hours.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize> {
         let mut header = [0u8; FRAME_HEADER_LEN];
         self.uart.read_exact(&mut header);
@@ -52,9 +54,11 @@ impl Link {
                 Ok(len)
             }
             None => {
-                let mut sink = [0u8; 1];
-                for _ in 0..len {
-                    self.uart.read_exact(&mut sink);
+                if len <= MAX_MSG_LEN {
+                    let mut sink = [0u8; 1];
+                    for _ in 0..len {
+                        self.uart.read_exact(&mut sink);
+                    }
                 }
                 Err(Error::Malformed)
             }

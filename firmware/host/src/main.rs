@@ -376,6 +376,8 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
             if next.public().q != q {
                 return Err("refresh changed the joint key".into());
             }
+            // Party 0 made the new share active: party 1 may now drop its old one.
+            emu.send_message(&refresh::Msg5)?;
             share = next;
             rows.push(row1(
                 "refresh",
@@ -627,7 +629,7 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
     let _ = writeln!(
         md,
         "# Firmware run (QEMU mps2-an386, Cortex-M4, thumbv7em-none-eabihf)\n\n\
-         Written by `firmware/run-qemu.sh`. RAM = static RAM (`.data` + `.bss`, from the \
+         Written by `firmware/run-qemu.sh`. RAM = static RAM (`.data` + `.bss` + `.uninit`, from the \
          linker's symbols) + peak stack (painted before each run, scanned after it). Caps: \
          party 1 {} per run and {} to sign, party 0's signing {}; no optional tables.\n",
         kib(CAP_PARTY1.into()),

@@ -64,7 +64,8 @@ fn main() -> ! {
 fn provision(link: &mut Link, out: &mut Option<Provisioned>) -> Result<()> {
     *out = None;
     // The encodings hold x1, the Paillier primes and λ in the clear: wiped when this frame
-    // ends, on every path, so that no copy outlives provisioning on the stack.
+    // ends, on every path. The decoded share and secret move into `out`; the copies those
+    // moves leave in freed stack are painted over when the run ends (`serve`).
     let mut share_buf = Zeroizing::new([0u8; KeyShareP1::ENCODED_LEN]);
     let mut params_buf = Zeroizing::new([0u8; RingPedersenSecret::ENCODED_LEN]);
     let share_len = link.recv(share_buf.as_mut_slice());

@@ -181,7 +181,12 @@ fn sign_finish(link: &mut Link, state: sign::p2::AwaitMsg5<'_>) -> Result<[u8; S
     Ok(out)
 }
 
-/// Refresh of the share in `slot`, replaced by the new one once message 4 is sent.
+/// Refresh of the share in `slot`, two-phase as docs/PROTOCOL.md has it: the new share is
+/// pending from message 4 on, and replaces the old one only when message 5 says party 0 made
+/// its own active. A device with storage writes it as pending before message 4 leaves and
+/// keeps the old share until then (after an interruption, until the next session settles
+/// which epoch both hold); this demo keeps shares in RAM only, so a run that fails keeps the
+/// old share.
 #[inline(never)]
 fn run_refresh(link: &mut Link, rng: &mut StandInRng, slot: &mut Option<KeyShareP2>) -> Result<()> {
     let share = slot.as_ref().ok_or(Error::InvalidShare)?;
@@ -193,6 +198,7 @@ fn run_refresh(link: &mut Link, rng: &mut StandInRng, slot: &mut Option<KeyShare
     link.recv_into::<_, { refresh::Msg3::LEN }>(&mut m3)?;
     let (next, m4) = refresh_verify(rng, state, &m3)?;
     link.send_message::<_, { refresh::Msg4::LEN }>(&m4)?;
+    link.recv_message::<refresh::Msg5, { refresh::Msg5::LEN }>()?;
     *slot = Some(next);
     Ok(())
 }
