@@ -40,7 +40,7 @@ step "cargo test (workspace)"
 cargo test --workspace --locked
 
 # ---- issue 13: the core on 32-bit targets (begin) ----
-step "core on 32-bit targets: no_std/no-alloc builds for Cortex-M4F, Cortex-M33, RISC-V 32; tests on i686"
+step "core on 32-bit targets: no_std builds for Cortex-M4F, Cortex-M33, RISC-V 32; tests on i686"
 scripts/test-32bit.sh
 # ---- issue 13: the core on 32-bit targets (end) ----
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The core on 32-bit targets: builds ecdsa2pc-core with no std and no alloc for the three
-# microcontroller targets (Cortex-M4F, Cortex-M33, RISC-V 32), then runs the core's whole test
+# The core on 32-bit targets: builds ecdsa2pc-core with no std for the three microcontroller
+# targets (Cortex-M4F, Cortex-M33, RISC-V 32; that nothing in its tree allocates is proven by
+# the firmware, which links it with no global allocator), then runs the core's whole test
 # suite on i686-unknown-linux-gnu, where crypto-bigint's limbs are 32 bits wide, so the
 # arithmetic is tested with 32-bit limbs, not only compiled.
 # Installs what it needs when it can (rustup targets; gcc-multilib with apt-get as root) and
@@ -39,7 +40,7 @@ need_multilib() {
 
 for t in "${BARE_METAL[@]}"; do
   need_target "$t"
-  echo "--- ecdsa2pc-core for $t (no std, no alloc)"
+  echo "--- ecdsa2pc-core for $t (no std)"
   cargo build -p ecdsa2pc-core --release --locked --no-default-features --target "$t"
 done
 

@@ -151,7 +151,11 @@ pub trait Message: Fields {
         Ok(msg)
     }
 
-    /// As [`Message::decode`], into caller-owned storage (see `Fields::read_fields_into`).
+    /// As [`Message::decode`], into caller-owned storage: the large messages (keygen's and
+    /// refresh's message 3, sign's message 4, the parameter message) fill `out` field by
+    /// field, so that a device with little RAM holds one copy of them (start from the
+    /// message's `EMPTY` value). For the other messages it is [`Message::decode`] followed by
+    /// a move.
     ///
     /// # Errors
     /// As [`Message::decode`]; `out` is then partly overwritten and must not be used.
@@ -161,10 +165,12 @@ pub trait Message: Fields {
         r.finish()
     }
 
-    /// A reader over the fields of `bytes` after checking its length and header.
+    /// A reader over the fields of `bytes` after checking its length and header (the
+    /// decoders' first step; the reader's type is internal).
     ///
     /// # Errors
     /// [`crate::Error::Malformed`] for a wrong length, version or type.
+    #[doc(hidden)]
     fn reader(bytes: &[u8]) -> crate::Result<Reader<'_>> {
         if bytes.len() != Self::LEN {
             return Err(crate::Error::Malformed);

@@ -67,6 +67,12 @@ impl AwaitMsg3<'_> {
     /// commitment and Q1 hold the same x; the range proof), opens ρ1, and returns the new
     /// share with the confirmation for P1.
     ///
+    /// The new share is *pending*: store it (beside the old one, which stays in use) before
+    /// [`Msg4`] leaves, and make it the active one only when P1's [`crate::refresh::Msg5`]
+    /// says P1 made its own active. Never erase the old share before that: if the run is cut
+    /// off in between, keep both until the next session settles which epoch both parties
+    /// hold (net-std's `epoch` module does this; docs/PROTOCOL.md, refresh).
+    ///
     /// # Errors
     /// [`crate::Error::ProofInvalid`] naming the proof,
     /// [`crate::Error::PaillierModulus`] if the key proof shows N' to be prime, or

@@ -176,6 +176,14 @@ impl<'s> AwaitMsg4<'s> {
     /// that does not verify (impossible unless π_c3's soundness broke) locks the share before
     /// this returns, as defence in depth.
     ///
+    /// The lock is in the share in memory only. A party whose share outlives the process or
+    /// the power (a file, flash) calls [`AwaitMsg4::check_msg4`] instead, records durably,
+    /// keyed by Q and where a restored copy of the share cannot erase it, that a decision is
+    /// pending, and only then decrypts ([`AwaitDecryption`]); it clears the record after a
+    /// verified signature and turns it into a lock otherwise, before anything is sent. A reset
+    /// between decryption and the record's update then leaves the key refused, not unlocked
+    /// (net-std's lock registry does this: docs/PROTOCOL.md, "Lock registry").
+    ///
     /// # Errors
     /// [`Error::InvalidCiphertext`] for a ciphertext out of range or not a unit;
     /// [`Error::ProofInvalid`] with [`crate::Proof::SignCiphertext`] if π_c3 fails (nothing
