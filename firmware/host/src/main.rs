@@ -152,6 +152,13 @@ impl Emulator {
             .map_err(|e| format!("send to firmware: {e}"))
     }
 
+    /// A frame header announcing `len` bytes, and no body.
+    fn send_header_only(&mut self, len: u32) -> Fallible<()> {
+        self.stream
+            .write_all(&len.to_be_bytes())
+            .map_err(|e| format!("send to firmware: {e}"))
+    }
+
     fn recv(&mut self) -> Fallible<Vec<u8>> {
         let mut header = [0u8; 4];
         self.stream
@@ -331,6 +338,16 @@ fn scenario_party1(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
         "parameters with g = h",
         cmd::PARAMS,
         Error::PedersenParameters,
+    )?;
+
+    // A frame header announcing 4 GiB: refused at once, not drained (which would hold the
+    // device for hours), and the link stays in step for the next command.
+    emu.send(&[cmd::PARAMS])?;
+    emu.send_header_only(u32::MAX)?;
+    emu.expect_refusal(
+        "a frame longer than any message",
+        cmd::PARAMS,
+        Error::Malformed,
     )?;
 
     eprintln!("party 1 in firmware: verification of party 0's ring-Pedersen parameters");
