@@ -36,7 +36,9 @@ pub trait Persist<S> {
     /// The peer confirmed the pending share (it stored its own): make it the active one.
     ///
     /// # Errors
-    /// Whatever the storage reports (the peer gets an abort, [`CoreError::StorageFailed`]).
+    /// Whatever the storage reports (in refresh the peer gets an abort,
+    /// [`CoreError::StorageFailed`]; not in keygen, where an abort would make party 1
+    /// discard a share that a promotion failing after its rename has made active here).
     fn promote(&mut self) -> Result<(), NetError>;
     /// Party 0 is about to decrypt party 1's ciphertext for the key `key`: record durably
     /// that a decision is pending, so that a crash, a kill or a failed write from here on
@@ -207,7 +209,10 @@ pub fn keygen_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
     let confirmed = link.stored(persist.pending(&share)).and_then(|()| {
         link.send(&m3)?;
         link.recv_confirmation(KeygenConfirmation::Stored, share.public())?;
-        link.stored(persist.promote())
+        // No abort if this fails: party 1 discards its share on an abort (party 0 aborts
+        // only before promoting), and a promotion that failed after its rename has made the
+        // key active here. Party 1 keeps its share pending instead (README, keygen).
+        persist.promote()
     });
     if let Err(e) = confirmed {
         // Best effort: a pending file left behind is never loaded as a share anyway.
