@@ -129,12 +129,18 @@ impl LockRegistry {
             builder.recursive(true);
             #[cfg(unix)]
             std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            let new_dir = fs::symlink_metadata(dir).is_err();
             builder.create(dir).map_err(|source| StoreError::Write {
                 path: dir.clone(),
                 action: "cannot create the lock registry directory",
                 source,
             })?;
-            store::write_atomic(&entry_path(dir, key, state), text.as_bytes())?;
+            if new_dir {
+                // The directory's own name must survive a crash too, or its entries vanish.
+                store::sync_parent(dir)?;
+            }
+            // The entry refuses the key by its name: only the name must be durable.
+            store::create_entry(&entry_path(dir, key, state), text.as_bytes())?;
         }
         Ok(())
     }

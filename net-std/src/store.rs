@@ -617,6 +617,43 @@ fn write_atomic_with(
     sync_parent(path)
 }
 
+/// Creates the file at `path` with `bytes` and makes its *name* durable (the directory is
+/// synced; the contents are not), for files that count by their existence alone: the lock
+/// registry's entries, which refuse a key whatever they hold (a crash may leave one empty;
+/// it refuses the key all the same). Two synchronous writes fewer than [`write_atomic`] (no
+/// sync of the contents, no rename), on the path of every signature. A file or symlink
+/// already at `path` counts as created: it refuses the key as well.
+///
+/// # Errors
+/// [`StoreError::Write`] naming the step. A file created before a later step failed is left
+/// in place (it refuses the key, the safe side); the caller removes it if nothing may remain.
+pub(crate) fn create_entry(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
+    let mut options = OpenOptions::new();
+    // create_new: O_CREAT|O_EXCL, which never follows a symlink at the name.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let created = injected(path, Step::Create).and_then(|()| options.open(path));
+    match created {
+        Ok(mut file) => {
+            let (first, rest) = bytes.split_at(bytes.len() / 2);
+            file.write_all(first)
+                .and_then(|()| injected(path, Step::Write))
+                .and_then(|()| file.write_all(rest))
+                .map_err(|e| fail("cannot write", e))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(fail("cannot create", e)),
+    }
+    injected(path, Step::SyncDir).map_err(|e| fail("cannot sync the directory", e))?;
+    sync_parent(path)
+}
+
 /// Writes `bytes` to `path` durably as [`write_atomic`] does, but only if `path` does not
 /// exist yet: the synced temporary file is linked to `path` (which fails on any existing
 /// name), never renamed over it. Returns `false`, writing nothing, if `path` exists: two

@@ -18,6 +18,9 @@ use crate::driver::{self, Persist};
 use crate::lock_registry::LockRegistry;
 use crate::{Framed, MemoryEnd, NetError, epoch, memory_pipe};
 
+/// The steps of a lock-registry entry's write (`create_entry`: no temporary file, no rename).
+const ENTRY_STEPS: [Step; 3] = [Step::Create, Step::Write, Step::SyncDir];
+
 const STEPS: [Step; 5] = [
     Step::Create,
     Step::Write,
@@ -282,7 +285,7 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
     let (s1, s2) = &keys()[0];
     // The `.deciding` record before decryption: nothing is decrypted or sent, and the key
     // is usable again afterwards (nothing leaked).
-    for step in STEPS {
+    for step in ENTRY_STEPS {
         let name = format!("deciding record, {step:?}");
         let dir = scratch("fault-deciding");
         let (f1, _) = with_old_key(&dir);
@@ -333,8 +336,11 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
     }
     // The lock after a failed signature: the registry's `.locked` entry and then the share
     // file. Whichever write fails, the key stays refused (the `.deciding` entry stays).
-    for (suffix, what) in [(".locked", "registry entry"), ("p1.share", "share file")] {
-        for step in STEPS {
+    for (suffix, what, steps) in [
+        (".locked", "registry entry", &ENTRY_STEPS[..]),
+        ("p1.share", "share file", &STEPS[..]),
+    ] {
+        for &step in steps {
             let name = format!("lock, {what}, {step:?}");
             let dir = scratch("fault-locked");
             let (f1, _) = with_old_key(&dir);
