@@ -78,11 +78,12 @@ impl Drop for ShareLock {
 }
 
 /// Whether `file` is the file now at `path` (not one removed or replaced since it was opened).
+/// A symlink at `path` is followed, as the open that gave `file` followed it.
 fn is_the_file_at(file: &File, path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), fs::symlink_metadata(path)) {
+        match (file.metadata(), fs::metadata(path)) {
             (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
             _ => false,
         }
@@ -920,6 +921,15 @@ pub(crate) mod tests {
         let files = ShareFiles::new(&dir.join("k.share"));
         let held = files.lock().unwrap();
         assert!(matches!(files.lock(), Err(StoreError::InUse { .. })));
+        drop(held);
+
+        // A lock file that is a symlink (as the open, the check follows it) still locks.
+        let target = dir.join("elsewhere.lock");
+        fs::write(&target, b"").unwrap();
+        let linked = ShareFiles::new(&dir.join("l.share"));
+        symlink(&target, dir.join("l.share.lock")).unwrap();
+        let held = linked.lock().unwrap();
+        assert!(matches!(linked.lock(), Err(StoreError::InUse { .. })));
         drop(held);
     }
 
