@@ -112,6 +112,17 @@ impl CliError {
         }
     }
 
+    /// Whether the peer stopped the run because it could not write its share or lock record.
+    pub(crate) fn peer_storage_failed(&self) -> bool {
+        matches!(
+            self,
+            Self::Net(NetError::PeerAbort(ecdsa2pc_net::PeerAbort {
+                error: ecdsa2pc_core::Error::StorageFailed,
+                ..
+            }))
+        )
+    }
+
     /// Whether this error means party 0 locked its key share after a failed signature.
     pub(crate) fn locked_share(&self) -> bool {
         // Only our own round's verdict counts: an abort code from the peer is the peer's word,

@@ -36,9 +36,10 @@ pub trait Persist<S> {
     /// The peer confirmed the pending share (it stored its own): make it the active one.
     ///
     /// # Errors
-    /// Whatever the storage reports (in refresh the peer gets an abort,
-    /// [`CoreError::StorageFailed`]; not in keygen, where an abort would make party 1
-    /// discard a share that a promotion failing after its rename has made active here).
+    /// Whatever the storage reports (party 0's refresh sends the peer an abort,
+    /// [`CoreError::StorageFailed`]; not keygen, where an abort would make party 1 discard a
+    /// share that a promotion failing after its rename has made active here, nor party 1's
+    /// refresh, where party 0 is done).
     fn promote(&mut self) -> Result<(), NetError>;
     /// Party 0 is about to decrypt party 1's ciphertext for the key `key`: record durably
     /// that a decision is pending, so that a crash, a kill or a failed write from here on

@@ -10,7 +10,8 @@
 //! per-user state directory (`$XDG_STATE_HOME/ecdsa2pc/locks`, else
 //! `$HOME/.local/state/ecdsa2pc/locks`, or a directory the caller names) and a directory
 //! `.ecdsa2pc-locks` beside the share. A key is refused if any of them holds an entry.
-//! Every write is atomic and synced like a share file, before the protocol goes on.
+//! Every entry is durable by its name (created with `O_EXCL`, its directory synced:
+//! `store::create_entry`) before the protocol goes on; its text need not survive a crash.
 //!
 //! Limits: a copy of the share taken to another user account or machine, or a deleted entry,
 //! escapes the registry. It narrows mistakes and casual rollback; it is no defence against

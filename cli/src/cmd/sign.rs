@@ -292,7 +292,11 @@ fn sign<S: Protocols>(
             |_| input.what.clone(),
         )
         .inspect_err(|err| {
-            if err.exit_status() == ExitStatus::Failure && !err.locked_share() {
+            // Not after the peer's storage failure: that names its own cause.
+            if err.exit_status() == ExitStatus::Failure
+                && !err.locked_share()
+                && !err.peer_storage_failed()
+            {
                 log.line(format_args!(
                     "note: both parties must sign the same digest (ours: {}) under the same \
                      --path (ours: {}); a different message, --digest, hash option or path \

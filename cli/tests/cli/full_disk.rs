@@ -70,7 +70,7 @@ fn assert_peer_could_not_store(r: &Run, what: &str) {
     assert!(
         r.stderr.contains(
             "the peer stopped the run: a party could not write its key share or lock record"
-        ) && r.stderr.contains("The peer's own log names the file")
+        ) && r.stderr.contains("own log names the file")
             && !r.stderr.contains("malicious"),
         "{what}:\n{r}"
     );
@@ -157,9 +157,21 @@ fn size_limited_writes_lose_nothing() {
         "{r0}"
     );
     assert_peer_could_not_store(&r1, "sign");
+    assert!(
+        !r1.stderr.contains("both parties must sign the same digest"),
+        "no digest note for a storage failure:\n{r1}"
+    );
+    // The record's undo: no entry is left to refuse the key (nothing was decrypted).
     for d in [dir.path().join(".ecdsa2pc-locks"), lock_dir()] {
         if d.exists() {
-            no_temporary_files(&d, "sign");
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let name = entry.unwrap().file_name();
+                assert!(
+                    !name.to_string_lossy().ends_with(".deciding"),
+                    "{name:?} left in {}",
+                    d.display()
+                );
+            }
         }
     }
     sign_both(

@@ -14,7 +14,7 @@ pub type Outcome = Result<Option<[u8; SIGNATURE_LEN]>>;
 /// for good: `run(link, rng, command, argument)` does one command's work.
 ///
 /// Around each run the loop paints the free stack and reads its peak afterwards (then paints
-/// again, which wipes whatever secrets the run's frames left in freed stack), so the
+/// again, which wipes most of what the run's frames left in freed stack), so the
 /// report's RAM covers everything below this loop (the caller's frame, where the images
 /// keep their share, is above it and counts too: the peak is measured from the stack top).
 /// A failed protocol run ([`cmd::runs_protocol`]) sends the core's abort message first, so
@@ -42,8 +42,10 @@ pub fn serve(mut run: impl FnMut(&mut Link, &mut StandInRng, u8, &[u8]) -> Outco
             link.send(&abort_message(*e));
         }
         let stack_peak = board::stack_peak();
-        // Painting again wipes what the run's frames left below this one: moves leave copies
-        // of shares, nonces and decrypted values in freed stack, which no destructor sees.
+        // Painting again wipes most of what the run's frames left below this one (moves leave
+        // copies of shares, nonces and decrypted values in freed stack, which no destructor
+        // sees); the painter's own frame and margin, a few hundred bytes just below this
+        // frame, stay as they were.
         board::paint_stack();
         let (result, signature) = match outcome {
             Ok(signature) => (Ok(()), signature),

@@ -65,6 +65,15 @@ fn own_hint(error: CoreError, step: &str) -> Option<&'static str> {
 /// What a user can do about an abort the peer sent, where the step matters.
 fn peer_hint(error: CoreError, step: &str) -> Option<&'static str> {
     Some(match error {
+        // Party 0's lock record before or after its decryption could not be written: if it
+        // was the one after, the key stays refused on party 0's side until its operator acts.
+        CoreError::StorageFailed if step.starts_with("sign") => {
+            "; party 0 could not write its lock record, and its own log names the file. If \
+             that was the record before decrypting, nothing was decrypted: fix party 0's \
+             storage and run again. If it was the one after (party 0 could not record that the \
+             signature verified), party 0 now refuses this key as it would after a crash, and \
+             says so on the next run: make a new key"
+        }
         // Party 0 refused to sign: its parameter secret is not the one of its share.
         CoreError::ParamsMismatch if step.starts_with("sign") => {
             "; party 0's commitment-parameter secret is not the one this key was made with: \
@@ -139,6 +148,33 @@ fn hint(error: CoreError) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peers_storage_failure_reads_as_storage_with_the_sign_case_spelled_out() {
+        let keygen = PeerAbort {
+            error: CoreError::StorageFailed,
+            step: "keygen, message 3",
+        }
+        .to_string();
+        assert!(
+            keygen.contains("could not write its key share or lock record")
+                && keygen.contains("fix its storage (free space, permissions) and run again"),
+            "{keygen}"
+        );
+        let sign = PeerAbort {
+            error: CoreError::StorageFailed,
+            step: "sign, message 5",
+        }
+        .to_string();
+        assert!(
+            sign.contains("If that was the record before decrypting, nothing was decrypted")
+                && sign.contains("party 0 now refuses this key as it would after a crash"),
+            "{sign}"
+        );
+        for text in [&keygen, &sign] {
+            assert!(!text.contains("malicious"), "{text}");
+        }
+    }
 
     #[test]
     fn path_mismatch_reads_as_a_caller_mistake_not_an_attack() {
