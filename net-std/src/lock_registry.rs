@@ -17,7 +17,7 @@
 //! escapes the registry. It narrows mistakes and casual rollback; it is no defence against
 //! someone who controls party 0's files (who holds x1 anyway).
 
-use std::fs::{self, DirBuilder};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use ecdsa2pc_core::{KeyShare, PublicShares};
@@ -28,7 +28,7 @@ use crate::driver::Persist;
 use crate::error::StoreError;
 use crate::identity::hex;
 use crate::interrupt::Deciding;
-use crate::store::{self, ShareFiles};
+use crate::store::{self, Entry, EntryFailed, ShareFiles};
 
 /// Name of the registry directory kept beside the share file.
 pub const BESIDE_SHARE: &str = ".ecdsa2pc-locks";
@@ -114,10 +114,19 @@ impl LockRegistry {
     }
 
     /// Records `state` for the key in every registry directory, durably, creating them
-    /// (mode 0700) if needed.
+    /// (mode 0700) if needed. A `.locked` entry already there counts as written. A
+    /// `.deciding` entry already there does not: it belongs to another run (one signing right
+    /// now with a copy of the share at another path, or one that stopped), and two runs must
+    /// not both decrypt; the record fails with [`StoreError::KeyLocked`] and leaves that entry.
+    ///
+    /// A failed `.deciding` record removes the entries it made itself (nothing is decrypted
+    /// after it, so a key nothing leaked from stays usable), never another run's; what it
+    /// cannot remove only refuses the key, the safe side. A failed `.locked` record leaves
+    /// what it wrote.
     ///
     /// # Errors
-    /// [`StoreError::Write`] for the first directory or entry that cannot be written.
+    /// [`StoreError::Write`] for the first directory or entry that cannot be written;
+    /// [`StoreError::KeyLocked`] for a `.deciding` entry that was already there.
     pub fn record(&self, key: &PublicShares, state: LockState) -> Result<(), StoreError> {
         let text = format!(
             "ecdsa2pc lock registry entry\nstate: {}\npublic key: {}\nshare: {}\n",
@@ -125,25 +134,38 @@ impl LockRegistry {
             hex(key.q.to_sec1_point(true).as_bytes()),
             self.share.display()
         );
-        for dir in &self.dirs {
-            let mut builder = DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            let new_dir = fs::symlink_metadata(dir).is_err();
-            builder.create(dir).map_err(|source| StoreError::Write {
-                path: dir.clone(),
-                action: "cannot create the lock registry directory",
-                source,
-            })?;
-            if new_dir {
-                // The directory's own name must survive a crash too, or its entries vanish.
-                store::sync_parent(dir)?;
+        let mut made = Vec::new();
+        let recorded = self.dirs.iter().try_for_each(|dir| {
+            store::create_private_dir(dir, "cannot create the lock registry directory")?;
+            let entry = entry_path(dir, key, state);
+            match store::create_entry(&entry, text.as_bytes()) {
+                Ok(Entry::Created) => {
+                    made.push(entry);
+                    Ok(())
+                }
+                Ok(Entry::Existed) if state == LockState::Deciding => Err(StoreError::KeyLocked {
+                    path: self.share.clone(),
+                    entry,
+                    state,
+                }),
+                Ok(Entry::Existed) => Ok(()),
+                Err(EntryFailed { error, created }) => {
+                    if created {
+                        made.push(entry);
+                    }
+                    Err(error)
+                }
             }
-            // The entry refuses the key by its name: only the name must be durable.
-            store::create_entry(&entry_path(dir, key, state), text.as_bytes())?;
+        });
+        if recorded.is_err() && state == LockState::Deciding {
+            for entry in &made {
+                // Best effort: an entry left behind refuses the key, which is safe.
+                if fs::remove_file(entry).is_ok() {
+                    let _ = store::sync_parent(entry);
+                }
+            }
         }
-        Ok(())
+        recorded
     }
 
     /// Removes the `.deciding` entries of the key (a decision was recorded, or nothing was
@@ -220,11 +242,9 @@ impl<S: KeyShare> Persist<S> for Guarded {
     fn deciding(&mut self, key: &PublicShares) -> Result<(), NetError> {
         // Before the entry: a stop between the entry and the outcome would refuse the key.
         self.deciding = Some(Deciding::begin());
+        // A failed record removes what it wrote itself (nothing is decrypted after it), and
+        // refuses the key if another run's `.deciding` entry is there.
         self.registry.record(key, LockState::Deciding).map_err(|e| {
-            // Nothing is decrypted after a failed record: undo what was written, so
-            // that a key nothing leaked from stays usable (best effort; what remains
-            // only refuses the key, which is safe).
-            let _ = self.registry.clear_deciding(key);
             self.deciding = None;
             e.into()
         })
@@ -313,5 +333,43 @@ mod tests {
             LockRegistry::new(&blocked.join("p0.share"), None).guard(ShareFiles::new(&share));
         assert!(Persist::<KeyShareP1>::deciding(&mut guarded, &key).is_err());
         assert!(guarded.deciding.is_none(), "a failed record holds nothing");
+    }
+
+    /// Two copies of one share in one directory share the registry beside them: a
+    /// `.deciding` record that finds the other run's entry refuses the key, removes the
+    /// entry it made itself (in its own state directory) and leaves the other run's.
+    #[test]
+    fn a_deciding_record_that_finds_another_runs_entry_refuses_and_removes_only_its_own() {
+        let dir = scratch("deciding-race");
+        let key = PublicShares {
+            q: AffinePoint::GENERATOR,
+            q1: AffinePoint::GENERATOR,
+            q2: AffinePoint::GENERATOR,
+        };
+        let other = LockRegistry::new(&dir.join("copy.share"), Some(dir.join("state-b")));
+        other.record(&key, LockState::Deciding).unwrap();
+        let ours = LockRegistry::new(&dir.join("p0.share"), Some(dir.join("state-a")));
+        let err = ours.record(&key, LockState::Deciding).unwrap_err();
+        let StoreError::KeyLocked { entry, state, .. } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(*state, LockState::Deciding);
+        assert_eq!(entry, &entry_path(&dir.join(BESIDE_SHARE), &key, *state));
+        assert!(err.to_string().contains("at this moment"), "{err}");
+        assert!(
+            !entry_path(&dir.join("state-a"), &key, LockState::Deciding).exists(),
+            "its own entry was removed"
+        );
+        assert!(entry.exists(), "the other run's entry stays");
+        other.check(&key).unwrap_err();
+        // Once the other run has decided, the key is usable again.
+        other.clear_deciding(&key).unwrap();
+        ours.check(&key).unwrap();
+        ours.record(&key, LockState::Deciding).unwrap();
+
+        // A `.locked` entry already there counts as written.
+        ours.record(&key, LockState::Locked).unwrap();
+        ours.record(&key, LockState::Locked).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -15,7 +15,6 @@
 //! deleting the pin file is the way to accept the new ones.
 
 use core::fmt;
-use std::fs::DirBuilder;
 use std::path::{Path, PathBuf};
 
 use ecdsa2pc_core::{ParamsMsg, RingPedersenParams};
@@ -131,22 +130,13 @@ impl PinStore {
             .ok_or(StoreError::PinDamaged { pin: path })
     }
 
-    /// Pins `hash` for `owner`, durably (creating the directory, mode 0700, if needed).
+    /// Pins `hash` for `owner`, durably (creating the directory, mode 0700, if needed, and
+    /// syncing its new name).
     ///
     /// # Errors
     /// [`StoreError::Write`].
     pub fn pin(&self, owner: &Pid, hash: &[u8; 32]) -> Result<(), StoreError> {
-        let mut builder = DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(&self.dir)
-            .map_err(|source| StoreError::Write {
-                path: self.dir.clone(),
-                action: "cannot create the pin directory",
-                source,
-            })?;
+        store::create_private_dir(&self.dir, "cannot create the pin directory")?;
         store::write_atomic(&self.path_of(owner), render(owner, hash).as_bytes())
     }
 

@@ -168,6 +168,11 @@ impl ShareFiles {
                     source,
                 })?;
             file.try_lock().map_err(|_| in_use())?;
+            // Tests remove the file here, as a holder letting go would.
+            injected(&self.lock, Step::Locked).map_err(|source| StoreError::LockFile {
+                path: self.lock.clone(),
+                source,
+            })?;
             if is_the_file_at(&file, &self.lock) {
                 return Ok(ShareLock {
                     _file: file,
@@ -491,7 +496,8 @@ impl ShareFiles {
     }
 }
 
-/// The steps of an atomic write, for fault injection in tests.
+/// The steps of an atomic write, for fault injection in tests, and the moment a share's
+/// lock file is locked and not yet checked ([`ShareFiles::lock`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
     Create,
@@ -499,6 +505,7 @@ enum Step {
     Sync,
     Rename,
     SyncDir,
+    Locked,
 }
 
 /// Why a share's header is unusable: the core's [`CoreError::OldShareFormat`] (a share made
@@ -623,16 +630,22 @@ fn write_atomic_with(
 /// registry's entries, which refuse a key whatever they hold (a crash may leave one empty;
 /// it refuses the key all the same). Two synchronous writes fewer than [`write_atomic`] (no
 /// sync of the contents, no rename), on the path of every signature. A file or symlink
-/// already at `path` counts as created: it refuses the key as well.
+/// already at `path` is left as it is and reported as [`Entry::Existed`] (its name is
+/// synced all the same): it refuses the key as well, and a caller that must own its entry
+/// (party 0's `.deciding` record) can tell.
 ///
 /// # Errors
-/// [`StoreError::Write`] naming the step. A file created before a later step failed is left
-/// in place (it refuses the key, the safe side); the caller removes it if nothing may remain.
-pub(crate) fn create_entry(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let fail = |action: &'static str, source: std::io::Error| StoreError::Write {
-        path: path.to_path_buf(),
-        action,
-        source,
+/// [`EntryFailed`]: the [`StoreError::Write`] naming the step, and whether this call had
+/// created the file before a later step failed. Such a file is left in place (it refuses
+/// the key, the safe side); the caller removes it if nothing may remain.
+pub(crate) fn create_entry(path: &Path, bytes: &[u8]) -> Result<Entry, EntryFailed> {
+    let fail = |created: bool, action: &'static str, source: std::io::Error| EntryFailed {
+        error: StoreError::Write {
+            path: path.to_path_buf(),
+            action,
+            source,
+        },
+        created,
     };
     let mut options = OpenOptions::new();
     // create_new: O_CREAT|O_EXCL, which never follows a symlink at the name.
@@ -640,19 +653,40 @@ pub(crate) fn create_entry(path: &Path, bytes: &[u8]) -> Result<(), StoreError> 
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let created = injected(path, Step::Create).and_then(|()| options.open(path));
-    match created {
+    let entry = match created {
         Ok(mut file) => {
             let (first, rest) = bytes.split_at(bytes.len() / 2);
             file.write_all(first)
                 .and_then(|()| injected(path, Step::Write))
                 .and_then(|()| file.write_all(rest))
-                .map_err(|e| fail("cannot write", e))?;
+                .map_err(|e| fail(true, "cannot write", e))?;
+            Entry::Created
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(fail("cannot create", e)),
-    }
-    injected(path, Step::SyncDir).map_err(|e| fail("cannot sync the directory", e))?;
-    sync_parent(path)
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Entry::Existed,
+        Err(e) => return Err(fail(false, "cannot create", e)),
+    };
+    let created = entry == Entry::Created;
+    injected(path, Step::SyncDir).map_err(|e| fail(created, "cannot sync the directory", e))?;
+    sync_parent(path).map_err(|error| EntryFailed { error, created })?;
+    Ok(entry)
+}
+
+/// What [`create_entry`] found at its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// This call created the file.
+    Created,
+    /// A file or symlink was already there; it was left as it is.
+    Existed,
+}
+
+/// A failed [`create_entry`].
+#[derive(Debug)]
+pub(crate) struct EntryFailed {
+    /// The step that failed, naming the file.
+    pub error: StoreError,
+    /// Whether this call had created the file before the step failed.
+    pub created: bool,
 }
 
 /// Writes `bytes` to `path` durably as [`write_atomic`] does, but only if `path` does not
@@ -682,6 +716,44 @@ pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
     drop(tmp);
     sync_parent(path)?;
     Ok(true)
+}
+
+/// Creates the private directory `dir` and any missing ancestors (mode 0700), and syncs
+/// each new one into its parent, outermost first: a file is only as durable as the names
+/// of the directories above it.
+///
+/// # Errors
+/// [`StoreError::Write`] with `action` if `dir` cannot be made; naming the directory whose
+/// name cannot be synced.
+pub(crate) fn create_private_dir(dir: &Path, action: &'static str) -> Result<(), StoreError> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
+        .collect();
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| StoreError::Write {
+        path: dir.to_path_buf(),
+        action,
+        source,
+    })?;
+    missing.iter().rev().try_for_each(|new| sync_new_dir(new))
+}
+
+/// Syncs the directory above `dir`, which was just made, so that `dir`'s name survives a
+/// crash (and with it whatever is made inside).
+///
+/// # Errors
+/// [`StoreError::Write`] naming `dir` or the directory above it.
+fn sync_new_dir(dir: &Path) -> Result<(), StoreError> {
+    injected(dir, Step::SyncDir).map_err(|source| StoreError::Write {
+        path: dir.to_path_buf(),
+        action: "was created, but the directory above it cannot be synced",
+        source,
+    })?;
+    sync_parent(dir)
 }
 
 /// Syncs the directory holding `path`, so that a rename or removal in it is durable.
@@ -853,7 +925,9 @@ pub(crate) mod sealed_tests;
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use core::cell::Cell;
     use std::os::unix::fs::{PermissionsExt, symlink};
+    use std::rc::Rc;
 
     use super::*;
 
@@ -931,6 +1005,45 @@ pub(crate) mod tests {
         let held = linked.lock().unwrap();
         assert!(matches!(linked.lock(), Err(StoreError::InUse { .. })));
         drop(held);
+    }
+
+    /// `lock` locked a file that its holder removed in between (as `ShareLock`'s drop does
+    /// with no share beside it): it tries again on the file now at the path, three times.
+    #[test]
+    fn a_lock_file_removed_between_open_and_lock_is_opened_again() {
+        let dir = scratch("lock-retry");
+        let files = ShareFiles::new(&dir.join("k.share"));
+        for (removals, taken) in [(1, true), (2, true), (3, false), (u32::MAX, false)] {
+            let mut left = removals;
+            let mut seen = 0u32;
+            let count = Rc::new(Cell::new(0u32));
+            let counted = Rc::clone(&count);
+            INJECT.with(|i| {
+                *i.borrow_mut() = Some(Box::new(move |path: &Path, step: Step| {
+                    if step == Step::Locked {
+                        seen += 1;
+                        counted.set(seen);
+                        if left > 0 {
+                            left -= 1;
+                            fs::remove_file(path)?;
+                        }
+                    }
+                    Ok(())
+                }));
+            });
+            let result = files.lock();
+            INJECT.with(|i| *i.borrow_mut() = None);
+            assert_eq!(count.get(), removals.saturating_add(1).min(3), "{removals}");
+            match result {
+                Ok(held) if taken => {
+                    // The lock holds the file now at the path: a second one is refused.
+                    assert!(matches!(files.lock(), Err(StoreError::InUse { .. })));
+                    drop(held);
+                }
+                Err(StoreError::InUse { path }) if !taken => assert_eq!(path, files.path()),
+                other => panic!("{removals}: {other:?}"),
+            }
+        }
     }
 
     #[test]

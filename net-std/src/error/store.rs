@@ -322,7 +322,10 @@ impl fmt::Display for StoreError {
                          message and never recorded its outcome (the process was stopped or \
                          crashed, or a write to the lock registry {} failed), so party 0 \
                          cannot tell whether party 1 learned anything. Treat the key as \
-                         locked: make a new key with keygen and move the funds to it",
+                         locked: make a new key with keygen and move the funds to it. (Only \
+                         if another ecdsa2pc process is signing with a copy of this share at \
+                         another path at this moment is the entry its own, gone when it \
+                         finishes: run two signers of one key one after the other.)",
                         entry.display()
                     ),
                 }

@@ -285,8 +285,10 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
     let (s1, s2) = &keys()[0];
     // The `.deciding` record before decryption: nothing is decrypted or sent, and the key
     // is usable again afterwards (nothing leaked).
-    for step in ENTRY_STEPS {
-        let name = format!("deciding record, {step:?}");
+    // In the first registry directory, then in the second (the first entry, made, is
+    // removed again).
+    for (step, nth) in ENTRY_STEPS.into_iter().flat_map(|s| [(s, 1), (s, 2)]) {
+        let name = format!("deciding record, {step:?}, directory {nth}");
         let dir = scratch("fault-deciding");
         let (f1, _) = with_old_key(&dir);
         let registry = LockRegistry::new(f1.path(), Some(dir.join("state")));
@@ -298,7 +300,7 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
                 let mut rng = crate::rng::os_rng().unwrap();
                 driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest)
             });
-            let fault = Fault::at(".deciding", step, 1);
+            let fault = Fault::at(".deciding", step, nth);
             let mut rng = crate::rng::os_rng().unwrap();
             let mut guard = registry.clone().guard(f1.clone());
             let r = driver::sign_p1_persisted(
@@ -339,6 +341,10 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
             }
         }
         registry.check(s1.public()).unwrap();
+        for d in registry.dirs() {
+            let left = fs::read_dir(d).into_iter().flatten().count();
+            assert_eq!(left, 0, "{name}: no entry is left in {}", d.display());
+        }
         let mut again: KeyShareP1 = f1.load_active().unwrap();
         signs(&mut again, s2);
         fs::remove_dir_all(&dir).unwrap();
@@ -383,4 +389,30 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
             fs::remove_dir_all(&dir).unwrap();
         }
     }
+}
+
+/// A new registry directory's missing ancestors are synced into their parents as well
+/// (outermost first): a failure to sync one ends the record with an error naming it.
+#[test]
+fn a_new_registry_directorys_ancestors_are_synced() {
+    let (s1, _) = &keys()[0];
+    let dir = scratch("fault-ancestors");
+    let state = dir.join("new").join("deeper").join("locks");
+    let registry = LockRegistry::new(&dir.join("p0.share"), Some(state));
+    for (suffix, nth) in [("/new", 1), ("/deeper", 1), ("/locks", 1)] {
+        let fault = Fault::at(suffix, Step::SyncDir, nth);
+        let err = registry
+            .record(s1.public(), crate::lock_registry::LockState::Locked)
+            .unwrap_err();
+        assert!(fault.hit(), "{suffix}: the fault was reached");
+        assert!(
+            matches!(&err, StoreError::Write { path, .. }
+                if path.to_string_lossy().ends_with(suffix)),
+            "{suffix}: {err}"
+        );
+        assert!(err.to_string().contains("No space left"), "{suffix}: {err}");
+        drop(fault);
+        fs::remove_dir_all(dir.join("new")).unwrap();
+    }
+    fs::remove_dir_all(&dir).unwrap();
 }
