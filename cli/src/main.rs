@@ -38,8 +38,9 @@ fn main() -> ExitCode {
         match arg.into_string() {
             Ok(arg) => args.push(arg),
             Err(raw) => {
-                not_text.get_or_insert((position, raw.to_string_lossy().into_owned()));
-                args.push(raw.to_string_lossy().into_owned());
+                let lossy = raw.to_string_lossy().into_owned();
+                not_text.get_or_insert((position, lossy.clone()));
+                args.push(lossy);
             }
         }
     }

@@ -37,15 +37,16 @@ pub(crate) fn default_certs() -> PathBuf {
     from_env(CERTS_ENV).map_or_else(|| PathBuf::from("certs"), PathBuf::from)
 }
 
-/// The environment variables that gave an option its value in this run (argh asks for a
-/// default only when the option is not given), so that errors name the variable.
-static USED_ENV: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+/// The environment variables that gave an option its value in this run, with the value
+/// (argh asks for a default only when the option is not given), so that errors name the
+/// variable and what it held.
+static USED_ENV: std::sync::Mutex<Vec<(&'static str, String)>> = std::sync::Mutex::new(Vec::new());
 
 /// `$env` if set and not empty, recorded as used.
 fn from_env(env: &'static str) -> Option<std::ffi::OsString> {
     let value = std::env::var_os(env).filter(|v| !v.is_empty())?;
     if let Ok(mut used) = USED_ENV.lock() {
-        used.push(env);
+        used.push((env, value.to_string_lossy().into_owned()));
     }
     Some(value)
 }
@@ -53,13 +54,16 @@ fn from_env(env: &'static str) -> Option<std::ffi::OsString> {
 /// `option` as an error names it: with the environment variable `env` if that gave its value
 /// in this run.
 pub(crate) fn option_or_env(option: &str, env: &str) -> String {
-    let used = USED_ENV.lock().is_ok_and(|used| used.contains(&env));
-    match std::env::var_os(env) {
-        Some(value) if used => format!(
-            "{option} (or ${env}, set to {:?}, which {option} defaults to)",
-            value.to_string_lossy()
-        ),
-        _ => option.to_owned(),
+    let used = USED_ENV.lock().ok().and_then(|used| {
+        used.iter()
+            .find(|(name, _)| *name == env)
+            .map(|(_, value)| value.clone())
+    });
+    match used {
+        Some(value) => {
+            format!("{option} (or ${env}, set to {value:?}, which {option} defaults to)")
+        }
+        None => option.to_owned(),
     }
 }
 

@@ -404,13 +404,13 @@ impl Service {
             )
             .into());
         }
+        // Bound first: a bad or busy address fails before any parameters or proof are made.
+        let listener = crate::connect::listen(addr)?.into_tcp();
         let logger = Logger::new(log, config.log_format);
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING_FOR_DIRECTORY);
             logger.event("params", params_secret::MAKING);
         })?;
-        // Bound first: a busy address fails before any proof is made.
-        let listener = crate::connect::listen(addr)?.into_tcp();
         // Warm: the first keygen does not wait for the parameter proof.
         let params_msgs = ParamsMsgCache::beside(&config.params_file());
         params_msgs.get(&mut os_rng()?, &params, &setup.own.pid);

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use argh::FromArgs;
 use ecdsa2pc_core::Party;
 use ecdsa2pc_net::service::{ApproveHook, LogFormat, Logger, Service, ServiceConfig};
+use ecdsa2pc_net::{NetError, TransportError};
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{CertFiles, default_certs, default_server};
+use crate::network::{CertFiles, SERVER_ENV, default_certs, default_server, option_or_env};
 use crate::output::{Log, Outcome, Style, finish};
 use crate::secret::{Prompt, SecretOptions};
 use crate::session::lock_state_dir;
@@ -235,7 +236,14 @@ fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
         key: args.key.as_deref(),
     }
     .paths(&args.certs, Party::P1)?;
-    let service = Service::bind(&args.listen, &paths, config, sink)?;
+    let service = Service::bind(&args.listen, &paths, config, sink).map_err(|e| match e {
+        // The address is --listen's here, not --server's as for the other commands.
+        NetError::Transport(TransportError::BadAddress { .. }) => CliError::Usage(format!(
+            "{e}; check {}",
+            option_or_env("--listen", SERVER_ENV)
+        )),
+        e => e.into(),
+    })?;
     // SIGTERM or SIGINT (Ctrl-C): stop accepting, let the sessions in progress finish
     // (each bounded by the timeouts), exit 0.
     // A second signal ends the process at once (the stop flag is set by the first: the

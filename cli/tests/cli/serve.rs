@@ -597,3 +597,58 @@ fn a_service_that_cannot_store_a_share_tells_the_client_and_keeps_serving() {
     ]);
     assert_eq!(r.code, Some(0), "the service still serves:\n{r}");
 }
+
+/// A bad listening address, from `--listen` or from `$ECDSA2PC_SERVER` (which `--listen`
+/// defaults to), fails before any parameters are made, and the hint names `--listen`.
+#[test]
+fn a_bad_listening_address_names_listen_and_fails_before_making_parameters() {
+    let dir = dir_with_certs("serve-bad-address");
+    let certs = dir.path().join("certs");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    let args = |listen: Option<&str>| {
+        let mut args = vec![
+            "serve".to_owned(),
+            "--certs".into(),
+            certs.to_str().unwrap().into(),
+            "--shares".into(),
+            shares.to_str().unwrap().into(),
+        ];
+        if let Some(listen) = listen {
+            args.extend(["--listen".into(), listen.into()]);
+        }
+        args
+    };
+    let r = Run::from_output(
+        std::process::Command::new(crate::support::bin())
+            .args(args(Some("no port here")))
+            .env_remove("ECDSA2PC_SERVER")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(r.stderr.contains("'no port here'"), "{r}");
+    assert!(r.stderr.contains("; check --listen\n"), "{r}");
+    let r = Run::from_output(
+        std::process::Command::new(crate::support::bin())
+            .args(args(None))
+            .env("ECDSA2PC_SERVER", "no port here")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains(
+            "check --listen (or $ECDSA2PC_SERVER, set to \"no port here\", which --listen \
+             defaults to)"
+        ),
+        "{r}"
+    );
+    assert!(!r.stderr.contains("--server"), "{r}");
+    assert!(!r.stderr.contains("making party 0's"), "{r}");
+    assert_eq!(
+        std::fs::read_dir(&shares).unwrap().count(),
+        0,
+        "nothing was made in the share directory"
+    );
+}
