@@ -127,11 +127,18 @@ impl KeyStore for ShareDir {
         self.files_of(id).exists()
     }
 
+    /// The files named `<key id>.share` (64 lowercase hex digits): a copy or a backup under
+    /// another name is not a key the service serves. Their contents are not read.
     fn count(&self) -> usize {
+        let is_key = |name: &str| {
+            name.strip_suffix(".share").is_some_and(|id| {
+                id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+        };
         std::fs::read_dir(&self.dir).map_or(0, |entries| {
             entries
                 .filter_map(Result::ok)
-                .filter(|e| e.path().extension().is_some_and(|x| x == "share"))
+                .filter(|e| e.file_name().to_str().is_some_and(is_key))
                 .count()
         })
     }

@@ -648,6 +648,10 @@ fn health_answers_over_mtls_and_the_json_log_has_one_line_per_request() {
     assert_eq!(h.protocol, request::REQUEST_VERSION);
     assert_eq!((h.keys, h.signatures, h.workers), (0, 0, 4));
     assert_eq!(h.busy_workers, 0, "an opener answers health, not a worker");
+    // Files that are not named by a key id are not keys: a backup, an upper-case copy.
+    for name in ["backup.share", &format!("{}.share", "AB".repeat(32))] {
+        std::fs::write(shares.path().join(name), b"not a key").unwrap();
+    }
 
     let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
     let q = k.load_active::<KeyShareP2>().unwrap().public().q;
