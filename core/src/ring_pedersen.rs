@@ -1,6 +1,7 @@
 //! Ring-Pedersen commitment parameters (N̂, g, h), owned by party 0 (P1), for π_c3.
 //!
-//! π_c3 commits P2's integer witnesses as g^w·h^ρ mod N̂ (design-research.md §1.3, option (a)).
+//! π_c3 commits P2's integer witnesses as g^w·h^ρ mod N̂ (docs/PROTOCOL.md,
+//! "Ring-Pedersen parameters").
 //! Binding protects P1, the verifier, so P1 makes the parameters: N̂ = p̂·q̂ with 1024-bit safe
 //! primes, h = τ² for a random unit τ, g = h^λ. Hiding protects P2, and holds only if
 //! g ∈ ⟨h⟩, which P1 proves once with Π^prm ([`ParamsMsg`]); P2 verifies that proof once and

@@ -1,6 +1,6 @@
 //! Wire codec: fixed-layout messages read and written through bounded cursors.
 //!
-//! A message is `version ‖ type ‖ fields`, each field at a fixed width (DESIGN.md §4).
+//! A message is `version ‖ type ‖ fields`, each field at a fixed width (docs/PROTOCOL.md, "Message layout").
 
 mod reader;
 mod writer;

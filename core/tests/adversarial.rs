@@ -1,5 +1,5 @@
 //! Adversarial suite: every check the protocol makes, fed the input a cheating peer would send,
-//! expecting the specific error and no share or signature (attacks.md A1–A15, F).
+//! expecting the specific error and no share or signature (docs/SECURITY.md A1–A15, F).
 //!
 //! A cheating party is played by the test with the public API only: the public provers, the
 //! public Paillier and Pedersen primitives, and the session-binding replicas in `support.rs`.
@@ -573,7 +573,7 @@ fn k1_prime_modulus_is_refused() {
 
 #[test]
 fn k1_smooth_modulus_of_sixteen_16_bit_primes_is_refused() {
-    // "6ix1een" (attacks.md A2): N = p1⋯p16·P with 16-bit p_i. Trial division by every prime
+    // "6ix1een" (docs/SECURITY.md A2): N = p1⋯p16·P with 16-bit p_i. Trial division by every prime
     // below 2^18 (2^16 when this test was written) refuses it at decode (before it, with trial division to 2^13 only, it decoded
     // and only the proofs' 13-bit challenge chunks stood between it and a key leak).
     let mut rng = support::rng(23);
@@ -1707,7 +1707,7 @@ fn s4_failed_signature_after_a_valid_proof_locks_the_share() {
 }
 
 /// A cheating P2 in signing: k2 = 2^ℓ and the Broken-Record ciphertext guessing the low bits y
-/// of x1 (attacks.md A1, ePrint 2023/1234 §3). Ok means P1 output a valid signature.
+/// of x1 (docs/SECURITY.md A1, ePrint 2023/1234 §3). Ok means P1 output a valid signature.
 ///
 /// The ciphertext decrypts to the honest s' iff 2^ℓ divides r·(x1 − y), so the attacker learns
 /// whether its guess of bit ℓ − 1 − v₂(r) of x1 was right. The test, which knows x1, makes the

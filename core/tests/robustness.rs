@@ -1,4 +1,4 @@
-//! Robustness suite: no byte string crashes a decoder or a round (attacks.md C1, F14–F16).
+//! Robustness suite: no byte string crashes a decoder or a round (docs/SECURITY.md C1, F14–F16).
 //!
 //! For every message of keygen and signing, starting from an honest encoding: single-bit flips,
 //! truncation, extension, wrong version and type bytes, and random bytes. Decoding must return

@@ -118,7 +118,7 @@ fn p1s_check_rests_on_the_plaintext_of_c_prime() {
 
 #[test]
 fn every_statement_field_is_bound_by_the_challenge() {
-    // Frozen Heart (attacks.md A7): change any field after proving, the proof fails.
+    // Frozen Heart (docs/SECURITY.md A7): change any field after proving, the proof fails.
     let f = Fixture::new(10);
     let other = Fixture::new(11);
     let b = binding(&SID);

@@ -1,4 +1,4 @@
-//! Transcript injectivity (attacks.md A5, A7, F9, F10).
+//! Transcript injectivity (docs/SECURITY.md A5, A7, F9, F10).
 //!
 //! Property tests: the Fiat–Shamir transcript is exactly the documented typed, length-prefixed
 //! encoding, that encoding decodes back to the items it came from (so it is injective), and the

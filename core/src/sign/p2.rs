@@ -56,7 +56,7 @@ pub struct AwaitMsg5<'s> {
 
 /// P2's work for one signature that depends neither on R1 nor on the message: the nonce k2
 /// and R2, and π_c3's witnesses, masks and commitments with the powers of C' and of the
-/// Paillier nonces (design-research.md §1.5, "P2-local pools"). About 100 ms of work that a
+/// Paillier nonces (docs/PROTOCOL.md, "Signing"). About 100 ms of work that a
 /// pool does off the critical path; the online step is then two 256-bit exponentiations mod
 /// N². Used once (consumed by value), wiped on drop.
 #[derive(Zeroize, ZeroizeOnDrop)]

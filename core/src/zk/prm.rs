@@ -1,5 +1,5 @@
 //! Π^prm: the owner of ring-Pedersen parameters (N̂, g, h) proves g ∈ ⟨h⟩ (CGGMP21's
-//! ring-Pedersen parameter proof; design-research.md §1.2 (a)).
+//! ring-Pedersen parameter proof; docs/PROTOCOL.md, "Ring-Pedersen parameters").
 //!
 //! π_c3 commits P2's witnesses as g^w·h^ρ mod N̂ under parameters P1 made; they hide w only
 //! if g lies in the group h generates, which a P1 that knows N̂'s factors could otherwise

@@ -1,5 +1,5 @@
 //! π_c3: P2 proves that its signing ciphertext c is well formed (cb-mpc's
-//! ZK-Two-Party-ECDSA-Sign-Integer-Commit; design-research.md §1.4).
+//! ZK-Two-Party-ECDSA-Sign-Integer-Commit; docs/PROTOCOL.md, "Signing").
 //!
 //! Statement: N, C' = c_key ⊕ q·2^64, c, Q2, R2, m, r, and P1's ring-Pedersen parameters
 //! (N̂, g, h). Witness: w1 = k2⁻¹, w2 = k2⁻¹·x2 (mod q), w3 = ρ ∈ [0, q²·2^128), w4 = r_c ∈ Z_N*.
@@ -32,8 +32,9 @@
 //! the latter from the plaintext of C' (P1's x1 + q·2^64) instead of an exponentiation
 //! (`SecretKey::relation_half_holds`); a value is a unit mod N̂ (or N) when it is nonzero mod
 //! each factor, which two reductions show for the price of a tenth of a gcd. It does not use
-//! the "decryption-domain" shortcut of design-research.md §1.4, which decrypts c and C_α before the proof has verified: P1 never
-//! decrypts a signing ciphertext whose proof has not verified (docs/PROTOCOL.md).
+//! the "decryption-domain" shortcut, which decrypts c and C_α before the proof has verified:
+//! P1 never decrypts a signing ciphertext whose proof has not verified (docs/PROTOCOL.md,
+//! "Signing").
 
 use crypto_bigint::{NonZero, U128, U256, U320, U512, U640, U896, U1024, U2048, Uint};
 use k256::{AffinePoint, ProjectivePoint, Scalar};

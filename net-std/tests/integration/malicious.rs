@@ -1,4 +1,4 @@
-//! Malicious-peer suite (issue #5, attacks.md §F): a [`MaliciousPeer`] plays either role of
+//! Malicious-peer suite (issue #5, docs/SECURITY.md §F): a [`MaliciousPeer`] plays either role of
 //! keygen, signing or refresh with the core's real rounds and tampers with one chosen
 //! message; the other side is the real driver (`driver::*`, share files on disk).
 //!
@@ -53,7 +53,7 @@ const STALL_TIMEOUT: Duration = Duration::from_secs(1);
 const MARGIN: Duration = Duration::from_secs(2);
 /// Frame cap of an attacker: larger than the protocol's, so it can send oversized frames.
 const ATTACKER_MAX: usize = 1 << 20;
-/// Growth of the process's resident memory a stalled run may cause (attacks.md F16).
+/// Growth of the process's resident memory a stalled run may cause (docs/SECURITY.md F16).
 const RSS_BOUND: u64 = 64 << 20;
 /// Where the secret part of a share file starts (after the common header).
 const SECRET_AT: usize = 4 + 1 + 1 + 1 + 8 + 1 + 2 * 32 + 3 * 33 + 512;
@@ -1807,7 +1807,7 @@ fn attacks_over_mutual_tls() {
     println!("mTLS suite in {:.2?}", started.elapsed());
 }
 
-/// Nonce hygiene (attacks.md A10, F19): after an abort at message 3, a retry of the same
+/// Nonce hygiene (docs/SECURITY.md A10, F19): after an abort at message 3, a retry of the same
 /// digest gets a fresh nonce point R2 and a fresh session nonce from the honest P2.
 #[test]
 fn a_retry_after_an_abort_gets_fresh_nonces() {
@@ -1842,7 +1842,7 @@ fn a_retry_after_an_abort_gets_fresh_nonces() {
     assert_ne!(seen[0].1, seen[1].1, "a fresh R2");
 }
 
-/// Reflection (attacks.md F12, F21): a context that names us as our own peer is refused
+/// Reflection (docs/SECURITY.md F12, F21): a context that names us as our own peer is refused
 /// before any protocol message; only the abort is written.
 #[test]
 fn a_session_with_ourselves_is_refused() {
