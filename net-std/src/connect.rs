@@ -25,7 +25,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// How often a listener checks for a new connection while waiting.
 const ACCEPT_POLL: Duration = Duration::from_millis(10);
 
-fn resolve(addr: &str) -> Result<Vec<SocketAddr>, TransportError> {
+/// The socket addresses `addr` (HOST:PORT) resolves to.
+///
+/// # Errors
+/// [`TransportError::BadAddress`] if it does not resolve, or to nothing.
+pub(crate) fn resolve(addr: &str) -> Result<Vec<SocketAddr>, TransportError> {
     let bad = |reason: String| TransportError::BadAddress {
         addr: addr.to_owned(),
         reason,

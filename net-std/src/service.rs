@@ -355,9 +355,10 @@ struct Counters {
 }
 
 impl Service {
-    /// Loads party 0's certificates from `paths`, checks the share directory, loads party 0's
-    /// commitment-parameter secret from it (or makes and writes one, seconds, saying so in
-    /// `log`) and binds `addr` (port 0 picks a free port, see [`Service::local_addr`]).
+    /// Loads party 0's certificates from `paths`, checks the share directory and that `addr`
+    /// resolves, loads party 0's commitment-parameter secret from the directory (or makes and
+    /// writes one, seconds, saying so in `log`) and binds `addr` (port 0 picks a free port,
+    /// see [`Service::local_addr`]).
     ///
     /// # Errors
     /// Certificate problems ([`NetError::Config`]), a bad or busy address
@@ -404,13 +405,16 @@ impl Service {
             )
             .into());
         }
-        // Bound first: a bad or busy address fails before any parameters or proof are made.
-        let listener = crate::connect::listen(addr)?.into_tcp();
+        // A bad address fails before the parameters are made (seconds on a first start); the
+        // port is bound only once they exist, so that no client connects to a service that
+        // cannot answer yet, and before the proof, so that a busy port fails before it.
+        crate::connect::resolve(addr)?;
         let logger = Logger::new(log, config.log_format);
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING_FOR_DIRECTORY);
             logger.event("params", params_secret::MAKING);
         })?;
+        let listener = crate::connect::listen(addr)?.into_tcp();
         // Warm: the first keygen does not wait for the parameter proof.
         let params_msgs = ParamsMsgCache::beside(&config.params_file());
         params_msgs.get(&mut os_rng()?, &params, &setup.own.pid);
