@@ -97,27 +97,33 @@ impl LockRegistry {
     /// # Errors
     /// [`StoreError::KeyLocked`] naming the entry, the `.locked` one first.
     pub fn check(&self, key: &PublicShares) -> Result<(), StoreError> {
-        for state in LockState::ALL {
-            for dir in &self.dirs {
-                let entry = entry_path(dir, key, state);
-                // symlink_metadata: an entry that is a dangling symlink still counts.
-                if fs::symlink_metadata(&entry).is_ok() {
-                    return Err(StoreError::KeyLocked {
-                        path: self.share.clone(),
-                        entry,
-                        state,
-                    });
-                }
+        LockState::ALL
+            .into_iter()
+            .try_for_each(|state| self.refuse_if(key, state))
+    }
+
+    /// [`StoreError::KeyLocked`] naming the first entry of `state` for the key, if any.
+    fn refuse_if(&self, key: &PublicShares, state: LockState) -> Result<(), StoreError> {
+        for dir in &self.dirs {
+            let entry = entry_path(dir, key, state);
+            // symlink_metadata: an entry that is a dangling symlink still counts.
+            if fs::symlink_metadata(&entry).is_ok() {
+                return Err(StoreError::KeyLocked {
+                    path: self.share.clone(),
+                    entry,
+                    state,
+                });
             }
         }
         Ok(())
     }
 
     /// Records `state` for the key in every registry directory, durably, creating them
-    /// (mode 0700) if needed. A `.locked` entry already there counts as written. A
-    /// `.deciding` entry already there does not: it belongs to another run (one signing right
-    /// now with a copy of the share at another path, or one that stopped), and two runs must
-    /// not both decrypt; the record fails with [`StoreError::KeyLocked`] and leaves that entry.
+    /// (mode 0700) if needed; two of them that are one directory (the same path spelled two
+    /// ways, or a symlink) are written once. A `.locked` entry already there counts as
+    /// written. A `.deciding` entry already there does not: it belongs to another run (one
+    /// signing right now with a copy of the share at another path, or one that stopped), and
+    /// two runs must not both decrypt; the record fails and leaves that entry.
     ///
     /// A failed `.deciding` record removes the entries it made itself (nothing is decrypted
     /// after it, so a key nothing leaked from stays usable), never another run's; what it
@@ -125,8 +131,9 @@ impl LockRegistry {
     /// what it wrote.
     ///
     /// # Errors
-    /// [`StoreError::Write`] for the first directory or entry that cannot be written;
-    /// [`StoreError::KeyLocked`] for a `.deciding` entry that was already there.
+    /// [`StoreError::Write`] for the first directory or entry that cannot be written. For a
+    /// `.deciding` entry that was already there: [`StoreError::KeyLocked`] if the registry
+    /// now holds a `.locked` entry, else [`StoreError::DecidingElsewhere`].
     pub fn record(&self, key: &PublicShares, state: LockState) -> Result<(), StoreError> {
         let text = format!(
             "ecdsa2pc lock registry entry\nstate: {}\npublic key: {}\nshare: {}\n",
@@ -135,19 +142,29 @@ impl LockRegistry {
             self.share.display()
         );
         let mut made = Vec::new();
+        let mut written = Vec::new();
         let recorded = self.dirs.iter().try_for_each(|dir| {
             store::create_private_dir(dir, "cannot create the lock registry directory")?;
+            let same = store::dir_identity(dir);
+            if same.is_some() && written.contains(&same) {
+                return Ok(());
+            }
+            written.push(same);
             let entry = entry_path(dir, key, state);
             match store::create_entry(&entry, text.as_bytes()) {
                 Ok(Entry::Created) => {
                     made.push(entry);
                     Ok(())
                 }
-                Ok(Entry::Existed) if state == LockState::Deciding => Err(StoreError::KeyLocked {
-                    path: self.share.clone(),
-                    entry,
-                    state,
-                }),
+                Ok(Entry::Existed) if state == LockState::Deciding => {
+                    // Checked before the run began: another run made it since. A stronger
+                    // state it may have reached is the one to report.
+                    self.refuse_if(key, LockState::Locked)
+                        .and(Err(StoreError::DecidingElsewhere {
+                            path: self.share.clone(),
+                            entry,
+                        }))
+                }
                 Ok(Entry::Existed) => Ok(()),
                 Err(EntryFailed { error, created }) => {
                     if created {
@@ -303,6 +320,15 @@ mod tests {
     use super::*;
     use crate::store::tests::scratch;
 
+    /// A key for the registry's names (only Q matters to them).
+    fn any_key() -> PublicShares {
+        PublicShares {
+            q: AffinePoint::GENERATOR,
+            q1: AffinePoint::GENERATOR,
+            q2: AffinePoint::GENERATOR,
+        }
+    }
+
     /// From the `.deciding` entry to the outcome a stop signal is held off (see
     /// [`crate::interrupt`]), and only then: a decided, a locked or a failed record ends it.
     #[test]
@@ -310,11 +336,7 @@ mod tests {
         let dir = scratch("guarded-hold");
         let share = dir.join("p0.share");
         let mut guarded = LockRegistry::new(&share, None).guard(ShareFiles::new(&share));
-        let key = PublicShares {
-            q: AffinePoint::GENERATOR,
-            q1: AffinePoint::GENERATOR,
-            q2: AffinePoint::GENERATOR,
-        };
+        let key = any_key();
         assert!(guarded.deciding.is_none());
         Persist::<KeyShareP1>::deciding(&mut guarded, &key).unwrap();
         assert!(guarded.deciding.is_some(), "held while deciding");
@@ -336,32 +358,53 @@ mod tests {
     }
 
     /// Two copies of one share in one directory share the registry beside them: a
-    /// `.deciding` record that finds the other run's entry refuses the key, removes the
-    /// entry it made itself (in its own state directory) and leaves the other run's.
+    /// `.deciding` record that finds the other run's entry refuses with
+    /// `DecidingElsewhere`, removes the entry it made itself (in its own state directory)
+    /// and leaves the other run's; once that run has locked the key, with `KeyLocked`.
     #[test]
     fn a_deciding_record_that_finds_another_runs_entry_refuses_and_removes_only_its_own() {
         let dir = scratch("deciding-race");
-        let key = PublicShares {
-            q: AffinePoint::GENERATOR,
-            q1: AffinePoint::GENERATOR,
-            q2: AffinePoint::GENERATOR,
-        };
+        let key = any_key();
         let other = LockRegistry::new(&dir.join("copy.share"), Some(dir.join("state-b")));
         other.record(&key, LockState::Deciding).unwrap();
         let ours = LockRegistry::new(&dir.join("p0.share"), Some(dir.join("state-a")));
         let err = ours.record(&key, LockState::Deciding).unwrap_err();
-        let StoreError::KeyLocked { entry, state, .. } = &err else {
+        let StoreError::DecidingElsewhere { entry, .. } = &err else {
             panic!("{err}");
         };
-        assert_eq!(*state, LockState::Deciding);
-        assert_eq!(entry, &entry_path(&dir.join(BESIDE_SHARE), &key, *state));
-        assert!(err.to_string().contains("at this moment"), "{err}");
+        assert_eq!(
+            entry,
+            &entry_path(&dir.join(BESIDE_SHARE), &key, LockState::Deciding)
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("signing with a copy of this key's share right now")
+                && text.contains("nothing was decrypted"),
+            "{text}"
+        );
         assert!(
             !entry_path(&dir.join("state-a"), &key, LockState::Deciding).exists(),
             "its own entry was removed"
         );
         assert!(entry.exists(), "the other run's entry stays");
         other.check(&key).unwrap_err();
+
+        // The other run's signature failed and it locked the key: that is what is reported.
+        other.record(&key, LockState::Locked).unwrap();
+        let err = ours.record(&key, LockState::Deciding).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                StoreError::KeyLocked {
+                    state: LockState::Locked,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        fs::remove_file(entry_path(&dir.join(BESIDE_SHARE), &key, LockState::Locked)).unwrap();
+        fs::remove_file(entry_path(&dir.join("state-b"), &key, LockState::Locked)).unwrap();
+
         // Once the other run has decided, the key is usable again.
         other.clear_deciding(&key).unwrap();
         ours.check(&key).unwrap();
@@ -370,6 +413,32 @@ mod tests {
         // A `.locked` entry already there counts as written.
         ours.record(&key, LockState::Locked).unwrap();
         ours.record(&key, LockState::Locked).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The per-user directory may be the one beside the share (the same path, spelled
+    /// another way, or a symlink to it): a `.deciding` record writes it once and does not
+    /// take its own entry for another run's.
+    #[test]
+    fn registry_directories_that_are_one_directory_are_written_once() {
+        let dir = scratch("deciding-same-dir");
+        let key = any_key();
+        let share = dir.join("p0.share");
+        fs::create_dir(dir.join(BESIDE_SHARE)).unwrap();
+        std::os::unix::fs::symlink(dir.join(BESIDE_SHARE), dir.join("link")).unwrap();
+        for state_dir in [
+            dir.join(BESIDE_SHARE),
+            dir.join(".").join(BESIDE_SHARE),
+            dir.join("link"),
+        ] {
+            let registry = LockRegistry::new(&share, Some(state_dir.clone()));
+            registry
+                .record(&key, LockState::Deciding)
+                .unwrap_or_else(|e| panic!("{}: {e}", state_dir.display()));
+            assert!(registry.check(&key).is_err(), "{}", state_dir.display());
+            registry.clear_deciding(&key).unwrap();
+            registry.check(&key).unwrap();
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 }

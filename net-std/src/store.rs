@@ -723,8 +723,8 @@ pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
 /// of the directories above it.
 ///
 /// # Errors
-/// [`StoreError::Write`] with `action` if `dir` cannot be made; naming the directory whose
-/// name cannot be synced.
+/// [`StoreError::Write`] with `action` if `dir` cannot be made; naming the new directory
+/// whose name cannot be synced (the new directories are then removed again, if empty).
 pub(crate) fn create_private_dir(dir: &Path, action: &'static str) -> Result<(), StoreError> {
     let missing: Vec<&Path> = dir
         .ancestors()
@@ -739,21 +739,56 @@ pub(crate) fn create_private_dir(dir: &Path, action: &'static str) -> Result<(),
         action,
         source,
     })?;
-    missing.iter().rev().try_for_each(|new| sync_new_dir(new))
+    missing
+        .iter()
+        .rev()
+        .try_for_each(|new| sync_new_dir(new))
+        .inspect_err(|_| {
+            // A directory whose name may not be durable is not left for a later call to
+            // take as made: remove what this call made (empty ones only, innermost first),
+            // so that the next call makes and syncs it again.
+            for made in &missing {
+                let _ = fs::remove_dir(made);
+            }
+        })
+}
+
+/// The identity (device, inode) of the directory at `dir`, symlinks followed: two paths
+/// with the same identity are one directory. `None` if it cannot be read, or off Unix.
+pub(crate) fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
 }
 
 /// Syncs the directory above `dir`, which was just made, so that `dir`'s name survives a
 /// crash (and with it whatever is made inside).
 ///
 /// # Errors
-/// [`StoreError::Write`] naming `dir` or the directory above it.
+/// [`StoreError::Write`] naming `dir`.
 fn sync_new_dir(dir: &Path) -> Result<(), StoreError> {
-    injected(dir, Step::SyncDir).map_err(|source| StoreError::Write {
-        path: dir.to_path_buf(),
-        action: "was created, but the directory above it cannot be synced",
-        source,
-    })?;
-    sync_parent(dir)
+    injected(dir, Step::SyncDir)
+        .and_then(|()| File::open(parent_dir(dir))?.sync_all())
+        .map_err(|source| StoreError::Write {
+            path: dir.to_path_buf(),
+            action: "was created, but the directory above it cannot be synced",
+            source,
+        })
+}
+
+/// The directory holding `path` (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 /// Syncs the directory holding `path`, so that a rename or removal in it is durable.
@@ -761,10 +796,7 @@ fn sync_new_dir(dir: &Path) -> Result<(), StoreError> {
 /// # Errors
 /// [`StoreError::Write`] naming the directory.
 pub(crate) fn sync_parent(path: &Path) -> Result<(), StoreError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|source| StoreError::Write {

@@ -292,10 +292,12 @@ fn sign<S: Protocols>(
             |_| input.what.clone(),
         )
         .inspect_err(|err| {
-            // Not after the peer's storage failure: that names its own cause.
+            // Not after the peer's storage failure, nor after our own store's refusal (a
+            // locked key): those name their own cause, which no digest explains.
             if err.exit_status() == ExitStatus::Failure
                 && !err.locked_share()
                 && !err.peer_storage_failed()
+                && !matches!(err, CliError::Net(ecdsa2pc_net::NetError::Store(_)))
             {
                 log.line(format_args!(
                     "note: both parties must sign the same digest (ours: {}) under the same \

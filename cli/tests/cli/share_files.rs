@@ -824,6 +824,10 @@ fn a_key_in_the_lock_registry_is_refused_before_any_connection_for_every_copy() 
     assert_eq!(r.code, Some(1), "{r}");
     assert!(r.stderr.contains("never recorded its outcome"), "{r}");
     assert!(r.stderr.contains(".ecdsa2pc-locks"), "{r}");
+    assert!(
+        !r.stderr.contains("same digest"),
+        "no digest explains a lock:\n{r}"
+    );
 }
 
 fn private(path: &Path) {

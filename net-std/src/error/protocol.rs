@@ -68,9 +68,10 @@ fn peer_hint(error: CoreError, step: &str) -> Option<&'static str> {
         // Party 0's lock record before or after its decryption could not be written: if it
         // was the one after, the key stays refused on party 0's side until its operator acts.
         CoreError::StorageFailed if step.starts_with("sign") => {
-            "; party 0 could not write its lock record, and its own log names the file. If \
-             that was the record before decrypting, nothing was decrypted: fix party 0's \
-             storage and run again. If it was the one after (party 0 could not record that the \
+            "; party 0 could not write its lock record (or found that another run of party 0 \
+             with the same key had just made one), and its own log names the file. If that was \
+             the record before decrypting, nothing was decrypted: fix party 0's storage (or \
+             let the other run finish) and run again. If it was the one after (party 0 could not record that the \
              signature verified), party 0 now refuses this key as it would after a crash, and \
              says so on the next run: make a new key"
         }

@@ -154,6 +154,15 @@ pub enum StoreError {
         /// What the entry records.
         state: crate::lock_registry::LockState,
     },
+    /// Party 0 was about to decrypt and found another run's `.deciding` entry for the key
+    /// in its lock registry: a run with a copy of the share at another path (which shares
+    /// the registry) is deciding a signature at the same moment. Nothing was decrypted.
+    DecidingElsewhere {
+        /// The share file that was to be used.
+        path: PathBuf,
+        /// The other run's registry entry.
+        entry: PathBuf,
+    },
     /// Party 0's commitment-parameter secret file does not decode, or its checks fail (the
     /// core re-checks the safe primes and the parameters on every load).
     ParamsDamaged {
@@ -207,6 +216,7 @@ impl StoreError {
             | Self::InUse { path }
             | Self::Write { path, .. }
             | Self::KeyLocked { path, .. }
+            | Self::DecidingElsewhere { path, .. }
             | Self::ParamsDamaged { path, .. } => Some(path),
             Self::PinDamaged { pin } | Self::ParamsPinned { pin, .. } => Some(pin),
             Self::NoCommonEpoch { .. } => None,
@@ -304,6 +314,15 @@ impl fmt::Display for StoreError {
                 f.write_str("is in use by another ecdsa2pc process; wait for it to finish")
             }
             Self::Write { action, source, .. } => write!(f, "{action}: {source}"),
+            Self::DecidingElsewhere { entry, .. } => write!(
+                f,
+                "another ecdsa2pc process is signing with a copy of this key's share right now: \
+                 its lock registry entry {} appeared while this run was about to decrypt, so \
+                 nothing was decrypted here. Sign with one copy at a time and run again when \
+                 the other run has ended; if the entry is still there then, that run stopped \
+                 while deciding and the key is refused",
+                entry.display()
+            ),
             Self::KeyLocked { entry, state, .. } => {
                 use crate::lock_registry::LockState;
                 match state {
@@ -322,10 +341,7 @@ impl fmt::Display for StoreError {
                          message and never recorded its outcome (the process was stopped or \
                          crashed, or a write to the lock registry {} failed), so party 0 \
                          cannot tell whether party 1 learned anything. Treat the key as \
-                         locked: make a new key with keygen and move the funds to it. (Only \
-                         if another ecdsa2pc process is signing with a copy of this share at \
-                         another path at this moment is the entry its own, gone when it \
-                         finishes: run two signers of one key one after the other.)",
+                         locked: make a new key with keygen and move the funds to it",
                         entry.display()
                     ),
                 }

@@ -391,28 +391,60 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
     }
 }
 
-/// A new registry directory's missing ancestors are synced into their parents as well
-/// (outermost first): a failure to sync one ends the record with an error naming it.
+/// A new registry directory's missing ancestors are synced into their parents as well,
+/// outermost first; a failure to sync one ends the record with an error naming it and
+/// removes the directories the record made, so that the next record makes and syncs them
+/// again.
 #[test]
 fn a_new_registry_directorys_ancestors_are_synced() {
     let (s1, _) = &keys()[0];
+    let locked = crate::lock_registry::LockState::Locked;
     let dir = scratch("fault-ancestors");
-    let state = dir.join("new").join("deeper").join("locks");
-    let registry = LockRegistry::new(&dir.join("p0.share"), Some(state));
-    for (suffix, nth) in [("/new", 1), ("/deeper", 1), ("/locks", 1)] {
-        let fault = Fault::at(suffix, Step::SyncDir, nth);
-        let err = registry
-            .record(s1.public(), crate::lock_registry::LockState::Locked)
-            .unwrap_err();
+    let new = dir.join("new");
+    let state = new.join("deeper").join("locks");
+    let registry = LockRegistry::new(&dir.join("p0.share"), Some(state.clone()));
+
+    // Which directories are synced, in which order.
+    let synced = Rc::new(core::cell::RefCell::new(Vec::new()));
+    let log = Rc::clone(&synced);
+    INJECT.with(|i| {
+        *i.borrow_mut() = Some(Box::new(move |path: &Path, at: Step| {
+            if at == Step::SyncDir && path.is_dir() {
+                log.borrow_mut().push(path.to_path_buf());
+            }
+            Ok(())
+        }));
+    });
+    registry.record(s1.public(), locked).unwrap();
+    INJECT.with(|i| *i.borrow_mut() = None);
+    assert_eq!(
+        *synced.borrow(),
+        [
+            new.clone(),
+            new.join("deeper"),
+            state.clone(),
+            dir.join(crate::lock_registry::BESIDE_SHARE)
+        ]
+    );
+    fs::remove_dir_all(&new).unwrap();
+    fs::remove_dir_all(dir.join(crate::lock_registry::BESIDE_SHARE)).unwrap();
+
+    for suffix in ["/new", "/deeper", "/locks"] {
+        let fault = Fault::at(suffix, Step::SyncDir, 1);
+        let err = registry.record(s1.public(), locked).unwrap_err();
         assert!(fault.hit(), "{suffix}: the fault was reached");
+        drop(fault);
         assert!(
             matches!(&err, StoreError::Write { path, .. }
                 if path.to_string_lossy().ends_with(suffix)),
             "{suffix}: {err}"
         );
         assert!(err.to_string().contains("No space left"), "{suffix}: {err}");
-        drop(fault);
-        fs::remove_dir_all(dir.join("new")).unwrap();
+        assert!(!new.exists(), "{suffix}: the directories made were removed");
+        // The next record makes them again, and the key is refused.
+        registry.record(s1.public(), locked).unwrap();
+        assert!(registry.check(s1.public()).is_err(), "{suffix}");
+        fs::remove_dir_all(&new).unwrap();
     }
     fs::remove_dir_all(&dir).unwrap();
 }
