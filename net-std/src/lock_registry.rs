@@ -54,6 +54,21 @@ impl LockState {
     }
 }
 
+/// The `.deciding` entries one run made ([`LockRegistry::begin_deciding`]): exactly what its
+/// outcome removes ([`LockRegistry::end_deciding`]), never another run's entry of the key.
+#[derive(Clone, Debug, Default)]
+pub struct DecidingEntries {
+    made: Vec<PathBuf>,
+}
+
+impl DecidingEntries {
+    /// The entries, each once.
+    #[must_use]
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.made
+    }
+}
+
 /// The registry directories of one share, and what they say about its key.
 #[derive(Clone, Debug)]
 pub struct LockRegistry {
@@ -118,87 +133,59 @@ impl LockRegistry {
         Ok(())
     }
 
-    /// Records `state` for the key in every registry directory, durably, creating them
-    /// (mode 0700) if needed; two of them that are one directory (the same path spelled two
-    /// ways, or a symlink) are written once. A `.locked` entry already there counts as
-    /// written. A `.deciding` entry already there does not: it belongs to another run (one
-    /// signing right now with a copy of the share at another path, or one that stopped), and
-    /// two runs must not both decrypt; the record fails and leaves that entry.
-    ///
-    /// A failed `.deciding` record removes the entries it made itself (nothing is decrypted
-    /// after it, so a key nothing leaked from stays usable), never another run's; what it
-    /// cannot remove only refuses the key, the safe side. A failed `.locked` record leaves
-    /// what it wrote.
+    /// Records that a signature with the key failed party 0's final check: a `.locked` entry
+    /// in every registry directory, durably, creating them (mode 0700) if needed. An entry
+    /// already there counts as written; a failed record leaves what it wrote (it refuses the
+    /// key, the safe side).
     ///
     /// # Errors
-    /// [`StoreError::Write`] for the first directory or entry that cannot be written. For a
-    /// `.deciding` entry that was already there: [`StoreError::KeyLocked`] if the registry
-    /// now holds a `.locked` entry, else [`StoreError::DecidingElsewhere`].
-    pub fn record(&self, key: &PublicShares, state: LockState) -> Result<(), StoreError> {
-        let text = format!(
-            "ecdsa2pc lock registry entry\nstate: {}\npublic key: {}\nshare: {}\n",
-            state.suffix(),
-            hex(key.q.to_sec1_point(true).as_bytes()),
-            self.share.display()
-        );
-        let mut made = Vec::new();
-        let mut written = Vec::new();
-        let recorded = self.dirs.iter().try_for_each(|dir| {
-            store::create_private_dir(dir, "cannot create the lock registry directory")?;
-            let same = store::dir_identity(dir);
-            if same.is_some() && written.contains(&same) {
-                return Ok(());
-            }
-            written.push(same);
-            let entry = entry_path(dir, key, state);
-            match store::create_entry(&entry, text.as_bytes()) {
-                Ok(Entry::Created) => {
-                    made.push(entry);
-                    Ok(())
-                }
-                Ok(Entry::Existed) if state == LockState::Deciding => {
-                    // Checked before the run began: another run made it since. A stronger
-                    // state it may have reached is the one to report.
-                    self.refuse_if(key, LockState::Locked)
-                        .and(Err(StoreError::DecidingElsewhere {
-                            path: self.share.clone(),
-                            entry,
-                        }))
-                }
-                Ok(Entry::Existed) => Ok(()),
-                Err(EntryFailed { error, created }) => {
-                    if created {
-                        made.push(entry);
-                    }
-                    Err(error)
-                }
-            }
-        });
-        if recorded.is_err() && state == LockState::Deciding {
-            for entry in &made {
-                // Best effort: an entry left behind refuses the key, which is safe.
-                if fs::remove_file(entry).is_ok() {
-                    let _ = store::sync_parent(entry);
-                }
-            }
-        }
-        recorded
+    /// [`StoreError::Write`] for the first directory or entry that cannot be written.
+    pub fn record_locked(&self, key: &PublicShares) -> Result<(), StoreError> {
+        self.write(key, LockState::Locked).1
     }
 
-    /// Removes the `.deciding` entries of the key (a decision was recorded, or nothing was
-    /// decrypted), durably. A missing entry is fine.
+    /// Records, before anything is decrypted, that this run is deciding a signature with the
+    /// key: a `.deciding` entry in every registry directory, made by this call, durably.
+    /// Registry directories that are one directory (the same path spelled two ways, a
+    /// symlink) hold one entry, which this call recognises as its own by its text (it names
+    /// a random token of the run). An entry of another run's already there (one signing right
+    /// now with a copy of the share at another path, or one that stopped) is left alone and
+    /// ends the record: two runs must not both decrypt.
+    ///
+    /// A failed record removes the entries it made itself (nothing is decrypted after it, so
+    /// a key nothing leaked from stays usable), never another run's; what it cannot remove
+    /// only refuses the key, the safe side.
+    ///
+    /// # Errors
+    /// [`StoreError::Write`] for the first directory or entry that cannot be written. For an
+    /// entry of another run's: [`StoreError::KeyLocked`] if the registry now holds a `.locked`
+    /// entry, else [`StoreError::DecidingElsewhere`].
+    pub fn begin_deciding(&self, key: &PublicShares) -> Result<DecidingEntries, StoreError> {
+        let (made, recorded) = self.write(key, LockState::Deciding);
+        let entries = DecidingEntries { made };
+        match recorded {
+            Ok(()) => Ok(entries),
+            Err(e) => {
+                // Best effort: an entry left behind refuses the key, which is safe.
+                let _ = self.end_deciding(entries);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes the `.deciding` entries of [`LockRegistry::begin_deciding`] (a decision was
+    /// recorded, or nothing was decrypted), each once, durably: exactly the ones that run
+    /// made, so that no other run's entry of the key is lifted. A missing entry is fine.
     ///
     /// # Errors
     /// [`StoreError::Write`] for the first entry that cannot be removed (the others are
     /// still tried); the key then stays refused.
-    pub fn clear_deciding(&self, key: &PublicShares) -> Result<(), StoreError> {
+    pub fn end_deciding(&self, entries: DecidingEntries) -> Result<(), StoreError> {
         let mut first = Ok(());
-        for dir in &self.dirs {
-            let entry = entry_path(dir, key, LockState::Deciding);
+        for entry in entries.made {
             let removed = match fs::remove_file(&entry) {
                 Ok(()) => store::sync_parent(&entry),
-                // No entry there (or no directory): nothing to lift, and nothing that
-                // `check` would see.
+                // Nothing there: nothing to lift, and nothing that `check` would see.
                 Err(_) if fs::symlink_metadata(&entry).is_err() => Ok(()),
                 Err(source) => Err(StoreError::Write {
                     path: entry,
@@ -213,6 +200,59 @@ impl LockRegistry {
         first
     }
 
+    /// Writes an entry of `state` in every registry directory: the entries this call made,
+    /// and the outcome (see [`LockRegistry::record_locked`] and
+    /// [`LockRegistry::begin_deciding`]).
+    fn write(
+        &self,
+        key: &PublicShares,
+        state: LockState,
+    ) -> (Vec<PathBuf>, Result<(), StoreError>) {
+        let mut token = [0u8; 16];
+        // Without the OS RNG the text still names the share path, which one process at a
+        // time uses (`ShareFiles::lock`).
+        let _ = getrandom::fill(&mut token);
+        let text = format!(
+            "ecdsa2pc lock registry entry\nstate: {}\npublic key: {}\nshare: {}\nrun: {}\n",
+            state.suffix(),
+            hex(key.q.to_sec1_point(true).as_bytes()),
+            self.share.display(),
+            hex(&token)
+        );
+        let mut made: Vec<PathBuf> = Vec::new();
+        let recorded = self.dirs.iter().try_for_each(|dir| {
+            store::create_private_dir(dir, "cannot create the lock registry directory")?;
+            let entry = entry_path(dir, key, state);
+            match store::create_entry(&entry, text.as_bytes()) {
+                Ok(Entry::Created) => {
+                    made.push(entry);
+                    Ok(())
+                }
+                Ok(Entry::Existed) if state == LockState::Locked => Ok(()),
+                // This call's own entry, reached through another spelling of its directory.
+                Ok(Entry::Existed) if fs::read(&entry).is_ok_and(|t| t == text.as_bytes()) => {
+                    Ok(())
+                }
+                Ok(Entry::Existed) => {
+                    // Checked before the run began: another run made it since. A stronger
+                    // state it may have reached is the one to report.
+                    self.refuse_if(key, LockState::Locked)
+                        .and(Err(StoreError::DecidingElsewhere {
+                            path: self.share.clone(),
+                            entry,
+                        }))
+                }
+                Err(EntryFailed { error, created }) => {
+                    if created {
+                        made.push(entry);
+                    }
+                    Err(error)
+                }
+            }
+        });
+        (made, recorded)
+    }
+
     /// Persistence for a protocol run over the share's files that records the lock here
     /// too: see the [`Persist`] implementation of [`Guarded`].
     #[must_use]
@@ -221,6 +261,7 @@ impl LockRegistry {
             files,
             registry: self,
             deciding: None,
+            entries: DecidingEntries::default(),
         }
     }
 }
@@ -233,6 +274,8 @@ pub struct Guarded {
     /// Held from the `.deciding` entry to the outcome: a SIGINT or SIGTERM in between is left
     /// to the command, not acted on at once ([`crate::interrupt`]).
     deciding: Option<Deciding>,
+    /// The `.deciding` entries this run made, which its outcome removes.
+    entries: DecidingEntries,
 }
 
 impl Guarded {
@@ -261,13 +304,21 @@ impl<S: KeyShare> Persist<S> for Guarded {
         self.deciding = Some(Deciding::begin());
         // A failed record removes what it wrote itself (nothing is decrypted after it), and
         // refuses the key if another run's `.deciding` entry is there.
-        self.registry.record(key, LockState::Deciding).map_err(|e| {
-            self.deciding = None;
-            e.into()
-        })
+        match self.registry.begin_deciding(key) {
+            Ok(entries) => {
+                self.entries = entries;
+                Ok(())
+            }
+            Err(e) => {
+                self.deciding = None;
+                Err(e.into())
+            }
+        }
     }
-    fn decided(&mut self, key: &PublicShares) -> Result<(), NetError> {
-        let cleared = self.registry.clear_deciding(key);
+    fn decided(&mut self, _: &PublicShares) -> Result<(), NetError> {
+        let cleared = self
+            .registry
+            .end_deciding(core::mem::take(&mut self.entries));
         self.deciding = None;
         Ok(cleared?)
     }
@@ -276,7 +327,7 @@ impl<S: KeyShare> Persist<S> for Guarded {
         // `.deciding` entry stays, so a failure of either write still leaves the key refused.
         let recorded = self
             .registry
-            .record(share.public(), LockState::Locked)
+            .record_locked(share.public())
             .map_err(NetError::from)
             .and_then(|()| Persist::<S>::locked(&mut self.files, share));
         self.deciding = None;
@@ -366,9 +417,9 @@ mod tests {
         let dir = scratch("deciding-race");
         let key = any_key();
         let other = LockRegistry::new(&dir.join("copy.share"), Some(dir.join("state-b")));
-        other.record(&key, LockState::Deciding).unwrap();
+        let others = other.begin_deciding(&key).unwrap();
         let ours = LockRegistry::new(&dir.join("p0.share"), Some(dir.join("state-a")));
-        let err = ours.record(&key, LockState::Deciding).unwrap_err();
+        let err = ours.begin_deciding(&key).unwrap_err();
         let StoreError::DecidingElsewhere { entry, .. } = &err else {
             panic!("{err}");
         };
@@ -390,8 +441,8 @@ mod tests {
         other.check(&key).unwrap_err();
 
         // The other run's signature failed and it locked the key: that is what is reported.
-        other.record(&key, LockState::Locked).unwrap();
-        let err = ours.record(&key, LockState::Deciding).unwrap_err();
+        other.record_locked(&key).unwrap();
+        let err = ours.begin_deciding(&key).unwrap_err();
         assert!(
             matches!(
                 &err,
@@ -406,19 +457,28 @@ mod tests {
         fs::remove_file(entry_path(&dir.join("state-b"), &key, LockState::Locked)).unwrap();
 
         // Once the other run has decided, the key is usable again.
-        other.clear_deciding(&key).unwrap();
+        other.end_deciding(others).unwrap();
         ours.check(&key).unwrap();
-        ours.record(&key, LockState::Deciding).unwrap();
+        let mine = ours.begin_deciding(&key).unwrap();
+        assert_eq!(mine.paths().len(), 2);
+        // The other run begins while ours decides: it is refused, and ours ends cleanly.
+        assert!(matches!(
+            other.begin_deciding(&key),
+            Err(StoreError::DecidingElsewhere { .. })
+        ));
+        ours.end_deciding(mine).unwrap();
+        ours.check(&key).unwrap();
+        other.check(&key).unwrap();
 
         // A `.locked` entry already there counts as written.
-        ours.record(&key, LockState::Locked).unwrap();
-        ours.record(&key, LockState::Locked).unwrap();
+        ours.record_locked(&key).unwrap();
+        ours.record_locked(&key).unwrap();
         fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The per-user directory may be the one beside the share (the same path, spelled
-    /// another way, or a symlink to it): a `.deciding` record writes it once and does not
-    /// take its own entry for another run's.
+    /// another way, or a symlink to it): a `.deciding` record makes one entry there, does
+    /// not take it for another run's, and its outcome removes it once.
     #[test]
     fn registry_directories_that_are_one_directory_are_written_once() {
         let dir = scratch("deciding-same-dir");
@@ -432,11 +492,24 @@ mod tests {
             dir.join("link"),
         ] {
             let registry = LockRegistry::new(&share, Some(state_dir.clone()));
-            registry
-                .record(&key, LockState::Deciding)
+            let entries = registry
+                .begin_deciding(&key)
                 .unwrap_or_else(|e| panic!("{}: {e}", state_dir.display()));
             assert!(registry.check(&key).is_err(), "{}", state_dir.display());
-            registry.clear_deciding(&key).unwrap();
+            // One entry, removed once by its outcome: a second removal through the other
+            // spelling could lift the entry of a run that began in between.
+            assert_eq!(entries.paths().len(), 1, "{}", state_dir.display());
+            // Another run (a copy beside it) is refused while this one decides.
+            let copy = LockRegistry::new(&dir.join("copy.share"), None);
+            assert!(
+                matches!(
+                    copy.begin_deciding(&key),
+                    Err(StoreError::DecidingElsewhere { .. })
+                ),
+                "{}",
+                state_dir.display()
+            );
+            registry.end_deciding(entries).unwrap();
             registry.check(&key).unwrap();
         }
         fs::remove_dir_all(&dir).unwrap();

@@ -724,7 +724,8 @@ pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
 ///
 /// # Errors
 /// [`StoreError::Write`] with `action` if `dir` cannot be made; naming the new directory
-/// whose name cannot be synced (the new directories are then removed again, if empty).
+/// whose name cannot be synced. Either way the directories this call made are removed
+/// again (those still empty).
 pub(crate) fn create_private_dir(dir: &Path, action: &'static str) -> Result<(), StoreError> {
     let missing: Vec<&Path> = dir
         .ancestors()
@@ -734,38 +735,23 @@ pub(crate) fn create_private_dir(dir: &Path, action: &'static str) -> Result<(),
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|source| StoreError::Write {
-        path: dir.to_path_buf(),
-        action,
-        source,
-    })?;
-    missing
-        .iter()
-        .rev()
-        .try_for_each(|new| sync_new_dir(new))
-        .inspect_err(|_| {
-            // A directory whose name may not be durable is not left for a later call to
-            // take as made: remove what this call made (empty ones only, innermost first),
-            // so that the next call makes and syncs it again.
-            for made in &missing {
-                let _ = fs::remove_dir(made);
-            }
+    // A directory whose name may not be durable is not left for a later call to take as
+    // made: after a failure, remove what this call made (empty ones only, innermost first),
+    // so that the next call makes and syncs it again.
+    let undo = || {
+        for made in &missing {
+            let _ = fs::remove_dir(made);
+        }
+    };
+    builder
+        .create(dir)
+        .map_err(|source| StoreError::Write {
+            path: dir.to_path_buf(),
+            action,
+            source,
         })
-}
-
-/// The identity (device, inode) of the directory at `dir`, symlinks followed: two paths
-/// with the same identity are one directory. `None` if it cannot be read, or off Unix.
-pub(crate) fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        None
-    }
+        .and_then(|()| missing.iter().rev().try_for_each(|new| sync_new_dir(new)))
+        .inspect_err(|_| undo())
 }
 
 /// Syncs the directory above `dir`, which was just made, so that `dir`'s name survives a
@@ -778,7 +764,8 @@ fn sync_new_dir(dir: &Path) -> Result<(), StoreError> {
         .and_then(|()| File::open(parent_dir(dir))?.sync_all())
         .map_err(|source| StoreError::Write {
             path: dir.to_path_buf(),
-            action: "was created, but the directory above it cannot be synced",
+            action: "could not be made durable (the directory above it cannot be synced) and \
+                     was removed again",
             source,
         })
 }

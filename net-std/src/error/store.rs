@@ -341,7 +341,10 @@ impl fmt::Display for StoreError {
                          message and never recorded its outcome (the process was stopped or \
                          crashed, or a write to the lock registry {} failed), so party 0 \
                          cannot tell whether party 1 learned anything. Treat the key as \
-                         locked: make a new key with keygen and move the funds to it",
+                         locked: make a new key with keygen and move the funds to it. (If \
+                         another ecdsa2pc process is signing with a copy of this share right \
+                         now, the entry may be its own: run again once it has finished; if the \
+                         entry is then gone, the key is fine.)",
                         entry.display()
                     ),
                 }

@@ -398,27 +398,30 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
 #[test]
 fn a_new_registry_directorys_ancestors_are_synced() {
     let (s1, _) = &keys()[0];
-    let locked = crate::lock_registry::LockState::Locked;
     let dir = scratch("fault-ancestors");
     let new = dir.join("new");
     let state = new.join("deeper").join("locks");
     let registry = LockRegistry::new(&dir.join("p0.share"), Some(state.clone()));
 
-    // Which directories are synced, in which order.
-    let synced = Rc::new(core::cell::RefCell::new(Vec::new()));
-    let log = Rc::clone(&synced);
-    INJECT.with(|i| {
-        *i.borrow_mut() = Some(Box::new(move |path: &Path, at: Step| {
-            if at == Step::SyncDir && path.is_dir() {
-                log.borrow_mut().push(path.to_path_buf());
-            }
-            Ok(())
-        }));
-    });
-    registry.record(s1.public(), locked).unwrap();
-    INJECT.with(|i| *i.borrow_mut() = None);
+    // Which directories a record syncs, in which order.
+    let record_syncing = || {
+        let synced = Rc::new(core::cell::RefCell::new(Vec::new()));
+        let log = Rc::clone(&synced);
+        INJECT.with(|i| {
+            *i.borrow_mut() = Some(Box::new(move |path: &Path, at: Step| {
+                if at == Step::SyncDir && path.is_dir() {
+                    log.borrow_mut().push(path.to_path_buf());
+                }
+                Ok(())
+            }));
+        });
+        let recorded = registry.record_locked(s1.public());
+        INJECT.with(|i| *i.borrow_mut() = None);
+        recorded.unwrap();
+        synced.take()
+    };
     assert_eq!(
-        *synced.borrow(),
+        record_syncing(),
         [
             new.clone(),
             new.join("deeper"),
@@ -427,11 +430,10 @@ fn a_new_registry_directorys_ancestors_are_synced() {
         ]
     );
     fs::remove_dir_all(&new).unwrap();
-    fs::remove_dir_all(dir.join(crate::lock_registry::BESIDE_SHARE)).unwrap();
 
     for suffix in ["/new", "/deeper", "/locks"] {
         let fault = Fault::at(suffix, Step::SyncDir, 1);
-        let err = registry.record(s1.public(), locked).unwrap_err();
+        let err = registry.record_locked(s1.public()).unwrap_err();
         assert!(fault.hit(), "{suffix}: the fault was reached");
         drop(fault);
         assert!(
@@ -441,10 +443,25 @@ fn a_new_registry_directorys_ancestors_are_synced() {
         );
         assert!(err.to_string().contains("No space left"), "{suffix}: {err}");
         assert!(!new.exists(), "{suffix}: the directories made were removed");
-        // The next record makes them again, and the key is refused.
-        registry.record(s1.public(), locked).unwrap();
+        // The next record makes and syncs them again, and the key is refused.
+        assert_eq!(
+            record_syncing()[..3],
+            [new.clone(), new.join("deeper"), state.clone()],
+            "{suffix}"
+        );
         assert!(registry.check(s1.public()).is_err(), "{suffix}");
         fs::remove_dir_all(&new).unwrap();
     }
+
+    // A directory that cannot be made at all (its name is too long) after its parent was
+    // made: the parent is removed again too.
+    let registry = LockRegistry::new(&dir.join("p0.share"), Some(new.join("x".repeat(300))));
+    let err = registry.record_locked(s1.public()).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Write { action, .. }
+            if action.contains("lock registry directory")),
+        "{err}"
+    );
+    assert!(!new.exists(), "the parent it made was removed");
     fs::remove_dir_all(&dir).unwrap();
 }

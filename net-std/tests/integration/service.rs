@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ecdsa2pc_core::bip32::DerivationPath;
 use ecdsa2pc_core::{KeyShare, KeyShareP1, KeyShareP2, Party};
-use ecdsa2pc_net::lock_registry::{LockRegistry, LockState};
+use ecdsa2pc_net::lock_registry::LockRegistry;
 use ecdsa2pc_net::request::{self, Operation, RefusalCode, Request, key_id, key_id_hex};
 use ecdsa2pc_net::sealed::{self, Sealer, Secret};
 use ecdsa2pc_net::service::{
@@ -400,7 +400,7 @@ fn service_seals_its_shares_and_refuses_a_key_its_lock_registry_holds() {
 
     // A `locked` entry in the per-user registry refuses sign and refresh; pubkey still works.
     LockRegistry::new(p0.path(), Some(state.path().to_path_buf()))
-        .record(&public, LockState::Locked)
+        .record_locked(&public)
         .unwrap();
     let e = client_sign(&svc.addr, &client, &k, [2; 32]).unwrap_err();
     assert_eq!(refusal(e), RefusalCode::KeyLocked);
