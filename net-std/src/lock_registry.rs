@@ -5,9 +5,10 @@
 //! An entry is a file named by the key id (hex SHA-256 of Q's compressed SEC1 encoding,
 //! [`mod@crate::key_id`]), with the suffix `.locked` (a signature failed its final check) or
 //! `.deciding` (a signing run is decrypting, or stopped after decrypting without recording an
-//! outcome). Its presence is
-//! the lock; its text only helps a reader. Entries go to every registry directory: a
-//! per-user state directory (`$XDG_STATE_HOME/ecdsa2pc/locks`, else
+//! outcome). Its presence is the lock; its text helps a reader, and names a random token of
+//! the run that made it, by which a run tells its own `.deciding` entry (reached through
+//! another spelling of its directory) from another run's. Entries go to every registry
+//! directory: a per-user state directory (`$XDG_STATE_HOME/ecdsa2pc/locks`, else
 //! `$HOME/.local/state/ecdsa2pc/locks`, or a directory the caller names) and a directory
 //! `.ecdsa2pc-locks` beside the share. A key is refused if any of them holds an entry.
 //! Every entry is durable by its name (created with `O_EXCL`, its directory synced:
@@ -56,7 +57,9 @@ impl LockState {
 
 /// The `.deciding` entries one run made ([`LockRegistry::begin_deciding`]): exactly what its
 /// outcome removes ([`LockRegistry::end_deciding`]), never another run's entry of the key.
-#[derive(Clone, Debug, Default)]
+/// Not `Clone`: a copy removed after the original could take another run's entry made at the
+/// same name in between.
+#[derive(Debug, Default)]
 pub struct DecidingEntries {
     made: Vec<PathBuf>,
 }
@@ -209,9 +212,9 @@ impl LockRegistry {
         state: LockState,
     ) -> (Vec<PathBuf>, Result<(), StoreError>) {
         let mut token = [0u8; 16];
-        // Without the OS RNG the text still names the share path, which one process at a
-        // time uses (`ShareFiles::lock`).
-        let _ = getrandom::fill(&mut token);
+        // Without a token no entry is taken for this call's own: an alias then fails closed
+        // (DecidingElsewhere, nothing decrypted) rather than two runs sharing one entry.
+        let own_text = getrandom::fill(&mut token).is_ok();
         let text = format!(
             "ecdsa2pc lock registry entry\nstate: {}\npublic key: {}\nshare: {}\nrun: {}\n",
             state.suffix(),
@@ -230,7 +233,9 @@ impl LockRegistry {
                 }
                 Ok(Entry::Existed) if state == LockState::Locked => Ok(()),
                 // This call's own entry, reached through another spelling of its directory.
-                Ok(Entry::Existed) if fs::read(&entry).is_ok_and(|t| t == text.as_bytes()) => {
+                Ok(Entry::Existed)
+                    if own_text && fs::read(&entry).is_ok_and(|t| t == text.as_bytes()) =>
+                {
                     Ok(())
                 }
                 Ok(Entry::Existed) => {
@@ -267,7 +272,7 @@ impl LockRegistry {
 }
 
 /// A share's files together with its lock registry: the [`Persist`] party 0 runs with.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Guarded {
     files: ShareFiles,
     registry: LockRegistry,
@@ -300,6 +305,7 @@ impl<S: KeyShare> Persist<S> for Guarded {
         Persist::<S>::promote(&mut self.files)
     }
     fn deciding(&mut self, key: &PublicShares) -> Result<(), NetError> {
+        debug_assert!(self.entries.paths().is_empty(), "one decision at a time");
         // Before the entry: a stop between the entry and the outcome would refuse the key.
         self.deciding = Some(Deciding::begin());
         // A failed record removes what it wrote itself (nothing is decrypted after it), and
@@ -331,6 +337,8 @@ impl<S: KeyShare> Persist<S> for Guarded {
             .map_err(NetError::from)
             .and_then(|()| Persist::<S>::locked(&mut self.files, share));
         self.deciding = None;
+        // Left on disk by design (they refuse the key with the lock); nothing removes them.
+        self.entries = DecidingEntries::default();
         recorded
     }
     fn discard(&mut self) -> Result<(), NetError> {

@@ -765,7 +765,7 @@ fn sync_new_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|source| StoreError::Write {
             path: dir.to_path_buf(),
             action: "could not be made durable (the directory above it cannot be synced) and \
-                     was removed again",
+                     was removed again if empty",
             source,
         })
 }

@@ -449,7 +449,15 @@ fn a_new_registry_directorys_ancestors_are_synced() {
             [new.clone(), new.join("deeper"), state.clone()],
             "{suffix}"
         );
-        assert!(registry.check(s1.public()).is_err(), "{suffix}");
+        let entries: Vec<_> = fs::read_dir(&state).unwrap().flatten().collect();
+        assert!(
+            entries.len() == 1
+                && entries[0]
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".locked"),
+            "{suffix}: the entry is in the remade directory"
+        );
         fs::remove_dir_all(&new).unwrap();
     }
 
