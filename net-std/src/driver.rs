@@ -393,7 +393,8 @@ pub fn sign_p1<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 /// `persist.decided` lift it; if the final signature fails to verify (which a valid proof
 /// rules out unless its soundness broke), the share locks itself and is handed to
 /// `persist.locked` before the abort goes out to the peer. A failure of `deciding` or
-/// `decided` ends the run with an abort that says so ([`CoreError::StorageFailed`]) and
+/// `decided` ends the run with an abort that says so ([`CoreError::StorageFailed`]; for a
+/// `deciding` record that finds the key locked by another run, [`CoreError::KeyLocked`]) and
 /// nothing else; a failure of `locked` sends nothing at all.
 ///
 /// # Errors
@@ -673,13 +674,16 @@ impl<'t, T: Transport + ?Sized> Link<'t, T> {
 
     /// Passes a storage write's result through; on error tells the peer that we could not
     /// store ([`CoreError::StorageFailed`]), which it would otherwise see only as a closed
-    /// connection.
+    /// connection, or that the key is locked ([`CoreError::KeyLocked`]) if the write found
+    /// its lock (a `.deciding` record finding that another run of the key locked it).
     fn stored(&mut self, result: Result<(), NetError>) -> Result<(), NetError> {
-        result.inspect_err(|_| {
+        result.inspect_err(|e| {
+            let code = match e {
+                NetError::Store(crate::error::StoreError::KeyLocked { .. }) => CoreError::KeyLocked,
+                _ => CoreError::StorageFailed,
+            };
             // Best effort, as in `step`: our storage error is the one to report.
-            let _ = self
-                .transport
-                .send(&abort_message(CoreError::StorageFailed));
+            let _ = self.transport.send(&abort_message(code));
         })
     }
 

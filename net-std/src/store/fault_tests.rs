@@ -473,3 +473,83 @@ fn a_new_registry_directorys_ancestors_are_synced() {
     assert!(!new.exists(), "the parent it made was removed");
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A `.deciding` record that finds another run's entries, and the key locked by that run (a
+/// copy of the share beside it whose signature failed): nothing is decrypted, party 0 reports
+/// the lock, and party 1 gets the `KeyLocked` abort, not "could not store". A copy that is
+/// only deciding gives `DecidingElsewhere` and the storage abort.
+#[test]
+fn a_decision_that_finds_another_runs_record_decrypts_nothing_and_says_why() {
+    let (s1, s2) = &keys()[0];
+    for locked in [true, false] {
+        let dir = scratch("deciding-other-run");
+        let (f1, _) = with_old_key(&dir);
+        let other = LockRegistry::new(&dir.join("copy.share"), None);
+        let others = other.begin_deciding(s1.public()).unwrap();
+        if locked {
+            other.record_locked(s1.public()).unwrap();
+        }
+        let registry = LockRegistry::new(f1.path(), Some(dir.join("state")));
+        let mut share: KeyShareP1 = f1.load_active().unwrap();
+        let (mut a, mut b) = pipe();
+        let digest = [0x45u8; 32];
+        let (r1, r2) = thread::scope(|s| {
+            let p2 = s.spawn(move || {
+                let mut rng = crate::rng::os_rng().unwrap();
+                driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest)
+            });
+            let mut rng = crate::rng::os_rng().unwrap();
+            let mut guard = registry.clone().guard(f1.clone());
+            let r = driver::sign_p1_persisted(
+                &mut a,
+                &mut rng,
+                &mut share,
+                ring_pedersen(),
+                &ctx(1, 2),
+                &digest,
+                &ecdsa2pc_core::bip32::DerivationPath::MASTER,
+                &mut guard,
+            );
+            drop(a);
+            (r, p2.join().unwrap())
+        });
+        let (ours, theirs) = if locked {
+            (
+                matches!(
+                    r1,
+                    Err(NetError::Store(StoreError::KeyLocked {
+                        state: crate::lock_registry::LockState::Locked,
+                        ..
+                    }))
+                ),
+                ecdsa2pc_core::Error::KeyLocked,
+            )
+        } else {
+            (
+                matches!(
+                    r1,
+                    Err(NetError::Store(StoreError::DecidingElsewhere { .. }))
+                ),
+                ecdsa2pc_core::Error::StorageFailed,
+            )
+        };
+        assert!(ours, "locked {locked}: party 0 reports the other run");
+        assert!(
+            matches!(&r2, Err(NetError::PeerAbort(crate::PeerAbort { error, .. })) if *error == theirs),
+            "locked {locked}: {r2:?}"
+        );
+        // This run's own entry in its state directory was removed; the other run's stay.
+        assert_eq!(
+            names(&dir.join("state")),
+            Vec::<String>::new(),
+            "locked {locked}"
+        );
+        other.end_deciding(others).unwrap();
+        if !locked {
+            registry.check(s1.public()).unwrap();
+            let mut again: KeyShareP1 = f1.load_active().unwrap();
+            signs(&mut again, s2);
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
