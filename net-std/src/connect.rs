@@ -54,8 +54,12 @@ pub struct Listener {
 /// Binds `addr` (`host:port`; port 0 picks a free port, see [`Listener::local_addr`]).
 /// An address in use gives [`TransportError::Bind`] naming it.
 pub fn listen(addr: &str) -> Result<Listener, NetError> {
-    let addrs = resolve(addr)?;
-    let inner = TcpListener::bind(addrs.as_slice()).map_err(|source| TransportError::Bind {
+    listen_resolved(addr, &resolve(addr)?)
+}
+
+/// As [`listen`], at `addrs`, which `addr` resolved to ([`resolve`]).
+pub(crate) fn listen_resolved(addr: &str, addrs: &[SocketAddr]) -> Result<Listener, NetError> {
+    let inner = TcpListener::bind(addrs).map_err(|source| TransportError::Bind {
         addr: addr.to_owned(),
         source,
     })?;

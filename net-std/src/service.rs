@@ -408,13 +408,13 @@ impl Service {
         // A bad address fails before the parameters are made (seconds on a first start); the
         // port is bound only once they exist, so that no client connects to a service that
         // cannot answer yet, and before the proof, so that a busy port fails before it.
-        crate::connect::resolve(addr)?;
+        let addrs = crate::connect::resolve(addr)?;
         let logger = Logger::new(log, config.log_format);
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING_FOR_DIRECTORY);
             logger.event("params", params_secret::MAKING);
         })?;
-        let listener = crate::connect::listen(addr)?.into_tcp();
+        let listener = crate::connect::listen_resolved(addr, &addrs)?.into_tcp();
         // Warm: the first keygen does not wait for the parameter proof.
         let params_msgs = ParamsMsgCache::beside(&config.params_file());
         params_msgs.get(&mut os_rng()?, &params, &setup.own.pid);

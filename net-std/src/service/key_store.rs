@@ -33,7 +33,7 @@ use ecdsa2pc_core::{KeyShareP1, PublicShares};
 
 use crate::driver::Persist;
 use crate::error::{NetError, StoreError};
-use crate::key_id::{KeyId, key_id_hex};
+use crate::key_id::{KeyId, key_id_hex, parse_key_id};
 use crate::lock_registry::{Guarded, LockRegistry};
 use crate::sealed::Sealer;
 use crate::store::{Held, Receipts, ShareFiles, ShareLock};
@@ -127,13 +127,13 @@ impl KeyStore for ShareDir {
         self.files_of(id).exists()
     }
 
-    /// The files named `<key id>.share` (64 lowercase hex digits): a copy or a backup under
+    /// The files at the name [`ShareDir::files_of`] gives a key id: a copy or a backup under
     /// another name is not a key the service serves. Their contents are not read.
     fn count(&self) -> usize {
         let is_key = |name: &str| {
-            name.strip_suffix(".share").is_some_and(|id| {
-                id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            })
+            name.strip_suffix(".share")
+                .and_then(parse_key_id)
+                .is_some_and(|id| self.files_of(&id).path().file_name() == Some(name.as_ref()))
         };
         std::fs::read_dir(&self.dir).map_or(0, |entries| {
             entries

@@ -181,6 +181,41 @@ fn with_old_key(dir: &Path) -> (ShareFiles, ShareFiles) {
     (f1, f2)
 }
 
+/// Party 0 signs `digest` with the share in `f1` through `registry`'s guard, party 1 with
+/// `s2` on another thread: both outcomes. Faults set on this thread hit party 0 only.
+fn sign_guarded(
+    f1: &ShareFiles,
+    registry: &LockRegistry,
+    s2: &KeyShareP2,
+    digest: [u8; 32],
+) -> (
+    Result<k256::ecdsa::Signature, NetError>,
+    Result<k256::ecdsa::Signature, NetError>,
+) {
+    let mut share: KeyShareP1 = f1.load_active().unwrap();
+    let (mut a, mut b) = pipe();
+    thread::scope(|s| {
+        let p2 = s.spawn(move || {
+            let mut rng = crate::rng::os_rng().unwrap();
+            driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest)
+        });
+        let mut rng = crate::rng::os_rng().unwrap();
+        let mut guard = registry.clone().guard(f1.clone());
+        let r = driver::sign_p1_persisted(
+            &mut a,
+            &mut rng,
+            &mut share,
+            ring_pedersen(),
+            &ctx(1, 2),
+            &digest,
+            &ecdsa2pc_core::bip32::DerivationPath::MASTER,
+            &mut guard,
+        );
+        drop(a);
+        (r, p2.join().unwrap())
+    })
+}
+
 #[test]
 fn keygen_writes_failing_at_each_step_lose_nothing() {
     let old_q = keys()[0].0.public().q;
@@ -292,31 +327,10 @@ fn lock_writes_failing_at_each_step_leave_nothing_decrypted_or_the_key_refused()
         let dir = scratch("fault-deciding");
         let (f1, _) = with_old_key(&dir);
         let registry = LockRegistry::new(f1.path(), Some(dir.join("state")));
-        let mut share: KeyShareP1 = f1.load_active().unwrap();
-        let (mut a, mut b) = pipe();
-        let digest = [0x44u8; 32];
-        let (r1, r2) = thread::scope(|s| {
-            let p2 = s.spawn(move || {
-                let mut rng = crate::rng::os_rng().unwrap();
-                driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest)
-            });
-            let fault = Fault::at(".deciding", step, nth);
-            let mut rng = crate::rng::os_rng().unwrap();
-            let mut guard = registry.clone().guard(f1.clone());
-            let r = driver::sign_p1_persisted(
-                &mut a,
-                &mut rng,
-                &mut share,
-                ring_pedersen(),
-                &ctx(1, 2),
-                &digest,
-                &ecdsa2pc_core::bip32::DerivationPath::MASTER,
-                &mut guard,
-            );
-            drop(a);
-            assert!(fault.hit(), "{name}: the fault was reached");
-            (r, p2.join().unwrap())
-        });
+        let fault = Fault::at(".deciding", step, nth);
+        let (r1, r2) = sign_guarded(&f1, &registry, s2, [0x44u8; 32]);
+        assert!(fault.hit(), "{name}: the fault was reached");
+        drop(fault);
         let err = r1.unwrap_err();
         assert!(
             matches!(&err, NetError::Store(StoreError::Write { path, .. })
@@ -490,29 +504,7 @@ fn a_decision_that_finds_another_runs_record_decrypts_nothing_and_says_why() {
             other.record_locked(s1.public()).unwrap();
         }
         let registry = LockRegistry::new(f1.path(), Some(dir.join("state")));
-        let mut share: KeyShareP1 = f1.load_active().unwrap();
-        let (mut a, mut b) = pipe();
-        let digest = [0x45u8; 32];
-        let (r1, r2) = thread::scope(|s| {
-            let p2 = s.spawn(move || {
-                let mut rng = crate::rng::os_rng().unwrap();
-                driver::sign_p2(&mut b, &mut rng, s2, &ctx(2, 1), &digest)
-            });
-            let mut rng = crate::rng::os_rng().unwrap();
-            let mut guard = registry.clone().guard(f1.clone());
-            let r = driver::sign_p1_persisted(
-                &mut a,
-                &mut rng,
-                &mut share,
-                ring_pedersen(),
-                &ctx(1, 2),
-                &digest,
-                &ecdsa2pc_core::bip32::DerivationPath::MASTER,
-                &mut guard,
-            );
-            drop(a);
-            (r, p2.join().unwrap())
-        });
+        let (r1, r2) = sign_guarded(&f1, &registry, s2, [0x45u8; 32]);
         let (ours, theirs) = if locked {
             (
                 matches!(
