@@ -1,11 +1,12 @@
 //! The command line: one argh subcommand per task, each in its own module.
 //!
-//! argh cannot share fields between commands (it has no `flatten`), so the commands that run a
-//! session with the peer (`keygen`, `sign`, `refresh`, `demo`) each declare the same connection,
-//! secret and output options; what the options mean is implemented once (`network`, `secret`,
-//! `output`), and a test (`the_commands_with_a_peer_describe_their_shared_options_alike`) keeps
-//! their help texts the same.
+//! argh cannot share fields between commands (it has no `flatten`): the options of the commands
+//! that run a session with the peer (`keygen`, `sign`, `refresh`, `demo`) are declared once, by
+//! `peer_command!` (in `peer_options`), and what they mean is implemented once (`network`, `secret`,
+//! `output`).
 
+#[macro_use]
+mod peer_options;
 pub(crate) mod bench;
 mod demo;
 pub(crate) mod health;

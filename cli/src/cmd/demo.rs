@@ -17,8 +17,8 @@ use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use crate::digest::sha256;
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::{spki_pem, write_atomic};
-use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
-use crate::output::{Log, Outcome, Style, fail, finish, hex};
+use crate::network::Net;
+use crate::output::{Log, Outcome, fail, finish, hex};
 use crate::protocols::{self, Protocols};
 use crate::session::Session;
 use crate::share_file::{derived_key, public_key, public_key_hex};
@@ -35,96 +35,52 @@ const CHILD_PATH: &str = "m/0/1";
 /// Appended to the message for the third signature, under [`CHILD_PATH`].
 const CHILD_SUFFIX: &str = " #3";
 
-/// Run one party of a full two-party ECDSA session over mutual TLS, shares in memory only:
-/// keygen, sign, verify, refresh, sign again, sign under the BIP32 child m/0/1. Start one process with --party 0 and one with
-/// --party 1 (in any order).
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    help_triggers("-h", "--help", "help"),
-    name = "demo",
-    example = "{command_name} --party 0 --out-dir demo-out\n\
-               {command_name} --party 1    (in a second terminal)",
-    note = "Party 0 is the TLS server and owns the Paillier key; party 1 connects. Both need \
-            ca-cert.pem and their own certificate and key in --certs (certs/generate_certs.sh \
-            makes them). With --out-dir, `openssl dgst -sha256 -verify public-key.pem \
-            -signature signature.der message.txt` checks the first signature, and `ecdsa2pc \
-            verify --public-key key.xpub --path m/0/1 --signature child-signature.der \
-            --message-file child-message.txt` the one under m/0/1.",
-    error_code(0, "success: every step succeeded and every signature verified"),
-    error_code(
-        1,
-        "protocol or verification failure (peer rejected or aborted, signature invalid)"
-    ),
-    error_code(
-        2,
-        "usage or configuration error (bad option, missing certificate file, bad address)"
-    ),
-    error_code(
-        3,
-        "network error (cannot connect or listen, timeout, TLS handshake failure)"
-    )
-)]
-pub(crate) struct DemoArgs {
-    /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
-    #[argh(option)]
-    party: Party,
-    /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
-    /// localhost:8443)
-    #[argh(option, default = "default_server()")]
-    server: String,
-    /// directory holding ca-cert.pem and this party's certificate and key (default:
-    /// $ECDSA2PC_CERTS, else ./certs)
-    #[argh(option, default = "default_certs()")]
-    certs: PathBuf,
-    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
-    #[argh(option)]
-    ca: Option<PathBuf>,
-    /// this party's certificate file (PEM) to use instead of the one in --certs
-    #[argh(option)]
-    cert: Option<PathBuf>,
-    /// this party's private key file (PEM) to use instead of the one in --certs
-    #[argh(option)]
-    key: Option<PathBuf>,
-    /// text to sign; its SHA-256 digest is signed (default: "Hello, MPC ECDSA with mTLS!")
-    #[argh(option, default = "DEFAULT_MESSAGE.to_owned()")]
-    message: String,
-    /// seconds to wait for the peer: to connect, and for each message (default: 60)
-    #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
-    timeout: u64,
-    /// also print TLS details, party ids and the causes of an error
-    #[argh(switch, short = 'v')]
-    verbose: bool,
-    /// print the result as one JSON object on stdout
-    #[argh(switch)]
-    json: bool,
-    /// print nothing on stderr but errors
-    #[argh(switch, short = 'q')]
-    quiet: bool,
-    /// write public-key.pem, message.txt and signature.der (the first signature), and
-    /// key.xpub, child-message.txt and child-signature.der (the one under m/0/1) here
-    #[argh(option)]
-    out_dir: Option<PathBuf>,
+peer_command! {
+    /// Run one party of a full two-party ECDSA session over mutual TLS, shares in memory only:
+    /// keygen, sign, verify, refresh, sign again, sign under the BIP32 child m/0/1. Start one process with --party 0 and one with
+    /// --party 1 (in any order).
+    #[derive(FromArgs, Debug)]
+    #[argh(
+        subcommand,
+        help_triggers("-h", "--help", "help"),
+        name = "demo",
+        example = "{command_name} --party 0 --out-dir demo-out\n\
+                   {command_name} --party 1    (in a second terminal)",
+        note = "Party 0 is the TLS server and owns the Paillier key; party 1 connects. Both need \
+                ca-cert.pem and their own certificate and key in --certs (certs/generate_certs.sh \
+                makes them). With --out-dir, `openssl dgst -sha256 -verify public-key.pem \
+                -signature signature.der message.txt` checks the first signature, and `ecdsa2pc \
+                verify --public-key key.xpub --path m/0/1 --signature child-signature.der \
+                --message-file child-message.txt` the one under m/0/1.",
+        error_code(0, "success: every step succeeded and every signature verified"),
+        error_code(
+            1,
+            "protocol or verification failure (peer rejected or aborted, signature invalid)"
+        ),
+        error_code(
+            2,
+            "usage or configuration error (bad option, missing certificate file, bad address)"
+        ),
+        error_code(
+            3,
+            "network error (cannot connect or listen, timeout, TLS handshake failure)"
+        )
+    )]
+    pub(crate) struct DemoArgs {
+        /// text to sign; its SHA-256 digest is signed (default: "Hello, MPC ECDSA with mTLS!")
+        #[argh(option, default = "DEFAULT_MESSAGE.to_owned()")]
+        message: String,
+        /// write public-key.pem, message.txt and signature.der (the first signature), and
+        /// key.xpub, child-message.txt and child-signature.der (the one under m/0/1) here
+        #[argh(option)]
+        out_dir: Option<PathBuf>,
+    }
 }
 
 /// Runs the demo as one party; prints progress and errors; returns the exit status.
 pub(crate) fn run(args: &DemoArgs) -> ExitStatus {
-    let net = Net {
-        party: args.party,
-        server: &args.server,
-        certs: &args.certs,
-        files: CertFiles {
-            ca: args.ca.as_deref(),
-            cert: args.cert.as_deref(),
-            key: args.key.as_deref(),
-        },
-        timeout_secs: args.timeout,
-    };
-    let style = Style {
-        json: args.json,
-        quiet: args.quiet,
-        verbose: args.verbose,
-    };
+    let net = args.net();
+    let style = args.style();
     let log = net.log(style);
     if let Err(err) = net.validate() {
         return fail(&log, style, &err);

@@ -11,126 +11,65 @@ use ecdsa2pc_net::store::ShareFiles;
 
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::check_output_dir;
-use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
-use crate::output::{Log, Outcome, Style};
+use crate::network::Net;
+use crate::output::{Log, Outcome};
 use crate::protocols::{self, Protocols};
-use crate::secret::{Prompt, SecretOptions, plaintext_warning};
+use crate::secret::{Prompt, plaintext_warning};
 use crate::session::Session;
 use crate::share_file::{public_key, public_key_hex};
 
-/// Generate a new two-party key with the peer and write this party's share to --share.
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    help_triggers("-h", "--help", "help"),
-    name = "keygen",
-    example = "{command_name} --party 0 --share p0.share\n\
-               {command_name} --party 1 --share p1.share    (on the other machine)",
-    note = "The joint public key (SEC1 compressed hex) is printed on stdout; progress goes to \
-            stderr. Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
-            records both parties' certificates (pids): later runs must use the same ones. The \
-            file is written atomically with mode 0600, encrypted when --passphrase-file, --key-file or \
-            ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share is \
-            never overwritten without --force. The share is written as FILE.pending first and \
-            becomes FILE only when both parties have stored theirs (the last keygen message \
-            is acknowledged): an interrupted keygen leaves no share, and a run again replaces \
-            the pending file. Party 0 keeps its commitment-parameter secret in \
-            ring-pedersen.secret in the directory of --share (made at the first keygen there, a \
-            few seconds; encrypted like the share; back it up with the shares: every key made \
-            with it needs it to sign) and the proof of its parameters in ring-pedersen.proof \
-            (public, made at the first keygen, remade if missing). Party 1 checks party 0's parameter proof at the first \
-            keygen with that party 0 and pins the parameters in its state directory \
-            ($ECDSA2PC_LOCK_DIR/pins, else ~/.local/state/ecdsa2pc/pins); other parameters from \
-            the same party 0 are refused until that pin is deleted.",
-    error_code(0, "the key was made and the share written"),
-    error_code(1, "protocol failure (peer rejected or aborted)"),
-    error_code(
-        2,
-        "usage or configuration error (bad option, missing certificate file, share file exists \
-         or is in use, unwritable directory)"
-    ),
-    error_code(
-        3,
-        "network error (cannot connect or listen, timeout, TLS handshake failure)"
-    )
-)]
-pub(crate) struct KeygenArgs {
-    /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
-    #[argh(option)]
-    party: Party,
-    /// file to write this party's key share to (FILE.pending and FILE.lock sit beside it)
-    #[argh(option)]
-    share: PathBuf,
-    /// overwrite an existing share file (the old key is lost unless backed up)
-    #[argh(switch)]
-    force: bool,
-    /// file whose first line is the passphrase that encrypts the key share (or set
-    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
-    #[argh(option)]
-    passphrase_file: Option<PathBuf>,
-    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
-    /// instead of a passphrase
-    #[argh(option)]
-    key_file: Option<PathBuf>,
-    /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
-    /// localhost:8443)
-    #[argh(option, default = "default_server()")]
-    server: String,
-    /// directory holding ca-cert.pem and this party's certificate and key (default:
-    /// $ECDSA2PC_CERTS, else ./certs)
-    #[argh(option, default = "default_certs()")]
-    certs: PathBuf,
-    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
-    #[argh(option)]
-    ca: Option<PathBuf>,
-    /// this party's certificate file (PEM) to use instead of the one in --certs
-    #[argh(option)]
-    cert: Option<PathBuf>,
-    /// this party's private key file (PEM) to use instead of the one in --certs
-    #[argh(option)]
-    key: Option<PathBuf>,
-    /// seconds to wait for the peer: to connect, and for each message (default: 60)
-    #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
-    timeout: u64,
-    /// also print TLS details, party ids and the causes of an error
-    #[argh(switch, short = 'v')]
-    verbose: bool,
-    /// print the result as one JSON object on stdout
-    #[argh(switch)]
-    json: bool,
-    /// print nothing on stderr but errors
-    #[argh(switch, short = 'q')]
-    quiet: bool,
-}
-
-impl KeygenArgs {
-    /// The secret options.
-    fn secret(&self) -> SecretOptions<'_> {
-        SecretOptions {
-            passphrase_file: self.passphrase_file.as_deref(),
-            key_file: self.key_file.as_deref(),
-        }
+peer_command! {
+    sealed
+    /// Generate a new two-party key with the peer and write this party's share to --share.
+    #[derive(FromArgs, Debug)]
+    #[argh(
+        subcommand,
+        help_triggers("-h", "--help", "help"),
+        name = "keygen",
+        example = "{command_name} --party 0 --share p0.share\n\
+                   {command_name} --party 1 --share p1.share    (on the other machine)",
+        note = "The joint public key (SEC1 compressed hex) is printed on stdout; progress goes to \
+                stderr. Party 0 is the TLS server and makes the Paillier key; party 1 connects. The share \
+                records both parties' certificates (pids): later runs must use the same ones. The \
+                file is written atomically with mode 0600, encrypted when --passphrase-file, --key-file or \
+                ECDSA2PC_PASSPHRASE gives a secret (on a terminal, the passphrase is asked for); an existing share is \
+                never overwritten without --force. The share is written as FILE.pending first and \
+                becomes FILE only when both parties have stored theirs (the last keygen message \
+                is acknowledged): an interrupted keygen leaves no share, and a run again replaces \
+                the pending file. Party 0 keeps its commitment-parameter secret in \
+                ring-pedersen.secret in the directory of --share (made at the first keygen there, a \
+                few seconds; encrypted like the share; back it up with the shares: every key made \
+                with it needs it to sign) and the proof of its parameters in ring-pedersen.proof \
+                (public, made at the first keygen, remade if missing). Party 1 checks party 0's parameter proof at the first \
+                keygen with that party 0 and pins the parameters in its state directory \
+                ($ECDSA2PC_LOCK_DIR/pins, else ~/.local/state/ecdsa2pc/pins); other parameters from \
+                the same party 0 are refused until that pin is deleted.",
+        error_code(0, "the key was made and the share written"),
+        error_code(1, "protocol failure (peer rejected or aborted)"),
+        error_code(
+            2,
+            "usage or configuration error (bad option, missing certificate file, share file exists \
+             or is in use, unwritable directory)"
+        ),
+        error_code(
+            3,
+            "network error (cannot connect or listen, timeout, TLS handshake failure)"
+        )
+    )]
+    pub(crate) struct KeygenArgs {
+        /// file to write this party's key share to (FILE.pending and FILE.lock sit beside it)
+        #[argh(option)]
+        share: PathBuf,
+        /// overwrite an existing share file (the old key is lost unless backed up)
+        #[argh(switch)]
+        force: bool,
     }
 }
 
 /// Runs keygen as one party; prints progress and errors; returns the exit status.
 pub(crate) fn run(args: &KeygenArgs) -> ExitStatus {
-    let net = Net {
-        party: args.party,
-        server: &args.server,
-        certs: &args.certs,
-        files: CertFiles {
-            ca: args.ca.as_deref(),
-            cert: args.cert.as_deref(),
-            key: args.key.as_deref(),
-        },
-        timeout_secs: args.timeout,
-    };
-    let style = Style {
-        json: args.json,
-        quiet: args.quiet,
-        verbose: args.verbose,
-    };
+    let net = args.net();
+    let style = args.style();
     net.run(style, |log| match args.party {
         Party::P1 => keygen::<KeyShareP1>(args, &net, log),
         Party::P2 => keygen::<KeyShareP2>(args, &net, log),

@@ -14,131 +14,94 @@ use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use crate::digest::{MessageDigest, MessageOptions};
 use crate::error::{CliError, ExitStatus};
 use crate::keyfile::{check_output_dir, write_atomic};
-use crate::network::{CertFiles, DEFAULT_TIMEOUT_SECS, Net, default_certs, default_server};
-use crate::output::{Log, Outcome, Style, fail, finish, hex};
+use crate::network::Net;
+use crate::output::{Log, Outcome, fail, finish, hex};
 use crate::protocols::{self, Protocols};
-use crate::secret::{SecretOptions, existing_share};
+use crate::secret::existing_share;
 use crate::session::ShareSession;
 use crate::share_file::{derived_key, public_key_hex};
 use crate::wallet::Network;
 use crate::wallet::message::MessageHash;
 use crate::wallet::signature::{RecoverableSignature, SignatureFormat};
 
-/// Sign a message (SHA-256 by default, or another --hash) or a given --digest with the
-/// peer, using this party's key share.
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    help_triggers("-h", "--help", "help"),
-    name = "sign",
-    example = "{command_name} --party 0 --share p0.share --message \"pay Bob\" --out sig.der\n\
-               {command_name} --party 1 --share p1.share --message \"pay Bob\"    (other machine)\n\
-               {command_name} --party 0 --share p0.share --message-file tx.bin --format compact\n\
-               {command_name} --party 0 --share p0.share --message hello --eth-message --format eth\n\
-               {command_name} --party 0 --share p0.share --message hello --btc-message\n\
-               {command_name} --party 0 --share p0.share --message hello --path m/0/7",
-    note = "Both parties must sign the same message or digest with the same hash option. The \
-            signature alone is printed on stdout (progress on stderr): DER hex by default, or \
-            --format der (binary DER), hex (DER hex), compact (64-byte r||s hex) or eth \
-            (0x-prefixed 65-byte r||s||v, v = 27 + recovery id); --btc-message prints the \
-            base64 65-byte signature Bitcoin's verifymessage takes. --out writes the same \
-            format (binary DER without --format). Always low-s. Before any protocol message \
-            each party checks that the TLS peer (and its own certificate) is the one its share \
-            was made with, then both settle on their newest common share epoch; both parties \
-            verify the signature against the public key. --path m/0/7 signs with the BIP32 \
-            child key at that non-hardened path (`pubkey --path` shows it); both parties must \
-            give the same path, and the signature verifies under the child key, not the joint \
-            key. If party 0's final check of a \
-            signature fails it locks its share on disk before replying: do not sign with that \
-            key again.",
-    error_code(0, "the signature was made and verifies against the public key"),
-    error_code(
-        1,
-        "protocol or verification failure (peer rejected or aborted, no common epoch, \
-         signature invalid, key share locked)"
-    ),
-    error_code(
-        2,
-        "usage or configuration error (bad option, missing certificate file, missing, damaged, \
-         other-party or busy share file, peer certificate not the one of the share)"
-    ),
-    error_code(
-        3,
-        "network error (cannot connect or listen, timeout, TLS handshake failure)"
-    )
-)]
-pub(crate) struct SignArgs {
-    /// which party this process is: 0 (listens, owns the Paillier key) or 1 (connects)
-    #[argh(option)]
-    party: Party,
-    /// this party's key share file (made by `ecdsa2pc keygen`)
-    #[argh(option)]
-    share: PathBuf,
-    /// the text to sign (hashed with --hash, default SHA-256)
-    #[argh(option)]
-    message: Option<String>,
-    /// sign the exact bytes of this file (`-` for standard input), trailing newlines included
-    #[argh(option)]
-    message_file: Option<PathBuf>,
-    /// the 32-byte digest to sign as 64 hex digits, instead of a message
-    #[argh(option)]
-    digest: Option<String>,
-    /// how the message is hashed: sha256 (default) or keccak256
-    #[argh(option)]
-    hash: Option<MessageHash>,
-    /// hash the message as an Ethereum personal message (EIP-191, personal_sign)
-    #[argh(switch)]
-    eth_message: bool,
-    /// hash the message as a Bitcoin signed message and print the base64 65-byte signature
-    #[argh(switch)]
-    btc_message: bool,
-    /// sign with the BIP32 child key at this non-hardened path, e.g. m/0/7 (both parties
-    /// give the same path; default: m, the joint key)
-    #[argh(option, default = "DerivationPath::MASTER")]
-    path: DerivationPath,
-    /// signature format: der, hex, compact or eth (default: DER hex on stdout, DER in --out)
-    #[argh(option)]
-    format: Option<SignatureFormat>,
-    /// also write the signature to this file
-    #[argh(option)]
-    out: Option<PathBuf>,
-    /// file whose first line is the passphrase that encrypts the key share (or set
-    /// ECDSA2PC_PASSPHRASE; on a terminal it is asked for)
-    #[argh(option)]
-    passphrase_file: Option<PathBuf>,
-    /// file holding a 32-byte key (raw, or 64 hex digits) that encrypts the key share,
-    /// instead of a passphrase
-    #[argh(option)]
-    key_file: Option<PathBuf>,
-    /// address party 0 listens on and party 1 connects to (default: $ECDSA2PC_SERVER, else
-    /// localhost:8443)
-    #[argh(option, default = "default_server()")]
-    server: String,
-    /// directory holding ca-cert.pem and this party's certificate and key (default:
-    /// $ECDSA2PC_CERTS, else ./certs)
-    #[argh(option, default = "default_certs()")]
-    certs: PathBuf,
-    /// CA certificate file (PEM) to use instead of ca-cert.pem in --certs
-    #[argh(option)]
-    ca: Option<PathBuf>,
-    /// this party's certificate file (PEM) to use instead of the one in --certs
-    #[argh(option)]
-    cert: Option<PathBuf>,
-    /// this party's private key file (PEM) to use instead of the one in --certs
-    #[argh(option)]
-    key: Option<PathBuf>,
-    /// seconds to wait for the peer: to connect, and for each message (default: 60)
-    #[argh(option, default = "DEFAULT_TIMEOUT_SECS")]
-    timeout: u64,
-    /// also print TLS details, party ids and the causes of an error
-    #[argh(switch, short = 'v')]
-    verbose: bool,
-    /// print the result as one JSON object on stdout
-    #[argh(switch)]
-    json: bool,
-    /// print nothing on stderr but errors
-    #[argh(switch, short = 'q')]
-    quiet: bool,
+peer_command! {
+    sealed
+    /// Sign a message (SHA-256 by default, or another --hash) or a given --digest with the
+    /// peer, using this party's key share.
+    #[derive(FromArgs, Debug)]
+    #[argh(
+        subcommand,
+        help_triggers("-h", "--help", "help"),
+        name = "sign",
+        example = "{command_name} --party 0 --share p0.share --message \"pay Bob\" --out sig.der\n\
+                   {command_name} --party 1 --share p1.share --message \"pay Bob\"    (other machine)\n\
+                   {command_name} --party 0 --share p0.share --message-file tx.bin --format compact\n\
+                   {command_name} --party 0 --share p0.share --message hello --eth-message --format eth\n\
+                   {command_name} --party 0 --share p0.share --message hello --btc-message\n\
+                   {command_name} --party 0 --share p0.share --message hello --path m/0/7",
+        note = "Both parties must sign the same message or digest with the same hash option. The \
+                signature alone is printed on stdout (progress on stderr): DER hex by default, or \
+                --format der (binary DER), hex (DER hex), compact (64-byte r||s hex) or eth \
+                (0x-prefixed 65-byte r||s||v, v = 27 + recovery id); --btc-message prints the \
+                base64 65-byte signature Bitcoin's verifymessage takes. --out writes the same \
+                format (binary DER without --format). Always low-s. Before any protocol message \
+                each party checks that the TLS peer (and its own certificate) is the one its share \
+                was made with, then both settle on their newest common share epoch; both parties \
+                verify the signature against the public key. --path m/0/7 signs with the BIP32 \
+                child key at that non-hardened path (`pubkey --path` shows it); both parties must \
+                give the same path, and the signature verifies under the child key, not the joint \
+                key. If party 0's final check of a \
+                signature fails it locks its share on disk before replying: do not sign with that \
+                key again.",
+        error_code(0, "the signature was made and verifies against the public key"),
+        error_code(
+            1,
+            "protocol or verification failure (peer rejected or aborted, no common epoch, \
+             signature invalid, key share locked)"
+        ),
+        error_code(
+            2,
+            "usage or configuration error (bad option, missing certificate file, missing, damaged, \
+             other-party or busy share file, peer certificate not the one of the share)"
+        ),
+        error_code(
+            3,
+            "network error (cannot connect or listen, timeout, TLS handshake failure)"
+        )
+    )]
+    pub(crate) struct SignArgs {
+        /// this party's key share file (made by `ecdsa2pc keygen`)
+        #[argh(option)]
+        share: PathBuf,
+        /// the text to sign (hashed with --hash, default SHA-256)
+        #[argh(option)]
+        message: Option<String>,
+        /// sign the exact bytes of this file (`-` for standard input), trailing newlines included
+        #[argh(option)]
+        message_file: Option<PathBuf>,
+        /// the 32-byte digest to sign as 64 hex digits, instead of a message
+        #[argh(option)]
+        digest: Option<String>,
+        /// how the message is hashed: sha256 (default) or keccak256
+        #[argh(option)]
+        hash: Option<MessageHash>,
+        /// hash the message as an Ethereum personal message (EIP-191, personal_sign)
+        #[argh(switch)]
+        eth_message: bool,
+        /// hash the message as a Bitcoin signed message and print the base64 65-byte signature
+        #[argh(switch)]
+        btc_message: bool,
+        /// sign with the BIP32 child key at this non-hardened path, e.g. m/0/7 (both parties
+        /// give the same path; default: m, the joint key)
+        #[argh(option, default = "DerivationPath::MASTER")]
+        path: DerivationPath,
+        /// signature format: der, hex, compact or eth (default: DER hex on stdout, DER in --out)
+        #[argh(option)]
+        format: Option<SignatureFormat>,
+        /// also write the signature to this file
+        #[argh(option)]
+        out: Option<PathBuf>,
+    }
 }
 
 /// How the signature is written: one of the `--format`s, or Bitcoin's message signature.
@@ -150,34 +113,10 @@ enum Output {
     BitcoinMessage,
 }
 
-impl SignArgs {
-    /// The secret options.
-    fn secret(&self) -> SecretOptions<'_> {
-        SecretOptions {
-            passphrase_file: self.passphrase_file.as_deref(),
-            key_file: self.key_file.as_deref(),
-        }
-    }
-}
-
 /// Signs as one party; prints progress and errors; returns the exit status.
 pub(crate) fn run(args: &SignArgs) -> ExitStatus {
-    let net = Net {
-        party: args.party,
-        server: &args.server,
-        certs: &args.certs,
-        files: CertFiles {
-            ca: args.ca.as_deref(),
-            cert: args.cert.as_deref(),
-            key: args.key.as_deref(),
-        },
-        timeout_secs: args.timeout,
-    };
-    let style = Style {
-        json: args.json,
-        quiet: args.quiet,
-        verbose: args.verbose,
-    };
+    let net = args.net();
+    let style = args.style();
     let log = net.log(style);
     let options = MessageOptions {
         message: args.message.as_deref(),
