@@ -1194,7 +1194,11 @@ mod tests {
         let planted = std::fs::read(files.path()).unwrap();
         let err = new_key.pending(share).unwrap_err();
         assert!(
-            matches!(&err, NetError::Store(StoreError::InUse { path }) if path == files.path()),
+            matches!(&err, NetError::Store(StoreError::Occupied { path }) if path == files.path()),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("put there by hand") && err.to_string().contains("move"),
             "{err}"
         );
         assert_eq!(std::fs::read(files.path()).unwrap(), planted);

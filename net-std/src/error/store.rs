@@ -134,6 +134,13 @@ pub enum StoreError {
         /// The share file.
         path: PathBuf,
     },
+    /// A new key's share file exists before keygen stored it. A key id is the hash of a
+    /// fresh random public key, so no other key's share can be there by chance: the file was
+    /// put there by hand or by another program.
+    Occupied {
+        /// The share file.
+        path: PathBuf,
+    },
     /// Writing, replacing, promoting or removing a file failed.
     Write {
         /// The file (or directory) concerned.
@@ -214,6 +221,7 @@ impl StoreError {
             | Self::OtherKey { path, .. }
             | Self::LockFile { path, .. }
             | Self::InUse { path }
+            | Self::Occupied { path }
             | Self::Write { path, .. }
             | Self::KeyLocked { path, .. }
             | Self::DecidingElsewhere { path, .. }
@@ -313,6 +321,12 @@ impl fmt::Display for StoreError {
             Self::InUse { .. } => {
                 f.write_str("is in use by another ecdsa2pc process; wait for it to finish")
             }
+            Self::Occupied { .. } => f.write_str(
+                "exists already, yet it is the name of the key this keygen has just made: a key \
+                 id is the hash of a new random public key, so the file was put there by hand \
+                 or by another program. Nothing was written and the new key was dropped; move \
+                 the file away (it is no share of this key) and run keygen again",
+            ),
             Self::Write { action, source, .. } => write!(f, "{action}: {source}"),
             Self::DecidingElsewhere { entry, .. } => write!(
                 f,

@@ -80,7 +80,7 @@ pub trait KeyInUse {
     /// promotes it once party 1 confirmed it stored its own, or discards it.
     ///
     /// # Errors
-    /// [`StoreError::InUse`] if a share of the id exists already; write errors.
+    /// [`StoreError::Occupied`] if a share of the id exists already; write errors.
     fn create(&mut self, share: &KeyShareP1) -> Result<(), StoreError>;
 }
 
@@ -190,7 +190,7 @@ impl KeyInUse for FileKey {
     fn create(&mut self, share: &KeyShareP1) -> Result<(), StoreError> {
         if self.files.exists() {
             // Q is uniformly random: this happens only if someone planted the file.
-            return Err(StoreError::InUse {
+            return Err(StoreError::Occupied {
                 path: self.files.path().to_path_buf(),
             });
         }
