@@ -3,7 +3,7 @@
 
 #[path = "../tests/support.rs"]
 mod support;
-use ecdsa2pc_core::{PaillierPublicKey, generate_prime};
+use ecdsa2pc_core::{PaillierPublicKey, PaillierSecretKey, generate_prime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_bigint::{U256, U512};
@@ -26,6 +26,11 @@ fn bench(c: &mut Criterion) {
     // A peer's modulus: size, parity and trial division by every prime below 2^18.
     g.bench_function("from_modulus (peer modulus check)", |b| {
         b.iter(|| PaillierPublicKey::from_modulus(*pk.modulus()))
+    });
+    // Party 0's key rebuilt from its stored primes: every load of a share.
+    let (p, q) = sk.primes();
+    g.bench_function("from_primes (each share load)", |b| {
+        b.iter(|| PaillierSecretKey::from_primes(&p, &q))
     });
     g.bench_function("decrypt_crt", |b| b.iter(|| sk.decrypt(&ct)));
     g.bench_function("decrypt_centered_mod_q", |b| {
