@@ -22,7 +22,7 @@ use crate::{
     pins::PARAMS_STEP,
     store::ShareFiles,
 };
-use ecdsa2pc_core::work::Executor;
+use ecdsa2pc_core::work::{self, Executor};
 
 /// Where a driver puts what must survive a crash, at the moments the protocol requires.
 pub trait Persist<S> {
@@ -422,7 +422,8 @@ pub fn sign_p1_persisted<T: Transport + ?Sized, R: CryptoRng + ?Sized>(
 /// its primes ([`RingPedersenSecret::trapdoor_tables`]), if the caller keeps them: the same
 /// check, faster. A process that signs many times (the service) builds them once; for one
 /// signature they cost about as much as they save. `exec` runs the check's independent
-/// items ([`sign::p1::AwaitMsg4::check_msg4_on`]): [`Parallel`] for one signature at a time
+/// items ([`sign::p1::AwaitMsg4::check_msg4_on`]) and the decryption's two CRT halves:
+/// [`Parallel`] for one signature at a time
 /// ([`sign_p1_persisted`]), [`ecdsa2pc_core::work::Sequential`] where other sessions keep
 /// every core busy (the service).
 ///
@@ -455,16 +456,15 @@ pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized, X: E
     // π_c3 and every other check of message 4, before any decryption.
     let checked = link.step("sign, message 4", state.check_msg4_on(&m4, tables, exec))?;
     link.stored(persist.deciding(&key))?;
-    // The two CRT halves of the decryption are independent: one runs on another thread.
-    let (p, q) = std::thread::scope(|s| {
-        let other = s.spawn(|| checked.decrypt_half(Prime::Q));
-        let here = checked.decrypt_half(Prime::P);
-        (here, other.join())
-    });
-    let finished = match q {
-        Ok(q) => checked.finish(&p, &q),
-        Err(panic) => std::panic::resume_unwind(panic),
+    // The two CRT halves of the decryption are independent work, as the check's items are.
+    let [p, q] = {
+        let checked = &checked;
+        work::compute(
+            exec,
+            &[Prime::P, Prime::Q].map(|prime| move || checked.decrypt_half(prime)),
+        )
     };
+    let finished = checked.finish(&p, &q);
     if share.is_locked() {
         // Not even an abort goes out before the lock is durable.
         persist.locked(share)?;
