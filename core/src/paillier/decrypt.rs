@@ -335,11 +335,24 @@ impl CrtHalf {
     }
 
     /// x^(N⁻¹ mod (p−1)) mod p.
+    ///
+    /// The exponent is computed here, not kept with the key: roots are taken only by the
+    /// proofs of a new key (a few per keygen or refresh), while the key is rebuilt from its
+    /// primes at every load of a share, where the two inversions (one per prime) were its
+    /// costliest step. N is invertible mod p − 1 for any two primes of 1024 bits (neither
+    /// divides the other minus one), which `SecretKey::from_primes` requires of N; were it
+    /// not, the root would be wrong and the proof it goes into would fail.
     fn root_half(&self, x: &ModN) -> U1024 {
+        let n_inv = Zeroizing::new(
+            NonZero::new(self.minus_one)
+                .into_option()
+                .and_then(|order| self.n_mod.invert_mod(&order).into_option())
+                .unwrap_or(U1024::ZERO),
+        );
         // x mod p reveals p (gcd with the public x − x mod p): wiped on return.
         let x_mod: Zeroizing<U1024> = Zeroizing::new(x.rem(&self.prime_wide).resize());
         FixedMontyForm::new(&*x_mod, &self.monty)
-            .pow(&self.n_inv)
+            .pow(&*n_inv)
             .retrieve()
     }
 }

@@ -269,8 +269,6 @@ pub(crate) struct CrtHalf {
     pub(crate) h: U1024,
     /// −q mod p (q the other prime): L_p((1+N)^(p−1) mod p²), for π_c3's plaintext half.
     pub(crate) neg_other: U1024,
-    /// N⁻¹ mod (p − 1), the exponent of N-th roots.
-    pub(crate) n_inv: U1024,
     /// N mod (p − 1): the exponent of x^N mod p, the first step of x^N mod p² (see
     /// `nth_power_half`).
     pub(crate) n_mod: U1024,
@@ -393,14 +391,6 @@ impl CrtHalf {
             .into_option()
             .ok_or(Error::PaillierModulus)?;
         let n_mod: U1024 = n.rem(&minus_one_wide).resize();
-        let n_inv = n_mod
-            .invert_mod(
-                &NonZero::new(minus_one)
-                    .into_option()
-                    .ok_or(Error::PaillierModulus)?,
-            )
-            .into_option()
-            .ok_or(Error::PaillierModulus)?;
         let other_mod = Zeroizing::new(other.rem(&nz));
         let neg_other = Zeroizing::new(prime.wrapping_sub(&other_mod));
         let h = neg_other
@@ -422,7 +412,6 @@ impl CrtHalf {
                 .ok_or(Error::PaillierModulus)?,
             h,
             neg_other: *neg_other,
-            n_inv,
         })
     }
 }
@@ -592,10 +581,9 @@ mod tests {
                     half.minus_one,
                     half.h,
                     half.neg_other,
-                    half.n_inv,
                     half.n_mod
                 ],
-                [U1024::ZERO; 5]
+                [U1024::ZERO; 4]
             );
             assert_eq!(half.square, U2048::ZERO);
             assert_eq!(half.monty.modulus().get(), U1024::ONE);
