@@ -28,9 +28,10 @@ use crate::session::lock_state_dir;
             SHA-256 of the compressed public key, 64 hex digits). A key is served only to the \
             client certificate it was made with, one session at a time. --approve runs a \
             program before each sign and refresh with the request as JSON on its stdin \
-            (fields operation, key_id, digest, and client with address, subject, pid): \
+            (fields operation, key_id, digest, path, and client with address, subject, pid): \
             exit 0 approves, anything else (or no exit within --approve-timeout, or a program \
-            that cannot start) refuses with its first output line, which the client prints. \
+            that cannot start) refuses with its first output line, which the client prints; \
+            what it writes on stderr goes into the log. \
             `ecdsa2pc health` asks a running service for its status. Clients are the \
             usual `ecdsa2pc keygen|sign|refresh --party 1`. With --passphrase-file, --key-file or \
             ECDSA2PC_PASSPHRASE every share is written encrypted and encrypted ones are opened \

@@ -3,10 +3,13 @@
 //!
 //! The program runs without a shell (the argument vector is given as is), with the request as
 //! one JSON object on its standard input and nothing else of the service: its environment is
-//! the service's own, its standard error goes to the service's standard error. It is bounded:
-//! a time limit, after which it is killed, and at most [`MAX_OUTPUT`] bytes of its standard
-//! output are kept. Anything but exit 0 within the limit refuses the request (fail closed),
-//! with the first line of its output as the reason the client sees.
+//! the service's own. It is bounded: a time limit, after which it is killed, and at most
+//! [`MAX_OUTPUT`] bytes of its standard output and as many of its standard error are kept.
+//! Anything but exit 0 within the limit refuses the request (fail closed), with the first line
+//! of its output as the reason the client sees. What it writes on its standard error is
+//! returned with the verdict ([`Decision::stderr`]) for the service to log as one event: it
+//! never reaches the service's own standard error, which is the service's log (one JSON object
+//! per line with `--log-format json`).
 //!
 //! On Unix the program runs in a process group of its own, and nothing of that group outlives
 //! the decision: at the time limit the whole group is killed, and when the program exits by
@@ -42,6 +45,16 @@ pub struct ApproveHook {
     pub timeout: Duration,
 }
 
+/// What the hook decided, and what it wrote on its standard error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// Approved or refused.
+    pub verdict: Verdict,
+    /// The first [`MAX_OUTPUT`] bytes of its standard error (invalid UTF-8 replaced); empty if
+    /// it wrote none, or never started.
+    pub stderr: String,
+}
+
 /// What the hook decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -68,42 +81,55 @@ impl ApproveHook {
 
     /// Runs the hook with `request` (one JSON object) on its standard input.
     #[must_use]
-    pub fn decide(&self, request: &serde_json::Value) -> Verdict {
-        let refused = |reason: &str, detail: String| Verdict::Refused {
-            reason: reason.to_owned(),
-            detail,
-        };
+    pub fn decide(&self, request: &serde_json::Value) -> Decision {
         let Some((program, args)) = self.argv.split_first() else {
-            return refused("the approval hook is empty", "no program".to_owned());
+            return Decision {
+                verdict: refused("the approval hook is empty", "no program".to_owned()),
+                stderr: String::new(),
+            };
         };
         let mut command = Command::new(program);
         command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         // A group of its own, so that what the hook starts can be killed with it.
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => {
-                return refused(
-                    "the approval hook could not be started",
-                    format!("cannot start {program}: {e}"),
-                );
+                return Decision {
+                    verdict: refused(
+                        "the approval hook could not be started",
+                        format!("cannot start {program}: {e}"),
+                    ),
+                    stderr: String::new(),
+                };
             }
         };
-        // Read in a thread so that a hook writing much output cannot block on a full pipe; the
-        // first MAX_OUTPUT bytes are sent as they come, the rest is read and discarded. The
-        // thread ends at the end of the output, which comes at the latest when the hook's group
-        // is killed below.
-        let (tx, rx) = mpsc::channel::<Vec<u8>>();
-        if let Some(stdout) = child.stdout.take() {
-            let _ = thread::Builder::new()
-                .name("ecdsa2pc-approve".into())
-                .spawn(move || read_output(stdout, &tx));
+        let stdout = reader(child.stdout.take());
+        let stderr = reader(child.stderr.take());
+        let verdict = self.verdict(&mut child, program, request, &stdout);
+        // The hook has exited or was killed, with its group: the end of its standard error is
+        // near (at most OUTPUT_GRACE if something outside the group holds it open).
+        let stderr = collect(&stderr, Instant::now() + OUTPUT_GRACE);
+        Decision {
+            verdict,
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
         }
+    }
+
+    /// Feeds `request` to the started hook and waits for its verdict: exit 0 within the time
+    /// limit, else the first line of `stdout` as the reason.
+    fn verdict(
+        &self,
+        child: &mut Child,
+        program: &str,
+        request: &serde_json::Value,
+        stdout: &mpsc::Receiver<Vec<u8>>,
+    ) -> Verdict {
         // A hook that does not read its input, or exits early, is its own business: the
         // decision is its exit status.
         if let Some(mut stdin) = child.stdin.take() {
@@ -115,7 +141,7 @@ impl ApproveHook {
                 Ok(Some(status)) => break status,
                 Ok(None) if Instant::now() < deadline => thread::sleep(POLL),
                 Ok(None) => {
-                    kill(&mut child);
+                    kill(child);
                     let _ = child.wait();
                     return refused(
                         "the approval hook did not answer in time",
@@ -123,7 +149,7 @@ impl ApproveHook {
                     );
                 }
                 Err(e) => {
-                    kill(&mut child);
+                    kill(child);
                     return refused(
                         "the approval hook failed",
                         format!("cannot wait for {program}: {e}"),
@@ -133,11 +159,11 @@ impl ApproveHook {
         };
         // Whatever the hook left running in its group goes with it; that also closes its
         // output, so that the reader reaches the end of what the hook wrote.
-        kill_group(&child);
+        kill_group(child);
         if status.success() {
             return Verdict::Approved;
         }
-        let output = collect(&rx, Instant::now() + OUTPUT_GRACE);
+        let output = collect(stdout, Instant::now() + OUTPUT_GRACE);
         let text = String::from_utf8_lossy(&output);
         let line = text.lines().next().unwrap_or("").trim();
         let reason = if line.is_empty() {
@@ -149,13 +175,36 @@ impl ApproveHook {
     }
 }
 
-/// Reads `stdout` to its end, sending its first [`MAX_OUTPUT`] bytes to `tx` as they come and
+/// A refusal with its reason for the client and its detail for the log.
+fn refused(reason: &str, detail: String) -> Verdict {
+    Verdict::Refused {
+        reason: reason.to_owned(),
+        detail,
+    }
+}
+
+/// Reads one of the hook's output pipes in a thread of its own, so that a hook writing much
+/// cannot block on a full pipe; the first [`MAX_OUTPUT`] bytes come through the returned
+/// receiver as they are read, the rest is read and discarded. The thread ends at the end of
+/// the output, which comes at the latest when the hook's group is killed. No pipe, or no
+/// thread: a receiver that is at its end at once.
+fn reader(pipe: Option<impl io::Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    if let Some(pipe) = pipe {
+        let _ = thread::Builder::new()
+            .name("ecdsa2pc-approve".into())
+            .spawn(move || read_output(pipe, &tx));
+    }
+    rx
+}
+
+/// Reads `output` to its end, sending its first [`MAX_OUTPUT`] bytes to `tx` as they come and
 /// discarding the rest (also once nobody receives any more).
-fn read_output(mut stdout: impl io::Read, tx: &mpsc::Sender<Vec<u8>>) {
+fn read_output(mut output: impl io::Read, tx: &mpsc::Sender<Vec<u8>>) {
     let mut buf = [0_u8; 4096];
     let mut kept = 0;
     loop {
-        match stdout.read(&mut buf) {
+        match output.read(&mut buf) {
             Ok(0) => return,
             Ok(n) => {
                 let keep = n.min(MAX_OUTPUT - kept);
@@ -254,20 +303,23 @@ mod tests {
             r#"grep -q '"operation":"sign"' && exit 0; echo no; exit 1"#,
             5000,
         )
-        .decide(&request);
+        .decide(&request)
+        .verdict;
         assert_eq!(v, Verdict::Approved);
     }
 
     #[test]
     fn another_exit_refuses_with_the_first_line() {
         let v = sh("echo 'over the daily limit'; echo second; exit 3", 5000)
-            .decide(&serde_json::json!({}));
+            .decide(&serde_json::json!({}))
+            .verdict;
         let Verdict::Refused { reason, detail } = v else {
             panic!("approved")
         };
         assert_eq!(reason, "over the daily limit");
         assert!(detail.contains('3'), "{detail}");
-        let Verdict::Refused { reason, .. } = sh("exit 1", 5000).decide(&serde_json::json!({}))
+        let Verdict::Refused { reason, .. } =
+            sh("exit 1", 5000).decide(&serde_json::json!({})).verdict
         else {
             panic!("approved")
         };
@@ -277,7 +329,8 @@ mod tests {
     #[test]
     fn a_hook_that_hangs_is_killed_and_refuses() {
         let start = Instant::now();
-        let Verdict::Refused { reason, .. } = hook("sleep 30", 200).decide(&serde_json::json!({}))
+        let Verdict::Refused { reason, .. } =
+            hook("sleep 30", 200).decide(&serde_json::json!({})).verdict
         else {
             panic!("approved")
         };
@@ -287,8 +340,9 @@ mod tests {
 
     #[test]
     fn a_missing_hook_refuses_and_output_is_capped() {
-        let Verdict::Refused { reason, detail } =
-            hook("/nonexistent/approve-hook", 1000).decide(&serde_json::json!({}))
+        let Verdict::Refused { reason, detail } = hook("/nonexistent/approve-hook", 1000)
+            .decide(&serde_json::json!({}))
+            .verdict
         else {
             panic!("approved")
         };
@@ -298,11 +352,42 @@ mod tests {
         let Verdict::Refused { reason, .. } =
             sh("head -c 1000000 /dev/zero | tr '\\0' x; exit 1", 5000)
                 .decide(&serde_json::json!({}))
+                .verdict
         else {
             panic!("approved")
         };
         assert_eq!(reason.len(), MAX_OUTPUT);
         assert_eq!(ApproveHook::parse("  ", Duration::ZERO), None);
+    }
+
+    /// The hook's standard error comes back with the verdict, whatever the verdict, capped
+    /// like its output; a flood of it blocks nothing, and it never counts as the reason.
+    #[test]
+    fn the_hooks_standard_error_comes_back_with_the_verdict_capped() {
+        let decision = sh("echo checking >&2; echo 'limit ok' >&2; exit 0", 5000)
+            .decide(&serde_json::json!({}));
+        assert_eq!(decision.verdict, Verdict::Approved);
+        assert_eq!(decision.stderr, "checking\nlimit ok\n");
+        let decision =
+            sh("echo 'no such key' >&2; echo refused; exit 3", 5000).decide(&serde_json::json!({}));
+        assert_eq!(decision.stderr, "no such key\n");
+        let Verdict::Refused { reason, .. } = decision.verdict else {
+            panic!("approved")
+        };
+        assert_eq!(reason, "refused");
+        let decision = sh("head -c 1000000 /dev/zero | tr '\\0' e >&2; exit 1", 5000)
+            .decide(&serde_json::json!({}));
+        assert_eq!(decision.stderr.len(), MAX_OUTPUT);
+        let Verdict::Refused { reason, .. } = decision.verdict else {
+            panic!("approved")
+        };
+        assert_eq!(reason, "refused by the approval hook (no reason given)");
+        // Killed at its time limit: what it wrote before is kept.
+        let decision = sh("echo waiting >&2; sleep 30", 300).decide(&serde_json::json!({}));
+        assert_eq!(decision.stderr, "waiting\n");
+        // Never started: nothing.
+        let decision = hook("/nonexistent/approve-hook", 1000).decide(&serde_json::json!({}));
+        assert_eq!(decision.stderr, "");
     }
 
     /// A fresh path in the temporary directory for a hook to write a pid to.
@@ -384,7 +469,7 @@ mod tests {
         let file = pid_file("hangs");
         let script = format!("sleep 1000 & echo $! > '{}'; wait", file.display());
         let start = Instant::now();
-        let verdict = sh(&script, 300).decide(&serde_json::json!({}));
+        let verdict = sh(&script, 300).decide(&serde_json::json!({})).verdict;
         let elapsed = start.elapsed();
         // First, so that a failing test leaves no process behind.
         let survives = sleep_survives(&file, Duration::from_secs(1));
@@ -410,7 +495,7 @@ mod tests {
             file.display()
         );
         let start = Instant::now();
-        let verdict = sh(&script, 5000).decide(&serde_json::json!({}));
+        let verdict = sh(&script, 5000).decide(&serde_json::json!({})).verdict;
         let elapsed = start.elapsed();
         // First, so that a failing test leaves no process behind.
         let survives = sleep_survives(&file, Duration::from_secs(1));
@@ -426,7 +511,7 @@ mod tests {
         let file = pid_file("approves");
         let script = format!("sleep 1000 & echo $! > '{}'; exit 0", file.display());
         let start = Instant::now();
-        let verdict = sh(&script, 5000).decide(&serde_json::json!({}));
+        let verdict = sh(&script, 5000).decide(&serde_json::json!({})).verdict;
         let elapsed = start.elapsed();
         let survives = sleep_survives(&file, Duration::from_secs(1));
         assert_eq!(verdict, Verdict::Approved);

@@ -555,7 +555,8 @@ fn the_approval_hook_sees_the_request_and_approves_refuses_or_fails_closed() {
         hooks.path(),
         "approve.sh",
         &format!(
-            "cat > {seen}\ngrep -q '\"digest\":\"{ones}\"' {seen} && exit 0\necho \"digest not \
+            "cat > {seen}\necho \"checked against the allow list\" >&2\necho \"(list v7)\" >&2\n\
+             grep -q '\"digest\":\"{ones}\"' {seen} && exit 0\necho \"digest not \
              on the allow list\"\nexit 1",
             seen = seen.display(),
             ones = "01".repeat(32)
@@ -600,6 +601,19 @@ fn the_approval_hook_sees_the_request_and_approves_refuses_or_fails_closed() {
             .any(|l| l.contains("refused by the approval hook")),
         "{lines:#?}"
     );
+    // What the hook wrote on its standard error: in the service's log, one line per request it
+    // decided, the hook's lines joined on it (escaped), not loose on the service's stderr.
+    let hook_lines: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("the approval hook's standard error"))
+        .collect();
+    assert_eq!(hook_lines.len(), 3, "{lines:#?}");
+    for l in &hook_lines {
+        assert!(
+            l.contains("sign key ") && l.ends_with(": checked against the allow list\\n(list v7)"),
+            "{l}"
+        );
+    }
 
     // A hook that hangs is killed at its timeout; one that cannot start refuses too.
     config.approve = Some(ApproveHook {
