@@ -415,8 +415,8 @@ fn check_on<'s>(
     }
 }
 
-/// P1's round with its check on every schedule: an honest message 4 gives the same signature
-/// as the sequential check, a tampered proof is `ProofInvalid(SignCiphertext)` (no state to
+/// P1's round with its check and its decryption on every schedule: an honest message 4 gives
+/// the same signature as the sequential check and decryption, a tampered proof is `ProofInvalid(SignCiphertext)` (no state to
 /// decrypt with) and the share not locked.
 #[test]
 fn p1_round_gives_the_same_outcome_on_every_schedule() {
@@ -432,11 +432,14 @@ fn p1_round_gives_the_same_outcome_on_every_schedule() {
         let expected = reference.p1.on_msg4(&reference.m4).unwrap().0;
         let run = support::sign_to_msg4(seed, &mut s1, &s2, &digest);
         let checked = check_on(name, run.p1, &run.m4).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        let (p, q) = (
-            checked.decrypt_half(ecdsa2pc_core::Prime::P),
-            checked.decrypt_half(ecdsa2pc_core::Prime::Q),
-        );
-        assert_eq!(checked.finish(&p, &q).unwrap().0, expected, "{name}");
+        // The decryption's halves on the same schedule (idle: both computed by the round).
+        let finished = match *name {
+            "sequential" => checked.finish_on(&Sequential),
+            "backwards" => checked.finish_on(&Reversed),
+            "threads" => checked.finish_on(&Threads::ONE_PER_ITEM),
+            _ => checked.finish_on(&Idle),
+        };
+        assert_eq!(finished.unwrap().0, expected, "{name}");
         let run = support::sign_to_msg4(seed + 10, &mut s1, &s2, &digest);
         let mut bad = run.m4.clone();
         // v is not hashed into the challenge and has no curve relation: the bad proof gets

@@ -7,8 +7,8 @@
 
 use ecdsa2pc_core::{
     Context, Error as CoreError, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
-    PaillierSecretKey, ParamsMsg, Prime, Proof, PublicShares, RingPedersenParams,
-    RingPedersenSecret, TrapdoorTables, keygen, refresh, sign, sign::Digest,
+    PaillierSecretKey, ParamsMsg, Proof, PublicShares, RingPedersenParams, RingPedersenSecret,
+    TrapdoorTables, keygen, refresh, sign, sign::Digest,
 };
 use ecdsa2pc_core::{abort_message, bip32::DerivationPath, peer_abort};
 use k256::ecdsa::Signature;
@@ -22,7 +22,7 @@ use crate::{
     pins::PARAMS_STEP,
     store::ShareFiles,
 };
-use ecdsa2pc_core::work::{self, Executor};
+use ecdsa2pc_core::work::Executor;
 
 /// Where a driver puts what must survive a crash, at the moments the protocol requires.
 pub trait Persist<S> {
@@ -456,15 +456,8 @@ pub fn sign_p1_persisted_with<T: Transport + ?Sized, R: CryptoRng + ?Sized, X: E
     // π_c3 and every other check of message 4, before any decryption.
     let checked = link.step("sign, message 4", state.check_msg4_on(&m4, tables, exec))?;
     link.stored(persist.deciding(&key))?;
-    // The two CRT halves of the decryption are independent work, as the check's items are.
-    let [p, q] = {
-        let checked = &checked;
-        work::compute(
-            exec,
-            &[Prime::P, Prime::Q].map(|prime| move || checked.decrypt_half(prime)),
-        )
-    };
-    let finished = checked.finish(&p, &q);
+    // The decryption's two CRT halves are independent work, as the check's items are.
+    let finished = checked.finish_on(exec);
     if share.is_locked() {
         // Not even an abort goes out before the lock is durable.
         persist.locked(share)?;

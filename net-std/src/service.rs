@@ -1204,8 +1204,8 @@ mod tests {
                 "{done:?}"
             );
         }
-        // A share already at the new key's name (only someone planting files can do that)
-        // is refused and left alone.
+        // A share already at the new key's name (repeated randomness or a planted file) is
+        // refused and left alone.
         let (share, _) = &keys()[0];
         let files = config.files_of(&key_id(&share.public().q));
         files.write_active(share).unwrap();
@@ -1216,7 +1216,8 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.to_string().contains("put there by hand") && err.to_string().contains("move"),
+            err.to_string().contains("repeated randomness")
+                && err.to_string().contains("left as it was"),
             "{err}"
         );
         assert_eq!(std::fs::read(files.path()).unwrap(), planted);

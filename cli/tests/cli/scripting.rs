@@ -277,9 +277,9 @@ fn option_help(command: &str) -> Vec<(String, String)> {
     list
 }
 
-/// argh has no way to share fields between commands (no `flatten`), so the commands that run
-/// one session with the peer each declare the same connection and output options. They must
-/// read the same everywhere: this test fails when one copy is edited and the others are not.
+/// The commands that run one session with the peer share their connection, output and secret
+/// options (declared once, by `peer_command!`: argh has no `flatten`). They must read the same
+/// everywhere: this test fails if one command's help describes one of them differently.
 #[test]
 fn the_commands_with_a_peer_describe_their_shared_options_alike() {
     let shared = [

@@ -340,8 +340,9 @@ impl CrtHalf {
     /// proofs of a new key (a few per keygen or refresh), while the key is rebuilt from its
     /// primes at every load of a share, where the two inversions (one per prime) were its
     /// costliest step. N is invertible mod p − 1 for any two primes of 1024 bits (neither
-    /// divides the other minus one), which `SecretKey::from_primes` requires of N; were it
-    /// not, the root would be wrong and the proof it goes into would fail.
+    /// divides the other minus one; `SecretKey::from_primes` requires |N| = 2048, so both
+    /// have 1024 bits). Were it not (a composite "prime"), the exponent would be 0 and the
+    /// root 1: a wrong root, which the proof it goes into fails with.
     fn root_half(&self, x: &ModN) -> U1024 {
         let n_inv = Zeroizing::new(
             NonZero::new(self.minus_one)

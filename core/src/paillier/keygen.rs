@@ -289,7 +289,9 @@ impl SecretKey {
     }
 
     /// Builds a key from two primes (from [`generate_prime`]); checks p ≠ q,
-    /// p ≡ q ≡ 3 (mod 4), |N| = 2048 and that the CRT constants exist.
+    /// p ≡ q ≡ 3 (mod 4), |N| = 2048 and that the decryption's CRT constants exist (each
+    /// prime invertible mod the other). N⁻¹ mod (p − 1), which only N-th roots need, is not
+    /// checked here: it exists for any two primes of 1024 bits.
     ///
     /// Primality is not tested here: this runs at every load of P1's share, and every
     /// primality test we have (crypto-primes) is variable time in the candidate, a timing
@@ -316,12 +318,16 @@ impl SecretKey {
         // No inversions of their own (they were a third of a share load's cost): h_p is
         // (−q)⁻¹ mod p, so q⁻¹ = p − h_p; and w = (q⁻¹)² mod p lifts to (q²)⁻¹ mod p² in one
         // Newton step (q²·w = 1 + k·p gives q²·w·(2 − q²·w) = 1 − k²·p²).
-        let q_inv_p = half_p.prime.wrapping_sub(&half_p.h);
-        let pp = NonZero::new(half_p.square)
-            .into_option()
-            .ok_or(Error::PaillierModulus)?;
-        let wide = |x: &U1024| x.resize::<{ U2048::LIMBS }>();
-        let w = Zeroizing::new(wide(&q_inv_p.mul_mod(&q_inv_p, &half_p.prime)));
+        // Every value here gives the primes away: wiped on return (the results live on in the
+        // key, which wipes itself).
+        let q_inv_p = Zeroizing::new(half_p.prime.wrapping_sub(&half_p.h));
+        let pp = Zeroizing::new(
+            NonZero::new(half_p.square)
+                .into_option()
+                .ok_or(Error::PaillierModulus)?,
+        );
+        let w_mod_p = Zeroizing::new(q_inv_p.mul_mod(&q_inv_p, &half_p.prime));
+        let w = Zeroizing::new(w_mod_p.resize::<{ U2048::LIMBS }>());
         let qq_mod_pp = Zeroizing::new(half_q.square.rem(&pp));
         let qq_w = Zeroizing::new(qq_mod_pp.mul_mod(&w, &pp));
         let two_minus = Zeroizing::new(U2048::from_u8(2).sub_mod(&qq_w, &pp));
@@ -330,7 +336,7 @@ impl SecretKey {
             public,
             p: half_p,
             q: half_q,
-            q_inv_p,
+            q_inv_p: *q_inv_p,
             qq_inv_pp,
         })
     }

@@ -16,7 +16,7 @@ use crate::{
     share::{KeyShare, KeyShareP1},
     tags,
     transcript::Transcript,
-    work::{Executor, Sequential},
+    work::{Executor, Sequential, Work},
     zk::{
         dlog::DlogProof,
         sign_ciphertext::{Statement, Trapdoors},
@@ -204,10 +204,7 @@ impl<'s> AwaitMsg4<'s> {
         msg: &Msg4,
         tables: Option<&TrapdoorTables<'_>>,
     ) -> Result<(Signature, Msg5)> {
-        let decrypting = self.check_msg4_with(msg, tables)?;
-        let p = decrypting.decrypt_half(Prime::P);
-        let q = decrypting.decrypt_half(Prime::Q);
-        decrypting.finish(&p, &q)
+        self.check_msg4_with(msg, tables)?.finish_on(&Sequential)
     }
 
     /// The first half of [`AwaitMsg4::on_msg4`]: checks the ciphertext and verifies π_c3 in
@@ -319,6 +316,28 @@ impl AwaitDecryption<'_> {
         self.share.paillier.decrypt_half(&self.c, prime)
     }
 
+    /// Decrypts with `exec` running the two CRT halves (independent work: two threads may run
+    /// them), then [`AwaitDecryption::finish`]es. The halves are kept in this call's own
+    /// slots, never moved out of them, and wiped when it returns.
+    ///
+    /// # Errors
+    /// As [`AwaitDecryption::finish`].
+    pub fn finish_on<X: Executor + ?Sized>(self, exec: &X) -> Result<(Signature, Msg5)> {
+        let mut halves: [Option<HalfPlaintext>; 2] = [None, None];
+        let [p, q] = &mut halves;
+        exec.run(
+            &mut [(Prime::P, &mut *p), (Prime::Q, &mut *q)].map(|(prime, out)| DecryptionHalf {
+                checked: &self,
+                prime,
+                out,
+            }),
+        );
+        // A half the executor left unrun is computed here.
+        let p = p.get_or_insert_with(|| self.decrypt_half(Prime::P));
+        let q = q.get_or_insert_with(|| self.decrypt_half(Prime::Q));
+        self.finish(p, q)
+    }
+
     /// Finishes s and verifies the signature against Q (the child key under a path). The share is locked from
     /// [`AwaitMsg4::check_msg4`] on and unlocked here only if the signature verifies.
     ///
@@ -352,6 +371,20 @@ impl AwaitDecryption<'_> {
         self.share.locked = false;
         let (r, s) = signature.split_scalars();
         Ok((signature, Msg5 { r: *r, s: *s }))
+    }
+}
+
+/// One CRT half of the decryption as a work item ([`AwaitDecryption::finish_on`]): its result
+/// goes to a slot of the caller's, which wipes it.
+struct DecryptionHalf<'a, 's> {
+    checked: &'a AwaitDecryption<'s>,
+    prime: Prime,
+    out: &'a mut Option<HalfPlaintext>,
+}
+
+impl Work for DecryptionHalf<'_, '_> {
+    fn run(&mut self) {
+        *self.out = Some(self.checked.decrypt_half(self.prime));
     }
 }
 

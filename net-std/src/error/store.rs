@@ -135,8 +135,8 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// A new key's share file exists before keygen stored it. A key id is the hash of a
-    /// fresh random public key, so no other key's share can be there by chance: the file was
-    /// put there by hand or by another program.
+    /// fresh random public key that nobody else knew yet, so no share can be there by chance:
+    /// randomness repeated (a restored snapshot, a fixed seed) or the file was planted.
     Occupied {
         /// The share file.
         path: PathBuf,
@@ -322,10 +322,12 @@ impl fmt::Display for StoreError {
                 f.write_str("is in use by another ecdsa2pc process; wait for it to finish")
             }
             Self::Occupied { .. } => f.write_str(
-                "exists already, yet it is the name of the key this keygen has just made: a key \
-                 id is the hash of a new random public key, so the file was put there by hand \
-                 or by another program. Nothing was written and the new key was dropped; move \
-                 the file away (it is no share of this key) and run keygen again",
+                "exists already, yet it is named after the key this keygen has just made. A key \
+                 id is the hash of a new random public key that nobody else knew yet, so this \
+                 points to repeated randomness (a restored VM snapshot, a fixed seed) or to a \
+                 planted file: investigate before touching it, it may be the live share of an \
+                 existing key. It was left as it was and the new key was discarded; party 1's \
+                 next keygen makes a different key",
             ),
             Self::Write { action, source, .. } => write!(f, "{action}: {source}"),
             Self::DecidingElsewhere { entry, .. } => write!(

@@ -23,7 +23,7 @@
 //! - [`KeyInUse::check_lock`] reads the flags; [`KeyInUse::agree`] exchanges the two
 //!   columns' epochs with party 1 as [`crate::epoch::agree`] does for files, promoting or
 //!   clearing the pending column in the same transaction;
-//! - [`KeyStore::create`]: an insert that fails if the key id exists.
+//! - [`KeyInUse::create`]: an insert that fails ([`StoreError::Occupied`]) if the key id exists.
 
 use core::fmt;
 use std::path::{Path, PathBuf};
@@ -189,7 +189,7 @@ impl KeyInUse for FileKey {
 
     fn create(&mut self, share: &KeyShareP1) -> Result<(), StoreError> {
         if self.files.exists() {
-            // Q is uniformly random: this happens only if someone planted the file.
+            // Q is uniformly random and new: only repeated randomness or a planted file.
             return Err(StoreError::Occupied {
                 path: self.files.path().to_path_buf(),
             });

@@ -862,7 +862,7 @@ fn the_service_uses_its_store_through_the_trait() {
         .unwrap();
     assert!(matches!(
         store.inner.take(&id).unwrap().create(&p0),
-        Err(StoreError::InUse { .. })
+        Err(StoreError::Occupied { .. })
     ));
     // Nor can a second holder take it while the first holds it.
     let held = store.inner.take(&id).unwrap();
