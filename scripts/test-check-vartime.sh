@@ -43,7 +43,7 @@ fresh
 "$check" "$tmp" >/dev/null || { echo "test-check-vartime: the clean tree fails"; exit 1; }
 
 fresh
-inject core/src/sign/p1.rs finish 'let _ = self.k1.invert_vartime();'
+inject core/src/sign/p1.rs 'finish(self' 'let _ = self.k1.invert_vartime();'
 expect "a *_vartime call in signing (secret k1)" \
   '^core/src/sign/p1.rs:[0-9]+: invert_vartime .* in AwaitDecryption::finish,'
 
@@ -53,7 +53,7 @@ expect "is_prime on the secret Paillier primes (share load)" \
   '^core/src/paillier/keygen.rs:[0-9]+: is_prime .* in SecretKey::from_primes,'
 
 fresh
-inject core/src/sign/p1.rs finish 'let _ = super::VerifyingKey::from_affine(self.big_r).map(|k| k.verify_prehash(&self.digest, &sig));'
+inject core/src/sign/p1.rs 'finish(self' 'let _ = super::VerifyingKey::from_affine(self.big_r).map(|k| k.verify_prehash(&self.digest, &sig));'
 expect "verify_prehash on P1's unreleased signature" \
   '^core/src/sign/p1.rs:[0-9]+: verify_prehash .* in AwaitDecryption::finish,'
 

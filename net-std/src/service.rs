@@ -1084,20 +1084,7 @@ fn approve(
     let decision = hook.decide(&request);
     let stderr = decision.stderr.trim_end();
     if !stderr.is_empty() {
-        // One event, on one line whatever the hook wrote: the log stays one line (one JSON
-        // object) per event.
-        shared.log.event(
-            "hook",
-            &format!(
-                "{}: {}{}: the approval hook's standard error: {}",
-                client.peer,
-                req.operation.name(),
-                req.key
-                    .as_ref()
-                    .map_or_else(String::new, |k| format!(" key {}", key_id_hex(k))),
-                stderr.escape_debug()
-            ),
-        );
+        shared.log.hook(client, req, stderr);
     }
     match decision.verdict {
         Verdict::Approved => Ok("approved by hook"),

@@ -393,9 +393,12 @@ impl CrtHalf {
             .into_option()
             .ok_or(Error::PaillierModulus)?;
         let minus_one = prime.wrapping_sub(&U1024::ONE);
-        let minus_one_wide = NonZero::new(minus_one.resize::<{ U2048::LIMBS }>())
-            .into_option()
-            .ok_or(Error::PaillierModulus)?;
+        // p − 1 gives p away: wiped on return (the key keeps its own copy, and wipes it).
+        let minus_one_wide = Zeroizing::new(
+            NonZero::new(minus_one.resize::<{ U2048::LIMBS }>())
+                .into_option()
+                .ok_or(Error::PaillierModulus)?,
+        );
         let n_mod: U1024 = n.rem(&minus_one_wide).resize();
         let other_mod = Zeroizing::new(other.rem(&nz));
         let neg_other = Zeroizing::new(prime.wrapping_sub(&other_mod));

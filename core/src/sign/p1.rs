@@ -317,8 +317,9 @@ impl AwaitDecryption<'_> {
     }
 
     /// Decrypts with `exec` running the two CRT halves (independent work: two threads may run
-    /// them), then [`AwaitDecryption::finish`]es. The halves are kept in this call's own
-    /// slots, never moved out of them, and wiped when it returns.
+    /// them), then [`AwaitDecryption::finish`]es. Each half goes once into a slot of this
+    /// call's, is read there (never moved out) and wiped when it returns (compiler
+    /// temporaries aside, as everywhere).
     ///
     /// # Errors
     /// As [`AwaitDecryption::finish`].

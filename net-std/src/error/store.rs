@@ -326,8 +326,9 @@ impl fmt::Display for StoreError {
                  id is the hash of a new random public key that nobody else knew yet, so this \
                  points to repeated randomness (a restored VM snapshot, a fixed seed) or to a \
                  planted file: investigate before touching it, it may be the live share of an \
-                 existing key. It was left as it was and the new key was discarded; party 1's \
-                 next keygen makes a different key",
+                 existing key. It was left as it was and the new key was discarded. A keygen \
+                 with fresh randomness makes a different key; if this happens again, the \
+                 randomness repeats: stop and check the random generators of both parties",
             ),
             Self::Write { action, source, .. } => write!(f, "{action}: {source}"),
             Self::DecidingElsewhere { entry, .. } => write!(

@@ -17,8 +17,9 @@
 //! that hung) is killed too (SIGKILL). A hook that needs work done after its answer must hand
 //! it to something outside its process group. The reason is what the program wrote before it
 //! exited, even if a child of it still held its output open. (A process that leaves the group,
-//! with setsid for one, is beyond this: it is not killed, and while it holds the output open
-//! the reader of that output waits for it.)
+//! with setsid for one, is beyond this: it is not killed, and while it holds the output or the
+//! standard error open, the decision waits up to 200 ms more for their end and a reader thread
+//! stays until it lets go.)
 
 use core::time::Duration;
 use std::io::{self, Write as _};
@@ -117,7 +118,7 @@ impl ApproveHook {
         let stderr = collect(&stderr, Instant::now() + OUTPUT_GRACE);
         Decision {
             verdict,
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stderr: text(&stderr),
         }
     }
 
@@ -163,9 +164,8 @@ impl ApproveHook {
         if status.success() {
             return Verdict::Approved;
         }
-        let output = collect(stdout, Instant::now() + OUTPUT_GRACE);
-        let text = String::from_utf8_lossy(&output);
-        let line = text.lines().next().unwrap_or("").trim();
+        let output = text(&collect(stdout, Instant::now() + OUTPUT_GRACE));
+        let line = output.lines().next().unwrap_or("").trim();
         let reason = if line.is_empty() {
             "refused by the approval hook (no reason given)"
         } else {
@@ -173,6 +173,18 @@ impl ApproveHook {
         };
         refused(reason, format!("{program} exited with {status}"))
     }
+}
+
+/// Kept output as text: invalid UTF-8 replaced, except a character the [`MAX_OUTPUT`] cut
+/// split at the end, which is dropped (rather than replaced, which would make the text longer
+/// than the bytes kept).
+fn text(bytes: &[u8]) -> String {
+    let whole = match core::str::from_utf8(bytes) {
+        // Only an incomplete sequence at the very end (error_len None): cut before it.
+        Err(e) if e.error_len().is_none() => bytes.get(..e.valid_up_to()).unwrap_or(bytes),
+        _ => bytes,
+    };
+    String::from_utf8_lossy(whole).into_owned()
 }
 
 /// A refusal with its reason for the client and its detail for the log.
@@ -383,8 +395,15 @@ mod tests {
         };
         assert_eq!(reason, "refused by the approval hook (no reason given)");
         // Killed at its time limit: what it wrote before is kept.
-        let decision = sh("echo waiting >&2; sleep 30", 300).decide(&serde_json::json!({}));
+        let decision = sh("echo waiting >&2; sleep 30", 1000).decide(&serde_json::json!({}));
         assert_eq!(decision.stderr, "waiting\n");
+        // A character the cut splits is dropped, not replaced: the text stays within the cap.
+        let decision = sh(
+            "head -c 4095 /dev/zero | tr '\\0' e >&2; printf '\\303\\251' >&2; exit 0",
+            5000,
+        )
+        .decide(&serde_json::json!({}));
+        assert_eq!(decision.stderr, "e".repeat(MAX_OUTPUT - 1));
         // Never started: nothing.
         let decision = hook("/nonexistent/approve-hook", 1000).decide(&serde_json::json!({}));
         assert_eq!(decision.stderr, "");
@@ -481,7 +500,7 @@ mod tests {
         assert!(!survives, "the hook's child outlived the timeout");
         #[cfg(target_os = "linux")]
         assert!(
-            !reader_threads_remain(Duration::from_secs(3)),
+            !reader_threads_remain(Duration::from_secs(6)),
             "the hook's output reader did not end"
         );
     }
@@ -523,7 +542,7 @@ mod tests {
         );
         #[cfg(target_os = "linux")]
         assert!(
-            !reader_threads_remain(Duration::from_secs(3)),
+            !reader_threads_remain(Duration::from_secs(6)),
             "the hook's output reader did not end"
         );
     }

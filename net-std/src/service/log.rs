@@ -24,7 +24,7 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line: `{"event":"request","peer":…,"client":…,"client_pid":…,
     /// "key_id":…,"operation":…,"result":"ok"|"refused"|"failed",…,"duration_ms":…}`; other
-    /// events have `"event"` `dropped`, `error`, `stopping` or `stopped`.
+    /// events have `"event"` `dropped`, `policy`, `hook`, `error`, `stopping` or `stopped`.
     Json,
 }
 
@@ -102,6 +102,34 @@ impl Logger {
                 "client": client.map(|c| c.subject),
                 "client_pid": client.map(|c| hex(c.pid)),
                 "detail": why,
+            }),
+        );
+    }
+
+    /// What the approval hook wrote on its standard error while deciding `req` (not empty):
+    /// one line whatever it wrote. As text its control characters and line breaks are
+    /// escaped, so that it cannot end the line or forge another; as JSON it is the `stderr`
+    /// field as it is (JSON escapes it), beside the request's client, key and operation.
+    pub(crate) fn hook(&self, client: &Client<'_>, req: &Request, stderr: &str) {
+        let key = req.key.as_ref().map(key_id_hex);
+        let op = req.operation.name();
+        let key_text = key
+            .as_ref()
+            .map_or_else(String::new, |k| format!(" key {k}"));
+        self.emit(
+            &format!(
+                "{}: {op}{key_text}: the approval hook's standard error: {}",
+                client.text(),
+                stderr.escape_debug()
+            ),
+            &json!({
+                "event": "hook",
+                "peer": client.peer.to_string(),
+                "client": client.subject,
+                "client_pid": hex(client.pid),
+                "key_id": key,
+                "operation": op,
+                "stderr": stderr,
             }),
         );
     }
@@ -203,5 +231,50 @@ mod tests {
         assert_eq!(v[1]["refusal"], "busy");
         assert_eq!(v[2]["event"], "dropped");
         assert_eq!(v[2]["peer"], "127.0.0.1:9");
+    }
+
+    /// A hook's standard error is one line in either format: escaped in text, so that it
+    /// cannot end the line or forge another; as it is in the JSON `stderr` field.
+    #[test]
+    fn a_hooks_standard_error_is_one_line_in_either_format() {
+        let stderr = "checked\n127.0.0.1:9 client \"CN=x\": sign: ok, signed\r\u{1b}[2K";
+        let client = Client {
+            peer: "127.0.0.1:9".parse().unwrap(),
+            subject: "CN=client1",
+            pid: &[0xab; 32],
+        };
+        let req = Request::on_key(Operation::Sign([1; 32]), [2; 32]);
+        for format in [LogFormat::Text, LogFormat::Json] {
+            let lines = Arc::new(Mutex::new(Vec::new()));
+            let sink = Arc::clone(&lines);
+            let log = Logger {
+                sink: Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_owned())),
+                format,
+            };
+            log.hook(&client, &req, stderr);
+            let lines = lines.lock().unwrap();
+            assert_eq!(lines.len(), 1);
+            let line = &lines[0];
+            assert!(!line.contains(['\n', '\r', '\u{1b}']), "{line:?}");
+            match format {
+                LogFormat::Text => assert!(
+                    line.starts_with("127.0.0.1:9 client \"CN=client1\"")
+                        && line.contains(&format!("sign key {}", key_id_hex(&[2; 32])))
+                        && line.ends_with(
+                            "standard error: checked\\n127.0.0.1:9 client \\\"CN=x\\\": \
+                             sign: ok, signed\\r\\u{1b}[2K"
+                        ),
+                    "{line}"
+                ),
+                LogFormat::Json => {
+                    let v: Value = serde_json::from_str(line).unwrap();
+                    assert_eq!(v["event"], "hook");
+                    assert_eq!(v["stderr"], stderr);
+                    assert_eq!(v["key_id"], key_id_hex(&[2; 32]));
+                    assert_eq!(v["operation"], "sign");
+                    assert_eq!(v["client"], "CN=client1");
+                }
+            }
+        }
     }
 }
