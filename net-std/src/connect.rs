@@ -22,6 +22,24 @@ use crate::tls_error::TlsProblem;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// Longest pause between connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// Waits until `listener` has a connection to accept or `timeout` has passed, whichever comes
+/// first (poll(2) on Unix, a plain sleep elsewhere): a connection is taken as it arrives, not
+/// at the next look, and the caller still checks its deadline or stop flag every `timeout`.
+pub(crate) fn await_connection(listener: &TcpListener, timeout: Duration) {
+    #[cfg(unix)]
+    if let Ok(limit) = rustix::event::Timespec::try_from(timeout) {
+        use rustix::event::{PollFd, PollFlags, poll};
+        let mut fds = [PollFd::new(listener, PollFlags::IN)];
+        match poll(&mut fds, Some(&limit)) {
+            // Ready, the time is up, or a signal: the caller's accept says which.
+            Ok(_) | Err(rustix::io::Errno::INTR) => return,
+            // Anything else would fail again at once: wait as before, not spin.
+            Err(_) => {}
+        }
+    }
+    thread::sleep(timeout);
+}
+
 /// How often a listener checks for a new connection while waiting.
 const ACCEPT_POLL: Duration = Duration::from_millis(10);
 
@@ -159,7 +177,7 @@ impl Listener {
                     after: Some(timeout),
                 });
             }
-            thread::sleep(left.min(ACCEPT_POLL));
+            await_connection(&self.inner, left.min(ACCEPT_POLL));
         }
     }
 

@@ -92,7 +92,8 @@ use crate::{CertPaths, Transport, rng::os_rng};
 use keys::KeyLocks;
 use log::{Client, key_json};
 
-/// How often the accept loop looks for a new connection or a stop request.
+/// How often the accept loop looks at the stop flag while no connection arrives (one that
+/// arrives is accepted at once: [`crate::connect::await_connection`]).
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
 /// How long a stopping service waits for the Paillier key generator to finish its prime.
 const GENERATOR_GRACE: Duration = Duration::from_secs(1);
@@ -554,7 +555,9 @@ impl Service {
                     }
                     Err(TrySendError::Disconnected(_)) => break,
                 },
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    crate::connect::await_connection(&self.listener, ACCEPT_POLL);
+                }
                 // A client that reset before we accepted it, or a signal: nothing to serve.
                 Err(e)
                     if matches!(
