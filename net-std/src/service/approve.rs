@@ -23,7 +23,7 @@
 
 use core::time::Duration;
 use std::io::{self, Write as _};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
@@ -70,6 +70,16 @@ pub enum Verdict {
     },
 }
 
+impl Decision {
+    /// A refusal before the hook ran: nothing on its standard error.
+    fn unstarted(reason: &str, detail: String) -> Self {
+        Self {
+            verdict: refused(reason, detail),
+            stderr: String::new(),
+        }
+    }
+}
+
 impl ApproveHook {
     /// The hook `command` split at whitespace (no quoting, no shell: for shell features write
     /// a script, or give `sh -c SCRIPT` with a SCRIPT that has no spaces), with `timeout`.
@@ -84,10 +94,7 @@ impl ApproveHook {
     #[must_use]
     pub fn decide(&self, request: &serde_json::Value) -> Decision {
         let Some((program, args)) = self.argv.split_first() else {
-            return Decision {
-                verdict: refused("the approval hook is empty", "no program".to_owned()),
-                stderr: String::new(),
-            };
+            return Decision::unstarted("the approval hook is empty", "no program".to_owned());
         };
         let mut command = Command::new(program);
         command
@@ -101,13 +108,10 @@ impl ApproveHook {
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => {
-                return Decision {
-                    verdict: refused(
-                        "the approval hook could not be started",
-                        format!("cannot start {program}: {e}"),
-                    ),
-                    stderr: String::new(),
-                };
+                return Decision::unstarted(
+                    "the approval hook could not be started",
+                    format!("cannot start {program}: {e}"),
+                );
             }
         };
         let stdout = reader(child.stdout.take());
@@ -131,12 +135,15 @@ impl ApproveHook {
         request: &serde_json::Value,
         stdout: &mpsc::Receiver<Vec<u8>>,
     ) -> Verdict {
-        // A hook that does not read its input, or exits early, is its own business: the
-        // decision is its exit status.
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(format!("{request}\n").as_bytes());
-        }
+        // The time limit covers the whole decision, writing the request included.
         let deadline = Instant::now() + self.timeout;
+        // Written by a thread of its own: a hook that does not read its input cannot stall the
+        // decision on a full pipe (the write ends when the hook's group is gone, at the latest
+        // at the time limit). A hook that does not read, or exits early, is its own business:
+        // the decision is its exit status.
+        if let Some(stdin) = child.stdin.take() {
+            write_input(stdin, format!("{request}\n").into_bytes());
+        }
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
@@ -173,6 +180,14 @@ impl ApproveHook {
         };
         refused(reason, format!("{program} exited with {status}"))
     }
+}
+
+/// Writes `input` to the hook's standard input and closes it, in a thread of its own. Should
+/// no thread start, the hook reads an empty input (and a hook that checks its request refuses).
+fn write_input(mut stdin: ChildStdin, input: Vec<u8>) {
+    let _ = thread::Builder::new()
+        .name("ecdsa2pc-approve".into())
+        .spawn(move || stdin.write_all(&input));
 }
 
 /// Kept output as text: invalid UTF-8 replaced, except a character the [`MAX_OUTPUT`] cut
@@ -348,6 +363,22 @@ mod tests {
         };
         assert_eq!(reason, "the approval hook did not answer in time");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_hook_that_reads_nothing_of_a_large_request_is_still_timed_out() {
+        // More than a pipe's buffer: writing it blocks until the hook is gone.
+        let request = serde_json::json!({ "pad": "x".repeat(1 << 20) });
+        let start = Instant::now();
+        let Verdict::Refused { reason, .. } = hook("sleep 30", 200).decide(&request).verdict else {
+            panic!("approved")
+        };
+        assert_eq!(reason, "the approval hook did not answer in time");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
