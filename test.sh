@@ -45,7 +45,7 @@ scripts/test-32bit.sh
 # ---- issue 13: the core on 32-bit targets (end) ----
 
 # ---- issue 13: firmware in QEMU (begin) ----
-step "firmware in QEMU (Cortex-M4): party 1, and party 0's signing; signatures and RAM caps"
+step "firmware in QEMU (Cortex-M4): party 1, and party 0 (sign, keygen, refresh); signatures and RAM caps"
 firmware/run-qemu.sh
 # ---- issue 13: firmware in QEMU (end) ----
 

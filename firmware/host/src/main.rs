@@ -2,9 +2,10 @@
 //!
 //! Scenario 1: party 1 in firmware (`party1` image) — verification of party 0's ring-Pedersen
 //! parameters, keygen, sign (party 1 proves π_c3), refresh, sign again — against party 0
-//! here. Scenario 2: party 0's signing in firmware (`party0` image, verifying π_c3) with a
-//! share and party 0's parameter secret provisioned from here (keygen runs on the host),
-//! against party 1 here. Before the honest runs each scenario feeds the firmware inputs it
+//! here. Scenario 2: party 0 in firmware (`party0` image): signing (verifying π_c3) with a
+//! share and party 0's parameter secret provisioned from here, then keygen and refresh on the
+//! device (its own Paillier keys) under that secret, each followed by a signature, against
+//! party 1 here. Before the honest runs each scenario feeds the firmware inputs it
 //! must refuse and checks the error it names. Every
 //! signature is verified with k256 against the joint public key; each run's RAM (static +
 //! painted-stack peak, as the firmware reports it) is checked against the role's cap; the
@@ -21,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use crypto_bigint::U1024;
 use ecdsa2pc_core::{
-    Context, Error, KeyShare, KeyShareP1, MAX_MSG_LEN, Message, PaillierSecretKey as SecretKey,
-    ParamsMsg, Proof, RingPedersenSecret, keygen, peer_abort, refresh, sign,
+    Context, Error, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
+    PaillierSecretKey as SecretKey, ParamsMsg, Proof, RingPedersenSecret, keygen, peer_abort,
+    refresh, sign,
 };
 use ecdsa2pc_firmware_proto::{
     CHANNEL_BINDING, DIGEST_LEN, PID_PARTY0, PID_PARTY1, Report as DeviceReport, SEED_LEN,
@@ -43,6 +45,10 @@ const CAP_PARTY1: u32 = 128 * 1024;
 const CAP_PARTY1_SIGN: u32 = 96 * 1024;
 /// RAM cap for party 0's signing.
 const CAP_PARTY0: u32 = 64 * 1024;
+/// RAM cap for party 0's keygen and refresh (each with its Paillier key's prime search): a
+/// 256 KiB part. Party 0's key-making steps pass states of 30 KB and messages of 21 KB by
+/// value (firmware/README.md), hence twice party 1's cap.
+const CAP_PARTY0_SETUP: u32 = 256 * 1024;
 const ROLE_PARTY1: &str = "party 1 (P2)";
 /// Under `-icount shift=0` one guest instruction is 1 ns of virtual time.
 const INSTRUCTIONS_PER_TICK: u64 = 1_000_000_000 / TICKS_HZ as u64;
@@ -500,6 +506,14 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
     command.extend_from_slice(&[0x5a; DIGEST_LEN]);
     emu.send(&command)?;
     emu.expect_refusal("signing without a share", cmd::SIGN, Error::InvalidShare)?;
+    emu.send(&[cmd::REFRESH])?;
+    emu.expect_refusal("refresh without a share", cmd::REFRESH, Error::InvalidShare)?;
+    emu.send(&[cmd::KEYGEN])?;
+    emu.expect_refusal(
+        "keygen without a parameter secret",
+        cmd::KEYGEN,
+        Error::ParamsMismatch,
+    )?;
     // The share with a parameter secret it did not pin (another fixture pair).
     let mut other_bytes = vec![0u8; RingPedersenSecret::ENCODED_LEN];
     let n = ring_pedersen(rng, 1)?
@@ -525,50 +539,110 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
             "decode + check share",
             "decode + check ring-Pedersen secret",
         ],
-        false,
+        None,
     ));
 
     // Run 0: party 1 (here) sends a message 4 whose π_c3 fails; the firmware must refuse it
     // before decrypting, and leave the share unlocked: runs 1 and 2 sign with it.
     for run in 0..3 {
-        let tamper = run == 0;
-        eprintln!(
-            "party 0 in firmware: sign{}",
-            if tamper {
-                ", message 4's π_c3 broken"
-            } else {
-                ""
-            }
-        );
-        let mut digest = [0u8; DIGEST_LEN];
-        rng.fill_bytes(&mut digest);
-        let mut command = vec![cmd::SIGN];
-        command.extend_from_slice(&digest);
-        emu.send(&command)?;
-        let m1 = emu.recv_message::<sign::Msg1>()?;
-        let (st, m2) =
-            sign::p2::start(rng, &share1, &ctx1, &digest, &m1).map_err(core_err("sign"))?;
-        emu.send_message(&m2)?;
-        let m3 = emu.recv_message::<sign::Msg3>()?;
-        let (st, m4) = st.on_msg3(rng, &m3).map_err(core_err("sign"))?;
-        if tamper {
-            emu.send(&with_last_bit_flipped(&m4)?)?;
-            let report = emu.expect_refusal(
-                "a message 4 whose π_c3 fails (v changed)",
-                cmd::SIGN,
-                Error::ProofInvalid(Proof::SignCiphertext),
-            )?;
-            rows.push(row0("sign, π_c3 refused", report, SIGN_STEPS_P0, true));
-            continue;
-        }
-        emu.send_message(&m4)?;
-        let m5 = emu.recv_message::<sign::Msg5>()?;
-        let sig = st.on_msg5(&m5).map_err(core_err("sign"))?;
-        let report = emu.report()?;
-        verify(&q, &digest, &sig, report.signature)?;
-        rows.push(row0("sign", report, SIGN_STEPS_P0, true));
+        rows.push(sign_party0(&mut emu, rng, &share1, &q, run == 0)?);
     }
+
+    // Keygen and refresh on the device, under the parameter secret it pinned: its own
+    // Paillier keys (prime searches), then a signature with each share it made.
+    eprintln!("party 0 in firmware: keygen");
+    emu.send(&[cmd::KEYGEN])?;
+    let m1 = emu.recv_message::<keygen::Msg1>()?;
+    let (p2, m2) = keygen::p2::start(rng, &ctx1, &m1, &params).map_err(core_err("keygen"))?;
+    emu.send_message(&m2)?;
+    let m3 = emu.recv_message::<keygen::Msg3>()?;
+    let mut share1 = p2.on_msg3(rng, &m3).map_err(core_err("keygen"))?;
+    rows.push(row0(
+        "keygen",
+        emu.report()?,
+        &["Paillier key (prime search)", "→ msg 1", "msg 2 → msg 3"],
+        Some(CAP_PARTY0_SETUP),
+    ));
+    let q = share1.public().q;
+    rows.push(sign_party0(&mut emu, rng, &share1, &q, false)?);
+
+    eprintln!("party 0 in firmware: refresh");
+    emu.send(&[cmd::REFRESH])?;
+    let m1 = emu.recv_message::<refresh::Msg1>()?;
+    let (st, m2) = refresh::p2::start(rng, &share1, &ctx1, &m1).map_err(core_err("refresh"))?;
+    emu.send_message(&m2)?;
+    let m3 = emu.recv_message::<refresh::Msg3>()?;
+    let (next, m4) = st.on_msg3(rng, &m3).map_err(core_err("refresh"))?;
+    emu.send_message(&m4)?;
+    // Message 5: party 0 made its new share active, so party 1 may drop its old one.
+    emu.recv_message::<refresh::Msg5>()?;
+    if next.public().q != q {
+        return Err("refresh changed the joint key".into());
+    }
+    share1 = next;
+    rows.push(row0(
+        "refresh",
+        emu.report()?,
+        &[
+            "Paillier key (prime search)",
+            "→ msg 1",
+            "msg 2 → msg 3",
+            "msg 4 → new share",
+        ],
+        Some(CAP_PARTY0_SETUP),
+    ));
+    rows.push(sign_party0(&mut emu, rng, &share1, &q, false)?);
     emu.quit()
+}
+
+/// One signature of party 0 in firmware with party 1 here; with `tamper`, message 4's π_c3
+/// is broken (its last bit flipped) and the firmware must refuse it before decrypting.
+fn sign_party0(
+    emu: &mut Emulator,
+    rng: &mut ChaCha20Rng,
+    share1: &KeyShareP2,
+    q: &k256::AffinePoint,
+    tamper: bool,
+) -> Fallible<Row> {
+    let ctx1 = ctx(PID_PARTY1, PID_PARTY0);
+    eprintln!(
+        "party 0 in firmware: sign{}",
+        if tamper {
+            ", message 4's π_c3 broken"
+        } else {
+            ""
+        }
+    );
+    let mut digest = [0u8; DIGEST_LEN];
+    rng.fill_bytes(&mut digest);
+    let mut command = vec![cmd::SIGN];
+    command.extend_from_slice(&digest);
+    emu.send(&command)?;
+    let m1 = emu.recv_message::<sign::Msg1>()?;
+    let (st, m2) = sign::p2::start(rng, share1, &ctx1, &digest, &m1).map_err(core_err("sign"))?;
+    emu.send_message(&m2)?;
+    let m3 = emu.recv_message::<sign::Msg3>()?;
+    let (st, m4) = st.on_msg3(rng, &m3).map_err(core_err("sign"))?;
+    if tamper {
+        emu.send(&with_last_bit_flipped(&m4)?)?;
+        let report = emu.expect_refusal(
+            "a message 4 whose π_c3 fails (v changed)",
+            cmd::SIGN,
+            Error::ProofInvalid(Proof::SignCiphertext),
+        )?;
+        return Ok(row0(
+            "sign, π_c3 refused",
+            report,
+            SIGN_STEPS_P0,
+            Some(CAP_PARTY0),
+        ));
+    }
+    emu.send_message(&m4)?;
+    let m5 = emu.recv_message::<sign::Msg5>()?;
+    let sig = st.on_msg5(&m5).map_err(core_err("sign"))?;
+    let report = emu.report()?;
+    verify(q, &digest, &sig, report.signature)?;
+    Ok(row0("sign", report, SIGN_STEPS_P0, Some(CAP_PARTY0)))
 }
 
 /// The timed steps of party 0's signing (a refused π_c3 ends after the third).
@@ -579,20 +653,20 @@ const SIGN_STEPS_P0: &[&str] = &[
     "decrypt, check the signature → msg 5",
 ];
 
-/// A party 0 row; `capped` is false for provisioning, which the caps do not cover (it runs
+/// A party 0 row under `cap`; none for provisioning, which the caps do not cover (it runs
 /// once, before deployment, and rebuilds the CRT key from the primes).
 fn row0(
     protocol: &'static str,
     report: DeviceReport,
     steps: &'static [&'static str],
-    capped: bool,
+    cap: Option<u32>,
 ) -> Row {
     Row {
         role: "party 0 (P1)",
         protocol,
         report,
         step_names: steps,
-        cap: capped.then_some(CAP_PARTY0),
+        cap,
     }
 }
 
@@ -648,9 +722,11 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
         "# Firmware run (QEMU mps2-an386, Cortex-M4, thumbv7em-none-eabihf)\n\n\
          Written by `firmware/run-qemu.sh`. RAM = static RAM (`.data` + `.bss` + `.uninit`, from the \
          linker's symbols) + peak stack (painted before each run, scanned after it). Caps: \
-         party 1 {} per run and {} to sign, party 0's signing {}; no optional tables.\n",
+         party 1 {} per run and {} to sign, party 0 {} per keygen or refresh and {} to sign; \
+         no optional tables.\n",
         kib(CAP_PARTY1.into()),
         kib(CAP_PARTY1_SIGN.into()),
+        kib(CAP_PARTY0_SETUP.into()),
         kib(CAP_PARTY0.into())
     );
     let _ = writeln!(md, "## RAM per role\n");
@@ -763,7 +839,7 @@ fn run() -> Fallible<()> {
                 t1,
             ),
             (
-                "party 0 image (refusals, provision, refused π_c3, 2 × sign)",
+                "party 0 image (refusals, provision, refused π_c3, 2 × sign, keygen, sign, refresh, sign)",
                 t0,
             ),
         ],

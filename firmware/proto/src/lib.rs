@@ -36,11 +36,12 @@ pub mod cmd {
     /// Party 0's ring-Pedersen parameters for party 1 to verify and keep for keygen: followed
     /// by one frame, the core's parameter message (`ParamsMsg`, Π^prm included).
     pub const PARAMS: u8 = b'R';
-    /// Key generation as party 1 (under the parameters a [`PARAMS`] step verified).
+    /// Key generation: party 1 under the parameters a [`PARAMS`] step verified, party 0 under
+    /// the parameter secret [`PROVISION`] pinned (with a Paillier key it generates).
     pub const KEYGEN: u8 = b'K';
     /// Signing: followed by the [`super::DIGEST_LEN`]-byte digest.
     pub const SIGN: u8 = b'G';
-    /// Key refresh as party 1.
+    /// Key refresh of the share the image holds (party 0 with a new Paillier key it generates).
     pub const REFRESH: u8 = b'F';
     /// Party 0's share, provisioned by the host: followed by two frames, the share's encoding
     /// and the encoding of party 0's ring-Pedersen secret (the one the share pinned).

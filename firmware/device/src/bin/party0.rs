@@ -1,13 +1,15 @@
-//! Party 0 (protocol role P1) in firmware, signing only: the host provisions the share and
-//! party 0's ring-Pedersen secret (prime generation and key generation stay on the host) and
-//! plays party 1 over the UART. Before it decrypts anything, the firmware verifies party 1's
-//! π_c3 (message 4) with that secret.
+//! Party 0 (protocol role P1) in firmware: the host provisions a share and party 0's
+//! ring-Pedersen secret (the secret's safe primes are searched on the host: seconds there,
+//! hours here) and plays party 1 over the UART. The firmware signs with the provisioned share,
+//! verifying party 1's π_c3 (message 4) before it decrypts anything, and then runs keygen and
+//! refresh itself under the pinned secret, each with a Paillier key whose primes it searches.
 #![no_std]
 #![no_main]
 
 use cortex_m_rt::entry;
 use ecdsa2pc_core::{
-    Context, Error, KeyShare, KeyShareP1, Message, Prime, Result, RingPedersenSecret, sign,
+    Context, Error, KeyShare, KeyShareP1, Message, PaillierSecretKey, Prime, Result,
+    RingPedersenSecret, keygen, refresh, sign,
 };
 use ecdsa2pc_firmware::{
     board::StandInRng,
@@ -25,24 +27,28 @@ fn ctx() -> Context<'static> {
     }
 }
 
-/// What provisioning leaves on the device: the share and the parameter secret it pinned.
-struct Provisioned {
-    share: KeyShareP1,
-    params: RingPedersenSecret,
-}
-
 #[entry]
 fn main() -> ! {
-    // Written in place by provisioning, from its own frame: returned by value, the share and
-    // secret would leave a copy in each frame they pass through, counted by signing's cap.
-    let mut provisioned: Option<Provisioned> = None;
+    // Party 0's parameter secret (pinned by provisioning) and its share. Each run writes its
+    // result into these slots from its own frame: returned by value, a share or secret would
+    // leave a copy in each frame it passes through, counted by the RAM caps.
+    let mut params: Option<RingPedersenSecret> = None;
+    let mut share: Option<KeyShareP1> = None;
     serve(|link, rng, command, argument| match command {
-        cmd::PROVISION => provision(link, &mut provisioned).map(|()| None),
+        cmd::PROVISION => provision(link, &mut params, &mut share).map(|()| None),
+        cmd::KEYGEN => {
+            let pinned = params.as_ref().ok_or(Error::ParamsMismatch)?;
+            run_keygen(link, rng, pinned, &mut share).map(|()| None)
+        }
         cmd::SIGN => {
             let digest = serve::digest(argument)?;
-            let p = provisioned.as_mut().ok_or(Error::InvalidShare)?;
-            run_sign(link, rng, &mut p.share, &p.params, &digest).map(Some)
+            let (s, p) = share
+                .as_mut()
+                .zip(params.as_ref())
+                .ok_or(Error::InvalidShare)?;
+            run_sign(link, rng, s, p, &digest).map(Some)
         }
+        cmd::REFRESH => run_refresh(link, rng, &mut share).map(|()| None),
         _ => Err(Error::Malformed),
     })
 }
@@ -58,13 +64,18 @@ fn main() -> ! {
 /// # Errors
 /// [`Error::Malformed`] for an oversized frame; [`Error::InvalidShare`] or
 /// [`Error::PedersenParameters`] for a damaged encoding; [`Error::ParamsMismatch`] if the
-/// share pinned other parameters. A failed provisioning leaves `out` empty, not holding the
-/// previous share either.
+/// share pinned other parameters. A failed provisioning leaves both slots empty, not holding
+/// the previous share or secret either.
 #[inline(never)]
-fn provision(link: &mut Link, out: &mut Option<Provisioned>) -> Result<()> {
-    *out = None;
+fn provision(
+    link: &mut Link,
+    params_out: &mut Option<RingPedersenSecret>,
+    share_out: &mut Option<KeyShareP1>,
+) -> Result<()> {
+    *params_out = None;
+    *share_out = None;
     // The encodings hold x1, the Paillier primes and λ in the clear: wiped when this frame
-    // ends, on every path. The decoded share and secret move into `out`; the copies those
+    // ends, on every path. The decoded share and secret move into the slots; the copies those
     // moves leave in freed stack are painted over when the run ends (`serve`).
     let mut share_buf = Zeroizing::new([0u8; KeyShareP1::ENCODED_LEN]);
     let mut params_buf = Zeroizing::new([0u8; RingPedersenSecret::ENCODED_LEN]);
@@ -82,7 +93,8 @@ fn provision(link: &mut Link, out: &mut Option<Provisioned>) -> Result<()> {
     if params.params().hash() != share.params_hash() {
         return Err(Error::ParamsMismatch);
     }
-    *out = Some(Provisioned { share, params });
+    *params_out = Some(params);
+    *share_out = Some(share);
     Ok(())
 }
 
@@ -153,4 +165,145 @@ fn sign_finish(
     let mut out = [0u8; SIGNATURE_LEN];
     out.copy_from_slice(&signature.to_bytes());
     Ok(out)
+}
+
+/// Keygen as P1 under the pinned parameter secret, three timed steps: the Paillier key (its
+/// prime search), → msg 1, msg 2 → msg 3. The new share goes to `out` once message 3 has
+/// left; a failed run leaves `out` as it was. (A device with storage writes the share as
+/// pending there and makes it active once party 1 confirms, as net-std does.)
+///
+/// Each phase writes its result into a slot of its caller's (`&mut Option<…>`) from its own
+/// `#[inline(never)]` frame: returned by value through `?`, each 30 KB state would have a
+/// copy in every frame it passes, all under the proofs' arithmetic.
+#[inline(never)]
+fn run_keygen(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    params: &RingPedersenSecret,
+    out: &mut Option<KeyShareP1>,
+) -> Result<()> {
+    let mut state = None;
+    keygen_start(link, rng, params, &mut state)?;
+    let m2 = link.recv_message::<keygen::Msg2, { keygen::Msg2::LEN }>()?;
+    let mut share = None;
+    keygen_answer(link, rng, &mut state, &m2, &mut share)?;
+    if share.is_some() {
+        *out = share;
+    }
+    Ok(())
+}
+
+/// The Paillier key, then → msg 1; the state goes to `out`.
+#[inline(never)]
+fn keygen_start(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    params: &RingPedersenSecret,
+    out: &mut Option<keygen::p1::AwaitMsg2>,
+) -> Result<()> {
+    let key = paillier_key(link, rng);
+    link.step_start();
+    let (state, m1) = keygen::p1::start(rng, &ctx(), key, params.params())?;
+    *out = Some(state);
+    link.send_message::<_, { keygen::Msg1::LEN }>(&m1)
+}
+
+/// Msg 2 → msg 3 (21 KB, in this frame only); the share goes to `out`.
+#[inline(never)]
+fn keygen_answer(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    state: &mut Option<keygen::p1::AwaitMsg2>,
+    m2: &keygen::Msg2,
+    out: &mut Option<KeyShareP1>,
+) -> Result<()> {
+    let state = state.take().ok_or(Error::Malformed)?;
+    let (share, m3) = state.on_msg2(rng, m2)?;
+    *out = Some(share);
+    link.send_message::<_, { keygen::Msg3::LEN }>(&m3)
+}
+
+/// A fresh Paillier key (the search for its two primes), one timed step.
+#[inline(never)]
+fn paillier_key(link: &mut Link, rng: &mut StandInRng) -> PaillierSecretKey {
+    link.step_start();
+    let key = PaillierSecretKey::generate(rng);
+    link.step_stop();
+    key
+}
+
+/// Refresh of the share in `slot` as P1, four timed steps: the new Paillier key, → msg 1,
+/// msg 2 → msg 3, msg 4 → the new share. The new share replaces the old one once message 4
+/// has passed every check, and message 5 then tells party 1 that it is active; a failed run
+/// keeps the old share. (A device with storage writes the new share before message 5 leaves.)
+/// The phases pass their states through their caller's slots, as keygen's ([`run_keygen`]).
+#[inline(never)]
+fn run_refresh(link: &mut Link, rng: &mut StandInRng, slot: &mut Option<KeyShareP1>) -> Result<()> {
+    let share = slot.as_ref().ok_or(Error::InvalidShare)?;
+    let mut pending = None;
+    refresh_open(link, rng, share, &mut pending)?;
+    let mut next = None;
+    refresh_confirm(link, &mut pending, &mut next)?;
+    if next.is_some() {
+        *slot = next;
+    }
+    link.send_message::<_, { refresh::Msg5::LEN }>(&refresh::Msg5)
+}
+
+/// The new Paillier key, → msg 1, msg 2 → msg 3; the pending state goes to `out`.
+#[inline(never)]
+fn refresh_open(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    share: &KeyShareP1,
+    out: &mut Option<refresh::p1::AwaitMsg4>,
+) -> Result<()> {
+    let mut state = None;
+    refresh_start(link, rng, share, &mut state)?;
+    let m2 = link.recv_message::<refresh::Msg2, { refresh::Msg2::LEN }>()?;
+    refresh_answer(link, rng, &mut state, &m2, out)
+}
+
+/// The new Paillier key, then → msg 1; the state goes to `out`.
+#[inline(never)]
+fn refresh_start<'s>(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    share: &'s KeyShareP1,
+    out: &mut Option<refresh::p1::AwaitMsg2<'s>>,
+) -> Result<()> {
+    let key = paillier_key(link, rng);
+    link.step_start();
+    let (state, m1) = refresh::p1::start(rng, share, &ctx(), key)?;
+    *out = Some(state);
+    link.send_message::<_, { refresh::Msg1::LEN }>(&m1)
+}
+
+/// Msg 2 → msg 3 (20 KB, in this frame only); the pending state goes to `out`.
+#[inline(never)]
+fn refresh_answer(
+    link: &mut Link,
+    rng: &mut StandInRng,
+    state: &mut Option<refresh::p1::AwaitMsg2<'_>>,
+    m2: &refresh::Msg2,
+    out: &mut Option<refresh::p1::AwaitMsg4>,
+) -> Result<()> {
+    let state = state.take().ok_or(Error::Malformed)?;
+    let (pending, m3) = state.on_msg2(rng, m2)?;
+    *out = Some(pending);
+    link.send_message::<_, { refresh::Msg3::LEN }>(&m3)
+}
+
+/// Msg 4 → the new share, into `out`.
+#[inline(never)]
+fn refresh_confirm(
+    link: &mut Link,
+    pending: &mut Option<refresh::p1::AwaitMsg4>,
+    out: &mut Option<KeyShareP1>,
+) -> Result<()> {
+    let m4 = link.recv_message::<refresh::Msg4, { refresh::Msg4::LEN }>()?;
+    let pending = pending.take().ok_or(Error::Malformed)?;
+    *out = Some(pending.on_msg4(&m4)?);
+    link.step_stop();
+    Ok(())
 }
