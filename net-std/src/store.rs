@@ -496,8 +496,9 @@ impl ShareFiles {
     }
 }
 
-/// The steps of an atomic write, for fault injection in tests, and the moment a share's
-/// lock file is locked and not yet checked ([`ShareFiles::lock`]).
+/// The steps of an atomic write, for fault injection in tests, the moment a share's lock file
+/// is locked and not yet checked ([`ShareFiles::lock`]), and the making of a missing
+/// directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
     Create,
@@ -506,6 +507,8 @@ enum Step {
     Rename,
     SyncDir,
     Locked,
+    /// Just before a missing directory is made ([`create_private_dir`]).
+    MakeDir,
 }
 
 /// Why a share's header is unusable: the core's [`CoreError::OldShareFormat`] (a share made
@@ -725,33 +728,53 @@ pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
 /// # Errors
 /// [`StoreError::Write`] with `action` if `dir` cannot be made; naming the new directory
 /// whose name cannot be synced. Either way the directories this call made are removed
-/// again (those still empty).
+/// again (those still empty); one that another process made in the meantime is its own and
+/// stays.
 pub(crate) fn create_private_dir(dir: &Path, action: &'static str) -> Result<(), StoreError> {
     let missing: Vec<&Path> = dir
         .ancestors()
         .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
         .collect();
     let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    // A directory whose name may not be durable is not left for a later call to take as
-    // made: after a failure, remove what this call made (empty ones only, innermost first),
-    // so that the next call makes and syncs it again.
-    let undo = || {
-        for made in &missing {
-            let _ = fs::remove_dir(made);
-        }
+    let fail = |source| StoreError::Write {
+        path: dir.to_path_buf(),
+        action,
+        source,
     };
-    builder
-        .create(dir)
-        .map_err(|source| StoreError::Write {
-            path: dir.to_path_buf(),
-            action,
-            source,
-        })
-        .and_then(|()| missing.iter().rev().try_for_each(|new| sync_new_dir(new)))
-        .inspect_err(|_| undo())
+    // Made by this call, outermost first. A directory whose name may not be durable is not
+    // left for a later call to take as made: after a failure, remove these (empty ones only,
+    // innermost first), so that the next call makes and syncs them again.
+    let mut made: Vec<&Path> = Vec::with_capacity(missing.len());
+    let result = missing.iter().rev().try_for_each(|&new| {
+        match injected(new, Step::MakeDir).and_then(|()| builder.create(new)) {
+            Ok(()) => {
+                made.push(new);
+                sync_new_dir(new)
+            }
+            // Made by another process since the check (its maker syncs it): not this call's
+            // to sync or to remove.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && new.is_dir() => Ok(()),
+            Err(source) => Err(fail(source)),
+        }
+    });
+    let result = result.and_then(|()| {
+        // With nothing missing, `dir` was there: it must be a directory.
+        if dir.is_dir() {
+            Ok(())
+        } else {
+            Err(fail(std::io::Error::from(
+                std::io::ErrorKind::NotADirectory,
+            )))
+        }
+    });
+    if result.is_err() {
+        for new in made.iter().rev() {
+            let _ = fs::remove_dir(new);
+        }
+    }
+    result
 }
 
 /// Syncs the directory above `dir`, which was just made, so that `dir`'s name survives a

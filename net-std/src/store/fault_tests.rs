@@ -488,6 +488,58 @@ fn a_new_registry_directorys_ancestors_are_synced() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A registry directory that another process makes between a record's check and its own
+/// make is that process's: when the record then fails (a deeper directory's sync), it removes
+/// only the directories it made itself, and the other's stays for the entry that process is
+/// about to make in it.
+#[test]
+fn a_directory_made_meanwhile_by_another_process_is_not_removed_by_a_failed_record() {
+    let (s1, _) = &keys()[0];
+    let dir = scratch("fault-race");
+    let new = dir.join("new");
+    let state = new.join("deeper").join("locks");
+    let registry = LockRegistry::new(&dir.join("p0.share"), Some(state.clone()));
+    let (made_by_other, synced) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(0)));
+    let (other, syncs) = (Rc::clone(&made_by_other), Rc::clone(&synced));
+    INJECT.with(|i| {
+        *i.borrow_mut() = Some(Box::new(move |path: &Path, at: Step| {
+            match at {
+                // The other process makes `new` just before this record tries to.
+                Step::MakeDir if path.ends_with("new") => {
+                    fs::create_dir(path)?;
+                    other.set(true);
+                }
+                Step::SyncDir if path.is_dir() => {
+                    syncs.set(syncs.get() + 1);
+                    if path.ends_with("locks") {
+                        return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        }));
+    });
+    let err = registry.record_locked(s1.public()).unwrap_err();
+    INJECT.with(|i| *i.borrow_mut() = None);
+    assert!(made_by_other.get(), "the other process made the directory");
+    assert!(
+        matches!(&err, StoreError::Write { path, .. } if path.ends_with("locks")),
+        "{err}"
+    );
+    // Synced: `deeper` (made here) and `locks` (failed); not `new`, which is not this record's.
+    assert_eq!(synced.get(), 2);
+    assert!(new.is_dir(), "the other process's directory stays");
+    assert!(
+        !new.join("deeper").exists(),
+        "the directories this record made are removed"
+    );
+    // The next record makes the rest and succeeds.
+    registry.record_locked(s1.public()).unwrap();
+    assert!(state.is_dir());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A `.deciding` record that finds another run's entries, and the key locked by that run (a
 /// copy of the share beside it whose signature failed): nothing is decrypted, party 0 reports
 /// the lock, and party 1 gets the `KeyLocked` abort, not "could not store". A copy that is
