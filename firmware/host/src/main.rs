@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 use crypto_bigint::U1024;
 use ecdsa2pc_core::{
     Context, Error, KeyShare, KeyShareP1, KeyShareP2, MAX_MSG_LEN, Message,
-    PaillierSecretKey as SecretKey, ParamsMsg, Proof, RingPedersenSecret, keygen, peer_abort,
-    refresh, sign,
+    PaillierSecretKey as SecretKey, ParamsMsg, Proof, RingPedersenParams, RingPedersenSecret,
+    keygen, peer_abort, refresh, sign,
 };
 use ecdsa2pc_firmware_proto::{
     CHANNEL_BINDING, DIGEST_LEN, PID_PARTY0, PID_PARTY1, Report as DeviceReport, SEED_LEN,
-    SIGNATURE_LEN, TICKS_HZ, cmd,
+    SIGNATURE_LEN, TICKS_HZ, cmd, keygen_stored,
 };
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use rand_chacha::ChaCha20Rng;
@@ -43,12 +43,12 @@ const CAP_PARTY1: u32 = 128 * 1024;
 /// often, and this cap catches a change that lays the core's signing states side by side
 /// again (BIP32 paths once took it from 95.5 to 104.7 KiB unnoticed under the 128 KiB cap).
 const CAP_PARTY1_SIGN: u32 = 96 * 1024;
-/// RAM cap for party 0's signing.
-const CAP_PARTY0: u32 = 64 * 1024;
 /// RAM cap for party 0's keygen and refresh (each with its Paillier key's prime search): a
-/// 256 KiB part. Party 0's key-making steps pass states of 30 KB and messages of 21 KB by
-/// value (firmware/README.md), hence twice party 1's cap.
-const CAP_PARTY0_SETUP: u32 = 256 * 1024;
+/// 256 KiB part. The core's P1 steps take and return states of 31 KB and messages of 21 KB
+/// by value (firmware/README.md), hence more than twice party 1's figures.
+const CAP_PARTY0: u32 = 256 * 1024;
+/// RAM cap for party 0's signing, under [`CAP_PARTY0`].
+const CAP_PARTY0_SIGN: u32 = 64 * 1024;
 const ROLE_PARTY1: &str = "party 1 (P2)";
 /// Under `-icount shift=0` one guest instruction is 1 ns of virtual time.
 const INSTRUCTIONS_PER_TICK: u64 = 1_000_000_000 / TICKS_HZ as u64;
@@ -549,19 +549,32 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
     }
 
     // Keygen and refresh on the device, under the parameter secret it pinned: its own
-    // Paillier keys (prime searches), then a signature with each share it made.
+    // Paillier keys (prime searches), then a signature with each share it made. First a
+    // keygen whose acknowledgement names another share: the device must refuse it and keep
+    // the share it had (the signature after it uses that share).
+    eprintln!("party 0 in firmware: keygen, acknowledgement of another share");
+    let (unacknowledged, _) = keygen_party0(&mut emu, rng, &params, true)?;
+    let report = emu.expect_refusal(
+        "a keygen acknowledgement of another share",
+        cmd::KEYGEN,
+        Error::SessionMismatch,
+    )?;
+    rows.push(row0(
+        "keygen, acknowledgement refused",
+        report,
+        KEYGEN_STEPS_P0,
+        Some(CAP_PARTY0),
+    ));
+    drop(unacknowledged);
+    rows.push(sign_party0(&mut emu, rng, &share1, &q, false)?);
+
     eprintln!("party 0 in firmware: keygen");
-    emu.send(&[cmd::KEYGEN])?;
-    let m1 = emu.recv_message::<keygen::Msg1>()?;
-    let (p2, m2) = keygen::p2::start(rng, &ctx1, &m1, &params).map_err(core_err("keygen"))?;
-    emu.send_message(&m2)?;
-    let m3 = emu.recv_message::<keygen::Msg3>()?;
-    let mut share1 = p2.on_msg3(rng, &m3).map_err(core_err("keygen"))?;
+    let (mut share1, report) = keygen_party0(&mut emu, rng, &params, false)?;
     rows.push(row0(
         "keygen",
-        emu.report()?,
-        &["Paillier key (prime search)", "→ msg 1", "msg 2 → msg 3"],
-        Some(CAP_PARTY0_SETUP),
+        report.ok_or("the firmware reported nothing after keygen")?,
+        KEYGEN_STEPS_P0,
+        Some(CAP_PARTY0),
     ));
     let q = share1.public().q;
     rows.push(sign_party0(&mut emu, rng, &share1, &q, false)?);
@@ -587,12 +600,41 @@ fn scenario_party0(args: &Args, rng: &mut ChaCha20Rng, rows: &mut Vec<Row>) -> F
             "Paillier key (prime search)",
             "→ msg 1",
             "msg 2 → msg 3",
-            "msg 4 → new share",
+            "msg 4 → msg 5 (new share active)",
         ],
-        Some(CAP_PARTY0_SETUP),
+        Some(CAP_PARTY0),
     ));
     rows.push(sign_party0(&mut emu, rng, &share1, &q, false)?);
     emu.quit()
+}
+
+/// The timed steps of party 0's keygen.
+const KEYGEN_STEPS_P0: &[&str] = &["Paillier key (prime search)", "→ msg 1", "msg 2 → msg 3"];
+
+/// Party 0's keygen in firmware with party 1 here: party 1's share, and the device's report
+/// (none if `wrong_ack`: then the acknowledgement names another share, and the caller reads
+/// the refusal).
+fn keygen_party0(
+    emu: &mut Emulator,
+    rng: &mut ChaCha20Rng,
+    params: &RingPedersenParams,
+    wrong_ack: bool,
+) -> Fallible<(KeyShareP2, Option<DeviceReport>)> {
+    let ctx1 = ctx(PID_PARTY1, PID_PARTY0);
+    emu.send(&[cmd::KEYGEN])?;
+    let m1 = emu.recv_message::<keygen::Msg1>()?;
+    let (p2, m2) = keygen::p2::start(rng, &ctx1, &m1, params).map_err(core_err("keygen"))?;
+    emu.send_message(&m2)?;
+    let m3 = emu.recv_message::<keygen::Msg3>()?;
+    let share = p2.on_msg3(rng, &m3).map_err(core_err("keygen"))?;
+    let mut fingerprint = share.fingerprint();
+    if wrong_ack {
+        fingerprint[0] ^= 1;
+    }
+    // Party 1 stored its share (here: holds it): party 0 may make its own active.
+    emu.send(&keygen_stored(&fingerprint))?;
+    let report = if wrong_ack { None } else { Some(emu.report()?) };
+    Ok((share, report))
 }
 
 /// One signature of party 0 in firmware with party 1 here; with `tamper`, message 4's π_c3
@@ -634,7 +676,7 @@ fn sign_party0(
             "sign, π_c3 refused",
             report,
             SIGN_STEPS_P0,
-            Some(CAP_PARTY0),
+            Some(CAP_PARTY0_SIGN),
         ));
     }
     emu.send_message(&m4)?;
@@ -642,7 +684,7 @@ fn sign_party0(
     let sig = st.on_msg5(&m5).map_err(core_err("sign"))?;
     let report = emu.report()?;
     verify(q, &digest, &sig, report.signature)?;
-    Ok(row0("sign", report, SIGN_STEPS_P0, Some(CAP_PARTY0)))
+    Ok(row0("sign", report, SIGN_STEPS_P0, Some(CAP_PARTY0_SIGN)))
 }
 
 /// The timed steps of party 0's signing (a refused π_c3 ends after the third).
@@ -726,8 +768,8 @@ fn write_report(rows: &[Row], flash: (u64, u64), wall: &[(&str, Duration)]) -> S
          no optional tables.\n",
         kib(CAP_PARTY1.into()),
         kib(CAP_PARTY1_SIGN.into()),
-        kib(CAP_PARTY0_SETUP.into()),
-        kib(CAP_PARTY0.into())
+        kib(CAP_PARTY0.into()),
+        kib(CAP_PARTY0_SIGN.into())
     );
     let _ = writeln!(md, "## RAM per role\n");
     let _ = writeln!(
@@ -839,7 +881,7 @@ fn run() -> Fallible<()> {
                 t1,
             ),
             (
-                "party 0 image (refusals, provision, refused π_c3, 2 × sign, keygen, sign, refresh, sign)",
+                "party 0 image (refusals, provision, refused π_c3, 2 × sign, refused keygen acknowledgement, sign, keygen, sign, refresh, sign)",
                 t0,
             ),
         ],

@@ -67,6 +67,21 @@ pub const PID_PARTY1: [u8; 32] = [0x21; 32];
 /// deployment binds every run to its secure channel (as the TLS exporter does on the network).
 pub const CHANNEL_BINDING: &[u8] = b"ecdsa2pc firmware example over the emulated UART";
 
+/// Length of party 1's keygen acknowledgement ([`keygen_stored`]): tag and fingerprint.
+pub const KEYGEN_STORED_LEN: usize = 16 + 32;
+
+/// Party 1's acknowledgement, after party 0's keygen message 3, that it stored the share with
+/// this `fingerprint` (`KeyShare::fingerprint`, the same on both sides): party 0 makes its
+/// own share active only on it, as net-std's keygen does on its acknowledgement.
+#[must_use]
+pub fn keygen_stored(fingerprint: &[u8; 32]) -> [u8; KEYGEN_STORED_LEN] {
+    let mut out = [0u8; KEYGEN_STORED_LEN];
+    let (tag, rest) = out.split_at_mut(16);
+    tag.copy_from_slice(b"E2FW-KEYGEN-ACK1");
+    rest.copy_from_slice(fingerprint);
+    out
+}
+
 /// First payload byte of a report frame.
 const REPORT_TAG: u8 = b'R';
 /// Largest report: tag, status, static RAM, stack peak, step count, steps, signature flag

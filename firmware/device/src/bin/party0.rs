@@ -1,6 +1,6 @@
 //! Party 0 (protocol role P1) in firmware: the host provisions a share and party 0's
-//! ring-Pedersen secret (the secret's safe primes are searched on the host: seconds there,
-//! hours here) and plays party 1 over the UART. The firmware signs with the provisioned share,
+//! ring-Pedersen secret (made on the host: a real party 0 searches the secret's safe primes
+//! once, which this demo skips with fixture primes) and plays party 1 over the UART. The firmware signs with the provisioned share,
 //! verifying party 1's π_c3 (message 4) before it decrypts anything, and then runs keygen and
 //! refresh itself under the pinned secret, each with a Paillier key whose primes it searches.
 #![no_std]
@@ -9,7 +9,7 @@
 use cortex_m_rt::entry;
 use ecdsa2pc_core::{
     Context, Error, KeyShare, KeyShareP1, Message, PaillierSecretKey, Prime, Result,
-    RingPedersenSecret, keygen, refresh, sign,
+    RingPedersenSecret, keygen, peer_abort, refresh, sign,
 };
 use ecdsa2pc_firmware::{
     board::StandInRng,
@@ -19,6 +19,7 @@ use ecdsa2pc_firmware::{
 use ecdsa2pc_firmware_proto::{self as proto, SIGNATURE_LEN, cmd};
 use zeroize::Zeroizing;
 
+/// The session context of every run: party 0's and party 1's ids and the channel binding.
 fn ctx() -> Context<'static> {
     Context {
         own_pid: proto::PID_PARTY0,
@@ -168,13 +169,16 @@ fn sign_finish(
 }
 
 /// Keygen as P1 under the pinned parameter secret, three timed steps: the Paillier key (its
-/// prime search), → msg 1, msg 2 → msg 3. The new share goes to `out` once message 3 has
-/// left; a failed run leaves `out` as it was. (A device with storage writes the share as
-/// pending there and makes it active once party 1 confirms, as net-std does.)
+/// prime search), → msg 1, msg 2 → msg 3. The new share goes to `out` (replacing the one
+/// there) only once party 1 has acknowledged that it stored the same share
+/// ([`proto::keygen_stored`]); a failed run, party 1's abort or an acknowledgement of
+/// another share leaves `out` as it was. (A device with storage writes the share as pending
+/// before message 3 leaves and promotes it on the acknowledgement, as net-std does.)
 ///
 /// Each phase writes its result into a slot of its caller's (`&mut Option<…>`) from its own
-/// `#[inline(never)]` frame: returned by value through `?`, each 30 KB state would have a
-/// copy in every frame it passes, all under the proofs' arithmetic.
+/// `#[inline(never)]` frame: returned by value through `?`, each 31 KB state would have a
+/// copy in every frame it passes, all under the proofs' arithmetic. The slots are filled
+/// whenever a phase returns `Ok`; [`taken`] says so where one is emptied.
 #[inline(never)]
 fn run_keygen(
     link: &mut Link,
@@ -187,10 +191,37 @@ fn run_keygen(
     let m2 = link.recv_message::<keygen::Msg2, { keygen::Msg2::LEN }>()?;
     let mut share = None;
     keygen_answer(link, rng, &mut state, &m2, &mut share)?;
-    if share.is_some() {
-        *out = share;
-    }
+    let fingerprint = taken(&mut share)?.fingerprint();
+    await_stored(link, &fingerprint)?;
+    *out = share;
     Ok(())
+}
+
+/// Waits for party 1's acknowledgement that it stored the share with `fingerprint`.
+///
+/// # Errors
+/// Party 1's abort reason; [`Error::SessionMismatch`] for an acknowledgement of another
+/// share; [`Error::Malformed`] for a frame longer than an acknowledgement.
+#[inline(never)]
+fn await_stored(link: &mut Link, fingerprint: &[u8; 32]) -> Result<()> {
+    let mut buf = [0u8; proto::KEYGEN_STORED_LEN];
+    let len = link.recv(&mut buf)?;
+    let frame = buf.get(..len).ok_or(Error::Malformed)?;
+    if let Some(e) = peer_abort(frame) {
+        return Err(e);
+    }
+    if frame == proto::keygen_stored(fingerprint) {
+        Ok(())
+    } else {
+        Err(Error::SessionMismatch)
+    }
+}
+
+/// The value in a slot that a phase filled before returning `Ok` (each phase here does).
+/// Should one ever return `Ok` without filling it, the run fails with
+/// [`Error::InvalidShare`] (no share made) rather than going on without its state.
+fn taken<T>(slot: &mut Option<T>) -> Result<&mut T> {
+    slot.as_mut().ok_or(Error::InvalidShare)
 }
 
 /// The Paillier key, then → msg 1; the state goes to `out`.
@@ -217,7 +248,7 @@ fn keygen_answer(
     m2: &keygen::Msg2,
     out: &mut Option<KeyShareP1>,
 ) -> Result<()> {
-    let state = state.take().ok_or(Error::Malformed)?;
+    let state = state.take().ok_or(Error::InvalidShare)?;
     let (share, m3) = state.on_msg2(rng, m2)?;
     *out = Some(share);
     link.send_message::<_, { keygen::Msg3::LEN }>(&m3)
@@ -233,10 +264,12 @@ fn paillier_key(link: &mut Link, rng: &mut StandInRng) -> PaillierSecretKey {
 }
 
 /// Refresh of the share in `slot` as P1, four timed steps: the new Paillier key, → msg 1,
-/// msg 2 → msg 3, msg 4 → the new share. The new share replaces the old one once message 4
-/// has passed every check, and message 5 then tells party 1 that it is active; a failed run
-/// keeps the old share. (A device with storage writes the new share before message 5 leaves.)
-/// The phases pass their states through their caller's slots, as keygen's ([`run_keygen`]).
+/// msg 2 → msg 3, msg 4 → msg 5. The new share replaces the old one once message 4 (party
+/// 1's word that it stored the same new share) has passed every check, and message 5 then
+/// tells party 1 that it is active; a failed run keeps the old share. (A device with storage
+/// writes the new share as pending before message 3 leaves and promotes it here.) The phases
+/// pass their states through their caller's slots, as keygen's ([`run_keygen`]); they
+/// differ from keygen's in the core's types and calls only.
 #[inline(never)]
 fn run_refresh(link: &mut Link, rng: &mut StandInRng, slot: &mut Option<KeyShareP1>) -> Result<()> {
     let share = slot.as_ref().ok_or(Error::InvalidShare)?;
@@ -244,9 +277,8 @@ fn run_refresh(link: &mut Link, rng: &mut StandInRng, slot: &mut Option<KeyShare
     refresh_open(link, rng, share, &mut pending)?;
     let mut next = None;
     refresh_confirm(link, &mut pending, &mut next)?;
-    if next.is_some() {
-        *slot = next;
-    }
+    taken(&mut next)?;
+    *slot = next;
     link.send_message::<_, { refresh::Msg5::LEN }>(&refresh::Msg5)
 }
 
@@ -288,13 +320,13 @@ fn refresh_answer(
     m2: &refresh::Msg2,
     out: &mut Option<refresh::p1::AwaitMsg4>,
 ) -> Result<()> {
-    let state = state.take().ok_or(Error::Malformed)?;
+    let state = state.take().ok_or(Error::InvalidShare)?;
     let (pending, m3) = state.on_msg2(rng, m2)?;
     *out = Some(pending);
     link.send_message::<_, { refresh::Msg3::LEN }>(&m3)
 }
 
-/// Msg 4 → the new share, into `out`.
+/// Msg 4 → the new share, into `out` (the step ends when message 5 leaves).
 #[inline(never)]
 fn refresh_confirm(
     link: &mut Link,
@@ -302,8 +334,7 @@ fn refresh_confirm(
     out: &mut Option<KeyShareP1>,
 ) -> Result<()> {
     let m4 = link.recv_message::<refresh::Msg4, { refresh::Msg4::LEN }>()?;
-    let pending = pending.take().ok_or(Error::Malformed)?;
+    let pending = pending.take().ok_or(Error::InvalidShare)?;
     *out = Some(pending.on_msg4(&m4)?);
-    link.step_stop();
     Ok(())
 }
