@@ -282,7 +282,7 @@ impl SignCiphertextProof {
 
     /// The range and unit checks, before any exponentiation; returns C_α as a ciphertext.
     /// `units` tells units mod N̂ and N: by gcd for anyone, by the factors for P1.
-    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    // Its own frame, gone before the exponentiations: party 0's firmware signs in 64 KiB.
     #[inline(never)]
     fn check_ranges(&self, st: &Statement<'_>, units: &dyn Units) -> Result<Ciphertext> {
         let bad = Error::ProofInvalid(Proof::SignCiphertext);
@@ -448,7 +448,7 @@ impl SignCiphertextProof {
 
     /// The public inputs of the Paillier equation C'^(r·z1)·(1+N)^(z1·m + z2·r + z3·q)·v^N =
     /// C_α·c^e: the exponent r·z1 and the plaintext z1·m + z2·r + z3·q (below 2^1090 < N).
-    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    // Its own frame, gone before the exponentiations: party 0's firmware signs in 64 KiB.
     #[inline(never)]
     fn paillier_parts(&self, st: &Statement<'_>) -> (U1024, U2048) {
         let r: U512 = bigint::scalar_to_uint(st.r);
@@ -458,7 +458,7 @@ impl SignCiphertextProof {
     }
 
     /// z1·R2 = G' + e·G and z2·R2 = Q2' + e·Q2 (public points and scalars).
-    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    // Its own frame, gone before the exponentiations: party 0's firmware signs in 64 KiB.
     #[inline(never)]
     fn check_curve(&self, st: &Statement<'_>, e: &U128) -> Result<()> {
         let e = bigint::reduce_mod_q(e);
@@ -475,7 +475,7 @@ impl SignCiphertextProof {
     }
 
     /// The challenge e (κ bits) over the binding, the whole statement and every commitment.
-    // Its own frame, gone before the exponentiations: party 0's firmware has 64 KiB.
+    // Its own frame, gone before the exponentiations: party 0's firmware signs in 64 KiB.
     #[inline(never)]
     fn challenge(&self, st: &Statement<'_>, binding: &Binding<'_>) -> U128 {
         challenge(

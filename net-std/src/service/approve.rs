@@ -19,7 +19,8 @@
 //! exited, even if a child of it still held its output open. (A process that leaves the group,
 //! with setsid for one, is beyond this: it is not killed, and while it holds the output or the
 //! standard error open, the decision waits up to 200 ms more for their end and a reader thread
-//! stays until it lets go.)
+//! stays until it lets go; one that holds the standard input without reading keeps the thread
+//! writing the request, with its copy of the request, until it lets go.)
 
 use core::time::Duration;
 use std::io::{self, Write as _};
@@ -139,7 +140,7 @@ impl ApproveHook {
         let deadline = Instant::now() + self.timeout;
         // Written by a thread of its own: a hook that does not read its input cannot stall the
         // decision on a full pipe (the write ends when the hook's group is gone, at the latest
-        // at the time limit). A hook that does not read, or exits early, is its own business:
+        // at the time limit, unless a process that left the group holds the pipe: module doc). A hook that does not read, or exits early, is its own business:
         // the decision is its exit status.
         if let Some(stdin) = child.stdin.take() {
             write_input(stdin, format!("{request}\n").into_bytes());
