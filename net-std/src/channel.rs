@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use rustls::{ClientConnection, CommonState, ServerConnection, StreamOwned};
+use rustls::{ClientConnection, ServerConnection, StreamOwned};
 
 use crate::error::{NetError, Phase};
 use crate::framing::read_frame;
@@ -28,20 +28,6 @@ impl TlsStream {
         match self {
             Self::Server(s) => s.get_ref(),
             Self::Client(s) => s.get_ref(),
-        }
-    }
-
-    pub(crate) fn state(&self) -> &CommonState {
-        match self {
-            Self::Server(s) => &s.conn,
-            Self::Client(s) => &s.conn,
-        }
-    }
-
-    pub(crate) fn export_binding(&self, label: &[u8]) -> Result<[u8; 32], rustls::Error> {
-        match self {
-            Self::Server(s) => s.conn.export_keying_material([0u8; 32], label, None),
-            Self::Client(s) => s.conn.export_keying_material([0u8; 32], label, None),
         }
     }
 
@@ -121,6 +107,11 @@ impl Channel {
             timeout,
             ca_file,
         }
+    }
+
+    /// The socket under the channel.
+    pub(crate) fn sock(&self) -> &TcpStream {
+        self.framed.get_ref().sock()
     }
 
     /// Identities, channel binding and parameters of this connection.

@@ -21,6 +21,7 @@ use crate::channel::{Channel, TlsStream};
 use ecdsa2pc_core::Party;
 
 use crate::error::{NetError, Phase, TransportError};
+use crate::framing::{FRAME_HEADER_LEN, write_frame};
 use crate::identity::{pid_of_cert, subject_of_cert};
 use crate::session::{CHANNEL_BINDING_LABEL, SessionInfo};
 use crate::tls::{ClientSetup, OwnIdentity, ServerSetup};
@@ -143,7 +144,20 @@ fn session_info(
     party: Party,
     own: &OwnIdentity,
 ) -> Result<SessionInfo, NetError> {
-    let state = stream.state();
+    match stream {
+        TlsStream::Server(s) => session_info_of(&s.conn, &s.sock, party, own),
+        TlsStream::Client(s) => session_info_of(&s.conn, &s.sock, party, own),
+    }
+}
+
+/// [`session_info`] of a connection and its socket, before or after they become a stream.
+fn session_info_of<D>(
+    conn: &ConnectionCommon<D>,
+    sock: &TcpStream,
+    party: Party,
+    own: &OwnIdentity,
+) -> Result<SessionInfo, NetError> {
+    let state: &rustls::CommonState = conn;
     let tls = |e: rustls::Error| NetError::from(TlsError::new(e));
     let peer_cert = state
         .peer_certificates()
@@ -156,9 +170,10 @@ fn session_info(
     };
     let peer_pid = pid_of_cert(peer_cert).ok_or_else(bad_cert)?;
     let peer_subject = subject_of_cert(peer_cert).ok_or_else(bad_cert)?;
-    let channel_binding = stream.export_binding(CHANNEL_BINDING_LABEL).map_err(tls)?;
-    let peer_addr = stream
-        .sock()
+    let channel_binding = conn
+        .export_keying_material([0u8; 32], CHANNEL_BINDING_LABEL, None)
+        .map_err(tls)?;
+    let peer_addr = sock
         .peer_addr()
         .map_err(|e| NetError::from_io(e, Phase::Handshake))?;
     Ok(SessionInfo {
@@ -237,6 +252,352 @@ pub(crate) fn establish_client(
         deadline,
         timeout,
     )
+}
+
+/// Party 0's opening of one accepted connection on a non-blocking socket: the TLS handshake,
+/// [`READY`] and the client's first frame, each step taken when the socket is ready for it
+/// ([`ServerOpening::advance`]). One thread opens any number of connections this way, so a
+/// client that stalls its handshake or its first frame holds a socket and a few kilobytes
+/// until its deadline, not a thread. The same checks as [`establish_server`]'s, and the same
+/// errors.
+pub(crate) struct ServerOpening<'s> {
+    sock: TcpStream,
+    conn: ServerConnection,
+    setup: &'s ServerSetup,
+    deadline: Instant,
+    timeout: Duration,
+    /// The session facts, once the handshake is complete and [`READY`] is queued.
+    info: Option<SessionInfo>,
+    /// The first frame so far: its header, then its body.
+    first: Vec<u8>,
+    max_first: usize,
+}
+
+/// How a [`ServerOpening`] ended ([`ServerOpening::advance`], [`ServerOpening::expire`]).
+pub(crate) enum OpeningEnd {
+    /// Handshake done, [`READY`] sent, the first frame read: the channel (blocking again,
+    /// with the opening's timeout) and the frame, or [`TransportError::FrameTooLarge`] if it
+    /// announced more than the opening's limit (its body unread).
+    Opened(Box<Channel>, Result<Vec<u8>, NetError>),
+    /// Failed.
+    Failed(Box<OpeningFailure>),
+}
+
+/// Why and where an opening failed.
+pub(crate) struct OpeningFailure {
+    /// The error, with the timeout and our CA file where they explain it.
+    pub(crate) error: NetError,
+    /// The session facts, if the handshake had completed.
+    pub(crate) info: Option<SessionInfo>,
+    /// After a TLS error, the socket, to close once the peer has read our alert.
+    pub(crate) linger: Option<Lingering>,
+}
+
+/// [`OpeningEnd::Failed`].
+fn failed(error: NetError, info: Option<SessionInfo>, linger: Option<Lingering>) -> OpeningEnd {
+    OpeningEnd::Failed(Box::new(OpeningFailure {
+        error,
+        info,
+        linger,
+    }))
+}
+
+/// A socket closed for writing after a TLS error, whose input is read and dropped until
+/// the peer closes or [`LINGER`] has passed, as [`linger_close`] does, without blocking:
+/// closing it with unread input would send a reset that can make the peer lose our alert.
+pub(crate) struct Lingering {
+    sock: TcpStream,
+    until: Instant,
+}
+
+impl Lingering {
+    fn new(sock: TcpStream) -> Self {
+        let _ = sock.shutdown(Shutdown::Write);
+        Self {
+            sock,
+            until: Instant::now() + LINGER,
+        }
+    }
+
+    /// The socket, to wait on for input.
+    pub(crate) fn sock(&self) -> &TcpStream {
+        &self.sock
+    }
+
+    /// When to close it whatever the peer does.
+    pub(crate) fn until(&self) -> Instant {
+        self.until
+    }
+
+    /// Reads and drops what has arrived; `false` once the peer has closed, the socket
+    /// failed or the time is up: then drop it.
+    pub(crate) fn drain(&mut self) -> bool {
+        let mut scratch = [0u8; 2048];
+        loop {
+            if Instant::now() >= self.until {
+                return false;
+            }
+            match self.sock.read(&mut scratch) {
+                Ok(0) => return false,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+impl<'s> ServerOpening<'s> {
+    /// Starts opening `sock`, fresh from `accept`: everything must be done within `timeout`;
+    /// the first frame may be at most `max_first` bytes long.
+    ///
+    /// # Errors
+    /// The socket cannot be made non-blocking; rustls refuses the configuration.
+    pub(crate) fn new(
+        sock: TcpStream,
+        setup: &'s ServerSetup,
+        timeout: Duration,
+        max_first: usize,
+    ) -> Result<Self, NetError> {
+        let deadline = Instant::now() + timeout;
+        let io = |e| NetError::from_io(e, Phase::Handshake);
+        sock.set_nonblocking(true).map_err(io)?;
+        sock.set_nodelay(true).map_err(io)?;
+        let conn = ServerConnection::new(setup.config.clone()).map_err(|e| {
+            in_context(
+                NetError::from(TlsError::new(e)),
+                Party::P1,
+                &setup.ca_file,
+                timeout,
+            )
+        })?;
+        Ok(Self {
+            sock,
+            conn,
+            setup,
+            deadline,
+            timeout,
+            info: None,
+            first: Vec::new(),
+            max_first,
+        })
+    }
+
+    /// The socket, to wait on for input (and for room to write while
+    /// [`ServerOpening::wants_write`]).
+    pub(crate) fn sock(&self) -> &TcpStream {
+        &self.sock
+    }
+
+    /// When the opening fails if it has not completed.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The failure of an opening whose deadline has passed: a handshake timeout, or a
+    /// request that did not arrive in time.
+    pub(crate) fn expire(self) -> OpeningEnd {
+        let err = match self.info {
+            None => self.contextualize(NetError::from_io(
+                io::Error::new(io::ErrorKind::TimedOut, "handshake deadline passed"),
+                Phase::Handshake,
+            )),
+            Some(_) => NetError::from(TransportError::Timeout {
+                phase: Phase::Recv,
+                after: Some(self.timeout),
+            }),
+        };
+        failed(err, self.info, None)
+    }
+
+    /// Takes every step the socket allows now: writes what rustls has queued, reads and
+    /// processes what has arrived, queues [`READY`] once the handshake is complete, and reads
+    /// the first frame's bytes. Returns the opening while it waits for the socket, or how it
+    /// ended.
+    pub(crate) fn advance(mut self) -> Result<Self, OpeningEnd> {
+        loop {
+            while self.conn.wants_write() {
+                match self.conn.write_tls(&mut self.sock) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        return Ok(self);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(self.fail_io(e)),
+                }
+            }
+            if self.info.is_none() && !self.conn.is_handshaking() {
+                self.info = Some(self.start_session()?);
+                continue;
+            }
+            if self.info.is_some() {
+                match self.read_first() {
+                    Ok(true) => return Err(self.opened()),
+                    Ok(false) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            match self.conn.read_tls(&mut self.sock) {
+                Ok(0) => {
+                    let err = TransportError::PeerClosed {
+                        phase: self.phase(),
+                        mid_message: true,
+                    };
+                    return Err(failed(self.contextualize(err.into()), self.info, None));
+                }
+                Ok(_) => {
+                    if let Err(e) = self.conn.process_new_packets() {
+                        return Err(self.fail_tls(e));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(self),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.fail_io(e)),
+            }
+        }
+    }
+
+    /// Whether the opening waits for the socket to take bytes (as well as for input, which
+    /// it always waits for) after [`ServerOpening::advance`] returned it.
+    pub(crate) fn wants_write(&self) -> bool {
+        self.conn.wants_write()
+    }
+
+    /// The handshake is complete: the session facts, and [`READY`] queued.
+    fn start_session(&mut self) -> Result<SessionInfo, OpeningEnd> {
+        let info = session_info_of(&self.conn, &self.sock, Party::P1, &self.setup.own)
+            .map_err(|e| failed(self.contextualize(e), None, None))?;
+        let mut frame = Vec::with_capacity(READY.len() + FRAME_HEADER_LEN);
+        write_frame(&mut frame, READY, DEFAULT_MAX_FRAME_LEN)
+            .and_then(|()| {
+                self.conn
+                    .writer()
+                    .write_all(&frame)
+                    .map_err(|e| NetError::from_io(e, Phase::Handshake))
+            })
+            .map_err(|e| failed(self.contextualize(e), Some(info.clone()), None))?;
+        Ok(info)
+    }
+
+    /// Reads the first frame's bytes that rustls holds; `true` once it is complete (or
+    /// announced too long: then its body is never read).
+    fn read_first(&mut self) -> Result<bool, OpeningEnd> {
+        loop {
+            let need = match announced(&self.first) {
+                None => FRAME_HEADER_LEN - self.first.len(),
+                Some(len) if len > self.max_first => return Ok(true),
+                Some(len) => FRAME_HEADER_LEN + len - self.first.len(),
+            };
+            if need == 0 {
+                return Ok(true);
+            }
+            let mut chunk = [0u8; 512];
+            let want = need.min(chunk.len());
+            let Some(chunk) = chunk.get_mut(..want) else {
+                return Ok(false);
+            };
+            match self.conn.reader().read(chunk) {
+                Ok(0) => {
+                    let err = TransportError::PeerClosed {
+                        phase: Phase::Recv,
+                        mid_message: !self.first.is_empty(),
+                    };
+                    return Err(failed(err.into(), self.info.clone(), None));
+                }
+                Ok(n) => self
+                    .first
+                    .extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => {
+                    let err = NetError::from_io(e, Phase::Recv);
+                    return Err(failed(err, self.info.clone(), None));
+                }
+            }
+        }
+    }
+
+    /// The opened channel and the first frame.
+    fn opened(self) -> OpeningEnd {
+        let Self {
+            sock,
+            conn,
+            setup,
+            timeout,
+            info,
+            first,
+            max_first,
+            ..
+        } = self;
+        let Some(info) = info else {
+            return failed(
+                TransportError::Timeout {
+                    phase: Phase::Handshake,
+                    after: Some(timeout),
+                }
+                .into(),
+                None,
+                None,
+            );
+        };
+        let frame = match announced(&first) {
+            Some(len) if len > max_first => Err(TransportError::FrameTooLarge {
+                len,
+                max: max_first,
+            }
+            .into()),
+            _ => Ok(first.get(FRAME_HEADER_LEN..).unwrap_or_default().to_vec()),
+        };
+        if let Err(e) = sock.set_nonblocking(false) {
+            return failed(NetError::from_io(e, Phase::Recv), Some(info), None);
+        }
+        let stream = TlsStream::Server(Box::new(StreamOwned::new(conn, sock)));
+        if let Err(e) = stream.set_timeouts(timeout) {
+            return failed(NetError::from_io(e, Phase::Recv), Some(info), None);
+        }
+        let framed = Framed::new(stream, DEFAULT_MAX_FRAME_LEN);
+        let ch = Channel::new(framed, info, timeout, setup.ca_file.clone());
+        OpeningEnd::Opened(Box::new(ch), frame)
+    }
+
+    fn phase(&self) -> Phase {
+        if self.info.is_some() {
+            Phase::Recv
+        } else {
+            Phase::Handshake
+        }
+    }
+
+    /// Adds the timeout, our party and CA file to an error of the handshake.
+    fn contextualize(&self, err: NetError) -> NetError {
+        if self.info.is_some() {
+            return err.with_timeout(self.timeout);
+        }
+        in_context(err, Party::P1, &self.setup.ca_file, self.timeout)
+    }
+
+    fn fail_io(self, e: io::Error) -> OpeningEnd {
+        let err = self.contextualize(NetError::from_io(e, self.phase()));
+        failed(err, self.info, None)
+    }
+
+    /// A TLS error: sends the alert rustls has queued (as far as the socket takes it), then
+    /// lingers so that the peer reads it.
+    fn fail_tls(mut self, e: rustls::Error) -> OpeningEnd {
+        while self.conn.wants_write() {
+            if !matches!(self.conn.write_tls(&mut self.sock), Ok(n) if n > 0) {
+                break;
+            }
+        }
+        let err = self.contextualize(TlsError::new(e).into());
+        failed(err, self.info, Some(Lingering::new(self.sock)))
+    }
+}
+
+/// The announced length of a frame whose first bytes are `first`, once its header is in.
+fn announced(first: &[u8]) -> Option<usize> {
+    let header: [u8; FRAME_HEADER_LEN] = first.get(..FRAME_HEADER_LEN)?.try_into().ok()?;
+    Some(usize::try_from(u32::from_be_bytes(header)).unwrap_or(usize::MAX))
 }
 
 /// Exchanges [`READY`] (server sends, client receives) before `deadline`, then switches

@@ -706,7 +706,20 @@ pub fn ask<T: Transport + ?Sized>(t: &mut T, request: &Request) -> Result<(), Ne
 /// Transport errors; [`NetError::Refused`] with the refusal sent.
 pub fn receive<T: Transport + ?Sized>(t: &mut T) -> Result<Request, NetError> {
     let mut buf = [0u8; MAX_REQUEST_LEN];
-    let decoded = match t.recv(&mut buf) {
+    let received = t.recv(&mut buf);
+    decode_received(t, received)
+}
+
+/// Party 0: the request in a frame already received from `t` (or the error of receiving it),
+/// as [`receive`] reads it: a bad or oversized one is refused over `t`.
+///
+/// # Errors
+/// As [`receive`].
+pub(crate) fn decode_received<T: Transport + ?Sized>(
+    t: &mut T,
+    received: Result<&[u8], NetError>,
+) -> Result<Request, NetError> {
+    let decoded = match received {
         Ok(bytes) => Request::decode(bytes),
         // An oversized request is a bad request too: say so before hanging up.
         Err(NetError::Transport(crate::TransportError::FrameTooLarge { .. })) => Err(Refusal::new(

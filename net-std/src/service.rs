@@ -1,18 +1,18 @@
 //! Party 0 as a long-running service: accepts mutual-TLS connections from many party-1
 //! clients and serves keygen, sign, refresh and pubkey requests for many keys.
 //!
-//! Threads, no async runtime. One accept loop hands each TCP connection through a bounded
-//! queue to a pool of openers, which run the TLS handshake and read the [`crate::request`]
-//! under [`ServiceConfig::handshake_timeout`], answer health requests themselves, and pass
-//! every other authenticated request through a second bounded queue to a smaller pool of
-//! workers that run the sessions. So a client that stalls its handshake (slow loris), or
-//! never sends a byte, holds one opener for at most the handshake timeout and never a
-//! worker: holding every opener takes [`ServiceConfig::openers`] such connections at once
-//! (64 by default). A connection that finds the openers' queue full is refused as busy by
-//! one refuser thread within a small budget, or else dropped at once ([`MAX_REFUSING`],
-//! [`REFUSAL_DEADLINE`]); an opened request that finds the workers' queue full is refused as
-//! busy at once. Anything that fails before or during a session is logged with the peer
-//! address and dropped, and the service goes on.
+//! Threads, no async runtime. One thread accepts the connections and opens them: it runs
+//! every connection's TLS handshake and reads its [`crate::request`] over non-blocking
+//! sockets, as their bytes arrive (poll(2)), under [`ServiceConfig::handshake_timeout`],
+//! answers health requests itself, and passes every other authenticated request through a
+//! bounded queue to a pool of workers that run the sessions. So a client that stalls its
+//! handshake (slow loris), or never sends a byte, holds a socket and a few kilobytes for at
+//! most the handshake timeout, never a thread: holding the service up takes
+//! [`ServiceConfig::max_openings`] such connections at once (1024 by default). One more connection
+//! is refused as busy by one refuser thread within a small budget, or else dropped at once
+//! ([`MAX_REFUSING`], [`REFUSAL_DEADLINE`]); an opened request that finds the workers' queue
+//! full is refused as busy at once. Anything that fails before or during a session is logged
+//! with the peer address and dropped, and the service goes on.
 //!
 //! A stop ([`Shutdown`]) ends the accept loop; connections not yet opened, and opened
 //! requests no worker has taken, are dropped or refused; the sessions in progress have
@@ -47,6 +47,7 @@ pub mod junk;
 mod key_store;
 mod keys;
 mod log;
+mod openings;
 mod paillier_pool;
 
 pub use approve::{ApproveHook, MAX_OUTPUT as MAX_APPROVE_OUTPUT, Verdict};
@@ -63,7 +64,7 @@ use core::time::Duration;
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
@@ -77,7 +78,6 @@ use k256::elliptic_curve::sec1::ToSec1Point;
 use crate::channel::Channel;
 use crate::driver;
 use crate::error::{NetError, Phase, ProtocolError, StoreError, SystemError, TransportError};
-use crate::handshake::establish_server;
 use crate::identity::hex;
 use crate::key_id::{KeyId, key_id, key_id_hex};
 use crate::lock_registry::LockRegistry;
@@ -91,6 +91,7 @@ use crate::tls::{ServerSetup, server_setup};
 use crate::{CertPaths, Transport, rng::os_rng};
 use keys::KeyLocks;
 use log::{Client, key_json};
+use openings::Openings;
 
 /// How often the accept loop looks at the stop flag while no connection arrives (one that
 /// arrives is accepted at once: [`crate::connect::await_connection`]).
@@ -113,12 +114,13 @@ pub struct ServiceConfig {
     pub lock_dir: Option<PathBuf>,
     /// Connections served at once (worker threads).
     pub workers: usize,
-    /// Connections in their TLS handshake and request at once (opener threads): a client
-    /// that stalls its handshake holds one of these, never a worker.
-    pub openers: usize,
-    /// Accepted connections waiting for an opener (one more is refused as busy within a
-    /// small budget, or dropped: [`MAX_REFUSING`]), and opened requests waiting for a worker
-    /// (one more is refused as busy at once).
+    /// Connections in their TLS handshake and request at once, all opened by one thread as
+    /// their bytes arrive: a client that stalls its handshake holds one of these (a socket),
+    /// never a thread. One more is refused as busy within a small budget, or dropped
+    /// ([`MAX_REFUSING`]). Each holds a file descriptor: the process's limit (`ulimit -n`)
+    /// must leave room for them.
+    pub max_openings: usize,
+    /// Opened requests waiting for a worker (one more is refused as busy at once).
     pub max_waiting: usize,
     /// Time a client has to complete the TLS handshake and send its request.
     pub handshake_timeout: Duration,
@@ -140,8 +142,8 @@ pub struct ServiceConfig {
 
 impl ServiceConfig {
     /// Defaults for the share directory `shares`: plaintext shares, the per-user lock
-    /// registry of [`LockRegistry::default_state_dir`], 4 workers, 64 openers, 64 waiting
-    /// connections, 10 s for handshake and request, 60 s per message, 20 s after a stop for
+    /// registry of [`LockRegistry::default_state_dir`], 4 workers, 1024 connections opened at
+    /// once, 64 requests waiting for a worker, 10 s for handshake and request, 60 s per message, 20 s after a stop for
     /// the sessions in progress, 10 s wait for a busy key, no approval hook, text log, 2
     /// Paillier keys made ahead of time.
     #[must_use]
@@ -151,7 +153,7 @@ impl ServiceConfig {
             sealer: None,
             lock_dir: LockRegistry::default_state_dir(),
             workers: 4,
-            openers: 64,
+            max_openings: 1024,
             max_waiting: 64,
             handshake_timeout: Duration::from_secs(10),
             session_timeout: Duration::from_secs(60),
@@ -295,7 +297,7 @@ impl Drop for Tracked<'_> {
     }
 }
 
-/// An authenticated request on its way from an opener to a worker.
+/// An authenticated request on its way from its opening to a worker.
 struct Opened<'a> {
     ch: Channel,
     info: SessionInfo,
@@ -306,18 +308,32 @@ struct Opened<'a> {
 }
 
 impl Opened<'_> {
+    /// Answers the request with `answer` (which gets the channel, the request and the
+    /// client, and returns what to log on success), then closes the connection and logs
+    /// its one line.
+    fn answer(
+        self,
+        shared: &Shared,
+        answer: impl FnOnce(&mut Channel, &Request, &Client<'_>) -> Result<String, NetError>,
+    ) {
+        let Self {
+            mut ch,
+            info,
+            req,
+            addr,
+            start,
+            _tracked,
+        } = self;
+        let client = Client::of(addr, &info);
+        let outcome = answer(&mut ch, &req, &client);
+        finish_request(shared, ch, &client, &req, &outcome, start);
+    }
+
     /// Refuses the request as busy with `reason` instead of serving it, and logs it.
-    fn refuse_busy(mut self, shared: &Shared, reason: String) {
-        let client = Client::of(self.addr, &self.info);
-        let refused = refuse(&mut self.ch, RefusalCode::Busy, reason);
-        finish_request(
-            shared,
-            self.ch,
-            &client,
-            &self.req,
-            &Err(refused),
-            self.start,
-        );
+    fn refuse_busy(self, shared: &Shared, reason: String) {
+        self.answer(shared, |ch, _, _| {
+            Err(refuse(ch, RefusalCode::Busy, reason))
+        });
     }
 }
 
@@ -400,9 +416,9 @@ impl Service {
             ))
             .into());
         }
-        if config.workers == 0 || config.openers == 0 || config.max_waiting == 0 {
+        if config.workers == 0 || config.max_openings == 0 || config.max_waiting == 0 {
             return Err(unusable(
-                "workers, openers and waiting connections must be at least 1".into(),
+                "workers, connections being opened and waiting requests must be at least 1".into(),
             )
             .into());
         }
@@ -486,7 +502,7 @@ impl Service {
         thread::scope(|scope| self.serve_until_stopped(scope, trapdoor.as_ref()))
     }
 
-    /// The accept loop of [`Service::run`], with its openers and workers in `scope`.
+    /// The accept loop of [`Service::run`], which opens the connections, with its workers in `scope`.
     fn serve_until_stopped<'scope>(
         &'scope self,
         scope: &'scope thread::Scope<'scope, '_>,
@@ -499,20 +515,9 @@ impl Service {
         let cfg = &self.shared.config;
         let shared = &*self.shared;
         let stop = &self.shutdown;
-        let (tx, rx) = mpsc::sync_channel::<(TcpStream, SocketAddr, Instant)>(cfg.max_waiting);
         let (session_tx, session_rx) = mpsc::sync_channel::<Opened<'scope>>(cfg.max_waiting);
-        let (rx, session_rx) = (Arc::new(Mutex::new(rx)), Arc::new(Mutex::new(session_rx)));
-        let mut threads = Vec::with_capacity(cfg.openers + cfg.workers + 1);
-        for n in 0..cfg.openers {
-            let (rx, session_tx) = (Arc::clone(&rx), session_tx.clone());
-            threads.push(
-                thread::Builder::new()
-                    .name(format!("ecdsa2pc-opener-{n}"))
-                    .spawn_scoped(scope, move || open(shared, stop, &rx, &session_tx))
-                    .map_err(SystemError::NoThread)?,
-            );
-        }
-        drop(session_tx);
+        let session_rx = Arc::new(Mutex::new(session_rx));
+        let mut threads = Vec::with_capacity(cfg.workers + 1);
         for n in 0..cfg.workers {
             let session_rx = Arc::clone(&session_rx);
             threads.push(
@@ -531,46 +536,11 @@ impl Service {
         );
         self.listener.set_nonblocking(true).map_err(io)?;
         let log = &self.shared.log;
+        let mut openings = Openings::new(shared, session_tx, refusing);
         while !self.shutdown.is_stopped() {
-            match self.listener.accept() {
-                Ok((sock, addr)) => match tx.try_send((sock, addr, Instant::now())) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full((sock, addr, _))) => {
-                        if let Err(
-                            TrySendError::Full((sock, addr))
-                            | TrySendError::Disconnected((sock, addr)),
-                        ) = refusing.try_send((sock, addr))
-                        {
-                            log.dropped(
-                                addr,
-                                None,
-                                &format!(
-                                    "{}, and {MAX_REFUSING} more wait for their busy refusal",
-                                    busy::over_cap(&self.shared)
-                                ),
-                            );
-                            self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                            drop(sock);
-                        }
-                    }
-                    Err(TrySendError::Disconnected(_)) => break,
-                },
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    crate::connect::await_connection(&self.listener, ACCEPT_POLL);
-                }
-                // A client that reset before we accepted it, or a signal: nothing to serve.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
-                    ) => {}
-                Err(e) => {
-                    // Out of file descriptors and the like: say so, wait, keep serving.
-                    log.event("error", &format!("accept failed: {e}"));
-                    thread::sleep(ACCEPT_POLL * 10);
-                }
-            }
+            openings.turn(&self.listener, ACCEPT_POLL);
         }
+        openings.drop_unopened();
         log.event(
             "stopping",
             &format!(
@@ -578,7 +548,6 @@ impl Service {
                 cfg.stop_deadline.as_secs()
             ),
         );
-        drop((tx, refusing));
         // Until every thread is done: new connections are closed at once (not left in the
         // kernel's queue), and at the deadline the sessions still running are cut off.
         let deadline = Instant::now() + cfg.stop_deadline;
@@ -605,90 +574,6 @@ impl Service {
         self.shared.paillier.stop(GENERATOR_GRACE);
         log.event("stopped", "stopped");
         Ok(())
-    }
-}
-
-/// An opener: runs the TLS handshake and reads the request of each queued connection,
-/// answers health requests, and queues the others for a worker, until the queue closes.
-/// After a stop, connections still queued are dropped unopened.
-fn open<'a>(
-    shared: &'a Shared,
-    stop: &Shutdown,
-    rx: &Mutex<Receiver<(TcpStream, SocketAddr, Instant)>>,
-    sessions: &SyncSender<Opened<'a>>,
-) {
-    loop {
-        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok((sock, addr, start)) = next else {
-            return;
-        };
-        if stop.is_stopped() {
-            shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-            shared
-                .log
-                .dropped(addr, None, "the service is stopping: not opened");
-            continue;
-        }
-        // A bug in one opening must not take an opener (and its capacity) away for good.
-        let opened = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            open_one(shared, sock, addr, start, sessions);
-        }));
-        if opened.is_err() {
-            shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-            shared.log.event(
-                "error",
-                &format!("{addr}: connection ended by an internal error (a bug)"),
-            );
-        }
-    }
-}
-
-/// Opens one connection: health is answered here; anything else goes to the workers' queue,
-/// or is refused as busy if that is full.
-fn open_one<'a>(
-    shared: &'a Shared,
-    sock: TcpStream,
-    addr: SocketAddr,
-    start: Instant,
-    sessions: &SyncSender<Opened<'a>>,
-) {
-    let tracked = shared.live.track(&sock);
-    let cfg = &shared.config;
-    let failed = || shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-    let Some((mut ch, info, req)) = open_connection(
-        shared,
-        sock,
-        addr,
-        cfg.handshake_timeout,
-        |step, e| match step {
-            Opening::Handshake => format!("before a session: {e}"),
-            Opening::Request => e.to_string(),
-        },
-    ) else {
-        failed();
-        return;
-    };
-    if req.operation == Operation::Health {
-        // No key, no protocol run: answered here, so that a monitoring check gets its
-        // answer however busy the workers are.
-        let client = Client::of(addr, &info);
-        let outcome = health(shared, &mut ch);
-        finish_request(shared, ch, &client, &req, &outcome, start);
-        return;
-    }
-    let opened = Opened {
-        ch,
-        info,
-        req,
-        addr,
-        start,
-        _tracked: tracked,
-    };
-    match sessions.try_send(opened) {
-        Ok(()) => {}
-        Err(TrySendError::Full(opened) | TrySendError::Disconnected(opened)) => {
-            opened.refuse_busy(shared, format!("party 0 is {}", busy::over_cap(shared)));
-        }
     }
 }
 
@@ -727,75 +612,12 @@ fn work(
     }
 }
 
-/// Where an accepted connection failed before its request was read.
-#[derive(Clone, Copy)]
-enum Opening {
-    /// The TLS handshake.
-    Handshake,
-    /// Receiving the request.
-    Request,
-}
-
-/// The TLS handshake and the request, both under `deadline` (the channel keeps that timeout
-/// until the request has arrived: a client that stalls holds the thread no longer), as every
-/// accepted connection starts. On failure the connection is dropped and logged with
-/// `cause(step, error)`.
-fn open_connection(
-    shared: &Shared,
-    sock: TcpStream,
-    addr: SocketAddr,
-    deadline: Duration,
-    cause: impl Fn(Opening, &NetError) -> String,
-) -> Option<(Channel, SessionInfo, Request)> {
-    let start = Instant::now();
-    let mut ch = match establish_server(sock, &shared.setup, deadline) {
-        Ok(ch) => ch,
-        Err(e) => {
-            shared
-                .log
-                .dropped(addr, None, &cause(Opening::Handshake, &e));
-            return None;
-        }
-    };
-    let info = ch.info().clone();
-    // The request gets what is left of the deadline, not a deadline of its own: handshake
-    // and request together take at most `deadline` (at least a millisecond is left for a
-    // client that finished its handshake at the last moment and sends at once).
-    let left = deadline
-        .saturating_sub(start.elapsed())
-        .max(Duration::from_millis(1));
-    let received = ch
-        .set_timeout(left)
-        .and_then(|()| request::receive(&mut ch));
-    match received {
-        Ok(req) => Some((ch, info, req)),
-        Err(e) => {
-            let client = Client::of(addr, &info);
-            shared
-                .log
-                .dropped(addr, Some(&client), &cause(Opening::Request, &e));
-            None
-        }
-    }
-}
-
 /// Serves one opened request and logs one line about it.
 fn serve(shared: &Shared, trapdoor: Option<&TrapdoorTables<'_>>, opened: Opened<'_>) {
-    let Opened {
-        mut ch,
-        info,
-        req,
-        addr,
-        start,
-        _tracked,
-    } = opened;
-    let client = Client::of(addr, &info);
-    let outcome = if let Err(e) = ch.set_timeout(shared.config.session_timeout) {
-        Err(e)
-    } else {
-        handle(shared, trapdoor, &mut ch, &req, &client)
-    };
-    finish_request(shared, ch, &client, &req, &outcome, start);
+    opened.answer(shared, |ch, req, client| {
+        ch.set_timeout(shared.config.session_timeout)?;
+        handle(shared, trapdoor, ch, req, client)
+    });
 }
 
 /// Closes a served connection, counts its outcome and logs its one line.

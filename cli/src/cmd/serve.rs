@@ -84,13 +84,13 @@ pub(crate) struct ServeArgs {
     /// connections served at once (default: 4, at most 1024)
     #[argh(option, default = "4")]
     workers: usize,
-    /// connections in their TLS handshake and request at once: a client that stalls its
-    /// handshake holds one of these, never a worker (default: 64, at most 4096)
-    #[argh(option, default = "64")]
+    /// connections in their TLS handshake and request at once, all opened by one thread: a
+    /// client that stalls its handshake holds one of these (a socket), never a thread; more
+    /// are refused as busy (a few at a time, within a second each) or dropped (default: 1024,
+    /// at most 65536; each needs a file descriptor)
+    #[argh(option, default = "1024")]
     max_handshakes: usize,
-    /// accepted connections waiting for their handshake, and requests waiting for a worker;
-    /// more are refused as busy (a few at a time, within a second each) or dropped
-    /// (default: 64, at most 65536)
+    /// requests waiting for a worker; more are refused as busy (default: 64, at most 65536)
     #[argh(option, default = "64")]
     max_connections: usize,
     /// seconds a client has for the TLS handshake and its request (default: 10)
@@ -148,7 +148,7 @@ pub(crate) fn run(args: &ServeArgs) -> ExitStatus {
 /// Upper bounds of the limits: a thread each (workers, handshakes), a queue place each
 /// (connections); beyond them a mistyped value would exhaust threads or memory.
 const MAX_WORKERS: usize = 1024;
-const MAX_HANDSHAKES: usize = 4096;
+const MAX_HANDSHAKES: usize = 65536;
 const MAX_CONNECTIONS: usize = 65536;
 
 fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
@@ -200,7 +200,7 @@ fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
     }
     let config = ServiceConfig {
         workers: args.workers,
-        openers: args.max_handshakes,
+        max_openings: args.max_handshakes,
         max_waiting: args.max_connections,
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         session_timeout: Duration::from_secs(args.timeout),

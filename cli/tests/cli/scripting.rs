@@ -138,7 +138,7 @@ fn serve_limits_beyond_their_bounds_are_usage_errors() {
         (
             "--max-handshakes",
             "0",
-            "--max-handshakes 0: must be from 1 to 4096",
+            "--max-handshakes 0: must be from 1 to 65536",
         ),
         (
             "--max-connections",

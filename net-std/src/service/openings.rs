@@ -1,0 +1,329 @@
+//! The service's accept loop and openings: every accepted connection's TLS handshake and
+//! request, driven by one thread over non-blocking sockets and poll(2).
+//!
+//! A connection that stalls its handshake or its request (slow loris, a port scan that holds
+//! the socket, a client that vanished) costs a socket and a few kilobytes until its
+//! [`ServiceConfig::handshake_timeout`], never a thread: the thread goes on with the others
+//! as their bytes arrive. Up to [`ServiceConfig::max_openings`] connections are opened at once;
+//! one more is refused as busy by the refuser thread within a small budget, or dropped
+//! ([`super::busy`]). An opened request goes to the workers' queue (health requests are
+//! answered here), or is refused as busy at once if that queue is full.
+
+use core::net::SocketAddr;
+use core::sync::atomic::Ordering;
+use core::time::Duration;
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::time::Instant;
+
+#[cfg(doc)]
+use super::ServiceConfig;
+use super::log::Client;
+use super::{Opened, Shared, busy, health};
+use crate::error::NetError;
+use crate::handshake::{Lingering, OpeningEnd, OpeningFailure, ServerOpening};
+use crate::request::{self, MAX_REQUEST_LEN, Operation};
+use crate::session::SessionInfo;
+
+/// How long accepting pauses after `accept` failed for want of resources (file descriptors):
+/// the listener stays readable, and retrying at once would spin.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(200);
+/// Longest time a reply sent from this thread (health, a refusal) may block it. Such replies
+/// are a few hundred bytes, which the socket's send buffer takes at once; the limit is there
+/// for a peer that could make it otherwise.
+const REPLY_LIMIT: Duration = Duration::from_secs(1);
+
+/// The connections being opened, and those lingering after a TLS error.
+pub(super) struct Openings<'a> {
+    shared: &'a Shared,
+    sessions: SyncSender<Opened<'a>>,
+    refusing: SyncSender<(TcpStream, SocketAddr)>,
+    pending: Vec<Pending<'a>>,
+    lingering: Vec<Lingering>,
+    accept_paused_until: Option<Instant>,
+}
+
+/// One connection on its way to a request.
+struct Pending<'a> {
+    opening: ServerOpening<'a>,
+    addr: SocketAddr,
+    start: Instant,
+}
+
+impl<'a> Openings<'a> {
+    /// No connections yet; opened requests go to `sessions`, connections over the cap to
+    /// `refusing` (both queues close when the openings are dropped).
+    pub(super) fn new(
+        shared: &'a Shared,
+        sessions: SyncSender<Opened<'a>>,
+        refusing: SyncSender<(TcpStream, SocketAddr)>,
+    ) -> Self {
+        Self {
+            shared,
+            sessions,
+            refusing,
+            pending: Vec::new(),
+            lingering: Vec::new(),
+            accept_paused_until: None,
+        }
+    }
+
+    /// Waits until a connection arrives on `listener` (non-blocking), a socket being opened
+    /// is ready, a deadline passes or `max_wait` is over, and does what is due: accepts,
+    /// advances, expires.
+    pub(super) fn turn(&mut self, listener: &TcpListener, max_wait: Duration) {
+        let now = Instant::now();
+        let listening = self.accept_paused_until.is_none_or(|t| now >= t);
+        let next_deadline = self
+            .pending
+            .iter()
+            .map(|p| p.opening.deadline())
+            .chain(self.lingering.iter().map(Lingering::until))
+            .chain(self.accept_paused_until)
+            .min();
+        let timeout = next_deadline.map_or(max_wait, |t| {
+            t.saturating_duration_since(now)
+                .min(max_wait)
+                .max(Duration::from_millis(1))
+        });
+        let (accept, ready) = self.wait(listening.then_some(listener), timeout);
+        if accept {
+            self.accept_from(listener);
+        }
+        self.advance(&ready);
+    }
+
+    /// Drops every connection still being opened (the service is stopping), each logged,
+    /// and closes the workers' and the refuser's queues.
+    pub(super) fn drop_unopened(self) {
+        for p in self.pending {
+            self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .log
+                .dropped(p.addr, None, "the service is stopping: not opened");
+        }
+    }
+
+    /// poll(2) on the listener (if given), the pending sockets and the lingering ones:
+    /// whether to accept, and which pending and lingering sockets are ready, in order.
+    fn wait(&self, listener: Option<&TcpListener>, timeout: Duration) -> (bool, Vec<bool>) {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::event::{PollFd, PollFlags, Timespec, poll};
+            let mut fds = Vec::with_capacity(1 + self.pending.len() + self.lingering.len());
+            if let Some(listener) = listener {
+                fds.push(PollFd::new(listener, PollFlags::IN));
+            }
+            for p in &self.pending {
+                let mut flags = PollFlags::IN;
+                if p.opening.wants_write() {
+                    flags |= PollFlags::OUT;
+                }
+                fds.push(PollFd::new(p.opening.sock(), flags));
+            }
+            for l in &self.lingering {
+                fds.push(PollFd::new(l.sock(), PollFlags::IN));
+            }
+            let limit = Timespec::try_from(timeout).ok();
+            match poll(&mut fds, limit.as_ref()) {
+                // Ready, the time is up, or a signal: the readiness flags say which.
+                Ok(_) | Err(rustix::io::Errno::INTR) => {
+                    let mut ready = fds.iter().map(|fd| !fd.revents().is_empty());
+                    let accept = listener.is_some() && ready.next().unwrap_or(false);
+                    return (accept, ready.collect());
+                }
+                // Anything else would fail again at once: wait, then look at everything.
+                Err(_) => std::thread::sleep(timeout),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        std::thread::sleep(timeout.min(Duration::from_millis(1)));
+        let everything = self.pending.len() + self.lingering.len();
+        (listener.is_some(), vec![true; everything])
+    }
+
+    /// Accepts every connection waiting on `listener`: opened here up to the cap, beyond it
+    /// handed to the refuser or dropped.
+    fn accept_from(&mut self, listener: &TcpListener) {
+        let shared = self.shared;
+        let log = &shared.log;
+        loop {
+            match listener.accept() {
+                Ok((sock, addr)) if self.pending.len() < shared.config.max_openings => {
+                    match ServerOpening::new(
+                        sock,
+                        &shared.setup,
+                        shared.config.handshake_timeout,
+                        MAX_REQUEST_LEN,
+                    ) {
+                        Ok(opening) => self.pending.push(Pending {
+                            opening,
+                            addr,
+                            start: Instant::now(),
+                        }),
+                        Err(e) => self.dropped(addr, None, &e),
+                    }
+                }
+                Ok((sock, addr)) => {
+                    if let Err(
+                        TrySendError::Full((_, addr)) | TrySendError::Disconnected((_, addr)),
+                    ) = self.refusing.try_send((sock, addr))
+                    {
+                        log.dropped(
+                            addr,
+                            None,
+                            &format!(
+                                "{}, and {} more wait for their busy refusal",
+                                busy::over_cap(shared),
+                                busy::MAX_REFUSING
+                            ),
+                        );
+                        shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                // A client that reset before we accepted it, or a signal: nothing to serve.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    // Out of file descriptors and the like: say so, pause accepting (the
+                    // openings go on), keep serving.
+                    log.event("error", &format!("accept failed: {e}"));
+                    self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Advances the ready connections, ends those past their deadline, and lets the
+    /// lingering sockets go once their peers have closed or their time is up.
+    fn advance(&mut self, ready: &[bool]) {
+        // One flag per pending socket, then one per lingering socket (all set if poll failed).
+        let is_ready = |i: usize| ready.get(i).copied().unwrap_or(true);
+        let pending = core::mem::take(&mut self.pending);
+        let lingering_from = pending.len();
+        for (i, p) in pending.into_iter().enumerate() {
+            let Pending {
+                opening,
+                addr,
+                start,
+            } = p;
+            let advanced = if is_ready(i) {
+                opening.advance()
+            } else {
+                Ok(opening)
+            };
+            let ended = match advanced {
+                Ok(opening) if Instant::now() < opening.deadline() => {
+                    self.pending.push(Pending {
+                        opening,
+                        addr,
+                        start,
+                    });
+                    continue;
+                }
+                Ok(opening) => opening.expire(),
+                Err(ended) => ended,
+            };
+            self.end(ended, addr, start);
+        }
+        let lingering = core::mem::take(&mut self.lingering);
+        for (i, mut l) in lingering.into_iter().enumerate() {
+            let keep = if is_ready(lingering_from + i) {
+                l.drain()
+            } else {
+                Instant::now() < l.until()
+            };
+            if keep {
+                self.lingering.push(l);
+            }
+        }
+    }
+
+    /// A connection's opening has ended: serve, answer or drop it.
+    fn end(&mut self, ended: OpeningEnd, addr: SocketAddr, start: Instant) {
+        let shared = self.shared;
+        match ended {
+            OpeningEnd::Opened(ch, frame) => {
+                let mut ch = *ch;
+                let info = ch.info().clone();
+                if let Err(e) = ch.set_timeout(REPLY_LIMIT) {
+                    self.dropped(addr, Some(&info), &e);
+                    return;
+                }
+                let req = match frame {
+                    Ok(bytes) => request::decode_received(&mut ch, Ok(&bytes)),
+                    Err(e) => request::decode_received(&mut ch, Err(e)),
+                };
+                match req {
+                    Ok(req) => {
+                        // Registered from here on: a stop closes it at its deadline.
+                        let tracked = shared.live.track(ch.sock());
+                        self.dispatch(Opened {
+                            ch,
+                            info,
+                            req,
+                            addr,
+                            start,
+                            _tracked: tracked,
+                        });
+                    }
+                    Err(e) => self.dropped(addr, Some(&info), &e),
+                }
+            }
+            OpeningEnd::Failed(failure) => {
+                let OpeningFailure {
+                    error: e,
+                    info,
+                    linger,
+                } = *failure;
+                self.dropped(addr, info.as_ref(), &e);
+                // Bounded like the openings: past that, a socket closes without its linger.
+                if let Some(linger) = linger
+                    && self.lingering.len() < shared.config.max_openings
+                {
+                    self.lingering.push(linger);
+                }
+            }
+        }
+    }
+
+    /// Counts and logs a connection dropped with `e`: with its client once the handshake has
+    /// told who it is, else as failed before a session.
+    fn dropped(&self, addr: SocketAddr, info: Option<&SessionInfo>, e: &NetError) {
+        let shared = self.shared;
+        shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+        match info {
+            Some(info) => {
+                let client = Client::of(addr, info);
+                shared.log.dropped(addr, Some(&client), &e.to_string());
+            }
+            None => shared
+                .log
+                .dropped(addr, None, &format!("before a session: {e}")),
+        }
+    }
+
+    /// An opened request: health is answered here; anything else goes to the workers'
+    /// queue, or is refused as busy if that is full.
+    fn dispatch(&self, opened: Opened<'a>) {
+        let shared = self.shared;
+        if opened.req.operation == Operation::Health {
+            // No key, no protocol run: answered here, so that a monitoring check gets its
+            // answer however busy the workers are.
+            opened.answer(shared, |ch, _, _| health(shared, ch));
+            return;
+        }
+        match self.sessions.try_send(opened) {
+            Ok(()) => {}
+            Err(TrySendError::Full(opened) | TrySendError::Disconnected(opened)) => {
+                opened.refuse_busy(shared, format!("party 0 is {}", busy::over_cap(shared)));
+            }
+        }
+    }
+}
