@@ -19,7 +19,7 @@ use ecdsa2pc_net::service::{
 };
 use ecdsa2pc_net::store::ShareFiles;
 use ecdsa2pc_net::{
-    CertPaths, NetError, StoreError, Transport, connect, driver, epoch, rng::os_rng,
+    CertPaths, NetError, StoreError, TlsProblem, Transport, connect, driver, epoch, rng::os_rng,
 };
 use k256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
 use zeroize::Zeroizing;
@@ -333,6 +333,15 @@ fn service_refuses_bad_requests_and_stops_with_a_session_waiting() {
         r.reason.contains("not against `ecdsa2pc serve`"),
         "{}",
         r.reason
+    );
+    // A request longer than any request: refused as bad, its body never read.
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    ch.send(&vec![0u8; request::MAX_REQUEST_LEN + 1]).unwrap();
+    let reply = request::decode_reply(ch.recv(&mut buf).unwrap()).unwrap_err();
+    assert_eq!(reply.code, RefusalCode::BadRequest);
+    assert!(
+        reply.reason.contains("longer than any request"),
+        "{reply:?}"
     );
     // A client that connects and never sends its request is dropped after the handshake
     // timeout, and a stop still ends the service.
@@ -1162,6 +1171,42 @@ fn idle_connections_hold_no_worker_and_the_service_keeps_serving() {
     svc.stop();
 }
 
+/// A client whose certificate comes from another CA learns why at connect time, from the
+/// service's alert (sent and lingered over by the thread that opens every connection, not
+/// lost to a reset), and the service logs the cause with the fix; then it serves on.
+#[test]
+fn a_client_of_another_ca_is_told_why_and_the_service_logs_the_fix() {
+    let dir = certs("service-wrong-ca");
+    let other = certs("service-wrong-ca-other");
+    let shares = TempDir::new("service-wrong-ca-shares");
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    // Trusts the service's CA, but its own certificate is from another CA.
+    let mut stranger = party(&other, Party::P2);
+    stranger.ca = party(&dir, Party::P2).ca;
+    for _ in 0..3 {
+        let e = connect(&svc.addr, &stranger, OK_TIMEOUT).unwrap_err();
+        let NetError::Tls(tls) = &e else {
+            panic!("not a TLS error: {e}")
+        };
+        assert_eq!(tls.problem(), &TlsProblem::UnknownCa, "{e}");
+        assert!(tls.reported_by_peer(), "{e}");
+    }
+    let mut ch = connect(&svc.addr, &party(&dir, Party::P2), OK_TIMEOUT).unwrap();
+    fetch_health(&mut ch).unwrap();
+    let lines = svc.stop();
+    let logged = lines
+        .iter()
+        .filter(|l| {
+            l.contains("dropped")
+                && l.contains("before a session")
+                && l.contains("not signed by our CA")
+        })
+        .count();
+    assert_eq!(logged, 3, "{lines:#?}");
+}
+
 /// A slow-loris crowd larger than any thread pool delays no one: 300 idle sockets and 30
 /// clients that stop half-way through their TLS handshake (a ClientHello cut short) or after
 /// it (no request), all within the handshake timeout, and a health check and a signature
@@ -1277,6 +1322,59 @@ fn a_stop_drops_unopened_connections_and_cuts_a_stalled_session_at_its_deadline(
         "{lines:#?}"
     );
     drop((idle, stalled));
+}
+
+/// A client whose bytes arrive one at a time (each TLS record, and the request's frame
+/// header and body, split over many reads of the service) is opened and served like any
+/// other: the opening picks each piece up as it arrives.
+#[test]
+fn a_client_whose_bytes_arrive_one_at_a_time_is_served() {
+    use std::io::{Read as _, Write as _};
+    let dir = certs("service-drip");
+    let shares = TempDir::new("service-drip-shares");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    // A relay that forwards the client's bytes one per write (each its own TCP segment),
+    // and the service's as they come.
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay_addr = relay.local_addr().unwrap().to_string();
+    let upstream_addr = svc.addr.clone();
+    thread::spawn(move || {
+        let (down, _) = relay.accept().unwrap();
+        let up = TcpStream::connect(&upstream_addr).unwrap();
+        up.set_nodelay(true).unwrap();
+        let (mut down_r, mut up_w) = (down.try_clone().unwrap(), up.try_clone().unwrap());
+        let (mut up_r, mut down_w) = (up, down);
+        thread::spawn(move || {
+            let mut byte = [0u8; 1];
+            while let Ok(1) = down_r.read(&mut byte) {
+                if up_w.write_all(&byte).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_micros(50));
+            }
+            let _ = up_w.shutdown(std::net::Shutdown::Write);
+        });
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = up_r.read(&mut buf) {
+            if down_w.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = down_w.shutdown(std::net::Shutdown::Both);
+    });
+    let mut ch = connect(&relay_addr, &client, OK_TIMEOUT).unwrap();
+    let h = fetch_health(&mut ch).unwrap();
+    assert_eq!(h.protocol, request::REQUEST_VERSION);
+    let lines = svc.stop();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("CN=client1") && l.contains("health") && l.contains("ok")),
+        "{lines:#?}"
+    );
 }
 
 /// The TLS handshake and the request share one deadline: a client whose handshake takes most
