@@ -31,6 +31,8 @@ use std::time::Instant;
 
 /// Bytes of the hook's standard output kept (the rest is read and discarded).
 pub const MAX_OUTPUT: usize = 4096;
+/// The name of the threads that feed a hook its request and read its output.
+const THREAD_NAME: &str = "ecdsa2pc-approve";
 /// How often a running hook is checked for its exit.
 const POLL: Duration = Duration::from_millis(5);
 /// Time the output reader has, once the hook exited and its group was killed, to reach the end
@@ -187,7 +189,7 @@ impl ApproveHook {
 /// no thread start, the hook reads an empty input (and a hook that checks its request refuses).
 fn write_input(mut stdin: ChildStdin, input: Vec<u8>) {
     let _ = thread::Builder::new()
-        .name("ecdsa2pc-approve".into())
+        .name(THREAD_NAME.into())
         .spawn(move || stdin.write_all(&input));
 }
 
@@ -220,7 +222,7 @@ fn reader(pipe: Option<impl io::Read + Send + 'static>) -> mpsc::Receiver<Vec<u8
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     if let Some(pipe) = pipe {
         let _ = thread::Builder::new()
-            .name("ecdsa2pc-approve".into())
+            .name(THREAD_NAME.into())
             .spawn(move || read_output(pipe, &tx));
     }
     rx
