@@ -440,9 +440,11 @@ impl<'s> ServerOpening<'s> {
             }
             match self.conn.read_tls(&mut self.sock) {
                 Ok(0) => {
+                    // A probe that connected and left, or a client gone between messages,
+                    // is not a message cut in half.
                     let err = TransportError::PeerClosed {
                         phase: self.phase(),
-                        mid_message: true,
+                        mid_message: self.info.is_some() && !self.first.is_empty(),
                     };
                     return Err(failed(self.contextualize(err.into()), self.info, None));
                 }

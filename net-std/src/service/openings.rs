@@ -74,7 +74,11 @@ impl<'a> Openings<'a> {
     /// advances, expires.
     pub(super) fn turn(&mut self, listener: &TcpListener, max_wait: Duration) {
         let now = Instant::now();
-        let listening = self.accept_paused_until.is_none_or(|t| now >= t);
+        // A pause that has passed is over: kept, its instant would cut every wait to 1 ms.
+        if self.accept_paused_until.is_some_and(|t| now >= t) {
+            self.accept_paused_until = None;
+        }
+        let listening = self.accept_paused_until.is_none();
         let next_deadline = self
             .pending
             .iter()
@@ -88,10 +92,11 @@ impl<'a> Openings<'a> {
                 .max(Duration::from_millis(1))
         });
         let (accept, ready) = self.wait(listening.then_some(listener), timeout);
+        // Advanced first: the flags are those of the sockets polled, before new ones join.
+        self.advance(&ready);
         if accept {
             self.accept_from(listener);
         }
-        self.advance(&ready);
     }
 
     /// Drops every connection still being opened (the service is stopping), each logged,
