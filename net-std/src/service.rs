@@ -93,8 +93,8 @@ use keys::KeyLocks;
 use log::{Client, key_json};
 use openings::Openings;
 
-/// How often the accept loop looks at the stop flag while no connection arrives (one that
-/// arrives is accepted at once: [`crate::connect::await_connection`]).
+/// How often the accept loop looks at the stop flag while nothing happens (a connection that
+/// arrives, or bytes of one being opened, wake it at once: poll(2) in [`Openings`]).
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
 /// How long a stopping service waits for the Paillier key generator to finish its prime.
 const GENERATOR_GRACE: Duration = Duration::from_secs(1);

@@ -145,8 +145,9 @@ pub(crate) fn run(args: &ServeArgs) -> ExitStatus {
     finish(&log, style, result)
 }
 
-/// Upper bounds of the limits: a thread each (workers, handshakes), a queue place each
-/// (connections); beyond them a mistyped value would exhaust threads or memory.
+/// Upper bounds of the limits: a thread each (workers), a socket and its TLS state each
+/// (handshakes), a queue place each (connections); beyond them a mistyped value would
+/// exhaust threads, file descriptors or memory.
 const MAX_WORKERS: usize = 1024;
 const MAX_HANDSHAKES: usize = 65536;
 const MAX_CONNECTIONS: usize = 65536;
