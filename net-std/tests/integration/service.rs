@@ -670,7 +670,10 @@ fn health_answers_over_mtls_and_the_json_log_has_one_line_per_request() {
     assert_eq!(h.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(h.protocol, request::REQUEST_VERSION);
     assert_eq!((h.keys, h.signatures, h.workers), (0, 0, 4));
-    assert_eq!(h.busy_workers, 0, "an opener answers health, not a worker");
+    assert_eq!(
+        h.busy_workers, 0,
+        "the opening thread answers health, not a worker"
+    );
     // Files that are not named by a key id are not keys: a backup, an upper-case copy.
     for name in ["backup.share", &format!("{}.share", "AB".repeat(32))] {
         std::fs::write(shares.path().join(name), b"not a key").unwrap();
@@ -1324,6 +1327,31 @@ fn a_stop_drops_unopened_connections_and_cuts_a_stalled_session_at_its_deadline(
     drop((idle, stalled));
 }
 
+/// A relay on a free loopback port to `upstream`, for one client: `forward_up` carries the
+/// client's bytes to the service (reading the first stream, writing the second), the
+/// service's come back as they arrive; when the service closes, so does the relay, at once.
+/// Returns the relay's address.
+fn relay(upstream: &str, forward_up: impl FnOnce(TcpStream, TcpStream) + Send + 'static) -> String {
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay_addr = relay.local_addr().unwrap().to_string();
+    let upstream = upstream.to_owned();
+    thread::spawn(move || {
+        let (down, _) = relay.accept().unwrap();
+        let up = TcpStream::connect(&upstream).unwrap();
+        up.set_nodelay(true).unwrap();
+        let (down_r, up_w) = (down.try_clone().unwrap(), up.try_clone().unwrap());
+        let (mut up_r, mut down_w) = (up, down);
+        thread::spawn(move || {
+            let shut = up_w.try_clone().unwrap();
+            forward_up(down_r, up_w);
+            let _ = shut.shutdown(std::net::Shutdown::Write);
+        });
+        std::io::copy(&mut up_r, &mut down_w).ok();
+        let _ = down_w.shutdown(std::net::Shutdown::Both);
+    });
+    relay_addr
+}
+
 /// A client whose bytes arrive one at a time (each TLS record, and the request's frame
 /// header and body, split over many reads of the service) is opened and served like any
 /// other: the opening picks each piece up as it arrives.
@@ -1338,32 +1366,14 @@ fn a_client_whose_bytes_arrive_one_at_a_time_is_served() {
     let svc = Running::start_with(&dir, config);
     // A relay that forwards the client's bytes one per write (each its own TCP segment),
     // and the service's as they come.
-    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let relay_addr = relay.local_addr().unwrap().to_string();
-    let upstream_addr = svc.addr.clone();
-    thread::spawn(move || {
-        let (down, _) = relay.accept().unwrap();
-        let up = TcpStream::connect(&upstream_addr).unwrap();
-        up.set_nodelay(true).unwrap();
-        let (mut down_r, mut up_w) = (down.try_clone().unwrap(), up.try_clone().unwrap());
-        let (mut up_r, mut down_w) = (up, down);
-        thread::spawn(move || {
-            let mut byte = [0u8; 1];
-            while let Ok(1) = down_r.read(&mut byte) {
-                if up_w.write_all(&byte).is_err() {
-                    break;
-                }
-                thread::sleep(Duration::from_micros(50));
-            }
-            let _ = up_w.shutdown(std::net::Shutdown::Write);
-        });
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = up_r.read(&mut buf) {
-            if down_w.write_all(&buf[..n]).is_err() {
+    let relay_addr = relay(&svc.addr, |mut down_r, mut up_w| {
+        let mut byte = [0u8; 1];
+        while let Ok(1) = down_r.read(&mut byte) {
+            if up_w.write_all(&byte).is_err() {
                 break;
             }
+            thread::sleep(Duration::from_micros(50));
         }
-        let _ = down_w.shutdown(std::net::Shutdown::Both);
     });
     let mut ch = connect(&relay_addr, &client, OK_TIMEOUT).unwrap();
     let h = fetch_health(&mut ch).unwrap();
@@ -1382,7 +1392,6 @@ fn a_client_whose_bytes_arrive_one_at_a_time_is_served() {
 /// the rest is dropped, not given a second full timeout for the request.
 #[test]
 fn handshake_and_request_together_get_one_handshake_timeout() {
-    use std::io::{Read as _, Write as _};
     let dir = certs("service-slow-open");
     let shares = TempDir::new("service-slow-open-shares");
     let client = party(&dir, Party::P2);
@@ -1391,31 +1400,9 @@ fn handshake_and_request_together_get_one_handshake_timeout() {
     config.paillier_pool = 0;
     let svc = Running::start_with(&dir, config);
     // A relay that holds the client's bytes back for 1.3 s, then forwards both ways.
-    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let relay_addr = relay.local_addr().unwrap().to_string();
-    let upstream_addr = svc.addr.clone();
-    thread::spawn(move || {
-        let (down, _) = relay.accept().unwrap();
-        let up = TcpStream::connect(&upstream_addr).unwrap();
-        let (mut down_r, mut up_w) = (down.try_clone().unwrap(), up.try_clone().unwrap());
-        let (mut up_r, mut down_w) = (up, down);
-        thread::spawn(move || {
-            thread::sleep(Duration::from_millis(1300));
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = down_r.read(&mut buf) {
-                if up_w.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = up_r.read(&mut buf) {
-            if down_w.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-        // The service closed: so does the relay, at once.
-        let _ = down_w.shutdown(std::net::Shutdown::Both);
+    let relay_addr = relay(&svc.addr, |mut down_r, mut up_w| {
+        thread::sleep(Duration::from_millis(1300));
+        std::io::copy(&mut down_r, &mut up_w).ok();
     });
     let mut ch = connect(&relay_addr, &client, OK_TIMEOUT).unwrap();
     // About 1.3 s of the 2 are gone; the request comes 1 s later, past the deadline.
