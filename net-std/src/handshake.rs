@@ -257,7 +257,7 @@ pub(crate) fn establish_client(
 /// Party 0's opening of one accepted connection on a non-blocking socket: the TLS handshake,
 /// [`READY`] and the client's first frame, each step taken when the socket is ready for it
 /// ([`ServerOpening::advance`]). One thread opens any number of connections this way, so a
-/// client that stalls its handshake or its first frame holds a socket and a few kilobytes
+/// client that stalls its handshake or its first frame holds a socket and its TLS state
 /// until its deadline, not a thread. The same checks as [`establish_server`]'s, and the same
 /// errors.
 pub(crate) struct ServerOpening<'s> {
@@ -329,11 +329,12 @@ impl Lingering {
         self.until
     }
 
-    /// Reads and drops what has arrived; `false` once the peer has closed, the socket
-    /// failed or the time is up: then drop it.
+    /// Reads and drops what has arrived (at most [`MAX_DRAIN`] at a time: a peer that
+    /// sends without pause must not hold the caller); `false` once the peer has closed, the
+    /// socket failed or the time is up: then drop it.
     pub(crate) fn drain(&mut self) -> bool {
         let mut scratch = [0u8; 2048];
-        loop {
+        for _ in 0..MAX_DRAIN / scratch.len() {
             if Instant::now() >= self.until {
                 return false;
             }
@@ -345,8 +346,12 @@ impl Lingering {
                 Err(_) => return false,
             }
         }
+        true
     }
 }
+
+/// Most bytes one [`Lingering::drain`] reads.
+const MAX_DRAIN: usize = 64 * 1024;
 
 impl<'s> ServerOpening<'s> {
     /// Starts opening `sock`, fresh from `accept`: everything must be done within `timeout`;
@@ -388,6 +393,11 @@ impl<'s> ServerOpening<'s> {
     /// [`ServerOpening::wants_write`]).
     pub(crate) fn sock(&self) -> &TcpStream {
         &self.sock
+    }
+
+    /// The session facts, once the handshake is complete.
+    pub(crate) fn info(&self) -> Option<&SessionInfo> {
+        self.info.as_ref()
     }
 
     /// When the opening fails if it has not completed.

@@ -2,7 +2,7 @@
 //! request, driven by one thread over non-blocking sockets and poll(2).
 //!
 //! A connection that stalls its handshake or its request (slow loris, a port scan that holds
-//! the socket, a client that vanished) costs a socket and a few kilobytes until its
+//! the socket, a client that vanished) costs a socket and its TLS state until its
 //! [`ServiceConfig::handshake_timeout`], never a thread: the thread goes on with the others
 //! as their bytes arrive. Up to [`ServiceConfig::max_openings`] connections are opened at once;
 //! one more is refused as busy by the refuser thread within a small budget, or dropped
@@ -10,6 +10,7 @@
 //! answered here), or is refused as busy at once if that queue is full.
 
 use core::net::SocketAddr;
+use core::panic::AssertUnwindSafe;
 use core::sync::atomic::Ordering;
 use core::time::Duration;
 use std::io;
@@ -33,8 +34,13 @@ const ACCEPT_PAUSE: Duration = Duration::from_millis(200);
 /// are a few hundred bytes, which the socket's send buffer takes at once; the limit is there
 /// for a peer that could make it otherwise.
 const REPLY_LIMIT: Duration = Duration::from_secs(1);
+/// Most connections accepted in one turn: a flood of connects (each over the cap dropped at
+/// once) must not keep the thread from the connections it is opening.
+const MAX_ACCEPTS_PER_TURN: usize = 256;
 
-/// The connections being opened, and those lingering after a TLS error.
+/// The connections being opened, and those lingering after a TLS error: together at most
+/// [`ServiceConfig::max_openings`] sockets (a lingering socket keeps the place of the
+/// opening it ended).
 pub(super) struct Openings<'a> {
     shared: &'a Shared,
     sessions: SyncSender<Opened<'a>>,
@@ -104,9 +110,12 @@ impl<'a> Openings<'a> {
     pub(super) fn drop_unopened(self) {
         for p in self.pending {
             self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-            self.shared
-                .log
-                .dropped(p.addr, None, "the service is stopping: not opened");
+            let client = p.opening.info().map(|info| Client::of(p.addr, info));
+            self.shared.log.dropped(
+                p.addr,
+                client.as_ref(),
+                "the service is stopping: not opened",
+            );
         }
     }
 
@@ -121,10 +130,14 @@ impl<'a> Openings<'a> {
                 fds.push(PollFd::new(listener, PollFlags::IN));
             }
             for p in &self.pending {
-                let mut flags = PollFlags::IN;
-                if p.opening.wants_write() {
-                    flags |= PollFlags::OUT;
-                }
+                // An opening that could not write all it has waits for room to write, and
+                // only for that: its input can wait, and waking for input it will not read
+                // before it has written would spin.
+                let flags = if p.opening.wants_write() {
+                    PollFlags::OUT
+                } else {
+                    PollFlags::IN
+                };
                 fds.push(PollFd::new(p.opening.sock(), flags));
             }
             for l in &self.lingering {
@@ -148,14 +161,15 @@ impl<'a> Openings<'a> {
         (listener.is_some(), vec![true; everything])
     }
 
-    /// Accepts every connection waiting on `listener`: opened here up to the cap, beyond it
-    /// handed to the refuser or dropped.
+    /// Accepts the connections waiting on `listener` (up to [`MAX_ACCEPTS_PER_TURN`]): opened
+    /// here up to the cap, beyond it handed to the refuser or dropped.
     fn accept_from(&mut self, listener: &TcpListener) {
         let shared = self.shared;
         let log = &shared.log;
-        loop {
+        for _ in 0..MAX_ACCEPTS_PER_TURN {
+            let held = self.pending.len() + self.lingering.len();
             match listener.accept() {
-                Ok((sock, addr)) if self.pending.len() < shared.config.max_openings => {
+                Ok((sock, addr)) if held < shared.config.max_openings => {
                     match ServerOpening::new(
                         sock,
                         &shared.setup,
@@ -213,29 +227,17 @@ impl<'a> Openings<'a> {
         let pending = core::mem::take(&mut self.pending);
         let lingering_from = pending.len();
         for (i, p) in pending.into_iter().enumerate() {
-            let Pending {
-                opening,
-                addr,
-                start,
-            } = p;
-            let advanced = if is_ready(i) {
-                opening.advance()
-            } else {
-                Ok(opening)
-            };
-            let ended = match advanced {
-                Ok(opening) if Instant::now() < opening.deadline() => {
-                    self.pending.push(Pending {
-                        opening,
-                        addr,
-                        start,
-                    });
-                    continue;
-                }
-                Ok(opening) => opening.expire(),
-                Err(ended) => ended,
-            };
-            self.end(ended, addr, start);
+            let addr = p.addr;
+            // A bug in one connection's opening must not end the service's only opening
+            // thread: that connection is dropped (its socket closed as it unwinds).
+            let stepped = std::panic::catch_unwind(AssertUnwindSafe(|| self.step(p, is_ready(i))));
+            if stepped.is_err() {
+                self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+                self.shared.log.event(
+                    "error",
+                    &format!("{addr}: opening ended by an internal error (a bug)"),
+                );
+            }
         }
         let lingering = core::mem::take(&mut self.lingering);
         for (i, mut l) in lingering.into_iter().enumerate() {
@@ -248,6 +250,33 @@ impl<'a> Openings<'a> {
                 self.lingering.push(l);
             }
         }
+    }
+
+    /// Advances one opening if its socket is `ready`, and keeps it while it waits, or ends it.
+    fn step(&mut self, p: Pending<'a>, ready: bool) {
+        let Pending {
+            opening,
+            addr,
+            start,
+        } = p;
+        let advanced = if ready {
+            opening.advance()
+        } else {
+            Ok(opening)
+        };
+        let ended = match advanced {
+            Ok(opening) if Instant::now() < opening.deadline() => {
+                self.pending.push(Pending {
+                    opening,
+                    addr,
+                    start,
+                });
+                return;
+            }
+            Ok(opening) => opening.expire(),
+            Err(ended) => ended,
+        };
+        self.end(ended, addr, start);
     }
 
     /// A connection's opening has ended: serve, answer or drop it.
@@ -288,10 +317,8 @@ impl<'a> Openings<'a> {
                     linger,
                 } = *failure;
                 self.dropped(addr, info.as_ref(), &e);
-                // Bounded like the openings: past that, a socket closes without its linger.
-                if let Some(linger) = linger
-                    && self.lingering.len() < shared.config.max_openings
-                {
+                // In the place of the opening it ended: the cap holds.
+                if let Some(linger) = linger {
                     self.lingering.push(linger);
                 }
             }

@@ -1140,6 +1140,94 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
     );
 }
 
+/// A socket lingering after a TLS error (so that its client reads the alert) keeps the place
+/// of the opening it ended: openings and lingering sockets together stay within the cap, so
+/// that a flood of bad handshakes cannot hold more sockets than the cap allows.
+#[test]
+fn a_socket_lingering_after_a_tls_error_keeps_its_place_under_the_cap() {
+    use std::io::{Read as _, Write as _};
+    let dir = certs("service-linger-cap");
+    let shares = TempDir::new("service-linger-cap-shares");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.max_openings = 1;
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    // Not TLS: the service answers with an alert, then lingers until this side closes.
+    let mut junk = TcpStream::connect(&svc.addr).unwrap();
+    junk.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut alert = [0u8; 1];
+    junk.set_read_timeout(Some(OK_TIMEOUT)).unwrap();
+    junk.read_exact(&mut alert).unwrap();
+    assert_eq!(alert[0], 0x15, "a TLS alert record");
+    // Lingering, it holds the one place: the next client is over the cap.
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let e = fetch_health(&mut ch).unwrap_err();
+    let NetError::Refused(r) = &e else {
+        panic!("not a refusal: {e}")
+    };
+    assert_eq!(r.code, RefusalCode::Busy, "{e}");
+    assert!(r.reason.contains("connection cap"), "{e}");
+    // Closed, it frees the place at once.
+    drop(junk);
+    let start = std::time::Instant::now();
+    loop {
+        let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+        match fetch_health(&mut ch) {
+            Ok(_) => break,
+            Err(NetError::Refused(r)) if r.code == RefusalCode::Busy => {
+                assert!(start.elapsed() < Duration::from_secs(5), "still busy");
+                thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    svc.stop();
+}
+
+/// Clients that leave before their request are logged for what they did, not as a message
+/// cut in half: a probe that connected and left, a client that opened its session and left.
+#[test]
+fn clients_that_leave_before_their_request_are_logged_for_what_they_did() {
+    let dir = certs("service-leavers");
+    let shares = TempDir::new("service-leavers-shares");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    drop(TcpStream::connect(&svc.addr).unwrap());
+    drop(connect(&svc.addr, &client, OK_TIMEOUT).unwrap());
+    let start = std::time::Instant::now();
+    let lines = loop {
+        let lines = svc.lines();
+        if lines.iter().filter(|l| l.contains("dropped")).count() >= 2 {
+            break lines;
+        }
+        assert!(start.elapsed() < OK_TIMEOUT, "{lines:#?}");
+        thread::sleep(Duration::from_millis(20));
+    };
+    let dropped: Vec<&String> = lines.iter().filter(|l| l.contains("dropped")).collect();
+    assert!(
+        dropped.iter().any(|l| l.contains("before a session")
+            && l.contains("closed the connection during the TLS handshake")
+            && l.contains("a probe that connected and left")),
+        "{lines:#?}"
+    );
+    assert!(
+        dropped
+            .iter()
+            .any(|l| l.contains("CN=client1") && l.contains("the peer closed the connection")),
+        "{lines:#?}"
+    );
+    assert!(
+        !dropped
+            .iter()
+            .any(|l| l.contains("in the middle of a message")),
+        "{lines:#?}"
+    );
+    svc.stop();
+}
+
 /// Idle connections that never start their TLS handshake (slow loris, port scans that hold
 /// the socket) hold no worker: with one worker and eight such connections, a health check
 /// and a signature are served at once, not after the handshake timeout. (Before handshakes ran apart from the workers,
