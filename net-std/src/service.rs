@@ -6,7 +6,7 @@
 //! sockets, as their bytes arrive (poll(2)), under [`ServiceConfig::handshake_timeout`],
 //! answers health requests itself, and passes every other authenticated request through a
 //! bounded queue to a pool of workers that run the sessions. So a client that stalls its
-//! handshake (slow loris), or never sends a byte, holds a socket and a few kilobytes for at
+//! handshake (slow loris), or never sends a byte, holds a socket and its TLS state for at
 //! most the handshake timeout, never a thread: holding the service up takes
 //! [`ServiceConfig::max_openings`] such connections at once (1024 by default). One more connection
 //! is refused as busy by one refuser thread within a small budget, or else dropped at once
@@ -42,6 +42,7 @@
 
 mod approve;
 mod busy;
+mod fd_budget;
 mod health;
 pub mod junk;
 mod key_store;
@@ -117,8 +118,8 @@ pub struct ServiceConfig {
     /// Connections in their TLS handshake and request at once, all opened by one thread as
     /// their bytes arrive: a client that stalls its handshake holds one of these (a socket),
     /// never a thread. One more is refused as busy within a small budget, or dropped
-    /// ([`MAX_REFUSING`]). Each holds a file descriptor: the process's limit (`ulimit -n`)
-    /// must leave room for them.
+    /// ([`MAX_REFUSING`]). Each holds a file descriptor: [`Service::bind`] raises the
+    /// process's open-file limit to fit them, or opens fewer at once if it cannot.
     pub max_openings: usize,
     /// Opened requests waiting for a worker (one more is refused as busy at once).
     pub max_waiting: usize,
@@ -377,11 +378,16 @@ impl Service {
     /// writes one, seconds, saying so in `log`) and binds `addr` (port 0 picks a free port,
     /// see [`Service::local_addr`]).
     ///
+    /// The process's open-file limit is raised as far as the configuration needs (and the
+    /// hard limit allows); if it stays too low, fewer connections are opened at once than
+    /// [`ServiceConfig::max_openings`] asks, said in `log`.
+    ///
     /// # Errors
     /// Certificate problems ([`NetError::Config`]), a bad or busy address
     /// ([`TransportError`]), a share directory that is not a directory or a zero limit
-    /// ([`TransportError::Io`] in phase accept, naming it), a parameter secret that does
-    /// not load ([`NetError::Store`]).
+    /// ([`TransportError::Io`] in phase accept, naming it), an open-file limit too low for
+    /// the workers and waiting requests ([`SystemError::TooFewFiles`]), a parameter secret
+    /// that does not load ([`NetError::Store`]).
     pub fn bind(
         addr: &str,
         paths: &CertPaths,
@@ -427,6 +433,14 @@ impl Service {
         // cannot answer yet, and before the proof, so that a busy port fails before it.
         let addrs = crate::connect::resolve(addr)?;
         let logger = Logger::new(log, config.log_format);
+        let fit = fd_budget::fit(&config)?;
+        if let Some(note) = &fit.note {
+            logger.event("limits", note);
+        }
+        let config = ServiceConfig {
+            max_openings: fit.openings,
+            ..config
+        };
         let params = config.params_file().load_or_make(&mut || {
             logger.event("params", params_secret::MAKING_FOR_DIRECTORY);
             logger.event("params", params_secret::MAKING);

@@ -87,7 +87,8 @@ pub(crate) struct ServeArgs {
     /// connections in their TLS handshake and request at once, all opened by one thread: a
     /// client that stalls its handshake holds one of these (a socket), never a thread; more
     /// are refused as busy (a few at a time, within a second each) or dropped (default: 1024,
-    /// at most 65536; each needs a file descriptor)
+    /// at most 8192; each needs a file descriptor: the open-file limit is raised to fit, or
+    /// fewer are opened at once, said in the log)
     #[argh(option, default = "1024")]
     max_handshakes: usize,
     /// requests waiting for a worker; more are refused as busy (default: 64, at most 65536)
@@ -149,7 +150,7 @@ pub(crate) fn run(args: &ServeArgs) -> ExitStatus {
 /// (handshakes), a queue place each (connections); beyond them a mistyped value would
 /// exhaust threads, file descriptors or memory.
 const MAX_WORKERS: usize = 1024;
-const MAX_HANDSHAKES: usize = 65536;
+const MAX_HANDSHAKES: usize = 8192;
 const MAX_CONNECTIONS: usize = 65536;
 
 fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {

@@ -138,7 +138,12 @@ fn serve_limits_beyond_their_bounds_are_usage_errors() {
         (
             "--max-handshakes",
             "0",
-            "--max-handshakes 0: must be from 1 to 65536",
+            "--max-handshakes 0: must be from 1 to 8192",
+        ),
+        (
+            "--max-handshakes",
+            "8193",
+            "--max-handshakes 8193: must be from 1 to 8192",
         ),
         (
             "--max-connections",

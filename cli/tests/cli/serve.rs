@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{
     Party, Run, TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command,
-    spawn_serve, spawn_size_limited,
+    spawn_serve, spawn_size_limited, spawn_under_ulimit,
 };
 
 /// Runs `ecdsa2pc COMMAND --party 1` against the service at `addr` with `share`.
@@ -651,4 +651,67 @@ fn a_bad_listening_address_names_listen_and_fails_before_making_parameters() {
         0,
         "nothing was made in the share directory"
     );
+}
+
+/// The open-file limit: `serve` raises a low soft limit to what its limits need; under a hard
+/// limit too low for them it opens fewer connections at once and says how many and what to
+/// set; with no room for its workers and waiting requests it does not start, naming the
+/// limit (exit 2).
+#[test]
+fn serve_fits_its_connections_under_the_open_file_limit() {
+    let dir = dir_with_certs("serve-nofile");
+    let certs = dir.path().join("certs");
+    let shares = dir.path().join("shares");
+    std::fs::create_dir(&shares).unwrap();
+    let addr = free_addr();
+    let serve_args = [
+        "serve",
+        "--listen",
+        &addr,
+        "--certs",
+        certs.to_str().unwrap(),
+        "--shares",
+        shares.to_str().unwrap(),
+    ];
+    let health = || {
+        run(&[
+            "health",
+            "--server",
+            &addr,
+            "--certs",
+            certs.to_str().unwrap(),
+        ])
+    };
+
+    // No room: 4 workers and 64 waiting requests need more than 200 descriptors.
+    let r = finish(spawn_under_ulimit(&["-n", "200"], &serve_args));
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("the process may open only 200 files")
+            && r.stderr.contains("raise the hard limit (ulimit -Hn"),
+        "{r}"
+    );
+    assert!(!r.stderr.contains("serving on"), "{r}");
+
+    // A low soft limit under a high hard one is raised to what the limits need.
+    let mut service = spawn_under_ulimit(&["-Sn", "300"], &serve_args);
+    let log = service.wait_for_stderr("party 0 serving on");
+    assert!(
+        log.contains("raised the soft limit (ulimit -n) from 300 to "),
+        "{log}"
+    );
+    assert_eq!(health().code, Some(0));
+    drop(service);
+
+    // A hard limit of 600: fewer connections opened at once, said with the limit to set.
+    let mut service = spawn_under_ulimit(&["-n", "600"], &serve_args);
+    let log = service.wait_for_stderr("party 0 serving on");
+    assert!(
+        log.contains("the limit (ulimit -n) is 600, the hard limit too, room for ")
+            && log.contains("connections being opened at once, not the 1024 asked for")
+            && log.contains("LimitNOFILE="),
+        "{log}"
+    );
+    let r = health();
+    assert_eq!(r.code, Some(0), "{r}");
 }

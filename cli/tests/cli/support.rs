@@ -308,13 +308,20 @@ pub(crate) fn spawn_serve(addr: &str, certs: &Path, shares: &Path, args: &[&str]
 /// a full disk, instead of killing the process. Needs no privilege: any process may lower
 /// its own limit, and an ignored signal stays ignored across exec.
 pub(crate) fn spawn_size_limited(blocks: u32, args: &[&str]) -> Party {
+    spawn_under_ulimit(&["-f", &blocks.to_string()], args)
+}
+
+/// Starts the binary with `args` under `ulimit LIMIT...` (e.g. `["-n", "300"]`: soft and
+/// hard open-file limits; `["-Sn", "300"]`: the soft one only), with SIGXFSZ ignored.
+pub(crate) fn spawn_under_ulimit(limit: &[&str], args: &[&str]) -> Party {
     let child = Command::new("bash")
         .args([
             "-c",
-            r#"ulimit -f "$1" && trap '' XFSZ && exec "$0" "${@:2}""#,
+            r#"n=$1; ulimit "${@:2:n}" && trap '' XFSZ && exec "$0" "${@:n+2}""#,
             bin(),
-            &blocks.to_string(),
+            &limit.len().to_string(),
         ])
+        .args(limit)
         .args(args)
         .env("ECDSA2PC_LOCK_DIR", lock_dir())
         .stdin(Stdio::null())

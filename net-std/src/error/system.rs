@@ -1,4 +1,4 @@
-//! What the operating system must provide: randomness and threads.
+//! What the operating system must provide: randomness, threads and file descriptors.
 
 use core::fmt;
 use std::io;
@@ -11,6 +11,14 @@ pub enum SystemError {
     NoEntropy(getrandom::Error),
     /// A worker thread could not be started.
     NoThread(io::Error),
+    /// The process may not open enough files (its open-file limit, `ulimit -n`, cannot be
+    /// raised far enough) for the service's workers and waiting requests.
+    TooFewFiles {
+        /// The limit, as raised as far as the hard limit allowed.
+        limit: u64,
+        /// The fewest the service needs.
+        needed: u64,
+    },
 }
 
 impl fmt::Display for SystemError {
@@ -26,6 +34,13 @@ impl fmt::Display for SystemError {
                 f,
                 "cannot start a worker thread ({e}): the system is out of threads or memory"
             ),
+            Self::TooFewFiles { limit, needed } => write!(
+                f,
+                "the process may open only {limit} files (its open-file limit, ulimit -n, \
+                 cannot be raised further) and the service needs at least {needed} for its \
+                 workers, waiting requests and connections: raise the hard limit (ulimit -Hn, \
+                 or LimitNOFILE= under systemd), or configure fewer workers or waiting requests"
+            ),
         }
     }
 }
@@ -35,6 +50,7 @@ impl core::error::Error for SystemError {
         match self {
             Self::NoEntropy(e) => Some(e),
             Self::NoThread(e) => Some(e),
+            Self::TooFewFiles { .. } => None,
         }
     }
 }
