@@ -4,8 +4,33 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{
     Party, Run, TempDir, dir_with_certs, finish, free_addr, openssl, run, spawn_command,
-    spawn_serve, spawn_size_limited, spawn_under_ulimit,
+    spawn_serve, spawn_under_ulimit,
 };
+
+/// Starts `ecdsa2pc serve` on `addr` with `certs` and `shares`, under `ulimit LIMIT...`.
+fn spawn_serve_under_ulimit(limit: &[&str], addr: &str, certs: &Path, shares: &Path) -> Party {
+    let args = [
+        "serve",
+        "--listen",
+        addr,
+        "--certs",
+        certs.to_str().unwrap(),
+        "--shares",
+        shares.to_str().unwrap(),
+    ];
+    spawn_under_ulimit(limit, &args)
+}
+
+/// Runs `ecdsa2pc health` against the service at `addr`.
+fn health_of(addr: &str, certs: &Path) -> Run {
+    run(&[
+        "health",
+        "--server",
+        addr,
+        "--certs",
+        certs.to_str().unwrap(),
+    ])
+}
 
 /// Runs `ecdsa2pc COMMAND --party 1` against the service at `addr` with `share`.
 fn client_run(addr: &str, certs: &Path, share: &Path, command: &str, extra: &[&str]) -> Run {
@@ -553,16 +578,7 @@ fn a_service_that_cannot_store_a_share_tells_the_client_and_keeps_serving() {
     first.wait_for_stderr("party 0 serving on");
     drop(first);
 
-    let serve_args = [
-        "serve",
-        "--listen",
-        &addr,
-        "--certs",
-        certs.to_str().unwrap(),
-        "--shares",
-        shares.to_str().unwrap(),
-    ];
-    let mut service = spawn_size_limited(1, &serve_args);
+    let mut service = spawn_serve_under_ulimit(&["-f", "1"], &addr, &certs, &shares);
     service.wait_for_stderr("party 0 serving on");
     let share = dir.path().join("k.share");
     let r = client_run(&addr, &certs, &share, "keygen", &[]);
@@ -588,13 +604,7 @@ fn a_service_that_cannot_store_a_share_tells_the_client_and_keeps_serving() {
         !names.iter().any(|n| n.contains(".share")),
         "the service keeps no share: {names:?}"
     );
-    let r = run(&[
-        "health",
-        "--server",
-        &addr,
-        "--certs",
-        certs.to_str().unwrap(),
-    ]);
+    let r = health_of(&addr, &certs);
     assert_eq!(r.code, Some(0), "the service still serves:\n{r}");
 }
 
@@ -664,27 +674,11 @@ fn serve_fits_its_connections_under_the_open_file_limit() {
     let shares = dir.path().join("shares");
     std::fs::create_dir(&shares).unwrap();
     let addr = free_addr();
-    let serve_args = [
-        "serve",
-        "--listen",
-        &addr,
-        "--certs",
-        certs.to_str().unwrap(),
-        "--shares",
-        shares.to_str().unwrap(),
-    ];
-    let health = || {
-        run(&[
-            "health",
-            "--server",
-            &addr,
-            "--certs",
-            certs.to_str().unwrap(),
-        ])
-    };
+    let health = || health_of(&addr, &certs);
+    let serve_under = |limit: &[&str]| spawn_serve_under_ulimit(limit, &addr, &certs, &shares);
 
     // No room: 4 workers and 64 waiting requests need more than 200 descriptors.
-    let r = finish(spawn_under_ulimit(&["-n", "200"], &serve_args));
+    let r = finish(serve_under(&["-n", "200"]));
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
         r.stderr.contains("the process may open only 200 files")
@@ -694,7 +688,7 @@ fn serve_fits_its_connections_under_the_open_file_limit() {
     assert!(!r.stderr.contains("serving on"), "{r}");
 
     // A low soft limit under a high hard one is raised to what the limits need.
-    let mut service = spawn_under_ulimit(&["-Sn", "300"], &serve_args);
+    let mut service = serve_under(&["-Sn", "300"]);
     let log = service.wait_for_stderr("party 0 serving on");
     assert!(
         log.contains("raised the soft limit (ulimit -n) from 300 to "),
@@ -704,7 +698,7 @@ fn serve_fits_its_connections_under_the_open_file_limit() {
     drop(service);
 
     // A hard limit of 600: fewer connections opened at once, said with the limit to set.
-    let mut service = spawn_under_ulimit(&["-n", "600"], &serve_args);
+    let mut service = serve_under(&["-n", "600"]);
     let log = service.wait_for_stderr("party 0 serving on");
     assert!(
         log.contains("the limit (ulimit -n) is 600, the hard limit too, room for ")

@@ -14,8 +14,8 @@ use ecdsa2pc_net::lock_registry::LockRegistry;
 use ecdsa2pc_net::request::{self, Operation, RefusalCode, Request, key_id, key_id_hex};
 use ecdsa2pc_net::sealed::{self, Sealer, Secret};
 use ecdsa2pc_net::service::{
-    ApproveHook, KeyInUse, KeyStore, LogFormat, MAX_REFUSING, PoolLevel, REFUSAL_DEADLINE, Service,
-    ServiceConfig, ShareDir, Shutdown, fetch_health, fetch_pubkey, junk,
+    ApproveHook, Health, KeyInUse, KeyStore, LogFormat, MAX_REFUSING, PoolLevel, REFUSAL_DEADLINE,
+    Service, ServiceConfig, ShareDir, Shutdown, fetch_health, fetch_pubkey, junk,
 };
 use ecdsa2pc_net::store::ShareFiles;
 use ecdsa2pc_net::{
@@ -919,7 +919,7 @@ fn client_refresh(addr: &str, paths: &CertPaths, files: &ShareFiles) -> Result<(
 }
 
 /// The service's health, asked on a fresh connection.
-fn health_of(addr: &str, client: &CertPaths) -> ecdsa2pc_net::service::Health {
+fn health_of(addr: &str, client: &CertPaths) -> Health {
     let mut ch = connect(addr, client, OK_TIMEOUT).unwrap();
     fetch_health(&mut ch).unwrap()
 }
@@ -1090,28 +1090,7 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
     // Once the cap clears, the service serves again. (Until the service has seen those
     // sockets close, a connection may still be over the cap: refused as busy, or dropped
     // while the refuser's queue is full.)
-    let start = std::time::Instant::now();
-    let h = loop {
-        let mut ch = match connect(&svc.addr, &client, OK_TIMEOUT) {
-            Ok(ch) => ch,
-            Err(e) => {
-                assert!(
-                    start.elapsed() < Duration::from_secs(30),
-                    "still dropped: {e}"
-                );
-                thread::sleep(Duration::from_millis(200));
-                continue;
-            }
-        };
-        match fetch_health(&mut ch) {
-            Ok(h) => break h,
-            Err(NetError::Refused(r)) if r.code == RefusalCode::Busy => {
-                assert!(start.elapsed() < Duration::from_secs(30), "still busy");
-                thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let h = health_once_not_busy(&svc.addr, &client, Duration::from_secs(30));
     assert!(h.failed >= 3, "{h:?}");
     let lines = svc.stop();
     assert!(
@@ -1138,6 +1117,24 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
             && l.contains("bad request")),
         "{lines:#?}"
     );
+}
+
+/// The service's health once it is no longer over its cap: a connection over it may be
+/// refused as busy, or dropped while the refuser's queue is full, until the service has
+/// seen the connections that held it close; retried for up to `within`.
+fn health_once_not_busy(addr: &str, client: &CertPaths, within: Duration) -> Health {
+    let start = std::time::Instant::now();
+    loop {
+        let fetched = connect(addr, client, OK_TIMEOUT).and_then(|mut ch| fetch_health(&mut ch));
+        match fetched {
+            Ok(h) => return h,
+            Err(NetError::Refused(r)) if r.code != RefusalCode::Busy => panic!("{r:?}"),
+            Err(e) => {
+                assert!(start.elapsed() < within, "still not served: {e}");
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
 }
 
 /// A socket lingering after a TLS error (so that its client reads the alert) keeps the place
@@ -1170,18 +1167,7 @@ fn a_socket_lingering_after_a_tls_error_keeps_its_place_under_the_cap() {
     assert!(r.reason.contains("connection cap"), "{e}");
     // Closed, it frees the place at once.
     drop(junk);
-    let start = std::time::Instant::now();
-    loop {
-        let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
-        match fetch_health(&mut ch) {
-            Ok(_) => break,
-            Err(NetError::Refused(r)) if r.code == RefusalCode::Busy => {
-                assert!(start.elapsed() < Duration::from_secs(5), "still busy");
-                thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
+    health_once_not_busy(&svc.addr, &client, Duration::from_secs(5));
     svc.stop();
 }
 
