@@ -14,7 +14,8 @@ use ecdsa2pc_core::Party;
 use crate::cert_paths::CertPaths;
 use crate::channel::Channel;
 use crate::error::{NetError, Phase, TransportError};
-use crate::handshake::{establish_client, establish_server};
+use crate::handshake::{OpeningEnd, ServerOpening, establish_client};
+use crate::readiness::{self, Interest};
 use crate::tls::{ServerSetup, client_setup, server_name_for, server_setup};
 use crate::tls_error::TlsProblem;
 
@@ -22,26 +23,9 @@ use crate::tls_error::TlsProblem;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// Longest pause between connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
-/// Waits until `listener` has a connection to accept or `timeout` has passed, whichever comes
-/// first (poll(2) on Unix, a plain sleep elsewhere): a connection is taken as it arrives, not
-/// at the next look, and the caller still checks its deadline or stop flag every `timeout`.
-pub(crate) fn await_connection(listener: &TcpListener, timeout: Duration) {
-    #[cfg(unix)]
-    if let Ok(limit) = rustix::event::Timespec::try_from(timeout) {
-        use rustix::event::{PollFd, PollFlags, poll};
-        let mut fds = [PollFd::new(listener, PollFlags::IN)];
-        match poll(&mut fds, Some(&limit)) {
-            // Ready, the time is up, or a signal: the caller's accept says which.
-            Ok(_) | Err(rustix::io::Errno::INTR) => return,
-            // Anything else would fail again at once: wait as before, not spin.
-            Err(_) => {}
-        }
-    }
-    thread::sleep(timeout);
-}
-
-/// How often a listener checks for a new connection while waiting.
-const ACCEPT_POLL: Duration = Duration::from_millis(10);
+/// Most connections a one-shot party 0 opens at once while it waits for party 1; more are
+/// closed as they arrive.
+const MAX_OPENINGS: usize = 64;
 
 /// The socket addresses `addr` (HOST:PORT) resolves to.
 ///
@@ -122,62 +106,108 @@ impl Listener {
         self.accept_with(&setup, timeout, skipped)
     }
 
+    /// Accepts every connection that arrives within `timeout` and opens them side by side
+    /// ([`ServerOpening`], each with `timeout` for its handshake): party 1 is the first to
+    /// open. A stray one is skipped (told to `skipped`), so that neither junk nor an idle
+    /// socket (a port scan that holds it) keeps party 1 waiting; a TLS failure ends the wait
+    /// with its error, as does the last opening's timeout when no other is left.
     fn accept_with(
         &self,
         setup: &ServerSetup,
         timeout: Duration,
         skipped: &mut dyn FnMut(SocketAddr, &NetError),
     ) -> Result<Channel, NetError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (sock, peer) = self.accept_tcp(left, timeout)?;
-            // The handshake keeps the whole timeout, as before: party 1 may have connected
-            // at the last moment of the wait.
-            match establish_server(sock, setup, timeout) {
-                Err(e)
-                    if is_stray(&e)
-                        && !deadline.saturating_duration_since(Instant::now()).is_zero() =>
-                {
-                    skipped(peer, &e);
-                }
-                done => return done,
-            }
-        }
-    }
-
-    /// Polls the nonblocking listener so that waiting ends after `left`; a timeout reports
-    /// `timeout`, the whole wait.
-    fn accept_tcp(
-        &self,
-        left: Duration,
-        timeout: Duration,
-    ) -> Result<(TcpStream, SocketAddr), TransportError> {
         let io = |source| TransportError::Io {
             phase: Phase::Accept,
             source,
         };
-        let deadline = Instant::now() + left;
+        let deadline = Instant::now() + timeout;
         self.inner.set_nonblocking(true).map_err(io)?;
+        let mut pending: Vec<(ServerOpening<'_>, SocketAddr)> = Vec::new();
         loop {
-            match self.inner.accept() {
-                Ok(accepted) => return Ok(accepted),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
-                    ) => {}
-                Err(e) => return Err(io(e)),
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let now = Instant::now();
+            let accepting = now < deadline;
+            if !accepting && pending.is_empty() {
                 return Err(TransportError::Timeout {
                     phase: Phase::Accept,
                     after: Some(timeout),
-                });
+                }
+                .into());
             }
-            await_connection(&self.inner, left.min(ACCEPT_POLL));
+            let next = pending
+                .iter()
+                .map(|(o, _)| o.deadline())
+                .chain(accepting.then_some(deadline))
+                .min()
+                .unwrap_or(now);
+            let sockets: Vec<Interest<'_>> = pending
+                .iter()
+                .map(|(o, _)| Interest {
+                    sock: o.sock(),
+                    write: o.wants_write(),
+                })
+                .collect();
+            let wait = next
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1));
+            let (accept, ready) = readiness::wait(accepting.then_some(&self.inner), &sockets, wait);
+            drop(sockets);
+            let others = pending.len().saturating_sub(1);
+            for (i, (opening, peer)) in core::mem::take(&mut pending).into_iter().enumerate() {
+                let ended = match opening.step(ready.get(i).copied().unwrap_or(true)) {
+                    Ok(opening) => {
+                        pending.push((opening, peer));
+                        continue;
+                    }
+                    Err(ended) => ended,
+                };
+                let failure = match ended {
+                    OpeningEnd::Opened(ch, _) => return Ok(*ch),
+                    OpeningEnd::Failed(failure) => *failure,
+                };
+                // A timeout with others still opening was an idle socket, not party 1, who
+                // would have finished its handshake long before.
+                let timed_out = matches!(
+                    failure.error,
+                    NetError::Transport(TransportError::Timeout { .. })
+                );
+                if is_stray(&failure.error) || (timed_out && others > 0) {
+                    skipped(peer, &failure.error);
+                    continue;
+                }
+                if let Some(linger) = failure.linger {
+                    linger.wait_out();
+                }
+                return Err(failure.error);
+            }
+            if accept {
+                self.accept_openings(setup, timeout, &mut pending);
+            }
+        }
+    }
+
+    /// Accepts what waits on the listener into `pending`, up to [`MAX_OPENINGS`].
+    fn accept_openings<'s>(
+        &self,
+        setup: &'s ServerSetup,
+        timeout: Duration,
+        pending: &mut Vec<(ServerOpening<'s>, SocketAddr)>,
+    ) {
+        loop {
+            match self.inner.accept() {
+                Ok((sock, peer)) if pending.len() < MAX_OPENINGS => {
+                    // A socket that cannot be made non-blocking is dropped: party 1 retries.
+                    if let Ok(opening) = ServerOpening::new(sock, setup, timeout, None) {
+                        pending.push((opening, peer));
+                    }
+                }
+                // Over the cap: closed at once.
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // WouldBlock: all taken; anything else (a reset connection, out of file
+                // descriptors): tried again at the next wake-up.
+                Err(_) => return,
+            }
         }
     }
 

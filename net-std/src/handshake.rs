@@ -114,7 +114,11 @@ const LINGER: Duration = Duration::from_millis(500);
 /// peer closes too (it does once it has read the alert), for at most [`LINGER`].
 fn linger_close(sock: &TcpStream) {
     let _ = sock.shutdown(Shutdown::Write);
-    let until = Instant::now() + LINGER;
+    linger_until(sock, Instant::now() + LINGER);
+}
+
+/// Reads and drops the input of the blocking `sock` until the peer closes or `until`.
+fn linger_until(sock: &TcpStream, until: Instant) {
     let mut scratch = [0u8; 2048];
     let mut reader = sock;
     loop {
@@ -270,15 +274,18 @@ pub(crate) struct ServerOpening<'s> {
     info: Option<SessionInfo>,
     /// The first frame so far: its header, then its body.
     first: Vec<u8>,
-    max_first: usize,
+    /// The longest first frame to read; `None`: the opening ends once [`READY`] is sent,
+    /// and the caller reads the first frame from the channel.
+    max_first: Option<usize>,
 }
 
 /// How a [`ServerOpening`] ended ([`ServerOpening::advance`], [`ServerOpening::expire`]).
 pub(crate) enum OpeningEnd {
-    /// Handshake done, [`READY`] sent, the first frame read: the channel (blocking again,
-    /// with the opening's timeout) and the frame, or [`TransportError::FrameTooLarge`] if it
-    /// announced more than the opening's limit (its body unread).
-    Opened(Box<Channel>, Result<Vec<u8>, NetError>),
+    /// Handshake done, [`READY`] sent, the first frame read if asked for: the channel
+    /// (blocking again, with the opening's timeout) and the frame, or
+    /// [`TransportError::FrameTooLarge`] if it announced more than the opening's limit (its
+    /// body unread); `None` if the opening was not to read it.
+    Opened(Box<Channel>, Option<Result<Vec<u8>, NetError>>),
     /// Failed.
     Failed(Box<OpeningFailure>),
 }
@@ -329,6 +336,14 @@ impl Lingering {
         self.until
     }
 
+    /// Lingers on the calling thread, blocking, until the peer closes or the time is up,
+    /// then closes: for a caller that has nothing else to do.
+    pub(crate) fn wait_out(self) {
+        if self.sock.set_nonblocking(false).is_ok() {
+            linger_until(&self.sock, self.until);
+        }
+    }
+
     /// Reads and drops what has arrived (at most [`MAX_DRAIN`] at a time: a peer that
     /// sends without pause must not hold the caller); `false` once the peer has closed, the
     /// socket failed or the time is up: then drop it.
@@ -355,7 +370,8 @@ const MAX_DRAIN: usize = 64 * 1024;
 
 impl<'s> ServerOpening<'s> {
     /// Starts opening `sock`, fresh from `accept`: everything must be done within `timeout`;
-    /// the first frame may be at most `max_first` bytes long.
+    /// the first frame may be at most `max_first` bytes long (`None`: the opening ends with
+    /// [`READY`] sent, and does not read it).
     ///
     /// # Errors
     /// The socket cannot be made non-blocking; rustls refuses the configuration.
@@ -363,7 +379,7 @@ impl<'s> ServerOpening<'s> {
         sock: TcpStream,
         setup: &'s ServerSetup,
         timeout: Duration,
-        max_first: usize,
+        max_first: Option<usize>,
     ) -> Result<Self, NetError> {
         let deadline = Instant::now() + timeout;
         let io = |e| NetError::from_io(e, Phase::Handshake);
@@ -407,7 +423,7 @@ impl<'s> ServerOpening<'s> {
 
     /// The failure of an opening whose deadline has passed: a handshake timeout, or a
     /// request that did not arrive in time.
-    pub(crate) fn expire(self) -> OpeningEnd {
+    fn expire(self) -> OpeningEnd {
         let err = match self.info {
             None => self.contextualize(NetError::from_io(
                 io::Error::new(io::ErrorKind::TimedOut, "handshake deadline passed"),
@@ -425,7 +441,7 @@ impl<'s> ServerOpening<'s> {
     /// processes what has arrived, queues [`READY`] once the handshake is complete, and reads
     /// the first frame's bytes. Returns the opening while it waits for the socket, or how it
     /// ended.
-    pub(crate) fn advance(mut self) -> Result<Self, OpeningEnd> {
+    fn advance(mut self) -> Result<Self, OpeningEnd> {
         loop {
             while self.conn.wants_write() {
                 match self.conn.write_tls(&mut self.sock) {
@@ -442,7 +458,12 @@ impl<'s> ServerOpening<'s> {
                 continue;
             }
             if self.info.is_some() {
-                match self.read_first() {
+                // Every queued byte is written (else the loop above has returned): READY
+                // is sent.
+                let Some(max_first) = self.max_first else {
+                    return Err(self.opened());
+                };
+                match self.read_first(max_first) {
                     Ok(true) => return Err(self.opened()),
                     Ok(false) => {}
                     Err(e) => return Err(e),
@@ -470,6 +491,18 @@ impl<'s> ServerOpening<'s> {
         }
     }
 
+    /// One turn of an opening loop: advances the opening if its socket is `ready` (see
+    /// [`ServerOpening::advance`]), and ends it with [`ServerOpening::expire`] if it is still
+    /// waiting at its deadline.
+    pub(crate) fn step(self, ready: bool) -> Result<Self, OpeningEnd> {
+        let opening = if ready { self.advance()? } else { self };
+        if Instant::now() < opening.deadline {
+            Ok(opening)
+        } else {
+            Err(opening.expire())
+        }
+    }
+
     /// Whether the opening waits for the socket to take bytes (as well as for input, which
     /// it always waits for) after [`ServerOpening::advance`] returned it.
     pub(crate) fn wants_write(&self) -> bool {
@@ -494,11 +527,11 @@ impl<'s> ServerOpening<'s> {
 
     /// Reads the first frame's bytes that rustls holds; `true` once it is complete (or
     /// announced too long: then its body is never read).
-    fn read_first(&mut self) -> Result<bool, OpeningEnd> {
+    fn read_first(&mut self, max_first: usize) -> Result<bool, OpeningEnd> {
         loop {
             let need = match announced(&self.first) {
                 None => FRAME_HEADER_LEN - self.first.len(),
-                Some(len) if len > self.max_first => return Ok(true),
+                Some(len) if len > max_first => return Ok(true),
                 Some(len) => FRAME_HEADER_LEN + len - self.first.len(),
             };
             if need == 0 {
@@ -552,14 +585,10 @@ impl<'s> ServerOpening<'s> {
                 None,
             );
         };
-        let frame = match announced(&first) {
-            Some(len) if len > max_first => Err(TransportError::FrameTooLarge {
-                len,
-                max: max_first,
-            }
-            .into()),
+        let frame = max_first.map(|max| match announced(&first) {
+            Some(len) if len > max => Err(TransportError::FrameTooLarge { len, max }.into()),
             _ => Ok(first.get(FRAME_HEADER_LEN..).unwrap_or_default().to_vec()),
-        };
+        });
         if let Err(e) = sock.set_nonblocking(false) {
             return failed(NetError::from_io(e, Phase::Recv), Some(info), None);
         }

@@ -87,6 +87,7 @@ pub mod params_secret;
 pub mod pem;
 pub mod pins;
 pub mod pool;
+mod readiness;
 pub mod request;
 pub mod rng;
 pub mod sealed;

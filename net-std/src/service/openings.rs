@@ -24,6 +24,7 @@ use super::log::Client;
 use super::{Opened, Shared, busy, health};
 use crate::error::NetError;
 use crate::handshake::{Lingering, OpeningEnd, OpeningFailure, ServerOpening};
+use crate::readiness::{self, Interest};
 use crate::request::{self, MAX_REQUEST_LEN, Operation};
 use crate::session::SessionInfo;
 
@@ -119,46 +120,22 @@ impl<'a> Openings<'a> {
         }
     }
 
-    /// poll(2) on the listener (if given), the pending sockets and the lingering ones:
-    /// whether to accept, and which pending and lingering sockets are ready, in order.
+    /// Waits on the listener (if given), the pending sockets and the lingering ones: whether
+    /// to accept, and which pending and lingering sockets are ready, in order.
     fn wait(&self, listener: Option<&TcpListener>, timeout: Duration) -> (bool, Vec<bool>) {
-        #[cfg(target_os = "linux")]
-        {
-            use rustix::event::{PollFd, PollFlags, Timespec, poll};
-            let mut fds = Vec::with_capacity(1 + self.pending.len() + self.lingering.len());
-            if let Some(listener) = listener {
-                fds.push(PollFd::new(listener, PollFlags::IN));
-            }
-            for p in &self.pending {
-                // An opening that could not write all it has waits for room to write, and
-                // only for that: its input can wait, and waking for input it will not read
-                // before it has written would spin.
-                let flags = if p.opening.wants_write() {
-                    PollFlags::OUT
-                } else {
-                    PollFlags::IN
-                };
-                fds.push(PollFd::new(p.opening.sock(), flags));
-            }
-            for l in &self.lingering {
-                fds.push(PollFd::new(l.sock(), PollFlags::IN));
-            }
-            let limit = Timespec::try_from(timeout).ok();
-            match poll(&mut fds, limit.as_ref()) {
-                // Ready, the time is up, or a signal: the readiness flags say which.
-                Ok(_) | Err(rustix::io::Errno::INTR) => {
-                    let mut ready = fds.iter().map(|fd| !fd.revents().is_empty());
-                    let accept = listener.is_some() && ready.next().unwrap_or(false);
-                    return (accept, ready.collect());
-                }
-                // Anything else would fail again at once: wait, then look at everything.
-                Err(_) => std::thread::sleep(timeout),
-            }
-        }
-        #[cfg(not(target_os = "linux"))]
-        std::thread::sleep(timeout.min(Duration::from_millis(1)));
-        let everything = self.pending.len() + self.lingering.len();
-        (listener.is_some(), vec![true; everything])
+        let pending = self.pending.iter().map(|p| Interest {
+            sock: p.opening.sock(),
+            // An opening that could not write all it has waits for room to write, and only
+            // for that: its input can wait, and waking for input it will not read before it
+            // has written would spin.
+            write: p.opening.wants_write(),
+        });
+        let lingering = self.lingering.iter().map(|l| Interest {
+            sock: l.sock(),
+            write: false,
+        });
+        let sockets: Vec<Interest<'_>> = pending.chain(lingering).collect();
+        readiness::wait(listener, &sockets, timeout)
     }
 
     /// Accepts the connections waiting on `listener` (up to [`MAX_ACCEPTS_PER_TURN`]): opened
@@ -174,7 +151,7 @@ impl<'a> Openings<'a> {
                         sock,
                         &shared.setup,
                         shared.config.handshake_timeout,
-                        MAX_REQUEST_LEN,
+                        Some(MAX_REQUEST_LEN),
                     ) {
                         Ok(opening) => self.pending.push(Pending {
                             opening,
@@ -259,24 +236,14 @@ impl<'a> Openings<'a> {
             addr,
             start,
         } = p;
-        let advanced = if ready {
-            opening.advance()
-        } else {
-            Ok(opening)
-        };
-        let ended = match advanced {
-            Ok(opening) if Instant::now() < opening.deadline() => {
-                self.pending.push(Pending {
-                    opening,
-                    addr,
-                    start,
-                });
-                return;
-            }
-            Ok(opening) => opening.expire(),
-            Err(ended) => ended,
-        };
-        self.end(ended, addr, start);
+        match opening.step(ready) {
+            Ok(opening) => self.pending.push(Pending {
+                opening,
+                addr,
+                start,
+            }),
+            Err(ended) => self.end(ended, addr, start),
+        }
     }
 
     /// A connection's opening has ended: serve, answer or drop it.
@@ -290,7 +257,8 @@ impl<'a> Openings<'a> {
                     self.dropped(addr, Some(&info), &e);
                     return;
                 }
-                let req = match frame {
+                // Always read here (the opening was given its limit): none decodes as empty.
+                let req = match frame.unwrap_or(Ok(Vec::new())) {
                     Ok(bytes) => request::decode_received(&mut ch, Ok(&bytes)),
                     Err(e) => request::decode_received(&mut ch, Err(e)),
                 };

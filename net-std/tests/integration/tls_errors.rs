@@ -136,6 +136,40 @@ fn server_certificate_used_as_client_certificate_is_refused() {
     );
 }
 
+/// A one-shot party 0 opens the connections that arrive side by side: an idle socket (a
+/// port scan that holds it) and a client stalled half-way through its ClientHello, both
+/// there first, do not keep party 1 waiting until their handshake timeout (which, with one
+/// connection opened at a time, ended the wait with a handshake timeout instead).
+#[test]
+fn idle_and_stalled_connections_do_not_keep_party_1_waiting() {
+    let dir = certs("stalled-first");
+    let listener = ecdsa2pc_net::listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let paths = party(&dir, Party::P1);
+    let server = std::thread::spawn(move || {
+        listener
+            .accept(&paths, OK_TIMEOUT)
+            .map(|ch| ch.info().peer_subject.clone())
+    });
+    let idle = TcpStream::connect(&addr).unwrap();
+    let mut stalled = TcpStream::connect(&addr).unwrap();
+    // A handshake record's header announcing 512 bytes, then nothing.
+    stalled
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let start = std::time::Instant::now();
+    connect(&addr, &party(&dir, Party::P2), OK_TIMEOUT).unwrap();
+    let accepted = server.join().unwrap();
+    assert!(accepted.unwrap().contains("client1"));
+    assert!(
+        start.elapsed() < OK_TIMEOUT / 2,
+        "party 1 waited {:?}",
+        start.elapsed()
+    );
+    drop((idle, stalled));
+}
+
 /// A one-shot party 0 goes past stray connections (an HTTP request, a port scan that
 /// connects and closes) and keeps waiting for party 1, telling the caller of each; party 1
 /// then connects as usual. A TLS client of another CA still ends the wait (see
