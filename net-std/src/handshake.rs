@@ -211,29 +211,6 @@ fn prepare(sock: &TcpStream) -> Result<(), NetError> {
     sock.set_nodelay(true).map_err(io)
 }
 
-/// Party 0: handshake on an accepted socket, then send [`READY`].
-pub(crate) fn establish_server(
-    mut sock: TcpStream,
-    setup: &ServerSetup,
-    timeout: Duration,
-) -> Result<Channel, NetError> {
-    let deadline = Instant::now() + timeout;
-    let ctx = |e| in_context(e, Party::P1, &setup.ca_file, timeout);
-    prepare(&sock)?;
-    let mut conn = ServerConnection::new(setup.config.clone())
-        .map_err(|e| ctx(NetError::from(TlsError::new(e))))?;
-    drive(&mut conn, &mut sock, deadline).map_err(ctx)?;
-    let stream = TlsStream::Server(Box::new(StreamOwned::new(conn, sock)));
-    finish(
-        stream,
-        Party::P1,
-        &setup.own,
-        &setup.ca_file,
-        deadline,
-        timeout,
-    )
-}
-
 /// Party 1: handshake on a connected socket, then wait for [`READY`].
 pub(crate) fn establish_client(
     mut sock: TcpStream,
@@ -248,14 +225,7 @@ pub(crate) fn establish_client(
         .map_err(|e| ctx(NetError::from(TlsError::new(e))))?;
     drive(&mut conn, &mut sock, deadline).map_err(ctx)?;
     let stream = TlsStream::Client(Box::new(StreamOwned::new(conn, sock)));
-    finish(
-        stream,
-        Party::P2,
-        &setup.own,
-        &setup.ca_file,
-        deadline,
-        timeout,
-    )
+    finish(stream, &setup.own, &setup.ca_file, deadline, timeout)
 }
 
 /// Party 0's opening of one accepted connection on a non-blocking socket: the TLS handshake,
@@ -641,16 +611,16 @@ fn announced(first: &[u8]) -> Option<usize> {
     Some(usize::try_from(u32::from_be_bytes(header)).unwrap_or(usize::MAX))
 }
 
-/// Exchanges [`READY`] (server sends, client receives) before `deadline`, then switches
-/// the socket to the per-operation `timeout`.
+/// Party 1: receives [`READY`] before `deadline`, then switches the socket to the
+/// per-operation `timeout`. (Party 0 sends it from its [`ServerOpening`].)
 fn finish(
     stream: TlsStream,
-    party: Party,
     own: &OwnIdentity,
     ca_file: &Path,
     deadline: Instant,
     timeout: Duration,
 ) -> Result<Channel, NetError> {
+    let party = Party::P2;
     let ctx = |e| in_context(e, party, ca_file, timeout);
     let info = session_info(&stream, party, own).map_err(ctx)?;
     let left = deadline.saturating_duration_since(Instant::now());
@@ -665,27 +635,22 @@ fn finish(
         .set_timeouts(left)
         .map_err(|e| ctx(NetError::from_io(e, Phase::Handshake)))?;
     let mut framed = Framed::new(stream, DEFAULT_MAX_FRAME_LEN);
-    match party {
-        Party::P1 => framed.send(READY).map_err(ctx)?,
-        Party::P2 => {
-            let mut buf = [0u8; 64];
-            let got = match framed.recv(&mut buf) {
-                Ok(got) => got,
-                Err(NetError::Transport(TransportError::FrameTooLarge { len, .. })) => {
-                    return Err(TransportError::UnexpectedPeer {
-                        detail: format!("its first message announces {len} bytes"),
-                    }
-                    .into());
-                }
-                Err(e) => return Err(ctx(e)),
-            };
-            if got != READY {
-                return Err(TransportError::UnexpectedPeer {
-                    detail: format!("its first message is {} unexpected bytes", got.len()),
-                }
-                .into());
+    let mut buf = [0u8; 64];
+    let got = match framed.recv(&mut buf) {
+        Ok(got) => got,
+        Err(NetError::Transport(TransportError::FrameTooLarge { len, .. })) => {
+            return Err(TransportError::UnexpectedPeer {
+                detail: format!("its first message announces {len} bytes"),
             }
+            .into());
         }
+        Err(e) => return Err(ctx(e)),
+    };
+    if got != READY {
+        return Err(TransportError::UnexpectedPeer {
+            detail: format!("its first message is {} unexpected bytes", got.len()),
+        }
+        .into());
     }
     framed
         .get_ref()

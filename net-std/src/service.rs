@@ -8,10 +8,10 @@
 //! bounded queue to a pool of workers that run the sessions. So a client that stalls its
 //! handshake (slow loris), or never sends a byte, holds a socket and its TLS state for at
 //! most the handshake timeout, never a thread: holding the service up takes
-//! [`ServiceConfig::max_openings`] such connections at once (1024 by default). One more connection
-//! is refused as busy by one refuser thread within a small budget, or else dropped at once
-//! ([`MAX_REFUSING`], [`REFUSAL_DEADLINE`]); an opened request that finds the workers' queue
-//! full is refused as busy at once. Anything that fails before or during a session is logged
+//! [`ServiceConfig::max_openings`] such connections at once (1024 by default). A few more
+//! are opened by the same thread to be refused as busy within a small budget, the rest
+//! dropped at once ([`MAX_REFUSING`], [`REFUSAL_DEADLINE`]); an opened request that finds the
+//! workers' queue full is refused as busy at once. Anything that fails before or during a session is logged
 //! with the peer address and dropped, and the service goes on.
 //!
 //! A stop ([`Shutdown`]) ends the accept loop; connections not yet opened, and opened
@@ -504,8 +504,8 @@ impl Service {
     /// stops after the prime it is searching).
     ///
     /// # Errors
-    /// [`SystemError::NoThread`] if a worker or the busy refuser cannot be started; an error
-    /// of the listening socket itself.
+    /// [`SystemError::NoThread`] if a worker cannot be started; an error of the listening
+    /// socket itself.
     pub fn run(self) -> Result<(), NetError> {
         // The comb tables of the parameter secret's h mod its primes (a few ms): every
         // signature's π_c3 check uses them. `None` only if the core refused the window, which
@@ -531,7 +531,7 @@ impl Service {
         let stop = &self.shutdown;
         let (session_tx, session_rx) = mpsc::sync_channel::<Opened<'scope>>(cfg.max_waiting);
         let session_rx = Arc::new(Mutex::new(session_rx));
-        let mut threads = Vec::with_capacity(cfg.workers + 1);
+        let mut threads = Vec::with_capacity(cfg.workers);
         for n in 0..cfg.workers {
             let session_rx = Arc::clone(&session_rx);
             threads.push(
@@ -541,16 +541,9 @@ impl Service {
                     .map_err(SystemError::NoThread)?,
             );
         }
-        let (refusing, refuse_rx) = mpsc::sync_channel(MAX_REFUSING);
-        threads.push(
-            thread::Builder::new()
-                .name("ecdsa2pc-busy".into())
-                .spawn_scoped(scope, move || busy::refuser(shared, &refuse_rx))
-                .map_err(SystemError::NoThread)?,
-        );
         self.listener.set_nonblocking(true).map_err(io)?;
         let log = &self.shared.log;
-        let mut openings = Openings::new(shared, session_tx, refusing);
+        let mut openings = Openings::new(shared, session_tx);
         while !self.shutdown.is_stopped() {
             openings.turn(&self.listener, ACCEPT_POLL);
         }

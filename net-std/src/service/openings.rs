@@ -4,9 +4,9 @@
 //! A connection that stalls its handshake or its request (slow loris, a port scan that holds
 //! the socket, a client that vanished) costs a socket and its TLS state until its
 //! [`ServiceConfig::handshake_timeout`], never a thread: the thread goes on with the others
-//! as their bytes arrive. Up to [`ServiceConfig::max_openings`] connections are opened at once;
-//! one more is refused as busy by the refuser thread within a small budget, or dropped
-//! ([`super::busy`]). An opened request goes to the workers' queue (health requests are
+//! as their bytes arrive. Up to [`ServiceConfig::max_openings`] connections are opened at once
+//! to be served; a few more are opened to be refused as busy within a small budget, the rest
+//! dropped ([`super::busy`]). An opened request goes to the workers' queue (health requests are
 //! answered here), or is refused as busy at once if that queue is full.
 
 use core::net::SocketAddr;
@@ -14,14 +14,15 @@ use core::panic::AssertUnwindSafe;
 use core::sync::atomic::Ordering;
 use core::time::Duration;
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Instant;
 
 #[cfg(doc)]
 use super::ServiceConfig;
+use super::busy::{self, MAX_REFUSING, REFUSAL_DEADLINE};
 use super::log::Client;
-use super::{Opened, Shared, busy, health};
+use super::{Opened, Shared, health};
 use crate::error::NetError;
 use crate::handshake::{Lingering, OpeningEnd, OpeningFailure, ServerOpening};
 use crate::readiness::{self, Interest};
@@ -42,10 +43,10 @@ const MAX_ACCEPTS_PER_TURN: usize = 256;
 /// The connections being opened, and those lingering after a TLS error: together at most
 /// [`ServiceConfig::max_openings`] sockets (a lingering socket keeps the place of the
 /// opening it ended).
+/// Beyond the cap, up to [`MAX_REFUSING`] more are opened to be refused as busy.
 pub(super) struct Openings<'a> {
     shared: &'a Shared,
     sessions: SyncSender<Opened<'a>>,
-    refusing: SyncSender<(TcpStream, SocketAddr)>,
     pending: Vec<Pending<'a>>,
     lingering: Vec<Lingering>,
     accept_paused_until: Option<Instant>,
@@ -56,20 +57,17 @@ struct Pending<'a> {
     opening: ServerOpening<'a>,
     addr: SocketAddr,
     start: Instant,
+    /// Accepted over the cap: its request is answered "busy", never served.
+    over_cap: bool,
 }
 
 impl<'a> Openings<'a> {
-    /// No connections yet; opened requests go to `sessions`, connections over the cap to
-    /// `refusing` (both queues close when the openings are dropped).
-    pub(super) fn new(
-        shared: &'a Shared,
-        sessions: SyncSender<Opened<'a>>,
-        refusing: SyncSender<(TcpStream, SocketAddr)>,
-    ) -> Self {
+    /// No connections yet; opened requests go to `sessions` (which closes when the openings
+    /// are dropped).
+    pub(super) fn new(shared: &'a Shared, sessions: SyncSender<Opened<'a>>) -> Self {
         Self {
             shared,
             sessions,
-            refusing,
             pending: Vec::new(),
             lingering: Vec::new(),
             accept_paused_until: None,
@@ -107,7 +105,7 @@ impl<'a> Openings<'a> {
     }
 
     /// Drops every connection still being opened (the service is stopping), each logged,
-    /// and closes the workers' and the refuser's queues.
+    /// and closes the workers' queue.
     pub(super) fn drop_unopened(self) {
         for p in self.pending {
             self.shared.counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -139,44 +137,50 @@ impl<'a> Openings<'a> {
     }
 
     /// Accepts the connections waiting on `listener` (up to [`MAX_ACCEPTS_PER_TURN`]): opened
-    /// here up to the cap, beyond it handed to the refuser or dropped.
+    /// to be served up to the cap, beyond it opened to be refused as busy (up to
+    /// [`MAX_REFUSING`], each within [`REFUSAL_DEADLINE`]) or dropped.
     fn accept_from(&mut self, listener: &TcpListener) {
         let shared = self.shared;
+        let config = &shared.config;
         let log = &shared.log;
+        let refusing = self.pending.iter().filter(|p| p.over_cap).count();
+        let mut serving = self.pending.len() - refusing + self.lingering.len();
+        let mut refusing = refusing;
         for _ in 0..MAX_ACCEPTS_PER_TURN {
-            let held = self.pending.len() + self.lingering.len();
             match listener.accept() {
-                Ok((sock, addr)) if held < shared.config.max_openings => {
-                    match ServerOpening::new(
-                        sock,
-                        &shared.setup,
-                        shared.config.handshake_timeout,
-                        Some(MAX_REQUEST_LEN),
-                    ) {
-                        Ok(opening) => self.pending.push(Pending {
-                            opening,
-                            addr,
-                            start: Instant::now(),
-                        }),
-                        Err(e) => self.dropped(addr, None, &e),
+                Ok((sock, addr)) if serving < config.max_openings || refusing < MAX_REFUSING => {
+                    let over_cap = serving >= config.max_openings;
+                    let (timeout, counter) = if over_cap {
+                        let deadline = config.handshake_timeout.min(REFUSAL_DEADLINE);
+                        (deadline, &mut refusing)
+                    } else {
+                        (config.handshake_timeout, &mut serving)
+                    };
+                    let opening =
+                        ServerOpening::new(sock, &shared.setup, timeout, Some(MAX_REQUEST_LEN));
+                    match opening {
+                        Ok(opening) => {
+                            *counter += 1;
+                            self.pending.push(Pending {
+                                opening,
+                                addr,
+                                start: Instant::now(),
+                                over_cap,
+                            });
+                        }
+                        Err(e) => self.dropped(addr, None, over_cap, &e),
                     }
                 }
-                Ok((sock, addr)) => {
-                    if let Err(
-                        TrySendError::Full((_, addr)) | TrySendError::Disconnected((_, addr)),
-                    ) = self.refusing.try_send((sock, addr))
-                    {
-                        log.dropped(
-                            addr,
-                            None,
-                            &format!(
-                                "{}, and {} more wait for their busy refusal",
-                                busy::over_cap(shared),
-                                busy::MAX_REFUSING
-                            ),
-                        );
-                        shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                    }
+                Ok((_, addr)) => {
+                    log.dropped(
+                        addr,
+                        None,
+                        &format!(
+                            "{}, and {MAX_REFUSING} more wait for their busy refusal",
+                            busy::over_cap(shared),
+                        ),
+                    );
+                    shared.counters.failed.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 // A client that reset before we accepted it, or a signal: nothing to serve.
@@ -235,26 +239,28 @@ impl<'a> Openings<'a> {
             opening,
             addr,
             start,
+            over_cap,
         } = p;
         match opening.step(ready) {
             Ok(opening) => self.pending.push(Pending {
                 opening,
                 addr,
                 start,
+                over_cap,
             }),
-            Err(ended) => self.end(ended, addr, start),
+            Err(ended) => self.end(ended, addr, start, over_cap),
         }
     }
 
-    /// A connection's opening has ended: serve, answer or drop it.
-    fn end(&mut self, ended: OpeningEnd, addr: SocketAddr, start: Instant) {
+    /// A connection's opening has ended: serve, answer, refuse or drop it.
+    fn end(&mut self, ended: OpeningEnd, addr: SocketAddr, start: Instant, over_cap: bool) {
         let shared = self.shared;
         match ended {
             OpeningEnd::Opened(ch, frame) => {
                 let mut ch = *ch;
                 let info = ch.info().clone();
                 if let Err(e) = ch.set_timeout(REPLY_LIMIT) {
-                    self.dropped(addr, Some(&info), &e);
+                    self.dropped(addr, Some(&info), over_cap, &e);
                     return;
                 }
                 // Always read here (the opening was given its limit): none decodes as empty.
@@ -266,16 +272,22 @@ impl<'a> Openings<'a> {
                     Ok(req) => {
                         // Registered from here on: a stop closes it at its deadline.
                         let tracked = shared.live.track(ch.sock());
-                        self.dispatch(Opened {
+                        let opened = Opened {
                             ch,
                             info,
                             req,
                             addr,
                             start,
                             _tracked: tracked,
-                        });
+                        };
+                        if over_cap {
+                            let why = busy::over_cap(shared);
+                            opened.refuse_busy(shared, format!("party 0 is {why}"));
+                        } else {
+                            self.dispatch(opened);
+                        }
                     }
-                    Err(e) => self.dropped(addr, Some(&info), &e),
+                    Err(e) => self.dropped(addr, Some(&info), over_cap, &e),
                 }
             }
             OpeningEnd::Failed(failure) => {
@@ -284,9 +296,12 @@ impl<'a> Openings<'a> {
                     info,
                     linger,
                 } = *failure;
-                self.dropped(addr, info.as_ref(), &e);
-                // In the place of the opening it ended: the cap holds.
-                if let Some(linger) = linger {
+                self.dropped(addr, info.as_ref(), over_cap, &e);
+                // In the place of the opening it ended: the cap holds. (One over the cap has
+                // no place to keep: closed at once, its alert may be lost.)
+                if let Some(linger) = linger
+                    && !over_cap
+                {
                     self.lingering.push(linger);
                 }
             }
@@ -294,19 +309,18 @@ impl<'a> Openings<'a> {
     }
 
     /// Counts and logs a connection dropped with `e`: with its client once the handshake has
-    /// told who it is, else as failed before a session.
-    fn dropped(&self, addr: SocketAddr, info: Option<&SessionInfo>, e: &NetError) {
+    /// told who it is, else as failed before a session; one `over_cap` as getting no busy
+    /// refusal.
+    fn dropped(&self, addr: SocketAddr, info: Option<&SessionInfo>, over_cap: bool, e: &NetError) {
         let shared = self.shared;
         shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-        match info {
-            Some(info) => {
-                let client = Client::of(addr, info);
-                shared.log.dropped(addr, Some(&client), &e.to_string());
-            }
-            None => shared
-                .log
-                .dropped(addr, None, &format!("before a session: {e}")),
-        }
+        let client = info.map(|info| Client::of(addr, info));
+        let why = match (over_cap, &client) {
+            (true, _) => format!("{}; no busy refusal: {e}", busy::over_cap(shared)),
+            (false, Some(_)) => e.to_string(),
+            (false, None) => format!("before a session: {e}"),
+        };
+        shared.log.dropped(addr, client.as_ref(), &why);
     }
 
     /// An opened request: health is answered here; anything else goes to the workers'

@@ -1062,13 +1062,12 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
     assert_eq!(reply.code, RefusalCode::BadRequest);
     drop(ch);
 
-    // Over the cap with the refuser's queue full too: dropped at once. The refuser gives a
-    // silent connection REFUSAL_DEADLINE, so one holds it and MAX_REFUSING more fill its
-    // queue; the next finds the socket closed well before that deadline.
-    let mut silent = vec![TcpStream::connect(&svc.addr).unwrap()];
-    // Time for the refuser to take the first one, so that the queue holds the rest.
-    thread::sleep(Duration::from_millis(300));
-    silent.extend((0..MAX_REFUSING).map(|_| TcpStream::connect(&svc.addr).unwrap()));
+    // Over the cap with every place for a busy refusal taken too: dropped at once. A silent
+    // connection holds such a place for REFUSAL_DEADLINE, so MAX_REFUSING of them take them
+    // all; the next finds the socket closed well before that deadline.
+    let silent: Vec<TcpStream> = (0..MAX_REFUSING)
+        .map(|_| TcpStream::connect(&svc.addr).unwrap())
+        .collect();
     thread::sleep(Duration::from_millis(100));
     let mut dropped = TcpStream::connect(&svc.addr).unwrap();
     dropped
@@ -1089,7 +1088,7 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
 
     // Once the cap clears, the service serves again. (Until the service has seen those
     // sockets close, a connection may still be over the cap: refused as busy, or dropped
-    // while the refuser's queue is full.)
+    // while every place for a refusal is taken.)
     let h = health_once_not_busy(&svc.addr, &client, Duration::from_secs(30));
     assert!(h.failed >= 3, "{h:?}");
     let lines = svc.stop();
@@ -1119,8 +1118,43 @@ fn a_client_over_the_connection_cap_is_refused_as_busy_and_the_service_keeps_ser
     );
 }
 
+/// Connections over the cap are opened side by side to be refused: silent ones there first
+/// do not delay a client's busy refusal (the refuser thread that took them one at a time
+/// gave each its whole refusal deadline first).
+#[test]
+fn silent_connections_over_the_cap_do_not_delay_a_busy_refusal() {
+    let dir = certs("service-cap-parallel");
+    let shares = TempDir::new("service-cap-parallel-shares");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.max_openings = 1;
+    config.handshake_timeout = Duration::from_secs(20);
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    let holding = TcpStream::connect(&svc.addr).unwrap();
+    thread::sleep(Duration::from_millis(100));
+    let silent: Vec<TcpStream> = (1..MAX_REFUSING)
+        .map(|_| TcpStream::connect(&svc.addr).unwrap())
+        .collect();
+    thread::sleep(Duration::from_millis(100));
+    let start = std::time::Instant::now();
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let e = fetch_health(&mut ch).unwrap_err();
+    let NetError::Refused(r) = &e else {
+        panic!("not a refusal: {e}")
+    };
+    assert_eq!(r.code, RefusalCode::Busy, "{e}");
+    assert!(
+        start.elapsed() < REFUSAL_DEADLINE / 2,
+        "refused after {:?}",
+        start.elapsed()
+    );
+    drop((holding, silent));
+    svc.stop();
+}
+
 /// The service's health once it is no longer over its cap: a connection over it may be
-/// refused as busy, or dropped while the refuser's queue is full, until the service has
+/// refused as busy, or dropped while every place for a refusal is taken, until the service has
 /// seen the connections that held it close; retried for up to `within`.
 fn health_once_not_busy(addr: &str, client: &CertPaths, within: Duration) -> Health {
     let start = std::time::Instant::now();
