@@ -90,6 +90,7 @@ use crate::session::SessionInfo;
 use crate::store::ShareFiles;
 use crate::tls::{ServerSetup, server_setup};
 use crate::{CertPaths, Transport, rng::os_rng};
+use health::KeyCount;
 use keys::KeyLocks;
 use log::{Client, key_json};
 use openings::Openings;
@@ -250,6 +251,8 @@ struct Shared {
     paillier: PaillierPool,
     /// The connections being opened or served, for closing them at the stop deadline.
     live: LiveConnections,
+    /// The number of keys health replies give.
+    key_count: KeyCount,
 }
 
 /// The sockets of the connections being opened or served, each under an id: closed at
@@ -474,6 +477,7 @@ impl Service {
                 counters: Counters::default(),
                 paillier,
                 live: LiveConnections::default(),
+                key_count: KeyCount::default(),
             }),
             shutdown: Shutdown::default(),
         })
@@ -827,6 +831,7 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
         &shared.params_msgs,
         &mut persist,
     )?;
+    shared.key_count.stale();
     Ok(format!(
         "new key {}",
         key_id_hex(&key_id(&share.public().q))
@@ -942,7 +947,7 @@ fn health(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     let status = Health {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol: REQUEST_VERSION,
-        keys: count(shared.store.count()),
+        keys: count(shared.key_count.get(shared.store.as_ref())),
         uptime_secs: shared.started.elapsed().as_secs(),
         workers: count(shared.config.workers),
         busy_workers: count(c.busy.load(Ordering::Relaxed)),

@@ -1,8 +1,12 @@
 //! The health request: the service's status for a monitoring check, without a protocol run.
 
+use core::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
 use serde_json::{Value, json};
 
-use super::PoolLevel;
+use super::{KeyStore, PoolLevel};
 use crate::Transport;
 use crate::error::{NetError, ProtocolError};
 #[cfg(doc)]
@@ -11,6 +15,38 @@ use crate::request::{self, Request};
 
 /// Longest health reply party 1 accepts.
 pub const MAX_HEALTH_LEN: usize = 4096;
+
+/// How long a count of the keys answers health requests before the store is asked again.
+const KEY_COUNT_TTL: Duration = Duration::from_secs(5);
+
+/// The number of keys that health replies give: the store's count (a listing of the share
+/// directory, which takes a while with many keys) made at most once per [`KEY_COUNT_TTL`],
+/// and again after a keygen. Health is answered on the thread that opens every connection,
+/// so a client that asks for it again and again must not hold that thread up with listings.
+#[derive(Default)]
+pub(super) struct KeyCount {
+    counted: Mutex<Option<(Instant, usize)>>,
+}
+
+impl KeyCount {
+    /// The count, from `store` if the last one is older than [`KEY_COUNT_TTL`] or stale.
+    pub(super) fn get(&self, store: &dyn KeyStore) -> usize {
+        let mut counted = self.counted.lock().unwrap_or_else(PoisonError::into_inner);
+        match *counted {
+            Some((at, n)) if at.elapsed() < KEY_COUNT_TTL => n,
+            _ => {
+                let n = store.count();
+                *counted = Some((Instant::now(), n));
+                n
+            }
+        }
+    }
+
+    /// A key was added: the next health request counts again.
+    pub(super) fn stale(&self) {
+        *self.counted.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
 
 /// What a health request answers (one JSON object on the wire, these field names).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,7 +178,41 @@ pub fn fetch_health<T: Transport + ?Sized>(t: &mut T) -> Result<Health, NetError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::StoreError;
+    use crate::key_id::KeyId;
     use crate::request::REQUEST_VERSION;
+    use crate::service::KeyInUse;
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A store whose count says how often it was asked.
+    #[derive(Debug, Default)]
+    struct CountingStore(AtomicUsize);
+
+    impl KeyStore for CountingStore {
+        fn contains(&self, _: &KeyId) -> bool {
+            false
+        }
+        fn count(&self) -> usize {
+            self.0.fetch_add(1, Ordering::SeqCst) + 1
+        }
+        fn take(&self, _: &KeyId) -> Result<Box<dyn KeyInUse + '_>, StoreError> {
+            Err(StoreError::Missing {
+                path: "none".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn the_key_count_asks_the_store_once_until_it_is_old_or_a_key_is_added() {
+        let store = CountingStore::default();
+        let count = KeyCount::default();
+        assert_eq!(count.get(&store), 1);
+        assert_eq!(count.get(&store), 1, "answered from the last count");
+        count.stale();
+        assert_eq!(count.get(&store), 2, "counted again after a keygen");
+        *count.counted.lock().unwrap() = Some((Instant::now() - KEY_COUNT_TTL, 2));
+        assert_eq!(count.get(&store), 3, "counted again once old");
+    }
 
     #[test]
     fn health_round_trips_and_a_missing_field_is_refused() {
@@ -210,7 +280,7 @@ mod tests {
     fn this_process_has_used_some_cpu() {
         if std::path::Path::new("/proc/self/stat").exists() {
             // Busy until the kernel has counted a tick of CPU time (10 ms), at most 10 s.
-            let start = std::time::Instant::now();
+            let start = Instant::now();
             let mut x = 0u64;
             while process_cpu_ms() == Some(0) && start.elapsed().as_secs() < 10 {
                 for i in 0..1_000_000u64 {

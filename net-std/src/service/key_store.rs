@@ -43,7 +43,8 @@ use crate::{Transport, epoch};
 pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Whether the store holds a share of key `id`.
     fn contains(&self, id: &KeyId) -> bool;
-    /// How many keys the store holds (for the health reply).
+    /// How many keys the store holds (for the health reply, which asks at most every few
+    /// seconds and after a keygen).
     fn count(&self) -> usize;
     /// Takes key `id` for one session, exclusively against every other user of the store
     /// (another process, another service instance); released on drop.
