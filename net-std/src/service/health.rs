@@ -61,8 +61,8 @@ pub struct Health {
     pub uptime_secs: u64,
     /// Worker threads (`workers`).
     pub workers: u64,
-    /// Workers serving a connection right now, this health request's own included
-    /// (`busy_workers`).
+    /// Workers serving a session right now (`busy_workers`; a health request is answered
+    /// by the thread that opens connections, not by a worker, so it counts none).
     pub busy_workers: u64,
     /// Requests that ended well so far (`requests_ok`).
     pub ok: u64,
