@@ -206,8 +206,7 @@ impl Net<'_> {
                 match &listener {
                     Some(listener) => listener.accept_skipping(&paths, timeout, &mut |peer, e| {
                         log.line(format_args!(
-                            "ignored a connection from {peer} that is no party 1 ({e}); still \
-                             waiting for party 1"
+                            "ignored a connection from {peer} that is no party 1 ({e})"
                         ));
                     }),
                     None => ecdsa2pc_net::connect(self.server, &paths, timeout),

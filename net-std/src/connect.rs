@@ -109,8 +109,10 @@ impl Listener {
     /// Accepts every connection that arrives within `timeout` and opens them side by side
     /// ([`ServerOpening`], each with `timeout` for its handshake): party 1 is the first to
     /// open. A stray one is skipped (told to `skipped`), so that neither junk nor an idle
-    /// socket (a port scan that holds it) keeps party 1 waiting; a TLS failure ends the wait
-    /// with its error, as does the last opening's timeout when no other is left.
+    /// socket (a port scan that holds it) keeps party 1 waiting. A TLS failure (most likely
+    /// party 1 misconfigured) ends the wait with its error, at once if no other connection
+    /// is being opened, else once none is left and none opened; so does the last opening's
+    /// timeout.
     fn accept_with(
         &self,
         setup: &ServerSetup,
@@ -124,6 +126,7 @@ impl Listener {
         let deadline = Instant::now() + timeout;
         self.inner.set_nonblocking(true).map_err(io)?;
         let mut pending: Vec<(ServerOpening<'_>, SocketAddr)> = Vec::new();
+        let mut tls_failure = None;
         loop {
             let now = Instant::now();
             let accepting = now < deadline;
@@ -175,40 +178,68 @@ impl Listener {
                     skipped(peer, &failure.error);
                     continue;
                 }
+                if others > 0 {
+                    // Another may be party 1: decided once they have ended. (This socket
+                    // closes without lingering; its peer may miss the alert.)
+                    tls_failure.get_or_insert(failure.error);
+                    continue;
+                }
                 if let Some(linger) = failure.linger {
                     linger.wait_out();
                 }
-                return Err(failure.error);
+                // An earlier TLS failure says more than an idle socket's timeout.
+                return Err(tls_failure.unwrap_or(failure.error));
             }
             if accept {
-                self.accept_openings(setup, timeout, &mut pending);
+                self.accept_openings(setup, timeout, &mut pending)?;
+            }
+            // A TLS failure waited for the others; with none left, it is the answer.
+            if pending.is_empty()
+                && let Some(failure) = tls_failure.take()
+            {
+                return Err(failure);
             }
         }
     }
 
-    /// Accepts what waits on the listener into `pending`, up to [`MAX_OPENINGS`].
+    /// Accepts what waits on the listener into `pending`, up to [`MAX_OPENINGS`] held and
+    /// as many taken per call (a flood of connects must not keep the caller from the
+    /// openings and its deadline).
+    ///
+    /// # Errors
+    /// `accept` failed for want of resources (file descriptors, memory), which would fail
+    /// again at once; a connection cannot be set up for its opening.
     fn accept_openings<'s>(
         &self,
         setup: &'s ServerSetup,
         timeout: Duration,
         pending: &mut Vec<(ServerOpening<'s>, SocketAddr)>,
-    ) {
-        loop {
+    ) -> Result<(), NetError> {
+        for _ in 0..MAX_OPENINGS {
             match self.inner.accept() {
                 Ok((sock, peer)) if pending.len() < MAX_OPENINGS => {
-                    // A socket that cannot be made non-blocking is dropped: party 1 retries.
-                    if let Ok(opening) = ServerOpening::new(sock, setup, timeout, None) {
-                        pending.push((opening, peer));
-                    }
+                    let opening = ServerOpening::new(sock, setup, timeout, None)?;
+                    pending.push((opening, peer));
                 }
                 // Over the cap: closed at once.
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // WouldBlock: all taken; anything else (a reset connection, out of file
-                // descriptors): tried again at the next wake-up.
-                Err(_) => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // A client that reset before it was accepted, or a signal: nothing to open.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(source) => {
+                    return Err(TransportError::Io {
+                        phase: Phase::Accept,
+                        source,
+                    }
+                    .into());
+                }
             }
         }
+        Ok(())
     }
 
     /// The bound socket itself, for a caller that runs its own accept loop.

@@ -43,6 +43,39 @@ fn client_certificate_from_another_ca_is_rejected_by_party_0() {
     assert!(c.reported_by_peer());
 }
 
+/// A TLS failure while another connection is being opened (here an idle socket) does not
+/// end party 0's wait at once: the other might be party 1. A party 1 of the right CA that
+/// comes meanwhile is accepted; with none, party 0 reports the TLS failure (not the idle
+/// socket's timeout) once the idle socket has timed out.
+#[test]
+fn a_tls_failure_beside_another_opening_waits_for_it_and_is_reported_last() {
+    let (a, b) = (certs("ca-a3"), certs("ca-b3"));
+    let mut stranger = party(&b, Party::P2);
+    stranger.ca = party(&a, Party::P2).ca;
+    // Party 1 comes after the stranger: accepted.
+    let (addr, server) = serve(party(&a, Party::P1), OK_TIMEOUT, |_| ());
+    let idle = TcpStream::connect(&addr).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let e = connect(&addr, &stranger, OK_TIMEOUT).unwrap_err();
+    assert_eq!(tls(&e).problem(), &TlsProblem::UnknownCa, "{e}");
+    connect(&addr, &party(&a, Party::P2), OK_TIMEOUT).unwrap();
+    server.join().unwrap().unwrap();
+    drop(idle);
+    // No party 1: the TLS failure, once the idle socket is gone at its timeout.
+    let timeout = Duration::from_secs(1);
+    let (addr, server) = serve(party(&a, Party::P1), timeout, |_| ());
+    let idle = TcpStream::connect(&addr).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = connect(&addr, &stranger, OK_TIMEOUT).unwrap_err();
+    let server_err = server.join().unwrap().unwrap_err();
+    assert_eq!(
+        tls(&server_err).problem(),
+        &TlsProblem::UnknownCa,
+        "{server_err}"
+    );
+    drop(idle);
+}
+
 #[test]
 fn server_certificate_from_another_ca_is_rejected_by_party_1() {
     let (a, b) = (certs("ca-a2"), certs("ca-b2"));
