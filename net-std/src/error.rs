@@ -8,7 +8,8 @@
 //! - [`PeerAbort`]: the peer stopped the run and sent its abort code.
 //! - [`StoreError`]: a key-share file is missing, damaged, busy or cannot be written, or
 //!   the parties hold no share epoch in common.
-//! - [`SystemError`]: the operating system gave no randomness or no thread.
+//! - [`SystemError`]: the operating system gave no randomness, no thread or too few file
+//!   descriptors.
 //! - [`Refusal`](crate::request::Refusal): party 0 refused party 1's request.
 //!
 //! Messages name the cause and a fix that does not depend on how the library is driven;

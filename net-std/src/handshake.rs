@@ -232,8 +232,8 @@ pub(crate) fn establish_client(
 /// [`READY`] and the client's first frame, each step taken when the socket is ready for it
 /// ([`ServerOpening::advance`]). One thread opens any number of connections this way, so a
 /// client that stalls its handshake or its first frame holds a socket and its TLS state
-/// until its deadline, not a thread. The same checks as [`establish_server`]'s, and the same
-/// errors.
+/// until its deadline, not a thread. Party 0 opens every connection this way: the service
+/// ([`crate::service`]) and the one-shot listener ([`crate::Listener::accept`]) alike.
 pub(crate) struct ServerOpening<'s> {
     sock: TcpStream,
     conn: ServerConnection,

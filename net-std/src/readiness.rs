@@ -1,5 +1,5 @@
 //! Waiting for sockets to be ready, for the loops that open many connections on one thread:
-//! poll(2) on Linux; elsewhere a millisecond's sleep, after which the caller tries every
+//! poll(2) on Unix; elsewhere a millisecond's sleep, after which the caller tries every
 //! socket (non-blocking, so a socket that is not ready costs a `WouldBlock`).
 
 use core::time::Duration;
@@ -15,14 +15,14 @@ pub(crate) struct Interest<'a> {
 
 /// Waits until `listener` (if given) has a connection to accept, one of `sockets` is ready
 /// for what it waits for (or has failed or closed), or `timeout` has passed. Returns whether
-/// to accept and, per socket in order, whether it is ready; where it cannot tell (not Linux,
+/// to accept and, per socket in order, whether it is ready; where it cannot tell (not Unix,
 /// poll failed) everything is.
 pub(crate) fn wait(
     listener: Option<&TcpListener>,
     sockets: &[Interest<'_>],
     timeout: Duration,
 ) -> (bool, Vec<bool>) {
-    #[cfg(target_os = "linux")]
+    #[cfg(unix)]
     {
         use rustix::event::{PollFd, PollFlags, Timespec, poll};
         let mut fds = Vec::with_capacity(1 + sockets.len());
@@ -49,7 +49,7 @@ pub(crate) fn wait(
             Err(_) => std::thread::sleep(timeout),
         }
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(unix))]
     std::thread::sleep(timeout.min(Duration::from_millis(1)));
     (listener.is_some(), vec![true; sockets.len()])
 }

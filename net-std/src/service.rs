@@ -118,8 +118,8 @@ pub struct ServiceConfig {
     pub workers: usize,
     /// Connections in their TLS handshake and request at once, all opened by one thread as
     /// their bytes arrive: a client that stalls its handshake holds one of these (a socket),
-    /// never a thread. One more is refused as busy within a small budget, or dropped
-    /// ([`MAX_REFUSING`]). Each holds a file descriptor: [`Service::bind`] raises the
+    /// never a thread. Up to [`MAX_REFUSING`] more are opened to be refused as busy within a
+    /// small budget, the rest dropped. Each holds a file descriptor: [`Service::bind`] raises the
     /// process's open-file limit to fit them, or opens fewer at once if it cannot.
     pub max_openings: usize,
     /// Opened requests waiting for a worker (one more is refused as busy at once).
@@ -437,7 +437,7 @@ impl Service {
         let addrs = crate::connect::resolve(addr)?;
         let logger = Logger::new(log, config.log_format);
         let fit = fd_budget::fit(&config)?;
-        if let Some(note) = &fit.note {
+        for note in &fit.notes {
             logger.event("limits", note);
         }
         let config = ServiceConfig {
@@ -819,6 +819,7 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
     let info = ch.info().clone();
     let mut persist = NewKey {
         store: shared.store.as_ref(),
+        key_count: &shared.key_count,
         shares: &shared.config.shares,
         held: None,
     };
@@ -831,7 +832,6 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
         &shared.params_msgs,
         &mut persist,
     )?;
-    shared.key_count.stale();
     Ok(format!(
         "new key {}",
         key_id_hex(&key_id(&share.public().q))
@@ -842,6 +842,8 @@ fn keygen(shared: &Shared, ch: &mut Channel) -> Result<String, NetError> {
 /// pending write, and held from then on.
 struct NewKey<'a> {
     store: &'a dyn KeyStore,
+    /// Made stale once the key is active.
+    key_count: &'a KeyCount,
     /// Named by the error of a promote or discard before any write.
     shares: &'a Path,
     held: Option<Box<dyn KeyInUse + 'a>>,
@@ -868,7 +870,11 @@ impl driver::Persist<KeyShareP1> for NewKey<'_> {
         Ok(())
     }
     fn promote(&mut self) -> Result<(), NetError> {
-        self.key()?.persist().promote()
+        self.key()?.persist().promote()?;
+        // Before party 1 hears that the key is active: a health request it sends next
+        // counts the new key.
+        self.key_count.stale();
+        Ok(())
     }
     fn discard(&mut self) -> Result<(), NetError> {
         self.key()?.persist().discard()
@@ -1013,8 +1019,11 @@ mod tests {
         let mut config = ServiceConfig::new(&dir);
         config.lock_dir = None;
         let store = ShareDir::new(&dir, None, None);
+        let key_count = KeyCount::default();
+        assert_eq!(key_count.get(&store), 0);
         let mut new_key = NewKey {
             store: &store,
+            key_count: &key_count,
             shares: &dir,
             held: None,
         };
@@ -1050,8 +1059,10 @@ mod tests {
         std::fs::remove_file(files.path()).unwrap();
         new_key.pending(share).unwrap();
         assert!(files.pending_path().exists() && !files.exists());
+        assert_eq!(key_count.get(&store), 0, "a pending share is no key yet");
         Persist::<KeyShareP1>::promote(&mut new_key).unwrap();
         assert!(files.exists() && !files.pending_path().exists());
+        assert_eq!(key_count.get(&store), 1, "counted again once active");
         drop(new_key);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -36,8 +36,8 @@ const MIN_OPENINGS: u64 = 8;
 pub(super) struct Fit {
     /// Connections being opened (or lingering after a TLS error) at once.
     pub(super) openings: usize,
-    /// A line for the log, when the limit was raised or the openings lowered.
-    pub(super) note: Option<String>,
+    /// Lines for the log: that the limit was raised, that the openings were lowered.
+    pub(super) notes: Vec<String>,
 }
 
 /// The process's open-file limit, soft and hard (`None`: no limit, or none known).
@@ -81,25 +81,25 @@ fn plan(
 ) -> Result<Fit, SystemError> {
     let asked = config.max_openings as u64;
     let want = needed(config, open_now, asked);
-    let raised = (after.soft != before.soft).then(|| {
-        format!(
-            "file descriptors: raised the soft limit (ulimit -n) from {} to {}",
-            shown(before.soft),
-            shown(after.soft)
-        )
-    });
-    let Some(limit) = after.soft else {
-        return Ok(Fit {
-            openings: config.max_openings,
-            note: raised,
-        });
+    let mut notes: Vec<String> = (after.soft != before.soft)
+        .then(|| {
+            format!(
+                "file descriptors: raised the soft limit (ulimit -n) from {} to {}",
+                shown(before.soft),
+                shown(after.soft)
+            )
+        })
+        .into_iter()
+        .collect();
+    let limit = match after.soft {
+        Some(limit) if limit < want => limit,
+        _ => {
+            return Ok(Fit {
+                openings: config.max_openings,
+                notes,
+            });
+        }
     };
-    if limit >= want {
-        return Ok(Fit {
-            openings: config.max_openings,
-            note: raised,
-        });
-    }
     let besides = needed(config, open_now, 0);
     let room = limit.saturating_sub(besides);
     if room < MIN_OPENINGS.min(asked) {
@@ -109,19 +109,17 @@ fn plan(
         });
     }
     let openings = usize::try_from(room).unwrap_or(config.max_openings);
-    Ok(Fit {
-        openings,
-        note: Some(format!(
-            "file descriptors: the limit (ulimit -n) is {limit}{hard}, room for {openings} \
+    notes.push(format!(
+        "file descriptors: the limit (ulimit -n) is {limit}{hard}, room for {openings} \
              connections being opened at once, not the {asked} asked for; to open them all, \
              raise the limit to {want} (ulimit -Hn, or LimitNOFILE= under systemd)",
-            hard = if after.hard == after.soft {
-                ", the hard limit too"
-            } else {
-                ""
-            },
-        )),
-    })
+        hard = if after.hard == after.soft {
+            ", the hard limit too"
+        } else {
+            ""
+        },
+    ));
+    Ok(Fit { openings, notes })
 }
 
 fn shown(limit: Option<u64>) -> String {
@@ -133,7 +131,7 @@ fn open_descriptors() -> u64 {
     std::fs::read_dir("/proc/self/fd").map_or(BASE, |dir| dir.count() as u64)
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 fn current_limit() -> Limit {
     use rustix::process::{Resource, getrlimit};
     let now = getrlimit(Resource::Nofile);
@@ -143,7 +141,7 @@ fn current_limit() -> Limit {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(unix))]
 fn current_limit() -> Limit {
     Limit {
         soft: None,
@@ -153,7 +151,7 @@ fn current_limit() -> Limit {
 
 /// Raises the soft limit `now` towards `want`, no further than the hard limit; the limit
 /// as it then is.
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 fn raise(now: Limit, want: u64) -> Limit {
     use rustix::process::{Resource, Rlimit, setrlimit};
     let Some(soft) = now.soft else { return now };
@@ -174,7 +172,7 @@ fn raise(now: Limit, want: u64) -> Limit {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(unix))]
 fn raise(now: Limit, _want: u64) -> Limit {
     now
 }
@@ -206,7 +204,7 @@ mod tests {
             fit,
             Fit {
                 openings: 1024,
-                note: None
+                notes: vec![]
             }
         );
         let none = Limit {
@@ -221,8 +219,12 @@ mod tests {
         let c = config(1024);
         let fit = plan(&c, 10, limit(1024, 4096), limit(4096, 4096)).unwrap();
         assert_eq!(fit.openings, 1024);
-        let note = fit.note.unwrap();
-        assert!(note.contains("from 1024 to 4096"), "{note}");
+        assert_eq!(fit.notes.len(), 1, "{:?}", fit.notes);
+        assert!(
+            fit.notes[0].contains("from 1024 to 4096"),
+            "{:?}",
+            fit.notes
+        );
     }
 
     #[test]
@@ -233,10 +235,26 @@ mod tests {
         assert_eq!(besides, 271);
         let fit = plan(&c, 10, limit(1024, 1024), limit(1024, 1024)).unwrap();
         assert_eq!(fit.openings, 1024 - 271);
-        let note = fit.note.unwrap();
+        let [note] = &fit.notes[..] else {
+            panic!("{:?}", fit.notes)
+        };
         assert!(note.contains("room for 753 connections"), "{note}");
         assert!(note.contains("the hard limit too"), "{note}");
         assert!(note.contains("raise the limit to 1295"), "{note}");
+    }
+
+    #[test]
+    fn a_limit_raised_but_still_short_says_both() {
+        let c = config(1024);
+        let fit = plan(&c, 10, limit(300, 800), limit(800, 800)).unwrap();
+        assert_eq!(fit.openings, 800 - 271);
+        assert_eq!(fit.notes.len(), 2, "{:?}", fit.notes);
+        assert!(fit.notes[0].contains("from 300 to 800"), "{:?}", fit.notes);
+        assert!(
+            fit.notes[1].contains("room for 529 connections"),
+            "{:?}",
+            fit.notes
+        );
     }
 
     #[test]
@@ -261,21 +279,5 @@ mod tests {
         // Fewer asked for than the minimum: those suffice.
         let fit = plan(&config(2), 10, limit(273, 273), limit(273, 273)).unwrap();
         assert_eq!(fit.openings, 2);
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_soft_limit_is_raised_no_further_than_needed() {
-        let now = current_limit();
-        let (Some(soft), Some(hard)) = (now.soft, now.hard) else {
-            return;
-        };
-        // Asking for no more than the soft limit changes nothing.
-        assert_eq!(raise(now, soft), now);
-        if hard > soft {
-            let after = raise(now, soft + 1);
-            assert_eq!(after.soft, Some(soft + 1));
-            assert_eq!(raise(after, soft + 1), after);
-        }
     }
 }

@@ -280,7 +280,9 @@ impl<'a> Openings<'a> {
                             start,
                             _tracked: tracked,
                         };
-                        if over_cap {
+                        // Health is answered here whatever the load: opened, it costs no more
+                        // than its refusal would.
+                        if over_cap && opened.req.operation != Operation::Health {
                             let why = busy::over_cap(shared);
                             opened.refuse_busy(shared, format!("party 0 is {why}"));
                         } else {
