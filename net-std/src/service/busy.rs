@@ -25,7 +25,7 @@ pub const REFUSAL_DEADLINE: Duration = Duration::from_secs(1);
 pub(super) fn over_cap(shared: &Shared) -> String {
     format!(
         "over the connection cap: {} workers busy and {} requests waiting, or {} connections \
-         opening",
+         being opened",
         shared.config.workers, shared.config.max_waiting, shared.config.max_openings
     )
 }

@@ -8,7 +8,9 @@
 //! for want of a file. So [`Service::bind`] raises the soft limit as far as the hard limit
 //! allows, up to what the configuration needs, and if that is not enough, opens fewer
 //! connections at once (said in the log) rather than run short; it refuses to start only
-//! if not even the workers and the waiting requests fit.
+//! if not even the workers and the waiting requests fit. The budget counts the descriptors
+//! open at bind and assumes one service per process: services bound in one process share
+//! its limit, and each budgets as if the rest were its own.
 
 #[cfg(doc)]
 use super::Service;
