@@ -678,6 +678,17 @@ fn serve_fits_its_connections_under_the_open_file_limit() {
     let health = || health_of(&addr, &certs);
     let serve_under = |limit: &[&str]| spawn_serve_under_ulimit(limit, &addr, &certs, &shares);
 
+    // The cases lower the soft or the hard limit from the test's own: they need a hard limit
+    // above what the defaults need (about 1300).
+    let hard = std::process::Command::new("bash")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .unwrap();
+    let hard = String::from_utf8_lossy(&hard.stdout).trim().to_owned();
+    if hard != "unlimited" && hard.parse::<u64>().unwrap() < 2000 {
+        eprintln!("hard open-file limit {hard}: skipped");
+        return;
+    }
     // No room: 4 workers and 64 waiting requests need more than 200 descriptors.
     let r = finish(serve_under(&["-n", "200"]));
     assert_eq!(r.code, Some(2), "{r}");
@@ -688,17 +699,6 @@ fn serve_fits_its_connections_under_the_open_file_limit() {
     );
     assert!(!r.stderr.contains("serving on"), "{r}");
 
-    // The cases below lower the soft or the hard limit from the test's own: they need a hard
-    // limit above what the defaults need (about 1300).
-    let hard = std::process::Command::new("bash")
-        .args(["-c", "ulimit -Hn"])
-        .output()
-        .unwrap();
-    let hard = String::from_utf8_lossy(&hard.stdout).trim().to_owned();
-    if hard != "unlimited" && hard.parse::<u64>().unwrap() < 2000 {
-        eprintln!("hard open-file limit {hard}: the raising and lowering cases are skipped");
-        return;
-    }
     // A low soft limit under a high hard one is raised to what the limits need.
     let mut service = serve_under(&["-Sn", "300"]);
     let log = service.wait_for_stderr("party 0 serving on");
