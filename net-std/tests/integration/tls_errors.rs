@@ -62,7 +62,7 @@ fn a_tls_failure_beside_another_opening_waits_for_it_and_is_reported_last() {
     server.join().unwrap().unwrap();
     drop(idle);
     // No party 1: the TLS failure, once the idle socket is gone at its timeout.
-    let timeout = Duration::from_secs(1);
+    let timeout = Duration::from_secs(3);
     let (addr, server) = serve(party(&a, Party::P1), timeout, |_| ());
     let idle = TcpStream::connect(&addr).unwrap();
     std::thread::sleep(Duration::from_millis(100));
