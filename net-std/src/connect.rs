@@ -13,7 +13,7 @@ use ecdsa2pc_core::Party;
 
 use crate::cert_paths::CertPaths;
 use crate::channel::Channel;
-use crate::error::{NetError, Phase, TransportError};
+use crate::error::{NetError, Phase, SystemError, TransportError};
 use crate::handshake::{OpeningEnd, ServerOpening, establish_client};
 use crate::readiness::{self, Interest};
 use crate::tls::{ServerSetup, client_setup, server_name_for, server_setup};
@@ -143,13 +143,7 @@ impl Listener {
                 .chain(accepting.then_some(deadline))
                 .min()
                 .unwrap_or(now);
-            let sockets: Vec<Interest<'_>> = pending
-                .iter()
-                .map(|(o, _)| Interest {
-                    sock: o.sock(),
-                    write: o.wants_write(),
-                })
-                .collect();
+            let sockets: Vec<Interest<'_>> = pending.iter().map(|(o, _)| o.interest()).collect();
             let wait = next
                 .saturating_duration_since(now)
                 .max(Duration::from_millis(1));
@@ -207,8 +201,8 @@ impl Listener {
     /// openings and its deadline).
     ///
     /// # Errors
-    /// `accept` failed for want of resources (file descriptors, memory), which would fail
-    /// again at once; a connection cannot be set up for its opening.
+    /// `accept` failed for want of resources ([`SystemError::OutOfFiles`], or memory),
+    /// which would fail again at once; a connection cannot be set up for its opening.
     fn accept_openings<'s>(
         &self,
         setup: &'s ServerSetup,
@@ -230,13 +224,7 @@ impl Listener {
                         e.kind(),
                         io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
                     ) => {}
-                Err(source) => {
-                    return Err(TransportError::Io {
-                        phase: Phase::Accept,
-                        source,
-                    }
-                    .into());
-                }
+                Err(e) => return Err(SystemError::from_accept(e)),
             }
         }
         Ok(())

@@ -51,7 +51,7 @@ pub enum NetError {
     PeerAbort(PeerAbort),
     /// A key-share file problem, or no share epoch in common with the peer.
     Store(StoreError),
-    /// The operating system could not provide randomness or a thread.
+    /// The operating system could not provide randomness, a thread or file descriptors.
     System(SystemError),
     /// Party 0 refused party 1's request (on party 1: received; on party 0: sent).
     Refused(crate::request::Refusal),

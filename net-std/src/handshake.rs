@@ -23,6 +23,7 @@ use ecdsa2pc_core::Party;
 use crate::error::{NetError, Phase, TransportError};
 use crate::framing::{FRAME_HEADER_LEN, write_frame};
 use crate::identity::{pid_of_cert, subject_of_cert};
+use crate::readiness::Interest;
 use crate::session::{CHANNEL_BINDING_LABEL, SessionInfo};
 use crate::tls::{ClientSetup, OwnIdentity, ServerSetup};
 use crate::tls_error::TlsError;
@@ -375,12 +376,6 @@ impl<'s> ServerOpening<'s> {
         })
     }
 
-    /// The socket, to wait on for input (and for room to write while
-    /// [`ServerOpening::wants_write`]).
-    pub(crate) fn sock(&self) -> &TcpStream {
-        &self.sock
-    }
-
     /// The session facts, once the handshake is complete.
     pub(crate) fn info(&self) -> Option<&SessionInfo> {
         self.info.as_ref()
@@ -473,10 +468,14 @@ impl<'s> ServerOpening<'s> {
         }
     }
 
-    /// Whether the opening waits for the socket to take bytes (as well as for input, which
-    /// it always waits for) after [`ServerOpening::advance`] returned it.
-    pub(crate) fn wants_write(&self) -> bool {
-        self.conn.wants_write()
+    /// What to wait for before the next [`ServerOpening::step`]: room to write while a write
+    /// would block (its input can wait, and waking for input it will not read before it has
+    /// written would spin), else input.
+    pub(crate) fn interest(&self) -> Interest<'_> {
+        Interest {
+            sock: &self.sock,
+            write: self.conn.wants_write(),
+        }
     }
 
     /// The handshake is complete: the session facts, and [`READY`] queued.

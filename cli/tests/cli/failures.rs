@@ -3,7 +3,9 @@
 use core::time::Duration;
 use std::time::Instant;
 
-use crate::support::{TempDir, dir_with_certs, finish, free_addr, make_certs, spawn_party};
+use crate::support::{
+    TempDir, dir_with_certs, finish, free_addr, make_certs, spawn_party, spawn_under_ulimit,
+};
 
 #[test]
 fn certificates_from_another_ca_fail_both_parties_with_exit_3() {
@@ -52,6 +54,44 @@ fn party_1_alone_times_out_with_exit_3() {
         run.stderr.contains("--timeout"),
         "says how to change it:\n{run}"
     );
+}
+
+/// A one-shot party 0 whose open-file limit leaves no descriptor for the connections
+/// waiting on it stops with exit 2 and the limit to raise, not with a bare I/O error.
+#[cfg(unix)]
+#[test]
+fn party_0_out_of_file_descriptors_names_the_limit_to_raise() {
+    let dir = dir_with_certs("no-fds");
+    let addr = free_addr();
+    let certs = dir.path().join("certs");
+    let certs = certs.to_str().unwrap();
+    let mut p0 = spawn_under_ulimit(
+        &["-n", "16"],
+        &[
+            "demo",
+            "--party",
+            "0",
+            "--server",
+            &addr,
+            "--certs",
+            certs,
+            "--timeout",
+            "20",
+        ],
+    );
+    p0.wait_for_stderr("listening on");
+    // More connections than descriptors: the kernel queues them before party 0 accepts.
+    let held: Vec<_> = (0..24)
+        .map_while(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    assert_eq!(held.len(), 24, "the connections were queued");
+    let error = p0.wait_for_stderr("error: ");
+    assert!(
+        error.contains("no file descriptor left to accept a connection")
+            && error.contains("ulimit -n"),
+        "{error}"
+    );
+    assert_eq!(finish(p0).code, Some(2), "{error}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ use super::ServiceConfig;
 use super::busy::{self, MAX_REFUSING, REFUSAL_DEADLINE};
 use super::log::Client;
 use super::{Opened, Shared, health};
-use crate::error::NetError;
+use crate::error::{NetError, SystemError};
 use crate::handshake::{Lingering, OpeningEnd, OpeningFailure, ServerOpening};
 use crate::readiness::{self, Interest};
 use crate::request::{self, MAX_REQUEST_LEN, Operation};
@@ -121,13 +121,7 @@ impl<'a> Openings<'a> {
     /// Waits on the listener (if given), the pending sockets and the lingering ones: whether
     /// to accept, and which pending and lingering sockets are ready, in order.
     fn wait(&self, listener: Option<&TcpListener>, timeout: Duration) -> (bool, Vec<bool>) {
-        let pending = self.pending.iter().map(|p| Interest {
-            sock: p.opening.sock(),
-            // An opening that could not write all it has waits for room to write, and only
-            // for that: its input can wait, and waking for input it will not read before it
-            // has written would spin.
-            write: p.opening.wants_write(),
-        });
+        let pending = self.pending.iter().map(|p| p.opening.interest());
         let lingering = self.lingering.iter().map(|l| Interest {
             sock: l.sock(),
             write: false,
@@ -192,7 +186,7 @@ impl<'a> Openings<'a> {
                 Err(e) => {
                     // Out of file descriptors and the like: say so, pause accepting (the
                     // openings go on), keep serving.
-                    log.event("error", &format!("accept failed: {e}"));
+                    log.event("error", &SystemError::from_accept(e).to_string());
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
                     return;
                 }
