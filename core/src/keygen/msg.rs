@@ -65,8 +65,9 @@ pub struct Msg3 {
 }
 
 impl Msg3 {
-    /// Storage for [`Message::decode_into`] (21 KB, so a firmware keeps one and decodes into
-    /// it in place); not a message P2 accepts: its Q1 is the identity.
+    /// Storage for [`Message::decode_into`] and
+    /// [`crate::keygen::p1::AwaitMsg2::on_msg2_into`] (21 KB, so a firmware keeps one and
+    /// decodes or writes into it in place); not a message P2 accepts: its Q1 is the identity.
     pub const EMPTY: Self = Self {
         q1: AffinePoint::IDENTITY,
         cc1: [0; CHAIN_CODE_LEN],

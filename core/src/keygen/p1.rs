@@ -151,26 +151,45 @@ impl AwaitMsg2 {
         msg: &Msg2,
         exec: &X,
     ) -> Result<(KeyShareP1, Msg3)> {
+        let mut reply = Msg3::EMPTY;
+        let share = self.on_msg2_into(rng, msg, exec, &mut reply)?;
+        Ok((share, reply))
+    }
+
+    /// As [`Self::on_msg2_with`], writing the reply into `reply` in place (21 KB) and
+    /// returning the share: a firmware keeps one buffer for message 3 rather than a copy in
+    /// each frame the reply would be returned through. `reply` is written only once P2's
+    /// message has passed every check; after an error it holds what it held before.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`].
+    pub fn on_msg2_into<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
+        rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+        reply: &mut Msg3,
+    ) -> Result<KeyShareP1> {
         let ids = self.ids.with_nonce2(&msg.nonce2);
         msg.proof_q2
             .verify(&msg.q2, &ids.proof_by(Party::P2, label::Q2))?;
         let public = PublicShares::combine(self.q1, msg.q2)?;
 
         let at = |label| ids.proof_by(Party::P1, label);
-        let proof_q1 = DlogProof::prove(rng, &self.x1, &self.q1, &at(label::Q1));
-        let responses = self
-            .ckey
-            .respond(&self.paillier, &msg.challenges, &at(label::KEY), exec);
+        reply.q1 = self.q1;
+        reply.cc1 = self.cc1;
+        reply.open_q1 = self.open_q1;
+        reply.proof_q1 = DlogProof::prove(rng, &self.x1, &self.q1, &at(label::Q1));
+        self.ckey.respond_into(
+            &self.paillier,
+            &msg.challenges,
+            &at(label::KEY),
+            exec,
+            &mut reply.responses,
+        );
 
         let chain_code = super::chain_code(&ids, &self.cc1, &msg.cc2);
-        let reply = Msg3 {
-            q1: self.q1,
-            cc1: self.cc1,
-            open_q1: self.open_q1,
-            proof_q1,
-            responses,
-        };
-        let share = KeyShareP1 {
+        Ok(KeyShareP1 {
             x1: bigint::scalar_to_uint(&self.x1),
             paillier: self.paillier.clone(),
             common: Common::new(
@@ -182,8 +201,7 @@ impl AwaitMsg2 {
             ),
             params_hash: self.params_hash,
             locked: false,
-        };
-        Ok((share, reply))
+        })
     }
 }
 
@@ -229,6 +247,44 @@ mod tests {
         };
         let sequential = run(0);
         assert!(sequential == run(1) && sequential == run(2));
+    }
+
+    /// `on_msg2_into` writes every field of the caller's buffer: one still holding another
+    /// run's reply ends up holding a reply P2 accepts (its shares matching P1's) and equal to
+    /// the by-value form's. When P2's message fails its checks, nothing is written.
+    #[test]
+    fn the_reply_is_written_whole_in_place_and_untouched_on_error() {
+        use crate::{Error, KeyShare, Proof, keygen::p2};
+        let (ctx1, ctx2) = fixtures::contexts();
+        let params = *fixtures::ring_pedersen(0).params();
+        // One run from seeds (s, s + 1): P1's state, P2's state and message, P1's RNG.
+        let run = |s: u64| {
+            let mut r1 = fixtures::rng(s);
+            let (p1, m1) = start(&mut r1, &ctx1, fixtures::paillier_key(0), &params).unwrap();
+            let (p2, m2) = p2::start(&mut fixtures::rng(s + 1), &ctx2, &m1, &params).unwrap();
+            (p1, p2, m2, r1)
+        };
+        let (p1, _, m2, mut r1) = run(60);
+        let (_, earlier) = p1.on_msg2(&mut r1, &m2).unwrap();
+
+        let (p1, p2, m2, mut r1) = run(62);
+        let mut reply = earlier.clone();
+        let share = p1
+            .on_msg2_into(&mut r1, &m2, &Sequential, &mut reply)
+            .unwrap();
+        let p2_share = p2.on_msg3(&mut fixtures::rng(63), &reply).unwrap();
+        assert_eq!(share.fingerprint(), p2_share.fingerprint());
+        let (p1, _, m2, mut r1) = run(62);
+        let (_, expected) = p1.on_msg2(&mut r1, &m2).unwrap();
+        assert!(reply == expected && reply != earlier);
+
+        // P2's proof of x2 made for another Q2: refused, the buffer as it was.
+        let (p1, _, mut m2, mut r1) = run(62);
+        m2.q2 = fixtures::keygen(64).1.common.public.q2;
+        let mut reply = earlier.clone();
+        let refused = p1.on_msg2_into(&mut r1, &m2, &Sequential, &mut reply);
+        assert_eq!(refused.err(), Some(Error::ProofInvalid(Proof::DlogPoK)));
+        assert!(reply == earlier);
     }
 
     #[test]

@@ -142,8 +142,9 @@ impl Message for Msg3 {
 }
 
 impl Msg3 {
-    /// Storage for [`Message::decode_into`] (20 KB, so a firmware keeps one and decodes into
-    /// it in place); not a message P2 accepts.
+    /// Storage for [`Message::decode_into`] and
+    /// [`crate::refresh::p1::AwaitMsg2::on_msg2_into`] (20 KB, so a firmware keeps one and
+    /// decodes or writes into it in place); not a message P2 accepts.
     pub const EMPTY: Self = Self {
         rho1: Scalar::ZERO,
         open_rho1: [0; HASH_LEN],

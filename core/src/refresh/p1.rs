@@ -135,51 +135,62 @@ impl AwaitMsg2<'_> {
     /// As [`Self::on_msg2`].
     pub fn on_msg2_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         self,
-        _rng: &mut R,
+        rng: &mut R,
         msg: &Msg2,
         exec: &X,
     ) -> Result<(AwaitMsg4, Msg3)> {
-        let share = self.share;
+        let mut reply = Msg3::EMPTY;
+        let pending = self.on_msg2_into(rng, msg, exec, &mut reply)?;
+        Ok((pending, reply))
+    }
+
+    /// As [`Self::on_msg2_with`], writing the reply into `reply` in place (20 KB), as
+    /// keygen's [`crate::keygen::p1::AwaitMsg2::on_msg2_into`]; after an error `reply` holds
+    /// what it held before.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`].
+    pub fn on_msg2_into<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        self,
+        _rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+        reply: &mut Msg3,
+    ) -> Result<AwaitMsg4> {
+        let rho = *self.rho1 + msg.rho2;
+        // Every check first (the shifted shares must still add up to the key), so that an
+        // error leaves `reply` untouched.
+        let common = super::shift_common(
+            &self.share.common,
+            self.new_key.public_key(),
+            &self.c_key,
+            &rho,
+        )?;
         let ids = self.ids.with_nonce2(&msg.nonce2);
-        let responses = self.ckey.respond(
+        reply.rho1 = *self.rho1;
+        reply.open_rho1 = self.open_rho1;
+        self.ckey.respond_into(
             &self.new_key,
             &msg.challenges,
             &ids.proof_by(Party::P1, label::KEY),
             exec,
+            &mut reply.responses,
         );
-        let rho = *self.rho1 + msg.rho2;
-        let pending = next_share_p1(share, &self.x1, self.new_key.clone(), &self.c_key, &rho)?;
-        Ok((
-            AwaitMsg4 { pending },
-            Msg3 {
-                rho1: *self.rho1,
-                open_rho1: self.open_rho1,
-                responses,
-            },
-        ))
+        let rho_int: X1 = bigint::scalar_to_uint(&rho);
+        let x1_int: Zeroizing<X1> = Zeroizing::new(bigint::scalar_to_uint(&self.x1));
+        let pending = KeyShareP1 {
+            // (x1 mod q) + ρ over the integers (< 2q, the plaintext of c_key' ⊕ ρ): both
+            // below q < 2^256, no wrap in 384 bits.
+            x1: x1_int.wrapping_add(&rho_int),
+            // Moved, not copied: the key is 9 KB, and a copy would be one more on a
+            // microcontroller's stack.
+            paillier: self.new_key,
+            common,
+            params_hash: self.share.params_hash,
+            locked: false,
+        };
+        Ok(AwaitMsg4 { pending })
     }
-}
-
-/// P1's share after adding ρ: (x1 mod q) + ρ over the integers (< 2q, the plaintext of
-/// c_key' ⊕ ρ), and the shifted common part.
-fn next_share_p1(
-    share: &KeyShareP1,
-    x1: &Scalar,
-    key: SecretKey,
-    c_key: &Ciphertext,
-    rho: &Scalar,
-) -> Result<KeyShareP1> {
-    let common = super::shift_common(&share.common, key.public_key(), c_key, rho)?;
-    let rho_int: X1 = bigint::scalar_to_uint(rho);
-    let x1_int: Zeroizing<X1> = Zeroizing::new(bigint::scalar_to_uint(x1));
-    Ok(KeyShareP1 {
-        // Both below q < 2^256: no wrap in 384 bits.
-        x1: x1_int.wrapping_add(&rho_int),
-        paillier: key,
-        common,
-        params_hash: share.params_hash,
-        locked: false,
-    })
 }
 
 impl AwaitMsg4 {
@@ -250,5 +261,34 @@ mod tests {
         };
         let sequential = run(0);
         assert!(sequential == run(1) && sequential == run(2));
+    }
+
+    /// `on_msg2_into` writes every field of the caller's buffer: one still holding another
+    /// run's reply ends up holding a reply P2 accepts, confirming the very share P1 holds
+    /// pending, and equal to the by-value form's.
+    #[test]
+    fn the_reply_is_written_whole_in_place() {
+        use crate::refresh::p2;
+        let (s1, s2) = fixtures::keygen(40);
+        let (ctx1, ctx2) = fixtures::contexts();
+        let run = |seed: u64| {
+            let mut r1 = fixtures::rng(seed);
+            let (p1, m1) = start(&mut r1, &s1, &ctx1, fixtures::paillier_key(1)).unwrap();
+            let (p2, m2) = p2::start(&mut fixtures::rng(seed + 1), &s2, &ctx2, &m1).unwrap();
+            (p1, p2, m2, r1)
+        };
+        let (p1, _, m2, mut r1) = run(43);
+        let (_, earlier) = p1.on_msg2(&mut r1, &m2).unwrap();
+
+        let (p1, p2, m2, mut r1) = run(45);
+        let mut reply = earlier.clone();
+        let pending = p1
+            .on_msg2_into(&mut r1, &m2, &Sequential, &mut reply)
+            .unwrap();
+        let (_, m4) = p2.on_msg3(&mut fixtures::rng(47), &reply).unwrap();
+        assert!(pending.on_msg4(&m4).is_ok());
+        let (p1, _, m2, mut r1) = run(45);
+        let (_, expected) = p1.on_msg2(&mut r1, &m2).unwrap();
+        assert!(reply == expected && reply != earlier);
     }
 }

@@ -270,6 +270,8 @@ impl Prover {
     /// Answers P2's challenges: the proof that N is a valid Paillier key under `key_binding`
     /// (its N-th roots, independent of each other, run by `exec`), and the equality and range
     /// proofs' responses for c under `key`, the key [`Self::commit_with`] encrypted under.
+    // The rounds write responses in place; tests, benches and fuzz targets take them whole.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn respond<X: Executor + ?Sized>(
         &self,
@@ -278,22 +280,31 @@ impl Prover {
         key_binding: &Binding<'_>,
         exec: &X,
     ) -> Responses {
-        let key_proof = PaillierKeyProof::prove_with(key, &challenges.key, key_binding, exec);
-        let eq = self.eq.respond(
+        let mut out = Responses::EMPTY;
+        self.respond_into(key, challenges, key_binding, exec, &mut out);
+        out
+    }
+
+    /// As [`Self::respond`], writing every field of `out` in place (the range proof's 17 KB
+    /// straight into it), for a caller that keeps one message buffer, as a firmware does.
+    pub fn respond_into<X: Executor + ?Sized>(
+        &self,
+        key: &SecretKey,
+        challenges: &Challenges,
+        key_binding: &Binding<'_>,
+        exec: &X,
+        out: &mut Responses,
+    ) {
+        out.key_proof = PaillierKeyProof::prove_with(key, &challenges.key, key_binding, exec);
+        out.eq = self.eq.respond(
             key.public_key(),
             &self.x,
             &self.r_key,
             &self.ped_rho,
             challenges.e_eq,
         );
-        let range = self
-            .range
-            .respond(&self.x, &self.ped_rho, challenges.e_range);
-        Responses {
-            eq,
-            range,
-            key_proof,
-        }
+        self.range
+            .respond_into(&self.x, &self.ped_rho, challenges.e_range, &mut out.range);
     }
 
     /// Whether every secret here is zero (after [`Zeroize::zeroize`]).

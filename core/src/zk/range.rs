@@ -181,27 +181,31 @@ impl Prover {
 
     /// Answers the challenge bits `e` for witness x (< q) and Pedersen randomness ρ
     /// (< 2^[`pedersen::RANDOMNESS_BITS`]).
+    // The rounds write responses in place; tests, benches and fuzz targets take them whole.
+    #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn respond(&self, x: &Scalar, rho: &U256, e: u64) -> Response {
-        let x_int: U384 = bigint::scalar_to_uint(x);
+        let mut out = Response::EMPTY;
+        self.respond_into(x, rho, e, &mut out);
+        out
+    }
+
+    /// As [`Self::respond`], writing every field of `out` in place: at 17 KB the response is
+    /// the largest part of P1's last message, and a microcontroller's stack counts each copy.
+    pub fn respond_into(&self, x: &Scalar, rho: &U256, e: u64, out: &mut Response) {
+        let x_int: Zeroizing<U384> = Zeroizing::new(bigint::scalar_to_uint(x));
         let rho_wide: Zeroizing<U384> = Zeroizing::new(rho.resize());
-        let mut d = [U384::ZERO; RANGE_REPS];
-        let mut f = [U384::ZERO; RANGE_REPS];
-        for (i, (d_i, f_i)) in d.iter_mut().zip(f.iter_mut()).enumerate() {
+        out.c_tilde = self.c_tilde;
+        out.opening = self.opening;
+        for (i, (d_i, f_i)) in out.d.iter_mut().zip(out.f.iter_mut()).enumerate() {
             let bit = Choice::from(u8::from(bigint::chunk(e, i, 1) == 1));
             let mask = self.masks.get(i).copied().unwrap_or_default();
             let nonce = self.nonces.get(i).copied().unwrap_or_default();
-            let ex = U384::conditional_select(&U384::ZERO, &x_int, bit);
+            let ex = U384::conditional_select(&U384::ZERO, &*x_int, bit);
             let erho = U384::conditional_select(&U384::ZERO, &*rho_wide, bit);
             *d_i = mask.wrapping_add(&ex);
             // Below 2^(256+λ+6) + 2^256: no wrap.
             *f_i = nonce.wrapping_add(&erho);
-        }
-        Response {
-            c_tilde: self.c_tilde,
-            opening: self.opening,
-            d,
-            f,
         }
     }
 }

@@ -9,7 +9,7 @@
 use cortex_m_rt::entry;
 use ecdsa2pc_core::{
     Context, Error, KeyShare, KeyShareP1, Message, PaillierSecretKey, Prime, Result,
-    RingPedersenSecret, keygen, peer_abort, refresh, sign,
+    RingPedersenSecret, keygen, peer_abort, refresh, sign, work::Sequential,
 };
 use ecdsa2pc_firmware::{
     board::StandInRng,
@@ -239,7 +239,8 @@ fn keygen_start(
     link.send_message::<_, { keygen::Msg1::LEN }>(&m1)
 }
 
-/// Msg 2 → msg 3 (21 KB, in this frame only); the share goes to `out`.
+/// Msg 2 → msg 3 (21 KB, written in place by the core into this frame's buffer, its only
+/// copy); the share goes to `out`.
 #[inline(never)]
 fn keygen_answer(
     link: &mut Link,
@@ -249,8 +250,8 @@ fn keygen_answer(
     out: &mut Option<KeyShareP1>,
 ) -> Result<()> {
     let state = state.take().ok_or(Error::InvalidShare)?;
-    let (share, m3) = state.on_msg2(rng, m2)?;
-    *out = Some(share);
+    let mut m3 = keygen::Msg3::EMPTY;
+    *out = Some(state.on_msg2_into(rng, m2, &Sequential, &mut m3)?);
     link.send_message::<_, { keygen::Msg3::LEN }>(&m3)
 }
 
@@ -311,7 +312,7 @@ fn refresh_start<'s>(
     link.send_message::<_, { refresh::Msg1::LEN }>(&m1)
 }
 
-/// Msg 2 → msg 3 (20 KB, in this frame only); the pending state goes to `out`.
+/// Msg 2 → msg 3 (20 KB, written in place as keygen's); the pending state goes to `out`.
 #[inline(never)]
 fn refresh_answer(
     link: &mut Link,
@@ -321,8 +322,8 @@ fn refresh_answer(
     out: &mut Option<refresh::p1::AwaitMsg4>,
 ) -> Result<()> {
     let state = state.take().ok_or(Error::InvalidShare)?;
-    let (pending, m3) = state.on_msg2(rng, m2)?;
-    *out = Some(pending);
+    let mut m3 = refresh::Msg3::EMPTY;
+    *out = Some(state.on_msg2_into(rng, m2, &Sequential, &mut m3)?);
     link.send_message::<_, { refresh::Msg3::LEN }>(&m3)
 }
 
