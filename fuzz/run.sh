@@ -2,7 +2,7 @@
 # Fuzzes every decoder and every round function of ecdsa2pc-core, and ecdsa2pc-net's request
 # decoder, SECONDS per target.
 #
-# Usage: fuzz/run.sh [SECONDS]     (default 30; 30 targets, so ~30×SECONDS plus one build)
+# Usage: fuzz/run.sh [SECONDS]     (default 30; 31 targets, so ~31×SECONDS plus one build)
 #
 # Needs the nightly toolchain (libFuzzer instrumentation) and cargo-fuzz (installed here if
 # missing). Builds every target once (release, debug assertions and overflow checks on,

@@ -169,7 +169,7 @@ impl RingPedersenParams {
     }
 }
 
-/// Entries of [`CommitTables`] for `window`-bit digits (256 bytes each; w = 4: 3.2 MiB).
+/// Entries of [`CommitTables`] for `window`-bit digits (256 bytes each; w = 4: 3.1 MiB).
 ///
 /// # Errors
 /// [`Error::TableWindow`] unless `1 ≤ window ≤ MAX_WINDOW`.

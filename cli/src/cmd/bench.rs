@@ -40,7 +40,7 @@ use crate::session::Session;
             it, on the fast path a long-running pair has: party 1 takes its message-independent \
             work from its presign pool (made with its C', g and h tables) and uses its C' table \
             online; party 0 checks with its trapdoor tables; the tables are built before the \
-            timed signatures. bench.sh runs both parties and prints party 0's table."
+            timed signatures. Each party prints its own table; bench.sh runs both and prints both."
 )]
 pub(crate) struct BenchArgs {
     /// which party this process is: 0 (listens) or 1 (connects)
@@ -95,7 +95,7 @@ pub(crate) struct BenchArgs {
 /// The largest presign pool `--pool` asks for (about 32 MiB).
 const MAX_POOL: usize = 4096;
 
-/// Runs the benchmark as one party; party 0 prints the table.
+/// Runs the benchmark as one party, which prints its own table.
 pub(crate) fn run(args: &BenchArgs) -> ExitStatus {
     let net = Net {
         party: args.party,

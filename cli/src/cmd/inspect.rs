@@ -28,7 +28,8 @@ use crate::wallet::address::hash160;
             of the lock registry's entries and in the service's log); bip32_key_identifier is \
             the wallet format's HASH160 of the compressed public key (its first 4 bytes are the \
             fingerprint wallets show); the share fingerprint is the hash of the public state both parties must \
-            hold (Q, Q1, Q2, the Paillier modulus, c_key, epoch) and is the same in both \
+            hold (Q, Q1, Q2, the Paillier modulus, c_key, the epoch, the commitment parameters' hash \
+            and the chain code) and is the same in both \
             parties' shares of one epoch. Party ids are the hashes of the certificates the \
             share was made with. The share's secret (x1 or x2, the Paillier secret key) is \
             never printed. An encrypted share needs its secret for all of this; without one \

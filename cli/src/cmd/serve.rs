@@ -10,7 +10,9 @@ use ecdsa2pc_net::service::{ApproveHook, LogFormat, Logger, Service, ServiceConf
 use ecdsa2pc_net::{NetError, TransportError};
 
 use crate::error::{CliError, ExitStatus};
-use crate::network::{CertFiles, SERVER_ENV, default_certs, default_server, option_or_env};
+use crate::network::{
+    CertFiles, MAX_TIMEOUT_SECS, SERVER_ENV, default_certs, default_server, option_or_env,
+};
 use crate::output::{Log, Outcome, Style, finish};
 use crate::secret::{Prompt, SecretOptions};
 use crate::session::lock_state_dir;
@@ -41,8 +43,8 @@ use crate::session::lock_state_dir;
             proof of its parameters is ring-pedersen.proof beside it (public, made at start if \
             missing). One \
             log line per connection, on stderr (--log-format json: one JSON object per line, \
-            fields event, peer, client, client_pid, key_id, operation, digest, result, refusal, \
-            detail, duration_ms). SIGTERM or SIGINT stops accepting, lets sessions in progress \
+            fields event, peer, client, client_pid, key_id, operation, digest, path, result, \
+            refusal, detail, duration_ms; a hook's event also stderr). SIGTERM or SIGINT stops accepting, lets sessions in progress \
             finish, and \
             exits 0.",
     error_code(0, "the service stopped"),
@@ -165,10 +167,19 @@ fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
             )));
         }
     }
-    if args.handshake_timeout == 0 || args.timeout == 0 {
-        return Err(CliError::Usage(
-            "--handshake-timeout and --timeout must be at least 1".into(),
-        ));
+    // Seconds, as every command's --timeout: at most a day, so that a deadline never
+    // overflows the clock; --key-wait 0 means "busy at once" rather than no wait.
+    for (option, value, min) in [
+        ("--handshake-timeout", args.handshake_timeout, 1),
+        ("--timeout", args.timeout, 1),
+        ("--key-wait", args.key_wait, 0),
+        ("--approve-timeout", args.approve_timeout, 1),
+    ] {
+        if !(min..=MAX_TIMEOUT_SECS).contains(&value) {
+            return Err(CliError::Usage(format!(
+                "{option} {value}: must be from {min} to {MAX_TIMEOUT_SECS} seconds (one day)"
+            )));
+        }
     }
     let log_format = match args.log_format.as_str() {
         "text" => LogFormat::Text,
@@ -181,17 +192,10 @@ fn serve(args: &ServeArgs) -> Result<Outcome, CliError> {
     };
     let approve = match &args.approve {
         None => None,
-        Some(command) => {
-            if args.approve_timeout == 0 {
-                return Err(CliError::Usage(
-                    "--approve-timeout must be at least 1".into(),
-                ));
-            }
-            Some(
-                ApproveHook::parse(command, Duration::from_secs(args.approve_timeout))
-                    .ok_or_else(|| CliError::Usage("--approve: the command is empty".into()))?,
-            )
-        }
+        Some(command) => Some(
+            ApproveHook::parse(command, Duration::from_secs(args.approve_timeout))
+                .ok_or_else(|| CliError::Usage("--approve: the command is empty".into()))?,
+        ),
     };
     if !args.shares.is_dir() {
         return Err(CliError::Usage(format!(

@@ -191,15 +191,39 @@ fn serve_refuses_bad_options_with_exit_2() {
     ]);
     assert_eq!(r.code, Some(2), "{r}");
     assert!(
-        r.stderr.contains("--approve-timeout must be at least 1"),
+        r.stderr
+            .contains("--approve-timeout 0: must be from 1 to 86400 seconds"),
         "{r}"
     );
-    let r = run(&["serve", "--shares", shares, "--timeout", "0"]);
-    assert_eq!(r.code, Some(2), "{r}");
-    assert!(
-        r.stderr.contains("--handshake-timeout and --timeout"),
-        "{r}"
-    );
+    // Every duration is bounded: a day at most (a deadline far beyond would overflow the
+    // clock), at least a second except --key-wait (0: busy at once).
+    for (option, value, expected) in [
+        ("--timeout", "0", "--timeout 0: must be from 1 to 86400"),
+        (
+            "--timeout",
+            "86401",
+            "--timeout 86401: must be from 1 to 86400",
+        ),
+        (
+            "--handshake-timeout",
+            "18446744073709551615",
+            "--handshake-timeout 18446744073709551615: must be from 1 to 86400",
+        ),
+        (
+            "--key-wait",
+            "86401",
+            "--key-wait 86401: must be from 0 to 86400",
+        ),
+        (
+            "--approve-timeout",
+            "86401",
+            "--approve-timeout 86401: must be from 1 to 86400",
+        ),
+    ] {
+        let r = run(&["serve", "--shares", shares, option, value]);
+        assert_eq!(r.code, Some(2), "{option} {value}: {r}");
+        assert!(r.stderr.contains(expected), "{option} {value}: {r}");
+    }
     // Without a secret it warns that new shares are written unencrypted (here before the
     // missing certificates stop it); a key file that is no key is refused.
     let no_certs = dir.path().join("no-certs");

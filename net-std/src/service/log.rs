@@ -24,7 +24,8 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line: `{"event":"request","peer":…,"client":…,"client_pid":…,
     /// "key_id":…,"operation":…,"result":"ok"|"refused"|"failed",…,"duration_ms":…}`; other
-    /// events have `"event"` `dropped`, `policy`, `hook`, `error`, `stopping` or `stopped`.
+    /// events have `"event"` `serving`, `warning`, `dropped`, `policy`, `hook`, `error`,
+    /// `params`, `limits`, `stopping` or `stopped`.
     Json,
 }
 
