@@ -95,6 +95,44 @@ mod tests {
         );
     }
 
+    /// A file we may not read names the owner and mode as the fix: from the file itself
+    /// where the permission check applies (not as root), and always from the mapping.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_we_may_not_read_names_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let permission_denied = |err: &ConfigError| {
+            matches!(
+                err,
+                ConfigError::CertFile {
+                    problem: CertProblem::PermissionDenied,
+                    ..
+                }
+            ) && err
+                .to_string()
+                .contains("permission denied (check the file's owner and mode)")
+        };
+        let err = pem_error(
+            Path::new("key.pem"),
+            "key",
+            pem::Error::Io(io::ErrorKind::PermissionDenied.into()),
+        );
+        assert!(permission_denied(&err), "{err}");
+
+        let dir = temp_dir("mode");
+        let key = dir.join("key.pem");
+        std::fs::write(&key, b"-----BEGIN PRIVATE KEY-----\n").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o000)).unwrap();
+        // Root reads it anyway: then only the mapping above is checked.
+        let readable = std::fs::File::open(&key).is_ok();
+        let loaded = load_key(&key);
+        std::fs::remove_dir_all(&dir).unwrap();
+        if !readable {
+            let err = loaded.unwrap_err();
+            assert!(permission_denied(&err), "{err}");
+        }
+    }
+
     #[test]
     fn empty_and_garbage_files_are_refused() {
         let dir = temp_dir("bad");

@@ -382,6 +382,39 @@ mod tests {
         }
     }
 
+    /// No common version or suite, ours or reported by the peer, reads as such and says
+    /// what both parties need; anything unclassified is named with rustls' own words.
+    #[test]
+    fn incompatible_peers_and_other_errors_are_classified() {
+        for error in [
+            RustlsError::PeerIncompatible(rustls::PeerIncompatible::NoCipherSuitesInCommon),
+            RustlsError::AlertReceived(AlertDescription::HandshakeFailure),
+            RustlsError::AlertReceived(AlertDescription::ProtocolVersion),
+            RustlsError::AlertReceived(AlertDescription::InsufficientSecurity),
+        ] {
+            let failure = TlsError::new(error).with_context(Party::P2, Path::new("ca.pem"));
+            assert_eq!(failure.problem(), &TlsProblem::Incompatible, "{failure}");
+            assert!(
+                failure
+                    .to_string()
+                    .contains("no common TLS version or cipher suite with party 0"),
+                "{failure}"
+            );
+        }
+        for error in [
+            RustlsError::DecryptError,
+            RustlsError::AlertReceived(AlertDescription::InternalError),
+            RustlsError::InvalidCertificate(CertificateError::Revoked),
+        ] {
+            let failure = TlsError::new(error).with_context(Party::P1, Path::new("ca.pem"));
+            assert_eq!(failure.problem(), &TlsProblem::Other, "{failure}");
+            assert!(
+                failure.to_string().starts_with("TLS error with party 1: "),
+                "{failure}"
+            );
+        }
+    }
+
     #[test]
     fn wrong_purpose_message_names_the_party_to_fix() {
         let local = TlsError::new(RustlsError::InvalidCertificate(

@@ -134,3 +134,53 @@ fn bad_usage_and_bad_files_exit_2() {
     );
     assert_eq!(run(&["verify", "--bogus"]).code, Some(2));
 }
+
+/// Each way a public-key file can be wrong is named with its file and the reason (exit 2),
+/// and a derivation path over a key that is no xpub says what to give instead.
+#[test]
+fn each_kind_of_bad_public_key_file_is_named() {
+    let dir = TempDir::new("verify-bad-keys");
+    let (key, sig, _) = k256_fixture(dir.path());
+    // 0x02 ‖ x with x = 5: x³ + 7 is not a square mod p, so no point has this x.
+    let off_curve = format!("02{:064x}\n", 5);
+    for (name, text, reason) in [
+        (
+            "bad-pem.pem",
+            "-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----\n",
+            "bad PEM",
+        ),
+        (
+            // "hello" in base64: PEM around bytes that are no SubjectPublicKeyInfo.
+            "not-spki.pem",
+            "-----BEGIN PUBLIC KEY-----\naGVsbG8=\n-----END PUBLIC KEY-----\n",
+            "not a secp256k1 public key (SubjectPublicKeyInfo)",
+        ),
+        ("odd.hex", "abc\n", "not a hex SEC1 point"),
+        (
+            "off-curve.hex",
+            off_curve.as_str(),
+            "the point is not on secp256k1",
+        ),
+        (
+            "garbage.txt",
+            "not a key",
+            "neither a secp256k1 public key (SubjectPublicKeyInfo PEM or DER) nor a hex SEC1 point",
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let r = verify(&file, &sig, &["--message", MESSAGE]);
+        assert_eq!(r.code, Some(2), "{name}: {r}");
+        assert!(
+            r.stderr.contains(&format!("{name}: {reason}")),
+            "{name}: {r}"
+        );
+    }
+    let r = verify(&key, &sig, &["--message", MESSAGE, "--path", "m/0/1"]);
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr
+            .contains("--path m/0/1: a path derives from an extended public key"),
+        "{r}"
+    );
+}

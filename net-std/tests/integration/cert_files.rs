@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ecdsa2pc_core::Party;
-use ecdsa2pc_net::{CertPaths, ConfigError, NetError, connect, listen_and_accept};
+use ecdsa2pc_net::{CertPaths, CertProblem, ConfigError, NetError, connect, listen_and_accept};
 
 use crate::support::{TempDir, certs, party};
 
@@ -89,4 +89,88 @@ fn key_of_another_certificate_is_refused() {
         "{msg}"
     );
     assert!(!msg.contains("to create the certificates"), "{msg}");
+}
+
+/// The problem of a damaged certificate or key file, from whichever party loads it.
+fn cert_problem<'e>(err: &'e NetError, want: &Path) -> &'e CertProblem {
+    match err {
+        NetError::Config(ConfigError::CertFile { path, problem }) if path == want => problem,
+        other => panic!("expected CertFile for {}, got {other:?}", want.display()),
+    }
+}
+
+/// A PEM section that does not decode, a CA certificate that cannot be a trust anchor, an
+/// own certificate that is no X.509 and a private key no algorithm parses: each is named
+/// with the file and what is wrong with it.
+#[test]
+fn damaged_pem_files_are_named_with_what_is_wrong() {
+    let dir = certs("damaged");
+    let fresh = || party(&dir, Party::P2);
+    let connect_err =
+        |paths: &CertPaths| connect("127.0.0.1:1", paths, Duration::from_secs(1)).unwrap_err();
+    // "hello" in base64: well-formed PEM around bytes that are no DER structure.
+    let pem_of =
+        |label: &str| format!("-----BEGIN {label}-----\naGVsbG8=\n-----END {label}-----\n");
+
+    for (name, text) in [
+        (
+            "bad base64",
+            "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+        ),
+        ("no end line", "-----BEGIN CERTIFICATE-----\naGVsbG8=\n"),
+    ] {
+        let paths = fresh();
+        let saved = std::fs::read(&paths.cert).unwrap();
+        std::fs::write(&paths.cert, text).unwrap();
+        let err = connect_err(&paths);
+        std::fs::write(&paths.cert, saved).unwrap();
+        let problem = cert_problem(&err, &paths.cert);
+        assert!(
+            matches!(problem, CertProblem::InvalidPem(_)),
+            "{name}: {err}"
+        );
+        assert!(
+            err.to_string().contains("it is not a valid PEM file"),
+            "{name}: {err}"
+        );
+    }
+
+    let other = TempDir::new("damaged-files");
+    let mut paths = fresh();
+    paths.ca = other.path().join("ca.pem");
+    std::fs::write(&paths.ca, pem_of("CERTIFICATE")).unwrap();
+    let err = connect_err(&paths);
+    assert!(
+        matches!(cert_problem(&err, &paths.ca), CertProblem::UnusableCa(_)),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("it holds an unusable CA certificate"),
+        "{err}"
+    );
+
+    let mut paths = fresh();
+    paths.cert = other.path().join("cert.pem");
+    std::fs::write(&paths.cert, pem_of("CERTIFICATE")).unwrap();
+    let err = connect_err(&paths);
+    assert!(
+        matches!(cert_problem(&err, &paths.cert), CertProblem::Unparsable),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("its first certificate cannot be parsed as X.509"),
+        "{err}"
+    );
+
+    let mut paths = fresh();
+    paths.key = other.path().join("key.pem");
+    std::fs::write(&paths.key, pem_of("PRIVATE KEY")).unwrap();
+    let err = connect_err(&paths);
+    assert!(
+        matches!(cert_problem(&err, &paths.key), CertProblem::UnusableKey(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("unusable private key"), "{err}");
 }

@@ -180,6 +180,23 @@ fn one_process_at_a_time_per_share() {
     files.lock().unwrap();
 }
 
+/// A lock file that cannot be created (here a directory in its place) is named, with the
+/// operating system's reason, rather than read as "in use".
+#[test]
+fn a_lock_file_that_cannot_be_created_is_named() {
+    let dir = TempDir::new("store-lockfile");
+    let share = dir.path().join("p1.share");
+    let lock = dir.path().join("p1.share.lock");
+    std::fs::create_dir(&lock).unwrap();
+    let err = ShareFiles::new(&share).lock().unwrap_err();
+    assert!(
+        matches!(&err, StoreError::LockFile { path, .. } if *path == lock),
+        "{err:?}"
+    );
+    let text = problem(err);
+    assert!(text.contains("cannot create its lock file"), "{text}");
+}
+
 #[test]
 fn a_ciphertext_refused_by_pic3_leaves_the_share_file_as_it_was_and_the_key_usable() {
     let dir = TempDir::new("store-abort");
