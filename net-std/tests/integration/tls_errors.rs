@@ -232,3 +232,59 @@ fn stray_connections_are_skipped_and_party_1_is_still_accepted() {
     assert_eq!(skipped.len(), 2, "{skipped:#?}");
     assert!(skipped[0].contains("not TLS"), "{skipped:#?}");
 }
+
+/// A TLS server with a certificate party 1 trusts, which then sends something other than
+/// party 0's ready message (other bytes, or a frame longer than any ready message), is
+/// named as a peer that is not an ecdsa2pc party of this version, not as a network error.
+#[test]
+fn a_tls_server_that_is_no_ecdsa2pc_party_is_named_as_such() {
+    use ecdsa2pc_net::{TransportError, write_frame};
+    use rustls::{ServerConfig, ServerConnection, StreamOwned};
+    use std::net::TcpListener;
+
+    let dir = certs("unexpected-peer");
+    let server = party(&dir, Party::P1);
+    let config = Arc::new(
+        ServerConfig::builder_with_provider(ecdsa2pc_net::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                pem::load_certs(&server.cert).unwrap(),
+                pem::load_key(&server.key).unwrap(),
+            )
+            .unwrap(),
+    );
+    let mut too_long = 1000u32.to_be_bytes().to_vec();
+    too_long.resize(1004, 0);
+    let mut other = Vec::new();
+    write_frame(&mut other, b"HTTP/1.1 200 OK", 64).unwrap();
+    for (first, detail) in [
+        (other, "its first message is 15 unexpected bytes"),
+        (too_long, "its first message announces 1000 bytes"),
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let config = Arc::clone(&config);
+        let peer = std::thread::spawn(move || {
+            let (sock, _) = listener.accept().unwrap();
+            let conn = ServerConnection::new(config).unwrap();
+            let mut tls = StreamOwned::new(conn, sock);
+            tls.write_all(&first).unwrap();
+            tls.flush().unwrap();
+            // Until party 1 hangs up.
+            let _ = tls.read(&mut [0u8; 1]);
+        });
+        let err = connect(&addr, &party(&dir, Party::P2), OK_TIMEOUT).unwrap_err();
+        peer.join().unwrap();
+        assert!(
+            matches!(&err, NetError::Transport(TransportError::UnexpectedPeer { detail: d }) if d == detail),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("the peer completed TLS but is not an ecdsa2pc party of this version"),
+            "{err}"
+        );
+    }
+}
