@@ -297,6 +297,17 @@ pub fn derive_path(
     start: &ExtendedPublicKey,
     path: &DerivationPath,
 ) -> Result<Derived, DeriveError> {
+    derive_path_by(start, path, ckd_hmac)
+}
+
+/// [`derive_path`] with each step's HMAC-SHA512 output from `hmac`: BIP32's `ckd_hmac` in
+/// every build, a chosen output in the test that reaches the invalid child (which no real
+/// key does but with odds below 2^-127).
+fn derive_path_by(
+    start: &ExtendedPublicKey,
+    path: &DerivationPath,
+    hmac: impl Fn(&ExtendedPublicKey, u32) -> Result<(FieldBytes, ChainCode), DeriveError>,
+) -> Result<Derived, DeriveError> {
     let mut derived = Derived {
         key: *start,
         tweak: Scalar::ZERO,
@@ -306,7 +317,7 @@ pub fn derive_path(
     };
     for &index in path.steps() {
         let depth = derived.depth.checked_add(1).ok_or(DeriveError::TooDeep)?;
-        let (i_l, i_r) = ckd_hmac(&derived.key, index)?;
+        let (i_l, i_r) = hmac(&derived.key, index)?;
         let (child, t) = child_from_hmac(&derived.key, &i_l, i_r)
             .ok_or(DeriveError::InvalidChild { depth, index })?;
         derived = Derived {
@@ -631,8 +642,16 @@ mod tests {
         let minus_g = ExtendedPublicKey::new(mul_g(&-Scalar::ONE), [1; 32]).unwrap();
         let one = Scalar::ONE.to_repr();
         assert_eq!(child_from_hmac(&minus_g, &one, [0; 32]), None);
-        // The error a caller gets names depth and index.
-        let err = DeriveError::InvalidChild { depth: 2, index: 9 };
+        // A path whose second step hits it is refused there, naming its depth and index,
+        // not skipped to the next index.
+        let path: DerivationPath = "m/4/9/1".parse().unwrap();
+        let n_at_index_9 = |key: &ExtendedPublicKey, index: u32| match index {
+            9 => Ok((n, [0; 32])),
+            _ => ckd_hmac(key, index),
+        };
+        let err = derive_path_by(&start, &path, n_at_index_9).unwrap_err();
+        assert_eq!(err, DeriveError::InvalidChild { depth: 2, index: 9 });
+        assert!(derive_path_by(&start, &path, ckd_hmac).is_ok());
         let mut text = heapless_text::Text::default();
         fmt::write(&mut text, format_args!("{err}")).unwrap();
         assert!(text.as_str().starts_with("BIP32 child 9 at depth 2"));
