@@ -92,6 +92,21 @@ fn share_files_are_private_atomic_and_checked() {
         StoreError::Missing { path } => assert!(path.ends_with("nope.share")),
         other => panic!("{other}"),
     }
+    // A directory where the share should be: found, but it cannot be read as a file.
+    let dir_share = dir.path().join("dir.share");
+    std::fs::create_dir(&dir_share).unwrap();
+    let err = ShareFiles::new(&dir_share)
+        .load::<KeyShareP1>()
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Unreadable { path, .. } if *path == dir_share),
+        "{err:?}"
+    );
+    let text = problem(err);
+    assert!(
+        text.contains("dir.share: cannot be read (Is a directory"),
+        "{text}"
+    );
     // Locking a missing share reports it and leaves no lock file behind.
     assert!(matches!(
         missing.lock_existing().unwrap_err(),
