@@ -54,6 +54,11 @@ impl Running {
     }
 
     fn start_with(dir: &TempDir, config: ServiceConfig) -> Self {
+        Self::start_as(&party(dir, Party::P1), config)
+    }
+
+    /// [`Running::start_with`] under the server identity `server`.
+    fn start_as(server: &CertPaths, config: ServiceConfig) -> Self {
         // The fixture parameter secret (sealed like the shares), so that no test pays for a
         // safe-prime search; a restart finds it in place.
         config
@@ -64,7 +69,7 @@ impl Running {
         let sink = Arc::clone(&log);
         let service = Service::bind(
             "127.0.0.1:0",
-            &party(dir, Party::P1),
+            server,
             config,
             Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned())),
         )
@@ -158,6 +163,14 @@ fn client_sign_under(
 fn refusal(e: NetError) -> RefusalCode {
     match e {
         NetError::Refused(r) => r.code,
+        other => panic!("not a refusal: {other}"),
+    }
+}
+
+/// The code and the reason of a refusal.
+fn refusal_and_reason(e: NetError) -> (RefusalCode, String) {
+    match e {
+        NetError::Refused(r) => (r.code, r.reason),
         other => panic!("not a refusal: {other}"),
     }
 }
@@ -1536,6 +1549,264 @@ fn handshake_and_request_together_get_one_handshake_timeout() {
         lines
             .iter()
             .any(|l| l.contains("dropped") && l.contains("CN=client1")),
+        "{lines:#?}"
+    );
+}
+
+/// A session that holds a key holds it for its whole run: with no key wait, a second client
+/// signing with that key while a first has its sign request accepted and sends nothing more
+/// is refused as busy at once, told that another session is using the key (not another
+/// process, not the connection cap); once the first client is gone, the key signs again.
+#[test]
+fn a_key_held_by_a_stalled_session_is_refused_as_busy_after_the_key_wait_and_freed_when_it_ends() {
+    let dir = certs("service-key-wait");
+    let shares = TempDir::new("service-key-wait-shares");
+    let client_dir = TempDir::new("service-key-wait-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.key_wait = Duration::ZERO;
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config);
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let id = key_id(&k.load_active::<KeyShareP2>().unwrap().public().q);
+    let in_use = format!(
+        "another session is using key {} (waited 0 s)",
+        key_id_hex(&id)
+    );
+
+    // Accepted (so the service holds the key), then silence: the session waits for the epoch
+    // hello, up to the session timeout.
+    let mut stalled = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    request::ask(&mut stalled, &Request::on_key(Operation::Sign([1; 32]), id)).unwrap();
+    let (code, reason) =
+        refusal_and_reason(client_sign(&svc.addr, &client, &k, [2; 32]).unwrap_err());
+    assert_eq!(code, RefusalCode::Busy, "{reason}");
+    assert_eq!(reason, in_use);
+
+    // The stalled client leaves: its session ends and lets the key go. (Until the service has
+    // seen the connection close, the key may still be in use: retried while busy for it.)
+    drop(stalled);
+    let start = std::time::Instant::now();
+    loop {
+        match client_sign(&svc.addr, &client, &k, [3; 32]) {
+            Ok(_) => break,
+            Err(e) => {
+                let (code, reason) = refusal_and_reason(e);
+                assert!(code == RefusalCode::Busy && reason == in_use, "{reason}");
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "the key was never freed"
+                );
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    let lines = svc.stop();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("(busy)") && l.contains(&in_use)),
+        "{lines:#?}"
+    );
+}
+
+/// A second party-0 identity from the CA in `dir`: `server2-cert.pem` over a new key
+/// `server2-key.pem`, with what generate_certs.sh gives `server-cert.pem` (CN=localhost, SAN
+/// DNS:localhost and IP:127.0.0.1, serverAuth). Issued with openssl from the CA's key: the
+/// script makes one server identity per CA (`--extra` adds client identities only; a run
+/// without the whole base set refuses, and one into a new directory makes a new CA).
+fn another_server_identity(dir: &TempDir) -> CertPaths {
+    let d = dir.path();
+    std::fs::write(
+        d.join("server2.cnf"),
+        "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\n[server]\n\
+         basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n\
+         extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost, IP:127.0.0.1\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "server2-key.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-config",
+        "server2.cnf",
+        "-key",
+        "server2-key.pem",
+        "-subj",
+        "/CN=localhost",
+        "-out",
+        "server2.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server2.csr",
+        "-CA",
+        "ca-cert.pem",
+        "-CAkey",
+        "ca-key.pem",
+        "-set_serial",
+        "0x0102",
+        "-days",
+        "30",
+        "-sha256",
+        "-extfile",
+        "server2.cnf",
+        "-extensions",
+        "server",
+        "-out",
+        "server2-cert.pem",
+    ]);
+    CertPaths {
+        cert: d.join("server2-cert.pem"),
+        key: d.join("server2-key.pem"),
+        ..party(dir, Party::P1)
+    }
+}
+
+/// A key is bound to party 0's certificate as well as the client's: restarted over the same
+/// share directory under another server certificate from the same CA (which the client's TLS
+/// handshake accepts), the service refuses a key made under the old one as unavailable, for
+/// a signature and for its public key alike, and says why; under the old certificate again
+/// the key signs.
+#[test]
+fn a_restart_under_another_server_certificate_refuses_the_keys_made_under_the_old_one() {
+    let dir = certs("service-new-server-cert");
+    let shares = TempDir::new("service-new-server-cert-shares");
+    let client_dir = TempDir::new("service-new-server-cert-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config.clone());
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let s2 = k.load_active::<KeyShareP2>().unwrap();
+    let id = key_id(&s2.public().q);
+    svc.stop();
+
+    let svc = Running::start_as(&another_server_identity(&dir), config.clone());
+    let why = format!(
+        "party 0's certificate is not the one key {} was made with",
+        key_id_hex(&id)
+    );
+    let (code, reason) =
+        refusal_and_reason(client_sign(&svc.addr, &client, &k, [1; 32]).unwrap_err());
+    assert_eq!(code, RefusalCode::Unavailable, "{reason}");
+    assert_eq!(reason, why);
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    assert_ne!(
+        ch.info().peer_pid,
+        *s2.pids().1,
+        "the service runs under another key"
+    );
+    let (code, reason) = refusal_and_reason(fetch_pubkey(&mut ch, id).unwrap_err());
+    assert_eq!((code, reason.as_str()), (RefusalCode::Unavailable, &*why));
+    svc.stop();
+
+    let svc = Running::start_with(&dir, config);
+    client_sign(&svc.addr, &client, &k, [2; 32]).unwrap();
+    svc.stop();
+}
+
+/// Locks party 0's share `s1` in memory the one way the core does: a signature that fails
+/// party 0's final check after a valid π_c3. Only a broken proof system allows that, so it is
+/// made here in-process, both decryption halves taken mod p (as the core's own test does),
+/// under the pids the shares were made with.
+fn lock_by_a_failed_final_check(s1: &mut KeyShareP1, s2: &KeyShareP2) {
+    use ecdsa2pc_core::{Context, sign};
+    const BINDING: &[u8] = b"in-process, to lock a share";
+    let (own, peer) = s1.pids();
+    let ctx1 = Context {
+        own_pid: *own,
+        peer_pid: *peer,
+        channel_binding: BINDING,
+    };
+    let ctx2 = Context {
+        own_pid: *peer,
+        peer_pid: *own,
+        channel_binding: BINDING,
+    };
+    let digest = [9; 32];
+    let mut rng = os_rng().unwrap();
+    let params = crate::fixtures::params();
+    let (p1, m1) = sign::p1::start(&mut rng, s1, params, &ctx1, &digest).unwrap();
+    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx2, &digest, &m1).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
+    let (_, m4) = p2.on_msg3(&mut rng, &m3).unwrap();
+    let decrypting = p1.check_msg4(&m4).unwrap();
+    let half = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
+    assert_eq!(
+        decrypting.finish(&half, &half).unwrap_err(),
+        ecdsa2pc_core::Error::SignatureInvalid
+    );
+    assert!(s1.is_locked());
+}
+
+/// The lock flag in a share file refuses the key by itself: party 0's share written locked
+/// (as a failed signature leaves it) with no entry in any lock registry is refused for sign
+/// and refresh with the file's own reason (the share locked itself), not the registry's,
+/// and its public key is still served.
+#[test]
+fn a_share_locked_in_its_own_file_alone_refuses_sign_and_refresh_and_still_gives_its_public_key() {
+    let dir = certs("service-file-locked");
+    let shares = TempDir::new("service-file-locked-shares");
+    let client_dir = TempDir::new("service-file-locked-client");
+    let client = party(&dir, Party::P2);
+    let mut config = Running::config(shares.path());
+    config.paillier_pool = 0;
+    let svc = Running::start_with(&dir, config.clone());
+    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+    let s2 = k.load_active::<KeyShareP2>().unwrap();
+    let public = *s2.public();
+    let id = key_id(&public.q);
+
+    // The share locked and written to its file alone (as `Persist::locked` of plain share
+    // files does): no registry holds the key.
+    let p0 = config.files_of(&id);
+    let mut s1 = p0.load_active::<KeyShareP1>().unwrap();
+    lock_by_a_failed_final_check(&mut s1, &s2);
+    driver::Persist::locked(&mut p0.clone(), &s1).unwrap();
+    assert!(p0.load_active::<KeyShareP1>().unwrap().is_locked());
+    config.registry_of(&p0).check(&public).unwrap();
+
+    let why = format!(
+        "key {} locked itself after a failed signature",
+        key_id_hex(&id)
+    );
+    let (code, reason) =
+        refusal_and_reason(client_sign(&svc.addr, &client, &k, [1; 32]).unwrap_err());
+    assert_eq!(code, RefusalCode::KeyLocked, "{reason}");
+    assert!(reason.starts_with(&why), "{reason}");
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    let e = request::ask(&mut ch, &Request::on_key(Operation::Refresh, id)).unwrap_err();
+    let (code, reason) = refusal_and_reason(e);
+    assert_eq!(code, RefusalCode::KeyLocked, "{reason}");
+    assert!(reason.starts_with(&why), "{reason}");
+    let mut ch = connect(&svc.addr, &client, OK_TIMEOUT).unwrap();
+    assert_eq!(fetch_pubkey(&mut ch, id).unwrap(), public.q);
+    let lines = svc.stop();
+    assert!(
+        !lines.iter().any(|l| l.contains("lock registry")),
         "{lines:#?}"
     );
 }
