@@ -290,7 +290,7 @@ impl fmt::Display for CliError {
                     f,
                     "another certificate from the same CA is not the same {who}. Use the \
                      certificates both parties had at keygen (--certs), or make a new key with \
-                     `ecdsa2pc keygen`. Nothing was sent to the peer"
+                     `ecdsa2pc keygen`. No protocol message was sent: nothing was signed or changed"
                 )
             }
         }

@@ -48,21 +48,7 @@ impl Session {
         req: &Request,
         prepare: impl FnOnce() -> Result<T, CliError>,
     ) -> Result<(Self, T), CliError> {
-        Self::open_checked(net, log, req, prepare, |_| Ok(()))
-    }
-
-    /// As [`Self::open_after`], with `check` run on the session facts (both certificates)
-    /// right after the TLS handshake and before the request: a session it refuses sends
-    /// nothing to the peer, not even the request.
-    fn open_checked<T>(
-        net: &Net<'_>,
-        log: &Log,
-        req: &Request,
-        prepare: impl FnOnce() -> Result<T, CliError>,
-        check: impl FnOnce(&SessionInfo) -> Result<(), CliError>,
-    ) -> Result<(Self, T), CliError> {
         let (mut ch, prepared) = net.open(log, prepare)?;
-        check(ch.info())?;
         log.phase(
             "request",
             || Ok(request::exchange(&mut ch, net.party, req)?),
@@ -119,10 +105,9 @@ pub(crate) fn lock_registry(path: &Path) -> LockRegistry {
 
 impl<S: KeyShare> ShareSession<S> {
     /// Locks and loads the share of `files` and, for party 0, checks the lock registry (all
-    /// before any network traffic: a locked key never reaches the epoch agreement), connects,
-    /// checks that both certificates are the ones the share was made with (right after the
-    /// TLS handshake: a wrong one sends the peer nothing, not even the request), asks for
-    /// `operation` on the share's key, and agrees the epoch with the peer.
+    /// before any network traffic: a locked key never reaches the epoch agreement), opens
+    /// the session asking for `operation` on the share's key, checks that both certificates
+    /// are the ones the share was made with, and agrees the epoch with the peer.
     pub(crate) fn establish(
         net: &Net<'_>,
         files: ShareFiles,
@@ -166,13 +151,8 @@ impl<S: KeyShare> ShareSession<S> {
             path: *path,
             ..Request::on_key(operation, key_id(&held.active.public().q))
         };
-        let (mut session, ()) = Session::open_checked(
-            net,
-            log,
-            &req,
-            || Ok(()),
-            |info| certificates::check(&held.active, files.path(), info, log),
-        )?;
+        let mut session = Session::open(net, log, &req)?;
+        certificates::check(&held.active, files.path(), &session.info, log)?;
         let share = epoch::agree(&mut session.ch, &files, held, log)?;
         Ok((
             Self {

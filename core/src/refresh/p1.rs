@@ -182,9 +182,9 @@ impl AwaitMsg2<'_> {
             // (x1 mod q) + ρ over the integers (< 2q, the plaintext of c_key' ⊕ ρ): both
             // below q < 2^256, no wrap in 384 bits.
             x1: x1_int.wrapping_add(&rho_int),
-            // Moved, not copied: the key is 9 KB, and a copy would be one more on a
-            // microcontroller's stack.
-            paillier: self.new_key,
+            // A copy: the state's own is wiped when the state drops (a move would leave the
+            // primes where the state was, unwiped).
+            paillier: self.new_key.clone(),
             common,
             params_hash: self.share.params_hash,
             locked: false,

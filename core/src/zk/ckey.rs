@@ -270,7 +270,7 @@ impl Prover {
     /// Answers P2's challenges: the proof that N is a valid Paillier key under `key_binding`
     /// (its N-th roots, independent of each other, run by `exec`), and the equality and range
     /// proofs' responses for c under `key`, the key [`Self::commit_with`] encrypted under.
-    // The rounds write responses in place; tests, benches and fuzz targets take them whole.
+    // The rounds write responses in place; tests and benches take them whole.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn respond<X: Executor + ?Sized>(

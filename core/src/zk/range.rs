@@ -181,7 +181,7 @@ impl Prover {
 
     /// Answers the challenge bits `e` for witness x (< q) and Pedersen randomness ρ
     /// (< 2^[`pedersen::RANDOMNESS_BITS`]).
-    // The rounds write responses in place; tests, benches and fuzz targets take them whole.
+    // The rounds write responses in place; tests and benches take them whole.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
     pub fn respond(&self, x: &Scalar, rho: &U256, e: u64) -> Response {
