@@ -1,6 +1,6 @@
 //! Missing or bad certificate files are reported with the file's path.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ecdsa2pc_core::Party;
@@ -135,13 +135,19 @@ fn damaged_pem_files_are_named_with_what_is_wrong() {
         );
     }
 
+    // One file of the set replaced by well-formed PEM around bytes that are no DER: the
+    // error and the damaged file.
     let other = TempDir::new("damaged-files");
-    let mut paths = fresh();
-    paths.ca = other.path().join("ca.pem");
-    std::fs::write(&paths.ca, pem_of("CERTIFICATE")).unwrap();
-    let err = connect_err(&paths);
+    let damaged = |which: fn(&mut CertPaths) -> &mut PathBuf, label: &str| {
+        let mut paths = fresh();
+        let file = other.path().join(format!("{label}.pem"));
+        std::fs::write(&file, pem_of(label)).unwrap();
+        which(&mut paths).clone_from(&file);
+        (connect_err(&paths), file)
+    };
+    let (err, file) = damaged(|p| &mut p.ca, "CERTIFICATE");
     assert!(
-        matches!(cert_problem(&err, &paths.ca), CertProblem::UnusableCa(_)),
+        matches!(cert_problem(&err, &file), CertProblem::UnusableCa(_)),
         "{err}"
     );
     assert!(
@@ -149,13 +155,9 @@ fn damaged_pem_files_are_named_with_what_is_wrong() {
             .contains("it holds an unusable CA certificate"),
         "{err}"
     );
-
-    let mut paths = fresh();
-    paths.cert = other.path().join("cert.pem");
-    std::fs::write(&paths.cert, pem_of("CERTIFICATE")).unwrap();
-    let err = connect_err(&paths);
+    let (err, file) = damaged(|p| &mut p.cert, "CERTIFICATE");
     assert!(
-        matches!(cert_problem(&err, &paths.cert), CertProblem::Unparsable),
+        matches!(cert_problem(&err, &file), CertProblem::Unparsable),
         "{err}"
     );
     assert!(
@@ -163,13 +165,9 @@ fn damaged_pem_files_are_named_with_what_is_wrong() {
             .contains("its first certificate cannot be parsed as X.509"),
         "{err}"
     );
-
-    let mut paths = fresh();
-    paths.key = other.path().join("key.pem");
-    std::fs::write(&paths.key, pem_of("PRIVATE KEY")).unwrap();
-    let err = connect_err(&paths);
+    let (err, file) = damaged(|p| &mut p.key, "PRIVATE KEY");
     assert!(
-        matches!(cert_problem(&err, &paths.key), CertProblem::UnusableKey(_)),
+        matches!(cert_problem(&err, &file), CertProblem::UnusableKey(_)),
         "{err}"
     );
     assert!(err.to_string().contains("unusable private key"), "{err}");

@@ -84,3 +84,37 @@ pub fn keygen_over_pipe(
     .unwrap();
     (s1, p2.join().unwrap())
 }
+
+/// Locks party 0's share `s1` in memory the one way the core does: a signature that fails
+/// party 0's final check after a valid π_c3. Only a broken proof system allows that, so it is
+/// made here in-process, both decryption halves taken mod p (as the core's own test does),
+/// under the pids the shares were made with. Returns with `s1` locked, as the driver sees it
+/// before `Persist::locked`.
+pub fn fail_final_check(s1: &mut KeyShareP1, s2: &KeyShareP2) {
+    use ecdsa2pc_core::{Error, KeyShare, Prime, sign};
+    const BINDING: &[u8] = b"in-process, to lock a share";
+    let (own, peer) = s1.pids();
+    let ctx1 = Context {
+        own_pid: *own,
+        peer_pid: *peer,
+        channel_binding: BINDING,
+    };
+    let ctx2 = Context {
+        own_pid: *peer,
+        peer_pid: *own,
+        channel_binding: BINDING,
+    };
+    let digest = [9; 32];
+    let mut rng = os_rng().unwrap();
+    let (p1, m1) = sign::p1::start(&mut rng, s1, params(), &ctx1, &digest).unwrap();
+    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx2, &digest, &m1).unwrap();
+    let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
+    let (_, m4) = p2.on_msg3(&mut rng, &m3).unwrap();
+    let decrypting = p1.check_msg4(&m4).unwrap();
+    let half = decrypting.decrypt_half(Prime::P);
+    assert_eq!(
+        decrypting.finish(&half, &half).unwrap_err(),
+        Error::SignatureInvalid
+    );
+    assert!(s1.is_locked());
+}

@@ -16,31 +16,12 @@ use ecdsa2pc_net::{
 };
 
 use crate::{
-    fixtures::keygen_over_pipe,
+    fixtures::{fail_final_check, keygen_over_pipe},
     pair::{ctx1, ctx2},
     support::TempDir,
 };
 
 const DIGEST: [u8; 32] = [3; 32];
-
-/// A signature that fails party 0's final check after a valid π_c3, as only a broken proof
-/// system would allow: the core's rounds in-process, with both decryption halves taken mod
-/// p̂ (as the core's own test does). Returns with `s1` locked in memory, as the driver sees it
-/// before [`Persist::locked`].
-fn fail_final_check(s1: &mut KeyShareP1, s2: &KeyShareP2) {
-    let mut rng = ecdsa2pc_net::rng::os_rng().unwrap();
-    let params = crate::fixtures::params();
-    let (p1, m1) = sign::p1::start(&mut rng, s1, params, &ctx1(), &DIGEST).unwrap();
-    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx2(), &DIGEST, &m1).unwrap();
-    let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
-    let (_, m4) = p2.on_msg3(&mut rng, &m3).unwrap();
-    let decrypting = p1.check_msg4(&m4).unwrap();
-    let half = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
-    assert_eq!(
-        decrypting.finish(&half, &half).unwrap_err(),
-        CoreError::SignatureInvalid
-    );
-}
 
 /// Party 1's share is not `Clone` (secrets are never copied by accident): a test copy.
 fn copy(s2: &KeyShareP2) -> KeyShareP2 {

@@ -1553,22 +1553,64 @@ fn handshake_and_request_together_get_one_handshake_timeout() {
     );
 }
 
+/// A service (no Paillier pool) whose client has made one key: where the refusal tests
+/// start from. `tune` adjusts the service's configuration before it starts.
+/// Destructure it binding `dir` and `_keep` (not `..` alone, which would drop them at once):
+/// the certificates and both share directories must outlive the service's use of them.
+struct OneKey {
+    dir: TempDir,
+    /// Party 0's share directory and party 1's.
+    _keep: (TempDir, TempDir),
+    client: CertPaths,
+    config: ServiceConfig,
+    svc: Running,
+    /// Party 1's share files of the key.
+    k: ShareFiles,
+    s2: KeyShareP2,
+    id: ecdsa2pc_net::KeyId,
+}
+
+impl OneKey {
+    fn new(tag: &str, tune: impl FnOnce(&mut ServiceConfig)) -> Self {
+        let dir = certs(tag);
+        let shares = TempDir::new(&format!("{tag}-shares"));
+        let client_dir = TempDir::new(&format!("{tag}-client"));
+        let client = party(&dir, Party::P2);
+        let mut config = Running::config(shares.path());
+        config.paillier_pool = 0;
+        tune(&mut config);
+        let svc = Running::start_with(&dir, config.clone());
+        let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
+        let s2 = k.load_active::<KeyShareP2>().unwrap();
+        let id = key_id(&s2.public().q);
+        Self {
+            dir,
+            _keep: (shares, client_dir),
+            client,
+            config,
+            svc,
+            k,
+            s2,
+            id,
+        }
+    }
+}
+
 /// A session that holds a key holds it for its whole run: with no key wait, a second client
 /// signing with that key while a first has its sign request accepted and sends nothing more
 /// is refused as busy at once, told that another session is using the key (not another
 /// process, not the connection cap); once the first client is gone, the key signs again.
 #[test]
 fn a_key_held_by_a_stalled_session_is_refused_as_busy_after_the_key_wait_and_freed_when_it_ends() {
-    let dir = certs("service-key-wait");
-    let shares = TempDir::new("service-key-wait-shares");
-    let client_dir = TempDir::new("service-key-wait-client");
-    let client = party(&dir, Party::P2);
-    let mut config = Running::config(shares.path());
-    config.key_wait = Duration::ZERO;
-    config.paillier_pool = 0;
-    let svc = Running::start_with(&dir, config);
-    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
-    let id = key_id(&k.load_active::<KeyShareP2>().unwrap().public().q);
+    let OneKey {
+        dir: _dir,
+        _keep,
+        client,
+        svc,
+        k,
+        id,
+        ..
+    } = OneKey::new("service-key-wait", |c| c.key_wait = Duration::ZERO);
     let in_use = format!(
         "another session is using key {} (waited 0 s)",
         key_id_hex(&id)
@@ -1692,16 +1734,17 @@ fn another_server_identity(dir: &TempDir) -> CertPaths {
 /// the key signs.
 #[test]
 fn a_restart_under_another_server_certificate_refuses_the_keys_made_under_the_old_one() {
-    let dir = certs("service-new-server-cert");
-    let shares = TempDir::new("service-new-server-cert-shares");
-    let client_dir = TempDir::new("service-new-server-cert-client");
-    let client = party(&dir, Party::P2);
-    let mut config = Running::config(shares.path());
-    config.paillier_pool = 0;
-    let svc = Running::start_with(&dir, config.clone());
-    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
-    let s2 = k.load_active::<KeyShareP2>().unwrap();
-    let id = key_id(&s2.public().q);
+    let OneKey {
+        dir,
+        _keep,
+        client,
+        config,
+        svc,
+        k,
+        s2,
+        id,
+        ..
+    } = OneKey::new("service-new-server-cert", |_| ());
     svc.stop();
 
     let svc = Running::start_as(&another_server_identity(&dir), config.clone());
@@ -1728,63 +1771,29 @@ fn a_restart_under_another_server_certificate_refuses_the_keys_made_under_the_ol
     svc.stop();
 }
 
-/// Locks party 0's share `s1` in memory the one way the core does: a signature that fails
-/// party 0's final check after a valid π_c3. Only a broken proof system allows that, so it is
-/// made here in-process, both decryption halves taken mod p (as the core's own test does),
-/// under the pids the shares were made with.
-fn lock_by_a_failed_final_check(s1: &mut KeyShareP1, s2: &KeyShareP2) {
-    use ecdsa2pc_core::{Context, sign};
-    const BINDING: &[u8] = b"in-process, to lock a share";
-    let (own, peer) = s1.pids();
-    let ctx1 = Context {
-        own_pid: *own,
-        peer_pid: *peer,
-        channel_binding: BINDING,
-    };
-    let ctx2 = Context {
-        own_pid: *peer,
-        peer_pid: *own,
-        channel_binding: BINDING,
-    };
-    let digest = [9; 32];
-    let mut rng = os_rng().unwrap();
-    let params = crate::fixtures::params();
-    let (p1, m1) = sign::p1::start(&mut rng, s1, params, &ctx1, &digest).unwrap();
-    let (p2, m2) = sign::p2::start(&mut rng, s2, &ctx2, &digest, &m1).unwrap();
-    let (p1, m3) = p1.on_msg2(&mut rng, &m2).unwrap();
-    let (_, m4) = p2.on_msg3(&mut rng, &m3).unwrap();
-    let decrypting = p1.check_msg4(&m4).unwrap();
-    let half = decrypting.decrypt_half(ecdsa2pc_core::Prime::P);
-    assert_eq!(
-        decrypting.finish(&half, &half).unwrap_err(),
-        ecdsa2pc_core::Error::SignatureInvalid
-    );
-    assert!(s1.is_locked());
-}
-
 /// The lock flag in a share file refuses the key by itself: party 0's share written locked
 /// (as a failed signature leaves it) with no entry in any lock registry is refused for sign
 /// and refresh with the file's own reason (the share locked itself), not the registry's,
 /// and its public key is still served.
 #[test]
 fn a_share_locked_in_its_own_file_alone_refuses_sign_and_refresh_and_still_gives_its_public_key() {
-    let dir = certs("service-file-locked");
-    let shares = TempDir::new("service-file-locked-shares");
-    let client_dir = TempDir::new("service-file-locked-client");
-    let client = party(&dir, Party::P2);
-    let mut config = Running::config(shares.path());
-    config.paillier_pool = 0;
-    let svc = Running::start_with(&dir, config.clone());
-    let k = client_keygen(&svc.addr, &client, client_dir.path(), "k.share");
-    let s2 = k.load_active::<KeyShareP2>().unwrap();
+    let OneKey {
+        dir: _dir,
+        _keep,
+        client,
+        config,
+        svc,
+        k,
+        s2,
+        id,
+    } = OneKey::new("service-file-locked", |_| ());
     let public = *s2.public();
-    let id = key_id(&public.q);
 
     // The share locked and written to its file alone (as `Persist::locked` of plain share
     // files does): no registry holds the key.
     let p0 = config.files_of(&id);
     let mut s1 = p0.load_active::<KeyShareP1>().unwrap();
-    lock_by_a_failed_final_check(&mut s1, &s2);
+    crate::fixtures::fail_final_check(&mut s1, &s2);
     driver::Persist::locked(&mut p0.clone(), &s1).unwrap();
     assert!(p0.load_active::<KeyShareP1>().unwrap().is_locked());
     config.registry_of(&p0).check(&public).unwrap();
