@@ -19,6 +19,7 @@ mod fixtures;
 mod party;
 mod ring_pedersen;
 mod share;
+mod slot;
 
 /// Declares the modules that hold the protocol's building blocks: private, and with the
 /// `internals` feature re-exported under [`internals`] for this workspace's tests, benches

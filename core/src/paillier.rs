@@ -42,6 +42,10 @@ pub struct PublicKey {
 pub struct Ciphertext(pub(crate) ModNN);
 
 impl Ciphertext {
+    /// Zero, which no check accepts as a ciphertext: the value of a field filled in before
+    /// anything reads it (a prover's c before its commitment, computed in place).
+    pub(crate) const UNSET: Self = Self(ModNN::ZERO);
+
     /// The ciphertext as an integer mod N².
     #[must_use]
     pub fn as_uint(&self) -> &ModNN {

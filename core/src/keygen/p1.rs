@@ -9,12 +9,12 @@ use crate::{
     Party, Result, bigint,
     bip32::ChainCode,
     commitment, curve,
-    paillier::{Ciphertext, SecretKey},
+    paillier::SecretKey,
     pedersen,
     ring_pedersen::RingPedersenParams,
     session::{self, Context, RunIds},
     share::{Common, KeyShareP1, PublicShares},
-    tags,
+    slot, tags,
     transcript::Transcript,
     wire::redacted_debug,
     work::{Executor, Sequential},
@@ -28,6 +28,8 @@ use crate::{
 #[cfg_attr(fuzzing, derive(Clone))]
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct AwaitMsg2 {
+    #[zeroize(skip)]
+    nonce1: [u8; session::ID_LEN],
     x1: Scalar,
     #[zeroize(skip)]
     q1: AffinePoint,
@@ -35,8 +37,6 @@ pub struct AwaitMsg2 {
     cc1: ChainCode,
     open_q1: [u8; 32],
     paillier: SecretKey,
-    #[zeroize(skip)]
-    c_key: Ciphertext,
     ckey: ckey::Prover,
     #[zeroize(skip)]
     ids: RunIds,
@@ -91,42 +91,117 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     table: Option<&pedersen::Table<'_>>,
     exec: &X,
 ) -> Result<(AwaitMsg2, Msg1)> {
-    let nonce1 = session::nonce(rng);
-    let params_hash = params.hash();
-    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &params_hash)?;
-    let x1 = curve::random_scalar(rng);
-    let q1 = curve::mul_g(&x1);
-    let mut cc1: ChainCode = [0; 32];
-    rng.fill_bytes(&mut cc1);
-    let open_q1 = commitment::randomness(rng);
-    let com_q1 = commitment::seal(q1_transcript(&q1, &cc1, &ids), &open_q1);
-
-    // c_key, the Pedersen commitment and both proofs' commitments, all drawn after Q1's.
-    let (ckey, commitment) =
-        ckey::Prover::commit_with(rng, &paillier, &x1, &bindings(&ids), table, exec);
-    let c_key = commitment.c_key;
-    let msg = Msg1 {
-        nonce1,
-        com_q1,
-        paillier: paillier.public_key().clone(),
-        commitment,
-        params_hash,
-    };
-    let state = AwaitMsg2 {
-        x1,
-        q1,
-        cc1,
-        open_q1,
-        paillier,
-        c_key,
-        ckey,
-        ids,
-        params_hash,
-    };
+    let (nonce1, ids) = open(rng, ctx, params)?;
+    let mut state = AwaitMsg2::blank(rng, nonce1, ids, paillier, params);
+    let msg = state.commit(rng, table, exec);
     Ok((state, msg))
 }
 
+/// As [`start_with`], with the state placed into `slot` (replacing what it held) and the
+/// commitment computed there: a firmware keeps one slot for the state (31 KB) instead of a
+/// copy in each frame it would be returned through. After an error `slot` holds what it held
+/// before.
+///
+/// # Errors
+/// As [`start`].
+pub fn start_into<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+    rng: &mut R,
+    ctx: &Context<'_>,
+    paillier: SecretKey,
+    params: &RingPedersenParams,
+    table: Option<&pedersen::Table<'_>>,
+    exec: &X,
+    slot: &mut Option<AwaitMsg2>,
+) -> Result<Msg1> {
+    let (nonce1, ids) = open(rng, ctx, params)?;
+    let state = AwaitMsg2::place(slot, rng, nonce1, ids, paillier, params);
+    Ok(state.commit(rng, table, exec))
+}
+
+/// P1's session nonce, drawn first, and the run's ids.
+fn open<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    ctx: &Context<'_>,
+    params: &RingPedersenParams,
+) -> Result<([u8; session::ID_LEN], RunIds)> {
+    let nonce1 = session::nonce(rng);
+    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &params.hash())?;
+    Ok((nonce1, ids))
+}
+
 impl AwaitMsg2 {
+    /// The state after [`open`]: x1, cc1 and Q1's opening drawn, Q1 computed, the proofs'
+    /// prover still empty ([`ckey::Prover::EMPTY`]: a constant a caller's slot is written
+    /// from directly, where a prover returned by value would pass through a copy).
+    /// [`Self::commit`] fills in the rest where the state lies.
+    #[inline(always)]
+    fn blank<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        nonce1: [u8; session::ID_LEN],
+        ids: RunIds,
+        paillier: SecretKey,
+        params: &RingPedersenParams,
+    ) -> Self {
+        let params_hash = params.hash();
+        let x1 = curve::random_scalar(rng);
+        let q1 = curve::mul_g(&x1);
+        let mut cc1: ChainCode = [0; 32];
+        rng.fill_bytes(&mut cc1);
+        let open_q1 = commitment::randomness(rng);
+        Self {
+            nonce1,
+            x1,
+            q1,
+            cc1,
+            open_q1,
+            paillier,
+            ckey: ckey::Prover::EMPTY,
+            ids,
+            params_hash,
+        }
+    }
+
+    /// [`Self::blank`] into `slot`, in a frame of its own: whatever copy of the state the
+    /// compiler makes on the way is gone before [`Self::commit`]'s arithmetic runs.
+    #[inline(never)]
+    fn place<'a, R: CryptoRng + ?Sized>(
+        slot: &'a mut Option<Self>,
+        rng: &mut R,
+        nonce1: [u8; session::ID_LEN],
+        ids: RunIds,
+        paillier: SecretKey,
+        params: &RingPedersenParams,
+    ) -> &'a mut Self {
+        let state = Self::blank(rng, nonce1, ids, paillier, params);
+        slot.insert(state)
+    }
+
+    /// Draws c_key's nonce, the Pedersen randomness and both proofs' (after Q1's), computes
+    /// c_key, the Pedersen commitment and both proofs' commitments in place, with `exec`
+    /// running the independent items, and returns the first message.
+    fn commit<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        table: Option<&pedersen::Table<'_>>,
+        exec: &X,
+    ) -> Msg1 {
+        let commitment = self.ckey.commit_in(
+            rng,
+            &self.paillier,
+            &self.x1,
+            &bindings(&self.ids),
+            table,
+            exec,
+        );
+        Msg1 {
+            nonce1: self.nonce1,
+            com_q1: commitment::seal(q1_transcript(&self.q1, &self.cc1, &self.ids), &self.open_q1),
+            paillier: self.paillier.public_key().clone(),
+            commitment,
+            params_hash: self.params_hash,
+        }
+    }
+
     /// Checks P2's proof of Q2, answers P2's challenges and outputs P1's share.
     ///
     /// # Errors
@@ -170,6 +245,47 @@ impl AwaitMsg2 {
         exec: &X,
         reply: &mut Msg3,
     ) -> Result<KeyShareP1> {
+        let (public, chain_code) = self.answer(rng, msg, exec, reply)?;
+        Ok(self.share(public, chain_code))
+    }
+
+    /// As [`Self::on_msg2_into`], for a state kept in the caller's slot (where
+    /// [`start_into`] put it), with the share written into the caller's `share` (replacing
+    /// what it held) once every check has passed: the state is answered where it lies instead
+    /// of moved out first, and the share (10 KB) is not returned through a copy. The slot is
+    /// empty afterwards, its state wiped, whatever the outcome, as a consumed state is; after
+    /// an error `share` holds what it held before.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`]; [`crate::Error::InvalidShare`] for an empty slot (no keygen
+    /// started, or its state already used).
+    pub fn on_msg2_from<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        slot: &mut Option<Self>,
+        rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+        reply: &mut Msg3,
+        share: &mut Option<KeyShareP1>,
+    ) -> Result<()> {
+        slot::consume(
+            slot,
+            share,
+            |state| state.answer(rng, msg, exec, reply),
+            |state, (public, chain_code)| state.share(public, chain_code),
+        )
+    }
+
+    /// The answer to message 2 from the state where it lies: every check, then the reply
+    /// written; returns the joint public shares and the chain code the share is made of.
+    /// Out of line: inlined, its locals shared the caller's frame with the state's wiping.
+    #[inline(never)]
+    fn answer<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        &self,
+        rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+        reply: &mut Msg3,
+    ) -> Result<(PublicShares, ChainCode)> {
         let ids = self.ids.with_nonce2(&msg.nonce2);
         msg.proof_q2
             .verify(&msg.q2, &ids.proof_by(Party::P2, label::Q2))?;
@@ -188,20 +304,24 @@ impl AwaitMsg2 {
             &mut reply.responses,
         );
 
-        let chain_code = super::chain_code(&ids, &self.cc1, &msg.cc2);
-        Ok(KeyShareP1 {
+        Ok((public, super::chain_code(&ids, &self.cc1, &msg.cc2)))
+    }
+
+    /// P1's share, from what [`Self::answer`] returned.
+    fn share(&self, public: PublicShares, chain_code: ChainCode) -> KeyShareP1 {
+        KeyShareP1 {
             x1: bigint::scalar_to_uint(&self.x1),
             paillier: self.paillier.clone(),
             common: Common::new(
                 public,
-                self.c_key,
+                *self.ckey.ciphertext(),
                 *self.ids.pid(Party::P1),
                 *self.ids.pid(Party::P2),
                 chain_code,
             ),
             params_hash: self.params_hash,
             locked: false,
-        })
+        }
     }
 }
 
@@ -285,6 +405,84 @@ mod tests {
         let refused = p1.on_msg2_into(&mut r1, &m2, &Sequential, &mut reply);
         assert_eq!(refused.err(), Some(Error::ProofInvalid(Proof::DlogPoK)));
         assert!(reply == earlier);
+    }
+
+    /// A state kept in the caller's slot (`start_into`, `on_msg2_from`) sends the bytes the
+    /// by-value forms send from the same RNG, whatever the slot held before; the slot is
+    /// empty after the answer, refused or not; a refused start leaves the slot as it was; an
+    /// empty slot is refused.
+    #[test]
+    fn a_state_in_the_callers_slot_sends_the_same_bytes() {
+        use crate::{Error, KeyShare, Proof, keygen::p2, wire::Message};
+        let (ctx1, ctx2) = fixtures::contexts();
+        let params = *fixtures::ring_pedersen(0).params();
+        let encode = |m: &Msg1| {
+            let mut out = [0; Msg1::LEN];
+            assert_eq!(m.encode(&mut out), Ok(Msg1::LEN));
+            out
+        };
+        // The by-value forms from seeds 70 (P1) and 71 (P2).
+        let mut r1 = fixtures::rng(70);
+        let (p1, m1) = start(&mut r1, &ctx1, fixtures::paillier_key(0), &params).unwrap();
+        let (_, m2) = p2::start(&mut fixtures::rng(71), &ctx2, &m1, &params).unwrap();
+        let (share, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+
+        // The slot holds another run's state first.
+        let mut slot = None;
+        let start_in = |rng: &mut _, ctx: &Context<'_>, slot: &mut _| {
+            start_into(
+                rng,
+                ctx,
+                fixtures::paillier_key(0),
+                &params,
+                None,
+                &Sequential,
+                slot,
+            )
+        };
+        let other_m1 = start_in(&mut fixtures::rng(72), &ctx1, &mut slot).unwrap();
+        let mut r1 = fixtures::rng(70);
+        let in_slot = start_in(&mut r1, &ctx1, &mut slot).unwrap();
+        assert!(encode(&in_slot) == encode(&m1) && encode(&in_slot) != encode(&other_m1));
+
+        // A start refused (P1 as its own peer): the slot still holds this run's state.
+        let own = Context {
+            peer_pid: ctx1.own_pid,
+            ..ctx1
+        };
+        let refused = start_in(&mut fixtures::rng(73), &own, &mut slot);
+        assert_eq!(refused.err(), Some(Error::SessionMismatch));
+        assert_eq!(slot.as_ref().map(|s| s.nonce1), Some(m1.nonce1));
+
+        let mut reply = Msg3::EMPTY;
+        // The share's place holds another key's share first.
+        let mut made = Some(fixtures::keygen(64).0);
+        let earlier = made.as_ref().map(KeyShare::fingerprint);
+        let answer = |slot: &mut _, r1: &mut _, m2, reply: &mut _, made: &mut _| {
+            AwaitMsg2::on_msg2_from(slot, r1, m2, &Sequential, reply, made)
+        };
+        assert_eq!(
+            answer(&mut slot, &mut r1, &m2, &mut reply, &mut made),
+            Ok(())
+        );
+        assert!(
+            reply == m3 && made.as_ref().map(KeyShare::fingerprint) == Some(share.fingerprint())
+        );
+        assert!(slot.is_none());
+        assert_eq!(
+            answer(&mut slot, &mut r1, &m2, &mut reply, &mut made),
+            Err(Error::InvalidShare)
+        );
+
+        // Refused by the answer's checks: the slot is emptied all the same.
+        let mut r1 = fixtures::rng(70);
+        start_in(&mut r1, &ctx1, &mut slot).unwrap();
+        let mut bad = m2.clone();
+        bad.q2 = fixtures::keygen(64).1.common.public.q2;
+        let mut made = Some(fixtures::keygen(64).0);
+        let refused = answer(&mut slot, &mut r1, &bad, &mut reply, &mut made);
+        assert_eq!(refused, Err(Error::ProofInvalid(Proof::DlogPoK)));
+        assert!(slot.is_none() && made.as_ref().map(KeyShare::fingerprint) == earlier);
     }
 
     #[test]

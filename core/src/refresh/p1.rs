@@ -8,11 +8,11 @@ use zeroize::Zeroizing;
 use super::{Msg1, Msg2, Msg3, Msg4, RUN, label};
 use crate::{
     Error, Party, Result, bigint, commitment, curve,
-    paillier::{Ciphertext, SecretKey},
+    paillier::SecretKey,
     pedersen,
     session::{self, Context, RunIds},
-    share::{KeyShare, KeyShareP1, X1},
-    tags,
+    share::{Common, KeyShare, KeyShareP1, X1},
+    slot, tags,
     transcript::Transcript,
     work::{Executor, Sequential},
     zk::ckey,
@@ -22,8 +22,9 @@ use crate::{
 #[must_use]
 pub struct AwaitMsg2<'s> {
     share: &'s KeyShareP1,
+    nonce1: [u8; session::ID_LEN],
+    fingerprint: [u8; 32],
     new_key: SecretKey,
-    c_key: Ciphertext,
     // x1 mod q: the plaintext of c_key', the discrete log of the share's Q1.
     x1: Zeroizing<Scalar>,
     rho1: Zeroizing<Scalar>,
@@ -82,37 +83,122 @@ pub fn start_with<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     table: Option<&pedersen::Table<'_>>,
     exec: &X,
 ) -> Result<(AwaitMsg2<'s>, Msg1)> {
+    let opened = open(rng, share, ctx)?;
+    let mut state = AwaitMsg2::blank(rng, share, opened, new_key);
+    let msg = state.commit(rng, table, exec);
+    Ok((state, msg))
+}
+
+/// As [`start_with`], with the state placed into `slot` (replacing what it held) and the
+/// commitment computed there, as keygen's [`crate::keygen::p1::start_into`]. After an error
+/// `slot` holds what it held before.
+///
+/// # Errors
+/// As [`start`].
+pub fn start_into<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+    rng: &mut R,
+    share: &'s KeyShareP1,
+    ctx: &Context<'_>,
+    new_key: SecretKey,
+    table: Option<&pedersen::Table<'_>>,
+    exec: &X,
+    slot: &mut Option<AwaitMsg2<'s>>,
+) -> Result<Msg1> {
+    let opened = open(rng, share, ctx)?;
+    let state = AwaitMsg2::place(slot, rng, share, opened, new_key);
+    Ok(state.commit(rng, table, exec))
+}
+
+/// What a refresh opens with: the share's fingerprint (once the share is admitted), P1's
+/// session nonce and the run's ids.
+struct Opened {
+    fingerprint: [u8; 32],
+    nonce1: [u8; session::ID_LEN],
+    ids: RunIds,
+}
+
+/// Admits `share` for the session of `ctx` and draws P1's session nonce.
+fn open<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    share: &KeyShareP1,
+    ctx: &Context<'_>,
+) -> Result<Opened> {
     let fingerprint = share.admit(ctx)?;
     super::check_epoch(share.common.epoch)?;
     let nonce1 = session::nonce(rng);
     let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &fingerprint)?;
-    let rho1 = curve::random_scalar(rng);
-    let open_rho1 = commitment::randomness(rng);
-    let com_rho1 = commitment::seal(rho1_transcript(&rho1, &ids), &open_rho1);
-    // The share's x1 may be ≥ q (shares refreshed by older releases grew it over the
-    // integers); c_key' encrypts its residue, the discrete log of Q1, which keeps x1' < 2q.
-    let x1 = Zeroizing::new(bigint::reduce_mod_q(&share.x1));
-    let (ckey, commitment) =
-        ckey::Prover::commit_with(rng, &new_key, &x1, &bindings(&ids), table, exec);
-    let c_key = commitment.c_key;
-    let msg = Msg1 {
-        nonce1,
+    Ok(Opened {
         fingerprint,
-        com_rho1,
-        paillier: new_key.public_key().clone(),
-        commitment,
-    };
-    let state = AwaitMsg2 {
-        share,
-        new_key,
-        c_key,
-        x1,
-        rho1: Zeroizing::new(rho1),
-        open_rho1,
-        ckey,
+        nonce1,
         ids,
-    };
-    Ok((state, msg))
+    })
+}
+
+impl<'s> AwaitMsg2<'s> {
+    /// The state after [`open`]: ρ1 and its opening drawn, the proofs' prover still empty,
+    /// as keygen's; [`Self::commit`] fills in the rest where the state lies.
+    #[inline(always)]
+    fn blank<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        share: &'s KeyShareP1,
+        opened: Opened,
+        new_key: SecretKey,
+    ) -> Self {
+        let rho1 = curve::random_scalar(rng);
+        let open_rho1 = commitment::randomness(rng);
+        Self {
+            share,
+            nonce1: opened.nonce1,
+            fingerprint: opened.fingerprint,
+            new_key,
+            // The share's x1 may be ≥ q (shares refreshed by older releases grew it over
+            // the integers); c_key' encrypts its residue, the discrete log of Q1, which
+            // keeps x1' < 2q.
+            x1: Zeroizing::new(bigint::reduce_mod_q(&share.x1)),
+            rho1: Zeroizing::new(rho1),
+            open_rho1,
+            ckey: ckey::Prover::EMPTY,
+            ids: opened.ids,
+        }
+    }
+
+    /// [`Self::blank`] into `slot`, in a frame of its own, as keygen's.
+    #[inline(never)]
+    fn place<'a, R: CryptoRng + ?Sized>(
+        slot: &'a mut Option<Self>,
+        rng: &mut R,
+        share: &'s KeyShareP1,
+        opened: Opened,
+        new_key: SecretKey,
+    ) -> &'a mut Self {
+        slot.insert(Self::blank(rng, share, opened, new_key))
+    }
+
+    /// Draws the proofs' randomness (after ρ1's), computes c_key', the Pedersen commitment
+    /// and both proofs' commitments in place, with `exec` running the independent items,
+    /// and returns the first message.
+    fn commit<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        table: Option<&pedersen::Table<'_>>,
+        exec: &X,
+    ) -> Msg1 {
+        let commitment = self.ckey.commit_in(
+            rng,
+            &self.new_key,
+            &self.x1,
+            &bindings(&self.ids),
+            table,
+            exec,
+        );
+        Msg1 {
+            nonce1: self.nonce1,
+            fingerprint: self.fingerprint,
+            com_rho1: commitment::seal(rho1_transcript(&self.rho1, &self.ids), &self.open_rho1),
+            paillier: self.new_key.public_key().clone(),
+            commitment,
+        }
+    }
 }
 
 impl AwaitMsg2<'_> {
@@ -152,18 +238,57 @@ impl AwaitMsg2<'_> {
     /// As [`Self::on_msg2`].
     pub fn on_msg2_into<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         self,
-        _rng: &mut R,
+        rng: &mut R,
         msg: &Msg2,
         exec: &X,
         reply: &mut Msg3,
     ) -> Result<AwaitMsg4> {
+        let (common, rho) = self.answer(rng, msg, exec, reply)?;
+        Ok(self.pending(common, &rho))
+    }
+
+    /// As [`Self::on_msg2_into`], for a state kept in the caller's slot (where
+    /// [`start_into`] put it), with the pending state written into the caller's `pending`
+    /// (replacing what it held) once every check has passed, as keygen's
+    /// [`crate::keygen::p1::AwaitMsg2::on_msg2_from`]: the slot is empty afterwards, its
+    /// state wiped, whatever the outcome; after an error `pending` holds what it held before.
+    ///
+    /// # Errors
+    /// As [`Self::on_msg2`]; [`Error::InvalidShare`] for an empty slot (no refresh started,
+    /// or its state already used).
+    pub fn on_msg2_from<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        slot: &mut Option<Self>,
+        rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+        reply: &mut Msg3,
+        pending: &mut Option<AwaitMsg4>,
+    ) -> Result<()> {
+        slot::consume(
+            slot,
+            pending,
+            |state| state.answer(rng, msg, exec, reply),
+            |state, (common, rho)| state.pending(common, &rho),
+        )
+    }
+
+    /// The answer to message 2 from the state where it lies: every check, then the reply
+    /// written; returns the new share's common part and ρ. Out of line as keygen's.
+    #[inline(never)]
+    fn answer<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        &self,
+        _rng: &mut R,
+        msg: &Msg2,
+        exec: &X,
+        reply: &mut Msg3,
+    ) -> Result<(Common, Scalar)> {
         let rho = *self.rho1 + msg.rho2;
         // Every check first (the shifted shares must still add up to the key), so that an
         // error leaves `reply` untouched.
         let common = super::shift_common(
             &self.share.common,
             self.new_key.public_key(),
-            &self.c_key,
+            self.ckey.ciphertext(),
             &rho,
         )?;
         let ids = self.ids.with_nonce2(&msg.nonce2);
@@ -176,20 +301,26 @@ impl AwaitMsg2<'_> {
             exec,
             &mut reply.responses,
         );
-        let rho_int: X1 = bigint::scalar_to_uint(&rho);
+        Ok((common, rho))
+    }
+
+    /// The new share, pending P2's confirmation, from what [`Self::answer`] returned.
+    fn pending(&self, common: Common, rho: &Scalar) -> AwaitMsg4 {
+        let rho_int: X1 = bigint::scalar_to_uint(rho);
         let x1_int: Zeroizing<X1> = Zeroizing::new(bigint::scalar_to_uint(&self.x1));
-        let pending = KeyShareP1 {
-            // (x1 mod q) + ρ over the integers (< 2q, the plaintext of c_key' ⊕ ρ): both
-            // below q < 2^256, no wrap in 384 bits.
-            x1: x1_int.wrapping_add(&rho_int),
-            // A copy: the state's own is wiped when the state drops (a move would leave the
-            // primes where the state was, unwiped).
-            paillier: self.new_key.clone(),
-            common,
-            params_hash: self.share.params_hash,
-            locked: false,
-        };
-        Ok(AwaitMsg4 { pending })
+        AwaitMsg4 {
+            pending: KeyShareP1 {
+                // (x1 mod q) + ρ over the integers (< 2q, the plaintext of c_key' ⊕ ρ): both
+                // below q < 2^256, no wrap in 384 bits.
+                x1: x1_int.wrapping_add(&rho_int),
+                // A copy: the state's own is wiped when the state drops (a move would leave
+                // the primes where the state was, unwiped).
+                paillier: self.new_key.clone(),
+                common,
+                params_hash: self.share.params_hash,
+                locked: false,
+            },
+        }
     }
 }
 
@@ -290,5 +421,65 @@ mod tests {
         let (p1, _, m2, mut r1) = run(45);
         let (_, expected) = p1.on_msg2(&mut r1, &m2).unwrap();
         assert!(reply == expected && reply != earlier);
+    }
+
+    /// A state kept in the caller's slot (`start_into`, `on_msg2_from`) sends the bytes the
+    /// by-value forms send from the same RNG, whatever the slot held before; a refused start
+    /// leaves the slot as it was; the slot is empty after the answer; an empty slot is
+    /// refused.
+    #[test]
+    fn a_state_in_the_callers_slot_sends_the_same_bytes() {
+        use crate::refresh::p2;
+        let (s1, s2) = fixtures::keygen(40);
+        let (ctx1, ctx2) = fixtures::contexts();
+        let encode = |m: &Msg1| {
+            let mut out = [0; Msg1::LEN];
+            assert_eq!(m.encode(&mut out), Ok(Msg1::LEN));
+            out
+        };
+        let mut r1 = fixtures::rng(48);
+        let (p1, m1) = start(&mut r1, &s1, &ctx1, fixtures::paillier_key(1)).unwrap();
+        let (p2, m2) = p2::start(&mut fixtures::rng(49), &s2, &ctx2, &m1).unwrap();
+        let (pending, m3) = p1.on_msg2(&mut r1, &m2).unwrap();
+
+        let mut slot = None;
+        let start_in = |rng: &mut _, share, slot: &mut _| {
+            start_into(
+                rng,
+                share,
+                &ctx1,
+                fixtures::paillier_key(1),
+                None,
+                &Sequential,
+                slot,
+            )
+        };
+        let other_m1 = start_in(&mut fixtures::rng(50), &s1, &mut slot).unwrap();
+        let mut r1 = fixtures::rng(48);
+        let in_slot = start_in(&mut r1, &s1, &mut slot).unwrap();
+        assert!(encode(&in_slot) == encode(&m1) && encode(&in_slot) != encode(&other_m1));
+
+        // A locked share: refused, the slot still holds this run's state.
+        let mut locked = fixtures::keygen(40).0;
+        locked.locked = true;
+        let refused = start_in(&mut fixtures::rng(51), &locked, &mut slot);
+        assert_eq!(refused.err(), Some(Error::KeyLocked));
+        assert_eq!(slot.as_ref().map(|s| s.nonce1), Some(m1.nonce1));
+
+        let mut reply = Msg3::EMPTY;
+        let mut made = None;
+        let answer = |slot: &mut _, r1: &mut _, reply: &mut _, made: &mut _| {
+            AwaitMsg2::on_msg2_from(slot, r1, &m2, &Sequential, reply, made)
+        };
+        assert_eq!(answer(&mut slot, &mut r1, &mut reply, &mut made), Ok(()));
+        let fingerprint = |p: &AwaitMsg4| p.pending().fingerprint();
+        assert!(reply == m3 && made.as_ref().map(fingerprint) == Some(fingerprint(&pending)));
+        assert!(slot.is_none());
+        assert_eq!(
+            answer(&mut slot, &mut r1, &mut reply, &mut made),
+            Err(Error::InvalidShare)
+        );
+        let (_, m4) = p2.on_msg3(&mut fixtures::rng(52), &reply).unwrap();
+        assert!(made.is_some_and(|p| p.on_msg4(&m4).is_ok()));
     }
 }

@@ -31,7 +31,7 @@ use crate::{
     session::{Binding, RunIds},
     sizes::{HASH_LEN, MOD_N_LEN, MOD_NN_LEN},
     wire::{Reader, Writer},
-    work::{self, Check, Executor, Task, Work},
+    work::{self, Check, Executor, Fill, Task, Work},
 };
 
 /// Where the two proofs' first messages are bound: the run's session prefix and prover with
@@ -178,6 +178,9 @@ pub struct Prover {
     ped_rho: U256,
     eq: eq_paillier_pedersen::Prover,
     range: range::Prover,
+    // c = Enc(x; r_key), sent in the commitment: public.
+    #[zeroize(skip)]
+    c: Ciphertext,
 }
 
 /// Work items of [`Prover::commit_with`]: the range proof's commitment pieces, c's
@@ -191,9 +194,11 @@ const CHECKS: usize = KEY_ROOTS + 1 + 1 + EQ_CHUNKS + 1;
 impl Prover {
     /// Encrypts x (< q) under `key`, commits to it in the Pedersen group (with the fixed-base
     /// table if the caller has one) and commits to both proofs' first messages, with the
-    /// independent computations run by `exec` (e.g. on every core). The randomness is drawn
-    /// first, in one order (c's nonce, ρ, the equality proof's, the range proof's), so the
-    /// commitment is the same on any schedule.
+    /// independent computations run by `exec` (e.g. on every core): [`Self::EMPTY`], then
+    /// [`Self::commit_in`]. The randomness is drawn first, in one order (c's nonce, ρ, the
+    /// equality proof's, the range proof's), so the commitment is the same on any schedule.
+    // The rounds draw into their states and commit in place; tests and benches take it whole.
+    #[cfg(any(test, feature = "internals"))]
     pub fn commit_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         rng: &mut R,
         key: &SecretKey,
@@ -202,15 +207,79 @@ impl Prover {
         table: Option<&pedersen::Table<'_>>,
         exec: &X,
     ) -> (Self, Commitment) {
-        let x_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(x));
-        let r_key = key.public_key().random_nonce(rng);
-        // Short Pedersen randomness (pedersen::RANDOMNESS_BITS): uniform below 2^256.
-        let ped_rho: U256 = bigint::random_bits::<_, { pedersen::RANDOMNESS_BITS }, _>(rng);
-        let mut eq = eq_paillier_pedersen::Prover::draw(rng, key);
-        let mut range = range::Prover::draw(rng);
+        let mut prover = Self::EMPTY;
+        let commitment = prover.commit_in(rng, key, x, bindings, table, exec);
+        (prover, commitment)
+    }
 
-        // Every piece below reads only what was drawn above: one list of work items.
-        let c_key_of = || key.encrypt_with(&*x_int, &r_key);
+    /// [`Self::commit_with`] where the prover lies (over [`Self::EMPTY`], or a prover used
+    /// before, whose secrets are all drawn again): a round that keeps the prover in its own
+    /// state draws and commits there, so the prover (21 KB) and its first message are never
+    /// copied. The same commitment from the same RNG.
+    pub fn commit_in<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        key: &SecretKey,
+        x: &Scalar,
+        bindings: &Bindings<'_>,
+        table: Option<&pedersen::Table<'_>>,
+        exec: &X,
+    ) -> Commitment {
+        self.draw_in(rng, key, x);
+        self.commit_on(key, bindings, table, exec)
+    }
+
+    /// Storage for a prover about to be drawn in place ([`Self::commit_in`]): zero secrets.
+    pub const EMPTY: Self = Self {
+        x: Scalar::ZERO,
+        r_key: ModN::ZERO,
+        ped_rho: U256::ZERO,
+        eq: eq_paillier_pedersen::Prover::EMPTY,
+        range: range::Prover::EMPTY,
+        c: Ciphertext::UNSET,
+    };
+
+    /// c, the ciphertext of x the commitment carries ([`Commitment::c_key`]).
+    #[must_use]
+    pub fn ciphertext(&self) -> &Ciphertext {
+        &self.c
+    }
+
+    /// Draws everything the commitment needs for witness x (< q) under `key`, in the order
+    /// [`Self::commit_with`] draws it, where the prover lies, and computes nothing.
+    fn draw_in<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, key: &SecretKey, x: &Scalar) {
+        self.x = *x;
+        self.r_key = key.public_key().random_nonce(rng);
+        // Short Pedersen randomness (pedersen::RANDOMNESS_BITS): uniform below 2^256.
+        self.ped_rho = bigint::random_bits::<_, { pedersen::RANDOMNESS_BITS }, _>(rng);
+        self.eq.draw_in(rng, key);
+        self.range.draw_in(rng);
+    }
+
+    /// The commitment of a prover just drawn ([`Self::draw_in`]) under the same `key`: c, Com
+    /// and both proofs' sealed first messages, which stay in the prover for the responses.
+    /// The independent computations run as work items of `exec`; the range proof's 50
+    /// commitments are written straight into the prover. The same bytes on any schedule.
+    fn commit_on<X: Executor + ?Sized>(
+        &mut self,
+        key: &SecretKey,
+        bindings: &Bindings<'_>,
+        table: Option<&pedersen::Table<'_>>,
+        exec: &X,
+    ) -> Commitment {
+        let x_int: Zeroizing<U2048> = Zeroizing::new(bigint::scalar_to_uint(&self.x));
+        let Self {
+            r_key,
+            ped_rho,
+            eq,
+            range,
+            c,
+            ..
+        } = self;
+        let (masks, places) = range.commit_places();
+
+        // Every piece below reads only what was drawn: one list of work items.
+        let c_key_of = || key.encrypt_with(&*x_int, r_key);
         let (g, _) = pedersen::generators();
         // x < q < 2^256: the 1792 zero bits above would cost as many squarings for nothing.
         let ped_of = || {
@@ -221,16 +290,15 @@ impl Prover {
                 pedersen::RANDOMNESS_BITS,
             ))
         };
-        let com_tilde_of = || eq.com_tilde(table);
-        let (eq_ref, range_ref) = (&eq, &range);
+        let eq_ref = &*eq;
+        let com_tilde_of = || eq_ref.com_tilde(table);
         let encryption_of: [_; EQ_CHUNKS] = core::array::from_fn(|i| move || eq_ref.encryption(key, i));
-        let commitments_of: [_; range::COMMIT_ITEMS] =
-            core::array::from_fn(|k| move || range_ref.commitments(table, k));
+        let commitments_of = |k| masks.commitments(table, k);
         let mut c_key = Task::new(&c_key_of);
         let mut ped = Task::new(&ped_of);
         let mut com_tilde = Task::new(&com_tilde_of);
         let mut encryptions = encryption_of.each_ref().map(|f| Task::new(f));
-        let mut commitments = commitments_of.each_ref().map(|f| Task::new(f));
+        let mut commitments = Fill::each(&commitments_of, places.each_mut());
         {
             // The longest items first: each thread takes the next one, so the short ones fill
             // the gaps at the end.
@@ -244,27 +312,20 @@ impl Prover {
             );
             exec.run(&mut items);
         }
+        commitments.iter_mut().for_each(Fill::finish);
         let c_key = c_key.take();
+        *c = c_key;
         let pedersen = ped.take();
         let c_tilde = encryptions.each_mut().map(Task::take);
         let com_tilde = com_tilde.take();
-        let pieces = commitments.each_mut().map(Task::take);
         let com_eq = eq.seal(c_tilde, com_tilde, &bindings.eq);
-        let com_range = range.seal(&pieces, &bindings.range);
-        let prover = Self {
-            x: *x,
-            r_key,
-            ped_rho,
-            eq,
-            range,
-        };
-        let commitment = Commitment {
+        let com_range = range.seal(&bindings.range);
+        Commitment {
             c_key,
             pedersen,
             com_eq,
             com_range,
-        };
-        (prover, commitment)
+        }
     }
 
     /// Answers P2's challenges: the proof that N is a valid Paillier key under `key_binding`

@@ -137,7 +137,8 @@ impl Prover {
         binding: &Binding<'_>,
         table: Option<&pedersen::Table<'_>>,
     ) -> (Self, [u8; HASH_LEN]) {
-        let mut prover = Self::draw(rng, key);
+        let mut prover = Self::EMPTY;
+        prover.draw_in(rng, key);
         let c_tilde = core::array::from_fn(|i| prover.encryption(key, i));
         let com_tilde = prover.com_tilde(table);
         let sealed = prover.seal(c_tilde, com_tilde, binding);
@@ -145,27 +146,29 @@ impl Prover {
     }
 
     /// Draws the masks, the nonces under `key`, μ and the commitment's opening, in the order
-    /// [`Self::commit_with`] does; the first message is computed apart
+    /// [`Self::commit_with`] does, where the prover lies (over [`Self::EMPTY`]); the first message is computed apart
     /// ([`Self::encryption`] for each chunk, [`Self::com_tilde`]) and sealed by
     /// [`Self::seal`].
-    pub(crate) fn draw<R: CryptoRng + ?Sized, E: Encryptor>(rng: &mut R, key: &E) -> Self {
+    pub(crate) fn draw_in<R: CryptoRng + ?Sized, E: Encryptor>(&mut self, rng: &mut R, key: &E) {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
-        let masks: [U384; EQ_CHUNKS] = core::array::from_fn(|_| {
-            mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
-        });
-        let nonces = sigma::nonces(rng, key);
-        let mu = bigint::random_bits::<_, MU_BITS, _>(rng);
-        let opening = commitment::randomness(rng);
-        Self {
-            masks,
-            nonces,
-            mu,
-            first: First::EMPTY,
-            opening,
+        for mask in &mut self.masks {
+            *mask = mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b));
         }
+        self.nonces = sigma::nonces(rng, key);
+        self.mu = bigint::random_bits::<_, MU_BITS, _>(rng);
+        self.opening = commitment::randomness(rng);
     }
 
-    /// c̃_i = Enc(r_i; R̃_i) under `key` (the one [`Self::draw`] drew for), for chunk `i` <
+    /// Storage for a prover about to be drawn in place ([`Self::draw_in`]): zero secrets.
+    pub(crate) const EMPTY: Self = Self {
+        masks: [U384::ZERO; EQ_CHUNKS],
+        nonces: [ModN::ZERO; EQ_CHUNKS],
+        mu: U384::ZERO,
+        first: First::EMPTY,
+        opening: [0; HASH_LEN],
+    };
+
+    /// c̃_i = Enc(r_i; R̃_i) under `key` (the one [`Self::draw_in`] drew for), for chunk `i` <
     /// [`EQ_CHUNKS`]: one independent work item of the first message.
     pub(crate) fn encryption<E: Encryptor>(&self, key: &E, i: usize) -> ModNN {
         sigma::encryption(key, &self.masks, &self.nonces, i)

@@ -83,11 +83,41 @@ const _: () = assert!(D_BOUND.bit_width_vartime() as usize <= D_LEN * 8);
 pub struct Prover {
     masks: [U384; RANGE_REPS],
     nonces: [U384; RANGE_REPS],
-    // The first message and its opening are sent: public.
+    // The first message and its opening are sent: public. Held in the pieces it is computed
+    // in, each written in place by its work item ([`Prover::commit_places`]).
     #[zeroize(skip)]
-    c_tilde: [U2048; RANGE_REPS],
+    c_tilde: [[U2048; REPS_PER_ITEM]; COMMIT_ITEMS],
     #[zeroize(skip)]
     opening: [u8; HASH_LEN],
+}
+
+/// The prover's secrets the first message is computed from: what its work items read while
+/// they write the message's pieces ([`Prover::commit_places`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Masks<'a> {
+    masks: &'a [U384; RANGE_REPS],
+    nonces: &'a [U384; RANGE_REPS],
+}
+
+impl Masks<'_> {
+    /// Piece `k` (< [`COMMIT_ITEMS`]) of the first message: c̃_i = 2^(ξ_i)·u^(r_i) for the
+    /// [`REPS_PER_ITEM`] repetitions from i = k·[`REPS_PER_ITEM`] on, with the table if the
+    /// caller has one. Independent of the other pieces: a work item.
+    pub(crate) fn commitments(
+        &self,
+        table: Option<&pedersen::Table<'_>>,
+        k: usize,
+    ) -> [U2048; REPS_PER_ITEM] {
+        core::array::from_fn(|j| {
+            let i = k.saturating_mul(REPS_PER_ITEM).saturating_add(j);
+            match (self.masks.get(i), self.nonces.get(i)) {
+                (Some(m), Some(n)) => pedersen::pow_root_g(table, m, MASK_BITS)
+                    .mul(&pedersen::pow_root_h(table, n, NONCE_BITS))
+                    .retrieve(),
+                _ => U2048::ZERO,
+            }
+        })
+    }
 }
 
 /// The opened first message and the responses.
@@ -120,63 +150,61 @@ impl Prover {
         binding: &Binding<'_>,
         table: Option<&pedersen::Table<'_>>,
     ) -> (Self, [u8; HASH_LEN]) {
-        let mut prover = Self::draw(rng);
-        let items: [_; COMMIT_ITEMS] = core::array::from_fn(|k| prover.commitments(table, k));
-        let sealed = prover.seal(&items, binding);
+        let mut prover = Self::EMPTY;
+        prover.draw_in(rng);
+        let (masks, places) = prover.commit_places();
+        for (k, place) in places.iter_mut().enumerate() {
+            *place = masks.commitments(table, k);
+        }
+        let sealed = prover.seal(binding);
         (prover, sealed)
     }
 
+    /// Storage for a prover about to be drawn in place ([`Self::draw_in`]): zero secrets.
+    pub(crate) const EMPTY: Self = Self {
+        masks: [U384::ZERO; RANGE_REPS],
+        nonces: [U384::ZERO; RANGE_REPS],
+        c_tilde: [[U2048::ZERO; REPS_PER_ITEM]; COMMIT_ITEMS],
+        opening: [0; HASH_LEN],
+    };
+
     /// Draws the masks, the nonces and the commitment's opening, in the order
-    /// [`Self::commit_with`] does; the first message is computed apart, in
-    /// [`COMMIT_ITEMS`] pieces ([`Self::commitments`]), and sealed by [`Self::seal`].
-    pub(crate) fn draw<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+    /// [`Self::commit_with`] does, where the prover lies (17.6 KB: no copy of it on a
+    /// microcontroller's stack); the first message is computed apart, in [`COMMIT_ITEMS`]
+    /// pieces ([`Self::commit_places`]), and sealed by [`Self::seal`].
+    pub(crate) fn draw_in<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
-        let masks: [U384; RANGE_REPS] = core::array::from_fn(|_| {
-            mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b))
-        });
-        let nonces: [U384; RANGE_REPS] =
-            core::array::from_fn(|_| bigint::random_bits::<_, NONCE_BITS, _>(rng));
+        for mask in &mut self.masks {
+            *mask = mask_bound.map_or(U384::ZERO, |b| bigint::random_below(rng, &b));
+        }
+        for nonce in &mut self.nonces {
+            *nonce = bigint::random_bits::<_, NONCE_BITS, _>(rng);
+        }
         // Drawn after the nonces, where it was drawn when the commitments were computed
         // in between: they draw nothing, so the stream is the same.
-        let opening = commitment::randomness(rng);
-        Self {
-            masks,
-            nonces,
-            c_tilde: [U2048::ZERO; RANGE_REPS],
-            opening,
-        }
+        self.opening = commitment::randomness(rng);
     }
 
-    /// Piece `k` (< [`COMMIT_ITEMS`]) of the first message: c̃_i = 2^(ξ_i)·u^(r_i) for the
-    /// [`REPS_PER_ITEM`] repetitions from i = k·[`REPS_PER_ITEM`] on, with the table if the
-    /// caller has one. Independent of the other pieces: a work item.
-    pub(crate) fn commitments(
-        &self,
-        table: Option<&pedersen::Table<'_>>,
-        k: usize,
-    ) -> [U2048; REPS_PER_ITEM] {
-        core::array::from_fn(|j| {
-            let i = k.saturating_mul(REPS_PER_ITEM).saturating_add(j);
-            match (self.masks.get(i), self.nonces.get(i)) {
-                (Some(m), Some(n)) => pedersen::pow_root_g(table, m, MASK_BITS)
-                    .mul(&pedersen::pow_root_h(table, n, NONCE_BITS))
-                    .retrieve(),
-                _ => U2048::ZERO,
-            }
-        })
-    }
-
-    /// Takes the first message's pieces ([`Self::commitments`] for k = 0, 1, …) and returns
-    /// the hash commitment to send.
-    pub(crate) fn seal(
+    /// The secrets the first message is computed from, and the places of its
+    /// [`COMMIT_ITEMS`] pieces: piece k is [`Masks::commitments`] for k, written into the k-th
+    /// place (by a work item, [`crate::work::Fill`]) before [`Self::seal`].
+    pub(crate) fn commit_places(
         &mut self,
-        pieces: &[[U2048; REPS_PER_ITEM]; COMMIT_ITEMS],
-        binding: &Binding<'_>,
-    ) -> [u8; HASH_LEN] {
-        for (c, piece) in self.c_tilde.iter_mut().zip(pieces.as_flattened()) {
-            *c = *piece;
-        }
-        commitment::seal(first_transcript(&self.c_tilde, binding), &self.opening)
+    ) -> (Masks<'_>, &mut [[U2048; REPS_PER_ITEM]; COMMIT_ITEMS]) {
+        let masks = Masks {
+            masks: &self.masks,
+            nonces: &self.nonces,
+        };
+        (masks, &mut self.c_tilde)
+    }
+
+    /// Returns the hash commitment to send, once every piece of the first message is in its
+    /// place ([`Self::commit_places`]).
+    pub(crate) fn seal(&self, binding: &Binding<'_>) -> [u8; HASH_LEN] {
+        commitment::seal(
+            first_transcript(self.c_tilde.as_flattened(), binding),
+            &self.opening,
+        )
     }
 
     /// Answers the challenge bits `e` for witness x (< q) and Pedersen randomness ρ
@@ -195,7 +223,9 @@ impl Prover {
     pub fn respond_into(&self, x: &Scalar, rho: &U256, e: u64, out: &mut Response) {
         let x_int: Zeroizing<U384> = Zeroizing::new(bigint::scalar_to_uint(x));
         let rho_wide: Zeroizing<U384> = Zeroizing::new(rho.resize());
-        out.c_tilde = self.c_tilde;
+        for (c, piece) in out.c_tilde.iter_mut().zip(self.c_tilde.as_flattened()) {
+            *c = *piece;
+        }
         out.opening = self.opening;
         for (i, (d_i, f_i)) in out.d.iter_mut().zip(out.f.iter_mut()).enumerate() {
             let bit = Choice::from(u8::from(bigint::chunk(e, i, 1) == 1));
@@ -357,7 +387,7 @@ pub fn draw_weights<R: CryptoRng + ?Sized>(rng: &mut R) -> [u64; RANGE_REPS] {
     core::array::from_fn(|_| rng.next_u64())
 }
 
-fn first_transcript(c_tilde: &[U2048; RANGE_REPS], binding: &Binding<'_>) -> Transcript {
+fn first_transcript(c_tilde: &[U2048], binding: &Binding<'_>) -> Transcript {
     let mut t = binding.transcript(tags::ZK_RANGE_COMMIT);
     for c in c_tilde {
         t.integer("c~", c);
