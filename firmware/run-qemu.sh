@@ -9,7 +9,7 @@
 #      party 1 on the host;
 # each after inputs the firmware must refuse (the error each names is checked), over the
 # emulated UART, verifies every signature with k256, checks the RAM caps (party 1 <= 128 KiB
-# per run and <= 96 KiB to sign, party 0 <= 256 KiB per keygen or refresh and <= 64 KiB to
+# per run and <= 96 KiB to sign, party 0 <= 128 KiB per keygen or refresh and <= 64 KiB to
 # sign: static RAM + painted-stack peak) and
 # writes the figures to firmware/target/qemu-report.md ($CARGO_TARGET_DIR/qemu-report.md if
 # that is set). Exits non-zero on any failure.

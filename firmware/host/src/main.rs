@@ -44,9 +44,10 @@ const CAP_PARTY1: u32 = 128 * 1024;
 /// again (BIP32 paths once took it from 95.5 to 104.7 KiB unnoticed under the 128 KiB cap).
 const CAP_PARTY1_SIGN: u32 = 96 * 1024;
 /// RAM cap for party 0's keygen and refresh (each with its Paillier key's prime search): a
-/// 256 KiB part. The core's P1 steps take and return states of 31 KB and messages of 21 KB
-/// by value (firmware/README.md), hence more than twice party 1's figures.
-const CAP_PARTY0: u32 = 256 * 1024;
+/// 128 KiB part, party 1's class. The core's P1 steps keep their 31 KB states and 21 KB
+/// messages in the firmware's slots and write into them in place (`start_into`,
+/// `on_msg2_from`, firmware/README.md); returned by value, they took 205 and 226 KiB.
+const CAP_PARTY0: u32 = 128 * 1024;
 /// RAM cap for party 0's signing, under [`CAP_PARTY0`].
 const CAP_PARTY0_SIGN: u32 = 64 * 1024;
 const ROLE_PARTY1: &str = "party 1 (P2)";

@@ -234,8 +234,7 @@ fn keygen_start(
 ) -> Result<()> {
     let key = paillier_key(link, rng);
     link.step_start();
-    let (state, m1) = keygen::p1::start(rng, &ctx(), key, params.params())?;
-    *out = Some(state);
+    let m1 = keygen::p1::start_into(rng, &ctx(), key, params.params(), None, &Sequential, out)?;
     link.send_message::<_, { keygen::Msg1::LEN }>(&m1)
 }
 
@@ -249,9 +248,8 @@ fn keygen_answer(
     m2: &keygen::Msg2,
     out: &mut Option<KeyShareP1>,
 ) -> Result<()> {
-    let state = state.take().ok_or(Error::InvalidShare)?;
     let mut m3 = keygen::Msg3::EMPTY;
-    *out = Some(state.on_msg2_into(rng, m2, &Sequential, &mut m3)?);
+    keygen::p1::AwaitMsg2::on_msg2_from(state, rng, m2, &Sequential, &mut m3, out)?;
     link.send_message::<_, { keygen::Msg3::LEN }>(&m3)
 }
 
@@ -276,10 +274,7 @@ fn run_refresh(link: &mut Link, rng: &mut StandInRng, slot: &mut Option<KeyShare
     let share = slot.as_ref().ok_or(Error::InvalidShare)?;
     let mut pending = None;
     refresh_open(link, rng, share, &mut pending)?;
-    let mut next = None;
-    refresh_confirm(link, &mut pending, &mut next)?;
-    taken(&mut next)?;
-    *slot = next;
+    refresh_confirm(link, &mut pending, slot)?;
     link.send_message::<_, { refresh::Msg5::LEN }>(&refresh::Msg5)
 }
 
@@ -307,8 +302,7 @@ fn refresh_start<'s>(
 ) -> Result<()> {
     let key = paillier_key(link, rng);
     link.step_start();
-    let (state, m1) = refresh::p1::start(rng, share, &ctx(), key)?;
-    *out = Some(state);
+    let m1 = refresh::p1::start_into(rng, share, &ctx(), key, None, &Sequential, out)?;
     link.send_message::<_, { refresh::Msg1::LEN }>(&m1)
 }
 
@@ -321,13 +315,13 @@ fn refresh_answer(
     m2: &refresh::Msg2,
     out: &mut Option<refresh::p1::AwaitMsg4>,
 ) -> Result<()> {
-    let state = state.take().ok_or(Error::InvalidShare)?;
     let mut m3 = refresh::Msg3::EMPTY;
-    *out = Some(state.on_msg2_into(rng, m2, &Sequential, &mut m3)?);
+    refresh::p1::AwaitMsg2::on_msg2_from(state, rng, m2, &Sequential, &mut m3, out)?;
     link.send_message::<_, { refresh::Msg3::LEN }>(&m3)
 }
 
-/// Msg 4 → the new share, into `out` (the step ends when message 5 leaves).
+/// Msg 4 → the new share, into `out` in place of the old one, which stays there if message
+/// 4 is refused (the step ends when message 5 leaves).
 #[inline(never)]
 fn refresh_confirm(
     link: &mut Link,
