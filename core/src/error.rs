@@ -48,8 +48,8 @@ pub enum Error {
     /// The key share is locked after a failed signature and must not be used again.
     KeyLocked,
     /// A key share (or its file) is damaged or not self-consistent; also a step on a state
-    /// in the caller's slot (`on_msg2_from`) given an empty slot: no run started, or its
-    /// state already consumed.
+    /// in the caller's slot (`on_msg2_from`) given an empty slot (no run started, or its
+    /// state already consumed) or a state whose commitment never completed.
     InvalidShare,
     /// The caller's output buffer is too small for the message.
     BufferTooSmall,

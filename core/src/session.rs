@@ -32,6 +32,33 @@ impl Context<'_> {
     }
 }
 
+/// What P1 opens a run with: its nonce, drawn before anything else, the run's ids and what
+/// the run is about (the `extra` the ids bind: the parameters' hash for keygen, the share's
+/// fingerprint for refresh).
+pub(crate) struct Opened {
+    /// P1's nonce, sent in its first message.
+    pub(crate) nonce1: [u8; ID_LEN],
+    /// The run's ids.
+    pub(crate) ids: RunIds,
+    /// What the ids bind besides the run and the parties.
+    pub(crate) extra: [u8; ID_LEN],
+}
+
+/// Draws P1's nonce for a `run` about `extra` and makes the run's ids (see [`RunIds::new`]).
+///
+/// # Errors
+/// [`Error::SessionMismatch`] if both ids of the context are equal.
+pub(crate) fn open<R: rand_core::CryptoRng + ?Sized>(
+    rng: &mut R,
+    ctx: &Context<'_>,
+    run: &'static str,
+    extra: [u8; ID_LEN],
+) -> Result<Opened> {
+    let nonce1 = nonce(rng);
+    let ids = RunIds::new(ctx, Party::P1, run, &nonce1, &extra)?;
+    Ok(Opened { nonce1, ids, extra })
+}
+
 /// The ids of one run before P2's nonce is known: both pids and the prefix, the hash of
 /// everything known so far. Makes the bindings of P1's commitments.
 #[derive(Clone, Copy, Debug)]

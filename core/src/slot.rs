@@ -7,8 +7,8 @@ use crate::{Error, Result};
 /// Runs a consuming step on the state in `slot`, where it lies: `check` (every check, and
 /// any reply written into the caller's buffer) and, only once it has passed, `make`'s result
 /// written into `out` in place of what `out` held. The slot is empty afterwards, its state
-/// dropped (and so wiped) whatever the outcome, as a state consumed by value is; after an
-/// error `out` holds what it held before.
+/// dropped (a state that wipes itself on drop is wiped) whatever the outcome, as a state
+/// consumed by value is; after an error `out` holds what it held before.
 ///
 /// # Errors
 /// `check`'s error; [`Error::InvalidShare`] for an empty slot (no run started, or its state
@@ -56,5 +56,37 @@ mod tests {
 
         let empty = consume(&mut slot, &mut out, |s: &u8| Ok(*s), |_, _| 1);
         assert_eq!((empty, out), (Err(Error::InvalidShare), Some(9)));
+    }
+
+    /// The state is dropped (so a state that wipes itself is wiped) on either outcome; the
+    /// old `out` only when it is replaced.
+    #[test]
+    fn the_state_is_dropped_whatever_the_outcome_and_out_only_when_replaced() {
+        use core::cell::Cell;
+        struct Counted<'a>(&'a Cell<u32>);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+            }
+        }
+        let (states, outs) = (Cell::new(0), Cell::new(0));
+        let mut out = Some(Counted(&outs));
+        let mut slot = Some(Counted(&states));
+        let refused = consume(
+            &mut slot,
+            &mut out,
+            |_| Err::<(), _>(Error::Malformed),
+            |_, ()| Counted(&outs),
+        );
+        assert_eq!(
+            (refused, states.get(), outs.get()),
+            (Err(Error::Malformed), 1, 0)
+        );
+        let mut slot = Some(Counted(&states));
+        assert_eq!(
+            consume(&mut slot, &mut out, |_| Ok(()), |_, ()| Counted(&outs)),
+            Ok(())
+        );
+        assert_eq!((states.get(), outs.get(), slot.is_none()), (2, 1, true));
     }
 }

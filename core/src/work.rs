@@ -120,6 +120,7 @@ pub struct Fill<'a, T> {
 
 impl<'a, T> Fill<'a, T> {
     /// One item per place in `outs`, the k-th computing `f(k)` into `outs[k]`.
+    #[must_use]
     pub fn each<const N: usize>(
         f: &'a (dyn Fn(usize) -> T + Sync),
         outs: [&'a mut T; N],

@@ -1,5 +1,5 @@
-//! Deterministic regression vectors: with fixed Paillier primes and seeded RNGs, keygen and
-//! signing produce byte-identical transcripts. Each message's SHA-256 and length, the joint
+//! Deterministic regression vectors: with fixed Paillier primes and seeded RNGs, keygen,
+//! signing and refresh produce byte-identical transcripts. Each message's SHA-256 and length, the joint
 //! key and the signature are checked in under `tests/vectors/`; any change to encodings,
 //! hashing, proofs or randomness use shows up here.
 //!
@@ -8,7 +8,7 @@
 mod support;
 
 use ecdsa2pc_core::KeyShare;
-use ecdsa2pc_core::{Message, keygen, sign};
+use ecdsa2pc_core::{Message, keygen, refresh, sign};
 use sha2::{Digest, Sha256};
 
 const FILE: &str = concat!(
@@ -69,6 +69,18 @@ fn transcript() -> Vec<String> {
     out.push(line("sign.msg5", &m5));
     assert_eq!(b.on_msg5(&support::wire(&m5)).unwrap(), sig);
     out.push(format!("signature {}", hex(&sig.to_bytes())));
+
+    let (a, m1) = refresh::p1::start(&mut r1, &s1, &support::ctx1(), support::paillier(1)).unwrap();
+    out.push(line("refresh.msg1", &m1));
+    let (b, m2) = refresh::p2::start(&mut r2, &s2, &support::ctx2(), &support::wire(&m1)).unwrap();
+    out.push(line("refresh.msg2", &m2));
+    let (a, m3) = a.on_msg2(&mut r1, &support::wire(&m2)).unwrap();
+    out.push(line("refresh.msg3", &m3));
+    let (n2, m4) = b.on_msg3(&mut r2, &support::wire(&m3)).unwrap();
+    out.push(line("refresh.msg4", &m4));
+    let n1 = a.on_msg4(&support::wire(&m4)).unwrap();
+    assert_eq!(n1.fingerprint(), n2.fingerprint());
+    out.push(format!("refresh.fingerprint {}", hex(&n1.fingerprint())));
     out
 }
 

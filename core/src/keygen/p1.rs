@@ -12,7 +12,7 @@ use crate::{
     paillier::SecretKey,
     pedersen,
     ring_pedersen::RingPedersenParams,
-    session::{self, Context, RunIds},
+    session::{self, Context, Opened, RunIds},
     share::{Common, KeyShareP1, PublicShares},
     slot, tags,
     transcript::Transcript,
@@ -91,8 +91,8 @@ pub fn start_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     table: Option<&pedersen::Table<'_>>,
     exec: &X,
 ) -> Result<(AwaitMsg2, Msg1)> {
-    let (nonce1, ids) = open(rng, ctx, params)?;
-    let mut state = AwaitMsg2::blank(rng, nonce1, ids, paillier, params);
+    let opened = session::open(rng, ctx, RUN, params.hash())?;
+    let mut state = AwaitMsg2::blank(rng, opened, paillier);
     let msg = state.commit(rng, table, exec);
     Ok((state, msg))
 }
@@ -113,51 +113,33 @@ pub fn start_into<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     exec: &X,
     slot: &mut Option<AwaitMsg2>,
 ) -> Result<Msg1> {
-    let (nonce1, ids) = open(rng, ctx, params)?;
-    let state = AwaitMsg2::place(slot, rng, nonce1, ids, paillier, params);
+    let opened = session::open(rng, ctx, RUN, params.hash())?;
+    let state = AwaitMsg2::place(slot, rng, opened, paillier);
     Ok(state.commit(rng, table, exec))
 }
 
-/// P1's session nonce, drawn first, and the run's ids.
-fn open<R: CryptoRng + ?Sized>(
-    rng: &mut R,
-    ctx: &Context<'_>,
-    params: &RingPedersenParams,
-) -> Result<([u8; session::ID_LEN], RunIds)> {
-    let nonce1 = session::nonce(rng);
-    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &params.hash())?;
-    Ok((nonce1, ids))
-}
-
 impl AwaitMsg2 {
-    /// The state after [`open`]: x1, cc1 and Q1's opening drawn, Q1 computed, the proofs'
+    /// The state after [`session::open`] (whose `extra` is the parameters' hash): x1, cc1 and Q1's opening drawn, Q1 computed, the proofs'
     /// prover still empty ([`ckey::Prover::EMPTY`]: a constant a caller's slot is written
     /// from directly, where a prover returned by value would pass through a copy).
     /// [`Self::commit`] fills in the rest where the state lies.
     #[inline(always)]
-    fn blank<R: CryptoRng + ?Sized>(
-        rng: &mut R,
-        nonce1: [u8; session::ID_LEN],
-        ids: RunIds,
-        paillier: SecretKey,
-        params: &RingPedersenParams,
-    ) -> Self {
-        let params_hash = params.hash();
+    fn blank<R: CryptoRng + ?Sized>(rng: &mut R, opened: Opened, paillier: SecretKey) -> Self {
         let x1 = curve::random_scalar(rng);
         let q1 = curve::mul_g(&x1);
         let mut cc1: ChainCode = [0; 32];
         rng.fill_bytes(&mut cc1);
         let open_q1 = commitment::randomness(rng);
         Self {
-            nonce1,
+            nonce1: opened.nonce1,
             x1,
             q1,
             cc1,
             open_q1,
             paillier,
             ckey: ckey::Prover::EMPTY,
-            ids,
-            params_hash,
+            ids: opened.ids,
+            params_hash: opened.extra,
         }
     }
 
@@ -167,12 +149,10 @@ impl AwaitMsg2 {
     fn place<'a, R: CryptoRng + ?Sized>(
         slot: &'a mut Option<Self>,
         rng: &mut R,
-        nonce1: [u8; session::ID_LEN],
-        ids: RunIds,
+        opened: Opened,
         paillier: SecretKey,
-        params: &RingPedersenParams,
     ) -> &'a mut Self {
-        let state = Self::blank(rng, nonce1, ids, paillier, params);
+        let state = Self::blank(rng, opened, paillier);
         slot.insert(state)
     }
 
@@ -258,7 +238,8 @@ impl AwaitMsg2 {
     ///
     /// # Errors
     /// As [`Self::on_msg2`]; [`crate::Error::InvalidShare`] for an empty slot (no keygen
-    /// started, or its state already used).
+    /// started, or its state already used) or a state whose commitment never completed (its
+    /// `start_into` unwound).
     pub fn on_msg2_from<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         slot: &mut Option<Self>,
         rng: &mut R,
@@ -286,6 +267,11 @@ impl AwaitMsg2 {
         exec: &X,
         reply: &mut Msg3,
     ) -> Result<(PublicShares, ChainCode)> {
+        // A state whose commitment never completed (its step unwound inside the caller's
+        // slot) answers nothing: its masks may be zero, and no message 1 carried them.
+        if !self.ckey.is_committed() {
+            return Err(crate::Error::InvalidShare);
+        }
         let ids = self.ids.with_nonce2(&msg.nonce2);
         msg.proof_q2
             .verify(&msg.q2, &ids.proof_by(Party::P2, label::Q2))?;
@@ -469,9 +455,15 @@ mod tests {
             reply == m3 && made.as_ref().map(KeyShare::fingerprint) == Some(share.fingerprint())
         );
         assert!(slot.is_none());
+        // An empty slot: refused, the reply and the share as they were.
+        let mut again = Msg3::EMPTY;
         assert_eq!(
-            answer(&mut slot, &mut r1, &m2, &mut reply, &mut made),
+            answer(&mut slot, &mut r1, &m2, &mut again, &mut made),
             Err(Error::InvalidShare)
+        );
+        assert!(
+            again == Msg3::EMPTY
+                && made.as_ref().map(KeyShare::fingerprint) == Some(share.fingerprint())
         );
 
         // Refused by the answer's checks: the slot is emptied all the same.
@@ -480,9 +472,23 @@ mod tests {
         let mut bad = m2.clone();
         bad.q2 = fixtures::keygen(64).1.common.public.q2;
         let mut made = Some(fixtures::keygen(64).0);
-        let refused = answer(&mut slot, &mut r1, &bad, &mut reply, &mut made);
+        let mut untouched = Msg3::EMPTY;
+        let refused = answer(&mut slot, &mut r1, &bad, &mut untouched, &mut made);
         assert_eq!(refused, Err(Error::ProofInvalid(Proof::DlogPoK)));
         assert!(slot.is_none() && made.as_ref().map(KeyShare::fingerprint) == earlier);
+        assert!(untouched == Msg3::EMPTY);
+
+        // A state placed but never committed (its step unwound): refused, never answered.
+        let opened = session::open(&mut fixtures::rng(74), &ctx1, RUN, params.hash()).unwrap();
+        AwaitMsg2::place(
+            &mut slot,
+            &mut fixtures::rng(75),
+            opened,
+            fixtures::paillier_key(0),
+        );
+        let refused = answer(&mut slot, &mut r1, &m2, &mut untouched, &mut made);
+        assert_eq!(refused, Err(Error::InvalidShare));
+        assert!(slot.is_none() && untouched == Msg3::EMPTY);
     }
 
     #[test]

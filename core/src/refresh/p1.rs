@@ -10,7 +10,7 @@ use crate::{
     Error, Party, Result, bigint, commitment, curve,
     paillier::SecretKey,
     pedersen,
-    session::{self, Context, RunIds},
+    session::{self, Context, Opened, RunIds},
     share::{Common, KeyShare, KeyShareP1, X1},
     slot, tags,
     transcript::Transcript,
@@ -28,7 +28,7 @@ pub struct AwaitMsg2<'s> {
     // x1 mod q: the plaintext of c_key', the discrete log of the share's Q1.
     x1: Zeroizing<Scalar>,
     rho1: Zeroizing<Scalar>,
-    open_rho1: [u8; 32],
+    open_rho1: Zeroizing<[u8; 32]>,
     ckey: ckey::Prover,
     ids: RunIds,
 }
@@ -109,15 +109,7 @@ pub fn start_into<'s, R: CryptoRng + ?Sized, X: Executor + ?Sized>(
     Ok(state.commit(rng, table, exec))
 }
 
-/// What a refresh opens with: the share's fingerprint (once the share is admitted), P1's
-/// session nonce and the run's ids.
-struct Opened {
-    fingerprint: [u8; 32],
-    nonce1: [u8; session::ID_LEN],
-    ids: RunIds,
-}
-
-/// Admits `share` for the session of `ctx` and draws P1's session nonce.
+/// Admits `share` for the session of `ctx` and opens the run about its fingerprint.
 fn open<R: CryptoRng + ?Sized>(
     rng: &mut R,
     share: &KeyShareP1,
@@ -125,17 +117,11 @@ fn open<R: CryptoRng + ?Sized>(
 ) -> Result<Opened> {
     let fingerprint = share.admit(ctx)?;
     super::check_epoch(share.common.epoch)?;
-    let nonce1 = session::nonce(rng);
-    let ids = RunIds::new(ctx, Party::P1, RUN, &nonce1, &fingerprint)?;
-    Ok(Opened {
-        fingerprint,
-        nonce1,
-        ids,
-    })
+    session::open(rng, ctx, RUN, fingerprint)
 }
 
 impl<'s> AwaitMsg2<'s> {
-    /// The state after [`open`]: ρ1 and its opening drawn, the proofs' prover still empty,
+    /// The state after [`open`] (whose `extra` is the share's fingerprint): ρ1 and its opening drawn, the proofs' prover still empty,
     /// as keygen's; [`Self::commit`] fills in the rest where the state lies.
     #[inline(always)]
     fn blank<R: CryptoRng + ?Sized>(
@@ -149,14 +135,14 @@ impl<'s> AwaitMsg2<'s> {
         Self {
             share,
             nonce1: opened.nonce1,
-            fingerprint: opened.fingerprint,
+            fingerprint: opened.extra,
             new_key,
             // The share's x1 may be ≥ q (shares refreshed by older releases grew it over
             // the integers); c_key' encrypts its residue, the discrete log of Q1, which
             // keeps x1' < 2q.
             x1: Zeroizing::new(bigint::reduce_mod_q(&share.x1)),
             rho1: Zeroizing::new(rho1),
-            open_rho1,
+            open_rho1: Zeroizing::new(open_rho1),
             ckey: ckey::Prover::EMPTY,
             ids: opened.ids,
         }
@@ -255,7 +241,7 @@ impl AwaitMsg2<'_> {
     ///
     /// # Errors
     /// As [`Self::on_msg2`]; [`Error::InvalidShare`] for an empty slot (no refresh started,
-    /// or its state already used).
+    /// or its state already used) or a state whose commitment never completed.
     pub fn on_msg2_from<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         slot: &mut Option<Self>,
         rng: &mut R,
@@ -282,6 +268,10 @@ impl AwaitMsg2<'_> {
         exec: &X,
         reply: &mut Msg3,
     ) -> Result<(Common, Scalar)> {
+        // A state whose commitment never completed answers nothing, as keygen's.
+        if !self.ckey.is_committed() {
+            return Err(Error::InvalidShare);
+        }
         let rho = *self.rho1 + msg.rho2;
         // Every check first (the shifted shares must still add up to the key), so that an
         // error leaves `reply` untouched.
@@ -293,7 +283,7 @@ impl AwaitMsg2<'_> {
         )?;
         let ids = self.ids.with_nonce2(&msg.nonce2);
         reply.rho1 = *self.rho1;
-        reply.open_rho1 = self.open_rho1;
+        reply.open_rho1 = *self.open_rho1;
         self.ckey.respond_into(
             &self.new_key,
             &msg.challenges,
@@ -467,18 +457,50 @@ mod tests {
         assert_eq!(slot.as_ref().map(|s| s.nonce1), Some(m1.nonce1));
 
         let mut reply = Msg3::EMPTY;
-        let mut made = None;
+        // The pending state's place holds another run's first.
+        let (other, _) = start(
+            &mut fixtures::rng(53),
+            &s1,
+            &ctx1,
+            fixtures::paillier_key(1),
+        )
+        .unwrap()
+        .0
+        .on_msg2(&mut fixtures::rng(54), &m2)
+        .unwrap();
+        let fingerprint = |p: &AwaitMsg4| p.pending().fingerprint();
+        assert!(fingerprint(&other) != fingerprint(&pending));
+        let mut made = Some(other);
         let answer = |slot: &mut _, r1: &mut _, reply: &mut _, made: &mut _| {
             AwaitMsg2::on_msg2_from(slot, r1, &m2, &Sequential, reply, made)
         };
         assert_eq!(answer(&mut slot, &mut r1, &mut reply, &mut made), Ok(()));
-        let fingerprint = |p: &AwaitMsg4| p.pending().fingerprint();
         assert!(reply == m3 && made.as_ref().map(fingerprint) == Some(fingerprint(&pending)));
         assert!(slot.is_none());
+        // An empty slot: refused, the reply and the pending state as they were.
+        let mut untouched = Msg3::EMPTY;
         assert_eq!(
-            answer(&mut slot, &mut r1, &mut reply, &mut made),
+            answer(&mut slot, &mut r1, &mut untouched, &mut made),
             Err(Error::InvalidShare)
         );
+        assert!(untouched == Msg3::EMPTY);
+        assert!(made.as_ref().map(fingerprint) == Some(fingerprint(&pending)));
+
+        // A state placed but never committed (its step unwound): refused, never answered.
+        let opened = open(&mut fixtures::rng(55), &s1, &ctx1).unwrap();
+        AwaitMsg2::place(
+            &mut slot,
+            &mut fixtures::rng(56),
+            &s1,
+            opened,
+            fixtures::paillier_key(1),
+        );
+        assert_eq!(
+            answer(&mut slot, &mut r1, &mut untouched, &mut made),
+            Err(Error::InvalidShare)
+        );
+        assert!(slot.is_none() && untouched == Msg3::EMPTY);
+
         let (_, m4) = p2.on_msg3(&mut fixtures::rng(52), &reply).unwrap();
         assert!(made.is_some_and(|p| p.on_msg4(&m4).is_ok()));
     }

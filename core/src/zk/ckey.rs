@@ -166,7 +166,7 @@ impl Challenges {
     }
 }
 
-/// P1 between its commitment ([`Prover::commit_with`]) and P2's challenges: the witness and
+/// P1 between its commitment ([`Prover::commit_in`]) and P2's challenges: the witness and
 /// both proofs' secrets, wiped on drop.
 // Fuzzing only (`--cfg fuzzing`, set by cargo-fuzz): the fuzz targets build this once and
 // clone it per input. Normal builds keep it non-Clone so a consumed state cannot be reused.
@@ -183,7 +183,7 @@ pub struct Prover {
     c: Ciphertext,
 }
 
-/// Work items of [`Prover::commit_with`]: the range proof's commitment pieces, c's
+/// Work items of [`Prover::commit_in`]: the range proof's commitment pieces, c's
 /// encryption, the equality proof's encryptions, Com and Com̃.
 const COMMIT_ITEMS: usize = range::COMMIT_ITEMS + 1 + EQ_CHUNKS + 2;
 
@@ -192,11 +192,8 @@ const COMMIT_ITEMS: usize = range::COMMIT_ITEMS + 1 + EQ_CHUNKS + 2;
 const CHECKS: usize = KEY_ROOTS + 1 + 1 + EQ_CHUNKS + 1;
 
 impl Prover {
-    /// Encrypts x (< q) under `key`, commits to it in the Pedersen group (with the fixed-base
-    /// table if the caller has one) and commits to both proofs' first messages, with the
-    /// independent computations run by `exec` (e.g. on every core): [`Self::EMPTY`], then
-    /// [`Self::commit_in`]. The randomness is drawn first, in one order (c's nonce, ρ, the
-    /// equality proof's, the range proof's), so the commitment is the same on any schedule.
+    /// [`Self::commit_in`] on a new prover ([`Self::EMPTY`]), returned by value with its
+    /// commitment.
     // The rounds draw into their states and commit in place; tests and benches take it whole.
     #[cfg(any(test, feature = "internals"))]
     pub fn commit_with<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
@@ -212,10 +209,14 @@ impl Prover {
         (prover, commitment)
     }
 
-    /// [`Self::commit_with`] where the prover lies (over [`Self::EMPTY`], or a prover used
-    /// before, whose secrets are all drawn again): a round that keeps the prover in its own
-    /// state draws and commits there, so the prover (21 KB) and its first message are never
-    /// copied. The same commitment from the same RNG.
+    /// Encrypts x (< q) under `key`, commits to it in the Pedersen group (with the fixed-base
+    /// table if the caller has one) and commits to both proofs' first messages, with the
+    /// independent computations run by `exec` (e.g. on every core), where the prover lies
+    /// (over [`Self::EMPTY`], or a prover used before, whose secrets are all drawn again): a
+    /// round that keeps the prover in its own state draws and commits there, so the prover
+    /// (21 KB) and its first message are never copied. The randomness is drawn first, in one
+    /// order (c's nonce, ρ, the equality proof's, the range proof's), so the commitment is the
+    /// same on any schedule.
     pub fn commit_in<R: CryptoRng + ?Sized, X: Executor + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -239,6 +240,14 @@ impl Prover {
         c: Ciphertext::UNSET,
     };
 
+    /// Whether the commitment was completed ([`Self::commit_in`] returned): a prover left
+    /// half-made (an unwinding panic in its commitment, inside a caller's slot) has zero or
+    /// unsent masks and must never answer a challenge.
+    #[must_use]
+    pub fn is_committed(&self) -> bool {
+        self.c != Ciphertext::UNSET
+    }
+
     /// c, the ciphertext of x the commitment carries ([`Commitment::c_key`]).
     #[must_use]
     pub fn ciphertext(&self) -> &Ciphertext {
@@ -246,7 +255,7 @@ impl Prover {
     }
 
     /// Draws everything the commitment needs for witness x (< q) under `key`, in the order
-    /// [`Self::commit_with`] draws it, where the prover lies, and computes nothing.
+    /// [`Self::commit_in`] gives, where the prover lies, and computes nothing.
     fn draw_in<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, key: &SecretKey, x: &Scalar) {
         self.x = *x;
         self.r_key = key.public_key().random_nonce(rng);
@@ -330,7 +339,7 @@ impl Prover {
 
     /// Answers P2's challenges: the proof that N is a valid Paillier key under `key_binding`
     /// (its N-th roots, independent of each other, run by `exec`), and the equality and range
-    /// proofs' responses for c under `key`, the key [`Self::commit_with`] encrypted under.
+    /// proofs' responses for c under `key`, the key [`Self::commit_in`] encrypted under.
     // The rounds write responses in place; tests and benches take them whole.
     #[cfg(any(test, feature = "internals"))]
     #[must_use]
@@ -533,6 +542,21 @@ mod tests {
         }
     }
 
+    /// Challenges of P2's for the tests, and the key proof's binding in their session.
+    const CHALLENGES: Challenges = Challenges {
+        key: [5; KEY_CHALLENGE_LEN],
+        e_eq: 0x2_1234_5678_9abc,
+        e_range: 0x3_5555_aaaa_1234,
+    };
+
+    fn key_binding<'a>(session: &'a [u8; 32], prover: &'a [u8; 32]) -> Binding<'a> {
+        Binding {
+            session,
+            prover,
+            label: "test/paillier-key",
+        }
+    }
+
     /// An honest proof verifies; the same proof under the other run's labels does not open
     /// (label separation); a proof for another discrete log fails the equality proof.
     #[test]
@@ -544,16 +568,7 @@ mod tests {
         let made = bindings(&session, &prover, "refresh");
         let (p, c) =
             Prover::commit_with(&mut fixtures::rng(1), &key, &x, &made, None, &Sequential);
-        let challenges = Challenges {
-            key: [5; KEY_CHALLENGE_LEN],
-            e_eq: 0x2_1234_5678_9abc,
-            e_range: 0x3_5555_aaaa_1234,
-        };
-        let key_binding = Binding {
-            session: &session,
-            prover: &prover,
-            label: "test/paillier-key",
-        };
+        let (challenges, key_binding) = (CHALLENGES, key_binding(&session, &prover));
         let responses = p.respond(&key, &challenges, &key_binding, &Sequential);
         let check = |q1: &AffinePoint, b: &Bindings<'_>| {
             let st = Statement::new(key.public_key(), &c, q1);
@@ -576,6 +591,32 @@ mod tests {
         assert_eq!(
             check(&other, &made),
             Err(Error::ProofInvalid(Proof::PaillierPedersenEq))
+        );
+    }
+
+    /// `commit_in` over a prover used before draws every secret again: the commitment and
+    /// the responses are those of a new prover from the same RNG. A prover is committed only
+    /// once its commitment completed.
+    #[test]
+    fn committing_over_a_used_prover_is_committing_afresh() {
+        let key = fixtures::paillier_key(0);
+        let x = Scalar::from(42u64);
+        let (session, prover) = ([7; 32], [8; 32]);
+        let b = bindings(&session, &prover, "keygen");
+        let (challenges, key_binding) = (CHALLENGES, key_binding(&session, &prover));
+        let (fresh, expected) =
+            Prover::commit_with(&mut fixtures::rng(4), &key, &x, &b, None, &Sequential);
+
+        let mut used = Prover::EMPTY;
+        assert!(!used.is_committed());
+        let other = Scalar::from(7u64);
+        let _ = used.commit_in(&mut fixtures::rng(5), &key, &other, &b, None, &Sequential);
+        assert!(used.is_committed());
+        let again = used.commit_in(&mut fixtures::rng(4), &key, &x, &b, None, &Sequential);
+        assert!(again == expected && used.ciphertext() == &expected.c_key);
+        assert!(
+            used.respond(&key, &challenges, &key_binding, &Sequential)
+                == fresh.respond(&key, &challenges, &key_binding, &Sequential)
         );
     }
 

@@ -146,9 +146,9 @@ impl Prover {
     }
 
     /// Draws the masks, the nonces under `key`, μ and the commitment's opening, in the order
-    /// [`Self::commit_with`] does, where the prover lies (over [`Self::EMPTY`]); the first message is computed apart
-    /// ([`Self::encryption`] for each chunk, [`Self::com_tilde`]) and sealed by
-    /// [`Self::seal`].
+    /// [`Self::commit_with`] does, where the prover lies (over [`Self::EMPTY`]); the first
+    /// message is computed apart ([`Self::encryption`] for each chunk, [`Self::com_tilde`])
+    /// and sealed by [`Self::seal`].
     pub(crate) fn draw_in<R: CryptoRng + ?Sized, E: Encryptor>(&mut self, rng: &mut R, key: &E) {
         let mask_bound = NonZero::new(MASK_BOUND).into_option();
         for mask in &mut self.masks {

@@ -67,7 +67,7 @@ const STRAUS_GROUP: usize = 10;
 /// to keep two cores busy beside the other items of P1's keygen step, few enough that the
 /// list stays short.
 pub(crate) const REPS_PER_ITEM: usize = 10;
-/// Work items of the prover's first message ([`Prover::commitments`]).
+/// Work items of the prover's first message ([`Masks::commitments`]).
 pub(crate) const COMMIT_ITEMS: usize = 5;
 const _: () = assert!(COMMIT_ITEMS * REPS_PER_ITEM == RANGE_REPS);
 /// Bytes of each d_i on the wire: q·2^λ < 2^320.
