@@ -229,8 +229,35 @@ pub fn g_h_power(d: &U448, e: &U448, bits: u32) -> Element {
     Element::multi_exponentiate_bounded_exp(&[(g, *d), (h, *e)], bits)
 }
 
+/// 2^a·u^b for a < 2^`a_bits` and b < 2^`b_bits`: with the table if there is one and it
+/// covers both, as two lookups; without, by one chain of max(`a_bits`, `b_bits`) squarings
+/// shared by both roots (crypto-bigint's constant-time multi-exponentiation) instead of a
+/// chain for each. Constant time in a and b; the bounds are public.
+#[must_use]
+pub fn pow_roots<const L: usize>(
+    table: Option<&Table<'_>>,
+    a: &Uint<L>,
+    a_bits: u32,
+    b: &Uint<L>,
+    b_bits: u32,
+) -> Element {
+    match table {
+        Some(t) if a_bits <= TABLE_ROOT_G_BITS && b_bits <= TABLE_ROOT_H_BITS => {
+            pow_rows(rows_for(t.root_g_rows(), a_bits), a)
+                .mul(&pow_rows(rows_for(t.root_h_rows(), b_bits), b))
+        }
+        _ => {
+            use crypto_bigint::MultiExponentiateBoundedExp;
+            let (two, u) = generator_roots();
+            Element::multi_exponentiate_bounded_exp(&[(two, *a), (u, *b)], a_bits.max(b_bits))
+        }
+    }
+}
+
 /// u^e for e < 2^`bits`, with the table if there is one and it covers `bits` (constant time
-/// in e; `bits` is public).
+/// in e; `bits` is public). One root alone: the range proof takes both at once
+/// ([`pow_roots`]); tests and the timing harness take each.
+#[cfg(any(test, feature = "internals"))]
 #[must_use]
 pub fn pow_root_h<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
     match table {
@@ -240,7 +267,9 @@ pub fn pow_root_h<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: 
 }
 
 /// 2^e for e < 2^`bits`, with the table if there is one and it covers `bits` (constant time
-/// in e; `bits` is public).
+/// in e; `bits` is public). One root alone: the range proof takes both at once
+/// ([`pow_roots`]); tests and the timing harness take each.
+#[cfg(any(test, feature = "internals"))]
 #[must_use]
 pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
     match table {

@@ -253,6 +253,20 @@ fn pedersen_table_powers_match_plain_powers() {
         assert_eq!(pedersen::pow_root_g(Some(&table), &xi, 320), sg.pow(&xi));
         assert_eq!(pedersen::pow_root_g(None, &xi, 320), sg.pow(&xi));
         assert_eq!(pedersen::pow_root_g(Some(&table), &e, 384), sg.pow(&e));
+        // Both roots at once (the range proof's commitments): through the table where it
+        // covers both widths, one shared chain of squarings without it or beyond them.
+        let both = sg.pow(&xi).mul(&u.pow(&e));
+        let xi_wide = xi.resize::<{ U384::LIMBS }>();
+        assert_eq!(
+            pedersen::pow_roots(Some(&table), &xi_wide, 320, &e, 384),
+            both
+        );
+        assert_eq!(pedersen::pow_roots(None, &xi_wide, 320, &e, 384), both);
+        let both_wide = sg.pow(&e).mul(&u.pow(&e));
+        assert_eq!(
+            pedersen::pow_roots(Some(&table), &e, 384, &e, 384),
+            both_wide
+        );
     }
     let all = U384::MAX;
     assert_eq!(pedersen::pow_root_h(Some(&table), &all, 384), u.pow(&all));

@@ -111,9 +111,9 @@ impl Masks<'_> {
         core::array::from_fn(|j| {
             let i = k.saturating_mul(REPS_PER_ITEM).saturating_add(j);
             match (self.masks.get(i), self.nonces.get(i)) {
-                (Some(m), Some(n)) => pedersen::pow_root_g(table, m, MASK_BITS)
-                    .mul(&pedersen::pow_root_h(table, n, NONCE_BITS))
-                    .retrieve(),
+                (Some(m), Some(n)) => {
+                    pedersen::pow_roots(table, m, MASK_BITS, n, NONCE_BITS).retrieve()
+                }
                 _ => U2048::ZERO,
             }
         })
