@@ -34,28 +34,28 @@ impl Context<'_> {
 
 /// What P1 opens a run with: its nonce, drawn before anything else, the run's ids and what
 /// the run is about (the `extra` the ids bind: the parameters' hash for keygen, the share's
-/// fingerprint for refresh).
-pub(crate) struct Opened {
+/// fingerprint for refresh, the fingerprint and the derivation path's id for sign).
+pub(crate) struct Opened<E = [u8; ID_LEN]> {
     /// P1's nonce, sent in its first message.
     pub(crate) nonce1: [u8; ID_LEN],
     /// The run's ids.
     pub(crate) ids: RunIds,
     /// What the ids bind besides the run and the parties.
-    pub(crate) extra: [u8; ID_LEN],
+    pub(crate) extra: E,
 }
 
 /// Draws P1's nonce for a `run` about `extra` and makes the run's ids (see [`RunIds::new`]).
 ///
 /// # Errors
 /// [`Error::SessionMismatch`] if both ids of the context are equal.
-pub(crate) fn open<R: rand_core::CryptoRng + ?Sized>(
+pub(crate) fn open<R: rand_core::CryptoRng + ?Sized, E: AsRef<[u8]>>(
     rng: &mut R,
     ctx: &Context<'_>,
     run: &'static str,
-    extra: [u8; ID_LEN],
-) -> Result<Opened> {
+    extra: E,
+) -> Result<Opened<E>> {
     let nonce1 = nonce(rng);
-    let ids = RunIds::new(ctx, Party::P1, run, &nonce1, &extra)?;
+    let ids = RunIds::new(ctx, Party::P1, run, &nonce1, extra.as_ref())?;
     Ok(Opened { nonce1, ids, extra })
 }
 

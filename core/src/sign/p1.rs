@@ -99,14 +99,8 @@ pub fn start_derived<'s, R: CryptoRng + ?Sized>(
         return Err(Error::ParamsMismatch);
     }
     let derivation = Derivation::new(&*share, path)?;
-    let nonce1 = session::nonce(rng);
-    let ids = RunIds::new(
-        ctx,
-        Party::P1,
-        RUN,
-        &nonce1,
-        &derivation.session_extra(&fingerprint),
-    )?;
+    let session::Opened { nonce1, ids, .. } =
+        session::open(rng, ctx, RUN, derivation.session_extra(&fingerprint))?;
     let k1 = curve::random_scalar(rng);
     let r1 = curve::mul_g(&k1);
     let open_r1 = commitment::randomness(rng);
