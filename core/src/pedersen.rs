@@ -8,10 +8,11 @@
 //! residue among ±u): a commitment 2^ξ·u^r then always has Legendre symbol 1, whereas a
 //! non-residue u would reveal the parity of every nonce r through the symbol of the commitment.
 
-use crypto_bigint::{
-    NonZero, U128, U256, U384, U448, U2048, Uint, const_monty_params, modular::ConstMontyForm,
-};
+#[cfg(any(test, feature = "internals"))]
+use crypto_bigint::{NonZero, U128};
+use crypto_bigint::{U256, U384, U448, U2048, Uint, const_monty_params, modular::ConstMontyForm};
 
+#[cfg(any(test, feature = "internals"))]
 use crate::{tags, transcript::Transcript};
 
 const_monty_params!(
@@ -53,14 +54,41 @@ pub fn order_nz() -> NonZero<U2048> {
         .unwrap_or(NonZero::<U2048>::ONE)
 }
 
+/// u, the square root of h: the quadratic residue among ±v, where v is hashed from the fixed
+/// tag `tags::PEDERSEN_H` (a SHAKE256 stream reduced mod p, see [`hashed_root_h`]). It is a
+/// constant so that no step rehashes it; the test `root_h_is_hashed_from_its_tag` derives it
+/// again from the tag and fails if the two ever differ. Nobody chose it, so nobody knows
+/// log_g h.
+const ROOT_H: Element = Element::new(&U2048::from_be_hex(concat!(
+    "4498B5012F29C01753B64FB8BB445116CCEF0EADF9743889461A8F95274BC4F598B5245470131F33",
+    "C5022D514766C1B8E1F304765E01A28D887E07B906251E5EB6B3F2B2CA19D94E25FB3B2C54DECC94",
+    "EFC3A1C0E908391BD6EF85A6B35E6F67DF6DAB0D6FB7F442CE24205B601D2EE4C10706CEBD9342FD",
+    "2C4A4DE3EDF7D8EC7E1FB1118EF054DC5EB5FFC2F9615DA0313AF07DC761C474EEDDCE6B56669921",
+    "F5ED9142D5FE465123E9111093CFCD4FC3B341CEC442CD4C75AF2022FD6D73C11476A970688C89C7",
+    "FBE5430B61AEFEC1F164C36B393E4D2835FCC5EEE586DBA59E6C616DC9267E1D8214BAC8669F6610",
+    "B3B3D5BBF2E0D3F2E9EB08B999C30B16"
+)));
+/// 2, the square root of g.
+const ROOT_G: Element = Element::new(&U2048::from_u8(2));
+/// g = 2² and h = u², squared at compile time.
+const GENERATORS: (Element, Element) = (ROOT_G.square(), ROOT_H.square());
+
 /// The square roots of the generators: 2 and u, both quadratic residues mod p.
 ///
-/// u is hashed from a fixed tag; of the two roots ±u of h (exactly one is a residue, as −1 is
-/// not one for p ≡ 3 mod 4) the residue is kept, so that commitments made with u carry no
-/// information about their nonce in their Legendre symbol. h = u² is the same either way.
+/// Of the two roots ±v of h hashed from the tag (exactly one is a residue, as −1 is not one
+/// for p ≡ 3 mod 4) u is the residue, so that commitments made with u carry no information
+/// about their nonce in their Legendre symbol. h = u² is the same either way.
 #[must_use]
-pub fn generator_roots() -> (Element, Element) {
-    let two = root_g();
+pub const fn generator_roots() -> (Element, Element) {
+    (ROOT_G, ROOT_H)
+}
+
+/// The residue among ± the value hashed from the tag `tags::PEDERSEN_H`: how [`ROOT_H`] was
+/// made, for the test that pins the constant and for anyone who wants to check that nobody
+/// chose it.
+#[cfg(any(test, feature = "internals"))]
+#[must_use]
+pub fn hashed_root_h() -> Element {
     let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
     let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
         &NonZero::new(P.resize())
@@ -70,19 +98,13 @@ pub fn generator_roots() -> (Element, Element) {
     let hashed = Element::new(&wide.resize());
     // vartime: the symbol of a public constant derived from a fixed tag.
     let residue = hashed.jacobi_symbol_vartime() == crypto_bigint::JacobiSymbol::One;
-    (two, if residue { hashed } else { hashed.neg() })
-}
-
-/// 2, the square root of g (without hashing u as [`generator_roots`] does).
-fn root_g() -> Element {
-    Element::new(&U2048::from_u8(2))
+    if residue { hashed } else { hashed.neg() }
 }
 
 /// The generators g = 4 and h = u².
 #[must_use]
-pub fn generators() -> (Element, Element) {
-    let (sg, sh) = generator_roots();
-    (sg.square(), sh.square())
+pub const fn generators() -> (Element, Element) {
+    GENERATORS
 }
 
 /// Digit width of [`Table`]: 5 bits, one multiplication per 5 exponent bits and a scan of 32
@@ -274,7 +296,7 @@ pub fn pow_root_h<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: 
 pub fn pow_root_g<const L: usize>(table: Option<&Table<'_>>, e: &Uint<L>, bits: u32) -> Element {
     match table {
         Some(t) if bits <= TABLE_ROOT_G_BITS => pow_rows(rows_for(t.root_g_rows(), bits), e),
-        _ => root_g().pow_bounded_exp(e, bits),
+        _ => ROOT_G.pow_bounded_exp(e, bits),
     }
 }
 
@@ -373,7 +395,17 @@ mod tests {
         let (sg, sh) = generator_roots();
         assert_eq!(sg.pow(&ORDER), Element::ONE);
         assert_eq!(sh.pow(&ORDER), Element::ONE);
-        // The hashed value itself was a non-residue: the fix chose −u, and h = u² is unchanged.
+        assert_eq!(sg.square(), generators().0);
+        assert_eq!(sh.square(), generators().1);
+        assert_eq!(generators().0.retrieve(), U2048::from_u8(4));
+    }
+
+    /// The constant u is the one hashed from the tag: a change of tag, of hash or of the
+    /// reduction would fail here, not silently move h. The hashed value itself was the
+    /// non-residue, so the constant is its negation, and h = u² is the same either way.
+    #[test]
+    fn root_h_is_hashed_from_its_tag() {
+        assert_eq!(hashed_root_h(), ROOT_H);
         let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
         let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
             &NonZero::new(P.resize())
@@ -383,11 +415,10 @@ mod tests {
         let hashed = Element::new(&wide.resize());
         assert_eq!(
             hashed.neg(),
-            sh,
+            ROOT_H,
             "the hashed root was expected to be the non-residue"
         );
         assert_eq!(hashed.square(), generators().1);
-        assert_eq!(sh.square(), generators().1);
     }
 
     /// g^d·h^e by the shared chain equals the two powers raised apart, for exponents at the

@@ -34,7 +34,9 @@ pub const SIGN_PATH: &[u8] = b"ecdsa2pc/v1/sign/derivation-path";
 pub const SIGN_R1: &[u8] = b"ecdsa2pc/v1/sign/r1";
 /// Fingerprint of a key's public state (Q, N, c_key).
 pub const KEY_FINGERPRINT: &[u8] = b"ecdsa2pc/v1/key-fingerprint";
-/// Hash-derived Pedersen generator h.
+/// Hash-derived Pedersen generator h (its root u is a constant in `pedersen`; only the test
+/// that derives it again, and the `internals` feature, hash this tag).
+#[cfg(any(test, feature = "internals"))]
 pub const PEDERSEN_H: &[u8] = b"ecdsa2pc/v1/pedersen/h";
 /// Receipt of share bytes that passed every check (in memory only, never on the wire).
 pub const SHARE_RECEIPT: &[u8] = b"ecdsa2pc/v1/share-receipt";
