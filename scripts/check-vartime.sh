@@ -46,7 +46,7 @@ core/src/paillier/validate.rs:PublicKey::validate       ciphertexts on the wire 
 core/src/paillier/validate.rs:PublicKey::is_unit        the values checked are public wire values
 core/src/paillier/validate.rs:PublicKey::is_unit_below_n  the values checked are public proof responses
 core/src/pedersen.rs:(module)             group constants
-core/src/pedersen.rs:generator_roots      the Legendre symbol of u, a public constant hashed from a fixed tag
+core/src/pedersen.rs:hashed_root_h        the Legendre symbol of u, a public constant hashed from a fixed tag
 core/src/pedersen.rs:subgroup_element     group elements on the wire are public
 core/src/pedersen.rs:unit_element         group elements on the wire are public
 core/src/transcript.rs:Xof::integer_mod   challenges and their modulus are public
