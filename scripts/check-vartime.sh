@@ -36,7 +36,7 @@ core/src/paillier/keygen.rs:first_prime       key generation, through search_win
 core/src/paillier/keygen.rs:generate_prime    key generation, through first_prime (see there)
 core/src/paillier/keygen.rs:PrimeWindow::run  key generation, through search_window (see there): one window of a prime search as a work item, run on any thread
 net-std/src/service/paillier_pool.rs:draw  key generation, through generate_prime (see there): the keys the service makes ahead in the background
-net-std/src/params_secret.rs:new_params_secret  key generation, through generate_safe_prime (see there): the two ring-Pedersen primes of party 0, searched once per identity of party 0
+net-std/src/params_secret.rs:SafePrimeSearch::run  key generation, through generate_safe_prime (see there): the two ring-Pedersen primes of party 0, searched once per identity of party 0
 core/src/paillier/encrypt.rs:PublicKey::pow_nn_vartime  proof verification on public ciphertexts and challenges
 core/src/paillier/encrypt.rs:PublicKey::encrypt_vartime proof verification: plaintext and nonce are the prover'"'"'s public responses
 core/src/paillier/encrypt.rs:PublicKey::pow_n_vartime   proof verification on public roots

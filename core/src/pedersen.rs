@@ -4,8 +4,8 @@
 //! quadratic residues form the subgroup of order p'. The generators are g = 4 = 2² and
 //! h = u², u hashed from a fixed tag, so nobody knows log_g h. Their square roots 2 and u let a
 //! prover commit with them while the verifier squares into the subgroup. Both roots are
-//! themselves quadratic residues (2 because p ≡ 7 mod 8; u because [`generator_roots`] picks the
-//! residue among ±u): a commitment 2^ξ·u^r then always has Legendre symbol 1, whereas a
+//! themselves quadratic residues (2 because p ≡ 7 mod 8; u because it is the residue among ± the
+//! value hashed from the tag): a commitment 2^ξ·u^r then always has Legendre symbol 1, whereas a
 //! non-residue u would reveal the parity of every nonce r through the symbol of the commitment.
 
 #[cfg(any(test, feature = "internals"))]
@@ -55,7 +55,8 @@ pub fn order_nz() -> NonZero<U2048> {
 }
 
 /// u, the square root of h: the quadratic residue among ±v, where v is hashed from the fixed
-/// tag `tags::PEDERSEN_H` (a SHAKE256 stream reduced mod p, see [`hashed_root_h`]). It is a
+/// tag `tags::PEDERSEN_H` (the transcript's counter-mode SHA-256 stream, reduced mod p; see
+/// [`hashed_root_h`]). It is a
 /// constant so that no step rehashes it; the test `root_h_is_hashed_from_its_tag` derives it
 /// again from the tag and fails if the two ever differ. Nobody chose it, so nobody knows
 /// log_g h.
@@ -89,16 +90,22 @@ pub const fn generator_roots() -> (Element, Element) {
 #[cfg(any(test, feature = "internals"))]
 #[must_use]
 pub fn hashed_root_h() -> Element {
+    let hashed = hashed_value();
+    // vartime: the symbol of a public constant derived from a fixed tag.
+    let residue = hashed.jacobi_symbol_vartime() == crypto_bigint::JacobiSymbol::One;
+    if residue { hashed } else { hashed.neg() }
+}
+
+/// The value hashed from the tag `tags::PEDERSEN_H`, before the residue among ± it is chosen.
+#[cfg(any(test, feature = "internals"))]
+fn hashed_value() -> Element {
     let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
     let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
         &NonZero::new(P.resize())
             .into_option()
             .unwrap_or(NonZero::ONE),
     );
-    let hashed = Element::new(&wide.resize());
-    // vartime: the symbol of a public constant derived from a fixed tag.
-    let residue = hashed.jacobi_symbol_vartime() == crypto_bigint::JacobiSymbol::One;
-    if residue { hashed } else { hashed.neg() }
+    Element::new(&wide.resize())
 }
 
 /// The generators g = 4 and h = u².
@@ -406,13 +413,7 @@ mod tests {
     #[test]
     fn root_h_is_hashed_from_its_tag() {
         assert_eq!(hashed_root_h(), ROOT_H);
-        let mut xof = Transcript::new(tags::PEDERSEN_H).into_xof();
-        let wide: Uint<{ U2048::LIMBS + U128::LIMBS }> = xof.integer_mod(
-            &NonZero::new(P.resize())
-                .into_option()
-                .unwrap_or(NonZero::ONE),
-        );
-        let hashed = Element::new(&wide.resize());
+        let hashed = hashed_value();
         assert_eq!(
             hashed.neg(),
             ROOT_H,

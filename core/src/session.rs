@@ -70,7 +70,8 @@ pub(crate) struct RunIds {
 
 impl RunIds {
     /// The ids of a `run` (keygen, sign, refresh) P1 opened with `nonce1`; `extra` is what
-    /// the run is about (the share's fingerprint, or nothing for keygen).
+    /// the run is about (the parameters' hash for keygen, the share's fingerprint for refresh,
+    /// the fingerprint and the derivation path's id for sign).
     ///
     /// # Errors
     /// [`Error::SessionMismatch`] if both ids of the context are equal.

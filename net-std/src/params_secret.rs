@@ -16,16 +16,18 @@
 //! next keygen, which party 1 then refuses until it deletes its pin.
 
 use std::path::{Path, PathBuf};
-use std::thread;
 
-use ecdsa2pc_core::{Party, RingPedersenSecret, generate_safe_prime};
-use zeroize::{Zeroize, Zeroizing};
+use crypto_bigint::U1024;
+use ecdsa2pc_core::{Party, RingPedersenSecret, generate_safe_prime, work::Work};
+use rand_chacha::ChaCha20Rng;
+use zeroize::Zeroizing;
 
 use crate::NetError;
 use crate::error::{StoreError, SystemError};
 use crate::rng::os_rng;
 use crate::sealed::{self, Content, Label, Sealer};
 use crate::store;
+use crate::work::run_parallel;
 
 /// The file name of party 0's parameter secret, in the directory of its shares.
 pub const FILE_NAME: &str = "ring-pedersen.secret";
@@ -221,20 +223,52 @@ impl ParamsSecretFile {
 /// [`SystemError::NoEntropy`] if the operating system gives no randomness.
 pub fn new_params_secret() -> Result<RingPedersenSecret, SystemError> {
     loop {
-        let (p, q) = thread::scope(|s| {
-            let other = s.spawn(|| os_rng().map(|mut rng| generate_safe_prime(&mut rng)));
-            let here = os_rng().map(|mut rng| generate_safe_prime(&mut rng));
-            let other = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (here, other)
-        });
-        let (mut p, mut q) = (p?, q?);
-        let secret = RingPedersenSecret::from_safe_primes(&mut os_rng()?, &p, &q);
-        p.zeroize();
-        q.zeroize();
-        if let Ok(secret) = secret {
+        let mut searches = [SafePrimeSearch::draw()?, SafePrimeSearch::draw()?];
+        run_parallel(&mut searches);
+        let [p, q] = &searches;
+        if let Ok(secret) = RingPedersenSecret::from_safe_primes(&mut os_rng()?, &p.prime, &q.prime)
+        {
             return Ok(secret);
         }
+    }
+}
+
+/// One safe-prime search as a work item: the two of [`new_params_secret`] run on two cores
+/// when the system starts a second thread, one after the other when it does not.
+struct SafePrimeSearch {
+    /// The search's own generator, seeded from the system; a rerun starts from a copy of it,
+    /// so it finds the same prime.
+    rng: ChaCha20Rng,
+    /// The prime found (zero until the search ran); wiped when the search drops.
+    prime: Zeroizing<U1024>,
+}
+
+impl SafePrimeSearch {
+    fn draw() -> Result<Self, SystemError> {
+        Ok(Self {
+            rng: os_rng()?,
+            prime: Zeroizing::new(U1024::ZERO),
+        })
+    }
+}
+
+impl Work for SafePrimeSearch {
+    fn run(&mut self) {
+        *self.prime = generate_safe_prime(&mut self.rng.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two safe-prime searches (run as work items, on two cores where there are two)
+    /// make a secret whose parameters pass the core's checks, and a second call makes
+    /// another one: each search draws its own randomness from the system.
+    #[test]
+    fn each_new_secret_comes_from_two_fresh_searches() {
+        let first = new_params_secret().expect("the system gives randomness");
+        let second = new_params_secret().expect("the system gives randomness");
+        assert_ne!(first.params().hash(), second.params().hash());
     }
 }
