@@ -93,6 +93,15 @@ impl PaillierPool {
     /// # Errors
     /// [`SystemError::NoThread`] if the generator thread cannot be started.
     pub fn start(target: usize) -> Result<Self, SystemError> {
+        Self::start_on(target, || Ok(thread::Builder::new()))
+    }
+
+    /// [`PaillierPool::start`] with the generator thread started from `builder()`; an error
+    /// there stands for the system refusing the thread (the tests refuse it).
+    fn start_on(
+        target: usize,
+        builder: impl FnOnce() -> std::io::Result<thread::Builder>,
+    ) -> Result<Self, SystemError> {
         let state = Arc::new(State {
             target,
             ready: Mutex::new(Ready {
@@ -108,11 +117,12 @@ impl PaillierPool {
             let (done, ended_rx) = mpsc::channel::<()>();
             let shared = Arc::clone(&state);
             generator = Some(
-                thread::Builder::new()
-                    .name(GENERATOR_THREAD.into())
-                    .spawn(move || {
-                        generate(&shared);
-                        drop(done);
+                builder()
+                    .and_then(|b| {
+                        b.name(GENERATOR_THREAD.into()).spawn(move || {
+                            generate(&shared);
+                            drop(done);
+                        })
                     })
                     .map_err(SystemError::NoThread)?,
             );
@@ -310,6 +320,21 @@ mod tests {
             let _ = pool.key().unwrap();
             assert_eq!(pool.level().inline, inline_before + 1);
         }
+    }
+
+    /// A generator thread the system refuses is `NoThread`, carrying the system's error,
+    /// and says what ran out; a pool of 0 keys asks for no thread at all.
+    #[test]
+    fn a_generator_the_system_refuses_is_no_thread() {
+        let refuse = || Err(std::io::ErrorKind::OutOfMemory.into());
+        let refused = PaillierPool::start_on(2, refuse);
+        let Err(SystemError::NoThread(source)) = &refused else {
+            panic!("expected NoThread, got {:?}", refused.map(|_| ()));
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::OutOfMemory);
+        let text = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("cannot start a worker thread"), "{text}");
+        assert!(PaillierPool::start_on(0, refuse).is_ok());
     }
 
     #[test]
