@@ -56,10 +56,9 @@ pub fn order_nz() -> NonZero<U2048> {
 
 /// u, the square root of h: the quadratic residue among ±v, where v is hashed from the fixed
 /// tag `tags::PEDERSEN_H` (the transcript's counter-mode SHA-256 stream, reduced mod p; see
-/// [`hashed_root_h`]). It is a
-/// constant so that no step rehashes it; the test `root_h_is_hashed_from_its_tag` derives it
-/// again from the tag and fails if the two ever differ. Nobody chose it, so nobody knows
-/// log_g h.
+/// [`hashed_root_h`]). It is a constant so that no step rehashes it; the test
+/// `root_h_is_hashed_from_its_tag` derives it again from the tag and fails if the two ever
+/// differ. Nobody chose it, so nobody knows log_g h.
 const ROOT_H: Element = Element::new(&U2048::from_be_hex(concat!(
     "4498B5012F29C01753B64FB8BB445116CCEF0EADF9743889461A8F95274BC4F598B5245470131F33",
     "C5022D514766C1B8E1F304765E01A28D887E07B906251E5EB6B3F2B2CA19D94E25FB3B2C54DECC94",
